@@ -1,0 +1,48 @@
+using System;
+
+namespace NetGen;
+
+/// <summary>
+/// What every NetGen-generated network offers, so that training loops, optimizers and tools can work with
+/// any network without reflection. The generated class implements it; its own members are the same, with
+/// the shapes as compile-time constants.
+/// </summary>
+/// <remarks>
+/// An instance keeps one workspace of activations: it is not safe to call <see cref="Forward"/>,
+/// <see cref="Predict"/> or <see cref="TrainSample"/> on the same instance from several threads at once.
+/// </remarks>
+public interface INetwork
+{
+    /// <summary>Floats in one input sample (channels × height × width).</summary>
+    int InputLength { get; }
+
+    /// <summary>Floats in one output (the number of classes).</summary>
+    int OutputLength { get; }
+
+    /// <summary>Total number of trainable parameters.</summary>
+    int ParameterCount { get; }
+
+    /// <summary>All parameters, layer by layer, weight then bias, each in PyTorch's layout.</summary>
+    float[] Parameters { get; }
+
+    /// <summary>Gradients of the loss with respect to <see cref="Parameters"/>, same layout; accumulated by training.</summary>
+    float[] Gradients { get; }
+
+    /// <summary>dL/d(input) of the last <see cref="TrainSample"/> call.</summary>
+    ReadOnlySpan<float> InputGradient { get; }
+
+    /// <summary>He (Kaiming) uniform weights, zero biases; the same seed gives the same bits.</summary>
+    void InitializeParameters(int seed);
+
+    /// <summary>Runs the network on one sample and writes the class probabilities.</summary>
+    void Forward(ReadOnlySpan<float> input, Span<float> probabilities);
+
+    /// <summary>Runs the network on one sample and returns the most probable class.</summary>
+    int Predict(ReadOnlySpan<float> input);
+
+    /// <summary>Forward and backward pass for one sample: adds dL/dθ into <see cref="Gradients"/> and returns the loss.</summary>
+    float TrainSample(ReadOnlySpan<float> input, int label);
+
+    /// <summary>Sets every gradient to zero.</summary>
+    void ZeroGradients();
+}

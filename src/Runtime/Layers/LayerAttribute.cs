@@ -1,0 +1,18 @@
+using System;
+
+namespace NetGen;
+
+/// <summary>
+/// Base class of every NetGen layer attribute. The layers of a network are the layer attributes on its
+/// partial class, in the order they are written; the NetGen source generator reads them at compile time.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public abstract class LayerAttribute : Attribute
+{
+    /// <summary>
+    /// The layer's name: the prefix of its generated members (<c>conv1</c> gives <c>Conv1Weight</c>,
+    /// <c>Conv1Forward</c>, …) and of its tensors in a weights file (<c>conv1.weight</c>). Defaults to the
+    /// kind and its ordinal among layers of that kind: <c>conv1</c>, <c>conv2</c>, <c>pool1</c>, <c>dense1</c>, …
+    /// </summary>
+    public string? Name { get; set; }
+}
