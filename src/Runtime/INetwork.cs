@@ -16,6 +16,15 @@ public interface INetwork
     /// <summary>Floats in one input sample (channels × height × width).</summary>
     int InputLength { get; }
 
+    /// <summary>Channels of the input.</summary>
+    int InputChannels { get; }
+
+    /// <summary>Height of the input.</summary>
+    int InputHeight { get; }
+
+    /// <summary>Width of the input.</summary>
+    int InputWidth { get; }
+
     /// <summary>Floats in one output (the number of classes).</summary>
     int OutputLength { get; }
 
@@ -42,6 +51,9 @@ public interface INetwork
 
     /// <summary>Forward and backward pass for one sample: adds dL/dθ into <see cref="Gradients"/> and returns the loss.</summary>
     float TrainSample(ReadOnlySpan<float> input, int label);
+
+    /// <summary>The loss −log p(label) for one sample, without touching <see cref="Gradients"/>.</summary>
+    float Loss(ReadOnlySpan<float> input, int label);
 
     /// <summary>Sets every gradient to zero.</summary>
     void ZeroGradients();

@@ -1,0 +1,76 @@
+using Microsoft.CodeAnalysis;
+
+namespace NetGen.Generator;
+
+/// <summary>
+/// Every diagnostic NetGen reports. IDs are stable (tracked in AnalyzerReleases.*.md); each is an error,
+/// reported on the attribute (or declaration) at fault, and a class with an error gets no generated code.
+/// </summary>
+internal static class Diagnostics
+{
+    private const string Category = "NetGen";
+
+    public static readonly DiagnosticDescriptor MissingInput = Error(
+        "NG0001", "Network has no [Input] layer",
+        "Network '{0}' has no [Input] layer: declare [Input(channels, height, width)] as its first layer");
+
+    public static readonly DiagnosticDescriptor InputNotFirst = Error(
+        "NG0002", "[Input] is not the first layer",
+        "Network '{0}': [Input] must be the first layer, but it is layer {1}");
+
+    public static readonly DiagnosticDescriptor DuplicateInput = Error(
+        "NG0003", "Network declares [Input] more than once",
+        "Network '{0}' declares [Input] more than once; a network has exactly one input");
+
+    public static readonly DiagnosticDescriptor InvalidArgument = Error(
+        "NG0004", "Layer argument out of range",
+        "Layer '{0}': {1} must be {2}, but is {3}");
+
+    public static readonly DiagnosticDescriptor WindowLargerThanInput = Error(
+        "NG0005", "Kernel or pooling window larger than its input",
+        "Layer '{0}': its {1} window {2}×{3} is larger than its input {4}{5}");
+
+    public static readonly DiagnosticDescriptor MissingSoftmax = Error(
+        "NG0006", "Network does not end with [Softmax]",
+        "Network '{0}' must end with [Softmax] (training uses softmax cross-entropy); its last layer is '{1}'");
+
+    public static readonly DiagnosticDescriptor SoftmaxNotLast = Error(
+        "NG0007", "[Softmax] is not the last layer",
+        "Layer '{0}': [Softmax] must be the last layer, but {1} more layer(s) follow it");
+
+    public static readonly DiagnosticDescriptor NotPartial = Error(
+        "NG0008", "Network class is not partial",
+        "Class '{0}' must be declared 'partial' so that NetGen can add the generated network to it");
+
+    public static readonly DiagnosticDescriptor NotAClass = Error(
+        "NG0009", "Network is not a non-static class",
+        "'{0}' is {1}; a NetGen network must be a non-static class");
+
+    public static readonly DiagnosticDescriptor ContainingTypeNotPartial = Error(
+        "NG0010", "Type containing a network is not partial",
+        "Type '{0}' contains network '{1}' and must be declared 'partial' too");
+
+    public static readonly DiagnosticDescriptor DuplicateLayerName = Error(
+        "NG0011", "Two layers have the same name",
+        "Layer name '{0}' is already used by layer {1} (generated member prefix '{2}')");
+
+    public static readonly DiagnosticDescriptor InvalidLayerName = Error(
+        "NG0012", "Invalid layer name",
+        "Layer name '{0}' is not valid: {1}");
+
+    public static readonly DiagnosticDescriptor SizeOverflow = Error(
+        "NG0013", "Network too large",
+        "Layer '{0}': {1} would be {2} elements, more than NetGen supports ({3})");
+
+    public static readonly DiagnosticDescriptor LayersSpreadOverDeclarations = Error(
+        "NG0014", "Layers declared on several partial declarations",
+        "Network '{0}' declares layer attributes on more than one partial declaration; declare them all on one, so their order is defined");
+
+    public static readonly DiagnosticDescriptor UnsupportedDeclaration = Error(
+        "NG0015", "Declaration NetGen cannot compile",
+        "Network '{0}' cannot be generated: {1}");
+
+    private static DiagnosticDescriptor Error(string id, string title, string message) =>
+        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true,
+            helpLinkUri: "https://github.com/netgen/netgen#diagnostics");
+}

@@ -1,0 +1,242 @@
+using System.Collections.Generic;
+using NetGen.Generator.Emit;
+using NetGen.Generator.Model;
+using NetGen.Generator.Parsing;
+
+namespace NetGen.Generator.Layers;
+
+/// <summary>
+/// [Conv2D(filters, kernelSize)] / [Conv2D(filters, kernelHeight, kernelWidth)], Stride, Padding: a 2-D
+/// cross-correlation with zero padding, as PyTorch's Conv2d.
+/// </summary>
+/// <remarks>
+/// Computed as an unfold (im2col) followed by a matrix product, Caffe's classic scheme: the input is copied
+/// into <c>columns</c>, one row per (input channel, kernel tap) and one column per output pixel, with every
+/// offset and range of the copy computed here at compile time; taps that fall into the padding are never
+/// written, so they stay zero. Then <c>y = W · columns</c> is a row of contiguous multiply-adds per
+/// (filter, row). The backward pass reuses <c>columns</c> for dL/dW and folds dL/dcolumns back (col2im).
+/// </remarks>
+internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidth, int Stride, int Padding) : Layer
+{
+    public const string AttributeName = "NetGen.Conv2DAttribute";
+
+    public static Layer Parse(AttributeArguments a)
+    {
+        int filters = a.Constructor(0);
+        int kh = a.Constructor(1);
+        int kw = a.ConstructorCount > 2 ? a.Constructor(2) : kh;
+        return new Conv2DLayer(filters, kh, kw, a.Named("Stride") ?? 1, a.Named("Padding") ?? 0);
+    }
+
+    public override string Kind => "Conv2D";
+
+    public override string DefaultNamePrefix => "conv";
+
+    public override Shape? InferOutputShape(Shape input, string name, List<DiagnosticInfo> diagnostics)
+    {
+        bool ok = Check.Positive(this, name, "filters", Filters, diagnostics)
+            & Check.Positive(this, name, "kernel height", KernelHeight, diagnostics)
+            & Check.Positive(this, name, "kernel width", KernelWidth, diagnostics)
+            & Check.Positive(this, name, "stride", Stride, diagnostics)
+            & Check.NotNegative(this, name, "padding", Padding, diagnostics);
+        if (!ok)
+        {
+            return null;
+        }
+
+        long paddedHeight = input.Height + 2L * Padding, paddedWidth = input.Width + 2L * Padding;
+        if (KernelHeight > paddedHeight || KernelWidth > paddedWidth)
+        {
+            string padded = Padding == 0 ? "" : $" (padded to {paddedHeight}×{paddedWidth})";
+            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.WindowLargerThanInput, Location, name, "kernel",
+                KernelHeight, KernelWidth, input, padded));
+            return null;
+        }
+
+        long outHeight = (paddedHeight - KernelHeight) / Stride + 1, outWidth = (paddedWidth - KernelWidth) / Stride + 1;
+        long rows = (long)input.Channels * KernelHeight * KernelWidth;
+        if (!Check.Fits(this, name, "its output", Filters * outHeight * outWidth, diagnostics)
+            | !Check.Fits(this, name, "its weight", Filters * rows, diagnostics)
+            | !Check.Fits(this, name, "its unfolded input (im2col)", rows * outHeight * outWidth, diagnostics))
+        {
+            return null;
+        }
+
+        return new Shape(Filters, (int)outHeight, (int)outWidth);
+    }
+
+    public override IReadOnlyList<ParameterTensor> GetParameters(Shape input, Shape output) =>
+    [
+        new("weight", new[] { Filters, input.Channels, KernelHeight, KernelWidth }.ToEquatableArray(), input.Channels * KernelHeight * KernelWidth),
+        new("bias", new[] { Filters }.ToEquatableArray(), 0),
+    ];
+
+    public override IReadOnlyList<ScratchBuffer> GetScratchBuffers(Shape input, Shape output)
+    {
+        long size = (long)Rows(input) * Pixels(output);
+        return
+        [
+            new("columns", "float", size, $"the unfolded input (im2col), {Rows(input)} rows (input channel, kernel tap) × {Pixels(output)} columns (output pixel)"),
+            new("columnsGradient", "float", size, "dL/dcolumns, same layout"),
+        ];
+    }
+
+    public override IReadOnlyList<string> ForwardArguments => ["x", "weight", "bias", "y", "columns"];
+
+    public override IReadOnlyList<string> BackwardArguments => ["dy", "weight", "weightGradient", "biasGradient", "dx", "columns", "columnsGradient"];
+
+    public override string Describe(LayerPlan plan) =>
+        $"kernel {KernelHeight}×{KernelWidth}, stride {Stride}, padding {Padding}";
+
+    public override string ForwardFormula(LayerPlan plan) =>
+        $"{plan.Name}: {plan.Input} → {plan.Output}, {Describe(plan)}\n" +
+        $"y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)})   (zero outside x)";
+
+    public override string BackwardFormula(LayerPlan plan) =>
+        $"{plan.Name}: {plan.Output} → {plan.Input}\n" +
+        $"dL/dw(k,t,m,n) += Σ_i Σ_j dL/dy(k,i,j) · x(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)})\n" +
+        "dL/db(k)       += Σ_i Σ_j dL/dy(k,i,j)\n" +
+        $"dL/dx(t,u,v)    = Σ_k Σ_m Σ_n dL/dy(k,i,j) · w(k,t,m,n) over u = {Index("i", Stride, Padding)}, v = {Index("j", Stride, Padding)} (transposed convolution)";
+
+    public override void EmitForward(SourceWriter w, LayerPlan plan)
+    {
+        int rows = Rows(plan.Input), pixels = Pixels(plan.Output);
+        w.Line($"// 1. Unfold: columns(r, q) = x(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)}), row r = (t·{KernelHeight} + m)·{KernelWidth} + n, column q = i·{plan.Output.Width} + j.");
+        w.Line($"//    Taps that read padding are never written and stay zero.");
+        EmitTapLoops(w, plan, unfold: true);
+        w.Line();
+        w.Line($"// 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): a {Filters}×{rows} by {rows}×{pixels} matrix product, one contiguous multiply-add per (k, r).");
+        w.Line($"for (int k = 0; k < {Filters}; k++)");
+        w.Open();
+        w.Line($"Span<float> yk = y.Slice(k * {pixels}, {pixels});");
+        w.Line($"ReadOnlySpan<float> wk = weight.Slice(k * {rows}, {rows});");
+        w.Line($"yk.Fill(bias[k]);");
+        w.Line($"for (int r = 0; r < {rows}; r++)");
+        w.Open();
+        w.Line($"TensorPrimitives.MultiplyAdd(columns.Slice(r * {pixels}, {pixels}), wk[r], yk, yk);");
+        w.Close();
+        w.Close();
+    }
+
+    public override void EmitBackward(SourceWriter w, LayerPlan plan)
+    {
+        int rows = Rows(plan.Input), pixels = Pixels(plan.Output);
+        w.Line($"// 1. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q);  dL/db(k) += Σ_q dL/dy(k, q);");
+        w.Line($"//    dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q).");
+        w.Line($"columnsGradient.Clear();");
+        w.Line($"for (int k = 0; k < {Filters}; k++)");
+        w.Open();
+        w.Line($"ReadOnlySpan<float> dyk = dy.Slice(k * {pixels}, {pixels});");
+        w.Line($"ReadOnlySpan<float> wk = weight.Slice(k * {rows}, {rows});");
+        w.Line($"Span<float> dwk = weightGradient.Slice(k * {rows}, {rows});");
+        w.Line($"biasGradient[k] += TensorPrimitives.Sum(dyk);");
+        w.Line($"for (int r = 0; r < {rows}; r++)");
+        w.Open();
+        w.Line($"Span<float> dcr = columnsGradient.Slice(r * {pixels}, {pixels});");
+        w.Line($"dwk[r] += TensorPrimitives.Dot(dyk, columns.Slice(r * {pixels}, {pixels}));");
+        w.Line($"TensorPrimitives.MultiplyAdd(dyk, wk[r], dcr, dcr);");
+        w.Close();
+        w.Close();
+        w.Line();
+        w.Line($"// 2. Fold back (col2im): dL/dx(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)}) += dL/dcolumns(r, q); taps in the padding drop out.");
+        w.Line($"dx.Clear();");
+        EmitTapLoops(w, plan, unfold: false);
+    }
+
+    /// <summary>
+    /// The im2col copy (or its transpose, col2im), one block per kernel tap (m, n), inside a loop over input
+    /// channels. For each tap the output rows i and columns j that read inside the input are computed here,
+    /// so the emitted loops have no bounds tests; with stride 1 each output row is one contiguous copy.
+    /// </summary>
+    private void EmitTapLoops(SourceWriter w, LayerPlan plan, bool unfold)
+    {
+        Shape input = plan.Input, output = plan.Output;
+        int plane = input.Height * input.Width, taps = KernelHeight * KernelWidth, pixels = Pixels(output);
+        w.Line($"for (int t = 0; t < {input.Channels}; t++)");
+        w.Open();
+        if (unfold)
+        {
+            w.Line($"ReadOnlySpan<float> xt = x.Slice(t * {plane}, {plane});");
+            w.Line($"Span<float> ct = columns.Slice(t * {taps * pixels}, {taps * pixels});");
+        }
+        else
+        {
+            w.Line($"Span<float> dxt = dx.Slice(t * {plane}, {plane});");
+            w.Line($"ReadOnlySpan<float> ct = columnsGradient.Slice(t * {taps * pixels}, {taps * pixels});");
+        }
+
+        for (int m = 0; m < KernelHeight; m++)
+        {
+            for (int n = 0; n < KernelWidth; n++)
+            {
+                int row = m * KernelWidth + n;
+                (int i0, int i1) = ValidRange(m, input.Height, output.Height);
+                (int j0, int j1) = ValidRange(n, input.Width, output.Width);
+                if (i0 >= i1 || j0 >= j1)
+                {
+                    w.Line($"// tap ({m}, {n}): reads only padding.");
+                    continue;
+                }
+
+                // Output (i, j) reads input (i·s + m − p, j·s + n − p).
+                int rowBase = row * pixels;
+                int sourceBase = (m - Padding) * input.Width + (n - Padding);
+                int count = j1 - j0;
+                w.Line($"// tap ({m}, {n}): output rows {i0}..{i1 - 1}, columns {j0}..{j1 - 1}");
+                w.Line($"for (int i = {i0}; i < {i1}; i++)");
+                w.Open();
+                if (Stride == 1)
+                {
+                    string src = $"i * {input.Width}{Literal.Offset(sourceBase + j0)}";
+                    string dst = $"i * {output.Width}{Literal.Offset(rowBase + j0)}";
+                    if (unfold)
+                    {
+                        w.Line($"xt.Slice({src}, {count}).CopyTo(ct.Slice({dst}, {count}));");
+                    }
+                    else
+                    {
+                        w.Line($"Span<float> dxRow = dxt.Slice({src}, {count});");
+                        w.Line($"TensorPrimitives.Add(dxRow, ct.Slice({dst}, {count}), dxRow);");
+                    }
+                }
+                else
+                {
+                    w.Line($"for (int j = {j0}; j < {j1}; j++)");
+                    w.Open();
+                    string src = $"i * {Stride * input.Width} + j * {Stride}{Literal.Offset(sourceBase)}";
+                    string dst = $"i * {output.Width} + j{Literal.Offset(rowBase)}";
+                    if (unfold)
+                    {
+                        w.Line($"ct[{dst}] = xt[{src}];");
+                    }
+                    else
+                    {
+                        w.Line($"dxt[{src}] += ct[{dst}];");
+                    }
+
+                    w.Close();
+                }
+
+                w.Close();
+            }
+        }
+
+        w.Close();
+    }
+
+    /// <summary>The output indices [first, end) whose tap at kernel offset <paramref name="k"/> reads inside an input of <paramref name="size"/>.</summary>
+    private (int First, int End) ValidRange(int k, int size, int outputSize)
+    {
+        // Need 0 ≤ i·s + k − p ≤ size − 1.
+        int first = Padding - k <= 0 ? 0 : (Padding - k + Stride - 1) / Stride;
+        int last = (size - 1 + Padding - k) < 0 ? -1 : (size - 1 + Padding - k) / Stride;
+        return (first, System.Math.Min(last + 1, outputSize));
+    }
+
+    private int Rows(Shape input) => input.Channels * KernelHeight * KernelWidth;
+
+    private static int Pixels(Shape output) => output.Height * output.Width;
+
+    private static string Index(string i, int stride, int padding) =>
+        (stride == 1 ? i : $"{i}·{stride}") + " + " + (i == "i" ? "m" : "n") + (padding == 0 ? "" : $" − {padding}");
+}

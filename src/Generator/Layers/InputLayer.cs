@@ -1,0 +1,52 @@
+using System.Collections.Generic;
+using NetGen.Generator.Emit;
+using NetGen.Generator.Model;
+using NetGen.Generator.Parsing;
+
+namespace NetGen.Generator.Layers;
+
+/// <summary>
+/// [Input(channels, height, width)]: the sample's CHW shape. It computes nothing; it must be first and unique
+/// (checked by shape inference), and its shape rule only validates its own arguments.
+/// </summary>
+internal sealed record InputLayer(int Channels, int Height, int Width) : Layer
+{
+    public const string AttributeName = "NetGen.InputAttribute";
+
+    public static Layer Parse(AttributeArguments a) =>
+        new InputLayer(a.Constructor(0), a.Constructor(1), a.Constructor(2));
+
+    public override string Kind => "Input";
+
+    public override string DefaultNamePrefix => "input";
+
+    public override Shape? InferOutputShape(Shape input, string name, List<DiagnosticInfo> diagnostics)
+    {
+        bool ok = Check.Positive(this, name, "channels", Channels, diagnostics)
+            & Check.Positive(this, name, "height", Height, diagnostics)
+            & Check.Positive(this, name, "width", Width, diagnostics);
+        if (!ok)
+        {
+            return null;
+        }
+
+        var shape = new Shape(Channels, Height, Width);
+        return Check.Fits(this, name, "its input", shape.LongLength, diagnostics) ? shape : null;
+    }
+
+    public override IReadOnlyList<string> ForwardArguments => [];
+
+    public override IReadOnlyList<string> BackwardArguments => [];
+
+    public override string ForwardFormula(LayerPlan plan) => "";
+
+    public override string BackwardFormula(LayerPlan plan) => "";
+
+    public override void EmitForward(SourceWriter w, LayerPlan plan)
+    {
+    }
+
+    public override void EmitBackward(SourceWriter w, LayerPlan plan)
+    {
+    }
+}

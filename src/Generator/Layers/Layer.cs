@@ -1,0 +1,90 @@
+using System.Collections.Generic;
+using NetGen.Generator.Emit;
+using NetGen.Generator.Model;
+
+namespace NetGen.Generator.Layers;
+
+/// <summary>
+/// One layer kind: its arguments as parsed from the attribute, its shape rule, and its forward and backward
+/// emitters. Each kind lives in one file of this folder; adding a kind is adding a file and one line in
+/// <see cref="LayerCatalog"/>.
+/// </summary>
+/// <remarks>
+/// Emitted method bodies use a fixed vocabulary, bound by the network emitter: <c>x</c> (input activation),
+/// <c>y</c> (output activation), <c>dy</c> (dL/dy), <c>dx</c> (dL/dx, to overwrite), <c>weight</c>, <c>bias</c>,
+/// <c>weightGradient</c>, <c>biasGradient</c> (to add into), <c>label</c>, and the layer's own scratch buffers.
+/// A layer lists the ones it uses in <see cref="ForwardArguments"/> and <see cref="BackwardArguments"/>.
+/// </remarks>
+internal abstract record Layer
+{
+    /// <summary>The name given with <c>Name = "…"</c>, or null for the default.</summary>
+    public string? ExplicitName { get; init; }
+
+    /// <summary>The attribute's location, for diagnostics.</summary>
+    public LocationInfo? Location { get; init; }
+
+    /// <summary>The attribute's name without "Attribute": <c>Conv2D</c>, <c>Dense</c>, …</summary>
+    public abstract string Kind { get; }
+
+    /// <summary>Prefix of default names: <c>conv</c> gives <c>conv1</c>, <c>conv2</c>, …</summary>
+    public abstract string DefaultNamePrefix { get; }
+
+    /// <summary>
+    /// The shape rule: the output shape for <paramref name="input"/>, or null after adding the diagnostics that
+    /// say why there is none (a bad argument, a window larger than its input, …).
+    /// </summary>
+    public abstract Shape? InferOutputShape(Shape input, string name, List<DiagnosticInfo> diagnostics);
+
+    /// <summary>The trainable tensors, in PyTorch's order and layout (weight, then bias).</summary>
+    public virtual IReadOnlyList<ParameterTensor> GetParameters(Shape input, Shape output) => [];
+
+    /// <summary>Per-sample buffers the layer keeps between its forward and backward pass, besides its output.</summary>
+    public virtual IReadOnlyList<ScratchBuffer> GetScratchBuffers(Shape input, Shape output) => [];
+
+    /// <summary>Standard arguments the forward method takes, in order (see remarks).</summary>
+    public abstract IReadOnlyList<string> ForwardArguments { get; }
+
+    /// <summary>Standard arguments the backward method takes, in order (see remarks).</summary>
+    public abstract IReadOnlyList<string> BackwardArguments { get; }
+
+    /// <summary>One line for the summary and the method docs: kernel, stride, padding, …</summary>
+    public virtual string Describe(LayerPlan plan) => "";
+
+    /// <summary>Comment lines above the forward method: shapes and formula.</summary>
+    public abstract string ForwardFormula(LayerPlan plan);
+
+    /// <summary>Comment lines above the backward method: the gradient formulas.</summary>
+    public abstract string BackwardFormula(LayerPlan plan);
+
+    /// <summary>Writes the forward method's body.</summary>
+    public abstract void EmitForward(SourceWriter w, LayerPlan plan);
+
+    /// <summary>Writes the backward method's body.</summary>
+    public abstract void EmitBackward(SourceWriter w, LayerPlan plan);
+}
+
+/// <summary>A trainable tensor of a layer: <c>weight</c> or <c>bias</c>, its PyTorch shape and fan-in (0: zero-initialized).</summary>
+internal sealed record ParameterTensor(string Role, EquatableArray<int> Dimensions, int FanIn)
+{
+    public long LongLength
+    {
+        get
+        {
+            long n = 1;
+            foreach (int d in Dimensions)
+            {
+                n *= d;
+            }
+
+            return n;
+        }
+    }
+
+    public int Length => (int)LongLength;
+}
+
+/// <summary>A per-sample buffer of a layer, named in the layer's method bodies (e.g. <c>columns</c>).</summary>
+internal sealed record ScratchBuffer(string Name, string ElementType, long LongLength, string Description)
+{
+    public int Length => (int)LongLength;
+}

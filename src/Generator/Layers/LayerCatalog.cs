@@ -1,0 +1,20 @@
+using System;
+using System.Collections.Generic;
+using NetGen.Generator.Parsing;
+
+namespace NetGen.Generator.Layers;
+
+/// <summary>Every layer kind, by its attribute's metadata name. Adding a kind: one file in this folder and one line here.</summary>
+internal static class LayerCatalog
+{
+    public static readonly IReadOnlyDictionary<string, Func<AttributeArguments, Layer>> ByAttribute =
+        new Dictionary<string, Func<AttributeArguments, Layer>>
+        {
+            [InputLayer.AttributeName] = InputLayer.Parse,
+            [Conv2DLayer.AttributeName] = Conv2DLayer.Parse,
+            [MaxPool2DLayer.AttributeName] = MaxPool2DLayer.Parse,
+            [DenseLayer.AttributeName] = DenseLayer.Parse,
+            [ReLULayer.AttributeName] = ReLULayer.Parse,
+            [SoftmaxLayer.AttributeName] = SoftmaxLayer.Parse,
+        };
+}

@@ -1,0 +1,103 @@
+using System.Collections.Generic;
+using NetGen.Generator.Emit;
+using NetGen.Generator.Model;
+using NetGen.Generator.Parsing;
+
+namespace NetGen.Generator.Layers;
+
+/// <summary>
+/// [MaxPool2D(size)], Stride (default: size): the maximum of each size × size window, per channel.
+/// Ties go to the first maximum in row-major window order, as in PyTorch; the forward pass records each
+/// window's arg-max so the backward pass routes the gradient there and nowhere else.
+/// </summary>
+internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
+{
+    public const string AttributeName = "NetGen.MaxPool2DAttribute";
+
+    public static Layer Parse(AttributeArguments a)
+    {
+        int size = a.Constructor(0);
+        return new MaxPool2DLayer(size, a.Named("Stride") ?? size);
+    }
+
+    public override string Kind => "MaxPool2D";
+
+    public override string DefaultNamePrefix => "pool";
+
+    public override Shape? InferOutputShape(Shape input, string name, List<DiagnosticInfo> diagnostics)
+    {
+        if (!(Check.Positive(this, name, "size", Size, diagnostics) & Check.Positive(this, name, "stride", Stride, diagnostics)))
+        {
+            return null;
+        }
+
+        if (Size > input.Height || Size > input.Width)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.WindowLargerThanInput, Location, name, "pooling", Size, Size, input, ""));
+            return null;
+        }
+
+        return new Shape(input.Channels, (input.Height - Size) / Stride + 1, (input.Width - Size) / Stride + 1);
+    }
+
+    public override IReadOnlyList<ScratchBuffer> GetScratchBuffers(Shape input, Shape output) =>
+        [new("argMax", "int", output.Length, "the index in x of each window's maximum")];
+
+    public override IReadOnlyList<string> ForwardArguments => ["x", "y", "argMax"];
+
+    public override IReadOnlyList<string> BackwardArguments => ["dy", "dx", "argMax"];
+
+    public override string Describe(LayerPlan plan) => $"window {Size}×{Size}, stride {Stride}";
+
+    public override string ForwardFormula(LayerPlan plan) =>
+        $"{plan.Name}: {plan.Input} → {plan.Output}, {Describe(plan)}\n" +
+        $"y(c,i,j) = max over m, n < {Size} of x(c, i·{Stride} + m, j·{Stride} + n); the first maximum in row-major order wins";
+
+    public override string BackwardFormula(LayerPlan plan) =>
+        $"{plan.Name}: {plan.Output} → {plan.Input}\n" +
+        "dL/dx(c,u,v) = Σ over windows whose arg-max is (c,u,v) of dL/dy(c,i,j); zero elsewhere";
+
+    public override void EmitForward(SourceWriter w, LayerPlan plan)
+    {
+        Shape input = plan.Input, output = plan.Output;
+        int plane = input.Height * input.Width;
+        w.Line($"int o = 0;");
+        w.Line($"for (int c = 0; c < {input.Channels}; c++)");
+        w.Open();
+        w.Line($"for (int i = 0; i < {output.Height}; i++)");
+        w.Open();
+        w.Line($"for (int j = 0; j < {output.Width}; j++, o++)");
+        w.Open();
+        w.Line($"// The window's top-left element, then each other tap in row-major order; '>' keeps the first maximum.");
+        w.Line($"int at = c * {plane} + i * {Stride * input.Width} + j * {Stride};");
+        w.Line($"int best = at;");
+        for (int m = 0; m < Size; m++)
+        {
+            for (int n = 0; n < Size; n++)
+            {
+                if (m == 0 && n == 0)
+                {
+                    continue;
+                }
+
+                int offset = m * input.Width + n;
+                w.Line($"if (x[at + {offset}] > x[best]) best = at + {offset};");
+            }
+        }
+
+        w.Line($"y[o] = x[best];");
+        w.Line($"argMax[o] = best;");
+        w.Close();
+        w.Close();
+        w.Close();
+    }
+
+    public override void EmitBackward(SourceWriter w, LayerPlan plan)
+    {
+        w.Line($"dx.Clear();");
+        w.Line($"for (int o = 0; o < {plan.Output.Length}; o++)");
+        w.Open();
+        w.Line($"dx[argMax[o]] += dy[o];");
+        w.Close();
+    }
+}

@@ -1,0 +1,41 @@
+using System.Collections.Generic;
+using NetGen.Generator.Emit;
+using NetGen.Generator.Model;
+using NetGen.Generator.Parsing;
+
+namespace NetGen.Generator.Layers;
+
+/// <summary>[ReLU]: y = max(x, 0) elementwise; the gradient passes where x &gt; 0 (equivalently y &gt; 0).</summary>
+internal sealed record ReLULayer : Layer
+{
+    public const string AttributeName = "NetGen.ReLUAttribute";
+
+    public static Layer Parse(AttributeArguments a) => new ReLULayer();
+
+    public override string Kind => "ReLU";
+
+    public override string DefaultNamePrefix => "relu";
+
+    public override Shape? InferOutputShape(Shape input, string name, List<DiagnosticInfo> diagnostics) => input;
+
+    public override IReadOnlyList<string> ForwardArguments => ["x", "y"];
+
+    public override IReadOnlyList<string> BackwardArguments => ["y", "dy", "dx"];
+
+    public override string ForwardFormula(LayerPlan plan) =>
+        $"{plan.Name}: {plan.Input} → {plan.Output}\ny = max(x, 0)";
+
+    public override string BackwardFormula(LayerPlan plan) =>
+        $"{plan.Name}: {plan.Output} → {plan.Input}\ndL/dx = dL/dy where y > 0 (that is, x > 0), else 0";
+
+    public override void EmitForward(SourceWriter w, LayerPlan plan) =>
+        w.Line($"TensorPrimitives.Max(x, 0f, y);");
+
+    public override void EmitBackward(SourceWriter w, LayerPlan plan)
+    {
+        w.Line($"for (int i = 0; i < {plan.Output.Length}; i++)");
+        w.Open();
+        w.Line($"dx[i] = y[i] > 0f ? dy[i] : 0f;");
+        w.Close();
+    }
+}

@@ -1,0 +1,89 @@
+using System;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using NetGen.Generator.Emit;
+using NetGen.Generator.Layers;
+using NetGen.Generator.Model;
+using NetGen.Generator.Parsing;
+
+namespace NetGen.Generator;
+
+/// <summary>
+/// The NetGen source generator. For each partial class with an [Input] attribute it reads the layer attributes,
+/// infers every shape, and emits the network's forward and backward passes specialized to those shapes.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed class NetworkGenerator : IIncrementalGenerator
+{
+    /// <inheritdoc/>
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        // 1. Find each class with [Input] and read its layer attributes into plain, equatable data.
+        //    One result per class, however many partial declarations it has.
+        IncrementalValuesProvider<ParseResult> parsed = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                InputLayer.AttributeName,
+                predicate: static (node, _) => node is TypeDeclarationSyntax,
+                transform: static (ctx, ct) => Guarded(() => NetworkParser.Parse(ctx, ct), ctx))
+            .Where(static result => result is not null)!;
+
+        // 2. Check the structure, name the layers, run each layer's shape rule, lay out the parameters.
+        IncrementalValuesProvider<InferenceResult> inferred = parsed
+            .Select(static (result, _) => ShapeInference.Infer(result));
+
+        // 3. Emit one file per network that has no error.
+        IncrementalValuesProvider<NetworkModel> models = inferred
+            .Select(static (result, _) => result.Model)
+            .Where(static model => model is not null)!;
+        context.RegisterSourceOutput(models, static (spc, model) =>
+            spc.AddSource(NetworkEmitter.HintName(model), NetworkEmitter.Emit(model)));
+
+        // 4. Report the diagnostics from their own step, so that they never disturb the cached source.
+        context.RegisterSourceOutput(inferred.Select(static (result, _) => result.Diagnostics), Report);
+
+        // 5. A class with layer attributes but no [Input] is not found by step 1; look for it from each other layer kind.
+        foreach (string attributeName in LayerCatalog.ByAttribute.Keys)
+        {
+            if (attributeName == InputLayer.AttributeName)
+            {
+                continue;
+            }
+
+            IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> missingInput = context.SyntaxProvider
+                .ForAttributeWithMetadataName(
+                    attributeName,
+                    predicate: static (node, _) => node is TypeDeclarationSyntax,
+                    transform: (ctx, _) => NetworkParser.FindMissingInput(ctx, attributeName));
+            context.RegisterSourceOutput(missingInput, Report);
+        }
+    }
+
+    private static void Report(SourceProductionContext context, EquatableArray<DiagnosticInfo> diagnostics)
+    {
+        foreach (DiagnosticInfo diagnostic in diagnostics)
+        {
+            context.ReportDiagnostic(diagnostic.ToDiagnostic());
+        }
+    }
+
+    /// <summary>
+    /// The generator runs in the IDE at every keystroke and must never throw: an unexpected failure becomes
+    /// NG0015 on the class, so the user sees a message instead of a broken build.
+    /// </summary>
+    private static ParseResult? Guarded(Func<ParseResult?> parse, GeneratorAttributeSyntaxContext context)
+    {
+        try
+        {
+            return parse();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var location = LocationInfo.From((context.TargetNode as TypeDeclarationSyntax)?.Identifier.GetLocation());
+            return new ParseResult(null, new[]
+            {
+                DiagnosticInfo.Create(Diagnostics.UnsupportedDeclaration, location, context.TargetSymbol.Name, $"internal error: {e.GetType().Name}: {e.Message}"),
+            }.ToEquatableArray());
+        }
+    }
+}

@@ -1,0 +1,69 @@
+using System.Linq;
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using NetGen.Generator.Model;
+
+namespace NetGen.Generator.Parsing;
+
+/// <summary>A layer attribute's arguments, read from its <see cref="AttributeData"/> (used during parsing only).</summary>
+internal readonly struct AttributeArguments(AttributeData data)
+{
+    private readonly ImmutableArray<TypedConstant> _constructor = data.ConstructorArguments;
+
+    public int ConstructorCount => _constructor.Length;
+
+    /// <summary>The <paramref name="index"/>th constructor argument as an int.</summary>
+    public int Constructor(int index) =>
+        index < _constructor.Length && _constructor[index].Value is int value ? value : 0;
+
+    /// <summary>A named int argument (<c>Stride = 2</c>), or null when not given.</summary>
+    public int? Named(string name)
+    {
+        foreach (var pair in data.NamedArguments)
+        {
+            if (pair.Key == name && pair.Value.Value is int value)
+            {
+                return value;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The <c>Name = "…"</c> argument, or null.</summary>
+    public string? Name
+    {
+        get
+        {
+            foreach (var pair in data.NamedArguments)
+            {
+                if (pair.Key == "Name")
+                {
+                    return pair.Value.Value as string;
+                }
+            }
+
+            return null;
+        }
+    }
+
+    /// <summary>Whether the compiler bound the attribute (false when it has errors of its own, which the compiler reports).</summary>
+    public bool IsValid =>
+        data.AttributeConstructor is not null && !_constructor.IsDefault && !data.NamedArguments.IsDefault
+        && !HasError(_constructor) && !data.NamedArguments.Any(static p => p.Value.Kind == TypedConstantKind.Error);
+
+    public LocationInfo? Location => LocationInfo.From(data.ApplicationSyntaxReference?.GetSyntax());
+
+    private static bool HasError(ImmutableArray<TypedConstant> values)
+    {
+        foreach (TypedConstant value in values)
+        {
+            if (value.Kind == TypedConstantKind.Error)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

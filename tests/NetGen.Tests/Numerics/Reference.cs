@@ -1,0 +1,179 @@
+using System;
+using System.Collections.Generic;
+
+namespace NetGen.Tests.Numerics;
+
+/// <summary>
+/// Plain-loop reference implementations of each layer, written straight from the formulas (PyTorch's
+/// semantics) with double accumulation and no cleverness, to check the generated code against.
+/// </summary>
+public static class Reference
+{
+    public abstract record Op;
+
+    public sealed record Conv(int Filters, int KernelHeight, int KernelWidth, int Stride = 1, int Padding = 0) : Op;
+
+    public sealed record Pool(int Size, int Stride) : Op;
+
+    public sealed record Dense(int Units) : Op;
+
+    public sealed record Relu : Op;
+
+    public sealed record Softmax : Op;
+
+    /// <summary>
+    /// Runs <paramref name="ops"/> on one CHW sample, reading the parameters from one flat vector in PyTorch's
+    /// <c>parameters()</c> order (per layer: weight, then bias), and returns the final activation.
+    /// </summary>
+    public static double[] Forward(IReadOnlyList<Op> ops, ReadOnlySpan<float> parameters, float[] input, int channels, int height, int width)
+    {
+        double[] x = Array.ConvertAll(input, v => (double)v);
+        int c = channels, h = height, w = width, offset = 0;
+        foreach (Op op in ops)
+        {
+            switch (op)
+            {
+                case Conv conv:
+                {
+                    int wl = conv.Filters * c * conv.KernelHeight * conv.KernelWidth;
+                    var weight = parameters.Slice(offset, wl);
+                    var bias = parameters.Slice(offset + wl, conv.Filters);
+                    offset += wl + conv.Filters;
+                    x = Conv2D(x, c, h, w, weight, bias, conv, out h, out w);
+                    c = conv.Filters;
+                    break;
+                }
+
+                case Pool pool:
+                    x = MaxPool(x, c, h, w, pool.Size, pool.Stride, out h, out w);
+                    break;
+                case Dense dense:
+                {
+                    int inputs = x.Length;
+                    var weight = parameters.Slice(offset, dense.Units * inputs);
+                    var bias = parameters.Slice(offset + dense.Units * inputs, dense.Units);
+                    offset += dense.Units * (inputs + 1);
+                    var y = new double[dense.Units];
+                    for (int o = 0; o < dense.Units; o++)
+                    {
+                        double sum = bias[o];
+                        for (int i = 0; i < inputs; i++)
+                        {
+                            sum += weight[o * inputs + i] * x[i];
+                        }
+
+                        y[o] = sum;
+                    }
+
+                    x = y;
+                    c = dense.Units;
+                    h = w = 1;
+                    break;
+                }
+
+                case Relu:
+                    x = Array.ConvertAll(x, v => Math.Max(v, 0));
+                    break;
+                case Softmax:
+                {
+                    double max = double.NegativeInfinity;
+                    foreach (double v in x)
+                    {
+                        max = Math.Max(max, v);
+                    }
+
+                    double sum = 0;
+                    var p = new double[x.Length];
+                    for (int i = 0; i < x.Length; i++)
+                    {
+                        p[i] = Math.Exp(x[i] - max);
+                        sum += p[i];
+                    }
+
+                    for (int i = 0; i < p.Length; i++)
+                    {
+                        p[i] /= sum;
+                    }
+
+                    x = p;
+                    c = x.Length;
+                    h = w = 1;
+                    break;
+                }
+            }
+        }
+
+        if (offset != parameters.Length)
+        {
+            throw new InvalidOperationException($"Reference used {offset} parameters, the network has {parameters.Length}.");
+        }
+
+        return x;
+    }
+
+    /// <summary>y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i·s+m−p, j·s+n−p), zero outside x.</summary>
+    public static double[] Conv2D(double[] x, int c, int h, int w, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Conv conv, out int outHeight, out int outWidth)
+    {
+        int kh = conv.KernelHeight, kw = conv.KernelWidth, s = conv.Stride, p = conv.Padding;
+        outHeight = (h + 2 * p - kh) / s + 1;
+        outWidth = (w + 2 * p - kw) / s + 1;
+        var y = new double[conv.Filters * outHeight * outWidth];
+        for (int k = 0; k < conv.Filters; k++)
+        {
+            for (int i = 0; i < outHeight; i++)
+            {
+                for (int j = 0; j < outWidth; j++)
+                {
+                    double sum = bias[k];
+                    for (int t = 0; t < c; t++)
+                    {
+                        for (int m = 0; m < kh; m++)
+                        {
+                            for (int n = 0; n < kw; n++)
+                            {
+                                int u = i * s + m - p, v = j * s + n - p;
+                                if (u >= 0 && u < h && v >= 0 && v < w)
+                                {
+                                    sum += weight[((k * c + t) * kh + m) * kw + n] * x[(t * h + u) * w + v];
+                                }
+                            }
+                        }
+                    }
+
+                    y[(k * outHeight + i) * outWidth + j] = sum;
+                }
+            }
+        }
+
+        return y;
+    }
+
+    /// <summary>y(c,i,j) = max_{m,n} x(c, i·s+m, j·s+n).</summary>
+    public static double[] MaxPool(double[] x, int c, int h, int w, int size, int stride, out int outHeight, out int outWidth)
+    {
+        outHeight = (h - size) / stride + 1;
+        outWidth = (w - size) / stride + 1;
+        var y = new double[c * outHeight * outWidth];
+        for (int t = 0; t < c; t++)
+        {
+            for (int i = 0; i < outHeight; i++)
+            {
+                for (int j = 0; j < outWidth; j++)
+                {
+                    double best = double.NegativeInfinity;
+                    for (int m = 0; m < size; m++)
+                    {
+                        for (int n = 0; n < size; n++)
+                        {
+                            best = Math.Max(best, x[(t * h + i * stride + m) * w + j * stride + n]);
+                        }
+                    }
+
+                    y[(t * outHeight + i) * outWidth + j] = best;
+                }
+            }
+        }
+
+        return y;
+    }
+}
