@@ -54,6 +54,10 @@ internal static class ShapeInference
         }
 
         string[] names = ResolveNames(layers, diagnostics);
+        for (int i = 0; i < layers.Count; i++)
+        {
+            layers[i].ValidateArguments(names[i], diagnostics);
+        }
 
         if (diagnostics.Any(static d => d.IsError))
         {
@@ -108,9 +112,17 @@ internal static class ShapeInference
         var names = new string[layers.Count];
         var ordinals = new Dictionary<string, int>();
         var taken = new Dictionary<string, int>();
+        bool seenInput = false;
         for (int i = 0; i < layers.Count; i++)
         {
             Layer layer = layers[i];
+            if (layer is InputLayer && seenInput)
+            {
+                names[i] = "input";
+                continue; // a second [Input] is already NG0003
+            }
+
+            seenInput |= layer is InputLayer;
             ordinals.TryGetValue(layer.DefaultNamePrefix, out int ordinal);
             ordinals[layer.DefaultNamePrefix] = ++ordinal;
             string name = layer.ExplicitName ?? (layer is InputLayer ? "input" : layer.DefaultNamePrefix + ordinal);

@@ -32,24 +32,21 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
 
     public override string DefaultNamePrefix => "conv";
 
+    public override bool ValidateArguments(string name, List<DiagnosticInfo> diagnostics) =>
+        Check.Positive(this, name, "filters", Filters, diagnostics)
+        & Check.Positive(this, name, "kernel height", KernelHeight, diagnostics)
+        & Check.Positive(this, name, "kernel width", KernelWidth, diagnostics)
+        & Check.Positive(this, name, "stride", Stride, diagnostics)
+        & Check.NotNegative(this, name, "padding", Padding, diagnostics);
+
     public override Shape? InferOutputShape(Shape input, string name, List<DiagnosticInfo> diagnostics)
     {
-        bool ok = Check.Positive(this, name, "filters", Filters, diagnostics)
-            & Check.Positive(this, name, "kernel height", KernelHeight, diagnostics)
-            & Check.Positive(this, name, "kernel width", KernelWidth, diagnostics)
-            & Check.Positive(this, name, "stride", Stride, diagnostics)
-            & Check.NotNegative(this, name, "padding", Padding, diagnostics);
-        if (!ok)
-        {
-            return null;
-        }
-
         long paddedHeight = input.Height + 2L * Padding, paddedWidth = input.Width + 2L * Padding;
         if (KernelHeight > paddedHeight || KernelWidth > paddedWidth)
         {
             string padded = Padding == 0 ? "" : $" (padded to {paddedHeight}×{paddedWidth})";
             diagnostics.Add(DiagnosticInfo.Create(Diagnostics.WindowLargerThanInput, Location, name, "kernel",
-                KernelHeight, KernelWidth, input, padded));
+                KernelHeight, KernelWidth, input.ToFullString(), padded));
             return null;
         }
 

@@ -19,10 +19,12 @@ internal sealed record DenseLayer(int Units) : Layer
 
     public override string DefaultNamePrefix => "dense";
 
+    public override bool ValidateArguments(string name, List<DiagnosticInfo> diagnostics) =>
+        Check.Positive(this, name, "units", Units, diagnostics);
+
     public override Shape? InferOutputShape(Shape input, string name, List<DiagnosticInfo> diagnostics)
     {
-        if (!Check.Positive(this, name, "units", Units, diagnostics)
-            || !Check.Fits(this, name, "its weight", (long)Units * input.Length, diagnostics))
+        if (!Check.Fits(this, name, "its weight", (long)Units * input.Length, diagnostics))
         {
             return null;
         }

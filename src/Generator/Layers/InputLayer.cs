@@ -20,16 +20,14 @@ internal sealed record InputLayer(int Channels, int Height, int Width) : Layer
 
     public override string DefaultNamePrefix => "input";
 
+    public override bool ValidateArguments(string name, List<DiagnosticInfo> diagnostics) =>
+        Check.Positive(this, name, "channels", Channels, diagnostics)
+        & Check.Positive(this, name, "height", Height, diagnostics)
+        & Check.Positive(this, name, "width", Width, diagnostics);
+
+    /// <summary>The input's own shape (its argument is ignored: nothing comes before the input).</summary>
     public override Shape? InferOutputShape(Shape input, string name, List<DiagnosticInfo> diagnostics)
     {
-        bool ok = Check.Positive(this, name, "channels", Channels, diagnostics)
-            & Check.Positive(this, name, "height", Height, diagnostics)
-            & Check.Positive(this, name, "width", Width, diagnostics);
-        if (!ok)
-        {
-            return null;
-        }
-
         var shape = new Shape(Channels, Height, Width);
         return Check.Fits(this, name, "its input", shape.LongLength, diagnostics) ? shape : null;
     }

@@ -30,8 +30,14 @@ internal abstract record Layer
     public abstract string DefaultNamePrefix { get; }
 
     /// <summary>
-    /// The shape rule: the output shape for <paramref name="input"/>, or null after adding the diagnostics that
-    /// say why there is none (a bad argument, a window larger than its input, …).
+    /// Checks the arguments that do not depend on the input (sizes positive, padding not negative), adding a
+    /// diagnostic for each one wrong. Run on every layer before any shape, so that all such mistakes show at once.
+    /// </summary>
+    public virtual bool ValidateArguments(string name, List<DiagnosticInfo> diagnostics) => true;
+
+    /// <summary>
+    /// The shape rule, for valid arguments: the output shape for <paramref name="input"/>, or null after adding
+    /// the diagnostic that says why there is none (a window larger than its input, a size past the limits).
     /// </summary>
     public abstract Shape? InferOutputShape(Shape input, string name, List<DiagnosticInfo> diagnostics);
 

@@ -24,16 +24,15 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
 
     public override string DefaultNamePrefix => "pool";
 
+    // The stride defaults to the size, so a bad size is reported once, not twice.
+    public override bool ValidateArguments(string name, List<DiagnosticInfo> diagnostics) =>
+        Check.Positive(this, name, "size", Size, diagnostics) && Check.Positive(this, name, "stride", Stride, diagnostics);
+
     public override Shape? InferOutputShape(Shape input, string name, List<DiagnosticInfo> diagnostics)
     {
-        if (!(Check.Positive(this, name, "size", Size, diagnostics) & Check.Positive(this, name, "stride", Stride, diagnostics)))
-        {
-            return null;
-        }
-
         if (Size > input.Height || Size > input.Width)
         {
-            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.WindowLargerThanInput, Location, name, "pooling", Size, Size, input, ""));
+            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.WindowLargerThanInput, Location, name, "pooling", Size, Size, input.ToFullString(), ""));
             return null;
         }
 

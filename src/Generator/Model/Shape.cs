@@ -1,3 +1,5 @@
+using System;
+
 namespace NetGen.Generator.Model;
 
 /// <summary>A CHW activation shape. A dense layer's output is <c>units × 1 × 1</c>.</summary>
@@ -9,6 +11,9 @@ internal readonly record struct Shape(int Channels, int Height, int Width)
     public long LongLength => (long)Channels * Height * Width;
 
     public bool IsFlat => Height == 1 && Width == 1;
+
+    /// <summary>Always C×H×W, also for flat shapes (for messages about spatial windows).</summary>
+    public string ToFullString() => FormattableString.Invariant($"{Channels}×{Height}×{Width}");
 
     public override string ToString() => IsFlat ? Channels.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{Channels}×{Height}×{Width}";
 }
