@@ -26,16 +26,19 @@ public sealed class NetworkGenerator : IIncrementalGenerator
                 InputLayer.AttributeName,
                 predicate: static (node, _) => node is TypeDeclarationSyntax,
                 transform: static (ctx, ct) => Guarded(() => NetworkParser.Parse(ctx, ct), ctx))
-            .Where(static result => result is not null)!;
+            .Where(static result => result is not null)
+            .WithTrackingName(TrackingNames.Parse)!;
 
         // 2. Check the structure, name the layers, run each layer's shape rule, lay out the parameters.
         IncrementalValuesProvider<InferenceResult> inferred = parsed
-            .Select(static (result, _) => ShapeInference.Infer(result));
+            .Select(static (result, _) => ShapeInference.Infer(result))
+            .WithTrackingName(TrackingNames.Infer);
 
         // 3. Emit one file per network that has no error.
         IncrementalValuesProvider<NetworkModel> models = inferred
             .Select(static (result, _) => result.Model)
-            .Where(static model => model is not null)!;
+            .Where(static model => model is not null)
+            .WithTrackingName(TrackingNames.Model)!;
         context.RegisterSourceOutput(models, static (spc, model) =>
             spc.AddSource(NetworkEmitter.HintName(model), NetworkEmitter.Emit(model)));
 
@@ -57,6 +60,14 @@ public sealed class NetworkGenerator : IIncrementalGenerator
                     transform: (ctx, _) => NetworkParser.FindMissingInput(ctx, attributeName));
             context.RegisterSourceOutput(missingInput, Report);
         }
+    }
+
+    /// <summary>Names of the pipeline's steps, for tests of incremental caching.</summary>
+    internal static class TrackingNames
+    {
+        public const string Parse = nameof(Parse);
+        public const string Infer = nameof(Infer);
+        public const string Model = nameof(Model);
     }
 
     private static void Report(SourceProductionContext context, EquatableArray<DiagnosticInfo> diagnostics)
