@@ -1,0 +1,156 @@
+using System;
+using System.Numerics.Tensors;
+
+namespace NetGen.Optimizers;
+
+/// <summary>
+/// Adam (Kingma &amp; Ba) and AdamW (Loshchilov &amp; Hutter), with exactly the update of PyTorch's
+/// <c>torch.optim.Adam</c> / <c>torch.optim.AdamW</c> (amsgrad off). At step t = 1, 2, …:
+/// <code>
+/// Adam:  g = ∇θ + weightDecay·θ              AdamW:  g = ∇θ;  θ = θ·(1 − learningRate·weightDecay)
+/// m = β1·m + (1 − β1)·g
+/// v = β2·v + (1 − β2)·g²
+/// θ = θ − (learningRate / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)
+/// </code>
+/// </summary>
+public sealed class Adam : IOptimizer
+{
+    private float _learningRate;
+    private float[]? _m;
+    private float[]? _v;
+    private float[]? _scratch;
+    private int _length = -1;
+
+    /// <summary>Creates the optimizer; state buffers are allocated on the first <see cref="Step"/>.</summary>
+    /// <param name="learningRate">Step size (finite, ≥ 0).</param>
+    /// <param name="beta1">Decay of the first-moment estimate, in [0, 1).</param>
+    /// <param name="beta2">Decay of the second-moment estimate, in [0, 1).</param>
+    /// <param name="epsilon">Added to the denominator for stability (finite, ≥ 0).</param>
+    /// <param name="weightDecay">Weight-decay factor (finite, ≥ 0).</param>
+    /// <param name="decoupledWeightDecay">
+    /// false: L2 penalty added to the gradient (Adam); true: parameters shrunk by learningRate·weightDecay
+    /// before the update, separately from the moments (AdamW).
+    /// </param>
+    /// <exception cref="ArgumentOutOfRangeException">An argument is out of its range, infinite or NaN.</exception>
+    public Adam(float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f,
+        float weightDecay = 0f, bool decoupledWeightDecay = false)
+    {
+        _learningRate = OptimizerGuard.NonNegative(learningRate, nameof(learningRate));
+        Beta1 = OptimizerGuard.InUnitInterval(beta1, nameof(beta1));
+        Beta2 = OptimizerGuard.InUnitInterval(beta2, nameof(beta2));
+        Epsilon = OptimizerGuard.NonNegative(epsilon, nameof(epsilon));
+        WeightDecay = OptimizerGuard.NonNegative(weightDecay, nameof(weightDecay));
+        DecoupledWeightDecay = decoupledWeightDecay;
+    }
+
+    /// <summary>
+    /// AdamW: Adam with decoupled weight decay, with PyTorch's <c>torch.optim.AdamW</c> defaults
+    /// (weight decay 0.01).
+    /// </summary>
+    /// <param name="learningRate">Step size (finite, ≥ 0).</param>
+    /// <param name="beta1">Decay of the first-moment estimate, in [0, 1).</param>
+    /// <param name="beta2">Decay of the second-moment estimate, in [0, 1).</param>
+    /// <param name="epsilon">Added to the denominator for stability (finite, ≥ 0).</param>
+    /// <param name="weightDecay">Decoupled weight-decay factor (finite, ≥ 0).</param>
+    /// <returns>An <see cref="Adam"/> with <see cref="DecoupledWeightDecay"/> set.</returns>
+    public static Adam AdamW(float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f,
+        float weightDecay = 1e-2f) =>
+        new(learningRate, beta1, beta2, epsilon, weightDecay, decoupledWeightDecay: true);
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative, infinite or NaN.</exception>
+    public float LearningRate
+    {
+        get => _learningRate;
+        set => _learningRate = OptimizerGuard.NonNegative(value, nameof(value));
+    }
+
+    /// <summary>Decay of the first-moment estimate.</summary>
+    public float Beta1 { get; }
+
+    /// <summary>Decay of the second-moment estimate.</summary>
+    public float Beta2 { get; }
+
+    /// <summary>Added to the denominator for stability.</summary>
+    public float Epsilon { get; }
+
+    /// <summary>The weight-decay factor.</summary>
+    public float WeightDecay { get; }
+
+    /// <summary>Whether weight decay is decoupled (AdamW) rather than an L2 term in the gradient (Adam).</summary>
+    public bool DecoupledWeightDecay { get; }
+
+    /// <summary>Number of steps taken (t).</summary>
+    public long StepCount { get; private set; }
+
+    /// <summary>The first-moment estimate m (empty before the first step).</summary>
+    public ReadOnlySpan<float> FirstMoment => _m;
+
+    /// <summary>The second-moment estimate v (empty before the first step).</summary>
+    public ReadOnlySpan<float> SecondMoment => _v;
+
+    /// <inheritdoc/>
+    public void Step(Span<float> parameters, ReadOnlySpan<float> gradients)
+    {
+        OptimizerGuard.CheckLengths(parameters.Length, gradients.Length, _length);
+        if (_length < 0)
+        {
+            _length = parameters.Length;
+            _m = new float[_length];
+            _v = new float[_length];
+            _scratch = new float[_length];
+        }
+
+        StepCount++;
+        Span<float> m = _m;
+        Span<float> v = _v;
+        Span<float> scratch = _scratch;
+        float lr = _learningRate;
+
+        ReadOnlySpan<float> g = gradients;
+        if (WeightDecay != 0f)
+        {
+            if (DecoupledWeightDecay)
+            {
+                TensorPrimitives.Multiply(parameters, 1f - lr * WeightDecay, parameters); // θ = θ·(1 − lr·wd)
+            }
+            else
+            {
+                TensorPrimitives.MultiplyAdd(parameters, WeightDecay, gradients, scratch); // g = ∇ + wd·θ
+                g = scratch;
+            }
+        }
+
+        // m = β1·m + (1 − β1)·g
+        TensorPrimitives.Multiply(m, Beta1, m);
+        TensorPrimitives.MultiplyAdd(g, 1f - Beta1, m, m);
+
+        // v = β2·v + (1 − β2)·g²  (scratch may hold g: squared in place, g is not needed afterwards)
+        TensorPrimitives.Multiply(g, g, scratch);
+        TensorPrimitives.Multiply(v, Beta2, v);
+        TensorPrimitives.MultiplyAdd(scratch, 1f - Beta2, v, v);
+
+        // Bias corrections in double, as PyTorch computes them on Python floats.
+        double biasCorrection1 = 1.0 - Math.Pow(Beta1, StepCount);
+        double biasCorrection2 = 1.0 - Math.Pow(Beta2, StepCount);
+        float stepSize = (float)(lr / biasCorrection1);
+        float biasCorrection2Sqrt = (float)Math.Sqrt(biasCorrection2);
+
+        // denominator = √v / √(1 − β2ᵗ) + ε;  θ = θ − stepSize·m / denominator
+        TensorPrimitives.Sqrt(v, scratch);
+        TensorPrimitives.Divide(scratch, biasCorrection2Sqrt, scratch);
+        TensorPrimitives.Add(scratch, Epsilon, scratch);
+        TensorPrimitives.Divide(m, scratch, scratch);
+        TensorPrimitives.MultiplyAdd(scratch, -stepSize, parameters, parameters);
+    }
+
+    /// <summary>Forgets all state (step count, momentum, moments and the parameter length), as a new optimizer.</summary>
+    public void Reset()
+    {
+        _length = -1;
+        _m = null;
+        _v = null;
+        _scratch = null;
+        StepCount = 0;
+    }
+}

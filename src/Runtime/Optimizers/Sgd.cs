@@ -1,0 +1,118 @@
+using System;
+using System.Numerics.Tensors;
+
+namespace NetGen.Optimizers;
+
+/// <summary>
+/// Stochastic gradient descent with optional momentum, Nesterov momentum and (L2) weight decay, with exactly
+/// the update of PyTorch's <c>torch.optim.SGD</c> (dampening 0):
+/// <code>
+/// g = ∇θ + weightDecay·θ
+/// if momentum ≠ 0:  b = momentum·b + g   (on the first step b = g)
+///                   g = nesterov ? g + momentum·b : b
+/// θ = θ − learningRate·g
+/// </code>
+/// </summary>
+public sealed class Sgd : IOptimizer
+{
+    private float _learningRate;
+    private float[]? _momentumBuffer;
+    private float[]? _scratch;
+    private int _length = -1;
+    private bool _hasMomentumBuffer;
+
+    /// <summary>Creates the optimizer; state buffers are allocated on the first <see cref="Step"/>.</summary>
+    /// <param name="learningRate">Step size (finite, ≥ 0).</param>
+    /// <param name="momentum">Momentum factor μ (finite, ≥ 0); 0 for plain SGD.</param>
+    /// <param name="nesterov">Use Nesterov momentum (needs <paramref name="momentum"/> &gt; 0).</param>
+    /// <param name="weightDecay">L2 penalty factor added to the gradient (finite, ≥ 0).</param>
+    /// <exception cref="ArgumentOutOfRangeException">An argument is negative, infinite or NaN.</exception>
+    /// <exception cref="ArgumentException"><paramref name="nesterov"/> without momentum.</exception>
+    public Sgd(float learningRate, float momentum = 0f, bool nesterov = false, float weightDecay = 0f)
+    {
+        _learningRate = OptimizerGuard.NonNegative(learningRate, nameof(learningRate));
+        Momentum = OptimizerGuard.NonNegative(momentum, nameof(momentum));
+        WeightDecay = OptimizerGuard.NonNegative(weightDecay, nameof(weightDecay));
+        if (nesterov && momentum == 0f)
+        {
+            throw new ArgumentException("Nesterov momentum requires a momentum above 0.", nameof(nesterov));
+        }
+
+        Nesterov = nesterov;
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative, infinite or NaN.</exception>
+    public float LearningRate
+    {
+        get => _learningRate;
+        set => _learningRate = OptimizerGuard.NonNegative(value, nameof(value));
+    }
+
+    /// <summary>The momentum factor μ.</summary>
+    public float Momentum { get; }
+
+    /// <summary>Whether Nesterov momentum is used.</summary>
+    public bool Nesterov { get; }
+
+    /// <summary>The L2 weight-decay factor.</summary>
+    public float WeightDecay { get; }
+
+    /// <summary>The momentum buffer b (empty before the first step or without momentum).</summary>
+    public ReadOnlySpan<float> MomentumBuffer => _hasMomentumBuffer ? _momentumBuffer : default;
+
+    /// <inheritdoc/>
+    public void Step(Span<float> parameters, ReadOnlySpan<float> gradients)
+    {
+        OptimizerGuard.CheckLengths(parameters.Length, gradients.Length, _length);
+        if (_length < 0)
+        {
+            _length = parameters.Length;
+            _scratch = new float[_length];
+            _momentumBuffer = Momentum != 0f ? new float[_length] : null;
+        }
+
+        Span<float> scratch = _scratch;
+        ReadOnlySpan<float> g = gradients;
+        if (WeightDecay != 0f)
+        {
+            TensorPrimitives.MultiplyAdd(parameters, WeightDecay, gradients, scratch); // g = ∇ + wd·θ
+            g = scratch;
+        }
+
+        if (Momentum != 0f)
+        {
+            Span<float> buffer = _momentumBuffer;
+            if (_hasMomentumBuffer)
+            {
+                TensorPrimitives.MultiplyAdd(buffer, Momentum, g, buffer); // b = μ·b + g
+            }
+            else
+            {
+                g.CopyTo(buffer);
+                _hasMomentumBuffer = true;
+            }
+
+            if (Nesterov)
+            {
+                TensorPrimitives.MultiplyAdd(buffer, Momentum, g, scratch); // g = g + μ·b
+                g = scratch;
+            }
+            else
+            {
+                g = buffer;
+            }
+        }
+
+        TensorPrimitives.MultiplyAdd(g, -_learningRate, parameters, parameters); // θ = θ − lr·g
+    }
+
+    /// <summary>Forgets all state (step count, momentum, moments and the parameter length), as a new optimizer.</summary>
+    public void Reset()
+    {
+        _length = -1;
+        _scratch = null;
+        _momentumBuffer = null;
+        _hasMomentumBuffer = false;
+    }
+}
