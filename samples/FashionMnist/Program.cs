@@ -12,20 +12,23 @@ using NetGen.Optimizers;
 
 var epochsOption = new Option<int>("--epochs") { Description = "Passes over the training set.", DefaultValueFactory = _ => 1 };
 var learningRateOption = new Option<float>("--learning-rate", "--lr") { Description = "SGD step size.", DefaultValueFactory = _ => 0.01f };
+var momentumOption = new Option<float>("--momentum") { Description = "SGD momentum (0: plain SGD).", DefaultValueFactory = _ => 0f };
+var scheduleOption = new Option<string>("--schedule") { Description = "Learning rate over the run: 'constant', or 'cosine' (annealed per step to 0).", DefaultValueFactory = _ => "cosine" };
+scheduleOption.AcceptOnlyFromAmong("constant", "cosine");
 var seedOption = new Option<int>("--seed") { Description = "Seed of the initial weights and of the shuffles.", DefaultValueFactory = _ => 1 };
 var dataOption = new Option<string?>("--data") { Description = $"Folder with the Fashion-MNIST IDX files (default: {FashionMnistFiles.DefaultDirectory}, else the subset bundled with this sample)." };
 var limitOption = new Option<int?>("--limit") { Description = "Train on the first N training images only." };
 
 var root = new RootCommand("Train NetGen's LeNet-5 on Fashion-MNIST.")
 {
-    epochsOption, learningRateOption, seedOption, dataOption, limitOption,
+    epochsOption, learningRateOption, momentumOption, scheduleOption, seedOption, dataOption, limitOption,
 };
 root.SetAction(parse => Train(
-    parse.GetValue(epochsOption), parse.GetValue(learningRateOption), parse.GetValue(seedOption),
+    parse.GetValue(epochsOption), parse.GetValue(learningRateOption), parse.GetValue(momentumOption), parse.GetValue(scheduleOption)!, parse.GetValue(seedOption),
     parse.GetValue(dataOption), parse.GetValue(limitOption)));
 return root.Parse(args).Invoke();
 
-static int Train(int epochs, float learningRate, int seed, string? dataDirectory, int? limit)
+static int Train(int epochs, float learningRate, float momentum, string schedule, int seed, string? dataDirectory, int? limit)
 {
     if (!FashionMnistFiles.TryLocate(dataDirectory, out string? directory, out bool bundled))
     {
@@ -50,13 +53,15 @@ static int Train(int epochs, float learningRate, int seed, string? dataDirectory
     (float mean, float std) = train.ComputeMeanAndStandardDeviation();
     train.Normalize(mean, std);
     test.Normalize(mean, std);
-    Console.WriteLine($"{train.Count} training and {test.Count} test images from {directory}; per-sample SGD, learning rate {learningRate}, seed {seed}.");
+    Console.WriteLine($"{train.Count} training and {test.Count} test images from {directory}; per-sample SGD, learning rate {learningRate} ({schedule}), momentum {momentum}, seed {seed}.");
     Console.WriteLine(LeNet5.Summary);
 
     var network = new LeNet5();
     network.InitializeParameters(seed);
-    var optimizer = new Sgd(learningRate);
+    var optimizer = new Sgd(learningRate, momentum);
     var order = new BatchOrder(train.Count, batchSize: 1);
+    ILearningRateSchedule? steps = schedule == "cosine" ? new CosineAnnealing(learningRate, epochs * train.Count) : null;
+    int step = 0;
 
     for (int epoch = 1; epoch <= epochs; epoch++)
     {
@@ -65,6 +70,11 @@ static int Train(int epochs, float learningRate, int seed, string? dataDirectory
         double lossSum = 0;
         foreach (int index in order.Order)
         {
+            if (steps is not null)
+            {
+                optimizer.LearningRate = steps.LearningRateAt(step++);
+            }
+
             network.ZeroGradients();
             lossSum += network.TrainSample(train.Image(index), train.Labels[index]);
             optimizer.Step(network.Parameters, network.Gradients);
