@@ -1,0 +1,549 @@
+using System;
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Runtime.InteropServices;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace NetGen.Weights;
+
+/// <summary>
+/// Reads and writes parameters in the safetensors format (Hugging Face): an 8-byte little-endian header length
+/// N, N bytes of UTF-8 JSON mapping each tensor name to
+/// <c>{"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}</c> (plus an optional
+/// <c>"__metadata__"</c> object of strings), then the tensors' little-endian bytes, offsets counted from the
+/// start of that byte buffer. Files written here load in PyTorch with <c>safetensors.torch.load_file</c>.
+/// </summary>
+public static class SafeTensors
+{
+    /// <summary>The reserved header key holding string metadata.</summary>
+    public const string MetadataKey = "__metadata__";
+
+    /// <summary>The largest header accepted, in bytes (100 MB, as the reference implementation).</summary>
+    public const long MaxHeaderLength = 100_000_000;
+
+    private const string F32 = "F32";
+
+    private sealed class Entry(string name)
+    {
+        public string Name { get; } = name;
+        public string? Dtype { get; set; }
+        public long[]? Shape { get; set; }
+        public long Begin { get; set; } = -1;
+        public long End { get; set; } = -1;
+        public string Offsets => string.Create(CultureInfo.InvariantCulture, $"[{Begin}, {End}]");
+    }
+
+    /// <summary>
+    /// Writes the tensors of <paramref name="layout"/>, in that order, as F32. The file is written under a
+    /// temporary name in the same directory and then moved over <paramref name="path"/>, so that a crash never
+    /// leaves a half-written file behind and an existing file is replaced only by a complete one.
+    /// </summary>
+    /// <param name="path">The file to create or replace.</param>
+    /// <param name="parameters">The flat parameter vector.</param>
+    /// <param name="layout">The tensors to save; names must be unique and every slot inside <paramref name="parameters"/>.</param>
+    /// <param name="metadata">Optional strings stored under <c>__metadata__</c>.</param>
+    /// <exception cref="ArgumentException">Duplicate names, or a slot outside <paramref name="parameters"/>.</exception>
+    /// <exception cref="IOException">The file cannot be written.</exception>
+    public static void Save(string path, ReadOnlySpan<float> parameters, ReadOnlySpan<TensorSlot> layout,
+        IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        CheckLayout(layout, parameters.Length);
+
+        byte[] header = BuildHeader(layout, metadata, out long dataLength);
+        string fullPath = Path.GetFullPath(path);
+        string directory = Path.GetDirectoryName(fullPath) ?? ".";
+        string temporary = Path.Combine(directory, "." + Path.GetFileName(fullPath) + "." + Path.GetRandomFileName() + ".tmp");
+        try
+        {
+            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
+            {
+                file.SetLength(8 + header.Length + dataLength);
+                Span<byte> length = stackalloc byte[8];
+                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+                file.Write(length);
+                file.Write(header);
+                foreach (TensorSlot slot in layout)
+                {
+                    WriteLittleEndian(file, parameters.Slice(slot.Offset, slot.Length));
+                }
+
+                file.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, fullPath, overwrite: true);
+        }
+        catch
+        {
+            try
+            {
+                File.Delete(temporary);
+            }
+            catch (IOException)
+            {
+                // Best effort: the original error matters more.
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // Best effort: the original error matters more.
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Loads the tensors of <paramref name="layout"/> from a safetensors file into <paramref name="parameters"/>.
+    /// The whole file is checked first — header length, JSON, every expected tensor present with dtype F32,
+    /// the same shape and sound data offsets, no unexpected tensors, no overlaps, buffer length — and
+    /// <paramref name="parameters"/> is changed only when everything is right.
+    /// </summary>
+    /// <param name="path">The file to read.</param>
+    /// <param name="parameters">The flat parameter vector to fill.</param>
+    /// <param name="layout">Where each tensor goes; names must be unique and every slot inside <paramref name="parameters"/>.</param>
+    /// <exception cref="InvalidDataException">
+    /// The file does not hold exactly the expected tensors; the message names the file, the tensor and the
+    /// problem. <paramref name="parameters"/> is unchanged.
+    /// </exception>
+    /// <exception cref="ArgumentException">Duplicate names, or a slot outside <paramref name="parameters"/>.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    public static void Load(string path, Span<float> parameters, ReadOnlySpan<TensorSlot> layout)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        CheckLayout(layout, parameters.Length);
+
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
+        Dictionary<string, Entry> entries = ReadHeader(file, path, out _, out long bufferLength);
+
+        var expected = new HashSet<string>(StringComparer.Ordinal);
+        foreach (TensorSlot slot in layout)
+        {
+            expected.Add(slot.Name);
+            if (!entries.TryGetValue(slot.Name, out Entry? entry))
+            {
+                throw Error(path, $"{slot.Name}: missing from the file (expected shape {TensorSlot.FormatShape(slot.Shape)})");
+            }
+
+            if (entry.Dtype != F32)
+            {
+                throw Error(path, $"{slot.Name}: dtype {entry.Dtype} found, {F32} expected");
+            }
+
+            if (!ShapeEquals(slot.Shape, entry.Shape!))
+            {
+                throw Error(path, $"{slot.Name}: shape {TensorSlot.FormatShape(slot.Shape)} expected, file has {TensorSlot.FormatShape(entry.Shape)}");
+            }
+
+            if (entry.End < entry.Begin)
+            {
+                throw Error(path, $"{slot.Name}: data_offsets {entry.Offsets} end before they begin");
+            }
+
+            if (entry.End > bufferLength)
+            {
+                throw Error(path, string.Create(CultureInfo.InvariantCulture,
+                    $"{slot.Name}: data_offsets {entry.Offsets} reach past the end of the {bufferLength}-byte data buffer (file truncated?)"));
+            }
+
+            if (entry.End - entry.Begin != 4L * slot.Length)
+            {
+                throw Error(path, string.Create(CultureInfo.InvariantCulture,
+                    $"{slot.Name}: data_offsets {entry.Offsets} span {entry.End - entry.Begin} bytes, {TensorSlot.FormatShape(slot.Shape)} F32 needs {4L * slot.Length}"));
+            }
+        }
+
+        foreach (Entry entry in entries.Values)
+        {
+            if (!expected.Contains(entry.Name))
+            {
+                throw Error(path, $"{entry.Name}: unexpected tensor, not in the layout");
+            }
+        }
+
+        var ordered = new List<Entry>(entries.Values);
+        ordered.Sort((a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
+        long covered = 0;
+        for (int i = 0; i < ordered.Count; i++)
+        {
+            if (i > 0 && ordered[i].Begin < ordered[i - 1].End)
+            {
+                throw Error(path, $"{ordered[i].Name}: data_offsets {ordered[i].Offsets} overlap those of {ordered[i - 1].Name} {ordered[i - 1].Offsets}");
+            }
+
+            covered += ordered[i].End - ordered[i].Begin;
+        }
+
+        if (covered != bufferLength)
+        {
+            throw Error(path, string.Create(CultureInfo.InvariantCulture,
+                $"the data buffer is {bufferLength} bytes but the tensors cover {covered}: gaps or trailing bytes"));
+        }
+
+        if (bufferLength > Array.MaxLength)
+        {
+            throw Error(path, string.Create(CultureInfo.InvariantCulture, $"the data buffer of {bufferLength} bytes is too large to load"));
+        }
+
+        // Read everything before touching the parameters, so that an I/O error leaves them unchanged too.
+        var data = new byte[bufferLength];
+        try
+        {
+            file.ReadExactly(data);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw Error(path, "truncated while reading the data buffer", e);
+        }
+
+        foreach (TensorSlot slot in layout)
+        {
+            Entry entry = entries[slot.Name];
+            ReadLittleEndian(data.AsSpan((int)entry.Begin, 4 * slot.Length), parameters.Slice(slot.Offset, slot.Length));
+        }
+    }
+
+    /// <summary>The <c>__metadata__</c> strings of a safetensors file (empty when it has none).</summary>
+    /// <param name="path">The file to read.</param>
+    /// <returns>The metadata, keyed by name.</returns>
+    /// <exception cref="InvalidDataException">The header is invalid.</exception>
+    public static IReadOnlyDictionary<string, string> ReadMetadata(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
+        ReadHeader(file, path, out Dictionary<string, string> metadata, out _);
+        return metadata;
+    }
+
+    private static void CheckLayout(ReadOnlySpan<TensorSlot> layout, int parameterCount)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < layout.Length; i++)
+        {
+            TensorSlot slot = layout[i] ?? throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"Slot {i} is null."), nameof(layout));
+            if (!names.Add(slot.Name))
+            {
+                throw new ArgumentException($"Tensor name '{slot.Name}' appears twice in the layout.", nameof(layout));
+            }
+
+            if (slot.End > parameterCount)
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"{slot}: floats {slot.Offset}..{slot.End - 1} are outside the {parameterCount} parameters."), nameof(layout));
+            }
+        }
+    }
+
+    private static byte[] BuildHeader(ReadOnlySpan<TensorSlot> layout, IReadOnlyDictionary<string, string>? metadata, out long dataLength)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            json.WriteStartObject();
+            if (metadata is not null && metadata.Count > 0)
+            {
+                json.WriteStartObject(MetadataKey);
+                foreach (KeyValuePair<string, string> pair in metadata)
+                {
+                    ArgumentNullException.ThrowIfNull(pair.Key, nameof(metadata));
+                    ArgumentNullException.ThrowIfNull(pair.Value, nameof(metadata));
+                    json.WriteString(pair.Key, pair.Value);
+                }
+
+                json.WriteEndObject();
+            }
+
+            long offset = 0;
+            foreach (TensorSlot slot in layout)
+            {
+                json.WriteStartObject(slot.Name);
+                json.WriteString("dtype", F32);
+                json.WriteStartArray("shape");
+                foreach (int d in slot.Shape)
+                {
+                    json.WriteNumberValue(d);
+                }
+
+                json.WriteEndArray();
+                json.WriteStartArray("data_offsets");
+                json.WriteNumberValue(offset);
+                offset += 4L * slot.Length;
+                json.WriteNumberValue(offset);
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+
+            json.WriteEndObject();
+            dataLength = offset;
+        }
+
+        // Pad with spaces so that the data buffer starts 8-byte aligned, as the reference writer does.
+        int padded = (buffer.WrittenCount + 7) / 8 * 8;
+        var header = new byte[padded];
+        buffer.WrittenSpan.CopyTo(header);
+        header.AsSpan(buffer.WrittenCount).Fill((byte)' ');
+        return header;
+    }
+
+    private static Dictionary<string, Entry> ReadHeader(FileStream file, string path, out Dictionary<string, string> metadata, out long bufferLength)
+    {
+        long fileLength = file.Length;
+        if (fileLength < 8)
+        {
+            throw Error(path, string.Create(CultureInfo.InvariantCulture,
+                $"bad header length: the file is {fileLength} bytes, too short for the 8-byte header length"));
+        }
+
+        Span<byte> lengthBytes = stackalloc byte[8];
+        file.ReadExactly(lengthBytes);
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
+        if (headerLength < 2)
+        {
+            throw Error(path, string.Create(CultureInfo.InvariantCulture,
+                $"bad header length {headerLength}: at least 2 bytes ({{}}) needed"));
+        }
+
+        if (headerLength > MaxHeaderLength)
+        {
+            throw Error(path, string.Create(CultureInfo.InvariantCulture,
+                $"bad header length {headerLength}: more than the {MaxHeaderLength}-byte limit"));
+        }
+
+        if ((long)headerLength > fileLength - 8)
+        {
+            throw Error(path, string.Create(CultureInfo.InvariantCulture,
+                $"bad header length {headerLength}: only {fileLength - 8} bytes follow it (file truncated?)"));
+        }
+
+        var header = new byte[headerLength];
+        file.ReadExactly(header);
+        bufferLength = fileLength - 8 - (long)headerLength;
+
+        try
+        {
+            return ParseHeader(header, path, out metadata);
+        }
+        catch (JsonException e)
+        {
+            throw Error(path, "header is not valid JSON: " + e.Message, e);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw Error(path, "header is not valid JSON: " + e.Message, e);
+        }
+    }
+
+    private static Dictionary<string, Entry> ParseHeader(ReadOnlySpan<byte> header, string path, out Dictionary<string, string> metadata)
+    {
+        var reader = new Utf8JsonReader(header, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 16 });
+        var entries = new Dictionary<string, Entry>(StringComparer.Ordinal);
+        metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        bool sawMetadata = false;
+
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw Error(path, $"header is not a JSON object (starts with {reader.TokenType})");
+        }
+
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            string name = reader.GetString()!;
+            if (name == MetadataKey)
+            {
+                if (sawMetadata)
+                {
+                    throw Error(path, $"{MetadataKey} appears twice in the header");
+                }
+
+                sawMetadata = true;
+                ReadMetadataObject(ref reader, path, metadata);
+                continue;
+            }
+
+            if (name.Length == 0)
+            {
+                throw Error(path, "a tensor has an empty name");
+            }
+
+            if (entries.ContainsKey(name))
+            {
+                throw Error(path, $"{name}: appears twice in the header");
+            }
+
+            entries.Add(name, ReadEntry(ref reader, path, name));
+        }
+
+        if (reader.Read())
+        {
+            throw Error(path, $"header has content after its JSON object ({reader.TokenType})");
+        }
+
+        return entries;
+    }
+
+    private static void ReadMetadataObject(ref Utf8JsonReader reader, string path, Dictionary<string, string> metadata)
+    {
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return;
+        }
+
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw Error(path, $"{MetadataKey}: a JSON object of strings expected, found {reader.TokenType}");
+        }
+
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            string key = reader.GetString()!;
+            reader.Read();
+            if (reader.TokenType != JsonTokenType.String)
+            {
+                throw Error(path, $"{MetadataKey}: value of '{key}' is {reader.TokenType}, a string expected");
+            }
+
+            if (!metadata.TryAdd(key, reader.GetString()!))
+            {
+                throw Error(path, $"{MetadataKey}: key '{key}' appears twice");
+            }
+        }
+    }
+
+    private static Entry ReadEntry(ref Utf8JsonReader reader, string path, string name)
+    {
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw Error(path, $"{name}: a JSON object with dtype, shape and data_offsets expected, found {reader.TokenType}");
+        }
+
+        var entry = new Entry(name);
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            string key = reader.GetString()!;
+            reader.Read();
+            switch (key)
+            {
+                case "dtype" when entry.Dtype is null:
+                    if (reader.TokenType != JsonTokenType.String)
+                    {
+                        throw Error(path, $"{name}: dtype is {reader.TokenType}, a string expected");
+                    }
+
+                    entry.Dtype = reader.GetString()!;
+                    break;
+                case "shape" when entry.Shape is null:
+                    entry.Shape = ReadIntegers(ref reader, path, name, key).ToArray();
+                    break;
+                case "data_offsets" when entry.Begin < 0:
+                    List<long> offsets = ReadIntegers(ref reader, path, name, key);
+                    if (offsets.Count != 2)
+                    {
+                        throw Error(path, string.Create(CultureInfo.InvariantCulture,
+                            $"{name}: data_offsets has {offsets.Count} numbers, 2 ([begin, end]) expected"));
+                    }
+
+                    (entry.Begin, entry.End) = (offsets[0], offsets[1]);
+                    break;
+                case "dtype" or "shape" or "data_offsets":
+                    throw Error(path, $"{name}: {key} appears twice");
+                default:
+                    throw Error(path, $"{name}: unknown field '{key}'; only dtype, shape and data_offsets are allowed");
+            }
+        }
+
+        if (entry.Dtype is null || entry.Shape is null || entry.Begin < 0)
+        {
+            string missing = entry.Dtype is null ? "dtype" : entry.Shape is null ? "shape" : "data_offsets";
+            throw Error(path, $"{name}: {missing} is missing");
+        }
+
+        return entry;
+    }
+
+    private static List<long> ReadIntegers(ref Utf8JsonReader reader, string path, string name, string key)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw Error(path, $"{name}: {key} is {reader.TokenType}, an array of integers expected");
+        }
+
+        var values = new List<long>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out long value) || value < 0)
+            {
+                string found = reader.TokenType == JsonTokenType.Number
+                    ? System.Text.Encoding.UTF8.GetString(reader.ValueSpan)
+                    : reader.TokenType.ToString();
+                throw Error(path, $"{name}: {key} holds {found}, only integers ≥ 0 are allowed");
+            }
+
+            values.Add(value);
+        }
+
+        return values;
+    }
+
+    private static bool ShapeEquals(ReadOnlySpan<int> expected, long[] actual)
+    {
+        if (expected.Length != actual.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < expected.Length; i++)
+        {
+            if (expected[i] != actual[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static void WriteLittleEndian(Stream stream, ReadOnlySpan<float> values)
+    {
+        if (BitConverter.IsLittleEndian)
+        {
+            stream.Write(MemoryMarshal.AsBytes(values));
+            return;
+        }
+
+        Span<byte> chunk = stackalloc byte[4096];
+        while (!values.IsEmpty)
+        {
+            int n = Math.Min(values.Length, chunk.Length / 4);
+            for (int i = 0; i < n; i++)
+            {
+                BinaryPrimitives.WriteSingleLittleEndian(chunk.Slice(4 * i, 4), values[i]);
+            }
+
+            stream.Write(chunk[..(4 * n)]);
+            values = values[n..];
+        }
+    }
+
+    private static void ReadLittleEndian(ReadOnlySpan<byte> bytes, Span<float> destination)
+    {
+        if (BitConverter.IsLittleEndian)
+        {
+            MemoryMarshal.Cast<byte, float>(bytes).CopyTo(destination);
+            return;
+        }
+
+        for (int i = 0; i < destination.Length; i++)
+        {
+            destination[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.Slice(4 * i, 4));
+        }
+    }
+
+    private static InvalidDataException Error(string path, string what, Exception? inner = null) =>
+        new($"{path}: {what}", inner);
+}
