@@ -235,10 +235,7 @@ internal static class NetworkEmitter
         w.Open();
         w.Line($"global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));");
         w.Line($"global::NetGen.Guard.Label(label, OutputLength, nameof(label));");
-        w.Line($"ForwardPass(input, Parameters, _workspace);");
-        w.Line($"BackwardPass(input, label, Parameters, Gradients, _workspace);");
-        w.Line($"// L = −log p(label) = log Σ_j exp z(j) − z(label), from the logits: finite even where p(label) underflows.");
-        w.Line($"return _workspace.{last.Pascal}LogSumExp[0] - {logits}[label];");
+        w.Line($"return TrainStep(input, label, Parameters, Gradients, _workspace);");
         w.Close();
         w.Line();
 
@@ -251,9 +248,12 @@ internal static class NetworkEmitter
         w.Line($"global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));");
         w.Line($"global::NetGen.Guard.Label(label, OutputLength, nameof(label));");
         w.Line($"ForwardPass(input, Parameters, _workspace);");
-        w.Line($"return _workspace.{last.Pascal}LogSumExp[0] - {logits}[label];");
+        w.Line($"return LossOf(input, label, _workspace);");
         w.Close();
         w.Line();
+
+        EmitBatchApi(w, model);
+        EmitWeightsApi(w, model);
 
         w.Line($"/// <summary>Sets every gradient to zero.</summary>");
         w.Line($"{GeneratedCode}");
@@ -266,11 +266,28 @@ internal static class NetworkEmitter
         w.Line($"int global::NetGen.INetwork.InputWidth => InputWidth;");
         w.Line($"int global::NetGen.INetwork.OutputLength => OutputLength;");
         w.Line($"int global::NetGen.INetwork.ParameterCount => ParameterCount;");
+        w.Line($"global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INetwork.ParameterLayout => s_parameterLayout;");
         w.Line();
     }
 
     private static void EmitPasses(SourceWriter w, NetworkModel model)
     {
+        LayerPlan last = model.Last;
+        string logits = last.Index == 0 ? "input" : $"ws.{model.Layers[last.Index - 1].Pascal}Output";
+        w.Line($"/// <summary>Forward and backward pass of one sample with <paramref name=\"ws\"/>: adds dL/dθ into <paramref name=\"gradients\"/>, returns the loss.</summary>");
+        w.Line($"{GeneratedCode}");
+        w.Line($"private static float TrainStep(ReadOnlySpan<float> input, int label, ReadOnlySpan<float> parameters, Span<float> gradients, Workspace ws)");
+        w.Open();
+        w.Line($"ForwardPass(input, parameters, ws);");
+        w.Line($"BackwardPass(input, label, parameters, gradients, ws);");
+        w.Line($"return LossOf(input, label, ws);");
+        w.Close();
+        w.Line();
+        w.Line($"/// <summary>L = −log p(label) = log Σ_j exp z(j) − z(label), from the logits of the last forward pass: finite even where p(label) underflows.</summary>");
+        w.Line($"{GeneratedCode}");
+        w.Line($"private static float LossOf(ReadOnlySpan<float> input, int label, Workspace ws) => ws.{last.Pascal}LogSumExp[0] - {logits}[label];");
+        w.Line();
+
         w.Line($"/// <summary>Runs every layer's forward method in order, leaving each activation in <paramref name=\"ws\"/>.</summary>");
         w.Line($"{GeneratedCode}");
         w.Line($"private static void ForwardPass(ReadOnlySpan<float> input, ReadOnlySpan<float> parameters, Workspace ws)");
@@ -323,6 +340,104 @@ internal static class NetworkEmitter
         "label" => "int",
         _ => $"Span<{plan.Scratch.First(s => s.Name == argument).ElementType}>",
     };
+
+    private static void EmitBatchApi(SourceWriter w, NetworkModel model)
+    {
+        string inputShape = model.Input.ToString();
+        int classes = model.Last.Output.Length;
+        w.Line($"private Engine? _engine;");
+        w.Line();
+        w.Line($"private Engine BatchEngine => _engine ??= new Engine();");
+        w.Line();
+        w.Line($"/// <summary>Threads that <see cref=\"TrainBatch\"/>, <see cref=\"ForwardBatch\"/> and <see cref=\"PredictBatch\"/> may use, the calling thread included. Default: all cores. Results do not depend on it.</summary>");
+        w.Line($"{GeneratedCode}");
+        w.Line($"public int DegreeOfParallelism");
+        w.Open();
+        w.Line($"get => BatchEngine.DegreeOfParallelism;");
+        w.Line($"set => BatchEngine.DegreeOfParallelism = value;");
+        w.Close();
+        w.Line();
+        w.Line($"/// <summary>");
+        w.Line($"/// Forward and backward pass over a batch, on up to <see cref=\"DegreeOfParallelism\"/> threads: sets <see cref=\"Gradients\"/>");
+        w.Line($"/// to the batch's mean dL/dθ and returns its mean loss. Bit-identical whatever the number of threads.");
+        w.Line($"/// </summary>");
+        w.Line($"/// <param name=\"inputs\">n × {model.Input.Length} floats: n samples of {inputShape}, one after the other.</param>");
+        w.Line($"/// <param name=\"labels\">n labels, each 0 to {classes - 1}.</param>");
+        w.Line($"/// <exception cref=\"ArgumentException\">The batch is empty or the lengths do not match.</exception>");
+        w.Line($"/// <exception cref=\"ArgumentOutOfRangeException\">A label is not a class.</exception>");
+        w.Line($"{GeneratedCode}");
+        w.Line($"public float TrainBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels) => BatchEngine.TrainBatch(Parameters, Gradients, inputs, labels);");
+        w.Line();
+        w.Line($"/// <summary>Runs the network on a batch, on up to <see cref=\"DegreeOfParallelism\"/> threads.</summary>");
+        w.Line($"/// <param name=\"inputs\">n × {model.Input.Length} floats: n samples of {inputShape}.</param>");
+        w.Line($"/// <param name=\"probabilities\">Receives n × {classes} probabilities, one row per sample.</param>");
+        w.Line($"/// <exception cref=\"ArgumentException\">The batch is empty or the lengths do not match.</exception>");
+        w.Line($"{GeneratedCode}");
+        w.Line($"public void ForwardBatch(ReadOnlySpan<float> inputs, Span<float> probabilities) => BatchEngine.ForwardBatch(Parameters, inputs, probabilities);");
+        w.Line();
+        w.Line($"/// <summary>The most probable class of each sample of a batch, on up to <see cref=\"DegreeOfParallelism\"/> threads.</summary>");
+        w.Line($"/// <param name=\"inputs\">n × {model.Input.Length} floats: n samples of {inputShape}.</param>");
+        w.Line($"/// <param name=\"predictions\">Receives n classes.</param>");
+        w.Line($"/// <exception cref=\"ArgumentException\">The batch is empty or the lengths do not match.</exception>");
+        w.Line($"{GeneratedCode}");
+        w.Line($"public void PredictBatch(ReadOnlySpan<float> inputs, Span<int> predictions) => BatchEngine.PredictBatch(Parameters, inputs, predictions);");
+        w.Line();
+        w.Line($"/// <summary>Runs the generated passes for <see cref=\"global::NetGen.Training.BatchEngine{{TWorkspace}}\"/>, one workspace per worker thread.</summary>");
+        w.Line($"{GeneratedCode}");
+        w.Line($"private sealed class Engine() : global::NetGen.Training.BatchEngine<Workspace>(InputLength, OutputLength, ParameterCount)");
+        w.Open();
+        w.Line($"protected override Workspace CreateWorkspace() => new Workspace();");
+        w.Line();
+        w.Line($"protected override float TrainSample(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> input, int label, Span<float> gradients) =>");
+        w.Line($"    TrainStep(input, label, parameters, gradients, workspace);");
+        w.Line();
+        w.Line($"protected override void Forward(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> input, Span<float> probabilities)");
+        w.Open();
+        w.Line($"ForwardPass(input, parameters, workspace);");
+        w.Line($"workspace.{model.Last.Pascal}Output.CopyTo(probabilities);");
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    private static void EmitWeightsApi(SourceWriter w, NetworkModel model)
+    {
+        w.Line($"/// <summary>Where each tensor lives in <see cref=\"Parameters\"/>, under the name PyTorch's <c>state_dict()</c> gives it.</summary>");
+        w.Line($"private static readonly global::NetGen.Weights.TensorSlot[] s_parameterLayout =");
+        w.Line($"[");
+        foreach (LayerPlan plan in model.Layers)
+        {
+            foreach (ParameterSlot slot in plan.Parameters)
+            {
+                string dims = string.Join(", ", slot.Tensor.Dimensions.Select(d => d.ToString(CultureInfo.InvariantCulture)));
+                w.Line($"    new({Literal.String(plan.Name + "." + slot.Tensor.Role)}, [{dims}], {slot.Offset}),");
+            }
+        }
+
+        w.Line($"];");
+        w.Line();
+        w.Line($"/// <summary>The tensors of <see cref=\"Parameters\"/>: PyTorch names (<c>conv1.weight</c>, …), shapes and offsets, in order.</summary>");
+        w.Line($"{GeneratedCode}");
+        w.Line($"public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> ParameterLayout => s_parameterLayout;");
+        w.Line();
+        w.Line($"/// <summary>");
+        w.Line($"/// Writes <see cref=\"Parameters\"/> to a safetensors file, one F32 tensor per weight and bias under PyTorch's names,");
+        w.Line($"/// so <c>safetensors.torch.load_file</c> reads it into the same architecture. Written to a temporary file, then renamed.");
+        w.Line($"/// </summary>");
+        w.Line($"/// <param name=\"path\">The file to write (replaced if it exists).</param>");
+        w.Line($"{GeneratedCode}");
+        w.Line($"public void Save(string path) => global::NetGen.Weights.SafeTensors.Save(path, Parameters, s_parameterLayout);");
+        w.Line();
+        w.Line($"/// <summary>");
+        w.Line($"/// Reads <see cref=\"Parameters\"/> from a safetensors file (ours, or PyTorch's <c>save_file</c> of the same architecture).");
+        w.Line($"/// Every name, dtype, shape and offset is checked before any parameter changes.");
+        w.Line($"/// </summary>");
+        w.Line($"/// <param name=\"path\">The file to read.</param>");
+        w.Line($"/// <exception cref=\"global::System.IO.InvalidDataException\">The file is corrupt or holds another architecture; the parameters are unchanged.</exception>");
+        w.Line($"{GeneratedCode}");
+        w.Line($"public void Load(string path) => global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout);");
+        w.Line();
+    }
 
     private static void EmitLayer(SourceWriter w, NetworkModel model, LayerPlan plan)
     {

@@ -241,10 +241,7 @@ namespace Samples.Tiny
             {
                 global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
                 global::NetGen.Guard.Label(label, OutputLength, nameof(label));
-                ForwardPass(input, Parameters, _workspace);
-                BackwardPass(input, label, Parameters, Gradients, _workspace);
-                // L = −log p(label) = log Σ_j exp z(j) − z(label), from the logits: finite even where p(label) underflows.
-                return _workspace.Softmax1LogSumExp[0] - _workspace.HeadOutput[label];
+                return TrainStep(input, label, Parameters, Gradients, _workspace);
             }
 
             /// <summary>The softmax cross-entropy loss L = −log p(label) for one sample, without touching <see cref="Gradients"/>.</summary>
@@ -256,8 +253,91 @@ namespace Samples.Tiny
                 global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
                 global::NetGen.Guard.Label(label, OutputLength, nameof(label));
                 ForwardPass(input, Parameters, _workspace);
-                return _workspace.Softmax1LogSumExp[0] - _workspace.HeadOutput[label];
+                return LossOf(input, label, _workspace);
             }
+
+            private Engine? _engine;
+
+            private Engine BatchEngine => _engine ??= new Engine();
+
+            /// <summary>Threads that <see cref="TrainBatch"/>, <see cref="ForwardBatch"/> and <see cref="PredictBatch"/> may use, the calling thread included. Default: all cores. Results do not depend on it.</summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            public int DegreeOfParallelism
+            {
+                get => BatchEngine.DegreeOfParallelism;
+                set => BatchEngine.DegreeOfParallelism = value;
+            }
+
+            /// <summary>
+            /// Forward and backward pass over a batch, on up to <see cref="DegreeOfParallelism"/> threads: sets <see cref="Gradients"/>
+            /// to the batch's mean dL/dθ and returns its mean loss. Bit-identical whatever the number of threads.
+            /// </summary>
+            /// <param name="inputs">n × 126 floats: n samples of 2×9×7, one after the other.</param>
+            /// <param name="labels">n labels, each 0 to 3.</param>
+            /// <exception cref="ArgumentException">The batch is empty or the lengths do not match.</exception>
+            /// <exception cref="ArgumentOutOfRangeException">A label is not a class.</exception>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            public float TrainBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels) => BatchEngine.TrainBatch(Parameters, Gradients, inputs, labels);
+
+            /// <summary>Runs the network on a batch, on up to <see cref="DegreeOfParallelism"/> threads.</summary>
+            /// <param name="inputs">n × 126 floats: n samples of 2×9×7.</param>
+            /// <param name="probabilities">Receives n × 4 probabilities, one row per sample.</param>
+            /// <exception cref="ArgumentException">The batch is empty or the lengths do not match.</exception>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            public void ForwardBatch(ReadOnlySpan<float> inputs, Span<float> probabilities) => BatchEngine.ForwardBatch(Parameters, inputs, probabilities);
+
+            /// <summary>The most probable class of each sample of a batch, on up to <see cref="DegreeOfParallelism"/> threads.</summary>
+            /// <param name="inputs">n × 126 floats: n samples of 2×9×7.</param>
+            /// <param name="predictions">Receives n classes.</param>
+            /// <exception cref="ArgumentException">The batch is empty or the lengths do not match.</exception>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            public void PredictBatch(ReadOnlySpan<float> inputs, Span<int> predictions) => BatchEngine.PredictBatch(Parameters, inputs, predictions);
+
+            /// <summary>Runs the generated passes for <see cref="global::NetGen.Training.BatchEngine{TWorkspace}"/>, one workspace per worker thread.</summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            private sealed class Engine() : global::NetGen.Training.BatchEngine<Workspace>(InputLength, OutputLength, ParameterCount)
+            {
+                protected override Workspace CreateWorkspace() => new Workspace();
+
+                protected override float TrainSample(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> input, int label, Span<float> gradients) =>
+                    TrainStep(input, label, parameters, gradients, workspace);
+
+                protected override void Forward(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> input, Span<float> probabilities)
+                {
+                    ForwardPass(input, parameters, workspace);
+                    workspace.Softmax1Output.CopyTo(probabilities);
+                }
+            }
+
+            /// <summary>Where each tensor lives in <see cref="Parameters"/>, under the name PyTorch's <c>state_dict()</c> gives it.</summary>
+            private static readonly global::NetGen.Weights.TensorSlot[] s_parameterLayout =
+            [
+                new("edges.weight", [3, 2, 3, 2], 0),
+                new("edges.bias", [3], 36),
+                new("head.weight", [4, 36], 39),
+                new("head.bias", [4], 183),
+            ];
+
+            /// <summary>The tensors of <see cref="Parameters"/>: PyTorch names (<c>conv1.weight</c>, …), shapes and offsets, in order.</summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> ParameterLayout => s_parameterLayout;
+
+            /// <summary>
+            /// Writes <see cref="Parameters"/> to a safetensors file, one F32 tensor per weight and bias under PyTorch's names,
+            /// so <c>safetensors.torch.load_file</c> reads it into the same architecture. Written to a temporary file, then renamed.
+            /// </summary>
+            /// <param name="path">The file to write (replaced if it exists).</param>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            public void Save(string path) => global::NetGen.Weights.SafeTensors.Save(path, Parameters, s_parameterLayout);
+
+            /// <summary>
+            /// Reads <see cref="Parameters"/> from a safetensors file (ours, or PyTorch's <c>save_file</c> of the same architecture).
+            /// Every name, dtype, shape and offset is checked before any parameter changes.
+            /// </summary>
+            /// <param name="path">The file to read.</param>
+            /// <exception cref="global::System.IO.InvalidDataException">The file is corrupt or holds another architecture; the parameters are unchanged.</exception>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            public void Load(string path) => global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout);
 
             /// <summary>Sets every gradient to zero.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
@@ -269,6 +349,20 @@ namespace Samples.Tiny
             int global::NetGen.INetwork.InputWidth => InputWidth;
             int global::NetGen.INetwork.OutputLength => OutputLength;
             int global::NetGen.INetwork.ParameterCount => ParameterCount;
+            global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INetwork.ParameterLayout => s_parameterLayout;
+
+            /// <summary>Forward and backward pass of one sample with <paramref name="ws"/>: adds dL/dθ into <paramref name="gradients"/>, returns the loss.</summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            private static float TrainStep(ReadOnlySpan<float> input, int label, ReadOnlySpan<float> parameters, Span<float> gradients, Workspace ws)
+            {
+                ForwardPass(input, parameters, ws);
+                BackwardPass(input, label, parameters, gradients, ws);
+                return LossOf(input, label, ws);
+            }
+
+            /// <summary>L = −log p(label) = log Σ_j exp z(j) − z(label), from the logits of the last forward pass: finite even where p(label) underflows.</summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            private static float LossOf(ReadOnlySpan<float> input, int label, Workspace ws) => ws.Softmax1LogSumExp[0] - ws.HeadOutput[label];
 
             /// <summary>Runs every layer's forward method in order, leaving each activation in <paramref name="ws"/>.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
