@@ -10,7 +10,8 @@ namespace NetGen.Training;
 /// </summary>
 /// <remarks>
 /// The batch is cut into chunks of <see cref="ChunkSize"/> consecutive samples. Each chunk is processed by one
-/// worker, sample after sample, into the chunk's own gradient buffer; then the chunks' gradients and losses
+/// worker, layer by layer over all its samples (so a dense layer is one matrix product per chunk), into the
+/// chunk's own gradient buffer; then the chunks' gradients and losses
 /// are added in chunk order. Every sum therefore happens in the same order whatever the thread count or
 /// scheduling, so training is bit-for-bit reproducible. Buffers (inputs, per-worker workspaces, per-chunk
 /// gradients) grow on first use and are reused, so steady-state calls allocate nothing.
@@ -58,14 +59,17 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
         }
     }
 
-    /// <summary>A fresh workspace for one worker.</summary>
-    protected abstract TWorkspace CreateWorkspace();
+    /// <summary>A fresh workspace for one worker, for chunks of up to <paramref name="capacity"/> samples.</summary>
+    protected abstract TWorkspace CreateWorkspace(int capacity);
 
-    /// <summary>Forward and backward pass of one sample: adds dL/dθ into <paramref name="gradients"/>, returns the loss.</summary>
-    protected abstract float TrainSample(TWorkspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> input, int label, Span<float> gradients);
+    /// <summary>
+    /// Forward and backward pass of one chunk (<paramref name="labels"/>.Length samples): adds the sum of their dL/dθ
+    /// into <paramref name="gradients"/> and returns the sum of their losses, both summed in sample order.
+    /// </summary>
+    protected abstract float TrainChunk(TWorkspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients);
 
-    /// <summary>Forward pass of one sample into <paramref name="probabilities"/>.</summary>
-    protected abstract void Forward(TWorkspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> input, Span<float> probabilities);
+    /// <summary>Forward pass of one chunk; one row of <paramref name="probabilities"/> per sample.</summary>
+    protected abstract void ForwardChunk(TWorkspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> probabilities);
 
     /// <summary>
     /// Forward and backward pass over a batch: sets <paramref name="gradients"/> to the mean of the samples'
@@ -190,26 +194,18 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
 
     private void ExecuteChunk(int chunk, int worker)
     {
-        TWorkspace workspace = _workspaces[worker] ??= CreateWorkspace();
-        int first = chunk * ChunkSize, end = Math.Min(first + ChunkSize, _count);
+        TWorkspace workspace = _workspaces[worker] ??= CreateWorkspace(ChunkSize);
+        int first = chunk * ChunkSize, count = Math.Min(ChunkSize, _count - first);
+        ReadOnlySpan<float> inputs = _inputs.AsSpan(first * _inputLength, count * _inputLength);
         if (_training)
         {
             float[] gradients = _chunkGradients[chunk];
             Array.Clear(gradients);
-            float loss = 0;
-            for (int s = first; s < end; s++)
-            {
-                loss += TrainSample(workspace, _parameters, _inputs.AsSpan(s * _inputLength, _inputLength), _labels[s], gradients);
-            }
-
-            _chunkLosses[chunk] = loss;
+            _chunkLosses[chunk] = TrainChunk(workspace, _parameters, inputs, _labels.AsSpan(first, count), gradients);
         }
         else
         {
-            for (int s = first; s < end; s++)
-            {
-                Forward(workspace, _parameters, _inputs.AsSpan(s * _inputLength, _inputLength), _outputs.AsSpan(s * _outputLength, _outputLength));
-            }
+            ForwardChunk(workspace, _parameters, inputs, _outputs.AsSpan(first * _outputLength, count * _outputLength));
         }
     }
 
