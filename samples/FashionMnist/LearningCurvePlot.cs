@@ -1,4 +1,6 @@
+using System;
 using System.Collections.Generic;
+using System.Linq;
 using ScottPlot;
 
 namespace FashionMnist;
@@ -25,7 +27,7 @@ internal static class LearningCurvePlot
         }
 
         var plot = new Plot();
-        plot.Title(title, size: 14);
+        plot.Title(title, size: 13);
         plot.XLabel("epoch");
         plot.YLabel("loss");
         plot.Axes.Right.Label.Text = "test accuracy";
@@ -47,10 +49,37 @@ internal static class LearningCurvePlot
         acc.LinePattern = LinePattern.Dashed;
         acc.Axes.YAxis = plot.Axes.Right;
 
-        // Whole epochs on the x axis, with a margin so that a single epoch still shows as a point.
+        // Whole epochs on the x axis, with a margin so that a single epoch still shows as a point; losses from 0;
+        // accuracy over its own range, at least 0.1 wide, within [0, 1].
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         plot.Axes.SetLimitsX(0.5, n + 0.5);
+        plot.Axes.SetLimitsY(0, Max(trainLoss, testLoss) * 1.1, plot.Axes.Left);
+        (double low, double high) = (Min(accuracy), Max(accuracy));
+        double middle = (low + high) / 2, half = Math.Max(0.05, (high - low) / 2 * 1.15);
+        plot.Axes.SetLimitsY(Math.Max(0, middle - half), Math.Min(1, middle + half), plot.Axes.Right);
         plot.ShowLegend(Alignment.MiddleRight);
-        plot.SavePng(path, 900, 550);
+        plot.SavePng(path, 1000, 600);
+    }
+
+    private static double Max(params double[][] series)
+    {
+        double max = 1e-6;
+        foreach (double v in series.SelectMany(values => values))
+        {
+            max = double.IsFinite(v) ? Math.Max(max, v) : max;
+        }
+
+        return max;
+    }
+
+    private static double Min(double[] values)
+    {
+        double min = 1;
+        foreach (double v in values)
+        {
+            min = double.IsFinite(v) ? Math.Min(min, v) : min;
+        }
+
+        return min;
     }
 }

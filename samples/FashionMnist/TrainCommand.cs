@@ -206,7 +206,7 @@ internal static class TrainCommand
             $"{(batchSize == 1 ? "per-sample" : $"batches of {batchSize}")}, {optimizerText}, {schedule} schedule, seed {settings.Seed}");
         console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{train.Count} training and {test.Count} test images from {directory}."));
         console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{NetworkCatalog.DisplayName(settings.Network)}, {settings.Epochs} epoch(s), {how}, {settings.Threads} thread(s)."));
+            $"{NetworkCatalog.DisplayName(settings.Network)}, {settings.Epochs} epoch(s), {how}; {(batchSize == 1 ? "training on one thread, evaluating" : "running")} on {settings.Threads} thread(s)."));
         console.WriteLine(NetworkCatalog.Summary(settings.Network));
 
         long totalSteps = (long)settings.Epochs * TrainingLoop.StepsPerEpoch(train.Count, batchSize);
@@ -225,7 +225,7 @@ internal static class TrainCommand
         console.Write(Rendering.EpochTable(history));
         ModelFile.Save(output, network, new ModelInfo(settings.Network, mean, std, settings.Epochs, last.TestAccuracy, $"{how}, {train.Count} images"));
         string plot = output + ".png";
-        LearningCurvePlot.Save(plot, history, $"{NetworkCatalog.DisplayName(settings.Network)} on Fashion-MNIST: {how}");
+        LearningCurvePlot.Save(plot, history, $"{NetworkCatalog.DisplayName(settings.Network)} on Fashion-MNIST ({train.Count} training images)\n{how}");
         console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
             $"test accuracy [bold]{last.TestAccuracy:F4}[/] ({test.Count} images); weights [blue]{output}[/], learning curve [blue]{plot}[/]");
         return 0;
