@@ -57,7 +57,7 @@ internal static class LearningCurvePlot
         (double low, double high) = (Min(accuracy), Max(accuracy));
         double middle = (low + high) / 2, half = Math.Max(0.05, (high - low) / 2 * 1.15);
         plot.Axes.SetLimitsY(Math.Max(0, middle - half), Math.Min(1, middle + half), plot.Axes.Right);
-        plot.ShowLegend(Alignment.MiddleRight);
+        plot.ShowLegend(Edge.Bottom); // outside the data area: never over a curve
         plot.SavePng(path, 1000, 600);
     }
 

@@ -33,15 +33,23 @@ internal sealed record TrainSettings(
 /// <summary>The defaults of one flavour of the train options.</summary>
 /// <param name="BatchSize">Default --batch-size.</param>
 /// <param name="Optimizer">Default --optimizer.</param>
-/// <param name="LearningRate">Default --lr for SGD optimizers (sgd, momentum, nesterov); Adam's is always 1e-3.</param>
 /// <param name="Epochs">Default --epochs.</param>
-internal sealed record TrainDefaults(int BatchSize, string Optimizer, float LearningRate, int Epochs)
+internal sealed record TrainDefaults(int BatchSize, string Optimizer, int Epochs)
 {
-    /// <summary>The original sample, and the command without a subcommand: 1 epoch of per-sample SGD, lr 0.01, per-step cosine.</summary>
-    public static readonly TrainDefaults PerSample = new(BatchSize: 1, Optimizer: "sgd", LearningRate: 0.01f, Epochs: 1);
+    /// <summary>Default --lr of sgd, momentum and nesterov.</summary>
+    public const float SgdLearningRate = 0.01f;
 
-    /// <summary>The 'train' command: mini-batches of 64 on all cores with momentum SGD.</summary>
-    public static readonly TrainDefaults Batch = new(BatchSize: 64, Optimizer: "momentum", LearningRate: 0.05f, Epochs: 10);
+    /// <summary>Default --lr of adam and adamw (PyTorch's).</summary>
+    public const float AdamLearningRate = 1e-3f;
+
+    /// <summary>The original sample, and the command without a subcommand: 1 epoch of per-sample SGD, lr 0.01, per-step cosine.</summary>
+    public static readonly TrainDefaults PerSample = new(BatchSize: 1, Optimizer: "sgd", Epochs: 1);
+
+    /// <summary>
+    /// The 'train' command: 10 epochs of Adam on mini-batches of 64 on all cores, per-step cosine; LeNet-5 reaches 0.90
+    /// test accuracy with it, and unlike momentum SGD at a rate tuned for LeNet-5 it also trains WideNet.
+    /// </summary>
+    public static readonly TrainDefaults Batch = new(BatchSize: 64, Optimizer: "adam", Epochs: 10);
 }
 
 /// <summary>The train options; one instance per command that offers them (the root command and 'train').</summary>
@@ -54,7 +62,11 @@ internal sealed class TrainOptions
     private readonly Option<int> _epochs = new("--epochs") { Description = "Passes over the training set." };
     private readonly Option<int> _batchSize = new("--batch-size") { Description = "Samples per optimizer step; 1 is per-sample SGD, larger batches run on --threads cores." };
     private readonly Option<string> _optimizer = new("--optimizer") { Description = "sgd, momentum (SGD, μ 0.9), nesterov (μ 0.9), adam or adamw (PyTorch's updates)." };
-    private readonly Option<float?> _learningRate = new("--lr", "--learning-rate");
+    private readonly Option<float?> _learningRate = new("--lr", "--learning-rate")
+    {
+        Description = string.Create(CultureInfo.InvariantCulture,
+            $"Initial learning rate [default: {TrainDefaults.SgdLearningRate} for sgd, momentum and nesterov; {TrainDefaults.AdamLearningRate} for adam and adamw]."),
+    };
     private readonly Option<float?> _momentum = new("--momentum") { Description = "SGD momentum μ [default: 0 for sgd, 0.9 for momentum and nesterov]." };
     private readonly Option<float?> _weightDecay = new("--weight-decay") { Description = "Weight decay: L2 for sgd/momentum/nesterov/adam, decoupled for adamw [default: 0; 0.01 for adamw]." };
     private readonly Option<string> _schedule = new("--schedule")
@@ -78,8 +90,6 @@ internal sealed class TrainOptions
         _batchSize.DefaultValueFactory = _ => defaults.BatchSize;
         _optimizer.DefaultValueFactory = _ => defaults.Optimizer;
         _optimizer.AcceptOnlyFromAmong(s_optimizers);
-        _learningRate.Description = string.Create(CultureInfo.InvariantCulture,
-            $"Initial learning rate [default: {defaults.LearningRate} for sgd, momentum and nesterov; 0.001 for adam and adamw].");
         _schedule.AcceptOnlyFromAmong(s_schedules);
         Cli.AtLeast(_epochs, 1);
         Cli.AtLeast(_batchSize, 1);
@@ -95,10 +105,7 @@ internal sealed class TrainOptions
                 result.AddError("--gamma must be a finite number ≥ 0.");
             }
         });
-        Defaults = defaults;
     }
-
-    public TrainDefaults Defaults { get; }
 
     public void AddTo(Command command)
     {
@@ -136,9 +143,9 @@ internal static class TrainCommand
     public static Command Create()
     {
         var options = new TrainOptions(TrainDefaults.Batch);
-        var command = new Command("train", "Train a network on Fashion-MNIST with mini-batches on all cores; write its weights and learning curve.");
+        var command = new Command("train", "Train a network on Fashion-MNIST with mini-batches on all cores (default: 10 epochs of Adam); write its weights and learning curve.");
         options.AddTo(command);
-        command.SetAction((parse, cancellation) => Task.FromResult(Run(AnsiConsole.Console, options.Bind(parse), options.Defaults, cancellation)));
+        command.SetAction((parse, cancellation) => Task.FromResult(Run(AnsiConsole.Console, options.Bind(parse), cancellation)));
         return command;
     }
 
@@ -147,12 +154,12 @@ internal static class TrainCommand
     {
         var options = new TrainOptions(TrainDefaults.PerSample);
         options.AddTo(root);
-        root.SetAction((parse, cancellation) => Task.FromResult(Run(AnsiConsole.Console, options.Bind(parse), options.Defaults, cancellation)));
+        root.SetAction((parse, cancellation) => Task.FromResult(Run(AnsiConsole.Console, options.Bind(parse), cancellation)));
     }
 
-    public static int Run(IAnsiConsole console, TrainSettings settings, TrainDefaults defaults, CancellationToken cancellation)
+    public static int Run(IAnsiConsole console, TrainSettings settings, CancellationToken cancellation)
     {
-        if (!TryCreateOptimizer(settings, defaults, out IOptimizer? optimizer, out string? optimizerText, out string? problem))
+        if (!TryCreateOptimizer(settings, out IOptimizer? optimizer, out string? optimizerText, out string? problem))
         {
             return Cli.Fail(console, problem);
         }
@@ -241,7 +248,7 @@ internal static class TrainCommand
     };
 
     /// <summary>The optimizer the options describe, or why they do not describe one.</summary>
-    private static bool TryCreateOptimizer(TrainSettings settings, TrainDefaults defaults,
+    private static bool TryCreateOptimizer(TrainSettings settings,
         [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IOptimizer? optimizer,
         [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? description,
         [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? problem)
@@ -257,7 +264,7 @@ internal static class TrainCommand
             return false;
         }
 
-        float lr = settings.LearningRate ?? (adam ? 1e-3f : defaults.LearningRate);
+        float lr = settings.LearningRate ?? (adam ? TrainDefaults.AdamLearningRate : TrainDefaults.SgdLearningRate);
         float momentum = settings.Momentum ?? (kind is "momentum" or "nesterov" ? 0.9f : 0f);
         float weightDecay = settings.WeightDecay ?? (kind == "adamw" ? 0.01f : 0f);
         if (kind == "nesterov" && momentum == 0f)
