@@ -1,7 +1,6 @@
 using System;
 using System.CommandLine;
 using System.Globalization;
-using System.Threading.Tasks;
 using NetGen;
 using NetGen.Data;
 using Spectre.Console;
@@ -21,7 +20,7 @@ internal static class EvalCommand
         {
             weights, network, data, threads,
         };
-        command.SetAction(parse => Task.FromResult(Run(AnsiConsole.Console, parse.GetValue(weights)!, parse.GetValue(network), parse.GetValue(data), parse.GetValue(threads))));
+        command.SetAction(parse => Run(AnsiConsole.Console, parse.GetValue(weights)!, parse.GetValue(network), parse.GetValue(data), parse.GetValue(threads)));
         return command;
     }
 

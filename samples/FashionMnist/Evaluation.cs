@@ -1,5 +1,6 @@
 using System;
 using System.Numerics.Tensors;
+using System.Threading;
 using NetGen;
 using NetGen.Data;
 using NetGen.Metrics;
@@ -19,7 +20,7 @@ internal static class Evaluation
     /// The loss is −log p(label) from the probabilities, with p clamped at 1e−30 (loss ≤ 69) so that one saturated
     /// wrong answer cannot make the mean infinite.
     /// </summary>
-    public static EvaluationResult Run(INetwork network, LabeledImages data)
+    public static EvaluationResult Run(INetwork network, LabeledImages data, CancellationToken cancellation = default)
     {
         int classes = network.OutputLength;
         var confusion = new ConfusionMatrix(classes);
@@ -28,6 +29,7 @@ internal static class Evaluation
         double lossSum = 0;
         for (int start = 0; start < data.Count; start += BatchSize)
         {
+            cancellation.ThrowIfCancellationRequested();
             int n = Math.Min(BatchSize, data.Count - start);
             Span<float> p = probabilities.AsSpan(0, n * classes);
             network.ForwardBatch(data.Images.AsSpan(start * data.SampleLength, n * data.SampleLength), p);

@@ -1,6 +1,5 @@
 using System;
 using System.CommandLine;
-using System.Threading.Tasks;
 using NetGen;
 using NetGen.Data;
 using Spectre.Console;
@@ -21,7 +20,7 @@ internal static class PredictCommand
         {
             weights, network, index, data,
         };
-        command.SetAction(parse => Task.FromResult(Run(AnsiConsole.Console, parse.GetValue(weights)!, parse.GetValue(network), parse.GetValue(index), parse.GetValue(data))));
+        command.SetAction(parse => Run(AnsiConsole.Console, parse.GetValue(weights)!, parse.GetValue(network), parse.GetValue(index), parse.GetValue(data)));
         return command;
     }
 

@@ -145,7 +145,7 @@ internal static class TrainCommand
         var options = new TrainOptions(TrainDefaults.Batch);
         var command = new Command("train", "Train a network on Fashion-MNIST with mini-batches on all cores (default: 10 epochs of Adam); write its weights and learning curve.");
         options.AddTo(command);
-        command.SetAction((parse, cancellation) => Task.FromResult(Run(AnsiConsole.Console, options.Bind(parse), cancellation)));
+        command.SetAction((parse, cancellation) => RunAsync(options.Bind(parse), cancellation));
         return command;
     }
 
@@ -154,8 +154,15 @@ internal static class TrainCommand
     {
         var options = new TrainOptions(TrainDefaults.PerSample);
         options.AddTo(root);
-        root.SetAction((parse, cancellation) => Task.FromResult(Run(AnsiConsole.Console, options.Bind(parse), cancellation)));
+        root.SetAction((parse, cancellation) => RunAsync(options.Bind(parse), cancellation));
     }
+
+    /// <summary>
+    /// Runs on the thread pool: System.CommandLine watches for Ctrl+C only once the action has returned its task, and
+    /// then cancels <paramref name="cancellation"/>, which the training loop checks before every step.
+    /// </summary>
+    private static Task<int> RunAsync(TrainSettings settings, CancellationToken cancellation) =>
+        Task.Run(() => Run(AnsiConsole.Console, settings, cancellation), CancellationToken.None);
 
     public static int Run(IAnsiConsole console, TrainSettings settings, CancellationToken cancellation)
     {
@@ -223,7 +230,7 @@ internal static class TrainCommand
         IReadOnlyList<EpochRecord> history = TrainingDisplay.Run(console, settings.Epochs, train.Count, (epoch, progress) =>
         {
             EpochStats stats = loop.TrainEpoch(epoch, progress, cancellation);
-            EvaluationResult result = Evaluation.Run(network, test);
+            EvaluationResult result = Evaluation.Run(network, test, cancellation);
             return new EpochRecord(epoch, stats.LastLearningRate, stats.MeanLoss, result.MeanLoss, result.Accuracy,
                 stats.Elapsed.TotalSeconds, stats.SamplesPerSecond);
         });
