@@ -172,6 +172,12 @@ internal static class TrainCommand
         }
 
         string output = settings.Output ?? settings.Network + ".safetensors";
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(output));
+        if (folder is not null && !Directory.Exists(folder))
+        {
+            return Cli.Fail(console, $"--output {output}: the folder {folder} does not exist.");
+        }
+
         try
         {
             return Train(console, settings, optimizer, optimizerText, output, cancellation);
@@ -239,7 +245,17 @@ internal static class TrainCommand
         console.Write(Rendering.EpochTable(history));
         ModelFile.Save(output, network, new ModelInfo(settings.Network, mean, std, settings.Epochs, last.TestAccuracy, $"{how}, {train.Count} images"));
         string plot = output + ".png";
-        LearningCurvePlot.Save(plot, history, $"{NetworkCatalog.DisplayName(settings.Network)} on Fashion-MNIST ({train.Count} training images)\n{how}");
+        try
+        {
+            LearningCurvePlot.Save(plot, history, $"{NetworkCatalog.DisplayName(settings.Network)} on Fashion-MNIST ({train.Count} training images)\n{how}");
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or IOException or UnauthorizedAccessException)
+        {
+            // SkiaSharp's native library is the most fragile dependency; the weights are saved either way.
+            console.MarkupLineInterpolated($"[yellow]The learning curve was not written: {e.Message}[/]");
+            plot = "(none)";
+        }
+
         console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
             $"test accuracy [bold]{last.TestAccuracy:F4}[/] ({test.Count} images); weights [blue]{output}[/], learning curve [blue]{plot}[/]");
         return 0;
