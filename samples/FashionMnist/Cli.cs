@@ -77,5 +77,5 @@ internal static class Cli
 
     /// <summary>Whether <paramref name="exception"/> is a user-facing failure to report with <see cref="Fail"/>.</summary>
     public static bool IsExpected(Exception exception) =>
-        exception is IOException or InvalidDataException or UnauthorizedAccessException;
+        exception is IOException or InvalidDataException or UnauthorizedAccessException or NetGen.Training.NonFiniteTrainingException;
 }

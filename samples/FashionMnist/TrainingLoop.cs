@@ -4,6 +4,7 @@ using System.Threading;
 using NetGen;
 using NetGen.Data;
 using NetGen.Optimizers;
+using NetGen.Training;
 
 namespace FashionMnist;
 
@@ -120,20 +121,24 @@ internal sealed class TrainingLoop
             learningRate = _plan.At(epoch, _step++);
             _optimizer.LearningRate = learningRate;
             ReadOnlySpan<int> batch = _order.Batch(b);
+            float loss;
             if (batch.Length == 1 && _inputs.Length == 0)
             {
                 int index = batch[0];
                 _network.ZeroGradients();
-                lossSum += _network.TrainSample(_train.Image(index), _train.Labels[index]);
+                loss = _network.TrainSample(_train.Image(index), _train.Labels[index]);
             }
             else
             {
                 Span<float> inputs = _inputs.AsSpan(0, batch.Length * _train.SampleLength);
                 Span<int> labels = _labels.AsSpan(0, batch.Length);
                 _train.Gather(batch, inputs, labels);
-                lossSum += (double)_network.TrainBatch(inputs, labels) * batch.Length; // Gradients = the batch mean
+                loss = _network.TrainBatch(inputs, labels); // Gradients = the batch mean
             }
 
+            // A NaN or infinite loss or gradient stops training here, before it reaches the weights.
+            NonFiniteGuard.Check(loss, _network.Gradients, _step - 1);
+            lossSum += (double)loss * batch.Length;
             _optimizer.Step(_network.Parameters, _network.Gradients);
             done += batch.Length;
             progress?.Invoke(done, lossSum / done);
