@@ -9,6 +9,7 @@ namespace NetGen.Tests.EndToEnd;
 /// As a new user would: a fresh console project that references the runtime and the generator, declares
 /// LeNet-5, builds, runs a forward pass and a training step, and has a generated file one can open.
 /// </summary>
+[Collection(nameof(EndToEnd))]
 public sealed class NewProjectTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "netgen-newproject-" + Guid.NewGuid().ToString("N"));
@@ -127,3 +128,7 @@ public sealed class NewProjectTests : IDisposable
         return (process.ExitCode, output + error.Result);
     }
 }
+
+/// <summary>The tests that build src/ themselves run one at a time, so their builds never share obj/ folders.</summary>
+[CollectionDefinition(nameof(EndToEnd))]
+public sealed class EndToEnd { }
