@@ -37,7 +37,8 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         & Check.Positive(this, name, "kernel height", KernelHeight, diagnostics)
         & Check.Positive(this, name, "kernel width", KernelWidth, diagnostics)
         & Check.Positive(this, name, "stride", Stride, diagnostics)
-        & Check.NotNegative(this, name, "padding", Padding, diagnostics);
+        & Check.NotNegative(this, name, "padding", Padding, diagnostics)
+        && Check.UnrolledTaps(this, name, "kernel", KernelHeight, KernelWidth, diagnostics);
 
     public override Shape? InferOutputShape(Shape input, string name, List<DiagnosticInfo> diagnostics)
     {

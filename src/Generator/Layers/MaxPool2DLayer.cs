@@ -26,7 +26,8 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
 
     // The stride defaults to the size, so a bad size is reported once, not twice.
     public override bool ValidateArguments(string name, List<DiagnosticInfo> diagnostics) =>
-        Check.Positive(this, name, "size", Size, diagnostics) && Check.Positive(this, name, "stride", Stride, diagnostics);
+        Check.Positive(this, name, "size", Size, diagnostics) && Check.Positive(this, name, "stride", Stride, diagnostics)
+        && Check.UnrolledTaps(this, name, "window", Size, Size, diagnostics);
 
     public override Shape? InferOutputShape(Shape input, string name, List<DiagnosticInfo> diagnostics)
     {
