@@ -246,7 +246,7 @@ internal static class NetworkEmitter
         w.Open();
         w.Line($"global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));");
         w.Line($"global::NetGen.Guard.Label(label, OutputLength, nameof(label));");
-        w.Line($"return TrainSamples(1, input, new ReadOnlySpan<int>(in label), Parameters, Gradients, _workspace);");
+        w.Line($"return TrainSamples(1, input, new ReadOnlySpan<int>(in label), Parameters, Gradients, inputGradient: true, _workspace);");
         w.Close();
         w.Line();
 
@@ -287,13 +287,13 @@ internal static class NetworkEmitter
         LayerPlan last = model.Last;
         string logits = last.Index == 0 ? "ws.Input" : $"ws.{model.Layers[last.Index - 1].Pascal}Output";
         int classes = last.Output.Length;
-        w.Line($"/// <summary>Forward and backward pass of <paramref name=\"count\"/> samples: adds their dL/dθ into <paramref name=\"gradients\"/>, returns the sum of their losses.</summary>");
+        w.Line($"/// <summary>Forward and backward pass of <paramref name=\"count\"/> samples: adds their dL/dθ into <paramref name=\"gradients\"/>, returns the sum of their losses; dL/d(input) only when <paramref name=\"inputGradient\"/>.</summary>");
         w.Line($"{GeneratedCode}");
-        w.Line($"private static float TrainSamples(int count, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, Workspace ws)");
+        w.Line($"private static float TrainSamples(int count, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)");
         w.Open();
         w.Line($"inputs.CopyTo(ws.Input);");
         w.Line($"ForwardPass(count, parameters, ws);");
-        w.Line($"BackwardPass(count, labels, parameters, gradients, ws);");
+        w.Line($"BackwardPass(count, labels, parameters, gradients, inputGradient, ws);");
         w.Line($"return LossSum(count, labels, ws);");
         w.Close();
         w.Line();
@@ -316,8 +316,8 @@ internal static class NetworkEmitter
             string name = forward ? "ForwardPass" : "BackwardPass";
             string parameters = forward
                 ? "int count, ReadOnlySpan<float> parameters, Workspace ws"
-                : "int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, Workspace ws";
-            string arguments = forward ? "count, parameters, ws" : "count, labels, parameters, gradients, ws";
+                : "int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws";
+            string arguments = forward ? "count, parameters, ws" : "count, labels, parameters, gradients, inputGradient, ws";
             w.Line($"/// <summary>{(forward ? "Runs every layer's forward method in order on the samples in ws.Input, leaving each activation in <paramref name=\"ws\"/>" : "Runs every layer's backward method in reverse order, after <see cref=\"ForwardPass\"/> on the same samples")}, with the widest vectors the hardware accelerates.</summary>");
             w.Line($"{GeneratedCode}");
             w.Line($"private static void {name}({parameters})");
@@ -357,6 +357,7 @@ internal static class NetworkEmitter
             "dy" => $"ws.{plan.Pascal}OutputGradient",
             "dx" => previous is null ? "ws.InputGradient" : $"ws.{previous}OutputGradient",
             "labels" => "labels",
+            "computeDx" => previous is null ? "inputGradient" : "true",
             "weight" or "bias" => Slot(plan, argument) is { } s ? $"parameters.Slice({s.Offset}, {s.Tensor.Length})" : "default",
             "weightGradient" or "biasGradient" => Slot(plan, argument.Replace("Gradient", "")) is { } s ? $"gradients.Slice({s.Offset}, {s.Tensor.Length})" : "default",
             _ => $"ws.{plan.Pascal}{ShapeInference.Pascal(argument)}",
@@ -372,6 +373,7 @@ internal static class NetworkEmitter
         "y" => forward ? "Span<float>" : "ReadOnlySpan<float>",
         "dx" or "weightGradient" or "biasGradient" => "Span<float>",
         "labels" => "ReadOnlySpan<int>",
+        "computeDx" => "bool",
         _ => $"Span<{plan.Scratch.First(s => s.Name == argument).ElementType}>",
     };
 
@@ -423,7 +425,7 @@ internal static class NetworkEmitter
         w.Line($"protected override Workspace CreateWorkspace(int capacity) => new Workspace(capacity);");
         w.Line();
         w.Line($"protected override float TrainChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients) =>");
-        w.Line($"    TrainSamples(labels.Length, inputs, labels, parameters, gradients, workspace);");
+        w.Line($"    TrainSamples(labels.Length, inputs, labels, parameters, gradients, inputGradient: false, workspace);");
         w.Line();
         w.Line($"protected override void ForwardChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> probabilities)");
         w.Open();

@@ -83,7 +83,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
 
     public override IReadOnlyList<string> ForwardArguments => ["x", "weight", "bias", "y", "columns"];
 
-    public override IReadOnlyList<string> BackwardArguments => ["x", "dy", "weight", "weightGradient", "biasGradient", "dx", "columns", "columnsGradient"];
+    public override IReadOnlyList<string> BackwardArguments => ["x", "dy", "weight", "weightGradient", "biasGradient", "dx", "computeDx", "columns", "columnsGradient"];
 
     public override string Describe(LayerPlan plan) =>
         $"kernel {KernelHeight}×{KernelWidth}, stride {Stride}, padding {Padding}";
@@ -111,7 +111,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line();
         w.Line($"// 1. Unfold: columns(r, q) = x(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)}), row r = (t·{KernelHeight} + m)·{KernelWidth} + n, column q = i·{plan.Output.Width} + j.");
         w.Line($"//    Taps that read padding are never written and stay zero.");
-        EmitTapLoops(w, plan, unfold: true);
+        EmitTapLoops(w, plan, TapPass.Unfold);
         w.Line();
         w.Line($"// 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [{Filters}×{rows}] · [{rows}×{pixels}], register tiles of 4 filters × 2 vectors of pixels.");
         w.Line($"for (int k = 0; k < {Filters}; k++)");
@@ -149,11 +149,10 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Open();
         w.Line($"ReadOnlySpan<float> xs = x.Slice(s * {plan.Input.Length}, {plan.Input.Length});");
         w.Line($"ReadOnlySpan<float> dys = dy.Slice(s * {plan.Output.Length});");
-        w.Line($"Span<float> dxs = dx.Slice(s * {plan.Input.Length}, {plan.Input.Length});");
         w.Line($"ref float dy0 = ref MemoryMarshal.GetReference(dys);");
         w.Line();
         w.Line($"// 1. Unfold this sample again (the forward pass left only the last sample's columns).");
-        EmitTapLoops(w, plan, unfold: true);
+        EmitTapLoops(w, plan, TapPass.Unfold);
         w.Line();
         w.Line($"// 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [{Filters}×{pixels}] · [{rows}×{pixels}]ᵀ, tiles of 4 filters × 2 rows of dot products;");
         w.Line($"//    dL/db(k) += Σ_q dL/dy(k, q).");
@@ -178,6 +177,11 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line($"biasGradient[k] += TensorPrimitives.Sum(dys.Slice(k * {pixels}, {pixels}));");
         w.Close();
         w.Line();
+        w.Line($"if (!computeDx)");
+        w.Open();
+        w.Line($"continue; // the network's input: nobody asked for dL/dx");
+        w.Close();
+        w.Line();
         w.Line($"// 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [{rows}×{Filters}] (w transposed) · [{Filters}×{pixels}], tiles of 4 rows × 2 vectors.");
         w.Line($"columnsGradient.Slice(0, {rows * pixels}).Clear();");
         if (rows4 > 0)
@@ -198,9 +202,19 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
 
         w.Line();
         w.Line($"// 4. Fold back (col2im): dL/dx(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)}) += dL/dcolumns(r, q); taps in the padding drop out.");
+        w.Line($"Span<float> dxs = dx.Slice(s * {plan.Input.Length}, {plan.Input.Length});");
         w.Line($"dxs.Clear();");
-        EmitTapLoops(w, plan, unfold: false);
+        EmitTapLoops(w, plan, TapPass.Fold);
         w.Close();
+    }
+
+    private enum TapPass
+    {
+        /// <summary>x → columns (rows: input channel and tap; columns: output pixel).</summary>
+        Unfold,
+
+        /// <summary>columnsGradient → dx, added.</summary>
+        Fold,
     }
 
     /// <summary>
@@ -208,21 +222,22 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     /// channels. For each tap the output rows i and columns j that read inside the input are computed here,
     /// so the emitted loops have no bounds tests; with stride 1 each output row is one contiguous copy.
     /// </summary>
-    private void EmitTapLoops(SourceWriter w, LayerPlan plan, bool unfold)
+    private void EmitTapLoops(SourceWriter w, LayerPlan plan, TapPass pass)
     {
         Shape input = plan.Input, output = plan.Output;
         int plane = input.Height * input.Width, taps = KernelHeight * KernelWidth, pixels = Pixels(output);
         w.Line($"for (int t = 0; t < {input.Channels}; t++)");
         w.Open();
-        if (unfold)
+        switch (pass)
         {
-            w.Line($"ReadOnlySpan<float> xt = xs.Slice(t * {plane}, {plane});");
-            w.Line($"Span<float> ct = columns.Slice(t * {taps * pixels}, {taps * pixels});");
-        }
-        else
-        {
-            w.Line($"Span<float> dxt = dxs.Slice(t * {plane}, {plane});");
-            w.Line($"ReadOnlySpan<float> ct = columnsGradient.Slice(t * {taps * pixels}, {taps * pixels});");
+            case TapPass.Unfold:
+                w.Line($"ReadOnlySpan<float> xt = xs.Slice(t * {plane}, {plane});");
+                w.Line($"Span<float> ct = columns.Slice(t * {taps * pixels}, {taps * pixels});");
+                break;
+            default:
+                w.Line($"Span<float> dxt = dxs.Slice(t * {plane}, {plane});");
+                w.Line($"ReadOnlySpan<float> ct = columnsGradient.Slice(t * {taps * pixels}, {taps * pixels});");
+                break;
         }
 
         for (int m = 0; m < KernelHeight; m++)
@@ -249,7 +264,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
                 {
                     string src = $"i * {input.Width}{Literal.Offset(sourceBase + j0)}";
                     string dst = $"i * {output.Width}{Literal.Offset(rowBase + j0)}";
-                    if (unfold)
+                    if (pass == TapPass.Unfold)
                     {
                         w.Line($"xt.Slice({src}, {count}).CopyTo(ct.Slice({dst}, {count}));");
                     }
@@ -265,7 +280,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
                     w.Open();
                     string src = $"i * {Stride * input.Width} + j * {Stride}{Literal.Offset(sourceBase)}";
                     string dst = $"i * {output.Width} + j{Literal.Offset(rowBase)}";
-                    if (unfold)
+                    if (pass == TapPass.Unfold)
                     {
                         w.Line($"ct[{dst}] = xt[{src}];");
                     }

@@ -42,7 +42,7 @@ internal sealed record DenseLayer(int Units) : Layer
 
     public override IReadOnlyList<string> ForwardArguments => ["x", "weight", "bias", "y"];
 
-    public override IReadOnlyList<string> BackwardArguments => ["x", "dy", "weight", "weightGradient", "biasGradient", "dx"];
+    public override IReadOnlyList<string> BackwardArguments => ["x", "dy", "weight", "weightGradient", "biasGradient", "dx", "computeDx"];
 
     public override string Describe(LayerPlan plan) => plan.Input.IsFlat ? "" : $"input flattened to {plan.Input.Length}";
 
@@ -115,6 +115,11 @@ internal sealed record DenseLayer(int Units) : Layer
             w.Close();
         }
 
+        w.Line();
+        w.Line($"if (!computeDx)");
+        w.Open();
+        w.Line($"return; // the network's input: nobody asked for dL/dx");
+        w.Close();
         w.Line();
         w.Line($"// dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×{Units}] · [{Units}×{inputs}], register tiles of 4 samples × 2 vectors of inputs.");
         w.Line($"dx.Slice(0, count * {inputs}).Clear();");

@@ -425,7 +425,7 @@ namespace Samples
         {
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
             global::NetGen.Guard.Label(label, OutputLength, nameof(label));
-            return TrainSamples(1, input, new ReadOnlySpan<int>(in label), Parameters, Gradients, _workspace);
+            return TrainSamples(1, input, new ReadOnlySpan<int>(in label), Parameters, Gradients, inputGradient: true, _workspace);
         }
 
         /// <summary>The softmax cross-entropy loss L = −log p(label) for one sample, without touching <see cref="Gradients"/>.</summary>
@@ -485,7 +485,7 @@ namespace Samples
             protected override Workspace CreateWorkspace(int capacity) => new Workspace(capacity);
 
             protected override float TrainChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients) =>
-                TrainSamples(labels.Length, inputs, labels, parameters, gradients, workspace);
+                TrainSamples(labels.Length, inputs, labels, parameters, gradients, inputGradient: false, workspace);
 
             protected override void ForwardChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> probabilities)
             {
@@ -544,13 +544,13 @@ namespace Samples
         int global::NetGen.INetwork.ParameterCount => ParameterCount;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INetwork.ParameterLayout => s_parameterLayout;
 
-        /// <summary>Forward and backward pass of <paramref name="count"/> samples: adds their dL/dθ into <paramref name="gradients"/>, returns the sum of their losses.</summary>
+        /// <summary>Forward and backward pass of <paramref name="count"/> samples: adds their dL/dθ into <paramref name="gradients"/>, returns the sum of their losses; dL/d(input) only when <paramref name="inputGradient"/>.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static float TrainSamples(int count, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, Workspace ws)
+        private static float TrainSamples(int count, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)
         {
             inputs.CopyTo(ws.Input);
             ForwardPass(count, parameters, ws);
-            BackwardPass(count, labels, parameters, gradients, ws);
+            BackwardPass(count, labels, parameters, gradients, inputGradient, ws);
             return LossSum(count, labels, ws);
         }
 
@@ -598,31 +598,31 @@ namespace Samples
 
         /// <summary>Runs every layer's backward method in reverse order, after <see cref="ForwardPass"/> on the same samples, with the widest vectors the hardware accelerates.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void BackwardPass(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, Workspace ws)
+        private static void BackwardPass(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)
         {
-            if (Vector512.IsHardwareAccelerated) BackwardPass<Float512>(count, labels, parameters, gradients, ws);
-            else if (Vector256.IsHardwareAccelerated) BackwardPass<Float256>(count, labels, parameters, gradients, ws);
-            else if (Vector128.IsHardwareAccelerated) BackwardPass<Float128>(count, labels, parameters, gradients, ws);
-            else BackwardPass<Float1>(count, labels, parameters, gradients, ws);
+            if (Vector512.IsHardwareAccelerated) BackwardPass<Float512>(count, labels, parameters, gradients, inputGradient, ws);
+            else if (Vector256.IsHardwareAccelerated) BackwardPass<Float256>(count, labels, parameters, gradients, inputGradient, ws);
+            else if (Vector128.IsHardwareAccelerated) BackwardPass<Float128>(count, labels, parameters, gradients, inputGradient, ws);
+            else BackwardPass<Float1>(count, labels, parameters, gradients, inputGradient, ws);
         }
 
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void BackwardPass<TVector>(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, Workspace ws)
+        private static void BackwardPass<TVector>(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)
             where TVector : struct, IFloatVector<TVector>
         {
             Softmax1Backward(count, ws.Softmax1Output, labels, ws.Dense3OutputGradient);
-            Dense3Backward<TVector>(count, ws.Relu4Output, ws.Dense3OutputGradient, parameters.Slice(60856, 840), gradients.Slice(60856, 840), gradients.Slice(61696, 10), ws.Relu4OutputGradient);
+            Dense3Backward<TVector>(count, ws.Relu4Output, ws.Dense3OutputGradient, parameters.Slice(60856, 840), gradients.Slice(60856, 840), gradients.Slice(61696, 10), ws.Relu4OutputGradient, true);
             Relu4Backward(count, ws.Relu4Output, ws.Relu4OutputGradient, ws.Dense2OutputGradient);
-            Dense2Backward<TVector>(count, ws.Relu3Output, ws.Dense2OutputGradient, parameters.Slice(50692, 10080), gradients.Slice(50692, 10080), gradients.Slice(60772, 84), ws.Relu3OutputGradient);
+            Dense2Backward<TVector>(count, ws.Relu3Output, ws.Dense2OutputGradient, parameters.Slice(50692, 10080), gradients.Slice(50692, 10080), gradients.Slice(60772, 84), ws.Relu3OutputGradient, true);
             Relu3Backward(count, ws.Relu3Output, ws.Relu3OutputGradient, ws.Dense1OutputGradient);
-            Dense1Backward<TVector>(count, ws.Pool2Output, ws.Dense1OutputGradient, parameters.Slice(2572, 48000), gradients.Slice(2572, 48000), gradients.Slice(50572, 120), ws.Pool2OutputGradient);
+            Dense1Backward<TVector>(count, ws.Pool2Output, ws.Dense1OutputGradient, parameters.Slice(2572, 48000), gradients.Slice(2572, 48000), gradients.Slice(50572, 120), ws.Pool2OutputGradient, true);
             Pool2Backward(count, ws.Pool2OutputGradient, ws.Relu2OutputGradient, ws.Pool2ArgMax);
             Relu2Backward(count, ws.Relu2Output, ws.Relu2OutputGradient, ws.Conv2OutputGradient);
-            Conv2Backward<TVector>(count, ws.Pool1Output, ws.Conv2OutputGradient, parameters.Slice(156, 2400), gradients.Slice(156, 2400), gradients.Slice(2556, 16), ws.Pool1OutputGradient, ws.Conv2Columns, ws.Conv2ColumnsGradient);
+            Conv2Backward<TVector>(count, ws.Pool1Output, ws.Conv2OutputGradient, parameters.Slice(156, 2400), gradients.Slice(156, 2400), gradients.Slice(2556, 16), ws.Pool1OutputGradient, true, ws.Conv2Columns, ws.Conv2ColumnsGradient);
             Pool1Backward(count, ws.Pool1OutputGradient, ws.Relu1OutputGradient, ws.Pool1ArgMax);
             Relu1Backward(count, ws.Relu1Output, ws.Relu1OutputGradient, ws.Conv1OutputGradient);
-            Conv1Backward<TVector>(count, ws.Input, ws.Conv1OutputGradient, parameters.Slice(0, 150), gradients.Slice(0, 150), gradients.Slice(150, 6), ws.InputGradient, ws.Conv1Columns, ws.Conv1ColumnsGradient);
+            Conv1Backward<TVector>(count, ws.Input, ws.Conv1OutputGradient, parameters.Slice(0, 150), gradients.Slice(0, 150), gradients.Slice(150, 6), ws.InputGradient, inputGradient, ws.Conv1Columns, ws.Conv1ColumnsGradient);
         }
 
         // conv1: 1×28×28 → 6×28×28, kernel 5×5, stride 1, padding 2
@@ -798,7 +798,7 @@ namespace Samples
         /// <summary>Backward pass of conv1 (Conv2D): 1×28×28 → 6×28×28, kernel 5×5, stride 1, padding 2.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Conv1Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, Span<float> columns, Span<float> columnsGradient)
+        private static void Conv1Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx, Span<float> columns, Span<float> columnsGradient)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
@@ -809,7 +809,6 @@ namespace Samples
             {
                 ReadOnlySpan<float> xs = x.Slice(s * 784, 784);
                 ReadOnlySpan<float> dys = dy.Slice(s * 4704);
-                Span<float> dxs = dx.Slice(s * 784, 784);
                 ref float dy0 = ref MemoryMarshal.GetReference(dys);
 
                 // 1. Unfold this sample again (the forward pass left only the last sample's columns).
@@ -959,6 +958,11 @@ namespace Samples
                     biasGradient[k] += TensorPrimitives.Sum(dys.Slice(k * 784, 784));
                 }
 
+                if (!computeDx)
+                {
+                    continue; // the network's input: nobody asked for dL/dx
+                }
+
                 // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [25×6] (w transposed) · [6×784], tiles of 4 rows × 2 vectors.
                 columnsGradient.Slice(0, 19600).Clear();
                 for (int r = 0; r < 24; r += 4)
@@ -971,6 +975,7 @@ namespace Samples
                 }
 
                 // 4. Fold back (col2im): dL/dx(t, i + m − 2, j + n − 2) += dL/dcolumns(r, q); taps in the padding drop out.
+                Span<float> dxs = dx.Slice(s * 784, 784);
                 dxs.Clear();
                 for (int t = 0; t < 1; t++)
                 {
@@ -1366,7 +1371,7 @@ namespace Samples
         /// <summary>Backward pass of conv2 (Conv2D): 6×14×14 → 16×10×10, kernel 5×5, stride 1, padding 0.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, Span<float> columns, Span<float> columnsGradient)
+        private static void Conv2Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx, Span<float> columns, Span<float> columnsGradient)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
@@ -1377,7 +1382,6 @@ namespace Samples
             {
                 ReadOnlySpan<float> xs = x.Slice(s * 1176, 1176);
                 ReadOnlySpan<float> dys = dy.Slice(s * 1600);
-                Span<float> dxs = dx.Slice(s * 1176, 1176);
                 ref float dy0 = ref MemoryMarshal.GetReference(dys);
 
                 // 1. Unfold this sample again (the forward pass left only the last sample's columns).
@@ -1523,6 +1527,11 @@ namespace Samples
                     biasGradient[k] += TensorPrimitives.Sum(dys.Slice(k * 100, 100));
                 }
 
+                if (!computeDx)
+                {
+                    continue; // the network's input: nobody asked for dL/dx
+                }
+
                 // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [150×16] (w transposed) · [16×100], tiles of 4 rows × 2 vectors.
                 columnsGradient.Slice(0, 15000).Clear();
                 for (int r = 0; r < 148; r += 4)
@@ -1535,6 +1544,7 @@ namespace Samples
                 }
 
                 // 4. Fold back (col2im): dL/dx(t, i + m, j + n) += dL/dcolumns(r, q); taps in the padding drop out.
+                Span<float> dxs = dx.Slice(s * 1176, 1176);
                 dxs.Clear();
                 for (int t = 0; t < 6; t++)
                 {
@@ -1791,7 +1801,7 @@ namespace Samples
         /// <summary>Backward pass of dense1 (Dense): 16×5×5 → 120, input flattened to 400.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Dense1Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx)
+        private static void Dense1Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
@@ -1808,6 +1818,11 @@ namespace Samples
             for (int o = 0; o < 120; o += 4)
             {
                 Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, o), 1, 120, ref x0, 400, count, ref Unsafe.Add(ref dw0, o * 400), 400, 400, paddedTail: false);
+            }
+
+            if (!computeDx)
+            {
+                return; // the network's input: nobody asked for dL/dx
             }
 
             // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×120] · [120×400], register tiles of 4 samples × 2 vectors of inputs.
@@ -1877,7 +1892,7 @@ namespace Samples
         /// <summary>Backward pass of dense2 (Dense): 120 → 84.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Dense2Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx)
+        private static void Dense2Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
@@ -1894,6 +1909,11 @@ namespace Samples
             for (int o = 0; o < 84; o += 4)
             {
                 Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, o), 1, 84, ref x0, 120, count, ref Unsafe.Add(ref dw0, o * 120), 120, 120, paddedTail: false);
+            }
+
+            if (!computeDx)
+            {
+                return; // the network's input: nobody asked for dL/dx
             }
 
             // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×84] · [84×120], register tiles of 4 samples × 2 vectors of inputs.
@@ -1967,7 +1987,7 @@ namespace Samples
         /// <summary>Backward pass of dense3 (Dense): 84 → 10.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Dense3Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx)
+        private static void Dense3Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
@@ -1988,6 +2008,11 @@ namespace Samples
             for (int o = 8; o < 10; o++)
             {
                 Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref dy0, o), 10, ref x0, 84, count, ref Unsafe.Add(ref dw0, o * 84), 84, paddedTail: false);
+            }
+
+            if (!computeDx)
+            {
+                return; // the network's input: nobody asked for dL/dx
             }
 
             // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×10] · [10×84], register tiles of 4 samples × 2 vectors of inputs.

@@ -247,7 +247,7 @@ namespace Samples.Tiny
             {
                 global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
                 global::NetGen.Guard.Label(label, OutputLength, nameof(label));
-                return TrainSamples(1, input, new ReadOnlySpan<int>(in label), Parameters, Gradients, _workspace);
+                return TrainSamples(1, input, new ReadOnlySpan<int>(in label), Parameters, Gradients, inputGradient: true, _workspace);
             }
 
             /// <summary>The softmax cross-entropy loss L = −log p(label) for one sample, without touching <see cref="Gradients"/>.</summary>
@@ -307,7 +307,7 @@ namespace Samples.Tiny
                 protected override Workspace CreateWorkspace(int capacity) => new Workspace(capacity);
 
                 protected override float TrainChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients) =>
-                    TrainSamples(labels.Length, inputs, labels, parameters, gradients, workspace);
+                    TrainSamples(labels.Length, inputs, labels, parameters, gradients, inputGradient: false, workspace);
 
                 protected override void ForwardChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> probabilities)
                 {
@@ -360,13 +360,13 @@ namespace Samples.Tiny
             int global::NetGen.INetwork.ParameterCount => ParameterCount;
             global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INetwork.ParameterLayout => s_parameterLayout;
 
-            /// <summary>Forward and backward pass of <paramref name="count"/> samples: adds their dL/dθ into <paramref name="gradients"/>, returns the sum of their losses.</summary>
+            /// <summary>Forward and backward pass of <paramref name="count"/> samples: adds their dL/dθ into <paramref name="gradients"/>, returns the sum of their losses; dL/d(input) only when <paramref name="inputGradient"/>.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            private static float TrainSamples(int count, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, Workspace ws)
+            private static float TrainSamples(int count, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)
             {
                 inputs.CopyTo(ws.Input);
                 ForwardPass(count, parameters, ws);
-                BackwardPass(count, labels, parameters, gradients, ws);
+                BackwardPass(count, labels, parameters, gradients, inputGradient, ws);
                 return LossSum(count, labels, ws);
             }
 
@@ -407,24 +407,24 @@ namespace Samples.Tiny
 
             /// <summary>Runs every layer's backward method in reverse order, after <see cref="ForwardPass"/> on the same samples, with the widest vectors the hardware accelerates.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            private static void BackwardPass(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, Workspace ws)
+            private static void BackwardPass(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)
             {
-                if (Vector512.IsHardwareAccelerated) BackwardPass<Float512>(count, labels, parameters, gradients, ws);
-                else if (Vector256.IsHardwareAccelerated) BackwardPass<Float256>(count, labels, parameters, gradients, ws);
-                else if (Vector128.IsHardwareAccelerated) BackwardPass<Float128>(count, labels, parameters, gradients, ws);
-                else BackwardPass<Float1>(count, labels, parameters, gradients, ws);
+                if (Vector512.IsHardwareAccelerated) BackwardPass<Float512>(count, labels, parameters, gradients, inputGradient, ws);
+                else if (Vector256.IsHardwareAccelerated) BackwardPass<Float256>(count, labels, parameters, gradients, inputGradient, ws);
+                else if (Vector128.IsHardwareAccelerated) BackwardPass<Float128>(count, labels, parameters, gradients, inputGradient, ws);
+                else BackwardPass<Float1>(count, labels, parameters, gradients, inputGradient, ws);
             }
 
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            private static void BackwardPass<TVector>(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, Workspace ws)
+            private static void BackwardPass<TVector>(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)
                 where TVector : struct, IFloatVector<TVector>
             {
                 Softmax1Backward(count, ws.Softmax1Output, labels, ws.HeadOutputGradient);
-                HeadBackward<TVector>(count, ws.Pool1Output, ws.HeadOutputGradient, parameters.Slice(39, 144), gradients.Slice(39, 144), gradients.Slice(183, 4), ws.Pool1OutputGradient);
+                HeadBackward<TVector>(count, ws.Pool1Output, ws.HeadOutputGradient, parameters.Slice(39, 144), gradients.Slice(39, 144), gradients.Slice(183, 4), ws.Pool1OutputGradient, true);
                 Pool1Backward(count, ws.Pool1OutputGradient, ws.Relu1OutputGradient, ws.Pool1ArgMax);
                 Relu1Backward(count, ws.Relu1Output, ws.Relu1OutputGradient, ws.EdgesOutputGradient);
-                EdgesBackward<TVector>(count, ws.Input, ws.EdgesOutputGradient, parameters.Slice(0, 36), gradients.Slice(0, 36), gradients.Slice(36, 3), ws.InputGradient, ws.EdgesColumns, ws.EdgesColumnsGradient);
+                EdgesBackward<TVector>(count, ws.Input, ws.EdgesOutputGradient, parameters.Slice(0, 36), gradients.Slice(0, 36), gradients.Slice(36, 3), ws.InputGradient, inputGradient, ws.EdgesColumns, ws.EdgesColumnsGradient);
             }
 
             // edges: 2×9×7 → 3×5×4, kernel 3×2, stride 2, padding 1
@@ -519,7 +519,7 @@ namespace Samples.Tiny
             /// <summary>Backward pass of edges (Conv2D): 2×9×7 → 3×5×4, kernel 3×2, stride 2, padding 1.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            private static void EdgesBackward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, Span<float> columns, Span<float> columnsGradient)
+            private static void EdgesBackward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx, Span<float> columns, Span<float> columnsGradient)
                 where TVector : struct, IFloatVector<TVector>
             {
                 ref float w0 = ref MemoryMarshal.GetReference(weight);
@@ -530,7 +530,6 @@ namespace Samples.Tiny
                 {
                     ReadOnlySpan<float> xs = x.Slice(s * 126, 126);
                     ReadOnlySpan<float> dys = dy.Slice(s * 60);
-                    Span<float> dxs = dx.Slice(s * 126, 126);
                     ref float dy0 = ref MemoryMarshal.GetReference(dys);
 
                     // 1. Unfold this sample again (the forward pass left only the last sample's columns).
@@ -599,6 +598,11 @@ namespace Samples.Tiny
                         biasGradient[k] += TensorPrimitives.Sum(dys.Slice(k * 20, 20));
                     }
 
+                    if (!computeDx)
+                    {
+                        continue; // the network's input: nobody asked for dL/dx
+                    }
+
                     // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [12×3] (w transposed) · [3×20], tiles of 4 rows × 2 vectors.
                     columnsGradient.Slice(0, 240).Clear();
                     for (int r = 0; r < 12; r += 4)
@@ -607,6 +611,7 @@ namespace Samples.Tiny
                     }
 
                     // 4. Fold back (col2im): dL/dx(t, i·2 + m − 1, j·2 + n − 1) += dL/dcolumns(r, q); taps in the padding drop out.
+                    Span<float> dxs = dx.Slice(s * 126, 126);
                     dxs.Clear();
                     for (int t = 0; t < 2; t++)
                     {
@@ -761,7 +766,7 @@ namespace Samples.Tiny
             /// <summary>Backward pass of head (Dense): 3×4×3 → 4, input flattened to 36.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            private static void HeadBackward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx)
+            private static void HeadBackward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx)
                 where TVector : struct, IFloatVector<TVector>
             {
                 ref float w0 = ref MemoryMarshal.GetReference(weight);
@@ -778,6 +783,11 @@ namespace Samples.Tiny
                 for (int o = 0; o < 4; o += 4)
                 {
                     Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, o), 1, 4, ref x0, 36, count, ref Unsafe.Add(ref dw0, o * 36), 36, 36, paddedTail: false);
+                }
+
+                if (!computeDx)
+                {
+                    return; // the network's input: nobody asked for dL/dx
                 }
 
                 // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×4] · [4×36], register tiles of 4 samples × 2 vectors of inputs.
