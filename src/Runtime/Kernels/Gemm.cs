@@ -122,6 +122,29 @@ public static class Gemm
         where TVector : struct, IFloatVector<TVector>
     {
         int j = 0;
+        for (; j + 4 * TVector.Count <= n; j += 4 * TVector.Count)
+        {
+            // Four independent accumulators keep the FMA pipeline full on a single row.
+            ref float bj = ref Unsafe.Add(ref b, j);
+            ref float cj = ref Unsafe.Add(ref c, j);
+            TVector s0 = TVector.Load(ref cj), s1 = TVector.Load(ref Unsafe.Add(ref cj, TVector.Count));
+            TVector s2 = TVector.Load(ref Unsafe.Add(ref cj, 2 * TVector.Count)), s3 = TVector.Load(ref Unsafe.Add(ref cj, 3 * TVector.Count));
+            for (int p = 0; p < k; p++)
+            {
+                ref float bp = ref Unsafe.Add(ref bj, p * bRow);
+                TVector x = TVector.Broadcast(Unsafe.Add(ref a, p * aColumn));
+                s0 = TVector.MultiplyAdd(x, TVector.Load(ref bp), s0);
+                s1 = TVector.MultiplyAdd(x, TVector.Load(ref Unsafe.Add(ref bp, TVector.Count)), s1);
+                s2 = TVector.MultiplyAdd(x, TVector.Load(ref Unsafe.Add(ref bp, 2 * TVector.Count)), s2);
+                s3 = TVector.MultiplyAdd(x, TVector.Load(ref Unsafe.Add(ref bp, 3 * TVector.Count)), s3);
+            }
+
+            TVector.Store(s0, ref cj);
+            TVector.Store(s1, ref Unsafe.Add(ref cj, TVector.Count));
+            TVector.Store(s2, ref Unsafe.Add(ref cj, 2 * TVector.Count));
+            TVector.Store(s3, ref Unsafe.Add(ref cj, 3 * TVector.Count));
+        }
+
         for (; j + 2 * TVector.Count <= n; j += 2 * TVector.Count)
         {
             ref float bj = ref Unsafe.Add(ref b, j);
