@@ -96,6 +96,24 @@ public sealed class LabeledImagesTests : IDisposable
         Assert.StartsWith(matrixLabels + ": ", e2.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(new[] { 0, 65536, 65536 }, "1×65536×65536")]
+    [InlineData(new[] { 0, 2, 2147483647, 1 }, "2×2147483647×1")]
+    [InlineData(new[] { 0, 4194304, 4194304, 4194304 }, "4194304×4194304×4194304")] // 2^66 pixels: would wrap a long to 0
+    public void LoadIdx_rejects_an_empty_set_of_images_too_large_for_an_array(int[] dimensions, string size)
+    {
+        // Found by IdxFuzzTests (seed 40005): with a count of 0 the IDX file is valid whatever the image size,
+        // and LoadIdx used to throw ArgumentException from the constructor instead of InvalidDataException.
+        string images = Write("images", IdxBytes.Build(0x08, dimensions, []));
+        string labels = Write("labels", IdxBytes.Build(0x08, [0], []));
+
+        var e = Assert.Throws<InvalidDataException>(() => LabeledImages.LoadIdx(images, labels));
+
+        Assert.StartsWith(images + ": ", e.Message, StringComparison.Ordinal);
+        Assert.Contains(size, e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, LabeledImages.LoadIdx(Write("small", IdxBytes.Build(0x08, [0, 28, 28], [])), labels).Count);
+    }
+
     [Fact]
     public void LoadIdx_propagates_idx_errors()
     {
