@@ -27,7 +27,12 @@ public sealed class LabeledImages
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(channels);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
-        long sampleLength = (long)channels * height * width;
+        long sampleLength = (long)channels * height; // below 2^62: cannot overflow
+        if (sampleLength <= int.MaxValue)
+        {
+            sampleLength *= width; // below 2^62 again
+        }
+
         if (sampleLength > int.MaxValue)
         {
             throw new ArgumentException("One sample cannot exceed int.MaxValue floats.", nameof(width));

@@ -186,6 +186,17 @@ public sealed class LabeledImagesTests : IDisposable
         Assert.Throws<ArgumentOutOfRangeException>(() => set.Subset(6, 0));
     }
 
+    [Theory]
+    [InlineData(65536, 65536, 1)]
+    [InlineData(1, 2, int.MaxValue)]
+    [InlineData(4194304, 4194304, 4194304)] // 2^66 floats per sample: wraps a long to 0
+    [InlineData(int.MaxValue, int.MaxValue, int.MaxValue)]
+    public void Constructor_rejects_a_sample_of_more_than_int_MaxValue_floats(int channels, int height, int width)
+    {
+        Assert.Throws<ArgumentException>(() => new LabeledImages([], [], channels, height, width));
+        Assert.Throws<ArgumentException>(() => new LabeledImages([], [0], channels, height, width));
+    }
+
     [Fact]
     public void Constructor_validates_lengths()
     {
