@@ -27,7 +27,12 @@ public sealed class LabeledImages
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(channels);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
-        long sampleLength = (long)channels * height * width;
+        long sampleLength = (long)channels * height; // below 2^62: cannot overflow
+        if (sampleLength <= int.MaxValue)
+        {
+            sampleLength *= width; // below 2^62 again
+        }
+
         if (sampleLength > int.MaxValue)
         {
             throw new ArgumentException("One sample cannot exceed int.MaxValue floats.", nameof(width));
@@ -99,8 +104,9 @@ public sealed class LabeledImages
     /// <param name="classCount">Number of classes: every label must be below it (1 to 256; 256 accepts any byte).</param>
     /// <returns>The loaded set.</returns>
     /// <exception cref="InvalidDataException">
-    /// A file is not valid IDX, has the wrong number of dimensions, the two files hold different counts (the
-    /// message names both files), or a label is not below <paramref name="classCount"/>.
+    /// A file is not valid IDX, has the wrong number of dimensions, images of size 0 or of more than
+    /// int.MaxValue pixels, the two files hold different counts (the message names both files), or a label is
+    /// not below <paramref name="classCount"/>.
     /// </exception>
     public static LabeledImages LoadIdx(string imagesPath, string labelsPath, int classCount = 256)
     {
@@ -128,6 +134,14 @@ public sealed class LabeledImages
         {
             throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
                 $"{imagesPath}: images of size {channels}×{height}×{width} are empty"));
+        }
+
+        // With a count of 0 the IDX reader accepts any image size; one image must still fit in an array.
+        // (channels × height is checked first so that the product cannot overflow a long.)
+        if ((long)channels * height > int.MaxValue || (long)channels * height * width > int.MaxValue)
+        {
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                $"{imagesPath}: images of size {channels}×{height}×{width} have more than int.MaxValue pixels each"));
         }
 
         if (labels.Dimensions.Count != 1)

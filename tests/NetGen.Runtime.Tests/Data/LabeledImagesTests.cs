@@ -96,6 +96,24 @@ public sealed class LabeledImagesTests : IDisposable
         Assert.StartsWith(matrixLabels + ": ", e2.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(new[] { 0, 65536, 65536 }, "1×65536×65536")]
+    [InlineData(new[] { 0, 2, 2147483647, 1 }, "2×2147483647×1")]
+    [InlineData(new[] { 0, 4194304, 4194304, 4194304 }, "4194304×4194304×4194304")] // 2^66 pixels: would wrap a long to 0
+    public void LoadIdx_rejects_an_empty_set_of_images_too_large_for_an_array(int[] dimensions, string size)
+    {
+        // Found by IdxFuzzTests (seed 40005): with a count of 0 the IDX file is valid whatever the image size,
+        // and LoadIdx used to throw ArgumentException from the constructor instead of InvalidDataException.
+        string images = Write("images", IdxBytes.Build(0x08, dimensions, []));
+        string labels = Write("labels", IdxBytes.Build(0x08, [0], []));
+
+        var e = Assert.Throws<InvalidDataException>(() => LabeledImages.LoadIdx(images, labels));
+
+        Assert.StartsWith(images + ": ", e.Message, StringComparison.Ordinal);
+        Assert.Contains(size, e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, LabeledImages.LoadIdx(Write("small", IdxBytes.Build(0x08, [0, 28, 28], [])), labels).Count);
+    }
+
     [Fact]
     public void LoadIdx_propagates_idx_errors()
     {
@@ -168,6 +186,17 @@ public sealed class LabeledImagesTests : IDisposable
         Assert.Throws<ArgumentOutOfRangeException>(() => set.Subset(6, 0));
     }
 
+    [Theory]
+    [InlineData(65536, 65536, 1)]
+    [InlineData(1, 2, int.MaxValue)]
+    [InlineData(4194304, 4194304, 4194304)] // 2^66 floats per sample: wraps a long to 0
+    [InlineData(int.MaxValue, int.MaxValue, int.MaxValue)]
+    public void Constructor_rejects_a_sample_of_more_than_int_MaxValue_floats(int channels, int height, int width)
+    {
+        Assert.Throws<ArgumentException>(() => new LabeledImages([], [], channels, height, width));
+        Assert.Throws<ArgumentException>(() => new LabeledImages([], [0], channels, height, width));
+    }
+
     [Fact]
     public void Constructor_validates_lengths()
     {
@@ -204,5 +233,80 @@ public sealed class LabeledImagesTests : IDisposable
         Assert.Throws<ArgumentException>(() => set.Gather([0, 1], new float[4], new int[1]));
         Assert.Throws<ArgumentOutOfRangeException>(() => set.Gather([4], new float[2], new int[1]));
         Assert.Throws<ArgumentOutOfRangeException>(() => set.Gather([-1], new float[2], new int[1]));
+    }
+
+    [Fact]
+    public void Gather_errors_name_the_needed_and_the_actual_lengths()
+    {
+        var set = new LabeledImages(new float[8], [0, 1, 2, 3], 1, 1, 2);
+
+        var inputs = Assert.Throws<ArgumentException>(() => set.Gather([0, 1, 2], new float[5], new int[3]));
+        var labels = Assert.Throws<ArgumentException>(() => set.Gather([0, 1, 2], new float[6], new int[2]));
+        var index = Assert.Throws<ArgumentOutOfRangeException>(() => set.Gather([0, 7], new float[4], new int[2]));
+
+        Assert.Equal("inputs", inputs.ParamName);
+        Assert.Contains("3 samples need 6 floats, inputs has 5", inputs.Message, StringComparison.Ordinal);
+        Assert.Equal("labels", labels.ParamName);
+        Assert.Contains("3 samples need 3 labels, labels has 2", labels.Message, StringComparison.Ordinal);
+        Assert.Equal("indices", index.ParamName);
+        Assert.Contains("Index 1 is 7, outside 0..3", index.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Constructor_length_mismatch_names_the_expected_and_the_actual_length()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new LabeledImages(new float[7], [0, 1], 1, 2, 2));
+
+        Assert.Equal("images", e.ParamName);
+        Assert.Contains("2 labels × 1×2×2 = 8 floats expected, images has 7", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentNullException>(() => new LabeledImages(null!, [0], 1, 1, 1));
+        Assert.Throws<ArgumentNullException>(() => new LabeledImages([1f], null!, 1, 1, 1));
+        var label = Assert.Throws<ArgumentOutOfRangeException>(() => new LabeledImages(new float[3], [0, 2, -5], 1, 1, 1));
+        Assert.Contains("Label 2 is -5", label.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Image_rejects_an_index_outside_the_set()
+    {
+        var set = new LabeledImages(new float[6], [0, 1, 2], 1, 1, 2);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => set.Image(-1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => set.Image(3));
+        Assert.Equal(2, set.Image(2).Length);
+    }
+
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.NegativeInfinity)]
+    public void Normalize_rejects_a_non_finite_mean(float mean)
+    {
+        var set = new LabeledImages([1f], [0], 1, 1, 1);
+
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => set.Normalize(mean, 1f));
+
+        Assert.Equal("mean", e.ParamName);
+        Assert.Equal([1f], set.Images);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(257)]
+    public void LoadIdx_rejects_a_class_count_outside_1_to_256_before_reading(int classCount)
+    {
+        // The files do not exist: the argument is checked first.
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => LabeledImages.LoadIdx(_dir.File("no-images"), _dir.File("no-labels"), classCount));
+
+        Assert.Equal("classCount", e.ParamName);
+    }
+
+    [Fact]
+    public void LoadIdx_rejects_empty_paths_and_reports_missing_files()
+    {
+        string labels = Write("labels", IdxBytes.Build(0x08, [1], [0]));
+
+        Assert.ThrowsAny<ArgumentException>(() => LabeledImages.LoadIdx("", labels));
+        Assert.ThrowsAny<ArgumentException>(() => LabeledImages.LoadIdx(null!, labels));
+        Assert.Throws<FileNotFoundException>(() => LabeledImages.LoadIdx(_dir.File("absent"), labels));
     }
 }

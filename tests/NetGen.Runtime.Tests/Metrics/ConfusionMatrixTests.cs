@@ -84,6 +84,17 @@ public sealed class ConfusionMatrixTests
     }
 
     [Fact]
+    public void Per_class_queries_and_the_constructor_reject_out_of_range_arguments()
+    {
+        ConfusionMatrix m = Example();
+
+        Assert.Equal("label", Assert.Throws<ArgumentOutOfRangeException>(() => m.LabelCount(3)).ParamName);
+        Assert.Equal("label", Assert.Throws<ArgumentOutOfRangeException>(() => m.ClassAccuracy(-1)).ParamName);
+        Assert.Equal("predicted", Assert.Throws<ArgumentOutOfRangeException>(() => m.Precision(3)).ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ConfusionMatrix(46_341)); // classCount² would overflow an int
+    }
+
+    [Fact]
     public void ToString_renders_a_table_with_names_counts_and_accuracy()
     {
         ConfusionMatrix m = Example();

@@ -201,4 +201,15 @@ public sealed class AdamTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new Adam(weightDecay: -0.01f));
         Assert.Throws<ArgumentOutOfRangeException>(() => Adam.AdamW(weightDecay: float.PositiveInfinity));
     }
+
+    [Fact]
+    public void Learning_rate_setter_validates()
+    {
+        var adam = new Adam(learningRate: 0.01f);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => adam.LearningRate = -1f);
+        Assert.Throws<ArgumentOutOfRangeException>(() => adam.LearningRate = float.NaN);
+        Assert.Throws<ArgumentOutOfRangeException>(() => adam.LearningRate = float.PositiveInfinity);
+        Assert.Equal(0.01f, adam.LearningRate);
+    }
 }
