@@ -44,6 +44,16 @@ public interface IFloatVector<TSelf>
     static abstract float Sum(TSelf value);
 }
 
+/// <summary>
+/// Whether the CPU fuses multiply-add in hardware. Without it (x86-64 before Haswell, or a NativeAOT build for the
+/// baseline x86-64 instruction set), <c>Vector128.FusedMultiplyAdd</c> is emulated one lane at a time in software,
+/// dozens of times slower than a multiply and an add, so the kernels use those instead. A JIT-time constant.
+/// </summary>
+internal static class HardwareFma
+{
+    public static bool IsSupported => System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported;
+}
+
 /// <summary>16 floats (AVX-512).</summary>
 public readonly struct Float512 : IFloatVector<Float512>
 {
@@ -141,7 +151,8 @@ public readonly struct Float256 : IFloatVector<Float256>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Float256 MultiplyAdd(Float256 a, Float256 b, Float256 c) => new(Vector256.FusedMultiplyAdd(a._v, b._v, c._v));
+    public static Float256 MultiplyAdd(Float256 a, Float256 b, Float256 c) =>
+        new(HardwareFma.IsSupported ? Vector256.FusedMultiplyAdd(a._v, b._v, c._v) : (a._v * b._v) + c._v);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -195,7 +206,8 @@ public readonly struct Float128 : IFloatVector<Float128>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Float128 MultiplyAdd(Float128 a, Float128 b, Float128 c) => new(Vector128.FusedMultiplyAdd(a._v, b._v, c._v));
+    public static Float128 MultiplyAdd(Float128 a, Float128 b, Float128 c) =>
+        new(HardwareFma.IsSupported ? Vector128.FusedMultiplyAdd(a._v, b._v, c._v) : (a._v * b._v) + c._v);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

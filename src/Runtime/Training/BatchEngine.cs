@@ -80,6 +80,8 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
     public float TrainBatch(float[] parameters, float[] gradients, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels)
     {
         int count = labels.Length;
+        CheckParameters(parameters, nameof(parameters));
+        CheckParameters(gradients, nameof(gradients));
         CheckBatch(inputs.Length, count, nameof(inputs), nameof(labels));
         for (int i = 0; i < count; i++)
         {
@@ -152,11 +154,21 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
 
     private void RunForward(float[] parameters, ReadOnlySpan<float> inputs, int count)
     {
+        CheckParameters(parameters, nameof(parameters));
         Stage(inputs, count);
         Grow(ref _outputs, count * _outputLength);
         _parameters = parameters;
         _training = false;
         Execute((count + ChunkSize - 1) / ChunkSize);
+    }
+
+    private void CheckParameters(float[] values, string name)
+    {
+        ArgumentNullException.ThrowIfNull(values, name);
+        if (values.Length != _parameterCount)
+        {
+            throw new ArgumentException($"Expected {_parameterCount} floats in '{name}', got {values.Length}.", name);
+        }
     }
 
     private void CheckBatch(int inputLength, int count, string inputsName, string countName)
