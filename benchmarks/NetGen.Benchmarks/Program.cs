@@ -1,7 +1,82 @@
 using System;
-using TorchSharp;
-using static TorchSharp.torch;
+using System.Collections.Generic;
+using System.Linq;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Perfolizer.Horology;
+using NetGen.Benchmarks;
+using NetGen.Benchmarks.Reporting;
 
-var a = torch.ones(2, 3);
-var b = (a * 2).sum();
-Console.WriteLine($"torch ok: {b.item<float>()} threads={torch.get_num_threads()} {torch.__version__}");
+// usage: NetGen.Benchmarks.dll [verify] [--quick] [--report <file.md>] [--no-verify] [BenchmarkDotNet options, e.g. --filter *Latency*]
+//   verify      only the correctness check (runtime-shaped and TorchSharp against the generated code)
+//   --quick     a short job for development (2 warm-ups, 3 iterations of 100 ms)
+//   --report    where to write the Markdown table (default: BenchmarkDotNet.Artifacts/netgen-report.md)
+// Must run under a dotnet host that finds a libstdc++ with GLIBCXX_3.4.32 (see benchmarks/run.sh).
+var rest = new List<string>(args);
+bool Flag(string name) => rest.Remove(name);
+string? Option(string name)
+{
+    int i = rest.IndexOf(name);
+    if (i < 0 || i + 1 >= rest.Count)
+    {
+        return null;
+    }
+
+    string value = rest[i + 1];
+    rest.RemoveRange(i, 2);
+    return value;
+}
+
+bool verifyOnly = Flag("verify");
+bool quick = Flag("--quick");
+bool skipVerify = Flag("--no-verify");
+string report = Option("--report") ?? "BenchmarkDotNet.Artifacts/netgen-report.md";
+
+if (!skipVerify && !Verify.Run())
+{
+    return 1;
+}
+
+if (verifyOnly)
+{
+    return 0;
+}
+
+// Everything runs inside this process (InProcessEmitToolchain): BenchmarkDotNet's usual child process would be
+// started with the plain dotnet host, which does not find the newer libstdc++ that TorchSharp needs.
+Job job = (quick
+        ? Job.Default.WithWarmupCount(2).WithIterationCount(3).WithIterationTime(TimeInterval.FromMilliseconds(100))
+        : Job.Default.WithWarmupCount(4).WithIterationCount(12).WithIterationTime(TimeInterval.FromMilliseconds(250)))
+    .WithLaunchCount(1)
+    .WithToolchain(InProcessEmitToolchain.Instance)
+    .WithId(quick ? "Quick" : "Full");
+
+IConfig config = DefaultConfig.Instance
+    .AddJob(job)
+    .AddDiagnoser(MemoryDiagnoser.Default)
+    .AddColumn(StatisticColumn.Median, new ThreadsColumn(), new SamplesPerSecondColumn(), new GflopsColumn(), new PeakFractionColumn())
+    .WithOptions(ConfigOptions.JoinSummary)
+    .WithOrderer(new BenchmarkDotNet.Order.DefaultOrderer(BenchmarkDotNet.Order.SummaryOrderPolicy.Declared));
+
+if (!rest.Any(a => a is "--filter" or "-f" or "--list" or "--help" or "-h"))
+{
+    rest.AddRange(["--filter", "*"]);
+}
+
+Type[] types = [typeof(PeakBenchmarks), typeof(LatencyBenchmarks), typeof(InferenceBenchmarks), typeof(TrainingBenchmarks)];
+Summary[] summaries = BenchmarkSwitcher.FromTypes(types).Run([.. rest], config).ToArray();
+foreach (Summary summary in summaries.Where(s => s.BenchmarksCases.Length > 0))
+{
+    string command = "benchmarks/run.sh " + string.Join(' ', args);
+    MarkdownReport.Write(summary, report, command.Trim());
+    Console.WriteLine();
+    Console.WriteLine(MarkdownReport.Build(summary, command.Trim()));
+    Console.WriteLine($"Markdown report: {System.IO.Path.GetFullPath(report)}");
+}
+
+return 0;

@@ -1,0 +1,219 @@
+using System;
+using BenchmarkDotNet.Attributes;
+using NetGen.Benchmarks.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NetGen.Benchmarks;
+
+/// <summary>What one benchmark invocation computes: used by the GFLOP/s columns and the Markdown report.</summary>
+public enum Work
+{
+    Forward,
+    TrainStep,
+    FmaPeak,
+}
+
+/// <summary>Marks a benchmark with its implementation, work, batch size and thread count.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class WorkAttribute(string implementation, Work work, int batch, int threads) : Attribute
+{
+    public string Implementation { get; } = implementation;
+    public Work Work { get; } = work;
+    public int Batch { get; } = batch;
+    public int Threads { get; } = threads;
+}
+
+public static class Impl
+{
+    public const string NetGen = "NetGen";
+    public const string RuntimeShaped = "Runtime-shaped";
+    public const string TorchSharp = "TorchSharp";
+    public const string Peak = "FMA peak";
+}
+
+/// <summary>
+/// Sets up the three implementations of one network with the same parameters (NetGen's He-uniform init, seed 1,
+/// copied to the runtime-shaped network and to TorchSharp) and the same data. TorchSharp's intra-op thread count
+/// is set per benchmark by the targeted [GlobalSetup]s of the derived classes.
+/// </summary>
+public abstract class NetworkBenchmarks
+{
+    protected BatchDriver NetGen = null!;
+    protected BatchDriver RuntimeShaped = null!;
+    protected TorchModel Torch = null!;
+    protected float[] Inputs = null!;
+    protected int[] Labels = null!;
+    protected float[] Probabilities = null!;
+
+    [Params(NetworkKind.LeNet5, NetworkKind.WideNet)]
+    public NetworkKind Network { get; set; }
+
+    protected abstract int Batch { get; }
+
+    protected void Setup(int threads)
+    {
+        NetGen = new BatchDriver(() => Workload.CreateNetGen(Network), threads);
+        RuntimeShaped = new BatchDriver(() => Workload.CreateRuntimeShaped(Network), threads);
+        // Same parameters everywhere (the runtime-shaped init gives the same bits; copying makes that irrelevant).
+        RuntimeShaped.CopyParametersFrom(NetGen.Network.Parameters);
+        torch.set_num_threads(threads);
+        Torch = new TorchModel(Network, NetGen.Network.Parameters);
+        (Inputs, Labels) = Workload.CreateData(Batch);
+        Probabilities = new float[Batch * Workload.Classes];
+        TorchSetup();
+    }
+
+    protected abstract void TorchSetup();
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        TorchCleanup();
+        Torch.Dispose();
+        torch.set_num_threads(1);
+    }
+
+    protected abstract void TorchCleanup();
+}
+
+/// <summary>Batch-1 latency: one 1×28×28 image through the network, probabilities out.</summary>
+public class LatencyBenchmarks : NetworkBenchmarks
+{
+    private Tensor _x = null!;
+    private readonly float[] _input = new float[Workload.InputLength];
+
+    protected override int Batch => Workload.LatencyBatch;
+
+    [GlobalSetup]
+    public void Setup1() => Setup(1);
+
+    [GlobalSetup(Target = nameof(TorchSharp_2T))]
+    public void Setup2() => Setup(2);
+
+    protected override void TorchSetup()
+    {
+        _x = TorchModel.Inputs(Inputs, 1);
+        Inputs.AsSpan(0, Workload.InputLength).CopyTo(_input);
+    }
+
+    protected override void TorchCleanup() => _x.Dispose();
+
+    [Benchmark(Baseline = true), Work(Impl.NetGen, Work.Forward, 1, 1)]
+    public float NetGen_1T()
+    {
+        NetGen.Network.Forward(_input, Probabilities);
+        return Probabilities[0];
+    }
+
+    [Benchmark, Work(Impl.RuntimeShaped, Work.Forward, 1, 1)]
+    public float RuntimeShaped_1T()
+    {
+        RuntimeShaped.Network.Forward(_input, Probabilities);
+        return Probabilities[0];
+    }
+
+    [Benchmark, Work(Impl.TorchSharp, Work.Forward, 1, 1)]
+    public float TorchSharp_1T()
+    {
+        Torch.Forward(_x, Probabilities);
+        return Probabilities[0];
+    }
+
+    [Benchmark, Work(Impl.TorchSharp, Work.Forward, 1, 2)]
+    public float TorchSharp_2T()
+    {
+        Torch.Forward(_x, Probabilities);
+        return Probabilities[0];
+    }
+}
+
+/// <summary>Batch-256 inference throughput: 256 images, probabilities out.</summary>
+public class InferenceBenchmarks : NetworkBenchmarks
+{
+    private Tensor _x = null!;
+
+    protected override int Batch => Workload.InferenceBatch;
+
+    [GlobalSetup]
+    public void Setup1() => Setup(1);
+
+    [GlobalSetup(Targets = [nameof(NetGen_2T), nameof(RuntimeShaped_2T), nameof(TorchSharp_2T)])]
+    public void Setup2() => Setup(2);
+
+    protected override void TorchSetup() => _x = TorchModel.Inputs(Inputs, Batch);
+
+    protected override void TorchCleanup() => _x.Dispose();
+
+    [Benchmark(Baseline = true), Work(Impl.NetGen, Work.Forward, Workload.InferenceBatch, 1)]
+    public float NetGen_1T() => Run(NetGen);
+
+    [Benchmark, Work(Impl.NetGen, Work.Forward, Workload.InferenceBatch, 2)]
+    public float NetGen_2T() => Run(NetGen);
+
+    [Benchmark, Work(Impl.RuntimeShaped, Work.Forward, Workload.InferenceBatch, 1)]
+    public float RuntimeShaped_1T() => Run(RuntimeShaped);
+
+    [Benchmark, Work(Impl.RuntimeShaped, Work.Forward, Workload.InferenceBatch, 2)]
+    public float RuntimeShaped_2T() => Run(RuntimeShaped);
+
+    [Benchmark, Work(Impl.TorchSharp, Work.Forward, Workload.InferenceBatch, 1)]
+    public float TorchSharp_1T()
+    {
+        Torch.Forward(_x, Probabilities);
+        return Probabilities[0];
+    }
+
+    [Benchmark, Work(Impl.TorchSharp, Work.Forward, Workload.InferenceBatch, 2)]
+    public float TorchSharp_2T()
+    {
+        Torch.Forward(_x, Probabilities);
+        return Probabilities[0];
+    }
+
+    private float Run(BatchDriver driver)
+    {
+        driver.ForwardBatch(Inputs, Probabilities, Batch);
+        return Probabilities[0];
+    }
+}
+
+/// <summary>Batch-64 training step: forward + backward over 64 samples and one SGD step (batch-mean gradient).</summary>
+public class TrainingBenchmarks : NetworkBenchmarks
+{
+    private Tensor _x = null!, _y = null!;
+
+    protected override int Batch => Workload.TrainingBatch;
+
+    [GlobalSetup]
+    public void Setup1() => Setup(1);
+
+    // TODO(TrainBatch): add NetGen_2T here (Setup(2) sets DegreeOfParallelism through BatchDriver) once the
+    // batched TrainBatch lands on main; today NetGen trains one sample at a time on one thread.
+    [GlobalSetup(Target = nameof(TorchSharp_2T))]
+    public void Setup2() => Setup(2);
+
+    protected override void TorchSetup()
+    {
+        _x = TorchModel.Inputs(Inputs, Batch);
+        _y = TorchModel.Labels(Labels, Batch);
+    }
+
+    protected override void TorchCleanup()
+    {
+        _x.Dispose();
+        _y.Dispose();
+    }
+
+    [Benchmark(Baseline = true), Work(Impl.NetGen, Work.TrainStep, Workload.TrainingBatch, 1)]
+    public float NetGen_1T() => NetGen.TrainStep(Inputs, Labels);
+
+    [Benchmark, Work(Impl.RuntimeShaped, Work.TrainStep, Workload.TrainingBatch, 1)]
+    public float RuntimeShaped_1T() => RuntimeShaped.TrainStep(Inputs, Labels);
+
+    [Benchmark, Work(Impl.TorchSharp, Work.TrainStep, Workload.TrainingBatch, 1)]
+    public float TorchSharp_1T() => Torch.TrainStep(_x, _y);
+
+    [Benchmark, Work(Impl.TorchSharp, Work.TrainStep, Workload.TrainingBatch, 2)]
+    public float TorchSharp_2T() => Torch.TrainStep(_x, _y);
+}
