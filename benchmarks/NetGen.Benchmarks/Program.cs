@@ -17,6 +17,10 @@ using NetGen.Benchmarks.Reporting;
 //   --quick     a short job for development (2 warm-ups, 3 iterations of 100 ms)
 //   --report    where to write the Markdown table (default: BenchmarkDotNet.Artifacts/netgen-report.md)
 // Must run under a dotnet host that finds a libstdc++ with GLIBCXX_3.4.32 (see benchmarks/run.sh).
+// torchsharp-env.sh puts Debian 13's libc first on LD_LIBRARY_PATH for this process; the loader has read it by now,
+// so drop it for child processes (BenchmarkDotNet runs a few system tools), which need the system's own libc.
+Environment.SetEnvironmentVariable("LD_LIBRARY_PATH", null);
+
 var rest = new List<string>(args);
 bool Flag(string name) => rest.Remove(name);
 string? Option(string name)
@@ -51,7 +55,7 @@ if (verifyOnly)
 // started with the plain dotnet host, which does not find the newer libstdc++ that TorchSharp needs.
 Job job = (quick
         ? Job.Default.WithWarmupCount(2).WithIterationCount(3).WithIterationTime(TimeInterval.FromMilliseconds(100))
-        : Job.Default.WithWarmupCount(4).WithIterationCount(12).WithIterationTime(TimeInterval.FromMilliseconds(250)))
+        : Job.Default.WithWarmupCount(6).WithIterationCount(30).WithIterationTime(TimeInterval.FromMilliseconds(150)))
     .WithLaunchCount(1)
     .WithToolchain(InProcessEmitToolchain.Instance)
     .WithId(quick ? "Quick" : "Full");
