@@ -1,5 +1,6 @@
 using System;
 using BenchmarkDotNet.Attributes;
+using NetGen.Benchmarks.Onnx;
 using NetGen.Benchmarks.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -29,6 +30,7 @@ public static class Impl
     public const string NetGen = "NetGen";
     public const string RuntimeShaped = "Runtime-shaped";
     public const string TorchSharp = "TorchSharp";
+    public const string OnnxRuntime = "ONNX Runtime";
     public const string Peak = "FMA peak";
 }
 
@@ -42,6 +44,8 @@ public abstract class NetworkBenchmarks
     protected BatchDriver NetGen = null!;
     protected BatchDriver RuntimeShaped = null!;
     protected TorchModel Torch = null!;
+    protected OnnxModel? Onnx;
+    protected OnnxModel.Binding? OnnxBinding;
     protected float[] Inputs = null!;
     protected int[] Labels = null!;
     protected float[] Probabilities = null!;
@@ -62,6 +66,20 @@ public abstract class NetworkBenchmarks
         (Inputs, Labels) = Workload.CreateData(Batch);
         Probabilities = new float[Batch * Workload.Classes];
         TorchSetup();
+        if (UsesOnnx)
+        {
+            Onnx = new OnnxModel(Network, NetGen.Network.Parameters, threads);
+            OnnxBinding = new OnnxModel.Binding(Inputs, Probabilities, Batch);
+        }
+    }
+
+    /// <summary>Whether the class has ONNX Runtime cases (inference only).</summary>
+    protected virtual bool UsesOnnx => false;
+
+    protected float RunOnnx()
+    {
+        Onnx!.Run(OnnxBinding!);
+        return Probabilities[0];
     }
 
     protected abstract void TorchSetup();
@@ -71,6 +89,9 @@ public abstract class NetworkBenchmarks
     {
         TorchCleanup();
         Torch.Dispose();
+        OnnxBinding?.Dispose();
+        Onnx?.Dispose();
+        (Onnx, OnnxBinding) = (null, null);
         torch.set_num_threads(1);
     }
 
@@ -88,8 +109,10 @@ public class LatencyBenchmarks : NetworkBenchmarks
     [GlobalSetup]
     public void Setup1() => Setup(1);
 
-    [GlobalSetup(Target = nameof(TorchSharp_2T))]
+    [GlobalSetup(Targets = [nameof(TorchSharp_2T), nameof(OnnxRuntime_2T)])]
     public void Setup2() => Setup(2);
+
+    protected override bool UsesOnnx => true;
 
     protected override void TorchSetup()
     {
@@ -126,6 +149,12 @@ public class LatencyBenchmarks : NetworkBenchmarks
         Torch.Forward(_x, Probabilities);
         return Probabilities[0];
     }
+
+    [Benchmark, Work(Impl.OnnxRuntime, Work.Forward, 1, 1)]
+    public float OnnxRuntime_1T() => RunOnnx();
+
+    [Benchmark, Work(Impl.OnnxRuntime, Work.Forward, 1, 2)]
+    public float OnnxRuntime_2T() => RunOnnx();
 }
 
 /// <summary>Batch-256 inference throughput: 256 images, probabilities out.</summary>
@@ -138,8 +167,10 @@ public class InferenceBenchmarks : NetworkBenchmarks
     [GlobalSetup]
     public void Setup1() => Setup(1);
 
-    [GlobalSetup(Targets = [nameof(NetGen_2T), nameof(RuntimeShaped_2T), nameof(TorchSharp_2T)])]
+    [GlobalSetup(Targets = [nameof(NetGen_2T), nameof(RuntimeShaped_2T), nameof(TorchSharp_2T), nameof(OnnxRuntime_2T)])]
     public void Setup2() => Setup(2);
+
+    protected override bool UsesOnnx => true;
 
     protected override void TorchSetup() => _x = TorchModel.Inputs(Inputs, Batch);
 
@@ -170,6 +201,12 @@ public class InferenceBenchmarks : NetworkBenchmarks
         Torch.Forward(_x, Probabilities);
         return Probabilities[0];
     }
+
+    [Benchmark, Work(Impl.OnnxRuntime, Work.Forward, Workload.InferenceBatch, 1)]
+    public float OnnxRuntime_1T() => RunOnnx();
+
+    [Benchmark, Work(Impl.OnnxRuntime, Work.Forward, Workload.InferenceBatch, 2)]
+    public float OnnxRuntime_2T() => RunOnnx();
 
     private float Run(BatchDriver driver)
     {

@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using NetGen.Benchmarks.Onnx;
 using NetGen.Benchmarks.RuntimeShaped;
 using NetGen.Benchmarks.Torch;
 using TorchSharp;
@@ -79,6 +80,15 @@ public static class Verify
         Report("TorchSharp: mean loss (nll_loss of log_softmax), |Δ|", Math.Abs(lossG - lossT), TorchTolerance);
         float[] gt = model.FlatGradients();
         Report("TorchSharp: batch-mean gradient, max |Δ| / max |g|", MaxAbsDiff(generated.Gradients, gt) / MaxAbs(generated.Gradients), TorchTolerance);
+
+        using var onnx = new OnnxModel(kind, generated.Parameters, threads: 1);
+        var po = new float[Samples * Workload.Classes];
+        using (var binding = new OnnxModel.Binding(inputs, po, Samples))
+        {
+            onnx.Run(binding);
+        }
+
+        Report("ONNX Runtime: forward probabilities, max |Δ|", MaxAbsDiff(pg, po), TorchTolerance);
         return ok;
     }
 

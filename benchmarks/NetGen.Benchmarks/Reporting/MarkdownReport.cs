@@ -45,8 +45,8 @@ public static class MarkdownReport
         sb.AppendLine();
         sb.AppendLine("Ratios of throughput (the other implementation's median time ÷ NetGen's, same network, benchmark and threads; > 1 means NetGen is faster). NetGen at 2 threads is compared where it was measured; for training it is not (see the TODO on TrainBatch).");
         sb.AppendLine();
-        sb.AppendLine("| Network | Benchmark | Threads | NetGen | NetGen / TorchSharp | NetGen / runtime-shaped |");
-        sb.AppendLine("|---|---|---:|---:|---:|---:|");
+        sb.AppendLine("| Network | Benchmark | Threads | NetGen | NetGen / TorchSharp | NetGen / runtime-shaped | NetGen / ONNX Runtime |");
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|");
         var keyed = rows.Where(r => r.Info!.Network is not null && r.Ns is not null)
             .ToDictionary(r => (r.Info!.Network!.Value, Order(r.Info!), r.Info!.Implementation, r.Info!.Threads), r => r.Ns!.Value);
         foreach (var group in keyed.Keys.Select(k => (k.Value, k.Item2, k.Threads)).Distinct().OrderBy(k => k.Value).ThenBy(k => k.Item2).ThenBy(k => k.Threads))
@@ -61,7 +61,7 @@ public static class MarkdownReport
 
             string Ratio(string impl) => keyed.TryGetValue((network, order, impl, threads), out double other) ? (other / netgen).ToString("F2", Inv) + "×" : "—";
             string netgenLabel = Time(netgen) + (netgenThreads != threads ? " (1 thread)" : "");
-            sb.AppendLine(Inv, $"| {network} | {ScenarioName(order)} | {threads} | {netgenLabel} | {Ratio(Impl.TorchSharp)} | {Ratio(Impl.RuntimeShaped)} |");
+            sb.AppendLine(Inv, $"| {network} | {ScenarioName(order)} | {threads} | {netgenLabel} | {Ratio(Impl.TorchSharp)} | {Ratio(Impl.RuntimeShaped)} | {Ratio(Impl.OnnxRuntime)} |");
         }
 
         return sb.ToString();
@@ -101,7 +101,8 @@ public static class MarkdownReport
         Impl.NetGen => 0,
         Impl.RuntimeShaped => 1,
         Impl.TorchSharp => 2,
-        _ => 3,
+        Impl.OnnxRuntime => 3,
+        _ => 4,
     };
 
     private static string Fmt(double? value, string format) => value?.ToString(format, Inv) ?? "—";
