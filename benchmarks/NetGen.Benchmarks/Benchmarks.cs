@@ -99,6 +99,7 @@ public abstract class NetworkBenchmarks
 }
 
 /// <summary>Batch-1 latency: one 1×28×28 image through the network, probabilities out.</summary>
+[BenchmarkCategory("Latency")]
 public class LatencyBenchmarks : NetworkBenchmarks
 {
     private Tensor _x = null!;
@@ -158,6 +159,7 @@ public class LatencyBenchmarks : NetworkBenchmarks
 }
 
 /// <summary>Batch-256 inference throughput: 256 images, probabilities out.</summary>
+[BenchmarkCategory("Inference")]
 public class InferenceBenchmarks : NetworkBenchmarks
 {
     private Tensor _x = null!;
@@ -216,6 +218,7 @@ public class InferenceBenchmarks : NetworkBenchmarks
 }
 
 /// <summary>Batch-64 training step: forward + backward over 64 samples and one SGD step (batch-mean gradient).</summary>
+[BenchmarkCategory("Training")]
 public class TrainingBenchmarks : NetworkBenchmarks
 {
     private Tensor _x = null!, _y = null!;

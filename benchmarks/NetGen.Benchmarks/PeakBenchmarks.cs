@@ -9,6 +9,7 @@ namespace NetGen.Benchmarks;
 /// (enough to cover the FMA latency × throughput of current x64 cores), Vector512 when accelerated, else
 /// Vector256. Every other benchmark's GFLOP/s is reported as a fraction of this number.
 /// </summary>
+[BenchmarkCategory("Peak")]
 public class PeakBenchmarks
 {
     /// <summary>Loop trips: 2.5 M × 12 FMAs ≈ 10 ms at one 512-bit FMA per cycle and 3 GHz.</summary>

@@ -65,6 +65,8 @@ IConfig config = DefaultConfig.Instance
     .AddDiagnoser(MemoryDiagnoser.Default)
     .AddColumn(StatisticColumn.Median, new ThreadsColumn(), new SamplesPerSecondColumn(), new GflopsColumn(), new PeakFractionColumn())
     .WithOptions(ConfigOptions.JoinSummary)
+    // Ratios (BenchmarkDotNet's Ratio column) against each class's NetGen baseline, per network.
+    .AddLogicalGroupRules(BenchmarkLogicalGroupRule.ByCategory, BenchmarkLogicalGroupRule.ByParams)
     .WithOrderer(new BenchmarkDotNet.Order.DefaultOrderer(BenchmarkDotNet.Order.SummaryOrderPolicy.Declared));
 
 if (!rest.Any(a => a is "--filter" or "-f" or "--list" or "--help" or "-h"))
