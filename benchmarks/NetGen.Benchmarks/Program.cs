@@ -21,6 +21,7 @@ using NetGen.Benchmarks.Reporting;
 // so drop it for child processes (BenchmarkDotNet runs a few system tools), which need the system's own libc.
 Environment.SetEnvironmentVariable("LD_LIBRARY_PATH", null);
 
+MarkdownReport.LoadAtStart = MarkdownReport.LoadAverage();
 var rest = new List<string>(args);
 bool Flag(string name) => rest.Remove(name);
 string? Option(string name)

@@ -14,6 +14,22 @@ public static class MarkdownReport
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
+    /// <summary>/proc/loadavg when the run started (set by Program), to show how busy the machine was.</summary>
+    public static string? LoadAtStart { get; set; }
+
+    public static string LoadAverage()
+    {
+        try
+        {
+            string[] parts = File.ReadAllText("/proc/loadavg").Split(' ');
+            return $"{parts[0]} / {parts[1]} / {parts[2]}";
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+    }
+
     public static string Build(Summary summary, string command)
     {
         var rows = summary.BenchmarksCases
@@ -28,6 +44,7 @@ public static class MarkdownReport
         sb.AppendLine(Inv, $"- Command: `{command}`");
         sb.AppendLine(Inv, $"- CPU: {CpuName()}, {Environment.ProcessorCount} logical cores; OS: {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
         sb.AppendLine(Inv, $"- Runtime: {host.RuntimeVersion}, {host.Architecture}, JIT {host.JitInfo}; vectors: {host.HardwareIntrinsicsShort}; BenchmarkDotNet {host.BenchmarkDotNetVersion}");
+        sb.AppendLine(Inv, $"- Load average (1 / 5 / 15 min) at the start: {LoadAtStart ?? "?"}; at the end: {LoadAverage()} (other work shares the machine)");
         sb.AppendLine(Inv, $"- Job: {string.Join("; ", summary.BenchmarksCases.Select(b => b.Job.DisplayInfo).Distinct())}");
         sb.AppendLine(Inv, $"- FMA peak (one thread, {PeakBenchmarks.Accumulators} × Vector{PeakBenchmarks.Lanes * 32} accumulators): {(peak is null ? "not measured" : peak.Value.ToString("F1", Inv) + " GFLOP/s")}");
         sb.AppendLine();
