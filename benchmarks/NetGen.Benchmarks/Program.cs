@@ -79,7 +79,20 @@ Type[] types = [typeof(PeakBenchmarks), typeof(LatencyBenchmarks), typeof(Infere
 Summary[] summaries = BenchmarkSwitcher.FromTypes(types).Run([.. rest], config).ToArray();
 foreach (Summary summary in summaries.Where(s => s.BenchmarksCases.Length > 0))
 {
-    string command = "benchmarks/run.sh " + string.Join(' ', args);
+    // The command as typed: run.sh adds --report and --artifacts itself.
+    var shown = new List<string>();
+    for (int i = 0; i < args.Length; i++)
+    {
+        if (args[i] is "--report" or "--artifacts")
+        {
+            i++;
+            continue;
+        }
+
+        shown.Add(args[i]);
+    }
+
+    string command = "benchmarks/run.sh " + string.Join(' ', shown);
     MarkdownReport.Write(summary, report, command.Trim());
     Console.WriteLine();
     Console.WriteLine(MarkdownReport.Build(summary, command.Trim()));
