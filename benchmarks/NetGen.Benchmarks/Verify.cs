@@ -48,7 +48,7 @@ public static class Verify
         }
 
         Console.WriteLine($"{kind}:");
-        INetwork generated = Workload.CreateNetGen(kind);
+        GeneratedNetwork generated = Workload.CreateNetGen(kind);
         RuntimeNetwork runtime = Workload.CreateRuntimeShaped(kind);
         generated.InitializeParameters(Workload.Seed);
         runtime.InitializeParameters(Workload.Seed);
@@ -92,7 +92,7 @@ public static class Verify
         return ok;
     }
 
-    private static float[] Probabilities(INetwork network, float[] inputs)
+    private static float[] Probabilities(ISampleNetwork network, float[] inputs)
     {
         var p = new float[Samples * Workload.Classes];
         for (int i = 0; i < Samples; i++)

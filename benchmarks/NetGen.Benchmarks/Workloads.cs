@@ -41,10 +41,10 @@ public static class Workload
     public static double FlopsPerSample(NetworkKind network, bool training) =>
         2.0 * MultiplyAddsPerSample(network) * (training ? 3 : 1);
 
-    public static INetwork CreateNetGen(NetworkKind network) => network switch
+    public static GeneratedNetwork CreateNetGen(NetworkKind network) => network switch
     {
-        NetworkKind.LeNet5 => new LeNet5(),
-        NetworkKind.WideNet => new WideNet(),
+        NetworkKind.LeNet5 => new GeneratedNetwork(new LeNet5()),
+        NetworkKind.WideNet => new GeneratedNetwork(new WideNet()),
         _ => throw new ArgumentOutOfRangeException(nameof(network)),
     };
 
@@ -79,12 +79,12 @@ public static class Workload
 public delegate float TrainBatchFunction(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels);
 
 /// <summary>
-/// Drives an <see cref="INetwork"/> (a NetGen-generated class or the runtime-shaped <see cref="RuntimeNetwork"/>)
+/// Drives an <see cref="ISampleNetwork"/> (a NetGen-generated class or the runtime-shaped <see cref="RuntimeNetwork"/>)
 /// over a batch: inference on one or more threads, and an SGD training step.
 /// </summary>
 public sealed class BatchDriver
 {
-    private readonly INetwork[] _replicas;
+    private readonly ISampleNetwork[] _replicas;
     private readonly TrainBatchFunction _trainBatch;
     private readonly Sgd _sgd = new(Workload.LearningRate);
     private readonly Action<int> _forwardChunk;
@@ -94,9 +94,9 @@ public sealed class BatchDriver
 
     /// <param name="create">Makes a network; called once per inference thread.</param>
     /// <param name="threads">Threads for <see cref="ForwardBatch"/>.</param>
-    public BatchDriver(Func<INetwork> create, int threads)
+    public BatchDriver(Func<ISampleNetwork> create, int threads)
     {
-        _replicas = new INetwork[threads];
+        _replicas = new ISampleNetwork[threads];
         _replicas[0] = create();
         _replicas[0].InitializeParameters(Workload.Seed);
         for (int t = 1; t < threads; t++)
@@ -105,28 +105,29 @@ public sealed class BatchDriver
             _replicas[0].Parameters.CopyTo(_replicas[t].Parameters, 0);
         }
 
-        INetwork network = _replicas[0];
-        // TODO(TrainBatch): when the batched, multi-threaded TrainBatch lands on main, replace this line with
-        //     _trainBatch = network.TrainBatch;   // and set network.DegreeOfParallelism = threads
-        // (for the generated classes; it has the same contract: mean loss, Gradients = batch mean). The
-        // TrainingBenchmarks' NetGen 2-thread case then becomes one more method.
+        ISampleNetwork network = _replicas[0];
+        // TODO(TrainBatch): main now has the batched, multi-threaded ISampleNetwork.TrainBatch (same contract: mean loss,
+        // Gradients = batch mean) and DegreeOfParallelism. After merging, for the generated networks this line becomes
+        //     _trainBatch = network is GeneratedNetwork g ? Batched(g.Inner, threads) : (x, y) => TrainBatchPerSample(network, x, y);
+        // with Batched(inner, threads) { inner.DegreeOfParallelism = threads; return inner.TrainBatch; }, and the
+        // TrainingBenchmarks get their NetGen 2-thread case (TODO there).
         _trainBatch = (inputs, labels) => TrainBatchPerSample(network, inputs, labels);
         _forwardChunk = ForwardChunk;
     }
 
-    public INetwork Network => _replicas[0];
+    public ISampleNetwork Network => _replicas[0];
 
     /// <summary>Sets the parameters of the network and of every replica.</summary>
     public void CopyParametersFrom(float[] parameters)
     {
-        foreach (INetwork replica in _replicas)
+        foreach (ISampleNetwork replica in _replicas)
         {
             parameters.CopyTo(replica.Parameters, 0);
         }
     }
 
     /// <summary>
-    /// Forward pass of <paramref name="count"/> samples. With one thread, a plain loop of <see cref="INetwork.Forward"/>;
+    /// Forward pass of <paramref name="count"/> samples. With one thread, a plain loop of <see cref="ISampleNetwork.Forward"/>;
     /// with more, the batch is split into one contiguous chunk per thread, each on its own replica of the network
     /// (one workspace each, same parameters).
     /// </summary>
@@ -135,7 +136,7 @@ public sealed class BatchDriver
     {
         if (_replicas.Length == 1)
         {
-            INetwork network = _replicas[0];
+            ISampleNetwork network = _replicas[0];
             int inLength = network.InputLength, outLength = network.OutputLength;
             for (int i = 0; i < count; i++)
             {
@@ -159,9 +160,9 @@ public sealed class BatchDriver
 
     /// <summary>
     /// The per-sample stand-in for TrainBatch, with its contract: returns the mean loss and leaves the batch mean of
-    /// dL/dθ in <see cref="INetwork.Gradients"/>. Single-threaded.
+    /// dL/dθ in <see cref="ISampleNetwork.Gradients"/>. Single-threaded.
     /// </summary>
-    public static float TrainBatchPerSample(INetwork network, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels)
+    public static float TrainBatchPerSample(ISampleNetwork network, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels)
     {
         int count = labels.Length, inLength = network.InputLength;
         network.ZeroGradients();
@@ -177,7 +178,7 @@ public sealed class BatchDriver
 
     private void ForwardChunk(int t)
     {
-        INetwork network = _replicas[t];
+        ISampleNetwork network = _replicas[t];
         int threads = _replicas.Length, inLength = network.InputLength, outLength = network.OutputLength;
         int first = (int)((long)_chunkCount * t / threads), end = (int)((long)_chunkCount * (t + 1) / threads);
         for (int i = first; i < end; i++)

@@ -5,11 +5,11 @@ using System.Numerics.Tensors;
 namespace NetGen.Benchmarks.RuntimeShaped;
 
 /// <summary>
-/// A network as a list of <see cref="Layer"/> objects with run-time shapes, implementing <see cref="INetwork"/>
-/// with the same parameter layout (PyTorch's <c>parameters()</c> order) and the same per-sample semantics as the
+/// A network as a list of <see cref="Layer"/> objects with run-time shapes, with the per-sample members of
+/// <see cref="INetwork"/> (as <see cref="ISampleNetwork"/>), the same parameter layout (PyTorch's <c>parameters()</c> order) and the same per-sample semantics as the
 /// generated classes.
 /// </summary>
-public sealed class RuntimeNetwork : INetwork
+public sealed class RuntimeNetwork : ISampleNetwork
 {
     private readonly Layer[] _layers;
     private readonly Softmax _softmax;
