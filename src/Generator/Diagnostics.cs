@@ -70,6 +70,10 @@ internal static class Diagnostics
         "NG0015", "Declaration NetGen cannot compile",
         "Network '{0}' cannot be generated: {1}");
 
+    public static readonly DiagnosticDescriptor SourceTooLarge = Error(
+        "NG0016", "Generated source would be too large",
+        "Layer '{0}': {1}; NetGen writes {2} out in code and supports up to {3}, so that the generated source stays reasonable for the compiler and the IDE");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true,
             helpLinkUri: "https://github.com/netgen/netgen#diagnostics");

@@ -53,6 +53,13 @@ internal static class ShapeInference
             diagnostics.Add(DiagnosticInfo.Create(Diagnostics.MissingSoftmax, last.Location, network, last.ExplicitName ?? last.Kind));
         }
 
+        if (layers.Count > Check.MaxLayers)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.SourceTooLarge, layers[Check.MaxLayers].Location, layers[Check.MaxLayers].ExplicitName ?? layers[Check.MaxLayers].Kind,
+                $"the network has {layers.Count} layers", "each layer", Check.MaxLayers));
+            return new InferenceResult(null, diagnostics.ToEquatableArray());
+        }
+
         string[] names = ResolveNames(layers, diagnostics);
         for (int i = 0; i < layers.Count; i++)
         {

@@ -55,6 +55,27 @@ public interface INetwork
     /// <summary>The loss −log p(label) for one sample, without touching <see cref="Gradients"/>.</summary>
     float Loss(ReadOnlySpan<float> input, int label);
 
+    /// <summary>Forward and backward pass over a batch: sets <see cref="Gradients"/> to the mean dL/dθ, returns the mean loss.</summary>
+    float TrainBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels);
+
+    /// <summary>Runs the network on a batch; one row of probabilities per sample.</summary>
+    void ForwardBatch(ReadOnlySpan<float> inputs, Span<float> probabilities);
+
+    /// <summary>The most probable class of each sample of a batch.</summary>
+    void PredictBatch(ReadOnlySpan<float> inputs, Span<int> predictions);
+
+    /// <summary>Threads the batch methods may use, the calling thread included.</summary>
+    int DegreeOfParallelism { get; set; }
+
+    /// <summary>The tensors of <see cref="Parameters"/>: PyTorch names, shapes and offsets.</summary>
+    System.Collections.Generic.IReadOnlyList<Weights.TensorSlot> ParameterLayout { get; }
+
+    /// <summary>Writes the parameters to a safetensors file.</summary>
+    void Save(string path);
+
+    /// <summary>Reads the parameters from a safetensors file, checking it whole before changing anything.</summary>
+    void Load(string path);
+
     /// <summary>Sets every gradient to zero.</summary>
     void ZeroGradients();
 }

@@ -20,6 +20,12 @@ internal static class NetworkEmitter
 
     private static readonly string GeneratedCode = $"[global::System.CodeDom.Compiler.GeneratedCode(\"{ToolName}\", \"{Version}\")]";
 
+    /// <summary>
+    /// On every layer method: compiled fully optimized at first call instead of going through tiered compilation,
+    /// so a network runs at full speed from its first sample (these are long-running loops, what the BCL marks the same way).
+    /// </summary>
+    private const string Optimized = "[MethodImpl(MethodImplOptions.AggressiveOptimization)]";
+
     /// <summary>The hint name of the generated file: <c>Namespace.Class.g.cs</c>.</summary>
     public static string HintName(NetworkModel model)
     {
@@ -43,6 +49,10 @@ internal static class NetworkEmitter
         w.Line();
         w.Line($"using System;");
         w.Line($"using System.Numerics.Tensors;");
+        w.Line($"using System.Runtime.CompilerServices;");
+        w.Line($"using System.Runtime.InteropServices;");
+        w.Line($"using System.Runtime.Intrinsics;");
+        w.Line($"using global::NetGen.Kernels;");
         w.Line();
 
         if (model.Hierarchy.Namespace.Length > 0)
@@ -161,14 +171,13 @@ internal static class NetworkEmitter
     private static void EmitPublicApi(SourceWriter w, NetworkModel model)
     {
         LayerPlan last = model.Last;
-        string logits = last.Index == 0 ? "input" : $"_workspace.{model.Layers[last.Index - 1].Pascal}Output";
         string inputShape = model.Input.ToString();
 
-        w.Line($"private readonly Workspace _workspace = new Workspace();");
+        w.Line($"private readonly Workspace _workspace = new Workspace(capacity: 1);");
         w.Line();
         w.Line($"/// <summary>dL/d(input) of the last <see cref=\"TrainSample\"/> call: {model.Input.Length} floats, {inputShape}.</summary>");
         w.Line($"{GeneratedCode}");
-        w.Line($"public ReadOnlySpan<float> InputGradient => _workspace.InputGradient;");
+        w.Line($"public ReadOnlySpan<float> InputGradient => _workspace.InputGradient.AsSpan(0, InputLength);");
         w.Line();
 
         w.Line($"/// <summary>Fills the weights with He (Kaiming) uniform values, U(±√(6 / fan-in)), and the biases with zeros. The same seed always gives the same bits.</summary>");
@@ -205,8 +214,9 @@ internal static class NetworkEmitter
         w.Open();
         w.Line($"global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));");
         w.Line($"global::NetGen.Guard.Length(probabilities.Length, OutputLength, nameof(probabilities));");
-        w.Line($"ForwardPass(input, Parameters, _workspace);");
-        w.Line($"_workspace.{last.Pascal}Output.CopyTo(probabilities);");
+        w.Line($"input.CopyTo(_workspace.Input);");
+        w.Line($"ForwardPass(1, Parameters, _workspace);");
+        w.Line($"_workspace.{last.Pascal}Output.AsSpan(0, OutputLength).CopyTo(probabilities);");
         w.Close();
         w.Line();
 
@@ -217,8 +227,9 @@ internal static class NetworkEmitter
         w.Line($"public int Predict(ReadOnlySpan<float> input)");
         w.Open();
         w.Line($"global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));");
-        w.Line($"ForwardPass(input, Parameters, _workspace);");
-        w.Line($"return TensorPrimitives.IndexOfMax(_workspace.{last.Pascal}Output);");
+        w.Line($"input.CopyTo(_workspace.Input);");
+        w.Line($"ForwardPass(1, Parameters, _workspace);");
+        w.Line($"return TensorPrimitives.IndexOfMax(_workspace.{last.Pascal}Output.AsSpan(0, OutputLength));");
         w.Close();
         w.Line();
 
@@ -235,10 +246,7 @@ internal static class NetworkEmitter
         w.Open();
         w.Line($"global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));");
         w.Line($"global::NetGen.Guard.Label(label, OutputLength, nameof(label));");
-        w.Line($"ForwardPass(input, Parameters, _workspace);");
-        w.Line($"BackwardPass(input, label, Parameters, Gradients, _workspace);");
-        w.Line($"// L = −log p(label) = log Σ_j exp z(j) − z(label), from the logits: finite even where p(label) underflows.");
-        w.Line($"return _workspace.{last.Pascal}LogSumExp[0] - {logits}[label];");
+        w.Line($"return TrainSamples(1, input, new ReadOnlySpan<int>(in label), Parameters, Gradients, inputGradient: true, _workspace);");
         w.Close();
         w.Line();
 
@@ -250,10 +258,14 @@ internal static class NetworkEmitter
         w.Open();
         w.Line($"global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));");
         w.Line($"global::NetGen.Guard.Label(label, OutputLength, nameof(label));");
-        w.Line($"ForwardPass(input, Parameters, _workspace);");
-        w.Line($"return _workspace.{last.Pascal}LogSumExp[0] - {logits}[label];");
+        w.Line($"input.CopyTo(_workspace.Input);");
+        w.Line($"ForwardPass(1, Parameters, _workspace);");
+        w.Line($"return LossSum(1, new ReadOnlySpan<int>(in label), _workspace);");
         w.Close();
         w.Line();
+
+        EmitBatchApi(w, model);
+        EmitWeightsApi(w, model);
 
         w.Line($"/// <summary>Sets every gradient to zero.</summary>");
         w.Line($"{GeneratedCode}");
@@ -266,33 +278,72 @@ internal static class NetworkEmitter
         w.Line($"int global::NetGen.INetwork.InputWidth => InputWidth;");
         w.Line($"int global::NetGen.INetwork.OutputLength => OutputLength;");
         w.Line($"int global::NetGen.INetwork.ParameterCount => ParameterCount;");
+        w.Line($"global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INetwork.ParameterLayout => s_parameterLayout;");
         w.Line();
     }
 
     private static void EmitPasses(SourceWriter w, NetworkModel model)
     {
-        w.Line($"/// <summary>Runs every layer's forward method in order, leaving each activation in <paramref name=\"ws\"/>.</summary>");
+        LayerPlan last = model.Last;
+        string logits = last.Index == 0 ? "ws.Input" : $"ws.{model.Layers[last.Index - 1].Pascal}Output";
+        int classes = last.Output.Length;
+        w.Line($"/// <summary>Forward and backward pass of <paramref name=\"count\"/> samples: adds their dL/dθ into <paramref name=\"gradients\"/>, returns the sum of their losses; dL/d(input) only when <paramref name=\"inputGradient\"/>.</summary>");
         w.Line($"{GeneratedCode}");
-        w.Line($"private static void ForwardPass(ReadOnlySpan<float> input, ReadOnlySpan<float> parameters, Workspace ws)");
+        w.Line($"private static float TrainSamples(int count, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)");
         w.Open();
-        foreach (LayerPlan plan in model.Layers)
-        {
-            w.Line($"{plan.Pascal}Forward({string.Join(", ", plan.Layer.ForwardArguments.Select(a => Bind(model, plan, a)))});");
-        }
-
+        w.Line($"inputs.CopyTo(ws.Input);");
+        w.Line($"ForwardPass(count, parameters, ws);");
+        w.Line($"BackwardPass(count, labels, parameters, gradients, inputGradient, ws);");
+        w.Line($"return LossSum(count, labels, ws);");
         w.Close();
         w.Line();
-        w.Line($"/// <summary>Runs every layer's backward method in reverse order, after <see cref=\"ForwardPass\"/> on the same sample.</summary>");
+        w.Line($"/// <summary>Σ over the samples of L = −log p(label) = log Σ_j exp z(j) − z(label), from the logits of the last forward pass: finite even where p(label) underflows.</summary>");
         w.Line($"{GeneratedCode}");
-        w.Line($"private static void BackwardPass(ReadOnlySpan<float> input, int label, ReadOnlySpan<float> parameters, Span<float> gradients, Workspace ws)");
+        w.Line($"private static float LossSum(int count, ReadOnlySpan<int> labels, Workspace ws)");
         w.Open();
-        foreach (LayerPlan plan in model.Layers.Reverse())
-        {
-            w.Line($"{plan.Pascal}Backward({string.Join(", ", plan.Layer.BackwardArguments.Select(a => Bind(model, plan, a)))});");
-        }
-
+        w.Line($"float sum = 0f;");
+        w.Line($"for (int s = 0; s < count; s++)");
+        w.Open();
+        w.Line($"sum += ws.{last.Pascal}LogSumExp[s] - {logits}[s * {classes} + labels[s]];");
         w.Close();
         w.Line();
+        w.Line($"return sum;");
+        w.Close();
+        w.Line();
+
+        foreach (bool forward in new[] { true, false })
+        {
+            string name = forward ? "ForwardPass" : "BackwardPass";
+            string parameters = forward
+                ? "int count, ReadOnlySpan<float> parameters, Workspace ws"
+                : "int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws";
+            string arguments = forward ? "count, parameters, ws" : "count, labels, parameters, gradients, inputGradient, ws";
+            w.Line($"/// <summary>{(forward ? "Runs every layer's forward method in order on the samples in ws.Input, leaving each activation in <paramref name=\"ws\"/>" : "Runs every layer's backward method in reverse order, after <see cref=\"ForwardPass\"/> on the same samples")}, with the widest vectors the hardware accelerates.</summary>");
+            w.Line($"{GeneratedCode}");
+            w.Line($"private static void {name}({parameters})");
+            w.Open();
+            w.Line($"if (Vector512.IsHardwareAccelerated) {name}<Float512>({arguments});");
+            w.Line($"else if (Vector256.IsHardwareAccelerated) {name}<Float256>({arguments});");
+            w.Line($"else if (Vector128.IsHardwareAccelerated) {name}<Float128>({arguments});");
+            w.Line($"else {name}<Float1>({arguments});");
+            w.Close();
+            w.Line();
+            w.Line($"{GeneratedCode}");
+            w.Line($"{Optimized}");
+            w.Line($"private static void {name}<TVector>({parameters})");
+            w.Line($"    where TVector : struct, IFloatVector<TVector>");
+            w.Open();
+            IEnumerable<LayerPlan> order = forward ? model.Layers : model.Layers.Reverse();
+            foreach (LayerPlan plan in order)
+            {
+                IReadOnlyList<string> args = forward ? plan.Layer.ForwardArguments : plan.Layer.BackwardArguments;
+                string generic = plan.Layer.IsVectorized ? "<TVector>" : "";
+                w.Line($"{plan.Pascal}{(forward ? "Forward" : "Backward")}{generic}({string.Join(", ", new[] { "count" }.Concat(args.Select(a => Bind(model, plan, a))))});");
+            }
+
+            w.Close();
+            w.Line();
+        }
     }
 
     /// <summary>What a standard argument name of a layer's method is bound to in the passes.</summary>
@@ -301,11 +352,12 @@ internal static class NetworkEmitter
         string? previous = plan.Index == 0 ? null : model.Layers[plan.Index - 1].Pascal;
         return argument switch
         {
-            "x" => previous is null ? "input" : $"ws.{previous}Output",
+            "x" => previous is null ? "ws.Input" : $"ws.{previous}Output",
             "y" => $"ws.{plan.Pascal}Output",
             "dy" => $"ws.{plan.Pascal}OutputGradient",
             "dx" => previous is null ? "ws.InputGradient" : $"ws.{previous}OutputGradient",
-            "label" => "label",
+            "labels" => "labels",
+            "computeDx" => previous is null ? "inputGradient" : "true",
             "weight" or "bias" => Slot(plan, argument) is { } s ? $"parameters.Slice({s.Offset}, {s.Tensor.Length})" : "default",
             "weightGradient" or "biasGradient" => Slot(plan, argument.Replace("Gradient", "")) is { } s ? $"gradients.Slice({s.Offset}, {s.Tensor.Length})" : "default",
             _ => $"ws.{plan.Pascal}{ShapeInference.Pascal(argument)}",
@@ -320,9 +372,110 @@ internal static class NetworkEmitter
         "x" or "dy" or "weight" or "bias" => "ReadOnlySpan<float>",
         "y" => forward ? "Span<float>" : "ReadOnlySpan<float>",
         "dx" or "weightGradient" or "biasGradient" => "Span<float>",
-        "label" => "int",
+        "labels" => "ReadOnlySpan<int>",
+        "computeDx" => "bool",
         _ => $"Span<{plan.Scratch.First(s => s.Name == argument).ElementType}>",
     };
+
+    private static void EmitBatchApi(SourceWriter w, NetworkModel model)
+    {
+        string inputShape = model.Input.ToString();
+        int classes = model.Last.Output.Length;
+        w.Line($"private Engine? _engine;");
+        w.Line();
+        w.Line($"private Engine BatchEngine => _engine ??= new Engine();");
+        w.Line();
+        w.Line($"/// <summary>Threads that <see cref=\"TrainBatch\"/>, <see cref=\"ForwardBatch\"/> and <see cref=\"PredictBatch\"/> may use, the calling thread included. Default: all cores. Results do not depend on it.</summary>");
+        w.Line($"{GeneratedCode}");
+        w.Line($"public int DegreeOfParallelism");
+        w.Open();
+        w.Line($"get => BatchEngine.DegreeOfParallelism;");
+        w.Line($"set => BatchEngine.DegreeOfParallelism = value;");
+        w.Close();
+        w.Line();
+        w.Line($"/// <summary>");
+        w.Line($"/// Forward and backward pass over a batch, on up to <see cref=\"DegreeOfParallelism\"/> threads: sets <see cref=\"Gradients\"/>");
+        w.Line($"/// to the batch's mean dL/dθ and returns its mean loss. Bit-identical whatever the number of threads.");
+        w.Line($"/// </summary>");
+        w.Line($"/// <param name=\"inputs\">n × {model.Input.Length} floats: n samples of {inputShape}, one after the other.</param>");
+        w.Line($"/// <param name=\"labels\">n labels, each 0 to {classes - 1}.</param>");
+        w.Line($"/// <exception cref=\"ArgumentException\">The batch is empty or the lengths do not match.</exception>");
+        w.Line($"/// <exception cref=\"ArgumentOutOfRangeException\">A label is not a class.</exception>");
+        w.Line($"{GeneratedCode}");
+        w.Line($"public float TrainBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels) => BatchEngine.TrainBatch(Parameters, Gradients, inputs, labels);");
+        w.Line();
+        w.Line($"/// <summary>Runs the network on a batch, on up to <see cref=\"DegreeOfParallelism\"/> threads.</summary>");
+        w.Line($"/// <param name=\"inputs\">n × {model.Input.Length} floats: n samples of {inputShape}.</param>");
+        w.Line($"/// <param name=\"probabilities\">Receives n × {classes} probabilities, one row per sample.</param>");
+        w.Line($"/// <exception cref=\"ArgumentException\">The batch is empty or the lengths do not match.</exception>");
+        w.Line($"{GeneratedCode}");
+        w.Line($"public void ForwardBatch(ReadOnlySpan<float> inputs, Span<float> probabilities) => BatchEngine.ForwardBatch(Parameters, inputs, probabilities);");
+        w.Line();
+        w.Line($"/// <summary>The most probable class of each sample of a batch, on up to <see cref=\"DegreeOfParallelism\"/> threads.</summary>");
+        w.Line($"/// <param name=\"inputs\">n × {model.Input.Length} floats: n samples of {inputShape}.</param>");
+        w.Line($"/// <param name=\"predictions\">Receives n classes.</param>");
+        w.Line($"/// <exception cref=\"ArgumentException\">The batch is empty or the lengths do not match.</exception>");
+        w.Line($"{GeneratedCode}");
+        w.Line($"public void PredictBatch(ReadOnlySpan<float> inputs, Span<int> predictions) => BatchEngine.PredictBatch(Parameters, inputs, predictions);");
+        w.Line();
+        w.Line($"/// <summary>Runs the generated passes for <see cref=\"global::NetGen.Training.BatchEngine{{TWorkspace}}\"/>, one workspace per worker thread.</summary>");
+        w.Line($"{GeneratedCode}");
+        w.Line($"private sealed class Engine() : global::NetGen.Training.BatchEngine<Workspace>(InputLength, OutputLength, ParameterCount)");
+        w.Open();
+        w.Line($"protected override Workspace CreateWorkspace(int capacity) => new Workspace(capacity);");
+        w.Line();
+        w.Line($"protected override float TrainChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients) =>");
+        w.Line($"    TrainSamples(labels.Length, inputs, labels, parameters, gradients, inputGradient: false, workspace);");
+        w.Line();
+        w.Line($"protected override void ForwardChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> probabilities)");
+        w.Open();
+        w.Line($"int count = probabilities.Length / OutputLength;");
+        w.Line($"inputs.CopyTo(workspace.Input);");
+        w.Line($"ForwardPass(count, parameters, workspace);");
+        w.Line($"workspace.{model.Last.Pascal}Output.AsSpan(0, probabilities.Length).CopyTo(probabilities);");
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    private static void EmitWeightsApi(SourceWriter w, NetworkModel model)
+    {
+        w.Line($"/// <summary>Where each tensor lives in <see cref=\"Parameters\"/>, under the name PyTorch's <c>state_dict()</c> gives it.</summary>");
+        w.Line($"private static readonly global::NetGen.Weights.TensorSlot[] s_parameterLayout =");
+        w.Line($"[");
+        foreach (LayerPlan plan in model.Layers)
+        {
+            foreach (ParameterSlot slot in plan.Parameters)
+            {
+                string dims = string.Join(", ", slot.Tensor.Dimensions.Select(d => d.ToString(CultureInfo.InvariantCulture)));
+                w.Line($"    new({Literal.String(plan.Name + "." + slot.Tensor.Role)}, [{dims}], {slot.Offset}),");
+            }
+        }
+
+        w.Line($"];");
+        w.Line();
+        w.Line($"/// <summary>The tensors of <see cref=\"Parameters\"/>: PyTorch names (<c>conv1.weight</c>, …), shapes and offsets, in order.</summary>");
+        w.Line($"{GeneratedCode}");
+        w.Line($"public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> ParameterLayout => s_parameterLayout;");
+        w.Line();
+        w.Line($"/// <summary>");
+        w.Line($"/// Writes <see cref=\"Parameters\"/> to a safetensors file, one F32 tensor per weight and bias under PyTorch's names,");
+        w.Line($"/// so <c>safetensors.torch.load_file</c> reads it into the same architecture. Written to a temporary file, then renamed.");
+        w.Line($"/// </summary>");
+        w.Line($"/// <param name=\"path\">The file to write (replaced if it exists).</param>");
+        w.Line($"{GeneratedCode}");
+        w.Line($"public void Save(string path) => global::NetGen.Weights.SafeTensors.Save(path, Parameters, s_parameterLayout);");
+        w.Line();
+        w.Line($"/// <summary>");
+        w.Line($"/// Reads <see cref=\"Parameters\"/> from a safetensors file (ours, or PyTorch's <c>save_file</c> of the same architecture).");
+        w.Line($"/// Every name, dtype, shape and offset is checked before any parameter changes.");
+        w.Line($"/// </summary>");
+        w.Line($"/// <param name=\"path\">The file to read.</param>");
+        w.Line($"/// <exception cref=\"global::System.IO.InvalidDataException\">The file is corrupt or holds another architecture; the parameters are unchanged.</exception>");
+        w.Line($"{GeneratedCode}");
+        w.Line($"public void Load(string path) => global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout);");
+        w.Line();
+    }
 
     private static void EmitLayer(SourceWriter w, NetworkModel model, LayerPlan plan)
     {
@@ -332,7 +485,13 @@ internal static class NetworkEmitter
         w.Comment(plan.Layer.ForwardFormula(plan));
         w.Line($"/// <summary>Forward pass of {Xml(header)}.</summary>");
         w.Line($"{GeneratedCode}");
-        w.Line($"private static void {plan.Pascal}Forward({Parameters(plan, plan.Layer.ForwardArguments, forward: true)})");
+        w.Line($"{Optimized}");
+        w.Line($"private static void {plan.Pascal}Forward{(plan.Layer.IsVectorized ? "<TVector>" : "")}({Parameters(plan, plan.Layer.ForwardArguments, forward: true)})");
+        if (plan.Layer.IsVectorized)
+        {
+            w.Line($"    where TVector : struct, IFloatVector<TVector>");
+        }
+
         w.Open();
         plan.Layer.EmitForward(w, plan);
         w.Close();
@@ -341,7 +500,13 @@ internal static class NetworkEmitter
         w.Comment(plan.Layer.BackwardFormula(plan));
         w.Line($"/// <summary>Backward pass of {Xml(header)}.</summary>");
         w.Line($"{GeneratedCode}");
-        w.Line($"private static void {plan.Pascal}Backward({Parameters(plan, plan.Layer.BackwardArguments, forward: false)})");
+        w.Line($"{Optimized}");
+        w.Line($"private static void {plan.Pascal}Backward{(plan.Layer.IsVectorized ? "<TVector>" : "")}({Parameters(plan, plan.Layer.BackwardArguments, forward: false)})");
+        if (plan.Layer.IsVectorized)
+        {
+            w.Line($"    where TVector : struct, IFloatVector<TVector>");
+        }
+
         w.Open();
         plan.Layer.EmitBackward(w, plan);
         w.Close();
@@ -349,39 +514,47 @@ internal static class NetworkEmitter
     }
 
     private static string Parameters(LayerPlan plan, IReadOnlyList<string> arguments, bool forward) =>
-        string.Join(", ", arguments.Select(a => $"{ArgumentType(plan, a, forward)} {a}"));
+        string.Join(", ", new[] { "int count" }.Concat(arguments.Select(a => $"{ArgumentType(plan, a, forward)} {a}")));
 
     private static void EmitWorkspace(SourceWriter w, NetworkModel model)
     {
         w.Line($"/// <summary>");
-        w.Line($"/// One sample's state: every activation, each layer's scratch buffers and the gradients flowing back.");
-        w.Line($"/// Kept apart from the parameters so that several workspaces can run over one set of parameters.");
+        w.Line($"/// The state of up to <c>capacity</c> samples in flight: every activation, each layer's scratch buffers and the");
+        w.Line($"/// gradients flowing back, sample after sample in each buffer. Kept apart from the parameters, so that several");
+        w.Line($"/// workspaces can run over one set of parameters. Each buffer ends with {Slack} floats of slack, which lets the");
+        w.Line($"/// vector kernels finish a row with one masked vector instead of a scalar loop.");
         w.Line($"/// </summary>");
         w.Line($"{GeneratedCode}");
-        w.Line($"private sealed class Workspace");
+        w.Line($"private sealed class Workspace(int capacity)");
         w.Open();
-        w.Line($"/// <summary>dL/d(input), {model.Input}.</summary>");
-        w.Line($"public readonly float[] InputGradient = new float[{model.Input.Length}];");
+        w.Line($"/// <summary>The samples, copied in: n × {model.Input}.</summary>");
+        w.Line($"public readonly float[] Input = new float[capacity * {model.Input.Length} + {Slack}];");
+        w.Line($"/// <summary>dL/d(input): n × {model.Input}.</summary>");
+        w.Line($"public readonly float[] InputGradient = new float[capacity * {model.Input.Length} + {Slack}];");
         foreach (LayerPlan plan in model.Layers)
         {
             w.Line();
-            w.Line($"/// <summary>{plan.Name} output, {plan.Output}.</summary>");
-            w.Line($"public readonly float[] {plan.Pascal}Output = new float[{plan.Output.Length}];");
+            w.Line($"/// <summary>{plan.Name} output: n × {plan.Output}.</summary>");
+            w.Line($"public readonly float[] {plan.Pascal}Output = new float[capacity * {plan.Output.Length} + {Slack}];");
             if (plan.Index < model.Layers.Count - 1)
             {
-                w.Line($"/// <summary>dL/d({plan.Name} output), {plan.Output}.</summary>");
-                w.Line($"public readonly float[] {plan.Pascal}OutputGradient = new float[{plan.Output.Length}];");
+                w.Line($"/// <summary>dL/d({plan.Name} output): n × {plan.Output}.</summary>");
+                w.Line($"public readonly float[] {plan.Pascal}OutputGradient = new float[capacity * {plan.Output.Length} + {Slack}];");
             }
 
             foreach (ScratchBuffer scratch in plan.Scratch)
             {
-                w.Line($"/// <summary>{plan.Name}: {Xml(scratch.Description)}.</summary>");
-                w.Line($"public readonly {scratch.ElementType}[] {plan.Pascal}{ShapeInference.Pascal(scratch.Name)} = new {scratch.ElementType}[{scratch.Length}];");
+                string size = scratch.PerSample ? $"capacity * {scratch.Length}" : $"{scratch.Length}";
+                w.Line($"/// <summary>{plan.Name}: {Xml(scratch.Description)}{(scratch.PerSample ? ", per sample" : ", for one sample at a time")}.</summary>");
+                w.Line($"public readonly {scratch.ElementType}[] {plan.Pascal}{ShapeInference.Pascal(scratch.Name)} = new {scratch.ElementType}[{size} + {Slack}];");
             }
         }
 
         w.Close();
     }
+
+    /// <summary>Floats past the end of every workspace buffer: more than a vector of the widest kind (16 floats).</summary>
+    private const int Slack = 32;
 
     /// <summary>The Keras-style summary table (also written as a comment above the class).</summary>
     public static string SummaryTable(NetworkModel model)

@@ -37,7 +37,8 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         & Check.Positive(this, name, "kernel height", KernelHeight, diagnostics)
         & Check.Positive(this, name, "kernel width", KernelWidth, diagnostics)
         & Check.Positive(this, name, "stride", Stride, diagnostics)
-        & Check.NotNegative(this, name, "padding", Padding, diagnostics);
+        & Check.NotNegative(this, name, "padding", Padding, diagnostics)
+        && Check.UnrolledTaps(this, name, "kernel", KernelHeight, KernelWidth, diagnostics);
 
     public override Shape? InferOutputShape(Shape input, string name, List<DiagnosticInfo> diagnostics)
     {
@@ -73,14 +74,16 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         long size = (long)Rows(input) * Pixels(output);
         return
         [
-            new("columns", "float", size, $"the unfolded input (im2col), {Rows(input)} rows (input channel, kernel tap) × {Pixels(output)} columns (output pixel)"),
-            new("columnsGradient", "float", size, "dL/dcolumns, same layout"),
+            new("columns", "float", size, $"the unfolded input (im2col) of one sample, {Rows(input)} rows (input channel, kernel tap) × {Pixels(output)} columns (output pixel)", PerSample: false),
+            new("columnsGradient", "float", size, "dL/dcolumns, same layout", PerSample: false),
         ];
     }
 
+    public override bool IsVectorized => true;
+
     public override IReadOnlyList<string> ForwardArguments => ["x", "weight", "bias", "y", "columns"];
 
-    public override IReadOnlyList<string> BackwardArguments => ["dy", "weight", "weightGradient", "biasGradient", "dx", "columns", "columnsGradient"];
+    public override IReadOnlyList<string> BackwardArguments => ["x", "dy", "weight", "weightGradient", "biasGradient", "dx", "computeDx", "columns", "columnsGradient"];
 
     public override string Describe(LayerPlan plan) =>
         $"kernel {KernelHeight}×{KernelWidth}, stride {Stride}, padding {Padding}";
@@ -97,47 +100,121 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
 
     public override void EmitForward(SourceWriter w, LayerPlan plan)
     {
-        int rows = Rows(plan.Input), pixels = Pixels(plan.Output);
+        int rows = Rows(plan.Input), pixels = Pixels(plan.Output), filters4 = Filters / 4 * 4;
+        w.Line($"ref float w0 = ref MemoryMarshal.GetReference(weight);");
+        w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns);");
+        w.Line($"for (int s = 0; s < count; s++)");
+        w.Open();
+        w.Line($"ReadOnlySpan<float> xs = x.Slice(s * {plan.Input.Length}, {plan.Input.Length});");
+        w.Line($"Span<float> ys = y.Slice(s * {plan.Output.Length}); // to the buffer's end: the last row's masked vector may reach into the slack");
+        w.Line($"ref float y0 = ref MemoryMarshal.GetReference(ys);");
+        w.Line();
         w.Line($"// 1. Unfold: columns(r, q) = x(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)}), row r = (t·{KernelHeight} + m)·{KernelWidth} + n, column q = i·{plan.Output.Width} + j.");
         w.Line($"//    Taps that read padding are never written and stay zero.");
-        EmitTapLoops(w, plan, unfold: true);
+        EmitTapLoops(w, plan, TapPass.Unfold);
         w.Line();
-        w.Line($"// 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): a {Filters}×{rows} by {rows}×{pixels} matrix product, one contiguous multiply-add per (k, r).");
+        w.Line($"// 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [{Filters}×{rows}] · [{rows}×{pixels}], register tiles of 4 filters × 2 vectors of pixels.");
         w.Line($"for (int k = 0; k < {Filters}; k++)");
         w.Open();
-        w.Line($"Span<float> yk = y.Slice(k * {pixels}, {pixels});");
-        w.Line($"ReadOnlySpan<float> wk = weight.Slice(k * {rows}, {rows});");
-        w.Line($"yk.Fill(bias[k]);");
-        w.Line($"for (int r = 0; r < {rows}; r++)");
-        w.Open();
-        w.Line($"TensorPrimitives.MultiplyAdd(columns.Slice(r * {pixels}, {pixels}), wk[r], yk, yk);");
+        w.Line($"ys.Slice(k * {pixels}, {pixels}).Fill(bias[k]);");
         w.Close();
+        w.Line();
+        if (filters4 > 0)
+        {
+            w.Line($"for (int k = 0; k < {filters4}; k += 4)");
+            w.Open();
+            w.Line($"Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref w0, k * {rows}), {rows}, 1, ref c0, {pixels}, {rows}, ref Unsafe.Add(ref y0, k * {pixels}), {pixels}, {pixels}, paddedTail: true);");
+            w.Close();
+        }
+
+        if (filters4 < Filters)
+        {
+            w.Line($"for (int k = {filters4}; k < {Filters}; k++)");
+            w.Open();
+            w.Line($"Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref w0, k * {rows}), 1, ref c0, {pixels}, {rows}, ref Unsafe.Add(ref y0, k * {pixels}), {pixels}, paddedTail: true);");
+            w.Close();
+        }
+
         w.Close();
     }
 
     public override void EmitBackward(SourceWriter w, LayerPlan plan)
     {
-        int rows = Rows(plan.Input), pixels = Pixels(plan.Output);
-        w.Line($"// 1. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q);  dL/db(k) += Σ_q dL/dy(k, q);");
-        w.Line($"//    dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q).");
-        w.Line($"columnsGradient.Clear();");
+        int rows = Rows(plan.Input), pixels = Pixels(plan.Output), filters4 = Filters / 4 * 4, rows4 = rows / 4 * 4;
+        w.Line($"ref float w0 = ref MemoryMarshal.GetReference(weight);");
+        w.Line($"ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);");
+        w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns);");
+        w.Line($"ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);");
+        w.Line($"for (int s = 0; s < count; s++)");
+        w.Open();
+        w.Line($"ReadOnlySpan<float> xs = x.Slice(s * {plan.Input.Length}, {plan.Input.Length});");
+        w.Line($"ReadOnlySpan<float> dys = dy.Slice(s * {plan.Output.Length});");
+        w.Line($"ref float dy0 = ref MemoryMarshal.GetReference(dys);");
+        w.Line();
+        w.Line($"// 1. Unfold this sample again (the forward pass left only the last sample's columns).");
+        EmitTapLoops(w, plan, TapPass.Unfold);
+        w.Line();
+        w.Line($"// 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [{Filters}×{pixels}] · [{rows}×{pixels}]ᵀ, tiles of 4 filters × 2 rows of dot products;");
+        w.Line($"//    dL/db(k) += Σ_q dL/dy(k, q).");
+        if (filters4 > 0)
+        {
+            w.Line($"for (int k = 0; k < {filters4}; k += 4)");
+            w.Open();
+            w.Line($"Gemm.DotRows4<TVector>(ref Unsafe.Add(ref dy0, k * {pixels}), {pixels}, ref c0, {pixels}, {pixels}, ref Unsafe.Add(ref dw0, k * {rows}), {rows}, 1, {rows});");
+            w.Close();
+        }
+
+        if (filters4 < Filters)
+        {
+            w.Line($"for (int k = {filters4}; k < {Filters}; k++)");
+            w.Open();
+            w.Line($"Gemm.DotRow<TVector>(ref Unsafe.Add(ref dy0, k * {pixels}), ref c0, {pixels}, {pixels}, ref Unsafe.Add(ref dw0, k * {rows}), 1, {rows});");
+            w.Close();
+        }
+
         w.Line($"for (int k = 0; k < {Filters}; k++)");
         w.Open();
-        w.Line($"ReadOnlySpan<float> dyk = dy.Slice(k * {pixels}, {pixels});");
-        w.Line($"ReadOnlySpan<float> wk = weight.Slice(k * {rows}, {rows});");
-        w.Line($"Span<float> dwk = weightGradient.Slice(k * {rows}, {rows});");
-        w.Line($"biasGradient[k] += TensorPrimitives.Sum(dyk);");
-        w.Line($"for (int r = 0; r < {rows}; r++)");
-        w.Open();
-        w.Line($"Span<float> dcr = columnsGradient.Slice(r * {pixels}, {pixels});");
-        w.Line($"dwk[r] += TensorPrimitives.Dot(dyk, columns.Slice(r * {pixels}, {pixels}));");
-        w.Line($"TensorPrimitives.MultiplyAdd(dyk, wk[r], dcr, dcr);");
-        w.Close();
+        w.Line($"biasGradient[k] += TensorPrimitives.Sum(dys.Slice(k * {pixels}, {pixels}));");
         w.Close();
         w.Line();
-        w.Line($"// 2. Fold back (col2im): dL/dx(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)}) += dL/dcolumns(r, q); taps in the padding drop out.");
-        w.Line($"dx.Clear();");
-        EmitTapLoops(w, plan, unfold: false);
+        w.Line($"if (!computeDx)");
+        w.Open();
+        w.Line($"continue; // the network's input: nobody asked for dL/dx");
+        w.Close();
+        w.Line();
+        w.Line($"// 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [{rows}×{Filters}] (w transposed) · [{Filters}×{pixels}], tiles of 4 rows × 2 vectors.");
+        w.Line($"columnsGradient.Slice(0, {rows * pixels}).Clear();");
+        if (rows4 > 0)
+        {
+            w.Line($"for (int r = 0; r < {rows4}; r += 4)");
+            w.Open();
+            w.Line($"Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref w0, r), 1, {rows}, ref dy0, {pixels}, {Filters}, ref Unsafe.Add(ref dc0, r * {pixels}), {pixels}, {pixels}, paddedTail: true);");
+            w.Close();
+        }
+
+        if (rows4 < rows)
+        {
+            w.Line($"for (int r = {rows4}; r < {rows}; r++)");
+            w.Open();
+            w.Line($"Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref w0, r), {rows}, ref dy0, {pixels}, {Filters}, ref Unsafe.Add(ref dc0, r * {pixels}), {pixels}, paddedTail: true);");
+            w.Close();
+        }
+
+        w.Line();
+        w.Line($"// 4. Fold back (col2im): dL/dx(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)}) += dL/dcolumns(r, q); taps in the padding drop out.");
+        w.Line($"Span<float> dxs = dx.Slice(s * {plan.Input.Length}, {plan.Input.Length});");
+        w.Line($"dxs.Clear();");
+        EmitTapLoops(w, plan, TapPass.Fold);
+        w.Close();
+    }
+
+    private enum TapPass
+    {
+        /// <summary>x → columns (rows: input channel and tap; columns: output pixel).</summary>
+        Unfold,
+
+        /// <summary>columnsGradient → dx, added.</summary>
+        Fold,
     }
 
     /// <summary>
@@ -145,21 +222,22 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     /// channels. For each tap the output rows i and columns j that read inside the input are computed here,
     /// so the emitted loops have no bounds tests; with stride 1 each output row is one contiguous copy.
     /// </summary>
-    private void EmitTapLoops(SourceWriter w, LayerPlan plan, bool unfold)
+    private void EmitTapLoops(SourceWriter w, LayerPlan plan, TapPass pass)
     {
         Shape input = plan.Input, output = plan.Output;
         int plane = input.Height * input.Width, taps = KernelHeight * KernelWidth, pixels = Pixels(output);
         w.Line($"for (int t = 0; t < {input.Channels}; t++)");
         w.Open();
-        if (unfold)
+        switch (pass)
         {
-            w.Line($"ReadOnlySpan<float> xt = x.Slice(t * {plane}, {plane});");
-            w.Line($"Span<float> ct = columns.Slice(t * {taps * pixels}, {taps * pixels});");
-        }
-        else
-        {
-            w.Line($"Span<float> dxt = dx.Slice(t * {plane}, {plane});");
-            w.Line($"ReadOnlySpan<float> ct = columnsGradient.Slice(t * {taps * pixels}, {taps * pixels});");
+            case TapPass.Unfold:
+                w.Line($"ReadOnlySpan<float> xt = xs.Slice(t * {plane}, {plane});");
+                w.Line($"Span<float> ct = columns.Slice(t * {taps * pixels}, {taps * pixels});");
+                break;
+            default:
+                w.Line($"Span<float> dxt = dxs.Slice(t * {plane}, {plane});");
+                w.Line($"ReadOnlySpan<float> ct = columnsGradient.Slice(t * {taps * pixels}, {taps * pixels});");
+                break;
         }
 
         for (int m = 0; m < KernelHeight; m++)
@@ -186,7 +264,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
                 {
                     string src = $"i * {input.Width}{Literal.Offset(sourceBase + j0)}";
                     string dst = $"i * {output.Width}{Literal.Offset(rowBase + j0)}";
-                    if (unfold)
+                    if (pass == TapPass.Unfold)
                     {
                         w.Line($"xt.Slice({src}, {count}).CopyTo(ct.Slice({dst}, {count}));");
                     }
@@ -202,7 +280,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
                     w.Open();
                     string src = $"i * {Stride * input.Width} + j * {Stride}{Literal.Offset(sourceBase)}";
                     string dst = $"i * {output.Width} + j{Literal.Offset(rowBase)}";
-                    if (unfold)
+                    if (pass == TapPass.Unfold)
                     {
                         w.Line($"ct[{dst}] = xt[{src}];");
                     }

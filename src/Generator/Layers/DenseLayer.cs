@@ -38,9 +38,11 @@ internal sealed record DenseLayer(int Units) : Layer
         new("bias", new[] { Units }.ToEquatableArray(), 0),
     ];
 
+    public override bool IsVectorized => true;
+
     public override IReadOnlyList<string> ForwardArguments => ["x", "weight", "bias", "y"];
 
-    public override IReadOnlyList<string> BackwardArguments => ["x", "dy", "weight", "weightGradient", "biasGradient", "dx"];
+    public override IReadOnlyList<string> BackwardArguments => ["x", "dy", "weight", "weightGradient", "biasGradient", "dx", "computeDx"];
 
     public override string Describe(LayerPlan plan) => plan.Input.IsFlat ? "" : $"input flattened to {plan.Input.Length}";
 
@@ -56,24 +58,80 @@ internal sealed record DenseLayer(int Units) : Layer
 
     public override void EmitForward(SourceWriter w, LayerPlan plan)
     {
-        int inputs = plan.Input.Length;
-        w.Line($"for (int o = 0; o < {Units}; o++)");
+        int inputs = plan.Input.Length, units4 = Units / 4 * 4;
+        w.Line($"ref float w0 = ref MemoryMarshal.GetReference(weight);");
+        w.Line($"ref float x0 = ref MemoryMarshal.GetReference(x);");
+        w.Line($"ref float y0 = ref MemoryMarshal.GetReference(y);");
+        w.Line($"for (int s = 0; s < count; s++)");
         w.Open();
-        w.Line($"y[o] = bias[o] + TensorPrimitives.Dot(weight.Slice(o * {inputs}, {inputs}), x);");
+        w.Line($"bias.CopyTo(y.Slice(s * {Units}, {Units}));");
         w.Close();
+        w.Line();
+        w.Line($"// y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs × 2 samples.");
+        if (units4 > 0)
+        {
+            w.Line($"for (int o = 0; o < {units4}; o += 4)");
+            w.Open();
+            w.Line($"Gemm.DotRows4<TVector>(ref Unsafe.Add(ref w0, o * {inputs}), {inputs}, ref x0, {inputs}, {inputs}, ref Unsafe.Add(ref y0, o), 1, {Units}, count);");
+            w.Close();
+        }
+
+        if (units4 < Units)
+        {
+            w.Line($"for (int o = {units4}; o < {Units}; o++)");
+            w.Open();
+            w.Line($"Gemm.DotRow<TVector>(ref Unsafe.Add(ref w0, o * {inputs}), ref x0, {inputs}, {inputs}, ref Unsafe.Add(ref y0, o), {Units}, count);");
+            w.Close();
+        }
     }
 
     public override void EmitBackward(SourceWriter w, LayerPlan plan)
     {
-        int inputs = plan.Input.Length;
-        w.Line($"dx.Clear();");
-        w.Line($"for (int o = 0; o < {Units}; o++)");
+        int inputs = plan.Input.Length, units4 = Units / 4 * 4;
+        w.Line($"ref float w0 = ref MemoryMarshal.GetReference(weight);");
+        w.Line($"ref float x0 = ref MemoryMarshal.GetReference(x);");
+        w.Line($"ref float dy0 = ref MemoryMarshal.GetReference(dy);");
+        w.Line($"ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);");
+        w.Line($"ref float dx0 = ref MemoryMarshal.GetReference(dx);");
+        w.Line($"for (int s = 0; s < count; s++)");
         w.Open();
-        w.Line($"float g = dy[o];");
-        w.Line($"Span<float> dwo = weightGradient.Slice(o * {inputs}, {inputs});");
-        w.Line($"biasGradient[o] += g;");
-        w.Line($"TensorPrimitives.MultiplyAdd(x, g, dwo, dwo);");
-        w.Line($"TensorPrimitives.MultiplyAdd(weight.Slice(o * {inputs}, {inputs}), g, dx, dx);");
+        w.Line($"TensorPrimitives.Add(biasGradient, dy.Slice(s * {Units}, {Units}), biasGradient);");
+        w.Close();
+        w.Line();
+        w.Line($"// dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [{Units}×n] · [n×{inputs}], register tiles of 4 outputs × 2 vectors of inputs.");
+        if (units4 > 0)
+        {
+            w.Line($"for (int o = 0; o < {units4}; o += 4)");
+            w.Open();
+            w.Line($"Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, o), 1, {Units}, ref x0, {inputs}, count, ref Unsafe.Add(ref dw0, o * {inputs}), {inputs}, {inputs}, paddedTail: false);");
+            w.Close();
+        }
+
+        if (units4 < Units)
+        {
+            w.Line($"for (int o = {units4}; o < {Units}; o++)");
+            w.Open();
+            w.Line($"Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref dy0, o), {Units}, ref x0, {inputs}, count, ref Unsafe.Add(ref dw0, o * {inputs}), {inputs}, paddedTail: false);");
+            w.Close();
+        }
+
+        w.Line();
+        w.Line($"if (!computeDx)");
+        w.Open();
+        w.Line($"return; // the network's input: nobody asked for dL/dx");
+        w.Close();
+        w.Line();
+        w.Line($"// dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×{Units}] · [{Units}×{inputs}], register tiles of 4 samples × 2 vectors of inputs.");
+        w.Line($"dx.Slice(0, count * {inputs}).Clear();");
+        w.Line($"int t = 0;");
+        w.Line($"for (; t + 4 <= count; t += 4)");
+        w.Open();
+        w.Line($"Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, t * {Units}), {Units}, 1, ref w0, {inputs}, {Units}, ref Unsafe.Add(ref dx0, t * {inputs}), {inputs}, {inputs}, paddedTail: false);");
+        w.Close();
+        w.Line();
+        w.Line($"for (; t < count; t++)");
+        w.Open();
+        w.Line($"Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref dy0, t * {Units}), 1, ref w0, {inputs}, {Units}, ref Unsafe.Add(ref dx0, t * {inputs}), {inputs}, paddedTail: false);");
         w.Close();
     }
 }

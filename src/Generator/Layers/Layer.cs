@@ -10,10 +10,13 @@ namespace NetGen.Generator.Layers;
 /// <see cref="LayerCatalog"/>.
 /// </summary>
 /// <remarks>
-/// Emitted method bodies use a fixed vocabulary, bound by the network emitter: <c>x</c> (input activation),
-/// <c>y</c> (output activation), <c>dy</c> (dL/dy), <c>dx</c> (dL/dx, to overwrite), <c>weight</c>, <c>bias</c>,
-/// <c>weightGradient</c>, <c>biasGradient</c> (to add into), <c>label</c>, and the layer's own scratch buffers.
-/// A layer lists the ones it uses in <see cref="ForwardArguments"/> and <see cref="BackwardArguments"/>.
+/// Every method processes <c>count</c> samples stored one after the other in each buffer. Emitted method bodies
+/// use a fixed vocabulary, bound by the network emitter: <c>count</c>, <c>x</c> (input activations), <c>y</c>
+/// (output activations), <c>dy</c> (dL/dy), <c>dx</c> (dL/dx, to overwrite), <c>weight</c>, <c>bias</c>,
+/// <c>weightGradient</c>, <c>biasGradient</c> (to add into, summed over the samples), <c>labels</c>, and the
+/// layer's own scratch buffers. A layer lists the ones it uses (besides <c>count</c>) in
+/// <see cref="ForwardArguments"/> and <see cref="BackwardArguments"/>. Activation, gradient and scratch buffers
+/// have slack past their end (see the workspace), parameter and gradient spans do not.
 /// </remarks>
 internal abstract record Layer
 {
@@ -53,6 +56,9 @@ internal abstract record Layer
     /// <summary>Standard arguments the backward method takes, in order (see remarks).</summary>
     public abstract IReadOnlyList<string> BackwardArguments { get; }
 
+    /// <summary>Whether the methods are generic over the vector width (<c>TVector</c>, a <c>NetGen.Kernels.IFloatVector</c>).</summary>
+    public virtual bool IsVectorized => false;
+
     /// <summary>One line for the summary and the method docs: kernel, stride, padding, …</summary>
     public virtual string Describe(LayerPlan plan) => "";
 
@@ -89,8 +95,11 @@ internal sealed record ParameterTensor(string Role, EquatableArray<int> Dimensio
     public int Length => (int)LongLength;
 }
 
-/// <summary>A per-sample buffer of a layer, named in the layer's method bodies (e.g. <c>columns</c>).</summary>
-internal sealed record ScratchBuffer(string Name, string ElementType, long LongLength, string Description)
+/// <summary>
+/// A scratch buffer of a layer, named in the layer's method bodies (e.g. <c>columns</c>): <paramref name="LongLength"/>
+/// elements per sample when <paramref name="PerSample"/>, else one buffer of that length reused sample after sample.
+/// </summary>
+internal sealed record ScratchBuffer(string Name, string ElementType, long LongLength, string Description, bool PerSample)
 {
     public int Length => (int)LongLength;
 }

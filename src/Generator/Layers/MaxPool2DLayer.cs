@@ -26,7 +26,8 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
 
     // The stride defaults to the size, so a bad size is reported once, not twice.
     public override bool ValidateArguments(string name, List<DiagnosticInfo> diagnostics) =>
-        Check.Positive(this, name, "size", Size, diagnostics) && Check.Positive(this, name, "stride", Stride, diagnostics);
+        Check.Positive(this, name, "size", Size, diagnostics) && Check.Positive(this, name, "stride", Stride, diagnostics)
+        && Check.UnrolledTaps(this, name, "window", Size, Size, diagnostics);
 
     public override Shape? InferOutputShape(Shape input, string name, List<DiagnosticInfo> diagnostics)
     {
@@ -40,7 +41,7 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
     }
 
     public override IReadOnlyList<ScratchBuffer> GetScratchBuffers(Shape input, Shape output) =>
-        [new("argMax", "int", output.Length, "the index in x of each window's maximum")];
+        [new("argMax", "int", output.Length, "the index in x of each window's maximum", PerSample: true)];
 
     public override IReadOnlyList<string> ForwardArguments => ["x", "y", "argMax"];
 
@@ -61,6 +62,8 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
         Shape input = plan.Input, output = plan.Output;
         int plane = input.Height * input.Width;
         w.Line($"int o = 0;");
+        w.Line($"for (int s = 0; s < count; s++)");
+        w.Open();
         w.Line($"for (int c = 0; c < {input.Channels}; c++)");
         w.Open();
         w.Line($"for (int i = 0; i < {output.Height}; i++)");
@@ -68,7 +71,7 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
         w.Line($"for (int j = 0; j < {output.Width}; j++, o++)");
         w.Open();
         w.Line($"// The window's top-left element, then each other tap in row-major order; '>' keeps the first maximum.");
-        w.Line($"int at = c * {plane} + i * {Stride * input.Width} + j * {Stride};");
+        w.Line($"int at = s * {input.Length} + c * {plane} + i * {Stride * input.Width} + j * {Stride};");
         w.Line($"int best = at;");
         for (int m = 0; m < Size; m++)
         {
@@ -89,12 +92,13 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
         w.Close();
         w.Close();
         w.Close();
+        w.Close();
     }
 
     public override void EmitBackward(SourceWriter w, LayerPlan plan)
     {
-        w.Line($"dx.Clear();");
-        w.Line($"for (int o = 0; o < {plan.Output.Length}; o++)");
+        w.Line($"dx.Slice(0, count * {plan.Input.Length}).Clear();");
+        w.Line($"for (int o = 0; o < count * {plan.Output.Length}; o++)");
         w.Open();
         w.Line($"dx[argMax[o]] += dy[o];");
         w.Close();

@@ -29,11 +29,11 @@ internal sealed record ReLULayer : Layer
         $"{plan.Name}: {plan.Output} → {plan.Input}\ndL/dx = dL/dy where y > 0 (that is, x > 0), else 0";
 
     public override void EmitForward(SourceWriter w, LayerPlan plan) =>
-        w.Line($"TensorPrimitives.Max(x, 0f, y);");
+        w.Line($"TensorPrimitives.Max(x.Slice(0, count * {plan.Output.Length}), 0f, y);");
 
     public override void EmitBackward(SourceWriter w, LayerPlan plan)
     {
-        w.Line($"for (int i = 0; i < {plan.Output.Length}; i++)");
+        w.Line($"for (int i = 0; i < count * {plan.Output.Length}; i++)");
         w.Open();
         w.Line($"dx[i] = y[i] > 0f ? dy[i] : 0f;");
         w.Close();

@@ -24,11 +24,11 @@ internal sealed record SoftmaxLayer : Layer
         new Shape(input.Length, 1, 1);
 
     public override IReadOnlyList<ScratchBuffer> GetScratchBuffers(Shape input, Shape output) =>
-        [new("logSumExp", "float", 1, "log Σ_j exp(z_j), for the loss")];
+        [new("logSumExp", "float", 1, "log Σ_j exp(z_j), for the loss", PerSample: true)];
 
     public override IReadOnlyList<string> ForwardArguments => ["x", "y", "logSumExp"];
 
-    public override IReadOnlyList<string> BackwardArguments => ["y", "label", "dx"];
+    public override IReadOnlyList<string> BackwardArguments => ["y", "labels", "dx"];
 
     public override string ForwardFormula(LayerPlan plan) =>
         $"{plan.Name}: {plan.Input} → {plan.Output}\n" +
@@ -40,17 +40,27 @@ internal sealed record SoftmaxLayer : Layer
 
     public override void EmitForward(SourceWriter w, LayerPlan plan)
     {
-        w.Line($"float max = TensorPrimitives.Max(x);");
-        w.Line($"TensorPrimitives.Subtract(x, max, y);");
-        w.Line($"TensorPrimitives.Exp(y, y);");
-        w.Line($"float sum = TensorPrimitives.Sum(y);");
-        w.Line($"TensorPrimitives.Divide(y, sum, y);");
-        w.Line($"logSumExp[0] = max + MathF.Log(sum);");
+        int n = plan.Output.Length;
+        w.Line($"for (int s = 0; s < count; s++)");
+        w.Open();
+        w.Line($"ReadOnlySpan<float> z = x.Slice(s * {n}, {n});");
+        w.Line($"Span<float> p = y.Slice(s * {n}, {n});");
+        w.Line($"float max = TensorPrimitives.Max(z);");
+        w.Line($"TensorPrimitives.Subtract(z, max, p);");
+        w.Line($"TensorPrimitives.Exp(p, p);");
+        w.Line($"float sum = TensorPrimitives.Sum(p);");
+        w.Line($"TensorPrimitives.Divide(p, sum, p);");
+        w.Line($"logSumExp[s] = max + MathF.Log(sum);");
+        w.Close();
     }
 
     public override void EmitBackward(SourceWriter w, LayerPlan plan)
     {
-        w.Line($"y.CopyTo(dx);");
-        w.Line($"dx[label] -= 1f;");
+        int n = plan.Output.Length;
+        w.Line($"y.Slice(0, count * {n}).CopyTo(dx);");
+        w.Line($"for (int s = 0; s < count; s++)");
+        w.Open();
+        w.Line($"dx[s * {n} + labels[s]] -= 1f;");
+        w.Close();
     }
 }

@@ -124,6 +124,23 @@ public class DiagnosticTests
     public void NG0013_size_overflow(string layers, string message) =>
         AssertDiagnostic(layers + " public partial class Net { }", "NG0013", message);
 
+    [Theory]
+    [InlineData("[Input(1, 64, 64)] [[|Conv2D(2, 40)|]] [Softmax]", "Layer 'conv1': its 40×40 kernel has 1600 elements; NetGen writes each kernel element out in code and supports up to 1024")]
+    [InlineData("[Input(1, 64, 64)] [[|MaxPool2D(33)|]] [Softmax]", "Layer 'pool1': its 33×33 window has 1089 elements")]
+    public void NG0016_source_too_large(string layers, string message) =>
+        AssertDiagnostic(layers + " public partial class Net { }", "NG0016", message);
+
+    [Fact]
+    public void NG0016_too_many_layers()
+    {
+        string layers = "[Input(1, 1, 4)]" + string.Concat(Enumerable.Repeat("[ReLU]", 300)) + "[Softmax]";
+        var result = GeneratorHarness.Run($"using NetGen; {layers} public partial class Net {{ }}");
+        Diagnostic diagnostic = Assert.Single(result.GeneratorDiagnostics);
+        Assert.Equal("NG0016", diagnostic.Id);
+        Assert.Contains("the network has 302 layers", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Empty(result.Sources);
+    }
+
     [Fact]
     public void NG0014_layers_spread_over_declarations()
     {

@@ -6,6 +6,10 @@
 
 using System;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using global::NetGen.Kernels;
 
 namespace Samples
 {
@@ -358,11 +362,11 @@ namespace Samples
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public Span<float> Dense3BiasGradient => Gradients.AsSpan(61696, 10);
 
-        private readonly Workspace _workspace = new Workspace();
+        private readonly Workspace _workspace = new Workspace(capacity: 1);
 
         /// <summary>dL/d(input) of the last <see cref="TrainSample"/> call: 784 floats, 1×28×28.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public ReadOnlySpan<float> InputGradient => _workspace.InputGradient;
+        public ReadOnlySpan<float> InputGradient => _workspace.InputGradient.AsSpan(0, InputLength);
 
         /// <summary>Fills the weights with He (Kaiming) uniform values, U(±√(6 / fan-in)), and the biases with zeros. The same seed always gives the same bits.</summary>
         /// <param name="seed">The seed of the random sequence.</param>
@@ -391,8 +395,9 @@ namespace Samples
         {
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
             global::NetGen.Guard.Length(probabilities.Length, OutputLength, nameof(probabilities));
-            ForwardPass(input, Parameters, _workspace);
-            _workspace.Softmax1Output.CopyTo(probabilities);
+            input.CopyTo(_workspace.Input);
+            ForwardPass(1, Parameters, _workspace);
+            _workspace.Softmax1Output.AsSpan(0, OutputLength).CopyTo(probabilities);
         }
 
         /// <summary>Runs the network on one sample and returns the most probable class (the first, on a tie).</summary>
@@ -402,8 +407,9 @@ namespace Samples
         public int Predict(ReadOnlySpan<float> input)
         {
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
-            ForwardPass(input, Parameters, _workspace);
-            return TensorPrimitives.IndexOfMax(_workspace.Softmax1Output);
+            input.CopyTo(_workspace.Input);
+            ForwardPass(1, Parameters, _workspace);
+            return TensorPrimitives.IndexOfMax(_workspace.Softmax1Output.AsSpan(0, OutputLength));
         }
 
         /// <summary>
@@ -419,10 +425,7 @@ namespace Samples
         {
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
             global::NetGen.Guard.Label(label, OutputLength, nameof(label));
-            ForwardPass(input, Parameters, _workspace);
-            BackwardPass(input, label, Parameters, Gradients, _workspace);
-            // L = −log p(label) = log Σ_j exp z(j) − z(label), from the logits: finite even where p(label) underflows.
-            return _workspace.Softmax1LogSumExp[0] - _workspace.Dense3Output[label];
+            return TrainSamples(1, input, new ReadOnlySpan<int>(in label), Parameters, Gradients, inputGradient: true, _workspace);
         }
 
         /// <summary>The softmax cross-entropy loss L = −log p(label) for one sample, without touching <see cref="Gradients"/>.</summary>
@@ -433,9 +436,101 @@ namespace Samples
         {
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
             global::NetGen.Guard.Label(label, OutputLength, nameof(label));
-            ForwardPass(input, Parameters, _workspace);
-            return _workspace.Softmax1LogSumExp[0] - _workspace.Dense3Output[label];
+            input.CopyTo(_workspace.Input);
+            ForwardPass(1, Parameters, _workspace);
+            return LossSum(1, new ReadOnlySpan<int>(in label), _workspace);
         }
+
+        private Engine? _engine;
+
+        private Engine BatchEngine => _engine ??= new Engine();
+
+        /// <summary>Threads that <see cref="TrainBatch"/>, <see cref="ForwardBatch"/> and <see cref="PredictBatch"/> may use, the calling thread included. Default: all cores. Results do not depend on it.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public int DegreeOfParallelism
+        {
+            get => BatchEngine.DegreeOfParallelism;
+            set => BatchEngine.DegreeOfParallelism = value;
+        }
+
+        /// <summary>
+        /// Forward and backward pass over a batch, on up to <see cref="DegreeOfParallelism"/> threads: sets <see cref="Gradients"/>
+        /// to the batch's mean dL/dθ and returns its mean loss. Bit-identical whatever the number of threads.
+        /// </summary>
+        /// <param name="inputs">n × 784 floats: n samples of 1×28×28, one after the other.</param>
+        /// <param name="labels">n labels, each 0 to 9.</param>
+        /// <exception cref="ArgumentException">The batch is empty or the lengths do not match.</exception>
+        /// <exception cref="ArgumentOutOfRangeException">A label is not a class.</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public float TrainBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels) => BatchEngine.TrainBatch(Parameters, Gradients, inputs, labels);
+
+        /// <summary>Runs the network on a batch, on up to <see cref="DegreeOfParallelism"/> threads.</summary>
+        /// <param name="inputs">n × 784 floats: n samples of 1×28×28.</param>
+        /// <param name="probabilities">Receives n × 10 probabilities, one row per sample.</param>
+        /// <exception cref="ArgumentException">The batch is empty or the lengths do not match.</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public void ForwardBatch(ReadOnlySpan<float> inputs, Span<float> probabilities) => BatchEngine.ForwardBatch(Parameters, inputs, probabilities);
+
+        /// <summary>The most probable class of each sample of a batch, on up to <see cref="DegreeOfParallelism"/> threads.</summary>
+        /// <param name="inputs">n × 784 floats: n samples of 1×28×28.</param>
+        /// <param name="predictions">Receives n classes.</param>
+        /// <exception cref="ArgumentException">The batch is empty or the lengths do not match.</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public void PredictBatch(ReadOnlySpan<float> inputs, Span<int> predictions) => BatchEngine.PredictBatch(Parameters, inputs, predictions);
+
+        /// <summary>Runs the generated passes for <see cref="global::NetGen.Training.BatchEngine{TWorkspace}"/>, one workspace per worker thread.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        private sealed class Engine() : global::NetGen.Training.BatchEngine<Workspace>(InputLength, OutputLength, ParameterCount)
+        {
+            protected override Workspace CreateWorkspace(int capacity) => new Workspace(capacity);
+
+            protected override float TrainChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients) =>
+                TrainSamples(labels.Length, inputs, labels, parameters, gradients, inputGradient: false, workspace);
+
+            protected override void ForwardChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> probabilities)
+            {
+                int count = probabilities.Length / OutputLength;
+                inputs.CopyTo(workspace.Input);
+                ForwardPass(count, parameters, workspace);
+                workspace.Softmax1Output.AsSpan(0, probabilities.Length).CopyTo(probabilities);
+            }
+        }
+
+        /// <summary>Where each tensor lives in <see cref="Parameters"/>, under the name PyTorch's <c>state_dict()</c> gives it.</summary>
+        private static readonly global::NetGen.Weights.TensorSlot[] s_parameterLayout =
+        [
+            new("conv1.weight", [6, 1, 5, 5], 0),
+            new("conv1.bias", [6], 150),
+            new("conv2.weight", [16, 6, 5, 5], 156),
+            new("conv2.bias", [16], 2556),
+            new("dense1.weight", [120, 400], 2572),
+            new("dense1.bias", [120], 50572),
+            new("dense2.weight", [84, 120], 50692),
+            new("dense2.bias", [84], 60772),
+            new("dense3.weight", [10, 84], 60856),
+            new("dense3.bias", [10], 61696),
+        ];
+
+        /// <summary>The tensors of <see cref="Parameters"/>: PyTorch names (<c>conv1.weight</c>, …), shapes and offsets, in order.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> ParameterLayout => s_parameterLayout;
+
+        /// <summary>
+        /// Writes <see cref="Parameters"/> to a safetensors file, one F32 tensor per weight and bias under PyTorch's names,
+        /// so <c>safetensors.torch.load_file</c> reads it into the same architecture. Written to a temporary file, then renamed.
+        /// </summary>
+        /// <param name="path">The file to write (replaced if it exists).</param>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public void Save(string path) => global::NetGen.Weights.SafeTensors.Save(path, Parameters, s_parameterLayout);
+
+        /// <summary>
+        /// Reads <see cref="Parameters"/> from a safetensors file (ours, or PyTorch's <c>save_file</c> of the same architecture).
+        /// Every name, dtype, shape and offset is checked before any parameter changes.
+        /// </summary>
+        /// <param name="path">The file to read.</param>
+        /// <exception cref="global::System.IO.InvalidDataException">The file is corrupt or holds another architecture; the parameters are unchanged.</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public void Load(string path) => global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout);
 
         /// <summary>Sets every gradient to zero.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
@@ -447,191 +542,251 @@ namespace Samples
         int global::NetGen.INetwork.InputWidth => InputWidth;
         int global::NetGen.INetwork.OutputLength => OutputLength;
         int global::NetGen.INetwork.ParameterCount => ParameterCount;
+        global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INetwork.ParameterLayout => s_parameterLayout;
 
-        /// <summary>Runs every layer's forward method in order, leaving each activation in <paramref name="ws"/>.</summary>
+        /// <summary>Forward and backward pass of <paramref name="count"/> samples: adds their dL/dθ into <paramref name="gradients"/>, returns the sum of their losses; dL/d(input) only when <paramref name="inputGradient"/>.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void ForwardPass(ReadOnlySpan<float> input, ReadOnlySpan<float> parameters, Workspace ws)
+        private static float TrainSamples(int count, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)
         {
-            Conv1Forward(input, parameters.Slice(0, 150), parameters.Slice(150, 6), ws.Conv1Output, ws.Conv1Columns);
-            Relu1Forward(ws.Conv1Output, ws.Relu1Output);
-            Pool1Forward(ws.Relu1Output, ws.Pool1Output, ws.Pool1ArgMax);
-            Conv2Forward(ws.Pool1Output, parameters.Slice(156, 2400), parameters.Slice(2556, 16), ws.Conv2Output, ws.Conv2Columns);
-            Relu2Forward(ws.Conv2Output, ws.Relu2Output);
-            Pool2Forward(ws.Relu2Output, ws.Pool2Output, ws.Pool2ArgMax);
-            Dense1Forward(ws.Pool2Output, parameters.Slice(2572, 48000), parameters.Slice(50572, 120), ws.Dense1Output);
-            Relu3Forward(ws.Dense1Output, ws.Relu3Output);
-            Dense2Forward(ws.Relu3Output, parameters.Slice(50692, 10080), parameters.Slice(60772, 84), ws.Dense2Output);
-            Relu4Forward(ws.Dense2Output, ws.Relu4Output);
-            Dense3Forward(ws.Relu4Output, parameters.Slice(60856, 840), parameters.Slice(61696, 10), ws.Dense3Output);
-            Softmax1Forward(ws.Dense3Output, ws.Softmax1Output, ws.Softmax1LogSumExp);
+            inputs.CopyTo(ws.Input);
+            ForwardPass(count, parameters, ws);
+            BackwardPass(count, labels, parameters, gradients, inputGradient, ws);
+            return LossSum(count, labels, ws);
         }
 
-        /// <summary>Runs every layer's backward method in reverse order, after <see cref="ForwardPass"/> on the same sample.</summary>
+        /// <summary>Σ over the samples of L = −log p(label) = log Σ_j exp z(j) − z(label), from the logits of the last forward pass: finite even where p(label) underflows.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void BackwardPass(ReadOnlySpan<float> input, int label, ReadOnlySpan<float> parameters, Span<float> gradients, Workspace ws)
+        private static float LossSum(int count, ReadOnlySpan<int> labels, Workspace ws)
         {
-            Softmax1Backward(ws.Softmax1Output, label, ws.Dense3OutputGradient);
-            Dense3Backward(ws.Relu4Output, ws.Dense3OutputGradient, parameters.Slice(60856, 840), gradients.Slice(60856, 840), gradients.Slice(61696, 10), ws.Relu4OutputGradient);
-            Relu4Backward(ws.Relu4Output, ws.Relu4OutputGradient, ws.Dense2OutputGradient);
-            Dense2Backward(ws.Relu3Output, ws.Dense2OutputGradient, parameters.Slice(50692, 10080), gradients.Slice(50692, 10080), gradients.Slice(60772, 84), ws.Relu3OutputGradient);
-            Relu3Backward(ws.Relu3Output, ws.Relu3OutputGradient, ws.Dense1OutputGradient);
-            Dense1Backward(ws.Pool2Output, ws.Dense1OutputGradient, parameters.Slice(2572, 48000), gradients.Slice(2572, 48000), gradients.Slice(50572, 120), ws.Pool2OutputGradient);
-            Pool2Backward(ws.Pool2OutputGradient, ws.Relu2OutputGradient, ws.Pool2ArgMax);
-            Relu2Backward(ws.Relu2Output, ws.Relu2OutputGradient, ws.Conv2OutputGradient);
-            Conv2Backward(ws.Conv2OutputGradient, parameters.Slice(156, 2400), gradients.Slice(156, 2400), gradients.Slice(2556, 16), ws.Pool1OutputGradient, ws.Conv2Columns, ws.Conv2ColumnsGradient);
-            Pool1Backward(ws.Pool1OutputGradient, ws.Relu1OutputGradient, ws.Pool1ArgMax);
-            Relu1Backward(ws.Relu1Output, ws.Relu1OutputGradient, ws.Conv1OutputGradient);
-            Conv1Backward(ws.Conv1OutputGradient, parameters.Slice(0, 150), gradients.Slice(0, 150), gradients.Slice(150, 6), ws.InputGradient, ws.Conv1Columns, ws.Conv1ColumnsGradient);
+            float sum = 0f;
+            for (int s = 0; s < count; s++)
+            {
+                sum += ws.Softmax1LogSumExp[s] - ws.Dense3Output[s * 10 + labels[s]];
+            }
+
+            return sum;
+        }
+
+        /// <summary>Runs every layer's forward method in order on the samples in ws.Input, leaving each activation in <paramref name="ws"/>, with the widest vectors the hardware accelerates.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        private static void ForwardPass(int count, ReadOnlySpan<float> parameters, Workspace ws)
+        {
+            if (Vector512.IsHardwareAccelerated) ForwardPass<Float512>(count, parameters, ws);
+            else if (Vector256.IsHardwareAccelerated) ForwardPass<Float256>(count, parameters, ws);
+            else if (Vector128.IsHardwareAccelerated) ForwardPass<Float128>(count, parameters, ws);
+            else ForwardPass<Float1>(count, parameters, ws);
+        }
+
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void ForwardPass<TVector>(int count, ReadOnlySpan<float> parameters, Workspace ws)
+            where TVector : struct, IFloatVector<TVector>
+        {
+            Conv1Forward<TVector>(count, ws.Input, parameters.Slice(0, 150), parameters.Slice(150, 6), ws.Conv1Output, ws.Conv1Columns);
+            Relu1Forward(count, ws.Conv1Output, ws.Relu1Output);
+            Pool1Forward(count, ws.Relu1Output, ws.Pool1Output, ws.Pool1ArgMax);
+            Conv2Forward<TVector>(count, ws.Pool1Output, parameters.Slice(156, 2400), parameters.Slice(2556, 16), ws.Conv2Output, ws.Conv2Columns);
+            Relu2Forward(count, ws.Conv2Output, ws.Relu2Output);
+            Pool2Forward(count, ws.Relu2Output, ws.Pool2Output, ws.Pool2ArgMax);
+            Dense1Forward<TVector>(count, ws.Pool2Output, parameters.Slice(2572, 48000), parameters.Slice(50572, 120), ws.Dense1Output);
+            Relu3Forward(count, ws.Dense1Output, ws.Relu3Output);
+            Dense2Forward<TVector>(count, ws.Relu3Output, parameters.Slice(50692, 10080), parameters.Slice(60772, 84), ws.Dense2Output);
+            Relu4Forward(count, ws.Dense2Output, ws.Relu4Output);
+            Dense3Forward<TVector>(count, ws.Relu4Output, parameters.Slice(60856, 840), parameters.Slice(61696, 10), ws.Dense3Output);
+            Softmax1Forward(count, ws.Dense3Output, ws.Softmax1Output, ws.Softmax1LogSumExp);
+        }
+
+        /// <summary>Runs every layer's backward method in reverse order, after <see cref="ForwardPass"/> on the same samples, with the widest vectors the hardware accelerates.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        private static void BackwardPass(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)
+        {
+            if (Vector512.IsHardwareAccelerated) BackwardPass<Float512>(count, labels, parameters, gradients, inputGradient, ws);
+            else if (Vector256.IsHardwareAccelerated) BackwardPass<Float256>(count, labels, parameters, gradients, inputGradient, ws);
+            else if (Vector128.IsHardwareAccelerated) BackwardPass<Float128>(count, labels, parameters, gradients, inputGradient, ws);
+            else BackwardPass<Float1>(count, labels, parameters, gradients, inputGradient, ws);
+        }
+
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void BackwardPass<TVector>(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)
+            where TVector : struct, IFloatVector<TVector>
+        {
+            Softmax1Backward(count, ws.Softmax1Output, labels, ws.Dense3OutputGradient);
+            Dense3Backward<TVector>(count, ws.Relu4Output, ws.Dense3OutputGradient, parameters.Slice(60856, 840), gradients.Slice(60856, 840), gradients.Slice(61696, 10), ws.Relu4OutputGradient, true);
+            Relu4Backward(count, ws.Relu4Output, ws.Relu4OutputGradient, ws.Dense2OutputGradient);
+            Dense2Backward<TVector>(count, ws.Relu3Output, ws.Dense2OutputGradient, parameters.Slice(50692, 10080), gradients.Slice(50692, 10080), gradients.Slice(60772, 84), ws.Relu3OutputGradient, true);
+            Relu3Backward(count, ws.Relu3Output, ws.Relu3OutputGradient, ws.Dense1OutputGradient);
+            Dense1Backward<TVector>(count, ws.Pool2Output, ws.Dense1OutputGradient, parameters.Slice(2572, 48000), gradients.Slice(2572, 48000), gradients.Slice(50572, 120), ws.Pool2OutputGradient, true);
+            Pool2Backward(count, ws.Pool2OutputGradient, ws.Relu2OutputGradient, ws.Pool2ArgMax);
+            Relu2Backward(count, ws.Relu2Output, ws.Relu2OutputGradient, ws.Conv2OutputGradient);
+            Conv2Backward<TVector>(count, ws.Pool1Output, ws.Conv2OutputGradient, parameters.Slice(156, 2400), gradients.Slice(156, 2400), gradients.Slice(2556, 16), ws.Pool1OutputGradient, true, ws.Conv2Columns, ws.Conv2ColumnsGradient);
+            Pool1Backward(count, ws.Pool1OutputGradient, ws.Relu1OutputGradient, ws.Pool1ArgMax);
+            Relu1Backward(count, ws.Relu1Output, ws.Relu1OutputGradient, ws.Conv1OutputGradient);
+            Conv1Backward<TVector>(count, ws.Input, ws.Conv1OutputGradient, parameters.Slice(0, 150), gradients.Slice(0, 150), gradients.Slice(150, 6), ws.InputGradient, inputGradient, ws.Conv1Columns, ws.Conv1ColumnsGradient);
         }
 
         // conv1: 1×28×28 → 6×28×28, kernel 5×5, stride 1, padding 2
         // y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i + m − 2, j + n − 2)   (zero outside x)
         /// <summary>Forward pass of conv1 (Conv2D): 1×28×28 → 6×28×28, kernel 5×5, stride 1, padding 2.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void Conv1Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, Span<float> columns)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Conv1Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, Span<float> columns)
+            where TVector : struct, IFloatVector<TVector>
         {
-            // 1. Unfold: columns(r, q) = x(t, i + m − 2, j + n − 2), row r = (t·5 + m)·5 + n, column q = i·28 + j.
-            //    Taps that read padding are never written and stay zero.
-            for (int t = 0; t < 1; t++)
+            ref float w0 = ref MemoryMarshal.GetReference(weight);
+            ref float c0 = ref MemoryMarshal.GetReference(columns);
+            for (int s = 0; s < count; s++)
             {
-                ReadOnlySpan<float> xt = x.Slice(t * 784, 784);
-                Span<float> ct = columns.Slice(t * 19600, 19600);
-                // tap (0, 0): output rows 2..27, columns 2..27
-                for (int i = 2; i < 28; i++)
-                {
-                    xt.Slice(i * 28 - 56, 26).CopyTo(ct.Slice(i * 28 + 2, 26));
-                }
-                // tap (0, 1): output rows 2..27, columns 1..27
-                for (int i = 2; i < 28; i++)
-                {
-                    xt.Slice(i * 28 - 56, 27).CopyTo(ct.Slice(i * 28 + 785, 27));
-                }
-                // tap (0, 2): output rows 2..27, columns 0..27
-                for (int i = 2; i < 28; i++)
-                {
-                    xt.Slice(i * 28 - 56, 28).CopyTo(ct.Slice(i * 28 + 1568, 28));
-                }
-                // tap (0, 3): output rows 2..27, columns 0..26
-                for (int i = 2; i < 28; i++)
-                {
-                    xt.Slice(i * 28 - 55, 27).CopyTo(ct.Slice(i * 28 + 2352, 27));
-                }
-                // tap (0, 4): output rows 2..27, columns 0..25
-                for (int i = 2; i < 28; i++)
-                {
-                    xt.Slice(i * 28 - 54, 26).CopyTo(ct.Slice(i * 28 + 3136, 26));
-                }
-                // tap (1, 0): output rows 1..27, columns 2..27
-                for (int i = 1; i < 28; i++)
-                {
-                    xt.Slice(i * 28 - 28, 26).CopyTo(ct.Slice(i * 28 + 3922, 26));
-                }
-                // tap (1, 1): output rows 1..27, columns 1..27
-                for (int i = 1; i < 28; i++)
-                {
-                    xt.Slice(i * 28 - 28, 27).CopyTo(ct.Slice(i * 28 + 4705, 27));
-                }
-                // tap (1, 2): output rows 1..27, columns 0..27
-                for (int i = 1; i < 28; i++)
-                {
-                    xt.Slice(i * 28 - 28, 28).CopyTo(ct.Slice(i * 28 + 5488, 28));
-                }
-                // tap (1, 3): output rows 1..27, columns 0..26
-                for (int i = 1; i < 28; i++)
-                {
-                    xt.Slice(i * 28 - 27, 27).CopyTo(ct.Slice(i * 28 + 6272, 27));
-                }
-                // tap (1, 4): output rows 1..27, columns 0..25
-                for (int i = 1; i < 28; i++)
-                {
-                    xt.Slice(i * 28 - 26, 26).CopyTo(ct.Slice(i * 28 + 7056, 26));
-                }
-                // tap (2, 0): output rows 0..27, columns 2..27
-                for (int i = 0; i < 28; i++)
-                {
-                    xt.Slice(i * 28, 26).CopyTo(ct.Slice(i * 28 + 7842, 26));
-                }
-                // tap (2, 1): output rows 0..27, columns 1..27
-                for (int i = 0; i < 28; i++)
-                {
-                    xt.Slice(i * 28, 27).CopyTo(ct.Slice(i * 28 + 8625, 27));
-                }
-                // tap (2, 2): output rows 0..27, columns 0..27
-                for (int i = 0; i < 28; i++)
-                {
-                    xt.Slice(i * 28, 28).CopyTo(ct.Slice(i * 28 + 9408, 28));
-                }
-                // tap (2, 3): output rows 0..27, columns 0..26
-                for (int i = 0; i < 28; i++)
-                {
-                    xt.Slice(i * 28 + 1, 27).CopyTo(ct.Slice(i * 28 + 10192, 27));
-                }
-                // tap (2, 4): output rows 0..27, columns 0..25
-                for (int i = 0; i < 28; i++)
-                {
-                    xt.Slice(i * 28 + 2, 26).CopyTo(ct.Slice(i * 28 + 10976, 26));
-                }
-                // tap (3, 0): output rows 0..26, columns 2..27
-                for (int i = 0; i < 27; i++)
-                {
-                    xt.Slice(i * 28 + 28, 26).CopyTo(ct.Slice(i * 28 + 11762, 26));
-                }
-                // tap (3, 1): output rows 0..26, columns 1..27
-                for (int i = 0; i < 27; i++)
-                {
-                    xt.Slice(i * 28 + 28, 27).CopyTo(ct.Slice(i * 28 + 12545, 27));
-                }
-                // tap (3, 2): output rows 0..26, columns 0..27
-                for (int i = 0; i < 27; i++)
-                {
-                    xt.Slice(i * 28 + 28, 28).CopyTo(ct.Slice(i * 28 + 13328, 28));
-                }
-                // tap (3, 3): output rows 0..26, columns 0..26
-                for (int i = 0; i < 27; i++)
-                {
-                    xt.Slice(i * 28 + 29, 27).CopyTo(ct.Slice(i * 28 + 14112, 27));
-                }
-                // tap (3, 4): output rows 0..26, columns 0..25
-                for (int i = 0; i < 27; i++)
-                {
-                    xt.Slice(i * 28 + 30, 26).CopyTo(ct.Slice(i * 28 + 14896, 26));
-                }
-                // tap (4, 0): output rows 0..25, columns 2..27
-                for (int i = 0; i < 26; i++)
-                {
-                    xt.Slice(i * 28 + 56, 26).CopyTo(ct.Slice(i * 28 + 15682, 26));
-                }
-                // tap (4, 1): output rows 0..25, columns 1..27
-                for (int i = 0; i < 26; i++)
-                {
-                    xt.Slice(i * 28 + 56, 27).CopyTo(ct.Slice(i * 28 + 16465, 27));
-                }
-                // tap (4, 2): output rows 0..25, columns 0..27
-                for (int i = 0; i < 26; i++)
-                {
-                    xt.Slice(i * 28 + 56, 28).CopyTo(ct.Slice(i * 28 + 17248, 28));
-                }
-                // tap (4, 3): output rows 0..25, columns 0..26
-                for (int i = 0; i < 26; i++)
-                {
-                    xt.Slice(i * 28 + 57, 27).CopyTo(ct.Slice(i * 28 + 18032, 27));
-                }
-                // tap (4, 4): output rows 0..25, columns 0..25
-                for (int i = 0; i < 26; i++)
-                {
-                    xt.Slice(i * 28 + 58, 26).CopyTo(ct.Slice(i * 28 + 18816, 26));
-                }
-            }
+                ReadOnlySpan<float> xs = x.Slice(s * 784, 784);
+                Span<float> ys = y.Slice(s * 4704); // to the buffer's end: the last row's masked vector may reach into the slack
+                ref float y0 = ref MemoryMarshal.GetReference(ys);
 
-            // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): a 6×25 by 25×784 matrix product, one contiguous multiply-add per (k, r).
-            for (int k = 0; k < 6; k++)
-            {
-                Span<float> yk = y.Slice(k * 784, 784);
-                ReadOnlySpan<float> wk = weight.Slice(k * 25, 25);
-                yk.Fill(bias[k]);
-                for (int r = 0; r < 25; r++)
+                // 1. Unfold: columns(r, q) = x(t, i + m − 2, j + n − 2), row r = (t·5 + m)·5 + n, column q = i·28 + j.
+                //    Taps that read padding are never written and stay zero.
+                for (int t = 0; t < 1; t++)
                 {
-                    TensorPrimitives.MultiplyAdd(columns.Slice(r * 784, 784), wk[r], yk, yk);
+                    ReadOnlySpan<float> xt = xs.Slice(t * 784, 784);
+                    Span<float> ct = columns.Slice(t * 19600, 19600);
+                    // tap (0, 0): output rows 2..27, columns 2..27
+                    for (int i = 2; i < 28; i++)
+                    {
+                        xt.Slice(i * 28 - 56, 26).CopyTo(ct.Slice(i * 28 + 2, 26));
+                    }
+                    // tap (0, 1): output rows 2..27, columns 1..27
+                    for (int i = 2; i < 28; i++)
+                    {
+                        xt.Slice(i * 28 - 56, 27).CopyTo(ct.Slice(i * 28 + 785, 27));
+                    }
+                    // tap (0, 2): output rows 2..27, columns 0..27
+                    for (int i = 2; i < 28; i++)
+                    {
+                        xt.Slice(i * 28 - 56, 28).CopyTo(ct.Slice(i * 28 + 1568, 28));
+                    }
+                    // tap (0, 3): output rows 2..27, columns 0..26
+                    for (int i = 2; i < 28; i++)
+                    {
+                        xt.Slice(i * 28 - 55, 27).CopyTo(ct.Slice(i * 28 + 2352, 27));
+                    }
+                    // tap (0, 4): output rows 2..27, columns 0..25
+                    for (int i = 2; i < 28; i++)
+                    {
+                        xt.Slice(i * 28 - 54, 26).CopyTo(ct.Slice(i * 28 + 3136, 26));
+                    }
+                    // tap (1, 0): output rows 1..27, columns 2..27
+                    for (int i = 1; i < 28; i++)
+                    {
+                        xt.Slice(i * 28 - 28, 26).CopyTo(ct.Slice(i * 28 + 3922, 26));
+                    }
+                    // tap (1, 1): output rows 1..27, columns 1..27
+                    for (int i = 1; i < 28; i++)
+                    {
+                        xt.Slice(i * 28 - 28, 27).CopyTo(ct.Slice(i * 28 + 4705, 27));
+                    }
+                    // tap (1, 2): output rows 1..27, columns 0..27
+                    for (int i = 1; i < 28; i++)
+                    {
+                        xt.Slice(i * 28 - 28, 28).CopyTo(ct.Slice(i * 28 + 5488, 28));
+                    }
+                    // tap (1, 3): output rows 1..27, columns 0..26
+                    for (int i = 1; i < 28; i++)
+                    {
+                        xt.Slice(i * 28 - 27, 27).CopyTo(ct.Slice(i * 28 + 6272, 27));
+                    }
+                    // tap (1, 4): output rows 1..27, columns 0..25
+                    for (int i = 1; i < 28; i++)
+                    {
+                        xt.Slice(i * 28 - 26, 26).CopyTo(ct.Slice(i * 28 + 7056, 26));
+                    }
+                    // tap (2, 0): output rows 0..27, columns 2..27
+                    for (int i = 0; i < 28; i++)
+                    {
+                        xt.Slice(i * 28, 26).CopyTo(ct.Slice(i * 28 + 7842, 26));
+                    }
+                    // tap (2, 1): output rows 0..27, columns 1..27
+                    for (int i = 0; i < 28; i++)
+                    {
+                        xt.Slice(i * 28, 27).CopyTo(ct.Slice(i * 28 + 8625, 27));
+                    }
+                    // tap (2, 2): output rows 0..27, columns 0..27
+                    for (int i = 0; i < 28; i++)
+                    {
+                        xt.Slice(i * 28, 28).CopyTo(ct.Slice(i * 28 + 9408, 28));
+                    }
+                    // tap (2, 3): output rows 0..27, columns 0..26
+                    for (int i = 0; i < 28; i++)
+                    {
+                        xt.Slice(i * 28 + 1, 27).CopyTo(ct.Slice(i * 28 + 10192, 27));
+                    }
+                    // tap (2, 4): output rows 0..27, columns 0..25
+                    for (int i = 0; i < 28; i++)
+                    {
+                        xt.Slice(i * 28 + 2, 26).CopyTo(ct.Slice(i * 28 + 10976, 26));
+                    }
+                    // tap (3, 0): output rows 0..26, columns 2..27
+                    for (int i = 0; i < 27; i++)
+                    {
+                        xt.Slice(i * 28 + 28, 26).CopyTo(ct.Slice(i * 28 + 11762, 26));
+                    }
+                    // tap (3, 1): output rows 0..26, columns 1..27
+                    for (int i = 0; i < 27; i++)
+                    {
+                        xt.Slice(i * 28 + 28, 27).CopyTo(ct.Slice(i * 28 + 12545, 27));
+                    }
+                    // tap (3, 2): output rows 0..26, columns 0..27
+                    for (int i = 0; i < 27; i++)
+                    {
+                        xt.Slice(i * 28 + 28, 28).CopyTo(ct.Slice(i * 28 + 13328, 28));
+                    }
+                    // tap (3, 3): output rows 0..26, columns 0..26
+                    for (int i = 0; i < 27; i++)
+                    {
+                        xt.Slice(i * 28 + 29, 27).CopyTo(ct.Slice(i * 28 + 14112, 27));
+                    }
+                    // tap (3, 4): output rows 0..26, columns 0..25
+                    for (int i = 0; i < 27; i++)
+                    {
+                        xt.Slice(i * 28 + 30, 26).CopyTo(ct.Slice(i * 28 + 14896, 26));
+                    }
+                    // tap (4, 0): output rows 0..25, columns 2..27
+                    for (int i = 0; i < 26; i++)
+                    {
+                        xt.Slice(i * 28 + 56, 26).CopyTo(ct.Slice(i * 28 + 15682, 26));
+                    }
+                    // tap (4, 1): output rows 0..25, columns 1..27
+                    for (int i = 0; i < 26; i++)
+                    {
+                        xt.Slice(i * 28 + 56, 27).CopyTo(ct.Slice(i * 28 + 16465, 27));
+                    }
+                    // tap (4, 2): output rows 0..25, columns 0..27
+                    for (int i = 0; i < 26; i++)
+                    {
+                        xt.Slice(i * 28 + 56, 28).CopyTo(ct.Slice(i * 28 + 17248, 28));
+                    }
+                    // tap (4, 3): output rows 0..25, columns 0..26
+                    for (int i = 0; i < 26; i++)
+                    {
+                        xt.Slice(i * 28 + 57, 27).CopyTo(ct.Slice(i * 28 + 18032, 27));
+                    }
+                    // tap (4, 4): output rows 0..25, columns 0..25
+                    for (int i = 0; i < 26; i++)
+                    {
+                        xt.Slice(i * 28 + 58, 26).CopyTo(ct.Slice(i * 28 + 18816, 26));
+                    }
+                }
+
+                // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [6×25] · [25×784], register tiles of 4 filters × 2 vectors of pixels.
+                for (int k = 0; k < 6; k++)
+                {
+                    ys.Slice(k * 784, 784).Fill(bias[k]);
+                }
+
+                for (int k = 0; k < 4; k += 4)
+                {
+                    Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref w0, k * 25), 25, 1, ref c0, 784, 25, ref Unsafe.Add(ref y0, k * 784), 784, 784, paddedTail: true);
+                }
+                for (int k = 4; k < 6; k++)
+                {
+                    Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref w0, k * 25), 1, ref c0, 784, 25, ref Unsafe.Add(ref y0, k * 784), 784, paddedTail: true);
                 }
             }
         }
@@ -642,180 +797,340 @@ namespace Samples
         // dL/dx(t,u,v)    = Σ_k Σ_m Σ_n dL/dy(k,i,j) · w(k,t,m,n) over u = i + m − 2, v = j + n − 2 (transposed convolution)
         /// <summary>Backward pass of conv1 (Conv2D): 1×28×28 → 6×28×28, kernel 5×5, stride 1, padding 2.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void Conv1Backward(ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, Span<float> columns, Span<float> columnsGradient)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Conv1Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx, Span<float> columns, Span<float> columnsGradient)
+            where TVector : struct, IFloatVector<TVector>
         {
-            // 1. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q);  dL/db(k) += Σ_q dL/dy(k, q);
-            //    dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q).
-            columnsGradient.Clear();
-            for (int k = 0; k < 6; k++)
+            ref float w0 = ref MemoryMarshal.GetReference(weight);
+            ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
+            ref float c0 = ref MemoryMarshal.GetReference(columns);
+            ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);
+            for (int s = 0; s < count; s++)
             {
-                ReadOnlySpan<float> dyk = dy.Slice(k * 784, 784);
-                ReadOnlySpan<float> wk = weight.Slice(k * 25, 25);
-                Span<float> dwk = weightGradient.Slice(k * 25, 25);
-                biasGradient[k] += TensorPrimitives.Sum(dyk);
-                for (int r = 0; r < 25; r++)
-                {
-                    Span<float> dcr = columnsGradient.Slice(r * 784, 784);
-                    dwk[r] += TensorPrimitives.Dot(dyk, columns.Slice(r * 784, 784));
-                    TensorPrimitives.MultiplyAdd(dyk, wk[r], dcr, dcr);
-                }
-            }
+                ReadOnlySpan<float> xs = x.Slice(s * 784, 784);
+                ReadOnlySpan<float> dys = dy.Slice(s * 4704);
+                ref float dy0 = ref MemoryMarshal.GetReference(dys);
 
-            // 2. Fold back (col2im): dL/dx(t, i + m − 2, j + n − 2) += dL/dcolumns(r, q); taps in the padding drop out.
-            dx.Clear();
-            for (int t = 0; t < 1; t++)
-            {
-                Span<float> dxt = dx.Slice(t * 784, 784);
-                ReadOnlySpan<float> ct = columnsGradient.Slice(t * 19600, 19600);
-                // tap (0, 0): output rows 2..27, columns 2..27
-                for (int i = 2; i < 28; i++)
+                // 1. Unfold this sample again (the forward pass left only the last sample's columns).
+                for (int t = 0; t < 1; t++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 28 - 56, 26);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 2, 26), dxRow);
+                    ReadOnlySpan<float> xt = xs.Slice(t * 784, 784);
+                    Span<float> ct = columns.Slice(t * 19600, 19600);
+                    // tap (0, 0): output rows 2..27, columns 2..27
+                    for (int i = 2; i < 28; i++)
+                    {
+                        xt.Slice(i * 28 - 56, 26).CopyTo(ct.Slice(i * 28 + 2, 26));
+                    }
+                    // tap (0, 1): output rows 2..27, columns 1..27
+                    for (int i = 2; i < 28; i++)
+                    {
+                        xt.Slice(i * 28 - 56, 27).CopyTo(ct.Slice(i * 28 + 785, 27));
+                    }
+                    // tap (0, 2): output rows 2..27, columns 0..27
+                    for (int i = 2; i < 28; i++)
+                    {
+                        xt.Slice(i * 28 - 56, 28).CopyTo(ct.Slice(i * 28 + 1568, 28));
+                    }
+                    // tap (0, 3): output rows 2..27, columns 0..26
+                    for (int i = 2; i < 28; i++)
+                    {
+                        xt.Slice(i * 28 - 55, 27).CopyTo(ct.Slice(i * 28 + 2352, 27));
+                    }
+                    // tap (0, 4): output rows 2..27, columns 0..25
+                    for (int i = 2; i < 28; i++)
+                    {
+                        xt.Slice(i * 28 - 54, 26).CopyTo(ct.Slice(i * 28 + 3136, 26));
+                    }
+                    // tap (1, 0): output rows 1..27, columns 2..27
+                    for (int i = 1; i < 28; i++)
+                    {
+                        xt.Slice(i * 28 - 28, 26).CopyTo(ct.Slice(i * 28 + 3922, 26));
+                    }
+                    // tap (1, 1): output rows 1..27, columns 1..27
+                    for (int i = 1; i < 28; i++)
+                    {
+                        xt.Slice(i * 28 - 28, 27).CopyTo(ct.Slice(i * 28 + 4705, 27));
+                    }
+                    // tap (1, 2): output rows 1..27, columns 0..27
+                    for (int i = 1; i < 28; i++)
+                    {
+                        xt.Slice(i * 28 - 28, 28).CopyTo(ct.Slice(i * 28 + 5488, 28));
+                    }
+                    // tap (1, 3): output rows 1..27, columns 0..26
+                    for (int i = 1; i < 28; i++)
+                    {
+                        xt.Slice(i * 28 - 27, 27).CopyTo(ct.Slice(i * 28 + 6272, 27));
+                    }
+                    // tap (1, 4): output rows 1..27, columns 0..25
+                    for (int i = 1; i < 28; i++)
+                    {
+                        xt.Slice(i * 28 - 26, 26).CopyTo(ct.Slice(i * 28 + 7056, 26));
+                    }
+                    // tap (2, 0): output rows 0..27, columns 2..27
+                    for (int i = 0; i < 28; i++)
+                    {
+                        xt.Slice(i * 28, 26).CopyTo(ct.Slice(i * 28 + 7842, 26));
+                    }
+                    // tap (2, 1): output rows 0..27, columns 1..27
+                    for (int i = 0; i < 28; i++)
+                    {
+                        xt.Slice(i * 28, 27).CopyTo(ct.Slice(i * 28 + 8625, 27));
+                    }
+                    // tap (2, 2): output rows 0..27, columns 0..27
+                    for (int i = 0; i < 28; i++)
+                    {
+                        xt.Slice(i * 28, 28).CopyTo(ct.Slice(i * 28 + 9408, 28));
+                    }
+                    // tap (2, 3): output rows 0..27, columns 0..26
+                    for (int i = 0; i < 28; i++)
+                    {
+                        xt.Slice(i * 28 + 1, 27).CopyTo(ct.Slice(i * 28 + 10192, 27));
+                    }
+                    // tap (2, 4): output rows 0..27, columns 0..25
+                    for (int i = 0; i < 28; i++)
+                    {
+                        xt.Slice(i * 28 + 2, 26).CopyTo(ct.Slice(i * 28 + 10976, 26));
+                    }
+                    // tap (3, 0): output rows 0..26, columns 2..27
+                    for (int i = 0; i < 27; i++)
+                    {
+                        xt.Slice(i * 28 + 28, 26).CopyTo(ct.Slice(i * 28 + 11762, 26));
+                    }
+                    // tap (3, 1): output rows 0..26, columns 1..27
+                    for (int i = 0; i < 27; i++)
+                    {
+                        xt.Slice(i * 28 + 28, 27).CopyTo(ct.Slice(i * 28 + 12545, 27));
+                    }
+                    // tap (3, 2): output rows 0..26, columns 0..27
+                    for (int i = 0; i < 27; i++)
+                    {
+                        xt.Slice(i * 28 + 28, 28).CopyTo(ct.Slice(i * 28 + 13328, 28));
+                    }
+                    // tap (3, 3): output rows 0..26, columns 0..26
+                    for (int i = 0; i < 27; i++)
+                    {
+                        xt.Slice(i * 28 + 29, 27).CopyTo(ct.Slice(i * 28 + 14112, 27));
+                    }
+                    // tap (3, 4): output rows 0..26, columns 0..25
+                    for (int i = 0; i < 27; i++)
+                    {
+                        xt.Slice(i * 28 + 30, 26).CopyTo(ct.Slice(i * 28 + 14896, 26));
+                    }
+                    // tap (4, 0): output rows 0..25, columns 2..27
+                    for (int i = 0; i < 26; i++)
+                    {
+                        xt.Slice(i * 28 + 56, 26).CopyTo(ct.Slice(i * 28 + 15682, 26));
+                    }
+                    // tap (4, 1): output rows 0..25, columns 1..27
+                    for (int i = 0; i < 26; i++)
+                    {
+                        xt.Slice(i * 28 + 56, 27).CopyTo(ct.Slice(i * 28 + 16465, 27));
+                    }
+                    // tap (4, 2): output rows 0..25, columns 0..27
+                    for (int i = 0; i < 26; i++)
+                    {
+                        xt.Slice(i * 28 + 56, 28).CopyTo(ct.Slice(i * 28 + 17248, 28));
+                    }
+                    // tap (4, 3): output rows 0..25, columns 0..26
+                    for (int i = 0; i < 26; i++)
+                    {
+                        xt.Slice(i * 28 + 57, 27).CopyTo(ct.Slice(i * 28 + 18032, 27));
+                    }
+                    // tap (4, 4): output rows 0..25, columns 0..25
+                    for (int i = 0; i < 26; i++)
+                    {
+                        xt.Slice(i * 28 + 58, 26).CopyTo(ct.Slice(i * 28 + 18816, 26));
+                    }
                 }
-                // tap (0, 1): output rows 2..27, columns 1..27
-                for (int i = 2; i < 28; i++)
+
+                // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [6×784] · [25×784]ᵀ, tiles of 4 filters × 2 rows of dot products;
+                //    dL/db(k) += Σ_q dL/dy(k, q).
+                for (int k = 0; k < 4; k += 4)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 28 - 56, 27);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 785, 27), dxRow);
+                    Gemm.DotRows4<TVector>(ref Unsafe.Add(ref dy0, k * 784), 784, ref c0, 784, 784, ref Unsafe.Add(ref dw0, k * 25), 25, 1, 25);
                 }
-                // tap (0, 2): output rows 2..27, columns 0..27
-                for (int i = 2; i < 28; i++)
+                for (int k = 4; k < 6; k++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 28 - 56, 28);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 1568, 28), dxRow);
+                    Gemm.DotRow<TVector>(ref Unsafe.Add(ref dy0, k * 784), ref c0, 784, 784, ref Unsafe.Add(ref dw0, k * 25), 1, 25);
                 }
-                // tap (0, 3): output rows 2..27, columns 0..26
-                for (int i = 2; i < 28; i++)
+                for (int k = 0; k < 6; k++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 28 - 55, 27);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 2352, 27), dxRow);
+                    biasGradient[k] += TensorPrimitives.Sum(dys.Slice(k * 784, 784));
                 }
-                // tap (0, 4): output rows 2..27, columns 0..25
-                for (int i = 2; i < 28; i++)
+
+                if (!computeDx)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 28 - 54, 26);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 3136, 26), dxRow);
+                    continue; // the network's input: nobody asked for dL/dx
                 }
-                // tap (1, 0): output rows 1..27, columns 2..27
-                for (int i = 1; i < 28; i++)
+
+                // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [25×6] (w transposed) · [6×784], tiles of 4 rows × 2 vectors.
+                columnsGradient.Slice(0, 19600).Clear();
+                for (int r = 0; r < 24; r += 4)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 28 - 28, 26);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 3922, 26), dxRow);
+                    Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref w0, r), 1, 25, ref dy0, 784, 6, ref Unsafe.Add(ref dc0, r * 784), 784, 784, paddedTail: true);
                 }
-                // tap (1, 1): output rows 1..27, columns 1..27
-                for (int i = 1; i < 28; i++)
+                for (int r = 24; r < 25; r++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 28 - 28, 27);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 4705, 27), dxRow);
+                    Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref w0, r), 25, ref dy0, 784, 6, ref Unsafe.Add(ref dc0, r * 784), 784, paddedTail: true);
                 }
-                // tap (1, 2): output rows 1..27, columns 0..27
-                for (int i = 1; i < 28; i++)
+
+                // 4. Fold back (col2im): dL/dx(t, i + m − 2, j + n − 2) += dL/dcolumns(r, q); taps in the padding drop out.
+                Span<float> dxs = dx.Slice(s * 784, 784);
+                dxs.Clear();
+                for (int t = 0; t < 1; t++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 28 - 28, 28);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 5488, 28), dxRow);
-                }
-                // tap (1, 3): output rows 1..27, columns 0..26
-                for (int i = 1; i < 28; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 - 27, 27);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 6272, 27), dxRow);
-                }
-                // tap (1, 4): output rows 1..27, columns 0..25
-                for (int i = 1; i < 28; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 - 26, 26);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 7056, 26), dxRow);
-                }
-                // tap (2, 0): output rows 0..27, columns 2..27
-                for (int i = 0; i < 28; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28, 26);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 7842, 26), dxRow);
-                }
-                // tap (2, 1): output rows 0..27, columns 1..27
-                for (int i = 0; i < 28; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28, 27);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 8625, 27), dxRow);
-                }
-                // tap (2, 2): output rows 0..27, columns 0..27
-                for (int i = 0; i < 28; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28, 28);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 9408, 28), dxRow);
-                }
-                // tap (2, 3): output rows 0..27, columns 0..26
-                for (int i = 0; i < 28; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 + 1, 27);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 10192, 27), dxRow);
-                }
-                // tap (2, 4): output rows 0..27, columns 0..25
-                for (int i = 0; i < 28; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 + 2, 26);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 10976, 26), dxRow);
-                }
-                // tap (3, 0): output rows 0..26, columns 2..27
-                for (int i = 0; i < 27; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 + 28, 26);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 11762, 26), dxRow);
-                }
-                // tap (3, 1): output rows 0..26, columns 1..27
-                for (int i = 0; i < 27; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 + 28, 27);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 12545, 27), dxRow);
-                }
-                // tap (3, 2): output rows 0..26, columns 0..27
-                for (int i = 0; i < 27; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 + 28, 28);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 13328, 28), dxRow);
-                }
-                // tap (3, 3): output rows 0..26, columns 0..26
-                for (int i = 0; i < 27; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 + 29, 27);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 14112, 27), dxRow);
-                }
-                // tap (3, 4): output rows 0..26, columns 0..25
-                for (int i = 0; i < 27; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 + 30, 26);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 14896, 26), dxRow);
-                }
-                // tap (4, 0): output rows 0..25, columns 2..27
-                for (int i = 0; i < 26; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 + 56, 26);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 15682, 26), dxRow);
-                }
-                // tap (4, 1): output rows 0..25, columns 1..27
-                for (int i = 0; i < 26; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 + 56, 27);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 16465, 27), dxRow);
-                }
-                // tap (4, 2): output rows 0..25, columns 0..27
-                for (int i = 0; i < 26; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 + 56, 28);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 17248, 28), dxRow);
-                }
-                // tap (4, 3): output rows 0..25, columns 0..26
-                for (int i = 0; i < 26; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 + 57, 27);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 18032, 27), dxRow);
-                }
-                // tap (4, 4): output rows 0..25, columns 0..25
-                for (int i = 0; i < 26; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 + 58, 26);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 18816, 26), dxRow);
+                    Span<float> dxt = dxs.Slice(t * 784, 784);
+                    ReadOnlySpan<float> ct = columnsGradient.Slice(t * 19600, 19600);
+                    // tap (0, 0): output rows 2..27, columns 2..27
+                    for (int i = 2; i < 28; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 28 - 56, 26);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 2, 26), dxRow);
+                    }
+                    // tap (0, 1): output rows 2..27, columns 1..27
+                    for (int i = 2; i < 28; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 28 - 56, 27);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 785, 27), dxRow);
+                    }
+                    // tap (0, 2): output rows 2..27, columns 0..27
+                    for (int i = 2; i < 28; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 28 - 56, 28);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 1568, 28), dxRow);
+                    }
+                    // tap (0, 3): output rows 2..27, columns 0..26
+                    for (int i = 2; i < 28; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 28 - 55, 27);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 2352, 27), dxRow);
+                    }
+                    // tap (0, 4): output rows 2..27, columns 0..25
+                    for (int i = 2; i < 28; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 28 - 54, 26);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 3136, 26), dxRow);
+                    }
+                    // tap (1, 0): output rows 1..27, columns 2..27
+                    for (int i = 1; i < 28; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 28 - 28, 26);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 3922, 26), dxRow);
+                    }
+                    // tap (1, 1): output rows 1..27, columns 1..27
+                    for (int i = 1; i < 28; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 28 - 28, 27);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 4705, 27), dxRow);
+                    }
+                    // tap (1, 2): output rows 1..27, columns 0..27
+                    for (int i = 1; i < 28; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 28 - 28, 28);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 5488, 28), dxRow);
+                    }
+                    // tap (1, 3): output rows 1..27, columns 0..26
+                    for (int i = 1; i < 28; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 28 - 27, 27);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 6272, 27), dxRow);
+                    }
+                    // tap (1, 4): output rows 1..27, columns 0..25
+                    for (int i = 1; i < 28; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 28 - 26, 26);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 7056, 26), dxRow);
+                    }
+                    // tap (2, 0): output rows 0..27, columns 2..27
+                    for (int i = 0; i < 28; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 28, 26);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 7842, 26), dxRow);
+                    }
+                    // tap (2, 1): output rows 0..27, columns 1..27
+                    for (int i = 0; i < 28; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 28, 27);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 8625, 27), dxRow);
+                    }
+                    // tap (2, 2): output rows 0..27, columns 0..27
+                    for (int i = 0; i < 28; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 28, 28);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 9408, 28), dxRow);
+                    }
+                    // tap (2, 3): output rows 0..27, columns 0..26
+                    for (int i = 0; i < 28; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 28 + 1, 27);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 10192, 27), dxRow);
+                    }
+                    // tap (2, 4): output rows 0..27, columns 0..25
+                    for (int i = 0; i < 28; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 28 + 2, 26);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 10976, 26), dxRow);
+                    }
+                    // tap (3, 0): output rows 0..26, columns 2..27
+                    for (int i = 0; i < 27; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 28 + 28, 26);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 11762, 26), dxRow);
+                    }
+                    // tap (3, 1): output rows 0..26, columns 1..27
+                    for (int i = 0; i < 27; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 28 + 28, 27);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 12545, 27), dxRow);
+                    }
+                    // tap (3, 2): output rows 0..26, columns 0..27
+                    for (int i = 0; i < 27; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 28 + 28, 28);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 13328, 28), dxRow);
+                    }
+                    // tap (3, 3): output rows 0..26, columns 0..26
+                    for (int i = 0; i < 27; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 28 + 29, 27);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 14112, 27), dxRow);
+                    }
+                    // tap (3, 4): output rows 0..26, columns 0..25
+                    for (int i = 0; i < 27; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 28 + 30, 26);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 14896, 26), dxRow);
+                    }
+                    // tap (4, 0): output rows 0..25, columns 2..27
+                    for (int i = 0; i < 26; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 28 + 56, 26);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 15682, 26), dxRow);
+                    }
+                    // tap (4, 1): output rows 0..25, columns 1..27
+                    for (int i = 0; i < 26; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 28 + 56, 27);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 16465, 27), dxRow);
+                    }
+                    // tap (4, 2): output rows 0..25, columns 0..27
+                    for (int i = 0; i < 26; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 28 + 56, 28);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 17248, 28), dxRow);
+                    }
+                    // tap (4, 3): output rows 0..25, columns 0..26
+                    for (int i = 0; i < 26; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 28 + 57, 27);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 18032, 27), dxRow);
+                    }
+                    // tap (4, 4): output rows 0..25, columns 0..25
+                    for (int i = 0; i < 26; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 28 + 58, 26);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 18816, 26), dxRow);
+                    }
                 }
             }
         }
@@ -824,18 +1139,20 @@ namespace Samples
         // y = max(x, 0)
         /// <summary>Forward pass of relu1 (ReLU): 6×28×28 → 6×28×28.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void Relu1Forward(ReadOnlySpan<float> x, Span<float> y)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Relu1Forward(int count, ReadOnlySpan<float> x, Span<float> y)
         {
-            TensorPrimitives.Max(x, 0f, y);
+            TensorPrimitives.Max(x.Slice(0, count * 4704), 0f, y);
         }
 
         // relu1: 6×28×28 → 6×28×28
         // dL/dx = dL/dy where y > 0 (that is, x > 0), else 0
         /// <summary>Backward pass of relu1 (ReLU): 6×28×28 → 6×28×28.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void Relu1Backward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Relu1Backward(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
         {
-            for (int i = 0; i < 4704; i++)
+            for (int i = 0; i < count * 4704; i++)
             {
                 dx[i] = y[i] > 0f ? dy[i] : 0f;
             }
@@ -845,23 +1162,27 @@ namespace Samples
         // y(c,i,j) = max over m, n < 2 of x(c, i·2 + m, j·2 + n); the first maximum in row-major order wins
         /// <summary>Forward pass of pool1 (MaxPool2D): 6×28×28 → 6×14×14, window 2×2, stride 2.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void Pool1Forward(ReadOnlySpan<float> x, Span<float> y, Span<int> argMax)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Pool1Forward(int count, ReadOnlySpan<float> x, Span<float> y, Span<int> argMax)
         {
             int o = 0;
-            for (int c = 0; c < 6; c++)
+            for (int s = 0; s < count; s++)
             {
-                for (int i = 0; i < 14; i++)
+                for (int c = 0; c < 6; c++)
                 {
-                    for (int j = 0; j < 14; j++, o++)
+                    for (int i = 0; i < 14; i++)
                     {
-                        // The window's top-left element, then each other tap in row-major order; '>' keeps the first maximum.
-                        int at = c * 784 + i * 56 + j * 2;
-                        int best = at;
-                        if (x[at + 1] > x[best]) best = at + 1;
-                        if (x[at + 28] > x[best]) best = at + 28;
-                        if (x[at + 29] > x[best]) best = at + 29;
-                        y[o] = x[best];
-                        argMax[o] = best;
+                        for (int j = 0; j < 14; j++, o++)
+                        {
+                            // The window's top-left element, then each other tap in row-major order; '>' keeps the first maximum.
+                            int at = s * 4704 + c * 784 + i * 56 + j * 2;
+                            int best = at;
+                            if (x[at + 1] > x[best]) best = at + 1;
+                            if (x[at + 28] > x[best]) best = at + 28;
+                            if (x[at + 29] > x[best]) best = at + 29;
+                            y[o] = x[best];
+                            argMax[o] = best;
+                        }
                     }
                 }
             }
@@ -871,10 +1192,11 @@ namespace Samples
         // dL/dx(c,u,v) = Σ over windows whose arg-max is (c,u,v) of dL/dy(c,i,j); zero elsewhere
         /// <summary>Backward pass of pool1 (MaxPool2D): 6×28×28 → 6×14×14, window 2×2, stride 2.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void Pool1Backward(ReadOnlySpan<float> dy, Span<float> dx, Span<int> argMax)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Pool1Backward(int count, ReadOnlySpan<float> dy, Span<float> dx, Span<int> argMax)
         {
-            dx.Clear();
-            for (int o = 0; o < 1176; o++)
+            dx.Slice(0, count * 4704).Clear();
+            for (int o = 0; o < count * 1176; o++)
             {
                 dx[argMax[o]] += dy[o];
             }
@@ -884,150 +1206,160 @@ namespace Samples
         // y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i + m, j + n)   (zero outside x)
         /// <summary>Forward pass of conv2 (Conv2D): 6×14×14 → 16×10×10, kernel 5×5, stride 1, padding 0.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void Conv2Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, Span<float> columns)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Conv2Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, Span<float> columns)
+            where TVector : struct, IFloatVector<TVector>
         {
-            // 1. Unfold: columns(r, q) = x(t, i + m, j + n), row r = (t·5 + m)·5 + n, column q = i·10 + j.
-            //    Taps that read padding are never written and stay zero.
-            for (int t = 0; t < 6; t++)
+            ref float w0 = ref MemoryMarshal.GetReference(weight);
+            ref float c0 = ref MemoryMarshal.GetReference(columns);
+            for (int s = 0; s < count; s++)
             {
-                ReadOnlySpan<float> xt = x.Slice(t * 196, 196);
-                Span<float> ct = columns.Slice(t * 2500, 2500);
-                // tap (0, 0): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14, 10).CopyTo(ct.Slice(i * 10, 10));
-                }
-                // tap (0, 1): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 1, 10).CopyTo(ct.Slice(i * 10 + 100, 10));
-                }
-                // tap (0, 2): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 2, 10).CopyTo(ct.Slice(i * 10 + 200, 10));
-                }
-                // tap (0, 3): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 3, 10).CopyTo(ct.Slice(i * 10 + 300, 10));
-                }
-                // tap (0, 4): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 4, 10).CopyTo(ct.Slice(i * 10 + 400, 10));
-                }
-                // tap (1, 0): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 14, 10).CopyTo(ct.Slice(i * 10 + 500, 10));
-                }
-                // tap (1, 1): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 15, 10).CopyTo(ct.Slice(i * 10 + 600, 10));
-                }
-                // tap (1, 2): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 16, 10).CopyTo(ct.Slice(i * 10 + 700, 10));
-                }
-                // tap (1, 3): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 17, 10).CopyTo(ct.Slice(i * 10 + 800, 10));
-                }
-                // tap (1, 4): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 18, 10).CopyTo(ct.Slice(i * 10 + 900, 10));
-                }
-                // tap (2, 0): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 28, 10).CopyTo(ct.Slice(i * 10 + 1000, 10));
-                }
-                // tap (2, 1): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 29, 10).CopyTo(ct.Slice(i * 10 + 1100, 10));
-                }
-                // tap (2, 2): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 30, 10).CopyTo(ct.Slice(i * 10 + 1200, 10));
-                }
-                // tap (2, 3): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 31, 10).CopyTo(ct.Slice(i * 10 + 1300, 10));
-                }
-                // tap (2, 4): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 32, 10).CopyTo(ct.Slice(i * 10 + 1400, 10));
-                }
-                // tap (3, 0): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 42, 10).CopyTo(ct.Slice(i * 10 + 1500, 10));
-                }
-                // tap (3, 1): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 43, 10).CopyTo(ct.Slice(i * 10 + 1600, 10));
-                }
-                // tap (3, 2): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 44, 10).CopyTo(ct.Slice(i * 10 + 1700, 10));
-                }
-                // tap (3, 3): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 45, 10).CopyTo(ct.Slice(i * 10 + 1800, 10));
-                }
-                // tap (3, 4): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 46, 10).CopyTo(ct.Slice(i * 10 + 1900, 10));
-                }
-                // tap (4, 0): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 56, 10).CopyTo(ct.Slice(i * 10 + 2000, 10));
-                }
-                // tap (4, 1): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 57, 10).CopyTo(ct.Slice(i * 10 + 2100, 10));
-                }
-                // tap (4, 2): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 58, 10).CopyTo(ct.Slice(i * 10 + 2200, 10));
-                }
-                // tap (4, 3): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 59, 10).CopyTo(ct.Slice(i * 10 + 2300, 10));
-                }
-                // tap (4, 4): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 60, 10).CopyTo(ct.Slice(i * 10 + 2400, 10));
-                }
-            }
+                ReadOnlySpan<float> xs = x.Slice(s * 1176, 1176);
+                Span<float> ys = y.Slice(s * 1600); // to the buffer's end: the last row's masked vector may reach into the slack
+                ref float y0 = ref MemoryMarshal.GetReference(ys);
 
-            // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): a 16×150 by 150×100 matrix product, one contiguous multiply-add per (k, r).
-            for (int k = 0; k < 16; k++)
-            {
-                Span<float> yk = y.Slice(k * 100, 100);
-                ReadOnlySpan<float> wk = weight.Slice(k * 150, 150);
-                yk.Fill(bias[k]);
-                for (int r = 0; r < 150; r++)
+                // 1. Unfold: columns(r, q) = x(t, i + m, j + n), row r = (t·5 + m)·5 + n, column q = i·10 + j.
+                //    Taps that read padding are never written and stay zero.
+                for (int t = 0; t < 6; t++)
                 {
-                    TensorPrimitives.MultiplyAdd(columns.Slice(r * 100, 100), wk[r], yk, yk);
+                    ReadOnlySpan<float> xt = xs.Slice(t * 196, 196);
+                    Span<float> ct = columns.Slice(t * 2500, 2500);
+                    // tap (0, 0): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14, 10).CopyTo(ct.Slice(i * 10, 10));
+                    }
+                    // tap (0, 1): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 1, 10).CopyTo(ct.Slice(i * 10 + 100, 10));
+                    }
+                    // tap (0, 2): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 2, 10).CopyTo(ct.Slice(i * 10 + 200, 10));
+                    }
+                    // tap (0, 3): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 3, 10).CopyTo(ct.Slice(i * 10 + 300, 10));
+                    }
+                    // tap (0, 4): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 4, 10).CopyTo(ct.Slice(i * 10 + 400, 10));
+                    }
+                    // tap (1, 0): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 14, 10).CopyTo(ct.Slice(i * 10 + 500, 10));
+                    }
+                    // tap (1, 1): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 15, 10).CopyTo(ct.Slice(i * 10 + 600, 10));
+                    }
+                    // tap (1, 2): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 16, 10).CopyTo(ct.Slice(i * 10 + 700, 10));
+                    }
+                    // tap (1, 3): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 17, 10).CopyTo(ct.Slice(i * 10 + 800, 10));
+                    }
+                    // tap (1, 4): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 18, 10).CopyTo(ct.Slice(i * 10 + 900, 10));
+                    }
+                    // tap (2, 0): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 28, 10).CopyTo(ct.Slice(i * 10 + 1000, 10));
+                    }
+                    // tap (2, 1): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 29, 10).CopyTo(ct.Slice(i * 10 + 1100, 10));
+                    }
+                    // tap (2, 2): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 30, 10).CopyTo(ct.Slice(i * 10 + 1200, 10));
+                    }
+                    // tap (2, 3): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 31, 10).CopyTo(ct.Slice(i * 10 + 1300, 10));
+                    }
+                    // tap (2, 4): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 32, 10).CopyTo(ct.Slice(i * 10 + 1400, 10));
+                    }
+                    // tap (3, 0): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 42, 10).CopyTo(ct.Slice(i * 10 + 1500, 10));
+                    }
+                    // tap (3, 1): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 43, 10).CopyTo(ct.Slice(i * 10 + 1600, 10));
+                    }
+                    // tap (3, 2): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 44, 10).CopyTo(ct.Slice(i * 10 + 1700, 10));
+                    }
+                    // tap (3, 3): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 45, 10).CopyTo(ct.Slice(i * 10 + 1800, 10));
+                    }
+                    // tap (3, 4): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 46, 10).CopyTo(ct.Slice(i * 10 + 1900, 10));
+                    }
+                    // tap (4, 0): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 56, 10).CopyTo(ct.Slice(i * 10 + 2000, 10));
+                    }
+                    // tap (4, 1): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 57, 10).CopyTo(ct.Slice(i * 10 + 2100, 10));
+                    }
+                    // tap (4, 2): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 58, 10).CopyTo(ct.Slice(i * 10 + 2200, 10));
+                    }
+                    // tap (4, 3): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 59, 10).CopyTo(ct.Slice(i * 10 + 2300, 10));
+                    }
+                    // tap (4, 4): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 60, 10).CopyTo(ct.Slice(i * 10 + 2400, 10));
+                    }
+                }
+
+                // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [16×150] · [150×100], register tiles of 4 filters × 2 vectors of pixels.
+                for (int k = 0; k < 16; k++)
+                {
+                    ys.Slice(k * 100, 100).Fill(bias[k]);
+                }
+
+                for (int k = 0; k < 16; k += 4)
+                {
+                    Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref w0, k * 150), 150, 1, ref c0, 100, 150, ref Unsafe.Add(ref y0, k * 100), 100, 100, paddedTail: true);
                 }
             }
         }
@@ -1038,180 +1370,336 @@ namespace Samples
         // dL/dx(t,u,v)    = Σ_k Σ_m Σ_n dL/dy(k,i,j) · w(k,t,m,n) over u = i + m, v = j + n (transposed convolution)
         /// <summary>Backward pass of conv2 (Conv2D): 6×14×14 → 16×10×10, kernel 5×5, stride 1, padding 0.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void Conv2Backward(ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, Span<float> columns, Span<float> columnsGradient)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Conv2Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx, Span<float> columns, Span<float> columnsGradient)
+            where TVector : struct, IFloatVector<TVector>
         {
-            // 1. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q);  dL/db(k) += Σ_q dL/dy(k, q);
-            //    dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q).
-            columnsGradient.Clear();
-            for (int k = 0; k < 16; k++)
+            ref float w0 = ref MemoryMarshal.GetReference(weight);
+            ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
+            ref float c0 = ref MemoryMarshal.GetReference(columns);
+            ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);
+            for (int s = 0; s < count; s++)
             {
-                ReadOnlySpan<float> dyk = dy.Slice(k * 100, 100);
-                ReadOnlySpan<float> wk = weight.Slice(k * 150, 150);
-                Span<float> dwk = weightGradient.Slice(k * 150, 150);
-                biasGradient[k] += TensorPrimitives.Sum(dyk);
-                for (int r = 0; r < 150; r++)
-                {
-                    Span<float> dcr = columnsGradient.Slice(r * 100, 100);
-                    dwk[r] += TensorPrimitives.Dot(dyk, columns.Slice(r * 100, 100));
-                    TensorPrimitives.MultiplyAdd(dyk, wk[r], dcr, dcr);
-                }
-            }
+                ReadOnlySpan<float> xs = x.Slice(s * 1176, 1176);
+                ReadOnlySpan<float> dys = dy.Slice(s * 1600);
+                ref float dy0 = ref MemoryMarshal.GetReference(dys);
 
-            // 2. Fold back (col2im): dL/dx(t, i + m, j + n) += dL/dcolumns(r, q); taps in the padding drop out.
-            dx.Clear();
-            for (int t = 0; t < 6; t++)
-            {
-                Span<float> dxt = dx.Slice(t * 196, 196);
-                ReadOnlySpan<float> ct = columnsGradient.Slice(t * 2500, 2500);
-                // tap (0, 0): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
+                // 1. Unfold this sample again (the forward pass left only the last sample's columns).
+                for (int t = 0; t < 6; t++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10, 10), dxRow);
+                    ReadOnlySpan<float> xt = xs.Slice(t * 196, 196);
+                    Span<float> ct = columns.Slice(t * 2500, 2500);
+                    // tap (0, 0): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14, 10).CopyTo(ct.Slice(i * 10, 10));
+                    }
+                    // tap (0, 1): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 1, 10).CopyTo(ct.Slice(i * 10 + 100, 10));
+                    }
+                    // tap (0, 2): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 2, 10).CopyTo(ct.Slice(i * 10 + 200, 10));
+                    }
+                    // tap (0, 3): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 3, 10).CopyTo(ct.Slice(i * 10 + 300, 10));
+                    }
+                    // tap (0, 4): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 4, 10).CopyTo(ct.Slice(i * 10 + 400, 10));
+                    }
+                    // tap (1, 0): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 14, 10).CopyTo(ct.Slice(i * 10 + 500, 10));
+                    }
+                    // tap (1, 1): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 15, 10).CopyTo(ct.Slice(i * 10 + 600, 10));
+                    }
+                    // tap (1, 2): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 16, 10).CopyTo(ct.Slice(i * 10 + 700, 10));
+                    }
+                    // tap (1, 3): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 17, 10).CopyTo(ct.Slice(i * 10 + 800, 10));
+                    }
+                    // tap (1, 4): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 18, 10).CopyTo(ct.Slice(i * 10 + 900, 10));
+                    }
+                    // tap (2, 0): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 28, 10).CopyTo(ct.Slice(i * 10 + 1000, 10));
+                    }
+                    // tap (2, 1): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 29, 10).CopyTo(ct.Slice(i * 10 + 1100, 10));
+                    }
+                    // tap (2, 2): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 30, 10).CopyTo(ct.Slice(i * 10 + 1200, 10));
+                    }
+                    // tap (2, 3): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 31, 10).CopyTo(ct.Slice(i * 10 + 1300, 10));
+                    }
+                    // tap (2, 4): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 32, 10).CopyTo(ct.Slice(i * 10 + 1400, 10));
+                    }
+                    // tap (3, 0): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 42, 10).CopyTo(ct.Slice(i * 10 + 1500, 10));
+                    }
+                    // tap (3, 1): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 43, 10).CopyTo(ct.Slice(i * 10 + 1600, 10));
+                    }
+                    // tap (3, 2): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 44, 10).CopyTo(ct.Slice(i * 10 + 1700, 10));
+                    }
+                    // tap (3, 3): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 45, 10).CopyTo(ct.Slice(i * 10 + 1800, 10));
+                    }
+                    // tap (3, 4): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 46, 10).CopyTo(ct.Slice(i * 10 + 1900, 10));
+                    }
+                    // tap (4, 0): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 56, 10).CopyTo(ct.Slice(i * 10 + 2000, 10));
+                    }
+                    // tap (4, 1): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 57, 10).CopyTo(ct.Slice(i * 10 + 2100, 10));
+                    }
+                    // tap (4, 2): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 58, 10).CopyTo(ct.Slice(i * 10 + 2200, 10));
+                    }
+                    // tap (4, 3): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 59, 10).CopyTo(ct.Slice(i * 10 + 2300, 10));
+                    }
+                    // tap (4, 4): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        xt.Slice(i * 14 + 60, 10).CopyTo(ct.Slice(i * 10 + 2400, 10));
+                    }
                 }
-                // tap (0, 1): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
+
+                // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [16×100] · [150×100]ᵀ, tiles of 4 filters × 2 rows of dot products;
+                //    dL/db(k) += Σ_q dL/dy(k, q).
+                for (int k = 0; k < 16; k += 4)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 1, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 100, 10), dxRow);
+                    Gemm.DotRows4<TVector>(ref Unsafe.Add(ref dy0, k * 100), 100, ref c0, 100, 100, ref Unsafe.Add(ref dw0, k * 150), 150, 1, 150);
                 }
-                // tap (0, 2): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
+                for (int k = 0; k < 16; k++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 2, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 200, 10), dxRow);
+                    biasGradient[k] += TensorPrimitives.Sum(dys.Slice(k * 100, 100));
                 }
-                // tap (0, 3): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
+
+                if (!computeDx)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 3, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 300, 10), dxRow);
+                    continue; // the network's input: nobody asked for dL/dx
                 }
-                // tap (0, 4): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
+
+                // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [150×16] (w transposed) · [16×100], tiles of 4 rows × 2 vectors.
+                columnsGradient.Slice(0, 15000).Clear();
+                for (int r = 0; r < 148; r += 4)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 4, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 400, 10), dxRow);
+                    Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref w0, r), 1, 150, ref dy0, 100, 16, ref Unsafe.Add(ref dc0, r * 100), 100, 100, paddedTail: true);
                 }
-                // tap (1, 0): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
+                for (int r = 148; r < 150; r++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 14, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 500, 10), dxRow);
+                    Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref w0, r), 150, ref dy0, 100, 16, ref Unsafe.Add(ref dc0, r * 100), 100, paddedTail: true);
                 }
-                // tap (1, 1): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
+
+                // 4. Fold back (col2im): dL/dx(t, i + m, j + n) += dL/dcolumns(r, q); taps in the padding drop out.
+                Span<float> dxs = dx.Slice(s * 1176, 1176);
+                dxs.Clear();
+                for (int t = 0; t < 6; t++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 15, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 600, 10), dxRow);
-                }
-                // tap (1, 2): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 16, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 700, 10), dxRow);
-                }
-                // tap (1, 3): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 17, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 800, 10), dxRow);
-                }
-                // tap (1, 4): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 18, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 900, 10), dxRow);
-                }
-                // tap (2, 0): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 28, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1000, 10), dxRow);
-                }
-                // tap (2, 1): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 29, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1100, 10), dxRow);
-                }
-                // tap (2, 2): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 30, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1200, 10), dxRow);
-                }
-                // tap (2, 3): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 31, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1300, 10), dxRow);
-                }
-                // tap (2, 4): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 32, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1400, 10), dxRow);
-                }
-                // tap (3, 0): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 42, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1500, 10), dxRow);
-                }
-                // tap (3, 1): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 43, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1600, 10), dxRow);
-                }
-                // tap (3, 2): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 44, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1700, 10), dxRow);
-                }
-                // tap (3, 3): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 45, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1800, 10), dxRow);
-                }
-                // tap (3, 4): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 46, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1900, 10), dxRow);
-                }
-                // tap (4, 0): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 56, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 2000, 10), dxRow);
-                }
-                // tap (4, 1): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 57, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 2100, 10), dxRow);
-                }
-                // tap (4, 2): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 58, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 2200, 10), dxRow);
-                }
-                // tap (4, 3): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 59, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 2300, 10), dxRow);
-                }
-                // tap (4, 4): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 60, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 2400, 10), dxRow);
+                    Span<float> dxt = dxs.Slice(t * 196, 196);
+                    ReadOnlySpan<float> ct = columnsGradient.Slice(t * 2500, 2500);
+                    // tap (0, 0): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 14, 10);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10, 10), dxRow);
+                    }
+                    // tap (0, 1): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 14 + 1, 10);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 100, 10), dxRow);
+                    }
+                    // tap (0, 2): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 14 + 2, 10);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 200, 10), dxRow);
+                    }
+                    // tap (0, 3): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 14 + 3, 10);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 300, 10), dxRow);
+                    }
+                    // tap (0, 4): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 14 + 4, 10);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 400, 10), dxRow);
+                    }
+                    // tap (1, 0): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 14 + 14, 10);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 500, 10), dxRow);
+                    }
+                    // tap (1, 1): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 14 + 15, 10);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 600, 10), dxRow);
+                    }
+                    // tap (1, 2): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 14 + 16, 10);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 700, 10), dxRow);
+                    }
+                    // tap (1, 3): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 14 + 17, 10);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 800, 10), dxRow);
+                    }
+                    // tap (1, 4): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 14 + 18, 10);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 900, 10), dxRow);
+                    }
+                    // tap (2, 0): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 14 + 28, 10);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1000, 10), dxRow);
+                    }
+                    // tap (2, 1): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 14 + 29, 10);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1100, 10), dxRow);
+                    }
+                    // tap (2, 2): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 14 + 30, 10);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1200, 10), dxRow);
+                    }
+                    // tap (2, 3): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 14 + 31, 10);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1300, 10), dxRow);
+                    }
+                    // tap (2, 4): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 14 + 32, 10);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1400, 10), dxRow);
+                    }
+                    // tap (3, 0): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 14 + 42, 10);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1500, 10), dxRow);
+                    }
+                    // tap (3, 1): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 14 + 43, 10);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1600, 10), dxRow);
+                    }
+                    // tap (3, 2): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 14 + 44, 10);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1700, 10), dxRow);
+                    }
+                    // tap (3, 3): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 14 + 45, 10);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1800, 10), dxRow);
+                    }
+                    // tap (3, 4): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 14 + 46, 10);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1900, 10), dxRow);
+                    }
+                    // tap (4, 0): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 14 + 56, 10);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 2000, 10), dxRow);
+                    }
+                    // tap (4, 1): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 14 + 57, 10);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 2100, 10), dxRow);
+                    }
+                    // tap (4, 2): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 14 + 58, 10);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 2200, 10), dxRow);
+                    }
+                    // tap (4, 3): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 14 + 59, 10);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 2300, 10), dxRow);
+                    }
+                    // tap (4, 4): output rows 0..9, columns 0..9
+                    for (int i = 0; i < 10; i++)
+                    {
+                        Span<float> dxRow = dxt.Slice(i * 14 + 60, 10);
+                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 2400, 10), dxRow);
+                    }
                 }
             }
         }
@@ -1220,18 +1708,20 @@ namespace Samples
         // y = max(x, 0)
         /// <summary>Forward pass of relu2 (ReLU): 16×10×10 → 16×10×10.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void Relu2Forward(ReadOnlySpan<float> x, Span<float> y)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Relu2Forward(int count, ReadOnlySpan<float> x, Span<float> y)
         {
-            TensorPrimitives.Max(x, 0f, y);
+            TensorPrimitives.Max(x.Slice(0, count * 1600), 0f, y);
         }
 
         // relu2: 16×10×10 → 16×10×10
         // dL/dx = dL/dy where y > 0 (that is, x > 0), else 0
         /// <summary>Backward pass of relu2 (ReLU): 16×10×10 → 16×10×10.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void Relu2Backward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Relu2Backward(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
         {
-            for (int i = 0; i < 1600; i++)
+            for (int i = 0; i < count * 1600; i++)
             {
                 dx[i] = y[i] > 0f ? dy[i] : 0f;
             }
@@ -1241,23 +1731,27 @@ namespace Samples
         // y(c,i,j) = max over m, n < 2 of x(c, i·2 + m, j·2 + n); the first maximum in row-major order wins
         /// <summary>Forward pass of pool2 (MaxPool2D): 16×10×10 → 16×5×5, window 2×2, stride 2.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void Pool2Forward(ReadOnlySpan<float> x, Span<float> y, Span<int> argMax)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Pool2Forward(int count, ReadOnlySpan<float> x, Span<float> y, Span<int> argMax)
         {
             int o = 0;
-            for (int c = 0; c < 16; c++)
+            for (int s = 0; s < count; s++)
             {
-                for (int i = 0; i < 5; i++)
+                for (int c = 0; c < 16; c++)
                 {
-                    for (int j = 0; j < 5; j++, o++)
+                    for (int i = 0; i < 5; i++)
                     {
-                        // The window's top-left element, then each other tap in row-major order; '>' keeps the first maximum.
-                        int at = c * 100 + i * 20 + j * 2;
-                        int best = at;
-                        if (x[at + 1] > x[best]) best = at + 1;
-                        if (x[at + 10] > x[best]) best = at + 10;
-                        if (x[at + 11] > x[best]) best = at + 11;
-                        y[o] = x[best];
-                        argMax[o] = best;
+                        for (int j = 0; j < 5; j++, o++)
+                        {
+                            // The window's top-left element, then each other tap in row-major order; '>' keeps the first maximum.
+                            int at = s * 1600 + c * 100 + i * 20 + j * 2;
+                            int best = at;
+                            if (x[at + 1] > x[best]) best = at + 1;
+                            if (x[at + 10] > x[best]) best = at + 10;
+                            if (x[at + 11] > x[best]) best = at + 11;
+                            y[o] = x[best];
+                            argMax[o] = best;
+                        }
                     }
                 }
             }
@@ -1267,10 +1761,11 @@ namespace Samples
         // dL/dx(c,u,v) = Σ over windows whose arg-max is (c,u,v) of dL/dy(c,i,j); zero elsewhere
         /// <summary>Backward pass of pool2 (MaxPool2D): 16×10×10 → 16×5×5, window 2×2, stride 2.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void Pool2Backward(ReadOnlySpan<float> dy, Span<float> dx, Span<int> argMax)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Pool2Backward(int count, ReadOnlySpan<float> dy, Span<float> dx, Span<int> argMax)
         {
-            dx.Clear();
-            for (int o = 0; o < 400; o++)
+            dx.Slice(0, count * 1600).Clear();
+            for (int o = 0; o < count * 400; o++)
             {
                 dx[argMax[o]] += dy[o];
             }
@@ -1280,11 +1775,22 @@ namespace Samples
         // y(o) = b(o) + Σ_i W(o,i) · x(i),  W is 120×400
         /// <summary>Forward pass of dense1 (Dense): 16×5×5 → 120, input flattened to 400.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void Dense1Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Dense1Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y)
+            where TVector : struct, IFloatVector<TVector>
         {
-            for (int o = 0; o < 120; o++)
+            ref float w0 = ref MemoryMarshal.GetReference(weight);
+            ref float x0 = ref MemoryMarshal.GetReference(x);
+            ref float y0 = ref MemoryMarshal.GetReference(y);
+            for (int s = 0; s < count; s++)
             {
-                y[o] = bias[o] + TensorPrimitives.Dot(weight.Slice(o * 400, 400), x);
+                bias.CopyTo(y.Slice(s * 120, 120));
+            }
+
+            // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs × 2 samples.
+            for (int o = 0; o < 120; o += 4)
+            {
+                Gemm.DotRows4<TVector>(ref Unsafe.Add(ref w0, o * 400), 400, ref x0, 400, 400, ref Unsafe.Add(ref y0, o), 1, 120, count);
             }
         }
 
@@ -1294,16 +1800,42 @@ namespace Samples
         // dL/dx(i)    = Σ_o W(o,i) · dL/dy(o)   (Wᵀ · dL/dy)
         /// <summary>Backward pass of dense1 (Dense): 16×5×5 → 120, input flattened to 400.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void Dense1Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Dense1Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx)
+            where TVector : struct, IFloatVector<TVector>
         {
-            dx.Clear();
-            for (int o = 0; o < 120; o++)
+            ref float w0 = ref MemoryMarshal.GetReference(weight);
+            ref float x0 = ref MemoryMarshal.GetReference(x);
+            ref float dy0 = ref MemoryMarshal.GetReference(dy);
+            ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
+            ref float dx0 = ref MemoryMarshal.GetReference(dx);
+            for (int s = 0; s < count; s++)
             {
-                float g = dy[o];
-                Span<float> dwo = weightGradient.Slice(o * 400, 400);
-                biasGradient[o] += g;
-                TensorPrimitives.MultiplyAdd(x, g, dwo, dwo);
-                TensorPrimitives.MultiplyAdd(weight.Slice(o * 400, 400), g, dx, dx);
+                TensorPrimitives.Add(biasGradient, dy.Slice(s * 120, 120), biasGradient);
+            }
+
+            // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [120×n] · [n×400], register tiles of 4 outputs × 2 vectors of inputs.
+            for (int o = 0; o < 120; o += 4)
+            {
+                Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, o), 1, 120, ref x0, 400, count, ref Unsafe.Add(ref dw0, o * 400), 400, 400, paddedTail: false);
+            }
+
+            if (!computeDx)
+            {
+                return; // the network's input: nobody asked for dL/dx
+            }
+
+            // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×120] · [120×400], register tiles of 4 samples × 2 vectors of inputs.
+            dx.Slice(0, count * 400).Clear();
+            int t = 0;
+            for (; t + 4 <= count; t += 4)
+            {
+                Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, t * 120), 120, 1, ref w0, 400, 120, ref Unsafe.Add(ref dx0, t * 400), 400, 400, paddedTail: false);
+            }
+
+            for (; t < count; t++)
+            {
+                Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref dy0, t * 120), 1, ref w0, 400, 120, ref Unsafe.Add(ref dx0, t * 400), 400, paddedTail: false);
             }
         }
 
@@ -1311,18 +1843,20 @@ namespace Samples
         // y = max(x, 0)
         /// <summary>Forward pass of relu3 (ReLU): 120 → 120.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void Relu3Forward(ReadOnlySpan<float> x, Span<float> y)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Relu3Forward(int count, ReadOnlySpan<float> x, Span<float> y)
         {
-            TensorPrimitives.Max(x, 0f, y);
+            TensorPrimitives.Max(x.Slice(0, count * 120), 0f, y);
         }
 
         // relu3: 120 → 120
         // dL/dx = dL/dy where y > 0 (that is, x > 0), else 0
         /// <summary>Backward pass of relu3 (ReLU): 120 → 120.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void Relu3Backward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Relu3Backward(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
         {
-            for (int i = 0; i < 120; i++)
+            for (int i = 0; i < count * 120; i++)
             {
                 dx[i] = y[i] > 0f ? dy[i] : 0f;
             }
@@ -1332,11 +1866,22 @@ namespace Samples
         // y(o) = b(o) + Σ_i W(o,i) · x(i),  W is 84×120
         /// <summary>Forward pass of dense2 (Dense): 120 → 84.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void Dense2Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Dense2Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y)
+            where TVector : struct, IFloatVector<TVector>
         {
-            for (int o = 0; o < 84; o++)
+            ref float w0 = ref MemoryMarshal.GetReference(weight);
+            ref float x0 = ref MemoryMarshal.GetReference(x);
+            ref float y0 = ref MemoryMarshal.GetReference(y);
+            for (int s = 0; s < count; s++)
             {
-                y[o] = bias[o] + TensorPrimitives.Dot(weight.Slice(o * 120, 120), x);
+                bias.CopyTo(y.Slice(s * 84, 84));
+            }
+
+            // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs × 2 samples.
+            for (int o = 0; o < 84; o += 4)
+            {
+                Gemm.DotRows4<TVector>(ref Unsafe.Add(ref w0, o * 120), 120, ref x0, 120, 120, ref Unsafe.Add(ref y0, o), 1, 84, count);
             }
         }
 
@@ -1346,16 +1891,42 @@ namespace Samples
         // dL/dx(i)    = Σ_o W(o,i) · dL/dy(o)   (Wᵀ · dL/dy)
         /// <summary>Backward pass of dense2 (Dense): 120 → 84.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void Dense2Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Dense2Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx)
+            where TVector : struct, IFloatVector<TVector>
         {
-            dx.Clear();
-            for (int o = 0; o < 84; o++)
+            ref float w0 = ref MemoryMarshal.GetReference(weight);
+            ref float x0 = ref MemoryMarshal.GetReference(x);
+            ref float dy0 = ref MemoryMarshal.GetReference(dy);
+            ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
+            ref float dx0 = ref MemoryMarshal.GetReference(dx);
+            for (int s = 0; s < count; s++)
             {
-                float g = dy[o];
-                Span<float> dwo = weightGradient.Slice(o * 120, 120);
-                biasGradient[o] += g;
-                TensorPrimitives.MultiplyAdd(x, g, dwo, dwo);
-                TensorPrimitives.MultiplyAdd(weight.Slice(o * 120, 120), g, dx, dx);
+                TensorPrimitives.Add(biasGradient, dy.Slice(s * 84, 84), biasGradient);
+            }
+
+            // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [84×n] · [n×120], register tiles of 4 outputs × 2 vectors of inputs.
+            for (int o = 0; o < 84; o += 4)
+            {
+                Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, o), 1, 84, ref x0, 120, count, ref Unsafe.Add(ref dw0, o * 120), 120, 120, paddedTail: false);
+            }
+
+            if (!computeDx)
+            {
+                return; // the network's input: nobody asked for dL/dx
+            }
+
+            // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×84] · [84×120], register tiles of 4 samples × 2 vectors of inputs.
+            dx.Slice(0, count * 120).Clear();
+            int t = 0;
+            for (; t + 4 <= count; t += 4)
+            {
+                Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, t * 84), 84, 1, ref w0, 120, 84, ref Unsafe.Add(ref dx0, t * 120), 120, 120, paddedTail: false);
+            }
+
+            for (; t < count; t++)
+            {
+                Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref dy0, t * 84), 1, ref w0, 120, 84, ref Unsafe.Add(ref dx0, t * 120), 120, paddedTail: false);
             }
         }
 
@@ -1363,18 +1934,20 @@ namespace Samples
         // y = max(x, 0)
         /// <summary>Forward pass of relu4 (ReLU): 84 → 84.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void Relu4Forward(ReadOnlySpan<float> x, Span<float> y)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Relu4Forward(int count, ReadOnlySpan<float> x, Span<float> y)
         {
-            TensorPrimitives.Max(x, 0f, y);
+            TensorPrimitives.Max(x.Slice(0, count * 84), 0f, y);
         }
 
         // relu4: 84 → 84
         // dL/dx = dL/dy where y > 0 (that is, x > 0), else 0
         /// <summary>Backward pass of relu4 (ReLU): 84 → 84.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void Relu4Backward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Relu4Backward(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
         {
-            for (int i = 0; i < 84; i++)
+            for (int i = 0; i < count * 84; i++)
             {
                 dx[i] = y[i] > 0f ? dy[i] : 0f;
             }
@@ -1384,11 +1957,26 @@ namespace Samples
         // y(o) = b(o) + Σ_i W(o,i) · x(i),  W is 10×84
         /// <summary>Forward pass of dense3 (Dense): 84 → 10.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void Dense3Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Dense3Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y)
+            where TVector : struct, IFloatVector<TVector>
         {
-            for (int o = 0; o < 10; o++)
+            ref float w0 = ref MemoryMarshal.GetReference(weight);
+            ref float x0 = ref MemoryMarshal.GetReference(x);
+            ref float y0 = ref MemoryMarshal.GetReference(y);
+            for (int s = 0; s < count; s++)
             {
-                y[o] = bias[o] + TensorPrimitives.Dot(weight.Slice(o * 84, 84), x);
+                bias.CopyTo(y.Slice(s * 10, 10));
+            }
+
+            // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs × 2 samples.
+            for (int o = 0; o < 8; o += 4)
+            {
+                Gemm.DotRows4<TVector>(ref Unsafe.Add(ref w0, o * 84), 84, ref x0, 84, 84, ref Unsafe.Add(ref y0, o), 1, 10, count);
+            }
+            for (int o = 8; o < 10; o++)
+            {
+                Gemm.DotRow<TVector>(ref Unsafe.Add(ref w0, o * 84), ref x0, 84, 84, ref Unsafe.Add(ref y0, o), 10, count);
             }
         }
 
@@ -1398,16 +1986,46 @@ namespace Samples
         // dL/dx(i)    = Σ_o W(o,i) · dL/dy(o)   (Wᵀ · dL/dy)
         /// <summary>Backward pass of dense3 (Dense): 84 → 10.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void Dense3Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Dense3Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx)
+            where TVector : struct, IFloatVector<TVector>
         {
-            dx.Clear();
-            for (int o = 0; o < 10; o++)
+            ref float w0 = ref MemoryMarshal.GetReference(weight);
+            ref float x0 = ref MemoryMarshal.GetReference(x);
+            ref float dy0 = ref MemoryMarshal.GetReference(dy);
+            ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
+            ref float dx0 = ref MemoryMarshal.GetReference(dx);
+            for (int s = 0; s < count; s++)
             {
-                float g = dy[o];
-                Span<float> dwo = weightGradient.Slice(o * 84, 84);
-                biasGradient[o] += g;
-                TensorPrimitives.MultiplyAdd(x, g, dwo, dwo);
-                TensorPrimitives.MultiplyAdd(weight.Slice(o * 84, 84), g, dx, dx);
+                TensorPrimitives.Add(biasGradient, dy.Slice(s * 10, 10), biasGradient);
+            }
+
+            // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [10×n] · [n×84], register tiles of 4 outputs × 2 vectors of inputs.
+            for (int o = 0; o < 8; o += 4)
+            {
+                Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, o), 1, 10, ref x0, 84, count, ref Unsafe.Add(ref dw0, o * 84), 84, 84, paddedTail: false);
+            }
+            for (int o = 8; o < 10; o++)
+            {
+                Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref dy0, o), 10, ref x0, 84, count, ref Unsafe.Add(ref dw0, o * 84), 84, paddedTail: false);
+            }
+
+            if (!computeDx)
+            {
+                return; // the network's input: nobody asked for dL/dx
+            }
+
+            // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×10] · [10×84], register tiles of 4 samples × 2 vectors of inputs.
+            dx.Slice(0, count * 84).Clear();
+            int t = 0;
+            for (; t + 4 <= count; t += 4)
+            {
+                Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, t * 10), 10, 1, ref w0, 84, 10, ref Unsafe.Add(ref dx0, t * 84), 84, 84, paddedTail: false);
+            }
+
+            for (; t < count; t++)
+            {
+                Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref dy0, t * 10), 1, ref w0, 84, 10, ref Unsafe.Add(ref dx0, t * 84), 84, paddedTail: false);
             }
         }
 
@@ -1415,107 +2033,121 @@ namespace Samples
         // p(i) = exp(z(i) − max z) / Σ_j exp(z(j) − max z); log Σ_j exp z(j) is kept for the loss −log p(label) = logSumExp − z(label)
         /// <summary>Forward pass of softmax1 (Softmax): 10 → 10.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void Softmax1Forward(ReadOnlySpan<float> x, Span<float> y, Span<float> logSumExp)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Softmax1Forward(int count, ReadOnlySpan<float> x, Span<float> y, Span<float> logSumExp)
         {
-            float max = TensorPrimitives.Max(x);
-            TensorPrimitives.Subtract(x, max, y);
-            TensorPrimitives.Exp(y, y);
-            float sum = TensorPrimitives.Sum(y);
-            TensorPrimitives.Divide(y, sum, y);
-            logSumExp[0] = max + MathF.Log(sum);
+            for (int s = 0; s < count; s++)
+            {
+                ReadOnlySpan<float> z = x.Slice(s * 10, 10);
+                Span<float> p = y.Slice(s * 10, 10);
+                float max = TensorPrimitives.Max(z);
+                TensorPrimitives.Subtract(z, max, p);
+                TensorPrimitives.Exp(p, p);
+                float sum = TensorPrimitives.Sum(p);
+                TensorPrimitives.Divide(p, sum, p);
+                logSumExp[s] = max + MathF.Log(sum);
+            }
         }
 
         // softmax1 with cross-entropy L = −log p(label):
         // dL/dz(i) = p(i) − [i = label]
         /// <summary>Backward pass of softmax1 (Softmax): 10 → 10.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void Softmax1Backward(ReadOnlySpan<float> y, int label, Span<float> dx)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Softmax1Backward(int count, ReadOnlySpan<float> y, ReadOnlySpan<int> labels, Span<float> dx)
         {
-            y.CopyTo(dx);
-            dx[label] -= 1f;
+            y.Slice(0, count * 10).CopyTo(dx);
+            for (int s = 0; s < count; s++)
+            {
+                dx[s * 10 + labels[s]] -= 1f;
+            }
         }
 
         /// <summary>
-        /// One sample's state: every activation, each layer's scratch buffers and the gradients flowing back.
-        /// Kept apart from the parameters so that several workspaces can run over one set of parameters.
+        /// The state of up to <c>capacity</c> samples in flight: every activation, each layer's scratch buffers and the
+        /// gradients flowing back, sample after sample in each buffer. Kept apart from the parameters, so that several
+        /// workspaces can run over one set of parameters. Each buffer ends with 32 floats of slack, which lets the
+        /// vector kernels finish a row with one masked vector instead of a scalar loop.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private sealed class Workspace
+        private sealed class Workspace(int capacity)
         {
-            /// <summary>dL/d(input), 1×28×28.</summary>
-            public readonly float[] InputGradient = new float[784];
+            /// <summary>The samples, copied in: n × 1×28×28.</summary>
+            public readonly float[] Input = new float[capacity * 784 + 32];
+            /// <summary>dL/d(input): n × 1×28×28.</summary>
+            public readonly float[] InputGradient = new float[capacity * 784 + 32];
 
-            /// <summary>conv1 output, 6×28×28.</summary>
-            public readonly float[] Conv1Output = new float[4704];
-            /// <summary>dL/d(conv1 output), 6×28×28.</summary>
-            public readonly float[] Conv1OutputGradient = new float[4704];
-            /// <summary>conv1: the unfolded input (im2col), 25 rows (input channel, kernel tap) × 784 columns (output pixel).</summary>
-            public readonly float[] Conv1Columns = new float[19600];
-            /// <summary>conv1: dL/dcolumns, same layout.</summary>
-            public readonly float[] Conv1ColumnsGradient = new float[19600];
+            /// <summary>conv1 output: n × 6×28×28.</summary>
+            public readonly float[] Conv1Output = new float[capacity * 4704 + 32];
+            /// <summary>dL/d(conv1 output): n × 6×28×28.</summary>
+            public readonly float[] Conv1OutputGradient = new float[capacity * 4704 + 32];
+            /// <summary>conv1: the unfolded input (im2col) of one sample, 25 rows (input channel, kernel tap) × 784 columns (output pixel), for one sample at a time.</summary>
+            public readonly float[] Conv1Columns = new float[19600 + 32];
+            /// <summary>conv1: dL/dcolumns, same layout, for one sample at a time.</summary>
+            public readonly float[] Conv1ColumnsGradient = new float[19600 + 32];
 
-            /// <summary>relu1 output, 6×28×28.</summary>
-            public readonly float[] Relu1Output = new float[4704];
-            /// <summary>dL/d(relu1 output), 6×28×28.</summary>
-            public readonly float[] Relu1OutputGradient = new float[4704];
+            /// <summary>relu1 output: n × 6×28×28.</summary>
+            public readonly float[] Relu1Output = new float[capacity * 4704 + 32];
+            /// <summary>dL/d(relu1 output): n × 6×28×28.</summary>
+            public readonly float[] Relu1OutputGradient = new float[capacity * 4704 + 32];
 
-            /// <summary>pool1 output, 6×14×14.</summary>
-            public readonly float[] Pool1Output = new float[1176];
-            /// <summary>dL/d(pool1 output), 6×14×14.</summary>
-            public readonly float[] Pool1OutputGradient = new float[1176];
-            /// <summary>pool1: the index in x of each window's maximum.</summary>
-            public readonly int[] Pool1ArgMax = new int[1176];
+            /// <summary>pool1 output: n × 6×14×14.</summary>
+            public readonly float[] Pool1Output = new float[capacity * 1176 + 32];
+            /// <summary>dL/d(pool1 output): n × 6×14×14.</summary>
+            public readonly float[] Pool1OutputGradient = new float[capacity * 1176 + 32];
+            /// <summary>pool1: the index in x of each window's maximum, per sample.</summary>
+            public readonly int[] Pool1ArgMax = new int[capacity * 1176 + 32];
 
-            /// <summary>conv2 output, 16×10×10.</summary>
-            public readonly float[] Conv2Output = new float[1600];
-            /// <summary>dL/d(conv2 output), 16×10×10.</summary>
-            public readonly float[] Conv2OutputGradient = new float[1600];
-            /// <summary>conv2: the unfolded input (im2col), 150 rows (input channel, kernel tap) × 100 columns (output pixel).</summary>
-            public readonly float[] Conv2Columns = new float[15000];
-            /// <summary>conv2: dL/dcolumns, same layout.</summary>
-            public readonly float[] Conv2ColumnsGradient = new float[15000];
+            /// <summary>conv2 output: n × 16×10×10.</summary>
+            public readonly float[] Conv2Output = new float[capacity * 1600 + 32];
+            /// <summary>dL/d(conv2 output): n × 16×10×10.</summary>
+            public readonly float[] Conv2OutputGradient = new float[capacity * 1600 + 32];
+            /// <summary>conv2: the unfolded input (im2col) of one sample, 150 rows (input channel, kernel tap) × 100 columns (output pixel), for one sample at a time.</summary>
+            public readonly float[] Conv2Columns = new float[15000 + 32];
+            /// <summary>conv2: dL/dcolumns, same layout, for one sample at a time.</summary>
+            public readonly float[] Conv2ColumnsGradient = new float[15000 + 32];
 
-            /// <summary>relu2 output, 16×10×10.</summary>
-            public readonly float[] Relu2Output = new float[1600];
-            /// <summary>dL/d(relu2 output), 16×10×10.</summary>
-            public readonly float[] Relu2OutputGradient = new float[1600];
+            /// <summary>relu2 output: n × 16×10×10.</summary>
+            public readonly float[] Relu2Output = new float[capacity * 1600 + 32];
+            /// <summary>dL/d(relu2 output): n × 16×10×10.</summary>
+            public readonly float[] Relu2OutputGradient = new float[capacity * 1600 + 32];
 
-            /// <summary>pool2 output, 16×5×5.</summary>
-            public readonly float[] Pool2Output = new float[400];
-            /// <summary>dL/d(pool2 output), 16×5×5.</summary>
-            public readonly float[] Pool2OutputGradient = new float[400];
-            /// <summary>pool2: the index in x of each window's maximum.</summary>
-            public readonly int[] Pool2ArgMax = new int[400];
+            /// <summary>pool2 output: n × 16×5×5.</summary>
+            public readonly float[] Pool2Output = new float[capacity * 400 + 32];
+            /// <summary>dL/d(pool2 output): n × 16×5×5.</summary>
+            public readonly float[] Pool2OutputGradient = new float[capacity * 400 + 32];
+            /// <summary>pool2: the index in x of each window's maximum, per sample.</summary>
+            public readonly int[] Pool2ArgMax = new int[capacity * 400 + 32];
 
-            /// <summary>dense1 output, 120.</summary>
-            public readonly float[] Dense1Output = new float[120];
-            /// <summary>dL/d(dense1 output), 120.</summary>
-            public readonly float[] Dense1OutputGradient = new float[120];
+            /// <summary>dense1 output: n × 120.</summary>
+            public readonly float[] Dense1Output = new float[capacity * 120 + 32];
+            /// <summary>dL/d(dense1 output): n × 120.</summary>
+            public readonly float[] Dense1OutputGradient = new float[capacity * 120 + 32];
 
-            /// <summary>relu3 output, 120.</summary>
-            public readonly float[] Relu3Output = new float[120];
-            /// <summary>dL/d(relu3 output), 120.</summary>
-            public readonly float[] Relu3OutputGradient = new float[120];
+            /// <summary>relu3 output: n × 120.</summary>
+            public readonly float[] Relu3Output = new float[capacity * 120 + 32];
+            /// <summary>dL/d(relu3 output): n × 120.</summary>
+            public readonly float[] Relu3OutputGradient = new float[capacity * 120 + 32];
 
-            /// <summary>dense2 output, 84.</summary>
-            public readonly float[] Dense2Output = new float[84];
-            /// <summary>dL/d(dense2 output), 84.</summary>
-            public readonly float[] Dense2OutputGradient = new float[84];
+            /// <summary>dense2 output: n × 84.</summary>
+            public readonly float[] Dense2Output = new float[capacity * 84 + 32];
+            /// <summary>dL/d(dense2 output): n × 84.</summary>
+            public readonly float[] Dense2OutputGradient = new float[capacity * 84 + 32];
 
-            /// <summary>relu4 output, 84.</summary>
-            public readonly float[] Relu4Output = new float[84];
-            /// <summary>dL/d(relu4 output), 84.</summary>
-            public readonly float[] Relu4OutputGradient = new float[84];
+            /// <summary>relu4 output: n × 84.</summary>
+            public readonly float[] Relu4Output = new float[capacity * 84 + 32];
+            /// <summary>dL/d(relu4 output): n × 84.</summary>
+            public readonly float[] Relu4OutputGradient = new float[capacity * 84 + 32];
 
-            /// <summary>dense3 output, 10.</summary>
-            public readonly float[] Dense3Output = new float[10];
-            /// <summary>dL/d(dense3 output), 10.</summary>
-            public readonly float[] Dense3OutputGradient = new float[10];
+            /// <summary>dense3 output: n × 10.</summary>
+            public readonly float[] Dense3Output = new float[capacity * 10 + 32];
+            /// <summary>dL/d(dense3 output): n × 10.</summary>
+            public readonly float[] Dense3OutputGradient = new float[capacity * 10 + 32];
 
-            /// <summary>softmax1 output, 10.</summary>
-            public readonly float[] Softmax1Output = new float[10];
-            /// <summary>softmax1: log Σ_j exp(z_j), for the loss.</summary>
-            public readonly float[] Softmax1LogSumExp = new float[1];
+            /// <summary>softmax1 output: n × 10.</summary>
+            public readonly float[] Softmax1Output = new float[capacity * 10 + 32];
+            /// <summary>softmax1: log Σ_j exp(z_j), for the loss, per sample.</summary>
+            public readonly float[] Softmax1LogSumExp = new float[capacity * 1 + 32];
         }
     }
 }

@@ -6,6 +6,10 @@
 
 using System;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using global::NetGen.Kernels;
 
 namespace Samples.Tiny
 {
@@ -186,11 +190,11 @@ namespace Samples.Tiny
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             public Span<float> HeadBiasGradient => Gradients.AsSpan(183, 4);
 
-            private readonly Workspace _workspace = new Workspace();
+            private readonly Workspace _workspace = new Workspace(capacity: 1);
 
             /// <summary>dL/d(input) of the last <see cref="TrainSample"/> call: 126 floats, 2×9×7.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public ReadOnlySpan<float> InputGradient => _workspace.InputGradient;
+            public ReadOnlySpan<float> InputGradient => _workspace.InputGradient.AsSpan(0, InputLength);
 
             /// <summary>Fills the weights with He (Kaiming) uniform values, U(±√(6 / fan-in)), and the biases with zeros. The same seed always gives the same bits.</summary>
             /// <param name="seed">The seed of the random sequence.</param>
@@ -213,8 +217,9 @@ namespace Samples.Tiny
             {
                 global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
                 global::NetGen.Guard.Length(probabilities.Length, OutputLength, nameof(probabilities));
-                ForwardPass(input, Parameters, _workspace);
-                _workspace.Softmax1Output.CopyTo(probabilities);
+                input.CopyTo(_workspace.Input);
+                ForwardPass(1, Parameters, _workspace);
+                _workspace.Softmax1Output.AsSpan(0, OutputLength).CopyTo(probabilities);
             }
 
             /// <summary>Runs the network on one sample and returns the most probable class (the first, on a tie).</summary>
@@ -224,8 +229,9 @@ namespace Samples.Tiny
             public int Predict(ReadOnlySpan<float> input)
             {
                 global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
-                ForwardPass(input, Parameters, _workspace);
-                return TensorPrimitives.IndexOfMax(_workspace.Softmax1Output);
+                input.CopyTo(_workspace.Input);
+                ForwardPass(1, Parameters, _workspace);
+                return TensorPrimitives.IndexOfMax(_workspace.Softmax1Output.AsSpan(0, OutputLength));
             }
 
             /// <summary>
@@ -241,10 +247,7 @@ namespace Samples.Tiny
             {
                 global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
                 global::NetGen.Guard.Label(label, OutputLength, nameof(label));
-                ForwardPass(input, Parameters, _workspace);
-                BackwardPass(input, label, Parameters, Gradients, _workspace);
-                // L = −log p(label) = log Σ_j exp z(j) − z(label), from the logits: finite even where p(label) underflows.
-                return _workspace.Softmax1LogSumExp[0] - _workspace.HeadOutput[label];
+                return TrainSamples(1, input, new ReadOnlySpan<int>(in label), Parameters, Gradients, inputGradient: true, _workspace);
             }
 
             /// <summary>The softmax cross-entropy loss L = −log p(label) for one sample, without touching <see cref="Gradients"/>.</summary>
@@ -255,9 +258,95 @@ namespace Samples.Tiny
             {
                 global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
                 global::NetGen.Guard.Label(label, OutputLength, nameof(label));
-                ForwardPass(input, Parameters, _workspace);
-                return _workspace.Softmax1LogSumExp[0] - _workspace.HeadOutput[label];
+                input.CopyTo(_workspace.Input);
+                ForwardPass(1, Parameters, _workspace);
+                return LossSum(1, new ReadOnlySpan<int>(in label), _workspace);
             }
+
+            private Engine? _engine;
+
+            private Engine BatchEngine => _engine ??= new Engine();
+
+            /// <summary>Threads that <see cref="TrainBatch"/>, <see cref="ForwardBatch"/> and <see cref="PredictBatch"/> may use, the calling thread included. Default: all cores. Results do not depend on it.</summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            public int DegreeOfParallelism
+            {
+                get => BatchEngine.DegreeOfParallelism;
+                set => BatchEngine.DegreeOfParallelism = value;
+            }
+
+            /// <summary>
+            /// Forward and backward pass over a batch, on up to <see cref="DegreeOfParallelism"/> threads: sets <see cref="Gradients"/>
+            /// to the batch's mean dL/dθ and returns its mean loss. Bit-identical whatever the number of threads.
+            /// </summary>
+            /// <param name="inputs">n × 126 floats: n samples of 2×9×7, one after the other.</param>
+            /// <param name="labels">n labels, each 0 to 3.</param>
+            /// <exception cref="ArgumentException">The batch is empty or the lengths do not match.</exception>
+            /// <exception cref="ArgumentOutOfRangeException">A label is not a class.</exception>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            public float TrainBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels) => BatchEngine.TrainBatch(Parameters, Gradients, inputs, labels);
+
+            /// <summary>Runs the network on a batch, on up to <see cref="DegreeOfParallelism"/> threads.</summary>
+            /// <param name="inputs">n × 126 floats: n samples of 2×9×7.</param>
+            /// <param name="probabilities">Receives n × 4 probabilities, one row per sample.</param>
+            /// <exception cref="ArgumentException">The batch is empty or the lengths do not match.</exception>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            public void ForwardBatch(ReadOnlySpan<float> inputs, Span<float> probabilities) => BatchEngine.ForwardBatch(Parameters, inputs, probabilities);
+
+            /// <summary>The most probable class of each sample of a batch, on up to <see cref="DegreeOfParallelism"/> threads.</summary>
+            /// <param name="inputs">n × 126 floats: n samples of 2×9×7.</param>
+            /// <param name="predictions">Receives n classes.</param>
+            /// <exception cref="ArgumentException">The batch is empty or the lengths do not match.</exception>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            public void PredictBatch(ReadOnlySpan<float> inputs, Span<int> predictions) => BatchEngine.PredictBatch(Parameters, inputs, predictions);
+
+            /// <summary>Runs the generated passes for <see cref="global::NetGen.Training.BatchEngine{TWorkspace}"/>, one workspace per worker thread.</summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            private sealed class Engine() : global::NetGen.Training.BatchEngine<Workspace>(InputLength, OutputLength, ParameterCount)
+            {
+                protected override Workspace CreateWorkspace(int capacity) => new Workspace(capacity);
+
+                protected override float TrainChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients) =>
+                    TrainSamples(labels.Length, inputs, labels, parameters, gradients, inputGradient: false, workspace);
+
+                protected override void ForwardChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> probabilities)
+                {
+                    int count = probabilities.Length / OutputLength;
+                    inputs.CopyTo(workspace.Input);
+                    ForwardPass(count, parameters, workspace);
+                    workspace.Softmax1Output.AsSpan(0, probabilities.Length).CopyTo(probabilities);
+                }
+            }
+
+            /// <summary>Where each tensor lives in <see cref="Parameters"/>, under the name PyTorch's <c>state_dict()</c> gives it.</summary>
+            private static readonly global::NetGen.Weights.TensorSlot[] s_parameterLayout =
+            [
+                new("edges.weight", [3, 2, 3, 2], 0),
+                new("edges.bias", [3], 36),
+                new("head.weight", [4, 36], 39),
+                new("head.bias", [4], 183),
+            ];
+
+            /// <summary>The tensors of <see cref="Parameters"/>: PyTorch names (<c>conv1.weight</c>, …), shapes and offsets, in order.</summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> ParameterLayout => s_parameterLayout;
+
+            /// <summary>
+            /// Writes <see cref="Parameters"/> to a safetensors file, one F32 tensor per weight and bias under PyTorch's names,
+            /// so <c>safetensors.torch.load_file</c> reads it into the same architecture. Written to a temporary file, then renamed.
+            /// </summary>
+            /// <param name="path">The file to write (replaced if it exists).</param>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            public void Save(string path) => global::NetGen.Weights.SafeTensors.Save(path, Parameters, s_parameterLayout);
+
+            /// <summary>
+            /// Reads <see cref="Parameters"/> from a safetensors file (ours, or PyTorch's <c>save_file</c> of the same architecture).
+            /// Every name, dtype, shape and offset is checked before any parameter changes.
+            /// </summary>
+            /// <param name="path">The file to read.</param>
+            /// <exception cref="global::System.IO.InvalidDataException">The file is corrupt or holds another architecture; the parameters are unchanged.</exception>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            public void Load(string path) => global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout);
 
             /// <summary>Sets every gradient to zero.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
@@ -269,100 +358,156 @@ namespace Samples.Tiny
             int global::NetGen.INetwork.InputWidth => InputWidth;
             int global::NetGen.INetwork.OutputLength => OutputLength;
             int global::NetGen.INetwork.ParameterCount => ParameterCount;
+            global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INetwork.ParameterLayout => s_parameterLayout;
 
-            /// <summary>Runs every layer's forward method in order, leaving each activation in <paramref name="ws"/>.</summary>
+            /// <summary>Forward and backward pass of <paramref name="count"/> samples: adds their dL/dθ into <paramref name="gradients"/>, returns the sum of their losses; dL/d(input) only when <paramref name="inputGradient"/>.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            private static void ForwardPass(ReadOnlySpan<float> input, ReadOnlySpan<float> parameters, Workspace ws)
+            private static float TrainSamples(int count, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)
             {
-                EdgesForward(input, parameters.Slice(0, 36), parameters.Slice(36, 3), ws.EdgesOutput, ws.EdgesColumns);
-                Relu1Forward(ws.EdgesOutput, ws.Relu1Output);
-                Pool1Forward(ws.Relu1Output, ws.Pool1Output, ws.Pool1ArgMax);
-                HeadForward(ws.Pool1Output, parameters.Slice(39, 144), parameters.Slice(183, 4), ws.HeadOutput);
-                Softmax1Forward(ws.HeadOutput, ws.Softmax1Output, ws.Softmax1LogSumExp);
+                inputs.CopyTo(ws.Input);
+                ForwardPass(count, parameters, ws);
+                BackwardPass(count, labels, parameters, gradients, inputGradient, ws);
+                return LossSum(count, labels, ws);
             }
 
-            /// <summary>Runs every layer's backward method in reverse order, after <see cref="ForwardPass"/> on the same sample.</summary>
+            /// <summary>Σ over the samples of L = −log p(label) = log Σ_j exp z(j) − z(label), from the logits of the last forward pass: finite even where p(label) underflows.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            private static void BackwardPass(ReadOnlySpan<float> input, int label, ReadOnlySpan<float> parameters, Span<float> gradients, Workspace ws)
+            private static float LossSum(int count, ReadOnlySpan<int> labels, Workspace ws)
             {
-                Softmax1Backward(ws.Softmax1Output, label, ws.HeadOutputGradient);
-                HeadBackward(ws.Pool1Output, ws.HeadOutputGradient, parameters.Slice(39, 144), gradients.Slice(39, 144), gradients.Slice(183, 4), ws.Pool1OutputGradient);
-                Pool1Backward(ws.Pool1OutputGradient, ws.Relu1OutputGradient, ws.Pool1ArgMax);
-                Relu1Backward(ws.Relu1Output, ws.Relu1OutputGradient, ws.EdgesOutputGradient);
-                EdgesBackward(ws.EdgesOutputGradient, parameters.Slice(0, 36), gradients.Slice(0, 36), gradients.Slice(36, 3), ws.InputGradient, ws.EdgesColumns, ws.EdgesColumnsGradient);
+                float sum = 0f;
+                for (int s = 0; s < count; s++)
+                {
+                    sum += ws.Softmax1LogSumExp[s] - ws.HeadOutput[s * 4 + labels[s]];
+                }
+
+                return sum;
+            }
+
+            /// <summary>Runs every layer's forward method in order on the samples in ws.Input, leaving each activation in <paramref name="ws"/>, with the widest vectors the hardware accelerates.</summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            private static void ForwardPass(int count, ReadOnlySpan<float> parameters, Workspace ws)
+            {
+                if (Vector512.IsHardwareAccelerated) ForwardPass<Float512>(count, parameters, ws);
+                else if (Vector256.IsHardwareAccelerated) ForwardPass<Float256>(count, parameters, ws);
+                else if (Vector128.IsHardwareAccelerated) ForwardPass<Float128>(count, parameters, ws);
+                else ForwardPass<Float1>(count, parameters, ws);
+            }
+
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            private static void ForwardPass<TVector>(int count, ReadOnlySpan<float> parameters, Workspace ws)
+                where TVector : struct, IFloatVector<TVector>
+            {
+                EdgesForward<TVector>(count, ws.Input, parameters.Slice(0, 36), parameters.Slice(36, 3), ws.EdgesOutput, ws.EdgesColumns);
+                Relu1Forward(count, ws.EdgesOutput, ws.Relu1Output);
+                Pool1Forward(count, ws.Relu1Output, ws.Pool1Output, ws.Pool1ArgMax);
+                HeadForward<TVector>(count, ws.Pool1Output, parameters.Slice(39, 144), parameters.Slice(183, 4), ws.HeadOutput);
+                Softmax1Forward(count, ws.HeadOutput, ws.Softmax1Output, ws.Softmax1LogSumExp);
+            }
+
+            /// <summary>Runs every layer's backward method in reverse order, after <see cref="ForwardPass"/> on the same samples, with the widest vectors the hardware accelerates.</summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            private static void BackwardPass(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)
+            {
+                if (Vector512.IsHardwareAccelerated) BackwardPass<Float512>(count, labels, parameters, gradients, inputGradient, ws);
+                else if (Vector256.IsHardwareAccelerated) BackwardPass<Float256>(count, labels, parameters, gradients, inputGradient, ws);
+                else if (Vector128.IsHardwareAccelerated) BackwardPass<Float128>(count, labels, parameters, gradients, inputGradient, ws);
+                else BackwardPass<Float1>(count, labels, parameters, gradients, inputGradient, ws);
+            }
+
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            private static void BackwardPass<TVector>(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)
+                where TVector : struct, IFloatVector<TVector>
+            {
+                Softmax1Backward(count, ws.Softmax1Output, labels, ws.HeadOutputGradient);
+                HeadBackward<TVector>(count, ws.Pool1Output, ws.HeadOutputGradient, parameters.Slice(39, 144), gradients.Slice(39, 144), gradients.Slice(183, 4), ws.Pool1OutputGradient, true);
+                Pool1Backward(count, ws.Pool1OutputGradient, ws.Relu1OutputGradient, ws.Pool1ArgMax);
+                Relu1Backward(count, ws.Relu1Output, ws.Relu1OutputGradient, ws.EdgesOutputGradient);
+                EdgesBackward<TVector>(count, ws.Input, ws.EdgesOutputGradient, parameters.Slice(0, 36), gradients.Slice(0, 36), gradients.Slice(36, 3), ws.InputGradient, inputGradient, ws.EdgesColumns, ws.EdgesColumnsGradient);
             }
 
             // edges: 2×9×7 → 3×5×4, kernel 3×2, stride 2, padding 1
             // y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i·2 + m − 1, j·2 + n − 1)   (zero outside x)
             /// <summary>Forward pass of edges (Conv2D): 2×9×7 → 3×5×4, kernel 3×2, stride 2, padding 1.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            private static void EdgesForward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, Span<float> columns)
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            private static void EdgesForward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, Span<float> columns)
+                where TVector : struct, IFloatVector<TVector>
             {
-                // 1. Unfold: columns(r, q) = x(t, i·2 + m − 1, j·2 + n − 1), row r = (t·3 + m)·2 + n, column q = i·4 + j.
-                //    Taps that read padding are never written and stay zero.
-                for (int t = 0; t < 2; t++)
+                ref float w0 = ref MemoryMarshal.GetReference(weight);
+                ref float c0 = ref MemoryMarshal.GetReference(columns);
+                for (int s = 0; s < count; s++)
                 {
-                    ReadOnlySpan<float> xt = x.Slice(t * 63, 63);
-                    Span<float> ct = columns.Slice(t * 120, 120);
-                    // tap (0, 0): output rows 1..4, columns 1..3
-                    for (int i = 1; i < 5; i++)
-                    {
-                        for (int j = 1; j < 4; j++)
-                        {
-                            ct[i * 4 + j] = xt[i * 14 + j * 2 - 8];
-                        }
-                    }
-                    // tap (0, 1): output rows 1..4, columns 0..3
-                    for (int i = 1; i < 5; i++)
-                    {
-                        for (int j = 0; j < 4; j++)
-                        {
-                            ct[i * 4 + j + 20] = xt[i * 14 + j * 2 - 7];
-                        }
-                    }
-                    // tap (1, 0): output rows 0..4, columns 1..3
-                    for (int i = 0; i < 5; i++)
-                    {
-                        for (int j = 1; j < 4; j++)
-                        {
-                            ct[i * 4 + j + 40] = xt[i * 14 + j * 2 - 1];
-                        }
-                    }
-                    // tap (1, 1): output rows 0..4, columns 0..3
-                    for (int i = 0; i < 5; i++)
-                    {
-                        for (int j = 0; j < 4; j++)
-                        {
-                            ct[i * 4 + j + 60] = xt[i * 14 + j * 2];
-                        }
-                    }
-                    // tap (2, 0): output rows 0..3, columns 1..3
-                    for (int i = 0; i < 4; i++)
-                    {
-                        for (int j = 1; j < 4; j++)
-                        {
-                            ct[i * 4 + j + 80] = xt[i * 14 + j * 2 + 6];
-                        }
-                    }
-                    // tap (2, 1): output rows 0..3, columns 0..3
-                    for (int i = 0; i < 4; i++)
-                    {
-                        for (int j = 0; j < 4; j++)
-                        {
-                            ct[i * 4 + j + 100] = xt[i * 14 + j * 2 + 7];
-                        }
-                    }
-                }
+                    ReadOnlySpan<float> xs = x.Slice(s * 126, 126);
+                    Span<float> ys = y.Slice(s * 60); // to the buffer's end: the last row's masked vector may reach into the slack
+                    ref float y0 = ref MemoryMarshal.GetReference(ys);
 
-                // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): a 3×12 by 12×20 matrix product, one contiguous multiply-add per (k, r).
-                for (int k = 0; k < 3; k++)
-                {
-                    Span<float> yk = y.Slice(k * 20, 20);
-                    ReadOnlySpan<float> wk = weight.Slice(k * 12, 12);
-                    yk.Fill(bias[k]);
-                    for (int r = 0; r < 12; r++)
+                    // 1. Unfold: columns(r, q) = x(t, i·2 + m − 1, j·2 + n − 1), row r = (t·3 + m)·2 + n, column q = i·4 + j.
+                    //    Taps that read padding are never written and stay zero.
+                    for (int t = 0; t < 2; t++)
                     {
-                        TensorPrimitives.MultiplyAdd(columns.Slice(r * 20, 20), wk[r], yk, yk);
+                        ReadOnlySpan<float> xt = xs.Slice(t * 63, 63);
+                        Span<float> ct = columns.Slice(t * 120, 120);
+                        // tap (0, 0): output rows 1..4, columns 1..3
+                        for (int i = 1; i < 5; i++)
+                        {
+                            for (int j = 1; j < 4; j++)
+                            {
+                                ct[i * 4 + j] = xt[i * 14 + j * 2 - 8];
+                            }
+                        }
+                        // tap (0, 1): output rows 1..4, columns 0..3
+                        for (int i = 1; i < 5; i++)
+                        {
+                            for (int j = 0; j < 4; j++)
+                            {
+                                ct[i * 4 + j + 20] = xt[i * 14 + j * 2 - 7];
+                            }
+                        }
+                        // tap (1, 0): output rows 0..4, columns 1..3
+                        for (int i = 0; i < 5; i++)
+                        {
+                            for (int j = 1; j < 4; j++)
+                            {
+                                ct[i * 4 + j + 40] = xt[i * 14 + j * 2 - 1];
+                            }
+                        }
+                        // tap (1, 1): output rows 0..4, columns 0..3
+                        for (int i = 0; i < 5; i++)
+                        {
+                            for (int j = 0; j < 4; j++)
+                            {
+                                ct[i * 4 + j + 60] = xt[i * 14 + j * 2];
+                            }
+                        }
+                        // tap (2, 0): output rows 0..3, columns 1..3
+                        for (int i = 0; i < 4; i++)
+                        {
+                            for (int j = 1; j < 4; j++)
+                            {
+                                ct[i * 4 + j + 80] = xt[i * 14 + j * 2 + 6];
+                            }
+                        }
+                        // tap (2, 1): output rows 0..3, columns 0..3
+                        for (int i = 0; i < 4; i++)
+                        {
+                            for (int j = 0; j < 4; j++)
+                            {
+                                ct[i * 4 + j + 100] = xt[i * 14 + j * 2 + 7];
+                            }
+                        }
+                    }
+
+                    // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [3×12] · [12×20], register tiles of 4 filters × 2 vectors of pixels.
+                    for (int k = 0; k < 3; k++)
+                    {
+                        ys.Slice(k * 20, 20).Fill(bias[k]);
+                    }
+
+                    for (int k = 0; k < 3; k++)
+                    {
+                        Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref w0, k * 12), 1, ref c0, 20, 12, ref Unsafe.Add(ref y0, k * 20), 20, paddedTail: true);
                     }
                 }
             }
@@ -373,77 +518,152 @@ namespace Samples.Tiny
             // dL/dx(t,u,v)    = Σ_k Σ_m Σ_n dL/dy(k,i,j) · w(k,t,m,n) over u = i·2 + m − 1, v = j·2 + n − 1 (transposed convolution)
             /// <summary>Backward pass of edges (Conv2D): 2×9×7 → 3×5×4, kernel 3×2, stride 2, padding 1.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            private static void EdgesBackward(ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, Span<float> columns, Span<float> columnsGradient)
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            private static void EdgesBackward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx, Span<float> columns, Span<float> columnsGradient)
+                where TVector : struct, IFloatVector<TVector>
             {
-                // 1. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q);  dL/db(k) += Σ_q dL/dy(k, q);
-                //    dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q).
-                columnsGradient.Clear();
-                for (int k = 0; k < 3; k++)
+                ref float w0 = ref MemoryMarshal.GetReference(weight);
+                ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
+                ref float c0 = ref MemoryMarshal.GetReference(columns);
+                ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);
+                for (int s = 0; s < count; s++)
                 {
-                    ReadOnlySpan<float> dyk = dy.Slice(k * 20, 20);
-                    ReadOnlySpan<float> wk = weight.Slice(k * 12, 12);
-                    Span<float> dwk = weightGradient.Slice(k * 12, 12);
-                    biasGradient[k] += TensorPrimitives.Sum(dyk);
-                    for (int r = 0; r < 12; r++)
-                    {
-                        Span<float> dcr = columnsGradient.Slice(r * 20, 20);
-                        dwk[r] += TensorPrimitives.Dot(dyk, columns.Slice(r * 20, 20));
-                        TensorPrimitives.MultiplyAdd(dyk, wk[r], dcr, dcr);
-                    }
-                }
+                    ReadOnlySpan<float> xs = x.Slice(s * 126, 126);
+                    ReadOnlySpan<float> dys = dy.Slice(s * 60);
+                    ref float dy0 = ref MemoryMarshal.GetReference(dys);
 
-                // 2. Fold back (col2im): dL/dx(t, i·2 + m − 1, j·2 + n − 1) += dL/dcolumns(r, q); taps in the padding drop out.
-                dx.Clear();
-                for (int t = 0; t < 2; t++)
-                {
-                    Span<float> dxt = dx.Slice(t * 63, 63);
-                    ReadOnlySpan<float> ct = columnsGradient.Slice(t * 120, 120);
-                    // tap (0, 0): output rows 1..4, columns 1..3
-                    for (int i = 1; i < 5; i++)
+                    // 1. Unfold this sample again (the forward pass left only the last sample's columns).
+                    for (int t = 0; t < 2; t++)
                     {
-                        for (int j = 1; j < 4; j++)
+                        ReadOnlySpan<float> xt = xs.Slice(t * 63, 63);
+                        Span<float> ct = columns.Slice(t * 120, 120);
+                        // tap (0, 0): output rows 1..4, columns 1..3
+                        for (int i = 1; i < 5; i++)
                         {
-                            dxt[i * 14 + j * 2 - 8] += ct[i * 4 + j];
+                            for (int j = 1; j < 4; j++)
+                            {
+                                ct[i * 4 + j] = xt[i * 14 + j * 2 - 8];
+                            }
+                        }
+                        // tap (0, 1): output rows 1..4, columns 0..3
+                        for (int i = 1; i < 5; i++)
+                        {
+                            for (int j = 0; j < 4; j++)
+                            {
+                                ct[i * 4 + j + 20] = xt[i * 14 + j * 2 - 7];
+                            }
+                        }
+                        // tap (1, 0): output rows 0..4, columns 1..3
+                        for (int i = 0; i < 5; i++)
+                        {
+                            for (int j = 1; j < 4; j++)
+                            {
+                                ct[i * 4 + j + 40] = xt[i * 14 + j * 2 - 1];
+                            }
+                        }
+                        // tap (1, 1): output rows 0..4, columns 0..3
+                        for (int i = 0; i < 5; i++)
+                        {
+                            for (int j = 0; j < 4; j++)
+                            {
+                                ct[i * 4 + j + 60] = xt[i * 14 + j * 2];
+                            }
+                        }
+                        // tap (2, 0): output rows 0..3, columns 1..3
+                        for (int i = 0; i < 4; i++)
+                        {
+                            for (int j = 1; j < 4; j++)
+                            {
+                                ct[i * 4 + j + 80] = xt[i * 14 + j * 2 + 6];
+                            }
+                        }
+                        // tap (2, 1): output rows 0..3, columns 0..3
+                        for (int i = 0; i < 4; i++)
+                        {
+                            for (int j = 0; j < 4; j++)
+                            {
+                                ct[i * 4 + j + 100] = xt[i * 14 + j * 2 + 7];
+                            }
                         }
                     }
-                    // tap (0, 1): output rows 1..4, columns 0..3
-                    for (int i = 1; i < 5; i++)
+
+                    // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [3×20] · [12×20]ᵀ, tiles of 4 filters × 2 rows of dot products;
+                    //    dL/db(k) += Σ_q dL/dy(k, q).
+                    for (int k = 0; k < 3; k++)
                     {
-                        for (int j = 0; j < 4; j++)
-                        {
-                            dxt[i * 14 + j * 2 - 7] += ct[i * 4 + j + 20];
-                        }
+                        Gemm.DotRow<TVector>(ref Unsafe.Add(ref dy0, k * 20), ref c0, 20, 20, ref Unsafe.Add(ref dw0, k * 12), 1, 12);
                     }
-                    // tap (1, 0): output rows 0..4, columns 1..3
-                    for (int i = 0; i < 5; i++)
+                    for (int k = 0; k < 3; k++)
                     {
-                        for (int j = 1; j < 4; j++)
-                        {
-                            dxt[i * 14 + j * 2 - 1] += ct[i * 4 + j + 40];
-                        }
+                        biasGradient[k] += TensorPrimitives.Sum(dys.Slice(k * 20, 20));
                     }
-                    // tap (1, 1): output rows 0..4, columns 0..3
-                    for (int i = 0; i < 5; i++)
+
+                    if (!computeDx)
                     {
-                        for (int j = 0; j < 4; j++)
-                        {
-                            dxt[i * 14 + j * 2] += ct[i * 4 + j + 60];
-                        }
+                        continue; // the network's input: nobody asked for dL/dx
                     }
-                    // tap (2, 0): output rows 0..3, columns 1..3
-                    for (int i = 0; i < 4; i++)
+
+                    // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [12×3] (w transposed) · [3×20], tiles of 4 rows × 2 vectors.
+                    columnsGradient.Slice(0, 240).Clear();
+                    for (int r = 0; r < 12; r += 4)
                     {
-                        for (int j = 1; j < 4; j++)
-                        {
-                            dxt[i * 14 + j * 2 + 6] += ct[i * 4 + j + 80];
-                        }
+                        Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref w0, r), 1, 12, ref dy0, 20, 3, ref Unsafe.Add(ref dc0, r * 20), 20, 20, paddedTail: true);
                     }
-                    // tap (2, 1): output rows 0..3, columns 0..3
-                    for (int i = 0; i < 4; i++)
+
+                    // 4. Fold back (col2im): dL/dx(t, i·2 + m − 1, j·2 + n − 1) += dL/dcolumns(r, q); taps in the padding drop out.
+                    Span<float> dxs = dx.Slice(s * 126, 126);
+                    dxs.Clear();
+                    for (int t = 0; t < 2; t++)
                     {
-                        for (int j = 0; j < 4; j++)
+                        Span<float> dxt = dxs.Slice(t * 63, 63);
+                        ReadOnlySpan<float> ct = columnsGradient.Slice(t * 120, 120);
+                        // tap (0, 0): output rows 1..4, columns 1..3
+                        for (int i = 1; i < 5; i++)
                         {
-                            dxt[i * 14 + j * 2 + 7] += ct[i * 4 + j + 100];
+                            for (int j = 1; j < 4; j++)
+                            {
+                                dxt[i * 14 + j * 2 - 8] += ct[i * 4 + j];
+                            }
+                        }
+                        // tap (0, 1): output rows 1..4, columns 0..3
+                        for (int i = 1; i < 5; i++)
+                        {
+                            for (int j = 0; j < 4; j++)
+                            {
+                                dxt[i * 14 + j * 2 - 7] += ct[i * 4 + j + 20];
+                            }
+                        }
+                        // tap (1, 0): output rows 0..4, columns 1..3
+                        for (int i = 0; i < 5; i++)
+                        {
+                            for (int j = 1; j < 4; j++)
+                            {
+                                dxt[i * 14 + j * 2 - 1] += ct[i * 4 + j + 40];
+                            }
+                        }
+                        // tap (1, 1): output rows 0..4, columns 0..3
+                        for (int i = 0; i < 5; i++)
+                        {
+                            for (int j = 0; j < 4; j++)
+                            {
+                                dxt[i * 14 + j * 2] += ct[i * 4 + j + 60];
+                            }
+                        }
+                        // tap (2, 0): output rows 0..3, columns 1..3
+                        for (int i = 0; i < 4; i++)
+                        {
+                            for (int j = 1; j < 4; j++)
+                            {
+                                dxt[i * 14 + j * 2 + 6] += ct[i * 4 + j + 80];
+                            }
+                        }
+                        // tap (2, 1): output rows 0..3, columns 0..3
+                        for (int i = 0; i < 4; i++)
+                        {
+                            for (int j = 0; j < 4; j++)
+                            {
+                                dxt[i * 14 + j * 2 + 7] += ct[i * 4 + j + 100];
+                            }
                         }
                     }
                 }
@@ -453,18 +673,20 @@ namespace Samples.Tiny
             // y = max(x, 0)
             /// <summary>Forward pass of relu1 (ReLU): 3×5×4 → 3×5×4.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            private static void Relu1Forward(ReadOnlySpan<float> x, Span<float> y)
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            private static void Relu1Forward(int count, ReadOnlySpan<float> x, Span<float> y)
             {
-                TensorPrimitives.Max(x, 0f, y);
+                TensorPrimitives.Max(x.Slice(0, count * 60), 0f, y);
             }
 
             // relu1: 3×5×4 → 3×5×4
             // dL/dx = dL/dy where y > 0 (that is, x > 0), else 0
             /// <summary>Backward pass of relu1 (ReLU): 3×5×4 → 3×5×4.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            private static void Relu1Backward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            private static void Relu1Backward(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
             {
-                for (int i = 0; i < 60; i++)
+                for (int i = 0; i < count * 60; i++)
                 {
                     dx[i] = y[i] > 0f ? dy[i] : 0f;
                 }
@@ -474,23 +696,27 @@ namespace Samples.Tiny
             // y(c,i,j) = max over m, n < 2 of x(c, i·1 + m, j·1 + n); the first maximum in row-major order wins
             /// <summary>Forward pass of pool1 (MaxPool2D): 3×5×4 → 3×4×3, window 2×2, stride 1.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            private static void Pool1Forward(ReadOnlySpan<float> x, Span<float> y, Span<int> argMax)
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            private static void Pool1Forward(int count, ReadOnlySpan<float> x, Span<float> y, Span<int> argMax)
             {
                 int o = 0;
-                for (int c = 0; c < 3; c++)
+                for (int s = 0; s < count; s++)
                 {
-                    for (int i = 0; i < 4; i++)
+                    for (int c = 0; c < 3; c++)
                     {
-                        for (int j = 0; j < 3; j++, o++)
+                        for (int i = 0; i < 4; i++)
                         {
-                            // The window's top-left element, then each other tap in row-major order; '>' keeps the first maximum.
-                            int at = c * 20 + i * 4 + j * 1;
-                            int best = at;
-                            if (x[at + 1] > x[best]) best = at + 1;
-                            if (x[at + 4] > x[best]) best = at + 4;
-                            if (x[at + 5] > x[best]) best = at + 5;
-                            y[o] = x[best];
-                            argMax[o] = best;
+                            for (int j = 0; j < 3; j++, o++)
+                            {
+                                // The window's top-left element, then each other tap in row-major order; '>' keeps the first maximum.
+                                int at = s * 60 + c * 20 + i * 4 + j * 1;
+                                int best = at;
+                                if (x[at + 1] > x[best]) best = at + 1;
+                                if (x[at + 4] > x[best]) best = at + 4;
+                                if (x[at + 5] > x[best]) best = at + 5;
+                                y[o] = x[best];
+                                argMax[o] = best;
+                            }
                         }
                     }
                 }
@@ -500,10 +726,11 @@ namespace Samples.Tiny
             // dL/dx(c,u,v) = Σ over windows whose arg-max is (c,u,v) of dL/dy(c,i,j); zero elsewhere
             /// <summary>Backward pass of pool1 (MaxPool2D): 3×5×4 → 3×4×3, window 2×2, stride 1.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            private static void Pool1Backward(ReadOnlySpan<float> dy, Span<float> dx, Span<int> argMax)
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            private static void Pool1Backward(int count, ReadOnlySpan<float> dy, Span<float> dx, Span<int> argMax)
             {
-                dx.Clear();
-                for (int o = 0; o < 36; o++)
+                dx.Slice(0, count * 60).Clear();
+                for (int o = 0; o < count * 36; o++)
                 {
                     dx[argMax[o]] += dy[o];
                 }
@@ -513,11 +740,22 @@ namespace Samples.Tiny
             // y(o) = b(o) + Σ_i W(o,i) · x(i),  W is 4×36
             /// <summary>Forward pass of head (Dense): 3×4×3 → 4, input flattened to 36.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            private static void HeadForward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y)
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            private static void HeadForward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y)
+                where TVector : struct, IFloatVector<TVector>
             {
-                for (int o = 0; o < 4; o++)
+                ref float w0 = ref MemoryMarshal.GetReference(weight);
+                ref float x0 = ref MemoryMarshal.GetReference(x);
+                ref float y0 = ref MemoryMarshal.GetReference(y);
+                for (int s = 0; s < count; s++)
                 {
-                    y[o] = bias[o] + TensorPrimitives.Dot(weight.Slice(o * 36, 36), x);
+                    bias.CopyTo(y.Slice(s * 4, 4));
+                }
+
+                // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs × 2 samples.
+                for (int o = 0; o < 4; o += 4)
+                {
+                    Gemm.DotRows4<TVector>(ref Unsafe.Add(ref w0, o * 36), 36, ref x0, 36, 36, ref Unsafe.Add(ref y0, o), 1, 4, count);
                 }
             }
 
@@ -527,16 +765,42 @@ namespace Samples.Tiny
             // dL/dx(i)    = Σ_o W(o,i) · dL/dy(o)   (Wᵀ · dL/dy)
             /// <summary>Backward pass of head (Dense): 3×4×3 → 4, input flattened to 36.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            private static void HeadBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx)
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            private static void HeadBackward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx)
+                where TVector : struct, IFloatVector<TVector>
             {
-                dx.Clear();
-                for (int o = 0; o < 4; o++)
+                ref float w0 = ref MemoryMarshal.GetReference(weight);
+                ref float x0 = ref MemoryMarshal.GetReference(x);
+                ref float dy0 = ref MemoryMarshal.GetReference(dy);
+                ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
+                ref float dx0 = ref MemoryMarshal.GetReference(dx);
+                for (int s = 0; s < count; s++)
                 {
-                    float g = dy[o];
-                    Span<float> dwo = weightGradient.Slice(o * 36, 36);
-                    biasGradient[o] += g;
-                    TensorPrimitives.MultiplyAdd(x, g, dwo, dwo);
-                    TensorPrimitives.MultiplyAdd(weight.Slice(o * 36, 36), g, dx, dx);
+                    TensorPrimitives.Add(biasGradient, dy.Slice(s * 4, 4), biasGradient);
+                }
+
+                // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [4×n] · [n×36], register tiles of 4 outputs × 2 vectors of inputs.
+                for (int o = 0; o < 4; o += 4)
+                {
+                    Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, o), 1, 4, ref x0, 36, count, ref Unsafe.Add(ref dw0, o * 36), 36, 36, paddedTail: false);
+                }
+
+                if (!computeDx)
+                {
+                    return; // the network's input: nobody asked for dL/dx
+                }
+
+                // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×4] · [4×36], register tiles of 4 samples × 2 vectors of inputs.
+                dx.Slice(0, count * 36).Clear();
+                int t = 0;
+                for (; t + 4 <= count; t += 4)
+                {
+                    Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, t * 4), 4, 1, ref w0, 36, 4, ref Unsafe.Add(ref dx0, t * 36), 36, 36, paddedTail: false);
+                }
+
+                for (; t < count; t++)
+                {
+                    Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref dy0, t * 4), 1, ref w0, 36, 4, ref Unsafe.Add(ref dx0, t * 36), 36, paddedTail: false);
                 }
             }
 
@@ -544,66 +808,80 @@ namespace Samples.Tiny
             // p(i) = exp(z(i) − max z) / Σ_j exp(z(j) − max z); log Σ_j exp z(j) is kept for the loss −log p(label) = logSumExp − z(label)
             /// <summary>Forward pass of softmax1 (Softmax): 4 → 4.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            private static void Softmax1Forward(ReadOnlySpan<float> x, Span<float> y, Span<float> logSumExp)
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            private static void Softmax1Forward(int count, ReadOnlySpan<float> x, Span<float> y, Span<float> logSumExp)
             {
-                float max = TensorPrimitives.Max(x);
-                TensorPrimitives.Subtract(x, max, y);
-                TensorPrimitives.Exp(y, y);
-                float sum = TensorPrimitives.Sum(y);
-                TensorPrimitives.Divide(y, sum, y);
-                logSumExp[0] = max + MathF.Log(sum);
+                for (int s = 0; s < count; s++)
+                {
+                    ReadOnlySpan<float> z = x.Slice(s * 4, 4);
+                    Span<float> p = y.Slice(s * 4, 4);
+                    float max = TensorPrimitives.Max(z);
+                    TensorPrimitives.Subtract(z, max, p);
+                    TensorPrimitives.Exp(p, p);
+                    float sum = TensorPrimitives.Sum(p);
+                    TensorPrimitives.Divide(p, sum, p);
+                    logSumExp[s] = max + MathF.Log(sum);
+                }
             }
 
             // softmax1 with cross-entropy L = −log p(label):
             // dL/dz(i) = p(i) − [i = label]
             /// <summary>Backward pass of softmax1 (Softmax): 4 → 4.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            private static void Softmax1Backward(ReadOnlySpan<float> y, int label, Span<float> dx)
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            private static void Softmax1Backward(int count, ReadOnlySpan<float> y, ReadOnlySpan<int> labels, Span<float> dx)
             {
-                y.CopyTo(dx);
-                dx[label] -= 1f;
+                y.Slice(0, count * 4).CopyTo(dx);
+                for (int s = 0; s < count; s++)
+                {
+                    dx[s * 4 + labels[s]] -= 1f;
+                }
             }
 
             /// <summary>
-            /// One sample's state: every activation, each layer's scratch buffers and the gradients flowing back.
-            /// Kept apart from the parameters so that several workspaces can run over one set of parameters.
+            /// The state of up to <c>capacity</c> samples in flight: every activation, each layer's scratch buffers and the
+            /// gradients flowing back, sample after sample in each buffer. Kept apart from the parameters, so that several
+            /// workspaces can run over one set of parameters. Each buffer ends with 32 floats of slack, which lets the
+            /// vector kernels finish a row with one masked vector instead of a scalar loop.
             /// </summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            private sealed class Workspace
+            private sealed class Workspace(int capacity)
             {
-                /// <summary>dL/d(input), 2×9×7.</summary>
-                public readonly float[] InputGradient = new float[126];
+                /// <summary>The samples, copied in: n × 2×9×7.</summary>
+                public readonly float[] Input = new float[capacity * 126 + 32];
+                /// <summary>dL/d(input): n × 2×9×7.</summary>
+                public readonly float[] InputGradient = new float[capacity * 126 + 32];
 
-                /// <summary>edges output, 3×5×4.</summary>
-                public readonly float[] EdgesOutput = new float[60];
-                /// <summary>dL/d(edges output), 3×5×4.</summary>
-                public readonly float[] EdgesOutputGradient = new float[60];
-                /// <summary>edges: the unfolded input (im2col), 12 rows (input channel, kernel tap) × 20 columns (output pixel).</summary>
-                public readonly float[] EdgesColumns = new float[240];
-                /// <summary>edges: dL/dcolumns, same layout.</summary>
-                public readonly float[] EdgesColumnsGradient = new float[240];
+                /// <summary>edges output: n × 3×5×4.</summary>
+                public readonly float[] EdgesOutput = new float[capacity * 60 + 32];
+                /// <summary>dL/d(edges output): n × 3×5×4.</summary>
+                public readonly float[] EdgesOutputGradient = new float[capacity * 60 + 32];
+                /// <summary>edges: the unfolded input (im2col) of one sample, 12 rows (input channel, kernel tap) × 20 columns (output pixel), for one sample at a time.</summary>
+                public readonly float[] EdgesColumns = new float[240 + 32];
+                /// <summary>edges: dL/dcolumns, same layout, for one sample at a time.</summary>
+                public readonly float[] EdgesColumnsGradient = new float[240 + 32];
 
-                /// <summary>relu1 output, 3×5×4.</summary>
-                public readonly float[] Relu1Output = new float[60];
-                /// <summary>dL/d(relu1 output), 3×5×4.</summary>
-                public readonly float[] Relu1OutputGradient = new float[60];
+                /// <summary>relu1 output: n × 3×5×4.</summary>
+                public readonly float[] Relu1Output = new float[capacity * 60 + 32];
+                /// <summary>dL/d(relu1 output): n × 3×5×4.</summary>
+                public readonly float[] Relu1OutputGradient = new float[capacity * 60 + 32];
 
-                /// <summary>pool1 output, 3×4×3.</summary>
-                public readonly float[] Pool1Output = new float[36];
-                /// <summary>dL/d(pool1 output), 3×4×3.</summary>
-                public readonly float[] Pool1OutputGradient = new float[36];
-                /// <summary>pool1: the index in x of each window's maximum.</summary>
-                public readonly int[] Pool1ArgMax = new int[36];
+                /// <summary>pool1 output: n × 3×4×3.</summary>
+                public readonly float[] Pool1Output = new float[capacity * 36 + 32];
+                /// <summary>dL/d(pool1 output): n × 3×4×3.</summary>
+                public readonly float[] Pool1OutputGradient = new float[capacity * 36 + 32];
+                /// <summary>pool1: the index in x of each window's maximum, per sample.</summary>
+                public readonly int[] Pool1ArgMax = new int[capacity * 36 + 32];
 
-                /// <summary>head output, 4.</summary>
-                public readonly float[] HeadOutput = new float[4];
-                /// <summary>dL/d(head output), 4.</summary>
-                public readonly float[] HeadOutputGradient = new float[4];
+                /// <summary>head output: n × 4.</summary>
+                public readonly float[] HeadOutput = new float[capacity * 4 + 32];
+                /// <summary>dL/d(head output): n × 4.</summary>
+                public readonly float[] HeadOutputGradient = new float[capacity * 4 + 32];
 
-                /// <summary>softmax1 output, 4.</summary>
-                public readonly float[] Softmax1Output = new float[4];
-                /// <summary>softmax1: log Σ_j exp(z_j), for the loss.</summary>
-                public readonly float[] Softmax1LogSumExp = new float[1];
+                /// <summary>softmax1 output: n × 4.</summary>
+                public readonly float[] Softmax1Output = new float[capacity * 4 + 32];
+                /// <summary>softmax1: log Σ_j exp(z_j), for the loss, per sample.</summary>
+                public readonly float[] Softmax1LogSumExp = new float[capacity * 1 + 32];
             }
         }
     }

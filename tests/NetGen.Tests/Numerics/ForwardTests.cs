@@ -170,3 +170,15 @@ public class ForwardTests
         return sum / values.Length;
     }
 }
+
+/// <summary>Which kernel width this run exercises; CI runs the numeric tests once more with DOTNET_EnableHWIntrinsic=0.</summary>
+public class VectorWidthTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    [Fact]
+    public void Reports_the_width_the_generated_kernels_use()
+    {
+        output.WriteLine($"Generated kernels run with {NetGen.Kernels.VectorWidth.Description}.");
+        bool hardwareIntrinsicsOff = Environment.GetEnvironmentVariable("DOTNET_EnableHWIntrinsic") == "0";
+        Assert.Equal(hardwareIntrinsicsOff, NetGen.Kernels.VectorWidth.Lanes == 1);
+    }
+}

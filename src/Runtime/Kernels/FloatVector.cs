@@ -1,0 +1,259 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace NetGen.Kernels;
+
+/// <summary>
+/// A SIMD vector of floats of one fixed width, as a type parameter: generated kernels are written once,
+/// generic over it, and the JIT compiles one specialized copy per width (<see cref="Float512"/>,
+/// <see cref="Float256"/>, <see cref="Float128"/>, and the scalar <see cref="Float1"/>). Every member is a
+/// single hardware instruction or a few, inlined.
+/// </summary>
+/// <typeparam name="TSelf">The implementing vector type.</typeparam>
+public interface IFloatVector<TSelf>
+    where TSelf : struct, IFloatVector<TSelf>
+{
+    /// <summary>Lanes in the vector.</summary>
+    static abstract int Count { get; }
+
+    /// <summary>All lanes zero.</summary>
+    static abstract TSelf Zero { get; }
+
+    /// <summary>All lanes equal to <paramref name="value"/>.</summary>
+    static abstract TSelf Broadcast(float value);
+
+    /// <summary>Reads <see cref="Count"/> floats starting at <paramref name="source"/>.</summary>
+    static abstract TSelf Load(ref float source);
+
+    /// <summary>Writes all lanes starting at <paramref name="destination"/>.</summary>
+    static abstract void Store(TSelf value, ref float destination);
+
+    /// <summary>Writes the first <paramref name="count"/> lanes; the other <see cref="Count"/> − count floats are read and written back unchanged, so they must be addressable.</summary>
+    static abstract void StoreFirst(TSelf value, ref float destination, int count);
+
+    /// <summary>Reads the first <paramref name="count"/> lanes, zero in the others; all <see cref="Count"/> floats must be addressable.</summary>
+    static abstract TSelf LoadFirst(ref float source, int count);
+
+    /// <summary>a · b + c, fused where the hardware has FMA.</summary>
+    static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
+
+    /// <summary>Lane-wise sum.</summary>
+    static abstract TSelf Add(TSelf a, TSelf b);
+
+    /// <summary>The sum of the lanes.</summary>
+    static abstract float Sum(TSelf value);
+}
+
+/// <summary>16 floats (AVX-512).</summary>
+public readonly struct Float512 : IFloatVector<Float512>
+{
+    private readonly Vector512<float> _v;
+
+    private Float512(Vector512<float> v) => _v = v;
+
+    /// <inheritdoc/>
+    public static int Count => Vector512<float>.Count;
+
+    /// <inheritdoc/>
+    public static Float512 Zero => default;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float512 Broadcast(float value) => new(Vector512.Create(value));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float512 Load(ref float source) => new(Vector512.LoadUnsafe(ref source));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Float512 value, ref float destination) => value._v.StoreUnsafe(ref destination);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreFirst(Float512 value, ref float destination, int count)
+    {
+        Vector512<float> mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
+        Vector512.ConditionalSelect(mask, value._v, Vector512.LoadUnsafe(ref destination)).StoreUnsafe(ref destination);
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float512 LoadFirst(ref float source, int count)
+    {
+        Vector512<float> mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
+        return new(Vector512.BitwiseAnd(mask, Vector512.LoadUnsafe(ref source)));
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float512 MultiplyAdd(Float512 a, Float512 b, Float512 c) => new(Vector512.FusedMultiplyAdd(a._v, b._v, c._v));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float512 Add(Float512 a, Float512 b) => new(a._v + b._v);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Float512 value) => Vector512.Sum(value._v);
+}
+
+/// <summary>8 floats (AVX2).</summary>
+public readonly struct Float256 : IFloatVector<Float256>
+{
+    private readonly Vector256<float> _v;
+
+    private Float256(Vector256<float> v) => _v = v;
+
+    /// <inheritdoc/>
+    public static int Count => Vector256<float>.Count;
+
+    /// <inheritdoc/>
+    public static Float256 Zero => default;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float256 Broadcast(float value) => new(Vector256.Create(value));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float256 Load(ref float source) => new(Vector256.LoadUnsafe(ref source));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Float256 value, ref float destination) => value._v.StoreUnsafe(ref destination);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreFirst(Float256 value, ref float destination, int count)
+    {
+        Vector256<float> mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle();
+        Vector256.ConditionalSelect(mask, value._v, Vector256.LoadUnsafe(ref destination)).StoreUnsafe(ref destination);
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float256 LoadFirst(ref float source, int count)
+    {
+        Vector256<float> mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle();
+        return new(Vector256.BitwiseAnd(mask, Vector256.LoadUnsafe(ref source)));
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float256 MultiplyAdd(Float256 a, Float256 b, Float256 c) => new(Vector256.FusedMultiplyAdd(a._v, b._v, c._v));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float256 Add(Float256 a, Float256 b) => new(a._v + b._v);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Float256 value) => Vector256.Sum(value._v);
+}
+
+/// <summary>4 floats (SSE, NEON).</summary>
+public readonly struct Float128 : IFloatVector<Float128>
+{
+    private readonly Vector128<float> _v;
+
+    private Float128(Vector128<float> v) => _v = v;
+
+    /// <inheritdoc/>
+    public static int Count => Vector128<float>.Count;
+
+    /// <inheritdoc/>
+    public static Float128 Zero => default;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128 Broadcast(float value) => new(Vector128.Create(value));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128 Load(ref float source) => new(Vector128.LoadUnsafe(ref source));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Float128 value, ref float destination) => value._v.StoreUnsafe(ref destination);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreFirst(Float128 value, ref float destination, int count)
+    {
+        Vector128<float> mask = Vector128.LessThan(Vector128<int>.Indices, Vector128.Create(count)).AsSingle();
+        Vector128.ConditionalSelect(mask, value._v, Vector128.LoadUnsafe(ref destination)).StoreUnsafe(ref destination);
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128 LoadFirst(ref float source, int count)
+    {
+        Vector128<float> mask = Vector128.LessThan(Vector128<int>.Indices, Vector128.Create(count)).AsSingle();
+        return new(Vector128.BitwiseAnd(mask, Vector128.LoadUnsafe(ref source)));
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128 MultiplyAdd(Float128 a, Float128 b, Float128 c) => new(Vector128.FusedMultiplyAdd(a._v, b._v, c._v));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128 Add(Float128 a, Float128 b) => new(a._v + b._v);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Float128 value) => Vector128.Sum(value._v);
+}
+
+/// <summary>One float: the scalar path, correct on any hardware (and what runs with <c>DOTNET_EnableHWIntrinsic=0</c>).</summary>
+public readonly struct Float1 : IFloatVector<Float1>
+{
+    private readonly float _v;
+
+    private Float1(float v) => _v = v;
+
+    /// <inheritdoc/>
+    public static int Count => 1;
+
+    /// <inheritdoc/>
+    public static Float1 Zero => default;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float1 Broadcast(float value) => new(value);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float1 Load(ref float source) => new(source);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Float1 value, ref float destination) => destination = value._v;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreFirst(Float1 value, ref float destination, int count)
+    {
+        if (count > 0)
+        {
+            destination = value._v;
+        }
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float1 LoadFirst(ref float source, int count) => new(count > 0 ? source : 0f);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float1 MultiplyAdd(Float1 a, Float1 b, Float1 c) => new((a._v * b._v) + c._v);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float1 Add(Float1 a, Float1 b) => new(a._v + b._v);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Float1 value) => value._v;
+}

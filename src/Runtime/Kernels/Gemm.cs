@@ -1,0 +1,312 @@
+using System.Runtime.CompilerServices;
+
+namespace NetGen.Kernels;
+
+/// <summary>
+/// Register-blocked matrix-product micro-kernels for generated layers. Generated code calls them with literal
+/// shapes and strides; they are inlined there, so the JIT sees those literals as constants. Matrices are
+/// addressed by a reference to their first element and element strides, so any row-major or transposed view
+/// of a buffer can be passed without copying.
+/// </summary>
+/// <remarks>
+/// <c>paddedTail</c>: when the number of columns is not a multiple of the vector width, the last partial vector
+/// of each row is handled with a masked store that reads and rewrites (unchanged) up to <c>Count − 1</c> floats
+/// past the row's end, in B and C; pass true only when those floats are addressable (generated workspaces
+/// carry that slack), otherwise the tail is computed one float at a time.
+/// </remarks>
+public static class Gemm
+{
+    /// <summary>
+    /// C(i, j) += Σ_k A(i, k) · B(k, j) for rows i = 0…3 and columns j &lt; <paramref name="n"/>, where
+    /// A(i, k) = a[i·aRow + k·aColumn], B(k, j) = b[k·bRow + j], C(i, j) = c[i·cRow + j]. A tile of 4 rows × 2
+    /// vectors stays in registers over the whole k loop: 2 loads and 4 broadcasts feed 8 multiply-adds.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void MultiplyAddRows4<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, int n, bool paddedTail)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        ref float a0 = ref a;
+        ref float a1 = ref Unsafe.Add(ref a, aRow);
+        ref float a2 = ref Unsafe.Add(ref a, 2 * aRow);
+        ref float a3 = ref Unsafe.Add(ref a, 3 * aRow);
+        ref float c0 = ref c;
+        ref float c1 = ref Unsafe.Add(ref c, cRow);
+        ref float c2 = ref Unsafe.Add(ref c, 2 * cRow);
+        ref float c3 = ref Unsafe.Add(ref c, 3 * cRow);
+        int j = 0;
+        for (; j + 2 * TVector.Count <= n; j += 2 * TVector.Count)
+        {
+            ref float bj = ref Unsafe.Add(ref b, j);
+            TVector s00 = TVector.Load(ref Unsafe.Add(ref c0, j)), s01 = TVector.Load(ref Unsafe.Add(ref c0, j + TVector.Count));
+            TVector s10 = TVector.Load(ref Unsafe.Add(ref c1, j)), s11 = TVector.Load(ref Unsafe.Add(ref c1, j + TVector.Count));
+            TVector s20 = TVector.Load(ref Unsafe.Add(ref c2, j)), s21 = TVector.Load(ref Unsafe.Add(ref c2, j + TVector.Count));
+            TVector s30 = TVector.Load(ref Unsafe.Add(ref c3, j)), s31 = TVector.Load(ref Unsafe.Add(ref c3, j + TVector.Count));
+            for (int p = 0; p < k; p++)
+            {
+                ref float bp = ref Unsafe.Add(ref bj, p * bRow);
+                TVector b0 = TVector.Load(ref bp), b1 = TVector.Load(ref Unsafe.Add(ref bp, TVector.Count));
+                int ap = p * aColumn;
+                TVector x = TVector.Broadcast(Unsafe.Add(ref a0, ap));
+                s00 = TVector.MultiplyAdd(x, b0, s00);
+                s01 = TVector.MultiplyAdd(x, b1, s01);
+                x = TVector.Broadcast(Unsafe.Add(ref a1, ap));
+                s10 = TVector.MultiplyAdd(x, b0, s10);
+                s11 = TVector.MultiplyAdd(x, b1, s11);
+                x = TVector.Broadcast(Unsafe.Add(ref a2, ap));
+                s20 = TVector.MultiplyAdd(x, b0, s20);
+                s21 = TVector.MultiplyAdd(x, b1, s21);
+                x = TVector.Broadcast(Unsafe.Add(ref a3, ap));
+                s30 = TVector.MultiplyAdd(x, b0, s30);
+                s31 = TVector.MultiplyAdd(x, b1, s31);
+            }
+
+            TVector.Store(s00, ref Unsafe.Add(ref c0, j));
+            TVector.Store(s01, ref Unsafe.Add(ref c0, j + TVector.Count));
+            TVector.Store(s10, ref Unsafe.Add(ref c1, j));
+            TVector.Store(s11, ref Unsafe.Add(ref c1, j + TVector.Count));
+            TVector.Store(s20, ref Unsafe.Add(ref c2, j));
+            TVector.Store(s21, ref Unsafe.Add(ref c2, j + TVector.Count));
+            TVector.Store(s30, ref Unsafe.Add(ref c3, j));
+            TVector.Store(s31, ref Unsafe.Add(ref c3, j + TVector.Count));
+        }
+
+        for (; j < n; j += TVector.Count)
+        {
+            int left = n - j;
+            if (left < TVector.Count && !paddedTail)
+            {
+                for (; j < n; j++)
+                {
+                    MultiplyAddColumn(ref a0, aColumn, ref Unsafe.Add(ref b, j), bRow, k, ref Unsafe.Add(ref c0, j));
+                    MultiplyAddColumn(ref a1, aColumn, ref Unsafe.Add(ref b, j), bRow, k, ref Unsafe.Add(ref c1, j));
+                    MultiplyAddColumn(ref a2, aColumn, ref Unsafe.Add(ref b, j), bRow, k, ref Unsafe.Add(ref c2, j));
+                    MultiplyAddColumn(ref a3, aColumn, ref Unsafe.Add(ref b, j), bRow, k, ref Unsafe.Add(ref c3, j));
+                }
+
+                return;
+            }
+
+            ref float bj = ref Unsafe.Add(ref b, j);
+            TVector s0 = TVector.Load(ref Unsafe.Add(ref c0, j)), s1 = TVector.Load(ref Unsafe.Add(ref c1, j));
+            TVector s2 = TVector.Load(ref Unsafe.Add(ref c2, j)), s3 = TVector.Load(ref Unsafe.Add(ref c3, j));
+            for (int p = 0; p < k; p++)
+            {
+                TVector b0 = TVector.Load(ref Unsafe.Add(ref bj, p * bRow));
+                int ap = p * aColumn;
+                s0 = TVector.MultiplyAdd(TVector.Broadcast(Unsafe.Add(ref a0, ap)), b0, s0);
+                s1 = TVector.MultiplyAdd(TVector.Broadcast(Unsafe.Add(ref a1, ap)), b0, s1);
+                s2 = TVector.MultiplyAdd(TVector.Broadcast(Unsafe.Add(ref a2, ap)), b0, s2);
+                s3 = TVector.MultiplyAdd(TVector.Broadcast(Unsafe.Add(ref a3, ap)), b0, s3);
+            }
+
+            if (left >= TVector.Count)
+            {
+                TVector.Store(s0, ref Unsafe.Add(ref c0, j));
+                TVector.Store(s1, ref Unsafe.Add(ref c1, j));
+                TVector.Store(s2, ref Unsafe.Add(ref c2, j));
+                TVector.Store(s3, ref Unsafe.Add(ref c3, j));
+            }
+            else
+            {
+                TVector.StoreFirst(s0, ref Unsafe.Add(ref c0, j), left);
+                TVector.StoreFirst(s1, ref Unsafe.Add(ref c1, j), left);
+                TVector.StoreFirst(s2, ref Unsafe.Add(ref c2, j), left);
+                TVector.StoreFirst(s3, ref Unsafe.Add(ref c3, j), left);
+            }
+        }
+    }
+
+    /// <summary>One row of <see cref="MultiplyAddRows4"/>: C(0, j) += Σ_k A(0, k) · B(k, j), for the rows left over.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void MultiplyAddRow<TVector>(ref float a, int aColumn, ref float b, int bRow, int k, ref float c, int n, bool paddedTail)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int j = 0;
+        for (; j + 4 * TVector.Count <= n; j += 4 * TVector.Count)
+        {
+            // Four independent accumulators keep the FMA pipeline full on a single row.
+            ref float bj = ref Unsafe.Add(ref b, j);
+            ref float cj = ref Unsafe.Add(ref c, j);
+            TVector s0 = TVector.Load(ref cj), s1 = TVector.Load(ref Unsafe.Add(ref cj, TVector.Count));
+            TVector s2 = TVector.Load(ref Unsafe.Add(ref cj, 2 * TVector.Count)), s3 = TVector.Load(ref Unsafe.Add(ref cj, 3 * TVector.Count));
+            for (int p = 0; p < k; p++)
+            {
+                ref float bp = ref Unsafe.Add(ref bj, p * bRow);
+                TVector x = TVector.Broadcast(Unsafe.Add(ref a, p * aColumn));
+                s0 = TVector.MultiplyAdd(x, TVector.Load(ref bp), s0);
+                s1 = TVector.MultiplyAdd(x, TVector.Load(ref Unsafe.Add(ref bp, TVector.Count)), s1);
+                s2 = TVector.MultiplyAdd(x, TVector.Load(ref Unsafe.Add(ref bp, 2 * TVector.Count)), s2);
+                s3 = TVector.MultiplyAdd(x, TVector.Load(ref Unsafe.Add(ref bp, 3 * TVector.Count)), s3);
+            }
+
+            TVector.Store(s0, ref cj);
+            TVector.Store(s1, ref Unsafe.Add(ref cj, TVector.Count));
+            TVector.Store(s2, ref Unsafe.Add(ref cj, 2 * TVector.Count));
+            TVector.Store(s3, ref Unsafe.Add(ref cj, 3 * TVector.Count));
+        }
+
+        for (; j + 2 * TVector.Count <= n; j += 2 * TVector.Count)
+        {
+            ref float bj = ref Unsafe.Add(ref b, j);
+            TVector s0 = TVector.Load(ref Unsafe.Add(ref c, j)), s1 = TVector.Load(ref Unsafe.Add(ref c, j + TVector.Count));
+            for (int p = 0; p < k; p++)
+            {
+                ref float bp = ref Unsafe.Add(ref bj, p * bRow);
+                TVector x = TVector.Broadcast(Unsafe.Add(ref a, p * aColumn));
+                s0 = TVector.MultiplyAdd(x, TVector.Load(ref bp), s0);
+                s1 = TVector.MultiplyAdd(x, TVector.Load(ref Unsafe.Add(ref bp, TVector.Count)), s1);
+            }
+
+            TVector.Store(s0, ref Unsafe.Add(ref c, j));
+            TVector.Store(s1, ref Unsafe.Add(ref c, j + TVector.Count));
+        }
+
+        for (; j < n; j += TVector.Count)
+        {
+            int left = n - j;
+            if (left < TVector.Count && !paddedTail)
+            {
+                for (; j < n; j++)
+                {
+                    MultiplyAddColumn(ref a, aColumn, ref Unsafe.Add(ref b, j), bRow, k, ref Unsafe.Add(ref c, j));
+                }
+
+                return;
+            }
+
+            ref float bj = ref Unsafe.Add(ref b, j);
+            TVector s = TVector.Load(ref Unsafe.Add(ref c, j));
+            for (int p = 0; p < k; p++)
+            {
+                s = TVector.MultiplyAdd(TVector.Broadcast(Unsafe.Add(ref a, p * aColumn)), TVector.Load(ref Unsafe.Add(ref bj, p * bRow)), s);
+            }
+
+            if (left >= TVector.Count)
+            {
+                TVector.Store(s, ref Unsafe.Add(ref c, j));
+            }
+            else
+            {
+                TVector.StoreFirst(s, ref Unsafe.Add(ref c, j), left);
+            }
+        }
+    }
+
+    /// <summary>
+    /// C(i, j) += Σ_k A(i, k) · B(j, k) (dot products along contiguous rows) for rows i = 0…3 and j &lt; <paramref name="n"/>,
+    /// where A(i, k) = a[i·aRow + k], B(j, k) = b[j·bRow + k], C(i, j) = c[i·cRow + j·cColumn]. A tile of 4 × 2 dot products
+    /// is accumulated in 8 vectors, then each is summed across its lanes. The k tail is done one float at a time,
+    /// so nothing past a row is read.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void DotRows4<TVector>(ref float a, int aRow, ref float b, int bRow, int k, ref float c, int cRow, int cColumn, int n)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        ref float a0 = ref a;
+        ref float a1 = ref Unsafe.Add(ref a, aRow);
+        ref float a2 = ref Unsafe.Add(ref a, 2 * aRow);
+        ref float a3 = ref Unsafe.Add(ref a, 3 * aRow);
+        int j = 0;
+        for (; j + 2 <= n; j += 2)
+        {
+            ref float b0 = ref Unsafe.Add(ref b, j * bRow);
+            ref float b1 = ref Unsafe.Add(ref b0, bRow);
+            TVector s00 = TVector.Zero, s01 = TVector.Zero, s10 = TVector.Zero, s11 = TVector.Zero, s20 = TVector.Zero, s21 = TVector.Zero, s30 = TVector.Zero, s31 = TVector.Zero;
+            int p = 0;
+            for (; p + TVector.Count <= k; p += TVector.Count)
+            {
+                TVector y0 = TVector.Load(ref Unsafe.Add(ref b0, p)), y1 = TVector.Load(ref Unsafe.Add(ref b1, p));
+                TVector x = TVector.Load(ref Unsafe.Add(ref a0, p));
+                s00 = TVector.MultiplyAdd(x, y0, s00);
+                s01 = TVector.MultiplyAdd(x, y1, s01);
+                x = TVector.Load(ref Unsafe.Add(ref a1, p));
+                s10 = TVector.MultiplyAdd(x, y0, s10);
+                s11 = TVector.MultiplyAdd(x, y1, s11);
+                x = TVector.Load(ref Unsafe.Add(ref a2, p));
+                s20 = TVector.MultiplyAdd(x, y0, s20);
+                s21 = TVector.MultiplyAdd(x, y1, s21);
+                x = TVector.Load(ref Unsafe.Add(ref a3, p));
+                s30 = TVector.MultiplyAdd(x, y0, s30);
+                s31 = TVector.MultiplyAdd(x, y1, s31);
+            }
+
+            ref float cj = ref Unsafe.Add(ref c, j * cColumn);
+            cj += TVector.Sum(s00) + Tail(ref a0, ref b0, p, k);
+            Unsafe.Add(ref cj, cColumn) += TVector.Sum(s01) + Tail(ref a0, ref b1, p, k);
+            Unsafe.Add(ref cj, cRow) += TVector.Sum(s10) + Tail(ref a1, ref b0, p, k);
+            Unsafe.Add(ref cj, cRow + cColumn) += TVector.Sum(s11) + Tail(ref a1, ref b1, p, k);
+            Unsafe.Add(ref cj, 2 * cRow) += TVector.Sum(s20) + Tail(ref a2, ref b0, p, k);
+            Unsafe.Add(ref cj, 2 * cRow + cColumn) += TVector.Sum(s21) + Tail(ref a2, ref b1, p, k);
+            Unsafe.Add(ref cj, 3 * cRow) += TVector.Sum(s30) + Tail(ref a3, ref b0, p, k);
+            Unsafe.Add(ref cj, 3 * cRow + cColumn) += TVector.Sum(s31) + Tail(ref a3, ref b1, p, k);
+        }
+
+        if (j < n)
+        {
+            ref float b0 = ref Unsafe.Add(ref b, j * bRow);
+            TVector s0 = TVector.Zero, s1 = TVector.Zero, s2 = TVector.Zero, s3 = TVector.Zero;
+            int p = 0;
+            for (; p + TVector.Count <= k; p += TVector.Count)
+            {
+                TVector y0 = TVector.Load(ref Unsafe.Add(ref b0, p));
+                s0 = TVector.MultiplyAdd(TVector.Load(ref Unsafe.Add(ref a0, p)), y0, s0);
+                s1 = TVector.MultiplyAdd(TVector.Load(ref Unsafe.Add(ref a1, p)), y0, s1);
+                s2 = TVector.MultiplyAdd(TVector.Load(ref Unsafe.Add(ref a2, p)), y0, s2);
+                s3 = TVector.MultiplyAdd(TVector.Load(ref Unsafe.Add(ref a3, p)), y0, s3);
+            }
+
+            ref float cj = ref Unsafe.Add(ref c, j * cColumn);
+            cj += TVector.Sum(s0) + Tail(ref a0, ref b0, p, k);
+            Unsafe.Add(ref cj, cRow) += TVector.Sum(s1) + Tail(ref a1, ref b0, p, k);
+            Unsafe.Add(ref cj, 2 * cRow) += TVector.Sum(s2) + Tail(ref a2, ref b0, p, k);
+            Unsafe.Add(ref cj, 3 * cRow) += TVector.Sum(s3) + Tail(ref a3, ref b0, p, k);
+        }
+    }
+
+    /// <summary>
+    /// One row of <see cref="DotRows4"/>: C(0, j) += Σ_k A(0, k) · B(j, k), for the rows left over. Each dot product is
+    /// accumulated exactly as in the 4-row tiles (one vector, then its lanes, then the tail), so a result does not
+    /// depend on which kernel computed it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void DotRow<TVector>(ref float a, ref float b, int bRow, int k, ref float c, int cColumn, int n)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        for (int j = 0; j < n; j++)
+        {
+            ref float bj = ref Unsafe.Add(ref b, j * bRow);
+            TVector sum = TVector.Zero;
+            int p = 0;
+            for (; p + TVector.Count <= k; p += TVector.Count)
+            {
+                sum = TVector.MultiplyAdd(TVector.Load(ref Unsafe.Add(ref a, p)), TVector.Load(ref Unsafe.Add(ref bj, p)), sum);
+            }
+
+            Unsafe.Add(ref c, j * cColumn) += TVector.Sum(sum) + Tail(ref a, ref bj, p, k);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Tail(ref float x, ref float y, int from, int k)
+    {
+        float sum = 0;
+        for (int p = from; p < k; p++)
+        {
+            sum += Unsafe.Add(ref x, p) * Unsafe.Add(ref y, p);
+        }
+
+        return sum;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MultiplyAddColumn(ref float a, int aColumn, ref float b, int bRow, int k, ref float c)
+    {
+        float sum = c;
+        for (int p = 0; p < k; p++)
+        {
+            sum += Unsafe.Add(ref a, p * aColumn) * Unsafe.Add(ref b, p * bRow);
+        }
+
+        c = sum;
+    }
+}

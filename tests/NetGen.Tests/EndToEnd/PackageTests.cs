@@ -1,0 +1,104 @@
+using System;
+using System.IO;
+using System.IO.Compression;
+using System.Linq;
+using Xunit;
+
+namespace NetGen.Tests.EndToEnd;
+
+/// <summary>
+/// As a new user would: pack NetGen, create a console project in a temporary folder, add the package from a
+/// local folder source, declare a network, build, run a forward pass and a training step.
+/// </summary>
+[Collection(nameof(EndToEnd))]
+public sealed class PackageTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "netgen-package-" + Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public void A_fresh_project_using_the_NetGen_package_builds_and_trains()
+    {
+        string repository = NewProjectTests.RepositoryRoot();
+        string feed = Path.Combine(_directory, "feed");
+        string app = Path.Combine(_directory, "app");
+        Directory.CreateDirectory(app);
+        // A version of its own, so that NuGet's cache never serves a package packed by an earlier run.
+        string version = "0.0.1-test" + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
+
+        (int packExit, string packOutput) = NewProjectTests.Dotnet($"pack \"{repository}/src/Runtime/NetGen.Runtime.csproj\" -c Release -o \"{feed}\" -p:PackageVersion={version}", repository);
+        Assert.True(packExit == 0, packOutput);
+        string package = Path.Combine(feed, $"NetGen.{version}.nupkg");
+        using (ZipArchive zip = ZipFile.OpenRead(package))
+        {
+            string[] entries = zip.Entries.Select(e => e.FullName).ToArray();
+            Assert.Contains("lib/net10.0/NetGen.dll", entries);
+            Assert.Contains("analyzers/dotnet/cs/NetGen.Generator.dll", entries);
+            Assert.Contains("README.md", entries);
+            Assert.DoesNotContain(entries, e => e.StartsWith("lib/", StringComparison.Ordinal) && e.Contains("Generator", StringComparison.Ordinal));
+        }
+
+        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <add key="netgen-local" value="{feed}" />
+              </packageSources>
+            </configuration>
+            """);
+        File.WriteAllText(Path.Combine(app, "App.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="NetGen" Version="{version}" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(app, "Program.cs"), """
+            using System;
+            using NetGen;
+            using NetGen.Optimizers;
+
+            var net = new Tiny();
+            net.InitializeParameters(7);
+            var inputs = new float[8 * Tiny.InputLength];
+            var labels = new int[8];
+            for (int i = 0; i < inputs.Length; i++) inputs[i] = (i % 11) / 11f;
+            for (int i = 0; i < labels.Length; i++) labels[i] = i % Tiny.OutputLength;
+            var p = new float[Tiny.OutputLength];
+            net.Forward(inputs.AsSpan(0, Tiny.InputLength), p);
+            var adam = new Adam(0.01f);
+            float first = net.TrainBatch(inputs, labels);
+            adam.Step(net.Parameters, net.Gradients);
+            float last = first;
+            for (int step = 0; step < 50; step++) { last = net.TrainBatch(inputs, labels); adam.Step(net.Parameters, net.Gradients); }
+            Console.WriteLine($"params={Tiny.ParameterCount} first={first} last={last}");
+            Console.WriteLine(last < first / 2 ? "LEARNED" : "DID NOT LEARN");
+
+            [Input(1, 12, 12)]
+            [Conv2D(4, 3)]
+            [ReLU]
+            [MaxPool2D(2)]
+            [Dense(3)]
+            [Softmax]
+            public partial class Tiny { }
+            """);
+
+        (int exit, string output) = NewProjectTests.Dotnet("run -c Release", app);
+        Assert.True(exit == 0, output);
+        Assert.Contains("params=343 ", output);
+        Assert.Contains("LEARNED", output);
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using CsCheck;
+using Microsoft.CodeAnalysis;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace NetGen.Tests.Generator;
+
+/// <summary>
+/// Random declarations, sensible and nonsensical: the generator never throws, and each network either gets
+/// NG errors and no code, or code that compiles with zero errors and zero warnings.
+/// </summary>
+public class PropertyTests(ITestOutputHelper output)
+{
+    /// <summary>Declarations per compilation: compiling them together keeps 2,000 cases to a couple of minutes.</summary>
+    private const int PerCompilation = 25;
+
+    private static readonly Gen<int> Size = Gen.Frequency((12, Gen.Int[1, 12]), (3, Gen.Int[13, 40]), (1, Gen.Int[-2, 0]), (1, Gen.Int[100_000, 3_000_000]));
+
+    private static readonly Gen<int> Small = Gen.Frequency((12, Gen.Int[1, 5]), (1, Gen.Int[-1, 0]), (1, Gen.Int[6, 9]));
+
+    private static readonly Gen<string> Name = Gen.Frequency(
+        (12, Gen.Const("")),
+        (1, Gen.OneOf<string>("a", "x_1", "features", "head", "Dup", "dup", "2bad", "output", "", "my layer", "conv1", "input", "summary")));
+
+    private static readonly Gen<string> Layer = Gen.Frequency(
+        (3, Gen.Select(Small, Small, Small, Small, Name, (f, k, s, p, n) => $"Conv2D({f}, {k}{Named("Stride", s, 1)}{Named("Padding", p - 1, 0)}{NameArg(n)})")),
+        (1, Gen.Select(Small, Small, Small, Name, (f, kh, kw, n) => $"Conv2D({f}, {kh}, {kw}{NameArg(n)})")),
+        (2, Gen.Select(Small, Small, Name, (k, s, n) => $"MaxPool2D({k}{Named("Stride", s, 0)}{NameArg(n)})")),
+        (3, Gen.Select(Size, Name, (u, n) => $"Dense({u}{NameArg(n)})")),
+        (3, Name.Select(n => n.Length == 0 ? "ReLU" : $"ReLU(Name = \"{n}\")")),
+        (1, Gen.Const("Softmax")),
+        (1, Gen.Select(Size, Size, Size, (c, h, w) => $"Input({c}, {h}, {w})")));
+
+    private static readonly Gen<Declaration> Declarations = Gen.Select(
+        Gen.Select(Size, Size, Size, (c, h, w) => $"Input({Math.Min(c, 4)}, {h}, {w})"),
+        Layer.Array[0, 7],
+        Gen.Frequency((10, Gen.Const(true)), (1, Gen.Const(false))),
+        Gen.Int[0, 12],
+        (input, layers, endsWithSoftmax, shape) => new Declaration(input, layers, endsWithSoftmax, shape));
+
+    [Fact]
+    public void Any_declaration_gets_compiled_code_or_NG_errors_and_the_generator_never_throws()
+    {
+        int networks = 0, compiled = 0, rejected = 0;
+        Declarations.Array[PerCompilation].Sample(batch =>
+        {
+            (int ok, int errors) = Check(batch);
+            networks += batch.Length;
+            compiled += ok;
+            rejected += errors;
+        }, iter: 2000 / PerCompilation, threads: 1, seed: "0N0XIzNsQ0O2");
+        output.WriteLine($"{networks} random declarations: {compiled} compiled cleanly, {rejected} rejected with NG errors");
+        Assert.True(networks >= 2000);
+        Assert.True(compiled > 200 && rejected > 200, $"the generator should see both kinds: {compiled} compiled, {rejected} rejected");
+    }
+
+    /// <summary>Generates and compiles one batch; throws (so CsCheck shrinks it) on any broken rule.</summary>
+    private static (int Compiled, int Rejected) Check(Declaration[] batch)
+    {
+        var source = new StringBuilder("using NetGen;\n");
+        for (int i = 0; i < batch.Length; i++)
+        {
+            source.Append(batch[i].ToSource($"Net{i}")).Append('\n');
+        }
+
+        var result = GeneratorHarness.Run(source.ToString());
+        if (result.Exceptions.Length > 0)
+        {
+            throw new InvalidOperationException($"the generator threw: {result.Exceptions[0]}");
+        }
+
+        if (result.GeneratorDiagnostics.FirstOrDefault(d => d.Severity != DiagnosticSeverity.Error || !d.Id.StartsWith("NG", StringComparison.Ordinal) || d.Id == "NG0015") is { } odd)
+        {
+            throw new InvalidOperationException($"unexpected generator diagnostic {odd}");
+        }
+
+        int compiled = 0, rejected = 0;
+        for (int i = 0; i < batch.Length; i++)
+        {
+            string name = $"Net{i}";
+            bool hasError = result.GeneratorDiagnostics.Any(d => DeclaresNetwork(d, name, source.ToString()));
+            bool hasSource = result.Sources.Any(s => s.HintName.Contains($"{name}.g.cs", StringComparison.Ordinal) || s.HintName.Contains($"{name}_", StringComparison.Ordinal));
+            if (hasError == hasSource)
+            {
+                throw new InvalidOperationException($"{name}: {(hasError ? "NG errors and generated code" : "neither NG errors nor generated code")}\n{batch[i].ToSource(name)}");
+            }
+
+            compiled += hasSource ? 1 : 0;
+            rejected += hasError ? 1 : 0;
+        }
+
+        // Every generated file must compile without a single error or warning (the user's own source has
+        // errors only where a declaration is itself broken, e.g. a struct carrying class-only attributes).
+        var generatedProblems = result.CompilationDiagnostics
+            .Where(d => d.Severity >= DiagnosticSeverity.Warning && d.Location.SourceTree?.FilePath.EndsWith(".g.cs", StringComparison.Ordinal) == true)
+            .ToList();
+        if (generatedProblems.Count > 0)
+        {
+            throw new InvalidOperationException($"generated code does not compile cleanly: {generatedProblems[0]}\n{source}");
+        }
+
+        return (compiled, rejected);
+    }
+
+    /// <summary>Whether a diagnostic points into the declaration of <paramref name="name"/>.</summary>
+    private static bool DeclaresNetwork(Diagnostic diagnostic, string name, string source)
+    {
+        int start = source.IndexOf($"/*{name}*/", StringComparison.Ordinal);
+        int end = source.IndexOf("/*end*/", start, StringComparison.Ordinal);
+        return diagnostic.Location.SourceSpan.Start >= start && diagnostic.Location.SourceSpan.Start < end;
+    }
+
+    private static string Named(string name, int value, int skip) => value == skip ? "" : $", {name} = {value}";
+
+    private static string NameArg(string name) => name.Length == 0 ? "" : $", Name = \"{name}\"";
+
+    /// <summary>One random declaration: its input, layers, whether Softmax is appended, and the shape of the class.</summary>
+    internal sealed record Declaration(string Input, string[] Layers, bool EndsWithSoftmax, int ClassShape)
+    {
+        public string ToSource(string name)
+        {
+            var attributes = new List<string> { Input };
+            attributes.AddRange(Layers);
+            if (EndsWithSoftmax)
+            {
+                attributes.Add("Softmax");
+            }
+
+            string list = string.Concat(attributes.Select(a => $"[{a}]"));
+            string body = ClassShape switch
+            {
+                0 => $"public class {name} {{ }}",                                  // not partial
+                1 => $"public static partial class {name} {{ }}",                   // static
+                2 => $"public partial class {name}<T> where T : class {{ }}",       // generic
+                3 => $"public partial class {name}Outer {{ {list} public partial class {name} {{ }} }}",
+                4 => $"public class {name}Outer {{ {list} public partial class {name} {{ }} }}", // container not partial
+                5 => $"public partial class {name} {{ }} public partial class {name} {{ public int Extra => 1; }}",
+                6 => $"{string.Concat(attributes.Take(2).Select(a => $"[{a}]"))} public partial class {name} {{ }} {string.Concat(attributes.Skip(2).Select(a => $"[{a}]"))} public partial class {name} {{ }}",
+                _ => $"public partial class {name} {{ }}",
+            };
+            string declaration = ClassShape is 3 or 4 or 6 ? body : $"{list} {body}";
+            if (ClassShape == 6 && attributes.Count <= 2)
+            {
+                declaration = $"{list} public partial class {name} {{ }}";
+            }
+
+            return $"namespace N{name} {{ /*{name}*/ {declaration} /*end*/ }}";
+        }
+    }
+}
