@@ -228,9 +228,7 @@ public class TrainingBenchmarks : NetworkBenchmarks
     [GlobalSetup]
     public void Setup1() => Setup(1);
 
-    // TODO(TrainBatch): add NetGen_2T here (Setup(2) sets DegreeOfParallelism through BatchDriver) once the
-    // batched TrainBatch lands on main; today NetGen trains one sample at a time on one thread.
-    [GlobalSetup(Target = nameof(TorchSharp_2T))]
+    [GlobalSetup(Targets = [nameof(NetGen_2T), nameof(RuntimeShaped_2T), nameof(TorchSharp_2T)])]
     public void Setup2() => Setup(2);
 
     protected override void TorchSetup()
@@ -248,12 +246,64 @@ public class TrainingBenchmarks : NetworkBenchmarks
     [Benchmark(Baseline = true), Work(Impl.NetGen, Work.TrainStep, Workload.TrainingBatch, 1)]
     public float NetGen_1T() => NetGen.TrainStep(Inputs, Labels);
 
+    [Benchmark, Work(Impl.NetGen, Work.TrainStep, Workload.TrainingBatch, 2)]
+    public float NetGen_2T() => NetGen.TrainStep(Inputs, Labels);
+
     [Benchmark, Work(Impl.RuntimeShaped, Work.TrainStep, Workload.TrainingBatch, 1)]
     public float RuntimeShaped_1T() => RuntimeShaped.TrainStep(Inputs, Labels);
+
+    [Benchmark, Work(Impl.RuntimeShaped, Work.TrainStep, Workload.TrainingBatch, 2)]
+    public float RuntimeShaped_2T() => RuntimeShaped.TrainStep(Inputs, Labels);
 
     [Benchmark, Work(Impl.TorchSharp, Work.TrainStep, Workload.TrainingBatch, 1)]
     public float TorchSharp_1T() => Torch.TrainStep(_x, _y);
 
     [Benchmark, Work(Impl.TorchSharp, Work.TrainStep, Workload.TrainingBatch, 2)]
     public float TorchSharp_2T() => Torch.TrainStep(_x, _y);
+}
+
+/// <summary>
+/// One convolution layer's forward pass alone, one sample: LeNet5's conv2 and WideNet's conv2 declared as networks of
+/// their own (input, the conv, a softmax because a network must end in one). FLOPs count the convolution only; the
+/// time includes copying the input in and the softmax over the conv output (small next to the conv for WideNet's).
+/// </summary>
+[BenchmarkCategory("ConvForward")]
+public class ConvForwardBenchmarks
+{
+    private ISampleNetwork _netgen = null!, _runtime = null!;
+    private float[] _input = null!, _output = null!;
+
+    [Params(NetworkKind.LeNet5Conv2, NetworkKind.WideNetConv2)]
+    public NetworkKind Network { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _netgen = Workload.CreateNetGen(Network);
+        _runtime = Workload.CreateRuntimeShaped(Network);
+        _netgen.InitializeParameters(Workload.Seed);
+        _netgen.Parameters.CopyTo(_runtime.Parameters, 0);
+        var random = new SeededRandom(7);
+        _input = new float[_netgen.InputLength];
+        for (int i = 0; i < _input.Length; i++)
+        {
+            _input[i] = random.NextSingle() * 2f - 1f;
+        }
+
+        _output = new float[_netgen.OutputLength];
+    }
+
+    [Benchmark(Baseline = true), Work(Impl.NetGen, Work.Forward, 1, 1)]
+    public float NetGen_1T()
+    {
+        _netgen.Forward(_input, _output);
+        return _output[0];
+    }
+
+    [Benchmark, Work(Impl.RuntimeShaped, Work.Forward, 1, 1)]
+    public float RuntimeShaped_1T()
+    {
+        _runtime.Forward(_input, _output);
+        return _output[0];
+    }
 }

@@ -35,3 +35,15 @@ public partial class LeNet5 { }
 [Dense(10)]
 [Softmax]
 public partial class WideNet { }
+
+/// <summary>LeNet5's second convolution alone (6×14×14 → 16×10×10, 5×5, no padding), for the conv-forward benchmark; softmax only because a network must end in one.</summary>
+[Input(6, 14, 14)]
+[Conv2D(16, 5)]
+[Softmax]
+public partial class LeNet5Conv2 { }
+
+/// <summary>WideNet's second convolution alone (32×14×14 → 64×14×14, 5×5, padding 2), for the conv-forward benchmark.</summary>
+[Input(32, 14, 14)]
+[Conv2D(64, 5, Padding = 2)]
+[Softmax]
+public partial class WideNetConv2 { }

@@ -28,9 +28,14 @@ public static class Verify
         bool ok = true;
         torch.set_num_threads(1);
         Console.WriteLine($"TorchSharp: libtorch {torch.__version__}, {torch.get_num_threads()} thread(s); Vector512 accelerated: {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
-        foreach (NetworkKind kind in Enum.GetValues<NetworkKind>())
+        foreach (NetworkKind kind in new[] { NetworkKind.LeNet5, NetworkKind.WideNet })
         {
             ok &= Check(kind);
+        }
+
+        foreach (NetworkKind kind in new[] { NetworkKind.LeNet5Conv2, NetworkKind.WideNetConv2 })
+        {
+            ok &= CheckRuntimeShaped(kind);
         }
 
         Console.WriteLine(ok ? "verify: all checks passed" : "verify: FAILED");
@@ -63,12 +68,16 @@ public static class Verify
         (float[] inputs, int[] labels) = Workload.CreateData(Samples, seed: 11);
         float[] pg = Probabilities(generated, inputs), pr = Probabilities(runtime, inputs);
         Report("runtime-shaped: forward probabilities, max |Δ|", MaxAbsDiff(pg, pr), RuntimeShapedTolerance);
+        ok &= CompareBatches(generated, runtime, Report);
 
-        float lossG = BatchDriver.TrainBatchPerSample(generated, inputs, labels);
-        float lossR = BatchDriver.TrainBatchPerSample(runtime, inputs, labels);
-        Report("runtime-shaped: mean loss, |Δ|", Math.Abs(lossG - lossR), RuntimeShapedTolerance);
-        Report("runtime-shaped: batch-mean gradient, max |Δ| / max |g|", MaxAbsDiff(generated.Gradients, runtime.Gradients) / MaxAbs(generated.Gradients), RuntimeShapedTolerance);
-        Report("runtime-shaped: input gradient (last sample), max |Δ|", MaxAbsDiff(generated.InputGradient.ToArray(), runtime.InputGradient.ToArray()), RuntimeShapedTolerance);
+        // The per-sample input gradient (TrainSample), then the batch-mean gradient of TrainBatch for the TorchSharp checks.
+        generated.ZeroGradients();
+        runtime.ZeroGradients();
+        generated.TrainSample(inputs.AsSpan(0, Workload.InputLength), labels[0]);
+        runtime.TrainSample(inputs.AsSpan(0, Workload.InputLength), labels[0]);
+        Report("runtime-shaped: input gradient (TrainSample), max |Δ|", MaxAbsDiff(generated.InputGradient.ToArray(), runtime.InputGradient.ToArray()), RuntimeShapedTolerance);
+        generated.DegreeOfParallelism = 1;
+        float lossG = generated.TrainBatch(inputs, labels);
 
         using var model = new TorchModel(kind, generated.Parameters);
         using Tensor x = TorchModel.Inputs(inputs, Samples);
@@ -89,6 +98,91 @@ public static class Verify
         }
 
         Report("ONNX Runtime: forward probabilities, max |Δ|", MaxAbsDiff(pg, po), TorchTolerance);
+        return ok;
+    }
+
+    /// <summary>
+    /// Runtime-shaped vs generated on a batch of 40 samples (two full chunks of 16 and one of 8): ForwardBatch, TrainBatch's
+    /// mean loss and batch-mean gradient, at 1 and 2 threads; each network must also give the same bits at 1 and 2 threads.
+    /// </summary>
+    private static bool CompareBatches(ISampleNetwork generated, ISampleNetwork runtime, Action<string, double, double> report)
+    {
+        const int batch = 40;
+        int inLength = generated.InputLength, outLength = generated.OutputLength;
+        var random = new SeededRandom(13);
+        var inputs = new float[batch * inLength];
+        var labels = new int[batch];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            inputs[i] = random.NextSingle() * 2f - 1f;
+        }
+
+        for (int i = 0; i < batch; i++)
+        {
+            labels[i] = random.NextInt32(outLength);
+        }
+
+        bool ok = true;
+        var results = new (float[] P, float Loss, float[] G)[2, 2];
+        ISampleNetwork[] networks = [generated, runtime];
+        for (int n = 0; n < 2; n++)
+        {
+            for (int threads = 1; threads <= 2; threads++)
+            {
+                ISampleNetwork network = networks[n];
+                network.DegreeOfParallelism = threads;
+                var p = new float[batch * outLength];
+                network.ForwardBatch(inputs, p);
+                float loss = network.TrainBatch(inputs, labels);
+                results[n, threads - 1] = (p, loss, (float[])network.Gradients.Clone());
+            }
+        }
+
+        for (int t = 0; t < 2; t++)
+        {
+            var (pg, lg, gg) = results[0, t];
+            var (pr, lr, gr) = results[1, t];
+            report($"runtime-shaped, {t + 1} thread(s): ForwardBatch({batch}), max |Δ|", MaxAbsDiff(pg, pr), RuntimeShapedTolerance);
+            report($"runtime-shaped, {t + 1} thread(s): TrainBatch({batch}) mean loss, |Δ|", Math.Abs(lg - lr), RuntimeShapedTolerance);
+            report($"runtime-shaped, {t + 1} thread(s): batch-mean gradient, max |Δ| / max |g|", MaxAbsDiff(gg, gr) / MaxAbs(gg), RuntimeShapedTolerance);
+        }
+
+        for (int n = 0; n < 2; n++)
+        {
+            bool same = results[n, 0].P.AsSpan().SequenceEqual(results[n, 1].P) && results[n, 0].Loss == results[n, 1].Loss
+                && results[n, 0].G.AsSpan().SequenceEqual(results[n, 1].G);
+            ok &= same;
+            Console.WriteLine($"  {(n == 0 ? "generated" : "runtime-shaped")}: 1 and 2 threads give the same bits: {same}");
+        }
+
+        foreach (ISampleNetwork network in networks)
+        {
+            network.DegreeOfParallelism = 1;
+        }
+
+        return ok;
+    }
+
+    /// <summary>The conv-only networks of the conv-forward benchmark: runtime-shaped vs generated only.</summary>
+    private static bool CheckRuntimeShaped(NetworkKind kind)
+    {
+        bool ok = true;
+        void Report(string what, double value, double tolerance)
+        {
+            bool pass = value <= tolerance && !double.IsNaN(value);
+            ok &= pass;
+            Console.WriteLine($"  {what,-58} {value,12:E2}  (≤ {tolerance:E0}) {(pass ? "ok" : "FAIL")}");
+        }
+
+        Console.WriteLine($"{kind}:");
+        GeneratedNetwork generated = Workload.CreateNetGen(kind);
+        RuntimeNetwork runtime = Workload.CreateRuntimeShaped(kind);
+        generated.InitializeParameters(Workload.Seed);
+        generated.Parameters.CopyTo(runtime.Parameters, 0);
+        bool macsOk = runtime.MultiplyAdds == Workload.MultiplyAddsPerSample(kind) && runtime.ParameterCount == generated.ParameterCount;
+        ok &= macsOk;
+        Console.WriteLine($"  multiply-adds per sample from the shapes: {runtime.MultiplyAdds:N0} (table: {Workload.MultiplyAddsPerSample(kind):N0}) {(macsOk ? "ok" : "FAIL")}");
+        ok &= CompareBatches(generated, runtime, Report);
         return ok;
     }
 

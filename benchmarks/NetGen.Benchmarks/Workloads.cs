@@ -1,6 +1,4 @@
 using System;
-using System.Numerics.Tensors;
-using System.Threading.Tasks;
 using NetGen.Benchmarks.RuntimeShaped;
 using NetGen.Optimizers;
 
@@ -11,6 +9,12 @@ public enum NetworkKind
 {
     LeNet5,
     WideNet,
+
+    /// <summary>LeNet5's conv2 alone (6×14×14 → 16×10×10), for the conv-forward benchmark.</summary>
+    LeNet5Conv2,
+
+    /// <summary>WideNet's conv2 alone (32×14×14 → 64×14×14, padding 2), for the conv-forward benchmark.</summary>
+    WideNetConv2,
 }
 
 /// <summary>Sizes and FLOP counts shared by every benchmark.</summary>
@@ -34,6 +38,8 @@ public static class Workload
     {
         NetworkKind.LeNet5 => 416_520,
         NetworkKind.WideNet => 13_883_904,
+        NetworkKind.LeNet5Conv2 => 240_000,      // 16·150·100
+        NetworkKind.WideNetConv2 => 10_035_200,  // 64·800·196
         _ => throw new ArgumentOutOfRangeException(nameof(network)),
     };
 
@@ -45,6 +51,8 @@ public static class Workload
     {
         NetworkKind.LeNet5 => new GeneratedNetwork(new LeNet5()),
         NetworkKind.WideNet => new GeneratedNetwork(new WideNet()),
+        NetworkKind.LeNet5Conv2 => new GeneratedNetwork(new LeNet5Conv2()),
+        NetworkKind.WideNetConv2 => new GeneratedNetwork(new WideNetConv2()),
         _ => throw new ArgumentOutOfRangeException(nameof(network)),
     };
 
@@ -52,6 +60,8 @@ public static class Workload
     {
         NetworkKind.LeNet5 => RuntimeNetwork.LeNet5(),
         NetworkKind.WideNet => RuntimeNetwork.WideNet(),
+        NetworkKind.LeNet5Conv2 => RuntimeNetwork.LeNet5Conv2(),
+        NetworkKind.WideNetConv2 => RuntimeNetwork.WideNetConv2(),
         _ => throw new ArgumentOutOfRangeException(nameof(network)),
     };
 
@@ -75,115 +85,39 @@ public static class Workload
     }
 }
 
-/// <summary>Trains on a batch and returns the mean loss, leaving the batch-mean gradient in <c>Gradients</c>.</summary>
-public delegate float TrainBatchFunction(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels);
-
 /// <summary>
 /// Drives an <see cref="ISampleNetwork"/> (a NetGen-generated class or the runtime-shaped <see cref="RuntimeNetwork"/>)
-/// over a batch: inference on one or more threads, and an SGD training step.
+/// over a batch: <c>ForwardBatch</c> and <c>TrainBatch</c> + one SGD step, with <c>DegreeOfParallelism</c> = threads.
+/// Both implementations run their batches through the runtime's BatchEngine: chunks of 16 samples, one workspace per
+/// worker, results bit-identical for any thread count.
 /// </summary>
 public sealed class BatchDriver
 {
-    private readonly ISampleNetwork[] _replicas;
-    private readonly TrainBatchFunction _trainBatch;
     private readonly Sgd _sgd = new(Workload.LearningRate);
-    private readonly Action<int> _forwardChunk;
-    private float[] _chunkInputs = [];
-    private float[] _chunkOutputs = [];
-    private int _chunkCount;
 
-    /// <param name="create">Makes a network; called once per inference thread.</param>
-    /// <param name="threads">Threads for <see cref="ForwardBatch"/>.</param>
+    /// <param name="create">Makes the network.</param>
+    /// <param name="threads">DegreeOfParallelism of the batch calls.</param>
     public BatchDriver(Func<ISampleNetwork> create, int threads)
     {
-        _replicas = new ISampleNetwork[threads];
-        _replicas[0] = create();
-        _replicas[0].InitializeParameters(Workload.Seed);
-        for (int t = 1; t < threads; t++)
-        {
-            _replicas[t] = create();
-            _replicas[0].Parameters.CopyTo(_replicas[t].Parameters, 0);
-        }
-
-        ISampleNetwork network = _replicas[0];
-        // TODO(TrainBatch): main now has the batched, multi-threaded ISampleNetwork.TrainBatch (same contract: mean loss,
-        // Gradients = batch mean) and DegreeOfParallelism. After merging, for the generated networks this line becomes
-        //     _trainBatch = network is GeneratedNetwork g ? Batched(g.Inner, threads) : (x, y) => TrainBatchPerSample(network, x, y);
-        // with Batched(inner, threads) { inner.DegreeOfParallelism = threads; return inner.TrainBatch; }, and the
-        // TrainingBenchmarks get their NetGen 2-thread case (TODO there).
-        _trainBatch = (inputs, labels) => TrainBatchPerSample(network, inputs, labels);
-        _forwardChunk = ForwardChunk;
+        Network = create();
+        Network.InitializeParameters(Workload.Seed);
+        Network.DegreeOfParallelism = threads;
     }
 
-    public ISampleNetwork Network => _replicas[0];
+    public ISampleNetwork Network { get; }
 
-    /// <summary>Sets the parameters of the network and of every replica.</summary>
-    public void CopyParametersFrom(float[] parameters)
-    {
-        foreach (ISampleNetwork replica in _replicas)
-        {
-            parameters.CopyTo(replica.Parameters, 0);
-        }
-    }
+    /// <summary>Sets the parameters of the network.</summary>
+    public void CopyParametersFrom(float[] parameters) => parameters.CopyTo(Network.Parameters, 0);
 
-    /// <summary>
-    /// Forward pass of <paramref name="count"/> samples. With one thread, a plain loop of <see cref="ISampleNetwork.Forward"/>;
-    /// with more, the batch is split into one contiguous chunk per thread, each on its own replica of the network
-    /// (one workspace each, same parameters).
-    /// </summary>
-    /// TODO(ForwardBatch): use the generated ForwardBatch (DegreeOfParallelism = threads) when it lands on main.
-    public void ForwardBatch(float[] inputs, float[] probabilities, int count)
-    {
-        if (_replicas.Length == 1)
-        {
-            ISampleNetwork network = _replicas[0];
-            int inLength = network.InputLength, outLength = network.OutputLength;
-            for (int i = 0; i < count; i++)
-            {
-                network.Forward(inputs.AsSpan(i * inLength, inLength), probabilities.AsSpan(i * outLength, outLength));
-            }
+    /// <summary>Forward pass of <paramref name="count"/> samples through the network's <c>ForwardBatch</c>.</summary>
+    public void ForwardBatch(float[] inputs, float[] probabilities, int count) =>
+        Network.ForwardBatch(inputs.AsSpan(0, count * Network.InputLength), probabilities.AsSpan(0, count * Network.OutputLength));
 
-            return;
-        }
-
-        (_chunkInputs, _chunkOutputs, _chunkCount) = (inputs, probabilities, count);
-        Parallel.For(0, _replicas.Length, _forwardChunk);
-    }
-
-    /// <summary>One SGD step on a batch: forward + backward over every sample, then θ −= lr · mean gradient.</summary>
+    /// <summary>One SGD step on a batch: <c>TrainBatch</c> (mean loss, Gradients = batch mean), then θ −= lr · gradient.</summary>
     public float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels)
     {
-        float loss = _trainBatch(inputs, labels);
-        _sgd.Step(_replicas[0].Parameters, _replicas[0].Gradients);
+        float loss = Network.TrainBatch(inputs, labels);
+        _sgd.Step(Network.Parameters, Network.Gradients);
         return loss;
-    }
-
-    /// <summary>
-    /// The per-sample stand-in for TrainBatch, with its contract: returns the mean loss and leaves the batch mean of
-    /// dL/dθ in <see cref="ISampleNetwork.Gradients"/>. Single-threaded.
-    /// </summary>
-    public static float TrainBatchPerSample(ISampleNetwork network, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels)
-    {
-        int count = labels.Length, inLength = network.InputLength;
-        network.ZeroGradients();
-        float sum = 0f;
-        for (int i = 0; i < count; i++)
-        {
-            sum += network.TrainSample(inputs.Slice(i * inLength, inLength), labels[i]);
-        }
-
-        TensorPrimitives.Multiply(network.Gradients, 1f / count, network.Gradients);
-        return sum / count;
-    }
-
-    private void ForwardChunk(int t)
-    {
-        ISampleNetwork network = _replicas[t];
-        int threads = _replicas.Length, inLength = network.InputLength, outLength = network.OutputLength;
-        int first = (int)((long)_chunkCount * t / threads), end = (int)((long)_chunkCount * (t + 1) / threads);
-        for (int i = first; i < end; i++)
-        {
-            network.Forward(_chunkInputs.AsSpan(i * inLength, inLength), _chunkOutputs.AsSpan(i * outLength, outLength));
-        }
     }
 }

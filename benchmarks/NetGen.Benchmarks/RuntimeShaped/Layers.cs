@@ -1,13 +1,40 @@
 using System;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using NetGen.Kernels;
 
 namespace NetGen.Benchmarks.RuntimeShaped;
 
-// The "runtime-shaped" baseline: the SAME algorithm as NetGen's generated code (im2col unfold + one
-// TensorPrimitives.MultiplyAdd per (filter, row); max pooling that records the arg-max; dense layers through
-// TensorPrimitives.Dot / MultiplyAdd; softmax by the same TensorPrimitives calls), but with every shape held in
-// int fields and every offset and loop bound computed at run time, the way a hand-written layer library works.
-// The difference between it and the generated code is what compile-time specialization buys.
+// The "runtime-shaped" baseline: the SAME algorithm as NetGen's generated code — layers run over a chunk of samples;
+// convolutions unfold each sample (im2col) and call the same register-blocked NetGen.Kernels.Gemm micro-kernels
+// (MultiplyAddRows4 / MultiplyAddRow for y = W·columns and dcolumns = Wᵀ·dy, DotRows4 / DotRow for dW), then fold
+// back (col2im); dense layers are one DotRows4 product per chunk forward and MultiplyAddRows4 products backward; max
+// pooling records the arg-max; softmax by the same TensorPrimitives calls; the same dispatch on the vector width —
+// but every shape and stride is an int field of a layer object, every loop bound is computed at run time (the valid
+// output range of each unfold tap included), and layers are called through virtual methods, the way a hand-written
+// layer library works. The difference between it and the generated code is what compile-time specialization buys.
+
+/// <summary>One layer's buffers for up to <c>capacity</c> samples of a chunk (one set per worker thread).</summary>
+public sealed class LayerBuffers
+{
+    /// <summary>Floats of slack after every buffer, as in the generated workspaces: the masked tail vectors may reach into it.</summary>
+    public const int Slack = 32;
+
+    public LayerBuffers(int capacity, int outLength)
+    {
+        Output = new float[capacity * outLength + Slack];
+        OutputGradient = new float[capacity * outLength + Slack];
+    }
+
+    public float[] Output { get; }
+    public float[] OutputGradient { get; }
+    public float[] Columns { get; init; } = [];
+    public float[] ColumnsGradient { get; init; } = [];
+    public int[] ArgMax { get; init; } = [];
+    public float[] LogSumExp { get; init; } = [];
+}
 
 /// <summary>A layer with its input and output shapes (CHW) as run-time ints.</summary>
 public abstract class Layer
@@ -20,6 +47,8 @@ public abstract class Layer
         OutChannels = outChannels;
         OutHeight = outHeight;
         OutWidth = outWidth;
+        InLength = inChannels * inHeight * inWidth;
+        OutLength = outChannels * outHeight * outWidth;
     }
 
     public int InChannels { get; }
@@ -28,8 +57,8 @@ public abstract class Layer
     public int OutChannels { get; }
     public int OutHeight { get; }
     public int OutWidth { get; }
-    public int InLength => InChannels * InHeight * InWidth;
-    public int OutLength => OutChannels * OutHeight * OutWidth;
+    public int InLength { get; }
+    public int OutLength { get; }
 
     /// <summary>Trainable parameters of this layer (weight then bias).</summary>
     public virtual int ParameterCount => 0;
@@ -43,18 +72,23 @@ public abstract class Layer
     /// <summary>Weights in the parameter slice (the rest is bias).</summary>
     public virtual int WeightCount => 0;
 
-    /// <summary>y = layer(x); <paramref name="parameters"/> is this layer's slice.</summary>
-    public abstract void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> y);
+    /// <summary>This layer's buffers for chunks of up to <paramref name="capacity"/> samples.</summary>
+    public virtual LayerBuffers CreateBuffers(int capacity) => new(capacity, OutLength);
 
-    /// <summary>Adds dL/dθ into <paramref name="gradients"/> (this layer's slice) and writes dL/dx.</summary>
-    public abstract void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> dx);
+    /// <summary>y = layer(x) for <paramref name="count"/> samples (one after the other in x), into <c>buffers.Output</c>.</summary>
+    public abstract void Forward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers);
+
+    /// <summary>
+    /// From dL/dy in <c>buffers.OutputGradient</c>: adds dL/dθ of the samples into <paramref name="gradients"/> (this layer's slice)
+    /// and writes dL/dx when <paramref name="computeDx"/>.
+    /// </summary>
+    public abstract void Backward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> gradients, LayerBuffers buffers, Span<float> dx, bool computeDx);
 }
 
-/// <summary>2-D cross-correlation as PyTorch's Conv2d, by im2col and one multiply-add per (filter, row).</summary>
+/// <summary>2-D cross-correlation as PyTorch's Conv2d: per sample, im2col and GEMM micro-kernels, as the generated code.</summary>
 public sealed class Conv2D : Layer
 {
-    private readonly int _filters, _kernelHeight, _kernelWidth, _stride, _padding;
-    private readonly float[] _columns, _columnsGradient;
+    private readonly int _filters, _kernelHeight, _kernelWidth, _stride, _padding, _rows, _pixels;
 
     public Conv2D(int inChannels, int inHeight, int inWidth, int filters, int kernelSize, int stride = 1, int padding = 0)
         : base(inChannels, inHeight, inWidth, filters,
@@ -65,78 +99,149 @@ public sealed class Conv2D : Layer
         _kernelWidth = kernelSize;
         _stride = stride;
         _padding = padding;
-        // Rows (input channel, kernel tap) × columns (output pixel). Taps that read padding are never written and
-        // stay zero, exactly as in the generated code.
-        _columns = new float[Rows * Pixels];
-        _columnsGradient = new float[Rows * Pixels];
+        _rows = inChannels * kernelSize * kernelSize;
+        _pixels = OutHeight * OutWidth;
     }
 
-    private int Rows => InChannels * _kernelHeight * _kernelWidth;
-    private int Pixels => OutHeight * OutWidth;
-    public override int WeightCount => _filters * Rows;
+    public override int WeightCount => _filters * _rows;
     public override int ParameterCount => WeightCount + _filters;
-    public override int FanIn => Rows;
-    public override long MultiplyAdds => (long)_filters * Rows * Pixels;
+    public override int FanIn => _rows;
+    public override long MultiplyAdds => (long)_filters * _rows * _pixels;
 
-    public override void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> y)
+    // Rows (input channel, kernel tap) × columns (output pixel), one sample at a time. Taps that read padding are never
+    // written and stay zero, exactly as in the generated code.
+    public override LayerBuffers CreateBuffers(int capacity) => new(capacity, OutLength)
     {
-        int rows = Rows, pixels = Pixels;
+        Columns = new float[_rows * _pixels + LayerBuffers.Slack],
+        ColumnsGradient = new float[_rows * _pixels + LayerBuffers.Slack],
+    };
+
+    public override void Forward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers)
+    {
+        if (Vector512.IsHardwareAccelerated) Forward<Float512>(count, x, parameters, buffers);
+        else if (Vector256.IsHardwareAccelerated) Forward<Float256>(count, x, parameters, buffers);
+        else if (Vector128.IsHardwareAccelerated) Forward<Float128>(count, x, parameters, buffers);
+        else Forward<Float1>(count, x, parameters, buffers);
+    }
+
+    public override void Backward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> gradients, LayerBuffers buffers, Span<float> dx, bool computeDx)
+    {
+        if (Vector512.IsHardwareAccelerated) Backward<Float512>(count, x, parameters, gradients, buffers, dx, computeDx);
+        else if (Vector256.IsHardwareAccelerated) Backward<Float256>(count, x, parameters, gradients, buffers, dx, computeDx);
+        else if (Vector128.IsHardwareAccelerated) Backward<Float128>(count, x, parameters, gradients, buffers, dx, computeDx);
+        else Backward<Float1>(count, x, parameters, gradients, buffers, dx, computeDx);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int rows = _rows, pixels = _pixels, filters = _filters, inLength = InLength, outLength = OutLength;
         ReadOnlySpan<float> weight = parameters.Slice(0, WeightCount);
-        ReadOnlySpan<float> bias = parameters.Slice(WeightCount, _filters);
-        Span<float> columns = _columns;
-        Unfold(x, columns);
-        for (int k = 0; k < _filters; k++)
+        ReadOnlySpan<float> bias = parameters.Slice(WeightCount, filters);
+        Span<float> columns = buffers.Columns;
+        Span<float> y = buffers.Output;
+        ref float w0 = ref MemoryMarshal.GetReference(weight);
+        ref float c0 = ref MemoryMarshal.GetReference(columns);
+        for (int s = 0; s < count; s++)
         {
-            Span<float> yk = y.Slice(k * pixels, pixels);
-            ReadOnlySpan<float> wk = weight.Slice(k * rows, rows);
-            yk.Fill(bias[k]);
-            for (int r = 0; r < rows; r++)
+            Span<float> ys = y.Slice(s * outLength); // to the buffer's end: the masked tail may reach into the slack
+            ref float y0 = ref MemoryMarshal.GetReference(ys);
+            Unfold(x.Slice(s * inLength, inLength), columns);
+            for (int k = 0; k < filters; k++)
             {
-                TensorPrimitives.MultiplyAdd(columns.Slice(r * pixels, pixels), wk[r], yk, yk);
+                ys.Slice(k * pixels, pixels).Fill(bias[k]);
+            }
+
+            int f = 0;
+            for (; f + 4 <= filters; f += 4)
+            {
+                Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref w0, f * rows), rows, 1, ref c0, pixels, rows, ref Unsafe.Add(ref y0, f * pixels), pixels, pixels, paddedTail: true);
+            }
+
+            for (; f < filters; f++)
+            {
+                Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref w0, f * rows), 1, ref c0, pixels, rows, ref Unsafe.Add(ref y0, f * pixels), pixels, paddedTail: true);
             }
         }
     }
 
-    public override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> dx)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> gradients, LayerBuffers buffers, Span<float> dx, bool computeDx)
+        where TVector : struct, IFloatVector<TVector>
     {
-        int rows = Rows, pixels = Pixels;
+        int rows = _rows, pixels = _pixels, filters = _filters, inLength = InLength, outLength = OutLength;
         ReadOnlySpan<float> weight = parameters.Slice(0, WeightCount);
         Span<float> weightGradient = gradients.Slice(0, WeightCount);
-        Span<float> biasGradient = gradients.Slice(WeightCount, _filters);
-        ReadOnlySpan<float> columns = _columns;
-        Span<float> columnsGradient = _columnsGradient;
-        columnsGradient.Clear();
-        for (int k = 0; k < _filters; k++)
+        Span<float> biasGradient = gradients.Slice(WeightCount, filters);
+        Span<float> columns = buffers.Columns, columnsGradient = buffers.ColumnsGradient;
+        ReadOnlySpan<float> dy = buffers.OutputGradient;
+        ref float w0 = ref MemoryMarshal.GetReference(weight);
+        ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
+        ref float c0 = ref MemoryMarshal.GetReference(columns);
+        ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);
+        for (int s = 0; s < count; s++)
         {
-            ReadOnlySpan<float> dyk = dy.Slice(k * pixels, pixels);
-            ReadOnlySpan<float> wk = weight.Slice(k * rows, rows);
-            Span<float> dwk = weightGradient.Slice(k * rows, rows);
-            biasGradient[k] += TensorPrimitives.Sum(dyk);
-            for (int r = 0; r < rows; r++)
-            {
-                Span<float> dcr = columnsGradient.Slice(r * pixels, pixels);
-                dwk[r] += TensorPrimitives.Dot(dyk, columns.Slice(r * pixels, pixels));
-                TensorPrimitives.MultiplyAdd(dyk, wk[r], dcr, dcr);
-            }
-        }
+            ReadOnlySpan<float> dys = dy.Slice(s * outLength);
+            ref float dy0 = ref MemoryMarshal.GetReference(dys);
 
-        dx.Clear();
-        Fold(columnsGradient, dx);
+            // Unfold this sample again (the forward pass left only the last sample's columns).
+            Unfold(x.Slice(s * inLength, inLength), columns);
+
+            // dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q); dL/db(k) += Σ_q dL/dy(k, q).
+            int f = 0;
+            for (; f + 4 <= filters; f += 4)
+            {
+                Gemm.DotRows4<TVector>(ref Unsafe.Add(ref dy0, f * pixels), pixels, ref c0, pixels, pixels, ref Unsafe.Add(ref dw0, f * rows), rows, 1, rows);
+            }
+
+            for (; f < filters; f++)
+            {
+                Gemm.DotRow<TVector>(ref Unsafe.Add(ref dy0, f * pixels), ref c0, pixels, pixels, ref Unsafe.Add(ref dw0, f * rows), 1, rows);
+            }
+
+            for (int k = 0; k < filters; k++)
+            {
+                biasGradient[k] += TensorPrimitives.Sum(dys.Slice(k * pixels, pixels));
+            }
+
+            if (!computeDx)
+            {
+                continue;
+            }
+
+            // dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q), then fold back (col2im).
+            columnsGradient.Slice(0, rows * pixels).Clear();
+            int r = 0;
+            for (; r + 4 <= rows; r += 4)
+            {
+                Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref w0, r), 1, rows, ref dy0, pixels, filters, ref Unsafe.Add(ref dc0, r * pixels), pixels, pixels, paddedTail: true);
+            }
+
+            for (; r < rows; r++)
+            {
+                Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref w0, r), rows, ref dy0, pixels, filters, ref Unsafe.Add(ref dc0, r * pixels), pixels, paddedTail: true);
+            }
+
+            Span<float> dxs = dx.Slice(s * inLength, inLength);
+            dxs.Clear();
+            Fold(columnsGradient, dxs);
+        }
     }
 
     /// <summary>im2col: columns(r, q) = x(t, i·s + m − p, j·s + n − p), r = (t·kh + m)·kw + n, q = i·outW + j.</summary>
     private void Unfold(ReadOnlySpan<float> x, Span<float> columns)
     {
-        int plane = InHeight * InWidth, pixels = Pixels, block = _kernelHeight * _kernelWidth * pixels;
+        int plane = InHeight * InWidth, pixels = _pixels, block = _kernelHeight * _kernelWidth * pixels;
         for (int t = 0; t < InChannels; t++)
         {
             ReadOnlySpan<float> xt = x.Slice(t * plane, plane);
             Span<float> ct = columns.Slice(t * block, block);
             for (int m = 0; m < _kernelHeight; m++)
             {
+                (int i0, int i1) = ValidRange(m, InHeight, OutHeight);
                 for (int n = 0; n < _kernelWidth; n++)
                 {
-                    (int i0, int i1) = ValidRange(m, InHeight, OutHeight);
                     (int j0, int j1) = ValidRange(n, InWidth, OutWidth);
                     if (i0 >= i1 || j0 >= j1)
                     {
@@ -145,12 +250,12 @@ public sealed class Conv2D : Layer
 
                     int rowBase = (m * _kernelWidth + n) * pixels;
                     int sourceBase = (m - _padding) * InWidth + (n - _padding);
-                    int count = j1 - j0;
+                    int length = j1 - j0;
                     for (int i = i0; i < i1; i++)
                     {
                         if (_stride == 1)
                         {
-                            xt.Slice(i * InWidth + sourceBase + j0, count).CopyTo(ct.Slice(i * OutWidth + rowBase + j0, count));
+                            xt.Slice(i * InWidth + sourceBase + j0, length).CopyTo(ct.Slice(i * OutWidth + rowBase + j0, length));
                         }
                         else
                         {
@@ -168,16 +273,16 @@ public sealed class Conv2D : Layer
     /// <summary>col2im, the transpose of <see cref="Unfold"/>: dx(t, i·s + m − p, j·s + n − p) += dcolumns(r, q).</summary>
     private void Fold(ReadOnlySpan<float> columnsGradient, Span<float> dx)
     {
-        int plane = InHeight * InWidth, pixels = Pixels, block = _kernelHeight * _kernelWidth * pixels;
+        int plane = InHeight * InWidth, pixels = _pixels, block = _kernelHeight * _kernelWidth * pixels;
         for (int t = 0; t < InChannels; t++)
         {
             Span<float> dxt = dx.Slice(t * plane, plane);
             ReadOnlySpan<float> ct = columnsGradient.Slice(t * block, block);
             for (int m = 0; m < _kernelHeight; m++)
             {
+                (int i0, int i1) = ValidRange(m, InHeight, OutHeight);
                 for (int n = 0; n < _kernelWidth; n++)
                 {
-                    (int i0, int i1) = ValidRange(m, InHeight, OutHeight);
                     (int j0, int j1) = ValidRange(n, InWidth, OutWidth);
                     if (i0 >= i1 || j0 >= j1)
                     {
@@ -186,13 +291,13 @@ public sealed class Conv2D : Layer
 
                     int rowBase = (m * _kernelWidth + n) * pixels;
                     int sourceBase = (m - _padding) * InWidth + (n - _padding);
-                    int count = j1 - j0;
+                    int length = j1 - j0;
                     for (int i = i0; i < i1; i++)
                     {
                         if (_stride == 1)
                         {
-                            Span<float> dxRow = dxt.Slice(i * InWidth + sourceBase + j0, count);
-                            TensorPrimitives.Add(dxRow, ct.Slice(i * OutWidth + rowBase + j0, count), dxRow);
+                            Span<float> dxRow = dxt.Slice(i * InWidth + sourceBase + j0, length);
+                            TensorPrimitives.Add(dxRow, ct.Slice(i * OutWidth + rowBase + j0, length), dxRow);
                         }
                         else
                         {
@@ -221,11 +326,13 @@ public sealed class ReLU : Layer
 {
     public ReLU(int channels, int height, int width) : base(channels, height, width, channels, height, width) { }
 
-    public override void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> y) => TensorPrimitives.Max(x, 0f, y);
+    public override void Forward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers) =>
+        TensorPrimitives.Max(x.Slice(0, count * InLength), 0f, buffers.Output);
 
-    public override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> dx)
+    public override void Backward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> gradients, LayerBuffers buffers, Span<float> dx, bool computeDx)
     {
-        int length = OutLength;
+        ReadOnlySpan<float> y = buffers.Output, dy = buffers.OutputGradient;
+        int length = count * OutLength;
         for (int i = 0; i < length; i++)
         {
             dx[i] = y[i] > 0f ? dy[i] : 0f;
@@ -237,52 +344,57 @@ public sealed class ReLU : Layer
 public sealed class MaxPool2D : Layer
 {
     private readonly int _size, _stride;
-    private readonly int[] _argMax;
 
     public MaxPool2D(int channels, int height, int width, int size, int? stride = null)
         : base(channels, height, width, channels, (height - size) / (stride ?? size) + 1, (width - size) / (stride ?? size) + 1)
     {
         _size = size;
         _stride = stride ?? size;
-        _argMax = new int[OutLength];
     }
 
-    public override void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> y)
+    public override LayerBuffers CreateBuffers(int capacity) => new(capacity, OutLength) { ArgMax = new int[capacity * OutLength + LayerBuffers.Slack] };
+
+    public override void Forward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers)
     {
-        Span<int> argMax = _argMax;
-        int o = 0, plane = InHeight * InWidth;
-        for (int c = 0; c < OutChannels; c++)
+        Span<float> y = buffers.Output;
+        Span<int> argMax = buffers.ArgMax;
+        int o = 0, plane = InHeight * InWidth, inLength = InLength;
+        for (int s = 0; s < count; s++)
         {
-            for (int i = 0; i < OutHeight; i++)
+            for (int c = 0; c < OutChannels; c++)
             {
-                for (int j = 0; j < OutWidth; j++, o++)
+                for (int i = 0; i < OutHeight; i++)
                 {
-                    int at = c * plane + i * _stride * InWidth + j * _stride;
-                    int best = at;
-                    for (int m = 0; m < _size; m++)
+                    for (int j = 0; j < OutWidth; j++, o++)
                     {
-                        for (int n = 0; n < _size; n++)
+                        int at = s * inLength + c * plane + i * _stride * InWidth + j * _stride;
+                        int best = at;
+                        for (int m = 0; m < _size; m++)
                         {
-                            int index = at + m * InWidth + n;
-                            if (x[index] > x[best])
+                            for (int n = 0; n < _size; n++)
                             {
-                                best = index;
+                                int index = at + m * InWidth + n;
+                                if (x[index] > x[best])
+                                {
+                                    best = index;
+                                }
                             }
                         }
-                    }
 
-                    y[o] = x[best];
-                    argMax[o] = best;
+                        y[o] = x[best];
+                        argMax[o] = best;
+                    }
                 }
             }
         }
     }
 
-    public override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> dx)
+    public override void Backward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> gradients, LayerBuffers buffers, Span<float> dx, bool computeDx)
     {
-        ReadOnlySpan<int> argMax = _argMax;
-        dx.Clear();
-        int length = OutLength;
+        ReadOnlySpan<int> argMax = buffers.ArgMax;
+        ReadOnlySpan<float> dy = buffers.OutputGradient;
+        dx.Slice(0, count * InLength).Clear();
+        int length = count * OutLength;
         for (int o = 0; o < length; o++)
         {
             dx[argMax[o]] += dy[o];
@@ -290,7 +402,7 @@ public sealed class MaxPool2D : Layer
     }
 }
 
-/// <summary>y = W·x + b over the flattened input (PyTorch's flatten + Linear).</summary>
+/// <summary>y = W·x + b over the flattened input (PyTorch's flatten + Linear), one matrix product per chunk.</summary>
 public sealed class Dense : Layer
 {
     private readonly int _units;
@@ -302,61 +414,138 @@ public sealed class Dense : Layer
     public override int FanIn => InLength;
     public override long MultiplyAdds => (long)_units * InLength;
 
-    public override void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> y)
+    public override void Forward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers)
     {
-        int inputs = InLength;
+        if (Vector512.IsHardwareAccelerated) Forward<Float512>(count, x, parameters, buffers);
+        else if (Vector256.IsHardwareAccelerated) Forward<Float256>(count, x, parameters, buffers);
+        else if (Vector128.IsHardwareAccelerated) Forward<Float128>(count, x, parameters, buffers);
+        else Forward<Float1>(count, x, parameters, buffers);
+    }
+
+    public override void Backward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> gradients, LayerBuffers buffers, Span<float> dx, bool computeDx)
+    {
+        if (Vector512.IsHardwareAccelerated) Backward<Float512>(count, x, parameters, gradients, buffers, dx, computeDx);
+        else if (Vector256.IsHardwareAccelerated) Backward<Float256>(count, x, parameters, gradients, buffers, dx, computeDx);
+        else if (Vector128.IsHardwareAccelerated) Backward<Float128>(count, x, parameters, gradients, buffers, dx, computeDx);
+        else Backward<Float1>(count, x, parameters, gradients, buffers, dx, computeDx);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int inputs = InLength, units = _units;
         ReadOnlySpan<float> weight = parameters.Slice(0, WeightCount);
-        ReadOnlySpan<float> bias = parameters.Slice(WeightCount, _units);
-        for (int o = 0; o < _units; o++)
+        ReadOnlySpan<float> bias = parameters.Slice(WeightCount, units);
+        Span<float> y = buffers.Output;
+        ref float w0 = ref MemoryMarshal.GetReference(weight);
+        ref float x0 = ref MemoryMarshal.GetReference(x);
+        ref float y0 = ref MemoryMarshal.GetReference(y);
+        for (int s = 0; s < count; s++)
         {
-            y[o] = bias[o] + TensorPrimitives.Dot(weight.Slice(o * inputs, inputs), x);
+            bias.CopyTo(y.Slice(s * units, units));
+        }
+
+        // y(s, o) += Σ_i W(o, i) · x(s, i): register tiles of 4 outputs × 2 samples.
+        int o = 0;
+        for (; o + 4 <= units; o += 4)
+        {
+            Gemm.DotRows4<TVector>(ref Unsafe.Add(ref w0, o * inputs), inputs, ref x0, inputs, inputs, ref Unsafe.Add(ref y0, o), 1, units, count);
+        }
+
+        for (; o < units; o++)
+        {
+            Gemm.DotRow<TVector>(ref Unsafe.Add(ref w0, o * inputs), ref x0, inputs, inputs, ref Unsafe.Add(ref y0, o), units, count);
         }
     }
 
-    public override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> dx)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> gradients, LayerBuffers buffers, Span<float> dx, bool computeDx)
+        where TVector : struct, IFloatVector<TVector>
     {
-        int inputs = InLength;
+        int inputs = InLength, units = _units;
         ReadOnlySpan<float> weight = parameters.Slice(0, WeightCount);
         Span<float> weightGradient = gradients.Slice(0, WeightCount);
-        Span<float> biasGradient = gradients.Slice(WeightCount, _units);
-        dx.Clear();
-        for (int o = 0; o < _units; o++)
+        Span<float> biasGradient = gradients.Slice(WeightCount, units);
+        ReadOnlySpan<float> dy = buffers.OutputGradient;
+        ref float w0 = ref MemoryMarshal.GetReference(weight);
+        ref float x0 = ref MemoryMarshal.GetReference(x);
+        ref float dy0 = ref MemoryMarshal.GetReference(dy);
+        ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
+        ref float dx0 = ref MemoryMarshal.GetReference(dx);
+        for (int s = 0; s < count; s++)
         {
-            float g = dy[o];
-            Span<float> dwo = weightGradient.Slice(o * inputs, inputs);
-            biasGradient[o] += g;
-            TensorPrimitives.MultiplyAdd(x, g, dwo, dwo);
-            TensorPrimitives.MultiplyAdd(weight.Slice(o * inputs, inputs), g, dx, dx);
+            TensorPrimitives.Add(biasGradient, dy.Slice(s * units, units), biasGradient);
+        }
+
+        // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i).
+        int o = 0;
+        for (; o + 4 <= units; o += 4)
+        {
+            Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, o), 1, units, ref x0, inputs, count, ref Unsafe.Add(ref dw0, o * inputs), inputs, inputs, paddedTail: false);
+        }
+
+        for (; o < units; o++)
+        {
+            Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref dy0, o), units, ref x0, inputs, count, ref Unsafe.Add(ref dw0, o * inputs), inputs, paddedTail: false);
+        }
+
+        if (!computeDx)
+        {
+            return;
+        }
+
+        // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i).
+        dx.Slice(0, count * inputs).Clear();
+        int t = 0;
+        for (; t + 4 <= count; t += 4)
+        {
+            Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, t * units), units, 1, ref w0, inputs, units, ref Unsafe.Add(ref dx0, t * inputs), inputs, inputs, paddedTail: false);
+        }
+
+        for (; t < count; t++)
+        {
+            Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref dy0, t * units), 1, ref w0, inputs, units, ref Unsafe.Add(ref dx0, t * inputs), inputs, paddedTail: false);
         }
     }
 }
 
-/// <summary>Softmax over the flattened input; keeps log Σ exp for the loss. Must be last.</summary>
+/// <summary>Softmax over the flattened input; keeps log Σ exp per sample for the loss. Must be last.</summary>
 public sealed class Softmax : Layer
 {
     public Softmax(int classes) : base(classes, 1, 1, classes, 1, 1) { }
 
-    /// <summary>log Σ_j exp z(j) of the last forward pass.</summary>
-    public float LogSumExp { get; private set; }
+    public override LayerBuffers CreateBuffers(int capacity) => new(capacity, OutLength) { LogSumExp = new float[capacity + LayerBuffers.Slack] };
 
-    public override void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> y)
+    public override void Forward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers)
     {
-        float max = TensorPrimitives.Max(x);
-        TensorPrimitives.Subtract(x, max, y);
-        TensorPrimitives.Exp(y, y);
-        float sum = TensorPrimitives.Sum(y);
-        TensorPrimitives.Divide(y, sum, y);
-        LogSumExp = max + MathF.Log(sum);
+        int classes = OutLength;
+        Span<float> y = buffers.Output, logSumExp = buffers.LogSumExp;
+        for (int s = 0; s < count; s++)
+        {
+            ReadOnlySpan<float> z = x.Slice(s * classes, classes);
+            Span<float> p = y.Slice(s * classes, classes);
+            float max = TensorPrimitives.Max(z);
+            TensorPrimitives.Subtract(z, max, p);
+            TensorPrimitives.Exp(p, p);
+            float sum = TensorPrimitives.Sum(p);
+            TensorPrimitives.Divide(p, sum, p);
+            logSumExp[s] = max + MathF.Log(sum);
+        }
     }
 
-    /// <summary>Not used: softmax's backward pass needs the label; see <see cref="Backward(ReadOnlySpan{float}, int, Span{float})"/>.</summary>
-    public override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, ReadOnlySpan<float> parameters, Span<float> gradients, Span<float> dx) =>
-        throw new NotSupportedException("Softmax is trained with cross-entropy: call Backward(y, label, dx).");
+    /// <summary>Not used: softmax's backward pass needs the labels; see <see cref="Backward(int, LayerBuffers, ReadOnlySpan{int}, Span{float})"/>.</summary>
+    public override void Backward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> gradients, LayerBuffers buffers, Span<float> dx, bool computeDx) =>
+        throw new NotSupportedException("Softmax is trained with cross-entropy: call Backward(count, buffers, labels, dx).");
 
-    /// <summary>Softmax with cross-entropy: dL/dz(i) = p(i) − [i = label].</summary>
-    public static void Backward(ReadOnlySpan<float> y, int label, Span<float> dx)
+    /// <summary>Softmax with cross-entropy: dL/dz(s, i) = p(s, i) − [i = label(s)].</summary>
+    public void Backward(int count, LayerBuffers buffers, ReadOnlySpan<int> labels, Span<float> dx)
     {
-        y.CopyTo(dx);
-        dx[label] -= 1f;
+        int classes = OutLength;
+        buffers.Output.AsSpan(0, count * classes).CopyTo(dx);
+        for (int s = 0; s < count; s++)
+        {
+            dx[s * classes + labels[s]] -= 1f;
+        }
     }
 }

@@ -1,45 +1,42 @@
 using System;
 using System.Collections.Generic;
 using System.Numerics.Tensors;
+using NetGen.Training;
 
 namespace NetGen.Benchmarks.RuntimeShaped;
 
 /// <summary>
-/// A network as a list of <see cref="Layer"/> objects with run-time shapes, with the per-sample members of
-/// <see cref="INetwork"/> (as <see cref="ISampleNetwork"/>), the same parameter layout (PyTorch's <c>parameters()</c> order) and the same per-sample semantics as the
-/// generated classes.
+/// A network as a list of <see cref="Layer"/> objects with run-time shapes, with the members of
+/// <see cref="ISampleNetwork"/>, the same parameter layout (PyTorch's <c>parameters()</c> order) and the same semantics as
+/// the generated classes. Batches run through the runtime's own <see cref="BatchEngine{TWorkspace}"/> (the engine the
+/// generated classes derive from): chunks of 16 samples, one workspace per worker thread, the same fixed-order reduction.
 /// </summary>
 public sealed class RuntimeNetwork : ISampleNetwork
 {
     private readonly Layer[] _layers;
     private readonly Softmax _softmax;
     private readonly int[] _parameterOffsets;
-    private readonly float[][] _outputs;          // activation after each layer
-    private readonly float[][] _outputGradients;  // dL/d(activation) after each layer
-    private readonly float[] _inputGradient;
+    private readonly Workspace _workspace;
+    private readonly Engine _engine;
 
     private RuntimeNetwork(int channels, int height, int width, List<Layer> layers)
     {
         _layers = layers.ToArray();
         _softmax = _layers[^1] as Softmax ?? throw new ArgumentException("The last layer must be Softmax.", nameof(layers));
-        InputChannels = channels;
-        InputHeight = height;
-        InputWidth = width;
+        InputLength = channels * height * width;
+        OutputLength = _softmax.OutLength;
         _parameterOffsets = new int[_layers.Length];
-        _outputs = new float[_layers.Length][];
-        _outputGradients = new float[_layers.Length][];
         int offset = 0;
         for (int l = 0; l < _layers.Length; l++)
         {
             _parameterOffsets[l] = offset;
             offset += _layers[l].ParameterCount;
-            _outputs[l] = new float[_layers[l].OutLength];
-            _outputGradients[l] = new float[_layers[l].OutLength];
         }
 
         Parameters = new float[offset];
         Gradients = new float[offset];
-        _inputGradient = new float[InputLength];
+        _workspace = new Workspace(this, capacity: 1);
+        _engine = new Engine(this);
     }
 
     /// <summary>Builds LeNet-5 as <see cref="LeNet5"/> declares it.</summary>
@@ -54,16 +51,25 @@ public sealed class RuntimeNetwork : ISampleNetwork
         .Conv2D(64, 5, padding: 2).ReLU().MaxPool2D(2)
         .Dense(1024).ReLU().Dense(10).Softmax();
 
+    /// <summary>LeNet-5's second convolution alone, as <see cref="LeNet5Conv2"/> declares it.</summary>
+    public static RuntimeNetwork LeNet5Conv2() => new Builder(6, 14, 14).Conv2D(16, 5).Softmax();
+
+    /// <summary>WideNet's second convolution alone, as <see cref="WideNetConv2"/> declares it.</summary>
+    public static RuntimeNetwork WideNetConv2() => new Builder(32, 14, 14).Conv2D(64, 5, padding: 2).Softmax();
+
     public IReadOnlyList<Layer> Layers => _layers;
-    public int InputLength => InputChannels * InputHeight * InputWidth;
-    public int InputChannels { get; }
-    public int InputHeight { get; }
-    public int InputWidth { get; }
-    public int OutputLength => _softmax.OutLength;
+    public int InputLength { get; }
+    public int OutputLength { get; }
     public int ParameterCount => Parameters.Length;
     public float[] Parameters { get; }
     public float[] Gradients { get; }
-    public ReadOnlySpan<float> InputGradient => _inputGradient;
+    public ReadOnlySpan<float> InputGradient => _workspace.InputGradient.AsSpan(0, InputLength);
+
+    public int DegreeOfParallelism
+    {
+        get => _engine.DegreeOfParallelism;
+        set => _engine.DegreeOfParallelism = value;
+    }
 
     /// <summary>Multiply-adds of one forward pass of one sample.</summary>
     public long MultiplyAdds
@@ -103,62 +109,99 @@ public sealed class RuntimeNetwork : ISampleNetwork
     {
         Guard.Length(input.Length, InputLength, nameof(input));
         Guard.Length(probabilities.Length, OutputLength, nameof(probabilities));
-        ForwardPass(input);
-        _outputs[^1].CopyTo(probabilities);
-    }
-
-    public int Predict(ReadOnlySpan<float> input)
-    {
-        Guard.Length(input.Length, InputLength, nameof(input));
-        ForwardPass(input);
-        return TensorPrimitives.IndexOfMax(_outputs[^1]);
+        input.CopyTo(_workspace.Input);
+        ForwardPass(1, Parameters, _workspace);
+        _workspace.Layers[^1].Output.AsSpan(0, OutputLength).CopyTo(probabilities);
     }
 
     public float TrainSample(ReadOnlySpan<float> input, int label)
     {
         Guard.Length(input.Length, InputLength, nameof(input));
         Guard.Label(label, OutputLength, nameof(label));
-        ForwardPass(input);
-        BackwardPass(input, label);
-        return _softmax.LogSumExp - _outputs[^2][label];
+        return TrainSamples(1, input, new ReadOnlySpan<int>(in label), Parameters, Gradients, inputGradient: true, _workspace);
     }
 
-    public float Loss(ReadOnlySpan<float> input, int label)
-    {
-        Guard.Length(input.Length, InputLength, nameof(input));
-        Guard.Label(label, OutputLength, nameof(label));
-        ForwardPass(input);
-        return _softmax.LogSumExp - _outputs[^2][label];
-    }
+    public float TrainBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels) => _engine.TrainBatch(Parameters, Gradients, inputs, labels);
+
+    public void ForwardBatch(ReadOnlySpan<float> inputs, Span<float> probabilities) => _engine.ForwardBatch(Parameters, inputs, probabilities);
 
     public void ZeroGradients() => Array.Clear(Gradients);
 
-    private void ForwardPass(ReadOnlySpan<float> input)
+    private float TrainSamples(int count, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)
     {
-        ReadOnlySpan<float> parameters = Parameters;
-        ReadOnlySpan<float> x = input;
+        inputs.CopyTo(ws.Input);
+        ForwardPass(count, parameters, ws);
+        BackwardPass(count, labels, parameters, gradients, inputGradient, ws);
+        float sum = 0f;
+        int classes = OutputLength;
+        float[] logits = ws.Layers[^2].Output, logSumExp = ws.Layers[^1].LogSumExp;
+        for (int s = 0; s < count; s++)
+        {
+            sum += logSumExp[s] - logits[s * classes + labels[s]];
+        }
+
+        return sum;
+    }
+
+    private void ForwardPass(int count, ReadOnlySpan<float> parameters, Workspace ws)
+    {
+        ReadOnlySpan<float> x = ws.Input;
         for (int l = 0; l < _layers.Length; l++)
         {
             Layer layer = _layers[l];
-            layer.Forward(x, parameters.Slice(_parameterOffsets[l], layer.ParameterCount), _outputs[l]);
-            x = _outputs[l];
+            layer.Forward(count, x, parameters.Slice(_parameterOffsets[l], layer.ParameterCount), ws.Layers[l]);
+            x = ws.Layers[l].Output;
         }
     }
 
-    private void BackwardPass(ReadOnlySpan<float> input, int label)
+    private void BackwardPass(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)
     {
-        ReadOnlySpan<float> parameters = Parameters;
-        Span<float> gradients = Gradients;
         int last = _layers.Length - 1;
-        // Softmax + cross-entropy writes dL/d(logits), the gradient of the layer before it.
-        Softmax.Backward(_outputs[last], label, _outputGradients[last - 1]);
+        // Softmax + cross-entropy writes dL/d(logits), the output gradient of the layer before it.
+        _softmax.Backward(count, ws.Layers[last], labels, ws.Layers[last - 1].OutputGradient);
         for (int l = last - 1; l >= 0; l--)
         {
             Layer layer = _layers[l];
-            ReadOnlySpan<float> x = l == 0 ? input : _outputs[l - 1];
-            Span<float> dx = l == 0 ? _inputGradient : _outputGradients[l - 1];
-            int offset = _parameterOffsets[l], count = layer.ParameterCount;
-            layer.Backward(x, _outputs[l], _outputGradients[l], parameters.Slice(offset, count), gradients.Slice(offset, count), dx);
+            ReadOnlySpan<float> x = l == 0 ? ws.Input : ws.Layers[l - 1].Output;
+            Span<float> dx = l == 0 ? ws.InputGradient : ws.Layers[l - 1].OutputGradient;
+            int offset = _parameterOffsets[l], parameterCount = layer.ParameterCount;
+            layer.Backward(count, x, parameters.Slice(offset, parameterCount), gradients.Slice(offset, parameterCount), ws.Layers[l], dx, computeDx: l > 0 || inputGradient);
+        }
+    }
+
+    /// <summary>Activations, gradients and scratch of up to <c>capacity</c> samples: one per worker thread.</summary>
+    private sealed class Workspace
+    {
+        public Workspace(RuntimeNetwork network, int capacity)
+        {
+            Input = new float[capacity * network.InputLength + LayerBuffers.Slack];
+            InputGradient = new float[capacity * network.InputLength + LayerBuffers.Slack];
+            Layers = new LayerBuffers[network._layers.Length];
+            for (int l = 0; l < Layers.Length; l++)
+            {
+                Layers[l] = network._layers[l].CreateBuffers(capacity);
+            }
+        }
+
+        public float[] Input { get; }
+        public float[] InputGradient { get; }
+        public LayerBuffers[] Layers { get; }
+    }
+
+    /// <summary>The runtime's batch engine, driving this network's passes.</summary>
+    private sealed class Engine(RuntimeNetwork network) : BatchEngine<Workspace>(network.InputLength, network.OutputLength, network.ParameterCount)
+    {
+        protected override Workspace CreateWorkspace(int capacity) => new(network, capacity);
+
+        protected override float TrainChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients) =>
+            network.TrainSamples(labels.Length, inputs, labels, parameters, gradients, inputGradient: false, workspace);
+
+        protected override void ForwardChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> probabilities)
+        {
+            int count = probabilities.Length / network.OutputLength;
+            inputs.CopyTo(workspace.Input);
+            network.ForwardPass(count, parameters, workspace);
+            workspace.Layers[^1].Output.AsSpan(0, probabilities.Length).CopyTo(probabilities);
         }
     }
 
