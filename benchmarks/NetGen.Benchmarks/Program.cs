@@ -1,0 +1,102 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Perfolizer.Horology;
+using NetGen.Benchmarks;
+using NetGen.Benchmarks.Reporting;
+
+// usage: NetGen.Benchmarks.dll [verify] [--quick] [--report <file.md>] [--no-verify] [BenchmarkDotNet options, e.g. --filter *Latency*]
+//   verify      only the correctness check (runtime-shaped and TorchSharp against the generated code)
+//   --quick     a short job for development (2 warm-ups, 3 iterations of 100 ms)
+//   --report    where to write the Markdown table (default: BenchmarkDotNet.Artifacts/netgen-report.md)
+// Must run under a dotnet host that finds a libstdc++ with GLIBCXX_3.4.32 (see benchmarks/run.sh).
+// torchsharp-env.sh puts Debian 13's libc first on LD_LIBRARY_PATH for this process; the loader has read it by now,
+// so drop it for child processes (BenchmarkDotNet runs a few system tools), which need the system's own libc.
+Environment.SetEnvironmentVariable("LD_LIBRARY_PATH", null);
+
+MarkdownReport.LoadAtStart = MarkdownReport.LoadAverage();
+var rest = new List<string>(args);
+bool Flag(string name) => rest.Remove(name);
+string? Option(string name)
+{
+    int i = rest.IndexOf(name);
+    if (i < 0 || i + 1 >= rest.Count)
+    {
+        return null;
+    }
+
+    string value = rest[i + 1];
+    rest.RemoveRange(i, 2);
+    return value;
+}
+
+bool verifyOnly = Flag("verify");
+bool quick = Flag("--quick");
+bool skipVerify = Flag("--no-verify");
+string report = Option("--report") ?? "BenchmarkDotNet.Artifacts/netgen-report.md";
+
+if (!skipVerify && !Verify.Run())
+{
+    return 1;
+}
+
+if (verifyOnly)
+{
+    return 0;
+}
+
+// Everything runs inside this process (InProcessEmitToolchain): BenchmarkDotNet's usual child process would be
+// started with the plain dotnet host, which does not find the newer libstdc++ that TorchSharp needs.
+Job job = (quick
+        ? Job.Default.WithWarmupCount(2).WithIterationCount(3).WithIterationTime(TimeInterval.FromMilliseconds(100))
+        : Job.Default.WithWarmupCount(6).WithIterationCount(30).WithIterationTime(TimeInterval.FromMilliseconds(150)))
+    .WithLaunchCount(1)
+    .WithToolchain(InProcessEmitToolchain.Instance)
+    .WithId(quick ? "Quick" : "Full");
+
+IConfig config = DefaultConfig.Instance
+    .AddJob(job)
+    .AddDiagnoser(MemoryDiagnoser.Default)
+    .AddColumn(StatisticColumn.Median, new ThreadsColumn(), new SamplesPerSecondColumn(), new GflopsColumn(), new PeakFractionColumn())
+    .WithOptions(ConfigOptions.JoinSummary)
+    // Ratios (BenchmarkDotNet's Ratio column) against each class's NetGen baseline, per network.
+    .AddLogicalGroupRules(BenchmarkLogicalGroupRule.ByCategory, BenchmarkLogicalGroupRule.ByParams)
+    .WithOrderer(new BenchmarkDotNet.Order.DefaultOrderer(BenchmarkDotNet.Order.SummaryOrderPolicy.Declared));
+
+if (!rest.Any(a => a is "--filter" or "-f" or "--list" or "--help" or "-h"))
+{
+    rest.AddRange(["--filter", "*"]);
+}
+
+Type[] types = [typeof(PeakBenchmarks), typeof(LatencyBenchmarks), typeof(InferenceBenchmarks), typeof(TrainingBenchmarks), typeof(ConvForwardBenchmarks)];
+Summary[] summaries = BenchmarkSwitcher.FromTypes(types).Run([.. rest], config).ToArray();
+foreach (Summary summary in summaries.Where(s => s.BenchmarksCases.Length > 0))
+{
+    // The command as typed: run.sh adds --report and --artifacts itself.
+    var shown = new List<string>();
+    for (int i = 0; i < args.Length; i++)
+    {
+        if (args[i] is "--report" or "--artifacts")
+        {
+            i++;
+            continue;
+        }
+
+        shown.Add(args[i]);
+    }
+
+    string command = "benchmarks/run.sh " + string.Join(' ', shown);
+    MarkdownReport.Write(summary, report, command.Trim());
+    Console.WriteLine();
+    Console.WriteLine(MarkdownReport.Build(summary, command.Trim()));
+    Console.WriteLine($"Markdown report: {System.IO.Path.GetFullPath(report)}");
+}
+
+return 0;

@@ -1,0 +1,551 @@
+using System;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using NetGen.Kernels;
+
+namespace NetGen.Benchmarks.RuntimeShaped;
+
+// The "runtime-shaped" baseline: the SAME algorithm as NetGen's generated code — layers run over a chunk of samples;
+// convolutions unfold each sample (im2col) and call the same register-blocked NetGen.Kernels.Gemm micro-kernels
+// (MultiplyAddRows4 / MultiplyAddRow for y = W·columns and dcolumns = Wᵀ·dy, DotRows4 / DotRow for dW), then fold
+// back (col2im); dense layers are one DotRows4 product per chunk forward and MultiplyAddRows4 products backward; max
+// pooling records the arg-max; softmax by the same TensorPrimitives calls; the same dispatch on the vector width —
+// but every shape and stride is an int field of a layer object, every loop bound is computed at run time (the valid
+// output range of each unfold tap included), and layers are called through virtual methods, the way a hand-written
+// layer library works. The difference between it and the generated code is what compile-time specialization buys.
+
+/// <summary>One layer's buffers for up to <c>capacity</c> samples of a chunk (one set per worker thread).</summary>
+public sealed class LayerBuffers
+{
+    /// <summary>Floats of slack after every buffer, as in the generated workspaces: the masked tail vectors may reach into it.</summary>
+    public const int Slack = 32;
+
+    public LayerBuffers(int capacity, int outLength)
+    {
+        Output = new float[capacity * outLength + Slack];
+        OutputGradient = new float[capacity * outLength + Slack];
+    }
+
+    public float[] Output { get; }
+    public float[] OutputGradient { get; }
+    public float[] Columns { get; init; } = [];
+    public float[] ColumnsGradient { get; init; } = [];
+    public int[] ArgMax { get; init; } = [];
+    public float[] LogSumExp { get; init; } = [];
+}
+
+/// <summary>A layer with its input and output shapes (CHW) as run-time ints.</summary>
+public abstract class Layer
+{
+    protected Layer(int inChannels, int inHeight, int inWidth, int outChannels, int outHeight, int outWidth)
+    {
+        InChannels = inChannels;
+        InHeight = inHeight;
+        InWidth = inWidth;
+        OutChannels = outChannels;
+        OutHeight = outHeight;
+        OutWidth = outWidth;
+        InLength = inChannels * inHeight * inWidth;
+        OutLength = outChannels * outHeight * outWidth;
+    }
+
+    public int InChannels { get; }
+    public int InHeight { get; }
+    public int InWidth { get; }
+    public int OutChannels { get; }
+    public int OutHeight { get; }
+    public int OutWidth { get; }
+    public int InLength { get; }
+    public int OutLength { get; }
+
+    /// <summary>Trainable parameters of this layer (weight then bias).</summary>
+    public virtual int ParameterCount => 0;
+
+    /// <summary>Multiply-adds of one forward pass of one sample.</summary>
+    public virtual long MultiplyAdds => 0;
+
+    /// <summary>He-uniform fan-in of the weight (0 when there is no weight).</summary>
+    public virtual int FanIn => 0;
+
+    /// <summary>Weights in the parameter slice (the rest is bias).</summary>
+    public virtual int WeightCount => 0;
+
+    /// <summary>This layer's buffers for chunks of up to <paramref name="capacity"/> samples.</summary>
+    public virtual LayerBuffers CreateBuffers(int capacity) => new(capacity, OutLength);
+
+    /// <summary>y = layer(x) for <paramref name="count"/> samples (one after the other in x), into <c>buffers.Output</c>.</summary>
+    public abstract void Forward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers);
+
+    /// <summary>
+    /// From dL/dy in <c>buffers.OutputGradient</c>: adds dL/dθ of the samples into <paramref name="gradients"/> (this layer's slice)
+    /// and writes dL/dx when <paramref name="computeDx"/>.
+    /// </summary>
+    public abstract void Backward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> gradients, LayerBuffers buffers, Span<float> dx, bool computeDx);
+}
+
+/// <summary>2-D cross-correlation as PyTorch's Conv2d: per sample, im2col and GEMM micro-kernels, as the generated code.</summary>
+public sealed class Conv2D : Layer
+{
+    private readonly int _filters, _kernelHeight, _kernelWidth, _stride, _padding, _rows, _pixels;
+
+    public Conv2D(int inChannels, int inHeight, int inWidth, int filters, int kernelSize, int stride = 1, int padding = 0)
+        : base(inChannels, inHeight, inWidth, filters,
+               (inHeight + 2 * padding - kernelSize) / stride + 1, (inWidth + 2 * padding - kernelSize) / stride + 1)
+    {
+        _filters = filters;
+        _kernelHeight = kernelSize;
+        _kernelWidth = kernelSize;
+        _stride = stride;
+        _padding = padding;
+        _rows = inChannels * kernelSize * kernelSize;
+        _pixels = OutHeight * OutWidth;
+    }
+
+    public override int WeightCount => _filters * _rows;
+    public override int ParameterCount => WeightCount + _filters;
+    public override int FanIn => _rows;
+    public override long MultiplyAdds => (long)_filters * _rows * _pixels;
+
+    // Rows (input channel, kernel tap) × columns (output pixel), one sample at a time. Taps that read padding are never
+    // written and stay zero, exactly as in the generated code.
+    public override LayerBuffers CreateBuffers(int capacity) => new(capacity, OutLength)
+    {
+        Columns = new float[_rows * _pixels + LayerBuffers.Slack],
+        ColumnsGradient = new float[_rows * _pixels + LayerBuffers.Slack],
+    };
+
+    public override void Forward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers)
+    {
+        if (Vector512.IsHardwareAccelerated) Forward<Float512>(count, x, parameters, buffers);
+        else if (Vector256.IsHardwareAccelerated) Forward<Float256>(count, x, parameters, buffers);
+        else if (Vector128.IsHardwareAccelerated) Forward<Float128>(count, x, parameters, buffers);
+        else Forward<Float1>(count, x, parameters, buffers);
+    }
+
+    public override void Backward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> gradients, LayerBuffers buffers, Span<float> dx, bool computeDx)
+    {
+        if (Vector512.IsHardwareAccelerated) Backward<Float512>(count, x, parameters, gradients, buffers, dx, computeDx);
+        else if (Vector256.IsHardwareAccelerated) Backward<Float256>(count, x, parameters, gradients, buffers, dx, computeDx);
+        else if (Vector128.IsHardwareAccelerated) Backward<Float128>(count, x, parameters, gradients, buffers, dx, computeDx);
+        else Backward<Float1>(count, x, parameters, gradients, buffers, dx, computeDx);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int rows = _rows, pixels = _pixels, filters = _filters, inLength = InLength, outLength = OutLength;
+        ReadOnlySpan<float> weight = parameters.Slice(0, WeightCount);
+        ReadOnlySpan<float> bias = parameters.Slice(WeightCount, filters);
+        Span<float> columns = buffers.Columns;
+        Span<float> y = buffers.Output;
+        ref float w0 = ref MemoryMarshal.GetReference(weight);
+        ref float c0 = ref MemoryMarshal.GetReference(columns);
+        for (int s = 0; s < count; s++)
+        {
+            Span<float> ys = y.Slice(s * outLength); // to the buffer's end: the masked tail may reach into the slack
+            ref float y0 = ref MemoryMarshal.GetReference(ys);
+            Unfold(x.Slice(s * inLength, inLength), columns);
+            for (int k = 0; k < filters; k++)
+            {
+                ys.Slice(k * pixels, pixels).Fill(bias[k]);
+            }
+
+            int f = 0;
+            for (; f + 4 <= filters; f += 4)
+            {
+                Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref w0, f * rows), rows, 1, ref c0, pixels, rows, ref Unsafe.Add(ref y0, f * pixels), pixels, pixels, paddedTail: true);
+            }
+
+            for (; f < filters; f++)
+            {
+                Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref w0, f * rows), 1, ref c0, pixels, rows, ref Unsafe.Add(ref y0, f * pixels), pixels, paddedTail: true);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> gradients, LayerBuffers buffers, Span<float> dx, bool computeDx)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int rows = _rows, pixels = _pixels, filters = _filters, inLength = InLength, outLength = OutLength;
+        ReadOnlySpan<float> weight = parameters.Slice(0, WeightCount);
+        Span<float> weightGradient = gradients.Slice(0, WeightCount);
+        Span<float> biasGradient = gradients.Slice(WeightCount, filters);
+        Span<float> columns = buffers.Columns, columnsGradient = buffers.ColumnsGradient;
+        ReadOnlySpan<float> dy = buffers.OutputGradient;
+        ref float w0 = ref MemoryMarshal.GetReference(weight);
+        ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
+        ref float c0 = ref MemoryMarshal.GetReference(columns);
+        ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);
+        for (int s = 0; s < count; s++)
+        {
+            ReadOnlySpan<float> dys = dy.Slice(s * outLength);
+            ref float dy0 = ref MemoryMarshal.GetReference(dys);
+
+            // Unfold this sample again (the forward pass left only the last sample's columns).
+            Unfold(x.Slice(s * inLength, inLength), columns);
+
+            // dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q); dL/db(k) += Σ_q dL/dy(k, q).
+            int f = 0;
+            for (; f + 4 <= filters; f += 4)
+            {
+                Gemm.DotRows4<TVector>(ref Unsafe.Add(ref dy0, f * pixels), pixels, ref c0, pixels, pixels, ref Unsafe.Add(ref dw0, f * rows), rows, 1, rows);
+            }
+
+            for (; f < filters; f++)
+            {
+                Gemm.DotRow<TVector>(ref Unsafe.Add(ref dy0, f * pixels), ref c0, pixels, pixels, ref Unsafe.Add(ref dw0, f * rows), 1, rows);
+            }
+
+            for (int k = 0; k < filters; k++)
+            {
+                biasGradient[k] += TensorPrimitives.Sum(dys.Slice(k * pixels, pixels));
+            }
+
+            if (!computeDx)
+            {
+                continue;
+            }
+
+            // dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q), then fold back (col2im).
+            columnsGradient.Slice(0, rows * pixels).Clear();
+            int r = 0;
+            for (; r + 4 <= rows; r += 4)
+            {
+                Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref w0, r), 1, rows, ref dy0, pixels, filters, ref Unsafe.Add(ref dc0, r * pixels), pixels, pixels, paddedTail: true);
+            }
+
+            for (; r < rows; r++)
+            {
+                Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref w0, r), rows, ref dy0, pixels, filters, ref Unsafe.Add(ref dc0, r * pixels), pixels, paddedTail: true);
+            }
+
+            Span<float> dxs = dx.Slice(s * inLength, inLength);
+            dxs.Clear();
+            Fold(columnsGradient, dxs);
+        }
+    }
+
+    /// <summary>im2col: columns(r, q) = x(t, i·s + m − p, j·s + n − p), r = (t·kh + m)·kw + n, q = i·outW + j.</summary>
+    private void Unfold(ReadOnlySpan<float> x, Span<float> columns)
+    {
+        int plane = InHeight * InWidth, pixels = _pixels, block = _kernelHeight * _kernelWidth * pixels;
+        for (int t = 0; t < InChannels; t++)
+        {
+            ReadOnlySpan<float> xt = x.Slice(t * plane, plane);
+            Span<float> ct = columns.Slice(t * block, block);
+            for (int m = 0; m < _kernelHeight; m++)
+            {
+                (int i0, int i1) = ValidRange(m, InHeight, OutHeight);
+                for (int n = 0; n < _kernelWidth; n++)
+                {
+                    (int j0, int j1) = ValidRange(n, InWidth, OutWidth);
+                    if (i0 >= i1 || j0 >= j1)
+                    {
+                        continue;
+                    }
+
+                    int rowBase = (m * _kernelWidth + n) * pixels;
+                    int sourceBase = (m - _padding) * InWidth + (n - _padding);
+                    int length = j1 - j0;
+                    for (int i = i0; i < i1; i++)
+                    {
+                        if (_stride == 1)
+                        {
+                            xt.Slice(i * InWidth + sourceBase + j0, length).CopyTo(ct.Slice(i * OutWidth + rowBase + j0, length));
+                        }
+                        else
+                        {
+                            for (int j = j0; j < j1; j++)
+                            {
+                                ct[i * OutWidth + j + rowBase] = xt[i * _stride * InWidth + j * _stride + sourceBase];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>col2im, the transpose of <see cref="Unfold"/>: dx(t, i·s + m − p, j·s + n − p) += dcolumns(r, q).</summary>
+    private void Fold(ReadOnlySpan<float> columnsGradient, Span<float> dx)
+    {
+        int plane = InHeight * InWidth, pixels = _pixels, block = _kernelHeight * _kernelWidth * pixels;
+        for (int t = 0; t < InChannels; t++)
+        {
+            Span<float> dxt = dx.Slice(t * plane, plane);
+            ReadOnlySpan<float> ct = columnsGradient.Slice(t * block, block);
+            for (int m = 0; m < _kernelHeight; m++)
+            {
+                (int i0, int i1) = ValidRange(m, InHeight, OutHeight);
+                for (int n = 0; n < _kernelWidth; n++)
+                {
+                    (int j0, int j1) = ValidRange(n, InWidth, OutWidth);
+                    if (i0 >= i1 || j0 >= j1)
+                    {
+                        continue;
+                    }
+
+                    int rowBase = (m * _kernelWidth + n) * pixels;
+                    int sourceBase = (m - _padding) * InWidth + (n - _padding);
+                    int length = j1 - j0;
+                    for (int i = i0; i < i1; i++)
+                    {
+                        if (_stride == 1)
+                        {
+                            Span<float> dxRow = dxt.Slice(i * InWidth + sourceBase + j0, length);
+                            TensorPrimitives.Add(dxRow, ct.Slice(i * OutWidth + rowBase + j0, length), dxRow);
+                        }
+                        else
+                        {
+                            for (int j = j0; j < j1; j++)
+                            {
+                                dxt[i * _stride * InWidth + j * _stride + sourceBase] += ct[i * OutWidth + j + rowBase];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The output indices [first, end) whose tap at kernel offset <paramref name="k"/> reads inside the input.</summary>
+    private (int First, int End) ValidRange(int k, int size, int outputSize)
+    {
+        int first = _padding - k <= 0 ? 0 : (_padding - k + _stride - 1) / _stride;
+        int last = (size - 1 + _padding - k) < 0 ? -1 : (size - 1 + _padding - k) / _stride;
+        return (first, Math.Min(last + 1, outputSize));
+    }
+}
+
+/// <summary>y = max(x, 0).</summary>
+public sealed class ReLU : Layer
+{
+    public ReLU(int channels, int height, int width) : base(channels, height, width, channels, height, width) { }
+
+    public override void Forward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers) =>
+        TensorPrimitives.Max(x.Slice(0, count * InLength), 0f, buffers.Output);
+
+    public override void Backward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> gradients, LayerBuffers buffers, Span<float> dx, bool computeDx)
+    {
+        ReadOnlySpan<float> y = buffers.Output, dy = buffers.OutputGradient;
+        int length = count * OutLength;
+        for (int i = 0; i < length; i++)
+        {
+            dx[i] = y[i] > 0f ? dy[i] : 0f;
+        }
+    }
+}
+
+/// <summary>Max pooling that records each window's arg-max (the first maximum in row-major order wins).</summary>
+public sealed class MaxPool2D : Layer
+{
+    private readonly int _size, _stride;
+
+    public MaxPool2D(int channels, int height, int width, int size, int? stride = null)
+        : base(channels, height, width, channels, (height - size) / (stride ?? size) + 1, (width - size) / (stride ?? size) + 1)
+    {
+        _size = size;
+        _stride = stride ?? size;
+    }
+
+    public override LayerBuffers CreateBuffers(int capacity) => new(capacity, OutLength) { ArgMax = new int[capacity * OutLength + LayerBuffers.Slack] };
+
+    public override void Forward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers)
+    {
+        Span<float> y = buffers.Output;
+        Span<int> argMax = buffers.ArgMax;
+        int o = 0, plane = InHeight * InWidth, inLength = InLength;
+        for (int s = 0; s < count; s++)
+        {
+            for (int c = 0; c < OutChannels; c++)
+            {
+                for (int i = 0; i < OutHeight; i++)
+                {
+                    for (int j = 0; j < OutWidth; j++, o++)
+                    {
+                        int at = s * inLength + c * plane + i * _stride * InWidth + j * _stride;
+                        int best = at;
+                        for (int m = 0; m < _size; m++)
+                        {
+                            for (int n = 0; n < _size; n++)
+                            {
+                                int index = at + m * InWidth + n;
+                                if (x[index] > x[best])
+                                {
+                                    best = index;
+                                }
+                            }
+                        }
+
+                        y[o] = x[best];
+                        argMax[o] = best;
+                    }
+                }
+            }
+        }
+    }
+
+    public override void Backward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> gradients, LayerBuffers buffers, Span<float> dx, bool computeDx)
+    {
+        ReadOnlySpan<int> argMax = buffers.ArgMax;
+        ReadOnlySpan<float> dy = buffers.OutputGradient;
+        dx.Slice(0, count * InLength).Clear();
+        int length = count * OutLength;
+        for (int o = 0; o < length; o++)
+        {
+            dx[argMax[o]] += dy[o];
+        }
+    }
+}
+
+/// <summary>y = W·x + b over the flattened input (PyTorch's flatten + Linear), one matrix product per chunk.</summary>
+public sealed class Dense : Layer
+{
+    private readonly int _units;
+
+    public Dense(int inChannels, int inHeight, int inWidth, int units) : base(inChannels, inHeight, inWidth, units, 1, 1) => _units = units;
+
+    public override int WeightCount => _units * InLength;
+    public override int ParameterCount => WeightCount + _units;
+    public override int FanIn => InLength;
+    public override long MultiplyAdds => (long)_units * InLength;
+
+    public override void Forward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers)
+    {
+        if (Vector512.IsHardwareAccelerated) Forward<Float512>(count, x, parameters, buffers);
+        else if (Vector256.IsHardwareAccelerated) Forward<Float256>(count, x, parameters, buffers);
+        else if (Vector128.IsHardwareAccelerated) Forward<Float128>(count, x, parameters, buffers);
+        else Forward<Float1>(count, x, parameters, buffers);
+    }
+
+    public override void Backward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> gradients, LayerBuffers buffers, Span<float> dx, bool computeDx)
+    {
+        if (Vector512.IsHardwareAccelerated) Backward<Float512>(count, x, parameters, gradients, buffers, dx, computeDx);
+        else if (Vector256.IsHardwareAccelerated) Backward<Float256>(count, x, parameters, gradients, buffers, dx, computeDx);
+        else if (Vector128.IsHardwareAccelerated) Backward<Float128>(count, x, parameters, gradients, buffers, dx, computeDx);
+        else Backward<Float1>(count, x, parameters, gradients, buffers, dx, computeDx);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int inputs = InLength, units = _units;
+        ReadOnlySpan<float> weight = parameters.Slice(0, WeightCount);
+        ReadOnlySpan<float> bias = parameters.Slice(WeightCount, units);
+        Span<float> y = buffers.Output;
+        ref float w0 = ref MemoryMarshal.GetReference(weight);
+        ref float x0 = ref MemoryMarshal.GetReference(x);
+        ref float y0 = ref MemoryMarshal.GetReference(y);
+        for (int s = 0; s < count; s++)
+        {
+            bias.CopyTo(y.Slice(s * units, units));
+        }
+
+        // y(s, o) += Σ_i W(o, i) · x(s, i): register tiles of 4 outputs × 2 samples.
+        int o = 0;
+        for (; o + 4 <= units; o += 4)
+        {
+            Gemm.DotRows4<TVector>(ref Unsafe.Add(ref w0, o * inputs), inputs, ref x0, inputs, inputs, ref Unsafe.Add(ref y0, o), 1, units, count);
+        }
+
+        for (; o < units; o++)
+        {
+            Gemm.DotRow<TVector>(ref Unsafe.Add(ref w0, o * inputs), ref x0, inputs, inputs, ref Unsafe.Add(ref y0, o), units, count);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> gradients, LayerBuffers buffers, Span<float> dx, bool computeDx)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int inputs = InLength, units = _units;
+        ReadOnlySpan<float> weight = parameters.Slice(0, WeightCount);
+        Span<float> weightGradient = gradients.Slice(0, WeightCount);
+        Span<float> biasGradient = gradients.Slice(WeightCount, units);
+        ReadOnlySpan<float> dy = buffers.OutputGradient;
+        ref float w0 = ref MemoryMarshal.GetReference(weight);
+        ref float x0 = ref MemoryMarshal.GetReference(x);
+        ref float dy0 = ref MemoryMarshal.GetReference(dy);
+        ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
+        ref float dx0 = ref MemoryMarshal.GetReference(dx);
+        for (int s = 0; s < count; s++)
+        {
+            TensorPrimitives.Add(biasGradient, dy.Slice(s * units, units), biasGradient);
+        }
+
+        // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i).
+        int o = 0;
+        for (; o + 4 <= units; o += 4)
+        {
+            Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, o), 1, units, ref x0, inputs, count, ref Unsafe.Add(ref dw0, o * inputs), inputs, inputs, paddedTail: false);
+        }
+
+        for (; o < units; o++)
+        {
+            Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref dy0, o), units, ref x0, inputs, count, ref Unsafe.Add(ref dw0, o * inputs), inputs, paddedTail: false);
+        }
+
+        if (!computeDx)
+        {
+            return;
+        }
+
+        // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i).
+        dx.Slice(0, count * inputs).Clear();
+        int t = 0;
+        for (; t + 4 <= count; t += 4)
+        {
+            Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, t * units), units, 1, ref w0, inputs, units, ref Unsafe.Add(ref dx0, t * inputs), inputs, inputs, paddedTail: false);
+        }
+
+        for (; t < count; t++)
+        {
+            Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref dy0, t * units), 1, ref w0, inputs, units, ref Unsafe.Add(ref dx0, t * inputs), inputs, paddedTail: false);
+        }
+    }
+}
+
+/// <summary>Softmax over the flattened input; keeps log Σ exp per sample for the loss. Must be last.</summary>
+public sealed class Softmax : Layer
+{
+    public Softmax(int classes) : base(classes, 1, 1, classes, 1, 1) { }
+
+    public override LayerBuffers CreateBuffers(int capacity) => new(capacity, OutLength) { LogSumExp = new float[capacity + LayerBuffers.Slack] };
+
+    public override void Forward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers)
+    {
+        int classes = OutLength;
+        Span<float> y = buffers.Output, logSumExp = buffers.LogSumExp;
+        for (int s = 0; s < count; s++)
+        {
+            ReadOnlySpan<float> z = x.Slice(s * classes, classes);
+            Span<float> p = y.Slice(s * classes, classes);
+            float max = TensorPrimitives.Max(z);
+            TensorPrimitives.Subtract(z, max, p);
+            TensorPrimitives.Exp(p, p);
+            float sum = TensorPrimitives.Sum(p);
+            TensorPrimitives.Divide(p, sum, p);
+            logSumExp[s] = max + MathF.Log(sum);
+        }
+    }
+
+    /// <summary>Not used: softmax's backward pass needs the labels; see <see cref="Backward(int, LayerBuffers, ReadOnlySpan{int}, Span{float})"/>.</summary>
+    public override void Backward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> gradients, LayerBuffers buffers, Span<float> dx, bool computeDx) =>
+        throw new NotSupportedException("Softmax is trained with cross-entropy: call Backward(count, buffers, labels, dx).");
+
+    /// <summary>Softmax with cross-entropy: dL/dz(s, i) = p(s, i) − [i = label(s)].</summary>
+    public void Backward(int count, LayerBuffers buffers, ReadOnlySpan<int> labels, Span<float> dx)
+    {
+        int classes = OutLength;
+        buffers.Output.AsSpan(0, count * classes).CopyTo(dx);
+        for (int s = 0; s < count; s++)
+        {
+            dx[s * classes + labels[s]] -= 1f;
+        }
+    }
+}

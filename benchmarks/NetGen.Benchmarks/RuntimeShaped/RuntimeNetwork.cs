@@ -1,0 +1,243 @@
+using System;
+using System.Collections.Generic;
+using System.Numerics.Tensors;
+using NetGen.Training;
+
+namespace NetGen.Benchmarks.RuntimeShaped;
+
+/// <summary>
+/// A network as a list of <see cref="Layer"/> objects with run-time shapes, with the members of
+/// <see cref="ISampleNetwork"/>, the same parameter layout (PyTorch's <c>parameters()</c> order) and the same semantics as
+/// the generated classes. Batches run through the runtime's own <see cref="BatchEngine{TWorkspace}"/> (the engine the
+/// generated classes derive from): chunks of 16 samples, one workspace per worker thread, the same fixed-order reduction.
+/// </summary>
+public sealed class RuntimeNetwork : ISampleNetwork
+{
+    private readonly Layer[] _layers;
+    private readonly Softmax _softmax;
+    private readonly int[] _parameterOffsets;
+    private readonly Workspace _workspace;
+    private readonly Engine _engine;
+
+    private RuntimeNetwork(int channels, int height, int width, List<Layer> layers)
+    {
+        _layers = layers.ToArray();
+        _softmax = _layers[^1] as Softmax ?? throw new ArgumentException("The last layer must be Softmax.", nameof(layers));
+        InputLength = channels * height * width;
+        OutputLength = _softmax.OutLength;
+        _parameterOffsets = new int[_layers.Length];
+        int offset = 0;
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            _parameterOffsets[l] = offset;
+            offset += _layers[l].ParameterCount;
+        }
+
+        Parameters = new float[offset];
+        Gradients = new float[offset];
+        _workspace = new Workspace(this, capacity: 1);
+        _engine = new Engine(this);
+    }
+
+    /// <summary>Builds LeNet-5 as <see cref="LeNet5"/> declares it.</summary>
+    public static RuntimeNetwork LeNet5() => new Builder(1, 28, 28)
+        .Conv2D(6, 5, padding: 2).ReLU().MaxPool2D(2)
+        .Conv2D(16, 5).ReLU().MaxPool2D(2)
+        .Dense(120).ReLU().Dense(84).ReLU().Dense(10).Softmax();
+
+    /// <summary>Builds the wide network as <see cref="WideNet"/> declares it.</summary>
+    public static RuntimeNetwork WideNet() => new Builder(1, 28, 28)
+        .Conv2D(32, 5, padding: 2).ReLU().MaxPool2D(2)
+        .Conv2D(64, 5, padding: 2).ReLU().MaxPool2D(2)
+        .Dense(1024).ReLU().Dense(10).Softmax();
+
+    /// <summary>LeNet-5's second convolution alone, as <see cref="LeNet5Conv2"/> declares it.</summary>
+    public static RuntimeNetwork LeNet5Conv2() => new Builder(6, 14, 14).Conv2D(16, 5).Softmax();
+
+    /// <summary>WideNet's second convolution alone, as <see cref="WideNetConv2"/> declares it.</summary>
+    public static RuntimeNetwork WideNetConv2() => new Builder(32, 14, 14).Conv2D(64, 5, padding: 2).Softmax();
+
+    public IReadOnlyList<Layer> Layers => _layers;
+    public int InputLength { get; }
+    public int OutputLength { get; }
+    public int ParameterCount => Parameters.Length;
+    public float[] Parameters { get; }
+    public float[] Gradients { get; }
+    public ReadOnlySpan<float> InputGradient => _workspace.InputGradient.AsSpan(0, InputLength);
+
+    public int DegreeOfParallelism
+    {
+        get => _engine.DegreeOfParallelism;
+        set => _engine.DegreeOfParallelism = value;
+    }
+
+    /// <summary>Multiply-adds of one forward pass of one sample.</summary>
+    public long MultiplyAdds
+    {
+        get
+        {
+            long sum = 0;
+            foreach (Layer layer in _layers)
+            {
+                sum += layer.MultiplyAdds;
+            }
+
+            return sum;
+        }
+    }
+
+    public void InitializeParameters(int seed)
+    {
+        // Same scheme as the generated code (He uniform weights, zero biases, one random sequence in layer order),
+        // so the same seed gives the same parameters as the generated network.
+        var random = new SeededRandom(seed);
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            Layer layer = _layers[l];
+            if (layer.ParameterCount == 0)
+            {
+                continue;
+            }
+
+            Span<float> slice = Parameters.AsSpan(_parameterOffsets[l], layer.ParameterCount);
+            ParameterInitializer.HeUniform(slice.Slice(0, layer.WeightCount), layer.FanIn, ref random);
+            slice.Slice(layer.WeightCount).Clear();
+        }
+    }
+
+    public void Forward(ReadOnlySpan<float> input, Span<float> probabilities)
+    {
+        Guard.Length(input.Length, InputLength, nameof(input));
+        Guard.Length(probabilities.Length, OutputLength, nameof(probabilities));
+        input.CopyTo(_workspace.Input);
+        ForwardPass(1, Parameters, _workspace);
+        _workspace.Layers[^1].Output.AsSpan(0, OutputLength).CopyTo(probabilities);
+    }
+
+    public float TrainSample(ReadOnlySpan<float> input, int label)
+    {
+        Guard.Length(input.Length, InputLength, nameof(input));
+        Guard.Label(label, OutputLength, nameof(label));
+        return TrainSamples(1, input, new ReadOnlySpan<int>(in label), Parameters, Gradients, inputGradient: true, _workspace);
+    }
+
+    public float TrainBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels) => _engine.TrainBatch(Parameters, Gradients, inputs, labels);
+
+    public void ForwardBatch(ReadOnlySpan<float> inputs, Span<float> probabilities) => _engine.ForwardBatch(Parameters, inputs, probabilities);
+
+    public void ZeroGradients() => Array.Clear(Gradients);
+
+    private float TrainSamples(int count, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)
+    {
+        inputs.CopyTo(ws.Input);
+        ForwardPass(count, parameters, ws);
+        BackwardPass(count, labels, parameters, gradients, inputGradient, ws);
+        float sum = 0f;
+        int classes = OutputLength;
+        float[] logits = ws.Layers[^2].Output, logSumExp = ws.Layers[^1].LogSumExp;
+        for (int s = 0; s < count; s++)
+        {
+            sum += logSumExp[s] - logits[s * classes + labels[s]];
+        }
+
+        return sum;
+    }
+
+    private void ForwardPass(int count, ReadOnlySpan<float> parameters, Workspace ws)
+    {
+        ReadOnlySpan<float> x = ws.Input;
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            Layer layer = _layers[l];
+            layer.Forward(count, x, parameters.Slice(_parameterOffsets[l], layer.ParameterCount), ws.Layers[l]);
+            x = ws.Layers[l].Output;
+        }
+    }
+
+    private void BackwardPass(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)
+    {
+        int last = _layers.Length - 1;
+        // Softmax + cross-entropy writes dL/d(logits), the output gradient of the layer before it.
+        _softmax.Backward(count, ws.Layers[last], labels, ws.Layers[last - 1].OutputGradient);
+        for (int l = last - 1; l >= 0; l--)
+        {
+            Layer layer = _layers[l];
+            ReadOnlySpan<float> x = l == 0 ? ws.Input : ws.Layers[l - 1].Output;
+            Span<float> dx = l == 0 ? ws.InputGradient : ws.Layers[l - 1].OutputGradient;
+            int offset = _parameterOffsets[l], parameterCount = layer.ParameterCount;
+            layer.Backward(count, x, parameters.Slice(offset, parameterCount), gradients.Slice(offset, parameterCount), ws.Layers[l], dx, computeDx: l > 0 || inputGradient);
+        }
+    }
+
+    /// <summary>Activations, gradients and scratch of up to <c>capacity</c> samples: one per worker thread.</summary>
+    private sealed class Workspace
+    {
+        public Workspace(RuntimeNetwork network, int capacity)
+        {
+            Input = new float[capacity * network.InputLength + LayerBuffers.Slack];
+            InputGradient = new float[capacity * network.InputLength + LayerBuffers.Slack];
+            Layers = new LayerBuffers[network._layers.Length];
+            for (int l = 0; l < Layers.Length; l++)
+            {
+                Layers[l] = network._layers[l].CreateBuffers(capacity);
+            }
+        }
+
+        public float[] Input { get; }
+        public float[] InputGradient { get; }
+        public LayerBuffers[] Layers { get; }
+    }
+
+    /// <summary>The runtime's batch engine, driving this network's passes.</summary>
+    private sealed class Engine(RuntimeNetwork network) : BatchEngine<Workspace>(network.InputLength, network.OutputLength, network.ParameterCount)
+    {
+        protected override Workspace CreateWorkspace(int capacity) => new(network, capacity);
+
+        protected override float TrainChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients) =>
+            network.TrainSamples(labels.Length, inputs, labels, parameters, gradients, inputGradient: false, workspace);
+
+        protected override void ForwardChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> probabilities)
+        {
+            int count = probabilities.Length / network.OutputLength;
+            inputs.CopyTo(workspace.Input);
+            network.ForwardPass(count, parameters, workspace);
+            workspace.Layers[^1].Output.AsSpan(0, probabilities.Length).CopyTo(probabilities);
+        }
+    }
+
+    /// <summary>Appends layers and carries the current shape, as the generator's shape inference does.</summary>
+    private sealed class Builder
+    {
+        private readonly List<Layer> _layers = [];
+        private readonly int _inputChannels, _inputHeight, _inputWidth;
+        private int _c, _h, _w;
+
+        public Builder(int channels, int height, int width)
+        {
+            (_inputChannels, _inputHeight, _inputWidth) = (channels, height, width);
+            (_c, _h, _w) = (channels, height, width);
+        }
+
+        public Builder Conv2D(int filters, int kernelSize, int stride = 1, int padding = 0) =>
+            Add(new Conv2D(_c, _h, _w, filters, kernelSize, stride, padding));
+
+        public Builder ReLU() => Add(new ReLU(_c, _h, _w));
+
+        public Builder MaxPool2D(int size) => Add(new MaxPool2D(_c, _h, _w, size));
+
+        public Builder Dense(int units) => Add(new Dense(_c, _h, _w, units));
+
+        public RuntimeNetwork Softmax()
+        {
+            Add(new Softmax(_c * _h * _w));
+            return new RuntimeNetwork(_inputChannels, _inputHeight, _inputWidth, _layers);
+        }
+
+        private Builder Add(Layer layer)
+        {
+            _layers.Add(layer);
+            (_c, _h, _w) = (layer.OutChannels, layer.OutHeight, layer.OutWidth);
+            return this;
+        }
+    }
+}
