@@ -805,141 +805,145 @@ namespace Samples
             ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
             ref float c0 = ref MemoryMarshal.GetReference(columns);
             ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);
-            for (int s = 0; s < count; s++)
+            // Last sample first: the forward pass left its columns in place, so only the others are unfolded again.
+            for (int s = count - 1; s >= 0; s--)
             {
                 ReadOnlySpan<float> xs = x.Slice(s * 784, 784);
                 ReadOnlySpan<float> dys = dy.Slice(s * 4704);
                 ref float dy0 = ref MemoryMarshal.GetReference(dys);
 
-                // 1. Unfold this sample again (the forward pass left only the last sample's columns).
-                for (int t = 0; t < 1; t++)
+                // 1. Unfold this sample again, unless the forward pass's columns are still its own.
+                if (s != count - 1)
                 {
-                    ReadOnlySpan<float> xt = xs.Slice(t * 784, 784);
-                    Span<float> ct = columns.Slice(t * 19600, 19600);
-                    // tap (0, 0): output rows 2..27, columns 2..27
-                    for (int i = 2; i < 28; i++)
+                    for (int t = 0; t < 1; t++)
                     {
-                        xt.Slice(i * 28 - 56, 26).CopyTo(ct.Slice(i * 28 + 2, 26));
-                    }
-                    // tap (0, 1): output rows 2..27, columns 1..27
-                    for (int i = 2; i < 28; i++)
-                    {
-                        xt.Slice(i * 28 - 56, 27).CopyTo(ct.Slice(i * 28 + 785, 27));
-                    }
-                    // tap (0, 2): output rows 2..27, columns 0..27
-                    for (int i = 2; i < 28; i++)
-                    {
-                        xt.Slice(i * 28 - 56, 28).CopyTo(ct.Slice(i * 28 + 1568, 28));
-                    }
-                    // tap (0, 3): output rows 2..27, columns 0..26
-                    for (int i = 2; i < 28; i++)
-                    {
-                        xt.Slice(i * 28 - 55, 27).CopyTo(ct.Slice(i * 28 + 2352, 27));
-                    }
-                    // tap (0, 4): output rows 2..27, columns 0..25
-                    for (int i = 2; i < 28; i++)
-                    {
-                        xt.Slice(i * 28 - 54, 26).CopyTo(ct.Slice(i * 28 + 3136, 26));
-                    }
-                    // tap (1, 0): output rows 1..27, columns 2..27
-                    for (int i = 1; i < 28; i++)
-                    {
-                        xt.Slice(i * 28 - 28, 26).CopyTo(ct.Slice(i * 28 + 3922, 26));
-                    }
-                    // tap (1, 1): output rows 1..27, columns 1..27
-                    for (int i = 1; i < 28; i++)
-                    {
-                        xt.Slice(i * 28 - 28, 27).CopyTo(ct.Slice(i * 28 + 4705, 27));
-                    }
-                    // tap (1, 2): output rows 1..27, columns 0..27
-                    for (int i = 1; i < 28; i++)
-                    {
-                        xt.Slice(i * 28 - 28, 28).CopyTo(ct.Slice(i * 28 + 5488, 28));
-                    }
-                    // tap (1, 3): output rows 1..27, columns 0..26
-                    for (int i = 1; i < 28; i++)
-                    {
-                        xt.Slice(i * 28 - 27, 27).CopyTo(ct.Slice(i * 28 + 6272, 27));
-                    }
-                    // tap (1, 4): output rows 1..27, columns 0..25
-                    for (int i = 1; i < 28; i++)
-                    {
-                        xt.Slice(i * 28 - 26, 26).CopyTo(ct.Slice(i * 28 + 7056, 26));
-                    }
-                    // tap (2, 0): output rows 0..27, columns 2..27
-                    for (int i = 0; i < 28; i++)
-                    {
-                        xt.Slice(i * 28, 26).CopyTo(ct.Slice(i * 28 + 7842, 26));
-                    }
-                    // tap (2, 1): output rows 0..27, columns 1..27
-                    for (int i = 0; i < 28; i++)
-                    {
-                        xt.Slice(i * 28, 27).CopyTo(ct.Slice(i * 28 + 8625, 27));
-                    }
-                    // tap (2, 2): output rows 0..27, columns 0..27
-                    for (int i = 0; i < 28; i++)
-                    {
-                        xt.Slice(i * 28, 28).CopyTo(ct.Slice(i * 28 + 9408, 28));
-                    }
-                    // tap (2, 3): output rows 0..27, columns 0..26
-                    for (int i = 0; i < 28; i++)
-                    {
-                        xt.Slice(i * 28 + 1, 27).CopyTo(ct.Slice(i * 28 + 10192, 27));
-                    }
-                    // tap (2, 4): output rows 0..27, columns 0..25
-                    for (int i = 0; i < 28; i++)
-                    {
-                        xt.Slice(i * 28 + 2, 26).CopyTo(ct.Slice(i * 28 + 10976, 26));
-                    }
-                    // tap (3, 0): output rows 0..26, columns 2..27
-                    for (int i = 0; i < 27; i++)
-                    {
-                        xt.Slice(i * 28 + 28, 26).CopyTo(ct.Slice(i * 28 + 11762, 26));
-                    }
-                    // tap (3, 1): output rows 0..26, columns 1..27
-                    for (int i = 0; i < 27; i++)
-                    {
-                        xt.Slice(i * 28 + 28, 27).CopyTo(ct.Slice(i * 28 + 12545, 27));
-                    }
-                    // tap (3, 2): output rows 0..26, columns 0..27
-                    for (int i = 0; i < 27; i++)
-                    {
-                        xt.Slice(i * 28 + 28, 28).CopyTo(ct.Slice(i * 28 + 13328, 28));
-                    }
-                    // tap (3, 3): output rows 0..26, columns 0..26
-                    for (int i = 0; i < 27; i++)
-                    {
-                        xt.Slice(i * 28 + 29, 27).CopyTo(ct.Slice(i * 28 + 14112, 27));
-                    }
-                    // tap (3, 4): output rows 0..26, columns 0..25
-                    for (int i = 0; i < 27; i++)
-                    {
-                        xt.Slice(i * 28 + 30, 26).CopyTo(ct.Slice(i * 28 + 14896, 26));
-                    }
-                    // tap (4, 0): output rows 0..25, columns 2..27
-                    for (int i = 0; i < 26; i++)
-                    {
-                        xt.Slice(i * 28 + 56, 26).CopyTo(ct.Slice(i * 28 + 15682, 26));
-                    }
-                    // tap (4, 1): output rows 0..25, columns 1..27
-                    for (int i = 0; i < 26; i++)
-                    {
-                        xt.Slice(i * 28 + 56, 27).CopyTo(ct.Slice(i * 28 + 16465, 27));
-                    }
-                    // tap (4, 2): output rows 0..25, columns 0..27
-                    for (int i = 0; i < 26; i++)
-                    {
-                        xt.Slice(i * 28 + 56, 28).CopyTo(ct.Slice(i * 28 + 17248, 28));
-                    }
-                    // tap (4, 3): output rows 0..25, columns 0..26
-                    for (int i = 0; i < 26; i++)
-                    {
-                        xt.Slice(i * 28 + 57, 27).CopyTo(ct.Slice(i * 28 + 18032, 27));
-                    }
-                    // tap (4, 4): output rows 0..25, columns 0..25
-                    for (int i = 0; i < 26; i++)
-                    {
-                        xt.Slice(i * 28 + 58, 26).CopyTo(ct.Slice(i * 28 + 18816, 26));
+                        ReadOnlySpan<float> xt = xs.Slice(t * 784, 784);
+                        Span<float> ct = columns.Slice(t * 19600, 19600);
+                        // tap (0, 0): output rows 2..27, columns 2..27
+                        for (int i = 2; i < 28; i++)
+                        {
+                            xt.Slice(i * 28 - 56, 26).CopyTo(ct.Slice(i * 28 + 2, 26));
+                        }
+                        // tap (0, 1): output rows 2..27, columns 1..27
+                        for (int i = 2; i < 28; i++)
+                        {
+                            xt.Slice(i * 28 - 56, 27).CopyTo(ct.Slice(i * 28 + 785, 27));
+                        }
+                        // tap (0, 2): output rows 2..27, columns 0..27
+                        for (int i = 2; i < 28; i++)
+                        {
+                            xt.Slice(i * 28 - 56, 28).CopyTo(ct.Slice(i * 28 + 1568, 28));
+                        }
+                        // tap (0, 3): output rows 2..27, columns 0..26
+                        for (int i = 2; i < 28; i++)
+                        {
+                            xt.Slice(i * 28 - 55, 27).CopyTo(ct.Slice(i * 28 + 2352, 27));
+                        }
+                        // tap (0, 4): output rows 2..27, columns 0..25
+                        for (int i = 2; i < 28; i++)
+                        {
+                            xt.Slice(i * 28 - 54, 26).CopyTo(ct.Slice(i * 28 + 3136, 26));
+                        }
+                        // tap (1, 0): output rows 1..27, columns 2..27
+                        for (int i = 1; i < 28; i++)
+                        {
+                            xt.Slice(i * 28 - 28, 26).CopyTo(ct.Slice(i * 28 + 3922, 26));
+                        }
+                        // tap (1, 1): output rows 1..27, columns 1..27
+                        for (int i = 1; i < 28; i++)
+                        {
+                            xt.Slice(i * 28 - 28, 27).CopyTo(ct.Slice(i * 28 + 4705, 27));
+                        }
+                        // tap (1, 2): output rows 1..27, columns 0..27
+                        for (int i = 1; i < 28; i++)
+                        {
+                            xt.Slice(i * 28 - 28, 28).CopyTo(ct.Slice(i * 28 + 5488, 28));
+                        }
+                        // tap (1, 3): output rows 1..27, columns 0..26
+                        for (int i = 1; i < 28; i++)
+                        {
+                            xt.Slice(i * 28 - 27, 27).CopyTo(ct.Slice(i * 28 + 6272, 27));
+                        }
+                        // tap (1, 4): output rows 1..27, columns 0..25
+                        for (int i = 1; i < 28; i++)
+                        {
+                            xt.Slice(i * 28 - 26, 26).CopyTo(ct.Slice(i * 28 + 7056, 26));
+                        }
+                        // tap (2, 0): output rows 0..27, columns 2..27
+                        for (int i = 0; i < 28; i++)
+                        {
+                            xt.Slice(i * 28, 26).CopyTo(ct.Slice(i * 28 + 7842, 26));
+                        }
+                        // tap (2, 1): output rows 0..27, columns 1..27
+                        for (int i = 0; i < 28; i++)
+                        {
+                            xt.Slice(i * 28, 27).CopyTo(ct.Slice(i * 28 + 8625, 27));
+                        }
+                        // tap (2, 2): output rows 0..27, columns 0..27
+                        for (int i = 0; i < 28; i++)
+                        {
+                            xt.Slice(i * 28, 28).CopyTo(ct.Slice(i * 28 + 9408, 28));
+                        }
+                        // tap (2, 3): output rows 0..27, columns 0..26
+                        for (int i = 0; i < 28; i++)
+                        {
+                            xt.Slice(i * 28 + 1, 27).CopyTo(ct.Slice(i * 28 + 10192, 27));
+                        }
+                        // tap (2, 4): output rows 0..27, columns 0..25
+                        for (int i = 0; i < 28; i++)
+                        {
+                            xt.Slice(i * 28 + 2, 26).CopyTo(ct.Slice(i * 28 + 10976, 26));
+                        }
+                        // tap (3, 0): output rows 0..26, columns 2..27
+                        for (int i = 0; i < 27; i++)
+                        {
+                            xt.Slice(i * 28 + 28, 26).CopyTo(ct.Slice(i * 28 + 11762, 26));
+                        }
+                        // tap (3, 1): output rows 0..26, columns 1..27
+                        for (int i = 0; i < 27; i++)
+                        {
+                            xt.Slice(i * 28 + 28, 27).CopyTo(ct.Slice(i * 28 + 12545, 27));
+                        }
+                        // tap (3, 2): output rows 0..26, columns 0..27
+                        for (int i = 0; i < 27; i++)
+                        {
+                            xt.Slice(i * 28 + 28, 28).CopyTo(ct.Slice(i * 28 + 13328, 28));
+                        }
+                        // tap (3, 3): output rows 0..26, columns 0..26
+                        for (int i = 0; i < 27; i++)
+                        {
+                            xt.Slice(i * 28 + 29, 27).CopyTo(ct.Slice(i * 28 + 14112, 27));
+                        }
+                        // tap (3, 4): output rows 0..26, columns 0..25
+                        for (int i = 0; i < 27; i++)
+                        {
+                            xt.Slice(i * 28 + 30, 26).CopyTo(ct.Slice(i * 28 + 14896, 26));
+                        }
+                        // tap (4, 0): output rows 0..25, columns 2..27
+                        for (int i = 0; i < 26; i++)
+                        {
+                            xt.Slice(i * 28 + 56, 26).CopyTo(ct.Slice(i * 28 + 15682, 26));
+                        }
+                        // tap (4, 1): output rows 0..25, columns 1..27
+                        for (int i = 0; i < 26; i++)
+                        {
+                            xt.Slice(i * 28 + 56, 27).CopyTo(ct.Slice(i * 28 + 16465, 27));
+                        }
+                        // tap (4, 2): output rows 0..25, columns 0..27
+                        for (int i = 0; i < 26; i++)
+                        {
+                            xt.Slice(i * 28 + 56, 28).CopyTo(ct.Slice(i * 28 + 17248, 28));
+                        }
+                        // tap (4, 3): output rows 0..25, columns 0..26
+                        for (int i = 0; i < 26; i++)
+                        {
+                            xt.Slice(i * 28 + 57, 27).CopyTo(ct.Slice(i * 28 + 18032, 27));
+                        }
+                        // tap (4, 4): output rows 0..25, columns 0..25
+                        for (int i = 0; i < 26; i++)
+                        {
+                            xt.Slice(i * 28 + 58, 26).CopyTo(ct.Slice(i * 28 + 18816, 26));
+                        }
                     }
                 }
 
@@ -1378,141 +1382,145 @@ namespace Samples
             ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
             ref float c0 = ref MemoryMarshal.GetReference(columns);
             ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);
-            for (int s = 0; s < count; s++)
+            // Last sample first: the forward pass left its columns in place, so only the others are unfolded again.
+            for (int s = count - 1; s >= 0; s--)
             {
                 ReadOnlySpan<float> xs = x.Slice(s * 1176, 1176);
                 ReadOnlySpan<float> dys = dy.Slice(s * 1600);
                 ref float dy0 = ref MemoryMarshal.GetReference(dys);
 
-                // 1. Unfold this sample again (the forward pass left only the last sample's columns).
-                for (int t = 0; t < 6; t++)
+                // 1. Unfold this sample again, unless the forward pass's columns are still its own.
+                if (s != count - 1)
                 {
-                    ReadOnlySpan<float> xt = xs.Slice(t * 196, 196);
-                    Span<float> ct = columns.Slice(t * 2500, 2500);
-                    // tap (0, 0): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
+                    for (int t = 0; t < 6; t++)
                     {
-                        xt.Slice(i * 14, 10).CopyTo(ct.Slice(i * 10, 10));
-                    }
-                    // tap (0, 1): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 1, 10).CopyTo(ct.Slice(i * 10 + 100, 10));
-                    }
-                    // tap (0, 2): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 2, 10).CopyTo(ct.Slice(i * 10 + 200, 10));
-                    }
-                    // tap (0, 3): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 3, 10).CopyTo(ct.Slice(i * 10 + 300, 10));
-                    }
-                    // tap (0, 4): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 4, 10).CopyTo(ct.Slice(i * 10 + 400, 10));
-                    }
-                    // tap (1, 0): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 14, 10).CopyTo(ct.Slice(i * 10 + 500, 10));
-                    }
-                    // tap (1, 1): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 15, 10).CopyTo(ct.Slice(i * 10 + 600, 10));
-                    }
-                    // tap (1, 2): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 16, 10).CopyTo(ct.Slice(i * 10 + 700, 10));
-                    }
-                    // tap (1, 3): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 17, 10).CopyTo(ct.Slice(i * 10 + 800, 10));
-                    }
-                    // tap (1, 4): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 18, 10).CopyTo(ct.Slice(i * 10 + 900, 10));
-                    }
-                    // tap (2, 0): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 28, 10).CopyTo(ct.Slice(i * 10 + 1000, 10));
-                    }
-                    // tap (2, 1): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 29, 10).CopyTo(ct.Slice(i * 10 + 1100, 10));
-                    }
-                    // tap (2, 2): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 30, 10).CopyTo(ct.Slice(i * 10 + 1200, 10));
-                    }
-                    // tap (2, 3): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 31, 10).CopyTo(ct.Slice(i * 10 + 1300, 10));
-                    }
-                    // tap (2, 4): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 32, 10).CopyTo(ct.Slice(i * 10 + 1400, 10));
-                    }
-                    // tap (3, 0): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 42, 10).CopyTo(ct.Slice(i * 10 + 1500, 10));
-                    }
-                    // tap (3, 1): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 43, 10).CopyTo(ct.Slice(i * 10 + 1600, 10));
-                    }
-                    // tap (3, 2): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 44, 10).CopyTo(ct.Slice(i * 10 + 1700, 10));
-                    }
-                    // tap (3, 3): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 45, 10).CopyTo(ct.Slice(i * 10 + 1800, 10));
-                    }
-                    // tap (3, 4): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 46, 10).CopyTo(ct.Slice(i * 10 + 1900, 10));
-                    }
-                    // tap (4, 0): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 56, 10).CopyTo(ct.Slice(i * 10 + 2000, 10));
-                    }
-                    // tap (4, 1): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 57, 10).CopyTo(ct.Slice(i * 10 + 2100, 10));
-                    }
-                    // tap (4, 2): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 58, 10).CopyTo(ct.Slice(i * 10 + 2200, 10));
-                    }
-                    // tap (4, 3): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 59, 10).CopyTo(ct.Slice(i * 10 + 2300, 10));
-                    }
-                    // tap (4, 4): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 60, 10).CopyTo(ct.Slice(i * 10 + 2400, 10));
+                        ReadOnlySpan<float> xt = xs.Slice(t * 196, 196);
+                        Span<float> ct = columns.Slice(t * 2500, 2500);
+                        // tap (0, 0): output rows 0..9, columns 0..9
+                        for (int i = 0; i < 10; i++)
+                        {
+                            xt.Slice(i * 14, 10).CopyTo(ct.Slice(i * 10, 10));
+                        }
+                        // tap (0, 1): output rows 0..9, columns 0..9
+                        for (int i = 0; i < 10; i++)
+                        {
+                            xt.Slice(i * 14 + 1, 10).CopyTo(ct.Slice(i * 10 + 100, 10));
+                        }
+                        // tap (0, 2): output rows 0..9, columns 0..9
+                        for (int i = 0; i < 10; i++)
+                        {
+                            xt.Slice(i * 14 + 2, 10).CopyTo(ct.Slice(i * 10 + 200, 10));
+                        }
+                        // tap (0, 3): output rows 0..9, columns 0..9
+                        for (int i = 0; i < 10; i++)
+                        {
+                            xt.Slice(i * 14 + 3, 10).CopyTo(ct.Slice(i * 10 + 300, 10));
+                        }
+                        // tap (0, 4): output rows 0..9, columns 0..9
+                        for (int i = 0; i < 10; i++)
+                        {
+                            xt.Slice(i * 14 + 4, 10).CopyTo(ct.Slice(i * 10 + 400, 10));
+                        }
+                        // tap (1, 0): output rows 0..9, columns 0..9
+                        for (int i = 0; i < 10; i++)
+                        {
+                            xt.Slice(i * 14 + 14, 10).CopyTo(ct.Slice(i * 10 + 500, 10));
+                        }
+                        // tap (1, 1): output rows 0..9, columns 0..9
+                        for (int i = 0; i < 10; i++)
+                        {
+                            xt.Slice(i * 14 + 15, 10).CopyTo(ct.Slice(i * 10 + 600, 10));
+                        }
+                        // tap (1, 2): output rows 0..9, columns 0..9
+                        for (int i = 0; i < 10; i++)
+                        {
+                            xt.Slice(i * 14 + 16, 10).CopyTo(ct.Slice(i * 10 + 700, 10));
+                        }
+                        // tap (1, 3): output rows 0..9, columns 0..9
+                        for (int i = 0; i < 10; i++)
+                        {
+                            xt.Slice(i * 14 + 17, 10).CopyTo(ct.Slice(i * 10 + 800, 10));
+                        }
+                        // tap (1, 4): output rows 0..9, columns 0..9
+                        for (int i = 0; i < 10; i++)
+                        {
+                            xt.Slice(i * 14 + 18, 10).CopyTo(ct.Slice(i * 10 + 900, 10));
+                        }
+                        // tap (2, 0): output rows 0..9, columns 0..9
+                        for (int i = 0; i < 10; i++)
+                        {
+                            xt.Slice(i * 14 + 28, 10).CopyTo(ct.Slice(i * 10 + 1000, 10));
+                        }
+                        // tap (2, 1): output rows 0..9, columns 0..9
+                        for (int i = 0; i < 10; i++)
+                        {
+                            xt.Slice(i * 14 + 29, 10).CopyTo(ct.Slice(i * 10 + 1100, 10));
+                        }
+                        // tap (2, 2): output rows 0..9, columns 0..9
+                        for (int i = 0; i < 10; i++)
+                        {
+                            xt.Slice(i * 14 + 30, 10).CopyTo(ct.Slice(i * 10 + 1200, 10));
+                        }
+                        // tap (2, 3): output rows 0..9, columns 0..9
+                        for (int i = 0; i < 10; i++)
+                        {
+                            xt.Slice(i * 14 + 31, 10).CopyTo(ct.Slice(i * 10 + 1300, 10));
+                        }
+                        // tap (2, 4): output rows 0..9, columns 0..9
+                        for (int i = 0; i < 10; i++)
+                        {
+                            xt.Slice(i * 14 + 32, 10).CopyTo(ct.Slice(i * 10 + 1400, 10));
+                        }
+                        // tap (3, 0): output rows 0..9, columns 0..9
+                        for (int i = 0; i < 10; i++)
+                        {
+                            xt.Slice(i * 14 + 42, 10).CopyTo(ct.Slice(i * 10 + 1500, 10));
+                        }
+                        // tap (3, 1): output rows 0..9, columns 0..9
+                        for (int i = 0; i < 10; i++)
+                        {
+                            xt.Slice(i * 14 + 43, 10).CopyTo(ct.Slice(i * 10 + 1600, 10));
+                        }
+                        // tap (3, 2): output rows 0..9, columns 0..9
+                        for (int i = 0; i < 10; i++)
+                        {
+                            xt.Slice(i * 14 + 44, 10).CopyTo(ct.Slice(i * 10 + 1700, 10));
+                        }
+                        // tap (3, 3): output rows 0..9, columns 0..9
+                        for (int i = 0; i < 10; i++)
+                        {
+                            xt.Slice(i * 14 + 45, 10).CopyTo(ct.Slice(i * 10 + 1800, 10));
+                        }
+                        // tap (3, 4): output rows 0..9, columns 0..9
+                        for (int i = 0; i < 10; i++)
+                        {
+                            xt.Slice(i * 14 + 46, 10).CopyTo(ct.Slice(i * 10 + 1900, 10));
+                        }
+                        // tap (4, 0): output rows 0..9, columns 0..9
+                        for (int i = 0; i < 10; i++)
+                        {
+                            xt.Slice(i * 14 + 56, 10).CopyTo(ct.Slice(i * 10 + 2000, 10));
+                        }
+                        // tap (4, 1): output rows 0..9, columns 0..9
+                        for (int i = 0; i < 10; i++)
+                        {
+                            xt.Slice(i * 14 + 57, 10).CopyTo(ct.Slice(i * 10 + 2100, 10));
+                        }
+                        // tap (4, 2): output rows 0..9, columns 0..9
+                        for (int i = 0; i < 10; i++)
+                        {
+                            xt.Slice(i * 14 + 58, 10).CopyTo(ct.Slice(i * 10 + 2200, 10));
+                        }
+                        // tap (4, 3): output rows 0..9, columns 0..9
+                        for (int i = 0; i < 10; i++)
+                        {
+                            xt.Slice(i * 14 + 59, 10).CopyTo(ct.Slice(i * 10 + 2300, 10));
+                        }
+                        // tap (4, 4): output rows 0..9, columns 0..9
+                        for (int i = 0; i < 10; i++)
+                        {
+                            xt.Slice(i * 14 + 60, 10).CopyTo(ct.Slice(i * 10 + 2400, 10));
+                        }
                     }
                 }
 

@@ -526,63 +526,67 @@ namespace Samples.Tiny
                 ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
                 ref float c0 = ref MemoryMarshal.GetReference(columns);
                 ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);
-                for (int s = 0; s < count; s++)
+                // Last sample first: the forward pass left its columns in place, so only the others are unfolded again.
+                for (int s = count - 1; s >= 0; s--)
                 {
                     ReadOnlySpan<float> xs = x.Slice(s * 126, 126);
                     ReadOnlySpan<float> dys = dy.Slice(s * 60);
                     ref float dy0 = ref MemoryMarshal.GetReference(dys);
 
-                    // 1. Unfold this sample again (the forward pass left only the last sample's columns).
-                    for (int t = 0; t < 2; t++)
+                    // 1. Unfold this sample again, unless the forward pass's columns are still its own.
+                    if (s != count - 1)
                     {
-                        ReadOnlySpan<float> xt = xs.Slice(t * 63, 63);
-                        Span<float> ct = columns.Slice(t * 120, 120);
-                        // tap (0, 0): output rows 1..4, columns 1..3
-                        for (int i = 1; i < 5; i++)
+                        for (int t = 0; t < 2; t++)
                         {
-                            for (int j = 1; j < 4; j++)
+                            ReadOnlySpan<float> xt = xs.Slice(t * 63, 63);
+                            Span<float> ct = columns.Slice(t * 120, 120);
+                            // tap (0, 0): output rows 1..4, columns 1..3
+                            for (int i = 1; i < 5; i++)
                             {
-                                ct[i * 4 + j] = xt[i * 14 + j * 2 - 8];
+                                for (int j = 1; j < 4; j++)
+                                {
+                                    ct[i * 4 + j] = xt[i * 14 + j * 2 - 8];
+                                }
                             }
-                        }
-                        // tap (0, 1): output rows 1..4, columns 0..3
-                        for (int i = 1; i < 5; i++)
-                        {
-                            for (int j = 0; j < 4; j++)
+                            // tap (0, 1): output rows 1..4, columns 0..3
+                            for (int i = 1; i < 5; i++)
                             {
-                                ct[i * 4 + j + 20] = xt[i * 14 + j * 2 - 7];
+                                for (int j = 0; j < 4; j++)
+                                {
+                                    ct[i * 4 + j + 20] = xt[i * 14 + j * 2 - 7];
+                                }
                             }
-                        }
-                        // tap (1, 0): output rows 0..4, columns 1..3
-                        for (int i = 0; i < 5; i++)
-                        {
-                            for (int j = 1; j < 4; j++)
+                            // tap (1, 0): output rows 0..4, columns 1..3
+                            for (int i = 0; i < 5; i++)
                             {
-                                ct[i * 4 + j + 40] = xt[i * 14 + j * 2 - 1];
+                                for (int j = 1; j < 4; j++)
+                                {
+                                    ct[i * 4 + j + 40] = xt[i * 14 + j * 2 - 1];
+                                }
                             }
-                        }
-                        // tap (1, 1): output rows 0..4, columns 0..3
-                        for (int i = 0; i < 5; i++)
-                        {
-                            for (int j = 0; j < 4; j++)
+                            // tap (1, 1): output rows 0..4, columns 0..3
+                            for (int i = 0; i < 5; i++)
                             {
-                                ct[i * 4 + j + 60] = xt[i * 14 + j * 2];
+                                for (int j = 0; j < 4; j++)
+                                {
+                                    ct[i * 4 + j + 60] = xt[i * 14 + j * 2];
+                                }
                             }
-                        }
-                        // tap (2, 0): output rows 0..3, columns 1..3
-                        for (int i = 0; i < 4; i++)
-                        {
-                            for (int j = 1; j < 4; j++)
+                            // tap (2, 0): output rows 0..3, columns 1..3
+                            for (int i = 0; i < 4; i++)
                             {
-                                ct[i * 4 + j + 80] = xt[i * 14 + j * 2 + 6];
+                                for (int j = 1; j < 4; j++)
+                                {
+                                    ct[i * 4 + j + 80] = xt[i * 14 + j * 2 + 6];
+                                }
                             }
-                        }
-                        // tap (2, 1): output rows 0..3, columns 0..3
-                        for (int i = 0; i < 4; i++)
-                        {
-                            for (int j = 0; j < 4; j++)
+                            // tap (2, 1): output rows 0..3, columns 0..3
+                            for (int i = 0; i < 4; i++)
                             {
-                                ct[i * 4 + j + 100] = xt[i * 14 + j * 2 + 7];
+                                for (int j = 0; j < 4; j++)
+                                {
+                                    ct[i * 4 + j + 100] = xt[i * 14 + j * 2 + 7];
+                                }
                             }
                         }
                     }
