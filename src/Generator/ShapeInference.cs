@@ -27,6 +27,8 @@ internal static class ShapeInference
         IReadOnlyList<Layer> layers = spec.Layers;
         string network = spec.Hierarchy.TypeName;
 
+        string[] names = ResolveNames(layers, diagnostics);
+
         // Structure: exactly one Input, first; Softmax last and only last.
         var inputs = layers.Select((layer, index) => (layer, index)).Where(static p => p.layer is InputLayer).ToList();
         if (inputs[0].index != 0)
@@ -43,14 +45,14 @@ internal static class ShapeInference
         {
             if (layers[i] is SoftmaxLayer)
             {
-                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.SoftmaxNotLast, layers[i].Location, layers[i].ExplicitName ?? "softmax", layers.Count - 1 - i));
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.SoftmaxNotLast, layers[i].Location, names[i], layers.Count - 1 - i));
             }
         }
 
         if (layers[layers.Count - 1] is not SoftmaxLayer)
         {
             Layer last = layers[layers.Count - 1];
-            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.MissingSoftmax, last.Location, network, last.ExplicitName ?? last.Kind));
+            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.MissingSoftmax, last.Location, network, names[layers.Count - 1]));
         }
 
         if (layers.Count > Check.MaxLayers)
@@ -60,7 +62,6 @@ internal static class ShapeInference
             return new InferenceResult(null, diagnostics.ToEquatableArray());
         }
 
-        string[] names = ResolveNames(layers, diagnostics);
         for (int i = 0; i < layers.Count; i++)
         {
             layers[i].ValidateArguments(names[i], diagnostics);

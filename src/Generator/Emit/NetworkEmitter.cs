@@ -18,13 +18,13 @@ internal static class NetworkEmitter
 
     public static readonly string Version = typeof(NetworkEmitter).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
-    private static readonly string GeneratedCode = $"[global::System.CodeDom.Compiler.GeneratedCode(\"{ToolName}\", \"{Version}\")]";
+    internal static readonly string GeneratedCode = $"[global::System.CodeDom.Compiler.GeneratedCode(\"{ToolName}\", \"{Version}\")]";
 
     /// <summary>
     /// On every layer method: compiled fully optimized at first call instead of going through tiered compilation,
     /// so a network runs at full speed from its first sample (these are long-running loops, what the BCL marks the same way).
     /// </summary>
-    private const string Optimized = "[MethodImpl(MethodImplOptions.AggressiveOptimization)]";
+    internal const string Optimized = "[MethodImpl(MethodImplOptions.AggressiveOptimization)]";
 
     /// <summary>The hint name of the generated file: <c>Namespace.Class.g.cs</c>.</summary>
     public static string HintName(NetworkModel model)
@@ -511,6 +511,7 @@ internal static class NetworkEmitter
         plan.Layer.EmitBackward(w, plan);
         w.Close();
         w.Line();
+        plan.Layer.EmitHelpers(w, plan);
     }
 
     private static string Parameters(LayerPlan plan, IReadOnlyList<string> arguments, bool forward) =>

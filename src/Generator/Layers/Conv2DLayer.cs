@@ -109,9 +109,8 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line($"Span<float> ys = y.Slice(s * {plan.Output.Length}); // to the buffer's end: the last row's masked vector may reach into the slack");
         w.Line($"ref float y0 = ref MemoryMarshal.GetReference(ys);");
         w.Line();
-        w.Line($"// 1. Unfold: columns(r, q) = x(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)}), row r = (t·{KernelHeight} + m)·{KernelWidth} + n, column q = i·{plan.Output.Width} + j.");
-        w.Line($"//    Taps that read padding are never written and stay zero.");
-        EmitTapLoops(w, plan, TapPass.Unfold);
+        w.Line($"// 1. Unfold (im2col) this sample into columns.");
+        w.Line($"{plan.Pascal}Unfold(xs, columns);");
         w.Line();
         w.Line($"// 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [{Filters}×{rows}] · [{rows}×{pixels}], register tiles of 4 filters × 2 vectors of pixels.");
         w.Line($"for (int k = 0; k < {Filters}; k++)");
@@ -155,7 +154,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line($"// 1. Unfold this sample again, unless the forward pass's columns are still its own.");
         w.Line($"if (s != count - 1)");
         w.Open();
-        EmitTapLoops(w, plan, TapPass.Unfold);
+        w.Line($"{plan.Pascal}Unfold(xs, columns);");
         w.Close();
         w.Line();
         w.Line($"// 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [{Filters}×{pixels}] · [{rows}×{pixels}]ᵀ, tiles of 4 filters × 2 rows of dot products;");
@@ -205,11 +204,35 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         }
 
         w.Line();
-        w.Line($"// 4. Fold back (col2im): dL/dx(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)}) += dL/dcolumns(r, q); taps in the padding drop out.");
-        w.Line($"Span<float> dxs = dx.Slice(s * {plan.Input.Length}, {plan.Input.Length});");
+        w.Line($"// 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).");
+        w.Line($"{plan.Pascal}Fold(columnsGradient, dx.Slice(s * {plan.Input.Length}, {plan.Input.Length}));");
+        w.Close();
+    }
+
+    /// <summary>
+    /// The unfold (im2col) and fold (col2im) methods, shared by the forward and backward passes: one block per
+    /// kernel tap, its ranges computed here, so a reader checks the index arithmetic once.
+    /// </summary>
+    public override void EmitHelpers(SourceWriter w, LayerPlan plan)
+    {
+        w.Line($"// {plan.Name} unfold (im2col): columns(r, q) = x(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)}), row r = (t·{KernelHeight} + m)·{KernelWidth} + n, column q = i·{plan.Output.Width} + j.");
+        w.Line($"// Taps that read padding are never written and stay zero (the buffer starts zeroed).");
+        w.Line($"{NetworkEmitter.GeneratedCode}");
+        w.Line($"{NetworkEmitter.Optimized}");
+        w.Line($"private static void {plan.Pascal}Unfold(ReadOnlySpan<float> xs, Span<float> columns)");
+        w.Open();
+        EmitTapLoops(w, plan, TapPass.Unfold);
+        w.Close();
+        w.Line();
+        w.Line($"// {plan.Name} fold (col2im): dL/dx(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)}) = Σ dL/dcolumns(r, q) over the taps that read it; taps in the padding drop out.");
+        w.Line($"{NetworkEmitter.GeneratedCode}");
+        w.Line($"{NetworkEmitter.Optimized}");
+        w.Line($"private static void {plan.Pascal}Fold(ReadOnlySpan<float> columnsGradient, Span<float> dxs)");
+        w.Open();
         w.Line($"dxs.Clear();");
         EmitTapLoops(w, plan, TapPass.Fold);
         w.Close();
+        w.Line();
     }
 
     private enum TapPass

@@ -73,6 +73,11 @@ internal abstract record Layer
 
     /// <summary>Writes the backward method's body.</summary>
     public abstract void EmitBackward(SourceWriter w, LayerPlan plan);
+
+    /// <summary>Writes private helper methods the forward and backward bodies share (none by default).</summary>
+    public virtual void EmitHelpers(SourceWriter w, LayerPlan plan)
+    {
+    }
 }
 
 /// <summary>A trainable tensor of a layer: <c>weight</c> or <c>bias</c>, its PyTorch shape and fan-in (0: zero-initialized).</summary>

@@ -71,12 +71,12 @@ public class DiagnosticTests
     [Fact]
     public void NG0006_missing_softmax() => AssertDiagnostic(
         "[Input(1, 28, 28)] [[|Dense(10)|]] public partial class Net { }",
-        "NG0006", "Network 'Net' must end with [Softmax]");
+        "NG0006", "Network 'Net' must end with [Softmax] (training uses softmax cross-entropy); its last layer is 'dense1'");
 
     [Fact]
     public void NG0007_softmax_not_last() => AssertDiagnostic(
         "[Input(1, 28, 28)] [[|Softmax|]] [Dense(10)] [Softmax] public partial class Net { }",
-        "NG0007", "[Softmax] must be the last layer, but 2 more layer(s) follow it");
+        "NG0007", "Layer 'softmax1': [Softmax] must be the last layer, but 2 more layer(s) follow it");
 
     [Fact]
     public void NG0008_not_partial() => AssertDiagnostic(

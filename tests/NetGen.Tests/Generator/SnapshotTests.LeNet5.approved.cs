@@ -641,138 +641,8 @@ namespace Samples
                 Span<float> ys = y.Slice(s * 4704); // to the buffer's end: the last row's masked vector may reach into the slack
                 ref float y0 = ref MemoryMarshal.GetReference(ys);
 
-                // 1. Unfold: columns(r, q) = x(t, i + m − 2, j + n − 2), row r = (t·5 + m)·5 + n, column q = i·28 + j.
-                //    Taps that read padding are never written and stay zero.
-                for (int t = 0; t < 1; t++)
-                {
-                    ReadOnlySpan<float> xt = xs.Slice(t * 784, 784);
-                    Span<float> ct = columns.Slice(t * 19600, 19600);
-                    // tap (0, 0): output rows 2..27, columns 2..27
-                    for (int i = 2; i < 28; i++)
-                    {
-                        xt.Slice(i * 28 - 56, 26).CopyTo(ct.Slice(i * 28 + 2, 26));
-                    }
-                    // tap (0, 1): output rows 2..27, columns 1..27
-                    for (int i = 2; i < 28; i++)
-                    {
-                        xt.Slice(i * 28 - 56, 27).CopyTo(ct.Slice(i * 28 + 785, 27));
-                    }
-                    // tap (0, 2): output rows 2..27, columns 0..27
-                    for (int i = 2; i < 28; i++)
-                    {
-                        xt.Slice(i * 28 - 56, 28).CopyTo(ct.Slice(i * 28 + 1568, 28));
-                    }
-                    // tap (0, 3): output rows 2..27, columns 0..26
-                    for (int i = 2; i < 28; i++)
-                    {
-                        xt.Slice(i * 28 - 55, 27).CopyTo(ct.Slice(i * 28 + 2352, 27));
-                    }
-                    // tap (0, 4): output rows 2..27, columns 0..25
-                    for (int i = 2; i < 28; i++)
-                    {
-                        xt.Slice(i * 28 - 54, 26).CopyTo(ct.Slice(i * 28 + 3136, 26));
-                    }
-                    // tap (1, 0): output rows 1..27, columns 2..27
-                    for (int i = 1; i < 28; i++)
-                    {
-                        xt.Slice(i * 28 - 28, 26).CopyTo(ct.Slice(i * 28 + 3922, 26));
-                    }
-                    // tap (1, 1): output rows 1..27, columns 1..27
-                    for (int i = 1; i < 28; i++)
-                    {
-                        xt.Slice(i * 28 - 28, 27).CopyTo(ct.Slice(i * 28 + 4705, 27));
-                    }
-                    // tap (1, 2): output rows 1..27, columns 0..27
-                    for (int i = 1; i < 28; i++)
-                    {
-                        xt.Slice(i * 28 - 28, 28).CopyTo(ct.Slice(i * 28 + 5488, 28));
-                    }
-                    // tap (1, 3): output rows 1..27, columns 0..26
-                    for (int i = 1; i < 28; i++)
-                    {
-                        xt.Slice(i * 28 - 27, 27).CopyTo(ct.Slice(i * 28 + 6272, 27));
-                    }
-                    // tap (1, 4): output rows 1..27, columns 0..25
-                    for (int i = 1; i < 28; i++)
-                    {
-                        xt.Slice(i * 28 - 26, 26).CopyTo(ct.Slice(i * 28 + 7056, 26));
-                    }
-                    // tap (2, 0): output rows 0..27, columns 2..27
-                    for (int i = 0; i < 28; i++)
-                    {
-                        xt.Slice(i * 28, 26).CopyTo(ct.Slice(i * 28 + 7842, 26));
-                    }
-                    // tap (2, 1): output rows 0..27, columns 1..27
-                    for (int i = 0; i < 28; i++)
-                    {
-                        xt.Slice(i * 28, 27).CopyTo(ct.Slice(i * 28 + 8625, 27));
-                    }
-                    // tap (2, 2): output rows 0..27, columns 0..27
-                    for (int i = 0; i < 28; i++)
-                    {
-                        xt.Slice(i * 28, 28).CopyTo(ct.Slice(i * 28 + 9408, 28));
-                    }
-                    // tap (2, 3): output rows 0..27, columns 0..26
-                    for (int i = 0; i < 28; i++)
-                    {
-                        xt.Slice(i * 28 + 1, 27).CopyTo(ct.Slice(i * 28 + 10192, 27));
-                    }
-                    // tap (2, 4): output rows 0..27, columns 0..25
-                    for (int i = 0; i < 28; i++)
-                    {
-                        xt.Slice(i * 28 + 2, 26).CopyTo(ct.Slice(i * 28 + 10976, 26));
-                    }
-                    // tap (3, 0): output rows 0..26, columns 2..27
-                    for (int i = 0; i < 27; i++)
-                    {
-                        xt.Slice(i * 28 + 28, 26).CopyTo(ct.Slice(i * 28 + 11762, 26));
-                    }
-                    // tap (3, 1): output rows 0..26, columns 1..27
-                    for (int i = 0; i < 27; i++)
-                    {
-                        xt.Slice(i * 28 + 28, 27).CopyTo(ct.Slice(i * 28 + 12545, 27));
-                    }
-                    // tap (3, 2): output rows 0..26, columns 0..27
-                    for (int i = 0; i < 27; i++)
-                    {
-                        xt.Slice(i * 28 + 28, 28).CopyTo(ct.Slice(i * 28 + 13328, 28));
-                    }
-                    // tap (3, 3): output rows 0..26, columns 0..26
-                    for (int i = 0; i < 27; i++)
-                    {
-                        xt.Slice(i * 28 + 29, 27).CopyTo(ct.Slice(i * 28 + 14112, 27));
-                    }
-                    // tap (3, 4): output rows 0..26, columns 0..25
-                    for (int i = 0; i < 27; i++)
-                    {
-                        xt.Slice(i * 28 + 30, 26).CopyTo(ct.Slice(i * 28 + 14896, 26));
-                    }
-                    // tap (4, 0): output rows 0..25, columns 2..27
-                    for (int i = 0; i < 26; i++)
-                    {
-                        xt.Slice(i * 28 + 56, 26).CopyTo(ct.Slice(i * 28 + 15682, 26));
-                    }
-                    // tap (4, 1): output rows 0..25, columns 1..27
-                    for (int i = 0; i < 26; i++)
-                    {
-                        xt.Slice(i * 28 + 56, 27).CopyTo(ct.Slice(i * 28 + 16465, 27));
-                    }
-                    // tap (4, 2): output rows 0..25, columns 0..27
-                    for (int i = 0; i < 26; i++)
-                    {
-                        xt.Slice(i * 28 + 56, 28).CopyTo(ct.Slice(i * 28 + 17248, 28));
-                    }
-                    // tap (4, 3): output rows 0..25, columns 0..26
-                    for (int i = 0; i < 26; i++)
-                    {
-                        xt.Slice(i * 28 + 57, 27).CopyTo(ct.Slice(i * 28 + 18032, 27));
-                    }
-                    // tap (4, 4): output rows 0..25, columns 0..25
-                    for (int i = 0; i < 26; i++)
-                    {
-                        xt.Slice(i * 28 + 58, 26).CopyTo(ct.Slice(i * 28 + 18816, 26));
-                    }
-                }
+                // 1. Unfold (im2col) this sample into columns.
+                Conv1Unfold(xs, columns);
 
                 // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [6×25] · [25×784], register tiles of 4 filters × 2 vectors of pixels.
                 for (int k = 0; k < 6; k++)
@@ -815,136 +685,7 @@ namespace Samples
                 // 1. Unfold this sample again, unless the forward pass's columns are still its own.
                 if (s != count - 1)
                 {
-                    for (int t = 0; t < 1; t++)
-                    {
-                        ReadOnlySpan<float> xt = xs.Slice(t * 784, 784);
-                        Span<float> ct = columns.Slice(t * 19600, 19600);
-                        // tap (0, 0): output rows 2..27, columns 2..27
-                        for (int i = 2; i < 28; i++)
-                        {
-                            xt.Slice(i * 28 - 56, 26).CopyTo(ct.Slice(i * 28 + 2, 26));
-                        }
-                        // tap (0, 1): output rows 2..27, columns 1..27
-                        for (int i = 2; i < 28; i++)
-                        {
-                            xt.Slice(i * 28 - 56, 27).CopyTo(ct.Slice(i * 28 + 785, 27));
-                        }
-                        // tap (0, 2): output rows 2..27, columns 0..27
-                        for (int i = 2; i < 28; i++)
-                        {
-                            xt.Slice(i * 28 - 56, 28).CopyTo(ct.Slice(i * 28 + 1568, 28));
-                        }
-                        // tap (0, 3): output rows 2..27, columns 0..26
-                        for (int i = 2; i < 28; i++)
-                        {
-                            xt.Slice(i * 28 - 55, 27).CopyTo(ct.Slice(i * 28 + 2352, 27));
-                        }
-                        // tap (0, 4): output rows 2..27, columns 0..25
-                        for (int i = 2; i < 28; i++)
-                        {
-                            xt.Slice(i * 28 - 54, 26).CopyTo(ct.Slice(i * 28 + 3136, 26));
-                        }
-                        // tap (1, 0): output rows 1..27, columns 2..27
-                        for (int i = 1; i < 28; i++)
-                        {
-                            xt.Slice(i * 28 - 28, 26).CopyTo(ct.Slice(i * 28 + 3922, 26));
-                        }
-                        // tap (1, 1): output rows 1..27, columns 1..27
-                        for (int i = 1; i < 28; i++)
-                        {
-                            xt.Slice(i * 28 - 28, 27).CopyTo(ct.Slice(i * 28 + 4705, 27));
-                        }
-                        // tap (1, 2): output rows 1..27, columns 0..27
-                        for (int i = 1; i < 28; i++)
-                        {
-                            xt.Slice(i * 28 - 28, 28).CopyTo(ct.Slice(i * 28 + 5488, 28));
-                        }
-                        // tap (1, 3): output rows 1..27, columns 0..26
-                        for (int i = 1; i < 28; i++)
-                        {
-                            xt.Slice(i * 28 - 27, 27).CopyTo(ct.Slice(i * 28 + 6272, 27));
-                        }
-                        // tap (1, 4): output rows 1..27, columns 0..25
-                        for (int i = 1; i < 28; i++)
-                        {
-                            xt.Slice(i * 28 - 26, 26).CopyTo(ct.Slice(i * 28 + 7056, 26));
-                        }
-                        // tap (2, 0): output rows 0..27, columns 2..27
-                        for (int i = 0; i < 28; i++)
-                        {
-                            xt.Slice(i * 28, 26).CopyTo(ct.Slice(i * 28 + 7842, 26));
-                        }
-                        // tap (2, 1): output rows 0..27, columns 1..27
-                        for (int i = 0; i < 28; i++)
-                        {
-                            xt.Slice(i * 28, 27).CopyTo(ct.Slice(i * 28 + 8625, 27));
-                        }
-                        // tap (2, 2): output rows 0..27, columns 0..27
-                        for (int i = 0; i < 28; i++)
-                        {
-                            xt.Slice(i * 28, 28).CopyTo(ct.Slice(i * 28 + 9408, 28));
-                        }
-                        // tap (2, 3): output rows 0..27, columns 0..26
-                        for (int i = 0; i < 28; i++)
-                        {
-                            xt.Slice(i * 28 + 1, 27).CopyTo(ct.Slice(i * 28 + 10192, 27));
-                        }
-                        // tap (2, 4): output rows 0..27, columns 0..25
-                        for (int i = 0; i < 28; i++)
-                        {
-                            xt.Slice(i * 28 + 2, 26).CopyTo(ct.Slice(i * 28 + 10976, 26));
-                        }
-                        // tap (3, 0): output rows 0..26, columns 2..27
-                        for (int i = 0; i < 27; i++)
-                        {
-                            xt.Slice(i * 28 + 28, 26).CopyTo(ct.Slice(i * 28 + 11762, 26));
-                        }
-                        // tap (3, 1): output rows 0..26, columns 1..27
-                        for (int i = 0; i < 27; i++)
-                        {
-                            xt.Slice(i * 28 + 28, 27).CopyTo(ct.Slice(i * 28 + 12545, 27));
-                        }
-                        // tap (3, 2): output rows 0..26, columns 0..27
-                        for (int i = 0; i < 27; i++)
-                        {
-                            xt.Slice(i * 28 + 28, 28).CopyTo(ct.Slice(i * 28 + 13328, 28));
-                        }
-                        // tap (3, 3): output rows 0..26, columns 0..26
-                        for (int i = 0; i < 27; i++)
-                        {
-                            xt.Slice(i * 28 + 29, 27).CopyTo(ct.Slice(i * 28 + 14112, 27));
-                        }
-                        // tap (3, 4): output rows 0..26, columns 0..25
-                        for (int i = 0; i < 27; i++)
-                        {
-                            xt.Slice(i * 28 + 30, 26).CopyTo(ct.Slice(i * 28 + 14896, 26));
-                        }
-                        // tap (4, 0): output rows 0..25, columns 2..27
-                        for (int i = 0; i < 26; i++)
-                        {
-                            xt.Slice(i * 28 + 56, 26).CopyTo(ct.Slice(i * 28 + 15682, 26));
-                        }
-                        // tap (4, 1): output rows 0..25, columns 1..27
-                        for (int i = 0; i < 26; i++)
-                        {
-                            xt.Slice(i * 28 + 56, 27).CopyTo(ct.Slice(i * 28 + 16465, 27));
-                        }
-                        // tap (4, 2): output rows 0..25, columns 0..27
-                        for (int i = 0; i < 26; i++)
-                        {
-                            xt.Slice(i * 28 + 56, 28).CopyTo(ct.Slice(i * 28 + 17248, 28));
-                        }
-                        // tap (4, 3): output rows 0..25, columns 0..26
-                        for (int i = 0; i < 26; i++)
-                        {
-                            xt.Slice(i * 28 + 57, 27).CopyTo(ct.Slice(i * 28 + 18032, 27));
-                        }
-                        // tap (4, 4): output rows 0..25, columns 0..25
-                        for (int i = 0; i < 26; i++)
-                        {
-                            xt.Slice(i * 28 + 58, 26).CopyTo(ct.Slice(i * 28 + 18816, 26));
-                        }
-                    }
+                    Conv1Unfold(xs, columns);
                 }
 
                 // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [6×784] · [25×784]ᵀ, tiles of 4 filters × 2 rows of dot products;
@@ -978,163 +719,308 @@ namespace Samples
                     Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref w0, r), 25, ref dy0, 784, 6, ref Unsafe.Add(ref dc0, r * 784), 784, paddedTail: true);
                 }
 
-                // 4. Fold back (col2im): dL/dx(t, i + m − 2, j + n − 2) += dL/dcolumns(r, q); taps in the padding drop out.
-                Span<float> dxs = dx.Slice(s * 784, 784);
-                dxs.Clear();
-                for (int t = 0; t < 1; t++)
+                // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
+                Conv1Fold(columnsGradient, dx.Slice(s * 784, 784));
+            }
+        }
+
+        // conv1 unfold (im2col): columns(r, q) = x(t, i + m − 2, j + n − 2), row r = (t·5 + m)·5 + n, column q = i·28 + j.
+        // Taps that read padding are never written and stay zero (the buffer starts zeroed).
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Conv1Unfold(ReadOnlySpan<float> xs, Span<float> columns)
+        {
+            for (int t = 0; t < 1; t++)
+            {
+                ReadOnlySpan<float> xt = xs.Slice(t * 784, 784);
+                Span<float> ct = columns.Slice(t * 19600, 19600);
+                // tap (0, 0): output rows 2..27, columns 2..27
+                for (int i = 2; i < 28; i++)
                 {
-                    Span<float> dxt = dxs.Slice(t * 784, 784);
-                    ReadOnlySpan<float> ct = columnsGradient.Slice(t * 19600, 19600);
-                    // tap (0, 0): output rows 2..27, columns 2..27
-                    for (int i = 2; i < 28; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 28 - 56, 26);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 2, 26), dxRow);
-                    }
-                    // tap (0, 1): output rows 2..27, columns 1..27
-                    for (int i = 2; i < 28; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 28 - 56, 27);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 785, 27), dxRow);
-                    }
-                    // tap (0, 2): output rows 2..27, columns 0..27
-                    for (int i = 2; i < 28; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 28 - 56, 28);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 1568, 28), dxRow);
-                    }
-                    // tap (0, 3): output rows 2..27, columns 0..26
-                    for (int i = 2; i < 28; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 28 - 55, 27);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 2352, 27), dxRow);
-                    }
-                    // tap (0, 4): output rows 2..27, columns 0..25
-                    for (int i = 2; i < 28; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 28 - 54, 26);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 3136, 26), dxRow);
-                    }
-                    // tap (1, 0): output rows 1..27, columns 2..27
-                    for (int i = 1; i < 28; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 28 - 28, 26);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 3922, 26), dxRow);
-                    }
-                    // tap (1, 1): output rows 1..27, columns 1..27
-                    for (int i = 1; i < 28; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 28 - 28, 27);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 4705, 27), dxRow);
-                    }
-                    // tap (1, 2): output rows 1..27, columns 0..27
-                    for (int i = 1; i < 28; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 28 - 28, 28);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 5488, 28), dxRow);
-                    }
-                    // tap (1, 3): output rows 1..27, columns 0..26
-                    for (int i = 1; i < 28; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 28 - 27, 27);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 6272, 27), dxRow);
-                    }
-                    // tap (1, 4): output rows 1..27, columns 0..25
-                    for (int i = 1; i < 28; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 28 - 26, 26);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 7056, 26), dxRow);
-                    }
-                    // tap (2, 0): output rows 0..27, columns 2..27
-                    for (int i = 0; i < 28; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 28, 26);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 7842, 26), dxRow);
-                    }
-                    // tap (2, 1): output rows 0..27, columns 1..27
-                    for (int i = 0; i < 28; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 28, 27);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 8625, 27), dxRow);
-                    }
-                    // tap (2, 2): output rows 0..27, columns 0..27
-                    for (int i = 0; i < 28; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 28, 28);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 9408, 28), dxRow);
-                    }
-                    // tap (2, 3): output rows 0..27, columns 0..26
-                    for (int i = 0; i < 28; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 28 + 1, 27);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 10192, 27), dxRow);
-                    }
-                    // tap (2, 4): output rows 0..27, columns 0..25
-                    for (int i = 0; i < 28; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 28 + 2, 26);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 10976, 26), dxRow);
-                    }
-                    // tap (3, 0): output rows 0..26, columns 2..27
-                    for (int i = 0; i < 27; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 28 + 28, 26);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 11762, 26), dxRow);
-                    }
-                    // tap (3, 1): output rows 0..26, columns 1..27
-                    for (int i = 0; i < 27; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 28 + 28, 27);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 12545, 27), dxRow);
-                    }
-                    // tap (3, 2): output rows 0..26, columns 0..27
-                    for (int i = 0; i < 27; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 28 + 28, 28);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 13328, 28), dxRow);
-                    }
-                    // tap (3, 3): output rows 0..26, columns 0..26
-                    for (int i = 0; i < 27; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 28 + 29, 27);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 14112, 27), dxRow);
-                    }
-                    // tap (3, 4): output rows 0..26, columns 0..25
-                    for (int i = 0; i < 27; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 28 + 30, 26);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 14896, 26), dxRow);
-                    }
-                    // tap (4, 0): output rows 0..25, columns 2..27
-                    for (int i = 0; i < 26; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 28 + 56, 26);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 15682, 26), dxRow);
-                    }
-                    // tap (4, 1): output rows 0..25, columns 1..27
-                    for (int i = 0; i < 26; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 28 + 56, 27);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 16465, 27), dxRow);
-                    }
-                    // tap (4, 2): output rows 0..25, columns 0..27
-                    for (int i = 0; i < 26; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 28 + 56, 28);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 17248, 28), dxRow);
-                    }
-                    // tap (4, 3): output rows 0..25, columns 0..26
-                    for (int i = 0; i < 26; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 28 + 57, 27);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 18032, 27), dxRow);
-                    }
-                    // tap (4, 4): output rows 0..25, columns 0..25
-                    for (int i = 0; i < 26; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 28 + 58, 26);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 18816, 26), dxRow);
-                    }
+                    xt.Slice(i * 28 - 56, 26).CopyTo(ct.Slice(i * 28 + 2, 26));
+                }
+                // tap (0, 1): output rows 2..27, columns 1..27
+                for (int i = 2; i < 28; i++)
+                {
+                    xt.Slice(i * 28 - 56, 27).CopyTo(ct.Slice(i * 28 + 785, 27));
+                }
+                // tap (0, 2): output rows 2..27, columns 0..27
+                for (int i = 2; i < 28; i++)
+                {
+                    xt.Slice(i * 28 - 56, 28).CopyTo(ct.Slice(i * 28 + 1568, 28));
+                }
+                // tap (0, 3): output rows 2..27, columns 0..26
+                for (int i = 2; i < 28; i++)
+                {
+                    xt.Slice(i * 28 - 55, 27).CopyTo(ct.Slice(i * 28 + 2352, 27));
+                }
+                // tap (0, 4): output rows 2..27, columns 0..25
+                for (int i = 2; i < 28; i++)
+                {
+                    xt.Slice(i * 28 - 54, 26).CopyTo(ct.Slice(i * 28 + 3136, 26));
+                }
+                // tap (1, 0): output rows 1..27, columns 2..27
+                for (int i = 1; i < 28; i++)
+                {
+                    xt.Slice(i * 28 - 28, 26).CopyTo(ct.Slice(i * 28 + 3922, 26));
+                }
+                // tap (1, 1): output rows 1..27, columns 1..27
+                for (int i = 1; i < 28; i++)
+                {
+                    xt.Slice(i * 28 - 28, 27).CopyTo(ct.Slice(i * 28 + 4705, 27));
+                }
+                // tap (1, 2): output rows 1..27, columns 0..27
+                for (int i = 1; i < 28; i++)
+                {
+                    xt.Slice(i * 28 - 28, 28).CopyTo(ct.Slice(i * 28 + 5488, 28));
+                }
+                // tap (1, 3): output rows 1..27, columns 0..26
+                for (int i = 1; i < 28; i++)
+                {
+                    xt.Slice(i * 28 - 27, 27).CopyTo(ct.Slice(i * 28 + 6272, 27));
+                }
+                // tap (1, 4): output rows 1..27, columns 0..25
+                for (int i = 1; i < 28; i++)
+                {
+                    xt.Slice(i * 28 - 26, 26).CopyTo(ct.Slice(i * 28 + 7056, 26));
+                }
+                // tap (2, 0): output rows 0..27, columns 2..27
+                for (int i = 0; i < 28; i++)
+                {
+                    xt.Slice(i * 28, 26).CopyTo(ct.Slice(i * 28 + 7842, 26));
+                }
+                // tap (2, 1): output rows 0..27, columns 1..27
+                for (int i = 0; i < 28; i++)
+                {
+                    xt.Slice(i * 28, 27).CopyTo(ct.Slice(i * 28 + 8625, 27));
+                }
+                // tap (2, 2): output rows 0..27, columns 0..27
+                for (int i = 0; i < 28; i++)
+                {
+                    xt.Slice(i * 28, 28).CopyTo(ct.Slice(i * 28 + 9408, 28));
+                }
+                // tap (2, 3): output rows 0..27, columns 0..26
+                for (int i = 0; i < 28; i++)
+                {
+                    xt.Slice(i * 28 + 1, 27).CopyTo(ct.Slice(i * 28 + 10192, 27));
+                }
+                // tap (2, 4): output rows 0..27, columns 0..25
+                for (int i = 0; i < 28; i++)
+                {
+                    xt.Slice(i * 28 + 2, 26).CopyTo(ct.Slice(i * 28 + 10976, 26));
+                }
+                // tap (3, 0): output rows 0..26, columns 2..27
+                for (int i = 0; i < 27; i++)
+                {
+                    xt.Slice(i * 28 + 28, 26).CopyTo(ct.Slice(i * 28 + 11762, 26));
+                }
+                // tap (3, 1): output rows 0..26, columns 1..27
+                for (int i = 0; i < 27; i++)
+                {
+                    xt.Slice(i * 28 + 28, 27).CopyTo(ct.Slice(i * 28 + 12545, 27));
+                }
+                // tap (3, 2): output rows 0..26, columns 0..27
+                for (int i = 0; i < 27; i++)
+                {
+                    xt.Slice(i * 28 + 28, 28).CopyTo(ct.Slice(i * 28 + 13328, 28));
+                }
+                // tap (3, 3): output rows 0..26, columns 0..26
+                for (int i = 0; i < 27; i++)
+                {
+                    xt.Slice(i * 28 + 29, 27).CopyTo(ct.Slice(i * 28 + 14112, 27));
+                }
+                // tap (3, 4): output rows 0..26, columns 0..25
+                for (int i = 0; i < 27; i++)
+                {
+                    xt.Slice(i * 28 + 30, 26).CopyTo(ct.Slice(i * 28 + 14896, 26));
+                }
+                // tap (4, 0): output rows 0..25, columns 2..27
+                for (int i = 0; i < 26; i++)
+                {
+                    xt.Slice(i * 28 + 56, 26).CopyTo(ct.Slice(i * 28 + 15682, 26));
+                }
+                // tap (4, 1): output rows 0..25, columns 1..27
+                for (int i = 0; i < 26; i++)
+                {
+                    xt.Slice(i * 28 + 56, 27).CopyTo(ct.Slice(i * 28 + 16465, 27));
+                }
+                // tap (4, 2): output rows 0..25, columns 0..27
+                for (int i = 0; i < 26; i++)
+                {
+                    xt.Slice(i * 28 + 56, 28).CopyTo(ct.Slice(i * 28 + 17248, 28));
+                }
+                // tap (4, 3): output rows 0..25, columns 0..26
+                for (int i = 0; i < 26; i++)
+                {
+                    xt.Slice(i * 28 + 57, 27).CopyTo(ct.Slice(i * 28 + 18032, 27));
+                }
+                // tap (4, 4): output rows 0..25, columns 0..25
+                for (int i = 0; i < 26; i++)
+                {
+                    xt.Slice(i * 28 + 58, 26).CopyTo(ct.Slice(i * 28 + 18816, 26));
+                }
+            }
+        }
+
+        // conv1 fold (col2im): dL/dx(t, i + m − 2, j + n − 2) = Σ dL/dcolumns(r, q) over the taps that read it; taps in the padding drop out.
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Conv1Fold(ReadOnlySpan<float> columnsGradient, Span<float> dxs)
+        {
+            dxs.Clear();
+            for (int t = 0; t < 1; t++)
+            {
+                Span<float> dxt = dxs.Slice(t * 784, 784);
+                ReadOnlySpan<float> ct = columnsGradient.Slice(t * 19600, 19600);
+                // tap (0, 0): output rows 2..27, columns 2..27
+                for (int i = 2; i < 28; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 28 - 56, 26);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 2, 26), dxRow);
+                }
+                // tap (0, 1): output rows 2..27, columns 1..27
+                for (int i = 2; i < 28; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 28 - 56, 27);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 785, 27), dxRow);
+                }
+                // tap (0, 2): output rows 2..27, columns 0..27
+                for (int i = 2; i < 28; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 28 - 56, 28);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 1568, 28), dxRow);
+                }
+                // tap (0, 3): output rows 2..27, columns 0..26
+                for (int i = 2; i < 28; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 28 - 55, 27);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 2352, 27), dxRow);
+                }
+                // tap (0, 4): output rows 2..27, columns 0..25
+                for (int i = 2; i < 28; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 28 - 54, 26);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 3136, 26), dxRow);
+                }
+                // tap (1, 0): output rows 1..27, columns 2..27
+                for (int i = 1; i < 28; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 28 - 28, 26);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 3922, 26), dxRow);
+                }
+                // tap (1, 1): output rows 1..27, columns 1..27
+                for (int i = 1; i < 28; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 28 - 28, 27);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 4705, 27), dxRow);
+                }
+                // tap (1, 2): output rows 1..27, columns 0..27
+                for (int i = 1; i < 28; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 28 - 28, 28);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 5488, 28), dxRow);
+                }
+                // tap (1, 3): output rows 1..27, columns 0..26
+                for (int i = 1; i < 28; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 28 - 27, 27);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 6272, 27), dxRow);
+                }
+                // tap (1, 4): output rows 1..27, columns 0..25
+                for (int i = 1; i < 28; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 28 - 26, 26);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 7056, 26), dxRow);
+                }
+                // tap (2, 0): output rows 0..27, columns 2..27
+                for (int i = 0; i < 28; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 28, 26);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 7842, 26), dxRow);
+                }
+                // tap (2, 1): output rows 0..27, columns 1..27
+                for (int i = 0; i < 28; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 28, 27);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 8625, 27), dxRow);
+                }
+                // tap (2, 2): output rows 0..27, columns 0..27
+                for (int i = 0; i < 28; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 28, 28);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 9408, 28), dxRow);
+                }
+                // tap (2, 3): output rows 0..27, columns 0..26
+                for (int i = 0; i < 28; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 28 + 1, 27);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 10192, 27), dxRow);
+                }
+                // tap (2, 4): output rows 0..27, columns 0..25
+                for (int i = 0; i < 28; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 28 + 2, 26);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 10976, 26), dxRow);
+                }
+                // tap (3, 0): output rows 0..26, columns 2..27
+                for (int i = 0; i < 27; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 28 + 28, 26);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 11762, 26), dxRow);
+                }
+                // tap (3, 1): output rows 0..26, columns 1..27
+                for (int i = 0; i < 27; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 28 + 28, 27);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 12545, 27), dxRow);
+                }
+                // tap (3, 2): output rows 0..26, columns 0..27
+                for (int i = 0; i < 27; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 28 + 28, 28);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 13328, 28), dxRow);
+                }
+                // tap (3, 3): output rows 0..26, columns 0..26
+                for (int i = 0; i < 27; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 28 + 29, 27);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 14112, 27), dxRow);
+                }
+                // tap (3, 4): output rows 0..26, columns 0..25
+                for (int i = 0; i < 27; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 28 + 30, 26);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 14896, 26), dxRow);
+                }
+                // tap (4, 0): output rows 0..25, columns 2..27
+                for (int i = 0; i < 26; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 28 + 56, 26);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 15682, 26), dxRow);
+                }
+                // tap (4, 1): output rows 0..25, columns 1..27
+                for (int i = 0; i < 26; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 28 + 56, 27);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 16465, 27), dxRow);
+                }
+                // tap (4, 2): output rows 0..25, columns 0..27
+                for (int i = 0; i < 26; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 28 + 56, 28);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 17248, 28), dxRow);
+                }
+                // tap (4, 3): output rows 0..25, columns 0..26
+                for (int i = 0; i < 26; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 28 + 57, 27);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 18032, 27), dxRow);
+                }
+                // tap (4, 4): output rows 0..25, columns 0..25
+                for (int i = 0; i < 26; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 28 + 58, 26);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 18816, 26), dxRow);
                 }
             }
         }
@@ -1222,138 +1108,8 @@ namespace Samples
                 Span<float> ys = y.Slice(s * 1600); // to the buffer's end: the last row's masked vector may reach into the slack
                 ref float y0 = ref MemoryMarshal.GetReference(ys);
 
-                // 1. Unfold: columns(r, q) = x(t, i + m, j + n), row r = (t·5 + m)·5 + n, column q = i·10 + j.
-                //    Taps that read padding are never written and stay zero.
-                for (int t = 0; t < 6; t++)
-                {
-                    ReadOnlySpan<float> xt = xs.Slice(t * 196, 196);
-                    Span<float> ct = columns.Slice(t * 2500, 2500);
-                    // tap (0, 0): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14, 10).CopyTo(ct.Slice(i * 10, 10));
-                    }
-                    // tap (0, 1): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 1, 10).CopyTo(ct.Slice(i * 10 + 100, 10));
-                    }
-                    // tap (0, 2): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 2, 10).CopyTo(ct.Slice(i * 10 + 200, 10));
-                    }
-                    // tap (0, 3): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 3, 10).CopyTo(ct.Slice(i * 10 + 300, 10));
-                    }
-                    // tap (0, 4): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 4, 10).CopyTo(ct.Slice(i * 10 + 400, 10));
-                    }
-                    // tap (1, 0): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 14, 10).CopyTo(ct.Slice(i * 10 + 500, 10));
-                    }
-                    // tap (1, 1): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 15, 10).CopyTo(ct.Slice(i * 10 + 600, 10));
-                    }
-                    // tap (1, 2): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 16, 10).CopyTo(ct.Slice(i * 10 + 700, 10));
-                    }
-                    // tap (1, 3): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 17, 10).CopyTo(ct.Slice(i * 10 + 800, 10));
-                    }
-                    // tap (1, 4): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 18, 10).CopyTo(ct.Slice(i * 10 + 900, 10));
-                    }
-                    // tap (2, 0): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 28, 10).CopyTo(ct.Slice(i * 10 + 1000, 10));
-                    }
-                    // tap (2, 1): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 29, 10).CopyTo(ct.Slice(i * 10 + 1100, 10));
-                    }
-                    // tap (2, 2): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 30, 10).CopyTo(ct.Slice(i * 10 + 1200, 10));
-                    }
-                    // tap (2, 3): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 31, 10).CopyTo(ct.Slice(i * 10 + 1300, 10));
-                    }
-                    // tap (2, 4): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 32, 10).CopyTo(ct.Slice(i * 10 + 1400, 10));
-                    }
-                    // tap (3, 0): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 42, 10).CopyTo(ct.Slice(i * 10 + 1500, 10));
-                    }
-                    // tap (3, 1): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 43, 10).CopyTo(ct.Slice(i * 10 + 1600, 10));
-                    }
-                    // tap (3, 2): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 44, 10).CopyTo(ct.Slice(i * 10 + 1700, 10));
-                    }
-                    // tap (3, 3): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 45, 10).CopyTo(ct.Slice(i * 10 + 1800, 10));
-                    }
-                    // tap (3, 4): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 46, 10).CopyTo(ct.Slice(i * 10 + 1900, 10));
-                    }
-                    // tap (4, 0): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 56, 10).CopyTo(ct.Slice(i * 10 + 2000, 10));
-                    }
-                    // tap (4, 1): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 57, 10).CopyTo(ct.Slice(i * 10 + 2100, 10));
-                    }
-                    // tap (4, 2): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 58, 10).CopyTo(ct.Slice(i * 10 + 2200, 10));
-                    }
-                    // tap (4, 3): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 59, 10).CopyTo(ct.Slice(i * 10 + 2300, 10));
-                    }
-                    // tap (4, 4): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        xt.Slice(i * 14 + 60, 10).CopyTo(ct.Slice(i * 10 + 2400, 10));
-                    }
-                }
+                // 1. Unfold (im2col) this sample into columns.
+                Conv2Unfold(xs, columns);
 
                 // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [16×150] · [150×100], register tiles of 4 filters × 2 vectors of pixels.
                 for (int k = 0; k < 16; k++)
@@ -1392,136 +1148,7 @@ namespace Samples
                 // 1. Unfold this sample again, unless the forward pass's columns are still its own.
                 if (s != count - 1)
                 {
-                    for (int t = 0; t < 6; t++)
-                    {
-                        ReadOnlySpan<float> xt = xs.Slice(t * 196, 196);
-                        Span<float> ct = columns.Slice(t * 2500, 2500);
-                        // tap (0, 0): output rows 0..9, columns 0..9
-                        for (int i = 0; i < 10; i++)
-                        {
-                            xt.Slice(i * 14, 10).CopyTo(ct.Slice(i * 10, 10));
-                        }
-                        // tap (0, 1): output rows 0..9, columns 0..9
-                        for (int i = 0; i < 10; i++)
-                        {
-                            xt.Slice(i * 14 + 1, 10).CopyTo(ct.Slice(i * 10 + 100, 10));
-                        }
-                        // tap (0, 2): output rows 0..9, columns 0..9
-                        for (int i = 0; i < 10; i++)
-                        {
-                            xt.Slice(i * 14 + 2, 10).CopyTo(ct.Slice(i * 10 + 200, 10));
-                        }
-                        // tap (0, 3): output rows 0..9, columns 0..9
-                        for (int i = 0; i < 10; i++)
-                        {
-                            xt.Slice(i * 14 + 3, 10).CopyTo(ct.Slice(i * 10 + 300, 10));
-                        }
-                        // tap (0, 4): output rows 0..9, columns 0..9
-                        for (int i = 0; i < 10; i++)
-                        {
-                            xt.Slice(i * 14 + 4, 10).CopyTo(ct.Slice(i * 10 + 400, 10));
-                        }
-                        // tap (1, 0): output rows 0..9, columns 0..9
-                        for (int i = 0; i < 10; i++)
-                        {
-                            xt.Slice(i * 14 + 14, 10).CopyTo(ct.Slice(i * 10 + 500, 10));
-                        }
-                        // tap (1, 1): output rows 0..9, columns 0..9
-                        for (int i = 0; i < 10; i++)
-                        {
-                            xt.Slice(i * 14 + 15, 10).CopyTo(ct.Slice(i * 10 + 600, 10));
-                        }
-                        // tap (1, 2): output rows 0..9, columns 0..9
-                        for (int i = 0; i < 10; i++)
-                        {
-                            xt.Slice(i * 14 + 16, 10).CopyTo(ct.Slice(i * 10 + 700, 10));
-                        }
-                        // tap (1, 3): output rows 0..9, columns 0..9
-                        for (int i = 0; i < 10; i++)
-                        {
-                            xt.Slice(i * 14 + 17, 10).CopyTo(ct.Slice(i * 10 + 800, 10));
-                        }
-                        // tap (1, 4): output rows 0..9, columns 0..9
-                        for (int i = 0; i < 10; i++)
-                        {
-                            xt.Slice(i * 14 + 18, 10).CopyTo(ct.Slice(i * 10 + 900, 10));
-                        }
-                        // tap (2, 0): output rows 0..9, columns 0..9
-                        for (int i = 0; i < 10; i++)
-                        {
-                            xt.Slice(i * 14 + 28, 10).CopyTo(ct.Slice(i * 10 + 1000, 10));
-                        }
-                        // tap (2, 1): output rows 0..9, columns 0..9
-                        for (int i = 0; i < 10; i++)
-                        {
-                            xt.Slice(i * 14 + 29, 10).CopyTo(ct.Slice(i * 10 + 1100, 10));
-                        }
-                        // tap (2, 2): output rows 0..9, columns 0..9
-                        for (int i = 0; i < 10; i++)
-                        {
-                            xt.Slice(i * 14 + 30, 10).CopyTo(ct.Slice(i * 10 + 1200, 10));
-                        }
-                        // tap (2, 3): output rows 0..9, columns 0..9
-                        for (int i = 0; i < 10; i++)
-                        {
-                            xt.Slice(i * 14 + 31, 10).CopyTo(ct.Slice(i * 10 + 1300, 10));
-                        }
-                        // tap (2, 4): output rows 0..9, columns 0..9
-                        for (int i = 0; i < 10; i++)
-                        {
-                            xt.Slice(i * 14 + 32, 10).CopyTo(ct.Slice(i * 10 + 1400, 10));
-                        }
-                        // tap (3, 0): output rows 0..9, columns 0..9
-                        for (int i = 0; i < 10; i++)
-                        {
-                            xt.Slice(i * 14 + 42, 10).CopyTo(ct.Slice(i * 10 + 1500, 10));
-                        }
-                        // tap (3, 1): output rows 0..9, columns 0..9
-                        for (int i = 0; i < 10; i++)
-                        {
-                            xt.Slice(i * 14 + 43, 10).CopyTo(ct.Slice(i * 10 + 1600, 10));
-                        }
-                        // tap (3, 2): output rows 0..9, columns 0..9
-                        for (int i = 0; i < 10; i++)
-                        {
-                            xt.Slice(i * 14 + 44, 10).CopyTo(ct.Slice(i * 10 + 1700, 10));
-                        }
-                        // tap (3, 3): output rows 0..9, columns 0..9
-                        for (int i = 0; i < 10; i++)
-                        {
-                            xt.Slice(i * 14 + 45, 10).CopyTo(ct.Slice(i * 10 + 1800, 10));
-                        }
-                        // tap (3, 4): output rows 0..9, columns 0..9
-                        for (int i = 0; i < 10; i++)
-                        {
-                            xt.Slice(i * 14 + 46, 10).CopyTo(ct.Slice(i * 10 + 1900, 10));
-                        }
-                        // tap (4, 0): output rows 0..9, columns 0..9
-                        for (int i = 0; i < 10; i++)
-                        {
-                            xt.Slice(i * 14 + 56, 10).CopyTo(ct.Slice(i * 10 + 2000, 10));
-                        }
-                        // tap (4, 1): output rows 0..9, columns 0..9
-                        for (int i = 0; i < 10; i++)
-                        {
-                            xt.Slice(i * 14 + 57, 10).CopyTo(ct.Slice(i * 10 + 2100, 10));
-                        }
-                        // tap (4, 2): output rows 0..9, columns 0..9
-                        for (int i = 0; i < 10; i++)
-                        {
-                            xt.Slice(i * 14 + 58, 10).CopyTo(ct.Slice(i * 10 + 2200, 10));
-                        }
-                        // tap (4, 3): output rows 0..9, columns 0..9
-                        for (int i = 0; i < 10; i++)
-                        {
-                            xt.Slice(i * 14 + 59, 10).CopyTo(ct.Slice(i * 10 + 2300, 10));
-                        }
-                        // tap (4, 4): output rows 0..9, columns 0..9
-                        for (int i = 0; i < 10; i++)
-                        {
-                            xt.Slice(i * 14 + 60, 10).CopyTo(ct.Slice(i * 10 + 2400, 10));
-                        }
-                    }
+                    Conv2Unfold(xs, columns);
                 }
 
                 // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [16×100] · [150×100]ᵀ, tiles of 4 filters × 2 rows of dot products;
@@ -1551,163 +1178,308 @@ namespace Samples
                     Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref w0, r), 150, ref dy0, 100, 16, ref Unsafe.Add(ref dc0, r * 100), 100, paddedTail: true);
                 }
 
-                // 4. Fold back (col2im): dL/dx(t, i + m, j + n) += dL/dcolumns(r, q); taps in the padding drop out.
-                Span<float> dxs = dx.Slice(s * 1176, 1176);
-                dxs.Clear();
-                for (int t = 0; t < 6; t++)
+                // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
+                Conv2Fold(columnsGradient, dx.Slice(s * 1176, 1176));
+            }
+        }
+
+        // conv2 unfold (im2col): columns(r, q) = x(t, i + m, j + n), row r = (t·5 + m)·5 + n, column q = i·10 + j.
+        // Taps that read padding are never written and stay zero (the buffer starts zeroed).
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Conv2Unfold(ReadOnlySpan<float> xs, Span<float> columns)
+        {
+            for (int t = 0; t < 6; t++)
+            {
+                ReadOnlySpan<float> xt = xs.Slice(t * 196, 196);
+                Span<float> ct = columns.Slice(t * 2500, 2500);
+                // tap (0, 0): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
                 {
-                    Span<float> dxt = dxs.Slice(t * 196, 196);
-                    ReadOnlySpan<float> ct = columnsGradient.Slice(t * 2500, 2500);
-                    // tap (0, 0): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 14, 10);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10, 10), dxRow);
-                    }
-                    // tap (0, 1): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 14 + 1, 10);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 100, 10), dxRow);
-                    }
-                    // tap (0, 2): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 14 + 2, 10);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 200, 10), dxRow);
-                    }
-                    // tap (0, 3): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 14 + 3, 10);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 300, 10), dxRow);
-                    }
-                    // tap (0, 4): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 14 + 4, 10);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 400, 10), dxRow);
-                    }
-                    // tap (1, 0): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 14 + 14, 10);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 500, 10), dxRow);
-                    }
-                    // tap (1, 1): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 14 + 15, 10);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 600, 10), dxRow);
-                    }
-                    // tap (1, 2): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 14 + 16, 10);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 700, 10), dxRow);
-                    }
-                    // tap (1, 3): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 14 + 17, 10);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 800, 10), dxRow);
-                    }
-                    // tap (1, 4): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 14 + 18, 10);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 900, 10), dxRow);
-                    }
-                    // tap (2, 0): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 14 + 28, 10);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1000, 10), dxRow);
-                    }
-                    // tap (2, 1): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 14 + 29, 10);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1100, 10), dxRow);
-                    }
-                    // tap (2, 2): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 14 + 30, 10);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1200, 10), dxRow);
-                    }
-                    // tap (2, 3): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 14 + 31, 10);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1300, 10), dxRow);
-                    }
-                    // tap (2, 4): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 14 + 32, 10);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1400, 10), dxRow);
-                    }
-                    // tap (3, 0): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 14 + 42, 10);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1500, 10), dxRow);
-                    }
-                    // tap (3, 1): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 14 + 43, 10);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1600, 10), dxRow);
-                    }
-                    // tap (3, 2): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 14 + 44, 10);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1700, 10), dxRow);
-                    }
-                    // tap (3, 3): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 14 + 45, 10);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1800, 10), dxRow);
-                    }
-                    // tap (3, 4): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 14 + 46, 10);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1900, 10), dxRow);
-                    }
-                    // tap (4, 0): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 14 + 56, 10);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 2000, 10), dxRow);
-                    }
-                    // tap (4, 1): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 14 + 57, 10);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 2100, 10), dxRow);
-                    }
-                    // tap (4, 2): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 14 + 58, 10);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 2200, 10), dxRow);
-                    }
-                    // tap (4, 3): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 14 + 59, 10);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 2300, 10), dxRow);
-                    }
-                    // tap (4, 4): output rows 0..9, columns 0..9
-                    for (int i = 0; i < 10; i++)
-                    {
-                        Span<float> dxRow = dxt.Slice(i * 14 + 60, 10);
-                        TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 2400, 10), dxRow);
-                    }
+                    xt.Slice(i * 14, 10).CopyTo(ct.Slice(i * 10, 10));
+                }
+                // tap (0, 1): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    xt.Slice(i * 14 + 1, 10).CopyTo(ct.Slice(i * 10 + 100, 10));
+                }
+                // tap (0, 2): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    xt.Slice(i * 14 + 2, 10).CopyTo(ct.Slice(i * 10 + 200, 10));
+                }
+                // tap (0, 3): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    xt.Slice(i * 14 + 3, 10).CopyTo(ct.Slice(i * 10 + 300, 10));
+                }
+                // tap (0, 4): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    xt.Slice(i * 14 + 4, 10).CopyTo(ct.Slice(i * 10 + 400, 10));
+                }
+                // tap (1, 0): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    xt.Slice(i * 14 + 14, 10).CopyTo(ct.Slice(i * 10 + 500, 10));
+                }
+                // tap (1, 1): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    xt.Slice(i * 14 + 15, 10).CopyTo(ct.Slice(i * 10 + 600, 10));
+                }
+                // tap (1, 2): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    xt.Slice(i * 14 + 16, 10).CopyTo(ct.Slice(i * 10 + 700, 10));
+                }
+                // tap (1, 3): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    xt.Slice(i * 14 + 17, 10).CopyTo(ct.Slice(i * 10 + 800, 10));
+                }
+                // tap (1, 4): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    xt.Slice(i * 14 + 18, 10).CopyTo(ct.Slice(i * 10 + 900, 10));
+                }
+                // tap (2, 0): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    xt.Slice(i * 14 + 28, 10).CopyTo(ct.Slice(i * 10 + 1000, 10));
+                }
+                // tap (2, 1): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    xt.Slice(i * 14 + 29, 10).CopyTo(ct.Slice(i * 10 + 1100, 10));
+                }
+                // tap (2, 2): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    xt.Slice(i * 14 + 30, 10).CopyTo(ct.Slice(i * 10 + 1200, 10));
+                }
+                // tap (2, 3): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    xt.Slice(i * 14 + 31, 10).CopyTo(ct.Slice(i * 10 + 1300, 10));
+                }
+                // tap (2, 4): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    xt.Slice(i * 14 + 32, 10).CopyTo(ct.Slice(i * 10 + 1400, 10));
+                }
+                // tap (3, 0): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    xt.Slice(i * 14 + 42, 10).CopyTo(ct.Slice(i * 10 + 1500, 10));
+                }
+                // tap (3, 1): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    xt.Slice(i * 14 + 43, 10).CopyTo(ct.Slice(i * 10 + 1600, 10));
+                }
+                // tap (3, 2): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    xt.Slice(i * 14 + 44, 10).CopyTo(ct.Slice(i * 10 + 1700, 10));
+                }
+                // tap (3, 3): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    xt.Slice(i * 14 + 45, 10).CopyTo(ct.Slice(i * 10 + 1800, 10));
+                }
+                // tap (3, 4): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    xt.Slice(i * 14 + 46, 10).CopyTo(ct.Slice(i * 10 + 1900, 10));
+                }
+                // tap (4, 0): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    xt.Slice(i * 14 + 56, 10).CopyTo(ct.Slice(i * 10 + 2000, 10));
+                }
+                // tap (4, 1): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    xt.Slice(i * 14 + 57, 10).CopyTo(ct.Slice(i * 10 + 2100, 10));
+                }
+                // tap (4, 2): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    xt.Slice(i * 14 + 58, 10).CopyTo(ct.Slice(i * 10 + 2200, 10));
+                }
+                // tap (4, 3): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    xt.Slice(i * 14 + 59, 10).CopyTo(ct.Slice(i * 10 + 2300, 10));
+                }
+                // tap (4, 4): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    xt.Slice(i * 14 + 60, 10).CopyTo(ct.Slice(i * 10 + 2400, 10));
+                }
+            }
+        }
+
+        // conv2 fold (col2im): dL/dx(t, i + m, j + n) = Σ dL/dcolumns(r, q) over the taps that read it; taps in the padding drop out.
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Conv2Fold(ReadOnlySpan<float> columnsGradient, Span<float> dxs)
+        {
+            dxs.Clear();
+            for (int t = 0; t < 6; t++)
+            {
+                Span<float> dxt = dxs.Slice(t * 196, 196);
+                ReadOnlySpan<float> ct = columnsGradient.Slice(t * 2500, 2500);
+                // tap (0, 0): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 14, 10);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10, 10), dxRow);
+                }
+                // tap (0, 1): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 14 + 1, 10);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 100, 10), dxRow);
+                }
+                // tap (0, 2): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 14 + 2, 10);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 200, 10), dxRow);
+                }
+                // tap (0, 3): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 14 + 3, 10);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 300, 10), dxRow);
+                }
+                // tap (0, 4): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 14 + 4, 10);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 400, 10), dxRow);
+                }
+                // tap (1, 0): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 14 + 14, 10);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 500, 10), dxRow);
+                }
+                // tap (1, 1): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 14 + 15, 10);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 600, 10), dxRow);
+                }
+                // tap (1, 2): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 14 + 16, 10);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 700, 10), dxRow);
+                }
+                // tap (1, 3): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 14 + 17, 10);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 800, 10), dxRow);
+                }
+                // tap (1, 4): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 14 + 18, 10);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 900, 10), dxRow);
+                }
+                // tap (2, 0): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 14 + 28, 10);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1000, 10), dxRow);
+                }
+                // tap (2, 1): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 14 + 29, 10);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1100, 10), dxRow);
+                }
+                // tap (2, 2): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 14 + 30, 10);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1200, 10), dxRow);
+                }
+                // tap (2, 3): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 14 + 31, 10);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1300, 10), dxRow);
+                }
+                // tap (2, 4): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 14 + 32, 10);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1400, 10), dxRow);
+                }
+                // tap (3, 0): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 14 + 42, 10);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1500, 10), dxRow);
+                }
+                // tap (3, 1): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 14 + 43, 10);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1600, 10), dxRow);
+                }
+                // tap (3, 2): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 14 + 44, 10);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1700, 10), dxRow);
+                }
+                // tap (3, 3): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 14 + 45, 10);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1800, 10), dxRow);
+                }
+                // tap (3, 4): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 14 + 46, 10);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1900, 10), dxRow);
+                }
+                // tap (4, 0): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 14 + 56, 10);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 2000, 10), dxRow);
+                }
+                // tap (4, 1): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 14 + 57, 10);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 2100, 10), dxRow);
+                }
+                // tap (4, 2): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 14 + 58, 10);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 2200, 10), dxRow);
+                }
+                // tap (4, 3): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 14 + 59, 10);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 2300, 10), dxRow);
+                }
+                // tap (4, 4): output rows 0..9, columns 0..9
+                for (int i = 0; i < 10; i++)
+                {
+                    Span<float> dxRow = dxt.Slice(i * 14 + 60, 10);
+                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 2400, 10), dxRow);
                 }
             }
         }

@@ -443,61 +443,8 @@ namespace Samples.Tiny
                     Span<float> ys = y.Slice(s * 60); // to the buffer's end: the last row's masked vector may reach into the slack
                     ref float y0 = ref MemoryMarshal.GetReference(ys);
 
-                    // 1. Unfold: columns(r, q) = x(t, i·2 + m − 1, j·2 + n − 1), row r = (t·3 + m)·2 + n, column q = i·4 + j.
-                    //    Taps that read padding are never written and stay zero.
-                    for (int t = 0; t < 2; t++)
-                    {
-                        ReadOnlySpan<float> xt = xs.Slice(t * 63, 63);
-                        Span<float> ct = columns.Slice(t * 120, 120);
-                        // tap (0, 0): output rows 1..4, columns 1..3
-                        for (int i = 1; i < 5; i++)
-                        {
-                            for (int j = 1; j < 4; j++)
-                            {
-                                ct[i * 4 + j] = xt[i * 14 + j * 2 - 8];
-                            }
-                        }
-                        // tap (0, 1): output rows 1..4, columns 0..3
-                        for (int i = 1; i < 5; i++)
-                        {
-                            for (int j = 0; j < 4; j++)
-                            {
-                                ct[i * 4 + j + 20] = xt[i * 14 + j * 2 - 7];
-                            }
-                        }
-                        // tap (1, 0): output rows 0..4, columns 1..3
-                        for (int i = 0; i < 5; i++)
-                        {
-                            for (int j = 1; j < 4; j++)
-                            {
-                                ct[i * 4 + j + 40] = xt[i * 14 + j * 2 - 1];
-                            }
-                        }
-                        // tap (1, 1): output rows 0..4, columns 0..3
-                        for (int i = 0; i < 5; i++)
-                        {
-                            for (int j = 0; j < 4; j++)
-                            {
-                                ct[i * 4 + j + 60] = xt[i * 14 + j * 2];
-                            }
-                        }
-                        // tap (2, 0): output rows 0..3, columns 1..3
-                        for (int i = 0; i < 4; i++)
-                        {
-                            for (int j = 1; j < 4; j++)
-                            {
-                                ct[i * 4 + j + 80] = xt[i * 14 + j * 2 + 6];
-                            }
-                        }
-                        // tap (2, 1): output rows 0..3, columns 0..3
-                        for (int i = 0; i < 4; i++)
-                        {
-                            for (int j = 0; j < 4; j++)
-                            {
-                                ct[i * 4 + j + 100] = xt[i * 14 + j * 2 + 7];
-                            }
-                        }
-                    }
+                    // 1. Unfold (im2col) this sample into columns.
+                    EdgesUnfold(xs, columns);
 
                     // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [3×12] · [12×20], register tiles of 4 filters × 2 vectors of pixels.
                     for (int k = 0; k < 3; k++)
@@ -536,59 +483,7 @@ namespace Samples.Tiny
                     // 1. Unfold this sample again, unless the forward pass's columns are still its own.
                     if (s != count - 1)
                     {
-                        for (int t = 0; t < 2; t++)
-                        {
-                            ReadOnlySpan<float> xt = xs.Slice(t * 63, 63);
-                            Span<float> ct = columns.Slice(t * 120, 120);
-                            // tap (0, 0): output rows 1..4, columns 1..3
-                            for (int i = 1; i < 5; i++)
-                            {
-                                for (int j = 1; j < 4; j++)
-                                {
-                                    ct[i * 4 + j] = xt[i * 14 + j * 2 - 8];
-                                }
-                            }
-                            // tap (0, 1): output rows 1..4, columns 0..3
-                            for (int i = 1; i < 5; i++)
-                            {
-                                for (int j = 0; j < 4; j++)
-                                {
-                                    ct[i * 4 + j + 20] = xt[i * 14 + j * 2 - 7];
-                                }
-                            }
-                            // tap (1, 0): output rows 0..4, columns 1..3
-                            for (int i = 0; i < 5; i++)
-                            {
-                                for (int j = 1; j < 4; j++)
-                                {
-                                    ct[i * 4 + j + 40] = xt[i * 14 + j * 2 - 1];
-                                }
-                            }
-                            // tap (1, 1): output rows 0..4, columns 0..3
-                            for (int i = 0; i < 5; i++)
-                            {
-                                for (int j = 0; j < 4; j++)
-                                {
-                                    ct[i * 4 + j + 60] = xt[i * 14 + j * 2];
-                                }
-                            }
-                            // tap (2, 0): output rows 0..3, columns 1..3
-                            for (int i = 0; i < 4; i++)
-                            {
-                                for (int j = 1; j < 4; j++)
-                                {
-                                    ct[i * 4 + j + 80] = xt[i * 14 + j * 2 + 6];
-                                }
-                            }
-                            // tap (2, 1): output rows 0..3, columns 0..3
-                            for (int i = 0; i < 4; i++)
-                            {
-                                for (int j = 0; j < 4; j++)
-                                {
-                                    ct[i * 4 + j + 100] = xt[i * 14 + j * 2 + 7];
-                                }
-                            }
-                        }
+                        EdgesUnfold(xs, columns);
                     }
 
                     // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [3×20] · [12×20]ᵀ, tiles of 4 filters × 2 rows of dot products;
@@ -614,60 +509,128 @@ namespace Samples.Tiny
                         Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref w0, r), 1, 12, ref dy0, 20, 3, ref Unsafe.Add(ref dc0, r * 20), 20, 20, paddedTail: true);
                     }
 
-                    // 4. Fold back (col2im): dL/dx(t, i·2 + m − 1, j·2 + n − 1) += dL/dcolumns(r, q); taps in the padding drop out.
-                    Span<float> dxs = dx.Slice(s * 126, 126);
-                    dxs.Clear();
-                    for (int t = 0; t < 2; t++)
+                    // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
+                    EdgesFold(columnsGradient, dx.Slice(s * 126, 126));
+                }
+            }
+
+            // edges unfold (im2col): columns(r, q) = x(t, i·2 + m − 1, j·2 + n − 1), row r = (t·3 + m)·2 + n, column q = i·4 + j.
+            // Taps that read padding are never written and stay zero (the buffer starts zeroed).
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            private static void EdgesUnfold(ReadOnlySpan<float> xs, Span<float> columns)
+            {
+                for (int t = 0; t < 2; t++)
+                {
+                    ReadOnlySpan<float> xt = xs.Slice(t * 63, 63);
+                    Span<float> ct = columns.Slice(t * 120, 120);
+                    // tap (0, 0): output rows 1..4, columns 1..3
+                    for (int i = 1; i < 5; i++)
                     {
-                        Span<float> dxt = dxs.Slice(t * 63, 63);
-                        ReadOnlySpan<float> ct = columnsGradient.Slice(t * 120, 120);
-                        // tap (0, 0): output rows 1..4, columns 1..3
-                        for (int i = 1; i < 5; i++)
+                        for (int j = 1; j < 4; j++)
                         {
-                            for (int j = 1; j < 4; j++)
-                            {
-                                dxt[i * 14 + j * 2 - 8] += ct[i * 4 + j];
-                            }
+                            ct[i * 4 + j] = xt[i * 14 + j * 2 - 8];
                         }
-                        // tap (0, 1): output rows 1..4, columns 0..3
-                        for (int i = 1; i < 5; i++)
+                    }
+                    // tap (0, 1): output rows 1..4, columns 0..3
+                    for (int i = 1; i < 5; i++)
+                    {
+                        for (int j = 0; j < 4; j++)
                         {
-                            for (int j = 0; j < 4; j++)
-                            {
-                                dxt[i * 14 + j * 2 - 7] += ct[i * 4 + j + 20];
-                            }
+                            ct[i * 4 + j + 20] = xt[i * 14 + j * 2 - 7];
                         }
-                        // tap (1, 0): output rows 0..4, columns 1..3
-                        for (int i = 0; i < 5; i++)
+                    }
+                    // tap (1, 0): output rows 0..4, columns 1..3
+                    for (int i = 0; i < 5; i++)
+                    {
+                        for (int j = 1; j < 4; j++)
                         {
-                            for (int j = 1; j < 4; j++)
-                            {
-                                dxt[i * 14 + j * 2 - 1] += ct[i * 4 + j + 40];
-                            }
+                            ct[i * 4 + j + 40] = xt[i * 14 + j * 2 - 1];
                         }
-                        // tap (1, 1): output rows 0..4, columns 0..3
-                        for (int i = 0; i < 5; i++)
+                    }
+                    // tap (1, 1): output rows 0..4, columns 0..3
+                    for (int i = 0; i < 5; i++)
+                    {
+                        for (int j = 0; j < 4; j++)
                         {
-                            for (int j = 0; j < 4; j++)
-                            {
-                                dxt[i * 14 + j * 2] += ct[i * 4 + j + 60];
-                            }
+                            ct[i * 4 + j + 60] = xt[i * 14 + j * 2];
                         }
-                        // tap (2, 0): output rows 0..3, columns 1..3
-                        for (int i = 0; i < 4; i++)
+                    }
+                    // tap (2, 0): output rows 0..3, columns 1..3
+                    for (int i = 0; i < 4; i++)
+                    {
+                        for (int j = 1; j < 4; j++)
                         {
-                            for (int j = 1; j < 4; j++)
-                            {
-                                dxt[i * 14 + j * 2 + 6] += ct[i * 4 + j + 80];
-                            }
+                            ct[i * 4 + j + 80] = xt[i * 14 + j * 2 + 6];
                         }
-                        // tap (2, 1): output rows 0..3, columns 0..3
-                        for (int i = 0; i < 4; i++)
+                    }
+                    // tap (2, 1): output rows 0..3, columns 0..3
+                    for (int i = 0; i < 4; i++)
+                    {
+                        for (int j = 0; j < 4; j++)
                         {
-                            for (int j = 0; j < 4; j++)
-                            {
-                                dxt[i * 14 + j * 2 + 7] += ct[i * 4 + j + 100];
-                            }
+                            ct[i * 4 + j + 100] = xt[i * 14 + j * 2 + 7];
+                        }
+                    }
+                }
+            }
+
+            // edges fold (col2im): dL/dx(t, i·2 + m − 1, j·2 + n − 1) = Σ dL/dcolumns(r, q) over the taps that read it; taps in the padding drop out.
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            private static void EdgesFold(ReadOnlySpan<float> columnsGradient, Span<float> dxs)
+            {
+                dxs.Clear();
+                for (int t = 0; t < 2; t++)
+                {
+                    Span<float> dxt = dxs.Slice(t * 63, 63);
+                    ReadOnlySpan<float> ct = columnsGradient.Slice(t * 120, 120);
+                    // tap (0, 0): output rows 1..4, columns 1..3
+                    for (int i = 1; i < 5; i++)
+                    {
+                        for (int j = 1; j < 4; j++)
+                        {
+                            dxt[i * 14 + j * 2 - 8] += ct[i * 4 + j];
+                        }
+                    }
+                    // tap (0, 1): output rows 1..4, columns 0..3
+                    for (int i = 1; i < 5; i++)
+                    {
+                        for (int j = 0; j < 4; j++)
+                        {
+                            dxt[i * 14 + j * 2 - 7] += ct[i * 4 + j + 20];
+                        }
+                    }
+                    // tap (1, 0): output rows 0..4, columns 1..3
+                    for (int i = 0; i < 5; i++)
+                    {
+                        for (int j = 1; j < 4; j++)
+                        {
+                            dxt[i * 14 + j * 2 - 1] += ct[i * 4 + j + 40];
+                        }
+                    }
+                    // tap (1, 1): output rows 0..4, columns 0..3
+                    for (int i = 0; i < 5; i++)
+                    {
+                        for (int j = 0; j < 4; j++)
+                        {
+                            dxt[i * 14 + j * 2] += ct[i * 4 + j + 60];
+                        }
+                    }
+                    // tap (2, 0): output rows 0..3, columns 1..3
+                    for (int i = 0; i < 4; i++)
+                    {
+                        for (int j = 1; j < 4; j++)
+                        {
+                            dxt[i * 14 + j * 2 + 6] += ct[i * 4 + j + 80];
+                        }
+                    }
+                    // tap (2, 1): output rows 0..3, columns 0..3
+                    for (int i = 0; i < 4; i++)
+                    {
+                        for (int j = 0; j < 4; j++)
+                        {
+                            dxt[i * 14 + j * 2 + 7] += ct[i * 4 + j + 100];
                         }
                     }
                 }
