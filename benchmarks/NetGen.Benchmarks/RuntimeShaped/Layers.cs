@@ -119,16 +119,18 @@ public sealed class Conv2D : Layer
     public override void Forward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers)
     {
         if (Vector512.IsHardwareAccelerated) Forward<Float512>(count, x, parameters, buffers);
-        else if (Vector256.IsHardwareAccelerated) Forward<Float256>(count, x, parameters, buffers);
-        else if (Vector128.IsHardwareAccelerated) Forward<Float128>(count, x, parameters, buffers);
+        else if (Vector256.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) Forward<Float256>(count, x, parameters, buffers);
+        else if (Vector128.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) Forward<Float128>(count, x, parameters, buffers);
+        else if (Vector128.IsHardwareAccelerated) Forward<Float128Unfused>(count, x, parameters, buffers);
         else Forward<Float1>(count, x, parameters, buffers);
     }
 
     public override void Backward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> gradients, LayerBuffers buffers, Span<float> dx, bool computeDx)
     {
         if (Vector512.IsHardwareAccelerated) Backward<Float512>(count, x, parameters, gradients, buffers, dx, computeDx);
-        else if (Vector256.IsHardwareAccelerated) Backward<Float256>(count, x, parameters, gradients, buffers, dx, computeDx);
-        else if (Vector128.IsHardwareAccelerated) Backward<Float128>(count, x, parameters, gradients, buffers, dx, computeDx);
+        else if (Vector256.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) Backward<Float256>(count, x, parameters, gradients, buffers, dx, computeDx);
+        else if (Vector128.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) Backward<Float128>(count, x, parameters, gradients, buffers, dx, computeDx);
+        else if (Vector128.IsHardwareAccelerated) Backward<Float128Unfused>(count, x, parameters, gradients, buffers, dx, computeDx);
         else Backward<Float1>(count, x, parameters, gradients, buffers, dx, computeDx);
     }
 
@@ -417,16 +419,18 @@ public sealed class Dense : Layer
     public override void Forward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers)
     {
         if (Vector512.IsHardwareAccelerated) Forward<Float512>(count, x, parameters, buffers);
-        else if (Vector256.IsHardwareAccelerated) Forward<Float256>(count, x, parameters, buffers);
-        else if (Vector128.IsHardwareAccelerated) Forward<Float128>(count, x, parameters, buffers);
+        else if (Vector256.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) Forward<Float256>(count, x, parameters, buffers);
+        else if (Vector128.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) Forward<Float128>(count, x, parameters, buffers);
+        else if (Vector128.IsHardwareAccelerated) Forward<Float128Unfused>(count, x, parameters, buffers);
         else Forward<Float1>(count, x, parameters, buffers);
     }
 
     public override void Backward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> gradients, LayerBuffers buffers, Span<float> dx, bool computeDx)
     {
         if (Vector512.IsHardwareAccelerated) Backward<Float512>(count, x, parameters, gradients, buffers, dx, computeDx);
-        else if (Vector256.IsHardwareAccelerated) Backward<Float256>(count, x, parameters, gradients, buffers, dx, computeDx);
-        else if (Vector128.IsHardwareAccelerated) Backward<Float128>(count, x, parameters, gradients, buffers, dx, computeDx);
+        else if (Vector256.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) Backward<Float256>(count, x, parameters, gradients, buffers, dx, computeDx);
+        else if (Vector128.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) Backward<Float128>(count, x, parameters, gradients, buffers, dx, computeDx);
+        else if (Vector128.IsHardwareAccelerated) Backward<Float128Unfused>(count, x, parameters, gradients, buffers, dx, computeDx);
         else Backward<Float1>(count, x, parameters, gradients, buffers, dx, computeDx);
     }
 

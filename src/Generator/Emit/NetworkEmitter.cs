@@ -323,8 +323,9 @@ internal static class NetworkEmitter
             w.Line($"private static void {name}({parameters})");
             w.Open();
             w.Line($"if (Vector512.IsHardwareAccelerated) {name}<Float512>({arguments});");
-            w.Line($"else if (Vector256.IsHardwareAccelerated) {name}<Float256>({arguments});");
-            w.Line($"else if (Vector128.IsHardwareAccelerated) {name}<Float128>({arguments});");
+            w.Line($"else if (Vector256.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) {name}<Float256>({arguments});");
+            w.Line($"else if (Vector128.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) {name}<Float128>({arguments});");
+            w.Line($"else if (Vector128.IsHardwareAccelerated) {name}<Float128Unfused>({arguments});");
             w.Line($"else {name}<Float1>({arguments});");
             w.Close();
             w.Line();

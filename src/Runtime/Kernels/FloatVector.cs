@@ -34,7 +34,7 @@ public interface IFloatVector<TSelf>
     /// <summary>Reads the first <paramref name="count"/> lanes, zero in the others; all <see cref="Count"/> floats must be addressable.</summary>
     static abstract TSelf LoadFirst(ref float source, int count);
 
-    /// <summary>a · b + c, fused where the hardware has FMA.</summary>
+    /// <summary>a · b + c: fused (one rounding) in every type but <see cref="Float128Unfused"/> and <see cref="Float1"/>.</summary>
     static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
 
     /// <summary>Lane-wise sum.</summary>
@@ -42,16 +42,6 @@ public interface IFloatVector<TSelf>
 
     /// <summary>The sum of the lanes.</summary>
     static abstract float Sum(TSelf value);
-}
-
-/// <summary>
-/// Whether the CPU fuses multiply-add in hardware. Without it (x86-64 before Haswell, or a NativeAOT build for the
-/// baseline x86-64 instruction set), <c>Vector128.FusedMultiplyAdd</c> is emulated one lane at a time in software,
-/// dozens of times slower than a multiply and an add, so the kernels use those instead. A JIT-time constant.
-/// </summary>
-internal static class HardwareFma
-{
-    public static bool IsSupported => System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported;
 }
 
 /// <summary>16 floats (AVX-512).</summary>
@@ -108,7 +98,7 @@ public readonly struct Float512 : IFloatVector<Float512>
     public static float Sum(Float512 value) => Vector512.Sum(value._v);
 }
 
-/// <summary>8 floats (AVX2).</summary>
+/// <summary>8 floats (AVX2 with FMA). Generated code uses it only where <see cref="VectorWidth.HasFusedMultiplyAdd"/>: without FMA in hardware <c>Vector256.FusedMultiplyAdd</c> is emulated.</summary>
 public readonly struct Float256 : IFloatVector<Float256>
 {
     private readonly Vector256<float> _v;
@@ -151,8 +141,7 @@ public readonly struct Float256 : IFloatVector<Float256>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Float256 MultiplyAdd(Float256 a, Float256 b, Float256 c) =>
-        new(HardwareFma.IsSupported ? Vector256.FusedMultiplyAdd(a._v, b._v, c._v) : (a._v * b._v) + c._v);
+    public static Float256 MultiplyAdd(Float256 a, Float256 b, Float256 c) => new(Vector256.FusedMultiplyAdd(a._v, b._v, c._v));
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -163,7 +152,7 @@ public readonly struct Float256 : IFloatVector<Float256>
     public static float Sum(Float256 value) => Vector256.Sum(value._v);
 }
 
-/// <summary>4 floats (SSE, NEON).</summary>
+/// <summary>4 floats with fused multiply-add (x86 with FMA, Arm NEON). Without FMA in hardware generated code uses <see cref="Float128Unfused"/> instead.</summary>
 public readonly struct Float128 : IFloatVector<Float128>
 {
     private readonly Vector128<float> _v;
@@ -206,8 +195,7 @@ public readonly struct Float128 : IFloatVector<Float128>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Float128 MultiplyAdd(Float128 a, Float128 b, Float128 c) =>
-        new(HardwareFma.IsSupported ? Vector128.FusedMultiplyAdd(a._v, b._v, c._v) : (a._v * b._v) + c._v);
+    public static Float128 MultiplyAdd(Float128 a, Float128 b, Float128 c) => new(Vector128.FusedMultiplyAdd(a._v, b._v, c._v));
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -216,6 +204,65 @@ public readonly struct Float128 : IFloatVector<Float128>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Float128 value) => Vector128.Sum(value._v);
+}
+
+/// <summary>
+/// 4 floats, multiplying then adding (two roundings): for x86 CPUs without FMA (before Haswell) and NativeAOT builds for an
+/// instruction set without it (x86-64-v2, the default), where <c>Vector128.FusedMultiplyAdd</c> would be emulated one lane
+/// at a time. Choosing this type in the generated dispatch, not testing for FMA inside the kernels, keeps the kernels
+/// free of run-time checks: in a NativeAOT build such a check is a call in the innermost loop.
+/// </summary>
+public readonly struct Float128Unfused : IFloatVector<Float128Unfused>
+{
+    private readonly Vector128<float> _v;
+
+    private Float128Unfused(Vector128<float> v) => _v = v;
+
+    /// <inheritdoc/>
+    public static int Count => Vector128<float>.Count;
+
+    /// <inheritdoc/>
+    public static Float128Unfused Zero => default;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128Unfused Broadcast(float value) => new(Vector128.Create(value));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128Unfused Load(ref float source) => new(Vector128.LoadUnsafe(ref source));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Float128Unfused value, ref float destination) => value._v.StoreUnsafe(ref destination);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreFirst(Float128Unfused value, ref float destination, int count)
+    {
+        Vector128<float> mask = Vector128.LessThan(Vector128<int>.Indices, Vector128.Create(count)).AsSingle();
+        Vector128.ConditionalSelect(mask, value._v, Vector128.LoadUnsafe(ref destination)).StoreUnsafe(ref destination);
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128Unfused LoadFirst(ref float source, int count)
+    {
+        Vector128<float> mask = Vector128.LessThan(Vector128<int>.Indices, Vector128.Create(count)).AsSingle();
+        return new(Vector128.BitwiseAnd(mask, Vector128.LoadUnsafe(ref source)));
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128Unfused MultiplyAdd(Float128Unfused a, Float128Unfused b, Float128Unfused c) => new((a._v * b._v) + c._v);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128Unfused Add(Float128Unfused a, Float128Unfused b) => new(a._v + b._v);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Float128Unfused value) => Vector128.Sum(value._v);
 }
 
 /// <summary>One float: the scalar path, correct on any hardware (and what runs with <c>DOTNET_EnableHWIntrinsic=0</c>).</summary>

@@ -388,8 +388,9 @@ namespace Samples.Tiny
             private static void ForwardPass(int count, ReadOnlySpan<float> parameters, Workspace ws)
             {
                 if (Vector512.IsHardwareAccelerated) ForwardPass<Float512>(count, parameters, ws);
-                else if (Vector256.IsHardwareAccelerated) ForwardPass<Float256>(count, parameters, ws);
-                else if (Vector128.IsHardwareAccelerated) ForwardPass<Float128>(count, parameters, ws);
+                else if (Vector256.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) ForwardPass<Float256>(count, parameters, ws);
+                else if (Vector128.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) ForwardPass<Float128>(count, parameters, ws);
+                else if (Vector128.IsHardwareAccelerated) ForwardPass<Float128Unfused>(count, parameters, ws);
                 else ForwardPass<Float1>(count, parameters, ws);
             }
 
@@ -410,8 +411,9 @@ namespace Samples.Tiny
             private static void BackwardPass(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)
             {
                 if (Vector512.IsHardwareAccelerated) BackwardPass<Float512>(count, labels, parameters, gradients, inputGradient, ws);
-                else if (Vector256.IsHardwareAccelerated) BackwardPass<Float256>(count, labels, parameters, gradients, inputGradient, ws);
-                else if (Vector128.IsHardwareAccelerated) BackwardPass<Float128>(count, labels, parameters, gradients, inputGradient, ws);
+                else if (Vector256.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) BackwardPass<Float256>(count, labels, parameters, gradients, inputGradient, ws);
+                else if (Vector128.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) BackwardPass<Float128>(count, labels, parameters, gradients, inputGradient, ws);
+                else if (Vector128.IsHardwareAccelerated) BackwardPass<Float128Unfused>(count, labels, parameters, gradients, inputGradient, ws);
                 else BackwardPass<Float1>(count, labels, parameters, gradients, inputGradient, ws);
             }
 

@@ -171,7 +171,7 @@ public class ForwardTests
     }
 }
 
-/// <summary>Which kernel width this run exercises; CI runs the numeric tests once more with DOTNET_EnableHWIntrinsic=0.</summary>
+/// <summary>Which kernel width this run exercises; CI runs the numeric tests once more with DOTNET_EnableHWIntrinsic=0 (scalar) and once with DOTNET_EnableAVX=0 (Vector128 without FMA).</summary>
 public class VectorWidthTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
@@ -180,5 +180,12 @@ public class VectorWidthTests(Xunit.Abstractions.ITestOutputHelper output)
         output.WriteLine($"Generated kernels run with {NetGen.Kernels.VectorWidth.Description}.");
         bool hardwareIntrinsicsOff = Environment.GetEnvironmentVariable("DOTNET_EnableHWIntrinsic") == "0";
         Assert.Equal(hardwareIntrinsicsOff, NetGen.Kernels.VectorWidth.Lanes == 1);
+        if (!hardwareIntrinsicsOff && Environment.GetEnvironmentVariable("DOTNET_EnableAVX") == "0" && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64)
+        {
+            // SSE without FMA: what a NativeAOT build for x86-64-v2 runs. The dispatch must pick the unfused 4-float kernels.
+            Assert.False(NetGen.Kernels.VectorWidth.HasFusedMultiplyAdd);
+            Assert.Equal(4, NetGen.Kernels.VectorWidth.Lanes);
+            Assert.Contains("unfused", NetGen.Kernels.VectorWidth.Description, StringComparison.Ordinal);
+        }
     }
 }

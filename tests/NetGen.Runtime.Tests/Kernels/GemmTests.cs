@@ -1,0 +1,119 @@
+using System;
+using System.Linq;
+using System.Runtime.Intrinsics;
+using NetGen.Kernels;
+using Xunit;
+
+namespace NetGen.Runtime.Tests.Kernels;
+
+/// <summary>
+/// Every vector type the generated dispatch can choose computes the same products as a plain double loop, over shapes
+/// with full vectors, partial tails and single columns. Widths this machine does not accelerate are skipped inside the
+/// test (an emulated width is never dispatched to), and which ones ran is written to the output.
+/// </summary>
+public sealed class GemmTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    private const int Slack = 32;
+
+    public static TheoryData<int, int> Shapes => new() { { 1, 1 }, { 3, 5 }, { 7, 16 }, { 25, 17 }, { 40, 33 }, { 150, 100 } };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void MultiplyAdd_kernels_match_a_double_loop_at_every_accelerated_width(int k, int n)
+    {
+        int ran = 0;
+        ran += Check<Float1>(k, n, "Float1");
+        ran += Check<Float128Unfused>(k, n, "Float128Unfused", Vector128.IsHardwareAccelerated);
+        ran += Check<Float128>(k, n, "Float128", Vector128.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd);
+        ran += Check<Float256>(k, n, "Float256", Vector256.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd);
+        ran += Check<Float512>(k, n, "Float512", Vector512.IsHardwareAccelerated);
+        Assert.True(ran >= 1);
+    }
+
+    [Fact]
+    public void Unfused_multiply_add_rounds_twice_and_fused_once()
+    {
+        // 1 + 2^-23 squared is 1 + 2^-22 + 2^-46: fused keeps the 2^-46 that a float product drops.
+        float a = 1f + MathF.Pow(2, -23);
+        float c = -(1f + MathF.Pow(2, -22));
+        float[] buffer = new float[4];
+        Float128Unfused.Store(Float128Unfused.MultiplyAdd(Float128Unfused.Broadcast(a), Float128Unfused.Broadcast(a), Float128Unfused.Broadcast(c)), ref buffer[0]);
+        Assert.Equal(0f, buffer[0]);
+        if (Vector128.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd)
+        {
+            Float128.Store(Float128.MultiplyAdd(Float128.Broadcast(a), Float128.Broadcast(a), Float128.Broadcast(c)), ref buffer[0]);
+            Assert.Equal(MathF.Pow(2, -46), buffer[0]);
+        }
+    }
+
+    private int Check<TVector>(int k, int n, string name, bool accelerated = true)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        if (!accelerated)
+        {
+            output.WriteLine($"{name}: not accelerated here, not dispatched to, skipped");
+            return 0;
+        }
+
+        var random = new Random(k * 1000 + n);
+        const int rows = 5;
+        float[] a = Fill(random, rows * k);
+        float[] b = Fill(random, k * n + Slack);
+        float[] bt = Fill(random, n * k);
+        float[] expected = new float[rows * n];
+        float[] expectedDot = new float[rows * n];
+        for (int i = 0; i < rows; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                double sum = 0, dot = 0;
+                for (int p = 0; p < k; p++)
+                {
+                    sum += (double)a[i * k + p] * b[p * n + j];
+                    dot += (double)a[i * k + p] * bt[j * k + p];
+                }
+
+                expected[i * n + j] = 1f + (float)sum;
+                expectedDot[i * n + j] = 1f + (float)dot;
+            }
+        }
+
+        foreach (bool paddedTail in new[] { false, true })
+        {
+            float[] c = new float[rows * n + Slack];
+            Array.Fill(c, 1f, 0, rows * n);
+            Gemm.MultiplyAddRows4<TVector>(ref a[0], k, 1, ref b[0], n, k, ref c[0], n, n, paddedTail);
+            Gemm.MultiplyAddRow<TVector>(ref a[4 * k], 1, ref b[0], n, k, ref c[4 * n], n, paddedTail);
+            AssertClose(expected, c, k, $"{name} MultiplyAdd, paddedTail {paddedTail}");
+            Assert.All(c[(rows * n)..], v => Assert.Equal(0f, v));
+        }
+
+        float[] d = new float[rows * n];
+        Array.Fill(d, 1f);
+        Gemm.DotRows4<TVector>(ref a[0], k, ref bt[0], k, k, ref d[0], n, 1, n);
+        Gemm.DotRow<TVector>(ref a[4 * k], ref bt[0], k, k, ref d[4 * n], 1, n);
+        AssertClose(expectedDot, d, k, $"{name} Dot");
+        output.WriteLine($"{name}: {k}×{n} checked");
+        return 1;
+    }
+
+    private static float[] Fill(Random random, int length)
+    {
+        float[] values = new float[length];
+        for (int i = 0; i < length; i++)
+        {
+            values[i] = (float)(random.NextDouble() * 2 - 1);
+        }
+
+        return values;
+    }
+
+    private static void AssertClose(float[] expected, float[] actual, int k, string what)
+    {
+        float tolerance = 1e-6f * (k + 1) * 4;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(MathF.Abs(expected[i] - actual[i]) <= tolerance, $"{what}: element {i} is {actual[i]}, expected {expected[i]} (±{tolerance})");
+        }
+    }
+}
