@@ -338,7 +338,7 @@ internal static class NetworkEmitter
             foreach (LayerPlan plan in order)
             {
                 IReadOnlyList<string> args = forward ? plan.Layer.ForwardArguments : plan.Layer.BackwardArguments;
-                string generic = plan.Layer.IsVectorized ? "<TVector>" : "";
+                string generic = plan.Layer.IsVectorized(forward) ? "<TVector>" : "";
                 w.Line($"{plan.Pascal}{(forward ? "Forward" : "Backward")}{generic}({string.Join(", ", new[] { "count" }.Concat(args.Select(a => Bind(model, plan, a))))});");
             }
 
@@ -487,8 +487,8 @@ internal static class NetworkEmitter
         w.Line($"/// <summary>Forward pass of {Xml(header)}.</summary>");
         w.Line($"{GeneratedCode}");
         w.Line($"{Optimized}");
-        w.Line($"private static void {plan.Pascal}Forward{(plan.Layer.IsVectorized ? "<TVector>" : "")}({Parameters(plan, plan.Layer.ForwardArguments, forward: true)})");
-        if (plan.Layer.IsVectorized)
+        w.Line($"private static void {plan.Pascal}Forward{(plan.Layer.IsVectorized(forward: true) ? "<TVector>" : "")}({Parameters(plan, plan.Layer.ForwardArguments, forward: true)})");
+        if (plan.Layer.IsVectorized(forward: true))
         {
             w.Line($"    where TVector : struct, IFloatVector<TVector>");
         }
@@ -502,8 +502,8 @@ internal static class NetworkEmitter
         w.Line($"/// <summary>Backward pass of {Xml(header)}.</summary>");
         w.Line($"{GeneratedCode}");
         w.Line($"{Optimized}");
-        w.Line($"private static void {plan.Pascal}Backward{(plan.Layer.IsVectorized ? "<TVector>" : "")}({Parameters(plan, plan.Layer.BackwardArguments, forward: false)})");
-        if (plan.Layer.IsVectorized)
+        w.Line($"private static void {plan.Pascal}Backward{(plan.Layer.IsVectorized(forward: false) ? "<TVector>" : "")}({Parameters(plan, plan.Layer.BackwardArguments, forward: false)})");
+        if (plan.Layer.IsVectorized(forward: false))
         {
             w.Line($"    where TVector : struct, IFloatVector<TVector>");
         }

@@ -79,7 +79,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         ];
     }
 
-    public override bool IsVectorized => true;
+    public override bool IsVectorized(bool forward) => true;
 
     public override IReadOnlyList<string> ForwardArguments => ["x", "weight", "bias", "y", "columns"];
 

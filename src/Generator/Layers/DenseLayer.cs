@@ -38,7 +38,7 @@ internal sealed record DenseLayer(int Units) : Layer
         new("bias", new[] { Units }.ToEquatableArray(), 0),
     ];
 
-    public override bool IsVectorized => true;
+    public override bool IsVectorized(bool forward) => true;
 
     public override IReadOnlyList<string> ForwardArguments => ["x", "weight", "bias", "y"];
 

@@ -56,8 +56,8 @@ internal abstract record Layer
     /// <summary>Standard arguments the backward method takes, in order (see remarks).</summary>
     public abstract IReadOnlyList<string> BackwardArguments { get; }
 
-    /// <summary>Whether the methods are generic over the vector width (<c>TVector</c>, a <c>NetGen.Kernels.IFloatVector</c>).</summary>
-    public virtual bool IsVectorized => false;
+    /// <summary>Whether the forward (or backward) method is generic over the vector width (<c>TVector</c>, a <c>NetGen.Kernels.IFloatVector</c>).</summary>
+    public virtual bool IsVectorized(bool forward) => false;
 
     /// <summary>One line for the summary and the method docs: kernel, stride, padding, …</summary>
     public virtual string Describe(LayerPlan plan) => "";

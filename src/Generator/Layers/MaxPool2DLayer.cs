@@ -8,7 +8,8 @@ namespace NetGen.Generator.Layers;
 /// <summary>
 /// [MaxPool2D(size)], Stride (default: size): the maximum of each size × size window, per channel.
 /// Ties go to the first maximum in row-major window order, as in PyTorch; the forward pass records each
-/// window's arg-max so the backward pass routes the gradient there and nowhere else.
+/// window's arg-max so the backward pass routes the gradient there and nowhere else. The forward pass is
+/// vectorized along each row, without branches.
 /// </summary>
 internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
 {
@@ -41,11 +42,17 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
     }
 
     public override IReadOnlyList<ScratchBuffer> GetScratchBuffers(Shape input, Shape output) =>
-        [new("argMax", "int", output.Length, "the index in x of each window's maximum", PerSample: true)];
+    [
+        new("argMax", "int", output.Length, "the index in x of each window's maximum", PerSample: true),
+        new("windowMax", "float", Positions(output), "the maximum of the window starting at each position of one output row's input rows", PerSample: false),
+        new("windowTap", "float", Positions(output), "the offset, from the window's start, of that maximum", PerSample: false),
+    ];
 
-    public override IReadOnlyList<string> ForwardArguments => ["x", "y", "argMax"];
+    public override IReadOnlyList<string> ForwardArguments => ["x", "y", "argMax", "windowMax", "windowTap"];
 
     public override IReadOnlyList<string> BackwardArguments => ["dy", "dx", "argMax"];
+
+    public override bool IsVectorized(bool forward) => forward;
 
     public override string Describe(LayerPlan plan) => $"window {Size}×{Size}, stride {Stride}";
 
@@ -57,10 +64,24 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
         $"{plan.Name}: {plan.Output} → {plan.Input}\n" +
         "dL/dx(c,u,v) = Σ over windows whose arg-max is (c,u,v) of dL/dy(c,i,j); zero elsewhere";
 
+    /// <summary>Input columns an output row's windows start at, and those between: (output width − 1) · stride + 1.</summary>
+    private int Positions(Shape output) => (output.Width - 1) * Stride + 1;
+
+    // Vectorized along the row: the windows starting at Count consecutive input columns are reduced at once, one
+    // vector load per tap, with compare-and-select (no branches: which tap wins is data-dependent and mispredicts
+    // about half the time). Every Stride-th position is then a window of the output.
     public override void EmitForward(SourceWriter w, LayerPlan plan)
     {
         Shape input = plan.Input, output = plan.Output;
         int plane = input.Height * input.Width;
+        int positions = Positions(output);
+        w.Line($"// The last vector of a row reads up to Count − 1 floats past its windows, at most into the buffer's slack.");
+        w.Line($"x = x.Slice(0, count * {input.Length} + TVector.Count - 1);");
+        w.Line($"windowMax = windowMax.Slice(0, {positions} + TVector.Count - 1);");
+        w.Line($"windowTap = windowTap.Slice(0, {positions} + TVector.Count - 1);");
+        w.Line($"ref float x0 = ref MemoryMarshal.GetReference(x);");
+        w.Line($"ref float max0 = ref MemoryMarshal.GetReference(windowMax);");
+        w.Line($"ref float tap0 = ref MemoryMarshal.GetReference(windowTap);");
         w.Line($"int o = 0;");
         w.Line($"for (int s = 0; s < count; s++)");
         w.Open();
@@ -68,11 +89,13 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
         w.Open();
         w.Line($"for (int i = 0; i < {output.Height}; i++)");
         w.Open();
-        w.Line($"for (int j = 0; j < {output.Width}; j++, o++)");
+        w.Line($"int row = s * {input.Length} + c * {plane} + i * {Stride * input.Width};");
+        w.Line($"// The window starting at each of the {positions} positions q: its top-left tap, then each other tap in row-major order; '>' keeps the first maximum.");
+        w.Line($"for (int q = 0; q < {positions}; q += TVector.Count)");
         w.Open();
-        w.Line($"// The window's top-left element, then each other tap in row-major order; '>' keeps the first maximum.");
-        w.Line($"int at = s * {input.Length} + c * {plane} + i * {Stride * input.Width} + j * {Stride};");
-        w.Line($"int best = at;");
+        w.Line($"ref float at = ref Unsafe.Add(ref x0, row + q);");
+        w.Line($"TVector max = TVector.Load(ref at);");
+        w.Line($"TVector tap = TVector.Zero;");
         for (int m = 0; m < Size; m++)
         {
             for (int n = 0; n < Size; n++)
@@ -83,12 +106,20 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
                 }
 
                 int offset = m * input.Width + n;
-                w.Line($"if (x[at + {offset}] > x[best]) best = at + {offset};");
+                w.Line($"TVector v{offset} = TVector.Load(ref Unsafe.Add(ref at, {offset}));");
+                w.Line($"tap = TVector.SelectGreater(v{offset}, max, TVector.Broadcast({offset}f), tap);");
+                w.Line($"max = TVector.SelectGreater(v{offset}, max, v{offset}, max);");
             }
         }
 
-        w.Line($"y[o] = x[best];");
-        w.Line($"argMax[o] = best;");
+        w.Line($"TVector.Store(max, ref Unsafe.Add(ref max0, q));");
+        w.Line($"TVector.Store(tap, ref Unsafe.Add(ref tap0, q));");
+        w.Close();
+        w.Line();
+        w.Line($"for (int j = 0; j < {output.Width}; j++, o++)");
+        w.Open();
+        w.Line($"y[o] = windowMax[j * {Stride}];");
+        w.Line($"argMax[o] = row + j * {Stride} + (int)windowTap[j * {Stride}];");
         w.Close();
         w.Close();
         w.Close();

@@ -31,9 +31,24 @@ internal sealed record ReLULayer : Layer
     public override void EmitForward(SourceWriter w, LayerPlan plan) =>
         w.Line($"TensorPrimitives.Max(x.Slice(0, count * {plan.Output.Length}), 0f, y);");
 
+    public override bool IsVectorized(bool forward) => !forward;
+
     public override void EmitBackward(SourceWriter w, LayerPlan plan)
     {
-        w.Line($"for (int i = 0; i < count * {plan.Output.Length}; i++)");
+        w.Line($"int length = count * {plan.Output.Length};");
+        w.Line($"y = y.Slice(0, length);");
+        w.Line($"dy = dy.Slice(0, length);");
+        w.Line($"dx = dx.Slice(0, length);");
+        w.Line($"ref float y0 = ref MemoryMarshal.GetReference(y);");
+        w.Line($"ref float dy0 = ref MemoryMarshal.GetReference(dy);");
+        w.Line($"ref float dx0 = ref MemoryMarshal.GetReference(dx);");
+        w.Line($"int i = 0;");
+        w.Line($"for (; i <= length - TVector.Count; i += TVector.Count)");
+        w.Open();
+        w.Line($"TVector.Store(TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, i)), TVector.Zero, TVector.Load(ref Unsafe.Add(ref dy0, i)), TVector.Zero), ref Unsafe.Add(ref dx0, i));");
+        w.Close();
+        w.Line();
+        w.Line($"for (; i < length; i++)");
         w.Open();
         w.Line($"dx[i] = y[i] > 0f ? dy[i] : 0f;");
         w.Close();

@@ -42,6 +42,9 @@ public interface IFloatVector<TSelf>
 
     /// <summary>The sum of the lanes.</summary>
     static abstract float Sum(TSelf value);
+
+    /// <summary>Lane-wise <c>a &gt; b ? ifGreater : otherwise</c>, without branches; a NaN compares as not greater.</summary>
+    static abstract TSelf SelectGreater(TSelf a, TSelf b, TSelf ifGreater, TSelf otherwise);
 }
 
 /// <summary>16 floats (AVX-512).</summary>
@@ -96,6 +99,11 @@ public readonly struct Float512 : IFloatVector<Float512>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Float512 value) => Vector512.Sum(value._v);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float512 SelectGreater(Float512 a, Float512 b, Float512 ifGreater, Float512 otherwise) =>
+        new(Vector512.ConditionalSelect(Vector512.GreaterThan(a._v, b._v), ifGreater._v, otherwise._v));
 }
 
 /// <summary>8 floats (AVX2 with FMA). Generated code uses it only where <see cref="VectorWidth.HasFusedMultiplyAdd"/>: without FMA in hardware <c>Vector256.FusedMultiplyAdd</c> is emulated.</summary>
@@ -150,6 +158,11 @@ public readonly struct Float256 : IFloatVector<Float256>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Float256 value) => Vector256.Sum(value._v);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float256 SelectGreater(Float256 a, Float256 b, Float256 ifGreater, Float256 otherwise) =>
+        new(Vector256.ConditionalSelect(Vector256.GreaterThan(a._v, b._v), ifGreater._v, otherwise._v));
 }
 
 /// <summary>4 floats with fused multiply-add (x86 with FMA, Arm NEON). Without FMA in hardware generated code uses <see cref="Float128Unfused"/> instead.</summary>
@@ -204,6 +217,11 @@ public readonly struct Float128 : IFloatVector<Float128>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Float128 value) => Vector128.Sum(value._v);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128 SelectGreater(Float128 a, Float128 b, Float128 ifGreater, Float128 otherwise) =>
+        new(Vector128.ConditionalSelect(Vector128.GreaterThan(a._v, b._v), ifGreater._v, otherwise._v));
 }
 
 /// <summary>
@@ -263,6 +281,11 @@ public readonly struct Float128Unfused : IFloatVector<Float128Unfused>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Float128Unfused value) => Vector128.Sum(value._v);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128Unfused SelectGreater(Float128Unfused a, Float128Unfused b, Float128Unfused ifGreater, Float128Unfused otherwise) =>
+        new(Vector128.ConditionalSelect(Vector128.GreaterThan(a._v, b._v), ifGreater._v, otherwise._v));
 }
 
 /// <summary>One float: the scalar path, correct on any hardware (and what runs with <c>DOTNET_EnableHWIntrinsic=0</c>).</summary>
@@ -315,4 +338,8 @@ public readonly struct Float1 : IFloatVector<Float1>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Float1 value) => value._v;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float1 SelectGreater(Float1 a, Float1 b, Float1 ifGreater, Float1 otherwise) => a._v > b._v ? ifGreater : otherwise;
 }

@@ -585,10 +585,10 @@ namespace Samples
         {
             Conv1Forward<TVector>(count, ws.Input, parameters.Slice(0, 150), parameters.Slice(150, 6), ws.Conv1Output, ws.Conv1Columns);
             Relu1Forward(count, ws.Conv1Output, ws.Relu1Output);
-            Pool1Forward(count, ws.Relu1Output, ws.Pool1Output, ws.Pool1ArgMax);
+            Pool1Forward<TVector>(count, ws.Relu1Output, ws.Pool1Output, ws.Pool1ArgMax, ws.Pool1WindowMax, ws.Pool1WindowTap);
             Conv2Forward<TVector>(count, ws.Pool1Output, parameters.Slice(156, 2400), parameters.Slice(2556, 16), ws.Conv2Output, ws.Conv2Columns);
             Relu2Forward(count, ws.Conv2Output, ws.Relu2Output);
-            Pool2Forward(count, ws.Relu2Output, ws.Pool2Output, ws.Pool2ArgMax);
+            Pool2Forward<TVector>(count, ws.Relu2Output, ws.Pool2Output, ws.Pool2ArgMax, ws.Pool2WindowMax, ws.Pool2WindowTap);
             Dense1Forward<TVector>(count, ws.Pool2Output, parameters.Slice(2572, 48000), parameters.Slice(50572, 120), ws.Dense1Output);
             Relu3Forward(count, ws.Dense1Output, ws.Relu3Output);
             Dense2Forward<TVector>(count, ws.Relu3Output, parameters.Slice(50692, 10080), parameters.Slice(60772, 84), ws.Dense2Output);
@@ -615,15 +615,15 @@ namespace Samples
         {
             Softmax1Backward(count, ws.Softmax1Output, labels, ws.Dense3OutputGradient);
             Dense3Backward<TVector>(count, ws.Relu4Output, ws.Dense3OutputGradient, parameters.Slice(60856, 840), gradients.Slice(60856, 840), gradients.Slice(61696, 10), ws.Relu4OutputGradient, true);
-            Relu4Backward(count, ws.Relu4Output, ws.Relu4OutputGradient, ws.Dense2OutputGradient);
+            Relu4Backward<TVector>(count, ws.Relu4Output, ws.Relu4OutputGradient, ws.Dense2OutputGradient);
             Dense2Backward<TVector>(count, ws.Relu3Output, ws.Dense2OutputGradient, parameters.Slice(50692, 10080), gradients.Slice(50692, 10080), gradients.Slice(60772, 84), ws.Relu3OutputGradient, true);
-            Relu3Backward(count, ws.Relu3Output, ws.Relu3OutputGradient, ws.Dense1OutputGradient);
+            Relu3Backward<TVector>(count, ws.Relu3Output, ws.Relu3OutputGradient, ws.Dense1OutputGradient);
             Dense1Backward<TVector>(count, ws.Pool2Output, ws.Dense1OutputGradient, parameters.Slice(2572, 48000), gradients.Slice(2572, 48000), gradients.Slice(50572, 120), ws.Pool2OutputGradient, true);
             Pool2Backward(count, ws.Pool2OutputGradient, ws.Relu2OutputGradient, ws.Pool2ArgMax);
-            Relu2Backward(count, ws.Relu2Output, ws.Relu2OutputGradient, ws.Conv2OutputGradient);
+            Relu2Backward<TVector>(count, ws.Relu2Output, ws.Relu2OutputGradient, ws.Conv2OutputGradient);
             Conv2Backward<TVector>(count, ws.Pool1Output, ws.Conv2OutputGradient, parameters.Slice(156, 2400), gradients.Slice(156, 2400), gradients.Slice(2556, 16), ws.Pool1OutputGradient, true, ws.Conv2Columns, ws.Conv2ColumnsGradient);
             Pool1Backward(count, ws.Pool1OutputGradient, ws.Relu1OutputGradient, ws.Pool1ArgMax);
-            Relu1Backward(count, ws.Relu1Output, ws.Relu1OutputGradient, ws.Conv1OutputGradient);
+            Relu1Backward<TVector>(count, ws.Relu1Output, ws.Relu1OutputGradient, ws.Conv1OutputGradient);
             Conv1Backward<TVector>(count, ws.Input, ws.Conv1OutputGradient, parameters.Slice(0, 150), gradients.Slice(0, 150), gradients.Slice(150, 6), ws.InputGradient, inputGradient, ws.Conv1Columns, ws.Conv1ColumnsGradient);
         }
 
@@ -1042,9 +1042,23 @@ namespace Samples
         /// <summary>Backward pass of relu1 (ReLU): 6×28×28 → 6×28×28.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Relu1Backward(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+        private static void Relu1Backward<TVector>(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+            where TVector : struct, IFloatVector<TVector>
         {
-            for (int i = 0; i < count * 4704; i++)
+            int length = count * 4704;
+            y = y.Slice(0, length);
+            dy = dy.Slice(0, length);
+            dx = dx.Slice(0, length);
+            ref float y0 = ref MemoryMarshal.GetReference(y);
+            ref float dy0 = ref MemoryMarshal.GetReference(dy);
+            ref float dx0 = ref MemoryMarshal.GetReference(dx);
+            int i = 0;
+            for (; i <= length - TVector.Count; i += TVector.Count)
+            {
+                TVector.Store(TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, i)), TVector.Zero, TVector.Load(ref Unsafe.Add(ref dy0, i)), TVector.Zero), ref Unsafe.Add(ref dx0, i));
+            }
+
+            for (; i < length; i++)
             {
                 dx[i] = y[i] > 0f ? dy[i] : 0f;
             }
@@ -1055,8 +1069,16 @@ namespace Samples
         /// <summary>Forward pass of pool1 (MaxPool2D): 6×28×28 → 6×14×14, window 2×2, stride 2.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Pool1Forward(int count, ReadOnlySpan<float> x, Span<float> y, Span<int> argMax)
+        private static void Pool1Forward<TVector>(int count, ReadOnlySpan<float> x, Span<float> y, Span<int> argMax, Span<float> windowMax, Span<float> windowTap)
+            where TVector : struct, IFloatVector<TVector>
         {
+            // The last vector of a row reads up to Count − 1 floats past its windows, at most into the buffer's slack.
+            x = x.Slice(0, count * 4704 + TVector.Count - 1);
+            windowMax = windowMax.Slice(0, 27 + TVector.Count - 1);
+            windowTap = windowTap.Slice(0, 27 + TVector.Count - 1);
+            ref float x0 = ref MemoryMarshal.GetReference(x);
+            ref float max0 = ref MemoryMarshal.GetReference(windowMax);
+            ref float tap0 = ref MemoryMarshal.GetReference(windowTap);
             int o = 0;
             for (int s = 0; s < count; s++)
             {
@@ -1064,16 +1086,30 @@ namespace Samples
                 {
                     for (int i = 0; i < 14; i++)
                     {
+                        int row = s * 4704 + c * 784 + i * 56;
+                        // The window starting at each of the 27 positions q: its top-left tap, then each other tap in row-major order; '>' keeps the first maximum.
+                        for (int q = 0; q < 27; q += TVector.Count)
+                        {
+                            ref float at = ref Unsafe.Add(ref x0, row + q);
+                            TVector max = TVector.Load(ref at);
+                            TVector tap = TVector.Zero;
+                            TVector v1 = TVector.Load(ref Unsafe.Add(ref at, 1));
+                            tap = TVector.SelectGreater(v1, max, TVector.Broadcast(1f), tap);
+                            max = TVector.SelectGreater(v1, max, v1, max);
+                            TVector v28 = TVector.Load(ref Unsafe.Add(ref at, 28));
+                            tap = TVector.SelectGreater(v28, max, TVector.Broadcast(28f), tap);
+                            max = TVector.SelectGreater(v28, max, v28, max);
+                            TVector v29 = TVector.Load(ref Unsafe.Add(ref at, 29));
+                            tap = TVector.SelectGreater(v29, max, TVector.Broadcast(29f), tap);
+                            max = TVector.SelectGreater(v29, max, v29, max);
+                            TVector.Store(max, ref Unsafe.Add(ref max0, q));
+                            TVector.Store(tap, ref Unsafe.Add(ref tap0, q));
+                        }
+
                         for (int j = 0; j < 14; j++, o++)
                         {
-                            // The window's top-left element, then each other tap in row-major order; '>' keeps the first maximum.
-                            int at = s * 4704 + c * 784 + i * 56 + j * 2;
-                            int best = at;
-                            if (x[at + 1] > x[best]) best = at + 1;
-                            if (x[at + 28] > x[best]) best = at + 28;
-                            if (x[at + 29] > x[best]) best = at + 29;
-                            y[o] = x[best];
-                            argMax[o] = best;
+                            y[o] = windowMax[j * 2];
+                            argMax[o] = row + j * 2 + (int)windowTap[j * 2];
                         }
                     }
                 }
@@ -1501,9 +1537,23 @@ namespace Samples
         /// <summary>Backward pass of relu2 (ReLU): 16×10×10 → 16×10×10.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Relu2Backward(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+        private static void Relu2Backward<TVector>(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+            where TVector : struct, IFloatVector<TVector>
         {
-            for (int i = 0; i < count * 1600; i++)
+            int length = count * 1600;
+            y = y.Slice(0, length);
+            dy = dy.Slice(0, length);
+            dx = dx.Slice(0, length);
+            ref float y0 = ref MemoryMarshal.GetReference(y);
+            ref float dy0 = ref MemoryMarshal.GetReference(dy);
+            ref float dx0 = ref MemoryMarshal.GetReference(dx);
+            int i = 0;
+            for (; i <= length - TVector.Count; i += TVector.Count)
+            {
+                TVector.Store(TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, i)), TVector.Zero, TVector.Load(ref Unsafe.Add(ref dy0, i)), TVector.Zero), ref Unsafe.Add(ref dx0, i));
+            }
+
+            for (; i < length; i++)
             {
                 dx[i] = y[i] > 0f ? dy[i] : 0f;
             }
@@ -1514,8 +1564,16 @@ namespace Samples
         /// <summary>Forward pass of pool2 (MaxPool2D): 16×10×10 → 16×5×5, window 2×2, stride 2.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Pool2Forward(int count, ReadOnlySpan<float> x, Span<float> y, Span<int> argMax)
+        private static void Pool2Forward<TVector>(int count, ReadOnlySpan<float> x, Span<float> y, Span<int> argMax, Span<float> windowMax, Span<float> windowTap)
+            where TVector : struct, IFloatVector<TVector>
         {
+            // The last vector of a row reads up to Count − 1 floats past its windows, at most into the buffer's slack.
+            x = x.Slice(0, count * 1600 + TVector.Count - 1);
+            windowMax = windowMax.Slice(0, 9 + TVector.Count - 1);
+            windowTap = windowTap.Slice(0, 9 + TVector.Count - 1);
+            ref float x0 = ref MemoryMarshal.GetReference(x);
+            ref float max0 = ref MemoryMarshal.GetReference(windowMax);
+            ref float tap0 = ref MemoryMarshal.GetReference(windowTap);
             int o = 0;
             for (int s = 0; s < count; s++)
             {
@@ -1523,16 +1581,30 @@ namespace Samples
                 {
                     for (int i = 0; i < 5; i++)
                     {
+                        int row = s * 1600 + c * 100 + i * 20;
+                        // The window starting at each of the 9 positions q: its top-left tap, then each other tap in row-major order; '>' keeps the first maximum.
+                        for (int q = 0; q < 9; q += TVector.Count)
+                        {
+                            ref float at = ref Unsafe.Add(ref x0, row + q);
+                            TVector max = TVector.Load(ref at);
+                            TVector tap = TVector.Zero;
+                            TVector v1 = TVector.Load(ref Unsafe.Add(ref at, 1));
+                            tap = TVector.SelectGreater(v1, max, TVector.Broadcast(1f), tap);
+                            max = TVector.SelectGreater(v1, max, v1, max);
+                            TVector v10 = TVector.Load(ref Unsafe.Add(ref at, 10));
+                            tap = TVector.SelectGreater(v10, max, TVector.Broadcast(10f), tap);
+                            max = TVector.SelectGreater(v10, max, v10, max);
+                            TVector v11 = TVector.Load(ref Unsafe.Add(ref at, 11));
+                            tap = TVector.SelectGreater(v11, max, TVector.Broadcast(11f), tap);
+                            max = TVector.SelectGreater(v11, max, v11, max);
+                            TVector.Store(max, ref Unsafe.Add(ref max0, q));
+                            TVector.Store(tap, ref Unsafe.Add(ref tap0, q));
+                        }
+
                         for (int j = 0; j < 5; j++, o++)
                         {
-                            // The window's top-left element, then each other tap in row-major order; '>' keeps the first maximum.
-                            int at = s * 1600 + c * 100 + i * 20 + j * 2;
-                            int best = at;
-                            if (x[at + 1] > x[best]) best = at + 1;
-                            if (x[at + 10] > x[best]) best = at + 10;
-                            if (x[at + 11] > x[best]) best = at + 11;
-                            y[o] = x[best];
-                            argMax[o] = best;
+                            y[o] = windowMax[j * 2];
+                            argMax[o] = row + j * 2 + (int)windowTap[j * 2];
                         }
                     }
                 }
@@ -1636,9 +1708,23 @@ namespace Samples
         /// <summary>Backward pass of relu3 (ReLU): 120 → 120.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Relu3Backward(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+        private static void Relu3Backward<TVector>(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+            where TVector : struct, IFloatVector<TVector>
         {
-            for (int i = 0; i < count * 120; i++)
+            int length = count * 120;
+            y = y.Slice(0, length);
+            dy = dy.Slice(0, length);
+            dx = dx.Slice(0, length);
+            ref float y0 = ref MemoryMarshal.GetReference(y);
+            ref float dy0 = ref MemoryMarshal.GetReference(dy);
+            ref float dx0 = ref MemoryMarshal.GetReference(dx);
+            int i = 0;
+            for (; i <= length - TVector.Count; i += TVector.Count)
+            {
+                TVector.Store(TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, i)), TVector.Zero, TVector.Load(ref Unsafe.Add(ref dy0, i)), TVector.Zero), ref Unsafe.Add(ref dx0, i));
+            }
+
+            for (; i < length; i++)
             {
                 dx[i] = y[i] > 0f ? dy[i] : 0f;
             }
@@ -1727,9 +1813,23 @@ namespace Samples
         /// <summary>Backward pass of relu4 (ReLU): 84 → 84.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Relu4Backward(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+        private static void Relu4Backward<TVector>(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+            where TVector : struct, IFloatVector<TVector>
         {
-            for (int i = 0; i < count * 84; i++)
+            int length = count * 84;
+            y = y.Slice(0, length);
+            dy = dy.Slice(0, length);
+            dx = dx.Slice(0, length);
+            ref float y0 = ref MemoryMarshal.GetReference(y);
+            ref float dy0 = ref MemoryMarshal.GetReference(dy);
+            ref float dx0 = ref MemoryMarshal.GetReference(dx);
+            int i = 0;
+            for (; i <= length - TVector.Count; i += TVector.Count)
+            {
+                TVector.Store(TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, i)), TVector.Zero, TVector.Load(ref Unsafe.Add(ref dy0, i)), TVector.Zero), ref Unsafe.Add(ref dx0, i));
+            }
+
+            for (; i < length; i++)
             {
                 dx[i] = y[i] > 0f ? dy[i] : 0f;
             }
@@ -1879,6 +1979,10 @@ namespace Samples
             public readonly float[] Pool1OutputGradient = new float[capacity * 1176 + 32];
             /// <summary>pool1: the index in x of each window's maximum, per sample.</summary>
             public readonly int[] Pool1ArgMax = new int[capacity * 1176 + 32];
+            /// <summary>pool1: the maximum of the window starting at each position of one output row's input rows, for one sample at a time.</summary>
+            public readonly float[] Pool1WindowMax = new float[27 + 32];
+            /// <summary>pool1: the offset, from the window's start, of that maximum, for one sample at a time.</summary>
+            public readonly float[] Pool1WindowTap = new float[27 + 32];
 
             /// <summary>conv2 output: n × 16×10×10.</summary>
             public readonly float[] Conv2Output = new float[capacity * 1600 + 32];
@@ -1900,6 +2004,10 @@ namespace Samples
             public readonly float[] Pool2OutputGradient = new float[capacity * 400 + 32];
             /// <summary>pool2: the index in x of each window's maximum, per sample.</summary>
             public readonly int[] Pool2ArgMax = new int[capacity * 400 + 32];
+            /// <summary>pool2: the maximum of the window starting at each position of one output row's input rows, for one sample at a time.</summary>
+            public readonly float[] Pool2WindowMax = new float[9 + 32];
+            /// <summary>pool2: the offset, from the window's start, of that maximum, for one sample at a time.</summary>
+            public readonly float[] Pool2WindowTap = new float[9 + 32];
 
             /// <summary>dense1 output: n × 120.</summary>
             public readonly float[] Dense1Output = new float[capacity * 120 + 32];

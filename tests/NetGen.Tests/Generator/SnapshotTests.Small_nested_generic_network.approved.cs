@@ -401,7 +401,7 @@ namespace Samples.Tiny
             {
                 EdgesForward<TVector>(count, ws.Input, parameters.Slice(0, 36), parameters.Slice(36, 3), ws.EdgesOutput, ws.EdgesColumns);
                 Relu1Forward(count, ws.EdgesOutput, ws.Relu1Output);
-                Pool1Forward(count, ws.Relu1Output, ws.Pool1Output, ws.Pool1ArgMax);
+                Pool1Forward<TVector>(count, ws.Relu1Output, ws.Pool1Output, ws.Pool1ArgMax, ws.Pool1WindowMax, ws.Pool1WindowTap);
                 HeadForward<TVector>(count, ws.Pool1Output, parameters.Slice(39, 144), parameters.Slice(183, 4), ws.HeadOutput);
                 Softmax1Forward(count, ws.HeadOutput, ws.Softmax1Output, ws.Softmax1LogSumExp);
             }
@@ -425,7 +425,7 @@ namespace Samples.Tiny
                 Softmax1Backward(count, ws.Softmax1Output, labels, ws.HeadOutputGradient);
                 HeadBackward<TVector>(count, ws.Pool1Output, ws.HeadOutputGradient, parameters.Slice(39, 144), gradients.Slice(39, 144), gradients.Slice(183, 4), ws.Pool1OutputGradient, true);
                 Pool1Backward(count, ws.Pool1OutputGradient, ws.Relu1OutputGradient, ws.Pool1ArgMax);
-                Relu1Backward(count, ws.Relu1Output, ws.Relu1OutputGradient, ws.EdgesOutputGradient);
+                Relu1Backward<TVector>(count, ws.Relu1Output, ws.Relu1OutputGradient, ws.EdgesOutputGradient);
                 EdgesBackward<TVector>(count, ws.Input, ws.EdgesOutputGradient, parameters.Slice(0, 36), gradients.Slice(0, 36), gradients.Slice(36, 3), ws.InputGradient, inputGradient, ws.EdgesColumns, ws.EdgesColumnsGradient);
             }
 
@@ -653,9 +653,23 @@ namespace Samples.Tiny
             /// <summary>Backward pass of relu1 (ReLU): 3×5×4 → 3×5×4.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            private static void Relu1Backward(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+            private static void Relu1Backward<TVector>(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+                where TVector : struct, IFloatVector<TVector>
             {
-                for (int i = 0; i < count * 60; i++)
+                int length = count * 60;
+                y = y.Slice(0, length);
+                dy = dy.Slice(0, length);
+                dx = dx.Slice(0, length);
+                ref float y0 = ref MemoryMarshal.GetReference(y);
+                ref float dy0 = ref MemoryMarshal.GetReference(dy);
+                ref float dx0 = ref MemoryMarshal.GetReference(dx);
+                int i = 0;
+                for (; i <= length - TVector.Count; i += TVector.Count)
+                {
+                    TVector.Store(TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, i)), TVector.Zero, TVector.Load(ref Unsafe.Add(ref dy0, i)), TVector.Zero), ref Unsafe.Add(ref dx0, i));
+                }
+
+                for (; i < length; i++)
                 {
                     dx[i] = y[i] > 0f ? dy[i] : 0f;
                 }
@@ -666,8 +680,16 @@ namespace Samples.Tiny
             /// <summary>Forward pass of pool1 (MaxPool2D): 3×5×4 → 3×4×3, window 2×2, stride 1.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            private static void Pool1Forward(int count, ReadOnlySpan<float> x, Span<float> y, Span<int> argMax)
+            private static void Pool1Forward<TVector>(int count, ReadOnlySpan<float> x, Span<float> y, Span<int> argMax, Span<float> windowMax, Span<float> windowTap)
+                where TVector : struct, IFloatVector<TVector>
             {
+                // The last vector of a row reads up to Count − 1 floats past its windows, at most into the buffer's slack.
+                x = x.Slice(0, count * 60 + TVector.Count - 1);
+                windowMax = windowMax.Slice(0, 3 + TVector.Count - 1);
+                windowTap = windowTap.Slice(0, 3 + TVector.Count - 1);
+                ref float x0 = ref MemoryMarshal.GetReference(x);
+                ref float max0 = ref MemoryMarshal.GetReference(windowMax);
+                ref float tap0 = ref MemoryMarshal.GetReference(windowTap);
                 int o = 0;
                 for (int s = 0; s < count; s++)
                 {
@@ -675,16 +697,30 @@ namespace Samples.Tiny
                     {
                         for (int i = 0; i < 4; i++)
                         {
+                            int row = s * 60 + c * 20 + i * 4;
+                            // The window starting at each of the 3 positions q: its top-left tap, then each other tap in row-major order; '>' keeps the first maximum.
+                            for (int q = 0; q < 3; q += TVector.Count)
+                            {
+                                ref float at = ref Unsafe.Add(ref x0, row + q);
+                                TVector max = TVector.Load(ref at);
+                                TVector tap = TVector.Zero;
+                                TVector v1 = TVector.Load(ref Unsafe.Add(ref at, 1));
+                                tap = TVector.SelectGreater(v1, max, TVector.Broadcast(1f), tap);
+                                max = TVector.SelectGreater(v1, max, v1, max);
+                                TVector v4 = TVector.Load(ref Unsafe.Add(ref at, 4));
+                                tap = TVector.SelectGreater(v4, max, TVector.Broadcast(4f), tap);
+                                max = TVector.SelectGreater(v4, max, v4, max);
+                                TVector v5 = TVector.Load(ref Unsafe.Add(ref at, 5));
+                                tap = TVector.SelectGreater(v5, max, TVector.Broadcast(5f), tap);
+                                max = TVector.SelectGreater(v5, max, v5, max);
+                                TVector.Store(max, ref Unsafe.Add(ref max0, q));
+                                TVector.Store(tap, ref Unsafe.Add(ref tap0, q));
+                            }
+
                             for (int j = 0; j < 3; j++, o++)
                             {
-                                // The window's top-left element, then each other tap in row-major order; '>' keeps the first maximum.
-                                int at = s * 60 + c * 20 + i * 4 + j * 1;
-                                int best = at;
-                                if (x[at + 1] > x[best]) best = at + 1;
-                                if (x[at + 4] > x[best]) best = at + 4;
-                                if (x[at + 5] > x[best]) best = at + 5;
-                                y[o] = x[best];
-                                argMax[o] = best;
+                                y[o] = windowMax[j * 1];
+                                argMax[o] = row + j * 1 + (int)windowTap[j * 1];
                             }
                         }
                     }
@@ -841,6 +877,10 @@ namespace Samples.Tiny
                 public readonly float[] Pool1OutputGradient = new float[capacity * 36 + 32];
                 /// <summary>pool1: the index in x of each window's maximum, per sample.</summary>
                 public readonly int[] Pool1ArgMax = new int[capacity * 36 + 32];
+                /// <summary>pool1: the maximum of the window starting at each position of one output row's input rows, for one sample at a time.</summary>
+                public readonly float[] Pool1WindowMax = new float[3 + 32];
+                /// <summary>pool1: the offset, from the window's start, of that maximum, for one sample at a time.</summary>
+                public readonly float[] Pool1WindowTap = new float[3 + 32];
 
                 /// <summary>head output: n × 4.</summary>
                 public readonly float[] HeadOutput = new float[capacity * 4 + 32];
