@@ -12,14 +12,22 @@ internal interface IParallelJob
 }
 
 /// <summary>
-/// Runs the items of a job on the calling thread and up to <c>degree − 1</c> thread-pool threads, each
-/// worker claiming the next unprocessed item. Its work items are allocated once and reused, so a run
-/// allocates nothing. Which worker runs which item varies from run to run; jobs must not depend on it.
+/// Runs the items of a job on the calling thread and up to <c>degree − 1</c> worker threads of its own, each worker
+/// claiming the next unprocessed item. Which worker runs which item varies from run to run; jobs must not depend on it.
 /// </summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "A ManualResetEventSlim whose WaitHandle is never read holds no OS handle; nothing to dispose.")]
+/// <remarks>
+/// The workers are dedicated background threads, not thread-pool work items: handing a run to a parked worker is
+/// setting its event, which allocates nothing, so a steady stream of runs allocates nothing on any thread (the
+/// thread pool's queues allocate now and then). A worker left idle for <see cref="IdleMilliseconds"/> exits, so an
+/// unused runner holds no thread and can be collected; the next run starts a new one.
+/// </remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "ManualResetEventSlims whose WaitHandle is never read hold no OS handle; nothing to dispose.")]
 internal sealed class ParallelRunner(IParallelJob job)
 {
-    private WorkItem[] _helpers = [];
+    /// <summary>How long a worker waits for the next run before its thread exits.</summary>
+    public const int IdleMilliseconds = 2000;
+
+    private Worker?[] _workers = [];
     private int _next;
     private int _count;
     private int _pending;
@@ -35,20 +43,19 @@ internal sealed class ParallelRunner(IParallelJob job)
         _error = null;
         if (helpers > 0)
         {
-            if (_helpers.Length < helpers)
+            if (_workers.Length < helpers)
             {
-                Array.Resize(ref _helpers, helpers);
-                for (int h = 0; h < helpers; h++)
-                {
-                    _helpers[h] ??= new WorkItem(this, h + 1);
-                }
+                Array.Resize(ref _workers, helpers);
             }
 
             _pending = helpers;
             _done.Reset();
             for (int h = 0; h < helpers; h++)
             {
-                ThreadPool.UnsafeQueueUserWorkItem(_helpers[h], preferLocal: false);
+                if (_workers[h] is not { } worker || !worker.TryHandOver())
+                {
+                    _workers[h] = new Worker(this, h + 1);
+                }
             }
         }
 
@@ -78,14 +85,63 @@ internal sealed class ParallelRunner(IParallelJob job)
         }
     }
 
-    private sealed class WorkItem(ParallelRunner runner, int worker) : IThreadPoolWorkItem
+    private void Finished()
     {
-        public void Execute()
+        if (Interlocked.Decrement(ref _pending) == 0)
         {
-            runner.Work(worker);
-            if (Interlocked.Decrement(ref runner._pending) == 0)
+            _done.Set();
+        }
+    }
+
+    /// <summary>One worker thread: parked on its event between runs, exiting after an idle wait.</summary>
+    private sealed class Worker
+    {
+        private const int Parked = 0, HandedOver = 1, Exited = 2;
+
+        private readonly ParallelRunner _runner;
+        private readonly int _index;
+        private readonly ManualResetEventSlim _go = new(false);
+        private int _state = HandedOver; // a new worker starts with the current run
+
+        public Worker(ParallelRunner runner, int index)
+        {
+            _runner = runner;
+            _index = index;
+            var thread = new Thread(Loop) { IsBackground = true, Name = $"NetGen worker {index}" };
+            thread.UnsafeStart();
+        }
+
+        /// <summary>Gives the current run to this worker if it is parked; false if its thread has exited.</summary>
+        public bool TryHandOver()
+        {
+            if (Interlocked.CompareExchange(ref _state, HandedOver, Parked) != Parked)
             {
-                runner._done.Set();
+                return false;
+            }
+
+            _go.Set();
+            return true;
+        }
+
+        private void Loop()
+        {
+            while (true)
+            {
+                // The state is HandedOver here for a new worker; otherwise wait for a hand-over.
+                if (Volatile.Read(ref _state) != HandedOver && !_go.Wait(IdleMilliseconds))
+                {
+                    if (Interlocked.CompareExchange(ref _state, Exited, Parked) == Parked)
+                    {
+                        return; // idle: the runner starts a new worker next time
+                    }
+
+                    _go.Wait(); // a run was handed over as the wait timed out: its Set is coming
+                }
+
+                _go.Reset();
+                _runner.Work(_index);
+                Volatile.Write(ref _state, Parked); // before Finished: once the run is done, every live worker is parked
+                _runner.Finished();
             }
         }
     }
