@@ -76,14 +76,29 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         [
             new("columns", "float", size, $"the unfolded input (im2col) of one sample, {Rows(input)} rows (input channel, kernel tap) × {Pixels(output)} columns (output pixel)", PerSample: false),
             new("columnsGradient", "float", size, "dL/dcolumns, same layout", PerSample: false),
+            .. PadsInput
+                ? new ScratchBuffer[] { new("padded", "float", (long)input.Channels * (input.Height + 2 * Padding) * (input.Width + 2 * Padding), $"one sample's input with its zero padding, {input.Channels}×{input.Height + 2 * Padding}×{input.Width + 2 * Padding}; the border is never written", PerSample: false) }
+                : [],
         ];
     }
 
+    /// <summary>
+    /// Stride 1 unfolds row by row in whole vectors (see <see cref="EmitTapLoops"/>); with padding, from a zero-padded copy
+    /// of the sample, so that every tap reads whole rows and no column of the unfolded buffer is left out.
+    /// </summary>
+    private bool PadsInput => Stride == 1 && Padding > 0;
+
+    private string PaddedArgument => PadsInput ? ", padded" : "";
+
     public override bool IsVectorized(bool forward) => true;
 
-    public override IReadOnlyList<string> ForwardArguments => ["x", "weight", "bias", "y", "columns"];
+    public override IReadOnlyList<string> ForwardArguments => PadsInput
+        ? ["x", "weight", "bias", "y", "columns", "padded"]
+        : ["x", "weight", "bias", "y", "columns"];
 
-    public override IReadOnlyList<string> BackwardArguments => ["x", "dy", "weight", "weightGradient", "biasGradient", "dx", "computeDx", "columns", "columnsGradient"];
+    public override IReadOnlyList<string> BackwardArguments => PadsInput
+        ? ["x", "dy", "weight", "weightGradient", "biasGradient", "dx", "computeDx", "columns", "columnsGradient", "padded"]
+        : ["x", "dy", "weight", "weightGradient", "biasGradient", "dx", "computeDx", "columns", "columnsGradient"];
 
     public override string Describe(LayerPlan plan) =>
         $"kernel {KernelHeight}×{KernelWidth}, stride {Stride}, padding {Padding}";
@@ -105,12 +120,12 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns);");
         w.Line($"for (int s = 0; s < count; s++)");
         w.Open();
-        w.Line($"ReadOnlySpan<float> xs = x.Slice(s * {plan.Input.Length}, {plan.Input.Length});");
-        w.Line($"Span<float> ys = y.Slice(s * {plan.Output.Length}); // to the buffer's end: the last row's masked vector may reach into the slack");
+        w.Line($"ReadOnlySpan<float> xs = x.Slice(s * {plan.Input.Length}); // to the buffer's end, as ys: a row's last vector may reach into the slack");
+        w.Line($"Span<float> ys = y.Slice(s * {plan.Output.Length});");
         w.Line($"ref float y0 = ref MemoryMarshal.GetReference(ys);");
         w.Line();
         w.Line($"// 1. Unfold (im2col) this sample into columns.");
-        w.Line($"{plan.Pascal}Unfold(xs, columns);");
+        w.Line($"{plan.Pascal}Unfold{UnfoldGeneric}(xs, columns{PaddedArgument});");
         w.Line();
         w.Line($"// 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [{Filters}×{rows}] · [{rows}×{pixels}], register tiles of 4 filters × 2 vectors of pixels.");
         w.Line($"for (int k = 0; k < {Filters}; k++)");
@@ -147,14 +162,14 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line($"// Last sample first: the forward pass left its columns in place, so only the others are unfolded again.");
         w.Line($"for (int s = count - 1; s >= 0; s--)");
         w.Open();
-        w.Line($"ReadOnlySpan<float> xs = x.Slice(s * {plan.Input.Length}, {plan.Input.Length});");
+        w.Line($"ReadOnlySpan<float> xs = x.Slice(s * {plan.Input.Length}); // to the buffer's end (see the forward pass)");
         w.Line($"ReadOnlySpan<float> dys = dy.Slice(s * {plan.Output.Length});");
         w.Line($"ref float dy0 = ref MemoryMarshal.GetReference(dys);");
         w.Line();
         w.Line($"// 1. Unfold this sample again, unless the forward pass's columns are still its own.");
         w.Line($"if (s != count - 1)");
         w.Open();
-        w.Line($"{plan.Pascal}Unfold(xs, columns);");
+        w.Line($"{plan.Pascal}Unfold{UnfoldGeneric}(xs, columns{PaddedArgument});");
         w.Close();
         w.Line();
         w.Line($"// 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [{Filters}×{pixels}] · [{rows}×{pixels}]ᵀ, tiles of 4 filters × 2 rows of dot products;");
@@ -216,12 +231,32 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     public override void EmitHelpers(SourceWriter w, LayerPlan plan)
     {
         w.Line($"// {plan.Name} unfold (im2col): columns(r, q) = x(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)}), row r = (t·{KernelHeight} + m)·{KernelWidth} + n, column q = i·{plan.Output.Width} + j.");
-        w.Line($"// Taps that read padding are never written and stay zero (the buffer starts zeroed).");
+        if (Stride == 1)
+        {
+            w.Line($"// Every tap reads whole rows{(PadsInput ? " of the zero-padded copy" : "")}, so every column of every row is written.");
+        }
+        else
+        {
+            w.Line($"// Taps that read padding are never written and stay zero (the buffer starts zeroed).");
+        }
         w.Line($"{NetworkEmitter.GeneratedCode}");
         w.Line($"{NetworkEmitter.Optimized}");
-        w.Line($"private static void {plan.Pascal}Unfold(ReadOnlySpan<float> xs, Span<float> columns)");
+        w.Line($"private static void {plan.Pascal}Unfold{UnfoldGeneric}(ReadOnlySpan<float> xs, Span<float> columns{(PadsInput ? ", Span<float> padded" : "")})");
+        if (Stride == 1)
+        {
+            w.Line($"    where TVector : struct, IFloatVector<TVector>");
+        }
+
         w.Open();
-        EmitTapLoops(w, plan, TapPass.Unfold);
+        if (Stride == 1)
+        {
+            EmitWholeRowUnfold(w, plan);
+        }
+        else
+        {
+            EmitTapLoops(w, plan, TapPass.Unfold);
+        }
+
         w.Close();
         w.Line();
         w.Line($"// {plan.Name} fold (col2im): dL/dx(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)}) = Σ dL/dcolumns(r, q) over the taps that read it; taps in the padding drop out.");
@@ -233,6 +268,57 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         EmitTapLoops(w, plan, TapPass.Fold);
         w.Close();
         w.Line();
+    }
+
+    /// <summary>With stride 1 the unfold copies whole vectors (<c>Rows.CopyWhole</c>), so it is generic over the width.</summary>
+    private string UnfoldGeneric => Stride == 1 ? "<TVector>" : "";
+
+    /// <summary>
+    /// Stride-1 unfold: every tap (t, m, n) fills its row block of columns completely, output row after output row, each
+    /// from one input row (of the padded copy, with padding). Rows are copied in whole vectors: a copy may run up to
+    /// Count − 1 floats past its row, into the next one, which is written next; the last row of the last tap runs into
+    /// the buffer's slack. No branch, no library call per row, and nothing in columns depends on an earlier unfold.
+    /// </summary>
+    private void EmitWholeRowUnfold(SourceWriter w, LayerPlan plan)
+    {
+        Shape input = plan.Input, output = plan.Output;
+        int taps = KernelHeight * KernelWidth, pixels = Pixels(output);
+        int height = input.Height + 2 * Padding, width = input.Width + 2 * Padding, plane = height * width;
+        string source = PadsInput ? "padded" : "xs";
+        if (PadsInput)
+        {
+            w.Line($"// The sample into the middle of its zero-padded copy ({input.Channels}×{height}×{width}); the border stays zero.");
+            w.Line($"for (int t = 0; t < {input.Channels}; t++)");
+            w.Open();
+            w.Line($"for (int u = 0; u < {input.Height}; u++)");
+            w.Open();
+            w.Line($"xs.Slice(t * {input.Height * input.Width} + u * {input.Width}, {input.Width}).CopyTo(padded.Slice(t * {plane}{Literal.Offset(Padding * width + Padding)} + u * {width}, {input.Width}));");
+            w.Close();
+            w.Close();
+            w.Line();
+        }
+
+        w.Line($"// Reads and writes run up to Count − 1 floats past the last row: these slices prove the buffers have them.");
+        w.Line($"ref float x0 = ref MemoryMarshal.GetReference({source}.Slice(0, {input.Channels * plane} + TVector.Count - 1));");
+        w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, {input.Channels * taps * pixels} + TVector.Count - 1));");
+        w.Line($"for (int t = 0; t < {input.Channels}; t++)");
+        w.Open();
+        w.Line($"ref float xt = ref Unsafe.Add(ref x0, t * {plane});");
+        w.Line($"ref float ct = ref Unsafe.Add(ref c0, t * {taps * pixels});");
+        w.Line($"for (int m = 0; m < {KernelHeight}; m++)");
+        w.Open();
+        w.Line($"for (int n = 0; n < {KernelWidth}; n++)");
+        w.Open();
+        w.Line($"// tap (m, n), columns row r = m·{KernelWidth} + n: columns(r, i·{output.Width} + j) = {(PadsInput ? "padded" : "x")}(t, i + m, j + n)");
+        w.Line($"ref float from = ref Unsafe.Add(ref xt, m * {width} + n);");
+        w.Line($"ref float to = ref Unsafe.Add(ref ct, (m * {KernelWidth} + n) * {pixels});");
+        w.Line($"for (int i = 0; i < {output.Height}; i++)");
+        w.Open();
+        w.Line($"Rows.CopyWhole<TVector>(ref Unsafe.Add(ref from, i * {width}), ref Unsafe.Add(ref to, i * {output.Width}), {output.Width});");
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Close();
     }
 
     private enum TapPass

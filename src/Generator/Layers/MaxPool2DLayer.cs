@@ -64,6 +64,8 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
         $"{plan.Name}: {plan.Output} → {plan.Input}\n" +
         "dL/dx(c,u,v) = Σ over windows whose arg-max is (c,u,v) of dL/dy(c,i,j); zero elsewhere";
 
+    private static string Ordinal(int n) => n switch { 1 => "", 2 => "second ", 3 => "third ", _ => $"{n}th " };
+
     /// <summary>Input columns an output row's windows start at, and those between: (output width − 1) · stride + 1.</summary>
     private int Positions(Shape output) => (output.Width - 1) * Stride + 1;
 
@@ -79,7 +81,11 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
         w.Line($"x = x.Slice(0, count * {input.Length} + TVector.Count - 1);");
         w.Line($"windowMax = windowMax.Slice(0, {positions} + TVector.Count - 1);");
         w.Line($"windowTap = windowTap.Slice(0, {positions} + TVector.Count - 1);");
+        w.Line($"y = y.Slice(0, count * {output.Length});");
+        w.Line($"argMax = argMax.Slice(0, count * {output.Length});");
         w.Line($"ref float x0 = ref MemoryMarshal.GetReference(x);");
+        w.Line($"ref float y0 = ref MemoryMarshal.GetReference(y);");
+        w.Line($"ref int argMax0 = ref MemoryMarshal.GetReference(argMax);");
         w.Line($"ref float max0 = ref MemoryMarshal.GetReference(windowMax);");
         w.Line($"ref float tap0 = ref MemoryMarshal.GetReference(windowTap);");
         w.Line($"int o = 0;");
@@ -116,10 +122,11 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
         w.Line($"TVector.Store(tap, ref Unsafe.Add(ref tap0, q));");
         w.Close();
         w.Line();
+        w.Line($"// Every {Ordinal(Stride)}position starts a window of the output (o < count · {output.Length}: the slices above bound it).");
         w.Line($"for (int j = 0; j < {output.Width}; j++, o++)");
         w.Open();
-        w.Line($"y[o] = windowMax[j * {Stride}];");
-        w.Line($"argMax[o] = row + j * {Stride} + (int)windowTap[j * {Stride}];");
+        w.Line($"Unsafe.Add(ref y0, o) = Unsafe.Add(ref max0, j * {Stride});");
+        w.Line($"Unsafe.Add(ref argMax0, o) = row + j * {Stride} + (int)Unsafe.Add(ref tap0, j * {Stride});");
         w.Close();
         w.Close();
         w.Close();

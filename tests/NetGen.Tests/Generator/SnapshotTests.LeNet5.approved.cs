@@ -583,7 +583,7 @@ namespace Samples
         private static void ForwardPass<TVector>(int count, ReadOnlySpan<float> parameters, Workspace ws)
             where TVector : struct, IFloatVector<TVector>
         {
-            Conv1Forward<TVector>(count, ws.Input, parameters.Slice(0, 150), parameters.Slice(150, 6), ws.Conv1Output, ws.Conv1Columns);
+            Conv1Forward<TVector>(count, ws.Input, parameters.Slice(0, 150), parameters.Slice(150, 6), ws.Conv1Output, ws.Conv1Columns, ws.Conv1Padded);
             Relu1Forward(count, ws.Conv1Output, ws.Relu1Output);
             Pool1Forward<TVector>(count, ws.Relu1Output, ws.Pool1Output, ws.Pool1ArgMax, ws.Pool1WindowMax, ws.Pool1WindowTap);
             Conv2Forward<TVector>(count, ws.Pool1Output, parameters.Slice(156, 2400), parameters.Slice(2556, 16), ws.Conv2Output, ws.Conv2Columns);
@@ -624,7 +624,7 @@ namespace Samples
             Conv2Backward<TVector>(count, ws.Pool1Output, ws.Conv2OutputGradient, parameters.Slice(156, 2400), gradients.Slice(156, 2400), gradients.Slice(2556, 16), ws.Pool1OutputGradient, true, ws.Conv2Columns, ws.Conv2ColumnsGradient);
             Pool1Backward(count, ws.Pool1OutputGradient, ws.Relu1OutputGradient, ws.Pool1ArgMax);
             Relu1Backward<TVector>(count, ws.Relu1Output, ws.Relu1OutputGradient, ws.Conv1OutputGradient);
-            Conv1Backward<TVector>(count, ws.Input, ws.Conv1OutputGradient, parameters.Slice(0, 150), gradients.Slice(0, 150), gradients.Slice(150, 6), ws.InputGradient, inputGradient, ws.Conv1Columns, ws.Conv1ColumnsGradient);
+            Conv1Backward<TVector>(count, ws.Input, ws.Conv1OutputGradient, parameters.Slice(0, 150), gradients.Slice(0, 150), gradients.Slice(150, 6), ws.InputGradient, inputGradient, ws.Conv1Columns, ws.Conv1ColumnsGradient, ws.Conv1Padded);
         }
 
         // conv1: 1×28×28 → 6×28×28, kernel 5×5, stride 1, padding 2
@@ -632,19 +632,19 @@ namespace Samples
         /// <summary>Forward pass of conv1 (Conv2D): 1×28×28 → 6×28×28, kernel 5×5, stride 1, padding 2.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Conv1Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, Span<float> columns)
+        private static void Conv1Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, Span<float> columns, Span<float> padded)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
             ref float c0 = ref MemoryMarshal.GetReference(columns);
             for (int s = 0; s < count; s++)
             {
-                ReadOnlySpan<float> xs = x.Slice(s * 784, 784);
-                Span<float> ys = y.Slice(s * 4704); // to the buffer's end: the last row's masked vector may reach into the slack
+                ReadOnlySpan<float> xs = x.Slice(s * 784); // to the buffer's end, as ys: a row's last vector may reach into the slack
+                Span<float> ys = y.Slice(s * 4704);
                 ref float y0 = ref MemoryMarshal.GetReference(ys);
 
                 // 1. Unfold (im2col) this sample into columns.
-                Conv1Unfold(xs, columns);
+                Conv1Unfold<TVector>(xs, columns, padded);
 
                 // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [6×25] · [25×784], register tiles of 4 filters × 2 vectors of pixels.
                 for (int k = 0; k < 6; k++)
@@ -670,7 +670,7 @@ namespace Samples
         /// <summary>Backward pass of conv1 (Conv2D): 1×28×28 → 6×28×28, kernel 5×5, stride 1, padding 2.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Conv1Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx, Span<float> columns, Span<float> columnsGradient)
+        private static void Conv1Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx, Span<float> columns, Span<float> columnsGradient, Span<float> padded)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
@@ -680,14 +680,14 @@ namespace Samples
             // Last sample first: the forward pass left its columns in place, so only the others are unfolded again.
             for (int s = count - 1; s >= 0; s--)
             {
-                ReadOnlySpan<float> xs = x.Slice(s * 784, 784);
+                ReadOnlySpan<float> xs = x.Slice(s * 784); // to the buffer's end (see the forward pass)
                 ReadOnlySpan<float> dys = dy.Slice(s * 4704);
                 ref float dy0 = ref MemoryMarshal.GetReference(dys);
 
                 // 1. Unfold this sample again, unless the forward pass's columns are still its own.
                 if (s != count - 1)
                 {
-                    Conv1Unfold(xs, columns);
+                    Conv1Unfold<TVector>(xs, columns, padded);
                 }
 
                 // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [6×784] · [25×784]ᵀ, tiles of 4 filters × 2 rows of dot products;
@@ -727,139 +727,40 @@ namespace Samples
         }
 
         // conv1 unfold (im2col): columns(r, q) = x(t, i + m − 2, j + n − 2), row r = (t·5 + m)·5 + n, column q = i·28 + j.
-        // Taps that read padding are never written and stay zero (the buffer starts zeroed).
+        // Every tap reads whole rows of the zero-padded copy, so every column of every row is written.
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Conv1Unfold(ReadOnlySpan<float> xs, Span<float> columns)
+        private static void Conv1Unfold<TVector>(ReadOnlySpan<float> xs, Span<float> columns, Span<float> padded)
+            where TVector : struct, IFloatVector<TVector>
         {
+            // The sample into the middle of its zero-padded copy (1×32×32); the border stays zero.
             for (int t = 0; t < 1; t++)
             {
-                ReadOnlySpan<float> xt = xs.Slice(t * 784, 784);
-                Span<float> ct = columns.Slice(t * 19600, 19600);
-                // tap (0, 0): output rows 2..27, columns 2..27
-                for (int i = 2; i < 28; i++)
+                for (int u = 0; u < 28; u++)
                 {
-                    xt.Slice(i * 28 - 56, 26).CopyTo(ct.Slice(i * 28 + 2, 26));
+                    xs.Slice(t * 784 + u * 28, 28).CopyTo(padded.Slice(t * 1024 + 66 + u * 32, 28));
                 }
-                // tap (0, 1): output rows 2..27, columns 1..27
-                for (int i = 2; i < 28; i++)
+            }
+
+            // Reads and writes run up to Count − 1 floats past the last row: these slices prove the buffers have them.
+            ref float x0 = ref MemoryMarshal.GetReference(padded.Slice(0, 1024 + TVector.Count - 1));
+            ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, 19600 + TVector.Count - 1));
+            for (int t = 0; t < 1; t++)
+            {
+                ref float xt = ref Unsafe.Add(ref x0, t * 1024);
+                ref float ct = ref Unsafe.Add(ref c0, t * 19600);
+                for (int m = 0; m < 5; m++)
                 {
-                    xt.Slice(i * 28 - 56, 27).CopyTo(ct.Slice(i * 28 + 785, 27));
-                }
-                // tap (0, 2): output rows 2..27, columns 0..27
-                for (int i = 2; i < 28; i++)
-                {
-                    xt.Slice(i * 28 - 56, 28).CopyTo(ct.Slice(i * 28 + 1568, 28));
-                }
-                // tap (0, 3): output rows 2..27, columns 0..26
-                for (int i = 2; i < 28; i++)
-                {
-                    xt.Slice(i * 28 - 55, 27).CopyTo(ct.Slice(i * 28 + 2352, 27));
-                }
-                // tap (0, 4): output rows 2..27, columns 0..25
-                for (int i = 2; i < 28; i++)
-                {
-                    xt.Slice(i * 28 - 54, 26).CopyTo(ct.Slice(i * 28 + 3136, 26));
-                }
-                // tap (1, 0): output rows 1..27, columns 2..27
-                for (int i = 1; i < 28; i++)
-                {
-                    xt.Slice(i * 28 - 28, 26).CopyTo(ct.Slice(i * 28 + 3922, 26));
-                }
-                // tap (1, 1): output rows 1..27, columns 1..27
-                for (int i = 1; i < 28; i++)
-                {
-                    xt.Slice(i * 28 - 28, 27).CopyTo(ct.Slice(i * 28 + 4705, 27));
-                }
-                // tap (1, 2): output rows 1..27, columns 0..27
-                for (int i = 1; i < 28; i++)
-                {
-                    xt.Slice(i * 28 - 28, 28).CopyTo(ct.Slice(i * 28 + 5488, 28));
-                }
-                // tap (1, 3): output rows 1..27, columns 0..26
-                for (int i = 1; i < 28; i++)
-                {
-                    xt.Slice(i * 28 - 27, 27).CopyTo(ct.Slice(i * 28 + 6272, 27));
-                }
-                // tap (1, 4): output rows 1..27, columns 0..25
-                for (int i = 1; i < 28; i++)
-                {
-                    xt.Slice(i * 28 - 26, 26).CopyTo(ct.Slice(i * 28 + 7056, 26));
-                }
-                // tap (2, 0): output rows 0..27, columns 2..27
-                for (int i = 0; i < 28; i++)
-                {
-                    xt.Slice(i * 28, 26).CopyTo(ct.Slice(i * 28 + 7842, 26));
-                }
-                // tap (2, 1): output rows 0..27, columns 1..27
-                for (int i = 0; i < 28; i++)
-                {
-                    xt.Slice(i * 28, 27).CopyTo(ct.Slice(i * 28 + 8625, 27));
-                }
-                // tap (2, 2): output rows 0..27, columns 0..27
-                for (int i = 0; i < 28; i++)
-                {
-                    xt.Slice(i * 28, 28).CopyTo(ct.Slice(i * 28 + 9408, 28));
-                }
-                // tap (2, 3): output rows 0..27, columns 0..26
-                for (int i = 0; i < 28; i++)
-                {
-                    xt.Slice(i * 28 + 1, 27).CopyTo(ct.Slice(i * 28 + 10192, 27));
-                }
-                // tap (2, 4): output rows 0..27, columns 0..25
-                for (int i = 0; i < 28; i++)
-                {
-                    xt.Slice(i * 28 + 2, 26).CopyTo(ct.Slice(i * 28 + 10976, 26));
-                }
-                // tap (3, 0): output rows 0..26, columns 2..27
-                for (int i = 0; i < 27; i++)
-                {
-                    xt.Slice(i * 28 + 28, 26).CopyTo(ct.Slice(i * 28 + 11762, 26));
-                }
-                // tap (3, 1): output rows 0..26, columns 1..27
-                for (int i = 0; i < 27; i++)
-                {
-                    xt.Slice(i * 28 + 28, 27).CopyTo(ct.Slice(i * 28 + 12545, 27));
-                }
-                // tap (3, 2): output rows 0..26, columns 0..27
-                for (int i = 0; i < 27; i++)
-                {
-                    xt.Slice(i * 28 + 28, 28).CopyTo(ct.Slice(i * 28 + 13328, 28));
-                }
-                // tap (3, 3): output rows 0..26, columns 0..26
-                for (int i = 0; i < 27; i++)
-                {
-                    xt.Slice(i * 28 + 29, 27).CopyTo(ct.Slice(i * 28 + 14112, 27));
-                }
-                // tap (3, 4): output rows 0..26, columns 0..25
-                for (int i = 0; i < 27; i++)
-                {
-                    xt.Slice(i * 28 + 30, 26).CopyTo(ct.Slice(i * 28 + 14896, 26));
-                }
-                // tap (4, 0): output rows 0..25, columns 2..27
-                for (int i = 0; i < 26; i++)
-                {
-                    xt.Slice(i * 28 + 56, 26).CopyTo(ct.Slice(i * 28 + 15682, 26));
-                }
-                // tap (4, 1): output rows 0..25, columns 1..27
-                for (int i = 0; i < 26; i++)
-                {
-                    xt.Slice(i * 28 + 56, 27).CopyTo(ct.Slice(i * 28 + 16465, 27));
-                }
-                // tap (4, 2): output rows 0..25, columns 0..27
-                for (int i = 0; i < 26; i++)
-                {
-                    xt.Slice(i * 28 + 56, 28).CopyTo(ct.Slice(i * 28 + 17248, 28));
-                }
-                // tap (4, 3): output rows 0..25, columns 0..26
-                for (int i = 0; i < 26; i++)
-                {
-                    xt.Slice(i * 28 + 57, 27).CopyTo(ct.Slice(i * 28 + 18032, 27));
-                }
-                // tap (4, 4): output rows 0..25, columns 0..25
-                for (int i = 0; i < 26; i++)
-                {
-                    xt.Slice(i * 28 + 58, 26).CopyTo(ct.Slice(i * 28 + 18816, 26));
+                    for (int n = 0; n < 5; n++)
+                    {
+                        // tap (m, n), columns row r = m·5 + n: columns(r, i·28 + j) = padded(t, i + m, j + n)
+                        ref float from = ref Unsafe.Add(ref xt, m * 32 + n);
+                        ref float to = ref Unsafe.Add(ref ct, (m * 5 + n) * 784);
+                        for (int i = 0; i < 28; i++)
+                        {
+                            Rows.CopyWhole<TVector>(ref Unsafe.Add(ref from, i * 32), ref Unsafe.Add(ref to, i * 28), 28);
+                        }
+                    }
                 }
             }
         }
@@ -1076,7 +977,11 @@ namespace Samples
             x = x.Slice(0, count * 4704 + TVector.Count - 1);
             windowMax = windowMax.Slice(0, 27 + TVector.Count - 1);
             windowTap = windowTap.Slice(0, 27 + TVector.Count - 1);
+            y = y.Slice(0, count * 1176);
+            argMax = argMax.Slice(0, count * 1176);
             ref float x0 = ref MemoryMarshal.GetReference(x);
+            ref float y0 = ref MemoryMarshal.GetReference(y);
+            ref int argMax0 = ref MemoryMarshal.GetReference(argMax);
             ref float max0 = ref MemoryMarshal.GetReference(windowMax);
             ref float tap0 = ref MemoryMarshal.GetReference(windowTap);
             int o = 0;
@@ -1106,10 +1011,11 @@ namespace Samples
                             TVector.Store(tap, ref Unsafe.Add(ref tap0, q));
                         }
 
+                        // Every second position starts a window of the output (o < count · 1176: the slices above bound it).
                         for (int j = 0; j < 14; j++, o++)
                         {
-                            y[o] = windowMax[j * 2];
-                            argMax[o] = row + j * 2 + (int)windowTap[j * 2];
+                            Unsafe.Add(ref y0, o) = Unsafe.Add(ref max0, j * 2);
+                            Unsafe.Add(ref argMax0, o) = row + j * 2 + (int)Unsafe.Add(ref tap0, j * 2);
                         }
                     }
                 }
@@ -1142,12 +1048,12 @@ namespace Samples
             ref float c0 = ref MemoryMarshal.GetReference(columns);
             for (int s = 0; s < count; s++)
             {
-                ReadOnlySpan<float> xs = x.Slice(s * 1176, 1176);
-                Span<float> ys = y.Slice(s * 1600); // to the buffer's end: the last row's masked vector may reach into the slack
+                ReadOnlySpan<float> xs = x.Slice(s * 1176); // to the buffer's end, as ys: a row's last vector may reach into the slack
+                Span<float> ys = y.Slice(s * 1600);
                 ref float y0 = ref MemoryMarshal.GetReference(ys);
 
                 // 1. Unfold (im2col) this sample into columns.
-                Conv2Unfold(xs, columns);
+                Conv2Unfold<TVector>(xs, columns);
 
                 // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [16×150] · [150×100], register tiles of 4 filters × 2 vectors of pixels.
                 for (int k = 0; k < 16; k++)
@@ -1179,14 +1085,14 @@ namespace Samples
             // Last sample first: the forward pass left its columns in place, so only the others are unfolded again.
             for (int s = count - 1; s >= 0; s--)
             {
-                ReadOnlySpan<float> xs = x.Slice(s * 1176, 1176);
+                ReadOnlySpan<float> xs = x.Slice(s * 1176); // to the buffer's end (see the forward pass)
                 ReadOnlySpan<float> dys = dy.Slice(s * 1600);
                 ref float dy0 = ref MemoryMarshal.GetReference(dys);
 
                 // 1. Unfold this sample again, unless the forward pass's columns are still its own.
                 if (s != count - 1)
                 {
-                    Conv2Unfold(xs, columns);
+                    Conv2Unfold<TVector>(xs, columns);
                 }
 
                 // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [16×100] · [150×100]ᵀ, tiles of 4 filters × 2 rows of dot products;
@@ -1222,139 +1128,31 @@ namespace Samples
         }
 
         // conv2 unfold (im2col): columns(r, q) = x(t, i + m, j + n), row r = (t·5 + m)·5 + n, column q = i·10 + j.
-        // Taps that read padding are never written and stay zero (the buffer starts zeroed).
+        // Every tap reads whole rows, so every column of every row is written.
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2Unfold(ReadOnlySpan<float> xs, Span<float> columns)
+        private static void Conv2Unfold<TVector>(ReadOnlySpan<float> xs, Span<float> columns)
+            where TVector : struct, IFloatVector<TVector>
         {
+            // Reads and writes run up to Count − 1 floats past the last row: these slices prove the buffers have them.
+            ref float x0 = ref MemoryMarshal.GetReference(xs.Slice(0, 1176 + TVector.Count - 1));
+            ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, 15000 + TVector.Count - 1));
             for (int t = 0; t < 6; t++)
             {
-                ReadOnlySpan<float> xt = xs.Slice(t * 196, 196);
-                Span<float> ct = columns.Slice(t * 2500, 2500);
-                // tap (0, 0): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
+                ref float xt = ref Unsafe.Add(ref x0, t * 196);
+                ref float ct = ref Unsafe.Add(ref c0, t * 2500);
+                for (int m = 0; m < 5; m++)
                 {
-                    xt.Slice(i * 14, 10).CopyTo(ct.Slice(i * 10, 10));
-                }
-                // tap (0, 1): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 1, 10).CopyTo(ct.Slice(i * 10 + 100, 10));
-                }
-                // tap (0, 2): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 2, 10).CopyTo(ct.Slice(i * 10 + 200, 10));
-                }
-                // tap (0, 3): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 3, 10).CopyTo(ct.Slice(i * 10 + 300, 10));
-                }
-                // tap (0, 4): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 4, 10).CopyTo(ct.Slice(i * 10 + 400, 10));
-                }
-                // tap (1, 0): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 14, 10).CopyTo(ct.Slice(i * 10 + 500, 10));
-                }
-                // tap (1, 1): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 15, 10).CopyTo(ct.Slice(i * 10 + 600, 10));
-                }
-                // tap (1, 2): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 16, 10).CopyTo(ct.Slice(i * 10 + 700, 10));
-                }
-                // tap (1, 3): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 17, 10).CopyTo(ct.Slice(i * 10 + 800, 10));
-                }
-                // tap (1, 4): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 18, 10).CopyTo(ct.Slice(i * 10 + 900, 10));
-                }
-                // tap (2, 0): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 28, 10).CopyTo(ct.Slice(i * 10 + 1000, 10));
-                }
-                // tap (2, 1): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 29, 10).CopyTo(ct.Slice(i * 10 + 1100, 10));
-                }
-                // tap (2, 2): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 30, 10).CopyTo(ct.Slice(i * 10 + 1200, 10));
-                }
-                // tap (2, 3): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 31, 10).CopyTo(ct.Slice(i * 10 + 1300, 10));
-                }
-                // tap (2, 4): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 32, 10).CopyTo(ct.Slice(i * 10 + 1400, 10));
-                }
-                // tap (3, 0): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 42, 10).CopyTo(ct.Slice(i * 10 + 1500, 10));
-                }
-                // tap (3, 1): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 43, 10).CopyTo(ct.Slice(i * 10 + 1600, 10));
-                }
-                // tap (3, 2): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 44, 10).CopyTo(ct.Slice(i * 10 + 1700, 10));
-                }
-                // tap (3, 3): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 45, 10).CopyTo(ct.Slice(i * 10 + 1800, 10));
-                }
-                // tap (3, 4): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 46, 10).CopyTo(ct.Slice(i * 10 + 1900, 10));
-                }
-                // tap (4, 0): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 56, 10).CopyTo(ct.Slice(i * 10 + 2000, 10));
-                }
-                // tap (4, 1): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 57, 10).CopyTo(ct.Slice(i * 10 + 2100, 10));
-                }
-                // tap (4, 2): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 58, 10).CopyTo(ct.Slice(i * 10 + 2200, 10));
-                }
-                // tap (4, 3): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 59, 10).CopyTo(ct.Slice(i * 10 + 2300, 10));
-                }
-                // tap (4, 4): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    xt.Slice(i * 14 + 60, 10).CopyTo(ct.Slice(i * 10 + 2400, 10));
+                    for (int n = 0; n < 5; n++)
+                    {
+                        // tap (m, n), columns row r = m·5 + n: columns(r, i·10 + j) = x(t, i + m, j + n)
+                        ref float from = ref Unsafe.Add(ref xt, m * 14 + n);
+                        ref float to = ref Unsafe.Add(ref ct, (m * 5 + n) * 100);
+                        for (int i = 0; i < 10; i++)
+                        {
+                            Rows.CopyWhole<TVector>(ref Unsafe.Add(ref from, i * 14), ref Unsafe.Add(ref to, i * 10), 10);
+                        }
+                    }
                 }
             }
         }
@@ -1571,7 +1369,11 @@ namespace Samples
             x = x.Slice(0, count * 1600 + TVector.Count - 1);
             windowMax = windowMax.Slice(0, 9 + TVector.Count - 1);
             windowTap = windowTap.Slice(0, 9 + TVector.Count - 1);
+            y = y.Slice(0, count * 400);
+            argMax = argMax.Slice(0, count * 400);
             ref float x0 = ref MemoryMarshal.GetReference(x);
+            ref float y0 = ref MemoryMarshal.GetReference(y);
+            ref int argMax0 = ref MemoryMarshal.GetReference(argMax);
             ref float max0 = ref MemoryMarshal.GetReference(windowMax);
             ref float tap0 = ref MemoryMarshal.GetReference(windowTap);
             int o = 0;
@@ -1601,10 +1403,11 @@ namespace Samples
                             TVector.Store(tap, ref Unsafe.Add(ref tap0, q));
                         }
 
+                        // Every second position starts a window of the output (o < count · 400: the slices above bound it).
                         for (int j = 0; j < 5; j++, o++)
                         {
-                            y[o] = windowMax[j * 2];
-                            argMax[o] = row + j * 2 + (int)windowTap[j * 2];
+                            Unsafe.Add(ref y0, o) = Unsafe.Add(ref max0, j * 2);
+                            Unsafe.Add(ref argMax0, o) = row + j * 2 + (int)Unsafe.Add(ref tap0, j * 2);
                         }
                     }
                 }
@@ -1967,6 +1770,8 @@ namespace Samples
             public readonly float[] Conv1Columns = new float[19600 + 32];
             /// <summary>conv1: dL/dcolumns, same layout, for one sample at a time.</summary>
             public readonly float[] Conv1ColumnsGradient = new float[19600 + 32];
+            /// <summary>conv1: one sample's input with its zero padding, 1×32×32; the border is never written, for one sample at a time.</summary>
+            public readonly float[] Conv1Padded = new float[1024 + 32];
 
             /// <summary>relu1 output: n × 6×28×28.</summary>
             public readonly float[] Relu1Output = new float[capacity * 4704 + 32];

@@ -441,8 +441,8 @@ namespace Samples.Tiny
                 ref float c0 = ref MemoryMarshal.GetReference(columns);
                 for (int s = 0; s < count; s++)
                 {
-                    ReadOnlySpan<float> xs = x.Slice(s * 126, 126);
-                    Span<float> ys = y.Slice(s * 60); // to the buffer's end: the last row's masked vector may reach into the slack
+                    ReadOnlySpan<float> xs = x.Slice(s * 126); // to the buffer's end, as ys: a row's last vector may reach into the slack
+                    Span<float> ys = y.Slice(s * 60);
                     ref float y0 = ref MemoryMarshal.GetReference(ys);
 
                     // 1. Unfold (im2col) this sample into columns.
@@ -478,7 +478,7 @@ namespace Samples.Tiny
                 // Last sample first: the forward pass left its columns in place, so only the others are unfolded again.
                 for (int s = count - 1; s >= 0; s--)
                 {
-                    ReadOnlySpan<float> xs = x.Slice(s * 126, 126);
+                    ReadOnlySpan<float> xs = x.Slice(s * 126); // to the buffer's end (see the forward pass)
                     ReadOnlySpan<float> dys = dy.Slice(s * 60);
                     ref float dy0 = ref MemoryMarshal.GetReference(dys);
 
@@ -687,7 +687,11 @@ namespace Samples.Tiny
                 x = x.Slice(0, count * 60 + TVector.Count - 1);
                 windowMax = windowMax.Slice(0, 3 + TVector.Count - 1);
                 windowTap = windowTap.Slice(0, 3 + TVector.Count - 1);
+                y = y.Slice(0, count * 36);
+                argMax = argMax.Slice(0, count * 36);
                 ref float x0 = ref MemoryMarshal.GetReference(x);
+                ref float y0 = ref MemoryMarshal.GetReference(y);
+                ref int argMax0 = ref MemoryMarshal.GetReference(argMax);
                 ref float max0 = ref MemoryMarshal.GetReference(windowMax);
                 ref float tap0 = ref MemoryMarshal.GetReference(windowTap);
                 int o = 0;
@@ -717,10 +721,11 @@ namespace Samples.Tiny
                                 TVector.Store(tap, ref Unsafe.Add(ref tap0, q));
                             }
 
+                            // Every position starts a window of the output (o < count · 36: the slices above bound it).
                             for (int j = 0; j < 3; j++, o++)
                             {
-                                y[o] = windowMax[j * 1];
-                                argMax[o] = row + j * 1 + (int)windowTap[j * 1];
+                                Unsafe.Add(ref y0, o) = Unsafe.Add(ref max0, j * 1);
+                                Unsafe.Add(ref argMax0, o) = row + j * 1 + (int)Unsafe.Add(ref tap0, j * 1);
                             }
                         }
                     }
