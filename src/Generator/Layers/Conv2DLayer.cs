@@ -115,7 +115,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
 
     public override void EmitForward(SourceWriter w, LayerPlan plan)
     {
-        int rows = Rows(plan.Input), pixels = Pixels(plan.Output), filters4 = Filters / 4 * 4;
+        int rows = Rows(plan.Input), pixels = Pixels(plan.Output);
         w.Line($"ref float w0 = ref MemoryMarshal.GetReference(weight);");
         w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns);");
         w.Line($"for (int s = 0; s < count; s++)");
@@ -127,34 +127,19 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line($"// 1. Unfold (im2col) this sample into columns.");
         w.Line($"{plan.Pascal}Unfold{UnfoldGeneric}(xs, columns{PaddedArgument});");
         w.Line();
-        w.Line($"// 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [{Filters}×{rows}] · [{rows}×{pixels}], register tiles of 4 filters × 2 vectors of pixels.");
+        w.Line($"// 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [{Filters}×{rows}] · [{rows}×{pixels}], register tiles of 4 filters × 2 vectors of pixels, blocked for the caches.");
         w.Line($"for (int k = 0; k < {Filters}; k++)");
         w.Open();
         w.Line($"ys.Slice(k * {pixels}, {pixels}).Fill(bias[k]);");
         w.Close();
         w.Line();
-        if (filters4 > 0)
-        {
-            w.Line($"for (int k = 0; k < {filters4}; k += 4)");
-            w.Open();
-            w.Line($"Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref w0, k * {rows}), {rows}, 1, ref c0, {pixels}, {rows}, ref Unsafe.Add(ref y0, k * {pixels}), {pixels}, {pixels}, paddedTail: true);");
-            w.Close();
-        }
-
-        if (filters4 < Filters)
-        {
-            w.Line($"for (int k = {filters4}; k < {Filters}; k++)");
-            w.Open();
-            w.Line($"Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref w0, k * {rows}), 1, ref c0, {pixels}, {rows}, ref Unsafe.Add(ref y0, k * {pixels}), {pixels}, paddedTail: true);");
-            w.Close();
-        }
-
+        w.Line($"Gemm.MultiplyAdd<TVector>(ref w0, {rows}, 1, ref c0, {pixels}, ref y0, {pixels}, m: {Filters}, k: {rows}, n: {pixels}, paddedTail: true);");
         w.Close();
     }
 
     public override void EmitBackward(SourceWriter w, LayerPlan plan)
     {
-        int rows = Rows(plan.Input), pixels = Pixels(plan.Output), filters4 = Filters / 4 * 4, rows4 = rows / 4 * 4;
+        int rows = Rows(plan.Input), pixels = Pixels(plan.Output), filters4 = Filters / 4 * 4;
         w.Line($"ref float w0 = ref MemoryMarshal.GetReference(weight);");
         w.Line($"ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);");
         w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns);");
@@ -200,24 +185,9 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line($"continue; // the network's input: nobody asked for dL/dx");
         w.Close();
         w.Line();
-        w.Line($"// 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [{rows}×{Filters}] (w transposed) · [{Filters}×{pixels}], tiles of 4 rows × 2 vectors.");
+        w.Line($"// 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [{rows}×{Filters}] (w transposed) · [{Filters}×{pixels}], tiles of 4 rows × 2 vectors, blocked for the caches.");
         w.Line($"columnsGradient.Slice(0, {rows * pixels}).Clear();");
-        if (rows4 > 0)
-        {
-            w.Line($"for (int r = 0; r < {rows4}; r += 4)");
-            w.Open();
-            w.Line($"Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref w0, r), 1, {rows}, ref dy0, {pixels}, {Filters}, ref Unsafe.Add(ref dc0, r * {pixels}), {pixels}, {pixels}, paddedTail: true);");
-            w.Close();
-        }
-
-        if (rows4 < rows)
-        {
-            w.Line($"for (int r = {rows4}; r < {rows}; r++)");
-            w.Open();
-            w.Line($"Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref w0, r), {rows}, ref dy0, {pixels}, {Filters}, ref Unsafe.Add(ref dc0, r * {pixels}), {pixels}, paddedTail: true);");
-            w.Close();
-        }
-
+        w.Line($"Gemm.MultiplyAdd<TVector>(ref w0, 1, {rows}, ref dy0, {pixels}, ref dc0, {pixels}, m: {rows}, k: {Filters}, n: {pixels}, paddedTail: true);");
         w.Line();
         w.Line($"// 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).");
         w.Line($"{plan.Pascal}Fold(columnsGradient, dx.Slice(s * {plan.Input.Length}, {plan.Input.Length}));");

@@ -87,7 +87,7 @@ internal sealed record DenseLayer(int Units) : Layer
 
     public override void EmitBackward(SourceWriter w, LayerPlan plan)
     {
-        int inputs = plan.Input.Length, units4 = Units / 4 * 4;
+        int inputs = plan.Input.Length;
         w.Line($"ref float w0 = ref MemoryMarshal.GetReference(weight);");
         w.Line($"ref float x0 = ref MemoryMarshal.GetReference(x);");
         w.Line($"ref float dy0 = ref MemoryMarshal.GetReference(dy);");
@@ -98,40 +98,16 @@ internal sealed record DenseLayer(int Units) : Layer
         w.Line($"TensorPrimitives.Add(biasGradient, dy.Slice(s * {Units}, {Units}), biasGradient);");
         w.Close();
         w.Line();
-        w.Line($"// dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [{Units}×n] · [n×{inputs}], register tiles of 4 outputs × 2 vectors of inputs.");
-        if (units4 > 0)
-        {
-            w.Line($"for (int o = 0; o < {units4}; o += 4)");
-            w.Open();
-            w.Line($"Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, o), 1, {Units}, ref x0, {inputs}, count, ref Unsafe.Add(ref dw0, o * {inputs}), {inputs}, {inputs}, paddedTail: false);");
-            w.Close();
-        }
-
-        if (units4 < Units)
-        {
-            w.Line($"for (int o = {units4}; o < {Units}; o++)");
-            w.Open();
-            w.Line($"Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref dy0, o), {Units}, ref x0, {inputs}, count, ref Unsafe.Add(ref dw0, o * {inputs}), {inputs}, paddedTail: false);");
-            w.Close();
-        }
-
+        w.Line($"// dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [{Units}×n] · [n×{inputs}], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.");
+        w.Line($"Gemm.MultiplyAdd<TVector>(ref dy0, 1, {Units}, ref x0, {inputs}, ref dw0, {inputs}, m: {Units}, k: count, n: {inputs}, paddedTail: false);");
         w.Line();
         w.Line($"if (!computeDx)");
         w.Open();
         w.Line($"return; // the network's input: nobody asked for dL/dx");
         w.Close();
         w.Line();
-        w.Line($"// dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×{Units}] · [{Units}×{inputs}], register tiles of 4 samples × 2 vectors of inputs.");
+        w.Line($"// dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×{Units}] · [{Units}×{inputs}], register tiles of 4 samples × 2 vectors of inputs, blocked for the caches.");
         w.Line($"dx.Slice(0, count * {inputs}).Clear();");
-        w.Line($"int t = 0;");
-        w.Line($"for (; t + 4 <= count; t += 4)");
-        w.Open();
-        w.Line($"Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, t * {Units}), {Units}, 1, ref w0, {inputs}, {Units}, ref Unsafe.Add(ref dx0, t * {inputs}), {inputs}, {inputs}, paddedTail: false);");
-        w.Close();
-        w.Line();
-        w.Line($"for (; t < count; t++)");
-        w.Open();
-        w.Line($"Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref dy0, t * {Units}), 1, ref w0, {inputs}, {Units}, ref Unsafe.Add(ref dx0, t * {inputs}), {inputs}, paddedTail: false);");
-        w.Close();
+        w.Line($"Gemm.MultiplyAdd<TVector>(ref dy0, {Units}, 1, ref w0, {inputs}, ref dx0, {inputs}, m: count, k: {Units}, n: {inputs}, paddedTail: false);");
     }
 }

@@ -14,7 +14,7 @@ namespace NetGen.Kernels;
 /// past the row's end, in B and C; pass true only when those floats are addressable (generated workspaces
 /// carry that slack), otherwise the tail is computed one float at a time.
 /// </remarks>
-public static class Gemm
+public static partial class Gemm
 {
     /// <summary>
     /// C(i, j) += Σ_k A(i, k) · B(k, j) for rows i = 0…3 and columns j &lt; <paramref name="n"/>, where

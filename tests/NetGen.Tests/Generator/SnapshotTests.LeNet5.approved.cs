@@ -646,20 +646,13 @@ namespace Samples
                 // 1. Unfold (im2col) this sample into columns.
                 Conv1Unfold<TVector>(xs, columns, padded);
 
-                // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [6×25] · [25×784], register tiles of 4 filters × 2 vectors of pixels.
+                // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [6×25] · [25×784], register tiles of 4 filters × 2 vectors of pixels, blocked for the caches.
                 for (int k = 0; k < 6; k++)
                 {
                     ys.Slice(k * 784, 784).Fill(bias[k]);
                 }
 
-                for (int k = 0; k < 4; k += 4)
-                {
-                    Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref w0, k * 25), 25, 1, ref c0, 784, 25, ref Unsafe.Add(ref y0, k * 784), 784, 784, paddedTail: true);
-                }
-                for (int k = 4; k < 6; k++)
-                {
-                    Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref w0, k * 25), 1, ref c0, 784, 25, ref Unsafe.Add(ref y0, k * 784), 784, paddedTail: true);
-                }
+                Gemm.MultiplyAdd<TVector>(ref w0, 25, 1, ref c0, 784, ref y0, 784, m: 6, k: 25, n: 784, paddedTail: true);
             }
         }
 
@@ -710,16 +703,9 @@ namespace Samples
                     continue; // the network's input: nobody asked for dL/dx
                 }
 
-                // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [25×6] (w transposed) · [6×784], tiles of 4 rows × 2 vectors.
+                // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [25×6] (w transposed) · [6×784], tiles of 4 rows × 2 vectors, blocked for the caches.
                 columnsGradient.Slice(0, 19600).Clear();
-                for (int r = 0; r < 24; r += 4)
-                {
-                    Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref w0, r), 1, 25, ref dy0, 784, 6, ref Unsafe.Add(ref dc0, r * 784), 784, 784, paddedTail: true);
-                }
-                for (int r = 24; r < 25; r++)
-                {
-                    Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref w0, r), 25, ref dy0, 784, 6, ref Unsafe.Add(ref dc0, r * 784), 784, paddedTail: true);
-                }
+                Gemm.MultiplyAdd<TVector>(ref w0, 1, 25, ref dy0, 784, ref dc0, 784, m: 25, k: 6, n: 784, paddedTail: true);
 
                 // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
                 Conv1Fold(columnsGradient, dx.Slice(s * 784, 784));
@@ -1055,16 +1041,13 @@ namespace Samples
                 // 1. Unfold (im2col) this sample into columns.
                 Conv2Unfold<TVector>(xs, columns);
 
-                // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [16×150] · [150×100], register tiles of 4 filters × 2 vectors of pixels.
+                // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [16×150] · [150×100], register tiles of 4 filters × 2 vectors of pixels, blocked for the caches.
                 for (int k = 0; k < 16; k++)
                 {
                     ys.Slice(k * 100, 100).Fill(bias[k]);
                 }
 
-                for (int k = 0; k < 16; k += 4)
-                {
-                    Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref w0, k * 150), 150, 1, ref c0, 100, 150, ref Unsafe.Add(ref y0, k * 100), 100, 100, paddedTail: true);
-                }
+                Gemm.MultiplyAdd<TVector>(ref w0, 150, 1, ref c0, 100, ref y0, 100, m: 16, k: 150, n: 100, paddedTail: true);
             }
         }
 
@@ -1111,16 +1094,9 @@ namespace Samples
                     continue; // the network's input: nobody asked for dL/dx
                 }
 
-                // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [150×16] (w transposed) · [16×100], tiles of 4 rows × 2 vectors.
+                // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [150×16] (w transposed) · [16×100], tiles of 4 rows × 2 vectors, blocked for the caches.
                 columnsGradient.Slice(0, 15000).Clear();
-                for (int r = 0; r < 148; r += 4)
-                {
-                    Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref w0, r), 1, 150, ref dy0, 100, 16, ref Unsafe.Add(ref dc0, r * 100), 100, 100, paddedTail: true);
-                }
-                for (int r = 148; r < 150; r++)
-                {
-                    Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref w0, r), 150, ref dy0, 100, 16, ref Unsafe.Add(ref dc0, r * 100), 100, paddedTail: true);
-                }
+                Gemm.MultiplyAdd<TVector>(ref w0, 1, 150, ref dy0, 100, ref dc0, 100, m: 150, k: 16, n: 100, paddedTail: true);
 
                 // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
                 Conv2Fold(columnsGradient, dx.Slice(s * 1176, 1176));
@@ -1471,29 +1447,17 @@ namespace Samples
                 TensorPrimitives.Add(biasGradient, dy.Slice(s * 120, 120), biasGradient);
             }
 
-            // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [120×n] · [n×400], register tiles of 4 outputs × 2 vectors of inputs.
-            for (int o = 0; o < 120; o += 4)
-            {
-                Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, o), 1, 120, ref x0, 400, count, ref Unsafe.Add(ref dw0, o * 400), 400, 400, paddedTail: false);
-            }
+            // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [120×n] · [n×400], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.
+            Gemm.MultiplyAdd<TVector>(ref dy0, 1, 120, ref x0, 400, ref dw0, 400, m: 120, k: count, n: 400, paddedTail: false);
 
             if (!computeDx)
             {
                 return; // the network's input: nobody asked for dL/dx
             }
 
-            // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×120] · [120×400], register tiles of 4 samples × 2 vectors of inputs.
+            // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×120] · [120×400], register tiles of 4 samples × 2 vectors of inputs, blocked for the caches.
             dx.Slice(0, count * 400).Clear();
-            int t = 0;
-            for (; t + 4 <= count; t += 4)
-            {
-                Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, t * 120), 120, 1, ref w0, 400, 120, ref Unsafe.Add(ref dx0, t * 400), 400, 400, paddedTail: false);
-            }
-
-            for (; t < count; t++)
-            {
-                Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref dy0, t * 120), 1, ref w0, 400, 120, ref Unsafe.Add(ref dx0, t * 400), 400, paddedTail: false);
-            }
+            Gemm.MultiplyAdd<TVector>(ref dy0, 120, 1, ref w0, 400, ref dx0, 400, m: count, k: 120, n: 400, paddedTail: false);
         }
 
         // relu3: 120 → 120
@@ -1576,29 +1540,17 @@ namespace Samples
                 TensorPrimitives.Add(biasGradient, dy.Slice(s * 84, 84), biasGradient);
             }
 
-            // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [84×n] · [n×120], register tiles of 4 outputs × 2 vectors of inputs.
-            for (int o = 0; o < 84; o += 4)
-            {
-                Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, o), 1, 84, ref x0, 120, count, ref Unsafe.Add(ref dw0, o * 120), 120, 120, paddedTail: false);
-            }
+            // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [84×n] · [n×120], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.
+            Gemm.MultiplyAdd<TVector>(ref dy0, 1, 84, ref x0, 120, ref dw0, 120, m: 84, k: count, n: 120, paddedTail: false);
 
             if (!computeDx)
             {
                 return; // the network's input: nobody asked for dL/dx
             }
 
-            // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×84] · [84×120], register tiles of 4 samples × 2 vectors of inputs.
+            // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×84] · [84×120], register tiles of 4 samples × 2 vectors of inputs, blocked for the caches.
             dx.Slice(0, count * 120).Clear();
-            int t = 0;
-            for (; t + 4 <= count; t += 4)
-            {
-                Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, t * 84), 84, 1, ref w0, 120, 84, ref Unsafe.Add(ref dx0, t * 120), 120, 120, paddedTail: false);
-            }
-
-            for (; t < count; t++)
-            {
-                Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref dy0, t * 84), 1, ref w0, 120, 84, ref Unsafe.Add(ref dx0, t * 120), 120, paddedTail: false);
-            }
+            Gemm.MultiplyAdd<TVector>(ref dy0, 84, 1, ref w0, 120, ref dx0, 120, m: count, k: 84, n: 120, paddedTail: false);
         }
 
         // relu4: 84 → 84
@@ -1685,33 +1637,17 @@ namespace Samples
                 TensorPrimitives.Add(biasGradient, dy.Slice(s * 10, 10), biasGradient);
             }
 
-            // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [10×n] · [n×84], register tiles of 4 outputs × 2 vectors of inputs.
-            for (int o = 0; o < 8; o += 4)
-            {
-                Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, o), 1, 10, ref x0, 84, count, ref Unsafe.Add(ref dw0, o * 84), 84, 84, paddedTail: false);
-            }
-            for (int o = 8; o < 10; o++)
-            {
-                Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref dy0, o), 10, ref x0, 84, count, ref Unsafe.Add(ref dw0, o * 84), 84, paddedTail: false);
-            }
+            // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [10×n] · [n×84], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.
+            Gemm.MultiplyAdd<TVector>(ref dy0, 1, 10, ref x0, 84, ref dw0, 84, m: 10, k: count, n: 84, paddedTail: false);
 
             if (!computeDx)
             {
                 return; // the network's input: nobody asked for dL/dx
             }
 
-            // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×10] · [10×84], register tiles of 4 samples × 2 vectors of inputs.
+            // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×10] · [10×84], register tiles of 4 samples × 2 vectors of inputs, blocked for the caches.
             dx.Slice(0, count * 84).Clear();
-            int t = 0;
-            for (; t + 4 <= count; t += 4)
-            {
-                Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, t * 10), 10, 1, ref w0, 84, 10, ref Unsafe.Add(ref dx0, t * 84), 84, 84, paddedTail: false);
-            }
-
-            for (; t < count; t++)
-            {
-                Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref dy0, t * 10), 1, ref w0, 84, 10, ref Unsafe.Add(ref dx0, t * 84), 84, paddedTail: false);
-            }
+            Gemm.MultiplyAdd<TVector>(ref dy0, 10, 1, ref w0, 84, ref dx0, 84, m: count, k: 10, n: 84, paddedTail: false);
         }
 
         // softmax1: 10 → 10

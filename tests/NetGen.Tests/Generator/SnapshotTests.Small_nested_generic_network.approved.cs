@@ -448,16 +448,13 @@ namespace Samples.Tiny
                     // 1. Unfold (im2col) this sample into columns.
                     EdgesUnfold(xs, columns);
 
-                    // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [3×12] · [12×20], register tiles of 4 filters × 2 vectors of pixels.
+                    // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [3×12] · [12×20], register tiles of 4 filters × 2 vectors of pixels, blocked for the caches.
                     for (int k = 0; k < 3; k++)
                     {
                         ys.Slice(k * 20, 20).Fill(bias[k]);
                     }
 
-                    for (int k = 0; k < 3; k++)
-                    {
-                        Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref w0, k * 12), 1, ref c0, 20, 12, ref Unsafe.Add(ref y0, k * 20), 20, paddedTail: true);
-                    }
+                    Gemm.MultiplyAdd<TVector>(ref w0, 12, 1, ref c0, 20, ref y0, 20, m: 3, k: 12, n: 20, paddedTail: true);
                 }
             }
 
@@ -504,12 +501,9 @@ namespace Samples.Tiny
                         continue; // the network's input: nobody asked for dL/dx
                     }
 
-                    // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [12×3] (w transposed) · [3×20], tiles of 4 rows × 2 vectors.
+                    // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [12×3] (w transposed) · [3×20], tiles of 4 rows × 2 vectors, blocked for the caches.
                     columnsGradient.Slice(0, 240).Clear();
-                    for (int r = 0; r < 12; r += 4)
-                    {
-                        Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref w0, r), 1, 12, ref dy0, 20, 3, ref Unsafe.Add(ref dc0, r * 20), 20, 20, paddedTail: true);
-                    }
+                    Gemm.MultiplyAdd<TVector>(ref w0, 1, 12, ref dy0, 20, ref dc0, 20, m: 12, k: 3, n: 20, paddedTail: true);
 
                     // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
                     EdgesFold(columnsGradient, dx.Slice(s * 126, 126));
@@ -789,29 +783,17 @@ namespace Samples.Tiny
                     TensorPrimitives.Add(biasGradient, dy.Slice(s * 4, 4), biasGradient);
                 }
 
-                // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [4×n] · [n×36], register tiles of 4 outputs × 2 vectors of inputs.
-                for (int o = 0; o < 4; o += 4)
-                {
-                    Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, o), 1, 4, ref x0, 36, count, ref Unsafe.Add(ref dw0, o * 36), 36, 36, paddedTail: false);
-                }
+                // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [4×n] · [n×36], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.
+                Gemm.MultiplyAdd<TVector>(ref dy0, 1, 4, ref x0, 36, ref dw0, 36, m: 4, k: count, n: 36, paddedTail: false);
 
                 if (!computeDx)
                 {
                     return; // the network's input: nobody asked for dL/dx
                 }
 
-                // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×4] · [4×36], register tiles of 4 samples × 2 vectors of inputs.
+                // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×4] · [4×36], register tiles of 4 samples × 2 vectors of inputs, blocked for the caches.
                 dx.Slice(0, count * 36).Clear();
-                int t = 0;
-                for (; t + 4 <= count; t += 4)
-                {
-                    Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, t * 4), 4, 1, ref w0, 36, 4, ref Unsafe.Add(ref dx0, t * 36), 36, 36, paddedTail: false);
-                }
-
-                for (; t < count; t++)
-                {
-                    Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref dy0, t * 4), 1, ref w0, 36, 4, ref Unsafe.Add(ref dx0, t * 36), 36, paddedTail: false);
-                }
+                Gemm.MultiplyAdd<TVector>(ref dy0, 4, 1, ref w0, 36, ref dx0, 36, m: count, k: 4, n: 36, paddedTail: false);
             }
 
             // softmax1: 4 → 4

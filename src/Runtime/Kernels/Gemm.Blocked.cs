@@ -1,0 +1,232 @@
+using System;
+using System.Runtime.CompilerServices;
+
+namespace NetGen.Kernels;
+
+public static partial class Gemm
+{
+    /// <summary>The reduction is cut into blocks of at most this many steps, so that a block of B (this × 2 vectors) stays in L1.</summary>
+    public const int ReductionBlock = 128;
+
+    /// <summary>
+    /// C(i, j) += Σ_p A(i, p) · B(p, j) for i &lt; <paramref name="m"/>, j &lt; <paramref name="n"/>, p &lt; <paramref name="k"/>, where
+    /// A(i, p) = a[i·aRow + p·aColumn], B(p, j) = b[p·bRow + j], C(i, j) = c[i·cRow + j]: the whole product, blocked for the caches.
+    /// </summary>
+    /// <remarks>
+    /// The loops, outermost first: the reduction in equal blocks of at most <see cref="ReductionBlock"/> steps; the columns
+    /// in blocks of 2 vectors; the rows in register tiles of 4 (then 2, then 1). So a block of B is read from memory once
+    /// and from L1 by every row tile, where looping over rows first would stream all of B once per 4 rows. A tile of
+    /// 4 rows × 2 vectors keeps 8 accumulators in registers: 2 loads and 4 broadcasts feed 8 multiply-adds. Results are
+    /// deterministic: each C(i, j) sums its blocks in order, whatever m and n are. For <paramref name="paddedTail"/> see
+    /// the class remarks.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void MultiplyAdd<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, ref float c, int cRow, int m, int k, int n, bool paddedTail)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int blocks = (k + ReductionBlock - 1) / ReductionBlock;
+        int step = blocks == 0 ? 1 : (k + blocks - 1) / blocks;
+        for (int p0 = 0; p0 < k; p0 += step)
+        {
+            int kb = Math.Min(step, k - p0);
+            ref float ap = ref Unsafe.Add(ref a, p0 * aColumn);
+            ref float bp = ref Unsafe.Add(ref b, p0 * bRow);
+            int j = 0;
+            for (; j + 2 * TVector.Count <= n; j += 2 * TVector.Count)
+            {
+                ref float bj = ref Unsafe.Add(ref bp, j);
+                ref float cj = ref Unsafe.Add(ref c, j);
+                int i = 0;
+                for (; i + 4 <= m; i += 4)
+                {
+                    Tile4x2<TVector>(ref Unsafe.Add(ref ap, i * aRow), aRow, aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, i * cRow), cRow);
+                }
+
+                for (; i + 2 <= m; i += 2)
+                {
+                    Tile2x2<TVector>(ref Unsafe.Add(ref ap, i * aRow), aRow, aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, i * cRow), cRow);
+                }
+
+                if (i < m)
+                {
+                    Tile1x2<TVector>(ref Unsafe.Add(ref ap, i * aRow), aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, i * cRow));
+                }
+            }
+
+            for (; j < n; j += TVector.Count)
+            {
+                int left = n - j;
+                if (left < TVector.Count && !paddedTail)
+                {
+                    for (int i = 0; i < m; i++)
+                    {
+                        for (int jj = j; jj < n; jj++)
+                        {
+                            MultiplyAddColumn(ref Unsafe.Add(ref ap, i * aRow), aColumn, ref Unsafe.Add(ref bp, jj), bRow, kb, ref Unsafe.Add(ref c, i * cRow + jj));
+                        }
+                    }
+
+                    break;
+                }
+
+                ref float bj = ref Unsafe.Add(ref bp, j);
+                ref float cj = ref Unsafe.Add(ref c, j);
+                int r = 0;
+                for (; r + 4 <= m; r += 4)
+                {
+                    Tile4x1<TVector>(ref Unsafe.Add(ref ap, r * aRow), aRow, aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, r * cRow), cRow, left);
+                }
+
+                for (; r < m; r++)
+                {
+                    Tile1x1<TVector>(ref Unsafe.Add(ref ap, r * aRow), aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, r * cRow), left);
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile4x2<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        ref float a1 = ref Unsafe.Add(ref a, aRow);
+        ref float a2 = ref Unsafe.Add(ref a, 2 * aRow);
+        ref float a3 = ref Unsafe.Add(ref a, 3 * aRow);
+        ref float c1 = ref Unsafe.Add(ref c, cRow);
+        ref float c2 = ref Unsafe.Add(ref c, 2 * cRow);
+        ref float c3 = ref Unsafe.Add(ref c, 3 * cRow);
+        TVector s00 = TVector.Load(ref c), s01 = TVector.Load(ref Unsafe.Add(ref c, TVector.Count));
+        TVector s10 = TVector.Load(ref c1), s11 = TVector.Load(ref Unsafe.Add(ref c1, TVector.Count));
+        TVector s20 = TVector.Load(ref c2), s21 = TVector.Load(ref Unsafe.Add(ref c2, TVector.Count));
+        TVector s30 = TVector.Load(ref c3), s31 = TVector.Load(ref Unsafe.Add(ref c3, TVector.Count));
+        for (int p = 0; p < k; p++)
+        {
+            ref float bp = ref Unsafe.Add(ref b, p * bRow);
+            TVector b0 = TVector.Load(ref bp), b1 = TVector.Load(ref Unsafe.Add(ref bp, TVector.Count));
+            int ap = p * aColumn;
+            TVector x = TVector.Broadcast(Unsafe.Add(ref a, ap));
+            s00 = TVector.MultiplyAdd(x, b0, s00);
+            s01 = TVector.MultiplyAdd(x, b1, s01);
+            x = TVector.Broadcast(Unsafe.Add(ref a1, ap));
+            s10 = TVector.MultiplyAdd(x, b0, s10);
+            s11 = TVector.MultiplyAdd(x, b1, s11);
+            x = TVector.Broadcast(Unsafe.Add(ref a2, ap));
+            s20 = TVector.MultiplyAdd(x, b0, s20);
+            s21 = TVector.MultiplyAdd(x, b1, s21);
+            x = TVector.Broadcast(Unsafe.Add(ref a3, ap));
+            s30 = TVector.MultiplyAdd(x, b0, s30);
+            s31 = TVector.MultiplyAdd(x, b1, s31);
+        }
+
+        TVector.Store(s00, ref c);
+        TVector.Store(s01, ref Unsafe.Add(ref c, TVector.Count));
+        TVector.Store(s10, ref c1);
+        TVector.Store(s11, ref Unsafe.Add(ref c1, TVector.Count));
+        TVector.Store(s20, ref c2);
+        TVector.Store(s21, ref Unsafe.Add(ref c2, TVector.Count));
+        TVector.Store(s30, ref c3);
+        TVector.Store(s31, ref Unsafe.Add(ref c3, TVector.Count));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile2x2<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        ref float a1 = ref Unsafe.Add(ref a, aRow);
+        ref float c1 = ref Unsafe.Add(ref c, cRow);
+        TVector s00 = TVector.Load(ref c), s01 = TVector.Load(ref Unsafe.Add(ref c, TVector.Count));
+        TVector s10 = TVector.Load(ref c1), s11 = TVector.Load(ref Unsafe.Add(ref c1, TVector.Count));
+        for (int p = 0; p < k; p++)
+        {
+            ref float bp = ref Unsafe.Add(ref b, p * bRow);
+            TVector b0 = TVector.Load(ref bp), b1 = TVector.Load(ref Unsafe.Add(ref bp, TVector.Count));
+            int ap = p * aColumn;
+            TVector x = TVector.Broadcast(Unsafe.Add(ref a, ap));
+            s00 = TVector.MultiplyAdd(x, b0, s00);
+            s01 = TVector.MultiplyAdd(x, b1, s01);
+            x = TVector.Broadcast(Unsafe.Add(ref a1, ap));
+            s10 = TVector.MultiplyAdd(x, b0, s10);
+            s11 = TVector.MultiplyAdd(x, b1, s11);
+        }
+
+        TVector.Store(s00, ref c);
+        TVector.Store(s01, ref Unsafe.Add(ref c, TVector.Count));
+        TVector.Store(s10, ref c1);
+        TVector.Store(s11, ref Unsafe.Add(ref c1, TVector.Count));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile1x2<TVector>(ref float a, int aColumn, ref float b, int bRow, int k, ref float c)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        TVector s0 = TVector.Load(ref c), s1 = TVector.Load(ref Unsafe.Add(ref c, TVector.Count));
+        for (int p = 0; p < k; p++)
+        {
+            ref float bp = ref Unsafe.Add(ref b, p * bRow);
+            TVector x = TVector.Broadcast(Unsafe.Add(ref a, p * aColumn));
+            s0 = TVector.MultiplyAdd(x, TVector.Load(ref bp), s0);
+            s1 = TVector.MultiplyAdd(x, TVector.Load(ref Unsafe.Add(ref bp, TVector.Count)), s1);
+        }
+
+        TVector.Store(s0, ref c);
+        TVector.Store(s1, ref Unsafe.Add(ref c, TVector.Count));
+    }
+
+    /// <summary>4 rows × 1 vector, of which the first <paramref name="left"/> lanes are stored (all when left ≥ Count).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile4x1<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, int left)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        ref float a1 = ref Unsafe.Add(ref a, aRow);
+        ref float a2 = ref Unsafe.Add(ref a, 2 * aRow);
+        ref float a3 = ref Unsafe.Add(ref a, 3 * aRow);
+        ref float c1 = ref Unsafe.Add(ref c, cRow);
+        ref float c2 = ref Unsafe.Add(ref c, 2 * cRow);
+        ref float c3 = ref Unsafe.Add(ref c, 3 * cRow);
+        TVector s0 = TVector.Load(ref c), s1 = TVector.Load(ref c1), s2 = TVector.Load(ref c2), s3 = TVector.Load(ref c3);
+        for (int p = 0; p < k; p++)
+        {
+            TVector b0 = TVector.Load(ref Unsafe.Add(ref b, p * bRow));
+            int ap = p * aColumn;
+            s0 = TVector.MultiplyAdd(TVector.Broadcast(Unsafe.Add(ref a, ap)), b0, s0);
+            s1 = TVector.MultiplyAdd(TVector.Broadcast(Unsafe.Add(ref a1, ap)), b0, s1);
+            s2 = TVector.MultiplyAdd(TVector.Broadcast(Unsafe.Add(ref a2, ap)), b0, s2);
+            s3 = TVector.MultiplyAdd(TVector.Broadcast(Unsafe.Add(ref a3, ap)), b0, s3);
+        }
+
+        if (left >= TVector.Count)
+        {
+            TVector.Store(s0, ref c);
+            TVector.Store(s1, ref c1);
+            TVector.Store(s2, ref c2);
+            TVector.Store(s3, ref c3);
+        }
+        else
+        {
+            TVector.StoreFirst(s0, ref c, left);
+            TVector.StoreFirst(s1, ref c1, left);
+            TVector.StoreFirst(s2, ref c2, left);
+            TVector.StoreFirst(s3, ref c3, left);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile1x1<TVector>(ref float a, int aColumn, ref float b, int bRow, int k, ref float c, int left)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        TVector s = TVector.Load(ref c);
+        for (int p = 0; p < k; p++)
+        {
+            s = TVector.MultiplyAdd(TVector.Broadcast(Unsafe.Add(ref a, p * aColumn)), TVector.Load(ref Unsafe.Add(ref b, p * bRow)), s);
+        }
+
+        if (left >= TVector.Count)
+        {
+            TVector.Store(s, ref c);
+        }
+        else
+        {
+            TVector.StoreFirst(s, ref c, left);
+        }
+    }
+}
