@@ -8,13 +8,16 @@ using NetGen.Kernels;
 namespace NetGen.Benchmarks.RuntimeShaped;
 
 // The "runtime-shaped" baseline: the SAME algorithm as NetGen's generated code — layers run over a chunk of samples;
-// convolutions unfold each sample (im2col) and call the same register-blocked NetGen.Kernels.Gemm micro-kernels
-// (MultiplyAddRows4 / MultiplyAddRow for y = W·columns and dcolumns = Wᵀ·dy, DotRows4 / DotRow for dW), then fold
-// back (col2im); dense layers are one DotRows4 product per chunk forward and MultiplyAddRows4 products backward; max
-// pooling records the arg-max; softmax by the same TensorPrimitives calls; the same dispatch on the vector width —
-// but every shape and stride is an int field of a layer object, every loop bound is computed at run time (the valid
-// output range of each unfold tap included), and layers are called through virtual methods, the way a hand-written
-// layer library works. The difference between it and the generated code is what compile-time specialization buys.
+// convolutions unfold each sample (im2col: with stride 1, whole-vector row copies by Rows.CopyWhole, from a zero-padded
+// copy of the sample when there is padding; with a larger stride, per-tap scalar copies over the valid output range)
+// and compute y = W·columns and dcolumns = Wᵀ·dy with one cache-blocked NetGen.Kernels.Gemm.MultiplyAdd call each,
+// dW with the DotRows4 / DotRow micro-kernels, then fold back (col2im); dense layers are one DotRows4 product per
+// chunk forward and one Gemm.MultiplyAdd each for dW and dx backward; max pooling is vectorized along each row with
+// compare-and-select and records the arg-max; ReLU's backward pass is a vectorized select; softmax by the same
+// TensorPrimitives calls; the same dispatch on the vector width (Float512 / Float256 / Float128 / Float128Unfused /
+// Float1) — but every shape and stride is an int field of a layer object, every loop bound is computed at run time,
+// and layers are called through virtual methods, the way a hand-written layer library works. The difference between
+// it and the generated code is what compile-time specialization buys.
 
 /// <summary>One layer's buffers for up to <c>capacity</c> samples of a chunk (one set per worker thread).</summary>
 public sealed class LayerBuffers
@@ -32,6 +35,9 @@ public sealed class LayerBuffers
     public float[] OutputGradient { get; }
     public float[] Columns { get; init; } = [];
     public float[] ColumnsGradient { get; init; } = [];
+    public float[] Padded { get; init; } = [];
+    public float[] WindowMax { get; init; } = [];
+    public float[] WindowTap { get; init; } = [];
     public int[] ArgMax { get; init; } = [];
     public float[] LogSumExp { get; init; } = [];
 }
@@ -85,7 +91,7 @@ public abstract class Layer
     public abstract void Backward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> gradients, LayerBuffers buffers, Span<float> dx, bool computeDx);
 }
 
-/// <summary>2-D cross-correlation as PyTorch's Conv2d: per sample, im2col and GEMM micro-kernels, as the generated code.</summary>
+/// <summary>2-D cross-correlation as PyTorch's Conv2d: per sample, im2col and one blocked GEMM, as the generated code.</summary>
 public sealed class Conv2D : Layer
 {
     private readonly int _filters, _kernelHeight, _kernelWidth, _stride, _padding, _rows, _pixels;
@@ -108,12 +114,20 @@ public sealed class Conv2D : Layer
     public override int FanIn => _rows;
     public override long MultiplyAdds => (long)_filters * _rows * _pixels;
 
-    // Rows (input channel, kernel tap) × columns (output pixel), one sample at a time. Taps that read padding are never
-    // written and stay zero, exactly as in the generated code.
+    /// <summary>Stride 1 with padding unfolds from a zero-padded copy of the sample, as the generated code.</summary>
+    private bool PadsInput => _stride == 1 && _padding > 0;
+
+    private int PaddedHeight => InHeight + 2 * _padding;
+    private int PaddedWidth => InWidth + 2 * _padding;
+
+    // Columns: rows (input channel, kernel tap) × columns (output pixel), one sample at a time. With stride 1 every
+    // column of every row is written by each unfold; with a larger stride, taps that read padding are never written and
+    // stay zero. Padded: one sample inside a zero border that is never written, for stride 1 with padding.
     public override LayerBuffers CreateBuffers(int capacity) => new(capacity, OutLength)
     {
         Columns = new float[_rows * _pixels + LayerBuffers.Slack],
         ColumnsGradient = new float[_rows * _pixels + LayerBuffers.Slack],
+        Padded = PadsInput ? new float[InChannels * PaddedHeight * PaddedWidth + LayerBuffers.Slack] : [],
     };
 
     public override void Forward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers)
@@ -141,30 +155,26 @@ public sealed class Conv2D : Layer
         int rows = _rows, pixels = _pixels, filters = _filters, inLength = InLength, outLength = OutLength;
         ReadOnlySpan<float> weight = parameters.Slice(0, WeightCount);
         ReadOnlySpan<float> bias = parameters.Slice(WeightCount, filters);
-        Span<float> columns = buffers.Columns;
+        Span<float> columns = buffers.Columns, padded = buffers.Padded;
         Span<float> y = buffers.Output;
         ref float w0 = ref MemoryMarshal.GetReference(weight);
         ref float c0 = ref MemoryMarshal.GetReference(columns);
         for (int s = 0; s < count; s++)
         {
-            Span<float> ys = y.Slice(s * outLength); // to the buffer's end: the masked tail may reach into the slack
+            ReadOnlySpan<float> xs = x.Slice(s * inLength); // to the buffer's end, as ys: a row's last vector may reach into the slack
+            Span<float> ys = y.Slice(s * outLength);
             ref float y0 = ref MemoryMarshal.GetReference(ys);
-            Unfold(x.Slice(s * inLength, inLength), columns);
+
+            // 1. Unfold (im2col) this sample into columns.
+            Unfold<TVector>(xs, columns, padded);
+
+            // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [filters×rows] · [rows×pixels], blocked for the caches.
             for (int k = 0; k < filters; k++)
             {
                 ys.Slice(k * pixels, pixels).Fill(bias[k]);
             }
 
-            int f = 0;
-            for (; f + 4 <= filters; f += 4)
-            {
-                Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref w0, f * rows), rows, 1, ref c0, pixels, rows, ref Unsafe.Add(ref y0, f * pixels), pixels, pixels, paddedTail: true);
-            }
-
-            for (; f < filters; f++)
-            {
-                Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref w0, f * rows), 1, ref c0, pixels, rows, ref Unsafe.Add(ref y0, f * pixels), pixels, paddedTail: true);
-            }
+            Gemm.MultiplyAdd<TVector>(ref w0, rows, 1, ref c0, pixels, ref y0, pixels, m: filters, k: rows, n: pixels, paddedTail: true);
         }
     }
 
@@ -176,7 +186,7 @@ public sealed class Conv2D : Layer
         ReadOnlySpan<float> weight = parameters.Slice(0, WeightCount);
         Span<float> weightGradient = gradients.Slice(0, WeightCount);
         Span<float> biasGradient = gradients.Slice(WeightCount, filters);
-        Span<float> columns = buffers.Columns, columnsGradient = buffers.ColumnsGradient;
+        Span<float> columns = buffers.Columns, columnsGradient = buffers.ColumnsGradient, padded = buffers.Padded;
         ReadOnlySpan<float> dy = buffers.OutputGradient;
         ref float w0 = ref MemoryMarshal.GetReference(weight);
         ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
@@ -184,13 +194,14 @@ public sealed class Conv2D : Layer
         ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);
         for (int s = 0; s < count; s++)
         {
+            ReadOnlySpan<float> xs = x.Slice(s * inLength); // to the buffer's end (see the forward pass)
             ReadOnlySpan<float> dys = dy.Slice(s * outLength);
             ref float dy0 = ref MemoryMarshal.GetReference(dys);
 
-            // Unfold this sample again (the forward pass left only the last sample's columns).
-            Unfold(x.Slice(s * inLength, inLength), columns);
+            // 1. Unfold this sample again (the forward pass left only the last sample's columns).
+            Unfold<TVector>(xs, columns, padded);
 
-            // dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q); dL/db(k) += Σ_q dL/dy(k, q).
+            // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q); dL/db(k) += Σ_q dL/dy(k, q).
             int f = 0;
             for (; f + 4 <= filters; f += 4)
             {
@@ -212,32 +223,97 @@ public sealed class Conv2D : Layer
                 continue;
             }
 
-            // dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q), then fold back (col2im).
+            // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [rows×filters] (w transposed) · [filters×pixels], blocked for the caches.
             columnsGradient.Slice(0, rows * pixels).Clear();
-            int r = 0;
-            for (; r + 4 <= rows; r += 4)
-            {
-                Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref w0, r), 1, rows, ref dy0, pixels, filters, ref Unsafe.Add(ref dc0, r * pixels), pixels, pixels, paddedTail: true);
-            }
+            Gemm.MultiplyAdd<TVector>(ref w0, 1, rows, ref dy0, pixels, ref dc0, pixels, m: rows, k: filters, n: pixels, paddedTail: true);
 
-            for (; r < rows; r++)
-            {
-                Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref w0, r), rows, ref dy0, pixels, filters, ref Unsafe.Add(ref dc0, r * pixels), pixels, paddedTail: true);
-            }
-
+            // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
             Span<float> dxs = dx.Slice(s * inLength, inLength);
             dxs.Clear();
             Fold(columnsGradient, dxs);
         }
     }
 
-    /// <summary>im2col: columns(r, q) = x(t, i·s + m − p, j·s + n − p), r = (t·kh + m)·kw + n, q = i·outW + j.</summary>
-    private void Unfold(ReadOnlySpan<float> x, Span<float> columns)
+    /// <summary>
+    /// im2col: columns(r, q) = x(t, i·s + m − p, j·s + n − p), r = (t·kh + m)·kw + n, q = i·outW + j. <paramref name="xs"/>
+    /// runs from the sample to the end of its buffer: with stride 1 a row's last vector may read into the next sample or
+    /// the slack.
+    /// </summary>
+    private void Unfold<TVector>(ReadOnlySpan<float> xs, Span<float> columns, Span<float> padded)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        if (_stride == 1)
+        {
+            UnfoldWholeRows<TVector>(xs, columns, padded);
+        }
+        else
+        {
+            UnfoldTaps(xs, columns);
+        }
+    }
+
+    /// <summary>
+    /// Stride 1: every tap (t, m, n) fills its row block of columns completely, output row after output row, each from one
+    /// input row (of the zero-padded copy, with padding), in whole vectors (<c>Rows.CopyWhole</c>): a copy may run up
+    /// to Count − 1 floats past its row, into the next one, which is written next; the last row runs into the slack.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void UnfoldWholeRows<TVector>(ReadOnlySpan<float> xs, Span<float> columns, Span<float> padded)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int channels = InChannels, kernelHeight = _kernelHeight, kernelWidth = _kernelWidth;
+        int outHeight = OutHeight, outWidth = OutWidth, pixels = _pixels, taps = kernelHeight * kernelWidth;
+        int height = InHeight, width = InWidth;
+        ReadOnlySpan<float> source = xs;
+        if (PadsInput)
+        {
+            // The sample into the middle of its zero-padded copy; the border stays zero.
+            int inPlane = height * width, p = _padding;
+            width = PaddedWidth;
+            height = PaddedHeight;
+            for (int t = 0; t < channels; t++)
+            {
+                for (int u = 0; u < InHeight; u++)
+                {
+                    xs.Slice(t * inPlane + u * InWidth, InWidth).CopyTo(padded.Slice(t * height * width + (u + p) * width + p, InWidth));
+                }
+            }
+
+            source = padded;
+        }
+
+        int plane = height * width;
+
+        // Reads and writes run up to Count − 1 floats past the last row: these slices prove the buffers have them.
+        ref float x0 = ref MemoryMarshal.GetReference(source.Slice(0, channels * plane + TVector.Count - 1));
+        ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, channels * taps * pixels + TVector.Count - 1));
+        for (int t = 0; t < channels; t++)
+        {
+            ref float xt = ref Unsafe.Add(ref x0, t * plane);
+            ref float ct = ref Unsafe.Add(ref c0, t * taps * pixels);
+            for (int m = 0; m < kernelHeight; m++)
+            {
+                for (int n = 0; n < kernelWidth; n++)
+                {
+                    // tap (m, n), columns row r = m·kw + n: columns(r, i·outW + j) = source(t, i + m, j + n)
+                    ref float from = ref Unsafe.Add(ref xt, m * width + n);
+                    ref float to = ref Unsafe.Add(ref ct, (m * kernelWidth + n) * pixels);
+                    for (int i = 0; i < outHeight; i++)
+                    {
+                        Rows.CopyWhole<TVector>(ref Unsafe.Add(ref from, i * width), ref Unsafe.Add(ref to, i * outWidth), outWidth);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Stride &gt; 1: per tap, a scalar copy over the output range that reads inside the input; taps in the padding stay zero.</summary>
+    private void UnfoldTaps(ReadOnlySpan<float> xs, Span<float> columns)
     {
         int plane = InHeight * InWidth, pixels = _pixels, block = _kernelHeight * _kernelWidth * pixels;
         for (int t = 0; t < InChannels; t++)
         {
-            ReadOnlySpan<float> xt = x.Slice(t * plane, plane);
+            ReadOnlySpan<float> xt = xs.Slice(t * plane, plane);
             Span<float> ct = columns.Slice(t * block, block);
             for (int m = 0; m < _kernelHeight; m++)
             {
@@ -252,19 +328,11 @@ public sealed class Conv2D : Layer
 
                     int rowBase = (m * _kernelWidth + n) * pixels;
                     int sourceBase = (m - _padding) * InWidth + (n - _padding);
-                    int length = j1 - j0;
                     for (int i = i0; i < i1; i++)
                     {
-                        if (_stride == 1)
+                        for (int j = j0; j < j1; j++)
                         {
-                            xt.Slice(i * InWidth + sourceBase + j0, length).CopyTo(ct.Slice(i * OutWidth + rowBase + j0, length));
-                        }
-                        else
-                        {
-                            for (int j = j0; j < j1; j++)
-                            {
-                                ct[i * OutWidth + j + rowBase] = xt[i * _stride * InWidth + j * _stride + sourceBase];
-                            }
+                            ct[i * OutWidth + j + rowBase] = xt[i * _stride * InWidth + j * _stride + sourceBase];
                         }
                     }
                 }
@@ -272,7 +340,7 @@ public sealed class Conv2D : Layer
         }
     }
 
-    /// <summary>col2im, the transpose of <see cref="Unfold"/>: dx(t, i·s + m − p, j·s + n − p) += dcolumns(r, q).</summary>
+    /// <summary>col2im, the transpose of the unfold: dx(t, i·s + m − p, j·s + n − p) += dcolumns(r, q).</summary>
     private void Fold(ReadOnlySpan<float> columnsGradient, Span<float> dx)
     {
         int plane = InHeight * InWidth, pixels = _pixels, block = _kernelHeight * _kernelWidth * pixels;
@@ -333,16 +401,41 @@ public sealed class ReLU : Layer
 
     public override void Backward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> gradients, LayerBuffers buffers, Span<float> dx, bool computeDx)
     {
-        ReadOnlySpan<float> y = buffers.Output, dy = buffers.OutputGradient;
+        if (Vector512.IsHardwareAccelerated) Backward<Float512>(count, buffers, dx);
+        else if (Vector256.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) Backward<Float256>(count, buffers, dx);
+        else if (Vector128.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) Backward<Float128>(count, buffers, dx);
+        else if (Vector128.IsHardwareAccelerated) Backward<Float128Unfused>(count, buffers, dx);
+        else Backward<Float1>(count, buffers, dx);
+    }
+
+    /// <summary>dL/dx = dL/dy where y &gt; 0, else 0: a select over whole vectors, then a scalar tail.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Backward<TVector>(int count, LayerBuffers buffers, Span<float> dx)
+        where TVector : struct, IFloatVector<TVector>
+    {
         int length = count * OutLength;
-        for (int i = 0; i < length; i++)
+        ReadOnlySpan<float> y = buffers.Output.AsSpan(0, length), dy = buffers.OutputGradient.AsSpan(0, length);
+        dx = dx.Slice(0, length);
+        ref float y0 = ref MemoryMarshal.GetReference(y);
+        ref float dy0 = ref MemoryMarshal.GetReference(dy);
+        ref float dx0 = ref MemoryMarshal.GetReference(dx);
+        int i = 0;
+        for (; i <= length - TVector.Count; i += TVector.Count)
+        {
+            TVector.Store(TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, i)), TVector.Zero, TVector.Load(ref Unsafe.Add(ref dy0, i)), TVector.Zero), ref Unsafe.Add(ref dx0, i));
+        }
+
+        for (; i < length; i++)
         {
             dx[i] = y[i] > 0f ? dy[i] : 0f;
         }
     }
 }
 
-/// <summary>Max pooling that records each window's arg-max (the first maximum in row-major order wins).</summary>
+/// <summary>
+/// Max pooling that records each window's arg-max (the first maximum in row-major order wins), vectorized along each row
+/// with compare-and-select, as the generated code.
+/// </summary>
 public sealed class MaxPool2D : Layer
 {
     private readonly int _size, _stride;
@@ -354,37 +447,80 @@ public sealed class MaxPool2D : Layer
         _stride = stride ?? size;
     }
 
-    public override LayerBuffers CreateBuffers(int capacity) => new(capacity, OutLength) { ArgMax = new int[capacity * OutLength + LayerBuffers.Slack] };
+    /// <summary>Input columns an output row's windows start at, and those between: (output width − 1) · stride + 1.</summary>
+    private int Positions => (OutWidth - 1) * _stride + 1;
+
+    public override LayerBuffers CreateBuffers(int capacity) => new(capacity, OutLength)
+    {
+        ArgMax = new int[capacity * OutLength + LayerBuffers.Slack],
+        WindowMax = new float[Positions + LayerBuffers.Slack],
+        WindowTap = new float[Positions + LayerBuffers.Slack],
+    };
 
     public override void Forward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers)
     {
-        Span<float> y = buffers.Output;
-        Span<int> argMax = buffers.ArgMax;
-        int o = 0, plane = InHeight * InWidth, inLength = InLength;
+        if (Vector512.IsHardwareAccelerated) Forward<Float512>(count, x, buffers);
+        else if (Vector256.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) Forward<Float256>(count, x, buffers);
+        else if (Vector128.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) Forward<Float128>(count, x, buffers);
+        else if (Vector128.IsHardwareAccelerated) Forward<Float128Unfused>(count, x, buffers);
+        else Forward<Float1>(count, x, buffers);
+    }
+
+    // Vectorized along the row: the windows starting at Count consecutive input columns are reduced at once, one vector
+    // load per tap, with compare-and-select (no data-dependent branches). Every stride-th position is then a window of
+    // the output.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Forward<TVector>(int count, ReadOnlySpan<float> x, LayerBuffers buffers)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int inLength = InLength, outLength = OutLength, plane = InHeight * InWidth, inWidth = InWidth;
+        int channels = OutChannels, outHeight = OutHeight, outWidth = OutWidth, size = _size, stride = _stride, positions = Positions;
+
+        // The last vector of a row reads up to Count − 1 floats past its windows, at most into the buffer's slack.
+        x = x.Slice(0, count * inLength + TVector.Count - 1);
+        Span<float> windowMax = buffers.WindowMax.AsSpan(0, positions + TVector.Count - 1);
+        Span<float> windowTap = buffers.WindowTap.AsSpan(0, positions + TVector.Count - 1);
+        Span<float> y = buffers.Output.AsSpan(0, count * outLength);
+        Span<int> argMax = buffers.ArgMax.AsSpan(0, count * outLength);
+        ref float x0 = ref MemoryMarshal.GetReference(x);
+        ref float y0 = ref MemoryMarshal.GetReference(y);
+        ref int argMax0 = ref MemoryMarshal.GetReference(argMax);
+        ref float max0 = ref MemoryMarshal.GetReference(windowMax);
+        ref float tap0 = ref MemoryMarshal.GetReference(windowTap);
+        int o = 0;
         for (int s = 0; s < count; s++)
         {
-            for (int c = 0; c < OutChannels; c++)
+            for (int c = 0; c < channels; c++)
             {
-                for (int i = 0; i < OutHeight; i++)
+                for (int i = 0; i < outHeight; i++)
                 {
-                    for (int j = 0; j < OutWidth; j++, o++)
+                    int row = s * inLength + c * plane + i * stride * inWidth;
+                    // The window starting at each position q: its top-left tap, then each other tap in row-major order; '>' keeps the first maximum.
+                    for (int q = 0; q < positions; q += TVector.Count)
                     {
-                        int at = s * inLength + c * plane + i * _stride * InWidth + j * _stride;
-                        int best = at;
-                        for (int m = 0; m < _size; m++)
+                        ref float at = ref Unsafe.Add(ref x0, row + q);
+                        TVector max = TVector.Load(ref at);
+                        TVector tap = TVector.Zero;
+                        for (int m = 0; m < size; m++)
                         {
-                            for (int n = 0; n < _size; n++)
+                            for (int n = m == 0 ? 1 : 0; n < size; n++)
                             {
-                                int index = at + m * InWidth + n;
-                                if (x[index] > x[best])
-                                {
-                                    best = index;
-                                }
+                                int offset = m * inWidth + n;
+                                TVector v = TVector.Load(ref Unsafe.Add(ref at, offset));
+                                tap = TVector.SelectGreater(v, max, TVector.Broadcast(offset), tap);
+                                max = TVector.SelectGreater(v, max, v, max);
                             }
                         }
 
-                        y[o] = x[best];
-                        argMax[o] = best;
+                        TVector.Store(max, ref Unsafe.Add(ref max0, q));
+                        TVector.Store(tap, ref Unsafe.Add(ref tap0, q));
+                    }
+
+                    // Every stride-th position starts a window of the output (o < count · outLength: the slices above bound it).
+                    for (int j = 0; j < outWidth; j++, o++)
+                    {
+                        Unsafe.Add(ref y0, o) = Unsafe.Add(ref max0, j * stride);
+                        Unsafe.Add(ref argMax0, o) = row + j * stride + (int)Unsafe.Add(ref tap0, j * stride);
                     }
                 }
             }
@@ -404,7 +540,7 @@ public sealed class MaxPool2D : Layer
     }
 }
 
-/// <summary>y = W·x + b over the flattened input (PyTorch's flatten + Linear), one matrix product per chunk.</summary>
+/// <summary>y = W·x + b over the flattened input (PyTorch's flatten + Linear), one matrix product per chunk and per gradient.</summary>
 public sealed class Dense : Layer
 {
     private readonly int _units;
@@ -482,35 +618,17 @@ public sealed class Dense : Layer
             TensorPrimitives.Add(biasGradient, dy.Slice(s * units, units), biasGradient);
         }
 
-        // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i).
-        int o = 0;
-        for (; o + 4 <= units; o += 4)
-        {
-            Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, o), 1, units, ref x0, inputs, count, ref Unsafe.Add(ref dw0, o * inputs), inputs, inputs, paddedTail: false);
-        }
-
-        for (; o < units; o++)
-        {
-            Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref dy0, o), units, ref x0, inputs, count, ref Unsafe.Add(ref dw0, o * inputs), inputs, paddedTail: false);
-        }
+        // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [units×count] · [count×inputs], blocked for the caches.
+        Gemm.MultiplyAdd<TVector>(ref dy0, 1, units, ref x0, inputs, ref dw0, inputs, m: units, k: count, n: inputs, paddedTail: false);
 
         if (!computeDx)
         {
             return;
         }
 
-        // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i).
+        // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [count×units] · [units×inputs], blocked for the caches.
         dx.Slice(0, count * inputs).Clear();
-        int t = 0;
-        for (; t + 4 <= count; t += 4)
-        {
-            Gemm.MultiplyAddRows4<TVector>(ref Unsafe.Add(ref dy0, t * units), units, 1, ref w0, inputs, units, ref Unsafe.Add(ref dx0, t * inputs), inputs, inputs, paddedTail: false);
-        }
-
-        for (; t < count; t++)
-        {
-            Gemm.MultiplyAddRow<TVector>(ref Unsafe.Add(ref dy0, t * units), 1, ref w0, inputs, units, ref Unsafe.Add(ref dx0, t * inputs), inputs, paddedTail: false);
-        }
+        Gemm.MultiplyAdd<TVector>(ref dy0, units, 1, ref w0, inputs, ref dx0, inputs, m: count, k: units, n: inputs, paddedTail: false);
     }
 }
 
