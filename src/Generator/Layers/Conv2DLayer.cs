@@ -79,8 +79,23 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             .. PadsInput
                 ? new ScratchBuffer[] { new("padded", "float", (long)input.Channels * (input.Height + 2 * Padding) * (input.Width + 2 * Padding), $"one sample's input with its zero padding, {input.Channels}×{input.Height + 2 * Padding}×{input.Width + 2 * Padding}; the border is never written", PerSample: false) }
                 : [],
+            .. TransposesWeightGradient
+                ? new ScratchBuffer[]
+                {
+                    new("outputGradientT", "float", (long)Pixels(output) * Filters, $"one sample's dL/dy transposed, {Pixels(output)} pixels × {Filters} filters", PerSample: false),
+                    new("weightGradientT", "float", size / Pixels(output) * Filters, $"dL/dw transposed, {Rows(input)} rows × {Filters} filters, summed over the samples of one call", PerSample: false),
+                }
+                : [],
         ];
     }
+
+    /// <summary>
+    /// With 16 filters or more, dL/dw is one matrix product dL/dwᵀ = columns · dL/dyᵀ into a transposed buffer, added to
+    /// dL/dw once per call: its rows are whole vectors of filters, so the product runs in the register tiles of
+    /// <c>Gemm.MultiplyAdd</c>. With fewer filters those vectors would be mostly empty, and dot products along the pixels
+    /// (<c>Gemm.DotRows4</c>) are faster.
+    /// </summary>
+    private bool TransposesWeightGradient => Filters >= 16;
 
     /// <summary>
     /// Stride 1 unfolds row by row in whole vectors (see <see cref="EmitTapLoops"/>); with padding, from a zero-padded copy
@@ -96,9 +111,12 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         ? ["x", "weight", "bias", "y", "columns", "padded"]
         : ["x", "weight", "bias", "y", "columns"];
 
-    public override IReadOnlyList<string> BackwardArguments => PadsInput
-        ? ["x", "dy", "weight", "weightGradient", "biasGradient", "dx", "computeDx", "columns", "columnsGradient", "padded"]
-        : ["x", "dy", "weight", "weightGradient", "biasGradient", "dx", "computeDx", "columns", "columnsGradient"];
+    public override IReadOnlyList<string> BackwardArguments =>
+    [
+        "x", "dy", "weight", "weightGradient", "biasGradient", "dx", "computeDx", "columns", "columnsGradient",
+        .. PadsInput ? new[] { "padded" } : [],
+        .. TransposesWeightGradient ? new[] { "outputGradientT", "weightGradientT" } : [],
+    ];
 
     public override string Describe(LayerPlan plan) =>
         $"kernel {KernelHeight}×{KernelWidth}, stride {Stride}, padding {Padding}";
@@ -141,9 +159,21 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     {
         int rows = Rows(plan.Input), pixels = Pixels(plan.Output), filters4 = Filters / 4 * 4;
         w.Line($"ref float w0 = ref MemoryMarshal.GetReference(weight);");
-        w.Line($"ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);");
+        if (!TransposesWeightGradient)
+        {
+            w.Line($"ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);");
+        }
+
         w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns);");
         w.Line($"ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);");
+        if (TransposesWeightGradient)
+        {
+            w.Line($"// dL/dyᵀ and dL/dwᵀ: a row's last vector may reach into the buffers' slack, which these slices prove is there.");
+            w.Line($"ref float dyT0 = ref MemoryMarshal.GetReference(outputGradientT.Slice(0, {pixels * Filters} + TVector.Count - 1));");
+            w.Line($"ref float dwT0 = ref MemoryMarshal.GetReference(weightGradientT.Slice(0, {rows * Filters} + TVector.Count - 1));");
+            w.Line($"weightGradientT.Slice(0, {rows * Filters}).Clear();");
+        }
+
         w.Line($"// Last sample first: the forward pass left its columns in place, so only the others are unfolded again.");
         w.Line($"for (int s = count - 1; s >= 0; s--)");
         w.Open();
@@ -157,22 +187,39 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line($"{plan.Pascal}Unfold{UnfoldGeneric}(xs, columns{PaddedArgument});");
         w.Close();
         w.Line();
-        w.Line($"// 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [{Filters}×{pixels}] · [{rows}×{pixels}]ᵀ, tiles of 4 filters × 2 rows of dot products;");
-        w.Line($"//    dL/db(k) += Σ_q dL/dy(k, q).");
-        if (filters4 > 0)
+        if (TransposesWeightGradient)
         {
-            w.Line($"for (int k = 0; k < {filters4}; k += 4)");
+            w.Line($"// 2. dL/dwᵀ(r, k) += Σ_q columns(r, q) · dL/dyᵀ(q, k): [{rows}×{pixels}] · [{pixels}×{Filters}], tiles of 4 rows × 2 vectors of filters;");
+            w.Line($"//    dL/db(k) += Σ_q dL/dy(k, q).");
+            w.Line($"for (int k = 0; k < {Filters}; k++)");
             w.Open();
-            w.Line($"Gemm.DotRows4<TVector>(ref Unsafe.Add(ref dy0, k * {pixels}), {pixels}, ref c0, {pixels}, {pixels}, ref Unsafe.Add(ref dw0, k * {rows}), {rows}, 1, {rows});");
+            w.Line($"for (int q = 0; q < {pixels}; q++)");
+            w.Open();
+            w.Line($"outputGradientT[q * {Filters} + k] = dys[k * {pixels} + q];");
             w.Close();
+            w.Close();
+            w.Line();
+            w.Line($"Gemm.MultiplyAdd<TVector>(ref c0, {pixels}, 1, ref dyT0, {Filters}, ref dwT0, {Filters}, m: {rows}, k: {pixels}, n: {Filters}, paddedTail: true);");
         }
-
-        if (filters4 < Filters)
+        else
         {
-            w.Line($"for (int k = {filters4}; k < {Filters}; k++)");
-            w.Open();
-            w.Line($"Gemm.DotRow<TVector>(ref Unsafe.Add(ref dy0, k * {pixels}), ref c0, {pixels}, {pixels}, ref Unsafe.Add(ref dw0, k * {rows}), 1, {rows});");
-            w.Close();
+            w.Line($"// 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [{Filters}×{pixels}] · [{rows}×{pixels}]ᵀ, tiles of 4 filters × 2 rows of dot products;");
+            w.Line($"//    dL/db(k) += Σ_q dL/dy(k, q).");
+            if (filters4 > 0)
+            {
+                w.Line($"for (int k = 0; k < {filters4}; k += 4)");
+                w.Open();
+                w.Line($"Gemm.DotRows4<TVector>(ref Unsafe.Add(ref dy0, k * {pixels}), {pixels}, ref c0, {pixels}, {pixels}, ref Unsafe.Add(ref dw0, k * {rows}), {rows}, 1, {rows});");
+                w.Close();
+            }
+
+            if (filters4 < Filters)
+            {
+                w.Line($"for (int k = {filters4}; k < {Filters}; k++)");
+                w.Open();
+                w.Line($"Gemm.DotRow<TVector>(ref Unsafe.Add(ref dy0, k * {pixels}), ref c0, {pixels}, {pixels}, ref Unsafe.Add(ref dw0, k * {rows}), 1, {rows});");
+                w.Close();
+            }
         }
 
         w.Line($"for (int k = 0; k < {Filters}; k++)");
@@ -192,6 +239,18 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line($"// 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).");
         w.Line($"{plan.Pascal}Fold(columnsGradient, dx.Slice(s * {plan.Input.Length}, {plan.Input.Length}));");
         w.Close();
+        if (TransposesWeightGradient)
+        {
+            w.Line();
+            w.Line($"// 5. dL/dw(k, r) += dL/dwᵀ(r, k), once for all the samples.");
+            w.Line($"for (int k = 0; k < {Filters}; k++)");
+            w.Open();
+            w.Line($"for (int r = 0; r < {rows}; r++)");
+            w.Open();
+            w.Line($"weightGradient[k * {rows} + r] += weightGradientT[r * {Filters} + k];");
+            w.Close();
+            w.Close();
+        }
     }
 
     /// <summary>
@@ -291,6 +350,9 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Close();
     }
 
+    /// <summary>Fold rows shorter than this are added one float at a time: a library call would cost more than the row.</summary>
+    private const int ShortRow = 16;
+
     private enum TapPass
     {
         /// <summary>x → columns (rows: input channel and tap; columns: output pixel).</summary>
@@ -353,8 +415,15 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
                     }
                     else
                     {
-                        w.Line($"Span<float> dxRow = dxt.Slice({src}, {count});");
-                        w.Line($"TensorPrimitives.Add(dxRow, ct.Slice({dst}, {count}), dxRow);");
+                        if (count < ShortRow)
+                        {
+                            w.Line($"for (int j = 0; j < {count}; j++) dxt[{src} + j] += ct[{dst} + j];");
+                        }
+                        else
+                        {
+                            w.Line($"Span<float> dxRow = dxt.Slice({src}, {count});");
+                            w.Line($"TensorPrimitives.Add(dxRow, ct.Slice({dst}, {count}), dxRow);");
+                        }
                     }
                 }
                 else

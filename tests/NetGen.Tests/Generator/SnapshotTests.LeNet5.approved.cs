@@ -621,7 +621,7 @@ namespace Samples
             Dense1Backward<TVector>(count, ws.Pool2Output, ws.Dense1OutputGradient, parameters.Slice(2572, 48000), gradients.Slice(2572, 48000), gradients.Slice(50572, 120), ws.Pool2OutputGradient, true);
             Pool2Backward(count, ws.Pool2OutputGradient, ws.Relu2OutputGradient, ws.Pool2ArgMax);
             Relu2Backward<TVector>(count, ws.Relu2Output, ws.Relu2OutputGradient, ws.Conv2OutputGradient);
-            Conv2Backward<TVector>(count, ws.Pool1Output, ws.Conv2OutputGradient, parameters.Slice(156, 2400), gradients.Slice(156, 2400), gradients.Slice(2556, 16), ws.Pool1OutputGradient, true, ws.Conv2Columns, ws.Conv2ColumnsGradient);
+            Conv2Backward<TVector>(count, ws.Pool1Output, ws.Conv2OutputGradient, parameters.Slice(156, 2400), gradients.Slice(156, 2400), gradients.Slice(2556, 16), ws.Pool1OutputGradient, true, ws.Conv2Columns, ws.Conv2ColumnsGradient, ws.Conv2OutputGradientT, ws.Conv2WeightGradientT);
             Pool1Backward(count, ws.Pool1OutputGradient, ws.Relu1OutputGradient, ws.Pool1ArgMax);
             Relu1Backward<TVector>(count, ws.Relu1Output, ws.Relu1OutputGradient, ws.Conv1OutputGradient);
             Conv1Backward<TVector>(count, ws.Input, ws.Conv1OutputGradient, parameters.Slice(0, 150), gradients.Slice(0, 150), gradients.Slice(150, 6), ws.InputGradient, inputGradient, ws.Conv1Columns, ws.Conv1ColumnsGradient, ws.Conv1Padded);
@@ -1058,13 +1058,16 @@ namespace Samples
         /// <summary>Backward pass of conv2 (Conv2D): 6×14×14 → 16×10×10, kernel 5×5, stride 1, padding 0.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx, Span<float> columns, Span<float> columnsGradient)
+        private static void Conv2Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx, Span<float> columns, Span<float> columnsGradient, Span<float> outputGradientT, Span<float> weightGradientT)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
-            ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
             ref float c0 = ref MemoryMarshal.GetReference(columns);
             ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);
+            // dL/dyᵀ and dL/dwᵀ: a row's last vector may reach into the buffers' slack, which these slices prove is there.
+            ref float dyT0 = ref MemoryMarshal.GetReference(outputGradientT.Slice(0, 1600 + TVector.Count - 1));
+            ref float dwT0 = ref MemoryMarshal.GetReference(weightGradientT.Slice(0, 2400 + TVector.Count - 1));
+            weightGradientT.Slice(0, 2400).Clear();
             // Last sample first: the forward pass left its columns in place, so only the others are unfolded again.
             for (int s = count - 1; s >= 0; s--)
             {
@@ -1078,12 +1081,17 @@ namespace Samples
                     Conv2Unfold<TVector>(xs, columns);
                 }
 
-                // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [16×100] · [150×100]ᵀ, tiles of 4 filters × 2 rows of dot products;
+                // 2. dL/dwᵀ(r, k) += Σ_q columns(r, q) · dL/dyᵀ(q, k): [150×100] · [100×16], tiles of 4 rows × 2 vectors of filters;
                 //    dL/db(k) += Σ_q dL/dy(k, q).
-                for (int k = 0; k < 16; k += 4)
+                for (int k = 0; k < 16; k++)
                 {
-                    Gemm.DotRows4<TVector>(ref Unsafe.Add(ref dy0, k * 100), 100, ref c0, 100, 100, ref Unsafe.Add(ref dw0, k * 150), 150, 1, 150);
+                    for (int q = 0; q < 100; q++)
+                    {
+                        outputGradientT[q * 16 + k] = dys[k * 100 + q];
+                    }
                 }
+
+                Gemm.MultiplyAdd<TVector>(ref c0, 100, 1, ref dyT0, 16, ref dwT0, 16, m: 150, k: 100, n: 16, paddedTail: true);
                 for (int k = 0; k < 16; k++)
                 {
                     biasGradient[k] += TensorPrimitives.Sum(dys.Slice(k * 100, 100));
@@ -1100,6 +1108,15 @@ namespace Samples
 
                 // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
                 Conv2Fold(columnsGradient, dx.Slice(s * 1176, 1176));
+            }
+
+            // 5. dL/dw(k, r) += dL/dwᵀ(r, k), once for all the samples.
+            for (int k = 0; k < 16; k++)
+            {
+                for (int r = 0; r < 150; r++)
+                {
+                    weightGradient[k * 150 + r] += weightGradientT[r * 16 + k];
+                }
             }
         }
 
@@ -1146,152 +1163,127 @@ namespace Samples
                 // tap (0, 0): output rows 0..9, columns 0..9
                 for (int i = 0; i < 10; i++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10, 10), dxRow);
+                    for (int j = 0; j < 10; j++) dxt[i * 14 + j] += ct[i * 10 + j];
                 }
                 // tap (0, 1): output rows 0..9, columns 0..9
                 for (int i = 0; i < 10; i++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 1, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 100, 10), dxRow);
+                    for (int j = 0; j < 10; j++) dxt[i * 14 + 1 + j] += ct[i * 10 + 100 + j];
                 }
                 // tap (0, 2): output rows 0..9, columns 0..9
                 for (int i = 0; i < 10; i++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 2, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 200, 10), dxRow);
+                    for (int j = 0; j < 10; j++) dxt[i * 14 + 2 + j] += ct[i * 10 + 200 + j];
                 }
                 // tap (0, 3): output rows 0..9, columns 0..9
                 for (int i = 0; i < 10; i++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 3, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 300, 10), dxRow);
+                    for (int j = 0; j < 10; j++) dxt[i * 14 + 3 + j] += ct[i * 10 + 300 + j];
                 }
                 // tap (0, 4): output rows 0..9, columns 0..9
                 for (int i = 0; i < 10; i++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 4, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 400, 10), dxRow);
+                    for (int j = 0; j < 10; j++) dxt[i * 14 + 4 + j] += ct[i * 10 + 400 + j];
                 }
                 // tap (1, 0): output rows 0..9, columns 0..9
                 for (int i = 0; i < 10; i++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 14, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 500, 10), dxRow);
+                    for (int j = 0; j < 10; j++) dxt[i * 14 + 14 + j] += ct[i * 10 + 500 + j];
                 }
                 // tap (1, 1): output rows 0..9, columns 0..9
                 for (int i = 0; i < 10; i++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 15, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 600, 10), dxRow);
+                    for (int j = 0; j < 10; j++) dxt[i * 14 + 15 + j] += ct[i * 10 + 600 + j];
                 }
                 // tap (1, 2): output rows 0..9, columns 0..9
                 for (int i = 0; i < 10; i++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 16, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 700, 10), dxRow);
+                    for (int j = 0; j < 10; j++) dxt[i * 14 + 16 + j] += ct[i * 10 + 700 + j];
                 }
                 // tap (1, 3): output rows 0..9, columns 0..9
                 for (int i = 0; i < 10; i++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 17, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 800, 10), dxRow);
+                    for (int j = 0; j < 10; j++) dxt[i * 14 + 17 + j] += ct[i * 10 + 800 + j];
                 }
                 // tap (1, 4): output rows 0..9, columns 0..9
                 for (int i = 0; i < 10; i++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 18, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 900, 10), dxRow);
+                    for (int j = 0; j < 10; j++) dxt[i * 14 + 18 + j] += ct[i * 10 + 900 + j];
                 }
                 // tap (2, 0): output rows 0..9, columns 0..9
                 for (int i = 0; i < 10; i++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 28, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1000, 10), dxRow);
+                    for (int j = 0; j < 10; j++) dxt[i * 14 + 28 + j] += ct[i * 10 + 1000 + j];
                 }
                 // tap (2, 1): output rows 0..9, columns 0..9
                 for (int i = 0; i < 10; i++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 29, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1100, 10), dxRow);
+                    for (int j = 0; j < 10; j++) dxt[i * 14 + 29 + j] += ct[i * 10 + 1100 + j];
                 }
                 // tap (2, 2): output rows 0..9, columns 0..9
                 for (int i = 0; i < 10; i++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 30, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1200, 10), dxRow);
+                    for (int j = 0; j < 10; j++) dxt[i * 14 + 30 + j] += ct[i * 10 + 1200 + j];
                 }
                 // tap (2, 3): output rows 0..9, columns 0..9
                 for (int i = 0; i < 10; i++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 31, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1300, 10), dxRow);
+                    for (int j = 0; j < 10; j++) dxt[i * 14 + 31 + j] += ct[i * 10 + 1300 + j];
                 }
                 // tap (2, 4): output rows 0..9, columns 0..9
                 for (int i = 0; i < 10; i++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 32, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1400, 10), dxRow);
+                    for (int j = 0; j < 10; j++) dxt[i * 14 + 32 + j] += ct[i * 10 + 1400 + j];
                 }
                 // tap (3, 0): output rows 0..9, columns 0..9
                 for (int i = 0; i < 10; i++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 42, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1500, 10), dxRow);
+                    for (int j = 0; j < 10; j++) dxt[i * 14 + 42 + j] += ct[i * 10 + 1500 + j];
                 }
                 // tap (3, 1): output rows 0..9, columns 0..9
                 for (int i = 0; i < 10; i++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 43, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1600, 10), dxRow);
+                    for (int j = 0; j < 10; j++) dxt[i * 14 + 43 + j] += ct[i * 10 + 1600 + j];
                 }
                 // tap (3, 2): output rows 0..9, columns 0..9
                 for (int i = 0; i < 10; i++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 44, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1700, 10), dxRow);
+                    for (int j = 0; j < 10; j++) dxt[i * 14 + 44 + j] += ct[i * 10 + 1700 + j];
                 }
                 // tap (3, 3): output rows 0..9, columns 0..9
                 for (int i = 0; i < 10; i++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 45, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1800, 10), dxRow);
+                    for (int j = 0; j < 10; j++) dxt[i * 14 + 45 + j] += ct[i * 10 + 1800 + j];
                 }
                 // tap (3, 4): output rows 0..9, columns 0..9
                 for (int i = 0; i < 10; i++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 46, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 1900, 10), dxRow);
+                    for (int j = 0; j < 10; j++) dxt[i * 14 + 46 + j] += ct[i * 10 + 1900 + j];
                 }
                 // tap (4, 0): output rows 0..9, columns 0..9
                 for (int i = 0; i < 10; i++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 56, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 2000, 10), dxRow);
+                    for (int j = 0; j < 10; j++) dxt[i * 14 + 56 + j] += ct[i * 10 + 2000 + j];
                 }
                 // tap (4, 1): output rows 0..9, columns 0..9
                 for (int i = 0; i < 10; i++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 57, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 2100, 10), dxRow);
+                    for (int j = 0; j < 10; j++) dxt[i * 14 + 57 + j] += ct[i * 10 + 2100 + j];
                 }
                 // tap (4, 2): output rows 0..9, columns 0..9
                 for (int i = 0; i < 10; i++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 58, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 2200, 10), dxRow);
+                    for (int j = 0; j < 10; j++) dxt[i * 14 + 58 + j] += ct[i * 10 + 2200 + j];
                 }
                 // tap (4, 3): output rows 0..9, columns 0..9
                 for (int i = 0; i < 10; i++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 59, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 2300, 10), dxRow);
+                    for (int j = 0; j < 10; j++) dxt[i * 14 + 59 + j] += ct[i * 10 + 2300 + j];
                 }
                 // tap (4, 4): output rows 0..9, columns 0..9
                 for (int i = 0; i < 10; i++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 14 + 60, 10);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 10 + 2400, 10), dxRow);
+                    for (int j = 0; j < 10; j++) dxt[i * 14 + 60 + j] += ct[i * 10 + 2400 + j];
                 }
             }
         }
@@ -1733,6 +1725,10 @@ namespace Samples
             public readonly float[] Conv2Columns = new float[15000 + 32];
             /// <summary>conv2: dL/dcolumns, same layout, for one sample at a time.</summary>
             public readonly float[] Conv2ColumnsGradient = new float[15000 + 32];
+            /// <summary>conv2: one sample's dL/dy transposed, 100 pixels × 16 filters, for one sample at a time.</summary>
+            public readonly float[] Conv2OutputGradientT = new float[1600 + 32];
+            /// <summary>conv2: dL/dw transposed, 150 rows × 16 filters, summed over the samples of one call, for one sample at a time.</summary>
+            public readonly float[] Conv2WeightGradientT = new float[2400 + 32];
 
             /// <summary>relu2 output: n × 16×10×10.</summary>
             public readonly float[] Relu2Output = new float[capacity * 1600 + 32];
