@@ -10,10 +10,13 @@ namespace NetGen.Benchmarks.RuntimeShaped;
 // The "runtime-shaped" baseline: the SAME algorithm as NetGen's generated code — layers run over a chunk of samples;
 // convolutions unfold each sample (im2col: with stride 1, whole-vector row copies by Rows.CopyWhole, from a zero-padded
 // copy of the sample when there is padding; with a larger stride, per-tap scalar copies over the valid output range)
-// and compute y = W·columns and dcolumns = Wᵀ·dy with one cache-blocked NetGen.Kernels.Gemm.MultiplyAdd call each,
-// dW with the DotRows4 / DotRow micro-kernels, then fold back (col2im); dense layers are one DotRows4 product per
-// chunk forward and one Gemm.MultiplyAdd each for dW and dx backward; max pooling is vectorized along each row with
-// compare-and-select and records the arg-max; ReLU's backward pass is a vectorized select; softmax by the same
+// and compute y = W·columns and dcolumns = Wᵀ·dy with one cache-blocked NetGen.Kernels.Gemm.MultiplyAdd call each;
+// dW with 16 filters or more as one Gemm.MultiplyAdd per sample into a transposed buffer (columns · dyᵀ), added to dW
+// once per chunk, with fewer filters by the DotRows4 / DotRow micro-kernels; the backward pass runs the samples last
+// first and reuses the columns the forward pass left for the last one; then fold back (col2im; with stride 1, rows
+// shorter than 16 floats added one float at a time, longer ones by TensorPrimitives.Add); dense layers are one DotRows4
+// product per chunk forward and one Gemm.MultiplyAdd each for dW and dx backward; max pooling is vectorized along each
+// row with compare-and-select and records the arg-max; ReLU's backward pass is a vectorized select; softmax by the same
 // TensorPrimitives calls; the same dispatch on the vector width (Float512 / Float256 / Float128 / Float128Unfused /
 // Float1) — but every shape and stride is an int field of a layer object, every loop bound is computed at run time,
 // and layers are called through virtual methods, the way a hand-written layer library works. The difference between
@@ -40,6 +43,8 @@ public sealed class LayerBuffers
     public float[] WindowTap { get; init; } = [];
     public int[] ArgMax { get; init; } = [];
     public float[] LogSumExp { get; init; } = [];
+    public float[] OutputGradientT { get; init; } = [];
+    public float[] WeightGradientT { get; init; } = [];
 }
 
 /// <summary>A layer with its input and output shapes (CHW) as run-time ints.</summary>
@@ -117,17 +122,30 @@ public sealed class Conv2D : Layer
     /// <summary>Stride 1 with padding unfolds from a zero-padded copy of the sample, as the generated code.</summary>
     private bool PadsInput => _stride == 1 && _padding > 0;
 
+    /// <summary>
+    /// With 16 filters or more, dL/dw is one matrix product dL/dwᵀ = columns · dL/dyᵀ per sample into a transposed buffer,
+    /// added to dL/dw once per chunk, as the generated code; with fewer filters, dot products along the pixels (DotRows4).
+    /// </summary>
+    private bool TransposesWeightGradient => _filters >= 16;
+
+    /// <summary>Fold rows (stride 1) shorter than this are added one float at a time, as the generated code.</summary>
+    private const int ShortRow = 16;
+
     private int PaddedHeight => InHeight + 2 * _padding;
     private int PaddedWidth => InWidth + 2 * _padding;
 
     // Columns: rows (input channel, kernel tap) × columns (output pixel), one sample at a time. With stride 1 every
     // column of every row is written by each unfold; with a larger stride, taps that read padding are never written and
     // stay zero. Padded: one sample inside a zero border that is never written, for stride 1 with padding.
+    // OutputGradientT (pixels × filters, one sample's dL/dy transposed) and WeightGradientT (rows × filters, dL/dw
+    // transposed, summed over a chunk): only with 16 filters or more.
     public override LayerBuffers CreateBuffers(int capacity) => new(capacity, OutLength)
     {
         Columns = new float[_rows * _pixels + LayerBuffers.Slack],
         ColumnsGradient = new float[_rows * _pixels + LayerBuffers.Slack],
         Padded = PadsInput ? new float[InChannels * PaddedHeight * PaddedWidth + LayerBuffers.Slack] : [],
+        OutputGradientT = TransposesWeightGradient ? new float[_pixels * _filters + LayerBuffers.Slack] : [],
+        WeightGradientT = TransposesWeightGradient ? new float[_rows * _filters + LayerBuffers.Slack] : [],
     };
 
     public override void Forward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers)
@@ -188,29 +206,62 @@ public sealed class Conv2D : Layer
         Span<float> biasGradient = gradients.Slice(WeightCount, filters);
         Span<float> columns = buffers.Columns, columnsGradient = buffers.ColumnsGradient, padded = buffers.Padded;
         ReadOnlySpan<float> dy = buffers.OutputGradient;
+        bool transposes = TransposesWeightGradient;
         ref float w0 = ref MemoryMarshal.GetReference(weight);
         ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
         ref float c0 = ref MemoryMarshal.GetReference(columns);
         ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);
-        for (int s = 0; s < count; s++)
+        Span<float> outputGradientT = buffers.OutputGradientT, weightGradientT = buffers.WeightGradientT;
+        ref float dyT0 = ref MemoryMarshal.GetReference(outputGradientT);
+        ref float dwT0 = ref MemoryMarshal.GetReference(weightGradientT);
+        if (transposes)
+        {
+            // dL/dyᵀ and dL/dwᵀ: a row's last vector may reach into the buffers' slack, which these slices prove is there.
+            dyT0 = ref MemoryMarshal.GetReference(outputGradientT.Slice(0, pixels * filters + TVector.Count - 1));
+            dwT0 = ref MemoryMarshal.GetReference(weightGradientT.Slice(0, rows * filters + TVector.Count - 1));
+            weightGradientT.Slice(0, rows * filters).Clear();
+        }
+
+        // Last sample first: the forward pass left its columns in place, so only the others are unfolded again.
+        for (int s = count - 1; s >= 0; s--)
         {
             ReadOnlySpan<float> xs = x.Slice(s * inLength); // to the buffer's end (see the forward pass)
             ReadOnlySpan<float> dys = dy.Slice(s * outLength);
             ref float dy0 = ref MemoryMarshal.GetReference(dys);
 
-            // 1. Unfold this sample again (the forward pass left only the last sample's columns).
-            Unfold<TVector>(xs, columns, padded);
-
-            // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q); dL/db(k) += Σ_q dL/dy(k, q).
-            int f = 0;
-            for (; f + 4 <= filters; f += 4)
+            // 1. Unfold this sample again, unless the forward pass's columns are still its own.
+            if (s != count - 1)
             {
-                Gemm.DotRows4<TVector>(ref Unsafe.Add(ref dy0, f * pixels), pixels, ref c0, pixels, pixels, ref Unsafe.Add(ref dw0, f * rows), rows, 1, rows);
+                Unfold<TVector>(xs, columns, padded);
             }
 
-            for (; f < filters; f++)
+            // 2. dL/db(k) += Σ_q dL/dy(k, q); with 16 filters or more, dL/dwᵀ(r, k) += Σ_q columns(r, q) · dL/dyᵀ(q, k):
+            //    [rows×pixels] · [pixels×filters], blocked for the caches; with fewer, dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q)
+            //    by tiles of 4 filters × 2 rows of dot products.
+            if (transposes)
             {
-                Gemm.DotRow<TVector>(ref Unsafe.Add(ref dy0, f * pixels), ref c0, pixels, pixels, ref Unsafe.Add(ref dw0, f * rows), 1, rows);
+                for (int k = 0; k < filters; k++)
+                {
+                    for (int q = 0; q < pixels; q++)
+                    {
+                        outputGradientT[q * filters + k] = dys[k * pixels + q];
+                    }
+                }
+
+                Gemm.MultiplyAdd<TVector>(ref c0, pixels, 1, ref dyT0, filters, ref dwT0, filters, m: rows, k: pixels, n: filters, paddedTail: true);
+            }
+            else
+            {
+                int f = 0;
+                for (; f + 4 <= filters; f += 4)
+                {
+                    Gemm.DotRows4<TVector>(ref Unsafe.Add(ref dy0, f * pixels), pixels, ref c0, pixels, pixels, ref Unsafe.Add(ref dw0, f * rows), rows, 1, rows);
+                }
+
+                for (; f < filters; f++)
+                {
+                    Gemm.DotRow<TVector>(ref Unsafe.Add(ref dy0, f * pixels), ref c0, pixels, pixels, ref Unsafe.Add(ref dw0, f * rows), 1, rows);
+                }
             }
 
             for (int k = 0; k < filters; k++)
@@ -231,6 +282,18 @@ public sealed class Conv2D : Layer
             Span<float> dxs = dx.Slice(s * inLength, inLength);
             dxs.Clear();
             Fold(columnsGradient, dxs);
+        }
+
+        if (transposes)
+        {
+            // 5. dL/dw(k, r) += dL/dwᵀ(r, k), once for all the samples.
+            for (int k = 0; k < filters; k++)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    weightGradient[k * rows + r] += weightGradientT[r * filters + k];
+                }
+            }
         }
     }
 
@@ -340,7 +403,11 @@ public sealed class Conv2D : Layer
         }
     }
 
-    /// <summary>col2im, the transpose of the unfold: dx(t, i·s + m − p, j·s + n − p) += dcolumns(r, q).</summary>
+    /// <summary>
+    /// col2im, the transpose of the unfold: dx(t, i·s + m − p, j·s + n − p) += dcolumns(r, q). With stride 1, rows shorter
+    /// than 16 floats are added one float at a time (a library call would cost more than the row), longer ones by
+    /// TensorPrimitives.Add.
+    /// </summary>
     private void Fold(ReadOnlySpan<float> columnsGradient, Span<float> dx)
     {
         int plane = InHeight * InWidth, pixels = _pixels, block = _kernelHeight * _kernelWidth * pixels;
@@ -366,8 +433,16 @@ public sealed class Conv2D : Layer
                     {
                         if (_stride == 1)
                         {
-                            Span<float> dxRow = dxt.Slice(i * InWidth + sourceBase + j0, length);
-                            TensorPrimitives.Add(dxRow, ct.Slice(i * OutWidth + rowBase + j0, length), dxRow);
+                            int src = i * InWidth + sourceBase + j0, dst = i * OutWidth + rowBase + j0;
+                            if (length < ShortRow)
+                            {
+                                for (int j = 0; j < length; j++) dxt[src + j] += ct[dst + j];
+                            }
+                            else
+                            {
+                                Span<float> dxRow = dxt.Slice(src, length);
+                                TensorPrimitives.Add(dxRow, ct.Slice(dst, length), dxRow);
+                            }
                         }
                         else
                         {
