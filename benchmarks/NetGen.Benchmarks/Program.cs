@@ -13,7 +13,9 @@ using NetGen.Benchmarks;
 using NetGen.Benchmarks.Reporting;
 
 // usage: NetGen.Benchmarks.dll [verify] [--quick] [--report <file.md>] [--no-verify] [BenchmarkDotNet options, e.g. --filter *Latency*]
-//   verify      only the correctness check (runtime-shaped and TorchSharp against the generated code)
+//   verify      only the correctness check (runtime-shaped and TorchSharp against the generated code) and the
+//               allocation check (NetGen's calls allocate 0 bytes on any thread after warm-up)
+//   --no-verify skip both checks
 //   --quick     a short job for development (2 warm-ups, 3 iterations of 100 ms)
 //   --report    where to write the Markdown table (default: BenchmarkDotNet.Artifacts/netgen-report.md)
 // Must run under a dotnet host that finds a libstdc++ with GLIBCXX_3.4.32 (see benchmarks/run.sh).
@@ -47,9 +49,11 @@ if (!skipVerify && !Verify.Run())
     return 1;
 }
 
+// Printed before the timed run; a non-zero count fails `verify` but does not stop the benchmarks.
+bool allocationsOk = skipVerify || AllocationCheck.Run();
 if (verifyOnly)
 {
-    return 0;
+    return allocationsOk ? 0 : 1;
 }
 
 // Everything runs inside this process (InProcessEmitToolchain): BenchmarkDotNet's usual child process would be
