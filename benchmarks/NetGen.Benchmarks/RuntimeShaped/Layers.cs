@@ -12,9 +12,9 @@ namespace NetGen.Benchmarks.RuntimeShaped;
 // copy of the sample when there is padding; with a larger stride, per-tap scalar copies over the valid output range)
 // and compute y = W·columns and dcolumns = Wᵀ·dy with one cache-blocked NetGen.Kernels.Gemm.MultiplyAdd call each;
 // dW with 16 filters or more as one Gemm.MultiplyAdd per sample into a transposed buffer (columns · dyᵀ), added to dW
-// once per chunk, with fewer filters by the DotRows4 / DotRow micro-kernels; the backward pass runs the samples last
+// once per chunk, with fewer filters by the Gemm.Dot kernel (dot products in tiles of 4, 2, 1 rows); the backward pass runs the samples last
 // first and reuses the columns the forward pass left for the last one; then fold back (col2im; with stride 1, rows
-// shorter than 16 floats added one float at a time, longer ones by TensorPrimitives.Add); dense layers are one DotRows4
+// shorter than 16 floats added one float at a time, longer ones by TensorPrimitives.Add); dense layers are one Gemm.Dot
 // product per chunk forward and one Gemm.MultiplyAdd each for dW and dx backward; max pooling is vectorized along each
 // row with compare-and-select and records the arg-max; ReLU's backward pass is a vectorized select; softmax by the same
 // TensorPrimitives calls; the same dispatch on the vector width (Float512 / Float256 / Float128 / Float128Unfused /
@@ -124,7 +124,7 @@ public sealed class Conv2D : Layer
 
     /// <summary>
     /// With 16 filters or more, dL/dw is one matrix product dL/dwᵀ = columns · dL/dyᵀ per sample into a transposed buffer,
-    /// added to dL/dw once per chunk, as the generated code; with fewer filters, dot products along the pixels (DotRows4).
+    /// added to dL/dw once per chunk, as the generated code; with fewer filters, dot products along the pixels (Gemm.Dot).
     /// </summary>
     private bool TransposesWeightGradient => _filters >= 16;
 
@@ -252,16 +252,7 @@ public sealed class Conv2D : Layer
             }
             else
             {
-                int f = 0;
-                for (; f + 4 <= filters; f += 4)
-                {
-                    Gemm.DotRows4<TVector>(ref Unsafe.Add(ref dy0, f * pixels), pixels, ref c0, pixels, pixels, ref Unsafe.Add(ref dw0, f * rows), rows, 1, rows);
-                }
-
-                for (; f < filters; f++)
-                {
-                    Gemm.DotRow<TVector>(ref Unsafe.Add(ref dy0, f * pixels), ref c0, pixels, pixels, ref Unsafe.Add(ref dw0, f * rows), 1, rows);
-                }
+                Gemm.Dot<TVector>(ref dy0, pixels, ref c0, pixels, pixels, ref dw0, rows, 1, m: filters, n: rows);
             }
 
             for (int k = 0; k < filters; k++)
@@ -661,17 +652,8 @@ public sealed class Dense : Layer
             bias.CopyTo(y.Slice(s * units, units));
         }
 
-        // y(s, o) += Σ_i W(o, i) · x(s, i): register tiles of 4 outputs × 2 samples.
-        int o = 0;
-        for (; o + 4 <= units; o += 4)
-        {
-            Gemm.DotRows4<TVector>(ref Unsafe.Add(ref w0, o * inputs), inputs, ref x0, inputs, inputs, ref Unsafe.Add(ref y0, o), 1, units, count);
-        }
-
-        for (; o < units; o++)
-        {
-            Gemm.DotRow<TVector>(ref Unsafe.Add(ref w0, o * inputs), ref x0, inputs, inputs, ref Unsafe.Add(ref y0, o), units, count);
-        }
+        // y(s, o) += Σ_i W(o, i) · x(s, i): register tiles of 4 (then 2, 1) outputs × 2 samples.
+        Gemm.Dot<TVector>(ref w0, inputs, ref x0, inputs, inputs, ref y0, 1, units, m: units, n: count);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -157,7 +157,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
 
     public override void EmitBackward(SourceWriter w, LayerPlan plan)
     {
-        int rows = Rows(plan.Input), pixels = Pixels(plan.Output), filters4 = Filters / 4 * 4;
+        int rows = Rows(plan.Input), pixels = Pixels(plan.Output);
         w.Line($"ref float w0 = ref MemoryMarshal.GetReference(weight);");
         if (!TransposesWeightGradient)
         {
@@ -203,23 +203,9 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         }
         else
         {
-            w.Line($"// 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [{Filters}×{pixels}] · [{rows}×{pixels}]ᵀ, tiles of 4 filters × 2 rows of dot products;");
+            w.Line($"// 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [{Filters}×{pixels}] · [{rows}×{pixels}]ᵀ, tiles of 4 (then 2, 1) filters × 2 rows of dot products;");
             w.Line($"//    dL/db(k) += Σ_q dL/dy(k, q).");
-            if (filters4 > 0)
-            {
-                w.Line($"for (int k = 0; k < {filters4}; k += 4)");
-                w.Open();
-                w.Line($"Gemm.DotRows4<TVector>(ref Unsafe.Add(ref dy0, k * {pixels}), {pixels}, ref c0, {pixels}, {pixels}, ref Unsafe.Add(ref dw0, k * {rows}), {rows}, 1, {rows});");
-                w.Close();
-            }
-
-            if (filters4 < Filters)
-            {
-                w.Line($"for (int k = {filters4}; k < {Filters}; k++)");
-                w.Open();
-                w.Line($"Gemm.DotRow<TVector>(ref Unsafe.Add(ref dy0, k * {pixels}), ref c0, {pixels}, {pixels}, ref Unsafe.Add(ref dw0, k * {rows}), 1, {rows});");
-                w.Close();
-            }
+            w.Line($"Gemm.Dot<TVector>(ref dy0, {pixels}, ref c0, {pixels}, {pixels}, ref dw0, {rows}, 1, m: {Filters}, n: {rows});");
         }
 
         w.Line($"for (int k = 0; k < {Filters}; k++)");

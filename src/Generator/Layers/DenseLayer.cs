@@ -58,7 +58,7 @@ internal sealed record DenseLayer(int Units) : Layer
 
     public override void EmitForward(SourceWriter w, LayerPlan plan)
     {
-        int inputs = plan.Input.Length, units4 = Units / 4 * 4;
+        int inputs = plan.Input.Length;
         w.Line($"ref float w0 = ref MemoryMarshal.GetReference(weight);");
         w.Line($"ref float x0 = ref MemoryMarshal.GetReference(x);");
         w.Line($"ref float y0 = ref MemoryMarshal.GetReference(y);");
@@ -67,22 +67,8 @@ internal sealed record DenseLayer(int Units) : Layer
         w.Line($"bias.CopyTo(y.Slice(s * {Units}, {Units}));");
         w.Close();
         w.Line();
-        w.Line($"// y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs × 2 samples.");
-        if (units4 > 0)
-        {
-            w.Line($"for (int o = 0; o < {units4}; o += 4)");
-            w.Open();
-            w.Line($"Gemm.DotRows4<TVector>(ref Unsafe.Add(ref w0, o * {inputs}), {inputs}, ref x0, {inputs}, {inputs}, ref Unsafe.Add(ref y0, o), 1, {Units}, count);");
-            w.Close();
-        }
-
-        if (units4 < Units)
-        {
-            w.Line($"for (int o = {units4}; o < {Units}; o++)");
-            w.Open();
-            w.Line($"Gemm.DotRow<TVector>(ref Unsafe.Add(ref w0, o * {inputs}), ref x0, {inputs}, {inputs}, ref Unsafe.Add(ref y0, o), {Units}, count);");
-            w.Close();
-        }
+        w.Line($"// y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 (then 2, 1) outputs × 2 samples.");
+        w.Line($"Gemm.Dot<TVector>(ref w0, {inputs}, ref x0, {inputs}, {inputs}, ref y0, 1, {Units}, m: {Units}, n: count);");
     }
 
     public override void EmitBackward(SourceWriter w, LayerPlan plan)

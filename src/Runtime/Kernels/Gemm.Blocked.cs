@@ -230,3 +230,73 @@ public static partial class Gemm
         }
     }
 }
+
+public static partial class Gemm
+{
+    /// <summary>
+    /// C(i, j) += Σ_p A(i, p) · B(j, p) (dot products along contiguous rows) for i &lt; <paramref name="m"/> and j &lt; <paramref name="n"/>,
+    /// where A(i, p) = a[i·aRow + p], B(j, p) = b[j·bRow + p], C(i, j) = c[i·cRow + j·cColumn]: rows in tiles of 4
+    /// (<see cref="DotRows4"/>), then 2, then 1. Every dot product is accumulated the same way whichever tile computes it
+    /// (one vector, then its lanes, then the tail), and each tile keeps at least 4 independent accumulators, so the
+    /// multiply-add latency is hidden also for the rows left over.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Dot<TVector>(ref float a, int aRow, ref float b, int bRow, int k, ref float c, int cRow, int cColumn, int m, int n)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int i = 0;
+        for (; i + 4 <= m; i += 4)
+        {
+            DotRows4<TVector>(ref Unsafe.Add(ref a, i * aRow), aRow, ref b, bRow, k, ref Unsafe.Add(ref c, i * cRow), cRow, cColumn, n);
+        }
+
+        if (i + 2 <= m)
+        {
+            DotRows2<TVector>(ref Unsafe.Add(ref a, i * aRow), aRow, ref b, bRow, k, ref Unsafe.Add(ref c, i * cRow), cRow, cColumn, n);
+            i += 2;
+        }
+
+        if (i < m)
+        {
+            DotRow<TVector>(ref Unsafe.Add(ref a, i * aRow), ref b, bRow, k, ref Unsafe.Add(ref c, i * cRow), cColumn, n);
+        }
+    }
+
+    /// <summary>Two rows of <see cref="DotRows4"/>: tiles of 2 × 2 dot products (4 accumulators).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DotRows2<TVector>(ref float a, int aRow, ref float b, int bRow, int k, ref float c, int cRow, int cColumn, int n)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        ref float a1 = ref Unsafe.Add(ref a, aRow);
+        int j = 0;
+        for (; j + 2 <= n; j += 2)
+        {
+            ref float b0 = ref Unsafe.Add(ref b, j * bRow);
+            ref float b1 = ref Unsafe.Add(ref b0, bRow);
+            TVector s00 = TVector.Zero, s01 = TVector.Zero, s10 = TVector.Zero, s11 = TVector.Zero;
+            int p = 0;
+            for (; p + TVector.Count <= k; p += TVector.Count)
+            {
+                TVector y0 = TVector.Load(ref Unsafe.Add(ref b0, p)), y1 = TVector.Load(ref Unsafe.Add(ref b1, p));
+                TVector x = TVector.Load(ref Unsafe.Add(ref a, p));
+                s00 = TVector.MultiplyAdd(x, y0, s00);
+                s01 = TVector.MultiplyAdd(x, y1, s01);
+                x = TVector.Load(ref Unsafe.Add(ref a1, p));
+                s10 = TVector.MultiplyAdd(x, y0, s10);
+                s11 = TVector.MultiplyAdd(x, y1, s11);
+            }
+
+            ref float cj = ref Unsafe.Add(ref c, j * cColumn);
+            cj += TVector.Sum(s00) + Tail(ref a, ref b0, p, k);
+            Unsafe.Add(ref cj, cColumn) += TVector.Sum(s01) + Tail(ref a, ref b1, p, k);
+            Unsafe.Add(ref cj, cRow) += TVector.Sum(s10) + Tail(ref a1, ref b0, p, k);
+            Unsafe.Add(ref cj, cRow + cColumn) += TVector.Sum(s11) + Tail(ref a1, ref b1, p, k);
+        }
+
+        if (j < n)
+        {
+            DotRow<TVector>(ref a, ref Unsafe.Add(ref b, j * bRow), bRow, k, ref Unsafe.Add(ref c, j * cColumn), cColumn, 1);
+            DotRow<TVector>(ref a1, ref Unsafe.Add(ref b, j * bRow), bRow, k, ref Unsafe.Add(ref c, cRow + j * cColumn), cColumn, 1);
+        }
+    }
+}

@@ -683,16 +683,9 @@ namespace Samples
                     Conv1Unfold<TVector>(xs, columns, padded);
                 }
 
-                // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [6×784] · [25×784]ᵀ, tiles of 4 filters × 2 rows of dot products;
+                // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [6×784] · [25×784]ᵀ, tiles of 4 (then 2, 1) filters × 2 rows of dot products;
                 //    dL/db(k) += Σ_q dL/dy(k, q).
-                for (int k = 0; k < 4; k += 4)
-                {
-                    Gemm.DotRows4<TVector>(ref Unsafe.Add(ref dy0, k * 784), 784, ref c0, 784, 784, ref Unsafe.Add(ref dw0, k * 25), 25, 1, 25);
-                }
-                for (int k = 4; k < 6; k++)
-                {
-                    Gemm.DotRow<TVector>(ref Unsafe.Add(ref dy0, k * 784), ref c0, 784, 784, ref Unsafe.Add(ref dw0, k * 25), 1, 25);
-                }
+                Gemm.Dot<TVector>(ref dy0, 784, ref c0, 784, 784, ref dw0, 25, 1, m: 6, n: 25);
                 for (int k = 0; k < 6; k++)
                 {
                     biasGradient[k] += TensorPrimitives.Sum(dys.Slice(k * 784, 784));
@@ -1412,11 +1405,8 @@ namespace Samples
                 bias.CopyTo(y.Slice(s * 120, 120));
             }
 
-            // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs × 2 samples.
-            for (int o = 0; o < 120; o += 4)
-            {
-                Gemm.DotRows4<TVector>(ref Unsafe.Add(ref w0, o * 400), 400, ref x0, 400, 400, ref Unsafe.Add(ref y0, o), 1, 120, count);
-            }
+            // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 (then 2, 1) outputs × 2 samples.
+            Gemm.Dot<TVector>(ref w0, 400, ref x0, 400, 400, ref y0, 1, 120, m: 120, n: count);
         }
 
         // dense1: 120 → 16×5×5
@@ -1505,11 +1495,8 @@ namespace Samples
                 bias.CopyTo(y.Slice(s * 84, 84));
             }
 
-            // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs × 2 samples.
-            for (int o = 0; o < 84; o += 4)
-            {
-                Gemm.DotRows4<TVector>(ref Unsafe.Add(ref w0, o * 120), 120, ref x0, 120, 120, ref Unsafe.Add(ref y0, o), 1, 84, count);
-            }
+            // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 (then 2, 1) outputs × 2 samples.
+            Gemm.Dot<TVector>(ref w0, 120, ref x0, 120, 120, ref y0, 1, 84, m: 84, n: count);
         }
 
         // dense2: 84 → 120
@@ -1598,15 +1585,8 @@ namespace Samples
                 bias.CopyTo(y.Slice(s * 10, 10));
             }
 
-            // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs × 2 samples.
-            for (int o = 0; o < 8; o += 4)
-            {
-                Gemm.DotRows4<TVector>(ref Unsafe.Add(ref w0, o * 84), 84, ref x0, 84, 84, ref Unsafe.Add(ref y0, o), 1, 10, count);
-            }
-            for (int o = 8; o < 10; o++)
-            {
-                Gemm.DotRow<TVector>(ref Unsafe.Add(ref w0, o * 84), ref x0, 84, 84, ref Unsafe.Add(ref y0, o), 10, count);
-            }
+            // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 (then 2, 1) outputs × 2 samples.
+            Gemm.Dot<TVector>(ref w0, 84, ref x0, 84, 84, ref y0, 1, 10, m: 10, n: count);
         }
 
         // dense3: 10 → 84

@@ -485,12 +485,9 @@ namespace Samples.Tiny
                         EdgesUnfold(xs, columns);
                     }
 
-                    // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [3×20] · [12×20]ᵀ, tiles of 4 filters × 2 rows of dot products;
+                    // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [3×20] · [12×20]ᵀ, tiles of 4 (then 2, 1) filters × 2 rows of dot products;
                     //    dL/db(k) += Σ_q dL/dy(k, q).
-                    for (int k = 0; k < 3; k++)
-                    {
-                        Gemm.DotRow<TVector>(ref Unsafe.Add(ref dy0, k * 20), ref c0, 20, 20, ref Unsafe.Add(ref dw0, k * 12), 1, 12);
-                    }
+                    Gemm.Dot<TVector>(ref dy0, 20, ref c0, 20, 20, ref dw0, 12, 1, m: 3, n: 12);
                     for (int k = 0; k < 3; k++)
                     {
                         biasGradient[k] += TensorPrimitives.Sum(dys.Slice(k * 20, 20));
@@ -756,11 +753,8 @@ namespace Samples.Tiny
                     bias.CopyTo(y.Slice(s * 4, 4));
                 }
 
-                // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs × 2 samples.
-                for (int o = 0; o < 4; o += 4)
-                {
-                    Gemm.DotRows4<TVector>(ref Unsafe.Add(ref w0, o * 36), 36, ref x0, 36, 36, ref Unsafe.Add(ref y0, o), 1, 4, count);
-                }
+                // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 (then 2, 1) outputs × 2 samples.
+                Gemm.Dot<TVector>(ref w0, 36, ref x0, 36, 36, ref y0, 1, 4, m: 4, n: count);
             }
 
             // head: 4 → 3×4×3
