@@ -30,6 +30,73 @@ public sealed class GemmTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.True(ran >= 1);
     }
 
+    /// <summary>Row counts that exercise the 4-, 2- and 1-row tiles; reductions longer than a block (128) and not a multiple of it.</summary>
+    public static TheoryData<int, int, int> Products => new()
+    {
+        { 1, 1, 1 }, { 2, 5, 7 }, { 3, 16, 16 }, { 5, 25, 33 }, { 6, 150, 100 }, { 7, 300, 17 }, { 16, 129, 48 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Products))]
+    public void Blocked_products_match_a_double_loop_at_every_accelerated_width(int m, int k, int n)
+    {
+        int ran = 0;
+        ran += CheckProducts<Float1>(m, k, n, "Float1");
+        ran += CheckProducts<Float128Unfused>(m, k, n, "Float128Unfused", Vector128.IsHardwareAccelerated);
+        ran += CheckProducts<Float128>(m, k, n, "Float128", Vector128.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd);
+        ran += CheckProducts<Float256>(m, k, n, "Float256", Vector256.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd);
+        ran += CheckProducts<Float512>(m, k, n, "Float512", Vector512.IsHardwareAccelerated);
+        Assert.True(ran >= 1);
+    }
+
+    private int CheckProducts<TVector>(int m, int k, int n, string name, bool accelerated = true)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        if (!accelerated)
+        {
+            output.WriteLine($"{name}: not accelerated here, not dispatched to, skipped");
+            return 0;
+        }
+
+        var random = new Random(m * 1_000_000 + k * 1000 + n);
+        float[] a = Fill(random, m * k);
+        float[] b = Fill(random, k * n + Slack);
+        float[] bt = Fill(random, n * k);
+        float[] expected = new float[m * n];
+        float[] expectedDot = new float[m * n];
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                double sum = 0, dot = 0;
+                for (int p = 0; p < k; p++)
+                {
+                    sum += (double)a[i * k + p] * b[p * n + j];
+                    dot += (double)a[i * k + p] * bt[j * k + p];
+                }
+
+                expected[i * n + j] = 1f + (float)sum;
+                expectedDot[i * n + j] = 1f + (float)dot;
+            }
+        }
+
+        foreach (bool paddedTail in new[] { false, true })
+        {
+            float[] c = new float[m * n + Slack];
+            Array.Fill(c, 1f, 0, m * n);
+            Gemm.MultiplyAdd<TVector>(ref a[0], k, 1, ref b[0], n, ref c[0], n, m, k, n, paddedTail);
+            AssertClose(expected, c, k, $"{name} MultiplyAdd {m}×{k}×{n}, paddedTail {paddedTail}");
+            Assert.All(c[(m * n)..], v => Assert.Equal(0f, v));
+        }
+
+        float[] d = new float[m * n];
+        Array.Fill(d, 1f);
+        Gemm.Dot<TVector>(ref a[0], k, ref bt[0], k, k, ref d[0], n, 1, m, n);
+        AssertClose(expectedDot, d, k, $"{name} Dot {m}×{k}×{n}");
+        output.WriteLine($"{name}: {m}×{k}×{n} checked");
+        return 1;
+    }
+
     [Fact]
     public void Unfused_multiply_add_rounds_twice_and_fused_once()
     {
