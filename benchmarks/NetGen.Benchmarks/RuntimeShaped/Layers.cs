@@ -571,9 +571,8 @@ public sealed class MaxPool2D : Layer
                         {
                             for (int n = m == 0 ? 1 : 0; n < size; n++)
                             {
-                                int offset = m * inWidth + n;
-                                TVector v = TVector.Load(ref Unsafe.Add(ref at, offset));
-                                tap = TVector.SelectGreater(v, max, TVector.Broadcast(offset), tap);
+                                TVector v = TVector.Load(ref Unsafe.Add(ref at, m * inWidth + n));
+                                tap = TVector.SelectGreater(v, max, TVector.Broadcast(m * size + n), tap);
                                 max = TVector.SelectGreater(v, max, v, max);
                             }
                         }
@@ -586,7 +585,8 @@ public sealed class MaxPool2D : Layer
                     for (int j = 0; j < outWidth; j++, o++)
                     {
                         Unsafe.Add(ref y0, o) = Unsafe.Add(ref max0, j * stride);
-                        Unsafe.Add(ref argMax0, o) = row + j * stride + (int)Unsafe.Add(ref tap0, j * stride);
+                        int t = (int)Unsafe.Add(ref tap0, j * stride); // the winning tap's number (m · size + n)
+                        Unsafe.Add(ref argMax0, o) = row + j * stride + t / size * inWidth + t % size;
                     }
                 }
             }

@@ -45,7 +45,7 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
     [
         new("argMax", "int", output.Length, "the index in x of each window's maximum", PerSample: true),
         new("windowMax", "float", Positions(output), "the maximum of the window starting at each position of one output row's input rows", PerSample: false),
-        new("windowTap", "float", Positions(output), "the offset, from the window's start, of that maximum", PerSample: false),
+        new("windowTap", "float", Positions(output), "which tap of that window (m · size + n) holds it", PerSample: false),
     ];
 
     public override IReadOnlyList<string> ForwardArguments => ["x", "y", "argMax", "windowMax", "windowTap"];
@@ -111,10 +111,10 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
                     continue;
                 }
 
-                int offset = m * input.Width + n;
-                w.Line($"TVector v{offset} = TVector.Load(ref Unsafe.Add(ref at, {offset}));");
-                w.Line($"tap = TVector.SelectGreater(v{offset}, max, TVector.Broadcast({offset}f), tap);");
-                w.Line($"max = TVector.SelectGreater(v{offset}, max, v{offset}, max);");
+                int tap = m * Size + n, offset = m * input.Width + n;
+                w.Line($"TVector v{tap} = TVector.Load(ref Unsafe.Add(ref at, {offset})); // tap {tap}: (m, n) = ({m}, {n})");
+                w.Line($"tap = TVector.SelectGreater(v{tap}, max, TVector.Broadcast({tap}f), tap);");
+                w.Line($"max = TVector.SelectGreater(v{tap}, max, v{tap}, max);");
             }
         }
 
@@ -126,7 +126,8 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
         w.Line($"for (int j = 0; j < {output.Width}; j++, o++)");
         w.Open();
         w.Line($"Unsafe.Add(ref y0, o) = Unsafe.Add(ref max0, j * {Stride});");
-        w.Line($"Unsafe.Add(ref argMax0, o) = row + j * {Stride} + (int)Unsafe.Add(ref tap0, j * {Stride});");
+        w.Line($"int t = (int)Unsafe.Add(ref tap0, j * {Stride}); // the winning tap's number (m · {Size} + n), exact in a float");
+        w.Line($"Unsafe.Add(ref argMax0, o) = row + j * {Stride} + t / {Size} * {input.Width} + t % {Size};");
         w.Close();
         w.Close();
         w.Close();
