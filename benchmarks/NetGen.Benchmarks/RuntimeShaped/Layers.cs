@@ -553,6 +553,7 @@ public sealed class MaxPool2D : Layer
         ref int argMax0 = ref MemoryMarshal.GetReference(argMax);
         ref float max0 = ref MemoryMarshal.GetReference(windowMax);
         ref float tap0 = ref MemoryMarshal.GetReference(windowTap);
+        bool offsetsFit = (size - 1) * (long)inWidth + size - 1 < 1 << 24; // offsets exact in a float, as in the generated code
         int o = 0;
         for (int s = 0; s < count; s++)
         {
@@ -572,7 +573,7 @@ public sealed class MaxPool2D : Layer
                             for (int n = m == 0 ? 1 : 0; n < size; n++)
                             {
                                 TVector v = TVector.Load(ref Unsafe.Add(ref at, m * inWidth + n));
-                                tap = TVector.SelectGreater(v, max, TVector.Broadcast(m * size + n), tap);
+                                tap = TVector.SelectGreater(v, max, TVector.Broadcast(offsetsFit ? m * inWidth + n : m * size + n), tap);
                                 max = TVector.SelectGreater(v, max, v, max);
                             }
                         }
@@ -585,8 +586,8 @@ public sealed class MaxPool2D : Layer
                     for (int j = 0; j < outWidth; j++, o++)
                     {
                         Unsafe.Add(ref y0, o) = Unsafe.Add(ref max0, j * stride);
-                        int t = (int)Unsafe.Add(ref tap0, j * stride); // the winning tap's number (m · size + n)
-                        Unsafe.Add(ref argMax0, o) = row + j * stride + t / size * inWidth + t % size;
+                        int t = (int)Unsafe.Add(ref tap0, j * stride); // the winner's offset, or its tap number (m · size + n)
+                        Unsafe.Add(ref argMax0, o) = row + j * stride + (offsetsFit ? t : t / size * inWidth + t % size);
                     }
                 }
             }

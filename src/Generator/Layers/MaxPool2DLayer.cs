@@ -45,7 +45,7 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
     [
         new("argMax", "int", output.Length, "the index in x of each window's maximum", PerSample: true),
         new("windowMax", "float", Positions(output), "the maximum of the window starting at each position of one output row's input rows", PerSample: false),
-        new("windowTap", "float", Positions(output), "which tap of that window (m · size + n) holds it", PerSample: false),
+        new("windowTap", "float", Positions(output), "where in that window the maximum is: its offset from the window's start", PerSample: false),
     ];
 
     public override IReadOnlyList<string> ForwardArguments => ["x", "y", "argMax", "windowMax", "windowTap"];
@@ -63,6 +63,13 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
     public override string BackwardFormula(LayerPlan plan) =>
         $"{plan.Name}: {plan.Output} → {plan.Input}\n" +
         "dL/dx(c,u,v) = Σ over windows whose arg-max is (c,u,v) of dL/dy(c,i,j); zero elsewhere";
+
+    /// <summary>
+    /// Whether every tap's offset from its window's start (up to (size − 1) · width + size − 1) is exact in a float, so
+    /// the vector of winners can hold offsets. Otherwise (inputs over 16 million floats wide) it holds tap numbers,
+    /// which are below 1,024, and the pick turns them into offsets.
+    /// </summary>
+    private bool OffsetsFitFloat(Shape input) => (Size - 1) * (long)input.Width + Size - 1 < 1 << 24;
 
     private static string Ordinal(int n) => n switch { 1 => "", 2 => "second ", 3 => "third ", _ => $"{n}th " };
 
@@ -112,8 +119,8 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
                 }
 
                 int tap = m * Size + n, offset = m * input.Width + n;
-                w.Line($"TVector v{tap} = TVector.Load(ref Unsafe.Add(ref at, {offset})); // tap {tap}: (m, n) = ({m}, {n})");
-                w.Line($"tap = TVector.SelectGreater(v{tap}, max, TVector.Broadcast({tap}f), tap);");
+                w.Line($"TVector v{tap} = TVector.Load(ref Unsafe.Add(ref at, {offset})); // tap ({m}, {n})");
+                w.Line($"tap = TVector.SelectGreater(v{tap}, max, TVector.Broadcast({(OffsetsFitFloat(input) ? offset : tap)}f), tap);");
                 w.Line($"max = TVector.SelectGreater(v{tap}, max, v{tap}, max);");
             }
         }
@@ -126,8 +133,15 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
         w.Line($"for (int j = 0; j < {output.Width}; j++, o++)");
         w.Open();
         w.Line($"Unsafe.Add(ref y0, o) = Unsafe.Add(ref max0, j * {Stride});");
-        w.Line($"int t = (int)Unsafe.Add(ref tap0, j * {Stride}); // the winning tap's number (m · {Size} + n), exact in a float");
-        w.Line($"Unsafe.Add(ref argMax0, o) = row + j * {Stride} + t / {Size} * {input.Width} + t % {Size};");
+        if (OffsetsFitFloat(input))
+        {
+            w.Line($"Unsafe.Add(ref argMax0, o) = row + j * {Stride} + (int)Unsafe.Add(ref tap0, j * {Stride});");
+        }
+        else
+        {
+            w.Line($"int t = (int)Unsafe.Add(ref tap0, j * {Stride}); // the winning tap's number (m · {Size} + n)");
+            w.Line($"Unsafe.Add(ref argMax0, o) = row + j * {Stride} + t / {Size} * {input.Width} + t % {Size};");
+        }
         w.Close();
         w.Close();
         w.Close();

@@ -977,14 +977,14 @@ namespace Samples
                             ref float at = ref Unsafe.Add(ref x0, row + q);
                             TVector max = TVector.Load(ref at);
                             TVector tap = TVector.Zero;
-                            TVector v1 = TVector.Load(ref Unsafe.Add(ref at, 1)); // tap 1: (m, n) = (0, 1)
+                            TVector v1 = TVector.Load(ref Unsafe.Add(ref at, 1)); // tap (0, 1)
                             tap = TVector.SelectGreater(v1, max, TVector.Broadcast(1f), tap);
                             max = TVector.SelectGreater(v1, max, v1, max);
-                            TVector v2 = TVector.Load(ref Unsafe.Add(ref at, 28)); // tap 2: (m, n) = (1, 0)
-                            tap = TVector.SelectGreater(v2, max, TVector.Broadcast(2f), tap);
+                            TVector v2 = TVector.Load(ref Unsafe.Add(ref at, 28)); // tap (1, 0)
+                            tap = TVector.SelectGreater(v2, max, TVector.Broadcast(28f), tap);
                             max = TVector.SelectGreater(v2, max, v2, max);
-                            TVector v3 = TVector.Load(ref Unsafe.Add(ref at, 29)); // tap 3: (m, n) = (1, 1)
-                            tap = TVector.SelectGreater(v3, max, TVector.Broadcast(3f), tap);
+                            TVector v3 = TVector.Load(ref Unsafe.Add(ref at, 29)); // tap (1, 1)
+                            tap = TVector.SelectGreater(v3, max, TVector.Broadcast(29f), tap);
                             max = TVector.SelectGreater(v3, max, v3, max);
                             TVector.Store(max, ref Unsafe.Add(ref max0, q));
                             TVector.Store(tap, ref Unsafe.Add(ref tap0, q));
@@ -994,8 +994,7 @@ namespace Samples
                         for (int j = 0; j < 14; j++, o++)
                         {
                             Unsafe.Add(ref y0, o) = Unsafe.Add(ref max0, j * 2);
-                            int t = (int)Unsafe.Add(ref tap0, j * 2); // the winning tap's number (m · 2 + n), exact in a float
-                            Unsafe.Add(ref argMax0, o) = row + j * 2 + t / 2 * 28 + t % 2;
+                            Unsafe.Add(ref argMax0, o) = row + j * 2 + (int)Unsafe.Add(ref tap0, j * 2);
                         }
                     }
                 }
@@ -1352,14 +1351,14 @@ namespace Samples
                             ref float at = ref Unsafe.Add(ref x0, row + q);
                             TVector max = TVector.Load(ref at);
                             TVector tap = TVector.Zero;
-                            TVector v1 = TVector.Load(ref Unsafe.Add(ref at, 1)); // tap 1: (m, n) = (0, 1)
+                            TVector v1 = TVector.Load(ref Unsafe.Add(ref at, 1)); // tap (0, 1)
                             tap = TVector.SelectGreater(v1, max, TVector.Broadcast(1f), tap);
                             max = TVector.SelectGreater(v1, max, v1, max);
-                            TVector v2 = TVector.Load(ref Unsafe.Add(ref at, 10)); // tap 2: (m, n) = (1, 0)
-                            tap = TVector.SelectGreater(v2, max, TVector.Broadcast(2f), tap);
+                            TVector v2 = TVector.Load(ref Unsafe.Add(ref at, 10)); // tap (1, 0)
+                            tap = TVector.SelectGreater(v2, max, TVector.Broadcast(10f), tap);
                             max = TVector.SelectGreater(v2, max, v2, max);
-                            TVector v3 = TVector.Load(ref Unsafe.Add(ref at, 11)); // tap 3: (m, n) = (1, 1)
-                            tap = TVector.SelectGreater(v3, max, TVector.Broadcast(3f), tap);
+                            TVector v3 = TVector.Load(ref Unsafe.Add(ref at, 11)); // tap (1, 1)
+                            tap = TVector.SelectGreater(v3, max, TVector.Broadcast(11f), tap);
                             max = TVector.SelectGreater(v3, max, v3, max);
                             TVector.Store(max, ref Unsafe.Add(ref max0, q));
                             TVector.Store(tap, ref Unsafe.Add(ref tap0, q));
@@ -1369,8 +1368,7 @@ namespace Samples
                         for (int j = 0; j < 5; j++, o++)
                         {
                             Unsafe.Add(ref y0, o) = Unsafe.Add(ref max0, j * 2);
-                            int t = (int)Unsafe.Add(ref tap0, j * 2); // the winning tap's number (m · 2 + n), exact in a float
-                            Unsafe.Add(ref argMax0, o) = row + j * 2 + t / 2 * 10 + t % 2;
+                            Unsafe.Add(ref argMax0, o) = row + j * 2 + (int)Unsafe.Add(ref tap0, j * 2);
                         }
                     }
                 }
@@ -1696,7 +1694,7 @@ namespace Samples
             public readonly int[] Pool1ArgMax = new int[capacity * 1176 + 32];
             /// <summary>pool1: the maximum of the window starting at each position of one output row's input rows, for one sample at a time.</summary>
             public readonly float[] Pool1WindowMax = new float[27 + 32];
-            /// <summary>pool1: which tap of that window (m · size + n) holds it, for one sample at a time.</summary>
+            /// <summary>pool1: where in that window the maximum is: its offset from the window's start, for one sample at a time.</summary>
             public readonly float[] Pool1WindowTap = new float[27 + 32];
 
             /// <summary>conv2 output: n × 16×10×10.</summary>
@@ -1725,7 +1723,7 @@ namespace Samples
             public readonly int[] Pool2ArgMax = new int[capacity * 400 + 32];
             /// <summary>pool2: the maximum of the window starting at each position of one output row's input rows, for one sample at a time.</summary>
             public readonly float[] Pool2WindowMax = new float[9 + 32];
-            /// <summary>pool2: which tap of that window (m · size + n) holds it, for one sample at a time.</summary>
+            /// <summary>pool2: where in that window the maximum is: its offset from the window's start, for one sample at a time.</summary>
             public readonly float[] Pool2WindowTap = new float[9 + 32];
 
             /// <summary>dense1 output: n × 120.</summary>

@@ -699,14 +699,14 @@ namespace Samples.Tiny
                                 ref float at = ref Unsafe.Add(ref x0, row + q);
                                 TVector max = TVector.Load(ref at);
                                 TVector tap = TVector.Zero;
-                                TVector v1 = TVector.Load(ref Unsafe.Add(ref at, 1)); // tap 1: (m, n) = (0, 1)
+                                TVector v1 = TVector.Load(ref Unsafe.Add(ref at, 1)); // tap (0, 1)
                                 tap = TVector.SelectGreater(v1, max, TVector.Broadcast(1f), tap);
                                 max = TVector.SelectGreater(v1, max, v1, max);
-                                TVector v2 = TVector.Load(ref Unsafe.Add(ref at, 4)); // tap 2: (m, n) = (1, 0)
-                                tap = TVector.SelectGreater(v2, max, TVector.Broadcast(2f), tap);
+                                TVector v2 = TVector.Load(ref Unsafe.Add(ref at, 4)); // tap (1, 0)
+                                tap = TVector.SelectGreater(v2, max, TVector.Broadcast(4f), tap);
                                 max = TVector.SelectGreater(v2, max, v2, max);
-                                TVector v3 = TVector.Load(ref Unsafe.Add(ref at, 5)); // tap 3: (m, n) = (1, 1)
-                                tap = TVector.SelectGreater(v3, max, TVector.Broadcast(3f), tap);
+                                TVector v3 = TVector.Load(ref Unsafe.Add(ref at, 5)); // tap (1, 1)
+                                tap = TVector.SelectGreater(v3, max, TVector.Broadcast(5f), tap);
                                 max = TVector.SelectGreater(v3, max, v3, max);
                                 TVector.Store(max, ref Unsafe.Add(ref max0, q));
                                 TVector.Store(tap, ref Unsafe.Add(ref tap0, q));
@@ -716,8 +716,7 @@ namespace Samples.Tiny
                             for (int j = 0; j < 3; j++, o++)
                             {
                                 Unsafe.Add(ref y0, o) = Unsafe.Add(ref max0, j * 1);
-                                int t = (int)Unsafe.Add(ref tap0, j * 1); // the winning tap's number (m · 2 + n), exact in a float
-                                Unsafe.Add(ref argMax0, o) = row + j * 1 + t / 2 * 4 + t % 2;
+                                Unsafe.Add(ref argMax0, o) = row + j * 1 + (int)Unsafe.Add(ref tap0, j * 1);
                             }
                         }
                     }
@@ -861,7 +860,7 @@ namespace Samples.Tiny
                 public readonly int[] Pool1ArgMax = new int[capacity * 36 + 32];
                 /// <summary>pool1: the maximum of the window starting at each position of one output row's input rows, for one sample at a time.</summary>
                 public readonly float[] Pool1WindowMax = new float[3 + 32];
-                /// <summary>pool1: which tap of that window (m · size + n) holds it, for one sample at a time.</summary>
+                /// <summary>pool1: where in that window the maximum is: its offset from the window's start, for one sample at a time.</summary>
                 public readonly float[] Pool1WindowTap = new float[3 + 32];
 
                 /// <summary>head output: n × 4.</summary>

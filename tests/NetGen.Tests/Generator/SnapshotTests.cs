@@ -63,6 +63,31 @@ public class SnapshotTests
     public void Small_nested_generic_network() => Approvals.VerifyWithExtension(Generate(SmallSource, "Samples.Tiny.Models.Tiny_TTag_.g.cs"), ".cs");
 
     [Fact]
+    public void Pooling_over_inputs_too_wide_for_float_offsets_records_tap_numbers()
+    {
+        // The forward pass keeps each window's winner in a float vector: its offset from the window's start while that is
+        // exact in a float (below 2^24), else the tap's number, turned into the offset when the arg-max is stored.
+        GeneratorHarness.Result result = GeneratorHarness.Run("""
+            using NetGen;
+            namespace Samples;
+            [Input(1, 2, 16777216)] [MaxPool2D(2)] [Dense(2)] [Softmax]
+            public partial class Wide { }
+            """);
+        Assert.Empty(result.Exceptions);
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Empty(result.CompilerWarningsAndErrors);
+        string source = result.Source("Samples.Wide.g.cs");
+        Assert.Contains("TVector.Broadcast(3f)", source);
+        Assert.Contains("+ t / 2 * 16777216 + t % 2;", source);
+        Assert.DoesNotContain("TVector.Broadcast(16777217f)", source);
+
+        // LeNet-5's pools keep offsets.
+        string lenet = Generate(LeNet5Source, "Samples.LeNet5.g.cs");
+        Assert.Contains("TVector.Broadcast(29f)", lenet);
+        Assert.DoesNotContain("t / 2 *", lenet);
+    }
+
+    [Fact]
     public void Output_does_not_depend_on_the_current_culture()
     {
         // A culture whose minus sign is U+2212 and whose group separator is a non-breaking space: a number
