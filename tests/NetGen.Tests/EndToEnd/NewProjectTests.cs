@@ -7,7 +7,8 @@ namespace NetGen.Tests.EndToEnd;
 
 /// <summary>
 /// As a new user would: a fresh console project that references the runtime and the generator, declares
-/// LeNet-5, builds, runs a forward pass and a training step, and has a generated file one can open.
+/// LeNet-5, builds, runs a forward pass and a training step, and has a generated file one can open; and the JIT
+/// inlines the runtime's kernels into every optimized generated method.
 /// </summary>
 [Collection(nameof(EndToEnd))]
 public sealed class NewProjectTests : IDisposable
@@ -81,6 +82,38 @@ public sealed class NewProjectTests : IDisposable
         float before = float.Parse(line.Split("before=")[1].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
         float after = float.Parse(line.Split("after=")[1].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(after < before / 10, line);
+
+        // The runtime's kernels (vector operations, Gemm, Rows) are inlined into every optimized generated method: a method
+        // that inlined too much would run out of the JIT's inlining budget and leave them as calls, several times slower.
+        string listing = Path.Combine(_directory, "jit.txt");
+        var start = new ProcessStartInfo("dotnet", Path.Combine("bin", "Release", "net10.0", "UserApp.dll")) { WorkingDirectory = _directory, RedirectStandardOutput = true };
+        start.Environment["DOTNET_JitDisasm"] = "UserApp.LeNet5:*";
+        start.Environment["DOTNET_JitStdOutFile"] = listing;
+        using (var run = Process.Start(start)!)
+        {
+            run.StandardOutput.ReadToEnd();
+            run.WaitForExit();
+            Assert.Equal(0, run.ExitCode);
+        }
+
+        int optimized = 0;
+        string method = "";
+        bool checking = false;
+        foreach (string jitLine in File.ReadLines(listing))
+        {
+            if (jitLine.StartsWith("; Assembly listing for method ", StringComparison.Ordinal))
+            {
+                method = jitLine;
+                checking = jitLine.Contains("(FullOpts)", StringComparison.Ordinal) || jitLine.Contains("(Tier1", StringComparison.Ordinal);
+                optimized += checking ? 1 : 0;
+            }
+            else if (checking && System.Text.RegularExpressions.Regex.IsMatch(jitLine, @"call\s+\[NetGen\.Kernels\.(Float|Gemm|Rows)"))
+            {
+                Assert.Fail($"{method}\n{jitLine.Trim()}: a kernel was not inlined");
+            }
+        }
+
+        Assert.True(optimized >= 10, $"only {optimized} optimized generated methods in the JIT listing");
 
         string generated = Path.Combine(_directory, "obj", "Release", "net10.0", "generated", "NetGen.Generator", "NetGen.Generator.NetworkGenerator", "UserApp.LeNet5.g.cs");
         Assert.True(File.Exists(generated), $"no generated file at {generated}");
