@@ -5,7 +5,8 @@
 #
 # usage: benchmarks/run.sh [--quick] [verify] [BenchmarkDotNet options, e.g. --filter '*Latency*']
 #   --quick   a short job for development (the default is the full job, about 10 minutes on 2 cores)
-#   verify    only check that the runtime-shaped and TorchSharp networks match the generated ones
+#   verify    only check that the runtime-shaped and TorchSharp networks match the generated ones, and that
+#             NetGen's calls allocate 0 bytes after warm-up
 #
 # TorchSharp 0.107's native wrapper needs a libstdc++ with GLIBCXX_3.4.32 (GCC 13 or newer). If the system's has
 # it, the plain dotnet host is used; otherwise ../shared/tools/torchsharp-env.sh next to the repository (or the
