@@ -15,21 +15,6 @@ public sealed class GemmTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const int Slack = 32;
 
-    public static TheoryData<int, int> Shapes => new() { { 1, 1 }, { 3, 5 }, { 7, 16 }, { 25, 17 }, { 40, 33 }, { 150, 100 } };
-
-    [Theory]
-    [MemberData(nameof(Shapes))]
-    public void MultiplyAdd_kernels_match_a_double_loop_at_every_accelerated_width(int k, int n)
-    {
-        int ran = 0;
-        ran += Check<Float1>(k, n, "Float1");
-        ran += Check<Float128Unfused>(k, n, "Float128Unfused", Vector128.IsHardwareAccelerated);
-        ran += Check<Float128>(k, n, "Float128", Vector128.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd);
-        ran += Check<Float256>(k, n, "Float256", Vector256.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd);
-        ran += Check<Float512>(k, n, "Float512", Vector512.IsHardwareAccelerated);
-        Assert.True(ran >= 1);
-    }
-
     /// <summary>Row counts that exercise the 4-, 2- and 1-row tiles; reductions longer than a block (128) and not a multiple of it.</summary>
     public static TheoryData<int, int, int> Products => new()
     {
@@ -111,57 +96,6 @@ public sealed class GemmTests(Xunit.Abstractions.ITestOutputHelper output)
             Float128.Store(Float128.MultiplyAdd(Float128.Broadcast(a), Float128.Broadcast(a), Float128.Broadcast(c)), ref buffer[0]);
             Assert.Equal(MathF.Pow(2, -46), buffer[0]);
         }
-    }
-
-    private int Check<TVector>(int k, int n, string name, bool accelerated = true)
-        where TVector : struct, IFloatVector<TVector>
-    {
-        if (!accelerated)
-        {
-            output.WriteLine($"{name}: not accelerated here, not dispatched to, skipped");
-            return 0;
-        }
-
-        var random = new Random(k * 1000 + n);
-        const int rows = 5;
-        float[] a = Fill(random, rows * k);
-        float[] b = Fill(random, k * n + Slack);
-        float[] bt = Fill(random, n * k);
-        float[] expected = new float[rows * n];
-        float[] expectedDot = new float[rows * n];
-        for (int i = 0; i < rows; i++)
-        {
-            for (int j = 0; j < n; j++)
-            {
-                double sum = 0, dot = 0;
-                for (int p = 0; p < k; p++)
-                {
-                    sum += (double)a[i * k + p] * b[p * n + j];
-                    dot += (double)a[i * k + p] * bt[j * k + p];
-                }
-
-                expected[i * n + j] = 1f + (float)sum;
-                expectedDot[i * n + j] = 1f + (float)dot;
-            }
-        }
-
-        foreach (bool paddedTail in new[] { false, true })
-        {
-            float[] c = new float[rows * n + Slack];
-            Array.Fill(c, 1f, 0, rows * n);
-            Gemm.MultiplyAddRows4<TVector>(ref a[0], k, 1, ref b[0], n, k, ref c[0], n, n, paddedTail);
-            Gemm.MultiplyAddRow<TVector>(ref a[4 * k], 1, ref b[0], n, k, ref c[4 * n], n, paddedTail);
-            AssertClose(expected, c, k, $"{name} MultiplyAdd, paddedTail {paddedTail}");
-            Assert.All(c[(rows * n)..], v => Assert.Equal(0f, v));
-        }
-
-        float[] d = new float[rows * n];
-        Array.Fill(d, 1f);
-        Gemm.DotRows4<TVector>(ref a[0], k, ref bt[0], k, k, ref d[0], n, 1, n);
-        Gemm.DotRow<TVector>(ref a[4 * k], ref bt[0], k, k, ref d[4 * n], 1, n);
-        AssertClose(expectedDot, d, k, $"{name} Dot");
-        output.WriteLine($"{name}: {k}×{n} checked");
-        return 1;
     }
 
     private static float[] Fill(Random random, int length)
