@@ -139,10 +139,33 @@ internal sealed class ParallelRunner(IParallelJob job)
                 }
 
                 _go.Reset();
+                long before = GC.GetAllocatedBytesForCurrentThread();
                 _runner.Work(_index);
+                WorkerThreads.Allocated(GC.GetAllocatedBytesForCurrentThread() - before);
                 Volatile.Write(ref _state, Parked); // before Finished: once the run is done, every live worker is parked
                 _runner.Finished();
             }
+        }
+    }
+}
+
+/// <summary>Diagnostics of the batch engines' worker threads (the threads besides the caller's that run a batch's chunks).</summary>
+public static class WorkerThreads
+{
+    private static long s_allocatedBytes;
+
+    /// <summary>
+    /// Bytes the worker threads of every batch engine in the process have allocated while running chunks. With
+    /// <see cref="GC.GetAllocatedBytesForCurrentThread"/> on the calling thread it accounts for every allocation a batch
+    /// call makes, without the rest of the process; it stays unchanged across steady-state calls.
+    /// </summary>
+    public static long AllocatedBytes => Interlocked.Read(ref s_allocatedBytes);
+
+    internal static void Allocated(long bytes)
+    {
+        if (bytes != 0)
+        {
+            Interlocked.Add(ref s_allocatedBytes, bytes);
         }
     }
 }
