@@ -17,11 +17,11 @@ internal interface IParallelJob
 /// </summary>
 /// <remarks>
 /// The workers are dedicated background threads, not thread-pool work items: handing a run to a parked worker is
-/// setting its event, which allocates nothing, so a steady stream of runs allocates nothing on any thread (the
-/// thread pool's queues allocate now and then). A worker left idle for <see cref="IdleMilliseconds"/> exits, so an
+/// setting its <see cref="Signal"/>, which allocates nothing, so a steady stream of runs allocates nothing on any thread
+/// (the thread pool's queues allocate now and then, and <see cref="ManualResetEventSlim"/> allocates its lock object
+/// the first time a thread blocks on it, which may be any call). A worker left idle for <see cref="IdleMilliseconds"/> exits, so an
 /// unused runner holds no thread and can be collected; the next run starts a new one.
 /// </remarks>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "ManualResetEventSlims whose WaitHandle is never read hold no OS handle; nothing to dispose.")]
 internal sealed class ParallelRunner(IParallelJob job)
 {
     /// <summary>How long a worker waits for the next run before its thread exits.</summary>
@@ -32,7 +32,7 @@ internal sealed class ParallelRunner(IParallelJob job)
     private int _count;
     private int _pending;
     private ExceptionDispatchInfo? _error;
-    private readonly ManualResetEventSlim _done = new(false);
+    private readonly Signal _done = new();
 
     /// <summary>Runs items 0 … <paramref name="itemCount"/> − 1; rethrows the first exception any of them threw.</summary>
     public void Run(int itemCount, int degree)
@@ -100,7 +100,7 @@ internal sealed class ParallelRunner(IParallelJob job)
 
         private readonly ParallelRunner _runner;
         private readonly int _index;
-        private readonly ManualResetEventSlim _go = new(false);
+        private readonly Signal _go = new();
         private int _state = HandedOver; // a new worker starts with the current run
 
         public Worker(ParallelRunner runner, int index)
@@ -146,6 +146,66 @@ internal sealed class ParallelRunner(IParallelJob job)
                 _runner.Finished();
             }
         }
+    }
+}
+
+/// <summary>
+/// A manual-reset event that allocates nothing after construction: <see cref="Wait"/> spins briefly (a run usually
+/// follows the last one closely), then blocks on a monitor whose lock object exists from the start.
+/// </summary>
+internal sealed class Signal
+{
+    private const int SpinIterations = 40;
+    private readonly object _gate = new();
+    private volatile bool _set;
+
+    public void Set()
+    {
+        lock (_gate)
+        {
+            _set = true;
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    public void Reset() => _set = false;
+
+    /// <summary>Waits until set; false if <paramref name="millisecondsTimeout"/> passed first.</summary>
+    public bool Wait(int millisecondsTimeout = Timeout.Infinite)
+    {
+        var spinner = default(SpinWait);
+        for (int i = 0; i < SpinIterations && !_set; i++)
+        {
+            spinner.SpinOnce(sleep1Threshold: -1);
+        }
+
+        if (_set)
+        {
+            return true;
+        }
+
+        long start = Environment.TickCount64;
+        lock (_gate)
+        {
+            while (!_set)
+            {
+                int wait = Timeout.Infinite;
+                if (millisecondsTimeout != Timeout.Infinite)
+                {
+                    long left = millisecondsTimeout - (Environment.TickCount64 - start);
+                    if (left <= 0)
+                    {
+                        return false;
+                    }
+
+                    wait = (int)left;
+                }
+
+                Monitor.Wait(_gate, wait);
+            }
+        }
+
+        return true;
     }
 }
 
