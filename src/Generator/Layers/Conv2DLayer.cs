@@ -93,7 +93,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     /// With 16 filters or more, dL/dw is one matrix product dL/dwᵀ = columns · dL/dyᵀ into a transposed buffer, added to
     /// dL/dw once per call: its rows are whole vectors of filters, so the product runs in the register tiles of
     /// <c>Gemm.MultiplyAdd</c>. With fewer filters those vectors would be mostly empty, and dot products along the pixels
-    /// (<c>Gemm.DotRows4</c>) are faster.
+    /// (<c>Gemm.Dot</c>) are faster.
     /// </summary>
     private bool TransposesWeightGradient => Filters >= 16;
 
@@ -203,7 +203,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         }
         else
         {
-            w.Line($"// 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [{Filters}×{pixels}] · [{rows}×{pixels}]ᵀ, tiles of 4 (then 2, 1) filters × 2 rows of dot products;");
+            w.Line($"// 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [{Filters}×{pixels}] · [{rows}×{pixels}]ᵀ, tiles of 4 filters (then single filters) × 2 rows of dot products;");
             w.Line($"//    dL/db(k) += Σ_q dL/dy(k, q).");
             w.Line($"Gemm.Dot<TVector>(ref dy0, {pixels}, ref c0, {pixels}, {pixels}, ref dw0, {rows}, 1, m: {Filters}, n: {rows});");
         }

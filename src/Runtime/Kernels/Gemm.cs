@@ -3,8 +3,9 @@ using System.Runtime.CompilerServices;
 namespace NetGen.Kernels;
 
 /// <summary>
-/// Register-blocked matrix-product micro-kernels for generated layers. Generated code calls them with literal
-/// shapes and strides; they are inlined there, so the JIT sees those literals as constants. Matrices are
+/// Matrix products for generated layers: <see cref="MultiplyAdd"/> (C += A·B, blocked for the caches) and <see cref="Dot"/>
+/// (C += A·Bᵀ, dot products along rows), both around register-blocked micro-kernels. Generated code calls them with
+/// literal shapes and strides; they are inlined there, so the JIT sees those literals as constants. Matrices are
 /// addressed by a reference to their first element and element strides, so any row-major or transposed view
 /// of a buffer can be passed without copying.
 /// </summary>
@@ -17,13 +18,35 @@ namespace NetGen.Kernels;
 public static partial class Gemm
 {
     /// <summary>
+    /// C(i, j) += Σ_p A(i, p) · B(j, p) (dot products along contiguous rows) for i &lt; <paramref name="m"/> and j &lt; <paramref name="n"/>,
+    /// where A(i, p) = a[i·aRow + p], B(j, p) = b[j·bRow + p], C(i, j) = c[i·cRow + j·cColumn]: rows in tiles of 4
+    /// (<see cref="DotRows4"/>), the rows left over one at a time (<see cref="DotRow"/>). Every dot product is accumulated
+    /// the same way whichever kernel computes it (one vector, then its lanes, then the tail).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Dot<TVector>(ref float a, int aRow, ref float b, int bRow, int k, ref float c, int cRow, int cColumn, int m, int n)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int i = 0;
+        for (; i + 4 <= m; i += 4)
+        {
+            DotRows4<TVector>(ref Unsafe.Add(ref a, i * aRow), aRow, ref b, bRow, k, ref Unsafe.Add(ref c, i * cRow), cRow, cColumn, n);
+        }
+
+        for (; i < m; i++)
+        {
+            DotRow<TVector>(ref Unsafe.Add(ref a, i * aRow), ref b, bRow, k, ref Unsafe.Add(ref c, i * cRow), cColumn, n);
+        }
+    }
+
+    /// <summary>
     /// C(i, j) += Σ_k A(i, k) · B(j, k) (dot products along contiguous rows) for rows i = 0…3 and j &lt; <paramref name="n"/>,
     /// where A(i, k) = a[i·aRow + k], B(j, k) = b[j·bRow + k], C(i, j) = c[i·cRow + j·cColumn]. A tile of 4 × 2 dot products
     /// is accumulated in 8 vectors, then each is summed across its lanes. The k tail is done one float at a time,
     /// so nothing past a row is read.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void DotRows4<TVector>(ref float a, int aRow, ref float b, int bRow, int k, ref float c, int cRow, int cColumn, int n)
+    private static void DotRows4<TVector>(ref float a, int aRow, ref float b, int bRow, int k, ref float c, int cRow, int cColumn, int n)
         where TVector : struct, IFloatVector<TVector>
     {
         ref float a0 = ref a;
@@ -93,7 +116,7 @@ public static partial class Gemm
     /// depend on which kernel computed it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void DotRow<TVector>(ref float a, ref float b, int bRow, int k, ref float c, int cColumn, int n)
+    private static void DotRow<TVector>(ref float a, ref float b, int bRow, int k, ref float c, int cColumn, int n)
         where TVector : struct, IFloatVector<TVector>
     {
         for (int j = 0; j < n; j++)
