@@ -12,9 +12,10 @@ namespace NetGen.Generator.Layers;
 /// <remarks>
 /// Computed as an unfold (im2col) followed by a matrix product, Caffe's classic scheme: the input is copied
 /// into <c>columns</c>, one row per (input channel, kernel tap) and one column per output pixel, with every
-/// offset and range of the copy computed here at compile time; taps that fall into the padding are never
-/// written, so they stay zero. Then <c>y = W · columns</c> is a row of contiguous multiply-adds per
-/// (filter, row). The backward pass reuses <c>columns</c> for dL/dW and folds dL/dcolumns back (col2im).
+/// offset and range of the copy computed here at compile time (with stride 1, whole rows from a zero-padded copy
+/// of the sample; with a larger stride, only the taps inside the input, the others staying zero). Then
+/// <c>y = W · columns</c> is one blocked product. The backward pass reuses <c>columns</c> for dL/dW and folds
+/// dL/dcolumns back (col2im).
 /// </remarks>
 internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidth, int Stride, int Padding) : Layer
 {
@@ -98,10 +99,10 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     private bool TransposesWeightGradient => Filters >= 16;
 
     /// <summary>
-    /// Stride 1 unfolds row by row in whole vectors (see <see cref="EmitTapLoops"/>); with padding, from a zero-padded copy
+    /// Stride 1 unfolds row by row in whole vectors (see <see cref="EmitWholeRowUnfold"/>); with padding, from a zero-padded copy
     /// of the sample, so that every tap reads whole rows and no column of the unfolded buffer is left out.
     /// </summary>
-    private bool PadsInput => Stride == 1 && Padding > 0;
+    private bool PadsInput => UnfoldsWholeRows && Padding > 0;
 
     private string PaddedArgument => PadsInput ? ", padded" : "";
 
@@ -246,7 +247,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     public override void EmitHelpers(SourceWriter w, LayerPlan plan)
     {
         w.Line($"// {plan.Name} unfold (im2col): columns(r, q) = x(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)}), row r = (t·{KernelHeight} + m)·{KernelWidth} + n, column q = i·{plan.Output.Width} + j.");
-        if (Stride == 1)
+        if (UnfoldsWholeRows)
         {
             w.Line($"// Every tap reads whole rows{(PadsInput ? " of the zero-padded copy" : "")}, so every column of every row is written.");
         }
@@ -257,18 +258,15 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line($"{NetworkEmitter.GeneratedCode}");
         w.Line($"{NetworkEmitter.Optimized}");
         w.Line($"private static void {plan.Pascal}Unfold{UnfoldGeneric}(ReadOnlySpan<float> xs, Span<float> columns{(PadsInput ? ", Span<float> padded" : "")})");
-        if (Stride == 1)
+        if (UnfoldsWholeRows)
         {
             w.Line($"    where TVector : struct, IFloatVector<TVector>");
-        }
-
-        w.Open();
-        if (Stride == 1)
-        {
+            w.Open();
             EmitWholeRowUnfold(w, plan);
         }
         else
         {
+            w.Open();
             EmitTapLoops(w, plan, TapPass.Unfold);
         }
 
@@ -285,8 +283,10 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line();
     }
 
-    /// <summary>With stride 1 the unfold copies whole vectors (<c>Rows.CopyWhole</c>), so it is generic over the width.</summary>
-    private string UnfoldGeneric => Stride == 1 ? "<TVector>" : "";
+    /// <summary>With stride 1 the unfold copies whole rows in vectors (<c>Rows.CopyWhole</c>), so it is generic over the width.</summary>
+    private bool UnfoldsWholeRows => Stride == 1;
+
+    private string UnfoldGeneric => UnfoldsWholeRows ? "<TVector>" : "";
 
     /// <summary>
     /// Stride-1 unfold: every tap (t, m, n) fills its row block of columns completely, output row after output row, each
@@ -349,9 +349,9 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     }
 
     /// <summary>
-    /// The im2col copy (or its transpose, col2im), one block per kernel tap (m, n), inside a loop over input
-    /// channels. For each tap the output rows i and columns j that read inside the input are computed here,
-    /// so the emitted loops have no bounds tests; with stride 1 each output row is one contiguous copy.
+    /// The col2im sum (and, with stride above 1, the im2col copy), one block per kernel tap (m, n), inside a loop over
+    /// input channels. For each tap the output rows i and columns j that read inside the input are computed here, so
+    /// the emitted loops have no bounds tests; with stride 1 each output row is one contiguous sum.
     /// </summary>
     private void EmitTapLoops(SourceWriter w, LayerPlan plan, TapPass pass)
     {
@@ -393,23 +393,17 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
                 w.Open();
                 if (Stride == 1)
                 {
+                    // Only the fold gets here: a stride-1 unfold copies whole rows (EmitWholeRowUnfold).
                     string src = $"i * {input.Width}{Literal.Offset(sourceBase + j0)}";
                     string dst = $"i * {output.Width}{Literal.Offset(rowBase + j0)}";
-                    if (pass == TapPass.Unfold)
+                    if (count < ShortRow)
                     {
-                        w.Line($"xt.Slice({src}, {count}).CopyTo(ct.Slice({dst}, {count}));");
+                        w.Line($"for (int j = 0; j < {count}; j++) dxt[{src} + j] += ct[{dst} + j];");
                     }
                     else
                     {
-                        if (count < ShortRow)
-                        {
-                            w.Line($"for (int j = 0; j < {count}; j++) dxt[{src} + j] += ct[{dst} + j];");
-                        }
-                        else
-                        {
-                            w.Line($"Span<float> dxRow = dxt.Slice({src}, {count});");
-                            w.Line($"TensorPrimitives.Add(dxRow, ct.Slice({dst}, {count}), dxRow);");
-                        }
+                        w.Line($"Span<float> dxRow = dxt.Slice({src}, {count});");
+                        w.Line($"TensorPrimitives.Add(dxRow, ct.Slice({dst}, {count}), dxRow);");
                     }
                 }
                 else
