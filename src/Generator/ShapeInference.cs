@@ -57,7 +57,7 @@ internal static class ShapeInference
 
         if (layers.Count > Check.MaxLayers)
         {
-            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.SourceTooLarge, layers[Check.MaxLayers].Location, layers[Check.MaxLayers].ExplicitName ?? layers[Check.MaxLayers].Kind,
+            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.SourceTooLarge, layers[Check.MaxLayers].Location, names[Check.MaxLayers],
                 $"the network has {layers.Count} layers", "each layer", Check.MaxLayers));
             return new InferenceResult(null, diagnostics.ToEquatableArray());
         }
