@@ -150,20 +150,26 @@ public sealed class Conv2D : Layer
 
     public override void Forward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers)
     {
-        if (Vector512.IsHardwareAccelerated) Forward<Float512>(count, x, parameters, buffers);
-        else if (Vector256.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) Forward<Float256>(count, x, parameters, buffers);
-        else if (Vector128.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) Forward<Float128>(count, x, parameters, buffers);
-        else if (Vector128.IsHardwareAccelerated) Forward<Float128Unfused>(count, x, parameters, buffers);
-        else Forward<Float1>(count, x, parameters, buffers);
+        switch (VectorWidth.Kernel)
+        {
+            case VectorKernel.Float512: Forward<Float512>(count, x, parameters, buffers); break;
+            case VectorKernel.Float256: Forward<Float256>(count, x, parameters, buffers); break;
+            case VectorKernel.Float128: Forward<Float128>(count, x, parameters, buffers); break;
+            case VectorKernel.Float128Unfused: Forward<Float128Unfused>(count, x, parameters, buffers); break;
+            default: Forward<Float1>(count, x, parameters, buffers); break;
+        }
     }
 
     public override void Backward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> gradients, LayerBuffers buffers, Span<float> dx, bool computeDx)
     {
-        if (Vector512.IsHardwareAccelerated) Backward<Float512>(count, x, parameters, gradients, buffers, dx, computeDx);
-        else if (Vector256.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) Backward<Float256>(count, x, parameters, gradients, buffers, dx, computeDx);
-        else if (Vector128.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) Backward<Float128>(count, x, parameters, gradients, buffers, dx, computeDx);
-        else if (Vector128.IsHardwareAccelerated) Backward<Float128Unfused>(count, x, parameters, gradients, buffers, dx, computeDx);
-        else Backward<Float1>(count, x, parameters, gradients, buffers, dx, computeDx);
+        switch (VectorWidth.Kernel)
+        {
+            case VectorKernel.Float512: Backward<Float512>(count, x, parameters, gradients, buffers, dx, computeDx); break;
+            case VectorKernel.Float256: Backward<Float256>(count, x, parameters, gradients, buffers, dx, computeDx); break;
+            case VectorKernel.Float128: Backward<Float128>(count, x, parameters, gradients, buffers, dx, computeDx); break;
+            case VectorKernel.Float128Unfused: Backward<Float128Unfused>(count, x, parameters, gradients, buffers, dx, computeDx); break;
+            default: Backward<Float1>(count, x, parameters, gradients, buffers, dx, computeDx); break;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -486,11 +492,14 @@ public sealed class ReLU : Layer
 
     public override void Backward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> gradients, LayerBuffers buffers, Span<float> dx, bool computeDx)
     {
-        if (Vector512.IsHardwareAccelerated) Backward<Float512>(count, buffers, dx);
-        else if (Vector256.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) Backward<Float256>(count, buffers, dx);
-        else if (Vector128.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) Backward<Float128>(count, buffers, dx);
-        else if (Vector128.IsHardwareAccelerated) Backward<Float128Unfused>(count, buffers, dx);
-        else Backward<Float1>(count, buffers, dx);
+        switch (VectorWidth.Kernel)
+        {
+            case VectorKernel.Float512: Backward<Float512>(count, buffers, dx); break;
+            case VectorKernel.Float256: Backward<Float256>(count, buffers, dx); break;
+            case VectorKernel.Float128: Backward<Float128>(count, buffers, dx); break;
+            case VectorKernel.Float128Unfused: Backward<Float128Unfused>(count, buffers, dx); break;
+            default: Backward<Float1>(count, buffers, dx); break;
+        }
     }
 
     /// <summary>dL/dx = dL/dy where y &gt; 0, else 0: a select over whole vectors, then a scalar tail.</summary>
@@ -544,11 +553,14 @@ public sealed class MaxPool2D : Layer
 
     public override void Forward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers)
     {
-        if (Vector512.IsHardwareAccelerated) Forward<Float512>(count, x, buffers);
-        else if (Vector256.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) Forward<Float256>(count, x, buffers);
-        else if (Vector128.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) Forward<Float128>(count, x, buffers);
-        else if (Vector128.IsHardwareAccelerated) Forward<Float128Unfused>(count, x, buffers);
-        else Forward<Float1>(count, x, buffers);
+        switch (VectorWidth.Kernel)
+        {
+            case VectorKernel.Float512: Forward<Float512>(count, x, buffers); break;
+            case VectorKernel.Float256: Forward<Float256>(count, x, buffers); break;
+            case VectorKernel.Float128: Forward<Float128>(count, x, buffers); break;
+            case VectorKernel.Float128Unfused: Forward<Float128Unfused>(count, x, buffers); break;
+            default: Forward<Float1>(count, x, buffers); break;
+        }
     }
 
     // Vectorized along the row: the windows starting at Count consecutive input columns are reduced at once, one vector
@@ -640,20 +652,26 @@ public sealed class Dense : Layer
 
     public override void Forward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers)
     {
-        if (Vector512.IsHardwareAccelerated) Forward<Float512>(count, x, parameters, buffers);
-        else if (Vector256.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) Forward<Float256>(count, x, parameters, buffers);
-        else if (Vector128.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) Forward<Float128>(count, x, parameters, buffers);
-        else if (Vector128.IsHardwareAccelerated) Forward<Float128Unfused>(count, x, parameters, buffers);
-        else Forward<Float1>(count, x, parameters, buffers);
+        switch (VectorWidth.Kernel)
+        {
+            case VectorKernel.Float512: Forward<Float512>(count, x, parameters, buffers); break;
+            case VectorKernel.Float256: Forward<Float256>(count, x, parameters, buffers); break;
+            case VectorKernel.Float128: Forward<Float128>(count, x, parameters, buffers); break;
+            case VectorKernel.Float128Unfused: Forward<Float128Unfused>(count, x, parameters, buffers); break;
+            default: Forward<Float1>(count, x, parameters, buffers); break;
+        }
     }
 
     public override void Backward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> gradients, LayerBuffers buffers, Span<float> dx, bool computeDx)
     {
-        if (Vector512.IsHardwareAccelerated) Backward<Float512>(count, x, parameters, gradients, buffers, dx, computeDx);
-        else if (Vector256.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) Backward<Float256>(count, x, parameters, gradients, buffers, dx, computeDx);
-        else if (Vector128.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) Backward<Float128>(count, x, parameters, gradients, buffers, dx, computeDx);
-        else if (Vector128.IsHardwareAccelerated) Backward<Float128Unfused>(count, x, parameters, gradients, buffers, dx, computeDx);
-        else Backward<Float1>(count, x, parameters, gradients, buffers, dx, computeDx);
+        switch (VectorWidth.Kernel)
+        {
+            case VectorKernel.Float512: Backward<Float512>(count, x, parameters, gradients, buffers, dx, computeDx); break;
+            case VectorKernel.Float256: Backward<Float256>(count, x, parameters, gradients, buffers, dx, computeDx); break;
+            case VectorKernel.Float128: Backward<Float128>(count, x, parameters, gradients, buffers, dx, computeDx); break;
+            case VectorKernel.Float128Unfused: Backward<Float128Unfused>(count, x, parameters, gradients, buffers, dx, computeDx); break;
+            default: Backward<Float1>(count, x, parameters, gradients, buffers, dx, computeDx); break;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -322,11 +322,15 @@ internal static class NetworkEmitter
             w.Line($"{GeneratedCode}");
             w.Line($"private static void {name}({parameters})");
             w.Open();
-            w.Line($"if (Vector512.IsHardwareAccelerated) {name}<Float512>({arguments});");
-            w.Line($"else if (Vector256.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) {name}<Float256>({arguments});");
-            w.Line($"else if (Vector128.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) {name}<Float128>({arguments});");
-            w.Line($"else if (Vector128.IsHardwareAccelerated) {name}<Float128Unfused>({arguments});");
-            w.Line($"else {name}<Float1>({arguments});");
+            w.Line($"switch (VectorWidth.Kernel)");
+            w.Open();
+            foreach (string kernel in new[] { "Float512", "Float256", "Float128", "Float128Unfused" })
+            {
+                w.Line($"case VectorKernel.{kernel}: {name}<{kernel}>({arguments}); break;");
+            }
+
+            w.Line($"default: {name}<Float1>({arguments}); break;");
+            w.Close();
             w.Close();
             w.Line();
             w.Line($"{GeneratedCode}");

@@ -387,11 +387,14 @@ namespace Samples.Tiny
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             private static void ForwardPass(int count, ReadOnlySpan<float> parameters, Workspace ws)
             {
-                if (Vector512.IsHardwareAccelerated) ForwardPass<Float512>(count, parameters, ws);
-                else if (Vector256.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) ForwardPass<Float256>(count, parameters, ws);
-                else if (Vector128.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) ForwardPass<Float128>(count, parameters, ws);
-                else if (Vector128.IsHardwareAccelerated) ForwardPass<Float128Unfused>(count, parameters, ws);
-                else ForwardPass<Float1>(count, parameters, ws);
+                switch (VectorWidth.Kernel)
+                {
+                    case VectorKernel.Float512: ForwardPass<Float512>(count, parameters, ws); break;
+                    case VectorKernel.Float256: ForwardPass<Float256>(count, parameters, ws); break;
+                    case VectorKernel.Float128: ForwardPass<Float128>(count, parameters, ws); break;
+                    case VectorKernel.Float128Unfused: ForwardPass<Float128Unfused>(count, parameters, ws); break;
+                    default: ForwardPass<Float1>(count, parameters, ws); break;
+                }
             }
 
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
@@ -410,11 +413,14 @@ namespace Samples.Tiny
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             private static void BackwardPass(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)
             {
-                if (Vector512.IsHardwareAccelerated) BackwardPass<Float512>(count, labels, parameters, gradients, inputGradient, ws);
-                else if (Vector256.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) BackwardPass<Float256>(count, labels, parameters, gradients, inputGradient, ws);
-                else if (Vector128.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd) BackwardPass<Float128>(count, labels, parameters, gradients, inputGradient, ws);
-                else if (Vector128.IsHardwareAccelerated) BackwardPass<Float128Unfused>(count, labels, parameters, gradients, inputGradient, ws);
-                else BackwardPass<Float1>(count, labels, parameters, gradients, inputGradient, ws);
+                switch (VectorWidth.Kernel)
+                {
+                    case VectorKernel.Float512: BackwardPass<Float512>(count, labels, parameters, gradients, inputGradient, ws); break;
+                    case VectorKernel.Float256: BackwardPass<Float256>(count, labels, parameters, gradients, inputGradient, ws); break;
+                    case VectorKernel.Float128: BackwardPass<Float128>(count, labels, parameters, gradients, inputGradient, ws); break;
+                    case VectorKernel.Float128Unfused: BackwardPass<Float128Unfused>(count, labels, parameters, gradients, inputGradient, ws); break;
+                    default: BackwardPass<Float1>(count, labels, parameters, gradients, inputGradient, ws); break;
+                }
             }
 
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]

@@ -179,11 +179,13 @@ public class VectorWidthTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         output.WriteLine($"Generated kernels run with {NetGen.Kernels.VectorWidth.Description}.");
         bool hardwareIntrinsicsOff = Environment.GetEnvironmentVariable("DOTNET_EnableHWIntrinsic") == "0";
+        Assert.Equal(hardwareIntrinsicsOff, NetGen.Kernels.VectorWidth.Kernel == NetGen.Kernels.VectorKernel.Float1);
         Assert.Equal(hardwareIntrinsicsOff, NetGen.Kernels.VectorWidth.Lanes == 1);
         if (!hardwareIntrinsicsOff && Environment.GetEnvironmentVariable("DOTNET_EnableAVX") == "0" && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64)
         {
             // SSE without FMA: what a NativeAOT build for x86-64-v2 runs. The dispatch must pick the unfused 4-float kernels.
             Assert.False(NetGen.Kernels.VectorWidth.HasFusedMultiplyAdd);
+            Assert.Equal(NetGen.Kernels.VectorKernel.Float128Unfused, NetGen.Kernels.VectorWidth.Kernel);
             Assert.Equal(4, NetGen.Kernels.VectorWidth.Lanes);
             Assert.Contains("unfused", NetGen.Kernels.VectorWidth.Description, StringComparison.Ordinal);
         }
