@@ -214,8 +214,7 @@ internal static class NetworkEmitter
         w.Open();
         w.Line($"global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));");
         w.Line($"global::NetGen.Guard.Length(probabilities.Length, OutputLength, nameof(probabilities));");
-        w.Line($"input.CopyTo(_workspace.Input);");
-        w.Line($"ForwardPass(1, Parameters, _workspace);");
+        w.Line($"ForwardPass(1, input, Parameters, _workspace);");
         w.Line($"_workspace.{last.Pascal}Output.AsSpan(0, OutputLength).CopyTo(probabilities);");
         w.Close();
         w.Line();
@@ -227,8 +226,7 @@ internal static class NetworkEmitter
         w.Line($"public int Predict(ReadOnlySpan<float> input)");
         w.Open();
         w.Line($"global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));");
-        w.Line($"input.CopyTo(_workspace.Input);");
-        w.Line($"ForwardPass(1, Parameters, _workspace);");
+        w.Line($"ForwardPass(1, input, Parameters, _workspace);");
         w.Line($"return TensorPrimitives.IndexOfMax(_workspace.{last.Pascal}Output.AsSpan(0, OutputLength));");
         w.Close();
         w.Line();
@@ -258,8 +256,7 @@ internal static class NetworkEmitter
         w.Open();
         w.Line($"global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));");
         w.Line($"global::NetGen.Guard.Label(label, OutputLength, nameof(label));");
-        w.Line($"input.CopyTo(_workspace.Input);");
-        w.Line($"ForwardPass(1, Parameters, _workspace);");
+        w.Line($"ForwardPass(1, input, Parameters, _workspace);");
         w.Line($"return LossSum(1, new ReadOnlySpan<int>(in label), _workspace);");
         w.Close();
         w.Line();
@@ -291,8 +288,7 @@ internal static class NetworkEmitter
         w.Line($"{GeneratedCode}");
         w.Line($"private static float TrainSamples(int count, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)");
         w.Open();
-        w.Line($"inputs.CopyTo(ws.Input);");
-        w.Line($"ForwardPass(count, parameters, ws);");
+        w.Line($"ForwardPass(count, inputs, parameters, ws);");
         w.Line($"BackwardPass(count, labels, parameters, gradients, inputGradient, ws);");
         w.Line($"return LossSum(count, labels, ws);");
         w.Close();
@@ -318,10 +314,15 @@ internal static class NetworkEmitter
                 ? "int count, ReadOnlySpan<float> parameters, Workspace ws"
                 : "int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws";
             string arguments = forward ? "count, parameters, ws" : "count, labels, parameters, gradients, inputGradient, ws";
-            w.Line($"/// <summary>{(forward ? "Runs every layer's forward method in order on the samples in ws.Input, leaving each activation in <paramref name=\"ws\"/>" : "Runs every layer's backward method in reverse order, after <see cref=\"ForwardPass\"/> on the same samples")}, with the widest vectors the hardware accelerates.</summary>");
+            w.Line($"/// <summary>{(forward ? "Copies the samples into ws.Input and runs every layer's forward method in order, leaving each activation in <paramref name=\"ws\"/>" : "Runs every layer's backward method in reverse order, after <see cref=\"ForwardPass\"/> on the same samples")}, with the vector type <c>VectorWidth.Kernel</c> chooses for this machine.</summary>");
             w.Line($"{GeneratedCode}");
-            w.Line($"private static void {name}({parameters})");
+            w.Line($"private static void {name}({(forward ? "int count, ReadOnlySpan<float> inputs, ReadOnlySpan<float> parameters, Workspace ws" : parameters)})");
             w.Open();
+            if (forward)
+            {
+                w.Line($"inputs.CopyTo(ws.Input);");
+            }
+
             w.Line($"switch (VectorWidth.Kernel)");
             w.Open();
             foreach (string kernel in new[] { "Float512", "Float256", "Float128", "Float128Unfused" })
@@ -435,8 +436,7 @@ internal static class NetworkEmitter
         w.Line($"protected override void ForwardChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> probabilities)");
         w.Open();
         w.Line($"int count = probabilities.Length / OutputLength;");
-        w.Line($"inputs.CopyTo(workspace.Input);");
-        w.Line($"ForwardPass(count, parameters, workspace);");
+        w.Line($"ForwardPass(count, inputs, parameters, workspace);");
         w.Line($"workspace.{model.Last.Pascal}Output.AsSpan(0, probabilities.Length).CopyTo(probabilities);");
         w.Close();
         w.Close();

@@ -395,8 +395,7 @@ namespace Samples
         {
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
             global::NetGen.Guard.Length(probabilities.Length, OutputLength, nameof(probabilities));
-            input.CopyTo(_workspace.Input);
-            ForwardPass(1, Parameters, _workspace);
+            ForwardPass(1, input, Parameters, _workspace);
             _workspace.Softmax1Output.AsSpan(0, OutputLength).CopyTo(probabilities);
         }
 
@@ -407,8 +406,7 @@ namespace Samples
         public int Predict(ReadOnlySpan<float> input)
         {
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
-            input.CopyTo(_workspace.Input);
-            ForwardPass(1, Parameters, _workspace);
+            ForwardPass(1, input, Parameters, _workspace);
             return TensorPrimitives.IndexOfMax(_workspace.Softmax1Output.AsSpan(0, OutputLength));
         }
 
@@ -436,8 +434,7 @@ namespace Samples
         {
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
             global::NetGen.Guard.Label(label, OutputLength, nameof(label));
-            input.CopyTo(_workspace.Input);
-            ForwardPass(1, Parameters, _workspace);
+            ForwardPass(1, input, Parameters, _workspace);
             return LossSum(1, new ReadOnlySpan<int>(in label), _workspace);
         }
 
@@ -490,8 +487,7 @@ namespace Samples
             protected override void ForwardChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> probabilities)
             {
                 int count = probabilities.Length / OutputLength;
-                inputs.CopyTo(workspace.Input);
-                ForwardPass(count, parameters, workspace);
+                ForwardPass(count, inputs, parameters, workspace);
                 workspace.Softmax1Output.AsSpan(0, probabilities.Length).CopyTo(probabilities);
             }
         }
@@ -548,8 +544,7 @@ namespace Samples
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         private static float TrainSamples(int count, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)
         {
-            inputs.CopyTo(ws.Input);
-            ForwardPass(count, parameters, ws);
+            ForwardPass(count, inputs, parameters, ws);
             BackwardPass(count, labels, parameters, gradients, inputGradient, ws);
             return LossSum(count, labels, ws);
         }
@@ -567,10 +562,11 @@ namespace Samples
             return sum;
         }
 
-        /// <summary>Runs every layer's forward method in order on the samples in ws.Input, leaving each activation in <paramref name="ws"/>, with the widest vectors the hardware accelerates.</summary>
+        /// <summary>Copies the samples into ws.Input and runs every layer's forward method in order, leaving each activation in <paramref name="ws"/>, with the vector type <c>VectorWidth.Kernel</c> chooses for this machine.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void ForwardPass(int count, ReadOnlySpan<float> parameters, Workspace ws)
+        private static void ForwardPass(int count, ReadOnlySpan<float> inputs, ReadOnlySpan<float> parameters, Workspace ws)
         {
+            inputs.CopyTo(ws.Input);
             switch (VectorWidth.Kernel)
             {
                 case VectorKernel.Float512: ForwardPass<Float512>(count, parameters, ws); break;
@@ -600,7 +596,7 @@ namespace Samples
             Softmax1Forward(count, ws.Dense3Output, ws.Softmax1Output, ws.Softmax1LogSumExp);
         }
 
-        /// <summary>Runs every layer's backward method in reverse order, after <see cref="ForwardPass"/> on the same samples, with the widest vectors the hardware accelerates.</summary>
+        /// <summary>Runs every layer's backward method in reverse order, after <see cref="ForwardPass"/> on the same samples, with the vector type <c>VectorWidth.Kernel</c> chooses for this machine.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         private static void BackwardPass(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)
         {
