@@ -128,9 +128,6 @@ public sealed class Conv2D : Layer
     /// </summary>
     private bool TransposesWeightGradient => _filters >= 16;
 
-    /// <summary>Fold rows (stride 1) shorter than this are added one float at a time, as the generated code.</summary>
-    private const int ShortRow = 16;
-
     private int PaddedHeight => InHeight + 2 * _padding;
     private int PaddedWidth => InWidth + 2 * _padding;
 
@@ -295,9 +292,16 @@ public sealed class Conv2D : Layer
             Gemm.MultiplyAdd<TVector>(ref w0, 1, rows, ref dy0, pixels, ref dc0, pixels, m: rows, k: filters, n: pixels, paddedTail: true);
 
             // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
-            Span<float> dxs = dx.Slice(s * inLength, inLength);
-            dxs.Clear();
-            Fold(columnsGradient, dxs);
+            if (_stride == 1)
+            {
+                FoldWholeRows<TVector>(columnsGradient, dx.Slice(s * inLength));
+            }
+            else
+            {
+                Span<float> dxs = dx.Slice(s * inLength, inLength);
+                dxs.Clear();
+                Fold(columnsGradient, dxs);
+            }
         }
 
         if (transposes)
@@ -420,10 +424,51 @@ public sealed class Conv2D : Layer
     }
 
     /// <summary>
-    /// col2im, the transpose of the unfold: dx(t, i·s + m − p, j·s + n − p) += dcolumns(r, q). With stride 1, rows shorter
-    /// than 16 floats are added one float at a time (a library call would cost more than the row), longer ones by
-    /// TensorPrimitives.Add.
+    /// Stride-1 col2im, as the generated code: each row of dx is summed in registers over the taps that reach it, a vector
+    /// of columns at a time (the tap's dcolumns row loaded shifted by n − p, masked to the columns that exist), and stored once.
     /// </summary>
+    private void FoldWholeRows<TVector>(ReadOnlySpan<float> columnsGradient, Span<float> dxs)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int plane = InHeight * InWidth, pixels = _pixels, block = _kernelHeight * _kernelWidth * pixels, length = InChannels * plane;
+        int p = _padding, outHeight = OutHeight, outWidth = OutWidth, width = InWidth, kernelWidth = _kernelWidth;
+        ref float c0 = ref MemoryMarshal.GetReference(columnsGradient.Slice(0, _rows * pixels + TVector.Count - 1));
+        ref float dx0 = ref MemoryMarshal.GetReference(dxs.Slice(0, length + TVector.Count - 1));
+        for (int t = 0; t < InChannels; t++)
+        {
+            ref float ct = ref Unsafe.Add(ref c0, t * block);
+            for (int u = 0; u < InHeight; u++)
+            {
+                int mFirst = Math.Max(0, u + p - (outHeight - 1)), mEnd = Math.Min(_kernelHeight, u + p + 1);
+                for (int v = 0; v < width; v += TVector.Count)
+                {
+                    TVector sum = TVector.Zero;
+                    int nEnd = Math.Min(kernelWidth, v + TVector.Count + p);
+                    for (int n = Math.Max(0, v + p - (outWidth - 1)); n < nEnd; n++)
+                    {
+                        TVector keep = TVector.LaneMask(n - v - p, n - v + outWidth - p);
+                        ref float tap = ref Unsafe.Add(ref ct, n * (pixels - 1) + u * outWidth + v + p * outWidth + p);
+                        for (int m = mFirst; m < mEnd; m++)
+                        {
+                            sum = TVector.Add(sum, TVector.Masked(TVector.Load(ref Unsafe.Add(ref tap, m * (kernelWidth * pixels - outWidth))), keep));
+                        }
+                    }
+
+                    int at = t * plane + u * width + v;
+                    if (at <= length - TVector.Count)
+                    {
+                        TVector.Store(sum, ref Unsafe.Add(ref dx0, at));
+                    }
+                    else
+                    {
+                        TVector.StoreFirst(sum, ref Unsafe.Add(ref dx0, at), length - at);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>col2im with a stride above 1, the transpose of the unfold: dx(t, i·s + m − p, j·s + n − p) += dcolumns(r, q).</summary>
     private void Fold(ReadOnlySpan<float> columnsGradient, Span<float> dx)
     {
         int plane = InHeight * InWidth, pixels = _pixels, block = _kernelHeight * _kernelWidth * pixels;
@@ -444,28 +489,11 @@ public sealed class Conv2D : Layer
 
                     int rowBase = (m * _kernelWidth + n) * pixels;
                     int sourceBase = (m - _padding) * InWidth + (n - _padding);
-                    int length = j1 - j0;
                     for (int i = i0; i < i1; i++)
                     {
-                        if (_stride == 1)
+                        for (int j = j0; j < j1; j++)
                         {
-                            int src = i * InWidth + sourceBase + j0, dst = i * OutWidth + rowBase + j0;
-                            if (length < ShortRow)
-                            {
-                                for (int j = 0; j < length; j++) dxt[src + j] += ct[dst + j];
-                            }
-                            else
-                            {
-                                Span<float> dxRow = dxt.Slice(src, length);
-                                TensorPrimitives.Add(dxRow, ct.Slice(dst, length), dxRow);
-                            }
-                        }
-                        else
-                        {
-                            for (int j = j0; j < j1; j++)
-                            {
-                                dxt[i * _stride * InWidth + j * _stride + sourceBase] += ct[i * OutWidth + j + rowBase];
-                            }
+                            dxt[i * _stride * InWidth + j * _stride + sourceBase] += ct[i * OutWidth + j + rowBase];
                         }
                     }
                 }

@@ -15,7 +15,7 @@ namespace NetGen.Generator.Layers;
 /// offset and range of the copy computed here at compile time (with stride 1, whole rows from a zero-padded copy
 /// of the sample; with a larger stride, only the taps inside the input, the others staying zero). Then
 /// <c>y = W · columns</c> is one blocked product. The backward pass reuses <c>columns</c> for dL/dW and folds
-/// dL/dcolumns back (col2im).
+/// dL/dcolumns back (col2im; with stride 1 each row of dL/dx is summed in registers and stored once).
 /// </remarks>
 internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidth, int Stride, int Padding) : Layer
 {
@@ -224,7 +224,14 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line($"Gemm.MultiplyAdd<TVector>(ref w0, 1, {rows}, ref dy0, {pixels}, ref dc0, {pixels}, m: {rows}, k: {Filters}, n: {pixels}, paddedTail: true);");
         w.Line();
         w.Line($"// 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).");
-        w.Line($"{plan.Pascal}Fold(columnsGradient, dx.Slice(s * {plan.Input.Length}, {plan.Input.Length}));");
+        if (FoldsWholeRows)
+        {
+            w.Line($"{plan.Pascal}Fold<TVector>(columnsGradient, dx.Slice(s * {plan.Input.Length})); // to the buffer's end: the last store may read and write back the slack");
+        }
+        else
+        {
+            w.Line($"{plan.Pascal}Fold(columnsGradient, dx.Slice(s * {plan.Input.Length}, {plan.Input.Length}));");
+        }
         w.Close();
         if (TransposesWeightGradient)
         {
@@ -272,16 +279,91 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
 
         w.Close();
         w.Line();
-        w.Line($"// {plan.Name} fold (col2im): dL/dx(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)}) = Σ dL/dcolumns(r, q) over the taps that read it; taps in the padding drop out.");
-        w.Line($"{NetworkEmitter.GeneratedCode}");
-        w.Line($"{NetworkEmitter.Optimized}");
-        w.Line($"private static void {plan.Pascal}Fold(ReadOnlySpan<float> columnsGradient, Span<float> dxs)");
-        w.Open();
-        w.Line($"dxs.Clear();");
-        EmitTapLoops(w, plan, TapPass.Fold);
-        w.Close();
+        if (FoldsWholeRows)
+        {
+            EmitWholeRowFold(w, plan);
+        }
+        else
+        {
+            w.Line($"// {plan.Name} fold (col2im): dL/dx(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)}) = Σ dL/dcolumns(r, q) over the taps that read it; taps in the padding drop out.");
+            w.Line($"{NetworkEmitter.GeneratedCode}");
+            w.Line($"{NetworkEmitter.Optimized}");
+            w.Line($"private static void {plan.Pascal}Fold(ReadOnlySpan<float> columnsGradient, Span<float> dxs)");
+            w.Open();
+            w.Line($"dxs.Clear();");
+            EmitTapLoops(w, plan, TapPass.Fold);
+            w.Close();
+        }
+
         w.Line();
     }
+
+    /// <summary>With stride 1 the fold sums each row of dL/dx in registers (see <see cref="EmitWholeRowFold"/>), so it is generic over the width.</summary>
+    private bool FoldsWholeRows => Stride == 1;
+
+    /// <summary>
+    /// Stride-1 fold: dL/dx(t, u, v) = Σ_m Σ_n dL/dcolumns((t·kh + m)·kw + n, (u + p − m)·ow + v + p − n). Each row of dL/dx is
+    /// summed in a register, a vector of columns v at a time, and stored once: tap (m, n) loads its row of dL/dcolumns shifted by
+    /// n − p and keeps the lanes whose column exists (a lane mask), so no float of dL/dx is read, modified and written back
+    /// (which, with overlapping rows, stalls on store forwarding). A store may run up to Count − 1 floats into the next row,
+    /// which is written next; near the sample's end only the sample's own floats are written (the next sample's dL/dx is done).
+    /// </summary>
+    private void EmitWholeRowFold(SourceWriter w, LayerPlan plan)
+    {
+        Shape input = plan.Input, output = plan.Output;
+        int plane = input.Height * input.Width, taps = KernelHeight * KernelWidth, pixels = Pixels(output);
+        int length = input.Channels * plane, ow = output.Width;
+        w.Line($"// {plan.Name} fold (col2im): dL/dx(t, u, v) = Σ_m Σ_n dL/dcolumns((t·{KernelHeight} + m)·{KernelWidth} + n, {Shifted("u", "m")}·{ow} + {Shifted("v", "n")}) over 0 ≤ {Shifted("u", "m")} < {output.Height}, 0 ≤ {Shifted("v", "n")} < {ow}.");
+        w.Line($"// Each row of dL/dx is summed in registers, a vector of columns at a time, and stored once: tap (m, n) loads its dL/dcolumns row");
+        w.Line($"// shifted by {(Padding == 0 ? "n" : $"n − {Padding}")} and keeps the lanes whose column exists. A store may run into the next row, which is written next.");
+        w.Line($"{NetworkEmitter.GeneratedCode}");
+        w.Line($"{NetworkEmitter.Optimized}");
+        w.Line($"private static void {plan.Pascal}Fold<TVector>(ReadOnlySpan<float> columnsGradient, Span<float> dxs)");
+        w.Line($"    where TVector : struct, IFloatVector<TVector>");
+        w.Open();
+        w.Line($"// Reads run up to Count − 1 floats past the last row, and so may the last store: these slices prove the buffers have them.");
+        w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columnsGradient.Slice(0, {Rows(input) * pixels} + TVector.Count - 1));");
+        w.Line($"ref float dx0 = ref MemoryMarshal.GetReference(dxs.Slice(0, {length} + TVector.Count - 1));");
+        w.Line($"for (int t = 0; t < {input.Channels}; t++)");
+        w.Open();
+        w.Line($"ref float ct = ref Unsafe.Add(ref c0, t * {taps * pixels});");
+        w.Line($"for (int u = 0; u < {input.Height}; u++)");
+        w.Open();
+        w.Line($"// kernel rows m that reach row u: 0 ≤ {Shifted("u", "m")} < {output.Height}");
+        w.Line($"int mFirst = Math.Max(0, u{Literal.Offset(Padding - (output.Height - 1))}), mEnd = Math.Min({KernelHeight}, u{Literal.Offset(Padding + 1)});");
+        w.Line($"for (int v = 0; v < {input.Width}; v += TVector.Count)");
+        w.Open();
+        w.Line($"// kernel columns n with a lane l whose column {Shifted("v + l", "n")} is inside 0..{ow - 1}");
+        w.Line($"TVector sum = TVector.Zero;");
+        w.Line($"int nEnd = Math.Min({KernelWidth}, v + TVector.Count{Literal.Offset(Padding)});");
+        w.Line($"for (int n = Math.Max(0, v{Literal.Offset(Padding - (ow - 1))}); n < nEnd; n++)");
+        w.Open();
+        w.Line($"TVector keep = TVector.LaneMask(n - v{Literal.Offset(-Padding)}, n - v{Literal.Offset(ow - Padding)});");
+        w.Line($"// taps (m, n), m = mFirst…: row m·{KernelWidth} + n, column {Shifted("u", "m")}·{ow} + {Shifted("v", "n")}; each m one tap row ({KernelWidth * pixels} floats) on and one output row ({ow}) back");
+        w.Line($"ref float tap = ref Unsafe.Add(ref ct, n * {pixels - 1} + u * {ow} + v{Literal.Offset(Padding * ow + Padding)});");
+        w.Line($"for (int m = mFirst; m < mEnd; m++)");
+        w.Open();
+        w.Line($"sum = TVector.Add(sum, TVector.Masked(TVector.Load(ref Unsafe.Add(ref tap, m * {KernelWidth * pixels - ow})), keep));");
+        w.Close();
+        w.Close();
+        w.Line();
+        w.Line($"int at = t * {plane} + u * {input.Width} + v;");
+        w.Line($"if (at <= {length} - TVector.Count)");
+        w.Open();
+        w.Line($"TVector.Store(sum, ref Unsafe.Add(ref dx0, at));");
+        w.Close();
+        w.Line($"else");
+        w.Open();
+        w.Line($"TVector.StoreFirst(sum, ref Unsafe.Add(ref dx0, at), {length} - at); // the sample's end: the floats after it are the next sample's");
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Close();
+    }
+
+    /// <summary>The output index that reads input index <paramref name="i"/> at kernel offset <paramref name="k"/> (stride 1): i + p − k.</summary>
+    private string Shifted(string i, string k) => Padding == 0 ? $"({i} − {k})" : $"({i} + {Padding} − {k})";
 
     /// <summary>With stride 1 the unfold copies whole rows in vectors (<c>Rows.CopyWhole</c>), so it is generic over the width.</summary>
     private bool UnfoldsWholeRows => Stride == 1;
@@ -336,9 +418,6 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Close();
     }
 
-    /// <summary>Fold rows shorter than this are added one float at a time: a library call would cost more than the row.</summary>
-    private const int ShortRow = 16;
-
     private enum TapPass
     {
         /// <summary>x → columns (rows: input channel and tap; columns: output pixel).</summary>
@@ -349,9 +428,9 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     }
 
     /// <summary>
-    /// The col2im sum (and, with stride above 1, the im2col copy), one block per kernel tap (m, n), inside a loop over
+    /// With a stride above 1, the im2col copy and the col2im sum, one block per kernel tap (m, n), inside a loop over
     /// input channels. For each tap the output rows i and columns j that read inside the input are computed here, so
-    /// the emitted loops have no bounds tests; with stride 1 each output row is one contiguous sum.
+    /// the emitted loops have no bounds tests.
     /// </summary>
     private void EmitTapLoops(SourceWriter w, LayerPlan plan, TapPass pass)
     {
@@ -387,42 +466,23 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
                 // Output (i, j) reads input (i·s + m − p, j·s + n − p).
                 int rowBase = row * pixels;
                 int sourceBase = (m - Padding) * input.Width + (n - Padding);
-                int count = j1 - j0;
                 w.Line($"// tap ({m}, {n}): output rows {i0}..{i1 - 1}, columns {j0}..{j1 - 1}");
                 w.Line($"for (int i = {i0}; i < {i1}; i++)");
                 w.Open();
-                if (Stride == 1)
+                w.Line($"for (int j = {j0}; j < {j1}; j++)");
+                w.Open();
+                string src = $"i * {Stride * input.Width} + j * {Stride}{Literal.Offset(sourceBase)}";
+                string dst = $"i * {output.Width} + j{Literal.Offset(rowBase)}";
+                if (pass == TapPass.Unfold)
                 {
-                    // Only the fold gets here: a stride-1 unfold copies whole rows (EmitWholeRowUnfold).
-                    string src = $"i * {input.Width}{Literal.Offset(sourceBase + j0)}";
-                    string dst = $"i * {output.Width}{Literal.Offset(rowBase + j0)}";
-                    if (count < ShortRow)
-                    {
-                        w.Line($"for (int j = 0; j < {count}; j++) dxt[{src} + j] += ct[{dst} + j];");
-                    }
-                    else
-                    {
-                        w.Line($"Span<float> dxRow = dxt.Slice({src}, {count});");
-                        w.Line($"TensorPrimitives.Add(dxRow, ct.Slice({dst}, {count}), dxRow);");
-                    }
+                    w.Line($"ct[{dst}] = xt[{src}];");
                 }
                 else
                 {
-                    w.Line($"for (int j = {j0}; j < {j1}; j++)");
-                    w.Open();
-                    string src = $"i * {Stride * input.Width} + j * {Stride}{Literal.Offset(sourceBase)}";
-                    string dst = $"i * {output.Width} + j{Literal.Offset(rowBase)}";
-                    if (pass == TapPass.Unfold)
-                    {
-                        w.Line($"ct[{dst}] = xt[{src}];");
-                    }
-                    else
-                    {
-                        w.Line($"dxt[{src}] += ct[{dst}];");
-                    }
-
-                    w.Close();
+                    w.Line($"dxt[{src}] += ct[{dst}];");
                 }
+
+                w.Close();
 
                 w.Close();
             }

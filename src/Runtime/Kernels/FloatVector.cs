@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -45,6 +46,15 @@ public interface IFloatVector<TSelf>
 
     /// <summary>Lane-wise <c>a &gt; b ? ifGreater : otherwise</c>, without branches; a NaN compares as not greater.</summary>
     static abstract TSelf SelectGreater(TSelf a, TSelf b, TSelf ifGreater, TSelf otherwise);
+
+    /// <summary>
+    /// A lane mask for <see cref="Masked"/>: all bits set in the lanes <c>first ≤ l &lt; limit</c>, zero in the others (either bound may lie
+    /// outside 0…<see cref="Count"/>).
+    /// </summary>
+    static abstract TSelf LaneMask(int first, int limit);
+
+    /// <summary>Lane-wise bitwise and: with a <see cref="LaneMask"/>, keeps the masked lanes of <paramref name="value"/> and zeroes the others.</summary>
+    static abstract TSelf Masked(TSelf value, TSelf mask);
 }
 
 /// <summary>16 floats (AVX-512).</summary>
@@ -104,6 +114,15 @@ public readonly struct Float512 : IFloatVector<Float512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float512 SelectGreater(Float512 a, Float512 b, Float512 ifGreater, Float512 otherwise) =>
         new(Vector512.ConditionalSelect(Vector512.GreaterThan(a._v, b._v), ifGreater._v, otherwise._v));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float512 LaneMask(int first, int limit) =>
+        new((Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(first)) & Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(limit))).AsSingle());
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float512 Masked(Float512 value, Float512 mask) => new(Vector512.BitwiseAnd(value._v, mask._v));
 }
 
 /// <summary>8 floats (AVX2 with FMA). Generated code uses it only where <see cref="VectorWidth.HasFusedMultiplyAdd"/>: without FMA in hardware <c>Vector256.FusedMultiplyAdd</c> is emulated.</summary>
@@ -163,6 +182,15 @@ public readonly struct Float256 : IFloatVector<Float256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float256 SelectGreater(Float256 a, Float256 b, Float256 ifGreater, Float256 otherwise) =>
         new(Vector256.ConditionalSelect(Vector256.GreaterThan(a._v, b._v), ifGreater._v, otherwise._v));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float256 LaneMask(int first, int limit) =>
+        new((Vector256.GreaterThanOrEqual(Vector256<int>.Indices, Vector256.Create(first)) & Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(limit))).AsSingle());
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float256 Masked(Float256 value, Float256 mask) => new(Vector256.BitwiseAnd(value._v, mask._v));
 }
 
 /// <summary>4 floats with fused multiply-add (x86 with FMA, Arm NEON). Without FMA in hardware generated code uses <see cref="Float128Unfused"/> instead.</summary>
@@ -222,6 +250,15 @@ public readonly struct Float128 : IFloatVector<Float128>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float128 SelectGreater(Float128 a, Float128 b, Float128 ifGreater, Float128 otherwise) =>
         new(Vector128.ConditionalSelect(Vector128.GreaterThan(a._v, b._v), ifGreater._v, otherwise._v));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128 LaneMask(int first, int limit) =>
+        new((Vector128.GreaterThanOrEqual(Vector128<int>.Indices, Vector128.Create(first)) & Vector128.LessThan(Vector128<int>.Indices, Vector128.Create(limit))).AsSingle());
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128 Masked(Float128 value, Float128 mask) => new(Vector128.BitwiseAnd(value._v, mask._v));
 }
 
 /// <summary>
@@ -286,6 +323,15 @@ public readonly struct Float128Unfused : IFloatVector<Float128Unfused>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float128Unfused SelectGreater(Float128Unfused a, Float128Unfused b, Float128Unfused ifGreater, Float128Unfused otherwise) =>
         new(Vector128.ConditionalSelect(Vector128.GreaterThan(a._v, b._v), ifGreater._v, otherwise._v));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128Unfused LaneMask(int first, int limit) =>
+        new((Vector128.GreaterThanOrEqual(Vector128<int>.Indices, Vector128.Create(first)) & Vector128.LessThan(Vector128<int>.Indices, Vector128.Create(limit))).AsSingle());
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128Unfused Masked(Float128Unfused value, Float128Unfused mask) => new(Vector128.BitwiseAnd(value._v, mask._v));
 }
 
 /// <summary>One float: the scalar path, correct on any hardware (and what runs with <c>DOTNET_EnableHWIntrinsic=0</c>).</summary>
@@ -342,4 +388,13 @@ public readonly struct Float1 : IFloatVector<Float1>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float1 SelectGreater(Float1 a, Float1 b, Float1 ifGreater, Float1 otherwise) => a._v > b._v ? ifGreater : otherwise;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float1 LaneMask(int first, int limit) => new(first <= 0 && limit > 0 ? BitConverter.Int32BitsToSingle(-1) : 0f);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float1 Masked(Float1 value, Float1 mask) =>
+        new(BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(value._v) & BitConverter.SingleToInt32Bits(mask._v)));
 }

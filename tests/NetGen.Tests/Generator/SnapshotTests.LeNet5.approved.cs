@@ -703,7 +703,7 @@ namespace Samples
                 Gemm.MultiplyAdd<TVector>(ref w0, 1, 25, ref dy0, 784, ref dc0, 784, m: 25, k: 6, n: 784, paddedTail: true);
 
                 // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
-                Conv1Fold(columnsGradient, dx.Slice(s * 784, 784));
+                Conv1Fold<TVector>(columnsGradient, dx.Slice(s * 784)); // to the buffer's end: the last store may read and write back the slack
             }
         }
 
@@ -746,165 +746,50 @@ namespace Samples
             }
         }
 
-        // conv1 fold (col2im): dL/dx(t, i + m − 2, j + n − 2) = Σ dL/dcolumns(r, q) over the taps that read it; taps in the padding drop out.
+        // conv1 fold (col2im): dL/dx(t, u, v) = Σ_m Σ_n dL/dcolumns((t·5 + m)·5 + n, (u + 2 − m)·28 + (v + 2 − n)) over 0 ≤ (u + 2 − m) < 28, 0 ≤ (v + 2 − n) < 28.
+        // Each row of dL/dx is summed in registers, a vector of columns at a time, and stored once: tap (m, n) loads its dL/dcolumns row
+        // shifted by n − 2 and keeps the lanes whose column exists. A store may run into the next row, which is written next.
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Conv1Fold(ReadOnlySpan<float> columnsGradient, Span<float> dxs)
+        private static void Conv1Fold<TVector>(ReadOnlySpan<float> columnsGradient, Span<float> dxs)
+            where TVector : struct, IFloatVector<TVector>
         {
-            dxs.Clear();
+            // Reads run up to Count − 1 floats past the last row, and so may the last store: these slices prove the buffers have them.
+            ref float c0 = ref MemoryMarshal.GetReference(columnsGradient.Slice(0, 19600 + TVector.Count - 1));
+            ref float dx0 = ref MemoryMarshal.GetReference(dxs.Slice(0, 784 + TVector.Count - 1));
             for (int t = 0; t < 1; t++)
             {
-                Span<float> dxt = dxs.Slice(t * 784, 784);
-                ReadOnlySpan<float> ct = columnsGradient.Slice(t * 19600, 19600);
-                // tap (0, 0): output rows 2..27, columns 2..27
-                for (int i = 2; i < 28; i++)
+                ref float ct = ref Unsafe.Add(ref c0, t * 19600);
+                for (int u = 0; u < 28; u++)
                 {
-                    Span<float> dxRow = dxt.Slice(i * 28 - 56, 26);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 2, 26), dxRow);
-                }
-                // tap (0, 1): output rows 2..27, columns 1..27
-                for (int i = 2; i < 28; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 - 56, 27);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 785, 27), dxRow);
-                }
-                // tap (0, 2): output rows 2..27, columns 0..27
-                for (int i = 2; i < 28; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 - 56, 28);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 1568, 28), dxRow);
-                }
-                // tap (0, 3): output rows 2..27, columns 0..26
-                for (int i = 2; i < 28; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 - 55, 27);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 2352, 27), dxRow);
-                }
-                // tap (0, 4): output rows 2..27, columns 0..25
-                for (int i = 2; i < 28; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 - 54, 26);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 3136, 26), dxRow);
-                }
-                // tap (1, 0): output rows 1..27, columns 2..27
-                for (int i = 1; i < 28; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 - 28, 26);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 3922, 26), dxRow);
-                }
-                // tap (1, 1): output rows 1..27, columns 1..27
-                for (int i = 1; i < 28; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 - 28, 27);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 4705, 27), dxRow);
-                }
-                // tap (1, 2): output rows 1..27, columns 0..27
-                for (int i = 1; i < 28; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 - 28, 28);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 5488, 28), dxRow);
-                }
-                // tap (1, 3): output rows 1..27, columns 0..26
-                for (int i = 1; i < 28; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 - 27, 27);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 6272, 27), dxRow);
-                }
-                // tap (1, 4): output rows 1..27, columns 0..25
-                for (int i = 1; i < 28; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 - 26, 26);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 7056, 26), dxRow);
-                }
-                // tap (2, 0): output rows 0..27, columns 2..27
-                for (int i = 0; i < 28; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28, 26);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 7842, 26), dxRow);
-                }
-                // tap (2, 1): output rows 0..27, columns 1..27
-                for (int i = 0; i < 28; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28, 27);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 8625, 27), dxRow);
-                }
-                // tap (2, 2): output rows 0..27, columns 0..27
-                for (int i = 0; i < 28; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28, 28);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 9408, 28), dxRow);
-                }
-                // tap (2, 3): output rows 0..27, columns 0..26
-                for (int i = 0; i < 28; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 + 1, 27);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 10192, 27), dxRow);
-                }
-                // tap (2, 4): output rows 0..27, columns 0..25
-                for (int i = 0; i < 28; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 + 2, 26);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 10976, 26), dxRow);
-                }
-                // tap (3, 0): output rows 0..26, columns 2..27
-                for (int i = 0; i < 27; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 + 28, 26);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 11762, 26), dxRow);
-                }
-                // tap (3, 1): output rows 0..26, columns 1..27
-                for (int i = 0; i < 27; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 + 28, 27);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 12545, 27), dxRow);
-                }
-                // tap (3, 2): output rows 0..26, columns 0..27
-                for (int i = 0; i < 27; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 + 28, 28);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 13328, 28), dxRow);
-                }
-                // tap (3, 3): output rows 0..26, columns 0..26
-                for (int i = 0; i < 27; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 + 29, 27);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 14112, 27), dxRow);
-                }
-                // tap (3, 4): output rows 0..26, columns 0..25
-                for (int i = 0; i < 27; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 + 30, 26);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 14896, 26), dxRow);
-                }
-                // tap (4, 0): output rows 0..25, columns 2..27
-                for (int i = 0; i < 26; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 + 56, 26);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 15682, 26), dxRow);
-                }
-                // tap (4, 1): output rows 0..25, columns 1..27
-                for (int i = 0; i < 26; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 + 56, 27);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 16465, 27), dxRow);
-                }
-                // tap (4, 2): output rows 0..25, columns 0..27
-                for (int i = 0; i < 26; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 + 56, 28);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 17248, 28), dxRow);
-                }
-                // tap (4, 3): output rows 0..25, columns 0..26
-                for (int i = 0; i < 26; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 + 57, 27);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 18032, 27), dxRow);
-                }
-                // tap (4, 4): output rows 0..25, columns 0..25
-                for (int i = 0; i < 26; i++)
-                {
-                    Span<float> dxRow = dxt.Slice(i * 28 + 58, 26);
-                    TensorPrimitives.Add(dxRow, ct.Slice(i * 28 + 18816, 26), dxRow);
+                    // kernel rows m that reach row u: 0 ≤ (u + 2 − m) < 28
+                    int mFirst = Math.Max(0, u - 25), mEnd = Math.Min(5, u + 3);
+                    for (int v = 0; v < 28; v += TVector.Count)
+                    {
+                        // kernel columns n with a lane l whose column (v + l + 2 − n) is inside 0..27
+                        TVector sum = TVector.Zero;
+                        int nEnd = Math.Min(5, v + TVector.Count + 2);
+                        for (int n = Math.Max(0, v - 25); n < nEnd; n++)
+                        {
+                            TVector keep = TVector.LaneMask(n - v - 2, n - v + 26);
+                            // taps (m, n), m = mFirst…: row m·5 + n, column (u + 2 − m)·28 + (v + 2 − n); each m one tap row (3920 floats) on and one output row (28) back
+                            ref float tap = ref Unsafe.Add(ref ct, n * 783 + u * 28 + v + 58);
+                            for (int m = mFirst; m < mEnd; m++)
+                            {
+                                sum = TVector.Add(sum, TVector.Masked(TVector.Load(ref Unsafe.Add(ref tap, m * 3892)), keep));
+                            }
+                        }
+
+                        int at = t * 784 + u * 28 + v;
+                        if (at <= 784 - TVector.Count)
+                        {
+                            TVector.Store(sum, ref Unsafe.Add(ref dx0, at));
+                        }
+                        else
+                        {
+                            TVector.StoreFirst(sum, ref Unsafe.Add(ref dx0, at), 784 - at); // the sample's end: the floats after it are the next sample's
+                        }
+                    }
                 }
             }
         }
@@ -1102,7 +987,7 @@ namespace Samples
                 Gemm.MultiplyAdd<TVector>(ref w0, 1, 150, ref dy0, 100, ref dc0, 100, m: 150, k: 16, n: 100, paddedTail: true);
 
                 // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
-                Conv2Fold(columnsGradient, dx.Slice(s * 1176, 1176));
+                Conv2Fold<TVector>(columnsGradient, dx.Slice(s * 1176)); // to the buffer's end: the last store may read and write back the slack
             }
 
             // 5. dL/dw(k, r) += dL/dwᵀ(r, k), once for all the samples.
@@ -1145,140 +1030,50 @@ namespace Samples
             }
         }
 
-        // conv2 fold (col2im): dL/dx(t, i + m, j + n) = Σ dL/dcolumns(r, q) over the taps that read it; taps in the padding drop out.
+        // conv2 fold (col2im): dL/dx(t, u, v) = Σ_m Σ_n dL/dcolumns((t·5 + m)·5 + n, (u − m)·10 + (v − n)) over 0 ≤ (u − m) < 10, 0 ≤ (v − n) < 10.
+        // Each row of dL/dx is summed in registers, a vector of columns at a time, and stored once: tap (m, n) loads its dL/dcolumns row
+        // shifted by n and keeps the lanes whose column exists. A store may run into the next row, which is written next.
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2Fold(ReadOnlySpan<float> columnsGradient, Span<float> dxs)
+        private static void Conv2Fold<TVector>(ReadOnlySpan<float> columnsGradient, Span<float> dxs)
+            where TVector : struct, IFloatVector<TVector>
         {
-            dxs.Clear();
+            // Reads run up to Count − 1 floats past the last row, and so may the last store: these slices prove the buffers have them.
+            ref float c0 = ref MemoryMarshal.GetReference(columnsGradient.Slice(0, 15000 + TVector.Count - 1));
+            ref float dx0 = ref MemoryMarshal.GetReference(dxs.Slice(0, 1176 + TVector.Count - 1));
             for (int t = 0; t < 6; t++)
             {
-                Span<float> dxt = dxs.Slice(t * 196, 196);
-                ReadOnlySpan<float> ct = columnsGradient.Slice(t * 2500, 2500);
-                // tap (0, 0): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
+                ref float ct = ref Unsafe.Add(ref c0, t * 2500);
+                for (int u = 0; u < 14; u++)
                 {
-                    for (int j = 0; j < 10; j++) dxt[i * 14 + j] += ct[i * 10 + j];
-                }
-                // tap (0, 1): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    for (int j = 0; j < 10; j++) dxt[i * 14 + 1 + j] += ct[i * 10 + 100 + j];
-                }
-                // tap (0, 2): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    for (int j = 0; j < 10; j++) dxt[i * 14 + 2 + j] += ct[i * 10 + 200 + j];
-                }
-                // tap (0, 3): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    for (int j = 0; j < 10; j++) dxt[i * 14 + 3 + j] += ct[i * 10 + 300 + j];
-                }
-                // tap (0, 4): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    for (int j = 0; j < 10; j++) dxt[i * 14 + 4 + j] += ct[i * 10 + 400 + j];
-                }
-                // tap (1, 0): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    for (int j = 0; j < 10; j++) dxt[i * 14 + 14 + j] += ct[i * 10 + 500 + j];
-                }
-                // tap (1, 1): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    for (int j = 0; j < 10; j++) dxt[i * 14 + 15 + j] += ct[i * 10 + 600 + j];
-                }
-                // tap (1, 2): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    for (int j = 0; j < 10; j++) dxt[i * 14 + 16 + j] += ct[i * 10 + 700 + j];
-                }
-                // tap (1, 3): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    for (int j = 0; j < 10; j++) dxt[i * 14 + 17 + j] += ct[i * 10 + 800 + j];
-                }
-                // tap (1, 4): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    for (int j = 0; j < 10; j++) dxt[i * 14 + 18 + j] += ct[i * 10 + 900 + j];
-                }
-                // tap (2, 0): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    for (int j = 0; j < 10; j++) dxt[i * 14 + 28 + j] += ct[i * 10 + 1000 + j];
-                }
-                // tap (2, 1): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    for (int j = 0; j < 10; j++) dxt[i * 14 + 29 + j] += ct[i * 10 + 1100 + j];
-                }
-                // tap (2, 2): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    for (int j = 0; j < 10; j++) dxt[i * 14 + 30 + j] += ct[i * 10 + 1200 + j];
-                }
-                // tap (2, 3): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    for (int j = 0; j < 10; j++) dxt[i * 14 + 31 + j] += ct[i * 10 + 1300 + j];
-                }
-                // tap (2, 4): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    for (int j = 0; j < 10; j++) dxt[i * 14 + 32 + j] += ct[i * 10 + 1400 + j];
-                }
-                // tap (3, 0): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    for (int j = 0; j < 10; j++) dxt[i * 14 + 42 + j] += ct[i * 10 + 1500 + j];
-                }
-                // tap (3, 1): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    for (int j = 0; j < 10; j++) dxt[i * 14 + 43 + j] += ct[i * 10 + 1600 + j];
-                }
-                // tap (3, 2): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    for (int j = 0; j < 10; j++) dxt[i * 14 + 44 + j] += ct[i * 10 + 1700 + j];
-                }
-                // tap (3, 3): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    for (int j = 0; j < 10; j++) dxt[i * 14 + 45 + j] += ct[i * 10 + 1800 + j];
-                }
-                // tap (3, 4): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    for (int j = 0; j < 10; j++) dxt[i * 14 + 46 + j] += ct[i * 10 + 1900 + j];
-                }
-                // tap (4, 0): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    for (int j = 0; j < 10; j++) dxt[i * 14 + 56 + j] += ct[i * 10 + 2000 + j];
-                }
-                // tap (4, 1): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    for (int j = 0; j < 10; j++) dxt[i * 14 + 57 + j] += ct[i * 10 + 2100 + j];
-                }
-                // tap (4, 2): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    for (int j = 0; j < 10; j++) dxt[i * 14 + 58 + j] += ct[i * 10 + 2200 + j];
-                }
-                // tap (4, 3): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    for (int j = 0; j < 10; j++) dxt[i * 14 + 59 + j] += ct[i * 10 + 2300 + j];
-                }
-                // tap (4, 4): output rows 0..9, columns 0..9
-                for (int i = 0; i < 10; i++)
-                {
-                    for (int j = 0; j < 10; j++) dxt[i * 14 + 60 + j] += ct[i * 10 + 2400 + j];
+                    // kernel rows m that reach row u: 0 ≤ (u − m) < 10
+                    int mFirst = Math.Max(0, u - 9), mEnd = Math.Min(5, u + 1);
+                    for (int v = 0; v < 14; v += TVector.Count)
+                    {
+                        // kernel columns n with a lane l whose column (v + l − n) is inside 0..9
+                        TVector sum = TVector.Zero;
+                        int nEnd = Math.Min(5, v + TVector.Count);
+                        for (int n = Math.Max(0, v - 9); n < nEnd; n++)
+                        {
+                            TVector keep = TVector.LaneMask(n - v, n - v + 10);
+                            // taps (m, n), m = mFirst…: row m·5 + n, column (u − m)·10 + (v − n); each m one tap row (500 floats) on and one output row (10) back
+                            ref float tap = ref Unsafe.Add(ref ct, n * 99 + u * 10 + v);
+                            for (int m = mFirst; m < mEnd; m++)
+                            {
+                                sum = TVector.Add(sum, TVector.Masked(TVector.Load(ref Unsafe.Add(ref tap, m * 490)), keep));
+                            }
+                        }
+
+                        int at = t * 196 + u * 14 + v;
+                        if (at <= 1176 - TVector.Count)
+                        {
+                            TVector.Store(sum, ref Unsafe.Add(ref dx0, at));
+                        }
+                        else
+                        {
+                            TVector.StoreFirst(sum, ref Unsafe.Add(ref dx0, at), 1176 - at); // the sample's end: the floats after it are the next sample's
+                        }
+                    }
                 }
             }
         }
