@@ -1,0 +1,53 @@
+using System;
+using System.Runtime.Intrinsics;
+using NetGen.Kernels;
+using Xunit;
+
+namespace NetGen.Runtime.Tests.Kernels;
+
+/// <summary>
+/// <see cref="IFloatVector{TSelf}.LaneMask"/> with <see cref="IFloatVector{TSelf}.Masked"/> keeps exactly the lanes
+/// first ≤ l &lt; limit, bit for bit (negative zero, infinities and NaN included), and zeroes the others, for bounds inside,
+/// below and beyond the vector, at every width this machine accelerates (the stride-1 col2im relies on it).
+/// </summary>
+public sealed class LaneMaskTests
+{
+    [Fact]
+    public void Masked_keeps_the_lanes_of_the_mask_and_zeroes_the_others_at_every_accelerated_width()
+    {
+        int ran = Check<Float1>();
+        ran += Vector128.IsHardwareAccelerated ? Check<Float128Unfused>() + Check<Float128>() : 0;
+        ran += Vector256.IsHardwareAccelerated ? Check<Float256>() : 0;
+        ran += Vector512.IsHardwareAccelerated ? Check<Float512>() : 0;
+        Assert.True(ran >= 1);
+    }
+
+    private static int Check<TVector>()
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int count = TVector.Count;
+        float[] values = new float[count];
+        float[] special = [-0f, float.PositiveInfinity, float.NaN, -3.5f, 1e-45f];
+        for (int l = 0; l < count; l++)
+        {
+            values[l] = l < special.Length ? special[l] : l + 0.25f;
+        }
+
+        TVector vector = TVector.Load(ref values[0]);
+        float[] result = new float[count];
+        for (int first = -20; first <= 20; first++)
+        {
+            for (int limit = first - 2; limit <= 22; limit++)
+            {
+                TVector.Store(TVector.Masked(vector, TVector.LaneMask(first, limit)), ref result[0]);
+                for (int l = 0; l < count; l++)
+                {
+                    int expected = first <= l && l < limit ? BitConverter.SingleToInt32Bits(values[l]) : 0;
+                    Assert.True(expected == BitConverter.SingleToInt32Bits(result[l]), $"{typeof(TVector).Name}, lanes [{first}, {limit}): lane {l} is {result[l]}");
+                }
+            }
+        }
+
+        return 1;
+    }
+}
