@@ -41,7 +41,7 @@ public sealed class LayerBuffers
     public float[] Padded { get; init; } = [];
     public float[] WindowMax { get; init; } = [];
     public float[] WindowTap { get; init; } = [];
-    public int[] ArgMax { get; init; } = [];
+    public float[] ArgMax { get; init; } = [];
     public float[] LogSumExp { get; init; } = [];
     public float[] OutputGradientT { get; init; } = [];
     public float[] WeightGradientT { get; init; } = [];
@@ -574,7 +574,7 @@ public sealed class MaxPool2D : Layer
 
     public override LayerBuffers CreateBuffers(int capacity) => new(capacity, OutLength)
     {
-        ArgMax = new int[capacity * OutLength + LayerBuffers.Slack],
+        ArgMax = new float[capacity * OutLength + LayerBuffers.Slack],
         WindowMax = new float[Positions + LayerBuffers.Slack],
         WindowTap = new float[Positions + LayerBuffers.Slack],
     };
@@ -592,8 +592,9 @@ public sealed class MaxPool2D : Layer
     }
 
     // Vectorized along the row: the windows starting at Count consecutive input columns are reduced at once, one vector
-    // load per tap, with compare-and-select (no data-dependent branches). Every stride-th position is then a window of
-    // the output.
+    // load per tap, with compare-and-select (no data-dependent branches). With stride 2 the even lanes of two such vectors
+    // are Count outputs (PickEven); otherwise every stride-th position of a row buffer is a window of the output. argMax
+    // holds each winner's offset from its window's start (or its tap number), as the generated code.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Forward<TVector>(int count, ReadOnlySpan<float> x, LayerBuffers buffers)
         where TVector : struct, IFloatVector<TVector>
@@ -601,18 +602,18 @@ public sealed class MaxPool2D : Layer
         int inLength = InLength, outLength = OutLength, plane = InHeight * InWidth, inWidth = InWidth;
         int channels = OutChannels, outHeight = OutHeight, outWidth = OutWidth, size = _size, stride = _stride, positions = Positions;
 
-        // The last vector of a row reads up to Count − 1 floats past its windows, at most into the buffer's slack.
-        x = x.Slice(0, count * inLength + TVector.Count - 1);
+        // A row's last vectors read up to 2 · Count − 1 floats past its windows and write up to Count − 1 past the row, at most into the buffers' slack.
+        x = x.Slice(0, count * inLength + 2 * TVector.Count - 1);
         Span<float> windowMax = buffers.WindowMax.AsSpan(0, positions + TVector.Count - 1);
         Span<float> windowTap = buffers.WindowTap.AsSpan(0, positions + TVector.Count - 1);
-        Span<float> y = buffers.Output.AsSpan(0, count * outLength);
-        Span<int> argMax = buffers.ArgMax.AsSpan(0, count * outLength);
+        Span<float> y = buffers.Output.AsSpan(0, count * outLength + TVector.Count - 1);
+        Span<float> argMax = buffers.ArgMax.AsSpan(0, count * outLength + TVector.Count - 1);
         ref float x0 = ref MemoryMarshal.GetReference(x);
         ref float y0 = ref MemoryMarshal.GetReference(y);
-        ref int argMax0 = ref MemoryMarshal.GetReference(argMax);
+        ref float argMax0 = ref MemoryMarshal.GetReference(argMax);
         ref float max0 = ref MemoryMarshal.GetReference(windowMax);
         ref float tap0 = ref MemoryMarshal.GetReference(windowTap);
-        bool offsetsFit = (size - 1) * (long)inWidth + size - 1 < 1 << 24; // offsets exact in a float, as in the generated code
+        bool offsetsFit = OffsetsFit;
         int o = 0;
         for (int s = 0; s < count; s++)
         {
@@ -621,47 +622,84 @@ public sealed class MaxPool2D : Layer
                 for (int i = 0; i < outHeight; i++)
                 {
                     int row = s * inLength + c * plane + i * stride * inWidth;
-                    // The window starting at each position q: its top-left tap, then each other tap in row-major order; '>' keeps the first maximum.
-                    for (int q = 0; q < positions; q += TVector.Count)
+                    if (stride == 2)
                     {
-                        ref float at = ref Unsafe.Add(ref x0, row + q);
-                        TVector max = TVector.Load(ref at);
-                        TVector tap = TVector.Zero;
-                        for (int m = 0; m < size; m++)
+                        for (int j = 0; j < outWidth; j += TVector.Count)
                         {
-                            for (int n = m == 0 ? 1 : 0; n < size; n++)
-                            {
-                                TVector v = TVector.Load(ref Unsafe.Add(ref at, m * inWidth + n));
-                                tap = TVector.SelectGreater(v, max, TVector.Broadcast(offsetsFit ? m * inWidth + n : m * size + n), tap);
-                                max = TVector.SelectGreater(v, max, v, max);
-                            }
+                            ref float low = ref Unsafe.Add(ref x0, row + 2 * j);
+                            (TVector maxLow, TVector tapLow) = Reduce<TVector>(ref low, size, inWidth, offsetsFit);
+                            (TVector maxHigh, TVector tapHigh) = Reduce<TVector>(ref Unsafe.Add(ref low, TVector.Count), size, inWidth, offsetsFit);
+                            TVector.Store(TVector.PickEven(maxLow, maxHigh), ref Unsafe.Add(ref y0, o + j));
+                            TVector.Store(TVector.PickEven(tapLow, tapHigh), ref Unsafe.Add(ref argMax0, o + j));
                         }
 
+                        o += outWidth;
+                        continue;
+                    }
+
+                    for (int q = 0; q < positions; q += TVector.Count)
+                    {
+                        (TVector max, TVector tap) = Reduce<TVector>(ref Unsafe.Add(ref x0, row + q), size, inWidth, offsetsFit);
                         TVector.Store(max, ref Unsafe.Add(ref max0, q));
                         TVector.Store(tap, ref Unsafe.Add(ref tap0, q));
                     }
 
-                    // Every stride-th position starts a window of the output (o < count · outLength: the slices above bound it).
+                    // Every stride-th position starts a window of the output.
                     for (int j = 0; j < outWidth; j++, o++)
                     {
                         Unsafe.Add(ref y0, o) = Unsafe.Add(ref max0, j * stride);
-                        int t = (int)Unsafe.Add(ref tap0, j * stride); // the winner's offset, or its tap number (m · size + n)
-                        Unsafe.Add(ref argMax0, o) = row + j * stride + (offsetsFit ? t : t / size * inWidth + t % size);
+                        Unsafe.Add(ref argMax0, o) = Unsafe.Add(ref tap0, j * stride);
                     }
                 }
             }
         }
     }
 
+    /// <summary>Whether each winner's offset from its window's start is exact in a float (else its tap number is kept), as in the generated code.</summary>
+    private bool OffsetsFit => (_size - 1) * (long)InWidth + _size - 1 < 1 << 24;
+
+    /// <summary>The windows starting at the Count positions from <paramref name="at"/>: top-left tap, then each other tap in row-major order; '>' keeps the first maximum.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (TVector Max, TVector Tap) Reduce<TVector>(ref float at, int size, int inWidth, bool offsetsFit)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        TVector max = TVector.Load(ref at);
+        TVector tap = TVector.Zero;
+        for (int m = 0; m < size; m++)
+        {
+            for (int n = m == 0 ? 1 : 0; n < size; n++)
+            {
+                TVector v = TVector.Load(ref Unsafe.Add(ref at, m * inWidth + n));
+                tap = TVector.SelectGreater(v, max, TVector.Broadcast(offsetsFit ? m * inWidth + n : m * size + n), tap);
+                max = TVector.SelectGreater(v, max, v, max);
+            }
+        }
+
+        return (max, tap);
+    }
+
     public override void Backward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> gradients, LayerBuffers buffers, Span<float> dx, bool computeDx)
     {
-        ReadOnlySpan<int> argMax = buffers.ArgMax;
+        ReadOnlySpan<float> argMax = buffers.ArgMax;
         ReadOnlySpan<float> dy = buffers.OutputGradient;
         dx.Slice(0, count * InLength).Clear();
-        int length = count * OutLength;
-        for (int o = 0; o < length; o++)
+        int inLength = InLength, plane = InHeight * InWidth, inWidth = InWidth, size = _size, stride = _stride;
+        bool offsetsFit = OffsetsFit;
+        int o = 0;
+        for (int s = 0; s < count; s++)
         {
-            dx[argMax[o]] += dy[o];
+            for (int c = 0; c < OutChannels; c++)
+            {
+                for (int i = 0; i < OutHeight; i++)
+                {
+                    int row = s * inLength + c * plane + i * stride * inWidth;
+                    for (int j = 0; j < OutWidth; j++, o++)
+                    {
+                        int t = (int)argMax[o];
+                        dx[row + j * stride + (offsetsFit ? t : t / size * inWidth + t % size)] += dy[o];
+                    }
+                }
+            }
         }
     }
 }

@@ -43,12 +43,24 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
 
     public override IReadOnlyList<ScratchBuffer> GetScratchBuffers(Shape input, Shape output) =>
     [
-        new("argMax", "int", output.Length, "the index in x of each window's maximum", PerSample: true),
-        new("windowMax", "float", Positions(output), "the maximum of the window starting at each position of one output row's input rows", PerSample: false),
-        new("windowTap", "float", Positions(output), "where in that window the maximum is: its offset from the window's start", PerSample: false),
+        new("argMax", "float", output.Length, "where each window's maximum is: its offset from the window's start (for inputs over 16 million floats wide, its tap number m · size + n)", PerSample: true),
+        .. PicksEvenLanes
+            ? []
+            : new ScratchBuffer[]
+            {
+                new("windowMax", "float", Positions(output), "the maximum of the window starting at each position of one output row's input rows", PerSample: false),
+                new("windowTap", "float", Positions(output), "where in that window the maximum is, as in argMax", PerSample: false),
+            },
     ];
 
-    public override IReadOnlyList<string> ForwardArguments => ["x", "y", "argMax", "windowMax", "windowTap"];
+    public override IReadOnlyList<string> ForwardArguments => PicksEvenLanes ? ["x", "y", "argMax"] : ["x", "y", "argMax", "windowMax", "windowTap"];
+
+    /// <summary>
+    /// With stride 2 the windows of Count consecutive outputs start at the 2·Count positions of two vectors: both are reduced,
+    /// and their even lanes (<c>PickEven</c>) are the outputs, stored as a vector. Other strides reduce the windows at every
+    /// position into a row buffer and pick every Stride-th.
+    /// </summary>
+    private bool PicksEvenLanes => Stride == 2;
 
     public override IReadOnlyList<string> BackwardArguments => ["dy", "dx", "argMax"];
 
@@ -78,23 +90,39 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
 
     // Vectorized along the row: the windows starting at Count consecutive input columns are reduced at once, one
     // vector load per tap, with compare-and-select (no branches: which tap wins is data-dependent and mispredicts
-    // about half the time). Every Stride-th position is then a window of the output.
+    // about half the time). With stride 2 the even lanes of two such vectors are Count outputs; otherwise every
+    // Stride-th position of a row buffer is a window of the output.
     public override void EmitForward(SourceWriter w, LayerPlan plan)
     {
         Shape input = plan.Input, output = plan.Output;
         int plane = input.Height * input.Width;
         int positions = Positions(output);
-        w.Line($"// The last vector of a row reads up to Count − 1 floats past its windows, at most into the buffer's slack.");
-        w.Line($"x = x.Slice(0, count * {input.Length} + TVector.Count - 1);");
-        w.Line($"windowMax = windowMax.Slice(0, {positions} + TVector.Count - 1);");
-        w.Line($"windowTap = windowTap.Slice(0, {positions} + TVector.Count - 1);");
-        w.Line($"y = y.Slice(0, count * {output.Length});");
-        w.Line($"argMax = argMax.Slice(0, count * {output.Length});");
+        if (PicksEvenLanes)
+        {
+            w.Line($"// A row's last vectors read up to 2 · Count − 1 floats past its windows and write up to Count − 1 past the row, at most into the buffers' slack.");
+            w.Line($"x = x.Slice(0, count * {input.Length} + 2 * TVector.Count - 1);");
+            w.Line($"y = y.Slice(0, count * {output.Length} + TVector.Count - 1);");
+            w.Line($"argMax = argMax.Slice(0, count * {output.Length} + TVector.Count - 1);");
+        }
+        else
+        {
+            w.Line($"// The last vector of a row reads up to Count − 1 floats past its windows, at most into the buffer's slack.");
+            w.Line($"x = x.Slice(0, count * {input.Length} + TVector.Count - 1);");
+            w.Line($"windowMax = windowMax.Slice(0, {positions} + TVector.Count - 1);");
+            w.Line($"windowTap = windowTap.Slice(0, {positions} + TVector.Count - 1);");
+            w.Line($"y = y.Slice(0, count * {output.Length});");
+            w.Line($"argMax = argMax.Slice(0, count * {output.Length});");
+        }
+
         w.Line($"ref float x0 = ref MemoryMarshal.GetReference(x);");
         w.Line($"ref float y0 = ref MemoryMarshal.GetReference(y);");
-        w.Line($"ref int argMax0 = ref MemoryMarshal.GetReference(argMax);");
-        w.Line($"ref float max0 = ref MemoryMarshal.GetReference(windowMax);");
-        w.Line($"ref float tap0 = ref MemoryMarshal.GetReference(windowTap);");
+        w.Line($"ref float argMax0 = ref MemoryMarshal.GetReference(argMax);");
+        if (!PicksEvenLanes)
+        {
+            w.Line($"ref float max0 = ref MemoryMarshal.GetReference(windowMax);");
+            w.Line($"ref float tap0 = ref MemoryMarshal.GetReference(windowTap);");
+        }
+
         w.Line($"int o = 0;");
         w.Line($"for (int s = 0; s < count; s++)");
         w.Open();
@@ -103,12 +131,53 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
         w.Line($"for (int i = 0; i < {output.Height}; i++)");
         w.Open();
         w.Line($"int row = s * {input.Length} + c * {plane} + i * {Stride * input.Width};");
-        w.Line($"// The window starting at each of the {positions} positions q: its top-left tap, then each other tap in row-major order; '>' keeps the first maximum.");
-        w.Line($"for (int q = 0; q < {positions}; q += TVector.Count)");
-        w.Open();
-        w.Line($"ref float at = ref Unsafe.Add(ref x0, row + q);");
-        w.Line($"TVector max = TVector.Load(ref at);");
-        w.Line($"TVector tap = TVector.Zero;");
+        if (PicksEvenLanes)
+        {
+            w.Line($"// Outputs j…j + Count − 1: their windows start at the even positions of 2 · Count from 2j. At each position, the");
+            w.Line($"// window's top-left tap, then each other tap in row-major order; '>' keeps the first maximum.");
+            w.Line($"for (int j = 0; j < {output.Width}; j += TVector.Count)");
+            w.Open();
+            w.Line($"ref float low = ref Unsafe.Add(ref x0, row + 2 * j); // positions 2j … 2j + Count − 1");
+            w.Line($"ref float high = ref Unsafe.Add(ref low, TVector.Count); // the next Count positions");
+            EmitWindowReduction(w, input, "Low", "low");
+            EmitWindowReduction(w, input, "High", "high");
+            w.Line($"TVector.Store(TVector.PickEven(maxLow, maxHigh), ref Unsafe.Add(ref y0, o + j));");
+            w.Line($"TVector.Store(TVector.PickEven(tapLow, tapHigh), ref Unsafe.Add(ref argMax0, o + j));");
+            w.Close();
+            w.Line();
+            w.Line($"o += {output.Width};");
+        }
+        else
+        {
+            w.Line($"// The window starting at each of the {positions} positions q: its top-left tap, then each other tap in row-major order; '>' keeps the first maximum.");
+            w.Line($"for (int q = 0; q < {positions}; q += TVector.Count)");
+            w.Open();
+            w.Line($"ref float at = ref Unsafe.Add(ref x0, row + q);");
+            EmitWindowReduction(w, input, "", "at");
+            w.Line($"TVector.Store(max, ref Unsafe.Add(ref max0, q));");
+            w.Line($"TVector.Store(tap, ref Unsafe.Add(ref tap0, q));");
+            w.Close();
+            w.Line();
+            w.Line($"// Every {Ordinal(Stride)}position starts a window of the output (o < count · {output.Length}: the slices above bound it).");
+            w.Line($"for (int j = 0; j < {output.Width}; j++, o++)");
+            w.Open();
+            w.Line($"Unsafe.Add(ref y0, o) = Unsafe.Add(ref max0, j * {Stride});");
+            w.Line($"Unsafe.Add(ref argMax0, o) = Unsafe.Add(ref tap0, j * {Stride});");
+            w.Close();
+        }
+
+        w.Close();
+        w.Close();
+        w.Close();
+    }
+
+    /// <summary>max{suffix} and tap{suffix}: the maximum of the windows starting at the Count positions from <paramref name="at"/>, and where it is.</summary>
+    private void EmitWindowReduction(SourceWriter w, Shape input, string suffix, string at)
+    {
+        string max = "max" + suffix, tap = "tap" + suffix, v = suffix.Length == 0 ? "v" : "v" + suffix.Substring(0, 1).ToLowerInvariant();
+        string load = at;
+        w.Line($"TVector {max} = TVector.Load(ref {load});");
+        w.Line($"TVector {tap} = TVector.Zero;");
         for (int m = 0; m < Size; m++)
         {
             for (int n = 0; n < Size; n++)
@@ -118,42 +187,41 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
                     continue;
                 }
 
-                int tap = m * Size + n, offset = m * input.Width + n;
-                w.Line($"TVector v{tap} = TVector.Load(ref Unsafe.Add(ref at, {offset})); // tap ({m}, {n})");
-                w.Line($"tap = TVector.SelectGreater(v{tap}, max, TVector.Broadcast({(OffsetsFitFloat(input) ? offset : tap)}f), tap);");
-                w.Line($"max = TVector.SelectGreater(v{tap}, max, v{tap}, max);");
+                int number = m * Size + n, offset = m * input.Width + n;
+                w.Line($"TVector {v}{number} = TVector.Load(ref Unsafe.Add(ref {load}, {offset})); // tap ({m}, {n})");
+                w.Line($"{tap} = TVector.SelectGreater({v}{number}, {max}, TVector.Broadcast({(OffsetsFitFloat(input) ? offset : number)}f), {tap});");
+                w.Line($"{max} = TVector.SelectGreater({v}{number}, {max}, {v}{number}, {max});");
             }
         }
-
-        w.Line($"TVector.Store(max, ref Unsafe.Add(ref max0, q));");
-        w.Line($"TVector.Store(tap, ref Unsafe.Add(ref tap0, q));");
-        w.Close();
-        w.Line();
-        w.Line($"// Every {Ordinal(Stride)}position starts a window of the output (o < count · {output.Length}: the slices above bound it).");
-        w.Line($"for (int j = 0; j < {output.Width}; j++, o++)");
-        w.Open();
-        w.Line($"Unsafe.Add(ref y0, o) = Unsafe.Add(ref max0, j * {Stride});");
-        if (OffsetsFitFloat(input))
-        {
-            w.Line($"Unsafe.Add(ref argMax0, o) = row + j * {Stride} + (int)Unsafe.Add(ref tap0, j * {Stride});");
-        }
-        else
-        {
-            w.Line($"int t = (int)Unsafe.Add(ref tap0, j * {Stride}); // the winning tap's number (m · {Size} + n)");
-            w.Line($"Unsafe.Add(ref argMax0, o) = row + j * {Stride} + t / {Size} * {input.Width} + t % {Size};");
-        }
-        w.Close();
-        w.Close();
-        w.Close();
-        w.Close();
     }
 
     public override void EmitBackward(SourceWriter w, LayerPlan plan)
     {
-        w.Line($"dx.Slice(0, count * {plan.Input.Length}).Clear();");
-        w.Line($"for (int o = 0; o < count * {plan.Output.Length}; o++)");
+        Shape input = plan.Input, output = plan.Output;
+        w.Line($"dx.Slice(0, count * {input.Length}).Clear();");
+        w.Line($"int o = 0;");
+        w.Line($"for (int s = 0; s < count; s++)");
         w.Open();
-        w.Line($"dx[argMax[o]] += dy[o];");
+        w.Line($"for (int c = 0; c < {input.Channels}; c++)");
+        w.Open();
+        w.Line($"for (int i = 0; i < {output.Height}; i++)");
+        w.Open();
+        w.Line($"int row = s * {input.Length} + c * {input.Height * input.Width} + i * {Stride * input.Width};");
+        w.Line($"for (int j = 0; j < {output.Width}; j++, o++)");
+        w.Open();
+        if (OffsetsFitFloat(input))
+        {
+            w.Line($"dx[row + j * {Stride} + (int)argMax[o]] += dy[o];");
+        }
+        else
+        {
+            w.Line($"int t = (int)argMax[o]; // the winning tap's number (m · {Size} + n)");
+            w.Line($"dx[row + j * {Stride} + t / {Size} * {input.Width} + t % {Size}] += dy[o];");
+        }
+
+        w.Close();
+        w.Close();
+        w.Close();
         w.Close();
     }
 }

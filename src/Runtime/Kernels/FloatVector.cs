@@ -1,6 +1,8 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 
 namespace NetGen.Kernels;
 
@@ -55,6 +57,9 @@ public interface IFloatVector<TSelf>
 
     /// <summary>Lane-wise bitwise and: with a <see cref="LaneMask"/>, keeps the masked lanes of <paramref name="value"/> and zeroes the others.</summary>
     static abstract TSelf Masked(TSelf value, TSelf mask);
+
+    /// <summary>The even lanes of <paramref name="low"/> then of <paramref name="high"/>: lane l is lane 2l of the 2·<see cref="Count"/> floats low, high (a stride-2 pick).</summary>
+    static abstract TSelf PickEven(TSelf low, TSelf high);
 }
 
 /// <summary>16 floats (AVX-512).</summary>
@@ -123,6 +128,11 @@ public readonly struct Float512 : IFloatVector<Float512>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float512 Masked(Float512 value, Float512 mask) => new(Vector512.BitwiseAnd(value._v, mask._v));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float512 PickEven(Float512 low, Float512 high) =>
+        new(Avx512F.PermuteVar16x32x2(low._v, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), high._v));
 }
 
 /// <summary>8 floats (AVX2 with FMA). Generated code uses it only where <see cref="VectorWidth.HasFusedMultiplyAdd"/>: without FMA in hardware <c>Vector256.FusedMultiplyAdd</c> is emulated.</summary>
@@ -191,6 +201,15 @@ public readonly struct Float256 : IFloatVector<Float256>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float256 Masked(Float256 value, Float256 mask) => new(Vector256.BitwiseAnd(value._v, mask._v));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float256 PickEven(Float256 low, Float256 high)
+    {
+        // Per 128-bit half: low0 low2 high0 high2 | low4 low6 high4 high6; then the 64-bit pairs in the order 0, 2, 1, 3.
+        Vector256<float> halves = Avx.Shuffle(low._v, high._v, 0b10_00_10_00);
+        return new(Avx2.Permute4x64(halves.AsDouble(), 0b11_01_10_00).AsSingle());
+    }
 }
 
 /// <summary>4 floats with fused multiply-add (x86 with FMA, Arm NEON). Without FMA in hardware generated code uses <see cref="Float128Unfused"/> instead.</summary>
@@ -259,6 +278,10 @@ public readonly struct Float128 : IFloatVector<Float128>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float128 Masked(Float128 value, Float128 mask) => new(Vector128.BitwiseAnd(value._v, mask._v));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128 PickEven(Float128 low, Float128 high) => new(FloatVector128.PickEven(low._v, high._v));
 }
 
 /// <summary>
@@ -332,6 +355,10 @@ public readonly struct Float128Unfused : IFloatVector<Float128Unfused>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float128Unfused Masked(Float128Unfused value, Float128Unfused mask) => new(Vector128.BitwiseAnd(value._v, mask._v));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128Unfused PickEven(Float128Unfused low, Float128Unfused high) => new(FloatVector128.PickEven(low._v, high._v));
 }
 
 /// <summary>One float: the scalar path, correct on any hardware (and what runs with <c>DOTNET_EnableHWIntrinsic=0</c>).</summary>
@@ -397,4 +424,29 @@ public readonly struct Float1 : IFloatVector<Float1>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float1 Masked(Float1 value, Float1 mask) =>
         new(BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(value._v) & BitConverter.SingleToInt32Bits(mask._v)));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float1 PickEven(Float1 low, Float1 high) => low;
+}
+
+/// <summary>The 128-bit lane operations shared by <see cref="Float128"/> and <see cref="Float128Unfused"/>.</summary>
+internal static class FloatVector128
+{
+    /// <summary>low0 low2 high0 high2: one shuffle on x86 and Arm64 (the tests are constants to the JIT).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> PickEven(Vector128<float> low, Vector128<float> high)
+    {
+        if (Sse.IsSupported)
+        {
+            return Sse.Shuffle(low, high, 0b10_00_10_00);
+        }
+
+        if (AdvSimd.Arm64.IsSupported)
+        {
+            return AdvSimd.Arm64.UnzipEven(low, high);
+        }
+
+        return Vector128.Create(low.GetElement(0), low.GetElement(2), high.GetElement(0), high.GetElement(2));
+    }
 }

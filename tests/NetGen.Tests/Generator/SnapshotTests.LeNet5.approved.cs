@@ -584,10 +584,10 @@ namespace Samples
         {
             Conv1Forward<TVector>(count, ws.Input, parameters.Slice(0, 150), parameters.Slice(150, 6), ws.Conv1Output, ws.Conv1Columns, ws.Conv1Padded);
             Relu1Forward(count, ws.Conv1Output, ws.Relu1Output);
-            Pool1Forward<TVector>(count, ws.Relu1Output, ws.Pool1Output, ws.Pool1ArgMax, ws.Pool1WindowMax, ws.Pool1WindowTap);
+            Pool1Forward<TVector>(count, ws.Relu1Output, ws.Pool1Output, ws.Pool1ArgMax);
             Conv2Forward<TVector>(count, ws.Pool1Output, parameters.Slice(156, 2400), parameters.Slice(2556, 16), ws.Conv2Output, ws.Conv2Columns);
             Relu2Forward(count, ws.Conv2Output, ws.Relu2Output);
-            Pool2Forward<TVector>(count, ws.Relu2Output, ws.Pool2Output, ws.Pool2ArgMax, ws.Pool2WindowMax, ws.Pool2WindowTap);
+            Pool2Forward<TVector>(count, ws.Relu2Output, ws.Pool2Output, ws.Pool2ArgMax);
             Dense1Forward<TVector>(count, ws.Pool2Output, parameters.Slice(2572, 48000), parameters.Slice(50572, 120), ws.Dense1Output);
             Relu3Forward(count, ws.Dense1Output, ws.Relu3Output);
             Dense2Forward<TVector>(count, ws.Relu3Output, parameters.Slice(50692, 10080), parameters.Slice(60772, 84), ws.Dense2Output);
@@ -836,20 +836,16 @@ namespace Samples
         /// <summary>Forward pass of pool1 (MaxPool2D): 6×28×28 → 6×14×14, window 2×2, stride 2.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Pool1Forward<TVector>(int count, ReadOnlySpan<float> x, Span<float> y, Span<int> argMax, Span<float> windowMax, Span<float> windowTap)
+        private static void Pool1Forward<TVector>(int count, ReadOnlySpan<float> x, Span<float> y, Span<float> argMax)
             where TVector : struct, IFloatVector<TVector>
         {
-            // The last vector of a row reads up to Count − 1 floats past its windows, at most into the buffer's slack.
-            x = x.Slice(0, count * 4704 + TVector.Count - 1);
-            windowMax = windowMax.Slice(0, 27 + TVector.Count - 1);
-            windowTap = windowTap.Slice(0, 27 + TVector.Count - 1);
-            y = y.Slice(0, count * 1176);
-            argMax = argMax.Slice(0, count * 1176);
+            // A row's last vectors read up to 2 · Count − 1 floats past its windows and write up to Count − 1 past the row, at most into the buffers' slack.
+            x = x.Slice(0, count * 4704 + 2 * TVector.Count - 1);
+            y = y.Slice(0, count * 1176 + TVector.Count - 1);
+            argMax = argMax.Slice(0, count * 1176 + TVector.Count - 1);
             ref float x0 = ref MemoryMarshal.GetReference(x);
             ref float y0 = ref MemoryMarshal.GetReference(y);
-            ref int argMax0 = ref MemoryMarshal.GetReference(argMax);
-            ref float max0 = ref MemoryMarshal.GetReference(windowMax);
-            ref float tap0 = ref MemoryMarshal.GetReference(windowTap);
+            ref float argMax0 = ref MemoryMarshal.GetReference(argMax);
             int o = 0;
             for (int s = 0; s < count; s++)
             {
@@ -858,31 +854,39 @@ namespace Samples
                     for (int i = 0; i < 14; i++)
                     {
                         int row = s * 4704 + c * 784 + i * 56;
-                        // The window starting at each of the 27 positions q: its top-left tap, then each other tap in row-major order; '>' keeps the first maximum.
-                        for (int q = 0; q < 27; q += TVector.Count)
+                        // Outputs j…j + Count − 1: their windows start at the even positions of 2 · Count from 2j. At each position, the
+                        // window's top-left tap, then each other tap in row-major order; '>' keeps the first maximum.
+                        for (int j = 0; j < 14; j += TVector.Count)
                         {
-                            ref float at = ref Unsafe.Add(ref x0, row + q);
-                            TVector max = TVector.Load(ref at);
-                            TVector tap = TVector.Zero;
-                            TVector v1 = TVector.Load(ref Unsafe.Add(ref at, 1)); // tap (0, 1)
-                            tap = TVector.SelectGreater(v1, max, TVector.Broadcast(1f), tap);
-                            max = TVector.SelectGreater(v1, max, v1, max);
-                            TVector v2 = TVector.Load(ref Unsafe.Add(ref at, 28)); // tap (1, 0)
-                            tap = TVector.SelectGreater(v2, max, TVector.Broadcast(28f), tap);
-                            max = TVector.SelectGreater(v2, max, v2, max);
-                            TVector v3 = TVector.Load(ref Unsafe.Add(ref at, 29)); // tap (1, 1)
-                            tap = TVector.SelectGreater(v3, max, TVector.Broadcast(29f), tap);
-                            max = TVector.SelectGreater(v3, max, v3, max);
-                            TVector.Store(max, ref Unsafe.Add(ref max0, q));
-                            TVector.Store(tap, ref Unsafe.Add(ref tap0, q));
+                            ref float low = ref Unsafe.Add(ref x0, row + 2 * j); // positions 2j … 2j + Count − 1
+                            ref float high = ref Unsafe.Add(ref low, TVector.Count); // the next Count positions
+                            TVector maxLow = TVector.Load(ref low);
+                            TVector tapLow = TVector.Zero;
+                            TVector vl1 = TVector.Load(ref Unsafe.Add(ref low, 1)); // tap (0, 1)
+                            tapLow = TVector.SelectGreater(vl1, maxLow, TVector.Broadcast(1f), tapLow);
+                            maxLow = TVector.SelectGreater(vl1, maxLow, vl1, maxLow);
+                            TVector vl2 = TVector.Load(ref Unsafe.Add(ref low, 28)); // tap (1, 0)
+                            tapLow = TVector.SelectGreater(vl2, maxLow, TVector.Broadcast(28f), tapLow);
+                            maxLow = TVector.SelectGreater(vl2, maxLow, vl2, maxLow);
+                            TVector vl3 = TVector.Load(ref Unsafe.Add(ref low, 29)); // tap (1, 1)
+                            tapLow = TVector.SelectGreater(vl3, maxLow, TVector.Broadcast(29f), tapLow);
+                            maxLow = TVector.SelectGreater(vl3, maxLow, vl3, maxLow);
+                            TVector maxHigh = TVector.Load(ref high);
+                            TVector tapHigh = TVector.Zero;
+                            TVector vh1 = TVector.Load(ref Unsafe.Add(ref high, 1)); // tap (0, 1)
+                            tapHigh = TVector.SelectGreater(vh1, maxHigh, TVector.Broadcast(1f), tapHigh);
+                            maxHigh = TVector.SelectGreater(vh1, maxHigh, vh1, maxHigh);
+                            TVector vh2 = TVector.Load(ref Unsafe.Add(ref high, 28)); // tap (1, 0)
+                            tapHigh = TVector.SelectGreater(vh2, maxHigh, TVector.Broadcast(28f), tapHigh);
+                            maxHigh = TVector.SelectGreater(vh2, maxHigh, vh2, maxHigh);
+                            TVector vh3 = TVector.Load(ref Unsafe.Add(ref high, 29)); // tap (1, 1)
+                            tapHigh = TVector.SelectGreater(vh3, maxHigh, TVector.Broadcast(29f), tapHigh);
+                            maxHigh = TVector.SelectGreater(vh3, maxHigh, vh3, maxHigh);
+                            TVector.Store(TVector.PickEven(maxLow, maxHigh), ref Unsafe.Add(ref y0, o + j));
+                            TVector.Store(TVector.PickEven(tapLow, tapHigh), ref Unsafe.Add(ref argMax0, o + j));
                         }
 
-                        // Every second position starts a window of the output (o < count · 1176: the slices above bound it).
-                        for (int j = 0; j < 14; j++, o++)
-                        {
-                            Unsafe.Add(ref y0, o) = Unsafe.Add(ref max0, j * 2);
-                            Unsafe.Add(ref argMax0, o) = row + j * 2 + (int)Unsafe.Add(ref tap0, j * 2);
-                        }
+                        o += 14;
                     }
                 }
             }
@@ -893,12 +897,23 @@ namespace Samples
         /// <summary>Backward pass of pool1 (MaxPool2D): 6×28×28 → 6×14×14, window 2×2, stride 2.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Pool1Backward(int count, ReadOnlySpan<float> dy, Span<float> dx, Span<int> argMax)
+        private static void Pool1Backward(int count, ReadOnlySpan<float> dy, Span<float> dx, Span<float> argMax)
         {
             dx.Slice(0, count * 4704).Clear();
-            for (int o = 0; o < count * 1176; o++)
+            int o = 0;
+            for (int s = 0; s < count; s++)
             {
-                dx[argMax[o]] += dy[o];
+                for (int c = 0; c < 6; c++)
+                {
+                    for (int i = 0; i < 14; i++)
+                    {
+                        int row = s * 4704 + c * 784 + i * 56;
+                        for (int j = 0; j < 14; j++, o++)
+                        {
+                            dx[row + j * 2 + (int)argMax[o]] += dy[o];
+                        }
+                    }
+                }
             }
         }
 
@@ -1120,20 +1135,16 @@ namespace Samples
         /// <summary>Forward pass of pool2 (MaxPool2D): 16×10×10 → 16×5×5, window 2×2, stride 2.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Pool2Forward<TVector>(int count, ReadOnlySpan<float> x, Span<float> y, Span<int> argMax, Span<float> windowMax, Span<float> windowTap)
+        private static void Pool2Forward<TVector>(int count, ReadOnlySpan<float> x, Span<float> y, Span<float> argMax)
             where TVector : struct, IFloatVector<TVector>
         {
-            // The last vector of a row reads up to Count − 1 floats past its windows, at most into the buffer's slack.
-            x = x.Slice(0, count * 1600 + TVector.Count - 1);
-            windowMax = windowMax.Slice(0, 9 + TVector.Count - 1);
-            windowTap = windowTap.Slice(0, 9 + TVector.Count - 1);
-            y = y.Slice(0, count * 400);
-            argMax = argMax.Slice(0, count * 400);
+            // A row's last vectors read up to 2 · Count − 1 floats past its windows and write up to Count − 1 past the row, at most into the buffers' slack.
+            x = x.Slice(0, count * 1600 + 2 * TVector.Count - 1);
+            y = y.Slice(0, count * 400 + TVector.Count - 1);
+            argMax = argMax.Slice(0, count * 400 + TVector.Count - 1);
             ref float x0 = ref MemoryMarshal.GetReference(x);
             ref float y0 = ref MemoryMarshal.GetReference(y);
-            ref int argMax0 = ref MemoryMarshal.GetReference(argMax);
-            ref float max0 = ref MemoryMarshal.GetReference(windowMax);
-            ref float tap0 = ref MemoryMarshal.GetReference(windowTap);
+            ref float argMax0 = ref MemoryMarshal.GetReference(argMax);
             int o = 0;
             for (int s = 0; s < count; s++)
             {
@@ -1142,31 +1153,39 @@ namespace Samples
                     for (int i = 0; i < 5; i++)
                     {
                         int row = s * 1600 + c * 100 + i * 20;
-                        // The window starting at each of the 9 positions q: its top-left tap, then each other tap in row-major order; '>' keeps the first maximum.
-                        for (int q = 0; q < 9; q += TVector.Count)
+                        // Outputs j…j + Count − 1: their windows start at the even positions of 2 · Count from 2j. At each position, the
+                        // window's top-left tap, then each other tap in row-major order; '>' keeps the first maximum.
+                        for (int j = 0; j < 5; j += TVector.Count)
                         {
-                            ref float at = ref Unsafe.Add(ref x0, row + q);
-                            TVector max = TVector.Load(ref at);
-                            TVector tap = TVector.Zero;
-                            TVector v1 = TVector.Load(ref Unsafe.Add(ref at, 1)); // tap (0, 1)
-                            tap = TVector.SelectGreater(v1, max, TVector.Broadcast(1f), tap);
-                            max = TVector.SelectGreater(v1, max, v1, max);
-                            TVector v2 = TVector.Load(ref Unsafe.Add(ref at, 10)); // tap (1, 0)
-                            tap = TVector.SelectGreater(v2, max, TVector.Broadcast(10f), tap);
-                            max = TVector.SelectGreater(v2, max, v2, max);
-                            TVector v3 = TVector.Load(ref Unsafe.Add(ref at, 11)); // tap (1, 1)
-                            tap = TVector.SelectGreater(v3, max, TVector.Broadcast(11f), tap);
-                            max = TVector.SelectGreater(v3, max, v3, max);
-                            TVector.Store(max, ref Unsafe.Add(ref max0, q));
-                            TVector.Store(tap, ref Unsafe.Add(ref tap0, q));
+                            ref float low = ref Unsafe.Add(ref x0, row + 2 * j); // positions 2j … 2j + Count − 1
+                            ref float high = ref Unsafe.Add(ref low, TVector.Count); // the next Count positions
+                            TVector maxLow = TVector.Load(ref low);
+                            TVector tapLow = TVector.Zero;
+                            TVector vl1 = TVector.Load(ref Unsafe.Add(ref low, 1)); // tap (0, 1)
+                            tapLow = TVector.SelectGreater(vl1, maxLow, TVector.Broadcast(1f), tapLow);
+                            maxLow = TVector.SelectGreater(vl1, maxLow, vl1, maxLow);
+                            TVector vl2 = TVector.Load(ref Unsafe.Add(ref low, 10)); // tap (1, 0)
+                            tapLow = TVector.SelectGreater(vl2, maxLow, TVector.Broadcast(10f), tapLow);
+                            maxLow = TVector.SelectGreater(vl2, maxLow, vl2, maxLow);
+                            TVector vl3 = TVector.Load(ref Unsafe.Add(ref low, 11)); // tap (1, 1)
+                            tapLow = TVector.SelectGreater(vl3, maxLow, TVector.Broadcast(11f), tapLow);
+                            maxLow = TVector.SelectGreater(vl3, maxLow, vl3, maxLow);
+                            TVector maxHigh = TVector.Load(ref high);
+                            TVector tapHigh = TVector.Zero;
+                            TVector vh1 = TVector.Load(ref Unsafe.Add(ref high, 1)); // tap (0, 1)
+                            tapHigh = TVector.SelectGreater(vh1, maxHigh, TVector.Broadcast(1f), tapHigh);
+                            maxHigh = TVector.SelectGreater(vh1, maxHigh, vh1, maxHigh);
+                            TVector vh2 = TVector.Load(ref Unsafe.Add(ref high, 10)); // tap (1, 0)
+                            tapHigh = TVector.SelectGreater(vh2, maxHigh, TVector.Broadcast(10f), tapHigh);
+                            maxHigh = TVector.SelectGreater(vh2, maxHigh, vh2, maxHigh);
+                            TVector vh3 = TVector.Load(ref Unsafe.Add(ref high, 11)); // tap (1, 1)
+                            tapHigh = TVector.SelectGreater(vh3, maxHigh, TVector.Broadcast(11f), tapHigh);
+                            maxHigh = TVector.SelectGreater(vh3, maxHigh, vh3, maxHigh);
+                            TVector.Store(TVector.PickEven(maxLow, maxHigh), ref Unsafe.Add(ref y0, o + j));
+                            TVector.Store(TVector.PickEven(tapLow, tapHigh), ref Unsafe.Add(ref argMax0, o + j));
                         }
 
-                        // Every second position starts a window of the output (o < count · 400: the slices above bound it).
-                        for (int j = 0; j < 5; j++, o++)
-                        {
-                            Unsafe.Add(ref y0, o) = Unsafe.Add(ref max0, j * 2);
-                            Unsafe.Add(ref argMax0, o) = row + j * 2 + (int)Unsafe.Add(ref tap0, j * 2);
-                        }
+                        o += 5;
                     }
                 }
             }
@@ -1177,12 +1196,23 @@ namespace Samples
         /// <summary>Backward pass of pool2 (MaxPool2D): 16×10×10 → 16×5×5, window 2×2, stride 2.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Pool2Backward(int count, ReadOnlySpan<float> dy, Span<float> dx, Span<int> argMax)
+        private static void Pool2Backward(int count, ReadOnlySpan<float> dy, Span<float> dx, Span<float> argMax)
         {
             dx.Slice(0, count * 1600).Clear();
-            for (int o = 0; o < count * 400; o++)
+            int o = 0;
+            for (int s = 0; s < count; s++)
             {
-                dx[argMax[o]] += dy[o];
+                for (int c = 0; c < 16; c++)
+                {
+                    for (int i = 0; i < 5; i++)
+                    {
+                        int row = s * 1600 + c * 100 + i * 20;
+                        for (int j = 0; j < 5; j++, o++)
+                        {
+                            dx[row + j * 2 + (int)argMax[o]] += dy[o];
+                        }
+                    }
+                }
             }
         }
 
@@ -1487,12 +1517,8 @@ namespace Samples
             public readonly float[] Pool1Output = new float[capacity * 1176 + 32];
             /// <summary>dL/d(pool1 output): n × 6×14×14.</summary>
             public readonly float[] Pool1OutputGradient = new float[capacity * 1176 + 32];
-            /// <summary>pool1: the index in x of each window's maximum, per sample.</summary>
-            public readonly int[] Pool1ArgMax = new int[capacity * 1176 + 32];
-            /// <summary>pool1: the maximum of the window starting at each position of one output row's input rows, for one sample at a time.</summary>
-            public readonly float[] Pool1WindowMax = new float[27 + 32];
-            /// <summary>pool1: where in that window the maximum is: its offset from the window's start, for one sample at a time.</summary>
-            public readonly float[] Pool1WindowTap = new float[27 + 32];
+            /// <summary>pool1: where each window's maximum is: its offset from the window's start (for inputs over 16 million floats wide, its tap number m · size + n), per sample.</summary>
+            public readonly float[] Pool1ArgMax = new float[capacity * 1176 + 32];
 
             /// <summary>conv2 output: n × 16×10×10.</summary>
             public readonly float[] Conv2Output = new float[capacity * 1600 + 32];
@@ -1516,12 +1542,8 @@ namespace Samples
             public readonly float[] Pool2Output = new float[capacity * 400 + 32];
             /// <summary>dL/d(pool2 output): n × 16×5×5.</summary>
             public readonly float[] Pool2OutputGradient = new float[capacity * 400 + 32];
-            /// <summary>pool2: the index in x of each window's maximum, per sample.</summary>
-            public readonly int[] Pool2ArgMax = new int[capacity * 400 + 32];
-            /// <summary>pool2: the maximum of the window starting at each position of one output row's input rows, for one sample at a time.</summary>
-            public readonly float[] Pool2WindowMax = new float[9 + 32];
-            /// <summary>pool2: where in that window the maximum is: its offset from the window's start, for one sample at a time.</summary>
-            public readonly float[] Pool2WindowTap = new float[9 + 32];
+            /// <summary>pool2: where each window's maximum is: its offset from the window's start (for inputs over 16 million floats wide, its tap number m · size + n), per sample.</summary>
+            public readonly float[] Pool2ArgMax = new float[capacity * 400 + 32];
 
             /// <summary>dense1 output: n × 120.</summary>
             public readonly float[] Dense1Output = new float[capacity * 120 + 32];

@@ -673,7 +673,7 @@ namespace Samples.Tiny
             /// <summary>Forward pass of pool1 (MaxPool2D): 3×5×4 → 3×4×3, window 2×2, stride 1.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            private static void Pool1Forward<TVector>(int count, ReadOnlySpan<float> x, Span<float> y, Span<int> argMax, Span<float> windowMax, Span<float> windowTap)
+            private static void Pool1Forward<TVector>(int count, ReadOnlySpan<float> x, Span<float> y, Span<float> argMax, Span<float> windowMax, Span<float> windowTap)
                 where TVector : struct, IFloatVector<TVector>
             {
                 // The last vector of a row reads up to Count − 1 floats past its windows, at most into the buffer's slack.
@@ -684,7 +684,7 @@ namespace Samples.Tiny
                 argMax = argMax.Slice(0, count * 36);
                 ref float x0 = ref MemoryMarshal.GetReference(x);
                 ref float y0 = ref MemoryMarshal.GetReference(y);
-                ref int argMax0 = ref MemoryMarshal.GetReference(argMax);
+                ref float argMax0 = ref MemoryMarshal.GetReference(argMax);
                 ref float max0 = ref MemoryMarshal.GetReference(windowMax);
                 ref float tap0 = ref MemoryMarshal.GetReference(windowTap);
                 int o = 0;
@@ -718,7 +718,7 @@ namespace Samples.Tiny
                             for (int j = 0; j < 3; j++, o++)
                             {
                                 Unsafe.Add(ref y0, o) = Unsafe.Add(ref max0, j * 1);
-                                Unsafe.Add(ref argMax0, o) = row + j * 1 + (int)Unsafe.Add(ref tap0, j * 1);
+                                Unsafe.Add(ref argMax0, o) = Unsafe.Add(ref tap0, j * 1);
                             }
                         }
                     }
@@ -730,12 +730,23 @@ namespace Samples.Tiny
             /// <summary>Backward pass of pool1 (MaxPool2D): 3×5×4 → 3×4×3, window 2×2, stride 1.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            private static void Pool1Backward(int count, ReadOnlySpan<float> dy, Span<float> dx, Span<int> argMax)
+            private static void Pool1Backward(int count, ReadOnlySpan<float> dy, Span<float> dx, Span<float> argMax)
             {
                 dx.Slice(0, count * 60).Clear();
-                for (int o = 0; o < count * 36; o++)
+                int o = 0;
+                for (int s = 0; s < count; s++)
                 {
-                    dx[argMax[o]] += dy[o];
+                    for (int c = 0; c < 3; c++)
+                    {
+                        for (int i = 0; i < 4; i++)
+                        {
+                            int row = s * 60 + c * 20 + i * 4;
+                            for (int j = 0; j < 3; j++, o++)
+                            {
+                                dx[row + j * 1 + (int)argMax[o]] += dy[o];
+                            }
+                        }
+                    }
                 }
             }
 
@@ -858,11 +869,11 @@ namespace Samples.Tiny
                 public readonly float[] Pool1Output = new float[capacity * 36 + 32];
                 /// <summary>dL/d(pool1 output): n × 3×4×3.</summary>
                 public readonly float[] Pool1OutputGradient = new float[capacity * 36 + 32];
-                /// <summary>pool1: the index in x of each window's maximum, per sample.</summary>
-                public readonly int[] Pool1ArgMax = new int[capacity * 36 + 32];
+                /// <summary>pool1: where each window's maximum is: its offset from the window's start (for inputs over 16 million floats wide, its tap number m · size + n), per sample.</summary>
+                public readonly float[] Pool1ArgMax = new float[capacity * 36 + 32];
                 /// <summary>pool1: the maximum of the window starting at each position of one output row's input rows, for one sample at a time.</summary>
                 public readonly float[] Pool1WindowMax = new float[3 + 32];
-                /// <summary>pool1: where in that window the maximum is: its offset from the window's start, for one sample at a time.</summary>
+                /// <summary>pool1: where in that window the maximum is, as in argMax, for one sample at a time.</summary>
                 public readonly float[] Pool1WindowTap = new float[3 + 32];
 
                 /// <summary>head output: n × 4.</summary>

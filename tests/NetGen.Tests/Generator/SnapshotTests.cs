@@ -66,7 +66,7 @@ public class SnapshotTests
     public void Pooling_over_inputs_too_wide_for_float_offsets_records_tap_numbers()
     {
         // The forward pass keeps each window's winner in a float vector: its offset from the window's start while that is
-        // exact in a float (below 2^24), else the tap's number, turned into the offset when the arg-max is stored.
+        // exact in a float (below 2^24), else the tap's number, turned into the offset by the backward pass.
         GeneratorHarness.Result result = GeneratorHarness.Run("""
             using NetGen;
             namespace Samples;
@@ -78,7 +78,7 @@ public class SnapshotTests
         Assert.Empty(result.CompilerWarningsAndErrors);
         string source = result.Source("Samples.Wide.g.cs");
         Assert.Contains("TVector.Broadcast(3f)", source);
-        Assert.Contains("+ t / 2 * 16777216 + t % 2;", source);
+        Assert.Contains("+ t / 2 * 16777216 + t % 2] += dy[o];", source);
         Assert.DoesNotContain("TVector.Broadcast(16777217f)", source);
 
         // LeNet-5's pools keep offsets.

@@ -6,11 +6,11 @@ using Xunit;
 namespace NetGen.Runtime.Tests.Kernels;
 
 /// <summary>
-/// <see cref="IFloatVector{TSelf}.LaneMask"/> with <see cref="IFloatVector{TSelf}.Masked"/> keeps exactly the lanes
-/// first ≤ l &lt; limit, bit for bit (negative zero, infinities and NaN included), and zeroes the others, for bounds inside,
-/// below and beyond the vector, at every width this machine accelerates (the stride-1 col2im relies on it).
+/// The lane operations the generated layers use beyond arithmetic, at every width this machine accelerates, bit for bit
+/// (negative zero, infinities and NaN included): <see cref="IFloatVector{TSelf}.LaneMask"/> with
+/// <see cref="IFloatVector{TSelf}.Masked"/> (the stride-1 col2im) and <see cref="IFloatVector{TSelf}.PickEven"/> (stride-2 pooling).
 /// </summary>
-public sealed class LaneMaskTests
+public sealed class FloatVectorTests
 {
     [Fact]
     public void Masked_keeps_the_lanes_of_the_mask_and_zeroes_the_others_at_every_accelerated_width()
@@ -20,6 +20,37 @@ public sealed class LaneMaskTests
         ran += Vector256.IsHardwareAccelerated ? Check<Float256>() : 0;
         ran += Vector512.IsHardwareAccelerated ? Check<Float512>() : 0;
         Assert.True(ran >= 1);
+    }
+
+    [Fact]
+    public void PickEven_takes_every_second_float_of_two_vectors_at_every_accelerated_width()
+    {
+        int ran = CheckPickEven<Float1>();
+        ran += Vector128.IsHardwareAccelerated ? CheckPickEven<Float128Unfused>() + CheckPickEven<Float128>() : 0;
+        ran += Vector256.IsHardwareAccelerated ? CheckPickEven<Float256>() : 0;
+        ran += Vector512.IsHardwareAccelerated ? CheckPickEven<Float512>() : 0;
+        Assert.True(ran >= 1);
+    }
+
+    private static int CheckPickEven<TVector>()
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int count = TVector.Count;
+        float[] values = new float[2 * count];
+        float[] special = [float.NaN, -0f, float.NegativeInfinity, 7f];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = i < special.Length ? special[i] : 100 + i;
+        }
+
+        float[] result = new float[count];
+        TVector.Store(TVector.PickEven(TVector.Load(ref values[0]), TVector.Load(ref values[count])), ref result[0]);
+        for (int l = 0; l < count; l++)
+        {
+            Assert.True(BitConverter.SingleToInt32Bits(values[2 * l]) == BitConverter.SingleToInt32Bits(result[l]), $"{typeof(TVector).Name}: lane {l} is {result[l]}, not {values[2 * l]}");
+        }
+
+        return 1;
     }
 
     private static int Check<TVector>()
