@@ -21,7 +21,7 @@ public static partial class Gemm
     /// C(i, j) += Σ_p A(i, p) · B(j, p) (dot products along contiguous rows) for i &lt; <paramref name="m"/> and j &lt; <paramref name="n"/>,
     /// where A(i, p) = a[i·aRow + p], B(j, p) = b[j·bRow + p], C(i, j) = c[i·cRow + j·cColumn]: rows in tiles of 4
     /// (<see cref="DotRows4"/>), the rows left over one at a time (<see cref="DotRow"/>). Every dot product is accumulated
-    /// the same way whichever kernel computes it (one vector, then its lanes, then the tail).
+    /// the same way whichever kernel computes it (one vector, the masked tail vector, then its lanes).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Dot<TVector>(ref float a, int aRow, ref float b, int bRow, int k, ref float c, int cRow, int cColumn, int m, int n)
@@ -42,8 +42,9 @@ public static partial class Gemm
     /// <summary>
     /// C(i, j) += Σ_k A(i, k) · B(j, k) (dot products along contiguous rows) for rows i = 0…3 and j &lt; <paramref name="n"/>,
     /// where A(i, k) = a[i·aRow + k], B(j, k) = b[j·bRow + k], C(i, j) = c[i·cRow + j·cColumn]. A tile of 4 × 2 dot products
-    /// is accumulated in 8 vectors, then each is summed across its lanes. The k tail is done one float at a time,
-    /// so nothing past a row is read.
+    /// is accumulated in 8 vectors, then each is summed across its lanes. The k tail is one more vector: the rows' last
+    /// Count floats, masked to the lanes not summed yet (or, for rows shorter than a vector, one float at a time), so
+    /// nothing past a row is read.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void DotRows4<TVector>(ref float a, int aRow, ref float b, int bRow, int k, ref float c, int cRow, int cColumn, int n)
@@ -77,6 +78,25 @@ public static partial class Gemm
                 s31 = TVector.MultiplyAdd(x, y1, s31);
             }
 
+            if (VectorTail<TVector>(k))
+            {
+                TVector mask = TailMask<TVector>(k);
+                TVector y0 = LoadTail(ref b0, k, mask), y1 = LoadTail(ref b1, k, mask);
+                TVector x = LoadTail(ref a0, k, mask);
+                s00 = TVector.MultiplyAdd(x, y0, s00);
+                s01 = TVector.MultiplyAdd(x, y1, s01);
+                x = LoadTail(ref a1, k, mask);
+                s10 = TVector.MultiplyAdd(x, y0, s10);
+                s11 = TVector.MultiplyAdd(x, y1, s11);
+                x = LoadTail(ref a2, k, mask);
+                s20 = TVector.MultiplyAdd(x, y0, s20);
+                s21 = TVector.MultiplyAdd(x, y1, s21);
+                x = LoadTail(ref a3, k, mask);
+                s30 = TVector.MultiplyAdd(x, y0, s30);
+                s31 = TVector.MultiplyAdd(x, y1, s31);
+                p = k;
+            }
+
             ref float cj = ref Unsafe.Add(ref c, j * cColumn);
             cj += TVector.Sum(s00) + Tail(ref a0, ref b0, p, k);
             Unsafe.Add(ref cj, cColumn) += TVector.Sum(s01) + Tail(ref a0, ref b1, p, k);
@@ -102,6 +122,17 @@ public static partial class Gemm
                 s3 = TVector.MultiplyAdd(TVector.Load(ref Unsafe.Add(ref a3, p)), y0, s3);
             }
 
+            if (VectorTail<TVector>(k))
+            {
+                TVector mask = TailMask<TVector>(k);
+                TVector y0 = LoadTail(ref b0, k, mask);
+                s0 = TVector.MultiplyAdd(LoadTail(ref a0, k, mask), y0, s0);
+                s1 = TVector.MultiplyAdd(LoadTail(ref a1, k, mask), y0, s1);
+                s2 = TVector.MultiplyAdd(LoadTail(ref a2, k, mask), y0, s2);
+                s3 = TVector.MultiplyAdd(LoadTail(ref a3, k, mask), y0, s3);
+                p = k;
+            }
+
             ref float cj = ref Unsafe.Add(ref c, j * cColumn);
             cj += TVector.Sum(s0) + Tail(ref a0, ref b0, p, k);
             Unsafe.Add(ref cj, cRow) += TVector.Sum(s1) + Tail(ref a1, ref b0, p, k);
@@ -112,7 +143,7 @@ public static partial class Gemm
 
     /// <summary>
     /// One row of <see cref="DotRows4"/>: C(0, j) += Σ_k A(0, k) · B(j, k), for the rows left over. Each dot product is
-    /// accumulated exactly as in the 4-row tiles (one vector, then its lanes, then the tail), so a result does not
+    /// accumulated exactly as in the 4-row tiles (one vector, the masked tail vector, then its lanes), so a result does not
     /// depend on which kernel computed it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -129,9 +160,37 @@ public static partial class Gemm
                 sum = TVector.MultiplyAdd(TVector.Load(ref Unsafe.Add(ref a, p)), TVector.Load(ref Unsafe.Add(ref bj, p)), sum);
             }
 
+            if (VectorTail<TVector>(k))
+            {
+                TVector mask = TailMask<TVector>(k);
+                sum = TVector.MultiplyAdd(LoadTail(ref a, k, mask), LoadTail(ref bj, k, mask), sum);
+                p = k;
+            }
+
             Unsafe.Add(ref c, j * cColumn) += TVector.Sum(sum) + Tail(ref a, ref bj, p, k);
         }
     }
+
+    /// <summary>
+    /// The k tail as one more vector: when the rows are at least a vector long and k is not a multiple of it, the last
+    /// <see cref="IFloatVector{TSelf}.Count"/> floats of both rows, masked to the lanes not yet summed (reading stays inside the
+    /// rows). Zero when there is no tail.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVector TailMask<TVector>(int k)
+        where TVector : struct, IFloatVector<TVector> =>
+        TVector.LaneMask(TVector.Count - k % TVector.Count, TVector.Count);
+
+    /// <summary>Whether the k tail is summed as a masked vector (<see cref="TailMask"/>) rather than one float at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool VectorTail<TVector>(int k)
+        where TVector : struct, IFloatVector<TVector> =>
+        k % TVector.Count != 0 && k >= TVector.Count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVector LoadTail<TVector>(ref float row, int k, TVector mask)
+        where TVector : struct, IFloatVector<TVector> =>
+        TVector.Masked(TVector.Load(ref Unsafe.Add(ref row, k - TVector.Count)), mask);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Tail(ref float x, ref float y, int from, int k)
