@@ -45,6 +45,9 @@ public sealed class LayerBuffers
     public float[] LogSumExp { get; init; } = [];
     public float[] OutputGradientT { get; init; } = [];
     public float[] WeightGradientT { get; init; } = [];
+
+    /// <summary>Whether a dense layer leaves its dL/dW to the batch (<see cref="Dense.BatchWeightGradient"/>), as the generated engine's chunks do.</summary>
+    public bool BatchWeightGradient { get; set; }
 }
 
 /// <summary>A layer with its input and output shapes (CHW) as run-time ints.</summary>
@@ -740,6 +743,33 @@ public sealed class Dense : Layer
         }
     }
 
+    /// <summary>
+    /// dL/dW over a whole batch (<paramref name="count"/> samples of <paramref name="x"/> and <paramref name="dy"/>), rows
+    /// <paramref name="first"/> to <paramref name="end"/> − 1, written over <paramref name="weightGradient"/>'s rows: one work item
+    /// of the batch-gradient phase, as the generated code.
+    /// </summary>
+    public void BatchWeightGradient(int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)
+    {
+        switch (VectorWidth.Kernel)
+        {
+            case VectorKernel.Float512: BatchWeightGradient<Float512>(first, end, count, x, dy, weightGradient); break;
+            case VectorKernel.Float256: BatchWeightGradient<Float256>(first, end, count, x, dy, weightGradient); break;
+            case VectorKernel.Float128: BatchWeightGradient<Float128>(first, end, count, x, dy, weightGradient); break;
+            case VectorKernel.Float128Unfused: BatchWeightGradient<Float128Unfused>(first, end, count, x, dy, weightGradient); break;
+            default: BatchWeightGradient<Float1>(first, end, count, x, dy, weightGradient); break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void BatchWeightGradient<TVector>(int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int inputs = InLength, units = _units;
+        Span<float> rows = weightGradient.Slice(first * inputs, (end - first) * inputs);
+        rows.Clear();
+        Gemm.MultiplyAdd<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, units, ref MemoryMarshal.GetReference(x), inputs, ref MemoryMarshal.GetReference(rows), inputs, m: end - first, k: count, n: inputs, paddedTail: false);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers)
         where TVector : struct, IFloatVector<TVector>
@@ -779,8 +809,11 @@ public sealed class Dense : Layer
             TensorPrimitives.Add(biasGradient, dy.Slice(s * units, units), biasGradient);
         }
 
-        // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [units×count] · [count×inputs], blocked for the caches.
-        Gemm.MultiplyAdd<TVector>(ref dy0, 1, units, ref x0, inputs, ref dw0, inputs, m: units, k: count, n: inputs, paddedTail: false);
+        if (!buffers.BatchWeightGradient) // else the batch computes dL/dW once over all its samples (BatchWeightGradient)
+        {
+            // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [units×count] · [count×inputs], blocked for the caches.
+            Gemm.MultiplyAdd<TVector>(ref dy0, 1, units, ref x0, inputs, ref dw0, inputs, m: units, k: count, n: inputs, paddedTail: false);
+        }
 
         if (!computeDx)
         {

@@ -188,13 +188,102 @@ public sealed class RuntimeNetwork : ISampleNetwork
         public LayerBuffers[] Layers { get; }
     }
 
-    /// <summary>The runtime's batch engine, driving this network's passes.</summary>
-    private sealed class Engine(RuntimeNetwork network) : BatchEngine<Workspace>(network.InputLength, network.OutputLength, network.ParameterCount)
-    {
-        protected override Workspace CreateWorkspace(int capacity) => new(network, capacity);
+    /// <summary>Rows of a dense layer's dL/dW per work item of the batch-gradient phase, as in the generated engine.</summary>
+    private const int RowsPerItem = 32;
 
-        protected override float TrainChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients) =>
-            network.TrainSamples(labels.Length, inputs, labels, parameters, gradients, inputGradient: false, workspace);
+    /// <summary>The dense layers (their indices), whose weight gradient a batch computes once over all its samples.</summary>
+    private int[] DenseLayers()
+    {
+        var dense = new List<int>();
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            if (_layers[l] is Dense)
+            {
+                dense.Add(l);
+            }
+        }
+
+        return dense.ToArray();
+    }
+
+    private ParameterRange[] BatchGradientRanges() =>
+        Array.ConvertAll(DenseLayers(), l => new ParameterRange(_parameterOffsets[l], _layers[l].WeightCount));
+
+    private int BatchGradientItems()
+    {
+        int items = 0;
+        foreach (int l in DenseLayers())
+        {
+            items += (_layers[l].OutLength + RowsPerItem - 1) / RowsPerItem;
+        }
+
+        return items;
+    }
+
+    /// <summary>The runtime's batch engine, driving this network's passes, with the dense layers' dL/dW computed per batch as in the generated engine.</summary>
+    private sealed class Engine(RuntimeNetwork network) : BatchEngine<Workspace>(network.InputLength, network.OutputLength, network.ParameterCount, network.BatchGradientRanges(), network.BatchGradientItems())
+    {
+        private readonly int[] _dense = network.DenseLayers();
+        private readonly float[][] _inputs = new float[network.DenseLayers().Length][];
+        private readonly float[][] _outputGradients = new float[network.DenseLayers().Length][];
+
+        protected override Workspace CreateWorkspace(int capacity)
+        {
+            var workspace = new Workspace(network, capacity);
+            foreach (LayerBuffers buffers in workspace.Layers)
+            {
+                buffers.BatchWeightGradient = true;
+            }
+
+            return workspace;
+        }
+
+        protected override void PrepareBatch(int count)
+        {
+            for (int d = 0; d < _dense.Length; d++)
+            {
+                Layer layer = network._layers[_dense[d]];
+                if ((_inputs[d]?.Length ?? 0) < count * layer.InLength)
+                {
+                    _inputs[d] = new float[count * layer.InLength];
+                    _outputGradients[d] = new float[count * layer.OutLength];
+                }
+            }
+        }
+
+        protected override float TrainChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients, int first)
+        {
+            int count = labels.Length;
+            float loss = network.TrainSamples(count, inputs, labels, parameters, gradients, inputGradient: false, workspace);
+            for (int d = 0; d < _dense.Length; d++)
+            {
+                int l = _dense[d];
+                Layer layer = network._layers[l];
+                float[] x = l == 0 ? workspace.Input : workspace.Layers[l - 1].Output;
+                x.AsSpan(0, count * layer.InLength).CopyTo(_inputs[d].AsSpan(first * layer.InLength));
+                workspace.Layers[l].OutputGradient.AsSpan(0, count * layer.OutLength).CopyTo(_outputGradients[d].AsSpan(first * layer.OutLength));
+            }
+
+            return loss;
+        }
+
+        protected override void ComputeBatchGradient(int item, int count, Span<float> gradients)
+        {
+            for (int d = 0; d < _dense.Length; d++)
+            {
+                int l = _dense[d];
+                var layer = (Dense)network._layers[l];
+                int rows = layer.OutLength, items = (rows + RowsPerItem - 1) / RowsPerItem;
+                if (item < items)
+                {
+                    int first = item * RowsPerItem;
+                    layer.BatchWeightGradient(first, Math.Min(first + RowsPerItem, rows), count, _inputs[d], _outputGradients[d], gradients.Slice(network._parameterOffsets[l], layer.WeightCount));
+                    return;
+                }
+
+                item -= items;
+            }
+        }
 
         protected override void ForwardChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> probabilities)
         {

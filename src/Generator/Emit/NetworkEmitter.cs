@@ -244,7 +244,7 @@ internal static class NetworkEmitter
         w.Open();
         w.Line($"global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));");
         w.Line($"global::NetGen.Guard.Label(label, OutputLength, nameof(label));");
-        w.Line($"return TrainSamples(1, input, new ReadOnlySpan<int>(in label), Parameters, Gradients, inputGradient: true, _workspace);");
+        w.Line($"return TrainSamples(1, input, new ReadOnlySpan<int>(in label), Parameters, Gradients, inputGradient: true, batchWeightGradients: false, _workspace);");
         w.Close();
         w.Line();
 
@@ -284,12 +284,15 @@ internal static class NetworkEmitter
         LayerPlan last = model.Last;
         string logits = last.Index == 0 ? "ws.Input" : $"ws.{model.Layers[last.Index - 1].Pascal}Output";
         int classes = last.Output.Length;
-        w.Line($"/// <summary>Forward and backward pass of <paramref name=\"count\"/> samples: adds their dL/dθ into <paramref name=\"gradients\"/>, returns the sum of their losses; dL/d(input) only when <paramref name=\"inputGradient\"/>.</summary>");
+        w.Line($"/// <summary>");
+        w.Line($"/// Forward and backward pass of <paramref name=\"count\"/> samples: adds their dL/dθ into <paramref name=\"gradients\"/>, returns the sum of their losses;");
+        w.Line($"/// dL/d(input) only when <paramref name=\"inputGradient\"/>; dense layers' dL/dW not when <paramref name=\"batchWeightGradients\"/> (the batch computes them).");
+        w.Line($"/// </summary>");
         w.Line($"{GeneratedCode}");
-        w.Line($"private static float TrainSamples(int count, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)");
+        w.Line($"private static float TrainSamples(int count, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, bool batchWeightGradients, Workspace ws)");
         w.Open();
         w.Line($"ForwardPass(count, inputs, parameters, ws);");
-        w.Line($"BackwardPass(count, labels, parameters, gradients, inputGradient, ws);");
+        w.Line($"BackwardPass(count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws);");
         w.Line($"return LossSum(count, labels, ws);");
         w.Close();
         w.Line();
@@ -312,8 +315,8 @@ internal static class NetworkEmitter
             string name = forward ? "ForwardPass" : "BackwardPass";
             string parameters = forward
                 ? "int count, ReadOnlySpan<float> parameters, Workspace ws"
-                : "int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws";
-            string arguments = forward ? "count, parameters, ws" : "count, labels, parameters, gradients, inputGradient, ws";
+                : "int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, bool batchWeightGradients, Workspace ws";
+            string arguments = forward ? "count, parameters, ws" : "count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws";
             w.Line($"/// <summary>{(forward ? "Copies the samples into ws.Input and runs every layer's forward method in order, leaving each activation in <paramref name=\"ws\"/>" : "Runs every layer's backward method in reverse order, after <see cref=\"ForwardPass\"/> on the same samples")}, with the vector type <c>VectorWidth.Kernel</c> chooses for this machine.</summary>");
             w.Line($"{GeneratedCode}");
             w.Line($"private static void {name}({(forward ? "int count, ReadOnlySpan<float> inputs, ReadOnlySpan<float> parameters, Workspace ws" : parameters)})");
@@ -364,11 +367,17 @@ internal static class NetworkEmitter
             "dx" => previous is null ? "ws.InputGradient" : $"ws.{previous}OutputGradient",
             "labels" => "labels",
             "computeDx" => previous is null ? "inputGradient" : "true",
+            "batchWeightGradient" => "batchWeightGradients",
             "weight" or "bias" => Slot(plan, argument) is { } s ? $"parameters.Slice({s.Offset}, {s.Tensor.Length})" : "default",
             "weightGradient" or "biasGradient" => Slot(plan, argument.Replace("Gradient", "")) is { } s ? $"gradients.Slice({s.Offset}, {s.Tensor.Length})" : "default",
             _ => $"ws.{plan.Pascal}{ShapeInference.Pascal(argument)}",
         };
     }
+
+    /// <summary>Rows of a dense layer's dL/dW per work item of a batch's gradient phase: enough work to share out, few enough items to balance.</summary>
+    private const int RowsPerItem = 32;
+
+    private static string Camel(string pascal) => char.ToLowerInvariant(pascal[0]) + pascal.Substring(1);
 
     private static ParameterSlot? Slot(LayerPlan plan, string role) => plan.Parameters.FirstOrDefault(p => p.Tensor.Role == role);
 
@@ -379,7 +388,7 @@ internal static class NetworkEmitter
         "y" => forward ? "Span<float>" : "ReadOnlySpan<float>",
         "dx" or "weightGradient" or "biasGradient" => "Span<float>",
         "labels" => "ReadOnlySpan<int>",
-        "computeDx" => "bool",
+        "computeDx" or "batchWeightGradient" => "bool",
         _ => $"Span<{plan.Scratch.First(s => s.Name == argument).ElementType}>",
     };
 
@@ -426,13 +435,116 @@ internal static class NetworkEmitter
         w.Line();
         w.Line($"/// <summary>Runs the generated passes for <see cref=\"global::NetGen.Training.BatchEngine{{TWorkspace}}\"/>, one workspace per worker thread.</summary>");
         w.Line($"{GeneratedCode}");
-        w.Line($"private sealed class Engine() : global::NetGen.Training.BatchEngine<Workspace>(InputLength, OutputLength, ParameterCount)");
+        List<LayerPlan> batched = model.Layers.Where(p => p.Layer.HasBatchWeightGradient && Slot(p, "weight") is not null).ToList();
+        int items = batched.Sum(p => (p.Output.Length + RowsPerItem - 1) / RowsPerItem);
+        w.Line($"private sealed class Engine() : global::NetGen.Training.BatchEngine<Workspace>(InputLength, OutputLength, ParameterCount, s_batchGradientRanges, {items})");
         w.Open();
+        if (batched.Count > 0)
+        {
+            w.Line($"/// <summary>The dense layers' weights, whose gradient a batch computes once over all its samples, in {items} work items of up to {RowsPerItem} rows.</summary>");
+            w.Line($"private static readonly global::NetGen.Training.ParameterRange[] s_batchGradientRanges =");
+            w.Line($"[");
+            foreach (LayerPlan plan in batched)
+            {
+                ParameterSlot weight = Slot(plan, "weight")!;
+                w.Line($"    new({weight.Offset}, {weight.Tensor.Length}), // {plan.Name}.weight");
+            }
+
+            w.Line($"];");
+            w.Line();
+            w.Line($"// What the chunks keep for those gradients: each such layer's input and dL/dy, for every sample of the batch.");
+            foreach (LayerPlan plan in batched)
+            {
+                w.Line($"private float[] _{Camel(plan.Pascal)}Inputs = [], _{Camel(plan.Pascal)}OutputGradients = [];");
+            }
+        }
+        else
+        {
+            w.Line($"private static readonly global::NetGen.Training.ParameterRange[] s_batchGradientRanges = [];");
+        }
+
+        w.Line();
         w.Line($"protected override Workspace CreateWorkspace(int capacity) => new Workspace(capacity);");
         w.Line();
-        w.Line($"protected override float TrainChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients) =>");
-        w.Line($"    TrainSamples(labels.Length, inputs, labels, parameters, gradients, inputGradient: false, workspace);");
-        w.Line();
+        if (batched.Count == 0)
+        {
+            w.Line($"protected override float TrainChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients, int first) =>");
+            w.Line($"    TrainSamples(labels.Length, inputs, labels, parameters, gradients, inputGradient: false, batchWeightGradients: false, workspace);");
+            w.Line();
+        }
+        else
+        {
+            w.Line($"protected override void PrepareBatch(int count)");
+            w.Open();
+            foreach (LayerPlan plan in batched)
+            {
+                w.Line($"Grow(ref _{Camel(plan.Pascal)}Inputs, count * {plan.Input.Length});");
+                w.Line($"Grow(ref _{Camel(plan.Pascal)}OutputGradients, count * {plan.Output.Length});");
+            }
+
+            w.Close();
+            w.Line();
+            w.Line($"protected override float TrainChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients, int first)");
+            w.Open();
+            w.Line($"Workspace ws = workspace;");
+            w.Line($"int count = labels.Length;");
+            w.Line($"float loss = TrainSamples(count, inputs, labels, parameters, gradients, inputGradient: false, batchWeightGradients: true, ws);");
+            foreach (LayerPlan plan in batched)
+            {
+                w.Line($"{Bind(model, plan, "x")}.AsSpan(0, count * {plan.Input.Length}).CopyTo(_{Camel(plan.Pascal)}Inputs.AsSpan(first * {plan.Input.Length}));");
+                w.Line($"{Bind(model, plan, "dy")}.AsSpan(0, count * {plan.Output.Length}).CopyTo(_{Camel(plan.Pascal)}OutputGradients.AsSpan(first * {plan.Output.Length}));");
+            }
+
+            w.Line($"return loss;");
+            w.Close();
+            w.Line();
+            w.Line($"protected override void ComputeBatchGradient(int item, int count, Span<float> gradients)");
+            w.Open();
+            w.Line($"switch (VectorWidth.Kernel)");
+            w.Open();
+            foreach (string kernel in new[] { "Float512", "Float256", "Float128", "Float128Unfused" })
+            {
+                w.Line($"case VectorKernel.{kernel}: ComputeBatchGradient<{kernel}>(item, count, gradients); break;");
+            }
+
+            w.Line($"default: ComputeBatchGradient<Float1>(item, count, gradients); break;");
+            w.Close();
+            w.Close();
+            w.Line();
+            w.Line($"{Optimized}");
+            w.Line($"private void ComputeBatchGradient<TVector>(int item, int count, Span<float> gradients)");
+            w.Line($"    where TVector : struct, IFloatVector<TVector>");
+            w.Open();
+            foreach (LayerPlan plan in batched)
+            {
+                ParameterSlot weight = Slot(plan, "weight")!;
+                int rows = plan.Output.Length, planItems = (rows + RowsPerItem - 1) / RowsPerItem;
+                w.Line($"// {plan.Name}.weight: {rows} rows, items of {RowsPerItem}");
+                w.Line($"if (item < {planItems})");
+                w.Open();
+                w.Line($"int first = item * {RowsPerItem};");
+                w.Line($"{plan.Pascal}BatchWeightGradient<TVector>(first, Math.Min(first + {RowsPerItem}, {rows}), count, _{Camel(plan.Pascal)}Inputs, _{Camel(plan.Pascal)}OutputGradients, gradients.Slice({weight.Offset}, {weight.Tensor.Length}));");
+                w.Line($"return;");
+                w.Close();
+                if (plan != batched[batched.Count - 1])
+                {
+                    w.Line();
+                    w.Line($"item -= {planItems};");
+                }
+            }
+
+            w.Close();
+            w.Line();
+            w.Line($"private static void Grow(ref float[] buffer, int length)");
+            w.Open();
+            w.Line($"if (buffer.Length < length)");
+            w.Open();
+            w.Line($"buffer = new float[length];");
+            w.Close();
+            w.Close();
+            w.Line();
+        }
+
         w.Line($"protected override void ForwardChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> probabilities)");
         w.Open();
         w.Line($"int count = probabilities.Length / OutputLength;");
@@ -516,6 +628,19 @@ internal static class NetworkEmitter
         plan.Layer.EmitBackward(w, plan);
         w.Close();
         w.Line();
+        if (plan.Layer.HasBatchWeightGradient)
+        {
+            w.Line($"/// <summary>dL/dW of {Xml(plan.Name)} over a whole training batch (<paramref name=\"count\"/> samples), rows <paramref name=\"first\"/> to <paramref name=\"end\"/> − 1: one work item of the batch-gradient phase.</summary>");
+            w.Line($"{GeneratedCode}");
+            w.Line($"{Optimized}");
+            w.Line($"private static void {plan.Pascal}BatchWeightGradient<TVector>(int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)");
+            w.Line($"    where TVector : struct, IFloatVector<TVector>");
+            w.Open();
+            plan.Layer.EmitBatchWeightGradient(w, plan);
+            w.Close();
+            w.Line();
+        }
+
         plan.Layer.EmitHelpers(w, plan);
     }
 

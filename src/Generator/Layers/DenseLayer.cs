@@ -42,7 +42,9 @@ internal sealed record DenseLayer(int Units) : Layer
 
     public override IReadOnlyList<string> ForwardArguments => ["x", "weight", "bias", "y"];
 
-    public override IReadOnlyList<string> BackwardArguments => ["x", "dy", "weight", "weightGradient", "biasGradient", "dx", "computeDx"];
+    public override IReadOnlyList<string> BackwardArguments => ["x", "dy", "weight", "weightGradient", "biasGradient", "dx", "computeDx", "batchWeightGradient"];
+
+    public override bool HasBatchWeightGradient => true;
 
     public override string Describe(LayerPlan plan) => plan.Input.IsFlat ? "" : $"input flattened to {plan.Input.Length}";
 
@@ -84,8 +86,11 @@ internal sealed record DenseLayer(int Units) : Layer
         w.Line($"TensorPrimitives.Add(biasGradient, dy.Slice(s * {Units}, {Units}), biasGradient);");
         w.Close();
         w.Line();
+        w.Line($"if (!batchWeightGradient) // else the batch computes dL/dW once over all its samples: {plan.Pascal}BatchWeightGradient");
+        w.Open();
         w.Line($"// dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [{Units}×n] · [n×{inputs}], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.");
         w.Line($"Gemm.MultiplyAdd<TVector>(ref dy0, 1, {Units}, ref x0, {inputs}, ref dw0, {inputs}, m: {Units}, k: count, n: {inputs}, paddedTail: false);");
+        w.Close();
         w.Line();
         w.Line($"if (!computeDx)");
         w.Open();
@@ -95,5 +100,14 @@ internal sealed record DenseLayer(int Units) : Layer
         w.Line($"// dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×{Units}] · [{Units}×{inputs}], register tiles of 4 samples × 2 vectors of inputs, blocked for the caches.");
         w.Line($"dx.Slice(0, count * {inputs}).Clear();");
         w.Line($"Gemm.MultiplyAdd<TVector>(ref dy0, {Units}, 1, ref w0, {inputs}, ref dx0, {inputs}, m: count, k: {Units}, n: {inputs}, paddedTail: false);");
+    }
+
+    public override void EmitBatchWeightGradient(SourceWriter w, LayerPlan plan)
+    {
+        int inputs = plan.Input.Length;
+        w.Line($"// dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×{inputs}], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.");
+        w.Line($"Span<float> rows = weightGradient.Slice(first * {inputs}, (end - first) * {inputs});");
+        w.Line($"rows.Clear();");
+        w.Line($"Gemm.MultiplyAdd<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, {Units}, ref MemoryMarshal.GetReference(x), {inputs}, ref MemoryMarshal.GetReference(rows), {inputs}, m: end - first, k: count, n: {inputs}, paddedTail: false);");
     }
 }

@@ -13,7 +13,8 @@ namespace NetGen.Generator.Layers;
 /// Every method processes <c>count</c> samples stored one after the other in each buffer. Emitted method bodies
 /// use a fixed vocabulary, bound by the network emitter: <c>count</c>, <c>x</c> (input activations), <c>y</c>
 /// (output activations), <c>dy</c> (dL/dy), <c>dx</c> (dL/dx, to overwrite), <c>weight</c>, <c>bias</c>,
-/// <c>weightGradient</c>, <c>biasGradient</c> (to add into, summed over the samples), <c>labels</c>, and the
+/// <c>weightGradient</c>, <c>biasGradient</c> (to add into, summed over the samples), <c>labels</c>,
+/// <c>computeDx</c>, <c>batchWeightGradient</c> (see <see cref="HasBatchWeightGradient"/>), and the
 /// layer's own scratch buffers. A layer lists the ones it uses (besides <c>count</c>) in
 /// <see cref="ForwardArguments"/> and <see cref="BackwardArguments"/>. Activation, gradient and scratch buffers
 /// have slack past their end (see the workspace), parameter and gradient spans do not.
@@ -73,6 +74,22 @@ internal abstract record Layer
 
     /// <summary>Writes the backward method's body.</summary>
     public abstract void EmitBackward(SourceWriter w, LayerPlan plan);
+
+    /// <summary>
+    /// Whether the weight gradient is one matrix product whose reduction runs over the samples, one row per output (dense):
+    /// a training batch then computes it once over all its samples, its rows split among the workers
+    /// (<see cref="EmitBatchWeightGradient"/>), and the backward method skips it when its <c>batchWeightGradient</c> argument is true.
+    /// </summary>
+    public virtual bool HasBatchWeightGradient => false;
+
+    /// <summary>
+    /// Writes the body of <c>{Pascal}BatchWeightGradient&lt;TVector&gt;(int first, int end, int count, ReadOnlySpan&lt;float&gt; x,
+    /// ReadOnlySpan&lt;float&gt; dy, Span&lt;float&gt; weightGradient)</c>: rows first … end − 1 of dL/dW, summed over the
+    /// <c>count</c> samples of <c>x</c> and <c>dy</c> (the batch's), written over what the rows held. Only with <see cref="HasBatchWeightGradient"/>.
+    /// </summary>
+    public virtual void EmitBatchWeightGradient(SourceWriter w, LayerPlan plan)
+    {
+    }
 
     /// <summary>Writes private helper methods the forward and backward bodies share (none by default).</summary>
     public virtual void EmitHelpers(SourceWriter w, LayerPlan plan)

@@ -11,10 +11,13 @@ namespace NetGen.Training;
 /// <remarks>
 /// The batch is cut into chunks of <see cref="ChunkSize"/> consecutive samples. Each chunk is processed by one
 /// worker, layer by layer over all its samples (so a dense layer is one matrix product per chunk), into the
-/// chunk's own gradient buffer; then the chunks' gradients and losses
-/// are added in chunk order. Every sum therefore happens in the same order whatever the thread count or
-/// scheduling, so training is bit-for-bit reproducible. Buffers (inputs, per-worker workspaces, per-chunk
-/// gradients) grow on first use and are reused, so steady-state calls allocate nothing.
+/// chunk's own gradient buffer; then the chunks' gradients and losses are added in chunk order. Parameters
+/// whose gradient is one matrix product over the whole batch (a dense layer's weights: the batch is the
+/// product's reduction, so each weight's gradient is read and written once per batch rather than once per chunk)
+/// are left out of the chunks' buffers: the chunks keep what that product needs, and a second phase computes it,
+/// its rows split among the workers (<see cref="ComputeBatchGradient"/>). Every sum therefore happens in the same
+/// order whatever the thread count or scheduling, so training is bit-for-bit reproducible. Buffers (inputs,
+/// per-worker workspaces, per-chunk gradients) grow on first use and are reused, so steady-state calls allocate nothing.
 /// </remarks>
 /// <typeparam name="TWorkspace">The network's per-sample workspace (activations and scratch).</typeparam>
 public abstract class BatchEngine<TWorkspace> : IParallelJob
@@ -35,16 +38,40 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
     private float[] _outputs = [];
     private float[] _parameters = [];
     private int _count;
-    private bool _training;
+    private Phase _phase;
+    private float[] _gradients = [];
+    private readonly ParameterRange[] _chunkRanges;
+    private readonly int _batchGradientItems;
     private int _degreeOfParallelism = Environment.ProcessorCount;
 
-    /// <summary>Creates the engine for a network of the given sizes.</summary>
+    /// <summary>Creates the engine for a network of the given sizes whose every gradient is summed per chunk.</summary>
     protected BatchEngine(int inputLength, int outputLength, int parameterCount)
+        : this(inputLength, outputLength, parameterCount, [], 0)
+    {
+    }
+
+    /// <summary>
+    /// Creates the engine for a network of the given sizes, where the gradients in <paramref name="batchGradientRanges"/>
+    /// (ascending, not overlapping) are computed once per batch, in <paramref name="batchGradientItems"/> work items of
+    /// <see cref="ComputeBatchGradient"/>, instead of per chunk.
+    /// </summary>
+    /// <exception cref="ArgumentException">The ranges are not ascending, overlap, or leave the parameters.</exception>
+    protected BatchEngine(int inputLength, int outputLength, int parameterCount, ReadOnlySpan<ParameterRange> batchGradientRanges, int batchGradientItems)
     {
         _inputLength = inputLength;
         _outputLength = outputLength;
         _parameterCount = parameterCount;
+        _batchGradientItems = batchGradientItems;
+        _chunkRanges = Complement(batchGradientRanges, parameterCount) ??
+            throw new ArgumentException($"The batch-gradient ranges must be ascending, not overlapping, and inside the {parameterCount} parameters.", nameof(batchGradientRanges));
         _runner = new ParallelRunner(this);
+    }
+
+    private enum Phase
+    {
+        Forward,
+        TrainChunks,
+        BatchGradients,
     }
 
     /// <summary>Threads a batch call may use, the calling thread included. Default: <see cref="Environment.ProcessorCount"/>.</summary>
@@ -63,10 +90,26 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
     protected abstract TWorkspace CreateWorkspace(int capacity);
 
     /// <summary>
-    /// Forward and backward pass of one chunk (<paramref name="labels"/>.Length samples): adds the sum of their dL/dθ
-    /// into <paramref name="gradients"/> and returns the sum of their losses, both summed in sample order.
+    /// Forward and backward pass of one chunk (<paramref name="labels"/>.Length samples, the first being sample
+    /// <paramref name="first"/> of the batch): adds the sum of their dL/dθ into <paramref name="gradients"/>, except in
+    /// the batch-gradient ranges, for which it keeps what <see cref="ComputeBatchGradient"/> needs; returns the sum of their
+    /// losses, both summed in sample order.
     /// </summary>
-    protected abstract float TrainChunk(TWorkspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients);
+    protected abstract float TrainChunk(TWorkspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients, int first);
+
+    /// <summary>Called on the calling thread before the chunks of a batch of <paramref name="count"/> samples are trained: grows what the chunks keep for <see cref="ComputeBatchGradient"/>.</summary>
+    protected virtual void PrepareBatch(int count)
+    {
+    }
+
+    /// <summary>
+    /// Work item <paramref name="item"/> of the batch-gradient phase, after every chunk of a batch of <paramref name="count"/>
+    /// samples: writes (not adds) the sum over the batch's samples of dL/dθ into its part of the batch-gradient ranges of
+    /// <paramref name="gradients"/>. Items write disjoint parts and may run on any thread.
+    /// </summary>
+    protected virtual void ComputeBatchGradient(int item, int count, Span<float> gradients)
+    {
+    }
 
     /// <summary>Forward pass of one chunk; one row of <paramref name="probabilities"/> per sample.</summary>
     protected abstract void ForwardChunk(TWorkspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> probabilities);
@@ -105,21 +148,37 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
         }
 
         Grow(ref _chunkLosses, chunks);
+        PrepareBatch(count);
         _parameters = parameters;
-        _training = true;
+        _phase = Phase.TrainChunks;
         Execute(chunks);
 
         // Reduce in chunk order: the same additions in the same order for any number of threads.
-        Span<float> sum = gradients.AsSpan(0, _parameterCount);
-        _chunkGradients[0].CopyTo(sum);
+        foreach (ParameterRange range in _chunkRanges)
+        {
+            Span<float> sum = gradients.AsSpan(range.Offset, range.Length);
+            _chunkGradients[0].AsSpan(range.Offset, range.Length).CopyTo(sum);
+            for (int c = 1; c < chunks; c++)
+            {
+                TensorPrimitives.Add(sum, _chunkGradients[c].AsSpan(range.Offset, range.Length), sum);
+            }
+        }
+
         float loss = _chunkLosses[0];
         for (int c = 1; c < chunks; c++)
         {
-            TensorPrimitives.Add(sum, _chunkGradients[c], sum);
             loss += _chunkLosses[c];
         }
 
-        TensorPrimitives.Multiply(sum, 1f / count, sum);
+        if (_batchGradientItems > 0)
+        {
+            _gradients = gradients;
+            _phase = Phase.BatchGradients;
+            Execute(_batchGradientItems);
+            _gradients = [];
+        }
+
+        TensorPrimitives.Multiply(gradients.AsSpan(0, _parameterCount), 1f / count, gradients);
         return loss / count;
     }
 
@@ -158,7 +217,7 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
         Stage(inputs, count);
         Grow(ref _outputs, count * _outputLength);
         _parameters = parameters;
-        _training = false;
+        _phase = Phase.Forward;
         Execute((count + ChunkSize - 1) / ChunkSize);
     }
 
@@ -209,16 +268,48 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
         TWorkspace workspace = _workspaces[worker] ??= CreateWorkspace(ChunkSize);
         int first = chunk * ChunkSize, count = Math.Min(ChunkSize, _count - first);
         ReadOnlySpan<float> inputs = _inputs.AsSpan(first * _inputLength, count * _inputLength);
-        if (_training)
+        if (_phase == Phase.TrainChunks)
         {
             float[] gradients = _chunkGradients[chunk];
-            Array.Clear(gradients);
-            _chunkLosses[chunk] = TrainChunk(workspace, _parameters, inputs, _labels.AsSpan(first, count), gradients);
+            foreach (ParameterRange range in _chunkRanges)
+            {
+                gradients.AsSpan(range.Offset, range.Length).Clear();
+            }
+
+            _chunkLosses[chunk] = TrainChunk(workspace, _parameters, inputs, _labels.AsSpan(first, count), gradients, first);
         }
         else
         {
             ForwardChunk(workspace, _parameters, inputs, _outputs.AsSpan(first * _outputLength, count * _outputLength));
         }
+    }
+
+    /// <summary>The parameter ranges not in <paramref name="excluded"/>; null unless those are ascending, disjoint and inside the parameters.</summary>
+    private static ParameterRange[]? Complement(ReadOnlySpan<ParameterRange> excluded, int parameterCount)
+    {
+        var ranges = new ParameterRange[excluded.Length + 1];
+        int count = 0, at = 0;
+        foreach (ParameterRange range in excluded)
+        {
+            if (range.Offset < at || range.Length < 0 || range.Offset + (long)range.Length > parameterCount)
+            {
+                return null;
+            }
+
+            if (range.Offset > at)
+            {
+                ranges[count++] = new ParameterRange(at, range.Offset - at);
+            }
+
+            at = range.Offset + range.Length;
+        }
+
+        if (at < parameterCount)
+        {
+            ranges[count++] = new ParameterRange(at, parameterCount - at);
+        }
+
+        return ranges.AsSpan(0, count).ToArray();
     }
 
     private static Span<T> Grow<T>(ref T[] buffer, int length)
@@ -231,5 +322,20 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
         return buffer.AsSpan(0, length);
     }
 
-    void IParallelJob.Execute(int item, int worker) => ExecuteChunk(item, worker);
+    void IParallelJob.Execute(int item, int worker)
+    {
+        if (_phase == Phase.BatchGradients)
+        {
+            ComputeBatchGradient(item, _count, _gradients);
+        }
+        else
+        {
+            ExecuteChunk(item, worker);
+        }
+    }
 }
+
+/// <summary>A range of a network's parameters: <see cref="Length"/> floats from <see cref="Offset"/>.</summary>
+/// <param name="Offset">The first parameter.</param>
+/// <param name="Length">How many.</param>
+public readonly record struct ParameterRange(int Offset, int Length);

@@ -11,7 +11,7 @@ public sealed class BatchEngineArgumentTests
     {
         protected override float[] CreateWorkspace(int capacity) => new float[capacity];
 
-        protected override float TrainChunk(float[] workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients)
+        protected override float TrainChunk(float[] workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients, int first)
         {
             gradients[0] += labels.Length;
             return labels.Length;
@@ -70,5 +70,74 @@ public sealed class BatchEngineArgumentTests
         var predictions = new int[2];
         engine.PredictBatch(Parameters, new float[4], predictions);
         Assert.Equal([0, 0], predictions);
+    }
+
+    /// <summary>
+    /// Parameters 0…5, where [2, 5) is a batch-gradient range computed in 3 items: the chunks add 1 per sample everywhere,
+    /// each item writes its parameter's batch sum (count · (10 + item), plus the first sample of the last chunk, which the
+    /// chunks pass on), and all of it is divided by the batch size.
+    /// </summary>
+    private sealed class BatchGradientEngine() : BatchEngine<float[]>(inputLength: 1, outputLength: 2, parameterCount: 6, [new ParameterRange(2, 3)], batchGradientItems: 3)
+    {
+        private readonly int[] _firsts = new int[64];
+
+        public int Prepared { get; private set; }
+
+        protected override float[] CreateWorkspace(int capacity) => new float[capacity];
+
+        protected override void PrepareBatch(int count) => Prepared = count;
+
+        protected override float TrainChunk(float[] workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients, int first)
+        {
+            for (int i = 0; i < gradients.Length; i++)
+            {
+                gradients[i] += labels.Length;
+            }
+
+            _firsts[first / ChunkSize] = first;
+            return labels.Length;
+        }
+
+        protected override void ForwardChunk(float[] workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> probabilities) =>
+            probabilities.Fill(0.5f);
+
+        protected override void ComputeBatchGradient(int item, int count, Span<float> gradients) =>
+            gradients[2 + item] = count * (10 + item) + _firsts[(count - 1) / ChunkSize];
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Batch_gradient_ranges_are_left_out_of_the_chunks_and_written_by_the_batch_items(int threads)
+    {
+        var engine = new BatchGradientEngine { DegreeOfParallelism = threads };
+        float[] gradients = [9, 9, 9, 9, 9, 9];
+        int count = 2 * BatchEngine<float[]>.ChunkSize + 3; // three chunks, the last one short
+
+        engine.TrainBatch(new float[6], gradients, new float[count], new int[count]);
+
+        int lastFirst = 2 * BatchEngine<float[]>.ChunkSize;
+        Assert.Equal(count, engine.Prepared);
+        Assert.Equal([1f, 1f, (count * 10f + lastFirst) / count, (count * 11f + lastFirst) / count, (count * 12f + lastFirst) / count, 1f], gradients);
+    }
+
+    [Fact]
+    public void Batch_gradient_ranges_out_of_order_or_outside_the_parameters_are_refused()
+    {
+        Assert.Throws<ArgumentException>(() => new RangesEngine([new ParameterRange(3, 2), new ParameterRange(1, 1)]));
+        Assert.Throws<ArgumentException>(() => new RangesEngine([new ParameterRange(1, 3), new ParameterRange(3, 1)]));
+        Assert.Throws<ArgumentException>(() => new RangesEngine([new ParameterRange(5, 2)]));
+        _ = new RangesEngine([new ParameterRange(0, 2), new ParameterRange(2, 4)]);
+    }
+
+    private sealed class RangesEngine(ParameterRange[] ranges) : BatchEngine<float[]>(inputLength: 1, outputLength: 2, parameterCount: 6, ranges, batchGradientItems: 1)
+    {
+        protected override float[] CreateWorkspace(int capacity) => new float[capacity];
+
+        protected override float TrainChunk(float[] workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients, int first) => 0;
+
+        protected override void ForwardChunk(float[] workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> probabilities)
+        {
+        }
     }
 }

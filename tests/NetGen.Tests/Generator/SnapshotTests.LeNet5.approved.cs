@@ -423,7 +423,7 @@ namespace Samples
         {
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
             global::NetGen.Guard.Label(label, OutputLength, nameof(label));
-            return TrainSamples(1, input, new ReadOnlySpan<int>(in label), Parameters, Gradients, inputGradient: true, _workspace);
+            return TrainSamples(1, input, new ReadOnlySpan<int>(in label), Parameters, Gradients, inputGradient: true, batchWeightGradients: false, _workspace);
         }
 
         /// <summary>The softmax cross-entropy loss L = −log p(label) for one sample, without touching <see cref="Gradients"/>.</summary>
@@ -477,12 +477,97 @@ namespace Samples
 
         /// <summary>Runs the generated passes for <see cref="global::NetGen.Training.BatchEngine{TWorkspace}"/>, one workspace per worker thread.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private sealed class Engine() : global::NetGen.Training.BatchEngine<Workspace>(InputLength, OutputLength, ParameterCount)
+        private sealed class Engine() : global::NetGen.Training.BatchEngine<Workspace>(InputLength, OutputLength, ParameterCount, s_batchGradientRanges, 8)
         {
+            /// <summary>The dense layers' weights, whose gradient a batch computes once over all its samples, in 8 work items of up to 32 rows.</summary>
+            private static readonly global::NetGen.Training.ParameterRange[] s_batchGradientRanges =
+            [
+                new(2572, 48000), // dense1.weight
+                new(50692, 10080), // dense2.weight
+                new(60856, 840), // dense3.weight
+            ];
+
+            // What the chunks keep for those gradients: each such layer's input and dL/dy, for every sample of the batch.
+            private float[] _dense1Inputs = [], _dense1OutputGradients = [];
+            private float[] _dense2Inputs = [], _dense2OutputGradients = [];
+            private float[] _dense3Inputs = [], _dense3OutputGradients = [];
+
             protected override Workspace CreateWorkspace(int capacity) => new Workspace(capacity);
 
-            protected override float TrainChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients) =>
-                TrainSamples(labels.Length, inputs, labels, parameters, gradients, inputGradient: false, workspace);
+            protected override void PrepareBatch(int count)
+            {
+                Grow(ref _dense1Inputs, count * 400);
+                Grow(ref _dense1OutputGradients, count * 120);
+                Grow(ref _dense2Inputs, count * 120);
+                Grow(ref _dense2OutputGradients, count * 84);
+                Grow(ref _dense3Inputs, count * 84);
+                Grow(ref _dense3OutputGradients, count * 10);
+            }
+
+            protected override float TrainChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients, int first)
+            {
+                Workspace ws = workspace;
+                int count = labels.Length;
+                float loss = TrainSamples(count, inputs, labels, parameters, gradients, inputGradient: false, batchWeightGradients: true, ws);
+                ws.Pool2Output.AsSpan(0, count * 400).CopyTo(_dense1Inputs.AsSpan(first * 400));
+                ws.Dense1OutputGradient.AsSpan(0, count * 120).CopyTo(_dense1OutputGradients.AsSpan(first * 120));
+                ws.Relu3Output.AsSpan(0, count * 120).CopyTo(_dense2Inputs.AsSpan(first * 120));
+                ws.Dense2OutputGradient.AsSpan(0, count * 84).CopyTo(_dense2OutputGradients.AsSpan(first * 84));
+                ws.Relu4Output.AsSpan(0, count * 84).CopyTo(_dense3Inputs.AsSpan(first * 84));
+                ws.Dense3OutputGradient.AsSpan(0, count * 10).CopyTo(_dense3OutputGradients.AsSpan(first * 10));
+                return loss;
+            }
+
+            protected override void ComputeBatchGradient(int item, int count, Span<float> gradients)
+            {
+                switch (VectorWidth.Kernel)
+                {
+                    case VectorKernel.Float512: ComputeBatchGradient<Float512>(item, count, gradients); break;
+                    case VectorKernel.Float256: ComputeBatchGradient<Float256>(item, count, gradients); break;
+                    case VectorKernel.Float128: ComputeBatchGradient<Float128>(item, count, gradients); break;
+                    case VectorKernel.Float128Unfused: ComputeBatchGradient<Float128Unfused>(item, count, gradients); break;
+                    default: ComputeBatchGradient<Float1>(item, count, gradients); break;
+                }
+            }
+
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            private void ComputeBatchGradient<TVector>(int item, int count, Span<float> gradients)
+                where TVector : struct, IFloatVector<TVector>
+            {
+                // dense1.weight: 120 rows, items of 32
+                if (item < 4)
+                {
+                    int first = item * 32;
+                    Dense1BatchWeightGradient<TVector>(first, Math.Min(first + 32, 120), count, _dense1Inputs, _dense1OutputGradients, gradients.Slice(2572, 48000));
+                    return;
+                }
+
+                item -= 4;
+                // dense2.weight: 84 rows, items of 32
+                if (item < 3)
+                {
+                    int first = item * 32;
+                    Dense2BatchWeightGradient<TVector>(first, Math.Min(first + 32, 84), count, _dense2Inputs, _dense2OutputGradients, gradients.Slice(50692, 10080));
+                    return;
+                }
+
+                item -= 3;
+                // dense3.weight: 10 rows, items of 32
+                if (item < 1)
+                {
+                    int first = item * 32;
+                    Dense3BatchWeightGradient<TVector>(first, Math.Min(first + 32, 10), count, _dense3Inputs, _dense3OutputGradients, gradients.Slice(60856, 840));
+                    return;
+                }
+            }
+
+            private static void Grow(ref float[] buffer, int length)
+            {
+                if (buffer.Length < length)
+                {
+                    buffer = new float[length];
+                }
+            }
 
             protected override void ForwardChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> probabilities)
             {
@@ -540,12 +625,15 @@ namespace Samples
         int global::NetGen.INetwork.ParameterCount => ParameterCount;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INetwork.ParameterLayout => s_parameterLayout;
 
-        /// <summary>Forward and backward pass of <paramref name="count"/> samples: adds their dL/dθ into <paramref name="gradients"/>, returns the sum of their losses; dL/d(input) only when <paramref name="inputGradient"/>.</summary>
+        /// <summary>
+        /// Forward and backward pass of <paramref name="count"/> samples: adds their dL/dθ into <paramref name="gradients"/>, returns the sum of their losses;
+        /// dL/d(input) only when <paramref name="inputGradient"/>; dense layers' dL/dW not when <paramref name="batchWeightGradients"/> (the batch computes them).
+        /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static float TrainSamples(int count, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)
+        private static float TrainSamples(int count, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, bool batchWeightGradients, Workspace ws)
         {
             ForwardPass(count, inputs, parameters, ws);
-            BackwardPass(count, labels, parameters, gradients, inputGradient, ws);
+            BackwardPass(count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws);
             return LossSum(count, labels, ws);
         }
 
@@ -598,29 +686,29 @@ namespace Samples
 
         /// <summary>Runs every layer's backward method in reverse order, after <see cref="ForwardPass"/> on the same samples, with the vector type <c>VectorWidth.Kernel</c> chooses for this machine.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void BackwardPass(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)
+        private static void BackwardPass(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, bool batchWeightGradients, Workspace ws)
         {
             switch (VectorWidth.Kernel)
             {
-                case VectorKernel.Float512: BackwardPass<Float512>(count, labels, parameters, gradients, inputGradient, ws); break;
-                case VectorKernel.Float256: BackwardPass<Float256>(count, labels, parameters, gradients, inputGradient, ws); break;
-                case VectorKernel.Float128: BackwardPass<Float128>(count, labels, parameters, gradients, inputGradient, ws); break;
-                case VectorKernel.Float128Unfused: BackwardPass<Float128Unfused>(count, labels, parameters, gradients, inputGradient, ws); break;
-                default: BackwardPass<Float1>(count, labels, parameters, gradients, inputGradient, ws); break;
+                case VectorKernel.Float512: BackwardPass<Float512>(count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws); break;
+                case VectorKernel.Float256: BackwardPass<Float256>(count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws); break;
+                case VectorKernel.Float128: BackwardPass<Float128>(count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws); break;
+                case VectorKernel.Float128Unfused: BackwardPass<Float128Unfused>(count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws); break;
+                default: BackwardPass<Float1>(count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws); break;
             }
         }
 
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void BackwardPass<TVector>(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)
+        private static void BackwardPass<TVector>(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, bool batchWeightGradients, Workspace ws)
             where TVector : struct, IFloatVector<TVector>
         {
             Softmax1Backward(count, ws.Softmax1Output, labels, ws.Dense3OutputGradient);
-            Dense3Backward<TVector>(count, ws.Relu4Output, ws.Dense3OutputGradient, parameters.Slice(60856, 840), gradients.Slice(60856, 840), gradients.Slice(61696, 10), ws.Relu4OutputGradient, true);
+            Dense3Backward<TVector>(count, ws.Relu4Output, ws.Dense3OutputGradient, parameters.Slice(60856, 840), gradients.Slice(60856, 840), gradients.Slice(61696, 10), ws.Relu4OutputGradient, true, batchWeightGradients);
             Relu4Backward<TVector>(count, ws.Relu4Output, ws.Relu4OutputGradient, ws.Dense2OutputGradient);
-            Dense2Backward<TVector>(count, ws.Relu3Output, ws.Dense2OutputGradient, parameters.Slice(50692, 10080), gradients.Slice(50692, 10080), gradients.Slice(60772, 84), ws.Relu3OutputGradient, true);
+            Dense2Backward<TVector>(count, ws.Relu3Output, ws.Dense2OutputGradient, parameters.Slice(50692, 10080), gradients.Slice(50692, 10080), gradients.Slice(60772, 84), ws.Relu3OutputGradient, true, batchWeightGradients);
             Relu3Backward<TVector>(count, ws.Relu3Output, ws.Relu3OutputGradient, ws.Dense1OutputGradient);
-            Dense1Backward<TVector>(count, ws.Pool2Output, ws.Dense1OutputGradient, parameters.Slice(2572, 48000), gradients.Slice(2572, 48000), gradients.Slice(50572, 120), ws.Pool2OutputGradient, true);
+            Dense1Backward<TVector>(count, ws.Pool2Output, ws.Dense1OutputGradient, parameters.Slice(2572, 48000), gradients.Slice(2572, 48000), gradients.Slice(50572, 120), ws.Pool2OutputGradient, true, batchWeightGradients);
             Pool2Backward(count, ws.Pool2OutputGradient, ws.Relu2OutputGradient, ws.Pool2ArgMax);
             Relu2Backward<TVector>(count, ws.Relu2Output, ws.Relu2OutputGradient, ws.Conv2OutputGradient);
             Conv2Backward<TVector>(count, ws.Pool1Output, ws.Conv2OutputGradient, parameters.Slice(156, 2400), gradients.Slice(156, 2400), gradients.Slice(2556, 16), ws.Pool1OutputGradient, true, ws.Conv2Columns, ws.Conv2ColumnsGradient, ws.Conv2OutputGradientT, ws.Conv2WeightGradientT);
@@ -1243,7 +1331,7 @@ namespace Samples
         /// <summary>Backward pass of dense1 (Dense): 16×5×5 → 120, input flattened to 400.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Dense1Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx)
+        private static void Dense1Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx, bool batchWeightGradient)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
@@ -1256,8 +1344,11 @@ namespace Samples
                 TensorPrimitives.Add(biasGradient, dy.Slice(s * 120, 120), biasGradient);
             }
 
-            // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [120×n] · [n×400], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.
-            Gemm.MultiplyAdd<TVector>(ref dy0, 1, 120, ref x0, 400, ref dw0, 400, m: 120, k: count, n: 400, paddedTail: false);
+            if (!batchWeightGradient) // else the batch computes dL/dW once over all its samples: Dense1BatchWeightGradient
+            {
+                // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [120×n] · [n×400], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.
+                Gemm.MultiplyAdd<TVector>(ref dy0, 1, 120, ref x0, 400, ref dw0, 400, m: 120, k: count, n: 400, paddedTail: false);
+            }
 
             if (!computeDx)
             {
@@ -1267,6 +1358,18 @@ namespace Samples
             // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×120] · [120×400], register tiles of 4 samples × 2 vectors of inputs, blocked for the caches.
             dx.Slice(0, count * 400).Clear();
             Gemm.MultiplyAdd<TVector>(ref dy0, 120, 1, ref w0, 400, ref dx0, 400, m: count, k: 120, n: 400, paddedTail: false);
+        }
+
+        /// <summary>dL/dW of dense1 over a whole training batch (<paramref name="count"/> samples), rows <paramref name="first"/> to <paramref name="end"/> − 1: one work item of the batch-gradient phase.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Dense1BatchWeightGradient<TVector>(int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)
+            where TVector : struct, IFloatVector<TVector>
+        {
+            // dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×400], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.
+            Span<float> rows = weightGradient.Slice(first * 400, (end - first) * 400);
+            rows.Clear();
+            Gemm.MultiplyAdd<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, 120, ref MemoryMarshal.GetReference(x), 400, ref MemoryMarshal.GetReference(rows), 400, m: end - first, k: count, n: 400, paddedTail: false);
         }
 
         // relu3: 120 → 120
@@ -1333,7 +1436,7 @@ namespace Samples
         /// <summary>Backward pass of dense2 (Dense): 120 → 84.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Dense2Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx)
+        private static void Dense2Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx, bool batchWeightGradient)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
@@ -1346,8 +1449,11 @@ namespace Samples
                 TensorPrimitives.Add(biasGradient, dy.Slice(s * 84, 84), biasGradient);
             }
 
-            // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [84×n] · [n×120], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.
-            Gemm.MultiplyAdd<TVector>(ref dy0, 1, 84, ref x0, 120, ref dw0, 120, m: 84, k: count, n: 120, paddedTail: false);
+            if (!batchWeightGradient) // else the batch computes dL/dW once over all its samples: Dense2BatchWeightGradient
+            {
+                // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [84×n] · [n×120], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.
+                Gemm.MultiplyAdd<TVector>(ref dy0, 1, 84, ref x0, 120, ref dw0, 120, m: 84, k: count, n: 120, paddedTail: false);
+            }
 
             if (!computeDx)
             {
@@ -1357,6 +1463,18 @@ namespace Samples
             // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×84] · [84×120], register tiles of 4 samples × 2 vectors of inputs, blocked for the caches.
             dx.Slice(0, count * 120).Clear();
             Gemm.MultiplyAdd<TVector>(ref dy0, 84, 1, ref w0, 120, ref dx0, 120, m: count, k: 84, n: 120, paddedTail: false);
+        }
+
+        /// <summary>dL/dW of dense2 over a whole training batch (<paramref name="count"/> samples), rows <paramref name="first"/> to <paramref name="end"/> − 1: one work item of the batch-gradient phase.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Dense2BatchWeightGradient<TVector>(int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)
+            where TVector : struct, IFloatVector<TVector>
+        {
+            // dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×120], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.
+            Span<float> rows = weightGradient.Slice(first * 120, (end - first) * 120);
+            rows.Clear();
+            Gemm.MultiplyAdd<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, 84, ref MemoryMarshal.GetReference(x), 120, ref MemoryMarshal.GetReference(rows), 120, m: end - first, k: count, n: 120, paddedTail: false);
         }
 
         // relu4: 84 → 84
@@ -1423,7 +1541,7 @@ namespace Samples
         /// <summary>Backward pass of dense3 (Dense): 84 → 10.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Dense3Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx)
+        private static void Dense3Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx, bool batchWeightGradient)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
@@ -1436,8 +1554,11 @@ namespace Samples
                 TensorPrimitives.Add(biasGradient, dy.Slice(s * 10, 10), biasGradient);
             }
 
-            // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [10×n] · [n×84], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.
-            Gemm.MultiplyAdd<TVector>(ref dy0, 1, 10, ref x0, 84, ref dw0, 84, m: 10, k: count, n: 84, paddedTail: false);
+            if (!batchWeightGradient) // else the batch computes dL/dW once over all its samples: Dense3BatchWeightGradient
+            {
+                // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [10×n] · [n×84], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.
+                Gemm.MultiplyAdd<TVector>(ref dy0, 1, 10, ref x0, 84, ref dw0, 84, m: 10, k: count, n: 84, paddedTail: false);
+            }
 
             if (!computeDx)
             {
@@ -1447,6 +1568,18 @@ namespace Samples
             // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×10] · [10×84], register tiles of 4 samples × 2 vectors of inputs, blocked for the caches.
             dx.Slice(0, count * 84).Clear();
             Gemm.MultiplyAdd<TVector>(ref dy0, 10, 1, ref w0, 84, ref dx0, 84, m: count, k: 10, n: 84, paddedTail: false);
+        }
+
+        /// <summary>dL/dW of dense3 over a whole training batch (<paramref name="count"/> samples), rows <paramref name="first"/> to <paramref name="end"/> − 1: one work item of the batch-gradient phase.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Dense3BatchWeightGradient<TVector>(int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)
+            where TVector : struct, IFloatVector<TVector>
+        {
+            // dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×84], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.
+            Span<float> rows = weightGradient.Slice(first * 84, (end - first) * 84);
+            rows.Clear();
+            Gemm.MultiplyAdd<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, 10, ref MemoryMarshal.GetReference(x), 84, ref MemoryMarshal.GetReference(rows), 84, m: end - first, k: count, n: 84, paddedTail: false);
         }
 
         // softmax1: 10 → 10

@@ -245,7 +245,7 @@ namespace Samples.Tiny
             {
                 global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
                 global::NetGen.Guard.Label(label, OutputLength, nameof(label));
-                return TrainSamples(1, input, new ReadOnlySpan<int>(in label), Parameters, Gradients, inputGradient: true, _workspace);
+                return TrainSamples(1, input, new ReadOnlySpan<int>(in label), Parameters, Gradients, inputGradient: true, batchWeightGradients: false, _workspace);
             }
 
             /// <summary>The softmax cross-entropy loss L = −log p(label) for one sample, without touching <see cref="Gradients"/>.</summary>
@@ -299,12 +299,67 @@ namespace Samples.Tiny
 
             /// <summary>Runs the generated passes for <see cref="global::NetGen.Training.BatchEngine{TWorkspace}"/>, one workspace per worker thread.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            private sealed class Engine() : global::NetGen.Training.BatchEngine<Workspace>(InputLength, OutputLength, ParameterCount)
+            private sealed class Engine() : global::NetGen.Training.BatchEngine<Workspace>(InputLength, OutputLength, ParameterCount, s_batchGradientRanges, 1)
             {
+                /// <summary>The dense layers' weights, whose gradient a batch computes once over all its samples, in 1 work items of up to 32 rows.</summary>
+                private static readonly global::NetGen.Training.ParameterRange[] s_batchGradientRanges =
+                [
+                    new(39, 144), // head.weight
+                ];
+
+                // What the chunks keep for those gradients: each such layer's input and dL/dy, for every sample of the batch.
+                private float[] _headInputs = [], _headOutputGradients = [];
+
                 protected override Workspace CreateWorkspace(int capacity) => new Workspace(capacity);
 
-                protected override float TrainChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients) =>
-                    TrainSamples(labels.Length, inputs, labels, parameters, gradients, inputGradient: false, workspace);
+                protected override void PrepareBatch(int count)
+                {
+                    Grow(ref _headInputs, count * 36);
+                    Grow(ref _headOutputGradients, count * 4);
+                }
+
+                protected override float TrainChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients, int first)
+                {
+                    Workspace ws = workspace;
+                    int count = labels.Length;
+                    float loss = TrainSamples(count, inputs, labels, parameters, gradients, inputGradient: false, batchWeightGradients: true, ws);
+                    ws.Pool1Output.AsSpan(0, count * 36).CopyTo(_headInputs.AsSpan(first * 36));
+                    ws.HeadOutputGradient.AsSpan(0, count * 4).CopyTo(_headOutputGradients.AsSpan(first * 4));
+                    return loss;
+                }
+
+                protected override void ComputeBatchGradient(int item, int count, Span<float> gradients)
+                {
+                    switch (VectorWidth.Kernel)
+                    {
+                        case VectorKernel.Float512: ComputeBatchGradient<Float512>(item, count, gradients); break;
+                        case VectorKernel.Float256: ComputeBatchGradient<Float256>(item, count, gradients); break;
+                        case VectorKernel.Float128: ComputeBatchGradient<Float128>(item, count, gradients); break;
+                        case VectorKernel.Float128Unfused: ComputeBatchGradient<Float128Unfused>(item, count, gradients); break;
+                        default: ComputeBatchGradient<Float1>(item, count, gradients); break;
+                    }
+                }
+
+                [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                private void ComputeBatchGradient<TVector>(int item, int count, Span<float> gradients)
+                    where TVector : struct, IFloatVector<TVector>
+                {
+                    // head.weight: 4 rows, items of 32
+                    if (item < 1)
+                    {
+                        int first = item * 32;
+                        HeadBatchWeightGradient<TVector>(first, Math.Min(first + 32, 4), count, _headInputs, _headOutputGradients, gradients.Slice(39, 144));
+                        return;
+                    }
+                }
+
+                private static void Grow(ref float[] buffer, int length)
+                {
+                    if (buffer.Length < length)
+                    {
+                        buffer = new float[length];
+                    }
+                }
 
                 protected override void ForwardChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> probabilities)
                 {
@@ -356,12 +411,15 @@ namespace Samples.Tiny
             int global::NetGen.INetwork.ParameterCount => ParameterCount;
             global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INetwork.ParameterLayout => s_parameterLayout;
 
-            /// <summary>Forward and backward pass of <paramref name="count"/> samples: adds their dL/dθ into <paramref name="gradients"/>, returns the sum of their losses; dL/d(input) only when <paramref name="inputGradient"/>.</summary>
+            /// <summary>
+            /// Forward and backward pass of <paramref name="count"/> samples: adds their dL/dθ into <paramref name="gradients"/>, returns the sum of their losses;
+            /// dL/d(input) only when <paramref name="inputGradient"/>; dense layers' dL/dW not when <paramref name="batchWeightGradients"/> (the batch computes them).
+            /// </summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            private static float TrainSamples(int count, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)
+            private static float TrainSamples(int count, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, bool batchWeightGradients, Workspace ws)
             {
                 ForwardPass(count, inputs, parameters, ws);
-                BackwardPass(count, labels, parameters, gradients, inputGradient, ws);
+                BackwardPass(count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws);
                 return LossSum(count, labels, ws);
             }
 
@@ -407,25 +465,25 @@ namespace Samples.Tiny
 
             /// <summary>Runs every layer's backward method in reverse order, after <see cref="ForwardPass"/> on the same samples, with the vector type <c>VectorWidth.Kernel</c> chooses for this machine.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            private static void BackwardPass(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)
+            private static void BackwardPass(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, bool batchWeightGradients, Workspace ws)
             {
                 switch (VectorWidth.Kernel)
                 {
-                    case VectorKernel.Float512: BackwardPass<Float512>(count, labels, parameters, gradients, inputGradient, ws); break;
-                    case VectorKernel.Float256: BackwardPass<Float256>(count, labels, parameters, gradients, inputGradient, ws); break;
-                    case VectorKernel.Float128: BackwardPass<Float128>(count, labels, parameters, gradients, inputGradient, ws); break;
-                    case VectorKernel.Float128Unfused: BackwardPass<Float128Unfused>(count, labels, parameters, gradients, inputGradient, ws); break;
-                    default: BackwardPass<Float1>(count, labels, parameters, gradients, inputGradient, ws); break;
+                    case VectorKernel.Float512: BackwardPass<Float512>(count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws); break;
+                    case VectorKernel.Float256: BackwardPass<Float256>(count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws); break;
+                    case VectorKernel.Float128: BackwardPass<Float128>(count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws); break;
+                    case VectorKernel.Float128Unfused: BackwardPass<Float128Unfused>(count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws); break;
+                    default: BackwardPass<Float1>(count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws); break;
                 }
             }
 
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            private static void BackwardPass<TVector>(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, Workspace ws)
+            private static void BackwardPass<TVector>(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, bool batchWeightGradients, Workspace ws)
                 where TVector : struct, IFloatVector<TVector>
             {
                 Softmax1Backward(count, ws.Softmax1Output, labels, ws.HeadOutputGradient);
-                HeadBackward<TVector>(count, ws.Pool1Output, ws.HeadOutputGradient, parameters.Slice(39, 144), gradients.Slice(39, 144), gradients.Slice(183, 4), ws.Pool1OutputGradient, true);
+                HeadBackward<TVector>(count, ws.Pool1Output, ws.HeadOutputGradient, parameters.Slice(39, 144), gradients.Slice(39, 144), gradients.Slice(183, 4), ws.Pool1OutputGradient, true, batchWeightGradients);
                 Pool1Backward(count, ws.Pool1OutputGradient, ws.Relu1OutputGradient, ws.Pool1ArgMax);
                 Relu1Backward<TVector>(count, ws.Relu1Output, ws.Relu1OutputGradient, ws.EdgesOutputGradient);
                 EdgesBackward<TVector>(count, ws.Input, ws.EdgesOutputGradient, parameters.Slice(0, 36), gradients.Slice(0, 36), gradients.Slice(36, 3), ws.InputGradient, inputGradient, ws.EdgesColumns, ws.EdgesColumnsGradient);
@@ -777,7 +835,7 @@ namespace Samples.Tiny
             /// <summary>Backward pass of head (Dense): 3×4×3 → 4, input flattened to 36.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            private static void HeadBackward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx)
+            private static void HeadBackward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx, bool batchWeightGradient)
                 where TVector : struct, IFloatVector<TVector>
             {
                 ref float w0 = ref MemoryMarshal.GetReference(weight);
@@ -790,8 +848,11 @@ namespace Samples.Tiny
                     TensorPrimitives.Add(biasGradient, dy.Slice(s * 4, 4), biasGradient);
                 }
 
-                // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [4×n] · [n×36], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.
-                Gemm.MultiplyAdd<TVector>(ref dy0, 1, 4, ref x0, 36, ref dw0, 36, m: 4, k: count, n: 36, paddedTail: false);
+                if (!batchWeightGradient) // else the batch computes dL/dW once over all its samples: HeadBatchWeightGradient
+                {
+                    // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [4×n] · [n×36], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.
+                    Gemm.MultiplyAdd<TVector>(ref dy0, 1, 4, ref x0, 36, ref dw0, 36, m: 4, k: count, n: 36, paddedTail: false);
+                }
 
                 if (!computeDx)
                 {
@@ -801,6 +862,18 @@ namespace Samples.Tiny
                 // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×4] · [4×36], register tiles of 4 samples × 2 vectors of inputs, blocked for the caches.
                 dx.Slice(0, count * 36).Clear();
                 Gemm.MultiplyAdd<TVector>(ref dy0, 4, 1, ref w0, 36, ref dx0, 36, m: count, k: 4, n: 36, paddedTail: false);
+            }
+
+            /// <summary>dL/dW of head over a whole training batch (<paramref name="count"/> samples), rows <paramref name="first"/> to <paramref name="end"/> − 1: one work item of the batch-gradient phase.</summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            private static void HeadBatchWeightGradient<TVector>(int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)
+                where TVector : struct, IFloatVector<TVector>
+            {
+                // dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×36], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.
+                Span<float> rows = weightGradient.Slice(first * 36, (end - first) * 36);
+                rows.Clear();
+                Gemm.MultiplyAdd<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, 4, ref MemoryMarshal.GetReference(x), 36, ref MemoryMarshal.GetReference(rows), 36, m: end - first, k: count, n: 36, paddedTail: false);
             }
 
             // softmax1: 4 → 4
