@@ -21,10 +21,13 @@ internal static class NetworkEmitter
     internal static readonly string GeneratedCode = $"[global::System.CodeDom.Compiler.GeneratedCode(\"{ToolName}\", \"{Version}\")]";
 
     /// <summary>
-    /// On every layer method: compiled fully optimized at first call instead of going through tiered compilation,
-    /// so a network runs at full speed from its first sample (these are long-running loops, what the BCL marks the same way).
+    /// On every layer method and pass: compiled fully optimized at first call instead of going through tiered compilation,
+    /// so a network runs at full speed from its first sample (these are long-running loops, what the BCL marks the same way);
+    /// and never inlined, so each is a compilation unit of its own: the kernels it inlines (vector operations, Gemm, Rows)
+    /// stay within the JIT's inlining budget, which a pass that inlined its layers (as a Tier-1 recompile of the dispatch
+    /// otherwise does) would exhaust, leaving kernels as calls.
     /// </summary>
-    internal const string Optimized = "[MethodImpl(MethodImplOptions.AggressiveOptimization)]";
+    internal const string Optimized = "[MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]";
 
     /// <summary>The hint name of the generated file: <c>Namespace.Class.g.cs</c>.</summary>
     public static string HintName(NetworkModel model)

@@ -53,6 +53,12 @@ public sealed class NewProjectTests : IDisposable
                 System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(net.Gradients, -0.01f, net.Parameters, net.Parameters);
             }
             float after = net.Loss(image, 3);
+            var batch = new float[40 * UserApp.LeNet5.InputLength];
+            var labels = new int[40];
+            for (int i = 0; i < batch.Length; i++) batch[i] = (i % 31) / 31f;
+            // Long enough for the tiered JIT to recompile the batch engine's dispatch methods (Tier1), which may inline more.
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (clock.ElapsedMilliseconds < 1500) net.TrainBatch(batch, labels);
             Console.WriteLine($"sum={MathF.Round(System.Linq.Enumerable.Sum(probabilities), 4)} before={before} after={after} predicted={net.Predict(image)}");
 
             namespace UserApp
@@ -83,11 +89,12 @@ public sealed class NewProjectTests : IDisposable
         float after = float.Parse(line.Split("after=")[1].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(after < before / 10, line);
 
-        // The runtime's kernels (vector operations, Gemm, Rows) are inlined into every optimized generated method: a method
-        // that inlined too much would run out of the JIT's inlining budget and leave them as calls, several times slower.
+        // The runtime's kernels (vector operations, Gemm, Rows) are inlined into every optimized generated method, the batch
+        // engine's included: a method that inlined too much would run out of the JIT's inlining budget and leave them as
+        // calls, several times slower.
         string listing = Path.Combine(_directory, "jit.txt");
         var start = new ProcessStartInfo("dotnet", Path.Combine("bin", "Release", "net10.0", "UserApp.dll")) { WorkingDirectory = _directory, RedirectStandardOutput = true };
-        start.Environment["DOTNET_JitDisasm"] = "UserApp.LeNet5:*";
+        start.Environment["DOTNET_JitDisasm"] = "UserApp.LeNet5:* UserApp.LeNet5+Engine:*";
         start.Environment["DOTNET_JitStdOutFile"] = listing;
         using (var run = Process.Start(start)!)
         {

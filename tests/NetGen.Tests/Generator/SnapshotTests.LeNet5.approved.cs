@@ -530,7 +530,7 @@ namespace Samples
                 }
             }
 
-            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
             private void ComputeBatchGradient<TVector>(int item, int count, Span<float> gradients)
                 where TVector : struct, IFloatVector<TVector>
             {
@@ -666,7 +666,7 @@ namespace Samples
         }
 
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void ForwardPass<TVector>(int count, ReadOnlySpan<float> parameters, Workspace ws)
             where TVector : struct, IFloatVector<TVector>
         {
@@ -699,7 +699,7 @@ namespace Samples
         }
 
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void BackwardPass<TVector>(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, bool batchWeightGradients, Workspace ws)
             where TVector : struct, IFloatVector<TVector>
         {
@@ -721,7 +721,7 @@ namespace Samples
         // y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i + m − 2, j + n − 2)   (zero outside x)
         /// <summary>Forward pass of conv1 (Conv2D): 1×28×28 → 6×28×28, kernel 5×5, stride 1, padding 2.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Conv1Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, Span<float> columns, Span<float> padded)
             where TVector : struct, IFloatVector<TVector>
         {
@@ -752,7 +752,7 @@ namespace Samples
         // dL/dx(t,u,v)    = Σ_k Σ_m Σ_n dL/dy(k,i,j) · w(k,t,m,n) over u = i + m − 2, v = j + n − 2 (transposed convolution)
         /// <summary>Backward pass of conv1 (Conv2D): 1×28×28 → 6×28×28, kernel 5×5, stride 1, padding 2.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Conv1Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx, Span<float> columns, Span<float> columnsGradient, Span<float> padded)
             where TVector : struct, IFloatVector<TVector>
         {
@@ -798,7 +798,7 @@ namespace Samples
         // conv1 unfold (im2col): columns(r, q) = x(t, i + m − 2, j + n − 2), row r = (t·5 + m)·5 + n, column q = i·28 + j.
         // Every tap reads whole rows of the zero-padded copy, so every column of every row is written.
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Conv1Unfold<TVector>(ReadOnlySpan<float> xs, Span<float> columns, Span<float> padded)
             where TVector : struct, IFloatVector<TVector>
         {
@@ -838,7 +838,7 @@ namespace Samples
         // Each row of dL/dx is summed in registers, a vector of columns at a time, and stored once: tap (m, n) loads its dL/dcolumns row
         // shifted by n − 2 and keeps the lanes whose column exists. A store may run into the next row, which is written next.
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Conv1Fold<TVector>(ReadOnlySpan<float> columnsGradient, Span<float> dxs)
             where TVector : struct, IFloatVector<TVector>
         {
@@ -886,7 +886,7 @@ namespace Samples
         // y = max(x, 0)
         /// <summary>Forward pass of relu1 (ReLU): 6×28×28 → 6×28×28.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Relu1Forward(int count, ReadOnlySpan<float> x, Span<float> y)
         {
             TensorPrimitives.Max(x.Slice(0, count * 4704), 0f, y);
@@ -896,7 +896,7 @@ namespace Samples
         // dL/dx = dL/dy where y > 0 (that is, x > 0), else 0
         /// <summary>Backward pass of relu1 (ReLU): 6×28×28 → 6×28×28.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Relu1Backward<TVector>(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
             where TVector : struct, IFloatVector<TVector>
         {
@@ -923,7 +923,7 @@ namespace Samples
         // y(c,i,j) = max over m, n < 2 of x(c, i·2 + m, j·2 + n); the first maximum in row-major order wins
         /// <summary>Forward pass of pool1 (MaxPool2D): 6×28×28 → 6×14×14, window 2×2, stride 2.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Pool1Forward<TVector>(int count, ReadOnlySpan<float> x, Span<float> y, Span<float> argMax)
             where TVector : struct, IFloatVector<TVector>
         {
@@ -984,7 +984,7 @@ namespace Samples
         // dL/dx(c,u,v) = Σ over windows whose arg-max is (c,u,v) of dL/dy(c,i,j); zero elsewhere
         /// <summary>Backward pass of pool1 (MaxPool2D): 6×28×28 → 6×14×14, window 2×2, stride 2.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Pool1Backward(int count, ReadOnlySpan<float> dy, Span<float> dx, Span<float> argMax)
         {
             dx.Slice(0, count * 4704).Clear();
@@ -1009,7 +1009,7 @@ namespace Samples
         // y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i + m, j + n)   (zero outside x)
         /// <summary>Forward pass of conv2 (Conv2D): 6×14×14 → 16×10×10, kernel 5×5, stride 1, padding 0.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Conv2Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, Span<float> columns)
             where TVector : struct, IFloatVector<TVector>
         {
@@ -1040,7 +1040,7 @@ namespace Samples
         // dL/dx(t,u,v)    = Σ_k Σ_m Σ_n dL/dy(k,i,j) · w(k,t,m,n) over u = i + m, v = j + n (transposed convolution)
         /// <summary>Backward pass of conv2 (Conv2D): 6×14×14 → 16×10×10, kernel 5×5, stride 1, padding 0.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Conv2Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx, Span<float> columns, Span<float> columnsGradient, Span<float> outputGradientT, Span<float> weightGradientT)
             where TVector : struct, IFloatVector<TVector>
         {
@@ -1106,7 +1106,7 @@ namespace Samples
         // conv2 unfold (im2col): columns(r, q) = x(t, i + m, j + n), row r = (t·5 + m)·5 + n, column q = i·10 + j.
         // Every tap reads whole rows, so every column of every row is written.
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Conv2Unfold<TVector>(ReadOnlySpan<float> xs, Span<float> columns)
             where TVector : struct, IFloatVector<TVector>
         {
@@ -1137,7 +1137,7 @@ namespace Samples
         // Each row of dL/dx is summed in registers, a vector of columns at a time, and stored once: tap (m, n) loads its dL/dcolumns row
         // shifted by n and keeps the lanes whose column exists. A store may run into the next row, which is written next.
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Conv2Fold<TVector>(ReadOnlySpan<float> columnsGradient, Span<float> dxs)
             where TVector : struct, IFloatVector<TVector>
         {
@@ -1185,7 +1185,7 @@ namespace Samples
         // y = max(x, 0)
         /// <summary>Forward pass of relu2 (ReLU): 16×10×10 → 16×10×10.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Relu2Forward(int count, ReadOnlySpan<float> x, Span<float> y)
         {
             TensorPrimitives.Max(x.Slice(0, count * 1600), 0f, y);
@@ -1195,7 +1195,7 @@ namespace Samples
         // dL/dx = dL/dy where y > 0 (that is, x > 0), else 0
         /// <summary>Backward pass of relu2 (ReLU): 16×10×10 → 16×10×10.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Relu2Backward<TVector>(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
             where TVector : struct, IFloatVector<TVector>
         {
@@ -1222,7 +1222,7 @@ namespace Samples
         // y(c,i,j) = max over m, n < 2 of x(c, i·2 + m, j·2 + n); the first maximum in row-major order wins
         /// <summary>Forward pass of pool2 (MaxPool2D): 16×10×10 → 16×5×5, window 2×2, stride 2.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Pool2Forward<TVector>(int count, ReadOnlySpan<float> x, Span<float> y, Span<float> argMax)
             where TVector : struct, IFloatVector<TVector>
         {
@@ -1283,7 +1283,7 @@ namespace Samples
         // dL/dx(c,u,v) = Σ over windows whose arg-max is (c,u,v) of dL/dy(c,i,j); zero elsewhere
         /// <summary>Backward pass of pool2 (MaxPool2D): 16×10×10 → 16×5×5, window 2×2, stride 2.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Pool2Backward(int count, ReadOnlySpan<float> dy, Span<float> dx, Span<float> argMax)
         {
             dx.Slice(0, count * 1600).Clear();
@@ -1308,7 +1308,7 @@ namespace Samples
         // y(o) = b(o) + Σ_i W(o,i) · x(i),  W is 120×400
         /// <summary>Forward pass of dense1 (Dense): 16×5×5 → 120, input flattened to 400.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Dense1Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y)
             where TVector : struct, IFloatVector<TVector>
         {
@@ -1330,7 +1330,7 @@ namespace Samples
         // dL/dx(i)    = Σ_o W(o,i) · dL/dy(o)   (Wᵀ · dL/dy)
         /// <summary>Backward pass of dense1 (Dense): 16×5×5 → 120, input flattened to 400.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Dense1Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx, bool batchWeightGradient)
             where TVector : struct, IFloatVector<TVector>
         {
@@ -1362,7 +1362,7 @@ namespace Samples
 
         /// <summary>dL/dW of dense1 over a whole training batch (<paramref name="count"/> samples), rows <paramref name="first"/> to <paramref name="end"/> − 1: one work item of the batch-gradient phase.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Dense1BatchWeightGradient<TVector>(int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)
             where TVector : struct, IFloatVector<TVector>
         {
@@ -1376,7 +1376,7 @@ namespace Samples
         // y = max(x, 0)
         /// <summary>Forward pass of relu3 (ReLU): 120 → 120.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Relu3Forward(int count, ReadOnlySpan<float> x, Span<float> y)
         {
             TensorPrimitives.Max(x.Slice(0, count * 120), 0f, y);
@@ -1386,7 +1386,7 @@ namespace Samples
         // dL/dx = dL/dy where y > 0 (that is, x > 0), else 0
         /// <summary>Backward pass of relu3 (ReLU): 120 → 120.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Relu3Backward<TVector>(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
             where TVector : struct, IFloatVector<TVector>
         {
@@ -1413,7 +1413,7 @@ namespace Samples
         // y(o) = b(o) + Σ_i W(o,i) · x(i),  W is 84×120
         /// <summary>Forward pass of dense2 (Dense): 120 → 84.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Dense2Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y)
             where TVector : struct, IFloatVector<TVector>
         {
@@ -1435,7 +1435,7 @@ namespace Samples
         // dL/dx(i)    = Σ_o W(o,i) · dL/dy(o)   (Wᵀ · dL/dy)
         /// <summary>Backward pass of dense2 (Dense): 120 → 84.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Dense2Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx, bool batchWeightGradient)
             where TVector : struct, IFloatVector<TVector>
         {
@@ -1467,7 +1467,7 @@ namespace Samples
 
         /// <summary>dL/dW of dense2 over a whole training batch (<paramref name="count"/> samples), rows <paramref name="first"/> to <paramref name="end"/> − 1: one work item of the batch-gradient phase.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Dense2BatchWeightGradient<TVector>(int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)
             where TVector : struct, IFloatVector<TVector>
         {
@@ -1481,7 +1481,7 @@ namespace Samples
         // y = max(x, 0)
         /// <summary>Forward pass of relu4 (ReLU): 84 → 84.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Relu4Forward(int count, ReadOnlySpan<float> x, Span<float> y)
         {
             TensorPrimitives.Max(x.Slice(0, count * 84), 0f, y);
@@ -1491,7 +1491,7 @@ namespace Samples
         // dL/dx = dL/dy where y > 0 (that is, x > 0), else 0
         /// <summary>Backward pass of relu4 (ReLU): 84 → 84.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Relu4Backward<TVector>(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
             where TVector : struct, IFloatVector<TVector>
         {
@@ -1518,7 +1518,7 @@ namespace Samples
         // y(o) = b(o) + Σ_i W(o,i) · x(i),  W is 10×84
         /// <summary>Forward pass of dense3 (Dense): 84 → 10.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Dense3Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y)
             where TVector : struct, IFloatVector<TVector>
         {
@@ -1540,7 +1540,7 @@ namespace Samples
         // dL/dx(i)    = Σ_o W(o,i) · dL/dy(o)   (Wᵀ · dL/dy)
         /// <summary>Backward pass of dense3 (Dense): 84 → 10.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Dense3Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx, bool batchWeightGradient)
             where TVector : struct, IFloatVector<TVector>
         {
@@ -1572,7 +1572,7 @@ namespace Samples
 
         /// <summary>dL/dW of dense3 over a whole training batch (<paramref name="count"/> samples), rows <paramref name="first"/> to <paramref name="end"/> − 1: one work item of the batch-gradient phase.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Dense3BatchWeightGradient<TVector>(int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)
             where TVector : struct, IFloatVector<TVector>
         {
@@ -1586,7 +1586,7 @@ namespace Samples
         // p(i) = exp(z(i) − max z) / Σ_j exp(z(j) − max z); log Σ_j exp z(j) is kept for the loss −log p(label) = logSumExp − z(label)
         /// <summary>Forward pass of softmax1 (Softmax): 10 → 10.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Softmax1Forward(int count, ReadOnlySpan<float> x, Span<float> y, Span<float> logSumExp)
         {
             for (int s = 0; s < count; s++)
@@ -1606,7 +1606,7 @@ namespace Samples
         // dL/dz(i) = p(i) − [i = label]
         /// <summary>Backward pass of softmax1 (Softmax): 10 → 10.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Softmax1Backward(int count, ReadOnlySpan<float> y, ReadOnlySpan<int> labels, Span<float> dx)
         {
             y.Slice(0, count * 10).CopyTo(dx);

@@ -340,7 +340,7 @@ namespace Samples.Tiny
                     }
                 }
 
-                [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+                [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
                 private void ComputeBatchGradient<TVector>(int item, int count, Span<float> gradients)
                     where TVector : struct, IFloatVector<TVector>
                 {
@@ -452,7 +452,7 @@ namespace Samples.Tiny
             }
 
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
             private static void ForwardPass<TVector>(int count, ReadOnlySpan<float> parameters, Workspace ws)
                 where TVector : struct, IFloatVector<TVector>
             {
@@ -478,7 +478,7 @@ namespace Samples.Tiny
             }
 
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
             private static void BackwardPass<TVector>(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, bool batchWeightGradients, Workspace ws)
                 where TVector : struct, IFloatVector<TVector>
             {
@@ -493,7 +493,7 @@ namespace Samples.Tiny
             // y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i·2 + m − 1, j·2 + n − 1)   (zero outside x)
             /// <summary>Forward pass of edges (Conv2D): 2×9×7 → 3×5×4, kernel 3×2, stride 2, padding 1.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
             private static void EdgesForward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, Span<float> columns)
                 where TVector : struct, IFloatVector<TVector>
             {
@@ -524,7 +524,7 @@ namespace Samples.Tiny
             // dL/dx(t,u,v)    = Σ_k Σ_m Σ_n dL/dy(k,i,j) · w(k,t,m,n) over u = i·2 + m − 1, v = j·2 + n − 1 (transposed convolution)
             /// <summary>Backward pass of edges (Conv2D): 2×9×7 → 3×5×4, kernel 3×2, stride 2, padding 1.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
             private static void EdgesBackward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx, Span<float> columns, Span<float> columnsGradient)
                 where TVector : struct, IFloatVector<TVector>
             {
@@ -570,7 +570,7 @@ namespace Samples.Tiny
             // edges unfold (im2col): columns(r, q) = x(t, i·2 + m − 1, j·2 + n − 1), row r = (t·3 + m)·2 + n, column q = i·4 + j.
             // Taps that read padding are never written and stay zero (the buffer starts zeroed).
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
             private static void EdgesUnfold(ReadOnlySpan<float> xs, Span<float> columns)
             {
                 for (int t = 0; t < 2; t++)
@@ -630,7 +630,7 @@ namespace Samples.Tiny
 
             // edges fold (col2im): dL/dx(t, i·2 + m − 1, j·2 + n − 1) = Σ dL/dcolumns(r, q) over the taps that read it; taps in the padding drop out.
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
             private static void EdgesFold(ReadOnlySpan<float> columnsGradient, Span<float> dxs)
             {
                 dxs.Clear();
@@ -693,7 +693,7 @@ namespace Samples.Tiny
             // y = max(x, 0)
             /// <summary>Forward pass of relu1 (ReLU): 3×5×4 → 3×5×4.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
             private static void Relu1Forward(int count, ReadOnlySpan<float> x, Span<float> y)
             {
                 TensorPrimitives.Max(x.Slice(0, count * 60), 0f, y);
@@ -703,7 +703,7 @@ namespace Samples.Tiny
             // dL/dx = dL/dy where y > 0 (that is, x > 0), else 0
             /// <summary>Backward pass of relu1 (ReLU): 3×5×4 → 3×5×4.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
             private static void Relu1Backward<TVector>(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
                 where TVector : struct, IFloatVector<TVector>
             {
@@ -730,7 +730,7 @@ namespace Samples.Tiny
             // y(c,i,j) = max over m, n < 2 of x(c, i·1 + m, j·1 + n); the first maximum in row-major order wins
             /// <summary>Forward pass of pool1 (MaxPool2D): 3×5×4 → 3×4×3, window 2×2, stride 1.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
             private static void Pool1Forward<TVector>(int count, ReadOnlySpan<float> x, Span<float> y, Span<float> argMax, Span<float> windowMax, Span<float> windowTap)
                 where TVector : struct, IFloatVector<TVector>
             {
@@ -787,7 +787,7 @@ namespace Samples.Tiny
             // dL/dx(c,u,v) = Σ over windows whose arg-max is (c,u,v) of dL/dy(c,i,j); zero elsewhere
             /// <summary>Backward pass of pool1 (MaxPool2D): 3×5×4 → 3×4×3, window 2×2, stride 1.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
             private static void Pool1Backward(int count, ReadOnlySpan<float> dy, Span<float> dx, Span<float> argMax)
             {
                 dx.Slice(0, count * 60).Clear();
@@ -812,7 +812,7 @@ namespace Samples.Tiny
             // y(o) = b(o) + Σ_i W(o,i) · x(i),  W is 4×36
             /// <summary>Forward pass of head (Dense): 3×4×3 → 4, input flattened to 36.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
             private static void HeadForward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y)
                 where TVector : struct, IFloatVector<TVector>
             {
@@ -834,7 +834,7 @@ namespace Samples.Tiny
             // dL/dx(i)    = Σ_o W(o,i) · dL/dy(o)   (Wᵀ · dL/dy)
             /// <summary>Backward pass of head (Dense): 3×4×3 → 4, input flattened to 36.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
             private static void HeadBackward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx, bool batchWeightGradient)
                 where TVector : struct, IFloatVector<TVector>
             {
@@ -866,7 +866,7 @@ namespace Samples.Tiny
 
             /// <summary>dL/dW of head over a whole training batch (<paramref name="count"/> samples), rows <paramref name="first"/> to <paramref name="end"/> − 1: one work item of the batch-gradient phase.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
             private static void HeadBatchWeightGradient<TVector>(int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)
                 where TVector : struct, IFloatVector<TVector>
             {
@@ -880,7 +880,7 @@ namespace Samples.Tiny
             // p(i) = exp(z(i) − max z) / Σ_j exp(z(j) − max z); log Σ_j exp z(j) is kept for the loss −log p(label) = logSumExp − z(label)
             /// <summary>Forward pass of softmax1 (Softmax): 4 → 4.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
             private static void Softmax1Forward(int count, ReadOnlySpan<float> x, Span<float> y, Span<float> logSumExp)
             {
                 for (int s = 0; s < count; s++)
@@ -900,7 +900,7 @@ namespace Samples.Tiny
             // dL/dz(i) = p(i) − [i = label]
             /// <summary>Backward pass of softmax1 (Softmax): 4 → 4.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
             private static void Softmax1Backward(int count, ReadOnlySpan<float> y, ReadOnlySpan<int> labels, Span<float> dx)
             {
                 y.Slice(0, count * 4).CopyTo(dx);
