@@ -13,10 +13,11 @@ namespace NetGen.Benchmarks.RuntimeShaped;
 // and compute y = W·columns and dcolumns = Wᵀ·dy with one cache-blocked NetGen.Kernels.Gemm.MultiplyAdd call each;
 // dW with 16 filters or more as one Gemm.MultiplyAdd per sample into a transposed buffer (columns · dyᵀ), added to dW
 // once per chunk, with fewer filters by the Gemm.Dot kernel (dot products in tiles of 4 rows, then single rows); the backward pass runs the samples last
-// first and reuses the columns the forward pass left for the last one; then fold back (col2im; with stride 1, rows
-// shorter than 16 floats added one float at a time, longer ones by TensorPrimitives.Add); dense layers are one Gemm.Dot
-// product per chunk forward and one Gemm.MultiplyAdd each for dW and dx backward; max pooling is vectorized along each
-// row with compare-and-select and records the arg-max; ReLU's backward pass is a vectorized select; softmax by the same
+// first and reuses the columns the forward pass left for the last one; then fold back (col2im; with stride 1, each row
+// of dx summed in registers over lane-masked tap rows); dense layers are one Gemm.Dot product per chunk forward and one
+// Gemm.MultiplyAdd for dx backward, their dW one Gemm.MultiplyAdd per batch (rows split among the workers); max pooling
+// is vectorized along each row with compare-and-select, picks stride-2 outputs with PickEven and records the arg-max;
+// every vectorized method is a compilation unit of its own (NoInlining); ReLU's backward pass is a vectorized select; softmax by the same
 // TensorPrimitives calls; the same dispatch on the vector width (Float512 / Float256 / Float128 / Float128Unfused /
 // Float1) — but every shape and stride is an int field of a layer object, every loop bound is computed at run time,
 // and layers are called through virtual methods, the way a hand-written layer library works. The difference between
@@ -172,7 +173,7 @@ public sealed class Conv2D : Layer
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private void Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers)
         where TVector : struct, IFloatVector<TVector>
     {
@@ -229,7 +230,7 @@ public sealed class Conv2D : Layer
         Gemm.Dot<TVector>(ref dy0, pixels, ref c0, pixels, pixels, ref dw0, rows, 1, m: filters, n: rows);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private void Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> gradients, LayerBuffers buffers, Span<float> dx, bool computeDx)
         where TVector : struct, IFloatVector<TVector>
     {
@@ -343,7 +344,7 @@ public sealed class Conv2D : Layer
     /// input row (of the zero-padded copy, with padding), in whole vectors (<c>Rows.CopyWhole</c>): a copy may run up
     /// to Count − 1 floats past its row, into the next one, which is written next; the last row runs into the slack.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private void UnfoldWholeRows<TVector>(ReadOnlySpan<float> xs, Span<float> columns, Span<float> padded)
         where TVector : struct, IFloatVector<TVector>
     {
@@ -534,7 +535,7 @@ public sealed class ReLU : Layer
     }
 
     /// <summary>dL/dx = dL/dy where y &gt; 0, else 0: a select over whole vectors, then a scalar tail.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private void Backward<TVector>(int count, LayerBuffers buffers, Span<float> dx)
         where TVector : struct, IFloatVector<TVector>
     {
@@ -598,7 +599,7 @@ public sealed class MaxPool2D : Layer
     // load per tap, with compare-and-select (no data-dependent branches). With stride 2 the even lanes of two such vectors
     // are Count outputs (PickEven); otherwise every stride-th position of a row buffer is a window of the output. argMax
     // holds each winner's offset from its window's start (or its tap number), as the generated code.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private void Forward<TVector>(int count, ReadOnlySpan<float> x, LayerBuffers buffers)
         where TVector : struct, IFloatVector<TVector>
     {
@@ -760,7 +761,7 @@ public sealed class Dense : Layer
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private void BatchWeightGradient<TVector>(int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)
         where TVector : struct, IFloatVector<TVector>
     {
@@ -770,7 +771,7 @@ public sealed class Dense : Layer
         Gemm.MultiplyAdd<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, units, ref MemoryMarshal.GetReference(x), inputs, ref MemoryMarshal.GetReference(rows), inputs, m: end - first, k: count, n: inputs, paddedTail: false);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private void Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers)
         where TVector : struct, IFloatVector<TVector>
     {
@@ -790,7 +791,7 @@ public sealed class Dense : Layer
         Gemm.Dot<TVector>(ref w0, inputs, ref x0, inputs, inputs, ref y0, 1, units, m: units, n: count);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private void Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> gradients, LayerBuffers buffers, Span<float> dx, bool computeDx)
         where TVector : struct, IFloatVector<TVector>
     {
