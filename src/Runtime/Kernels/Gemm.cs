@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.CompilerServices;
 
 namespace NetGen.Kernels;
@@ -20,11 +21,31 @@ public static partial class Gemm
     /// <summary>
     /// C(i, j) += Σ_p A(i, p) · B(j, p) (dot products along contiguous rows) for i &lt; <paramref name="m"/> and j &lt; <paramref name="n"/>,
     /// where A(i, p) = a[i·aRow + p], B(j, p) = b[j·bRow + p], C(i, j) = c[i·cRow + j·cColumn]: rows in tiles of 4
-    /// (<see cref="DotRows4"/>), the rows left over one at a time (<see cref="DotRow"/>). Every dot product is accumulated
+    /// (<see cref="DotRows4"/>), the rows left over one at a time (<see cref="DotRow"/>); when B has more rows than A, over
+    /// blocks of 4 rows of B, so that the larger operand is read from memory once. Every dot product is accumulated
     /// the same way whichever kernel computes it (one vector, the masked tail vector, then its lanes).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Dot<TVector>(ref float a, int aRow, ref float b, int bRow, int k, ref float c, int cRow, int cColumn, int m, int n)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        if (n <= m)
+        {
+            // A has more rows: each tile of A's rows is read from memory once and B, the smaller, from L1.
+            DotColumns<TVector>(ref a, aRow, ref b, bRow, k, ref c, cRow, cColumn, m, n);
+            return;
+        }
+
+        // B has more rows: B is read from memory once, a block of 4 of its rows at a time, and A, the smaller, from L1.
+        for (int j = 0; j < n; j += 4)
+        {
+            DotColumns<TVector>(ref a, aRow, ref Unsafe.Add(ref b, j * bRow), bRow, k, ref Unsafe.Add(ref c, j * cColumn), cRow, cColumn, m, Math.Min(4, n - j));
+        }
+    }
+
+    /// <summary>The product of <see cref="Dot"/> over all of A's rows for the <paramref name="n"/> rows of B: rows in tiles of 4, then one at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DotColumns<TVector>(ref float a, int aRow, ref float b, int bRow, int k, ref float c, int cRow, int cColumn, int m, int n)
         where TVector : struct, IFloatVector<TVector>
     {
         int i = 0;
@@ -142,15 +163,52 @@ public static partial class Gemm
     }
 
     /// <summary>
-    /// One row of <see cref="DotRows4"/>: C(0, j) += Σ_k A(0, k) · B(j, k), for the rows left over. Each dot product is
-    /// accumulated exactly as in the 4-row tiles (one vector, the masked tail vector, then its lanes), so a result does not
-    /// depend on which kernel computed it.
+    /// One row of <see cref="DotRows4"/>: C(0, j) += Σ_k A(0, k) · B(j, k), for the rows left over, 4 columns j at a time (4
+    /// independent accumulators, so the multiply-adds do not wait on each other), then one. Each dot product is accumulated
+    /// exactly as in the 4-row tiles (one vector, the masked tail vector, then its lanes), so a result does not depend on
+    /// which kernel computed it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void DotRow<TVector>(ref float a, ref float b, int bRow, int k, ref float c, int cColumn, int n)
         where TVector : struct, IFloatVector<TVector>
     {
-        for (int j = 0; j < n; j++)
+        int j = 0;
+        for (; j + 4 <= n; j += 4)
+        {
+            ref float b0 = ref Unsafe.Add(ref b, j * bRow);
+            ref float b1 = ref Unsafe.Add(ref b0, bRow);
+            ref float b2 = ref Unsafe.Add(ref b0, 2 * bRow);
+            ref float b3 = ref Unsafe.Add(ref b0, 3 * bRow);
+            TVector s0 = TVector.Zero, s1 = TVector.Zero, s2 = TVector.Zero, s3 = TVector.Zero;
+            int p = 0;
+            for (; p + TVector.Count <= k; p += TVector.Count)
+            {
+                TVector x = TVector.Load(ref Unsafe.Add(ref a, p));
+                s0 = TVector.MultiplyAdd(x, TVector.Load(ref Unsafe.Add(ref b0, p)), s0);
+                s1 = TVector.MultiplyAdd(x, TVector.Load(ref Unsafe.Add(ref b1, p)), s1);
+                s2 = TVector.MultiplyAdd(x, TVector.Load(ref Unsafe.Add(ref b2, p)), s2);
+                s3 = TVector.MultiplyAdd(x, TVector.Load(ref Unsafe.Add(ref b3, p)), s3);
+            }
+
+            if (VectorTail<TVector>(k))
+            {
+                TVector mask = TailMask<TVector>(k);
+                TVector x = LoadTail(ref a, k, mask);
+                s0 = TVector.MultiplyAdd(x, LoadTail(ref b0, k, mask), s0);
+                s1 = TVector.MultiplyAdd(x, LoadTail(ref b1, k, mask), s1);
+                s2 = TVector.MultiplyAdd(x, LoadTail(ref b2, k, mask), s2);
+                s3 = TVector.MultiplyAdd(x, LoadTail(ref b3, k, mask), s3);
+                p = k;
+            }
+
+            ref float cj = ref Unsafe.Add(ref c, j * cColumn);
+            cj += TVector.Sum(s0) + Tail(ref a, ref b0, p, k);
+            Unsafe.Add(ref cj, cColumn) += TVector.Sum(s1) + Tail(ref a, ref b1, p, k);
+            Unsafe.Add(ref cj, 2 * cColumn) += TVector.Sum(s2) + Tail(ref a, ref b2, p, k);
+            Unsafe.Add(ref cj, 3 * cColumn) += TVector.Sum(s3) + Tail(ref a, ref b3, p, k);
+        }
+
+        for (; j < n; j++)
         {
             ref float bj = ref Unsafe.Add(ref b, j * bRow);
             TVector sum = TVector.Zero;
