@@ -29,17 +29,13 @@ public static partial class Gemm
     public static void Dot<TVector>(ref float a, int aRow, ref float b, int bRow, int k, ref float c, int cRow, int cColumn, int m, int n)
         where TVector : struct, IFloatVector<TVector>
     {
-        if (n <= m)
+        // If A has as many rows as B or more, all of B at once: each tile of A's rows is read from memory once and B, the
+        // smaller, from L1. Otherwise blocks of 4 rows of B: B is read from memory once and A, the smaller, from L1.
+        // (One call site, so that the kernels are inlined once: generated methods stay within the JIT's inlining budget.)
+        int block = n <= m ? n : 4;
+        for (int j = 0; j < n; j += block)
         {
-            // A has more rows: each tile of A's rows is read from memory once and B, the smaller, from L1.
-            DotColumns<TVector>(ref a, aRow, ref b, bRow, k, ref c, cRow, cColumn, m, n);
-            return;
-        }
-
-        // B has more rows: B is read from memory once, a block of 4 of its rows at a time, and A, the smaller, from L1.
-        for (int j = 0; j < n; j += 4)
-        {
-            DotColumns<TVector>(ref a, aRow, ref Unsafe.Add(ref b, j * bRow), bRow, k, ref Unsafe.Add(ref c, j * cColumn), cRow, cColumn, m, Math.Min(4, n - j));
+            DotColumns<TVector>(ref a, aRow, ref Unsafe.Add(ref b, j * bRow), bRow, k, ref Unsafe.Add(ref c, j * cColumn), cRow, cColumn, m, Math.Min(block, n - j));
         }
     }
 
@@ -166,9 +162,10 @@ public static partial class Gemm
     /// One row of <see cref="DotRows4"/>: C(0, j) += Σ_k A(0, k) · B(j, k), for the rows left over, 4 columns j at a time (4
     /// independent accumulators, so the multiply-adds do not wait on each other), then one. Each dot product is accumulated
     /// exactly as in the 4-row tiles (one vector, the masked tail vector, then its lanes), so a result does not depend on
-    /// which kernel computed it.
+    /// which kernel computed it. Not inlined: it only takes the rows left over from the 4-row tiles, and inlined next to them
+    /// it would take the inlining budget of the generated method that calls <see cref="Dot"/>, leaving other kernels as calls.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void DotRow<TVector>(ref float a, ref float b, int bRow, int k, ref float c, int cColumn, int n)
         where TVector : struct, IFloatVector<TVector>
     {
