@@ -684,6 +684,20 @@ public sealed class MaxPool2D : Layer
 
     public override void Backward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, Span<float> gradients, LayerBuffers buffers, Span<float> dx, bool computeDx)
     {
+        if (_size == 2 && _stride == 2)
+        {
+            switch (VectorWidth.Kernel)
+            {
+                case VectorKernel.Float512: SpreadBackward<Float512>(count, buffers, dx); break;
+                case VectorKernel.Float256: SpreadBackward<Float256>(count, buffers, dx); break;
+                case VectorKernel.Float128: SpreadBackward<Float128>(count, buffers, dx); break;
+                case VectorKernel.Float128Unfused: SpreadBackward<Float128Unfused>(count, buffers, dx); break;
+                default: SpreadBackward<Float1>(count, buffers, dx); break;
+            }
+
+            return;
+        }
+
         ReadOnlySpan<float> argMax = buffers.ArgMax;
         ReadOnlySpan<float> dy = buffers.OutputGradient;
         dx.Slice(0, count * InLength).Clear();
@@ -702,6 +716,54 @@ public sealed class MaxPool2D : Layer
                         int t = (int)argMax[o];
                         dx[row + j * stride + (offsetsFit ? t : t / size * inWidth + t % size)] += dy[o];
                     }
+                }
+            }
+        }
+    }
+
+    /// <summary>2×2 windows, stride 2, as the generated code: whole rows of dx, each output gradient in the lane of its window's winner.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private void SpreadBackward<TVector>(int count, LayerBuffers buffers, Span<float> dx)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int inLength = InLength, outLength = OutLength, width = InWidth, plane = InHeight * InWidth;
+        int outHeight = OutHeight, outWidth = OutWidth;
+        bool offsetsFit = OffsetsFit;
+        ref float dy0 = ref MemoryMarshal.GetReference(buffers.OutputGradient.AsSpan(0, count * outLength + TVector.Count - 1));
+        ref float argMax0 = ref MemoryMarshal.GetReference(buffers.ArgMax.AsSpan(0, count * outLength + TVector.Count - 1));
+        ref float dx0 = ref MemoryMarshal.GetReference(dx.Slice(0, count * inLength + 2 * TVector.Count - 2));
+        TVector zero = TVector.Zero;
+        int o = 0;
+        for (int s = 0; s < count; s++)
+        {
+            for (int c = 0; c < OutChannels; c++)
+            {
+                for (int i = 0; i < outHeight; i++, o += outWidth)
+                {
+                    int row = s * inLength + c * plane + i * 2 * width;
+                    for (int m = 0; m < 2; m++)
+                    {
+                        TVector leftTap = TVector.Broadcast(offsetsFit ? m * width : m * 2), rightTap = TVector.Broadcast(offsetsFit ? m * width + 1 : m * 2 + 1);
+                        for (int j = 0; j < outWidth; j += TVector.Count)
+                        {
+                            TVector g = TVector.Load(ref Unsafe.Add(ref dy0, o + j)), winner = TVector.Load(ref Unsafe.Add(ref argMax0, o + j));
+                            TVector left = TVector.SelectEqual(winner, leftTap, g, zero), right = TVector.SelectEqual(winner, rightTap, g, zero);
+                            ref float at = ref Unsafe.Add(ref dx0, row + m * width + 2 * j);
+                            TVector.Store(TVector.InterleaveLower(left, right), ref at);
+                            TVector.Store(TVector.InterleaveUpper(left, right), ref Unsafe.Add(ref at, TVector.Count));
+                        }
+                    }
+
+                    if (width % 2 != 0)
+                    {
+                        Unsafe.Add(ref dx0, row + width - 1) = 0f;
+                        Unsafe.Add(ref dx0, row + 2 * width - 1) = 0f;
+                    }
+                }
+
+                if (InHeight % 2 != 0)
+                {
+                    dx.Slice(s * inLength + c * plane + (InHeight - 1) * width, width).Clear();
                 }
             }
         }

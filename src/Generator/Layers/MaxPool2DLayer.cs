@@ -9,7 +9,7 @@ namespace NetGen.Generator.Layers;
 /// [MaxPool2D(size)], Stride (default: size): the maximum of each size × size window, per channel.
 /// Ties go to the first maximum in row-major window order, as in PyTorch; the forward pass records each
 /// window's arg-max so the backward pass routes the gradient there and nowhere else. The forward pass is
-/// vectorized along each row, without branches.
+/// vectorized along each row, without branches; so is the backward pass of 2×2 windows with stride 2.
 /// </summary>
 internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
 {
@@ -64,7 +64,15 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
 
     public override IReadOnlyList<string> BackwardArguments => ["dy", "dx", "argMax"];
 
-    public override bool IsVectorized(bool forward) => forward;
+    public override bool IsVectorized(bool forward) => forward || SpreadsBack;
+
+    /// <summary>
+    /// With 2×2 windows and stride 2 (windows side by side) the backward pass writes dL/dx whole rows at a time: each output
+    /// gradient goes to the lane of its window's winner (<c>SelectEqual</c> on the arg-max), zero to the others, and two such
+    /// vectors interleaved (<c>InterleaveLower</c>/<c>Upper</c>) are Count·2 floats of a row of dL/dx. Nothing is cleared first
+    /// and nothing is read back. Other windows scatter one output at a time into a cleared dL/dx.
+    /// </summary>
+    private bool SpreadsBack => Size == 2 && Stride == 2;
 
     public override string Describe(LayerPlan plan) => $"window {Size}×{Size}, stride {Stride}";
 
@@ -198,6 +206,12 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
     public override void EmitBackward(SourceWriter w, LayerPlan plan)
     {
         Shape input = plan.Input, output = plan.Output;
+        if (SpreadsBack)
+        {
+            EmitSpreadBackward(w, plan);
+            return;
+        }
+
         w.Line($"dx.Slice(0, count * {input.Length}).Clear();");
         w.Line($"int o = 0;");
         w.Line($"for (int s = 0; s < count; s++)");
@@ -221,6 +235,69 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
 
         w.Close();
         w.Close();
+        w.Close();
+        w.Close();
+    }
+
+    /// <summary>The backward pass of 2×2 windows with stride 2 (see <see cref="SpreadsBack"/>).</summary>
+    private void EmitSpreadBackward(SourceWriter w, LayerPlan plan)
+    {
+        Shape input = plan.Input, output = plan.Output;
+        int width = input.Width, plane = input.Height * input.Width;
+        bool offsets = OffsetsFitFloat(input);
+        string Winner(int m, int n) => $"{(offsets ? m * width + n : m * Size + n)}f";
+        w.Line($"// A row's last vectors read up to Count − 1 floats past its outputs and write up to 2 · Count − 2 past its {2 * output.Width} columns,");
+        w.Line($"// into the next row, which is written next (or into the buffers' slack).");
+        w.Line($"dy = dy.Slice(0, count * {output.Length} + TVector.Count - 1);");
+        w.Line($"argMax = argMax.Slice(0, count * {output.Length} + TVector.Count - 1);");
+        w.Line($"dx = dx.Slice(0, count * {input.Length} + 2 * TVector.Count - 2);");
+        w.Line($"ref float dy0 = ref MemoryMarshal.GetReference(dy);");
+        w.Line($"ref float argMax0 = ref MemoryMarshal.GetReference(argMax);");
+        w.Line($"ref float dx0 = ref MemoryMarshal.GetReference(dx);");
+        w.Line($"TVector zero = TVector.Zero;");
+        w.Line($"int o = 0;");
+        w.Line($"for (int s = 0; s < count; s++)");
+        w.Open();
+        w.Line($"for (int c = 0; c < {input.Channels}; c++)");
+        w.Open();
+        w.Line($"for (int i = 0; i < {output.Height}; i++, o += {output.Width})");
+        w.Open();
+        w.Line($"int row = s * {input.Length} + c * {plane} + i * {2 * width};");
+        w.Line($"// Window row 0 (dL/dx row 2i), then window row 1 (row 2i + 1): each row whole before the next, which overwrites what ran over.");
+        for (int m = 0; m < 2; m++)
+        {
+            if (m == 1)
+            {
+                w.Line();
+            }
+
+            w.Line($"for (int j = 0; j < {output.Width}; j += TVector.Count)");
+            w.Open();
+            w.Line($"TVector g = TVector.Load(ref Unsafe.Add(ref dy0, o + j)), winner = TVector.Load(ref Unsafe.Add(ref argMax0, o + j));");
+            w.Line($"TVector left = TVector.SelectEqual(winner, TVector.Broadcast({Winner(m, 0)}), g, zero); // tap ({m}, 0): column 2j");
+            w.Line($"TVector right = TVector.SelectEqual(winner, TVector.Broadcast({Winner(m, 1)}), g, zero); // tap ({m}, 1): column 2j + 1");
+            w.Line($"ref float at = ref Unsafe.Add(ref dx0, row{Literal.Offset(m * width)} + 2 * j);");
+            w.Line($"TVector.Store(TVector.InterleaveLower(left, right), ref at);");
+            w.Line($"TVector.Store(TVector.InterleaveUpper(left, right), ref Unsafe.Add(ref at, TVector.Count));");
+            w.Close();
+        }
+
+        if (width % 2 != 0)
+        {
+            w.Line();
+            w.Line($"// Column {width - 1} is in no window.");
+            w.Line($"Unsafe.Add(ref dx0, row + {width - 1}) = 0f;");
+            w.Line($"Unsafe.Add(ref dx0, row + {2 * width - 1}) = 0f;");
+        }
+
+        w.Close();
+        if (input.Height % 2 != 0)
+        {
+            w.Line();
+            w.Line($"// Row {input.Height - 1} is in no window.");
+            w.Line($"dx.Slice(s * {input.Length} + c * {plane} + {(input.Height - 1) * width}, {width}).Clear();");
+        }
+
         w.Close();
         w.Close();
     }

@@ -60,6 +60,15 @@ public interface IFloatVector<TSelf>
 
     /// <summary>The even lanes of <paramref name="low"/> then of <paramref name="high"/>: lane l is lane 2l of the 2·<see cref="Count"/> floats low, high (a stride-2 pick).</summary>
     static abstract TSelf PickEven(TSelf low, TSelf high);
+
+    /// <summary>Lane-wise <c>a == b ? ifEqual : otherwise</c>, without branches.</summary>
+    static abstract TSelf SelectEqual(TSelf a, TSelf b, TSelf ifEqual, TSelf otherwise);
+
+    /// <summary>a0 b0 a1 b1 … from the lower halves of <paramref name="a"/> and <paramref name="b"/>: the first <see cref="Count"/> floats of the two interleaved (the inverse of <see cref="PickEven"/>).</summary>
+    static abstract TSelf InterleaveLower(TSelf a, TSelf b);
+
+    /// <summary>The same from the upper halves: the last <see cref="Count"/> floats of <paramref name="a"/> and <paramref name="b"/> interleaved.</summary>
+    static abstract TSelf InterleaveUpper(TSelf a, TSelf b);
 }
 
 /// <summary>16 floats (AVX-512).</summary>
@@ -133,6 +142,21 @@ public readonly struct Float512 : IFloatVector<Float512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float512 PickEven(Float512 low, Float512 high) =>
         new(Avx512F.PermuteVar16x32x2(low._v, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), high._v));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float512 SelectEqual(Float512 a, Float512 b, Float512 ifEqual, Float512 otherwise) =>
+        new(Vector512.ConditionalSelect(Vector512.Equals(a._v, b._v), ifEqual._v, otherwise._v));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float512 InterleaveLower(Float512 a, Float512 b) =>
+        new(Avx512F.PermuteVar16x32x2(a._v, Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), b._v));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float512 InterleaveUpper(Float512 a, Float512 b) =>
+        new(Avx512F.PermuteVar16x32x2(a._v, Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), b._v));
 }
 
 /// <summary>8 floats (AVX2 with FMA). Generated code uses it only where <see cref="VectorWidth.HasFusedMultiplyAdd"/>: without FMA in hardware <c>Vector256.FusedMultiplyAdd</c> is emulated.</summary>
@@ -210,6 +234,21 @@ public readonly struct Float256 : IFloatVector<Float256>
         Vector256<float> halves = Avx.Shuffle(low._v, high._v, 0b10_00_10_00);
         return new(Avx2.Permute4x64(halves.AsDouble(), 0b11_01_10_00).AsSingle());
     }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float256 SelectEqual(Float256 a, Float256 b, Float256 ifEqual, Float256 otherwise) =>
+        new(Vector256.ConditionalSelect(Vector256.Equals(a._v, b._v), ifEqual._v, otherwise._v));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float256 InterleaveLower(Float256 a, Float256 b) =>
+        new(Avx.Permute2x128(Avx.UnpackLow(a._v, b._v), Avx.UnpackHigh(a._v, b._v), 0x20)); // a0 b0 a1 b1 | a2 b2 a3 b3
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float256 InterleaveUpper(Float256 a, Float256 b) =>
+        new(Avx.Permute2x128(Avx.UnpackLow(a._v, b._v), Avx.UnpackHigh(a._v, b._v), 0x31)); // a4 b4 a5 b5 | a6 b6 a7 b7
 }
 
 /// <summary>4 floats with fused multiply-add (x86 with FMA, Arm NEON). Without FMA in hardware generated code uses <see cref="Float128Unfused"/> instead.</summary>
@@ -282,6 +321,19 @@ public readonly struct Float128 : IFloatVector<Float128>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float128 PickEven(Float128 low, Float128 high) => new(FloatVector128.PickEven(low._v, high._v));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128 SelectEqual(Float128 a, Float128 b, Float128 ifEqual, Float128 otherwise) =>
+        new(Vector128.ConditionalSelect(Vector128.Equals(a._v, b._v), ifEqual._v, otherwise._v));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128 InterleaveLower(Float128 a, Float128 b) => new(FloatVector128.InterleaveLower(a._v, b._v));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128 InterleaveUpper(Float128 a, Float128 b) => new(FloatVector128.InterleaveUpper(a._v, b._v));
 }
 
 /// <summary>
@@ -359,6 +411,19 @@ public readonly struct Float128Unfused : IFloatVector<Float128Unfused>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float128Unfused PickEven(Float128Unfused low, Float128Unfused high) => new(FloatVector128.PickEven(low._v, high._v));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128Unfused SelectEqual(Float128Unfused a, Float128Unfused b, Float128Unfused ifEqual, Float128Unfused otherwise) =>
+        new(Vector128.ConditionalSelect(Vector128.Equals(a._v, b._v), ifEqual._v, otherwise._v));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128Unfused InterleaveLower(Float128Unfused a, Float128Unfused b) => new(FloatVector128.InterleaveLower(a._v, b._v));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128Unfused InterleaveUpper(Float128Unfused a, Float128Unfused b) => new(FloatVector128.InterleaveUpper(a._v, b._v));
 }
 
 /// <summary>One float: the scalar path, correct on any hardware (and what runs with <c>DOTNET_EnableHWIntrinsic=0</c>).</summary>
@@ -428,6 +493,18 @@ public readonly struct Float1 : IFloatVector<Float1>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float1 PickEven(Float1 low, Float1 high) => low;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float1 SelectEqual(Float1 a, Float1 b, Float1 ifEqual, Float1 otherwise) => a._v == b._v ? ifEqual : otherwise;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float1 InterleaveLower(Float1 a, Float1 b) => a;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float1 InterleaveUpper(Float1 a, Float1 b) => b;
 }
 
 /// <summary>The 128-bit lane operations shared by <see cref="Float128"/> and <see cref="Float128Unfused"/>.</summary>
@@ -448,5 +525,39 @@ internal static class FloatVector128
         }
 
         return Vector128.Create(low.GetElement(0), low.GetElement(2), high.GetElement(0), high.GetElement(2));
+    }
+
+    /// <summary>a0 b0 a1 b1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> InterleaveLower(Vector128<float> a, Vector128<float> b)
+    {
+        if (Sse.IsSupported)
+        {
+            return Sse.UnpackLow(a, b);
+        }
+
+        if (AdvSimd.Arm64.IsSupported)
+        {
+            return AdvSimd.Arm64.ZipLow(a, b);
+        }
+
+        return Vector128.Create(a.GetElement(0), b.GetElement(0), a.GetElement(1), b.GetElement(1));
+    }
+
+    /// <summary>a2 b2 a3 b3.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> InterleaveUpper(Vector128<float> a, Vector128<float> b)
+    {
+        if (Sse.IsSupported)
+        {
+            return Sse.UnpackHigh(a, b);
+        }
+
+        if (AdvSimd.Arm64.IsSupported)
+        {
+            return AdvSimd.Arm64.ZipHigh(a, b);
+        }
+
+        return Vector128.Create(a.GetElement(2), b.GetElement(2), a.GetElement(3), b.GetElement(3));
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Runtime.Intrinsics;
 using NetGen.Kernels;
 using Xunit;
@@ -30,6 +31,52 @@ public sealed class FloatVectorTests
         ran += Vector256.IsHardwareAccelerated ? CheckPickEven<Float256>() : 0;
         ran += Vector512.IsHardwareAccelerated ? CheckPickEven<Float512>() : 0;
         Assert.True(ran >= 1);
+    }
+
+    [Fact]
+    public void Interleave_and_SelectEqual_at_every_accelerated_width()
+    {
+        int ran = CheckInterleave<Float1>();
+        ran += Vector128.IsHardwareAccelerated ? CheckInterleave<Float128Unfused>() + CheckInterleave<Float128>() : 0;
+        ran += Vector256.IsHardwareAccelerated ? CheckInterleave<Float256>() : 0;
+        ran += Vector512.IsHardwareAccelerated ? CheckInterleave<Float512>() : 0;
+        Assert.True(ran >= 1);
+    }
+
+    private static int CheckInterleave<TVector>()
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int count = TVector.Count;
+        float[] a = new float[count], b = new float[count], result = new float[2 * count];
+        for (int l = 0; l < count; l++)
+        {
+            a[l] = l == 0 ? float.NaN : 100 + l;
+            b[l] = l == 0 ? -0f : 200 + l;
+        }
+
+        TVector va = TVector.Load(ref a[0]), vb = TVector.Load(ref b[0]);
+        TVector.Store(TVector.InterleaveLower(va, vb), ref result[0]);
+        TVector.Store(TVector.InterleaveUpper(va, vb), ref result[count]);
+        for (int l = 0; l < count; l++)
+        {
+            Assert.True(BitConverter.SingleToInt32Bits(a[l]) == BitConverter.SingleToInt32Bits(result[2 * l]), $"{typeof(TVector).Name}: float {2 * l} is {result[2 * l]}, not a[{l}]");
+            Assert.True(BitConverter.SingleToInt32Bits(b[l]) == BitConverter.SingleToInt32Bits(result[2 * l + 1]), $"{typeof(TVector).Name}: float {2 * l + 1} is {result[2 * l + 1]}, not b[{l}]");
+        }
+
+        // PickEven undoes it.
+        float[] back = new float[count];
+        TVector.Store(TVector.PickEven(TVector.Load(ref result[0]), TVector.Load(ref result[count])), ref back[0]);
+        Assert.Equal(a.Select(BitConverter.SingleToInt32Bits), back.Select(BitConverter.SingleToInt32Bits));
+
+        // SelectEqual: lanes equal to 102 (only lane 2, if there is one) take b, the others a; NaN equals nothing.
+        TVector.Store(TVector.SelectEqual(va, TVector.Broadcast(102f), vb, va), ref back[0]);
+        for (int l = 0; l < count; l++)
+        {
+            float expected = l == 2 ? b[l] : a[l];
+            Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(back[l]), $"{typeof(TVector).Name}: SelectEqual lane {l} is {back[l]}");
+        }
+
+        return 1;
     }
 
     private static int CheckPickEven<TVector>()

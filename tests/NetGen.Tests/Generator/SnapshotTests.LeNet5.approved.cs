@@ -709,10 +709,10 @@ namespace Samples
             Dense2Backward<TVector>(count, ws.Relu3Output, ws.Dense2OutputGradient, parameters.Slice(50692, 10080), gradients.Slice(50692, 10080), gradients.Slice(60772, 84), ws.Relu3OutputGradient, true, batchWeightGradients);
             Relu3Backward<TVector>(count, ws.Relu3Output, ws.Relu3OutputGradient, ws.Dense1OutputGradient);
             Dense1Backward<TVector>(count, ws.Pool2Output, ws.Dense1OutputGradient, parameters.Slice(2572, 48000), gradients.Slice(2572, 48000), gradients.Slice(50572, 120), ws.Pool2OutputGradient, true, batchWeightGradients);
-            Pool2Backward(count, ws.Pool2OutputGradient, ws.Relu2OutputGradient, ws.Pool2ArgMax);
+            Pool2Backward<TVector>(count, ws.Pool2OutputGradient, ws.Relu2OutputGradient, ws.Pool2ArgMax);
             Relu2Backward<TVector>(count, ws.Relu2Output, ws.Relu2OutputGradient, ws.Conv2OutputGradient);
             Conv2Backward<TVector>(count, ws.Pool1Output, ws.Conv2OutputGradient, parameters.Slice(156, 2400), gradients.Slice(156, 2400), gradients.Slice(2556, 16), ws.Pool1OutputGradient, true, ws.Conv2Columns, ws.Conv2ColumnsGradient, ws.Conv2OutputGradientT, ws.Conv2WeightGradientT);
-            Pool1Backward(count, ws.Pool1OutputGradient, ws.Relu1OutputGradient, ws.Pool1ArgMax);
+            Pool1Backward<TVector>(count, ws.Pool1OutputGradient, ws.Relu1OutputGradient, ws.Pool1ArgMax);
             Relu1Backward<TVector>(count, ws.Relu1Output, ws.Relu1OutputGradient, ws.Conv1OutputGradient);
             Conv1Backward<TVector>(count, ws.Input, ws.Conv1OutputGradient, parameters.Slice(0, 150), gradients.Slice(0, 150), gradients.Slice(150, 6), ws.InputGradient, inputGradient, ws.Conv1Columns, ws.Conv1ColumnsGradient, ws.Conv1Padded);
         }
@@ -985,20 +985,45 @@ namespace Samples
         /// <summary>Backward pass of pool1 (MaxPool2D): 6×28×28 → 6×14×14, window 2×2, stride 2.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Pool1Backward(int count, ReadOnlySpan<float> dy, Span<float> dx, Span<float> argMax)
+        private static void Pool1Backward<TVector>(int count, ReadOnlySpan<float> dy, Span<float> dx, Span<float> argMax)
+            where TVector : struct, IFloatVector<TVector>
         {
-            dx.Slice(0, count * 4704).Clear();
+            // A row's last vectors read up to Count − 1 floats past its outputs and write up to 2 · Count − 2 past its 28 columns,
+            // into the next row, which is written next (or into the buffers' slack).
+            dy = dy.Slice(0, count * 1176 + TVector.Count - 1);
+            argMax = argMax.Slice(0, count * 1176 + TVector.Count - 1);
+            dx = dx.Slice(0, count * 4704 + 2 * TVector.Count - 2);
+            ref float dy0 = ref MemoryMarshal.GetReference(dy);
+            ref float argMax0 = ref MemoryMarshal.GetReference(argMax);
+            ref float dx0 = ref MemoryMarshal.GetReference(dx);
+            TVector zero = TVector.Zero;
             int o = 0;
             for (int s = 0; s < count; s++)
             {
                 for (int c = 0; c < 6; c++)
                 {
-                    for (int i = 0; i < 14; i++)
+                    for (int i = 0; i < 14; i++, o += 14)
                     {
                         int row = s * 4704 + c * 784 + i * 56;
-                        for (int j = 0; j < 14; j++, o++)
+                        // Window row 0 (dL/dx row 2i), then window row 1 (row 2i + 1): each row whole before the next, which overwrites what ran over.
+                        for (int j = 0; j < 14; j += TVector.Count)
                         {
-                            dx[row + j * 2 + (int)argMax[o]] += dy[o];
+                            TVector g = TVector.Load(ref Unsafe.Add(ref dy0, o + j)), winner = TVector.Load(ref Unsafe.Add(ref argMax0, o + j));
+                            TVector left = TVector.SelectEqual(winner, TVector.Broadcast(0f), g, zero); // tap (0, 0): column 2j
+                            TVector right = TVector.SelectEqual(winner, TVector.Broadcast(1f), g, zero); // tap (0, 1): column 2j + 1
+                            ref float at = ref Unsafe.Add(ref dx0, row + 2 * j);
+                            TVector.Store(TVector.InterleaveLower(left, right), ref at);
+                            TVector.Store(TVector.InterleaveUpper(left, right), ref Unsafe.Add(ref at, TVector.Count));
+                        }
+
+                        for (int j = 0; j < 14; j += TVector.Count)
+                        {
+                            TVector g = TVector.Load(ref Unsafe.Add(ref dy0, o + j)), winner = TVector.Load(ref Unsafe.Add(ref argMax0, o + j));
+                            TVector left = TVector.SelectEqual(winner, TVector.Broadcast(28f), g, zero); // tap (1, 0): column 2j
+                            TVector right = TVector.SelectEqual(winner, TVector.Broadcast(29f), g, zero); // tap (1, 1): column 2j + 1
+                            ref float at = ref Unsafe.Add(ref dx0, row + 28 + 2 * j);
+                            TVector.Store(TVector.InterleaveLower(left, right), ref at);
+                            TVector.Store(TVector.InterleaveUpper(left, right), ref Unsafe.Add(ref at, TVector.Count));
                         }
                     }
                 }
@@ -1284,20 +1309,45 @@ namespace Samples
         /// <summary>Backward pass of pool2 (MaxPool2D): 16×10×10 → 16×5×5, window 2×2, stride 2.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Pool2Backward(int count, ReadOnlySpan<float> dy, Span<float> dx, Span<float> argMax)
+        private static void Pool2Backward<TVector>(int count, ReadOnlySpan<float> dy, Span<float> dx, Span<float> argMax)
+            where TVector : struct, IFloatVector<TVector>
         {
-            dx.Slice(0, count * 1600).Clear();
+            // A row's last vectors read up to Count − 1 floats past its outputs and write up to 2 · Count − 2 past its 10 columns,
+            // into the next row, which is written next (or into the buffers' slack).
+            dy = dy.Slice(0, count * 400 + TVector.Count - 1);
+            argMax = argMax.Slice(0, count * 400 + TVector.Count - 1);
+            dx = dx.Slice(0, count * 1600 + 2 * TVector.Count - 2);
+            ref float dy0 = ref MemoryMarshal.GetReference(dy);
+            ref float argMax0 = ref MemoryMarshal.GetReference(argMax);
+            ref float dx0 = ref MemoryMarshal.GetReference(dx);
+            TVector zero = TVector.Zero;
             int o = 0;
             for (int s = 0; s < count; s++)
             {
                 for (int c = 0; c < 16; c++)
                 {
-                    for (int i = 0; i < 5; i++)
+                    for (int i = 0; i < 5; i++, o += 5)
                     {
                         int row = s * 1600 + c * 100 + i * 20;
-                        for (int j = 0; j < 5; j++, o++)
+                        // Window row 0 (dL/dx row 2i), then window row 1 (row 2i + 1): each row whole before the next, which overwrites what ran over.
+                        for (int j = 0; j < 5; j += TVector.Count)
                         {
-                            dx[row + j * 2 + (int)argMax[o]] += dy[o];
+                            TVector g = TVector.Load(ref Unsafe.Add(ref dy0, o + j)), winner = TVector.Load(ref Unsafe.Add(ref argMax0, o + j));
+                            TVector left = TVector.SelectEqual(winner, TVector.Broadcast(0f), g, zero); // tap (0, 0): column 2j
+                            TVector right = TVector.SelectEqual(winner, TVector.Broadcast(1f), g, zero); // tap (0, 1): column 2j + 1
+                            ref float at = ref Unsafe.Add(ref dx0, row + 2 * j);
+                            TVector.Store(TVector.InterleaveLower(left, right), ref at);
+                            TVector.Store(TVector.InterleaveUpper(left, right), ref Unsafe.Add(ref at, TVector.Count));
+                        }
+
+                        for (int j = 0; j < 5; j += TVector.Count)
+                        {
+                            TVector g = TVector.Load(ref Unsafe.Add(ref dy0, o + j)), winner = TVector.Load(ref Unsafe.Add(ref argMax0, o + j));
+                            TVector left = TVector.SelectEqual(winner, TVector.Broadcast(10f), g, zero); // tap (1, 0): column 2j
+                            TVector right = TVector.SelectEqual(winner, TVector.Broadcast(11f), g, zero); // tap (1, 1): column 2j + 1
+                            ref float at = ref Unsafe.Add(ref dx0, row + 10 + 2 * j);
+                            TVector.Store(TVector.InterleaveLower(left, right), ref at);
+                            TVector.Store(TVector.InterleaveUpper(left, right), ref Unsafe.Add(ref at, TVector.Count));
                         }
                     }
                 }

@@ -72,14 +72,20 @@ public class SnapshotTests
             namespace Samples;
             [Input(1, 2, 16777216)] [MaxPool2D(2)] [Dense(2)] [Softmax]
             public partial class Wide { }
+            [Input(1, 3, 16777216)] [MaxPool2D(3, Stride = 2)] [Dense(2)] [Softmax]
+            public partial class WideOverlapping { }
             """);
         Assert.Empty(result.Exceptions);
         Assert.Empty(result.GeneratorDiagnostics);
         Assert.Empty(result.CompilerWarningsAndErrors);
         string source = result.Source("Samples.Wide.g.cs");
-        Assert.Contains("TVector.Broadcast(3f)", source);
-        Assert.Contains("+ t / 2 * 16777216 + t % 2] += dy[o];", source);
+        Assert.Contains("TVector.Broadcast(3f)", source); // tap (1, 1) in the forward pass
+        Assert.Contains("TVector.SelectEqual(winner, TVector.Broadcast(2f), g, zero); // tap (1, 0)", source); // and in the backward pass
         Assert.DoesNotContain("TVector.Broadcast(16777217f)", source);
+        Assert.DoesNotContain("TVector.Broadcast(16777216f)", source);
+        string overlapping = result.Source("Samples.WideOverlapping.g.cs");
+        Assert.Contains("TVector.Broadcast(8f)", overlapping); // tap (2, 2)
+        Assert.Contains("+ t / 3 * 16777216 + t % 3] += dy[o];", overlapping);
 
         // LeNet-5's pools keep offsets.
         string lenet = Generate(LeNet5Source, "Samples.LeNet5.g.cs");
