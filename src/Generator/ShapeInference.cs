@@ -110,8 +110,25 @@ internal static class ShapeInference
             return new InferenceResult(null, diagnostics.ToEquatableArray());
         }
 
+        Fuse(plans);
         var model = new NetworkModel(spec.Hierarchy, new Shape(input.Channels, input.Height, input.Width), plans.ToEquatableArray(), (int)offset);
         return new InferenceResult(model, diagnostics.ToEquatableArray());
+    }
+
+    /// <summary>
+    /// A ReLU followed by a max pooling becomes part of the pooling: max(0, max over the window) is the maximum of the
+    /// rectified window, and the gradient reaches the window's winner exactly when that maximum is positive.
+    /// </summary>
+    private static void Fuse(List<LayerPlan> plans)
+    {
+        for (int i = 0; i + 1 < plans.Count; i++)
+        {
+            if (plans[i].Layer is ReLULayer && plans[i + 1].Layer is MaxPool2DLayer pool)
+            {
+                plans[i] = plans[i] with { FusedIntoNext = true };
+                plans[i + 1] = plans[i + 1] with { Layer = pool with { RectifiesInput = true } };
+            }
+        }
     }
 
     /// <summary>Explicit names, or the kind's prefix and its ordinal among layers of that kind; each checked and unique.</summary>

@@ -16,7 +16,8 @@ namespace NetGen.Benchmarks.RuntimeShaped;
 // first and reuses the columns the forward pass left for the last one; then fold back (col2im; with stride 1, each row
 // of dx summed in registers over lane-masked tap rows); dense layers are one Gemm.Dot product per chunk forward and one
 // Gemm.MultiplyAdd for dx backward, their dW one Gemm.MultiplyAdd per batch (rows split among the workers); max pooling
-// is vectorized along each row with compare-and-select, picks stride-2 outputs with PickEven and records the arg-max;
+// is vectorized along each row with compare-and-select, picks stride-2 outputs with PickEven and records the arg-max,
+// its 2×2/stride-2 backward writes whole rows, and a ReLU before it is fused in (max, then max(·, 0));
 // every vectorized method is a compilation unit of its own (NoInlining); ReLU's backward pass is a vectorized select; softmax by the same
 // TensorPrimitives calls; the same dispatch on the vector width (Float512 / Float256 / Float128 / Float128Unfused /
 // Float1) — but every shape and stride is an int field of a layer object, every loop bound is computed at run time,
@@ -576,6 +577,9 @@ public sealed class MaxPool2D : Layer
     /// <summary>Input columns an output row's windows start at, and those between: (output width − 1) · stride + 1.</summary>
     private int Positions => (OutWidth - 1) * _stride + 1;
 
+    /// <summary>Whether the ReLU before it is fused in, as the generator does: y = max(0, max over the window), the gradient only where y &gt; 0.</summary>
+    public bool RectifiesInput { get; set; }
+
     public override LayerBuffers CreateBuffers(int capacity) => new(capacity, OutLength)
     {
         ArgMax = new float[capacity * OutLength + LayerBuffers.Slack],
@@ -617,7 +621,7 @@ public sealed class MaxPool2D : Layer
         ref float argMax0 = ref MemoryMarshal.GetReference(argMax);
         ref float max0 = ref MemoryMarshal.GetReference(windowMax);
         ref float tap0 = ref MemoryMarshal.GetReference(windowTap);
-        bool offsetsFit = OffsetsFit;
+        bool offsetsFit = OffsetsFit, rectify = RectifiesInput;
         int o = 0;
         for (int s = 0; s < count; s++)
         {
@@ -633,7 +637,8 @@ public sealed class MaxPool2D : Layer
                             ref float low = ref Unsafe.Add(ref x0, row + 2 * j);
                             (TVector maxLow, TVector tapLow) = Reduce<TVector>(ref low, size, inWidth, offsetsFit);
                             (TVector maxHigh, TVector tapHigh) = Reduce<TVector>(ref Unsafe.Add(ref low, TVector.Count), size, inWidth, offsetsFit);
-                            TVector.Store(TVector.PickEven(maxLow, maxHigh), ref Unsafe.Add(ref y0, o + j));
+                            TVector picked = TVector.PickEven(maxLow, maxHigh);
+                            TVector.Store(rectify ? TVector.Max(picked, TVector.Zero) : picked, ref Unsafe.Add(ref y0, o + j));
                             TVector.Store(TVector.PickEven(tapLow, tapHigh), ref Unsafe.Add(ref argMax0, o + j));
                         }
 
@@ -651,7 +656,8 @@ public sealed class MaxPool2D : Layer
                     // Every stride-th position starts a window of the output.
                     for (int j = 0; j < outWidth; j++, o++)
                     {
-                        Unsafe.Add(ref y0, o) = Unsafe.Add(ref max0, j * stride);
+                        float max = Unsafe.Add(ref max0, j * stride);
+                        Unsafe.Add(ref y0, o) = rectify ? MathF.Max(max, 0f) : max;
                         Unsafe.Add(ref argMax0, o) = Unsafe.Add(ref tap0, j * stride);
                     }
                 }
@@ -699,10 +705,10 @@ public sealed class MaxPool2D : Layer
         }
 
         ReadOnlySpan<float> argMax = buffers.ArgMax;
-        ReadOnlySpan<float> dy = buffers.OutputGradient;
+        ReadOnlySpan<float> dy = buffers.OutputGradient, y = buffers.Output;
         dx.Slice(0, count * InLength).Clear();
         int inLength = InLength, plane = InHeight * InWidth, inWidth = InWidth, size = _size, stride = _stride;
-        bool offsetsFit = OffsetsFit;
+        bool offsetsFit = OffsetsFit, rectify = RectifiesInput;
         int o = 0;
         for (int s = 0; s < count; s++)
         {
@@ -714,7 +720,7 @@ public sealed class MaxPool2D : Layer
                     for (int j = 0; j < OutWidth; j++, o++)
                     {
                         int t = (int)argMax[o];
-                        dx[row + j * stride + (offsetsFit ? t : t / size * inWidth + t % size)] += dy[o];
+                        dx[row + j * stride + (offsetsFit ? t : t / size * inWidth + t % size)] += rectify && !(y[o] > 0f) ? 0f : dy[o];
                     }
                 }
             }
@@ -728,7 +734,8 @@ public sealed class MaxPool2D : Layer
     {
         int inLength = InLength, outLength = OutLength, width = InWidth, plane = InHeight * InWidth;
         int outHeight = OutHeight, outWidth = OutWidth;
-        bool offsetsFit = OffsetsFit;
+        bool offsetsFit = OffsetsFit, rectify = RectifiesInput;
+        ref float y0 = ref MemoryMarshal.GetReference(buffers.Output.AsSpan(0, count * outLength + TVector.Count - 1));
         ref float dy0 = ref MemoryMarshal.GetReference(buffers.OutputGradient.AsSpan(0, count * outLength + TVector.Count - 1));
         ref float argMax0 = ref MemoryMarshal.GetReference(buffers.ArgMax.AsSpan(0, count * outLength + TVector.Count - 1));
         ref float dx0 = ref MemoryMarshal.GetReference(dx.Slice(0, count * inLength + 2 * TVector.Count - 2));
@@ -747,6 +754,11 @@ public sealed class MaxPool2D : Layer
                         for (int j = 0; j < outWidth; j += TVector.Count)
                         {
                             TVector g = TVector.Load(ref Unsafe.Add(ref dy0, o + j)), winner = TVector.Load(ref Unsafe.Add(ref argMax0, o + j));
+                            if (rectify)
+                            {
+                                g = TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, o + j)), zero, g, zero);
+                            }
+
                             TVector left = TVector.SelectEqual(winner, leftTap, g, zero), right = TVector.SelectEqual(winner, rightTap, g, zero);
                             ref float at = ref Unsafe.Add(ref dx0, row + m * width + 2 * j);
                             TVector.Store(TVector.InterleaveLower(left, right), ref at);

@@ -16,6 +16,7 @@ public sealed class RuntimeNetwork : ISampleNetwork
     private readonly Layer[] _layers;
     private readonly Softmax _softmax;
     private readonly int[] _parameterOffsets;
+    private readonly bool[] _fused;
     private readonly Workspace _workspace;
     private readonly Engine _engine;
 
@@ -31,6 +32,17 @@ public sealed class RuntimeNetwork : ISampleNetwork
         {
             _parameterOffsets[l] = offset;
             offset += _layers[l].ParameterCount;
+        }
+
+        // A ReLU before a max pooling is done by the pooling, as the generator does.
+        _fused = new bool[_layers.Length];
+        for (int l = 0; l + 1 < _layers.Length; l++)
+        {
+            if (_layers[l] is ReLU && _layers[l + 1] is MaxPool2D pool)
+            {
+                _fused[l] = true;
+                pool.RectifiesInput = true;
+            }
         }
 
         Parameters = new float[offset];
@@ -148,6 +160,11 @@ public sealed class RuntimeNetwork : ISampleNetwork
         ReadOnlySpan<float> x = ws.Input;
         for (int l = 0; l < _layers.Length; l++)
         {
+            if (_fused[l])
+            {
+                continue; // the next layer reads this one's input
+            }
+
             Layer layer = _layers[l];
             layer.Forward(count, x, parameters.Slice(_parameterOffsets[l], layer.ParameterCount), ws.Layers[l]);
             x = ws.Layers[l].Output;
@@ -161,9 +178,15 @@ public sealed class RuntimeNetwork : ISampleNetwork
         _softmax.Backward(count, ws.Layers[last], labels, ws.Layers[last - 1].OutputGradient);
         for (int l = last - 1; l >= 0; l--)
         {
+            if (_fused[l])
+            {
+                continue; // the next layer wrote this one's input gradient
+            }
+
             Layer layer = _layers[l];
-            ReadOnlySpan<float> x = l == 0 ? ws.Input : ws.Layers[l - 1].Output;
-            Span<float> dx = l == 0 ? ws.InputGradient : ws.Layers[l - 1].OutputGradient;
+            int before = l > 0 && _fused[l - 1] ? l - 2 : l - 1; // the layer whose output this one reads
+            ReadOnlySpan<float> x = before < 0 ? ws.Input : ws.Layers[before].Output;
+            Span<float> dx = before < 0 ? ws.InputGradient : ws.Layers[before].OutputGradient;
             int offset = _parameterOffsets[l], parameterCount = layer.ParameterCount;
             layer.Backward(count, x, parameters.Slice(offset, parameterCount), gradients.Slice(offset, parameterCount), ws.Layers[l], dx, computeDx: l > 0 || inputGradient);
         }

@@ -80,6 +80,14 @@ internal static class NetworkEmitter
         EmitPasses(w, model);
         foreach (LayerPlan plan in model.Layers)
         {
+            if (plan.FusedIntoNext)
+            {
+                LayerPlan next = model.Layers[plan.Index + 1];
+                w.Comment($"{plan.Name}: {plan.Input} → {plan.Output}, y = max(x, 0): done by {next.Name}, which takes each window's maximum and then max(·, 0)");
+                w.Line();
+                continue;
+            }
+
             EmitLayer(w, model, plan);
         }
 
@@ -346,7 +354,7 @@ internal static class NetworkEmitter
             w.Line($"    where TVector : struct, IFloatVector<TVector>");
             w.Open();
             IEnumerable<LayerPlan> order = forward ? model.Layers : model.Layers.Reverse();
-            foreach (LayerPlan plan in order)
+            foreach (LayerPlan plan in order.Where(p => !p.FusedIntoNext))
             {
                 IReadOnlyList<string> args = forward ? plan.Layer.ForwardArguments : plan.Layer.BackwardArguments;
                 string generic = plan.Layer.IsVectorized(forward) ? "<TVector>" : "";
@@ -361,6 +369,11 @@ internal static class NetworkEmitter
     /// <summary>What a standard argument name of a layer's method is bound to in the passes.</summary>
     private static string Bind(NetworkModel model, LayerPlan plan, string argument)
     {
+        if (argument is "x" or "dx" && plan.Index > 0 && model.Layers[plan.Index - 1] is { FusedIntoNext: true } fused)
+        {
+            return Bind(model, fused, argument); // the fused layer's input and input gradient are this one's
+        }
+
         string? previous = plan.Index == 0 ? null : model.Layers[plan.Index - 1].Pascal;
         return argument switch
         {
@@ -665,7 +678,7 @@ internal static class NetworkEmitter
         w.Line($"public readonly float[] Input = new float[capacity * {model.Input.Length} + {Slack}];");
         w.Line($"/// <summary>dL/d(input): n × {model.Input}.</summary>");
         w.Line($"public readonly float[] InputGradient = new float[capacity * {model.Input.Length} + {Slack}];");
-        foreach (LayerPlan plan in model.Layers)
+        foreach (LayerPlan plan in model.Layers.Where(p => !p.FusedIntoNext))
         {
             w.Line();
             w.Line($"/// <summary>{plan.Name} output: n × {plan.Output}.</summary>");

@@ -13,6 +13,9 @@ namespace NetGen.Generator.Layers;
 /// </summary>
 internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
 {
+    /// <summary>Whether the ReLU before it is fused in (see <c>LayerPlan.FusedIntoNext</c>): y = max(0, max over the window), and the gradient reaches the winner only where y &gt; 0.</summary>
+    public bool RectifiesInput { get; init; }
+
     public const string AttributeName = "NetGen.MaxPool2DAttribute";
 
     public static Layer Parse(AttributeArguments a)
@@ -62,7 +65,7 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
     /// </summary>
     private bool PicksEvenLanes => Stride == 2;
 
-    public override IReadOnlyList<string> BackwardArguments => ["dy", "dx", "argMax"];
+    public override IReadOnlyList<string> BackwardArguments => RectifiesInput ? ["dy", "dx", "argMax", "y"] : ["dy", "dx", "argMax"];
 
     public override bool IsVectorized(bool forward) => forward || SpreadsBack;
 
@@ -77,12 +80,16 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
     public override string Describe(LayerPlan plan) => $"window {Size}×{Size}, stride {Stride}";
 
     public override string ForwardFormula(LayerPlan plan) =>
-        $"{plan.Name}: {plan.Input} → {plan.Output}, {Describe(plan)}\n" +
-        $"y(c,i,j) = max over m, n < {Size} of x(c, i·{Stride} + m, j·{Stride} + n); the first maximum in row-major order wins";
+        $"{plan.Name}: {plan.Input} → {plan.Output}, {Describe(plan)}{(RectifiesInput ? ", with the ReLU before it" : "")}\n" +
+        (RectifiesInput
+            ? $"y(c,i,j) = max(0, max over m, n < {Size} of x(c, i·{Stride} + m, j·{Stride} + n)), x being the ReLU's input; the first maximum in row-major order wins"
+            : $"y(c,i,j) = max over m, n < {Size} of x(c, i·{Stride} + m, j·{Stride} + n); the first maximum in row-major order wins");
 
     public override string BackwardFormula(LayerPlan plan) =>
         $"{plan.Name}: {plan.Output} → {plan.Input}\n" +
-        "dL/dx(c,u,v) = Σ over windows whose arg-max is (c,u,v) of dL/dy(c,i,j); zero elsewhere";
+        (RectifiesInput
+            ? "dL/dx(c,u,v) = Σ over windows whose arg-max is (c,u,v) and whose y(c,i,j) > 0 of dL/dy(c,i,j); zero elsewhere (x, dL/dx: the ReLU's input)"
+            : "dL/dx(c,u,v) = Σ over windows whose arg-max is (c,u,v) of dL/dy(c,i,j); zero elsewhere");
 
     /// <summary>
     /// Whether every tap's offset from its window's start (up to (size − 1) · width + size − 1) is exact in a float, so
@@ -149,7 +156,15 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
             w.Line($"ref float high = ref Unsafe.Add(ref low, TVector.Count); // the next Count positions");
             EmitWindowReduction(w, input, "Low", "low");
             EmitWindowReduction(w, input, "High", "high");
-            w.Line($"TVector.Store(TVector.PickEven(maxLow, maxHigh), ref Unsafe.Add(ref y0, o + j));");
+            if (RectifiesInput)
+            {
+                w.Line($"TVector.Store(TVector.Max(TVector.PickEven(maxLow, maxHigh), TVector.Zero), ref Unsafe.Add(ref y0, o + j)); // then the ReLU");
+            }
+            else
+            {
+                w.Line($"TVector.Store(TVector.PickEven(maxLow, maxHigh), ref Unsafe.Add(ref y0, o + j));");
+            }
+
             w.Line($"TVector.Store(TVector.PickEven(tapLow, tapHigh), ref Unsafe.Add(ref argMax0, o + j));");
             w.Close();
             w.Line();
@@ -169,7 +184,15 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
             w.Line($"// Every {Ordinal(Stride)}position starts a window of the output (o < count · {output.Length}: the slices above bound it).");
             w.Line($"for (int j = 0; j < {output.Width}; j++, o++)");
             w.Open();
-            w.Line($"Unsafe.Add(ref y0, o) = Unsafe.Add(ref max0, j * {Stride});");
+            if (RectifiesInput)
+            {
+                w.Line($"Unsafe.Add(ref y0, o) = MathF.Max(Unsafe.Add(ref max0, j * {Stride}), 0f); // then the ReLU");
+            }
+            else
+            {
+                w.Line($"Unsafe.Add(ref y0, o) = Unsafe.Add(ref max0, j * {Stride});");
+            }
+
             w.Line($"Unsafe.Add(ref argMax0, o) = Unsafe.Add(ref tap0, j * {Stride});");
             w.Close();
         }
@@ -223,14 +246,15 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
         w.Line($"int row = s * {input.Length} + c * {input.Height * input.Width} + i * {Stride * input.Width};");
         w.Line($"for (int j = 0; j < {output.Width}; j++, o++)");
         w.Open();
+        string gradient = RectifiesInput ? "(y[o] > 0f ? dy[o] : 0f)" : "dy[o]";
         if (OffsetsFitFloat(input))
         {
-            w.Line($"dx[row + j * {Stride} + (int)argMax[o]] += dy[o];");
+            w.Line($"dx[row + j * {Stride} + (int)argMax[o]] += {gradient};");
         }
         else
         {
             w.Line($"int t = (int)argMax[o]; // the winning tap's number (m · {Size} + n)");
-            w.Line($"dx[row + j * {Stride} + t / {Size} * {input.Width} + t % {Size}] += dy[o];");
+            w.Line($"dx[row + j * {Stride} + t / {Size} * {input.Width} + t % {Size}] += {gradient};");
         }
 
         w.Close();
@@ -250,6 +274,12 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
         w.Line($"// into the next row, which is written next (or into the buffers' slack).");
         w.Line($"dy = dy.Slice(0, count * {output.Length} + TVector.Count - 1);");
         w.Line($"argMax = argMax.Slice(0, count * {output.Length} + TVector.Count - 1);");
+        if (RectifiesInput)
+        {
+            w.Line($"y = y.Slice(0, count * {output.Length} + TVector.Count - 1);");
+            w.Line($"ref float y0 = ref MemoryMarshal.GetReference(y);");
+        }
+
         w.Line($"dx = dx.Slice(0, count * {input.Length} + 2 * TVector.Count - 2);");
         w.Line($"ref float dy0 = ref MemoryMarshal.GetReference(dy);");
         w.Line($"ref float argMax0 = ref MemoryMarshal.GetReference(argMax);");
@@ -274,6 +304,11 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
             w.Line($"for (int j = 0; j < {output.Width}; j += TVector.Count)");
             w.Open();
             w.Line($"TVector g = TVector.Load(ref Unsafe.Add(ref dy0, o + j)), winner = TVector.Load(ref Unsafe.Add(ref argMax0, o + j));");
+            if (RectifiesInput)
+            {
+                w.Line($"g = TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, o + j)), zero, g, zero); // the ReLU: only where y > 0");
+            }
+
             w.Line($"TVector left = TVector.SelectEqual(winner, TVector.Broadcast({Winner(m, 0)}), g, zero); // tap ({m}, 0): column 2j");
             w.Line($"TVector right = TVector.SelectEqual(winner, TVector.Broadcast({Winner(m, 1)}), g, zero); // tap ({m}, 1): column 2j + 1");
             w.Line($"ref float at = ref Unsafe.Add(ref dx0, row{Literal.Offset(m * width)} + 2 * j);");

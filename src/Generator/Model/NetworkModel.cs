@@ -33,6 +33,13 @@ internal sealed record LayerPlan(
     Layer Layer, string Name, string Pascal, int Index, Shape Input, Shape Output,
     EquatableArray<ParameterSlot> Parameters, EquatableArray<ScratchBuffer> Scratch)
 {
+    /// <summary>
+    /// Whether the next layer does this one's work (a ReLU before a max pooling, which takes the maximum and then max(·, 0):
+    /// the same values and gradients in one pass instead of two). Its methods are not emitted and it has no buffers; the next
+    /// layer reads this one's input and writes its input gradient.
+    /// </summary>
+    public bool FusedIntoNext { get; init; }
+
     public int ParameterCount
     {
         get

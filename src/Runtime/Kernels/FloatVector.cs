@@ -61,6 +61,9 @@ public interface IFloatVector<TSelf>
     /// <summary>The even lanes of <paramref name="low"/> then of <paramref name="high"/>: lane l is lane 2l of the 2·<see cref="Count"/> floats low, high (a stride-2 pick).</summary>
     static abstract TSelf PickEven(TSelf low, TSelf high);
 
+    /// <summary>Lane-wise maximum as <c>TensorPrimitives.Max</c> and <c>MathF.Max</c>: NaN if either is NaN, and +0 above −0.</summary>
+    static abstract TSelf Max(TSelf a, TSelf b);
+
     /// <summary>Lane-wise <c>a == b ? ifEqual : otherwise</c>, without branches.</summary>
     static abstract TSelf SelectEqual(TSelf a, TSelf b, TSelf ifEqual, TSelf otherwise);
 
@@ -142,6 +145,10 @@ public readonly struct Float512 : IFloatVector<Float512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float512 PickEven(Float512 low, Float512 high) =>
         new(Avx512F.PermuteVar16x32x2(low._v, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), high._v));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float512 Max(Float512 a, Float512 b) => new(Vector512.Max(a._v, b._v));
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -237,6 +244,10 @@ public readonly struct Float256 : IFloatVector<Float256>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float256 Max(Float256 a, Float256 b) => new(Vector256.Max(a._v, b._v));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float256 SelectEqual(Float256 a, Float256 b, Float256 ifEqual, Float256 otherwise) =>
         new(Vector256.ConditionalSelect(Vector256.Equals(a._v, b._v), ifEqual._v, otherwise._v));
 
@@ -321,6 +332,10 @@ public readonly struct Float128 : IFloatVector<Float128>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float128 PickEven(Float128 low, Float128 high) => new(FloatVector128.PickEven(low._v, high._v));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128 Max(Float128 a, Float128 b) => new(Vector128.Max(a._v, b._v));
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -414,6 +429,10 @@ public readonly struct Float128Unfused : IFloatVector<Float128Unfused>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128Unfused Max(Float128Unfused a, Float128Unfused b) => new(Vector128.Max(a._v, b._v));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float128Unfused SelectEqual(Float128Unfused a, Float128Unfused b, Float128Unfused ifEqual, Float128Unfused otherwise) =>
         new(Vector128.ConditionalSelect(Vector128.Equals(a._v, b._v), ifEqual._v, otherwise._v));
 
@@ -493,6 +512,10 @@ public readonly struct Float1 : IFloatVector<Float1>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float1 PickEven(Float1 low, Float1 high) => low;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float1 Max(Float1 a, Float1 b) => new(MathF.Max(a._v, b._v));
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

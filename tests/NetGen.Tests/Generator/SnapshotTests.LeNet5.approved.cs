@@ -671,11 +671,9 @@ namespace Samples
             where TVector : struct, IFloatVector<TVector>
         {
             Conv1Forward<TVector>(count, ws.Input, parameters.Slice(0, 150), parameters.Slice(150, 6), ws.Conv1Output, ws.Conv1Columns, ws.Conv1Padded);
-            Relu1Forward(count, ws.Conv1Output, ws.Relu1Output);
-            Pool1Forward<TVector>(count, ws.Relu1Output, ws.Pool1Output, ws.Pool1ArgMax);
+            Pool1Forward<TVector>(count, ws.Conv1Output, ws.Pool1Output, ws.Pool1ArgMax);
             Conv2Forward<TVector>(count, ws.Pool1Output, parameters.Slice(156, 2400), parameters.Slice(2556, 16), ws.Conv2Output, ws.Conv2Columns);
-            Relu2Forward(count, ws.Conv2Output, ws.Relu2Output);
-            Pool2Forward<TVector>(count, ws.Relu2Output, ws.Pool2Output, ws.Pool2ArgMax);
+            Pool2Forward<TVector>(count, ws.Conv2Output, ws.Pool2Output, ws.Pool2ArgMax);
             Dense1Forward<TVector>(count, ws.Pool2Output, parameters.Slice(2572, 48000), parameters.Slice(50572, 120), ws.Dense1Output);
             Relu3Forward(count, ws.Dense1Output, ws.Relu3Output);
             Dense2Forward<TVector>(count, ws.Relu3Output, parameters.Slice(50692, 10080), parameters.Slice(60772, 84), ws.Dense2Output);
@@ -709,11 +707,9 @@ namespace Samples
             Dense2Backward<TVector>(count, ws.Relu3Output, ws.Dense2OutputGradient, parameters.Slice(50692, 10080), gradients.Slice(50692, 10080), gradients.Slice(60772, 84), ws.Relu3OutputGradient, true, batchWeightGradients);
             Relu3Backward<TVector>(count, ws.Relu3Output, ws.Relu3OutputGradient, ws.Dense1OutputGradient);
             Dense1Backward<TVector>(count, ws.Pool2Output, ws.Dense1OutputGradient, parameters.Slice(2572, 48000), gradients.Slice(2572, 48000), gradients.Slice(50572, 120), ws.Pool2OutputGradient, true, batchWeightGradients);
-            Pool2Backward<TVector>(count, ws.Pool2OutputGradient, ws.Relu2OutputGradient, ws.Pool2ArgMax);
-            Relu2Backward<TVector>(count, ws.Relu2Output, ws.Relu2OutputGradient, ws.Conv2OutputGradient);
+            Pool2Backward<TVector>(count, ws.Pool2OutputGradient, ws.Conv2OutputGradient, ws.Pool2ArgMax, ws.Pool2Output);
             Conv2Backward<TVector>(count, ws.Pool1Output, ws.Conv2OutputGradient, parameters.Slice(156, 2400), gradients.Slice(156, 2400), gradients.Slice(2556, 16), ws.Pool1OutputGradient, true, ws.Conv2Columns, ws.Conv2ColumnsGradient, ws.Conv2OutputGradientT, ws.Conv2WeightGradientT);
-            Pool1Backward<TVector>(count, ws.Pool1OutputGradient, ws.Relu1OutputGradient, ws.Pool1ArgMax);
-            Relu1Backward<TVector>(count, ws.Relu1Output, ws.Relu1OutputGradient, ws.Conv1OutputGradient);
+            Pool1Backward<TVector>(count, ws.Pool1OutputGradient, ws.Conv1OutputGradient, ws.Pool1ArgMax, ws.Pool1Output);
             Conv1Backward<TVector>(count, ws.Input, ws.Conv1OutputGradient, parameters.Slice(0, 150), gradients.Slice(0, 150), gradients.Slice(150, 6), ws.InputGradient, inputGradient, ws.Conv1Columns, ws.Conv1ColumnsGradient, ws.Conv1Padded);
         }
 
@@ -882,45 +878,10 @@ namespace Samples
             }
         }
 
-        // relu1: 6×28×28 → 6×28×28
-        // y = max(x, 0)
-        /// <summary>Forward pass of relu1 (ReLU): 6×28×28 → 6×28×28.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Relu1Forward(int count, ReadOnlySpan<float> x, Span<float> y)
-        {
-            TensorPrimitives.Max(x.Slice(0, count * 4704), 0f, y);
-        }
+        // relu1: 6×28×28 → 6×28×28, y = max(x, 0): done by pool1, which takes each window's maximum and then max(·, 0)
 
-        // relu1: 6×28×28 → 6×28×28
-        // dL/dx = dL/dy where y > 0 (that is, x > 0), else 0
-        /// <summary>Backward pass of relu1 (ReLU): 6×28×28 → 6×28×28.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Relu1Backward<TVector>(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
-            where TVector : struct, IFloatVector<TVector>
-        {
-            int length = count * 4704;
-            y = y.Slice(0, length);
-            dy = dy.Slice(0, length);
-            dx = dx.Slice(0, length);
-            ref float y0 = ref MemoryMarshal.GetReference(y);
-            ref float dy0 = ref MemoryMarshal.GetReference(dy);
-            ref float dx0 = ref MemoryMarshal.GetReference(dx);
-            int i = 0;
-            for (; i <= length - TVector.Count; i += TVector.Count)
-            {
-                TVector.Store(TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, i)), TVector.Zero, TVector.Load(ref Unsafe.Add(ref dy0, i)), TVector.Zero), ref Unsafe.Add(ref dx0, i));
-            }
-
-            for (; i < length; i++)
-            {
-                dx[i] = y[i] > 0f ? dy[i] : 0f;
-            }
-        }
-
-        // pool1: 6×28×28 → 6×14×14, window 2×2, stride 2
-        // y(c,i,j) = max over m, n < 2 of x(c, i·2 + m, j·2 + n); the first maximum in row-major order wins
+        // pool1: 6×28×28 → 6×14×14, window 2×2, stride 2, with the ReLU before it
+        // y(c,i,j) = max(0, max over m, n < 2 of x(c, i·2 + m, j·2 + n)), x being the ReLU's input; the first maximum in row-major order wins
         /// <summary>Forward pass of pool1 (MaxPool2D): 6×28×28 → 6×14×14, window 2×2, stride 2.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -970,7 +931,7 @@ namespace Samples
                             TVector vh3 = TVector.Load(ref Unsafe.Add(ref high, 29)); // tap (1, 1)
                             tapHigh = TVector.SelectGreater(vh3, maxHigh, TVector.Broadcast(29f), tapHigh);
                             maxHigh = TVector.SelectGreater(vh3, maxHigh, vh3, maxHigh);
-                            TVector.Store(TVector.PickEven(maxLow, maxHigh), ref Unsafe.Add(ref y0, o + j));
+                            TVector.Store(TVector.Max(TVector.PickEven(maxLow, maxHigh), TVector.Zero), ref Unsafe.Add(ref y0, o + j)); // then the ReLU
                             TVector.Store(TVector.PickEven(tapLow, tapHigh), ref Unsafe.Add(ref argMax0, o + j));
                         }
 
@@ -981,17 +942,19 @@ namespace Samples
         }
 
         // pool1: 6×14×14 → 6×28×28
-        // dL/dx(c,u,v) = Σ over windows whose arg-max is (c,u,v) of dL/dy(c,i,j); zero elsewhere
+        // dL/dx(c,u,v) = Σ over windows whose arg-max is (c,u,v) and whose y(c,i,j) > 0 of dL/dy(c,i,j); zero elsewhere (x, dL/dx: the ReLU's input)
         /// <summary>Backward pass of pool1 (MaxPool2D): 6×28×28 → 6×14×14, window 2×2, stride 2.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Pool1Backward<TVector>(int count, ReadOnlySpan<float> dy, Span<float> dx, Span<float> argMax)
+        private static void Pool1Backward<TVector>(int count, ReadOnlySpan<float> dy, Span<float> dx, Span<float> argMax, ReadOnlySpan<float> y)
             where TVector : struct, IFloatVector<TVector>
         {
             // A row's last vectors read up to Count − 1 floats past its outputs and write up to 2 · Count − 2 past its 28 columns,
             // into the next row, which is written next (or into the buffers' slack).
             dy = dy.Slice(0, count * 1176 + TVector.Count - 1);
             argMax = argMax.Slice(0, count * 1176 + TVector.Count - 1);
+            y = y.Slice(0, count * 1176 + TVector.Count - 1);
+            ref float y0 = ref MemoryMarshal.GetReference(y);
             dx = dx.Slice(0, count * 4704 + 2 * TVector.Count - 2);
             ref float dy0 = ref MemoryMarshal.GetReference(dy);
             ref float argMax0 = ref MemoryMarshal.GetReference(argMax);
@@ -1009,6 +972,7 @@ namespace Samples
                         for (int j = 0; j < 14; j += TVector.Count)
                         {
                             TVector g = TVector.Load(ref Unsafe.Add(ref dy0, o + j)), winner = TVector.Load(ref Unsafe.Add(ref argMax0, o + j));
+                            g = TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, o + j)), zero, g, zero); // the ReLU: only where y > 0
                             TVector left = TVector.SelectEqual(winner, TVector.Broadcast(0f), g, zero); // tap (0, 0): column 2j
                             TVector right = TVector.SelectEqual(winner, TVector.Broadcast(1f), g, zero); // tap (0, 1): column 2j + 1
                             ref float at = ref Unsafe.Add(ref dx0, row + 2 * j);
@@ -1019,6 +983,7 @@ namespace Samples
                         for (int j = 0; j < 14; j += TVector.Count)
                         {
                             TVector g = TVector.Load(ref Unsafe.Add(ref dy0, o + j)), winner = TVector.Load(ref Unsafe.Add(ref argMax0, o + j));
+                            g = TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, o + j)), zero, g, zero); // the ReLU: only where y > 0
                             TVector left = TVector.SelectEqual(winner, TVector.Broadcast(28f), g, zero); // tap (1, 0): column 2j
                             TVector right = TVector.SelectEqual(winner, TVector.Broadcast(29f), g, zero); // tap (1, 1): column 2j + 1
                             ref float at = ref Unsafe.Add(ref dx0, row + 28 + 2 * j);
@@ -1206,45 +1171,10 @@ namespace Samples
             }
         }
 
-        // relu2: 16×10×10 → 16×10×10
-        // y = max(x, 0)
-        /// <summary>Forward pass of relu2 (ReLU): 16×10×10 → 16×10×10.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Relu2Forward(int count, ReadOnlySpan<float> x, Span<float> y)
-        {
-            TensorPrimitives.Max(x.Slice(0, count * 1600), 0f, y);
-        }
+        // relu2: 16×10×10 → 16×10×10, y = max(x, 0): done by pool2, which takes each window's maximum and then max(·, 0)
 
-        // relu2: 16×10×10 → 16×10×10
-        // dL/dx = dL/dy where y > 0 (that is, x > 0), else 0
-        /// <summary>Backward pass of relu2 (ReLU): 16×10×10 → 16×10×10.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Relu2Backward<TVector>(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
-            where TVector : struct, IFloatVector<TVector>
-        {
-            int length = count * 1600;
-            y = y.Slice(0, length);
-            dy = dy.Slice(0, length);
-            dx = dx.Slice(0, length);
-            ref float y0 = ref MemoryMarshal.GetReference(y);
-            ref float dy0 = ref MemoryMarshal.GetReference(dy);
-            ref float dx0 = ref MemoryMarshal.GetReference(dx);
-            int i = 0;
-            for (; i <= length - TVector.Count; i += TVector.Count)
-            {
-                TVector.Store(TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, i)), TVector.Zero, TVector.Load(ref Unsafe.Add(ref dy0, i)), TVector.Zero), ref Unsafe.Add(ref dx0, i));
-            }
-
-            for (; i < length; i++)
-            {
-                dx[i] = y[i] > 0f ? dy[i] : 0f;
-            }
-        }
-
-        // pool2: 16×10×10 → 16×5×5, window 2×2, stride 2
-        // y(c,i,j) = max over m, n < 2 of x(c, i·2 + m, j·2 + n); the first maximum in row-major order wins
+        // pool2: 16×10×10 → 16×5×5, window 2×2, stride 2, with the ReLU before it
+        // y(c,i,j) = max(0, max over m, n < 2 of x(c, i·2 + m, j·2 + n)), x being the ReLU's input; the first maximum in row-major order wins
         /// <summary>Forward pass of pool2 (MaxPool2D): 16×10×10 → 16×5×5, window 2×2, stride 2.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -1294,7 +1224,7 @@ namespace Samples
                             TVector vh3 = TVector.Load(ref Unsafe.Add(ref high, 11)); // tap (1, 1)
                             tapHigh = TVector.SelectGreater(vh3, maxHigh, TVector.Broadcast(11f), tapHigh);
                             maxHigh = TVector.SelectGreater(vh3, maxHigh, vh3, maxHigh);
-                            TVector.Store(TVector.PickEven(maxLow, maxHigh), ref Unsafe.Add(ref y0, o + j));
+                            TVector.Store(TVector.Max(TVector.PickEven(maxLow, maxHigh), TVector.Zero), ref Unsafe.Add(ref y0, o + j)); // then the ReLU
                             TVector.Store(TVector.PickEven(tapLow, tapHigh), ref Unsafe.Add(ref argMax0, o + j));
                         }
 
@@ -1305,17 +1235,19 @@ namespace Samples
         }
 
         // pool2: 16×5×5 → 16×10×10
-        // dL/dx(c,u,v) = Σ over windows whose arg-max is (c,u,v) of dL/dy(c,i,j); zero elsewhere
+        // dL/dx(c,u,v) = Σ over windows whose arg-max is (c,u,v) and whose y(c,i,j) > 0 of dL/dy(c,i,j); zero elsewhere (x, dL/dx: the ReLU's input)
         /// <summary>Backward pass of pool2 (MaxPool2D): 16×10×10 → 16×5×5, window 2×2, stride 2.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Pool2Backward<TVector>(int count, ReadOnlySpan<float> dy, Span<float> dx, Span<float> argMax)
+        private static void Pool2Backward<TVector>(int count, ReadOnlySpan<float> dy, Span<float> dx, Span<float> argMax, ReadOnlySpan<float> y)
             where TVector : struct, IFloatVector<TVector>
         {
             // A row's last vectors read up to Count − 1 floats past its outputs and write up to 2 · Count − 2 past its 10 columns,
             // into the next row, which is written next (or into the buffers' slack).
             dy = dy.Slice(0, count * 400 + TVector.Count - 1);
             argMax = argMax.Slice(0, count * 400 + TVector.Count - 1);
+            y = y.Slice(0, count * 400 + TVector.Count - 1);
+            ref float y0 = ref MemoryMarshal.GetReference(y);
             dx = dx.Slice(0, count * 1600 + 2 * TVector.Count - 2);
             ref float dy0 = ref MemoryMarshal.GetReference(dy);
             ref float argMax0 = ref MemoryMarshal.GetReference(argMax);
@@ -1333,6 +1265,7 @@ namespace Samples
                         for (int j = 0; j < 5; j += TVector.Count)
                         {
                             TVector g = TVector.Load(ref Unsafe.Add(ref dy0, o + j)), winner = TVector.Load(ref Unsafe.Add(ref argMax0, o + j));
+                            g = TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, o + j)), zero, g, zero); // the ReLU: only where y > 0
                             TVector left = TVector.SelectEqual(winner, TVector.Broadcast(0f), g, zero); // tap (0, 0): column 2j
                             TVector right = TVector.SelectEqual(winner, TVector.Broadcast(1f), g, zero); // tap (0, 1): column 2j + 1
                             ref float at = ref Unsafe.Add(ref dx0, row + 2 * j);
@@ -1343,6 +1276,7 @@ namespace Samples
                         for (int j = 0; j < 5; j += TVector.Count)
                         {
                             TVector g = TVector.Load(ref Unsafe.Add(ref dy0, o + j)), winner = TVector.Load(ref Unsafe.Add(ref argMax0, o + j));
+                            g = TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, o + j)), zero, g, zero); // the ReLU: only where y > 0
                             TVector left = TVector.SelectEqual(winner, TVector.Broadcast(10f), g, zero); // tap (1, 0): column 2j
                             TVector right = TVector.SelectEqual(winner, TVector.Broadcast(11f), g, zero); // tap (1, 1): column 2j + 1
                             ref float at = ref Unsafe.Add(ref dx0, row + 10 + 2 * j);
@@ -1691,11 +1625,6 @@ namespace Samples
             /// <summary>conv1: one sample's input with its zero padding, 1×32×32; the border is never written, for one sample at a time.</summary>
             public readonly float[] Conv1Padded = new float[1024 + 32];
 
-            /// <summary>relu1 output: n × 6×28×28.</summary>
-            public readonly float[] Relu1Output = new float[capacity * 4704 + 32];
-            /// <summary>dL/d(relu1 output): n × 6×28×28.</summary>
-            public readonly float[] Relu1OutputGradient = new float[capacity * 4704 + 32];
-
             /// <summary>pool1 output: n × 6×14×14.</summary>
             public readonly float[] Pool1Output = new float[capacity * 1176 + 32];
             /// <summary>dL/d(pool1 output): n × 6×14×14.</summary>
@@ -1715,11 +1644,6 @@ namespace Samples
             public readonly float[] Conv2OutputGradientT = new float[1600 + 32];
             /// <summary>conv2: dL/dw transposed, 150 rows × 16 filters, summed over the samples of one call, for one sample at a time.</summary>
             public readonly float[] Conv2WeightGradientT = new float[2400 + 32];
-
-            /// <summary>relu2 output: n × 16×10×10.</summary>
-            public readonly float[] Relu2Output = new float[capacity * 1600 + 32];
-            /// <summary>dL/d(relu2 output): n × 16×10×10.</summary>
-            public readonly float[] Relu2OutputGradient = new float[capacity * 1600 + 32];
 
             /// <summary>pool2 output: n × 16×5×5.</summary>
             public readonly float[] Pool2Output = new float[capacity * 400 + 32];

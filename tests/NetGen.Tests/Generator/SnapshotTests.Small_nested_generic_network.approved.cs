@@ -457,8 +457,7 @@ namespace Samples.Tiny
                 where TVector : struct, IFloatVector<TVector>
             {
                 EdgesForward<TVector>(count, ws.Input, parameters.Slice(0, 36), parameters.Slice(36, 3), ws.EdgesOutput, ws.EdgesColumns);
-                Relu1Forward(count, ws.EdgesOutput, ws.Relu1Output);
-                Pool1Forward<TVector>(count, ws.Relu1Output, ws.Pool1Output, ws.Pool1ArgMax, ws.Pool1WindowMax, ws.Pool1WindowTap);
+                Pool1Forward<TVector>(count, ws.EdgesOutput, ws.Pool1Output, ws.Pool1ArgMax, ws.Pool1WindowMax, ws.Pool1WindowTap);
                 HeadForward<TVector>(count, ws.Pool1Output, parameters.Slice(39, 144), parameters.Slice(183, 4), ws.HeadOutput);
                 Softmax1Forward(count, ws.HeadOutput, ws.Softmax1Output, ws.Softmax1LogSumExp);
             }
@@ -484,8 +483,7 @@ namespace Samples.Tiny
             {
                 Softmax1Backward(count, ws.Softmax1Output, labels, ws.HeadOutputGradient);
                 HeadBackward<TVector>(count, ws.Pool1Output, ws.HeadOutputGradient, parameters.Slice(39, 144), gradients.Slice(39, 144), gradients.Slice(183, 4), ws.Pool1OutputGradient, true, batchWeightGradients);
-                Pool1Backward(count, ws.Pool1OutputGradient, ws.Relu1OutputGradient, ws.Pool1ArgMax);
-                Relu1Backward<TVector>(count, ws.Relu1Output, ws.Relu1OutputGradient, ws.EdgesOutputGradient);
+                Pool1Backward(count, ws.Pool1OutputGradient, ws.EdgesOutputGradient, ws.Pool1ArgMax, ws.Pool1Output);
                 EdgesBackward<TVector>(count, ws.Input, ws.EdgesOutputGradient, parameters.Slice(0, 36), gradients.Slice(0, 36), gradients.Slice(36, 3), ws.InputGradient, inputGradient, ws.EdgesColumns, ws.EdgesColumnsGradient);
             }
 
@@ -689,45 +687,10 @@ namespace Samples.Tiny
                 }
             }
 
-            // relu1: 3×5×4 → 3×5×4
-            // y = max(x, 0)
-            /// <summary>Forward pass of relu1 (ReLU): 3×5×4 → 3×5×4.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-            private static void Relu1Forward(int count, ReadOnlySpan<float> x, Span<float> y)
-            {
-                TensorPrimitives.Max(x.Slice(0, count * 60), 0f, y);
-            }
+            // relu1: 3×5×4 → 3×5×4, y = max(x, 0): done by pool1, which takes each window's maximum and then max(·, 0)
 
-            // relu1: 3×5×4 → 3×5×4
-            // dL/dx = dL/dy where y > 0 (that is, x > 0), else 0
-            /// <summary>Backward pass of relu1 (ReLU): 3×5×4 → 3×5×4.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-            private static void Relu1Backward<TVector>(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
-                where TVector : struct, IFloatVector<TVector>
-            {
-                int length = count * 60;
-                y = y.Slice(0, length);
-                dy = dy.Slice(0, length);
-                dx = dx.Slice(0, length);
-                ref float y0 = ref MemoryMarshal.GetReference(y);
-                ref float dy0 = ref MemoryMarshal.GetReference(dy);
-                ref float dx0 = ref MemoryMarshal.GetReference(dx);
-                int i = 0;
-                for (; i <= length - TVector.Count; i += TVector.Count)
-                {
-                    TVector.Store(TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, i)), TVector.Zero, TVector.Load(ref Unsafe.Add(ref dy0, i)), TVector.Zero), ref Unsafe.Add(ref dx0, i));
-                }
-
-                for (; i < length; i++)
-                {
-                    dx[i] = y[i] > 0f ? dy[i] : 0f;
-                }
-            }
-
-            // pool1: 3×5×4 → 3×4×3, window 2×2, stride 1
-            // y(c,i,j) = max over m, n < 2 of x(c, i·1 + m, j·1 + n); the first maximum in row-major order wins
+            // pool1: 3×5×4 → 3×4×3, window 2×2, stride 1, with the ReLU before it
+            // y(c,i,j) = max(0, max over m, n < 2 of x(c, i·1 + m, j·1 + n)), x being the ReLU's input; the first maximum in row-major order wins
             /// <summary>Forward pass of pool1 (MaxPool2D): 3×5×4 → 3×4×3, window 2×2, stride 1.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -775,7 +738,7 @@ namespace Samples.Tiny
                             // Every position starts a window of the output (o < count · 36: the slices above bound it).
                             for (int j = 0; j < 3; j++, o++)
                             {
-                                Unsafe.Add(ref y0, o) = Unsafe.Add(ref max0, j * 1);
+                                Unsafe.Add(ref y0, o) = MathF.Max(Unsafe.Add(ref max0, j * 1), 0f); // then the ReLU
                                 Unsafe.Add(ref argMax0, o) = Unsafe.Add(ref tap0, j * 1);
                             }
                         }
@@ -784,11 +747,11 @@ namespace Samples.Tiny
             }
 
             // pool1: 3×4×3 → 3×5×4
-            // dL/dx(c,u,v) = Σ over windows whose arg-max is (c,u,v) of dL/dy(c,i,j); zero elsewhere
+            // dL/dx(c,u,v) = Σ over windows whose arg-max is (c,u,v) and whose y(c,i,j) > 0 of dL/dy(c,i,j); zero elsewhere (x, dL/dx: the ReLU's input)
             /// <summary>Backward pass of pool1 (MaxPool2D): 3×5×4 → 3×4×3, window 2×2, stride 1.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-            private static void Pool1Backward(int count, ReadOnlySpan<float> dy, Span<float> dx, Span<float> argMax)
+            private static void Pool1Backward(int count, ReadOnlySpan<float> dy, Span<float> dx, Span<float> argMax, ReadOnlySpan<float> y)
             {
                 dx.Slice(0, count * 60).Clear();
                 int o = 0;
@@ -801,7 +764,7 @@ namespace Samples.Tiny
                             int row = s * 60 + c * 20 + i * 4;
                             for (int j = 0; j < 3; j++, o++)
                             {
-                                dx[row + j * 1 + (int)argMax[o]] += dy[o];
+                                dx[row + j * 1 + (int)argMax[o]] += (y[o] > 0f ? dy[o] : 0f);
                             }
                         }
                     }
@@ -932,11 +895,6 @@ namespace Samples.Tiny
                 public readonly float[] EdgesColumns = new float[240 + 32];
                 /// <summary>edges: dL/dcolumns, same layout, for one sample at a time.</summary>
                 public readonly float[] EdgesColumnsGradient = new float[240 + 32];
-
-                /// <summary>relu1 output: n × 3×5×4.</summary>
-                public readonly float[] Relu1Output = new float[capacity * 60 + 32];
-                /// <summary>dL/d(relu1 output): n × 3×5×4.</summary>
-                public readonly float[] Relu1OutputGradient = new float[capacity * 60 + 32];
 
                 /// <summary>pool1 output: n × 3×4×3.</summary>
                 public readonly float[] Pool1Output = new float[capacity * 36 + 32];
