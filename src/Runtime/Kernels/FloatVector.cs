@@ -34,6 +34,9 @@ public interface IFloatVector<TSelf>
     /// <summary>Writes the first <paramref name="count"/> lanes; the other <see cref="Count"/> − count floats are read and written back unchanged, so they must be addressable.</summary>
     static abstract void StoreFirst(TSelf value, ref float destination, int count);
 
+    /// <summary>Writes lanes <c>first ≤ l &lt; limit</c>; the other floats of the vector are read and written back unchanged, so all <see cref="Count"/> must be addressable.</summary>
+    static abstract void StoreLanes(TSelf value, ref float destination, int first, int limit);
+
     /// <summary>Reads the first <paramref name="count"/> lanes, zero in the others; all <see cref="Count"/> floats must be addressable.</summary>
     static abstract TSelf LoadFirst(ref float source, int count);
 
@@ -104,6 +107,14 @@ public readonly struct Float512 : IFloatVector<Float512>
     public static void StoreFirst(Float512 value, ref float destination, int count)
     {
         Vector512<float> mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
+        Vector512.ConditionalSelect(mask, value._v, Vector512.LoadUnsafe(ref destination)).StoreUnsafe(ref destination);
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreLanes(Float512 value, ref float destination, int first, int limit)
+    {
+        Vector512<float> mask = LaneMask(first, limit)._v;
         Vector512.ConditionalSelect(mask, value._v, Vector512.LoadUnsafe(ref destination)).StoreUnsafe(ref destination);
     }
 
@@ -196,6 +207,14 @@ public readonly struct Float256 : IFloatVector<Float256>
     public static void StoreFirst(Float256 value, ref float destination, int count)
     {
         Vector256<float> mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle();
+        Vector256.ConditionalSelect(mask, value._v, Vector256.LoadUnsafe(ref destination)).StoreUnsafe(ref destination);
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreLanes(Float256 value, ref float destination, int first, int limit)
+    {
+        Vector256<float> mask = LaneMask(first, limit)._v;
         Vector256.ConditionalSelect(mask, value._v, Vector256.LoadUnsafe(ref destination)).StoreUnsafe(ref destination);
     }
 
@@ -297,6 +316,14 @@ public readonly struct Float128 : IFloatVector<Float128>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreLanes(Float128 value, ref float destination, int first, int limit)
+    {
+        Vector128<float> mask = LaneMask(first, limit)._v;
+        Vector128.ConditionalSelect(mask, value._v, Vector128.LoadUnsafe(ref destination)).StoreUnsafe(ref destination);
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float128 LoadFirst(ref float source, int count)
     {
         Vector128<float> mask = Vector128.LessThan(Vector128<int>.Indices, Vector128.Create(count)).AsSingle();
@@ -391,6 +418,14 @@ public readonly struct Float128Unfused : IFloatVector<Float128Unfused>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreLanes(Float128Unfused value, ref float destination, int first, int limit)
+    {
+        Vector128<float> mask = LaneMask(first, limit)._v;
+        Vector128.ConditionalSelect(mask, value._v, Vector128.LoadUnsafe(ref destination)).StoreUnsafe(ref destination);
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float128Unfused LoadFirst(ref float source, int count)
     {
         Vector128<float> mask = Vector128.LessThan(Vector128<int>.Indices, Vector128.Create(count)).AsSingle();
@@ -475,6 +510,16 @@ public readonly struct Float1 : IFloatVector<Float1>
     public static void StoreFirst(Float1 value, ref float destination, int count)
     {
         if (count > 0)
+        {
+            destination = value._v;
+        }
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreLanes(Float1 value, ref float destination, int first, int limit)
+    {
+        if (first <= 0 && limit > 0)
         {
             destination = value._v;
         }

@@ -55,31 +55,41 @@ public static partial class Gemm
 
             for (; j < n; j += TVector.Count)
             {
-                int left = n - j;
+                // Lanes first … limit − 1 of the vector at column `at` are this block's columns j … n − 1.
+                int left = n - j, at = j, first = 0, limit = left;
                 if (left < TVector.Count && !paddedTail)
                 {
-                    for (int i = 0; i < m; i++)
+                    if (n < TVector.Count)
                     {
-                        for (int jj = j; jj < n; jj++)
+                        for (int i = 0; i < m; i++)
                         {
-                            MultiplyAddColumn(ref Unsafe.Add(ref ap, i * aRow), aColumn, ref Unsafe.Add(ref bp, jj), bRow, kb, ref Unsafe.Add(ref c, i * cRow + jj));
+                            for (int jj = j; jj < n; jj++)
+                            {
+                                MultiplyAddColumn(ref Unsafe.Add(ref ap, i * aRow), aColumn, ref Unsafe.Add(ref bp, jj), bRow, kb, ref Unsafe.Add(ref c, i * cRow + jj));
+                            }
                         }
+
+                        break;
                     }
 
-                    break;
+                    // No slack past the rows: the row's last whole vector instead, which ends at its last column. Its first
+                    // Count − left lanes (columns already done) are computed again and not stored.
+                    at = n - TVector.Count;
+                    first = TVector.Count - left;
+                    limit = TVector.Count;
                 }
 
-                ref float bj = ref Unsafe.Add(ref bp, j);
-                ref float cj = ref Unsafe.Add(ref c, j);
+                ref float bj = ref Unsafe.Add(ref bp, at);
+                ref float cj = ref Unsafe.Add(ref c, at);
                 int r = 0;
                 for (; r + 4 <= m; r += 4)
                 {
-                    Tile4x1<TVector>(ref Unsafe.Add(ref ap, r * aRow), aRow, aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, r * cRow), cRow, left);
+                    Tile4x1<TVector>(ref Unsafe.Add(ref ap, r * aRow), aRow, aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, r * cRow), cRow, first, limit);
                 }
 
                 for (; r < m; r++)
                 {
-                    Tile1x1<TVector>(ref Unsafe.Add(ref ap, r * aRow), aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, r * cRow), left);
+                    Tile1x1<TVector>(ref Unsafe.Add(ref ap, r * aRow), aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, r * cRow), first, limit);
                 }
             }
         }
@@ -172,9 +182,9 @@ public static partial class Gemm
         TVector.Store(s1, ref Unsafe.Add(ref c, TVector.Count));
     }
 
-    /// <summary>4 rows × 1 vector, of which the first <paramref name="left"/> lanes are stored (all when left ≥ Count).</summary>
+    /// <summary>4 rows × 1 vector, of which lanes <paramref name="first"/> … <paramref name="limit"/> − 1 are stored (all when first = 0 and limit ≥ Count).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile4x1<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, int left)
+    private static void Tile4x1<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, int first, int limit)
         where TVector : struct, IFloatVector<TVector>
     {
         ref float a1 = ref Unsafe.Add(ref a, aRow);
@@ -194,7 +204,7 @@ public static partial class Gemm
             s3 = TVector.MultiplyAdd(TVector.Broadcast(Unsafe.Add(ref a3, ap)), b0, s3);
         }
 
-        if (left >= TVector.Count)
+        if (first == 0 && limit >= TVector.Count)
         {
             TVector.Store(s0, ref c);
             TVector.Store(s1, ref c1);
@@ -203,15 +213,15 @@ public static partial class Gemm
         }
         else
         {
-            TVector.StoreFirst(s0, ref c, left);
-            TVector.StoreFirst(s1, ref c1, left);
-            TVector.StoreFirst(s2, ref c2, left);
-            TVector.StoreFirst(s3, ref c3, left);
+            TVector.StoreLanes(s0, ref c, first, limit);
+            TVector.StoreLanes(s1, ref c1, first, limit);
+            TVector.StoreLanes(s2, ref c2, first, limit);
+            TVector.StoreLanes(s3, ref c3, first, limit);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile1x1<TVector>(ref float a, int aColumn, ref float b, int bRow, int k, ref float c, int left)
+    private static void Tile1x1<TVector>(ref float a, int aColumn, ref float b, int bRow, int k, ref float c, int first, int limit)
         where TVector : struct, IFloatVector<TVector>
     {
         TVector s = TVector.Load(ref c);
@@ -220,13 +230,13 @@ public static partial class Gemm
             s = TVector.MultiplyAdd(TVector.Broadcast(Unsafe.Add(ref a, p * aColumn)), TVector.Load(ref Unsafe.Add(ref b, p * bRow)), s);
         }
 
-        if (left >= TVector.Count)
+        if (first == 0 && limit >= TVector.Count)
         {
             TVector.Store(s, ref c);
         }
         else
         {
-            TVector.StoreFirst(s, ref c, left);
+            TVector.StoreLanes(s, ref c, first, limit);
         }
     }
 }

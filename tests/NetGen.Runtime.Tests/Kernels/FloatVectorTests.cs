@@ -100,6 +100,38 @@ public sealed class FloatVectorTests
         return 1;
     }
 
+    [Fact]
+    public void StoreLanes_writes_only_its_lanes_at_every_accelerated_width()
+    {
+        int ran = CheckStoreLanes<Float1>();
+        ran += Vector128.IsHardwareAccelerated ? CheckStoreLanes<Float128Unfused>() + CheckStoreLanes<Float128>() : 0;
+        ran += Vector256.IsHardwareAccelerated ? CheckStoreLanes<Float256>() : 0;
+        ran += Vector512.IsHardwareAccelerated ? CheckStoreLanes<Float512>() : 0;
+        Assert.True(ran >= 1);
+    }
+
+    private static int CheckStoreLanes<TVector>()
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int count = TVector.Count;
+        TVector value = TVector.Broadcast(7f);
+        float[] destination = new float[count];
+        for (int first = -2; first <= count + 1; first++)
+        {
+            for (int limit = first; limit <= count + 2; limit++)
+            {
+                Array.Fill(destination, -1f);
+                TVector.StoreLanes(value, ref destination[0], first, limit);
+                for (int l = 0; l < count; l++)
+                {
+                    Assert.Equal(first <= l && l < limit ? 7f : -1f, destination[l]);
+                }
+            }
+        }
+
+        return 1;
+    }
+
     private static int Check<TVector>()
         where TVector : struct, IFloatVector<TVector>
     {

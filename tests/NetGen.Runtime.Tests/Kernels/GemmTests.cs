@@ -46,6 +46,7 @@ public sealed class GemmTests(Xunit.Abstractions.ITestOutputHelper output)
         var random = new Random(m * 1_000_000 + k * 1000 + n);
         float[] a = Fill(random, m * k);
         float[] b = Fill(random, k * n + Slack);
+        Array.Fill(b, float.NaN, k * n, Slack); // a kernel that used a float past B's last row in a result would give NaN
         float[] bt = Fill(random, n * k);
         float[] expected = new float[m * n];
         float[] expectedDot = new float[m * n];
