@@ -292,9 +292,8 @@ public sealed class Conv2D : Layer
                 continue;
             }
 
-            // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [rows×filters] (w transposed) · [filters×pixels], blocked for the caches.
-            columnsGradient.Slice(0, rows * pixels).Clear();
-            Gemm.MultiplyAdd<TVector>(ref w0, 1, rows, ref dy0, pixels, ref dc0, pixels, m: rows, k: filters, n: pixels, paddedTail: true);
+            // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [rows×filters] (w transposed) · [filters×pixels], blocked for the caches, written over dcolumns.
+            Gemm.Multiply<TVector>(ref w0, 1, rows, ref dy0, pixels, ref dc0, pixels, m: rows, k: filters, n: pixels, paddedTail: true);
 
             // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
             if (_stride == 1)
@@ -841,8 +840,7 @@ public sealed class Dense : Layer
     {
         int inputs = InLength, units = _units;
         Span<float> rows = weightGradient.Slice(first * inputs, (end - first) * inputs);
-        rows.Clear();
-        Gemm.MultiplyAdd<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, units, ref MemoryMarshal.GetReference(x), inputs, ref MemoryMarshal.GetReference(rows), inputs, m: end - first, k: count, n: inputs, paddedTail: false);
+        Gemm.Multiply<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, units, ref MemoryMarshal.GetReference(x), inputs, ref MemoryMarshal.GetReference(rows), inputs, m: end - first, k: count, n: inputs, paddedTail: false);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -895,9 +893,8 @@ public sealed class Dense : Layer
             return;
         }
 
-        // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [count×units] · [units×inputs], blocked for the caches.
-        dx.Slice(0, count * inputs).Clear();
-        Gemm.MultiplyAdd<TVector>(ref dy0, units, 1, ref w0, inputs, ref dx0, inputs, m: count, k: units, n: inputs, paddedTail: false);
+        // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [count×units] · [units×inputs], blocked for the caches, written over dx.
+        Gemm.Multiply<TVector>(ref dy0, units, 1, ref w0, inputs, ref dx0, inputs, m: count, k: units, n: inputs, paddedTail: false);
     }
 }
 

@@ -219,9 +219,8 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line($"continue; // the network's input: nobody asked for dL/dx");
         w.Close();
         w.Line();
-        w.Line($"// 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [{rows}×{Filters}] (w transposed) · [{Filters}×{pixels}], tiles of 4 rows × 2 vectors, blocked for the caches.");
-        w.Line($"columnsGradient.Slice(0, {rows * pixels}).Clear();");
-        w.Line($"Gemm.MultiplyAdd<TVector>(ref w0, 1, {rows}, ref dy0, {pixels}, ref dc0, {pixels}, m: {rows}, k: {Filters}, n: {pixels}, paddedTail: true);");
+        w.Line($"// 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [{rows}×{Filters}] (w transposed) · [{Filters}×{pixels}], tiles of 4 rows × 2 vectors, blocked for the caches, written over dL/dcolumns.");
+        w.Line($"Gemm.Multiply<TVector>(ref w0, 1, {rows}, ref dy0, {pixels}, ref dc0, {pixels}, m: {rows}, k: {Filters}, n: {pixels}, paddedTail: true);");
         w.Line();
         w.Line($"// 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).");
         if (FoldsWholeRows)

@@ -97,17 +97,15 @@ internal sealed record DenseLayer(int Units) : Layer
         w.Line($"return; // the network's input: nobody asked for dL/dx");
         w.Close();
         w.Line();
-        w.Line($"// dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×{Units}] · [{Units}×{inputs}], register tiles of 4 samples × 2 vectors of inputs, blocked for the caches.");
-        w.Line($"dx.Slice(0, count * {inputs}).Clear();");
-        w.Line($"Gemm.MultiplyAdd<TVector>(ref dy0, {Units}, 1, ref w0, {inputs}, ref dx0, {inputs}, m: count, k: {Units}, n: {inputs}, paddedTail: false);");
+        w.Line($"// dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×{Units}] · [{Units}×{inputs}], register tiles of 4 samples × 2 vectors of inputs, blocked for the caches, written over dL/dx.");
+        w.Line($"Gemm.Multiply<TVector>(ref dy0, {Units}, 1, ref w0, {inputs}, ref dx0, {inputs}, m: count, k: {Units}, n: {inputs}, paddedTail: false);");
     }
 
     public override void EmitBatchWeightGradient(SourceWriter w, LayerPlan plan)
     {
         int inputs = plan.Input.Length;
-        w.Line($"// dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×{inputs}], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.");
+        w.Line($"// dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×{inputs}], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches, written over the rows.");
         w.Line($"Span<float> rows = weightGradient.Slice(first * {inputs}, (end - first) * {inputs});");
-        w.Line($"rows.Clear();");
-        w.Line($"Gemm.MultiplyAdd<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, {Units}, ref MemoryMarshal.GetReference(x), {inputs}, ref MemoryMarshal.GetReference(rows), {inputs}, m: end - first, k: count, n: {inputs}, paddedTail: false);");
+        w.Line($"Gemm.Multiply<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, {Units}, ref MemoryMarshal.GetReference(x), {inputs}, ref MemoryMarshal.GetReference(rows), {inputs}, m: end - first, k: count, n: {inputs}, paddedTail: false);");
     }
 }

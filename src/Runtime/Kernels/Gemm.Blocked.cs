@@ -22,6 +22,20 @@ public static partial class Gemm
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void MultiplyAdd<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, ref float c, int cRow, int m, int k, int n, bool paddedTail)
+        where TVector : struct, IFloatVector<TVector> =>
+        Product<TVector>(ref a, aRow, aColumn, ref b, bRow, ref c, cRow, m, k, n, paddedTail, accumulate: true);
+
+    /// <summary>
+    /// C(i, j) = Σ_p A(i, p) · B(p, j), as <see cref="MultiplyAdd"/> but written over C instead of added to it: the first
+    /// reduction block starts its accumulators at zero rather than loading C, so C needs no clearing first. <paramref name="k"/> ≥ 1.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Multiply<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, ref float c, int cRow, int m, int k, int n, bool paddedTail)
+        where TVector : struct, IFloatVector<TVector> =>
+        Product<TVector>(ref a, aRow, aColumn, ref b, bRow, ref c, cRow, m, k, n, paddedTail, accumulate: false);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Product<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, ref float c, int cRow, int m, int k, int n, bool paddedTail, bool accumulate)
         where TVector : struct, IFloatVector<TVector>
     {
         int blocks = (k + ReductionBlock - 1) / ReductionBlock;
@@ -29,6 +43,7 @@ public static partial class Gemm
         for (int p0 = 0; p0 < k; p0 += step)
         {
             int kb = Math.Min(step, k - p0);
+            bool load = accumulate || p0 > 0; // the tiles start from C, or (the first block of a product written over C) from zero
             ref float ap = ref Unsafe.Add(ref a, p0 * aColumn);
             ref float bp = ref Unsafe.Add(ref b, p0 * bRow);
             int j = 0;
@@ -39,17 +54,17 @@ public static partial class Gemm
                 int i = 0;
                 for (; i + 4 <= m; i += 4)
                 {
-                    Tile4x2<TVector>(ref Unsafe.Add(ref ap, i * aRow), aRow, aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, i * cRow), cRow);
+                    Tile4x2<TVector>(ref Unsafe.Add(ref ap, i * aRow), aRow, aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, i * cRow), cRow, load);
                 }
 
                 for (; i + 2 <= m; i += 2)
                 {
-                    Tile2x2<TVector>(ref Unsafe.Add(ref ap, i * aRow), aRow, aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, i * cRow), cRow);
+                    Tile2x2<TVector>(ref Unsafe.Add(ref ap, i * aRow), aRow, aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, i * cRow), cRow, load);
                 }
 
                 if (i < m)
                 {
-                    Tile1x2<TVector>(ref Unsafe.Add(ref ap, i * aRow), aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, i * cRow));
+                    Tile1x2<TVector>(ref Unsafe.Add(ref ap, i * aRow), aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, i * cRow), load);
                 }
             }
 
@@ -65,7 +80,7 @@ public static partial class Gemm
                         {
                             for (int jj = j; jj < n; jj++)
                             {
-                                MultiplyAddColumn(ref Unsafe.Add(ref ap, i * aRow), aColumn, ref Unsafe.Add(ref bp, jj), bRow, kb, ref Unsafe.Add(ref c, i * cRow + jj));
+                                MultiplyAddColumn(ref Unsafe.Add(ref ap, i * aRow), aColumn, ref Unsafe.Add(ref bp, jj), bRow, kb, ref Unsafe.Add(ref c, i * cRow + jj), load);
                             }
                         }
 
@@ -84,19 +99,19 @@ public static partial class Gemm
                 int r = 0;
                 for (; r + 4 <= m; r += 4)
                 {
-                    Tile4x1<TVector>(ref Unsafe.Add(ref ap, r * aRow), aRow, aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, r * cRow), cRow, first, limit);
+                    Tile4x1<TVector>(ref Unsafe.Add(ref ap, r * aRow), aRow, aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, r * cRow), cRow, first, limit, load);
                 }
 
                 for (; r < m; r++)
                 {
-                    Tile1x1<TVector>(ref Unsafe.Add(ref ap, r * aRow), aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, r * cRow), first, limit);
+                    Tile1x1<TVector>(ref Unsafe.Add(ref ap, r * aRow), aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, r * cRow), first, limit, load);
                 }
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile4x2<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow)
+    private static void Tile4x2<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, bool load)
         where TVector : struct, IFloatVector<TVector>
     {
         ref float a1 = ref Unsafe.Add(ref a, aRow);
@@ -105,10 +120,10 @@ public static partial class Gemm
         ref float c1 = ref Unsafe.Add(ref c, cRow);
         ref float c2 = ref Unsafe.Add(ref c, 2 * cRow);
         ref float c3 = ref Unsafe.Add(ref c, 3 * cRow);
-        TVector s00 = TVector.Load(ref c), s01 = TVector.Load(ref Unsafe.Add(ref c, TVector.Count));
-        TVector s10 = TVector.Load(ref c1), s11 = TVector.Load(ref Unsafe.Add(ref c1, TVector.Count));
-        TVector s20 = TVector.Load(ref c2), s21 = TVector.Load(ref Unsafe.Add(ref c2, TVector.Count));
-        TVector s30 = TVector.Load(ref c3), s31 = TVector.Load(ref Unsafe.Add(ref c3, TVector.Count));
+        TVector s00 = Start<TVector>(ref c, load), s01 = Start<TVector>(ref Unsafe.Add(ref c, TVector.Count), load);
+        TVector s10 = Start<TVector>(ref c1, load), s11 = Start<TVector>(ref Unsafe.Add(ref c1, TVector.Count), load);
+        TVector s20 = Start<TVector>(ref c2, load), s21 = Start<TVector>(ref Unsafe.Add(ref c2, TVector.Count), load);
+        TVector s30 = Start<TVector>(ref c3, load), s31 = Start<TVector>(ref Unsafe.Add(ref c3, TVector.Count), load);
         for (int p = 0; p < k; p++)
         {
             ref float bp = ref Unsafe.Add(ref b, p * bRow);
@@ -139,13 +154,13 @@ public static partial class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile2x2<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow)
+    private static void Tile2x2<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, bool load)
         where TVector : struct, IFloatVector<TVector>
     {
         ref float a1 = ref Unsafe.Add(ref a, aRow);
         ref float c1 = ref Unsafe.Add(ref c, cRow);
-        TVector s00 = TVector.Load(ref c), s01 = TVector.Load(ref Unsafe.Add(ref c, TVector.Count));
-        TVector s10 = TVector.Load(ref c1), s11 = TVector.Load(ref Unsafe.Add(ref c1, TVector.Count));
+        TVector s00 = Start<TVector>(ref c, load), s01 = Start<TVector>(ref Unsafe.Add(ref c, TVector.Count), load);
+        TVector s10 = Start<TVector>(ref c1, load), s11 = Start<TVector>(ref Unsafe.Add(ref c1, TVector.Count), load);
         for (int p = 0; p < k; p++)
         {
             ref float bp = ref Unsafe.Add(ref b, p * bRow);
@@ -166,10 +181,10 @@ public static partial class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile1x2<TVector>(ref float a, int aColumn, ref float b, int bRow, int k, ref float c)
+    private static void Tile1x2<TVector>(ref float a, int aColumn, ref float b, int bRow, int k, ref float c, bool load)
         where TVector : struct, IFloatVector<TVector>
     {
-        TVector s0 = TVector.Load(ref c), s1 = TVector.Load(ref Unsafe.Add(ref c, TVector.Count));
+        TVector s0 = Start<TVector>(ref c, load), s1 = Start<TVector>(ref Unsafe.Add(ref c, TVector.Count), load);
         for (int p = 0; p < k; p++)
         {
             ref float bp = ref Unsafe.Add(ref b, p * bRow);
@@ -184,7 +199,7 @@ public static partial class Gemm
 
     /// <summary>4 rows × 1 vector, of which lanes <paramref name="first"/> … <paramref name="limit"/> − 1 are stored (all when first = 0 and limit ≥ Count).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile4x1<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, int first, int limit)
+    private static void Tile4x1<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, int first, int limit, bool load)
         where TVector : struct, IFloatVector<TVector>
     {
         ref float a1 = ref Unsafe.Add(ref a, aRow);
@@ -193,7 +208,7 @@ public static partial class Gemm
         ref float c1 = ref Unsafe.Add(ref c, cRow);
         ref float c2 = ref Unsafe.Add(ref c, 2 * cRow);
         ref float c3 = ref Unsafe.Add(ref c, 3 * cRow);
-        TVector s0 = TVector.Load(ref c), s1 = TVector.Load(ref c1), s2 = TVector.Load(ref c2), s3 = TVector.Load(ref c3);
+        TVector s0 = Start<TVector>(ref c, load), s1 = Start<TVector>(ref c1, load), s2 = Start<TVector>(ref c2, load), s3 = Start<TVector>(ref c3, load);
         for (int p = 0; p < k; p++)
         {
             TVector b0 = TVector.Load(ref Unsafe.Add(ref b, p * bRow));
@@ -221,10 +236,10 @@ public static partial class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile1x1<TVector>(ref float a, int aColumn, ref float b, int bRow, int k, ref float c, int first, int limit)
+    private static void Tile1x1<TVector>(ref float a, int aColumn, ref float b, int bRow, int k, ref float c, int first, int limit, bool load)
         where TVector : struct, IFloatVector<TVector>
     {
-        TVector s = TVector.Load(ref c);
+        TVector s = Start<TVector>(ref c, load);
         for (int p = 0; p < k; p++)
         {
             s = TVector.MultiplyAdd(TVector.Broadcast(Unsafe.Add(ref a, p * aColumn)), TVector.Load(ref Unsafe.Add(ref b, p * bRow)), s);
@@ -239,4 +254,10 @@ public static partial class Gemm
             TVector.StoreLanes(s, ref c, first, limit);
         }
     }
+
+    /// <summary>A tile's accumulator: C's value, or zero in the first reduction block of a product written over C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVector Start<TVector>(ref float c, bool load)
+        where TVector : struct, IFloatVector<TVector> =>
+        load ? TVector.Load(ref c) : TVector.Zero;
 }

@@ -73,6 +73,12 @@ public sealed class GemmTests(Xunit.Abstractions.ITestOutputHelper output)
             Gemm.MultiplyAdd<TVector>(ref a[0], k, 1, ref b[0], n, ref c[0], n, m, k, n, paddedTail);
             AssertClose(expected, c, k, $"{name} MultiplyAdd {m}×{k}×{n}, paddedTail {paddedTail}");
             Assert.All(c[(m * n)..], v => Assert.Equal(0f, v));
+
+            // Multiply writes over C: what C held (NaN here) does not matter.
+            Array.Fill(c, float.NaN, 0, m * n);
+            Gemm.Multiply<TVector>(ref a[0], k, 1, ref b[0], n, ref c[0], n, m, k, n, paddedTail);
+            AssertClose(expected.Select(e => e - 1f).ToArray(), c, k, $"{name} Multiply {m}×{k}×{n}, paddedTail {paddedTail}");
+            Assert.All(c[(m * n)..], v => Assert.Equal(0f, v));
         }
 
         float[] d = new float[m * n];

@@ -782,9 +782,8 @@ namespace Samples
                     continue; // the network's input: nobody asked for dL/dx
                 }
 
-                // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [25×6] (w transposed) · [6×784], tiles of 4 rows × 2 vectors, blocked for the caches.
-                columnsGradient.Slice(0, 19600).Clear();
-                Gemm.MultiplyAdd<TVector>(ref w0, 1, 25, ref dy0, 784, ref dc0, 784, m: 25, k: 6, n: 784, paddedTail: true);
+                // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [25×6] (w transposed) · [6×784], tiles of 4 rows × 2 vectors, blocked for the caches, written over dL/dcolumns.
+                Gemm.Multiply<TVector>(ref w0, 1, 25, ref dy0, 784, ref dc0, 784, m: 25, k: 6, n: 784, paddedTail: true);
 
                 // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
                 Conv1Fold<TVector>(columnsGradient, dx.Slice(s * 784)); // to the buffer's end: the last store may read and write back the slack
@@ -1075,9 +1074,8 @@ namespace Samples
                     continue; // the network's input: nobody asked for dL/dx
                 }
 
-                // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [150×16] (w transposed) · [16×100], tiles of 4 rows × 2 vectors, blocked for the caches.
-                columnsGradient.Slice(0, 15000).Clear();
-                Gemm.MultiplyAdd<TVector>(ref w0, 1, 150, ref dy0, 100, ref dc0, 100, m: 150, k: 16, n: 100, paddedTail: true);
+                // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [150×16] (w transposed) · [16×100], tiles of 4 rows × 2 vectors, blocked for the caches, written over dL/dcolumns.
+                Gemm.Multiply<TVector>(ref w0, 1, 150, ref dy0, 100, ref dc0, 100, m: 150, k: 16, n: 100, paddedTail: true);
 
                 // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
                 Conv2Fold<TVector>(columnsGradient, dx.Slice(s * 1176)); // to the buffer's end: the last store may read and write back the slack
@@ -1339,9 +1337,8 @@ namespace Samples
                 return; // the network's input: nobody asked for dL/dx
             }
 
-            // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×120] · [120×400], register tiles of 4 samples × 2 vectors of inputs, blocked for the caches.
-            dx.Slice(0, count * 400).Clear();
-            Gemm.MultiplyAdd<TVector>(ref dy0, 120, 1, ref w0, 400, ref dx0, 400, m: count, k: 120, n: 400, paddedTail: false);
+            // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×120] · [120×400], register tiles of 4 samples × 2 vectors of inputs, blocked for the caches, written over dL/dx.
+            Gemm.Multiply<TVector>(ref dy0, 120, 1, ref w0, 400, ref dx0, 400, m: count, k: 120, n: 400, paddedTail: false);
         }
 
         /// <summary>dL/dW of dense1 over a whole training batch (<paramref name="count"/> samples), rows <paramref name="first"/> to <paramref name="end"/> − 1: one work item of the batch-gradient phase.</summary>
@@ -1350,10 +1347,9 @@ namespace Samples
         private static void Dense1BatchWeightGradient<TVector>(int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)
             where TVector : struct, IFloatVector<TVector>
         {
-            // dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×400], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.
+            // dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×400], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches, written over the rows.
             Span<float> rows = weightGradient.Slice(first * 400, (end - first) * 400);
-            rows.Clear();
-            Gemm.MultiplyAdd<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, 120, ref MemoryMarshal.GetReference(x), 400, ref MemoryMarshal.GetReference(rows), 400, m: end - first, k: count, n: 400, paddedTail: false);
+            Gemm.Multiply<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, 120, ref MemoryMarshal.GetReference(x), 400, ref MemoryMarshal.GetReference(rows), 400, m: end - first, k: count, n: 400, paddedTail: false);
         }
 
         // relu3: 120 → 120
@@ -1444,9 +1440,8 @@ namespace Samples
                 return; // the network's input: nobody asked for dL/dx
             }
 
-            // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×84] · [84×120], register tiles of 4 samples × 2 vectors of inputs, blocked for the caches.
-            dx.Slice(0, count * 120).Clear();
-            Gemm.MultiplyAdd<TVector>(ref dy0, 84, 1, ref w0, 120, ref dx0, 120, m: count, k: 84, n: 120, paddedTail: false);
+            // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×84] · [84×120], register tiles of 4 samples × 2 vectors of inputs, blocked for the caches, written over dL/dx.
+            Gemm.Multiply<TVector>(ref dy0, 84, 1, ref w0, 120, ref dx0, 120, m: count, k: 84, n: 120, paddedTail: false);
         }
 
         /// <summary>dL/dW of dense2 over a whole training batch (<paramref name="count"/> samples), rows <paramref name="first"/> to <paramref name="end"/> − 1: one work item of the batch-gradient phase.</summary>
@@ -1455,10 +1450,9 @@ namespace Samples
         private static void Dense2BatchWeightGradient<TVector>(int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)
             where TVector : struct, IFloatVector<TVector>
         {
-            // dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×120], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.
+            // dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×120], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches, written over the rows.
             Span<float> rows = weightGradient.Slice(first * 120, (end - first) * 120);
-            rows.Clear();
-            Gemm.MultiplyAdd<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, 84, ref MemoryMarshal.GetReference(x), 120, ref MemoryMarshal.GetReference(rows), 120, m: end - first, k: count, n: 120, paddedTail: false);
+            Gemm.Multiply<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, 84, ref MemoryMarshal.GetReference(x), 120, ref MemoryMarshal.GetReference(rows), 120, m: end - first, k: count, n: 120, paddedTail: false);
         }
 
         // relu4: 84 → 84
@@ -1549,9 +1543,8 @@ namespace Samples
                 return; // the network's input: nobody asked for dL/dx
             }
 
-            // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×10] · [10×84], register tiles of 4 samples × 2 vectors of inputs, blocked for the caches.
-            dx.Slice(0, count * 84).Clear();
-            Gemm.MultiplyAdd<TVector>(ref dy0, 10, 1, ref w0, 84, ref dx0, 84, m: count, k: 10, n: 84, paddedTail: false);
+            // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×10] · [10×84], register tiles of 4 samples × 2 vectors of inputs, blocked for the caches, written over dL/dx.
+            Gemm.Multiply<TVector>(ref dy0, 10, 1, ref w0, 84, ref dx0, 84, m: count, k: 10, n: 84, paddedTail: false);
         }
 
         /// <summary>dL/dW of dense3 over a whole training batch (<paramref name="count"/> samples), rows <paramref name="first"/> to <paramref name="end"/> − 1: one work item of the batch-gradient phase.</summary>
@@ -1560,10 +1553,9 @@ namespace Samples
         private static void Dense3BatchWeightGradient<TVector>(int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)
             where TVector : struct, IFloatVector<TVector>
         {
-            // dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×84], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.
+            // dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×84], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches, written over the rows.
             Span<float> rows = weightGradient.Slice(first * 84, (end - first) * 84);
-            rows.Clear();
-            Gemm.MultiplyAdd<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, 10, ref MemoryMarshal.GetReference(x), 84, ref MemoryMarshal.GetReference(rows), 84, m: end - first, k: count, n: 84, paddedTail: false);
+            Gemm.Multiply<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, 10, ref MemoryMarshal.GetReference(x), 84, ref MemoryMarshal.GetReference(rows), 84, m: end - first, k: count, n: 84, paddedTail: false);
         }
 
         // softmax1: 10 → 10

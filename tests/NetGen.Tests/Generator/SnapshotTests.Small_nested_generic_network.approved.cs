@@ -556,9 +556,8 @@ namespace Samples.Tiny
                         continue; // the network's input: nobody asked for dL/dx
                     }
 
-                    // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [12×3] (w transposed) · [3×20], tiles of 4 rows × 2 vectors, blocked for the caches.
-                    columnsGradient.Slice(0, 240).Clear();
-                    Gemm.MultiplyAdd<TVector>(ref w0, 1, 12, ref dy0, 20, ref dc0, 20, m: 12, k: 3, n: 20, paddedTail: true);
+                    // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [12×3] (w transposed) · [3×20], tiles of 4 rows × 2 vectors, blocked for the caches, written over dL/dcolumns.
+                    Gemm.Multiply<TVector>(ref w0, 1, 12, ref dy0, 20, ref dc0, 20, m: 12, k: 3, n: 20, paddedTail: true);
 
                     // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
                     EdgesFold(columnsGradient, dx.Slice(s * 126, 126));
@@ -822,9 +821,8 @@ namespace Samples.Tiny
                     return; // the network's input: nobody asked for dL/dx
                 }
 
-                // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×4] · [4×36], register tiles of 4 samples × 2 vectors of inputs, blocked for the caches.
-                dx.Slice(0, count * 36).Clear();
-                Gemm.MultiplyAdd<TVector>(ref dy0, 4, 1, ref w0, 36, ref dx0, 36, m: count, k: 4, n: 36, paddedTail: false);
+                // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×4] · [4×36], register tiles of 4 samples × 2 vectors of inputs, blocked for the caches, written over dL/dx.
+                Gemm.Multiply<TVector>(ref dy0, 4, 1, ref w0, 36, ref dx0, 36, m: count, k: 4, n: 36, paddedTail: false);
             }
 
             /// <summary>dL/dW of head over a whole training batch (<paramref name="count"/> samples), rows <paramref name="first"/> to <paramref name="end"/> − 1: one work item of the batch-gradient phase.</summary>
@@ -833,10 +831,9 @@ namespace Samples.Tiny
             private static void HeadBatchWeightGradient<TVector>(int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)
                 where TVector : struct, IFloatVector<TVector>
             {
-                // dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×36], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.
+                // dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×36], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches, written over the rows.
                 Span<float> rows = weightGradient.Slice(first * 36, (end - first) * 36);
-                rows.Clear();
-                Gemm.MultiplyAdd<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, 4, ref MemoryMarshal.GetReference(x), 36, ref MemoryMarshal.GetReference(rows), 36, m: end - first, k: count, n: 36, paddedTail: false);
+                Gemm.Multiply<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, 4, ref MemoryMarshal.GetReference(x), 36, ref MemoryMarshal.GetReference(rows), 36, m: end - first, k: count, n: 36, paddedTail: false);
             }
 
             // softmax1: 4 → 4
