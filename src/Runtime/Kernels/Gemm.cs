@@ -21,7 +21,7 @@ public static partial class Gemm
     /// <summary>
     /// C(i, j) += Σ_p A(i, p) · B(j, p) (dot products along contiguous rows) for i &lt; <paramref name="m"/> and j &lt; <paramref name="n"/>,
     /// where A(i, p) = a[i·aRow + p], B(j, p) = b[j·bRow + p], C(i, j) = c[i·cRow + j·cColumn]: rows in tiles of 4
-    /// (<see cref="DotRows4"/>), the rows left over one at a time (<see cref="DotRow"/>); when B has more rows than A, over
+    /// (<see cref="DotRows4"/>), the rows left over two and one at a time (<see cref="DotRowsLeft"/>); when B has more rows than A, over
     /// blocks of 4 rows of B, so that the larger operand is read from memory once. Every dot product is accumulated
     /// the same way whichever kernel computes it (one vector, the masked tail vector, then its lanes).
     /// </summary>
@@ -50,9 +50,107 @@ public static partial class Gemm
             DotRows4<TVector>(ref Unsafe.Add(ref a, i * aRow), aRow, ref b, bRow, k, ref Unsafe.Add(ref c, i * cRow), cRow, cColumn, n);
         }
 
-        for (; i < m; i++)
+        if (i < m)
         {
-            DotRow<TVector>(ref Unsafe.Add(ref a, i * aRow), ref b, bRow, k, ref Unsafe.Add(ref c, i * cRow), cColumn, n);
+            DotRowsLeft<TVector>(ref Unsafe.Add(ref a, i * aRow), aRow, ref b, bRow, k, ref Unsafe.Add(ref c, i * cRow), cRow, cColumn, m - i, n);
+        }
+    }
+
+    /// <summary>
+    /// The 1 to 3 rows left over from the 4-row tiles: two at a time (<see cref="DotRows2"/>), then one (<see cref="DotRow"/>).
+    /// Not inlined: inlined next to the 4-row tiles it would take the inlining budget of the generated method that calls
+    /// <see cref="Dot"/>, leaving other kernels as calls.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void DotRowsLeft<TVector>(ref float a, int aRow, ref float b, int bRow, int k, ref float c, int cRow, int cColumn, int rows, int n)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        if (rows >= 2)
+        {
+            DotRows2<TVector>(ref a, aRow, ref b, bRow, k, ref c, cRow, cColumn, n);
+            a = ref Unsafe.Add(ref a, 2 * aRow);
+            c = ref Unsafe.Add(ref c, 2 * cRow);
+            rows -= 2;
+        }
+
+        if (rows == 1)
+        {
+            DotRow<TVector>(ref a, ref b, bRow, k, ref c, cColumn, n);
+        }
+    }
+
+    /// <summary>
+    /// Two rows of <see cref="DotRows4"/>: C(i, j) += Σ_k A(i, k) · B(j, k) for i = 0, 1, 4 columns j at a time (8 independent
+    /// accumulators, each row of B loaded once for both rows of A), then one. Each dot product is accumulated exactly as
+    /// in the 4-row tiles.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DotRows2<TVector>(ref float a, int aRow, ref float b, int bRow, int k, ref float c, int cRow, int cColumn, int n)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        ref float a1 = ref Unsafe.Add(ref a, aRow);
+        int j = 0;
+        for (; j + 4 <= n; j += 4)
+        {
+            ref float b0 = ref Unsafe.Add(ref b, j * bRow);
+            ref float b1 = ref Unsafe.Add(ref b0, bRow);
+            ref float b2 = ref Unsafe.Add(ref b0, 2 * bRow);
+            ref float b3 = ref Unsafe.Add(ref b0, 3 * bRow);
+            TVector s00 = TVector.Zero, s01 = TVector.Zero, s02 = TVector.Zero, s03 = TVector.Zero;
+            TVector s10 = TVector.Zero, s11 = TVector.Zero, s12 = TVector.Zero, s13 = TVector.Zero;
+            int p = 0;
+            for (; p + TVector.Count <= k; p += TVector.Count)
+            {
+                TVector x0 = TVector.Load(ref Unsafe.Add(ref a, p)), x1 = TVector.Load(ref Unsafe.Add(ref a1, p));
+                TVector y = TVector.Load(ref Unsafe.Add(ref b0, p));
+                s00 = TVector.MultiplyAdd(x0, y, s00);
+                s10 = TVector.MultiplyAdd(x1, y, s10);
+                y = TVector.Load(ref Unsafe.Add(ref b1, p));
+                s01 = TVector.MultiplyAdd(x0, y, s01);
+                s11 = TVector.MultiplyAdd(x1, y, s11);
+                y = TVector.Load(ref Unsafe.Add(ref b2, p));
+                s02 = TVector.MultiplyAdd(x0, y, s02);
+                s12 = TVector.MultiplyAdd(x1, y, s12);
+                y = TVector.Load(ref Unsafe.Add(ref b3, p));
+                s03 = TVector.MultiplyAdd(x0, y, s03);
+                s13 = TVector.MultiplyAdd(x1, y, s13);
+            }
+
+            if (VectorTail<TVector>(k))
+            {
+                TVector mask = TailMask<TVector>(k);
+                TVector x0 = LoadTail(ref a, k, mask), x1 = LoadTail(ref a1, k, mask);
+                TVector y = LoadTail(ref b0, k, mask);
+                s00 = TVector.MultiplyAdd(x0, y, s00);
+                s10 = TVector.MultiplyAdd(x1, y, s10);
+                y = LoadTail(ref b1, k, mask);
+                s01 = TVector.MultiplyAdd(x0, y, s01);
+                s11 = TVector.MultiplyAdd(x1, y, s11);
+                y = LoadTail(ref b2, k, mask);
+                s02 = TVector.MultiplyAdd(x0, y, s02);
+                s12 = TVector.MultiplyAdd(x1, y, s12);
+                y = LoadTail(ref b3, k, mask);
+                s03 = TVector.MultiplyAdd(x0, y, s03);
+                s13 = TVector.MultiplyAdd(x1, y, s13);
+                p = k;
+            }
+
+            ref float cj = ref Unsafe.Add(ref c, j * cColumn);
+            ref float cj1 = ref Unsafe.Add(ref cj, cRow);
+            cj += TVector.Sum(s00) + Tail(ref a, ref b0, p, k);
+            Unsafe.Add(ref cj, cColumn) += TVector.Sum(s01) + Tail(ref a, ref b1, p, k);
+            Unsafe.Add(ref cj, 2 * cColumn) += TVector.Sum(s02) + Tail(ref a, ref b2, p, k);
+            Unsafe.Add(ref cj, 3 * cColumn) += TVector.Sum(s03) + Tail(ref a, ref b3, p, k);
+            cj1 += TVector.Sum(s10) + Tail(ref a1, ref b0, p, k);
+            Unsafe.Add(ref cj1, cColumn) += TVector.Sum(s11) + Tail(ref a1, ref b1, p, k);
+            Unsafe.Add(ref cj1, 2 * cColumn) += TVector.Sum(s12) + Tail(ref a1, ref b2, p, k);
+            Unsafe.Add(ref cj1, 3 * cColumn) += TVector.Sum(s13) + Tail(ref a1, ref b3, p, k);
+        }
+
+        if (j < n)
+        {
+            DotRow<TVector>(ref a, ref Unsafe.Add(ref b, j * bRow), bRow, k, ref Unsafe.Add(ref c, j * cColumn), cColumn, n - j);
+            DotRow<TVector>(ref a1, ref Unsafe.Add(ref b, j * bRow), bRow, k, ref Unsafe.Add(ref c, cRow + j * cColumn), cColumn, n - j);
         }
     }
 
@@ -162,10 +260,9 @@ public static partial class Gemm
     /// One row of <see cref="DotRows4"/>: C(0, j) += Σ_k A(0, k) · B(j, k), for the rows left over, 4 columns j at a time (4
     /// independent accumulators, so the multiply-adds do not wait on each other), then one. Each dot product is accumulated
     /// exactly as in the 4-row tiles (one vector, the masked tail vector, then its lanes), so a result does not depend on
-    /// which kernel computed it. Not inlined: it only takes the rows left over from the 4-row tiles, and inlined next to them
-    /// it would take the inlining budget of the generated method that calls <see cref="Dot"/>, leaving other kernels as calls.
+    /// which kernel computed it.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void DotRow<TVector>(ref float a, ref float b, int bRow, int k, ref float c, int cColumn, int n)
         where TVector : struct, IFloatVector<TVector>
     {
