@@ -139,13 +139,7 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
         }
 
         w.Line($"int o = 0;");
-        w.Line($"for (int s = 0; s < count; s++)");
-        w.Open();
-        w.Line($"for (int c = 0; c < {input.Channels}; c++)");
-        w.Open();
-        w.Line($"for (int i = 0; i < {output.Height}; i++)");
-        w.Open();
-        w.Line($"int row = s * {input.Length} + c * {plane} + i * {Stride * input.Width};");
+        OpenRowLoops(w, input, output, "i++");
         if (PicksEvenLanes)
         {
             w.Line($"// Outputs j…j + Count − 1: their windows start at the even positions of 2 · Count from 2j. At each position, the");
@@ -237,13 +231,7 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
 
         w.Line($"dx.Slice(0, count * {input.Length}).Clear();");
         w.Line($"int o = 0;");
-        w.Line($"for (int s = 0; s < count; s++)");
-        w.Open();
-        w.Line($"for (int c = 0; c < {input.Channels}; c++)");
-        w.Open();
-        w.Line($"for (int i = 0; i < {output.Height}; i++)");
-        w.Open();
-        w.Line($"int row = s * {input.Length} + c * {input.Height * input.Width} + i * {Stride * input.Width};");
+        OpenRowLoops(w, input, output, "i++");
         w.Line($"for (int j = 0; j < {output.Width}; j++, o++)");
         w.Open();
         string gradient = RectifiesInput ? "(y[o] > 0f ? dy[o] : 0f)" : "dy[o]";
@@ -286,13 +274,7 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
         w.Line($"ref float dx0 = ref MemoryMarshal.GetReference(dx);");
         w.Line($"TVector zero = TVector.Zero;");
         w.Line($"int o = 0;");
-        w.Line($"for (int s = 0; s < count; s++)");
-        w.Open();
-        w.Line($"for (int c = 0; c < {input.Channels}; c++)");
-        w.Open();
-        w.Line($"for (int i = 0; i < {output.Height}; i++, o += {output.Width})");
-        w.Open();
-        w.Line($"int row = s * {input.Length} + c * {plane} + i * {2 * width};");
+        OpenRowLoops(w, input, output, $"i++, o += {output.Width}");
         w.Line($"// Window row 0 (dL/dx row 2i), then window row 1 (row 2i + 1): each row whole before the next, which overwrites what ran over.");
         for (int m = 0; m < 2; m++)
         {
@@ -335,5 +317,20 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
 
         w.Close();
         w.Close();
+    }
+
+    /// <summary>
+    /// Opens the loops over the samples, the channels and the output rows i (advanced by <paramref name="step"/>), with
+    /// <c>row</c>, the offset in x of row i's first window, in scope. The caller closes the three.
+    /// </summary>
+    private void OpenRowLoops(SourceWriter w, Shape input, Shape output, string step)
+    {
+        w.Line($"for (int s = 0; s < count; s++)");
+        w.Open();
+        w.Line($"for (int c = 0; c < {input.Channels}; c++)");
+        w.Open();
+        w.Line($"for (int i = 0; i < {output.Height}; {step})");
+        w.Open();
+        w.Line($"int row = s * {input.Length} + c * {input.Height * input.Width} + i * {Stride * input.Width};");
     }
 }
