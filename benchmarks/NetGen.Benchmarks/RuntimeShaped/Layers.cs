@@ -465,7 +465,7 @@ public sealed class Conv2D : Layer
                     }
                     else
                     {
-                        TVector.StoreFirst(sum, ref Unsafe.Add(ref dx0, at), length - at);
+                        TVector.StoreLanes(sum, ref Unsafe.Add(ref dx0, at), 0, length - at);
                     }
                 }
             }

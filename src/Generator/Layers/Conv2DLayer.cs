@@ -353,7 +353,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Close();
         w.Line($"else");
         w.Open();
-        w.Line($"TVector.StoreFirst(sum, ref Unsafe.Add(ref dx0, at), {length} - at); // the sample's end: the floats after it are the next sample's");
+        w.Line($"TVector.StoreLanes(sum, ref Unsafe.Add(ref dx0, at), 0, {length} - at); // the sample's end: the floats after it are the next sample's");
         w.Close();
         w.Close();
         w.Close();

@@ -31,14 +31,8 @@ public interface IFloatVector<TSelf>
     /// <summary>Writes all lanes starting at <paramref name="destination"/>.</summary>
     static abstract void Store(TSelf value, ref float destination);
 
-    /// <summary>Writes the first <paramref name="count"/> lanes; the other <see cref="Count"/> − count floats are read and written back unchanged, so they must be addressable.</summary>
-    static abstract void StoreFirst(TSelf value, ref float destination, int count);
-
     /// <summary>Writes lanes <c>first ≤ l &lt; limit</c>; the other floats of the vector are read and written back unchanged, so all <see cref="Count"/> must be addressable.</summary>
     static abstract void StoreLanes(TSelf value, ref float destination, int first, int limit);
-
-    /// <summary>Reads the first <paramref name="count"/> lanes, zero in the others; all <see cref="Count"/> floats must be addressable.</summary>
-    static abstract TSelf LoadFirst(ref float source, int count);
 
     /// <summary>a · b + c: fused (one rounding) in every type but <see cref="Float128Unfused"/> and <see cref="Float1"/>.</summary>
     static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
@@ -104,26 +98,10 @@ public readonly struct Float512 : IFloatVector<Float512>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreFirst(Float512 value, ref float destination, int count)
-    {
-        Vector512<float> mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
-        Vector512.ConditionalSelect(mask, value._v, Vector512.LoadUnsafe(ref destination)).StoreUnsafe(ref destination);
-    }
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreLanes(Float512 value, ref float destination, int first, int limit)
     {
         Vector512<float> mask = LaneMask(first, limit)._v;
         Vector512.ConditionalSelect(mask, value._v, Vector512.LoadUnsafe(ref destination)).StoreUnsafe(ref destination);
-    }
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Float512 LoadFirst(ref float source, int count)
-    {
-        Vector512<float> mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
-        return new(Vector512.BitwiseAnd(mask, Vector512.LoadUnsafe(ref source)));
     }
 
     /// <inheritdoc/>
@@ -204,26 +182,10 @@ public readonly struct Float256 : IFloatVector<Float256>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreFirst(Float256 value, ref float destination, int count)
-    {
-        Vector256<float> mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle();
-        Vector256.ConditionalSelect(mask, value._v, Vector256.LoadUnsafe(ref destination)).StoreUnsafe(ref destination);
-    }
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreLanes(Float256 value, ref float destination, int first, int limit)
     {
         Vector256<float> mask = LaneMask(first, limit)._v;
         Vector256.ConditionalSelect(mask, value._v, Vector256.LoadUnsafe(ref destination)).StoreUnsafe(ref destination);
-    }
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Float256 LoadFirst(ref float source, int count)
-    {
-        Vector256<float> mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle();
-        return new(Vector256.BitwiseAnd(mask, Vector256.LoadUnsafe(ref source)));
     }
 
     /// <inheritdoc/>
@@ -308,26 +270,10 @@ public readonly struct Float128 : IFloatVector<Float128>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreFirst(Float128 value, ref float destination, int count)
-    {
-        Vector128<float> mask = Vector128.LessThan(Vector128<int>.Indices, Vector128.Create(count)).AsSingle();
-        Vector128.ConditionalSelect(mask, value._v, Vector128.LoadUnsafe(ref destination)).StoreUnsafe(ref destination);
-    }
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreLanes(Float128 value, ref float destination, int first, int limit)
     {
         Vector128<float> mask = LaneMask(first, limit)._v;
         Vector128.ConditionalSelect(mask, value._v, Vector128.LoadUnsafe(ref destination)).StoreUnsafe(ref destination);
-    }
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Float128 LoadFirst(ref float source, int count)
-    {
-        Vector128<float> mask = Vector128.LessThan(Vector128<int>.Indices, Vector128.Create(count)).AsSingle();
-        return new(Vector128.BitwiseAnd(mask, Vector128.LoadUnsafe(ref source)));
     }
 
     /// <inheritdoc/>
@@ -410,26 +356,10 @@ public readonly struct Float128Unfused : IFloatVector<Float128Unfused>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreFirst(Float128Unfused value, ref float destination, int count)
-    {
-        Vector128<float> mask = Vector128.LessThan(Vector128<int>.Indices, Vector128.Create(count)).AsSingle();
-        Vector128.ConditionalSelect(mask, value._v, Vector128.LoadUnsafe(ref destination)).StoreUnsafe(ref destination);
-    }
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreLanes(Float128Unfused value, ref float destination, int first, int limit)
     {
         Vector128<float> mask = LaneMask(first, limit)._v;
         Vector128.ConditionalSelect(mask, value._v, Vector128.LoadUnsafe(ref destination)).StoreUnsafe(ref destination);
-    }
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Float128Unfused LoadFirst(ref float source, int count)
-    {
-        Vector128<float> mask = Vector128.LessThan(Vector128<int>.Indices, Vector128.Create(count)).AsSingle();
-        return new(Vector128.BitwiseAnd(mask, Vector128.LoadUnsafe(ref source)));
     }
 
     /// <inheritdoc/>
@@ -507,16 +437,6 @@ public readonly struct Float1 : IFloatVector<Float1>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreFirst(Float1 value, ref float destination, int count)
-    {
-        if (count > 0)
-        {
-            destination = value._v;
-        }
-    }
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreLanes(Float1 value, ref float destination, int first, int limit)
     {
         if (first <= 0 && limit > 0)
@@ -524,10 +444,6 @@ public readonly struct Float1 : IFloatVector<Float1>
             destination = value._v;
         }
     }
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Float1 LoadFirst(ref float source, int count) => new(count > 0 ? source : 0f);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

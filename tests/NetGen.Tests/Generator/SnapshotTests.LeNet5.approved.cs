@@ -870,7 +870,7 @@ namespace Samples
                         }
                         else
                         {
-                            TVector.StoreFirst(sum, ref Unsafe.Add(ref dx0, at), 784 - at); // the sample's end: the floats after it are the next sample's
+                            TVector.StoreLanes(sum, ref Unsafe.Add(ref dx0, at), 0, 784 - at); // the sample's end: the floats after it are the next sample's
                         }
                     }
                 }
@@ -1162,7 +1162,7 @@ namespace Samples
                         }
                         else
                         {
-                            TVector.StoreFirst(sum, ref Unsafe.Add(ref dx0, at), 1176 - at); // the sample's end: the floats after it are the next sample's
+                            TVector.StoreLanes(sum, ref Unsafe.Add(ref dx0, at), 0, 1176 - at); // the sample's end: the floats after it are the next sample's
                         }
                     }
                 }
