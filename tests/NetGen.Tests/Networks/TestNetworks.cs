@@ -46,6 +46,18 @@ public partial class ReLUNet { }
 [Softmax]
 public partial class PoolNet { }
 
+/// <summary>
+/// A ReLU fused into the 2×2 max pooling after it (the vectorized one), at the input, on odd sizes, every output feeding
+/// the dense layer: the input gradient passes only through windows whose maximum is positive. (MixedNet fuses one into
+/// the scalar pooling.)
+/// </summary>
+[Input(2, 9, 11)]
+[ReLU]
+[MaxPool2D(2)]
+[Dense(3)]
+[Softmax]
+public partial class RectifiedPoolNet { }
+
 /// <summary>Overlapping 3×3 pooling with stride 2 (one input can win several windows).</summary>
 [Input(1, 7, 9)]
 [MaxPool2D(3, Stride = 2)]

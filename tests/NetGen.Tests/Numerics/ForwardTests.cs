@@ -18,6 +18,7 @@ public class ForwardTests
         yield return [new ReLUNet(), new Op[] { new Relu(), new Dense(3), new Softmax() }];
         yield return [new PoolNet(), new Op[] { new Pool(2, 2), new Dense(3), new Softmax() }];
         yield return [new OverlappingPoolNet(), new Op[] { new Pool(3, 2), new Dense(3), new Softmax() }];
+        yield return [new RectifiedPoolNet(), new Op[] { new Relu(), new Pool(2, 2), new Dense(3), new Softmax() }];
         yield return [new SoftmaxNet(), new Op[] { new Softmax() }];
         yield return [new MixedNet(), new Op[] { new Conv(4, 3, 5, 2, 2), new Relu(), new Pool(2, 1), new Conv(5, 2, 2), new Relu(), new Dense(6), new Softmax() }];
         yield return [new LeNet5(), new Op[] { new Conv(6, 5, 5, 1, 2), new Relu(), new Pool(2, 2), new Conv(16, 5, 5), new Relu(), new Pool(2, 2), new Dense(120), new Relu(), new Dense(84), new Relu(), new Dense(10), new Softmax() }];

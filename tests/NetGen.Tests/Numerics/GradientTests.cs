@@ -37,6 +37,7 @@ public class GradientTests
         yield return [new ReLUNet()];
         yield return [new PoolNet()];
         yield return [new OverlappingPoolNet()];
+        yield return [new RectifiedPoolNet()];
         yield return [new SoftmaxNet()];
     }
 
