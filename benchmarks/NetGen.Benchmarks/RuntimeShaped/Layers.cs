@@ -194,13 +194,8 @@ public sealed class Conv2D : Layer
             // 1. Unfold (im2col) this sample into columns.
             Unfold<TVector>(xs, columns, padded);
 
-            // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [filters×rows] · [rows×pixels], blocked for the caches.
-            for (int k = 0; k < filters; k++)
-            {
-                ys.Slice(k * pixels, pixels).Fill(bias[k]);
-            }
-
-            Gemm.MultiplyAdd<TVector>(ref w0, rows, 1, ref c0, pixels, ref y0, pixels, m: filters, k: rows, n: pixels, paddedTail: true);
+            // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [filters×rows] · [rows×pixels], blocked for the caches, each filter starting at its bias.
+            Gemm.MultiplyBias<TVector>(ref w0, rows, 1, ref c0, pixels, ref y0, pixels, ref MemoryMarshal.GetReference(bias), m: filters, k: rows, n: pixels, paddedTail: true);
         }
     }
 

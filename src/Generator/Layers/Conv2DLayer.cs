@@ -136,6 +136,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     {
         int rows = Rows(plan.Input), pixels = Pixels(plan.Output);
         w.Line($"ref float w0 = ref MemoryMarshal.GetReference(weight);");
+        w.Line($"ref float b0 = ref MemoryMarshal.GetReference(bias);");
         w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns);");
         w.Line($"for (int s = 0; s < count; s++)");
         w.Open();
@@ -146,13 +147,9 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line($"// 1. Unfold (im2col) this sample into columns.");
         w.Line($"{plan.Pascal}Unfold{UnfoldGeneric}(xs, columns{PaddedArgument});");
         w.Line();
-        w.Line($"// 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [{Filters}×{rows}] · [{rows}×{pixels}], register tiles of 4 filters × 2 vectors of pixels, blocked for the caches.");
-        w.Line($"for (int k = 0; k < {Filters}; k++)");
-        w.Open();
-        w.Line($"ys.Slice(k * {pixels}, {pixels}).Fill(bias[k]);");
-        w.Close();
-        w.Line();
-        w.Line($"Gemm.MultiplyAdd<TVector>(ref w0, {rows}, 1, ref c0, {pixels}, ref y0, {pixels}, m: {Filters}, k: {rows}, n: {pixels}, paddedTail: true);");
+        w.Line($"// 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [{Filters}×{rows}] · [{rows}×{pixels}], register tiles of 4 filters × 2 vectors of pixels, blocked for the caches;");
+        w.Line($"//    each filter's accumulators start at its bias.");
+        w.Line($"Gemm.MultiplyBias<TVector>(ref w0, {rows}, 1, ref c0, {pixels}, ref y0, {pixels}, ref b0, m: {Filters}, k: {rows}, n: {pixels}, paddedTail: true);");
         w.Close();
     }
 

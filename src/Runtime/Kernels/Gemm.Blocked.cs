@@ -22,8 +22,11 @@ public static partial class Gemm
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void MultiplyAdd<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, ref float c, int cRow, int m, int k, int n, bool paddedTail)
-        where TVector : struct, IFloatVector<TVector> =>
-        Product<TVector>(ref a, aRow, aColumn, ref b, bRow, ref c, cRow, m, k, n, paddedTail, accumulate: true);
+        where TVector : struct, IFloatVector<TVector>
+    {
+        float zero = 0f;
+        Product<TVector>(ref a, aRow, aColumn, ref b, bRow, ref c, cRow, m, k, n, paddedTail, accumulate: true, ref zero, 0);
+    }
 
     /// <summary>
     /// C(i, j) = Σ_p A(i, p) · B(p, j), as <see cref="MultiplyAdd"/> but written over C instead of added to it: the first
@@ -31,11 +34,24 @@ public static partial class Gemm
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Multiply<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, ref float c, int cRow, int m, int k, int n, bool paddedTail)
-        where TVector : struct, IFloatVector<TVector> =>
-        Product<TVector>(ref a, aRow, aColumn, ref b, bRow, ref c, cRow, m, k, n, paddedTail, accumulate: false);
+        where TVector : struct, IFloatVector<TVector>
+    {
+        float zero = 0f;
+        Product<TVector>(ref a, aRow, aColumn, ref b, bRow, ref c, cRow, m, k, n, paddedTail, accumulate: false, ref zero, 0);
+    }
 
+    /// <summary>
+    /// C(i, j) = bias(i) + Σ_p A(i, p) · B(p, j), with bias(i) = <paramref name="bias"/>[i], written over C: the first
+    /// reduction block starts row i's accumulators at bias(i) (a convolution's y = b + W · columns in one pass). <paramref name="k"/> ≥ 1.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Product<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, ref float c, int cRow, int m, int k, int n, bool paddedTail, bool accumulate)
+    public static void MultiplyBias<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, ref float c, int cRow, ref float bias, int m, int k, int n, bool paddedTail)
+        where TVector : struct, IFloatVector<TVector> =>
+        Product<TVector>(ref a, aRow, aColumn, ref b, bRow, ref c, cRow, m, k, n, paddedTail, accumulate: false, ref bias, 1);
+
+    /// <summary>The three products: added to C, or written over it, each row then starting at start[i · startStep].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Product<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, ref float c, int cRow, int m, int k, int n, bool paddedTail, bool accumulate, ref float start, int startStep)
         where TVector : struct, IFloatVector<TVector>
     {
         int blocks = (k + ReductionBlock - 1) / ReductionBlock;
@@ -43,7 +59,7 @@ public static partial class Gemm
         for (int p0 = 0; p0 < k; p0 += step)
         {
             int kb = Math.Min(step, k - p0);
-            bool load = accumulate || p0 > 0; // the tiles start from C, or (the first block of a product written over C) from zero
+            bool load = accumulate || p0 > 0; // the tiles start from C, or (the first block of a product written over C) from each row's start
             ref float ap = ref Unsafe.Add(ref a, p0 * aColumn);
             ref float bp = ref Unsafe.Add(ref b, p0 * bRow);
             int j = 0;
@@ -54,17 +70,17 @@ public static partial class Gemm
                 int i = 0;
                 for (; i + 4 <= m; i += 4)
                 {
-                    Tile4x2<TVector>(ref Unsafe.Add(ref ap, i * aRow), aRow, aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, i * cRow), cRow, load);
+                    Tile4x2<TVector>(ref Unsafe.Add(ref ap, i * aRow), aRow, aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, i * cRow), cRow, load, ref Unsafe.Add(ref start, i * startStep), startStep);
                 }
 
                 for (; i + 2 <= m; i += 2)
                 {
-                    Tile2x2<TVector>(ref Unsafe.Add(ref ap, i * aRow), aRow, aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, i * cRow), cRow, load);
+                    Tile2x2<TVector>(ref Unsafe.Add(ref ap, i * aRow), aRow, aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, i * cRow), cRow, load, ref Unsafe.Add(ref start, i * startStep), startStep);
                 }
 
                 if (i < m)
                 {
-                    Tile1x2<TVector>(ref Unsafe.Add(ref ap, i * aRow), aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, i * cRow), load);
+                    Tile1x2<TVector>(ref Unsafe.Add(ref ap, i * aRow), aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, i * cRow), load, Unsafe.Add(ref start, i * startStep));
                 }
             }
 
@@ -80,7 +96,7 @@ public static partial class Gemm
                         {
                             for (int jj = j; jj < n; jj++)
                             {
-                                MultiplyAddColumn(ref Unsafe.Add(ref ap, i * aRow), aColumn, ref Unsafe.Add(ref bp, jj), bRow, kb, ref Unsafe.Add(ref c, i * cRow + jj), load);
+                                MultiplyAddColumn(ref Unsafe.Add(ref ap, i * aRow), aColumn, ref Unsafe.Add(ref bp, jj), bRow, kb, ref Unsafe.Add(ref c, i * cRow + jj), load, Unsafe.Add(ref start, i * startStep));
                             }
                         }
 
@@ -99,19 +115,19 @@ public static partial class Gemm
                 int r = 0;
                 for (; r + 4 <= m; r += 4)
                 {
-                    Tile4x1<TVector>(ref Unsafe.Add(ref ap, r * aRow), aRow, aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, r * cRow), cRow, first, limit, load);
+                    Tile4x1<TVector>(ref Unsafe.Add(ref ap, r * aRow), aRow, aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, r * cRow), cRow, first, limit, load, ref Unsafe.Add(ref start, r * startStep), startStep);
                 }
 
                 for (; r < m; r++)
                 {
-                    Tile1x1<TVector>(ref Unsafe.Add(ref ap, r * aRow), aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, r * cRow), first, limit, load);
+                    Tile1x1<TVector>(ref Unsafe.Add(ref ap, r * aRow), aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, r * cRow), first, limit, load, Unsafe.Add(ref start, r * startStep));
                 }
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile4x2<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, bool load)
+    private static void Tile4x2<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, bool load, ref float start, int startStep)
         where TVector : struct, IFloatVector<TVector>
     {
         ref float a1 = ref Unsafe.Add(ref a, aRow);
@@ -120,10 +136,10 @@ public static partial class Gemm
         ref float c1 = ref Unsafe.Add(ref c, cRow);
         ref float c2 = ref Unsafe.Add(ref c, 2 * cRow);
         ref float c3 = ref Unsafe.Add(ref c, 3 * cRow);
-        TVector s00 = Start<TVector>(ref c, load), s01 = Start<TVector>(ref Unsafe.Add(ref c, TVector.Count), load);
-        TVector s10 = Start<TVector>(ref c1, load), s11 = Start<TVector>(ref Unsafe.Add(ref c1, TVector.Count), load);
-        TVector s20 = Start<TVector>(ref c2, load), s21 = Start<TVector>(ref Unsafe.Add(ref c2, TVector.Count), load);
-        TVector s30 = Start<TVector>(ref c3, load), s31 = Start<TVector>(ref Unsafe.Add(ref c3, TVector.Count), load);
+        TVector s00 = Start<TVector>(ref c, load, start), s01 = Start<TVector>(ref Unsafe.Add(ref c, TVector.Count), load, start);
+        TVector s10 = Start<TVector>(ref c1, load, Unsafe.Add(ref start, startStep)), s11 = Start<TVector>(ref Unsafe.Add(ref c1, TVector.Count), load, Unsafe.Add(ref start, startStep));
+        TVector s20 = Start<TVector>(ref c2, load, Unsafe.Add(ref start, 2 * startStep)), s21 = Start<TVector>(ref Unsafe.Add(ref c2, TVector.Count), load, Unsafe.Add(ref start, 2 * startStep));
+        TVector s30 = Start<TVector>(ref c3, load, Unsafe.Add(ref start, 3 * startStep)), s31 = Start<TVector>(ref Unsafe.Add(ref c3, TVector.Count), load, Unsafe.Add(ref start, 3 * startStep));
         for (int p = 0; p < k; p++)
         {
             ref float bp = ref Unsafe.Add(ref b, p * bRow);
@@ -154,13 +170,13 @@ public static partial class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile2x2<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, bool load)
+    private static void Tile2x2<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, bool load, ref float start, int startStep)
         where TVector : struct, IFloatVector<TVector>
     {
         ref float a1 = ref Unsafe.Add(ref a, aRow);
         ref float c1 = ref Unsafe.Add(ref c, cRow);
-        TVector s00 = Start<TVector>(ref c, load), s01 = Start<TVector>(ref Unsafe.Add(ref c, TVector.Count), load);
-        TVector s10 = Start<TVector>(ref c1, load), s11 = Start<TVector>(ref Unsafe.Add(ref c1, TVector.Count), load);
+        TVector s00 = Start<TVector>(ref c, load, start), s01 = Start<TVector>(ref Unsafe.Add(ref c, TVector.Count), load, start);
+        TVector s10 = Start<TVector>(ref c1, load, Unsafe.Add(ref start, startStep)), s11 = Start<TVector>(ref Unsafe.Add(ref c1, TVector.Count), load, Unsafe.Add(ref start, startStep));
         for (int p = 0; p < k; p++)
         {
             ref float bp = ref Unsafe.Add(ref b, p * bRow);
@@ -181,10 +197,10 @@ public static partial class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile1x2<TVector>(ref float a, int aColumn, ref float b, int bRow, int k, ref float c, bool load)
+    private static void Tile1x2<TVector>(ref float a, int aColumn, ref float b, int bRow, int k, ref float c, bool load, float start)
         where TVector : struct, IFloatVector<TVector>
     {
-        TVector s0 = Start<TVector>(ref c, load), s1 = Start<TVector>(ref Unsafe.Add(ref c, TVector.Count), load);
+        TVector s0 = Start<TVector>(ref c, load, start), s1 = Start<TVector>(ref Unsafe.Add(ref c, TVector.Count), load, start);
         for (int p = 0; p < k; p++)
         {
             ref float bp = ref Unsafe.Add(ref b, p * bRow);
@@ -199,7 +215,7 @@ public static partial class Gemm
 
     /// <summary>4 rows × 1 vector, of which lanes <paramref name="first"/> … <paramref name="limit"/> − 1 are stored (all when first = 0 and limit ≥ Count).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile4x1<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, int first, int limit, bool load)
+    private static void Tile4x1<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, int first, int limit, bool load, ref float start, int startStep)
         where TVector : struct, IFloatVector<TVector>
     {
         ref float a1 = ref Unsafe.Add(ref a, aRow);
@@ -208,7 +224,8 @@ public static partial class Gemm
         ref float c1 = ref Unsafe.Add(ref c, cRow);
         ref float c2 = ref Unsafe.Add(ref c, 2 * cRow);
         ref float c3 = ref Unsafe.Add(ref c, 3 * cRow);
-        TVector s0 = Start<TVector>(ref c, load), s1 = Start<TVector>(ref c1, load), s2 = Start<TVector>(ref c2, load), s3 = Start<TVector>(ref c3, load);
+        TVector s0 = Start<TVector>(ref c, load, start), s1 = Start<TVector>(ref c1, load, Unsafe.Add(ref start, startStep));
+        TVector s2 = Start<TVector>(ref c2, load, Unsafe.Add(ref start, 2 * startStep)), s3 = Start<TVector>(ref c3, load, Unsafe.Add(ref start, 3 * startStep));
         for (int p = 0; p < k; p++)
         {
             TVector b0 = TVector.Load(ref Unsafe.Add(ref b, p * bRow));
@@ -236,10 +253,10 @@ public static partial class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile1x1<TVector>(ref float a, int aColumn, ref float b, int bRow, int k, ref float c, int first, int limit, bool load)
+    private static void Tile1x1<TVector>(ref float a, int aColumn, ref float b, int bRow, int k, ref float c, int first, int limit, bool load, float start)
         where TVector : struct, IFloatVector<TVector>
     {
-        TVector s = Start<TVector>(ref c, load);
+        TVector s = Start<TVector>(ref c, load, start);
         for (int p = 0; p < k; p++)
         {
             s = TVector.MultiplyAdd(TVector.Broadcast(Unsafe.Add(ref a, p * aColumn)), TVector.Load(ref Unsafe.Add(ref b, p * bRow)), s);
@@ -255,9 +272,9 @@ public static partial class Gemm
         }
     }
 
-    /// <summary>A tile's accumulator: C's value, or zero in the first reduction block of a product written over C.</summary>
+    /// <summary>A tile's accumulator: C's value, or, in the first reduction block of a product written over C, the row's start value (zero or its bias).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TVector Start<TVector>(ref float c, bool load)
+    private static TVector Start<TVector>(ref float c, bool load, float start)
         where TVector : struct, IFloatVector<TVector> =>
-        load ? TVector.Load(ref c) : TVector.Zero;
+        load ? TVector.Load(ref c) : TVector.Broadcast(start);
 }

@@ -357,9 +357,9 @@ public static partial class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MultiplyAddColumn(ref float a, int aColumn, ref float b, int bRow, int k, ref float c, bool load)
+    private static void MultiplyAddColumn(ref float a, int aColumn, ref float b, int bRow, int k, ref float c, bool load, float start)
     {
-        float sum = load ? c : 0f;
+        float sum = load ? c : start;
         for (int p = 0; p < k; p++)
         {
             sum += Unsafe.Add(ref a, p * aColumn) * Unsafe.Add(ref b, p * bRow);

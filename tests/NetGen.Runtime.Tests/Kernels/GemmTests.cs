@@ -79,6 +79,13 @@ public sealed class GemmTests(Xunit.Abstractions.ITestOutputHelper output)
             Gemm.Multiply<TVector>(ref a[0], k, 1, ref b[0], n, ref c[0], n, m, k, n, paddedTail);
             AssertClose(expected.Select(e => e - 1f).ToArray(), c, k, $"{name} Multiply {m}×{k}×{n}, paddedTail {paddedTail}");
             Assert.All(c[(m * n)..], v => Assert.Equal(0f, v));
+
+            // MultiplyBias starts row i at bias(i), here 1 + i.
+            float[] bias = Enumerable.Range(0, m).Select(i => 1f + i).ToArray();
+            Array.Fill(c, float.NaN, 0, m * n);
+            Gemm.MultiplyBias<TVector>(ref a[0], k, 1, ref b[0], n, ref c[0], n, ref bias[0], m, k, n, paddedTail);
+            AssertClose(expected.Select((e, at) => e + at / n).ToArray(), c, k, $"{name} MultiplyBias {m}×{k}×{n}, paddedTail {paddedTail}");
+            Assert.All(c[(m * n)..], v => Assert.Equal(0f, v));
         }
 
         float[] d = new float[m * n];

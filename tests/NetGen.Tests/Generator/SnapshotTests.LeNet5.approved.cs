@@ -722,6 +722,7 @@ namespace Samples
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
+            ref float b0 = ref MemoryMarshal.GetReference(bias);
             ref float c0 = ref MemoryMarshal.GetReference(columns);
             for (int s = 0; s < count; s++)
             {
@@ -732,13 +733,9 @@ namespace Samples
                 // 1. Unfold (im2col) this sample into columns.
                 Conv1Unfold<TVector>(xs, columns, padded);
 
-                // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [6×25] · [25×784], register tiles of 4 filters × 2 vectors of pixels, blocked for the caches.
-                for (int k = 0; k < 6; k++)
-                {
-                    ys.Slice(k * 784, 784).Fill(bias[k]);
-                }
-
-                Gemm.MultiplyAdd<TVector>(ref w0, 25, 1, ref c0, 784, ref y0, 784, m: 6, k: 25, n: 784, paddedTail: true);
+                // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [6×25] · [25×784], register tiles of 4 filters × 2 vectors of pixels, blocked for the caches;
+                //    each filter's accumulators start at its bias.
+                Gemm.MultiplyBias<TVector>(ref w0, 25, 1, ref c0, 784, ref y0, 784, ref b0, m: 6, k: 25, n: 784, paddedTail: true);
             }
         }
 
@@ -1003,6 +1000,7 @@ namespace Samples
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
+            ref float b0 = ref MemoryMarshal.GetReference(bias);
             ref float c0 = ref MemoryMarshal.GetReference(columns);
             for (int s = 0; s < count; s++)
             {
@@ -1013,13 +1011,9 @@ namespace Samples
                 // 1. Unfold (im2col) this sample into columns.
                 Conv2Unfold<TVector>(xs, columns);
 
-                // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [16×150] · [150×100], register tiles of 4 filters × 2 vectors of pixels, blocked for the caches.
-                for (int k = 0; k < 16; k++)
-                {
-                    ys.Slice(k * 100, 100).Fill(bias[k]);
-                }
-
-                Gemm.MultiplyAdd<TVector>(ref w0, 150, 1, ref c0, 100, ref y0, 100, m: 16, k: 150, n: 100, paddedTail: true);
+                // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [16×150] · [150×100], register tiles of 4 filters × 2 vectors of pixels, blocked for the caches;
+                //    each filter's accumulators start at its bias.
+                Gemm.MultiplyBias<TVector>(ref w0, 150, 1, ref c0, 100, ref y0, 100, ref b0, m: 16, k: 150, n: 100, paddedTail: true);
             }
         }
 

@@ -496,6 +496,7 @@ namespace Samples.Tiny
                 where TVector : struct, IFloatVector<TVector>
             {
                 ref float w0 = ref MemoryMarshal.GetReference(weight);
+                ref float b0 = ref MemoryMarshal.GetReference(bias);
                 ref float c0 = ref MemoryMarshal.GetReference(columns);
                 for (int s = 0; s < count; s++)
                 {
@@ -506,13 +507,9 @@ namespace Samples.Tiny
                     // 1. Unfold (im2col) this sample into columns.
                     EdgesUnfold(xs, columns);
 
-                    // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [3×12] · [12×20], register tiles of 4 filters × 2 vectors of pixels, blocked for the caches.
-                    for (int k = 0; k < 3; k++)
-                    {
-                        ys.Slice(k * 20, 20).Fill(bias[k]);
-                    }
-
-                    Gemm.MultiplyAdd<TVector>(ref w0, 12, 1, ref c0, 20, ref y0, 20, m: 3, k: 12, n: 20, paddedTail: true);
+                    // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [3×12] · [12×20], register tiles of 4 filters × 2 vectors of pixels, blocked for the caches;
+                    //    each filter's accumulators start at its bias.
+                    Gemm.MultiplyBias<TVector>(ref w0, 12, 1, ref c0, 20, ref y0, 20, ref b0, m: 3, k: 12, n: 20, paddedTail: true);
                 }
             }
 
