@@ -12,7 +12,7 @@ namespace NetGen.Benchmarks.RuntimeShaped;
 // copy of the sample when there is padding; with a larger stride, per-tap scalar copies over the valid output range)
 // and compute y = W·columns and dcolumns = Wᵀ·dy with one cache-blocked NetGen.Kernels.Gemm.MultiplyAdd call each;
 // dW with 16 filters or more as one Gemm.MultiplyAdd per sample into a transposed buffer (columns · dyᵀ), added to dW
-// once per chunk, with fewer filters by the Gemm.Dot kernel (dot products in tiles of 4 rows, then single rows); the backward pass runs the samples last
+// once per chunk, with fewer filters by the Gemm.Dot kernel (dot products in tiles of 4 rows, then 2, then 1); the backward pass runs the samples last
 // first and reuses the columns the forward pass left for the last one; then fold back (col2im; with stride 1, each row
 // of dx summed in registers over lane-masked tap rows); dense layers are one Gemm.Dot product per chunk forward and one
 // Gemm.MultiplyAdd for dx backward, their dW one Gemm.MultiplyAdd per batch (rows split among the workers); max pooling
@@ -854,7 +854,7 @@ public sealed class Dense : Layer
             bias.CopyTo(y.Slice(s * units, units));
         }
 
-        // y(s, o) += Σ_i W(o, i) · x(s, i): register tiles of 4 outputs (then single outputs) × 2 samples.
+        // y(s, o) += Σ_i W(o, i) · x(s, i): register tiles of 4 outputs (then 2, then 1) × 2 samples.
         Gemm.Dot<TVector>(ref w0, inputs, ref x0, inputs, inputs, ref y0, 1, units, m: units, n: count);
     }
 

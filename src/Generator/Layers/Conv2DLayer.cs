@@ -201,7 +201,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         }
         else
         {
-            w.Line($"// 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [{Filters}×{pixels}] · [{rows}×{pixels}]ᵀ, tiles of 4 filters (then single filters) × 2 rows of dot products;");
+            w.Line($"// 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [{Filters}×{pixels}] · [{rows}×{pixels}]ᵀ, tiles of 4 filters (then 2, then 1) × 2 rows of dot products;");
             w.Line($"//    dL/db(k) += Σ_q dL/dy(k, q).");
             w.Line($"Gemm.Dot<TVector>(ref dy0, {pixels}, ref c0, {pixels}, {pixels}, ref dw0, {rows}, 1, m: {Filters}, n: {rows});");
         }

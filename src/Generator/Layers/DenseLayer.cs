@@ -69,7 +69,7 @@ internal sealed record DenseLayer(int Units) : Layer
         w.Line($"bias.CopyTo(y.Slice(s * {Units}, {Units}));");
         w.Close();
         w.Line();
-        w.Line($"// y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs (then single outputs) × 2 samples.");
+        w.Line($"// y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs (then 2, then 1) × 2 samples.");
         w.Line($"Gemm.Dot<TVector>(ref w0, {inputs}, ref x0, {inputs}, {inputs}, ref y0, 1, {Units}, m: {Units}, n: count);");
     }
 

@@ -4,8 +4,9 @@ using System.Runtime.CompilerServices;
 namespace NetGen.Kernels;
 
 /// <summary>
-/// Matrix products for generated layers: <see cref="MultiplyAdd"/> (C += A·B, blocked for the caches) and <see cref="Dot"/>
-/// (C += A·Bᵀ, dot products along rows), both around register-blocked micro-kernels. Generated code calls them with
+/// Matrix products for generated layers: <see cref="MultiplyAdd"/> (C += A·B, blocked for the caches), <see cref="Multiply"/>
+/// and <see cref="MultiplyBias"/> (the same written over C, from zero or from each row's bias) and <see cref="Dot"/>
+/// (C += A·Bᵀ, dot products along rows), all around register-blocked micro-kernels. Generated code calls them with
 /// literal shapes and strides; they are inlined there, so the JIT sees those literals as constants. Matrices are
 /// addressed by a reference to their first element and element strides, so any row-major or transposed view
 /// of a buffer can be passed without copying.
@@ -14,7 +15,8 @@ namespace NetGen.Kernels;
 /// <c>paddedTail</c>: when the number of columns is not a multiple of the vector width, the last partial vector
 /// of each row is handled with a masked store that reads and rewrites (unchanged) up to <c>Count − 1</c> floats
 /// past the row's end, in B and C; pass true only when those floats are addressable (generated workspaces
-/// carry that slack), otherwise the tail is computed one float at a time.
+/// carry that slack). Otherwise a row's last columns are its last whole vector, which stays inside the row (its first
+/// lanes, columns already done, are computed again and not stored), or, for rows shorter than a vector, one float at a time.
 /// </remarks>
 public static partial class Gemm
 {
@@ -39,7 +41,7 @@ public static partial class Gemm
         }
     }
 
-    /// <summary>The product of <see cref="Dot"/> over all of A's rows for the <paramref name="n"/> rows of B: rows in tiles of 4, then one at a time.</summary>
+    /// <summary>The product of <see cref="Dot"/> over all of A's rows for the <paramref name="n"/> rows of B: rows in tiles of 4, then <see cref="DotRowsLeft"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void DotColumns<TVector>(ref float a, int aRow, ref float b, int bRow, int k, ref float c, int cRow, int cColumn, int m, int n)
         where TVector : struct, IFloatVector<TVector>
@@ -225,34 +227,9 @@ public static partial class Gemm
 
         if (j < n)
         {
-            ref float b0 = ref Unsafe.Add(ref b, j * bRow);
-            TVector s0 = TVector.Zero, s1 = TVector.Zero, s2 = TVector.Zero, s3 = TVector.Zero;
-            int p = 0;
-            for (; p + TVector.Count <= k; p += TVector.Count)
-            {
-                TVector y0 = TVector.Load(ref Unsafe.Add(ref b0, p));
-                s0 = TVector.MultiplyAdd(TVector.Load(ref Unsafe.Add(ref a0, p)), y0, s0);
-                s1 = TVector.MultiplyAdd(TVector.Load(ref Unsafe.Add(ref a1, p)), y0, s1);
-                s2 = TVector.MultiplyAdd(TVector.Load(ref Unsafe.Add(ref a2, p)), y0, s2);
-                s3 = TVector.MultiplyAdd(TVector.Load(ref Unsafe.Add(ref a3, p)), y0, s3);
-            }
-
-            if (VectorTail<TVector>(k))
-            {
-                TVector mask = TailMask<TVector>(k);
-                TVector y0 = LoadTail(ref b0, k, mask);
-                s0 = TVector.MultiplyAdd(LoadTail(ref a0, k, mask), y0, s0);
-                s1 = TVector.MultiplyAdd(LoadTail(ref a1, k, mask), y0, s1);
-                s2 = TVector.MultiplyAdd(LoadTail(ref a2, k, mask), y0, s2);
-                s3 = TVector.MultiplyAdd(LoadTail(ref a3, k, mask), y0, s3);
-                p = k;
-            }
-
-            ref float cj = ref Unsafe.Add(ref c, j * cColumn);
-            cj += TVector.Sum(s0) + Tail(ref a0, ref b0, p, k);
-            Unsafe.Add(ref cj, cRow) += TVector.Sum(s1) + Tail(ref a1, ref b0, p, k);
-            Unsafe.Add(ref cj, 2 * cRow) += TVector.Sum(s2) + Tail(ref a2, ref b0, p, k);
-            Unsafe.Add(ref cj, 3 * cRow) += TVector.Sum(s3) + Tail(ref a3, ref b0, p, k);
+            // The last column of B against the 4 rows: the same 4 dot products as one row against 4 columns, with A and B
+            // swapped (a · b = b · a, each accumulated in the same order).
+            DotRow<TVector>(ref Unsafe.Add(ref b, j * bRow), ref a, aRow, k, ref Unsafe.Add(ref c, j * cColumn), cRow, 4);
         }
     }
 

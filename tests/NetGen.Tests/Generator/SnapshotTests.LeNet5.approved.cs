@@ -766,7 +766,7 @@ namespace Samples
                     Conv1Unfold<TVector>(xs, columns, padded);
                 }
 
-                // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [6×784] · [25×784]ᵀ, tiles of 4 filters (then single filters) × 2 rows of dot products;
+                // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [6×784] · [25×784]ᵀ, tiles of 4 filters (then 2, then 1) × 2 rows of dot products;
                 //    dL/db(k) += Σ_q dL/dy(k, q).
                 Gemm.Dot<TVector>(ref dy0, 784, ref c0, 784, 784, ref dw0, 25, 1, m: 6, n: 25);
                 for (int k = 0; k < 6; k++)
@@ -1296,7 +1296,7 @@ namespace Samples
                 bias.CopyTo(y.Slice(s * 120, 120));
             }
 
-            // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs (then single outputs) × 2 samples.
+            // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs (then 2, then 1) × 2 samples.
             Gemm.Dot<TVector>(ref w0, 400, ref x0, 400, 400, ref y0, 1, 120, m: 120, n: count);
         }
 
@@ -1399,7 +1399,7 @@ namespace Samples
                 bias.CopyTo(y.Slice(s * 84, 84));
             }
 
-            // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs (then single outputs) × 2 samples.
+            // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs (then 2, then 1) × 2 samples.
             Gemm.Dot<TVector>(ref w0, 120, ref x0, 120, 120, ref y0, 1, 84, m: 84, n: count);
         }
 
@@ -1502,7 +1502,7 @@ namespace Samples
                 bias.CopyTo(y.Slice(s * 10, 10));
             }
 
-            // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs (then single outputs) × 2 samples.
+            // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs (then 2, then 1) × 2 samples.
             Gemm.Dot<TVector>(ref w0, 84, ref x0, 84, 84, ref y0, 1, 10, m: 10, n: count);
         }
 

@@ -540,7 +540,7 @@ namespace Samples.Tiny
                         EdgesUnfold(xs, columns);
                     }
 
-                    // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [3×20] · [12×20]ᵀ, tiles of 4 filters (then single filters) × 2 rows of dot products;
+                    // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [3×20] · [12×20]ᵀ, tiles of 4 filters (then 2, then 1) × 2 rows of dot products;
                     //    dL/db(k) += Σ_q dL/dy(k, q).
                     Gemm.Dot<TVector>(ref dy0, 20, ref c0, 20, 20, ref dw0, 12, 1, m: 3, n: 12);
                     for (int k = 0; k < 3; k++)
@@ -783,7 +783,7 @@ namespace Samples.Tiny
                     bias.CopyTo(y.Slice(s * 4, 4));
                 }
 
-                // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs (then single outputs) × 2 samples.
+                // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs (then 2, then 1) × 2 samples.
                 Gemm.Dot<TVector>(ref w0, 36, ref x0, 36, 36, ref y0, 1, 4, m: 4, n: count);
             }
 
