@@ -116,17 +116,17 @@ internal static class ShapeInference
     }
 
     /// <summary>
-    /// A ReLU followed by a max pooling becomes part of the pooling: max(0, max over the window) is the maximum of the
-    /// rectified window, and the gradient reaches the window's winner exactly when that maximum is positive.
+    /// Each layer that can do the work of the one before it (<see cref="Layer.Absorb"/>: a max pooling after a ReLU) takes
+    /// it over; the absorbed layer stays in the model, for its name and shape, but has no methods and no buffers.
     /// </summary>
     private static void Fuse(List<LayerPlan> plans)
     {
         for (int i = 0; i + 1 < plans.Count; i++)
         {
-            if (plans[i].Layer is ReLULayer && plans[i + 1].Layer is MaxPool2DLayer pool)
+            if (plans[i + 1].Layer.Absorb(plans[i].Layer) is { } fused)
             {
                 plans[i] = plans[i] with { FusedIntoNext = true };
-                plans[i + 1] = plans[i + 1] with { Layer = pool with { RectifiesInput = true } };
+                plans[i + 1] = plans[i + 1] with { Layer = fused };
             }
         }
     }

@@ -82,8 +82,7 @@ internal static class NetworkEmitter
         {
             if (plan.FusedIntoNext)
             {
-                LayerPlan next = model.Layers[plan.Index + 1];
-                w.Comment($"{plan.Name}: {plan.Input} → {plan.Output}, y = max(x, 0): done by {next.Name}, which takes each window's maximum and then max(·, 0)");
+                w.Comment($"{plan.Layer.ForwardFormula(plan)}\ndone by {model.Layers[plan.Index + 1].Name}, into which it is fused");
                 w.Line();
                 continue;
             }

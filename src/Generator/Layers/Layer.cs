@@ -91,6 +91,13 @@ internal abstract record Layer
     {
     }
 
+    /// <summary>
+    /// This layer doing the work of <paramref name="previous"/> as well, when it can do both in one pass with the same values and
+    /// gradients (a max pooling after a ReLU): the fused layer, which then reads <paramref name="previous"/>'s input and writes
+    /// its input gradient; null otherwise (the default).
+    /// </summary>
+    public virtual Layer? Absorb(Layer previous) => null;
+
     /// <summary>Writes private helper methods the forward and backward bodies share (none by default).</summary>
     public virtual void EmitHelpers(SourceWriter w, LayerPlan plan)
     {

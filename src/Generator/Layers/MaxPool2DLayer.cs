@@ -13,8 +13,14 @@ namespace NetGen.Generator.Layers;
 /// </summary>
 internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
 {
-    /// <summary>Whether the ReLU before it is fused in (see <c>LayerPlan.FusedIntoNext</c>): y = max(0, max over the window), and the gradient reaches the winner only where y &gt; 0.</summary>
+    /// <summary>Whether the ReLU before it is fused in (see <see cref="Absorb"/>): y = max(0, max over the window), and the gradient reaches the winner only where y &gt; 0.</summary>
     public bool RectifiesInput { get; init; }
+
+    /// <summary>
+    /// A ReLU just before: max(0, max over the window) is the maximum of the rectified window, and the gradient reaches the
+    /// window's winner exactly when that maximum is positive, so the pooling does both in one pass.
+    /// </summary>
+    public override Layer? Absorb(Layer previous) => previous is ReLULayer ? this with { RectifiesInput = true } : null;
 
     public const string AttributeName = "NetGen.MaxPool2DAttribute";
 

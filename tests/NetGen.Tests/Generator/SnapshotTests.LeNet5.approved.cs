@@ -874,7 +874,9 @@ namespace Samples
             }
         }
 
-        // relu1: 6×28×28 → 6×28×28, y = max(x, 0): done by pool1, which takes each window's maximum and then max(·, 0)
+        // relu1: 6×28×28 → 6×28×28
+        // y = max(x, 0)
+        // done by pool1, into which it is fused
 
         // pool1: 6×28×28 → 6×14×14, window 2×2, stride 2, with the ReLU before it
         // y(c,i,j) = max(0, max over m, n < 2 of x(c, i·2 + m, j·2 + n)), x being the ReLU's input; the first maximum in row-major order wins
@@ -1163,7 +1165,9 @@ namespace Samples
             }
         }
 
-        // relu2: 16×10×10 → 16×10×10, y = max(x, 0): done by pool2, which takes each window's maximum and then max(·, 0)
+        // relu2: 16×10×10 → 16×10×10
+        // y = max(x, 0)
+        // done by pool2, into which it is fused
 
         // pool2: 16×10×10 → 16×5×5, window 2×2, stride 2, with the ReLU before it
         // y(c,i,j) = max(0, max over m, n < 2 of x(c, i·2 + m, j·2 + n)), x being the ReLU's input; the first maximum in row-major order wins

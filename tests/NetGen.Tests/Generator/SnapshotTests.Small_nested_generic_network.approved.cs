@@ -683,7 +683,9 @@ namespace Samples.Tiny
                 }
             }
 
-            // relu1: 3×5×4 → 3×5×4, y = max(x, 0): done by pool1, which takes each window's maximum and then max(·, 0)
+            // relu1: 3×5×4 → 3×5×4
+            // y = max(x, 0)
+            // done by pool1, into which it is fused
 
             // pool1: 3×5×4 → 3×4×3, window 2×2, stride 1, with the ReLU before it
             // y(c,i,j) = max(0, max over m, n < 2 of x(c, i·1 + m, j·1 + n)), x being the ReLU's input; the first maximum in row-major order wins
