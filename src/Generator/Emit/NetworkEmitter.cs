@@ -336,15 +336,7 @@ internal static class NetworkEmitter
                 w.Line($"inputs.CopyTo(ws.Input);");
             }
 
-            w.Line($"switch (VectorWidth.Kernel)");
-            w.Open();
-            foreach (string kernel in new[] { "Float512", "Float256", "Float128", "Float128Unfused" })
-            {
-                w.Line($"case VectorKernel.{kernel}: {name}<{kernel}>({arguments}); break;");
-            }
-
-            w.Line($"default: {name}<Float1>({arguments}); break;");
-            w.Close();
+            EmitKernelSwitch(w, name, arguments);
             w.Close();
             w.Line();
             w.Line($"{GeneratedCode}");
@@ -387,6 +379,23 @@ internal static class NetworkEmitter
             "weightGradient" or "biasGradient" => Slot(plan, argument.Replace("Gradient", "")) is { } s ? $"gradients.Slice({s.Offset}, {s.Tensor.Length})" : "default",
             _ => $"ws.{plan.Pascal}{ShapeInference.Pascal(argument)}",
         };
+    }
+
+    /// <summary>
+    /// Calls <paramref name="method"/>&lt;TVector&gt; with the vector type <c>VectorWidth.Kernel</c> chooses for this machine (under the JIT
+    /// the choice is a constant and the switch compiles away).
+    /// </summary>
+    private static void EmitKernelSwitch(SourceWriter w, string method, string arguments)
+    {
+        w.Line($"switch (VectorWidth.Kernel)");
+        w.Open();
+        foreach (string kernel in new[] { "Float512", "Float256", "Float128", "Float128Unfused" })
+        {
+            w.Line($"case VectorKernel.{kernel}: {method}<{kernel}>({arguments}); break;");
+        }
+
+        w.Line($"default: {method}<Float1>({arguments}); break;");
+        w.Close();
     }
 
     /// <summary>Rows of a dense layer's dL/dW per work item of a batch's gradient phase: enough work to share out, few enough items to balance.</summary>
@@ -515,15 +524,7 @@ internal static class NetworkEmitter
             w.Line();
             w.Line($"protected override void ComputeBatchGradient(int item, int count, Span<float> gradients)");
             w.Open();
-            w.Line($"switch (VectorWidth.Kernel)");
-            w.Open();
-            foreach (string kernel in new[] { "Float512", "Float256", "Float128", "Float128Unfused" })
-            {
-                w.Line($"case VectorKernel.{kernel}: ComputeBatchGradient<{kernel}>(item, count, gradients); break;");
-            }
-
-            w.Line($"default: ComputeBatchGradient<Float1>(item, count, gradients); break;");
-            w.Close();
+            EmitKernelSwitch(w, "ComputeBatchGradient", "item, count, gradients");
             w.Close();
             w.Line();
             w.Line($"{Optimized}");
