@@ -266,11 +266,10 @@ public sealed class RuntimeNetwork : ISampleNetwork
             for (int d = 0; d < _dense.Length; d++)
             {
                 Layer layer = network._layers[_dense[d]];
-                if ((_inputs[d]?.Length ?? 0) < count * layer.InLength)
-                {
-                    _inputs[d] = new float[count * layer.InLength];
-                    _outputGradients[d] = new float[count * layer.OutLength];
-                }
+                _inputs[d] ??= [];
+                _outputGradients[d] ??= [];
+                Grow(ref _inputs[d], count * layer.InLength);
+                Grow(ref _outputGradients[d], count * layer.OutLength);
             }
         }
 

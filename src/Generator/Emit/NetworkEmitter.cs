@@ -551,14 +551,6 @@ internal static class NetworkEmitter
 
             w.Close();
             w.Line();
-            w.Line($"private static void Grow(ref float[] buffer, int length)");
-            w.Open();
-            w.Line($"if (buffer.Length < length)");
-            w.Open();
-            w.Line($"buffer = new float[length];");
-            w.Close();
-            w.Close();
-            w.Line();
         }
 
         w.Line($"protected override void ForwardChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> probabilities)");

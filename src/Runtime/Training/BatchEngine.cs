@@ -312,7 +312,11 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
         return ranges.AsSpan(0, count).ToArray();
     }
 
-    private static Span<T> Grow<T>(ref T[] buffer, int length)
+    /// <summary>
+    /// <paramref name="buffer"/>'s first <paramref name="length"/> elements, after replacing it with a larger array if it is
+    /// shorter: buffers grow on first use and are reused, so steady-state calls allocate nothing.
+    /// </summary>
+    protected static Span<T> Grow<T>(ref T[] buffer, int length)
     {
         if (buffer.Length < length)
         {

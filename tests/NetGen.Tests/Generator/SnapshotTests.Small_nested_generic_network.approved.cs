@@ -353,14 +353,6 @@ namespace Samples.Tiny
                     }
                 }
 
-                private static void Grow(ref float[] buffer, int length)
-                {
-                    if (buffer.Length < length)
-                    {
-                        buffer = new float[length];
-                    }
-                }
-
                 protected override void ForwardChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> probabilities)
                 {
                     int count = probabilities.Length / OutputLength;
