@@ -267,7 +267,7 @@ public sealed class Conv2D : Layer
 
             // 2. dL/db(k) += Σ_q dL/dy(k, q); with 16 filters or more, dL/dwᵀ(r, k) += Σ_q columns(r, q) · dL/dyᵀ(q, k):
             //    [rows×pixels] · [pixels×filters], blocked for the caches; with fewer, dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q)
-            //    by tiles of 4 filters × 2 rows of dot products.
+            //    by tiles of 4 filters × 4 rows of dot products.
             if (transposes)
             {
                 TransposedWeightGradient<TVector>(dys, outputGradientT, ref c0, ref dyT0, ref dwT0);
@@ -854,7 +854,7 @@ public sealed class Dense : Layer
             bias.CopyTo(y.Slice(s * units, units));
         }
 
-        // y(s, o) += Σ_i W(o, i) · x(s, i): register tiles of 4 outputs (then 2, then 1) × 2 samples.
+        // y(s, o) += Σ_i W(o, i) · x(s, i): register tiles of 4 outputs (then 2, then 1) × 4 samples.
         Gemm.Dot<TVector>(ref w0, inputs, ref x0, inputs, inputs, ref y0, 1, units, m: units, n: count);
     }
 

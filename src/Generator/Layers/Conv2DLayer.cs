@@ -147,7 +147,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line($"// 1. Unfold (im2col) this sample into columns.");
         w.Line($"{plan.Pascal}Unfold{UnfoldGeneric}(xs, columns{PaddedArgument});");
         w.Line();
-        w.Line($"// 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [{Filters}×{rows}] · [{rows}×{pixels}], register tiles of 4 filters × 2 vectors of pixels, blocked for the caches;");
+        w.Line($"// 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [{Filters}×{rows}] · [{rows}×{pixels}], register tiles of 8 filters × 2 vectors of pixels, blocked for the caches;");
         w.Line($"//    each filter's accumulators start at its bias.");
         w.Line($"Gemm.MultiplyBias<TVector>(ref w0, {rows}, 1, ref c0, {pixels}, ref y0, {pixels}, ref b0, m: {Filters}, k: {rows}, n: {pixels}, paddedTail: true);");
         w.Close();
@@ -187,7 +187,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line();
         if (TransposesWeightGradient)
         {
-            w.Line($"// 2. dL/dwᵀ(r, k) += Σ_q columns(r, q) · dL/dyᵀ(q, k): [{rows}×{pixels}] · [{pixels}×{Filters}], tiles of 4 rows × 2 vectors of filters;");
+            w.Line($"// 2. dL/dwᵀ(r, k) += Σ_q columns(r, q) · dL/dyᵀ(q, k): [{rows}×{pixels}] · [{pixels}×{Filters}], tiles of 8 rows × 2 vectors of filters;");
             w.Line($"//    dL/db(k) += Σ_q dL/dy(k, q).");
             w.Line($"for (int k = 0; k < {Filters}; k++)");
             w.Open();
@@ -201,7 +201,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         }
         else
         {
-            w.Line($"// 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [{Filters}×{pixels}] · [{rows}×{pixels}]ᵀ, tiles of 4 filters (then 2, then 1) × 2 rows of dot products;");
+            w.Line($"// 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [{Filters}×{pixels}] · [{rows}×{pixels}]ᵀ, tiles of 4 filters (then 2, then 1) × 4 rows of dot products;");
             w.Line($"//    dL/db(k) += Σ_q dL/dy(k, q).");
             w.Line($"Gemm.Dot<TVector>(ref dy0, {pixels}, ref c0, {pixels}, {pixels}, ref dw0, {rows}, 1, m: {Filters}, n: {rows});");
         }
@@ -216,7 +216,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line($"continue; // the network's input: nobody asked for dL/dx");
         w.Close();
         w.Line();
-        w.Line($"// 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [{rows}×{Filters}] (w transposed) · [{Filters}×{pixels}], tiles of 4 rows × 2 vectors, blocked for the caches, written over dL/dcolumns.");
+        w.Line($"// 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [{rows}×{Filters}] (w transposed) · [{Filters}×{pixels}], tiles of 8 rows × 2 vectors, blocked for the caches, written over dL/dcolumns.");
         w.Line($"Gemm.Multiply<TVector>(ref w0, 1, {rows}, ref dy0, {pixels}, ref dc0, {pixels}, m: {rows}, k: {Filters}, n: {pixels}, paddedTail: true);");
         w.Line();
         w.Line($"// 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).");

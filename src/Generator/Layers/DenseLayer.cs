@@ -69,7 +69,7 @@ internal sealed record DenseLayer(int Units) : Layer
         w.Line($"bias.CopyTo(y.Slice(s * {Units}, {Units}));");
         w.Close();
         w.Line();
-        w.Line($"// y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs (then 2, then 1) × 2 samples.");
+        w.Line($"// y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs (then 2, then 1) × 4 samples.");
         w.Line($"Gemm.Dot<TVector>(ref w0, {inputs}, ref x0, {inputs}, {inputs}, ref y0, 1, {Units}, m: {Units}, n: count);");
     }
 
@@ -88,7 +88,7 @@ internal sealed record DenseLayer(int Units) : Layer
         w.Line();
         w.Line($"if (!batchWeightGradient) // else the batch computes dL/dW once over all its samples: {plan.Pascal}BatchWeightGradient");
         w.Open();
-        w.Line($"// dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [{Units}×n] · [n×{inputs}], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.");
+        w.Line($"// dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [{Units}×n] · [n×{inputs}], register tiles of 8 outputs × 2 vectors of inputs, blocked for the caches.");
         w.Line($"Gemm.MultiplyAdd<TVector>(ref dy0, 1, {Units}, ref x0, {inputs}, ref dw0, {inputs}, m: {Units}, k: count, n: {inputs}, paddedTail: false);");
         w.Close();
         w.Line();
@@ -97,14 +97,14 @@ internal sealed record DenseLayer(int Units) : Layer
         w.Line($"return; // the network's input: nobody asked for dL/dx");
         w.Close();
         w.Line();
-        w.Line($"// dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×{Units}] · [{Units}×{inputs}], register tiles of 4 samples × 2 vectors of inputs, blocked for the caches, written over dL/dx.");
+        w.Line($"// dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×{Units}] · [{Units}×{inputs}], register tiles of 8 samples × 2 vectors of inputs, blocked for the caches, written over dL/dx.");
         w.Line($"Gemm.Multiply<TVector>(ref dy0, {Units}, 1, ref w0, {inputs}, ref dx0, {inputs}, m: count, k: {Units}, n: {inputs}, paddedTail: false);");
     }
 
     public override void EmitBatchWeightGradient(SourceWriter w, LayerPlan plan)
     {
         int inputs = plan.Input.Length;
-        w.Line($"// dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×{inputs}], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches, written over the rows.");
+        w.Line($"// dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×{inputs}], register tiles of 8 outputs × 2 vectors of inputs, blocked for the caches, written over the rows.");
         w.Line($"Span<float> rows = weightGradient.Slice(first * {inputs}, (end - first) * {inputs});");
         w.Line($"Gemm.Multiply<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, {Units}, ref MemoryMarshal.GetReference(x), {inputs}, ref MemoryMarshal.GetReference(rows), {inputs}, m: end - first, k: count, n: {inputs}, paddedTail: false);");
     }

@@ -14,9 +14,10 @@ public static partial class Gemm
     /// </summary>
     /// <remarks>
     /// The loops, outermost first: the reduction in equal blocks of at most <see cref="ReductionBlock"/> steps; the columns
-    /// in blocks of 2 vectors; the rows in register tiles of 4 (then 2, then 1). So a block of B is read from memory once
-    /// and from L1 by every row tile, where looping over rows first would stream all of B once per 4 rows. A tile of
-    /// 4 rows × 2 vectors keeps 8 accumulators in registers: 2 loads and 4 broadcasts feed 8 multiply-adds. Results are
+    /// in blocks of 2 vectors; the rows in register tiles of 8 (then 4, 2, 1). So a block of B is read from memory once
+    /// and from L1 by every row tile, where looping over rows first would stream all of B once per 8 rows. A tile of
+    /// 8 rows × 2 vectors keeps 16 accumulators in registers: 2 loads and 8 broadcasts feed 16 multiply-adds, enough
+    /// independent ones to keep two FMA pipes busy over their latency (a 4-row tile's 8 are not). Results are
     /// deterministic: each C(i, j) sums its blocks in order, whatever m and n are. For <paramref name="paddedTail"/> see
     /// the class remarks.
     /// </remarks>
@@ -68,14 +69,21 @@ public static partial class Gemm
                 ref float bj = ref Unsafe.Add(ref bp, j);
                 ref float cj = ref Unsafe.Add(ref c, j);
                 int i = 0;
-                for (; i + 4 <= m; i += 4)
+                for (; i + 8 <= m; i += 8)
                 {
-                    Tile4x2<TVector>(ref Unsafe.Add(ref ap, i * aRow), aRow, aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, i * cRow), cRow, load, ref Unsafe.Add(ref start, i * startStep), startStep);
+                    Tile8x2<TVector>(ref Unsafe.Add(ref ap, i * aRow), aRow, aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, i * cRow), cRow, load, ref Unsafe.Add(ref start, i * startStep), startStep);
                 }
 
-                for (; i + 2 <= m; i += 2)
+                if (i + 4 <= m)
+                {
+                    Tile4x2<TVector>(ref Unsafe.Add(ref ap, i * aRow), aRow, aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, i * cRow), cRow, load, ref Unsafe.Add(ref start, i * startStep), startStep);
+                    i += 4;
+                }
+
+                if (i + 2 <= m)
                 {
                     Tile2x2<TVector>(ref Unsafe.Add(ref ap, i * aRow), aRow, aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, i * cRow), cRow, load, ref Unsafe.Add(ref start, i * startStep), startStep);
+                    i += 2;
                 }
 
                 if (i < m)
@@ -124,6 +132,86 @@ public static partial class Gemm
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// 8 rows × 2 vectors: 16 accumulators, fed by 2 loads of B and 8 broadcasts of A per reduction step. Not inlined: it
+    /// would take the inlining budget of the generated method that calls the product, leaving other kernels as calls; a
+    /// call per tile of a whole reduction block costs nothing next to its work.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Tile8x2<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, bool load, ref float start, int startStep)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        ref float a1 = ref Unsafe.Add(ref a, aRow);
+        ref float a2 = ref Unsafe.Add(ref a, 2 * aRow);
+        ref float a3 = ref Unsafe.Add(ref a, 3 * aRow);
+        ref float a4 = ref Unsafe.Add(ref a, 4 * aRow);
+        ref float a5 = ref Unsafe.Add(ref a, 5 * aRow);
+        ref float a6 = ref Unsafe.Add(ref a, 6 * aRow);
+        ref float a7 = ref Unsafe.Add(ref a, 7 * aRow);
+        ref float c1 = ref Unsafe.Add(ref c, cRow);
+        ref float c2 = ref Unsafe.Add(ref c, 2 * cRow);
+        ref float c3 = ref Unsafe.Add(ref c, 3 * cRow);
+        ref float c4 = ref Unsafe.Add(ref c, 4 * cRow);
+        ref float c5 = ref Unsafe.Add(ref c, 5 * cRow);
+        ref float c6 = ref Unsafe.Add(ref c, 6 * cRow);
+        ref float c7 = ref Unsafe.Add(ref c, 7 * cRow);
+        TVector s00 = Start<TVector>(ref c, load, start), s01 = Start<TVector>(ref Unsafe.Add(ref c, TVector.Count), load, start);
+        TVector s10 = Start<TVector>(ref c1, load, Unsafe.Add(ref start, startStep)), s11 = Start<TVector>(ref Unsafe.Add(ref c1, TVector.Count), load, Unsafe.Add(ref start, startStep));
+        TVector s20 = Start<TVector>(ref c2, load, Unsafe.Add(ref start, 2 * startStep)), s21 = Start<TVector>(ref Unsafe.Add(ref c2, TVector.Count), load, Unsafe.Add(ref start, 2 * startStep));
+        TVector s30 = Start<TVector>(ref c3, load, Unsafe.Add(ref start, 3 * startStep)), s31 = Start<TVector>(ref Unsafe.Add(ref c3, TVector.Count), load, Unsafe.Add(ref start, 3 * startStep));
+        TVector s40 = Start<TVector>(ref c4, load, Unsafe.Add(ref start, 4 * startStep)), s41 = Start<TVector>(ref Unsafe.Add(ref c4, TVector.Count), load, Unsafe.Add(ref start, 4 * startStep));
+        TVector s50 = Start<TVector>(ref c5, load, Unsafe.Add(ref start, 5 * startStep)), s51 = Start<TVector>(ref Unsafe.Add(ref c5, TVector.Count), load, Unsafe.Add(ref start, 5 * startStep));
+        TVector s60 = Start<TVector>(ref c6, load, Unsafe.Add(ref start, 6 * startStep)), s61 = Start<TVector>(ref Unsafe.Add(ref c6, TVector.Count), load, Unsafe.Add(ref start, 6 * startStep));
+        TVector s70 = Start<TVector>(ref c7, load, Unsafe.Add(ref start, 7 * startStep)), s71 = Start<TVector>(ref Unsafe.Add(ref c7, TVector.Count), load, Unsafe.Add(ref start, 7 * startStep));
+        for (int p = 0; p < k; p++)
+        {
+            ref float bp = ref Unsafe.Add(ref b, p * bRow);
+            TVector b0 = TVector.Load(ref bp), b1 = TVector.Load(ref Unsafe.Add(ref bp, TVector.Count));
+            int ap = p * aColumn;
+            TVector x = TVector.Broadcast(Unsafe.Add(ref a, ap));
+            s00 = TVector.MultiplyAdd(x, b0, s00);
+            s01 = TVector.MultiplyAdd(x, b1, s01);
+            x = TVector.Broadcast(Unsafe.Add(ref a1, ap));
+            s10 = TVector.MultiplyAdd(x, b0, s10);
+            s11 = TVector.MultiplyAdd(x, b1, s11);
+            x = TVector.Broadcast(Unsafe.Add(ref a2, ap));
+            s20 = TVector.MultiplyAdd(x, b0, s20);
+            s21 = TVector.MultiplyAdd(x, b1, s21);
+            x = TVector.Broadcast(Unsafe.Add(ref a3, ap));
+            s30 = TVector.MultiplyAdd(x, b0, s30);
+            s31 = TVector.MultiplyAdd(x, b1, s31);
+            x = TVector.Broadcast(Unsafe.Add(ref a4, ap));
+            s40 = TVector.MultiplyAdd(x, b0, s40);
+            s41 = TVector.MultiplyAdd(x, b1, s41);
+            x = TVector.Broadcast(Unsafe.Add(ref a5, ap));
+            s50 = TVector.MultiplyAdd(x, b0, s50);
+            s51 = TVector.MultiplyAdd(x, b1, s51);
+            x = TVector.Broadcast(Unsafe.Add(ref a6, ap));
+            s60 = TVector.MultiplyAdd(x, b0, s60);
+            s61 = TVector.MultiplyAdd(x, b1, s61);
+            x = TVector.Broadcast(Unsafe.Add(ref a7, ap));
+            s70 = TVector.MultiplyAdd(x, b0, s70);
+            s71 = TVector.MultiplyAdd(x, b1, s71);
+        }
+
+        TVector.Store(s00, ref c);
+        TVector.Store(s01, ref Unsafe.Add(ref c, TVector.Count));
+        TVector.Store(s10, ref c1);
+        TVector.Store(s11, ref Unsafe.Add(ref c1, TVector.Count));
+        TVector.Store(s20, ref c2);
+        TVector.Store(s21, ref Unsafe.Add(ref c2, TVector.Count));
+        TVector.Store(s30, ref c3);
+        TVector.Store(s31, ref Unsafe.Add(ref c3, TVector.Count));
+        TVector.Store(s40, ref c4);
+        TVector.Store(s41, ref Unsafe.Add(ref c4, TVector.Count));
+        TVector.Store(s50, ref c5);
+        TVector.Store(s51, ref Unsafe.Add(ref c5, TVector.Count));
+        TVector.Store(s60, ref c6);
+        TVector.Store(s61, ref Unsafe.Add(ref c6, TVector.Count));
+        TVector.Store(s70, ref c7);
+        TVector.Store(s71, ref Unsafe.Add(ref c7, TVector.Count));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

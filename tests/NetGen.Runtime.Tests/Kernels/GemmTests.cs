@@ -15,10 +15,14 @@ public sealed class GemmTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const int Slack = 32;
 
-    /// <summary>Row counts that exercise the 4-, 2- and 1-row tiles; reductions longer than a block (128) and not a multiple of it.</summary>
+    /// <summary>
+    /// Row counts that exercise the 8-, 4-, 2- and 1-row tiles of the blocked products and the 4 × 4, 4 × 2 and leftover
+    /// tiles of <c>Dot</c> (B with fewer rows than A: 13 × 6; with more: 15 × 40); reductions longer than a block (128) and
+    /// not a multiple of it.
+    /// </summary>
     public static TheoryData<int, int, int> Products => new()
     {
-        { 1, 1, 1 }, { 2, 5, 7 }, { 3, 16, 16 }, { 5, 25, 33 }, { 6, 150, 100 }, { 7, 300, 17 }, { 16, 129, 48 },
+        { 1, 1, 1 }, { 2, 5, 7 }, { 3, 16, 16 }, { 5, 25, 33 }, { 6, 150, 100 }, { 7, 300, 17 }, { 16, 129, 48 }, { 13, 40, 6 }, { 15, 130, 40 },
     };
 
     [Theory]

@@ -725,7 +725,7 @@ namespace Samples
                 // 1. Unfold (im2col) this sample into columns.
                 Conv1Unfold<TVector>(xs, columns, padded);
 
-                // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [6×25] · [25×784], register tiles of 4 filters × 2 vectors of pixels, blocked for the caches;
+                // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [6×25] · [25×784], register tiles of 8 filters × 2 vectors of pixels, blocked for the caches;
                 //    each filter's accumulators start at its bias.
                 Gemm.MultiplyBias<TVector>(ref w0, 25, 1, ref c0, 784, ref y0, 784, ref b0, m: 6, k: 25, n: 784, paddedTail: true);
             }
@@ -758,7 +758,7 @@ namespace Samples
                     Conv1Unfold<TVector>(xs, columns, padded);
                 }
 
-                // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [6×784] · [25×784]ᵀ, tiles of 4 filters (then 2, then 1) × 2 rows of dot products;
+                // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [6×784] · [25×784]ᵀ, tiles of 4 filters (then 2, then 1) × 4 rows of dot products;
                 //    dL/db(k) += Σ_q dL/dy(k, q).
                 Gemm.Dot<TVector>(ref dy0, 784, ref c0, 784, 784, ref dw0, 25, 1, m: 6, n: 25);
                 for (int k = 0; k < 6; k++)
@@ -771,7 +771,7 @@ namespace Samples
                     continue; // the network's input: nobody asked for dL/dx
                 }
 
-                // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [25×6] (w transposed) · [6×784], tiles of 4 rows × 2 vectors, blocked for the caches, written over dL/dcolumns.
+                // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [25×6] (w transposed) · [6×784], tiles of 8 rows × 2 vectors, blocked for the caches, written over dL/dcolumns.
                 Gemm.Multiply<TVector>(ref w0, 1, 25, ref dy0, 784, ref dc0, 784, m: 25, k: 6, n: 784, paddedTail: true);
 
                 // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
@@ -1005,7 +1005,7 @@ namespace Samples
                 // 1. Unfold (im2col) this sample into columns.
                 Conv2Unfold<TVector>(xs, columns);
 
-                // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [16×150] · [150×100], register tiles of 4 filters × 2 vectors of pixels, blocked for the caches;
+                // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [16×150] · [150×100], register tiles of 8 filters × 2 vectors of pixels, blocked for the caches;
                 //    each filter's accumulators start at its bias.
                 Gemm.MultiplyBias<TVector>(ref w0, 150, 1, ref c0, 100, ref y0, 100, ref b0, m: 16, k: 150, n: 100, paddedTail: true);
             }
@@ -1041,7 +1041,7 @@ namespace Samples
                     Conv2Unfold<TVector>(xs, columns);
                 }
 
-                // 2. dL/dwᵀ(r, k) += Σ_q columns(r, q) · dL/dyᵀ(q, k): [150×100] · [100×16], tiles of 4 rows × 2 vectors of filters;
+                // 2. dL/dwᵀ(r, k) += Σ_q columns(r, q) · dL/dyᵀ(q, k): [150×100] · [100×16], tiles of 8 rows × 2 vectors of filters;
                 //    dL/db(k) += Σ_q dL/dy(k, q).
                 for (int k = 0; k < 16; k++)
                 {
@@ -1062,7 +1062,7 @@ namespace Samples
                     continue; // the network's input: nobody asked for dL/dx
                 }
 
-                // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [150×16] (w transposed) · [16×100], tiles of 4 rows × 2 vectors, blocked for the caches, written over dL/dcolumns.
+                // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [150×16] (w transposed) · [16×100], tiles of 8 rows × 2 vectors, blocked for the caches, written over dL/dcolumns.
                 Gemm.Multiply<TVector>(ref w0, 1, 150, ref dy0, 100, ref dc0, 100, m: 150, k: 16, n: 100, paddedTail: true);
 
                 // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
@@ -1292,7 +1292,7 @@ namespace Samples
                 bias.CopyTo(y.Slice(s * 120, 120));
             }
 
-            // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs (then 2, then 1) × 2 samples.
+            // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs (then 2, then 1) × 4 samples.
             Gemm.Dot<TVector>(ref w0, 400, ref x0, 400, 400, ref y0, 1, 120, m: 120, n: count);
         }
 
@@ -1318,7 +1318,7 @@ namespace Samples
 
             if (!batchWeightGradient) // else the batch computes dL/dW once over all its samples: Dense1BatchWeightGradient
             {
-                // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [120×n] · [n×400], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.
+                // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [120×n] · [n×400], register tiles of 8 outputs × 2 vectors of inputs, blocked for the caches.
                 Gemm.MultiplyAdd<TVector>(ref dy0, 1, 120, ref x0, 400, ref dw0, 400, m: 120, k: count, n: 400, paddedTail: false);
             }
 
@@ -1327,7 +1327,7 @@ namespace Samples
                 return; // the network's input: nobody asked for dL/dx
             }
 
-            // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×120] · [120×400], register tiles of 4 samples × 2 vectors of inputs, blocked for the caches, written over dL/dx.
+            // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×120] · [120×400], register tiles of 8 samples × 2 vectors of inputs, blocked for the caches, written over dL/dx.
             Gemm.Multiply<TVector>(ref dy0, 120, 1, ref w0, 400, ref dx0, 400, m: count, k: 120, n: 400, paddedTail: false);
         }
 
@@ -1337,7 +1337,7 @@ namespace Samples
         private static void Dense1BatchWeightGradient<TVector>(int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)
             where TVector : struct, IFloatVector<TVector>
         {
-            // dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×400], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches, written over the rows.
+            // dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×400], register tiles of 8 outputs × 2 vectors of inputs, blocked for the caches, written over the rows.
             Span<float> rows = weightGradient.Slice(first * 400, (end - first) * 400);
             Gemm.Multiply<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, 120, ref MemoryMarshal.GetReference(x), 400, ref MemoryMarshal.GetReference(rows), 400, m: end - first, k: count, n: 400, paddedTail: false);
         }
@@ -1395,7 +1395,7 @@ namespace Samples
                 bias.CopyTo(y.Slice(s * 84, 84));
             }
 
-            // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs (then 2, then 1) × 2 samples.
+            // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs (then 2, then 1) × 4 samples.
             Gemm.Dot<TVector>(ref w0, 120, ref x0, 120, 120, ref y0, 1, 84, m: 84, n: count);
         }
 
@@ -1421,7 +1421,7 @@ namespace Samples
 
             if (!batchWeightGradient) // else the batch computes dL/dW once over all its samples: Dense2BatchWeightGradient
             {
-                // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [84×n] · [n×120], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.
+                // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [84×n] · [n×120], register tiles of 8 outputs × 2 vectors of inputs, blocked for the caches.
                 Gemm.MultiplyAdd<TVector>(ref dy0, 1, 84, ref x0, 120, ref dw0, 120, m: 84, k: count, n: 120, paddedTail: false);
             }
 
@@ -1430,7 +1430,7 @@ namespace Samples
                 return; // the network's input: nobody asked for dL/dx
             }
 
-            // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×84] · [84×120], register tiles of 4 samples × 2 vectors of inputs, blocked for the caches, written over dL/dx.
+            // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×84] · [84×120], register tiles of 8 samples × 2 vectors of inputs, blocked for the caches, written over dL/dx.
             Gemm.Multiply<TVector>(ref dy0, 84, 1, ref w0, 120, ref dx0, 120, m: count, k: 84, n: 120, paddedTail: false);
         }
 
@@ -1440,7 +1440,7 @@ namespace Samples
         private static void Dense2BatchWeightGradient<TVector>(int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)
             where TVector : struct, IFloatVector<TVector>
         {
-            // dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×120], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches, written over the rows.
+            // dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×120], register tiles of 8 outputs × 2 vectors of inputs, blocked for the caches, written over the rows.
             Span<float> rows = weightGradient.Slice(first * 120, (end - first) * 120);
             Gemm.Multiply<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, 84, ref MemoryMarshal.GetReference(x), 120, ref MemoryMarshal.GetReference(rows), 120, m: end - first, k: count, n: 120, paddedTail: false);
         }
@@ -1498,7 +1498,7 @@ namespace Samples
                 bias.CopyTo(y.Slice(s * 10, 10));
             }
 
-            // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs (then 2, then 1) × 2 samples.
+            // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs (then 2, then 1) × 4 samples.
             Gemm.Dot<TVector>(ref w0, 84, ref x0, 84, 84, ref y0, 1, 10, m: 10, n: count);
         }
 
@@ -1524,7 +1524,7 @@ namespace Samples
 
             if (!batchWeightGradient) // else the batch computes dL/dW once over all its samples: Dense3BatchWeightGradient
             {
-                // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [10×n] · [n×84], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.
+                // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [10×n] · [n×84], register tiles of 8 outputs × 2 vectors of inputs, blocked for the caches.
                 Gemm.MultiplyAdd<TVector>(ref dy0, 1, 10, ref x0, 84, ref dw0, 84, m: 10, k: count, n: 84, paddedTail: false);
             }
 
@@ -1533,7 +1533,7 @@ namespace Samples
                 return; // the network's input: nobody asked for dL/dx
             }
 
-            // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×10] · [10×84], register tiles of 4 samples × 2 vectors of inputs, blocked for the caches, written over dL/dx.
+            // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×10] · [10×84], register tiles of 8 samples × 2 vectors of inputs, blocked for the caches, written over dL/dx.
             Gemm.Multiply<TVector>(ref dy0, 10, 1, ref w0, 84, ref dx0, 84, m: count, k: 10, n: 84, paddedTail: false);
         }
 
@@ -1543,7 +1543,7 @@ namespace Samples
         private static void Dense3BatchWeightGradient<TVector>(int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)
             where TVector : struct, IFloatVector<TVector>
         {
-            // dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×84], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches, written over the rows.
+            // dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×84], register tiles of 8 outputs × 2 vectors of inputs, blocked for the caches, written over the rows.
             Span<float> rows = weightGradient.Slice(first * 84, (end - first) * 84);
             Gemm.Multiply<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, 10, ref MemoryMarshal.GetReference(x), 84, ref MemoryMarshal.GetReference(rows), 84, m: end - first, k: count, n: 84, paddedTail: false);
         }

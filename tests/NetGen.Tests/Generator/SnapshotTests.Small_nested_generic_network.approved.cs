@@ -499,7 +499,7 @@ namespace Samples.Tiny
                     // 1. Unfold (im2col) this sample into columns.
                     EdgesUnfold(xs, columns);
 
-                    // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [3×12] · [12×20], register tiles of 4 filters × 2 vectors of pixels, blocked for the caches;
+                    // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [3×12] · [12×20], register tiles of 8 filters × 2 vectors of pixels, blocked for the caches;
                     //    each filter's accumulators start at its bias.
                     Gemm.MultiplyBias<TVector>(ref w0, 12, 1, ref c0, 20, ref y0, 20, ref b0, m: 3, k: 12, n: 20, paddedTail: true);
                 }
@@ -532,7 +532,7 @@ namespace Samples.Tiny
                         EdgesUnfold(xs, columns);
                     }
 
-                    // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [3×20] · [12×20]ᵀ, tiles of 4 filters (then 2, then 1) × 2 rows of dot products;
+                    // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [3×20] · [12×20]ᵀ, tiles of 4 filters (then 2, then 1) × 4 rows of dot products;
                     //    dL/db(k) += Σ_q dL/dy(k, q).
                     Gemm.Dot<TVector>(ref dy0, 20, ref c0, 20, 20, ref dw0, 12, 1, m: 3, n: 12);
                     for (int k = 0; k < 3; k++)
@@ -545,7 +545,7 @@ namespace Samples.Tiny
                         continue; // the network's input: nobody asked for dL/dx
                     }
 
-                    // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [12×3] (w transposed) · [3×20], tiles of 4 rows × 2 vectors, blocked for the caches, written over dL/dcolumns.
+                    // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [12×3] (w transposed) · [3×20], tiles of 8 rows × 2 vectors, blocked for the caches, written over dL/dcolumns.
                     Gemm.Multiply<TVector>(ref w0, 1, 12, ref dy0, 20, ref dc0, 20, m: 12, k: 3, n: 20, paddedTail: true);
 
                     // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
@@ -777,7 +777,7 @@ namespace Samples.Tiny
                     bias.CopyTo(y.Slice(s * 4, 4));
                 }
 
-                // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs (then 2, then 1) × 2 samples.
+                // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs (then 2, then 1) × 4 samples.
                 Gemm.Dot<TVector>(ref w0, 36, ref x0, 36, 36, ref y0, 1, 4, m: 4, n: count);
             }
 
@@ -803,7 +803,7 @@ namespace Samples.Tiny
 
                 if (!batchWeightGradient) // else the batch computes dL/dW once over all its samples: HeadBatchWeightGradient
                 {
-                    // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [4×n] · [n×36], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches.
+                    // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [4×n] · [n×36], register tiles of 8 outputs × 2 vectors of inputs, blocked for the caches.
                     Gemm.MultiplyAdd<TVector>(ref dy0, 1, 4, ref x0, 36, ref dw0, 36, m: 4, k: count, n: 36, paddedTail: false);
                 }
 
@@ -812,7 +812,7 @@ namespace Samples.Tiny
                     return; // the network's input: nobody asked for dL/dx
                 }
 
-                // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×4] · [4×36], register tiles of 4 samples × 2 vectors of inputs, blocked for the caches, written over dL/dx.
+                // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×4] · [4×36], register tiles of 8 samples × 2 vectors of inputs, blocked for the caches, written over dL/dx.
                 Gemm.Multiply<TVector>(ref dy0, 4, 1, ref w0, 36, ref dx0, 36, m: count, k: 4, n: 36, paddedTail: false);
             }
 
@@ -822,7 +822,7 @@ namespace Samples.Tiny
             private static void HeadBatchWeightGradient<TVector>(int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)
                 where TVector : struct, IFloatVector<TVector>
             {
-                // dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×36], register tiles of 4 outputs × 2 vectors of inputs, blocked for the caches, written over the rows.
+                // dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×36], register tiles of 8 outputs × 2 vectors of inputs, blocked for the caches, written over the rows.
                 Span<float> rows = weightGradient.Slice(first * 36, (end - first) * 36);
                 Gemm.Multiply<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, 4, ref MemoryMarshal.GetReference(x), 36, ref MemoryMarshal.GetReference(rows), 36, m: end - first, k: count, n: 36, paddedTail: false);
             }
