@@ -24,10 +24,10 @@ public interface ISampleNetwork
     /// <summary>Threads the batch calls may use (the calling thread included).</summary>
     int DegreeOfParallelism { get; set; }
 
-    /// <summary>Forward + backward over a batch in chunks of 16 samples: Gradients = batch mean of dL/dθ; returns the mean loss.</summary>
+    /// <summary>Forward + backward over a batch in chunks of the network's size (16 or 32 samples): Gradients = batch mean of dL/dθ; returns the mean loss.</summary>
     float TrainBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels);
 
-    /// <summary>Forward pass over a batch in chunks of 16 samples; one row of probabilities per sample.</summary>
+    /// <summary>Forward pass over a batch in chunks of the network's size (16 or 32 samples); one row of probabilities per sample.</summary>
     void ForwardBatch(ReadOnlySpan<float> inputs, Span<float> probabilities);
 }
 

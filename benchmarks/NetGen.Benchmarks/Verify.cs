@@ -102,7 +102,7 @@ public static class Verify
     }
 
     /// <summary>
-    /// Runtime-shaped vs generated on a batch of 40 samples (two full chunks of 16 and one of 8): ForwardBatch, TrainBatch's
+    /// Runtime-shaped vs generated on a batch of 40 samples (two full chunks of 16 and one of 8; for WideNet one of 32 and one of 8): ForwardBatch, TrainBatch's
     /// mean loss and batch-mean gradient, at 1 and 2 threads; each network must also give the same bits at 1 and 2 threads.
     /// </summary>
     private static bool CompareBatches(ISampleNetwork generated, ISampleNetwork runtime, Action<string, double, double> report)

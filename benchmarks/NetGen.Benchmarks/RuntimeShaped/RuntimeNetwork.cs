@@ -9,7 +9,7 @@ namespace NetGen.Benchmarks.RuntimeShaped;
 /// A network as a list of <see cref="Layer"/> objects with run-time shapes, with the members of
 /// <see cref="ISampleNetwork"/>, the same parameter layout (PyTorch's <c>parameters()</c> order) and the same semantics as
 /// the generated classes. Batches run through the runtime's own <see cref="BatchEngine{TWorkspace}"/> (the engine the
-/// generated classes derive from): chunks of 16 samples, one workspace per worker thread, the same fixed-order reduction.
+/// generated classes derive from): chunks of 16 samples (32 when a dense weight is larger than 1 MB, as in the generated engine), one workspace per worker thread, the same fixed-order reduction.
 /// </summary>
 public sealed class RuntimeNetwork : ISampleNetwork
 {
@@ -243,8 +243,12 @@ public sealed class RuntimeNetwork : ISampleNetwork
         return items;
     }
 
+    /// <summary>The generated engine's chunk size: 32 when a dense weight is larger than 1 MB (a core's L2), else 16.</summary>
+    private int ChunkSize() =>
+        Array.Exists(DenseLayers(), l => _layers[l].WeightCount * (long)sizeof(float) > 1L << 20) ? 32 : BatchEngine<Workspace>.DefaultChunkSize;
+
     /// <summary>The runtime's batch engine, driving this network's passes, with the dense layers' dL/dW computed per batch as in the generated engine.</summary>
-    private sealed class Engine(RuntimeNetwork network) : BatchEngine<Workspace>(network.InputLength, network.OutputLength, network.ParameterCount, network.BatchGradientRanges(), network.BatchGradientItems())
+    private sealed class Engine(RuntimeNetwork network) : BatchEngine<Workspace>(network.InputLength, network.OutputLength, network.ParameterCount, network.BatchGradientRanges(), network.BatchGradientItems(), network.ChunkSize())
     {
         private readonly int[] _dense = network.DenseLayers();
         private readonly float[][] _inputs = new float[network.DenseLayers().Length][];

@@ -9,7 +9,8 @@ namespace NetGen.Training;
 /// <c>TrainBatch</c>, <c>ForwardBatch</c> and <c>PredictBatch</c>.
 /// </summary>
 /// <remarks>
-/// The batch is cut into chunks of <see cref="ChunkSize"/> consecutive samples. Each chunk is processed by one
+/// The batch is cut into chunks of <see cref="ChunkSize"/> consecutive samples (a network's choice, made when it is
+/// generated; it does not depend on the number of threads). Each chunk is processed by one
 /// worker, layer by layer over all its samples (so a dense layer is one matrix product per chunk), into the
 /// chunk's own gradient buffer; then the chunks' gradients and losses are added in chunk order. Parameters
 /// whose gradient is one matrix product over the whole batch (a dense layer's weights: the batch is the
@@ -23,8 +24,8 @@ namespace NetGen.Training;
 public abstract class BatchEngine<TWorkspace> : IParallelJob
     where TWorkspace : class
 {
-    /// <summary>Samples per chunk: the unit of work of one thread, and of the fixed-order reduction.</summary>
-    public const int ChunkSize = 16;
+    /// <summary>Samples per chunk unless the network asks for another size: the unit of work of one thread, and of the fixed-order reduction.</summary>
+    public const int DefaultChunkSize = 16;
 
     private readonly int _inputLength;
     private readonly int _outputLength;
@@ -44,7 +45,7 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
     private readonly int _batchGradientItems;
     private int _degreeOfParallelism = Environment.ProcessorCount;
 
-    /// <summary>Creates the engine for a network of the given sizes whose every gradient is summed per chunk.</summary>
+    /// <summary>Creates the engine for a network of the given sizes whose every gradient is summed per chunk of <see cref="DefaultChunkSize"/>.</summary>
     protected BatchEngine(int inputLength, int outputLength, int parameterCount)
         : this(inputLength, outputLength, parameterCount, [], 0)
     {
@@ -53,11 +54,15 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
     /// <summary>
     /// Creates the engine for a network of the given sizes, where the gradients in <paramref name="batchGradientRanges"/>
     /// (ascending, not overlapping) are computed once per batch, in <paramref name="batchGradientItems"/> work items of
-    /// <see cref="ComputeBatchGradient"/>, instead of per chunk.
+    /// <see cref="ComputeBatchGradient"/>, instead of per chunk, and a batch is cut into chunks of <paramref name="chunkSize"/>
+    /// samples (by default <see cref="DefaultChunkSize"/>).
     /// </summary>
     /// <exception cref="ArgumentException">The ranges are not ascending, overlap, or leave the parameters.</exception>
-    protected BatchEngine(int inputLength, int outputLength, int parameterCount, ReadOnlySpan<ParameterRange> batchGradientRanges, int batchGradientItems)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="chunkSize"/> is less than 1.</exception>
+    protected BatchEngine(int inputLength, int outputLength, int parameterCount, ReadOnlySpan<ParameterRange> batchGradientRanges, int batchGradientItems, int chunkSize = DefaultChunkSize)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
+        ChunkSize = chunkSize;
         _inputLength = inputLength;
         _outputLength = outputLength;
         _parameterCount = parameterCount;
@@ -73,6 +78,9 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
         TrainChunks,
         BatchGradients,
     }
+
+    /// <summary>Samples per chunk: the unit of work of one thread, and of the fixed-order reduction.</summary>
+    public int ChunkSize { get; }
 
     /// <summary>Threads a batch call may use, the calling thread included. Default: <see cref="Environment.ProcessorCount"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>

@@ -77,7 +77,7 @@ public sealed class BatchEngineArgumentTests
     /// each item writes its parameter's batch sum (count · (10 + item), plus the first sample of the last chunk, which the
     /// chunks pass on), and all of it is divided by the batch size.
     /// </summary>
-    private sealed class BatchGradientEngine() : BatchEngine<float[]>(inputLength: 1, outputLength: 2, parameterCount: 6, [new ParameterRange(2, 3)], batchGradientItems: 3)
+    private sealed class BatchGradientEngine(int chunkSize) : BatchEngine<float[]>(inputLength: 1, outputLength: 2, parameterCount: 6, [new ParameterRange(2, 3)], batchGradientItems: 3, chunkSize)
     {
         private readonly int[] _firsts = new int[64];
 
@@ -106,17 +106,20 @@ public sealed class BatchEngineArgumentTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void Batch_gradient_ranges_are_left_out_of_the_chunks_and_written_by_the_batch_items(int threads)
+    [InlineData(1, BatchEngine<float[]>.DefaultChunkSize)]
+    [InlineData(2, BatchEngine<float[]>.DefaultChunkSize)]
+    [InlineData(1, 5)]
+    [InlineData(2, 5)]
+    public void Batch_gradient_ranges_are_left_out_of_the_chunks_and_written_by_the_batch_items(int threads, int chunkSize)
     {
-        var engine = new BatchGradientEngine { DegreeOfParallelism = threads };
+        var engine = new BatchGradientEngine(chunkSize) { DegreeOfParallelism = threads };
+        Assert.Equal(chunkSize, engine.ChunkSize);
         float[] gradients = [9, 9, 9, 9, 9, 9];
-        int count = 2 * BatchEngine<float[]>.ChunkSize + 3; // three chunks, the last one short
+        int count = 2 * chunkSize + 3; // three chunks, the last one short
 
         engine.TrainBatch(new float[6], gradients, new float[count], new int[count]);
 
-        int lastFirst = 2 * BatchEngine<float[]>.ChunkSize;
+        int lastFirst = 2 * chunkSize;
         Assert.Equal(count, engine.Prepared);
         Assert.Equal([1f, 1f, (count * 10f + lastFirst) / count, (count * 11f + lastFirst) / count, (count * 12f + lastFirst) / count, 1f], gradients);
     }
@@ -128,6 +131,13 @@ public sealed class BatchEngineArgumentTests
         Assert.Throws<ArgumentException>(() => new RangesEngine([new ParameterRange(1, 3), new ParameterRange(3, 1)]));
         Assert.Throws<ArgumentException>(() => new RangesEngine([new ParameterRange(5, 2)]));
         _ = new RangesEngine([new ParameterRange(0, 2), new ParameterRange(2, 4)]);
+    }
+
+    [Fact]
+    public void A_chunk_size_below_one_is_refused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BatchGradientEngine(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BatchGradientEngine(-16));
     }
 
     private sealed class RangesEngine(ParameterRange[] ranges) : BatchEngine<float[]>(inputLength: 1, outputLength: 2, parameterCount: 6, ranges, batchGradientItems: 1)

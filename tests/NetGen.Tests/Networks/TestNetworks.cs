@@ -80,3 +80,12 @@ public partial class SoftmaxNet { }
 [Dense(6, Name = "head")]
 [Softmax]
 public partial class MixedNet { }
+
+/// <summary>A dense weight larger than a core's L2 cache (600 × 480 floats = 1.15 MB): its batches run in chunks of 32.</summary>
+[Input(2, 15, 20)]
+[Conv2D(2, 3, Padding = 1)]
+[Dense(480)]
+[ReLU]
+[Dense(4)]
+[Softmax]
+public partial class LargeDenseNet { }

@@ -47,6 +47,47 @@ public class BatchTests
     }
 
     [Fact]
+    public void A_network_with_a_dense_weight_larger_than_L2_trains_in_chunks_of_32_with_the_same_guarantees()
+    {
+        Assert.Equal(16, LeNet5.BatchChunkSize);
+        Assert.Equal(32, LargeDenseNet.BatchChunkSize);
+
+        // 75 samples: chunks of 32, 32 and 11, spread differently over 1, 2 and 3 threads: the same bits.
+        float[] inputs = TestData.Uniform(75 * LargeDenseNet.InputLength, 4);
+        int[] labels = Enumerable.Range(0, 75).Select(i => i % LargeDenseNet.OutputLength).ToArray();
+        float[][] gradients = new float[3][];
+        float[] losses = new float[3];
+        for (int threads = 1; threads <= 3; threads++)
+        {
+            var net = new LargeDenseNet { DegreeOfParallelism = threads };
+            net.InitializeParameters(8);
+            losses[threads - 1] = net.TrainBatch(inputs, labels);
+            gradients[threads - 1] = net.Gradients.ToArray();
+        }
+
+        Assert.True(gradients[0].AsSpan().SequenceEqual(gradients[1]), "1 and 2 threads differ");
+        Assert.True(gradients[0].AsSpan().SequenceEqual(gradients[2]), "1 and 3 threads differ");
+        Assert.Equal(losses[0], losses[2]);
+
+        // And the batch's mean is the mean of the single-sample gradients, up to float rounding.
+        var single = new LargeDenseNet();
+        single.InitializeParameters(8);
+        single.ZeroGradients();
+        double lossSum = 0;
+        for (int i = 0; i < labels.Length; i++)
+        {
+            lossSum += single.TrainSample(inputs.AsSpan(i * LargeDenseNet.InputLength, LargeDenseNet.InputLength), labels[i]);
+        }
+
+        Assert.Equal(lossSum / labels.Length, losses[0], 1e-5);
+        for (int p = 0; p < LargeDenseNet.ParameterCount; p++)
+        {
+            float expected = single.Gradients[p] / labels.Length;
+            Assert.True(Math.Abs(expected - gradients[0][p]) <= 1e-6 + 1e-4 * Math.Abs(expected), $"gradient {p}: {expected} vs {gradients[0][p]}");
+        }
+    }
+
+    [Fact]
     public async Task Training_goes_on_after_the_worker_threads_idled_out()
     {
         // The batch engine's worker threads exit after 2 s without work (ParallelRunner.IdleMilliseconds) and are
