@@ -11,7 +11,7 @@ namespace NetGen.Benchmarks.RuntimeShaped;
 // convolutions unfold each sample (im2col: with stride 1, whole-vector row copies by Rows.CopyWhole, from a zero-padded
 // copy of the sample when there is padding; with a larger stride, per-tap scalar copies over the valid output range)
 // and compute y = W·columns and dcolumns = Wᵀ·dy with one cache-blocked NetGen.Kernels.Gemm.MultiplyAdd call each;
-// dW with 16 filters or more as one Gemm.MultiplyAdd per sample into a transposed buffer (columns · dyᵀ), added to dW
+// dW with 16 filters or more and 64 rows or more as one Gemm.MultiplyAdd per sample into a transposed buffer (columns · dyᵀ), added to dW
 // once per chunk, with fewer filters by the Gemm.Dot kernel (dot products in tiles of 4 rows, then 2, then 1); the backward pass runs the samples last
 // first and reuses the columns the forward pass left for the last one; then fold back (col2im; with stride 1, each row
 // of dx summed in registers over lane-masked tap rows); dense layers are one Gemm.Dot product per chunk forward and one
@@ -128,10 +128,10 @@ public sealed class Conv2D : Layer
     private bool PadsInput => _stride == 1 && _padding > 0;
 
     /// <summary>
-    /// With 16 filters or more, dL/dw is one matrix product dL/dwᵀ = columns · dL/dyᵀ per sample into a transposed buffer,
-    /// added to dL/dw once per chunk, as the generated code; with fewer filters, dot products along the pixels (Gemm.Dot).
+    /// With 16 filters or more and 64 rows or more, dL/dw is one matrix product dL/dwᵀ = columns · dL/dyᵀ per sample into a transposed buffer,
+    /// added to dL/dw once per chunk, as the generated code; otherwise dot products along the pixels (Gemm.Dot).
     /// </summary>
-    private bool TransposesWeightGradient => _filters >= 16;
+    private bool TransposesWeightGradient => _filters >= 16 && _rows >= 64;
 
     private int PaddedHeight => InHeight + 2 * _padding;
     private int PaddedWidth => InWidth + 2 * _padding;
@@ -140,7 +140,7 @@ public sealed class Conv2D : Layer
     // column of every row is written by each unfold; with a larger stride, taps that read padding are never written and
     // stay zero. Padded: one sample inside a zero border that is never written, for stride 1 with padding.
     // OutputGradientT (pixels × filters, one sample's dL/dy transposed) and WeightGradientT (rows × filters, dL/dw
-    // transposed, summed over a chunk): only with 16 filters or more.
+    // transposed, summed over a chunk): only with 16 filters or more and 64 rows or more.
     public override LayerBuffers CreateBuffers(int capacity) => new(capacity, OutLength)
     {
         Columns = new float[_rows * _pixels + LayerBuffers.Slack],
@@ -265,7 +265,7 @@ public sealed class Conv2D : Layer
                 Unfold<TVector>(xs, columns, padded);
             }
 
-            // 2. dL/db(k) += Σ_q dL/dy(k, q); with 16 filters or more, dL/dwᵀ(r, k) += Σ_q columns(r, q) · dL/dyᵀ(q, k):
+            // 2. dL/db(k) += Σ_q dL/dy(k, q); with 16 filters and 64 rows or more, dL/dwᵀ(r, k) += Σ_q columns(r, q) · dL/dyᵀ(q, k):
             //    [rows×pixels] · [pixels×filters], blocked for the caches; with fewer, dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q)
             //    by tiles of 4 filters × 4 rows of dot products.
             if (transposes)

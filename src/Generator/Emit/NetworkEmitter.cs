@@ -348,7 +348,7 @@ internal static class NetworkEmitter
             IEnumerable<LayerPlan> order = forward ? model.Layers : model.Layers.Reverse();
             foreach (LayerPlan plan in order.Where(p => !p.FusedIntoNext))
             {
-                IReadOnlyList<string> args = forward ? plan.Layer.ForwardArguments : plan.Layer.BackwardArguments;
+                IReadOnlyList<string> args = forward ? plan.Layer.ForwardArguments(plan) : plan.Layer.BackwardArguments(plan);
                 string generic = plan.Layer.IsVectorized(forward) ? "<TVector>" : "";
                 w.Line($"{plan.Pascal}{(forward ? "Forward" : "Backward")}{generic}({string.Join(", ", new[] { "count" }.Concat(args.Select(a => Bind(model, plan, a))))});");
             }
@@ -635,7 +635,7 @@ internal static class NetworkEmitter
         w.Line($"/// <summary>Forward pass of {Xml(header)}.</summary>");
         w.Line($"{GeneratedCode}");
         w.Line($"{Optimized}");
-        w.Line($"private static void {plan.Pascal}Forward{(plan.Layer.IsVectorized(forward: true) ? "<TVector>" : "")}({Parameters(plan, plan.Layer.ForwardArguments, forward: true)})");
+        w.Line($"private static void {plan.Pascal}Forward{(plan.Layer.IsVectorized(forward: true) ? "<TVector>" : "")}({Parameters(plan, plan.Layer.ForwardArguments(plan), forward: true)})");
         if (plan.Layer.IsVectorized(forward: true))
         {
             w.Line($"    where TVector : struct, IFloatVector<TVector>");
@@ -650,7 +650,7 @@ internal static class NetworkEmitter
         w.Line($"/// <summary>Backward pass of {Xml(header)}.</summary>");
         w.Line($"{GeneratedCode}");
         w.Line($"{Optimized}");
-        w.Line($"private static void {plan.Pascal}Backward{(plan.Layer.IsVectorized(forward: false) ? "<TVector>" : "")}({Parameters(plan, plan.Layer.BackwardArguments, forward: false)})");
+        w.Line($"private static void {plan.Pascal}Backward{(plan.Layer.IsVectorized(forward: false) ? "<TVector>" : "")}({Parameters(plan, plan.Layer.BackwardArguments(plan), forward: false)})");
         if (plan.Layer.IsVectorized(forward: false))
         {
             w.Line($"    where TVector : struct, IFloatVector<TVector>");

@@ -80,7 +80,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             .. PadsInput
                 ? new ScratchBuffer[] { new("padded", "float", (long)input.Channels * (input.Height + 2 * Padding) * (input.Width + 2 * Padding), $"one sample's input with its zero padding, {input.Channels}×{input.Height + 2 * Padding}×{input.Width + 2 * Padding}; the border is never written", PerSample: false) }
                 : [],
-            .. TransposesWeightGradient
+            .. TransposesWeightGradient(input)
                 ? new ScratchBuffer[]
                 {
                     new("outputGradientT", "float", (long)Pixels(output) * Filters, $"one sample's dL/dy transposed, {Pixels(output)} pixels × {Filters} filters", PerSample: false),
@@ -91,12 +91,14 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     }
 
     /// <summary>
-    /// With 16 filters or more, dL/dw is one matrix product dL/dwᵀ = columns · dL/dyᵀ into a transposed buffer, added to
-    /// dL/dw once per call: its rows are whole vectors of filters, so the product runs in the register tiles of
-    /// <c>Gemm.MultiplyAdd</c>. With fewer filters those vectors would be mostly empty, and dot products along the pixels
-    /// (<c>Gemm.Dot</c>) are faster.
+    /// With 16 filters or more and 64 unfolded rows or more, dL/dw is one matrix product dL/dwᵀ = columns · dL/dyᵀ into a
+    /// transposed buffer, added to dL/dw once per call: its rows are whole vectors of filters, so the product runs in the
+    /// register tiles of <c>Gemm.MultiplyAdd</c>. With fewer filters those vectors would be mostly empty; with few rows (a
+    /// first layer's taps) the product is too short to pay for transposing dL/dy (filters × pixels floats, one at a time:
+    /// for 25 rows it costs half as much as the product itself). Either way dot products along the pixels (<c>Gemm.Dot</c>)
+    /// are faster then: WideNet's conv1 (32 filters, 25 rows, 784 pixels) takes 8.4 µs per sample that way against 18.8 µs.
     /// </summary>
-    private bool TransposesWeightGradient => Filters >= 16;
+    private bool TransposesWeightGradient(Shape input) => Filters >= 16 && Rows(input) >= 64;
 
     /// <summary>
     /// Stride 1 unfolds row by row in whole vectors (see <see cref="EmitWholeRowUnfold"/>); with padding, from a zero-padded copy
@@ -108,15 +110,15 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
 
     public override bool IsVectorized(bool forward) => true;
 
-    public override IReadOnlyList<string> ForwardArguments => PadsInput
+    public override IReadOnlyList<string> ForwardArguments(LayerPlan plan) => PadsInput
         ? ["x", "weight", "bias", "y", "columns", "padded"]
         : ["x", "weight", "bias", "y", "columns"];
 
-    public override IReadOnlyList<string> BackwardArguments =>
+    public override IReadOnlyList<string> BackwardArguments(LayerPlan plan) =>
     [
         "x", "dy", "weight", "weightGradient", "biasGradient", "dx", "computeDx", "columns", "columnsGradient",
         .. PadsInput ? new[] { "padded" } : [],
-        .. TransposesWeightGradient ? new[] { "outputGradientT", "weightGradientT" } : [],
+        .. TransposesWeightGradient(plan.Input) ? new[] { "outputGradientT", "weightGradientT" } : [],
     ];
 
     public override string Describe(LayerPlan plan) =>
@@ -157,14 +159,14 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     {
         int rows = Rows(plan.Input), pixels = Pixels(plan.Output);
         w.Line($"ref float w0 = ref MemoryMarshal.GetReference(weight);");
-        if (!TransposesWeightGradient)
+        if (!TransposesWeightGradient(plan.Input))
         {
             w.Line($"ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);");
         }
 
         w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns);");
         w.Line($"ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);");
-        if (TransposesWeightGradient)
+        if (TransposesWeightGradient(plan.Input))
         {
             w.Line($"// dL/dyᵀ and dL/dwᵀ: a row's last vector may reach into the buffers' slack, which these slices prove is there.");
             w.Line($"ref float dyT0 = ref MemoryMarshal.GetReference(outputGradientT.Slice(0, {pixels * Filters} + TVector.Count - 1));");
@@ -185,7 +187,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line($"{plan.Pascal}Unfold{UnfoldGeneric}(xs, columns{PaddedArgument});");
         w.Close();
         w.Line();
-        if (TransposesWeightGradient)
+        if (TransposesWeightGradient(plan.Input))
         {
             w.Line($"// 2. dL/dwᵀ(r, k) += Σ_q columns(r, q) · dL/dyᵀ(q, k): [{rows}×{pixels}] · [{pixels}×{Filters}], tiles of 8 rows × 2 vectors of filters;");
             w.Line($"//    dL/db(k) += Σ_q dL/dy(k, q).");
@@ -229,7 +231,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             w.Line($"{plan.Pascal}Fold(columnsGradient, dx.Slice(s * {plan.Input.Length}, {plan.Input.Length}));");
         }
         w.Close();
-        if (TransposesWeightGradient)
+        if (TransposesWeightGradient(plan.Input))
         {
             w.Line();
             w.Line($"// 5. dL/dw(k, r) += dL/dwᵀ(r, k), once for all the samples.");

@@ -40,9 +40,9 @@ internal sealed record DenseLayer(int Units) : Layer
 
     public override bool IsVectorized(bool forward) => true;
 
-    public override IReadOnlyList<string> ForwardArguments => ["x", "weight", "bias", "y"];
+    public override IReadOnlyList<string> ForwardArguments(LayerPlan plan) => ["x", "weight", "bias", "y"];
 
-    public override IReadOnlyList<string> BackwardArguments => ["x", "dy", "weight", "weightGradient", "biasGradient", "dx", "computeDx", "batchWeightGradient"];
+    public override IReadOnlyList<string> BackwardArguments(LayerPlan plan) => ["x", "dy", "weight", "weightGradient", "biasGradient", "dx", "computeDx", "batchWeightGradient"];
 
     public override bool HasBatchWeightGradient => true;
 

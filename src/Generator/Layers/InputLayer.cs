@@ -32,9 +32,9 @@ internal sealed record InputLayer(int Channels, int Height, int Width) : Layer
         return Check.Fits(this, name, "its input", shape.LongLength, diagnostics) ? shape : null;
     }
 
-    public override IReadOnlyList<string> ForwardArguments => [];
+    public override IReadOnlyList<string> ForwardArguments(LayerPlan plan) => [];
 
-    public override IReadOnlyList<string> BackwardArguments => [];
+    public override IReadOnlyList<string> BackwardArguments(LayerPlan plan) => [];
 
     public override string ForwardFormula(LayerPlan plan) => "";
 

@@ -52,10 +52,10 @@ internal abstract record Layer
     public virtual IReadOnlyList<ScratchBuffer> GetScratchBuffers(Shape input, Shape output) => [];
 
     /// <summary>Standard arguments the forward method takes, in order (see remarks).</summary>
-    public abstract IReadOnlyList<string> ForwardArguments { get; }
+    public abstract IReadOnlyList<string> ForwardArguments(LayerPlan plan);
 
     /// <summary>Standard arguments the backward method takes, in order (see remarks).</summary>
-    public abstract IReadOnlyList<string> BackwardArguments { get; }
+    public abstract IReadOnlyList<string> BackwardArguments(LayerPlan plan);
 
     /// <summary>Whether the forward (or backward) method is generic over the vector width (<c>TVector</c>, a <c>NetGen.Kernels.IFloatVector</c>).</summary>
     public virtual bool IsVectorized(bool forward) => false;

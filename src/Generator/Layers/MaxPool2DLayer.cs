@@ -62,7 +62,7 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
             },
     ];
 
-    public override IReadOnlyList<string> ForwardArguments => PicksEvenLanes ? ["x", "y", "argMax"] : ["x", "y", "argMax", "windowMax", "windowTap"];
+    public override IReadOnlyList<string> ForwardArguments(LayerPlan plan) => PicksEvenLanes ? ["x", "y", "argMax"] : ["x", "y", "argMax", "windowMax", "windowTap"];
 
     /// <summary>
     /// With stride 2 the windows of Count consecutive outputs start at the 2·Count positions of two vectors: both are reduced,
@@ -71,7 +71,7 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
     /// </summary>
     private bool PicksEvenLanes => Stride == 2;
 
-    public override IReadOnlyList<string> BackwardArguments => RectifiesInput ? ["dy", "dx", "argMax", "y"] : ["dy", "dx", "argMax"];
+    public override IReadOnlyList<string> BackwardArguments(LayerPlan plan) => RectifiesInput ? ["dy", "dx", "argMax", "y"] : ["dy", "dx", "argMax"];
 
     public override bool IsVectorized(bool forward) => forward || SpreadsBack;
 

@@ -18,9 +18,9 @@ internal sealed record ReLULayer : Layer
 
     public override Shape? InferOutputShape(Shape input, string name, List<DiagnosticInfo> diagnostics) => input;
 
-    public override IReadOnlyList<string> ForwardArguments => ["x", "y"];
+    public override IReadOnlyList<string> ForwardArguments(LayerPlan plan) => ["x", "y"];
 
-    public override IReadOnlyList<string> BackwardArguments => ["y", "dy", "dx"];
+    public override IReadOnlyList<string> BackwardArguments(LayerPlan plan) => ["y", "dy", "dx"];
 
     public override string ForwardFormula(LayerPlan plan) =>
         $"{plan.Name}: {plan.Input} → {plan.Output}\ny = max(x, 0)";

@@ -26,9 +26,9 @@ internal sealed record SoftmaxLayer : Layer
     public override IReadOnlyList<ScratchBuffer> GetScratchBuffers(Shape input, Shape output) =>
         [new("logSumExp", "float", 1, "log Σ_j exp(z_j), for the loss", PerSample: true)];
 
-    public override IReadOnlyList<string> ForwardArguments => ["x", "y", "logSumExp"];
+    public override IReadOnlyList<string> ForwardArguments(LayerPlan plan) => ["x", "y", "logSumExp"];
 
-    public override IReadOnlyList<string> BackwardArguments => ["y", "labels", "dx"];
+    public override IReadOnlyList<string> BackwardArguments(LayerPlan plan) => ["y", "labels", "dx"];
 
     public override string ForwardFormula(LayerPlan plan) =>
         $"{plan.Name}: {plan.Input} → {plan.Output}\n" +
