@@ -133,6 +133,16 @@ public sealed class Conv2D : Layer
     /// </summary>
     private bool TransposesWeightGradient => _filters >= 16 && _rows >= 64;
 
+    /// <summary>
+    /// The generated code's rule: stride 1, output rows filling 60 % or more of their vectors (at 8 and 16 lanes), and 16
+    /// filters or fewer or an unfolded input over 512 KB compute the forward pass straight from the (padded) input, without
+    /// the unfold (Convolution.Forward).
+    /// </summary>
+    private bool ConvolvesDirectly => _stride == 1 && FillsLanes(OutWidth, 8) && FillsLanes(OutWidth, 16)
+        && (_filters <= 16 || (long)_rows * _pixels * sizeof(float) > 512 * 1024);
+
+    private static bool FillsLanes(int width, int lanes) => width * 100 >= 60 * ((width + lanes - 1) / lanes * lanes);
+
     private int PaddedHeight => InHeight + 2 * _padding;
     private int PaddedWidth => InWidth + 2 * _padding;
 
@@ -190,6 +200,24 @@ public sealed class Conv2D : Layer
             ReadOnlySpan<float> xs = x.Slice(s * inLength); // to the buffer's end, as ys: a row's last vector may reach into the slack
             Span<float> ys = y.Slice(s * outLength);
             ref float y0 = ref MemoryMarshal.GetReference(ys);
+
+            if (ConvolvesDirectly)
+            {
+                // y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · x(t, i + m, j + n), straight from the (padded) input.
+                ReadOnlySpan<float> source = xs;
+                int width = InWidth, plane = InHeight * InWidth;
+                if (PadsInput)
+                {
+                    Pad(xs, padded);
+                    source = padded;
+                    width = PaddedWidth;
+                    plane = PaddedHeight * PaddedWidth;
+                }
+
+                Convolution.Forward<TVector>(ref w0, ref MemoryMarshal.GetReference(bias), ref MemoryMarshal.GetReference(source.Slice(0, InChannels * plane + TVector.Count - 1)), ref y0,
+                    filters, InChannels, _kernelHeight, _kernelWidth, width, plane, OutHeight, OutWidth);
+                continue;
+            }
 
             // 1. Unfold (im2col) this sample into columns.
             Unfold<TVector>(xs, columns, padded);
@@ -252,7 +280,7 @@ public sealed class Conv2D : Layer
             weightGradientT.Slice(0, rows * filters).Clear();
         }
 
-        // Last sample first: the forward pass left its columns in place, so only the others are unfolded again.
+        // Last sample first: the forward pass left its columns in place (unless it convolved directly), so only the others are unfolded again.
         for (int s = count - 1; s >= 0; s--)
         {
             ReadOnlySpan<float> xs = x.Slice(s * inLength); // to the buffer's end (see the forward pass)
@@ -260,7 +288,7 @@ public sealed class Conv2D : Layer
             ref float dy0 = ref MemoryMarshal.GetReference(dys);
 
             // 1. Unfold this sample again, unless the forward pass's columns are still its own.
-            if (s != count - 1)
+            if (s != count - 1 || ConvolvesDirectly)
             {
                 Unfold<TVector>(xs, columns, padded);
             }
@@ -334,6 +362,19 @@ public sealed class Conv2D : Layer
         }
     }
 
+    /// <summary>The sample into the middle of its zero-padded copy; the border stays zero.</summary>
+    private void Pad(ReadOnlySpan<float> xs, Span<float> padded)
+    {
+        int inPlane = InHeight * InWidth, width = PaddedWidth, plane = PaddedHeight * PaddedWidth, p = _padding;
+        for (int t = 0; t < InChannels; t++)
+        {
+            for (int u = 0; u < InHeight; u++)
+            {
+                xs.Slice(t * inPlane + u * InWidth, InWidth).CopyTo(padded.Slice(t * plane + (u + p) * width + p, InWidth));
+            }
+        }
+    }
+
     /// <summary>
     /// Stride 1: every tap (t, m, n) fills its row block of columns completely, output row after output row, each from one
     /// input row (of the zero-padded copy, with padding), in whole vectors (<c>Rows.CopyWhole</c>): a copy may run up
@@ -349,18 +390,9 @@ public sealed class Conv2D : Layer
         ReadOnlySpan<float> source = xs;
         if (PadsInput)
         {
-            // The sample into the middle of its zero-padded copy; the border stays zero.
-            int inPlane = height * width, p = _padding;
+            Pad(xs, padded);
             width = PaddedWidth;
             height = PaddedHeight;
-            for (int t = 0; t < channels; t++)
-            {
-                for (int u = 0; u < InHeight; u++)
-                {
-                    xs.Slice(t * inPlane + u * InWidth, InWidth).CopyTo(padded.Slice(t * height * width + (u + p) * width + p, InWidth));
-                }
-            }
-
             source = padded;
         }
 

@@ -667,9 +667,9 @@ namespace Samples
         private static void ForwardPass<TVector>(int count, ReadOnlySpan<float> parameters, Workspace ws)
             where TVector : struct, IFloatVector<TVector>
         {
-            Conv1Forward<TVector>(count, ws.Input, parameters.Slice(0, 150), parameters.Slice(150, 6), ws.Conv1Output, ws.Conv1Columns, ws.Conv1Padded);
+            Conv1Forward<TVector>(count, ws.Input, parameters.Slice(0, 150), parameters.Slice(150, 6), ws.Conv1Output, ws.Conv1Padded);
             Pool1Forward<TVector>(count, ws.Conv1Output, ws.Pool1Output, ws.Pool1ArgMax);
-            Conv2Forward<TVector>(count, ws.Pool1Output, parameters.Slice(156, 2400), parameters.Slice(2556, 16), ws.Conv2Output, ws.Conv2Columns);
+            Conv2Forward<TVector>(count, ws.Pool1Output, parameters.Slice(156, 2400), parameters.Slice(2556, 16), ws.Conv2Output);
             Pool2Forward<TVector>(count, ws.Conv2Output, ws.Pool2Output, ws.Pool2ArgMax);
             Dense1Forward<TVector>(count, ws.Pool2Output, parameters.Slice(2572, 48000), parameters.Slice(50572, 120), ws.Dense1Output);
             Relu3Forward(count, ws.Dense1Output, ws.Relu3Output);
@@ -715,24 +715,22 @@ namespace Samples
         /// <summary>Forward pass of conv1 (Conv2D): 1×28×28 → 6×28×28, kernel 5×5, stride 1, padding 2.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Conv1Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, Span<float> columns, Span<float> padded)
+        private static void Conv1Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, Span<float> padded)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
             ref float b0 = ref MemoryMarshal.GetReference(bias);
-            ref float c0 = ref MemoryMarshal.GetReference(columns);
+            // A vector of a row's last pixels reads up to Count − 1 floats past the padded copy's last row: this slice proves the buffer has them.
+            ref float p0 = ref MemoryMarshal.GetReference(padded.Slice(0, 1024 + TVector.Count - 1));
             for (int s = 0; s < count; s++)
             {
-                ReadOnlySpan<float> xs = x.Slice(s * 784); // to the buffer's end, as ys: a row's last vector may reach into the slack
-                Span<float> ys = y.Slice(s * 4704);
-                ref float y0 = ref MemoryMarshal.GetReference(ys);
+                ReadOnlySpan<float> xs = x.Slice(s * 784); // to the buffer's end: a row's last vector may read into the slack
+                ref float y0 = ref MemoryMarshal.GetReference(y.Slice(s * 4704)); // to the buffer's end, as xs: a masked store may read and write back the slack
+                Conv1Pad(xs, padded);
 
-                // 1. Unfold (im2col) this sample into columns.
-                Conv1Unfold<TVector>(xs, columns, padded);
-
-                // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [6×25] · [25×784], register tiles of 8 filters × 2 vectors of pixels, blocked for the caches;
-                //    each filter's accumulators start at its bias.
-                Gemm.MultiplyBias<TVector>(ref w0, 25, 1, ref c0, 784, ref y0, 784, ref b0, m: 6, k: 25, n: 784, paddedTail: true);
+                // y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · padded(t, i + m, j + n), straight from the padded copy (no unfold): register tiles of
+                // up to 8 filters × 2 vectors of output pixels (a row's, or two rows'), each tap one load per vector; each filter's sums start at its bias.
+                Convolution.Forward<TVector>(ref w0, ref b0, ref p0, ref y0, filters: 6, channels: 1, kernelHeight: 5, kernelWidth: 5, inputWidth: 32, inputPlane: 1024, outputHeight: 28, outputWidth: 28);
             }
         }
 
@@ -750,18 +748,15 @@ namespace Samples
             ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
             ref float c0 = ref MemoryMarshal.GetReference(columns);
             ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);
-            // Last sample first: the forward pass left its columns in place, so only the others are unfolded again.
+            // Last sample first, as where the forward pass unfolds (this one convolved directly, so every sample is unfolded here).
             for (int s = count - 1; s >= 0; s--)
             {
                 ReadOnlySpan<float> xs = x.Slice(s * 784); // to the buffer's end (see the forward pass)
                 ReadOnlySpan<float> dys = dy.Slice(s * 4704);
                 ref float dy0 = ref MemoryMarshal.GetReference(dys);
 
-                // 1. Unfold this sample again, unless the forward pass's columns are still its own.
-                if (s != count - 1)
-                {
-                    Conv1Unfold<TVector>(xs, columns, padded);
-                }
+                // 1. Unfold this sample.
+                Conv1Unfold<TVector>(xs, columns, padded);
 
                 // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [6×784] · [25×784]ᵀ, tiles of 4 filters (then 2, then 1) × 4 rows of dot products;
                 //    dL/db(k) += Σ_q dL/dy(k, q).
@@ -784,14 +779,11 @@ namespace Samples
             }
         }
 
-        // conv1 unfold (im2col): columns(r, q) = x(t, i + m − 2, j + n − 2), row r = (t·5 + m)·5 + n, column q = i·28 + j.
-        // Every tap reads whole rows of the zero-padded copy, so every column of every row is written.
+        // conv1 padding: the sample into the middle of its zero-padded copy (1×32×32); the border is never written and stays zero.
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Conv1Unfold<TVector>(ReadOnlySpan<float> xs, Span<float> columns, Span<float> padded)
-            where TVector : struct, IFloatVector<TVector>
+        private static void Conv1Pad(ReadOnlySpan<float> xs, Span<float> padded)
         {
-            // The sample into the middle of its zero-padded copy (1×32×32); the border stays zero.
             for (int t = 0; t < 1; t++)
             {
                 for (int u = 0; u < 28; u++)
@@ -799,6 +791,16 @@ namespace Samples
                     xs.Slice(t * 784 + u * 28, 28).CopyTo(padded.Slice(t * 1024 + 66 + u * 32, 28));
                 }
             }
+        }
+
+        // conv1 unfold (im2col): columns(r, q) = x(t, i + m − 2, j + n − 2), row r = (t·5 + m)·5 + n, column q = i·28 + j.
+        // Every tap reads whole rows of the zero-padded copy, so every column of every row is written.
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void Conv1Unfold<TVector>(ReadOnlySpan<float> xs, Span<float> columns, Span<float> padded)
+            where TVector : struct, IFloatVector<TVector>
+        {
+            Conv1Pad(xs, padded);
 
             // Reads and writes run up to Count − 1 floats past the last row: these slices prove the buffers have them.
             ref float x0 = ref MemoryMarshal.GetReference(padded.Slice(0, 1024 + TVector.Count - 1));
@@ -995,24 +997,19 @@ namespace Samples
         /// <summary>Forward pass of conv2 (Conv2D): 6×14×14 → 16×10×10, kernel 5×5, stride 1, padding 0.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, Span<float> columns)
+        private static void Conv2Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
             ref float b0 = ref MemoryMarshal.GetReference(bias);
-            ref float c0 = ref MemoryMarshal.GetReference(columns);
             for (int s = 0; s < count; s++)
             {
-                ReadOnlySpan<float> xs = x.Slice(s * 1176); // to the buffer's end, as ys: a row's last vector may reach into the slack
-                Span<float> ys = y.Slice(s * 1600);
-                ref float y0 = ref MemoryMarshal.GetReference(ys);
+                ReadOnlySpan<float> xs = x.Slice(s * 1176); // to the buffer's end: a row's last vector may read into the slack
+                ref float y0 = ref MemoryMarshal.GetReference(y.Slice(s * 1600)); // to the buffer's end, as xs: a masked store may read and write back the slack
 
-                // 1. Unfold (im2col) this sample into columns.
-                Conv2Unfold<TVector>(xs, columns);
-
-                // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [16×150] · [150×100], register tiles of 8 filters × 2 vectors of pixels, blocked for the caches;
-                //    each filter's accumulators start at its bias.
-                Gemm.MultiplyBias<TVector>(ref w0, 150, 1, ref c0, 100, ref y0, 100, ref b0, m: 16, k: 150, n: 100, paddedTail: true);
+                // y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · x(t, i + m, j + n), straight from the input (no unfold): register tiles of
+                // up to 8 filters × 2 vectors of output pixels (a row's, or two rows'), each tap one load per vector; each filter's sums start at its bias.
+                Convolution.Forward<TVector>(ref w0, ref b0, ref MemoryMarshal.GetReference(xs.Slice(0, 1176 + TVector.Count - 1)), ref y0, filters: 16, channels: 6, kernelHeight: 5, kernelWidth: 5, inputWidth: 14, inputPlane: 196, outputHeight: 10, outputWidth: 10);
             }
         }
 
@@ -1033,18 +1030,15 @@ namespace Samples
             ref float dyT0 = ref MemoryMarshal.GetReference(outputGradientT.Slice(0, 1600 + TVector.Count - 1));
             ref float dwT0 = ref MemoryMarshal.GetReference(weightGradientT.Slice(0, 2400 + TVector.Count - 1));
             weightGradientT.Slice(0, 2400).Clear();
-            // Last sample first: the forward pass left its columns in place, so only the others are unfolded again.
+            // Last sample first, as where the forward pass unfolds (this one convolved directly, so every sample is unfolded here).
             for (int s = count - 1; s >= 0; s--)
             {
                 ReadOnlySpan<float> xs = x.Slice(s * 1176); // to the buffer's end (see the forward pass)
                 ReadOnlySpan<float> dys = dy.Slice(s * 1600);
                 ref float dy0 = ref MemoryMarshal.GetReference(dys);
 
-                // 1. Unfold this sample again, unless the forward pass's columns are still its own.
-                if (s != count - 1)
-                {
-                    Conv2Unfold<TVector>(xs, columns);
-                }
+                // 1. Unfold this sample.
+                Conv2Unfold<TVector>(xs, columns);
 
                 // 2. dL/dwᵀ(r, k) += Σ_q columns(r, q) · dL/dyᵀ(q, k): [150×100] · [100×16], tiles of 8 rows × 2 vectors of filters;
                 //    dL/db(k) += Σ_q dL/dy(k, q).

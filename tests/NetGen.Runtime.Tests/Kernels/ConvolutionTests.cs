@@ -1,0 +1,135 @@
+using System;
+using System.Runtime.Intrinsics;
+using NetGen.Kernels;
+using Xunit;
+
+namespace NetGen.Runtime.Tests.Kernels;
+
+/// <summary>
+/// The direct convolution gives, at every vector width this machine accelerates, the same bits as unfolding the input and
+/// multiplying (<see cref="Gemm.MultiplyBias"/>), which the generated code did before, and the value of a plain loop;
+/// it writes nothing outside its output.
+/// </summary>
+public sealed class ConvolutionTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    private const int Slack = 32;
+
+    /// <summary>
+    /// Filters exercising the 8-, 4-, 2- and 1-filter tiles; output widths of two vectors per row (28), one (14) and ragged
+    /// (10, 5); an odd number of slots (3 × 5 outputs: the last slot alone); more than 128 taps (a blocked reduction in
+    /// the unfolded product).
+    /// </summary>
+    public static TheoryData<int, int, int, int, int, int> Shapes => new()
+    {
+        // filters, channels, kernel, input height (padded), input width (padded), output width used by the caller
+        { 6, 1, 5, 32, 32, 28 },
+        { 16, 3, 5, 18, 18, 14 },
+        { 15, 2, 3, 12, 12, 10 },
+        { 3, 1, 3, 5, 7, 5 },
+        { 9, 6, 5, 14, 14, 10 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Direct_convolution_matches_unfold_and_multiply_bit_for_bit(int filters, int channels, int kernel, int inputHeight, int inputWidth, int outputWidth)
+    {
+        int ran = 0;
+        ran += Check<Float1>(filters, channels, kernel, inputHeight, inputWidth, outputWidth, "Float1");
+        ran += Check<Float128Unfused>(filters, channels, kernel, inputHeight, inputWidth, outputWidth, "Float128Unfused", Vector128.IsHardwareAccelerated);
+        ran += Check<Float128>(filters, channels, kernel, inputHeight, inputWidth, outputWidth, "Float128", Vector128.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd);
+        ran += Check<Float256>(filters, channels, kernel, inputHeight, inputWidth, outputWidth, "Float256", Vector256.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd);
+        ran += Check<Float512>(filters, channels, kernel, inputHeight, inputWidth, outputWidth, "Float512", Vector512.IsHardwareAccelerated);
+        Assert.True(ran >= 1);
+    }
+
+    private int Check<TVector>(int filters, int channels, int kernel, int inputHeight, int inputWidth, int outputWidth, string name, bool accelerated = true)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        if (!accelerated)
+        {
+            output.WriteLine($"{name}: not accelerated here, not dispatched to, skipped");
+            return 0;
+        }
+
+        int outputHeight = inputHeight - kernel + 1;
+        Assert.True(outputWidth <= inputWidth - kernel + 1);
+        int rows = channels * kernel * kernel, pixels = outputHeight * outputWidth, plane = inputHeight * inputWidth;
+        var random = new Random(filters * 1000 + channels * 100 + kernel);
+        float[] weight = Fill(random, filters * rows);
+        float[] bias = Fill(random, filters);
+        float[] x = Fill(random, channels * plane + Slack);
+
+        // The unfolded input and the blocked product, as the generated code computes them without the direct kernel.
+        float[] columns = new float[rows * pixels + Slack];
+        for (int t = 0; t < channels; t++)
+        {
+            for (int m = 0; m < kernel; m++)
+            {
+                for (int n = 0; n < kernel; n++)
+                {
+                    for (int i = 0; i < outputHeight; i++)
+                    {
+                        for (int j = 0; j < outputWidth; j++)
+                        {
+                            columns[((t * kernel + m) * kernel + n) * pixels + i * outputWidth + j] = x[t * plane + (i + m) * inputWidth + j + n];
+                        }
+                    }
+                }
+            }
+        }
+
+        float[] expected = new float[filters * pixels + Slack];
+        Gemm.MultiplyBias<TVector>(ref weight[0], rows, 1, ref columns[0], pixels, ref expected[0], pixels, ref bias[0], filters, rows, pixels, paddedTail: true);
+
+        float[] y = new float[filters * pixels + Slack];
+        Array.Fill(y, float.NaN, 0, filters * pixels);
+        Array.Fill(y, 7f, filters * pixels, Slack);
+        Convolution.Forward<TVector>(ref weight[0], ref bias[0], ref x[0], ref y[0], filters, channels, kernel, kernel, inputWidth, plane, outputHeight, outputWidth);
+
+        for (int p = 0; p < filters * pixels; p++)
+        {
+            Assert.True(BitConverter.SingleToInt32Bits(expected[p]) == BitConverter.SingleToInt32Bits(y[p]), $"{name}: output {p} is {y[p]}, the unfolded product {expected[p]}");
+        }
+
+        Assert.All(y[(filters * pixels)..], v => Assert.Equal(7f, v));
+
+        // And the plain definition, to rounding.
+        for (int k = 0; k < filters; k++)
+        {
+            for (int i = 0; i < outputHeight; i++)
+            {
+                for (int j = 0; j < outputWidth; j++)
+                {
+                    double sum = bias[k];
+                    for (int t = 0; t < channels; t++)
+                    {
+                        for (int m = 0; m < kernel; m++)
+                        {
+                            for (int n = 0; n < kernel; n++)
+                            {
+                                sum += (double)weight[k * rows + (t * kernel + m) * kernel + n] * x[t * plane + (i + m) * inputWidth + j + n];
+                            }
+                        }
+                    }
+
+                    float actual = y[(k * outputHeight + i) * outputWidth + j];
+                    Assert.True(Math.Abs(sum - actual) <= 1e-5 * (rows + 1), $"{name}: y({k}, {i}, {j}) is {actual}, expected {sum}");
+                }
+            }
+        }
+
+        output.WriteLine($"{name}: {filters} filters, {channels}×{inputHeight}×{inputWidth}, kernel {kernel}, output width {outputWidth}: checked");
+        return 1;
+    }
+
+    private static float[] Fill(Random random, int length)
+    {
+        float[] values = new float[length];
+        for (int i = 0; i < length; i++)
+        {
+            values[i] = (float)(random.NextDouble() * 2 - 1);
+        }
+
+        return values;
+    }
+}
