@@ -19,6 +19,27 @@ public class BatchTests
         return (inputs, labels);
     }
 
+    /// <summary>
+    /// A batch's mean loss and gradients are the mean of <paramref name="single"/>'s <c>TrainSample</c> over the same samples
+    /// (the same products, summed in chunks rather than in one run: equal up to float rounding).
+    /// </summary>
+    private static void AssertMeanOfSamples(INetwork single, float[] inputs, int[] labels, float meanLoss, ReadOnlySpan<float> gradients)
+    {
+        single.ZeroGradients();
+        double lossSum = 0;
+        for (int i = 0; i < labels.Length; i++)
+        {
+            lossSum += single.TrainSample(inputs.AsSpan(i * single.InputLength, single.InputLength), labels[i]);
+        }
+
+        Assert.Equal(lossSum / labels.Length, meanLoss, 1e-5);
+        for (int p = 0; p < single.ParameterCount; p++)
+        {
+            float expected = single.Gradients[p] / labels.Length;
+            Assert.True(Math.Abs(expected - gradients[p]) <= 1e-6 + 1e-4 * Math.Abs(expected), $"gradient {p}: {expected} vs {gradients[p]}");
+        }
+    }
+
     private static float[] Train(int threads, int steps, int batchSize)
     {
         var net = new LeNet5 { DegreeOfParallelism = threads };
@@ -72,19 +93,7 @@ public class BatchTests
         // And the batch's mean is the mean of the single-sample gradients, up to float rounding.
         var single = new LargeDenseNet();
         single.InitializeParameters(8);
-        single.ZeroGradients();
-        double lossSum = 0;
-        for (int i = 0; i < labels.Length; i++)
-        {
-            lossSum += single.TrainSample(inputs.AsSpan(i * LargeDenseNet.InputLength, LargeDenseNet.InputLength), labels[i]);
-        }
-
-        Assert.Equal(lossSum / labels.Length, losses[0], 1e-5);
-        for (int p = 0; p < LargeDenseNet.ParameterCount; p++)
-        {
-            float expected = single.Gradients[p] / labels.Length;
-            Assert.True(Math.Abs(expected - gradients[0][p]) <= 1e-6 + 1e-4 * Math.Abs(expected), $"gradient {p}: {expected} vs {gradients[0][p]}");
-        }
+        AssertMeanOfSamples(single, inputs, labels, losses[0], gradients[0]);
     }
 
     [Fact]
@@ -119,20 +128,7 @@ public class BatchTests
 
         var single = new LeNet5();
         single.InitializeParameters(1);
-        single.ZeroGradients();
-        double lossSum = 0;
-        for (int i = 0; i < labels.Length; i++)
-        {
-            lossSum += single.TrainSample(inputs.AsSpan(i * LeNet5.InputLength, LeNet5.InputLength), labels[i]);
-        }
-
-        Assert.Equal(lossSum / labels.Length, meanLoss, 1e-5);
-        for (int p = 0; p < LeNet5.ParameterCount; p++)
-        {
-            // The same products, summed in chunks rather than in one run: equal up to float rounding.
-            float expected = single.Gradients[p] / labels.Length;
-            Assert.True(Math.Abs(expected - batch.Gradients[p]) <= 1e-6 + 1e-4 * Math.Abs(expected), $"gradient {p}: {expected} vs {batch.Gradients[p]}");
-        }
+        AssertMeanOfSamples(single, inputs, labels, meanLoss, batch.Gradients);
     }
 
     [Fact]
