@@ -293,7 +293,7 @@ public sealed class RuntimeNetwork : ISampleNetwork
             return loss;
         }
 
-        protected override void ComputeBatchGradient(int item, int count, Span<float> gradients)
+        protected override ParameterRange ComputeBatchGradient(int item, int count, Span<float> gradients)
         {
             for (int d = 0; d < _dense.Length; d++)
             {
@@ -302,13 +302,15 @@ public sealed class RuntimeNetwork : ISampleNetwork
                 int rows = layer.OutLength, items = (rows + RowsPerItem - 1) / RowsPerItem;
                 if (item < items)
                 {
-                    int first = item * RowsPerItem;
-                    layer.BatchWeightGradient(first, Math.Min(first + RowsPerItem, rows), count, _inputs[d], _outputGradients[d], gradients.Slice(network._parameterOffsets[l], layer.WeightCount));
-                    return;
+                    int first = item * RowsPerItem, end = Math.Min(first + RowsPerItem, rows);
+                    layer.BatchWeightGradient(first, end, count, _inputs[d], _outputGradients[d], gradients.Slice(network._parameterOffsets[l], layer.WeightCount));
+                    return new ParameterRange(network._parameterOffsets[l] + first * layer.InLength, (end - first) * layer.InLength); // scaled to the mean by the engine
                 }
 
                 item -= items;
             }
+
+            throw new ArgumentOutOfRangeException(nameof(item));
         }
 
         protected override void ForwardChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> probabilities)

@@ -386,16 +386,17 @@ internal static class NetworkEmitter
     /// Calls <paramref name="method"/>&lt;TVector&gt; with the vector type <c>VectorWidth.Kernel</c> chooses for this machine (under the JIT
     /// the choice is a constant and the switch compiles away).
     /// </summary>
-    private static void EmitKernelSwitch(SourceWriter w, string method, string arguments)
+    private static void EmitKernelSwitch(SourceWriter w, string method, string arguments, bool returns = false)
     {
         w.Line($"switch (VectorWidth.Kernel)");
         w.Open();
+        string call = returns ? "return " : "", end = returns ? "" : " break;";
         foreach (string kernel in new[] { "Float512", "Float256", "Float128", "Float128Unfused" })
         {
-            w.Line($"case VectorKernel.{kernel}: {method}<{kernel}>({arguments}); break;");
+            w.Line($"case VectorKernel.{kernel}: {call}{method}<{kernel}>({arguments});{end}");
         }
 
-        w.Line($"default: {method}<Float1>({arguments}); break;");
+        w.Line($"default: {call}{method}<Float1>({arguments});{end}");
         w.Close();
     }
 
@@ -546,13 +547,13 @@ internal static class NetworkEmitter
             w.Line($"return loss;");
             w.Close();
             w.Line();
-            w.Line($"protected override void ComputeBatchGradient(int item, int count, Span<float> gradients)");
+            w.Line($"protected override global::NetGen.Training.ParameterRange ComputeBatchGradient(int item, int count, Span<float> gradients)");
             w.Open();
-            EmitKernelSwitch(w, "ComputeBatchGradient", "item, count, gradients");
+            EmitKernelSwitch(w, "ComputeBatchGradient", "item, count, gradients", returns: true);
             w.Close();
             w.Line();
             w.Line($"{Optimized}");
-            w.Line($"private void ComputeBatchGradient<TVector>(int item, int count, Span<float> gradients)");
+            w.Line($"private global::NetGen.Training.ParameterRange ComputeBatchGradient<TVector>(int item, int count, Span<float> gradients)");
             w.Line($"    where TVector : struct, IFloatVector<TVector>");
             w.Open();
             foreach (LayerPlan plan in batched)
@@ -562,17 +563,19 @@ internal static class NetworkEmitter
                 w.Line($"// {plan.Name}.weight: {rows} rows, items of {RowsPerItem}");
                 w.Line($"if (item < {planItems})");
                 w.Open();
-                w.Line($"int first = item * {RowsPerItem};");
-                w.Line($"{plan.Pascal}BatchWeightGradient<TVector>(first, Math.Min(first + {RowsPerItem}, {rows}), count, _{Camel(plan.Pascal)}Inputs, _{Camel(plan.Pascal)}OutputGradients, gradients.Slice({weight.Offset}, {weight.Tensor.Length}));");
-                w.Line($"return;");
+                int inputs = weight.Tensor.Length / rows;
+                w.Line($"int first = item * {RowsPerItem}, end = Math.Min(first + {RowsPerItem}, {rows});");
+                w.Line($"{plan.Pascal}BatchWeightGradient<TVector>(first, end, count, _{Camel(plan.Pascal)}Inputs, _{Camel(plan.Pascal)}OutputGradients, gradients.Slice({weight.Offset}, {weight.Tensor.Length}));");
+                w.Line($"return new({weight.Offset} + first * {inputs}, (end - first) * {inputs}); // the rows written, which the engine scales to the batch mean");
                 w.Close();
+                w.Line();
                 if (plan != batched[batched.Count - 1])
                 {
-                    w.Line();
                     w.Line($"item -= {planItems};");
                 }
             }
 
+            w.Line($"throw new ArgumentOutOfRangeException(nameof(item), \"The engine asks only for items 0 to {items - 1}.\");");
             w.Close();
             w.Line();
         }

@@ -113,11 +113,10 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
     /// <summary>
     /// Work item <paramref name="item"/> of the batch-gradient phase, after every chunk of a batch of <paramref name="count"/>
     /// samples: writes (not adds) the sum over the batch's samples of dL/dθ into its part of the batch-gradient ranges of
-    /// <paramref name="gradients"/>. Items write disjoint parts and may run on any thread.
+    /// <paramref name="gradients"/>, and returns that part, which the engine then scales to the batch mean on the same thread
+    /// while it is still in cache. Items write disjoint parts and may run on any thread.
     /// </summary>
-    protected virtual void ComputeBatchGradient(int item, int count, Span<float> gradients)
-    {
-    }
+    protected virtual ParameterRange ComputeBatchGradient(int item, int count, Span<float> gradients) => default;
 
     /// <summary>Forward pass of one chunk; one row of <paramref name="probabilities"/> per sample.</summary>
     protected abstract void ForwardChunk(TWorkspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> probabilities);
@@ -161,7 +160,8 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
         _phase = Phase.TrainChunks;
         Execute(chunks);
 
-        // Reduce in chunk order: the same additions in the same order for any number of threads.
+        // Reduce in chunk order: the same additions in the same order for any number of threads; then the mean. (The
+        // batch-gradient ranges are scaled to the mean by their own items, below.)
         foreach (ParameterRange range in _chunkRanges)
         {
             Span<float> sum = gradients.AsSpan(range.Offset, range.Length);
@@ -170,6 +170,8 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
             {
                 TensorPrimitives.Add(sum, _chunkGradients[c].AsSpan(range.Offset, range.Length), sum);
             }
+
+            TensorPrimitives.Multiply(sum, 1f / count, sum);
         }
 
         float loss = _chunkLosses[0];
@@ -186,7 +188,6 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
             _gradients = [];
         }
 
-        TensorPrimitives.Multiply(gradients.AsSpan(0, _parameterCount), 1f / count, gradients);
         return loss / count;
     }
 
@@ -338,7 +339,9 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
     {
         if (_phase == Phase.BatchGradients)
         {
-            ComputeBatchGradient(item, _count, _gradients);
+            ParameterRange written = ComputeBatchGradient(item, _count, _gradients);
+            Span<float> rows = _gradients.AsSpan(written.Offset, written.Length);
+            TensorPrimitives.Multiply(rows, 1f / _count, rows);
         }
         else
         {

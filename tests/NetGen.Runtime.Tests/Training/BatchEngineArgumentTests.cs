@@ -101,8 +101,11 @@ public sealed class BatchEngineArgumentTests
         protected override void ForwardChunk(float[] workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> probabilities) =>
             probabilities.Fill(0.5f);
 
-        protected override void ComputeBatchGradient(int item, int count, Span<float> gradients) =>
-            gradients[2 + item] = count * (10 + item) + _firsts[(count - 1) / ChunkSize];
+        protected override ParameterRange ComputeBatchGradient(int item, int count, Span<float> gradients)
+        {
+            gradients[2 + item] = count * (10 + item) + _firsts[(count - 1) / ChunkSize]; // a sum over the batch, which the engine turns into the mean
+            return new ParameterRange(2 + item, 1);
+        }
     }
 
     [Theory]

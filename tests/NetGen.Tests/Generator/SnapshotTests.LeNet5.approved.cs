@@ -523,47 +523,49 @@ namespace Samples
                 return loss;
             }
 
-            protected override void ComputeBatchGradient(int item, int count, Span<float> gradients)
+            protected override global::NetGen.Training.ParameterRange ComputeBatchGradient(int item, int count, Span<float> gradients)
             {
                 switch (VectorWidth.Kernel)
                 {
-                    case VectorKernel.Float512: ComputeBatchGradient<Float512>(item, count, gradients); break;
-                    case VectorKernel.Float256: ComputeBatchGradient<Float256>(item, count, gradients); break;
-                    case VectorKernel.Float128: ComputeBatchGradient<Float128>(item, count, gradients); break;
-                    case VectorKernel.Float128Unfused: ComputeBatchGradient<Float128Unfused>(item, count, gradients); break;
-                    default: ComputeBatchGradient<Float1>(item, count, gradients); break;
+                    case VectorKernel.Float512: return ComputeBatchGradient<Float512>(item, count, gradients);
+                    case VectorKernel.Float256: return ComputeBatchGradient<Float256>(item, count, gradients);
+                    case VectorKernel.Float128: return ComputeBatchGradient<Float128>(item, count, gradients);
+                    case VectorKernel.Float128Unfused: return ComputeBatchGradient<Float128Unfused>(item, count, gradients);
+                    default: return ComputeBatchGradient<Float1>(item, count, gradients);
                 }
             }
 
             [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-            private void ComputeBatchGradient<TVector>(int item, int count, Span<float> gradients)
+            private global::NetGen.Training.ParameterRange ComputeBatchGradient<TVector>(int item, int count, Span<float> gradients)
                 where TVector : struct, IFloatVector<TVector>
             {
                 // dense1.weight: 120 rows, items of 32
                 if (item < 4)
                 {
-                    int first = item * 32;
-                    Dense1BatchWeightGradient<TVector>(first, Math.Min(first + 32, 120), count, _dense1Inputs, _dense1OutputGradients, gradients.Slice(2572, 48000));
-                    return;
+                    int first = item * 32, end = Math.Min(first + 32, 120);
+                    Dense1BatchWeightGradient<TVector>(first, end, count, _dense1Inputs, _dense1OutputGradients, gradients.Slice(2572, 48000));
+                    return new(2572 + first * 400, (end - first) * 400); // the rows written, which the engine scales to the batch mean
                 }
 
                 item -= 4;
                 // dense2.weight: 84 rows, items of 32
                 if (item < 3)
                 {
-                    int first = item * 32;
-                    Dense2BatchWeightGradient<TVector>(first, Math.Min(first + 32, 84), count, _dense2Inputs, _dense2OutputGradients, gradients.Slice(50692, 10080));
-                    return;
+                    int first = item * 32, end = Math.Min(first + 32, 84);
+                    Dense2BatchWeightGradient<TVector>(first, end, count, _dense2Inputs, _dense2OutputGradients, gradients.Slice(50692, 10080));
+                    return new(50692 + first * 120, (end - first) * 120); // the rows written, which the engine scales to the batch mean
                 }
 
                 item -= 3;
                 // dense3.weight: 10 rows, items of 32
                 if (item < 1)
                 {
-                    int first = item * 32;
-                    Dense3BatchWeightGradient<TVector>(first, Math.Min(first + 32, 10), count, _dense3Inputs, _dense3OutputGradients, gradients.Slice(60856, 840));
-                    return;
+                    int first = item * 32, end = Math.Min(first + 32, 10);
+                    Dense3BatchWeightGradient<TVector>(first, end, count, _dense3Inputs, _dense3OutputGradients, gradients.Slice(60856, 840));
+                    return new(60856 + first * 84, (end - first) * 84); // the rows written, which the engine scales to the batch mean
                 }
+
+                throw new ArgumentOutOfRangeException(nameof(item), "The engine asks only for items 0 to 7.");
             }
 
             protected override void ForwardChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> probabilities)

@@ -333,29 +333,31 @@ namespace Samples.Tiny
                     return loss;
                 }
 
-                protected override void ComputeBatchGradient(int item, int count, Span<float> gradients)
+                protected override global::NetGen.Training.ParameterRange ComputeBatchGradient(int item, int count, Span<float> gradients)
                 {
                     switch (VectorWidth.Kernel)
                     {
-                        case VectorKernel.Float512: ComputeBatchGradient<Float512>(item, count, gradients); break;
-                        case VectorKernel.Float256: ComputeBatchGradient<Float256>(item, count, gradients); break;
-                        case VectorKernel.Float128: ComputeBatchGradient<Float128>(item, count, gradients); break;
-                        case VectorKernel.Float128Unfused: ComputeBatchGradient<Float128Unfused>(item, count, gradients); break;
-                        default: ComputeBatchGradient<Float1>(item, count, gradients); break;
+                        case VectorKernel.Float512: return ComputeBatchGradient<Float512>(item, count, gradients);
+                        case VectorKernel.Float256: return ComputeBatchGradient<Float256>(item, count, gradients);
+                        case VectorKernel.Float128: return ComputeBatchGradient<Float128>(item, count, gradients);
+                        case VectorKernel.Float128Unfused: return ComputeBatchGradient<Float128Unfused>(item, count, gradients);
+                        default: return ComputeBatchGradient<Float1>(item, count, gradients);
                     }
                 }
 
                 [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-                private void ComputeBatchGradient<TVector>(int item, int count, Span<float> gradients)
+                private global::NetGen.Training.ParameterRange ComputeBatchGradient<TVector>(int item, int count, Span<float> gradients)
                     where TVector : struct, IFloatVector<TVector>
                 {
                     // head.weight: 4 rows, items of 32
                     if (item < 1)
                     {
-                        int first = item * 32;
-                        HeadBatchWeightGradient<TVector>(first, Math.Min(first + 32, 4), count, _headInputs, _headOutputGradients, gradients.Slice(39, 144));
-                        return;
+                        int first = item * 32, end = Math.Min(first + 32, 4);
+                        HeadBatchWeightGradient<TVector>(first, end, count, _headInputs, _headOutputGradients, gradients.Slice(39, 144));
+                        return new(39 + first * 36, (end - first) * 36); // the rows written, which the engine scales to the batch mean
                     }
+
+                    throw new ArgumentOutOfRangeException(nameof(item), "The engine asks only for items 0 to 0.");
                 }
 
                 protected override void ForwardChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> probabilities)
