@@ -14,9 +14,9 @@ namespace NetGen.Generator.Layers;
 /// into <c>columns</c>, one row per (input channel, kernel tap) and one column per output pixel, with every
 /// offset and range of the copy computed here at compile time (with stride 1, whole rows from a zero-padded copy
 /// of the sample; with a larger stride, only the taps inside the input, the others staying zero). Then
-/// <c>y = W · columns</c> is one blocked product. With stride 1 and output rows that fill whole vectors, the forward pass
-/// skips the unfold and reads each tap's rows straight from the (padded) input (<c>Convolution.Forward</c>, the same sums
-/// in the same order). The backward pass unfolds again (or reuses the forward pass's <c>columns</c> for the last sample)
+/// <c>y = W · columns</c> is one blocked product. With stride 1, output rows that fill most of their vectors and an unfold
+/// that would cost much next to the product (see <see cref="ConvolvesDirectly"/>), the forward pass skips the unfold and
+/// reads each tap's rows straight from the (padded) input (<c>Convolution.Forward</c>, the same sums in the same order). The backward pass unfolds again (or reuses the forward pass's <c>columns</c> for the last sample)
 /// for dL/dW and folds dL/dcolumns back (col2im; with stride 1 each row of dL/dx is summed in registers and stored once).
 /// </remarks>
 internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidth, int Stride, int Padding) : Layer
