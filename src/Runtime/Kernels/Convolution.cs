@@ -53,7 +53,12 @@ public static class Convolution
                 Tile<TVector, Eight>(ref Unsafe.Add(ref weight, k * rows), ref Unsafe.Add(ref bias, k), ref x, ref Unsafe.Add(ref y, k * plane), shape, rows, plane, slot0, slot1);
             }
 
-            if (k + 4 <= filters)
+            if (k + 6 <= filters)
+            {
+                Tile<TVector, Six>(ref Unsafe.Add(ref weight, k * rows), ref Unsafe.Add(ref bias, k), ref x, ref Unsafe.Add(ref y, k * plane), shape, rows, plane, slot0, slot1);
+                k += 6;
+            }
+            else if (k + 4 <= filters)
             {
                 Tile<TVector, Four>(ref Unsafe.Add(ref weight, k * rows), ref Unsafe.Add(ref bias, k), ref x, ref Unsafe.Add(ref y, k * plane), shape, rows, plane, slot0, slot1);
                 k += 4;
@@ -74,7 +79,8 @@ public static class Convolution
 
     /// <summary>
     /// <typeparamref name="TRows"/> filters × 2 slots, summed over every tap (t, m, n) in order: per tap, 2 loads of the input
-    /// and one broadcast weight per filter feed 2 multiply-adds per filter; up to 16 accumulators. The row count is a type,
+    /// and one broadcast weight per filter feed 2 multiply-adds per filter; up to 16 accumulators. Filters go 8 at a time,
+    /// then the rest as 6 (LeNet-5's conv1: one pass over the input instead of two), 4, 2 and 1. The row count is a type,
     /// so the JIT compiles one copy per tile size with the unused filters removed. Not inlined: one call runs every tap.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -106,6 +112,10 @@ public static class Convolution
             s41 = s40;
             s50 = TVector.Broadcast(Unsafe.Add(ref bias, 5));
             s51 = s50;
+        }
+
+        if (count > 6)
+        {
             s60 = TVector.Broadcast(Unsafe.Add(ref bias, 6));
             s61 = s60;
             s70 = TVector.Broadcast(Unsafe.Add(ref bias, 7));
@@ -150,6 +160,10 @@ public static class Convolution
                         a = TVector.Broadcast(Unsafe.Add(ref w, 5 * rows));
                         s50 = TVector.MultiplyAdd(a, b0, s50);
                         s51 = TVector.MultiplyAdd(a, b1, s51);
+                    }
+
+                    if (count > 6)
+                    {
                         a = TVector.Broadcast(Unsafe.Add(ref w, 6 * rows));
                         s60 = TVector.MultiplyAdd(a, b0, s60);
                         s61 = TVector.MultiplyAdd(a, b1, s61);
@@ -179,6 +193,10 @@ public static class Convolution
         {
             Store(s40, s41, ref Unsafe.Add(ref y, 4 * plane), slot0, slot1);
             Store(s50, s51, ref Unsafe.Add(ref y, 5 * plane), slot0, slot1);
+        }
+
+        if (count > 6)
+        {
             Store(s60, s61, ref Unsafe.Add(ref y, 6 * plane), slot0, slot1);
             Store(s70, s71, ref Unsafe.Add(ref y, 7 * plane), slot0, slot1);
         }
@@ -235,6 +253,11 @@ public static class Convolution
     private readonly struct Four : IRowCount
     {
         public static int Count => 4;
+    }
+
+    private readonly struct Six : IRowCount
+    {
+        public static int Count => 6;
     }
 
     private readonly struct Eight : IRowCount

@@ -15,9 +15,9 @@ public sealed class ConvolutionTests(Xunit.Abstractions.ITestOutputHelper output
     private const int Slack = 32;
 
     /// <summary>
-    /// Filters exercising the 8-, 4-, 2- and 1-filter tiles; output widths of two vectors per row (28), one (14) and ragged
-    /// (10, 5); an odd number of slots (3 × 5 outputs: the last slot alone); more than 128 taps (a blocked reduction in
-    /// the unfolded product).
+    /// Filters exercising the 8-, 6-, 4-, 2- and 1-filter tiles (6; 9 = 8 + 1; 15 = 8 + 6 + 1; 3 = 2 + 1); output widths
+    /// of two vectors per row (28), one (14) and ragged (10, 5); an odd number of slots (3 × 5 outputs: the last slot
+    /// alone); more than 128 taps (a blocked reduction in the unfolded product).
     /// </summary>
     public static TheoryData<int, int, int, int, int, int> Shapes => new()
     {
