@@ -36,9 +36,9 @@ public static class Convolution
         int inputWidth, int inputPlane, int outputHeight, int outputWidth)
         where TVector : struct, IFloatVector<TVector>
     {
-        var shape = new Shape(channels, kernelHeight, kernelWidth, inputWidth, inputPlane, outputWidth);
+        var shape = new Shape(channels, kernelHeight, kernelWidth, inputWidth, inputPlane, outputHeight * outputWidth);
         int slotsPerRow = (outputWidth + TVector.Count - 1) / TVector.Count;
-        int slots = outputHeight * slotsPerRow, plane = outputHeight * outputWidth, rows = channels * kernelHeight * kernelWidth;
+        int slots = outputHeight * slotsPerRow;
         for (int s = 0; s < slots; s += 2)
         {
             // The tile's two slots; a last slot alone goes twice and is stored once.
@@ -50,45 +50,48 @@ public static class Convolution
             int k = 0;
             for (; k + 8 <= filters; k += 8)
             {
-                Tile<TVector, Eight>(ref Unsafe.Add(ref weight, k * rows), ref Unsafe.Add(ref bias, k), ref x, ref Unsafe.Add(ref y, k * plane), shape, rows, plane, slot0, slot1);
+                Tile<TVector, Eight>(ref weight, ref bias, ref x, ref y, shape, k, slot0, slot1);
             }
 
             if (k + 6 <= filters)
             {
-                Tile<TVector, Six>(ref Unsafe.Add(ref weight, k * rows), ref Unsafe.Add(ref bias, k), ref x, ref Unsafe.Add(ref y, k * plane), shape, rows, plane, slot0, slot1);
+                Tile<TVector, Six>(ref weight, ref bias, ref x, ref y, shape, k, slot0, slot1);
                 k += 6;
             }
             else if (k + 4 <= filters)
             {
-                Tile<TVector, Four>(ref Unsafe.Add(ref weight, k * rows), ref Unsafe.Add(ref bias, k), ref x, ref Unsafe.Add(ref y, k * plane), shape, rows, plane, slot0, slot1);
+                Tile<TVector, Four>(ref weight, ref bias, ref x, ref y, shape, k, slot0, slot1);
                 k += 4;
             }
 
             if (k + 2 <= filters)
             {
-                Tile<TVector, Two>(ref Unsafe.Add(ref weight, k * rows), ref Unsafe.Add(ref bias, k), ref x, ref Unsafe.Add(ref y, k * plane), shape, rows, plane, slot0, slot1);
+                Tile<TVector, Two>(ref weight, ref bias, ref x, ref y, shape, k, slot0, slot1);
                 k += 2;
             }
 
             if (k < filters)
             {
-                Tile<TVector, One>(ref Unsafe.Add(ref weight, k * rows), ref Unsafe.Add(ref bias, k), ref x, ref Unsafe.Add(ref y, k * plane), shape, rows, plane, slot0, slot1);
+                Tile<TVector, One>(ref weight, ref bias, ref x, ref y, shape, k, slot0, slot1);
             }
         }
     }
 
     /// <summary>
-    /// <typeparamref name="TRows"/> filters × 2 slots, summed over every tap (t, m, n) in order: per tap, 2 loads of the input
-    /// and one broadcast weight per filter feed 2 multiply-adds per filter; up to 16 accumulators. Filters go 8 at a time,
+    /// <typeparamref name="TRows"/> filters from <paramref name="first"/> × 2 slots, summed over every tap (t, m, n) in
+    /// order: per tap, 2 loads of the input and one broadcast weight per filter feed 2 multiply-adds per filter; up to 16
+    /// accumulators. Filters go 8 at a time,
     /// then the rest as 6 (LeNet-5's conv1: one pass over the input instead of two), 4, 2 and 1. The row count is a type,
     /// so the JIT compiles one copy per tile size with the unused filters removed. Not inlined: one call runs every tap.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<TVector, TRows>(ref float weight, ref float bias, ref float x, ref float y, Shape shape, int rows, int plane, Slot slot0, Slot slot1)
+    private static void Tile<TVector, TRows>(ref float weight, ref float bias, ref float x, ref float y, Shape shape, int first, Slot slot0, Slot slot1)
         where TVector : struct, IFloatVector<TVector>
         where TRows : struct, IRowCount
     {
-        int count = TRows.Count;
+        int count = TRows.Count, rows = shape.Rows, plane = shape.OutputPlane;
+        bias = ref Unsafe.Add(ref bias, first);
+        y = ref Unsafe.Add(ref y, first * plane);
         TVector s00 = TVector.Broadcast(bias), s01 = s00;
         TVector s10 = default, s11 = default, s20 = default, s21 = default, s30 = default, s31 = default;
         TVector s40 = default, s41 = default, s50 = default, s51 = default, s60 = default, s61 = default, s70 = default, s71 = default;
@@ -122,7 +125,7 @@ public static class Convolution
             s71 = s70;
         }
 
-        ref float w = ref weight; // tap r of filter f: w[f·rows + r], r advancing with the taps
+        ref float w = ref Unsafe.Add(ref weight, first * rows); // tap r of filter first + f: w[f·rows + r], r advancing with the taps
         for (int t = 0; t < shape.Channels; t++)
         {
             for (int m = 0; m < shape.KernelHeight; m++)
@@ -231,8 +234,11 @@ public static class Convolution
     /// <summary>A vector of output pixels of one row: where it starts in a channel of the input and in a filter's output plane, and its lanes inside the row.</summary>
     private readonly record struct Slot(int Input, int Output, int Lanes);
 
-    /// <summary>The convolution's sizes a tile runs over (see <see cref="Forward"/>).</summary>
-    private readonly record struct Shape(int Channels, int KernelHeight, int KernelWidth, int InputWidth, int InputPlane, int OutputWidth);
+    /// <summary>The convolution's sizes a tile runs over (see <see cref="Forward"/>); <see cref="Rows"/> taps per filter, <see cref="OutputPlane"/> floats per filter's output.</summary>
+    private readonly record struct Shape(int Channels, int KernelHeight, int KernelWidth, int InputWidth, int InputPlane, int OutputPlane)
+    {
+        public int Rows => Channels * KernelHeight * KernelWidth;
+    }
 
     /// <summary>A tile's filter count, as a type (a generic argument the JIT specializes on).</summary>
     private interface IRowCount
