@@ -115,7 +115,12 @@ internal static class NetworkEmitter
         Constant(w, "InputWidth", input.Width, "Input width.");
         Constant(w, "OutputLength", model.Last.Output.Length, "Floats in one output: the number of classes.");
         Constant(w, "ParameterCount", model.ParameterCount, "Trainable parameters: the length of Parameters and Gradients.");
-        Constant(w, "BatchChunkSize", ChunkSize(model), "Samples per chunk of a batch call: one worker's unit of work; chunks are summed in a fixed order, so results do not depend on the thread count.");
+        bool largeDense = HasLargeDenseWeight(model);
+        Constant(w, "BatchChunkSize", largeDense ? LargeChunkSize : DefaultChunkSize,
+            "Samples per chunk of a batch call: one worker's unit of work; chunks are summed in a fixed order, so results do not depend on the thread count. " +
+            (largeDense
+                ? "Larger than the default 16: a dense weight larger than a core's L2 cache (1 MB) is read twice per chunk (forward, dL/dx), so larger chunks halve that traffic."
+                : "No dense weight is larger than a core's L2 cache (1 MB), which would call for larger chunks."));
         foreach (LayerPlan plan in model.Layers)
         {
             Shape s = plan.Output;
@@ -406,15 +411,20 @@ internal static class NetworkEmitter
     /// <summary>Bytes of a layer's weight above which it counts as larger than a core's L2 cache (1 MB on current x64 cores).</summary>
     private const long LargeWeightBytes = 1L << 20;
 
+    /// <summary>Samples per chunk of a batch, as the runtime's <c>BatchEngine.DefaultChunkSize</c>: a batch of 64 spreads over 4 workers.</summary>
+    private const int DefaultChunkSize = 16;
+
+    /// <summary>Samples per chunk of a batch when <see cref="HasLargeDenseWeight"/>.</summary>
+    private const int LargeChunkSize = 32;
+
     /// <summary>
-    /// Samples per chunk of a batch: the runtime's default of 16 (a batch of 64 spreads over 4 workers), or 32 when a layer
-    /// whose weight gradient is computed once per batch (a dense layer) has a weight larger than a core's L2 cache. Such a
-    /// layer streams its weight from L3 or memory twice per chunk (forward and dL/dx), so chunks of 32 halve that
-    /// traffic, which otherwise bounds those passes, and more so with both cores streaming. The size is fixed here, not by the
-    /// thread count, so results stay the same on any number of threads.
+    /// Whether a layer whose weight gradient is computed once per batch (a dense layer) has a weight larger than a core's L2
+    /// cache. Such a layer streams its weight from L3 or memory twice per chunk (forward and dL/dx), so chunks of
+    /// <see cref="LargeChunkSize"/> halve that traffic, which otherwise bounds those passes, and more so with both cores
+    /// streaming. The chunk size is fixed here, not by the thread count, so results stay the same on any number of threads.
     /// </summary>
-    private static int ChunkSize(NetworkModel model) =>
-        model.Layers.Any(p => p.Layer.HasBatchWeightGradient && Slot(p, "weight") is { } weight && weight.Tensor.LongLength * sizeof(float) > LargeWeightBytes) ? 32 : 16;
+    private static bool HasLargeDenseWeight(NetworkModel model) =>
+        model.Layers.Any(p => p.Layer.HasBatchWeightGradient && Slot(p, "weight") is { } weight && weight.Tensor.LongLength * sizeof(float) > LargeWeightBytes);
 
     private static string Camel(string pascal) => char.ToLowerInvariant(pascal[0]) + pascal.Substring(1);
 
@@ -472,16 +482,6 @@ internal static class NetworkEmitter
         w.Line($"{GeneratedCode}");
         w.Line($"public void PredictBatch(ReadOnlySpan<float> inputs, Span<int> predictions) => BatchEngine.PredictBatch(Parameters, inputs, predictions);");
         w.Line();
-        if (ChunkSize(model) == 16)
-        {
-            w.Line($"// Chunks of 16 samples (BatchChunkSize): no dense weight is larger than a core's L2 cache (1 MB).");
-        }
-        else
-        {
-            w.Line($"// Chunks of {ChunkSize(model)} samples (BatchChunkSize): a dense weight larger than a core's L2 cache (1 MB) is read twice per chunk (forward, dL/dx),");
-            w.Line($"// so larger chunks halve that traffic.");
-        }
-
         w.Line($"/// <summary>Runs the generated passes for <see cref=\"global::NetGen.Training.BatchEngine{{TWorkspace}}\"/>, one workspace per worker thread.</summary>");
         w.Line($"{GeneratedCode}");
         List<LayerPlan> batched = model.Layers.Where(p => p.Layer.HasBatchWeightGradient && Slot(p, "weight") is not null).ToList();

@@ -52,7 +52,7 @@ namespace Samples.Tiny
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             public const int ParameterCount = 187;
 
-            /// <summary>Samples per chunk of a batch call: one worker's unit of work; chunks are summed in a fixed order, so results do not depend on the thread count.</summary>
+            /// <summary>Samples per chunk of a batch call: one worker's unit of work; chunks are summed in a fixed order, so results do not depend on the thread count. No dense weight is larger than a core's L2 cache (1 MB), which would call for larger chunks.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             public const int BatchChunkSize = 16;
 
@@ -301,7 +301,6 @@ namespace Samples.Tiny
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             public void PredictBatch(ReadOnlySpan<float> inputs, Span<int> predictions) => BatchEngine.PredictBatch(Parameters, inputs, predictions);
 
-            // Chunks of 16 samples (BatchChunkSize): no dense weight is larger than a core's L2 cache (1 MB).
             /// <summary>Runs the generated passes for <see cref="global::NetGen.Training.BatchEngine{TWorkspace}"/>, one workspace per worker thread.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             private sealed class Engine() : global::NetGen.Training.BatchEngine<Workspace>(InputLength, OutputLength, ParameterCount, s_batchGradientRanges, 1, BatchChunkSize)
