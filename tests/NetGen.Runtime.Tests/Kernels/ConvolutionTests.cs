@@ -55,9 +55,9 @@ public sealed class ConvolutionTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.True(outputWidth <= inputWidth - kernel + 1);
         int rows = channels * kernel * kernel, pixels = outputHeight * outputWidth, plane = inputHeight * inputWidth;
         var random = new Random(filters * 1000 + channels * 100 + kernel);
-        float[] weight = Fill(random, filters * rows);
-        float[] bias = Fill(random, filters);
-        float[] x = Fill(random, channels * plane + Slack);
+        float[] weight = TestValues.Uniform(random, filters * rows);
+        float[] bias = TestValues.Uniform(random, filters);
+        float[] x = TestValues.Uniform(random, channels * plane + Slack);
 
         // The unfolded input and the blocked product, as the generated code computes them without the direct kernel.
         float[] columns = new float[rows * pixels + Slack];
@@ -120,16 +120,5 @@ public sealed class ConvolutionTests(Xunit.Abstractions.ITestOutputHelper output
 
         output.WriteLine($"{name}: {filters} filters, {channels}×{inputHeight}×{inputWidth}, kernel {kernel}, output width {outputWidth}: checked");
         return 1;
-    }
-
-    private static float[] Fill(Random random, int length)
-    {
-        float[] values = new float[length];
-        for (int i = 0; i < length; i++)
-        {
-            values[i] = (float)(random.NextDouble() * 2 - 1);
-        }
-
-        return values;
     }
 }

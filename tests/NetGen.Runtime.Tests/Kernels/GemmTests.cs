@@ -48,10 +48,10 @@ public sealed class GemmTests(Xunit.Abstractions.ITestOutputHelper output)
         }
 
         var random = new Random(m * 1_000_000 + k * 1000 + n);
-        float[] a = Fill(random, m * k);
-        float[] b = Fill(random, k * n + Slack);
+        float[] a = TestValues.Uniform(random, m * k);
+        float[] b = TestValues.Uniform(random, k * n + Slack);
         Array.Fill(b, float.NaN, k * n, Slack); // a kernel that used a float past B's last row in a result would give NaN
-        float[] bt = Fill(random, n * k);
+        float[] bt = TestValues.Uniform(random, n * k);
         float[] expected = new float[m * n];
         float[] expectedDot = new float[m * n];
         for (int i = 0; i < m; i++)
@@ -116,16 +116,6 @@ public sealed class GemmTests(Xunit.Abstractions.ITestOutputHelper output)
         }
     }
 
-    private static float[] Fill(Random random, int length)
-    {
-        float[] values = new float[length];
-        for (int i = 0; i < length; i++)
-        {
-            values[i] = (float)(random.NextDouble() * 2 - 1);
-        }
-
-        return values;
-    }
 
     private static void AssertClose(float[] expected, float[] actual, int k, string what)
     {
