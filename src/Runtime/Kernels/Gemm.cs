@@ -159,10 +159,11 @@ public static partial class Gemm
     /// <summary>
     /// C(i, j) += Σ_k A(i, k) · B(j, k) (dot products along contiguous rows) for rows i = 0…3 and j &lt; <paramref name="n"/>,
     /// where A(i, k) = a[i·aRow + k], B(j, k) = b[j·bRow + k], C(i, j) = c[i·cRow + j·cColumn]. A tile of 4 × 4 dot products
-    /// (then 4 × 2) is accumulated in 16 vectors, then each is summed across its lanes: 8 loads feed 16 multiply-adds. The
-    /// k tail is one more vector: the rows' last Count floats, masked to the lanes not summed yet (or, for rows shorter than
-    /// a vector, one float at a time), so nothing past a row is read. Not inlined: inlined into the generated method that
-    /// calls <see cref="Dot"/>, it would take that method's inlining budget, leaving other kernels as calls.
+    /// is accumulated in 16 vectors, then each is summed across its lanes: 8 loads feed 16 multiply-adds; the 1 to 3
+    /// columns left over go one at a time (<see cref="DotRow"/> with A and B swapped). The k tail is one more vector: the
+    /// rows' last Count floats, masked to the lanes not summed yet (or, for rows shorter than a vector, one float at a
+    /// time), so nothing past a row is read. Not inlined: inlined into the generated method that calls <see cref="Dot"/>,
+    /// it would take that method's inlining budget, leaving other kernels as calls.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void DotRows4<TVector>(ref float a, int aRow, ref float b, int bRow, int k, ref float c, int cRow, int cColumn, int n)
@@ -189,27 +190,52 @@ public static partial class Gemm
                 TVector y0 = TVector.Load(ref Unsafe.Add(ref b0, p)), y1 = TVector.Load(ref Unsafe.Add(ref b1, p));
                 TVector y2 = TVector.Load(ref Unsafe.Add(ref b2, p)), y3 = TVector.Load(ref Unsafe.Add(ref b3, p));
                 TVector x = TVector.Load(ref Unsafe.Add(ref a0, p));
-                s00 = TVector.MultiplyAdd(x, y0, s00); s01 = TVector.MultiplyAdd(x, y1, s01); s02 = TVector.MultiplyAdd(x, y2, s02); s03 = TVector.MultiplyAdd(x, y3, s03);
+                s00 = TVector.MultiplyAdd(x, y0, s00);
+                s01 = TVector.MultiplyAdd(x, y1, s01);
+                s02 = TVector.MultiplyAdd(x, y2, s02);
+                s03 = TVector.MultiplyAdd(x, y3, s03);
                 x = TVector.Load(ref Unsafe.Add(ref a1, p));
-                s10 = TVector.MultiplyAdd(x, y0, s10); s11 = TVector.MultiplyAdd(x, y1, s11); s12 = TVector.MultiplyAdd(x, y2, s12); s13 = TVector.MultiplyAdd(x, y3, s13);
+                s10 = TVector.MultiplyAdd(x, y0, s10);
+                s11 = TVector.MultiplyAdd(x, y1, s11);
+                s12 = TVector.MultiplyAdd(x, y2, s12);
+                s13 = TVector.MultiplyAdd(x, y3, s13);
                 x = TVector.Load(ref Unsafe.Add(ref a2, p));
-                s20 = TVector.MultiplyAdd(x, y0, s20); s21 = TVector.MultiplyAdd(x, y1, s21); s22 = TVector.MultiplyAdd(x, y2, s22); s23 = TVector.MultiplyAdd(x, y3, s23);
+                s20 = TVector.MultiplyAdd(x, y0, s20);
+                s21 = TVector.MultiplyAdd(x, y1, s21);
+                s22 = TVector.MultiplyAdd(x, y2, s22);
+                s23 = TVector.MultiplyAdd(x, y3, s23);
                 x = TVector.Load(ref Unsafe.Add(ref a3, p));
-                s30 = TVector.MultiplyAdd(x, y0, s30); s31 = TVector.MultiplyAdd(x, y1, s31); s32 = TVector.MultiplyAdd(x, y2, s32); s33 = TVector.MultiplyAdd(x, y3, s33);
+                s30 = TVector.MultiplyAdd(x, y0, s30);
+                s31 = TVector.MultiplyAdd(x, y1, s31);
+                s32 = TVector.MultiplyAdd(x, y2, s32);
+                s33 = TVector.MultiplyAdd(x, y3, s33);
             }
 
             if (VectorTail<TVector>(k))
             {
                 TVector mask = TailMask<TVector>(k);
-                TVector y0 = LoadTail(ref b0, k, mask), y1 = LoadTail(ref b1, k, mask), y2 = LoadTail(ref b2, k, mask), y3 = LoadTail(ref b3, k, mask);
+                TVector y0 = LoadTail(ref b0, k, mask), y1 = LoadTail(ref b1, k, mask);
+                TVector y2 = LoadTail(ref b2, k, mask), y3 = LoadTail(ref b3, k, mask);
                 TVector x = LoadTail(ref a0, k, mask);
-                s00 = TVector.MultiplyAdd(x, y0, s00); s01 = TVector.MultiplyAdd(x, y1, s01); s02 = TVector.MultiplyAdd(x, y2, s02); s03 = TVector.MultiplyAdd(x, y3, s03);
+                s00 = TVector.MultiplyAdd(x, y0, s00);
+                s01 = TVector.MultiplyAdd(x, y1, s01);
+                s02 = TVector.MultiplyAdd(x, y2, s02);
+                s03 = TVector.MultiplyAdd(x, y3, s03);
                 x = LoadTail(ref a1, k, mask);
-                s10 = TVector.MultiplyAdd(x, y0, s10); s11 = TVector.MultiplyAdd(x, y1, s11); s12 = TVector.MultiplyAdd(x, y2, s12); s13 = TVector.MultiplyAdd(x, y3, s13);
+                s10 = TVector.MultiplyAdd(x, y0, s10);
+                s11 = TVector.MultiplyAdd(x, y1, s11);
+                s12 = TVector.MultiplyAdd(x, y2, s12);
+                s13 = TVector.MultiplyAdd(x, y3, s13);
                 x = LoadTail(ref a2, k, mask);
-                s20 = TVector.MultiplyAdd(x, y0, s20); s21 = TVector.MultiplyAdd(x, y1, s21); s22 = TVector.MultiplyAdd(x, y2, s22); s23 = TVector.MultiplyAdd(x, y3, s23);
+                s20 = TVector.MultiplyAdd(x, y0, s20);
+                s21 = TVector.MultiplyAdd(x, y1, s21);
+                s22 = TVector.MultiplyAdd(x, y2, s22);
+                s23 = TVector.MultiplyAdd(x, y3, s23);
                 x = LoadTail(ref a3, k, mask);
-                s30 = TVector.MultiplyAdd(x, y0, s30); s31 = TVector.MultiplyAdd(x, y1, s31); s32 = TVector.MultiplyAdd(x, y2, s32); s33 = TVector.MultiplyAdd(x, y3, s33);
+                s30 = TVector.MultiplyAdd(x, y0, s30);
+                s31 = TVector.MultiplyAdd(x, y1, s31);
+                s32 = TVector.MultiplyAdd(x, y2, s32);
+                s33 = TVector.MultiplyAdd(x, y3, s33);
                 p = k;
             }
 
@@ -235,63 +261,10 @@ public static partial class Gemm
             Unsafe.Add(ref c3, 3 * cColumn) += TVector.Sum(s33) + Tail(ref a3, ref b3, p, k);
         }
 
-        for (; j + 2 <= n; j += 2)
+        for (; j < n; j++)
         {
-            ref float b0 = ref Unsafe.Add(ref b, j * bRow);
-            ref float b1 = ref Unsafe.Add(ref b0, bRow);
-            TVector s00 = TVector.Zero, s01 = TVector.Zero, s10 = TVector.Zero, s11 = TVector.Zero, s20 = TVector.Zero, s21 = TVector.Zero, s30 = TVector.Zero, s31 = TVector.Zero;
-            int p = 0;
-            for (; p + TVector.Count <= k; p += TVector.Count)
-            {
-                TVector y0 = TVector.Load(ref Unsafe.Add(ref b0, p)), y1 = TVector.Load(ref Unsafe.Add(ref b1, p));
-                TVector x = TVector.Load(ref Unsafe.Add(ref a0, p));
-                s00 = TVector.MultiplyAdd(x, y0, s00);
-                s01 = TVector.MultiplyAdd(x, y1, s01);
-                x = TVector.Load(ref Unsafe.Add(ref a1, p));
-                s10 = TVector.MultiplyAdd(x, y0, s10);
-                s11 = TVector.MultiplyAdd(x, y1, s11);
-                x = TVector.Load(ref Unsafe.Add(ref a2, p));
-                s20 = TVector.MultiplyAdd(x, y0, s20);
-                s21 = TVector.MultiplyAdd(x, y1, s21);
-                x = TVector.Load(ref Unsafe.Add(ref a3, p));
-                s30 = TVector.MultiplyAdd(x, y0, s30);
-                s31 = TVector.MultiplyAdd(x, y1, s31);
-            }
-
-            if (VectorTail<TVector>(k))
-            {
-                TVector mask = TailMask<TVector>(k);
-                TVector y0 = LoadTail(ref b0, k, mask), y1 = LoadTail(ref b1, k, mask);
-                TVector x = LoadTail(ref a0, k, mask);
-                s00 = TVector.MultiplyAdd(x, y0, s00);
-                s01 = TVector.MultiplyAdd(x, y1, s01);
-                x = LoadTail(ref a1, k, mask);
-                s10 = TVector.MultiplyAdd(x, y0, s10);
-                s11 = TVector.MultiplyAdd(x, y1, s11);
-                x = LoadTail(ref a2, k, mask);
-                s20 = TVector.MultiplyAdd(x, y0, s20);
-                s21 = TVector.MultiplyAdd(x, y1, s21);
-                x = LoadTail(ref a3, k, mask);
-                s30 = TVector.MultiplyAdd(x, y0, s30);
-                s31 = TVector.MultiplyAdd(x, y1, s31);
-                p = k;
-            }
-
-            ref float cj = ref Unsafe.Add(ref c, j * cColumn);
-            cj += TVector.Sum(s00) + Tail(ref a0, ref b0, p, k);
-            Unsafe.Add(ref cj, cColumn) += TVector.Sum(s01) + Tail(ref a0, ref b1, p, k);
-            Unsafe.Add(ref cj, cRow) += TVector.Sum(s10) + Tail(ref a1, ref b0, p, k);
-            Unsafe.Add(ref cj, cRow + cColumn) += TVector.Sum(s11) + Tail(ref a1, ref b1, p, k);
-            Unsafe.Add(ref cj, 2 * cRow) += TVector.Sum(s20) + Tail(ref a2, ref b0, p, k);
-            Unsafe.Add(ref cj, 2 * cRow + cColumn) += TVector.Sum(s21) + Tail(ref a2, ref b1, p, k);
-            Unsafe.Add(ref cj, 3 * cRow) += TVector.Sum(s30) + Tail(ref a3, ref b0, p, k);
-            Unsafe.Add(ref cj, 3 * cRow + cColumn) += TVector.Sum(s31) + Tail(ref a3, ref b1, p, k);
-        }
-
-        if (j < n)
-        {
-            // The last column of B against the 4 rows: the same 4 dot products as one row against 4 columns, with A and B
-            // swapped (a · b = b · a, each accumulated in the same order).
+            // The 1 to 3 columns of B left over, each against the 4 rows: the same 4 dot products as one row against 4
+            // columns, with A and B swapped (a · b = b · a, each accumulated in the same order).
             DotRow<TVector>(ref Unsafe.Add(ref b, j * bRow), ref a, aRow, k, ref Unsafe.Add(ref c, j * cColumn), cRow, 4);
         }
     }
