@@ -239,35 +239,4 @@ public static class Convolution
     {
         public int Rows => Channels * KernelHeight * KernelWidth;
     }
-
-    /// <summary>A tile's filter count, as a type (a generic argument the JIT specializes on).</summary>
-    private interface IRowCount
-    {
-        static abstract int Count { get; }
-    }
-
-    private readonly struct One : IRowCount
-    {
-        public static int Count => 1;
-    }
-
-    private readonly struct Two : IRowCount
-    {
-        public static int Count => 2;
-    }
-
-    private readonly struct Four : IRowCount
-    {
-        public static int Count => 4;
-    }
-
-    private readonly struct Six : IRowCount
-    {
-        public static int Count => 6;
-    }
-
-    private readonly struct Eight : IRowCount
-    {
-        public static int Count => 8;
-    }
 }

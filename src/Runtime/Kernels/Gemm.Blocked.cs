@@ -14,7 +14,7 @@ public static partial class Gemm
     /// </summary>
     /// <remarks>
     /// The loops, outermost first: the reduction in equal blocks of at most <see cref="ReductionBlock"/> steps; the columns
-    /// in blocks of 2 vectors; the rows in register tiles of 8 (then 4, 2, 1). So a block of B is read from memory once
+    /// in blocks of 2 vectors; the rows in register tiles of 8 (then 4, 2, 1: <see cref="Tile2"/>). So a block of B is read from memory once
     /// and from L1 by every row tile, where looping over rows first would stream all of B once per 8 rows. A tile of
     /// 8 rows × 2 vectors keeps 16 accumulators in registers: 2 loads and 8 broadcasts feed 16 multiply-adds, enough
     /// independent ones to keep two FMA pipes busy over their latency (a 4-row tile's 8 are not). Results are
@@ -71,24 +71,24 @@ public static partial class Gemm
                 int i = 0;
                 for (; i + 8 <= m; i += 8)
                 {
-                    Tile8x2<TVector>(ref Unsafe.Add(ref ap, i * aRow), aRow, aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, i * cRow), cRow, load, ref Unsafe.Add(ref start, i * startStep), startStep);
+                    Tile2<TVector, Eight>(ref ap, aRow, aColumn, ref bj, bRow, kb, ref cj, cRow, load, ref start, startStep, i);
                 }
 
                 if (i + 4 <= m)
                 {
-                    Tile4x2<TVector>(ref Unsafe.Add(ref ap, i * aRow), aRow, aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, i * cRow), cRow, load, ref Unsafe.Add(ref start, i * startStep), startStep);
+                    Tile2<TVector, Four>(ref ap, aRow, aColumn, ref bj, bRow, kb, ref cj, cRow, load, ref start, startStep, i);
                     i += 4;
                 }
 
                 if (i + 2 <= m)
                 {
-                    Tile2x2<TVector>(ref Unsafe.Add(ref ap, i * aRow), aRow, aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, i * cRow), cRow, load, ref Unsafe.Add(ref start, i * startStep), startStep);
+                    Tile2<TVector, Two>(ref ap, aRow, aColumn, ref bj, bRow, kb, ref cj, cRow, load, ref start, startStep, i);
                     i += 2;
                 }
 
                 if (i < m)
                 {
-                    Tile1x2<TVector>(ref Unsafe.Add(ref ap, i * aRow), aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, i * cRow), load, Unsafe.Add(ref start, i * startStep));
+                    Tile2<TVector, One>(ref ap, aRow, aColumn, ref bj, bRow, kb, ref cj, cRow, load, ref start, startStep, i);
                 }
             }
 
@@ -135,170 +135,120 @@ public static partial class Gemm
     }
 
     /// <summary>
-    /// 8 rows × 2 vectors: 16 accumulators, fed by 2 loads of B and 8 broadcasts of A per reduction step. Not inlined: it
-    /// would take the inlining budget of the generated method that calls the product, leaving other kernels as calls; a
-    /// call per tile of a whole reduction block costs nothing next to its work.
+    /// Rows <paramref name="row"/> … <paramref name="row"/> + <typeparamref name="TRows"/> − 1 × 2 vectors of columns, over
+    /// <paramref name="k"/> reduction steps: per step, 2 loads of B and one broadcast of A per row feed 2 multiply-adds per
+    /// row; 8 rows keep 16 accumulators, enough independent multiply-adds to keep two FMA pipes busy over their latency. One
+    /// body for the 8-, 4-, 2- and 1-row tiles (the row count is a type, see <see cref="IRowCount"/>). Not inlined: it would
+    /// take the inlining budget of the generated method that calls the product, leaving other kernels as calls; a call
+    /// per tile of a whole reduction block costs little next to its work.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Tile8x2<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, bool load, ref float start, int startStep)
+    private static void Tile2<TVector, TRows>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, bool load, ref float start, int startStep, int row)
         where TVector : struct, IFloatVector<TVector>
+        where TRows : struct, IRowCount
     {
-        ref float a1 = ref Unsafe.Add(ref a, aRow);
-        ref float a2 = ref Unsafe.Add(ref a, 2 * aRow);
-        ref float a3 = ref Unsafe.Add(ref a, 3 * aRow);
-        ref float a4 = ref Unsafe.Add(ref a, 4 * aRow);
-        ref float a5 = ref Unsafe.Add(ref a, 5 * aRow);
-        ref float a6 = ref Unsafe.Add(ref a, 6 * aRow);
-        ref float a7 = ref Unsafe.Add(ref a, 7 * aRow);
-        ref float c1 = ref Unsafe.Add(ref c, cRow);
-        ref float c2 = ref Unsafe.Add(ref c, 2 * cRow);
-        ref float c3 = ref Unsafe.Add(ref c, 3 * cRow);
-        ref float c4 = ref Unsafe.Add(ref c, 4 * cRow);
-        ref float c5 = ref Unsafe.Add(ref c, 5 * cRow);
-        ref float c6 = ref Unsafe.Add(ref c, 6 * cRow);
-        ref float c7 = ref Unsafe.Add(ref c, 7 * cRow);
-        TVector s00 = Start<TVector>(ref c, load, start), s01 = Start<TVector>(ref Unsafe.Add(ref c, TVector.Count), load, start);
-        TVector s10 = Start<TVector>(ref c1, load, Unsafe.Add(ref start, startStep)), s11 = Start<TVector>(ref Unsafe.Add(ref c1, TVector.Count), load, Unsafe.Add(ref start, startStep));
-        TVector s20 = Start<TVector>(ref c2, load, Unsafe.Add(ref start, 2 * startStep)), s21 = Start<TVector>(ref Unsafe.Add(ref c2, TVector.Count), load, Unsafe.Add(ref start, 2 * startStep));
-        TVector s30 = Start<TVector>(ref c3, load, Unsafe.Add(ref start, 3 * startStep)), s31 = Start<TVector>(ref Unsafe.Add(ref c3, TVector.Count), load, Unsafe.Add(ref start, 3 * startStep));
-        TVector s40 = Start<TVector>(ref c4, load, Unsafe.Add(ref start, 4 * startStep)), s41 = Start<TVector>(ref Unsafe.Add(ref c4, TVector.Count), load, Unsafe.Add(ref start, 4 * startStep));
-        TVector s50 = Start<TVector>(ref c5, load, Unsafe.Add(ref start, 5 * startStep)), s51 = Start<TVector>(ref Unsafe.Add(ref c5, TVector.Count), load, Unsafe.Add(ref start, 5 * startStep));
-        TVector s60 = Start<TVector>(ref c6, load, Unsafe.Add(ref start, 6 * startStep)), s61 = Start<TVector>(ref Unsafe.Add(ref c6, TVector.Count), load, Unsafe.Add(ref start, 6 * startStep));
-        TVector s70 = Start<TVector>(ref c7, load, Unsafe.Add(ref start, 7 * startStep)), s71 = Start<TVector>(ref Unsafe.Add(ref c7, TVector.Count), load, Unsafe.Add(ref start, 7 * startStep));
+        int count = TRows.Count, v = TVector.Count;
+        a = ref Unsafe.Add(ref a, row * aRow);
+        c = ref Unsafe.Add(ref c, row * cRow);
+        start = ref Unsafe.Add(ref start, row * startStep);
+        TVector s00 = Start<TVector>(ref c, load, start), s01 = Start<TVector>(ref Unsafe.Add(ref c, v), load, start);
+        TVector s10 = default, s11 = default, s20 = default, s21 = default, s30 = default, s31 = default;
+        TVector s40 = default, s41 = default, s50 = default, s51 = default, s60 = default, s61 = default, s70 = default, s71 = default;
+        if (count > 1)
+        {
+            s10 = Start<TVector>(ref Unsafe.Add(ref c, cRow), load, Unsafe.Add(ref start, startStep));
+            s11 = Start<TVector>(ref Unsafe.Add(ref c, cRow + v), load, Unsafe.Add(ref start, startStep));
+        }
+
+        if (count > 2)
+        {
+            s20 = Start<TVector>(ref Unsafe.Add(ref c, 2 * cRow), load, Unsafe.Add(ref start, 2 * startStep));
+            s21 = Start<TVector>(ref Unsafe.Add(ref c, 2 * cRow + v), load, Unsafe.Add(ref start, 2 * startStep));
+            s30 = Start<TVector>(ref Unsafe.Add(ref c, 3 * cRow), load, Unsafe.Add(ref start, 3 * startStep));
+            s31 = Start<TVector>(ref Unsafe.Add(ref c, 3 * cRow + v), load, Unsafe.Add(ref start, 3 * startStep));
+        }
+
+        if (count > 4)
+        {
+            s40 = Start<TVector>(ref Unsafe.Add(ref c, 4 * cRow), load, Unsafe.Add(ref start, 4 * startStep));
+            s41 = Start<TVector>(ref Unsafe.Add(ref c, 4 * cRow + v), load, Unsafe.Add(ref start, 4 * startStep));
+            s50 = Start<TVector>(ref Unsafe.Add(ref c, 5 * cRow), load, Unsafe.Add(ref start, 5 * startStep));
+            s51 = Start<TVector>(ref Unsafe.Add(ref c, 5 * cRow + v), load, Unsafe.Add(ref start, 5 * startStep));
+            s60 = Start<TVector>(ref Unsafe.Add(ref c, 6 * cRow), load, Unsafe.Add(ref start, 6 * startStep));
+            s61 = Start<TVector>(ref Unsafe.Add(ref c, 6 * cRow + v), load, Unsafe.Add(ref start, 6 * startStep));
+            s70 = Start<TVector>(ref Unsafe.Add(ref c, 7 * cRow), load, Unsafe.Add(ref start, 7 * startStep));
+            s71 = Start<TVector>(ref Unsafe.Add(ref c, 7 * cRow + v), load, Unsafe.Add(ref start, 7 * startStep));
+        }
+
         for (int p = 0; p < k; p++)
         {
             ref float bp = ref Unsafe.Add(ref b, p * bRow);
-            TVector b0 = TVector.Load(ref bp), b1 = TVector.Load(ref Unsafe.Add(ref bp, TVector.Count));
-            int ap = p * aColumn;
-            TVector x = TVector.Broadcast(Unsafe.Add(ref a, ap));
+            TVector b0 = TVector.Load(ref bp), b1 = TVector.Load(ref Unsafe.Add(ref bp, v));
+            ref float ap = ref Unsafe.Add(ref a, p * aColumn);
+            TVector x = TVector.Broadcast(ap);
             s00 = TVector.MultiplyAdd(x, b0, s00);
             s01 = TVector.MultiplyAdd(x, b1, s01);
-            x = TVector.Broadcast(Unsafe.Add(ref a1, ap));
-            s10 = TVector.MultiplyAdd(x, b0, s10);
-            s11 = TVector.MultiplyAdd(x, b1, s11);
-            x = TVector.Broadcast(Unsafe.Add(ref a2, ap));
-            s20 = TVector.MultiplyAdd(x, b0, s20);
-            s21 = TVector.MultiplyAdd(x, b1, s21);
-            x = TVector.Broadcast(Unsafe.Add(ref a3, ap));
-            s30 = TVector.MultiplyAdd(x, b0, s30);
-            s31 = TVector.MultiplyAdd(x, b1, s31);
-            x = TVector.Broadcast(Unsafe.Add(ref a4, ap));
-            s40 = TVector.MultiplyAdd(x, b0, s40);
-            s41 = TVector.MultiplyAdd(x, b1, s41);
-            x = TVector.Broadcast(Unsafe.Add(ref a5, ap));
-            s50 = TVector.MultiplyAdd(x, b0, s50);
-            s51 = TVector.MultiplyAdd(x, b1, s51);
-            x = TVector.Broadcast(Unsafe.Add(ref a6, ap));
-            s60 = TVector.MultiplyAdd(x, b0, s60);
-            s61 = TVector.MultiplyAdd(x, b1, s61);
-            x = TVector.Broadcast(Unsafe.Add(ref a7, ap));
-            s70 = TVector.MultiplyAdd(x, b0, s70);
-            s71 = TVector.MultiplyAdd(x, b1, s71);
+            if (count > 1)
+            {
+                x = TVector.Broadcast(Unsafe.Add(ref ap, aRow));
+                s10 = TVector.MultiplyAdd(x, b0, s10);
+                s11 = TVector.MultiplyAdd(x, b1, s11);
+            }
+
+            if (count > 2)
+            {
+                x = TVector.Broadcast(Unsafe.Add(ref ap, 2 * aRow));
+                s20 = TVector.MultiplyAdd(x, b0, s20);
+                s21 = TVector.MultiplyAdd(x, b1, s21);
+                x = TVector.Broadcast(Unsafe.Add(ref ap, 3 * aRow));
+                s30 = TVector.MultiplyAdd(x, b0, s30);
+                s31 = TVector.MultiplyAdd(x, b1, s31);
+            }
+
+            if (count > 4)
+            {
+                x = TVector.Broadcast(Unsafe.Add(ref ap, 4 * aRow));
+                s40 = TVector.MultiplyAdd(x, b0, s40);
+                s41 = TVector.MultiplyAdd(x, b1, s41);
+                x = TVector.Broadcast(Unsafe.Add(ref ap, 5 * aRow));
+                s50 = TVector.MultiplyAdd(x, b0, s50);
+                s51 = TVector.MultiplyAdd(x, b1, s51);
+                x = TVector.Broadcast(Unsafe.Add(ref ap, 6 * aRow));
+                s60 = TVector.MultiplyAdd(x, b0, s60);
+                s61 = TVector.MultiplyAdd(x, b1, s61);
+                x = TVector.Broadcast(Unsafe.Add(ref ap, 7 * aRow));
+                s70 = TVector.MultiplyAdd(x, b0, s70);
+                s71 = TVector.MultiplyAdd(x, b1, s71);
+            }
         }
 
         TVector.Store(s00, ref c);
-        TVector.Store(s01, ref Unsafe.Add(ref c, TVector.Count));
-        TVector.Store(s10, ref c1);
-        TVector.Store(s11, ref Unsafe.Add(ref c1, TVector.Count));
-        TVector.Store(s20, ref c2);
-        TVector.Store(s21, ref Unsafe.Add(ref c2, TVector.Count));
-        TVector.Store(s30, ref c3);
-        TVector.Store(s31, ref Unsafe.Add(ref c3, TVector.Count));
-        TVector.Store(s40, ref c4);
-        TVector.Store(s41, ref Unsafe.Add(ref c4, TVector.Count));
-        TVector.Store(s50, ref c5);
-        TVector.Store(s51, ref Unsafe.Add(ref c5, TVector.Count));
-        TVector.Store(s60, ref c6);
-        TVector.Store(s61, ref Unsafe.Add(ref c6, TVector.Count));
-        TVector.Store(s70, ref c7);
-        TVector.Store(s71, ref Unsafe.Add(ref c7, TVector.Count));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile4x2<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, bool load, ref float start, int startStep)
-        where TVector : struct, IFloatVector<TVector>
-    {
-        ref float a1 = ref Unsafe.Add(ref a, aRow);
-        ref float a2 = ref Unsafe.Add(ref a, 2 * aRow);
-        ref float a3 = ref Unsafe.Add(ref a, 3 * aRow);
-        ref float c1 = ref Unsafe.Add(ref c, cRow);
-        ref float c2 = ref Unsafe.Add(ref c, 2 * cRow);
-        ref float c3 = ref Unsafe.Add(ref c, 3 * cRow);
-        TVector s00 = Start<TVector>(ref c, load, start), s01 = Start<TVector>(ref Unsafe.Add(ref c, TVector.Count), load, start);
-        TVector s10 = Start<TVector>(ref c1, load, Unsafe.Add(ref start, startStep)), s11 = Start<TVector>(ref Unsafe.Add(ref c1, TVector.Count), load, Unsafe.Add(ref start, startStep));
-        TVector s20 = Start<TVector>(ref c2, load, Unsafe.Add(ref start, 2 * startStep)), s21 = Start<TVector>(ref Unsafe.Add(ref c2, TVector.Count), load, Unsafe.Add(ref start, 2 * startStep));
-        TVector s30 = Start<TVector>(ref c3, load, Unsafe.Add(ref start, 3 * startStep)), s31 = Start<TVector>(ref Unsafe.Add(ref c3, TVector.Count), load, Unsafe.Add(ref start, 3 * startStep));
-        for (int p = 0; p < k; p++)
+        TVector.Store(s01, ref Unsafe.Add(ref c, v));
+        if (count > 1)
         {
-            ref float bp = ref Unsafe.Add(ref b, p * bRow);
-            TVector b0 = TVector.Load(ref bp), b1 = TVector.Load(ref Unsafe.Add(ref bp, TVector.Count));
-            int ap = p * aColumn;
-            TVector x = TVector.Broadcast(Unsafe.Add(ref a, ap));
-            s00 = TVector.MultiplyAdd(x, b0, s00);
-            s01 = TVector.MultiplyAdd(x, b1, s01);
-            x = TVector.Broadcast(Unsafe.Add(ref a1, ap));
-            s10 = TVector.MultiplyAdd(x, b0, s10);
-            s11 = TVector.MultiplyAdd(x, b1, s11);
-            x = TVector.Broadcast(Unsafe.Add(ref a2, ap));
-            s20 = TVector.MultiplyAdd(x, b0, s20);
-            s21 = TVector.MultiplyAdd(x, b1, s21);
-            x = TVector.Broadcast(Unsafe.Add(ref a3, ap));
-            s30 = TVector.MultiplyAdd(x, b0, s30);
-            s31 = TVector.MultiplyAdd(x, b1, s31);
+            TVector.Store(s10, ref Unsafe.Add(ref c, cRow));
+            TVector.Store(s11, ref Unsafe.Add(ref c, cRow + v));
         }
 
-        TVector.Store(s00, ref c);
-        TVector.Store(s01, ref Unsafe.Add(ref c, TVector.Count));
-        TVector.Store(s10, ref c1);
-        TVector.Store(s11, ref Unsafe.Add(ref c1, TVector.Count));
-        TVector.Store(s20, ref c2);
-        TVector.Store(s21, ref Unsafe.Add(ref c2, TVector.Count));
-        TVector.Store(s30, ref c3);
-        TVector.Store(s31, ref Unsafe.Add(ref c3, TVector.Count));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile2x2<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, bool load, ref float start, int startStep)
-        where TVector : struct, IFloatVector<TVector>
-    {
-        ref float a1 = ref Unsafe.Add(ref a, aRow);
-        ref float c1 = ref Unsafe.Add(ref c, cRow);
-        TVector s00 = Start<TVector>(ref c, load, start), s01 = Start<TVector>(ref Unsafe.Add(ref c, TVector.Count), load, start);
-        TVector s10 = Start<TVector>(ref c1, load, Unsafe.Add(ref start, startStep)), s11 = Start<TVector>(ref Unsafe.Add(ref c1, TVector.Count), load, Unsafe.Add(ref start, startStep));
-        for (int p = 0; p < k; p++)
+        if (count > 2)
         {
-            ref float bp = ref Unsafe.Add(ref b, p * bRow);
-            TVector b0 = TVector.Load(ref bp), b1 = TVector.Load(ref Unsafe.Add(ref bp, TVector.Count));
-            int ap = p * aColumn;
-            TVector x = TVector.Broadcast(Unsafe.Add(ref a, ap));
-            s00 = TVector.MultiplyAdd(x, b0, s00);
-            s01 = TVector.MultiplyAdd(x, b1, s01);
-            x = TVector.Broadcast(Unsafe.Add(ref a1, ap));
-            s10 = TVector.MultiplyAdd(x, b0, s10);
-            s11 = TVector.MultiplyAdd(x, b1, s11);
+            TVector.Store(s20, ref Unsafe.Add(ref c, 2 * cRow));
+            TVector.Store(s21, ref Unsafe.Add(ref c, 2 * cRow + v));
+            TVector.Store(s30, ref Unsafe.Add(ref c, 3 * cRow));
+            TVector.Store(s31, ref Unsafe.Add(ref c, 3 * cRow + v));
         }
 
-        TVector.Store(s00, ref c);
-        TVector.Store(s01, ref Unsafe.Add(ref c, TVector.Count));
-        TVector.Store(s10, ref c1);
-        TVector.Store(s11, ref Unsafe.Add(ref c1, TVector.Count));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile1x2<TVector>(ref float a, int aColumn, ref float b, int bRow, int k, ref float c, bool load, float start)
-        where TVector : struct, IFloatVector<TVector>
-    {
-        TVector s0 = Start<TVector>(ref c, load, start), s1 = Start<TVector>(ref Unsafe.Add(ref c, TVector.Count), load, start);
-        for (int p = 0; p < k; p++)
+        if (count > 4)
         {
-            ref float bp = ref Unsafe.Add(ref b, p * bRow);
-            TVector x = TVector.Broadcast(Unsafe.Add(ref a, p * aColumn));
-            s0 = TVector.MultiplyAdd(x, TVector.Load(ref bp), s0);
-            s1 = TVector.MultiplyAdd(x, TVector.Load(ref Unsafe.Add(ref bp, TVector.Count)), s1);
+            TVector.Store(s40, ref Unsafe.Add(ref c, 4 * cRow));
+            TVector.Store(s41, ref Unsafe.Add(ref c, 4 * cRow + v));
+            TVector.Store(s50, ref Unsafe.Add(ref c, 5 * cRow));
+            TVector.Store(s51, ref Unsafe.Add(ref c, 5 * cRow + v));
+            TVector.Store(s60, ref Unsafe.Add(ref c, 6 * cRow));
+            TVector.Store(s61, ref Unsafe.Add(ref c, 6 * cRow + v));
+            TVector.Store(s70, ref Unsafe.Add(ref c, 7 * cRow));
+            TVector.Store(s71, ref Unsafe.Add(ref c, 7 * cRow + v));
         }
-
-        TVector.Store(s0, ref c);
-        TVector.Store(s1, ref Unsafe.Add(ref c, TVector.Count));
     }
 
     /// <summary>4 rows × 1 vector, of which lanes <paramref name="first"/> … <paramref name="limit"/> − 1 are stored (all when first = 0 and limit ≥ Count).</summary>
