@@ -134,12 +134,30 @@ public sealed class Conv2D : Layer
     private bool TransposesWeightGradient => _filters >= 16 && _rows >= 64;
 
     /// <summary>
-    /// The generated code's rule: stride 1, output rows filling 60 % or more of their vectors (at 8 and 16 lanes), and 16
-    /// filters or fewer or an unfolded input over 512 KB compute the forward pass straight from the (padded) input, without
-    /// the unfold (Convolution.Forward).
+    /// The generated code's rule: stride 1, and either a compacted copy that pays (<see cref="Compacts"/>) or output rows
+    /// filling 60 % or more of their vectors (at 8 and 16 lanes) with 16 filters or fewer or an unfolded input over 512 KB,
+    /// compute the forward pass straight from the (padded) input, without the unfold (Convolution.Forward / ForwardCompacted).
     /// </summary>
-    private bool ConvolvesDirectly => _stride == 1 && FillsLanes(OutWidth, 8) && FillsLanes(OutWidth, 16)
-        && (_filters <= 16 || (long)_rows * _pixels * sizeof(float) > 512 * 1024);
+    private bool ConvolvesDirectly => _stride == 1
+        && (Compacts || (FillsLanes(OutWidth, 8) && FillsLanes(OutWidth, 16)
+            && (_filters <= 16 || (long)_rows * _pixels * sizeof(float) > 512 * 1024)));
+
+    /// <summary>
+    /// The generated code's rule for copying the input into planes of output-row width first (Convolution.ForwardCompacted):
+    /// the vectors of multiply-adds saved at 16 lanes against 4 × the vectors copied. The copy goes into Columns, unused by
+    /// a direct forward pass.
+    /// </summary>
+    private bool Compacts
+    {
+        get
+        {
+            const int lanes = 16;
+            int vectorsPerRow = (OutWidth + lanes - 1) / lanes;
+            long saved = ((long)OutHeight * vectorsPerRow - (_pixels + lanes - 1) / lanes) * _filters * _rows;
+            long copied = (long)InChannels * _kernelWidth * (OutHeight + _kernelHeight - 1) * vectorsPerRow;
+            return _stride == 1 && saved >= 4 * copied;
+        }
+    }
 
     private static bool FillsLanes(int width, int lanes) => width * 100 >= 60 * ((width + lanes - 1) / lanes * lanes);
 
@@ -214,8 +232,18 @@ public sealed class Conv2D : Layer
                     plane = PaddedHeight * PaddedWidth;
                 }
 
-                Convolution.Forward<TVector>(ref w0, ref MemoryMarshal.GetReference(bias), ref MemoryMarshal.GetReference(source.Slice(0, InChannels * plane + TVector.Count - 1)), ref y0,
-                    filters, InChannels, _kernelHeight, _kernelWidth, width, plane, OutHeight, OutWidth);
+                if (Compacts)
+                {
+                    Convolution.ForwardCompacted<TVector>(ref w0, ref MemoryMarshal.GetReference(bias), ref MemoryMarshal.GetReference(source.Slice(0, InChannels * plane + TVector.Count - 1)),
+                        ref MemoryMarshal.GetReference(columns.Slice(0, InChannels * _kernelWidth * (OutHeight + _kernelHeight - 1) * OutWidth + TVector.Count - 1)), ref y0,
+                        filters, InChannels, _kernelHeight, _kernelWidth, width, plane, OutHeight, OutWidth);
+                }
+                else
+                {
+                    Convolution.Forward<TVector>(ref w0, ref MemoryMarshal.GetReference(bias), ref MemoryMarshal.GetReference(source.Slice(0, InChannels * plane + TVector.Count - 1)), ref y0,
+                        filters, InChannels, _kernelHeight, _kernelWidth, width, plane, OutHeight, OutWidth);
+                }
+
                 continue;
             }
 

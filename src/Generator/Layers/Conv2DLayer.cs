@@ -16,7 +16,9 @@ namespace NetGen.Generator.Layers;
 /// of the sample; with a larger stride, only the taps inside the input, the others staying zero). Then
 /// <c>y = W · columns</c> is one blocked product. With stride 1, output rows that fill most of their vectors and an unfold
 /// that would cost much next to the product (see <see cref="ConvolvesDirectly"/>), the forward pass skips the unfold and
-/// reads each tap's rows straight from the (padded) input (<c>Convolution.Forward</c>, the same sums in the same order). The backward pass unfolds again (or reuses the forward pass's <c>columns</c> for the last sample)
+/// reads each tap's rows straight from the (padded) input (<c>Convolution.Forward</c>, the same sums in the same order), or,
+/// when output rows are too narrow for the vectors (see <see cref="Compacts"/>), from a copy of the input compacted to output-row
+/// width (<c>Convolution.ForwardCompacted</c>, the same bits again). The backward pass unfolds again (or reuses the forward pass's <c>columns</c> for the last sample)
 /// for dL/dW and folds dL/dcolumns back (col2im; with stride 1 each row of dL/dx is summed in registers and stored once).
 /// </remarks>
 internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidth, int Stride, int Padding) : Layer
@@ -77,7 +79,8 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         long size = (long)Rows(input) * Pixels(output);
         return
         [
-            new("columns", "float", size, $"the unfolded input (im2col) of one sample, {Rows(input)} rows (input channel, kernel tap) × {Pixels(output)} columns (output pixel)", PerSample: false),
+            new("columns", "float", size, $"the unfolded input (im2col) of one sample, {Rows(input)} rows (input channel, kernel tap) × {Pixels(output)} columns (output pixel)"
+                + (Compacts(input, output) ? $"; in the forward pass, the compacted copy of the input ({input.Channels * KernelWidth} planes (input channel, kernel column) × {CompactedHeight(output)}×{output.Width})" : ""), PerSample: false),
             new("columnsGradient", "float", size, "dL/dcolumns, same layout", PerSample: false),
             .. PadsInput
                 ? new ScratchBuffer[] { new("padded", "float", (long)input.Channels * (input.Height + 2 * Padding) * (input.Width + 2 * Padding), $"one sample's input with its zero padding, {input.Channels}×{input.Height + 2 * Padding}×{input.Width + 2 * Padding}; the border is never written", PerSample: false) }
@@ -103,18 +106,39 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     private bool TransposesWeightGradient(Shape input) => Filters >= 16 && Rows(input) >= 64;
 
     /// <summary>
-    /// Whether the forward pass convolves straight from the (padded) input instead of unfolding it: stride 1, output rows
-    /// that fill 60 % or more of the vectors they are cut into (at 8 and at 16 lanes), and an unfold that costs much next to
-    /// the product: few filters to share it (16 or fewer), or an unfolded input larger than a core's L2 share (512 KB),
-    /// which the product would read back from further out. Measured per sample (AVX-512), unfold and product against direct:
-    /// LeNet-5's conv1 2.78 against 2.21 µs, conv2 4.60 against 3.93 µs, WideNet's conv2 121.7 against 104.0 µs; but
-    /// WideNet's conv1 (32 filters, a 78 KB unfold) 7.46 against 8.39 µs, so it unfolds.
+    /// Whether the forward pass convolves straight from the (padded) input instead of unfolding it: stride 1, and either
+    /// <see cref="Compacts"/>, or output rows that fill 60 % or more of the vectors they are cut into (at 8 and at 16 lanes)
+    /// and an unfold that costs much next to the product: few filters to share it (16 or fewer), or an unfolded input larger
+    /// than a core's L2 share (512 KB), which the product would read back from further out. Measured per sample (AVX-512),
+    /// unfold and product against direct: LeNet-5's conv1 3.1 against 1.6 µs, WideNet's conv2 118 against 99 µs (rows) or
+    /// 96 µs (compacted); WideNet's conv1 (32 filters) 7.7 against 7.9 µs by rows, so it convolves directly only compacted (6.8 µs).
     /// </summary>
     private bool ConvolvesDirectly(Shape input, Shape output) =>
-        Stride == 1 && FillsLanes(output.Width, 8) && FillsLanes(output.Width, 16)
-        && (Filters <= 16 || (long)Rows(input) * Pixels(output) * sizeof(float) > 512 * 1024);
+        Stride == 1
+        && (Compacts(input, output)
+            || (FillsLanes(output.Width, 8) && FillsLanes(output.Width, 16)
+                && (Filters <= 16 || (long)Rows(input) * Pixels(output) * sizeof(float) > 512 * 1024)));
+
+    /// <summary>
+    /// Whether the direct forward pass first copies the input into planes of output-row width, one per (channel, kernel
+    /// column), so that a vector of output pixels runs on across the rows (<c>Convolution.ForwardCompacted</c>): with 16
+    /// lanes, the vectors of multiply-adds it saves (output rows that end inside a vector) against 4 × the vectors it copies.
+    /// LeNet-5's conv2 (10-pixel rows, 16 filters): 7 vectors per filter and tap instead of 10, 3.7 → 2.8 µs per sample;
+    /// WideNet's conv1 and conv2 gain 11 % and 4 %; LeNet-5's conv1 (28-pixel rows, 6 filters to share the copy) loses 3 %, so it does not.
+    /// </summary>
+    private bool Compacts(Shape input, Shape output)
+    {
+        const int lanes = 16;
+        int vectorsPerRow = (output.Width + lanes - 1) / lanes;
+        long saved = ((long)output.Height * vectorsPerRow - (Pixels(output) + lanes - 1) / lanes) * Filters * Rows(input);
+        long copied = (long)input.Channels * KernelWidth * CompactedHeight(output) * vectorsPerRow;
+        return Stride == 1 && saved >= 4 * copied;
+    }
 
     private static bool FillsLanes(int width, int lanes) => width * 100 >= 60 * ((width + lanes - 1) / lanes * lanes);
+
+    /// <summary>The input rows the compacted copy holds per plane: every row a tap reads.</summary>
+    private int CompactedHeight(Shape output) => output.Height + KernelHeight - 1;
 
     /// <summary>
     /// Stride 1 unfolds row by row in whole vectors (see <see cref="EmitWholeRowUnfold"/>); with padding, from a zero-padded copy
@@ -129,7 +153,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     public override IReadOnlyList<string> ForwardArguments(LayerPlan plan) =>
     [
         "x", "weight", "bias", "y",
-        .. ConvolvesDirectly(plan.Input, plan.Output) ? [] : new[] { "columns" },
+        .. ConvolvesDirectly(plan.Input, plan.Output) && !Compacts(plan.Input, plan.Output) ? [] : new[] { "columns" },
         .. PadsInput ? new[] { "padded" } : [],
     ];
 
@@ -193,6 +217,12 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             w.Line($"ref float p0 = ref MemoryMarshal.GetReference(padded.Slice(0, {input.Channels * plane} + TVector.Count - 1));");
         }
 
+        if (Compacts(input, output))
+        {
+            w.Line($"// The compacted copy's last vector reaches up to Count − 1 floats past its planes: this slice proves the buffer has them.");
+            w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, {input.Channels * KernelWidth * CompactedHeight(output) * output.Width} + TVector.Count - 1));");
+        }
+
         w.Line($"for (int s = 0; s < count; s++)");
         w.Open();
         w.Line($"ReadOnlySpan<float> xs = x.Slice(s * {input.Length}); // to the buffer's end: a row's last vector may read into the slack");
@@ -205,8 +235,19 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         string source = PadsInput ? "p0" : $"MemoryMarshal.GetReference(xs.Slice(0, {input.Length} + TVector.Count - 1))";
         w.Line();
         w.Line($"// y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · {(PadsInput ? "padded" : "x")}(t, i + m, j + n), straight from the {(PadsInput ? "padded copy" : "input")} (no unfold): register tiles of");
-        w.Line($"// up to 8 filters × 2 vectors of output pixels (a row's, or two rows'), each tap one load per vector; each filter's sums start at its bias.");
-        w.Line($"Convolution.Forward<TVector>(ref w0, ref b0, ref {source}, ref y0, filters: {Filters}, channels: {input.Channels}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, inputWidth: {width}, inputPlane: {plane}, outputHeight: {output.Height}, outputWidth: {output.Width});");
+        if (Compacts(input, output))
+        {
+            w.Line($"// up to 8 filters × 2 vectors of output pixels, each tap one load per vector; each filter's sums start at its bias. The {output.Width}-pixel rows");
+            w.Line($"// would leave lanes empty, so the input is first copied into columns as {input.Channels * KernelWidth} planes (t, n) of {CompactedHeight(output)}×{output.Width}, holding {(PadsInput ? "padded" : "x")}(t, u, j + n) at");
+            w.Line($"// u·{output.Width} + j: there pixel q = i·{output.Width} + j reads plane (t, n) at q + m·{output.Width}, and a vector of pixels runs on across the rows.");
+            w.Line($"Convolution.ForwardCompacted<TVector>(ref w0, ref b0, ref {source}, ref c0, ref y0, filters: {Filters}, channels: {input.Channels}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, inputWidth: {width}, inputPlane: {plane}, outputHeight: {output.Height}, outputWidth: {output.Width});");
+        }
+        else
+        {
+            w.Line($"// up to 8 filters × 2 vectors of output pixels (a row's, or two rows'), each tap one load per vector; each filter's sums start at its bias.");
+            w.Line($"Convolution.Forward<TVector>(ref w0, ref b0, ref {source}, ref y0, filters: {Filters}, channels: {input.Channels}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, inputWidth: {width}, inputPlane: {plane}, outputHeight: {output.Height}, outputWidth: {output.Width});");
+        }
+
         w.Close();
     }
 

@@ -36,60 +36,148 @@ public static class Convolution
         int inputWidth, int inputPlane, int outputHeight, int outputWidth)
         where TVector : struct, IFloatVector<TVector>
     {
-        var shape = new Shape(channels, kernelHeight, kernelWidth, inputWidth, inputPlane, outputHeight * outputWidth);
+        var shape = new Shape(channels, kernelHeight, kernelWidth, inputWidth, inputPlane, 1, outputHeight * outputWidth);
         int slotsPerRow = (outputWidth + TVector.Count - 1) / TVector.Count;
         int slots = outputHeight * slotsPerRow;
-        for (int s = 0; s < slots; s += 2)
+        int s = 0;
+        for (; s + 2 <= slots; s += 2)
         {
-            // The tile's two slots; a last slot alone goes twice and is stored once.
-            int first = s, second = Math.Min(s + 1, slots - 1);
-            int i0 = first / slotsPerRow, j0 = first % slotsPerRow * TVector.Count;
-            int i1 = second / slotsPerRow, j1 = second % slotsPerRow * TVector.Count;
-            var slot0 = new Slot(i0 * inputWidth + j0, i0 * outputWidth + j0, Math.Min(TVector.Count, outputWidth - j0));
-            var slot1 = new Slot(i1 * inputWidth + j1, i1 * outputWidth + j1, second == first ? 0 : Math.Min(TVector.Count, outputWidth - j1));
-            int k = 0;
-            for (; k + 8 <= filters; k += 8)
-            {
-                Tile<TVector, Eight>(ref weight, ref bias, ref x, ref y, shape, k, slot0, slot1);
-            }
+            Filters<TVector, Two>(ref weight, ref bias, ref x, ref y, shape, filters, RowSlot<TVector>(s, slotsPerRow, inputWidth, outputWidth), RowSlot<TVector>(s + 1, slotsPerRow, inputWidth, outputWidth));
+        }
 
-            if (k + 6 <= filters)
-            {
-                Tile<TVector, Six>(ref weight, ref bias, ref x, ref y, shape, k, slot0, slot1);
-                k += 6;
-            }
-            else if (k + 4 <= filters)
-            {
-                Tile<TVector, Four>(ref weight, ref bias, ref x, ref y, shape, k, slot0, slot1);
-                k += 4;
-            }
-
-            if (k + 2 <= filters)
-            {
-                Tile<TVector, Two>(ref weight, ref bias, ref x, ref y, shape, k, slot0, slot1);
-                k += 2;
-            }
-
-            if (k < filters)
-            {
-                Tile<TVector, One>(ref weight, ref bias, ref x, ref y, shape, k, slot0, slot1);
-            }
+        if (s < slots)
+        {
+            Filters<TVector, One>(ref weight, ref bias, ref x, ref y, shape, filters, RowSlot<TVector>(s, slotsPerRow, inputWidth, outputWidth), default);
         }
     }
 
     /// <summary>
-    /// <typeparamref name="TRows"/> filters from <paramref name="first"/> × 2 slots, summed over every tap (t, m, n) in
-    /// order: per tap, 2 loads of the input and one broadcast weight per filter feed 2 multiply-adds per filter; up to 16
-    /// accumulators. Filters go 8 at a time,
-    /// then the rest as 6 (LeNet-5's conv1: one pass over the input instead of two), 4, 2 and 1. The row count is a type,
-    /// so the JIT compiles one copy per tile size with the unused filters removed. Not inlined: one call runs every tap.
+    /// As <see cref="Forward"/>, for output rows narrower than a vector: the input is first copied into
+    /// <paramref name="compacted"/>, one plane per (channel t, kernel column n) holding x(t, u, j + n) at u·outputWidth + j
+    /// for every input row u and output column j. There the output pixels' reads for one tap are contiguous across the rows
+    /// (pixel q = i·outputWidth + j reads plane (t, n) at q + m·outputWidth), so every vector of output pixels is full
+    /// however narrow the rows: LeNet-5's conv2 (10 × 10 pixels) takes 7 vectors of 16 per filter and tap instead of 10.
     /// </summary>
+    /// <remarks>
+    /// <paramref name="compacted"/> holds channels · kernelWidth · (outputHeight + kernelHeight − 1) · outputWidth floats and
+    /// <c>Count − 1</c> more, which it writes and reads as lanes that are not stored. Reads x as <see cref="Forward"/> does
+    /// (up to <c>Count − 1</c> floats past the last input row a vector starts in), writes y as it does. Same bits.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ForwardCompacted<TVector>(ref float weight, ref float bias, ref float x, ref float compacted, ref float y, int filters, int channels,
+        int kernelHeight, int kernelWidth, int inputWidth, int inputPlane, int outputHeight, int outputWidth)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int height = outputHeight + kernelHeight - 1, tapPlane = height * outputWidth, plane = outputHeight * outputWidth;
+        Compact<TVector>(ref x, ref compacted, channels, kernelWidth, inputWidth, inputPlane, height, outputWidth);
+        var shape = new Shape(channels, kernelHeight, kernelWidth, outputWidth, kernelWidth * tapPlane, tapPlane, plane);
+        int slots = (plane + TVector.Count - 1) / TVector.Count;
+        int s = 0;
+        for (; s + 2 <= slots; s += 2)
+        {
+            Filters<TVector, Two>(ref weight, ref bias, ref compacted, ref y, shape, filters, PixelSlot<TVector>(s, plane), PixelSlot<TVector>(s + 1, plane));
+        }
+
+        if (s < slots)
+        {
+            Filters<TVector, One>(ref weight, ref bias, ref compacted, ref y, shape, filters, PixelSlot<TVector>(s, plane), default);
+        }
+    }
+
+    /// <summary>Slot <paramref name="slot"/> of <see cref="Forward"/>: the slots of row 0, then of row 1, …</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Slot RowSlot<TVector>(int slot, int slotsPerRow, int inputWidth, int outputWidth)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int i = slot / slotsPerRow, j = slot % slotsPerRow * TVector.Count;
+        return new Slot(i * inputWidth + j, i * outputWidth + j, Math.Min(TVector.Count, outputWidth - j));
+    }
+
+    /// <summary>Slot <paramref name="slot"/> of <see cref="ForwardCompacted"/>: pixels <c>slot·Count</c> on, across the rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Slot PixelSlot<TVector>(int slot, int plane)
+        where TVector : struct, IFloatVector<TVector> =>
+        new(slot * TVector.Count, slot * TVector.Count, Math.Min(TVector.Count, plane - slot * TVector.Count));
+
+    /// <summary>The copy of <see cref="ForwardCompacted"/>: rows in order, whole vectors, each row's last vector overwritten by the next row.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<TVector, TRows>(ref float weight, ref float bias, ref float x, ref float y, Shape shape, int first, Slot slot0, Slot slot1)
+    private static void Compact<TVector>(ref float x, ref float compacted, int channels, int kernelWidth, int inputWidth, int inputPlane, int height, int outputWidth)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        ref float destination = ref compacted;
+        for (int t = 0; t < channels; t++)
+        {
+            for (int n = 0; n < kernelWidth; n++)
+            {
+                ref float source = ref Unsafe.Add(ref x, t * inputPlane + n);
+                for (int u = 0; u < height; u++)
+                {
+                    for (int j = 0; j < outputWidth; j += TVector.Count)
+                    {
+                        TVector.Store(TVector.Load(ref Unsafe.Add(ref source, j)), ref Unsafe.Add(ref destination, j));
+                    }
+
+                    source = ref Unsafe.Add(ref source, inputWidth);
+                    destination = ref Unsafe.Add(ref destination, outputWidth);
+                }
+            }
+        }
+    }
+
+    /// <summary>Every filter over one or two slots: tiles of 8 filters, then the rest as 6 (LeNet-5's conv1: one pass over the input instead of two), 4, 2 and 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Filters<TVector, TSlots>(ref float weight, ref float bias, ref float x, ref float y, Shape shape, int filters, Slot slot0, Slot slot1)
+        where TVector : struct, IFloatVector<TVector>
+        where TSlots : struct, IRowCount
+    {
+        int k = 0;
+        for (; k + 8 <= filters; k += 8)
+        {
+            Tile<TVector, Eight, TSlots>(ref weight, ref bias, ref x, ref y, shape, k, slot0, slot1);
+        }
+
+        if (k + 6 <= filters)
+        {
+            Tile<TVector, Six, TSlots>(ref weight, ref bias, ref x, ref y, shape, k, slot0, slot1);
+            k += 6;
+        }
+        else if (k + 4 <= filters)
+        {
+            Tile<TVector, Four, TSlots>(ref weight, ref bias, ref x, ref y, shape, k, slot0, slot1);
+            k += 4;
+        }
+
+        if (k + 2 <= filters)
+        {
+            Tile<TVector, Two, TSlots>(ref weight, ref bias, ref x, ref y, shape, k, slot0, slot1);
+            k += 2;
+        }
+
+        if (k < filters)
+        {
+            Tile<TVector, One, TSlots>(ref weight, ref bias, ref x, ref y, shape, k, slot0, slot1);
+        }
+    }
+
+    /// <summary>
+    /// <typeparamref name="TRows"/> filters from <paramref name="first"/> × <typeparamref name="TSlots"/> slots (1 or 2),
+    /// summed over every tap (t, m, n) in order: per tap, one load of the input per slot and one broadcast weight per filter
+    /// feed one multiply-add per filter and slot; up to 16 accumulators. The counts are types, so the JIT compiles one copy
+    /// per tile size with the unused filters and slot removed. Not inlined: one call runs every tap.
+    /// </summary>
+    /// <remarks>
+    /// The weights of filters 0–2, 3–5 and 6–7 are read through three references advancing with the taps, a filter's
+    /// weights <c>rows</c> floats apart (1 or 2 rows from one of the three: an address mode, no index arithmetic per tap);
+    /// the input through one reference per slot, advancing by <see cref="Shape.TapStride"/> per kernel column.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Tile<TVector, TRows, TSlots>(ref float weight, ref float bias, ref float x, ref float y, Shape shape, int first, Slot slot0, Slot slot1)
         where TVector : struct, IFloatVector<TVector>
         where TRows : struct, IRowCount
+        where TSlots : struct, IRowCount
     {
         int count = TRows.Count, rows = shape.Rows, plane = shape.OutputPlane;
+        bool two = TSlots.Count > 1;
         bias = ref Unsafe.Add(ref bias, first);
         y = ref Unsafe.Add(ref y, first * plane);
         TVector s00 = TVector.Broadcast(bias), s01 = s00;
@@ -125,57 +213,101 @@ public static class Convolution
             s71 = s70;
         }
 
-        ref float w = ref Unsafe.Add(ref weight, first * rows); // tap r of filter first + f: w[f·rows + r], r advancing with the taps
+        // Tap r of filter first + f is w[f·rows + r], r advancing with the taps.
+        ref float w0 = ref Unsafe.Add(ref weight, first * rows);
+        ref float w3 = ref Unsafe.Add(ref w0, Math.Min(count - 1, 3) * rows);
+        ref float w6 = ref Unsafe.Add(ref w0, Math.Min(count - 1, 6) * rows);
+        nint filterBytes = (nint)rows * sizeof(float), tapBytes = (nint)shape.TapStride * sizeof(float);
         for (int t = 0; t < shape.Channels; t++)
         {
             for (int m = 0; m < shape.KernelHeight; m++)
             {
-                ref float row0 = ref Unsafe.Add(ref x, t * shape.InputPlane + m * shape.InputWidth + slot0.Input);
-                ref float row1 = ref Unsafe.Add(ref x, t * shape.InputPlane + m * shape.InputWidth + slot1.Input);
+                ref float x0 = ref Unsafe.Add(ref x, t * shape.ChannelStride + m * shape.RowStride + slot0.Input);
+                ref float x1 = ref Unsafe.Add(ref x, t * shape.ChannelStride + m * shape.RowStride + slot1.Input);
                 for (int n = 0; n < shape.KernelWidth; n++)
                 {
-                    TVector b0 = TVector.Load(ref Unsafe.Add(ref row0, n)), b1 = TVector.Load(ref Unsafe.Add(ref row1, n));
-                    TVector a = TVector.Broadcast(w);
+                    TVector b0 = TVector.Load(ref x0), b1 = two ? TVector.Load(ref x1) : default;
+                    x0 = ref Unsafe.AddByteOffset(ref x0, tapBytes);
+                    x1 = ref Unsafe.AddByteOffset(ref x1, tapBytes);
+
+                    TVector a = TVector.Broadcast(w0);
                     s00 = TVector.MultiplyAdd(a, b0, s00);
-                    s01 = TVector.MultiplyAdd(a, b1, s01);
+                    if (two)
+                    {
+                        s01 = TVector.MultiplyAdd(a, b1, s01);
+                    }
+
                     if (count > 1)
                     {
-                        a = TVector.Broadcast(Unsafe.Add(ref w, rows));
+                        a = TVector.Broadcast(Unsafe.AddByteOffset(ref w0, filterBytes));
                         s10 = TVector.MultiplyAdd(a, b0, s10);
-                        s11 = TVector.MultiplyAdd(a, b1, s11);
+                        if (two)
+                        {
+                            s11 = TVector.MultiplyAdd(a, b1, s11);
+                        }
                     }
 
                     if (count > 2)
                     {
-                        a = TVector.Broadcast(Unsafe.Add(ref w, 2 * rows));
+                        a = TVector.Broadcast(Unsafe.AddByteOffset(ref w0, 2 * filterBytes));
                         s20 = TVector.MultiplyAdd(a, b0, s20);
-                        s21 = TVector.MultiplyAdd(a, b1, s21);
-                        a = TVector.Broadcast(Unsafe.Add(ref w, 3 * rows));
+                        if (two)
+                        {
+                            s21 = TVector.MultiplyAdd(a, b1, s21);
+                        }
+
+                        a = TVector.Broadcast(w3);
                         s30 = TVector.MultiplyAdd(a, b0, s30);
-                        s31 = TVector.MultiplyAdd(a, b1, s31);
+                        if (two)
+                        {
+                            s31 = TVector.MultiplyAdd(a, b1, s31);
+                        }
                     }
 
                     if (count > 4)
                     {
-                        a = TVector.Broadcast(Unsafe.Add(ref w, 4 * rows));
+                        a = TVector.Broadcast(Unsafe.AddByteOffset(ref w3, filterBytes));
                         s40 = TVector.MultiplyAdd(a, b0, s40);
-                        s41 = TVector.MultiplyAdd(a, b1, s41);
-                        a = TVector.Broadcast(Unsafe.Add(ref w, 5 * rows));
+                        if (two)
+                        {
+                            s41 = TVector.MultiplyAdd(a, b1, s41);
+                        }
+
+                        a = TVector.Broadcast(Unsafe.AddByteOffset(ref w3, 2 * filterBytes));
                         s50 = TVector.MultiplyAdd(a, b0, s50);
-                        s51 = TVector.MultiplyAdd(a, b1, s51);
+                        if (two)
+                        {
+                            s51 = TVector.MultiplyAdd(a, b1, s51);
+                        }
                     }
 
                     if (count > 6)
                     {
-                        a = TVector.Broadcast(Unsafe.Add(ref w, 6 * rows));
+                        a = TVector.Broadcast(w6);
                         s60 = TVector.MultiplyAdd(a, b0, s60);
-                        s61 = TVector.MultiplyAdd(a, b1, s61);
-                        a = TVector.Broadcast(Unsafe.Add(ref w, 7 * rows));
+                        if (two)
+                        {
+                            s61 = TVector.MultiplyAdd(a, b1, s61);
+                        }
+
+                        a = TVector.Broadcast(Unsafe.AddByteOffset(ref w6, filterBytes));
                         s70 = TVector.MultiplyAdd(a, b0, s70);
-                        s71 = TVector.MultiplyAdd(a, b1, s71);
+                        if (two)
+                        {
+                            s71 = TVector.MultiplyAdd(a, b1, s71);
+                        }
                     }
 
-                    w = ref Unsafe.Add(ref w, 1);
+                    w0 = ref Unsafe.Add(ref w0, 1);
+                    if (count > 3)
+                    {
+                        w3 = ref Unsafe.Add(ref w3, 1);
+                    }
+
+                    if (count > 6)
+                    {
+                        w6 = ref Unsafe.Add(ref w6, 1);
+                    }
                 }
             }
         }
@@ -205,7 +337,7 @@ public static class Convolution
         }
     }
 
-    /// <summary>One filter's two slots into its output plane: whole vectors, or the lanes inside the row (none for a repeated last slot).</summary>
+    /// <summary>One filter's slots into its output plane: whole vectors, or the lanes inside the row or plane (none for an absent second slot).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store<TVector>(TVector v0, TVector v1, ref float y, Slot slot0, Slot slot1)
         where TVector : struct, IFloatVector<TVector>
@@ -231,11 +363,15 @@ public static class Convolution
         }
     }
 
-    /// <summary>A vector of output pixels of one row: where it starts in a channel of the input and in a filter's output plane, and its lanes inside the row.</summary>
+    /// <summary>A vector of output pixels (of one row, or with <see cref="ForwardCompacted"/> of the plane): where its first tap starts in a channel of the input and where it starts in a filter's output plane, and its lanes to store.</summary>
     private readonly record struct Slot(int Input, int Output, int Lanes);
 
-    /// <summary>The convolution's sizes a tile runs over (see <see cref="Forward"/>); <see cref="Rows"/> taps per filter, <see cref="OutputPlane"/> floats per filter's output.</summary>
-    private readonly record struct Shape(int Channels, int KernelHeight, int KernelWidth, int InputWidth, int InputPlane, int OutputPlane)
+    /// <summary>
+    /// The convolution's sizes a tile runs over, and the input's strides: from one channel to the next, from one kernel row to
+    /// the next, and from one kernel column to the next (1 in the input itself, a plane of the compacted copy); <see cref="Rows"/>
+    /// taps per filter, <see cref="OutputPlane"/> floats per filter's output.
+    /// </summary>
+    private readonly record struct Shape(int Channels, int KernelHeight, int KernelWidth, int RowStride, int ChannelStride, int TapStride, int OutputPlane)
     {
         public int Rows => Channels * KernelHeight * KernelWidth;
     }

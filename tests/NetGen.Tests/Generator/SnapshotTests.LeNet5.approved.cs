@@ -670,7 +670,7 @@ namespace Samples
         {
             Conv1Forward<TVector>(count, ws.Input, parameters.Slice(0, 150), parameters.Slice(150, 6), ws.Conv1Output, ws.Conv1Padded);
             Pool1Forward<TVector>(count, ws.Conv1Output, ws.Pool1Output, ws.Pool1ArgMax);
-            Conv2Forward<TVector>(count, ws.Pool1Output, parameters.Slice(156, 2400), parameters.Slice(2556, 16), ws.Conv2Output);
+            Conv2Forward<TVector>(count, ws.Pool1Output, parameters.Slice(156, 2400), parameters.Slice(2556, 16), ws.Conv2Output, ws.Conv2Columns);
             Pool2Forward<TVector>(count, ws.Conv2Output, ws.Pool2Output, ws.Pool2ArgMax);
             Dense1Forward<TVector>(count, ws.Pool2Output, parameters.Slice(2572, 48000), parameters.Slice(50572, 120), ws.Dense1Output);
             Relu3Forward(count, ws.Dense1Output, ws.Relu3Output);
@@ -998,19 +998,23 @@ namespace Samples
         /// <summary>Forward pass of conv2 (Conv2D): 6×14×14 → 16×10×10, kernel 5×5, stride 1, padding 0.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y)
+        private static void Conv2Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, Span<float> columns)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
             ref float b0 = ref MemoryMarshal.GetReference(bias);
+            // The compacted copy's last vector reaches up to Count − 1 floats past its planes: this slice proves the buffer has them.
+            ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, 4200 + TVector.Count - 1));
             for (int s = 0; s < count; s++)
             {
                 ReadOnlySpan<float> xs = x.Slice(s * 1176); // to the buffer's end: a row's last vector may read into the slack
                 ref float y0 = ref MemoryMarshal.GetReference(y.Slice(s * 1600)); // to the buffer's end, as xs: a masked store may read and write back the slack
 
                 // y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · x(t, i + m, j + n), straight from the input (no unfold): register tiles of
-                // up to 8 filters × 2 vectors of output pixels (a row's, or two rows'), each tap one load per vector; each filter's sums start at its bias.
-                Convolution.Forward<TVector>(ref w0, ref b0, ref MemoryMarshal.GetReference(xs.Slice(0, 1176 + TVector.Count - 1)), ref y0, filters: 16, channels: 6, kernelHeight: 5, kernelWidth: 5, inputWidth: 14, inputPlane: 196, outputHeight: 10, outputWidth: 10);
+                // up to 8 filters × 2 vectors of output pixels, each tap one load per vector; each filter's sums start at its bias. The 10-pixel rows
+                // would leave lanes empty, so the input is first copied into columns as 30 planes (t, n) of 14×10, holding x(t, u, j + n) at
+                // u·10 + j: there pixel q = i·10 + j reads plane (t, n) at q + m·10, and a vector of pixels runs on across the rows.
+                Convolution.ForwardCompacted<TVector>(ref w0, ref b0, ref MemoryMarshal.GetReference(xs.Slice(0, 1176 + TVector.Count - 1)), ref c0, ref y0, filters: 16, channels: 6, kernelHeight: 5, kernelWidth: 5, inputWidth: 14, inputPlane: 196, outputHeight: 10, outputWidth: 10);
             }
         }
 
@@ -1618,7 +1622,7 @@ namespace Samples
             public readonly float[] Conv2Output = new float[capacity * 1600 + 32];
             /// <summary>dL/d(conv2 output): n × 16×10×10.</summary>
             public readonly float[] Conv2OutputGradient = new float[capacity * 1600 + 32];
-            /// <summary>conv2: the unfolded input (im2col) of one sample, 150 rows (input channel, kernel tap) × 100 columns (output pixel), for one sample at a time.</summary>
+            /// <summary>conv2: the unfolded input (im2col) of one sample, 150 rows (input channel, kernel tap) × 100 columns (output pixel); in the forward pass, the compacted copy of the input (30 planes (input channel, kernel column) × 14×10), for one sample at a time.</summary>
             public readonly float[] Conv2Columns = new float[15000 + 32];
             /// <summary>conv2: dL/dcolumns, same layout, for one sample at a time.</summary>
             public readonly float[] Conv2ColumnsGradient = new float[15000 + 32];
