@@ -180,45 +180,62 @@ public static partial class Gemm
             s71 = Start<TVector>(ref Unsafe.Add(ref c, 7 * cRow + v), load, Unsafe.Add(ref start, 7 * startStep));
         }
 
+        // Row r of A at the current p: a0 + r·aRow for r < 3, a3 + (r − 3)·aRow for r < 6, a6 + (r − 6)·aRow: three references
+        // advancing with p, so every broadcast is one address mode and no index arithmetic runs per step.
+        ref float a0 = ref a;
+        ref float a3 = ref Unsafe.Add(ref a, Math.Min(count - 1, 3) * aRow);
+        ref float a6 = ref Unsafe.Add(ref a, Math.Min(count - 1, 6) * aRow);
+        nint rowBytes = (nint)aRow * sizeof(float), columnBytes = (nint)aColumn * sizeof(float), bBytes = (nint)bRow * sizeof(float);
+        ref float bp = ref b;
         for (int p = 0; p < k; p++)
         {
-            ref float bp = ref Unsafe.Add(ref b, p * bRow);
             TVector b0 = TVector.Load(ref bp), b1 = TVector.Load(ref Unsafe.Add(ref bp, v));
-            ref float ap = ref Unsafe.Add(ref a, p * aColumn);
-            TVector x = TVector.Broadcast(ap);
+            bp = ref Unsafe.AddByteOffset(ref bp, bBytes);
+            TVector x = TVector.Broadcast(a0);
             s00 = TVector.MultiplyAdd(x, b0, s00);
             s01 = TVector.MultiplyAdd(x, b1, s01);
             if (count > 1)
             {
-                x = TVector.Broadcast(Unsafe.Add(ref ap, aRow));
+                x = TVector.Broadcast(Unsafe.AddByteOffset(ref a0, rowBytes));
                 s10 = TVector.MultiplyAdd(x, b0, s10);
                 s11 = TVector.MultiplyAdd(x, b1, s11);
             }
 
             if (count > 2)
             {
-                x = TVector.Broadcast(Unsafe.Add(ref ap, 2 * aRow));
+                x = TVector.Broadcast(Unsafe.AddByteOffset(ref a0, 2 * rowBytes));
                 s20 = TVector.MultiplyAdd(x, b0, s20);
                 s21 = TVector.MultiplyAdd(x, b1, s21);
-                x = TVector.Broadcast(Unsafe.Add(ref ap, 3 * aRow));
+                x = TVector.Broadcast(a3);
                 s30 = TVector.MultiplyAdd(x, b0, s30);
                 s31 = TVector.MultiplyAdd(x, b1, s31);
             }
 
             if (count > 4)
             {
-                x = TVector.Broadcast(Unsafe.Add(ref ap, 4 * aRow));
+                x = TVector.Broadcast(Unsafe.AddByteOffset(ref a3, rowBytes));
                 s40 = TVector.MultiplyAdd(x, b0, s40);
                 s41 = TVector.MultiplyAdd(x, b1, s41);
-                x = TVector.Broadcast(Unsafe.Add(ref ap, 5 * aRow));
+                x = TVector.Broadcast(Unsafe.AddByteOffset(ref a3, 2 * rowBytes));
                 s50 = TVector.MultiplyAdd(x, b0, s50);
                 s51 = TVector.MultiplyAdd(x, b1, s51);
-                x = TVector.Broadcast(Unsafe.Add(ref ap, 6 * aRow));
+                x = TVector.Broadcast(a6);
                 s60 = TVector.MultiplyAdd(x, b0, s60);
                 s61 = TVector.MultiplyAdd(x, b1, s61);
-                x = TVector.Broadcast(Unsafe.Add(ref ap, 7 * aRow));
+                x = TVector.Broadcast(Unsafe.AddByteOffset(ref a6, rowBytes));
                 s70 = TVector.MultiplyAdd(x, b0, s70);
                 s71 = TVector.MultiplyAdd(x, b1, s71);
+            }
+
+            a0 = ref Unsafe.AddByteOffset(ref a0, columnBytes);
+            if (count > 3)
+            {
+                a3 = ref Unsafe.AddByteOffset(ref a3, columnBytes);
+            }
+
+            if (count > 6)
+            {
+                a6 = ref Unsafe.AddByteOffset(ref a6, columnBytes);
             }
         }
 
