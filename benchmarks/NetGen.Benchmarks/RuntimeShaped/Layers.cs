@@ -47,6 +47,8 @@ public sealed class LayerBuffers
     public float[] LogSumExp { get; init; } = [];
     public float[] OutputGradientT { get; init; } = [];
     public float[] WeightGradientT { get; init; } = [];
+    public float[] InputT { get; init; } = [];
+    public float[] OutputT { get; init; } = [];
 
     /// <summary>Whether a dense layer leaves its dL/dW to the batch (<see cref="Dense.BatchWeightGradient"/>), as the generated engine's chunks do.</summary>
     public bool BatchWeightGradient { get; set; }
@@ -848,6 +850,19 @@ public sealed class Dense : Layer
     public override int FanIn => InLength;
     public override long MultiplyAdds => (long)_units * InLength;
 
+    /// <summary>
+    /// The generated code's rule: a weight larger than a core's L2 (1 MB) computes a chunk of two samples or more as one
+    /// product yᵀ = W · xᵀ + b with the samples in the vector lanes (transposed into InputT, out of OutputT).
+    /// </summary>
+    private bool MultipliesBatch => (long)WeightCount * sizeof(float) > 1L << 20;
+
+    // InputT / OutputT: a chunk's inputs and outputs transposed, rows of the chunk's samples rounded up to whole vectors.
+    public override LayerBuffers CreateBuffers(int capacity) => new(capacity, OutLength)
+    {
+        InputT = MultipliesBatch ? new float[capacity * InLength + LayerBuffers.Slack] : [],
+        OutputT = MultipliesBatch ? new float[capacity * _units + LayerBuffers.Slack] : [],
+    };
+
     public override void Forward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers)
     {
         switch (VectorWidth.Kernel)
@@ -907,6 +922,17 @@ public sealed class Dense : Layer
         ReadOnlySpan<float> bias = parameters.Slice(WeightCount, units);
         Span<float> y = buffers.Output;
         ref float w0 = ref MemoryMarshal.GetReference(weight);
+        if (MultipliesBatch && count > 1)
+        {
+            // yᵀ(o, s) = b(o) + Σ_i W(o, i) · xᵀ(i, s): one product with the samples in the vector lanes.
+            int lanes = (count + TVector.Count - 1) / TVector.Count * TVector.Count;
+            Span<float> xT = buffers.InputT.AsSpan(0, inputs * lanes), yT = buffers.OutputT.AsSpan(0, units * lanes);
+            Rows.Transpose(x, inputs, count, inputs, xT, lanes);
+            Gemm.MultiplyBias<TVector>(ref w0, inputs, 1, ref MemoryMarshal.GetReference(xT), lanes, ref MemoryMarshal.GetReference(yT), lanes, ref MemoryMarshal.GetReference(bias), m: units, k: inputs, n: count, paddedTail: true);
+            Rows.Transpose(yT, lanes, units, count, y, units);
+            return;
+        }
+
         ref float x0 = ref MemoryMarshal.GetReference(x);
         ref float y0 = ref MemoryMarshal.GetReference(y);
         for (int s = 0; s < count; s++)

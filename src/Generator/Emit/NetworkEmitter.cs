@@ -408,9 +408,6 @@ internal static class NetworkEmitter
     /// <summary>Rows of a dense layer's dL/dW per work item of a batch's gradient phase: enough work to share out, few enough items to balance.</summary>
     private const int RowsPerItem = 32;
 
-    /// <summary>Bytes of a layer's weight above which it counts as larger than a core's L2 cache (1 MB on current x64 cores).</summary>
-    private const long LargeWeightBytes = 1L << 20;
-
     /// <summary>Samples per chunk of a batch, as the runtime's <c>BatchEngine.DefaultChunkSize</c>: a batch of 64 spreads over 4 workers.</summary>
     private const int DefaultChunkSize = 16;
 
@@ -424,7 +421,7 @@ internal static class NetworkEmitter
     /// streaming. The chunk size is fixed here, not by the thread count, so results stay the same on any number of threads.
     /// </summary>
     private static bool HasLargeDenseWeight(NetworkModel model) =>
-        model.Layers.Any(p => p.Layer.HasBatchWeightGradient && Slot(p, "weight") is { } weight && weight.Tensor.LongLength * sizeof(float) > LargeWeightBytes);
+        model.Layers.Any(p => p.Layer.HasBatchWeightGradient && Slot(p, "weight") is { } weight && weight.Tensor.LongLength * sizeof(float) > Layer.LargeWeightBytes);
 
     private static string Camel(string pascal) => char.ToLowerInvariant(pascal[0]) + pascal.Substring(1);
 

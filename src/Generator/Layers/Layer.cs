@@ -21,6 +21,9 @@ namespace NetGen.Generator.Layers;
 /// </remarks>
 internal abstract record Layer
 {
+    /// <summary>Bytes of a layer's weight above which it counts as larger than a core's L2 cache (1 MB on current x64 cores).</summary>
+    public const long LargeWeightBytes = 1L << 20;
+
     /// <summary>The name given with <c>Name = "…"</c>, or null for the default.</summary>
     public string? ExplicitName { get; init; }
 

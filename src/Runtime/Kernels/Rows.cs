@@ -1,8 +1,13 @@
+using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace NetGen.Kernels;
 
-/// <summary>Row copies for generated im2col (unfold) code, where rows are a few to a few dozen floats and a library call per row would cost more than the row.</summary>
+/// <summary>
+/// Row copies for generated im2col (unfold) code, where rows are a few to a few dozen floats and a library call per row
+/// would cost more than the row; and the transposes that put a chunk's samples into the vector lanes.
+/// </summary>
 public static class Rows
 {
     /// <summary>
@@ -18,6 +23,35 @@ public static class Rows
         for (int j = 0; j < n; j += TVector.Count)
         {
             TVector.Store(TVector.Load(ref Unsafe.Add(ref source, j)), ref Unsafe.Add(ref destination, j));
+        }
+    }
+
+    /// <summary>
+    /// destination[c·<paramref name="destinationRow"/> + r] = source[r·<paramref name="sourceRow"/> + c] for r &lt; <paramref name="rows"/>,
+    /// c &lt; <paramref name="columns"/>: a transpose, in blocks of 8 source rows so that each destination row segment
+    /// written is 8 contiguous floats and the 8 source rows read are each read in order. Writes nothing else.
+    /// </summary>
+    public static void Transpose(ReadOnlySpan<float> source, int sourceRow, int rows, int columns, Span<float> destination, int destinationRow)
+    {
+        if (rows <= 0 || columns <= 0)
+        {
+            return;
+        }
+
+        // One bounds check for each whole range read and written; the loops below then stay inside them.
+        ref float from = ref MemoryMarshal.GetReference(source.Slice(0, (rows - 1) * sourceRow + columns));
+        ref float to = ref MemoryMarshal.GetReference(destination.Slice(0, (columns - 1) * destinationRow + rows));
+        for (int r0 = 0; r0 < rows; r0 += 8)
+        {
+            int r1 = Math.Min(r0 + 8, rows);
+            for (int c = 0; c < columns; c++)
+            {
+                ref float column = ref Unsafe.Add(ref to, c * destinationRow);
+                for (int r = r0; r < r1; r++)
+                {
+                    Unsafe.Add(ref column, r) = Unsafe.Add(ref from, r * sourceRow + c);
+                }
+            }
         }
     }
 }

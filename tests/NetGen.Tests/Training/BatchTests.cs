@@ -150,6 +150,37 @@ public class BatchTests
         }
     }
 
+    /// <summary>
+    /// A dense weight larger than L2 makes a chunk's forward pass one product with the samples in the vector lanes, which
+    /// sums in another order than <c>Forward</c>'s dot products: the same probabilities to rounding; a chunk of one sample
+    /// (33 = 32 + 1) takes the dot products, so its probabilities are <c>Forward</c>'s bit for bit.
+    /// </summary>
+    [Fact]
+    public void ForwardBatch_through_a_large_dense_layer_matches_Forward_to_rounding()
+    {
+        const int count = 33;
+        float[] inputs = TestData.Uniform(count * LargeDenseNet.InputLength, 12);
+        var net = new LargeDenseNet { DegreeOfParallelism = 2 };
+        net.InitializeParameters(3);
+        var probabilities = new float[count * LargeDenseNet.OutputLength];
+        net.ForwardBatch(inputs, probabilities);
+        var one = new float[LargeDenseNet.OutputLength];
+        for (int i = 0; i < count; i++)
+        {
+            net.Forward(inputs.AsSpan(i * LargeDenseNet.InputLength, LargeDenseNet.InputLength), one);
+            ReadOnlySpan<float> batch = probabilities.AsSpan(i * LargeDenseNet.OutputLength, LargeDenseNet.OutputLength);
+            for (int c = 0; c < one.Length; c++)
+            {
+                Assert.True(Math.Abs(one[c] - batch[c]) <= 1e-6f, $"sample {i}, class {c}: {batch[c]} in the batch, {one[c]} alone");
+            }
+
+            if (i == count - 1)
+            {
+                Assert.True(one.AsSpan().SequenceEqual(batch), "the chunk of one sample");
+            }
+        }
+    }
+
     [Fact]
     public void Separate_instances_can_train_on_separate_threads_at_once()
     {

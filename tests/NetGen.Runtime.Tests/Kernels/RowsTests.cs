@@ -1,0 +1,44 @@
+using System;
+using NetGen.Kernels;
+using Xunit;
+
+namespace NetGen.Runtime.Tests.Kernels;
+
+public sealed class RowsTests
+{
+    [Theory]
+    [InlineData(1, 1, 1, 1)]
+    [InlineData(3, 5, 5, 3)]
+    [InlineData(8, 17, 20, 16)]
+    [InlineData(33, 600, 600, 48)]
+    [InlineData(13, 7, 9, 13)]
+    public void Transpose_moves_every_element_and_writes_nothing_else(int rows, int columns, int sourceRow, int destinationRow)
+    {
+        float[] source = new float[(rows - 1) * sourceRow + columns];
+        for (int i = 0; i < source.Length; i++)
+        {
+            source[i] = i + 0.5f;
+        }
+
+        float[] destination = new float[(columns - 1) * destinationRow + rows + 8];
+        Array.Fill(destination, -1f);
+        Rows.Transpose(source, sourceRow, rows, columns, destination, destinationRow);
+        for (int c = 0; c < columns; c++)
+        {
+            for (int r = 0; r < destinationRow && c * destinationRow + r < destination.Length; r++)
+            {
+                float expected = r < rows ? source[r * sourceRow + c] : -1f;
+                Assert.Equal(expected, destination[c * destinationRow + r]);
+            }
+        }
+
+        Assert.All(destination[((columns - 1) * destinationRow + rows)..], v => Assert.Equal(-1f, v));
+    }
+
+    [Fact]
+    public void Transpose_rejects_a_destination_too_short()
+    {
+        float[] source = new float[12];
+        Assert.Throws<ArgumentOutOfRangeException>(() => Rows.Transpose(source, 4, 3, 4, new float[10], 3));
+    }
+}
