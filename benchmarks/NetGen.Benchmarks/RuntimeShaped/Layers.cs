@@ -265,14 +265,7 @@ public sealed class Conv2D : Layer
         where TVector : struct, IFloatVector<TVector>
     {
         int rows = _rows, pixels = _pixels, filters = _filters;
-        for (int k = 0; k < filters; k++)
-        {
-            for (int q = 0; q < pixels; q++)
-            {
-                outputGradientT[q * filters + k] = dys[k * pixels + q];
-            }
-        }
-
+        Rows.Transpose(dys, pixels, filters, pixels, outputGradientT, filters);
         Gemm.MultiplyAdd<TVector>(ref c0, pixels, 1, ref dyT0, filters, ref dwT0, filters, m: rows, k: pixels, n: filters, paddedTail: true);
     }
 
@@ -364,13 +357,7 @@ public sealed class Conv2D : Layer
         if (transposes)
         {
             // 5. dL/dw(k, r) += dL/dwᵀ(r, k), once for all the samples.
-            for (int k = 0; k < filters; k++)
-            {
-                for (int r = 0; r < rows; r++)
-                {
-                    weightGradient[k * rows + r] += weightGradientT[r * filters + k];
-                }
-            }
+            Rows.TransposeAdd(weightGradientT, filters, rows, filters, weightGradient, rows);
         }
     }
 

@@ -304,13 +304,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         {
             w.Line($"// 2. dL/dwᵀ(r, k) += Σ_q columns(r, q) · dL/dyᵀ(q, k): [{rows}×{pixels}] · [{pixels}×{Filters}], tiles of 8 rows × 2 vectors of filters;");
             w.Line($"//    dL/db(k) += Σ_q dL/dy(k, q).");
-            w.Line($"for (int k = 0; k < {Filters}; k++)");
-            w.Open();
-            w.Line($"for (int q = 0; q < {pixels}; q++)");
-            w.Open();
-            w.Line($"outputGradientT[q * {Filters} + k] = dys[k * {pixels} + q];");
-            w.Close();
-            w.Close();
+            w.Line($"Rows.Transpose(dys, {pixels}, {Filters}, {pixels}, outputGradientT, {Filters}); // dL/dyᵀ(q, k) = dL/dy(k, q)");
             w.Line();
             w.Line($"Gemm.MultiplyAdd<TVector>(ref c0, {pixels}, 1, ref dyT0, {Filters}, ref dwT0, {Filters}, m: {rows}, k: {pixels}, n: {Filters}, paddedTail: true);");
         }
@@ -348,13 +342,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         {
             w.Line();
             w.Line($"// 5. dL/dw(k, r) += dL/dwᵀ(r, k), once for all the samples.");
-            w.Line($"for (int k = 0; k < {Filters}; k++)");
-            w.Open();
-            w.Line($"for (int r = 0; r < {rows}; r++)");
-            w.Open();
-            w.Line($"weightGradient[k * {rows} + r] += weightGradientT[r * {Filters} + k];");
-            w.Close();
-            w.Close();
+            w.Line($"Rows.TransposeAdd(weightGradientT, {Filters}, {rows}, {Filters}, weightGradient, {rows});");
         }
     }
 

@@ -100,11 +100,11 @@ public static partial class Gemm
                 {
                     if (n < TVector.Count)
                     {
-                        for (int i = 0; i < m; i++)
+                        for (int r = 0; r < m; r++)
                         {
                             for (int jj = j; jj < n; jj++)
                             {
-                                MultiplyAddColumn(ref Unsafe.Add(ref ap, i * aRow), aColumn, ref Unsafe.Add(ref bp, jj), bRow, kb, ref Unsafe.Add(ref c, i * cRow + jj), load, Unsafe.Add(ref start, i * startStep));
+                                MultiplyAddColumn(ref Unsafe.Add(ref ap, r * aRow), aColumn, ref Unsafe.Add(ref bp, jj), bRow, kb, ref Unsafe.Add(ref c, r * cRow + jj), load, Unsafe.Add(ref start, r * startStep));
                             }
                         }
 
@@ -120,15 +120,28 @@ public static partial class Gemm
 
                 ref float bj = ref Unsafe.Add(ref bp, at);
                 ref float cj = ref Unsafe.Add(ref c, at);
-                int r = 0;
-                for (; r + 4 <= m; r += 4)
+                var lanes = new Lanes(first, limit);
+                int i = 0;
+                for (; i + 8 <= m; i += 8)
                 {
-                    Tile4x1<TVector>(ref Unsafe.Add(ref ap, r * aRow), aRow, aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, r * cRow), cRow, first, limit, load, ref Unsafe.Add(ref start, r * startStep), startStep);
+                    Tile1<TVector, Eight>(ref ap, aRow, aColumn, ref bj, bRow, kb, ref cj, cRow, load, ref start, startStep, i, lanes);
                 }
 
-                for (; r < m; r++)
+                if (i + 4 <= m)
                 {
-                    Tile1x1<TVector>(ref Unsafe.Add(ref ap, r * aRow), aColumn, ref bj, bRow, kb, ref Unsafe.Add(ref cj, r * cRow), first, limit, load, Unsafe.Add(ref start, r * startStep));
+                    Tile1<TVector, Four>(ref ap, aRow, aColumn, ref bj, bRow, kb, ref cj, cRow, load, ref start, startStep, i, lanes);
+                    i += 4;
+                }
+
+                if (i + 2 <= m)
+                {
+                    Tile1<TVector, Two>(ref ap, aRow, aColumn, ref bj, bRow, kb, ref cj, cRow, load, ref start, startStep, i, lanes);
+                    i += 2;
+                }
+
+                if (i < m)
+                {
+                    Tile1<TVector, One>(ref ap, aRow, aColumn, ref bj, bRow, kb, ref cj, cRow, load, ref start, startStep, i, lanes);
                 }
             }
         }
@@ -268,62 +281,118 @@ public static partial class Gemm
         }
     }
 
-    /// <summary>4 rows × 1 vector, of which lanes <paramref name="first"/> … <paramref name="limit"/> − 1 are stored (all when first = 0 and limit ≥ Count).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile4x1<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, int first, int limit, bool load, ref float start, int startStep)
+    /// <summary>
+    /// Rows <paramref name="row"/> … <paramref name="row"/> + <typeparamref name="TRows"/> − 1 × 1 vector of columns (a row's
+    /// last columns, fewer than 2 vectors), of which <paramref name="lanes"/> are stored: as <see cref="Tile2"/> with one
+    /// vector, 8 rows keeping 8 accumulators (a 4-row tile's 4 leave the FMA pipes waiting on their latency).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Tile1<TVector, TRows>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, bool load, ref float start, int startStep, int row, Lanes lanes)
         where TVector : struct, IFloatVector<TVector>
+        where TRows : struct, IRowCount
     {
-        ref float a1 = ref Unsafe.Add(ref a, aRow);
-        ref float a2 = ref Unsafe.Add(ref a, 2 * aRow);
-        ref float a3 = ref Unsafe.Add(ref a, 3 * aRow);
-        ref float c1 = ref Unsafe.Add(ref c, cRow);
-        ref float c2 = ref Unsafe.Add(ref c, 2 * cRow);
-        ref float c3 = ref Unsafe.Add(ref c, 3 * cRow);
-        TVector s0 = Start<TVector>(ref c, load, start), s1 = Start<TVector>(ref c1, load, Unsafe.Add(ref start, startStep));
-        TVector s2 = Start<TVector>(ref c2, load, Unsafe.Add(ref start, 2 * startStep)), s3 = Start<TVector>(ref c3, load, Unsafe.Add(ref start, 3 * startStep));
-        for (int p = 0; p < k; p++)
+        int count = TRows.Count;
+        a = ref Unsafe.Add(ref a, row * aRow);
+        c = ref Unsafe.Add(ref c, row * cRow);
+        start = ref Unsafe.Add(ref start, row * startStep);
+        TVector s0 = Start<TVector>(ref c, load, start);
+        TVector s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+        if (count > 1)
         {
-            TVector b0 = TVector.Load(ref Unsafe.Add(ref b, p * bRow));
-            int ap = p * aColumn;
-            s0 = TVector.MultiplyAdd(TVector.Broadcast(Unsafe.Add(ref a, ap)), b0, s0);
-            s1 = TVector.MultiplyAdd(TVector.Broadcast(Unsafe.Add(ref a1, ap)), b0, s1);
-            s2 = TVector.MultiplyAdd(TVector.Broadcast(Unsafe.Add(ref a2, ap)), b0, s2);
-            s3 = TVector.MultiplyAdd(TVector.Broadcast(Unsafe.Add(ref a3, ap)), b0, s3);
+            s1 = Start<TVector>(ref Unsafe.Add(ref c, cRow), load, Unsafe.Add(ref start, startStep));
         }
 
-        if (first == 0 && limit >= TVector.Count)
+        if (count > 2)
         {
-            TVector.Store(s0, ref c);
-            TVector.Store(s1, ref c1);
-            TVector.Store(s2, ref c2);
-            TVector.Store(s3, ref c3);
+            s2 = Start<TVector>(ref Unsafe.Add(ref c, 2 * cRow), load, Unsafe.Add(ref start, 2 * startStep));
+            s3 = Start<TVector>(ref Unsafe.Add(ref c, 3 * cRow), load, Unsafe.Add(ref start, 3 * startStep));
         }
-        else
+
+        if (count > 4)
         {
-            TVector.StoreLanes(s0, ref c, first, limit);
-            TVector.StoreLanes(s1, ref c1, first, limit);
-            TVector.StoreLanes(s2, ref c2, first, limit);
-            TVector.StoreLanes(s3, ref c3, first, limit);
+            s4 = Start<TVector>(ref Unsafe.Add(ref c, 4 * cRow), load, Unsafe.Add(ref start, 4 * startStep));
+            s5 = Start<TVector>(ref Unsafe.Add(ref c, 5 * cRow), load, Unsafe.Add(ref start, 5 * startStep));
+            s6 = Start<TVector>(ref Unsafe.Add(ref c, 6 * cRow), load, Unsafe.Add(ref start, 6 * startStep));
+            s7 = Start<TVector>(ref Unsafe.Add(ref c, 7 * cRow), load, Unsafe.Add(ref start, 7 * startStep));
+        }
+
+        // A's rows as in Tile2: three references advancing with p.
+        ref float a0 = ref a;
+        ref float a3 = ref Unsafe.Add(ref a, Math.Min(count - 1, 3) * aRow);
+        ref float a6 = ref Unsafe.Add(ref a, Math.Min(count - 1, 6) * aRow);
+        nint rowBytes = (nint)aRow * sizeof(float), columnBytes = (nint)aColumn * sizeof(float), bBytes = (nint)bRow * sizeof(float);
+        ref float bp = ref b;
+        for (int p = 0; p < k; p++)
+        {
+            TVector b0 = TVector.Load(ref bp);
+            bp = ref Unsafe.AddByteOffset(ref bp, bBytes);
+            s0 = TVector.MultiplyAdd(TVector.Broadcast(a0), b0, s0);
+            if (count > 1)
+            {
+                s1 = TVector.MultiplyAdd(TVector.Broadcast(Unsafe.AddByteOffset(ref a0, rowBytes)), b0, s1);
+            }
+
+            if (count > 2)
+            {
+                s2 = TVector.MultiplyAdd(TVector.Broadcast(Unsafe.AddByteOffset(ref a0, 2 * rowBytes)), b0, s2);
+                s3 = TVector.MultiplyAdd(TVector.Broadcast(a3), b0, s3);
+            }
+
+            if (count > 4)
+            {
+                s4 = TVector.MultiplyAdd(TVector.Broadcast(Unsafe.AddByteOffset(ref a3, rowBytes)), b0, s4);
+                s5 = TVector.MultiplyAdd(TVector.Broadcast(Unsafe.AddByteOffset(ref a3, 2 * rowBytes)), b0, s5);
+                s6 = TVector.MultiplyAdd(TVector.Broadcast(a6), b0, s6);
+                s7 = TVector.MultiplyAdd(TVector.Broadcast(Unsafe.AddByteOffset(ref a6, rowBytes)), b0, s7);
+            }
+
+            a0 = ref Unsafe.AddByteOffset(ref a0, columnBytes);
+            if (count > 3)
+            {
+                a3 = ref Unsafe.AddByteOffset(ref a3, columnBytes);
+            }
+
+            if (count > 6)
+            {
+                a6 = ref Unsafe.AddByteOffset(ref a6, columnBytes);
+            }
+        }
+
+        StoreLanes(s0, ref c, lanes);
+        if (count > 1)
+        {
+            StoreLanes(s1, ref Unsafe.Add(ref c, cRow), lanes);
+        }
+
+        if (count > 2)
+        {
+            StoreLanes(s2, ref Unsafe.Add(ref c, 2 * cRow), lanes);
+            StoreLanes(s3, ref Unsafe.Add(ref c, 3 * cRow), lanes);
+        }
+
+        if (count > 4)
+        {
+            StoreLanes(s4, ref Unsafe.Add(ref c, 4 * cRow), lanes);
+            StoreLanes(s5, ref Unsafe.Add(ref c, 5 * cRow), lanes);
+            StoreLanes(s6, ref Unsafe.Add(ref c, 6 * cRow), lanes);
+            StoreLanes(s7, ref Unsafe.Add(ref c, 7 * cRow), lanes);
         }
     }
 
+    /// <summary>Lanes <see cref="First"/> … <see cref="Limit"/> − 1 of a vector: the ones <see cref="Tile1"/> stores.</summary>
+    private readonly record struct Lanes(int First, int Limit);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile1x1<TVector>(ref float a, int aColumn, ref float b, int bRow, int k, ref float c, int first, int limit, bool load, float start)
+    private static void StoreLanes<TVector>(TVector value, ref float c, Lanes lanes)
         where TVector : struct, IFloatVector<TVector>
     {
-        TVector s = Start<TVector>(ref c, load, start);
-        for (int p = 0; p < k; p++)
+        if (lanes.First == 0 && lanes.Limit >= TVector.Count)
         {
-            s = TVector.MultiplyAdd(TVector.Broadcast(Unsafe.Add(ref a, p * aColumn)), TVector.Load(ref Unsafe.Add(ref b, p * bRow)), s);
-        }
-
-        if (first == 0 && limit >= TVector.Count)
-        {
-            TVector.Store(s, ref c);
+            TVector.Store(value, ref c);
         }
         else
         {
-            TVector.StoreLanes(s, ref c, first, limit);
+            TVector.StoreLanes(value, ref c, lanes.First, lanes.Limit);
         }
     }
 

@@ -31,7 +31,15 @@ public static class Rows
     /// c &lt; <paramref name="columns"/>: a transpose, in blocks of 8 source rows so that each destination row segment
     /// written is 8 contiguous floats and the 8 source rows read are each read in order. Writes nothing else.
     /// </summary>
-    public static void Transpose(ReadOnlySpan<float> source, int sourceRow, int rows, int columns, Span<float> destination, int destinationRow)
+    public static void Transpose(ReadOnlySpan<float> source, int sourceRow, int rows, int columns, Span<float> destination, int destinationRow) =>
+        Transpose(source, sourceRow, rows, columns, destination, destinationRow, add: false);
+
+    /// <summary>As <see cref="Transpose(ReadOnlySpan{float}, int, int, int, Span{float}, int)"/>, but added to the destination: destination[c·destinationRow + r] += source[r·sourceRow + c].</summary>
+    public static void TransposeAdd(ReadOnlySpan<float> source, int sourceRow, int rows, int columns, Span<float> destination, int destinationRow) =>
+        Transpose(source, sourceRow, rows, columns, destination, destinationRow, add: true);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose(ReadOnlySpan<float> source, int sourceRow, int rows, int columns, Span<float> destination, int destinationRow, bool add)
     {
         if (rows <= 0 || columns <= 0)
         {
@@ -49,7 +57,8 @@ public static class Rows
                 ref float column = ref Unsafe.Add(ref to, c * destinationRow);
                 for (int r = r0; r < r1; r++)
                 {
-                    Unsafe.Add(ref column, r) = Unsafe.Add(ref from, r * sourceRow + c);
+                    float value = Unsafe.Add(ref from, r * sourceRow + c);
+                    Unsafe.Add(ref column, r) = add ? Unsafe.Add(ref column, r) + value : value;
                 }
             }
         }

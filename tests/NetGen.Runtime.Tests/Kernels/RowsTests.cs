@@ -35,6 +35,33 @@ public sealed class RowsTests
         Assert.All(destination[((columns - 1) * destinationRow + rows)..], v => Assert.Equal(-1f, v));
     }
 
+    [Theory]
+    [InlineData(3, 5, 5, 3)]
+    [InlineData(800, 64, 64, 800)]
+    [InlineData(9, 4, 6, 11)]
+    public void TransposeAdd_adds_every_element_and_writes_nothing_else(int rows, int columns, int sourceRow, int destinationRow)
+    {
+        float[] source = new float[(rows - 1) * sourceRow + columns];
+        for (int i = 0; i < source.Length; i++)
+        {
+            source[i] = i % 97;
+        }
+
+        float[] destination = new float[(columns - 1) * destinationRow + rows + 8];
+        for (int i = 0; i < destination.Length; i++)
+        {
+            destination[i] = 1000f + i;
+        }
+
+        Rows.TransposeAdd(source, sourceRow, rows, columns, destination, destinationRow);
+        for (int i = 0; i < destination.Length; i++)
+        {
+            int c = i / destinationRow, r = i % destinationRow;
+            float expected = 1000f + i + (r < rows && c < columns ? source[r * sourceRow + c] : 0f);
+            Assert.Equal(expected, destination[i]);
+        }
+    }
+
     [Fact]
     public void Transpose_rejects_a_destination_too_short()
     {

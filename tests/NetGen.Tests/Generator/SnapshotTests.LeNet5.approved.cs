@@ -1047,13 +1047,7 @@ namespace Samples
 
                 // 2. dL/dwᵀ(r, k) += Σ_q columns(r, q) · dL/dyᵀ(q, k): [150×100] · [100×16], tiles of 8 rows × 2 vectors of filters;
                 //    dL/db(k) += Σ_q dL/dy(k, q).
-                for (int k = 0; k < 16; k++)
-                {
-                    for (int q = 0; q < 100; q++)
-                    {
-                        outputGradientT[q * 16 + k] = dys[k * 100 + q];
-                    }
-                }
+                Rows.Transpose(dys, 100, 16, 100, outputGradientT, 16); // dL/dyᵀ(q, k) = dL/dy(k, q)
 
                 Gemm.MultiplyAdd<TVector>(ref c0, 100, 1, ref dyT0, 16, ref dwT0, 16, m: 150, k: 100, n: 16, paddedTail: true);
                 for (int k = 0; k < 16; k++)
@@ -1074,13 +1068,7 @@ namespace Samples
             }
 
             // 5. dL/dw(k, r) += dL/dwᵀ(r, k), once for all the samples.
-            for (int k = 0; k < 16; k++)
-            {
-                for (int r = 0; r < 150; r++)
-                {
-                    weightGradient[k * 150 + r] += weightGradientT[r * 16 + k];
-                }
-            }
+            Rows.TransposeAdd(weightGradientT, 16, 150, 16, weightGradient, 150);
         }
 
         // conv2 unfold (im2col): columns(r, q) = x(t, i + m, j + n), row r = (t·5 + m)·5 + n, column q = i·10 + j.
