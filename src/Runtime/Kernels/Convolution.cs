@@ -13,7 +13,9 @@ namespace NetGen.Kernels;
 /// of the input. So a vector of output pixels of one row, for one tap, is one load from the input, and a register tile
 /// of filters × 2 such vectors runs over the taps like a tile of <see cref="Gemm"/> over its reduction. Each output row
 /// is cut into vectors ("slots"); a tile takes two slots, in order (the two halves of a row, or two rows when a row is one
-/// vector). A slot's lanes past the row's end read the next floats of the input and are not stored. Every output sums
+/// vector), or a last slot alone. A slot's lanes past the row's end read the next floats of the input and are not stored.
+/// For rows narrower than a vector, <see cref="ForwardCompacted"/> first copies the input so that slots run on across
+/// the rows and fill every lane. Every output sums
 /// bias, then its taps in order with one multiply-add each, exactly as <see cref="Gemm.MultiplyBias"/> on the unfolded
 /// input does: the results are the same bits.
 /// </remarks>
