@@ -55,9 +55,6 @@ public interface IFloatVector<TSelf>
     /// <summary>Lane-wise bitwise and: with a <see cref="LaneMask"/>, keeps the masked lanes of <paramref name="value"/> and zeroes the others.</summary>
     static abstract TSelf Masked(TSelf value, TSelf mask);
 
-    /// <summary>Lane-wise blend: with a <see cref="LaneMask"/>, the masked lanes of <paramref name="ifMasked"/> and the others of <paramref name="otherwise"/>.</summary>
-    static abstract TSelf Blend(TSelf mask, TSelf ifMasked, TSelf otherwise);
-
     /// <summary>The even lanes of <paramref name="low"/> then of <paramref name="high"/>: lane l is lane 2l of the 2·<see cref="Count"/> floats low, high (a stride-2 pick).</summary>
     static abstract TSelf PickEven(TSelf low, TSelf high);
 
@@ -132,10 +129,6 @@ public readonly struct Float512 : IFloatVector<Float512>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float512 Masked(Float512 value, Float512 mask) => new(Vector512.BitwiseAnd(value._v, mask._v));
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Float512 Blend(Float512 mask, Float512 ifMasked, Float512 otherwise) => new(Vector512.ConditionalSelect(mask._v, ifMasked._v, otherwise._v));
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -220,10 +213,6 @@ public readonly struct Float256 : IFloatVector<Float256>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float256 Masked(Float256 value, Float256 mask) => new(Vector256.BitwiseAnd(value._v, mask._v));
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Float256 Blend(Float256 mask, Float256 ifMasked, Float256 otherwise) => new(Vector256.ConditionalSelect(mask._v, ifMasked._v, otherwise._v));
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -315,10 +304,6 @@ public readonly struct Float128 : IFloatVector<Float128>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Float128 Blend(Float128 mask, Float128 ifMasked, Float128 otherwise) => new(Vector128.ConditionalSelect(mask._v, ifMasked._v, otherwise._v));
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float128 PickEven(Float128 low, Float128 high) => new(FloatVector128.PickEven(low._v, high._v));
 
     /// <inheritdoc/>
@@ -405,10 +390,6 @@ public readonly struct Float128Unfused : IFloatVector<Float128Unfused>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Float128Unfused Blend(Float128Unfused mask, Float128Unfused ifMasked, Float128Unfused otherwise) => new(Vector128.ConditionalSelect(mask._v, ifMasked._v, otherwise._v));
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float128Unfused PickEven(Float128Unfused low, Float128Unfused high) => new(FloatVector128.PickEven(low._v, high._v));
 
     /// <inheritdoc/>
@@ -488,10 +469,6 @@ public readonly struct Float1 : IFloatVector<Float1>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float1 Masked(Float1 value, Float1 mask) =>
         new(BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(value._v) & BitConverter.SingleToInt32Bits(mask._v)));
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Float1 Blend(Float1 mask, Float1 ifMasked, Float1 otherwise) => BitConverter.SingleToInt32Bits(mask._v) != 0 ? ifMasked : otherwise;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
