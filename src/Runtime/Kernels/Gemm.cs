@@ -23,7 +23,7 @@ public static partial class Gemm
     /// <summary>
     /// C(i, j) += Σ_p A(i, p) · B(j, p) (dot products along contiguous rows) for i &lt; <paramref name="m"/> and j &lt; <paramref name="n"/>,
     /// where A(i, p) = a[i·aRow + p], B(j, p) = b[j·bRow + p], C(i, j) = c[i·cRow + j·cColumn]: rows in tiles of 4
-    /// (<see cref="DotRows4"/>), the rows left over two and one at a time (<see cref="DotRowsLeft"/>); when B has more rows than A, over
+    /// (<see cref="DotTile"/>), the rows left over two and one at a time; when B has more rows than A, over
     /// blocks of 4 rows of B, so that the larger operand is read from memory once. Every dot product is accumulated
     /// the same way whichever kernel computes it (one vector, the masked tail vector, then its lanes).
     /// </summary>
@@ -41,138 +41,65 @@ public static partial class Gemm
         }
     }
 
-    /// <summary>The product of <see cref="Dot"/> over all of A's rows for the <paramref name="n"/> rows of B: rows in tiles of 4, then <see cref="DotRowsLeft"/>.</summary>
+    /// <summary>
+    /// The product of <see cref="Dot"/> over all of A's rows for the <paramref name="n"/> rows of B: the columns in groups of
+    /// 4, their rows in tiles of 4, then 2, then 1; then each of the 1 to 3 columns left over against all of A's rows, as one
+    /// row (B's) against <paramref name="m"/> columns (A's rows): a · b = b · a, accumulated in the same order, so a result
+    /// does not depend on which tile computed it, and a single column (a one-sample forward pass) takes one call.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void DotColumns<TVector>(ref float a, int aRow, ref float b, int bRow, int k, ref float c, int cRow, int cColumn, int m, int n)
         where TVector : struct, IFloatVector<TVector>
     {
-        int i = 0;
-        for (; i + 4 <= m; i += 4)
+        int groups = n & ~3;
+        if (groups > 0)
         {
-            DotRows4<TVector>(ref Unsafe.Add(ref a, i * aRow), aRow, ref b, bRow, k, ref Unsafe.Add(ref c, i * cRow), cRow, cColumn, n);
-        }
-
-        if (i < m)
-        {
-            DotRowsLeft<TVector>(ref Unsafe.Add(ref a, i * aRow), aRow, ref b, bRow, k, ref Unsafe.Add(ref c, i * cRow), cRow, cColumn, m - i, n);
-        }
-    }
-
-    /// <summary>
-    /// The 1 to 3 rows left over from the 4-row tiles: two at a time (<see cref="DotRows2"/>), then one (<see cref="DotRow"/>).
-    /// Not inlined: inlined next to the 4-row tiles it would take the inlining budget of the generated method that calls
-    /// <see cref="Dot"/>, leaving other kernels as calls.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void DotRowsLeft<TVector>(ref float a, int aRow, ref float b, int bRow, int k, ref float c, int cRow, int cColumn, int rows, int n)
-        where TVector : struct, IFloatVector<TVector>
-    {
-        if (rows >= 2)
-        {
-            DotRows2<TVector>(ref a, aRow, ref b, bRow, k, ref c, cRow, cColumn, n);
-            a = ref Unsafe.Add(ref a, 2 * aRow);
-            c = ref Unsafe.Add(ref c, 2 * cRow);
-            rows -= 2;
-        }
-
-        if (rows == 1)
-        {
-            DotRow<TVector>(ref a, ref b, bRow, k, ref c, cColumn, n);
-        }
-    }
-
-    /// <summary>
-    /// Two rows of <see cref="DotRows4"/>: C(i, j) += Σ_k A(i, k) · B(j, k) for i = 0, 1, 4 columns j at a time (8 independent
-    /// accumulators, each row of B loaded once for both rows of A), then one. Each dot product is accumulated exactly as
-    /// in the 4-row tiles.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void DotRows2<TVector>(ref float a, int aRow, ref float b, int bRow, int k, ref float c, int cRow, int cColumn, int n)
-        where TVector : struct, IFloatVector<TVector>
-    {
-        ref float a1 = ref Unsafe.Add(ref a, aRow);
-        int j = 0;
-        for (; j + 4 <= n; j += 4)
-        {
-            ref float b0 = ref Unsafe.Add(ref b, j * bRow);
-            ref float b1 = ref Unsafe.Add(ref b0, bRow);
-            ref float b2 = ref Unsafe.Add(ref b0, 2 * bRow);
-            ref float b3 = ref Unsafe.Add(ref b0, 3 * bRow);
-            TVector s00 = TVector.Zero, s01 = TVector.Zero, s02 = TVector.Zero, s03 = TVector.Zero;
-            TVector s10 = TVector.Zero, s11 = TVector.Zero, s12 = TVector.Zero, s13 = TVector.Zero;
-            int p = 0;
-            for (; p + TVector.Count <= k; p += TVector.Count)
+            int i = 0;
+            for (; i + 4 <= m; i += 4)
             {
-                TVector x0 = TVector.Load(ref Unsafe.Add(ref a, p)), x1 = TVector.Load(ref Unsafe.Add(ref a1, p));
-                TVector y = TVector.Load(ref Unsafe.Add(ref b0, p));
-                s00 = TVector.MultiplyAdd(x0, y, s00);
-                s10 = TVector.MultiplyAdd(x1, y, s10);
-                y = TVector.Load(ref Unsafe.Add(ref b1, p));
-                s01 = TVector.MultiplyAdd(x0, y, s01);
-                s11 = TVector.MultiplyAdd(x1, y, s11);
-                y = TVector.Load(ref Unsafe.Add(ref b2, p));
-                s02 = TVector.MultiplyAdd(x0, y, s02);
-                s12 = TVector.MultiplyAdd(x1, y, s12);
-                y = TVector.Load(ref Unsafe.Add(ref b3, p));
-                s03 = TVector.MultiplyAdd(x0, y, s03);
-                s13 = TVector.MultiplyAdd(x1, y, s13);
+                DotTile<TVector, Four>(ref Unsafe.Add(ref a, i * aRow), aRow, ref b, bRow, k, ref Unsafe.Add(ref c, i * cRow), cRow, cColumn, groups);
             }
 
-            if (VectorTail<TVector>(k))
+            if (i + 2 <= m)
             {
-                TVector mask = TailMask<TVector>(k);
-                TVector x0 = LoadTail(ref a, k, mask), x1 = LoadTail(ref a1, k, mask);
-                TVector y = LoadTail(ref b0, k, mask);
-                s00 = TVector.MultiplyAdd(x0, y, s00);
-                s10 = TVector.MultiplyAdd(x1, y, s10);
-                y = LoadTail(ref b1, k, mask);
-                s01 = TVector.MultiplyAdd(x0, y, s01);
-                s11 = TVector.MultiplyAdd(x1, y, s11);
-                y = LoadTail(ref b2, k, mask);
-                s02 = TVector.MultiplyAdd(x0, y, s02);
-                s12 = TVector.MultiplyAdd(x1, y, s12);
-                y = LoadTail(ref b3, k, mask);
-                s03 = TVector.MultiplyAdd(x0, y, s03);
-                s13 = TVector.MultiplyAdd(x1, y, s13);
-                p = k;
+                DotTile<TVector, Two>(ref Unsafe.Add(ref a, i * aRow), aRow, ref b, bRow, k, ref Unsafe.Add(ref c, i * cRow), cRow, cColumn, groups);
+                i += 2;
             }
 
-            ref float cj = ref Unsafe.Add(ref c, j * cColumn);
-            ref float cj1 = ref Unsafe.Add(ref cj, cRow);
-            cj += TVector.Sum(s00) + Tail(ref a, ref b0, p, k);
-            Unsafe.Add(ref cj, cColumn) += TVector.Sum(s01) + Tail(ref a, ref b1, p, k);
-            Unsafe.Add(ref cj, 2 * cColumn) += TVector.Sum(s02) + Tail(ref a, ref b2, p, k);
-            Unsafe.Add(ref cj, 3 * cColumn) += TVector.Sum(s03) + Tail(ref a, ref b3, p, k);
-            cj1 += TVector.Sum(s10) + Tail(ref a1, ref b0, p, k);
-            Unsafe.Add(ref cj1, cColumn) += TVector.Sum(s11) + Tail(ref a1, ref b1, p, k);
-            Unsafe.Add(ref cj1, 2 * cColumn) += TVector.Sum(s12) + Tail(ref a1, ref b2, p, k);
-            Unsafe.Add(ref cj1, 3 * cColumn) += TVector.Sum(s13) + Tail(ref a1, ref b3, p, k);
+            if (i < m)
+            {
+                DotTile<TVector, One>(ref Unsafe.Add(ref a, i * aRow), aRow, ref b, bRow, k, ref Unsafe.Add(ref c, i * cRow), cRow, cColumn, groups);
+            }
         }
 
-        if (j < n)
+        for (int j = groups; j < n; j++)
         {
-            DotRow<TVector>(ref a, ref Unsafe.Add(ref b, j * bRow), bRow, k, ref Unsafe.Add(ref c, j * cColumn), cColumn, n - j);
-            DotRow<TVector>(ref a1, ref Unsafe.Add(ref b, j * bRow), bRow, k, ref Unsafe.Add(ref c, cRow + j * cColumn), cColumn, n - j);
+            DotTile<TVector, One>(ref Unsafe.Add(ref b, j * bRow), 0, ref a, aRow, k, ref Unsafe.Add(ref c, j * cColumn), 0, cRow, m);
         }
     }
 
     /// <summary>
-    /// C(i, j) += Σ_k A(i, k) · B(j, k) (dot products along contiguous rows) for rows i = 0…3 and j &lt; <paramref name="n"/>,
-    /// where A(i, k) = a[i·aRow + k], B(j, k) = b[j·bRow + k], C(i, j) = c[i·cRow + j·cColumn]. A tile of 4 × 4 dot products
-    /// is accumulated in 16 vectors, then each is summed across its lanes: 8 loads feed 16 multiply-adds; the 1 to 3
-    /// columns left over go one at a time (<see cref="DotRow"/> with A and B swapped). The k tail is one more vector: the
-    /// rows' last Count floats, masked to the lanes not summed yet (or, for rows shorter than a vector, one float at a
-    /// time), so nothing past a row is read. Not inlined: inlined into the generated method that calls <see cref="Dot"/>,
-    /// it would take that method's inlining budget, leaving other kernels as calls.
+    /// C(i, j) += Σ_p A(i, p) · B(j, p) (dot products along contiguous rows) for rows i &lt; <typeparamref name="TRows"/> (4, 2
+    /// or 1) and j &lt; <paramref name="n"/>, where A(i, p) = a[i·aRow + p], B(j, p) = b[j·bRow + p], C(i, j) =
+    /// c[i·cRow + j·cColumn]. Columns 4 at a time: the tile's dot products accumulate in one vector each (16 for 4 rows: 8
+    /// loads feed 16 multiply-adds), then each is summed across its lanes; a one-row tile takes the 1 to 3 columns left
+    /// over one dot product at a time (the callers give multi-row tiles whole groups). The k tail is one more vector: the rows' last Count floats, masked
+    /// to the lanes not summed yet (or, for rows shorter than a vector, one float at a time), so nothing past a row is read.
+    /// Every dot product is accumulated the same way (one vector, the masked tail vector, then its lanes), whichever tile
+    /// computes it. One body for every row count: the count is a type (see <see cref="IRowCount"/>). Not inlined: inlined
+    /// into the generated method that calls <see cref="Dot"/>, the tiles would take that method's inlining budget, leaving
+    /// other kernels as calls.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void DotRows4<TVector>(ref float a, int aRow, ref float b, int bRow, int k, ref float c, int cRow, int cColumn, int n)
+    private static void DotTile<TVector, TRows>(ref float a, int aRow, ref float b, int bRow, int k, ref float c, int cRow, int cColumn, int n)
         where TVector : struct, IFloatVector<TVector>
+        where TRows : struct, IRowCount
     {
+        int rows = TRows.Count;
         ref float a0 = ref a;
-        ref float a1 = ref Unsafe.Add(ref a, aRow);
-        ref float a2 = ref Unsafe.Add(ref a, 2 * aRow);
-        ref float a3 = ref Unsafe.Add(ref a, 3 * aRow);
+        ref float a1 = ref Unsafe.Add(ref a, Math.Min(rows - 1, 1) * aRow);
+        ref float a2 = ref Unsafe.Add(ref a, Math.Min(rows - 1, 2) * aRow);
+        ref float a3 = ref Unsafe.Add(ref a, Math.Min(rows - 1, 3) * aRow);
         int j = 0;
         for (; j + 4 <= n; j += 4)
         {
@@ -189,135 +116,57 @@ public static partial class Gemm
             {
                 TVector y0 = TVector.Load(ref Unsafe.Add(ref b0, p)), y1 = TVector.Load(ref Unsafe.Add(ref b1, p));
                 TVector y2 = TVector.Load(ref Unsafe.Add(ref b2, p)), y3 = TVector.Load(ref Unsafe.Add(ref b3, p));
-                TVector x = TVector.Load(ref Unsafe.Add(ref a0, p));
-                s00 = TVector.MultiplyAdd(x, y0, s00);
-                s01 = TVector.MultiplyAdd(x, y1, s01);
-                s02 = TVector.MultiplyAdd(x, y2, s02);
-                s03 = TVector.MultiplyAdd(x, y3, s03);
-                x = TVector.Load(ref Unsafe.Add(ref a1, p));
-                s10 = TVector.MultiplyAdd(x, y0, s10);
-                s11 = TVector.MultiplyAdd(x, y1, s11);
-                s12 = TVector.MultiplyAdd(x, y2, s12);
-                s13 = TVector.MultiplyAdd(x, y3, s13);
-                x = TVector.Load(ref Unsafe.Add(ref a2, p));
-                s20 = TVector.MultiplyAdd(x, y0, s20);
-                s21 = TVector.MultiplyAdd(x, y1, s21);
-                s22 = TVector.MultiplyAdd(x, y2, s22);
-                s23 = TVector.MultiplyAdd(x, y3, s23);
-                x = TVector.Load(ref Unsafe.Add(ref a3, p));
-                s30 = TVector.MultiplyAdd(x, y0, s30);
-                s31 = TVector.MultiplyAdd(x, y1, s31);
-                s32 = TVector.MultiplyAdd(x, y2, s32);
-                s33 = TVector.MultiplyAdd(x, y3, s33);
+                Accumulate(TVector.Load(ref Unsafe.Add(ref a0, p)), y0, y1, y2, y3, ref s00, ref s01, ref s02, ref s03);
+                if (rows > 1)
+                {
+                    Accumulate(TVector.Load(ref Unsafe.Add(ref a1, p)), y0, y1, y2, y3, ref s10, ref s11, ref s12, ref s13);
+                }
+
+                if (rows > 2)
+                {
+                    Accumulate(TVector.Load(ref Unsafe.Add(ref a2, p)), y0, y1, y2, y3, ref s20, ref s21, ref s22, ref s23);
+                    Accumulate(TVector.Load(ref Unsafe.Add(ref a3, p)), y0, y1, y2, y3, ref s30, ref s31, ref s32, ref s33);
+                }
             }
 
             if (VectorTail<TVector>(k))
             {
                 TVector mask = TailMask<TVector>(k);
-                TVector y0 = LoadTail(ref b0, k, mask), y1 = LoadTail(ref b1, k, mask);
-                TVector y2 = LoadTail(ref b2, k, mask), y3 = LoadTail(ref b3, k, mask);
-                TVector x = LoadTail(ref a0, k, mask);
-                s00 = TVector.MultiplyAdd(x, y0, s00);
-                s01 = TVector.MultiplyAdd(x, y1, s01);
-                s02 = TVector.MultiplyAdd(x, y2, s02);
-                s03 = TVector.MultiplyAdd(x, y3, s03);
-                x = LoadTail(ref a1, k, mask);
-                s10 = TVector.MultiplyAdd(x, y0, s10);
-                s11 = TVector.MultiplyAdd(x, y1, s11);
-                s12 = TVector.MultiplyAdd(x, y2, s12);
-                s13 = TVector.MultiplyAdd(x, y3, s13);
-                x = LoadTail(ref a2, k, mask);
-                s20 = TVector.MultiplyAdd(x, y0, s20);
-                s21 = TVector.MultiplyAdd(x, y1, s21);
-                s22 = TVector.MultiplyAdd(x, y2, s22);
-                s23 = TVector.MultiplyAdd(x, y3, s23);
-                x = LoadTail(ref a3, k, mask);
-                s30 = TVector.MultiplyAdd(x, y0, s30);
-                s31 = TVector.MultiplyAdd(x, y1, s31);
-                s32 = TVector.MultiplyAdd(x, y2, s32);
-                s33 = TVector.MultiplyAdd(x, y3, s33);
+                TVector y0 = LoadTail(ref b0, k, mask), y1 = LoadTail(ref b1, k, mask), y2 = LoadTail(ref b2, k, mask), y3 = LoadTail(ref b3, k, mask);
+                Accumulate(LoadTail(ref a0, k, mask), y0, y1, y2, y3, ref s00, ref s01, ref s02, ref s03);
+                if (rows > 1)
+                {
+                    Accumulate(LoadTail(ref a1, k, mask), y0, y1, y2, y3, ref s10, ref s11, ref s12, ref s13);
+                }
+
+                if (rows > 2)
+                {
+                    Accumulate(LoadTail(ref a2, k, mask), y0, y1, y2, y3, ref s20, ref s21, ref s22, ref s23);
+                    Accumulate(LoadTail(ref a3, k, mask), y0, y1, y2, y3, ref s30, ref s31, ref s32, ref s33);
+                }
+
                 p = k;
             }
 
             ref float cj = ref Unsafe.Add(ref c, j * cColumn);
-            ref float c1 = ref Unsafe.Add(ref cj, cRow);
-            ref float c2 = ref Unsafe.Add(ref cj, 2 * cRow);
-            ref float c3 = ref Unsafe.Add(ref cj, 3 * cRow);
-            cj += TVector.Sum(s00) + Tail(ref a0, ref b0, p, k);
-            Unsafe.Add(ref cj, cColumn) += TVector.Sum(s01) + Tail(ref a0, ref b1, p, k);
-            Unsafe.Add(ref cj, 2 * cColumn) += TVector.Sum(s02) + Tail(ref a0, ref b2, p, k);
-            Unsafe.Add(ref cj, 3 * cColumn) += TVector.Sum(s03) + Tail(ref a0, ref b3, p, k);
-            c1 += TVector.Sum(s10) + Tail(ref a1, ref b0, p, k);
-            Unsafe.Add(ref c1, cColumn) += TVector.Sum(s11) + Tail(ref a1, ref b1, p, k);
-            Unsafe.Add(ref c1, 2 * cColumn) += TVector.Sum(s12) + Tail(ref a1, ref b2, p, k);
-            Unsafe.Add(ref c1, 3 * cColumn) += TVector.Sum(s13) + Tail(ref a1, ref b3, p, k);
-            c2 += TVector.Sum(s20) + Tail(ref a2, ref b0, p, k);
-            Unsafe.Add(ref c2, cColumn) += TVector.Sum(s21) + Tail(ref a2, ref b1, p, k);
-            Unsafe.Add(ref c2, 2 * cColumn) += TVector.Sum(s22) + Tail(ref a2, ref b2, p, k);
-            Unsafe.Add(ref c2, 3 * cColumn) += TVector.Sum(s23) + Tail(ref a2, ref b3, p, k);
-            c3 += TVector.Sum(s30) + Tail(ref a3, ref b0, p, k);
-            Unsafe.Add(ref c3, cColumn) += TVector.Sum(s31) + Tail(ref a3, ref b1, p, k);
-            Unsafe.Add(ref c3, 2 * cColumn) += TVector.Sum(s32) + Tail(ref a3, ref b2, p, k);
-            Unsafe.Add(ref c3, 3 * cColumn) += TVector.Sum(s33) + Tail(ref a3, ref b3, p, k);
+            AddSums(ref a0, ref b0, ref b1, ref b2, ref b3, p, k, s00, s01, s02, s03, ref cj, cColumn);
+            if (rows > 1)
+            {
+                AddSums(ref a1, ref b0, ref b1, ref b2, ref b3, p, k, s10, s11, s12, s13, ref Unsafe.Add(ref cj, cRow), cColumn);
+            }
+
+            if (rows > 2)
+            {
+                AddSums(ref a2, ref b0, ref b1, ref b2, ref b3, p, k, s20, s21, s22, s23, ref Unsafe.Add(ref cj, 2 * cRow), cColumn);
+                AddSums(ref a3, ref b0, ref b1, ref b2, ref b3, p, k, s30, s31, s32, s33, ref Unsafe.Add(ref cj, 3 * cRow), cColumn);
+            }
         }
 
         for (; j < n; j++)
         {
-            // The 1 to 3 columns of B left over, each against the 4 rows: the same 4 dot products as one row against 4
-            // columns, with A and B swapped (a · b = b · a, each accumulated in the same order).
-            DotRow<TVector>(ref Unsafe.Add(ref b, j * bRow), ref a, aRow, k, ref Unsafe.Add(ref c, j * cColumn), cRow, 4);
-        }
-    }
-
-    /// <summary>
-    /// One row of <see cref="DotRows4"/>: C(0, j) += Σ_k A(0, k) · B(j, k), for the rows left over, 4 columns j at a time (4
-    /// independent accumulators, so the multiply-adds do not wait on each other), then one. Each dot product is accumulated
-    /// exactly as in the 4-row tiles (one vector, the masked tail vector, then its lanes), so a result does not depend on
-    /// which kernel computed it.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void DotRow<TVector>(ref float a, ref float b, int bRow, int k, ref float c, int cColumn, int n)
-        where TVector : struct, IFloatVector<TVector>
-    {
-        int j = 0;
-        for (; j + 4 <= n; j += 4)
-        {
-            ref float b0 = ref Unsafe.Add(ref b, j * bRow);
-            ref float b1 = ref Unsafe.Add(ref b0, bRow);
-            ref float b2 = ref Unsafe.Add(ref b0, 2 * bRow);
-            ref float b3 = ref Unsafe.Add(ref b0, 3 * bRow);
-            TVector s0 = TVector.Zero, s1 = TVector.Zero, s2 = TVector.Zero, s3 = TVector.Zero;
-            int p = 0;
-            for (; p + TVector.Count <= k; p += TVector.Count)
-            {
-                TVector x = TVector.Load(ref Unsafe.Add(ref a, p));
-                s0 = TVector.MultiplyAdd(x, TVector.Load(ref Unsafe.Add(ref b0, p)), s0);
-                s1 = TVector.MultiplyAdd(x, TVector.Load(ref Unsafe.Add(ref b1, p)), s1);
-                s2 = TVector.MultiplyAdd(x, TVector.Load(ref Unsafe.Add(ref b2, p)), s2);
-                s3 = TVector.MultiplyAdd(x, TVector.Load(ref Unsafe.Add(ref b3, p)), s3);
-            }
-
-            if (VectorTail<TVector>(k))
-            {
-                TVector mask = TailMask<TVector>(k);
-                TVector x = LoadTail(ref a, k, mask);
-                s0 = TVector.MultiplyAdd(x, LoadTail(ref b0, k, mask), s0);
-                s1 = TVector.MultiplyAdd(x, LoadTail(ref b1, k, mask), s1);
-                s2 = TVector.MultiplyAdd(x, LoadTail(ref b2, k, mask), s2);
-                s3 = TVector.MultiplyAdd(x, LoadTail(ref b3, k, mask), s3);
-                p = k;
-            }
-
-            ref float cj = ref Unsafe.Add(ref c, j * cColumn);
-            cj += TVector.Sum(s0) + Tail(ref a, ref b0, p, k);
-            Unsafe.Add(ref cj, cColumn) += TVector.Sum(s1) + Tail(ref a, ref b1, p, k);
-            Unsafe.Add(ref cj, 2 * cColumn) += TVector.Sum(s2) + Tail(ref a, ref b2, p, k);
-            Unsafe.Add(ref cj, 3 * cColumn) += TVector.Sum(s3) + Tail(ref a, ref b3, p, k);
-        }
-
-        for (; j < n; j++)
-        {
+            // Columns one at a time: only a one-row tile has any (see DotColumns).
             ref float bj = ref Unsafe.Add(ref b, j * bRow);
+            ref float cj = ref Unsafe.Add(ref c, j * cColumn);
             TVector sum = TVector.Zero;
             int p = 0;
             for (; p + TVector.Count <= k; p += TVector.Count)
@@ -332,8 +181,30 @@ public static partial class Gemm
                 p = k;
             }
 
-            Unsafe.Add(ref c, j * cColumn) += TVector.Sum(sum) + Tail(ref a, ref bj, p, k);
+            cj += TVector.Sum(sum) + Tail(ref a, ref bj, p, k);
         }
+    }
+
+    /// <summary>One row of A against 4 rows of B: s_j += x · y_j.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Accumulate<TVector>(TVector x, TVector y0, TVector y1, TVector y2, TVector y3, ref TVector s0, ref TVector s1, ref TVector s2, ref TVector s3)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        s0 = TVector.MultiplyAdd(x, y0, s0);
+        s1 = TVector.MultiplyAdd(x, y1, s1);
+        s2 = TVector.MultiplyAdd(x, y2, s2);
+        s3 = TVector.MultiplyAdd(x, y3, s3);
+    }
+
+    /// <summary>One row's 4 dot products into C: each accumulator summed across its lanes, plus the k tail left to single floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddSums<TVector>(ref float a, ref float b0, ref float b1, ref float b2, ref float b3, int p, int k, TVector s0, TVector s1, TVector s2, TVector s3, ref float c, int cColumn)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        c += TVector.Sum(s0) + Tail(ref a, ref b0, p, k);
+        Unsafe.Add(ref c, cColumn) += TVector.Sum(s1) + Tail(ref a, ref b1, p, k);
+        Unsafe.Add(ref c, 2 * cColumn) += TVector.Sum(s2) + Tail(ref a, ref b2, p, k);
+        Unsafe.Add(ref c, 3 * cColumn) += TVector.Sum(s3) + Tail(ref a, ref b3, p, k);
     }
 
     /// <summary>

@@ -16,8 +16,9 @@ public sealed class GemmTests(Xunit.Abstractions.ITestOutputHelper output)
     private const int Slack = 32;
 
     /// <summary>
-    /// Row counts that exercise the 8-, 4-, 2- and 1-row tiles of the blocked products and the 4 × 4, 4 × 2 and leftover
-    /// tiles of <c>Dot</c> (B with fewer rows than A: 13 × 6; with more: 15 × 40); reductions longer than a block (128) and
+    /// Row counts that exercise the 8-, 4-, 2- and 1-row tiles (× 2 vectors, and × 1 for a row's last columns) of the
+    /// blocked products and the 4-, 2- and 1-row tiles of <c>Dot</c> and its leftover columns (B with fewer rows than A:
+    /// 13 × 6; with more: 15 × 40, and 7 × 17, whose last block of B is one row); reductions longer than a block (128) and
     /// not a multiple of it.
     /// </summary>
     public static TheoryData<int, int, int> Products => new()

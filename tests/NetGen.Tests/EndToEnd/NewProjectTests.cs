@@ -112,7 +112,7 @@ public sealed class NewProjectTests : IDisposable
             from m in type.GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)
             where (m.MethodImplementationFlags & System.Reflection.MethodImplAttributes.NoInlining) != 0
             select type.Name + "." + m.Name);
-        Assert.Contains("Gemm.DotRowsLeft", notInlined);
+        Assert.Contains("Gemm.DotTile", notInlined);
         int optimized = 0;
         string method = "";
         bool checking = false;
