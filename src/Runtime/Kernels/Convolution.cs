@@ -232,72 +232,29 @@ public static class Convolution
                     x0 = ref Unsafe.AddByteOffset(ref x0, tapBytes);
                     x1 = ref Unsafe.AddByteOffset(ref x1, tapBytes);
 
-                    TVector a = TVector.Broadcast(w0);
-                    s00 = TVector.MultiplyAdd(a, b0, s00);
-                    if (two)
-                    {
-                        s01 = TVector.MultiplyAdd(a, b1, s01);
-                    }
+                    TileRow.MultiplyAdd(TVector.Broadcast(w0), b0, b1, ref s00, ref s01, two);
 
                     if (count > 1)
                     {
-                        a = TVector.Broadcast(Unsafe.AddByteOffset(ref w0, filterBytes));
-                        s10 = TVector.MultiplyAdd(a, b0, s10);
-                        if (two)
-                        {
-                            s11 = TVector.MultiplyAdd(a, b1, s11);
-                        }
+                        TileRow.MultiplyAdd(TVector.Broadcast(Unsafe.AddByteOffset(ref w0, filterBytes)), b0, b1, ref s10, ref s11, two);
                     }
 
                     if (count > 2)
                     {
-                        a = TVector.Broadcast(Unsafe.AddByteOffset(ref w0, 2 * filterBytes));
-                        s20 = TVector.MultiplyAdd(a, b0, s20);
-                        if (two)
-                        {
-                            s21 = TVector.MultiplyAdd(a, b1, s21);
-                        }
-
-                        a = TVector.Broadcast(w3);
-                        s30 = TVector.MultiplyAdd(a, b0, s30);
-                        if (two)
-                        {
-                            s31 = TVector.MultiplyAdd(a, b1, s31);
-                        }
+                        TileRow.MultiplyAdd(TVector.Broadcast(Unsafe.AddByteOffset(ref w0, 2 * filterBytes)), b0, b1, ref s20, ref s21, two);
+                        TileRow.MultiplyAdd(TVector.Broadcast(w3), b0, b1, ref s30, ref s31, two);
                     }
 
                     if (count > 4)
                     {
-                        a = TVector.Broadcast(Unsafe.AddByteOffset(ref w3, filterBytes));
-                        s40 = TVector.MultiplyAdd(a, b0, s40);
-                        if (two)
-                        {
-                            s41 = TVector.MultiplyAdd(a, b1, s41);
-                        }
-
-                        a = TVector.Broadcast(Unsafe.AddByteOffset(ref w3, 2 * filterBytes));
-                        s50 = TVector.MultiplyAdd(a, b0, s50);
-                        if (two)
-                        {
-                            s51 = TVector.MultiplyAdd(a, b1, s51);
-                        }
+                        TileRow.MultiplyAdd(TVector.Broadcast(Unsafe.AddByteOffset(ref w3, filterBytes)), b0, b1, ref s40, ref s41, two);
+                        TileRow.MultiplyAdd(TVector.Broadcast(Unsafe.AddByteOffset(ref w3, 2 * filterBytes)), b0, b1, ref s50, ref s51, two);
                     }
 
                     if (count > 6)
                     {
-                        a = TVector.Broadcast(w6);
-                        s60 = TVector.MultiplyAdd(a, b0, s60);
-                        if (two)
-                        {
-                            s61 = TVector.MultiplyAdd(a, b1, s61);
-                        }
-
-                        a = TVector.Broadcast(Unsafe.AddByteOffset(ref w6, filterBytes));
-                        s70 = TVector.MultiplyAdd(a, b0, s70);
-                        if (two)
-                        {
-                            s71 = TVector.MultiplyAdd(a, b1, s71);
-                        }
+                        TileRow.MultiplyAdd(TVector.Broadcast(w6), b0, b1, ref s60, ref s61, two);
+                        TileRow.MultiplyAdd(TVector.Broadcast(Unsafe.AddByteOffset(ref w6, filterBytes)), b0, b1, ref s70, ref s71, two);
                     }
 
                     w0 = ref Unsafe.Add(ref w0, 1);

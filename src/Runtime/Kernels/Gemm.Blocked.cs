@@ -186,69 +186,25 @@ public static partial class Gemm
         {
             TVector b0 = TVector.Load(ref bp), b1 = two ? TVector.Load(ref Unsafe.Add(ref bp, v)) : default;
             bp = ref Unsafe.AddByteOffset(ref bp, bBytes);
-            TVector x = TVector.Broadcast(a0);
-            s00 = TVector.MultiplyAdd(x, b0, s00);
-            if (two)
-            {
-                s01 = TVector.MultiplyAdd(x, b1, s01);
-            }
+            TileRow.MultiplyAdd(TVector.Broadcast(a0), b0, b1, ref s00, ref s01, two);
 
             if (count > 1)
             {
-                x = TVector.Broadcast(Unsafe.AddByteOffset(ref a0, rowBytes));
-                s10 = TVector.MultiplyAdd(x, b0, s10);
-                if (two)
-                {
-                    s11 = TVector.MultiplyAdd(x, b1, s11);
-                }
+                TileRow.MultiplyAdd(TVector.Broadcast(Unsafe.AddByteOffset(ref a0, rowBytes)), b0, b1, ref s10, ref s11, two);
             }
 
             if (count > 2)
             {
-                x = TVector.Broadcast(Unsafe.AddByteOffset(ref a0, 2 * rowBytes));
-                s20 = TVector.MultiplyAdd(x, b0, s20);
-                if (two)
-                {
-                    s21 = TVector.MultiplyAdd(x, b1, s21);
-                }
-
-                x = TVector.Broadcast(a3);
-                s30 = TVector.MultiplyAdd(x, b0, s30);
-                if (two)
-                {
-                    s31 = TVector.MultiplyAdd(x, b1, s31);
-                }
+                TileRow.MultiplyAdd(TVector.Broadcast(Unsafe.AddByteOffset(ref a0, 2 * rowBytes)), b0, b1, ref s20, ref s21, two);
+                TileRow.MultiplyAdd(TVector.Broadcast(a3), b0, b1, ref s30, ref s31, two);
             }
 
             if (count > 4)
             {
-                x = TVector.Broadcast(Unsafe.AddByteOffset(ref a3, rowBytes));
-                s40 = TVector.MultiplyAdd(x, b0, s40);
-                if (two)
-                {
-                    s41 = TVector.MultiplyAdd(x, b1, s41);
-                }
-
-                x = TVector.Broadcast(Unsafe.AddByteOffset(ref a3, 2 * rowBytes));
-                s50 = TVector.MultiplyAdd(x, b0, s50);
-                if (two)
-                {
-                    s51 = TVector.MultiplyAdd(x, b1, s51);
-                }
-
-                x = TVector.Broadcast(a6);
-                s60 = TVector.MultiplyAdd(x, b0, s60);
-                if (two)
-                {
-                    s61 = TVector.MultiplyAdd(x, b1, s61);
-                }
-
-                x = TVector.Broadcast(Unsafe.AddByteOffset(ref a6, rowBytes));
-                s70 = TVector.MultiplyAdd(x, b0, s70);
-                if (two)
-                {
-                    s71 = TVector.MultiplyAdd(x, b1, s71);
-                }
+                TileRow.MultiplyAdd(TVector.Broadcast(Unsafe.AddByteOffset(ref a3, rowBytes)), b0, b1, ref s40, ref s41, two);
+                TileRow.MultiplyAdd(TVector.Broadcast(Unsafe.AddByteOffset(ref a3, 2 * rowBytes)), b0, b1, ref s50, ref s51, two);
+                TileRow.MultiplyAdd(TVector.Broadcast(a6), b0, b1, ref s60, ref s61, two);
+                TileRow.MultiplyAdd(TVector.Broadcast(Unsafe.AddByteOffset(ref a6, rowBytes)), b0, b1, ref s70, ref s71, two);
             }
 
             a0 = ref Unsafe.AddByteOffset(ref a0, columnBytes);
