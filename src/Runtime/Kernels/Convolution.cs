@@ -39,18 +39,7 @@ public static class Convolution
         where TVector : struct, IFloatVector<TVector>
     {
         var shape = new Shape(channels, kernelHeight, kernelWidth, inputWidth, inputPlane, 1, outputHeight * outputWidth);
-        int slotsPerRow = (outputWidth + TVector.Count - 1) / TVector.Count;
-        int slots = outputHeight * slotsPerRow;
-        int s = 0;
-        for (; s + 2 <= slots; s += 2)
-        {
-            Filters<TVector, Two>(ref weight, ref bias, ref x, ref y, shape, filters, RowSlot<TVector>(s, slotsPerRow, inputWidth, outputWidth), RowSlot<TVector>(s + 1, slotsPerRow, inputWidth, outputWidth));
-        }
-
-        if (s < slots)
-        {
-            Filters<TVector, One>(ref weight, ref bias, ref x, ref y, shape, filters, RowSlot<TVector>(s, slotsPerRow, inputWidth, outputWidth), default);
-        }
+        Convolve<TVector>(ref weight, ref bias, ref x, ref y, filters, shape, outputHeight, outputWidth, inputWidth);
     }
 
     /// <summary>
@@ -73,33 +62,40 @@ public static class Convolution
         int height = outputHeight + kernelHeight - 1, tapPlane = height * outputWidth, plane = outputHeight * outputWidth;
         Compact<TVector>(ref x, ref compacted, channels, kernelWidth, inputWidth, inputPlane, height, outputWidth);
         var shape = new Shape(channels, kernelHeight, kernelWidth, outputWidth, kernelWidth * tapPlane, tapPlane, plane);
-        int slots = (plane + TVector.Count - 1) / TVector.Count;
+        Convolve<TVector>(ref weight, ref bias, ref compacted, ref y, filters, shape, 1, plane, 0); // the whole plane as one row
+    }
+
+    /// <summary>
+    /// Every filter over the output's <paramref name="rows"/> rows of <paramref name="rowWidth"/> pixels, each cut into
+    /// vectors ("slots"), two slots per tile in order, a last one alone; output row i starts at i·<paramref name="inputRowStride"/>
+    /// in a channel of the input.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Convolve<TVector>(ref float weight, ref float bias, ref float x, ref float y, int filters, Shape shape, int rows, int rowWidth, int inputRowStride)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int slotsPerRow = (rowWidth + TVector.Count - 1) / TVector.Count;
+        int slots = rows * slotsPerRow;
         int s = 0;
         for (; s + 2 <= slots; s += 2)
         {
-            Filters<TVector, Two>(ref weight, ref bias, ref compacted, ref y, shape, filters, PixelSlot<TVector>(s, plane), PixelSlot<TVector>(s + 1, plane));
+            Filters<TVector, Two>(ref weight, ref bias, ref x, ref y, shape, filters, SlotAt<TVector>(s, slotsPerRow, inputRowStride, rowWidth), SlotAt<TVector>(s + 1, slotsPerRow, inputRowStride, rowWidth));
         }
 
         if (s < slots)
         {
-            Filters<TVector, One>(ref weight, ref bias, ref compacted, ref y, shape, filters, PixelSlot<TVector>(s, plane), default);
+            Filters<TVector, One>(ref weight, ref bias, ref x, ref y, shape, filters, SlotAt<TVector>(s, slotsPerRow, inputRowStride, rowWidth), default);
         }
     }
 
-    /// <summary>Slot <paramref name="slot"/> of <see cref="Forward"/>: the slots of row 0, then of row 1, …</summary>
+    /// <summary>Slot <paramref name="slot"/> of <see cref="Convolve"/>: the slots of row 0, then of row 1, …</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Slot RowSlot<TVector>(int slot, int slotsPerRow, int inputWidth, int outputWidth)
+    private static Slot SlotAt<TVector>(int slot, int slotsPerRow, int inputRowStride, int rowWidth)
         where TVector : struct, IFloatVector<TVector>
     {
         int i = slot / slotsPerRow, j = slot % slotsPerRow * TVector.Count;
-        return new Slot(i * inputWidth + j, i * outputWidth + j, Math.Min(TVector.Count, outputWidth - j));
+        return new Slot(i * inputRowStride + j, i * rowWidth + j, Math.Min(TVector.Count, rowWidth - j));
     }
-
-    /// <summary>Slot <paramref name="slot"/> of <see cref="ForwardCompacted"/>: pixels <c>slot·Count</c> on, across the rows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Slot PixelSlot<TVector>(int slot, int plane)
-        where TVector : struct, IFloatVector<TVector> =>
-        new(slot * TVector.Count, slot * TVector.Count, Math.Min(TVector.Count, plane - slot * TVector.Count));
 
     /// <summary>The copy of <see cref="ForwardCompacted"/>: rows in order, whole vectors, each row's last vector overwritten by the next row.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
