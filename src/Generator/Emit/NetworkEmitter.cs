@@ -415,13 +415,12 @@ internal static class NetworkEmitter
     private const int LargeChunkSize = 32;
 
     /// <summary>
-    /// Whether a layer whose weight gradient is computed once per batch (a dense layer) has a weight larger than a core's L2
-    /// cache. Such a layer streams its weight from L3 or memory twice per chunk (forward and dL/dx), so chunks of
-    /// <see cref="LargeChunkSize"/> halve that traffic, which otherwise bounds those passes, and more so with both cores
-    /// streaming. The chunk size is fixed here, not by the thread count, so results stay the same on any number of threads.
+    /// Whether a layer streams a weight larger than a core's L2 cache per chunk (<see cref="Layer.StreamsLargeWeight"/>: a
+    /// dense layer's, read from L3 or memory in the forward pass and for dL/dx), so that chunks of <see cref="LargeChunkSize"/>
+    /// halve that traffic, which otherwise bounds those passes, and more so with both cores streaming. The chunk size is
+    /// fixed here, not by the thread count, so results stay the same on any number of threads.
     /// </summary>
-    private static bool HasLargeDenseWeight(NetworkModel model) =>
-        model.Layers.Any(p => p.Layer.HasBatchWeightGradient && Slot(p, "weight") is { } weight && weight.Tensor.LongLength * sizeof(float) > Layer.LargeWeightBytes);
+    private static bool HasLargeDenseWeight(NetworkModel model) => model.Layers.Any(p => p.Layer.StreamsLargeWeight(p.Input));
 
     private static string Camel(string pascal) => char.ToLowerInvariant(pascal[0]) + pascal.Substring(1);
 

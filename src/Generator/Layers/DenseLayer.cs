@@ -49,7 +49,10 @@ internal sealed record DenseLayer(int Units) : Layer
     /// included: 2.0 → 1.06 ms. The two orders of summation differ in rounding, so such a layer's batch results match the
     /// single-sample calls to rounding, not bit for bit (a one-sample chunk takes the dot products, as <c>Forward</c>).
     /// </summary>
-    private bool MultipliesBatch(Shape input) => (long)Units * input.Length * sizeof(float) > LargeWeightBytes;
+    private bool MultipliesBatch(Shape input) => StreamsLargeWeight(input);
+
+    /// <summary>A weight larger than L2, read twice per chunk (forward, dL/dx).</summary>
+    public override bool StreamsLargeWeight(Shape input) => (long)Units * input.Length * sizeof(float) > LargeWeightBytes;
 
     public override IReadOnlyList<ScratchBuffer> GetScratchBuffers(Shape input, Shape output) =>
         MultipliesBatch(input)

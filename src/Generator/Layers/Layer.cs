@@ -86,6 +86,12 @@ internal abstract record Layer
     public virtual bool HasBatchWeightGradient => false;
 
     /// <summary>
+    /// Whether the layer streams a weight larger than a core's L2 cache (<see cref="LargeWeightBytes"/>) once or more per chunk
+    /// of a batch, so that the network's chunks are made larger to read it less often (see <c>BatchChunkSize</c>).
+    /// </summary>
+    public virtual bool StreamsLargeWeight(Shape input) => false;
+
+    /// <summary>
     /// Writes the body of <c>{Pascal}BatchWeightGradient&lt;TVector&gt;(int first, int end, int count, ReadOnlySpan&lt;float&gt; x,
     /// ReadOnlySpan&lt;float&gt; dy, Span&lt;float&gt; weightGradient)</c>: rows first … end − 1 of dL/dW, summed over the
     /// <c>count</c> samples of <c>x</c> and <c>dy</c> (the batch's), written over what the rows held. Only with <see cref="HasBatchWeightGradient"/>.
