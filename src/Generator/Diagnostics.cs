@@ -74,6 +74,22 @@ internal static class Diagnostics
         "NG0016", "Generated source would be too large",
         "Layer '{0}': {1}; NetGen writes {2} out in code and supports up to {3}, so that the generated source stays reasonable for the compiler and the IDE");
 
+    public static readonly DiagnosticDescriptor UnknownLayerReference = Error(
+        "NG0017", "A layer names no earlier layer",
+        "Layer '{0}': {1} names '{2}', {3}; a layer reads only layers declared before it");
+
+    public static readonly DiagnosticDescriptor JoinShapeMismatch = Error(
+        "NG0018", "Joined shapes do not match",
+        "Layer '{0}': {1} needs {2}, but its input is {3} and '{4}' is {5}");
+
+    public static readonly DiagnosticDescriptor DeadBranch = Error(
+        "NG0019", "A layer's output is never read",
+        "Layer '{0}': no later layer reads its output, and only the last layer's may go unread; read it (Input = \"{0}\", [Add(\"{0}\")], [Concat(\"{0}\")]) or remove it");
+
+    public static readonly DiagnosticDescriptor UnknownLayerKind = Error(
+        "NG0020", "Layer attribute NetGen does not know",
+        "'{0}' derives from LayerAttribute but is not a layer kind NetGen compiles, so network '{1}' cannot include it; use NetGen's layer attributes");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true,
             helpLinkUri: "https://github.com/netgen/netgen#diagnostics");

@@ -7,14 +7,15 @@ using NetGen.Generator.Model;
 namespace NetGen.Generator;
 
 /// <summary>
-/// The middle of the pipeline: checks the network's structure (Input first and unique, Softmax last), names
-/// every layer, runs each layer's shape rule in order, and lays the parameters out in one flat vector.
-/// Pure data in, pure data out.
+/// The middle of the pipeline: checks the network's structure (Input first and unique, Softmax last), names every
+/// layer, resolves which layers each one reads (the one before it, or those it names), runs each layer's shape rule and
+/// plan in order, lays the parameters out in one flat vector, and fuses neighbours that can share a pass.
+/// Pure data in, pure data out; source locations go into the diagnostics only.
 /// </summary>
 internal static class ShapeInference
 {
     /// <summary>Names that would collide with the network's own generated members.</summary>
-    private static readonly HashSet<string> ReservedPrefixes = ["Output", "Parameter", "Parameters", "Gradients", "Summary", "Workspace"];
+    private static readonly HashSet<string> ReservedPrefixes = ["Output", "Parameter", "Parameters", "Gradients", "Summary", "Workspace", "Shapes"];
 
     public static InferenceResult Infer(ParseResult parsed)
     {
@@ -24,13 +25,91 @@ internal static class ShapeInference
             return new InferenceResult(null, diagnostics.ToEquatableArray());
         }
 
-        IReadOnlyList<Layer> layers = spec.Layers;
+        IReadOnlyList<LayerDeclaration> layers = spec.Layers;
         string network = spec.Hierarchy.TypeName;
-
         string[] names = ResolveNames(layers, diagnostics);
+        LayerContext Context(int i) => new(names[i], layers[i].Location, diagnostics);
 
-        // Structure: exactly one Input, first; Softmax last and only last.
-        var inputs = layers.Select((layer, index) => (layer, index)).Where(static p => p.layer is InputLayer).ToList();
+        CheckStructure(layers, names, network, diagnostics);
+        if (layers.Count > Check.MaxLayers)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.SourceTooLarge, layers[Check.MaxLayers].Location, names[Check.MaxLayers],
+                $"the network has {layers.Count} layers", "each layer", Check.MaxLayers));
+            return new InferenceResult(null, diagnostics.ToEquatableArray());
+        }
+
+        for (int i = 0; i < layers.Count; i++)
+        {
+            layers[i].Layer.ValidateArguments(Context(i));
+        }
+
+        if (diagnostics.Any(static d => d.IsError))
+        {
+            return new InferenceResult(null, diagnostics.ToEquatableArray());
+        }
+
+        // The graph: which nodes each computing layer reads, and no output left unread but the last.
+        int[][] inputs = ResolveInputs(layers, names, diagnostics);
+        if (!diagnostics.Any(static d => d.IsError))
+        {
+            CheckEveryOutputIsRead(layers, names, inputs, diagnostics);
+        }
+
+        if (diagnostics.Any(static d => d.IsError))
+        {
+            return new InferenceResult(null, diagnostics.ToEquatableArray());
+        }
+
+        // Shapes, plans and the parameter layout, layer by layer in declaration order (every input is declared earlier).
+        var input = (InputLayer)layers[0].Layer;
+        if (input.InferOutputShape([], Context(0)) is not { } inputShape)
+        {
+            return new InferenceResult(null, diagnostics.ToEquatableArray());
+        }
+
+        var plans = new List<LayerPlan>();
+        long offset = 0;
+        for (int i = 1; i < layers.Count; i++)
+        {
+            int node = i - 1;
+            Shape[] shapes = inputs[node].Select(n => n == LayerPlan.NetworkInput ? inputShape : plans[n].Output).ToArray();
+            Layer layer = layers[i].Layer;
+            if (layer.InferOutputShape(shapes, Context(i)) is not { } output)
+            {
+                return new InferenceResult(null, diagnostics.ToEquatableArray());
+            }
+
+            layer = layer.Plan(shapes, output);
+            var slots = new List<ParameterSlot>();
+            foreach (ParameterTensor tensor in layer.GetParameters(shapes[0], output))
+            {
+                slots.Add(new ParameterSlot(tensor, (int)System.Math.Min(offset, int.MaxValue)));
+                offset += tensor.LongLength;
+            }
+
+            if (!Check.Fits(Context(i), "the network's parameter count", offset))
+            {
+                return new InferenceResult(null, diagnostics.ToEquatableArray());
+            }
+
+            plans.Add(new LayerPlan(layer, names[i], Pascal(names[i]), node, inputs[node].ToEquatableArray(), shapes.ToEquatableArray(), output,
+                slots.ToEquatableArray(), layer.GetScratchBuffers(shapes[0], output).ToEquatableArray()));
+        }
+
+        if (diagnostics.Any(static d => d.IsError))
+        {
+            return new InferenceResult(null, diagnostics.ToEquatableArray());
+        }
+
+        Fuse(plans);
+        var model = new NetworkModel(spec.Hierarchy, inputShape, plans.ToEquatableArray(), (int)offset) { InputName = names[0] };
+        return new InferenceResult(model, diagnostics.ToEquatableArray());
+    }
+
+    /// <summary>Exactly one Input, first; Softmax last and only last.</summary>
+    private static void CheckStructure(IReadOnlyList<LayerDeclaration> layers, string[] names, string network, List<DiagnosticInfo> diagnostics)
+    {
+        var inputs = layers.Select((layer, index) => (layer, index)).Where(static p => p.layer.Layer is InputLayer).ToList();
         if (inputs[0].index != 0)
         {
             diagnostics.Add(DiagnosticInfo.Create(Diagnostics.InputNotFirst, inputs[0].layer.Location, network, inputs[0].index + 1));
@@ -43,96 +122,103 @@ internal static class ShapeInference
 
         for (int i = 0; i < layers.Count - 1; i++)
         {
-            if (layers[i] is SoftmaxLayer)
+            if (layers[i].Layer is SoftmaxLayer)
             {
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.SoftmaxNotLast, layers[i].Location, names[i], layers.Count - 1 - i));
             }
         }
 
-        if (layers[layers.Count - 1] is not SoftmaxLayer)
+        if (layers[layers.Count - 1].Layer is not SoftmaxLayer)
         {
-            Layer last = layers[layers.Count - 1];
-            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.MissingSoftmax, last.Location, network, names[layers.Count - 1]));
+            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.MissingSoftmax, layers[layers.Count - 1].Location, network, names[layers.Count - 1]));
         }
-
-        if (layers.Count > Check.MaxLayers)
-        {
-            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.SourceTooLarge, layers[Check.MaxLayers].Location, names[Check.MaxLayers],
-                $"the network has {layers.Count} layers", "each layer", Check.MaxLayers));
-            return new InferenceResult(null, diagnostics.ToEquatableArray());
-        }
-
-        for (int i = 0; i < layers.Count; i++)
-        {
-            layers[i].ValidateArguments(names[i], diagnostics);
-        }
-
-        if (diagnostics.Any(static d => d.IsError))
-        {
-            return new InferenceResult(null, diagnostics.ToEquatableArray());
-        }
-
-        // Shapes and the parameter layout, layer by layer.
-        var input = (InputLayer)layers[0];
-        Shape? current = input.InferOutputShape(default, names[0], diagnostics);
-        var plans = new List<LayerPlan>();
-        long offset = 0;
-        for (int i = 1; i < layers.Count && current is { } shape; i++)
-        {
-            Layer layer = layers[i];
-            Shape? output = layer.InferOutputShape(shape, names[i], diagnostics);
-            if (output is not { } outputShape)
-            {
-                current = null;
-                break;
-            }
-
-            var slots = new List<ParameterSlot>();
-            foreach (ParameterTensor tensor in layer.GetParameters(shape, outputShape))
-            {
-                slots.Add(new ParameterSlot(tensor, (int)System.Math.Min(offset, int.MaxValue)));
-                offset += tensor.LongLength;
-            }
-
-            if (!Check.Fits(layer, names[i], "the network's parameter count", offset, diagnostics))
-            {
-                current = null;
-                break;
-            }
-
-            plans.Add(new LayerPlan(layer, names[i], Pascal(names[i]), i - 1, shape, outputShape,
-                slots.ToEquatableArray(), layer.GetScratchBuffers(shape, outputShape).ToEquatableArray()));
-            current = outputShape;
-        }
-
-        if (current is null || diagnostics.Any(static d => d.IsError))
-        {
-            return new InferenceResult(null, diagnostics.ToEquatableArray());
-        }
-
-        Fuse(plans);
-        var model = new NetworkModel(spec.Hierarchy, new Shape(input.Channels, input.Height, input.Width), plans.ToEquatableArray(), (int)offset);
-        return new InferenceResult(model, diagnostics.ToEquatableArray());
     }
 
     /// <summary>
-    /// Each layer that can do the work of the one before it (<see cref="Layer.Absorb"/>: a max pooling after a ReLU) takes
-    /// it over; the absorbed layer stays in the model, for its name and shape, but has no methods and no buffers.
+    /// For each computing layer (node i − 1 for declaration i), the nodes it reads: its main input (the layer declared before
+    /// it, or the one it names with <c>Input =</c>), then each layer it joins. A name must be an earlier layer's.
+    /// </summary>
+    private static int[][] ResolveInputs(IReadOnlyList<LayerDeclaration> layers, string[] names, List<DiagnosticInfo> diagnostics)
+    {
+        var declared = new Dictionary<string, int>();
+        for (int i = 0; i < layers.Count; i++)
+        {
+            if (!declared.ContainsKey(names[i]))
+            {
+                declared[names[i]] = i;
+            }
+        }
+
+        if (layers[0].InputName is { } inputOfInput)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.InvalidArgument, layers[0].Location, names[0], "Input", "unset (the network's input reads no layer)", inputOfInput));
+        }
+
+        int Node(int declaration) => declaration - 1; // declaration 0, the [Input], is node −1 (LayerPlan.NetworkInput)
+        int Resolve(int i, string what, string name)
+        {
+            if (declared.TryGetValue(name, out int at) && at < i)
+            {
+                return Node(at);
+            }
+
+            string why = !declared.TryGetValue(name, out at) ? "but no layer has that name"
+                : at == i ? "which is this layer itself"
+                : $"which is declared after it (layer {at + 1})";
+            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.UnknownLayerReference, layers[i].Location, names[i], what, name, why));
+            return LayerPlan.NetworkInput;
+        }
+
+        var result = new int[layers.Count - 1][];
+        for (int i = 1; i < layers.Count; i++)
+        {
+            var reads = new List<int> { layers[i].InputName is { } name ? Resolve(i, "Input", name) : Node(i - 1) };
+            foreach (string joined in layers[i].Layer.JoinedNames)
+            {
+                reads.Add(Resolve(i, $"[{layers[i].Layer.Kind}]", joined));
+            }
+
+            result[i - 1] = reads.ToArray();
+        }
+
+        return result;
+    }
+
+    /// <summary>A layer's output that no later layer reads (apart from the last layer's) is a dead branch: an error.</summary>
+    private static void CheckEveryOutputIsRead(IReadOnlyList<LayerDeclaration> layers, string[] names, int[][] inputs, List<DiagnosticInfo> diagnostics)
+    {
+        var read = new HashSet<int>(inputs.SelectMany(static reads => reads));
+        for (int node = LayerPlan.NetworkInput; node < inputs.Length - 1; node++)
+        {
+            if (!read.Contains(node))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.DeadBranch, layers[node + 1].Location, names[node + 1]));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Each layer that can do the work of the one before it (<see cref="Layer.Absorb"/>: a max pooling after a ReLU) takes it
+    /// over, where it is that layer's only reader; the absorbed layer stays in the model, for its name and shape, but has no
+    /// methods and no buffers.
     /// </summary>
     private static void Fuse(List<LayerPlan> plans)
     {
         for (int i = 0; i + 1 < plans.Count; i++)
         {
-            if (plans[i + 1].Layer.Absorb(plans[i].Layer) is { } fused)
+            LayerPlan next = plans[i + 1];
+            bool onlyReader = next.Inputs.Count == 1 && next.Inputs[0] == i
+                && !plans.Any(p => p.Index != next.Index && p.Inputs.Contains(i));
+            if (onlyReader && next.Layer.Absorb(plans[i].Layer) is { } fused)
             {
                 plans[i] = plans[i] with { FusedIntoNext = true };
-                plans[i + 1] = plans[i + 1] with { Layer = fused };
+                plans[i + 1] = next with { Layer = fused };
             }
         }
     }
 
     /// <summary>Explicit names, or the kind's prefix and its ordinal among layers of that kind; each checked and unique.</summary>
-    private static string[] ResolveNames(IReadOnlyList<Layer> layers, List<DiagnosticInfo> diagnostics)
+    private static string[] ResolveNames(IReadOnlyList<LayerDeclaration> layers, List<DiagnosticInfo> diagnostics)
     {
         var names = new string[layers.Count];
         var ordinals = new Dictionary<string, int>();
@@ -140,7 +226,7 @@ internal static class ShapeInference
         bool seenInput = false;
         for (int i = 0; i < layers.Count; i++)
         {
-            Layer layer = layers[i];
+            Layer layer = layers[i].Layer;
             if (layer is InputLayer && seenInput)
             {
                 names[i] = "input";
@@ -150,12 +236,12 @@ internal static class ShapeInference
             seenInput |= layer is InputLayer;
             ordinals.TryGetValue(layer.DefaultNamePrefix, out int ordinal);
             ordinals[layer.DefaultNamePrefix] = ++ordinal;
-            string name = layer.ExplicitName ?? (layer is InputLayer ? "input" : layer.DefaultNamePrefix + ordinal);
+            string name = layers[i].Name ?? (layer is InputLayer ? "input" : layer.DefaultNamePrefix + ordinal);
             names[i] = name;
 
             if (NameProblem(name) is { } problem)
             {
-                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.InvalidLayerName, layer.Location, name, problem));
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.InvalidLayerName, layers[i].Location, name, problem));
                 continue;
             }
 
@@ -163,7 +249,7 @@ internal static class ShapeInference
             string prefix = layer is InputLayer ? "Input" : Pascal(name);
             if (taken.TryGetValue(prefix, out int other))
             {
-                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.DuplicateLayerName, layer.Location, name, other + 1, prefix));
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.DuplicateLayerName, layers[i].Location, name, other + 1, prefix));
             }
             else
             {

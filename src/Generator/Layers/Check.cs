@@ -1,9 +1,28 @@
 using System.Collections.Generic;
+using Microsoft.CodeAnalysis;
 using NetGen.Generator.Model;
 
 namespace NetGen.Generator.Layers;
 
-/// <summary>Argument checks shared by the layers' shape rules; each adds its diagnostic and returns false on failure.</summary>
+/// <summary>
+/// Where a layer's checks report: the layer's name (the first argument of most messages) and its attribute's location,
+/// which lives here and in the diagnostics only, never in a layer or the model.
+/// </summary>
+internal sealed class LayerContext(string name, LocationInfo? location, List<DiagnosticInfo> diagnostics)
+{
+    public string Name => name;
+
+    /// <summary>Reports <paramref name="descriptor"/> on the layer's attribute; the message's first argument is the layer's name.</summary>
+    public void Report(DiagnosticDescriptor descriptor, params object[] arguments)
+    {
+        var all = new object[arguments.Length + 1];
+        all[0] = name;
+        arguments.CopyTo(all, 1);
+        diagnostics.Add(DiagnosticInfo.Create(descriptor, location, all));
+    }
+}
+
+/// <summary>Argument checks shared by the layers' shape rules; each reports its diagnostic and returns false on failure.</summary>
 internal static class Check
 {
     /// <summary>
@@ -22,7 +41,7 @@ internal static class Check
     /// <summary>The most layers a network may have: each is two methods and a few buffers in the generated source.</summary>
     public const int MaxLayers = 256;
 
-    public static bool UnrolledTaps(Layer layer, string name, string what, int height, int width, List<DiagnosticInfo> diagnostics)
+    public static bool UnrolledTaps(LayerContext layer, string what, int height, int width)
     {
         long taps = (long)height * width;
         if (taps <= MaxUnrolledTaps)
@@ -30,40 +49,40 @@ internal static class Check
             return true;
         }
 
-        diagnostics.Add(DiagnosticInfo.Create(Diagnostics.SourceTooLarge, layer.Location, name, $"its {height}×{width} {what} has {taps} elements", $"each {what} element", MaxUnrolledTaps));
+        layer.Report(Diagnostics.SourceTooLarge, $"its {height}×{width} {what} has {taps} elements", $"each {what} element", MaxUnrolledTaps);
         return false;
     }
 
-    public static bool Positive(Layer layer, string name, string what, int value, List<DiagnosticInfo> diagnostics)
+    public static bool Positive(LayerContext layer, string what, int value)
     {
         if (value > 0)
         {
             return true;
         }
 
-        diagnostics.Add(DiagnosticInfo.Create(Diagnostics.InvalidArgument, layer.Location, name, what, "positive", value));
+        layer.Report(Diagnostics.InvalidArgument, what, "positive", value);
         return false;
     }
 
-    public static bool NotNegative(Layer layer, string name, string what, int value, List<DiagnosticInfo> diagnostics)
+    public static bool NotNegative(LayerContext layer, string what, int value)
     {
         if (value >= 0)
         {
             return true;
         }
 
-        diagnostics.Add(DiagnosticInfo.Create(Diagnostics.InvalidArgument, layer.Location, name, what, "zero or positive", value));
+        layer.Report(Diagnostics.InvalidArgument, what, "zero or positive", value);
         return false;
     }
 
-    public static bool Fits(Layer layer, string name, string what, long elements, List<DiagnosticInfo> diagnostics)
+    public static bool Fits(LayerContext layer, string what, long elements)
     {
         if (elements <= MaxElements)
         {
             return true;
         }
 
-        diagnostics.Add(DiagnosticInfo.Create(Diagnostics.SizeOverflow, layer.Location, name, what, elements, MaxElements));
+        layer.Report(Diagnostics.SizeOverflow, what, elements, MaxElements);
         return false;
     }
 }

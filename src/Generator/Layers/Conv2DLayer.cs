@@ -14,11 +14,10 @@ namespace NetGen.Generator.Layers;
 /// into <c>columns</c>, one row per (input channel, kernel tap) and one column per output pixel, with every
 /// offset and range of the copy computed here at compile time (with stride 1, whole rows from a zero-padded copy
 /// of the sample; with a larger stride, only the taps inside the input, the others staying zero). Then
-/// <c>y = W · columns</c> is one blocked product. With stride 1, output rows that fill most of their vectors and an unfold
-/// that would cost much next to the product (see <see cref="ConvolvesDirectly"/>), the forward pass skips the unfold and
-/// reads each tap's rows straight from the (padded) input (<c>Convolution.Forward</c>, the same sums in the same order), or,
-/// when output rows are too narrow for the vectors (see <see cref="Compacts"/>), from a copy of the input compacted to output-row
-/// width (<c>Convolution.ForwardCompacted</c>, the same bits again). The backward pass unfolds again (or reuses the forward pass's <c>columns</c> for the last sample)
+/// <c>y = W · columns</c> is one blocked product. Where its <see cref="Strategy"/> says so, the forward pass skips the
+/// unfold and reads each tap's rows straight from the (padded) input (<c>Convolution.Forward</c>, the same sums in the
+/// same order), or from a copy of the input compacted to output-row width (<c>Convolution.ForwardCompacted</c>, the
+/// same bits again). The backward pass unfolds again (or reuses the forward pass's <c>columns</c> for the last sample)
 /// for dL/dW and folds dL/dcolumns back (col2im; with stride 1 each row of dL/dx is summed in registers and stored once).
 /// </remarks>
 internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidth, int Stride, int Padding) : Layer
@@ -33,34 +32,37 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         return new Conv2DLayer(filters, kh, kw, a.Named("Stride") ?? 1, a.Named("Padding") ?? 0);
     }
 
+    /// <summary>The plan: how the passes compute, chosen from the shapes (see <see cref="ConvolutionStrategy.Choose"/>).</summary>
+    public ConvolutionStrategy Strategy { get; init; }
+
     public override string Kind => "Conv2D";
 
     public override string DefaultNamePrefix => "conv";
 
-    public override bool ValidateArguments(string name, List<DiagnosticInfo> diagnostics) =>
-        Check.Positive(this, name, "filters", Filters, diagnostics)
-        & Check.Positive(this, name, "kernel height", KernelHeight, diagnostics)
-        & Check.Positive(this, name, "kernel width", KernelWidth, diagnostics)
-        & Check.Positive(this, name, "stride", Stride, diagnostics)
-        & Check.NotNegative(this, name, "padding", Padding, diagnostics)
-        && Check.UnrolledTaps(this, name, "kernel", KernelHeight, KernelWidth, diagnostics);
+    public override bool ValidateArguments(LayerContext layer) =>
+        Check.Positive(layer, "filters", Filters)
+        & Check.Positive(layer, "kernel height", KernelHeight)
+        & Check.Positive(layer, "kernel width", KernelWidth)
+        & Check.Positive(layer, "stride", Stride)
+        & Check.NotNegative(layer, "padding", Padding)
+        && Check.UnrolledTaps(layer, "kernel", KernelHeight, KernelWidth);
 
-    public override Shape? InferOutputShape(Shape input, string name, List<DiagnosticInfo> diagnostics)
+    public override Shape? InferOutputShape(IReadOnlyList<Shape> inputs, LayerContext layer)
     {
+        Shape input = inputs[0];
         long paddedHeight = input.Height + 2L * Padding, paddedWidth = input.Width + 2L * Padding;
         if (KernelHeight > paddedHeight || KernelWidth > paddedWidth)
         {
             string padded = Padding == 0 ? "" : $" (padded to {paddedHeight}×{paddedWidth})";
-            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.WindowLargerThanInput, Location, name, "kernel",
-                KernelHeight, KernelWidth, input.ToFullString(), padded));
+            layer.Report(Diagnostics.WindowLargerThanInput, "kernel", KernelHeight, KernelWidth, input.ToFullString(), padded);
             return null;
         }
 
         long outHeight = (paddedHeight - KernelHeight) / Stride + 1, outWidth = (paddedWidth - KernelWidth) / Stride + 1;
         long rows = (long)input.Channels * KernelHeight * KernelWidth;
-        if (!Check.Fits(this, name, "its output", Filters * outHeight * outWidth, diagnostics)
-            | !Check.Fits(this, name, "its weight", Filters * rows, diagnostics)
-            | !Check.Fits(this, name, "its unfolded input (im2col)", rows * outHeight * outWidth, diagnostics))
+        if (!Check.Fits(layer, "its output", Filters * outHeight * outWidth)
+            | !Check.Fits(layer, "its weight", Filters * rows)
+            | !Check.Fits(layer, "its unfolded input (im2col)", rows * outHeight * outWidth))
         {
             return null;
         }
@@ -68,118 +70,81 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         return new Shape(Filters, (int)outHeight, (int)outWidth);
     }
 
+    public override Layer Plan(IReadOnlyList<Shape> inputs, Shape output) =>
+        this with { Strategy = ConvolutionStrategy.Choose(inputs[0].Channels, Filters, KernelHeight, KernelWidth, Stride, Padding, output.Height, output.Width) };
+
     public override IReadOnlyList<ParameterTensor> GetParameters(Shape input, Shape output) =>
     [
-        new("weight", new[] { Filters, input.Channels, KernelHeight, KernelWidth }.ToEquatableArray(), input.Channels * KernelHeight * KernelWidth),
-        new("bias", new[] { Filters }.ToEquatableArray(), 0),
+        new(ParameterRole.Weight, new[] { Filters, input.Channels, KernelHeight, KernelWidth }.ToEquatableArray(), input.Channels * KernelHeight * KernelWidth),
+        new(ParameterRole.Bias, new[] { Filters }.ToEquatableArray(), 0),
     ];
 
-    public override IReadOnlyList<ScratchBuffer> GetScratchBuffers(Shape input, Shape output)
-    {
-        long size = (long)Rows(input) * Pixels(output);
-        return
-        [
-            new("columns", "float", size, $"the unfolded input (im2col) of one sample, {Rows(input)} rows (input channel, kernel tap) × {Pixels(output)} columns (output pixel)"
-                + (Compacts(input, output) ? $"; in the forward pass, the compacted copy of the input ({input.Channels * KernelWidth} planes (input channel, kernel column) × {CompactedHeight(output)}×{output.Width})" : ""), PerSample: false),
-            new("columnsGradient", "float", size, "dL/dcolumns, same layout", PerSample: false),
-            .. PadsInput
-                ? new ScratchBuffer[] { new("padded", "float", (long)input.Channels * (input.Height + 2 * Padding) * (input.Width + 2 * Padding), $"one sample's input with its zero padding, {input.Channels}×{input.Height + 2 * Padding}×{input.Width + 2 * Padding}; the border is never written", PerSample: false) }
-                : [],
-            .. TransposesWeightGradient(input)
-                ? new ScratchBuffer[]
-                {
-                    new("outputGradientT", "float", (long)Pixels(output) * Filters, $"one sample's dL/dy transposed, {Pixels(output)} pixels × {Filters} filters", PerSample: false),
-                    new("weightGradientT", "float", size / Pixels(output) * Filters, $"dL/dw transposed, {Rows(input)} rows × {Filters} filters, summed over the samples of one call", PerSample: false),
-                }
-                : [],
-        ];
-    }
+    public override IReadOnlyList<ScratchBuffer> GetScratchBuffers(Shape input, Shape output) =>
+    [
+        Columns(input, output),
+        ColumnsGradient(input, output),
+        .. PadsInput ? new[] { Padded(input) } : [],
+        .. Strategy.TransposesWeightGradient ? new[] { OutputGradientT(input, output), WeightGradientT(input) } : [],
+    ];
 
-    /// <summary>
-    /// With 16 filters or more and 64 unfolded rows or more, dL/dw is one matrix product dL/dwᵀ = columns · dL/dyᵀ into a
-    /// transposed buffer, added to dL/dw once per call: its rows are whole vectors of filters, so the product runs in the
-    /// register tiles of <c>Gemm.MultiplyAdd</c>. With fewer filters those vectors would be mostly empty; with few rows (a
-    /// first layer's taps) the product is too short to pay for transposing dL/dy (filters × pixels floats, one at a time:
-    /// for 25 rows it costs half as much as the product itself). Either way dot products along the pixels (<c>Gemm.Dot</c>)
-    /// are faster then: WideNet's conv1 (32 filters, 25 rows, 784 pixels) takes 8.4 µs per sample that way against 18.8 µs.
-    /// </summary>
-    private bool TransposesWeightGradient(Shape input) => Filters >= 16 && Rows(input) >= 64;
+    private ScratchBuffer Columns(Shape input, Shape output) =>
+        new("columns", "float", (long)Rows(input) * Pixels(output),
+            $"the unfolded input (im2col) of one sample, {Rows(input)} rows (input channel, kernel tap) × {Pixels(output)} columns (output pixel)"
+            + (Strategy.Compacts ? $"; in the forward pass, the compacted copy of the input ({input.Channels * KernelWidth} planes (input channel, kernel column) × {CompactedHeight(output)}×{output.Width})" : ""),
+            PerSample: false);
 
-    /// <summary>
-    /// Whether the forward pass convolves straight from the (padded) input instead of unfolding it: stride 1, and either
-    /// <see cref="Compacts"/>, or output rows that fill 60 % or more of the vectors they are cut into (at 8 and at 16 lanes)
-    /// and an unfold that costs much next to the product: few filters to share it (16 or fewer), or an unfolded input larger
-    /// than a core's L2 share (512 KB), which the product would read back from further out. Measured per sample (AVX-512),
-    /// unfold and product against direct: LeNet-5's conv1 3.1 against 1.6 µs, WideNet's conv2 118 against 99 µs (rows) or
-    /// 96 µs (compacted); WideNet's conv1 (32 filters) 7.7 against 7.9 µs by rows, so it convolves directly only compacted (6.8 µs).
-    /// </summary>
-    private bool ConvolvesDirectly(Shape input, Shape output) =>
-        Stride == 1
-        && (Compacts(input, output)
-            || (FillsLanes(output.Width, 8) && FillsLanes(output.Width, 16)
-                && (Filters <= 16 || (long)Rows(input) * Pixels(output) * sizeof(float) > 512 * 1024)));
+    private ScratchBuffer ColumnsGradient(Shape input, Shape output) =>
+        new("columnsGradient", "float", (long)Rows(input) * Pixels(output), "dL/dcolumns, same layout", PerSample: false);
 
-    /// <summary>
-    /// Whether the direct forward pass first copies the input into planes of output-row width, one per (channel, kernel
-    /// column), so that a vector of output pixels runs on across the rows (<c>Convolution.ForwardCompacted</c>): with 16
-    /// lanes, the vectors of multiply-adds it saves (output rows that end inside a vector) against 4 × the vectors it copies.
-    /// LeNet-5's conv2 (10-pixel rows, 16 filters): 7 vectors per filter and tap instead of 10, 3.7 → 2.8 µs per sample;
-    /// WideNet's conv1 and conv2 gain 11 % and 4 %; LeNet-5's conv1 (28-pixel rows, 6 filters to share the copy) loses 3 %, so it does not.
-    /// </summary>
-    private bool Compacts(Shape input, Shape output)
-    {
-        const int lanes = 16;
-        int vectorsPerRow = (output.Width + lanes - 1) / lanes;
-        long saved = ((long)output.Height * vectorsPerRow - (Pixels(output) + lanes - 1) / lanes) * Filters * Rows(input);
-        long copied = (long)input.Channels * KernelWidth * CompactedHeight(output) * vectorsPerRow;
-        return Stride == 1 && saved >= 4 * copied;
-    }
+    private ScratchBuffer Padded(Shape input) =>
+        new("padded", "float", (long)input.Channels * (input.Height + 2 * Padding) * (input.Width + 2 * Padding),
+            $"one sample's input with its zero padding, {input.Channels}×{input.Height + 2 * Padding}×{input.Width + 2 * Padding}; the border is never written",
+            PerSample: false);
 
-    private static bool FillsLanes(int width, int lanes) => width * 100 >= 60 * ((width + lanes - 1) / lanes * lanes);
+    private ScratchBuffer OutputGradientT(Shape input, Shape output) =>
+        new("outputGradientT", "float", (long)Pixels(output) * Filters, $"one sample's dL/dy transposed, {Pixels(output)} pixels × {Filters} filters", PerSample: false);
 
-    /// <summary>The input rows the compacted copy holds per plane: every row a tap reads.</summary>
-    private int CompactedHeight(Shape output) => output.Height + KernelHeight - 1;
+    private ScratchBuffer WeightGradientT(Shape input) =>
+        new("weightGradientT", "float", (long)Rows(input) * Filters, $"dL/dw transposed, {Rows(input)} rows × {Filters} filters, summed over the samples of one call", PerSample: false);
 
-    /// <summary>
-    /// Stride 1 unfolds row by row in whole vectors (see <see cref="EmitWholeRowUnfold"/>); with padding, from a zero-padded copy
-    /// of the sample, so that every tap reads whole rows and no column of the unfolded buffer is left out.
-    /// </summary>
-    private bool PadsInput => UnfoldsWholeRows && Padding > 0;
+    /// <summary>The input rows the compacted copy holds per plane.</summary>
+    private int CompactedHeight(Shape output) => ConvolutionStrategy.CompactedHeight(output.Height, KernelHeight);
+
+    private bool PadsInput => Strategy.PadsInput;
 
     private string PaddedArgument => PadsInput ? ", padded" : "";
 
     public override bool IsVectorized(bool forward) => true;
 
-    public override IReadOnlyList<string> ForwardArguments(LayerPlan plan) =>
+    public override IReadOnlyList<Operand> ForwardOperands(LayerPlan plan) =>
     [
-        "x", "weight", "bias", "y",
-        .. ConvolvesDirectly(plan.Input, plan.Output) && !Compacts(plan.Input, plan.Output) ? [] : new[] { "columns" },
-        .. PadsInput ? new[] { "padded" } : [],
+        Operand.X, Operand.Weight, Operand.Bias, Operand.Y,
+        .. Strategy.ConvolvesDirectly && !Strategy.Compacts ? [] : new[] { Operand.Of(Columns(plan.Input, plan.Output)) },
+        .. PadsInput ? new[] { Operand.Of(Padded(plan.Input)) } : [],
     ];
 
-    public override IReadOnlyList<string> BackwardArguments(LayerPlan plan) =>
+    public override IReadOnlyList<Operand> BackwardOperands(LayerPlan plan) =>
     [
-        "x", "dy", "weight", "weightGradient", "biasGradient", "dx", "computeDx", "columns", "columnsGradient",
-        .. PadsInput ? new[] { "padded" } : [],
-        .. TransposesWeightGradient(plan.Input) ? new[] { "outputGradientT", "weightGradientT" } : [],
+        Operand.X, Operand.Dy, Operand.Weight, Operand.WeightGradient, Operand.BiasGradient, Operand.Dx, Operand.ComputeDx,
+        Operand.Of(Columns(plan.Input, plan.Output)), Operand.Of(ColumnsGradient(plan.Input, plan.Output)),
+        .. PadsInput ? new[] { Operand.Of(Padded(plan.Input)) } : [],
+        .. Strategy.TransposesWeightGradient ? new[] { Operand.Of(OutputGradientT(plan.Input, plan.Output)), Operand.Of(WeightGradientT(plan.Input)) } : [],
     ];
 
     public override string Describe(LayerPlan plan) =>
         $"kernel {KernelHeight}×{KernelWidth}, stride {Stride}, padding {Padding}";
 
     public override string ForwardFormula(LayerPlan plan) =>
-        $"{plan.Name}: {plan.Input} → {plan.Output}, {Describe(plan)}\n" +
         $"y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)})   (zero outside x)";
 
     public override string BackwardFormula(LayerPlan plan) =>
-        $"{plan.Name}: {plan.Output} → {plan.Input}\n" +
         $"dL/dw(k,t,m,n) += Σ_i Σ_j dL/dy(k,i,j) · x(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)})\n" +
         "dL/db(k)       += Σ_i Σ_j dL/dy(k,i,j)\n" +
         $"dL/dx(t,u,v)    = Σ_k Σ_m Σ_n dL/dy(k,i,j) · w(k,t,m,n) over u = {Index("i", Stride, Padding)}, v = {Index("j", Stride, Padding)} (transposed convolution)";
 
     public override void EmitForward(SourceWriter w, LayerPlan plan)
     {
-        if (ConvolvesDirectly(plan.Input, plan.Output))
+        if (Strategy.ConvolvesDirectly)
         {
             EmitDirectForward(w, plan);
             return;
@@ -198,13 +163,12 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line($"// 1. Unfold (im2col) this sample into columns.");
         w.Line($"{plan.Pascal}Unfold{UnfoldGeneric}(xs, columns{PaddedArgument});");
         w.Line();
-        w.Line($"// 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [{Filters}×{rows}] · [{rows}×{pixels}], register tiles of 8 filters × 2 vectors of pixels, blocked for the caches;");
-        w.Line($"//    each filter's accumulators start at its bias.");
+        w.Line($"// 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [{Filters}×{rows}] · [{rows}×{pixels}], register tiles of 8 filters × 2 vectors of pixels, blocked for the caches; each filter's accumulators start at its bias.");
         w.Line($"Gemm.MultiplyBias<TVector>(ref w0, {rows}, 1, ref c0, {pixels}, ref y0, {pixels}, ref b0, m: {Filters}, k: {rows}, n: {pixels}, paddedTail: true);");
         w.Close();
     }
 
-    /// <summary>The forward pass without the unfold (see <see cref="ConvolvesDirectly"/>).</summary>
+    /// <summary>The forward pass without the unfold (see <see cref="ConvolutionStrategy.ConvolvesDirectly"/>).</summary>
     private void EmitDirectForward(SourceWriter w, LayerPlan plan)
     {
         Shape input = plan.Input, output = plan.Output;
@@ -217,7 +181,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             w.Line($"ref float p0 = ref MemoryMarshal.GetReference(padded.Slice(0, {input.Channels * plane} + TVector.Count - 1));");
         }
 
-        if (Compacts(input, output))
+        if (Strategy.Compacts)
         {
             w.Line($"// The compacted copy's last vector reaches up to Count − 1 floats past its planes: this slice proves the buffer has them.");
             w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, {input.Channels * KernelWidth * CompactedHeight(output) * output.Width} + TVector.Count - 1));");
@@ -234,17 +198,15 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
 
         string source = PadsInput ? "p0" : $"MemoryMarshal.GetReference(xs.Slice(0, {input.Length} + TVector.Count - 1))";
         w.Line();
-        w.Line($"// y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · {(PadsInput ? "padded" : "x")}(t, i + m, j + n), straight from the {(PadsInput ? "padded copy" : "input")} (no unfold): register tiles of");
-        if (Compacts(input, output))
+        string formula = $"y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · {(PadsInput ? "padded" : "x")}(t, i + m, j + n), straight from the {(PadsInput ? "padded copy" : "input")} (no unfold): register tiles of";
+        if (Strategy.Compacts)
         {
-            w.Line($"// up to 8 filters × 2 vectors of output pixels, each tap one load per vector; each filter's sums start at its bias. The {output.Width}-pixel rows");
-            w.Line($"// would leave lanes empty, so the input is first copied into columns as {input.Channels * KernelWidth} planes (t, n) of {CompactedHeight(output)}×{output.Width}, holding {(PadsInput ? "padded" : "x")}(t, u, j + n) at");
-            w.Line($"// u·{output.Width} + j: there pixel q = i·{output.Width} + j reads plane (t, n) at q + m·{output.Width}, and a vector of pixels runs on across the rows.");
+            w.Line($"// {formula} up to 8 filters × 2 vectors of output pixels, each tap one load per vector; each filter's sums start at its bias. The {output.Width}-pixel rows would leave lanes empty, so the input is first copied into columns as {input.Channels * KernelWidth} planes (t, n) of {CompactedHeight(output)}×{output.Width}, holding {(PadsInput ? "padded" : "x")}(t, u, j + n) at u·{output.Width} + j: there pixel q = i·{output.Width} + j reads plane (t, n) at q + m·{output.Width}, and a vector of pixels runs on across the rows.");
             w.Line($"Convolution.ForwardCompacted<TVector>(ref w0, ref b0, ref {source}, ref c0, ref y0, filters: {Filters}, channels: {input.Channels}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, inputWidth: {width}, inputPlane: {plane}, outputHeight: {output.Height}, outputWidth: {output.Width});");
         }
         else
         {
-            w.Line($"// up to 8 filters × 2 vectors of output pixels (a row's, or two rows'), each tap one load per vector; each filter's sums start at its bias.");
+            w.Line($"// {formula} up to 8 filters × 2 vectors of output pixels (a row's, or two rows'), each tap one load per vector; each filter's sums start at its bias.");
             w.Line($"Convolution.Forward<TVector>(ref w0, ref b0, ref {source}, ref y0, filters: {Filters}, channels: {input.Channels}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, inputWidth: {width}, inputPlane: {plane}, outputHeight: {output.Height}, outputWidth: {output.Width});");
         }
 
@@ -255,14 +217,14 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     {
         int rows = Rows(plan.Input), pixels = Pixels(plan.Output);
         w.Line($"ref float w0 = ref MemoryMarshal.GetReference(weight);");
-        if (!TransposesWeightGradient(plan.Input))
+        if (!Strategy.TransposesWeightGradient)
         {
             w.Line($"ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);");
         }
 
         w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns);");
         w.Line($"ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);");
-        if (TransposesWeightGradient(plan.Input))
+        if (Strategy.TransposesWeightGradient)
         {
             w.Line($"// dL/dyᵀ and dL/dwᵀ: a row's last vector may reach into the buffers' slack, which these slices prove is there.");
             w.Line($"ref float dyT0 = ref MemoryMarshal.GetReference(outputGradientT.Slice(0, {pixels * Filters} + TVector.Count - 1));");
@@ -270,7 +232,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             w.Line($"weightGradientT.Slice(0, {rows * Filters}).Clear();");
         }
 
-        bool direct = ConvolvesDirectly(plan.Input, plan.Output);
+        bool direct = Strategy.ConvolvesDirectly;
         if (direct)
         {
             w.Line($"// Last sample first, as where the forward pass unfolds (this one convolved directly, so every sample is unfolded here).");
@@ -300,18 +262,16 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             w.Close();
         }
         w.Line();
-        if (TransposesWeightGradient(plan.Input))
+        if (Strategy.TransposesWeightGradient)
         {
-            w.Line($"// 2. dL/dwᵀ(r, k) += Σ_q columns(r, q) · dL/dyᵀ(q, k): [{rows}×{pixels}] · [{pixels}×{Filters}], tiles of 8 rows × 2 vectors of filters;");
-            w.Line($"//    dL/db(k) += Σ_q dL/dy(k, q).");
+            w.Line($"// 2. dL/dwᵀ(r, k) += Σ_q columns(r, q) · dL/dyᵀ(q, k): [{rows}×{pixels}] · [{pixels}×{Filters}], tiles of 8 rows × 2 vectors of filters; dL/db(k) += Σ_q dL/dy(k, q).");
             w.Line($"Rows.Transpose(dys, {pixels}, {Filters}, {pixels}, outputGradientT, {Filters}); // dL/dyᵀ(q, k) = dL/dy(k, q)");
             w.Line();
             w.Line($"Gemm.MultiplyAdd<TVector>(ref c0, {pixels}, 1, ref dyT0, {Filters}, ref dwT0, {Filters}, m: {rows}, k: {pixels}, n: {Filters}, paddedTail: true);");
         }
         else
         {
-            w.Line($"// 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [{Filters}×{pixels}] · [{rows}×{pixels}]ᵀ, tiles of 4 filters (then 2, then 1) × 4 rows of dot products;");
-            w.Line($"//    dL/db(k) += Σ_q dL/dy(k, q).");
+            w.Line($"// 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [{Filters}×{pixels}] · [{rows}×{pixels}]ᵀ, tiles of 4 filters (then 2, then 1) × 4 rows of dot products; dL/db(k) += Σ_q dL/dy(k, q).");
             w.Line($"Gemm.Dot<TVector>(ref dy0, {pixels}, ref c0, {pixels}, {pixels}, ref dw0, {rows}, 1, m: {Filters}, n: {rows});");
         }
 
@@ -338,7 +298,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             w.Line($"{plan.Pascal}Fold(columnsGradient, dx.Slice(s * {plan.Input.Length}, {plan.Input.Length}));");
         }
         w.Close();
-        if (TransposesWeightGradient(plan.Input))
+        if (Strategy.TransposesWeightGradient)
         {
             w.Line();
             w.Line($"// 5. dL/dw(k, r) += dL/dwᵀ(r, k), once for all the samples.");
@@ -366,7 +326,6 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         {
             w.Line($"// Taps that read padding are never written and stay zero (the buffer starts zeroed).");
         }
-        w.Line($"{NetworkEmitter.GeneratedCode}");
         w.Line($"{NetworkEmitter.Optimized}");
         w.Line($"private static void {plan.Pascal}Unfold{UnfoldGeneric}(ReadOnlySpan<float> xs, Span<float> columns{(PadsInput ? ", Span<float> padded" : "")})");
         if (UnfoldsWholeRows)
@@ -390,7 +349,6 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         else
         {
             w.Line($"// {plan.Name} fold (col2im): dL/dx(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)}) = Σ dL/dcolumns(r, q) over the taps that read it; taps in the padding drop out.");
-            w.Line($"{NetworkEmitter.GeneratedCode}");
             w.Line($"{NetworkEmitter.Optimized}");
             w.Line($"private static void {plan.Pascal}Fold(ReadOnlySpan<float> columnsGradient, Span<float> dxs)");
             w.Open();
@@ -408,7 +366,6 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         Shape input = plan.Input;
         int height = input.Height + 2 * Padding, width = input.Width + 2 * Padding, plane = height * width;
         w.Line($"// {plan.Name} padding: the sample into the middle of its zero-padded copy ({input.Channels}×{height}×{width}); the border is never written and stays zero.");
-        w.Line($"{NetworkEmitter.GeneratedCode}");
         w.Line($"{NetworkEmitter.Optimized}");
         w.Line($"private static void {plan.Pascal}Pad(ReadOnlySpan<float> xs, Span<float> padded)");
         w.Open();
@@ -439,9 +396,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         int plane = input.Height * input.Width, taps = KernelHeight * KernelWidth, pixels = Pixels(output);
         int length = input.Channels * plane, ow = output.Width;
         w.Line($"// {plan.Name} fold (col2im): dL/dx(t, u, v) = Σ_m Σ_n dL/dcolumns((t·{KernelHeight} + m)·{KernelWidth} + n, {Shifted("u", "m")}·{ow} + {Shifted("v", "n")}) over 0 ≤ {Shifted("u", "m")} < {output.Height}, 0 ≤ {Shifted("v", "n")} < {ow}.");
-        w.Line($"// Each row of dL/dx is summed in registers, a vector of columns at a time, and stored once: tap (m, n) loads its dL/dcolumns row");
-        w.Line($"// shifted by {(Padding == 0 ? "n" : $"n − {Padding}")} and keeps the lanes whose column exists. A store may run into the next row, which is written next.");
-        w.Line($"{NetworkEmitter.GeneratedCode}");
+        w.Line($"// Each row of dL/dx is summed in registers, a vector of columns at a time, and stored once: tap (m, n) loads its dL/dcolumns row shifted by {(Padding == 0 ? "n" : $"n − {Padding}")} and keeps the lanes whose column exists. A store may run into the next row, which is written next.");
         w.Line($"{NetworkEmitter.Optimized}");
         w.Line($"private static void {plan.Pascal}Fold<TVector>(ReadOnlySpan<float> columnsGradient, Span<float> dxs)");
         w.Line($"    where TVector : struct, IFloatVector<TVector>");

@@ -20,64 +20,56 @@ internal sealed record DenseLayer(int Units) : Layer
 
     public override string DefaultNamePrefix => "dense";
 
-    public override bool ValidateArguments(string name, List<DiagnosticInfo> diagnostics) =>
-        Check.Positive(this, name, "units", Units, diagnostics);
+    public override bool ValidateArguments(LayerContext layer) => Check.Positive(layer, "units", Units);
 
-    public override Shape? InferOutputShape(Shape input, string name, List<DiagnosticInfo> diagnostics)
-    {
-        if (!Check.Fits(this, name, "its weight", (long)Units * input.Length, diagnostics))
-        {
-            return null;
-        }
+    public override Shape? InferOutputShape(IReadOnlyList<Shape> inputs, LayerContext layer) =>
+        Check.Fits(layer, "its weight", (long)Units * inputs[0].Length) ? new Shape(Units, 1, 1) : null;
 
-        return new Shape(Units, 1, 1);
-    }
+    /// <summary>
+    /// The plan: whether a chunk of two samples or more is computed as one product with the samples in the vector lanes
+    /// (<see cref="DenseStrategy.MultipliesBatch"/>: a weight larger than a core's L2).
+    /// </summary>
+    public bool MultipliesBatch { get; init; }
+
+    public override Layer Plan(IReadOnlyList<Shape> inputs, Shape output) =>
+        this with { MultipliesBatch = DenseStrategy.MultipliesBatch(Units, inputs[0].Length) };
 
     public override IReadOnlyList<ParameterTensor> GetParameters(Shape input, Shape output) =>
     [
-        new("weight", new[] { Units, input.Length }.ToEquatableArray(), input.Length),
-        new("bias", new[] { Units }.ToEquatableArray(), 0),
+        new(ParameterRole.Weight, new[] { Units, input.Length }.ToEquatableArray(), input.Length),
+        new(ParameterRole.Bias, new[] { Units }.ToEquatableArray(), 0),
     ];
 
     public override bool IsVectorized(bool forward) => true;
 
-    /// <summary>
-    /// Whether the forward pass computes a chunk of two samples or more as one product Yᵀ = W · Xᵀ + b, with the samples
-    /// in the vector lanes: when W is larger than a core's L2 (WideNet's dense1, 12.8 MB). Dot products along the inputs
-    /// (a single sample's way) read such a W from L3 for every 4 samples at about 40 % of the FMA peak; the product reads
-    /// it once per chunk, in register tiles of 8 outputs × 2 vectors of samples. WideNet's dense1 over 32 samples, transposes
-    /// included: 2.0 → 1.06 ms. The two orders of summation differ in rounding, so such a layer's batch results match the
-    /// single-sample calls to rounding, not bit for bit (a one-sample chunk takes the dot products, as <c>Forward</c>).
-    /// </summary>
-    private bool MultipliesBatch(Shape input) => StreamsLargeWeight(input);
-
-    /// <summary>A weight larger than L2, read twice per chunk (forward, dL/dx).</summary>
-    public override bool StreamsLargeWeight(Shape input) => (long)Units * input.Length * sizeof(float) > LargeWeightBytes;
+    /// <summary>The weight, larger than L2, is read twice per chunk (forward, dL/dx), so the network takes larger chunks.</summary>
+    public override bool StreamsLargeWeight => MultipliesBatch;
 
     public override IReadOnlyList<ScratchBuffer> GetScratchBuffers(Shape input, Shape output) =>
-        MultipliesBatch(input)
-            ?
-            [
-                new("inputT", "float", input.Length, $"a chunk's inputs transposed, {input.Length} rows × its samples rounded up to whole vectors", PerSample: true),
-                new("outputT", "float", Units, $"a chunk's outputs transposed, {Units} rows × its samples rounded up to whole vectors", PerSample: true),
-            ]
-            : [];
+        MultipliesBatch ? [InputT(input), OutputT()] : [];
 
-    public override IReadOnlyList<string> ForwardArguments(LayerPlan plan) =>
-        MultipliesBatch(plan.Input) ? ["x", "weight", "bias", "y", "inputT", "outputT"] : ["x", "weight", "bias", "y"];
+    private static ScratchBuffer InputT(Shape input) =>
+        new("inputT", "float", input.Length, $"a chunk's inputs transposed, {input.Length} rows × its samples rounded up to whole vectors", PerSample: true);
 
-    public override IReadOnlyList<string> BackwardArguments(LayerPlan plan) => ["x", "dy", "weight", "weightGradient", "biasGradient", "dx", "computeDx", "batchWeightGradient"];
+    private ScratchBuffer OutputT() =>
+        new("outputT", "float", Units, $"a chunk's outputs transposed, {Units} rows × its samples rounded up to whole vectors", PerSample: true);
+
+    public override IReadOnlyList<Operand> ForwardOperands(LayerPlan plan) =>
+        MultipliesBatch
+            ? [Operand.X, Operand.Weight, Operand.Bias, Operand.Y, Operand.Of(InputT(plan.Input)), Operand.Of(OutputT())]
+            : [Operand.X, Operand.Weight, Operand.Bias, Operand.Y];
+
+    public override IReadOnlyList<Operand> BackwardOperands(LayerPlan plan) =>
+        [Operand.X, Operand.Dy, Operand.Weight, Operand.WeightGradient, Operand.BiasGradient, Operand.Dx, Operand.ComputeDx, Operand.BatchWeightGradient];
 
     public override bool HasBatchWeightGradient => true;
 
     public override string Describe(LayerPlan plan) => plan.Input.IsFlat ? "" : $"input flattened to {plan.Input.Length}";
 
     public override string ForwardFormula(LayerPlan plan) =>
-        $"{plan.Name}: {plan.Input} → {Units}{(plan.Input.IsFlat ? "" : " (input flattened in CHW order)")}\n" +
         $"y(o) = b(o) + Σ_i W(o,i) · x(i),  W is {Units}×{plan.Input.Length}";
 
     public override string BackwardFormula(LayerPlan plan) =>
-        $"{plan.Name}: {Units} → {plan.Input}\n" +
         "dL/dW(o,i) += dL/dy(o) · x(i)     (dL/dy · xᵀ)\n" +
         "dL/db(o)   += dL/dy(o)\n" +
         "dL/dx(i)    = Σ_o W(o,i) · dL/dy(o)   (Wᵀ · dL/dy)";
@@ -86,13 +78,11 @@ internal sealed record DenseLayer(int Units) : Layer
     {
         int inputs = plan.Input.Length;
         w.Line($"ref float w0 = ref MemoryMarshal.GetReference(weight);");
-        if (MultipliesBatch(plan.Input))
+        if (MultipliesBatch)
         {
             w.Line($"if (count > 1)");
             w.Open();
-            w.Line($"// A chunk: yᵀ(o, s) = b(o) + Σ_i W(o, i) · xᵀ(i, s), [{Units}×{inputs}] · [{inputs}×count], one product with the samples in the vector");
-            w.Line($"// lanes (register tiles of 8 outputs × 2 vectors of samples, blocked for the caches), so W, larger than a core's L2, streams once per");
-            w.Line($"// chunk, not once per 4 samples. Rows of xᵀ and yᵀ are whole vectors of samples; lanes past count hold stale values, never read back.");
+            w.Line($"// A chunk: yᵀ(o, s) = b(o) + Σ_i W(o, i) · xᵀ(i, s), [{Units}×{inputs}] · [{inputs}×count], one product with the samples in the vector lanes (register tiles of 8 outputs × 2 vectors of samples, blocked for the caches), so W, larger than a core's L2, streams once per chunk, not once per 4 samples. Rows of xᵀ and yᵀ are whole vectors of samples; lanes past count hold stale values, never read back.");
             w.Line($"int lanes = (count + TVector.Count - 1) / TVector.Count * TVector.Count;");
             w.Line($"Span<float> xT = inputT.Slice(0, {inputs} * lanes), yT = outputT.Slice(0, {Units} * lanes);");
             w.Line($"Rows.Transpose(x, {inputs}, count, {inputs}, xT, lanes);");

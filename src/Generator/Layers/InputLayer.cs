@@ -20,21 +20,21 @@ internal sealed record InputLayer(int Channels, int Height, int Width) : Layer
 
     public override string DefaultNamePrefix => "input";
 
-    public override bool ValidateArguments(string name, List<DiagnosticInfo> diagnostics) =>
-        Check.Positive(this, name, "channels", Channels, diagnostics)
-        & Check.Positive(this, name, "height", Height, diagnostics)
-        & Check.Positive(this, name, "width", Width, diagnostics);
+    public override bool ValidateArguments(LayerContext layer) =>
+        Check.Positive(layer, "channels", Channels)
+        & Check.Positive(layer, "height", Height)
+        & Check.Positive(layer, "width", Width);
 
     /// <summary>The input's own shape (its argument is ignored: nothing comes before the input).</summary>
-    public override Shape? InferOutputShape(Shape input, string name, List<DiagnosticInfo> diagnostics)
+    public override Shape? InferOutputShape(IReadOnlyList<Shape> inputs, LayerContext layer)
     {
         var shape = new Shape(Channels, Height, Width);
-        return Check.Fits(this, name, "its input", shape.LongLength, diagnostics) ? shape : null;
+        return Check.Fits(layer, "its input", shape.LongLength) ? shape : null;
     }
 
-    public override IReadOnlyList<string> ForwardArguments(LayerPlan plan) => [];
+    public override IReadOnlyList<Operand> ForwardOperands(LayerPlan plan) => [];
 
-    public override IReadOnlyList<string> BackwardArguments(LayerPlan plan) => [];
+    public override IReadOnlyList<Operand> BackwardOperands(LayerPlan plan) => [];
 
     public override string ForwardFormula(LayerPlan plan) => "";
 

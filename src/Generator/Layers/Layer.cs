@@ -5,60 +5,59 @@ using NetGen.Generator.Model;
 namespace NetGen.Generator.Layers;
 
 /// <summary>
-/// One layer kind: its arguments as parsed from the attribute, its shape rule, and its forward and backward
-/// emitters. Each kind lives in one file of this folder; adding a kind is adding a file and one line in
-/// <see cref="LayerCatalog"/>.
+/// One layer kind: its arguments as parsed from the attribute, its shape rule, its plan (every choice its emitters
+/// make, computed once from its shapes), and its forward and backward emitters, which read only the plan. Each kind
+/// lives in one file of this folder; adding a kind is adding a file and one line in <see cref="LayerCatalog"/>.
 /// </summary>
 /// <remarks>
-/// Every method processes <c>count</c> samples stored one after the other in each buffer. Emitted method bodies
-/// use a fixed vocabulary, bound by the network emitter: <c>count</c>, <c>x</c> (input activations), <c>y</c>
-/// (output activations), <c>dy</c> (dL/dy), <c>dx</c> (dL/dx, to overwrite), <c>weight</c>, <c>bias</c>,
-/// <c>weightGradient</c>, <c>biasGradient</c> (to add into, summed over the samples), <c>labels</c>,
-/// <c>computeDx</c>, <c>batchWeightGradient</c> (see <see cref="HasBatchWeightGradient"/>), and the
-/// layer's own scratch buffers. A layer lists the ones it uses (besides <c>count</c>) in
-/// <see cref="ForwardArguments"/> and <see cref="BackwardArguments"/>. Activation, gradient and scratch buffers
-/// have slack past their end (see the workspace), parameter and gradient spans do not.
+/// Every method processes <c>count</c> samples stored one after the other in each buffer. A layer lists the
+/// <see cref="Operand"/>s its forward and backward methods take; the network emitter declares the parameters from them
+/// (named <see cref="Operand.Name"/>) and binds each to a workspace buffer. A backward method writes its input gradients
+/// (never adds into them: where a layer's output feeds several others, the network sums their gradients itself) and
+/// adds its parameter gradients. Activation, gradient and scratch buffers have slack past their end (see the
+/// workspace); parameter and gradient spans do not.
 /// </remarks>
 internal abstract record Layer
 {
-    /// <summary>Bytes of a layer's weight above which it counts as larger than a core's L2 cache (1 MB on current x64 cores).</summary>
-    public const long LargeWeightBytes = 1L << 20;
-
-    /// <summary>The name given with <c>Name = "…"</c>, or null for the default.</summary>
-    public string? ExplicitName { get; init; }
-
-    /// <summary>The attribute's location, for diagnostics.</summary>
-    public LocationInfo? Location { get; init; }
-
     /// <summary>The attribute's name without "Attribute": <c>Conv2D</c>, <c>Dense</c>, …</summary>
     public abstract string Kind { get; }
 
     /// <summary>Prefix of default names: <c>conv</c> gives <c>conv1</c>, <c>conv2</c>, …</summary>
     public abstract string DefaultNamePrefix { get; }
 
-    /// <summary>
-    /// Checks the arguments that do not depend on the input (sizes positive, padding not negative), adding a
-    /// diagnostic for each one wrong. Run on every layer before any shape, so that all such mistakes show at once.
-    /// </summary>
-    public virtual bool ValidateArguments(string name, List<DiagnosticInfo> diagnostics) => true;
+    /// <summary>The layers this one joins to its input, by name as written (<c>[Add("main")]</c>); none for most kinds.</summary>
+    public virtual IReadOnlyList<string> JoinedNames => [];
 
     /// <summary>
-    /// The shape rule, for valid arguments: the output shape for <paramref name="input"/>, or null after adding
-    /// the diagnostic that says why there is none (a window larger than its input, a size past the limits).
+    /// Checks the arguments that do not depend on the input (sizes positive, padding not negative), reporting each one
+    /// wrong. Run on every layer before any shape, so that all such mistakes show at once.
     /// </summary>
-    public abstract Shape? InferOutputShape(Shape input, string name, List<DiagnosticInfo> diagnostics);
+    public virtual bool ValidateArguments(LayerContext context) => true;
+
+    /// <summary>
+    /// The shape rule, for valid arguments: the output shape for <paramref name="inputs"/> (the main input's shape, then
+    /// each joined layer's), or null after reporting why there is none (a window larger than its input, shapes that do
+    /// not match, a size past the limits).
+    /// </summary>
+    public abstract Shape? InferOutputShape(IReadOnlyList<Shape> inputs, LayerContext context);
+
+    /// <summary>
+    /// The layer with its plan: every choice its emitters make that depends on its shapes (unfold or convolve directly,
+    /// transposed products, …), recorded in its own value-equatable properties. Most kinds have nothing to choose.
+    /// </summary>
+    public virtual Layer Plan(IReadOnlyList<Shape> inputs, Shape output) => this;
 
     /// <summary>The trainable tensors, in PyTorch's order and layout (weight, then bias).</summary>
     public virtual IReadOnlyList<ParameterTensor> GetParameters(Shape input, Shape output) => [];
 
-    /// <summary>Per-sample buffers the layer keeps between its forward and backward pass, besides its output.</summary>
+    /// <summary>Buffers the layer keeps besides its output (between its forward and backward pass, or as scratch).</summary>
     public virtual IReadOnlyList<ScratchBuffer> GetScratchBuffers(Shape input, Shape output) => [];
 
-    /// <summary>Standard arguments the forward method takes, in order (see remarks).</summary>
-    public abstract IReadOnlyList<string> ForwardArguments(LayerPlan plan);
+    /// <summary>What the forward method takes, in order (besides <c>count</c>).</summary>
+    public abstract IReadOnlyList<Operand> ForwardOperands(LayerPlan plan);
 
-    /// <summary>Standard arguments the backward method takes, in order (see remarks).</summary>
-    public abstract IReadOnlyList<string> BackwardArguments(LayerPlan plan);
+    /// <summary>What the backward method takes, in order (besides <c>count</c>).</summary>
+    public abstract IReadOnlyList<Operand> BackwardOperands(LayerPlan plan);
 
     /// <summary>Whether the forward (or backward) method is generic over the vector width (<c>TVector</c>, a <c>NetGen.Kernels.IFloatVector</c>).</summary>
     public virtual bool IsVectorized(bool forward) => false;
@@ -86,10 +85,10 @@ internal abstract record Layer
     public virtual bool HasBatchWeightGradient => false;
 
     /// <summary>
-    /// Whether the layer streams a weight larger than a core's L2 cache (<see cref="LargeWeightBytes"/>) once or more per chunk
-    /// of a batch, so that the network's chunks are made larger to read it less often (see <c>BatchChunkSize</c>).
+    /// Whether the layer streams a weight larger than a core's L2 cache once or more per chunk of a batch, so that the
+    /// network's chunks are made larger to read it less often (see <see cref="BatchChunking"/>).
     /// </summary>
-    public virtual bool StreamsLargeWeight(Shape input) => false;
+    public virtual bool StreamsLargeWeight => false;
 
     /// <summary>
     /// Writes the body of <c>{Pascal}BatchWeightGradient&lt;TVector&gt;(int first, int end, int count, ReadOnlySpan&lt;float&gt; x,
@@ -103,7 +102,7 @@ internal abstract record Layer
     /// <summary>
     /// This layer doing the work of <paramref name="previous"/> as well, when it can do both in one pass with the same values and
     /// gradients (a max pooling after a ReLU): the fused layer, which then reads <paramref name="previous"/>'s input and writes
-    /// its input gradient; null otherwise (the default).
+    /// its input gradient; null otherwise (the default). Asked only where this layer is <paramref name="previous"/>'s one reader.
     /// </summary>
     public virtual Layer? Absorb(Layer previous) => null;
 
@@ -113,8 +112,8 @@ internal abstract record Layer
     }
 }
 
-/// <summary>A trainable tensor of a layer: <c>weight</c> or <c>bias</c>, its PyTorch shape and fan-in (0: zero-initialized).</summary>
-internal sealed record ParameterTensor(string Role, EquatableArray<int> Dimensions, int FanIn)
+/// <summary>A trainable tensor of a layer: its role, its PyTorch shape and fan-in (0: zero-initialized).</summary>
+internal sealed record ParameterTensor(ParameterRole Role, EquatableArray<int> Dimensions, int FanIn)
 {
     public long LongLength
     {
@@ -134,7 +133,7 @@ internal sealed record ParameterTensor(string Role, EquatableArray<int> Dimensio
 }
 
 /// <summary>
-/// A scratch buffer of a layer, named in the layer's method bodies (e.g. <c>columns</c>): <paramref name="LongLength"/>
+/// A buffer of a layer's own, named in its method bodies (e.g. <c>columns</c>): <paramref name="LongLength"/>
 /// elements per sample when <paramref name="PerSample"/>, else one buffer of that length reused sample after sample.
 /// </summary>
 internal sealed record ScratchBuffer(string Name, string ElementType, long LongLength, string Description, bool PerSample)

@@ -7,6 +7,9 @@ namespace NetGen.Generator.Layers;
 /// <summary>Every layer kind, by its attribute's metadata name. Adding a kind: one file in this folder and one line here.</summary>
 internal static class LayerCatalog
 {
+    /// <summary>The base class of every layer attribute; a subclass not listed below is not a layer NetGen can compile.</summary>
+    public const string BaseAttributeName = "NetGen.LayerAttribute";
+
     public static readonly IReadOnlyDictionary<string, Func<AttributeArguments, Layer>> ByAttribute =
         new Dictionary<string, Func<AttributeArguments, Layer>>
         {
@@ -16,5 +19,7 @@ internal static class LayerCatalog
             [DenseLayer.AttributeName] = DenseLayer.Parse,
             [ReLULayer.AttributeName] = ReLULayer.Parse,
             [SoftmaxLayer.AttributeName] = SoftmaxLayer.Parse,
+            [AddLayer.AttributeName] = AddLayer.Parse,
+            [ConcatLayer.AttributeName] = ConcatLayer.Parse,
         };
 }

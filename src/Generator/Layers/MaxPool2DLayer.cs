@@ -35,15 +35,16 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
     public override string DefaultNamePrefix => "pool";
 
     // The stride defaults to the size, so a bad size is reported once, not twice.
-    public override bool ValidateArguments(string name, List<DiagnosticInfo> diagnostics) =>
-        Check.Positive(this, name, "size", Size, diagnostics) && Check.Positive(this, name, "stride", Stride, diagnostics)
-        && Check.UnrolledTaps(this, name, "window", Size, Size, diagnostics);
+    public override bool ValidateArguments(LayerContext layer) =>
+        Check.Positive(layer, "size", Size) && Check.Positive(layer, "stride", Stride)
+        && Check.UnrolledTaps(layer, "window", Size, Size);
 
-    public override Shape? InferOutputShape(Shape input, string name, List<DiagnosticInfo> diagnostics)
+    public override Shape? InferOutputShape(IReadOnlyList<Shape> inputs, LayerContext layer)
     {
+        Shape input = inputs[0];
         if (Size > input.Height || Size > input.Width)
         {
-            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.WindowLargerThanInput, Location, name, "pooling", Size, Size, input.ToFullString(), ""));
+            layer.Report(Diagnostics.WindowLargerThanInput, "pooling", Size, Size, input.ToFullString(), "");
             return null;
         }
 
@@ -51,18 +52,23 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
     }
 
     public override IReadOnlyList<ScratchBuffer> GetScratchBuffers(Shape input, Shape output) =>
-    [
-        new("argMax", "float", output.Length, "where each window's maximum is: its offset from the window's start (for inputs over 16 million floats wide, its tap number m · size + n)", PerSample: true),
-        .. PicksEvenLanes
-            ? []
-            : new ScratchBuffer[]
-            {
-                new("windowMax", "float", Positions(output), "the maximum of the window starting at each position of one output row's input rows", PerSample: false),
-                new("windowTap", "float", Positions(output), "where in that window the maximum is, as in argMax", PerSample: false),
-            },
-    ];
+        PicksEvenLanes ? [ArgMax(output)] : [ArgMax(output), WindowMax(output), WindowTap(output)];
 
-    public override IReadOnlyList<string> ForwardArguments(LayerPlan plan) => PicksEvenLanes ? ["x", "y", "argMax"] : ["x", "y", "argMax", "windowMax", "windowTap"];
+    private static ScratchBuffer ArgMax(Shape output) =>
+        new("argMax", "float", output.Length,
+            "where each window's maximum is: its offset from the window's start (for inputs over 16 million floats wide, its tap number m · size + n)",
+            PerSample: true);
+
+    private ScratchBuffer WindowMax(Shape output) =>
+        new("windowMax", "float", Positions(output), "the maximum of the window starting at each position of one output row's input rows", PerSample: false);
+
+    private ScratchBuffer WindowTap(Shape output) =>
+        new("windowTap", "float", Positions(output), "where in that window the maximum is, as in argMax", PerSample: false);
+
+    public override IReadOnlyList<Operand> ForwardOperands(LayerPlan plan) =>
+        PicksEvenLanes
+            ? [Operand.X, Operand.Y, Operand.Of(ArgMax(plan.Output))]
+            : [Operand.X, Operand.Y, Operand.Of(ArgMax(plan.Output)), Operand.Of(WindowMax(plan.Output)), Operand.Of(WindowTap(plan.Output))];
 
     /// <summary>
     /// With stride 2 the windows of Count consecutive outputs start at the 2·Count positions of two vectors: both are reduced,
@@ -71,7 +77,10 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
     /// </summary>
     private bool PicksEvenLanes => Stride == 2;
 
-    public override IReadOnlyList<string> BackwardArguments(LayerPlan plan) => RectifiesInput ? ["dy", "dx", "argMax", "y"] : ["dy", "dx", "argMax"];
+    public override IReadOnlyList<Operand> BackwardOperands(LayerPlan plan) =>
+        RectifiesInput
+            ? [Operand.Dy, Operand.Dx, Operand.Of(ArgMax(plan.Output)), Operand.Y]
+            : [Operand.Dy, Operand.Dx, Operand.Of(ArgMax(plan.Output))];
 
     public override bool IsVectorized(bool forward) => forward || SpreadsBack;
 
@@ -83,16 +92,14 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
     /// </summary>
     private bool SpreadsBack => Size == 2 && Stride == 2;
 
-    public override string Describe(LayerPlan plan) => $"window {Size}×{Size}, stride {Stride}";
+    public override string Describe(LayerPlan plan) => $"window {Size}×{Size}, stride {Stride}{(RectifiesInput ? ", with the ReLU before it" : "")}";
 
     public override string ForwardFormula(LayerPlan plan) =>
-        $"{plan.Name}: {plan.Input} → {plan.Output}, {Describe(plan)}{(RectifiesInput ? ", with the ReLU before it" : "")}\n" +
         (RectifiesInput
             ? $"y(c,i,j) = max(0, max over m, n < {Size} of x(c, i·{Stride} + m, j·{Stride} + n)), x being the ReLU's input; the first maximum in row-major order wins"
             : $"y(c,i,j) = max over m, n < {Size} of x(c, i·{Stride} + m, j·{Stride} + n); the first maximum in row-major order wins");
 
     public override string BackwardFormula(LayerPlan plan) =>
-        $"{plan.Name}: {plan.Output} → {plan.Input}\n" +
         (RectifiesInput
             ? "dL/dx(c,u,v) = Σ over windows whose arg-max is (c,u,v) and whose y(c,i,j) > 0 of dL/dy(c,i,j); zero elsewhere (x, dL/dx: the ReLU's input)"
             : "dL/dx(c,u,v) = Σ over windows whose arg-max is (c,u,v) of dL/dy(c,i,j); zero elsewhere");
@@ -148,8 +155,7 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
         OpenRowLoops(w, input, output, "i++");
         if (PicksEvenLanes)
         {
-            w.Line($"// Outputs j…j + Count − 1: their windows start at the even positions of 2 · Count from 2j. At each position, the");
-            w.Line($"// window's top-left tap, then each other tap in row-major order; '>' keeps the first maximum.");
+            w.Line($"// Outputs j…j + Count − 1: their windows start at the even positions of 2 · Count from 2j. At each position, the window's top-left tap, then each other tap in row-major order; '>' keeps the first maximum.");
             w.Line($"for (int j = 0; j < {output.Width}; j += TVector.Count)");
             w.Open();
             w.Line($"ref float low = ref Unsafe.Add(ref x0, row + 2 * j); // positions 2j … 2j + Count − 1");
@@ -264,8 +270,7 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
         int width = input.Width, plane = input.Height * input.Width;
         bool offsets = OffsetsFitFloat(input);
         string Winner(int m, int n) => $"{(offsets ? m * width + n : m * Size + n)}f";
-        w.Line($"// A row's last vectors read up to Count − 1 floats past its outputs and write up to 2 · Count − 2 past its {2 * output.Width} columns,");
-        w.Line($"// into the next row, which is written next (or into the buffers' slack).");
+        w.Line($"// A row's last vectors read up to Count − 1 floats past its outputs and write up to 2 · Count − 2 past its {2 * output.Width} columns, into the next row, which is written next (or into the buffers' slack).");
         w.Line($"dy = dy.Slice(0, count * {output.Length} + TVector.Count - 1);");
         w.Line($"argMax = argMax.Slice(0, count * {output.Length} + TVector.Count - 1);");
         if (RectifiesInput)
@@ -291,7 +296,8 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
 
             w.Line($"for (int j = 0; j < {output.Width}; j += TVector.Count)");
             w.Open();
-            w.Line($"TVector g = TVector.Load(ref Unsafe.Add(ref dy0, o + j)), winner = TVector.Load(ref Unsafe.Add(ref argMax0, o + j));");
+            w.Line($"TVector g = TVector.Load(ref Unsafe.Add(ref dy0, o + j));");
+            w.Line($"TVector winner = TVector.Load(ref Unsafe.Add(ref argMax0, o + j));");
             if (RectifiesInput)
             {
                 w.Line($"g = TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, o + j)), zero, g, zero); // the ReLU: only where y > 0");

@@ -16,17 +16,17 @@ internal sealed record ReLULayer : Layer
 
     public override string DefaultNamePrefix => "relu";
 
-    public override Shape? InferOutputShape(Shape input, string name, List<DiagnosticInfo> diagnostics) => input;
+    public override Shape? InferOutputShape(IReadOnlyList<Shape> inputs, LayerContext layer) => inputs[0];
 
-    public override IReadOnlyList<string> ForwardArguments(LayerPlan plan) => ["x", "y"];
+    public override IReadOnlyList<Operand> ForwardOperands(LayerPlan plan) => [Operand.X, Operand.Y];
 
-    public override IReadOnlyList<string> BackwardArguments(LayerPlan plan) => ["y", "dy", "dx"];
+    public override IReadOnlyList<Operand> BackwardOperands(LayerPlan plan) => [Operand.Y, Operand.Dy, Operand.Dx];
 
     public override string ForwardFormula(LayerPlan plan) =>
-        $"{plan.Name}: {plan.Input} → {plan.Output}\ny = max(x, 0)";
+        "y = max(x, 0)";
 
     public override string BackwardFormula(LayerPlan plan) =>
-        $"{plan.Name}: {plan.Output} → {plan.Input}\ndL/dx = dL/dy where y > 0 (that is, x > 0), else 0";
+        "dL/dx = dL/dy where y > 0 (that is, x > 0), else 0";
 
     public override void EmitForward(SourceWriter w, LayerPlan plan) =>
         w.Line($"TensorPrimitives.Max(x.Slice(0, count * {plan.Output.Length}), 0f, y);");
@@ -45,7 +45,9 @@ internal sealed record ReLULayer : Layer
         w.Line($"int i = 0;");
         w.Line($"for (; i <= length - TVector.Count; i += TVector.Count)");
         w.Open();
-        w.Line($"TVector.Store(TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, i)), TVector.Zero, TVector.Load(ref Unsafe.Add(ref dy0, i)), TVector.Zero), ref Unsafe.Add(ref dx0, i));");
+        w.Line($"TVector gradient = TVector.Load(ref Unsafe.Add(ref dy0, i));");
+        w.Line($"TVector passed = TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, i)), TVector.Zero, gradient, TVector.Zero);");
+        w.Line($"TVector.Store(passed, ref Unsafe.Add(ref dx0, i));");
         w.Close();
         w.Line();
         w.Line($"for (; i < length; i++)");

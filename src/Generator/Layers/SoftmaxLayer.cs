@@ -20,23 +20,23 @@ internal sealed record SoftmaxLayer : Layer
 
     public override string DefaultNamePrefix => "softmax";
 
-    public override Shape? InferOutputShape(Shape input, string name, List<DiagnosticInfo> diagnostics) =>
-        new Shape(input.Length, 1, 1);
+    public override Shape? InferOutputShape(IReadOnlyList<Shape> inputs, LayerContext layer) => new Shape(inputs[0].Length, 1, 1);
 
-    public override IReadOnlyList<ScratchBuffer> GetScratchBuffers(Shape input, Shape output) =>
-        [new("logSumExp", "float", 1, "log Σ_j exp(z_j), for the loss", PerSample: true)];
+    /// <summary>log Σ_j exp(z_j) of each sample, which the network reads for the loss.</summary>
+    public static readonly ScratchBuffer LogSumExp = new("logSumExp", "float", 1, "log Σ_j exp(z_j), for the loss", PerSample: true);
 
-    public override IReadOnlyList<string> ForwardArguments(LayerPlan plan) => ["x", "y", "logSumExp"];
+    public override IReadOnlyList<ScratchBuffer> GetScratchBuffers(Shape input, Shape output) => [LogSumExp];
 
-    public override IReadOnlyList<string> BackwardArguments(LayerPlan plan) => ["y", "labels", "dx"];
+    public override IReadOnlyList<Operand> ForwardOperands(LayerPlan plan) => [Operand.X, Operand.Y, Operand.Of(LogSumExp)];
+
+    public override IReadOnlyList<Operand> BackwardOperands(LayerPlan plan) => [Operand.Y, Operand.Labels, Operand.Dx];
 
     public override string ForwardFormula(LayerPlan plan) =>
-        $"{plan.Name}: {plan.Input} → {plan.Output}\n" +
-        "p(i) = exp(z(i) − max z) / Σ_j exp(z(j) − max z); log Σ_j exp z(j) is kept for the loss −log p(label) = logSumExp − z(label)";
+        "p(i) = exp(z(i) − max z) / Σ_j exp(z(j) − max z)\n" +
+        "log Σ_j exp z(j) is kept for the loss −log p(label) = logSumExp − z(label)";
 
     public override string BackwardFormula(LayerPlan plan) =>
-        $"{plan.Name} with cross-entropy L = −log p(label):\n" +
-        "dL/dz(i) = p(i) − [i = label]";
+        "with cross-entropy L = −log p(label): dL/dz(i) = p(i) − [i = label]";
 
     public override void EmitForward(SourceWriter w, LayerPlan plan)
     {

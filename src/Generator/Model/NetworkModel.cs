@@ -1,38 +1,100 @@
+using System.Collections.Generic;
+using System.Linq;
 using NetGen.Generator.Layers;
 
 namespace NetGen.Generator.Model;
 
-/// <summary>What the parser read off a network class: where it lives and its layers, unchecked.</summary>
-internal sealed record NetworkSpec(HierarchyInfo Hierarchy, EquatableArray<Layer> Layers);
+/// <summary>What the parser read off a network class: where it lives and its layer attributes in order, unchecked.</summary>
+internal sealed record NetworkSpec(HierarchyInfo Hierarchy, EquatableArray<LayerDeclaration> Layers);
+
+/// <summary>
+/// One layer attribute as written: its kind and arguments, the name given with <c>Name = "…"</c>, the layer named with
+/// <c>Input = "…"</c>, and where the attribute is. The location serves diagnostics only and is never copied into the
+/// <see cref="NetworkModel"/>, so that moving a declaration does not regenerate its source.
+/// </summary>
+internal sealed record LayerDeclaration(Layer Layer, string? Name, string? InputName, LocationInfo? Location);
 
 /// <summary>The parser's output: a spec (null when the class cannot be a network) and the diagnostics found so far.</summary>
 internal sealed record ParseResult(NetworkSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics);
 
+/// <summary>The inferred model (null on any error) and every diagnostic, as data.</summary>
+internal sealed record InferenceResult(NetworkModel? Model, EquatableArray<DiagnosticInfo> Diagnostics);
+
 /// <summary>
-/// A network after shape inference: every layer with its name, shapes and parameter offsets resolved.
-/// Everything the emitter needs, and nothing from Roslyn.
+/// A network after shape inference: a graph of computing layers in declaration order, each knowing which layers it
+/// reads, with every shape, plan choice and parameter offset resolved. Everything the emitter needs; nothing from
+/// Roslyn, no source locations.
 /// </summary>
 internal sealed record NetworkModel(HierarchyInfo Hierarchy, Shape Input, EquatableArray<LayerPlan> Layers, int ParameterCount)
 {
     public LayerPlan Last => Layers[Layers.Count - 1];
+
+    /// <summary>Whether any layer reads something other than the layer before it, or joins a second one.</summary>
+    public bool IsBranched => Layers.Any(static p => p.Inputs.Count != 1 || p.Inputs[0] != p.Index - 1);
+
+    /// <summary>The layer a node index stands for, or null for <see cref="LayerPlan.NetworkInput"/>.</summary>
+    public LayerPlan? Node(int index) => index == LayerPlan.NetworkInput ? null : Layers[index];
+
+    /// <summary>The layer's name, or the network input's.</summary>
+    public string NameOf(int index) => Node(index)?.Name ?? InputName;
+
+    /// <summary>The name of the network's input (<c>input</c>, or the <c>Name</c> given to [Input]).</summary>
+    public string InputName { get; init; } = "input";
+
+    /// <summary>The output shape of a node.</summary>
+    public Shape ShapeOf(int index) => Node(index)?.Output ?? Input;
+
+    /// <summary>Every (layer, input slot) that reads <paramref name="node"/>, in declaration order.</summary>
+    public IEnumerable<(LayerPlan Reader, int Slot)> Readers(int node)
+    {
+        foreach (LayerPlan plan in Layers)
+        {
+            for (int slot = 0; slot < plan.Inputs.Count; slot++)
+            {
+                if (plan.Inputs[slot] == node)
+                {
+                    yield return (plan, slot);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The node whose activation a layer's input slot reads once fusion is taken into account: a layer fused into the
+    /// one after it has no buffers, so its reader reads what it read.
+    /// </summary>
+    public int Source(LayerPlan plan, int slot)
+    {
+        int node = plan.Inputs[slot];
+        while (Node(node) is { FusedIntoNext: true } fused)
+        {
+            node = fused.Inputs[0];
+        }
+
+        return node;
+    }
 }
 
-/// <summary>The inferred model (null on any error) and every diagnostic, as data.</summary>
-internal sealed record InferenceResult(NetworkModel? Model, EquatableArray<DiagnosticInfo> Diagnostics);
-
 /// <summary>A computing layer (everything after Input) placed in its network.</summary>
-/// <param name="Layer">The layer kind and its arguments.</param>
+/// <param name="Layer">The layer kind, its arguments and its plan (every choice its emitters make).</param>
 /// <param name="Name">The layer's name (<c>conv1</c>), used for tensor names.</param>
 /// <param name="Pascal">The member prefix derived from the name (<c>Conv1</c>).</param>
-/// <param name="Index">Position among the computing layers, from 0.</param>
-/// <param name="Input">Input activation shape.</param>
+/// <param name="Index">Position among the computing layers, from 0: the layer's node index.</param>
+/// <param name="Inputs">The nodes it reads, main input first (<see cref="NetworkInput"/> for the network's input).</param>
+/// <param name="InputShapes">Their shapes, in the same order.</param>
 /// <param name="Output">Output activation shape.</param>
 /// <param name="Parameters">Trainable tensors and their offsets in the flat parameter vector.</param>
-/// <param name="Scratch">Per-sample buffers.</param>
+/// <param name="Scratch">The layer's own buffers besides its output.</param>
 internal sealed record LayerPlan(
-    Layer Layer, string Name, string Pascal, int Index, Shape Input, Shape Output,
+    Layer Layer, string Name, string Pascal, int Index, EquatableArray<int> Inputs, EquatableArray<Shape> InputShapes, Shape Output,
     EquatableArray<ParameterSlot> Parameters, EquatableArray<ScratchBuffer> Scratch)
 {
+    /// <summary>The node index of the network's input.</summary>
+    public const int NetworkInput = -1;
+
+    /// <summary>The main input's shape.</summary>
+    public Shape Input => InputShapes[0];
+
     /// <summary>
     /// Whether the next layer does this one's work (a ReLU before a max pooling, which takes the maximum and then max(·, 0):
     /// the same values and gradients in one pass instead of two). Its methods are not emitted and it has no buffers; the next
@@ -53,6 +115,9 @@ internal sealed record LayerPlan(
             return n;
         }
     }
+
+    /// <summary>The slot of a parameter tensor by role, or null.</summary>
+    public ParameterSlot? Parameter(ParameterRole role) => Parameters.FirstOrDefault(p => p.Tensor.Role == role);
 }
 
 /// <summary>A trainable tensor at its offset (in floats) in <c>Parameters</c> and <c>Gradients</c>.</summary>

@@ -16,36 +16,21 @@ internal readonly struct AttributeArguments(AttributeData data)
     public int Constructor(int index) =>
         index < _constructor.Length && _constructor[index].Value is int value ? value : 0;
 
-    /// <summary>A named int argument (<c>Stride = 2</c>), or null when not given.</summary>
-    public int? Named(string name)
-    {
-        foreach (var pair in data.NamedArguments)
-        {
-            if (pair.Key == name && pair.Value.Value is int value)
-            {
-                return value;
-            }
-        }
+    /// <summary>The <paramref name="index"/>th constructor argument as a string, or null.</summary>
+    public string? ConstructorString(int index) =>
+        index < _constructor.Length ? _constructor[index].Value as string : null;
 
-        return null;
-    }
+    /// <summary>A named int argument (<c>Stride = 2</c>), or null when not given.</summary>
+    public int? Named(string name) => NamedValue(name) is int value ? value : null;
+
+    /// <summary>A named string argument (<c>Name = "…"</c>), or null when not given.</summary>
+    public string? NamedString(string name) => NamedValue(name) as string;
 
     /// <summary>The <c>Name = "…"</c> argument, or null.</summary>
-    public string? Name
-    {
-        get
-        {
-            foreach (var pair in data.NamedArguments)
-            {
-                if (pair.Key == "Name")
-                {
-                    return pair.Value.Value as string;
-                }
-            }
+    public string? Name => NamedString("Name");
 
-            return null;
-        }
-    }
+    /// <summary>The <c>Input = "…"</c> argument (the layer to read instead of the one before), or null.</summary>
+    public string? Input => NamedString("Input");
 
     /// <summary>Whether the compiler bound the attribute (false when it has errors of its own, which the compiler reports).</summary>
     public bool IsValid =>
@@ -53,6 +38,19 @@ internal readonly struct AttributeArguments(AttributeData data)
         && !HasError(_constructor) && !data.NamedArguments.Any(static p => p.Value.Kind == TypedConstantKind.Error);
 
     public LocationInfo? Location => LocationInfo.From(data.ApplicationSyntaxReference?.GetSyntax());
+
+    private object? NamedValue(string name)
+    {
+        foreach (var pair in data.NamedArguments)
+        {
+            if (pair.Key == name)
+            {
+                return pair.Value.Value;
+            }
+        }
+
+        return null;
+    }
 
     private static bool HasError(ImmutableArray<TypedConstant> values)
     {

@@ -75,8 +75,14 @@ internal static class NetworkParser
             diagnostics.Add(DiagnosticInfo.Create(Diagnostics.LayersSpreadOverDeclarations, classLocation, displayName));
         }
 
+        foreach (AttributeData unknown in UnknownLayerAttributes(type))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.UnknownLayerKind, LocationInfo.From(unknown.ApplicationSyntaxReference?.GetSyntax(cancellationToken)),
+                unknown.AttributeClass!.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat), displayName));
+        }
+
         var layers = attributes
-            .Select(a => a.Parse(a.Arguments) with { ExplicitName = a.Arguments.Name, Location = a.Arguments.Location })
+            .Select(a => new LayerDeclaration(a.Parse(a.Arguments), a.Arguments.Name, a.Arguments.Input, a.Arguments.Location))
             .ToEquatableArray();
 
         return new ParseResult(new NetworkSpec(Hierarchy(type, declaration, displayName), layers), diagnostics.ToEquatableArray());
@@ -122,6 +128,36 @@ internal static class NetworkParser
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Attributes deriving from <c>NetGen.LayerAttribute</c> that are not a kind NetGen knows (a user's own subclass): an error,
+    /// not a layer silently left out of the network.
+    /// </summary>
+    private static IEnumerable<AttributeData> UnknownLayerAttributes(INamedTypeSymbol type)
+    {
+        foreach (AttributeData attribute in type.GetAttributes())
+        {
+            if (attribute.AttributeClass is { } attributeClass
+                && !LayerCatalog.ByAttribute.ContainsKey(FullName(attributeClass)!)
+                && DerivesFromLayerAttribute(attributeClass))
+            {
+                yield return attribute;
+            }
+        }
+    }
+
+    private static bool DerivesFromLayerAttribute(INamedTypeSymbol attributeClass)
+    {
+        for (INamedTypeSymbol? t = attributeClass.BaseType; t is not null; t = t.BaseType)
+        {
+            if (FullName(t) == LayerCatalog.BaseAttributeName)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>A layer attribute on the class: its data, its arguments and the parse function of its kind.</summary>

@@ -15,4 +15,10 @@ public abstract class LayerAttribute : Attribute
     /// kind and its ordinal among layers of that kind: <c>conv1</c>, <c>conv2</c>, <c>pool1</c>, <c>dense1</c>, …
     /// </summary>
     public string? Name { get; set; }
+
+    /// <summary>
+    /// The name of an earlier layer (or of the input layer) whose output this layer reads, instead of the output of the
+    /// layer written just before it. Unset, a layer reads the layer before it.
+    /// </summary>
+    public string? Input { get; set; }
 }

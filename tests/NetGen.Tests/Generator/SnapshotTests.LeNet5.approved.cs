@@ -4,13 +4,6 @@
 
 #nullable enable
 
-using System;
-using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-using global::NetGen.Kernels;
-
 namespace Samples
 {
     // LeNet5
@@ -37,18 +30,6 @@ namespace Samples
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public const int InputLength = 784;
 
-        /// <summary>Input channels.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int InputChannels = 1;
-
-        /// <summary>Input height.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int InputHeight = 28;
-
-        /// <summary>Input width.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int InputWidth = 28;
-
         /// <summary>Floats in one output: the number of classes.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public const int OutputLength = 10;
@@ -56,202 +37,6 @@ namespace Samples
         /// <summary>Trainable parameters: the length of Parameters and Gradients.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public const int ParameterCount = 61706;
-
-        /// <summary>Samples per chunk of a batch call: one worker's unit of work; chunks are summed in a fixed order, so results do not depend on the thread count. No dense weight is larger than a core's L2 cache (1 MB), which would call for larger chunks.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int BatchChunkSize = 16;
-
-        /// <summary>Channels of the conv1 (Conv2D) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Conv1Channels = 6;
-
-        /// <summary>Height of the conv1 (Conv2D) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Conv1Height = 28;
-
-        /// <summary>Width of the conv1 (Conv2D) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Conv1Width = 28;
-
-        /// <summary>Floats in the conv1 (Conv2D) output: 6×28×28.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Conv1Length = 4704;
-
-        /// <summary>Channels of the relu1 (ReLU) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Relu1Channels = 6;
-
-        /// <summary>Height of the relu1 (ReLU) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Relu1Height = 28;
-
-        /// <summary>Width of the relu1 (ReLU) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Relu1Width = 28;
-
-        /// <summary>Floats in the relu1 (ReLU) output: 6×28×28.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Relu1Length = 4704;
-
-        /// <summary>Channels of the pool1 (MaxPool2D) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Pool1Channels = 6;
-
-        /// <summary>Height of the pool1 (MaxPool2D) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Pool1Height = 14;
-
-        /// <summary>Width of the pool1 (MaxPool2D) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Pool1Width = 14;
-
-        /// <summary>Floats in the pool1 (MaxPool2D) output: 6×14×14.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Pool1Length = 1176;
-
-        /// <summary>Channels of the conv2 (Conv2D) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Conv2Channels = 16;
-
-        /// <summary>Height of the conv2 (Conv2D) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Conv2Height = 10;
-
-        /// <summary>Width of the conv2 (Conv2D) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Conv2Width = 10;
-
-        /// <summary>Floats in the conv2 (Conv2D) output: 16×10×10.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Conv2Length = 1600;
-
-        /// <summary>Channels of the relu2 (ReLU) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Relu2Channels = 16;
-
-        /// <summary>Height of the relu2 (ReLU) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Relu2Height = 10;
-
-        /// <summary>Width of the relu2 (ReLU) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Relu2Width = 10;
-
-        /// <summary>Floats in the relu2 (ReLU) output: 16×10×10.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Relu2Length = 1600;
-
-        /// <summary>Channels of the pool2 (MaxPool2D) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Pool2Channels = 16;
-
-        /// <summary>Height of the pool2 (MaxPool2D) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Pool2Height = 5;
-
-        /// <summary>Width of the pool2 (MaxPool2D) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Pool2Width = 5;
-
-        /// <summary>Floats in the pool2 (MaxPool2D) output: 16×5×5.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Pool2Length = 400;
-
-        /// <summary>Channels of the dense1 (Dense) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Dense1Channels = 120;
-
-        /// <summary>Height of the dense1 (Dense) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Dense1Height = 1;
-
-        /// <summary>Width of the dense1 (Dense) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Dense1Width = 1;
-
-        /// <summary>Floats in the dense1 (Dense) output: 120.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Dense1Length = 120;
-
-        /// <summary>Channels of the relu3 (ReLU) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Relu3Channels = 120;
-
-        /// <summary>Height of the relu3 (ReLU) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Relu3Height = 1;
-
-        /// <summary>Width of the relu3 (ReLU) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Relu3Width = 1;
-
-        /// <summary>Floats in the relu3 (ReLU) output: 120.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Relu3Length = 120;
-
-        /// <summary>Channels of the dense2 (Dense) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Dense2Channels = 84;
-
-        /// <summary>Height of the dense2 (Dense) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Dense2Height = 1;
-
-        /// <summary>Width of the dense2 (Dense) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Dense2Width = 1;
-
-        /// <summary>Floats in the dense2 (Dense) output: 84.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Dense2Length = 84;
-
-        /// <summary>Channels of the relu4 (ReLU) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Relu4Channels = 84;
-
-        /// <summary>Height of the relu4 (ReLU) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Relu4Height = 1;
-
-        /// <summary>Width of the relu4 (ReLU) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Relu4Width = 1;
-
-        /// <summary>Floats in the relu4 (ReLU) output: 84.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Relu4Length = 84;
-
-        /// <summary>Channels of the dense3 (Dense) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Dense3Channels = 10;
-
-        /// <summary>Height of the dense3 (Dense) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Dense3Height = 1;
-
-        /// <summary>Width of the dense3 (Dense) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Dense3Width = 1;
-
-        /// <summary>Floats in the dense3 (Dense) output: 10.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Dense3Length = 10;
-
-        /// <summary>Channels of the softmax1 (Softmax) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Softmax1Channels = 10;
-
-        /// <summary>Height of the softmax1 (Softmax) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Softmax1Height = 1;
-
-        /// <summary>Width of the softmax1 (Softmax) output.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Softmax1Width = 1;
-
-        /// <summary>Floats in the softmax1 (Softmax) output: 10.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public const int Softmax1Length = 10;
 
         /// <summary>The layers, their output shapes and parameter counts, as Keras' <c>model.summary()</c>.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
@@ -276,103 +61,158 @@ namespace Samples
             "Total parameters: 61,706";
 
         /// <summary>
-        /// All 61706 trainable parameters in one buffer: layer by layer, weight then bias, each in PyTorch's
-        /// layout (conv weight [out, in, kh, kw], dense weight [out, in]), the order of PyTorch's <c>parameters()</c>.
+        /// The shape of the input and of each layer's output (channels × height × width; a dense layer's is units × 1 ×
+        /// 1).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public static class Shapes
+        {
+            /// <summary>The input: 1×28×28.</summary>
+            public static global::NetGen.TensorShape Input => new(1, 28, 28);
+
+            /// <summary>conv1 (Conv2D) output: 6×28×28.</summary>
+            public static global::NetGen.TensorShape Conv1 => new(6, 28, 28);
+
+            /// <summary>relu1 (ReLU) output: 6×28×28.</summary>
+            public static global::NetGen.TensorShape Relu1 => new(6, 28, 28);
+
+            /// <summary>pool1 (MaxPool2D) output: 6×14×14.</summary>
+            public static global::NetGen.TensorShape Pool1 => new(6, 14, 14);
+
+            /// <summary>conv2 (Conv2D) output: 16×10×10.</summary>
+            public static global::NetGen.TensorShape Conv2 => new(16, 10, 10);
+
+            /// <summary>relu2 (ReLU) output: 16×10×10.</summary>
+            public static global::NetGen.TensorShape Relu2 => new(16, 10, 10);
+
+            /// <summary>pool2 (MaxPool2D) output: 16×5×5.</summary>
+            public static global::NetGen.TensorShape Pool2 => new(16, 5, 5);
+
+            /// <summary>dense1 (Dense) output: 120×1×1.</summary>
+            public static global::NetGen.TensorShape Dense1 => new(120, 1, 1);
+
+            /// <summary>relu3 (ReLU) output: 120×1×1.</summary>
+            public static global::NetGen.TensorShape Relu3 => new(120, 1, 1);
+
+            /// <summary>dense2 (Dense) output: 84×1×1.</summary>
+            public static global::NetGen.TensorShape Dense2 => new(84, 1, 1);
+
+            /// <summary>relu4 (ReLU) output: 84×1×1.</summary>
+            public static global::NetGen.TensorShape Relu4 => new(84, 1, 1);
+
+            /// <summary>dense3 (Dense) output: 10×1×1.</summary>
+            public static global::NetGen.TensorShape Dense3 => new(10, 1, 1);
+
+            /// <summary>softmax1 (Softmax) output: 10×1×1.</summary>
+            public static global::NetGen.TensorShape Softmax1 => new(10, 1, 1);
+        }
+
+        /// <summary>
+        /// All 61706 trainable parameters in one buffer: layer by layer, weight then bias, each in PyTorch's layout
+        /// (conv weight [out, in, kh, kw], dense weight [out, in]), the order of PyTorch's <c>parameters()</c>.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public float[] Parameters { get; } = new float[61706];
 
-        /// <summary>dL/dθ for each of <see cref="Parameters"/>, same layout. Training adds into it; see <see cref="ZeroGradients"/>.</summary>
+        /// <summary>
+        /// dL/dθ for each of <see cref="Parameters"/>, same layout. Training adds into it; see
+        /// <see cref="ZeroGradients"/>.
+        /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public float[] Gradients { get; } = new float[61706];
 
         /// <summary><c>conv1.weight</c>, shape [6, 1, 5, 5]: Parameters[0..150).</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public Span<float> Conv1Weight => Parameters.AsSpan(0, 150);
+        public global::System.Span<float> Conv1Weight => new global::System.Span<float>(Parameters, 0, 150);
 
         /// <summary>dL/d <c>conv1.weight</c>, shape [6, 1, 5, 5]: Gradients[0..150).</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public Span<float> Conv1WeightGradient => Gradients.AsSpan(0, 150);
+        public global::System.Span<float> Conv1WeightGradient => new global::System.Span<float>(Gradients, 0, 150);
 
         /// <summary><c>conv1.bias</c>, shape [6]: Parameters[150..156).</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public Span<float> Conv1Bias => Parameters.AsSpan(150, 6);
+        public global::System.Span<float> Conv1Bias => new global::System.Span<float>(Parameters, 150, 6);
 
         /// <summary>dL/d <c>conv1.bias</c>, shape [6]: Gradients[150..156).</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public Span<float> Conv1BiasGradient => Gradients.AsSpan(150, 6);
+        public global::System.Span<float> Conv1BiasGradient => new global::System.Span<float>(Gradients, 150, 6);
 
         /// <summary><c>conv2.weight</c>, shape [16, 6, 5, 5]: Parameters[156..2556).</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public Span<float> Conv2Weight => Parameters.AsSpan(156, 2400);
+        public global::System.Span<float> Conv2Weight => new global::System.Span<float>(Parameters, 156, 2400);
 
         /// <summary>dL/d <c>conv2.weight</c>, shape [16, 6, 5, 5]: Gradients[156..2556).</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public Span<float> Conv2WeightGradient => Gradients.AsSpan(156, 2400);
+        public global::System.Span<float> Conv2WeightGradient => new global::System.Span<float>(Gradients, 156, 2400);
 
         /// <summary><c>conv2.bias</c>, shape [16]: Parameters[2556..2572).</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public Span<float> Conv2Bias => Parameters.AsSpan(2556, 16);
+        public global::System.Span<float> Conv2Bias => new global::System.Span<float>(Parameters, 2556, 16);
 
         /// <summary>dL/d <c>conv2.bias</c>, shape [16]: Gradients[2556..2572).</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public Span<float> Conv2BiasGradient => Gradients.AsSpan(2556, 16);
+        public global::System.Span<float> Conv2BiasGradient => new global::System.Span<float>(Gradients, 2556, 16);
 
         /// <summary><c>dense1.weight</c>, shape [120, 400]: Parameters[2572..50572).</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public Span<float> Dense1Weight => Parameters.AsSpan(2572, 48000);
+        public global::System.Span<float> Dense1Weight => new global::System.Span<float>(Parameters, 2572, 48000);
 
         /// <summary>dL/d <c>dense1.weight</c>, shape [120, 400]: Gradients[2572..50572).</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public Span<float> Dense1WeightGradient => Gradients.AsSpan(2572, 48000);
+        public global::System.Span<float> Dense1WeightGradient =>
+            new global::System.Span<float>(Gradients, 2572, 48000);
 
         /// <summary><c>dense1.bias</c>, shape [120]: Parameters[50572..50692).</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public Span<float> Dense1Bias => Parameters.AsSpan(50572, 120);
+        public global::System.Span<float> Dense1Bias => new global::System.Span<float>(Parameters, 50572, 120);
 
         /// <summary>dL/d <c>dense1.bias</c>, shape [120]: Gradients[50572..50692).</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public Span<float> Dense1BiasGradient => Gradients.AsSpan(50572, 120);
+        public global::System.Span<float> Dense1BiasGradient => new global::System.Span<float>(Gradients, 50572, 120);
 
         /// <summary><c>dense2.weight</c>, shape [84, 120]: Parameters[50692..60772).</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public Span<float> Dense2Weight => Parameters.AsSpan(50692, 10080);
+        public global::System.Span<float> Dense2Weight => new global::System.Span<float>(Parameters, 50692, 10080);
 
         /// <summary>dL/d <c>dense2.weight</c>, shape [84, 120]: Gradients[50692..60772).</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public Span<float> Dense2WeightGradient => Gradients.AsSpan(50692, 10080);
+        public global::System.Span<float> Dense2WeightGradient =>
+            new global::System.Span<float>(Gradients, 50692, 10080);
 
         /// <summary><c>dense2.bias</c>, shape [84]: Parameters[60772..60856).</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public Span<float> Dense2Bias => Parameters.AsSpan(60772, 84);
+        public global::System.Span<float> Dense2Bias => new global::System.Span<float>(Parameters, 60772, 84);
 
         /// <summary>dL/d <c>dense2.bias</c>, shape [84]: Gradients[60772..60856).</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public Span<float> Dense2BiasGradient => Gradients.AsSpan(60772, 84);
+        public global::System.Span<float> Dense2BiasGradient => new global::System.Span<float>(Gradients, 60772, 84);
 
         /// <summary><c>dense3.weight</c>, shape [10, 84]: Parameters[60856..61696).</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public Span<float> Dense3Weight => Parameters.AsSpan(60856, 840);
+        public global::System.Span<float> Dense3Weight => new global::System.Span<float>(Parameters, 60856, 840);
 
         /// <summary>dL/d <c>dense3.weight</c>, shape [10, 84]: Gradients[60856..61696).</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public Span<float> Dense3WeightGradient => Gradients.AsSpan(60856, 840);
+        public global::System.Span<float> Dense3WeightGradient => new global::System.Span<float>(Gradients, 60856, 840);
 
         /// <summary><c>dense3.bias</c>, shape [10]: Parameters[61696..61706).</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public Span<float> Dense3Bias => Parameters.AsSpan(61696, 10);
+        public global::System.Span<float> Dense3Bias => new global::System.Span<float>(Parameters, 61696, 10);
 
         /// <summary>dL/d <c>dense3.bias</c>, shape [10]: Gradients[61696..61706).</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public Span<float> Dense3BiasGradient => Gradients.AsSpan(61696, 10);
+        public global::System.Span<float> Dense3BiasGradient => new global::System.Span<float>(Gradients, 61696, 10);
 
         private readonly Workspace _workspace = new Workspace(capacity: 1);
 
         /// <summary>dL/d(input) of the last <see cref="TrainSample"/> call: 784 floats, 1×28×28.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public ReadOnlySpan<float> InputGradient => _workspace.InputGradient.AsSpan(0, InputLength);
+        public global::System.ReadOnlySpan<float> InputGradient => new(_workspace.InputGradient, 0, InputLength);
 
-        /// <summary>Fills the weights with He (Kaiming) uniform values, U(±√(6 / fan-in)), and the biases with zeros. The same seed always gives the same bits.</summary>
+        /// <summary>
+        /// Fills the weights with He (Kaiming) uniform values, U(±√(6 / fan-in)), and the biases with zeros. The same
+        /// seed always gives the same bits.
+        /// </summary>
         /// <param name="seed">The seed of the random sequence.</param>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public void InitializeParameters(int seed)
@@ -393,25 +233,27 @@ namespace Samples
         /// <summary>Runs the network on one sample.</summary>
         /// <param name="input">784 floats: 1×28×28, CHW row-major.</param>
         /// <param name="probabilities">Receives the 10 class probabilities.</param>
-        /// <exception cref="ArgumentException">A span does not have the length above.</exception>
+        /// <exception cref="global::System.ArgumentException">A span does not have the length above.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public void Forward(ReadOnlySpan<float> input, Span<float> probabilities)
+        public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> probabilities)
         {
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
             global::NetGen.Guard.Length(probabilities.Length, OutputLength, nameof(probabilities));
             ForwardPass(1, input, Parameters, _workspace);
-            _workspace.Softmax1Output.AsSpan(0, OutputLength).CopyTo(probabilities);
+            new global::System.ReadOnlySpan<float>(_workspace.Softmax1Output, 0, OutputLength).CopyTo(probabilities);
         }
 
         /// <summary>Runs the network on one sample and returns the most probable class (the first, on a tie).</summary>
         /// <param name="input">784 floats: 1×28×28, CHW row-major.</param>
-        /// <exception cref="ArgumentException"><paramref name="input"/> does not have 784 floats.</exception>
+        /// <exception cref="global::System.ArgumentException"><paramref name="input"/> does not have 784
+        /// floats.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public int Predict(ReadOnlySpan<float> input)
+        public int Predict(global::System.ReadOnlySpan<float> input)
         {
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
             ForwardPass(1, input, Parameters, _workspace);
-            return TensorPrimitives.IndexOfMax(_workspace.Softmax1Output.AsSpan(0, OutputLength));
+            var probabilities = new global::System.ReadOnlySpan<float>(_workspace.Softmax1Output, 0, OutputLength);
+            return global::System.Numerics.Tensors.TensorPrimitives.IndexOfMax(probabilities);
         }
 
         /// <summary>
@@ -420,33 +262,55 @@ namespace Samples
         /// </summary>
         /// <param name="input">784 floats: 1×28×28, CHW row-major.</param>
         /// <param name="label">The true class, 0 to 9.</param>
-        /// <exception cref="ArgumentException"><paramref name="input"/> does not have 784 floats.</exception>
-        /// <exception cref="ArgumentOutOfRangeException"><paramref name="label"/> is not a class.</exception>
+        /// <exception cref="global::System.ArgumentException"><paramref name="input"/> does not have 784
+        /// floats.</exception>
+        /// <exception cref="global::System.ArgumentOutOfRangeException"><paramref name="label"/> is not a
+        /// class.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public float TrainSample(ReadOnlySpan<float> input, int label)
+        public float TrainSample(global::System.ReadOnlySpan<float> input, int label)
         {
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
             global::NetGen.Guard.Label(label, OutputLength, nameof(label));
-            return TrainSamples(1, input, new ReadOnlySpan<int>(in label), Parameters, Gradients, inputGradient: true, batchWeightGradients: false, _workspace);
+            var labels = new global::System.ReadOnlySpan<int>(in label);
+            return TrainSamples(1, input, labels, Parameters, Gradients, inputGradient: true,
+                batchWeightGradients: false, _workspace);
         }
 
-        /// <summary>The softmax cross-entropy loss L = −log p(label) for one sample, without touching <see cref="Gradients"/>.</summary>
+        /// <summary>
+        /// The softmax cross-entropy loss L = −log p(label) for one sample, without touching <see cref="Gradients"/>.
+        /// </summary>
         /// <param name="input">784 floats: 1×28×28, CHW row-major.</param>
         /// <param name="label">The true class, 0 to 9.</param>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public float Loss(ReadOnlySpan<float> input, int label)
+        public float Loss(global::System.ReadOnlySpan<float> input, int label)
         {
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
             global::NetGen.Guard.Label(label, OutputLength, nameof(label));
             ForwardPass(1, input, Parameters, _workspace);
-            return LossSum(1, new ReadOnlySpan<int>(in label), _workspace);
+            return LossSum(1, new global::System.ReadOnlySpan<int>(in label), _workspace);
         }
+
+        /// <summary>Sets every gradient to zero.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public void ZeroGradients() => global::System.Array.Clear(Gradients);
+
+        int global::NetGen.INetwork.InputLength => InputLength;
+        int global::NetGen.INetwork.InputChannels => 1;
+        int global::NetGen.INetwork.InputHeight => 28;
+        int global::NetGen.INetwork.InputWidth => 28;
+        int global::NetGen.INetwork.OutputLength => OutputLength;
+        int global::NetGen.INetwork.ParameterCount => ParameterCount;
+        global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INetwork.ParameterLayout =>
+            s_parameterLayout;
 
         private Engine? _engine;
 
         private Engine BatchEngine => _engine ??= new Engine();
 
-        /// <summary>Threads that <see cref="TrainBatch"/>, <see cref="ForwardBatch"/> and <see cref="PredictBatch"/> may use, the calling thread included. Default: all cores. Results do not depend on it.</summary>
+        /// <summary>
+        /// Threads that <see cref="TrainBatch"/>, <see cref="ForwardBatch"/> and <see cref="PredictBatch"/> may use,
+        /// the calling thread included. Default: all cores. Results do not depend on it.
+        /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public int DegreeOfParallelism
         {
@@ -455,35 +319,57 @@ namespace Samples
         }
 
         /// <summary>
-        /// Forward and backward pass over a batch, on up to <see cref="DegreeOfParallelism"/> threads: sets <see cref="Gradients"/>
-        /// to the batch's mean dL/dθ and returns its mean loss. Bit-identical whatever the number of threads.
+        /// Forward and backward pass over a batch, on up to <see cref="DegreeOfParallelism"/> threads: sets
+        /// <see cref="Gradients"/> to the batch's mean dL/dθ and returns its mean loss. Bit-identical whatever the
+        /// number of threads.
         /// </summary>
         /// <param name="inputs">n × 784 floats: n samples of 1×28×28, one after the other.</param>
         /// <param name="labels">n labels, each 0 to 9.</param>
-        /// <exception cref="ArgumentException">The batch is empty or the lengths do not match.</exception>
-        /// <exception cref="ArgumentOutOfRangeException">A label is not a class.</exception>
+        /// <exception cref="global::System.ArgumentException">The batch is empty or the lengths do not
+        /// match.</exception>
+        /// <exception cref="global::System.ArgumentOutOfRangeException">A label is not a class.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public float TrainBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels) => BatchEngine.TrainBatch(Parameters, Gradients, inputs, labels);
+        public float TrainBatch(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels) =>
+            BatchEngine.TrainBatch(Parameters, Gradients, inputs, labels);
 
         /// <summary>Runs the network on a batch, on up to <see cref="DegreeOfParallelism"/> threads.</summary>
         /// <param name="inputs">n × 784 floats: n samples of 1×28×28.</param>
         /// <param name="probabilities">Receives n × 10 probabilities, one row per sample.</param>
-        /// <exception cref="ArgumentException">The batch is empty or the lengths do not match.</exception>
+        /// <exception cref="global::System.ArgumentException">The batch is empty or the lengths do not
+        /// match.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public void ForwardBatch(ReadOnlySpan<float> inputs, Span<float> probabilities) => BatchEngine.ForwardBatch(Parameters, inputs, probabilities);
+        public void ForwardBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> probabilities) =>
+            BatchEngine.ForwardBatch(Parameters, inputs, probabilities);
 
-        /// <summary>The most probable class of each sample of a batch, on up to <see cref="DegreeOfParallelism"/> threads.</summary>
+        /// <summary>
+        /// The most probable class of each sample of a batch, on up to <see cref="DegreeOfParallelism"/> threads.
+        /// </summary>
         /// <param name="inputs">n × 784 floats: n samples of 1×28×28.</param>
         /// <param name="predictions">Receives n classes.</param>
-        /// <exception cref="ArgumentException">The batch is empty or the lengths do not match.</exception>
+        /// <exception cref="global::System.ArgumentException">The batch is empty or the lengths do not
+        /// match.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public void PredictBatch(ReadOnlySpan<float> inputs, Span<int> predictions) => BatchEngine.PredictBatch(Parameters, inputs, predictions);
+        public void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<int> predictions) =>
+            BatchEngine.PredictBatch(Parameters, inputs, predictions);
 
-        /// <summary>Runs the generated passes for <see cref="global::NetGen.Training.BatchEngine{TWorkspace}"/>, one workspace per worker thread.</summary>
+        /// <summary>
+        /// Runs the generated passes for <see cref="global::NetGen.Training.BatchEngine{TWorkspace}"/>, one workspace
+        /// per worker thread.
+        /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private sealed class Engine() : global::NetGen.Training.BatchEngine<Workspace>(InputLength, OutputLength, ParameterCount, s_batchGradientRanges, 8, BatchChunkSize)
+        private sealed class Engine() : global::NetGen.Training.BatchEngine<Workspace>(
+            InputLength, OutputLength, ParameterCount, s_batchGradientRanges, 8, BatchChunkSize)
         {
-            /// <summary>The dense layers' weights, whose gradient a batch computes once over all its samples, in 8 work items of up to 32 rows.</summary>
+            /// <summary>
+            /// Samples per chunk of a batch: one worker's unit of work. Chunks are summed in a fixed order, so results
+            /// do not depend on the thread count.
+            /// </summary>
+            private const int BatchChunkSize = 16;
+
+            /// <summary>
+            /// The dense layers' weights, whose gradient a batch computes once over all its samples, in 8 work items of
+            /// up to 32 rows.
+            /// </summary>
             private static readonly global::NetGen.Training.ParameterRange[] s_batchGradientRanges =
             [
                 new(2572, 48000), // dense1.weight
@@ -491,7 +377,8 @@ namespace Samples
                 new(60856, 840), // dense3.weight
             ];
 
-            // What the chunks keep for those gradients: each such layer's input and dL/dy, for every sample of the batch.
+            // What the chunks keep for those gradients: each such layer's input and dL/dy, for every sample of the
+            // batch.
             private float[] _dense1Inputs = [], _dense1OutputGradients = [];
             private float[] _dense2Inputs = [], _dense2OutputGradients = [];
             private float[] _dense3Inputs = [], _dense3OutputGradients = [];
@@ -508,74 +395,97 @@ namespace Samples
                 Grow(ref _dense3OutputGradients, count * 10);
             }
 
-            protected override float TrainChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients, int first)
+            protected override float TrainChunk(Workspace workspace, global::System.ReadOnlySpan<float> parameters,
+                global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels,
+                global::System.Span<float> gradients, int first)
             {
                 Workspace ws = workspace;
                 int count = labels.Length;
-                float loss = TrainSamples(count, inputs, labels, parameters, gradients, inputGradient: false, batchWeightGradients: true, ws);
-                ws.Pool2Output.AsSpan(0, count * 400).CopyTo(_dense1Inputs.AsSpan(first * 400));
-                ws.Dense1OutputGradient.AsSpan(0, count * 120).CopyTo(_dense1OutputGradients.AsSpan(first * 120));
-                ws.Relu3Output.AsSpan(0, count * 120).CopyTo(_dense2Inputs.AsSpan(first * 120));
-                ws.Dense2OutputGradient.AsSpan(0, count * 84).CopyTo(_dense2OutputGradients.AsSpan(first * 84));
-                ws.Relu4Output.AsSpan(0, count * 84).CopyTo(_dense3Inputs.AsSpan(first * 84));
-                ws.Dense3OutputGradient.AsSpan(0, count * 10).CopyTo(_dense3OutputGradients.AsSpan(first * 10));
+                float loss = TrainSamples(count, inputs, labels, parameters, gradients, inputGradient: false,
+                    batchWeightGradients: true, ws);
+                global::System.Array.Copy(ws.Pool2Output, 0, _dense1Inputs, first * 400, count * 400);
+                global::System.Array.Copy(ws.Dense1OutputGradient, 0, _dense1OutputGradients, first * 120, count * 120);
+                global::System.Array.Copy(ws.Relu3Output, 0, _dense2Inputs, first * 120, count * 120);
+                global::System.Array.Copy(ws.Dense2OutputGradient, 0, _dense2OutputGradients, first * 84, count * 84);
+                global::System.Array.Copy(ws.Relu4Output, 0, _dense3Inputs, first * 84, count * 84);
+                global::System.Array.Copy(ws.Dense3OutputGradient, 0, _dense3OutputGradients, first * 10, count * 10);
                 return loss;
             }
 
-            protected override global::NetGen.Training.ParameterRange ComputeBatchGradient(int item, int count, Span<float> gradients)
+            protected override global::NetGen.Training.ParameterRange ComputeBatchGradient(int item, int count,
+                global::System.Span<float> gradients)
             {
-                switch (VectorWidth.Kernel)
+                switch (global::NetGen.Kernels.VectorWidth.Kernel)
                 {
-                    case VectorKernel.Float512: return ComputeBatchGradient<Float512>(item, count, gradients);
-                    case VectorKernel.Float256: return ComputeBatchGradient<Float256>(item, count, gradients);
-                    case VectorKernel.Float128: return ComputeBatchGradient<Float128>(item, count, gradients);
-                    case VectorKernel.Float128Unfused: return ComputeBatchGradient<Float128Unfused>(item, count, gradients);
-                    default: return ComputeBatchGradient<Float1>(item, count, gradients);
+                    case global::NetGen.Kernels.VectorKernel.Float512:
+                        return ComputeBatchGradient<global::NetGen.Kernels.Float512>(item, count, gradients);
+                    case global::NetGen.Kernels.VectorKernel.Float256:
+                        return ComputeBatchGradient<global::NetGen.Kernels.Float256>(item, count, gradients);
+                    case global::NetGen.Kernels.VectorKernel.Float128:
+                        return ComputeBatchGradient<global::NetGen.Kernels.Float128>(item, count, gradients);
+                    case global::NetGen.Kernels.VectorKernel.Float128Unfused:
+                        return ComputeBatchGradient<global::NetGen.Kernels.Float128Unfused>(item, count, gradients);
+                    default:
+                        return ComputeBatchGradient<global::NetGen.Kernels.Float1>(item, count, gradients);
                 }
             }
 
-            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-            private global::NetGen.Training.ParameterRange ComputeBatchGradient<TVector>(int item, int count, Span<float> gradients)
-                where TVector : struct, IFloatVector<TVector>
+            [global::System.Runtime.CompilerServices.MethodImpl(
+                global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining |
+                global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            private global::NetGen.Training.ParameterRange ComputeBatchGradient<TVector>(int item, int count,
+                global::System.Span<float> gradients)
+                where TVector : struct, global::NetGen.Kernels.IFloatVector<TVector>
             {
                 // dense1.weight: 120 rows, items of 32
                 if (item < 4)
                 {
-                    int first = item * 32, end = Math.Min(first + 32, 120);
-                    Dense1BatchWeightGradient<TVector>(first, end, count, _dense1Inputs, _dense1OutputGradients, gradients.Slice(2572, 48000));
-                    return new(2572 + first * 400, (end - first) * 400); // the rows written, which the engine scales to the batch mean
+                    int first = item * 32, end = global::System.Math.Min(first + 32, 120);
+                    global::NetGen.Generated.LeNet5Layers.Dense1BatchWeightGradient<TVector>(first, end, count,
+                        _dense1Inputs, _dense1OutputGradients, gradients.Slice(2572, 48000));
+                    // the rows written, which the engine scales to the batch mean
+                    return new(2572 + first * 400, (end - first) * 400);
                 }
 
                 item -= 4;
                 // dense2.weight: 84 rows, items of 32
                 if (item < 3)
                 {
-                    int first = item * 32, end = Math.Min(first + 32, 84);
-                    Dense2BatchWeightGradient<TVector>(first, end, count, _dense2Inputs, _dense2OutputGradients, gradients.Slice(50692, 10080));
-                    return new(50692 + first * 120, (end - first) * 120); // the rows written, which the engine scales to the batch mean
+                    int first = item * 32, end = global::System.Math.Min(first + 32, 84);
+                    global::NetGen.Generated.LeNet5Layers.Dense2BatchWeightGradient<TVector>(first, end, count,
+                        _dense2Inputs, _dense2OutputGradients, gradients.Slice(50692, 10080));
+                    // the rows written, which the engine scales to the batch mean
+                    return new(50692 + first * 120, (end - first) * 120);
                 }
 
                 item -= 3;
                 // dense3.weight: 10 rows, items of 32
                 if (item < 1)
                 {
-                    int first = item * 32, end = Math.Min(first + 32, 10);
-                    Dense3BatchWeightGradient<TVector>(first, end, count, _dense3Inputs, _dense3OutputGradients, gradients.Slice(60856, 840));
-                    return new(60856 + first * 84, (end - first) * 84); // the rows written, which the engine scales to the batch mean
+                    int first = item * 32, end = global::System.Math.Min(first + 32, 10);
+                    global::NetGen.Generated.LeNet5Layers.Dense3BatchWeightGradient<TVector>(first, end, count,
+                        _dense3Inputs, _dense3OutputGradients, gradients.Slice(60856, 840));
+                    // the rows written, which the engine scales to the batch mean
+                    return new(60856 + first * 84, (end - first) * 84);
                 }
 
-                throw new ArgumentOutOfRangeException(nameof(item), "The engine asks only for items 0 to 7.");
+                throw new global::System.ArgumentOutOfRangeException(nameof(item),
+                    "The engine asks only for items 0 to 7.");
             }
 
-            protected override void ForwardChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> probabilities)
+            protected override void ForwardChunk(Workspace workspace, global::System.ReadOnlySpan<float> parameters,
+                global::System.ReadOnlySpan<float> inputs, global::System.Span<float> probabilities)
             {
                 int count = probabilities.Length / OutputLength;
                 ForwardPass(count, inputs, parameters, workspace);
-                workspace.Softmax1Output.AsSpan(0, probabilities.Length).CopyTo(probabilities);
+                new global::System.ReadOnlySpan<float>(workspace.Softmax1Output, 0,
+                    probabilities.Length).CopyTo(probabilities);
             }
         }
 
-        /// <summary>Where each tensor lives in <see cref="Parameters"/>, under the name PyTorch's <c>state_dict()</c> gives it.</summary>
+        /// <summary>
+        /// Where each tensor lives in <see cref="Parameters"/>, under the name PyTorch's <c>state_dict()</c> gives it.
+        /// </summary>
         private static readonly global::NetGen.Weights.TensorSlot[] s_parameterLayout =
         [
             new("conv1.weight", [6, 1, 5, 5], 0),
@@ -590,54 +500,53 @@ namespace Samples
             new("dense3.bias", [10], 61696),
         ];
 
-        /// <summary>The tensors of <see cref="Parameters"/>: PyTorch names (<c>conv1.weight</c>, …), shapes and offsets, in order.</summary>
+        /// <summary>
+        /// The tensors of <see cref="Parameters"/>: PyTorch names (<c>conv1.weight</c>, …), shapes and offsets, in
+        /// order.
+        /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> ParameterLayout => s_parameterLayout;
+        public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> ParameterLayout =>
+            s_parameterLayout;
 
         /// <summary>
-        /// Writes <see cref="Parameters"/> to a safetensors file, one F32 tensor per weight and bias under PyTorch's names,
-        /// so <c>safetensors.torch.load_file</c> reads it into the same architecture. Written to a temporary file, then renamed.
+        /// Writes <see cref="Parameters"/> to a safetensors file, one F32 tensor per weight and bias under PyTorch's
+        /// names, so <c>safetensors.torch.load_file</c> reads it into the same architecture. Written to a temporary
+        /// file, then renamed.
         /// </summary>
         /// <param name="path">The file to write (replaced if it exists).</param>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public void Save(string path) => global::NetGen.Weights.SafeTensors.Save(path, Parameters, s_parameterLayout);
 
         /// <summary>
-        /// Reads <see cref="Parameters"/> from a safetensors file (ours, or PyTorch's <c>save_file</c> of the same architecture).
-        /// Every name, dtype, shape and offset is checked before any parameter changes.
+        /// Reads <see cref="Parameters"/> from a safetensors file (ours, or PyTorch's <c>save_file</c> of the same
+        /// architecture). Every name, dtype, shape and offset is checked before any parameter changes.
         /// </summary>
         /// <param name="path">The file to read.</param>
-        /// <exception cref="global::System.IO.InvalidDataException">The file is corrupt or holds another architecture; the parameters are unchanged.</exception>
+        /// <exception cref="global::System.IO.InvalidDataException">The file is corrupt or holds another architecture;
+        /// the parameters are unchanged.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public void Load(string path) => global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout);
 
-        /// <summary>Sets every gradient to zero.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public void ZeroGradients() => Array.Clear(Gradients);
-
-        int global::NetGen.INetwork.InputLength => InputLength;
-        int global::NetGen.INetwork.InputChannels => InputChannels;
-        int global::NetGen.INetwork.InputHeight => InputHeight;
-        int global::NetGen.INetwork.InputWidth => InputWidth;
-        int global::NetGen.INetwork.OutputLength => OutputLength;
-        int global::NetGen.INetwork.ParameterCount => ParameterCount;
-        global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INetwork.ParameterLayout => s_parameterLayout;
-
         /// <summary>
-        /// Forward and backward pass of <paramref name="count"/> samples: adds their dL/dθ into <paramref name="gradients"/>, returns the sum of their losses;
-        /// dL/d(input) only when <paramref name="inputGradient"/>; dense layers' dL/dW not when <paramref name="batchWeightGradients"/> (the batch computes them).
+        /// Forward and backward pass of <paramref name="count"/> samples: adds their dL/dθ into
+        /// <paramref name="gradients"/>, returns the sum of their losses; dL/d(input) only when
+        /// <paramref name="inputGradient"/>; dense layers' dL/dW not when <paramref name="batchWeightGradients"/> (the
+        /// batch computes them).
         /// </summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static float TrainSamples(int count, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, bool batchWeightGradients, Workspace ws)
+        private static float TrainSamples(int count, global::System.ReadOnlySpan<float> inputs,
+            global::System.ReadOnlySpan<int> labels, global::System.ReadOnlySpan<float> parameters,
+            global::System.Span<float> gradients, bool inputGradient, bool batchWeightGradients, Workspace ws)
         {
             ForwardPass(count, inputs, parameters, ws);
             BackwardPass(count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws);
             return LossSum(count, labels, ws);
         }
 
-        /// <summary>Σ over the samples of L = −log p(label) = log Σ_j exp z(j) − z(label), from the logits of the last forward pass: finite even where p(label) underflows.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static float LossSum(int count, ReadOnlySpan<int> labels, Workspace ws)
+        /// <summary>
+        /// Σ over the samples of L = −log p(label) = log Σ_j exp z(j) − z(label), from the logits of the last forward
+        /// pass: finite even where p(label) underflows.
+        /// </summary>
+        private static float LossSum(int count, global::System.ReadOnlySpan<int> labels, Workspace ws)
         {
             float sum = 0f;
             for (int s = 0; s < count; s++)
@@ -648,108 +557,317 @@ namespace Samples
             return sum;
         }
 
-        /// <summary>Copies the samples into ws.Input and runs every layer's forward method in order, leaving each activation in <paramref name="ws"/>, with the vector type <c>VectorWidth.Kernel</c> chooses for this machine.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void ForwardPass(int count, ReadOnlySpan<float> inputs, ReadOnlySpan<float> parameters, Workspace ws)
+        /// <summary>
+        /// Copies the samples into ws.Input and runs every layer's forward method in order, leaving each activation in
+        /// <paramref name="ws"/>, with the vector type <c>VectorWidth.Kernel</c> chooses for this machine.
+        /// </summary>
+        private static void ForwardPass(int count, global::System.ReadOnlySpan<float> inputs,
+            global::System.ReadOnlySpan<float> parameters, Workspace ws)
         {
             inputs.CopyTo(ws.Input);
-            switch (VectorWidth.Kernel)
+            switch (global::NetGen.Kernels.VectorWidth.Kernel)
             {
-                case VectorKernel.Float512: ForwardPass<Float512>(count, parameters, ws); break;
-                case VectorKernel.Float256: ForwardPass<Float256>(count, parameters, ws); break;
-                case VectorKernel.Float128: ForwardPass<Float128>(count, parameters, ws); break;
-                case VectorKernel.Float128Unfused: ForwardPass<Float128Unfused>(count, parameters, ws); break;
-                default: ForwardPass<Float1>(count, parameters, ws); break;
+                case global::NetGen.Kernels.VectorKernel.Float512:
+                    ForwardPass<global::NetGen.Kernels.Float512>(count, parameters, ws);
+                    break;
+                case global::NetGen.Kernels.VectorKernel.Float256:
+                    ForwardPass<global::NetGen.Kernels.Float256>(count, parameters, ws);
+                    break;
+                case global::NetGen.Kernels.VectorKernel.Float128:
+                    ForwardPass<global::NetGen.Kernels.Float128>(count, parameters, ws);
+                    break;
+                case global::NetGen.Kernels.VectorKernel.Float128Unfused:
+                    ForwardPass<global::NetGen.Kernels.Float128Unfused>(count, parameters, ws);
+                    break;
+                default:
+                    ForwardPass<global::NetGen.Kernels.Float1>(count, parameters, ws);
+                    break;
             }
         }
 
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void ForwardPass<TVector>(int count, ReadOnlySpan<float> parameters, Workspace ws)
-            where TVector : struct, IFloatVector<TVector>
+        [global::System.Runtime.CompilerServices.MethodImpl(
+            global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining |
+            global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void ForwardPass<TVector>(int count, global::System.ReadOnlySpan<float> parameters, Workspace ws)
+            where TVector : struct, global::NetGen.Kernels.IFloatVector<TVector>
         {
-            Conv1Forward<TVector>(count, ws.Input, parameters.Slice(0, 150), parameters.Slice(150, 6), ws.Conv1Output, ws.Conv1Padded);
-            Pool1Forward<TVector>(count, ws.Conv1Output, ws.Pool1Output, ws.Pool1ArgMax);
-            Conv2Forward<TVector>(count, ws.Pool1Output, parameters.Slice(156, 2400), parameters.Slice(2556, 16), ws.Conv2Output, ws.Conv2Columns);
-            Pool2Forward<TVector>(count, ws.Conv2Output, ws.Pool2Output, ws.Pool2ArgMax);
-            Dense1Forward<TVector>(count, ws.Pool2Output, parameters.Slice(2572, 48000), parameters.Slice(50572, 120), ws.Dense1Output);
-            Relu3Forward(count, ws.Dense1Output, ws.Relu3Output);
-            Dense2Forward<TVector>(count, ws.Relu3Output, parameters.Slice(50692, 10080), parameters.Slice(60772, 84), ws.Dense2Output);
-            Relu4Forward(count, ws.Dense2Output, ws.Relu4Output);
-            Dense3Forward<TVector>(count, ws.Relu4Output, parameters.Slice(60856, 840), parameters.Slice(61696, 10), ws.Dense3Output);
-            Softmax1Forward(count, ws.Dense3Output, ws.Softmax1Output, ws.Softmax1LogSumExp);
+            global::NetGen.Generated.LeNet5Layers.Conv1Forward<TVector>(count, ws.Input, parameters.Slice(0, 150),
+                parameters.Slice(150, 6), ws.Conv1Output, ws.Conv1Padded);
+            global::NetGen.Generated.LeNet5Layers.Pool1Forward<TVector>(count, ws.Conv1Output, ws.Pool1Output,
+                ws.Pool1ArgMax);
+            global::NetGen.Generated.LeNet5Layers.Conv2Forward<TVector>(count, ws.Pool1Output,
+                parameters.Slice(156, 2400), parameters.Slice(2556, 16), ws.Conv2Output, ws.Conv2Columns);
+            global::NetGen.Generated.LeNet5Layers.Pool2Forward<TVector>(count, ws.Conv2Output, ws.Pool2Output,
+                ws.Pool2ArgMax);
+            global::NetGen.Generated.LeNet5Layers.Dense1Forward<TVector>(count, ws.Pool2Output,
+                parameters.Slice(2572, 48000), parameters.Slice(50572, 120), ws.Dense1Output);
+            global::NetGen.Generated.LeNet5Layers.Relu3Forward(count, ws.Dense1Output, ws.Relu3Output);
+            global::NetGen.Generated.LeNet5Layers.Dense2Forward<TVector>(count, ws.Relu3Output,
+                parameters.Slice(50692, 10080), parameters.Slice(60772, 84), ws.Dense2Output);
+            global::NetGen.Generated.LeNet5Layers.Relu4Forward(count, ws.Dense2Output, ws.Relu4Output);
+            global::NetGen.Generated.LeNet5Layers.Dense3Forward<TVector>(count, ws.Relu4Output,
+                parameters.Slice(60856, 840), parameters.Slice(61696, 10), ws.Dense3Output);
+            global::NetGen.Generated.LeNet5Layers.Softmax1Forward(count, ws.Dense3Output, ws.Softmax1Output,
+                ws.Softmax1LogSumExp);
         }
 
-        /// <summary>Runs every layer's backward method in reverse order, after <see cref="ForwardPass"/> on the same samples, with the vector type <c>VectorWidth.Kernel</c> chooses for this machine.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private static void BackwardPass(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, bool batchWeightGradients, Workspace ws)
+        /// <summary>
+        /// Runs every layer's backward method in reverse order, after <see cref="ForwardPass"/> on the same samples,
+        /// with the vector type <c>VectorWidth.Kernel</c> chooses for this machine.
+        /// </summary>
+        private static void BackwardPass(int count, global::System.ReadOnlySpan<int> labels,
+            global::System.ReadOnlySpan<float> parameters, global::System.Span<float> gradients, bool inputGradient,
+            bool batchWeightGradients, Workspace ws)
         {
-            switch (VectorWidth.Kernel)
+            switch (global::NetGen.Kernels.VectorWidth.Kernel)
             {
-                case VectorKernel.Float512: BackwardPass<Float512>(count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws); break;
-                case VectorKernel.Float256: BackwardPass<Float256>(count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws); break;
-                case VectorKernel.Float128: BackwardPass<Float128>(count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws); break;
-                case VectorKernel.Float128Unfused: BackwardPass<Float128Unfused>(count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws); break;
-                default: BackwardPass<Float1>(count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws); break;
+                case global::NetGen.Kernels.VectorKernel.Float512:
+                    BackwardPass<global::NetGen.Kernels.Float512>(count, labels, parameters, gradients, inputGradient,
+                        batchWeightGradients, ws);
+                    break;
+                case global::NetGen.Kernels.VectorKernel.Float256:
+                    BackwardPass<global::NetGen.Kernels.Float256>(count, labels, parameters, gradients, inputGradient,
+                        batchWeightGradients, ws);
+                    break;
+                case global::NetGen.Kernels.VectorKernel.Float128:
+                    BackwardPass<global::NetGen.Kernels.Float128>(count, labels, parameters, gradients, inputGradient,
+                        batchWeightGradients, ws);
+                    break;
+                case global::NetGen.Kernels.VectorKernel.Float128Unfused:
+                    BackwardPass<global::NetGen.Kernels.Float128Unfused>(count, labels, parameters, gradients,
+                        inputGradient, batchWeightGradients, ws);
+                    break;
+                default:
+                    BackwardPass<global::NetGen.Kernels.Float1>(count, labels, parameters, gradients, inputGradient,
+                        batchWeightGradients, ws);
+                    break;
             }
         }
 
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void BackwardPass<TVector>(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, bool batchWeightGradients, Workspace ws)
-            where TVector : struct, IFloatVector<TVector>
+        [global::System.Runtime.CompilerServices.MethodImpl(
+            global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining |
+            global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private static void BackwardPass<TVector>(int count, global::System.ReadOnlySpan<int> labels,
+            global::System.ReadOnlySpan<float> parameters, global::System.Span<float> gradients, bool inputGradient,
+            bool batchWeightGradients, Workspace ws)
+            where TVector : struct, global::NetGen.Kernels.IFloatVector<TVector>
         {
-            Softmax1Backward(count, ws.Softmax1Output, labels, ws.Dense3OutputGradient);
-            Dense3Backward<TVector>(count, ws.Relu4Output, ws.Dense3OutputGradient, parameters.Slice(60856, 840), gradients.Slice(60856, 840), gradients.Slice(61696, 10), ws.Relu4OutputGradient, true, batchWeightGradients);
-            Relu4Backward<TVector>(count, ws.Relu4Output, ws.Relu4OutputGradient, ws.Dense2OutputGradient);
-            Dense2Backward<TVector>(count, ws.Relu3Output, ws.Dense2OutputGradient, parameters.Slice(50692, 10080), gradients.Slice(50692, 10080), gradients.Slice(60772, 84), ws.Relu3OutputGradient, true, batchWeightGradients);
-            Relu3Backward<TVector>(count, ws.Relu3Output, ws.Relu3OutputGradient, ws.Dense1OutputGradient);
-            Dense1Backward<TVector>(count, ws.Pool2Output, ws.Dense1OutputGradient, parameters.Slice(2572, 48000), gradients.Slice(2572, 48000), gradients.Slice(50572, 120), ws.Pool2OutputGradient, true, batchWeightGradients);
-            Pool2Backward<TVector>(count, ws.Pool2OutputGradient, ws.Conv2OutputGradient, ws.Pool2ArgMax, ws.Pool2Output);
-            Conv2Backward<TVector>(count, ws.Pool1Output, ws.Conv2OutputGradient, parameters.Slice(156, 2400), gradients.Slice(156, 2400), gradients.Slice(2556, 16), ws.Pool1OutputGradient, true, ws.Conv2Columns, ws.Conv2ColumnsGradient, ws.Conv2OutputGradientT, ws.Conv2WeightGradientT);
-            Pool1Backward<TVector>(count, ws.Pool1OutputGradient, ws.Conv1OutputGradient, ws.Pool1ArgMax, ws.Pool1Output);
-            Conv1Backward<TVector>(count, ws.Input, ws.Conv1OutputGradient, parameters.Slice(0, 150), gradients.Slice(0, 150), gradients.Slice(150, 6), ws.InputGradient, inputGradient, ws.Conv1Columns, ws.Conv1ColumnsGradient, ws.Conv1Padded);
+            global::NetGen.Generated.LeNet5Layers.Softmax1Backward(count, ws.Softmax1Output, labels,
+                ws.Dense3OutputGradient);
+            global::NetGen.Generated.LeNet5Layers.Dense3Backward<TVector>(count, ws.Relu4Output,
+                ws.Dense3OutputGradient, parameters.Slice(60856, 840), gradients.Slice(60856, 840),
+                gradients.Slice(61696, 10), ws.Relu4OutputGradient, true, batchWeightGradients);
+            global::NetGen.Generated.LeNet5Layers.Relu4Backward<TVector>(count, ws.Relu4Output, ws.Relu4OutputGradient,
+                ws.Dense2OutputGradient);
+            global::NetGen.Generated.LeNet5Layers.Dense2Backward<TVector>(count, ws.Relu3Output,
+                ws.Dense2OutputGradient, parameters.Slice(50692, 10080), gradients.Slice(50692, 10080),
+                gradients.Slice(60772, 84), ws.Relu3OutputGradient, true, batchWeightGradients);
+            global::NetGen.Generated.LeNet5Layers.Relu3Backward<TVector>(count, ws.Relu3Output, ws.Relu3OutputGradient,
+                ws.Dense1OutputGradient);
+            global::NetGen.Generated.LeNet5Layers.Dense1Backward<TVector>(count, ws.Pool2Output,
+                ws.Dense1OutputGradient, parameters.Slice(2572, 48000), gradients.Slice(2572, 48000),
+                gradients.Slice(50572, 120), ws.Pool2OutputGradient, true, batchWeightGradients);
+            global::NetGen.Generated.LeNet5Layers.Pool2Backward<TVector>(count, ws.Pool2OutputGradient,
+                ws.Conv2OutputGradient, ws.Pool2ArgMax, ws.Pool2Output);
+            global::NetGen.Generated.LeNet5Layers.Conv2Backward<TVector>(count, ws.Pool1Output, ws.Conv2OutputGradient,
+                parameters.Slice(156, 2400), gradients.Slice(156, 2400), gradients.Slice(2556, 16),
+                ws.Pool1OutputGradient, true, ws.Conv2Columns, ws.Conv2ColumnsGradient, ws.Conv2OutputGradientT,
+                ws.Conv2WeightGradientT);
+            global::NetGen.Generated.LeNet5Layers.Pool1Backward<TVector>(count, ws.Pool1OutputGradient,
+                ws.Conv1OutputGradient, ws.Pool1ArgMax, ws.Pool1Output);
+            global::NetGen.Generated.LeNet5Layers.Conv1Backward<TVector>(count, ws.Input, ws.Conv1OutputGradient,
+                parameters.Slice(0, 150), gradients.Slice(0, 150), gradients.Slice(150, 6), ws.InputGradient,
+                inputGradient, ws.Conv1Columns, ws.Conv1ColumnsGradient, ws.Conv1Padded);
         }
 
-        // conv1: 1×28×28 → 6×28×28, kernel 5×5, stride 1, padding 2
+        /// <summary>
+        /// The state of up to <c>capacity</c> samples in flight: every activation, each layer's own buffers and the
+        /// gradients flowing back, sample after sample in each buffer. Kept apart from the parameters, so that several
+        /// workspaces can run over one set of parameters. Each buffer ends with 32 floats of slack, which lets the
+        /// vector kernels finish a row with one masked vector instead of a scalar loop.
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        private sealed class Workspace(int capacity)
+        {
+            /// <summary>The samples, copied in: n × 1×28×28; read by conv1.</summary>
+            public readonly float[] Input = new float[capacity * 784 + 32];
+
+            /// <summary>dL/d(input): n × 1×28×28; written by conv1's backward pass.</summary>
+            public readonly float[] InputGradient = new float[capacity * 784 + 32];
+
+            /// <summary>conv1 output: n × 6×28×28; read by pool1 (with relu1 fused in).</summary>
+            public readonly float[] Conv1Output = new float[capacity * 4704 + 32];
+
+            /// <summary>dL/d(conv1 output): n × 6×28×28; written by pool1's backward pass.</summary>
+            public readonly float[] Conv1OutputGradient = new float[capacity * 4704 + 32];
+
+            /// <summary>
+            /// conv1: the unfolded input (im2col) of one sample, 25 rows (input channel, kernel tap) × 784 columns
+            /// (output pixel), for one sample at a time.
+            /// </summary>
+            public readonly float[] Conv1Columns = new float[19600 + 32];
+
+            /// <summary>conv1: dL/dcolumns, same layout, for one sample at a time.</summary>
+            public readonly float[] Conv1ColumnsGradient = new float[19600 + 32];
+
+            /// <summary>
+            /// conv1: one sample's input with its zero padding, 1×32×32; the border is never written, for one sample at
+            /// a time.
+            /// </summary>
+            public readonly float[] Conv1Padded = new float[1024 + 32];
+
+            /// <summary>pool1 output: n × 6×14×14; read by conv2.</summary>
+            public readonly float[] Pool1Output = new float[capacity * 1176 + 32];
+
+            /// <summary>dL/d(pool1 output): n × 6×14×14; written by conv2's backward pass.</summary>
+            public readonly float[] Pool1OutputGradient = new float[capacity * 1176 + 32];
+
+            /// <summary>
+            /// pool1: where each window's maximum is: its offset from the window's start (for inputs over 16 million
+            /// floats wide, its tap number m · size + n), per sample.
+            /// </summary>
+            public readonly float[] Pool1ArgMax = new float[capacity * 1176 + 32];
+
+            /// <summary>conv2 output: n × 16×10×10; read by pool2 (with relu2 fused in).</summary>
+            public readonly float[] Conv2Output = new float[capacity * 1600 + 32];
+
+            /// <summary>dL/d(conv2 output): n × 16×10×10; written by pool2's backward pass.</summary>
+            public readonly float[] Conv2OutputGradient = new float[capacity * 1600 + 32];
+
+            /// <summary>
+            /// conv2: the unfolded input (im2col) of one sample, 150 rows (input channel, kernel tap) × 100 columns
+            /// (output pixel); in the forward pass, the compacted copy of the input (30 planes (input channel, kernel
+            /// column) × 14×10), for one sample at a time.
+            /// </summary>
+            public readonly float[] Conv2Columns = new float[15000 + 32];
+
+            /// <summary>conv2: dL/dcolumns, same layout, for one sample at a time.</summary>
+            public readonly float[] Conv2ColumnsGradient = new float[15000 + 32];
+
+            /// <summary>
+            /// conv2: one sample's dL/dy transposed, 100 pixels × 16 filters, for one sample at a time.
+            /// </summary>
+            public readonly float[] Conv2OutputGradientT = new float[1600 + 32];
+
+            /// <summary>
+            /// conv2: dL/dw transposed, 150 rows × 16 filters, summed over the samples of one call, for one sample at a
+            /// time.
+            /// </summary>
+            public readonly float[] Conv2WeightGradientT = new float[2400 + 32];
+
+            /// <summary>pool2 output: n × 16×5×5; read by dense1.</summary>
+            public readonly float[] Pool2Output = new float[capacity * 400 + 32];
+
+            /// <summary>dL/d(pool2 output): n × 16×5×5; written by dense1's backward pass.</summary>
+            public readonly float[] Pool2OutputGradient = new float[capacity * 400 + 32];
+
+            /// <summary>
+            /// pool2: where each window's maximum is: its offset from the window's start (for inputs over 16 million
+            /// floats wide, its tap number m · size + n), per sample.
+            /// </summary>
+            public readonly float[] Pool2ArgMax = new float[capacity * 400 + 32];
+
+            /// <summary>dense1 output: n × 120; read by relu3.</summary>
+            public readonly float[] Dense1Output = new float[capacity * 120 + 32];
+
+            /// <summary>dL/d(dense1 output): n × 120; written by relu3's backward pass.</summary>
+            public readonly float[] Dense1OutputGradient = new float[capacity * 120 + 32];
+
+            /// <summary>relu3 output: n × 120; read by dense2.</summary>
+            public readonly float[] Relu3Output = new float[capacity * 120 + 32];
+
+            /// <summary>dL/d(relu3 output): n × 120; written by dense2's backward pass.</summary>
+            public readonly float[] Relu3OutputGradient = new float[capacity * 120 + 32];
+
+            /// <summary>dense2 output: n × 84; read by relu4.</summary>
+            public readonly float[] Dense2Output = new float[capacity * 84 + 32];
+
+            /// <summary>dL/d(dense2 output): n × 84; written by relu4's backward pass.</summary>
+            public readonly float[] Dense2OutputGradient = new float[capacity * 84 + 32];
+
+            /// <summary>relu4 output: n × 84; read by dense3.</summary>
+            public readonly float[] Relu4Output = new float[capacity * 84 + 32];
+
+            /// <summary>dL/d(relu4 output): n × 84; written by dense3's backward pass.</summary>
+            public readonly float[] Relu4OutputGradient = new float[capacity * 84 + 32];
+
+            /// <summary>dense3 output: n × 10; read by softmax1.</summary>
+            public readonly float[] Dense3Output = new float[capacity * 10 + 32];
+
+            /// <summary>dL/d(dense3 output): n × 10; written by softmax1's backward pass.</summary>
+            public readonly float[] Dense3OutputGradient = new float[capacity * 10 + 32];
+
+            /// <summary>softmax1 output: n × 10; the network's output.</summary>
+            public readonly float[] Softmax1Output = new float[capacity * 10 + 32];
+
+            /// <summary>softmax1: log Σ_j exp(z_j), for the loss, per sample.</summary>
+            public readonly float[] Softmax1LogSumExp = new float[capacity * 1 + 32];
+        }
+    }
+}
+
+namespace NetGen.Generated
+{
+    using global::System;
+    using global::System.Numerics.Tensors;
+    using global::System.Runtime.CompilerServices;
+    using global::System.Runtime.InteropServices;
+    using global::NetGen.Kernels;
+
+    /// <summary>
+    /// The layers of <c>Samples.LeNet5</c>: a forward and a backward method each, over <c>count</c> samples stored one
+    /// after the other in every buffer, with every size a literal.
+    /// </summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+    file static class LeNet5Layers
+    {
+        // conv1 (Conv2D): 1×28×28 → 6×28×28, kernel 5×5, stride 1, padding 2
         // y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i + m − 2, j + n − 2)   (zero outside x)
         /// <summary>Forward pass of conv1 (Conv2D): 1×28×28 → 6×28×28, kernel 5×5, stride 1, padding 2.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Conv1Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, Span<float> padded)
+        internal static void Conv1Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
+            ReadOnlySpan<float> bias, Span<float> y, Span<float> padded)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
             ref float b0 = ref MemoryMarshal.GetReference(bias);
-            // A vector of a row's last pixels reads up to Count − 1 floats past the padded copy's last row: this slice proves the buffer has them.
+            // A vector of a row's last pixels reads up to Count − 1 floats past the padded copy's last row: this slice
+            // proves the buffer has them.
             ref float p0 = ref MemoryMarshal.GetReference(padded.Slice(0, 1024 + TVector.Count - 1));
             for (int s = 0; s < count; s++)
             {
-                ReadOnlySpan<float> xs = x.Slice(s * 784); // to the buffer's end: a row's last vector may read into the slack
-                ref float y0 = ref MemoryMarshal.GetReference(y.Slice(s * 4704)); // to the buffer's end, as xs: a masked store may read and write back the slack
+                // to the buffer's end: a row's last vector may read into the slack
+                ReadOnlySpan<float> xs = x.Slice(s * 784);
+                // to the buffer's end, as xs: a masked store may read and write back the slack
+                ref float y0 = ref MemoryMarshal.GetReference(y.Slice(s * 4704));
                 Conv1Pad(xs, padded);
 
-                // y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · padded(t, i + m, j + n), straight from the padded copy (no unfold): register tiles of
-                // up to 8 filters × 2 vectors of output pixels (a row's, or two rows'), each tap one load per vector; each filter's sums start at its bias.
-                Convolution.Forward<TVector>(ref w0, ref b0, ref p0, ref y0, filters: 6, channels: 1, kernelHeight: 5, kernelWidth: 5, inputWidth: 32, inputPlane: 1024, outputHeight: 28, outputWidth: 28);
+                // y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · padded(t, i + m, j + n), straight from the padded
+                // copy (no unfold): register tiles of up to 8 filters × 2 vectors of output pixels (a row's, or two
+                // rows'), each tap one load per vector; each filter's sums start at its bias.
+                Convolution.Forward<TVector>(ref w0, ref b0, ref p0, ref y0, filters: 6, channels: 1, kernelHeight: 5,
+                    kernelWidth: 5, inputWidth: 32, inputPlane: 1024, outputHeight: 28, outputWidth: 28);
             }
         }
 
-        // conv1: 6×28×28 → 1×28×28
+        // conv1 (Conv2D) backward: dL/dy 6×28×28 → dL/dx 1×28×28
         // dL/dw(k,t,m,n) += Σ_i Σ_j dL/dy(k,i,j) · x(t, i + m − 2, j + n − 2)
         // dL/db(k)       += Σ_i Σ_j dL/dy(k,i,j)
-        // dL/dx(t,u,v)    = Σ_k Σ_m Σ_n dL/dy(k,i,j) · w(k,t,m,n) over u = i + m − 2, v = j + n − 2 (transposed convolution)
-        /// <summary>Backward pass of conv1 (Conv2D): 1×28×28 → 6×28×28, kernel 5×5, stride 1, padding 2.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        // dL/dx(t,u,v)    = Σ_k Σ_m Σ_n dL/dy(k,i,j) · w(k,t,m,n) over u = i + m − 2, v = j + n − 2 (transposed
+        // convolution)
+        /// <summary>Backward pass of conv1 (Conv2D): dL/dy 6×28×28 → dL/dx 1×28×28.</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Conv1Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx, Span<float> columns, Span<float> columnsGradient, Span<float> padded)
+        internal static void Conv1Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
+            ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx,
+            bool computeDx, Span<float> columns, Span<float> columnsGradient, Span<float> padded)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
             ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
             ref float c0 = ref MemoryMarshal.GetReference(columns);
             ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);
-            // Last sample first, as where the forward pass unfolds (this one convolved directly, so every sample is unfolded here).
+            // Last sample first, as where the forward pass unfolds (this one convolved directly, so every sample is
+            // unfolded here).
             for (int s = count - 1; s >= 0; s--)
             {
                 ReadOnlySpan<float> xs = x.Slice(s * 784); // to the buffer's end (see the forward pass)
@@ -759,8 +877,8 @@ namespace Samples
                 // 1. Unfold this sample.
                 Conv1Unfold<TVector>(xs, columns, padded);
 
-                // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [6×784] · [25×784]ᵀ, tiles of 4 filters (then 2, then 1) × 4 rows of dot products;
-                //    dL/db(k) += Σ_q dL/dy(k, q).
+                // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [6×784] · [25×784]ᵀ, tiles of 4 filters (then 2,
+                // then 1) × 4 rows of dot products; dL/db(k) += Σ_q dL/dy(k, q).
                 Gemm.Dot<TVector>(ref dy0, 784, ref c0, 784, 784, ref dw0, 25, 1, m: 6, n: 25);
                 for (int k = 0; k < 6; k++)
                 {
@@ -772,16 +890,19 @@ namespace Samples
                     continue; // the network's input: nobody asked for dL/dx
                 }
 
-                // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [25×6] (w transposed) · [6×784], tiles of 8 rows × 2 vectors, blocked for the caches, written over dL/dcolumns.
-                Gemm.Multiply<TVector>(ref w0, 1, 25, ref dy0, 784, ref dc0, 784, m: 25, k: 6, n: 784, paddedTail: true);
+                // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [25×6] (w transposed) · [6×784], tiles of 8 rows ×
+                // 2 vectors, blocked for the caches, written over dL/dcolumns.
+                Gemm.Multiply<TVector>(ref w0, 1, 25, ref dy0, 784, ref dc0, 784, m: 25, k: 6, n: 784,
+                    paddedTail: true);
 
                 // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
-                Conv1Fold<TVector>(columnsGradient, dx.Slice(s * 784)); // to the buffer's end: the last store may read and write back the slack
+                // to the buffer's end: the last store may read and write back the slack
+                Conv1Fold<TVector>(columnsGradient, dx.Slice(s * 784));
             }
         }
 
-        // conv1 padding: the sample into the middle of its zero-padded copy (1×32×32); the border is never written and stays zero.
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        // conv1 padding: the sample into the middle of its zero-padded copy (1×32×32); the border is never written and
+        // stays zero.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Conv1Pad(ReadOnlySpan<float> xs, Span<float> padded)
         {
@@ -794,9 +915,9 @@ namespace Samples
             }
         }
 
-        // conv1 unfold (im2col): columns(r, q) = x(t, i + m − 2, j + n − 2), row r = (t·5 + m)·5 + n, column q = i·28 + j.
+        // conv1 unfold (im2col): columns(r, q) = x(t, i + m − 2, j + n − 2), row r = (t·5 + m)·5 + n, column q = i·28 +
+        // j.
         // Every tap reads whole rows of the zero-padded copy, so every column of every row is written.
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Conv1Unfold<TVector>(ReadOnlySpan<float> xs, Span<float> columns, Span<float> padded)
             where TVector : struct, IFloatVector<TVector>
@@ -819,22 +940,25 @@ namespace Samples
                         ref float to = ref Unsafe.Add(ref ct, (m * 5 + n) * 784);
                         for (int i = 0; i < 28; i++)
                         {
-                            Rows.CopyWhole<TVector>(ref Unsafe.Add(ref from, i * 32), ref Unsafe.Add(ref to, i * 28), 28);
+                            Rows.CopyWhole<TVector>(ref Unsafe.Add(ref from, i * 32), ref Unsafe.Add(ref to, i * 28),
+                                28);
                         }
                     }
                 }
             }
         }
 
-        // conv1 fold (col2im): dL/dx(t, u, v) = Σ_m Σ_n dL/dcolumns((t·5 + m)·5 + n, (u + 2 − m)·28 + (v + 2 − n)) over 0 ≤ (u + 2 − m) < 28, 0 ≤ (v + 2 − n) < 28.
-        // Each row of dL/dx is summed in registers, a vector of columns at a time, and stored once: tap (m, n) loads its dL/dcolumns row
-        // shifted by n − 2 and keeps the lanes whose column exists. A store may run into the next row, which is written next.
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        // conv1 fold (col2im): dL/dx(t, u, v) = Σ_m Σ_n dL/dcolumns((t·5 + m)·5 + n, (u + 2 − m)·28 + (v + 2 − n)) over
+        // 0 ≤ (u + 2 − m) < 28, 0 ≤ (v + 2 − n) < 28.
+        // Each row of dL/dx is summed in registers, a vector of columns at a time, and stored once: tap (m, n) loads
+        // its dL/dcolumns row shifted by n − 2 and keeps the lanes whose column exists. A store may run into the next
+        // row, which is written next.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Conv1Fold<TVector>(ReadOnlySpan<float> columnsGradient, Span<float> dxs)
             where TVector : struct, IFloatVector<TVector>
         {
-            // Reads run up to Count − 1 floats past the last row, and so may the last store: these slices prove the buffers have them.
+            // Reads run up to Count − 1 floats past the last row, and so may the last store: these slices prove the
+            // buffers have them.
             ref float c0 = ref MemoryMarshal.GetReference(columnsGradient.Slice(0, 19600 + TVector.Count - 1));
             ref float dx0 = ref MemoryMarshal.GetReference(dxs.Slice(0, 784 + TVector.Count - 1));
             for (int t = 0; t < 1; t++)
@@ -852,11 +976,13 @@ namespace Samples
                         for (int n = Math.Max(0, v - 25); n < nEnd; n++)
                         {
                             TVector keep = TVector.LaneMask(n - v - 2, n - v + 26);
-                            // taps (m, n), m = mFirst…: row m·5 + n, column (u + 2 − m)·28 + (v + 2 − n); each m one tap row (3920 floats) on and one output row (28) back
+                            // taps (m, n), m = mFirst…: row m·5 + n, column (u + 2 − m)·28 + (v + 2 − n); each m one
+                            // tap row (3920 floats) on and one output row (28) back
                             ref float tap = ref Unsafe.Add(ref ct, n * 783 + u * 28 + v + 58);
                             for (int m = mFirst; m < mEnd; m++)
                             {
-                                sum = TVector.Add(sum, TVector.Masked(TVector.Load(ref Unsafe.Add(ref tap, m * 3892)), keep));
+                                sum = TVector.Add(sum,
+                                    TVector.Masked(TVector.Load(ref Unsafe.Add(ref tap, m * 3892)), keep));
                             }
                         }
 
@@ -867,26 +993,28 @@ namespace Samples
                         }
                         else
                         {
-                            TVector.StoreLanes(sum, ref Unsafe.Add(ref dx0, at), 0, 784 - at); // the sample's end: the floats after it are the next sample's
+                            // the sample's end: the floats after it are the next sample's
+                            TVector.StoreLanes(sum, ref Unsafe.Add(ref dx0, at), 0, 784 - at);
                         }
                     }
                 }
             }
         }
 
-        // relu1: 6×28×28 → 6×28×28
-        // y = max(x, 0)
-        // done by pool1, into which it is fused
+        // relu1 (ReLU): 6×28×28 → 6×28×28: done by pool1, into which it is fused
 
-        // pool1: 6×28×28 → 6×14×14, window 2×2, stride 2, with the ReLU before it
-        // y(c,i,j) = max(0, max over m, n < 2 of x(c, i·2 + m, j·2 + n)), x being the ReLU's input; the first maximum in row-major order wins
-        /// <summary>Forward pass of pool1 (MaxPool2D): 6×28×28 → 6×14×14, window 2×2, stride 2.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        // pool1 (MaxPool2D): 6×28×28 → 6×14×14, window 2×2, stride 2, with the ReLU before it
+        // y(c,i,j) = max(0, max over m, n < 2 of x(c, i·2 + m, j·2 + n)), x being the ReLU's input; the first maximum
+        // in row-major order wins
+        /// <summary>
+        /// Forward pass of pool1 (MaxPool2D): 6×28×28 → 6×14×14, window 2×2, stride 2, with the ReLU before it.
+        /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Pool1Forward<TVector>(int count, ReadOnlySpan<float> x, Span<float> y, Span<float> argMax)
+        internal static void Pool1Forward<TVector>(int count, ReadOnlySpan<float> x, Span<float> y, Span<float> argMax)
             where TVector : struct, IFloatVector<TVector>
         {
-            // A row's last vectors read up to 2 · Count − 1 floats past its windows and write up to Count − 1 past the row, at most into the buffers' slack.
+            // A row's last vectors read up to 2 · Count − 1 floats past its windows and write up to Count − 1 past the
+            // row, at most into the buffers' slack.
             x = x.Slice(0, count * 4704 + 2 * TVector.Count - 1);
             y = y.Slice(0, count * 1176 + TVector.Count - 1);
             argMax = argMax.Slice(0, count * 1176 + TVector.Count - 1);
@@ -901,8 +1029,9 @@ namespace Samples
                     for (int i = 0; i < 14; i++)
                     {
                         int row = s * 4704 + c * 784 + i * 56;
-                        // Outputs j…j + Count − 1: their windows start at the even positions of 2 · Count from 2j. At each position, the
-                        // window's top-left tap, then each other tap in row-major order; '>' keeps the first maximum.
+                        // Outputs j…j + Count − 1: their windows start at the even positions of 2 · Count from 2j. At
+                        // each position, the window's top-left tap, then each other tap in row-major order; '>' keeps
+                        // the first maximum.
                         for (int j = 0; j < 14; j += TVector.Count)
                         {
                             ref float low = ref Unsafe.Add(ref x0, row + 2 * j); // positions 2j … 2j + Count − 1
@@ -929,7 +1058,9 @@ namespace Samples
                             TVector vh3 = TVector.Load(ref Unsafe.Add(ref high, 29)); // tap (1, 1)
                             tapHigh = TVector.SelectGreater(vh3, maxHigh, TVector.Broadcast(29f), tapHigh);
                             maxHigh = TVector.SelectGreater(vh3, maxHigh, vh3, maxHigh);
-                            TVector.Store(TVector.Max(TVector.PickEven(maxLow, maxHigh), TVector.Zero), ref Unsafe.Add(ref y0, o + j)); // then the ReLU
+                            // then the ReLU
+                            TVector.Store(TVector.Max(TVector.PickEven(maxLow, maxHigh), TVector.Zero),
+                                ref Unsafe.Add(ref y0, o + j));
                             TVector.Store(TVector.PickEven(tapLow, tapHigh), ref Unsafe.Add(ref argMax0, o + j));
                         }
 
@@ -939,16 +1070,17 @@ namespace Samples
             }
         }
 
-        // pool1: 6×14×14 → 6×28×28
-        // dL/dx(c,u,v) = Σ over windows whose arg-max is (c,u,v) and whose y(c,i,j) > 0 of dL/dy(c,i,j); zero elsewhere (x, dL/dx: the ReLU's input)
-        /// <summary>Backward pass of pool1 (MaxPool2D): 6×28×28 → 6×14×14, window 2×2, stride 2.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        // pool1 (MaxPool2D) backward: dL/dy 6×14×14 → dL/dx 6×28×28
+        // dL/dx(c,u,v) = Σ over windows whose arg-max is (c,u,v) and whose y(c,i,j) > 0 of dL/dy(c,i,j); zero elsewhere
+        // (x, dL/dx: the ReLU's input)
+        /// <summary>Backward pass of pool1 (MaxPool2D): dL/dy 6×14×14 → dL/dx 6×28×28.</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Pool1Backward<TVector>(int count, ReadOnlySpan<float> dy, Span<float> dx, Span<float> argMax, ReadOnlySpan<float> y)
+        internal static void Pool1Backward<TVector>(int count, ReadOnlySpan<float> dy, Span<float> dx,
+            Span<float> argMax, ReadOnlySpan<float> y)
             where TVector : struct, IFloatVector<TVector>
         {
-            // A row's last vectors read up to Count − 1 floats past its outputs and write up to 2 · Count − 2 past its 28 columns,
-            // into the next row, which is written next (or into the buffers' slack).
+            // A row's last vectors read up to Count − 1 floats past its outputs and write up to 2 · Count − 2 past its
+            // 28 columns, into the next row, which is written next (or into the buffers' slack).
             dy = dy.Slice(0, count * 1176 + TVector.Count - 1);
             argMax = argMax.Slice(0, count * 1176 + TVector.Count - 1);
             y = y.Slice(0, count * 1176 + TVector.Count - 1);
@@ -966,13 +1098,18 @@ namespace Samples
                     for (int i = 0; i < 14; i++, o += 14)
                     {
                         int row = s * 4704 + c * 784 + i * 56;
-                        // Window row 0 (dL/dx row 2i), then window row 1 (row 2i + 1): each row whole before the next, which overwrites what ran over.
+                        // Window row 0 (dL/dx row 2i), then window row 1 (row 2i + 1): each row whole before the next,
+                        // which overwrites what ran over.
                         for (int j = 0; j < 14; j += TVector.Count)
                         {
-                            TVector g = TVector.Load(ref Unsafe.Add(ref dy0, o + j)), winner = TVector.Load(ref Unsafe.Add(ref argMax0, o + j));
-                            g = TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, o + j)), zero, g, zero); // the ReLU: only where y > 0
-                            TVector left = TVector.SelectEqual(winner, TVector.Broadcast(0f), g, zero); // tap (0, 0): column 2j
-                            TVector right = TVector.SelectEqual(winner, TVector.Broadcast(1f), g, zero); // tap (0, 1): column 2j + 1
+                            TVector g = TVector.Load(ref Unsafe.Add(ref dy0, o + j));
+                            TVector winner = TVector.Load(ref Unsafe.Add(ref argMax0, o + j));
+                            // the ReLU: only where y > 0
+                            g = TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, o + j)), zero, g, zero);
+                            // tap (0, 0): column 2j
+                            TVector left = TVector.SelectEqual(winner, TVector.Broadcast(0f), g, zero);
+                            // tap (0, 1): column 2j + 1
+                            TVector right = TVector.SelectEqual(winner, TVector.Broadcast(1f), g, zero);
                             ref float at = ref Unsafe.Add(ref dx0, row + 2 * j);
                             TVector.Store(TVector.InterleaveLower(left, right), ref at);
                             TVector.Store(TVector.InterleaveUpper(left, right), ref Unsafe.Add(ref at, TVector.Count));
@@ -980,10 +1117,14 @@ namespace Samples
 
                         for (int j = 0; j < 14; j += TVector.Count)
                         {
-                            TVector g = TVector.Load(ref Unsafe.Add(ref dy0, o + j)), winner = TVector.Load(ref Unsafe.Add(ref argMax0, o + j));
-                            g = TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, o + j)), zero, g, zero); // the ReLU: only where y > 0
-                            TVector left = TVector.SelectEqual(winner, TVector.Broadcast(28f), g, zero); // tap (1, 0): column 2j
-                            TVector right = TVector.SelectEqual(winner, TVector.Broadcast(29f), g, zero); // tap (1, 1): column 2j + 1
+                            TVector g = TVector.Load(ref Unsafe.Add(ref dy0, o + j));
+                            TVector winner = TVector.Load(ref Unsafe.Add(ref argMax0, o + j));
+                            // the ReLU: only where y > 0
+                            g = TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, o + j)), zero, g, zero);
+                            // tap (1, 0): column 2j
+                            TVector left = TVector.SelectEqual(winner, TVector.Broadcast(28f), g, zero);
+                            // tap (1, 1): column 2j + 1
+                            TVector right = TVector.SelectEqual(winner, TVector.Broadcast(29f), g, zero);
                             ref float at = ref Unsafe.Add(ref dx0, row + 28 + 2 * j);
                             TVector.Store(TVector.InterleaveLower(left, right), ref at);
                             TVector.Store(TVector.InterleaveUpper(left, right), ref Unsafe.Add(ref at, TVector.Count));
@@ -993,49 +1134,60 @@ namespace Samples
             }
         }
 
-        // conv2: 6×14×14 → 16×10×10, kernel 5×5, stride 1, padding 0
+        // conv2 (Conv2D): 6×14×14 → 16×10×10, kernel 5×5, stride 1, padding 0
         // y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i + m, j + n)   (zero outside x)
         /// <summary>Forward pass of conv2 (Conv2D): 6×14×14 → 16×10×10, kernel 5×5, stride 1, padding 0.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, Span<float> columns)
+        internal static void Conv2Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
+            ReadOnlySpan<float> bias, Span<float> y, Span<float> columns)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
             ref float b0 = ref MemoryMarshal.GetReference(bias);
-            // The compacted copy's last vector reaches up to Count − 1 floats past its planes: this slice proves the buffer has them.
+            // The compacted copy's last vector reaches up to Count − 1 floats past its planes: this slice proves the
+            // buffer has them.
             ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, 4200 + TVector.Count - 1));
             for (int s = 0; s < count; s++)
             {
-                ReadOnlySpan<float> xs = x.Slice(s * 1176); // to the buffer's end: a row's last vector may read into the slack
-                ref float y0 = ref MemoryMarshal.GetReference(y.Slice(s * 1600)); // to the buffer's end, as xs: a masked store may read and write back the slack
+                // to the buffer's end: a row's last vector may read into the slack
+                ReadOnlySpan<float> xs = x.Slice(s * 1176);
+                // to the buffer's end, as xs: a masked store may read and write back the slack
+                ref float y0 = ref MemoryMarshal.GetReference(y.Slice(s * 1600));
 
-                // y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · x(t, i + m, j + n), straight from the input (no unfold): register tiles of
-                // up to 8 filters × 2 vectors of output pixels, each tap one load per vector; each filter's sums start at its bias. The 10-pixel rows
-                // would leave lanes empty, so the input is first copied into columns as 30 planes (t, n) of 14×10, holding x(t, u, j + n) at
-                // u·10 + j: there pixel q = i·10 + j reads plane (t, n) at q + m·10, and a vector of pixels runs on across the rows.
-                Convolution.ForwardCompacted<TVector>(ref w0, ref b0, ref MemoryMarshal.GetReference(xs.Slice(0, 1176 + TVector.Count - 1)), ref c0, ref y0, filters: 16, channels: 6, kernelHeight: 5, kernelWidth: 5, inputWidth: 14, inputPlane: 196, outputHeight: 10, outputWidth: 10);
+                // y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · x(t, i + m, j + n), straight from the input (no
+                // unfold): register tiles of up to 8 filters × 2 vectors of output pixels, each tap one load per
+                // vector; each filter's sums start at its bias. The 10-pixel rows would leave lanes empty, so the input
+                // is first copied into columns as 30 planes (t, n) of 14×10, holding x(t, u, j + n) at u·10 + j: there
+                // pixel q = i·10 + j reads plane (t, n) at q + m·10, and a vector of pixels runs on across the rows.
+                Convolution.ForwardCompacted<TVector>(ref w0, ref b0,
+                    ref MemoryMarshal.GetReference(xs.Slice(0, 1176 + TVector.Count - 1)), ref c0, ref y0, filters: 16,
+                    channels: 6, kernelHeight: 5, kernelWidth: 5, inputWidth: 14, inputPlane: 196, outputHeight: 10,
+                    outputWidth: 10);
             }
         }
 
-        // conv2: 16×10×10 → 6×14×14
+        // conv2 (Conv2D) backward: dL/dy 16×10×10 → dL/dx 6×14×14
         // dL/dw(k,t,m,n) += Σ_i Σ_j dL/dy(k,i,j) · x(t, i + m, j + n)
         // dL/db(k)       += Σ_i Σ_j dL/dy(k,i,j)
         // dL/dx(t,u,v)    = Σ_k Σ_m Σ_n dL/dy(k,i,j) · w(k,t,m,n) over u = i + m, v = j + n (transposed convolution)
-        /// <summary>Backward pass of conv2 (Conv2D): 6×14×14 → 16×10×10, kernel 5×5, stride 1, padding 0.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        /// <summary>Backward pass of conv2 (Conv2D): dL/dy 16×10×10 → dL/dx 6×14×14.</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx, Span<float> columns, Span<float> columnsGradient, Span<float> outputGradientT, Span<float> weightGradientT)
+        internal static void Conv2Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
+            ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx,
+            bool computeDx, Span<float> columns, Span<float> columnsGradient, Span<float> outputGradientT,
+            Span<float> weightGradientT)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
             ref float c0 = ref MemoryMarshal.GetReference(columns);
             ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);
-            // dL/dyᵀ and dL/dwᵀ: a row's last vector may reach into the buffers' slack, which these slices prove is there.
+            // dL/dyᵀ and dL/dwᵀ: a row's last vector may reach into the buffers' slack, which these slices prove is
+            // there.
             ref float dyT0 = ref MemoryMarshal.GetReference(outputGradientT.Slice(0, 1600 + TVector.Count - 1));
             ref float dwT0 = ref MemoryMarshal.GetReference(weightGradientT.Slice(0, 2400 + TVector.Count - 1));
             weightGradientT.Slice(0, 2400).Clear();
-            // Last sample first, as where the forward pass unfolds (this one convolved directly, so every sample is unfolded here).
+            // Last sample first, as where the forward pass unfolds (this one convolved directly, so every sample is
+            // unfolded here).
             for (int s = count - 1; s >= 0; s--)
             {
                 ReadOnlySpan<float> xs = x.Slice(s * 1176); // to the buffer's end (see the forward pass)
@@ -1045,11 +1197,12 @@ namespace Samples
                 // 1. Unfold this sample.
                 Conv2Unfold<TVector>(xs, columns);
 
-                // 2. dL/dwᵀ(r, k) += Σ_q columns(r, q) · dL/dyᵀ(q, k): [150×100] · [100×16], tiles of 8 rows × 2 vectors of filters;
-                //    dL/db(k) += Σ_q dL/dy(k, q).
+                // 2. dL/dwᵀ(r, k) += Σ_q columns(r, q) · dL/dyᵀ(q, k): [150×100] · [100×16], tiles of 8 rows × 2
+                // vectors of filters; dL/db(k) += Σ_q dL/dy(k, q).
                 Rows.Transpose(dys, 100, 16, 100, outputGradientT, 16); // dL/dyᵀ(q, k) = dL/dy(k, q)
 
-                Gemm.MultiplyAdd<TVector>(ref c0, 100, 1, ref dyT0, 16, ref dwT0, 16, m: 150, k: 100, n: 16, paddedTail: true);
+                Gemm.MultiplyAdd<TVector>(ref c0, 100, 1, ref dyT0, 16, ref dwT0, 16, m: 150, k: 100, n: 16,
+                    paddedTail: true);
                 for (int k = 0; k < 16; k++)
                 {
                     biasGradient[k] += TensorPrimitives.Sum(dys.Slice(k * 100, 100));
@@ -1060,11 +1213,14 @@ namespace Samples
                     continue; // the network's input: nobody asked for dL/dx
                 }
 
-                // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [150×16] (w transposed) · [16×100], tiles of 8 rows × 2 vectors, blocked for the caches, written over dL/dcolumns.
-                Gemm.Multiply<TVector>(ref w0, 1, 150, ref dy0, 100, ref dc0, 100, m: 150, k: 16, n: 100, paddedTail: true);
+                // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [150×16] (w transposed) · [16×100], tiles of 8 rows
+                // × 2 vectors, blocked for the caches, written over dL/dcolumns.
+                Gemm.Multiply<TVector>(ref w0, 1, 150, ref dy0, 100, ref dc0, 100, m: 150, k: 16, n: 100,
+                    paddedTail: true);
 
                 // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
-                Conv2Fold<TVector>(columnsGradient, dx.Slice(s * 1176)); // to the buffer's end: the last store may read and write back the slack
+                // to the buffer's end: the last store may read and write back the slack
+                Conv2Fold<TVector>(columnsGradient, dx.Slice(s * 1176));
             }
 
             // 5. dL/dw(k, r) += dL/dwᵀ(r, k), once for all the samples.
@@ -1073,7 +1229,6 @@ namespace Samples
 
         // conv2 unfold (im2col): columns(r, q) = x(t, i + m, j + n), row r = (t·5 + m)·5 + n, column q = i·10 + j.
         // Every tap reads whole rows, so every column of every row is written.
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Conv2Unfold<TVector>(ReadOnlySpan<float> xs, Span<float> columns)
             where TVector : struct, IFloatVector<TVector>
@@ -1094,22 +1249,25 @@ namespace Samples
                         ref float to = ref Unsafe.Add(ref ct, (m * 5 + n) * 100);
                         for (int i = 0; i < 10; i++)
                         {
-                            Rows.CopyWhole<TVector>(ref Unsafe.Add(ref from, i * 14), ref Unsafe.Add(ref to, i * 10), 10);
+                            Rows.CopyWhole<TVector>(ref Unsafe.Add(ref from, i * 14), ref Unsafe.Add(ref to, i * 10),
+                                10);
                         }
                     }
                 }
             }
         }
 
-        // conv2 fold (col2im): dL/dx(t, u, v) = Σ_m Σ_n dL/dcolumns((t·5 + m)·5 + n, (u − m)·10 + (v − n)) over 0 ≤ (u − m) < 10, 0 ≤ (v − n) < 10.
-        // Each row of dL/dx is summed in registers, a vector of columns at a time, and stored once: tap (m, n) loads its dL/dcolumns row
-        // shifted by n and keeps the lanes whose column exists. A store may run into the next row, which is written next.
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        // conv2 fold (col2im): dL/dx(t, u, v) = Σ_m Σ_n dL/dcolumns((t·5 + m)·5 + n, (u − m)·10 + (v − n)) over 0 ≤ (u
+        // − m) < 10, 0 ≤ (v − n) < 10.
+        // Each row of dL/dx is summed in registers, a vector of columns at a time, and stored once: tap (m, n) loads
+        // its dL/dcolumns row shifted by n and keeps the lanes whose column exists. A store may run into the next row,
+        // which is written next.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Conv2Fold<TVector>(ReadOnlySpan<float> columnsGradient, Span<float> dxs)
             where TVector : struct, IFloatVector<TVector>
         {
-            // Reads run up to Count − 1 floats past the last row, and so may the last store: these slices prove the buffers have them.
+            // Reads run up to Count − 1 floats past the last row, and so may the last store: these slices prove the
+            // buffers have them.
             ref float c0 = ref MemoryMarshal.GetReference(columnsGradient.Slice(0, 15000 + TVector.Count - 1));
             ref float dx0 = ref MemoryMarshal.GetReference(dxs.Slice(0, 1176 + TVector.Count - 1));
             for (int t = 0; t < 6; t++)
@@ -1127,11 +1285,13 @@ namespace Samples
                         for (int n = Math.Max(0, v - 9); n < nEnd; n++)
                         {
                             TVector keep = TVector.LaneMask(n - v, n - v + 10);
-                            // taps (m, n), m = mFirst…: row m·5 + n, column (u − m)·10 + (v − n); each m one tap row (500 floats) on and one output row (10) back
+                            // taps (m, n), m = mFirst…: row m·5 + n, column (u − m)·10 + (v − n); each m one tap row
+                            // (500 floats) on and one output row (10) back
                             ref float tap = ref Unsafe.Add(ref ct, n * 99 + u * 10 + v);
                             for (int m = mFirst; m < mEnd; m++)
                             {
-                                sum = TVector.Add(sum, TVector.Masked(TVector.Load(ref Unsafe.Add(ref tap, m * 490)), keep));
+                                sum = TVector.Add(sum,
+                                    TVector.Masked(TVector.Load(ref Unsafe.Add(ref tap, m * 490)), keep));
                             }
                         }
 
@@ -1142,26 +1302,28 @@ namespace Samples
                         }
                         else
                         {
-                            TVector.StoreLanes(sum, ref Unsafe.Add(ref dx0, at), 0, 1176 - at); // the sample's end: the floats after it are the next sample's
+                            // the sample's end: the floats after it are the next sample's
+                            TVector.StoreLanes(sum, ref Unsafe.Add(ref dx0, at), 0, 1176 - at);
                         }
                     }
                 }
             }
         }
 
-        // relu2: 16×10×10 → 16×10×10
-        // y = max(x, 0)
-        // done by pool2, into which it is fused
+        // relu2 (ReLU): 16×10×10 → 16×10×10: done by pool2, into which it is fused
 
-        // pool2: 16×10×10 → 16×5×5, window 2×2, stride 2, with the ReLU before it
-        // y(c,i,j) = max(0, max over m, n < 2 of x(c, i·2 + m, j·2 + n)), x being the ReLU's input; the first maximum in row-major order wins
-        /// <summary>Forward pass of pool2 (MaxPool2D): 16×10×10 → 16×5×5, window 2×2, stride 2.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        // pool2 (MaxPool2D): 16×10×10 → 16×5×5, window 2×2, stride 2, with the ReLU before it
+        // y(c,i,j) = max(0, max over m, n < 2 of x(c, i·2 + m, j·2 + n)), x being the ReLU's input; the first maximum
+        // in row-major order wins
+        /// <summary>
+        /// Forward pass of pool2 (MaxPool2D): 16×10×10 → 16×5×5, window 2×2, stride 2, with the ReLU before it.
+        /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Pool2Forward<TVector>(int count, ReadOnlySpan<float> x, Span<float> y, Span<float> argMax)
+        internal static void Pool2Forward<TVector>(int count, ReadOnlySpan<float> x, Span<float> y, Span<float> argMax)
             where TVector : struct, IFloatVector<TVector>
         {
-            // A row's last vectors read up to 2 · Count − 1 floats past its windows and write up to Count − 1 past the row, at most into the buffers' slack.
+            // A row's last vectors read up to 2 · Count − 1 floats past its windows and write up to Count − 1 past the
+            // row, at most into the buffers' slack.
             x = x.Slice(0, count * 1600 + 2 * TVector.Count - 1);
             y = y.Slice(0, count * 400 + TVector.Count - 1);
             argMax = argMax.Slice(0, count * 400 + TVector.Count - 1);
@@ -1176,8 +1338,9 @@ namespace Samples
                     for (int i = 0; i < 5; i++)
                     {
                         int row = s * 1600 + c * 100 + i * 20;
-                        // Outputs j…j + Count − 1: their windows start at the even positions of 2 · Count from 2j. At each position, the
-                        // window's top-left tap, then each other tap in row-major order; '>' keeps the first maximum.
+                        // Outputs j…j + Count − 1: their windows start at the even positions of 2 · Count from 2j. At
+                        // each position, the window's top-left tap, then each other tap in row-major order; '>' keeps
+                        // the first maximum.
                         for (int j = 0; j < 5; j += TVector.Count)
                         {
                             ref float low = ref Unsafe.Add(ref x0, row + 2 * j); // positions 2j … 2j + Count − 1
@@ -1204,7 +1367,9 @@ namespace Samples
                             TVector vh3 = TVector.Load(ref Unsafe.Add(ref high, 11)); // tap (1, 1)
                             tapHigh = TVector.SelectGreater(vh3, maxHigh, TVector.Broadcast(11f), tapHigh);
                             maxHigh = TVector.SelectGreater(vh3, maxHigh, vh3, maxHigh);
-                            TVector.Store(TVector.Max(TVector.PickEven(maxLow, maxHigh), TVector.Zero), ref Unsafe.Add(ref y0, o + j)); // then the ReLU
+                            // then the ReLU
+                            TVector.Store(TVector.Max(TVector.PickEven(maxLow, maxHigh), TVector.Zero),
+                                ref Unsafe.Add(ref y0, o + j));
                             TVector.Store(TVector.PickEven(tapLow, tapHigh), ref Unsafe.Add(ref argMax0, o + j));
                         }
 
@@ -1214,16 +1379,17 @@ namespace Samples
             }
         }
 
-        // pool2: 16×5×5 → 16×10×10
-        // dL/dx(c,u,v) = Σ over windows whose arg-max is (c,u,v) and whose y(c,i,j) > 0 of dL/dy(c,i,j); zero elsewhere (x, dL/dx: the ReLU's input)
-        /// <summary>Backward pass of pool2 (MaxPool2D): 16×10×10 → 16×5×5, window 2×2, stride 2.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        // pool2 (MaxPool2D) backward: dL/dy 16×5×5 → dL/dx 16×10×10
+        // dL/dx(c,u,v) = Σ over windows whose arg-max is (c,u,v) and whose y(c,i,j) > 0 of dL/dy(c,i,j); zero elsewhere
+        // (x, dL/dx: the ReLU's input)
+        /// <summary>Backward pass of pool2 (MaxPool2D): dL/dy 16×5×5 → dL/dx 16×10×10.</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Pool2Backward<TVector>(int count, ReadOnlySpan<float> dy, Span<float> dx, Span<float> argMax, ReadOnlySpan<float> y)
+        internal static void Pool2Backward<TVector>(int count, ReadOnlySpan<float> dy, Span<float> dx,
+            Span<float> argMax, ReadOnlySpan<float> y)
             where TVector : struct, IFloatVector<TVector>
         {
-            // A row's last vectors read up to Count − 1 floats past its outputs and write up to 2 · Count − 2 past its 10 columns,
-            // into the next row, which is written next (or into the buffers' slack).
+            // A row's last vectors read up to Count − 1 floats past its outputs and write up to 2 · Count − 2 past its
+            // 10 columns, into the next row, which is written next (or into the buffers' slack).
             dy = dy.Slice(0, count * 400 + TVector.Count - 1);
             argMax = argMax.Slice(0, count * 400 + TVector.Count - 1);
             y = y.Slice(0, count * 400 + TVector.Count - 1);
@@ -1241,13 +1407,18 @@ namespace Samples
                     for (int i = 0; i < 5; i++, o += 5)
                     {
                         int row = s * 1600 + c * 100 + i * 20;
-                        // Window row 0 (dL/dx row 2i), then window row 1 (row 2i + 1): each row whole before the next, which overwrites what ran over.
+                        // Window row 0 (dL/dx row 2i), then window row 1 (row 2i + 1): each row whole before the next,
+                        // which overwrites what ran over.
                         for (int j = 0; j < 5; j += TVector.Count)
                         {
-                            TVector g = TVector.Load(ref Unsafe.Add(ref dy0, o + j)), winner = TVector.Load(ref Unsafe.Add(ref argMax0, o + j));
-                            g = TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, o + j)), zero, g, zero); // the ReLU: only where y > 0
-                            TVector left = TVector.SelectEqual(winner, TVector.Broadcast(0f), g, zero); // tap (0, 0): column 2j
-                            TVector right = TVector.SelectEqual(winner, TVector.Broadcast(1f), g, zero); // tap (0, 1): column 2j + 1
+                            TVector g = TVector.Load(ref Unsafe.Add(ref dy0, o + j));
+                            TVector winner = TVector.Load(ref Unsafe.Add(ref argMax0, o + j));
+                            // the ReLU: only where y > 0
+                            g = TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, o + j)), zero, g, zero);
+                            // tap (0, 0): column 2j
+                            TVector left = TVector.SelectEqual(winner, TVector.Broadcast(0f), g, zero);
+                            // tap (0, 1): column 2j + 1
+                            TVector right = TVector.SelectEqual(winner, TVector.Broadcast(1f), g, zero);
                             ref float at = ref Unsafe.Add(ref dx0, row + 2 * j);
                             TVector.Store(TVector.InterleaveLower(left, right), ref at);
                             TVector.Store(TVector.InterleaveUpper(left, right), ref Unsafe.Add(ref at, TVector.Count));
@@ -1255,10 +1426,14 @@ namespace Samples
 
                         for (int j = 0; j < 5; j += TVector.Count)
                         {
-                            TVector g = TVector.Load(ref Unsafe.Add(ref dy0, o + j)), winner = TVector.Load(ref Unsafe.Add(ref argMax0, o + j));
-                            g = TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, o + j)), zero, g, zero); // the ReLU: only where y > 0
-                            TVector left = TVector.SelectEqual(winner, TVector.Broadcast(10f), g, zero); // tap (1, 0): column 2j
-                            TVector right = TVector.SelectEqual(winner, TVector.Broadcast(11f), g, zero); // tap (1, 1): column 2j + 1
+                            TVector g = TVector.Load(ref Unsafe.Add(ref dy0, o + j));
+                            TVector winner = TVector.Load(ref Unsafe.Add(ref argMax0, o + j));
+                            // the ReLU: only where y > 0
+                            g = TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, o + j)), zero, g, zero);
+                            // tap (1, 0): column 2j
+                            TVector left = TVector.SelectEqual(winner, TVector.Broadcast(10f), g, zero);
+                            // tap (1, 1): column 2j + 1
+                            TVector right = TVector.SelectEqual(winner, TVector.Broadcast(11f), g, zero);
                             ref float at = ref Unsafe.Add(ref dx0, row + 10 + 2 * j);
                             TVector.Store(TVector.InterleaveLower(left, right), ref at);
                             TVector.Store(TVector.InterleaveUpper(left, right), ref Unsafe.Add(ref at, TVector.Count));
@@ -1268,12 +1443,12 @@ namespace Samples
             }
         }
 
-        // dense1: 16×5×5 → 120 (input flattened in CHW order)
+        // dense1 (Dense): 16×5×5 → 120, input flattened to 400
         // y(o) = b(o) + Σ_i W(o,i) · x(i),  W is 120×400
         /// <summary>Forward pass of dense1 (Dense): 16×5×5 → 120, input flattened to 400.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Dense1Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y)
+        internal static void Dense1Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
+            ReadOnlySpan<float> bias, Span<float> y)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
@@ -1284,18 +1459,20 @@ namespace Samples
                 bias.CopyTo(y.Slice(s * 120, 120));
             }
 
-            // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs (then 2, then 1) × 4 samples.
+            // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs (then 2, then 1) × 4
+            // samples.
             Gemm.Dot<TVector>(ref w0, 400, ref x0, 400, 400, ref y0, 1, 120, m: 120, n: count);
         }
 
-        // dense1: 120 → 16×5×5
+        // dense1 (Dense) backward: dL/dy 120 → dL/dx 16×5×5
         // dL/dW(o,i) += dL/dy(o) · x(i)     (dL/dy · xᵀ)
         // dL/db(o)   += dL/dy(o)
         // dL/dx(i)    = Σ_o W(o,i) · dL/dy(o)   (Wᵀ · dL/dy)
-        /// <summary>Backward pass of dense1 (Dense): 16×5×5 → 120, input flattened to 400.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        /// <summary>Backward pass of dense1 (Dense): dL/dy 120 → dL/dx 16×5×5.</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Dense1Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx, bool batchWeightGradient)
+        internal static void Dense1Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
+            ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx,
+            bool computeDx, bool batchWeightGradient)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
@@ -1308,10 +1485,13 @@ namespace Samples
                 TensorPrimitives.Add(biasGradient, dy.Slice(s * 120, 120), biasGradient);
             }
 
-            if (!batchWeightGradient) // else the batch computes dL/dW once over all its samples: Dense1BatchWeightGradient
+            // else the batch computes dL/dW once over all its samples: Dense1BatchWeightGradient
+            if (!batchWeightGradient)
             {
-                // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [120×n] · [n×400], register tiles of 8 outputs × 2 vectors of inputs, blocked for the caches.
-                Gemm.MultiplyAdd<TVector>(ref dy0, 1, 120, ref x0, 400, ref dw0, 400, m: 120, k: count, n: 400, paddedTail: false);
+                // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [120×n] · [n×400], register tiles of 8 outputs × 2 vectors
+                // of inputs, blocked for the caches.
+                Gemm.MultiplyAdd<TVector>(ref dy0, 1, 120, ref x0, 400, ref dw0, 400, m: 120, k: count, n: 400,
+                    paddedTail: false);
             }
 
             if (!computeDx)
@@ -1319,37 +1499,44 @@ namespace Samples
                 return; // the network's input: nobody asked for dL/dx
             }
 
-            // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×120] · [120×400], register tiles of 8 samples × 2 vectors of inputs, blocked for the caches, written over dL/dx.
-            Gemm.Multiply<TVector>(ref dy0, 120, 1, ref w0, 400, ref dx0, 400, m: count, k: 120, n: 400, paddedTail: false);
+            // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×120] · [120×400], register tiles of 8 samples × 2 vectors of
+            // inputs, blocked for the caches, written over dL/dx.
+            Gemm.Multiply<TVector>(ref dy0, 120, 1, ref w0, 400, ref dx0, 400, m: count, k: 120, n: 400,
+                paddedTail: false);
         }
 
-        /// <summary>dL/dW of dense1 over a whole training batch (<paramref name="count"/> samples), rows <paramref name="first"/> to <paramref name="end"/> − 1: one work item of the batch-gradient phase.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        /// <summary>
+        /// dL/dW of dense1 over a whole training batch (<paramref name="count"/> samples), rows
+        /// <paramref name="first"/> to <paramref name="end"/> − 1: one work item of the batch-gradient phase.
+        /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Dense1BatchWeightGradient<TVector>(int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)
+        internal static void Dense1BatchWeightGradient<TVector>(
+            int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)
             where TVector : struct, IFloatVector<TVector>
         {
-            // dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×400], register tiles of 8 outputs × 2 vectors of inputs, blocked for the caches, written over the rows.
+            // dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×400], register
+            // tiles of 8 outputs × 2 vectors of inputs, blocked for the caches, written over the rows.
             Span<float> rows = weightGradient.Slice(first * 400, (end - first) * 400);
-            Gemm.Multiply<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, 120, ref MemoryMarshal.GetReference(x), 400, ref MemoryMarshal.GetReference(rows), 400, m: end - first, k: count, n: 400, paddedTail: false);
+            Gemm.Multiply<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, 120,
+                ref MemoryMarshal.GetReference(x), 400, ref MemoryMarshal.GetReference(rows), 400, m: end - first,
+                k: count, n: 400, paddedTail: false);
         }
 
-        // relu3: 120 → 120
+        // relu3 (ReLU): 120 → 120
         // y = max(x, 0)
         /// <summary>Forward pass of relu3 (ReLU): 120 → 120.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Relu3Forward(int count, ReadOnlySpan<float> x, Span<float> y)
+        internal static void Relu3Forward(int count, ReadOnlySpan<float> x, Span<float> y)
         {
             TensorPrimitives.Max(x.Slice(0, count * 120), 0f, y);
         }
 
-        // relu3: 120 → 120
+        // relu3 (ReLU) backward: dL/dy 120 → dL/dx 120
         // dL/dx = dL/dy where y > 0 (that is, x > 0), else 0
-        /// <summary>Backward pass of relu3 (ReLU): 120 → 120.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        /// <summary>Backward pass of relu3 (ReLU): dL/dy 120 → dL/dx 120.</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Relu3Backward<TVector>(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+        internal static void Relu3Backward<TVector>(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy,
+            Span<float> dx)
             where TVector : struct, IFloatVector<TVector>
         {
             int length = count * 120;
@@ -1362,7 +1549,10 @@ namespace Samples
             int i = 0;
             for (; i <= length - TVector.Count; i += TVector.Count)
             {
-                TVector.Store(TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, i)), TVector.Zero, TVector.Load(ref Unsafe.Add(ref dy0, i)), TVector.Zero), ref Unsafe.Add(ref dx0, i));
+                TVector gradient = TVector.Load(ref Unsafe.Add(ref dy0, i));
+                TVector passed = TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, i)), TVector.Zero, gradient,
+                    TVector.Zero);
+                TVector.Store(passed, ref Unsafe.Add(ref dx0, i));
             }
 
             for (; i < length; i++)
@@ -1371,12 +1561,12 @@ namespace Samples
             }
         }
 
-        // dense2: 120 → 84
+        // dense2 (Dense): 120 → 84
         // y(o) = b(o) + Σ_i W(o,i) · x(i),  W is 84×120
         /// <summary>Forward pass of dense2 (Dense): 120 → 84.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Dense2Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y)
+        internal static void Dense2Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
+            ReadOnlySpan<float> bias, Span<float> y)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
@@ -1387,18 +1577,20 @@ namespace Samples
                 bias.CopyTo(y.Slice(s * 84, 84));
             }
 
-            // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs (then 2, then 1) × 4 samples.
+            // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs (then 2, then 1) × 4
+            // samples.
             Gemm.Dot<TVector>(ref w0, 120, ref x0, 120, 120, ref y0, 1, 84, m: 84, n: count);
         }
 
-        // dense2: 84 → 120
+        // dense2 (Dense) backward: dL/dy 84 → dL/dx 120
         // dL/dW(o,i) += dL/dy(o) · x(i)     (dL/dy · xᵀ)
         // dL/db(o)   += dL/dy(o)
         // dL/dx(i)    = Σ_o W(o,i) · dL/dy(o)   (Wᵀ · dL/dy)
-        /// <summary>Backward pass of dense2 (Dense): 120 → 84.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        /// <summary>Backward pass of dense2 (Dense): dL/dy 84 → dL/dx 120.</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Dense2Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx, bool batchWeightGradient)
+        internal static void Dense2Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
+            ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx,
+            bool computeDx, bool batchWeightGradient)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
@@ -1411,10 +1603,13 @@ namespace Samples
                 TensorPrimitives.Add(biasGradient, dy.Slice(s * 84, 84), biasGradient);
             }
 
-            if (!batchWeightGradient) // else the batch computes dL/dW once over all its samples: Dense2BatchWeightGradient
+            // else the batch computes dL/dW once over all its samples: Dense2BatchWeightGradient
+            if (!batchWeightGradient)
             {
-                // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [84×n] · [n×120], register tiles of 8 outputs × 2 vectors of inputs, blocked for the caches.
-                Gemm.MultiplyAdd<TVector>(ref dy0, 1, 84, ref x0, 120, ref dw0, 120, m: 84, k: count, n: 120, paddedTail: false);
+                // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [84×n] · [n×120], register tiles of 8 outputs × 2 vectors
+                // of inputs, blocked for the caches.
+                Gemm.MultiplyAdd<TVector>(ref dy0, 1, 84, ref x0, 120, ref dw0, 120, m: 84, k: count, n: 120,
+                    paddedTail: false);
             }
 
             if (!computeDx)
@@ -1422,37 +1617,44 @@ namespace Samples
                 return; // the network's input: nobody asked for dL/dx
             }
 
-            // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×84] · [84×120], register tiles of 8 samples × 2 vectors of inputs, blocked for the caches, written over dL/dx.
-            Gemm.Multiply<TVector>(ref dy0, 84, 1, ref w0, 120, ref dx0, 120, m: count, k: 84, n: 120, paddedTail: false);
+            // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×84] · [84×120], register tiles of 8 samples × 2 vectors of
+            // inputs, blocked for the caches, written over dL/dx.
+            Gemm.Multiply<TVector>(ref dy0, 84, 1, ref w0, 120, ref dx0, 120, m: count, k: 84, n: 120,
+                paddedTail: false);
         }
 
-        /// <summary>dL/dW of dense2 over a whole training batch (<paramref name="count"/> samples), rows <paramref name="first"/> to <paramref name="end"/> − 1: one work item of the batch-gradient phase.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        /// <summary>
+        /// dL/dW of dense2 over a whole training batch (<paramref name="count"/> samples), rows
+        /// <paramref name="first"/> to <paramref name="end"/> − 1: one work item of the batch-gradient phase.
+        /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Dense2BatchWeightGradient<TVector>(int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)
+        internal static void Dense2BatchWeightGradient<TVector>(
+            int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)
             where TVector : struct, IFloatVector<TVector>
         {
-            // dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×120], register tiles of 8 outputs × 2 vectors of inputs, blocked for the caches, written over the rows.
+            // dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×120], register
+            // tiles of 8 outputs × 2 vectors of inputs, blocked for the caches, written over the rows.
             Span<float> rows = weightGradient.Slice(first * 120, (end - first) * 120);
-            Gemm.Multiply<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, 84, ref MemoryMarshal.GetReference(x), 120, ref MemoryMarshal.GetReference(rows), 120, m: end - first, k: count, n: 120, paddedTail: false);
+            Gemm.Multiply<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, 84,
+                ref MemoryMarshal.GetReference(x), 120, ref MemoryMarshal.GetReference(rows), 120, m: end - first,
+                k: count, n: 120, paddedTail: false);
         }
 
-        // relu4: 84 → 84
+        // relu4 (ReLU): 84 → 84
         // y = max(x, 0)
         /// <summary>Forward pass of relu4 (ReLU): 84 → 84.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Relu4Forward(int count, ReadOnlySpan<float> x, Span<float> y)
+        internal static void Relu4Forward(int count, ReadOnlySpan<float> x, Span<float> y)
         {
             TensorPrimitives.Max(x.Slice(0, count * 84), 0f, y);
         }
 
-        // relu4: 84 → 84
+        // relu4 (ReLU) backward: dL/dy 84 → dL/dx 84
         // dL/dx = dL/dy where y > 0 (that is, x > 0), else 0
-        /// <summary>Backward pass of relu4 (ReLU): 84 → 84.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        /// <summary>Backward pass of relu4 (ReLU): dL/dy 84 → dL/dx 84.</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Relu4Backward<TVector>(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+        internal static void Relu4Backward<TVector>(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy,
+            Span<float> dx)
             where TVector : struct, IFloatVector<TVector>
         {
             int length = count * 84;
@@ -1465,7 +1667,10 @@ namespace Samples
             int i = 0;
             for (; i <= length - TVector.Count; i += TVector.Count)
             {
-                TVector.Store(TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, i)), TVector.Zero, TVector.Load(ref Unsafe.Add(ref dy0, i)), TVector.Zero), ref Unsafe.Add(ref dx0, i));
+                TVector gradient = TVector.Load(ref Unsafe.Add(ref dy0, i));
+                TVector passed = TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, i)), TVector.Zero, gradient,
+                    TVector.Zero);
+                TVector.Store(passed, ref Unsafe.Add(ref dx0, i));
             }
 
             for (; i < length; i++)
@@ -1474,12 +1679,12 @@ namespace Samples
             }
         }
 
-        // dense3: 84 → 10
+        // dense3 (Dense): 84 → 10
         // y(o) = b(o) + Σ_i W(o,i) · x(i),  W is 10×84
         /// <summary>Forward pass of dense3 (Dense): 84 → 10.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Dense3Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y)
+        internal static void Dense3Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
+            ReadOnlySpan<float> bias, Span<float> y)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
@@ -1490,18 +1695,20 @@ namespace Samples
                 bias.CopyTo(y.Slice(s * 10, 10));
             }
 
-            // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs (then 2, then 1) × 4 samples.
+            // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs (then 2, then 1) × 4
+            // samples.
             Gemm.Dot<TVector>(ref w0, 84, ref x0, 84, 84, ref y0, 1, 10, m: 10, n: count);
         }
 
-        // dense3: 10 → 84
+        // dense3 (Dense) backward: dL/dy 10 → dL/dx 84
         // dL/dW(o,i) += dL/dy(o) · x(i)     (dL/dy · xᵀ)
         // dL/db(o)   += dL/dy(o)
         // dL/dx(i)    = Σ_o W(o,i) · dL/dy(o)   (Wᵀ · dL/dy)
-        /// <summary>Backward pass of dense3 (Dense): 84 → 10.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        /// <summary>Backward pass of dense3 (Dense): dL/dy 10 → dL/dx 84.</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Dense3Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx, bool batchWeightGradient)
+        internal static void Dense3Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
+            ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx,
+            bool computeDx, bool batchWeightGradient)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
@@ -1514,10 +1721,13 @@ namespace Samples
                 TensorPrimitives.Add(biasGradient, dy.Slice(s * 10, 10), biasGradient);
             }
 
-            if (!batchWeightGradient) // else the batch computes dL/dW once over all its samples: Dense3BatchWeightGradient
+            // else the batch computes dL/dW once over all its samples: Dense3BatchWeightGradient
+            if (!batchWeightGradient)
             {
-                // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [10×n] · [n×84], register tiles of 8 outputs × 2 vectors of inputs, blocked for the caches.
-                Gemm.MultiplyAdd<TVector>(ref dy0, 1, 10, ref x0, 84, ref dw0, 84, m: 10, k: count, n: 84, paddedTail: false);
+                // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [10×n] · [n×84], register tiles of 8 outputs × 2 vectors of
+                // inputs, blocked for the caches.
+                Gemm.MultiplyAdd<TVector>(ref dy0, 1, 10, ref x0, 84, ref dw0, 84, m: 10, k: count, n: 84,
+                    paddedTail: false);
             }
 
             if (!computeDx)
@@ -1525,27 +1735,34 @@ namespace Samples
                 return; // the network's input: nobody asked for dL/dx
             }
 
-            // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×10] · [10×84], register tiles of 8 samples × 2 vectors of inputs, blocked for the caches, written over dL/dx.
+            // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×10] · [10×84], register tiles of 8 samples × 2 vectors of
+            // inputs, blocked for the caches, written over dL/dx.
             Gemm.Multiply<TVector>(ref dy0, 10, 1, ref w0, 84, ref dx0, 84, m: count, k: 10, n: 84, paddedTail: false);
         }
 
-        /// <summary>dL/dW of dense3 over a whole training batch (<paramref name="count"/> samples), rows <paramref name="first"/> to <paramref name="end"/> − 1: one work item of the batch-gradient phase.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        /// <summary>
+        /// dL/dW of dense3 over a whole training batch (<paramref name="count"/> samples), rows
+        /// <paramref name="first"/> to <paramref name="end"/> − 1: one work item of the batch-gradient phase.
+        /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Dense3BatchWeightGradient<TVector>(int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)
+        internal static void Dense3BatchWeightGradient<TVector>(
+            int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)
             where TVector : struct, IFloatVector<TVector>
         {
-            // dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×84], register tiles of 8 outputs × 2 vectors of inputs, blocked for the caches, written over the rows.
+            // dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×84], register
+            // tiles of 8 outputs × 2 vectors of inputs, blocked for the caches, written over the rows.
             Span<float> rows = weightGradient.Slice(first * 84, (end - first) * 84);
-            Gemm.Multiply<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, 10, ref MemoryMarshal.GetReference(x), 84, ref MemoryMarshal.GetReference(rows), 84, m: end - first, k: count, n: 84, paddedTail: false);
+            Gemm.Multiply<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, 10,
+                ref MemoryMarshal.GetReference(x), 84, ref MemoryMarshal.GetReference(rows), 84, m: end - first,
+                k: count, n: 84, paddedTail: false);
         }
 
-        // softmax1: 10 → 10
-        // p(i) = exp(z(i) − max z) / Σ_j exp(z(j) − max z); log Σ_j exp z(j) is kept for the loss −log p(label) = logSumExp − z(label)
+        // softmax1 (Softmax): 10 → 10
+        // p(i) = exp(z(i) − max z) / Σ_j exp(z(j) − max z)
+        // log Σ_j exp z(j) is kept for the loss −log p(label) = logSumExp − z(label)
         /// <summary>Forward pass of softmax1 (Softmax): 10 → 10.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Softmax1Forward(int count, ReadOnlySpan<float> x, Span<float> y, Span<float> logSumExp)
+        internal static void Softmax1Forward(int count, ReadOnlySpan<float> x, Span<float> y, Span<float> logSumExp)
         {
             for (int s = 0; s < count; s++)
             {
@@ -1560,101 +1777,18 @@ namespace Samples
             }
         }
 
-        // softmax1 with cross-entropy L = −log p(label):
-        // dL/dz(i) = p(i) − [i = label]
-        /// <summary>Backward pass of softmax1 (Softmax): 10 → 10.</summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        // softmax1 (Softmax) backward: dL/dy 10 → dL/dx 10
+        // with cross-entropy L = −log p(label): dL/dz(i) = p(i) − [i = label]
+        /// <summary>Backward pass of softmax1 (Softmax): dL/dy 10 → dL/dx 10.</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Softmax1Backward(int count, ReadOnlySpan<float> y, ReadOnlySpan<int> labels, Span<float> dx)
+        internal static void Softmax1Backward(int count, ReadOnlySpan<float> y, ReadOnlySpan<int> labels,
+            Span<float> dx)
         {
             y.Slice(0, count * 10).CopyTo(dx);
             for (int s = 0; s < count; s++)
             {
                 dx[s * 10 + labels[s]] -= 1f;
             }
-        }
-
-        /// <summary>
-        /// The state of up to <c>capacity</c> samples in flight: every activation, each layer's scratch buffers and the
-        /// gradients flowing back, sample after sample in each buffer. Kept apart from the parameters, so that several
-        /// workspaces can run over one set of parameters. Each buffer ends with 32 floats of slack, which lets the
-        /// vector kernels finish a row with one masked vector instead of a scalar loop.
-        /// </summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private sealed class Workspace(int capacity)
-        {
-            /// <summary>The samples, copied in: n × 1×28×28.</summary>
-            public readonly float[] Input = new float[capacity * 784 + 32];
-            /// <summary>dL/d(input): n × 1×28×28.</summary>
-            public readonly float[] InputGradient = new float[capacity * 784 + 32];
-
-            /// <summary>conv1 output: n × 6×28×28.</summary>
-            public readonly float[] Conv1Output = new float[capacity * 4704 + 32];
-            /// <summary>dL/d(conv1 output): n × 6×28×28.</summary>
-            public readonly float[] Conv1OutputGradient = new float[capacity * 4704 + 32];
-            /// <summary>conv1: the unfolded input (im2col) of one sample, 25 rows (input channel, kernel tap) × 784 columns (output pixel), for one sample at a time.</summary>
-            public readonly float[] Conv1Columns = new float[19600 + 32];
-            /// <summary>conv1: dL/dcolumns, same layout, for one sample at a time.</summary>
-            public readonly float[] Conv1ColumnsGradient = new float[19600 + 32];
-            /// <summary>conv1: one sample's input with its zero padding, 1×32×32; the border is never written, for one sample at a time.</summary>
-            public readonly float[] Conv1Padded = new float[1024 + 32];
-
-            /// <summary>pool1 output: n × 6×14×14.</summary>
-            public readonly float[] Pool1Output = new float[capacity * 1176 + 32];
-            /// <summary>dL/d(pool1 output): n × 6×14×14.</summary>
-            public readonly float[] Pool1OutputGradient = new float[capacity * 1176 + 32];
-            /// <summary>pool1: where each window's maximum is: its offset from the window's start (for inputs over 16 million floats wide, its tap number m · size + n), per sample.</summary>
-            public readonly float[] Pool1ArgMax = new float[capacity * 1176 + 32];
-
-            /// <summary>conv2 output: n × 16×10×10.</summary>
-            public readonly float[] Conv2Output = new float[capacity * 1600 + 32];
-            /// <summary>dL/d(conv2 output): n × 16×10×10.</summary>
-            public readonly float[] Conv2OutputGradient = new float[capacity * 1600 + 32];
-            /// <summary>conv2: the unfolded input (im2col) of one sample, 150 rows (input channel, kernel tap) × 100 columns (output pixel); in the forward pass, the compacted copy of the input (30 planes (input channel, kernel column) × 14×10), for one sample at a time.</summary>
-            public readonly float[] Conv2Columns = new float[15000 + 32];
-            /// <summary>conv2: dL/dcolumns, same layout, for one sample at a time.</summary>
-            public readonly float[] Conv2ColumnsGradient = new float[15000 + 32];
-            /// <summary>conv2: one sample's dL/dy transposed, 100 pixels × 16 filters, for one sample at a time.</summary>
-            public readonly float[] Conv2OutputGradientT = new float[1600 + 32];
-            /// <summary>conv2: dL/dw transposed, 150 rows × 16 filters, summed over the samples of one call, for one sample at a time.</summary>
-            public readonly float[] Conv2WeightGradientT = new float[2400 + 32];
-
-            /// <summary>pool2 output: n × 16×5×5.</summary>
-            public readonly float[] Pool2Output = new float[capacity * 400 + 32];
-            /// <summary>dL/d(pool2 output): n × 16×5×5.</summary>
-            public readonly float[] Pool2OutputGradient = new float[capacity * 400 + 32];
-            /// <summary>pool2: where each window's maximum is: its offset from the window's start (for inputs over 16 million floats wide, its tap number m · size + n), per sample.</summary>
-            public readonly float[] Pool2ArgMax = new float[capacity * 400 + 32];
-
-            /// <summary>dense1 output: n × 120.</summary>
-            public readonly float[] Dense1Output = new float[capacity * 120 + 32];
-            /// <summary>dL/d(dense1 output): n × 120.</summary>
-            public readonly float[] Dense1OutputGradient = new float[capacity * 120 + 32];
-
-            /// <summary>relu3 output: n × 120.</summary>
-            public readonly float[] Relu3Output = new float[capacity * 120 + 32];
-            /// <summary>dL/d(relu3 output): n × 120.</summary>
-            public readonly float[] Relu3OutputGradient = new float[capacity * 120 + 32];
-
-            /// <summary>dense2 output: n × 84.</summary>
-            public readonly float[] Dense2Output = new float[capacity * 84 + 32];
-            /// <summary>dL/d(dense2 output): n × 84.</summary>
-            public readonly float[] Dense2OutputGradient = new float[capacity * 84 + 32];
-
-            /// <summary>relu4 output: n × 84.</summary>
-            public readonly float[] Relu4Output = new float[capacity * 84 + 32];
-            /// <summary>dL/d(relu4 output): n × 84.</summary>
-            public readonly float[] Relu4OutputGradient = new float[capacity * 84 + 32];
-
-            /// <summary>dense3 output: n × 10.</summary>
-            public readonly float[] Dense3Output = new float[capacity * 10 + 32];
-            /// <summary>dL/d(dense3 output): n × 10.</summary>
-            public readonly float[] Dense3OutputGradient = new float[capacity * 10 + 32];
-
-            /// <summary>softmax1 output: n × 10.</summary>
-            public readonly float[] Softmax1Output = new float[capacity * 10 + 32];
-            /// <summary>softmax1: log Σ_j exp(z_j), for the loss, per sample.</summary>
-            public readonly float[] Softmax1LogSumExp = new float[capacity * 1 + 32];
         }
     }
 }

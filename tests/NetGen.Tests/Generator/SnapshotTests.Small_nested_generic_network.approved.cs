@@ -4,13 +4,6 @@
 
 #nullable enable
 
-using System;
-using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-using global::NetGen.Kernels;
-
 namespace Samples.Tiny
 {
     partial class Models
@@ -32,18 +25,6 @@ namespace Samples.Tiny
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             public const int InputLength = 126;
 
-            /// <summary>Input channels.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public const int InputChannels = 2;
-
-            /// <summary>Input height.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public const int InputHeight = 9;
-
-            /// <summary>Input width.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public const int InputWidth = 7;
-
             /// <summary>Floats in one output: the number of classes.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             public const int OutputLength = 4;
@@ -52,91 +33,9 @@ namespace Samples.Tiny
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             public const int ParameterCount = 187;
 
-            /// <summary>Samples per chunk of a batch call: one worker's unit of work; chunks are summed in a fixed order, so results do not depend on the thread count. No dense weight is larger than a core's L2 cache (1 MB), which would call for larger chunks.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public const int BatchChunkSize = 16;
-
-            /// <summary>Channels of the edges (Conv2D) output.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public const int EdgesChannels = 3;
-
-            /// <summary>Height of the edges (Conv2D) output.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public const int EdgesHeight = 5;
-
-            /// <summary>Width of the edges (Conv2D) output.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public const int EdgesWidth = 4;
-
-            /// <summary>Floats in the edges (Conv2D) output: 3×5×4.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public const int EdgesLength = 60;
-
-            /// <summary>Channels of the relu1 (ReLU) output.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public const int Relu1Channels = 3;
-
-            /// <summary>Height of the relu1 (ReLU) output.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public const int Relu1Height = 5;
-
-            /// <summary>Width of the relu1 (ReLU) output.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public const int Relu1Width = 4;
-
-            /// <summary>Floats in the relu1 (ReLU) output: 3×5×4.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public const int Relu1Length = 60;
-
-            /// <summary>Channels of the pool1 (MaxPool2D) output.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public const int Pool1Channels = 3;
-
-            /// <summary>Height of the pool1 (MaxPool2D) output.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public const int Pool1Height = 4;
-
-            /// <summary>Width of the pool1 (MaxPool2D) output.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public const int Pool1Width = 3;
-
-            /// <summary>Floats in the pool1 (MaxPool2D) output: 3×4×3.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public const int Pool1Length = 36;
-
-            /// <summary>Channels of the head (Dense) output.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public const int HeadChannels = 4;
-
-            /// <summary>Height of the head (Dense) output.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public const int HeadHeight = 1;
-
-            /// <summary>Width of the head (Dense) output.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public const int HeadWidth = 1;
-
-            /// <summary>Floats in the head (Dense) output: 4.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public const int HeadLength = 4;
-
-            /// <summary>Channels of the softmax1 (Softmax) output.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public const int Softmax1Channels = 4;
-
-            /// <summary>Height of the softmax1 (Softmax) output.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public const int Softmax1Height = 1;
-
-            /// <summary>Width of the softmax1 (Softmax) output.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public const int Softmax1Width = 1;
-
-            /// <summary>Floats in the softmax1 (Softmax) output: 4.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public const int Softmax1Length = 4;
-
-            /// <summary>The layers, their output shapes and parameter counts, as Keras' <c>model.summary()</c>.</summary>
+            /// <summary>
+            /// The layers, their output shapes and parameter counts, as Keras' <c>model.summary()</c>.
+            /// </summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             public const string Summary =
                 "Tiny\n" +
@@ -152,55 +51,87 @@ namespace Samples.Tiny
                 "Total parameters: 187";
 
             /// <summary>
-            /// All 187 trainable parameters in one buffer: layer by layer, weight then bias, each in PyTorch's
-            /// layout (conv weight [out, in, kh, kw], dense weight [out, in]), the order of PyTorch's <c>parameters()</c>.
+            /// The shape of the input and of each layer's output (channels × height × width; a dense layer's is units ×
+            /// 1 × 1).
+            /// </summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            public static class Shapes
+            {
+                /// <summary>The input: 2×9×7.</summary>
+                public static global::NetGen.TensorShape Input => new(2, 9, 7);
+
+                /// <summary>edges (Conv2D) output: 3×5×4.</summary>
+                public static global::NetGen.TensorShape Edges => new(3, 5, 4);
+
+                /// <summary>relu1 (ReLU) output: 3×5×4.</summary>
+                public static global::NetGen.TensorShape Relu1 => new(3, 5, 4);
+
+                /// <summary>pool1 (MaxPool2D) output: 3×4×3.</summary>
+                public static global::NetGen.TensorShape Pool1 => new(3, 4, 3);
+
+                /// <summary>head (Dense) output: 4×1×1.</summary>
+                public static global::NetGen.TensorShape Head => new(4, 1, 1);
+
+                /// <summary>softmax1 (Softmax) output: 4×1×1.</summary>
+                public static global::NetGen.TensorShape Softmax1 => new(4, 1, 1);
+            }
+
+            /// <summary>
+            /// All 187 trainable parameters in one buffer: layer by layer, weight then bias, each in PyTorch's layout
+            /// (conv weight [out, in, kh, kw], dense weight [out, in]), the order of PyTorch's <c>parameters()</c>.
             /// </summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             public float[] Parameters { get; } = new float[187];
 
-            /// <summary>dL/dθ for each of <see cref="Parameters"/>, same layout. Training adds into it; see <see cref="ZeroGradients"/>.</summary>
+            /// <summary>
+            /// dL/dθ for each of <see cref="Parameters"/>, same layout. Training adds into it; see
+            /// <see cref="ZeroGradients"/>.
+            /// </summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             public float[] Gradients { get; } = new float[187];
 
             /// <summary><c>edges.weight</c>, shape [3, 2, 3, 2]: Parameters[0..36).</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public Span<float> EdgesWeight => Parameters.AsSpan(0, 36);
+            public global::System.Span<float> EdgesWeight => new global::System.Span<float>(Parameters, 0, 36);
 
             /// <summary>dL/d <c>edges.weight</c>, shape [3, 2, 3, 2]: Gradients[0..36).</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public Span<float> EdgesWeightGradient => Gradients.AsSpan(0, 36);
+            public global::System.Span<float> EdgesWeightGradient => new global::System.Span<float>(Gradients, 0, 36);
 
             /// <summary><c>edges.bias</c>, shape [3]: Parameters[36..39).</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public Span<float> EdgesBias => Parameters.AsSpan(36, 3);
+            public global::System.Span<float> EdgesBias => new global::System.Span<float>(Parameters, 36, 3);
 
             /// <summary>dL/d <c>edges.bias</c>, shape [3]: Gradients[36..39).</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public Span<float> EdgesBiasGradient => Gradients.AsSpan(36, 3);
+            public global::System.Span<float> EdgesBiasGradient => new global::System.Span<float>(Gradients, 36, 3);
 
             /// <summary><c>head.weight</c>, shape [4, 36]: Parameters[39..183).</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public Span<float> HeadWeight => Parameters.AsSpan(39, 144);
+            public global::System.Span<float> HeadWeight => new global::System.Span<float>(Parameters, 39, 144);
 
             /// <summary>dL/d <c>head.weight</c>, shape [4, 36]: Gradients[39..183).</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public Span<float> HeadWeightGradient => Gradients.AsSpan(39, 144);
+            public global::System.Span<float> HeadWeightGradient => new global::System.Span<float>(Gradients, 39, 144);
 
             /// <summary><c>head.bias</c>, shape [4]: Parameters[183..187).</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public Span<float> HeadBias => Parameters.AsSpan(183, 4);
+            public global::System.Span<float> HeadBias => new global::System.Span<float>(Parameters, 183, 4);
 
             /// <summary>dL/d <c>head.bias</c>, shape [4]: Gradients[183..187).</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public Span<float> HeadBiasGradient => Gradients.AsSpan(183, 4);
+            public global::System.Span<float> HeadBiasGradient => new global::System.Span<float>(Gradients, 183, 4);
 
             private readonly Workspace _workspace = new Workspace(capacity: 1);
 
             /// <summary>dL/d(input) of the last <see cref="TrainSample"/> call: 126 floats, 2×9×7.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public ReadOnlySpan<float> InputGradient => _workspace.InputGradient.AsSpan(0, InputLength);
+            public global::System.ReadOnlySpan<float> InputGradient => new(_workspace.InputGradient, 0, InputLength);
 
-            /// <summary>Fills the weights with He (Kaiming) uniform values, U(±√(6 / fan-in)), and the biases with zeros. The same seed always gives the same bits.</summary>
+            /// <summary>
+            /// Fills the weights with He (Kaiming) uniform values, U(±√(6 / fan-in)), and the biases with zeros. The
+            /// same seed always gives the same bits.
+            /// </summary>
             /// <param name="seed">The seed of the random sequence.</param>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             public void InitializeParameters(int seed)
@@ -215,25 +146,30 @@ namespace Samples.Tiny
             /// <summary>Runs the network on one sample.</summary>
             /// <param name="input">126 floats: 2×9×7, CHW row-major.</param>
             /// <param name="probabilities">Receives the 4 class probabilities.</param>
-            /// <exception cref="ArgumentException">A span does not have the length above.</exception>
+            /// <exception cref="global::System.ArgumentException">A span does not have the length above.</exception>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public void Forward(ReadOnlySpan<float> input, Span<float> probabilities)
+            public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> probabilities)
             {
                 global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
                 global::NetGen.Guard.Length(probabilities.Length, OutputLength, nameof(probabilities));
                 ForwardPass(1, input, Parameters, _workspace);
-                _workspace.Softmax1Output.AsSpan(0, OutputLength).CopyTo(probabilities);
+                new global::System.ReadOnlySpan<float>(_workspace.Softmax1Output, 0,
+                    OutputLength).CopyTo(probabilities);
             }
 
-            /// <summary>Runs the network on one sample and returns the most probable class (the first, on a tie).</summary>
+            /// <summary>
+            /// Runs the network on one sample and returns the most probable class (the first, on a tie).
+            /// </summary>
             /// <param name="input">126 floats: 2×9×7, CHW row-major.</param>
-            /// <exception cref="ArgumentException"><paramref name="input"/> does not have 126 floats.</exception>
+            /// <exception cref="global::System.ArgumentException"><paramref name="input"/> does not have 126
+            /// floats.</exception>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public int Predict(ReadOnlySpan<float> input)
+            public int Predict(global::System.ReadOnlySpan<float> input)
             {
                 global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
                 ForwardPass(1, input, Parameters, _workspace);
-                return TensorPrimitives.IndexOfMax(_workspace.Softmax1Output.AsSpan(0, OutputLength));
+                var probabilities = new global::System.ReadOnlySpan<float>(_workspace.Softmax1Output, 0, OutputLength);
+                return global::System.Numerics.Tensors.TensorPrimitives.IndexOfMax(probabilities);
             }
 
             /// <summary>
@@ -242,33 +178,56 @@ namespace Samples.Tiny
             /// </summary>
             /// <param name="input">126 floats: 2×9×7, CHW row-major.</param>
             /// <param name="label">The true class, 0 to 3.</param>
-            /// <exception cref="ArgumentException"><paramref name="input"/> does not have 126 floats.</exception>
-            /// <exception cref="ArgumentOutOfRangeException"><paramref name="label"/> is not a class.</exception>
+            /// <exception cref="global::System.ArgumentException"><paramref name="input"/> does not have 126
+            /// floats.</exception>
+            /// <exception cref="global::System.ArgumentOutOfRangeException"><paramref name="label"/> is not a
+            /// class.</exception>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public float TrainSample(ReadOnlySpan<float> input, int label)
+            public float TrainSample(global::System.ReadOnlySpan<float> input, int label)
             {
                 global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
                 global::NetGen.Guard.Label(label, OutputLength, nameof(label));
-                return TrainSamples(1, input, new ReadOnlySpan<int>(in label), Parameters, Gradients, inputGradient: true, batchWeightGradients: false, _workspace);
+                var labels = new global::System.ReadOnlySpan<int>(in label);
+                return TrainSamples(1, input, labels, Parameters, Gradients, inputGradient: true,
+                    batchWeightGradients: false, _workspace);
             }
 
-            /// <summary>The softmax cross-entropy loss L = −log p(label) for one sample, without touching <see cref="Gradients"/>.</summary>
+            /// <summary>
+            /// The softmax cross-entropy loss L = −log p(label) for one sample, without touching
+            /// <see cref="Gradients"/>.
+            /// </summary>
             /// <param name="input">126 floats: 2×9×7, CHW row-major.</param>
             /// <param name="label">The true class, 0 to 3.</param>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public float Loss(ReadOnlySpan<float> input, int label)
+            public float Loss(global::System.ReadOnlySpan<float> input, int label)
             {
                 global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
                 global::NetGen.Guard.Label(label, OutputLength, nameof(label));
                 ForwardPass(1, input, Parameters, _workspace);
-                return LossSum(1, new ReadOnlySpan<int>(in label), _workspace);
+                return LossSum(1, new global::System.ReadOnlySpan<int>(in label), _workspace);
             }
+
+            /// <summary>Sets every gradient to zero.</summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            public void ZeroGradients() => global::System.Array.Clear(Gradients);
+
+            int global::NetGen.INetwork.InputLength => InputLength;
+            int global::NetGen.INetwork.InputChannels => 2;
+            int global::NetGen.INetwork.InputHeight => 9;
+            int global::NetGen.INetwork.InputWidth => 7;
+            int global::NetGen.INetwork.OutputLength => OutputLength;
+            int global::NetGen.INetwork.ParameterCount => ParameterCount;
+            global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INetwork.ParameterLayout =>
+                s_parameterLayout;
 
             private Engine? _engine;
 
             private Engine BatchEngine => _engine ??= new Engine();
 
-            /// <summary>Threads that <see cref="TrainBatch"/>, <see cref="ForwardBatch"/> and <see cref="PredictBatch"/> may use, the calling thread included. Default: all cores. Results do not depend on it.</summary>
+            /// <summary>
+            /// Threads that <see cref="TrainBatch"/>, <see cref="ForwardBatch"/> and <see cref="PredictBatch"/> may
+            /// use, the calling thread included. Default: all cores. Results do not depend on it.
+            /// </summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             public int DegreeOfParallelism
             {
@@ -277,41 +236,66 @@ namespace Samples.Tiny
             }
 
             /// <summary>
-            /// Forward and backward pass over a batch, on up to <see cref="DegreeOfParallelism"/> threads: sets <see cref="Gradients"/>
-            /// to the batch's mean dL/dθ and returns its mean loss. Bit-identical whatever the number of threads.
+            /// Forward and backward pass over a batch, on up to <see cref="DegreeOfParallelism"/> threads: sets
+            /// <see cref="Gradients"/> to the batch's mean dL/dθ and returns its mean loss. Bit-identical whatever the
+            /// number of threads.
             /// </summary>
             /// <param name="inputs">n × 126 floats: n samples of 2×9×7, one after the other.</param>
             /// <param name="labels">n labels, each 0 to 3.</param>
-            /// <exception cref="ArgumentException">The batch is empty or the lengths do not match.</exception>
-            /// <exception cref="ArgumentOutOfRangeException">A label is not a class.</exception>
+            /// <exception cref="global::System.ArgumentException">The batch is empty or the lengths do not
+            /// match.</exception>
+            /// <exception cref="global::System.ArgumentOutOfRangeException">A label is not a class.</exception>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public float TrainBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels) => BatchEngine.TrainBatch(Parameters, Gradients, inputs, labels);
+            public float TrainBatch(global::System.ReadOnlySpan<float> inputs,
+                global::System.ReadOnlySpan<int> labels) =>
+                BatchEngine.TrainBatch(Parameters, Gradients, inputs, labels);
 
             /// <summary>Runs the network on a batch, on up to <see cref="DegreeOfParallelism"/> threads.</summary>
             /// <param name="inputs">n × 126 floats: n samples of 2×9×7.</param>
             /// <param name="probabilities">Receives n × 4 probabilities, one row per sample.</param>
-            /// <exception cref="ArgumentException">The batch is empty or the lengths do not match.</exception>
+            /// <exception cref="global::System.ArgumentException">The batch is empty or the lengths do not
+            /// match.</exception>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public void ForwardBatch(ReadOnlySpan<float> inputs, Span<float> probabilities) => BatchEngine.ForwardBatch(Parameters, inputs, probabilities);
+            public void ForwardBatch(global::System.ReadOnlySpan<float> inputs,
+                global::System.Span<float> probabilities) =>
+                BatchEngine.ForwardBatch(Parameters, inputs, probabilities);
 
-            /// <summary>The most probable class of each sample of a batch, on up to <see cref="DegreeOfParallelism"/> threads.</summary>
+            /// <summary>
+            /// The most probable class of each sample of a batch, on up to <see cref="DegreeOfParallelism"/> threads.
+            /// </summary>
             /// <param name="inputs">n × 126 floats: n samples of 2×9×7.</param>
             /// <param name="predictions">Receives n classes.</param>
-            /// <exception cref="ArgumentException">The batch is empty or the lengths do not match.</exception>
+            /// <exception cref="global::System.ArgumentException">The batch is empty or the lengths do not
+            /// match.</exception>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public void PredictBatch(ReadOnlySpan<float> inputs, Span<int> predictions) => BatchEngine.PredictBatch(Parameters, inputs, predictions);
+            public void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<int> predictions) =>
+                BatchEngine.PredictBatch(Parameters, inputs, predictions);
 
-            /// <summary>Runs the generated passes for <see cref="global::NetGen.Training.BatchEngine{TWorkspace}"/>, one workspace per worker thread.</summary>
+            /// <summary>
+            /// Runs the generated passes for <see cref="global::NetGen.Training.BatchEngine{TWorkspace}"/>, one
+            /// workspace per worker thread.
+            /// </summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            private sealed class Engine() : global::NetGen.Training.BatchEngine<Workspace>(InputLength, OutputLength, ParameterCount, s_batchGradientRanges, 1, BatchChunkSize)
+            private sealed class Engine() : global::NetGen.Training.BatchEngine<Workspace>(
+                InputLength, OutputLength, ParameterCount, s_batchGradientRanges, 1, BatchChunkSize)
             {
-                /// <summary>The dense layers' weights, whose gradient a batch computes once over all its samples, in 1 work items of up to 32 rows.</summary>
+                /// <summary>
+                /// Samples per chunk of a batch: one worker's unit of work. Chunks are summed in a fixed order, so
+                /// results do not depend on the thread count.
+                /// </summary>
+                private const int BatchChunkSize = 16;
+
+                /// <summary>
+                /// The dense layers' weights, whose gradient a batch computes once over all its samples, in 1 work
+                /// items of up to 32 rows.
+                /// </summary>
                 private static readonly global::NetGen.Training.ParameterRange[] s_batchGradientRanges =
                 [
                     new(39, 144), // head.weight
                 ];
 
-                // What the chunks keep for those gradients: each such layer's input and dL/dy, for every sample of the batch.
+                // What the chunks keep for those gradients: each such layer's input and dL/dy, for every sample of the
+                // batch.
                 private float[] _headInputs = [], _headOutputGradients = [];
 
                 protected override Workspace CreateWorkspace(int capacity) => new Workspace(capacity);
@@ -322,52 +306,72 @@ namespace Samples.Tiny
                     Grow(ref _headOutputGradients, count * 4);
                 }
 
-                protected override float TrainChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients, int first)
+                protected override float TrainChunk(Workspace workspace, global::System.ReadOnlySpan<float> parameters,
+                    global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels,
+                    global::System.Span<float> gradients, int first)
                 {
                     Workspace ws = workspace;
                     int count = labels.Length;
-                    float loss = TrainSamples(count, inputs, labels, parameters, gradients, inputGradient: false, batchWeightGradients: true, ws);
-                    ws.Pool1Output.AsSpan(0, count * 36).CopyTo(_headInputs.AsSpan(first * 36));
-                    ws.HeadOutputGradient.AsSpan(0, count * 4).CopyTo(_headOutputGradients.AsSpan(first * 4));
+                    float loss = TrainSamples(count, inputs, labels, parameters, gradients, inputGradient: false,
+                        batchWeightGradients: true, ws);
+                    global::System.Array.Copy(ws.Pool1Output, 0, _headInputs, first * 36, count * 36);
+                    global::System.Array.Copy(ws.HeadOutputGradient, 0, _headOutputGradients, first * 4, count * 4);
                     return loss;
                 }
 
-                protected override global::NetGen.Training.ParameterRange ComputeBatchGradient(int item, int count, Span<float> gradients)
+                protected override global::NetGen.Training.ParameterRange ComputeBatchGradient(int item, int count,
+                    global::System.Span<float> gradients)
                 {
-                    switch (VectorWidth.Kernel)
+                    switch (global::NetGen.Kernels.VectorWidth.Kernel)
                     {
-                        case VectorKernel.Float512: return ComputeBatchGradient<Float512>(item, count, gradients);
-                        case VectorKernel.Float256: return ComputeBatchGradient<Float256>(item, count, gradients);
-                        case VectorKernel.Float128: return ComputeBatchGradient<Float128>(item, count, gradients);
-                        case VectorKernel.Float128Unfused: return ComputeBatchGradient<Float128Unfused>(item, count, gradients);
-                        default: return ComputeBatchGradient<Float1>(item, count, gradients);
+                        case global::NetGen.Kernels.VectorKernel.Float512:
+                            return ComputeBatchGradient<global::NetGen.Kernels.Float512>(item, count, gradients);
+                        case global::NetGen.Kernels.VectorKernel.Float256:
+                            return ComputeBatchGradient<global::NetGen.Kernels.Float256>(item, count, gradients);
+                        case global::NetGen.Kernels.VectorKernel.Float128:
+                            return ComputeBatchGradient<global::NetGen.Kernels.Float128>(item, count, gradients);
+                        case global::NetGen.Kernels.VectorKernel.Float128Unfused:
+                            return ComputeBatchGradient<global::NetGen.Kernels.Float128Unfused>(item, count, gradients);
+                        default:
+                            return ComputeBatchGradient<global::NetGen.Kernels.Float1>(item, count, gradients);
                     }
                 }
 
-                [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-                private global::NetGen.Training.ParameterRange ComputeBatchGradient<TVector>(int item, int count, Span<float> gradients)
-                    where TVector : struct, IFloatVector<TVector>
+                [global::System.Runtime.CompilerServices.MethodImpl(
+                    global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining |
+                    global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+                private global::NetGen.Training.ParameterRange ComputeBatchGradient<TVector>(int item, int count,
+                    global::System.Span<float> gradients)
+                    where TVector : struct, global::NetGen.Kernels.IFloatVector<TVector>
                 {
                     // head.weight: 4 rows, items of 32
                     if (item < 1)
                     {
-                        int first = item * 32, end = Math.Min(first + 32, 4);
-                        HeadBatchWeightGradient<TVector>(first, end, count, _headInputs, _headOutputGradients, gradients.Slice(39, 144));
-                        return new(39 + first * 36, (end - first) * 36); // the rows written, which the engine scales to the batch mean
+                        int first = item * 32, end = global::System.Math.Min(first + 32, 4);
+                        global::NetGen.Generated.TinyLayers.HeadBatchWeightGradient<TVector>(first, end, count,
+                            _headInputs, _headOutputGradients, gradients.Slice(39, 144));
+                        // the rows written, which the engine scales to the batch mean
+                        return new(39 + first * 36, (end - first) * 36);
                     }
 
-                    throw new ArgumentOutOfRangeException(nameof(item), "The engine asks only for items 0 to 0.");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(item),
+                        "The engine asks only for items 0 to 0.");
                 }
 
-                protected override void ForwardChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> probabilities)
+                protected override void ForwardChunk(Workspace workspace, global::System.ReadOnlySpan<float> parameters,
+                    global::System.ReadOnlySpan<float> inputs, global::System.Span<float> probabilities)
                 {
                     int count = probabilities.Length / OutputLength;
                     ForwardPass(count, inputs, parameters, workspace);
-                    workspace.Softmax1Output.AsSpan(0, probabilities.Length).CopyTo(probabilities);
+                    new global::System.ReadOnlySpan<float>(workspace.Softmax1Output, 0,
+                        probabilities.Length).CopyTo(probabilities);
                 }
             }
 
-            /// <summary>Where each tensor lives in <see cref="Parameters"/>, under the name PyTorch's <c>state_dict()</c> gives it.</summary>
+            /// <summary>
+            /// Where each tensor lives in <see cref="Parameters"/>, under the name PyTorch's <c>state_dict()</c> gives
+            /// it.
+            /// </summary>
             private static readonly global::NetGen.Weights.TensorSlot[] s_parameterLayout =
             [
                 new("edges.weight", [3, 2, 3, 2], 0),
@@ -376,54 +380,55 @@ namespace Samples.Tiny
                 new("head.bias", [4], 183),
             ];
 
-            /// <summary>The tensors of <see cref="Parameters"/>: PyTorch names (<c>conv1.weight</c>, …), shapes and offsets, in order.</summary>
+            /// <summary>
+            /// The tensors of <see cref="Parameters"/>: PyTorch names (<c>conv1.weight</c>, …), shapes and offsets, in
+            /// order.
+            /// </summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> ParameterLayout => s_parameterLayout;
+            public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> ParameterLayout =>
+                s_parameterLayout;
 
             /// <summary>
-            /// Writes <see cref="Parameters"/> to a safetensors file, one F32 tensor per weight and bias under PyTorch's names,
-            /// so <c>safetensors.torch.load_file</c> reads it into the same architecture. Written to a temporary file, then renamed.
+            /// Writes <see cref="Parameters"/> to a safetensors file, one F32 tensor per weight and bias under
+            /// PyTorch's names, so <c>safetensors.torch.load_file</c> reads it into the same architecture. Written to a
+            /// temporary file, then renamed.
             /// </summary>
             /// <param name="path">The file to write (replaced if it exists).</param>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public void Save(string path) => global::NetGen.Weights.SafeTensors.Save(path, Parameters, s_parameterLayout);
+            public void Save(string path) =>
+                global::NetGen.Weights.SafeTensors.Save(path, Parameters, s_parameterLayout);
 
             /// <summary>
-            /// Reads <see cref="Parameters"/> from a safetensors file (ours, or PyTorch's <c>save_file</c> of the same architecture).
-            /// Every name, dtype, shape and offset is checked before any parameter changes.
+            /// Reads <see cref="Parameters"/> from a safetensors file (ours, or PyTorch's <c>save_file</c> of the same
+            /// architecture). Every name, dtype, shape and offset is checked before any parameter changes.
             /// </summary>
             /// <param name="path">The file to read.</param>
-            /// <exception cref="global::System.IO.InvalidDataException">The file is corrupt or holds another architecture; the parameters are unchanged.</exception>
+            /// <exception cref="global::System.IO.InvalidDataException">The file is corrupt or holds another
+            /// architecture; the parameters are unchanged.</exception>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public void Load(string path) => global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout);
-
-            /// <summary>Sets every gradient to zero.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public void ZeroGradients() => Array.Clear(Gradients);
-
-            int global::NetGen.INetwork.InputLength => InputLength;
-            int global::NetGen.INetwork.InputChannels => InputChannels;
-            int global::NetGen.INetwork.InputHeight => InputHeight;
-            int global::NetGen.INetwork.InputWidth => InputWidth;
-            int global::NetGen.INetwork.OutputLength => OutputLength;
-            int global::NetGen.INetwork.ParameterCount => ParameterCount;
-            global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INetwork.ParameterLayout => s_parameterLayout;
+            public void Load(string path) =>
+                global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout);
 
             /// <summary>
-            /// Forward and backward pass of <paramref name="count"/> samples: adds their dL/dθ into <paramref name="gradients"/>, returns the sum of their losses;
-            /// dL/d(input) only when <paramref name="inputGradient"/>; dense layers' dL/dW not when <paramref name="batchWeightGradients"/> (the batch computes them).
+            /// Forward and backward pass of <paramref name="count"/> samples: adds their dL/dθ into
+            /// <paramref name="gradients"/>, returns the sum of their losses; dL/d(input) only when
+            /// <paramref name="inputGradient"/>; dense layers' dL/dW not when <paramref name="batchWeightGradients"/>
+            /// (the batch computes them).
             /// </summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            private static float TrainSamples(int count, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, bool batchWeightGradients, Workspace ws)
+            private static float TrainSamples(int count, global::System.ReadOnlySpan<float> inputs,
+                global::System.ReadOnlySpan<int> labels, global::System.ReadOnlySpan<float> parameters,
+                global::System.Span<float> gradients, bool inputGradient, bool batchWeightGradients, Workspace ws)
             {
                 ForwardPass(count, inputs, parameters, ws);
                 BackwardPass(count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws);
                 return LossSum(count, labels, ws);
             }
 
-            /// <summary>Σ over the samples of L = −log p(label) = log Σ_j exp z(j) − z(label), from the logits of the last forward pass: finite even where p(label) underflows.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            private static float LossSum(int count, ReadOnlySpan<int> labels, Workspace ws)
+            /// <summary>
+            /// Σ over the samples of L = −log p(label) = log Σ_j exp z(j) − z(label), from the logits of the last
+            /// forward pass: finite even where p(label) underflows.
+            /// </summary>
+            private static float LossSum(int count, global::System.ReadOnlySpan<int> labels, Workspace ws)
             {
                 float sum = 0f;
                 for (int s = 0; s < count; s++)
@@ -434,482 +439,587 @@ namespace Samples.Tiny
                 return sum;
             }
 
-            /// <summary>Copies the samples into ws.Input and runs every layer's forward method in order, leaving each activation in <paramref name="ws"/>, with the vector type <c>VectorWidth.Kernel</c> chooses for this machine.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            private static void ForwardPass(int count, ReadOnlySpan<float> inputs, ReadOnlySpan<float> parameters, Workspace ws)
+            /// <summary>
+            /// Copies the samples into ws.Input and runs every layer's forward method in order, leaving each activation
+            /// in <paramref name="ws"/>, with the vector type <c>VectorWidth.Kernel</c> chooses for this machine.
+            /// </summary>
+            private static void ForwardPass(int count, global::System.ReadOnlySpan<float> inputs,
+                global::System.ReadOnlySpan<float> parameters, Workspace ws)
             {
                 inputs.CopyTo(ws.Input);
-                switch (VectorWidth.Kernel)
+                switch (global::NetGen.Kernels.VectorWidth.Kernel)
                 {
-                    case VectorKernel.Float512: ForwardPass<Float512>(count, parameters, ws); break;
-                    case VectorKernel.Float256: ForwardPass<Float256>(count, parameters, ws); break;
-                    case VectorKernel.Float128: ForwardPass<Float128>(count, parameters, ws); break;
-                    case VectorKernel.Float128Unfused: ForwardPass<Float128Unfused>(count, parameters, ws); break;
-                    default: ForwardPass<Float1>(count, parameters, ws); break;
+                    case global::NetGen.Kernels.VectorKernel.Float512:
+                        ForwardPass<global::NetGen.Kernels.Float512>(count, parameters, ws);
+                        break;
+                    case global::NetGen.Kernels.VectorKernel.Float256:
+                        ForwardPass<global::NetGen.Kernels.Float256>(count, parameters, ws);
+                        break;
+                    case global::NetGen.Kernels.VectorKernel.Float128:
+                        ForwardPass<global::NetGen.Kernels.Float128>(count, parameters, ws);
+                        break;
+                    case global::NetGen.Kernels.VectorKernel.Float128Unfused:
+                        ForwardPass<global::NetGen.Kernels.Float128Unfused>(count, parameters, ws);
+                        break;
+                    default:
+                        ForwardPass<global::NetGen.Kernels.Float1>(count, parameters, ws);
+                        break;
                 }
             }
 
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-            private static void ForwardPass<TVector>(int count, ReadOnlySpan<float> parameters, Workspace ws)
-                where TVector : struct, IFloatVector<TVector>
+            [global::System.Runtime.CompilerServices.MethodImpl(
+                global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining |
+                global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            private static void ForwardPass<TVector>(int count, global::System.ReadOnlySpan<float> parameters,
+                Workspace ws)
+                where TVector : struct, global::NetGen.Kernels.IFloatVector<TVector>
             {
-                EdgesForward<TVector>(count, ws.Input, parameters.Slice(0, 36), parameters.Slice(36, 3), ws.EdgesOutput, ws.EdgesColumns);
-                Pool1Forward<TVector>(count, ws.EdgesOutput, ws.Pool1Output, ws.Pool1ArgMax, ws.Pool1WindowMax, ws.Pool1WindowTap);
-                HeadForward<TVector>(count, ws.Pool1Output, parameters.Slice(39, 144), parameters.Slice(183, 4), ws.HeadOutput);
-                Softmax1Forward(count, ws.HeadOutput, ws.Softmax1Output, ws.Softmax1LogSumExp);
-            }
-
-            /// <summary>Runs every layer's backward method in reverse order, after <see cref="ForwardPass"/> on the same samples, with the vector type <c>VectorWidth.Kernel</c> chooses for this machine.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            private static void BackwardPass(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, bool batchWeightGradients, Workspace ws)
-            {
-                switch (VectorWidth.Kernel)
-                {
-                    case VectorKernel.Float512: BackwardPass<Float512>(count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws); break;
-                    case VectorKernel.Float256: BackwardPass<Float256>(count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws); break;
-                    case VectorKernel.Float128: BackwardPass<Float128>(count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws); break;
-                    case VectorKernel.Float128Unfused: BackwardPass<Float128Unfused>(count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws); break;
-                    default: BackwardPass<Float1>(count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws); break;
-                }
-            }
-
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-            private static void BackwardPass<TVector>(int count, ReadOnlySpan<int> labels, ReadOnlySpan<float> parameters, Span<float> gradients, bool inputGradient, bool batchWeightGradients, Workspace ws)
-                where TVector : struct, IFloatVector<TVector>
-            {
-                Softmax1Backward(count, ws.Softmax1Output, labels, ws.HeadOutputGradient);
-                HeadBackward<TVector>(count, ws.Pool1Output, ws.HeadOutputGradient, parameters.Slice(39, 144), gradients.Slice(39, 144), gradients.Slice(183, 4), ws.Pool1OutputGradient, true, batchWeightGradients);
-                Pool1Backward(count, ws.Pool1OutputGradient, ws.EdgesOutputGradient, ws.Pool1ArgMax, ws.Pool1Output);
-                EdgesBackward<TVector>(count, ws.Input, ws.EdgesOutputGradient, parameters.Slice(0, 36), gradients.Slice(0, 36), gradients.Slice(36, 3), ws.InputGradient, inputGradient, ws.EdgesColumns, ws.EdgesColumnsGradient);
-            }
-
-            // edges: 2×9×7 → 3×5×4, kernel 3×2, stride 2, padding 1
-            // y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i·2 + m − 1, j·2 + n − 1)   (zero outside x)
-            /// <summary>Forward pass of edges (Conv2D): 2×9×7 → 3×5×4, kernel 3×2, stride 2, padding 1.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-            private static void EdgesForward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, Span<float> columns)
-                where TVector : struct, IFloatVector<TVector>
-            {
-                ref float w0 = ref MemoryMarshal.GetReference(weight);
-                ref float b0 = ref MemoryMarshal.GetReference(bias);
-                ref float c0 = ref MemoryMarshal.GetReference(columns);
-                for (int s = 0; s < count; s++)
-                {
-                    ReadOnlySpan<float> xs = x.Slice(s * 126); // to the buffer's end, as ys: a row's last vector may reach into the slack
-                    Span<float> ys = y.Slice(s * 60);
-                    ref float y0 = ref MemoryMarshal.GetReference(ys);
-
-                    // 1. Unfold (im2col) this sample into columns.
-                    EdgesUnfold(xs, columns);
-
-                    // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [3×12] · [12×20], register tiles of 8 filters × 2 vectors of pixels, blocked for the caches;
-                    //    each filter's accumulators start at its bias.
-                    Gemm.MultiplyBias<TVector>(ref w0, 12, 1, ref c0, 20, ref y0, 20, ref b0, m: 3, k: 12, n: 20, paddedTail: true);
-                }
-            }
-
-            // edges: 3×5×4 → 2×9×7
-            // dL/dw(k,t,m,n) += Σ_i Σ_j dL/dy(k,i,j) · x(t, i·2 + m − 1, j·2 + n − 1)
-            // dL/db(k)       += Σ_i Σ_j dL/dy(k,i,j)
-            // dL/dx(t,u,v)    = Σ_k Σ_m Σ_n dL/dy(k,i,j) · w(k,t,m,n) over u = i·2 + m − 1, v = j·2 + n − 1 (transposed convolution)
-            /// <summary>Backward pass of edges (Conv2D): 2×9×7 → 3×5×4, kernel 3×2, stride 2, padding 1.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-            private static void EdgesBackward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx, Span<float> columns, Span<float> columnsGradient)
-                where TVector : struct, IFloatVector<TVector>
-            {
-                ref float w0 = ref MemoryMarshal.GetReference(weight);
-                ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
-                ref float c0 = ref MemoryMarshal.GetReference(columns);
-                ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);
-                // Last sample first: the forward pass left its columns in place, so only the others are unfolded again.
-                for (int s = count - 1; s >= 0; s--)
-                {
-                    ReadOnlySpan<float> xs = x.Slice(s * 126); // to the buffer's end (see the forward pass)
-                    ReadOnlySpan<float> dys = dy.Slice(s * 60);
-                    ref float dy0 = ref MemoryMarshal.GetReference(dys);
-
-                    // 1. Unfold this sample again, unless the forward pass's columns are still its own.
-                    if (s != count - 1)
-                    {
-                        EdgesUnfold(xs, columns);
-                    }
-
-                    // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [3×20] · [12×20]ᵀ, tiles of 4 filters (then 2, then 1) × 4 rows of dot products;
-                    //    dL/db(k) += Σ_q dL/dy(k, q).
-                    Gemm.Dot<TVector>(ref dy0, 20, ref c0, 20, 20, ref dw0, 12, 1, m: 3, n: 12);
-                    for (int k = 0; k < 3; k++)
-                    {
-                        biasGradient[k] += TensorPrimitives.Sum(dys.Slice(k * 20, 20));
-                    }
-
-                    if (!computeDx)
-                    {
-                        continue; // the network's input: nobody asked for dL/dx
-                    }
-
-                    // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [12×3] (w transposed) · [3×20], tiles of 8 rows × 2 vectors, blocked for the caches, written over dL/dcolumns.
-                    Gemm.Multiply<TVector>(ref w0, 1, 12, ref dy0, 20, ref dc0, 20, m: 12, k: 3, n: 20, paddedTail: true);
-
-                    // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
-                    EdgesFold(columnsGradient, dx.Slice(s * 126, 126));
-                }
-            }
-
-            // edges unfold (im2col): columns(r, q) = x(t, i·2 + m − 1, j·2 + n − 1), row r = (t·3 + m)·2 + n, column q = i·4 + j.
-            // Taps that read padding are never written and stay zero (the buffer starts zeroed).
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-            private static void EdgesUnfold(ReadOnlySpan<float> xs, Span<float> columns)
-            {
-                for (int t = 0; t < 2; t++)
-                {
-                    ReadOnlySpan<float> xt = xs.Slice(t * 63, 63);
-                    Span<float> ct = columns.Slice(t * 120, 120);
-                    // tap (0, 0): output rows 1..4, columns 1..3
-                    for (int i = 1; i < 5; i++)
-                    {
-                        for (int j = 1; j < 4; j++)
-                        {
-                            ct[i * 4 + j] = xt[i * 14 + j * 2 - 8];
-                        }
-                    }
-                    // tap (0, 1): output rows 1..4, columns 0..3
-                    for (int i = 1; i < 5; i++)
-                    {
-                        for (int j = 0; j < 4; j++)
-                        {
-                            ct[i * 4 + j + 20] = xt[i * 14 + j * 2 - 7];
-                        }
-                    }
-                    // tap (1, 0): output rows 0..4, columns 1..3
-                    for (int i = 0; i < 5; i++)
-                    {
-                        for (int j = 1; j < 4; j++)
-                        {
-                            ct[i * 4 + j + 40] = xt[i * 14 + j * 2 - 1];
-                        }
-                    }
-                    // tap (1, 1): output rows 0..4, columns 0..3
-                    for (int i = 0; i < 5; i++)
-                    {
-                        for (int j = 0; j < 4; j++)
-                        {
-                            ct[i * 4 + j + 60] = xt[i * 14 + j * 2];
-                        }
-                    }
-                    // tap (2, 0): output rows 0..3, columns 1..3
-                    for (int i = 0; i < 4; i++)
-                    {
-                        for (int j = 1; j < 4; j++)
-                        {
-                            ct[i * 4 + j + 80] = xt[i * 14 + j * 2 + 6];
-                        }
-                    }
-                    // tap (2, 1): output rows 0..3, columns 0..3
-                    for (int i = 0; i < 4; i++)
-                    {
-                        for (int j = 0; j < 4; j++)
-                        {
-                            ct[i * 4 + j + 100] = xt[i * 14 + j * 2 + 7];
-                        }
-                    }
-                }
-            }
-
-            // edges fold (col2im): dL/dx(t, i·2 + m − 1, j·2 + n − 1) = Σ dL/dcolumns(r, q) over the taps that read it; taps in the padding drop out.
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-            private static void EdgesFold(ReadOnlySpan<float> columnsGradient, Span<float> dxs)
-            {
-                dxs.Clear();
-                for (int t = 0; t < 2; t++)
-                {
-                    Span<float> dxt = dxs.Slice(t * 63, 63);
-                    ReadOnlySpan<float> ct = columnsGradient.Slice(t * 120, 120);
-                    // tap (0, 0): output rows 1..4, columns 1..3
-                    for (int i = 1; i < 5; i++)
-                    {
-                        for (int j = 1; j < 4; j++)
-                        {
-                            dxt[i * 14 + j * 2 - 8] += ct[i * 4 + j];
-                        }
-                    }
-                    // tap (0, 1): output rows 1..4, columns 0..3
-                    for (int i = 1; i < 5; i++)
-                    {
-                        for (int j = 0; j < 4; j++)
-                        {
-                            dxt[i * 14 + j * 2 - 7] += ct[i * 4 + j + 20];
-                        }
-                    }
-                    // tap (1, 0): output rows 0..4, columns 1..3
-                    for (int i = 0; i < 5; i++)
-                    {
-                        for (int j = 1; j < 4; j++)
-                        {
-                            dxt[i * 14 + j * 2 - 1] += ct[i * 4 + j + 40];
-                        }
-                    }
-                    // tap (1, 1): output rows 0..4, columns 0..3
-                    for (int i = 0; i < 5; i++)
-                    {
-                        for (int j = 0; j < 4; j++)
-                        {
-                            dxt[i * 14 + j * 2] += ct[i * 4 + j + 60];
-                        }
-                    }
-                    // tap (2, 0): output rows 0..3, columns 1..3
-                    for (int i = 0; i < 4; i++)
-                    {
-                        for (int j = 1; j < 4; j++)
-                        {
-                            dxt[i * 14 + j * 2 + 6] += ct[i * 4 + j + 80];
-                        }
-                    }
-                    // tap (2, 1): output rows 0..3, columns 0..3
-                    for (int i = 0; i < 4; i++)
-                    {
-                        for (int j = 0; j < 4; j++)
-                        {
-                            dxt[i * 14 + j * 2 + 7] += ct[i * 4 + j + 100];
-                        }
-                    }
-                }
-            }
-
-            // relu1: 3×5×4 → 3×5×4
-            // y = max(x, 0)
-            // done by pool1, into which it is fused
-
-            // pool1: 3×5×4 → 3×4×3, window 2×2, stride 1, with the ReLU before it
-            // y(c,i,j) = max(0, max over m, n < 2 of x(c, i·1 + m, j·1 + n)), x being the ReLU's input; the first maximum in row-major order wins
-            /// <summary>Forward pass of pool1 (MaxPool2D): 3×5×4 → 3×4×3, window 2×2, stride 1.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-            private static void Pool1Forward<TVector>(int count, ReadOnlySpan<float> x, Span<float> y, Span<float> argMax, Span<float> windowMax, Span<float> windowTap)
-                where TVector : struct, IFloatVector<TVector>
-            {
-                // The last vector of a row reads up to Count − 1 floats past its windows, at most into the buffer's slack.
-                x = x.Slice(0, count * 60 + TVector.Count - 1);
-                windowMax = windowMax.Slice(0, 3 + TVector.Count - 1);
-                windowTap = windowTap.Slice(0, 3 + TVector.Count - 1);
-                y = y.Slice(0, count * 36);
-                argMax = argMax.Slice(0, count * 36);
-                ref float x0 = ref MemoryMarshal.GetReference(x);
-                ref float y0 = ref MemoryMarshal.GetReference(y);
-                ref float argMax0 = ref MemoryMarshal.GetReference(argMax);
-                ref float max0 = ref MemoryMarshal.GetReference(windowMax);
-                ref float tap0 = ref MemoryMarshal.GetReference(windowTap);
-                int o = 0;
-                for (int s = 0; s < count; s++)
-                {
-                    for (int c = 0; c < 3; c++)
-                    {
-                        for (int i = 0; i < 4; i++)
-                        {
-                            int row = s * 60 + c * 20 + i * 4;
-                            // The window starting at each of the 3 positions q: its top-left tap, then each other tap in row-major order; '>' keeps the first maximum.
-                            for (int q = 0; q < 3; q += TVector.Count)
-                            {
-                                ref float at = ref Unsafe.Add(ref x0, row + q);
-                                TVector max = TVector.Load(ref at);
-                                TVector tap = TVector.Zero;
-                                TVector v1 = TVector.Load(ref Unsafe.Add(ref at, 1)); // tap (0, 1)
-                                tap = TVector.SelectGreater(v1, max, TVector.Broadcast(1f), tap);
-                                max = TVector.SelectGreater(v1, max, v1, max);
-                                TVector v2 = TVector.Load(ref Unsafe.Add(ref at, 4)); // tap (1, 0)
-                                tap = TVector.SelectGreater(v2, max, TVector.Broadcast(4f), tap);
-                                max = TVector.SelectGreater(v2, max, v2, max);
-                                TVector v3 = TVector.Load(ref Unsafe.Add(ref at, 5)); // tap (1, 1)
-                                tap = TVector.SelectGreater(v3, max, TVector.Broadcast(5f), tap);
-                                max = TVector.SelectGreater(v3, max, v3, max);
-                                TVector.Store(max, ref Unsafe.Add(ref max0, q));
-                                TVector.Store(tap, ref Unsafe.Add(ref tap0, q));
-                            }
-
-                            // Every position starts a window of the output (o < count · 36: the slices above bound it).
-                            for (int j = 0; j < 3; j++, o++)
-                            {
-                                Unsafe.Add(ref y0, o) = MathF.Max(Unsafe.Add(ref max0, j * 1), 0f); // then the ReLU
-                                Unsafe.Add(ref argMax0, o) = Unsafe.Add(ref tap0, j * 1);
-                            }
-                        }
-                    }
-                }
-            }
-
-            // pool1: 3×4×3 → 3×5×4
-            // dL/dx(c,u,v) = Σ over windows whose arg-max is (c,u,v) and whose y(c,i,j) > 0 of dL/dy(c,i,j); zero elsewhere (x, dL/dx: the ReLU's input)
-            /// <summary>Backward pass of pool1 (MaxPool2D): 3×5×4 → 3×4×3, window 2×2, stride 1.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-            private static void Pool1Backward(int count, ReadOnlySpan<float> dy, Span<float> dx, Span<float> argMax, ReadOnlySpan<float> y)
-            {
-                dx.Slice(0, count * 60).Clear();
-                int o = 0;
-                for (int s = 0; s < count; s++)
-                {
-                    for (int c = 0; c < 3; c++)
-                    {
-                        for (int i = 0; i < 4; i++)
-                        {
-                            int row = s * 60 + c * 20 + i * 4;
-                            for (int j = 0; j < 3; j++, o++)
-                            {
-                                dx[row + j * 1 + (int)argMax[o]] += (y[o] > 0f ? dy[o] : 0f);
-                            }
-                        }
-                    }
-                }
-            }
-
-            // head: 3×4×3 → 4 (input flattened in CHW order)
-            // y(o) = b(o) + Σ_i W(o,i) · x(i),  W is 4×36
-            /// <summary>Forward pass of head (Dense): 3×4×3 → 4, input flattened to 36.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-            private static void HeadForward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y)
-                where TVector : struct, IFloatVector<TVector>
-            {
-                ref float w0 = ref MemoryMarshal.GetReference(weight);
-                ref float x0 = ref MemoryMarshal.GetReference(x);
-                ref float y0 = ref MemoryMarshal.GetReference(y);
-                for (int s = 0; s < count; s++)
-                {
-                    bias.CopyTo(y.Slice(s * 4, 4));
-                }
-
-                // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs (then 2, then 1) × 4 samples.
-                Gemm.Dot<TVector>(ref w0, 36, ref x0, 36, 36, ref y0, 1, 4, m: 4, n: count);
-            }
-
-            // head: 4 → 3×4×3
-            // dL/dW(o,i) += dL/dy(o) · x(i)     (dL/dy · xᵀ)
-            // dL/db(o)   += dL/dy(o)
-            // dL/dx(i)    = Σ_o W(o,i) · dL/dy(o)   (Wᵀ · dL/dy)
-            /// <summary>Backward pass of head (Dense): 3×4×3 → 4, input flattened to 36.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-            private static void HeadBackward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx, bool computeDx, bool batchWeightGradient)
-                where TVector : struct, IFloatVector<TVector>
-            {
-                ref float w0 = ref MemoryMarshal.GetReference(weight);
-                ref float x0 = ref MemoryMarshal.GetReference(x);
-                ref float dy0 = ref MemoryMarshal.GetReference(dy);
-                ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
-                ref float dx0 = ref MemoryMarshal.GetReference(dx);
-                for (int s = 0; s < count; s++)
-                {
-                    TensorPrimitives.Add(biasGradient, dy.Slice(s * 4, 4), biasGradient);
-                }
-
-                if (!batchWeightGradient) // else the batch computes dL/dW once over all its samples: HeadBatchWeightGradient
-                {
-                    // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [4×n] · [n×36], register tiles of 8 outputs × 2 vectors of inputs, blocked for the caches.
-                    Gemm.MultiplyAdd<TVector>(ref dy0, 1, 4, ref x0, 36, ref dw0, 36, m: 4, k: count, n: 36, paddedTail: false);
-                }
-
-                if (!computeDx)
-                {
-                    return; // the network's input: nobody asked for dL/dx
-                }
-
-                // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×4] · [4×36], register tiles of 8 samples × 2 vectors of inputs, blocked for the caches, written over dL/dx.
-                Gemm.Multiply<TVector>(ref dy0, 4, 1, ref w0, 36, ref dx0, 36, m: count, k: 4, n: 36, paddedTail: false);
-            }
-
-            /// <summary>dL/dW of head over a whole training batch (<paramref name="count"/> samples), rows <paramref name="first"/> to <paramref name="end"/> − 1: one work item of the batch-gradient phase.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-            private static void HeadBatchWeightGradient<TVector>(int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)
-                where TVector : struct, IFloatVector<TVector>
-            {
-                // dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×36], register tiles of 8 outputs × 2 vectors of inputs, blocked for the caches, written over the rows.
-                Span<float> rows = weightGradient.Slice(first * 36, (end - first) * 36);
-                Gemm.Multiply<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, 4, ref MemoryMarshal.GetReference(x), 36, ref MemoryMarshal.GetReference(rows), 36, m: end - first, k: count, n: 36, paddedTail: false);
-            }
-
-            // softmax1: 4 → 4
-            // p(i) = exp(z(i) − max z) / Σ_j exp(z(j) − max z); log Σ_j exp z(j) is kept for the loss −log p(label) = logSumExp − z(label)
-            /// <summary>Forward pass of softmax1 (Softmax): 4 → 4.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-            private static void Softmax1Forward(int count, ReadOnlySpan<float> x, Span<float> y, Span<float> logSumExp)
-            {
-                for (int s = 0; s < count; s++)
-                {
-                    ReadOnlySpan<float> z = x.Slice(s * 4, 4);
-                    Span<float> p = y.Slice(s * 4, 4);
-                    float max = TensorPrimitives.Max(z);
-                    TensorPrimitives.Subtract(z, max, p);
-                    TensorPrimitives.Exp(p, p);
-                    float sum = TensorPrimitives.Sum(p);
-                    TensorPrimitives.Divide(p, sum, p);
-                    logSumExp[s] = max + MathF.Log(sum);
-                }
-            }
-
-            // softmax1 with cross-entropy L = −log p(label):
-            // dL/dz(i) = p(i) − [i = label]
-            /// <summary>Backward pass of softmax1 (Softmax): 4 → 4.</summary>
-            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-            private static void Softmax1Backward(int count, ReadOnlySpan<float> y, ReadOnlySpan<int> labels, Span<float> dx)
-            {
-                y.Slice(0, count * 4).CopyTo(dx);
-                for (int s = 0; s < count; s++)
-                {
-                    dx[s * 4 + labels[s]] -= 1f;
-                }
+                global::NetGen.Generated.TinyLayers.EdgesForward<TVector>(count, ws.Input, parameters.Slice(0, 36),
+                    parameters.Slice(36, 3), ws.EdgesOutput, ws.EdgesColumns);
+                global::NetGen.Generated.TinyLayers.Pool1Forward<TVector>(count, ws.EdgesOutput, ws.Pool1Output,
+                    ws.Pool1ArgMax, ws.Pool1WindowMax, ws.Pool1WindowTap);
+                global::NetGen.Generated.TinyLayers.HeadForward<TVector>(count, ws.Pool1Output,
+                    parameters.Slice(39, 144), parameters.Slice(183, 4), ws.HeadOutput);
+                global::NetGen.Generated.TinyLayers.Softmax1Forward(count, ws.HeadOutput, ws.Softmax1Output,
+                    ws.Softmax1LogSumExp);
             }
 
             /// <summary>
-            /// The state of up to <c>capacity</c> samples in flight: every activation, each layer's scratch buffers and the
-            /// gradients flowing back, sample after sample in each buffer. Kept apart from the parameters, so that several
-            /// workspaces can run over one set of parameters. Each buffer ends with 32 floats of slack, which lets the
-            /// vector kernels finish a row with one masked vector instead of a scalar loop.
+            /// Runs every layer's backward method in reverse order, after <see cref="ForwardPass"/> on the same
+            /// samples, with the vector type <c>VectorWidth.Kernel</c> chooses for this machine.
+            /// </summary>
+            private static void BackwardPass(int count, global::System.ReadOnlySpan<int> labels,
+                global::System.ReadOnlySpan<float> parameters, global::System.Span<float> gradients, bool inputGradient,
+                bool batchWeightGradients, Workspace ws)
+            {
+                switch (global::NetGen.Kernels.VectorWidth.Kernel)
+                {
+                    case global::NetGen.Kernels.VectorKernel.Float512:
+                        BackwardPass<global::NetGen.Kernels.Float512>(count, labels, parameters, gradients,
+                            inputGradient, batchWeightGradients, ws);
+                        break;
+                    case global::NetGen.Kernels.VectorKernel.Float256:
+                        BackwardPass<global::NetGen.Kernels.Float256>(count, labels, parameters, gradients,
+                            inputGradient, batchWeightGradients, ws);
+                        break;
+                    case global::NetGen.Kernels.VectorKernel.Float128:
+                        BackwardPass<global::NetGen.Kernels.Float128>(count, labels, parameters, gradients,
+                            inputGradient, batchWeightGradients, ws);
+                        break;
+                    case global::NetGen.Kernels.VectorKernel.Float128Unfused:
+                        BackwardPass<global::NetGen.Kernels.Float128Unfused>(count, labels, parameters, gradients,
+                            inputGradient, batchWeightGradients, ws);
+                        break;
+                    default:
+                        BackwardPass<global::NetGen.Kernels.Float1>(count, labels, parameters, gradients, inputGradient,
+                            batchWeightGradients, ws);
+                        break;
+                }
+            }
+
+            [global::System.Runtime.CompilerServices.MethodImpl(
+                global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining |
+                global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            private static void BackwardPass<TVector>(int count, global::System.ReadOnlySpan<int> labels,
+                global::System.ReadOnlySpan<float> parameters, global::System.Span<float> gradients, bool inputGradient,
+                bool batchWeightGradients, Workspace ws)
+                where TVector : struct, global::NetGen.Kernels.IFloatVector<TVector>
+            {
+                global::NetGen.Generated.TinyLayers.Softmax1Backward(count, ws.Softmax1Output, labels,
+                    ws.HeadOutputGradient);
+                global::NetGen.Generated.TinyLayers.HeadBackward<TVector>(count, ws.Pool1Output, ws.HeadOutputGradient,
+                    parameters.Slice(39, 144), gradients.Slice(39, 144), gradients.Slice(183, 4),
+                    ws.Pool1OutputGradient, true, batchWeightGradients);
+                global::NetGen.Generated.TinyLayers.Pool1Backward(count, ws.Pool1OutputGradient, ws.EdgesOutputGradient,
+                    ws.Pool1ArgMax, ws.Pool1Output);
+                global::NetGen.Generated.TinyLayers.EdgesBackward<TVector>(count, ws.Input, ws.EdgesOutputGradient,
+                    parameters.Slice(0, 36), gradients.Slice(0, 36), gradients.Slice(36, 3), ws.InputGradient,
+                    inputGradient, ws.EdgesColumns, ws.EdgesColumnsGradient);
+            }
+
+            /// <summary>
+            /// The state of up to <c>capacity</c> samples in flight: every activation, each layer's own buffers and the
+            /// gradients flowing back, sample after sample in each buffer. Kept apart from the parameters, so that
+            /// several workspaces can run over one set of parameters. Each buffer ends with 32 floats of slack, which
+            /// lets the vector kernels finish a row with one masked vector instead of a scalar loop.
             /// </summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             private sealed class Workspace(int capacity)
             {
-                /// <summary>The samples, copied in: n × 2×9×7.</summary>
+                /// <summary>The samples, copied in: n × 2×9×7; read by edges.</summary>
                 public readonly float[] Input = new float[capacity * 126 + 32];
-                /// <summary>dL/d(input): n × 2×9×7.</summary>
+
+                /// <summary>dL/d(input): n × 2×9×7; written by edges's backward pass.</summary>
                 public readonly float[] InputGradient = new float[capacity * 126 + 32];
 
-                /// <summary>edges output: n × 3×5×4.</summary>
+                /// <summary>edges output: n × 3×5×4; read by pool1 (with relu1 fused in).</summary>
                 public readonly float[] EdgesOutput = new float[capacity * 60 + 32];
-                /// <summary>dL/d(edges output): n × 3×5×4.</summary>
+
+                /// <summary>dL/d(edges output): n × 3×5×4; written by pool1's backward pass.</summary>
                 public readonly float[] EdgesOutputGradient = new float[capacity * 60 + 32];
-                /// <summary>edges: the unfolded input (im2col) of one sample, 12 rows (input channel, kernel tap) × 20 columns (output pixel), for one sample at a time.</summary>
+
+                /// <summary>
+                /// edges: the unfolded input (im2col) of one sample, 12 rows (input channel, kernel tap) × 20 columns
+                /// (output pixel), for one sample at a time.
+                /// </summary>
                 public readonly float[] EdgesColumns = new float[240 + 32];
+
                 /// <summary>edges: dL/dcolumns, same layout, for one sample at a time.</summary>
                 public readonly float[] EdgesColumnsGradient = new float[240 + 32];
 
-                /// <summary>pool1 output: n × 3×4×3.</summary>
+                /// <summary>pool1 output: n × 3×4×3; read by head.</summary>
                 public readonly float[] Pool1Output = new float[capacity * 36 + 32];
-                /// <summary>dL/d(pool1 output): n × 3×4×3.</summary>
+
+                /// <summary>dL/d(pool1 output): n × 3×4×3; written by head's backward pass.</summary>
                 public readonly float[] Pool1OutputGradient = new float[capacity * 36 + 32];
-                /// <summary>pool1: where each window's maximum is: its offset from the window's start (for inputs over 16 million floats wide, its tap number m · size + n), per sample.</summary>
+
+                /// <summary>
+                /// pool1: where each window's maximum is: its offset from the window's start (for inputs over 16
+                /// million floats wide, its tap number m · size + n), per sample.
+                /// </summary>
                 public readonly float[] Pool1ArgMax = new float[capacity * 36 + 32];
-                /// <summary>pool1: the maximum of the window starting at each position of one output row's input rows, for one sample at a time.</summary>
+
+                /// <summary>
+                /// pool1: the maximum of the window starting at each position of one output row's input rows, for one
+                /// sample at a time.
+                /// </summary>
                 public readonly float[] Pool1WindowMax = new float[3 + 32];
-                /// <summary>pool1: where in that window the maximum is, as in argMax, for one sample at a time.</summary>
+
+                /// <summary>
+                /// pool1: where in that window the maximum is, as in argMax, for one sample at a time.
+                /// </summary>
                 public readonly float[] Pool1WindowTap = new float[3 + 32];
 
-                /// <summary>head output: n × 4.</summary>
+                /// <summary>head output: n × 4; read by softmax1.</summary>
                 public readonly float[] HeadOutput = new float[capacity * 4 + 32];
-                /// <summary>dL/d(head output): n × 4.</summary>
+
+                /// <summary>dL/d(head output): n × 4; written by softmax1's backward pass.</summary>
                 public readonly float[] HeadOutputGradient = new float[capacity * 4 + 32];
 
-                /// <summary>softmax1 output: n × 4.</summary>
+                /// <summary>softmax1 output: n × 4; the network's output.</summary>
                 public readonly float[] Softmax1Output = new float[capacity * 4 + 32];
+
                 /// <summary>softmax1: log Σ_j exp(z_j), for the loss, per sample.</summary>
                 public readonly float[] Softmax1LogSumExp = new float[capacity * 1 + 32];
+            }
+        }
+    }
+}
+
+namespace NetGen.Generated
+{
+    using global::System;
+    using global::System.Numerics.Tensors;
+    using global::System.Runtime.CompilerServices;
+    using global::System.Runtime.InteropServices;
+    using global::NetGen.Kernels;
+
+    /// <summary>
+    /// The layers of <c>Samples.Tiny.Models.Tiny&lt;TTag&gt;</c>: a forward and a backward method each, over
+    /// <c>count</c> samples stored one after the other in every buffer, with every size a literal.
+    /// </summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+    file static class TinyLayers
+    {
+        // edges (Conv2D): 2×9×7 → 3×5×4, kernel 3×2, stride 2, padding 1
+        // y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i·2 + m − 1, j·2 + n − 1)   (zero outside x)
+        /// <summary>Forward pass of edges (Conv2D): 2×9×7 → 3×5×4, kernel 3×2, stride 2, padding 1.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        internal static void EdgesForward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
+            ReadOnlySpan<float> bias, Span<float> y, Span<float> columns)
+            where TVector : struct, IFloatVector<TVector>
+        {
+            ref float w0 = ref MemoryMarshal.GetReference(weight);
+            ref float b0 = ref MemoryMarshal.GetReference(bias);
+            ref float c0 = ref MemoryMarshal.GetReference(columns);
+            for (int s = 0; s < count; s++)
+            {
+                // to the buffer's end, as ys: a row's last vector may reach into the slack
+                ReadOnlySpan<float> xs = x.Slice(s * 126);
+                Span<float> ys = y.Slice(s * 60);
+                ref float y0 = ref MemoryMarshal.GetReference(ys);
+
+                // 1. Unfold (im2col) this sample into columns.
+                EdgesUnfold(xs, columns);
+
+                // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [3×12] · [12×20], register tiles of 8 filters × 2
+                // vectors of pixels, blocked for the caches; each filter's accumulators start at its bias.
+                Gemm.MultiplyBias<TVector>(ref w0, 12, 1, ref c0, 20, ref y0, 20, ref b0, m: 3, k: 12, n: 20,
+                    paddedTail: true);
+            }
+        }
+
+        // edges (Conv2D) backward: dL/dy 3×5×4 → dL/dx 2×9×7
+        // dL/dw(k,t,m,n) += Σ_i Σ_j dL/dy(k,i,j) · x(t, i·2 + m − 1, j·2 + n − 1)
+        // dL/db(k)       += Σ_i Σ_j dL/dy(k,i,j)
+        // dL/dx(t,u,v)    = Σ_k Σ_m Σ_n dL/dy(k,i,j) · w(k,t,m,n) over u = i·2 + m − 1, v = j·2 + n − 1 (transposed
+        // convolution)
+        /// <summary>Backward pass of edges (Conv2D): dL/dy 3×5×4 → dL/dx 2×9×7.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        internal static void EdgesBackward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
+            ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx,
+            bool computeDx, Span<float> columns, Span<float> columnsGradient)
+            where TVector : struct, IFloatVector<TVector>
+        {
+            ref float w0 = ref MemoryMarshal.GetReference(weight);
+            ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
+            ref float c0 = ref MemoryMarshal.GetReference(columns);
+            ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);
+            // Last sample first: the forward pass left its columns in place, so only the others are unfolded again.
+            for (int s = count - 1; s >= 0; s--)
+            {
+                ReadOnlySpan<float> xs = x.Slice(s * 126); // to the buffer's end (see the forward pass)
+                ReadOnlySpan<float> dys = dy.Slice(s * 60);
+                ref float dy0 = ref MemoryMarshal.GetReference(dys);
+
+                // 1. Unfold this sample again, unless the forward pass's columns are still its own.
+                if (s != count - 1)
+                {
+                    EdgesUnfold(xs, columns);
+                }
+
+                // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [3×20] · [12×20]ᵀ, tiles of 4 filters (then 2,
+                // then 1) × 4 rows of dot products; dL/db(k) += Σ_q dL/dy(k, q).
+                Gemm.Dot<TVector>(ref dy0, 20, ref c0, 20, 20, ref dw0, 12, 1, m: 3, n: 12);
+                for (int k = 0; k < 3; k++)
+                {
+                    biasGradient[k] += TensorPrimitives.Sum(dys.Slice(k * 20, 20));
+                }
+
+                if (!computeDx)
+                {
+                    continue; // the network's input: nobody asked for dL/dx
+                }
+
+                // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [12×3] (w transposed) · [3×20], tiles of 8 rows × 2
+                // vectors, blocked for the caches, written over dL/dcolumns.
+                Gemm.Multiply<TVector>(ref w0, 1, 12, ref dy0, 20, ref dc0, 20, m: 12, k: 3, n: 20, paddedTail: true);
+
+                // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
+                EdgesFold(columnsGradient, dx.Slice(s * 126, 126));
+            }
+        }
+
+        // edges unfold (im2col): columns(r, q) = x(t, i·2 + m − 1, j·2 + n − 1), row r = (t·3 + m)·2 + n, column q =
+        // i·4 + j.
+        // Taps that read padding are never written and stay zero (the buffer starts zeroed).
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void EdgesUnfold(ReadOnlySpan<float> xs, Span<float> columns)
+        {
+            for (int t = 0; t < 2; t++)
+            {
+                ReadOnlySpan<float> xt = xs.Slice(t * 63, 63);
+                Span<float> ct = columns.Slice(t * 120, 120);
+                // tap (0, 0): output rows 1..4, columns 1..3
+                for (int i = 1; i < 5; i++)
+                {
+                    for (int j = 1; j < 4; j++)
+                    {
+                        ct[i * 4 + j] = xt[i * 14 + j * 2 - 8];
+                    }
+                }
+                // tap (0, 1): output rows 1..4, columns 0..3
+                for (int i = 1; i < 5; i++)
+                {
+                    for (int j = 0; j < 4; j++)
+                    {
+                        ct[i * 4 + j + 20] = xt[i * 14 + j * 2 - 7];
+                    }
+                }
+                // tap (1, 0): output rows 0..4, columns 1..3
+                for (int i = 0; i < 5; i++)
+                {
+                    for (int j = 1; j < 4; j++)
+                    {
+                        ct[i * 4 + j + 40] = xt[i * 14 + j * 2 - 1];
+                    }
+                }
+                // tap (1, 1): output rows 0..4, columns 0..3
+                for (int i = 0; i < 5; i++)
+                {
+                    for (int j = 0; j < 4; j++)
+                    {
+                        ct[i * 4 + j + 60] = xt[i * 14 + j * 2];
+                    }
+                }
+                // tap (2, 0): output rows 0..3, columns 1..3
+                for (int i = 0; i < 4; i++)
+                {
+                    for (int j = 1; j < 4; j++)
+                    {
+                        ct[i * 4 + j + 80] = xt[i * 14 + j * 2 + 6];
+                    }
+                }
+                // tap (2, 1): output rows 0..3, columns 0..3
+                for (int i = 0; i < 4; i++)
+                {
+                    for (int j = 0; j < 4; j++)
+                    {
+                        ct[i * 4 + j + 100] = xt[i * 14 + j * 2 + 7];
+                    }
+                }
+            }
+        }
+
+        // edges fold (col2im): dL/dx(t, i·2 + m − 1, j·2 + n − 1) = Σ dL/dcolumns(r, q) over the taps that read it;
+        // taps in the padding drop out.
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void EdgesFold(ReadOnlySpan<float> columnsGradient, Span<float> dxs)
+        {
+            dxs.Clear();
+            for (int t = 0; t < 2; t++)
+            {
+                Span<float> dxt = dxs.Slice(t * 63, 63);
+                ReadOnlySpan<float> ct = columnsGradient.Slice(t * 120, 120);
+                // tap (0, 0): output rows 1..4, columns 1..3
+                for (int i = 1; i < 5; i++)
+                {
+                    for (int j = 1; j < 4; j++)
+                    {
+                        dxt[i * 14 + j * 2 - 8] += ct[i * 4 + j];
+                    }
+                }
+                // tap (0, 1): output rows 1..4, columns 0..3
+                for (int i = 1; i < 5; i++)
+                {
+                    for (int j = 0; j < 4; j++)
+                    {
+                        dxt[i * 14 + j * 2 - 7] += ct[i * 4 + j + 20];
+                    }
+                }
+                // tap (1, 0): output rows 0..4, columns 1..3
+                for (int i = 0; i < 5; i++)
+                {
+                    for (int j = 1; j < 4; j++)
+                    {
+                        dxt[i * 14 + j * 2 - 1] += ct[i * 4 + j + 40];
+                    }
+                }
+                // tap (1, 1): output rows 0..4, columns 0..3
+                for (int i = 0; i < 5; i++)
+                {
+                    for (int j = 0; j < 4; j++)
+                    {
+                        dxt[i * 14 + j * 2] += ct[i * 4 + j + 60];
+                    }
+                }
+                // tap (2, 0): output rows 0..3, columns 1..3
+                for (int i = 0; i < 4; i++)
+                {
+                    for (int j = 1; j < 4; j++)
+                    {
+                        dxt[i * 14 + j * 2 + 6] += ct[i * 4 + j + 80];
+                    }
+                }
+                // tap (2, 1): output rows 0..3, columns 0..3
+                for (int i = 0; i < 4; i++)
+                {
+                    for (int j = 0; j < 4; j++)
+                    {
+                        dxt[i * 14 + j * 2 + 7] += ct[i * 4 + j + 100];
+                    }
+                }
+            }
+        }
+
+        // relu1 (ReLU): 3×5×4 → 3×5×4: done by pool1, into which it is fused
+
+        // pool1 (MaxPool2D): 3×5×4 → 3×4×3, window 2×2, stride 1, with the ReLU before it
+        // y(c,i,j) = max(0, max over m, n < 2 of x(c, i·1 + m, j·1 + n)), x being the ReLU's input; the first maximum
+        // in row-major order wins
+        /// <summary>
+        /// Forward pass of pool1 (MaxPool2D): 3×5×4 → 3×4×3, window 2×2, stride 1, with the ReLU before it.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        internal static void Pool1Forward<TVector>(int count, ReadOnlySpan<float> x, Span<float> y, Span<float> argMax,
+            Span<float> windowMax, Span<float> windowTap)
+            where TVector : struct, IFloatVector<TVector>
+        {
+            // The last vector of a row reads up to Count − 1 floats past its windows, at most into the buffer's slack.
+            x = x.Slice(0, count * 60 + TVector.Count - 1);
+            windowMax = windowMax.Slice(0, 3 + TVector.Count - 1);
+            windowTap = windowTap.Slice(0, 3 + TVector.Count - 1);
+            y = y.Slice(0, count * 36);
+            argMax = argMax.Slice(0, count * 36);
+            ref float x0 = ref MemoryMarshal.GetReference(x);
+            ref float y0 = ref MemoryMarshal.GetReference(y);
+            ref float argMax0 = ref MemoryMarshal.GetReference(argMax);
+            ref float max0 = ref MemoryMarshal.GetReference(windowMax);
+            ref float tap0 = ref MemoryMarshal.GetReference(windowTap);
+            int o = 0;
+            for (int s = 0; s < count; s++)
+            {
+                for (int c = 0; c < 3; c++)
+                {
+                    for (int i = 0; i < 4; i++)
+                    {
+                        int row = s * 60 + c * 20 + i * 4;
+                        // The window starting at each of the 3 positions q: its top-left tap, then each other tap in
+                        // row-major order; '>' keeps the first maximum.
+                        for (int q = 0; q < 3; q += TVector.Count)
+                        {
+                            ref float at = ref Unsafe.Add(ref x0, row + q);
+                            TVector max = TVector.Load(ref at);
+                            TVector tap = TVector.Zero;
+                            TVector v1 = TVector.Load(ref Unsafe.Add(ref at, 1)); // tap (0, 1)
+                            tap = TVector.SelectGreater(v1, max, TVector.Broadcast(1f), tap);
+                            max = TVector.SelectGreater(v1, max, v1, max);
+                            TVector v2 = TVector.Load(ref Unsafe.Add(ref at, 4)); // tap (1, 0)
+                            tap = TVector.SelectGreater(v2, max, TVector.Broadcast(4f), tap);
+                            max = TVector.SelectGreater(v2, max, v2, max);
+                            TVector v3 = TVector.Load(ref Unsafe.Add(ref at, 5)); // tap (1, 1)
+                            tap = TVector.SelectGreater(v3, max, TVector.Broadcast(5f), tap);
+                            max = TVector.SelectGreater(v3, max, v3, max);
+                            TVector.Store(max, ref Unsafe.Add(ref max0, q));
+                            TVector.Store(tap, ref Unsafe.Add(ref tap0, q));
+                        }
+
+                        // Every position starts a window of the output (o < count · 36: the slices above bound it).
+                        for (int j = 0; j < 3; j++, o++)
+                        {
+                            Unsafe.Add(ref y0, o) = MathF.Max(Unsafe.Add(ref max0, j * 1), 0f); // then the ReLU
+                            Unsafe.Add(ref argMax0, o) = Unsafe.Add(ref tap0, j * 1);
+                        }
+                    }
+                }
+            }
+        }
+
+        // pool1 (MaxPool2D) backward: dL/dy 3×4×3 → dL/dx 3×5×4
+        // dL/dx(c,u,v) = Σ over windows whose arg-max is (c,u,v) and whose y(c,i,j) > 0 of dL/dy(c,i,j); zero elsewhere
+        // (x, dL/dx: the ReLU's input)
+        /// <summary>Backward pass of pool1 (MaxPool2D): dL/dy 3×4×3 → dL/dx 3×5×4.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        internal static void Pool1Backward(int count, ReadOnlySpan<float> dy, Span<float> dx, Span<float> argMax,
+            ReadOnlySpan<float> y)
+        {
+            dx.Slice(0, count * 60).Clear();
+            int o = 0;
+            for (int s = 0; s < count; s++)
+            {
+                for (int c = 0; c < 3; c++)
+                {
+                    for (int i = 0; i < 4; i++)
+                    {
+                        int row = s * 60 + c * 20 + i * 4;
+                        for (int j = 0; j < 3; j++, o++)
+                        {
+                            dx[row + j * 1 + (int)argMax[o]] += (y[o] > 0f ? dy[o] : 0f);
+                        }
+                    }
+                }
+            }
+        }
+
+        // head (Dense): 3×4×3 → 4, input flattened to 36
+        // y(o) = b(o) + Σ_i W(o,i) · x(i),  W is 4×36
+        /// <summary>Forward pass of head (Dense): 3×4×3 → 4, input flattened to 36.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        internal static void HeadForward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
+            ReadOnlySpan<float> bias, Span<float> y)
+            where TVector : struct, IFloatVector<TVector>
+        {
+            ref float w0 = ref MemoryMarshal.GetReference(weight);
+            ref float x0 = ref MemoryMarshal.GetReference(x);
+            ref float y0 = ref MemoryMarshal.GetReference(y);
+            for (int s = 0; s < count; s++)
+            {
+                bias.CopyTo(y.Slice(s * 4, 4));
+            }
+
+            // y(s, o) += Σ_i W(o, i) · x(s, i): dot products along i, register tiles of 4 outputs (then 2, then 1) × 4
+            // samples.
+            Gemm.Dot<TVector>(ref w0, 36, ref x0, 36, 36, ref y0, 1, 4, m: 4, n: count);
+        }
+
+        // head (Dense) backward: dL/dy 4 → dL/dx 3×4×3
+        // dL/dW(o,i) += dL/dy(o) · x(i)     (dL/dy · xᵀ)
+        // dL/db(o)   += dL/dy(o)
+        // dL/dx(i)    = Σ_o W(o,i) · dL/dy(o)   (Wᵀ · dL/dy)
+        /// <summary>Backward pass of head (Dense): dL/dy 4 → dL/dx 3×4×3.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        internal static void HeadBackward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
+            ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx,
+            bool computeDx, bool batchWeightGradient)
+            where TVector : struct, IFloatVector<TVector>
+        {
+            ref float w0 = ref MemoryMarshal.GetReference(weight);
+            ref float x0 = ref MemoryMarshal.GetReference(x);
+            ref float dy0 = ref MemoryMarshal.GetReference(dy);
+            ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
+            ref float dx0 = ref MemoryMarshal.GetReference(dx);
+            for (int s = 0; s < count; s++)
+            {
+                TensorPrimitives.Add(biasGradient, dy.Slice(s * 4, 4), biasGradient);
+            }
+
+            // else the batch computes dL/dW once over all its samples: HeadBatchWeightGradient
+            if (!batchWeightGradient)
+            {
+                // dL/dW(o, i) += Σ_s dL/dy(s, o) · x(s, i): [4×n] · [n×36], register tiles of 8 outputs × 2 vectors of
+                // inputs, blocked for the caches.
+                Gemm.MultiplyAdd<TVector>(ref dy0, 1, 4, ref x0, 36, ref dw0, 36, m: 4, k: count, n: 36,
+                    paddedTail: false);
+            }
+
+            if (!computeDx)
+            {
+                return; // the network's input: nobody asked for dL/dx
+            }
+
+            // dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×4] · [4×36], register tiles of 8 samples × 2 vectors of
+            // inputs, blocked for the caches, written over dL/dx.
+            Gemm.Multiply<TVector>(ref dy0, 4, 1, ref w0, 36, ref dx0, 36, m: count, k: 4, n: 36, paddedTail: false);
+        }
+
+        /// <summary>
+        /// dL/dW of head over a whole training batch (<paramref name="count"/> samples), rows <paramref name="first"/>
+        /// to <paramref name="end"/> − 1: one work item of the batch-gradient phase.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        internal static void HeadBatchWeightGradient<TVector>(
+            int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)
+            where TVector : struct, IFloatVector<TVector>
+        {
+            // dL/dW(o, i) = Σ_s dL/dy(s, o) · x(s, i), rows o = first … end − 1: [rows×count] · [count×36], register
+            // tiles of 8 outputs × 2 vectors of inputs, blocked for the caches, written over the rows.
+            Span<float> rows = weightGradient.Slice(first * 36, (end - first) * 36);
+            Gemm.Multiply<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(dy), first), 1, 4,
+                ref MemoryMarshal.GetReference(x), 36, ref MemoryMarshal.GetReference(rows), 36, m: end - first,
+                k: count, n: 36, paddedTail: false);
+        }
+
+        // softmax1 (Softmax): 4 → 4
+        // p(i) = exp(z(i) − max z) / Σ_j exp(z(j) − max z)
+        // log Σ_j exp z(j) is kept for the loss −log p(label) = logSumExp − z(label)
+        /// <summary>Forward pass of softmax1 (Softmax): 4 → 4.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        internal static void Softmax1Forward(int count, ReadOnlySpan<float> x, Span<float> y, Span<float> logSumExp)
+        {
+            for (int s = 0; s < count; s++)
+            {
+                ReadOnlySpan<float> z = x.Slice(s * 4, 4);
+                Span<float> p = y.Slice(s * 4, 4);
+                float max = TensorPrimitives.Max(z);
+                TensorPrimitives.Subtract(z, max, p);
+                TensorPrimitives.Exp(p, p);
+                float sum = TensorPrimitives.Sum(p);
+                TensorPrimitives.Divide(p, sum, p);
+                logSumExp[s] = max + MathF.Log(sum);
+            }
+        }
+
+        // softmax1 (Softmax) backward: dL/dy 4 → dL/dx 4
+        // with cross-entropy L = −log p(label): dL/dz(i) = p(i) − [i = label]
+        /// <summary>Backward pass of softmax1 (Softmax): dL/dy 4 → dL/dx 4.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        internal static void Softmax1Backward(int count, ReadOnlySpan<float> y, ReadOnlySpan<int> labels,
+            Span<float> dx)
+        {
+            y.Slice(0, count * 4).CopyTo(dx);
+            for (int s = 0; s < count; s++)
+            {
+                dx[s * 4 + labels[s]] -= 1f;
             }
         }
     }

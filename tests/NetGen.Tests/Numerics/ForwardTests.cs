@@ -61,17 +61,20 @@ public class ForwardTests
     public void Shapes_are_inferred_as_PyTorch_computes_them()
     {
         // floor((H + 2p − k) / s) + 1 for conv; floor((H − k) / s) + 1 for pooling.
-        Assert.Equal((3, 4, 5), (ConvStridedNet.Conv1Channels, ConvStridedNet.Conv1Height, ConvStridedNet.Conv1Width));
-        Assert.Equal((2, 3, 3), (ConvWidePaddingNet.Conv1Channels, ConvWidePaddingNet.Conv1Height, ConvWidePaddingNet.Conv1Width));
-        Assert.Equal((2, 3, 2), (PoolNet.Pool1Channels, PoolNet.Pool1Height, PoolNet.Pool1Width));
-        Assert.Equal((1, 3, 4), (OverlappingPoolNet.Pool1Channels, OverlappingPoolNet.Pool1Height, OverlappingPoolNet.Pool1Width));
-        Assert.Equal((4, 8, 5), (MixedNet.FeaturesChannels, MixedNet.FeaturesHeight, MixedNet.FeaturesWidth));
-        Assert.Equal((4, 7, 4), (MixedNet.Pool1Channels, MixedNet.Pool1Height, MixedNet.Pool1Width));
-        Assert.Equal((5, 6, 3), (MixedNet.MixerChannels, MixedNet.MixerHeight, MixedNet.MixerWidth));
+        Assert.Equal(new TensorShape(3, 4, 5), ConvStridedNet.Shapes.Conv1);
+        Assert.Equal(new TensorShape(2, 3, 3), ConvWidePaddingNet.Shapes.Conv1);
+        Assert.Equal(new TensorShape(2, 3, 2), PoolNet.Shapes.Pool1);
+        Assert.Equal(new TensorShape(1, 3, 4), OverlappingPoolNet.Shapes.Pool1);
+        Assert.Equal(new TensorShape(4, 8, 5), MixedNet.Shapes.Features);
+        Assert.Equal(new TensorShape(4, 7, 4), MixedNet.Shapes.Pool1);
+        Assert.Equal(new TensorShape(5, 6, 3), MixedNet.Shapes.Mixer);
         Assert.Equal(61_706, LeNet5.ParameterCount);
         Assert.Equal(784, LeNet5.InputLength);
         Assert.Equal(10, LeNet5.OutputLength);
-        Assert.Equal((16, 5, 5), (LeNet5.Pool2Channels, LeNet5.Pool2Height, LeNet5.Pool2Width));
+        Assert.Equal(new TensorShape(16, 5, 5), LeNet5.Shapes.Pool2);
+        Assert.Equal(400, LeNet5.Shapes.Pool2.Length);
+        Assert.Equal(new TensorShape(1, 28, 28), LeNet5.Shapes.Input);
+        Assert.Equal(new TensorShape(10, 1, 1), LeNet5.Shapes.Softmax1);
     }
 
     [Fact]

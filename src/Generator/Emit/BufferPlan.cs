@@ -1,0 +1,140 @@
+using System.Collections.Generic;
+using System.Linq;
+using NetGen.Generator.Layers;
+using NetGen.Generator.Model;
+
+namespace NetGen.Generator.Emit;
+
+/// <summary>
+/// The workspace's buffers, planned from the network's graph, and what each layer method's operands are bound to: each
+/// node's activation and the gradient flowing back into it, each layer's own buffers, and, where a node feeds several
+/// layers, where each reader's share of its gradient goes before the shares are summed.
+/// </summary>
+/// <remarks>
+/// The backward pass runs the layers in reverse declaration order. The first reader of a node to run (the last declared)
+/// writes the node's gradient buffer directly; every later one writes a shared branch buffer whose values are added into
+/// the node's gradient right after, so layers only ever write their input gradients, never add into them.
+/// </remarks>
+internal sealed class BufferPlan
+{
+    private readonly NetworkModel _model;
+    private readonly Dictionary<(int Layer, int Slot), GradientRoute> _routes = new();
+
+    /// <summary>Names of the shared branch buffers, by input slot (a join's two inputs may both be a branch's).</summary>
+    private static readonly string[] BranchBuffers = ["BranchGradient", "JoinedBranchGradient"];
+
+    private BufferPlan(NetworkModel model)
+    {
+        _model = model;
+        var written = new HashSet<int>();
+        foreach (LayerPlan plan in model.Layers.Reverse().Where(static p => !p.FusedIntoNext))
+        {
+            foreach (Operand operand in plan.Layer.BackwardOperands(plan).Where(static o => o.Kind == OperandKind.InputGradient))
+            {
+                int node = model.Source(plan, operand.Slot);
+                _routes[(plan.Index, operand.Slot)] = written.Add(node)
+                    ? new GradientRoute(node, Gradient(node), null)
+                    : new GradientRoute(node, $"ws.{BranchBuffers[operand.Slot]}", BranchBuffers[operand.Slot]);
+            }
+        }
+    }
+
+    public static BufferPlan For(NetworkModel model) => new(model);
+
+    /// <summary>The buffer holding a node's output activation.</summary>
+    public string Activation(int node) => _model.Node(node) is { } plan ? $"ws.{plan.Pascal}Output" : "ws.Input";
+
+    /// <summary>The buffer holding dL/d(a node's output).</summary>
+    public string Gradient(int node) => _model.Node(node) is { } plan ? $"ws.{plan.Pascal}OutputGradient" : "ws.InputGradient";
+
+    /// <summary>Where a layer's backward method writes the gradient of its input <paramref name="slot"/>.</summary>
+    public GradientRoute Route(LayerPlan plan, int slot) => _routes[(plan.Index, slot)];
+
+    /// <summary>What an operand of <paramref name="plan"/>'s forward or backward method is bound to in the passes.</summary>
+    public string Bind(LayerPlan plan, Operand operand) => operand.Kind switch
+    {
+        OperandKind.Input => Activation(_model.Source(plan, operand.Slot)),
+        OperandKind.Output => Activation(plan.Index),
+        OperandKind.OutputGradient => Gradient(plan.Index),
+        OperandKind.InputGradient => Route(plan, operand.Slot).Destination,
+        OperandKind.ComputeInputGradient => _model.Source(plan, operand.Slot) == LayerPlan.NetworkInput ? "inputGradient" : "true",
+        OperandKind.Parameter => plan.Parameter(operand.Role) is { } p ? $"parameters.Slice({p.Offset}, {p.Tensor.Length})" : "default",
+        OperandKind.ParameterGradient => plan.Parameter(operand.Role) is { } p ? $"gradients.Slice({p.Offset}, {p.Tensor.Length})" : "default",
+        OperandKind.Labels => "labels",
+        OperandKind.BatchWeightGradient => "batchWeightGradients",
+        OperandKind.Scratch => $"ws.{Scratch(plan, operand.Buffer!)}",
+        _ => throw new System.ArgumentOutOfRangeException(nameof(operand)),
+    };
+
+    /// <summary>The workspace field of a layer's own buffer.</summary>
+    public static string Scratch(LayerPlan plan, ScratchBuffer buffer) => plan.Pascal + ShapeInference.Pascal(buffer.Name);
+
+    /// <summary>Every buffer of the workspace, in order, each with the line that says what it holds.</summary>
+    public IEnumerable<WorkspaceBuffer> Buffers()
+    {
+        Shape input = _model.Input;
+        yield return new("Input", "float", input.Length, true, $"The samples, copied in: n × {input}; read by {Readers(LayerPlan.NetworkInput)}.");
+        yield return new("InputGradient", "float", input.Length, true, $"dL/d(input): n × {input}; {GradientWriters(LayerPlan.NetworkInput)}.");
+        foreach (LayerPlan plan in _model.Layers.Where(static p => !p.FusedIntoNext))
+        {
+            string readers = plan == _model.Last ? "the network's output" : $"read by {Readers(plan.Index)}";
+            yield return new($"{plan.Pascal}Output", "float", plan.Output.Length, true, $"{plan.Name} output: n × {plan.Output}; {readers}.");
+            if (plan != _model.Last)
+            {
+                yield return new($"{plan.Pascal}OutputGradient", "float", plan.Output.Length, true,
+                    $"dL/d({plan.Name} output): n × {plan.Output}; {GradientWriters(plan.Index)}.");
+            }
+
+            foreach (ScratchBuffer scratch in plan.Scratch)
+            {
+                yield return new(Scratch(plan, scratch), scratch.ElementType, scratch.Length, scratch.PerSample,
+                    $"{plan.Name}: {scratch.Description}{(scratch.PerSample ? ", per sample" : ", for one sample at a time")}.");
+            }
+        }
+
+        for (int slot = 0; slot < BranchBuffers.Length; slot++)
+        {
+            var uses = _routes.Values.Where(r => r.Branch == BranchBuffers[slot]).ToList();
+            if (uses.Count > 0)
+            {
+                yield return new(BranchBuffers[slot], "float", uses.Max(r => _model.ShapeOf(r.Node).Length), true,
+                    $"One reader's share of dL/d(a layer's output) read by several ({string.Join(", ", uses.Select(r => _model.NameOf(r.Node)).Distinct())}), " +
+                    "added to the others' right after it is written, so one buffer serves every such layer.");
+            }
+        }
+    }
+
+    /// <summary>The layers that read a node's activation (the fused pair named as one).</summary>
+    private string Readers(int node)
+    {
+        var names = new List<string>();
+        foreach (LayerPlan plan in _model.Layers.Where(static p => !p.FusedIntoNext))
+        {
+            for (int slot = 0; slot < plan.Inputs.Count; slot++)
+            {
+                if (_model.Source(plan, slot) == node)
+                {
+                    names.Add(plan.Inputs[slot] == node ? plan.Name : $"{plan.Name} (with {_model.NameOf(plan.Inputs[slot])} fused in)");
+                }
+            }
+        }
+
+        return string.Join(", ", names.Distinct());
+    }
+
+    /// <summary>Who writes a node's gradient: one reader's backward pass, or the sum of several.</summary>
+    private string GradientWriters(int node)
+    {
+        var writers = _routes.Where(r => r.Value.Node == node).OrderByDescending(static r => r.Key.Layer).Select(r => _model.Layers[r.Key.Layer].Name).ToList();
+        return writers.Count == 1 ? $"written by {writers[0]}'s backward pass" : $"the sum of what {string.Join(" and ", writers)} give back";
+    }
+}
+
+/// <summary>Where a backward method writes one input's gradient: the node's own buffer, or a shared branch buffer then summed into it.</summary>
+/// <param name="Node">The node whose gradient it is.</param>
+/// <param name="Destination">The buffer the method writes.</param>
+/// <param name="Branch">The branch buffer's field when the values are added into the node's gradient afterwards, else null.</param>
+internal sealed record GradientRoute(int Node, string Destination, string? Branch);
+
+/// <summary>A workspace field: its name, element type, length (per sample when <paramref name="PerSample"/>) and what it holds.</summary>
+internal sealed record WorkspaceBuffer(string Name, string ElementType, int Length, bool PerSample, string Description);

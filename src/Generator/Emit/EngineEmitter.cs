@@ -1,0 +1,191 @@
+using System.Collections.Generic;
+using System.Linq;
+using NetGen.Generator.Layers;
+using NetGen.Generator.Model;
+
+namespace NetGen.Generator.Emit;
+
+/// <summary>
+/// Writes the batch API (<c>TrainBatch</c>, <c>ForwardBatch</c>, <c>PredictBatch</c>, <c>DegreeOfParallelism</c>) and the
+/// private engine that runs the generated passes over chunks of a batch on several threads
+/// (<c>NetGen.Training.BatchEngine</c>).
+/// </summary>
+internal static class EngineEmitter
+{
+    /// <summary>Rows of a dense layer's dL/dW per work item of a batch's gradient phase: enough work to share out, few enough items to balance.</summary>
+    private const int RowsPerItem = 32;
+
+    private const string ReadOnlySpan = "global::System.ReadOnlySpan";
+    private const string Span = "global::System.Span";
+    private const string ParameterRange = "global::NetGen.Training.ParameterRange";
+
+    public static void EmitBatchApi(SourceWriter w, NetworkModel model, BufferPlan buffers)
+    {
+        string inputShape = model.Input.ToString();
+        int classes = model.Last.Output.Length;
+        string gc = NetworkEmitter.GeneratedCodeAttribute;
+        w.Line($"private Engine? _engine;");
+        w.Line();
+        w.Line($"private Engine BatchEngine => _engine ??= new Engine();");
+        w.Line();
+        w.Summary($"Threads that <see cref=\"TrainBatch\"/>, <see cref=\"ForwardBatch\"/> and <see cref=\"PredictBatch\"/> may use, the calling thread included. Default: all cores. Results do not depend on it.");
+        w.Line($"{gc}");
+        w.Line($"public int DegreeOfParallelism");
+        w.Open();
+        w.Line($"get => BatchEngine.DegreeOfParallelism;");
+        w.Line($"set => BatchEngine.DegreeOfParallelism = value;");
+        w.Close();
+        w.Line();
+        w.Summary($"Forward and backward pass over a batch, on up to <see cref=\"DegreeOfParallelism\"/> threads: sets <see cref=\"Gradients\"/> to the batch's mean dL/dθ and returns its mean loss. Bit-identical whatever the number of threads.");
+        w.Line($"/// <param name=\"inputs\">n × {model.Input.Length} floats: n samples of {inputShape}, one after the other.</param>");
+        w.Line($"/// <param name=\"labels\">n labels, each 0 to {classes - 1}.</param>");
+        w.Line($"/// <exception cref=\"global::System.ArgumentException\">The batch is empty or the lengths do not match.</exception>");
+        w.Line($"/// <exception cref=\"global::System.ArgumentOutOfRangeException\">A label is not a class.</exception>");
+        w.Line($"{gc}");
+        w.Line($"public float TrainBatch({ReadOnlySpan}<float> inputs, {ReadOnlySpan}<int> labels) =>");
+        w.Line($"    BatchEngine.TrainBatch(Parameters, Gradients, inputs, labels);");
+        w.Line();
+        w.Summary($"Runs the network on a batch, on up to <see cref=\"DegreeOfParallelism\"/> threads.");
+        w.Line($"/// <param name=\"inputs\">n × {model.Input.Length} floats: n samples of {inputShape}.</param>");
+        w.Line($"/// <param name=\"probabilities\">Receives n × {classes} probabilities, one row per sample.</param>");
+        w.Line($"/// <exception cref=\"global::System.ArgumentException\">The batch is empty or the lengths do not match.</exception>");
+        w.Line($"{gc}");
+        w.Line($"public void ForwardBatch({ReadOnlySpan}<float> inputs, {Span}<float> probabilities) =>");
+        w.Line($"    BatchEngine.ForwardBatch(Parameters, inputs, probabilities);");
+        w.Line();
+        w.Summary($"The most probable class of each sample of a batch, on up to <see cref=\"DegreeOfParallelism\"/> threads.");
+        w.Line($"/// <param name=\"inputs\">n × {model.Input.Length} floats: n samples of {inputShape}.</param>");
+        w.Line($"/// <param name=\"predictions\">Receives n classes.</param>");
+        w.Line($"/// <exception cref=\"global::System.ArgumentException\">The batch is empty or the lengths do not match.</exception>");
+        w.Line($"{gc}");
+        w.Line($"public void PredictBatch({ReadOnlySpan}<float> inputs, {Span}<int> predictions) =>");
+        w.Line($"    BatchEngine.PredictBatch(Parameters, inputs, predictions);");
+        w.Line();
+        EmitEngine(w, model, buffers);
+    }
+
+    private static void EmitEngine(SourceWriter w, NetworkModel model, BufferPlan buffers)
+    {
+        List<LayerPlan> batched = model.Layers.Where(p => p.Layer.HasBatchWeightGradient && p.Parameter(ParameterRole.Weight) is not null).ToList();
+        int items = batched.Sum(p => (p.Output.Length + RowsPerItem - 1) / RowsPerItem);
+        bool large = model.Layers.Any(static p => p.Layer.StreamsLargeWeight);
+        w.Summary($"Runs the generated passes for <see cref=\"global::NetGen.Training.BatchEngine{{TWorkspace}}\"/>, one workspace per worker thread.");
+        w.Line($"{NetworkEmitter.GeneratedCodeAttribute}");
+        w.Line($"private sealed class Engine() : global::NetGen.Training.BatchEngine<Workspace>(");
+        w.Line($"    InputLength, OutputLength, ParameterCount, s_batchGradientRanges, {items}, BatchChunkSize)");
+        w.Open();
+        string why = large
+            ? $" {BatchChunking.LargeWeightChunkSize}, not {BatchChunking.DefaultChunkSize}: a dense weight larger than a core's L2 cache is read twice per chunk (forward, dL/dx)."
+            : "";
+        w.Summary($"Samples per chunk of a batch: one worker's unit of work. Chunks are summed in a fixed order, so results do not depend on the thread count.{why}");
+        w.Line($"private const int BatchChunkSize = {BatchChunking.ChunkSize(large)};");
+        w.Line();
+        if (batched.Count > 0)
+        {
+            w.Summary($"The dense layers' weights, whose gradient a batch computes once over all its samples, in {items} work items of up to {RowsPerItem} rows.");
+            w.Line($"private static readonly {ParameterRange}[] s_batchGradientRanges =");
+            w.Line($"[");
+            foreach (LayerPlan plan in batched)
+            {
+                ParameterSlot weight = plan.Parameter(ParameterRole.Weight)!;
+                w.Line($"    new({weight.Offset}, {weight.Tensor.Length}), // {plan.Name}.weight");
+            }
+
+            w.Line($"];");
+            w.Line();
+            w.Line($"// What the chunks keep for those gradients: each such layer's input and dL/dy, for every sample of the batch.");
+            foreach (LayerPlan plan in batched)
+            {
+                w.Line($"private float[] _{Camel(plan.Pascal)}Inputs = [], _{Camel(plan.Pascal)}OutputGradients = [];");
+            }
+        }
+        else
+        {
+            w.Line($"private static readonly {ParameterRange}[] s_batchGradientRanges = [];");
+        }
+
+        w.Line();
+        w.Line($"protected override Workspace CreateWorkspace(int capacity) => new Workspace(capacity);");
+        w.Line();
+        const string TrainChunk = "protected override float TrainChunk(Workspace workspace, global::System.ReadOnlySpan<float> parameters, " +
+                                  "global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, global::System.Span<float> gradients, int first)";
+        if (batched.Count == 0)
+        {
+            w.Line($"{TrainChunk} =>");
+            w.Line($"    TrainSamples(labels.Length, inputs, labels, parameters, gradients, inputGradient: false, batchWeightGradients: false, workspace);");
+            w.Line();
+        }
+        else
+        {
+            w.Line($"protected override void PrepareBatch(int count)");
+            w.Open();
+            foreach (LayerPlan plan in batched)
+            {
+                w.Line($"Grow(ref _{Camel(plan.Pascal)}Inputs, count * {plan.Input.Length});");
+                w.Line($"Grow(ref _{Camel(plan.Pascal)}OutputGradients, count * {plan.Output.Length});");
+            }
+
+            w.Close();
+            w.Line();
+            w.Line($"{TrainChunk}");
+            w.Open();
+            w.Line($"Workspace ws = workspace;");
+            w.Line($"int count = labels.Length;");
+            w.Line($"float loss = TrainSamples(count, inputs, labels, parameters, gradients, inputGradient: false, batchWeightGradients: true, ws);");
+            foreach (LayerPlan plan in batched)
+            {
+                string name = Camel(plan.Pascal);
+                string x = buffers.Activation(model.Source(plan, 0)), dy = buffers.Gradient(plan.Index);
+                int inputs = plan.Input.Length, outputs = plan.Output.Length;
+                w.Line($"global::System.Array.Copy({x}, 0, _{name}Inputs, first * {inputs}, count * {inputs});");
+                w.Line($"global::System.Array.Copy({dy}, 0, _{name}OutputGradients, first * {outputs}, count * {outputs});");
+            }
+
+            w.Line($"return loss;");
+            w.Close();
+            w.Line();
+            w.Line($"protected override {ParameterRange} ComputeBatchGradient(int item, int count, {Span}<float> gradients)");
+            w.Open();
+            PassEmitter.EmitKernelSwitch(w, "ComputeBatchGradient", "item, count, gradients", returns: true);
+            w.Close();
+            w.Line();
+            NetworkEmitter.WriteOptimizedQualified(w);
+            w.Line($"private {ParameterRange} ComputeBatchGradient<TVector>(int item, int count, {Span}<float> gradients)");
+            w.Line($"{PassEmitter.VectorConstraint}");
+            w.Open();
+            foreach (LayerPlan plan in batched)
+            {
+                ParameterSlot weight = plan.Parameter(ParameterRole.Weight)!;
+                int rows = plan.Output.Length, planItems = (rows + RowsPerItem - 1) / RowsPerItem, inputs = weight.Tensor.Length / rows;
+                string name = Camel(plan.Pascal);
+                w.Line($"// {plan.Name}.weight: {rows} rows, items of {RowsPerItem}");
+                w.Line($"if (item < {planItems})");
+                w.Open();
+                w.Line($"int first = item * {RowsPerItem}, end = global::System.Math.Min(first + {RowsPerItem}, {rows});");
+                w.Line($"{NetworkEmitter.Layers(model)}.{plan.Pascal}BatchWeightGradient<TVector>(first, end, count, _{name}Inputs, _{name}OutputGradients, gradients.Slice({weight.Offset}, {weight.Tensor.Length}));");
+                w.Line($"return new({weight.Offset} + first * {inputs}, (end - first) * {inputs}); // the rows written, which the engine scales to the batch mean");
+                w.Close();
+                w.Line();
+                if (plan != batched[batched.Count - 1])
+                {
+                    w.Line($"item -= {planItems};");
+                }
+            }
+
+            w.Line($"throw new global::System.ArgumentOutOfRangeException(nameof(item), \"The engine asks only for items 0 to {items - 1}.\");");
+            w.Close();
+            w.Line();
+        }
+
+        w.Line($"protected override void ForwardChunk(Workspace workspace, {ReadOnlySpan}<float> parameters, {ReadOnlySpan}<float> inputs, {Span}<float> probabilities)");
+        w.Open();
+        w.Line($"int count = probabilities.Length / OutputLength;");
+        w.Line($"ForwardPass(count, inputs, parameters, workspace);");
+        w.Line($"new {ReadOnlySpan}<float>(workspace.{model.Last.Pascal}Output, 0, probabilities.Length).CopyTo(probabilities);");
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    private static string Camel(string pascal) => char.ToLowerInvariant(pascal[0]) + pascal.Substring(1);
+}

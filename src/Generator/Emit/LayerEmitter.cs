@@ -1,0 +1,125 @@
+using System.Collections.Generic;
+using System.Linq;
+using NetGen.Generator.Layers;
+using NetGen.Generator.Model;
+
+namespace NetGen.Generator.Emit;
+
+/// <summary>
+/// Writes the file-local class that holds every layer's methods: for each layer, its formulas as comments, then its
+/// forward and backward methods (and any helpers), whose bodies the layer writes. The class lives in
+/// <c>NetGen.Generated</c> and imports what the bodies use, so nothing a user declares can change what a name means there.
+/// </summary>
+internal static class LayerEmitter
+{
+    public static void EmitLayersClass(SourceWriter w, NetworkModel model)
+    {
+        w.Line($"namespace NetGen.Generated");
+        w.Open();
+        w.Line($"using global::System;");
+        w.Line($"using global::System.Numerics.Tensors;");
+        w.Line($"using global::System.Runtime.CompilerServices;");
+        w.Line($"using global::System.Runtime.InteropServices;");
+        w.Line($"using global::NetGen.Kernels;");
+        w.Line();
+        w.Summary($"The layers of <c>{NetworkEmitter.Xml(model.Hierarchy.FullyQualifiedName)}</c>: a forward and a backward method each, over <c>count</c> samples stored one after the other in every buffer, with every size a literal.");
+        w.Line($"{NetworkEmitter.GeneratedCodeAttribute}");
+        w.Line($"file static class {NetworkEmitter.LayersClass(model)}");
+        w.Open();
+        if (HasBranchPoint(model))
+        {
+            w.Summary($"sum += part over the first <paramref name=\"length\"/> floats: one reader's share of a branch point's gradient.");
+            w.Line($"internal static void AddBranch(float[] sum, float[] part, int length) =>");
+            w.Line($"    TensorPrimitives.Add(new ReadOnlySpan<float>(sum, 0, length), new ReadOnlySpan<float>(part, 0, length), sum);");
+            w.Line();
+        }
+
+        foreach (LayerPlan plan in model.Layers)
+        {
+            if (plan.FusedIntoNext)
+            {
+                w.Comment($"{Header(model, plan)}: done by {model.Layers[plan.Index + 1].Name}, into which it is fused");
+                w.Line();
+                continue;
+            }
+
+            EmitLayer(w, model, plan); // ends with a blank line
+        }
+
+        w.Close();
+        w.Close();
+    }
+
+    /// <summary>Whether some layer's output (or the input) is read by more than one layer.</summary>
+    private static bool HasBranchPoint(NetworkModel model) =>
+        Enumerable.Range(-1, model.Layers.Count + 1).Any(node => model.Readers(node).Count() > 1);
+
+    /// <summary>"conv1 (Conv2D): 1×28×28 → 6×28×28, kernel 5×5, stride 1, padding 2".</summary>
+    private static string Header(NetworkModel model, LayerPlan plan)
+    {
+        string describe = plan.Layer.Describe(plan);
+        return $"{plan.Name} ({plan.Layer.Kind}): {Inputs(model, plan)} → {plan.Output}{(describe.Length > 0 ? ", " + describe : "")}";
+    }
+
+    /// <summary>The input shape, or with several inputs each shape and the layer it comes from.</summary>
+    private static string Inputs(NetworkModel model, LayerPlan plan) =>
+        plan.Inputs.Count == 1
+            ? plan.Input.ToString()
+            : string.Join(" and ", plan.Inputs.Select((node, i) => $"{plan.InputShapes[i]} ({model.NameOf(node)})"));
+
+    /// <summary>"dL/dy 6×28×28 → dL/dx 1×28×28": the backward pass's direction.</summary>
+    private static string BackwardHeader(NetworkModel model, LayerPlan plan)
+    {
+        string inputs = plan.Inputs.Count == 1
+            ? $"dL/dx {plan.Input}"
+            : string.Join(", ", plan.Inputs.Select((node, i) => $"dL/d{model.NameOf(node)} {plan.InputShapes[i]}"));
+        return $"{plan.Name} ({plan.Layer.Kind}) backward: dL/dy {plan.Output} → {inputs}";
+    }
+
+    private static void EmitLayer(SourceWriter w, NetworkModel model, LayerPlan plan)
+    {
+        Layer layer = plan.Layer;
+        w.Comment($"{Header(model, plan)}\n{layer.ForwardFormula(plan)}");
+        w.Summary($"Forward pass of {NetworkEmitter.Xml(Header(model, plan))}.");
+        EmitSignature(w, plan, forward: true);
+        w.Open();
+        layer.EmitForward(w, plan);
+        w.Close();
+        w.Line();
+
+        w.Comment($"{BackwardHeader(model, plan)}\n{layer.BackwardFormula(plan)}");
+        w.Summary($"Backward pass of {NetworkEmitter.Xml(BackwardHeader(model, plan).Replace(" backward:", ":"))}.");
+        EmitSignature(w, plan, forward: false);
+        w.Open();
+        layer.EmitBackward(w, plan);
+        w.Close();
+        w.Line();
+        if (layer.HasBatchWeightGradient)
+        {
+            w.Summary($"dL/dW of {NetworkEmitter.Xml(plan.Name)} over a whole training batch (<paramref name=\"count\"/> samples), rows <paramref name=\"first\"/> to <paramref name=\"end\"/> − 1: one work item of the batch-gradient phase.");
+            w.Line($"{NetworkEmitter.Optimized}");
+            w.Line($"internal static void {plan.Pascal}BatchWeightGradient<TVector>(");
+            w.Line($"    int first, int end, int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> weightGradient)");
+            w.Line($"    where TVector : struct, IFloatVector<TVector>");
+            w.Open();
+            layer.EmitBatchWeightGradient(w, plan);
+            w.Close();
+            w.Line();
+        }
+
+        layer.EmitHelpers(w, plan);
+    }
+
+    private static void EmitSignature(SourceWriter w, LayerPlan plan, bool forward)
+    {
+        IReadOnlyList<Operand> operands = forward ? plan.Layer.ForwardOperands(plan) : plan.Layer.BackwardOperands(plan);
+        bool vectorized = plan.Layer.IsVectorized(forward);
+        string parameters = string.Join(", ", new[] { "int count" }.Concat(operands.Select(o => $"{o.Type(forward)} {o.Name}")));
+        w.Line($"{NetworkEmitter.Optimized}");
+        w.Line($"internal static void {plan.Pascal}{(forward ? "Forward" : "Backward")}{(vectorized ? "<TVector>" : "")}({parameters})");
+        if (vectorized)
+        {
+            w.Line($"    where TVector : struct, IFloatVector<TVector>");
+        }
+    }
+}

@@ -1,0 +1,114 @@
+using System;
+
+namespace NetGen.Generator.Layers;
+
+/// <summary>What a buffer or flag passed to a layer's forward or backward method is.</summary>
+internal enum OperandKind
+{
+    /// <summary>An input activation (<see cref="Operand.Slot"/> 0: the main input; 1: the joined layer's output).</summary>
+    Input,
+
+    /// <summary>The layer's output activation.</summary>
+    Output,
+
+    /// <summary>dL/d(an input), to write (never to add into: the network sums branches itself).</summary>
+    InputGradient,
+
+    /// <summary>dL/d(output), to read.</summary>
+    OutputGradient,
+
+    /// <summary>Whether to compute an input's gradient at all (false for the network's input unless asked).</summary>
+    ComputeInputGradient,
+
+    /// <summary>A trainable tensor (<see cref="Operand.Role"/>).</summary>
+    Parameter,
+
+    /// <summary>The gradient of a trainable tensor (<see cref="Operand.Role"/>), to add into, summed over the samples.</summary>
+    ParameterGradient,
+
+    /// <summary>The samples' labels.</summary>
+    Labels,
+
+    /// <summary>Whether the batch computes the weight gradient itself (see <see cref="Layer.HasBatchWeightGradient"/>).</summary>
+    BatchWeightGradient,
+
+    /// <summary>One of the layer's own buffers (<see cref="Operand.Buffer"/>).</summary>
+    Scratch,
+}
+
+/// <summary>The role of a trainable tensor, in PyTorch's <c>state_dict()</c> naming.</summary>
+internal enum ParameterRole
+{
+    Weight,
+    Bias,
+}
+
+/// <summary>
+/// One argument of a layer's generated forward or backward method: the typed contract between a layer and the network
+/// emitter. The layer lists the operands it takes; the emitter declares the method's parameters from them and binds
+/// each to a buffer of the workspace, so no layer names a buffer by a string the emitter must recognize.
+/// </summary>
+internal sealed record Operand(OperandKind Kind, int Slot = 0, ParameterRole Role = ParameterRole.Weight, ScratchBuffer? Buffer = null)
+{
+    public static readonly Operand X = new(OperandKind.Input);
+    public static readonly Operand Y = new(OperandKind.Output);
+    public static readonly Operand Dx = new(OperandKind.InputGradient);
+    public static readonly Operand Dy = new(OperandKind.OutputGradient);
+    public static readonly Operand ComputeDx = new(OperandKind.ComputeInputGradient);
+    public static readonly Operand Weight = new(OperandKind.Parameter, Role: ParameterRole.Weight);
+    public static readonly Operand Bias = new(OperandKind.Parameter, Role: ParameterRole.Bias);
+    public static readonly Operand WeightGradient = new(OperandKind.ParameterGradient, Role: ParameterRole.Weight);
+    public static readonly Operand BiasGradient = new(OperandKind.ParameterGradient, Role: ParameterRole.Bias);
+    public static readonly Operand Labels = new(OperandKind.Labels);
+    public static readonly Operand BatchWeightGradient = new(OperandKind.BatchWeightGradient);
+
+    /// <summary>The second input of a join (Add, Concat): the named layer's output.</summary>
+    public static readonly Operand Joined = new(OperandKind.Input, Slot: 1);
+
+    /// <summary>The gradient of the second input of a join.</summary>
+    public static readonly Operand JoinedGradient = new(OperandKind.InputGradient, Slot: 1);
+
+    /// <summary>Whether to compute the second input's gradient.</summary>
+    public static readonly Operand ComputeJoinedGradient = new(OperandKind.ComputeInputGradient, Slot: 1);
+
+    public static Operand Of(ScratchBuffer buffer) => new(OperandKind.Scratch, Buffer: buffer);
+
+    /// <summary>The parameter's name in the generated method: what the layer's body calls it.</summary>
+    public string Name => Kind switch
+    {
+        OperandKind.Input => Slot == 0 ? "x" : "joined",
+        OperandKind.Output => "y",
+        OperandKind.InputGradient => Slot == 0 ? "dx" : "dJoined",
+        OperandKind.OutputGradient => "dy",
+        OperandKind.ComputeInputGradient => Slot == 0 ? "computeDx" : "computeDJoined",
+        OperandKind.Parameter => Role == ParameterRole.Weight ? "weight" : "bias",
+        OperandKind.ParameterGradient => Role == ParameterRole.Weight ? "weightGradient" : "biasGradient",
+        OperandKind.Labels => "labels",
+        OperandKind.BatchWeightGradient => "batchWeightGradient",
+        OperandKind.Scratch => Buffer!.Name,
+        _ => throw new InvalidOperationException($"No operand kind {Kind}."),
+    };
+
+    /// <summary>The parameter's C# type, as written in the layers' file-local class (which imports System and NetGen.Kernels).</summary>
+    public string Type(bool forward) => Kind switch
+    {
+        OperandKind.Input or OperandKind.OutputGradient or OperandKind.Parameter => "ReadOnlySpan<float>",
+        OperandKind.Output => forward ? "Span<float>" : "ReadOnlySpan<float>",
+        OperandKind.InputGradient or OperandKind.ParameterGradient => "Span<float>",
+        OperandKind.Labels => "ReadOnlySpan<int>",
+        OperandKind.ComputeInputGradient or OperandKind.BatchWeightGradient => "bool",
+        OperandKind.Scratch => $"Span<{Buffer!.ElementType}>",
+        _ => throw new InvalidOperationException($"No operand kind {Kind}."),
+    };
+}
+
+/// <summary>The lower-case role name PyTorch uses: <c>weight</c>, <c>bias</c>.</summary>
+internal static class ParameterRoleNames
+{
+    public static string TensorName(this ParameterRole role) => role switch
+    {
+        ParameterRole.Weight => "weight",
+        ParameterRole.Bias => "bias",
+        _ => throw new ArgumentOutOfRangeException(nameof(role), role, null),
+    };
+}

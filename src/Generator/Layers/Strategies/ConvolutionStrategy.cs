@@ -1,0 +1,100 @@
+namespace NetGen.Generator.Layers;
+
+/// <summary>
+/// How a convolution's generated passes compute, chosen from its shapes alone. The rules live here once: the Conv2D
+/// layer plans with them, and the benchmarks' runtime-shaped baseline links this file to make the same choices at run time.
+/// </summary>
+/// <param name="ConvolvesDirectly">
+/// The forward pass reads each tap's rows straight from the (padded) input (<c>Convolution.Forward</c>) instead of unfolding
+/// the input (im2col) and multiplying.
+/// </param>
+/// <param name="Compacts">
+/// The direct forward pass first copies the input into planes of output-row width, one per (channel, kernel column), so that
+/// a vector of output pixels runs on across rows narrower than a vector (<c>Convolution.ForwardCompacted</c>).
+/// </param>
+/// <param name="PadsInput">Stride 1 with padding: the input is first copied into the middle of a zero-padded sample.</param>
+/// <param name="TransposesWeightGradient">dL/dw is one product into a transposed buffer (see <see cref="Choose"/>).</param>
+internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool Compacts, bool PadsInput, bool TransposesWeightGradient)
+{
+    /// <summary>Lanes of the widest vector the kernels use (AVX-512): the compaction rule counts vectors of 16 floats.</summary>
+    private const int WidestLanes = 16;
+
+    /// <summary>
+    /// The choices for a convolution of <paramref name="channels"/> input channels, a kernel of <paramref name="rows"/> taps per
+    /// filter in all (channels × kh × kw), and an output of <paramref name="outputHeight"/> × <paramref name="outputWidth"/>.
+    /// </summary>
+    /// <remarks>
+    /// <list type="bullet">
+    /// <item>dL/dw transposed: with 16 filters or more and 64 unfolded rows or more, dL/dwᵀ = columns · dL/dyᵀ runs in the register
+    /// tiles of the blocked product, its rows being whole vectors of filters. With fewer filters those vectors would be mostly
+    /// empty; with few rows (a first layer's taps) the product is too short to pay for transposing dL/dy. Dot products along
+    /// the pixels are faster then.</item>
+    /// <item>Direct convolution: stride 1, and either a compacted copy that pays, or output rows that fill 60 % or more of the
+    /// vectors they are cut into (at 8 and at 16 lanes) with an unfold that costs much next to the product: few filters to
+    /// share it (16 or fewer), or an unfolded input larger than a core's L2 share (512 KB), which the product would read back
+    /// from further out.</item>
+    /// <item>Compaction: with 16 lanes, the vectors of multiply-adds it saves (output rows that end inside a vector) must be at
+    /// least 4 × the vectors it copies.</item>
+    /// </list>
+    /// </remarks>
+    public static ConvolutionStrategy Choose(
+        int channels, int filters, int kernelHeight, int kernelWidth, int stride, int padding, int outputHeight, int outputWidth)
+    {
+        int rows = channels * kernelHeight * kernelWidth;
+        long pixels = (long)outputHeight * outputWidth;
+        bool compacts = stride == 1 && CompactionPays(channels, filters, rows, kernelHeight, kernelWidth, outputHeight, outputWidth);
+        bool direct = stride == 1
+            && (compacts
+                || (FillsLanes(outputWidth, 8) && FillsLanes(outputWidth, WidestLanes)
+                    && (filters <= 16 || rows * pixels * sizeof(float) > 512 * 1024)));
+        return new ConvolutionStrategy(direct, compacts, stride == 1 && padding > 0, filters >= 16 && rows >= 64);
+    }
+
+    private static bool CompactionPays(int channels, int filters, int rows, int kernelHeight, int kernelWidth, int outputHeight, int outputWidth)
+    {
+        int vectorsPerRow = (outputWidth + WidestLanes - 1) / WidestLanes;
+        long pixels = (long)outputHeight * outputWidth;
+        long saved = ((long)outputHeight * vectorsPerRow - (pixels + WidestLanes - 1) / WidestLanes) * filters * rows;
+        long copied = (long)channels * kernelWidth * CompactedHeight(outputHeight, kernelHeight) * vectorsPerRow;
+        return saved >= 4 * copied;
+    }
+
+    /// <summary>The input rows the compacted copy holds per plane: every row a tap reads.</summary>
+    public static int CompactedHeight(int outputHeight, int kernelHeight) => outputHeight + kernelHeight - 1;
+
+    private static bool FillsLanes(int width, int lanes) => width * 100 >= 60 * ((width + lanes - 1) / lanes * lanes);
+}
+
+/// <summary>How a dense layer's generated passes compute, from its sizes alone (shared with the runtime-shaped baseline).</summary>
+internal static class DenseStrategy
+{
+    /// <summary>Bytes of a weight above which it counts as larger than a core's L2 cache (1 MB on current x64 cores).</summary>
+    public const long LargeWeightBytes = 1L << 20;
+
+    /// <summary>
+    /// Whether the forward pass computes a chunk of two samples or more as one product Yᵀ = W · Xᵀ + b, with the samples in
+    /// the vector lanes: when W is larger than a core's L2. Dot products along the inputs (a single sample's way) read such a
+    /// W from L3 for every 4 samples; the product reads it once per chunk. The two orders of summation differ in rounding, so
+    /// such a layer's batch results match the single-sample calls to rounding, not bit for bit.
+    /// </summary>
+    public static bool MultipliesBatch(int units, int inputs) => StreamsLargeWeight(units, inputs);
+
+    /// <summary>Whether the weight is larger than a core's L2 cache; it is read twice per chunk (forward, dL/dx).</summary>
+    public static bool StreamsLargeWeight(int units, int inputs) => (long)units * inputs * sizeof(float) > LargeWeightBytes;
+}
+
+/// <summary>How many samples a batch call gives each worker at a time.</summary>
+internal static class BatchChunking
+{
+    /// <summary>Samples per chunk: a batch of 64 spreads over 4 workers.</summary>
+    public const int DefaultChunkSize = 16;
+
+    /// <summary>
+    /// Samples per chunk when a layer streams a weight larger than a core's L2 cache per chunk: larger chunks halve that
+    /// traffic, which otherwise bounds those passes. Fixed by the network, not by the thread count, so results do not
+    /// depend on the number of threads.
+    /// </summary>
+    public const int LargeWeightChunkSize = 32;
+
+    public static int ChunkSize(bool streamsLargeWeight) => streamsLargeWeight ? LargeWeightChunkSize : DefaultChunkSize;
+}
