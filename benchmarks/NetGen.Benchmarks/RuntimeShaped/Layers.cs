@@ -5,6 +5,8 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using NetGen.Kernels;
 
+using NetGen.Generator.Layers;
+
 namespace NetGen.Benchmarks.RuntimeShaped;
 
 // The "runtime-shaped" baseline: the SAME algorithm as NetGen's generated code — layers run over a chunk of samples;
@@ -126,42 +128,22 @@ public sealed class Conv2D : Layer
     public override int FanIn => _rows;
     public override long MultiplyAdds => (long)_filters * _rows * _pixels;
 
-    /// <summary>Stride 1 with padding unfolds from a zero-padded copy of the sample, as the generated code.</summary>
-    private bool PadsInput => _stride == 1 && _padding > 0;
-
     /// <summary>
-    /// With 16 filters or more and 64 rows or more, dL/dw is one matrix product dL/dwᵀ = columns · dL/dyᵀ per sample into a transposed buffer,
-    /// added to dL/dw once per chunk, as the generated code; otherwise dot products along the pixels (Gemm.Dot).
+    /// How the passes compute, by the generated code's own rules (ConvolutionStrategy, linked from the generator): unfold or
+    /// convolve directly, compacted copy, zero-padded copy, transposed dL/dw.
     /// </summary>
-    private bool TransposesWeightGradient => _filters >= 16 && _rows >= 64;
+    private ConvolutionStrategy Strategy =>
+        _strategy ??= ConvolutionStrategy.Choose(InChannels, _filters, _kernelHeight, _kernelWidth, _stride, _padding, OutHeight, OutWidth);
 
-    /// <summary>
-    /// The generated code's rule: stride 1, and either a compacted copy that pays (<see cref="Compacts"/>) or output rows
-    /// filling 60 % or more of their vectors (at 8 and 16 lanes) with 16 filters or fewer or an unfolded input over 512 KB,
-    /// compute the forward pass straight from the (padded) input, without the unfold (Convolution.Forward / ForwardCompacted).
-    /// </summary>
-    private bool ConvolvesDirectly => _stride == 1
-        && (Compacts || (FillsLanes(OutWidth, 8) && FillsLanes(OutWidth, 16)
-            && (_filters <= 16 || (long)_rows * _pixels * sizeof(float) > 512 * 1024)));
+    private ConvolutionStrategy? _strategy;
 
-    /// <summary>
-    /// The generated code's rule for copying the input into planes of output-row width first (Convolution.ForwardCompacted):
-    /// the vectors of multiply-adds saved at 16 lanes against 4 × the vectors copied. The copy goes into Columns, unused by
-    /// a direct forward pass.
-    /// </summary>
-    private bool Compacts
-    {
-        get
-        {
-            const int lanes = 16;
-            int vectorsPerRow = (OutWidth + lanes - 1) / lanes;
-            long saved = ((long)OutHeight * vectorsPerRow - (_pixels + lanes - 1) / lanes) * _filters * _rows;
-            long copied = (long)InChannels * _kernelWidth * (OutHeight + _kernelHeight - 1) * vectorsPerRow;
-            return _stride == 1 && saved >= 4 * copied;
-        }
-    }
+    private bool PadsInput => Strategy.PadsInput;
 
-    private static bool FillsLanes(int width, int lanes) => width * 100 >= 60 * ((width + lanes - 1) / lanes * lanes);
+    private bool TransposesWeightGradient => Strategy.TransposesWeightGradient;
+
+    private bool ConvolvesDirectly => Strategy.ConvolvesDirectly;
+
+    private bool Compacts => Strategy.Compacts;
 
     private int PaddedHeight => InHeight + 2 * _padding;
     private int PaddedWidth => InWidth + 2 * _padding;
@@ -841,7 +823,7 @@ public sealed class Dense : Layer
     /// The generated code's rule: a weight larger than a core's L2 (1 MB) computes a chunk of two samples or more as one
     /// product yᵀ = W · xᵀ + b with the samples in the vector lanes (transposed into InputT, out of OutputT).
     /// </summary>
-    private bool MultipliesBatch => (long)WeightCount * sizeof(float) > 1L << 20;
+    private bool MultipliesBatch => DenseStrategy.MultipliesBatch(_units, InLength);
 
     // InputT / OutputT: a chunk's inputs and outputs transposed, rows of the chunk's samples rounded up to whole vectors.
     public override LayerBuffers CreateBuffers(int capacity) => new(capacity, OutLength)

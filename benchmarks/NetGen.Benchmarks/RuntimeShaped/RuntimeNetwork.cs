@@ -3,6 +3,8 @@ using System.Collections.Generic;
 using System.Numerics.Tensors;
 using NetGen.Training;
 
+using NetGen.Generator.Layers;
+
 namespace NetGen.Benchmarks.RuntimeShaped;
 
 /// <summary>
@@ -245,7 +247,7 @@ public sealed class RuntimeNetwork : ISampleNetwork
 
     /// <summary>The generated engine's chunk size: 32 when a dense weight is larger than 1 MB (a core's L2), else 16.</summary>
     private int ChunkSize() =>
-        Array.Exists(DenseLayers(), l => _layers[l].WeightCount * (long)sizeof(float) > 1L << 20) ? 32 : BatchEngine<Workspace>.DefaultChunkSize;
+        BatchChunking.ChunkSize(Array.Exists(DenseLayers(), l => _layers[l].WeightCount * (long)sizeof(float) > DenseStrategy.LargeWeightBytes));
 
     /// <summary>The runtime's batch engine, driving this network's passes, with the dense layers' dL/dW computed per batch as in the generated engine.</summary>
     private sealed class Engine(RuntimeNetwork network) : BatchEngine<Workspace>(network.InputLength, network.OutputLength, network.ParameterCount, network.BatchGradientRanges(), network.BatchGradientItems(), network.ChunkSize())
