@@ -8,6 +8,13 @@ namespace NetGen.Generator;
 /// </summary>
 internal static class Diagnostics
 {
+    /// <summary>
+    /// The page that explains every diagnostic, with an example, the message and the fix: docs/diagnostics.md as the
+    /// published repository shows it (the package's RepositoryUrl, in Directory.Build.props). Each ID's help link is its
+    /// section, <c>#ng0001</c> and so on.
+    /// </summary>
+    public const string DocumentationPage = "https://github.com/netgen-dev/netgen/blob/main/docs/diagnostics.md";
+
     private const string Category = "NetGen";
 
     public static readonly DiagnosticDescriptor MissingInput = Error(
@@ -74,7 +81,9 @@ internal static class Diagnostics
         "NG0016", "Generated source would be too large",
         "Layer '{0}': {1}; NetGen writes {2} out in code and supports up to {3}, so that the generated source stays reasonable for the compiler and the IDE");
 
+    /// <summary>The help link of diagnostic <paramref name="id"/> (NG0001 → …/diagnostics.md#ng0001).</summary>
+    public static string HelpLink(string id) => DocumentationPage + "#ng" + id.Substring(2);
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
-        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true,
-            helpLinkUri: "https://github.com/netgen/netgen#diagnostics");
+        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
 }
