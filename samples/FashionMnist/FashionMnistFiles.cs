@@ -8,7 +8,7 @@ namespace FashionMnist;
 /// <summary>Where the sample finds Fashion-MNIST: --data, the Debian package's folder, or the subset bundled beside the sample.</summary>
 internal static class FashionMnistFiles
 {
-    /// <summary>Where Debian's dataset-fashion-mnist package installs the data set; looked at when no --data is given.</summary>
+    /// <summary>Where Debian's dataset-fashion-mnist package installs the data set; looked at without --data.</summary>
     public const string DefaultDirectory = "/usr/share/datasets/fashion-mnist";
 
     public static string BundledDirectory => Path.Combine(AppContext.BaseDirectory, "data");

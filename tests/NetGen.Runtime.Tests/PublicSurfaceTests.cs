@@ -44,7 +44,8 @@ public sealed class PublicSurfaceTests
         // The list names types that exist: a rename would otherwise leave the check empty.
         Assert.All(GeneratedCodeOnly, name => Assert.Contains(Exported, t => t.FullName == name));
         Assert.Contains(generatedCodeOnly, t => t.FullName == "NetGen.Kernels.Gemm");
-        Assert.All(generatedCodeOnly, t => Assert.True(IsHidden(t), $"{t.FullName} is for generated code but shows in IntelliSense"));
+        Assert.All(generatedCodeOnly, t =>
+            Assert.True(IsHidden(t), $"{t.FullName} is for generated code but shows in IntelliSense"));
     }
 
     [Fact]

@@ -30,8 +30,14 @@ public class DiagnosticDocumentationTests
     {
         string page = Page();
         MatchCollection headings = Regex.Matches(page, @"^## (NG\d{4})\s*$", RegexOptions.Multiline);
-        return headings.Select((m, i) => (m.Groups[1].Value, page[m.Index..(i + 1 < headings.Count ? headings[i + 1].Index : page.Length)]))
-            .ToDictionary(s => s.Item1, s => s.Item2);
+        var sections = new Dictionary<string, string>();
+        for (int i = 0; i < headings.Count; i++)
+        {
+            int end = i + 1 < headings.Count ? headings[i + 1].Index : page.Length;
+            sections.Add(headings[i].Groups[1].Value, page[headings[i].Index..end]);
+        }
+
+        return sections;
     }
 
     public static TheoryData<string> Ids() => new(Descriptors.Select(d => d.Id).Order());
