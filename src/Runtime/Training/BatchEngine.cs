@@ -1,4 +1,5 @@
 using System;
+using System.ComponentModel;
 using System.Numerics.Tensors;
 
 namespace NetGen.Training;
@@ -7,6 +8,7 @@ namespace NetGen.Training;
 /// Runs a generated network over a batch of samples on several threads, with results that do not depend
 /// on the number of threads. Generated networks derive a private engine from it; use the network's
 /// <c>TrainBatch</c>, <c>ForwardBatch</c> and <c>PredictBatch</c>.
+/// For use by code that the NetGen source generator emits; not intended to be called directly.
 /// </summary>
 /// <remarks>
 /// The batch is cut into chunks of <see cref="ChunkSize"/> consecutive samples (a network's choice, made when it is
@@ -21,6 +23,7 @@ namespace NetGen.Training;
 /// per-worker workspaces, per-chunk gradients) grow on first use and are reused, so steady-state calls allocate nothing.
 /// </remarks>
 /// <typeparam name="TWorkspace">The network's per-sample workspace (activations and scratch).</typeparam>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public abstract class BatchEngine<TWorkspace> : IParallelJob
     where TWorkspace : class
 {
@@ -350,7 +353,12 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
     }
 }
 
-/// <summary>A range of a network's parameters: <see cref="Length"/> floats from <see cref="Offset"/>.</summary>
+/// <summary>
+/// A range of a network's parameters: <see cref="Length"/> floats from <see cref="Offset"/>; the batch engine's unit of
+/// a gradient computed once per batch.
+/// For use by code that the NetGen source generator emits; not intended to be called directly.
+/// </summary>
 /// <param name="Offset">The first parameter.</param>
 /// <param name="Length">How many.</param>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly record struct ParameterRange(int Offset, int Length);

@@ -17,6 +17,19 @@ namespace NetGen.Weights;
 /// <c>"__metadata__"</c> object of strings), then the tensors' little-endian bytes, offsets counted from the
 /// start of that byte buffer. Files written here load in PyTorch with <c>safetensors.torch.load_file</c>.
 /// </summary>
+/// <remarks>
+/// A generated network's <c>Save</c> and <c>Load</c> call <see cref="Save"/> and <see cref="Load"/> with its
+/// <c>ParameterLayout</c>; call them directly to store metadata beside the weights.
+/// </remarks>
+/// <example>
+/// <code>
+/// var metadata = new Dictionary&lt;string, string&gt; { ["mean"] = "0.286", ["std"] = "0.353" };
+/// SafeTensors.Save("lenet5.safetensors", net.Parameters, [.. LeNet5.ParameterLayout], metadata);
+///
+/// net.Load("lenet5.safetensors");                                  // checks every tensor before changing anything
+/// string mean = SafeTensors.ReadMetadata("lenet5.safetensors")["mean"];
+/// </code>
+/// </example>
 public static class SafeTensors
 {
     /// <summary>The reserved header key holding string metadata.</summary>
