@@ -96,7 +96,8 @@ internal static class EngineEmitter
             w.Line($"// What the chunks keep for those gradients: each such layer's input and dL/dy, for every sample of the batch.");
             foreach (LayerPlan plan in batched)
             {
-                w.Line($"private float[] _{Camel(plan.Pascal)}Inputs = [], _{Camel(plan.Pascal)}OutputGradients = [];");
+                w.Line($"private float[] _{Camel(plan.Pascal)}Inputs = [];");
+                w.Line($"private float[] _{Camel(plan.Pascal)}OutputGradients = [];");
             }
         }
         else

@@ -50,8 +50,11 @@ internal static class NetworkEmitter
         return sb.Append(".g.cs").ToString();
     }
 
-    /// <summary>The file-local class holding the layers' methods.</summary>
-    public static string LayersClass(NetworkModel model) => model.Hierarchy.TypeName + "Layers";
+    /// <summary>
+    /// The file-local class holding the layers' methods. File-local, so every network's file has its own without a clash; in
+    /// stack traces and profiles it shows as <c>&lt;Namespace_Class_g&gt;F…__Layers</c>, after the generated file's name.
+    /// </summary>
+    public static string LayersClass(NetworkModel model) => "Layers";
 
     /// <summary>
     /// The file-local class as the user's class names it: fully qualified, since a simple name could be shadowed by a type or
@@ -120,11 +123,21 @@ internal static class NetworkEmitter
         w.Summary($"The layers, their output shapes and parameter counts, as Keras' <c>model.summary()</c>.");
         w.Line($"{GeneratedCodeAttribute}");
         w.Line($"public const string Summary =");
+        // One literal per line of the table, cut into pieces where a line is too long for one.
+        var pieces = new List<string>();
         string[] lines = SummaryTable(model).Split('\n');
         for (int i = 0; i < lines.Length; i++)
         {
             string text = lines[i] + (i < lines.Length - 1 ? "\n" : "");
-            w.Line($"    {Literal.String(text)}{(i < lines.Length - 1 ? " +" : ";")}");
+            for (int at = 0; at < text.Length; at += SummaryPiece)
+            {
+                pieces.Add(text.Substring(at, System.Math.Min(SummaryPiece, text.Length - at)));
+            }
+        }
+
+        for (int i = 0; i < pieces.Count; i++)
+        {
+            w.Line($"    {Literal.String(pieces[i])}{(i < pieces.Count - 1 ? " +" : ";")}");
         }
 
         w.Line();
@@ -349,6 +362,9 @@ internal static class NetworkEmitter
 
         w.Close();
     }
+
+    /// <summary>The most characters of the summary table in one string literal.</summary>
+    private const int SummaryPiece = 96;
 
     /// <summary>Floats past the end of every workspace buffer: more than a vector of the widest kind (16 floats).</summary>
     private const int Slack = 32;

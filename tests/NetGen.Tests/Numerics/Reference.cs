@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace NetGen.Tests.Numerics;
 
@@ -21,17 +22,44 @@ public static class Reference
 
     public sealed record Softmax : Op;
 
+    /// <summary>y = x + (the second input), elementwise.</summary>
+    public sealed record Add : Op;
+
+    /// <summary>y = the channels of x, then those of the second input.</summary>
+    public sealed record Concat : Op;
+
+    /// <summary>A layer of a graph and the nodes it reads: earlier nodes by index, −1 for the network's input.</summary>
+    public sealed record Node(Op Op, params int[] Inputs);
+
     /// <summary>
-    /// Runs <paramref name="ops"/> on one CHW sample, reading the parameters from one flat vector in PyTorch's
-    /// <c>parameters()</c> order (per layer: weight, then bias), and returns the final activation.
+    /// Runs <paramref name="ops"/> on one CHW sample, each reading the one before, reading the parameters from one flat
+    /// vector in PyTorch's <c>parameters()</c> order (per layer: weight, then bias), and returns the final activation.
     /// </summary>
     public static double[] Forward(IReadOnlyList<Op> ops, ReadOnlySpan<float> parameters, float[] input, int channels, int height, int width)
     {
-        double[] x = Array.ConvertAll(input, v => (double)v);
-        int c = channels, h = height, w = width, offset = 0;
-        foreach (Op op in ops)
+        var nodes = new Node[ops.Count];
+        for (int i = 0; i < ops.Count; i++)
         {
-            switch (op)
+            nodes[i] = new Node(ops[i], i - 1);
+        }
+
+        return Forward(nodes, parameters.ToArray().Select(v => (double)v).ToArray(), Array.ConvertAll(input, v => (double)v), channels, height, width);
+    }
+
+    /// <summary>
+    /// Runs a graph of layers on one CHW sample (in double precision, input given as doubles), each node reading the nodes
+    /// it names, with the parameters in declaration order; returns the last node's activation.
+    /// </summary>
+    public static double[] Forward(IReadOnlyList<Node> nodes, ReadOnlySpan<double> parameters, double[] input, int channels, int height, int width)
+    {
+        var outputs = new (double[] X, int C, int H, int W)[nodes.Count];
+        (double[] X, int C, int H, int W) Read(int node) => node < 0 ? (input, channels, height, width) : outputs[node];
+        int offset = 0;
+        for (int index = 0; index < nodes.Count; index++)
+        {
+            Node node = nodes[index];
+            (double[] x, int c, int h, int w) = Read(node.Inputs[0]);
+            switch (node.Op)
             {
                 case Conv conv:
                 {
@@ -74,6 +102,27 @@ public static class Reference
                 case Relu:
                     x = Array.ConvertAll(x, v => Math.Max(v, 0));
                     break;
+                case Add:
+                {
+                    double[] other = Read(node.Inputs[1]).X;
+                    var y = new double[x.Length];
+                    for (int i = 0; i < y.Length; i++)
+                    {
+                        y[i] = x[i] + other[i];
+                    }
+
+                    x = y;
+                    break;
+                }
+
+                case Concat:
+                {
+                    (double[] other, int otherChannels, _, _) = Read(node.Inputs[1]);
+                    x = [.. x, .. other];
+                    c += otherChannels;
+                    break;
+                }
+
                 case Softmax:
                 {
                     double max = double.NegativeInfinity;
@@ -101,6 +150,8 @@ public static class Reference
                     break;
                 }
             }
+
+            outputs[index] = (x, c, h, w);
         }
 
         if (offset != parameters.Length)
@@ -108,11 +159,45 @@ public static class Reference
             throw new InvalidOperationException($"Reference used {offset} parameters, the network has {parameters.Length}.");
         }
 
-        return x;
+        return outputs[^1].X;
+    }
+
+    /// <summary>
+    /// dL/dθ and dL/d(input) of L = −log p(label) for one sample, by central differences of the double-precision
+    /// <see cref="Forward(IReadOnlyList{Node}, ReadOnlySpan{double}, double[], int, int, int)"/> with a step of 1e-6: accurate
+    /// to about 1e-9, independently of the generated backward pass. A step crosses a ReLU kink or a pooling tie only where an
+    /// activation lies within 1e-6 of one, which random test values make vanishingly rare.
+    /// </summary>
+    public static (double[] Parameters, double[] Input) Gradients(
+        IReadOnlyList<Node> nodes, float[] parameters, float[] input, int channels, int height, int width, int label)
+    {
+        const double step = 1e-6;
+        double[] theta = Array.ConvertAll(parameters, v => (double)v);
+        double[] x = Array.ConvertAll(input, v => (double)v);
+        double Loss() => -Math.Log(Forward(nodes, theta, x, channels, height, width)[label]);
+
+        double[] Differences(double[] values)
+        {
+            var gradient = new double[values.Length];
+            for (int i = 0; i < values.Length; i++)
+            {
+                double original = values[i];
+                values[i] = original + step;
+                double plus = Loss();
+                values[i] = original - step;
+                double minus = Loss();
+                values[i] = original;
+                gradient[i] = (plus - minus) / (2 * step);
+            }
+
+            return gradient;
+        }
+
+        return (Differences(theta), Differences(x));
     }
 
     /// <summary>y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i·s+m−p, j·s+n−p), zero outside x.</summary>
-    public static double[] Conv2D(double[] x, int c, int h, int w, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Conv conv, out int outHeight, out int outWidth)
+    public static double[] Conv2D(double[] x, int c, int h, int w, ReadOnlySpan<double> weight, ReadOnlySpan<double> bias, Conv conv, out int outHeight, out int outWidth)
     {
         int kh = conv.KernelHeight, kw = conv.KernelWidth, s = conv.Stride, p = conv.Padding;
         outHeight = (h + 2 * p - kh) / s + 1;
