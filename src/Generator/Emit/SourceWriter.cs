@@ -385,6 +385,21 @@ internal static class Literal
         return sb.Append('"').ToString();
     }
 
+    /// <summary>
+    /// A float literal that reads back to the same bits: the shortest round-trip form with the invariant culture and the
+    /// <c>f</c> suffix (<c>0.01f</c>, <c>1E-05f</c>, <c>-0.5f</c>).
+    /// </summary>
+    public static string Float(float value)
+    {
+        if (float.IsNaN(value) || float.IsInfinity(value))
+        {
+            return float.IsNaN(value) ? "float.NaN" : value > 0 ? "float.PositiveInfinity" : "float.NegativeInfinity";
+        }
+
+        string text = value.ToString("R", CultureInfo.InvariantCulture);
+        return text + "f";
+    }
+
     /// <summary>"+ 3", "- 2" or "" for 0: a constant term appended to an index expression.</summary>
     public static string Offset(int value) => value switch
     {
