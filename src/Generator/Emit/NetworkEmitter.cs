@@ -95,7 +95,7 @@ internal static class NetworkEmitter
         EngineEmitter.EmitBatchApi(w, model, buffers);
         EmitWeightsApi(w, model);
         PassEmitter.EmitPasses(w, model, buffers);
-        EmitWorkspace(w, buffers);
+        EmitWorkspace(w, model, buffers);
         w.Close();
 
         for (int i = 0; i < declarations.Count - 1; i++)
@@ -196,6 +196,53 @@ internal static class NetworkEmitter
         }
     }
 
+    /// <summary>The <c>training</c> argument of a pass, for networks whose layers have modes; none otherwise.</summary>
+    internal static string Training(NetworkModel model, bool training) => model.HasModes ? (training ? ", training: true" : ", training: false") : "";
+
+    /// <summary>The state buffers, their named views and layouts.</summary>
+    private static void EmitState(SourceWriter w, NetworkModel model)
+    {
+        w.Summary($"The {model.StateCount} floats of state that are not parameters (PyTorch's buffers: running means and variances), layer by layer in <c>state_dict()</c> order; saved and loaded with the parameters, updated by training, never by an optimizer.");
+        w.Line($"{GeneratedCodeAttribute}");
+        w.Line($"public float[] Buffers => _workspace.Buffers;");
+        w.Line();
+        w.Summary($"The {model.CounterCount} counters of the state (each BatchNorm's batches tracked), saved as I64.");
+        w.Line($"{GeneratedCodeAttribute}");
+        w.Line($"public long[] Counters => _workspace.Counters;");
+        w.Line();
+        w.Summary($"The buffers' initial values: running means 0, running variances 1.");
+        w.Line($"private static float[] NewBuffers()");
+        w.Open();
+        w.Line($"var buffers = new float[{model.StateCount}];");
+        foreach (LayerPlan plan in model.Layers)
+        {
+            foreach (StateSlot slot in plan.State)
+            {
+                if (!slot.Tensor.IsCounter && slot.Tensor.Initial != 0f)
+                {
+                    w.Line($"global::System.Array.Fill(buffers, {Literal.Float(slot.Tensor.Initial)}, {slot.Offset}, {slot.Tensor.Length}); // {plan.Name}.{slot.Tensor.Role.TensorName()}");
+                }
+            }
+        }
+
+        w.Line($"return buffers;");
+        w.Close();
+        w.Line();
+        foreach (LayerPlan plan in model.Layers)
+        {
+            foreach (StateSlot slot in plan.State)
+            {
+                string role = slot.Tensor.Role.TensorName(), member = plan.Pascal + ShapeInference.Pascal(role);
+                string type = slot.Tensor.IsCounter ? "long" : "float", array = slot.Tensor.IsCounter ? "Counters" : "Buffers";
+                string dims = string.Join(", ", slot.Tensor.Dimensions.Select(d => d.ToString(CultureInfo.InvariantCulture)));
+                w.Summary($"<c>{plan.Name}.{role}</c>, shape [{dims}]: {array}[{slot.Offset}..{slot.Offset + slot.Tensor.Length}).");
+                w.Line($"{GeneratedCodeAttribute}");
+                w.Line($"public global::System.Span<{type}> {member} => new global::System.Span<{type}>({array}, {slot.Offset}, {slot.Tensor.Length});");
+                w.Line();
+            }
+        }
+    }
+
     private static string Dimensions(ParameterSlot slot) =>
         string.Join(", ", slot.Tensor.Dimensions.Select(d => d.ToString(CultureInfo.InvariantCulture)));
 
@@ -206,7 +253,16 @@ internal static class NetworkEmitter
         const string Input = "global::System.ReadOnlySpan<float> input";
         const string Guard = "global::NetGen.Guard";
 
-        w.Line($"private readonly Workspace _workspace = new Workspace(capacity: 1);");
+        bool stateful = model.StateCount + model.CounterCount > 0;
+        if (stateful)
+        {
+            // The single-sample workspace owns the state arrays, so that a field initializer can create both.
+            w.Line($"private readonly Workspace _workspace = new Workspace(capacity: 1, NewBuffers(), new long[{model.CounterCount}]);");
+        }
+        else
+        {
+            w.Line($"private readonly Workspace _workspace = new Workspace(capacity: 1);");
+        }
         w.Line();
         w.Summary($"dL/d(input) of the last <see cref=\"TrainSample\"/> call: {model.Input.Length} floats, {inputShape}.");
         w.Line($"{GeneratedCodeAttribute}");
@@ -228,6 +284,10 @@ internal static class NetworkEmitter
                 {
                     w.Line($"global::NetGen.ParameterInitializer.HeUniform({member}, fanIn: {slot.Tensor.FanIn}, ref random);");
                 }
+                else if (slot.Tensor.Fill != 0f)
+                {
+                    w.Line($"{member}.Fill({Literal.Float(slot.Tensor.Fill)});");
+                }
                 else
                 {
                     w.Line($"{member}.Clear();");
@@ -235,8 +295,34 @@ internal static class NetworkEmitter
             }
         }
 
+        if (stateful)
+        {
+            w.Line($"NewBuffers().CopyTo(Buffers, 0);");
+            w.Line($"global::System.Array.Clear(Counters);");
+        }
+
+        if (model.DrawsNoise)
+        {
+            w.Line($"_noiseSeed = seed;");
+            w.Line($"TrainingStep = 0;");
+        }
+
         w.Close();
         w.Line();
+        if (stateful)
+        {
+            EmitState(w, model);
+        }
+
+        if (model.DrawsNoise)
+        {
+            w.Line($"private int _noiseSeed;");
+            w.Line();
+            w.Summary($"Training calls so far: the step whose dropout masks the next training call draws. Each <see cref=\"TrainSample\"/> and <see cref=\"TrainBatch\"/> advances it by one; set it back to redraw a step's masks (a resumed run). <see cref=\"InitializeParameters\"/> sets it to 0 and the masks' seed to its own.");
+            w.Line($"{GeneratedCodeAttribute}");
+            w.Line($"public long TrainingStep {{ get; set; }}");
+            w.Line();
+        }
 
         w.Summary($"Runs the network on one sample.");
         w.Line($"/// <param name=\"input\">{model.Input.Length} floats: {inputShape}, CHW row-major.</param>");
@@ -247,7 +333,7 @@ internal static class NetworkEmitter
         w.Open();
         w.Line($"{Guard}.Length(input.Length, InputLength, nameof(input));");
         w.Line($"{Guard}.Length(probabilities.Length, OutputLength, nameof(probabilities));");
-        w.Line($"ForwardPass(1, input, Parameters, _workspace);");
+        w.Line($"ForwardPass(1, input, Parameters, _workspace{Training(model, false)});");
         w.Line($"new global::System.ReadOnlySpan<float>(_workspace.{model.Last.Pascal}Output, 0, OutputLength).CopyTo(probabilities);");
         w.Close();
         w.Line();
@@ -259,7 +345,7 @@ internal static class NetworkEmitter
         w.Line($"public int Predict({Input})");
         w.Open();
         w.Line($"{Guard}.Length(input.Length, InputLength, nameof(input));");
-        w.Line($"ForwardPass(1, input, Parameters, _workspace);");
+        w.Line($"ForwardPass(1, input, Parameters, _workspace{Training(model, false)});");
         w.Line($"var probabilities = new global::System.ReadOnlySpan<float>(_workspace.{model.Last.Pascal}Output, 0, OutputLength);");
         w.Line($"return global::System.Numerics.Tensors.TensorPrimitives.IndexOfMax(probabilities);");
         w.Close();
@@ -276,6 +362,12 @@ internal static class NetworkEmitter
         w.Line($"{Guard}.Length(input.Length, InputLength, nameof(input));");
         w.Line($"{Guard}.Label(label, OutputLength, nameof(label));");
         w.Line($"var labels = new global::System.ReadOnlySpan<int>(in label);");
+        if (model.DrawsNoise)
+        {
+            w.Line($"_workspace.NoiseKey = global::NetGen.Kernels.Dropout.Key(_noiseSeed, TrainingStep++);");
+            w.Line($"_workspace.FirstSample = 0;");
+        }
+
         w.Line($"return TrainSamples(1, input, labels, Parameters, Gradients, inputGradient: true, batchWeightGradients: false, _workspace);");
         w.Close();
         w.Line();
@@ -288,7 +380,7 @@ internal static class NetworkEmitter
         w.Open();
         w.Line($"{Guard}.Length(input.Length, InputLength, nameof(input));");
         w.Line($"{Guard}.Label(label, OutputLength, nameof(label));");
-        w.Line($"ForwardPass(1, input, Parameters, _workspace);");
+        w.Line($"ForwardPass(1, input, Parameters, _workspace{Training(model, false)});");
         w.Line($"return LossSum(1, new global::System.ReadOnlySpan<int>(in label), _workspace);");
         w.Close();
         w.Line();
@@ -340,12 +432,33 @@ internal static class NetworkEmitter
         w.Line();
     }
 
-    private static void EmitWorkspace(SourceWriter w, BufferPlan buffers)
+    private static void EmitWorkspace(SourceWriter w, NetworkModel model, BufferPlan buffers)
     {
         w.Summary($"The state of up to <c>capacity</c> samples in flight: every activation, each layer's own buffers and the gradients flowing back, sample after sample in each buffer. Kept apart from the parameters, so that several workspaces can run over one set of parameters. Each buffer ends with {Slack} floats of slack, which lets the vector kernels finish a row with one masked vector instead of a scalar loop.");
         w.Line($"{GeneratedCodeAttribute}");
-        w.Line($"private sealed class Workspace(int capacity)");
+        bool stateful = model.StateCount + model.CounterCount > 0;
+        w.Line($"private sealed class Workspace(int capacity{(stateful ? ", float[] buffers, long[] counters" : "")})");
         w.Open();
+        if (stateful)
+        {
+            w.Summary($"The network's buffers (running statistics), shared by all its workspaces: {model.StateCount} floats.");
+            w.Line($"public readonly float[] Buffers = buffers;");
+            w.Line();
+            w.Summary($"The network's counters (batches tracked), shared by all its workspaces: {model.CounterCount} longs.");
+            w.Line($"public readonly long[] Counters = counters;");
+            w.Line();
+        }
+
+        if (model.DrawsNoise)
+        {
+            w.Summary($"The key of this training step's random draws (dropout masks), set before each training call.");
+            w.Line($"public ulong NoiseKey;");
+            w.Line();
+            w.Summary($"The index in the batch of the first sample in this workspace, for the dropout masks.");
+            w.Line($"public int FirstSample;");
+            w.Line();
+        }
+
         bool first = true;
         foreach (WorkspaceBuffer buffer in buffers.Buffers())
         {

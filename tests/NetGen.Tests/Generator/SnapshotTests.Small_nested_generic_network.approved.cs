@@ -307,16 +307,17 @@ namespace Samples.Tiny
                     Grow(ref _headOutputGradients, count * 4);
                 }
 
-                protected override float TrainChunk(Workspace workspace, global::System.ReadOnlySpan<float> parameters,
-                    global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels,
-                    global::System.Span<float> gradients, int first)
+                protected override float TrainChunk(int stage, Workspace ws,
+                    global::System.ReadOnlySpan<float> parameters, global::System.ReadOnlySpan<float> inputs,
+                    global::System.ReadOnlySpan<int> labels, global::System.Span<float> gradients, int first)
                 {
-                    Workspace ws = workspace;
                     int count = labels.Length;
                     float loss = TrainSamples(count, inputs, labels, parameters, gradients, inputGradient: false,
                         batchWeightGradients: true, ws);
+                    // What the batch-gradient phase needs: each such layer's input and dL/dy for these samples.
                     global::System.Array.Copy(ws.Pool1Output, 0, _headInputs, first * 36, count * 36);
                     global::System.Array.Copy(ws.HeadOutputGradient, 0, _headOutputGradients, first * 4, count * 4);
+
                     return loss;
                 }
 

@@ -378,16 +378,17 @@ namespace Samples
                 Grow(ref _dense1OutputGradients, count * 10);
             }
 
-            protected override float TrainChunk(Workspace workspace, global::System.ReadOnlySpan<float> parameters,
+            protected override float TrainChunk(int stage, Workspace ws, global::System.ReadOnlySpan<float> parameters,
                 global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels,
                 global::System.Span<float> gradients, int first)
             {
-                Workspace ws = workspace;
                 int count = labels.Length;
                 float loss = TrainSamples(count, inputs, labels, parameters, gradients, inputGradient: false,
                     batchWeightGradients: true, ws);
+                // What the batch-gradient phase needs: each such layer's input and dL/dy for these samples.
                 global::System.Array.Copy(ws.Relu3Output, 0, _dense1Inputs, first * 6272, count * 6272);
                 global::System.Array.Copy(ws.Dense1OutputGradient, 0, _dense1OutputGradients, first * 10, count * 10);
+
                 return loss;
             }
 
