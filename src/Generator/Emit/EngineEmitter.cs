@@ -43,20 +43,38 @@ internal static class EngineEmitter
         w.Line($"/// <exception cref=\"global::System.ArgumentException\">The batch is empty or the lengths do not match.</exception>");
         w.Line($"/// <exception cref=\"global::System.ArgumentOutOfRangeException\">A label is not a class.</exception>");
         w.Line($"{gc}");
-        if (model.DrawsNoise)
-        {
-            w.Line($"public float TrainBatch({ReadOnlySpan}<float> inputs, {ReadOnlySpan}<int> labels)");
-            w.Open();
-            w.Line($"BatchEngine.NoiseKey = global::NetGen.Kernels.Dropout.Key(_noiseSeed, TrainingStep);");
-            w.Line($"float loss = BatchEngine.TrainBatch(Parameters, Gradients, inputs, labels);");
-            w.Line($"TrainingStep++;");
-            w.Line($"return loss;");
-            w.Close();
-        }
-        else
+        var minimum = NetworkEmitter.MinimumTrainingBatch(model);
+        if (!model.DrawsNoise && minimum is null)
         {
             w.Line($"public float TrainBatch({ReadOnlySpan}<float> inputs, {ReadOnlySpan}<int> labels) =>");
             w.Line($"    BatchEngine.TrainBatch(Parameters, Gradients, inputs, labels);");
+        }
+        else
+        {
+            w.Line($"public float TrainBatch({ReadOnlySpan}<float> inputs, {ReadOnlySpan}<int> labels)");
+            w.Open();
+            if (minimum is { } m)
+            {
+                w.Line($"if (labels.Length < {m.Count})");
+                w.Open();
+                w.Line($"throw new global::System.ArgumentException($\"{m.Layer} needs {m.Count} samples or more in a training batch ({m.Why}); this one has {{labels.Length}}.\", nameof(labels));");
+                w.Close();
+                w.Line();
+            }
+
+            if (model.DrawsNoise)
+            {
+                w.Line($"BatchEngine.NoiseKey = global::NetGen.Kernels.Dropout.Key(_noiseSeed, TrainingStep);");
+                w.Line($"float loss = BatchEngine.TrainBatch(Parameters, Gradients, inputs, labels);");
+                w.Line($"TrainingStep++;");
+                w.Line($"return loss;");
+            }
+            else
+            {
+                w.Line($"return BatchEngine.TrainBatch(Parameters, Gradients, inputs, labels);");
+            }
+
+            w.Close();
         }
         w.Line();
         w.Summary($"Runs the network on a batch, on up to <see cref=\"DegreeOfParallelism\"/> threads.");

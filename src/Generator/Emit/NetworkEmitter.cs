@@ -196,6 +196,18 @@ internal static class NetworkEmitter
         }
     }
 
+    /// <summary>
+    /// The layer that needs the most samples in a training batch, how many and why (a BatchNorm over 1×1 outputs needs two);
+    /// null when every layer trains on one.
+    /// </summary>
+    internal static (string Layer, int Count, string Why)? MinimumTrainingBatch(NetworkModel model)
+    {
+        LayerPlan? most = model.Layers.OrderByDescending(p => p.Layer.MinimumTrainingBatch(p)).FirstOrDefault();
+        return most is null || most.Layer.MinimumTrainingBatch(most) <= 1
+            ? null
+            : ($"{most.Name} ({most.Layer.Kind})", most.Layer.MinimumTrainingBatch(most), "it normalizes with the batch's statistics, over more than one value per channel");
+    }
+
     /// <summary>The <c>training</c> argument of a pass, for networks whose layers have modes; none otherwise.</summary>
     internal static string Training(NetworkModel model, bool training) => model.HasModes ? (training ? ", training: true" : ", training: false") : "";
 
@@ -361,14 +373,22 @@ internal static class NetworkEmitter
         w.Open();
         w.Line($"{Guard}.Length(input.Length, InputLength, nameof(input));");
         w.Line($"{Guard}.Label(label, OutputLength, nameof(label));");
-        w.Line($"var labels = new global::System.ReadOnlySpan<int>(in label);");
-        if (model.DrawsNoise)
+        if (MinimumTrainingBatch(model) is { Count: > 1 } minimum)
         {
-            w.Line($"_workspace.NoiseKey = global::NetGen.Kernels.Dropout.Key(_noiseSeed, TrainingStep++);");
-            w.Line($"_workspace.FirstSample = 0;");
+            string message = $"{minimum.Layer} needs {minimum.Count} samples or more in a training batch ({minimum.Why}): TrainSample trains on one; use TrainBatch.";
+            w.Line($"throw new global::System.InvalidOperationException({Literal.String(message)});");
         }
+        else
+        {
+            w.Line($"var labels = new global::System.ReadOnlySpan<int>(in label);");
+            if (model.DrawsNoise)
+            {
+                w.Line($"_workspace.NoiseKey = global::NetGen.Kernels.Dropout.Key(_noiseSeed, TrainingStep++);");
+                w.Line($"_workspace.FirstSample = 0;");
+            }
 
-        w.Line($"return TrainSamples(1, input, labels, Parameters, Gradients, inputGradient: true, batchWeightGradients: false, _workspace);");
+            w.Line($"return TrainSamples(1, input, labels, Parameters, Gradients, inputGradient: true, batchWeightGradients: false, _workspace);");
+        }
         w.Close();
         w.Line();
 
@@ -415,6 +435,39 @@ internal static class NetworkEmitter
 
         w.Line($"];");
         w.Line();
+        if (model.StateCount + model.CounterCount > 0)
+        {
+            foreach (bool counters in new[] { false, true })
+            {
+                w.Summary($"Where each {(counters ? "counter" : "buffer")} lives in <see cref=\"{(counters ? "Counters" : "Buffers")}\"/>, under its <c>state_dict()</c> name.");
+                w.Line($"private static readonly global::NetGen.Weights.TensorSlot[] s_{(counters ? "counter" : "buffer")}Layout =");
+                w.Line($"[");
+                foreach (LayerPlan plan in model.Layers)
+                {
+                    foreach (StateSlot slot in plan.State.Where(s => s.Tensor.IsCounter == counters))
+                    {
+                        string dims = string.Join(", ", slot.Tensor.Dimensions.Select(d => d.ToString(CultureInfo.InvariantCulture)));
+                        w.Line($"    new({Literal.String(plan.Name + "." + slot.Tensor.Role.TensorName())}, [{dims}], {slot.Offset}),");
+                    }
+                }
+
+                w.Line($"];");
+                w.Line();
+            }
+        }
+
+        if (model.StateCount + model.CounterCount > 0)
+        {
+            w.Summary($"The tensors of <see cref=\"Buffers\"/>: <c>state_dict()</c> names (<c>bn1.running_mean</c>, …), shapes and offsets, in order.");
+            w.Line($"{GeneratedCodeAttribute}");
+            w.Line($"public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> BufferLayout => s_bufferLayout;");
+            w.Line();
+            w.Summary($"The tensors of <see cref=\"Counters\"/>: <c>state_dict()</c> names (<c>bn1.num_batches_tracked</c>), shapes ([], scalars) and offsets.");
+            w.Line($"{GeneratedCodeAttribute}");
+            w.Line($"public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> CounterLayout => s_counterLayout;");
+            w.Line();
+        }
+
         w.Summary($"The tensors of <see cref=\"Parameters\"/>: PyTorch names (<c>conv1.weight</c>, …), shapes and offsets, in order.");
         w.Line($"{GeneratedCodeAttribute}");
         w.Line($"public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> ParameterLayout => s_parameterLayout;");
@@ -422,13 +475,16 @@ internal static class NetworkEmitter
         w.Summary($"Writes <see cref=\"Parameters\"/> to a safetensors file, one F32 tensor per weight and bias under PyTorch's names, so <c>safetensors.torch.load_file</c> reads it into the same architecture. Written to a temporary file, then renamed.");
         w.Line($"/// <param name=\"path\">The file to write (replaced if it exists).</param>");
         w.Line($"{GeneratedCodeAttribute}");
-        w.Line($"public void Save(string path) => global::NetGen.Weights.SafeTensors.Save(path, Parameters, s_parameterLayout);");
+        string state = model.StateCount + model.CounterCount > 0 ? ", Buffers, s_bufferLayout, Counters, s_counterLayout" : "";
+        w.Line($"public void Save(string path) =>");
+        w.Line($"    global::NetGen.Weights.SafeTensors.Save(path, Parameters, s_parameterLayout{state});");
         w.Line();
         w.Summary($"Reads <see cref=\"Parameters\"/> from a safetensors file (ours, or PyTorch's <c>save_file</c> of the same architecture). Every name, dtype, shape and offset is checked before any parameter changes.");
         w.Line($"/// <param name=\"path\">The file to read.</param>");
         w.Line($"/// <exception cref=\"global::System.IO.InvalidDataException\">The file is corrupt or holds another architecture; the parameters are unchanged.</exception>");
         w.Line($"{GeneratedCodeAttribute}");
-        w.Line($"public void Load(string path) => global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout);");
+        w.Line($"public void Load(string path) =>");
+        w.Line($"    global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout{state});");
         w.Line();
     }
 

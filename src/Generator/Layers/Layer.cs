@@ -62,6 +62,12 @@ internal abstract record Layer
     /// </summary>
     public virtual IReadOnlyList<BatchReduction> GetReductions(LayerPlan plan) => [];
 
+    /// <summary>
+    /// The fewest samples a training batch may have for this layer (a BatchNorm over 1×1 outputs needs two, to have more
+    /// than one value per channel); the network checks it before a training call changes anything. 1 by default.
+    /// </summary>
+    public virtual int MinimumTrainingBatch(LayerPlan plan) => 1;
+
     /// <summary>Writes the body of a reduction's per-chunk method: the chunk's contribution into the reduction's partial buffer.</summary>
     public virtual void EmitReduction(SourceWriter w, LayerPlan plan, BatchReduction reduction)
     {

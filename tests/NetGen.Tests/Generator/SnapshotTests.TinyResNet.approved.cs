@@ -473,7 +473,8 @@ namespace Samples
         /// </summary>
         /// <param name="path">The file to write (replaced if it exists).</param>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public void Save(string path) => global::NetGen.Weights.SafeTensors.Save(path, Parameters, s_parameterLayout);
+        public void Save(string path) =>
+            global::NetGen.Weights.SafeTensors.Save(path, Parameters, s_parameterLayout);
 
         /// <summary>
         /// Reads <see cref="Parameters"/> from a safetensors file (ours, or PyTorch's <c>save_file</c> of the same
@@ -483,7 +484,8 @@ namespace Samples
         /// <exception cref="global::System.IO.InvalidDataException">The file is corrupt or holds another architecture;
         /// the parameters are unchanged.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public void Load(string path) => global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout);
+        public void Load(string path) =>
+            global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout);
 
         /// <summary>
         /// Forward and backward pass of <paramref name="count"/> samples: adds their dL/dθ into
