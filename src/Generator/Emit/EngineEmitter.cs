@@ -164,10 +164,10 @@ internal static class EngineEmitter
 
         if (model.IsStaged)
         {
-            w.Line($"protected override int TrainStages => {model.Hierarchy.TypeName}.TrainStages;");
+            w.Line($"protected override int TrainStages => TrainingStageCount;");
             w.Line();
             w.Line($"protected override void CompleteStage(int stage, {ReadOnlySpan}<Workspace> workspaces, int count) =>");
-            w.Line($"    {model.Hierarchy.TypeName}.CompleteStage(stage, workspaces, count);");
+            w.Line($"    FinishStage(stage, workspaces, count);");
             w.Line();
         }
 
@@ -201,7 +201,7 @@ internal static class EngineEmitter
         {
             if (model.IsStaged)
             {
-                w.Line($"if (stage == TrainStages - 1)");
+                w.Line($"if (stage == TrainingStageCount - 1)");
                 w.Open();
             }
 

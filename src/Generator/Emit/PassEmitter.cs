@@ -33,10 +33,10 @@ internal static class PassEmitter
             w.Line($"// The samples are the whole batch: each stage, then its batch-wide reduction over this one workspace.");
             w.Line($"inputs.CopyTo(ws.Input);");
             w.Line($"float loss = 0f;");
-            w.Line($"for (int stage = 0; stage < TrainStages; stage++)");
+            w.Line($"for (int stage = 0; stage < TrainingStageCount; stage++)");
             w.Open();
             w.Line($"loss += TrainStage(stage, {backwardArguments});");
-            w.Line($"CompleteStage(stage, new {ReadOnlySpan}<Workspace>(in ws), count);");
+            w.Line($"FinishStage(stage, new {ReadOnlySpan}<Workspace>(in ws), count);");
             w.Close();
             w.Line();
             w.Line($"return loss;");
@@ -116,7 +116,7 @@ internal static class PassEmitter
 
     /// <summary>
     /// The training pass of a network with batch-wide reductions, cut into stages at each of them: <c>TrainStage</c> runs one
-    /// stage over a workspace's samples (returning the loss from the stage that computes it), <c>CompleteStage</c> combines the
+    /// stage over a workspace's samples (returning the loss from the stage that computes it), <c>FinishStage</c> combines the
     /// chunks' partial sums, in chunk order, into what every chunk reads in the next stage.
     /// </summary>
     private static void EmitStages(SourceWriter w, NetworkModel model, BufferPlan buffers, string trainParameters, string backwardArguments)
@@ -147,7 +147,7 @@ internal static class PassEmitter
 
         string stageParameters = trainParameters.Replace($"int count, {ReadOnlySpan}<float> inputs, ", "int count, ");
         w.Summary($"Stages of the training pass: each batch-wide reduction (a BatchNorm's statistics) needs every chunk's part before any chunk goes on.");
-        w.Line($"private const int TrainStages = {stages.Count};");
+        w.Line($"private const int TrainingStageCount = {stages.Count};");
         w.Line();
         w.Summary($"Stage <paramref name=\"stage\"/> of the training pass over the samples in <paramref name=\"ws\"/> (copied into ws.Input before stage 0); returns the sum of their losses from the stage that computes it, 0 from the others.");
         w.Line($"private static float TrainStage(int stage, {stageParameters})");
@@ -199,7 +199,7 @@ internal static class PassEmitter
         w.Line();
 
         w.Summary($"After every chunk ran stage <paramref name=\"stage\"/>: sums the chunks' parts of the reduction that ends it, in chunk order, finishes it over the <paramref name=\"count\"/> samples of the batch, and hands the result to every chunk.");
-        w.Line($"private static void CompleteStage(int stage, {ReadOnlySpan}<Workspace> chunks, int count)");
+        w.Line($"private static void FinishStage(int stage, {ReadOnlySpan}<Workspace> chunks, int count)");
         w.Open();
         w.Line($"switch (stage)");
         w.Open();

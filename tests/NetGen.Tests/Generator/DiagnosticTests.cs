@@ -57,6 +57,10 @@ public class DiagnosticTests
     [InlineData("[Input(1, 28, 28)] [[|MaxPool2D(2, Stride = -1)|]] [Dense(10)] [Softmax]", "Layer 'pool1': stride must be positive, but is -1")]
     [InlineData("[Input(1, 28, 28)] [[|Dense(0)|]] [Softmax]", "Layer 'dense1': units must be positive, but is 0")]
     [InlineData("[[|Input(0, 28, 28)|]] [Dense(10)] [Softmax]", "Layer 'input': channels must be positive, but is 0")]
+    [InlineData("[Input(1, 8, 8)] [[|BatchNorm2D(Epsilon = 0f)|]] [Dense(10)] [Softmax]", "Layer 'bn1': Epsilon must be positive and finite, but is 0")]
+    [InlineData("[Input(1, 8, 8)] [[|BatchNorm2D(Momentum = 1.5f)|]] [Dense(10)] [Softmax]", "Layer 'bn1': Momentum must be from 0 to 1, but is 1.5")]
+    [InlineData("[Input(1, 8, 8)] [[|Dropout(1f)|]] [Dense(10)] [Softmax]", "Layer 'dropout1': p must be at least 0 and less than 1, but is 1")]
+    [InlineData("[Input(1, 8, 8)] [[|Dropout(-0.25f)|]] [Dense(10)] [Softmax]", "Layer 'dropout1': p must be at least 0 and less than 1, but is -0.25")]
     public void NG0004_argument_out_of_range(string layers, string message) =>
         AssertDiagnostic(layers + " public partial class Net { }", "NG0004", message);
 

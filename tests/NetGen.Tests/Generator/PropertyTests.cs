@@ -39,6 +39,9 @@ public class PropertyTests(ITestOutputHelper output)
         (1, Gen.Const("Softmax")),
         (1, Gen.Select(Size, Size, Size, (c, h, w) => $"Input({c}, {h}, {w})")),
         (2, Gen.Select(Reference, Name, (r, n) => $"Add(\"{r}\"{NameArg(n)})")),
+        (2, Gen.Select(Gen.Frequency((8, Gen.Const(0)), (1, Gen.Int[-1, 2])), Gen.Frequency((8, Gen.Const(0)), (1, Gen.Int[-1, 2])), Name,
+            (e, m, n) => Arguments("BatchNorm2D", e == 0 ? "" : $"Epsilon = {e}e-3f", m == 0 ? "" : $"Momentum = {m * 0.75}f", NameArg(n).TrimStart(',', ' ')))),
+        (1, Gen.Select(Gen.Frequency((8, Gen.Int[0, 9]), (1, Gen.Int[-2, 12])), Name, (p, n) => $"Dropout({p / 10.0}f{NameArg(n)})")),
         (1, Gen.Select(Reference, Name, (r, n) => $"Concat(\"{r}\"{NameArg(n)})")));
 
     /// <summary>A layer, sometimes reading a named layer instead of the one before it (Input = "…").</summary>
@@ -201,6 +204,13 @@ public class PropertyTests(ITestOutputHelper output)
         int start = source.IndexOf($"/*{name}*/", StringComparison.Ordinal);
         int end = source.IndexOf("/*end*/", start, StringComparison.Ordinal);
         return diagnostic.Location.SourceSpan.Start >= start && diagnostic.Location.SourceSpan.Start < end;
+    }
+
+    /// <summary><c>Kind(a, b)</c> with the non-empty arguments, or <c>Kind</c> alone when there are none.</summary>
+    private static string Arguments(string kind, params string[] arguments)
+    {
+        string list = string.Join(", ", arguments.Where(a => a.Length > 0));
+        return list.Length == 0 ? kind : $"{kind}({list})";
     }
 
     private static bool IsGraphLayer(string layer) =>
