@@ -119,7 +119,7 @@ internal static class ShapeInference
         return new InferenceResult(model, diagnostics.ToEquatableArray());
     }
 
-    /// <summary>Exactly one Input, first; Softmax last and only last.</summary>
+    /// <summary>Exactly one Input, first; a loss layer ([Softmax], [MeanSquaredError]) last and only last.</summary>
     private static void CheckStructure(IReadOnlyList<LayerDeclaration> layers, string[] names, string network, List<DiagnosticInfo> diagnostics)
     {
         var inputs = layers.Select((layer, index) => (layer, index)).Where(static p => p.layer.Layer is InputLayer).ToList();
@@ -135,13 +135,13 @@ internal static class ShapeInference
 
         for (int i = 0; i < layers.Count - 1; i++)
         {
-            if (layers[i].Layer is SoftmaxLayer)
+            if (layers[i].Layer.Targets != TargetKind.None)
             {
-                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.SoftmaxNotLast, layers[i].Location, names[i], layers.Count - 1 - i));
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.SoftmaxNotLast, layers[i].Location, names[i], layers.Count - 1 - i, layers[i].Layer.Kind));
             }
         }
 
-        if (layers[layers.Count - 1].Layer is not SoftmaxLayer)
+        if (layers[layers.Count - 1].Layer.Targets == TargetKind.None)
         {
             diagnostics.Add(DiagnosticInfo.Create(Diagnostics.MissingSoftmax, layers[layers.Count - 1].Location, network, names[layers.Count - 1]));
         }

@@ -64,6 +64,7 @@ internal sealed class BufferPlan
         OperandKind.Parameter => plan.Parameter(operand.Role) is { } p ? $"parameters.Slice({p.Offset}, {p.Tensor.Length})" : "default",
         OperandKind.ParameterGradient => plan.Parameter(operand.Role) is { } p ? $"gradients.Slice({p.Offset}, {p.Tensor.Length})" : "default",
         OperandKind.Labels => "labels",
+        OperandKind.Targets => "targets",
         OperandKind.BatchWeightGradient => "batchWeightGradients",
         OperandKind.Scratch => $"ws.{Scratch(plan, operand.Buffer!)}",
         OperandKind.Training => training,

@@ -29,7 +29,7 @@ internal static class EngineEmitter
         bool hasState = model.StateCount + model.CounterCount > 0;
         w.Line($"private Engine BatchEngine => _engine ??= new Engine({(hasState ? "Buffers, Counters" : "")});");
         w.Line();
-        w.Summary($"Threads that <see cref=\"TrainBatch\"/>, <see cref=\"ForwardBatch\"/> and <see cref=\"PredictBatch\"/> may use, the calling thread included. Default: all cores. Results do not depend on it.");
+        w.Summary($"Threads that the batch methods (<see cref=\"TrainBatch\"/>, <see cref=\"ForwardBatch\"/>{(model.IsRegression ? "" : ", <see cref=\"PredictBatch\"/>")}) may use, the calling thread included. Default: all cores. Results do not depend on it.");
         w.Line($"{gc}");
         w.Line($"public int DegreeOfParallelism");
         w.Open();
@@ -39,25 +39,37 @@ internal static class EngineEmitter
         w.Line();
         w.Summary($"Forward and backward pass over a batch, on up to <see cref=\"DegreeOfParallelism\"/> threads: sets <see cref=\"Gradients\"/> to the batch's mean dL/dθ and returns its mean loss. Bit-identical whatever the number of threads.");
         w.Line($"/// <param name=\"inputs\">n × {model.Input.Length} floats: n samples of {inputShape}, one after the other.</param>");
-        w.Line($"/// <param name=\"labels\">n labels, each 0 to {classes - 1}.</param>");
-        w.Line($"/// <exception cref=\"global::System.ArgumentException\">The batch is empty or the lengths do not match.</exception>");
-        w.Line($"/// <exception cref=\"global::System.ArgumentOutOfRangeException\">A label is not a class.</exception>");
+        bool regression = model.IsRegression;
+        string targets = model.TargetsName, targetsType = regression ? $"{ReadOnlySpan}<float>" : $"{ReadOnlySpan}<int>";
+        if (regression)
+        {
+            w.Line($"/// <param name=\"targets\">n × {classes} floats: each sample's target values.</param>");
+            w.Line($"/// <exception cref=\"global::System.ArgumentException\">The batch is empty or the lengths do not match.</exception>");
+        }
+        else
+        {
+            w.Line($"/// <param name=\"labels\">n labels, each 0 to {classes - 1}.</param>");
+            w.Line($"/// <exception cref=\"global::System.ArgumentException\">The batch is empty or the lengths do not match.</exception>");
+            w.Line($"/// <exception cref=\"global::System.ArgumentOutOfRangeException\">A label is not a class.</exception>");
+        }
+
         w.Line($"{gc}");
         var minimum = NetworkEmitter.MinimumTrainingBatch(model);
         if (!model.DrawsNoise && minimum is null)
         {
-            w.Line($"public float TrainBatch({ReadOnlySpan}<float> inputs, {ReadOnlySpan}<int> labels) =>");
-            w.Line($"    BatchEngine.TrainBatch(Parameters, Gradients, inputs, labels);");
+            w.Line($"public float TrainBatch({ReadOnlySpan}<float> inputs, {targetsType} {targets}) =>");
+            w.Line($"    BatchEngine.TrainBatch(Parameters, Gradients, inputs, {targets});");
         }
         else
         {
-            w.Line($"public float TrainBatch({ReadOnlySpan}<float> inputs, {ReadOnlySpan}<int> labels)");
+            w.Line($"public float TrainBatch({ReadOnlySpan}<float> inputs, {targetsType} {targets})");
             w.Open();
             if (minimum is { } m)
             {
-                w.Line($"if (labels.Length < {m.Count})");
+                string count = regression ? "inputs.Length / InputLength" : "labels.Length";
+                w.Line($"if ({count} < {m.Count})");
                 w.Open();
-                w.Line($"throw new global::System.ArgumentException($\"{m.Layer} needs {m.Count} samples or more in a training batch ({m.Why}); this one has {{labels.Length}}.\", nameof(labels));");
+                w.Line($"throw new global::System.ArgumentException($\"{m.Layer} needs {m.Count} samples or more in a training batch ({m.Why}); this one has {{{count}}}.\", nameof({targets}));");
                 w.Close();
                 w.Line();
             }
@@ -65,34 +77,39 @@ internal static class EngineEmitter
             if (model.DrawsNoise)
             {
                 w.Line($"BatchEngine.NoiseKey = global::NetGen.Kernels.Dropout.Key(_noiseSeed, TrainingStep);");
-                w.Line($"float loss = BatchEngine.TrainBatch(Parameters, Gradients, inputs, labels);");
+                w.Line($"float loss = BatchEngine.TrainBatch(Parameters, Gradients, inputs, {targets});");
                 w.Line($"TrainingStep++;");
                 w.Line($"return loss;");
             }
             else
             {
-                w.Line($"return BatchEngine.TrainBatch(Parameters, Gradients, inputs, labels);");
+                w.Line($"return BatchEngine.TrainBatch(Parameters, Gradients, inputs, {targets});");
             }
 
             w.Close();
         }
         w.Line();
-        w.Summary($"Runs the network on a batch, on up to <see cref=\"DegreeOfParallelism\"/> threads.");
+        string outputs = regression ? "outputs" : "probabilities";
+        w.Summary($"Runs the network on a batch{(regression ? " (inference mode)" : "")}, on up to <see cref=\"DegreeOfParallelism\"/> threads.");
         w.Line($"/// <param name=\"inputs\">n × {model.Input.Length} floats: n samples of {inputShape}.</param>");
-        w.Line($"/// <param name=\"probabilities\">Receives n × {classes} probabilities, one row per sample.</param>");
+        w.Line($"/// <param name=\"{outputs}\">Receives n × {classes} {(regression ? "outputs" : "probabilities")}, one row per sample.</param>");
         w.Line($"/// <exception cref=\"global::System.ArgumentException\">The batch is empty or the lengths do not match.</exception>");
         w.Line($"{gc}");
-        w.Line($"public void ForwardBatch({ReadOnlySpan}<float> inputs, {Span}<float> probabilities) =>");
-        w.Line($"    BatchEngine.ForwardBatch(Parameters, inputs, probabilities);");
+        w.Line($"public void ForwardBatch({ReadOnlySpan}<float> inputs, {Span}<float> {outputs}) =>");
+        w.Line($"    BatchEngine.ForwardBatch(Parameters, inputs, {outputs});");
         w.Line();
-        w.Summary($"The most probable class of each sample of a batch, on up to <see cref=\"DegreeOfParallelism\"/> threads.");
-        w.Line($"/// <param name=\"inputs\">n × {model.Input.Length} floats: n samples of {inputShape}.</param>");
-        w.Line($"/// <param name=\"predictions\">Receives n classes.</param>");
-        w.Line($"/// <exception cref=\"global::System.ArgumentException\">The batch is empty or the lengths do not match.</exception>");
-        w.Line($"{gc}");
-        w.Line($"public void PredictBatch({ReadOnlySpan}<float> inputs, {Span}<int> predictions) =>");
-        w.Line($"    BatchEngine.PredictBatch(Parameters, inputs, predictions);");
-        w.Line();
+        if (!regression)
+        {
+            w.Summary($"The most probable class of each sample of a batch, on up to <see cref=\"DegreeOfParallelism\"/> threads.");
+            w.Line($"/// <param name=\"inputs\">n × {model.Input.Length} floats: n samples of {inputShape}.</param>");
+            w.Line($"/// <param name=\"predictions\">Receives n classes.</param>");
+            w.Line($"/// <exception cref=\"global::System.ArgumentException\">The batch is empty or the lengths do not match.</exception>");
+            w.Line($"{gc}");
+            w.Line($"public void PredictBatch({ReadOnlySpan}<float> inputs, {Span}<int> predictions) =>");
+            w.Line($"    BatchEngine.PredictBatch(Parameters, inputs, predictions);");
+            w.Line();
+        }
+
         EmitEngine(w, model, buffers);
     }
 
@@ -176,7 +193,16 @@ internal static class EngineEmitter
                                  $"{ReadOnlySpan}<int> labels, {Span}<float> gradients, int first";
         w.Line($"protected override float TrainChunk({chunkParameters})");
         w.Open();
-        w.Line($"int count = labels.Length;");
+        if (model.IsRegression)
+        {
+            w.Line($"int count = inputs.Length / InputLength;");
+            w.Line($"global::System.ReadOnlySpan<float> targets = Targets.Slice(first * OutputLength, count * OutputLength);");
+        }
+        else
+        {
+            w.Line($"int count = labels.Length;");
+        }
+
         if (model.DrawsNoise)
         {
             w.Line($"ws.NoiseKey = NoiseKey;");
@@ -190,11 +216,11 @@ internal static class EngineEmitter
             w.Line($"inputs.CopyTo(ws.Input);");
             w.Close();
             w.Line();
-            w.Line($"float loss = TrainStage(stage, count, labels, parameters, gradients, inputGradient: false, batchWeightGradients: {batchWeightGradients}, ws);");
+            w.Line($"float loss = TrainStage(stage, count, {model.TargetsName}, parameters, gradients, inputGradient: false, batchWeightGradients: {batchWeightGradients}, ws);");
         }
         else
         {
-            w.Line($"float loss = TrainSamples(count, inputs, labels, parameters, gradients, inputGradient: false, batchWeightGradients: {batchWeightGradients}, ws);");
+            w.Line($"float loss = TrainSamples(count, inputs, {model.TargetsName}, parameters, gradients, inputGradient: false, batchWeightGradients: {batchWeightGradients}, ws);");
         }
 
         if (batched.Count > 0)

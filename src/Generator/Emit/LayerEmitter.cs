@@ -113,6 +113,17 @@ internal static class LayerEmitter
             w.Line();
         }
 
+        if (layer.Targets != TargetKind.None)
+        {
+            string loss = string.Join(", ", new[] { "int count" }.Concat(layer.LossOperands(plan).Select(o => $"{o.Type(forward: false)} {o.Name}")));
+            w.Summary($"The loss of {NetworkEmitter.Xml(plan.Name)}, summed over the <paramref name=\"count\"/> samples of its last forward pass.");
+            w.Line($"internal static float {plan.Pascal}Loss({loss})");
+            w.Open();
+            layer.EmitLoss(w, plan);
+            w.Close();
+            w.Line();
+        }
+
         if (layer.HasBatchWeightGradient)
         {
             w.Summary($"dL/dW of {NetworkEmitter.Xml(plan.Name)} over a whole training batch (<paramref name=\"count\"/> samples), rows <paramref name=\"first\"/> to <paramref name=\"end\"/> − 1: one work item of the batch-gradient phase.");

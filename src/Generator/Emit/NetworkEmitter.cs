@@ -87,7 +87,7 @@ internal static class NetworkEmitter
         }
 
         w.Comment(SummaryTable(model));
-        w.Line($"{declarations[declarations.Count - 1]} : global::NetGen.INetwork");
+        w.Line($"{declarations[declarations.Count - 1]} : global::NetGen.{(model.IsRegression ? "IRegressionNetwork" : "INetwork")}");
         w.Open();
         EmitConstants(w, model);
         EmitParameters(w, model);
@@ -206,6 +206,37 @@ internal static class NetworkEmitter
         return most is null || most.Layer.MinimumTrainingBatch(most) <= 1
             ? null
             : ($"{most.Name} ({most.Layer.Kind})", most.Layer.MinimumTrainingBatch(most), "it normalizes with the batch's statistics, over more than one value per channel");
+    }
+
+    /// <summary>The docs of a single-sample method's target: a class label or a row of target values.</summary>
+    private static void EmitTargetDocs(SourceWriter w, NetworkModel model)
+    {
+        int outputs = model.Last.Output.Length;
+        if (model.IsRegression)
+        {
+            w.Line($"/// <param name=\"target\">The {outputs} values the output should take.</param>");
+            w.Line($"/// <exception cref=\"global::System.ArgumentException\">A span does not have the length above.</exception>");
+        }
+        else
+        {
+            w.Line($"/// <param name=\"label\">The true class, 0 to {outputs - 1}.</param>");
+            w.Line($"/// <exception cref=\"global::System.ArgumentException\"><paramref name=\"input\"/> does not have {model.Input.Length} floats.</exception>");
+            w.Line($"/// <exception cref=\"global::System.ArgumentOutOfRangeException\"><paramref name=\"label\"/> is not a class.</exception>");
+        }
+    }
+
+    /// <summary>The argument checks of a single-sample method with a target.</summary>
+    private static void EmitTargetGuards(SourceWriter w, NetworkModel model)
+    {
+        w.Line($"global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));");
+        if (model.IsRegression)
+        {
+            w.Line($"global::NetGen.Guard.Length(target.Length, OutputLength, nameof(target));");
+        }
+        else
+        {
+            w.Line($"global::NetGen.Guard.Label(label, OutputLength, nameof(label));");
+        }
     }
 
     /// <summary>The <c>training</c> argument of a pass, for networks whose layers have modes; none otherwise.</summary>
@@ -336,43 +367,48 @@ internal static class NetworkEmitter
             w.Line();
         }
 
-        w.Summary($"Runs the network on one sample.");
+        bool regression = model.IsRegression;
+        string output = regression ? "output" : "probabilities";
+        w.Summary($"Runs the network on one sample{(regression ? " (inference mode)" : "")}.");
         w.Line($"/// <param name=\"input\">{model.Input.Length} floats: {inputShape}, CHW row-major.</param>");
-        w.Line($"/// <param name=\"probabilities\">Receives the {classes} class probabilities.</param>");
+        string outputDoc = regression ? $"Receives the network's {classes} outputs." : $"Receives the {classes} class probabilities.";
+        w.Line($"/// <param name=\"{output}\">{outputDoc}</param>");
         w.Line($"/// <exception cref=\"global::System.ArgumentException\">A span does not have the length above.</exception>");
         w.Line($"{GeneratedCodeAttribute}");
-        w.Line($"public void Forward({Input}, global::System.Span<float> probabilities)");
+        w.Line($"public void Forward({Input}, global::System.Span<float> {output})");
         w.Open();
         w.Line($"{Guard}.Length(input.Length, InputLength, nameof(input));");
-        w.Line($"{Guard}.Length(probabilities.Length, OutputLength, nameof(probabilities));");
+        w.Line($"{Guard}.Length({output}.Length, OutputLength, nameof({output}));");
         w.Line($"ForwardPass(1, input, Parameters, _workspace{Training(model, false)});");
-        w.Line($"new global::System.ReadOnlySpan<float>(_workspace.{model.Last.Pascal}Output, 0, OutputLength).CopyTo(probabilities);");
+        w.Line($"new global::System.ReadOnlySpan<float>(_workspace.{model.Last.Pascal}Output, 0, OutputLength).CopyTo({output});");
         w.Close();
         w.Line();
 
-        w.Summary($"Runs the network on one sample and returns the most probable class (the first, on a tie).");
-        w.Line($"/// <param name=\"input\">{model.Input.Length} floats: {inputShape}, CHW row-major.</param>");
-        w.Line($"/// <exception cref=\"global::System.ArgumentException\"><paramref name=\"input\"/> does not have {model.Input.Length} floats.</exception>");
-        w.Line($"{GeneratedCodeAttribute}");
-        w.Line($"public int Predict({Input})");
-        w.Open();
-        w.Line($"{Guard}.Length(input.Length, InputLength, nameof(input));");
-        w.Line($"ForwardPass(1, input, Parameters, _workspace{Training(model, false)});");
-        w.Line($"var probabilities = new global::System.ReadOnlySpan<float>(_workspace.{model.Last.Pascal}Output, 0, OutputLength);");
-        w.Line($"return global::System.Numerics.Tensors.TensorPrimitives.IndexOfMax(probabilities);");
-        w.Close();
-        w.Line();
+        if (!regression)
+        {
+            w.Summary($"Runs the network on one sample and returns the most probable class (the first, on a tie).");
+            w.Line($"/// <param name=\"input\">{model.Input.Length} floats: {inputShape}, CHW row-major.</param>");
+            w.Line($"/// <exception cref=\"global::System.ArgumentException\"><paramref name=\"input\"/> does not have {model.Input.Length} floats.</exception>");
+            w.Line($"{GeneratedCodeAttribute}");
+            w.Line($"public int Predict({Input})");
+            w.Open();
+            w.Line($"{Guard}.Length(input.Length, InputLength, nameof(input));");
+            w.Line($"ForwardPass(1, input, Parameters, _workspace{Training(model, false)});");
+            w.Line($"var probabilities = new global::System.ReadOnlySpan<float>(_workspace.{model.Last.Pascal}Output, 0, OutputLength);");
+            w.Line($"return global::System.Numerics.Tensors.TensorPrimitives.IndexOfMax(probabilities);");
+            w.Close();
+            w.Line();
+        }
 
-        w.Summary($"Forward and backward pass for one sample: adds dL/dθ into <see cref=\"Gradients\"/>, sets <see cref=\"InputGradient\"/>, and returns the softmax cross-entropy loss L = −log p(label).");
+        string loss = regression ? "mean squared error L = (1/n) Σ (y − t)² over the output's n elements" : "softmax cross-entropy loss L = −log p(label)";
+        string target = regression ? "global::System.ReadOnlySpan<float> target" : "int label";
+        w.Summary($"Forward and backward pass for one sample: adds dL/dθ into <see cref=\"Gradients\"/>, sets <see cref=\"InputGradient\"/>, and returns the {loss}.");
         w.Line($"/// <param name=\"input\">{model.Input.Length} floats: {inputShape}, CHW row-major.</param>");
-        w.Line($"/// <param name=\"label\">The true class, 0 to {classes - 1}.</param>");
-        w.Line($"/// <exception cref=\"global::System.ArgumentException\"><paramref name=\"input\"/> does not have {model.Input.Length} floats.</exception>");
-        w.Line($"/// <exception cref=\"global::System.ArgumentOutOfRangeException\"><paramref name=\"label\"/> is not a class.</exception>");
+        EmitTargetDocs(w, model);
         w.Line($"{GeneratedCodeAttribute}");
-        w.Line($"public float TrainSample({Input}, int label)");
+        w.Line($"public float TrainSample({Input}, {target})");
         w.Open();
-        w.Line($"{Guard}.Length(input.Length, InputLength, nameof(input));");
-        w.Line($"{Guard}.Label(label, OutputLength, nameof(label));");
+        EmitTargetGuards(w, model);
         if (MinimumTrainingBatch(model) is { Count: > 1 } minimum)
         {
             string message = $"{minimum.Layer} needs {minimum.Count} samples or more in a training batch ({minimum.Why}): TrainSample trains on one; use TrainBatch.";
@@ -380,28 +416,34 @@ internal static class NetworkEmitter
         }
         else
         {
-            w.Line($"var labels = new global::System.ReadOnlySpan<int>(in label);");
+            if (!regression)
+            {
+                w.Line($"var labels = new global::System.ReadOnlySpan<int>(in label);");
+            }
+
             if (model.DrawsNoise)
             {
                 w.Line($"_workspace.NoiseKey = global::NetGen.Kernels.Dropout.Key(_noiseSeed, TrainingStep++);");
                 w.Line($"_workspace.FirstSample = 0;");
             }
 
-            w.Line($"return TrainSamples(1, input, labels, Parameters, Gradients, inputGradient: true, batchWeightGradients: false, _workspace);");
+            string targets = regression ? "target" : "labels";
+            w.Line($"return TrainSamples(1, input, {targets}, Parameters, Gradients, inputGradient: true, batchWeightGradients: false, _workspace);");
         }
+
         w.Close();
         w.Line();
 
-        w.Summary($"The softmax cross-entropy loss L = −log p(label) for one sample, without touching <see cref=\"Gradients\"/>.");
+        w.Summary($"The {loss} for one sample (inference mode), without touching <see cref=\"Gradients\"/>.");
         w.Line($"/// <param name=\"input\">{model.Input.Length} floats: {inputShape}, CHW row-major.</param>");
-        w.Line($"/// <param name=\"label\">The true class, 0 to {classes - 1}.</param>");
+        EmitTargetDocs(w, model);
         w.Line($"{GeneratedCodeAttribute}");
-        w.Line($"public float Loss({Input}, int label)");
+        w.Line($"public float Loss({Input}, {target})");
         w.Open();
-        w.Line($"{Guard}.Length(input.Length, InputLength, nameof(input));");
-        w.Line($"{Guard}.Label(label, OutputLength, nameof(label));");
+        EmitTargetGuards(w, model);
         w.Line($"ForwardPass(1, input, Parameters, _workspace{Training(model, false)});");
-        w.Line($"return LossSum(1, new global::System.ReadOnlySpan<int>(in label), _workspace);");
+        string lossTargets = regression ? "target" : "new global::System.ReadOnlySpan<int>(in label)";
+        w.Line($"return LossSum(1, {lossTargets}, _workspace);");
         w.Close();
         w.Line();
 
@@ -410,13 +452,13 @@ internal static class NetworkEmitter
         w.Line($"public void ZeroGradients() => global::System.Array.Clear(Gradients);");
         w.Line();
 
-        w.Line($"int global::NetGen.INetwork.InputLength => InputLength;");
-        w.Line($"int global::NetGen.INetwork.InputChannels => {model.Input.Channels};");
-        w.Line($"int global::NetGen.INetwork.InputHeight => {model.Input.Height};");
-        w.Line($"int global::NetGen.INetwork.InputWidth => {model.Input.Width};");
-        w.Line($"int global::NetGen.INetwork.OutputLength => OutputLength;");
-        w.Line($"int global::NetGen.INetwork.ParameterCount => ParameterCount;");
-        w.Line($"global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INetwork.ParameterLayout => s_parameterLayout;");
+        w.Line($"int global::NetGen.INeuralNetwork.InputLength => InputLength;");
+        w.Line($"int global::NetGen.INeuralNetwork.InputChannels => {model.Input.Channels};");
+        w.Line($"int global::NetGen.INeuralNetwork.InputHeight => {model.Input.Height};");
+        w.Line($"int global::NetGen.INeuralNetwork.InputWidth => {model.Input.Width};");
+        w.Line($"int global::NetGen.INeuralNetwork.OutputLength => OutputLength;");
+        w.Line($"int global::NetGen.INeuralNetwork.ParameterCount => ParameterCount;");
+        w.Line($"global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INeuralNetwork.ParameterLayout => s_parameterLayout;");
         w.Line();
     }
 

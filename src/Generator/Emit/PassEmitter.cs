@@ -21,10 +21,9 @@ internal static class PassEmitter
     public static void EmitPasses(SourceWriter w, NetworkModel model, BufferPlan buffers)
     {
         LayerPlan last = model.Last;
-        string logits = buffers.Activation(model.Source(last, 0));
-        string trainParameters = $"int count, {ReadOnlySpan}<float> inputs, {ReadOnlySpan}<int> labels, {ReadOnlySpan}<float> parameters, " +
+        string trainParameters = $"int count, {ReadOnlySpan}<float> inputs, {model.TargetsParameter}, {ReadOnlySpan}<float> parameters, " +
                                  $"{Span}<float> gradients, bool inputGradient, bool batchWeightGradients, Workspace ws";
-        string backwardArguments = "count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws";
+        string backwardArguments = $"count, {model.TargetsName}, parameters, gradients, inputGradient, batchWeightGradients, ws";
         w.Summary($"Forward and backward pass of <paramref name=\"count\"/> samples: adds their dL/dθ into <paramref name=\"gradients\"/>, returns the sum of their losses; dL/d(input) only when <paramref name=\"inputGradient\"/>; dense layers' dL/dW not when <paramref name=\"batchWeightGradients\"/> (the batch computes them).");
         w.Line($"private static float TrainSamples({trainParameters})");
         w.Open();
@@ -45,22 +44,15 @@ internal static class PassEmitter
         {
             w.Line($"ForwardPass(count, inputs, parameters, ws{NetworkEmitter.Training(model, true)});");
             w.Line($"BackwardPass({backwardArguments});");
-            w.Line($"return LossSum(count, labels, ws);");
+            w.Line($"return LossSum(count, {model.TargetsName}, ws);");
         }
 
         w.Close();
         w.Line();
-        w.Summary($"Σ over the samples of L = −log p(label) = log Σ_j exp z(j) − z(label), from the logits of the last forward pass: finite even where p(label) underflows.");
-        w.Line($"private static float LossSum(int count, {ReadOnlySpan}<int> labels, Workspace ws)");
-        w.Open();
-        w.Line($"float sum = 0f;");
-        w.Line($"for (int s = 0; s < count; s++)");
-        w.Open();
-        w.Line($"sum += ws.{BufferPlan.Scratch(last, SoftmaxLayer.LogSumExp)}[s] - {logits}[s * {last.Output.Length} + labels[s]];");
-        w.Close();
-        w.Line();
-        w.Line($"return sum;");
-        w.Close();
+        w.Summary($"Σ over the samples of their loss, from the last forward pass: {NetworkEmitter.Xml(last.Layer.ForwardFormula(last).Split('\n')[0])}.");
+        w.Line($"private static float LossSum(int count, {model.TargetsParameter}, Workspace ws) =>");
+        string lossArguments = string.Join(", ", new[] { "count" }.Concat(last.Layer.LossOperands(last).Select(o => buffers.Bind(last, o, "false"))));
+        w.Line($"    {NetworkEmitter.Layers(model)}.{last.Pascal}Loss({lossArguments});");
         w.Line();
 
         string mode = model.HasModes ? ", bool training" : "";
@@ -89,7 +81,7 @@ internal static class PassEmitter
             return;
         }
 
-        string backwardParameters = $"int count, {ReadOnlySpan}<int> labels, {ReadOnlySpan}<float> parameters, {Span}<float> gradients, " +
+        string backwardParameters = $"int count, {model.TargetsParameter}, {ReadOnlySpan}<float> parameters, {Span}<float> gradients, " +
                                     "bool inputGradient, bool batchWeightGradients, Workspace ws";
         w.Summary($"Runs every layer's backward method in reverse order, after <see cref=\"ForwardPass\"/> on the same samples, with the vector type <c>VectorWidth.Kernel</c> chooses for this machine.");
         w.Line($"private static void BackwardPass({backwardParameters})");
@@ -170,7 +162,7 @@ internal static class PassEmitter
             {
                 if (step.Loss)
                 {
-                    w.Line($"loss = LossSum(count, labels, ws);");
+                    w.Line($"loss = LossSum(count, {model.TargetsName}, ws);");
                 }
                 else if (step.Reduction is { } reduction)
                 {

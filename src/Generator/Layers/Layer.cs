@@ -90,6 +90,20 @@ internal abstract record Layer
     /// <summary>What the backward method takes, in order (besides <c>count</c>).</summary>
     public abstract IReadOnlyList<Operand> BackwardOperands(LayerPlan plan);
 
+    /// <summary>
+    /// What the layer trains against when it is the network's last, its loss layer: class labels (softmax cross-entropy) or
+    /// target values (mean squared error); <see cref="TargetKind.None"/> for every other kind, which cannot be last.
+    /// </summary>
+    public virtual TargetKind Targets => TargetKind.None;
+
+    /// <summary>What the loss method takes (besides <c>count</c>): for a loss layer, the operands its loss reads.</summary>
+    public virtual IReadOnlyList<Operand> LossOperands(LayerPlan plan) => [];
+
+    /// <summary>Writes the body of <c>float {Pascal}Loss(int count, …)</c>: the sum over the samples of their losses.</summary>
+    public virtual void EmitLoss(SourceWriter w, LayerPlan plan)
+    {
+    }
+
     /// <summary>Whether the forward (or backward) method is generic over the vector width (<c>TVector</c>, a <c>NetGen.Kernels.IFloatVector</c>).</summary>
     public virtual bool IsVectorized(bool forward) => false;
 
@@ -207,3 +221,16 @@ internal sealed record StateTensor(TensorRole Role, EquatableArray<int> Dimensio
 /// </summary>
 internal sealed record BatchReduction(
     string Name, bool Forward, ScratchBuffer Partial, ScratchBuffer Result, EquatableArray<Operand> Operands, EquatableArray<Operand> FinishOperands);
+
+/// <summary>What a network's loss layer trains against.</summary>
+internal enum TargetKind
+{
+    /// <summary>Not a loss layer.</summary>
+    None,
+
+    /// <summary>One class label per sample (<c>ReadOnlySpan&lt;int&gt;</c>).</summary>
+    Labels,
+
+    /// <summary>One row of target values per sample, as long as the output (<c>ReadOnlySpan&lt;float&gt;</c>).</summary>
+    Values,
+}

@@ -23,5 +23,6 @@ internal static class LayerCatalog
             [ConcatLayer.AttributeName] = ConcatLayer.Parse,
             [BatchNorm2DLayer.AttributeName] = BatchNorm2DLayer.Parse,
             [DropoutLayer.AttributeName] = DropoutLayer.Parse,
+            [MeanSquaredErrorLayer.AttributeName] = MeanSquaredErrorLayer.Parse,
         };
 }

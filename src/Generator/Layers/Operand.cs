@@ -26,8 +26,11 @@ internal enum OperandKind
     /// <summary>The gradient of a trainable tensor (<see cref="Operand.Role"/>), to add into, summed over the samples.</summary>
     ParameterGradient,
 
-    /// <summary>The samples' labels.</summary>
+    /// <summary>The samples' labels (a classifier's).</summary>
     Labels,
+
+    /// <summary>The samples' target values (a regression's), one row of outputs per sample.</summary>
+    Targets,
 
     /// <summary>Whether the batch computes the weight gradient itself (see <see cref="Layer.HasBatchWeightGradient"/>).</summary>
     BatchWeightGradient,
@@ -78,6 +81,7 @@ internal sealed record Operand(OperandKind Kind, int Slot = 0, TensorRole Role =
     public static readonly Operand WeightGradient = new(OperandKind.ParameterGradient, Role: TensorRole.Weight);
     public static readonly Operand BiasGradient = new(OperandKind.ParameterGradient, Role: TensorRole.Bias);
     public static readonly Operand Labels = new(OperandKind.Labels);
+    public static readonly Operand Targets = new(OperandKind.Targets);
     public static readonly Operand BatchWeightGradient = new(OperandKind.BatchWeightGradient);
 
     /// <summary>The second input of a join (Add, Concat): the named layer's output.</summary>
@@ -109,6 +113,7 @@ internal sealed record Operand(OperandKind Kind, int Slot = 0, TensorRole Role =
         OperandKind.Parameter => Role == TensorRole.Weight ? "weight" : "bias",
         OperandKind.ParameterGradient => Role == TensorRole.Weight ? "weightGradient" : "biasGradient",
         OperandKind.Labels => "labels",
+        OperandKind.Targets => "targets",
         OperandKind.BatchWeightGradient => "batchWeightGradient",
         OperandKind.Scratch => Buffer!.Name,
         OperandKind.Training => "training",
@@ -126,6 +131,7 @@ internal sealed record Operand(OperandKind Kind, int Slot = 0, TensorRole Role =
         OperandKind.Output => forward ? "Span<float>" : "ReadOnlySpan<float>",
         OperandKind.InputGradient or OperandKind.ParameterGradient => "Span<float>",
         OperandKind.Labels => "ReadOnlySpan<int>",
+        OperandKind.Targets => "ReadOnlySpan<float>",
         OperandKind.ComputeInputGradient or OperandKind.BatchWeightGradient => "bool",
         OperandKind.Scratch => $"Span<{Buffer!.ElementType}>",
         OperandKind.Training => "bool",

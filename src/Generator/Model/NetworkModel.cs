@@ -39,6 +39,15 @@ internal sealed record NetworkModel(HierarchyInfo Hierarchy, Shape Input, Equata
     /// <summary>Whether some layer behaves differently in training and inference passes.</summary>
     public bool HasModes => Layers.Any(static p => p.Layer.ForwardOperands(p).Any(static o => o.Kind == OperandKind.Training));
 
+    /// <summary>Whether the network ends with a regression loss (target values) rather than a classifier's (labels).</summary>
+    public bool IsRegression => Last.Layer.Targets == TargetKind.Values;
+
+    /// <summary>The targets parameter of the passes: a classifier's labels or a regression's values, with its type.</summary>
+    public string TargetsParameter => IsRegression ? "global::System.ReadOnlySpan<float> targets" : "global::System.ReadOnlySpan<int> labels";
+
+    /// <summary>The targets argument's name in the passes.</summary>
+    public string TargetsName => IsRegression ? "targets" : "labels";
+
     /// <summary>Whether some layer draws random numbers in training (dropout), so the network keeps a step count.</summary>
     public bool DrawsNoise => Layers.Any(static p => p.Layer.ForwardOperands(p).Any(static o => o.Kind == OperandKind.NoiseKey));
 

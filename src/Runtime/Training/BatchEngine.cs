@@ -42,6 +42,8 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
     private float[] _inputs = [];
     private int[] _labels = [];
     private float[] _outputs = [];
+    private float[] _targets = [];
+    private int _labelCount;
     private float[] _parameters = [];
     private int _count;
     private Phase _phase;
@@ -153,8 +155,6 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
     public float TrainBatch(float[] parameters, float[] gradients, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels)
     {
         int count = labels.Length;
-        CheckParameters(parameters, nameof(parameters));
-        CheckParameters(gradients, nameof(gradients));
         CheckBatch(inputs.Length, count, nameof(inputs), nameof(labels));
         for (int i = 0; i < count; i++)
         {
@@ -164,8 +164,16 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
             }
         }
 
+        return Train(parameters, gradients, inputs, count, labels);
+    }
+
+    private float Train(float[] parameters, float[] gradients, ReadOnlySpan<float> inputs, int count, ReadOnlySpan<int> labels)
+    {
+        CheckParameters(parameters, nameof(parameters));
+        CheckParameters(gradients, nameof(gradients));
         Stage(inputs, count);
-        labels.CopyTo(Grow(ref _labels, count));
+        labels.CopyTo(Grow(ref _labels, labels.Length));
+        _labelCount = labels.Length;
         int chunks = (count + ChunkSize - 1) / ChunkSize;
         if (_chunkGradients.Length < chunks)
         {
@@ -226,6 +234,28 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
 
         return loss / count;
     }
+
+    /// <summary>
+    /// Forward and backward pass over a batch of a regression network: as <see cref="TrainBatch(float[], float[], ReadOnlySpan{float}, ReadOnlySpan{int})"/>,
+    /// with target values (one row of outputs per sample), which the chunks read as <see cref="Targets"/>; their labels are empty.
+    /// </summary>
+    /// <exception cref="ArgumentException">The batch is empty, or the lengths do not match.</exception>
+    public float TrainBatch(float[] parameters, float[] gradients, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets)
+    {
+        int count = inputs.Length / _inputLength;
+        if (count == 0 || inputs.Length != count * _inputLength || targets.Length != (long)count * _outputLength)
+        {
+            throw new ArgumentException(
+                $"Expected a non-empty batch: inputs of n × {_inputLength} floats and targets of n × {_outputLength}; got {inputs.Length} and {targets.Length}.",
+                nameof(targets));
+        }
+
+        targets.CopyTo(Grow(ref _targets, targets.Length));
+        return Train(parameters, gradients, inputs, count, labels: []);
+    }
+
+    /// <summary>The target values of the current regression batch, one row of outputs per sample (empty for a classifier's batch).</summary>
+    protected ReadOnlySpan<float> Targets => _targets;
 
     /// <summary>Runs the network on every sample of a batch and writes each sample's probabilities, one row per sample.</summary>
     /// <exception cref="ArgumentException">The batch is empty, or the lengths do not match.</exception>
@@ -329,7 +359,8 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
             TWorkspace trainer = TrainStages > 1
                 ? _chunkWorkspaces[chunk] ??= CreateWorkspace(ChunkSize)
                 : _workspaces[worker] ??= CreateWorkspace(ChunkSize);
-            _chunkLosses[chunk] += TrainChunk(_stage, trainer, _parameters, inputs, _labels.AsSpan(first, count), gradients, first);
+            ReadOnlySpan<int> labels = _labelCount > 0 ? _labels.AsSpan(first, count) : default;
+            _chunkLosses[chunk] += TrainChunk(_stage, trainer, _parameters, inputs, labels, gradients, first);
         }
         else
         {

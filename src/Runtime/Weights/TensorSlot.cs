@@ -6,7 +6,7 @@ namespace NetGen.Weights;
 
 /// <summary>
 /// Where one named tensor lives in a flat vector — the float parameter vector (such as
-/// <see cref="INetwork.Parameters"/>), a float buffer vector or a long counter vector, see <see cref="SafeTensors"/>:
+/// <see cref="INeuralNetwork.Parameters"/>), a float buffer vector or a long counter vector, see <see cref="SafeTensors"/>:
 /// <see cref="Length"/> elements from <see cref="Offset"/>, in row-major order of <see cref="Shape"/>.
 /// </summary>
 public sealed class TensorSlot

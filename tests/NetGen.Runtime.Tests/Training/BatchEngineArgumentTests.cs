@@ -30,7 +30,7 @@ public sealed class BatchEngineArgumentTests
         var gradients = new float[4];
 
         var length = Assert.Throws<ArgumentException>(() => engine.TrainBatch(Parameters, gradients, new float[5], [0, 1, 2]));
-        var empty = Assert.Throws<ArgumentException>(() => engine.TrainBatch(Parameters, gradients, [], []));
+        var empty = Assert.Throws<ArgumentException>(() => engine.TrainBatch(Parameters, gradients, [], ReadOnlySpan<int>.Empty));
         var label = Assert.Throws<ArgumentOutOfRangeException>(() => engine.TrainBatch(Parameters, gradients, new float[6], [0, 3, 1]));
 
         Assert.Equal("inputs", length.ParamName);

@@ -75,7 +75,7 @@ public class DiagnosticTests
     [Fact]
     public void NG0006_missing_softmax() => AssertDiagnostic(
         "[Input(1, 28, 28)] [[|Dense(10)|]] public partial class Net { }",
-        "NG0006", "Network 'Net' must end with [Softmax] (training uses softmax cross-entropy); its last layer is 'dense1'");
+        "NG0006", "Network 'Net' must end with [Softmax] (classification, trained with softmax cross-entropy) or [MeanSquaredError] (regression); its last layer is 'dense1'");
 
     [Fact]
     public void NG0007_softmax_not_last() => AssertDiagnostic(

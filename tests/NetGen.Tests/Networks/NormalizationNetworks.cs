@@ -38,3 +38,19 @@ public partial class DropoutNet { }
 [Dense(3)]
 [Softmax]
 public partial class NormalizedResidualNet { }
+
+/// <summary>A regression head on a dense output.</summary>
+[Input(2, 5, 4)]
+[Conv2D(3, 3, Padding = 1)]
+[ReLU]
+[Dense(3)]
+[MeanSquaredError]
+public partial class RegressionNet { }
+
+/// <summary>A regression head on a feature map (2×3×3 outputs), after a residual join.</summary>
+[Input(1, 5, 5, Name = "x")]
+[Conv2D(2, 3, Name = "a")]
+[Conv2D(2, 3, Input = "x", Name = "b")]
+[Add("a")]
+[MeanSquaredError]
+public partial class MapRegressionNet { }

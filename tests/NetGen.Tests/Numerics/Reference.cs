@@ -64,6 +64,9 @@ public static class Reference
         public static readonly Mode Inference = new(false);
     }
 
+    /// <summary>MeanSquaredError: the output is the input; the loss is the mean of (y − t)² over its elements.</summary>
+    public sealed record MeanSquaredError : Op;
+
     /// <summary>BatchNorm2D(ε, momentum), PyTorch's BatchNorm2d: γ, β are parameters; running statistics come from the mode.</summary>
     public sealed record BatchNorm(double Epsilon = 1e-5, double Momentum = 0.1) : Op;
 
@@ -229,6 +232,13 @@ public static class Reference
                     break;
                 }
 
+                case MeanSquaredError:
+                    for (int s = 0; s < n; s++)
+                    {
+                        ys[s] = (double[])xs[s].Clone();
+                    }
+
+                    break;
                 case Softmax:
                     for (int s = 0; s < n; s++)
                     {
@@ -293,6 +303,36 @@ public static class Reference
         }
 
         return (loss, dTheta, dInputs);
+    }
+
+    /// <summary>
+    /// The mean over a batch and over the output's elements of (y − t)², and its gradients dL/dθ and dL/d(each input) by
+    /// central differences in double precision (step 1e-6), in inference mode (a regression network without batch statistics).
+    /// </summary>
+    public static (double Loss, double[] Parameters, double[][] Inputs) RegressionGradients(
+        IReadOnlyList<Node> nodes, float[] parameters, float[][] inputs, float[][] targets, int channels, int height, int width)
+    {
+        const double step = 1e-6;
+        double[] theta = Array.ConvertAll(parameters, v => (double)v);
+        double[][] xs = inputs.Select(x => Array.ConvertAll(x, v => (double)v)).ToArray();
+        double Loss() => ForwardBatch(nodes, theta, xs, channels, height, width, Mode.Inference)
+            .Select((y, s) => y.Select((v, k) => (v - targets[s][k]) * (v - targets[s][k])).Average())
+            .Average();
+
+        double Difference(double[] values, int i)
+        {
+            double original = values[i];
+            values[i] = original + step;
+            double plus = Loss();
+            values[i] = original - step;
+            double minus = Loss();
+            values[i] = original;
+            return (plus - minus) / (2 * step);
+        }
+
+        return (Loss(),
+            Enumerable.Range(0, theta.Length).Select(i => Difference(theta, i)).ToArray(),
+            xs.Select(x => Enumerable.Range(0, x.Length).Select(i => Difference(x, i)).ToArray()).ToArray());
     }
 
     /// <summary>
