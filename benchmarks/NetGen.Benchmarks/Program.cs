@@ -80,6 +80,12 @@ if (!rest.Any(a => a is "--filter" or "-f" or "--list" or "--help" or "-h"))
 }
 
 Type[] types = [typeof(PeakBenchmarks), typeof(LatencyBenchmarks), typeof(InferenceBenchmarks), typeof(TrainingBenchmarks), typeof(ConvForwardBenchmarks)];
+// The kernels alone (KernelBenchmarks) only when a filter names them: they are not part of the full run's report.
+if (rest.Any(a => a.Contains("Kernel", StringComparison.Ordinal)))
+{
+    types = [.. types, typeof(KernelBenchmarks)];
+}
+
 Summary[] summaries = BenchmarkSwitcher.FromTypes(types).Run([.. rest], config).ToArray();
 foreach (Summary summary in summaries.Where(s => s.BenchmarksCases.Length > 0))
 {
