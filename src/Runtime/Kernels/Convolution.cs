@@ -162,7 +162,7 @@ public static class Convolution
     /// <summary>
     /// Every filter over one or two slots, in register tiles chosen for <typeparamref name="TRegisters"/>: with 32 vector
     /// registers 8 filters × 2 slots (16 accumulators, 2 input loads and a broadcast weight: 19 registers); with 16,
-    /// 6 filters × 2 slots (12 accumulators: 15 registers; 8 × 2 would spill). A last slot alone takes 8 filters with
+    /// 6 filters × 2 slots (12 accumulators: 15 registers; 8 × 2 would keep accumulators on the stack). A last slot alone takes 8 filters with
     /// either (8 accumulators: 10 registers). The rest as 6 (LeNet-5's conv1: one pass over the input instead of two), 4,
     /// 2 and 1. The tile shape does not change any output's sum: the same bits with either register file.
     /// </summary>
@@ -221,8 +221,9 @@ public static class Convolution
     /// <summary>
     /// <typeparamref name="TRows"/> filters from <paramref name="first"/> × <typeparamref name="TSlots"/> slots (1 or 2),
     /// summed over every tap (t, m, n) in order: per tap, one load of the input per slot and one broadcast weight per filter
-    /// feed one multiply-add per filter and slot; up to 16 accumulators (12 in the tiles for 16 registers). The counts are types, so the JIT compiles one copy
-    /// per tile size with the unused filters and slot removed. Not inlined: one call runs every tap.
+    /// feed one multiply-add per filter and slot; up to 16 accumulators (12 in the tiles for 16 registers). The counts are
+    /// types, so the JIT compiles one copy per tile size with the unused filters and slot removed. Not inlined: one call
+    /// runs every tap.
     /// </summary>
     /// <remarks>
     /// The weights of filters 0–2, 3–5 and 6–7 are read through three references advancing with the taps, a filter's

@@ -126,8 +126,9 @@ public static partial class Gemm
     /// <summary>
     /// All <paramref name="m"/> rows × <typeparamref name="TColumns"/> vectors of columns, in register tiles chosen for
     /// <typeparamref name="TRegisters"/>: with 32 vector registers 8 rows × 2 vectors (16 accumulators, 2 loads of B and a
-    /// broadcast of A: 19 registers); with 16, 6 rows × 2 vectors (12 accumulators: 15 registers; 8 × 2 would spill, and
-    /// an AVX2 FMA loop with 16 accumulators runs at about half its speed with 8–12). A row's last vector of columns takes
+    /// broadcast of A: 19 registers); with 16, 6 rows × 2 vectors (12 accumulators: 15 registers; 8 × 2 there keeps 3
+    /// accumulators on the stack, a load and a store on their chains every step, and ran at 40–60 % of the AVX2 FMA peak
+    /// against 60–85 % for 6 × 2: benchmarks/results, KernelBenchmarks). A row's last vector of columns takes
     /// 8 rows × 1 vector with either (8 accumulators: 10 registers). The rows left over take 4, 2 and 1. The tile shape
     /// does not change any C(i, j)'s sum, so the results are the same bits with either register file.
     /// </summary>
