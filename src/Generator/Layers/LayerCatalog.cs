@@ -21,5 +21,10 @@ internal static class LayerCatalog
             [SoftmaxLayer.AttributeName] = SoftmaxLayer.Parse,
             [AddLayer.AttributeName] = AddLayer.Parse,
             [ConcatLayer.AttributeName] = ConcatLayer.Parse,
+            [AvgPool2DLayer.AttributeName] = AvgPool2DLayer.Parse,
+            [GlobalAvgPool2DLayer.AttributeName] = GlobalAvgPool2DLayer.Parse,
+            [TanhLayer.AttributeName] = TanhLayer.Parse,
+            [SigmoidLayer.AttributeName] = SigmoidLayer.Parse,
+            [LeakyReLULayer.AttributeName] = LeakyReLULayer.Parse,
         };
 }
