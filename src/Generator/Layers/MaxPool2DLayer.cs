@@ -107,10 +107,10 @@ internal sealed record MaxPool2DLayer(int Size, int Stride, int Padding) : Layer
     {
         string shift = Padding > 0 ? $" − {Padding}" : "";
         string window = $"max over m, n < {Size} of x(c, i·{Stride} + m{shift}, j·{Stride} + n{shift})";
-        string padding = Padding > 0 ? ", x being −∞ outside the input (the padding never wins)" : "";
+        string outside = Padding > 0 ? "−∞ outside the input (the padding never wins)" : "";
         return RectifiesInput
-            ? $"y(c,i,j) = max(0, {window}), x being the ReLU's input{padding}; the first maximum in row-major order wins"
-            : $"y(c,i,j) = {window}{padding}; the first maximum in row-major order wins";
+            ? $"y(c,i,j) = max(0, {window}), x being the ReLU's input{(Padding > 0 ? ", " + outside : "")}; the first maximum in row-major order wins"
+            : $"y(c,i,j) = {window}{(Padding > 0 ? ", x being " + outside : "")}; the first maximum in row-major order wins";
     }
 
     public override string BackwardFormula(LayerPlan plan) =>
