@@ -24,5 +24,10 @@ internal static class LayerCatalog
             [BatchNorm2DLayer.AttributeName] = BatchNorm2DLayer.Parse,
             [DropoutLayer.AttributeName] = DropoutLayer.Parse,
             [MeanSquaredErrorLayer.AttributeName] = MeanSquaredErrorLayer.Parse,
+            [AvgPool2DLayer.AttributeName] = AvgPool2DLayer.Parse,
+            [GlobalAvgPool2DLayer.AttributeName] = GlobalAvgPool2DLayer.Parse,
+            [TanhLayer.AttributeName] = TanhLayer.Parse,
+            [SigmoidLayer.AttributeName] = SigmoidLayer.Parse,
+            [LeakyReLULayer.AttributeName] = LeakyReLULayer.Parse,
         };
 }

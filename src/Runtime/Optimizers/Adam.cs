@@ -82,7 +82,7 @@ public sealed class Adam : IOptimizer
 
     /// <summary>
     /// Which parameters <see cref="WeightDecay"/> applies to; null (the default) for all of them, as one PyTorch parameter
-    /// group. <see cref="Optimizers.WeightDecayMask.MatricesAndKernels"/> of the network's <see cref="INetwork.ParameterLayout"/>
+    /// group. <see cref="Optimizers.WeightDecayMask.MatricesAndKernels"/> of the network's <see cref="INeuralNetwork.ParameterLayout"/>
     /// leaves biases and BatchNorm's γ and β undecayed, as PyTorch recipes do. <see cref="Reset"/> keeps it.
     /// </summary>
     /// <exception cref="ArgumentException">Set after a step to a mask of another parameter count than the steps'.</exception>

@@ -8,7 +8,7 @@ namespace NetGen.Optimizers;
 
 /// <summary>
 /// Which tensors of a parameter vector weight decay applies to, chosen once from a network's
-/// <see cref="INetwork.ParameterLayout"/> and set as an optimizer's <c>WeightDecayMask</c> (<see cref="Sgd"/>,
+/// <see cref="INeuralNetwork.ParameterLayout"/> and set as an optimizer's <c>WeightDecayMask</c> (<see cref="Sgd"/>,
 /// <see cref="Adam"/>). PyTorch recipes decay weight matrices and convolution kernels only, not biases or BatchNorm's γ and β
 /// (parameter groups with <c>weight_decay=0</c> for every tensor with <c>ndim &lt;= 1</c>): that is
 /// <see cref="MatricesAndKernels"/>. An optimizer without a mask decays every parameter, as a single PyTorch parameter group.
@@ -49,21 +49,21 @@ public sealed class WeightDecayMask
     /// Decays the tensors of rank 2 and above (dense weight matrices, convolution kernels) and leaves those of rank 0 and
     /// 1 (biases, BatchNorm's γ and β) alone, as PyTorch training recipes do.
     /// </summary>
-    /// <param name="parameterLayout">The network's <see cref="INetwork.ParameterLayout"/>.</param>
+    /// <param name="parameterLayout">The network's <see cref="INeuralNetwork.ParameterLayout"/>.</param>
     /// <returns>The mask.</returns>
     /// <exception cref="ArgumentException">The layout has a null entry or tensors that overlap.</exception>
     public static WeightDecayMask MatricesAndKernels(IReadOnlyList<TensorSlot> parameterLayout) =>
         Where(parameterLayout, static slot => slot.Shape.Length >= 2);
 
     /// <summary>Decays every tensor of the layout, biases and BatchNorm parameters included.</summary>
-    /// <param name="parameterLayout">The network's <see cref="INetwork.ParameterLayout"/>.</param>
+    /// <param name="parameterLayout">The network's <see cref="INeuralNetwork.ParameterLayout"/>.</param>
     /// <returns>The mask.</returns>
     /// <exception cref="ArgumentException">The layout has a null entry or tensors that overlap.</exception>
     public static WeightDecayMask All(IReadOnlyList<TensorSlot> parameterLayout) =>
         Where(parameterLayout, static _ => true);
 
     /// <summary>Decays the tensors of the layout that <paramref name="decay"/> selects, e.g. by name.</summary>
-    /// <param name="parameterLayout">The network's <see cref="INetwork.ParameterLayout"/>.</param>
+    /// <param name="parameterLayout">The network's <see cref="INeuralNetwork.ParameterLayout"/>.</param>
     /// <param name="decay">Called once per tensor: true to decay it.</param>
     /// <returns>The mask.</returns>
     /// <exception cref="ArgumentException">The layout has a null entry or tensors that overlap.</exception>

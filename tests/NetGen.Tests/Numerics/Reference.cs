@@ -14,7 +14,21 @@ public static class Reference
 
     public sealed record Conv(int Filters, int KernelHeight, int KernelWidth, int Stride = 1, int Padding = 0) : Op;
 
-    public sealed record Pool(int Size, int Stride) : Op;
+    /// <summary>Max pooling; the padding is −∞ (never a window's maximum).</summary>
+    public sealed record Pool(int Size, int Stride, int Padding = 0) : Op;
+
+    /// <summary>Average pooling, PyTorch's count_include_pad=True: the padding counts as zeros, every window divided by size².</summary>
+    public sealed record AvgPool(int Size, int Stride, int Padding = 0) : Op;
+
+    /// <summary>The mean of each channel: C×H×W → C×1×1.</summary>
+    public sealed record GlobalAvgPool : Op;
+
+    public sealed record Tanh : Op;
+
+    public sealed record Sigmoid : Op;
+
+    /// <summary>y = x where x &gt; 0, else slope · x (the slope given as the float the network holds).</summary>
+    public sealed record LeakyRelu(float Slope) : Op;
 
     public sealed record Dense(int Units) : Op;
 
@@ -109,7 +123,55 @@ public static class Reference
                 case Pool pool:
                     for (int s = 0; s < n; s++)
                     {
-                        ys[s] = MaxPool(xs[s], c, h, w, pool.Size, pool.Stride, out oh, out ow);
+                        ys[s] = MaxPool(xs[s], c, h, w, pool.Size, pool.Stride, pool.Padding, out oh, out ow);
+                    }
+
+                    break;
+                case AvgPool pool:
+                    for (int s = 0; s < n; s++)
+                    {
+                        ys[s] = AveragePool(xs[s], c, h, w, pool.Size, pool.Stride, pool.Padding, out oh, out ow);
+                    }
+
+                    break;
+                case GlobalAvgPool:
+                    for (int s = 0; s < n; s++)
+                    {
+                        var y = new double[c];
+                        for (int t = 0; t < c; t++)
+                        {
+                            double sum = 0;
+                            for (int i = 0; i < h * w; i++)
+                            {
+                                sum += xs[s][t * h * w + i];
+                            }
+
+                            y[t] = sum / (h * w);
+                        }
+
+                        ys[s] = y;
+                    }
+
+                    (oh, ow) = (1, 1);
+                    break;
+                case Tanh:
+                    for (int s = 0; s < n; s++)
+                    {
+                        ys[s] = Array.ConvertAll(xs[s], Math.Tanh);
+                    }
+
+                    break;
+                case Sigmoid:
+                    for (int s = 0; s < n; s++)
+                    {
+                        ys[s] = Array.ConvertAll(xs[s], v => 1 / (1 + Math.Exp(-v)));
+                    }
+
+                    break;
+                case LeakyRelu leaky:
+                    for (int s = 0; s < n; s++)
+                    {
+                        ys[s] = Array.ConvertAll(xs[s], v => v > 0 ? v : (double)leaky.Slope * v);
                     }
 
                     break;
@@ -406,11 +468,11 @@ public static class Reference
         return y;
     }
 
-    /// <summary>y(c,i,j) = max_{m,n} x(c, i·s+m, j·s+n).</summary>
-    public static double[] MaxPool(double[] x, int c, int h, int w, int size, int stride, out int outHeight, out int outWidth)
+    /// <summary>y(c,i,j) = max_{m,n} x(c, i·s+m−p, j·s+n−p) over the taps inside x (the padding is −∞).</summary>
+    public static double[] MaxPool(double[] x, int c, int h, int w, int size, int stride, int padding, out int outHeight, out int outWidth)
     {
-        outHeight = (h - size) / stride + 1;
-        outWidth = (w - size) / stride + 1;
+        outHeight = (h + 2 * padding - size) / stride + 1;
+        outWidth = (w + 2 * padding - size) / stride + 1;
         var y = new double[c * outHeight * outWidth];
         for (int t = 0; t < c; t++)
         {
@@ -423,11 +485,48 @@ public static class Reference
                     {
                         for (int n = 0; n < size; n++)
                         {
-                            best = Math.Max(best, x[(t * h + i * stride + m) * w + j * stride + n]);
+                            int u = i * stride + m - padding, v = j * stride + n - padding;
+                            if (u >= 0 && u < h && v >= 0 && v < w)
+                            {
+                                best = Math.Max(best, x[(t * h + u) * w + v]);
+                            }
                         }
                     }
 
                     y[(t * outHeight + i) * outWidth + j] = best;
+                }
+            }
+        }
+
+        return y;
+    }
+
+    /// <summary>y(c,i,j) = (1 / k²) · Σ_{m,n} x(c, i·s+m−p, j·s+n−p), zero outside x.</summary>
+    public static double[] AveragePool(double[] x, int c, int h, int w, int size, int stride, int padding, out int outHeight, out int outWidth)
+    {
+        outHeight = (h + 2 * padding - size) / stride + 1;
+        outWidth = (w + 2 * padding - size) / stride + 1;
+        var y = new double[c * outHeight * outWidth];
+        for (int t = 0; t < c; t++)
+        {
+            for (int i = 0; i < outHeight; i++)
+            {
+                for (int j = 0; j < outWidth; j++)
+                {
+                    double sum = 0;
+                    for (int m = 0; m < size; m++)
+                    {
+                        for (int n = 0; n < size; n++)
+                        {
+                            int u = i * stride + m - padding, v = j * stride + n - padding;
+                            if (u >= 0 && u < h && v >= 0 && v < w)
+                            {
+                                sum += x[(t * h + u) * w + v];
+                            }
+                        }
+                    }
+
+                    y[(t * outHeight + i) * outWidth + j] = sum / (size * size);
                 }
             }
         }
