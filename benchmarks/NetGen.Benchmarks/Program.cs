@@ -68,6 +68,7 @@ Job job = (quick
 IConfig config = DefaultConfig.Instance
     .AddJob(job)
     .AddDiagnoser(MemoryDiagnoser.Default)
+    .AddFilter(new RuntimeShapedFilter())
     .AddColumn(StatisticColumn.Median, new ThreadsColumn(), new SamplesPerSecondColumn(), new GflopsColumn(), new PeakFractionColumn())
     .WithOptions(ConfigOptions.JoinSummary)
     // Ratios (BenchmarkDotNet's Ratio column) against each class's NetGen baseline, per network.
