@@ -18,6 +18,7 @@ using NetGen.Benchmarks.Reporting;
 //   --no-verify skip both checks
 //   --quick     a short job for development (2 warm-ups, 3 iterations of 100 ms)
 //   --report    where to write the Markdown table (default: BenchmarkDotNet.Artifacts/netgen-report.md)
+//   --network   only the cases of one network (LeNet5, WideNet, ResNet, …) and the FMA peak, e.g. --network ResNet
 // Must run under a dotnet host that finds a libstdc++ with GLIBCXX_3.4.32 (see benchmarks/run.sh).
 // torchsharp-env.sh puts Debian 13's libc first on LD_LIBRARY_PATH for this process; the loader has read it by now,
 // so drop it for child processes (BenchmarkDotNet runs a few system tools), which need the system's own libc.
@@ -43,6 +44,18 @@ bool verifyOnly = Flag("verify");
 bool quick = Flag("--quick");
 bool skipVerify = Flag("--no-verify");
 string report = Option("--report") ?? "BenchmarkDotNet.Artifacts/netgen-report.md";
+string? onlyNetwork = Option("--network");
+NetworkKind? only = null;
+if (onlyNetwork is not null)
+{
+    if (!Enum.TryParse(onlyNetwork, ignoreCase: true, out NetworkKind parsed))
+    {
+        Console.Error.WriteLine($"--network {onlyNetwork}: expected one of {string.Join(", ", Enum.GetNames<NetworkKind>())}.");
+        return 2;
+    }
+
+    only = parsed;
+}
 
 if (!skipVerify && !Verify.Run())
 {
@@ -69,6 +82,10 @@ IConfig config = DefaultConfig.Instance
     .AddJob(job)
     .AddDiagnoser(MemoryDiagnoser.Default)
     .AddFilter(new RuntimeShapedFilter())
+    // --network: BenchmarkDotNet's --filter matches type and method names, not [Params] values.
+    .AddFilter(new BenchmarkDotNet.Filters.SimpleFilter(b => only is null
+        || b.Parameters.Items.FirstOrDefault(p => p.Name == nameof(NetworkBenchmarks.Network))?.Value is not NetworkKind network
+        || network == only))
     .AddColumn(StatisticColumn.Median, new ThreadsColumn(), new SamplesPerSecondColumn(), new GflopsColumn(), new PeakFractionColumn())
     .WithOptions(ConfigOptions.JoinSummary)
     // Ratios (BenchmarkDotNet's Ratio column) against each class's NetGen baseline, per network.
