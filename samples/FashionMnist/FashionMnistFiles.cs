@@ -8,7 +8,8 @@ namespace FashionMnist;
 /// <summary>Where the sample finds Fashion-MNIST: --data, the Debian package's folder, or the subset bundled beside the sample.</summary>
 internal static class FashionMnistFiles
 {
-    public const string DefaultDirectory = NetGen.Data.FashionMnist.DefaultDirectory;
+    /// <summary>Where Debian's dataset-fashion-mnist package installs the data set; looked at without --data.</summary>
+    public const string DefaultDirectory = "/usr/share/datasets/fashion-mnist";
 
     public static string BundledDirectory => Path.Combine(AppContext.BaseDirectory, "data");
 
@@ -18,10 +19,10 @@ internal static class FashionMnistFiles
         if (requested is not null)
         {
             // An explicit folder must hold the files; no silent fallback to another data set.
-            return NetGen.Data.FashionMnist.TryFind(requested, out directory) && directory == requested;
+            return NetGen.Data.FashionMnist.TryFind(requested, out directory);
         }
 
-        if (NetGen.Data.FashionMnist.TryFind(null, out directory))
+        if (NetGen.Data.FashionMnist.TryFind(DefaultDirectory, out directory))
         {
             return true;
         }

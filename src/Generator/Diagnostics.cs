@@ -8,6 +8,13 @@ namespace NetGen.Generator;
 /// </summary>
 internal static class Diagnostics
 {
+    /// <summary>
+    /// The page that explains every diagnostic, with an example, the message and the fix: docs/diagnostics.md as the
+    /// published repository shows it (the package's RepositoryUrl, in Directory.Build.props). Each ID's help link is its
+    /// section, <c>#ng0001</c> and so on.
+    /// </summary>
+    public const string DocumentationPage = "https://github.com/netgen-dev/netgen/blob/main/docs/diagnostics.md";
+
     private const string Category = "NetGen";
 
     public static readonly DiagnosticDescriptor MissingInput = Error(
@@ -90,7 +97,9 @@ internal static class Diagnostics
         "NG0020", "Layer attribute NetGen does not know",
         "'{0}' derives from LayerAttribute but is not a layer kind NetGen compiles, so network '{1}' cannot include it; use NetGen's layer attributes");
 
+    /// <summary>The help link of diagnostic <paramref name="id"/> (NG0001 → …/diagnostics.md#ng0001).</summary>
+    public static string HelpLink(string id) => DocumentationPage + "#ng" + id.Substring(2);
+
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
-        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true,
-            helpLinkUri: "https://github.com/netgen/netgen#diagnostics");
+        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
 }

@@ -69,6 +69,7 @@ internal static class ShapeInference
 
         var plans = new List<LayerPlan>();
         long offset = 0;
+        int stateOffset = 0, counters = 0;
         for (int i = 1; i < layers.Count; i++)
         {
             int node = i - 1;
@@ -92,8 +93,15 @@ internal static class ShapeInference
                 return new InferenceResult(null, diagnostics.ToEquatableArray());
             }
 
+            var state = new List<StateSlot>();
+            foreach (StateTensor tensor in layer.GetState(shapes[0], output))
+            {
+                state.Add(new StateSlot(tensor, tensor.IsCounter ? counters : stateOffset));
+                (tensor.IsCounter ? ref counters : ref stateOffset) += tensor.Length;
+            }
+
             plans.Add(new LayerPlan(layer, names[i], Pascal(names[i]), node, inputs[node].ToEquatableArray(), shapes.ToEquatableArray(), output,
-                slots.ToEquatableArray(), layer.GetScratchBuffers(shapes[0], output).ToEquatableArray()));
+                slots.ToEquatableArray(), layer.GetScratchBuffers(shapes[0], output).ToEquatableArray()) { State = state.ToEquatableArray() });
         }
 
         if (diagnostics.Any(static d => d.IsError))
@@ -102,7 +110,12 @@ internal static class ShapeInference
         }
 
         Fuse(plans);
-        var model = new NetworkModel(spec.Hierarchy, inputShape, plans.ToEquatableArray(), (int)offset) { InputName = names[0] };
+        var model = new NetworkModel(spec.Hierarchy, inputShape, plans.ToEquatableArray(), (int)offset)
+        {
+            InputName = names[0],
+            StateCount = stateOffset,
+            CounterCount = counters,
+        };
         return new InferenceResult(model, diagnostics.ToEquatableArray());
     }
 

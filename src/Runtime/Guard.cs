@@ -1,9 +1,14 @@
 using System;
+using System.ComponentModel;
 using System.Diagnostics.CodeAnalysis;
 
 namespace NetGen;
 
-/// <summary>Argument checks used by generated code; they allocate only when they throw.</summary>
+/// <summary>
+/// Argument checks of the generated networks' public methods; they allocate only when they throw.
+/// For use by code that the NetGen source generator emits; not intended to be called directly.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class Guard
 {
     /// <summary>Throws unless <paramref name="actual"/> equals <paramref name="expected"/>.</summary>

@@ -11,6 +11,17 @@ namespace NetGen;
 /// An instance keeps one workspace of activations: it is not safe to call <see cref="Forward"/>,
 /// <see cref="Predict"/> or <see cref="TrainSample"/> on the same instance from several threads at once.
 /// </remarks>
+/// <example>
+/// One training step that works for any generated network:
+/// <code>
+/// static float Step(INetwork net, IOptimizer optimizer, ReadOnlySpan&lt;float&gt; inputs, ReadOnlySpan&lt;int&gt; labels)
+/// {
+///     float loss = net.TrainBatch(inputs, labels);   // Gradients = the batch's mean dL/dθ
+///     optimizer.Step(net.Parameters, net.Gradients);
+///     return loss;
+/// }
+/// </code>
+/// </example>
 public interface INetwork
 {
     /// <summary>Floats in one input sample (channels × height × width).</summary>

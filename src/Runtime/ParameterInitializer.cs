@@ -1,8 +1,13 @@
 using System;
+using System.ComponentModel;
 
 namespace NetGen;
 
-/// <summary>Weight initializers called by generated <c>InitializeParameters</c>.</summary>
+/// <summary>
+/// Weight initializers of the generated <c>InitializeParameters</c>.
+/// For use by code that the NetGen source generator emits; not intended to be called directly.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class ParameterInitializer
 {
     /// <summary>

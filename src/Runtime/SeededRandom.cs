@@ -6,6 +6,14 @@ namespace NetGen;
 /// A small, fast pseudo-random generator (SplitMix64) whose sequence for a given seed is fixed forever, on
 /// every platform and .NET version: the same seed always gives the same initial weights and the same shuffles.
 /// </summary>
+/// <example>
+/// <code>
+/// var random = new SeededRandom(seed: 42);
+/// int[] indices = [.. Enumerable.Range(0, count)];
+/// random.Shuffle&lt;int&gt;(indices);          // the same order for seed 42 everywhere
+/// float noise = random.NextSingle() - 0.5f;
+/// </code>
+/// </example>
 public struct SeededRandom
 {
     private ulong _state;

@@ -131,8 +131,22 @@ internal sealed class SourceWriter
     {
         var lines = new List<string>();
         var line = new StringBuilder(prefix);
-        foreach (string word in Words(text))
+        foreach (string whole in Words(text))
         {
+            string word = whole;
+            while (prefix.Length + word.Length > width && width > prefix.Length + 10)
+            {
+                // A word longer than a line (a rule of dashes): cut it.
+                if (line.Length > prefix.Length)
+                {
+                    lines.Add(line.ToString());
+                    line.Clear().Append(prefix);
+                }
+
+                lines.Add(prefix + word.Substring(0, width - prefix.Length));
+                word = word.Substring(width - prefix.Length);
+            }
+
             if (line.Length > prefix.Length && line.Length + 1 + word.Length > width)
             {
                 lines.Add(line.ToString());
@@ -269,13 +283,21 @@ internal sealed class SourceWriter
 
         pieces.Add(text.Substring(start).Trim());
         var result = new List<string>();
+        if (pieces[0].Length > width && open + 1 < pieces[0].Length)
+        {
+            // The head alone is about a line long: it keeps its line, and every argument goes below.
+            result.Add(text.Substring(0, open + 1));
+            pieces[0] = pieces[0].Substring(open + 1).Trim();
+            result.Add("");
+        }
+
         var current = new StringBuilder(pieces[0]);
         foreach (string piece in pieces.GetRange(1, pieces.Count - 1))
         {
             int limit = result.Count == 0 ? width : width - 4;
             if (current.Length + 1 + piece.Length > limit)
             {
-                result.Add(result.Count == 0 ? current.ToString() : "    " + current);
+                Flush();
                 current.Clear().Append(piece);
             }
             else
@@ -284,8 +306,21 @@ internal sealed class SourceWriter
             }
         }
 
-        result.Add(result.Count == 0 ? current.ToString() : "    " + current);
+        Flush();
         return result;
+
+        // The first line as it is; the others indented one level (an empty entry marks a head alone on the line before).
+        void Flush()
+        {
+            if (result.Count > 0 && result[result.Count - 1].Length == 0)
+            {
+                result[result.Count - 1] = "    " + current;
+            }
+            else
+            {
+                result.Add(result.Count == 0 ? current.ToString() : "    " + current);
+            }
+        }
     }
 
     /// <summary>Where a comment starts after code on the line (outside string literals), or −1.</summary>
@@ -348,6 +383,21 @@ internal static class Literal
         }
 
         return sb.Append('"').ToString();
+    }
+
+    /// <summary>
+    /// A float literal that reads back to the same bits: the shortest round-trip form with the invariant culture and the
+    /// <c>f</c> suffix (<c>0.01f</c>, <c>1E-05f</c>, <c>-0.5f</c>).
+    /// </summary>
+    public static string Float(float value)
+    {
+        if (float.IsNaN(value) || float.IsInfinity(value))
+        {
+            return float.IsNaN(value) ? "float.NaN" : value > 0 ? "float.PositiveInfinity" : "float.NegativeInfinity";
+        }
+
+        string text = value.ToString("R", CultureInfo.InvariantCulture);
+        return text + "f";
     }
 
     /// <summary>"+ 3", "- 2" or "" for 0: a constant term appended to an index expression.</summary>

@@ -75,8 +75,8 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
 
     public override IReadOnlyList<ParameterTensor> GetParameters(Shape input, Shape output) =>
     [
-        new(ParameterRole.Weight, new[] { Filters, input.Channels, KernelHeight, KernelWidth }.ToEquatableArray(), input.Channels * KernelHeight * KernelWidth),
-        new(ParameterRole.Bias, new[] { Filters }.ToEquatableArray(), 0),
+        new(TensorRole.Weight, new[] { Filters, input.Channels, KernelHeight, KernelWidth }.ToEquatableArray(), input.Channels * KernelHeight * KernelWidth),
+        new(TensorRole.Bias, new[] { Filters }.ToEquatableArray(), 0),
     ];
 
     public override IReadOnlyList<ScratchBuffer> GetScratchBuffers(Shape input, Shape output) =>

@@ -21,5 +21,7 @@ internal static class LayerCatalog
             [SoftmaxLayer.AttributeName] = SoftmaxLayer.Parse,
             [AddLayer.AttributeName] = AddLayer.Parse,
             [ConcatLayer.AttributeName] = ConcatLayer.Parse,
+            [BatchNorm2DLayer.AttributeName] = BatchNorm2DLayer.Parse,
+            [DropoutLayer.AttributeName] = DropoutLayer.Parse,
         };
 }

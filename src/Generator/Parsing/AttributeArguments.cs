@@ -23,6 +23,22 @@ internal readonly struct AttributeArguments(AttributeData data)
     /// <summary>A named int argument (<c>Stride = 2</c>), or null when not given.</summary>
     public int? Named(string name) => NamedValue(name) is int value ? value : null;
 
+    /// <summary>A named float argument (<c>Slope = 0.2f</c>), or null when not given.</summary>
+    public float? NamedSingle(string name) => NamedValue(name) switch
+    {
+        float value => value,
+        double value => (float)value,
+        int value => value,
+        _ => null,
+    };
+
+    /// <summary>A named bool argument (<c>Bias = false</c>), or null when not given.</summary>
+    public bool? NamedBoolean(string name) => NamedValue(name) is bool value ? value : null;
+
+    /// <summary>The <paramref name="index"/>th constructor argument as a float (0 when missing).</summary>
+    public float ConstructorSingle(int index) =>
+        index < _constructor.Length ? _constructor[index].Value switch { float f => f, double d => (float)d, int i => i, _ => 0f } : 0f;
+
     /// <summary>A named string argument (<c>Name = "…"</c>), or null when not given.</summary>
     public string? NamedString(string name) => NamedValue(name) as string;
 

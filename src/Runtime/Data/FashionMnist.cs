@@ -11,9 +11,6 @@ namespace NetGen.Data;
 /// </summary>
 public static class FashionMnist
 {
-    /// <summary>Where this machine's copy is looked for when no other directory has the files.</summary>
-    public const string DefaultDirectory = "/usr/share/datasets/fashion-mnist";
-
     /// <summary>Number of classes.</summary>
     public const int ClassCount = 10;
 
@@ -36,25 +33,27 @@ public static class FashionMnist
     public static IReadOnlyList<string> ClassNames => s_classNames;
 
     /// <summary>
-    /// Looks for a directory holding all four files (each plain or with <c>.gz</c>): first
-    /// <paramref name="directory"/> if given, then <see cref="DefaultDirectory"/>.
+    /// Whether <paramref name="directory"/> holds all four files, each plain or with <c>.gz</c>. Only that directory is
+    /// looked at: where a machine keeps its copy is the application's choice.
     /// </summary>
-    /// <param name="directory">A directory to try first, or null.</param>
-    /// <param name="found">The first directory holding all four files; null when none does.</param>
-    /// <returns>Whether a directory was found.</returns>
+    /// <param name="directory">The directory to look in; null or empty finds nothing.</param>
+    /// <param name="found"><paramref name="directory"/> when it holds all four files; otherwise null.</param>
+    /// <returns>Whether the directory holds the data set.</returns>
+    /// <example>
+    /// Look in a few places, in order, and load the first copy found:
+    /// <code>
+    /// string? directory = null;
+    /// foreach (string candidate in new[] { args[0], "/usr/share/datasets/fashion-mnist" })
+    /// {
+    ///     if (FashionMnist.TryFind(candidate, out directory)) break;
+    /// }
+    /// LabeledImages train = FashionMnist.LoadTrain(directory ?? throw new FileNotFoundException("Fashion-MNIST not found"));
+    /// </code>
+    /// </example>
     public static bool TryFind(string? directory, [NotNullWhen(true)] out string? found)
     {
-        foreach (string? candidate in (ReadOnlySpan<string?>)[directory, DefaultDirectory])
-        {
-            if (!string.IsNullOrEmpty(candidate) && HasAllFiles(candidate))
-            {
-                found = candidate;
-                return true;
-            }
-        }
-
-        found = null;
-        return false;
+        found = !string.IsNullOrEmpty(directory) && HasAllFiles(directory) ? directory : null;
+        return found is not null;
     }
 
     /// <summary>Loads the 60 000 training images (scaled to [0, 1]) and labels from <paramref name="directory"/>.</summary>

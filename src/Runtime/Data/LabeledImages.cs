@@ -10,6 +10,16 @@ namespace NetGen.Data;
 /// <see cref="Height"/> × <see cref="Width"/> floats (one sample after another, each in channel-major order,
 /// as PyTorch's NCHW), <see cref="Labels"/> one class index per image.
 /// </summary>
+/// <example>
+/// Load a training and a test set and standardize both with the training set's statistics:
+/// <code>
+/// LabeledImages train = LabeledImages.LoadIdx("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", classCount: 10);
+/// LabeledImages test = LabeledImages.LoadIdx("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", classCount: 10);
+/// (float mean, float std) = train.ComputeMeanAndStandardDeviation();
+/// train.Normalize(mean, std);
+/// test.Normalize(mean, std);
+/// </code>
+/// </example>
 public sealed class LabeledImages
 {
     /// <summary>Wraps existing arrays (not copied).</summary>

@@ -1,4 +1,5 @@
 using System;
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
@@ -11,8 +12,10 @@ namespace NetGen.Kernels;
 /// generic over it, and the JIT compiles one specialized copy per width (<see cref="Float512"/>,
 /// <see cref="Float256"/>, <see cref="Float128"/>, and the scalar <see cref="Float1"/>). Every member is a
 /// single hardware instruction or a few, inlined.
+/// For use by code that the NetGen source generator emits; not intended to be called directly.
 /// </summary>
 /// <typeparam name="TSelf">The implementing vector type.</typeparam>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public interface IFloatVector<TSelf>
     where TSelf : struct, IFloatVector<TSelf>
 {
@@ -71,7 +74,11 @@ public interface IFloatVector<TSelf>
     static abstract TSelf InterleaveUpper(TSelf a, TSelf b);
 }
 
-/// <summary>16 floats (AVX-512).</summary>
+/// <summary>
+/// 16 floats (AVX-512).
+/// For use by code that the NetGen source generator emits; not intended to be called directly.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct Float512 : IFloatVector<Float512>
 {
     private readonly Vector512<float> _v;
@@ -155,7 +162,12 @@ public readonly struct Float512 : IFloatVector<Float512>
         new(Avx512F.PermuteVar16x32x2(a._v, Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), b._v));
 }
 
-/// <summary>8 floats (AVX2 with FMA). Generated code uses it only where <see cref="VectorWidth.HasFusedMultiplyAdd"/>: without FMA in hardware <c>Vector256.FusedMultiplyAdd</c> is emulated.</summary>
+/// <summary>
+/// 8 floats (AVX2 with FMA). Generated code uses it only where <see cref="VectorWidth.HasFusedMultiplyAdd"/>: without FMA in
+/// hardware <c>Vector256.FusedMultiplyAdd</c> is emulated.
+/// For use by code that the NetGen source generator emits; not intended to be called directly.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct Float256 : IFloatVector<Float256>
 {
     private readonly Vector256<float> _v;
@@ -243,7 +255,12 @@ public readonly struct Float256 : IFloatVector<Float256>
         new(Avx.Permute2x128(Avx.UnpackLow(a._v, b._v), Avx.UnpackHigh(a._v, b._v), 0x31)); // a4 b4 a5 b5 | a6 b6 a7 b7
 }
 
-/// <summary>4 floats with fused multiply-add (x86 with FMA, Arm NEON). Without FMA in hardware generated code uses <see cref="Float128Unfused"/> instead.</summary>
+/// <summary>
+/// 4 floats with fused multiply-add (x86 with FMA, Arm NEON). Without FMA in hardware generated code uses
+/// <see cref="Float128Unfused"/> instead.
+/// For use by code that the NetGen source generator emits; not intended to be called directly.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct Float128 : IFloatVector<Float128>
 {
     private readonly Vector128<float> _v;
@@ -329,7 +346,9 @@ public readonly struct Float128 : IFloatVector<Float128>
 /// instruction set without it (x86-64-v2, the default), where <c>Vector128.FusedMultiplyAdd</c> would be emulated one lane
 /// at a time. Choosing this type in the generated dispatch, not testing for FMA inside the kernels, keeps the kernels
 /// free of run-time checks: in a NativeAOT build such a check is a call in the innermost loop.
+/// For use by code that the NetGen source generator emits; not intended to be called directly.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct Float128Unfused : IFloatVector<Float128Unfused>
 {
     private readonly Vector128<float> _v;
@@ -410,7 +429,11 @@ public readonly struct Float128Unfused : IFloatVector<Float128Unfused>
     public static Float128Unfused InterleaveUpper(Float128Unfused a, Float128Unfused b) => new(FloatVector128.InterleaveUpper(a._v, b._v));
 }
 
-/// <summary>One float: the scalar path, correct on any hardware (and what runs with <c>DOTNET_EnableHWIntrinsic=0</c>).</summary>
+/// <summary>
+/// One float: the scalar path, correct on any hardware (and what runs with <c>DOTNET_EnableHWIntrinsic=0</c>).
+/// For use by code that the NetGen source generator emits; not intended to be called directly.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct Float1 : IFloatVector<Float1>
 {
     private readonly float _v;

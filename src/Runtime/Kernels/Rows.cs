@@ -1,4 +1,5 @@
 using System;
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -7,7 +8,9 @@ namespace NetGen.Kernels;
 /// <summary>
 /// Row copies for generated im2col (unfold) code, where rows are a few to a few dozen floats and a library call per row
 /// would cost more than the row; and the transposes that put a chunk's samples into the vector lanes.
+/// For use by code that the NetGen source generator emits; not intended to be called directly.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class Rows
 {
     /// <summary>

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
@@ -5,7 +6,11 @@ using System.Runtime.Intrinsics.X86;
 
 namespace NetGen.Kernels;
 
-/// <summary>The vector types generated kernels can run with, one per <see cref="IFloatVector{TSelf}"/> implementation.</summary>
+/// <summary>
+/// The vector types generated kernels can run with, one per <see cref="IFloatVector{TSelf}"/> implementation.
+/// For use by code that the NetGen source generator emits; not intended to be called directly.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public enum VectorKernel
 {
     /// <summary><see cref="Kernels.Float1"/>: one float, the scalar path.</summary>
@@ -24,7 +29,11 @@ public enum VectorKernel
     Float512,
 }
 
-/// <summary>Which vector type generated kernels run with on this machine: the one rule the generated dispatch follows.</summary>
+/// <summary>
+/// Which vector type generated kernels run with on this machine: the one rule the generated dispatch follows.
+/// For use by code that the NetGen source generator emits; not intended to be called directly.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class VectorWidth
 {
     /// <summary>

@@ -6,6 +6,18 @@ namespace NetGen;
 /// Base class of every NetGen layer attribute. The layers of a network are the layer attributes on its
 /// partial class, in the order they are written; the NetGen source generator reads them at compile time.
 /// </summary>
+/// <example>
+/// A network is a partial class with one <see cref="InputAttribute"/> first and one <see cref="SoftmaxAttribute"/> last:
+/// <code>
+/// [Input(1, 28, 28)]
+/// [Conv2D(8, 3, Padding = 1)]
+/// [ReLU]
+/// [MaxPool2D(2)]
+/// [Dense(10, Name = "classifier")]
+/// [Softmax]
+/// public partial class SmallNet { }   // generated: new SmallNet(), Forward, TrainBatch, Save, ClassifierWeight, …
+/// </code>
+/// </example>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public abstract class LayerAttribute : Attribute
 {

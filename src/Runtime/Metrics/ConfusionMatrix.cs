@@ -9,6 +9,20 @@ namespace NetGen.Metrics;
 /// Counts of (true label, predicted class) pairs for a classifier with <see cref="ClassCount"/> classes: row =
 /// true label, column = prediction. The diagonal holds the correct predictions.
 /// </summary>
+/// <example>
+/// <code>
+/// var predictions = new int[test.Count];
+/// net.PredictBatch(test.Images, predictions);
+/// var confusion = new ConfusionMatrix(classCount: 10);
+/// for (int i = 0; i &lt; test.Count; i++)
+/// {
+///     confusion.Add(test.Labels[i], predictions[i]);
+/// }
+///
+/// Console.WriteLine($"accuracy {confusion.Accuracy:F4}");
+/// Console.WriteLine(confusion.ToString(FashionMnist.ClassNames));
+/// </code>
+/// </example>
 public sealed class ConfusionMatrix
 {
     private readonly long[] _counts;

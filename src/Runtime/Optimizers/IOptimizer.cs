@@ -8,6 +8,21 @@ namespace NetGen.Optimizers;
 /// moment estimates) for one parameter vector: the first <see cref="Step"/> fixes its length, later calls must
 /// pass the same length (the implementations' <c>Reset</c> starts over). <see cref="Step"/> allocates nothing after the first call.
 /// </summary>
+/// <example>
+/// <code>
+/// IOptimizer optimizer = new Sgd(learningRate: 0.01f, momentum: 0.9f);
+/// var schedule = new CosineAnnealing(initial: 0.01f, totalEpochs: epochs);
+/// for (int epoch = 0; epoch &lt; epochs; epoch++)
+/// {
+///     optimizer.LearningRate = schedule.LearningRateAt(epoch);
+///     foreach (var (inputs, labels) in batches)
+///     {
+///         net.TrainBatch(inputs, labels);
+///         optimizer.Step(net.Parameters, net.Gradients);
+///     }
+/// }
+/// </code>
+/// </example>
 public interface IOptimizer
 {
     /// <summary>The step size; may be changed between steps, e.g. by an <see cref="ILearningRateSchedule"/>.</summary>

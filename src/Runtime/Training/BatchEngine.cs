@@ -1,4 +1,5 @@
 using System;
+using System.ComponentModel;
 using System.Numerics.Tensors;
 
 namespace NetGen.Training;
@@ -7,6 +8,7 @@ namespace NetGen.Training;
 /// Runs a generated network over a batch of samples on several threads, with results that do not depend
 /// on the number of threads. Generated networks derive a private engine from it; use the network's
 /// <c>TrainBatch</c>, <c>ForwardBatch</c> and <c>PredictBatch</c>.
+/// For use by code that the NetGen source generator emits; not intended to be called directly.
 /// </summary>
 /// <remarks>
 /// The batch is cut into chunks of <see cref="ChunkSize"/> consecutive samples (a network's choice, made when it is
@@ -21,6 +23,7 @@ namespace NetGen.Training;
 /// per-worker workspaces, per-chunk gradients) grow on first use and are reused, so steady-state calls allocate nothing.
 /// </remarks>
 /// <typeparam name="TWorkspace">The network's per-sample workspace (activations and scratch).</typeparam>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public abstract class BatchEngine<TWorkspace> : IParallelJob
     where TWorkspace : class
 {
@@ -32,6 +35,8 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
     private readonly int _parameterCount;
     private readonly ParallelRunner _runner;
     private TWorkspace?[] _workspaces = [];
+    private TWorkspace?[] _chunkWorkspaces = [];
+    private int _stage;
     private float[][] _chunkGradients = [];
     private float[] _chunkLosses = [];
     private float[] _inputs = [];
@@ -98,12 +103,30 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
     protected abstract TWorkspace CreateWorkspace(int capacity);
 
     /// <summary>
-    /// Forward and backward pass of one chunk (<paramref name="labels"/>.Length samples, the first being sample
-    /// <paramref name="first"/> of the batch): adds the sum of their dL/dθ into <paramref name="gradients"/>, except in
-    /// the batch-gradient ranges, for which it keeps what <see cref="ComputeBatchGradient"/> needs; returns the sum of their
-    /// losses, both summed in sample order.
+    /// Stages of a chunk's training pass that batch-wide reductions separate (a BatchNorm needs the statistics of the whole
+    /// batch before any chunk can go on), so that every chunk runs stage s before any runs stage s + 1, and
+    /// <see cref="CompleteStage"/> runs in between. 1 (the default) for a network without such a layer.
     /// </summary>
-    protected abstract float TrainChunk(TWorkspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients, int first);
+    protected virtual int TrainStages => 1;
+
+    /// <summary>
+    /// Stage <paramref name="stage"/> of the forward and backward pass of one chunk (<paramref name="labels"/>.Length samples,
+    /// the first being sample <paramref name="first"/> of the batch): adds the sum of their dL/dθ into
+    /// <paramref name="gradients"/>, except in the batch-gradient ranges, for which it keeps what
+    /// <see cref="ComputeBatchGradient"/> needs; returns the sum of their losses (from the stage that computes them, 0 from
+    /// the others), both summed in sample order. With one stage, <paramref name="stage"/> is always 0 and a worker reuses its
+    /// workspace from chunk to chunk; with several, each chunk keeps its own workspace from stage to stage.
+    /// </summary>
+    protected abstract float TrainChunk(int stage, TWorkspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients, int first);
+
+    /// <summary>
+    /// Called on the calling thread after every chunk of a batch of <paramref name="count"/> samples ran stage
+    /// <paramref name="stage"/> (when <see cref="TrainStages"/> is above 1): combines what the chunks' workspaces hold, in chunk
+    /// order, into what the next stage reads.
+    /// </summary>
+    protected virtual void CompleteStage(int stage, ReadOnlySpan<TWorkspace> workspaces, int count)
+    {
+    }
 
     /// <summary>Called on the calling thread before the chunks of a batch of <paramref name="count"/> samples are trained: grows what the chunks keep for <see cref="ComputeBatchGradient"/>.</summary>
     protected virtual void PrepareBatch(int count)
@@ -158,7 +181,20 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
         PrepareBatch(count);
         _parameters = parameters;
         _phase = Phase.TrainChunks;
-        Execute(chunks);
+        int stages = TrainStages;
+        if (stages > 1 && _chunkWorkspaces.Length < chunks)
+        {
+            Array.Resize(ref _chunkWorkspaces, chunks);
+        }
+
+        for (_stage = 0; _stage < stages; _stage++)
+        {
+            Execute(chunks);
+            if (stages > 1)
+            {
+                CompleteStage(_stage, _chunkWorkspaces.AsSpan(0, chunks)!, count);
+            }
+        }
 
         // Reduce in chunk order: the same additions in the same order for any number of threads; then the mean. (The
         // batch-gradient ranges are scaled to the mean by their own items, below.)
@@ -274,21 +310,30 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
 
     private void ExecuteChunk(int chunk, int worker)
     {
-        TWorkspace workspace = _workspaces[worker] ??= CreateWorkspace(ChunkSize);
         int first = chunk * ChunkSize, count = Math.Min(ChunkSize, _count - first);
         ReadOnlySpan<float> inputs = _inputs.AsSpan(first * _inputLength, count * _inputLength);
         if (_phase == Phase.TrainChunks)
         {
             float[] gradients = _chunkGradients[chunk];
-            foreach (ParameterRange range in _chunkRanges)
+            if (_stage == 0)
             {
-                gradients.AsSpan(range.Offset, range.Length).Clear();
+                foreach (ParameterRange range in _chunkRanges)
+                {
+                    gradients.AsSpan(range.Offset, range.Length).Clear();
+                }
+
+                _chunkLosses[chunk] = 0;
             }
 
-            _chunkLosses[chunk] = TrainChunk(workspace, _parameters, inputs, _labels.AsSpan(first, count), gradients, first);
+            // With several stages a chunk's activations must outlive its stage: each chunk has its own workspace.
+            TWorkspace trainer = TrainStages > 1
+                ? _chunkWorkspaces[chunk] ??= CreateWorkspace(ChunkSize)
+                : _workspaces[worker] ??= CreateWorkspace(ChunkSize);
+            _chunkLosses[chunk] += TrainChunk(_stage, trainer, _parameters, inputs, _labels.AsSpan(first, count), gradients, first);
         }
         else
         {
+            TWorkspace workspace = _workspaces[worker] ??= CreateWorkspace(ChunkSize);
             ForwardChunk(workspace, _parameters, inputs, _outputs.AsSpan(first * _outputLength, count * _outputLength));
         }
     }
@@ -350,7 +395,12 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
     }
 }
 
-/// <summary>A range of a network's parameters: <see cref="Length"/> floats from <see cref="Offset"/>.</summary>
+/// <summary>
+/// A range of a network's parameters: <see cref="Length"/> floats from <see cref="Offset"/>; the batch engine's unit of
+/// a gradient computed once per batch.
+/// For use by code that the NetGen source generator emits; not intended to be called directly.
+/// </summary>
 /// <param name="Offset">The first parameter.</param>
 /// <param name="Length">How many.</param>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly record struct ParameterRange(int Offset, int Length);

@@ -8,6 +8,13 @@ namespace NetGen.Training;
 /// would write them into the weights: call <see cref="Check"/> between the backward pass and the optimizer
 /// step, and the parameters keep the values of the last good step.
 /// </summary>
+/// <example>
+/// <code>
+/// float loss = net.TrainBatch(inputs, labels);
+/// NonFiniteGuard.Check(loss, net.Gradients, step);   // throws NonFiniteTrainingException naming the step
+/// optimizer.Step(net.Parameters, net.Gradients);
+/// </code>
+/// </example>
 public static class NonFiniteGuard
 {
     /// <summary>Throws <see cref="NonFiniteTrainingException"/> when <paramref name="loss"/> or any gradient is NaN or infinite.</summary>

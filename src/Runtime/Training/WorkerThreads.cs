@@ -1,9 +1,14 @@
 using System;
+using System.ComponentModel;
 using System.Threading;
 
 namespace NetGen.Training;
 
-/// <summary>Diagnostics of the batch engines' worker threads (the threads besides the caller's that run a batch's chunks).</summary>
+/// <summary>
+/// What the batch engines' worker threads (the threads besides the caller's that run a batch's chunks) have allocated,
+/// for allocation checks. For use by code that the NetGen source generator emits; not intended to be called directly.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class WorkerThreads
 {
     private static long s_allocatedBytes;

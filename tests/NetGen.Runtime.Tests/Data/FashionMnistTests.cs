@@ -54,19 +54,27 @@ public sealed class FashionMnistTests : IDisposable
     }
 
     [Fact]
-    public void TryFind_skips_a_directory_missing_a_file()
+    public void TryFind_rejects_a_directory_missing_a_file()
     {
         string incomplete = Path.Combine(_dir.Path, "incomplete");
         WriteSet(incomplete, "train", 2, gzip: true);
         WriteSet(incomplete, "t10k", 2, gzip: true);
         File.Delete(Path.Combine(incomplete, "t10k-labels-idx1-ubyte.gz"));
 
-        bool ok = FashionMnist.TryFind(incomplete, out string? found);
-
-        // Falls back to the machine-wide copy when there is one, never to the incomplete directory.
-        Assert.Equal(ok, found is not null);
-        Assert.True(!ok || found == FashionMnist.DefaultDirectory);
+        // Only the given directory is looked at: no fallback to a machine-wide copy, even where one is installed.
+        Assert.False(FashionMnist.TryFind(incomplete, out string? found));
+        Assert.Null(found);
         Assert.Throws<FileNotFoundException>(() => FashionMnist.LoadTest(incomplete));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    public void TryFind_finds_nothing_without_a_directory(string? directory)
+    {
+        // The library knows no machine-wide location: with no directory there is nowhere to look.
+        Assert.False(FashionMnist.TryFind(directory, out string? found));
+        Assert.Null(found);
     }
 
     [Fact]

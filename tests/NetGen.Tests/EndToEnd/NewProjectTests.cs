@@ -96,7 +96,7 @@ public sealed class NewProjectTests : IDisposable
         // calls, several times slower.
         string listing = Path.Combine(_directory, "jit.txt");
         var start = new ProcessStartInfo("dotnet", Path.Combine("bin", "Release", "net10.0", "UserApp.dll")) { WorkingDirectory = _directory, RedirectStandardOutput = true };
-        start.Environment["DOTNET_JitDisasm"] = "UserApp.LeNet5:* UserApp.LeNet5+Engine:* *LeNet5Layers:*"; // the layers' file-local class
+        start.Environment["DOTNET_JitDisasm"] = "UserApp.LeNet5:* UserApp.LeNet5+Engine:* *UserApp_LeNet5_g*Layers:*"; // the layers' file-local class
         start.Environment["DOTNET_JitStdOutFile"] = listing;
         using (var run = Process.Start(start)!)
         {

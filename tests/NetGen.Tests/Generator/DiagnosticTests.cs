@@ -170,4 +170,48 @@ public class DiagnosticTests
         Assert.Empty(result.Sources);
         Assert.Contains(result.CompilationDiagnostics, d => d.Severity == DiagnosticSeverity.Error && d.Id.StartsWith("CS", System.StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData("[Input(1, 8, 8)] [Conv2D(2, 3, Name = \"main\")] [[|Add(\"shortcut\")|]] [Conv2D(2, 1, Name = \"shortcut\")] [Dense(3)] [Softmax]",
+        "Layer 'add1': [Add] names 'shortcut', which is declared after it (layer 4); a layer reads only layers declared before it")]
+    [InlineData("[Input(1, 8, 8)] [Conv2D(2, 3)] [[|Concat(\"nope\")|]] [Dense(3)] [Softmax]",
+        "Layer 'concat1': [Concat] names 'nope', but no layer has that name")]
+    [InlineData("[Input(1, 8, 8)] [Conv2D(2, 3)] [[|Dense(3, Input = \"dense1\")|]] [Softmax]",
+        "Layer 'dense1': Input names 'dense1', which is this layer itself")]
+    [InlineData("[Input(1, 8, 8)] [Conv2D(2, 3)] [[|MaxPool2D(2, Input = \"Conv1\")|]] [Dense(3)] [Softmax]",
+        "Layer 'pool1': Input names 'Conv1', but no layer has that name")]
+    public void NG0017_a_name_that_is_not_an_earlier_layer(string layers, string message) =>
+        AssertDiagnostic($"{layers} public partial class Net {{ }}", "NG0017", message);
+
+    [Theory]
+    [InlineData("[Input(1, 8, 8, Name = \"x\")] [Conv2D(4, 3, Padding = 1)] [[|Add(\"x\")|]] [Dense(3)] [Softmax]",
+        "Layer 'add1': [Add] needs equal shapes, but its input is 4×8×8 and 'x' is 1×8×8")]
+    [InlineData("[Input(2, 8, 8, Name = \"x\")] [Conv2D(4, 3)] [[|Concat(\"x\")|]] [Dense(3)] [Softmax]",
+        "Layer 'concat1': [Concat] needs equal heights and widths, but its input is 4×6×6 and 'x' is 2×8×8")]
+    public void NG0018_joined_shapes_that_do_not_match(string layers, string message) =>
+        AssertDiagnostic($"{layers} public partial class Net {{ }}", "NG0018", message);
+
+    [Fact]
+    public void NG0019_a_dead_branch() => AssertDiagnostic(
+        "[Input(1, 8, 8)] [[|Conv2D(2, 3)|]] [Conv2D(2, 3, Input = \"input\")] [Dense(3)] [Softmax] public partial class Net { }",
+        "NG0019", "Layer 'conv1': no later layer reads its output");
+
+    [Fact]
+    public void NG0019_the_last_layer_alone_may_go_unread_whatever_reads_it()
+    {
+        var result = GeneratorHarness.Run("using NetGen; [Input(1, 4, 4)] [Dense(3, Name = \"a\")] [Dense(3, Input = \"input\")] [Add(\"a\")] [Softmax] public partial class Net { }");
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Single(result.Sources);
+        Assert.Empty(result.CompilerWarningsAndErrors);
+    }
+
+    [Fact]
+    public void NG0020_a_layer_attribute_NetGen_does_not_know() => AssertDiagnostic(
+        "public sealed class SwishAttribute : LayerAttribute { } [Input(1, 8, 8)] [[|Swish|]] [Dense(3)] [Softmax] public partial class Net { }",
+        "NG0020", "'SwishAttribute' derives from LayerAttribute but is not a layer kind NetGen compiles, so network 'Net' cannot include it");
+
+    [Fact]
+    public void NG0004_the_input_layer_reads_no_layer() => AssertDiagnostic(
+        "[[|Input(1, 8, 8, Input = \"x\")|]] [Dense(3)] [Softmax] public partial class Net { }",
+        "NG0004", "Layer 'input': Input must be unset (the network's input reads no layer), but is x");
 }

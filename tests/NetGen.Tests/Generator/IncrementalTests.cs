@@ -54,6 +54,32 @@ public class IncrementalTests
     }
 
     [Fact]
+    public void Moving_the_network_down_a_line_and_adding_a_method_to_it_does_not_regenerate_its_source()
+    {
+        // Locations live in the parse step's output and the diagnostics only: the parse step sees the shifted attributes,
+        // but the model it leads to is equal, so the source output is served from the cache.
+        CSharpCompilation compilation = GeneratorHarness.Compilation(SnapshotTests.LeNet5Source);
+        GeneratorDriver driver = GeneratorHarness.Driver(trackSteps: true).RunGenerators(compilation);
+        SyntaxTree tree = compilation.SyntaxTrees.Single();
+        string moved = SnapshotTests.LeNet5Source
+            .Replace("namespace Samples;", "namespace Samples;\n\n// a comment above the network\n")
+            .Replace("public partial class LeNet5 { }", "public partial class LeNet5 { public int Twice(int x) => 2 * x; }");
+        CSharpCompilation edited = compilation.ReplaceSyntaxTree(tree, CSharpSyntaxTree.ParseText(moved, GeneratorHarness.ParseOptions, tree.FilePath));
+        GeneratorRunResult second = driver.RunGenerators(edited).GetRunResult().Results.Single();
+
+        Assert.Contains(second.TrackedSteps[NetworkGenerator.TrackingNames.Parse].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+        foreach (string step in new[] { NetworkGenerator.TrackingNames.Infer, NetworkGenerator.TrackingNames.Model })
+        {
+            Assert.All(second.TrackedSteps[step].SelectMany(s => s.Outputs),
+                o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{step}: {o.Reason}"));
+        }
+
+        var sourceOutputs = second.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs).ToList();
+        Assert.NotEmpty(sourceOutputs);
+        Assert.All(sourceOutputs, o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, o.Reason.ToString()));
+    }
+
+    [Fact]
     public void Pipeline_models_hold_no_symbols_syntax_or_compilation()
     {
         CSharpCompilation compilation = GeneratorHarness.Compilation(SnapshotTests.LeNet5Source);

@@ -26,14 +26,23 @@ public class PropertyTests(ITestOutputHelper output)
         (12, Gen.Const("")),
         (1, Gen.OneOf<string>("a", "x_1", "features", "head", "Dup", "dup", "2bad", "output", "", "my layer", "conv1", "input", "summary")));
 
-    private static readonly Gen<string> Layer = Gen.Frequency(
+    /// <summary>Names a layer may read: default and explicit names that often exist, and one that never does.</summary>
+    private static readonly Gen<string> Reference = Gen.OneOf<string>(
+        "input", "conv1", "conv2", "relu1", "relu2", "pool1", "dense1", "add1", "concat1", "a", "features", "head", "nope");
+
+    private static readonly Gen<string> Kind = Gen.Frequency(
         (3, Gen.Select(Small, Small, Small, Small, Name, (f, k, s, p, n) => $"Conv2D({f}, {k}{Named("Stride", s, 1)}{Named("Padding", p - 1, 0)}{NameArg(n)})")),
         (1, Gen.Select(Small, Small, Small, Name, (f, kh, kw, n) => $"Conv2D({f}, {kh}, {kw}{NameArg(n)})")),
         (2, Gen.Select(Small, Small, Name, (k, s, n) => $"MaxPool2D({k}{Named("Stride", s, 0)}{NameArg(n)})")),
         (3, Gen.Select(Size, Name, (u, n) => $"Dense({u}{NameArg(n)})")),
         (3, Name.Select(n => n.Length == 0 ? "ReLU" : $"ReLU(Name = \"{n}\")")),
         (1, Gen.Const("Softmax")),
-        (1, Gen.Select(Size, Size, Size, (c, h, w) => $"Input({c}, {h}, {w})")));
+        (1, Gen.Select(Size, Size, Size, (c, h, w) => $"Input({c}, {h}, {w})")),
+        (2, Gen.Select(Reference, Name, (r, n) => $"Add(\"{r}\"{NameArg(n)})")),
+        (1, Gen.Select(Reference, Name, (r, n) => $"Concat(\"{r}\"{NameArg(n)})")));
+
+    /// <summary>A layer, sometimes reading a named layer instead of the one before it (Input = "…").</summary>
+    private static readonly Gen<string> Layer = Gen.Select(Kind, Gen.Frequency((5, Gen.Const("")), (1, Reference)), WithInput);
 
     private static readonly Gen<Declaration> Declarations = Gen.Select(
         Gen.Select(Size, Size, Size, (c, h, w) => $"Input({Math.Min(c, 4)}, {h}, {w})"),
@@ -42,24 +51,103 @@ public class PropertyTests(ITestOutputHelper output)
         Gen.Int[0, 12],
         (input, layers, endsWithSoftmax, shape) => new Declaration(input, layers, endsWithSoftmax, shape));
 
+    /// <summary>
+    /// A block of a graph, built from the names of the layers declared before it: a residual block (identity or a strided
+    /// projection shortcut), two branches joined by a [Concat], two poolings of one input added, or a plain layer; now and
+    /// then a block names a layer that does not exist or comes later.
+    /// </summary>
+    private sealed record Block(int Kind, int Filters, int Kernel, int Stride, int Other, bool Broken)
+    {
+        public IEnumerable<string> Layers(string before, int first)
+        {
+            string a = $"n{first}", b = $"n{first + 1}", c = $"n{first + 2}", join = Broken ? (Kernel % 2 == 0 ? "nope" : c) : a;
+            int padding = (Kernel - 1) / 2;
+            switch (Kind)
+            {
+                case 0:
+                    yield return $"Conv2D({Filters}, {Kernel}, Padding = {padding}, Name = \"{a}\")";
+                    yield return $"ReLU(Name = \"{b}\")";
+                    yield return $"Add(\"{(Broken ? join : before)}\", Name = \"{c}\")";
+                    break;
+                case 1:
+                    yield return $"Conv2D({Filters}, {Kernel}, Stride = {Stride}, Padding = {padding}, Name = \"{a}\")";
+                    yield return $"Conv2D({Filters}, 1, Stride = {Stride}, Input = \"{before}\", Name = \"{b}\")";
+                    yield return $"Add(\"{join}\", Name = \"{c}\")";
+                    break;
+                case 2:
+                    yield return $"Conv2D({Filters}, {Kernel}, Padding = {padding}, Name = \"{a}\")";
+                    yield return $"Conv2D({Other}, 1, Input = \"{before}\", Name = \"{b}\")";
+                    yield return $"Concat(\"{join}\", Name = \"{c}\")";
+                    break;
+                case 3:
+                    yield return $"MaxPool2D({Stride}, Name = \"{a}\")";
+                    yield return $"MaxPool2D({Stride}, Input = \"{before}\", Name = \"{b}\")";
+                    yield return $"Add(\"{join}\", Name = \"{c}\")";
+                    break;
+                default:
+                    yield return $"Dense({Filters * 3}, Name = \"{a}\")";
+                    yield return $"ReLU(Name = \"{b}\")";
+                    yield return $"Dense({Filters * 3}, Input = \"{(Broken ? join : a)}\", Name = \"{c}\")";
+                    break;
+            }
+        }
+    }
+
+    private static readonly Gen<Declaration> GraphDeclarations = Gen.Select(
+        Gen.Select(Gen.Int[1, 4], Gen.Int[3, 12], Gen.Int[3, 12], (c, h, w) => $"Input({c}, {h}, {w})"),
+        Gen.Select(Gen.Int[0, 4], Gen.Int[1, 4], Gen.Int[1, 5], Gen.Int[1, 3], Gen.Int[1, 3], Gen.Frequency((8, Gen.Const(false)), (1, Gen.Const(true))),
+            (kind, filters, kernel, stride, other, broken) => new Block(kind, filters, kernel, stride, other, broken)).Array[1, 3],
+        Gen.Frequency((6, Gen.Const(7)), (1, Gen.Int[0, 6])),
+        (input, blocks, shape) =>
+        {
+            var layers = new List<string>();
+            string before = "input";
+            foreach (Block block in blocks)
+            {
+                layers.AddRange(block.Layers(before, layers.Count));
+                before = $"n{layers.Count - 1}";
+            }
+
+            layers.Add("Dense(3)");
+            return new Declaration(input, layers.ToArray(), EndsWithSoftmax: true, shape);
+        });
+
     [Fact]
-    public void Any_declaration_gets_compiled_code_or_NG_errors_and_the_generator_never_throws()
+    public void Any_graph_declaration_gets_compiled_code_or_NG_errors_and_the_generator_never_throws()
     {
         int networks = 0, compiled = 0, rejected = 0;
-        Declarations.Array[PerCompilation].Sample(batch =>
+        GraphDeclarations.Array[PerCompilation].Sample(batch =>
         {
-            (int ok, int errors) = Check(batch);
+            (int ok, int errors, _) = Check(batch);
             networks += batch.Length;
             compiled += ok;
             rejected += errors;
+        }, iter: 1000 / PerCompilation, threads: 1, seed: "0N0XIzNsQ0O2");
+        output.WriteLine($"{networks} random graph declarations: {compiled} compiled cleanly, {rejected} rejected with NG errors");
+        Assert.True(networks >= 1000);
+        Assert.True(compiled > 150 && rejected > 150, $"the generator should see both kinds: {compiled} compiled, {rejected} rejected");
+    }
+
+    [Fact]
+    public void Any_declaration_gets_compiled_code_or_NG_errors_and_the_generator_never_throws()
+    {
+        int networks = 0, compiled = 0, rejected = 0, branched = 0;
+        Declarations.Array[PerCompilation].Sample(batch =>
+        {
+            (int ok, int errors, int graphs) = Check(batch);
+            networks += batch.Length;
+            compiled += ok;
+            rejected += errors;
+            branched += graphs;
         }, iter: 2000 / PerCompilation, threads: 1, seed: "0N0XIzNsQ0O2");
-        output.WriteLine($"{networks} random declarations: {compiled} compiled cleanly, {rejected} rejected with NG errors");
+        output.WriteLine($"{networks} random declarations: {compiled} compiled cleanly ({branched} of them graphs), {rejected} rejected with NG errors");
         Assert.True(networks >= 2000);
         Assert.True(compiled > 200 && rejected > 200, $"the generator should see both kinds: {compiled} compiled, {rejected} rejected");
+        Assert.True(branched > 5, $"only {branched} of the compiled networks read a named layer or join one");
     }
 
     /// <summary>Generates and compiles one batch; throws (so CsCheck shrinks it) on any broken rule.</summary>
-    private static (int Compiled, int Rejected) Check(Declaration[] batch)
+    private static (int Compiled, int Rejected, int Branched) Check(Declaration[] batch)
     {
         var source = new StringBuilder("using NetGen;\n");
         for (int i = 0; i < batch.Length; i++)
@@ -78,7 +166,7 @@ public class PropertyTests(ITestOutputHelper output)
             throw new InvalidOperationException($"unexpected generator diagnostic {odd}");
         }
 
-        int compiled = 0, rejected = 0;
+        int compiled = 0, rejected = 0, branched = 0;
         for (int i = 0; i < batch.Length; i++)
         {
             string name = $"Net{i}";
@@ -91,6 +179,7 @@ public class PropertyTests(ITestOutputHelper output)
 
             compiled += hasSource ? 1 : 0;
             rejected += hasError ? 1 : 0;
+            branched += hasSource && batch[i].Layers.Any(IsGraphLayer) ? 1 : 0;
         }
 
         // Every generated file must compile without a single error or warning (the user's own source has
@@ -103,7 +192,7 @@ public class PropertyTests(ITestOutputHelper output)
             throw new InvalidOperationException($"generated code does not compile cleanly: {generatedProblems[0]}\n{source}");
         }
 
-        return (compiled, rejected);
+        return (compiled, rejected, branched);
     }
 
     /// <summary>Whether a diagnostic points into the declaration of <paramref name="name"/>.</summary>
@@ -112,6 +201,21 @@ public class PropertyTests(ITestOutputHelper output)
         int start = source.IndexOf($"/*{name}*/", StringComparison.Ordinal);
         int end = source.IndexOf("/*end*/", start, StringComparison.Ordinal);
         return diagnostic.Location.SourceSpan.Start >= start && diagnostic.Location.SourceSpan.Start < end;
+    }
+
+    private static bool IsGraphLayer(string layer) =>
+        layer.StartsWith("Add(", StringComparison.Ordinal) || layer.StartsWith("Concat(", StringComparison.Ordinal) || layer.Contains("Input = ", StringComparison.Ordinal);
+
+    /// <summary><paramref name="layer"/> with <c>Input = "reference"</c> added to its arguments (none when empty).</summary>
+    private static string WithInput(string layer, string reference)
+    {
+        if (reference.Length == 0)
+        {
+            return layer;
+        }
+
+        string input = $"Input = \"{reference}\"";
+        return layer.EndsWith(')') ? $"{layer.Substring(0, layer.Length - 1)}, {input})" : $"{layer}({input})";
     }
 
     private static string Named(string name, int value, int skip) => value == skip ? "" : $", {name} = {value}";

@@ -379,9 +379,12 @@ namespace Samples
 
             // What the chunks keep for those gradients: each such layer's input and dL/dy, for every sample of the
             // batch.
-            private float[] _dense1Inputs = [], _dense1OutputGradients = [];
-            private float[] _dense2Inputs = [], _dense2OutputGradients = [];
-            private float[] _dense3Inputs = [], _dense3OutputGradients = [];
+            private float[] _dense1Inputs = [];
+            private float[] _dense1OutputGradients = [];
+            private float[] _dense2Inputs = [];
+            private float[] _dense2OutputGradients = [];
+            private float[] _dense3Inputs = [];
+            private float[] _dense3OutputGradients = [];
 
             protected override Workspace CreateWorkspace(int capacity) => new Workspace(capacity);
 
@@ -395,20 +398,21 @@ namespace Samples
                 Grow(ref _dense3OutputGradients, count * 10);
             }
 
-            protected override float TrainChunk(Workspace workspace, global::System.ReadOnlySpan<float> parameters,
+            protected override float TrainChunk(int stage, Workspace ws, global::System.ReadOnlySpan<float> parameters,
                 global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels,
                 global::System.Span<float> gradients, int first)
             {
-                Workspace ws = workspace;
                 int count = labels.Length;
                 float loss = TrainSamples(count, inputs, labels, parameters, gradients, inputGradient: false,
                     batchWeightGradients: true, ws);
+                // What the batch-gradient phase needs: each such layer's input and dL/dy for these samples.
                 global::System.Array.Copy(ws.Pool2Output, 0, _dense1Inputs, first * 400, count * 400);
                 global::System.Array.Copy(ws.Dense1OutputGradient, 0, _dense1OutputGradients, first * 120, count * 120);
                 global::System.Array.Copy(ws.Relu3Output, 0, _dense2Inputs, first * 120, count * 120);
                 global::System.Array.Copy(ws.Dense2OutputGradient, 0, _dense2OutputGradients, first * 84, count * 84);
                 global::System.Array.Copy(ws.Relu4Output, 0, _dense3Inputs, first * 84, count * 84);
                 global::System.Array.Copy(ws.Dense3OutputGradient, 0, _dense3OutputGradients, first * 10, count * 10);
+
                 return loss;
             }
 
@@ -441,8 +445,8 @@ namespace Samples
                 if (item < 4)
                 {
                     int first = item * 32, end = global::System.Math.Min(first + 32, 120);
-                    global::NetGen.Generated.LeNet5Layers.Dense1BatchWeightGradient<TVector>(first, end, count,
-                        _dense1Inputs, _dense1OutputGradients, gradients.Slice(2572, 48000));
+                    global::NetGen.Generated.Layers.Dense1BatchWeightGradient<TVector>(first, end, count, _dense1Inputs,
+                        _dense1OutputGradients, gradients.Slice(2572, 48000));
                     // the rows written, which the engine scales to the batch mean
                     return new(2572 + first * 400, (end - first) * 400);
                 }
@@ -452,8 +456,8 @@ namespace Samples
                 if (item < 3)
                 {
                     int first = item * 32, end = global::System.Math.Min(first + 32, 84);
-                    global::NetGen.Generated.LeNet5Layers.Dense2BatchWeightGradient<TVector>(first, end, count,
-                        _dense2Inputs, _dense2OutputGradients, gradients.Slice(50692, 10080));
+                    global::NetGen.Generated.Layers.Dense2BatchWeightGradient<TVector>(first, end, count, _dense2Inputs,
+                        _dense2OutputGradients, gradients.Slice(50692, 10080));
                     // the rows written, which the engine scales to the batch mean
                     return new(50692 + first * 120, (end - first) * 120);
                 }
@@ -463,8 +467,8 @@ namespace Samples
                 if (item < 1)
                 {
                     int first = item * 32, end = global::System.Math.Min(first + 32, 10);
-                    global::NetGen.Generated.LeNet5Layers.Dense3BatchWeightGradient<TVector>(first, end, count,
-                        _dense3Inputs, _dense3OutputGradients, gradients.Slice(60856, 840));
+                    global::NetGen.Generated.Layers.Dense3BatchWeightGradient<TVector>(first, end, count, _dense3Inputs,
+                        _dense3OutputGradients, gradients.Slice(60856, 840));
                     // the rows written, which the engine scales to the batch mean
                     return new(60856 + first * 84, (end - first) * 84);
                 }
@@ -515,7 +519,8 @@ namespace Samples
         /// </summary>
         /// <param name="path">The file to write (replaced if it exists).</param>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public void Save(string path) => global::NetGen.Weights.SafeTensors.Save(path, Parameters, s_parameterLayout);
+        public void Save(string path) =>
+            global::NetGen.Weights.SafeTensors.Save(path, Parameters, s_parameterLayout);
 
         /// <summary>
         /// Reads <see cref="Parameters"/> from a safetensors file (ours, or PyTorch's <c>save_file</c> of the same
@@ -525,7 +530,8 @@ namespace Samples
         /// <exception cref="global::System.IO.InvalidDataException">The file is corrupt or holds another architecture;
         /// the parameters are unchanged.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public void Load(string path) => global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout);
+        public void Load(string path) =>
+            global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout);
 
         /// <summary>
         /// Forward and backward pass of <paramref name="count"/> samples: adds their dL/dθ into
@@ -591,23 +597,23 @@ namespace Samples
         private static void ForwardPass<TVector>(int count, global::System.ReadOnlySpan<float> parameters, Workspace ws)
             where TVector : struct, global::NetGen.Kernels.IFloatVector<TVector>
         {
-            global::NetGen.Generated.LeNet5Layers.Conv1Forward<TVector>(count, ws.Input, parameters.Slice(0, 150),
+            global::NetGen.Generated.Layers.Conv1Forward<TVector>(count, ws.Input, parameters.Slice(0, 150),
                 parameters.Slice(150, 6), ws.Conv1Output, ws.Conv1Padded);
-            global::NetGen.Generated.LeNet5Layers.Pool1Forward<TVector>(count, ws.Conv1Output, ws.Pool1Output,
+            global::NetGen.Generated.Layers.Pool1Forward<TVector>(count, ws.Conv1Output, ws.Pool1Output,
                 ws.Pool1ArgMax);
-            global::NetGen.Generated.LeNet5Layers.Conv2Forward<TVector>(count, ws.Pool1Output,
-                parameters.Slice(156, 2400), parameters.Slice(2556, 16), ws.Conv2Output, ws.Conv2Columns);
-            global::NetGen.Generated.LeNet5Layers.Pool2Forward<TVector>(count, ws.Conv2Output, ws.Pool2Output,
+            global::NetGen.Generated.Layers.Conv2Forward<TVector>(count, ws.Pool1Output, parameters.Slice(156, 2400),
+                parameters.Slice(2556, 16), ws.Conv2Output, ws.Conv2Columns);
+            global::NetGen.Generated.Layers.Pool2Forward<TVector>(count, ws.Conv2Output, ws.Pool2Output,
                 ws.Pool2ArgMax);
-            global::NetGen.Generated.LeNet5Layers.Dense1Forward<TVector>(count, ws.Pool2Output,
-                parameters.Slice(2572, 48000), parameters.Slice(50572, 120), ws.Dense1Output);
-            global::NetGen.Generated.LeNet5Layers.Relu3Forward(count, ws.Dense1Output, ws.Relu3Output);
-            global::NetGen.Generated.LeNet5Layers.Dense2Forward<TVector>(count, ws.Relu3Output,
+            global::NetGen.Generated.Layers.Dense1Forward<TVector>(count, ws.Pool2Output, parameters.Slice(2572, 48000),
+                parameters.Slice(50572, 120), ws.Dense1Output);
+            global::NetGen.Generated.Layers.Relu3Forward(count, ws.Dense1Output, ws.Relu3Output);
+            global::NetGen.Generated.Layers.Dense2Forward<TVector>(count, ws.Relu3Output,
                 parameters.Slice(50692, 10080), parameters.Slice(60772, 84), ws.Dense2Output);
-            global::NetGen.Generated.LeNet5Layers.Relu4Forward(count, ws.Dense2Output, ws.Relu4Output);
-            global::NetGen.Generated.LeNet5Layers.Dense3Forward<TVector>(count, ws.Relu4Output,
-                parameters.Slice(60856, 840), parameters.Slice(61696, 10), ws.Dense3Output);
-            global::NetGen.Generated.LeNet5Layers.Softmax1Forward(count, ws.Dense3Output, ws.Softmax1Output,
+            global::NetGen.Generated.Layers.Relu4Forward(count, ws.Dense2Output, ws.Relu4Output);
+            global::NetGen.Generated.Layers.Dense3Forward<TVector>(count, ws.Relu4Output, parameters.Slice(60856, 840),
+                parameters.Slice(61696, 10), ws.Dense3Output);
+            global::NetGen.Generated.Layers.Softmax1Forward(count, ws.Dense3Output, ws.Softmax1Output,
                 ws.Softmax1LogSumExp);
         }
 
@@ -652,30 +658,29 @@ namespace Samples
             bool batchWeightGradients, Workspace ws)
             where TVector : struct, global::NetGen.Kernels.IFloatVector<TVector>
         {
-            global::NetGen.Generated.LeNet5Layers.Softmax1Backward(count, ws.Softmax1Output, labels,
-                ws.Dense3OutputGradient);
-            global::NetGen.Generated.LeNet5Layers.Dense3Backward<TVector>(count, ws.Relu4Output,
-                ws.Dense3OutputGradient, parameters.Slice(60856, 840), gradients.Slice(60856, 840),
-                gradients.Slice(61696, 10), ws.Relu4OutputGradient, true, batchWeightGradients);
-            global::NetGen.Generated.LeNet5Layers.Relu4Backward<TVector>(count, ws.Relu4Output, ws.Relu4OutputGradient,
+            global::NetGen.Generated.Layers.Softmax1Backward(count, ws.Softmax1Output, labels, ws.Dense3OutputGradient);
+            global::NetGen.Generated.Layers.Dense3Backward<TVector>(count, ws.Relu4Output, ws.Dense3OutputGradient,
+                parameters.Slice(60856, 840), gradients.Slice(60856, 840), gradients.Slice(61696, 10),
+                ws.Relu4OutputGradient, true, batchWeightGradients);
+            global::NetGen.Generated.Layers.Relu4Backward<TVector>(count, ws.Relu4Output, ws.Relu4OutputGradient,
                 ws.Dense2OutputGradient);
-            global::NetGen.Generated.LeNet5Layers.Dense2Backward<TVector>(count, ws.Relu3Output,
-                ws.Dense2OutputGradient, parameters.Slice(50692, 10080), gradients.Slice(50692, 10080),
-                gradients.Slice(60772, 84), ws.Relu3OutputGradient, true, batchWeightGradients);
-            global::NetGen.Generated.LeNet5Layers.Relu3Backward<TVector>(count, ws.Relu3Output, ws.Relu3OutputGradient,
+            global::NetGen.Generated.Layers.Dense2Backward<TVector>(count, ws.Relu3Output, ws.Dense2OutputGradient,
+                parameters.Slice(50692, 10080), gradients.Slice(50692, 10080), gradients.Slice(60772, 84),
+                ws.Relu3OutputGradient, true, batchWeightGradients);
+            global::NetGen.Generated.Layers.Relu3Backward<TVector>(count, ws.Relu3Output, ws.Relu3OutputGradient,
                 ws.Dense1OutputGradient);
-            global::NetGen.Generated.LeNet5Layers.Dense1Backward<TVector>(count, ws.Pool2Output,
-                ws.Dense1OutputGradient, parameters.Slice(2572, 48000), gradients.Slice(2572, 48000),
-                gradients.Slice(50572, 120), ws.Pool2OutputGradient, true, batchWeightGradients);
-            global::NetGen.Generated.LeNet5Layers.Pool2Backward<TVector>(count, ws.Pool2OutputGradient,
+            global::NetGen.Generated.Layers.Dense1Backward<TVector>(count, ws.Pool2Output, ws.Dense1OutputGradient,
+                parameters.Slice(2572, 48000), gradients.Slice(2572, 48000), gradients.Slice(50572, 120),
+                ws.Pool2OutputGradient, true, batchWeightGradients);
+            global::NetGen.Generated.Layers.Pool2Backward<TVector>(count, ws.Pool2OutputGradient,
                 ws.Conv2OutputGradient, ws.Pool2ArgMax, ws.Pool2Output);
-            global::NetGen.Generated.LeNet5Layers.Conv2Backward<TVector>(count, ws.Pool1Output, ws.Conv2OutputGradient,
+            global::NetGen.Generated.Layers.Conv2Backward<TVector>(count, ws.Pool1Output, ws.Conv2OutputGradient,
                 parameters.Slice(156, 2400), gradients.Slice(156, 2400), gradients.Slice(2556, 16),
                 ws.Pool1OutputGradient, true, ws.Conv2Columns, ws.Conv2ColumnsGradient, ws.Conv2OutputGradientT,
                 ws.Conv2WeightGradientT);
-            global::NetGen.Generated.LeNet5Layers.Pool1Backward<TVector>(count, ws.Pool1OutputGradient,
+            global::NetGen.Generated.Layers.Pool1Backward<TVector>(count, ws.Pool1OutputGradient,
                 ws.Conv1OutputGradient, ws.Pool1ArgMax, ws.Pool1Output);
-            global::NetGen.Generated.LeNet5Layers.Conv1Backward<TVector>(count, ws.Input, ws.Conv1OutputGradient,
+            global::NetGen.Generated.Layers.Conv1Backward<TVector>(count, ws.Input, ws.Conv1OutputGradient,
                 parameters.Slice(0, 150), gradients.Slice(0, 150), gradients.Slice(150, 6), ws.InputGradient,
                 inputGradient, ws.Conv1Columns, ws.Conv1ColumnsGradient, ws.Conv1Padded);
         }
@@ -819,7 +824,7 @@ namespace NetGen.Generated
     /// after the other in every buffer, with every size a literal.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-    file static class LeNet5Layers
+    file static class Layers
     {
         // conv1 (Conv2D): 1×28×28 → 6×28×28, kernel 5×5, stride 1, padding 2
         // y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i + m − 2, j + n − 2)   (zero outside x)

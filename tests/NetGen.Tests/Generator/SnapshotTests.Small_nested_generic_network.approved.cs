@@ -296,7 +296,8 @@ namespace Samples.Tiny
 
                 // What the chunks keep for those gradients: each such layer's input and dL/dy, for every sample of the
                 // batch.
-                private float[] _headInputs = [], _headOutputGradients = [];
+                private float[] _headInputs = [];
+                private float[] _headOutputGradients = [];
 
                 protected override Workspace CreateWorkspace(int capacity) => new Workspace(capacity);
 
@@ -306,16 +307,17 @@ namespace Samples.Tiny
                     Grow(ref _headOutputGradients, count * 4);
                 }
 
-                protected override float TrainChunk(Workspace workspace, global::System.ReadOnlySpan<float> parameters,
-                    global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels,
-                    global::System.Span<float> gradients, int first)
+                protected override float TrainChunk(int stage, Workspace ws,
+                    global::System.ReadOnlySpan<float> parameters, global::System.ReadOnlySpan<float> inputs,
+                    global::System.ReadOnlySpan<int> labels, global::System.Span<float> gradients, int first)
                 {
-                    Workspace ws = workspace;
                     int count = labels.Length;
                     float loss = TrainSamples(count, inputs, labels, parameters, gradients, inputGradient: false,
                         batchWeightGradients: true, ws);
+                    // What the batch-gradient phase needs: each such layer's input and dL/dy for these samples.
                     global::System.Array.Copy(ws.Pool1Output, 0, _headInputs, first * 36, count * 36);
                     global::System.Array.Copy(ws.HeadOutputGradient, 0, _headOutputGradients, first * 4, count * 4);
+
                     return loss;
                 }
 
@@ -348,8 +350,8 @@ namespace Samples.Tiny
                     if (item < 1)
                     {
                         int first = item * 32, end = global::System.Math.Min(first + 32, 4);
-                        global::NetGen.Generated.TinyLayers.HeadBatchWeightGradient<TVector>(first, end, count,
-                            _headInputs, _headOutputGradients, gradients.Slice(39, 144));
+                        global::NetGen.Generated.Layers.HeadBatchWeightGradient<TVector>(first, end, count, _headInputs,
+                            _headOutputGradients, gradients.Slice(39, 144));
                         // the rows written, which the engine scales to the batch mean
                         return new(39 + first * 36, (end - first) * 36);
                     }
@@ -474,13 +476,13 @@ namespace Samples.Tiny
                 Workspace ws)
                 where TVector : struct, global::NetGen.Kernels.IFloatVector<TVector>
             {
-                global::NetGen.Generated.TinyLayers.EdgesForward<TVector>(count, ws.Input, parameters.Slice(0, 36),
+                global::NetGen.Generated.Layers.EdgesForward<TVector>(count, ws.Input, parameters.Slice(0, 36),
                     parameters.Slice(36, 3), ws.EdgesOutput, ws.EdgesColumns);
-                global::NetGen.Generated.TinyLayers.Pool1Forward<TVector>(count, ws.EdgesOutput, ws.Pool1Output,
+                global::NetGen.Generated.Layers.Pool1Forward<TVector>(count, ws.EdgesOutput, ws.Pool1Output,
                     ws.Pool1ArgMax, ws.Pool1WindowMax, ws.Pool1WindowTap);
-                global::NetGen.Generated.TinyLayers.HeadForward<TVector>(count, ws.Pool1Output,
-                    parameters.Slice(39, 144), parameters.Slice(183, 4), ws.HeadOutput);
-                global::NetGen.Generated.TinyLayers.Softmax1Forward(count, ws.HeadOutput, ws.Softmax1Output,
+                global::NetGen.Generated.Layers.HeadForward<TVector>(count, ws.Pool1Output, parameters.Slice(39, 144),
+                    parameters.Slice(183, 4), ws.HeadOutput);
+                global::NetGen.Generated.Layers.Softmax1Forward(count, ws.HeadOutput, ws.Softmax1Output,
                     ws.Softmax1LogSumExp);
             }
 
@@ -525,14 +527,14 @@ namespace Samples.Tiny
                 bool batchWeightGradients, Workspace ws)
                 where TVector : struct, global::NetGen.Kernels.IFloatVector<TVector>
             {
-                global::NetGen.Generated.TinyLayers.Softmax1Backward(count, ws.Softmax1Output, labels,
+                global::NetGen.Generated.Layers.Softmax1Backward(count, ws.Softmax1Output, labels,
                     ws.HeadOutputGradient);
-                global::NetGen.Generated.TinyLayers.HeadBackward<TVector>(count, ws.Pool1Output, ws.HeadOutputGradient,
+                global::NetGen.Generated.Layers.HeadBackward<TVector>(count, ws.Pool1Output, ws.HeadOutputGradient,
                     parameters.Slice(39, 144), gradients.Slice(39, 144), gradients.Slice(183, 4),
                     ws.Pool1OutputGradient, true, batchWeightGradients);
-                global::NetGen.Generated.TinyLayers.Pool1Backward(count, ws.Pool1OutputGradient, ws.EdgesOutputGradient,
+                global::NetGen.Generated.Layers.Pool1Backward(count, ws.Pool1OutputGradient, ws.EdgesOutputGradient,
                     ws.Pool1ArgMax, ws.Pool1Output);
-                global::NetGen.Generated.TinyLayers.EdgesBackward<TVector>(count, ws.Input, ws.EdgesOutputGradient,
+                global::NetGen.Generated.Layers.EdgesBackward<TVector>(count, ws.Input, ws.EdgesOutputGradient,
                     parameters.Slice(0, 36), gradients.Slice(0, 36), gradients.Slice(36, 3), ws.InputGradient,
                     inputGradient, ws.EdgesColumns, ws.EdgesColumnsGradient);
             }
@@ -619,7 +621,7 @@ namespace NetGen.Generated
     /// <c>count</c> samples stored one after the other in every buffer, with every size a literal.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-    file static class TinyLayers
+    file static class Layers
     {
         // edges (Conv2D): 2×9×7 → 3×5×4, kernel 3×2, stride 2, padding 1
         // y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i·2 + m − 1, j·2 + n − 1)   (zero outside x)

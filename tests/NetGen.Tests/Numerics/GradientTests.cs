@@ -109,7 +109,7 @@ public class GradientTests
         }
     }
 
-    private static void CheckGradients(INetwork network, float[] input, int label, IEnumerable<int> parameterIndices, IEnumerable<int>? inputIndices = null, bool allowKinks = false)
+    internal static void CheckGradients(INetwork network, float[] input, int label, IEnumerable<int> parameterIndices, IEnumerable<int>? inputIndices = null, bool allowKinks = false)
     {
         network.ZeroGradients();
         network.TrainSample(input, label);

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace NetGen.Tests.Numerics;
 
@@ -21,17 +22,71 @@ public static class Reference
 
     public sealed record Softmax : Op;
 
+    /// <summary>y = x + (the second input), elementwise.</summary>
+    public sealed record Add : Op;
+
+    /// <summary>y = the channels of x, then those of the second input.</summary>
+    public sealed record Concat : Op;
+
+    /// <summary>A layer of a graph and the nodes it reads: earlier nodes by index, −1 for the network's input.</summary>
+    public sealed record Node(Op Op, params int[] Inputs);
+
     /// <summary>
-    /// Runs <paramref name="ops"/> on one CHW sample, reading the parameters from one flat vector in PyTorch's
-    /// <c>parameters()</c> order (per layer: weight, then bias), and returns the final activation.
+    /// Runs <paramref name="ops"/> on one CHW sample, each reading the one before, reading the parameters from one flat
+    /// vector in PyTorch's <c>parameters()</c> order (per layer: weight, then bias), and returns the final activation.
     /// </summary>
     public static double[] Forward(IReadOnlyList<Op> ops, ReadOnlySpan<float> parameters, float[] input, int channels, int height, int width)
     {
-        double[] x = Array.ConvertAll(input, v => (double)v);
-        int c = channels, h = height, w = width, offset = 0;
-        foreach (Op op in ops)
+        var nodes = new Node[ops.Count];
+        for (int i = 0; i < ops.Count; i++)
         {
-            switch (op)
+            nodes[i] = new Node(ops[i], i - 1);
+        }
+
+        return Forward(nodes, parameters.ToArray().Select(v => (double)v).ToArray(), Array.ConvertAll(input, v => (double)v), channels, height, width);
+    }
+
+    /// <summary>
+    /// Runs a graph of layers on one CHW sample (in double precision, input given as doubles), each node reading the nodes
+    /// it names, with the parameters in declaration order, in inference mode; returns the last node's activation.
+    /// </summary>
+    public static double[] Forward(IReadOnlyList<Node> nodes, ReadOnlySpan<double> parameters, double[] input, int channels, int height, int width) =>
+        ForwardBatch(nodes, parameters, [input], channels, height, width, Mode.Inference)[0];
+
+    /// <summary>
+    /// Training or inference. In training, BatchNorm normalizes with the batch's statistics and updates
+    /// <see cref="RunningStatistics"/> (running mean then running variance of each BatchNorm, in order), and Dropout keeps an
+    /// element when its bits from <see cref="NetGen.Kernels.Dropout.Bits"/> under <see cref="NoiseKey"/> reach the threshold;
+    /// in inference BatchNorm uses the running statistics and Dropout passes its input.
+    /// </summary>
+    public sealed record Mode(bool Training, double[]? RunningStatistics = null, ulong NoiseKey = 0)
+    {
+        public static readonly Mode Inference = new(false);
+    }
+
+    /// <summary>BatchNorm2D(ε, momentum), PyTorch's BatchNorm2d: γ, β are parameters; running statistics come from the mode.</summary>
+    public sealed record BatchNorm(double Epsilon = 1e-5, double Momentum = 0.1) : Op;
+
+    /// <summary>Dropout(p) as the layer of node index <paramref name="Layer"/> (its salt in the masks).</summary>
+    public sealed record Dropout(float P, int Layer) : Op;
+
+    /// <summary>
+    /// Runs a graph of layers on a batch of CHW samples in double precision (see <see cref="Forward(IReadOnlyList{Node}, ReadOnlySpan{double}, double[], int, int, int)"/>),
+    /// in the given mode; returns each sample's last activation.
+    /// </summary>
+    public static double[][] ForwardBatch(IReadOnlyList<Node> nodes, ReadOnlySpan<double> parameters, double[][] inputs, int channels, int height, int width, Mode mode)
+    {
+        int n = inputs.Length;
+        var outputs = new (double[][] X, int C, int H, int W)[nodes.Count];
+        (double[][] X, int C, int H, int W) Read(int node) => node < 0 ? (inputs, channels, height, width) : outputs[node];
+        int offset = 0, stateOffset = 0;
+        for (int index = 0; index < nodes.Count; index++)
+        {
+            Node node = nodes[index];
+            (double[][] xs, int c, int h, int w) = Read(node.Inputs[0]);
+            var ys = new double[n][];
+            int oc = c, oh = h, ow = w;
+            switch (node.Op)
             {
                 case Conv conv:
                 {
@@ -39,68 +94,156 @@ public static class Reference
                     var weight = parameters.Slice(offset, wl);
                     var bias = parameters.Slice(offset + wl, conv.Filters);
                     offset += wl + conv.Filters;
-                    x = Conv2D(x, c, h, w, weight, bias, conv, out h, out w);
-                    c = conv.Filters;
+                    for (int s = 0; s < n; s++)
+                    {
+                        ys[s] = Conv2D(xs[s], c, h, w, weight, bias, conv, out oh, out ow);
+                    }
+
+                    oc = conv.Filters;
                     break;
                 }
 
                 case Pool pool:
-                    x = MaxPool(x, c, h, w, pool.Size, pool.Stride, out h, out w);
+                    for (int s = 0; s < n; s++)
+                    {
+                        ys[s] = MaxPool(xs[s], c, h, w, pool.Size, pool.Stride, out oh, out ow);
+                    }
+
                     break;
                 case Dense dense:
                 {
-                    int inputs = x.Length;
-                    var weight = parameters.Slice(offset, dense.Units * inputs);
-                    var bias = parameters.Slice(offset + dense.Units * inputs, dense.Units);
-                    offset += dense.Units * (inputs + 1);
-                    var y = new double[dense.Units];
-                    for (int o = 0; o < dense.Units; o++)
+                    int inputs1 = c * h * w;
+                    var weight = parameters.Slice(offset, dense.Units * inputs1);
+                    var bias = parameters.Slice(offset + dense.Units * inputs1, dense.Units);
+                    offset += dense.Units * (inputs1 + 1);
+                    for (int s = 0; s < n; s++)
                     {
-                        double sum = bias[o];
-                        for (int i = 0; i < inputs; i++)
+                        var y = new double[dense.Units];
+                        for (int o = 0; o < dense.Units; o++)
                         {
-                            sum += weight[o * inputs + i] * x[i];
+                            double sum = bias[o];
+                            for (int i = 0; i < inputs1; i++)
+                            {
+                                sum += weight[o * inputs1 + i] * xs[s][i];
+                            }
+
+                            y[o] = sum;
                         }
 
-                        y[o] = sum;
+                        ys[s] = y;
                     }
 
-                    x = y;
-                    c = dense.Units;
-                    h = w = 1;
+                    (oc, oh, ow) = (dense.Units, 1, 1);
                     break;
                 }
 
                 case Relu:
-                    x = Array.ConvertAll(x, v => Math.Max(v, 0));
+                    for (int s = 0; s < n; s++)
+                    {
+                        ys[s] = Array.ConvertAll(xs[s], v => Math.Max(v, 0));
+                    }
+
                     break;
-                case Softmax:
+                case Add:
+                    for (int s = 0; s < n; s++)
+                    {
+                        double[] other = Read(node.Inputs[1]).X[s];
+                        ys[s] = xs[s].Select((v, i) => v + other[i]).ToArray();
+                    }
+
+                    break;
+                case Concat:
+                    for (int s = 0; s < n; s++)
+                    {
+                        ys[s] = [.. xs[s], .. Read(node.Inputs[1]).X[s]];
+                    }
+
+                    oc = c + Read(node.Inputs[1]).C;
+                    break;
+                case BatchNorm bn:
                 {
-                    double max = double.NegativeInfinity;
-                    foreach (double v in x)
+                    var gamma = parameters.Slice(offset, c).ToArray();
+                    var beta = parameters.Slice(offset + c, c).ToArray();
+                    offset += 2 * c;
+                    double[] running = mode.RunningStatistics ?? throw new InvalidOperationException("BatchNorm needs running statistics in the mode.");
+                    int plane = h * w, m = n * plane;
+                    for (int t = 0; t < c; t++)
                     {
-                        max = Math.Max(max, v);
+                        double mean, variance;
+                        if (mode.Training)
+                        {
+                            mean = 0;
+                            for (int s = 0; s < n; s++)
+                            {
+                                for (int i = 0; i < plane; i++)
+                                {
+                                    mean += xs[s][t * plane + i];
+                                }
+                            }
+
+                            mean /= m;
+                            variance = 0;
+                            for (int s = 0; s < n; s++)
+                            {
+                                for (int i = 0; i < plane; i++)
+                                {
+                                    double d = xs[s][t * plane + i] - mean;
+                                    variance += d * d;
+                                }
+                            }
+
+                            variance /= m;
+                            running[stateOffset + t] = (1 - bn.Momentum) * running[stateOffset + t] + bn.Momentum * mean;
+                            running[stateOffset + c + t] = (1 - bn.Momentum) * running[stateOffset + c + t] + bn.Momentum * variance * m / (m - 1);
+                        }
+                        else
+                        {
+                            mean = running[stateOffset + t];
+                            variance = running[stateOffset + c + t];
+                        }
+
+                        for (int s = 0; s < n; s++)
+                        {
+                            ys[s] ??= new double[c * plane];
+                            for (int i = 0; i < plane; i++)
+                            {
+                                ys[s][t * plane + i] = gamma[t] * (xs[s][t * plane + i] - mean) / Math.Sqrt(variance + bn.Epsilon) + beta[t];
+                            }
+                        }
                     }
 
-                    double sum = 0;
-                    var p = new double[x.Length];
-                    for (int i = 0; i < x.Length; i++)
-                    {
-                        p[i] = Math.Exp(x[i] - max);
-                        sum += p[i];
-                    }
-
-                    for (int i = 0; i < p.Length; i++)
-                    {
-                        p[i] /= sum;
-                    }
-
-                    x = p;
-                    c = x.Length;
-                    h = w = 1;
+                    stateOffset += 2 * c;
                     break;
                 }
+
+                case Dropout dropout:
+                {
+                    uint threshold = NetGen.Kernels.Dropout.Threshold(dropout.P);
+                    for (int s = 0; s < n; s++)
+                    {
+                        ys[s] = mode.Training
+                            ? xs[s].Select((v, e) => NetGen.Kernels.Dropout.Bits(mode.NoiseKey, dropout.Layer, s, e) >= threshold ? v / (1 - dropout.P) : 0).ToArray()
+                            : (double[])xs[s].Clone();
+                    }
+
+                    break;
+                }
+
+                case Softmax:
+                    for (int s = 0; s < n; s++)
+                    {
+                        double[] x = xs[s];
+                        double max = x.Max();
+                        double[] p = x.Select(v => Math.Exp(v - max)).ToArray();
+                        double sum = p.Sum();
+                        ys[s] = p.Select(v => v / sum).ToArray();
+                    }
+
+                    (oc, oh, ow) = (c * h * w, 1, 1);
+                    break;
             }
+
+            outputs[index] = (ys, oc, oh, ow);
         }
 
         if (offset != parameters.Length)
@@ -108,11 +251,86 @@ public static class Reference
             throw new InvalidOperationException($"Reference used {offset} parameters, the network has {parameters.Length}.");
         }
 
-        return x;
+        return outputs[^1].X;
+    }
+
+    /// <summary>
+    /// The mean over a batch of L = −log p(label) in training mode, and its gradients dL/dθ and dL/d(each input) by central
+    /// differences in double precision (step 1e-6), independent of the generated backward pass. The running statistics in
+    /// <paramref name="mode"/> are updated once, as one training step would.
+    /// </summary>
+    public static (double Loss, double[] Parameters, double[][] Inputs) TrainingGradients(
+        IReadOnlyList<Node> nodes, float[] parameters, float[][] inputs, int[] labels, int channels, int height, int width, Mode mode)
+    {
+        const double step = 1e-6;
+        double[] theta = Array.ConvertAll(parameters, v => (double)v);
+        double[][] xs = inputs.Select(x => Array.ConvertAll(x, v => (double)v)).ToArray();
+        double[] running = (double[])(mode.RunningStatistics ?? []).Clone();
+        double Loss()
+        {
+            var scratch = mode with { RunningStatistics = (double[])running.Clone() };
+            double[][] p = ForwardBatch(nodes, theta, xs, channels, height, width, scratch);
+            return labels.Select((label, s) => -Math.Log(p[s][label])).Average();
+        }
+
+        double Difference(double[] values, int i)
+        {
+            double original = values[i];
+            values[i] = original + step;
+            double plus = Loss();
+            values[i] = original - step;
+            double minus = Loss();
+            values[i] = original;
+            return (plus - minus) / (2 * step);
+        }
+
+        double loss = Loss();
+        double[] dTheta = Enumerable.Range(0, theta.Length).Select(i => Difference(theta, i)).ToArray();
+        double[][] dInputs = xs.Select(x => Enumerable.Range(0, x.Length).Select(i => Difference(x, i)).ToArray()).ToArray();
+        if (mode.RunningStatistics is { } update)
+        {
+            ForwardBatch(nodes, theta, xs, channels, height, width, mode); // the step's one update of the running statistics
+        }
+
+        return (loss, dTheta, dInputs);
+    }
+
+    /// <summary>
+    /// dL/dθ and dL/d(input) of L = −log p(label) for one sample, by central differences of the double-precision
+    /// <see cref="Forward(IReadOnlyList{Node}, ReadOnlySpan{double}, double[], int, int, int)"/> with a step of 1e-6: accurate
+    /// to about 1e-9, independently of the generated backward pass. A step crosses a ReLU kink or a pooling tie only where an
+    /// activation lies within 1e-6 of one, which random test values make vanishingly rare.
+    /// </summary>
+    public static (double[] Parameters, double[] Input) Gradients(
+        IReadOnlyList<Node> nodes, float[] parameters, float[] input, int channels, int height, int width, int label)
+    {
+        const double step = 1e-6;
+        double[] theta = Array.ConvertAll(parameters, v => (double)v);
+        double[] x = Array.ConvertAll(input, v => (double)v);
+        double Loss() => -Math.Log(Forward(nodes, theta, x, channels, height, width)[label]);
+
+        double[] Differences(double[] values)
+        {
+            var gradient = new double[values.Length];
+            for (int i = 0; i < values.Length; i++)
+            {
+                double original = values[i];
+                values[i] = original + step;
+                double plus = Loss();
+                values[i] = original - step;
+                double minus = Loss();
+                values[i] = original;
+                gradient[i] = (plus - minus) / (2 * step);
+            }
+
+            return gradient;
+        }
+
+        return (Differences(theta), Differences(x));
     }
 
     /// <summary>y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i·s+m−p, j·s+n−p), zero outside x.</summary>
-    public static double[] Conv2D(double[] x, int c, int h, int w, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Conv conv, out int outHeight, out int outWidth)
+    public static double[] Conv2D(double[] x, int c, int h, int w, ReadOnlySpan<double> weight, ReadOnlySpan<double> bias, Conv conv, out int outHeight, out int outWidth)
     {
         int kh = conv.KernelHeight, kw = conv.KernelWidth, s = conv.Stride, p = conv.Padding;
         outHeight = (h + 2 * p - kh) / s + 1;

@@ -23,7 +23,7 @@ public class BatchTests
     /// A batch's mean loss and gradients are the mean of <paramref name="single"/>'s <c>TrainSample</c> over the same samples
     /// (the same products, summed in chunks rather than in one run: equal up to float rounding).
     /// </summary>
-    private static void AssertMeanOfSamples(INetwork single, float[] inputs, int[] labels, float meanLoss, ReadOnlySpan<float> gradients)
+    internal static void AssertMeanOfSamples(INetwork single, float[] inputs, int[] labels, float meanLoss, ReadOnlySpan<float> gradients)
     {
         single.ZeroGradients();
         double lossSum = 0;

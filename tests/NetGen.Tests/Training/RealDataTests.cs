@@ -13,6 +13,9 @@ namespace NetGen.Tests.Training;
 /// <summary>Training on real Fashion-MNIST images: the loss falls and the network learns.</summary>
 public class RealDataTests(ITestOutputHelper output)
 {
+    /// <summary>Where Debian's dataset-fashion-mnist package installs the data set.</summary>
+    private const string DebianDirectory = "/usr/share/datasets/fashion-mnist";
+
     [Fact]
     public void A_few_hundred_batch_steps_on_Fashion_MNIST_lower_the_loss_and_learn()
     {
@@ -94,7 +97,7 @@ public class RealDataTests(ITestOutputHelper output)
     private (LabeledImages Train, LabeledImages Test) Load()
     {
         string bundled = Path.Combine(NewProjectTests.RepositoryRoot(), "samples", "FashionMnist", "data");
-        Assert.True(FashionMnist.TryFind(FashionMnist.DefaultDirectory, out string? directory) || FashionMnist.TryFind(bundled, out directory));
+        Assert.True(FashionMnist.TryFind(DebianDirectory, out string? directory) || FashionMnist.TryFind(bundled, out directory));
         output.WriteLine($"data: {directory}");
         LabeledImages train = FashionMnist.LoadTrain(directory!);
         LabeledImages test = FashionMnist.LoadTest(directory!);

@@ -1,0 +1,92 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Text.RegularExpressions;
+using Microsoft.CodeAnalysis;
+using NetGen.Tests.EndToEnd;
+using Xunit;
+
+namespace NetGen.Tests.Generator;
+
+/// <summary>
+/// docs/diagnostics.md against the generator: one section per diagnostic, each descriptor's help link pointing at its
+/// section, and each section's example declaration producing the message the section shows.
+/// </summary>
+public class DiagnosticDocumentationTests
+{
+    private static readonly DiagnosticDescriptor[] Descriptors = typeof(NetGen.Generator.Diagnostics)
+        .GetFields(BindingFlags.Public | BindingFlags.Static)
+        .Where(f => f.FieldType == typeof(DiagnosticDescriptor))
+        .Select(f => (DiagnosticDescriptor)f.GetValue(null)!)
+        .ToArray();
+
+    private static string Page() => File.ReadAllText(Path.Combine(NewProjectTests.RepositoryRoot(), "docs", "diagnostics.md"));
+
+    /// <summary>The page's sections by ID: the text from "## NG0001" to the next heading of that level.</summary>
+    private static Dictionary<string, string> Sections()
+    {
+        string page = Page();
+        MatchCollection headings = Regex.Matches(page, @"^## (NG\d{4})\s*$", RegexOptions.Multiline);
+        var sections = new Dictionary<string, string>();
+        for (int i = 0; i < headings.Count; i++)
+        {
+            int end = i + 1 < headings.Count ? headings[i + 1].Index : page.Length;
+            sections.Add(headings[i].Groups[1].Value, page[headings[i].Index..end]);
+        }
+
+        return sections;
+    }
+
+    public static TheoryData<string> Ids() => new(Descriptors.Select(d => d.Id).Order());
+
+    [Fact]
+    public void Every_diagnostic_has_one_section_and_every_section_a_diagnostic()
+    {
+        Assert.Equal(20, Descriptors.Length);
+        Assert.Equal(Descriptors.Select(d => d.Id).Order(), Sections().Keys.Order());
+    }
+
+    [Theory]
+    [MemberData(nameof(Ids))]
+    public void The_help_link_is_the_section_of_docs_diagnostics(string id)
+    {
+        DiagnosticDescriptor descriptor = Assert.Single(Descriptors, d => d.Id == id);
+
+        // GitHub's anchor for the heading "## NG0001" is #ng0001.
+        Assert.Equal($"https://github.com/netgen-dev/netgen/blob/main/docs/diagnostics.md#ng{id[2..]}", descriptor.HelpLinkUri);
+        Assert.Contains($"| [{id}](#ng{id[2..]}) | {descriptor.Title} |", Page(), StringComparison.Ordinal);
+        Assert.Contains($"**{descriptor.Title}.**", Sections()[id], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Ids))]
+    public void The_sections_example_gives_the_message_it_shows(string id)
+    {
+        string section = Sections()[id];
+        Match code = Regex.Match(section, "```csharp\n(.*?)```", RegexOptions.Singleline);
+        Match shown = Regex.Match(section, $"^error {id}: (.*)$", RegexOptions.Multiline);
+        Assert.True(shown.Success, $"{id}: the section shows no message");
+        if (id == "NG0015")
+        {
+            // An internal error has no declaration that causes it on purpose.
+            Assert.False(code.Success);
+            return;
+        }
+
+        Assert.True(code.Success, $"{id}: the section has no example declaration");
+
+        // One source per file where the example shows several ("// Net.cs", "// Net.Head.cs").
+        string[] files = Regex.Split(code.Groups[1].Value, @"^// \S+\.cs\n", RegexOptions.Multiline)
+            .Where(f => !string.IsNullOrWhiteSpace(f))
+            .Select(f => "using NetGen;\n" + f)
+            .ToArray();
+        var result = GeneratorHarness.Run(files);
+
+        Diagnostic diagnostic = Assert.Single(result.GeneratorDiagnostics);
+        Assert.Equal(id, diagnostic.Id);
+        Assert.Equal(shown.Groups[1].Value, diagnostic.GetMessage(CultureInfo.InvariantCulture));
+    }
+}
