@@ -73,8 +73,11 @@ internal sealed record BatchNorm2DLayer(float Epsilon, float Momentum) : Layer
     private static ScratchBuffer GradientMeans(Shape input) =>
         new("gradientMeans", "float", 2L * input.Channels, "the batch's mean of dL/dy and of dL/dy · x̂ per channel", PerSample: false);
 
+    private static ScratchBuffer Plane(Shape input) =>
+        new("plane", "float", (long)input.Height * input.Width, "one plane of x minus a mean, for the sums", PerSample: false);
+
     public override IReadOnlyList<ScratchBuffer> GetScratchBuffers(Shape input, Shape output) =>
-        [Sums(input), Batch(input), GradientSums(input), GradientMeans(input)];
+        [Sums(input), Batch(input), GradientSums(input), GradientMeans(input), Plane(input)];
 
     public override IReadOnlyList<BatchReduction> GetReductions(LayerPlan plan)
     {
@@ -82,14 +85,18 @@ internal sealed record BatchNorm2DLayer(float Epsilon, float Momentum) : Layer
         return
         [
             new("Statistics", Forward: true, Sums(input), Batch(input),
-                new[] { Operand.X, Operand.Of(Sums(input)) }.ToEquatableArray(),
+                new[] { Operand.X, Operand.Of(Sums(input)), Operand.Of(Plane(input)) }.ToEquatableArray(),
                 new[]
                 {
                     Operand.Of(Sums(input)), Operand.Of(Batch(input)),
                     Operand.State(TensorRole.RunningMean), Operand.State(TensorRole.RunningVar), Operand.State(TensorRole.BatchesTracked),
                 }.ToEquatableArray()),
             new("GradientStatistics", Forward: false, GradientSums(input), GradientMeans(input),
-                new[] { Operand.X, Operand.Dy, Operand.Of(Batch(input)), Operand.Of(GradientSums(input)), Operand.WeightGradient, Operand.BiasGradient }.ToEquatableArray(),
+                new[]
+                {
+                    Operand.X, Operand.Dy, Operand.Of(Batch(input)), Operand.Of(GradientSums(input)), Operand.Of(Plane(input)),
+                    Operand.WeightGradient, Operand.BiasGradient,
+                }.ToEquatableArray(),
                 new[] { Operand.Of(GradientSums(input)), Operand.Of(GradientMeans(input)) }.ToEquatableArray()),
         ];
     }
@@ -180,22 +187,25 @@ internal sealed record BatchNorm2DLayer(float Epsilon, float Momentum) : Layer
         w.Line($"for (int s = 0; s < count; s++)");
         w.Open();
         w.Line($"int at = s * {input.Length} + c * {plane};");
-        w.Line($"for (int i = 0; i < {plane}; i++)");
-        w.Open();
+        w.Line($"Span<float> centered = plane.Slice(0, {plane});");
         if (forward)
         {
-            w.Line($"double v = x[at + i];");
-            w.Line($"first += v;");
-            w.Line($"second += v * v;");
+            w.Line($"// Σ x and Σ x² of this plane, the latter as Σ (x − m)² + n·m² around the plane's own mean m, so that the float sum");
+            w.Line($"// of squares is of centered values (accurate) and only the plane totals are added, in double.");
+            w.Line($"ReadOnlySpan<float> xs = x.Slice(at, {plane});");
+            w.Line($"float sum = TensorPrimitives.Sum(xs), m = sum / {plane};");
+            w.Line($"TensorPrimitives.Subtract(xs, m, centered);");
+            w.Line($"first += sum;");
+            w.Line($"second += TensorPrimitives.SumOfSquares(centered) + (double){plane} * m * m;");
         }
         else
         {
-            w.Line($"double g = dy[at + i];");
-            w.Line($"first += g;");
-            w.Line($"second += g * (x[at + i] - mean);");
+            w.Line($"ReadOnlySpan<float> dys = dy.Slice(at, {plane});");
+            w.Line($"TensorPrimitives.Subtract(x.Slice(at, {plane}), mean, centered);");
+            w.Line($"first += TensorPrimitives.Sum(dys);");
+            w.Line($"second += TensorPrimitives.Dot(dys, centered);");
         }
 
-        w.Close();
         w.Close();
         w.Line();
         if (forward)
