@@ -151,13 +151,14 @@ public class PropertyTests(ITestOutputHelper output)
     public void Any_graph_declaration_gets_compiled_code_or_NG_errors_and_the_generator_never_throws()
     {
         int networks = 0, compiled = 0, rejected = 0;
-        GraphDeclarations.Array[PerCompilation].Sample(batch =>
+        foreach (Declaration[] batch in Deterministic(GraphDeclarations, 1000 / PerCompilation))
         {
             (int ok, int errors, _, _) = Check(batch);
             networks += batch.Length;
             compiled += ok;
             rejected += errors;
-        }, iter: 1000 / PerCompilation, threads: 1, seed: "0N0XIzNsQ0O2");
+        }
+
         output.WriteLine($"{networks} random graph declarations: {compiled} compiled cleanly, {rejected} rejected with NG errors");
         Assert.True(networks >= 1000);
         Assert.True(compiled > 150 && rejected > 150, $"the generator should see both kinds: {compiled} compiled, {rejected} rejected");
@@ -167,7 +168,7 @@ public class PropertyTests(ITestOutputHelper output)
     public void Any_declaration_gets_compiled_code_or_NG_errors_and_the_generator_never_throws()
     {
         int networks = 0, compiled = 0, rejected = 0, branched = 0, newKinds = 0;
-        Declarations.Array[PerCompilation].Sample(batch =>
+        foreach (Declaration[] batch in Deterministic(Declarations, 2000 / PerCompilation))
         {
             (int ok, int errors, int graphs, int withNewKinds) = Check(batch);
             networks += batch.Length;
@@ -175,15 +176,28 @@ public class PropertyTests(ITestOutputHelper output)
             rejected += errors;
             branched += graphs;
             newKinds += withNewKinds;
-        }, iter: 2000 / PerCompilation, threads: 1, seed: "0N0XIzNsQ0O2");
+        }
+
         output.WriteLine($"{networks} random declarations: {compiled} compiled cleanly ({branched} of them graphs, {newKinds} with average pooling, " +
                          $"padded max pooling, Tanh, Sigmoid or LeakyReLU), {rejected} rejected with NG errors");
         Assert.True(networks >= 2000);
         Assert.True(compiled > 200 && rejected > 200, $"the generator should see both kinds: {compiled} compiled, {rejected} rejected");
-        // CsCheck seeds only the first iteration, so these counts vary from run to run (graphs: 3 to 14 in 2,000 declarations;
-        // newer kinds: about 25): the bounds are ones a run misses with negligible probability.
-        Assert.True(branched > 0, $"none of the compiled networks reads a named layer or joins one");
-        Assert.True(newKinds > 8, $"only {newKinds} of the compiled networks use the newer layer kinds");
+        Assert.True(branched > 5, $"only {branched} of the compiled networks read a named layer or join one");
+        Assert.True(newKinds > 20, $"only {newKinds} of the compiled networks use the newer layer kinds");
+    }
+
+    /// <summary>
+    /// <paramref name="batches"/> batches of declarations from one fixed seed: the same declarations on every run, so the
+    /// counts the tests assert are stable (CsCheck's Sample seeds only its first iteration).
+    /// </summary>
+    private static IEnumerable<Declaration[]> Deterministic(Gen<Declaration> declarations, int batches)
+    {
+        var pcg = PCG.Parse("0N0XIzNsQ0O2");
+        Gen<Declaration[]> batch = declarations.Array[PerCompilation];
+        for (int i = 0; i < batches; i++)
+        {
+            yield return batch.Generate(pcg, null, out _);
+        }
     }
 
     /// <summary>Generates and compiles one batch; throws (so CsCheck shrinks it) on any broken rule.</summary>
