@@ -20,7 +20,9 @@ namespace NetGen.Kernels;
 /// the rows and fill every lane. Every output sums
 /// bias, then its taps in order with one multiply-add each, exactly as <see cref="Gemm.MultiplyBias"/> on the unfolded
 /// input does: the results are the same bits.
+/// For use by code that the NetGen source generator emits; not intended to be called directly.
 /// </remarks>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class Convolution
 {
     /// <summary>
