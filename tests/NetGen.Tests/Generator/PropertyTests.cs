@@ -33,6 +33,8 @@ public class PropertyTests(ITestOutputHelper output)
     private static readonly Gen<string> Kind = Gen.Frequency(
         (3, Gen.Select(Small, Small, Small, Small, Name, (f, k, s, p, n) => $"Conv2D({f}, {k}{Named("Stride", s, 1)}{Named("Padding", p - 1, 0)}{NameArg(n)})")),
         (1, Gen.Select(Small, Small, Small, Name, (f, kh, kw, n) => $"Conv2D({f}, {kh}, {kw}{NameArg(n)})")),
+        (1, Gen.Select(Small, Small, Gen.Frequency((4, Gen.Const(1)), (3, Gen.Int[2, 4]), (1, Gen.Int[-1, 0])), Gen.Frequency((3, Gen.Const(true)), (1, Gen.Const(false))), Name,
+            (f, k, g, bias, n) => $"Conv2D({f}, {k}, Padding = {k / 2}, Groups = {g}{(bias ? "" : ", Bias = false")}{NameArg(n)})")),
         (2, Gen.Select(Small, Small, Name, (k, s, n) => $"MaxPool2D({k}{Named("Stride", s, 0)}{NameArg(n)})")),
         (3, Gen.Select(Size, Name, (u, n) => $"Dense({u}{NameArg(n)})")),
         (3, Name.Select(n => n.Length == 0 ? "ReLU" : $"ReLU(Name = \"{n}\")")),
@@ -53,8 +55,9 @@ public class PropertyTests(ITestOutputHelper output)
 
     /// <summary>
     /// A block of a graph, built from the names of the layers declared before it: a residual block (identity or a strided
-    /// projection shortcut), two branches joined by a [Concat], two poolings of one input added, or a plain layer; now and
-    /// then a block names a layer that does not exist or comes later.
+    /// projection shortcut), two branches joined by a [Concat], two poolings of one input added, a depthwise separable block
+    /// (a 1×1 expansion, a depthwise convolution and a grouped 1×1 projection, without biases but the last), or a plain layer;
+    /// now and then a block names a layer that does not exist or comes later.
     /// </summary>
     private sealed record Block(int Kind, int Filters, int Kernel, int Stride, int Other, bool Broken)
     {
@@ -84,6 +87,11 @@ public class PropertyTests(ITestOutputHelper output)
                     yield return $"MaxPool2D({Stride}, Input = \"{before}\", Name = \"{b}\")";
                     yield return $"Add(\"{join}\", Name = \"{c}\")";
                     break;
+                case 5:
+                    yield return $"Conv2D({Filters * 2}, 1, Bias = false, Name = \"{a}\")";
+                    yield return $"Conv2D({Filters * 2 * Other}, {Kernel}, Stride = {Stride}, Padding = {padding}, Groups = {(Broken ? Filters * 3 : Filters * 2)}, Bias = false, Name = \"{b}\")";
+                    yield return $"Conv2D({Filters}, 1, Groups = {Filters}, Name = \"{c}\")";
+                    break;
                 default:
                     yield return $"Dense({Filters * 3}, Name = \"{a}\")";
                     yield return $"ReLU(Name = \"{b}\")";
@@ -95,7 +103,7 @@ public class PropertyTests(ITestOutputHelper output)
 
     private static readonly Gen<Declaration> GraphDeclarations = Gen.Select(
         Gen.Select(Gen.Int[1, 4], Gen.Int[3, 12], Gen.Int[3, 12], (c, h, w) => $"Input({c}, {h}, {w})"),
-        Gen.Select(Gen.Int[0, 4], Gen.Int[1, 4], Gen.Int[1, 5], Gen.Int[1, 3], Gen.Int[1, 3], Gen.Frequency((8, Gen.Const(false)), (1, Gen.Const(true))),
+        Gen.Select(Gen.Int[0, 5], Gen.Int[1, 4], Gen.Int[1, 5], Gen.Int[1, 3], Gen.Int[1, 3], Gen.Frequency((8, Gen.Const(false)), (1, Gen.Const(true))),
             (kind, filters, kernel, stride, other, broken) => new Block(kind, filters, kernel, stride, other, broken)).Array[1, 3],
         Gen.Frequency((6, Gen.Const(7)), (1, Gen.Int[0, 6])),
         (input, blocks, shape) =>
