@@ -79,7 +79,7 @@ if (!rest.Any(a => a is "--filter" or "-f" or "--list" or "--help" or "-h"))
     rest.AddRange(["--filter", "*"]);
 }
 
-Type[] types = [typeof(PeakBenchmarks), typeof(LatencyBenchmarks), typeof(InferenceBenchmarks), typeof(TrainingBenchmarks), typeof(ConvForwardBenchmarks)];
+Type[] types = [typeof(PeakBenchmarks), typeof(LatencyBenchmarks), typeof(InferenceBenchmarks), typeof(TrainingBenchmarks), typeof(ConvForwardBenchmarks), typeof(DepthwiseBenchmarks)];
 Summary[] summaries = BenchmarkSwitcher.FromTypes(types).Run([.. rest], config).ToArray();
 foreach (Summary summary in summaries.Where(s => s.BenchmarksCases.Length > 0))
 {

@@ -412,7 +412,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         }
 
         w.Line();
-        w.Line($"// y(k, i, j) = {(HasBias ? "b(k) + " : "")}Σ_m Σ_n w(k, 0, m, n) · {(PadsInput ? "padded" : "x")}({ChannelOf("k")}, {(Stride == 1 ? "i" : $"{Stride}·i")} + m, {(Stride == 1 ? "j" : $"{Stride}·j")} + n): each filter reads one channel; register tiles of 8 vectors of one filter's output pixels, each tap one broadcast weight and one {(Stride == 1 ? "load" : "pick of the even lanes of two loads")} per vector.");
+        w.Line($"// y(k, i, j) = {(HasBias ? "b(k) + " : "")}Σ_m Σ_n w(k, 0, m, n) · {(PadsInput ? "padded" : "x")}({ChannelOf("k")}, {(Stride == 1 ? "i" : $"{Stride}·i")} + m, {(Stride == 1 ? "j" : $"{Stride}·j")} + n): each filter reads one channel; register tiles of 8 vectors of one filter's output pixels (8 rows of one, or 4 rows of two), each tap one broadcast weight and one {(Stride == 1 ? "load" : "pick of the even lanes of two loads")} per vector{(Stride == 1 && KernelHeight == 3 && KernelWidth == 3 ? " (3×3: the 9 weights in registers, each input row loaded once for the 3 output rows it feeds)" : "")}.");
         w.Line($"DepthwiseConvolution.Forward<TVector>(ref w0, {DepthwiseBiasArguments}, ref {DepthwiseSource(input)}, ref y0, outputs: {Filters}, multiplier: {GroupFilters}, channels: 1, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, stride: {Stride}, inputWidth: {width}, inputPlane: {plane}, outputHeight: {output.Height}, outputWidth: {output.Width});");
         w.Close();
     }
@@ -628,7 +628,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line();
         string sx = PadsInput ? "padded" : "x";
         string i = Stride == 1 ? "i" : $"{Stride}·i", j = Stride == 1 ? "j" : $"{Stride}·j";
-        w.Line($"// 1. dL/dw(k, 0, m, n) += Σ_i Σ_j dL/dy(k, i, j) · {sx}({ChannelOf("k")}, {i} + m, {j} + n): tiles of 4 taps × 2 output rows, each vector of dL/dy loaded once{(HasBias ? "; dL/db(k) += Σ_q dL/dy(k, q)" : "")}.");
+        w.Line($"// 1. dL/dw(k, 0, m, n) += Σ_i Σ_j dL/dy(k, i, j) · {sx}({ChannelOf("k")}, {i} + m, {j} + n): {(Stride == 1 && KernelHeight == 3 && KernelWidth == 3 ? "the 9 taps' sums in registers, each input row loaded once for the 3 rows of dL/dy it meets" : "tiles of 4 taps × 2 output rows, each vector of dL/dy loaded once")}{(HasBias ? "; dL/db(k) += Σ_q dL/dy(k, q)" : "")}.");
         w.Line($"DepthwiseConvolution.WeightGradient<TVector>(ref dy0, ref {DepthwiseSource(input)}, ref dw0, outputs: {Filters}, multiplier: {multiplier}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, stride: {Stride}, inputWidth: {width}, inputPlane: {plane}, outputHeight: {output.Height}, outputWidth: {output.Width});");
         EmitBiasGradient(w, pixels);
         w.Line();

@@ -15,8 +15,9 @@ public sealed class DepthwiseConvolutionTests(Xunit.Abstractions.ITestOutputHelp
     private const int Slack = 40;
 
     /// <summary>
-    /// Output planes, multiplier, input planes per output, kernel, stride and input size: tiles of 8, 4, 2 and 1 slots (an
-    /// output plane of 15 rows of one vector), rows wider than one vector (37), narrower (3), one output pixel, a 1×4 kernel.
+    /// Output planes, multiplier, input planes per output, kernel, stride and input size: tiles of 8, 4, 2 and 1 rows (an
+    /// output plane of 15 rows of one vector), of 8 and 6 (14 rows: the 3×3 tiles), 4 rows of two vectors, rows wider than one
+    /// vector (37, 16), narrower (7, 3), one output pixel, a 1×4 kernel, several input planes per output (as dL/dx).
     /// </summary>
     public static TheoryData<int, int, int, int, int, int, int, int> Shapes => new()
     {
@@ -28,6 +29,9 @@ public sealed class DepthwiseConvolutionTests(Xunit.Abstractions.ITestOutputHelp
         { 3, 1, 2, 3, 3, 1, 6, 5 },
         { 2, 1, 3, 1, 4, 1, 4, 4 },
         { 2, 2, 1, 3, 3, 1, 3, 3 },
+        { 3, 1, 1, 3, 3, 1, 16, 9 },
+        { 2, 1, 1, 3, 3, 1, 30, 18 },
+        { 4, 2, 2, 3, 3, 1, 12, 12 },
     };
 
     [Theory]
@@ -129,6 +133,23 @@ public sealed class DepthwiseConvolutionTests(Xunit.Abstractions.ITestOutputHelp
         }
 
         Assert.All(y[(outputs * pixels)..], v => Assert.Equal(7f, v));
+
+        if (stride == 1)
+        {
+            // The same bits as the direct convolution run filter by filter (each: start, then its taps in order).
+            float[] direct = new float[outputs * pixels + Slack];
+            for (int o = 0; o < outputs; o++)
+            {
+                Convolution.Forward<TVector>(ref weight[o * channels * kh * kw], ref hasBias ? ref bias[o] : ref zero, ref x[o / multiplier * channels * plane],
+                    ref direct[o * pixels], 1, channels, kh, kw, width, plane, outHeight, outWidth);
+            }
+
+            for (int p = 0; p < outputs * pixels; p++)
+            {
+                Assert.True(BitConverter.SingleToInt32Bits(direct[p]) == BitConverter.SingleToInt32Bits(y[p]), $"{name}: output {p} is {y[p]}, the direct kernel's {direct[p]}");
+            }
+        }
+
         output.WriteLine($"{name}: {outputs} outputs (×{multiplier}, {channels} planes each), {kh}×{kw} stride {stride} on {height}×{width}{(hasBias ? "" : ", no bias")}: checked");
         return 1;
     }

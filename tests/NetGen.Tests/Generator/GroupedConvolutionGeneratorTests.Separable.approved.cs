@@ -954,8 +954,9 @@ namespace NetGen.Generated
                 DepthwisePad(xs, padded);
 
                 // y(k, i, j) = Σ_m Σ_n w(k, 0, m, n) · padded(⌊k/2⌋, i + m, j + n): each filter reads one channel;
-                // register tiles of 8 vectors of one filter's output pixels, each tap one broadcast weight and one load
-                // per vector.
+                // register tiles of 8 vectors of one filter's output pixels (8 rows of one, or 4 rows of two), each tap
+                // one broadcast weight and one load per vector (3×3: the 9 weights in registers, each input row loaded
+                // once for the 3 output rows it feeds).
                 DepthwiseConvolution.Forward<TVector>(ref w0, ref zero, 0, ref p0, ref y0, outputs: 16, multiplier: 2,
                     channels: 1, kernelHeight: 3, kernelWidth: 3, stride: 1, inputWidth: 16, inputPlane: 256,
                     outputHeight: 14, outputWidth: 14);
@@ -997,8 +998,8 @@ namespace NetGen.Generated
                     DepthwisePad(xs, padded);
                 }
 
-                // 1. dL/dw(k, 0, m, n) += Σ_i Σ_j dL/dy(k, i, j) · padded(⌊k/2⌋, i + m, j + n): tiles of 4 taps × 2
-                // output rows, each vector of dL/dy loaded once.
+                // 1. dL/dw(k, 0, m, n) += Σ_i Σ_j dL/dy(k, i, j) · padded(⌊k/2⌋, i + m, j + n): the 9 taps' sums in
+                // registers, each input row loaded once for the 3 rows of dL/dy it meets.
                 DepthwiseConvolution.WeightGradient<TVector>(ref dy0, ref p0, ref dw0, outputs: 16, multiplier: 2,
                     kernelHeight: 3, kernelWidth: 3, stride: 1, inputWidth: 16, inputPlane: 256, outputHeight: 14,
                     outputWidth: 14);
@@ -1127,8 +1128,8 @@ namespace NetGen.Generated
                 ReducePad(xs, padded);
 
                 // y(k, i, j) = b(k) + Σ_m Σ_n w(k, 0, m, n) · padded(k, 2·i + m, 2·j + n): each filter reads one
-                // channel; register tiles of 8 vectors of one filter's output pixels, each tap one broadcast weight and
-                // one pick of the even lanes of two loads per vector.
+                // channel; register tiles of 8 vectors of one filter's output pixels (8 rows of one, or 4 rows of two),
+                // each tap one broadcast weight and one pick of the even lanes of two loads per vector.
                 DepthwiseConvolution.Forward<TVector>(ref w0, ref b0, 1, ref p0, ref y0, outputs: 16, multiplier: 1,
                     channels: 1, kernelHeight: 3, kernelWidth: 3, stride: 2, inputWidth: 16, inputPlane: 256,
                     outputHeight: 7, outputWidth: 7);
