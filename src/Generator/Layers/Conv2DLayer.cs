@@ -93,6 +93,14 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             return null;
         }
 
+        // A depthwise plan spreads dL/dy into zero-bordered planes (see SpreadSize) instead of unfolding.
+        if (Groups > 1 && Groups == input.Channels
+            && !Check.Fits(layer, "its spread dL/dy", Filters
+                * SpreadExtent(outHeight, KernelHeight, input.Height) * SpreadExtent(outWidth, KernelWidth, input.Width)))
+        {
+            return null;
+        }
+
         return new Shape(Filters, (int)outHeight, (int)outWidth);
     }
 
@@ -152,8 +160,14 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
 
     /// <summary>The height and width of the zero-bordered planes dL/dy is spread into for a depthwise dL/dx (see <see cref="EmitSpread"/>).</summary>
     private (int Height, int Width) SpreadSize(Shape input, Shape output) =>
-        (System.Math.Max((output.Height - 1) * Stride + KernelHeight, input.Height + Padding + KernelHeight - 1),
-         System.Math.Max((output.Width - 1) * Stride + KernelWidth, input.Width + Padding + KernelWidth - 1));
+        ((int)SpreadExtent(output.Height, KernelHeight, input.Height), (int)SpreadExtent(output.Width, KernelWidth, input.Width));
+
+    /// <summary>
+    /// One side of a spread plane: room for dL/dy spread by the stride after a border of kernel − 1 zeros, and for every read of
+    /// dL/dx's kernel, up to input + padding + kernel − 1.
+    /// </summary>
+    private long SpreadExtent(long output, int kernel, int input) =>
+        System.Math.Max((output - 1) * Stride + kernel, input + Padding + kernel - 1L);
 
     private ScratchBuffer SpreadGradient(Shape input, Shape output)
     {

@@ -12,7 +12,8 @@ namespace NetGen.Tests.Numerics;
 /// <summary>
 /// Convolutions in groups, depthwise and without bias against the double-precision reference (PyTorch's Conv2d(groups,
 /// bias) written from its formula): the forward pass, TrainSample's dL/dθ and dL/dinput against central differences of the
-/// reference and of the generated forward pass, TrainBatch on 1, 2 and 3 threads, and the parameter layout.
+/// reference and of the generated forward pass, TrainBatch on 1, 2 and 3 threads, no allocation after warm-up, and the
+/// parameter layout.
 /// </summary>
 public class GroupedConvolutionTests
 {
@@ -159,6 +160,37 @@ public class GroupedConvolutionTests
             network.Forward(inputs.AsSpan(s * network.InputLength, network.InputLength), one);
             Assert.True(one.AsSpan().SequenceEqual(batch.AsSpan(s * network.OutputLength, network.OutputLength)), $"sample {s}");
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Networks))]
+    public void Steady_state_calls_allocate_nothing(INetwork network, Node[] graph)
+    {
+        Assert.NotEmpty(graph);
+        network.DegreeOfParallelism = 2;
+        Initialize(network, 4);
+        const int count = 40;
+        float[] inputs = TestData.Uniform(count * network.InputLength, 13);
+        int[] labels = Enumerable.Range(0, count).Select(i => i % network.OutputLength).ToArray();
+        var probabilities = new float[count * network.OutputLength];
+        for (int i = 0; i < 3; i++)
+        {
+            network.TrainBatch(inputs, labels); // warm-up: buffers, workspaces, worker threads
+            network.ForwardBatch(inputs, probabilities);
+            network.TrainSample(inputs.AsSpan(0, network.InputLength), labels[0]);
+        }
+
+        // As BatchTests: the calling thread and the engine's workers, nothing else in the process.
+        long callerBefore = GC.GetAllocatedBytesForCurrentThread(), workersBefore = NetGen.Training.WorkerThreads.AllocatedBytes;
+        for (int i = 0; i < 3; i++)
+        {
+            network.TrainBatch(inputs, labels);
+            network.ForwardBatch(inputs, probabilities);
+            network.TrainSample(inputs.AsSpan(0, network.InputLength), labels[0]);
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - callerBefore + (NetGen.Training.WorkerThreads.AllocatedBytes - workersBefore);
+        Assert.True(allocated == 0, $"{allocated} bytes allocated in 9 steady-state calls");
     }
 
     [Fact]
