@@ -3,9 +3,10 @@
 # is measured side by side. Writes benchmarks/results/latest.md (the Markdown table with GFLOP/s, fraction of the
 # measured FMA peak and the NetGen/TorchSharp and NetGen/runtime-shaped ratios) and BenchmarkDotNet's own report.
 #
-# usage: benchmarks/run.sh [--quick] [verify] [BenchmarkDotNet options, e.g. --filter '*Latency*']
+# usage: benchmarks/run.sh [--quick] [verify] [--network NAME] [BenchmarkDotNet options, e.g. --filter '*Latency*']
 #   --quick   a short job for development (the default is the full job, about 10 minutes on 2 cores)
-#   verify    only check that the runtime-shaped and TorchSharp networks match the generated ones, and that
+#   --network only one network's cases (LeNet5, WideNet or ResNet) and the FMA peak
+#   verify    only check that the runtime-shaped, TorchSharp and ONNX Runtime networks match the generated ones, and that
 #             NetGen's calls allocate 0 bytes after warm-up
 #
 # TorchSharp 0.107's native wrapper needs a libstdc++ with GLIBCXX_3.4.32 (GCC 13 or newer). If the system's has

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using BenchmarkDotNet.Attributes;
 using NetGen.Benchmarks.Onnx;
 using NetGen.Benchmarks.Torch;
@@ -35,14 +36,15 @@ public static class Impl
 }
 
 /// <summary>
-/// Sets up the three implementations of one network with the same parameters (NetGen's He-uniform init, seed 1,
-/// copied to the runtime-shaped network and to TorchSharp) and the same data. TorchSharp's intra-op thread count
-/// is set per benchmark by the targeted [GlobalSetup]s of the derived classes.
+/// Sets up the implementations of one network with the same parameters (NetGen's He-uniform init, seed 1, copied to
+/// the runtime-shaped network, TorchSharp and ONNX Runtime) and the same data. TorchSharp's intra-op thread count
+/// is set per benchmark by the targeted [GlobalSetup]s of the derived classes. The runtime-shaped baseline has no
+/// ResNet: <see cref="RuntimeShapedFilter"/> leaves those cases out of the run.
 /// </summary>
 public abstract class NetworkBenchmarks
 {
     protected BatchDriver NetGen = null!;
-    protected BatchDriver RuntimeShaped = null!;
+    protected BatchDriver? RuntimeShapedDriver;
     protected TorchModel Torch = null!;
     protected OnnxModel? Onnx;
     protected OnnxModel.Binding? OnnxBinding;
@@ -50,17 +52,24 @@ public abstract class NetworkBenchmarks
     protected int[] Labels = null!;
     protected float[] Probabilities = null!;
 
-    [Params(NetworkKind.LeNet5, NetworkKind.WideNet)]
+    [Params(NetworkKind.LeNet5, NetworkKind.WideNet, NetworkKind.ResNet)]
     public NetworkKind Network { get; set; }
+
+    /// <summary>The runtime-shaped network; only its own cases use it, and those exist only where it does.</summary>
+    protected BatchDriver RuntimeShaped => RuntimeShapedDriver ?? throw new InvalidOperationException($"No runtime-shaped {Network}.");
 
     protected abstract int Batch { get; }
 
     protected void Setup(int threads)
     {
         NetGen = new BatchDriver(() => Workload.CreateNetGen(Network), threads);
-        RuntimeShaped = new BatchDriver(() => Workload.CreateRuntimeShaped(Network), threads);
-        // Same parameters everywhere (the runtime-shaped init gives the same bits; copying makes that irrelevant).
-        RuntimeShaped.CopyParametersFrom(NetGen.Network.Parameters);
+        if (Workload.HasRuntimeShaped(Network))
+        {
+            RuntimeShapedDriver = new BatchDriver(() => Workload.CreateRuntimeShaped(Network), threads);
+            // Same parameters everywhere (the runtime-shaped init gives the same bits; copying makes that irrelevant).
+            RuntimeShapedDriver.CopyParametersFrom(NetGen.Network.Parameters);
+        }
+
         torch.set_num_threads(threads);
         Torch = new TorchModel(Network, NetGen.Network.Parameters);
         (Inputs, Labels) = Workload.CreateData(Batch);
@@ -92,10 +101,23 @@ public abstract class NetworkBenchmarks
         OnnxBinding?.Dispose();
         Onnx?.Dispose();
         (Onnx, OnnxBinding) = (null, null);
+        RuntimeShapedDriver = null;
         torch.set_num_threads(1);
     }
 
     protected abstract void TorchCleanup();
+}
+
+/// <summary>
+/// Leaves out the runtime-shaped cases of networks the baseline does not implement (ResNet): BenchmarkDotNet crosses
+/// every method with every [Params] value, and this drops those pairs before anything runs.
+/// </summary>
+public sealed class RuntimeShapedFilter : BenchmarkDotNet.Filters.IFilter
+{
+    public bool Predicate(BenchmarkDotNet.Running.BenchmarkCase benchmarkCase) =>
+        benchmarkCase.Descriptor.WorkloadMethod.GetCustomAttributes(typeof(WorkAttribute), false) is not [WorkAttribute { Implementation: Impl.RuntimeShaped }]
+        || benchmarkCase.Parameters.Items.FirstOrDefault(p => p.Name == nameof(NetworkBenchmarks.Network))?.Value is not NetworkKind network
+        || Workload.HasRuntimeShaped(network);
 }
 
 /// <summary>Batch-1 latency: one 1×28×28 image through the network, probabilities out.</summary>

@@ -18,6 +18,9 @@ using NetGen.Benchmarks.Reporting;
 //   --no-verify skip both checks
 //   --quick     a short job for development (2 warm-ups, 3 iterations of 100 ms)
 //   --report    where to write the Markdown table (default: BenchmarkDotNet.Artifacts/netgen-report.md)
+//   --cpu-clock time by the benchmark thread's CPU time instead of wall time (ThreadCpuClock): for single-threaded cases
+//               (the kernels, the FMA peak) on a machine other work shares
+//   --network   only the cases of one network (LeNet5, WideNet, ResNet, …) and the FMA peak, e.g. --network ResNet
 // Must run under a dotnet host that finds a libstdc++ with GLIBCXX_3.4.32 (see benchmarks/run.sh).
 // torchsharp-env.sh puts Debian 13's libc first on LD_LIBRARY_PATH for this process; the loader has read it by now,
 // so drop it for child processes (BenchmarkDotNet runs a few system tools), which need the system's own libc.
@@ -42,7 +45,20 @@ string? Option(string name)
 bool verifyOnly = Flag("verify");
 bool quick = Flag("--quick");
 bool skipVerify = Flag("--no-verify");
+bool cpuClock = Flag("--cpu-clock");
 string report = Option("--report") ?? "BenchmarkDotNet.Artifacts/netgen-report.md";
+string? onlyNetwork = Option("--network");
+NetworkKind? only = null;
+if (onlyNetwork is not null)
+{
+    if (!Enum.TryParse(onlyNetwork, ignoreCase: true, out NetworkKind parsed))
+    {
+        Console.Error.WriteLine($"--network {onlyNetwork}: expected one of {string.Join(", ", Enum.GetNames<NetworkKind>())}.");
+        return 2;
+    }
+
+    only = parsed;
+}
 
 if (!skipVerify && !Verify.Run())
 {
@@ -64,10 +80,20 @@ Job job = (quick
     .WithLaunchCount(1)
     .WithToolchain(InProcessEmitToolchain.Instance)
     .WithId(quick ? "Quick" : "Full");
+if (cpuClock)
+{
+    job = job.WithClock(new ThreadCpuClock());
+}
+
 
 IConfig config = DefaultConfig.Instance
     .AddJob(job)
     .AddDiagnoser(MemoryDiagnoser.Default)
+    .AddFilter(new RuntimeShapedFilter())
+    // --network: BenchmarkDotNet's --filter matches type and method names, not [Params] values.
+    .AddFilter(new BenchmarkDotNet.Filters.SimpleFilter(b => only is null
+        || b.Parameters.Items.FirstOrDefault(p => p.Name == nameof(NetworkBenchmarks.Network))?.Value is not NetworkKind network
+        || network == only))
     .AddColumn(StatisticColumn.Median, new ThreadsColumn(), new SamplesPerSecondColumn(), new GflopsColumn(), new PeakFractionColumn())
     .WithOptions(ConfigOptions.JoinSummary)
     // Ratios (BenchmarkDotNet's Ratio column) against each class's NetGen baseline, per network.
@@ -80,6 +106,12 @@ if (!rest.Any(a => a is "--filter" or "-f" or "--list" or "--help" or "-h"))
 }
 
 Type[] types = [typeof(PeakBenchmarks), typeof(LatencyBenchmarks), typeof(InferenceBenchmarks), typeof(TrainingBenchmarks), typeof(ConvForwardBenchmarks), typeof(DepthwiseBenchmarks)];
+// The kernels alone (KernelBenchmarks) only when a filter names them: they are not part of the full run's report.
+if (rest.Any(a => a.Contains("Kernel", StringComparison.Ordinal)))
+{
+    types = [.. types, typeof(KernelBenchmarks)];
+}
+
 Summary[] summaries = BenchmarkSwitcher.FromTypes(types).Run([.. rest], config).ToArray();
 foreach (Summary summary in summaries.Where(s => s.BenchmarksCases.Length > 0))
 {

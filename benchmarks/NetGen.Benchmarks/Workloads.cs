@@ -10,6 +10,9 @@ public enum NetworkKind
     LeNet5,
     WideNet,
 
+    /// <summary>The sample's residual network (three basic blocks, projection shortcuts): no runtime-shaped version.</summary>
+    ResNet,
+
     /// <summary>LeNet5's conv2 alone (6×14×14 → 16×10×10), for the conv-forward benchmark.</summary>
     LeNet5Conv2,
 
@@ -33,11 +36,15 @@ public static class Workload
     /// (filters × rows × output pixels, units × inputs). <c>Verify</c> checks them against the shapes.
     /// LeNet5: 6·25·784 + 16·150·100 + 120·400 + 84·120 + 10·84 = 117,600 + 240,000 + 48,000 + 10,080 + 840.
     /// WideNet: 32·25·784 + 64·800·196 + 1024·3136 + 10·1024 = 627,200 + 10,035,200 + 3,211,264 + 10,240.
+    /// ResNet: stem 16·9·784; block 1 2 × 16·144·784; block 2 32·144·196 + 32·288·196 + shortcut 32·16·196; block 3
+    /// 64·288·49 + 64·576·49 + shortcut 64·32·49; head 10·3136 = 112,896 + 3,612,672 + 2,809,856 + 2,809,856 + 31,360
+    /// (the additions and ReLUs are not counted, as the ReLUs and poolings of the others are not).
     /// </summary>
     public static long MultiplyAddsPerSample(NetworkKind network) => network switch
     {
         NetworkKind.LeNet5 => 416_520,
         NetworkKind.WideNet => 13_883_904,
+        NetworkKind.ResNet => 9_376_640,
         NetworkKind.LeNet5Conv2 => 240_000,      // 16·150·100
         NetworkKind.WideNetConv2 => 10_035_200,  // 64·800·196
         _ => throw new ArgumentOutOfRangeException(nameof(network)),
@@ -51,10 +58,14 @@ public static class Workload
     {
         NetworkKind.LeNet5 => new GeneratedNetwork(new LeNet5()),
         NetworkKind.WideNet => new GeneratedNetwork(new WideNet()),
+        NetworkKind.ResNet => new GeneratedNetwork(new ResNet()),
         NetworkKind.LeNet5Conv2 => new GeneratedNetwork(new LeNet5Conv2()),
         NetworkKind.WideNetConv2 => new GeneratedNetwork(new WideNetConv2()),
         _ => throw new ArgumentOutOfRangeException(nameof(network)),
     };
+
+    /// <summary>Whether the runtime-shaped baseline implements the network (it has no graph layers: not ResNet).</summary>
+    public static bool HasRuntimeShaped(NetworkKind network) => network != NetworkKind.ResNet;
 
     public static RuntimeNetwork CreateRuntimeShaped(NetworkKind network) => network switch
     {

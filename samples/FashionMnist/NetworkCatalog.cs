@@ -8,13 +8,15 @@ internal static class NetworkCatalog
 {
     public const string LeNet5Name = "lenet5";
     public const string WideNetName = "widenet";
+    public const string ResNetName = "resnet";
 
-    public static readonly string[] Names = [LeNet5Name, WideNetName];
+    public static readonly string[] Names = [LeNet5Name, WideNetName, ResNetName];
 
     public static INetwork Create(string name) => name switch
     {
         LeNet5Name => new LeNet5(),
         WideNetName => new WideNet(),
+        ResNetName => new ResNet(),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, $"Unknown network; expected one of {string.Join(", ", Names)}."),
     };
 
@@ -23,6 +25,7 @@ internal static class NetworkCatalog
     {
         LeNet5Name => LeNet5.Summary,
         WideNetName => WideNet.Summary,
+        ResNetName => ResNet.Summary,
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, $"Unknown network; expected one of {string.Join(", ", Names)}."),
     };
 
@@ -30,6 +33,7 @@ internal static class NetworkCatalog
     {
         LeNet5Name => "LeNet-5",
         WideNetName => "WideNet",
+        ResNetName => "ResNet",
         _ => name,
     };
 

@@ -34,3 +34,34 @@ public partial class LeNet5 { }
 [Dense(10)]
 [Softmax]
 public partial class WideNet { }
+
+/// <summary>
+/// A small residual network (He et al., 2015) without batch normalization: a 3×3 stem, then three basic blocks
+/// (conv-ReLU-conv plus a shortcut, then ReLU) at 16×28×28, 32×14×14 and 64×7×7. The first block's shortcut is the
+/// identity; the other two halve height and width with a stride-2 first convolution and a 1×1 stride-2 projection
+/// shortcut that reads the previous block's output (<c>Input = "block1"</c>). A dense layer over the 64×7×7 features
+/// classifies. About 108,000 parameters and 9.4 million multiply-adds per image.
+/// </summary>
+[Input(1, 28, 28)]
+[Conv2D(16, 3, Padding = 1, Name = "stem")]
+[ReLU(Name = "stem_relu")]
+[Conv2D(16, 3, Padding = 1, Name = "block1_conv1")]
+[ReLU(Name = "block1_relu1")]
+[Conv2D(16, 3, Padding = 1, Name = "block1_conv2")]
+[Add("stem_relu", Name = "block1_add")]                                      // identity shortcut
+[ReLU(Name = "block1")]
+[Conv2D(32, 3, Stride = 2, Padding = 1, Name = "block2_conv1")]
+[ReLU(Name = "block2_relu1")]
+[Conv2D(32, 3, Padding = 1, Name = "block2_conv2")]
+[Conv2D(32, 1, Stride = 2, Input = "block1", Name = "block2_shortcut")]     // projection of block1's output
+[Add("block2_conv2", Name = "block2_add")]
+[ReLU(Name = "block2")]
+[Conv2D(64, 3, Stride = 2, Padding = 1, Name = "block3_conv1")]
+[ReLU(Name = "block3_relu1")]
+[Conv2D(64, 3, Padding = 1, Name = "block3_conv2")]
+[Conv2D(64, 1, Stride = 2, Input = "block2", Name = "block3_shortcut")]
+[Add("block3_conv2", Name = "block3_add")]
+[ReLU(Name = "block3")]
+[Dense(10, Name = "head")]
+[Softmax]
+public partial class ResNet { }

@@ -38,12 +38,12 @@ internal static class Diagnostics
         "Layer '{0}': its {1} window {2}×{3} is larger than its input {4}{5}");
 
     public static readonly DiagnosticDescriptor MissingSoftmax = Error(
-        "NG0006", "Network does not end with [Softmax]",
-        "Network '{0}' must end with [Softmax] (training uses softmax cross-entropy); its last layer is '{1}'");
+        "NG0006", "Network does not end with a loss layer",
+        "Network '{0}' must end with [Softmax] (classification, trained with softmax cross-entropy) or [MeanSquaredError] (regression); its last layer is '{1}'");
 
     public static readonly DiagnosticDescriptor SoftmaxNotLast = Error(
-        "NG0007", "[Softmax] is not the last layer",
-        "Layer '{0}': [Softmax] must be the last layer, but {1} more layer(s) follow it");
+        "NG0007", "A loss layer is not the last layer",
+        "Layer '{0}': [{2}] must be the last layer, but {1} more layer(s) follow it");
 
     public static readonly DiagnosticDescriptor NotPartial = Error(
         "NG0008", "Network class is not partial",

@@ -69,6 +69,7 @@ internal static class ShapeInference
 
         var plans = new List<LayerPlan>();
         long offset = 0;
+        int stateOffset = 0, counters = 0;
         for (int i = 1; i < layers.Count; i++)
         {
             int node = i - 1;
@@ -92,8 +93,15 @@ internal static class ShapeInference
                 return new InferenceResult(null, diagnostics.ToEquatableArray());
             }
 
+            var state = new List<StateSlot>();
+            foreach (StateTensor tensor in layer.GetState(shapes[0], output))
+            {
+                state.Add(new StateSlot(tensor, tensor.IsCounter ? counters : stateOffset));
+                (tensor.IsCounter ? ref counters : ref stateOffset) += tensor.Length;
+            }
+
             plans.Add(new LayerPlan(layer, names[i], Pascal(names[i]), node, inputs[node].ToEquatableArray(), shapes.ToEquatableArray(), output,
-                slots.ToEquatableArray(), layer.GetScratchBuffers(shapes[0], output).ToEquatableArray()));
+                slots.ToEquatableArray(), layer.GetScratchBuffers(shapes[0], output).ToEquatableArray()) { State = state.ToEquatableArray() });
         }
 
         if (diagnostics.Any(static d => d.IsError))
@@ -102,11 +110,16 @@ internal static class ShapeInference
         }
 
         Fuse(plans);
-        var model = new NetworkModel(spec.Hierarchy, inputShape, plans.ToEquatableArray(), (int)offset) { InputName = names[0] };
+        var model = new NetworkModel(spec.Hierarchy, inputShape, plans.ToEquatableArray(), (int)offset)
+        {
+            InputName = names[0],
+            StateCount = stateOffset,
+            CounterCount = counters,
+        };
         return new InferenceResult(model, diagnostics.ToEquatableArray());
     }
 
-    /// <summary>Exactly one Input, first; Softmax last and only last.</summary>
+    /// <summary>Exactly one Input, first; a loss layer ([Softmax], [MeanSquaredError]) last and only last.</summary>
     private static void CheckStructure(IReadOnlyList<LayerDeclaration> layers, string[] names, string network, List<DiagnosticInfo> diagnostics)
     {
         var inputs = layers.Select((layer, index) => (layer, index)).Where(static p => p.layer.Layer is InputLayer).ToList();
@@ -122,13 +135,13 @@ internal static class ShapeInference
 
         for (int i = 0; i < layers.Count - 1; i++)
         {
-            if (layers[i].Layer is SoftmaxLayer)
+            if (layers[i].Layer.Targets != TargetKind.None)
             {
-                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.SoftmaxNotLast, layers[i].Location, names[i], layers.Count - 1 - i));
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.SoftmaxNotLast, layers[i].Location, names[i], layers.Count - 1 - i, layers[i].Layer.Kind));
             }
         }
 
-        if (layers[layers.Count - 1].Layer is not SoftmaxLayer)
+        if (layers[layers.Count - 1].Layer.Targets == TargetKind.None)
         {
             diagnostics.Add(DiagnosticInfo.Create(Diagnostics.MissingSoftmax, layers[layers.Count - 1].Location, network, names[layers.Count - 1]));
         }

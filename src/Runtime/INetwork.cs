@@ -3,26 +3,16 @@ using System;
 namespace NetGen;
 
 /// <summary>
-/// What every NetGen-generated network offers, so that training loops, optimizers and tools can work with
-/// any network without reflection. The generated class implements it; its own members are the same, with
-/// the shapes as compile-time constants.
+/// What every NetGen-generated network offers, whatever its loss, so that optimizers and tools can work with any network
+/// without reflection: shapes, parameters and gradients, initialization, inference, weights I/O. A network that ends with
+/// <c>[Softmax]</c> is an <see cref="INetwork"/> (a classifier); one that ends with <c>[MeanSquaredError]</c> an
+/// <see cref="IRegressionNetwork"/>.
 /// </summary>
 /// <remarks>
-/// An instance keeps one workspace of activations: it is not safe to call <see cref="Forward"/>,
-/// <see cref="Predict"/> or <see cref="TrainSample"/> on the same instance from several threads at once.
+/// An instance keeps one workspace of activations: it is not safe to call its single-sample methods on the same instance
+/// from several threads at once.
 /// </remarks>
-/// <example>
-/// One training step that works for any generated network:
-/// <code>
-/// static float Step(INetwork net, IOptimizer optimizer, ReadOnlySpan&lt;float&gt; inputs, ReadOnlySpan&lt;int&gt; labels)
-/// {
-///     float loss = net.TrainBatch(inputs, labels);   // Gradients = the batch's mean dL/dθ
-///     optimizer.Step(net.Parameters, net.Gradients);
-///     return loss;
-/// }
-/// </code>
-/// </example>
-public interface INetwork
+public interface INeuralNetwork
 {
     /// <summary>Floats in one input sample (channels × height × width).</summary>
     int InputLength { get; }
@@ -36,7 +26,7 @@ public interface INetwork
     /// <summary>Width of the input.</summary>
     int InputWidth { get; }
 
-    /// <summary>Floats in one output (the number of classes).</summary>
+    /// <summary>Floats in one output: the number of classes of a classifier, the output's length of a regression.</summary>
     int OutputLength { get; }
 
     /// <summary>Total number of trainable parameters.</summary>
@@ -48,32 +38,17 @@ public interface INetwork
     /// <summary>Gradients of the loss with respect to <see cref="Parameters"/>, same layout; accumulated by training.</summary>
     float[] Gradients { get; }
 
-    /// <summary>dL/d(input) of the last <see cref="TrainSample"/> call.</summary>
+    /// <summary>dL/d(input) of the last single-sample training call.</summary>
     ReadOnlySpan<float> InputGradient { get; }
 
     /// <summary>He (Kaiming) uniform weights, zero biases; the same seed gives the same bits.</summary>
     void InitializeParameters(int seed);
 
-    /// <summary>Runs the network on one sample and writes the class probabilities.</summary>
-    void Forward(ReadOnlySpan<float> input, Span<float> probabilities);
+    /// <summary>Runs the network on one sample (inference mode) and writes its output: a classifier's class probabilities.</summary>
+    void Forward(ReadOnlySpan<float> input, Span<float> output);
 
-    /// <summary>Runs the network on one sample and returns the most probable class.</summary>
-    int Predict(ReadOnlySpan<float> input);
-
-    /// <summary>Forward and backward pass for one sample: adds dL/dθ into <see cref="Gradients"/> and returns the loss.</summary>
-    float TrainSample(ReadOnlySpan<float> input, int label);
-
-    /// <summary>The loss −log p(label) for one sample, without touching <see cref="Gradients"/>.</summary>
-    float Loss(ReadOnlySpan<float> input, int label);
-
-    /// <summary>Forward and backward pass over a batch: sets <see cref="Gradients"/> to the mean dL/dθ, returns the mean loss.</summary>
-    float TrainBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels);
-
-    /// <summary>Runs the network on a batch; one row of probabilities per sample.</summary>
-    void ForwardBatch(ReadOnlySpan<float> inputs, Span<float> probabilities);
-
-    /// <summary>The most probable class of each sample of a batch.</summary>
-    void PredictBatch(ReadOnlySpan<float> inputs, Span<int> predictions);
+    /// <summary>Runs the network on a batch (inference mode); one row of outputs per sample.</summary>
+    void ForwardBatch(ReadOnlySpan<float> inputs, Span<float> outputs);
 
     /// <summary>Threads the batch methods may use, the calling thread included.</summary>
     int DegreeOfParallelism { get; set; }
@@ -81,12 +56,65 @@ public interface INetwork
     /// <summary>The tensors of <see cref="Parameters"/>: PyTorch names, shapes and offsets.</summary>
     System.Collections.Generic.IReadOnlyList<Weights.TensorSlot> ParameterLayout { get; }
 
-    /// <summary>Writes the parameters to a safetensors file.</summary>
+    /// <summary>Writes the parameters (and any running statistics) to a safetensors file.</summary>
     void Save(string path);
 
-    /// <summary>Reads the parameters from a safetensors file, checking it whole before changing anything.</summary>
+    /// <summary>Reads the parameters (and any running statistics) from a safetensors file, checking it whole before changing anything.</summary>
     void Load(string path);
 
     /// <summary>Sets every gradient to zero.</summary>
     void ZeroGradients();
+}
+
+/// <summary>
+/// A generated classifier: a network that ends with <c>[Softmax]</c> and trains on class labels with the softmax
+/// cross-entropy loss.
+/// </summary>
+/// <remarks>
+/// An instance keeps one workspace of activations: it is not safe to call <see cref="INeuralNetwork.Forward"/>,
+/// <see cref="Predict"/> or <see cref="TrainSample"/> on the same instance from several threads at once.
+/// </remarks>
+/// <example>
+/// One training step that works for any generated classifier:
+/// <code>
+/// static float Step(INetwork net, IOptimizer optimizer, ReadOnlySpan&lt;float&gt; inputs, ReadOnlySpan&lt;int&gt; labels)
+/// {
+///     float loss = net.TrainBatch(inputs, labels);   // Gradients = the batch's mean dL/dθ
+///     optimizer.Step(net.Parameters, net.Gradients);
+///     return loss;
+/// }
+/// </code>
+/// </example>
+public interface INetwork : INeuralNetwork
+{
+    /// <summary>Runs the network on one sample and returns the most probable class.</summary>
+    int Predict(ReadOnlySpan<float> input);
+
+    /// <summary>Forward and backward pass for one sample: adds dL/dθ into <see cref="INeuralNetwork.Gradients"/> and returns the loss.</summary>
+    float TrainSample(ReadOnlySpan<float> input, int label);
+
+    /// <summary>The loss −log p(label) for one sample, without touching <see cref="INeuralNetwork.Gradients"/>.</summary>
+    float Loss(ReadOnlySpan<float> input, int label);
+
+    /// <summary>Forward and backward pass over a batch: sets <see cref="INeuralNetwork.Gradients"/> to the mean dL/dθ, returns the mean loss.</summary>
+    float TrainBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels);
+
+    /// <summary>The most probable class of each sample of a batch.</summary>
+    void PredictBatch(ReadOnlySpan<float> inputs, Span<int> predictions);
+}
+
+/// <summary>
+/// A generated regression network: one that ends with <c>[MeanSquaredError]</c> and trains on target values with the mean
+/// squared error over the output's elements (PyTorch's <c>MSELoss()</c>).
+/// </summary>
+public interface IRegressionNetwork : INeuralNetwork
+{
+    /// <summary>Forward and backward pass for one sample: adds dL/dθ into <see cref="INeuralNetwork.Gradients"/> and returns the loss.</summary>
+    float TrainSample(ReadOnlySpan<float> input, ReadOnlySpan<float> target);
+
+    /// <summary>The mean squared error of one sample's output against <paramref name="target"/>, without touching <see cref="INeuralNetwork.Gradients"/>.</summary>
+    float Loss(ReadOnlySpan<float> input, ReadOnlySpan<float> target);
+
+    /// <summary>Forward and backward pass over a batch: sets <see cref="INeuralNetwork.Gradients"/> to the mean dL/dθ, returns the mean loss.</summary>
+    float TrainBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets);
 }

@@ -8,7 +8,8 @@ using Microsoft.ML.OnnxRuntime;
 namespace NetGen.Benchmarks.Onnx;
 
 /// <summary>
-/// The same network as an ONNX graph (Conv / Relu / MaxPool / Flatten / Gemm / Softmax, opset 17) with its
+/// The same network as an ONNX graph (Conv / Relu / MaxPool / Add / Flatten / Gemm / Softmax, opset 17; ResNet's
+/// branches are values read by two nodes, its joins Add nodes) with its
 /// parameters from a NetGen parameter vector, built in memory (a minimal protobuf writer; no .onnx file, no
 /// exporter) and run by ONNX Runtime's CPU provider with preallocated input and output buffers.
 /// </summary>
@@ -82,6 +83,21 @@ public sealed class OnnxModel : IDisposable
                 x = graph.Relu(graph.Gemm(x, "dense1", 3136, 1024));
                 x = graph.Gemm(x, "dense2", 1024, 10);
                 break;
+            case NetworkKind.ResNet:
+            {
+                // As the attributes read: each block's main path, its shortcut (the block's input itself, or a 1×1
+                // stride-2 projection of it), shortcut + main, ReLU. Initializers in NetGen's parameter order.
+                string stem = graph.Relu(graph.Conv(x, "stem", 1, 16, 3, 1));
+                string main = graph.Conv(graph.Relu(graph.Conv(stem, "block1_conv1", 16, 16, 3, 1)), "block1_conv2", 16, 16, 3, 1);
+                string block1 = graph.Relu(graph.Add(main, stem));
+                main = graph.Conv(graph.Relu(graph.Conv(block1, "block2_conv1", 16, 32, 3, 1, stride: 2)), "block2_conv2", 32, 32, 3, 1);
+                string block2 = graph.Relu(graph.Add(graph.Conv(block1, "block2_shortcut", 16, 32, 1, 0, stride: 2), main));
+                main = graph.Conv(graph.Relu(graph.Conv(block2, "block3_conv1", 32, 64, 3, 1, stride: 2)), "block3_conv2", 64, 64, 3, 1);
+                string block3 = graph.Relu(graph.Add(graph.Conv(block2, "block3_shortcut", 32, 64, 1, 0, stride: 2), main));
+                x = graph.Gemm(graph.Flatten(block3), "head", 64 * 7 * 7, 10);
+                break;
+            }
+
             default:
                 throw new ArgumentOutOfRangeException(nameof(network));
         }
@@ -98,17 +114,20 @@ public sealed class OnnxModel : IDisposable
         private readonly List<byte[]> _initializers = [];
         private int _offset, _next;
 
-        public string Conv(string x, string name, int inChannels, int filters, int kernel, int padding)
+        public string Conv(string x, string name, int inChannels, int filters, int kernel, int padding, int stride = 1)
         {
             string w = Initializer($"{name}.weight", [filters, inChannels, kernel, kernel]);
             string b = Initializer($"{name}.bias", [filters]);
             return Node("Conv", [x, w, b], p => p
                 .Attribute("kernel_shape", [kernel, kernel])
                 .Attribute("pads", [padding, padding, padding, padding])
-                .Attribute("strides", [1, 1]));
+                .Attribute("strides", [stride, stride]));
         }
 
         public string Relu(string x) => Node("Relu", [x], null);
+
+        /// <summary>Elementwise a + b (same shapes): a residual join.</summary>
+        public string Add(string a, string b) => Node("Add", [a, b], null);
 
         public string Pool(string x) => Node("MaxPool", [x], p => p.Attribute("kernel_shape", [2, 2]).Attribute("strides", [2, 2]));
 

@@ -34,7 +34,9 @@ public sealed record WorkInfo(string Implementation, Work Work, int Batch, int T
     {
         WorkInfo? info = Of(benchmark);
         double? ns = MedianNanoseconds(summary, benchmark);
-        return info is null || ns is null or <= 0 ? null : info.FlopsPerOp / ns.Value; // FLOP/ns = GFLOP/s
+        double? flops = info?.FlopsPerOp
+            ?? (benchmark.Descriptor.Type == typeof(KernelBenchmarks) ? KernelBenchmarks.FlopsOf(benchmark.Descriptor.WorkloadMethod.Name) : null);
+        return flops is null || ns is null or <= 0 ? null : flops / ns.Value; // FLOP/ns = GFLOP/s
     }
 
     /// <summary>GFLOP/s of the FMA peak benchmark in this summary, if it ran.</summary>
@@ -49,6 +51,6 @@ public sealed record WorkInfo(string Implementation, Work Work, int Batch, int T
     {
         double? gflops = Gflops(summary, benchmark), peak = PeakGflops(summary);
         WorkInfo? info = Of(benchmark);
-        return gflops is null || peak is null or <= 0 || info is null ? null : gflops / (peak * info.Threads);
+        return gflops is null || peak is null or <= 0 ? null : gflops / (peak * (info?.Threads ?? 1)); // a kernel case: one thread
     }
 }

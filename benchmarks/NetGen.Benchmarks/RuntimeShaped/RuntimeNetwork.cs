@@ -279,7 +279,7 @@ public sealed class RuntimeNetwork : ISampleNetwork
             }
         }
 
-        protected override float TrainChunk(Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients, int first)
+        protected override float TrainChunk(int stage, Workspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients, int first)
         {
             int count = labels.Length;
             float loss = network.TrainSamples(count, inputs, labels, parameters, gradients, inputGradient: false, workspace);

@@ -50,8 +50,11 @@ internal sealed class BufferPlan
     /// <summary>Where a layer's backward method writes the gradient of its input <paramref name="slot"/>.</summary>
     public GradientRoute Route(LayerPlan plan, int slot) => _routes[(plan.Index, slot)];
 
-    /// <summary>What an operand of <paramref name="plan"/>'s forward or backward method is bound to in the passes.</summary>
-    public string Bind(LayerPlan plan, Operand operand) => operand.Kind switch
+    /// <summary>
+    /// What an operand of <paramref name="plan"/>'s forward or backward method is bound to in the passes;
+    /// <paramref name="training"/> is what a <see cref="OperandKind.Training"/> operand is bound to there.
+    /// </summary>
+    public string Bind(LayerPlan plan, Operand operand, string training = "training") => operand.Kind switch
     {
         OperandKind.Input => Activation(_model.Source(plan, operand.Slot)),
         OperandKind.Output => Activation(plan.Index),
@@ -61,8 +64,14 @@ internal sealed class BufferPlan
         OperandKind.Parameter => plan.Parameter(operand.Role) is { } p ? $"parameters.Slice({p.Offset}, {p.Tensor.Length})" : "default",
         OperandKind.ParameterGradient => plan.Parameter(operand.Role) is { } p ? $"gradients.Slice({p.Offset}, {p.Tensor.Length})" : "default",
         OperandKind.Labels => "labels",
+        OperandKind.Targets => "targets",
         OperandKind.BatchWeightGradient => "batchWeightGradients",
         OperandKind.Scratch => $"ws.{Scratch(plan, operand.Buffer!)}",
+        OperandKind.Training => training,
+        OperandKind.StateBuffer => plan.StateOf(operand.Role) is { } b ? $"new global::System.Span<float>(ws.Buffers, {b.Offset}, {b.Tensor.Length})" : "default",
+        OperandKind.Counter => plan.StateOf(operand.Role) is { } c ? $"new global::System.Span<long>(ws.Counters, {c.Offset}, {c.Tensor.Length})" : "default",
+        OperandKind.NoiseKey => "ws.NoiseKey",
+        OperandKind.FirstSample => "ws.FirstSample",
         _ => throw new System.ArgumentOutOfRangeException(nameof(operand)),
     };
 

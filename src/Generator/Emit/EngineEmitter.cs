@@ -26,9 +26,10 @@ internal static class EngineEmitter
         string gc = NetworkEmitter.GeneratedCodeAttribute;
         w.Line($"private Engine? _engine;");
         w.Line();
-        w.Line($"private Engine BatchEngine => _engine ??= new Engine();");
+        bool hasState = model.StateCount + model.CounterCount > 0;
+        w.Line($"private Engine BatchEngine => _engine ??= new Engine({(hasState ? "Buffers, Counters" : "")});");
         w.Line();
-        w.Summary($"Threads that <see cref=\"TrainBatch\"/>, <see cref=\"ForwardBatch\"/> and <see cref=\"PredictBatch\"/> may use, the calling thread included. Default: all cores. Results do not depend on it.");
+        w.Summary($"Threads that the batch methods (<see cref=\"TrainBatch\"/>, <see cref=\"ForwardBatch\"/>{(model.IsRegression ? "" : ", <see cref=\"PredictBatch\"/>")}) may use, the calling thread included. Default: all cores. Results do not depend on it.");
         w.Line($"{gc}");
         w.Line($"public int DegreeOfParallelism");
         w.Open();
@@ -38,40 +39,89 @@ internal static class EngineEmitter
         w.Line();
         w.Summary($"Forward and backward pass over a batch, on up to <see cref=\"DegreeOfParallelism\"/> threads: sets <see cref=\"Gradients\"/> to the batch's mean dL/dθ and returns its mean loss. Bit-identical whatever the number of threads.");
         w.Line($"/// <param name=\"inputs\">n × {model.Input.Length} floats: n samples of {inputShape}, one after the other.</param>");
-        w.Line($"/// <param name=\"labels\">n labels, each 0 to {classes - 1}.</param>");
-        w.Line($"/// <exception cref=\"global::System.ArgumentException\">The batch is empty or the lengths do not match.</exception>");
-        w.Line($"/// <exception cref=\"global::System.ArgumentOutOfRangeException\">A label is not a class.</exception>");
+        bool regression = model.IsRegression;
+        string targets = model.TargetsName, targetsType = regression ? $"{ReadOnlySpan}<float>" : $"{ReadOnlySpan}<int>";
+        if (regression)
+        {
+            w.Line($"/// <param name=\"targets\">n × {classes} floats: each sample's target values.</param>");
+            w.Line($"/// <exception cref=\"global::System.ArgumentException\">The batch is empty or the lengths do not match.</exception>");
+        }
+        else
+        {
+            w.Line($"/// <param name=\"labels\">n labels, each 0 to {classes - 1}.</param>");
+            w.Line($"/// <exception cref=\"global::System.ArgumentException\">The batch is empty or the lengths do not match.</exception>");
+            w.Line($"/// <exception cref=\"global::System.ArgumentOutOfRangeException\">A label is not a class.</exception>");
+        }
+
         w.Line($"{gc}");
-        w.Line($"public float TrainBatch({ReadOnlySpan}<float> inputs, {ReadOnlySpan}<int> labels) =>");
-        w.Line($"    BatchEngine.TrainBatch(Parameters, Gradients, inputs, labels);");
+        var minimum = NetworkEmitter.MinimumTrainingBatch(model);
+        if (!model.DrawsNoise && minimum is null)
+        {
+            w.Line($"public float TrainBatch({ReadOnlySpan}<float> inputs, {targetsType} {targets}) =>");
+            w.Line($"    BatchEngine.TrainBatch(Parameters, Gradients, inputs, {targets});");
+        }
+        else
+        {
+            w.Line($"public float TrainBatch({ReadOnlySpan}<float> inputs, {targetsType} {targets})");
+            w.Open();
+            if (minimum is { } m)
+            {
+                string count = regression ? "inputs.Length / InputLength" : "labels.Length";
+                w.Line($"if ({count} < {m.Count})");
+                w.Open();
+                w.Line($"throw new global::System.ArgumentException($\"{m.Layer} needs {m.Count} samples or more in a training batch ({m.Why}); this one has {{{count}}}.\", nameof({targets}));");
+                w.Close();
+                w.Line();
+            }
+
+            if (model.DrawsNoise)
+            {
+                w.Line($"BatchEngine.NoiseKey = global::NetGen.Kernels.Dropout.Key(_noiseSeed, TrainingStep);");
+                w.Line($"float loss = BatchEngine.TrainBatch(Parameters, Gradients, inputs, {targets});");
+                w.Line($"TrainingStep++;");
+                w.Line($"return loss;");
+            }
+            else
+            {
+                w.Line($"return BatchEngine.TrainBatch(Parameters, Gradients, inputs, {targets});");
+            }
+
+            w.Close();
+        }
         w.Line();
-        w.Summary($"Runs the network on a batch, on up to <see cref=\"DegreeOfParallelism\"/> threads.");
+        string outputs = regression ? "outputs" : "probabilities";
+        w.Summary($"Runs the network on a batch{(regression ? " (inference mode)" : "")}, on up to <see cref=\"DegreeOfParallelism\"/> threads.");
         w.Line($"/// <param name=\"inputs\">n × {model.Input.Length} floats: n samples of {inputShape}.</param>");
-        w.Line($"/// <param name=\"probabilities\">Receives n × {classes} probabilities, one row per sample.</param>");
+        w.Line($"/// <param name=\"{outputs}\">Receives n × {classes} {(regression ? "outputs" : "probabilities")}, one row per sample.</param>");
         w.Line($"/// <exception cref=\"global::System.ArgumentException\">The batch is empty or the lengths do not match.</exception>");
         w.Line($"{gc}");
-        w.Line($"public void ForwardBatch({ReadOnlySpan}<float> inputs, {Span}<float> probabilities) =>");
-        w.Line($"    BatchEngine.ForwardBatch(Parameters, inputs, probabilities);");
+        w.Line($"public void ForwardBatch({ReadOnlySpan}<float> inputs, {Span}<float> {outputs}) =>");
+        w.Line($"    BatchEngine.ForwardBatch(Parameters, inputs, {outputs});");
         w.Line();
-        w.Summary($"The most probable class of each sample of a batch, on up to <see cref=\"DegreeOfParallelism\"/> threads.");
-        w.Line($"/// <param name=\"inputs\">n × {model.Input.Length} floats: n samples of {inputShape}.</param>");
-        w.Line($"/// <param name=\"predictions\">Receives n classes.</param>");
-        w.Line($"/// <exception cref=\"global::System.ArgumentException\">The batch is empty or the lengths do not match.</exception>");
-        w.Line($"{gc}");
-        w.Line($"public void PredictBatch({ReadOnlySpan}<float> inputs, {Span}<int> predictions) =>");
-        w.Line($"    BatchEngine.PredictBatch(Parameters, inputs, predictions);");
-        w.Line();
+        if (!regression)
+        {
+            w.Summary($"The most probable class of each sample of a batch, on up to <see cref=\"DegreeOfParallelism\"/> threads.");
+            w.Line($"/// <param name=\"inputs\">n × {model.Input.Length} floats: n samples of {inputShape}.</param>");
+            w.Line($"/// <param name=\"predictions\">Receives n classes.</param>");
+            w.Line($"/// <exception cref=\"global::System.ArgumentException\">The batch is empty or the lengths do not match.</exception>");
+            w.Line($"{gc}");
+            w.Line($"public void PredictBatch({ReadOnlySpan}<float> inputs, {Span}<int> predictions) =>");
+            w.Line($"    BatchEngine.PredictBatch(Parameters, inputs, predictions);");
+            w.Line();
+        }
+
         EmitEngine(w, model, buffers);
     }
 
     private static void EmitEngine(SourceWriter w, NetworkModel model, BufferPlan buffers)
     {
-        List<LayerPlan> batched = model.Layers.Where(p => p.Layer.HasBatchWeightGradient && p.Parameter(ParameterRole.Weight) is not null).ToList();
+        List<LayerPlan> batched = model.Layers.Where(p => p.Layer.HasBatchWeightGradient && p.Parameter(TensorRole.Weight) is not null).ToList();
         int items = batched.Sum(p => (p.Output.Length + RowsPerItem - 1) / RowsPerItem);
         bool large = model.Layers.Any(static p => p.Layer.StreamsLargeWeight);
         w.Summary($"Runs the generated passes for <see cref=\"global::NetGen.Training.BatchEngine{{TWorkspace}}\"/>, one workspace per worker thread.");
         w.Line($"{NetworkEmitter.GeneratedCodeAttribute}");
-        w.Line($"private sealed class Engine() : global::NetGen.Training.BatchEngine<Workspace>(");
+        bool stateful = model.StateCount + model.CounterCount > 0;
+        w.Line($"private sealed class Engine({(stateful ? "float[] buffers, long[] counters" : "")}) : global::NetGen.Training.BatchEngine<Workspace>(");
         w.Line($"    InputLength, OutputLength, ParameterCount, s_batchGradientRanges, {items}, BatchChunkSize)");
         w.Open();
         string why = large
@@ -80,6 +130,13 @@ internal static class EngineEmitter
         w.Summary($"Samples per chunk of a batch: one worker's unit of work. Chunks are summed in a fixed order, so results do not depend on the thread count.{why}");
         w.Line($"private const int BatchChunkSize = {BatchChunking.ChunkSize(large)};");
         w.Line();
+        if (model.DrawsNoise)
+        {
+            w.Summary($"The key of the current training call's random draws, which every chunk's workspace gets.");
+            w.Line($"public ulong NoiseKey;");
+            w.Line();
+        }
+
         if (batched.Count > 0)
         {
             w.Summary($"The dense layers' weights, whose gradient a batch computes once over all its samples, in {items} work items of up to {RowsPerItem} rows.");
@@ -87,7 +144,7 @@ internal static class EngineEmitter
             w.Line($"[");
             foreach (LayerPlan plan in batched)
             {
-                ParameterSlot weight = plan.Parameter(ParameterRole.Weight)!;
+                ParameterSlot weight = plan.Parameter(TensorRole.Weight)!;
                 w.Line($"    new({weight.Offset}, {weight.Tensor.Length}), // {plan.Name}.weight");
             }
 
@@ -106,17 +163,9 @@ internal static class EngineEmitter
         }
 
         w.Line();
-        w.Line($"protected override Workspace CreateWorkspace(int capacity) => new Workspace(capacity);");
+        w.Line($"protected override Workspace CreateWorkspace(int capacity) => new Workspace(capacity{(stateful ? ", buffers, counters" : "")});");
         w.Line();
-        const string TrainChunk = "protected override float TrainChunk(Workspace workspace, global::System.ReadOnlySpan<float> parameters, " +
-                                  "global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, global::System.Span<float> gradients, int first)";
-        if (batched.Count == 0)
-        {
-            w.Line($"{TrainChunk} =>");
-            w.Line($"    TrainSamples(labels.Length, inputs, labels, parameters, gradients, inputGradient: false, batchWeightGradients: false, workspace);");
-            w.Line();
-        }
-        else
+        if (batched.Count > 0)
         {
             w.Line($"protected override void PrepareBatch(int count)");
             w.Open();
@@ -128,11 +177,61 @@ internal static class EngineEmitter
 
             w.Close();
             w.Line();
-            w.Line($"{TrainChunk}");
-            w.Open();
-            w.Line($"Workspace ws = workspace;");
+        }
+
+        if (model.IsStaged)
+        {
+            w.Line($"protected override int TrainStages => TrainingStageCount;");
+            w.Line();
+            w.Line($"protected override void CompleteStage(int stage, {ReadOnlySpan}<Workspace> workspaces, int count) =>");
+            w.Line($"    FinishStage(stage, workspaces, count);");
+            w.Line();
+        }
+
+        string batchWeightGradients = batched.Count > 0 ? "true" : "false";
+        string chunkParameters = $"int stage, Workspace ws, {ReadOnlySpan}<float> parameters, {ReadOnlySpan}<float> inputs, " +
+                                 $"{ReadOnlySpan}<int> labels, {Span}<float> gradients, int first";
+        w.Line($"protected override float TrainChunk({chunkParameters})");
+        w.Open();
+        if (model.IsRegression)
+        {
+            w.Line($"int count = inputs.Length / InputLength;");
+            w.Line($"global::System.ReadOnlySpan<float> targets = Targets.Slice(first * OutputLength, count * OutputLength);");
+        }
+        else
+        {
             w.Line($"int count = labels.Length;");
-            w.Line($"float loss = TrainSamples(count, inputs, labels, parameters, gradients, inputGradient: false, batchWeightGradients: true, ws);");
+        }
+
+        if (model.DrawsNoise)
+        {
+            w.Line($"ws.NoiseKey = NoiseKey;");
+            w.Line($"ws.FirstSample = first;");
+        }
+
+        if (model.IsStaged)
+        {
+            w.Line($"if (stage == 0)");
+            w.Open();
+            w.Line($"inputs.CopyTo(ws.Input);");
+            w.Close();
+            w.Line();
+            w.Line($"float loss = TrainStage(stage, count, {model.TargetsName}, parameters, gradients, inputGradient: false, batchWeightGradients: {batchWeightGradients}, ws);");
+        }
+        else
+        {
+            w.Line($"float loss = TrainSamples(count, inputs, {model.TargetsName}, parameters, gradients, inputGradient: false, batchWeightGradients: {batchWeightGradients}, ws);");
+        }
+
+        if (batched.Count > 0)
+        {
+            if (model.IsStaged)
+            {
+                w.Line($"if (stage == TrainingStageCount - 1)");
+                w.Open();
+            }
+
+            w.Line($"// What the batch-gradient phase needs: each such layer's input and dL/dy for these samples.");
             foreach (LayerPlan plan in batched)
             {
                 string name = Camel(plan.Pascal);
@@ -142,9 +241,19 @@ internal static class EngineEmitter
                 w.Line($"global::System.Array.Copy({dy}, 0, _{name}OutputGradients, first * {outputs}, count * {outputs});");
             }
 
-            w.Line($"return loss;");
-            w.Close();
+            if (model.IsStaged)
+            {
+                w.Close();
+            }
+
             w.Line();
+        }
+
+        w.Line($"return loss;");
+        w.Close();
+        w.Line();
+        if (batched.Count > 0)
+        {
             w.Line($"protected override {ParameterRange} ComputeBatchGradient(int item, int count, {Span}<float> gradients)");
             w.Open();
             PassEmitter.EmitKernelSwitch(w, "ComputeBatchGradient", "item, count, gradients", returns: true);
@@ -156,7 +265,7 @@ internal static class EngineEmitter
             w.Open();
             foreach (LayerPlan plan in batched)
             {
-                ParameterSlot weight = plan.Parameter(ParameterRole.Weight)!;
+                ParameterSlot weight = plan.Parameter(TensorRole.Weight)!;
                 int rows = plan.Output.Length, planItems = (rows + RowsPerItem - 1) / RowsPerItem, inputs = weight.Tensor.Length / rows;
                 string name = Camel(plan.Pascal);
                 w.Line($"// {plan.Name}.weight: {rows} rows, items of {RowsPerItem}");
@@ -181,7 +290,7 @@ internal static class EngineEmitter
         w.Line($"protected override void ForwardChunk(Workspace workspace, {ReadOnlySpan}<float> parameters, {ReadOnlySpan}<float> inputs, {Span}<float> probabilities)");
         w.Open();
         w.Line($"int count = probabilities.Length / OutputLength;");
-        w.Line($"ForwardPass(count, inputs, parameters, workspace);");
+        w.Line($"ForwardPass(count, inputs, parameters, workspace{NetworkEmitter.Training(model, false)});");
         w.Line($"new {ReadOnlySpan}<float>(workspace.{model.Last.Pascal}Output, 0, probabilities.Length).CopyTo(probabilities);");
         w.Close();
         w.Close();

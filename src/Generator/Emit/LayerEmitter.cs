@@ -94,6 +94,36 @@ internal static class LayerEmitter
         layer.EmitBackward(w, plan);
         w.Close();
         w.Line();
+        foreach (BatchReduction reduction in layer.GetReductions(plan))
+        {
+            string parameters = string.Join(", ", new[] { "int count" }.Concat(reduction.Operands.Select(o => $"{o.Type(reduction.Forward)} {o.Name}")));
+            w.Summary($"{NetworkEmitter.Xml(plan.Name)}, training: this chunk's part of the batch's {(reduction.Forward ? "statistics" : "gradient sums")} (per-chunk step of a batch-wide reduction).");
+            w.Line($"{NetworkEmitter.Optimized}");
+            w.Line($"internal static void {plan.Pascal}{reduction.Name}({parameters})");
+            w.Open();
+            layer.EmitReduction(w, plan, reduction);
+            w.Close();
+            w.Line();
+            string finish = string.Join(", ", new[] { "int count" }.Concat(reduction.FinishOperands.Select(o => $"{o.Type(reduction.Forward)} {o.Name}")));
+            w.Summary($"{NetworkEmitter.Xml(plan.Name)}, training: from the batch's summed parts over its <paramref name=\"count\"/> samples, what every chunk reads next.");
+            w.Line($"internal static void {plan.Pascal}Finish{reduction.Name}({finish})");
+            w.Open();
+            layer.EmitFinish(w, plan, reduction);
+            w.Close();
+            w.Line();
+        }
+
+        if (layer.Targets != TargetKind.None)
+        {
+            string loss = string.Join(", ", new[] { "int count" }.Concat(layer.LossOperands(plan).Select(o => $"{o.Type(forward: false)} {o.Name}")));
+            w.Summary($"The loss of {NetworkEmitter.Xml(plan.Name)}, summed over the <paramref name=\"count\"/> samples of its last forward pass.");
+            w.Line($"internal static float {plan.Pascal}Loss({loss})");
+            w.Open();
+            layer.EmitLoss(w, plan);
+            w.Close();
+            w.Line();
+        }
+
         if (layer.HasBatchWeightGradient)
         {
             w.Summary($"dL/dW of {NetworkEmitter.Xml(plan.Name)} over a whole training batch (<paramref name=\"count\"/> samples), rows <paramref name=\"first\"/> to <paramref name=\"end\"/> − 1: one work item of the batch-gradient phase.");

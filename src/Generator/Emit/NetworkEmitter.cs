@@ -87,7 +87,7 @@ internal static class NetworkEmitter
         }
 
         w.Comment(SummaryTable(model));
-        w.Line($"{declarations[declarations.Count - 1]} : global::NetGen.INetwork");
+        w.Line($"{declarations[declarations.Count - 1]} : global::NetGen.{(model.IsRegression ? "IRegressionNetwork" : "INetwork")}");
         w.Open();
         EmitConstants(w, model);
         EmitParameters(w, model);
@@ -95,7 +95,7 @@ internal static class NetworkEmitter
         EngineEmitter.EmitBatchApi(w, model, buffers);
         EmitWeightsApi(w, model);
         PassEmitter.EmitPasses(w, model, buffers);
-        EmitWorkspace(w, buffers);
+        EmitWorkspace(w, model, buffers);
         w.Close();
 
         for (int i = 0; i < declarations.Count - 1; i++)
@@ -196,6 +196,96 @@ internal static class NetworkEmitter
         }
     }
 
+    /// <summary>
+    /// The layer that needs the most samples in a training batch, how many and why (a BatchNorm over 1×1 outputs needs two);
+    /// null when every layer trains on one.
+    /// </summary>
+    internal static (string Layer, int Count, string Why)? MinimumTrainingBatch(NetworkModel model)
+    {
+        LayerPlan? most = model.Layers.OrderByDescending(p => p.Layer.MinimumTrainingBatch(p)).FirstOrDefault();
+        return most is null || most.Layer.MinimumTrainingBatch(most) <= 1
+            ? null
+            : ($"{most.Name} ({most.Layer.Kind})", most.Layer.MinimumTrainingBatch(most), "it normalizes with the batch's statistics, over more than one value per channel");
+    }
+
+    /// <summary>The docs of a single-sample method's target: a class label or a row of target values.</summary>
+    private static void EmitTargetDocs(SourceWriter w, NetworkModel model)
+    {
+        int outputs = model.Last.Output.Length;
+        if (model.IsRegression)
+        {
+            w.Line($"/// <param name=\"target\">The {outputs} values the output should take.</param>");
+            w.Line($"/// <exception cref=\"global::System.ArgumentException\">A span does not have the length above.</exception>");
+        }
+        else
+        {
+            w.Line($"/// <param name=\"label\">The true class, 0 to {outputs - 1}.</param>");
+            w.Line($"/// <exception cref=\"global::System.ArgumentException\"><paramref name=\"input\"/> does not have {model.Input.Length} floats.</exception>");
+            w.Line($"/// <exception cref=\"global::System.ArgumentOutOfRangeException\"><paramref name=\"label\"/> is not a class.</exception>");
+        }
+    }
+
+    /// <summary>The argument checks of a single-sample method with a target.</summary>
+    private static void EmitTargetGuards(SourceWriter w, NetworkModel model)
+    {
+        w.Line($"global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));");
+        if (model.IsRegression)
+        {
+            w.Line($"global::NetGen.Guard.Length(target.Length, OutputLength, nameof(target));");
+        }
+        else
+        {
+            w.Line($"global::NetGen.Guard.Label(label, OutputLength, nameof(label));");
+        }
+    }
+
+    /// <summary>The <c>training</c> argument of a pass, for networks whose layers have modes; none otherwise.</summary>
+    internal static string Training(NetworkModel model, bool training) => model.HasModes ? (training ? ", training: true" : ", training: false") : "";
+
+    /// <summary>The state buffers, their named views and layouts.</summary>
+    private static void EmitState(SourceWriter w, NetworkModel model)
+    {
+        w.Summary($"The {model.StateCount} floats of state that are not parameters (PyTorch's buffers: running means and variances), layer by layer in <c>state_dict()</c> order; saved and loaded with the parameters, updated by training, never by an optimizer.");
+        w.Line($"{GeneratedCodeAttribute}");
+        w.Line($"public float[] Buffers => _workspace.Buffers;");
+        w.Line();
+        w.Summary($"The {model.CounterCount} counters of the state (each BatchNorm's batches tracked), saved as I64.");
+        w.Line($"{GeneratedCodeAttribute}");
+        w.Line($"public long[] Counters => _workspace.Counters;");
+        w.Line();
+        w.Summary($"The buffers' initial values: running means 0, running variances 1.");
+        w.Line($"private static float[] NewBuffers()");
+        w.Open();
+        w.Line($"var buffers = new float[{model.StateCount}];");
+        foreach (LayerPlan plan in model.Layers)
+        {
+            foreach (StateSlot slot in plan.State)
+            {
+                if (!slot.Tensor.IsCounter && slot.Tensor.Initial != 0f)
+                {
+                    w.Line($"global::System.Array.Fill(buffers, {Literal.Float(slot.Tensor.Initial)}, {slot.Offset}, {slot.Tensor.Length}); // {plan.Name}.{slot.Tensor.Role.TensorName()}");
+                }
+            }
+        }
+
+        w.Line($"return buffers;");
+        w.Close();
+        w.Line();
+        foreach (LayerPlan plan in model.Layers)
+        {
+            foreach (StateSlot slot in plan.State)
+            {
+                string role = slot.Tensor.Role.TensorName(), member = plan.Pascal + ShapeInference.Pascal(role);
+                string type = slot.Tensor.IsCounter ? "long" : "float", array = slot.Tensor.IsCounter ? "Counters" : "Buffers";
+                string dims = string.Join(", ", slot.Tensor.Dimensions.Select(d => d.ToString(CultureInfo.InvariantCulture)));
+                w.Summary($"<c>{plan.Name}.{role}</c>, shape [{dims}]: {array}[{slot.Offset}..{slot.Offset + slot.Tensor.Length}).");
+                w.Line($"{GeneratedCodeAttribute}");
+                w.Line($"public global::System.Span<{type}> {member} => new global::System.Span<{type}>({array}, {slot.Offset}, {slot.Tensor.Length});");
+                w.Line();
+            }
+        }
+    }
+
     private static string Dimensions(ParameterSlot slot) =>
         string.Join(", ", slot.Tensor.Dimensions.Select(d => d.ToString(CultureInfo.InvariantCulture)));
 
@@ -206,7 +296,16 @@ internal static class NetworkEmitter
         const string Input = "global::System.ReadOnlySpan<float> input";
         const string Guard = "global::NetGen.Guard";
 
-        w.Line($"private readonly Workspace _workspace = new Workspace(capacity: 1);");
+        bool stateful = model.StateCount + model.CounterCount > 0;
+        if (stateful)
+        {
+            // The single-sample workspace owns the state arrays, so that a field initializer can create both.
+            w.Line($"private readonly Workspace _workspace = new Workspace(capacity: 1, NewBuffers(), new long[{model.CounterCount}]);");
+        }
+        else
+        {
+            w.Line($"private readonly Workspace _workspace = new Workspace(capacity: 1);");
+        }
         w.Line();
         w.Summary($"dL/d(input) of the last <see cref=\"TrainSample\"/> call: {model.Input.Length} floats, {inputShape}.");
         w.Line($"{GeneratedCodeAttribute}");
@@ -228,6 +327,10 @@ internal static class NetworkEmitter
                 {
                     w.Line($"global::NetGen.ParameterInitializer.HeUniform({member}, fanIn: {slot.Tensor.FanIn}, ref random);");
                 }
+                else if (slot.Tensor.Fill != 0f)
+                {
+                    w.Line($"{member}.Fill({Literal.Float(slot.Tensor.Fill)});");
+                }
                 else
                 {
                     w.Line($"{member}.Clear();");
@@ -235,61 +338,112 @@ internal static class NetworkEmitter
             }
         }
 
+        if (stateful)
+        {
+            w.Line($"NewBuffers().CopyTo(Buffers, 0);");
+            w.Line($"global::System.Array.Clear(Counters);");
+        }
+
+        if (model.DrawsNoise)
+        {
+            w.Line($"_noiseSeed = seed;");
+            w.Line($"TrainingStep = 0;");
+        }
+
         w.Close();
         w.Line();
+        if (stateful)
+        {
+            EmitState(w, model);
+        }
 
-        w.Summary($"Runs the network on one sample.");
+        if (model.DrawsNoise)
+        {
+            w.Line($"private int _noiseSeed;");
+            w.Line();
+            w.Summary($"Training calls so far: the step whose dropout masks the next training call draws. Each <see cref=\"TrainSample\"/> and <see cref=\"TrainBatch\"/> advances it by one; set it back to redraw a step's masks (a resumed run). <see cref=\"InitializeParameters\"/> sets it to 0 and the masks' seed to its own.");
+            w.Line($"{GeneratedCodeAttribute}");
+            w.Line($"public long TrainingStep {{ get; set; }}");
+            w.Line();
+        }
+
+        bool regression = model.IsRegression;
+        string output = regression ? "output" : "probabilities";
+        w.Summary($"Runs the network on one sample{(regression ? " (inference mode)" : "")}.");
         w.Line($"/// <param name=\"input\">{model.Input.Length} floats: {inputShape}, CHW row-major.</param>");
-        w.Line($"/// <param name=\"probabilities\">Receives the {classes} class probabilities.</param>");
+        string outputDoc = regression ? $"Receives the network's {classes} outputs." : $"Receives the {classes} class probabilities.";
+        w.Line($"/// <param name=\"{output}\">{outputDoc}</param>");
         w.Line($"/// <exception cref=\"global::System.ArgumentException\">A span does not have the length above.</exception>");
         w.Line($"{GeneratedCodeAttribute}");
-        w.Line($"public void Forward({Input}, global::System.Span<float> probabilities)");
+        w.Line($"public void Forward({Input}, global::System.Span<float> {output})");
         w.Open();
         w.Line($"{Guard}.Length(input.Length, InputLength, nameof(input));");
-        w.Line($"{Guard}.Length(probabilities.Length, OutputLength, nameof(probabilities));");
-        w.Line($"ForwardPass(1, input, Parameters, _workspace);");
-        w.Line($"new global::System.ReadOnlySpan<float>(_workspace.{model.Last.Pascal}Output, 0, OutputLength).CopyTo(probabilities);");
+        w.Line($"{Guard}.Length({output}.Length, OutputLength, nameof({output}));");
+        w.Line($"ForwardPass(1, input, Parameters, _workspace{Training(model, false)});");
+        w.Line($"new global::System.ReadOnlySpan<float>(_workspace.{model.Last.Pascal}Output, 0, OutputLength).CopyTo({output});");
         w.Close();
         w.Line();
 
-        w.Summary($"Runs the network on one sample and returns the most probable class (the first, on a tie).");
+        if (!regression)
+        {
+            w.Summary($"Runs the network on one sample and returns the most probable class (the first, on a tie).");
+            w.Line($"/// <param name=\"input\">{model.Input.Length} floats: {inputShape}, CHW row-major.</param>");
+            w.Line($"/// <exception cref=\"global::System.ArgumentException\"><paramref name=\"input\"/> does not have {model.Input.Length} floats.</exception>");
+            w.Line($"{GeneratedCodeAttribute}");
+            w.Line($"public int Predict({Input})");
+            w.Open();
+            w.Line($"{Guard}.Length(input.Length, InputLength, nameof(input));");
+            w.Line($"ForwardPass(1, input, Parameters, _workspace{Training(model, false)});");
+            w.Line($"var probabilities = new global::System.ReadOnlySpan<float>(_workspace.{model.Last.Pascal}Output, 0, OutputLength);");
+            w.Line($"return global::System.Numerics.Tensors.TensorPrimitives.IndexOfMax(probabilities);");
+            w.Close();
+            w.Line();
+        }
+
+        string loss = regression ? "mean squared error L = (1/n) Σ (y − t)² over the output's n elements" : "softmax cross-entropy loss L = −log p(label)";
+        string target = regression ? "global::System.ReadOnlySpan<float> target" : "int label";
+        w.Summary($"Forward and backward pass for one sample: adds dL/dθ into <see cref=\"Gradients\"/>, sets <see cref=\"InputGradient\"/>, and returns the {loss}.");
         w.Line($"/// <param name=\"input\">{model.Input.Length} floats: {inputShape}, CHW row-major.</param>");
-        w.Line($"/// <exception cref=\"global::System.ArgumentException\"><paramref name=\"input\"/> does not have {model.Input.Length} floats.</exception>");
+        EmitTargetDocs(w, model);
         w.Line($"{GeneratedCodeAttribute}");
-        w.Line($"public int Predict({Input})");
+        w.Line($"public float TrainSample({Input}, {target})");
         w.Open();
-        w.Line($"{Guard}.Length(input.Length, InputLength, nameof(input));");
-        w.Line($"ForwardPass(1, input, Parameters, _workspace);");
-        w.Line($"var probabilities = new global::System.ReadOnlySpan<float>(_workspace.{model.Last.Pascal}Output, 0, OutputLength);");
-        w.Line($"return global::System.Numerics.Tensors.TensorPrimitives.IndexOfMax(probabilities);");
+        EmitTargetGuards(w, model);
+        if (MinimumTrainingBatch(model) is { Count: > 1 } minimum)
+        {
+            string message = $"{minimum.Layer} needs {minimum.Count} samples or more in a training batch ({minimum.Why}): TrainSample trains on one; use TrainBatch.";
+            w.Line($"throw new global::System.InvalidOperationException({Literal.String(message)});");
+        }
+        else
+        {
+            if (!regression)
+            {
+                w.Line($"var labels = new global::System.ReadOnlySpan<int>(in label);");
+            }
+
+            if (model.DrawsNoise)
+            {
+                w.Line($"_workspace.NoiseKey = global::NetGen.Kernels.Dropout.Key(_noiseSeed, TrainingStep++);");
+                w.Line($"_workspace.FirstSample = 0;");
+            }
+
+            string targets = regression ? "target" : "labels";
+            w.Line($"return TrainSamples(1, input, {targets}, Parameters, Gradients, inputGradient: true, batchWeightGradients: false, _workspace);");
+        }
+
         w.Close();
         w.Line();
 
-        w.Summary($"Forward and backward pass for one sample: adds dL/dθ into <see cref=\"Gradients\"/>, sets <see cref=\"InputGradient\"/>, and returns the softmax cross-entropy loss L = −log p(label).");
+        w.Summary($"The {loss} for one sample (inference mode), without touching <see cref=\"Gradients\"/>.");
         w.Line($"/// <param name=\"input\">{model.Input.Length} floats: {inputShape}, CHW row-major.</param>");
-        w.Line($"/// <param name=\"label\">The true class, 0 to {classes - 1}.</param>");
-        w.Line($"/// <exception cref=\"global::System.ArgumentException\"><paramref name=\"input\"/> does not have {model.Input.Length} floats.</exception>");
-        w.Line($"/// <exception cref=\"global::System.ArgumentOutOfRangeException\"><paramref name=\"label\"/> is not a class.</exception>");
+        EmitTargetDocs(w, model);
         w.Line($"{GeneratedCodeAttribute}");
-        w.Line($"public float TrainSample({Input}, int label)");
+        w.Line($"public float Loss({Input}, {target})");
         w.Open();
-        w.Line($"{Guard}.Length(input.Length, InputLength, nameof(input));");
-        w.Line($"{Guard}.Label(label, OutputLength, nameof(label));");
-        w.Line($"var labels = new global::System.ReadOnlySpan<int>(in label);");
-        w.Line($"return TrainSamples(1, input, labels, Parameters, Gradients, inputGradient: true, batchWeightGradients: false, _workspace);");
-        w.Close();
-        w.Line();
-
-        w.Summary($"The softmax cross-entropy loss L = −log p(label) for one sample, without touching <see cref=\"Gradients\"/>.");
-        w.Line($"/// <param name=\"input\">{model.Input.Length} floats: {inputShape}, CHW row-major.</param>");
-        w.Line($"/// <param name=\"label\">The true class, 0 to {classes - 1}.</param>");
-        w.Line($"{GeneratedCodeAttribute}");
-        w.Line($"public float Loss({Input}, int label)");
-        w.Open();
-        w.Line($"{Guard}.Length(input.Length, InputLength, nameof(input));");
-        w.Line($"{Guard}.Label(label, OutputLength, nameof(label));");
-        w.Line($"ForwardPass(1, input, Parameters, _workspace);");
-        w.Line($"return LossSum(1, new global::System.ReadOnlySpan<int>(in label), _workspace);");
+        EmitTargetGuards(w, model);
+        w.Line($"ForwardPass(1, input, Parameters, _workspace{Training(model, false)});");
+        string lossTargets = regression ? "target" : "new global::System.ReadOnlySpan<int>(in label)";
+        w.Line($"return LossSum(1, {lossTargets}, _workspace);");
         w.Close();
         w.Line();
 
@@ -298,13 +452,13 @@ internal static class NetworkEmitter
         w.Line($"public void ZeroGradients() => global::System.Array.Clear(Gradients);");
         w.Line();
 
-        w.Line($"int global::NetGen.INetwork.InputLength => InputLength;");
-        w.Line($"int global::NetGen.INetwork.InputChannels => {model.Input.Channels};");
-        w.Line($"int global::NetGen.INetwork.InputHeight => {model.Input.Height};");
-        w.Line($"int global::NetGen.INetwork.InputWidth => {model.Input.Width};");
-        w.Line($"int global::NetGen.INetwork.OutputLength => OutputLength;");
-        w.Line($"int global::NetGen.INetwork.ParameterCount => ParameterCount;");
-        w.Line($"global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INetwork.ParameterLayout => s_parameterLayout;");
+        w.Line($"int global::NetGen.INeuralNetwork.InputLength => InputLength;");
+        w.Line($"int global::NetGen.INeuralNetwork.InputChannels => {model.Input.Channels};");
+        w.Line($"int global::NetGen.INeuralNetwork.InputHeight => {model.Input.Height};");
+        w.Line($"int global::NetGen.INeuralNetwork.InputWidth => {model.Input.Width};");
+        w.Line($"int global::NetGen.INeuralNetwork.OutputLength => OutputLength;");
+        w.Line($"int global::NetGen.INeuralNetwork.ParameterCount => ParameterCount;");
+        w.Line($"global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INeuralNetwork.ParameterLayout => s_parameterLayout;");
         w.Line();
     }
 
@@ -323,6 +477,39 @@ internal static class NetworkEmitter
 
         w.Line($"];");
         w.Line();
+        if (model.StateCount + model.CounterCount > 0)
+        {
+            foreach (bool counters in new[] { false, true })
+            {
+                w.Summary($"Where each {(counters ? "counter" : "buffer")} lives in <see cref=\"{(counters ? "Counters" : "Buffers")}\"/>, under its <c>state_dict()</c> name.");
+                w.Line($"private static readonly global::NetGen.Weights.TensorSlot[] s_{(counters ? "counter" : "buffer")}Layout =");
+                w.Line($"[");
+                foreach (LayerPlan plan in model.Layers)
+                {
+                    foreach (StateSlot slot in plan.State.Where(s => s.Tensor.IsCounter == counters))
+                    {
+                        string dims = string.Join(", ", slot.Tensor.Dimensions.Select(d => d.ToString(CultureInfo.InvariantCulture)));
+                        w.Line($"    new({Literal.String(plan.Name + "." + slot.Tensor.Role.TensorName())}, [{dims}], {slot.Offset}),");
+                    }
+                }
+
+                w.Line($"];");
+                w.Line();
+            }
+        }
+
+        if (model.StateCount + model.CounterCount > 0)
+        {
+            w.Summary($"The tensors of <see cref=\"Buffers\"/>: <c>state_dict()</c> names (<c>bn1.running_mean</c>, …), shapes and offsets, in order.");
+            w.Line($"{GeneratedCodeAttribute}");
+            w.Line($"public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> BufferLayout => s_bufferLayout;");
+            w.Line();
+            w.Summary($"The tensors of <see cref=\"Counters\"/>: <c>state_dict()</c> names (<c>bn1.num_batches_tracked</c>), shapes ([], scalars) and offsets.");
+            w.Line($"{GeneratedCodeAttribute}");
+            w.Line($"public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> CounterLayout => s_counterLayout;");
+            w.Line();
+        }
+
         w.Summary($"The tensors of <see cref=\"Parameters\"/>: PyTorch names (<c>conv1.weight</c>, …), shapes and offsets, in order.");
         w.Line($"{GeneratedCodeAttribute}");
         w.Line($"public static global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> ParameterLayout => s_parameterLayout;");
@@ -330,22 +517,46 @@ internal static class NetworkEmitter
         w.Summary($"Writes <see cref=\"Parameters\"/> to a safetensors file, one F32 tensor per weight and bias under PyTorch's names, so <c>safetensors.torch.load_file</c> reads it into the same architecture. Written to a temporary file, then renamed.");
         w.Line($"/// <param name=\"path\">The file to write (replaced if it exists).</param>");
         w.Line($"{GeneratedCodeAttribute}");
-        w.Line($"public void Save(string path) => global::NetGen.Weights.SafeTensors.Save(path, Parameters, s_parameterLayout);");
+        string state = model.StateCount + model.CounterCount > 0 ? ", Buffers, s_bufferLayout, Counters, s_counterLayout" : "";
+        w.Line($"public void Save(string path) =>");
+        w.Line($"    global::NetGen.Weights.SafeTensors.Save(path, Parameters, s_parameterLayout{state});");
         w.Line();
         w.Summary($"Reads <see cref=\"Parameters\"/> from a safetensors file (ours, or PyTorch's <c>save_file</c> of the same architecture). Every name, dtype, shape and offset is checked before any parameter changes.");
         w.Line($"/// <param name=\"path\">The file to read.</param>");
         w.Line($"/// <exception cref=\"global::System.IO.InvalidDataException\">The file is corrupt or holds another architecture; the parameters are unchanged.</exception>");
         w.Line($"{GeneratedCodeAttribute}");
-        w.Line($"public void Load(string path) => global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout);");
+        w.Line($"public void Load(string path) =>");
+        w.Line($"    global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout{state});");
         w.Line();
     }
 
-    private static void EmitWorkspace(SourceWriter w, BufferPlan buffers)
+    private static void EmitWorkspace(SourceWriter w, NetworkModel model, BufferPlan buffers)
     {
         w.Summary($"The state of up to <c>capacity</c> samples in flight: every activation, each layer's own buffers and the gradients flowing back, sample after sample in each buffer. Kept apart from the parameters, so that several workspaces can run over one set of parameters. Each buffer ends with {Slack} floats of slack, which lets the vector kernels finish a row with one masked vector instead of a scalar loop.");
         w.Line($"{GeneratedCodeAttribute}");
-        w.Line($"private sealed class Workspace(int capacity)");
+        bool stateful = model.StateCount + model.CounterCount > 0;
+        w.Line($"private sealed class Workspace(int capacity{(stateful ? ", float[] buffers, long[] counters" : "")})");
         w.Open();
+        if (stateful)
+        {
+            w.Summary($"The network's buffers (running statistics), shared by all its workspaces: {model.StateCount} floats.");
+            w.Line($"public readonly float[] Buffers = buffers;");
+            w.Line();
+            w.Summary($"The network's counters (batches tracked), shared by all its workspaces: {model.CounterCount} longs.");
+            w.Line($"public readonly long[] Counters = counters;");
+            w.Line();
+        }
+
+        if (model.DrawsNoise)
+        {
+            w.Summary($"The key of this training step's random draws (dropout masks), set before each training call.");
+            w.Line($"public ulong NoiseKey;");
+            w.Line();
+            w.Summary($"The index in the batch of the first sample in this workspace, for the dropout masks.");
+            w.Line($"public int FirstSample;");
+            w.Line();
+        }
+
         bool first = true;
         foreach (WorkspaceBuffer buffer in buffers.Buffers())
         {

@@ -21,56 +21,72 @@ internal static class PassEmitter
     public static void EmitPasses(SourceWriter w, NetworkModel model, BufferPlan buffers)
     {
         LayerPlan last = model.Last;
-        string logits = buffers.Activation(model.Source(last, 0));
-        w.Summary($"Forward and backward pass of <paramref name=\"count\"/> samples: adds their dL/dθ into <paramref name=\"gradients\"/>, returns the sum of their losses; dL/d(input) only when <paramref name=\"inputGradient\"/>; dense layers' dL/dW not when <paramref name=\"batchWeightGradients\"/> (the batch computes them).");
-        string trainParameters = $"int count, {ReadOnlySpan}<float> inputs, {ReadOnlySpan}<int> labels, {ReadOnlySpan}<float> parameters, " +
+        string trainParameters = $"int count, {ReadOnlySpan}<float> inputs, {model.TargetsParameter}, {ReadOnlySpan}<float> parameters, " +
                                  $"{Span}<float> gradients, bool inputGradient, bool batchWeightGradients, Workspace ws";
+        string backwardArguments = $"count, {model.TargetsName}, parameters, gradients, inputGradient, batchWeightGradients, ws";
+        w.Summary($"Forward and backward pass of <paramref name=\"count\"/> samples: adds their dL/dθ into <paramref name=\"gradients\"/>, returns the sum of their losses; dL/d(input) only when <paramref name=\"inputGradient\"/>; dense layers' dL/dW not when <paramref name=\"batchWeightGradients\"/> (the batch computes them).");
         w.Line($"private static float TrainSamples({trainParameters})");
         w.Open();
-        w.Line($"ForwardPass(count, inputs, parameters, ws);");
-        w.Line($"BackwardPass(count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws);");
-        w.Line($"return LossSum(count, labels, ws);");
-        w.Close();
-        w.Line();
-        w.Summary($"Σ over the samples of L = −log p(label) = log Σ_j exp z(j) − z(label), from the logits of the last forward pass: finite even where p(label) underflows.");
-        w.Line($"private static float LossSum(int count, {ReadOnlySpan}<int> labels, Workspace ws)");
-        w.Open();
-        w.Line($"float sum = 0f;");
-        w.Line($"for (int s = 0; s < count; s++)");
-        w.Open();
-        w.Line($"sum += ws.{BufferPlan.Scratch(last, SoftmaxLayer.LogSumExp)}[s] - {logits}[s * {last.Output.Length} + labels[s]];");
-        w.Close();
-        w.Line();
-        w.Line($"return sum;");
-        w.Close();
-        w.Line();
-
-        const string ForwardParameters = "int count, global::System.ReadOnlySpan<float> parameters, Workspace ws";
-        string backwardParameters = $"int count, {ReadOnlySpan}<int> labels, {ReadOnlySpan}<float> parameters, {Span}<float> gradients, " +
-                                    "bool inputGradient, bool batchWeightGradients, Workspace ws";
-        w.Summary($"Copies the samples into ws.Input and runs every layer's forward method in order, leaving each activation in <paramref name=\"ws\"/>, with the vector type <c>VectorWidth.Kernel</c> chooses for this machine.");
-        w.Line($"private static void ForwardPass(int count, {ReadOnlySpan}<float> inputs, {ReadOnlySpan}<float> parameters, Workspace ws)");
-        w.Open();
-        w.Line($"inputs.CopyTo(ws.Input);");
-        EmitKernelSwitch(w, "ForwardPass", "count, parameters, ws");
-        w.Close();
-        w.Line();
-        NetworkEmitter.WriteOptimizedQualified(w);
-        w.Line($"private static void ForwardPass<TVector>({ForwardParameters})");
-        w.Line($"{VectorConstraint}");
-        w.Open();
-        foreach (LayerPlan plan in model.Layers.Where(static p => !p.FusedIntoNext))
+        if (model.IsStaged)
         {
-            EmitCall(w, model, plan, forward: true, buffers);
+            w.Line($"// The samples are the whole batch: each stage, then its batch-wide reduction over this one workspace.");
+            w.Line($"inputs.CopyTo(ws.Input);");
+            w.Line($"float loss = 0f;");
+            w.Line($"for (int stage = 0; stage < TrainingStageCount; stage++)");
+            w.Open();
+            w.Line($"loss += TrainStage(stage, {backwardArguments});");
+            w.Line($"FinishStage(stage, new {ReadOnlySpan}<Workspace>(in ws), count);");
+            w.Close();
+            w.Line();
+            w.Line($"return loss;");
+        }
+        else
+        {
+            w.Line($"ForwardPass(count, inputs, parameters, ws{NetworkEmitter.Training(model, true)});");
+            w.Line($"BackwardPass({backwardArguments});");
+            w.Line($"return LossSum(count, {model.TargetsName}, ws);");
         }
 
         w.Close();
         w.Line();
+        w.Summary($"Σ over the samples of their loss, from the last forward pass: {NetworkEmitter.Xml(last.Layer.ForwardFormula(last).Split('\n')[0])}.");
+        w.Line($"private static float LossSum(int count, {model.TargetsParameter}, Workspace ws) =>");
+        string lossArguments = string.Join(", ", new[] { "count" }.Concat(last.Layer.LossOperands(last).Select(o => buffers.Bind(last, o, "false"))));
+        w.Line($"    {NetworkEmitter.Layers(model)}.{last.Pascal}Loss({lossArguments});");
+        w.Line();
 
+        string mode = model.HasModes ? ", bool training" : "";
+        string modeArgument = model.HasModes ? ", training" : "";
+        w.Summary($"Copies the samples into ws.Input and runs every layer's forward method in order{(model.HasModes ? ", in training or inference mode" : "")}, leaving each activation in <paramref name=\"ws\"/>, with the vector type <c>VectorWidth.Kernel</c> chooses for this machine.");
+        w.Line($"private static void ForwardPass(int count, {ReadOnlySpan}<float> inputs, {ReadOnlySpan}<float> parameters, Workspace ws{mode})");
+        w.Open();
+        w.Line($"inputs.CopyTo(ws.Input);");
+        EmitKernelSwitch(w, "ForwardPass", $"count, parameters, ws{modeArgument}");
+        w.Close();
+        w.Line();
+        NetworkEmitter.WriteOptimizedQualified(w);
+        w.Line($"private static void ForwardPass<TVector>(int count, {ReadOnlySpan}<float> parameters, Workspace ws{mode})");
+        w.Line($"{VectorConstraint}");
+        w.Open();
+        foreach (LayerPlan plan in model.Layers.Where(static p => !p.FusedIntoNext))
+        {
+            EmitCall(w, model, plan, forward: true, buffers, "training");
+        }
+
+        w.Close();
+        w.Line();
+        if (model.IsStaged)
+        {
+            EmitStages(w, model, buffers, trainParameters, backwardArguments);
+            return;
+        }
+
+        string backwardParameters = $"int count, {model.TargetsParameter}, {ReadOnlySpan}<float> parameters, {Span}<float> gradients, " +
+                                    "bool inputGradient, bool batchWeightGradients, Workspace ws";
         w.Summary($"Runs every layer's backward method in reverse order, after <see cref=\"ForwardPass\"/> on the same samples, with the vector type <c>VectorWidth.Kernel</c> chooses for this machine.");
         w.Line($"private static void BackwardPass({backwardParameters})");
         w.Open();
-        EmitKernelSwitch(w, "BackwardPass", "count, labels, parameters, gradients, inputGradient, batchWeightGradients, ws");
+        EmitKernelSwitch(w, "BackwardPass", backwardArguments);
         w.Close();
         w.Line();
         NetworkEmitter.WriteOptimizedQualified(w);
@@ -79,7 +95,7 @@ internal static class PassEmitter
         w.Open();
         foreach (LayerPlan plan in model.Layers.Reverse().Where(static p => !p.FusedIntoNext))
         {
-            EmitCall(w, model, plan, forward: false, buffers);
+            EmitCall(w, model, plan, forward: false, buffers, "true");
             EmitBranchSums(w, model, plan, buffers);
         }
 
@@ -87,11 +103,136 @@ internal static class PassEmitter
         w.Line();
     }
 
-    private static void EmitCall(SourceWriter w, NetworkModel model, LayerPlan plan, bool forward, BufferPlan buffers)
+    /// <summary>A step of a staged training pass: a layer method to call, or a batch-wide reduction that ends a stage.</summary>
+    private sealed record Step(LayerPlan Plan, bool Forward, BatchReduction? Reduction = null, bool Loss = false);
+
+    /// <summary>
+    /// The training pass of a network with batch-wide reductions, cut into stages at each of them: <c>TrainStage</c> runs one
+    /// stage over a workspace's samples (returning the loss from the stage that computes it), <c>FinishStage</c> combines the
+    /// chunks' partial sums, in chunk order, into what every chunk reads in the next stage.
+    /// </summary>
+    private static void EmitStages(SourceWriter w, NetworkModel model, BufferPlan buffers, string trainParameters, string backwardArguments)
+    {
+        var steps = new List<Step>();
+        foreach (LayerPlan plan in model.Layers.Where(static p => !p.FusedIntoNext))
+        {
+            steps.AddRange(plan.Layer.GetReductions(plan).Where(static r => r.Forward).Select(r => new Step(plan, true, r)));
+            steps.Add(new Step(plan, true));
+        }
+
+        steps.Add(new Step(model.Last, true, Loss: true));
+        foreach (LayerPlan plan in model.Layers.Reverse().Where(static p => !p.FusedIntoNext))
+        {
+            steps.AddRange(plan.Layer.GetReductions(plan).Where(static r => !r.Forward).Select(r => new Step(plan, false, r)));
+            steps.Add(new Step(plan, false));
+        }
+
+        var stages = new List<List<Step>> { new() };
+        foreach (Step step in steps)
+        {
+            stages[stages.Count - 1].Add(step);
+            if (step.Reduction is not null)
+            {
+                stages.Add([]);
+            }
+        }
+
+        string stageParameters = trainParameters.Replace($"int count, {ReadOnlySpan}<float> inputs, ", "int count, ");
+        w.Summary($"Stages of the training pass: each batch-wide reduction (a BatchNorm's statistics) needs every chunk's part before any chunk goes on.");
+        w.Line($"private const int TrainingStageCount = {stages.Count};");
+        w.Line();
+        w.Summary($"Stage <paramref name=\"stage\"/> of the training pass over the samples in <paramref name=\"ws\"/> (copied into ws.Input before stage 0); returns the sum of their losses from the stage that computes it, 0 from the others.");
+        w.Line($"private static float TrainStage(int stage, {stageParameters})");
+        w.Open();
+        EmitKernelSwitch(w, "TrainStage", $"stage, {backwardArguments}", returns: true);
+        w.Close();
+        w.Line();
+        NetworkEmitter.WriteOptimizedQualified(w);
+        w.Line($"private static float TrainStage<TVector>(int stage, {stageParameters})");
+        w.Line($"{VectorConstraint}");
+        w.Open();
+        w.Line($"float loss = 0f;");
+        w.Line($"switch (stage)");
+        w.Open();
+        for (int i = 0; i < stages.Count; i++)
+        {
+            w.Line($"case {i}:");
+            w.Open();
+            foreach (Step step in stages[i])
+            {
+                if (step.Loss)
+                {
+                    w.Line($"loss = LossSum(count, {model.TargetsName}, ws);");
+                }
+                else if (step.Reduction is { } reduction)
+                {
+                    string arguments = string.Join(", ", new[] { "count" }.Concat(reduction.Operands.Select(o => buffers.Bind(step.Plan, o, "true"))));
+                    w.Line($"// {step.Plan.Name}: this chunk's part of the batch's {Describe(reduction)}");
+                    w.Line($"{NetworkEmitter.Layers(model)}.{step.Plan.Pascal}{reduction.Name}{Generic(step.Plan, reduction)}({arguments});");
+                }
+                else
+                {
+                    EmitCall(w, model, step.Plan, step.Forward, buffers, "true");
+                    if (!step.Forward)
+                    {
+                        EmitBranchSums(w, model, step.Plan, buffers);
+                    }
+                }
+            }
+
+            w.Line($"break;");
+            w.Close();
+        }
+
+        w.Close();
+        w.Line();
+        w.Line($"return loss;");
+        w.Close();
+        w.Line();
+
+        w.Summary($"After every chunk ran stage <paramref name=\"stage\"/>: sums the chunks' parts of the reduction that ends it, in chunk order, finishes it over the <paramref name=\"count\"/> samples of the batch, and hands the result to every chunk.");
+        w.Line($"private static void FinishStage(int stage, {ReadOnlySpan}<Workspace> chunks, int count)");
+        w.Open();
+        w.Line($"switch (stage)");
+        w.Open();
+        for (int i = 0; i < stages.Count - 1; i++)
+        {
+            Step step = stages[i][stages[i].Count - 1];
+            BatchReduction reduction = step.Reduction!;
+            string partial = BufferPlan.Scratch(step.Plan, reduction.Partial), result = BufferPlan.Scratch(step.Plan, reduction.Result);
+            w.Line($"case {i}:");
+            w.Open();
+            w.Line($"// {step.Plan.Name}: the batch's {Describe(reduction)}");
+            w.Line($"for (int c = 1; c < chunks.Length; c++)");
+            w.Open();
+            w.Line($"global::System.Numerics.Tensors.TensorPrimitives.Add<{reduction.Partial.ElementType}>(chunks[0].{partial}, chunks[c].{partial}, chunks[0].{partial});");
+            w.Close();
+            w.Line();
+            string arguments = string.Join(", ", new[] { "count" }.Concat(reduction.FinishOperands.Select(o => buffers.Bind(step.Plan, o, "true").Replace("ws.", "chunks[0]."))));
+            w.Line($"{NetworkEmitter.Layers(model)}.{step.Plan.Pascal}Finish{reduction.Name}({arguments});");
+            w.Line($"for (int c = 1; c < chunks.Length; c++)");
+            w.Open();
+            w.Line($"chunks[0].{result}.CopyTo(chunks[c].{result}, 0);");
+            w.Close();
+            w.Line();
+            w.Line($"break;");
+            w.Close();
+        }
+
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    private static string Describe(BatchReduction reduction) => reduction.Forward ? "statistics" : "gradient sums";
+
+    private static string Generic(LayerPlan plan, BatchReduction reduction) => "";
+
+    private static void EmitCall(SourceWriter w, NetworkModel model, LayerPlan plan, bool forward, BufferPlan buffers, string training)
     {
         IReadOnlyList<Operand> operands = forward ? plan.Layer.ForwardOperands(plan) : plan.Layer.BackwardOperands(plan);
         string generic = plan.Layer.IsVectorized(forward) ? "<TVector>" : "";
-        string arguments = string.Join(", ", new[] { "count" }.Concat(operands.Select(o => buffers.Bind(plan, o))));
+        string arguments = string.Join(", ", new[] { "count" }.Concat(operands.Select(o => buffers.Bind(plan, o, training))));
         w.Line($"{NetworkEmitter.Layers(model)}.{plan.Pascal}{(forward ? "Forward" : "Backward")}{generic}({arguments});");
     }
 

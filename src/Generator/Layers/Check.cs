@@ -75,6 +75,44 @@ internal static class Check
         return false;
     }
 
+    /// <summary>
+    /// A pooling's padding: zero or more, and at most half the window (PyTorch's rule, which keeps every window partly
+    /// inside the input: a max pooling's −∞ padding never wins, an average pooling's window is never all zeros).
+    /// </summary>
+    public static bool PoolingPadding(LayerContext layer, int size, int padding)
+    {
+        if (!NotNegative(layer, "padding", padding))
+        {
+            return false;
+        }
+
+        if (size <= 0 || padding <= size / 2)
+        {
+            return true;
+        }
+
+        layer.Report(Diagnostics.InvalidArgument, "padding", $"at most half the window size ({size} / 2 = {size / 2})", padding);
+        return false;
+    }
+
+    /// <summary>
+    /// The shape rule of a pooling over size × size windows, stride and padding on both axes (PyTorch's, floor mode):
+    /// C × (⌊(H + 2p − k) / s⌋ + 1) × (⌊(W + 2p − k) / s⌋ + 1), or null after reporting a window larger than the padded input.
+    /// </summary>
+    public static Shape? PooledShape(LayerContext layer, Shape input, int size, int stride, int padding)
+    {
+        long paddedHeight = input.Height + 2L * padding, paddedWidth = input.Width + 2L * padding;
+        if (size > paddedHeight || size > paddedWidth)
+        {
+            string padded = padding == 0 ? "" : $" (padded to {paddedHeight}×{paddedWidth})";
+            layer.Report(Diagnostics.WindowLargerThanInput, "pooling", size, size, input.ToFullString(), padded);
+            return null;
+        }
+
+        long height = (paddedHeight - size) / stride + 1, width = (paddedWidth - size) / stride + 1;
+        return Fits(layer, "its output", input.Channels * height * width) ? new Shape(input.Channels, (int)height, (int)width) : null;
+    }
+
     public static bool Fits(LayerContext layer, string what, long elements)
     {
         if (elements <= MaxElements)

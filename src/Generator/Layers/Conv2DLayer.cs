@@ -110,8 +110,8 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     /// <summary>Weight [filters, in/groups, kh, kw] (fan-in: one filter's taps), then bias [filters] unless the layer has none.</summary>
     public override IReadOnlyList<ParameterTensor> GetParameters(Shape input, Shape output) =>
     [
-        new(ParameterRole.Weight, new[] { Filters, GroupChannels(input), KernelHeight, KernelWidth }.ToEquatableArray(), GroupRows(input)),
-        .. HasBias ? new ParameterTensor[] { new(ParameterRole.Bias, new[] { Filters }.ToEquatableArray(), 0) } : [],
+        new(TensorRole.Weight, new[] { Filters, GroupChannels(input), KernelHeight, KernelWidth }.ToEquatableArray(), GroupRows(input)),
+        .. HasBias ? new ParameterTensor[] { new(TensorRole.Bias, new[] { Filters }.ToEquatableArray(), 0) } : [],
     ];
 
     public override IReadOnlyList<ScratchBuffer> GetScratchBuffers(Shape input, Shape output) => Strategy.ConvolvesDepthwise

@@ -36,8 +36,8 @@ internal sealed record DenseLayer(int Units) : Layer
 
     public override IReadOnlyList<ParameterTensor> GetParameters(Shape input, Shape output) =>
     [
-        new(ParameterRole.Weight, new[] { Units, input.Length }.ToEquatableArray(), input.Length),
-        new(ParameterRole.Bias, new[] { Units }.ToEquatableArray(), 0),
+        new(TensorRole.Weight, new[] { Units, input.Length }.ToEquatableArray(), input.Length),
+        new(TensorRole.Bias, new[] { Units }.ToEquatableArray(), 0),
     ];
 
     public override bool IsVectorized(bool forward) => true;

@@ -50,6 +50,37 @@ internal abstract record Layer
     /// <summary>The trainable tensors, in PyTorch's order and layout (weight, then bias).</summary>
     public virtual IReadOnlyList<ParameterTensor> GetParameters(Shape input, Shape output) => [];
 
+    /// <summary>
+    /// Tensors of the network's state that are not parameters (PyTorch's buffers: a BatchNorm's running statistics), in
+    /// PyTorch's <c>state_dict()</c> order; saved and loaded with the parameters, never trained.
+    /// </summary>
+    public virtual IReadOnlyList<StateTensor> GetState(Shape input, Shape output) => [];
+
+    /// <summary>
+    /// The batch-wide reductions inside the layer's training passes (a BatchNorm's statistics): each splits a pass at a
+    /// point where every chunk of the batch must have contributed before any chunk goes on (see <see cref="BatchReduction"/>).
+    /// </summary>
+    public virtual IReadOnlyList<BatchReduction> GetReductions(LayerPlan plan) => [];
+
+    /// <summary>
+    /// The fewest samples a training batch may have for this layer (a BatchNorm over 1×1 outputs needs two, to have more
+    /// than one value per channel); the network checks it before a training call changes anything. 1 by default.
+    /// </summary>
+    public virtual int MinimumTrainingBatch(LayerPlan plan) => 1;
+
+    /// <summary>Writes the body of a reduction's per-chunk method: the chunk's contribution into the reduction's partial buffer.</summary>
+    public virtual void EmitReduction(SourceWriter w, LayerPlan plan, BatchReduction reduction)
+    {
+    }
+
+    /// <summary>
+    /// Writes the body of a reduction's finishing method, run once per batch after the chunks' partial buffers are summed
+    /// (into the first's, in chunk order): from that total, its result, which every chunk then reads.
+    /// </summary>
+    public virtual void EmitFinish(SourceWriter w, LayerPlan plan, BatchReduction reduction)
+    {
+    }
+
     /// <summary>Buffers the layer keeps besides its output (between its forward and backward pass, or as scratch).</summary>
     public virtual IReadOnlyList<ScratchBuffer> GetScratchBuffers(Shape input, Shape output) => [];
 
@@ -58,6 +89,20 @@ internal abstract record Layer
 
     /// <summary>What the backward method takes, in order (besides <c>count</c>).</summary>
     public abstract IReadOnlyList<Operand> BackwardOperands(LayerPlan plan);
+
+    /// <summary>
+    /// What the layer trains against when it is the network's last, its loss layer: class labels (softmax cross-entropy) or
+    /// target values (mean squared error); <see cref="TargetKind.None"/> for every other kind, which cannot be last.
+    /// </summary>
+    public virtual TargetKind Targets => TargetKind.None;
+
+    /// <summary>What the loss method takes (besides <c>count</c>): for a loss layer, the operands its loss reads.</summary>
+    public virtual IReadOnlyList<Operand> LossOperands(LayerPlan plan) => [];
+
+    /// <summary>Writes the body of <c>float {Pascal}Loss(int count, …)</c>: the sum over the samples of their losses.</summary>
+    public virtual void EmitLoss(SourceWriter w, LayerPlan plan)
+    {
+    }
 
     /// <summary>Whether the forward (or backward) method is generic over the vector width (<c>TVector</c>, a <c>NetGen.Kernels.IFloatVector</c>).</summary>
     public virtual bool IsVectorized(bool forward) => false;
@@ -112,8 +157,11 @@ internal abstract record Layer
     }
 }
 
-/// <summary>A trainable tensor of a layer: its role, its PyTorch shape and fan-in (0: zero-initialized).</summary>
-internal sealed record ParameterTensor(ParameterRole Role, EquatableArray<int> Dimensions, int FanIn)
+/// <summary>
+/// A trainable tensor of a layer: its role, its PyTorch shape, and how it starts: He uniform over <paramref name="FanIn"/>
+/// inputs, or (fan-in 0) every element <paramref name="Fill"/>.
+/// </summary>
+internal sealed record ParameterTensor(TensorRole Role, EquatableArray<int> Dimensions, int FanIn, float Fill = 0f)
 {
     public long LongLength
     {
@@ -139,4 +187,50 @@ internal sealed record ParameterTensor(ParameterRole Role, EquatableArray<int> D
 internal sealed record ScratchBuffer(string Name, string ElementType, long LongLength, string Description, bool PerSample)
 {
     public int Length => (int)LongLength;
+}
+
+/// <summary>
+/// A tensor of a layer's state that is not a parameter (a running mean, a count of batches): its role, PyTorch shape
+/// (empty for a scalar) and initial value. Counters (<see cref="TensorRole.BatchesTracked"/>) are longs, saved as I64.
+/// </summary>
+internal sealed record StateTensor(TensorRole Role, EquatableArray<int> Dimensions, float Initial)
+{
+    public bool IsCounter => Role == TensorRole.BatchesTracked;
+
+    public int Length
+    {
+        get
+        {
+            int n = 1;
+            foreach (int d in Dimensions)
+            {
+                n *= d;
+            }
+
+            return n;
+        }
+    }
+}
+
+/// <summary>
+/// A batch-wide reduction inside a layer's training pass: in <paramref name="Forward"/> (or backward) order, just before the
+/// layer's own method, every chunk runs <c>{Layer}{Name}</c> (taking <paramref name="Operands"/>) to write its contribution
+/// into <paramref name="Partial"/>; the network sums the chunks' partials in chunk order and runs <c>{Layer}Finish{Name}</c>
+/// (taking the batch's sample count and <paramref name="FinishOperands"/>), whose <paramref name="Result"/> every chunk
+/// then reads. The sums happen in a fixed order, so results do not depend on the thread count.
+/// </summary>
+internal sealed record BatchReduction(
+    string Name, bool Forward, ScratchBuffer Partial, ScratchBuffer Result, EquatableArray<Operand> Operands, EquatableArray<Operand> FinishOperands);
+
+/// <summary>What a network's loss layer trains against.</summary>
+internal enum TargetKind
+{
+    /// <summary>Not a loss layer.</summary>
+    None,
+
+    /// <summary>One class label per sample (<c>ReadOnlySpan&lt;int&gt;</c>).</summary>
+    Labels,
+
+    /// <summary>One row of target values per sample, as long as the output (<c>ReadOnlySpan&lt;float&gt;</c>).</summary>
+    Values,
 }

@@ -21,5 +21,13 @@ internal static class LayerCatalog
             [SoftmaxLayer.AttributeName] = SoftmaxLayer.Parse,
             [AddLayer.AttributeName] = AddLayer.Parse,
             [ConcatLayer.AttributeName] = ConcatLayer.Parse,
+            [BatchNorm2DLayer.AttributeName] = BatchNorm2DLayer.Parse,
+            [DropoutLayer.AttributeName] = DropoutLayer.Parse,
+            [MeanSquaredErrorLayer.AttributeName] = MeanSquaredErrorLayer.Parse,
+            [AvgPool2DLayer.AttributeName] = AvgPool2DLayer.Parse,
+            [GlobalAvgPool2DLayer.AttributeName] = GlobalAvgPool2DLayer.Parse,
+            [TanhLayer.AttributeName] = TanhLayer.Parse,
+            [SigmoidLayer.AttributeName] = SigmoidLayer.Parse,
+            [LeakyReLULayer.AttributeName] = LeakyReLULayer.Parse,
         };
 }

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using NetGen.Generator.Emit;
 using NetGen.Generator.Model;
 using NetGen.Generator.Parsing;
@@ -6,12 +7,14 @@ using NetGen.Generator.Parsing;
 namespace NetGen.Generator.Layers;
 
 /// <summary>
-/// [MaxPool2D(size)], Stride (default: size): the maximum of each size × size window, per channel.
+/// [MaxPool2D(size)], Stride (default: size), Padding (default 0, at most size / 2): the maximum of each size × size
+/// window, per channel, as PyTorch's MaxPool2d; the padding is −∞ and never wins a window.
 /// Ties go to the first maximum in row-major window order, as in PyTorch; the forward pass records each
 /// window's arg-max so the backward pass routes the gradient there and nowhere else. The forward pass is
-/// vectorized along each row, without branches; so is the backward pass of 2×2 windows with stride 2.
+/// vectorized along each row, without branches; so is the backward pass of 2×2 windows with stride 2 and no padding.
+/// With padding, each channel is first copied into a plane bordered with −∞, which the same reductions then read.
 /// </summary>
-internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
+internal sealed record MaxPool2DLayer(int Size, int Stride, int Padding) : Layer
 {
     /// <summary>Whether the ReLU before it is fused in (see <see cref="Absorb"/>): y = max(0, max over the window), and the gradient reaches the winner only where y &gt; 0.</summary>
     public bool RectifiesInput { get; init; }
@@ -27,7 +30,7 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
     public static Layer Parse(AttributeArguments a)
     {
         int size = a.Constructor(0);
-        return new MaxPool2DLayer(size, a.Named("Stride") ?? size);
+        return new MaxPool2DLayer(size, a.Named("Stride") ?? size, a.Named("Padding") ?? 0);
     }
 
     public override string Kind => "MaxPool2D";
@@ -37,27 +40,31 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
     // The stride defaults to the size, so a bad size is reported once, not twice.
     public override bool ValidateArguments(LayerContext layer) =>
         Check.Positive(layer, "size", Size) && Check.Positive(layer, "stride", Stride)
+        & Check.PoolingPadding(layer, Size, Padding)
         && Check.UnrolledTaps(layer, "window", Size, Size);
 
-    public override Shape? InferOutputShape(IReadOnlyList<Shape> inputs, LayerContext layer)
-    {
-        Shape input = inputs[0];
-        if (Size > input.Height || Size > input.Width)
-        {
-            layer.Report(Diagnostics.WindowLargerThanInput, "pooling", Size, Size, input.ToFullString(), "");
-            return null;
-        }
-
-        return new Shape(input.Channels, (input.Height - Size) / Stride + 1, (input.Width - Size) / Stride + 1);
-    }
+    public override Shape? InferOutputShape(IReadOnlyList<Shape> inputs, LayerContext layer) =>
+        Check.PooledShape(layer, inputs[0], Size, Stride, Padding) is { } output
+        && (Padding == 0 || Check.Fits(layer, "its padded input plane", PaddedHeight(inputs[0]) * (long)PaddedWidth(inputs[0]))) ? output : null;
 
     public override IReadOnlyList<ScratchBuffer> GetScratchBuffers(Shape input, Shape output) =>
-        PicksEvenLanes ? [ArgMax(output)] : [ArgMax(output), WindowMax(output), WindowTap(output)];
+        (PicksEvenLanes ? [ArgMax(output)] : new[] { ArgMax(output), WindowMax(output), WindowTap(output) })
+        .Concat(Padding > 0 ? [PaddedPlane(input)] : []).ToList();
 
-    private static ScratchBuffer ArgMax(Shape output) =>
+    private ScratchBuffer ArgMax(Shape output) =>
         new("argMax", "float", output.Length,
-            "where each window's maximum is: its offset from the window's start (for inputs over 16 million floats wide, its tap number m · size + n)",
+            Padding == 0
+                ? "where each window's maximum is: its offset from the window's start (for inputs over 16 million floats wide, its tap number m · size + n)"
+                : "where each window's maximum is: its offset in the input from the window's top-left tap, in the padding or not (for inputs over 16 million floats wide, its tap number m · size + n); −1 where no tap beat −∞",
             PerSample: true);
+
+    /// <summary>One channel of one sample with <see cref="Padding"/> rows and columns of −∞ around it.</summary>
+    private ScratchBuffer PaddedPlane(Shape input) =>
+        new("padded", "float", PaddedHeight(input) * (long)PaddedWidth(input), $"one channel of a sample inside a border of −∞, {Padding} wide", PerSample: false);
+
+    private int PaddedHeight(Shape input) => input.Height + 2 * Padding;
+
+    private int PaddedWidth(Shape input) => input.Width + 2 * Padding;
 
     private ScratchBuffer WindowMax(Shape output) =>
         new("windowMax", "float", Positions(output), "the maximum of the window starting at each position of one output row's input rows", PerSample: false);
@@ -66,9 +73,10 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
         new("windowTap", "float", Positions(output), "where in that window the maximum is, as in argMax", PerSample: false);
 
     public override IReadOnlyList<Operand> ForwardOperands(LayerPlan plan) =>
-        PicksEvenLanes
+        (PicksEvenLanes
             ? [Operand.X, Operand.Y, Operand.Of(ArgMax(plan.Output))]
-            : [Operand.X, Operand.Y, Operand.Of(ArgMax(plan.Output)), Operand.Of(WindowMax(plan.Output)), Operand.Of(WindowTap(plan.Output))];
+            : new[] { Operand.X, Operand.Y, Operand.Of(ArgMax(plan.Output)), Operand.Of(WindowMax(plan.Output)), Operand.Of(WindowTap(plan.Output)) })
+        .Concat(Padding > 0 ? [Operand.Of(PaddedPlane(plan.Input))] : []).ToList();
 
     /// <summary>
     /// With stride 2 the windows of Count consecutive outputs start at the 2·Count positions of two vectors: both are reduced,
@@ -88,16 +96,22 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
     /// With 2×2 windows and stride 2 (windows side by side) the backward pass writes dL/dx whole rows at a time: each output
     /// gradient goes to the lane of its window's winner (<c>SelectEqual</c> on the arg-max), zero to the others, and two such
     /// vectors interleaved (<c>InterleaveLower</c>/<c>Upper</c>) are Count·2 floats of a row of dL/dx. Nothing is cleared first
-    /// and nothing is read back. Other windows scatter one output at a time into a cleared dL/dx.
+    /// and nothing is read back. Other windows (and padded ones) scatter one output at a time into a cleared dL/dx.
     /// </summary>
-    private bool SpreadsBack => Size == 2 && Stride == 2;
+    private bool SpreadsBack => Size == 2 && Stride == 2 && Padding == 0;
 
-    public override string Describe(LayerPlan plan) => $"window {Size}×{Size}, stride {Stride}{(RectifiesInput ? ", with the ReLU before it" : "")}";
+    public override string Describe(LayerPlan plan) =>
+        $"window {Size}×{Size}, stride {Stride}{(Padding > 0 ? $", padding {Padding}" : "")}{(RectifiesInput ? ", with the ReLU before it" : "")}";
 
-    public override string ForwardFormula(LayerPlan plan) =>
-        (RectifiesInput
-            ? $"y(c,i,j) = max(0, max over m, n < {Size} of x(c, i·{Stride} + m, j·{Stride} + n)), x being the ReLU's input; the first maximum in row-major order wins"
-            : $"y(c,i,j) = max over m, n < {Size} of x(c, i·{Stride} + m, j·{Stride} + n); the first maximum in row-major order wins");
+    public override string ForwardFormula(LayerPlan plan)
+    {
+        string shift = Padding > 0 ? $" − {Padding}" : "";
+        string window = $"max over m, n < {Size} of x(c, i·{Stride} + m{shift}, j·{Stride} + n{shift})";
+        string outside = Padding > 0 ? "−∞ outside the input (the padding never wins)" : "";
+        return RectifiesInput
+            ? $"y(c,i,j) = max(0, {window}), x being the ReLU's input{(Padding > 0 ? ", " + outside : "")}; the first maximum in row-major order wins"
+            : $"y(c,i,j) = {window}{(Padding > 0 ? ", x being " + outside : "")}; the first maximum in row-major order wins";
+    }
 
     public override string BackwardFormula(LayerPlan plan) =>
         (RectifiesInput
@@ -123,26 +137,37 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
     public override void EmitForward(SourceWriter w, LayerPlan plan)
     {
         Shape input = plan.Input, output = plan.Output;
-        int plane = input.Height * input.Width;
         int positions = Positions(output);
+        // Without padding the windows read x; with it, a plane holding one channel inside a border of −∞.
+        string read = Padding > 0 ? "padded" : "x";
+        string readLength = Padding > 0 ? $"{PaddedHeight(input) * PaddedWidth(input)}" : $"count * {input.Length}";
         if (PicksEvenLanes)
         {
             w.Line($"// A row's last vectors read up to 2 · Count − 1 floats past its windows and write up to Count − 1 past the row, at most into the buffers' slack.");
-            w.Line($"x = x.Slice(0, count * {input.Length} + 2 * TVector.Count - 1);");
+            w.Line($"{read} = {read}.Slice(0, {readLength} + 2 * TVector.Count - 1);");
             w.Line($"y = y.Slice(0, count * {output.Length} + TVector.Count - 1);");
             w.Line($"argMax = argMax.Slice(0, count * {output.Length} + TVector.Count - 1);");
         }
         else
         {
             w.Line($"// The last vector of a row reads up to Count − 1 floats past its windows, at most into the buffer's slack.");
-            w.Line($"x = x.Slice(0, count * {input.Length} + TVector.Count - 1);");
+            w.Line($"{read} = {read}.Slice(0, {readLength} + TVector.Count - 1);");
             w.Line($"windowMax = windowMax.Slice(0, {positions} + TVector.Count - 1);");
             w.Line($"windowTap = windowTap.Slice(0, {positions} + TVector.Count - 1);");
             w.Line($"y = y.Slice(0, count * {output.Length});");
             w.Line($"argMax = argMax.Slice(0, count * {output.Length});");
         }
 
-        w.Line($"ref float x0 = ref MemoryMarshal.GetReference(x);");
+        if (Padding > 0)
+        {
+            w.Line($"padded.Fill(float.NegativeInfinity); // the border; each channel is copied inside it in turn");
+            w.Line($"ref float x0 = ref MemoryMarshal.GetReference(padded); // the windows read the padded plane");
+        }
+        else
+        {
+            w.Line($"ref float x0 = ref MemoryMarshal.GetReference(x);");
+        }
+
         w.Line($"ref float y0 = ref MemoryMarshal.GetReference(y);");
         w.Line($"ref float argMax0 = ref MemoryMarshal.GetReference(argMax);");
         if (!PicksEvenLanes)
@@ -152,10 +177,18 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
         }
 
         w.Line($"int o = 0;");
-        OpenRowLoops(w, input, output, "i++");
+        if (Padding > 0)
+        {
+            OpenPaddedRowLoops(w, input, output);
+        }
+        else
+        {
+            OpenRowLoops(w, input, output, "i++");
+        }
+
         if (PicksEvenLanes)
         {
-            w.Line($"// Outputs j…j + Count − 1: their windows start at the even positions of 2 · Count from 2j. At each position, the window's top-left tap, then each other tap in row-major order; '>' keeps the first maximum.");
+            w.Line($"// Outputs j…j + Count − 1: their windows start at the even positions of 2 · Count from 2j. At each position, {TapOrder("the window", "the window's")}.");
             w.Line($"for (int j = 0; j < {output.Width}; j += TVector.Count)");
             w.Open();
             w.Line($"ref float low = ref Unsafe.Add(ref x0, row + 2 * j); // positions 2j … 2j + Count − 1");
@@ -178,7 +211,7 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
         }
         else
         {
-            w.Line($"// The window starting at each of the {positions} positions q: its top-left tap, then each other tap in row-major order; '>' keeps the first maximum.");
+            w.Line($"// The window starting at each of the {positions} positions q: {TapOrder("it", "its")}.");
             w.Line($"for (int q = 0; q < {positions}; q += TVector.Count)");
             w.Open();
             w.Line($"ref float at = ref Unsafe.Add(ref x0, row + q);");
@@ -208,24 +241,45 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
         w.Close();
     }
 
-    /// <summary>max{suffix} and tap{suffix}: the maximum of the windows starting at the Count positions from <paramref name="at"/>, and where it is.</summary>
+    /// <summary>How the reduction goes through a window's taps, for the comments.</summary>
+    private string TapOrder(string window, string windows) => Padding > 0
+        ? $"each tap of {window} in row-major order against −∞; '>' keeps the first maximum, and the padding (−∞) never wins"
+        : $"{windows} top-left tap, then each other tap in row-major order; '>' keeps the first maximum";
+
+    /// <summary>
+    /// max{suffix} and tap{suffix}: the maximum of the windows starting at the Count positions from <paramref name="at"/>, and
+    /// where it is. Without padding the reduction starts from the top-left tap; with it, from −∞ and tap −1 (none), so that
+    /// only a tap inside the input can win (a window whose elements are all −∞ keeps −1).
+    /// </summary>
     private void EmitWindowReduction(SourceWriter w, Shape input, string suffix, string at)
     {
         string max = "max" + suffix, tap = "tap" + suffix, v = suffix.Length == 0 ? "v" : "v" + suffix.Substring(0, 1).ToLowerInvariant();
         string load = at;
-        w.Line($"TVector {max} = TVector.Load(ref {load});");
-        w.Line($"TVector {tap} = TVector.Zero;");
+        int rowWidth = Padding > 0 ? PaddedWidth(input) : input.Width;
+        if (Padding > 0)
+        {
+            w.Line($"TVector {max} = TVector.Broadcast(float.NegativeInfinity);");
+            w.Line($"TVector {tap} = TVector.Broadcast(-1f);");
+        }
+        else
+        {
+            w.Line($"TVector {max} = TVector.Load(ref {load});");
+            w.Line($"TVector {tap} = TVector.Zero;");
+        }
+
         for (int m = 0; m < Size; m++)
         {
             for (int n = 0; n < Size; n++)
             {
-                if (m == 0 && n == 0)
+                if (m == 0 && n == 0 && Padding == 0)
                 {
                     continue;
                 }
 
-                int number = m * Size + n, offset = m * input.Width + n;
-                w.Line($"TVector {v}{number} = TVector.Load(ref Unsafe.Add(ref {load}, {offset})); // tap ({m}, {n})");
+                // The recorded offset is the tap's in the input (row width input.Width), whatever plane the load reads.
+                int number = m * Size + n, offset = m * input.Width + n, loadOffset = m * rowWidth + n;
+                string address = loadOffset == 0 ? $"ref {load}" : $"ref Unsafe.Add(ref {load}, {loadOffset})";
+                w.Line($"TVector {v}{number} = TVector.Load({address}); // tap ({m}, {n})");
                 w.Line($"{tap} = TVector.SelectGreater({v}{number}, {max}, TVector.Broadcast({(OffsetsFitFloat(input) ? offset : number)}f), {tap});");
                 w.Line($"{max} = TVector.SelectGreater({v}{number}, {max}, {v}{number}, {max});");
             }
@@ -247,7 +301,21 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
         w.Line($"for (int j = 0; j < {output.Width}; j++, o++)");
         w.Open();
         string gradient = RectifiesInput ? "(y[o] > 0f ? dy[o] : 0f)" : "dy[o]";
-        if (OffsetsFitFloat(input))
+        if (Padding > 0)
+        {
+            int plane = input.Height * input.Width;
+            w.Line($"int t = (int)argMax[o];{(OffsetsFitFloat(input) ? "" : $" // the winning tap's number (m · {Size} + n)")}");
+            w.Line($"if (t < 0)");
+            w.Open();
+            w.Line($"// No tap beat −∞: the window's elements are all −∞, and PyTorch's winner is the first of them inside the input.");
+            w.Line($"dx[s * {input.Length} + c * {plane} + Math.Max(i * {Stride} - {Padding}, 0) * {input.Width} + Math.Max(j * {Stride} - {Padding}, 0)] += {gradient};");
+            w.Close();
+            w.Line($"else");
+            w.Open();
+            w.Line($"dx[row + j * {Stride} + {(OffsetsFitFloat(input) ? "t" : $"t / {Size} * {input.Width} + t % {Size}")}] += {gradient};");
+            w.Close();
+        }
+        else if (OffsetsFitFloat(input))
         {
             w.Line($"dx[row + j * {Stride} + (int)argMax[o]] += {gradient};");
         }
@@ -333,7 +401,7 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
 
     /// <summary>
     /// Opens the loops over the samples, the channels and the output rows i (advanced by <paramref name="step"/>), with
-    /// <c>row</c>, the offset in x of row i's first window, in scope. The caller closes the three.
+    /// <c>row</c>, the offset in x of the top-left tap of row i's first window, in scope. The caller closes the three.
     /// </summary>
     private void OpenRowLoops(SourceWriter w, Shape input, Shape output, string step)
     {
@@ -343,6 +411,33 @@ internal sealed record MaxPool2DLayer(int Size, int Stride) : Layer
         w.Open();
         w.Line($"for (int i = 0; i < {output.Height}; {step})");
         w.Open();
-        w.Line($"int row = s * {input.Length} + c * {input.Height * input.Width} + i * {Stride * input.Width};");
+        if (Padding > 0)
+        {
+            w.Line($"// The tap may lie in the padding, even before the plane: only the winners' offsets from it are used.");
+        }
+
+        w.Line($"int row = s * {input.Length} + c * {input.Height * input.Width} + i * {Stride * input.Width}{Literal.Offset(-(Padding * input.Width + Padding))};");
+    }
+
+    /// <summary>
+    /// The forward pass's loops with padding: over the samples and channels, copying each channel inside the padded plane's
+    /// border, then over the output rows i, with <c>row</c>, the offset in the padded plane of row i's first window, in scope.
+    /// The caller closes the three.
+    /// </summary>
+    private void OpenPaddedRowLoops(SourceWriter w, Shape input, Shape output)
+    {
+        int width = PaddedWidth(input);
+        w.Line($"for (int s = 0; s < count; s++)");
+        w.Open();
+        w.Line($"for (int c = 0; c < {input.Channels}; c++)");
+        w.Open();
+        w.Line($"for (int u = 0; u < {input.Height}; u++)");
+        w.Open();
+        w.Line($"x.Slice(s * {input.Length} + c * {input.Height * input.Width} + u * {input.Width}, {input.Width}).CopyTo(padded.Slice({Padding * width + Padding} + u * {width}));");
+        w.Close();
+        w.Line();
+        w.Line($"for (int i = 0; i < {output.Height}; i++)");
+        w.Open();
+        w.Line($"int row = i * {Stride * width};");
     }
 }

@@ -26,21 +26,42 @@ internal enum OperandKind
     /// <summary>The gradient of a trainable tensor (<see cref="Operand.Role"/>), to add into, summed over the samples.</summary>
     ParameterGradient,
 
-    /// <summary>The samples' labels.</summary>
+    /// <summary>The samples' labels (a classifier's).</summary>
     Labels,
+
+    /// <summary>The samples' target values (a regression's), one row of outputs per sample.</summary>
+    Targets,
 
     /// <summary>Whether the batch computes the weight gradient itself (see <see cref="Layer.HasBatchWeightGradient"/>).</summary>
     BatchWeightGradient,
 
     /// <summary>One of the layer's own buffers (<see cref="Operand.Buffer"/>).</summary>
     Scratch,
+
+    /// <summary>Whether the pass trains (batch statistics, dropout) or infers (running statistics, no dropout).</summary>
+    Training,
+
+    /// <summary>A float buffer of the network's state that is not a parameter (<see cref="Operand.Role"/>: running mean or variance).</summary>
+    StateBuffer,
+
+    /// <summary>A counter of the network's state (<see cref="Operand.Role"/>: batches tracked), a span of one long.</summary>
+    Counter,
+
+    /// <summary>The key of this training step's random draws (dropout masks).</summary>
+    NoiseKey,
+
+    /// <summary>The index in the batch of the first sample the call processes.</summary>
+    FirstSample,
 }
 
-/// <summary>The role of a trainable tensor, in PyTorch's <c>state_dict()</c> naming.</summary>
-internal enum ParameterRole
+/// <summary>The role of a layer's tensor, in PyTorch's <c>state_dict()</c> naming: a parameter's or a buffer's.</summary>
+internal enum TensorRole
 {
     Weight,
     Bias,
+    RunningMean,
+    RunningVar,
+    BatchesTracked,
 }
 
 /// <summary>
@@ -48,18 +69,19 @@ internal enum ParameterRole
 /// emitter. The layer lists the operands it takes; the emitter declares the method's parameters from them and binds
 /// each to a buffer of the workspace, so no layer names a buffer by a string the emitter must recognize.
 /// </summary>
-internal sealed record Operand(OperandKind Kind, int Slot = 0, ParameterRole Role = ParameterRole.Weight, ScratchBuffer? Buffer = null)
+internal sealed record Operand(OperandKind Kind, int Slot = 0, TensorRole Role = TensorRole.Weight, ScratchBuffer? Buffer = null)
 {
     public static readonly Operand X = new(OperandKind.Input);
     public static readonly Operand Y = new(OperandKind.Output);
     public static readonly Operand Dx = new(OperandKind.InputGradient);
     public static readonly Operand Dy = new(OperandKind.OutputGradient);
     public static readonly Operand ComputeDx = new(OperandKind.ComputeInputGradient);
-    public static readonly Operand Weight = new(OperandKind.Parameter, Role: ParameterRole.Weight);
-    public static readonly Operand Bias = new(OperandKind.Parameter, Role: ParameterRole.Bias);
-    public static readonly Operand WeightGradient = new(OperandKind.ParameterGradient, Role: ParameterRole.Weight);
-    public static readonly Operand BiasGradient = new(OperandKind.ParameterGradient, Role: ParameterRole.Bias);
+    public static readonly Operand Weight = new(OperandKind.Parameter, Role: TensorRole.Weight);
+    public static readonly Operand Bias = new(OperandKind.Parameter, Role: TensorRole.Bias);
+    public static readonly Operand WeightGradient = new(OperandKind.ParameterGradient, Role: TensorRole.Weight);
+    public static readonly Operand BiasGradient = new(OperandKind.ParameterGradient, Role: TensorRole.Bias);
     public static readonly Operand Labels = new(OperandKind.Labels);
+    public static readonly Operand Targets = new(OperandKind.Targets);
     public static readonly Operand BatchWeightGradient = new(OperandKind.BatchWeightGradient);
 
     /// <summary>The second input of a join (Add, Concat): the named layer's output.</summary>
@@ -71,7 +93,14 @@ internal sealed record Operand(OperandKind Kind, int Slot = 0, ParameterRole Rol
     /// <summary>Whether to compute the second input's gradient.</summary>
     public static readonly Operand ComputeJoinedGradient = new(OperandKind.ComputeInputGradient, Slot: 1);
 
+    public static readonly Operand Training = new(OperandKind.Training);
+    public static readonly Operand NoiseKey = new(OperandKind.NoiseKey);
+    public static readonly Operand FirstSample = new(OperandKind.FirstSample);
+
     public static Operand Of(ScratchBuffer buffer) => new(OperandKind.Scratch, Buffer: buffer);
+
+    /// <summary>A state buffer (<see cref="TensorRole.RunningMean"/>, <see cref="TensorRole.RunningVar"/>) or counter (<see cref="TensorRole.BatchesTracked"/>).</summary>
+    public static Operand State(TensorRole role) => new(role == TensorRole.BatchesTracked ? OperandKind.Counter : OperandKind.StateBuffer, Role: role);
 
     /// <summary>The parameter's name in the generated method: what the layer's body calls it.</summary>
     public string Name => Kind switch
@@ -81,11 +110,17 @@ internal sealed record Operand(OperandKind Kind, int Slot = 0, ParameterRole Rol
         OperandKind.InputGradient => Slot == 0 ? "dx" : "dJoined",
         OperandKind.OutputGradient => "dy",
         OperandKind.ComputeInputGradient => Slot == 0 ? "computeDx" : "computeDJoined",
-        OperandKind.Parameter => Role == ParameterRole.Weight ? "weight" : "bias",
-        OperandKind.ParameterGradient => Role == ParameterRole.Weight ? "weightGradient" : "biasGradient",
+        OperandKind.Parameter => Role == TensorRole.Weight ? "weight" : "bias",
+        OperandKind.ParameterGradient => Role == TensorRole.Weight ? "weightGradient" : "biasGradient",
         OperandKind.Labels => "labels",
+        OperandKind.Targets => "targets",
         OperandKind.BatchWeightGradient => "batchWeightGradient",
         OperandKind.Scratch => Buffer!.Name,
+        OperandKind.Training => "training",
+        OperandKind.StateBuffer => Role == TensorRole.RunningMean ? "runningMean" : "runningVar",
+        OperandKind.Counter => "batchesTracked",
+        OperandKind.NoiseKey => "noiseKey",
+        OperandKind.FirstSample => "firstSample",
         _ => throw new InvalidOperationException($"No operand kind {Kind}."),
     };
 
@@ -96,19 +131,28 @@ internal sealed record Operand(OperandKind Kind, int Slot = 0, ParameterRole Rol
         OperandKind.Output => forward ? "Span<float>" : "ReadOnlySpan<float>",
         OperandKind.InputGradient or OperandKind.ParameterGradient => "Span<float>",
         OperandKind.Labels => "ReadOnlySpan<int>",
+        OperandKind.Targets => "ReadOnlySpan<float>",
         OperandKind.ComputeInputGradient or OperandKind.BatchWeightGradient => "bool",
         OperandKind.Scratch => $"Span<{Buffer!.ElementType}>",
+        OperandKind.Training => "bool",
+        OperandKind.StateBuffer => "Span<float>",
+        OperandKind.Counter => "Span<long>",
+        OperandKind.NoiseKey => "ulong",
+        OperandKind.FirstSample => "int",
         _ => throw new InvalidOperationException($"No operand kind {Kind}."),
     };
 }
 
 /// <summary>The lower-case role name PyTorch uses: <c>weight</c>, <c>bias</c>.</summary>
-internal static class ParameterRoleNames
+internal static class TensorRoleNames
 {
-    public static string TensorName(this ParameterRole role) => role switch
+    public static string TensorName(this TensorRole role) => role switch
     {
-        ParameterRole.Weight => "weight",
-        ParameterRole.Bias => "bias",
+        TensorRole.Weight => "weight",
+        TensorRole.Bias => "bias",
+        TensorRole.RunningMean => "running_mean",
+        TensorRole.RunningVar => "running_var",
+        TensorRole.BatchesTracked => "num_batches_tracked",
         _ => throw new ArgumentOutOfRangeException(nameof(role), role, null),
     };
 }

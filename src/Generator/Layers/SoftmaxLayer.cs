@@ -29,6 +29,24 @@ internal sealed record SoftmaxLayer : Layer
 
     public override IReadOnlyList<Operand> ForwardOperands(LayerPlan plan) => [Operand.X, Operand.Y, Operand.Of(LogSumExp)];
 
+    public override TargetKind Targets => TargetKind.Labels;
+
+    public override IReadOnlyList<Operand> LossOperands(LayerPlan plan) => [Operand.X, Operand.Of(LogSumExp), Operand.Labels];
+
+    /// <summary>L = −log p(label) = log Σ_j exp z(j) − z(label), from the logits: finite even where p(label) underflows.</summary>
+    public override void EmitLoss(SourceWriter w, LayerPlan plan)
+    {
+        int n = plan.Output.Length;
+        w.Line($"// L = −log p(label) = log Σ_j exp z(j) − z(label), from the logits: finite even where p(label) underflows");
+        w.Line($"float sum = 0f;");
+        w.Line($"for (int s = 0; s < count; s++)");
+        w.Open();
+        w.Line($"sum += logSumExp[s] - x[s * {n} + labels[s]];");
+        w.Close();
+        w.Line();
+        w.Line($"return sum;");
+    }
+
     public override IReadOnlyList<Operand> BackwardOperands(LayerPlan plan) => [Operand.Y, Operand.Labels, Operand.Dx];
 
     public override string ForwardFormula(LayerPlan plan) =>

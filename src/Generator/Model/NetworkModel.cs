@@ -27,6 +27,30 @@ internal sealed record InferenceResult(NetworkModel? Model, EquatableArray<Diagn
 /// </summary>
 internal sealed record NetworkModel(HierarchyInfo Hierarchy, Shape Input, EquatableArray<LayerPlan> Layers, int ParameterCount)
 {
+    /// <summary>Floats of state that are not parameters (running statistics), and counters (longs).</summary>
+    public int StateCount { get; init; }
+
+    /// <summary>Counters of the state (a BatchNorm's batches tracked).</summary>
+    public int CounterCount { get; init; }
+
+    /// <summary>Whether training runs in stages separated by batch-wide reductions (BatchNorm statistics).</summary>
+    public bool IsStaged => Layers.Any(static p => !p.FusedIntoNext && p.Layer.GetReductions(p).Count > 0);
+
+    /// <summary>Whether some layer behaves differently in training and inference passes.</summary>
+    public bool HasModes => Layers.Any(static p => p.Layer.ForwardOperands(p).Any(static o => o.Kind == OperandKind.Training));
+
+    /// <summary>Whether the network ends with a regression loss (target values) rather than a classifier's (labels).</summary>
+    public bool IsRegression => Last.Layer.Targets == TargetKind.Values;
+
+    /// <summary>The targets parameter of the passes: a classifier's labels or a regression's values, with its type.</summary>
+    public string TargetsParameter => IsRegression ? "global::System.ReadOnlySpan<float> targets" : "global::System.ReadOnlySpan<int> labels";
+
+    /// <summary>The targets argument's name in the passes.</summary>
+    public string TargetsName => IsRegression ? "targets" : "labels";
+
+    /// <summary>Whether some layer draws random numbers in training (dropout), so the network keeps a step count.</summary>
+    public bool DrawsNoise => Layers.Any(static p => p.Layer.ForwardOperands(p).Any(static o => o.Kind == OperandKind.NoiseKey));
+
     public LayerPlan Last => Layers[Layers.Count - 1];
 
     /// <summary>Whether any layer reads something other than the layer before it, or joins a second one.</summary>
@@ -89,6 +113,12 @@ internal sealed record LayerPlan(
     Layer Layer, string Name, string Pascal, int Index, EquatableArray<int> Inputs, EquatableArray<Shape> InputShapes, Shape Output,
     EquatableArray<ParameterSlot> Parameters, EquatableArray<ScratchBuffer> Scratch)
 {
+    /// <summary>The layer's state tensors at their offsets in the network's state vectors (floats, or longs for counters).</summary>
+    public EquatableArray<StateSlot> State { get; init; } = EquatableArray<StateSlot>.Empty;
+
+    /// <summary>The slot of a state tensor by role, or null.</summary>
+    public StateSlot? StateOf(TensorRole role) => State.FirstOrDefault(p => p.Tensor.Role == role);
+
     /// <summary>The node index of the network's input.</summary>
     public const int NetworkInput = -1;
 
@@ -117,8 +147,11 @@ internal sealed record LayerPlan(
     }
 
     /// <summary>The slot of a parameter tensor by role, or null.</summary>
-    public ParameterSlot? Parameter(ParameterRole role) => Parameters.FirstOrDefault(p => p.Tensor.Role == role);
+    public ParameterSlot? Parameter(TensorRole role) => Parameters.FirstOrDefault(p => p.Tensor.Role == role);
 }
 
 /// <summary>A trainable tensor at its offset (in floats) in <c>Parameters</c> and <c>Gradients</c>.</summary>
 internal sealed record ParameterSlot(ParameterTensor Tensor, int Offset);
+
+/// <summary>A state tensor at its offset in the network's <c>State</c> floats (or, for a counter, its <c>Counters</c>).</summary>
+internal sealed record StateSlot(StateTensor Tensor, int Offset);

@@ -1,5 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 
 namespace NetGen.Kernels;
 
@@ -14,7 +16,7 @@ namespace NetGen.Kernels;
 /// of filters × 2 such vectors runs over the taps like a tile of <see cref="Gemm"/> over its reduction. Each output row
 /// is cut into vectors ("slots"); a tile takes two slots, in order (the two halves of a row, or two rows when a row is one
 /// vector), or a last slot alone. A slot's lanes past the row's end read the next floats of the input and are not stored.
-/// For rows narrower than a vector, <see cref="ForwardCompacted"/> first copies the input so that slots run on across
+/// For rows narrower than a vector, <see cref="ForwardCompacted{TVector}"/> first copies the input so that slots run on across
 /// the rows and fill every lane. Every output sums
 /// bias, then its taps in order with one multiply-add each, exactly as <see cref="Gemm.MultiplyBias"/> on the unfolded
 /// input does: the results are the same bits.
@@ -38,12 +40,29 @@ public static class Convolution
         int inputWidth, int inputPlane, int outputHeight, int outputWidth)
         where TVector : struct, IFloatVector<TVector>
     {
+        if (Avx512F.IsSupported || AdvSimd.Arm64.IsSupported) // 32 vector registers (see IRegisterFile)
+        {
+            Forward<TVector, ThirtyTwoRegisters>(ref weight, ref bias, ref x, ref y, filters, channels, kernelHeight, kernelWidth, inputWidth, inputPlane, outputHeight, outputWidth);
+        }
+        else
+        {
+            Forward<TVector, SixteenRegisters>(ref weight, ref bias, ref x, ref y, filters, channels, kernelHeight, kernelWidth, inputWidth, inputPlane, outputHeight, outputWidth);
+        }
+    }
+
+    /// <summary><see cref="Forward{TVector}"/> with register tiles for <typeparamref name="TRegisters"/> (see <see cref="Filters"/>); tests call it with either.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Forward<TVector, TRegisters>(ref float weight, ref float bias, ref float x, ref float y, int filters, int channels, int kernelHeight, int kernelWidth,
+        int inputWidth, int inputPlane, int outputHeight, int outputWidth)
+        where TVector : struct, IFloatVector<TVector>
+        where TRegisters : struct, IRegisterFile
+    {
         var shape = new Shape(channels, kernelHeight, kernelWidth, inputWidth, inputPlane, 1, outputHeight * outputWidth);
-        Convolve<TVector>(ref weight, ref bias, ref x, ref y, filters, shape, outputHeight, outputWidth, inputWidth);
+        Convolve<TVector, TRegisters>(ref weight, ref bias, ref x, ref y, filters, shape, outputHeight, outputWidth, inputWidth);
     }
 
     /// <summary>
-    /// As <see cref="Forward"/>, for output rows narrower than a vector: the input is first copied into
+    /// As <see cref="Forward{TVector}"/>, for output rows narrower than a vector: the input is first copied into
     /// <paramref name="compacted"/>, one plane per (channel t, kernel column n) holding x(t, u, j + n) at u·outputWidth + j
     /// for every input row u and output column j. There the output pixels' reads for one tap are contiguous across the rows
     /// (pixel q = i·outputWidth + j reads plane (t, n) at q + m·outputWidth), so every vector of output pixels is full
@@ -51,7 +70,7 @@ public static class Convolution
     /// </summary>
     /// <remarks>
     /// <paramref name="compacted"/> holds channels · kernelWidth · (outputHeight + kernelHeight − 1) · outputWidth floats and
-    /// <c>Count − 1</c> more, which it writes and reads as lanes that are not stored. Reads x as <see cref="Forward"/> does
+    /// <c>Count − 1</c> more, which it writes and reads as lanes that are not stored. Reads x as <see cref="Forward{TVector}"/> does
     /// (up to <c>Count − 1</c> floats past the last input row a vector starts in), writes y as it does. Same bits.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -59,10 +78,27 @@ public static class Convolution
         int kernelHeight, int kernelWidth, int inputWidth, int inputPlane, int outputHeight, int outputWidth)
         where TVector : struct, IFloatVector<TVector>
     {
+        if (Avx512F.IsSupported || AdvSimd.Arm64.IsSupported) // 32 vector registers (see IRegisterFile)
+        {
+            ForwardCompacted<TVector, ThirtyTwoRegisters>(ref weight, ref bias, ref x, ref compacted, ref y, filters, channels, kernelHeight, kernelWidth, inputWidth, inputPlane, outputHeight, outputWidth);
+        }
+        else
+        {
+            ForwardCompacted<TVector, SixteenRegisters>(ref weight, ref bias, ref x, ref compacted, ref y, filters, channels, kernelHeight, kernelWidth, inputWidth, inputPlane, outputHeight, outputWidth);
+        }
+    }
+
+    /// <summary><see cref="ForwardCompacted{TVector}"/> with register tiles for <typeparamref name="TRegisters"/> (see <see cref="Filters"/>); tests call it with either.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void ForwardCompacted<TVector, TRegisters>(ref float weight, ref float bias, ref float x, ref float compacted, ref float y, int filters, int channels,
+        int kernelHeight, int kernelWidth, int inputWidth, int inputPlane, int outputHeight, int outputWidth)
+        where TVector : struct, IFloatVector<TVector>
+        where TRegisters : struct, IRegisterFile
+    {
         int height = outputHeight + kernelHeight - 1, tapPlane = height * outputWidth, plane = outputHeight * outputWidth;
         Compact<TVector>(ref x, ref compacted, channels, kernelWidth, inputWidth, inputPlane, height, outputWidth);
         var shape = new Shape(channels, kernelHeight, kernelWidth, outputWidth, kernelWidth * tapPlane, tapPlane, plane);
-        Convolve<TVector>(ref weight, ref bias, ref compacted, ref y, filters, shape, 1, plane, 0); // the whole plane as one row
+        Convolve<TVector, TRegisters>(ref weight, ref bias, ref compacted, ref y, filters, shape, 1, plane, 0); // the whole plane as one row
     }
 
     /// <summary>
@@ -71,20 +107,21 @@ public static class Convolution
     /// in a channel of the input.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Convolve<TVector>(ref float weight, ref float bias, ref float x, ref float y, int filters, Shape shape, int rows, int rowWidth, int inputRowStride)
+    private static void Convolve<TVector, TRegisters>(ref float weight, ref float bias, ref float x, ref float y, int filters, Shape shape, int rows, int rowWidth, int inputRowStride)
         where TVector : struct, IFloatVector<TVector>
+        where TRegisters : struct, IRegisterFile
     {
         int slotsPerRow = (rowWidth + TVector.Count - 1) / TVector.Count;
         int slots = rows * slotsPerRow;
         int s = 0;
         for (; s + 2 <= slots; s += 2)
         {
-            Filters<TVector, Two>(ref weight, ref bias, ref x, ref y, shape, filters, SlotAt<TVector>(s, slotsPerRow, inputRowStride, rowWidth), SlotAt<TVector>(s + 1, slotsPerRow, inputRowStride, rowWidth));
+            Filters<TVector, TRegisters, Two>(ref weight, ref bias, ref x, ref y, shape, filters, SlotAt<TVector>(s, slotsPerRow, inputRowStride, rowWidth), SlotAt<TVector>(s + 1, slotsPerRow, inputRowStride, rowWidth));
         }
 
         if (s < slots)
         {
-            Filters<TVector, One>(ref weight, ref bias, ref x, ref y, shape, filters, SlotAt<TVector>(s, slotsPerRow, inputRowStride, rowWidth), default);
+            Filters<TVector, TRegisters, One>(ref weight, ref bias, ref x, ref y, shape, filters, SlotAt<TVector>(s, slotsPerRow, inputRowStride, rowWidth), default);
         }
     }
 
@@ -97,7 +134,7 @@ public static class Convolution
         return new Slot(i * inputRowStride + j, i * rowWidth + j, Math.Min(TVector.Count, rowWidth - j));
     }
 
-    /// <summary>The copy of <see cref="ForwardCompacted"/>: rows in order, whole vectors, each row's last vector overwritten by the next row.</summary>
+    /// <summary>The copy of <see cref="ForwardCompacted{TVector}"/>: rows in order, whole vectors, each row's last vector overwritten by the next row.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Compact<TVector>(ref float x, ref float compacted, int channels, int kernelWidth, int inputWidth, int inputPlane, int height, int outputWidth)
         where TVector : struct, IFloatVector<TVector>
@@ -122,19 +159,43 @@ public static class Convolution
         }
     }
 
-    /// <summary>Every filter over one or two slots: tiles of 8 filters, then the rest as 6 (LeNet-5's conv1: one pass over the input instead of two), 4, 2 and 1.</summary>
+    /// <summary>
+    /// Every filter over one or two slots, in register tiles chosen for <typeparamref name="TRegisters"/>: with 32 vector
+    /// registers 8 filters × 2 slots (16 accumulators, 2 input loads and a broadcast weight: 19 registers); with 16,
+    /// 6 filters × 2 slots (12 accumulators: 15 registers; 8 × 2 would keep accumulators on the stack). A last slot alone takes 8 filters with
+    /// either (8 accumulators: 10 registers). The rest as 6 (LeNet-5's conv1: one pass over the input instead of two), 4,
+    /// 2 and 1. The tile shape does not change any output's sum: the same bits with either register file.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Filters<TVector, TSlots>(ref float weight, ref float bias, ref float x, ref float y, Shape shape, int filters, Slot slot0, Slot slot1)
+    private static void Filters<TVector, TRegisters, TSlots>(ref float weight, ref float bias, ref float x, ref float y, Shape shape, int filters, Slot slot0, Slot slot1)
         where TVector : struct, IFloatVector<TVector>
+        where TRegisters : struct, IRegisterFile
+        where TSlots : struct, IRowCount
+    {
+        if (typeof(TRegisters) == typeof(SixteenRegisters) && typeof(TSlots) == typeof(Two))
+        {
+            FilterTiles<TVector, Six, TSlots>(ref weight, ref bias, ref x, ref y, shape, filters, slot0, slot1);
+        }
+        else
+        {
+            FilterTiles<TVector, Eight, TSlots>(ref weight, ref bias, ref x, ref y, shape, filters, slot0, slot1);
+        }
+    }
+
+    /// <summary>Every filter: tiles of <typeparamref name="TTile"/> filters (8 or 6), then the rest as 6 (after tiles of 8), 4, 2 and 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FilterTiles<TVector, TTile, TSlots>(ref float weight, ref float bias, ref float x, ref float y, Shape shape, int filters, Slot slot0, Slot slot1)
+        where TVector : struct, IFloatVector<TVector>
+        where TTile : struct, IRowCount
         where TSlots : struct, IRowCount
     {
         int k = 0;
-        for (; k + 8 <= filters; k += 8)
+        for (; k + TTile.Count <= filters; k += TTile.Count)
         {
-            Tile<TVector, Eight, TSlots>(ref weight, ref bias, ref x, ref y, shape, k, slot0, slot1);
+            Tile<TVector, TTile, TSlots>(ref weight, ref bias, ref x, ref y, shape, k, slot0, slot1);
         }
 
-        if (k + 6 <= filters)
+        if (TTile.Count > 6 && k + 6 <= filters)
         {
             Tile<TVector, Six, TSlots>(ref weight, ref bias, ref x, ref y, shape, k, slot0, slot1);
             k += 6;
@@ -160,8 +221,9 @@ public static class Convolution
     /// <summary>
     /// <typeparamref name="TRows"/> filters from <paramref name="first"/> × <typeparamref name="TSlots"/> slots (1 or 2),
     /// summed over every tap (t, m, n) in order: per tap, one load of the input per slot and one broadcast weight per filter
-    /// feed one multiply-add per filter and slot; up to 16 accumulators. The counts are types, so the JIT compiles one copy
-    /// per tile size with the unused filters and slot removed. Not inlined: one call runs every tap.
+    /// feed one multiply-add per filter and slot; up to 16 accumulators (12 in the tiles for 16 registers). The counts are
+    /// types, so the JIT compiles one copy per tile size with the unused filters and slot removed. Not inlined: one call
+    /// runs every tap.
     /// </summary>
     /// <remarks>
     /// The weights of filters 0–2, 3–5 and 6–7 are read through three references advancing with the taps, a filter's
@@ -318,7 +380,7 @@ public static class Convolution
         }
     }
 
-    /// <summary>A vector of output pixels (of one row, or with <see cref="ForwardCompacted"/> of the plane): where its first tap starts in a channel of the input and where it starts in a filter's output plane, and its lanes to store.</summary>
+    /// <summary>A vector of output pixels (of one row, or with <see cref="ForwardCompacted{TVector}"/> of the plane): where its first tap starts in a channel of the input and where it starts in a filter's output plane, and its lanes to store.</summary>
     private readonly record struct Slot(int Input, int Output, int Lanes);
 
     /// <summary>

@@ -1,5 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 
 namespace NetGen.Kernels;
 
@@ -14,12 +16,13 @@ public static partial class Gemm
     /// </summary>
     /// <remarks>
     /// The loops, outermost first: the reduction in equal blocks of at most <see cref="ReductionBlock"/> steps; the columns
-    /// in blocks of 2 vectors; the rows in register tiles of 8 (then 4, 2, 1: <see cref="Tile"/>). So a block of B is read from memory once
-    /// and from L1 by every row tile, where looping over rows first would stream all of B once per 8 rows. A tile of
-    /// 8 rows × 2 vectors keeps 16 accumulators in registers: 2 loads and 8 broadcasts feed 16 multiply-adds, enough
-    /// independent ones to keep two FMA pipes busy over their latency (a 4-row tile's 8 are not). Results are
-    /// deterministic: each C(i, j) sums its blocks in order, whatever m and n are. For <paramref name="paddedTail"/> see
-    /// the class remarks.
+    /// in blocks of 2 vectors; the rows in register tiles of 8 with 32 vector registers, 6 with 16 (then 4, 2, 1:
+    /// <see cref="Rows"/>, <see cref="Tile"/>). So a block of B is read from memory once and from L1 by every row tile, where
+    /// looping over rows first would stream all of B once per tile of rows. A tile of 8 rows × 2 vectors keeps 16
+    /// accumulators in registers: 2 loads and 8 broadcasts feed 16 multiply-adds, enough independent ones to keep two FMA
+    /// pipes busy over their latency (a 4-row tile's 8 are not); with 16 registers 6 × 2 keeps 12 and nothing spills.
+    /// Results are deterministic: each C(i, j) sums its blocks in order, whatever m, n and the register file are. For
+    /// <paramref name="paddedTail"/> see the class remarks.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void MultiplyAdd<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, ref float c, int cRow, int m, int k, int n, bool paddedTail)
@@ -50,10 +53,30 @@ public static partial class Gemm
         where TVector : struct, IFloatVector<TVector> =>
         Product<TVector>(ref a, aRow, aColumn, ref b, bRow, ref c, cRow, m, k, n, paddedTail, accumulate: false, ref bias, 1);
 
-    /// <summary>The three products: added to C, or written over it, each row then starting at start[i · startStep].</summary>
+    /// <summary>The three products with the register file the code runs with (see <see cref="IRegisterFile"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Product<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, ref float c, int cRow, int m, int k, int n, bool paddedTail, bool accumulate, ref float start, int startStep)
         where TVector : struct, IFloatVector<TVector>
+    {
+        if (Avx512F.IsSupported || AdvSimd.Arm64.IsSupported)
+        {
+            Product<TVector, ThirtyTwoRegisters>(ref a, aRow, aColumn, ref b, bRow, ref c, cRow, m, k, n, paddedTail, accumulate, ref start, startStep);
+        }
+        else
+        {
+            Product<TVector, SixteenRegisters>(ref a, aRow, aColumn, ref b, bRow, ref c, cRow, m, k, n, paddedTail, accumulate, ref start, startStep);
+        }
+    }
+
+    /// <summary>
+    /// The three products: added to C, or written over it, each row then starting at start[i · startStep]; register tiles
+    /// for <typeparamref name="TRegisters"/> (see <see cref="Rows"/>). The public products call it with the register file the
+    /// code runs with (<see cref="Product{TVector}"/>); tests, with either.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Product<TVector, TRegisters>(ref float a, int aRow, int aColumn, ref float b, int bRow, ref float c, int cRow, int m, int k, int n, bool paddedTail, bool accumulate, ref float start, int startStep)
+        where TVector : struct, IFloatVector<TVector>
+        where TRegisters : struct, IRegisterFile
     {
         int blocks = (k + ReductionBlock - 1) / ReductionBlock;
         int step = blocks == 0 ? 1 : (k + blocks - 1) / blocks;
@@ -66,7 +89,7 @@ public static partial class Gemm
             int j = 0;
             for (; j + 2 * TVector.Count <= n; j += 2 * TVector.Count)
             {
-                Rows<TVector, Two>(ref ap, aRow, aColumn, ref Unsafe.Add(ref bp, j), bRow, kb, ref Unsafe.Add(ref c, j), cRow, load, ref start, startStep, m, Lanes.Whole);
+                Rows<TVector, TRegisters, Two>(ref ap, aRow, aColumn, ref Unsafe.Add(ref bp, j), bRow, kb, ref Unsafe.Add(ref c, j), cRow, load, ref start, startStep, m, Lanes.Whole);
             }
 
             for (; j < n; j += TVector.Count)
@@ -95,21 +118,47 @@ public static partial class Gemm
                     limit = TVector.Count;
                 }
 
-                Rows<TVector, One>(ref ap, aRow, aColumn, ref Unsafe.Add(ref bp, at), bRow, kb, ref Unsafe.Add(ref c, at), cRow, load, ref start, startStep, m, new Lanes(first, limit));
+                Rows<TVector, TRegisters, One>(ref ap, aRow, aColumn, ref Unsafe.Add(ref bp, at), bRow, kb, ref Unsafe.Add(ref c, at), cRow, load, ref start, startStep, m, new Lanes(first, limit));
             }
         }
     }
 
-    /// <summary>All <paramref name="m"/> rows × <typeparamref name="TColumns"/> vectors of columns: register tiles of 8 rows, then 4, 2 and 1.</summary>
+    /// <summary>
+    /// All <paramref name="m"/> rows × <typeparamref name="TColumns"/> vectors of columns, in register tiles chosen for
+    /// <typeparamref name="TRegisters"/>: with 32 vector registers 8 rows × 2 vectors (16 accumulators, 2 loads of B and a
+    /// broadcast of A: 19 registers); with 16, 6 rows × 2 vectors (12 accumulators: 15 registers; 8 × 2 there keeps 3
+    /// accumulators on the stack, a load and a store on their chains every step, and ran at 40–60 % of the AVX2 FMA peak
+    /// against 60–85 % for 6 × 2: benchmarks/results, KernelBenchmarks). A row's last vector of columns takes
+    /// 8 rows × 1 vector with either (8 accumulators: 10 registers). The rows left over take 4, 2 and 1. The tile shape
+    /// does not change any C(i, j)'s sum, so the results are the same bits with either register file.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Rows<TVector, TColumns>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, bool load, ref float start, int startStep, int m, Lanes lanes)
+    private static void Rows<TVector, TRegisters, TColumns>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, bool load, ref float start, int startStep, int m, Lanes lanes)
         where TVector : struct, IFloatVector<TVector>
+        where TRegisters : struct, IRegisterFile
+        where TColumns : struct, IRowCount
+    {
+        if (typeof(TRegisters) == typeof(SixteenRegisters) && typeof(TColumns) == typeof(Two))
+        {
+            RowTiles<TVector, Six, TColumns>(ref a, aRow, aColumn, ref b, bRow, k, ref c, cRow, load, ref start, startStep, m, lanes);
+        }
+        else
+        {
+            RowTiles<TVector, Eight, TColumns>(ref a, aRow, aColumn, ref b, bRow, k, ref c, cRow, load, ref start, startStep, m, lanes);
+        }
+    }
+
+    /// <summary>All <paramref name="m"/> rows: register tiles of <typeparamref name="TTile"/> rows (8 or 6), then 4, 2 and 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowTiles<TVector, TTile, TColumns>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, bool load, ref float start, int startStep, int m, Lanes lanes)
+        where TVector : struct, IFloatVector<TVector>
+        where TTile : struct, IRowCount
         where TColumns : struct, IRowCount
     {
         int i = 0;
-        for (; i + 8 <= m; i += 8)
+        for (; i + TTile.Count <= m; i += TTile.Count)
         {
-            Tile<TVector, Eight, TColumns>(ref a, aRow, aColumn, ref b, bRow, k, ref c, cRow, load, ref start, startStep, i, lanes);
+            Tile<TVector, TTile, TColumns>(ref a, aRow, aColumn, ref b, bRow, k, ref c, cRow, load, ref start, startStep, i, lanes);
         }
 
         if (i + 4 <= m)
@@ -134,7 +183,7 @@ public static partial class Gemm
     /// Rows <paramref name="row"/> … <paramref name="row"/> + <typeparamref name="TRows"/> − 1 × <typeparamref name="TColumns"/>
     /// vectors of columns (2, or 1 for a row's last columns, of which <paramref name="lanes"/> are stored), over
     /// <paramref name="k"/> reduction steps: per step, one load of B per vector and one broadcast of A per row feed one
-    /// multiply-add per row and vector; 8 rows × 2 vectors keep 16 accumulators, 8 rows × 1 vector 8, enough independent
+    /// multiply-add per row and vector; 8 rows × 2 vectors keep 16 accumulators, 6 × 2 12, 8 × 1 8, enough independent
     /// multiply-adds to keep two FMA pipes busy over their latency (a 4-row tile's are not). One body for every tile: the
     /// counts are types (see <see cref="IRowCount"/>), so the JIT compiles one copy per size with the unused rows and vector
     /// removed. Not inlined: it would take the inlining budget of the generated method that calls the product, leaving
@@ -173,6 +222,10 @@ public static partial class Gemm
         {
             Begin(ref s40, ref s41, ref Unsafe.Add(ref c, 4 * cRow), load, Unsafe.Add(ref start, 4 * startStep), two);
             Begin(ref s50, ref s51, ref Unsafe.Add(ref c, 5 * cRow), load, Unsafe.Add(ref start, 5 * startStep), two);
+        }
+
+        if (count > 6)
+        {
             Begin(ref s60, ref s61, ref Unsafe.Add(ref c, 6 * cRow), load, Unsafe.Add(ref start, 6 * startStep), two);
             Begin(ref s70, ref s71, ref Unsafe.Add(ref c, 7 * cRow), load, Unsafe.Add(ref start, 7 * startStep), two);
         }
@@ -203,6 +256,10 @@ public static partial class Gemm
             {
                 TileRow.MultiplyAdd(TVector.Broadcast(Unsafe.AddByteOffset(ref a3, rowBytes)), b0, b1, ref s40, ref s41, two);
                 TileRow.MultiplyAdd(TVector.Broadcast(Unsafe.AddByteOffset(ref a3, 2 * rowBytes)), b0, b1, ref s50, ref s51, two);
+            }
+
+            if (count > 6)
+            {
                 TileRow.MultiplyAdd(TVector.Broadcast(a6), b0, b1, ref s60, ref s61, two);
                 TileRow.MultiplyAdd(TVector.Broadcast(Unsafe.AddByteOffset(ref a6, rowBytes)), b0, b1, ref s70, ref s71, two);
             }
@@ -235,6 +292,10 @@ public static partial class Gemm
         {
             End(s40, s41, ref Unsafe.Add(ref c, 4 * cRow), two, lanes);
             End(s50, s51, ref Unsafe.Add(ref c, 5 * cRow), two, lanes);
+        }
+
+        if (count > 6)
+        {
             End(s60, s61, ref Unsafe.Add(ref c, 6 * cRow), two, lanes);
             End(s70, s71, ref Unsafe.Add(ref c, 7 * cRow), two, lanes);
         }

@@ -1,11 +1,13 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 
 namespace NetGen.Kernels;
 
 /// <summary>
 /// Matrix products for generated layers: <see cref="MultiplyAdd"/> (C += A·B, blocked for the caches), <see cref="Multiply"/>
-/// and <see cref="MultiplyBias"/> (the same written over C, from zero or from each row's bias) and <see cref="Dot"/>
+/// and <see cref="MultiplyBias"/> (the same written over C, from zero or from each row's bias) and <see cref="Dot{TVector}"/>
 /// (C += A·Bᵀ, dot products along rows), all around register-blocked micro-kernels. Generated code calls them with
 /// literal shapes and strides; they are inlined there, so the JIT sees those literals as constants. Matrices are
 /// addressed by a reference to their first element and element strides, so any row-major or transposed view
@@ -22,8 +24,8 @@ public static partial class Gemm
 {
     /// <summary>
     /// C(i, j) += Σ_p A(i, p) · B(j, p) (dot products along contiguous rows) for i &lt; <paramref name="m"/> and j &lt; <paramref name="n"/>,
-    /// where A(i, p) = a[i·aRow + p], B(j, p) = b[j·bRow + p], C(i, j) = c[i·cRow + j·cColumn]: rows in tiles of 4
-    /// (<see cref="DotTile"/>), the rows left over two and one at a time; when B has more rows than A, over
+    /// where A(i, p) = a[i·aRow + p], B(j, p) = b[j·bRow + p], C(i, j) = c[i·cRow + j·cColumn]: rows in tiles of 4 with 32
+    /// vector registers, of 2 with 16 (<see cref="DotTile"/>), the rows left over two and one at a time; when B has more rows than A, over
     /// blocks of 4 rows of B, so that the larger operand is read from memory once. Every dot product is accumulated
     /// the same way whichever kernel computes it (one vector, the masked tail vector, then its lanes).
     /// </summary>
@@ -31,33 +33,62 @@ public static partial class Gemm
     public static void Dot<TVector>(ref float a, int aRow, ref float b, int bRow, int k, ref float c, int cRow, int cColumn, int m, int n)
         where TVector : struct, IFloatVector<TVector>
     {
+        if (Avx512F.IsSupported || AdvSimd.Arm64.IsSupported) // 32 vector registers (see IRegisterFile)
+        {
+            Dot<TVector, ThirtyTwoRegisters>(ref a, aRow, ref b, bRow, k, ref c, cRow, cColumn, m, n);
+        }
+        else
+        {
+            Dot<TVector, SixteenRegisters>(ref a, aRow, ref b, bRow, k, ref c, cRow, cColumn, m, n);
+        }
+    }
+
+    /// <summary><see cref="Dot{TVector}"/> with register tiles for <typeparamref name="TRegisters"/> (see <see cref="DotColumns"/>); tests call it with either.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Dot<TVector, TRegisters>(ref float a, int aRow, ref float b, int bRow, int k, ref float c, int cRow, int cColumn, int m, int n)
+        where TVector : struct, IFloatVector<TVector>
+        where TRegisters : struct, IRegisterFile
+    {
         // If A has as many rows as B or more, all of B at once: each tile of A's rows is read from memory once and B, the
         // smaller, from L1. Otherwise blocks of 4 rows of B: B is read from memory once and A, the smaller, from L1.
         // (One call site, so that the kernels are inlined once: generated methods stay within the JIT's inlining budget.)
         int block = n <= m ? n : 4;
         for (int j = 0; j < n; j += block)
         {
-            DotColumns<TVector>(ref a, aRow, ref Unsafe.Add(ref b, j * bRow), bRow, k, ref Unsafe.Add(ref c, j * cColumn), cRow, cColumn, m, Math.Min(block, n - j));
+            DotColumns<TVector, TRegisters>(ref a, aRow, ref Unsafe.Add(ref b, j * bRow), bRow, k, ref Unsafe.Add(ref c, j * cColumn), cRow, cColumn, m, Math.Min(block, n - j));
         }
     }
 
     /// <summary>
-    /// The product of <see cref="Dot"/> over all of A's rows for the <paramref name="n"/> rows of B: the columns in groups of
-    /// 4, their rows in tiles of 4, then 2, then 1; then each of the 1 to 3 columns left over against all of A's rows, as one
-    /// row (B's) against <paramref name="m"/> columns (A's rows): a · b = b · a, accumulated in the same order, so a result
-    /// does not depend on which tile computed it, and a single column (a one-sample forward pass) takes one call.
+    /// The product of <see cref="Dot{TVector}"/> over all of A's rows for the <paramref name="n"/> rows of B: the columns in
+    /// groups of 4, their rows in tiles of 4 with 32 vector registers (16 accumulators, 4 loads of B's rows and one of A's:
+    /// 21 registers), of 2 with 16 (8 accumulators: 13 registers; 4 × 4 would spill, and 3 × 4 needs 17), then 2, then 1;
+    /// then each of the 1 to 3 columns left over against all of A's rows, as one row (B's) against <paramref name="m"/>
+    /// columns (A's rows): a · b = b · a, accumulated in the same order, so a result does not depend on which tile computed
+    /// it (nor on the register file), and a single column (a one-sample forward pass) takes one call.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void DotColumns<TVector>(ref float a, int aRow, ref float b, int bRow, int k, ref float c, int cRow, int cColumn, int m, int n)
+    private static void DotColumns<TVector, TRegisters>(ref float a, int aRow, ref float b, int bRow, int k, ref float c, int cRow, int cColumn, int m, int n)
         where TVector : struct, IFloatVector<TVector>
+        where TRegisters : struct, IRegisterFile
     {
         int groups = n & ~3;
         if (groups > 0)
         {
             int i = 0;
-            for (; i + 4 <= m; i += 4)
+            if (typeof(TRegisters) == typeof(ThirtyTwoRegisters))
             {
-                DotTile<TVector, Four>(ref Unsafe.Add(ref a, i * aRow), aRow, ref b, bRow, k, ref Unsafe.Add(ref c, i * cRow), cRow, cColumn, groups);
+                for (; i + 4 <= m; i += 4)
+                {
+                    DotTile<TVector, Four>(ref Unsafe.Add(ref a, i * aRow), aRow, ref b, bRow, k, ref Unsafe.Add(ref c, i * cRow), cRow, cColumn, groups);
+                }
+            }
+            else
+            {
+                for (; i + 2 <= m; i += 2)
+                {
+                    DotTile<TVector, Two>(ref Unsafe.Add(ref a, i * aRow), aRow, ref b, bRow, k, ref Unsafe.Add(ref c, i * cRow), cRow, cColumn, groups);
+                }
             }
 
             if (i + 2 <= m)
@@ -87,7 +118,7 @@ public static partial class Gemm
     /// to the lanes not summed yet (or, for rows shorter than a vector, one float at a time), so nothing past a row is read.
     /// Every dot product is accumulated the same way (one vector, the masked tail vector, then its lanes), whichever tile
     /// computes it. One body for every row count: the count is a type (see <see cref="IRowCount"/>). Not inlined: inlined
-    /// into the generated method that calls <see cref="Dot"/>, the tiles would take that method's inlining budget, leaving
+    /// into the generated method that calls <see cref="Dot{TVector}"/>, the tiles would take that method's inlining budget, leaving
     /// other kernels as calls.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]

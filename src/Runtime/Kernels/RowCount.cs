@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 
+[assembly: InternalsVisibleTo("NetGen.Runtime.Tests")] // the kernel tests run every register file's tiles on any machine
+
 namespace NetGen.Kernels;
 
 /// <summary>
@@ -35,6 +37,31 @@ internal readonly struct Six : IRowCount
 internal readonly struct Eight : IRowCount
 {
     public static int Count => 8;
+}
+
+/// <summary>
+/// The vector register file a kernel's register tiles are chosen for, as a type: <see cref="ThirtyTwoRegisters"/> with
+/// AVX-512 (EVEX encodes registers 16–31 at every vector width, so Vector256 and Vector128 code has them too) and on
+/// Arm64, <see cref="SixteenRegisters"/> on x64 without AVX-512 (AVX2 CPUs, AVX-512 CPUs with <c>DOTNET_EnableAVX512=0</c>)
+/// and on the scalar path there. The vector width does not tell it. Each public kernel picks the type once, with
+/// <c>Avx512F.IsSupported || AdvSimd.Arm64.IsSupported</c> written out (hardware checks the JIT folds as it imports the
+/// method, so the other branch is never imported: a property wrapping them is a call until inlined, by which time the
+/// inliner has taken both branches' kernels into the caller's budget), and passes it down; the kernels pick their tile
+/// shapes by comparing it with <c>typeof</c> (also folded on import). Tests pass either type on any machine, so every
+/// tile shape runs wherever they do.
+/// </summary>
+internal interface IRegisterFile
+{
+}
+
+/// <summary>16 vector registers: x64 without AVX-512.</summary>
+internal readonly struct SixteenRegisters : IRegisterFile
+{
+}
+
+/// <summary>32 vector registers: x64 with AVX-512, at any vector width; Arm64.</summary>
+internal readonly struct ThirtyTwoRegisters : IRegisterFile
+{
 }
 
 /// <summary>The step shared by the register tiles of <see cref="Gemm"/> and <see cref="Convolution"/>: one row of a tile.</summary>

@@ -12,6 +12,8 @@ namespace NetGen.Optimizers;
 /// v = β2·v + (1 − β2)·g²
 /// θ = θ − (learningRate / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)
 /// </code>
+/// Weight decay, of either kind, applies to every parameter, or to those <see cref="WeightDecayMask"/> selects (PyTorch's
+/// parameter groups with <c>weight_decay=0</c> for the others).
 /// </summary>
 public sealed class Adam : IOptimizer
 {
@@ -20,6 +22,7 @@ public sealed class Adam : IOptimizer
     private float[]? _v;
     private float[]? _scratch;
     private int _length = -1;
+    private WeightDecayMask? _weightDecayMask;
 
     /// <summary>Creates the optimizer; state buffers are allocated on the first <see cref="Step"/>.</summary>
     /// <param name="learningRate">Step size (finite, ≥ 0).</param>
@@ -77,6 +80,26 @@ public sealed class Adam : IOptimizer
     /// <summary>The weight-decay factor.</summary>
     public float WeightDecay { get; }
 
+    /// <summary>
+    /// Which parameters <see cref="WeightDecay"/> applies to; null (the default) for all of them, as one PyTorch parameter
+    /// group. <see cref="Optimizers.WeightDecayMask.MatricesAndKernels"/> of the network's <see cref="INeuralNetwork.ParameterLayout"/>
+    /// leaves biases and BatchNorm's γ and β undecayed, as PyTorch recipes do. <see cref="Reset"/> keeps it.
+    /// </summary>
+    /// <exception cref="ArgumentException">Set after a step to a mask of another parameter count than the steps'.</exception>
+    public WeightDecayMask? WeightDecayMask
+    {
+        get => _weightDecayMask;
+        set
+        {
+            if (_length >= 0)
+            {
+                Optimizers.WeightDecayMask.CheckLength(value, _length, nameof(value));
+            }
+
+            _weightDecayMask = value;
+        }
+    }
+
     /// <summary>Whether weight decay is decoupled (AdamW) rather than an L2 term in the gradient (Adam).</summary>
     public bool DecoupledWeightDecay { get; }
 
@@ -93,6 +116,7 @@ public sealed class Adam : IOptimizer
     public void Step(Span<float> parameters, ReadOnlySpan<float> gradients)
     {
         OptimizerGuard.CheckLengths(parameters.Length, gradients.Length, _length);
+        Optimizers.WeightDecayMask.CheckLength(_weightDecayMask, parameters.Length, nameof(parameters));
         if (_length < 0)
         {
             _length = parameters.Length;
@@ -112,11 +136,11 @@ public sealed class Adam : IOptimizer
         {
             if (DecoupledWeightDecay)
             {
-                TensorPrimitives.Multiply(parameters, 1f - lr * WeightDecay, parameters); // θ = θ·(1 − lr·wd)
+                Optimizers.WeightDecayMask.Scale(_weightDecayMask, parameters, 1f - lr * WeightDecay); // θ = θ·(1 − lr·wd) where decayed
             }
             else
             {
-                TensorPrimitives.MultiplyAdd(parameters, WeightDecay, gradients, scratch); // g = ∇ + wd·θ
+                Optimizers.WeightDecayMask.AddL2(_weightDecayMask, parameters, gradients, WeightDecay, scratch); // g = ∇ + wd·θ where decayed
                 g = scratch;
             }
         }

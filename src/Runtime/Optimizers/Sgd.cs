@@ -12,6 +12,8 @@ namespace NetGen.Optimizers;
 ///                   g = nesterov ? g + momentum·b : b
 /// θ = θ − learningRate·g
 /// </code>
+/// Weight decay applies to every parameter, or to those <see cref="WeightDecayMask"/> selects (PyTorch's parameter groups
+/// with <c>weight_decay=0</c> for the others).
 /// </summary>
 public sealed class Sgd : IOptimizer
 {
@@ -19,6 +21,7 @@ public sealed class Sgd : IOptimizer
     private float[]? _momentumBuffer;
     private float[]? _scratch;
     private int _length = -1;
+    private WeightDecayMask? _weightDecayMask;
     private bool _hasMomentumBuffer;
 
     /// <summary>Creates the optimizer; state buffers are allocated on the first <see cref="Step"/>.</summary>
@@ -58,6 +61,26 @@ public sealed class Sgd : IOptimizer
     /// <summary>The L2 weight-decay factor.</summary>
     public float WeightDecay { get; }
 
+    /// <summary>
+    /// Which parameters <see cref="WeightDecay"/> applies to; null (the default) for all of them, as one PyTorch parameter
+    /// group. <see cref="Optimizers.WeightDecayMask.MatricesAndKernels"/> of the network's <see cref="INeuralNetwork.ParameterLayout"/>
+    /// leaves biases and BatchNorm's γ and β undecayed, as PyTorch recipes do. <see cref="Reset"/> keeps it.
+    /// </summary>
+    /// <exception cref="ArgumentException">Set after a step to a mask of another parameter count than the steps'.</exception>
+    public WeightDecayMask? WeightDecayMask
+    {
+        get => _weightDecayMask;
+        set
+        {
+            if (_length >= 0)
+            {
+                Optimizers.WeightDecayMask.CheckLength(value, _length, nameof(value));
+            }
+
+            _weightDecayMask = value;
+        }
+    }
+
     /// <summary>The momentum buffer b (empty before the first step or without momentum).</summary>
     public ReadOnlySpan<float> MomentumBuffer => _hasMomentumBuffer ? _momentumBuffer : default;
 
@@ -65,6 +88,7 @@ public sealed class Sgd : IOptimizer
     public void Step(Span<float> parameters, ReadOnlySpan<float> gradients)
     {
         OptimizerGuard.CheckLengths(parameters.Length, gradients.Length, _length);
+        Optimizers.WeightDecayMask.CheckLength(_weightDecayMask, parameters.Length, nameof(parameters));
         if (_length < 0)
         {
             _length = parameters.Length;
@@ -76,7 +100,7 @@ public sealed class Sgd : IOptimizer
         ReadOnlySpan<float> g = gradients;
         if (WeightDecay != 0f)
         {
-            TensorPrimitives.MultiplyAdd(parameters, WeightDecay, gradients, scratch); // g = ∇ + wd·θ
+            Optimizers.WeightDecayMask.AddL2(_weightDecayMask, parameters, gradients, WeightDecay, scratch); // g = ∇ + wd·θ where decayed
             g = scratch;
         }
 

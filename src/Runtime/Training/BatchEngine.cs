@@ -35,11 +35,15 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
     private readonly int _parameterCount;
     private readonly ParallelRunner _runner;
     private TWorkspace?[] _workspaces = [];
+    private TWorkspace?[] _chunkWorkspaces = [];
+    private int _stage;
     private float[][] _chunkGradients = [];
     private float[] _chunkLosses = [];
     private float[] _inputs = [];
     private int[] _labels = [];
     private float[] _outputs = [];
+    private float[] _targets = [];
+    private int _labelCount;
     private float[] _parameters = [];
     private int _count;
     private Phase _phase;
@@ -101,12 +105,30 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
     protected abstract TWorkspace CreateWorkspace(int capacity);
 
     /// <summary>
-    /// Forward and backward pass of one chunk (<paramref name="labels"/>.Length samples, the first being sample
-    /// <paramref name="first"/> of the batch): adds the sum of their dL/dθ into <paramref name="gradients"/>, except in
-    /// the batch-gradient ranges, for which it keeps what <see cref="ComputeBatchGradient"/> needs; returns the sum of their
-    /// losses, both summed in sample order.
+    /// Stages of a chunk's training pass that batch-wide reductions separate (a BatchNorm needs the statistics of the whole
+    /// batch before any chunk can go on), so that every chunk runs stage s before any runs stage s + 1, and
+    /// <see cref="CompleteStage"/> runs in between. 1 (the default) for a network without such a layer.
     /// </summary>
-    protected abstract float TrainChunk(TWorkspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients, int first);
+    protected virtual int TrainStages => 1;
+
+    /// <summary>
+    /// Stage <paramref name="stage"/> of the forward and backward pass of one chunk (<paramref name="labels"/>.Length samples,
+    /// the first being sample <paramref name="first"/> of the batch): adds the sum of their dL/dθ into
+    /// <paramref name="gradients"/>, except in the batch-gradient ranges, for which it keeps what
+    /// <see cref="ComputeBatchGradient"/> needs; returns the sum of their losses (from the stage that computes them, 0 from
+    /// the others), both summed in sample order. With one stage, <paramref name="stage"/> is always 0 and a worker reuses its
+    /// workspace from chunk to chunk; with several, each chunk keeps its own workspace from stage to stage.
+    /// </summary>
+    protected abstract float TrainChunk(int stage, TWorkspace workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients, int first);
+
+    /// <summary>
+    /// Called on the calling thread after every chunk of a batch of <paramref name="count"/> samples ran stage
+    /// <paramref name="stage"/> (when <see cref="TrainStages"/> is above 1): combines what the chunks' workspaces hold, in chunk
+    /// order, into what the next stage reads.
+    /// </summary>
+    protected virtual void CompleteStage(int stage, ReadOnlySpan<TWorkspace> workspaces, int count)
+    {
+    }
 
     /// <summary>Called on the calling thread before the chunks of a batch of <paramref name="count"/> samples are trained: grows what the chunks keep for <see cref="ComputeBatchGradient"/>.</summary>
     protected virtual void PrepareBatch(int count)
@@ -133,8 +155,6 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
     public float TrainBatch(float[] parameters, float[] gradients, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels)
     {
         int count = labels.Length;
-        CheckParameters(parameters, nameof(parameters));
-        CheckParameters(gradients, nameof(gradients));
         CheckBatch(inputs.Length, count, nameof(inputs), nameof(labels));
         for (int i = 0; i < count; i++)
         {
@@ -144,8 +164,16 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
             }
         }
 
+        return Train(parameters, gradients, inputs, count, labels);
+    }
+
+    private float Train(float[] parameters, float[] gradients, ReadOnlySpan<float> inputs, int count, ReadOnlySpan<int> labels)
+    {
+        CheckParameters(parameters, nameof(parameters));
+        CheckParameters(gradients, nameof(gradients));
         Stage(inputs, count);
-        labels.CopyTo(Grow(ref _labels, count));
+        labels.CopyTo(Grow(ref _labels, labels.Length));
+        _labelCount = labels.Length;
         int chunks = (count + ChunkSize - 1) / ChunkSize;
         if (_chunkGradients.Length < chunks)
         {
@@ -161,7 +189,20 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
         PrepareBatch(count);
         _parameters = parameters;
         _phase = Phase.TrainChunks;
-        Execute(chunks);
+        int stages = TrainStages;
+        if (stages > 1 && _chunkWorkspaces.Length < chunks)
+        {
+            Array.Resize(ref _chunkWorkspaces, chunks);
+        }
+
+        for (_stage = 0; _stage < stages; _stage++)
+        {
+            Execute(chunks);
+            if (stages > 1)
+            {
+                CompleteStage(_stage, _chunkWorkspaces.AsSpan(0, chunks)!, count);
+            }
+        }
 
         // Reduce in chunk order: the same additions in the same order for any number of threads; then the mean. (The
         // batch-gradient ranges are scaled to the mean by their own items, below.)
@@ -193,6 +234,28 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
 
         return loss / count;
     }
+
+    /// <summary>
+    /// Forward and backward pass over a batch of a regression network: as <see cref="TrainBatch(float[], float[], ReadOnlySpan{float}, ReadOnlySpan{int})"/>,
+    /// with target values (one row of outputs per sample), which the chunks read as <see cref="Targets"/>; their labels are empty.
+    /// </summary>
+    /// <exception cref="ArgumentException">The batch is empty, or the lengths do not match.</exception>
+    public float TrainBatch(float[] parameters, float[] gradients, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets)
+    {
+        int count = inputs.Length / _inputLength;
+        if (count == 0 || inputs.Length != count * _inputLength || targets.Length != (long)count * _outputLength)
+        {
+            throw new ArgumentException(
+                $"Expected a non-empty batch: inputs of n × {_inputLength} floats and targets of n × {_outputLength}; got {inputs.Length} and {targets.Length}.",
+                nameof(targets));
+        }
+
+        targets.CopyTo(Grow(ref _targets, targets.Length));
+        return Train(parameters, gradients, inputs, count, labels: []);
+    }
+
+    /// <summary>The target values of the current regression batch, one row of outputs per sample (empty for a classifier's batch).</summary>
+    protected ReadOnlySpan<float> Targets => _targets;
 
     /// <summary>Runs the network on every sample of a batch and writes each sample's probabilities, one row per sample.</summary>
     /// <exception cref="ArgumentException">The batch is empty, or the lengths do not match.</exception>
@@ -277,21 +340,31 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
 
     private void ExecuteChunk(int chunk, int worker)
     {
-        TWorkspace workspace = _workspaces[worker] ??= CreateWorkspace(ChunkSize);
         int first = chunk * ChunkSize, count = Math.Min(ChunkSize, _count - first);
         ReadOnlySpan<float> inputs = _inputs.AsSpan(first * _inputLength, count * _inputLength);
         if (_phase == Phase.TrainChunks)
         {
             float[] gradients = _chunkGradients[chunk];
-            foreach (ParameterRange range in _chunkRanges)
+            if (_stage == 0)
             {
-                gradients.AsSpan(range.Offset, range.Length).Clear();
+                foreach (ParameterRange range in _chunkRanges)
+                {
+                    gradients.AsSpan(range.Offset, range.Length).Clear();
+                }
+
+                _chunkLosses[chunk] = 0;
             }
 
-            _chunkLosses[chunk] = TrainChunk(workspace, _parameters, inputs, _labels.AsSpan(first, count), gradients, first);
+            // With several stages a chunk's activations must outlive its stage: each chunk has its own workspace.
+            TWorkspace trainer = TrainStages > 1
+                ? _chunkWorkspaces[chunk] ??= CreateWorkspace(ChunkSize)
+                : _workspaces[worker] ??= CreateWorkspace(ChunkSize);
+            ReadOnlySpan<int> labels = _labelCount > 0 ? _labels.AsSpan(first, count) : default;
+            _chunkLosses[chunk] += TrainChunk(_stage, trainer, _parameters, inputs, labels, gradients, first);
         }
         else
         {
+            TWorkspace workspace = _workspaces[worker] ??= CreateWorkspace(ChunkSize);
             ForwardChunk(workspace, _parameters, inputs, _outputs.AsSpan(first * _outputLength, count * _outputLength));
         }
     }

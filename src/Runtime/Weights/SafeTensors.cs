@@ -2,8 +2,10 @@ using System;
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.IO;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -18,8 +20,13 @@ namespace NetGen.Weights;
 /// start of that byte buffer. Files written here load in PyTorch with <c>safetensors.torch.load_file</c>.
 /// </summary>
 /// <remarks>
-/// A generated network's <c>Save</c> and <c>Load</c> call <see cref="Save"/> and <see cref="Load"/> with its
-/// <c>ParameterLayout</c>; call them directly to store metadata beside the weights.
+/// A generated network's <c>Save</c> and <c>Load</c> call
+/// <see cref="Save(string, ReadOnlySpan{float}, ReadOnlySpan{TensorSlot}, IReadOnlyDictionary{string, string})"/> and
+/// <see cref="Load(string, Span{float}, ReadOnlySpan{TensorSlot})"/> with its <c>ParameterLayout</c>; call them
+/// directly to store metadata beside the weights. A network with state that is not a parameter — BatchNorm's
+/// <c>running_mean</c> and <c>running_var</c> (F32) and <c>num_batches_tracked</c> (I64), as in a PyTorch
+/// <c>state_dict</c> — uses the overloads that also take a float buffer vector and a long counter vector, each
+/// with its own layout.
 /// </remarks>
 /// <example>
 /// <code>
@@ -28,6 +35,11 @@ namespace NetGen.Weights;
 ///
 /// net.Load("lenet5.safetensors");                                  // checks every tensor before changing anything
 /// string mean = SafeTensors.ReadMetadata("lenet5.safetensors")["mean"];
+///
+/// // Parameters, BatchNorm buffers and the I64 batch counter, all or nothing:
+/// TensorSlot[] bufferLayout = [new("bn1.running_mean", [16], 0), new("bn1.running_var", [16], 16)];
+/// TensorSlot[] counterLayout = [new("bn1.num_batches_tracked", [], 0)];
+/// SafeTensors.Load("resnet.safetensors", parameters, layout, buffers, bufferLayout, counters, counterLayout);
 /// </code>
 /// </example>
 public static class SafeTensors
@@ -39,6 +51,20 @@ public static class SafeTensors
     public const long MaxHeaderLength = 100_000_000;
 
     private const string F32 = "F32";
+    private const string I64 = "I64";
+
+    /// <summary>Which vector a layout indexes, which decides the dtype of its tensors in a file.</summary>
+    private enum Role
+    {
+        /// <summary>A float parameter, F32.</summary>
+        Parameter,
+
+        /// <summary>A float buffer (not a parameter, such as a running mean), F32.</summary>
+        Buffer,
+
+        /// <summary>A long counter (such as <c>num_batches_tracked</c>), I64.</summary>
+        Counter,
+    }
 
     private sealed class Entry(string name)
     {
@@ -62,12 +88,45 @@ public static class SafeTensors
     /// <exception cref="ArgumentException">Duplicate names, or a slot outside <paramref name="parameters"/>.</exception>
     /// <exception cref="IOException">The file cannot be written.</exception>
     public static void Save(string path, ReadOnlySpan<float> parameters, ReadOnlySpan<TensorSlot> layout,
+        IReadOnlyDictionary<string, string>? metadata = null) =>
+        Save(path, parameters, layout, [], [], [], [], metadata);
+
+    /// <summary>
+    /// Writes the tensors of <paramref name="layout"/> and <paramref name="bufferLayout"/> as F32 and those of
+    /// <paramref name="counterLayout"/> as I64, as PyTorch saves a <c>state_dict</c> with BatchNorm buffers. The
+    /// file is written under a temporary name in the same directory and then moved over <paramref name="path"/>, so
+    /// that a crash never leaves a half-written file behind and an existing file is replaced only by a complete one.
+    /// </summary>
+    /// <remarks>
+    /// The counters come first in the data buffer, then the parameters and the buffers, each in layout order: every
+    /// I64 tensor then starts 8-byte aligned, as the reference writer arranges by ordering tensors by alignment.
+    /// </remarks>
+    /// <param name="path">The file to create or replace.</param>
+    /// <param name="parameters">The flat parameter vector.</param>
+    /// <param name="layout">The parameter tensors; every slot inside <paramref name="parameters"/>.</param>
+    /// <param name="buffers">The flat vector of float state that is not a parameter, such as BatchNorm's running statistics.</param>
+    /// <param name="bufferLayout">The buffer tensors; every slot inside <paramref name="buffers"/>.</param>
+    /// <param name="counters">The flat vector of long state, such as BatchNorm's <c>num_batches_tracked</c>.</param>
+    /// <param name="counterLayout">
+    /// The counter tensors; every slot inside <paramref name="counters"/>, its offset and length counted in longs.
+    /// </param>
+    /// <param name="metadata">Optional strings stored under <c>__metadata__</c>.</param>
+    /// <exception cref="ArgumentException">
+    /// A name that appears twice, within one layout or across the three, or a slot outside its vector.
+    /// </exception>
+    /// <exception cref="IOException">The file cannot be written.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters",
+        Justification = "The overloads take 3 and 7 required arguments of different types: no call can bind to both.")]
+    public static void Save(string path,
+        ReadOnlySpan<float> parameters, ReadOnlySpan<TensorSlot> layout,
+        ReadOnlySpan<float> buffers, ReadOnlySpan<TensorSlot> bufferLayout,
+        ReadOnlySpan<long> counters, ReadOnlySpan<TensorSlot> counterLayout,
         IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        CheckLayout(layout, parameters.Length);
+        CheckLayouts(layout, parameters.Length, bufferLayout, buffers.Length, counterLayout, counters.Length);
 
-        byte[] header = BuildHeader(layout, metadata, out long dataLength);
+        byte[] header = BuildHeader(layout, bufferLayout, counterLayout, metadata, out long dataLength);
         string fullPath = Path.GetFullPath(path);
         string directory = Path.GetDirectoryName(fullPath) ?? ".";
         string temporary = Path.Combine(directory, "." + Path.GetFileName(fullPath) + "." + Path.GetRandomFileName() + ".tmp");
@@ -80,11 +139,11 @@ public static class SafeTensors
                 BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
                 file.Write(length);
                 file.Write(header);
-                foreach (TensorSlot slot in layout)
-                {
-                    WriteLittleEndian(file, parameters.Slice(slot.Offset, slot.Length));
-                }
 
+                // The order of BuildHeader.
+                WriteTensors(file, counters, counterLayout);
+                WriteTensors(file, parameters, layout);
+                WriteTensors(file, buffers, bufferLayout);
                 file.Flush(flushToDisk: true);
             }
 
@@ -124,56 +183,60 @@ public static class SafeTensors
     /// </exception>
     /// <exception cref="ArgumentException">Duplicate names, or a slot outside <paramref name="parameters"/>.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    public static void Load(string path, Span<float> parameters, ReadOnlySpan<TensorSlot> layout)
+    public static void Load(string path, Span<float> parameters, ReadOnlySpan<TensorSlot> layout) =>
+        Load(path, parameters, layout, [], [], [], []);
+
+    /// <summary>
+    /// Loads the tensors of <paramref name="layout"/>, <paramref name="bufferLayout"/> and
+    /// <paramref name="counterLayout"/> from a safetensors file into <paramref name="parameters"/>,
+    /// <paramref name="buffers"/> and <paramref name="counters"/>, as PyTorch saves a <c>state_dict</c> with
+    /// BatchNorm buffers. The whole file is checked first — header length, JSON, every expected tensor present
+    /// with the dtype of its layout (F32 for parameters and buffers, I64 for counters), the same shape and sound
+    /// data offsets, no unexpected tensors, no overlaps, buffer length — and the three vectors are changed only
+    /// when everything is right.
+    /// </summary>
+    /// <param name="path">The file to read.</param>
+    /// <param name="parameters">The flat parameter vector to fill.</param>
+    /// <param name="layout">Where each parameter tensor goes; every slot inside <paramref name="parameters"/>.</param>
+    /// <param name="buffers">The flat vector of float state that is not a parameter, such as BatchNorm's running statistics.</param>
+    /// <param name="bufferLayout">Where each buffer tensor goes; every slot inside <paramref name="buffers"/>.</param>
+    /// <param name="counters">The flat vector of long state, such as BatchNorm's <c>num_batches_tracked</c>.</param>
+    /// <param name="counterLayout">
+    /// Where each counter tensor goes; every slot inside <paramref name="counters"/>, its offset and length counted
+    /// in longs.
+    /// </param>
+    /// <exception cref="InvalidDataException">
+    /// The file does not hold exactly the expected tensors; the message names the file, the tensor and the
+    /// problem. <paramref name="parameters"/>, <paramref name="buffers"/> and <paramref name="counters"/> are
+    /// unchanged.
+    /// </exception>
+    /// <exception cref="ArgumentException">
+    /// A name that appears twice, within one layout or across the three, or a slot outside its vector.
+    /// </exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    public static void Load(string path,
+        Span<float> parameters, ReadOnlySpan<TensorSlot> layout,
+        Span<float> buffers, ReadOnlySpan<TensorSlot> bufferLayout,
+        Span<long> counters, ReadOnlySpan<TensorSlot> counterLayout)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        CheckLayout(layout, parameters.Length);
+        Dictionary<string, Role> expected = CheckLayouts(
+            layout, parameters.Length, bufferLayout, buffers.Length, counterLayout, counters.Length);
 
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
         Dictionary<string, Entry> entries = ReadHeader(file, path, out _, out long bufferLength);
 
-        var expected = new HashSet<string>(StringComparer.Ordinal);
-        foreach (TensorSlot slot in layout)
-        {
-            expected.Add(slot.Name);
-            if (!entries.TryGetValue(slot.Name, out Entry? entry))
-            {
-                throw Error(path, $"{slot.Name}: missing from the file (expected shape {TensorSlot.FormatShape(slot.Shape)})");
-            }
-
-            if (entry.Dtype != F32)
-            {
-                throw Error(path, $"{slot.Name}: dtype {entry.Dtype} found, {F32} expected");
-            }
-
-            if (!ShapeEquals(slot.Shape, entry.Shape!))
-            {
-                throw Error(path, $"{slot.Name}: shape {TensorSlot.FormatShape(slot.Shape)} expected, file has {TensorSlot.FormatShape(entry.Shape)}");
-            }
-
-            if (entry.End < entry.Begin)
-            {
-                throw Error(path, $"{slot.Name}: data_offsets {entry.Offsets} end before they begin");
-            }
-
-            if (entry.End > bufferLength)
-            {
-                throw Error(path, string.Create(CultureInfo.InvariantCulture,
-                    $"{slot.Name}: data_offsets {entry.Offsets} reach past the end of the {bufferLength}-byte data buffer (file truncated?)"));
-            }
-
-            if (entry.End - entry.Begin != 4L * slot.Length)
-            {
-                throw Error(path, string.Create(CultureInfo.InvariantCulture,
-                    $"{slot.Name}: data_offsets {entry.Offsets} span {entry.End - entry.Begin} bytes, {TensorSlot.FormatShape(slot.Shape)} F32 needs {4L * slot.Length}"));
-            }
-        }
+        CheckEntries(path, entries, bufferLength, layout, Role.Parameter);
+        CheckEntries(path, entries, bufferLength, bufferLayout, Role.Buffer);
+        CheckEntries(path, entries, bufferLength, counterLayout, Role.Counter);
 
         foreach (Entry entry in entries.Values)
         {
-            if (!expected.Contains(entry.Name))
+            if (!expected.ContainsKey(entry.Name))
             {
-                throw Error(path, $"{entry.Name}: unexpected tensor, not in the layout");
+                throw Error(path, bufferLayout.IsEmpty && counterLayout.IsEmpty
+                    ? $"{entry.Name}: unexpected tensor, not in the layout"
+                    : $"{entry.Name}: unexpected tensor, in none of the parameter, buffer and counter layouts");
             }
         }
 
@@ -201,7 +264,7 @@ public static class SafeTensors
             throw Error(path, string.Create(CultureInfo.InvariantCulture, $"the data buffer of {bufferLength} bytes is too large to load"));
         }
 
-        // Read everything before touching the parameters, so that an I/O error leaves them unchanged too.
+        // Read everything before touching the vectors, so that an I/O error leaves them unchanged too.
         var data = new byte[bufferLength];
         try
         {
@@ -212,11 +275,9 @@ public static class SafeTensors
             throw Error(path, "truncated while reading the data buffer", e);
         }
 
-        foreach (TensorSlot slot in layout)
-        {
-            Entry entry = entries[slot.Name];
-            ReadLittleEndian(data.AsSpan((int)entry.Begin, 4 * slot.Length), parameters.Slice(slot.Offset, slot.Length));
-        }
+        ReadTensors(data, entries, parameters, layout);
+        ReadTensors(data, entries, buffers, bufferLayout);
+        ReadTensors(data, entries, counters, counterLayout);
     }
 
     /// <summary>The <c>__metadata__</c> strings of a safetensors file (empty when it has none).</summary>
@@ -231,27 +292,102 @@ public static class SafeTensors
         return metadata;
     }
 
-    private static void CheckLayout(ReadOnlySpan<TensorSlot> layout, int parameterCount)
+    private static string DtypeOf(Role role) => role == Role.Counter ? I64 : F32;
+
+    private static int ElementSizeOf(Role role) => role == Role.Counter ? sizeof(long) : sizeof(float);
+
+    private static string LayoutNameOf(Role role) => role switch
     {
-        var names = new HashSet<string>(StringComparer.Ordinal);
+        Role.Parameter => "parameter layout",
+        Role.Buffer => "buffer layout",
+        _ => "counter layout",
+    };
+
+    /// <summary>Checks the three layouts against their vectors; returns every name with the layout that holds it.</summary>
+    private static Dictionary<string, Role> CheckLayouts(
+        ReadOnlySpan<TensorSlot> layout, int parameterCount,
+        ReadOnlySpan<TensorSlot> bufferLayout, int bufferCount,
+        ReadOnlySpan<TensorSlot> counterLayout, int counterCount)
+    {
+        var names = new Dictionary<string, Role>(layout.Length + bufferLayout.Length + counterLayout.Length, StringComparer.Ordinal);
+        CheckLayout(names, layout, parameterCount, Role.Parameter, nameof(layout));
+        CheckLayout(names, bufferLayout, bufferCount, Role.Buffer, nameof(bufferLayout));
+        CheckLayout(names, counterLayout, counterCount, Role.Counter, nameof(counterLayout));
+        return names;
+    }
+
+    private static void CheckLayout(Dictionary<string, Role> names, ReadOnlySpan<TensorSlot> layout, int count, Role role, string parameterName)
+    {
         for (int i = 0; i < layout.Length; i++)
         {
             TensorSlot slot = layout[i] ?? throw new ArgumentException(
-                string.Create(CultureInfo.InvariantCulture, $"Slot {i} is null."), nameof(layout));
-            if (!names.Add(slot.Name))
+                string.Create(CultureInfo.InvariantCulture, $"Slot {i} of the {LayoutNameOf(role)} is null."), parameterName);
+            if (!names.TryAdd(slot.Name, role))
             {
-                throw new ArgumentException($"Tensor name '{slot.Name}' appears twice in the layout.", nameof(layout));
+                Role other = names[slot.Name];
+                throw new ArgumentException(other == role
+                    ? $"Tensor name '{slot.Name}' appears twice in the {LayoutNameOf(role)}."
+                    : $"Tensor name '{slot.Name}' is in both the {LayoutNameOf(other)} and the {LayoutNameOf(role)}.", parameterName);
             }
 
-            if (slot.End > parameterCount)
+            if (slot.End > count)
             {
+                (string elements, string vector) = role switch
+                {
+                    Role.Parameter => ("floats", "parameters"),
+                    Role.Buffer => ("floats", "buffer floats"),
+                    _ => ("longs", "counters"),
+                };
                 throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                    $"{slot}: floats {slot.Offset}..{slot.End - 1} are outside the {parameterCount} parameters."), nameof(layout));
+                    $"{slot}: {elements} {slot.Offset}..{slot.End - 1} are outside the {count} {vector}."), parameterName);
             }
         }
     }
 
-    private static byte[] BuildHeader(ReadOnlySpan<TensorSlot> layout, IReadOnlyDictionary<string, string>? metadata, out long dataLength)
+    /// <summary>Checks that the file holds each tensor of <paramref name="layout"/> with its role's dtype, its shape and sound offsets.</summary>
+    private static void CheckEntries(string path, Dictionary<string, Entry> entries, long bufferLength, ReadOnlySpan<TensorSlot> layout, Role role)
+    {
+        string dtype = DtypeOf(role);
+        long size = ElementSizeOf(role);
+        foreach (TensorSlot slot in layout)
+        {
+            if (!entries.TryGetValue(slot.Name, out Entry? entry))
+            {
+                throw Error(path, $"{slot.Name}: missing from the file (expected {dtype}, shape {TensorSlot.FormatShape(slot.Shape)})");
+            }
+
+            if (entry.Dtype != dtype)
+            {
+                throw Error(path, $"{slot.Name}: dtype {entry.Dtype} found, {dtype} expected by the {LayoutNameOf(role)}");
+            }
+
+            if (!ShapeEquals(slot.Shape, entry.Shape!))
+            {
+                throw Error(path, $"{slot.Name}: shape {TensorSlot.FormatShape(slot.Shape)} expected, file has {TensorSlot.FormatShape(entry.Shape)}");
+            }
+
+            if (entry.End < entry.Begin)
+            {
+                throw Error(path, $"{slot.Name}: data_offsets {entry.Offsets} end before they begin");
+            }
+
+            if (entry.End > bufferLength)
+            {
+                throw Error(path, string.Create(CultureInfo.InvariantCulture,
+                    $"{slot.Name}: data_offsets {entry.Offsets} reach past the end of the {bufferLength}-byte data buffer (file truncated?)"));
+            }
+
+            if (entry.End - entry.Begin != size * slot.Length)
+            {
+                throw Error(path, string.Create(CultureInfo.InvariantCulture,
+                    $"{slot.Name}: data_offsets {entry.Offsets} span {entry.End - entry.Begin} bytes, {TensorSlot.FormatShape(slot.Shape)} {dtype} needs {size * slot.Length}"));
+            }
+        }
+    }
+
+    private static byte[] BuildHeader(
+        ReadOnlySpan<TensorSlot> layout, ReadOnlySpan<TensorSlot> bufferLayout, ReadOnlySpan<TensorSlot> counterLayout,
+        IReadOnlyDictionary<string, string>? metadata, out long dataLength)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -270,26 +406,11 @@ public static class SafeTensors
                 json.WriteEndObject();
             }
 
+            // Counters first, so that every 8-byte tensor starts 8-byte aligned; Save writes the data in this order.
             long offset = 0;
-            foreach (TensorSlot slot in layout)
-            {
-                json.WriteStartObject(slot.Name);
-                json.WriteString("dtype", F32);
-                json.WriteStartArray("shape");
-                foreach (int d in slot.Shape)
-                {
-                    json.WriteNumberValue(d);
-                }
-
-                json.WriteEndArray();
-                json.WriteStartArray("data_offsets");
-                json.WriteNumberValue(offset);
-                offset += 4L * slot.Length;
-                json.WriteNumberValue(offset);
-                json.WriteEndArray();
-                json.WriteEndObject();
-            }
-
+            WriteEntries(json, counterLayout, Role.Counter, ref offset);
+            WriteEntries(json, layout, Role.Parameter, ref offset);
+            WriteEntries(json, bufferLayout, Role.Buffer, ref offset);
             json.WriteEndObject();
             dataLength = offset;
         }
@@ -300,6 +421,28 @@ public static class SafeTensors
         buffer.WrittenSpan.CopyTo(header);
         header.AsSpan(buffer.WrittenCount).Fill((byte)' ');
         return header;
+    }
+
+    private static void WriteEntries(Utf8JsonWriter json, ReadOnlySpan<TensorSlot> layout, Role role, ref long offset)
+    {
+        foreach (TensorSlot slot in layout)
+        {
+            json.WriteStartObject(slot.Name);
+            json.WriteString("dtype", DtypeOf(role));
+            json.WriteStartArray("shape");
+            foreach (int d in slot.Shape)
+            {
+                json.WriteNumberValue(d);
+            }
+
+            json.WriteEndArray();
+            json.WriteStartArray("data_offsets");
+            json.WriteNumberValue(offset);
+            offset += (long)ElementSizeOf(role) * slot.Length;
+            json.WriteNumberValue(offset);
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
     }
 
     private static Dictionary<string, Entry> ReadHeader(FileStream file, string path, out Dictionary<string, string> metadata, out long bufferLength)
@@ -521,39 +664,65 @@ public static class SafeTensors
         return true;
     }
 
-    private static void WriteLittleEndian(Stream stream, ReadOnlySpan<float> values)
+    private static void WriteTensors<T>(Stream stream, ReadOnlySpan<T> vector, ReadOnlySpan<TensorSlot> layout)
+        where T : unmanaged
     {
-        if (BitConverter.IsLittleEndian)
+        foreach (TensorSlot slot in layout)
         {
-            stream.Write(MemoryMarshal.AsBytes(values));
-            return;
-        }
-
-        Span<byte> chunk = stackalloc byte[4096];
-        while (!values.IsEmpty)
-        {
-            int n = Math.Min(values.Length, chunk.Length / 4);
-            for (int i = 0; i < n; i++)
-            {
-                BinaryPrimitives.WriteSingleLittleEndian(chunk.Slice(4 * i, 4), values[i]);
-            }
-
-            stream.Write(chunk[..(4 * n)]);
-            values = values[n..];
+            WriteLittleEndian(stream, vector.Slice(slot.Offset, slot.Length));
         }
     }
 
-    private static void ReadLittleEndian(ReadOnlySpan<byte> bytes, Span<float> destination)
+    /// <summary>Copies each tensor of <paramref name="layout"/> from the data buffer, whose entries have all been checked.</summary>
+    private static void ReadTensors<T>(byte[] data, Dictionary<string, Entry> entries, Span<T> vector, ReadOnlySpan<TensorSlot> layout)
+        where T : unmanaged
     {
+        foreach (TensorSlot slot in layout)
+        {
+            Entry entry = entries[slot.Name];
+            ReadLittleEndian(data.AsSpan((int)entry.Begin, (int)(entry.End - entry.Begin)), vector.Slice(slot.Offset, slot.Length));
+        }
+    }
+
+    private static void WriteLittleEndian<T>(Stream stream, ReadOnlySpan<T> values)
+        where T : unmanaged
+    {
+        ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(values);
         if (BitConverter.IsLittleEndian)
         {
-            MemoryMarshal.Cast<byte, float>(bytes).CopyTo(destination);
+            stream.Write(bytes);
             return;
         }
 
-        for (int i = 0; i < destination.Length; i++)
+        int size = Unsafe.SizeOf<T>();
+        Span<byte> chunk = stackalloc byte[4096];
+        while (!bytes.IsEmpty)
         {
-            destination[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.Slice(4 * i, 4));
+            int n = Math.Min(bytes.Length, chunk.Length / size * size);
+            bytes[..n].CopyTo(chunk);
+            ReverseEach(chunk[..n], size);
+            stream.Write(chunk[..n]);
+            bytes = bytes[n..];
+        }
+    }
+
+    private static void ReadLittleEndian<T>(ReadOnlySpan<byte> bytes, Span<T> destination)
+        where T : unmanaged
+    {
+        Span<byte> target = MemoryMarshal.AsBytes(destination);
+        bytes.CopyTo(target);
+        if (!BitConverter.IsLittleEndian)
+        {
+            ReverseEach(target, Unsafe.SizeOf<T>());
+        }
+    }
+
+    /// <summary>Reverses the byte order of each <paramref name="size"/>-byte element.</summary>
+    private static void ReverseEach(Span<byte> bytes, int size)
+    {
+        for (int i = 0; i < bytes.Length; i += size)
+        {
+            bytes.Slice(i, size).Reverse();
         }
     }
 

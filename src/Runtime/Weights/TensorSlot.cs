@@ -5,8 +5,9 @@ using System.Text;
 namespace NetGen.Weights;
 
 /// <summary>
-/// Where one named tensor lives in a flat float parameter vector (such as <see cref="INetwork.Parameters"/>):
-/// <see cref="Length"/> floats from <see cref="Offset"/>, in row-major order of <see cref="Shape"/>.
+/// Where one named tensor lives in a flat vector — the float parameter vector (such as
+/// <see cref="INeuralNetwork.Parameters"/>), a float buffer vector or a long counter vector, see <see cref="SafeTensors"/>:
+/// <see cref="Length"/> elements from <see cref="Offset"/>, in row-major order of <see cref="Shape"/>.
 /// </summary>
 public sealed class TensorSlot
 {
@@ -15,8 +16,8 @@ public sealed class TensorSlot
     /// <summary>Describes a tensor.</summary>
     /// <param name="name">Its name in a weights file, e.g. <c>conv1.weight</c>; not empty and not <c>__metadata__</c>.</param>
     /// <param name="shape">Its dimension sizes, each ≥ 0 (copied); empty for a scalar.</param>
-    /// <param name="offset">Index of its first float in the parameter vector (≥ 0).</param>
-    /// <exception cref="ArgumentException">An empty or reserved name, or more than int.MaxValue floats in all.</exception>
+    /// <param name="offset">Index of its first element in its vector (≥ 0).</param>
+    /// <exception cref="ArgumentException">An empty or reserved name, or more than int.MaxValue elements in all.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A negative dimension or offset.</exception>
     public TensorSlot(string name, ReadOnlySpan<int> shape, int offset)
     {
@@ -37,7 +38,7 @@ public sealed class TensorSlot
         if (offset + length > int.MaxValue)
         {
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"{name}: offset {offset} + {FormatShape(shape)} floats exceeds int.MaxValue."), nameof(shape));
+                $"{name}: offset {offset} + {FormatShape(shape)} elements exceeds int.MaxValue."), nameof(shape));
         }
 
         Name = name;
@@ -52,13 +53,13 @@ public sealed class TensorSlot
     /// <summary>Dimension sizes, outermost first.</summary>
     public ReadOnlySpan<int> Shape => _shape;
 
-    /// <summary>Index of the first float in the parameter vector.</summary>
+    /// <summary>Index of the first element in its vector.</summary>
     public int Offset { get; }
 
-    /// <summary>Number of floats: the product of <see cref="Shape"/>.</summary>
+    /// <summary>Number of elements: the product of <see cref="Shape"/> (1 for a scalar).</summary>
     public int Length { get; }
 
-    /// <summary>One past the last float: <see cref="Offset"/> + <see cref="Length"/>.</summary>
+    /// <summary>One past the last element: <see cref="Offset"/> + <see cref="Length"/>.</summary>
     public int End => Offset + Length;
 
     /// <summary>E.g. <c>conv1.weight [6, 1, 5, 5] at 0</c>.</summary>

@@ -15,28 +15,18 @@ using Xunit.Abstractions;
 namespace NetGen.Runtime.Tests.Fuzzing;
 
 /// <summary>
-/// Seeded random mutations of a valid safetensors file written by <see cref="SafeTensors.Save"/>: raw bytes,
-/// the 8-byte header length, and the JSON header as text and as structure. Every
-/// <see cref="SafeTensors.Load"/> must either succeed — then an independent check of the file says it is valid
-/// and every slot holds exactly the bits at the file's offsets for that name — or throw exactly
-/// <see cref="InvalidDataException"/> naming the file, with the destination bit-identical to its prior
-/// contents and the independent check saying the file is invalid. Any other exception, or a case running longer
-/// than <see cref="FuzzRunner.CaseTimeout"/>, fails with the seed and the mutations.
+/// Seeded random mutations of valid safetensors files written by <see cref="SafeTensors"/>' <c>Save</c>: one of
+/// parameters alone, one with BatchNorm buffers (F32) and an I64 counter besides. The mutations hit raw bytes, the
+/// 8-byte header length, and the JSON header as text and as structure. Every <c>Load</c> must either succeed — then
+/// an independent check of the file says it is valid and every slot of every vector holds exactly the bits at the
+/// file's offsets for that name — or throw exactly <see cref="InvalidDataException"/> naming the file, with every
+/// destination bit-identical to its prior contents and the independent check saying the file is invalid. Any other
+/// exception, or a case running longer than <see cref="FuzzRunner.CaseTimeout"/>, fails with the seed and the
+/// mutations.
 /// </summary>
 public sealed class SafeTensorsFuzzTests : IDisposable
 {
-    // Four tensors with holes between them in a 36-float vector; conv.bias and fc.bias share a shape.
-    private static readonly TensorSlot[] Layout =
-    [
-        new("conv.weight", [2, 1, 3, 3], 0),
-        new("conv.bias", [2], 20),
-        new("fc.weight", [2, 4], 22),
-        new("fc.bias", [2], 32),
-    ];
-
-    private const int ParameterCount = 36;
-
-    private static readonly string[] Keys = ["dtype", "shape", "data_offsets", SafeTensors.MetadataKey, "format", "F32"];
+    private static readonly string[] Keys = ["dtype", "shape", "data_offsets", SafeTensors.MetadataKey, "format", "F32", "I64"];
 
     private static readonly string[] NumberLiterals =
     [
@@ -44,7 +34,11 @@ public sealed class SafeTensorsFuzzTests : IDisposable
         "18446744073709551616", "99999999999999999999999999", "0x10", "+4", "Infinity", "NaN", "\"8\"", "null", "[]", "[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]",
     ];
 
-    private static readonly string[] Dtypes = ["\"F16\"", "\"BF16\"", "\"F64\"", "\"f32\"", "\"F32 \"", "\"I32\"", "\"\"", "32", "null", "[\"F32\"]", "{}", "\"F\\u00332\""];
+    private static readonly string[] Dtypes =
+    [
+        "\"F16\"", "\"BF16\"", "\"F64\"", "\"f32\"", "\"F32 \"", "\"I32\"", "\"\"", "32", "null", "[\"F32\"]", "{}", "\"F\\u00332\"",
+        "\"F32\"", "\"I64\"", "\"U64\"", "\"i64\"", "\"I\\u00364\"",
+    ];
 
     private static readonly byte[][] Tokens =
     [
@@ -58,59 +52,105 @@ public sealed class SafeTensorsFuzzTests : IDisposable
 
     private readonly ITestOutputHelper _output;
     private readonly TempDirectory _dir = new();
-    private readonly byte[] _file;
-    private readonly byte[] _header;
-    private readonly byte[] _data;
+
+    /// <summary>Four parameter tensors with holes between them in a 36-float vector; conv.bias and fc.bias share a shape. Saved and loaded with the parameters-only overloads.</summary>
+    private readonly Scenario _parameters;
+
+    /// <summary>
+    /// Five parameter tensors, two BatchNorm buffers and the I64 <c>num_batches_tracked</c> scalar, each vector with
+    /// holes. The counter and bn.weight [2] both take 8 bytes, so swapping their data_offsets keeps the file valid.
+    /// </summary>
+    private readonly Scenario _buffers;
 
     public SafeTensorsFuzzTests(ITestOutputHelper output)
     {
         _output = output;
-        string path = _dir.File("valid.safetensors");
-        SafeTensors.Save(path, SavedParameters(), Layout, new Dictionary<string, string> { ["format"] = "pt", ["note"] = "fuzz" });
-        _file = File.ReadAllBytes(path);
-        int headerLength = (int)BinaryPrimitives.ReadUInt64LittleEndian(_file);
-        _header = _file[8..(8 + headerLength)];
-        _data = _file[(8 + headerLength)..];
+        _parameters = new Scenario(
+            _dir.File("parameters.safetensors"),
+            general: false,
+            layout:
+            [
+                new("conv.weight", [2, 1, 3, 3], 0),
+                new("conv.bias", [2], 20),
+                new("fc.weight", [2, 4], 22),
+                new("fc.bias", [2], 32),
+            ],
+            counts: [36, 0, 0],
+            bufferLayout: [],
+            counterLayout: []);
+        _buffers = new Scenario(
+            _dir.File("buffers.safetensors"),
+            general: true,
+            layout:
+            [
+                new("conv.weight", [2, 1, 3, 3], 0),
+                new("bn.weight", [2], 18),
+                new("bn.bias", [2], 20),
+                new("fc.weight", [2, 4], 24),
+                new("fc.bias", [2], 32),
+            ],
+            counts: [36, 6, 3],
+            bufferLayout: [new("bn.running_mean", [2], 0), new("bn.running_var", [2], 3)],
+            counterLayout: [new("bn.num_batches_tracked", [], 1)]);
     }
 
     public void Dispose() => _dir.Dispose();
 
-    [Fact]
-    public void The_unmutated_file_is_valid()
-    {
-        float[] parameters = Sentinel();
+    private Scenario Pick(string scenario) => scenario == "buffers" ? _buffers : _parameters;
 
-        FuzzOutcome outcome = LoadAndCheck(new Mutator(0), _file);
+    [Theory]
+    [InlineData("parameters")]
+    [InlineData("buffers")]
+    public void The_unmutated_file_is_valid(string scenario)
+    {
+        Scenario s = Pick(scenario);
+
+        FuzzOutcome outcome = LoadAndCheck(s, new Mutator(0), s.File);
 
         Assert.Equal(FuzzOutcome.Accepted, outcome);
-        Assert.Null(ReferenceCheck(_file, out _, out _));
-        SafeTensors.Load(_dir.File("valid.safetensors"), parameters, Layout);
-        float[] saved = SavedParameters();
-        foreach (TensorSlot slot in Layout)
+        Assert.Null(ReferenceCheck(s, s.File, out _, out _));
+        long[][] state = Sentinel(s);
+        s.Load(s.Path, state);
+        foreach (Tensor tensor in s.Tensors)
         {
-            Assert.True(Bits(parameters.AsSpan(slot.Offset, slot.Length)).SequenceEqual(Bits(saved.AsSpan(slot.Offset, slot.Length))));
+            int k = (int)tensor.Kind;
+            Assert.Equal(s.Saved[k].AsSpan(tensor.Slot.Offset, tensor.Slot.Length).ToArray(), state[k].AsSpan(tensor.Slot.Offset, tensor.Slot.Length).ToArray());
         }
     }
 
     [Fact]
     public Task Byte_mutations_are_loaded_or_rejected_leaving_the_parameters_unchanged() =>
-        FuzzRunner.RunAsync("safetensors bytes", 50_000, m =>
+        FuzzBytes(_parameters, "safetensors bytes", 50_000);
+
+    [Fact]
+    public Task Header_mutations_are_loaded_or_rejected_leaving_the_parameters_unchanged() =>
+        FuzzHeader(_parameters, "safetensors header", 60_000);
+
+    [Fact]
+    public Task Byte_mutations_with_buffers_and_a_counter_are_loaded_or_rejected_leaving_all_vectors_unchanged() =>
+        FuzzBytes(_buffers, "safetensors bytes, buffers and counter", 70_000);
+
+    [Fact]
+    public Task Header_mutations_with_buffers_and_a_counter_are_loaded_or_rejected_leaving_all_vectors_unchanged() =>
+        FuzzHeader(_buffers, "safetensors header, buffers and counter", 80_000);
+
+    private Task FuzzBytes(Scenario s, string name, int firstSeed) =>
+        FuzzRunner.RunAsync(name, firstSeed, m =>
         {
-            byte[] file = _file;
+            byte[] file = s.File;
             int steps = m.Between(1, 3);
             for (int i = 0; i < steps; i++)
             {
                 file = m.Chance(0.2) ? SetHeaderLength(m, file) : m.MutateBytes(file, "file");
             }
 
-            return LoadAndCheck(m, file);
+            return LoadAndCheck(s, m, file);
         }, _output);
 
-    [Fact]
-    public Task Header_mutations_are_loaded_or_rejected_leaving_the_parameters_unchanged() =>
-        FuzzRunner.RunAsync("safetensors header", 60_000, m =>
+    private Task FuzzHeader(Scenario s, string name, int firstSeed) =>
+        FuzzRunner.RunAsync(name, firstSeed, m =>
         {
-            byte[] header = _header, data = _data;
+            byte[] header = s.Header, data = s.Data;
             int steps = m.Between(1, 3);
             for (int i = 0; i < steps; i++)
             {
@@ -119,7 +159,7 @@ public sealed class SafeTensorsFuzzTests : IDisposable
                     0 => (MutateDigits(m, header), data),
                     1 => (MutateQuotes(m, header), data),
                     2 => (MutatePunctuation(m, header), data),
-                    3 => (RenameKey(m, header), data),
+                    3 => (RenameKey(s, m, header), data),
                     4 => (ChangeDtype(m, header), data),
                     5 => (InsertToken(m, header), data),
                     6 => (m.MutateBytes(header, "header"), data),
@@ -130,12 +170,12 @@ public sealed class SafeTensorsFuzzTests : IDisposable
             ulong declared = (ulong)header.Length;
             if (m.Chance(0.1))
             {
-                declared = (ulong)_header.Length;
+                declared = (ulong)s.Header.Length;
                 m.Note($"header length left at {declared}");
             }
 
             byte[] file = [.. LittleEndian(declared), .. header, .. data];
-            return LoadAndCheck(m, m.Chance(0.15) ? SetHeaderLength(m, file) : file);
+            return LoadAndCheck(s, m, m.Chance(0.15) ? SetHeaderLength(m, file) : file);
         }, _output);
 
     // ---- Mutations ----------------------------------------------------------------------------------------
@@ -258,10 +298,10 @@ public sealed class SafeTensorsFuzzTests : IDisposable
     }
 
     /// <summary>Renames one occurrence of a tensor name or a known key: to another name, the reserved key, empty, escaped, invalid…</summary>
-    private static byte[] RenameKey(Mutator m, byte[] header)
+    private static byte[] RenameKey(Scenario s, Mutator m, byte[] header)
     {
         var occurrences = new List<(int At, string Name)>();
-        foreach (string name in Layout.Select(s => s.Name).Concat(Keys))
+        foreach (string name in s.Tensors.Select(t => t.Slot.Name).Concat(Keys))
         {
             byte[] quoted = Encoding.UTF8.GetBytes($"\"{name}\"");
             for (int i = header.AsSpan().IndexOf(quoted); i >= 0;)
@@ -280,7 +320,7 @@ public sealed class SafeTensorsFuzzTests : IDisposable
         (int at, string old) = m.Pick(occurrences);
         string[] candidates =
         [
-            m.Pick(Layout).Name, SafeTensors.MetadataKey, "", old + "x", old[..^1], old.ToUpperInvariant(), old + " ",
+            m.Pick(s.Tensors).Slot.Name, SafeTensors.MetadataKey, "", old + "x", old[..^1], old.ToUpperInvariant(), old + " ",
             old.Replace(".", "\\u002E", StringComparison.Ordinal).Replace("_", "\\u005F", StringComparison.Ordinal), // the same name, escaped: still valid
             old + "\\uD800", old + "\\q", old + "\u00e9", old + "\u0001", "dtype", "shape", "data_offsets",
         ];
@@ -291,8 +331,10 @@ public sealed class SafeTensorsFuzzTests : IDisposable
 
     private static byte[] ChangeDtype(Mutator m, byte[] header)
     {
-        byte[] f32 = "\"F32\""u8.ToArray();
-        int[] positions = Enumerable.Range(0, header.Length).Where(i => header.AsSpan(i).StartsWith(f32)).ToArray();
+        // Both known dtypes are 5 bytes with their quotes.
+        byte[] f32 = "\"F32\""u8.ToArray(), i64 = "\"I64\""u8.ToArray();
+        int[] positions = Enumerable.Range(0, header.Length)
+            .Where(i => header.AsSpan(i).StartsWith(f32) || header.AsSpan(i).StartsWith(i64)).ToArray();
         if (positions.Length == 0)
         {
             return InsertToken(m, header);
@@ -300,7 +342,7 @@ public sealed class SafeTensorsFuzzTests : IDisposable
 
         int at = m.Pick(positions);
         string dtype = m.Pick(Dtypes);
-        m.Note(Mutator.Invariant($"header: dtype at {at} → {dtype}"));
+        m.Note(Mutator.Invariant($"header: dtype {Encoding.UTF8.GetString(header, at, f32.Length)} at {at} → {dtype}"));
         return Mutator.Splice(header, at, f32.Length, Encoding.UTF8.GetBytes(dtype));
     }
 
@@ -346,9 +388,19 @@ public sealed class SafeTensorsFuzzTests : IDisposable
                 m.Note($"structure: remove tensor {name}");
                 break;
             case 1:
-                root["extra"] = new JsonObject { ["dtype"] = "F32", ["shape"] = new JsonArray(1), ["data_offsets"] = new JsonArray(data.Length, data.Length + 4) };
-                data = [.. data, 0, 0, 0x80, 0x3F];
-                m.Note("structure: add tensor extra [1] after the data");
+                if (m.Chance(0.5))
+                {
+                    root["extra"] = new JsonObject { ["dtype"] = "F32", ["shape"] = new JsonArray(1), ["data_offsets"] = new JsonArray(data.Length, data.Length + 4) };
+                    data = [.. data, 0, 0, 0x80, 0x3F];
+                    m.Note("structure: add F32 tensor extra [1] after the data");
+                }
+                else
+                {
+                    root["extra.num_batches_tracked"] = new JsonObject { ["dtype"] = "I64", ["shape"] = new JsonArray(), ["data_offsets"] = new JsonArray(data.Length, data.Length + 8) };
+                    data = [.. data, 7, 0, 0, 0, 0, 0, 0, 0];
+                    m.Note("structure: add I64 tensor extra.num_batches_tracked [] after the data");
+                }
+
                 break;
             case 2:
             {
@@ -510,15 +562,15 @@ public sealed class SafeTensorsFuzzTests : IDisposable
 
     // ---- Checks -------------------------------------------------------------------------------------------
 
-    private FuzzOutcome LoadAndCheck(Mutator m, byte[] file)
+    private FuzzOutcome LoadAndCheck(Scenario s, Mutator m, byte[] file)
     {
         string path = _dir.File(Mutator.Invariant($"case-{m.Seed}.safetensors"));
         File.WriteAllBytes(path, file);
-        string? invalid = ReferenceCheck(file, out Dictionary<string, (long Begin, long End)> offsets, out Dictionary<string, string> metadata);
-        float[] parameters = Sentinel();
+        string? invalid = ReferenceCheck(s, file, out Dictionary<string, (long Begin, long End)> offsets, out Dictionary<string, string> metadata);
+        long[][] state = Sentinel(s);
         try
         {
-            SafeTensors.Load(path, parameters, Layout);
+            s.Load(path, state);
         }
         catch (InvalidDataException e)
         {
@@ -532,19 +584,18 @@ public sealed class SafeTensorsFuzzTests : IDisposable
                 throw new FuzzViolation($"the message does not start with the path: {e.Message}");
             }
 
-            if (!Bits(parameters).SequenceEqual(Bits(Sentinel())))
+            if (FirstDifference(s, state, Sentinel(s)) is string changed)
             {
-                int first = Enumerable.Range(0, ParameterCount).First(i => BitConverter.SingleToInt32Bits(parameters[i]) != BitConverter.SingleToInt32Bits(Sentinel()[i]));
-                throw new FuzzViolation($"rejected ({e.Message}) but changed the parameters, first at index {first}");
+                throw new FuzzViolation($"rejected ({e.Message}) but changed {changed}");
             }
 
-            if (invalid is null)
+            if (invalid is not null)
             {
-                throw new FuzzViolation($"a valid file was rejected: {e.Message}");
+                CheckReadMetadata(path, null);
+                return FuzzOutcome.Rejected;
             }
 
-            CheckReadMetadata(path, null);
-            return FuzzOutcome.Rejected;
+            throw new FuzzViolation($"a valid file was rejected: {e.Message}");
         }
 
         if (invalid is not null)
@@ -552,29 +603,53 @@ public sealed class SafeTensorsFuzzTests : IDisposable
             throw new FuzzViolation($"accepted although {invalid}");
         }
 
-        float[] sentinel = Sentinel();
         int dataStart = 8 + (int)BinaryPrimitives.ReadUInt64LittleEndian(file);
-        var expected = (float[])sentinel.Clone();
-        foreach (TensorSlot slot in Layout)
+        long[][] expected = Sentinel(s);
+        foreach (Tensor tensor in s.Tensors)
         {
-            (long begin, _) = offsets[slot.Name];
-            for (int i = 0; i < slot.Length; i++)
+            (long begin, _) = offsets[tensor.Slot.Name];
+            for (int i = 0; i < tensor.Slot.Length; i++)
             {
-                expected[slot.Offset + i] = BinaryPrimitives.ReadSingleLittleEndian(file.AsSpan(dataStart + (int)begin + 4 * i, 4));
+                ReadOnlySpan<byte> bytes = file.AsSpan(dataStart + (int)begin + tensor.ElementSize * i, tensor.ElementSize);
+                expected[(int)tensor.Kind][tensor.Slot.Offset + i] = tensor.Kind == Kind.Counter
+                    ? BinaryPrimitives.ReadInt64LittleEndian(bytes)
+                    : BinaryPrimitives.ReadInt32LittleEndian(bytes);
             }
         }
 
-        if (!Bits(parameters).SequenceEqual(Bits(expected)))
+        if (FirstDifference(s, state, expected) is string wrong)
         {
-            int first = Enumerable.Range(0, ParameterCount).First(i => BitConverter.SingleToInt32Bits(parameters[i]) != BitConverter.SingleToInt32Bits(expected[i]));
-            string where = Layout.FirstOrDefault(s => first >= s.Offset && first < s.End)?.Name ?? "outside every slot";
-            throw new FuzzViolation($"loaded parameter {first} ({where}) = {parameters[first]}, the file holds {expected[first]}");
+            throw new FuzzViolation($"loaded {wrong}");
         }
 
         CheckReadMetadata(path, metadata);
         File.Delete(path);
         return FuzzOutcome.Accepted;
     }
+
+    /// <summary>Where <paramref name="actual"/> first differs from <paramref name="expected"/> (vector, index, tensor, values), or null.</summary>
+    private static string? FirstDifference(Scenario s, long[][] actual, long[][] expected)
+    {
+        foreach (Kind kind in Enum.GetValues<Kind>())
+        {
+            int k = (int)kind;
+            for (int i = 0; i < actual[k].Length; i++)
+            {
+                if (actual[k][i] != expected[k][i])
+                {
+                    string where = s.Tensors.FirstOrDefault(t => t.Kind == kind && i >= t.Slot.Offset && i < t.Slot.End)?.Slot.Name ?? "outside every slot";
+                    return Mutator.Invariant(
+                        $"{kind.ToString().ToLowerInvariant()} {i} ({where}) to {Show(kind, actual[k][i])}, expected {Show(kind, expected[k][i])}");
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static string Show(Kind kind, long bits) => kind == Kind.Counter
+        ? bits.ToString(System.Globalization.CultureInfo.InvariantCulture)
+        : Mutator.Invariant($"{BitConverter.Int32BitsToSingle((int)bits)} (0x{(int)bits:X8})");
 
     /// <summary>ReadMetadata reads the same header: it may only throw InvalidDataException, and must return the metadata of a valid file.</summary>
     private static void CheckReadMetadata(string path, Dictionary<string, string>? expected)
@@ -601,10 +676,10 @@ public sealed class SafeTensorsFuzzTests : IDisposable
     }
 
     /// <summary>
-    /// The safetensors rules for <see cref="Layout"/>, checked independently of the reader with
+    /// The safetensors rules for the scenario's layouts, checked independently of the reader with
     /// <see cref="JsonDocument"/>: null when the file is valid (with each tensor's offsets and the metadata), else why not.
     /// </summary>
-    private static string? ReferenceCheck(byte[] file, out Dictionary<string, (long Begin, long End)> offsets, out Dictionary<string, string> metadata)
+    private static string? ReferenceCheck(Scenario s, byte[] file, out Dictionary<string, (long Begin, long End)> offsets, out Dictionary<string, string> metadata)
     {
         offsets = new Dictionary<string, (long, long)>(StringComparer.Ordinal);
         metadata = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -659,19 +734,19 @@ public sealed class SafeTensorsFuzzTests : IDisposable
                     continue;
                 }
 
-                TensorSlot? slot = Layout.FirstOrDefault(s => s.Name == property.Name);
-                if (slot is null)
+                Tensor? tensor = s.Tensors.FirstOrDefault(t => t.Slot.Name == property.Name);
+                if (tensor is null)
                 {
-                    return $"tensor '{property.Name}' is not in the layout";
+                    return $"tensor '{property.Name}' is in no layout";
                 }
 
-                string? bad = CheckEntry(property.Value, slot, bufferLength, out (long, long) range);
+                string? bad = CheckEntry(property.Value, tensor, bufferLength, out (long, long) range);
                 if (bad is not null)
                 {
-                    return $"{slot.Name}: {bad}";
+                    return $"{tensor.Slot.Name}: {bad}";
                 }
 
-                offsets[slot.Name] = range;
+                offsets[tensor.Slot.Name] = range;
             }
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
@@ -679,7 +754,7 @@ public sealed class SafeTensorsFuzzTests : IDisposable
             return "the header is not valid JSON: " + e.Message;
         }
 
-        if (offsets.Count != Layout.Length)
+        if (offsets.Count != s.Tensors.Length)
         {
             return "a tensor is missing";
         }
@@ -699,7 +774,7 @@ public sealed class SafeTensorsFuzzTests : IDisposable
         return next == bufferLength ? null : $"the tensors cover {next} of the {bufferLength} data bytes";
     }
 
-    private static string? CheckEntry(JsonElement entry, TensorSlot slot, long bufferLength, out (long Begin, long End) range)
+    private static string? CheckEntry(JsonElement entry, Tensor tensor, long bufferLength, out (long Begin, long End) range)
     {
         range = default;
         if (entry.ValueKind != JsonValueKind.Object)
@@ -714,19 +789,19 @@ public sealed class SafeTensorsFuzzTests : IDisposable
         }
 
         JsonElement dtype = entry.GetProperty("dtype");
-        if (dtype.ValueKind != JsonValueKind.String || dtype.GetString() != "F32")
+        if (dtype.ValueKind != JsonValueKind.String || dtype.GetString() != tensor.Dtype)
         {
-            return "dtype is not F32";
+            return $"dtype is not {tensor.Dtype}";
         }
 
         long[]? shape = Integers(entry.GetProperty("shape"));
-        if (shape is null || !shape.SequenceEqual(slot.Shape.ToArray().Select(d => (long)d)))
+        if (shape is null || !shape.SequenceEqual(tensor.Slot.Shape.ToArray().Select(d => (long)d)))
         {
             return "wrong shape";
         }
 
         long[]? pair = Integers(entry.GetProperty("data_offsets"));
-        if (pair is not { Length: 2 } || pair[1] < pair[0] || pair[1] > bufferLength || pair[1] - pair[0] != 4L * slot.Length)
+        if (pair is not { Length: 2 } || pair[1] < pair[0] || pair[1] > bufferLength || pair[1] - pair[0] != (long)tensor.ElementSize * tensor.Slot.Length)
         {
             return "bad data_offsets";
         }
@@ -756,26 +831,129 @@ public sealed class SafeTensorsFuzzTests : IDisposable
         return [.. values];
     }
 
-    // ---- Helpers ------------------------------------------------------------------------------------------
+    // ---- Scenarios ----------------------------------------------------------------------------------------
 
-    /// <summary>The saved values: a ramp with −0, a subnormal, a NaN with payload and +∞ mixed in (compared bit for bit).</summary>
-    private static float[] SavedParameters()
+    /// <summary>Which vector a tensor goes to, indexing the per-vector arrays below.</summary>
+    private enum Kind
     {
-        float[] values = Enumerable.Range(0, ParameterCount).Select(i => (i - 17.5f) * 0.125f).ToArray();
-        values[3] = -0f;
-        values[5] = float.Epsilon;
-        values[23] = BitConverter.Int32BitsToSingle(0x7FC01234);
-        values[33] = float.PositiveInfinity;
-        return values;
+        Parameter,
+        Buffer,
+        Counter,
     }
 
-    /// <summary>The destination's prior contents: a pattern no load would write by chance.</summary>
-    private static float[] Sentinel() =>
-        Enumerable.Range(0, ParameterCount).Select(i => BitConverter.Int32BitsToSingle(unchecked((int)0xA5A50000) + i * 0x1357)).ToArray();
-
-    private static int[] Bits(ReadOnlySpan<float> values)
+    private sealed record Tensor(TensorSlot Slot, Kind Kind)
     {
-        var bits = new int[values.Length];
+        public string Dtype => Kind == Kind.Counter ? "I64" : "F32";
+
+        public int ElementSize => Kind == Kind.Counter ? 8 : 4;
+    }
+
+    /// <summary>
+    /// Layouts and vector lengths, the values saved and the valid file written from them. Vectors are handled as
+    /// bits, one <c>long[]</c> per <see cref="Kind"/>: a float's 32 bits, a counter's 64, so that comparisons are
+    /// bit for bit (NaN payloads, −0).
+    /// </summary>
+    private sealed class Scenario
+    {
+        public Scenario(string path, bool general, TensorSlot[] layout, int[] counts, TensorSlot[] bufferLayout, TensorSlot[] counterLayout)
+        {
+            Path = path;
+            General = general;
+            Layouts = [layout, bufferLayout, counterLayout];
+            Counts = counts;
+            Tensors = [.. Layouts.SelectMany((slots, k) => slots.Select(slot => new Tensor(slot, (Kind)k)))];
+            Saved = [SavedFloats(counts[0], 17.5f, [3, 5, 23, 33]), SavedFloats(counts[1], 2.5f, [0, 1, 3, 4]), SavedCounters(counts[2])];
+
+            var metadata = new Dictionary<string, string> { ["format"] = "pt", ["note"] = "fuzz" };
+            if (general)
+            {
+                SafeTensors.Save(path, Floats(Saved[0]), layout, Floats(Saved[1]), bufferLayout, Saved[2], counterLayout, metadata);
+            }
+            else
+            {
+                SafeTensors.Save(path, Floats(Saved[0]), layout, metadata);
+            }
+
+            File = System.IO.File.ReadAllBytes(path);
+            int headerLength = (int)BinaryPrimitives.ReadUInt64LittleEndian(File);
+            Header = File[8..(8 + headerLength)];
+            Data = File[(8 + headerLength)..];
+        }
+
+        /// <summary>The valid file.</summary>
+        public string Path { get; }
+
+        /// <summary>Saved and loaded with the overloads taking buffers and counters; else with the parameters-only ones.</summary>
+        public bool General { get; }
+
+        public TensorSlot[][] Layouts { get; }
+
+        public int[] Counts { get; }
+
+        public Tensor[] Tensors { get; }
+
+        public long[][] Saved { get; }
+
+        public byte[] File { get; }
+
+        public byte[] Header { get; }
+
+        public byte[] Data { get; }
+
+        /// <summary>Loads <paramref name="path"/> into vectors holding <paramref name="state"/>, then stores their bits back into it, loaded or not.</summary>
+        public void Load(string path, long[][] state)
+        {
+            float[] parameters = Floats(state[0]), buffers = Floats(state[1]);
+            long[] counters = state[2];
+            try
+            {
+                if (General)
+                {
+                    SafeTensors.Load(path, parameters, Layouts[0], buffers, Layouts[1], counters, Layouts[2]);
+                }
+                else
+                {
+                    SafeTensors.Load(path, parameters, Layouts[0]);
+                }
+            }
+            finally
+            {
+                state[0] = Bits(parameters);
+                state[1] = Bits(buffers);
+            }
+        }
+    }
+
+    // ---- Helpers ------------------------------------------------------------------------------------------
+
+    /// <summary>Saved floats: a ramp with −0, a subnormal, a NaN with payload and +∞ at <paramref name="specialsAt"/>, those inside the vector (compared bit for bit).</summary>
+    private static long[] SavedFloats(int count, float center, int[] specialsAt)
+    {
+        float[] values = Enumerable.Range(0, count).Select(i => (i - center) * 0.125f).ToArray();
+        float[] specials = [-0f, float.Epsilon, BitConverter.Int32BitsToSingle(0x7FC01234), float.PositiveInfinity];
+        for (int j = 0; j < specials.Length && specialsAt[j] < count; j++)
+        {
+            values[specialsAt[j]] = specials[j];
+        }
+
+        return Bits(values);
+    }
+
+    /// <summary>Saved counters: every byte distinct, so that a byte-order or offset mistake shows.</summary>
+    private static long[] SavedCounters(int count) =>
+        Enumerable.Range(0, count).Select(i => 0x0102030405060708L + (i * 0x1111111111111111L)).ToArray();
+
+    /// <summary>The destinations' prior contents: patterns no load would write by chance.</summary>
+    private static long[][] Sentinel(Scenario s) =>
+    [
+        [.. Enumerable.Range(0, s.Counts[0]).Select(i => (long)(unchecked((int)0xA5A50000) + i * 0x1357))],
+        [.. Enumerable.Range(0, s.Counts[1]).Select(i => (long)(unchecked((int)0x5A5A0000) + i * 0x2468))],
+        [.. Enumerable.Range(0, s.Counts[2]).Select(i => unchecked((long)0xA5A5A5A500000000UL) + i * 0x13579BDFL)],
+    ];
+
+    private static long[] Bits(ReadOnlySpan<float> values)
+    {
+        var bits = new long[values.Length];
         for (int i = 0; i < values.Length; i++)
         {
             bits[i] = BitConverter.SingleToInt32Bits(values[i]);
@@ -783,6 +961,8 @@ public sealed class SafeTensorsFuzzTests : IDisposable
 
         return bits;
     }
+
+    private static float[] Floats(long[] bits) => bits.Select(b => BitConverter.Int32BitsToSingle((int)b)).ToArray();
 
     private static byte[] LittleEndian(ulong value)
     {

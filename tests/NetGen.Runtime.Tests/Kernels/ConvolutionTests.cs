@@ -15,7 +15,9 @@ public sealed class ConvolutionTests(Xunit.Abstractions.ITestOutputHelper output
     private const int Slack = 32;
 
     /// <summary>
-    /// Filters exercising the 8-, 6-, 4-, 2- and 1-filter tiles (6; 9 = 8 + 1; 15 = 8 + 6 + 1; 3 = 2 + 1); output widths
+    /// Filters exercising, for each register file, the 8-, 6-, 4-, 2- and 1-filter tiles (32 registers: 6; 9 = 8 + 1;
+    /// 15 = 8 + 6 + 1; 16 = 8 + 8; 3 = 2 + 1; 16 registers, two slots: 9 = 6 + 2 + 1; 15 = 6 + 6 + 2 + 1; 16 = 6 + 6 + 4;
+    /// a last slot alone takes tiles of 8 with either); output widths
     /// of two vectors per row (28), one (14) and ragged (10, 5); an odd number of slots (3 × 5 outputs: the last slot
     /// alone); more than 128 taps (a blocked reduction in the unfolded product).
     /// </summary>
@@ -27,6 +29,7 @@ public sealed class ConvolutionTests(Xunit.Abstractions.ITestOutputHelper output
         { 15, 2, 3, 12, 12, 10 },
         { 3, 1, 3, 5, 7, 5 },
         { 9, 6, 5, 14, 14, 10 },
+        { 16, 2, 3, 9, 9, 7 },
     };
 
     [Theory]
@@ -89,30 +92,50 @@ public sealed class ConvolutionTests(Xunit.Abstractions.ITestOutputHelper output
         float[] expected = new float[filters * pixels + Slack];
         Gemm.MultiplyBias<TVector>(ref weight[0], rows, 1, ref columns[0], pixels, ref expected[0], pixels, ref bias[0], filters, rows, pixels, paddedTail: true);
 
+        // The public kernel (this machine's register file), then each register file's tiles: all the same bits as the unfolded product.
         float[] y = new float[filters * pixels + Slack];
-        Array.Fill(y, float.NaN, 0, filters * pixels);
-        Array.Fill(y, 7f, filters * pixels, Slack);
         if (compacted)
         {
-            // The copy takes channels · kernel planes of inputHeight × outputWidth floats and Count − 1 more; past those it must not write.
-            int size = channels * kernel * inputHeight * outputWidth + TVector.Count - 1;
-            float[] copy = new float[size + Slack];
-            Array.Fill(copy, 7f);
-            Convolution.ForwardCompacted<TVector>(ref weight[0], ref bias[0], ref x[0], ref copy[0], ref y[0], filters, channels, kernel, kernel, inputWidth, plane, outputHeight, outputWidth);
-            Assert.All(copy[size..], v => Assert.Equal(7f, v));
             name += " compacted";
         }
-        else
-        {
-            Convolution.Forward<TVector>(ref weight[0], ref bias[0], ref x[0], ref y[0], filters, channels, kernel, kernel, inputWidth, plane, outputHeight, outputWidth);
-        }
 
-        for (int p = 0; p < filters * pixels; p++)
+        foreach (int registers in new[] { 0, 16, 32 })
         {
-            Assert.True(BitConverter.SingleToInt32Bits(expected[p]) == BitConverter.SingleToInt32Bits(y[p]), $"{name}: output {p} is {y[p]}, the unfolded product {expected[p]}");
-        }
+            string which = registers == 0 ? name : $"{name} ({registers} registers)";
+            Array.Fill(y, float.NaN, 0, filters * pixels);
+            Array.Fill(y, 7f, filters * pixels, Slack);
+            if (compacted)
+            {
+                // The copy takes channels · kernel planes of inputHeight × outputWidth floats and Count − 1 more; past those it must not write.
+                int size = channels * kernel * inputHeight * outputWidth + TVector.Count - 1;
+                float[] copy = new float[size + Slack];
+                Array.Fill(copy, 7f);
+                switch (registers)
+                {
+                    case 0: Convolution.ForwardCompacted<TVector>(ref weight[0], ref bias[0], ref x[0], ref copy[0], ref y[0], filters, channels, kernel, kernel, inputWidth, plane, outputHeight, outputWidth); break;
+                    case 16: Convolution.ForwardCompacted<TVector, SixteenRegisters>(ref weight[0], ref bias[0], ref x[0], ref copy[0], ref y[0], filters, channels, kernel, kernel, inputWidth, plane, outputHeight, outputWidth); break;
+                    default: Convolution.ForwardCompacted<TVector, ThirtyTwoRegisters>(ref weight[0], ref bias[0], ref x[0], ref copy[0], ref y[0], filters, channels, kernel, kernel, inputWidth, plane, outputHeight, outputWidth); break;
+                }
 
-        Assert.All(y[(filters * pixels)..], v => Assert.Equal(7f, v));
+                Assert.All(copy[size..], v => Assert.Equal(7f, v));
+            }
+            else
+            {
+                switch (registers)
+                {
+                    case 0: Convolution.Forward<TVector>(ref weight[0], ref bias[0], ref x[0], ref y[0], filters, channels, kernel, kernel, inputWidth, plane, outputHeight, outputWidth); break;
+                    case 16: Convolution.Forward<TVector, SixteenRegisters>(ref weight[0], ref bias[0], ref x[0], ref y[0], filters, channels, kernel, kernel, inputWidth, plane, outputHeight, outputWidth); break;
+                    default: Convolution.Forward<TVector, ThirtyTwoRegisters>(ref weight[0], ref bias[0], ref x[0], ref y[0], filters, channels, kernel, kernel, inputWidth, plane, outputHeight, outputWidth); break;
+                }
+            }
+
+            for (int p = 0; p < filters * pixels; p++)
+            {
+                Assert.True(BitConverter.SingleToInt32Bits(expected[p]) == BitConverter.SingleToInt32Bits(y[p]), $"{which}: output {p} is {y[p]}, the unfolded product {expected[p]}");
+            }
+
+            Assert.All(y[(filters * pixels)..], v => Assert.Equal(7f, v));
+        }
 
         // And the plain definition, to rounding.
         for (int k = 0; k < filters; k++)

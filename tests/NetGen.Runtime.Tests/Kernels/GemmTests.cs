@@ -16,10 +16,11 @@ public sealed class GemmTests(Xunit.Abstractions.ITestOutputHelper output)
     private const int Slack = 32;
 
     /// <summary>
-    /// Row counts that exercise the 8-, 4-, 2- and 1-row tiles (× 2 vectors, and × 1 for a row's last columns) of the
-    /// blocked products and the 4-, 2- and 1-row tiles of <c>Dot</c> and its leftover columns (B with fewer rows than A:
-    /// 13 × 6; with more: 15 × 40, and 7 × 17, whose last block of B is one row); reductions longer than a block (128) and
-    /// not a multiple of it.
+    /// Row counts that exercise, for each register file, the tiles of the blocked products (32 registers: 8 rows × 2
+    /// vectors, then 4, 2, 1; 16 registers: 6 × 2, then 4, 2, 1 — 6, 7 = 6 + 1, 13 = 6 + 6 + 1, 15 = 6 + 6 + 2 + 1, 16 =
+    /// 6 + 6 + 4; × 1 vector for a row's last columns, 8 rows then 4, 2, 1, with either) and the tiles of <c>Dot</c> (32
+    /// registers: 4, 2 and 1 rows; 16: 2 and 1) and its leftover columns (B with fewer rows than A: 13 × 6; with more:
+    /// 15 × 40, and 7 × 17, whose last block of B is one row); reductions longer than a block (128) and not a multiple of it.
     /// </summary>
     public static TheoryData<int, int, int> Products => new()
     {
@@ -39,6 +40,11 @@ public sealed class GemmTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.True(ran >= 1);
     }
 
+    /// <summary>
+    /// The products at one width: the public kernels, and the tiles for each register file (16 and 32 vector registers,
+    /// whichever this machine has), each against the double loop, and all three the same bits: a tile's shape does not
+    /// change any element's sum.
+    /// </summary>
     private int CheckProducts<TVector>(int m, int k, int n, string name, bool accelerated = true)
         where TVector : struct, IFloatVector<TVector>
     {
@@ -47,6 +53,33 @@ public sealed class GemmTests(Xunit.Abstractions.ITestOutputHelper output)
             output.WriteLine($"{name}: not accelerated here, not dispatched to, skipped");
             return 0;
         }
+
+        float[][] public_ = CheckProducts<TVector, PublicKernels>(m, k, n, name);
+        float[][] sixteen = CheckProducts<TVector, SixteenRegisters>(m, k, n, name + " (16 registers)");
+        float[][] thirtyTwo = CheckProducts<TVector, ThirtyTwoRegisters>(m, k, n, name + " (32 registers)");
+        for (int r = 0; r < public_.Length; r++)
+        {
+            AssertSameBits(public_[r], sixteen[r], $"{name} {m}×{k}×{n} result {r}: 16 registers");
+            AssertSameBits(public_[r], thirtyTwo[r], $"{name} {m}×{k}×{n} result {r}: 32 registers");
+        }
+
+        output.WriteLine($"{name}: {m}×{k}×{n} checked, public kernels and both register files");
+        return 1;
+    }
+
+    /// <summary>Stands for the public kernels, which pick the register file themselves, in <see cref="CheckProducts{TVector, TRegisters}"/>.</summary>
+    private readonly struct PublicKernels : IRegisterFile
+    {
+    }
+
+    /// <summary>Every product at one width with <typeparamref name="TRegisters"/>'s tiles, against the double loop; returns the results.</summary>
+    private static float[][] CheckProducts<TVector, TRegisters>(int m, int k, int n, string name)
+        where TVector : struct, IFloatVector<TVector>
+        where TRegisters : struct, IRegisterFile
+    {
+        bool public_ = typeof(TRegisters) == typeof(PublicKernels);
+        float zero = 0f;
+        var results = new System.Collections.Generic.List<float[]>();
 
         var random = new Random(m * 1_000_000 + k * 1000 + n);
         float[] a = TestValues.Uniform(random, m * k);
@@ -75,30 +108,74 @@ public sealed class GemmTests(Xunit.Abstractions.ITestOutputHelper output)
         {
             float[] c = new float[m * n + Slack];
             Array.Fill(c, 1f, 0, m * n);
-            Gemm.MultiplyAdd<TVector>(ref a[0], k, 1, ref b[0], n, ref c[0], n, m, k, n, paddedTail);
+            if (public_)
+            {
+                Gemm.MultiplyAdd<TVector>(ref a[0], k, 1, ref b[0], n, ref c[0], n, m, k, n, paddedTail);
+            }
+            else
+            {
+                Gemm.Product<TVector, TRegisters>(ref a[0], k, 1, ref b[0], n, ref c[0], n, m, k, n, paddedTail, accumulate: true, ref zero, 0);
+            }
+
             AssertClose(expected, c, k, $"{name} MultiplyAdd {m}×{k}×{n}, paddedTail {paddedTail}");
             Assert.All(c[(m * n)..], v => Assert.Equal(0f, v));
+            results.Add((float[])c.Clone());
 
             // Multiply writes over C: what C held (NaN here) does not matter.
             Array.Fill(c, float.NaN, 0, m * n);
-            Gemm.Multiply<TVector>(ref a[0], k, 1, ref b[0], n, ref c[0], n, m, k, n, paddedTail);
+            if (public_)
+            {
+                Gemm.Multiply<TVector>(ref a[0], k, 1, ref b[0], n, ref c[0], n, m, k, n, paddedTail);
+            }
+            else
+            {
+                Gemm.Product<TVector, TRegisters>(ref a[0], k, 1, ref b[0], n, ref c[0], n, m, k, n, paddedTail, accumulate: false, ref zero, 0);
+            }
+
             AssertClose(expected.Select(e => e - 1f).ToArray(), c, k, $"{name} Multiply {m}×{k}×{n}, paddedTail {paddedTail}");
             Assert.All(c[(m * n)..], v => Assert.Equal(0f, v));
+            results.Add((float[])c.Clone());
 
             // MultiplyBias starts row i at bias(i), here 1 + i.
             float[] bias = Enumerable.Range(0, m).Select(i => 1f + i).ToArray();
             Array.Fill(c, float.NaN, 0, m * n);
-            Gemm.MultiplyBias<TVector>(ref a[0], k, 1, ref b[0], n, ref c[0], n, ref bias[0], m, k, n, paddedTail);
+            if (public_)
+            {
+                Gemm.MultiplyBias<TVector>(ref a[0], k, 1, ref b[0], n, ref c[0], n, ref bias[0], m, k, n, paddedTail);
+            }
+            else
+            {
+                Gemm.Product<TVector, TRegisters>(ref a[0], k, 1, ref b[0], n, ref c[0], n, m, k, n, paddedTail, accumulate: false, ref bias[0], 1);
+            }
+
             AssertClose(expected.Select((e, at) => e + at / n).ToArray(), c, k, $"{name} MultiplyBias {m}×{k}×{n}, paddedTail {paddedTail}");
             Assert.All(c[(m * n)..], v => Assert.Equal(0f, v));
+            results.Add((float[])c.Clone());
         }
 
         float[] d = new float[m * n];
         Array.Fill(d, 1f);
-        Gemm.Dot<TVector>(ref a[0], k, ref bt[0], k, k, ref d[0], n, 1, m, n);
+        if (public_)
+        {
+            Gemm.Dot<TVector>(ref a[0], k, ref bt[0], k, k, ref d[0], n, 1, m, n);
+        }
+        else
+        {
+            Gemm.Dot<TVector, TRegisters>(ref a[0], k, ref bt[0], k, k, ref d[0], n, 1, m, n);
+        }
+
         AssertClose(expectedDot, d, k, $"{name} Dot {m}×{k}×{n}");
-        output.WriteLine($"{name}: {m}×{k}×{n} checked");
-        return 1;
+        results.Add(d);
+        return [.. results];
+    }
+
+    private static void AssertSameBits(float[] expected, float[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]), $"{what}: element {i} is {actual[i]}, the public kernel's {expected[i]}");
+        }
     }
 
     [Fact]

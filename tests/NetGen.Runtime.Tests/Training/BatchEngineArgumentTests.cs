@@ -11,7 +11,7 @@ public sealed class BatchEngineArgumentTests
     {
         protected override float[] CreateWorkspace(int capacity) => new float[capacity];
 
-        protected override float TrainChunk(float[] workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients, int first)
+        protected override float TrainChunk(int stage, float[] workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients, int first)
         {
             gradients[0] += labels.Length;
             return labels.Length;
@@ -30,7 +30,7 @@ public sealed class BatchEngineArgumentTests
         var gradients = new float[4];
 
         var length = Assert.Throws<ArgumentException>(() => engine.TrainBatch(Parameters, gradients, new float[5], [0, 1, 2]));
-        var empty = Assert.Throws<ArgumentException>(() => engine.TrainBatch(Parameters, gradients, [], []));
+        var empty = Assert.Throws<ArgumentException>(() => engine.TrainBatch(Parameters, gradients, [], ReadOnlySpan<int>.Empty));
         var label = Assert.Throws<ArgumentOutOfRangeException>(() => engine.TrainBatch(Parameters, gradients, new float[6], [0, 3, 1]));
 
         Assert.Equal("inputs", length.ParamName);
@@ -87,7 +87,7 @@ public sealed class BatchEngineArgumentTests
 
         protected override void PrepareBatch(int count) => Prepared = count;
 
-        protected override float TrainChunk(float[] workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients, int first)
+        protected override float TrainChunk(int stage, float[] workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients, int first)
         {
             for (int i = 0; i < gradients.Length; i++)
             {
@@ -147,7 +147,7 @@ public sealed class BatchEngineArgumentTests
     {
         protected override float[] CreateWorkspace(int capacity) => new float[capacity];
 
-        protected override float TrainChunk(float[] workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients, int first) => 0;
+        protected override float TrainChunk(int stage, float[] workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, Span<float> gradients, int first) => 0;
 
         protected override void ForwardChunk(float[] workspace, ReadOnlySpan<float> parameters, ReadOnlySpan<float> inputs, Span<float> probabilities)
         {

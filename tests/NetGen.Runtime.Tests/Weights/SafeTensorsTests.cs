@@ -9,7 +9,7 @@ using Xunit;
 
 namespace NetGen.Runtime.Tests.Weights;
 
-public sealed class SafeTensorsTests : IDisposable
+public sealed partial class SafeTensorsTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
 

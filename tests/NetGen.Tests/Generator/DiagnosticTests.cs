@@ -59,6 +59,21 @@ public class DiagnosticTests
     [InlineData("[[|Input(0, 28, 28)|]] [Dense(10)] [Softmax]", "Layer 'input': channels must be positive, but is 0")]
     [InlineData("[Input(4, 28, 28)] [[|Conv2D(4, 3, Groups = 0)|]] [Dense(10)] [Softmax]", "Layer 'conv1': groups must be positive, but is 0")]
     [InlineData("[Input(4, 28, 28)] [[|Conv2D(4, 3, Groups = -2, Bias = false)|]] [Dense(10)] [Softmax]", "Layer 'conv1': groups must be positive, but is -2")]
+    [InlineData("[Input(1, 8, 8)] [[|BatchNorm2D(Epsilon = 0f)|]] [Dense(10)] [Softmax]", "Layer 'bn1': Epsilon must be positive and finite, but is 0")]
+    [InlineData("[Input(1, 8, 8)] [[|BatchNorm2D(Momentum = 1.5f)|]] [Dense(10)] [Softmax]", "Layer 'bn1': Momentum must be from 0 to 1, but is 1.5")]
+    [InlineData("[Input(1, 8, 8)] [[|Dropout(1f)|]] [Dense(10)] [Softmax]", "Layer 'dropout1': p must be at least 0 and less than 1, but is 1")]
+    [InlineData("[Input(1, 8, 8)] [[|Dropout(-0.25f)|]] [Dense(10)] [Softmax]", "Layer 'dropout1': p must be at least 0 and less than 1, but is -0.25")]
+    [InlineData("[Input(1, 28, 28)] [[|MaxPool2D(3, Padding = -1)|]] [Dense(10)] [Softmax]", "Layer 'pool1': padding must be zero or positive, but is -1")]
+    [InlineData("[Input(1, 28, 28)] [[|MaxPool2D(2, Padding = 2)|]] [Dense(10)] [Softmax]",
+        "Layer 'pool1': padding must be at most half the window size (2 / 2 = 1), but is 2")]
+    [InlineData("[Input(1, 28, 28)] [[|AvgPool2D(0)|]] [Dense(10)] [Softmax]", "Layer 'avg_pool1': size must be positive, but is 0")]
+    [InlineData("[Input(1, 28, 28)] [[|AvgPool2D(2, Stride = 0)|]] [Dense(10)] [Softmax]", "Layer 'avg_pool1': stride must be positive, but is 0")]
+    [InlineData("[Input(1, 28, 28)] [[|AvgPool2D(3, Padding = -2)|]] [Dense(10)] [Softmax]", "Layer 'avg_pool1': padding must be zero or positive, but is -2")]
+    [InlineData("[Input(1, 28, 28)] [[|AvgPool2D(3, Stride = 1, Padding = 2)|]] [Dense(10)] [Softmax]",
+        "Layer 'avg_pool1': padding must be at most half the window size (3 / 2 = 1), but is 2")]
+    [InlineData("[Input(1, 28, 28)] [[|LeakyReLU(Slope = float.NaN)|]] [Dense(10)] [Softmax]", "Layer 'leaky_relu1': slope must be a finite number, but is NaN")]
+    [InlineData("[Input(1, 28, 28)] [[|LeakyReLU(Slope = 1f / 0f, Name = \"act\")|]] [Dense(10)] [Softmax]",
+        "Layer 'act': slope must be a finite number, but is Infinity")]
     public void NG0004_argument_out_of_range(string layers, string message) =>
         AssertDiagnostic(layers + " public partial class Net { }", "NG0004", message);
 
@@ -67,13 +82,17 @@ public class DiagnosticTests
     [InlineData("[Input(1, 3, 3)] [[|Conv2D(2, 7, Padding = 1)|]] [Softmax]", "its kernel window 7×7 is larger than its input 1×3×3 (padded to 5×5)")]
     [InlineData("[Input(2, 8, 3)] [[|MaxPool2D(4)|]] [Softmax]", "Layer 'pool1': its pooling window 4×4 is larger than its input 2×8×3")]
     [InlineData("[Input(1, 28, 28)] [Dense(10)] [[|Conv2D(2, 3)|]] [Softmax]", "its kernel window 3×3 is larger than its input 10×1×1")]
+    [InlineData("[Input(1, 3, 3)] [[|MaxPool2D(6, Padding = 1)|]] [Softmax]", "Layer 'pool1': its pooling window 6×6 is larger than its input 1×3×3 (padded to 5×5)")]
+    [InlineData("[Input(2, 3, 4)] [[|AvgPool2D(7, Padding = 1)|]] [Softmax]",
+        "Layer 'avg_pool1': its pooling window 7×7 is larger than its input 2×3×4 (padded to 5×6)")]
+    [InlineData("[Input(1, 28, 28)] [Dense(10)] [[|AvgPool2D(2)|]] [Softmax]", "Layer 'avg_pool1': its pooling window 2×2 is larger than its input 10×1×1")]
     public void NG0005_window_larger_than_input(string layers, string message) =>
         AssertDiagnostic(layers + " public partial class Net { }", "NG0005", message);
 
     [Fact]
     public void NG0006_missing_softmax() => AssertDiagnostic(
         "[Input(1, 28, 28)] [[|Dense(10)|]] public partial class Net { }",
-        "NG0006", "Network 'Net' must end with [Softmax] (training uses softmax cross-entropy); its last layer is 'dense1'");
+        "NG0006", "Network 'Net' must end with [Softmax] (classification, trained with softmax cross-entropy) or [MeanSquaredError] (regression); its last layer is 'dense1'");
 
     [Fact]
     public void NG0007_softmax_not_last() => AssertDiagnostic(
@@ -123,6 +142,10 @@ public class DiagnosticTests
     [InlineData("[[|Input(1, 100000, 100000)|]] [Dense(10)] [Softmax]", "Layer 'input': its input would be 10000000000 elements")]
     [InlineData("[Input(3, 1000, 1000)] [[|Dense(100000)|]] [Softmax]", "Layer 'dense1': its weight would be 300000000000 elements")]
     [InlineData("[Input(64, 400, 400)] [[|Conv2D(64, 11, Padding = 5)|]] [Dense(2)] [Softmax]", "Layer 'conv1': its unfolded input (im2col) would be 1239040000 elements")]
+    [InlineData("[Input(1, 1, 1000000000)] [[|AvgPool2D(2, Stride = 1, Padding = 1)|]] [Dense(2)] [Softmax]",
+        "Layer 'avg_pool1': its output would be 2000000002 elements")]
+    [InlineData("[Input(1, 1, 1000000000)] [[|MaxPool2D(2, Padding = 1)|]] [Dense(2)] [Softmax]",
+        "Layer 'pool1': its padded input plane would be 3000000006 elements")]
     public void NG0013_size_overflow(string layers, string message) =>
         AssertDiagnostic(layers + " public partial class Net { }", "NG0013", message);
 
@@ -153,6 +176,19 @@ public class DiagnosticTests
         Diagnostic diagnostic = Assert.Single(result.GeneratorDiagnostics);
         Assert.Equal("NG0014", diagnostic.Id);
         Assert.Empty(result.Sources);
+    }
+
+    [Theory]
+    [InlineData("[Input(1, 5, 5)] [MaxPool2D(3, Padding = 1)] [AvgPool2D(2, Stride = 1, Padding = 1)] [Tanh] [Sigmoid] [LeakyReLU(Slope = -2.5f)] [GlobalAvgPool2D] [Softmax]")]
+    [InlineData("[Input(2, 4, 4)] [LeakyReLU(Slope = 0f)] [AvgPool2D(4, Padding = 2)] [MaxPool2D(1)] [Dense(3)] [Softmax]")]
+    public void The_new_layers_at_the_edges_of_their_arguments_compile(string layers)
+    {
+        // Padding of exactly half the window, a negative and a zero slope, a window as large as the padded input.
+        var result = GeneratorHarness.Run($"using NetGen; {layers} public partial class Net {{ }}");
+        Assert.Empty(result.Exceptions);
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Single(result.Sources);
+        Assert.Empty(result.CompilerWarningsAndErrors);
     }
 
     [Fact]

@@ -237,10 +237,15 @@ namespace Samples
         }
 
         /// <summary>
-        /// The softmax cross-entropy loss L = −log p(label) for one sample, without touching <see cref="Gradients"/>.
+        /// The softmax cross-entropy loss L = −log p(label) for one sample (inference mode), without touching
+        /// <see cref="Gradients"/>.
         /// </summary>
         /// <param name="input">784 floats: 4×14×14, CHW row-major.</param>
         /// <param name="label">The true class, 0 to 9.</param>
+        /// <exception cref="global::System.ArgumentException"><paramref name="input"/> does not have 784
+        /// floats.</exception>
+        /// <exception cref="global::System.ArgumentOutOfRangeException"><paramref name="label"/> is not a
+        /// class.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public float Loss(global::System.ReadOnlySpan<float> input, int label)
         {
@@ -254,13 +259,13 @@ namespace Samples
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public void ZeroGradients() => global::System.Array.Clear(Gradients);
 
-        int global::NetGen.INetwork.InputLength => InputLength;
-        int global::NetGen.INetwork.InputChannels => 4;
-        int global::NetGen.INetwork.InputHeight => 14;
-        int global::NetGen.INetwork.InputWidth => 14;
-        int global::NetGen.INetwork.OutputLength => OutputLength;
-        int global::NetGen.INetwork.ParameterCount => ParameterCount;
-        global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INetwork.ParameterLayout =>
+        int global::NetGen.INeuralNetwork.InputLength => InputLength;
+        int global::NetGen.INeuralNetwork.InputChannels => 4;
+        int global::NetGen.INeuralNetwork.InputHeight => 14;
+        int global::NetGen.INeuralNetwork.InputWidth => 14;
+        int global::NetGen.INeuralNetwork.OutputLength => OutputLength;
+        int global::NetGen.INeuralNetwork.ParameterCount => ParameterCount;
+        global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INeuralNetwork.ParameterLayout =>
             s_parameterLayout;
 
         private Engine? _engine;
@@ -268,8 +273,9 @@ namespace Samples
         private Engine BatchEngine => _engine ??= new Engine();
 
         /// <summary>
-        /// Threads that <see cref="TrainBatch"/>, <see cref="ForwardBatch"/> and <see cref="PredictBatch"/> may use,
-        /// the calling thread included. Default: all cores. Results do not depend on it.
+        /// Threads that the batch methods (<see cref="TrainBatch"/>, <see cref="ForwardBatch"/>,
+        /// <see cref="PredictBatch"/>) may use, the calling thread included. Default: all cores. Results do not depend
+        /// on it.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public int DegreeOfParallelism
@@ -348,16 +354,17 @@ namespace Samples
                 Grow(ref _dense1OutputGradients, count * 10);
             }
 
-            protected override float TrainChunk(Workspace workspace, global::System.ReadOnlySpan<float> parameters,
+            protected override float TrainChunk(int stage, Workspace ws, global::System.ReadOnlySpan<float> parameters,
                 global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels,
                 global::System.Span<float> gradients, int first)
             {
-                Workspace ws = workspace;
                 int count = labels.Length;
                 float loss = TrainSamples(count, inputs, labels, parameters, gradients, inputGradient: false,
                     batchWeightGradients: true, ws);
+                // What the batch-gradient phase needs: each such layer's input and dL/dy for these samples.
                 global::System.Array.Copy(ws.ProjectOutput, 0, _dense1Inputs, first * 392, count * 392);
                 global::System.Array.Copy(ws.Dense1OutputGradient, 0, _dense1OutputGradients, first * 10, count * 10);
+
                 return loss;
             }
 
@@ -440,7 +447,8 @@ namespace Samples
         /// </summary>
         /// <param name="path">The file to write (replaced if it exists).</param>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public void Save(string path) => global::NetGen.Weights.SafeTensors.Save(path, Parameters, s_parameterLayout);
+        public void Save(string path) =>
+            global::NetGen.Weights.SafeTensors.Save(path, Parameters, s_parameterLayout);
 
         /// <summary>
         /// Reads <see cref="Parameters"/> from a safetensors file (ours, or PyTorch's <c>save_file</c> of the same
@@ -450,7 +458,8 @@ namespace Samples
         /// <exception cref="global::System.IO.InvalidDataException">The file is corrupt or holds another architecture;
         /// the parameters are unchanged.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public void Load(string path) => global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout);
+        public void Load(string path) =>
+            global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout);
 
         /// <summary>
         /// Forward and backward pass of <paramref name="count"/> samples: adds their dL/dθ into
@@ -468,19 +477,11 @@ namespace Samples
         }
 
         /// <summary>
-        /// Σ over the samples of L = −log p(label) = log Σ_j exp z(j) − z(label), from the logits of the last forward
-        /// pass: finite even where p(label) underflows.
+        /// Σ over the samples of their loss, from the last forward pass: p(i) = exp(z(i) − max z) / Σ_j exp(z(j) − max
+        /// z).
         /// </summary>
-        private static float LossSum(int count, global::System.ReadOnlySpan<int> labels, Workspace ws)
-        {
-            float sum = 0f;
-            for (int s = 0; s < count; s++)
-            {
-                sum += ws.Softmax1LogSumExp[s] - ws.Dense1Output[s * 10 + labels[s]];
-            }
-
-            return sum;
-        }
+        private static float LossSum(int count, global::System.ReadOnlySpan<int> labels, Workspace ws) =>
+            global::NetGen.Generated.Layers.Softmax1Loss(count, ws.Dense1Output, ws.Softmax1LogSumExp, labels);
 
         /// <summary>
         /// Copies the samples into ws.Input and runs every layer's forward method in order, leaving each activation in
@@ -1536,6 +1537,22 @@ namespace NetGen.Generated
             {
                 dx[s * 10 + labels[s]] -= 1f;
             }
+        }
+
+        /// <summary>
+        /// The loss of softmax1, summed over the <paramref name="count"/> samples of its last forward pass.
+        /// </summary>
+        internal static float Softmax1Loss(int count, ReadOnlySpan<float> x, Span<float> logSumExp,
+            ReadOnlySpan<int> labels)
+        {
+            // L = −log p(label) = log Σ_j exp z(j) − z(label), from the logits: finite even where p(label) underflows
+            float sum = 0f;
+            for (int s = 0; s < count; s++)
+            {
+                sum += logSumExp[s] - x[s * 10 + labels[s]];
+            }
+
+            return sum;
         }
     }
 }

@@ -277,10 +277,15 @@ namespace Samples
         }
 
         /// <summary>
-        /// The softmax cross-entropy loss L = −log p(label) for one sample, without touching <see cref="Gradients"/>.
+        /// The softmax cross-entropy loss L = −log p(label) for one sample (inference mode), without touching
+        /// <see cref="Gradients"/>.
         /// </summary>
         /// <param name="input">784 floats: 1×28×28, CHW row-major.</param>
         /// <param name="label">The true class, 0 to 9.</param>
+        /// <exception cref="global::System.ArgumentException"><paramref name="input"/> does not have 784
+        /// floats.</exception>
+        /// <exception cref="global::System.ArgumentOutOfRangeException"><paramref name="label"/> is not a
+        /// class.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public float Loss(global::System.ReadOnlySpan<float> input, int label)
         {
@@ -294,13 +299,13 @@ namespace Samples
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public void ZeroGradients() => global::System.Array.Clear(Gradients);
 
-        int global::NetGen.INetwork.InputLength => InputLength;
-        int global::NetGen.INetwork.InputChannels => 1;
-        int global::NetGen.INetwork.InputHeight => 28;
-        int global::NetGen.INetwork.InputWidth => 28;
-        int global::NetGen.INetwork.OutputLength => OutputLength;
-        int global::NetGen.INetwork.ParameterCount => ParameterCount;
-        global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INetwork.ParameterLayout =>
+        int global::NetGen.INeuralNetwork.InputLength => InputLength;
+        int global::NetGen.INeuralNetwork.InputChannels => 1;
+        int global::NetGen.INeuralNetwork.InputHeight => 28;
+        int global::NetGen.INeuralNetwork.InputWidth => 28;
+        int global::NetGen.INeuralNetwork.OutputLength => OutputLength;
+        int global::NetGen.INeuralNetwork.ParameterCount => ParameterCount;
+        global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INeuralNetwork.ParameterLayout =>
             s_parameterLayout;
 
         private Engine? _engine;
@@ -308,8 +313,9 @@ namespace Samples
         private Engine BatchEngine => _engine ??= new Engine();
 
         /// <summary>
-        /// Threads that <see cref="TrainBatch"/>, <see cref="ForwardBatch"/> and <see cref="PredictBatch"/> may use,
-        /// the calling thread included. Default: all cores. Results do not depend on it.
+        /// Threads that the batch methods (<see cref="TrainBatch"/>, <see cref="ForwardBatch"/>,
+        /// <see cref="PredictBatch"/>) may use, the calling thread included. Default: all cores. Results do not depend
+        /// on it.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public int DegreeOfParallelism
@@ -398,20 +404,21 @@ namespace Samples
                 Grow(ref _dense3OutputGradients, count * 10);
             }
 
-            protected override float TrainChunk(Workspace workspace, global::System.ReadOnlySpan<float> parameters,
+            protected override float TrainChunk(int stage, Workspace ws, global::System.ReadOnlySpan<float> parameters,
                 global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels,
                 global::System.Span<float> gradients, int first)
             {
-                Workspace ws = workspace;
                 int count = labels.Length;
                 float loss = TrainSamples(count, inputs, labels, parameters, gradients, inputGradient: false,
                     batchWeightGradients: true, ws);
+                // What the batch-gradient phase needs: each such layer's input and dL/dy for these samples.
                 global::System.Array.Copy(ws.Pool2Output, 0, _dense1Inputs, first * 400, count * 400);
                 global::System.Array.Copy(ws.Dense1OutputGradient, 0, _dense1OutputGradients, first * 120, count * 120);
                 global::System.Array.Copy(ws.Relu3Output, 0, _dense2Inputs, first * 120, count * 120);
                 global::System.Array.Copy(ws.Dense2OutputGradient, 0, _dense2OutputGradients, first * 84, count * 84);
                 global::System.Array.Copy(ws.Relu4Output, 0, _dense3Inputs, first * 84, count * 84);
                 global::System.Array.Copy(ws.Dense3OutputGradient, 0, _dense3OutputGradients, first * 10, count * 10);
+
                 return loss;
             }
 
@@ -518,7 +525,8 @@ namespace Samples
         /// </summary>
         /// <param name="path">The file to write (replaced if it exists).</param>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public void Save(string path) => global::NetGen.Weights.SafeTensors.Save(path, Parameters, s_parameterLayout);
+        public void Save(string path) =>
+            global::NetGen.Weights.SafeTensors.Save(path, Parameters, s_parameterLayout);
 
         /// <summary>
         /// Reads <see cref="Parameters"/> from a safetensors file (ours, or PyTorch's <c>save_file</c> of the same
@@ -528,7 +536,8 @@ namespace Samples
         /// <exception cref="global::System.IO.InvalidDataException">The file is corrupt or holds another architecture;
         /// the parameters are unchanged.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public void Load(string path) => global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout);
+        public void Load(string path) =>
+            global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout);
 
         /// <summary>
         /// Forward and backward pass of <paramref name="count"/> samples: adds their dL/dθ into
@@ -546,19 +555,11 @@ namespace Samples
         }
 
         /// <summary>
-        /// Σ over the samples of L = −log p(label) = log Σ_j exp z(j) − z(label), from the logits of the last forward
-        /// pass: finite even where p(label) underflows.
+        /// Σ over the samples of their loss, from the last forward pass: p(i) = exp(z(i) − max z) / Σ_j exp(z(j) − max
+        /// z).
         /// </summary>
-        private static float LossSum(int count, global::System.ReadOnlySpan<int> labels, Workspace ws)
-        {
-            float sum = 0f;
-            for (int s = 0; s < count; s++)
-            {
-                sum += ws.Softmax1LogSumExp[s] - ws.Dense3Output[s * 10 + labels[s]];
-            }
-
-            return sum;
-        }
+        private static float LossSum(int count, global::System.ReadOnlySpan<int> labels, Workspace ws) =>
+            global::NetGen.Generated.Layers.Softmax1Loss(count, ws.Dense3Output, ws.Softmax1LogSumExp, labels);
 
         /// <summary>
         /// Copies the samples into ws.Input and runs every layer's forward method in order, leaving each activation in
@@ -1791,6 +1792,22 @@ namespace NetGen.Generated
             {
                 dx[s * 10 + labels[s]] -= 1f;
             }
+        }
+
+        /// <summary>
+        /// The loss of softmax1, summed over the <paramref name="count"/> samples of its last forward pass.
+        /// </summary>
+        internal static float Softmax1Loss(int count, ReadOnlySpan<float> x, Span<float> logSumExp,
+            ReadOnlySpan<int> labels)
+        {
+            // L = −log p(label) = log Σ_j exp z(j) − z(label), from the logits: finite even where p(label) underflows
+            float sum = 0f;
+            for (int s = 0; s < count; s++)
+            {
+                sum += logSumExp[s] - x[s * 10 + labels[s]];
+            }
+
+            return sum;
         }
     }
 }

@@ -193,11 +193,15 @@ namespace Samples.Tiny
             }
 
             /// <summary>
-            /// The softmax cross-entropy loss L = −log p(label) for one sample, without touching
+            /// The softmax cross-entropy loss L = −log p(label) for one sample (inference mode), without touching
             /// <see cref="Gradients"/>.
             /// </summary>
             /// <param name="input">126 floats: 2×9×7, CHW row-major.</param>
             /// <param name="label">The true class, 0 to 3.</param>
+            /// <exception cref="global::System.ArgumentException"><paramref name="input"/> does not have 126
+            /// floats.</exception>
+            /// <exception cref="global::System.ArgumentOutOfRangeException"><paramref name="label"/> is not a
+            /// class.</exception>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             public float Loss(global::System.ReadOnlySpan<float> input, int label)
             {
@@ -211,13 +215,13 @@ namespace Samples.Tiny
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             public void ZeroGradients() => global::System.Array.Clear(Gradients);
 
-            int global::NetGen.INetwork.InputLength => InputLength;
-            int global::NetGen.INetwork.InputChannels => 2;
-            int global::NetGen.INetwork.InputHeight => 9;
-            int global::NetGen.INetwork.InputWidth => 7;
-            int global::NetGen.INetwork.OutputLength => OutputLength;
-            int global::NetGen.INetwork.ParameterCount => ParameterCount;
-            global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INetwork.ParameterLayout =>
+            int global::NetGen.INeuralNetwork.InputLength => InputLength;
+            int global::NetGen.INeuralNetwork.InputChannels => 2;
+            int global::NetGen.INeuralNetwork.InputHeight => 9;
+            int global::NetGen.INeuralNetwork.InputWidth => 7;
+            int global::NetGen.INeuralNetwork.OutputLength => OutputLength;
+            int global::NetGen.INeuralNetwork.ParameterCount => ParameterCount;
+            global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INeuralNetwork.ParameterLayout =>
                 s_parameterLayout;
 
             private Engine? _engine;
@@ -225,8 +229,9 @@ namespace Samples.Tiny
             private Engine BatchEngine => _engine ??= new Engine();
 
             /// <summary>
-            /// Threads that <see cref="TrainBatch"/>, <see cref="ForwardBatch"/> and <see cref="PredictBatch"/> may
-            /// use, the calling thread included. Default: all cores. Results do not depend on it.
+            /// Threads that the batch methods (<see cref="TrainBatch"/>, <see cref="ForwardBatch"/>,
+            /// <see cref="PredictBatch"/>) may use, the calling thread included. Default: all cores. Results do not
+            /// depend on it.
             /// </summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             public int DegreeOfParallelism
@@ -307,16 +312,17 @@ namespace Samples.Tiny
                     Grow(ref _headOutputGradients, count * 4);
                 }
 
-                protected override float TrainChunk(Workspace workspace, global::System.ReadOnlySpan<float> parameters,
-                    global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels,
-                    global::System.Span<float> gradients, int first)
+                protected override float TrainChunk(int stage, Workspace ws,
+                    global::System.ReadOnlySpan<float> parameters, global::System.ReadOnlySpan<float> inputs,
+                    global::System.ReadOnlySpan<int> labels, global::System.Span<float> gradients, int first)
                 {
-                    Workspace ws = workspace;
                     int count = labels.Length;
                     float loss = TrainSamples(count, inputs, labels, parameters, gradients, inputGradient: false,
                         batchWeightGradients: true, ws);
+                    // What the batch-gradient phase needs: each such layer's input and dL/dy for these samples.
                     global::System.Array.Copy(ws.Pool1Output, 0, _headInputs, first * 36, count * 36);
                     global::System.Array.Copy(ws.HeadOutputGradient, 0, _headOutputGradients, first * 4, count * 4);
+
                     return loss;
                 }
 
@@ -426,19 +432,11 @@ namespace Samples.Tiny
             }
 
             /// <summary>
-            /// Σ over the samples of L = −log p(label) = log Σ_j exp z(j) − z(label), from the logits of the last
-            /// forward pass: finite even where p(label) underflows.
+            /// Σ over the samples of their loss, from the last forward pass: p(i) = exp(z(i) − max z) / Σ_j exp(z(j) −
+            /// max z).
             /// </summary>
-            private static float LossSum(int count, global::System.ReadOnlySpan<int> labels, Workspace ws)
-            {
-                float sum = 0f;
-                for (int s = 0; s < count; s++)
-                {
-                    sum += ws.Softmax1LogSumExp[s] - ws.HeadOutput[s * 4 + labels[s]];
-                }
-
-                return sum;
-            }
+            private static float LossSum(int count, global::System.ReadOnlySpan<int> labels, Workspace ws) =>
+                global::NetGen.Generated.Layers.Softmax1Loss(count, ws.HeadOutput, ws.Softmax1LogSumExp, labels);
 
             /// <summary>
             /// Copies the samples into ws.Input and runs every layer's forward method in order, leaving each activation
@@ -1022,6 +1020,22 @@ namespace NetGen.Generated
             {
                 dx[s * 4 + labels[s]] -= 1f;
             }
+        }
+
+        /// <summary>
+        /// The loss of softmax1, summed over the <paramref name="count"/> samples of its last forward pass.
+        /// </summary>
+        internal static float Softmax1Loss(int count, ReadOnlySpan<float> x, Span<float> logSumExp,
+            ReadOnlySpan<int> labels)
+        {
+            // L = −log p(label) = log Σ_j exp z(j) − z(label), from the logits: finite even where p(label) underflows
+            float sum = 0f;
+            for (int s = 0; s < count; s++)
+            {
+                sum += logSumExp[s] - x[s * 4 + labels[s]];
+            }
+
+            return sum;
         }
     }
 }

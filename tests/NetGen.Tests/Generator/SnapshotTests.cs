@@ -117,20 +117,55 @@ public class SnapshotTests
     }
 
     [Fact]
+    public void Padded_pooling_over_inputs_too_wide_for_float_offsets_records_tap_numbers()
+    {
+        // With padding the recorded winner is an offset in the input from the window's top-left tap (in the padding or
+        // not), or −1 where no tap beat −∞; over 16 million floats wide, the tap's number instead.
+        GeneratorHarness.Result result = GeneratorHarness.Run("""
+            using NetGen;
+            namespace Samples;
+            [Input(1, 3, 16777216)] [MaxPool2D(3, Stride = 2, Padding = 1)] [Dense(2)] [Softmax]
+            public partial class WidePadded { }
+            [Input(1, 3, 1000)] [MaxPool2D(3, Stride = 2, Padding = 1)] [Dense(2)] [Softmax]
+            public partial class NarrowPadded { }
+            """);
+        Assert.Empty(result.Exceptions);
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Empty(result.CompilerWarningsAndErrors);
+        string wide = result.Source("Samples.WidePadded.g.cs");
+        Assert.Contains("TVector.Broadcast(8f)", wide); // tap (2, 2)
+        Assert.Contains("dx[row + j * 2 + t / 3 * 16777216 + t % 3] += dy[o];", wide);
+        Assert.Contains("if (t < 0)", wide);
+        string narrow = result.Source("Samples.NarrowPadded.g.cs");
+        Assert.Contains("TVector.Broadcast(2002f)", narrow); // tap (2, 2): 2 · 1000 + 2
+        Assert.Contains("dx[row + j * 2 + t] += dy[o];", narrow);
+        Assert.Contains("int row = s * 3000 + c * 3000 + i * 2000 - 1001;", narrow);
+    }
+
+    [Fact]
     public void Output_does_not_depend_on_the_current_culture()
     {
         // A culture whose minus sign is U+2212 and whose group separator is a non-breaking space: a number
         // formatted with the current culture anywhere in the emitter would show here.
         var culture = (CultureInfo)CultureInfo.GetCultureInfo("sv-SE").Clone();
         culture.NumberFormat.NegativeSign = "\u2212";
+        const string NewLayersSource = """
+            using NetGen;
+            [Input(2, 9, 8)] [LeakyReLU(Slope = -0.25f)] [MaxPool2D(3, Stride = 2, Padding = 1)] [AvgPool2D(3, Stride = 1, Padding = 1)]
+            [Tanh] [Sigmoid] [GlobalAvgPool2D] [Dense(3)] [Softmax]
+            public partial class NewLayers { }
+            """;
         string small = Generate(SmallSource, "Samples.Tiny.Models.Tiny_TTag_.g.cs");
         string lenet = Generate(LeNet5Source, "Samples.LeNet5.g.cs");
+        string newLayers = Generate(NewLayersSource, "NewLayers.g.cs");
+        Assert.Contains("TVector.Broadcast(-0.25f)", newLayers);
         CultureInfo saved = CultureInfo.CurrentCulture;
         try
         {
             CultureInfo.CurrentCulture = culture;
             Assert.Equal(small, Generate(SmallSource, "Samples.Tiny.Models.Tiny_TTag_.g.cs"));
             Assert.Equal(lenet, Generate(LeNet5Source, "Samples.LeNet5.g.cs"));
+            Assert.Equal(newLayers, Generate(NewLayersSource, "NewLayers.g.cs"));
         }
         finally
         {
@@ -177,9 +212,25 @@ public class SnapshotTests
             [Softmax]
             public partial class AVeryDescriptiveNetworkClassNameThatGoesOnAndOn { }
             """;
-        var result = GeneratorHarness.Run(LeNet5Source, SmallSource, WideNetSource, graph);
+        string layers = $$"""
+            using NetGen;
+            namespace Some.Rather.Long.Namespace.For.Another.Network;
+            [Input(3, 1000, 1000, Name = "image")]
+            [LeakyReLU(Slope = -0.0123456789f, Name = "{{longName}}")]
+            [MaxPool2D(3, Stride = 2, Padding = 1, Name = "pool_{{longName.Substring(5)}}")]
+            [ReLU]
+            [MaxPool2D(5, Stride = 1, Padding = 2)]
+            [AvgPool2D(7, Stride = 3, Padding = 3, Name = "avg_{{longName.Substring(4)}}")]
+            [Tanh(Name = "tanh_{{longName.Substring(5)}}")]
+            [Sigmoid]
+            [GlobalAvgPool2D(Name = "global_{{longName.Substring(7)}}")]
+            [Dense(10)]
+            [Softmax]
+            public partial class AnotherVeryDescriptiveNetworkClassNameThatGoesOnAndOn { }
+            """;
+        var result = GeneratorHarness.Run(LeNet5Source, SmallSource, WideNetSource, graph, layers);
         Assert.Empty(result.GeneratorDiagnostics);
-        Assert.Equal(4, result.Sources.Length);
+        Assert.Equal(5, result.Sources.Length);
         Assert.Empty(result.CompilerWarningsAndErrors);
         foreach (GeneratedSourceResult source in result.Sources)
         {

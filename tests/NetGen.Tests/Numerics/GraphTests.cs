@@ -48,7 +48,7 @@ public class GraphTests
     }
 
     /// <summary>Parameters from the network's initializer plus noise, so that no bias is zero and a bias at the wrong offset shows.</summary>
-    private static void Initialize(INetwork network, int seed)
+    internal static void Initialize(INetwork network, int seed)
     {
         network.InitializeParameters(seed);
         float[] noise = TestData.Uniform(network.ParameterCount, seed + 100, 0.1f);
@@ -101,7 +101,7 @@ public class GraphTests
     }
 
     /// <summary>Float32 sums of a few hundred products against double differences: 2e-5 absolute plus 1e-3 relative.</summary>
-    private static void AssertClose(double[] expected, ReadOnlySpan<float> actual, string what)
+    internal static void AssertClose(double[] expected, ReadOnlySpan<float> actual, string what)
     {
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < expected.Length; i++)

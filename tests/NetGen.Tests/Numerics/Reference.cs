@@ -15,7 +15,21 @@ public static class Reference
     /// <summary>PyTorch's Conv2d: weight [filters, in/groups, kh, kw], then a bias [filters] unless <paramref name="Bias"/> is false.</summary>
     public sealed record Conv(int Filters, int KernelHeight, int KernelWidth, int Stride = 1, int Padding = 0, int Groups = 1, bool Bias = true) : Op;
 
-    public sealed record Pool(int Size, int Stride) : Op;
+    /// <summary>Max pooling; the padding is −∞ (never a window's maximum).</summary>
+    public sealed record Pool(int Size, int Stride, int Padding = 0) : Op;
+
+    /// <summary>Average pooling, PyTorch's count_include_pad=True: the padding counts as zeros, every window divided by size².</summary>
+    public sealed record AvgPool(int Size, int Stride, int Padding = 0) : Op;
+
+    /// <summary>The mean of each channel: C×H×W → C×1×1.</summary>
+    public sealed record GlobalAvgPool : Op;
+
+    public sealed record Tanh : Op;
+
+    public sealed record Sigmoid : Op;
+
+    /// <summary>y = x where x &gt; 0, else slope · x (the slope given as the float the network holds).</summary>
+    public sealed record LeakyRelu(float Slope) : Op;
 
     public sealed record Dense(int Units) : Op;
 
@@ -49,17 +63,47 @@ public static class Reference
 
     /// <summary>
     /// Runs a graph of layers on one CHW sample (in double precision, input given as doubles), each node reading the nodes
-    /// it names, with the parameters in declaration order; returns the last node's activation.
+    /// it names, with the parameters in declaration order, in inference mode; returns the last node's activation.
     /// </summary>
-    public static double[] Forward(IReadOnlyList<Node> nodes, ReadOnlySpan<double> parameters, double[] input, int channels, int height, int width)
+    public static double[] Forward(IReadOnlyList<Node> nodes, ReadOnlySpan<double> parameters, double[] input, int channels, int height, int width) =>
+        ForwardBatch(nodes, parameters, [input], channels, height, width, Mode.Inference)[0];
+
+    /// <summary>
+    /// Training or inference. In training, BatchNorm normalizes with the batch's statistics and updates
+    /// <see cref="RunningStatistics"/> (running mean then running variance of each BatchNorm, in order), and Dropout keeps an
+    /// element when its bits from <see cref="NetGen.Kernels.Dropout.Bits"/> under <see cref="NoiseKey"/> reach the threshold;
+    /// in inference BatchNorm uses the running statistics and Dropout passes its input.
+    /// </summary>
+    public sealed record Mode(bool Training, double[]? RunningStatistics = null, ulong NoiseKey = 0)
     {
-        var outputs = new (double[] X, int C, int H, int W)[nodes.Count];
-        (double[] X, int C, int H, int W) Read(int node) => node < 0 ? (input, channels, height, width) : outputs[node];
-        int offset = 0;
+        public static readonly Mode Inference = new(false);
+    }
+
+    /// <summary>MeanSquaredError: the output is the input; the loss is the mean of (y − t)² over its elements.</summary>
+    public sealed record MeanSquaredError : Op;
+
+    /// <summary>BatchNorm2D(ε, momentum), PyTorch's BatchNorm2d: γ, β are parameters; running statistics come from the mode.</summary>
+    public sealed record BatchNorm(double Epsilon = 1e-5, double Momentum = 0.1) : Op;
+
+    /// <summary>Dropout(p) as the layer of node index <paramref name="Layer"/> (its salt in the masks).</summary>
+    public sealed record Dropout(float P, int Layer) : Op;
+
+    /// <summary>
+    /// Runs a graph of layers on a batch of CHW samples in double precision (see <see cref="Forward(IReadOnlyList{Node}, ReadOnlySpan{double}, double[], int, int, int)"/>),
+    /// in the given mode; returns each sample's last activation.
+    /// </summary>
+    public static double[][] ForwardBatch(IReadOnlyList<Node> nodes, ReadOnlySpan<double> parameters, double[][] inputs, int channels, int height, int width, Mode mode)
+    {
+        int n = inputs.Length;
+        var outputs = new (double[][] X, int C, int H, int W)[nodes.Count];
+        (double[][] X, int C, int H, int W) Read(int node) => node < 0 ? (inputs, channels, height, width) : outputs[node];
+        int offset = 0, stateOffset = 0;
         for (int index = 0; index < nodes.Count; index++)
         {
             Node node = nodes[index];
-            (double[] x, int c, int h, int w) = Read(node.Inputs[0]);
+            (double[][] xs, int c, int h, int w) = Read(node.Inputs[0]);
+            var ys = new double[n][];
+            int oc = c, oh = h, ow = w;
             switch (node.Op)
             {
                 case Conv conv:
@@ -68,91 +112,211 @@ public static class Reference
                     var weight = parameters.Slice(offset, wl);
                     var bias = parameters.Slice(offset + wl, bl);
                     offset += wl + bl;
-                    x = Conv2D(x, c, h, w, weight, bias, conv, out h, out w);
-                    c = conv.Filters;
+                    for (int s = 0; s < n; s++)
+                    {
+                        ys[s] = Conv2D(xs[s], c, h, w, weight, bias, conv, out oh, out ow);
+                    }
+
+                    oc = conv.Filters;
                     break;
                 }
 
                 case Pool pool:
-                    x = MaxPool(x, c, h, w, pool.Size, pool.Stride, out h, out w);
+                    for (int s = 0; s < n; s++)
+                    {
+                        ys[s] = MaxPool(xs[s], c, h, w, pool.Size, pool.Stride, pool.Padding, out oh, out ow);
+                    }
+
+                    break;
+                case AvgPool pool:
+                    for (int s = 0; s < n; s++)
+                    {
+                        ys[s] = AveragePool(xs[s], c, h, w, pool.Size, pool.Stride, pool.Padding, out oh, out ow);
+                    }
+
+                    break;
+                case GlobalAvgPool:
+                    for (int s = 0; s < n; s++)
+                    {
+                        var y = new double[c];
+                        for (int t = 0; t < c; t++)
+                        {
+                            double sum = 0;
+                            for (int i = 0; i < h * w; i++)
+                            {
+                                sum += xs[s][t * h * w + i];
+                            }
+
+                            y[t] = sum / (h * w);
+                        }
+
+                        ys[s] = y;
+                    }
+
+                    (oh, ow) = (1, 1);
+                    break;
+                case Tanh:
+                    for (int s = 0; s < n; s++)
+                    {
+                        ys[s] = Array.ConvertAll(xs[s], Math.Tanh);
+                    }
+
+                    break;
+                case Sigmoid:
+                    for (int s = 0; s < n; s++)
+                    {
+                        ys[s] = Array.ConvertAll(xs[s], v => 1 / (1 + Math.Exp(-v)));
+                    }
+
+                    break;
+                case LeakyRelu leaky:
+                    for (int s = 0; s < n; s++)
+                    {
+                        ys[s] = Array.ConvertAll(xs[s], v => v > 0 ? v : (double)leaky.Slope * v);
+                    }
+
                     break;
                 case Dense dense:
                 {
-                    int inputs = x.Length;
-                    var weight = parameters.Slice(offset, dense.Units * inputs);
-                    var bias = parameters.Slice(offset + dense.Units * inputs, dense.Units);
-                    offset += dense.Units * (inputs + 1);
-                    var y = new double[dense.Units];
-                    for (int o = 0; o < dense.Units; o++)
+                    int inputs1 = c * h * w;
+                    var weight = parameters.Slice(offset, dense.Units * inputs1);
+                    var bias = parameters.Slice(offset + dense.Units * inputs1, dense.Units);
+                    offset += dense.Units * (inputs1 + 1);
+                    for (int s = 0; s < n; s++)
                     {
-                        double sum = bias[o];
-                        for (int i = 0; i < inputs; i++)
+                        var y = new double[dense.Units];
+                        for (int o = 0; o < dense.Units; o++)
                         {
-                            sum += weight[o * inputs + i] * x[i];
+                            double sum = bias[o];
+                            for (int i = 0; i < inputs1; i++)
+                            {
+                                sum += weight[o * inputs1 + i] * xs[s][i];
+                            }
+
+                            y[o] = sum;
                         }
 
-                        y[o] = sum;
+                        ys[s] = y;
                     }
 
-                    x = y;
-                    c = dense.Units;
-                    h = w = 1;
+                    (oc, oh, ow) = (dense.Units, 1, 1);
                     break;
                 }
 
                 case Relu:
-                    x = Array.ConvertAll(x, v => Math.Max(v, 0));
+                    for (int s = 0; s < n; s++)
+                    {
+                        ys[s] = Array.ConvertAll(xs[s], v => Math.Max(v, 0));
+                    }
+
                     break;
                 case Add:
-                {
-                    double[] other = Read(node.Inputs[1]).X;
-                    var y = new double[x.Length];
-                    for (int i = 0; i < y.Length; i++)
+                    for (int s = 0; s < n; s++)
                     {
-                        y[i] = x[i] + other[i];
+                        double[] other = Read(node.Inputs[1]).X[s];
+                        ys[s] = xs[s].Select((v, i) => v + other[i]).ToArray();
                     }
 
-                    x = y;
                     break;
-                }
-
                 case Concat:
+                    for (int s = 0; s < n; s++)
+                    {
+                        ys[s] = [.. xs[s], .. Read(node.Inputs[1]).X[s]];
+                    }
+
+                    oc = c + Read(node.Inputs[1]).C;
+                    break;
+                case BatchNorm bn:
                 {
-                    (double[] other, int otherChannels, _, _) = Read(node.Inputs[1]);
-                    x = [.. x, .. other];
-                    c += otherChannels;
+                    var gamma = parameters.Slice(offset, c).ToArray();
+                    var beta = parameters.Slice(offset + c, c).ToArray();
+                    offset += 2 * c;
+                    double[] running = mode.RunningStatistics ?? throw new InvalidOperationException("BatchNorm needs running statistics in the mode.");
+                    int plane = h * w, m = n * plane;
+                    for (int t = 0; t < c; t++)
+                    {
+                        double mean, variance;
+                        if (mode.Training)
+                        {
+                            mean = 0;
+                            for (int s = 0; s < n; s++)
+                            {
+                                for (int i = 0; i < plane; i++)
+                                {
+                                    mean += xs[s][t * plane + i];
+                                }
+                            }
+
+                            mean /= m;
+                            variance = 0;
+                            for (int s = 0; s < n; s++)
+                            {
+                                for (int i = 0; i < plane; i++)
+                                {
+                                    double d = xs[s][t * plane + i] - mean;
+                                    variance += d * d;
+                                }
+                            }
+
+                            variance /= m;
+                            running[stateOffset + t] = (1 - bn.Momentum) * running[stateOffset + t] + bn.Momentum * mean;
+                            running[stateOffset + c + t] = (1 - bn.Momentum) * running[stateOffset + c + t] + bn.Momentum * variance * m / (m - 1);
+                        }
+                        else
+                        {
+                            mean = running[stateOffset + t];
+                            variance = running[stateOffset + c + t];
+                        }
+
+                        for (int s = 0; s < n; s++)
+                        {
+                            ys[s] ??= new double[c * plane];
+                            for (int i = 0; i < plane; i++)
+                            {
+                                ys[s][t * plane + i] = gamma[t] * (xs[s][t * plane + i] - mean) / Math.Sqrt(variance + bn.Epsilon) + beta[t];
+                            }
+                        }
+                    }
+
+                    stateOffset += 2 * c;
                     break;
                 }
 
+                case Dropout dropout:
+                {
+                    uint threshold = NetGen.Kernels.Dropout.Threshold(dropout.P);
+                    for (int s = 0; s < n; s++)
+                    {
+                        ys[s] = mode.Training
+                            ? xs[s].Select((v, e) => NetGen.Kernels.Dropout.Bits(mode.NoiseKey, dropout.Layer, s, e) >= threshold ? v / (1 - dropout.P) : 0).ToArray()
+                            : (double[])xs[s].Clone();
+                    }
+
+                    break;
+                }
+
+                case MeanSquaredError:
+                    for (int s = 0; s < n; s++)
+                    {
+                        ys[s] = (double[])xs[s].Clone();
+                    }
+
+                    break;
                 case Softmax:
-                {
-                    double max = double.NegativeInfinity;
-                    foreach (double v in x)
+                    for (int s = 0; s < n; s++)
                     {
-                        max = Math.Max(max, v);
+                        double[] x = xs[s];
+                        double max = x.Max();
+                        double[] p = x.Select(v => Math.Exp(v - max)).ToArray();
+                        double sum = p.Sum();
+                        ys[s] = p.Select(v => v / sum).ToArray();
                     }
 
-                    double sum = 0;
-                    var p = new double[x.Length];
-                    for (int i = 0; i < x.Length; i++)
-                    {
-                        p[i] = Math.Exp(x[i] - max);
-                        sum += p[i];
-                    }
-
-                    for (int i = 0; i < p.Length; i++)
-                    {
-                        p[i] /= sum;
-                    }
-
-                    x = p;
-                    c = x.Length;
-                    h = w = 1;
+                    (oc, oh, ow) = (c * h * w, 1, 1);
                     break;
-                }
             }
 
-            outputs[index] = (x, c, h, w);
+            outputs[index] = (ys, oc, oh, ow);
         }
 
         if (offset != parameters.Length)
@@ -161,6 +325,77 @@ public static class Reference
         }
 
         return outputs[^1].X;
+    }
+
+    /// <summary>
+    /// The mean over a batch of L = −log p(label) in training mode, and its gradients dL/dθ and dL/d(each input) by central
+    /// differences in double precision (step 1e-6), independent of the generated backward pass. The running statistics in
+    /// <paramref name="mode"/> are updated once, as one training step would.
+    /// </summary>
+    public static (double Loss, double[] Parameters, double[][] Inputs) TrainingGradients(
+        IReadOnlyList<Node> nodes, float[] parameters, float[][] inputs, int[] labels, int channels, int height, int width, Mode mode)
+    {
+        const double step = 1e-6;
+        double[] theta = Array.ConvertAll(parameters, v => (double)v);
+        double[][] xs = inputs.Select(x => Array.ConvertAll(x, v => (double)v)).ToArray();
+        double[] running = (double[])(mode.RunningStatistics ?? []).Clone();
+        double Loss()
+        {
+            var scratch = mode with { RunningStatistics = (double[])running.Clone() };
+            double[][] p = ForwardBatch(nodes, theta, xs, channels, height, width, scratch);
+            return labels.Select((label, s) => -Math.Log(p[s][label])).Average();
+        }
+
+        double Difference(double[] values, int i)
+        {
+            double original = values[i];
+            values[i] = original + step;
+            double plus = Loss();
+            values[i] = original - step;
+            double minus = Loss();
+            values[i] = original;
+            return (plus - minus) / (2 * step);
+        }
+
+        double loss = Loss();
+        double[] dTheta = Enumerable.Range(0, theta.Length).Select(i => Difference(theta, i)).ToArray();
+        double[][] dInputs = xs.Select(x => Enumerable.Range(0, x.Length).Select(i => Difference(x, i)).ToArray()).ToArray();
+        if (mode.RunningStatistics is { } update)
+        {
+            ForwardBatch(nodes, theta, xs, channels, height, width, mode); // the step's one update of the running statistics
+        }
+
+        return (loss, dTheta, dInputs);
+    }
+
+    /// <summary>
+    /// The mean over a batch and over the output's elements of (y − t)², and its gradients dL/dθ and dL/d(each input) by
+    /// central differences in double precision (step 1e-6), in inference mode (a regression network without batch statistics).
+    /// </summary>
+    public static (double Loss, double[] Parameters, double[][] Inputs) RegressionGradients(
+        IReadOnlyList<Node> nodes, float[] parameters, float[][] inputs, float[][] targets, int channels, int height, int width)
+    {
+        const double step = 1e-6;
+        double[] theta = Array.ConvertAll(parameters, v => (double)v);
+        double[][] xs = inputs.Select(x => Array.ConvertAll(x, v => (double)v)).ToArray();
+        double Loss() => ForwardBatch(nodes, theta, xs, channels, height, width, Mode.Inference)
+            .Select((y, s) => y.Select((v, k) => (v - targets[s][k]) * (v - targets[s][k])).Average())
+            .Average();
+
+        double Difference(double[] values, int i)
+        {
+            double original = values[i];
+            values[i] = original + step;
+            double plus = Loss();
+            values[i] = original - step;
+            double minus = Loss();
+            values[i] = original;
+            return (plus - minus) / (2 * step);
+        }
+
+        return (Loss(),
+            Enumerable.Range(0, theta.Length).Select(i => Difference(theta, i)).ToArray(),
+            xs.Select(x => Enumerable.Range(0, x.Length).Select(i => Difference(x, i)).ToArray()).ToArray());
     }
 
     /// <summary>
@@ -239,11 +474,11 @@ public static class Reference
         return y;
     }
 
-    /// <summary>y(c,i,j) = max_{m,n} x(c, i·s+m, j·s+n).</summary>
-    public static double[] MaxPool(double[] x, int c, int h, int w, int size, int stride, out int outHeight, out int outWidth)
+    /// <summary>y(c,i,j) = max_{m,n} x(c, i·s+m−p, j·s+n−p) over the taps inside x (the padding is −∞).</summary>
+    public static double[] MaxPool(double[] x, int c, int h, int w, int size, int stride, int padding, out int outHeight, out int outWidth)
     {
-        outHeight = (h - size) / stride + 1;
-        outWidth = (w - size) / stride + 1;
+        outHeight = (h + 2 * padding - size) / stride + 1;
+        outWidth = (w + 2 * padding - size) / stride + 1;
         var y = new double[c * outHeight * outWidth];
         for (int t = 0; t < c; t++)
         {
@@ -256,11 +491,48 @@ public static class Reference
                     {
                         for (int n = 0; n < size; n++)
                         {
-                            best = Math.Max(best, x[(t * h + i * stride + m) * w + j * stride + n]);
+                            int u = i * stride + m - padding, v = j * stride + n - padding;
+                            if (u >= 0 && u < h && v >= 0 && v < w)
+                            {
+                                best = Math.Max(best, x[(t * h + u) * w + v]);
+                            }
                         }
                     }
 
                     y[(t * outHeight + i) * outWidth + j] = best;
+                }
+            }
+        }
+
+        return y;
+    }
+
+    /// <summary>y(c,i,j) = (1 / k²) · Σ_{m,n} x(c, i·s+m−p, j·s+n−p), zero outside x.</summary>
+    public static double[] AveragePool(double[] x, int c, int h, int w, int size, int stride, int padding, out int outHeight, out int outWidth)
+    {
+        outHeight = (h + 2 * padding - size) / stride + 1;
+        outWidth = (w + 2 * padding - size) / stride + 1;
+        var y = new double[c * outHeight * outWidth];
+        for (int t = 0; t < c; t++)
+        {
+            for (int i = 0; i < outHeight; i++)
+            {
+                for (int j = 0; j < outWidth; j++)
+                {
+                    double sum = 0;
+                    for (int m = 0; m < size; m++)
+                    {
+                        for (int n = 0; n < size; n++)
+                        {
+                            int u = i * stride + m - padding, v = j * stride + n - padding;
+                            if (u >= 0 && u < h && v >= 0 && v < w)
+                            {
+                                sum += x[(t * h + u) * w + v];
+                            }
+                        }
+                    }
+
+                    y[(t * outHeight + i) * outWidth + j] = sum / (size * size);
                 }
             }
         }

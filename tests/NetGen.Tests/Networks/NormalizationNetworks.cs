@@ -1,0 +1,56 @@
+using NetGen;
+
+namespace NetGen.Tests.Networks;
+
+// BatchNorm2D and Dropout on odd shapes, alone and in a residual graph.
+
+/// <summary>A convolution, its BatchNorm (non-default ε and momentum) and a ReLU; BatchNorm after a dense layer too (C×1×1).</summary>
+[Input(2, 5, 7)]
+[Conv2D(3, 3, Padding = 1)]
+[BatchNorm2D(Epsilon = 1e-3f, Momentum = 0.3f)]
+[ReLU]
+[Dense(4)]
+[BatchNorm2D]
+[Softmax]
+public partial class BatchNormNet { }
+
+/// <summary>Dropout between two dense layers, and on a convolution's output.</summary>
+[Input(2, 4, 5)]
+[Conv2D(3, 3, Padding = 1)]
+[Dropout(0.3f)]
+[Dense(6)]
+[ReLU]
+[Dropout(0.5f)]
+[Dense(3)]
+[Softmax]
+public partial class DropoutNet { }
+
+/// <summary>A residual block with BatchNorm on both branches and dropout before the head.</summary>
+[Input(2, 6, 6)]
+[Conv2D(4, 3, Padding = 1)]
+[BatchNorm2D]
+[ReLU(Name = "stem")]
+[Conv2D(4, 3, Padding = 1)]
+[BatchNorm2D]
+[Add("stem")]
+[ReLU]
+[Dropout(0.25f)]
+[Dense(3)]
+[Softmax]
+public partial class NormalizedResidualNet { }
+
+/// <summary>A regression head on a dense output.</summary>
+[Input(2, 5, 4)]
+[Conv2D(3, 3, Padding = 1)]
+[ReLU]
+[Dense(3)]
+[MeanSquaredError]
+public partial class RegressionNet { }
+
+/// <summary>A regression head on a feature map (2×3×3 outputs), after a residual join.</summary>
+[Input(1, 5, 5, Name = "x")]
+[Conv2D(2, 3, Name = "a")]
+[Conv2D(2, 3, Input = "x", Name = "b")]
+[Add("a")]
+[MeanSquaredError]
+public partial class MapRegressionNet { }
