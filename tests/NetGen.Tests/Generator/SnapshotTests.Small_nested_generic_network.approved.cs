@@ -78,7 +78,8 @@ namespace Samples.Tiny
 
             /// <summary>
             /// All 187 trainable parameters in one buffer: layer by layer, weight then bias, each in PyTorch's layout
-            /// (conv weight [out, in, kh, kw], dense weight [out, in]), the order of PyTorch's <c>parameters()</c>.
+            /// (conv weight [out, in / groups, kh, kw], dense weight [out, in]), the order of PyTorch's
+            /// <c>parameters()</c>.
             /// </summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             public float[] Parameters { get; } = new float[187];

@@ -99,7 +99,8 @@ namespace Samples
 
         /// <summary>
         /// All 77322 trainable parameters in one buffer: layer by layer, weight then bias, each in PyTorch's layout
-        /// (conv weight [out, in, kh, kw], dense weight [out, in]), the order of PyTorch's <c>parameters()</c>.
+        /// (conv weight [out, in / groups, kh, kw], dense weight [out, in]), the order of PyTorch's
+        /// <c>parameters()</c>.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public float[] Parameters { get; } = new float[77322];
@@ -560,7 +561,7 @@ namespace Samples
             global::NetGen.Generated.Layers.ShortcutForward<TVector>(count, ws.StemOutput, parameters.Slice(14048, 512),
                 parameters.Slice(14560, 32), ws.ShortcutOutput, ws.ShortcutColumns);
             global::NetGen.Generated.Layers.Add1Forward(count, ws.ShortcutOutput, ws.MainOutput, ws.Add1Output);
-            global::NetGen.Generated.Layers.Relu3Forward(count, ws.Add1Output, ws.Relu3Output);
+            global::NetGen.Generated.Layers.Relu2Forward(count, ws.Add1Output, ws.Relu3Output);
             global::NetGen.Generated.Layers.Dense1Forward<TVector>(count, ws.Relu3Output,
                 parameters.Slice(14592, 62720), parameters.Slice(77312, 10), ws.Dense1Output);
             global::NetGen.Generated.Layers.Softmax1Forward(count, ws.Dense1Output, ws.Softmax1Output,
@@ -612,7 +613,7 @@ namespace Samples
             global::NetGen.Generated.Layers.Dense1Backward<TVector>(count, ws.Relu3Output, ws.Dense1OutputGradient,
                 parameters.Slice(14592, 62720), gradients.Slice(14592, 62720), gradients.Slice(77312, 10),
                 ws.Relu3OutputGradient, true, batchWeightGradients);
-            global::NetGen.Generated.Layers.Relu3Backward<TVector>(count, ws.Relu3Output, ws.Relu3OutputGradient,
+            global::NetGen.Generated.Layers.Relu2Backward<TVector>(count, ws.Relu3Output, ws.Relu3OutputGradient,
                 ws.Add1OutputGradient);
             global::NetGen.Generated.Layers.Add1Backward(count, ws.Add1OutputGradient, ws.ShortcutOutputGradient, true,
                 ws.MainOutputGradient, true);
@@ -1690,44 +1691,7 @@ namespace NetGen.Generated
             }
         }
 
-        // relu3 (ReLU): 32×14×14 → 32×14×14
-        // y = max(x, 0)
-        /// <summary>Forward pass of relu3 (ReLU): 32×14×14 → 32×14×14.</summary>
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        internal static void Relu3Forward(int count, ReadOnlySpan<float> x, Span<float> y)
-        {
-            TensorPrimitives.Max(x.Slice(0, count * 6272), 0f, y);
-        }
-
-        // relu3 (ReLU) backward: dL/dy 32×14×14 → dL/dx 32×14×14
-        // dL/dx = dL/dy where y > 0 (that is, x > 0), else 0
-        /// <summary>Backward pass of relu3 (ReLU): dL/dy 32×14×14 → dL/dx 32×14×14.</summary>
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        internal static void Relu3Backward<TVector>(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy,
-            Span<float> dx)
-            where TVector : struct, IFloatVector<TVector>
-        {
-            int length = count * 6272;
-            y = y.Slice(0, length);
-            dy = dy.Slice(0, length);
-            dx = dx.Slice(0, length);
-            ref float y0 = ref MemoryMarshal.GetReference(y);
-            ref float dy0 = ref MemoryMarshal.GetReference(dy);
-            ref float dx0 = ref MemoryMarshal.GetReference(dx);
-            int i = 0;
-            for (; i <= length - TVector.Count; i += TVector.Count)
-            {
-                TVector gradient = TVector.Load(ref Unsafe.Add(ref dy0, i));
-                TVector passed = TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, i)), TVector.Zero, gradient,
-                    TVector.Zero);
-                TVector.Store(passed, ref Unsafe.Add(ref dx0, i));
-            }
-
-            for (; i < length; i++)
-            {
-                dx[i] = y[i] > 0f ? dy[i] : 0f;
-            }
-        }
+        // relu3 (ReLU): 32×14×14 → 32×14×14: the same kind, arguments and shapes as relu2, whose methods it calls
 
         // dense1 (Dense): 32×14×14 → 10, input flattened to 6272
         // y(o) = b(o) + Σ_i W(o,i) · x(i),  W is 10×6272
