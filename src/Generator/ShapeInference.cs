@@ -9,7 +9,8 @@ namespace NetGen.Generator;
 /// <summary>
 /// The middle of the pipeline: checks the network's structure (Input first and unique, Softmax last), names every
 /// layer, resolves which layers each one reads (the one before it, or those it names), runs each layer's shape rule and
-/// plan in order, lays the parameters out in one flat vector, and fuses neighbours that can share a pass.
+/// plan in order, lays the parameters out in one flat vector, fuses neighbours that can share a pass, and folds each
+/// BatchNorm after a convolution into it for inference.
 /// Pure data in, pure data out; source locations go into the diagnostics only.
 /// </summary>
 internal static class ShapeInference
@@ -110,11 +111,15 @@ internal static class ShapeInference
         }
 
         Fuse(plans);
+        // At most the parameter count, which fits: each fold holds a convolution's weight and as many biases as its BatchNorm has γs.
+        int folded = FoldForInference(plans);
+
         var model = new NetworkModel(spec.Hierarchy, inputShape, plans.ToEquatableArray(), (int)offset)
         {
             InputName = names[0],
             StateCount = stateOffset,
             CounterCount = counters,
+            FoldedLength = folded,
         };
         return new InferenceResult(model, diagnostics.ToEquatableArray());
     }
@@ -228,6 +233,53 @@ internal static class ShapeInference
                 plans[i + 1] = next with { Layer = fused };
             }
         }
+    }
+
+    /// <summary>
+    /// For the inference passes: each layer that can be folded into the layer it reads, its host (<see cref="Layer.FoldInto"/>:
+    /// a BatchNorm into a convolution), is, where it is the host's only reader. The host's plan records its inference form and
+    /// where the recomputed weight and bias go in the folded buffer; the folded layer is skipped in inference. Returns the
+    /// buffer's length.
+    /// </summary>
+    private static int FoldForInference(List<LayerPlan> plans)
+    {
+        // The forward pass is the inference pass only where training runs in stages (TrainStage), as it does in every network
+        // with a BatchNorm; elsewhere training runs it too, and it must not read folded weights.
+        if (!plans.Any(static p => !p.FusedIntoNext && p.Layer.GetReductions(p).Count > 0))
+        {
+            return 0;
+        }
+
+        int length = 0;
+        for (int i = 0; i < plans.Count; i++)
+        {
+            LayerPlan plan = plans[i];
+            if (plan.FusedIntoNext || plan.Inputs.Count != 1 || plan.Inputs[0] == LayerPlan.NetworkInput)
+            {
+                continue;
+            }
+
+            int node = plan.Inputs[0];
+            LayerPlan host = plans[node];
+            bool onlyReader = !plans.Any(p => p.Index != plan.Index && p.Inputs.Contains(node));
+            if (!onlyReader || host.FusedIntoNext || host.Fold is not null || host.FoldedIntoInput
+                || plan.Layer.FoldInto(host.Layer) is not { } form)
+            {
+                continue;
+            }
+
+            var slots = new List<ParameterSlot>();
+            foreach (ParameterTensor tensor in form.GetParameters(host.Input, host.Output))
+            {
+                slots.Add(new ParameterSlot(tensor, length));
+                length += tensor.Length;
+            }
+
+            plans[node] = host with { Fold = new InferenceFold(form, plan.Layer, plan.Index, slots.ToEquatableArray()) };
+            plans[i] = plan with { FoldedIntoInput = true };
+        }
+
+        return length;
     }
 
     /// <summary>Explicit names, or the kind's prefix and its ordinal among layers of that kind; each checked and unique.</summary>

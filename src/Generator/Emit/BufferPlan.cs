@@ -96,6 +96,22 @@ internal sealed class BufferPlan
         _ => throw new System.ArgumentOutOfRangeException(nameof(operand)),
     };
 
+    /// <summary>
+    /// What an operand of the forward method of <paramref name="plan"/>'s inference form (<see cref="LayerPlan.Fold"/>) is bound
+    /// to in the inference pass: its weight and bias to the recomputed ones in the folded buffer, its output to the folded
+    /// layer's output; the rest as for <see cref="Bind"/>.
+    /// </summary>
+    public string BindFolded(LayerPlan plan, Operand operand, string training = "training") => operand.Kind switch
+    {
+        OperandKind.Parameter => Folded(plan.Fold!.Parameter(operand.Role), "ws.Folded", "ReadOnlySpan"),
+        OperandKind.Output => Activation(plan.Fold!.Node),
+        _ => Bind(plan, operand, training),
+    };
+
+    /// <summary>A recomputed tensor of a fold, as a span over the folded buffer <paramref name="array"/>.</summary>
+    public static string Folded(ParameterSlot slot, string array, string span) =>
+        $"new global::System.{span}<float>({array}, {slot.Offset}, {slot.Tensor.Length})";
+
     /// <summary>The workspace field of a layer's own buffer.</summary>
     public static string Scratch(LayerPlan plan, ScratchBuffer buffer) => plan.Pascal + ShapeInference.Pascal(buffer.Name);
 
@@ -108,6 +124,11 @@ internal sealed class BufferPlan
         foreach (LayerPlan plan in _model.Layers.Where(static p => !p.FusedIntoNext))
         {
             string readers = plan == _model.Last ? "the network's output" : $"read by {Readers(plan.Index)}";
+            if (plan.Fold is { } fold)
+            {
+                readers += $", in training (inference runs {plan.Name} with {_model.NameOf(fold.Node)} folded in, into {_model.NameOf(fold.Node)}'s output)";
+            }
+
             yield return new($"{plan.Pascal}Output", "float", plan.Output.Length, true, $"{plan.Name} output: n × {plan.Output}; {readers}.");
             if (plan != _model.Last)
             {

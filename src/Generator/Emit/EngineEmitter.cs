@@ -27,7 +27,8 @@ internal static class EngineEmitter
         w.Line($"private Engine? _engine;");
         w.Line();
         bool hasState = model.StateCount + model.CounterCount > 0;
-        w.Line($"private Engine BatchEngine => _engine ??= new Engine({(hasState ? "Buffers, Counters" : "")});");
+        string engineArguments = model.Folds ? "_workspace.Buffers, Counters, _workspace.Folded" : hasState ? "Buffers, Counters" : "";
+        w.Line($"private Engine BatchEngine => _engine ??= new Engine({engineArguments});");
         w.Line();
         w.Summary($"Threads that the batch methods (<see cref=\"TrainBatch\"/>, <see cref=\"ForwardBatch\"/>{(model.IsRegression ? "" : ", <see cref=\"PredictBatch\"/>")}) may use, the calling thread included. Default: all cores. Results do not depend on it.");
         w.Line($"{gc}");
@@ -55,7 +56,8 @@ internal static class EngineEmitter
 
         w.Line($"{gc}");
         var minimum = NetworkEmitter.MinimumTrainingBatch(model);
-        if (!model.DrawsNoise && minimum is null)
+        string parameters = NetworkEmitter.ParametersArray(model);
+        if (!model.DrawsNoise && minimum is null && !model.Folds)
         {
             w.Line($"public float TrainBatch({ReadOnlySpan}<float> inputs, {targetsType} {targets}) =>");
             w.Line($"    BatchEngine.TrainBatch(Parameters, Gradients, inputs, {targets});");
@@ -77,13 +79,15 @@ internal static class EngineEmitter
             if (model.DrawsNoise)
             {
                 w.Line($"BatchEngine.NoiseKey = global::NetGen.Kernels.Dropout.Key(_noiseSeed, TrainingStep);");
-                w.Line($"float loss = BatchEngine.TrainBatch(Parameters, Gradients, inputs, {targets});");
+                NetworkEmitter.EmitStale(w, model);
+                w.Line($"float loss = BatchEngine.TrainBatch({parameters}, Gradients, inputs, {targets});");
                 w.Line($"TrainingStep++;");
                 w.Line($"return loss;");
             }
             else
             {
-                w.Line($"return BatchEngine.TrainBatch(Parameters, Gradients, inputs, {targets});");
+                NetworkEmitter.EmitStale(w, model);
+                w.Line($"return BatchEngine.TrainBatch({parameters}, Gradients, inputs, {targets});");
             }
 
             w.Close();
@@ -95,8 +99,7 @@ internal static class EngineEmitter
         w.Line($"/// <param name=\"{outputs}\">Receives n × {classes} {(regression ? "outputs" : "probabilities")}, one row per sample.</param>");
         w.Line($"/// <exception cref=\"global::System.ArgumentException\">The batch is empty or the lengths do not match.</exception>");
         w.Line($"{gc}");
-        w.Line($"public void ForwardBatch({ReadOnlySpan}<float> inputs, {Span}<float> {outputs}) =>");
-        w.Line($"    BatchEngine.ForwardBatch(Parameters, inputs, {outputs});");
+        EmitInference(w, model, $"public void ForwardBatch({ReadOnlySpan}<float> inputs, {Span}<float> {outputs})", $"BatchEngine.ForwardBatch({parameters}, inputs, {outputs});");
         w.Line();
         if (!regression)
         {
@@ -105,12 +108,28 @@ internal static class EngineEmitter
             w.Line($"/// <param name=\"predictions\">Receives n classes.</param>");
             w.Line($"/// <exception cref=\"global::System.ArgumentException\">The batch is empty or the lengths do not match.</exception>");
             w.Line($"{gc}");
-            w.Line($"public void PredictBatch({ReadOnlySpan}<float> inputs, {Span}<int> predictions) =>");
-            w.Line($"    BatchEngine.PredictBatch(Parameters, inputs, predictions);");
+            EmitInference(w, model, $"public void PredictBatch({ReadOnlySpan}<float> inputs, {Span}<int> predictions)", $"BatchEngine.PredictBatch({parameters}, inputs, predictions);");
             w.Line();
         }
 
         EmitEngine(w, model, buffers);
+    }
+
+    /// <summary>An inference method of one statement; where BatchNorms are folded, first recomputing the folded weights if stale.</summary>
+    private static void EmitInference(SourceWriter w, NetworkModel model, string signature, string statement)
+    {
+        w.Line($"{signature}{(model.Folds ? "" : " =>")}");
+        if (model.Folds)
+        {
+            w.Open();
+            NetworkEmitter.EmitFoldCall(w, model);
+            w.Line($"{statement}");
+            w.Close();
+        }
+        else
+        {
+            w.Line($"    {statement}");
+        }
     }
 
     private static void EmitEngine(SourceWriter w, NetworkModel model, BufferPlan buffers)
@@ -121,7 +140,7 @@ internal static class EngineEmitter
         w.Summary($"Runs the generated passes for <see cref=\"global::NetGen.Training.BatchEngine{{TWorkspace}}\"/>, one workspace per worker thread.");
         w.Line($"{NetworkEmitter.GeneratedCodeAttribute}");
         bool stateful = model.StateCount + model.CounterCount > 0;
-        w.Line($"private sealed class Engine({(stateful ? "float[] buffers, long[] counters" : "")}) : global::NetGen.Training.BatchEngine<Workspace>(");
+        w.Line($"private sealed class Engine({(stateful ? "float[] buffers, long[] counters" : "")}{(model.Folds ? ", float[] folded" : "")}) : global::NetGen.Training.BatchEngine<Workspace>(");
         w.Line($"    InputLength, OutputLength, ParameterCount, s_batchGradientRanges, {items}, BatchChunkSize)");
         w.Open();
         string why = large
@@ -163,7 +182,7 @@ internal static class EngineEmitter
         }
 
         w.Line();
-        w.Line($"protected override Workspace CreateWorkspace(int capacity) => new Workspace(capacity{(stateful ? ", buffers, counters" : "")});");
+        w.Line($"protected override Workspace CreateWorkspace(int capacity) => new Workspace(capacity{(stateful ? ", buffers, counters" : "")}{(model.Folds ? ", folded" : "")});");
         w.Line();
         if (batched.Count > 0)
         {

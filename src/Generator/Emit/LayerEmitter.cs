@@ -144,16 +144,49 @@ internal static class LayerEmitter
             w.Line();
         }
 
+        if (plan.Fold is { } fold)
+        {
+            EmitFolded(w, model, plan, fold);
+        }
+
         layer.EmitHelpers(w, plan);
     }
 
-    private static void EmitSignature(SourceWriter w, LayerPlan plan, bool forward)
+    /// <summary>
+    /// A layer with another folded into it for inference (<see cref="InferenceFold"/>): its inference form's forward method,
+    /// <c>{Layer}ForwardFolded</c>, and <c>{Layer}FoldBatchNorm</c>, which recomputes the weight and bias that form reads (its
+    /// body written by the folded layer).
+    /// </summary>
+    private static void EmitFolded(SourceWriter w, NetworkModel model, LayerPlan plan, InferenceFold fold)
+    {
+        LayerPlan folding = model.Layers[fold.Node];
+        LayerPlan form = plan with { Layer = fold.Layer };
+        string formula = folding.Layer.FoldFormula(folding, plan);
+        w.Comment($"{Header(model, plan)}\n{formula}\nthen, with w = W' and b = b':\n{fold.Layer.ForwardFormula(form)}");
+        w.Summary($"Inference forward pass of {NetworkEmitter.Xml(Header(model, plan))}, with the {NetworkEmitter.Xml(folding.Layer.Kind)} after it folded in: over the recomputed weight and bias (see <c>{plan.Pascal}FoldBatchNorm</c>), into that layer's output.");
+        EmitSignature(w, form, forward: true, "ForwardFolded");
+        w.Open();
+        fold.Layer.EmitForward(w, form);
+        w.Close();
+        w.Line();
+
+        w.Summary($"The weight and bias <c>{plan.Pascal}ForwardFolded</c> reads, from {NetworkEmitter.Xml(plan.Name)}'s weight and bias (<paramref name=\"bias\"/> empty without one) and the {NetworkEmitter.Xml(folding.Layer.Kind)}'s weight γ, bias β and running statistics: {NetworkEmitter.Xml(formula)}.");
+        w.Line($"internal static void {plan.Pascal}FoldBatchNorm(");
+        w.Line($"    ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> normWeight, ReadOnlySpan<float> normBias,");
+        w.Line($"    ReadOnlySpan<float> runningMean, ReadOnlySpan<float> runningVar, Span<float> foldedWeight, Span<float> foldedBias)");
+        w.Open();
+        folding.Layer.EmitFold(w, folding, plan);
+        w.Close();
+        w.Line();
+    }
+
+    private static void EmitSignature(SourceWriter w, LayerPlan plan, bool forward, string? method = null)
     {
         IReadOnlyList<Operand> operands = forward ? plan.Layer.ForwardOperands(plan) : plan.Layer.BackwardOperands(plan);
         bool vectorized = plan.Layer.IsVectorized(forward);
         string parameters = string.Join(", ", new[] { "int count" }.Concat(operands.Select(o => $"{o.Type(forward)} {o.Name}")));
         w.Line($"{NetworkEmitter.Optimized}");
-        w.Line($"internal static void {plan.Pascal}{(forward ? "Forward" : "Backward")}{(vectorized ? "<TVector>" : "")}({parameters})");
+        w.Line($"internal static void {plan.Pascal}{method ?? (forward ? "Forward" : "Backward")}{(vectorized ? "<TVector>" : "")}({parameters})");
         if (vectorized)
         {
             w.Line($"    where TVector : struct, IFloatVector<TVector>");

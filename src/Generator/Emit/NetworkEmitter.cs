@@ -91,7 +91,7 @@ internal static class NetworkEmitter
         w.Open();
         EmitConstants(w, model);
         EmitParameters(w, model);
-        EmitPublicApi(w, model);
+        EmitPublicApi(w, model, buffers);
         EngineEmitter.EmitBatchApi(w, model, buffers);
         EmitWeightsApi(w, model);
         PassEmitter.EmitPasses(w, model, buffers);
@@ -169,9 +169,29 @@ internal static class NetworkEmitter
 
     private static void EmitParameters(SourceWriter w, NetworkModel model)
     {
-        w.Summary($"All {model.ParameterCount} trainable parameters in one buffer: layer by layer, weight then bias, each in PyTorch's layout (conv weight [out, in / groups, kh, kw], dense weight [out, in]), the order of PyTorch's <c>parameters()</c>.");
-        w.Line($"{GeneratedCodeAttribute}");
-        w.Line($"public float[] Parameters {{ get; }} = new float[{model.ParameterCount}];");
+        string all = $"All {model.ParameterCount} trainable parameters in one buffer: layer by layer, weight then bias, each in PyTorch's layout (conv weight [out, in / groups, kh, kw], dense weight [out, in]), the order of PyTorch's <c>parameters()</c>.";
+        if (model.Folds)
+        {
+            w.Line($"private readonly float[] _parameters = new float[{model.ParameterCount}];");
+            w.Line();
+            w.Summary($"{all} Getting it (or a span of it) marks the weights that inference computes from it as stale (see <c>FoldBatchNorms</c>): write through it before the next inference call, not through a copy of the reference kept past one.");
+            w.Line($"{GeneratedCodeAttribute}");
+            w.Line($"public float[] Parameters");
+            w.Open();
+            w.Line($"get");
+            w.Open();
+            w.Line($"_foldedStale = true; // the caller may write: the next inference call recomputes the folded weights");
+            w.Line($"return _parameters;");
+            w.Close();
+            w.Close();
+        }
+        else
+        {
+            w.Summary($"{all}");
+            w.Line($"{GeneratedCodeAttribute}");
+            w.Line($"public float[] Parameters {{ get; }} = new float[{model.ParameterCount}];");
+        }
+
         w.Line();
         w.Summary($"dL/dθ for each of <see cref=\"Parameters\"/>, same layout. Training adds into it; see <see cref=\"ZeroGradients\"/>.");
         w.Line($"{GeneratedCodeAttribute}");
@@ -245,9 +265,25 @@ internal static class NetworkEmitter
     /// <summary>The state buffers, their named views and layouts.</summary>
     private static void EmitState(SourceWriter w, NetworkModel model)
     {
-        w.Summary($"The {model.StateCount} floats of state that are not parameters (PyTorch's buffers: running means and variances), layer by layer in <c>state_dict()</c> order; saved and loaded with the parameters, updated by training, never by an optimizer.");
+        string stale = model.Folds ? " Getting it (or a span of it) marks the weights that inference computes from it as stale, as <see cref=\"Parameters\"/> does." : "";
+        w.Summary($"The {model.StateCount} floats of state that are not parameters (PyTorch's buffers: running means and variances), layer by layer in <c>state_dict()</c> order; saved and loaded with the parameters, updated by training, never by an optimizer.{stale}");
         w.Line($"{GeneratedCodeAttribute}");
-        w.Line($"public float[] Buffers => _workspace.Buffers;");
+        if (model.Folds)
+        {
+            w.Line($"public float[] Buffers");
+            w.Open();
+            w.Line($"get");
+            w.Open();
+            w.Line($"_foldedStale = true; // the caller may write: the next inference call recomputes the folded weights");
+            w.Line($"return _workspace.Buffers;");
+            w.Close();
+            w.Close();
+        }
+        else
+        {
+            w.Line($"public float[] Buffers => _workspace.Buffers;");
+        }
+
         w.Line();
         w.Summary($"The {model.CounterCount} counters of the state (each BatchNorm's batches tracked), saved as I64.");
         w.Line($"{GeneratedCodeAttribute}");
@@ -286,10 +322,85 @@ internal static class NetworkEmitter
         }
     }
 
+    /// <summary>
+    /// How the generated class reads its parameters itself: where inference folds BatchNorms, through the field, since the
+    /// <c>Parameters</c> property marks the folded weights stale for callers who may write.
+    /// </summary>
+    internal static string ParametersArray(NetworkModel model) => model.Folds ? "_parameters" : "Parameters";
+
+    /// <summary>How the generated class reads its running statistics itself (see <see cref="ParametersArray"/>).</summary>
+    internal static string BuffersArray(NetworkModel model) => model.Folds ? "_workspace.Buffers" : "Buffers";
+
+    /// <summary>Before an inference pass: recompute the folded weights if stale.</summary>
+    internal static void EmitFoldCall(SourceWriter w, NetworkModel model)
+    {
+        if (model.Folds)
+        {
+            w.Line($"FoldBatchNorms();");
+        }
+    }
+
+    /// <summary>Where training changes the running statistics (and an optimizer step on the parameters follows): mark the folded weights stale.</summary>
+    internal static void EmitStale(SourceWriter w, NetworkModel model)
+    {
+        if (model.Folds)
+        {
+            w.Line($"_foldedStale = true; // training changes the running statistics, and an optimizer step the parameters");
+        }
+    }
+
+    /// <summary>
+    /// The staleness flag and <c>FoldBatchNorms</c>, which recomputes the weight and bias of each convolution's inference form
+    /// from its own and its BatchNorm's tensors (<see cref="InferenceFold"/>), before an inference pass and only when stale.
+    /// </summary>
+    private static void EmitFolds(SourceWriter w, NetworkModel model, BufferPlan buffers)
+    {
+        w.Summary($"Whether the folded weights in <c>_workspace.Folded</c> may be out of date: set wherever the parameters or running statistics may change (training, <see cref=\"InitializeParameters\"/>, <see cref=\"Load\"/>) and whenever <see cref=\"Parameters\"/>, <see cref=\"Buffers\"/> or a span of them is handed out; cleared by <see cref=\"FoldBatchNorms\"/>.");
+        w.Line($"private bool _foldedStale = true;");
+        w.Line();
+        w.Summary($"Before an inference pass, if stale: folds each BatchNorm that follows a convolution into that convolution's weight and bias, which inference reads instead of running the BatchNorm: W'(k,…) = W(k,…) · s(k), b'(k) = β(k) + (b(k) − running_mean(k)) · s(k), s(k) = γ(k) / √(running_var(k) + ε), b = 0 without a bias.");
+        w.Line($"private void FoldBatchNorms()");
+        w.Open();
+        w.Line($"if (!_foldedStale)");
+        w.Open();
+        w.Line($"return;");
+        w.Close();
+        w.Line();
+        foreach (LayerPlan plan in model.Layers)
+        {
+            if (plan.Fold is not { } fold)
+            {
+                continue;
+            }
+
+            LayerPlan norm = model.Layers[fold.Node];
+            string Parameter(LayerPlan p, TensorRole role) => p.Parameter(role) is { } slot
+                ? $"new global::System.ReadOnlySpan<float>({ParametersArray(model)}, {slot.Offset}, {slot.Tensor.Length}), // {p.Name}.{role.TensorName()}"
+                : $"default, // {p.Name} has no {role.TensorName()}";
+            string State(TensorRole role) => norm.StateOf(role) is { } slot
+                ? $"new global::System.ReadOnlySpan<float>(_workspace.Buffers, {slot.Offset}, {slot.Tensor.Length}), // {norm.Name}.{role.TensorName()}"
+                : "default,";
+            w.Line($"// {plan.Name} with {norm.Name} folded in");
+            w.Line($"{Layers(model)}.{buffers.Methods(plan)}FoldBatchNorm(");
+            w.Line($"    {Parameter(plan, TensorRole.Weight)}");
+            w.Line($"    {Parameter(plan, TensorRole.Bias)}");
+            w.Line($"    {Parameter(norm, TensorRole.Weight)}");
+            w.Line($"    {Parameter(norm, TensorRole.Bias)}");
+            w.Line($"    {State(TensorRole.RunningMean)}");
+            w.Line($"    {State(TensorRole.RunningVar)}");
+            w.Line($"    {BufferPlan.Folded(fold.Parameter(TensorRole.Weight), "_workspace.Folded", "Span")}, // W'");
+            w.Line($"    {BufferPlan.Folded(fold.Parameter(TensorRole.Bias), "_workspace.Folded", "Span")}); // b'");
+        }
+
+        w.Line($"_foldedStale = false;");
+        w.Close();
+        w.Line();
+    }
+
     private static string Dimensions(ParameterSlot slot) =>
         string.Join(", ", slot.Tensor.Dimensions.Select(d => d.ToString(CultureInfo.InvariantCulture)));
 
-    private static void EmitPublicApi(SourceWriter w, NetworkModel model)
+    private static void EmitPublicApi(SourceWriter w, NetworkModel model, BufferPlan buffers)
     {
         string inputShape = model.Input.ToString();
         int classes = model.Last.Output.Length;
@@ -300,7 +411,8 @@ internal static class NetworkEmitter
         if (stateful)
         {
             // The single-sample workspace owns the state arrays, so that a field initializer can create both.
-            w.Line($"private readonly Workspace _workspace = new Workspace(capacity: 1, NewBuffers(), new long[{model.CounterCount}]);");
+            string folded = model.Folds ? $", new float[{model.FoldedLength}]" : "";
+            w.Line($"private readonly Workspace _workspace = new Workspace(capacity: 1, NewBuffers(), new long[{model.CounterCount}]{folded});");
         }
         else
         {
@@ -340,8 +452,13 @@ internal static class NetworkEmitter
 
         if (stateful)
         {
-            w.Line($"NewBuffers().CopyTo(Buffers, 0);");
+            w.Line($"NewBuffers().CopyTo({BuffersArray(model)}, 0);");
             w.Line($"global::System.Array.Clear(Counters);");
+        }
+
+        if (model.Folds)
+        {
+            w.Line($"_foldedStale = true;");
         }
 
         if (model.DrawsNoise)
@@ -355,6 +472,11 @@ internal static class NetworkEmitter
         if (stateful)
         {
             EmitState(w, model);
+        }
+
+        if (model.Folds)
+        {
+            EmitFolds(w, model, buffers);
         }
 
         if (model.DrawsNoise)
@@ -379,7 +501,8 @@ internal static class NetworkEmitter
         w.Open();
         w.Line($"{Guard}.Length(input.Length, InputLength, nameof(input));");
         w.Line($"{Guard}.Length({output}.Length, OutputLength, nameof({output}));");
-        w.Line($"ForwardPass(1, input, Parameters, _workspace{Training(model, false)});");
+        EmitFoldCall(w, model);
+        w.Line($"ForwardPass(1, input, {ParametersArray(model)}, _workspace{Training(model, false)});");
         w.Line($"new global::System.ReadOnlySpan<float>(_workspace.{model.Last.Pascal}Output, 0, OutputLength).CopyTo({output});");
         w.Close();
         w.Line();
@@ -393,7 +516,8 @@ internal static class NetworkEmitter
             w.Line($"public int Predict({Input})");
             w.Open();
             w.Line($"{Guard}.Length(input.Length, InputLength, nameof(input));");
-            w.Line($"ForwardPass(1, input, Parameters, _workspace{Training(model, false)});");
+            EmitFoldCall(w, model);
+            w.Line($"ForwardPass(1, input, {ParametersArray(model)}, _workspace{Training(model, false)});");
             w.Line($"var probabilities = new global::System.ReadOnlySpan<float>(_workspace.{model.Last.Pascal}Output, 0, OutputLength);");
             w.Line($"return global::System.Numerics.Tensors.TensorPrimitives.IndexOfMax(probabilities);");
             w.Close();
@@ -428,7 +552,8 @@ internal static class NetworkEmitter
             }
 
             string targets = regression ? "target" : "labels";
-            w.Line($"return TrainSamples(1, input, {targets}, Parameters, Gradients, inputGradient: true, batchWeightGradients: false, _workspace);");
+            EmitStale(w, model);
+            w.Line($"return TrainSamples(1, input, {targets}, {ParametersArray(model)}, Gradients, inputGradient: true, batchWeightGradients: false, _workspace);");
         }
 
         w.Close();
@@ -441,7 +566,8 @@ internal static class NetworkEmitter
         w.Line($"public float Loss({Input}, {target})");
         w.Open();
         EmitTargetGuards(w, model);
-        w.Line($"ForwardPass(1, input, Parameters, _workspace{Training(model, false)});");
+        EmitFoldCall(w, model);
+        w.Line($"ForwardPass(1, input, {ParametersArray(model)}, _workspace{Training(model, false)});");
         string lossTargets = regression ? "target" : "new global::System.ReadOnlySpan<int>(in label)";
         w.Line($"return LossSum(1, {lossTargets}, _workspace);");
         w.Close();
@@ -517,16 +643,28 @@ internal static class NetworkEmitter
         w.Summary($"Writes <see cref=\"Parameters\"/> to a safetensors file, one F32 tensor per weight and bias under PyTorch's names, so <c>safetensors.torch.load_file</c> reads it into the same architecture. Written to a temporary file, then renamed.");
         w.Line($"/// <param name=\"path\">The file to write (replaced if it exists).</param>");
         w.Line($"{GeneratedCodeAttribute}");
-        string state = model.StateCount + model.CounterCount > 0 ? ", Buffers, s_bufferLayout, Counters, s_counterLayout" : "";
+        string state = model.StateCount + model.CounterCount > 0 ? $", {BuffersArray(model)}, s_bufferLayout, Counters, s_counterLayout" : "";
         w.Line($"public void Save(string path) =>");
-        w.Line($"    global::NetGen.Weights.SafeTensors.Save(path, Parameters, s_parameterLayout{state});");
+        w.Line($"    global::NetGen.Weights.SafeTensors.Save(path, {ParametersArray(model)}, s_parameterLayout{state});");
         w.Line();
         w.Summary($"Reads <see cref=\"Parameters\"/> from a safetensors file (ours, or PyTorch's <c>save_file</c> of the same architecture). Every name, dtype, shape and offset is checked before any parameter changes.");
         w.Line($"/// <param name=\"path\">The file to read.</param>");
         w.Line($"/// <exception cref=\"global::System.IO.InvalidDataException\">The file is corrupt or holds another architecture; the parameters are unchanged.</exception>");
         w.Line($"{GeneratedCodeAttribute}");
-        w.Line($"public void Load(string path) =>");
-        w.Line($"    global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout{state});");
+        if (model.Folds)
+        {
+            w.Line($"public void Load(string path)");
+            w.Open();
+            w.Line($"global::NetGen.Weights.SafeTensors.Load(path, {ParametersArray(model)}, s_parameterLayout{state});");
+            w.Line($"_foldedStale = true;");
+            w.Close();
+        }
+        else
+        {
+            w.Line($"public void Load(string path) =>");
+            w.Line($"    global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout{state});");
+        }
+
         w.Line();
     }
 
@@ -535,7 +673,7 @@ internal static class NetworkEmitter
         w.Summary($"The state of up to <c>capacity</c> samples in flight: every activation, each layer's own buffers and the gradients flowing back, sample after sample in each buffer. Kept apart from the parameters, so that several workspaces can run over one set of parameters. Each buffer ends with {Slack} floats of slack, which lets the vector kernels finish a row with one masked vector instead of a scalar loop.");
         w.Line($"{GeneratedCodeAttribute}");
         bool stateful = model.StateCount + model.CounterCount > 0;
-        w.Line($"private sealed class Workspace(int capacity{(stateful ? ", float[] buffers, long[] counters" : "")})");
+        w.Line($"private sealed class Workspace(int capacity{(stateful ? ", float[] buffers, long[] counters" : "")}{(model.Folds ? ", float[] folded" : "")})");
         w.Open();
         if (stateful)
         {
@@ -544,6 +682,13 @@ internal static class NetworkEmitter
             w.Line();
             w.Summary($"The network's counters (batches tracked), shared by all its workspaces: {model.CounterCount} longs.");
             w.Line($"public readonly long[] Counters = counters;");
+            w.Line();
+        }
+
+        if (model.Folds)
+        {
+            w.Summary($"The weights and biases of the convolutions with a BatchNorm folded in, which inference reads (see <c>FoldBatchNorms</c>), shared by all the network's workspaces: {model.FoldedLength} floats.");
+            w.Line($"public readonly float[] Folded = folded;");
             w.Line();
         }
 

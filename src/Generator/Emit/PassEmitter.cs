@@ -57,7 +57,7 @@ internal static class PassEmitter
 
         string mode = model.HasModes ? ", bool training" : "";
         string modeArgument = model.HasModes ? ", training" : "";
-        w.Summary($"Copies the samples into ws.Input and runs every layer's forward method in order{(model.HasModes ? ", in training or inference mode" : "")}, leaving each activation in <paramref name=\"ws\"/>, with the vector type <c>VectorWidth.Kernel</c> chooses for this machine.");
+        w.Summary($"Copies the samples into ws.Input and runs every layer's forward method in order{(model.Folds ? ", in inference mode, with each BatchNorm that follows a convolution folded into it (see <c>FoldBatchNorms</c>)" : model.HasModes ? ", in training or inference mode" : "")}, leaving each activation in <paramref name=\"ws\"/>, with the vector type <c>VectorWidth.Kernel</c> chooses for this machine.");
         w.Line($"private static void ForwardPass(int count, {ReadOnlySpan}<float> inputs, {ReadOnlySpan}<float> parameters, Workspace ws{mode})");
         w.Open();
         w.Line($"inputs.CopyTo(ws.Input);");
@@ -68,9 +68,26 @@ internal static class PassEmitter
         w.Line($"private static void ForwardPass<TVector>(int count, {ReadOnlySpan}<float> parameters, Workspace ws{mode})");
         w.Line($"{VectorConstraint}");
         w.Open();
+        if (model.Folds)
+        {
+            // Folds are made only in networks that train in stages (ShapeInference.FoldForInference): this pass is inference only.
+            w.Line($"// Inference only (this network trains in stages, TrainStage): each BatchNorm after a convolution is folded into its weights and bias.");
+        }
+
         foreach (LayerPlan plan in model.Layers.Where(static p => !p.FusedIntoNext))
         {
-            EmitCall(w, model, plan, forward: true, buffers, "training");
+            if (plan.FoldedIntoInput)
+            {
+                w.Line($"// {plan.Name}: folded into {model.NameOf(plan.Inputs[0])}, which wrote its output.");
+            }
+            else if (plan.Fold is not null)
+            {
+                EmitFoldedCall(w, model, plan, buffers);
+            }
+            else
+            {
+                EmitCall(w, model, plan, forward: true, buffers, "training");
+            }
         }
 
         w.Close();
@@ -232,6 +249,17 @@ internal static class PassEmitter
         string generic = plan.Layer.IsVectorized(forward) ? "<TVector>" : "";
         string arguments = string.Join(", ", new[] { "count" }.Concat(operands.Select(o => buffers.Bind(plan, o, training))));
         w.Line($"{NetworkEmitter.Layers(model)}.{buffers.Methods(plan)}{(forward ? "Forward" : "Backward")}{generic}({arguments});");
+    }
+
+    /// <summary>In the inference pass, a layer with another folded into it: its inference form over the recomputed weight and bias, into the folded layer's output.</summary>
+    private static void EmitFoldedCall(SourceWriter w, NetworkModel model, LayerPlan plan, BufferPlan buffers)
+    {
+        InferenceFold fold = plan.Fold!;
+        LayerPlan form = plan with { Layer = fold.Layer };
+        string generic = fold.Layer.IsVectorized(forward: true) ? "<TVector>" : "";
+        string arguments = string.Join(", ", new[] { "count" }.Concat(fold.Layer.ForwardOperands(form).Select(o => buffers.BindFolded(plan, o))));
+        w.Line($"// {plan.Name} with {model.NameOf(fold.Node)} folded in: W' = W·s, b' = β + (b − μ)·s, s = γ / √(running_var + ε).");
+        w.Line($"{NetworkEmitter.Layers(model)}.{buffers.Methods(plan)}ForwardFolded{generic}({arguments});");
     }
 
     /// <summary>After a backward method that wrote a branch buffer: add it into the gradient of the node it belongs to.</summary>

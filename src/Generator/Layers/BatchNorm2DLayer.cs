@@ -17,6 +17,13 @@ namespace NetGen.Generator.Layers;
 /// variance, momentum) and the batch count; backward, every chunk sums dL/dy and dL/dy · x̂ per channel (which are also
 /// dL/dβ and dL/dγ), and once per batch their means give dL/dx. Sums are in double and added in chunk order, so the
 /// results do not depend on the thread count.
+/// <para>
+/// In inference a BatchNorm is an affine map per channel, y = s·x + (β − μ·s) with s = γ / √(σ² + ε), so after a convolution
+/// whose output it alone reads it is folded into that convolution (<see cref="FoldInto"/>): the inference passes run the
+/// convolution, with a bias, over W'(k, …) = W(k, …)·s(k) and b'(k) = β(k) + (b(k) − μ(k))·s(k), straight into this layer's
+/// output, and skip this layer. The network recomputes W' and b' (<see cref="EmitFold"/>) before an inference pass only when
+/// the parameters or running statistics may have changed.
+/// </para>
 /// </remarks>
 internal sealed record BatchNorm2DLayer(float Epsilon, float Momentum) : Layer
 {
@@ -165,6 +172,34 @@ internal sealed record BatchNorm2DLayer(float Epsilon, float Momentum) : Layer
         w.Line($"TensorPrimitives.Multiply(dxs, slope, dxs);");
         w.Line($"TensorPrimitives.Add(dxs, shift, dxs);");
         w.Line($"TensorPrimitives.MultiplyAdd(dy.Slice(at, {plane}), k, dxs, dxs);");
+        w.Close();
+        w.Close();
+    }
+
+    /// <summary>After a convolution (its only reader): the convolution with a bias, whose weight and bias <see cref="EmitFold"/> computes.</summary>
+    public override Layer? FoldInto(Layer previous) => previous is Conv2DLayer convolution ? convolution with { HasBias = true } : null;
+
+    public override string FoldFormula(LayerPlan plan, LayerPlan into) =>
+        $"inference, with the BatchNorm after it folded in: W'(k,…) = W(k,…) · s(k), b'(k) = β(k) + ({(into.Parameter(TensorRole.Bias) is null ? "0" : "b(k)")} − μ(k)) · s(k), " +
+        $"s(k) = γ(k) / √(running_var(k) + ε), ε = {Literal.Float(Epsilon).TrimEnd('f')}, μ = running_mean" +
+        (into.Parameter(TensorRole.Bias) is null ? " (the convolution has no bias: b = 0)" : "");
+
+    /// <summary>
+    /// The fold, in double: per channel k, s = γ(k) / √(running_var(k) + ε), every weight of filter k (a contiguous block in
+    /// PyTorch's layout) times s, and the bias β(k) + (b(k) − μ(k))·s, each rounded to float once.
+    /// </summary>
+    public override void EmitFold(SourceWriter w, LayerPlan plan, LayerPlan into)
+    {
+        int channels = plan.Input.Channels, taps = into.Parameter(TensorRole.Weight)!.Tensor.Length / channels;
+        bool bias = into.Parameter(TensorRole.Bias) is not null;
+        w.Line($"for (int k = 0; k < {channels}; k++)");
+        w.Open();
+        w.Line($"// s(k) = γ(k) / √(running_var(k) + ε), in double so that W' and b' are rounded once");
+        w.Line($"double s = normWeight[k] / Math.Sqrt(runningVar[k] + (double){Literal.Float(Epsilon)});");
+        w.Line($"foldedBias[k] = (float)(normBias[k] + ({(bias ? "(double)bias[k]" : "0.0")} - runningMean[k]) * s); // b'(k) = β(k) + ({(bias ? "b(k)" : "0")} − μ(k)) · s(k)");
+        w.Line($"for (int i = k * {taps}; i < (k + 1) * {taps}; i++)");
+        w.Open();
+        w.Line($"foldedWeight[i] = (float)(weight[i] * s); // W'(k,…) = W(k,…) · s(k)");
         w.Close();
         w.Close();
     }

@@ -152,6 +152,26 @@ internal abstract record Layer
     public virtual Layer? Absorb(Layer previous) => null;
 
     /// <summary>
+    /// For the inference passes only: the form <paramref name="previous"/> takes when it does this layer's work as well, over
+    /// weights recomputed from both layers' tensors (a BatchNorm folded into the convolution before it: the convolution with a
+    /// bias, over W' = W·s and b' = β + (b − μ)·s); null otherwise (the default). Asked only where this layer is
+    /// <paramref name="previous"/>'s one reader. Training passes run both layers as declared.
+    /// </summary>
+    public virtual Layer? FoldInto(Layer previous) => null;
+
+    /// <summary>
+    /// Writes the body of <c>{Layer}FoldBatchNorm</c> (see <see cref="InferenceFold"/>), for a layer that folds into the one it
+    /// reads: from <paramref name="into"/>'s tensors and this layer's, the folded layer's weight and bias. Only where
+    /// <see cref="FoldInto"/> gave a form.
+    /// </summary>
+    public virtual void EmitFold(SourceWriter w, LayerPlan plan, LayerPlan into)
+    {
+    }
+
+    /// <summary>The comment lines over a fold: its formula.</summary>
+    public virtual string FoldFormula(LayerPlan plan, LayerPlan into) => "";
+
+    /// <summary>
     /// Whether the layer's emitted code depends on its position in the network as well as on its arguments and shapes (a
     /// dropout's masks are salted with its index), so that it cannot share another layer's methods.
     /// </summary>

@@ -33,6 +33,15 @@ internal sealed record NetworkModel(HierarchyInfo Hierarchy, Shape Input, Equata
     /// <summary>Counters of the state (a BatchNorm's batches tracked).</summary>
     public int CounterCount { get; init; }
 
+    /// <summary>
+    /// Floats of the network's folded buffer: the weights and biases its inference passes read for the layers with another
+    /// folded in (<see cref="LayerPlan.Fold"/>), recomputed from the parameters and running statistics when they change.
+    /// </summary>
+    public int FoldedLength { get; init; }
+
+    /// <summary>Whether some layer's inference pass runs with another folded into it (a convolution with its BatchNorm).</summary>
+    public bool Folds => FoldedLength > 0;
+
     /// <summary>Whether training runs in stages separated by batch-wide reductions (BatchNorm statistics).</summary>
     public bool IsStaged => Layers.Any(static p => !p.FusedIntoNext && p.Layer.GetReductions(p).Count > 0);
 
@@ -132,6 +141,18 @@ internal sealed record LayerPlan(
     /// </summary>
     public bool FusedIntoNext { get; init; }
 
+    /// <summary>
+    /// For the inference passes: the layer folded into this one, its host (a BatchNorm into the convolution it reads), this
+    /// layer's form that does the work of both and where its recomputed weight and bias live; null for most layers.
+    /// </summary>
+    public InferenceFold? Fold { get; init; }
+
+    /// <summary>
+    /// Whether the inference passes skip this layer, folded into the layer it reads (<see cref="Fold"/>), which writes this
+    /// layer's output instead of its own. Training passes run it as declared.
+    /// </summary>
+    public bool FoldedIntoInput { get; init; }
+
     public int ParameterCount
     {
         get
@@ -153,7 +174,7 @@ internal sealed record LayerPlan(
     /// </summary>
     public LayerCode CodeKey => new(Layer, InputShapes, Output, Scratch,
         Parameters.Select(static p => p.Tensor).ToEquatableArray(), State.Select(static s => s.Tensor).ToEquatableArray(),
-        Layer.CodeDependsOnPosition ? Index : -1, FusedIntoNext);
+        Layer.CodeDependsOnPosition ? Index : -1, FusedIntoNext, Fold?.Layer, Fold?.Folding);
 
     /// <summary>The slot of a parameter tensor by role, or null.</summary>
     public ParameterSlot? Parameter(TensorRole role) => Parameters.FirstOrDefault(p => p.Tensor.Role == role);
@@ -165,7 +186,25 @@ internal sealed record ParameterSlot(ParameterTensor Tensor, int Offset);
 /// <summary>A state tensor at its offset in the network's <c>State</c> floats (or, for a counter, its <c>Counters</c>).</summary>
 internal sealed record StateSlot(StateTensor Tensor, int Offset);
 
-/// <summary>What a layer's emitted methods depend on (see <see cref="LayerPlan.CodeKey"/>).</summary>
+/// <summary>What a layer's emitted methods depend on (see <see cref="LayerPlan.CodeKey"/>): with a fold, its inference form and the folded layer too.</summary>
 internal sealed record LayerCode(
     Layer Layer, EquatableArray<Shape> InputShapes, Shape Output, EquatableArray<ScratchBuffer> Scratch,
-    EquatableArray<ParameterTensor> Parameters, EquatableArray<StateTensor> State, int Position, bool Fused);
+    EquatableArray<ParameterTensor> Parameters, EquatableArray<StateTensor> State, int Position, bool Fused,
+    Layer? Folded, Layer? Folding);
+
+/// <summary>
+/// A layer folded, for the inference passes, into the layer it reads and alone reads, its host (a BatchNorm into a
+/// convolution): the inference passes run <paramref name="Layer"/>, the host's form that does the work of both, over
+/// <paramref name="Parameters"/>, a weight and bias in the network's folded buffer, writing the folded layer's output; the
+/// folded layer does not run. <c>{Host}FoldBatchNorm</c> recomputes those tensors from the host's weight and bias and the
+/// folded layer's γ, β and running statistics, before an inference pass, only when any of them may have changed.
+/// </summary>
+/// <param name="Layer">The host's inference form (a convolution with a bias, whether or not its own has one).</param>
+/// <param name="Folding">The folded layer (its arguments, ε, are part of the fold's code).</param>
+/// <param name="Node">The folded layer's node index: the inference passes write its output.</param>
+/// <param name="Parameters">The recomputed weight and bias at their offsets in the folded buffer.</param>
+internal sealed record InferenceFold(Layer Layer, Layer Folding, int Node, EquatableArray<ParameterSlot> Parameters)
+{
+    /// <summary>The slot of a recomputed tensor by role.</summary>
+    public ParameterSlot Parameter(TensorRole role) => Parameters.First(p => p.Tensor.Role == role);
+}

@@ -54,3 +54,33 @@ public partial class RegressionNet { }
 [Add("a")]
 [MeanSquaredError]
 public partial class MapRegressionNet { }
+
+/// <summary>
+/// BatchNorms that inference folds into the convolution before them (with and without its bias, depthwise, grouped and
+/// feeding a join) and BatchNorms it cannot fold: after a pooling, after a convolution another layer reads too (a stride-2
+/// one), after a join. Its source is also <see cref="Generator.BatchNormFoldGeneratorTests.FoldedConvSource"/>.
+/// </summary>
+[Input(4, 8, 8)]
+[Conv2D(6, 3, Padding = 1)]
+[BatchNorm2D(Epsilon = 1e-3f)]
+[ReLU]
+[Conv2D(6, 3, Padding = 1, Bias = false)]
+[BatchNorm2D]
+[ReLU(Name = "b")]
+[Conv2D(6, 3, Padding = 1, Groups = 6, Bias = false, Name = "depthwise")]
+[BatchNorm2D]
+[ReLU]
+[Conv2D(6, 1, Groups = 2, Name = "grouped")]
+[BatchNorm2D]
+[Add("b")]
+[ReLU]
+[MaxPool2D(2)]
+[BatchNorm2D(Name = "after_pool")]
+[Conv2D(8, 3, Stride = 2, Padding = 1, Name = "shared")]
+[BatchNorm2D(Name = "shared_bn")]
+[Add("shared")]
+[BatchNorm2D(Name = "after_add")]
+[GlobalAvgPool2D]
+[Dense(5)]
+[Softmax]
+public partial class FoldedConvNet { }

@@ -182,6 +182,7 @@ public class NormalizationTests
     [InlineData(typeof(BatchNormNet))]
     [InlineData(typeof(DropoutNet))]
     [InlineData(typeof(NormalizedResidualNet))]
+    [InlineData(typeof(FoldedConvNet))]
     public void Training_gives_the_same_bits_on_1_2_and_3_threads(Type type)
     {
         float[]? gradients = null, buffers = null, parameters = null;

@@ -1,0 +1,134 @@
+using System.Text.RegularExpressions;
+using ApprovalTests;
+using ApprovalTests.Reporters;
+using Xunit;
+
+namespace NetGen.Tests.Generator;
+
+/// <summary>
+/// The generated code of BatchNorms folded into the convolution before them for inference: a snapshot of a small network,
+/// which BatchNorms the inference pass folds (only those after a convolution they alone read) and that training still runs
+/// every one.
+/// </summary>
+[UseReporter(typeof(QuietReporter))]
+public class BatchNormFoldGeneratorTests
+{
+    /// <summary>A convolution without bias, its BatchNorm and a ReLU, pooled to a dense head.</summary>
+    internal const string ConvBatchNormSource = """
+        using NetGen;
+
+        namespace Samples;
+
+        [Input(2, 6, 6)]
+        [Conv2D(4, 3, Padding = 1, Bias = false)]
+        [BatchNorm2D]
+        [ReLU]
+        [GlobalAvgPool2D]
+        [Dense(3)]
+        [Softmax]
+        public partial class ConvBatchNorm { }
+        """;
+
+    /// <summary>The attributes of <see cref="Networks.FoldedConvNet"/>.</summary>
+    internal const string FoldedConvSource = """
+        using NetGen;
+
+        namespace Samples;
+
+        [Input(4, 8, 8)]
+        [Conv2D(6, 3, Padding = 1)]
+        [BatchNorm2D(Epsilon = 1e-3f)]
+        [ReLU]
+        [Conv2D(6, 3, Padding = 1, Bias = false)]
+        [BatchNorm2D]
+        [ReLU(Name = "b")]
+        [Conv2D(6, 3, Padding = 1, Groups = 6, Bias = false, Name = "depthwise")]
+        [BatchNorm2D]
+        [ReLU]
+        [Conv2D(6, 1, Groups = 2, Name = "grouped")]
+        [BatchNorm2D]
+        [Add("b")]
+        [ReLU]
+        [MaxPool2D(2)]
+        [BatchNorm2D(Name = "after_pool")]
+        [Conv2D(8, 3, Stride = 2, Padding = 1, Name = "shared")]
+        [BatchNorm2D(Name = "shared_bn")]
+        [Add("shared")]
+        [BatchNorm2D(Name = "after_add")]
+        [GlobalAvgPool2D]
+        [Dense(5)]
+        [Softmax]
+        public partial class FoldedConvNet { }
+        """;
+
+    [Fact]
+    public void ConvBatchNorm() => Approvals.VerifyWithExtension(Generate(ConvBatchNormSource, "Samples.ConvBatchNorm.g.cs"), ".cs");
+
+    [Fact]
+    public void Inference_folds_each_BatchNorm_that_alone_reads_a_convolution_and_training_runs_them_all()
+    {
+        GeneratorHarness.Result result = GeneratorHarness.Run(FoldedConvSource);
+        Assert.Empty(result.Exceptions);
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Empty(result.CompilerWarningsAndErrors);
+        string source = Regex.Replace(result.Source("Samples.FoldedConvNet.g.cs"), @"\s*\n\s*", " ");
+        string inference = Between(source, "private static void ForwardPass<TVector>", "private const int TrainingStageCount");
+        string training = Between(source, "private static float TrainStage<TVector>", "private static void FinishStage");
+
+        foreach ((string convolution, string norm) in new[] { ("Conv1", "bn1"), ("Conv2", "bn2"), ("Depthwise", "bn3"), ("Grouped", "bn4") })
+        {
+            // bn2, bn3 and bn4 have the same shapes and share bn2's methods; each convolution has its own.
+            Assert.Contains($"Layers.{convolution}ForwardFolded<TVector>(count, ws.", inference);
+            Assert.Contains($"// {norm}: folded into {convolution.ToLowerInvariant()}, which wrote its output.", inference);
+            Assert.DoesNotContain($"Layers.{convolution}Forward<TVector>(", inference);
+            Assert.Contains($"Layers.{convolution}Forward<TVector>(", training);
+            Assert.Contains($"Layers.{convolution}FoldBatchNorm(", source);
+        }
+
+        // The folded convolution writes the BatchNorm's output, over the recomputed weight and bias.
+        Assert.Contains("Layers.Conv2ForwardFolded<TVector>(count, ws.Relu1Output, new global::System.ReadOnlySpan<float>(ws.Folded, 222, 324), new global::System.ReadOnlySpan<float>(ws.Folded, 546, 6), ws.Bn2Output", inference);
+        Assert.DoesNotContain("Layers.Bn1Forward(", inference);
+        Assert.DoesNotContain("Layers.Bn2Forward(", inference);
+        Assert.Contains("Layers.Bn1Forward(", training);
+        Assert.Contains("Layers.Bn2Forward(", training);
+
+        // After a pooling, after a convolution another layer reads too, after a join (sharing shared_bn's methods): unfolded.
+        Assert.Contains("Layers.AfterPoolForward(", inference);
+        Assert.Contains("Layers.SharedForward<TVector>(", inference);
+        Assert.Equal(2, Regex.Matches(inference, @"Layers\.SharedBnForward\(").Count);
+        Assert.DoesNotContain("SharedForwardFolded", source);
+        Assert.DoesNotContain("// after_pool: folded", source);
+        Assert.DoesNotContain("// shared_bn: folded", source);
+        Assert.DoesNotContain("// after_add: folded", source);
+    }
+
+    [Fact]
+    public void A_network_without_a_BatchNorm_after_a_convolution_keeps_its_parameters_plain()
+    {
+        string source = Generate("""
+            using NetGen;
+            [Input(2, 6, 6)] [Conv2D(4, 3)] [MaxPool2D(2)] [BatchNorm2D] [Dense(3)] [Softmax]
+            public partial class PoolNorm { }
+            """, "PoolNorm.g.cs");
+        Assert.Contains("public float[] Parameters { get; } = new float[", source);
+        Assert.DoesNotContain("FoldBatchNorms", source);
+        Assert.DoesNotContain("Folded", source);
+    }
+
+    private static string Between(string source, string start, string end)
+    {
+        int from = source.IndexOf(start, System.StringComparison.Ordinal);
+        Assert.True(from >= 0, $"no '{start}'");
+        int to = source.IndexOf(end, from, System.StringComparison.Ordinal);
+        Assert.True(to > from, $"no '{end}' after '{start}'");
+        return source.Substring(from, to - from);
+    }
+
+    private static string Generate(string source, string hintName)
+    {
+        var result = GeneratorHarness.Run(source);
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Empty(result.CompilerWarningsAndErrors);
+        return result.Source(hintName);
+    }
+}
