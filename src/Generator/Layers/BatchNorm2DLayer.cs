@@ -185,8 +185,8 @@ internal sealed record BatchNorm2DLayer(float Epsilon, float Momentum) : Layer
         (into.Parameter(TensorRole.Bias) is null ? " (the convolution has no bias: b = 0)" : "");
 
     /// <summary>
-    /// The fold, in double: per channel k, s = γ(k) / √(running_var(k) + ε), every weight of filter k (a contiguous block in
-    /// PyTorch's layout) times s, and the bias β(k) + (b(k) − μ(k))·s, each rounded to float once.
+    /// The fold: per channel k, s = γ(k) / √(running_var(k) + ε) and the bias β(k) + (b(k) − μ(k))·s in double, then every
+    /// weight of filter k (a contiguous block in PyTorch's layout) times s in float, one vectorized pass per filter.
     /// </summary>
     public override void EmitFold(SourceWriter w, LayerPlan plan, LayerPlan into)
     {
@@ -194,13 +194,11 @@ internal sealed record BatchNorm2DLayer(float Epsilon, float Momentum) : Layer
         bool bias = into.Parameter(TensorRole.Bias) is not null;
         w.Line($"for (int k = 0; k < {channels}; k++)");
         w.Open();
-        w.Line($"// s(k) = γ(k) / √(running_var(k) + ε), in double so that W' and b' are rounded once");
+        w.Line($"// s(k) = γ(k) / √(running_var(k) + ε) and b'(k) = β(k) + ({(bias ? "b(k)" : "0")} − μ(k)) · s(k), in double");
         w.Line($"double s = normWeight[k] / Math.Sqrt(runningVar[k] + (double){Literal.Float(Epsilon)});");
-        w.Line($"foldedBias[k] = (float)(normBias[k] + ({(bias ? "(double)bias[k]" : "0.0")} - runningMean[k]) * s); // b'(k) = β(k) + ({(bias ? "b(k)" : "0")} − μ(k)) · s(k)");
-        w.Line($"for (int i = k * {taps}; i < (k + 1) * {taps}; i++)");
-        w.Open();
-        w.Line($"foldedWeight[i] = (float)(weight[i] * s); // W'(k,…) = W(k,…) · s(k)");
-        w.Close();
+        w.Line($"foldedBias[k] = (float)(normBias[k] + ({(bias ? "(double)bias[k]" : "0.0")} - runningMean[k]) * s);");
+        w.Line($"// W'(k,…) = W(k,…) · s(k): filter k's {taps} weights");
+        w.Line($"TensorPrimitives.Multiply(weight.Slice(k * {taps}, {taps}), (float)s, foldedWeight.Slice(k * {taps}, {taps}));");
         w.Close();
     }
 

@@ -1060,13 +1060,11 @@ namespace NetGen.Generated
         {
             for (int k = 0; k < 4; k++)
             {
-                // s(k) = γ(k) / √(running_var(k) + ε), in double so that W' and b' are rounded once
+                // s(k) = γ(k) / √(running_var(k) + ε) and b'(k) = β(k) + (0 − μ(k)) · s(k), in double
                 double s = normWeight[k] / Math.Sqrt(runningVar[k] + (double)1E-05f);
-                foldedBias[k] = (float)(normBias[k] + (0.0 - runningMean[k]) * s); // b'(k) = β(k) + (0 − μ(k)) · s(k)
-                for (int i = k * 18; i < (k + 1) * 18; i++)
-                {
-                    foldedWeight[i] = (float)(weight[i] * s); // W'(k,…) = W(k,…) · s(k)
-                }
+                foldedBias[k] = (float)(normBias[k] + (0.0 - runningMean[k]) * s);
+                // W'(k,…) = W(k,…) · s(k): filter k's 18 weights
+                TensorPrimitives.Multiply(weight.Slice(k * 18, 18), (float)s, foldedWeight.Slice(k * 18, 18));
             }
         }
 
