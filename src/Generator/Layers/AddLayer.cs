@@ -21,6 +21,8 @@ internal sealed record AddLayer(string Joined) : Layer
 
     public override IReadOnlyList<string> JoinedNames => [Joined];
 
+    public override Layer CodeIdentity => this with { Joined = "" };
+
     public override Shape? InferOutputShape(IReadOnlyList<Shape> inputs, LayerContext layer)
     {
         if (inputs[0] != inputs[1])

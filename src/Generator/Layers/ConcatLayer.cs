@@ -21,6 +21,8 @@ internal sealed record ConcatLayer(string Joined) : Layer
 
     public override IReadOnlyList<string> JoinedNames => [Joined];
 
+    public override Layer CodeIdentity => this with { Joined = "" };
+
     public override Shape? InferOutputShape(IReadOnlyList<Shape> inputs, LayerContext layer)
     {
         Shape x = inputs[0], joined = inputs[1];

@@ -157,6 +157,12 @@ internal abstract record Layer
     /// </summary>
     public virtual bool CodeDependsOnPosition => false;
 
+    /// <summary>
+    /// The layer as far as its emitted methods depend on it: itself, or for a join without the joined layer's name (its
+    /// operands are passed in, so two joins of equal shapes compute the same whatever they read).
+    /// </summary>
+    public virtual Layer CodeIdentity => this;
+
     /// <summary>Writes private helper methods the forward and backward bodies share (none by default).</summary>
     public virtual void EmitHelpers(SourceWriter w, LayerPlan plan)
     {

@@ -1691,7 +1691,7 @@ namespace NetGen.Generated
             }
         }
 
-        // relu3 (ReLU): 32×14×14 → 32×14×14: the same kind, arguments and shapes as relu2, whose methods it calls
+        // relu3 (ReLU): 32×14×14 → 32×14×14: calls the methods of relu2, which computes the same on the same shapes
 
         // dense1 (Dense): 32×14×14 → 10, input flattened to 6272
         // y(o) = b(o) + Σ_i W(o,i) · x(i),  W is 10×6272
