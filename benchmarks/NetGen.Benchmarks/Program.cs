@@ -113,6 +113,13 @@ if (rest.Any(a => a.Contains("Kernel", StringComparison.Ordinal)))
     types = [.. types, typeof(KernelBenchmarks)];
 }
 
+// The compile-time cost (GeneratorBenchmarks) likewise.
+if (rest.Any(a => a.Contains("Generator", StringComparison.Ordinal)))
+{
+    types = [.. types, typeof(GeneratorBenchmarks)];
+    config = config.AddColumn(new GeneratorBenchmarks.SourceColumn());
+}
+
 Summary[] summaries = BenchmarkSwitcher.FromTypes(types).Run([.. rest], config).ToArray();
 foreach (Summary summary in summaries.Where(s => s.BenchmarksCases.Length > 0))
 {
