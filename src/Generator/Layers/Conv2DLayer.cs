@@ -134,6 +134,15 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     public override string Describe(LayerPlan plan) =>
         $"kernel {KernelHeight}×{KernelWidth}, stride {Stride}, padding {Padding}";
 
+    /// <summary>Conv; the groups are the input's channels over the weight's second dimension, and the bias is read only if there is one.</summary>
+    public override IReadOnlyList<OnnxOperator> OnnxOperators(LayerPlan plan) =>
+    [
+        new("Conv", OnnxRank.Spatial, plan.Parameter(TensorRole.Bias) is null ? [Operand.X, Operand.Weight] : new[] { Operand.X, Operand.Weight, Operand.Bias },
+            OnnxAttribute.Ints("kernel_shape", KernelHeight, KernelWidth), OnnxAttribute.Ints("strides", Stride, Stride),
+            OnnxAttribute.Ints("pads", Padding, Padding, Padding, Padding), OnnxAttribute.Ints("dilations", 1, 1),
+            OnnxAttribute.Int("group", plan.Input.Channels / plan.Parameter(TensorRole.Weight)!.Tensor.Dimensions[1])),
+    ];
+
     public override string ForwardFormula(LayerPlan plan) =>
         $"y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)})   (zero outside x)";
 
