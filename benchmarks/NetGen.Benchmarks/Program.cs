@@ -105,7 +105,7 @@ if (!rest.Any(a => a is "--filter" or "-f" or "--list" or "--help" or "-h"))
     rest.AddRange(["--filter", "*"]);
 }
 
-Type[] types = [typeof(PeakBenchmarks), typeof(LatencyBenchmarks), typeof(InferenceBenchmarks), typeof(TrainingBenchmarks), typeof(ConvForwardBenchmarks)];
+Type[] types = [typeof(PeakBenchmarks), typeof(LatencyBenchmarks), typeof(InferenceBenchmarks), typeof(TrainingBenchmarks), typeof(ConvForwardBenchmarks), typeof(DepthwiseBenchmarks)];
 // The kernels alone (KernelBenchmarks) only when a filter names them: they are not part of the full run's report.
 if (rest.Any(a => a.Contains("Kernel", StringComparison.Ordinal)))
 {

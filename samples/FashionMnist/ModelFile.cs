@@ -41,7 +41,8 @@ internal static class ModelFile
             [TrainingKey] = info.Training,
         };
         TensorSlot[] layout = [.. network.ParameterLayout];
-        SafeTensors.Save(path, network.Parameters, layout, metadata);
+        NetworkState state = NetworkCatalog.State(network); // BatchNorm's running statistics, which inference uses
+        SafeTensors.Save(path, network.Parameters, layout, state.Buffers, [.. state.BufferLayout], state.Counters, [.. state.CounterLayout], metadata);
     }
 
     /// <summary>Reads the metadata, creates the network it names (or <paramref name="networkOverride"/>) and loads its parameters.</summary>

@@ -24,17 +24,24 @@ internal sealed record TrainSettings(
     string Schedule,
     int? StepSize,
     float Gamma,
+    float WarmupEpochs,
+    bool Augment,
     int Threads,
     int Seed,
     string? Data,
     int? Limit,
     string? Output);
 
-/// <summary>The defaults of one flavour of the train options.</summary>
+/// <summary>The defaults of one flavour of the train options, for one network.</summary>
 /// <param name="BatchSize">Default --batch-size.</param>
 /// <param name="Optimizer">Default --optimizer.</param>
 /// <param name="Epochs">Default --epochs.</param>
-internal sealed record TrainDefaults(int BatchSize, string Optimizer, int Epochs)
+/// <param name="LearningRate">Default --lr with <paramref name="Optimizer"/>; null: the optimizer's own default.</param>
+/// <param name="WeightDecay">Default --weight-decay with <paramref name="Optimizer"/>; null: the optimizer's own default.</param>
+/// <param name="WarmupEpochs">Default --warmup.</param>
+/// <param name="Augment">Default --augment.</param>
+internal sealed record TrainDefaults(int BatchSize, string Optimizer, int Epochs,
+    float? LearningRate = null, float? WeightDecay = null, float WarmupEpochs = 0f, bool Augment = false)
 {
     /// <summary>Default --lr of sgd, momentum and nesterov.</summary>
     public const float SgdLearningRate = 0.01f;
@@ -52,6 +59,20 @@ internal sealed record TrainDefaults(int BatchSize, string Optimizer, int Epochs
     /// first epoch).
     /// </summary>
     public static readonly TrainDefaults Batch = new(BatchSize: 64, Optimizer: "adam", Epochs: 10);
+
+    /// <summary>
+    /// 'train --network resnet-bn': the usual recipe of residual networks with batch normalization (He et al.; the CIFAR
+    /// recipes), sized to this machine. SGD with Nesterov momentum 0.9 on batches of 128, peak learning rate 0.1 reached
+    /// by a linear warmup over the first epoch and annealed to 0 by a per-step cosine, weight decay 5e-4 on the kernels
+    /// and the dense weight (not on biases or BatchNorm's γ and β), random crops after 2 pixels of black padding and
+    /// random horizontal flips; 15 epochs.
+    /// </summary>
+    public static readonly TrainDefaults ResNetBN = new(BatchSize: 128, Optimizer: "nesterov", Epochs: 15,
+        LearningRate: 0.1f, WeightDecay: 5e-4f, WarmupEpochs: 1f, Augment: true);
+
+    /// <summary>The 'train' command's defaults for a network: its own recipe where it has one, else <see cref="Batch"/>.</summary>
+    public static TrainDefaults ForTrainCommand(string network) =>
+        network == NetworkCatalog.ResNetBNName ? ResNetBN : Batch;
 }
 
 /// <summary>The train options; one instance per command that offers them (the root command and 'train').</summary>
@@ -62,20 +83,19 @@ internal sealed class TrainOptions
 
     private readonly Option<string> _network = new("--network")
     {
-        Description = "The network to train: lenet5 (LeNet-5), widenet (TensorFlow's two-convolution tutorial network), resnet (three residual blocks).",
+        Description = "The network to train: lenet5 (LeNet-5), widenet (TensorFlow's two-convolution tutorial network), resnet (three residual blocks), "
+            + "resnet-bn (three residual blocks with batch normalization, global average pooling; its own training recipe, see the defaults).",
         DefaultValueFactory = _ => NetworkCatalog.LeNet5Name,
     };
 
-    private readonly Option<int> _epochs = new("--epochs") { Description = "Passes over the training set." };
-    private readonly Option<int> _batchSize = new("--batch-size") { Description = "Samples per optimizer step; 1 is per-sample SGD, larger batches run on --threads cores." };
-    private readonly Option<string> _optimizer = new("--optimizer") { Description = "sgd, momentum (SGD, μ 0.9), nesterov (μ 0.9), adam or adamw (PyTorch's updates)." };
-    private readonly Option<float?> _learningRate = new("--lr", "--learning-rate")
-    {
-        Description = string.Create(CultureInfo.InvariantCulture,
-            $"Initial learning rate [default: {TrainDefaults.SgdLearningRate} for sgd, momentum and nesterov; {TrainDefaults.AdamLearningRate} for adam and adamw]."),
-    };
-    private readonly Option<float?> _momentum = new("--momentum") { Description = "SGD momentum μ [default: 0 for sgd, 0.9 for momentum and nesterov]." };
-    private readonly Option<float?> _weightDecay = new("--weight-decay") { Description = "Weight decay: L2 for sgd/momentum/nesterov/adam, decoupled for adamw [default: 0; 0.01 for adamw]." };
+    private readonly Option<int?> _epochs = new("--epochs");
+    private readonly Option<int?> _batchSize = new("--batch-size");
+    private readonly Option<string?> _optimizer = new("--optimizer");
+    private readonly Option<float?> _learningRate = new("--lr", "--learning-rate");
+    private readonly Option<float?> _momentum = new("--momentum") { Description = "SGD momentum μ. [default: 0 for sgd, 0.9 for momentum and nesterov]" };
+    private readonly Option<float?> _weightDecay = new("--weight-decay");
+    private readonly Option<float?> _warmup = new("--warmup");
+    private readonly Option<bool?> _augment = new("--augment");
     private readonly Option<string> _schedule = new("--schedule")
     {
         Description = "Learning rate over the run: constant, cosine (annealed to 0 at every step) or step (× --gamma every --step-size epochs).",
@@ -90,12 +110,28 @@ internal sealed class TrainOptions
     private readonly Option<int?> _limit = new("--limit") { Description = "Train on the first N training images only." };
     private readonly Option<string?> _output = new("--output", "-o") { Description = "Weights file to write; the learning curve goes to <output>.png [default: <network>.safetensors]." };
 
-    public TrainOptions(TrainDefaults defaults)
+    private readonly Func<string, TrainDefaults> _defaults;
+
+    /// <param name="defaults">The defaults for each network (the options without a value take them).</param>
+    /// <param name="resnetBN">The defaults of resnet-bn where they differ from the others', for the help text; null when all networks share them.</param>
+    public TrainOptions(Func<string, TrainDefaults> defaults, TrainDefaults? resnetBN)
     {
+        _defaults = defaults;
+        TrainDefaults common = defaults(NetworkCatalog.LeNet5Name);
+        string Default(object value, Func<TrainDefaults, object?> ofBN) =>
+            resnetBN is null ? $" [default: {Format(value)}]" : $" [default: {Format(value)}; {Format(ofBN(resnetBN))} for resnet-bn]";
+        _epochs.Description = $"Passes over the training set.{Default(common.Epochs, d => d.Epochs)}";
+        _batchSize.Description = $"Samples per optimizer step; 1 is per-sample SGD, larger batches run on --threads cores.{Default(common.BatchSize, d => d.BatchSize)}";
+        _optimizer.Description = $"sgd, momentum (SGD, μ 0.9), nesterov (μ 0.9), adam or adamw (PyTorch's updates).{Default(common.Optimizer, d => d.Optimizer)}";
+        _learningRate.Description = string.Create(CultureInfo.InvariantCulture,
+            $"Initial learning rate, the peak after a --warmup. [default: {TrainDefaults.SgdLearningRate} for sgd, momentum and nesterov; {TrainDefaults.AdamLearningRate} for adam and adamw")
+            + (resnetBN is null ? "]" : string.Create(CultureInfo.InvariantCulture, $"; {resnetBN.LearningRate} for resnet-bn with its {resnetBN.Optimizer}]"));
+        _weightDecay.Description = "Weight decay of the kernels and dense weights (not of biases or BatchNorm's γ and β): L2 for sgd/momentum/nesterov/adam, decoupled for adamw. [default: 0; 0.01 for adamw"
+            + (resnetBN is null ? "]" : string.Create(CultureInfo.InvariantCulture, $"; {resnetBN.WeightDecay} for resnet-bn with its {resnetBN.Optimizer}]"));
+        _warmup.Description = $"Epochs (may be fractional) of linear learning-rate warmup from near 0 to --lr before the --schedule, which then runs over the remaining steps.{Default(common.WarmupEpochs, d => d.WarmupEpochs)}";
+        _augment.Description = "Random crop after 2 pixels of black padding and random horizontal flip of each training image, drawn anew each epoch from --seed; "
+            + $"--augment false to turn it off.{Default(common.Augment ? "on" : "off", d => d.Augment ? "on" : "off")}";
         _network.AcceptOnlyFromAmong(NetworkCatalog.Names);
-        _epochs.DefaultValueFactory = _ => defaults.Epochs;
-        _batchSize.DefaultValueFactory = _ => defaults.BatchSize;
-        _optimizer.DefaultValueFactory = _ => defaults.Optimizer;
         _optimizer.AcceptOnlyFromAmong(s_optimizers);
         _schedule.AcceptOnlyFromAmong(s_schedules);
         Cli.AtLeast(_epochs, 1);
@@ -105,6 +141,7 @@ internal sealed class TrainOptions
         Cli.NonNegative(_learningRate);
         Cli.NonNegative(_momentum);
         Cli.NonNegative(_weightDecay);
+        Cli.NonNegative(_warmup);
         _gamma.Validators.Add(result =>
         {
             if (!(result.GetValueOrDefault<float>() is float g && g >= 0f && float.IsFinite(g)))
@@ -117,28 +154,48 @@ internal sealed class TrainOptions
     public void AddTo(Command command)
     {
         foreach (Option option in (Option[])[_network, _epochs, _batchSize, _optimizer, _learningRate, _momentum, _weightDecay,
-                     _schedule, _stepSize, _gamma, _threads, _seed, _data, _limit, _output])
+                     _schedule, _warmup, _stepSize, _gamma, _augment, _threads, _seed, _data, _limit, _output])
         {
             command.Options.Add(option);
         }
     }
 
-    public TrainSettings Bind(ParseResult parse) => new(
-        parse.GetValue(_network)!,
-        parse.GetValue(_epochs),
-        parse.GetValue(_batchSize),
-        parse.GetValue(_optimizer)!,
-        parse.GetValue(_learningRate),
-        parse.GetValue(_momentum),
-        parse.GetValue(_weightDecay),
-        parse.GetValue(_schedule)!,
-        parse.GetValue(_stepSize),
-        parse.GetValue(_gamma),
-        parse.GetValue(_threads),
-        parse.GetValue(_seed),
-        parse.GetValue(_data),
-        parse.GetValue(_limit),
-        parse.GetValue(_output));
+    /// <summary>
+    /// The settings, each option without a value taking the network's default. A network's own --lr and --weight-decay
+    /// go with its own optimizer: with another --optimizer they are that optimizer's defaults.
+    /// </summary>
+    public TrainSettings Bind(ParseResult parse)
+    {
+        string network = parse.GetValue(_network)!;
+        TrainDefaults defaults = _defaults(network);
+        string optimizer = parse.GetValue(_optimizer) ?? defaults.Optimizer;
+        bool ownOptimizer = optimizer == defaults.Optimizer;
+        return new(
+            network,
+            parse.GetValue(_epochs) ?? defaults.Epochs,
+            parse.GetValue(_batchSize) ?? defaults.BatchSize,
+            optimizer,
+            parse.GetValue(_learningRate) ?? (ownOptimizer ? defaults.LearningRate : null),
+            parse.GetValue(_momentum),
+            parse.GetValue(_weightDecay) ?? (ownOptimizer ? defaults.WeightDecay : null),
+            parse.GetValue(_schedule)!,
+            parse.GetValue(_stepSize),
+            parse.GetValue(_gamma),
+            parse.GetValue(_warmup) ?? defaults.WarmupEpochs,
+            parse.GetValue(_augment) ?? defaults.Augment,
+            parse.GetValue(_threads),
+            parse.GetValue(_seed),
+            parse.GetValue(_data),
+            parse.GetValue(_limit),
+            parse.GetValue(_output));
+    }
+
+    private static string Format(object? value) => value switch
+    {
+        float f => f.ToString(CultureInfo.InvariantCulture),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value?.ToString() ?? "",
+    };
 }
 
 /// <summary>
@@ -149,7 +206,7 @@ internal static class TrainCommand
 {
     public static Command Create()
     {
-        var options = new TrainOptions(TrainDefaults.Batch);
+        var options = new TrainOptions(TrainDefaults.ForTrainCommand, TrainDefaults.ResNetBN);
         var command = new Command("train", "Train a network on Fashion-MNIST with mini-batches on all cores (default: 10 epochs of Adam); write its weights and learning curve.");
         options.AddTo(command);
         command.SetAction((parse, cancellation) => RunAsync(options.Bind(parse), cancellation));
@@ -159,7 +216,7 @@ internal static class TrainCommand
     /// <summary>Without a subcommand the sample does what it always did: 1 epoch of per-sample SGD on LeNet-5.</summary>
     public static void ConfigureRoot(RootCommand root)
     {
-        var options = new TrainOptions(TrainDefaults.PerSample);
+        var options = new TrainOptions(_ => TrainDefaults.PerSample, resnetBN: null);
         options.AddTo(root);
         root.SetAction((parse, cancellation) => RunAsync(options.Bind(parse), cancellation));
     }
@@ -229,16 +286,32 @@ internal static class TrainCommand
             "step" => string.Create(CultureInfo.InvariantCulture, $"step ×{settings.Gamma} every {StepSize(settings)} epochs"),
             _ => settings.Schedule,
         };
+        if (settings.WarmupEpochs > 0f)
+        {
+            schedule = string.Create(CultureInfo.InvariantCulture, $"{settings.WarmupEpochs}-epoch warmup, {schedule}");
+        }
+
         string how = string.Create(CultureInfo.InvariantCulture,
-            $"{(batchSize == 1 ? "per-sample" : $"batches of {batchSize}")}, {optimizerText}, {schedule} schedule, seed {settings.Seed}");
+            $"{(batchSize == 1 ? "per-sample" : $"batches of {batchSize}")}, {optimizerText}, {schedule} schedule{(settings.Augment ? ", crop (pad 2) and flip augmentation" : "")}, seed {settings.Seed}");
         console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{train.Count} training and {test.Count} test images from {directory}."));
         console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{NetworkCatalog.DisplayName(settings.Network)}, {settings.Epochs} epoch(s), {how}; {(batchSize == 1 ? "training on one thread, evaluating" : "running")} on {settings.Threads} thread(s)."));
         console.WriteLine(NetworkCatalog.Summary(settings.Network));
 
-        long totalSteps = (long)settings.Epochs * TrainingLoop.StepsPerEpoch(train.Count, batchSize);
-        var plan = new LearningRatePlan(ParseSchedule(settings.Schedule), optimizer.LearningRate, totalSteps, StepSize(settings), settings.Gamma);
-        var loop = new TrainingLoop(network, optimizer, plan, train, batchSize, settings.Seed);
+        int stepsPerEpoch = TrainingLoop.StepsPerEpoch(train.Count, batchSize);
+        long totalSteps = (long)settings.Epochs * stepsPerEpoch;
+        long warmupSteps = (long)Math.Round(settings.WarmupEpochs * (double)stepsPerEpoch, MidpointRounding.AwayFromZero);
+        var plan = new LearningRatePlan(ParseSchedule(settings.Schedule), optimizer.LearningRate, totalSteps, StepSize(settings), settings.Gamma, warmupSteps);
+        SetWeightDecayMask(optimizer, network);
+
+        // Black, the padding of torchvision's RandomCrop before Normalize, in the standardized pixel space.
+        ImageAugmentation? augmentation = settings.Augment
+            ? new ImageAugmentation(train.Channels, train.Height, train.Width, horizontalFlip: true, cropPadding: 2, fill: -mean / std)
+            {
+                DegreeOfParallelism = settings.Threads,
+            }
+            : null;
+        var loop = new TrainingLoop(network, optimizer, plan, train, batchSize, settings.Seed, augmentation);
 
         IReadOnlyList<EpochRecord> history = TrainingDisplay.Run(console, settings.Epochs, train.Count, (epoch, progress) =>
         {
@@ -266,6 +339,20 @@ internal static class TrainCommand
         console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
             $"test accuracy [bold]{last.TestAccuracy:F4}[/] ({test.Count} images); weights [blue]{output}[/], learning curve [blue]{plot}[/]");
         return 0;
+    }
+
+    /// <summary>Weight decay on the kernels and dense weights only, as PyTorch recipes do: not on biases, nor on BatchNorm's γ and β.</summary>
+    private static void SetWeightDecayMask(IOptimizer optimizer, INetwork network)
+    {
+        switch (optimizer)
+        {
+            case Sgd { WeightDecay: > 0f } sgd:
+                sgd.WeightDecayMask = WeightDecayMask.MatricesAndKernels(network.ParameterLayout);
+                break;
+            case Adam { WeightDecay: > 0f } adam:
+                adam.WeightDecayMask = WeightDecayMask.MatricesAndKernels(network.ParameterLayout);
+                break;
+        }
     }
 
     private static int StepSize(TrainSettings settings) => settings.StepSize ?? Math.Max(1, settings.Epochs / 3);

@@ -21,25 +21,35 @@ internal enum ScheduleKind
     Step,
 }
 
-/// <summary>The learning rate at each optimizer step of a run.</summary>
+/// <summary>
+/// The learning rate at each optimizer step of a run: an optional linear warmup from near 0 to the initial rate over the
+/// first steps, then the schedule over the rest of the run.
+/// </summary>
 internal sealed class LearningRatePlan
 {
     private readonly ILearningRateSchedule? _perStep;
     private readonly ILearningRateSchedule? _perEpoch;
     private readonly float _initial;
+    private readonly long _warmupSteps;
 
     /// <param name="kind">The schedule.</param>
-    /// <param name="initial">The learning rate of the first step.</param>
+    /// <param name="initial">The learning rate of the first step after the warmup (the peak with a warmup).</param>
     /// <param name="totalSteps">Optimizer steps in the whole run (for <see cref="ScheduleKind.Cosine"/>).</param>
     /// <param name="stepSize">Epochs between decays (for <see cref="ScheduleKind.Step"/>).</param>
     /// <param name="gamma">Decay factor (for <see cref="ScheduleKind.Step"/>).</param>
-    public LearningRatePlan(ScheduleKind kind, float initial, long totalSteps, int stepSize, float gamma)
+    /// <param name="warmupSteps">
+    /// Steps of linear warmup: step s (from 0) of them gets initial · (s + 1) / warmupSteps, as PyTorch's <c>LinearLR</c>
+    /// from 1 / warmupSteps. The cosine then anneals over the remaining steps (PyTorch's <c>SequentialLR</c> of the two).
+    /// </param>
+    public LearningRatePlan(ScheduleKind kind, float initial, long totalSteps, int stepSize, float gamma, long warmupSteps = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(warmupSteps);
         _initial = initial;
+        _warmupSteps = Math.Min(warmupSteps, Math.Max(0, totalSteps));
         switch (kind)
         {
             case ScheduleKind.Cosine:
-                _perStep = new CosineAnnealing(initial, (int)Math.Min(int.MaxValue, Math.Max(1, totalSteps)));
+                _perStep = new CosineAnnealing(initial, (int)Math.Min(int.MaxValue, Math.Max(1, totalSteps - _warmupSteps)));
                 break;
             case ScheduleKind.Step:
                 _perEpoch = new StepDecay(initial, stepSize, gamma);
@@ -48,10 +58,17 @@ internal sealed class LearningRatePlan
     }
 
     /// <summary>The rate for optimizer step <paramref name="step"/> (from 0) in epoch <paramref name="epoch"/> (from 1).</summary>
-    public float At(int epoch, long step) =>
-        _perStep?.LearningRateAt((int)Math.Min(int.MaxValue, step))
-        ?? _perEpoch?.LearningRateAt(epoch - 1)
-        ?? _initial;
+    public float At(int epoch, long step)
+    {
+        if (step < _warmupSteps)
+        {
+            return (float)(_initial * (double)(step + 1) / _warmupSteps);
+        }
+
+        return _perStep?.LearningRateAt((int)Math.Min(int.MaxValue, step - _warmupSteps))
+            ?? _perEpoch?.LearningRateAt(epoch - 1)
+            ?? _initial;
+    }
 }
 
 /// <summary>What one epoch of training measured.</summary>
@@ -67,7 +84,9 @@ internal readonly record struct EpochStats(double MeanLoss, int Samples, TimeSpa
 /// <summary>
 /// Mini-batch training of any <see cref="INetwork"/>: each epoch visits the training set in a seeded random order
 /// (<see cref="BatchOrder.EpochSeed"/>), one optimizer step per batch. With a batch size of 1 it takes the per-sample
-/// path (<see cref="INetwork.TrainSample"/>), exactly the loop of the original sample.
+/// path (<see cref="INetwork.TrainSample"/>), exactly the loop of the original sample. With an
+/// <see cref="ImageAugmentation"/> each sample is cropped and flipped as drawn from the run's seed, the epoch and the
+/// sample's index: the same seed gives the same run, whatever the thread count.
 /// </summary>
 internal sealed class TrainingLoop
 {
@@ -76,12 +95,22 @@ internal sealed class TrainingLoop
     private readonly LearningRatePlan _plan;
     private readonly LabeledImages _train;
     private readonly BatchOrder _order;
+    private readonly ImageAugmentation? _augmentation;
+    private readonly float[] _gathered;
     private readonly float[] _inputs;
     private readonly int[] _labels;
     private readonly int _seed;
     private long _step;
 
-    public TrainingLoop(INetwork network, IOptimizer optimizer, LearningRatePlan plan, LabeledImages train, int batchSize, int seed)
+    /// <param name="network">The network to train.</param>
+    /// <param name="optimizer">Steps the parameters after each batch.</param>
+    /// <param name="plan">The learning rate of each step.</param>
+    /// <param name="train">The training set.</param>
+    /// <param name="batchSize">Samples per step.</param>
+    /// <param name="seed">Seeds the order of each epoch and the augmentation.</param>
+    /// <param name="augmentation">Crops and flips each training sample, or null to train on the images as they are.</param>
+    public TrainingLoop(INetwork network, IOptimizer optimizer, LearningRatePlan plan, LabeledImages train, int batchSize, int seed,
+        ImageAugmentation? augmentation = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         if (train.SampleLength != network.InputLength)
@@ -94,9 +123,11 @@ internal sealed class TrainingLoop
         _plan = plan;
         _train = train;
         _seed = seed;
+        _augmentation = augmentation;
         int size = Math.Min(batchSize, Math.Max(1, train.Count));
         _order = new BatchOrder(train.Count, size);
-        _inputs = size > 1 ? new float[size * train.SampleLength] : [];
+        _inputs = size > 1 || augmentation is not null ? new float[size * train.SampleLength] : [];
+        _gathered = augmentation is not null ? new float[size * train.SampleLength] : [];
         _labels = size > 1 ? new int[size] : [];
     }
 
@@ -122,18 +153,34 @@ internal sealed class TrainingLoop
             _optimizer.LearningRate = learningRate;
             ReadOnlySpan<int> batch = _order.Batch(b);
             float loss;
-            if (batch.Length == 1 && _inputs.Length == 0)
+            int length = batch.Length * _train.SampleLength;
+            if (_labels.Length == 0)
             {
                 int index = batch[0];
+                ReadOnlySpan<float> image = _train.Image(index);
+                if (_augmentation is not null)
+                {
+                    _augmentation.Apply(_train.Images.AsMemory(index * length, length), batch, _seed, epoch, _inputs.AsMemory(0, length));
+                    image = _inputs.AsSpan(0, length);
+                }
+
                 _network.ZeroGradients();
-                loss = _network.TrainSample(_train.Image(index), _train.Labels[index]);
+                loss = _network.TrainSample(image, _train.Labels[index]);
             }
             else
             {
-                Span<float> inputs = _inputs.AsSpan(0, batch.Length * _train.SampleLength);
                 Span<int> labels = _labels.AsSpan(0, batch.Length);
-                _train.Gather(batch, inputs, labels);
-                loss = _network.TrainBatch(inputs, labels); // Gradients = the batch mean
+                if (_augmentation is not null)
+                {
+                    _train.Gather(batch, _gathered.AsSpan(0, length), labels);
+                    _augmentation.Apply(_gathered.AsMemory(0, length), batch, _seed, epoch, _inputs.AsMemory(0, length));
+                }
+                else
+                {
+                    _train.Gather(batch, _inputs.AsSpan(0, length), labels);
+                }
+
+                loss = _network.TrainBatch(_inputs.AsSpan(0, length), labels); // Gradients = the batch mean
             }
 
             // A NaN or infinite loss or gradient stops training here, before it reaches the weights.

@@ -97,6 +97,10 @@ internal static class Diagnostics
         "NG0020", "Layer attribute NetGen does not know",
         "'{0}' derives from LayerAttribute but is not a layer kind NetGen compiles, so network '{1}' cannot include it; use NetGen's layer attributes");
 
+    public static readonly DiagnosticDescriptor ChannelsNotDivisibleByGroups = Error(
+        "NG0021", "Channels not divisible by groups",
+        "Layer '{0}': its {1} input channels and {2} filters must both be divisible by Groups = {3}, so that each group has as many as every other");
+
     /// <summary>The help link of diagnostic <paramref name="id"/> (NG0001 → …/diagnostics.md#ng0001).</summary>
     public static string HelpLink(string id) => DocumentationPage + "#ng" + id.Substring(2);
 

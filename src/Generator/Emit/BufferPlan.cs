@@ -41,6 +41,27 @@ internal sealed class BufferPlan
 
     public static BufferPlan For(NetworkModel model) => new(model);
 
+    private readonly Dictionary<LayerCode, LayerPlan> _codeOwners = new();
+
+    /// <summary>
+    /// The layer whose methods <paramref name="plan"/> calls: the first layer with the same <see cref="LayerPlan.CodeKey"/>
+    /// (itself, unless an earlier layer has the same kind, arguments and shapes).
+    /// </summary>
+    public LayerPlan CodeOwner(LayerPlan plan)
+    {
+        LayerCode key = plan.CodeKey;
+        if (!_codeOwners.TryGetValue(key, out LayerPlan? owner))
+        {
+            owner = _model.Layers.First(p => p.CodeKey == key);
+            _codeOwners[key] = owner;
+        }
+
+        return owner;
+    }
+
+    /// <summary>The prefix of the methods <paramref name="plan"/> calls in the layers' class: its code owner's member prefix.</summary>
+    public string Methods(LayerPlan plan) => CodeOwner(plan).Pascal;
+
     /// <summary>The buffer holding a node's output activation.</summary>
     public string Activation(int node) => _model.Node(node) is { } plan ? $"ws.{plan.Pascal}Output" : "ws.Input";
 

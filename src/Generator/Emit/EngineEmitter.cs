@@ -272,7 +272,7 @@ internal static class EngineEmitter
                 w.Line($"if (item < {planItems})");
                 w.Open();
                 w.Line($"int first = item * {RowsPerItem}, end = global::System.Math.Min(first + {RowsPerItem}, {rows});");
-                w.Line($"{NetworkEmitter.Layers(model)}.{plan.Pascal}BatchWeightGradient<TVector>(first, end, count, _{name}Inputs, _{name}OutputGradients, gradients.Slice({weight.Offset}, {weight.Tensor.Length}));");
+                w.Line($"{NetworkEmitter.Layers(model)}.{buffers.Methods(plan)}BatchWeightGradient<TVector>(first, end, count, _{name}Inputs, _{name}OutputGradients, gradients.Slice({weight.Offset}, {weight.Tensor.Length}));");
                 w.Line($"return new({weight.Offset} + first * {inputs}, (end - first) * {inputs}); // the rows written, which the engine scales to the batch mean");
                 w.Close();
                 w.Line();

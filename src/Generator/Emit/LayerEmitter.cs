@@ -12,7 +12,7 @@ namespace NetGen.Generator.Emit;
 /// </summary>
 internal static class LayerEmitter
 {
-    public static void EmitLayersClass(SourceWriter w, NetworkModel model)
+    public static void EmitLayersClass(SourceWriter w, NetworkModel model, BufferPlan buffers)
     {
         w.Line($"namespace NetGen.Generated");
         w.Open();
@@ -39,6 +39,13 @@ internal static class LayerEmitter
             if (plan.FusedIntoNext)
             {
                 w.Comment($"{Header(model, plan)}: done by {model.Layers[plan.Index + 1].Name}, into which it is fused");
+                w.Line();
+                continue;
+            }
+
+            if (buffers.CodeOwner(plan) is { } owner && owner != plan)
+            {
+                w.Comment($"{Header(model, plan)}: the same kind, arguments and shapes as {owner.Name}, whose methods it calls");
                 w.Line();
                 continue;
             }

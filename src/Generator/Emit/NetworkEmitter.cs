@@ -110,7 +110,7 @@ internal static class NetworkEmitter
         }
 
         w.Line();
-        LayerEmitter.EmitLayersClass(w, model);
+        LayerEmitter.EmitLayersClass(w, model, buffers);
         return w.ToString();
     }
 
@@ -170,7 +170,7 @@ internal static class NetworkEmitter
 
     private static void EmitParameters(SourceWriter w, NetworkModel model)
     {
-        w.Summary($"All {model.ParameterCount} trainable parameters in one buffer: layer by layer, weight then bias, each in PyTorch's layout (conv weight [out, in, kh, kw], dense weight [out, in]), the order of PyTorch's <c>parameters()</c>.");
+        w.Summary($"All {model.ParameterCount} trainable parameters in one buffer: layer by layer, weight then bias, each in PyTorch's layout (conv weight [out, in / groups, kh, kw], dense weight [out, in]), the order of PyTorch's <c>parameters()</c>.");
         w.Line($"{GeneratedCodeAttribute}");
         w.Line($"public float[] Parameters {{ get; }} = new float[{model.ParameterCount}];");
         w.Line();

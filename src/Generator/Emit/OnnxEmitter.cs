@@ -64,6 +64,7 @@ internal static class OnnxEmitter
 
                 bool final = k == operators.Count - 1;
                 string name = final ? plan.Name : Unique($"{plan.Name}/{op.OpType}", taken);
+                // No layer is named input or output (NG0011, NG0012: they collide with generated members).
                 string output = final ? (last ? OutputName : plan.Name) : name;
                 nodes.Add(new OnnxNodeModel(name, op.OpType, inputs.ToEquatableArray(), output, op.Attributes,
                     k == 0 ? $"{plan.Name} ({plan.Layer.Kind}){Described(plan)}" : ""));
@@ -177,8 +178,25 @@ internal static class OnnxEmitter
                 continue;
             }
 
+            if (start.Length <= 88)
+            {
+                w.Line($"        {start}");
+            }
+            else
+            {
+                // Long layer names (up to 64 characters, each tensor name longer still): one input a line.
+                w.Line($"        new({Literal.String(node.Name)}, {Literal.String(node.OpType)},");
+                w.Line($"        [");
+                foreach (string input in node.Inputs)
+                {
+                    w.Line($"            {Literal.String(input)},");
+                }
+
+                w.Line($"        ],");
+                w.Line($"        [{Literal.String(node.Output)}],");
+            }
+
             // One attribute a line.
-            w.Line($"        {start}");
             w.Line($"        [");
             foreach (OnnxAttribute a in node.Attributes)
             {

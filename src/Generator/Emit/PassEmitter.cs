@@ -52,7 +52,7 @@ internal static class PassEmitter
         w.Summary($"Σ over the samples of their loss, from the last forward pass: {NetworkEmitter.Xml(last.Layer.ForwardFormula(last).Split('\n')[0])}.");
         w.Line($"private static float LossSum(int count, {model.TargetsParameter}, Workspace ws) =>");
         string lossArguments = string.Join(", ", new[] { "count" }.Concat(last.Layer.LossOperands(last).Select(o => buffers.Bind(last, o, "false"))));
-        w.Line($"    {NetworkEmitter.Layers(model)}.{last.Pascal}Loss({lossArguments});");
+        w.Line($"    {NetworkEmitter.Layers(model)}.{buffers.Methods(last)}Loss({lossArguments});");
         w.Line();
 
         string mode = model.HasModes ? ", bool training" : "";
@@ -168,7 +168,7 @@ internal static class PassEmitter
                 {
                     string arguments = string.Join(", ", new[] { "count" }.Concat(reduction.Operands.Select(o => buffers.Bind(step.Plan, o, "true"))));
                     w.Line($"// {step.Plan.Name}: this chunk's part of the batch's {Describe(reduction)}");
-                    w.Line($"{NetworkEmitter.Layers(model)}.{step.Plan.Pascal}{reduction.Name}{Generic(step.Plan, reduction)}({arguments});");
+                    w.Line($"{NetworkEmitter.Layers(model)}.{buffers.Methods(step.Plan)}{reduction.Name}({arguments});");
                 }
                 else
                 {
@@ -209,7 +209,7 @@ internal static class PassEmitter
             w.Close();
             w.Line();
             string arguments = string.Join(", ", new[] { "count" }.Concat(reduction.FinishOperands.Select(o => buffers.Bind(step.Plan, o, "true").Replace("ws.", "chunks[0]."))));
-            w.Line($"{NetworkEmitter.Layers(model)}.{step.Plan.Pascal}Finish{reduction.Name}({arguments});");
+            w.Line($"{NetworkEmitter.Layers(model)}.{buffers.Methods(step.Plan)}Finish{reduction.Name}({arguments});");
             w.Line($"for (int c = 1; c < chunks.Length; c++)");
             w.Open();
             w.Line($"chunks[0].{result}.CopyTo(chunks[c].{result}, 0);");
@@ -226,14 +226,12 @@ internal static class PassEmitter
 
     private static string Describe(BatchReduction reduction) => reduction.Forward ? "statistics" : "gradient sums";
 
-    private static string Generic(LayerPlan plan, BatchReduction reduction) => "";
-
     private static void EmitCall(SourceWriter w, NetworkModel model, LayerPlan plan, bool forward, BufferPlan buffers, string training)
     {
         IReadOnlyList<Operand> operands = forward ? plan.Layer.ForwardOperands(plan) : plan.Layer.BackwardOperands(plan);
         string generic = plan.Layer.IsVectorized(forward) ? "<TVector>" : "";
         string arguments = string.Join(", ", new[] { "count" }.Concat(operands.Select(o => buffers.Bind(plan, o, training))));
-        w.Line($"{NetworkEmitter.Layers(model)}.{plan.Pascal}{(forward ? "Forward" : "Backward")}{generic}({arguments});");
+        w.Line($"{NetworkEmitter.Layers(model)}.{buffers.Methods(plan)}{(forward ? "Forward" : "Backward")}{generic}({arguments});");
     }
 
     /// <summary>After a backward method that wrote a branch buffer: add it into the gradient of the node it belongs to.</summary>

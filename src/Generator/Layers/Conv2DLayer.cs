@@ -6,7 +6,7 @@ using NetGen.Generator.Parsing;
 namespace NetGen.Generator.Layers;
 
 /// <summary>
-/// [Conv2D(filters, kernelSize)] / [Conv2D(filters, kernelHeight, kernelWidth)], Stride, Padding: a 2-D
+/// [Conv2D(filters, kernelSize)] / [Conv2D(filters, kernelHeight, kernelWidth)], Stride, Padding, Groups, Bias: a 2-D
 /// cross-correlation with zero padding, as PyTorch's Conv2d.
 /// </summary>
 /// <remarks>
@@ -19,6 +19,15 @@ namespace NetGen.Generator.Layers;
 /// same order), or from a copy of the input compacted to output-row width (<c>Convolution.ForwardCompacted</c>, the
 /// same bits again). The backward pass unfolds again (or reuses the forward pass's <c>columns</c> for the last sample)
 /// for dL/dW and folds dL/dcolumns back (col2im; with stride 1 each row of dL/dx is summed in registers and stored once).
+/// <para>
+/// With <see cref="Groups"/> above 1 each group is a convolution of its own over its slices: group g reads input channels
+/// g·in/G …, its weights are the contiguous block of filters g·out/G …, and it writes those filters' planes. The unfold
+/// holds every channel, so the products run group after group over its row blocks; the direct kernels take the group's
+/// channels. A depthwise convolution (one input channel per group) with stride 1 or 2 runs the depthwise kernels instead
+/// (<c>DepthwiseConvolution</c>): the forward pass, dL/dw, and dL/dx as the same forward kernel over dL/dy spread (by the
+/// stride) into zero-bordered planes, with each kernel turned by 180°. Without <see cref="HasBias"/> there is no bias
+/// tensor and every sum starts at zero.
+/// </para>
 /// </remarks>
 internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidth, int Stride, int Padding) : Layer
 {
@@ -29,10 +38,20 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         int filters = a.Constructor(0);
         int kh = a.Constructor(1);
         int kw = a.ConstructorCount > 2 ? a.Constructor(2) : kh;
-        return new Conv2DLayer(filters, kh, kw, a.Named("Stride") ?? 1, a.Named("Padding") ?? 0);
+        return new Conv2DLayer(filters, kh, kw, a.Named("Stride") ?? 1, a.Named("Padding") ?? 0)
+        {
+            Groups = a.Named("Groups") ?? 1,
+            HasBias = a.NamedBoolean("Bias") ?? true,
+        };
     }
 
-    /// <summary>The plan: how the passes compute, chosen from the shapes (see <see cref="ConvolutionStrategy.Choose"/>).</summary>
+    /// <summary>Groups of input channels and filters (PyTorch's <c>groups</c>): filter k reads only the channels of group ⌊k / (filters/groups)⌋.</summary>
+    public int Groups { get; init; } = 1;
+
+    /// <summary>Whether the layer has a bias tensor (PyTorch's <c>bias</c>, the attribute's <c>Bias</c>).</summary>
+    public bool HasBias { get; init; } = true;
+
+    /// <summary>The plan: how the passes compute, chosen from the shapes (see <see cref="ConvolutionStrategy.ChooseGrouped"/>).</summary>
     public ConvolutionStrategy Strategy { get; init; }
 
     public override string Kind => "Conv2D";
@@ -45,11 +64,18 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         & Check.Positive(layer, "kernel width", KernelWidth)
         & Check.Positive(layer, "stride", Stride)
         & Check.NotNegative(layer, "padding", Padding)
+        & Check.Positive(layer, "groups", Groups)
         && Check.UnrolledTaps(layer, "kernel", KernelHeight, KernelWidth);
 
     public override Shape? InferOutputShape(IReadOnlyList<Shape> inputs, LayerContext layer)
     {
         Shape input = inputs[0];
+        if (input.Channels % Groups != 0 || Filters % Groups != 0)
+        {
+            layer.Report(Diagnostics.ChannelsNotDivisibleByGroups, input.Channels, Filters, Groups);
+            return null;
+        }
+
         long paddedHeight = input.Height + 2L * Padding, paddedWidth = input.Width + 2L * Padding;
         if (KernelHeight > paddedHeight || KernelWidth > paddedWidth)
         {
@@ -61,8 +87,16 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         long outHeight = (paddedHeight - KernelHeight) / Stride + 1, outWidth = (paddedWidth - KernelWidth) / Stride + 1;
         long rows = (long)input.Channels * KernelHeight * KernelWidth;
         if (!Check.Fits(layer, "its output", Filters * outHeight * outWidth)
-            | !Check.Fits(layer, "its weight", Filters * rows)
+            | !Check.Fits(layer, "its weight", Filters * rows / Groups)
             | !Check.Fits(layer, "its unfolded input (im2col)", rows * outHeight * outWidth))
+        {
+            return null;
+        }
+
+        // A depthwise plan spreads dL/dy into zero-bordered planes (see SpreadSize) instead of unfolding.
+        if (Groups > 1 && Groups == input.Channels
+            && !Check.Fits(layer, "its spread dL/dy", Filters
+                * SpreadExtent(outHeight, KernelHeight, input.Height) * SpreadExtent(outWidth, KernelWidth, input.Width)))
         {
             return null;
         }
@@ -71,26 +105,35 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     }
 
     public override Layer Plan(IReadOnlyList<Shape> inputs, Shape output) =>
-        this with { Strategy = ConvolutionStrategy.Choose(inputs[0].Channels, Filters, KernelHeight, KernelWidth, Stride, Padding, output.Height, output.Width) };
+        this with { Strategy = ConvolutionStrategy.ChooseGrouped(inputs[0].Channels, Filters, Groups, KernelHeight, KernelWidth, Stride, Padding, output.Height, output.Width) };
 
+    /// <summary>Weight [filters, in/groups, kh, kw] (fan-in: one filter's taps), then bias [filters] unless the layer has none.</summary>
     public override IReadOnlyList<ParameterTensor> GetParameters(Shape input, Shape output) =>
     [
-        new(TensorRole.Weight, new[] { Filters, input.Channels, KernelHeight, KernelWidth }.ToEquatableArray(), input.Channels * KernelHeight * KernelWidth),
-        new(TensorRole.Bias, new[] { Filters }.ToEquatableArray(), 0),
+        new(TensorRole.Weight, new[] { Filters, GroupChannels(input), KernelHeight, KernelWidth }.ToEquatableArray(), GroupRows(input)),
+        .. HasBias ? new ParameterTensor[] { new(TensorRole.Bias, new[] { Filters }.ToEquatableArray(), 0) } : [],
     ];
 
-    public override IReadOnlyList<ScratchBuffer> GetScratchBuffers(Shape input, Shape output) =>
-    [
-        Columns(input, output),
-        ColumnsGradient(input, output),
-        .. PadsInput ? new[] { Padded(input) } : [],
-        .. Strategy.TransposesWeightGradient ? new[] { OutputGradientT(input, output), WeightGradientT(input) } : [],
-    ];
+    public override IReadOnlyList<ScratchBuffer> GetScratchBuffers(Shape input, Shape output) => Strategy.ConvolvesDepthwise
+        ?
+        [
+            .. PadsInput ? new[] { Padded(input) } : [],
+            SpreadGradient(input, output),
+            FlippedWeight(),
+        ]
+        :
+        [
+            Columns(input, output),
+            ColumnsGradient(input, output),
+            .. PadsInput ? new[] { Padded(input) } : [],
+            .. Strategy.TransposesWeightGradient ? new[] { OutputGradientT(input, output), WeightGradientT(input) } : [],
+            .. UsesZeroBias ? new[] { ZeroBias() } : [],
+        ];
 
     private ScratchBuffer Columns(Shape input, Shape output) =>
         new("columns", "float", (long)Rows(input) * Pixels(output),
             $"the unfolded input (im2col) of one sample, {Rows(input)} rows (input channel, kernel tap) × {Pixels(output)} columns (output pixel)"
-            + (Strategy.Compacts ? $"; in the forward pass, the compacted copy of the input ({input.Channels * KernelWidth} planes (input channel, kernel column) × {CompactedHeight(output)}×{output.Width})" : ""),
+            + (Strategy.Compacts ? $"; in the forward pass, the compacted copy of the input ({GroupChannels(input) * KernelWidth} planes (input channel, kernel column) × {CompactedHeight(output)}×{output.Width}{(Groups > 1 ? ", one group's" : "")})" : ""),
             PerSample: false);
 
     private ScratchBuffer ColumnsGradient(Shape input, Shape output) =>
@@ -105,7 +148,37 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         new("outputGradientT", "float", (long)Pixels(output) * Filters, $"one sample's dL/dy transposed, {Pixels(output)} pixels × {Filters} filters", PerSample: false);
 
     private ScratchBuffer WeightGradientT(Shape input) =>
-        new("weightGradientT", "float", (long)Rows(input) * Filters, $"dL/dw transposed, {Rows(input)} rows × {Filters} filters, summed over the samples of one call", PerSample: false);
+        new("weightGradientT", "float", (long)GroupRows(input) * Filters,
+            $"dL/dw transposed, {GroupRows(input)} rows × {Filters} filters, summed over the samples of one call" + (Groups > 1 ? $" (rows: one group's input channels and taps)" : ""),
+            PerSample: false);
+
+    /// <summary>The direct kernel starts each filter's sums at its bias; without one, at these zeros.</summary>
+    private bool UsesZeroBias => !HasBias && Strategy.ConvolvesDirectly;
+
+    private ScratchBuffer ZeroBias() =>
+        new("zeros", "float", GroupFilters, $"{GroupFilters} zeros, never written: where the sums of a layer without bias start", PerSample: false);
+
+    /// <summary>The height and width of the zero-bordered planes dL/dy is spread into for a depthwise dL/dx (see <see cref="EmitSpread"/>).</summary>
+    private (int Height, int Width) SpreadSize(Shape input, Shape output) =>
+        ((int)SpreadExtent(output.Height, KernelHeight, input.Height), (int)SpreadExtent(output.Width, KernelWidth, input.Width));
+
+    /// <summary>
+    /// One side of a spread plane: room for dL/dy spread by the stride after a border of kernel − 1 zeros, and for every read of
+    /// dL/dx's kernel, up to input + padding + kernel − 1.
+    /// </summary>
+    private long SpreadExtent(long output, int kernel, int input) =>
+        System.Math.Max((output - 1) * Stride + kernel, input + Padding + kernel - 1L);
+
+    private ScratchBuffer SpreadGradient(Shape input, Shape output)
+    {
+        (int height, int width) = SpreadSize(input, output);
+        return new("spreadGradient", "float", (long)Filters * height * width,
+            $"one sample's dL/dy spread into {Filters} planes of {height}×{width}: dL/dy(k, i, j) at ({(Stride == 1 ? "i" : $"{Stride}·i")} + {KernelHeight - 1}, {(Stride == 1 ? "j" : $"{Stride}·j")} + {KernelWidth - 1}), zeros elsewhere (never written)",
+            PerSample: false);
+    }
+
+    private ScratchBuffer FlippedWeight() =>
+        new("flippedWeight", "float", (long)Filters * KernelHeight * KernelWidth, $"the weight with each {KernelHeight}×{KernelWidth} kernel turned by 180°, for dL/dx", PerSample: false);
 
     /// <summary>The input rows the compacted copy holds per plane.</summary>
     private int CompactedHeight(Shape output) => ConvolutionStrategy.CompactedHeight(output.Height, KernelHeight);
@@ -116,43 +189,105 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
 
     public override bool IsVectorized(bool forward) => true;
 
-    public override IReadOnlyList<Operand> ForwardOperands(LayerPlan plan) =>
-    [
-        Operand.X, Operand.Weight, Operand.Bias, Operand.Y,
-        .. Strategy.ConvolvesDirectly && !Strategy.Compacts ? [] : new[] { Operand.Of(Columns(plan.Input, plan.Output)) },
-        .. PadsInput ? new[] { Operand.Of(Padded(plan.Input)) } : [],
-    ];
+    public override IReadOnlyList<Operand> ForwardOperands(LayerPlan plan) => Strategy.ConvolvesDepthwise
+        ?
+        [
+            Operand.X, Operand.Weight, .. BiasOperand(Operand.Bias), Operand.Y,
+            .. PadsInput ? new[] { Operand.Of(Padded(plan.Input)) } : [],
+        ]
+        :
+        [
+            Operand.X, Operand.Weight, .. BiasOperand(Operand.Bias), Operand.Y,
+            .. Strategy.ConvolvesDirectly && !Strategy.Compacts ? [] : new[] { Operand.Of(Columns(plan.Input, plan.Output)) },
+            .. PadsInput ? new[] { Operand.Of(Padded(plan.Input)) } : [],
+            .. UsesZeroBias ? new[] { Operand.Of(ZeroBias()) } : [],
+        ];
 
-    public override IReadOnlyList<Operand> BackwardOperands(LayerPlan plan) =>
-    [
-        Operand.X, Operand.Dy, Operand.Weight, Operand.WeightGradient, Operand.BiasGradient, Operand.Dx, Operand.ComputeDx,
-        Operand.Of(Columns(plan.Input, plan.Output)), Operand.Of(ColumnsGradient(plan.Input, plan.Output)),
-        .. PadsInput ? new[] { Operand.Of(Padded(plan.Input)) } : [],
-        .. Strategy.TransposesWeightGradient ? new[] { Operand.Of(OutputGradientT(plan.Input, plan.Output)), Operand.Of(WeightGradientT(plan.Input)) } : [],
-    ];
+    public override IReadOnlyList<Operand> BackwardOperands(LayerPlan plan) => Strategy.ConvolvesDepthwise
+        ?
+        [
+            Operand.X, Operand.Dy, Operand.Weight, Operand.WeightGradient, .. BiasOperand(Operand.BiasGradient), Operand.Dx, Operand.ComputeDx,
+            .. PadsInput ? new[] { Operand.Of(Padded(plan.Input)) } : [],
+            Operand.Of(SpreadGradient(plan.Input, plan.Output)), Operand.Of(FlippedWeight()),
+        ]
+        :
+        [
+            Operand.X, Operand.Dy, Operand.Weight, Operand.WeightGradient, .. BiasOperand(Operand.BiasGradient), Operand.Dx, Operand.ComputeDx,
+            Operand.Of(Columns(plan.Input, plan.Output)), Operand.Of(ColumnsGradient(plan.Input, plan.Output)),
+            .. PadsInput ? new[] { Operand.Of(Padded(plan.Input)) } : [],
+            .. Strategy.TransposesWeightGradient ? new[] { Operand.Of(OutputGradientT(plan.Input, plan.Output)), Operand.Of(WeightGradientT(plan.Input)) } : [],
+        ];
+
+    private Operand[] BiasOperand(Operand operand) => HasBias ? [operand] : [];
 
     public override string Describe(LayerPlan plan) =>
-        $"kernel {KernelHeight}×{KernelWidth}, stride {Stride}, padding {Padding}";
+        $"kernel {KernelHeight}×{KernelWidth}, stride {Stride}, padding {Padding}"
+        + (Groups == 1 ? "" : IsDepthwise(plan.Input) ? $", {Groups} groups (depthwise)" : $", {Groups} groups")
+        + (HasBias ? "" : ", no bias");
 
-    /// <summary>Conv; the groups are the input's channels over the weight's second dimension, and the bias is read only if there is one.</summary>
+    /// <summary>Conv with its groups (depthwise: as many as input channels); the bias is read only if there is one.</summary>
     public override IReadOnlyList<OnnxOperator> OnnxOperators(LayerPlan plan) =>
     [
-        new("Conv", OnnxRank.Spatial, plan.Parameter(TensorRole.Bias) is null ? [Operand.X, Operand.Weight] : new[] { Operand.X, Operand.Weight, Operand.Bias },
+        new("Conv", OnnxRank.Spatial, [Operand.X, Operand.Weight, .. BiasOperand(Operand.Bias)],
             OnnxAttribute.Ints("kernel_shape", KernelHeight, KernelWidth), OnnxAttribute.Ints("strides", Stride, Stride),
             OnnxAttribute.Ints("pads", Padding, Padding, Padding, Padding), OnnxAttribute.Ints("dilations", 1, 1),
-            OnnxAttribute.Int("group", plan.Input.Channels / plan.Parameter(TensorRole.Weight)!.Tensor.Dimensions[1])),
+            OnnxAttribute.Int("group", Groups)),
     ];
 
-    public override string ForwardFormula(LayerPlan plan) =>
-        $"y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)})   (zero outside x)";
+    public override string ForwardFormula(LayerPlan plan)
+    {
+        string i = Index("i", Stride, Padding), j = Index("j", Stride, Padding);
+        if (Groups == 1)
+        {
+            return $"y(k,i,j) = {BiasTerm}Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, {i}, {j})   (zero outside x)";
+        }
 
-    public override string BackwardFormula(LayerPlan plan) =>
-        $"dL/dw(k,t,m,n) += Σ_i Σ_j dL/dy(k,i,j) · x(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)})\n" +
-        "dL/db(k)       += Σ_i Σ_j dL/dy(k,i,j)\n" +
-        $"dL/dx(t,u,v)    = Σ_k Σ_m Σ_n dL/dy(k,i,j) · w(k,t,m,n) over u = {Index("i", Stride, Padding)}, v = {Index("j", Stride, Padding)} (transposed convolution)";
+        if (IsDepthwise(plan.Input))
+        {
+            return $"y(k,i,j) = {BiasTerm}Σ_m Σ_n w(k,0,m,n) · x({ChannelOf("k")}, {i}, {j})   (zero outside x)\n" +
+                   $"depthwise: filter k reads channel {ChannelOf("k")} only";
+        }
+
+        int channels = GroupChannels(plan.Input);
+        return $"y(k,i,j) = {BiasTerm}Σ_c Σ_m Σ_n w(k,c,m,n) · x(⌊k/{GroupFilters}⌋·{channels} + c, {i}, {j})   (zero outside x)\n" +
+               $"{Groups} groups: filters g·{GroupFilters} … g·{GroupFilters} + {GroupFilters - 1} read only channels g·{channels} + c, c < {channels}";
+    }
+
+    public override string BackwardFormula(LayerPlan plan)
+    {
+        string i = Index("i", Stride, Padding), j = Index("j", Stride, Padding);
+        string bias = HasBias ? "dL/db(k)       += Σ_i Σ_j dL/dy(k,i,j)\n" : "";
+        if (Groups == 1)
+        {
+            return $"dL/dw(k,t,m,n) += Σ_i Σ_j dL/dy(k,i,j) · x(t, {i}, {j})\n" + bias +
+                   $"dL/dx(t,u,v)    = Σ_k Σ_m Σ_n dL/dy(k,i,j) · w(k,t,m,n) over u = {i}, v = {j} (transposed convolution)";
+        }
+
+        if (IsDepthwise(plan.Input))
+        {
+            string filters = GroupFilters == 1 ? "k = t" : $"the filters k = t·{GroupFilters} … t·{GroupFilters} + {GroupFilters - 1}";
+            return $"dL/dw(k,0,m,n) += Σ_i Σ_j dL/dy(k,i,j) · x({ChannelOf("k")}, {i}, {j})\n" + bias +
+                   $"dL/dx(t,u,v)    = Σ_k Σ_m Σ_n dL/dy(k,i,j) · w(k,0,m,n) over {filters} and u = {i}, v = {j} (transposed convolution)";
+        }
+
+        int channels = GroupChannels(plan.Input);
+        return $"dL/dw(k,c,m,n) += Σ_i Σ_j dL/dy(k,i,j) · x(⌊k/{GroupFilters}⌋·{channels} + c, {i}, {j})\n" + bias +
+               $"dL/dx(t,u,v)    = Σ_k Σ_m Σ_n dL/dy(k,i,j) · w(k, t − ⌊t/{channels}⌋·{channels}, m, n) over the filters k of t's group, ⌊t/{channels}⌋, and u = {i}, v = {j} (transposed convolution)";
+    }
+
+    /// <summary>The one channel a depthwise filter reads: k, or ⌊k/M⌋ with a channel multiplier M.</summary>
+    private string ChannelOf(string k) => GroupFilters == 1 ? k : $"⌊{k}/{GroupFilters}⌋";
+
+    private string BiasTerm => HasBias ? "b(k) + " : "";
 
     public override void EmitForward(SourceWriter w, LayerPlan plan)
     {
+        if (Strategy.ConvolvesDepthwise)
+        {
+            EmitDepthwiseForward(w, plan);
+            return;
+        }
+
         if (Strategy.ConvolvesDirectly)
         {
             EmitDirectForward(w, plan);
@@ -160,8 +295,13 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         }
 
         int rows = Rows(plan.Input), pixels = Pixels(plan.Output);
+        int groupRows = GroupRows(plan.Input), groupFilters = GroupFilters;
         w.Line($"ref float w0 = ref MemoryMarshal.GetReference(weight);");
-        w.Line($"ref float b0 = ref MemoryMarshal.GetReference(bias);");
+        if (HasBias)
+        {
+            w.Line($"ref float b0 = ref MemoryMarshal.GetReference(bias);");
+        }
+
         w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns);");
         w.Line($"for (int s = 0; s < count; s++)");
         w.Open();
@@ -172,8 +312,29 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line($"// 1. Unfold (im2col) this sample into columns.");
         w.Line($"{plan.Pascal}Unfold{UnfoldGeneric}(xs, columns{PaddedArgument});");
         w.Line();
-        w.Line($"// 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [{Filters}×{rows}] · [{rows}×{pixels}], register tiles of 8 filters × 2 vectors of pixels, blocked for the caches; each filter's accumulators start at its bias.");
-        w.Line($"Gemm.MultiplyBias<TVector>(ref w0, {rows}, 1, ref c0, {pixels}, ref y0, {pixels}, ref b0, m: {Filters}, k: {rows}, n: {pixels}, paddedTail: true);");
+        string start = HasBias ? "its bias" : "zero";
+        if (Groups == 1)
+        {
+            w.Line($"// 2. y(k, q) = {(HasBias ? "b(k) + " : "")}Σ_r w(k, r) · columns(r, q): [{Filters}×{rows}] · [{rows}×{pixels}], register tiles of 8 filters × 2 vectors of pixels, blocked for the caches; each filter's accumulators start at {start}.");
+        }
+        else
+        {
+            w.Line($"// 2. In each group g: y(g·{groupFilters} + k, q) = {(HasBias ? $"b(g·{groupFilters} + k) + " : "")}Σ_r w(g·{groupFilters} + k, r) · columns(g·{groupRows} + r, q): [{groupFilters}×{groupRows}] · [{groupRows}×{pixels}], register tiles of 8 filters × 2 vectors of pixels, blocked for the caches; each filter's accumulators start at {start}.");
+        }
+
+        OpenGroups(w);
+        string a = $"{At("w0", (long)groupFilters * groupRows)}, {groupRows}, 1, {At("c0", (long)groupRows * pixels)}, {pixels}, {At("y0", (long)groupFilters * pixels)}, {pixels}";
+        string sizes = $"m: {groupFilters}, k: {groupRows}, n: {pixels}, paddedTail: true";
+        if (HasBias)
+        {
+            w.Line($"Gemm.MultiplyBias<TVector>({a}, {At("b0", groupFilters)}, {sizes});");
+        }
+        else
+        {
+            w.Line($"Gemm.Multiply<TVector>({a}, {sizes});");
+        }
+
+        CloseGroups(w);
         w.Close();
     }
 
@@ -182,8 +343,17 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     {
         Shape input = plan.Input, output = plan.Output;
         int height = input.Height + 2 * Padding, width = input.Width + 2 * Padding, plane = height * width;
+        int groupChannels = GroupChannels(input), groupFilters = GroupFilters;
         w.Line($"ref float w0 = ref MemoryMarshal.GetReference(weight);");
-        w.Line($"ref float b0 = ref MemoryMarshal.GetReference(bias);");
+        if (HasBias)
+        {
+            w.Line($"ref float b0 = ref MemoryMarshal.GetReference(bias);");
+        }
+        else
+        {
+            w.Line($"ref float b0 = ref MemoryMarshal.GetReference(zeros); // no bias: every filter's sums start at zero");
+        }
+
         if (PadsInput)
         {
             w.Line($"// A vector of a row's last pixels reads up to Count − 1 floats past the padded copy's last row: this slice proves the buffer has them.");
@@ -193,7 +363,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         if (Strategy.Compacts)
         {
             w.Line($"// The compacted copy's last vector reaches up to Count − 1 floats past its planes: this slice proves the buffer has them.");
-            w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, {input.Channels * KernelWidth * CompactedHeight(output) * output.Width} + TVector.Count - 1));");
+            w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, {groupChannels * KernelWidth * CompactedHeight(output) * output.Width} + TVector.Count - 1));");
         }
 
         w.Line($"for (int s = 0; s < count; s++)");
@@ -206,25 +376,121 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         }
 
         string source = PadsInput ? "p0" : $"MemoryMarshal.GetReference(xs.Slice(0, {input.Length} + TVector.Count - 1))";
+        if (Groups > 1 && !PadsInput)
+        {
+            w.Line($"ref float x0 = ref {source};");
+            source = "x0";
+        }
+
         w.Line();
-        string formula = $"y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · {(PadsInput ? "padded" : "x")}(t, i + m, j + n), straight from the {(PadsInput ? "padded copy" : "input")} (no unfold): register tiles of";
+        string starts = HasBias ? "each filter's sums start at its bias" : "each filter's sums start at zero";
+        string formula = $"y(k, i, j) = {(HasBias ? "b(k) + " : "")}Σ_t Σ_m Σ_n w(k, t, m, n) · {(PadsInput ? "padded" : "x")}(t, i + m, j + n), straight from the {(PadsInput ? "padded copy" : "input")} (no unfold): register tiles of";
+        if (Groups > 1)
+        {
+            formula = $"In each group g, filters g·{groupFilters} … over channels g·{groupChannels} …: " + formula;
+        }
+
+        OpenGroups(w);
+        string x = Groups == 1 ? $"ref {source}" : $"ref Unsafe.Add(ref {source}, g * {groupChannels * plane})";
+        string bias = HasBias ? At("b0", groupFilters) : "ref b0";
+        string shape = $"filters: {groupFilters}, channels: {groupChannels}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, inputWidth: {width}, inputPlane: {plane}, outputHeight: {output.Height}, outputWidth: {output.Width}";
         if (Strategy.Compacts)
         {
-            w.Line($"// {formula} up to 8 filters × 2 vectors of output pixels, each tap one load per vector; each filter's sums start at its bias. The {output.Width}-pixel rows would leave lanes empty, so the input is first copied into columns as {input.Channels * KernelWidth} planes (t, n) of {CompactedHeight(output)}×{output.Width}, holding {(PadsInput ? "padded" : "x")}(t, u, j + n) at u·{output.Width} + j: there pixel q = i·{output.Width} + j reads plane (t, n) at q + m·{output.Width}, and a vector of pixels runs on across the rows.");
-            w.Line($"Convolution.ForwardCompacted<TVector>(ref w0, ref b0, ref {source}, ref c0, ref y0, filters: {Filters}, channels: {input.Channels}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, inputWidth: {width}, inputPlane: {plane}, outputHeight: {output.Height}, outputWidth: {output.Width});");
+            w.Line($"// {formula} up to 8 filters × 2 vectors of output pixels, each tap one load per vector; {starts}. The {output.Width}-pixel rows would leave lanes empty, so the input is first copied into columns as {groupChannels * KernelWidth} planes (t, n) of {CompactedHeight(output)}×{output.Width}, holding {(PadsInput ? "padded" : "x")}(t, u, j + n) at u·{output.Width} + j: there pixel q = i·{output.Width} + j reads plane (t, n) at q + m·{output.Width}, and a vector of pixels runs on across the rows.");
+            w.Line($"Convolution.ForwardCompacted<TVector>({At("w0", (long)groupFilters * GroupRows(input))}, {bias}, {x}, ref c0, {At("y0", (long)groupFilters * Pixels(output))}, {shape});");
         }
         else
         {
-            w.Line($"// {formula} up to 8 filters × 2 vectors of output pixels (a row's, or two rows'), each tap one load per vector; each filter's sums start at its bias.");
-            w.Line($"Convolution.Forward<TVector>(ref w0, ref b0, ref {source}, ref y0, filters: {Filters}, channels: {input.Channels}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, inputWidth: {width}, inputPlane: {plane}, outputHeight: {output.Height}, outputWidth: {output.Width});");
+            w.Line($"// {formula} up to 8 filters × 2 vectors of output pixels (a row's, or two rows'), each tap one load per vector; {starts}.");
+            w.Line($"Convolution.Forward<TVector>({At("w0", (long)groupFilters * GroupRows(input))}, {bias}, {x}, {At("y0", (long)groupFilters * Pixels(output))}, {shape});");
         }
 
+        CloseGroups(w);
         w.Close();
     }
 
+    /// <summary>
+    /// A depthwise forward pass (see <see cref="ConvolutionStrategy.ConvolvesDepthwise"/>): each filter's plane from its one
+    /// input channel, 8 vectors of output pixels per register tile.
+    /// </summary>
+    private void EmitDepthwiseForward(SourceWriter w, LayerPlan plan)
+    {
+        Shape input = plan.Input, output = plan.Output;
+        int height = input.Height + 2 * Padding, width = input.Width + 2 * Padding, plane = height * width;
+        w.Line($"ref float w0 = ref MemoryMarshal.GetReference(weight);");
+        EmitDepthwiseBias(w);
+        if (PadsInput)
+        {
+            w.Line($"// A vector of a row's last pixels reads up to {ReadPast} floats past the padded copy's last row: this slice proves the buffer has them.");
+            w.Line($"ref float p0 = ref MemoryMarshal.GetReference(padded.Slice(0, {input.Channels * plane} + {ReadPast}));");
+        }
+
+        w.Line($"for (int s = 0; s < count; s++)");
+        w.Open();
+        w.Line($"ReadOnlySpan<float> xs = x.Slice(s * {input.Length}); // to the buffer's end: a row's last vector may read into the slack");
+        w.Line($"ref float y0 = ref MemoryMarshal.GetReference(y.Slice(s * {output.Length})); // to the buffer's end, as xs: a masked store may read and write back the slack");
+        if (PadsInput)
+        {
+            w.Line($"{plan.Pascal}Pad(xs, padded);");
+        }
+
+        w.Line();
+        w.Line($"// y(k, i, j) = {(HasBias ? "b(k) + " : "")}Σ_m Σ_n w(k, 0, m, n) · {(PadsInput ? "padded" : "x")}({ChannelOf("k")}, {(Stride == 1 ? "i" : $"{Stride}·i")} + m, {(Stride == 1 ? "j" : $"{Stride}·j")} + n): each filter reads one channel; register tiles of 8 vectors of one filter's output pixels (8 rows of one, or 4 rows of two), each tap one broadcast weight and one {(Stride == 1 ? "load" : "pick of the even lanes of two loads")} per vector{(Stride == 1 && KernelHeight == 3 && KernelWidth == 3 ? " (3×3: the 9 weights in registers, each input row loaded once for the 3 output rows it feeds)" : "")}.");
+        w.Line($"DepthwiseConvolution.Forward<TVector>(ref w0, {DepthwiseBiasArguments}, ref {DepthwiseSource(input)}, ref y0, outputs: {Filters}, multiplier: {GroupFilters}, channels: 1, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, stride: {Stride}, inputWidth: {width}, inputPlane: {plane}, outputHeight: {output.Height}, outputWidth: {output.Width});");
+        w.Close();
+    }
+
+    /// <summary>What the depthwise kernels read: the padded copy, or the sample itself (with the slack its last vector reads).</summary>
+    private string DepthwiseSource(Shape input) => PadsInput ? "p0" : $"MemoryMarshal.GetReference(xs.Slice(0, {input.Length} + {ReadPast}))";
+
+    /// <summary>How far past a row's last float the depthwise kernels read: a vector, or with stride 2 two of them, less one.</summary>
+    private string ReadPast => Stride == 1 ? "TVector.Count - 1" : $"{Stride} * TVector.Count - 1";
+
+    private void EmitDepthwiseBias(SourceWriter w)
+    {
+        if (HasBias)
+        {
+            w.Line($"ref float b0 = ref MemoryMarshal.GetReference(bias);");
+        }
+        else
+        {
+            w.Line($"float zero = 0f; // no bias: every filter's sums start at zero (a bias step of 0)");
+        }
+    }
+
+    private string DepthwiseBiasArguments => HasBias ? "ref b0, 1" : "ref zero, 0";
+
+    /// <summary>With groups, opens the loop over them (<c>g</c>); every kernel call inside takes its group's slices (<see cref="At"/>).</summary>
+    private void OpenGroups(SourceWriter w)
+    {
+        if (Groups > 1)
+        {
+            w.Line($"for (int g = 0; g < {Groups}; g++)");
+            w.Open();
+        }
+    }
+
+    private void CloseGroups(SourceWriter w)
+    {
+        if (Groups > 1)
+        {
+            w.Close();
+        }
+    }
+
+    /// <summary><c>ref r</c>, or inside the loop over groups, group g's slice of it: <c>ref Unsafe.Add(ref r, g * perGroup)</c>.</summary>
+    private string At(string reference, long perGroup) => Groups == 1 ? $"ref {reference}" : $"ref Unsafe.Add(ref {reference}, g * {perGroup})";
+
     public override void EmitBackward(SourceWriter w, LayerPlan plan)
     {
+        if (Strategy.ConvolvesDepthwise)
+        {
+            EmitDepthwiseBackward(w, plan);
+            return;
+        }
+
         int rows = Rows(plan.Input), pixels = Pixels(plan.Output);
+        int groupRows = GroupRows(plan.Input), groupFilters = GroupFilters;
         w.Line($"ref float w0 = ref MemoryMarshal.GetReference(weight);");
         if (!Strategy.TransposesWeightGradient)
         {
@@ -237,8 +503,8 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         {
             w.Line($"// dL/dyᵀ and dL/dwᵀ: a row's last vector may reach into the buffers' slack, which these slices prove is there.");
             w.Line($"ref float dyT0 = ref MemoryMarshal.GetReference(outputGradientT.Slice(0, {pixels * Filters} + TVector.Count - 1));");
-            w.Line($"ref float dwT0 = ref MemoryMarshal.GetReference(weightGradientT.Slice(0, {rows * Filters} + TVector.Count - 1));");
-            w.Line($"weightGradientT.Slice(0, {rows * Filters}).Clear();");
+            w.Line($"ref float dwT0 = ref MemoryMarshal.GetReference(weightGradientT.Slice(0, {groupRows * Filters} + TVector.Count - 1));");
+            w.Line($"weightGradientT.Slice(0, {groupRows * Filters}).Clear();");
         }
 
         bool direct = Strategy.ConvolvesDirectly;
@@ -271,31 +537,36 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             w.Close();
         }
         w.Line();
+        string biasGradient = HasBias ? "; dL/db(k) += Σ_q dL/dy(k, q)" : "";
+        string inGroup = Groups == 1 ? "" : $"In each group g (filters k, and rows r of its {groupRows} input channels' taps): ";
         if (Strategy.TransposesWeightGradient)
         {
-            w.Line($"// 2. dL/dwᵀ(r, k) += Σ_q columns(r, q) · dL/dyᵀ(q, k): [{rows}×{pixels}] · [{pixels}×{Filters}], tiles of 8 rows × 2 vectors of filters; dL/db(k) += Σ_q dL/dy(k, q).");
+            w.Line($"// 2. {inGroup}dL/dwᵀ(r, k) += Σ_q columns(r, q) · dL/dyᵀ(q, k): [{groupRows}×{pixels}] · [{pixels}×{groupFilters}], tiles of 8 rows × 2 vectors of filters{biasGradient}.");
             w.Line($"Rows.Transpose(dys, {pixels}, {Filters}, {pixels}, outputGradientT, {Filters}); // dL/dyᵀ(q, k) = dL/dy(k, q)");
             w.Line();
-            w.Line($"Gemm.MultiplyAdd<TVector>(ref c0, {pixels}, 1, ref dyT0, {Filters}, ref dwT0, {Filters}, m: {rows}, k: {pixels}, n: {Filters}, paddedTail: true);");
+            OpenGroups(w);
+            w.Line($"Gemm.MultiplyAdd<TVector>({At("c0", (long)groupRows * pixels)}, {pixels}, 1, {At("dyT0", groupFilters)}, {Filters}, {At("dwT0", groupFilters)}, {Filters}, m: {groupRows}, k: {pixels}, n: {groupFilters}, paddedTail: true);");
+            CloseGroups(w);
         }
         else
         {
-            w.Line($"// 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [{Filters}×{pixels}] · [{rows}×{pixels}]ᵀ, tiles of 4 filters (then 2, then 1) × 4 rows of dot products; dL/db(k) += Σ_q dL/dy(k, q).");
-            w.Line($"Gemm.Dot<TVector>(ref dy0, {pixels}, ref c0, {pixels}, {pixels}, ref dw0, {rows}, 1, m: {Filters}, n: {rows});");
+            w.Line($"// 2. {inGroup}dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [{groupFilters}×{pixels}] · [{groupRows}×{pixels}]ᵀ, tiles of 4 filters (then 2, then 1) × 4 rows of dot products{biasGradient}.");
+            OpenGroups(w);
+            w.Line($"Gemm.Dot<TVector>({At("dy0", (long)groupFilters * pixels)}, {pixels}, {At("c0", (long)groupRows * pixels)}, {pixels}, {pixels}, {At("dw0", (long)groupFilters * groupRows)}, {groupRows}, 1, m: {groupFilters}, n: {groupRows});");
+            CloseGroups(w);
         }
 
-        w.Line($"for (int k = 0; k < {Filters}; k++)");
-        w.Open();
-        w.Line($"biasGradient[k] += TensorPrimitives.Sum(dys.Slice(k * {pixels}, {pixels}));");
-        w.Close();
+        EmitBiasGradient(w, pixels);
         w.Line();
         w.Line($"if (!computeDx)");
         w.Open();
         w.Line($"continue; // the network's input: nobody asked for dL/dx");
         w.Close();
         w.Line();
-        w.Line($"// 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [{rows}×{Filters}] (w transposed) · [{Filters}×{pixels}], tiles of 8 rows × 2 vectors, blocked for the caches, written over dL/dcolumns.");
-        w.Line($"Gemm.Multiply<TVector>(ref w0, 1, {rows}, ref dy0, {pixels}, ref dc0, {pixels}, m: {rows}, k: {Filters}, n: {pixels}, paddedTail: true);");
+        w.Line($"// 3. {inGroup}dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [{groupRows}×{groupFilters}] (w transposed) · [{groupFilters}×{pixels}], tiles of 8 rows × 2 vectors, blocked for the caches, written over dL/dcolumns.");
+        OpenGroups(w);
+        w.Line($"Gemm.Multiply<TVector>({At("w0", (long)groupFilters * groupRows)}, 1, {groupRows}, {At("dy0", (long)groupFilters * pixels)}, {pixels}, {At("dc0", (long)groupRows * pixels)}, {pixels}, m: {groupRows}, k: {groupFilters}, n: {pixels}, paddedTail: true);");
+        CloseGroups(w);
         w.Line();
         w.Line($"// 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).");
         if (FoldsWholeRows)
@@ -311,8 +582,91 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         {
             w.Line();
             w.Line($"// 5. dL/dw(k, r) += dL/dwᵀ(r, k), once for all the samples.");
-            w.Line($"Rows.TransposeAdd(weightGradientT, {Filters}, {rows}, {Filters}, weightGradient, {rows});");
+            w.Line($"Rows.TransposeAdd(weightGradientT, {Filters}, {groupRows}, {Filters}, weightGradient, {groupRows});");
         }
+    }
+
+    /// <summary>dL/db(k) += Σ_q dL/dy(k, q), for a layer with a bias.</summary>
+    private void EmitBiasGradient(SourceWriter w, int pixels)
+    {
+        if (!HasBias)
+        {
+            return;
+        }
+
+        w.Line($"for (int k = 0; k < {Filters}; k++)");
+        w.Open();
+        w.Line($"biasGradient[k] += TensorPrimitives.Sum(dys.Slice(k * {pixels}, {pixels}));");
+        w.Close();
+    }
+
+    /// <summary>
+    /// A depthwise backward pass: dL/dw by <c>DepthwiseConvolution.WeightGradient</c>; dL/dx as the forward kernel over dL/dy
+    /// spread into zero-bordered planes, with each kernel turned by 180° (a transposed convolution written as a plain one).
+    /// </summary>
+    private void EmitDepthwiseBackward(SourceWriter w, LayerPlan plan)
+    {
+        Shape input = plan.Input, output = plan.Output;
+        int height = input.Height + 2 * Padding, width = input.Width + 2 * Padding, plane = height * width;
+        int pixels = Pixels(output), multiplier = GroupFilters;
+        (int spreadHeight, int spreadWidth) = SpreadSize(input, output);
+        int spreadPlane = spreadHeight * spreadWidth;
+        w.Line($"ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);");
+        if (PadsInput)
+        {
+            w.Line($"// The kernels read up to {ReadPast} floats past a buffer's last row: these slices prove the buffers have them.");
+            w.Line($"ref float p0 = ref MemoryMarshal.GetReference(padded.Slice(0, {input.Channels * plane} + {ReadPast}));");
+        }
+        else
+        {
+            w.Line($"// The kernels read up to {ReadPast} floats past a buffer's last row: this slice proves the buffer has them.");
+        }
+
+        w.Line($"ref float g0 = ref MemoryMarshal.GetReference(spreadGradient.Slice(0, {Filters * spreadPlane} + TVector.Count - 1));");
+        w.Line($"ref float f0 = ref MemoryMarshal.GetReference(flippedWeight);");
+        w.Line($"float zero = 0f; // dL/dx has no bias: its sums start at zero");
+        w.Line($"if (computeDx)");
+        w.Open();
+        w.Line($"{plan.Pascal}Flip(weight, flippedWeight);");
+        w.Close();
+        w.Line();
+        if (PadsInput)
+        {
+            w.Line($"// Last sample first: the forward pass left its padded copy in place, so only the others are padded again.");
+        }
+
+        w.Line($"for (int s = count - 1; s >= 0; s--)");
+        w.Open();
+        w.Line($"ReadOnlySpan<float> xs = x.Slice(s * {input.Length}); // to the buffer's end (see the forward pass)");
+        w.Line($"ReadOnlySpan<float> dys = dy.Slice(s * {output.Length}); // to the buffer's end: a row's last vector may read into the slack");
+        w.Line($"ref float dy0 = ref MemoryMarshal.GetReference(dys.Slice(0, {output.Length} + TVector.Count - 1));");
+        if (PadsInput)
+        {
+            w.Line($"if (s != count - 1)");
+            w.Open();
+            w.Line($"{plan.Pascal}Pad(xs, padded);");
+            w.Close();
+        }
+
+        w.Line();
+        string sx = PadsInput ? "padded" : "x";
+        string i = Stride == 1 ? "i" : $"{Stride}·i", j = Stride == 1 ? "j" : $"{Stride}·j";
+        w.Line($"// 1. dL/dw(k, 0, m, n) += Σ_i Σ_j dL/dy(k, i, j) · {sx}({ChannelOf("k")}, {i} + m, {j} + n): {(Stride == 1 && KernelHeight == 3 && KernelWidth == 3 ? "the 9 taps' sums in registers, each input row loaded once for the 3 rows of dL/dy it meets" : "tiles of 4 taps × 2 output rows, each vector of dL/dy loaded once")}{(HasBias ? "; dL/db(k) += Σ_q dL/dy(k, q)" : "")}.");
+        w.Line($"DepthwiseConvolution.WeightGradient<TVector>(ref dy0, ref {DepthwiseSource(input)}, ref dw0, outputs: {Filters}, multiplier: {multiplier}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, stride: {Stride}, inputWidth: {width}, inputPlane: {plane}, outputHeight: {output.Height}, outputWidth: {output.Width});");
+        EmitBiasGradient(w, pixels);
+        w.Line();
+        w.Line($"if (!computeDx)");
+        w.Open();
+        w.Line($"continue; // the network's input: nobody asked for dL/dx");
+        w.Close();
+        w.Line();
+        w.Line($"// 2. Spread dL/dy into its zero-bordered planes: spread(k, {i} + {KernelHeight - 1}, {j} + {KernelWidth - 1}) = dL/dy(k, i, j).");
+        w.Line($"{plan.Pascal}Spread(dys, spreadGradient);");
+        w.Line();
+        w.Line($"// 3. dL/dx(t, u, v) = Σ_c Σ_m Σ_n flipped(t·{multiplier} + c, m, n) · spread(t·{multiplier} + c, u + {Padding} + m, v + {Padding} + n), flipped(k, m, n) = w(k, 0, {KernelHeight - 1} − m, {KernelWidth - 1} − n): the forward kernel, each channel's gradient summing its {multiplier} filter{(multiplier == 1 ? "" : "s")}' planes.");
+        w.Line($"ref float dx0 = ref MemoryMarshal.GetReference(dx.Slice(s * {input.Length})); // to the buffer's end: a masked store may read and write back the slack");
+        w.Line($"DepthwiseConvolution.Forward<TVector>(ref f0, ref zero, 0, ref Unsafe.Add(ref g0, {Padding * spreadWidth + Padding}), ref dx0, outputs: {input.Channels}, multiplier: 1, channels: {multiplier}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, stride: 1, inputWidth: {spreadWidth}, inputPlane: {spreadPlane}, outputHeight: {input.Height}, outputWidth: {input.Width});");
+        w.Close();
     }
 
     /// <summary>
@@ -324,6 +678,13 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         if (PadsInput)
         {
             EmitPad(w, plan);
+        }
+
+        if (Strategy.ConvolvesDepthwise)
+        {
+            EmitFlip(w, plan);
+            EmitSpread(w, plan);
+            return;
         }
 
         w.Line($"// {plan.Name} unfold (im2col): columns(r, q) = x(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)}), row r = (t·{KernelHeight} + m)·{KernelWidth} + n, column q = i·{plan.Output.Width} + j.");
@@ -366,6 +727,62 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             w.Close();
         }
 
+        w.Line();
+    }
+
+    /// <summary>The weight with each kernel turned by 180°, for a depthwise dL/dx.</summary>
+    private void EmitFlip(SourceWriter w, LayerPlan plan)
+    {
+        int taps = KernelHeight * KernelWidth;
+        w.Line($"// {plan.Name} kernels turned by 180°: flipped(k, m, n) = w(k, 0, {KernelHeight - 1} − m, {KernelWidth - 1} − n), tap r = m·{KernelWidth} + n taking tap {taps - 1} − r.");
+        w.Line($"{NetworkEmitter.Optimized}");
+        w.Line($"private static void {plan.Pascal}Flip(ReadOnlySpan<float> weight, Span<float> flippedWeight)");
+        w.Open();
+        w.Line($"for (int k = 0; k < {Filters}; k++)");
+        w.Open();
+        w.Line($"for (int r = 0; r < {taps}; r++)");
+        w.Open();
+        w.Line($"flippedWeight[k * {taps} + r] = weight[k * {taps} + {taps - 1} - r];");
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    /// <summary>
+    /// dL/dy into the middle of zero-bordered planes, each value at (stride·i + kh − 1, stride·j + kw − 1): over them, the forward
+    /// kernel with the turned weights gives dL/dx(t, u, v) by reading from (u + p, v + p). The planes are large enough for every
+    /// read (≥ height + p + kh − 1 rows); the positions written are the same for every sample, so the rest stays zero.
+    /// </summary>
+    private void EmitSpread(SourceWriter w, LayerPlan plan)
+    {
+        Shape output = plan.Output;
+        (int height, int width) = SpreadSize(plan.Input, output);
+        int first = (KernelHeight - 1) * width + KernelWidth - 1;
+        string at = Stride == 1 ? "i + m0, j + n0" : $"{Stride}·i + m0, {Stride}·j + n0";
+        w.Line($"// {plan.Name} dL/dy spread: spread(k, {at}) = dL/dy(k, i, j), m0 = {KernelHeight - 1}, n0 = {KernelWidth - 1}, in planes of {height}×{width} whose other floats stay zero.");
+        w.Line($"{NetworkEmitter.Optimized}");
+        w.Line($"private static void {plan.Pascal}Spread(ReadOnlySpan<float> dys, Span<float> spreadGradient)");
+        w.Open();
+        w.Line($"for (int k = 0; k < {Filters}; k++)");
+        w.Open();
+        w.Line($"for (int i = 0; i < {output.Height}; i++)");
+        w.Open();
+        if (Stride == 1)
+        {
+            w.Line($"dys.Slice(k * {Pixels(output)} + i * {output.Width}, {output.Width}).CopyTo(spreadGradient.Slice(k * {height * width} + i * {width}{Literal.Offset(first)}, {output.Width}));");
+        }
+        else
+        {
+            w.Line($"for (int j = 0; j < {output.Width}; j++)");
+            w.Open();
+            w.Line($"spreadGradient[k * {height * width} + i * {Stride * width} + j * {Stride}{Literal.Offset(first)}] = dys[k * {Pixels(output)} + i * {output.Width} + j];");
+            w.Close();
+        }
+
+        w.Close();
+        w.Close();
+        w.Close();
         w.Line();
     }
 
@@ -583,6 +1000,18 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     }
 
     private int Rows(Shape input) => input.Channels * KernelHeight * KernelWidth;
+
+    /// <summary>Input channels per group (each filter's).</summary>
+    private int GroupChannels(Shape input) => input.Channels / Groups;
+
+    /// <summary>Filters per group (a depthwise convolution's channel multiplier).</summary>
+    private int GroupFilters => Filters / Groups;
+
+    /// <summary>One filter's taps: its group's channels × kh × kw (the rows of one group's block of the unfold).</summary>
+    private int GroupRows(Shape input) => GroupChannels(input) * KernelHeight * KernelWidth;
+
+    /// <summary>Whether each filter reads one input channel (groups = input channels, PyTorch's depthwise convolution).</summary>
+    private bool IsDepthwise(Shape input) => Groups > 1 && GroupChannels(input) == 1;
 
     private static int Pixels(Shape output) => output.Height * output.Width;
 

@@ -38,6 +38,9 @@ internal sealed record DropoutLayer(float Probability) : Layer
 
     public override IReadOnlyList<Operand> BackwardOperands(LayerPlan plan) => [Operand.Dy, Operand.Dx, Operand.NoiseKey, Operand.FirstSample];
 
+    /// <summary>The masks are salted with the layer's index, so two dropouts never draw the same masks.</summary>
+    public override bool CodeDependsOnPosition => true;
+
     public override string Describe(LayerPlan plan) => $"p {Literal.Float(Probability).TrimEnd('f')}";
 
     /// <summary>The keep threshold of 32 random bits and the scale of kept elements, as literals.</summary>

@@ -161,6 +161,12 @@ internal abstract record Layer
     /// </summary>
     public abstract IReadOnlyList<OnnxOperator> OnnxOperators(LayerPlan plan);
 
+    /// <summary>
+    /// Whether the layer's emitted code depends on its position in the network as well as on its arguments and shapes (a
+    /// dropout's masks are salted with its index), so that it cannot share another layer's methods.
+    /// </summary>
+    public virtual bool CodeDependsOnPosition => false;
+
     /// <summary>Writes private helper methods the forward and backward bodies share (none by default).</summary>
     public virtual void EmitHelpers(SourceWriter w, LayerPlan plan)
     {

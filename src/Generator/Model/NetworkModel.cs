@@ -146,6 +146,15 @@ internal sealed record LayerPlan(
         }
     }
 
+    /// <summary>
+    /// What the layer's emitted methods depend on: its kind, arguments and plan, its shapes and its tensors' shapes, and its
+    /// position only where <see cref="Layer.CodeDependsOnPosition"/>. Layers with equal keys share one set of methods, so a
+    /// network of repeated blocks does not repeat their code.
+    /// </summary>
+    public LayerCode CodeKey => new(Layer, InputShapes, Output, Scratch,
+        Parameters.Select(static p => p.Tensor).ToEquatableArray(), State.Select(static s => s.Tensor).ToEquatableArray(),
+        Layer.CodeDependsOnPosition ? Index : -1, FusedIntoNext);
+
     /// <summary>The slot of a parameter tensor by role, or null.</summary>
     public ParameterSlot? Parameter(TensorRole role) => Parameters.FirstOrDefault(p => p.Tensor.Role == role);
 }
@@ -155,3 +164,8 @@ internal sealed record ParameterSlot(ParameterTensor Tensor, int Offset);
 
 /// <summary>A state tensor at its offset in the network's <c>State</c> floats (or, for a counter, its <c>Counters</c>).</summary>
 internal sealed record StateSlot(StateTensor Tensor, int Offset);
+
+/// <summary>What a layer's emitted methods depend on (see <see cref="LayerPlan.CodeKey"/>).</summary>
+internal sealed record LayerCode(
+    Layer Layer, EquatableArray<Shape> InputShapes, Shape Output, EquatableArray<ScratchBuffer> Scratch,
+    EquatableArray<ParameterTensor> Parameters, EquatableArray<StateTensor> State, int Position, bool Fused);

@@ -57,6 +57,8 @@ public class DiagnosticTests
     [InlineData("[Input(1, 28, 28)] [[|MaxPool2D(2, Stride = -1)|]] [Dense(10)] [Softmax]", "Layer 'pool1': stride must be positive, but is -1")]
     [InlineData("[Input(1, 28, 28)] [[|Dense(0)|]] [Softmax]", "Layer 'dense1': units must be positive, but is 0")]
     [InlineData("[[|Input(0, 28, 28)|]] [Dense(10)] [Softmax]", "Layer 'input': channels must be positive, but is 0")]
+    [InlineData("[Input(4, 28, 28)] [[|Conv2D(4, 3, Groups = 0)|]] [Dense(10)] [Softmax]", "Layer 'conv1': groups must be positive, but is 0")]
+    [InlineData("[Input(4, 28, 28)] [[|Conv2D(4, 3, Groups = -2, Bias = false)|]] [Dense(10)] [Softmax]", "Layer 'conv1': groups must be positive, but is -2")]
     [InlineData("[Input(1, 8, 8)] [[|BatchNorm2D(Epsilon = 0f)|]] [Dense(10)] [Softmax]", "Layer 'bn1': Epsilon must be positive and finite, but is 0")]
     [InlineData("[Input(1, 8, 8)] [[|BatchNorm2D(Momentum = 1.5f)|]] [Dense(10)] [Softmax]", "Layer 'bn1': Momentum must be from 0 to 1, but is 1.5")]
     [InlineData("[Input(1, 8, 8)] [[|Dropout(1f)|]] [Dense(10)] [Softmax]", "Layer 'dropout1': p must be at least 0 and less than 1, but is 1")]
@@ -245,6 +247,16 @@ public class DiagnosticTests
     public void NG0020_a_layer_attribute_NetGen_does_not_know() => AssertDiagnostic(
         "public sealed class SwishAttribute : LayerAttribute { } [Input(1, 8, 8)] [[|Swish|]] [Dense(3)] [Softmax] public partial class Net { }",
         "NG0020", "'SwishAttribute' derives from LayerAttribute but is not a layer kind NetGen compiles, so network 'Net' cannot include it");
+
+    [Theory]
+    [InlineData("[Input(6, 8, 8)] [[|Conv2D(4, 3, Groups = 3)|]] [Dense(3)] [Softmax]",
+        "Layer 'conv1': its 6 input channels and 4 filters must both be divisible by Groups = 3, so that each group has as many as every other")]
+    [InlineData("[Input(3, 8, 8)] [[|Conv2D(4, 3, Groups = 2, Bias = false)|]] [Dense(3)] [Softmax]",
+        "Layer 'conv1': its 3 input channels and 4 filters must both be divisible by Groups = 2")]
+    [InlineData("[Input(1, 8, 8)] [[|Conv2D(6, 3, Groups = 6, Name = \"depthwise\")|]] [Dense(3)] [Softmax]",
+        "Layer 'depthwise': its 1 input channels and 6 filters must both be divisible by Groups = 6")]
+    public void NG0021_channels_not_divisible_by_groups(string layers, string message) =>
+        AssertDiagnostic($"{layers} public partial class Net {{ }}", "NG0021", message);
 
     [Fact]
     public void NG0004_the_input_layer_reads_no_layer() => AssertDiagnostic(

@@ -99,7 +99,8 @@ namespace Samples
 
         /// <summary>
         /// All 77322 trainable parameters in one buffer: layer by layer, weight then bias, each in PyTorch's layout
-        /// (conv weight [out, in, kh, kw], dense weight [out, in]), the order of PyTorch's <c>parameters()</c>.
+        /// (conv weight [out, in / groups, kh, kw], dense weight [out, in]), the order of PyTorch's
+        /// <c>parameters()</c>.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public float[] Parameters { get; } = new float[77322];
@@ -494,6 +495,99 @@ namespace Samples
             global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout);
 
         /// <summary>
+        /// Writes the network with its current parameters as an ONNX model (opset 17, for ONNX Runtime, Netron,
+        /// PyTorch): input <c>input</c> [N, 1, 28, 28] (N, the batch size, dynamic), output <c>output</c> [N, 10], the
+        /// class probabilities; a node per layer under the layer's name, the tensors under their names in a weights
+        /// file (<c>conv1.weight</c>). Written to a temporary file, then renamed.
+        /// </summary>
+        /// <param name="path">The file to create or replace (<c>.onnx</c>).</param>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public void ExportOnnx(string path) =>
+            global::NetGen.Onnx.OnnxExport.Save(path, CreateOnnxGraph(), Parameters, s_parameterLayout, default,
+                default);
+
+        /// <summary>
+        /// Writes the network as an ONNX model (see <see cref="ExportOnnx(string)"/>) to <paramref name="stream"/>,
+        /// which stays open.
+        /// </summary>
+        /// <param name="stream">A writable stream.</param>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public void ExportOnnx(global::System.IO.Stream stream) =>
+            global::NetGen.Onnx.OnnxExport.Write(stream, CreateOnnxGraph(), Parameters, s_parameterLayout, default,
+                default);
+
+        /// <summary>
+        /// The network as an ONNX graph, without its weights: each node's operator, inputs, outputs and attributes.
+        /// </summary>
+        private static global::NetGen.Onnx.OnnxGraph CreateOnnxGraph() => new(
+            name: "TinyResNet",
+            docString: Summary,
+            input: "input", inputShape: [1, 28, 28],
+            output: "output", outputShape: [10],
+            nodes:
+            [
+                // conv1 (Conv2D): kernel 3×3, stride 1, padding 1
+                new("conv1", "Conv", ["input", "conv1.weight", "conv1.bias"], ["conv1"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", [3, 3]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("strides", [1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("pads", [1, 1, 1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("dilations", [1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Int("group", 1),
+                ]),
+                // stem (ReLU)
+                new("stem", "Relu", ["conv1"], ["stem"], []),
+                // conv2 (Conv2D): kernel 3×3, stride 2, padding 1
+                new("conv2", "Conv", ["stem", "conv2.weight", "conv2.bias"], ["conv2"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", [3, 3]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("strides", [2, 2]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("pads", [1, 1, 1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("dilations", [1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Int("group", 1),
+                ]),
+                // relu2 (ReLU)
+                new("relu2", "Relu", ["conv2"], ["relu2"], []),
+                // main (Conv2D): kernel 3×3, stride 1, padding 1
+                new("main", "Conv", ["relu2", "main.weight", "main.bias"], ["main"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", [3, 3]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("strides", [1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("pads", [1, 1, 1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("dilations", [1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Int("group", 1),
+                ]),
+                // shortcut (Conv2D): kernel 1×1, stride 2, padding 0
+                new("shortcut", "Conv", ["stem", "shortcut.weight", "shortcut.bias"], ["shortcut"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", [1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("strides", [2, 2]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("pads", [0, 0, 0, 0]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("dilations", [1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Int("group", 1),
+                ]),
+                // add1 (Add): x + main
+                new("add1", "Add", ["shortcut", "main"], ["add1"], []),
+                // relu3 (ReLU)
+                new("relu3", "Relu", ["add1"], ["relu3"], []),
+                // dense1 reads relu3 flattened, [N, C·H·W]
+                new("dense1/Flatten", "Flatten", ["relu3"], ["dense1/Flatten"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Int("axis", 1),
+                ]),
+                // dense1 (Dense): input flattened to 6272
+                new("dense1", "Gemm", ["dense1/Flatten", "dense1.weight", "dense1.bias"], ["dense1"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Int("transB", 1),
+                ]),
+                // softmax1 (Softmax)
+                new("softmax1", "Softmax", ["dense1"], ["output"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Int("axis", 1),
+                ]),
+            ]);
+
+        /// <summary>
         /// Forward and backward pass of <paramref name="count"/> samples: adds their dL/dθ into
         /// <paramref name="gradients"/>, returns the sum of their losses; dL/d(input) only when
         /// <paramref name="inputGradient"/>; dense layers' dL/dW not when <paramref name="batchWeightGradients"/> (the
@@ -560,7 +654,7 @@ namespace Samples
             global::NetGen.Generated.Layers.ShortcutForward<TVector>(count, ws.StemOutput, parameters.Slice(14048, 512),
                 parameters.Slice(14560, 32), ws.ShortcutOutput, ws.ShortcutColumns);
             global::NetGen.Generated.Layers.Add1Forward(count, ws.ShortcutOutput, ws.MainOutput, ws.Add1Output);
-            global::NetGen.Generated.Layers.Relu3Forward(count, ws.Add1Output, ws.Relu3Output);
+            global::NetGen.Generated.Layers.Relu2Forward(count, ws.Add1Output, ws.Relu3Output);
             global::NetGen.Generated.Layers.Dense1Forward<TVector>(count, ws.Relu3Output,
                 parameters.Slice(14592, 62720), parameters.Slice(77312, 10), ws.Dense1Output);
             global::NetGen.Generated.Layers.Softmax1Forward(count, ws.Dense1Output, ws.Softmax1Output,
@@ -612,7 +706,7 @@ namespace Samples
             global::NetGen.Generated.Layers.Dense1Backward<TVector>(count, ws.Relu3Output, ws.Dense1OutputGradient,
                 parameters.Slice(14592, 62720), gradients.Slice(14592, 62720), gradients.Slice(77312, 10),
                 ws.Relu3OutputGradient, true, batchWeightGradients);
-            global::NetGen.Generated.Layers.Relu3Backward<TVector>(count, ws.Relu3Output, ws.Relu3OutputGradient,
+            global::NetGen.Generated.Layers.Relu2Backward<TVector>(count, ws.Relu3Output, ws.Relu3OutputGradient,
                 ws.Add1OutputGradient);
             global::NetGen.Generated.Layers.Add1Backward(count, ws.Add1OutputGradient, ws.ShortcutOutputGradient, true,
                 ws.MainOutputGradient, true);
@@ -1690,44 +1784,7 @@ namespace NetGen.Generated
             }
         }
 
-        // relu3 (ReLU): 32×14×14 → 32×14×14
-        // y = max(x, 0)
-        /// <summary>Forward pass of relu3 (ReLU): 32×14×14 → 32×14×14.</summary>
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        internal static void Relu3Forward(int count, ReadOnlySpan<float> x, Span<float> y)
-        {
-            TensorPrimitives.Max(x.Slice(0, count * 6272), 0f, y);
-        }
-
-        // relu3 (ReLU) backward: dL/dy 32×14×14 → dL/dx 32×14×14
-        // dL/dx = dL/dy where y > 0 (that is, x > 0), else 0
-        /// <summary>Backward pass of relu3 (ReLU): dL/dy 32×14×14 → dL/dx 32×14×14.</summary>
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        internal static void Relu3Backward<TVector>(int count, ReadOnlySpan<float> y, ReadOnlySpan<float> dy,
-            Span<float> dx)
-            where TVector : struct, IFloatVector<TVector>
-        {
-            int length = count * 6272;
-            y = y.Slice(0, length);
-            dy = dy.Slice(0, length);
-            dx = dx.Slice(0, length);
-            ref float y0 = ref MemoryMarshal.GetReference(y);
-            ref float dy0 = ref MemoryMarshal.GetReference(dy);
-            ref float dx0 = ref MemoryMarshal.GetReference(dx);
-            int i = 0;
-            for (; i <= length - TVector.Count; i += TVector.Count)
-            {
-                TVector gradient = TVector.Load(ref Unsafe.Add(ref dy0, i));
-                TVector passed = TVector.SelectGreater(TVector.Load(ref Unsafe.Add(ref y0, i)), TVector.Zero, gradient,
-                    TVector.Zero);
-                TVector.Store(passed, ref Unsafe.Add(ref dx0, i));
-            }
-
-            for (; i < length; i++)
-            {
-                dx[i] = y[i] > 0f ? dy[i] : 0f;
-            }
-        }
+        // relu3 (ReLU): 32×14×14 → 32×14×14: the same kind, arguments and shapes as relu2, whose methods it calls
 
         // dense1 (Dense): 32×14×14 → 10, input flattened to 6272
         // y(o) = b(o) + Σ_i W(o,i) · x(i),  W is 10×6272

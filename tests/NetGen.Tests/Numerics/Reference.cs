@@ -12,7 +12,8 @@ public static class Reference
 {
     public abstract record Op;
 
-    public sealed record Conv(int Filters, int KernelHeight, int KernelWidth, int Stride = 1, int Padding = 0) : Op;
+    /// <summary>PyTorch's Conv2d: weight [filters, in/groups, kh, kw], then a bias [filters] unless <paramref name="Bias"/> is false.</summary>
+    public sealed record Conv(int Filters, int KernelHeight, int KernelWidth, int Stride = 1, int Padding = 0, int Groups = 1, bool Bias = true) : Op;
 
     /// <summary>Max pooling; the padding is −∞ (never a window's maximum).</summary>
     public sealed record Pool(int Size, int Stride, int Padding = 0) : Op;
@@ -107,10 +108,10 @@ public static class Reference
             {
                 case Conv conv:
                 {
-                    int wl = conv.Filters * c * conv.KernelHeight * conv.KernelWidth;
+                    int wl = conv.Filters * (c / conv.Groups) * conv.KernelHeight * conv.KernelWidth, bl = conv.Bias ? conv.Filters : 0;
                     var weight = parameters.Slice(offset, wl);
-                    var bias = parameters.Slice(offset + wl, conv.Filters);
-                    offset += wl + conv.Filters;
+                    var bias = parameters.Slice(offset + wl, bl);
+                    offset += wl + bl;
                     for (int s = 0; s < n; s++)
                     {
                         ys[s] = Conv2D(xs[s], c, h, w, weight, bias, conv, out oh, out ow);
@@ -431,21 +432,26 @@ public static class Reference
         return (Differences(theta), Differences(x));
     }
 
-    /// <summary>y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i·s+m−p, j·s+n−p), zero outside x.</summary>
+    /// <summary>
+    /// y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(g·C/G + t, i·s+m−p, j·s+n−p), zero outside x, over the C/G channels t of
+    /// filter k's group g = ⌊k / (filters/G)⌋ (all C channels with one group); b(k) = 0 without a bias.
+    /// </summary>
     public static double[] Conv2D(double[] x, int c, int h, int w, ReadOnlySpan<double> weight, ReadOnlySpan<double> bias, Conv conv, out int outHeight, out int outWidth)
     {
         int kh = conv.KernelHeight, kw = conv.KernelWidth, s = conv.Stride, p = conv.Padding;
+        int channels = c / conv.Groups, filters = conv.Filters / conv.Groups;
         outHeight = (h + 2 * p - kh) / s + 1;
         outWidth = (w + 2 * p - kw) / s + 1;
         var y = new double[conv.Filters * outHeight * outWidth];
         for (int k = 0; k < conv.Filters; k++)
         {
+            int first = k / filters * channels;
             for (int i = 0; i < outHeight; i++)
             {
                 for (int j = 0; j < outWidth; j++)
                 {
-                    double sum = bias[k];
-                    for (int t = 0; t < c; t++)
+                    double sum = conv.Bias ? bias[k] : 0;
+                    for (int t = 0; t < channels; t++)
                     {
                         for (int m = 0; m < kh; m++)
                         {
@@ -454,7 +460,7 @@ public static class Reference
                                 int u = i * s + m - p, v = j * s + n - p;
                                 if (u >= 0 && u < h && v >= 0 && v < w)
                                 {
-                                    sum += weight[((k * c + t) * kh + m) * kw + n] * x[(t * h + u) * w + v];
+                                    sum += weight[((k * channels + t) * kh + m) * kw + n] * x[((first + t) * h + u) * w + v];
                                 }
                             }
                         }

@@ -12,10 +12,19 @@ namespace NetGen.Generator.Layers;
 /// The direct forward pass first copies the input into planes of output-row width, one per (channel, kernel column), so that
 /// a vector of output pixels runs on across rows narrower than a vector (<c>Convolution.ForwardCompacted</c>).
 /// </param>
-/// <param name="PadsInput">Stride 1 with padding: the input is first copied into the middle of a zero-padded sample.</param>
+/// <param name="PadsInput">
+/// Stride 1 (or a depthwise convolution's stride 2) with padding: the input is first copied into the middle of a zero-padded sample.
+/// </param>
 /// <param name="TransposesWeightGradient">dL/dw is one product into a transposed buffer (see <see cref="Choose"/>).</param>
-internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool Compacts, bool PadsInput, bool TransposesWeightGradient)
+/// <param name="ConvolvesDepthwise">
+/// A depthwise convolution (groups = input channels) computed by <c>DepthwiseConvolution</c>, forward and backward, with no
+/// unfold: one output plane's vectors of pixels in a register tile (see <see cref="ChooseGrouped"/>).
+/// </param>
+internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool Compacts, bool PadsInput, bool TransposesWeightGradient, bool ConvolvesDepthwise = false)
 {
+    /// <summary>The largest stride the depthwise kernels take (with 2, a vector of outputs reads the even lanes of two loads).</summary>
+    public const int DepthwiseMaxStride = 2;
+
     /// <summary>Lanes of the widest vector the kernels use (AVX-512): the compaction rule counts vectors of 16 floats.</summary>
     private const int WidestLanes = 16;
 
@@ -48,6 +57,36 @@ internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool
                 || (FillsLanes(outputWidth, 8) && FillsLanes(outputWidth, WidestLanes)
                     && (filters <= 16 || rows * pixels * sizeof(float) > 512 * 1024)));
         return new ConvolutionStrategy(direct, compacts, stride == 1 && padding > 0, filters >= 16 && rows >= 64);
+    }
+
+    /// <summary>
+    /// The choices for a convolution in <paramref name="groups"/> groups (PyTorch's <c>groups</c>) of <paramref name="channels"/>
+    /// input channels and <paramref name="filters"/> filters in all, both divisible by <paramref name="groups"/>.
+    /// </summary>
+    /// <remarks>
+    /// <list type="bullet">
+    /// <item>One group: <see cref="Choose"/>, unchanged.</item>
+    /// <item>Depthwise (one input channel per group) with stride 1 or 2: the depthwise kernels, which keep 8 vectors of one output
+    /// plane in registers; the per-group product would have 1 row (the channel multiplier) and kh·kw taps, with 2 accumulators.</item>
+    /// <item>Otherwise each group is a convolution of its own, channels/groups → filters/groups, run group after group over the
+    /// slices of the input, weight and output: <see cref="Choose"/> for one group's sizes. Its unfold (im2col) is the whole
+    /// layer's, one row block per input channel, so each group's product reads its own rows.</item>
+    /// </list>
+    /// </remarks>
+    public static ConvolutionStrategy ChooseGrouped(
+        int channels, int filters, int groups, int kernelHeight, int kernelWidth, int stride, int padding, int outputHeight, int outputWidth)
+    {
+        if (groups == 1)
+        {
+            return Choose(channels, filters, kernelHeight, kernelWidth, stride, padding, outputHeight, outputWidth);
+        }
+
+        if (channels == groups && stride <= DepthwiseMaxStride)
+        {
+            return new ConvolutionStrategy(ConvolvesDirectly: false, Compacts: false, PadsInput: padding > 0, TransposesWeightGradient: false, ConvolvesDepthwise: true);
+        }
+
+        return Choose(channels / groups, filters / groups, kernelHeight, kernelWidth, stride, padding, outputHeight, outputWidth);
     }
 
     private static bool CompactionPays(int channels, int filters, int rows, int kernelHeight, int kernelWidth, int outputHeight, int outputWidth)

@@ -1,0 +1,82 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using ApprovalTests;
+using ApprovalTests.Reporters;
+using Xunit;
+
+namespace NetGen.Tests.Generator;
+
+/// <summary>
+/// The generated code of grouped, depthwise and bias-free convolutions: a snapshot of a depthwise separable block, the
+/// kernels each plan chooses, and output that compiles cleanly whatever the culture.
+/// </summary>
+[UseReporter(typeof(QuietReporter))]
+public class GroupedConvolutionGeneratorTests
+{
+    /// <summary>A MobileNet-style block: a 1×1 expansion without bias, a depthwise 3×3 (multiplier 2) and a strided one, a grouped 1×1 projection.</summary>
+    internal const string SeparableSource = """
+        using NetGen;
+
+        namespace Samples;
+
+        [Input(4, 14, 14)]
+        [Conv2D(8, 1, Bias = false)]
+        [ReLU]
+        [Conv2D(16, 3, Padding = 1, Groups = 8, Bias = false, Name = "depthwise")]
+        [ReLU]
+        [Conv2D(16, 3, Stride = 2, Padding = 1, Groups = 16, Name = "reduce")]
+        [Conv2D(8, 1, Groups = 2, Name = "project")]
+        [Dense(10)]
+        [Softmax]
+        public partial class Separable { }
+        """;
+
+    [Fact]
+    public void Separable() => Approvals.VerifyWithExtension(Generate(SeparableSource, "Samples.Separable.g.cs"), ".cs");
+
+    [Theory]
+    [InlineData("[Input(4, 10, 10)] [Conv2D(6, 3, 2, Groups = 2, Stride = 2, Padding = 1)]", "Gemm.Dot<TVector>(ref Unsafe.Add(ref dy0, g * 90), 30", "Gemm.MultiplyBias<TVector>(ref Unsafe.Add(ref w0, g * 36)")]
+    [InlineData("[Input(4, 10, 10)] [Conv2D(6, 3, Groups = 2, Padding = 1, Bias = false)]", "Convolution.Forward<TVector>(ref Unsafe.Add(ref w0, g * 54), ref b0, ref Unsafe.Add(ref p0, g * 288)", "MemoryMarshal.GetReference(zeros)")]
+    [InlineData("[Input(16, 5, 5)] [Conv2D(32, 3, Groups = 2, Padding = 1)]", "Convolution.ForwardCompacted<TVector>(ref Unsafe.Add(ref w0, g * 1152), ref Unsafe.Add(ref b0, g * 16)", "Rows.TransposeAdd(weightGradientT, 32, 72, 32, weightGradient, 72);")]
+    [InlineData("[Input(4, 10, 10)] [Conv2D(4, 3, Groups = 4, Padding = 1)]", "DepthwiseConvolution.Forward<TVector>(ref w0, ref b0, 1, ref p0, ref y0, outputs: 4, multiplier: 1, channels: 1", "DepthwiseConvolution.WeightGradient<TVector>")]
+    [InlineData("[Input(4, 10, 10)] [Conv2D(8, 2, Groups = 4, Stride = 2, Bias = false)]", "DepthwiseConvolution.Forward<TVector>(ref w0, ref zero, 0, ref MemoryMarshal.GetReference(xs.Slice(0, 400 + 2 * TVector.Count - 1))", "outputs: 4, multiplier: 1, channels: 2")]
+    [InlineData("[Input(4, 10, 10)] [Conv2D(4, 3, Groups = 4, Stride = 3)]", "Gemm.MultiplyBias<TVector>(ref Unsafe.Add(ref w0, g * 9), 9, 1", "for (int g = 0; g < 4; g++)")]
+    [InlineData("[Input(4, 10, 10)] [Conv2D(4, 3, Stride = 2, Bias = false)]", "Gemm.Multiply<TVector>(ref w0, 36, 1, ref c0, 16, ref y0, 16, m: 4, k: 36, n: 16, paddedTail: true);", "// 2. y(k, q) = Σ_r w(k, r)")]
+    public void Each_plan_calls_its_kernels(string layers, string expected, string alsoExpected)
+    {
+        // Long calls are wrapped over several lines: compare with every line break and its indentation as one space.
+        string source = Regex.Replace(Generate($"using NetGen; {layers} [Dense(3)] [Softmax] public partial class Net {{ }}", "Net.g.cs"), @"\s*\n\s*", " ");
+        Assert.Contains(expected, source);
+        Assert.Contains(alsoExpected, source);
+        Assert.Equal(!layers.Contains("Bias = false"), source.Contains("\"conv1.bias\""));
+    }
+
+    [Fact]
+    public void Output_compiles_cleanly_and_does_not_depend_on_the_current_culture()
+    {
+        GeneratorHarness.Result result = GeneratorHarness.Run(SeparableSource);
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Empty(result.CompilerWarningsAndErrors);
+
+        var culture = (CultureInfo)CultureInfo.GetCultureInfo("sv-SE").Clone();
+        culture.NumberFormat.NegativeSign = "\u2212";
+        string expected = result.Source("Samples.Separable.g.cs");
+        CultureInfo saved = CultureInfo.CurrentCulture;
+        try
+        {
+            CultureInfo.CurrentCulture = culture;
+            Assert.Equal(expected, Generate(SeparableSource, "Samples.Separable.g.cs"));
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = saved;
+        }
+    }
+
+    private static string Generate(string source, string hintName)
+    {
+        var result = GeneratorHarness.Run(source);
+        Assert.Empty(result.GeneratorDiagnostics);
+        return result.Source(hintName);
+    }
+}
