@@ -64,6 +64,20 @@ public interface INeuralNetwork
 
     /// <summary>Sets every gradient to zero.</summary>
     void ZeroGradients();
+
+    /// <summary>
+    /// Writes the network with its current parameters (and running statistics) as an ONNX model, opset 17: input
+    /// <c>input</c> [N, C, H, W] (N, the batch size, dynamic), output <c>output</c> (a classifier's class probabilities,
+    /// a regression's output); one node per layer, named as the layer (Dropout is left out, a dense layer reads its input
+    /// through a <c>Flatten</c>), initializers under the safetensors names (<c>conv1.weight</c>). Written to a temporary
+    /// file, then renamed.
+    /// </summary>
+    /// <param name="path">The file to create or replace (<c>.onnx</c>).</param>
+    void ExportOnnx(string path);
+
+    /// <summary>Writes the network as an ONNX model (see <see cref="ExportOnnx(string)"/>) to a stream, left open.</summary>
+    /// <param name="stream">A writable stream.</param>
+    void ExportOnnx(System.IO.Stream stream);
 }
 
 /// <summary>

@@ -18,6 +18,10 @@ public sealed class PublicSurfaceTests
     private static readonly string[] GeneratedCodeOnly =
     [
         "NetGen.Guard",
+        "NetGen.Onnx.OnnxAttribute",
+        "NetGen.Onnx.OnnxExport",
+        "NetGen.Onnx.OnnxGraph",
+        "NetGen.Onnx.OnnxNode",
         "NetGen.ParameterInitializer",
         "NetGen.Training.BatchEngine`1",
         "NetGen.Training.ParameterRange",

@@ -94,6 +94,7 @@ internal static class NetworkEmitter
         EmitPublicApi(w, model);
         EngineEmitter.EmitBatchApi(w, model, buffers);
         EmitWeightsApi(w, model);
+        OnnxEmitter.EmitExportApi(w, model);
         PassEmitter.EmitPasses(w, model, buffers);
         EmitWorkspace(w, model, buffers);
         w.Close();

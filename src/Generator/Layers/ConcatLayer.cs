@@ -42,6 +42,9 @@ internal sealed record ConcatLayer(string Joined) : Layer
 
     public override string Describe(LayerPlan plan) => $"channels of x, then of {Joined}";
 
+    public override IReadOnlyList<OnnxOperator> OnnxOperators(LayerPlan plan) =>
+        [new("Concat", OnnxRank.Any, [Operand.X, Operand.Joined], OnnxAttribute.Int("axis", 1))];
+
     public override string ForwardFormula(LayerPlan plan) =>
         $"y(c) = x(c) for c < {plan.InputShapes[0].Channels};  y({plan.InputShapes[0].Channels} + c) = {Joined}(c)";
 

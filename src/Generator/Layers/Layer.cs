@@ -152,6 +152,16 @@ internal abstract record Layer
     public virtual Layer? Absorb(Layer previous) => null;
 
     /// <summary>
+    /// The ONNX operators (opset 17) that compute the layer in inference, in order, as plain data (<see cref="OnnxOperator"/>):
+    /// op types, the operands they read, attributes. The network's exporter names the values (each layer's output after the
+    /// layer, its tensors as in a weights file), brings each data input to the rank its operator reads (<see cref="OnnxRank"/>)
+    /// and writes the list into the generated <c>ExportOnnx</c>. Empty for a layer that is the identity in inference (Dropout).
+    /// A function of the layer's arguments and shapes only, so that an importer can check an ONNX node against the mapping
+    /// of the layer it would become.
+    /// </summary>
+    public abstract IReadOnlyList<OnnxOperator> OnnxOperators(LayerPlan plan);
+
+    /// <summary>
     /// Whether the layer's emitted code depends on its position in the network as well as on its arguments and shapes (a
     /// dropout's masks are salted with its index), so that it cannot share another layer's methods.
     /// </summary>

@@ -541,6 +541,105 @@ namespace Samples
             global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout);
 
         /// <summary>
+        /// Writes the network with its current parameters as an ONNX model (opset 17, for ONNX Runtime, Netron,
+        /// PyTorch): input <c>input</c> [N, 1, 28, 28] (N, the batch size, dynamic), output <c>output</c> [N, 10], the
+        /// class probabilities; a node per layer under the layer's name, the tensors under their names in a weights
+        /// file (<c>conv1.weight</c>). Written to a temporary file, then renamed.
+        /// </summary>
+        /// <param name="path">The file to create or replace (<c>.onnx</c>).</param>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public void ExportOnnx(string path) =>
+            global::NetGen.Onnx.OnnxExport.Save(path, CreateOnnxGraph(), Parameters, s_parameterLayout, default,
+                default);
+
+        /// <summary>
+        /// Writes the network as an ONNX model (see <see cref="ExportOnnx(string)"/>) to <paramref name="stream"/>,
+        /// which stays open.
+        /// </summary>
+        /// <param name="stream">A writable stream.</param>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public void ExportOnnx(global::System.IO.Stream stream) =>
+            global::NetGen.Onnx.OnnxExport.Write(stream, CreateOnnxGraph(), Parameters, s_parameterLayout, default,
+                default);
+
+        /// <summary>
+        /// The network as an ONNX graph, without its weights: each node's operator, inputs, outputs and attributes.
+        /// </summary>
+        private static global::NetGen.Onnx.OnnxGraph CreateOnnxGraph() => new(
+            name: "LeNet5",
+            docString: Summary,
+            input: "input", inputShape: [1, 28, 28],
+            output: "output", outputShape: [10],
+            nodes:
+            [
+                // conv1 (Conv2D): kernel 5×5, stride 1, padding 2
+                new("conv1", "Conv", ["input", "conv1.weight", "conv1.bias"], ["conv1"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", [5, 5]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("strides", [1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("pads", [2, 2, 2, 2]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("dilations", [1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Int("group", 1),
+                ]),
+                // relu1 (ReLU)
+                new("relu1", "Relu", ["conv1"], ["relu1"], []),
+                // pool1 (MaxPool2D): window 2×2, stride 2, with the ReLU before it
+                new("pool1", "MaxPool", ["relu1"], ["pool1"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", [2, 2]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("strides", [2, 2]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("pads", [0, 0, 0, 0]),
+                ]),
+                // conv2 (Conv2D): kernel 5×5, stride 1, padding 0
+                new("conv2", "Conv", ["pool1", "conv2.weight", "conv2.bias"], ["conv2"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", [5, 5]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("strides", [1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("pads", [0, 0, 0, 0]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("dilations", [1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Int("group", 1),
+                ]),
+                // relu2 (ReLU)
+                new("relu2", "Relu", ["conv2"], ["relu2"], []),
+                // pool2 (MaxPool2D): window 2×2, stride 2, with the ReLU before it
+                new("pool2", "MaxPool", ["relu2"], ["pool2"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", [2, 2]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("strides", [2, 2]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("pads", [0, 0, 0, 0]),
+                ]),
+                // dense1 reads pool2 flattened, [N, C·H·W]
+                new("dense1/Flatten", "Flatten", ["pool2"], ["dense1/Flatten"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Int("axis", 1),
+                ]),
+                // dense1 (Dense): input flattened to 400
+                new("dense1", "Gemm", ["dense1/Flatten", "dense1.weight", "dense1.bias"], ["dense1"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Int("transB", 1),
+                ]),
+                // relu3 (ReLU)
+                new("relu3", "Relu", ["dense1"], ["relu3"], []),
+                // dense2 (Dense)
+                new("dense2", "Gemm", ["relu3", "dense2.weight", "dense2.bias"], ["dense2"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Int("transB", 1),
+                ]),
+                // relu4 (ReLU)
+                new("relu4", "Relu", ["dense2"], ["relu4"], []),
+                // dense3 (Dense)
+                new("dense3", "Gemm", ["relu4", "dense3.weight", "dense3.bias"], ["dense3"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Int("transB", 1),
+                ]),
+                // softmax1 (Softmax)
+                new("softmax1", "Softmax", ["dense3"], ["output"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Int("axis", 1),
+                ]),
+            ]);
+
+        /// <summary>
         /// Forward and backward pass of <paramref name="count"/> samples: adds their dL/dθ into
         /// <paramref name="gradients"/>, returns the sum of their losses; dL/d(input) only when
         /// <paramref name="inputGradient"/>; dense layers' dL/dW not when <paramref name="batchWeightGradients"/> (the

@@ -418,6 +418,73 @@ namespace Samples.Tiny
                 global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout);
 
             /// <summary>
+            /// Writes the network with its current parameters as an ONNX model (opset 17, for ONNX Runtime, Netron,
+            /// PyTorch): input <c>input</c> [N, 2, 9, 7] (N, the batch size, dynamic), output <c>output</c> [N, 4], the
+            /// class probabilities; a node per layer under the layer's name, the tensors under their names in a weights
+            /// file (<c>edges.weight</c>). Written to a temporary file, then renamed.
+            /// </summary>
+            /// <param name="path">The file to create or replace (<c>.onnx</c>).</param>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            public void ExportOnnx(string path) =>
+                global::NetGen.Onnx.OnnxExport.Save(path, CreateOnnxGraph(), Parameters, s_parameterLayout, default,
+                    default);
+
+            /// <summary>
+            /// Writes the network as an ONNX model (see <see cref="ExportOnnx(string)"/>) to <paramref name="stream"/>,
+            /// which stays open.
+            /// </summary>
+            /// <param name="stream">A writable stream.</param>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            public void ExportOnnx(global::System.IO.Stream stream) =>
+                global::NetGen.Onnx.OnnxExport.Write(stream, CreateOnnxGraph(), Parameters, s_parameterLayout, default,
+                    default);
+
+            /// <summary>
+            /// The network as an ONNX graph, without its weights: each node's operator, inputs, outputs and attributes.
+            /// </summary>
+            private static global::NetGen.Onnx.OnnxGraph CreateOnnxGraph() => new(
+                name: "Tiny",
+                docString: Summary,
+                input: "input", inputShape: [2, 9, 7],
+                output: "output", outputShape: [4],
+                nodes:
+                [
+                    // edges (Conv2D): kernel 3×2, stride 2, padding 1
+                    new("edges", "Conv", ["input", "edges.weight", "edges.bias"], ["edges"],
+                    [
+                        global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", [3, 2]),
+                        global::NetGen.Onnx.OnnxAttribute.Ints("strides", [2, 2]),
+                        global::NetGen.Onnx.OnnxAttribute.Ints("pads", [1, 1, 1, 1]),
+                        global::NetGen.Onnx.OnnxAttribute.Ints("dilations", [1, 1]),
+                        global::NetGen.Onnx.OnnxAttribute.Int("group", 1),
+                    ]),
+                    // relu1 (ReLU)
+                    new("relu1", "Relu", ["edges"], ["relu1"], []),
+                    // pool1 (MaxPool2D): window 2×2, stride 1, with the ReLU before it
+                    new("pool1", "MaxPool", ["relu1"], ["pool1"],
+                    [
+                        global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", [2, 2]),
+                        global::NetGen.Onnx.OnnxAttribute.Ints("strides", [1, 1]),
+                        global::NetGen.Onnx.OnnxAttribute.Ints("pads", [0, 0, 0, 0]),
+                    ]),
+                    // head reads pool1 flattened, [N, C·H·W]
+                    new("head/Flatten", "Flatten", ["pool1"], ["head/Flatten"],
+                    [
+                        global::NetGen.Onnx.OnnxAttribute.Int("axis", 1),
+                    ]),
+                    // head (Dense): input flattened to 36
+                    new("head", "Gemm", ["head/Flatten", "head.weight", "head.bias"], ["head"],
+                    [
+                        global::NetGen.Onnx.OnnxAttribute.Int("transB", 1),
+                    ]),
+                    // softmax1 (Softmax)
+                    new("softmax1", "Softmax", ["head"], ["output"],
+                    [
+                        global::NetGen.Onnx.OnnxAttribute.Int("axis", 1),
+                    ]),
+                ]);
+
+            /// <summary>
             /// Forward and backward pass of <paramref name="count"/> samples: adds their dL/dθ into
             /// <paramref name="gradients"/>, returns the sum of their losses; dL/d(input) only when
             /// <paramref name="inputGradient"/>; dense layers' dL/dW not when <paramref name="batchWeightGradients"/>

@@ -495,6 +495,99 @@ namespace Samples
             global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout);
 
         /// <summary>
+        /// Writes the network with its current parameters as an ONNX model (opset 17, for ONNX Runtime, Netron,
+        /// PyTorch): input <c>input</c> [N, 1, 28, 28] (N, the batch size, dynamic), output <c>output</c> [N, 10], the
+        /// class probabilities; a node per layer under the layer's name, the tensors under their names in a weights
+        /// file (<c>conv1.weight</c>). Written to a temporary file, then renamed.
+        /// </summary>
+        /// <param name="path">The file to create or replace (<c>.onnx</c>).</param>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public void ExportOnnx(string path) =>
+            global::NetGen.Onnx.OnnxExport.Save(path, CreateOnnxGraph(), Parameters, s_parameterLayout, default,
+                default);
+
+        /// <summary>
+        /// Writes the network as an ONNX model (see <see cref="ExportOnnx(string)"/>) to <paramref name="stream"/>,
+        /// which stays open.
+        /// </summary>
+        /// <param name="stream">A writable stream.</param>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public void ExportOnnx(global::System.IO.Stream stream) =>
+            global::NetGen.Onnx.OnnxExport.Write(stream, CreateOnnxGraph(), Parameters, s_parameterLayout, default,
+                default);
+
+        /// <summary>
+        /// The network as an ONNX graph, without its weights: each node's operator, inputs, outputs and attributes.
+        /// </summary>
+        private static global::NetGen.Onnx.OnnxGraph CreateOnnxGraph() => new(
+            name: "TinyResNet",
+            docString: Summary,
+            input: "input", inputShape: [1, 28, 28],
+            output: "output", outputShape: [10],
+            nodes:
+            [
+                // conv1 (Conv2D): kernel 3×3, stride 1, padding 1
+                new("conv1", "Conv", ["input", "conv1.weight", "conv1.bias"], ["conv1"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", [3, 3]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("strides", [1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("pads", [1, 1, 1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("dilations", [1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Int("group", 1),
+                ]),
+                // stem (ReLU)
+                new("stem", "Relu", ["conv1"], ["stem"], []),
+                // conv2 (Conv2D): kernel 3×3, stride 2, padding 1
+                new("conv2", "Conv", ["stem", "conv2.weight", "conv2.bias"], ["conv2"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", [3, 3]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("strides", [2, 2]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("pads", [1, 1, 1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("dilations", [1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Int("group", 1),
+                ]),
+                // relu2 (ReLU)
+                new("relu2", "Relu", ["conv2"], ["relu2"], []),
+                // main (Conv2D): kernel 3×3, stride 1, padding 1
+                new("main", "Conv", ["relu2", "main.weight", "main.bias"], ["main"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", [3, 3]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("strides", [1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("pads", [1, 1, 1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("dilations", [1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Int("group", 1),
+                ]),
+                // shortcut (Conv2D): kernel 1×1, stride 2, padding 0
+                new("shortcut", "Conv", ["stem", "shortcut.weight", "shortcut.bias"], ["shortcut"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", [1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("strides", [2, 2]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("pads", [0, 0, 0, 0]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("dilations", [1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Int("group", 1),
+                ]),
+                // add1 (Add): x + main
+                new("add1", "Add", ["shortcut", "main"], ["add1"], []),
+                // relu3 (ReLU)
+                new("relu3", "Relu", ["add1"], ["relu3"], []),
+                // dense1 reads relu3 flattened, [N, C·H·W]
+                new("dense1/Flatten", "Flatten", ["relu3"], ["dense1/Flatten"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Int("axis", 1),
+                ]),
+                // dense1 (Dense): input flattened to 6272
+                new("dense1", "Gemm", ["dense1/Flatten", "dense1.weight", "dense1.bias"], ["dense1"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Int("transB", 1),
+                ]),
+                // softmax1 (Softmax)
+                new("softmax1", "Softmax", ["dense1"], ["output"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Int("axis", 1),
+                ]),
+            ]);
+
+        /// <summary>
         /// Forward and backward pass of <paramref name="count"/> samples: adds their dL/dθ into
         /// <paramref name="gradients"/>, returns the sum of their losses; dL/d(input) only when
         /// <paramref name="inputGradient"/>; dense layers' dL/dW not when <paramref name="batchWeightGradients"/> (the
