@@ -20,6 +20,7 @@ public sealed class PublicSurfaceTests
         "NetGen.Guard",
         "NetGen.ParameterInitializer",
         "NetGen.Training.BatchEngine`1",
+        "NetGen.Training.ExclusiveCall",
         "NetGen.Training.ParameterRange",
         "NetGen.Training.WorkerThreads",
     ];
