@@ -33,8 +33,17 @@ internal static class EngineEmitter
         w.Line($"{gc}");
         w.Line($"public int DegreeOfParallelism");
         w.Open();
-        w.Line($"get => BatchEngine.DegreeOfParallelism;");
-        w.Line($"set => BatchEngine.DegreeOfParallelism = value;");
+        w.Line($"get");
+        w.Open();
+        NetworkEmitter.EnterCall(w, model);
+        w.Line($"return BatchEngine.DegreeOfParallelism;");
+        w.Close();
+        w.Line();
+        w.Line($"set");
+        w.Open();
+        NetworkEmitter.EnterCall(w, model);
+        w.Line($"BatchEngine.DegreeOfParallelism = value;");
+        w.Close();
         w.Close();
         w.Line();
         w.Summary($"Forward and backward pass over a batch, on up to <see cref=\"DegreeOfParallelism\"/> threads: sets <see cref=\"Gradients\"/> to the batch's mean dL/dθ and returns its mean loss. Bit-identical whatever the number of threads.");
@@ -55,15 +64,15 @@ internal static class EngineEmitter
 
         w.Line($"{gc}");
         var minimum = NetworkEmitter.MinimumTrainingBatch(model);
+        w.Line($"public float TrainBatch({ReadOnlySpan}<float> inputs, {targetsType} {targets})");
+        w.Open();
+        NetworkEmitter.EnterCall(w, model);
         if (!model.DrawsNoise && minimum is null)
         {
-            w.Line($"public float TrainBatch({ReadOnlySpan}<float> inputs, {targetsType} {targets}) =>");
-            w.Line($"    BatchEngine.TrainBatch(Parameters, Gradients, inputs, {targets});");
+            w.Line($"return BatchEngine.TrainBatch(Parameters, Gradients, inputs, {targets});");
         }
         else
         {
-            w.Line($"public float TrainBatch({ReadOnlySpan}<float> inputs, {targetsType} {targets})");
-            w.Open();
             if (minimum is { } m)
             {
                 string count = regression ? "inputs.Length / InputLength" : "labels.Length";
@@ -85,9 +94,9 @@ internal static class EngineEmitter
             {
                 w.Line($"return BatchEngine.TrainBatch(Parameters, Gradients, inputs, {targets});");
             }
-
-            w.Close();
         }
+
+        w.Close();
         w.Line();
         string outputs = regression ? "outputs" : "probabilities";
         w.Summary($"Runs the network on a batch{(regression ? " (inference mode)" : "")}, on up to <see cref=\"DegreeOfParallelism\"/> threads.");
@@ -95,8 +104,11 @@ internal static class EngineEmitter
         w.Line($"/// <param name=\"{outputs}\">Receives n × {classes} {(regression ? "outputs" : "probabilities")}, one row per sample.</param>");
         w.Line($"/// <exception cref=\"global::System.ArgumentException\">The batch is empty or the lengths do not match.</exception>");
         w.Line($"{gc}");
-        w.Line($"public void ForwardBatch({ReadOnlySpan}<float> inputs, {Span}<float> {outputs}) =>");
-        w.Line($"    BatchEngine.ForwardBatch(Parameters, inputs, {outputs});");
+        w.Line($"public void ForwardBatch({ReadOnlySpan}<float> inputs, {Span}<float> {outputs})");
+        w.Open();
+        NetworkEmitter.EnterCall(w, model);
+        w.Line($"BatchEngine.ForwardBatch(Parameters, inputs, {outputs});");
+        w.Close();
         w.Line();
         if (!regression)
         {
@@ -105,8 +117,11 @@ internal static class EngineEmitter
             w.Line($"/// <param name=\"predictions\">Receives n classes.</param>");
             w.Line($"/// <exception cref=\"global::System.ArgumentException\">The batch is empty or the lengths do not match.</exception>");
             w.Line($"{gc}");
-            w.Line($"public void PredictBatch({ReadOnlySpan}<float> inputs, {Span}<int> predictions) =>");
-            w.Line($"    BatchEngine.PredictBatch(Parameters, inputs, predictions);");
+            w.Line($"public void PredictBatch({ReadOnlySpan}<float> inputs, {Span}<int> predictions)");
+            w.Open();
+            NetworkEmitter.EnterCall(w, model);
+            w.Line($"BatchEngine.PredictBatch(Parameters, inputs, predictions);");
+            w.Close();
             w.Line();
         }
 
