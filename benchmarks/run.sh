@@ -5,9 +5,10 @@
 #
 # usage: benchmarks/run.sh [--quick] [verify] [--network NAME] [BenchmarkDotNet options, e.g. --filter '*Latency*']
 #   --quick   a short job for development (the default is the full job, about 10 minutes on 2 cores)
-#   --network only one network's cases (LeNet5, WideNet or ResNet) and the FMA peak
-#   verify    only check that the runtime-shaped, TorchSharp and ONNX Runtime networks match the generated ones, and that
-#             NetGen's calls allocate 0 bytes after warm-up
+#   --network only one network's cases (LeNet5, WideNet, ResNet or ResNetBN) and the FMA peak
+#   verify    only check that the runtime-shaped, TorchSharp and ONNX Runtime networks match the generated ones, that
+#             TorchSharp loads the weights files NetGen saves (ResNetBN, every layer kind) and gives the same outputs,
+#             and that NetGen's calls allocate 0 bytes after warm-up
 #
 # TorchSharp 0.107's native wrapper needs a libstdc++ with GLIBCXX_3.4.32 (GCC 13 or newer). If the system's has
 # it, the plain dotnet host is used; otherwise ../shared/tools/torchsharp-env.sh next to the repository (or the

@@ -15,9 +15,9 @@ public static class AllocationCheck
     {
         Console.WriteLine("Allocation check (NetGen, bytes allocated on all threads after warm-up, 3 rounds; per call from the least):");
         bool ok = true;
-        foreach (NetworkKind kind in new[] { NetworkKind.LeNet5, NetworkKind.WideNet, NetworkKind.ResNet })
+        foreach (NetworkKind kind in new[] { NetworkKind.LeNet5, NetworkKind.WideNet, NetworkKind.ResNet, NetworkKind.ResNetBN })
         {
-            bool wide = kind != NetworkKind.LeNet5; // WideNet and ResNet: 14 and 9 million multiply-adds per sample, fewer calls
+            bool wide = kind != NetworkKind.LeNet5; // WideNet, ResNet, ResNetBN: 14, 9 and 24 million multiply-adds per sample, fewer calls
 
             (float[] inputs, int[] labels) = Workload.CreateData(Workload.InferenceBatch);
             var probabilities = new float[Workload.InferenceBatch * Workload.Classes];

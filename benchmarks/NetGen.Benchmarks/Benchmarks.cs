@@ -39,7 +39,9 @@ public static class Impl
 /// Sets up the implementations of one network with the same parameters (NetGen's He-uniform init, seed 1, copied to
 /// the runtime-shaped network, TorchSharp and ONNX Runtime) and the same data. TorchSharp's intra-op thread count
 /// is set per benchmark by the targeted [GlobalSetup]s of the derived classes. The runtime-shaped baseline has no
-/// ResNet: <see cref="RuntimeShapedFilter"/> leaves those cases out of the run.
+/// ResNet or ResNetBN: <see cref="RuntimeShapedFilter"/> leaves those cases out of the run. ResNetBN's BatchNorm starts
+/// from PyTorch's initial running statistics everywhere (mean 0, variance 1; NetGen's, TorchSharp's and, copied, ONNX
+/// Runtime's); its inference cases use them, its training cases normalize with each batch's statistics.
 /// </summary>
 public abstract class NetworkBenchmarks
 {
@@ -52,7 +54,7 @@ public abstract class NetworkBenchmarks
     protected int[] Labels = null!;
     protected float[] Probabilities = null!;
 
-    [Params(NetworkKind.LeNet5, NetworkKind.WideNet, NetworkKind.ResNet)]
+    [Params(NetworkKind.LeNet5, NetworkKind.WideNet, NetworkKind.ResNet, NetworkKind.ResNetBN)]
     public NetworkKind Network { get; set; }
 
     /// <summary>The runtime-shaped network; only its own cases use it, and those exist only where it does.</summary>
@@ -77,7 +79,7 @@ public abstract class NetworkBenchmarks
         TorchSetup();
         if (UsesOnnx)
         {
-            Onnx = new OnnxModel(Network, NetGen.Network.Parameters, threads);
+            Onnx = new OnnxModel(Network, NetGen.Network.Parameters, Workload.Buffers(NetGen.Network), threads);
             OnnxBinding = new OnnxModel.Binding(Inputs, Probabilities, Batch);
         }
     }
@@ -109,7 +111,7 @@ public abstract class NetworkBenchmarks
 }
 
 /// <summary>
-/// Leaves out the runtime-shaped cases of networks the baseline does not implement (ResNet): BenchmarkDotNet crosses
+/// Leaves out the runtime-shaped cases of networks the baseline does not implement (ResNet, ResNetBN): BenchmarkDotNet crosses
 /// every method with every [Params] value, and this drops those pairs before anything runs.
 /// </summary>
 public sealed class RuntimeShapedFilter : BenchmarkDotNet.Filters.IFilter

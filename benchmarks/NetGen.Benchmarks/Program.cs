@@ -13,14 +13,15 @@ using NetGen.Benchmarks;
 using NetGen.Benchmarks.Reporting;
 
 // usage: NetGen.Benchmarks.dll [verify] [--quick] [--report <file.md>] [--no-verify] [BenchmarkDotNet options, e.g. --filter *Latency*]
-//   verify      only the correctness check (runtime-shaped and TorchSharp against the generated code) and the
-//               allocation check (NetGen's calls allocate 0 bytes on any thread after warm-up)
+//   verify      only the correctness check (runtime-shaped, TorchSharp and ONNX Runtime against the generated code;
+//               TorchSharp loading NetGen's weights files) and the allocation check (NetGen's calls allocate 0 bytes on
+//               any thread after warm-up)
 //   --no-verify skip both checks
 //   --quick     a short job for development (2 warm-ups, 3 iterations of 100 ms)
 //   --report    where to write the Markdown table (default: BenchmarkDotNet.Artifacts/netgen-report.md)
 //   --cpu-clock time by the benchmark thread's CPU time instead of wall time (ThreadCpuClock): for single-threaded cases
 //               (the kernels, the FMA peak) on a machine other work shares
-//   --network   only the cases of one network (LeNet5, WideNet, ResNet, …) and the FMA peak, e.g. --network ResNet
+//   --network   only the cases of one network (LeNet5, WideNet, ResNet, ResNetBN, …) and the FMA peak, e.g. --network ResNetBN
 // Must run under a dotnet host that finds a libstdc++ with GLIBCXX_3.4.32 (see benchmarks/run.sh).
 // torchsharp-env.sh puts Debian 13's libc first on LD_LIBRARY_PATH for this process; the loader has read it by now,
 // so drop it for child processes (BenchmarkDotNet runs a few system tools), which need the system's own libc.
@@ -110,6 +111,13 @@ Type[] types = [typeof(PeakBenchmarks), typeof(LatencyBenchmarks), typeof(Infere
 if (rest.Any(a => a.Contains("Kernel", StringComparison.Ordinal)))
 {
     types = [.. types, typeof(KernelBenchmarks)];
+}
+
+// The compile-time cost (GeneratorBenchmarks) likewise.
+if (rest.Any(a => a.Contains("Generator", StringComparison.Ordinal)))
+{
+    types = [.. types, typeof(GeneratorBenchmarks)];
+    config = config.AddColumn(new GeneratorBenchmarks.SourceColumn());
 }
 
 Summary[] summaries = BenchmarkSwitcher.FromTypes(types).Run([.. rest], config).ToArray();

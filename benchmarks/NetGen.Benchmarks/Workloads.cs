@@ -13,6 +13,9 @@ public enum NetworkKind
     /// <summary>The sample's residual network (three basic blocks, projection shortcuts): no runtime-shaped version.</summary>
     ResNet,
 
+    /// <summary>The sample's residual network with BatchNorm (convolutions without bias, global average pooling): no runtime-shaped version.</summary>
+    ResNetBN,
+
     /// <summary>LeNet5's conv2 alone (6×14×14 → 16×10×10), for the conv-forward benchmark.</summary>
     LeNet5Conv2,
 
@@ -39,12 +42,16 @@ public static class Workload
     /// ResNet: stem 16·9·784; block 1 2 × 16·144·784; block 2 32·144·196 + 32·288·196 + shortcut 32·16·196; block 3
     /// 64·288·49 + 64·576·49 + shortcut 64·32·49; head 10·3136 = 112,896 + 3,612,672 + 2,809,856 + 2,809,856 + 31,360
     /// (the additions and ReLUs are not counted, as the ReLUs and poolings of the others are not).
+    /// ResNetBN: stem 16·9·784; block 1 2 × 16·144·784; block 2 64·144·196 + 64·576·196 + shortcut 64·16·196; block 3
+    /// 128·576·49 + 128·1152·49 + shortcut 128·64·49; head 10·128 = 112,896 + 3,612,672 + 9,232,384 + 11,239,424 + 1,280
+    /// (BatchNorm, the additions, ReLUs and the global pooling not counted).
     /// </summary>
     public static long MultiplyAddsPerSample(NetworkKind network) => network switch
     {
         NetworkKind.LeNet5 => 416_520,
         NetworkKind.WideNet => 13_883_904,
         NetworkKind.ResNet => 9_376_640,
+        NetworkKind.ResNetBN => 24_198_656,
         NetworkKind.LeNet5Conv2 => 240_000,      // 16·150·100
         NetworkKind.WideNetConv2 => 10_035_200,  // 64·800·196
         _ => throw new ArgumentOutOfRangeException(nameof(network)),
@@ -59,13 +66,21 @@ public static class Workload
         NetworkKind.LeNet5 => new GeneratedNetwork(new LeNet5()),
         NetworkKind.WideNet => new GeneratedNetwork(new WideNet()),
         NetworkKind.ResNet => new GeneratedNetwork(new ResNet()),
+        NetworkKind.ResNetBN => new GeneratedNetwork(new ResNetBN()),
         NetworkKind.LeNet5Conv2 => new GeneratedNetwork(new LeNet5Conv2()),
         NetworkKind.WideNetConv2 => new GeneratedNetwork(new WideNetConv2()),
         _ => throw new ArgumentOutOfRangeException(nameof(network)),
     };
 
-    /// <summary>Whether the runtime-shaped baseline implements the network (it has no graph layers: not ResNet).</summary>
-    public static bool HasRuntimeShaped(NetworkKind network) => network != NetworkKind.ResNet;
+    /// <summary>Whether the runtime-shaped baseline implements the network (it has no graph layers: not ResNet or ResNetBN).</summary>
+    public static bool HasRuntimeShaped(NetworkKind network) => network is not (NetworkKind.ResNet or NetworkKind.ResNetBN);
+
+    /// <summary>
+    /// The network's BatchNorm running statistics (its generated <c>Buffers</c>: each layer's running_mean, then its
+    /// running_var), for the ONNX graph's inference-form BatchNormalization nodes; empty for a network without them.
+    /// </summary>
+    public static float[] Buffers(ISampleNetwork network) =>
+        network is GeneratedNetwork { Inner: ResNetBN resNetBN } ? resNetBN.Buffers : [];
 
     public static RuntimeNetwork CreateRuntimeShaped(NetworkKind network) => network switch
     {

@@ -21,6 +21,7 @@ TrainCommand.ConfigureRoot(root);
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
+root.Subcommands.Add(ExportCommand.Create());
 // Ctrl+C cancels the token handed to 'train' (System.CommandLine 2.0 enables this only with a timeout); training stops
 // before its next step and writes nothing.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(5) });

@@ -9,8 +9,9 @@ namespace NetGen;
 /// <see cref="IRegressionNetwork"/>.
 /// </summary>
 /// <remarks>
-/// An instance keeps one workspace of activations: it is not safe to call its single-sample methods on the same instance
-/// from several threads at once.
+/// An instance keeps its activations inside, so it runs one call at a time: a thread that calls a method while another
+/// thread is inside one on the same instance gets an <see cref="InvalidOperationException"/>. For concurrent inference use
+/// <see cref="Clone"/> (one instance per thread) or a <see cref="Predictor{TNetwork}"/>.
 /// </remarks>
 public interface INeuralNetwork
 {
@@ -64,6 +65,27 @@ public interface INeuralNetwork
 
     /// <summary>Sets every gradient to zero.</summary>
     void ZeroGradients();
+
+    /// <summary>
+    /// Writes the network with its current parameters (and running statistics) as an ONNX model, opset 17: input
+    /// <c>input</c> [N, C, H, W] (N, the batch size, dynamic), output <c>output</c> (a classifier's class probabilities,
+    /// a regression's output); one node per layer, named as the layer (Dropout is left out, a dense layer reads its input
+    /// through a <c>Flatten</c>), initializers under the safetensors names (<c>conv1.weight</c>). Written to a temporary
+    /// file, then renamed.
+    /// </summary>
+    /// <param name="path">The file to create or replace (<c>.onnx</c>).</param>
+    void ExportOnnx(string path);
+
+    /// <summary>Writes the network as an ONNX model (see <see cref="ExportOnnx(string)"/>) to a stream, left open.</summary>
+    /// <param name="stream">A writable stream.</param>
+    void ExportOnnx(System.IO.Stream stream);
+
+    /// <summary>
+    /// A new instance of the same network class that shares nothing mutable with this one: a copy of the parameters, the
+    /// gradients, any running statistics and counters and the dropout step, with workspaces of its own. The two give
+    /// the same outputs and are used, trained or loaded independently of each other, each by one thread at a time.
+    /// </summary>
+    INeuralNetwork Clone();
 }
 
 /// <summary>
@@ -71,8 +93,8 @@ public interface INeuralNetwork
 /// cross-entropy loss.
 /// </summary>
 /// <remarks>
-/// An instance keeps one workspace of activations: it is not safe to call <see cref="INeuralNetwork.Forward"/>,
-/// <see cref="Predict"/> or <see cref="TrainSample"/> on the same instance from several threads at once.
+/// An instance runs one call at a time (a second thread gets an <see cref="InvalidOperationException"/>); for
+/// concurrent inference use <see cref="INeuralNetwork.Clone"/> or a <see cref="Predictor{TNetwork}"/>.
 /// </remarks>
 /// <example>
 /// One training step that works for any generated classifier:

@@ -18,8 +18,13 @@ public sealed class PublicSurfaceTests
     private static readonly string[] GeneratedCodeOnly =
     [
         "NetGen.Guard",
+        "NetGen.Onnx.OnnxAttribute",
+        "NetGen.Onnx.OnnxExport",
+        "NetGen.Onnx.OnnxGraph",
+        "NetGen.Onnx.OnnxNode",
         "NetGen.ParameterInitializer",
         "NetGen.Training.BatchEngine`1",
+        "NetGen.Training.ExclusiveCall",
         "NetGen.Training.ParameterRange",
         "NetGen.Training.WorkerThreads",
     ];

@@ -9,7 +9,8 @@ namespace NetGen.Benchmarks.Onnx;
 
 /// <summary>
 /// The same network as an ONNX graph (Conv / Relu / MaxPool / Add / Flatten / Gemm / Softmax, opset 17; ResNet's
-/// branches are values read by two nodes, its joins Add nodes) with its
+/// branches are values read by two nodes, its joins Add nodes; ResNetBN adds BatchNormalization in inference form, with
+/// NetGen's running statistics, and GlobalAveragePool) with its
 /// parameters from a NetGen parameter vector, built in memory (a minimal protobuf writer; no .onnx file, no
 /// exporter) and run by ONNX Runtime's CPU provider with preallocated input and output buffers.
 /// </summary>
@@ -20,7 +21,8 @@ public sealed class OnnxModel : IDisposable
     private readonly string[] _inputNames = ["input"];
     private readonly string[] _outputNames = ["probabilities"];
 
-    public OnnxModel(NetworkKind network, ReadOnlySpan<float> parameters, int threads)
+    /// <param name="buffers">The network's BatchNorm running statistics (NetGen's <c>Buffers</c>), empty without BatchNorm.</param>
+    public OnnxModel(NetworkKind network, ReadOnlySpan<float> parameters, ReadOnlySpan<float> buffers, int threads)
     {
         using var options = new SessionOptions
         {
@@ -29,7 +31,7 @@ public sealed class OnnxModel : IDisposable
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
-        _session = new InferenceSession(Build(network, parameters), options);
+        _session = new InferenceSession(Build(network, parameters, buffers), options);
     }
 
     /// <summary>A bound pair of OrtValues over managed arrays: <paramref name="count"/> inputs in, probabilities out.</summary>
@@ -58,9 +60,9 @@ public sealed class OnnxModel : IDisposable
     }
 
     /// <summary>The ONNX ModelProto bytes of the network.</summary>
-    public static byte[] Build(NetworkKind network, ReadOnlySpan<float> parameters)
+    public static byte[] Build(NetworkKind network, ReadOnlySpan<float> parameters, ReadOnlySpan<float> buffers)
     {
-        var graph = new GraphBuilder(parameters);
+        var graph = new GraphBuilder(parameters, buffers);
         string x = "input";
         switch (network)
         {
@@ -98,6 +100,28 @@ public sealed class OnnxModel : IDisposable
                 break;
             }
 
+            case NetworkKind.ResNetBN:
+            {
+                // As the attributes read, in their order (the initializers consume the parameters and the running
+                // statistics in that order): conv without bias, BatchNormalization, ReLU; shortcut + main; global
+                // average pooling, Gemm.
+                string ConvBn(string input, string conv, string bn, int inChannels, int filters, int kernel, int padding, int stride = 1) =>
+                    graph.BatchNorm(graph.Conv(input, conv, inChannels, filters, kernel, padding, stride, bias: false), bn, filters);
+
+                string stem = graph.Relu(ConvBn(x, "stem", "stem_bn", 1, 16, 3, 1));
+                string main = graph.Relu(ConvBn(stem, "block1_conv1", "block1_bn1", 16, 16, 3, 1));
+                main = ConvBn(main, "block1_conv2", "block1_bn2", 16, 16, 3, 1);
+                string block1 = graph.Relu(graph.Add(main, stem));
+                main = graph.Relu(ConvBn(block1, "block2_conv1", "block2_bn1", 16, 64, 3, 1, stride: 2));
+                main = ConvBn(main, "block2_conv2", "block2_bn2", 64, 64, 3, 1);
+                string block2 = graph.Relu(graph.Add(ConvBn(block1, "block2_shortcut", "block2_shortcut_bn", 16, 64, 1, 0, stride: 2), main));
+                main = graph.Relu(ConvBn(block2, "block3_conv1", "block3_bn1", 64, 128, 3, 1, stride: 2));
+                main = ConvBn(main, "block3_conv2", "block3_bn2", 128, 128, 3, 1);
+                string block3 = graph.Relu(graph.Add(ConvBn(block2, "block3_shortcut", "block3_shortcut_bn", 64, 128, 1, 0, stride: 2), main));
+                x = graph.Gemm(graph.Flatten(graph.GlobalAveragePool(block3)), "head", 128, 10);
+                break;
+            }
+
             default:
                 throw new ArgumentOutOfRangeException(nameof(network));
         }
@@ -107,24 +131,42 @@ public sealed class OnnxModel : IDisposable
     }
 
     /// <summary>Appends nodes and initializers in PyTorch's parameter order, reading the flat vector as it goes.</summary>
-    private sealed class GraphBuilder(ReadOnlySpan<float> parameters)
+    private sealed class GraphBuilder(ReadOnlySpan<float> parameters, ReadOnlySpan<float> buffers)
     {
         private readonly float[] _parameters = parameters.ToArray();
+        private readonly float[] _buffers = buffers.ToArray();
         private readonly List<byte[]> _nodes = [];
         private readonly List<byte[]> _initializers = [];
-        private int _offset, _next;
+        private int _offset, _bufferOffset, _next;
 
-        public string Conv(string x, string name, int inChannels, int filters, int kernel, int padding, int stride = 1)
+        public string Conv(string x, string name, int inChannels, int filters, int kernel, int padding, int stride = 1, bool bias = true)
         {
             string w = Initializer($"{name}.weight", [filters, inChannels, kernel, kernel]);
-            string b = Initializer($"{name}.bias", [filters]);
-            return Node("Conv", [x, w, b], p => p
+            string[] inputs = bias ? [x, w, Initializer($"{name}.bias", [filters])] : [x, w];
+            return Node("Conv", inputs, p => p
                 .Attribute("kernel_shape", [kernel, kernel])
                 .Attribute("pads", [padding, padding, padding, padding])
                 .Attribute("strides", [stride, stride]));
         }
 
         public string Relu(string x) => Node("Relu", [x], null);
+
+        /// <summary>
+        /// BatchNormalization in inference form (training_mode 0, the default): γ, β from the parameters, the running mean
+        /// and variance from the buffers (NetGen's layout: each layer's running_mean, then its running_var); ε the default
+        /// 1e-5, as the layers' [BatchNorm2D].
+        /// </summary>
+        public string BatchNorm(string x, string name, int channels)
+        {
+            string scale = Initializer($"{name}.weight", [channels]);
+            string bias = Initializer($"{name}.bias", [channels]);
+            string mean = BufferInitializer($"{name}.running_mean", channels);
+            string variance = BufferInitializer($"{name}.running_var", channels);
+            return Node("BatchNormalization", [x, scale, bias, mean, variance], null);
+        }
+
+        /// <summary>The mean of each channel: [N, C, H, W] → [N, C, 1, 1].</summary>
+        public string GlobalAveragePool(string x) => Node("GlobalAveragePool", [x], null);
 
         /// <summary>Elementwise a + b (same shapes): a residual join.</summary>
         public string Add(string a, string b) => Node("Add", [a, b], null);
@@ -149,6 +191,11 @@ public sealed class OnnxModel : IDisposable
                 throw new InvalidOperationException($"The graph used {_offset} of {_parameters.Length} parameters.");
             }
 
+            if (_bufferOffset != _buffers.Length)
+            {
+                throw new InvalidOperationException($"The graph used {_bufferOffset} of {_buffers.Length} running statistics.");
+            }
+
             var graph = new Proto();
             foreach (byte[] node in _nodes)
             {
@@ -169,6 +216,16 @@ public sealed class OnnxModel : IDisposable
                 .Message(7, graph)                                          // graph
                 .Message(8, new Proto().String(1, "").Int(2, 17))           // opset_import: ai.onnx 17
                 .ToArray();
+        }
+
+        /// <summary>A float initializer from the next <paramref name="count"/> buffer elements.</summary>
+        private string BufferInitializer(string name, int count)
+        {
+            var tensor = new Proto().Int(1, count).Int(2, 1).String(8, name)   // dims, data_type FLOAT, name
+                .Bytes(9, MemoryMarshal.AsBytes(_buffers.AsSpan(_bufferOffset, count)).ToArray());
+            _initializers.Add(tensor.ToArray());
+            _bufferOffset += count;
+            return name;
         }
 
         private string Initializer(string name, long[] dims)

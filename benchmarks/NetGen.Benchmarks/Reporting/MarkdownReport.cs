@@ -48,7 +48,7 @@ public static class MarkdownReport
         sb.AppendLine(Inv, $"- Job: {string.Join("; ", summary.BenchmarksCases.Select(b => b.Job.DisplayInfo).Distinct())}");
         sb.AppendLine(Inv, $"- FMA peak (one thread, {PeakBenchmarks.Accumulators} × Vector{PeakBenchmarks.Lanes * 32} accumulators): {(peak is null ? "not measured" : peak.Value.ToString("F1", Inv) + " GFLOP/s")}");
         sb.AppendLine();
-        sb.AppendLine("Medians. GFLOP/s from the known multiply-add count per sample (LeNet5 416,520, WideNet 13,883,904, ResNet 9,376,640; 2 FLOPs each; a training step counts 3 × forward); Peak = GFLOP/s ÷ (single-thread FMA peak × threads).");
+        sb.AppendLine("Medians. GFLOP/s from the known multiply-add count per sample (LeNet5 416,520, WideNet 13,883,904, ResNet 9,376,640, ResNetBN 24,198,656; 2 FLOPs each; a training step counts 3 × forward); Peak = GFLOP/s ÷ (single-thread FMA peak × threads).");
         sb.AppendLine();
         sb.AppendLine("| Network | Benchmark | Implementation | Threads | Median | Samples/s | GFLOP/s | Peak | Allocated/op |");
         sb.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|");
@@ -60,7 +60,7 @@ public static class MarkdownReport
         }
 
         sb.AppendLine();
-        sb.AppendLine("Ratios of throughput (the other implementation's median time ÷ NetGen's, same network, benchmark and threads; > 1 means NetGen is faster). NetGen batch-1 latency is single-threaded by nature; its 1-thread figure is compared with the 2-thread rivals. — where a row did not run (the runtime-shaped baseline has no ResNet; ONNX Runtime does inference only).");
+        sb.AppendLine("Ratios of throughput (the other implementation's median time ÷ NetGen's, same network, benchmark and threads; > 1 means NetGen is faster). NetGen batch-1 latency is single-threaded by nature; its 1-thread figure is compared with the 2-thread rivals. — where a row did not run (the runtime-shaped baseline has no ResNet or ResNetBN; ONNX Runtime does inference only).");
         sb.AppendLine();
         sb.AppendLine("| Network | Benchmark | Threads | NetGen | NetGen / TorchSharp | NetGen / runtime-shaped | NetGen / ONNX Runtime |");
         sb.AppendLine("|---|---|---:|---:|---:|---:|---:|");

@@ -34,8 +34,17 @@ internal static class EngineEmitter
         w.Line($"{gc}");
         w.Line($"public int DegreeOfParallelism");
         w.Open();
-        w.Line($"get => BatchEngine.DegreeOfParallelism;");
-        w.Line($"set => BatchEngine.DegreeOfParallelism = value;");
+        w.Line($"get");
+        w.Open();
+        NetworkEmitter.EnterCall(w, model);
+        w.Line($"return BatchEngine.DegreeOfParallelism;");
+        w.Close();
+        w.Line();
+        w.Line($"set");
+        w.Open();
+        NetworkEmitter.EnterCall(w, model);
+        w.Line($"BatchEngine.DegreeOfParallelism = value;");
+        w.Close();
         w.Close();
         w.Line();
         w.Summary($"Forward and backward pass over a batch, on up to <see cref=\"DegreeOfParallelism\"/> threads: sets <see cref=\"Gradients\"/> to the batch's mean dL/dθ and returns its mean loss. Bit-identical whatever the number of threads.");
@@ -57,15 +66,15 @@ internal static class EngineEmitter
         w.Line($"{gc}");
         var minimum = NetworkEmitter.MinimumTrainingBatch(model);
         string parameters = NetworkEmitter.ParametersArray(model);
+        w.Line($"public float TrainBatch({ReadOnlySpan}<float> inputs, {targetsType} {targets})");
+        w.Open();
+        NetworkEmitter.EnterCall(w, model);
         if (!model.DrawsNoise && minimum is null && !model.Folds)
         {
-            w.Line($"public float TrainBatch({ReadOnlySpan}<float> inputs, {targetsType} {targets}) =>");
-            w.Line($"    BatchEngine.TrainBatch(Parameters, Gradients, inputs, {targets});");
+            w.Line($"return BatchEngine.TrainBatch(Parameters, Gradients, inputs, {targets});");
         }
         else
         {
-            w.Line($"public float TrainBatch({ReadOnlySpan}<float> inputs, {targetsType} {targets})");
-            w.Open();
             if (minimum is { } m)
             {
                 string count = regression ? "inputs.Length / InputLength" : "labels.Length";
@@ -89,9 +98,9 @@ internal static class EngineEmitter
                 NetworkEmitter.EmitStale(w, model);
                 w.Line($"return BatchEngine.TrainBatch({parameters}, Gradients, inputs, {targets});");
             }
-
-            w.Close();
         }
+
+        w.Close();
         w.Line();
         string outputs = regression ? "outputs" : "probabilities";
         w.Summary($"Runs the network on a batch{(regression ? " (inference mode)" : "")}, on up to <see cref=\"DegreeOfParallelism\"/> threads.");
@@ -115,21 +124,22 @@ internal static class EngineEmitter
         EmitEngine(w, model, buffers);
     }
 
-    /// <summary>An inference method of one statement; where BatchNorms are folded, first recomputing the folded weights if stale.</summary>
+    /// <summary>
+    /// An inference method of one statement after the one-call check; where BatchNorms are folded, first recomputing the
+    /// folded weights if stale.
+    /// </summary>
     private static void EmitInference(SourceWriter w, NetworkModel model, string signature, string statement)
     {
-        w.Line($"{signature}{(model.Folds ? "" : " =>")}");
+        w.Line($"{signature}");
+        w.Open();
+        NetworkEmitter.EnterCall(w, model);
         if (model.Folds)
         {
-            w.Open();
             NetworkEmitter.EmitFoldCall(w, model);
-            w.Line($"{statement}");
-            w.Close();
         }
-        else
-        {
-            w.Line($"    {statement}");
-        }
+
+        w.Line($"{statement}");
+        w.Close();
     }
 
     private static void EmitEngine(SourceWriter w, NetworkModel model, BufferPlan buffers)

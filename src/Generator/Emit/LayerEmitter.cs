@@ -45,7 +45,7 @@ internal static class LayerEmitter
 
             if (buffers.CodeOwner(plan) is { } owner && owner != plan)
             {
-                w.Comment($"{Header(model, plan)}: the same kind, arguments and shapes as {owner.Name}, whose methods it calls");
+                w.Comment($"{Header(model, plan)}: calls the methods of {owner.Name}, which computes the same on the same shapes");
                 w.Line();
                 continue;
             }

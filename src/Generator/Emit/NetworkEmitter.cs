@@ -38,6 +38,14 @@ internal static class NetworkEmitter
         w.Line($"    global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
     }
 
+    /// <summary>
+    /// Writes the first line of a public method that touches the instance's workspaces or state: it claims the instance for
+    /// the calling thread until the method returns, and throws if another thread is inside a call on it
+    /// (<c>NetGen.Training.ExclusiveCall</c>).
+    /// </summary>
+    internal static void EnterCall(SourceWriter w, NetworkModel model) =>
+        w.Line($"using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, {Literal.String(model.Hierarchy.TypeName)});");
+
     /// <summary>The hint name of the generated file: <c>Namespace.Class.g.cs</c>.</summary>
     public static string HintName(NetworkModel model)
     {
@@ -94,6 +102,8 @@ internal static class NetworkEmitter
         EmitPublicApi(w, model, buffers);
         EngineEmitter.EmitBatchApi(w, model, buffers);
         EmitWeightsApi(w, model);
+        OnnxEmitter.EmitExportApi(w, model);
+        EmitClone(w, model);
         PassEmitter.EmitPasses(w, model, buffers);
         EmitWorkspace(w, model, buffers);
         w.Close();
@@ -172,7 +182,7 @@ internal static class NetworkEmitter
         string all = $"All {model.ParameterCount} trainable parameters in one buffer: layer by layer, weight then bias, each in PyTorch's layout (conv weight [out, in / groups, kh, kw], dense weight [out, in]), the order of PyTorch's <c>parameters()</c>.";
         if (model.Folds)
         {
-            w.Line($"private readonly float[] _parameters = new float[{model.ParameterCount}];");
+            w.Line($"private float[] _parameters = new float[{model.ParameterCount}];");
             w.Line();
             w.Summary($"{all} Getting it (or a span of it) marks the weights that inference computes from it as stale (see <c>FoldBatchNorms</c>): write through it before the next inference call, not through a copy of the reference kept past one.");
             w.Line($"{GeneratedCodeAttribute}");
@@ -189,13 +199,13 @@ internal static class NetworkEmitter
         {
             w.Summary($"{all}");
             w.Line($"{GeneratedCodeAttribute}");
-            w.Line($"public float[] Parameters {{ get; }} = new float[{model.ParameterCount}];");
+            w.Line($"public float[] Parameters {{ get; private set; }} = new float[{model.ParameterCount}];");
         }
 
         w.Line();
         w.Summary($"dL/dθ for each of <see cref=\"Parameters\"/>, same layout. Training adds into it; see <see cref=\"ZeroGradients\"/>.");
         w.Line($"{GeneratedCodeAttribute}");
-        w.Line($"public float[] Gradients {{ get; }} = new float[{model.ParameterCount}];");
+        w.Line($"public float[] Gradients {{ get; private set; }} = new float[{model.ParameterCount}];");
         w.Line();
 
         foreach (LayerPlan plan in model.Layers)
@@ -412,16 +422,26 @@ internal static class NetworkEmitter
         {
             // The single-sample workspace owns the state arrays, so that a field initializer can create both.
             string folded = model.Folds ? $", new float[{model.FoldedLength}]" : "";
-            w.Line($"private readonly Workspace _workspace = new Workspace(capacity: 1, NewBuffers(), new long[{model.CounterCount}]{folded});");
+            w.Line($"private Workspace _workspace = new Workspace(capacity: 1, NewBuffers(), new long[{model.CounterCount}]{folded});");
         }
         else
         {
-            w.Line($"private readonly Workspace _workspace = new Workspace(capacity: 1);");
+            w.Line($"private Workspace _workspace = new Workspace(capacity: 1);");
         }
+        w.Line();
+        w.Summary($"The managed thread id of the thread inside a public call on this instance, 0 when none is: a second thread that enters gets an <see cref=\"global::System.InvalidOperationException\"/> instead of corrupting the workspaces.");
+        w.Line($"private int _callingThread;");
         w.Line();
         w.Summary($"dL/d(input) of the last <see cref=\"TrainSample\"/> call: {model.Input.Length} floats, {inputShape}.");
         w.Line($"{GeneratedCodeAttribute}");
-        w.Line($"public global::System.ReadOnlySpan<float> InputGradient => new(_workspace.InputGradient, 0, InputLength);");
+        w.Line($"public global::System.ReadOnlySpan<float> InputGradient");
+        w.Open();
+        w.Line($"get");
+        w.Open();
+        EnterCall(w, model);
+        w.Line($"return new(_workspace.InputGradient, 0, InputLength);");
+        w.Close();
+        w.Close();
         w.Line();
 
         w.Summary($"Fills the weights with He (Kaiming) uniform values, U(±√(6 / fan-in)), and the biases with zeros. The same seed always gives the same bits.");
@@ -429,6 +449,7 @@ internal static class NetworkEmitter
         w.Line($"{GeneratedCodeAttribute}");
         w.Line($"public void InitializeParameters(int seed)");
         w.Open();
+        EnterCall(w, model);
         w.Line($"var random = new global::NetGen.SeededRandom(seed);");
         foreach (LayerPlan plan in model.Layers)
         {
@@ -499,6 +520,7 @@ internal static class NetworkEmitter
         w.Line($"{GeneratedCodeAttribute}");
         w.Line($"public void Forward({Input}, global::System.Span<float> {output})");
         w.Open();
+        EnterCall(w, model);
         w.Line($"{Guard}.Length(input.Length, InputLength, nameof(input));");
         w.Line($"{Guard}.Length({output}.Length, OutputLength, nameof({output}));");
         EmitFoldCall(w, model);
@@ -515,6 +537,7 @@ internal static class NetworkEmitter
             w.Line($"{GeneratedCodeAttribute}");
             w.Line($"public int Predict({Input})");
             w.Open();
+            EnterCall(w, model);
             w.Line($"{Guard}.Length(input.Length, InputLength, nameof(input));");
             EmitFoldCall(w, model);
             w.Line($"ForwardPass(1, input, {ParametersArray(model)}, _workspace{Training(model, false)});");
@@ -532,6 +555,7 @@ internal static class NetworkEmitter
         w.Line($"{GeneratedCodeAttribute}");
         w.Line($"public float TrainSample({Input}, {target})");
         w.Open();
+        EnterCall(w, model);
         EmitTargetGuards(w, model);
         if (MinimumTrainingBatch(model) is { Count: > 1 } minimum)
         {
@@ -565,6 +589,7 @@ internal static class NetworkEmitter
         w.Line($"{GeneratedCodeAttribute}");
         w.Line($"public float Loss({Input}, {target})");
         w.Open();
+        EnterCall(w, model);
         EmitTargetGuards(w, model);
         EmitFoldCall(w, model);
         w.Line($"ForwardPass(1, input, {ParametersArray(model)}, _workspace{Training(model, false)});");
@@ -575,7 +600,11 @@ internal static class NetworkEmitter
 
         w.Summary($"Sets every gradient to zero.");
         w.Line($"{GeneratedCodeAttribute}");
-        w.Line($"public void ZeroGradients() => global::System.Array.Clear(Gradients);");
+        w.Line($"public void ZeroGradients()");
+        w.Open();
+        EnterCall(w, model);
+        w.Line($"global::System.Array.Clear(Gradients);");
+        w.Close();
         w.Line();
 
         w.Line($"int global::NetGen.INeuralNetwork.InputLength => InputLength;");
@@ -644,27 +673,82 @@ internal static class NetworkEmitter
         w.Line($"/// <param name=\"path\">The file to write (replaced if it exists).</param>");
         w.Line($"{GeneratedCodeAttribute}");
         string state = model.StateCount + model.CounterCount > 0 ? $", {BuffersArray(model)}, s_bufferLayout, Counters, s_counterLayout" : "";
-        w.Line($"public void Save(string path) =>");
-        w.Line($"    global::NetGen.Weights.SafeTensors.Save(path, {ParametersArray(model)}, s_parameterLayout{state});");
+        w.Line($"public void Save(string path)");
+        w.Open();
+        EnterCall(w, model);
+        w.Line($"global::NetGen.Weights.SafeTensors.Save(path, {ParametersArray(model)}, s_parameterLayout{state});");
+        w.Close();
         w.Line();
         w.Summary($"Reads <see cref=\"Parameters\"/> from a safetensors file (ours, or PyTorch's <c>save_file</c> of the same architecture). Every name, dtype, shape and offset is checked before any parameter changes.");
         w.Line($"/// <param name=\"path\">The file to read.</param>");
         w.Line($"/// <exception cref=\"global::System.IO.InvalidDataException\">The file is corrupt or holds another architecture; the parameters are unchanged.</exception>");
         w.Line($"{GeneratedCodeAttribute}");
+        w.Line($"public void Load(string path)");
+        w.Open();
+        EnterCall(w, model);
+        w.Line($"global::NetGen.Weights.SafeTensors.Load(path, {ParametersArray(model)}, s_parameterLayout{state});");
         if (model.Folds)
         {
-            w.Line($"public void Load(string path)");
-            w.Open();
-            w.Line($"global::NetGen.Weights.SafeTensors.Load(path, {ParametersArray(model)}, s_parameterLayout{state});");
             w.Line($"_foldedStale = true;");
-            w.Close();
+        }
+
+        w.Close();
+        w.Line();
+    }
+
+    /// <summary>
+    /// <c>Clone()</c>: a memberwise copy of the instance (which runs no constructor, so it works whatever constructors the
+    /// user's class declares), whose reference-typed state then gets arrays of its own: parameters, gradients, the
+    /// single-sample workspace with the buffers and counters it owns, and no batch engine yet.
+    /// </summary>
+    private static void EmitClone(SourceWriter w, NetworkModel model)
+    {
+        string self = model.Hierarchy.TypeReference;
+        bool stateful = model.StateCount + model.CounterCount > 0;
+        string state = (stateful ? "running statistics and counters, " : "") + (model.DrawsNoise ? "dropout seed and <see cref=\"TrainingStep\"/>, " : "");
+        w.Summary($"A new {model.Hierarchy.TypeName} that shares nothing mutable with this one: a copy of the parameters, the gradients, {state}<see cref=\"InputGradient\"/> and <see cref=\"DegreeOfParallelism\"/>, with workspaces of its own. Right after cloning both give the same outputs bit for bit; then each is used, trained or loaded without affecting the other. An instance runs one call at a time, so a clone per thread (or a <see cref=\"global::NetGen.Predictor{{TNetwork}}\"/>, which holds several) runs inference on several threads at once. Fields you declare in this class are copied as <see cref=\"object.MemberwiseClone\"/> copies them: an object they reference is shared.");
+        w.Line($"{GeneratedCodeAttribute}");
+        w.Line($"public {self} Clone()");
+        w.Open();
+        EnterCall(w, model);
+        w.Line($"var clone = ({self})MemberwiseClone();");
+        w.Line($"clone._callingThread = 0; // this thread is inside a call on this instance, not on the clone");
+        if (model.Folds)
+        {
+            w.Line($"clone._parameters = (float[])_parameters.Clone();");
         }
         else
         {
-            w.Line($"public void Load(string path) =>");
-            w.Line($"    global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout{state});");
+            w.Line($"clone.Parameters = (float[])Parameters.Clone();");
         }
 
+        w.Line($"clone.Gradients = (float[])Gradients.Clone();");
+        if (stateful)
+        {
+            string folded = model.Folds ? $", new float[{model.FoldedLength}]" : "";
+            w.Line($"clone._workspace = new Workspace(capacity: 1, (float[]){BuffersArray(model)}.Clone(), (long[])Counters.Clone(){folded});");
+        }
+        else
+        {
+            w.Line($"clone._workspace = new Workspace(capacity: 1);");
+        }
+
+        w.Line($"global::System.Array.Copy(_workspace.InputGradient, clone._workspace.InputGradient, InputLength);");
+        w.Line($"clone._engine = null;");
+        if (model.Folds)
+        {
+            w.Line($"clone._foldedStale = true; // its folded weights are computed from its own copies at its first inference call");
+        }
+
+        w.Line($"if (_engine is {{ }} engine)");
+        w.Open();
+        w.Line($"clone.DegreeOfParallelism = engine.DegreeOfParallelism;");
+        w.Close();
+        w.Line();
+        w.Line($"return clone;");
+        w.Close();
+        w.Line();
+        w.Line($"global::NetGen.INeuralNetwork global::NetGen.INeuralNetwork.Clone() => Clone();");
         w.Line();
     }
 

@@ -21,6 +21,8 @@ internal sealed record AddLayer(string Joined) : Layer
 
     public override IReadOnlyList<string> JoinedNames => [Joined];
 
+    public override Layer CodeIdentity => this with { Joined = "" };
+
     public override Shape? InferOutputShape(IReadOnlyList<Shape> inputs, LayerContext layer)
     {
         if (inputs[0] != inputs[1])
@@ -38,6 +40,8 @@ internal sealed record AddLayer(string Joined) : Layer
         [Operand.Dy, Operand.Dx, Operand.ComputeDx, Operand.JoinedGradient, Operand.ComputeJoinedGradient];
 
     public override string Describe(LayerPlan plan) => $"x + {Joined}";
+
+    public override IReadOnlyList<OnnxOperator> OnnxOperators(LayerPlan plan) => [new("Add", OnnxRank.Any, [Operand.X, Operand.Joined])];
 
     public override string ForwardFormula(LayerPlan plan) => $"y = x + {Joined}, elementwise";
 

@@ -51,6 +51,14 @@ internal sealed record AvgPool2DLayer(int Size, int Stride, int Padding) : Layer
 
     public override string Describe(LayerPlan plan) => $"window {Size}×{Size}, stride {Stride}, padding {Padding}";
 
+    /// <summary>AveragePool with <c>count_include_pad=1</c>: every window divided by size², the padding counting as zeros.</summary>
+    public override IReadOnlyList<OnnxOperator> OnnxOperators(LayerPlan plan) =>
+    [
+        new("AveragePool", OnnxRank.Spatial, [Operand.X],
+            OnnxAttribute.Ints("kernel_shape", Size, Size), OnnxAttribute.Ints("strides", Stride, Stride),
+            OnnxAttribute.Ints("pads", Padding, Padding, Padding, Padding), OnnxAttribute.Int("count_include_pad", 1)),
+    ];
+
     public override string ForwardFormula(LayerPlan plan) =>
         $"y(c,i,j) = (1 / {Area}) · Σ over m, n < {Size} of x(c, i·{Stride} + m{Shift}, j·{Stride} + n{Shift})"
         + (Padding > 0 ? ", x being 0 outside the input (the padding counts: always divided by " + Area + ")" : "");

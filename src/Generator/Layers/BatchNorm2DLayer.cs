@@ -122,6 +122,17 @@ internal sealed record BatchNorm2DLayer(float Epsilon, float Momentum) : Layer
 
     public override string Describe(LayerPlan plan) => $"ε {Literal.Float(Epsilon).TrimEnd('f')}, momentum {Literal.Float(Momentum).TrimEnd('f')}";
 
+    /// <summary>
+    /// BatchNormalization in its inference form (the running statistics): scale γ, B β, input_mean and input_var the running
+    /// statistics. ONNX's momentum weighs the old running value, PyTorch's the batch's: 1 − Momentum, as PyTorch exports it.
+    /// </summary>
+    public override IReadOnlyList<OnnxOperator> OnnxOperators(LayerPlan plan) =>
+    [
+        new("BatchNormalization", OnnxRank.Any,
+            [Operand.X, Operand.Weight, Operand.Bias, Operand.State(TensorRole.RunningMean), Operand.State(TensorRole.RunningVar)],
+            OnnxAttribute.Float("epsilon", Epsilon), OnnxAttribute.Float("momentum", 1f - Momentum)),
+    ];
+
     public override string ForwardFormula(LayerPlan plan) =>
         "y(c,i,j) = γ(c) · (x(c,i,j) − μ(c)) / √(σ²(c) + ε) + β(c)\n" +
         "training: μ, σ² the batch's mean and biased variance over n, i, j (see Statistics); inference: the running statistics";

@@ -38,8 +38,11 @@ internal static class Check
     /// </summary>
     public const int MaxUnrolledTaps = 1024;
 
-    /// <summary>The most layers a network may have: each is two methods and a few buffers in the generated source.</summary>
-    public const int MaxLayers = 256;
+    /// <summary>
+    /// The most layers a network may have: each is a few calls and buffers in the generated passes, and two methods unless
+    /// an earlier identical layer's are shared, so a 320-layer network of repeated blocks stays under a megabyte of source.
+    /// </summary>
+    public const int MaxLayers = 1024;
 
     public static bool UnrolledTaps(LayerContext layer, string what, int height, int width)
     {

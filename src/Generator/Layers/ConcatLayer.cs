@@ -21,6 +21,8 @@ internal sealed record ConcatLayer(string Joined) : Layer
 
     public override IReadOnlyList<string> JoinedNames => [Joined];
 
+    public override Layer CodeIdentity => this with { Joined = "" };
+
     public override Shape? InferOutputShape(IReadOnlyList<Shape> inputs, LayerContext layer)
     {
         Shape x = inputs[0], joined = inputs[1];
@@ -39,6 +41,9 @@ internal sealed record ConcatLayer(string Joined) : Layer
         [Operand.Dy, Operand.Dx, Operand.ComputeDx, Operand.JoinedGradient, Operand.ComputeJoinedGradient];
 
     public override string Describe(LayerPlan plan) => $"channels of x, then of {Joined}";
+
+    public override IReadOnlyList<OnnxOperator> OnnxOperators(LayerPlan plan) =>
+        [new("Concat", OnnxRank.Any, [Operand.X, Operand.Joined], OnnxAttribute.Int("axis", 1))];
 
     public override string ForwardFormula(LayerPlan plan) =>
         $"y(c) = x(c) for c < {plan.InputShapes[0].Channels};  y({plan.InputShapes[0].Channels} + c) = {Joined}(c)";

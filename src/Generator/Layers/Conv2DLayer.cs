@@ -225,6 +225,15 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         + (Groups == 1 ? "" : IsDepthwise(plan.Input) ? $", {Groups} groups (depthwise)" : $", {Groups} groups")
         + (HasBias ? "" : ", no bias");
 
+    /// <summary>Conv with its groups (depthwise: as many as input channels); the bias is read only if there is one.</summary>
+    public override IReadOnlyList<OnnxOperator> OnnxOperators(LayerPlan plan) =>
+    [
+        new("Conv", OnnxRank.Spatial, [Operand.X, Operand.Weight, .. BiasOperand(Operand.Bias)],
+            OnnxAttribute.Ints("kernel_shape", KernelHeight, KernelWidth), OnnxAttribute.Ints("strides", Stride, Stride),
+            OnnxAttribute.Ints("pads", Padding, Padding, Padding, Padding), OnnxAttribute.Ints("dilations", 1, 1),
+            OnnxAttribute.Int("group", Groups)),
+    ];
+
     public override string ForwardFormula(LayerPlan plan)
     {
         string i = Index("i", Stride, Padding), j = Index("j", Stride, Padding);

@@ -66,6 +66,10 @@ internal sealed record DenseLayer(int Units) : Layer
 
     public override string Describe(LayerPlan plan) => plan.Input.IsFlat ? "" : $"input flattened to {plan.Input.Length}";
 
+    /// <summary>Gemm with the weight transposed (y = x·Wᵀ + b) over the flattened input: the exporter puts a Flatten before a C×H×W input.</summary>
+    public override IReadOnlyList<OnnxOperator> OnnxOperators(LayerPlan plan) =>
+        [new("Gemm", OnnxRank.Flat, [Operand.X, Operand.Weight, Operand.Bias], OnnxAttribute.Int("transB", 1))];
+
     public override string ForwardFormula(LayerPlan plan) =>
         $"y(o) = b(o) + Σ_i W(o,i) · x(i),  W is {Units}×{plan.Input.Length}";
 

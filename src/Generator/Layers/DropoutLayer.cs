@@ -49,6 +49,9 @@ internal sealed record DropoutLayer(float Probability) : Layer
 
     private uint Threshold => (uint)System.Math.Min(System.Math.Round(Probability * 4294967296.0), uint.MaxValue);
 
+    /// <summary>None: the identity in inference, left out of the graph.</summary>
+    public override IReadOnlyList<OnnxOperator> OnnxOperators(LayerPlan plan) => [];
+
     public override string ForwardFormula(LayerPlan plan) =>
         $"training: y = x · m / (1 − p), m = 1 with probability 1 − p = {Literal.Float(1f - Probability).TrimEnd('f')} (element kept), else 0; inference: y = x";
 

@@ -27,6 +27,8 @@ internal sealed record GlobalAvgPool2DLayer : Layer
 
     public override string Describe(LayerPlan plan) => $"the mean of each {plan.Input.Height}×{plan.Input.Width} plane";
 
+    public override IReadOnlyList<OnnxOperator> OnnxOperators(LayerPlan plan) => [new("GlobalAveragePool", OnnxRank.Spatial, [Operand.X])];
+
     public override string ForwardFormula(LayerPlan plan) =>
         $"y(c) = (1 / {Area(plan)}) · Σ over u < {plan.Input.Height}, v < {plan.Input.Width} of x(c,u,v)";
 

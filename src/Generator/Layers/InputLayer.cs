@@ -36,6 +36,9 @@ internal sealed record InputLayer(int Channels, int Height, int Width) : Layer
 
     public override IReadOnlyList<Operand> BackwardOperands(LayerPlan plan) => [];
 
+    /// <summary>None: the input is the graph's input, not a node.</summary>
+    public override IReadOnlyList<OnnxOperator> OnnxOperators(LayerPlan plan) => [];
+
     public override string ForwardFormula(LayerPlan plan) => "";
 
     public override string BackwardFormula(LayerPlan plan) => "";

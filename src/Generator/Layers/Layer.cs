@@ -172,10 +172,26 @@ internal abstract record Layer
     public virtual string FoldFormula(LayerPlan plan, LayerPlan into) => "";
 
     /// <summary>
+    /// The ONNX operators (opset 17) that compute the layer in inference, in order, as plain data (<see cref="OnnxOperator"/>):
+    /// op types, the operands they read, attributes. The network's exporter names the values (each layer's output after the
+    /// layer, its tensors as in a weights file), brings each data input to the rank its operator reads (<see cref="OnnxRank"/>)
+    /// and writes the list into the generated <c>ExportOnnx</c>. Empty for a layer that is the identity in inference (Dropout).
+    /// A function of the layer's arguments and shapes only, so that an importer can check an ONNX node against the mapping
+    /// of the layer it would become.
+    /// </summary>
+    public abstract IReadOnlyList<OnnxOperator> OnnxOperators(LayerPlan plan);
+
+    /// <summary>
     /// Whether the layer's emitted code depends on its position in the network as well as on its arguments and shapes (a
     /// dropout's masks are salted with its index), so that it cannot share another layer's methods.
     /// </summary>
     public virtual bool CodeDependsOnPosition => false;
+
+    /// <summary>
+    /// The layer as far as its emitted methods depend on it: itself, or for a join without the joined layer's name (its
+    /// operands are passed in, so two joins of equal shapes compute the same whatever they read).
+    /// </summary>
+    public virtual Layer CodeIdentity => this;
 
     /// <summary>Writes private helper methods the forward and backward bodies share (none by default).</summary>
     public virtual void EmitHelpers(SourceWriter w, LayerPlan plan)

@@ -45,6 +45,9 @@ internal sealed record LeakyReLULayer(float Slope) : Layer
 
     public override string Describe(LayerPlan plan) => $"slope {Literal.Float(Slope).TrimEnd('f')}";
 
+    public override IReadOnlyList<OnnxOperator> OnnxOperators(LayerPlan plan) =>
+        [new("LeakyRelu", OnnxRank.Any, [Operand.X], OnnxAttribute.Float("alpha", Slope))];
+
     public override string ForwardFormula(LayerPlan plan) => $"y = x where x > 0, else {Literal.Float(Slope)} · x";
 
     public override string BackwardFormula(LayerPlan plan) => $"dL/dx = dL/dy where x > 0, else {Literal.Float(Slope)} · dL/dy";

@@ -103,6 +103,17 @@ internal sealed record MaxPool2DLayer(int Size, int Stride, int Padding) : Layer
     public override string Describe(LayerPlan plan) =>
         $"window {Size}×{Size}, stride {Stride}{(Padding > 0 ? $", padding {Padding}" : "")}{(RectifiesInput ? ", with the ReLU before it" : "")}";
 
+    /// <summary>
+    /// MaxPool (its padding −∞ as here). A ReLU fused into this pooling (<see cref="RectifiesInput"/>) is not part of it in
+    /// ONNX: the ReLU's plan stays in the model and exports its own Relu before it.
+    /// </summary>
+    public override IReadOnlyList<OnnxOperator> OnnxOperators(LayerPlan plan) =>
+    [
+        new("MaxPool", OnnxRank.Spatial, [Operand.X],
+            OnnxAttribute.Ints("kernel_shape", Size, Size), OnnxAttribute.Ints("strides", Stride, Stride),
+            OnnxAttribute.Ints("pads", Padding, Padding, Padding, Padding)),
+    ];
+
     public override string ForwardFormula(LayerPlan plan)
     {
         string shift = Padding > 0 ? $" − {Padding}" : "";

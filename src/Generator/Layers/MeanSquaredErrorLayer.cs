@@ -30,6 +30,9 @@ internal sealed record MeanSquaredErrorLayer : Layer
 
     public override IReadOnlyList<Operand> LossOperands(LayerPlan plan) => [Operand.Y, Operand.Targets];
 
+    /// <summary>Identity: the network's output is the layer's input; the loss is not part of an inference graph.</summary>
+    public override IReadOnlyList<OnnxOperator> OnnxOperators(LayerPlan plan) => [new("Identity", OnnxRank.Any, [Operand.X])];
+
     public override string ForwardFormula(LayerPlan plan) =>
         $"y = x (the network's output); L = (1/{plan.Output.Length}) Σ_k (y(k) − t(k))², the mean over the output's {plan.Output.Length} elements";
 

@@ -27,6 +27,8 @@ internal sealed record SigmoidLayer : Layer
 
     public override bool IsVectorized(bool forward) => !forward;
 
+    public override IReadOnlyList<OnnxOperator> OnnxOperators(LayerPlan plan) => [new("Sigmoid", OnnxRank.Any, [Operand.X])];
+
     public override string ForwardFormula(LayerPlan plan) => "y = σ(x) = 1 / (1 + exp(−x))";
 
     public override string BackwardFormula(LayerPlan plan) => "dL/dx = dL/dy · (1 − y) · y";

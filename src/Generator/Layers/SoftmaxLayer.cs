@@ -49,6 +49,10 @@ internal sealed record SoftmaxLayer : Layer
 
     public override IReadOnlyList<Operand> BackwardOperands(LayerPlan plan) => [Operand.Y, Operand.Labels, Operand.Dx];
 
+    /// <summary>Softmax over axis 1 of the flattened input (opset 13 and later: that axis alone), as NetGen's over the whole sample.</summary>
+    public override IReadOnlyList<OnnxOperator> OnnxOperators(LayerPlan plan) =>
+        [new("Softmax", OnnxRank.Flat, [Operand.X], OnnxAttribute.Int("axis", 1))];
+
     public override string ForwardFormula(LayerPlan plan) =>
         "p(i) = exp(z(i) − max z) / Σ_j exp(z(j) − max z)\n" +
         "log Σ_j exp z(j) is kept for the loss −log p(label) = logSumExp − z(label)";

@@ -27,6 +27,8 @@ internal sealed record TanhLayer : Layer
 
     public override bool IsVectorized(bool forward) => !forward;
 
+    public override IReadOnlyList<OnnxOperator> OnnxOperators(LayerPlan plan) => [new("Tanh", OnnxRank.Any, [Operand.X])];
+
     public override string ForwardFormula(LayerPlan plan) => "y = tanh(x)";
 
     public override string BackwardFormula(LayerPlan plan) => "dL/dx = dL/dy · (1 − y²)";

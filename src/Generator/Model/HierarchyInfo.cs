@@ -8,5 +8,6 @@ namespace NetGen.Generator.Model;
 /// <param name="Namespace">The namespace, or empty for the global namespace.</param>
 /// <param name="Declarations">Each enclosing declaration's header, outermost first, ending with the network class.</param>
 /// <param name="TypeName">The network class's name, without type parameters.</param>
+/// <param name="TypeReference">The network class as its own members name it: with its type parameters, <c>LeNet5&lt;T&gt;</c>.</param>
 /// <param name="FullyQualifiedName">The metadata-style name used to name the generated file.</param>
-internal sealed record HierarchyInfo(string Namespace, EquatableArray<string> Declarations, string TypeName, string FullyQualifiedName);
+internal sealed record HierarchyInfo(string Namespace, EquatableArray<string> Declarations, string TypeName, string TypeReference, string FullyQualifiedName);

@@ -168,11 +168,11 @@ internal sealed record LayerPlan(
     }
 
     /// <summary>
-    /// What the layer's emitted methods depend on: its kind, arguments and plan, its shapes and its tensors' shapes, and its
+    /// What the layer's emitted methods depend on: its kind, arguments and plan (<see cref="Layer.CodeIdentity"/>), its shapes and its tensors' shapes, and its
     /// position only where <see cref="Layer.CodeDependsOnPosition"/>. Layers with equal keys share one set of methods, so a
     /// network of repeated blocks does not repeat their code.
     /// </summary>
-    public LayerCode CodeKey => new(Layer, InputShapes, Output, Scratch,
+    public LayerCode CodeKey => new(Layer.CodeIdentity, InputShapes, Output, Scratch,
         Parameters.Select(static p => p.Tensor).ToEquatableArray(), State.Select(static s => s.Tensor).ToEquatableArray(),
         Layer.CodeDependsOnPosition ? Index : -1, FusedIntoNext, Fold?.Layer, Fold?.Folding);
 

@@ -192,6 +192,7 @@ internal static class NetworkParser
 
         string ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : "";
         string fileName = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat).Replace("global::", "");
-        return new HierarchyInfo(ns, headers.ToEquatableArray(), type.Name, fileName);
+        string typeReference = type.TypeParameters.Length == 0 ? type.Name : type.Name + "<" + string.Join(", ", type.TypeParameters.Select(p => p.Name)) + ">";
+        return new HierarchyInfo(ns, headers.ToEquatableArray(), type.Name, typeReference, fileName);
     }
 }

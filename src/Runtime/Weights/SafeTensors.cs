@@ -127,45 +127,19 @@ public static class SafeTensors
         CheckLayouts(layout, parameters.Length, bufferLayout, buffers.Length, counterLayout, counters.Length);
 
         byte[] header = BuildHeader(layout, bufferLayout, counterLayout, metadata, out long dataLength);
-        string fullPath = Path.GetFullPath(path);
-        string directory = Path.GetDirectoryName(fullPath) ?? ".";
-        string temporary = Path.Combine(directory, "." + Path.GetFileName(fullPath) + "." + Path.GetRandomFileName() + ".tmp");
-        try
-        {
-            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
-            {
-                file.SetLength(8 + header.Length + dataLength);
-                Span<byte> length = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
-                file.Write(length);
-                file.Write(header);
+        using var target = AtomicFile.Create(path);
+        FileStream file = target.Stream;
+        file.SetLength(8 + header.Length + dataLength);
+        Span<byte> length = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+        file.Write(length);
+        file.Write(header);
 
-                // The order of BuildHeader.
-                WriteTensors(file, counters, counterLayout);
-                WriteTensors(file, parameters, layout);
-                WriteTensors(file, buffers, bufferLayout);
-                file.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, fullPath, overwrite: true);
-        }
-        catch
-        {
-            try
-            {
-                File.Delete(temporary);
-            }
-            catch (IOException)
-            {
-                // Best effort: the original error matters more.
-            }
-            catch (UnauthorizedAccessException)
-            {
-                // Best effort: the original error matters more.
-            }
-
-            throw;
-        }
+        // The order of BuildHeader.
+        WriteTensors(file, counters, counterLayout);
+        WriteTensors(file, parameters, layout);
+        WriteTensors(file, buffers, bufferLayout);
+        target.Commit();
     }
 
     /// <summary>

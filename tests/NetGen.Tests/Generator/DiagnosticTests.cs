@@ -158,12 +158,12 @@ public class DiagnosticTests
     [Fact]
     public void NG0016_too_many_layers()
     {
-        string layers = "[Input(1, 1, 4)]" + string.Concat(Enumerable.Repeat("[ReLU]", 300)) + "[Softmax]";
+        string layers = "[Input(1, 1, 4)]" + string.Concat(Enumerable.Repeat("[ReLU]", 1100)) + "[Softmax]";
         var result = GeneratorHarness.Run($"using NetGen; {layers} public partial class Net {{ }}");
         Diagnostic diagnostic = Assert.Single(result.GeneratorDiagnostics);
         Assert.Equal("NG0016", diagnostic.Id);
-        // Named like every other diagnostic: the 257th layer is the 256th ReLU.
-        Assert.StartsWith("Layer 'relu256': the network has 302 layers", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        // Named like every other diagnostic: the 1,025th layer is the 1,024th ReLU.
+        Assert.StartsWith("Layer 'relu1024': the network has 1102 layers", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Empty(result.Sources);
     }
 

@@ -82,14 +82,14 @@ namespace Samples.Tiny
             /// <c>parameters()</c>.
             /// </summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public float[] Parameters { get; } = new float[187];
+            public float[] Parameters { get; private set; } = new float[187];
 
             /// <summary>
             /// dL/dθ for each of <see cref="Parameters"/>, same layout. Training adds into it; see
             /// <see cref="ZeroGradients"/>.
             /// </summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public float[] Gradients { get; } = new float[187];
+            public float[] Gradients { get; private set; } = new float[187];
 
             /// <summary><c>edges.weight</c>, shape [3, 2, 3, 2]: Parameters[0..36).</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
@@ -123,11 +123,25 @@ namespace Samples.Tiny
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             public global::System.Span<float> HeadBiasGradient => new global::System.Span<float>(Gradients, 183, 4);
 
-            private readonly Workspace _workspace = new Workspace(capacity: 1);
+            private Workspace _workspace = new Workspace(capacity: 1);
+
+            /// <summary>
+            /// The managed thread id of the thread inside a public call on this instance, 0 when none is: a second
+            /// thread that enters gets an <see cref="global::System.InvalidOperationException"/> instead of corrupting
+            /// the workspaces.
+            /// </summary>
+            private int _callingThread;
 
             /// <summary>dL/d(input) of the last <see cref="TrainSample"/> call: 126 floats, 2×9×7.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public global::System.ReadOnlySpan<float> InputGradient => new(_workspace.InputGradient, 0, InputLength);
+            public global::System.ReadOnlySpan<float> InputGradient
+            {
+                get
+                {
+                    using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "Tiny");
+                    return new(_workspace.InputGradient, 0, InputLength);
+                }
+            }
 
             /// <summary>
             /// Fills the weights with He (Kaiming) uniform values, U(±√(6 / fan-in)), and the biases with zeros. The
@@ -137,6 +151,7 @@ namespace Samples.Tiny
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             public void InitializeParameters(int seed)
             {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "Tiny");
                 var random = new global::NetGen.SeededRandom(seed);
                 global::NetGen.ParameterInitializer.HeUniform(EdgesWeight, fanIn: 12, ref random);
                 EdgesBias.Clear();
@@ -151,6 +166,7 @@ namespace Samples.Tiny
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> probabilities)
             {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "Tiny");
                 global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
                 global::NetGen.Guard.Length(probabilities.Length, OutputLength, nameof(probabilities));
                 ForwardPass(1, input, Parameters, _workspace);
@@ -167,6 +183,7 @@ namespace Samples.Tiny
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             public int Predict(global::System.ReadOnlySpan<float> input)
             {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "Tiny");
                 global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
                 ForwardPass(1, input, Parameters, _workspace);
                 var probabilities = new global::System.ReadOnlySpan<float>(_workspace.Softmax1Output, 0, OutputLength);
@@ -186,6 +203,7 @@ namespace Samples.Tiny
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             public float TrainSample(global::System.ReadOnlySpan<float> input, int label)
             {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "Tiny");
                 global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
                 global::NetGen.Guard.Label(label, OutputLength, nameof(label));
                 var labels = new global::System.ReadOnlySpan<int>(in label);
@@ -206,6 +224,7 @@ namespace Samples.Tiny
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             public float Loss(global::System.ReadOnlySpan<float> input, int label)
             {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "Tiny");
                 global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
                 global::NetGen.Guard.Label(label, OutputLength, nameof(label));
                 ForwardPass(1, input, Parameters, _workspace);
@@ -214,7 +233,11 @@ namespace Samples.Tiny
 
             /// <summary>Sets every gradient to zero.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public void ZeroGradients() => global::System.Array.Clear(Gradients);
+            public void ZeroGradients()
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "Tiny");
+                global::System.Array.Clear(Gradients);
+            }
 
             int global::NetGen.INeuralNetwork.InputLength => InputLength;
             int global::NetGen.INeuralNetwork.InputChannels => 2;
@@ -237,8 +260,17 @@ namespace Samples.Tiny
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             public int DegreeOfParallelism
             {
-                get => BatchEngine.DegreeOfParallelism;
-                set => BatchEngine.DegreeOfParallelism = value;
+                get
+                {
+                    using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "Tiny");
+                    return BatchEngine.DegreeOfParallelism;
+                }
+
+                set
+                {
+                    using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "Tiny");
+                    BatchEngine.DegreeOfParallelism = value;
+                }
             }
 
             /// <summary>
@@ -252,9 +284,11 @@ namespace Samples.Tiny
             /// match.</exception>
             /// <exception cref="global::System.ArgumentOutOfRangeException">A label is not a class.</exception>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public float TrainBatch(global::System.ReadOnlySpan<float> inputs,
-                global::System.ReadOnlySpan<int> labels) =>
-                BatchEngine.TrainBatch(Parameters, Gradients, inputs, labels);
+            public float TrainBatch(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "Tiny");
+                return BatchEngine.TrainBatch(Parameters, Gradients, inputs, labels);
+            }
 
             /// <summary>Runs the network on a batch, on up to <see cref="DegreeOfParallelism"/> threads.</summary>
             /// <param name="inputs">n × 126 floats: n samples of 2×9×7.</param>
@@ -263,8 +297,11 @@ namespace Samples.Tiny
             /// match.</exception>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
             public void ForwardBatch(global::System.ReadOnlySpan<float> inputs,
-                global::System.Span<float> probabilities) =>
+                global::System.Span<float> probabilities)
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "Tiny");
                 BatchEngine.ForwardBatch(Parameters, inputs, probabilities);
+            }
 
             /// <summary>
             /// The most probable class of each sample of a batch, on up to <see cref="DegreeOfParallelism"/> threads.
@@ -274,8 +311,11 @@ namespace Samples.Tiny
             /// <exception cref="global::System.ArgumentException">The batch is empty or the lengths do not
             /// match.</exception>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<int> predictions) =>
+            public void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<int> predictions)
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "Tiny");
                 BatchEngine.PredictBatch(Parameters, inputs, predictions);
+            }
 
             /// <summary>
             /// Runs the generated passes for <see cref="global::NetGen.Training.BatchEngine{TWorkspace}"/>, one
@@ -403,8 +443,11 @@ namespace Samples.Tiny
             /// </summary>
             /// <param name="path">The file to write (replaced if it exists).</param>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public void Save(string path) =>
+            public void Save(string path)
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "Tiny");
                 global::NetGen.Weights.SafeTensors.Save(path, Parameters, s_parameterLayout);
+            }
 
             /// <summary>
             /// Reads <see cref="Parameters"/> from a safetensors file (ours, or PyTorch's <c>save_file</c> of the same
@@ -414,8 +457,108 @@ namespace Samples.Tiny
             /// <exception cref="global::System.IO.InvalidDataException">The file is corrupt or holds another
             /// architecture; the parameters are unchanged.</exception>
             [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-            public void Load(string path) =>
+            public void Load(string path)
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "Tiny");
                 global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout);
+            }
+
+            /// <summary>
+            /// Writes the network with its current parameters as an ONNX model (opset 17, for ONNX Runtime, Netron,
+            /// PyTorch): input <c>input</c> [N, 2, 9, 7] (N, the batch size, dynamic), output <c>output</c> [N, 4], the
+            /// class probabilities; a node per layer under the layer's name, the tensors under their names in a weights
+            /// file (<c>edges.weight</c>). Written to a temporary file, then renamed.
+            /// </summary>
+            /// <param name="path">The file to create or replace (<c>.onnx</c>).</param>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            public void ExportOnnx(string path) =>
+                global::NetGen.Onnx.OnnxExport.Save(path, CreateOnnxGraph(), Parameters, s_parameterLayout, default,
+                    default);
+
+            /// <summary>
+            /// Writes the network as an ONNX model (see <see cref="ExportOnnx(string)"/>) to <paramref name="stream"/>,
+            /// which stays open.
+            /// </summary>
+            /// <param name="stream">A writable stream.</param>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            public void ExportOnnx(global::System.IO.Stream stream) =>
+                global::NetGen.Onnx.OnnxExport.Write(stream, CreateOnnxGraph(), Parameters, s_parameterLayout, default,
+                    default);
+
+            /// <summary>
+            /// The network as an ONNX graph, without its weights: each node's operator, inputs, outputs and attributes.
+            /// </summary>
+            private static global::NetGen.Onnx.OnnxGraph CreateOnnxGraph() => new(
+                name: "Tiny",
+                docString: Summary,
+                input: "input", inputShape: [2, 9, 7],
+                output: "output", outputShape: [4],
+                nodes:
+                [
+                    // edges (Conv2D): kernel 3×2, stride 2, padding 1
+                    new("edges", "Conv", ["input", "edges.weight", "edges.bias"], ["edges"],
+                    [
+                        global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", [3, 2]),
+                        global::NetGen.Onnx.OnnxAttribute.Ints("strides", [2, 2]),
+                        global::NetGen.Onnx.OnnxAttribute.Ints("pads", [1, 1, 1, 1]),
+                        global::NetGen.Onnx.OnnxAttribute.Ints("dilations", [1, 1]),
+                        global::NetGen.Onnx.OnnxAttribute.Int("group", 1),
+                    ]),
+                    // relu1 (ReLU)
+                    new("relu1", "Relu", ["edges"], ["relu1"], []),
+                    // pool1 (MaxPool2D): window 2×2, stride 1, with the ReLU before it
+                    new("pool1", "MaxPool", ["relu1"], ["pool1"],
+                    [
+                        global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", [2, 2]),
+                        global::NetGen.Onnx.OnnxAttribute.Ints("strides", [1, 1]),
+                        global::NetGen.Onnx.OnnxAttribute.Ints("pads", [0, 0, 0, 0]),
+                    ]),
+                    // head reads pool1 flattened, [N, C·H·W]
+                    new("head/Flatten", "Flatten", ["pool1"], ["head/Flatten"],
+                    [
+                        global::NetGen.Onnx.OnnxAttribute.Int("axis", 1),
+                    ]),
+                    // head (Dense): input flattened to 36
+                    new("head", "Gemm", ["head/Flatten", "head.weight", "head.bias"], ["head"],
+                    [
+                        global::NetGen.Onnx.OnnxAttribute.Int("transB", 1),
+                    ]),
+                    // softmax1 (Softmax)
+                    new("softmax1", "Softmax", ["head"], ["output"],
+                    [
+                        global::NetGen.Onnx.OnnxAttribute.Int("axis", 1),
+                    ]),
+                ]);
+
+            /// <summary>
+            /// A new Tiny that shares nothing mutable with this one: a copy of the parameters, the gradients,
+            /// <see cref="InputGradient"/> and <see cref="DegreeOfParallelism"/>, with workspaces of its own. Right
+            /// after cloning both give the same outputs bit for bit; then each is used, trained or loaded without
+            /// affecting the other. An instance runs one call at a time, so a clone per thread (or a
+            /// <see cref="global::NetGen.Predictor{TNetwork}"/>, which holds several) runs inference on several threads
+            /// at once. Fields you declare in this class are copied as <see cref="object.MemberwiseClone"/> copies
+            /// them: an object they reference is shared.
+            /// </summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            public Tiny<TTag> Clone()
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "Tiny");
+                var clone = (Tiny<TTag>)MemberwiseClone();
+                clone._callingThread = 0; // this thread is inside a call on this instance, not on the clone
+                clone.Parameters = (float[])Parameters.Clone();
+                clone.Gradients = (float[])Gradients.Clone();
+                clone._workspace = new Workspace(capacity: 1);
+                global::System.Array.Copy(_workspace.InputGradient, clone._workspace.InputGradient, InputLength);
+                clone._engine = null;
+                if (_engine is { } engine)
+                {
+                    clone.DegreeOfParallelism = engine.DegreeOfParallelism;
+                }
+
+                return clone;
+            }
+
+            global::NetGen.INeuralNetwork global::NetGen.INeuralNetwork.Clone() => Clone();
 
             /// <summary>
             /// Forward and backward pass of <paramref name="count"/> samples: adds their dL/dθ into

@@ -103,14 +103,14 @@ namespace Samples
         /// <c>parameters()</c>.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public float[] Parameters { get; } = new float[77322];
+        public float[] Parameters { get; private set; } = new float[77322];
 
         /// <summary>
         /// dL/dθ for each of <see cref="Parameters"/>, same layout. Training adds into it; see
         /// <see cref="ZeroGradients"/>.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public float[] Gradients { get; } = new float[77322];
+        public float[] Gradients { get; private set; } = new float[77322];
 
         /// <summary><c>conv1.weight</c>, shape [16, 1, 3, 3]: Parameters[0..144).</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
@@ -194,11 +194,25 @@ namespace Samples
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public global::System.Span<float> Dense1BiasGradient => new global::System.Span<float>(Gradients, 77312, 10);
 
-        private readonly Workspace _workspace = new Workspace(capacity: 1);
+        private Workspace _workspace = new Workspace(capacity: 1);
+
+        /// <summary>
+        /// The managed thread id of the thread inside a public call on this instance, 0 when none is: a second thread
+        /// that enters gets an <see cref="global::System.InvalidOperationException"/> instead of corrupting the
+        /// workspaces.
+        /// </summary>
+        private int _callingThread;
 
         /// <summary>dL/d(input) of the last <see cref="TrainSample"/> call: 784 floats, 1×28×28.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public global::System.ReadOnlySpan<float> InputGradient => new(_workspace.InputGradient, 0, InputLength);
+        public global::System.ReadOnlySpan<float> InputGradient
+        {
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
+                return new(_workspace.InputGradient, 0, InputLength);
+            }
+        }
 
         /// <summary>
         /// Fills the weights with He (Kaiming) uniform values, U(±√(6 / fan-in)), and the biases with zeros. The same
@@ -208,6 +222,7 @@ namespace Samples
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public void InitializeParameters(int seed)
         {
+            using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
             var random = new global::NetGen.SeededRandom(seed);
             global::NetGen.ParameterInitializer.HeUniform(Conv1Weight, fanIn: 9, ref random);
             Conv1Bias.Clear();
@@ -228,6 +243,7 @@ namespace Samples
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> probabilities)
         {
+            using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
             global::NetGen.Guard.Length(probabilities.Length, OutputLength, nameof(probabilities));
             ForwardPass(1, input, Parameters, _workspace);
@@ -241,6 +257,7 @@ namespace Samples
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public int Predict(global::System.ReadOnlySpan<float> input)
         {
+            using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
             ForwardPass(1, input, Parameters, _workspace);
             var probabilities = new global::System.ReadOnlySpan<float>(_workspace.Softmax1Output, 0, OutputLength);
@@ -260,6 +277,7 @@ namespace Samples
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public float TrainSample(global::System.ReadOnlySpan<float> input, int label)
         {
+            using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
             global::NetGen.Guard.Label(label, OutputLength, nameof(label));
             var labels = new global::System.ReadOnlySpan<int>(in label);
@@ -280,6 +298,7 @@ namespace Samples
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public float Loss(global::System.ReadOnlySpan<float> input, int label)
         {
+            using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
             global::NetGen.Guard.Label(label, OutputLength, nameof(label));
             ForwardPass(1, input, Parameters, _workspace);
@@ -288,7 +307,11 @@ namespace Samples
 
         /// <summary>Sets every gradient to zero.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public void ZeroGradients() => global::System.Array.Clear(Gradients);
+        public void ZeroGradients()
+        {
+            using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
+            global::System.Array.Clear(Gradients);
+        }
 
         int global::NetGen.INeuralNetwork.InputLength => InputLength;
         int global::NetGen.INeuralNetwork.InputChannels => 1;
@@ -311,8 +334,17 @@ namespace Samples
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public int DegreeOfParallelism
         {
-            get => BatchEngine.DegreeOfParallelism;
-            set => BatchEngine.DegreeOfParallelism = value;
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
+                return BatchEngine.DegreeOfParallelism;
+            }
+
+            set
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
+                BatchEngine.DegreeOfParallelism = value;
+            }
         }
 
         /// <summary>
@@ -326,8 +358,11 @@ namespace Samples
         /// match.</exception>
         /// <exception cref="global::System.ArgumentOutOfRangeException">A label is not a class.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public float TrainBatch(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels) =>
-            BatchEngine.TrainBatch(Parameters, Gradients, inputs, labels);
+        public float TrainBatch(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
+        {
+            using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
+            return BatchEngine.TrainBatch(Parameters, Gradients, inputs, labels);
+        }
 
         /// <summary>Runs the network on a batch, on up to <see cref="DegreeOfParallelism"/> threads.</summary>
         /// <param name="inputs">n × 784 floats: n samples of 1×28×28.</param>
@@ -335,8 +370,11 @@ namespace Samples
         /// <exception cref="global::System.ArgumentException">The batch is empty or the lengths do not
         /// match.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public void ForwardBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> probabilities) =>
+        public void ForwardBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> probabilities)
+        {
+            using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
             BatchEngine.ForwardBatch(Parameters, inputs, probabilities);
+        }
 
         /// <summary>
         /// The most probable class of each sample of a batch, on up to <see cref="DegreeOfParallelism"/> threads.
@@ -346,8 +384,11 @@ namespace Samples
         /// <exception cref="global::System.ArgumentException">The batch is empty or the lengths do not
         /// match.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<int> predictions) =>
+        public void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<int> predictions)
+        {
+            using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
             BatchEngine.PredictBatch(Parameters, inputs, predictions);
+        }
 
         /// <summary>
         /// Runs the generated passes for <see cref="global::NetGen.Training.BatchEngine{TWorkspace}"/>, one workspace
@@ -480,8 +521,11 @@ namespace Samples
         /// </summary>
         /// <param name="path">The file to write (replaced if it exists).</param>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public void Save(string path) =>
+        public void Save(string path)
+        {
+            using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
             global::NetGen.Weights.SafeTensors.Save(path, Parameters, s_parameterLayout);
+        }
 
         /// <summary>
         /// Reads <see cref="Parameters"/> from a safetensors file (ours, or PyTorch's <c>save_file</c> of the same
@@ -491,8 +535,134 @@ namespace Samples
         /// <exception cref="global::System.IO.InvalidDataException">The file is corrupt or holds another architecture;
         /// the parameters are unchanged.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public void Load(string path) =>
+        public void Load(string path)
+        {
+            using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
             global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout);
+        }
+
+        /// <summary>
+        /// Writes the network with its current parameters as an ONNX model (opset 17, for ONNX Runtime, Netron,
+        /// PyTorch): input <c>input</c> [N, 1, 28, 28] (N, the batch size, dynamic), output <c>output</c> [N, 10], the
+        /// class probabilities; a node per layer under the layer's name, the tensors under their names in a weights
+        /// file (<c>conv1.weight</c>). Written to a temporary file, then renamed.
+        /// </summary>
+        /// <param name="path">The file to create or replace (<c>.onnx</c>).</param>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public void ExportOnnx(string path) =>
+            global::NetGen.Onnx.OnnxExport.Save(path, CreateOnnxGraph(), Parameters, s_parameterLayout, default,
+                default);
+
+        /// <summary>
+        /// Writes the network as an ONNX model (see <see cref="ExportOnnx(string)"/>) to <paramref name="stream"/>,
+        /// which stays open.
+        /// </summary>
+        /// <param name="stream">A writable stream.</param>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public void ExportOnnx(global::System.IO.Stream stream) =>
+            global::NetGen.Onnx.OnnxExport.Write(stream, CreateOnnxGraph(), Parameters, s_parameterLayout, default,
+                default);
+
+        /// <summary>
+        /// The network as an ONNX graph, without its weights: each node's operator, inputs, outputs and attributes.
+        /// </summary>
+        private static global::NetGen.Onnx.OnnxGraph CreateOnnxGraph() => new(
+            name: "TinyResNet",
+            docString: Summary,
+            input: "input", inputShape: [1, 28, 28],
+            output: "output", outputShape: [10],
+            nodes:
+            [
+                // conv1 (Conv2D): kernel 3×3, stride 1, padding 1
+                new("conv1", "Conv", ["input", "conv1.weight", "conv1.bias"], ["conv1"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", [3, 3]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("strides", [1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("pads", [1, 1, 1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("dilations", [1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Int("group", 1),
+                ]),
+                // stem (ReLU)
+                new("stem", "Relu", ["conv1"], ["stem"], []),
+                // conv2 (Conv2D): kernel 3×3, stride 2, padding 1
+                new("conv2", "Conv", ["stem", "conv2.weight", "conv2.bias"], ["conv2"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", [3, 3]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("strides", [2, 2]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("pads", [1, 1, 1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("dilations", [1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Int("group", 1),
+                ]),
+                // relu2 (ReLU)
+                new("relu2", "Relu", ["conv2"], ["relu2"], []),
+                // main (Conv2D): kernel 3×3, stride 1, padding 1
+                new("main", "Conv", ["relu2", "main.weight", "main.bias"], ["main"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", [3, 3]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("strides", [1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("pads", [1, 1, 1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("dilations", [1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Int("group", 1),
+                ]),
+                // shortcut (Conv2D): kernel 1×1, stride 2, padding 0
+                new("shortcut", "Conv", ["stem", "shortcut.weight", "shortcut.bias"], ["shortcut"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", [1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("strides", [2, 2]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("pads", [0, 0, 0, 0]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("dilations", [1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Int("group", 1),
+                ]),
+                // add1 (Add): x + main
+                new("add1", "Add", ["shortcut", "main"], ["add1"], []),
+                // relu3 (ReLU)
+                new("relu3", "Relu", ["add1"], ["relu3"], []),
+                // dense1 reads relu3 flattened, [N, C·H·W]
+                new("dense1/Flatten", "Flatten", ["relu3"], ["dense1/Flatten"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Int("axis", 1),
+                ]),
+                // dense1 (Dense): input flattened to 6272
+                new("dense1", "Gemm", ["dense1/Flatten", "dense1.weight", "dense1.bias"], ["dense1"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Int("transB", 1),
+                ]),
+                // softmax1 (Softmax)
+                new("softmax1", "Softmax", ["dense1"], ["output"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Int("axis", 1),
+                ]),
+            ]);
+
+        /// <summary>
+        /// A new TinyResNet that shares nothing mutable with this one: a copy of the parameters, the gradients,
+        /// <see cref="InputGradient"/> and <see cref="DegreeOfParallelism"/>, with workspaces of its own. Right after
+        /// cloning both give the same outputs bit for bit; then each is used, trained or loaded without affecting the
+        /// other. An instance runs one call at a time, so a clone per thread (or a
+        /// <see cref="global::NetGen.Predictor{TNetwork}"/>, which holds several) runs inference on several threads at
+        /// once. Fields you declare in this class are copied as <see cref="object.MemberwiseClone"/> copies them: an
+        /// object they reference is shared.
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public TinyResNet Clone()
+        {
+            using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
+            var clone = (TinyResNet)MemberwiseClone();
+            clone._callingThread = 0; // this thread is inside a call on this instance, not on the clone
+            clone.Parameters = (float[])Parameters.Clone();
+            clone.Gradients = (float[])Gradients.Clone();
+            clone._workspace = new Workspace(capacity: 1);
+            global::System.Array.Copy(_workspace.InputGradient, clone._workspace.InputGradient, InputLength);
+            clone._engine = null;
+            if (_engine is { } engine)
+            {
+                clone.DegreeOfParallelism = engine.DegreeOfParallelism;
+            }
+
+            return clone;
+        }
+
+        global::NetGen.INeuralNetwork global::NetGen.INeuralNetwork.Clone() => Clone();
 
         /// <summary>
         /// Forward and backward pass of <paramref name="count"/> samples: adds their dL/dθ into
@@ -1691,7 +1861,7 @@ namespace NetGen.Generated
             }
         }
 
-        // relu3 (ReLU): 32×14×14 → 32×14×14: the same kind, arguments and shapes as relu2, whose methods it calls
+        // relu3 (ReLU): 32×14×14 → 32×14×14: calls the methods of relu2, which computes the same on the same shapes
 
         // dense1 (Dense): 32×14×14 → 10, input flattened to 6272
         // y(o) = b(o) + Σ_i W(o,i) · x(i),  W is 10×6272
