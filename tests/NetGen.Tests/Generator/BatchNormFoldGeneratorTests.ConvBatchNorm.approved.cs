@@ -77,7 +77,7 @@ namespace Samples
             public static global::NetGen.TensorShape Softmax1 => new(3, 1, 1);
         }
 
-        private readonly float[] _parameters = new float[95];
+        private float[] _parameters = new float[95];
 
         /// <summary>
         /// All 95 trainable parameters in one buffer: layer by layer, weight then bias, each in PyTorch's layout (conv
@@ -101,7 +101,7 @@ namespace Samples
         /// <see cref="ZeroGradients"/>.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public float[] Gradients { get; } = new float[95];
+        public float[] Gradients { get; private set; } = new float[95];
 
         /// <summary><c>conv1.weight</c>, shape [4, 2, 3, 3]: Parameters[0..72).</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
@@ -143,11 +143,25 @@ namespace Samples
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public global::System.Span<float> Dense1BiasGradient => new global::System.Span<float>(Gradients, 92, 3);
 
-        private readonly Workspace _workspace = new Workspace(capacity: 1, NewBuffers(), new long[1], new float[76]);
+        private Workspace _workspace = new Workspace(capacity: 1, NewBuffers(), new long[1], new float[76]);
+
+        /// <summary>
+        /// The managed thread id of the thread inside a public call on this instance, 0 when none is: a second thread
+        /// that enters gets an <see cref="global::System.InvalidOperationException"/> instead of corrupting the
+        /// workspaces.
+        /// </summary>
+        private int _callingThread;
 
         /// <summary>dL/d(input) of the last <see cref="TrainSample"/> call: 72 floats, 2×6×6.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public global::System.ReadOnlySpan<float> InputGradient => new(_workspace.InputGradient, 0, InputLength);
+        public global::System.ReadOnlySpan<float> InputGradient
+        {
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
+                return new(_workspace.InputGradient, 0, InputLength);
+            }
+        }
 
         /// <summary>
         /// Fills the weights with He (Kaiming) uniform values, U(±√(6 / fan-in)), and the biases with zeros. The same
@@ -157,6 +171,7 @@ namespace Samples
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public void InitializeParameters(int seed)
         {
+            using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
             var random = new global::NetGen.SeededRandom(seed);
             global::NetGen.ParameterInitializer.HeUniform(Conv1Weight, fanIn: 18, ref random);
             Bn1Weight.Fill(1f);
@@ -248,6 +263,7 @@ namespace Samples
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> probabilities)
         {
+            using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
             global::NetGen.Guard.Length(probabilities.Length, OutputLength, nameof(probabilities));
             FoldBatchNorms();
@@ -262,6 +278,7 @@ namespace Samples
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public int Predict(global::System.ReadOnlySpan<float> input)
         {
+            using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
             FoldBatchNorms();
             ForwardPass(1, input, _parameters, _workspace, training: false);
@@ -282,6 +299,7 @@ namespace Samples
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public float TrainSample(global::System.ReadOnlySpan<float> input, int label)
         {
+            using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
             global::NetGen.Guard.Label(label, OutputLength, nameof(label));
             var labels = new global::System.ReadOnlySpan<int>(in label);
@@ -303,6 +321,7 @@ namespace Samples
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public float Loss(global::System.ReadOnlySpan<float> input, int label)
         {
+            using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
             global::NetGen.Guard.Label(label, OutputLength, nameof(label));
             FoldBatchNorms();
@@ -312,7 +331,11 @@ namespace Samples
 
         /// <summary>Sets every gradient to zero.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public void ZeroGradients() => global::System.Array.Clear(Gradients);
+        public void ZeroGradients()
+        {
+            using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
+            global::System.Array.Clear(Gradients);
+        }
 
         int global::NetGen.INeuralNetwork.InputLength => InputLength;
         int global::NetGen.INeuralNetwork.InputChannels => 2;
@@ -335,8 +358,17 @@ namespace Samples
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public int DegreeOfParallelism
         {
-            get => BatchEngine.DegreeOfParallelism;
-            set => BatchEngine.DegreeOfParallelism = value;
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
+                return BatchEngine.DegreeOfParallelism;
+            }
+
+            set
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
+                BatchEngine.DegreeOfParallelism = value;
+            }
         }
 
         /// <summary>
@@ -352,6 +384,7 @@ namespace Samples
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public float TrainBatch(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
+            using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
             _foldedStale = true; // training changes the running statistics, and an optimizer step the parameters
             return BatchEngine.TrainBatch(_parameters, Gradients, inputs, labels);
         }
@@ -364,6 +397,7 @@ namespace Samples
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public void ForwardBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> probabilities)
         {
+            using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
             FoldBatchNorms();
             BatchEngine.ForwardBatch(_parameters, inputs, probabilities);
         }
@@ -378,6 +412,7 @@ namespace Samples
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<int> predictions)
         {
+            using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
             FoldBatchNorms();
             BatchEngine.PredictBatch(_parameters, inputs, predictions);
         }
@@ -553,9 +588,12 @@ namespace Samples
         /// </summary>
         /// <param name="path">The file to write (replaced if it exists).</param>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public void Save(string path) =>
+        public void Save(string path)
+        {
+            using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
             global::NetGen.Weights.SafeTensors.Save(path, _parameters, s_parameterLayout, _workspace.Buffers,
                 s_bufferLayout, Counters, s_counterLayout);
+        }
 
         /// <summary>
         /// Reads <see cref="Parameters"/> from a safetensors file (ours, or PyTorch's <c>save_file</c> of the same
@@ -567,10 +605,120 @@ namespace Samples
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public void Load(string path)
         {
+            using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
             global::NetGen.Weights.SafeTensors.Load(path, _parameters, s_parameterLayout, _workspace.Buffers,
                 s_bufferLayout, Counters, s_counterLayout);
             _foldedStale = true;
         }
+
+        /// <summary>
+        /// Writes the network with its current parameters and running statistics as an ONNX model (opset 17, for ONNX
+        /// Runtime, Netron, PyTorch): input <c>input</c> [N, 2, 6, 6] (N, the batch size, dynamic), output
+        /// <c>output</c> [N, 3], the class probabilities; a node per layer under the layer's name, the tensors under
+        /// their names in a weights file (<c>conv1.weight</c>). Written to a temporary file, then renamed.
+        /// </summary>
+        /// <param name="path">The file to create or replace (<c>.onnx</c>).</param>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public void ExportOnnx(string path) =>
+            global::NetGen.Onnx.OnnxExport.Save(path, CreateOnnxGraph(), Parameters, s_parameterLayout, Buffers,
+                s_bufferLayout);
+
+        /// <summary>
+        /// Writes the network as an ONNX model (see <see cref="ExportOnnx(string)"/>) to <paramref name="stream"/>,
+        /// which stays open.
+        /// </summary>
+        /// <param name="stream">A writable stream.</param>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public void ExportOnnx(global::System.IO.Stream stream) =>
+            global::NetGen.Onnx.OnnxExport.Write(stream, CreateOnnxGraph(), Parameters, s_parameterLayout, Buffers,
+                s_bufferLayout);
+
+        /// <summary>
+        /// The network as an ONNX graph, without its weights: each node's operator, inputs, outputs and attributes.
+        /// </summary>
+        private static global::NetGen.Onnx.OnnxGraph CreateOnnxGraph() => new(
+            name: "ConvBatchNorm",
+            docString: Summary,
+            input: "input", inputShape: [2, 6, 6],
+            output: "output", outputShape: [3],
+            nodes:
+            [
+                // conv1 (Conv2D): kernel 3×3, stride 1, padding 1, no bias
+                new("conv1", "Conv", ["input", "conv1.weight"], ["conv1"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Ints("kernel_shape", [3, 3]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("strides", [1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("pads", [1, 1, 1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Ints("dilations", [1, 1]),
+                    global::NetGen.Onnx.OnnxAttribute.Int("group", 1),
+                ]),
+                // bn1 (BatchNorm2D): ε 1E-05, momentum 0.1
+                new("bn1", "BatchNormalization",
+                [
+                    "conv1",
+                    "bn1.weight",
+                    "bn1.bias",
+                    "bn1.running_mean",
+                    "bn1.running_var",
+                ],
+                ["bn1"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Float("epsilon", 1E-05f),
+                    global::NetGen.Onnx.OnnxAttribute.Float("momentum", 0.9f),
+                ]),
+                // relu1 (ReLU)
+                new("relu1", "Relu", ["bn1"], ["relu1"], []),
+                // global_pool1 (GlobalAvgPool2D): the mean of each 6×6 plane
+                new("global_pool1", "GlobalAveragePool", ["relu1"], ["global_pool1"], []),
+                // dense1 reads global_pool1 flattened, [N, C·H·W]
+                new("dense1/Flatten", "Flatten", ["global_pool1"], ["dense1/Flatten"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Int("axis", 1),
+                ]),
+                // dense1 (Dense)
+                new("dense1", "Gemm", ["dense1/Flatten", "dense1.weight", "dense1.bias"], ["dense1"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Int("transB", 1),
+                ]),
+                // softmax1 (Softmax)
+                new("softmax1", "Softmax", ["dense1"], ["output"],
+                [
+                    global::NetGen.Onnx.OnnxAttribute.Int("axis", 1),
+                ]),
+            ]);
+
+        /// <summary>
+        /// A new ConvBatchNorm that shares nothing mutable with this one: a copy of the parameters, the gradients,
+        /// running statistics and counters, <see cref="InputGradient"/> and <see cref="DegreeOfParallelism"/>, with
+        /// workspaces of its own. Right after cloning both give the same outputs bit for bit; then each is used,
+        /// trained or loaded without affecting the other. An instance runs one call at a time, so a clone per thread
+        /// (or a <see cref="global::NetGen.Predictor{TNetwork}"/>, which holds several) runs inference on several
+        /// threads at once. Fields you declare in this class are copied as <see cref="object.MemberwiseClone"/> copies
+        /// them: an object they reference is shared.
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public ConvBatchNorm Clone()
+        {
+            using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
+            var clone = (ConvBatchNorm)MemberwiseClone();
+            clone._callingThread = 0; // this thread is inside a call on this instance, not on the clone
+            clone._parameters = (float[])_parameters.Clone();
+            clone.Gradients = (float[])Gradients.Clone();
+            clone._workspace = new Workspace(capacity: 1, (float[])_workspace.Buffers.Clone(), (long[])Counters.Clone(),
+                new float[76]);
+            global::System.Array.Copy(_workspace.InputGradient, clone._workspace.InputGradient, InputLength);
+            clone._engine = null;
+            // its folded weights are computed from its own copies at its first inference call
+            clone._foldedStale = true;
+            if (_engine is { } engine)
+            {
+                clone.DegreeOfParallelism = engine.DegreeOfParallelism;
+            }
+
+            return clone;
+        }
+
+        global::NetGen.INeuralNetwork global::NetGen.INeuralNetwork.Clone() => Clone();
 
         /// <summary>
         /// Forward and backward pass of <paramref name="count"/> samples: adds their dL/dθ into

@@ -110,7 +110,7 @@ public class BatchNormFoldGeneratorTests
             [Input(2, 6, 6)] [Conv2D(4, 3)] [MaxPool2D(2)] [BatchNorm2D] [Dense(3)] [Softmax]
             public partial class PoolNorm { }
             """, "PoolNorm.g.cs");
-        Assert.Contains("public float[] Parameters { get; } = new float[", source);
+        Assert.Contains("public float[] Parameters { get; private set; } = new float[", source);
         Assert.DoesNotContain("FoldBatchNorms", source);
         Assert.DoesNotContain("Folded", source);
     }

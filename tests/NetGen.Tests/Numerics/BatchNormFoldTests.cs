@@ -255,4 +255,23 @@ public class BatchNormFoldTests
             Assert.True(expected.AsSpan().SequenceEqual(outputs), $"{threads} threads: other outputs");
         }
     }
+
+    [Fact]
+    public void A_clone_folds_from_its_own_copies()
+    {
+        var net = new FoldedConvNet();
+        Train(net, 21, 2);
+        (float[] flat, int[] labels) = Batch(net, 6, 22);
+        float[] input = flat.AsSpan(0, FoldedConvNet.InputLength).ToArray();
+        float[] original = Forward(net, input); // folds the original's weights
+
+        FoldedConvNet clone = net.Clone();
+        Assert.Equal(original, Forward(clone, input));
+
+        clone.TrainBatch(flat, labels); // the clone's running statistics move; the original's stay
+        float[] cloned = Forward(clone, input);
+        Assert.NotEqual(original, cloned);
+        AssertClose(Expected(FoldedConvGraph, clone, clone.Buffers, input, 4, 8, 8)[0], cloned, "the clone after TrainBatch");
+        Assert.Equal(original, Forward(net, input));
+    }
 }
