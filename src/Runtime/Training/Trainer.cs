@@ -82,6 +82,22 @@ public static class Trainer
     public static EvaluationResult Evaluate(IRegressionNetwork network, RegressionData data) =>
         Evaluate(network, data, DefaultEvaluationBatchSize, CancellationToken.None);
 
+    /// <summary>A classifier's metrics and confusion matrix on <paramref name="data"/>, in batches of <paramref name="batchSize"/>.</summary>
+    /// <param name="network">The network.</param>
+    /// <param name="data">The data.</param>
+    /// <param name="batchSize">Samples per <see cref="INeuralNetwork.ForwardBatch"/> call (≥ 1).</param>
+    /// <returns>The metrics and the confusion matrix.</returns>
+    public static EvaluationResult Evaluate(INetwork network, LabeledImages data, int batchSize) =>
+        Evaluate(network, data, batchSize, CancellationToken.None);
+
+    /// <summary>A regression network's metrics on <paramref name="data"/>, in batches of <paramref name="batchSize"/>.</summary>
+    /// <param name="network">The network.</param>
+    /// <param name="data">The data.</param>
+    /// <param name="batchSize">Samples per <see cref="INeuralNetwork.ForwardBatch"/> call (≥ 1).</param>
+    /// <returns>The metrics.</returns>
+    public static EvaluationResult Evaluate(IRegressionNetwork network, RegressionData data, int batchSize) =>
+        Evaluate(network, data, batchSize, CancellationToken.None);
+
     /// <summary>Trains a classifier on labelled images.</summary>
     /// <param name="network">The network, with its initial parameters.</param>
     /// <param name="optimizer">Steps the parameters after every batch.</param>

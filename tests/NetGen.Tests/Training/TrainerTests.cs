@@ -389,7 +389,7 @@ public class TrainerTests
         var net = new ConvStridedNet();
         net.InitializeParameters(12);
         LabeledImages data = ConvImages(37, 9);
-        EvaluationResult result = Trainer.Evaluate(net, data, batchSize: 8, CancellationToken.None);
+        EvaluationResult result = Trainer.Evaluate(net, data, batchSize: 8);
 
         var counts = new long[ConvStridedNet.OutputLength, ConvStridedNet.OutputLength];
         var probabilities = new float[ConvStridedNet.OutputLength];
@@ -508,7 +508,7 @@ public class TrainerTests
         var wrongTargets = new RegressionData(targets.Inputs, new float[4 * 2], RegressionNet.InputLength);
         Assert.Equal("train", Assert.Throws<ArgumentException>(() => Trainer.Fit(regression, adam, wrongTargets, null, options)).ParamName);
         Assert.Equal("data", Assert.Throws<ArgumentException>(() => Trainer.Evaluate(regression, wrongTargets)).ParamName);
-        Assert.Equal("batchSize", Assert.Throws<ArgumentOutOfRangeException>(() => Trainer.Evaluate(net, data, 0, CancellationToken.None)).ParamName);
+        Assert.Equal("batchSize", Assert.Throws<ArgumentOutOfRangeException>(() => Trainer.Evaluate(net, data, 0)).ParamName);
         Assert.Equal("inputs", Assert.Throws<ArgumentException>(() => new RegressionData(new float[5], new float[1], 2)).ParamName);
         Assert.Equal("targets", Assert.Throws<ArgumentException>(() => new RegressionData(new float[6], new float[4], 2)).ParamName);
 
