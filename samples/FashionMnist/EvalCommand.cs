@@ -3,6 +3,8 @@ using System.CommandLine;
 using System.Globalization;
 using NetGen;
 using NetGen.Data;
+using NetGen.Metrics;
+using NetGen.Training;
 using Spectre.Console;
 
 namespace FashionMnist;
@@ -39,10 +41,11 @@ internal static class EvalCommand
             LabeledImages test = SampleData.LoadTest(directory, info.Mean, info.StandardDeviation);
             console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{NetworkCatalog.DisplayName(info.Network)} from {weights} ({Trained(info)}); {test.Count} test images from {directory}."));
-            EvaluationResult result = Evaluation.Run(network, test);
-            console.Write(Rendering.ConfusionTable(result.Confusion, NetGen.Data.FashionMnist.ClassNames));
+            EvaluationResult result = Trainer.Evaluate(network, test);
+            ConfusionMatrix confusion = result.Confusion!;
+            console.Write(Rendering.ConfusionTable(confusion, NetGen.Data.FashionMnist.ClassNames));
             console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-                $"test accuracy [bold]{result.Accuracy:F4}[/] ({result.Confusion.Correct}/{result.Confusion.Total}), mean loss {result.MeanLoss:F4}");
+                $"test accuracy [bold]{result.Accuracy:F4}[/] ({confusion.Correct}/{confusion.Total}), mean loss {result.Loss:F4}");
             return 0;
         }
         catch (Exception e) when (Cli.IsExpected(e))

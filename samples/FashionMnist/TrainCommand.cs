@@ -8,6 +8,7 @@ using System.Threading.Tasks;
 using NetGen;
 using NetGen.Data;
 using NetGen.Optimizers;
+using NetGen.Training;
 using Spectre.Console;
 
 namespace FashionMnist;
@@ -298,10 +299,10 @@ internal static class TrainCommand
             $"{NetworkCatalog.DisplayName(settings.Network)}, {settings.Epochs} epoch(s), {how}; {(batchSize == 1 ? "training on one thread, evaluating" : "running")} on {settings.Threads} thread(s)."));
         console.WriteLine(NetworkCatalog.Summary(settings.Network));
 
-        int stepsPerEpoch = TrainingLoop.StepsPerEpoch(train.Count, batchSize);
+        int stepsPerEpoch = (int)(((long)train.Count + batchSize - 1) / batchSize);
         long totalSteps = (long)settings.Epochs * stepsPerEpoch;
         long warmupSteps = (long)Math.Round(settings.WarmupEpochs * (double)stepsPerEpoch, MidpointRounding.AwayFromZero);
-        var plan = new LearningRatePlan(ParseSchedule(settings.Schedule), optimizer.LearningRate, totalSteps, StepSize(settings), settings.Gamma, warmupSteps);
+        var plan = new LearningRatePlan(ParseSchedule(settings.Schedule), optimizer.LearningRate, stepsPerEpoch, totalSteps, StepSize(settings), settings.Gamma, warmupSteps);
         SetWeightDecayMask(optimizer, network);
 
         // Black, the padding of torchvision's RandomCrop before Normalize, in the standardized pixel space.
@@ -311,15 +312,23 @@ internal static class TrainCommand
                 DegreeOfParallelism = settings.Threads,
             }
             : null;
-        var loop = new TrainingLoop(network, optimizer, plan, train, batchSize, settings.Seed, augmentation);
-
-        IReadOnlyList<EpochRecord> history = TrainingDisplay.Run(console, settings.Epochs, train.Count, (epoch, progress) =>
+        var options = new TrainerOptions
         {
-            EpochStats stats = loop.TrainEpoch(epoch, progress, cancellation);
-            EvaluationResult result = Evaluation.Run(network, test, cancellation);
-            return new EpochRecord(epoch, stats.LastLearningRate, stats.MeanLoss, result.MeanLoss, result.Accuracy,
-                stats.Elapsed.TotalSeconds, stats.SamplesPerSecond);
-        });
+            Epochs = settings.Epochs,
+            BatchSize = batchSize,
+            Seed = settings.Seed,
+            Schedule = plan,
+            Augmentation = augmentation,
+        };
+
+        // The test set is the validation data: its loss and accuracy after every epoch make the table and the plot.
+        IReadOnlyList<EpochRecord> history = TrainingDisplay.Run(console, settings.Epochs, train.Count, (progress, epochDone) =>
+            Trainer.Fit(network, optimizer, train, test, options with
+            {
+                OnBatch = progress is null ? null : step => progress(step.EpochSamples, step.MeanLoss),
+                OnEpoch = epoch => epochDone(new EpochRecord(epoch.Epoch, epoch.LearningRate, epoch.TrainingLoss,
+                    epoch.Validation!.Value.Loss, epoch.Validation.Value.Accuracy, epoch.TrainingTime.TotalSeconds, epoch.SamplesPerSecond)),
+            }, cancellation));
 
         EpochRecord last = history[^1];
         console.Write(Rendering.EpochTable(history));

@@ -20,24 +20,25 @@ internal static class TrainingDisplay
     private const string RateKey = "rate";
     private static readonly long s_refreshTicks = Stopwatch.Frequency / 20;
 
-    /// <summary>Runs the epochs, 1 to <paramref name="epochs"/>, and returns their records.</summary>
+    /// <summary>Runs the training and returns the records of its epochs, 1 to <paramref name="epochs"/>.</summary>
     /// <param name="console">Where to show progress.</param>
     /// <param name="epochs">Epochs to run.</param>
     /// <param name="samplesPerEpoch">Training samples per epoch.</param>
-    /// <param name="runEpoch">Trains and evaluates one epoch, calling the progress action (samples done, running loss).</param>
-    public static IReadOnlyList<EpochRecord> Run(IAnsiConsole console, int epochs, int samplesPerEpoch, Func<int, Action<int, double>?, EpochRecord> runEpoch)
+    /// <param name="train">
+    /// Trains every epoch, calling the progress action after every step (samples done in the epoch, running loss; null when
+    /// nothing shows it) and the epoch action with each finished epoch's record.
+    /// </param>
+    public static IReadOnlyList<EpochRecord> Run(IAnsiConsole console, int epochs, int samplesPerEpoch, Action<Action<int, double>?, Action<EpochRecord>> train)
     {
         var history = new List<EpochRecord>(epochs);
         IReadOnlyCapabilities capabilities = console.Profile.Capabilities;
         if (!(capabilities.Interactive && capabilities.Ansi))
         {
-            for (int epoch = 1; epoch <= epochs; epoch++)
+            train(null, record =>
             {
-                EpochRecord record = runEpoch(epoch, null);
                 history.Add(record);
                 console.WriteLine(Rendering.EpochLine(record, epochs));
-            }
-
+            });
             return history;
         }
 
@@ -66,30 +67,42 @@ internal static class TrainingDisplay
             })
             .Start(context =>
             {
-                for (int epoch = 1; epoch <= epochs; epoch++)
+                ProgressTask task = null!;
+                Stopwatch clock = null!;
+                long lastUpdate = 0;
+                void StartEpoch(int epoch)
                 {
-                    ProgressTask task = context.AddTask(string.Create(CultureInfo.InvariantCulture, $"epoch {epoch}/{epochs}"), maxValue: samplesPerEpoch);
-                    var clock = Stopwatch.StartNew();
-                    long lastUpdate = 0;
-                    EpochRecord record = runEpoch(epoch, (done, loss) =>
-                    {
-                        long now = clock.ElapsedTicks;
-                        if (now - lastUpdate < s_refreshTicks && done < samplesPerEpoch)
-                        {
-                            return;
-                        }
+                    task = context.AddTask(string.Create(CultureInfo.InvariantCulture, $"epoch {epoch}/{epochs}"), maxValue: samplesPerEpoch);
+                    clock = Stopwatch.StartNew();
+                    lastUpdate = 0;
+                }
 
-                        lastUpdate = now;
-                        task.State.Update<double>(LossKey, _ => loss);
-                        task.State.Update<double>(RateKey, _ => done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9));
-                        task.Value = done;
-                    });
+                StartEpoch(1);
+                train((done, loss) =>
+                {
+                    long now = clock.ElapsedTicks;
+                    if (now - lastUpdate < s_refreshTicks && done < samplesPerEpoch)
+                    {
+                        return;
+                    }
+
+                    lastUpdate = now;
+                    task.State.Update<double>(LossKey, _ => loss);
+                    task.State.Update<double>(RateKey, _ => done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9));
+                    task.Value = done;
+                },
+                record =>
+                {
                     history.Add(record);
                     finished = [.. history];
                     task.Value = samplesPerEpoch;
                     task.StopTask();
                     context.Refresh();
-                }
+                    if (record.Epoch < epochs)
+                    {
+                        StartEpoch(record.Epoch + 1);
+                    }
+                });
             });
         return history;
     }

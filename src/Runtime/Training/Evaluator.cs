@@ -1,0 +1,90 @@
+using System;
+using System.Numerics.Tensors;
+using System.Threading;
+using NetGen.Data;
+using NetGen.Metrics;
+
+namespace NetGen.Training;
+
+/// <summary>
+/// Runs a network over a data set in batches of <see cref="INeuralNetwork.ForwardBatch"/> (inference mode) and measures
+/// it. Its buffers and confusion matrix are made once, so that evaluating the validation data every epoch allocates
+/// nothing.
+/// </summary>
+internal sealed class Evaluator
+{
+    private readonly INeuralNetwork _network;
+    private readonly int _batchSize;
+    private readonly float[] _outputs;
+
+    public Evaluator(INeuralNetwork network, int count, int batchSize, bool classifier)
+    {
+        _network = network;
+        _batchSize = batchSize;
+        _outputs = new float[(long)Math.Min(batchSize, Math.Max(1, count)) * network.OutputLength];
+        Confusion = classifier ? new ConfusionMatrix(network.OutputLength) : null;
+    }
+
+    /// <summary>The last classifier evaluation's counts.</summary>
+    public ConfusionMatrix? Confusion { get; }
+
+    /// <summary>
+    /// A classifier's accuracy and mean −log p(label), p clamped at 1e−30 (loss ≤ 69) so that one saturated wrong answer
+    /// cannot make the mean infinite.
+    /// </summary>
+    public EvaluationMetrics Run(LabeledImages data, CancellationToken cancellation)
+    {
+        ConfusionMatrix confusion = Confusion!;
+        confusion.Clear();
+        int classes = _network.OutputLength, length = data.SampleLength;
+        double lossSum = 0;
+        for (int start = 0; start < data.Count; start += _batchSize)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            int n = Math.Min(_batchSize, data.Count - start);
+            Span<float> p = _outputs.AsSpan(0, n * classes);
+            _network.ForwardBatch(data.Images.AsSpan(start * length, n * length), p);
+            for (int i = 0; i < n; i++)
+            {
+                ReadOnlySpan<float> row = p.Slice(i * classes, classes);
+                int label = data.Labels[start + i];
+                confusion.Add(label, TensorPrimitives.IndexOfMax(row)); // the first maximum, as Predict
+                lossSum -= Math.Log(Math.Max(row[label], 1e-30f));
+            }
+        }
+
+        return data.Count == 0
+            ? new EvaluationMetrics(double.NaN, double.NaN, double.NaN, double.NaN, 0)
+            : new EvaluationMetrics(lossSum / data.Count, confusion.Accuracy, double.NaN, double.NaN, data.Count);
+    }
+
+    /// <summary>A regression network's mean squared and mean absolute error over every output, summed in double precision.</summary>
+    public EvaluationMetrics Run(RegressionData data, CancellationToken cancellation)
+    {
+        int outputs = _network.OutputLength, length = data.InputLength;
+        double squares = 0, absolutes = 0;
+        for (int start = 0; start < data.Count; start += _batchSize)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            int n = Math.Min(_batchSize, data.Count - start);
+            Span<float> y = _outputs.AsSpan(0, n * outputs);
+            _network.ForwardBatch(data.Inputs.AsSpan(start * length, n * length), y);
+            ReadOnlySpan<float> t = data.Targets.AsSpan(start * outputs, n * outputs);
+            for (int k = 0; k < y.Length; k++)
+            {
+                double d = (double)y[k] - t[k];
+                squares += d * d;
+                absolutes += Math.Abs(d);
+            }
+        }
+
+        if (data.Count == 0)
+        {
+            return new EvaluationMetrics(double.NaN, double.NaN, double.NaN, double.NaN, 0);
+        }
+
+        double elements = (double)data.Count * outputs;
+        double mse = squares / elements;
+        return new EvaluationMetrics(mse, double.NaN, mse, absolutes / elements, data.Count);
+    }
+}

@@ -1,0 +1,248 @@
+using System;
+using NetGen.Data;
+using NetGen.Optimizers;
+
+namespace NetGen.Training;
+
+/// <summary>
+/// How <see cref="Trainer.Fit(INetwork, IOptimizer, LabeledImages, LabeledImages?, TrainerOptions)"/>
+/// trains: epochs, batch size, seed, learning-rate schedule, augmentation and callbacks. Every setter checks its value
+/// and throws <see cref="ArgumentOutOfRangeException"/> or <see cref="ArgumentException"/> naming the property.
+/// </summary>
+public sealed record TrainerOptions
+{
+    private readonly int _epochs = 1;
+    private readonly int _batchSize = 32;
+    private readonly int _validationBatchSize = 500;
+
+    /// <summary>Epochs to train (≥ 1), numbered from 1 in callbacks and results; early stopping may end sooner. Default 1.</summary>
+    public int Epochs
+    {
+        get => _epochs;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(Epochs));
+            _epochs = value;
+        }
+    }
+
+    /// <summary>
+    /// Samples per optimizer step (≥ 1; at most the training set's size is used). 1 trains sample by sample through
+    /// <c>TrainSample</c> on one thread; larger batches through <c>TrainBatch</c> on the network's
+    /// <see cref="INeuralNetwork.DegreeOfParallelism"/> threads. The last batch of an epoch may be shorter. Default 32.
+    /// </summary>
+    public int BatchSize
+    {
+        get => _batchSize;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(BatchSize));
+            _batchSize = value;
+        }
+    }
+
+    /// <summary>Samples per <see cref="INeuralNetwork.ForwardBatch"/> call when evaluating the validation data (≥ 1). Default 500.</summary>
+    public int ValidationBatchSize
+    {
+        get => _validationBatchSize;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(ValidationBatchSize));
+            _validationBatchSize = value;
+        }
+    }
+
+    /// <summary>
+    /// Seeds the run: epoch e visits the training set in the order <see cref="BatchOrder.EpochSeed"/>(Seed, e) and
+    /// <see cref="Augmentation"/> draws from (Seed, e, sample index). The network's initial parameters are the caller's
+    /// (<see cref="INeuralNetwork.InitializeParameters"/>). Default 0.
+    /// </summary>
+    public int Seed { get; init; }
+
+    /// <summary>
+    /// The learning rate of every optimizer step, stepped per batch: before step s (counted from 0 over the whole run)
+    /// the optimizer's <see cref="IOptimizer.LearningRate"/> is set to <c>Schedule.LearningRateAt(s)</c>, so a
+    /// <see cref="CosineAnnealing"/> over the run's steps anneals once per batch. Null leaves the optimizer's rate alone.
+    /// </summary>
+    public ILearningRateSchedule? Schedule { get; init; }
+
+    /// <summary>
+    /// Crops and flips each training sample (drawn from the seed, the epoch and the sample's index) before the batch is
+    /// trained on; null trains on the samples as they are. Its <see cref="ImageAugmentation.SampleLength"/> must be the
+    /// network's input length. Validation data is never augmented.
+    /// </summary>
+    public ImageAugmentation? Augmentation { get; init; }
+
+    /// <summary>Stops training when a validation metric stops improving; null trains every epoch.</summary>
+    public EarlyStopping? EarlyStopping { get; init; }
+
+    /// <summary>Writes the network every few epochs; null writes nothing.</summary>
+    public Checkpoint? Checkpoint { get; init; }
+
+    /// <summary>Keeps the network of the best epoch and puts it back when training ends; null keeps the last epoch's.</summary>
+    public BestModel? BestModel { get; init; }
+
+    /// <summary>
+    /// Called on the training thread after every optimizer step. It receives a struct, so the trainer allocates nothing
+    /// for it; what it does itself is its own business. An exception it throws ends <c>Fit</c>.
+    /// </summary>
+    public Action<BatchProgress>? OnBatch { get; init; }
+
+    /// <summary>Called on the training thread after every epoch, its validation, checkpoint and best-model keeping.</summary>
+    public Action<EpochSummary>? OnEpoch { get; init; }
+}
+
+/// <summary>A metric an epoch measures, for <see cref="EarlyStopping"/> and <see cref="BestModel"/> to watch.</summary>
+public enum TrainingMetric
+{
+    /// <summary>The validation data's mean loss, or without validation data the epoch's mean training loss.</summary>
+    Loss,
+
+    /// <summary>The validation data's accuracy (a classifier's).</summary>
+    Accuracy,
+
+    /// <summary>The validation data's mean squared error (a regression network's; equal to its loss).</summary>
+    MeanSquaredError,
+
+    /// <summary>The validation data's mean absolute error (a regression network's).</summary>
+    MeanAbsoluteError,
+}
+
+/// <summary>Whether a smaller or a larger value of a <see cref="TrainingMetric"/> is better.</summary>
+public enum MetricGoal
+{
+    /// <summary>Larger for <see cref="TrainingMetric.Accuracy"/>, smaller for the others (Keras' <c>mode="auto"</c>).</summary>
+    Auto,
+
+    /// <summary>Smaller is better.</summary>
+    Minimize,
+
+    /// <summary>Larger is better.</summary>
+    Maximize,
+}
+
+/// <summary>
+/// Stops training when <see cref="Monitor"/> has not improved by more than <see cref="MinDelta"/> for
+/// <see cref="Patience"/> epochs in a row, as Keras' <c>EarlyStopping</c>: the first epoch always improves, each later
+/// one that does not counts one, and training stops after the epoch that brings the count to <see cref="Patience"/>
+/// (with a patience of 0, the first epoch that does not improve).
+/// </summary>
+public sealed record EarlyStopping
+{
+    private readonly int _patience = 3;
+    private readonly double _minDelta;
+    private readonly TrainingMetric _monitor;
+    private readonly MetricGoal _mode;
+
+    /// <summary>The metric watched. Default <see cref="TrainingMetric.Loss"/>.</summary>
+    public TrainingMetric Monitor
+    {
+        get => _monitor;
+        init => _monitor = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(Monitor), value, "Not a TrainingMetric.");
+    }
+
+    /// <summary>Epochs without improvement to accept before stopping (≥ 0). Default 3.</summary>
+    public int Patience
+    {
+        get => _patience;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(Patience));
+            _patience = value;
+        }
+    }
+
+    /// <summary>The smallest change that counts as an improvement (finite, ≥ 0). Default 0: any strict improvement.</summary>
+    public double MinDelta
+    {
+        get => _minDelta;
+        init => _minDelta = double.IsFinite(value) && value >= 0 ? value
+            : throw new ArgumentOutOfRangeException(nameof(MinDelta), value, "MinDelta must be finite and ≥ 0.");
+    }
+
+    /// <summary>Whether smaller or larger is better. Default <see cref="MetricGoal.Auto"/>.</summary>
+    public MetricGoal Mode
+    {
+        get => _mode;
+        init => _mode = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(Mode), value, "Not a MetricGoal.");
+    }
+}
+
+/// <summary>
+/// Writes the network with <see cref="INeuralNetwork.Save"/> after every <see cref="Every"/>-th epoch (epochs
+/// <see cref="Every"/>, 2 × <see cref="Every"/>, …) to <see cref="PathPattern"/> with <c>{epoch}</c> replaced by the
+/// epoch's number.
+/// </summary>
+public sealed record Checkpoint
+{
+    private readonly string _pathPattern = "checkpoint-{epoch}.safetensors";
+    private readonly int _every = 1;
+
+    /// <summary>
+    /// The file to write, e.g. <c>runs/lenet5-{epoch}.safetensors</c>; without <c>{epoch}</c> each checkpoint overwrites
+    /// the last. Its folder must exist. Default <c>checkpoint-{epoch}.safetensors</c>.
+    /// </summary>
+    public string PathPattern
+    {
+        get => _pathPattern;
+        init
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(value, nameof(PathPattern));
+            _pathPattern = value;
+        }
+    }
+
+    /// <summary>Epochs between checkpoints (≥ 1). Default 1: every epoch.</summary>
+    public int Every
+    {
+        get => _every;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(Every));
+            _every = value;
+        }
+    }
+
+    /// <summary>The path of epoch <paramref name="epoch"/>'s checkpoint.</summary>
+    /// <param name="epoch">The epoch's number, from 1.</param>
+    /// <returns><see cref="PathPattern"/> with <c>{epoch}</c> replaced by the number.</returns>
+    public string PathFor(int epoch) =>
+        PathPattern.Replace("{epoch}", epoch.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+}
+
+/// <summary>
+/// Keeps the network of the epoch with the best <see cref="Monitor"/> (the earliest of equal ones) and puts it back when
+/// <c>Fit</c> ends, early stopping or not, as Keras' <c>restore_best_weights</c>. The network is kept with
+/// <see cref="INeuralNetwork.Save"/>, so BatchNorm's running statistics come back with the parameters.
+/// </summary>
+public sealed record BestModel
+{
+    private readonly TrainingMetric _monitor;
+    private readonly MetricGoal _mode;
+    private readonly string? _path;
+
+    /// <summary>The metric compared. Default <see cref="TrainingMetric.Loss"/>.</summary>
+    public TrainingMetric Monitor
+    {
+        get => _monitor;
+        init => _monitor = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(Monitor), value, "Not a TrainingMetric.");
+    }
+
+    /// <summary>Whether smaller or larger is better. Default <see cref="MetricGoal.Auto"/>.</summary>
+    public MetricGoal Mode
+    {
+        get => _mode;
+        init => _mode = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(Mode), value, "Not a MetricGoal.");
+    }
+
+    /// <summary>
+    /// Where the best network is written, and left when <c>Fit</c> ends; null (the default) uses a temporary file that
+    /// <c>Fit</c> deletes before it returns or throws.
+    /// </summary>
+    public string? Path
+    {
+        get => _path;
+        init => _path = value is null || !string.IsNullOrWhiteSpace(value) ? value
+            : throw new ArgumentException("The path is empty; use null for a temporary file.", nameof(Path));
+    }
+}
