@@ -335,6 +335,16 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
             Array.Resize(ref _workspaces, degree);
         }
 
+        // Every worker's workspace now, on this thread, not when a worker first gets a chunk: which workers get one
+        // depends on scheduling, so a workspace made lazily could be allocated calls after warm-up.
+        if (_phase == Phase.Forward || (_phase == Phase.TrainChunks && TrainStages == 1))
+        {
+            for (int worker = 0; worker < degree; worker++)
+            {
+                _workspaces[worker] ??= CreateWorkspace(ChunkSize);
+            }
+        }
+
         _runner.Run(chunks, degree);
     }
 
