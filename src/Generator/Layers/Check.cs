@@ -40,7 +40,7 @@ internal static class Check
 
     /// <summary>
     /// The most layers a network may have: each is a few calls and buffers in the generated passes, and two methods unless
-    /// an earlier identical layer's are shared, so a 320-layer network of repeated blocks stays under a megabyte of source.
+    /// an earlier identical layer's are shared, so a 320-layer network of repeated blocks stays under 2 MB of source.
     /// </summary>
     public const int MaxLayers = 1024;
 
