@@ -52,6 +52,8 @@ public static class SafeTensors
 
     private const string F32 = "F32";
     private const string I64 = "I64";
+    private const string F16 = "F16";
+    private const string BF16 = "BF16";
 
     /// <summary>Which vector a layout indexes, which decides the dtype of its tensors in a file.</summary>
     private enum Role
@@ -191,18 +193,91 @@ public static class SafeTensors
     public static void Load(string path,
         Span<float> parameters, ReadOnlySpan<TensorSlot> layout,
         Span<float> buffers, ReadOnlySpan<TensorSlot> bufferLayout,
-        Span<long> counters, ReadOnlySpan<TensorSlot> counterLayout)
+        Span<long> counters, ReadOnlySpan<TensorSlot> counterLayout) =>
+        LoadCore(path, parameters, layout, buffers, bufferLayout, counters, counterLayout, options: null);
+
+    /// <summary>
+    /// Loads the tensors of <paramref name="layout"/> from a safetensors file written elsewhere, such as PyTorch's
+    /// <c>save_file</c> of a <c>state_dict</c>: the file's names go through <see cref="SafeTensorsLoadOptions.Rename"/>,
+    /// F16 and BF16 tensors are converted to F32 exactly, and with <see cref="SafeTensorsLoadOptions.Strict"/> off the
+    /// tensors the layout does not use are ignored. Everything is checked before <paramref name="parameters"/> changes.
+    /// </summary>
+    /// <param name="path">The file to read.</param>
+    /// <param name="parameters">The flat parameter vector to fill.</param>
+    /// <param name="layout">Where each tensor goes; names must be unique and every slot inside <paramref name="parameters"/>.</param>
+    /// <param name="options">The rename and the strictness.</param>
+    /// <returns>The file's names of the tensors that were ignored, in file order (empty when every tensor was used).</returns>
+    /// <exception cref="InvalidDataException">
+    /// The file is corrupt, a tensor of the layout is missing or has another shape, or (strict) the file holds a tensor
+    /// the layout does not; a name mismatch lists the file's tensor names and the expected ones.
+    /// <paramref name="parameters"/> is unchanged.
+    /// </exception>
+    /// <exception cref="ArgumentException">Duplicate names, or a slot outside <paramref name="parameters"/>.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    public static IReadOnlyList<string> Load(string path, Span<float> parameters, ReadOnlySpan<TensorSlot> layout, SafeTensorsLoadOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return LoadCore(path, parameters, layout, [], [], [], [], options);
+    }
+
+    /// <summary>
+    /// Loads parameters, buffers and counters as
+    /// <see cref="Load(string, Span{float}, ReadOnlySpan{TensorSlot}, Span{float}, ReadOnlySpan{TensorSlot}, Span{long}, ReadOnlySpan{TensorSlot})"/>
+    /// does, from a file written elsewhere: the file's names go through <see cref="SafeTensorsLoadOptions.Rename"/>,
+    /// F16 and BF16 tensors of parameters and buffers are converted to F32 exactly, and with
+    /// <see cref="SafeTensorsLoadOptions.Strict"/> off the tensors in none of the layouts are ignored. Everything is
+    /// checked before any of the three vectors changes.
+    /// </summary>
+    /// <param name="path">The file to read.</param>
+    /// <param name="parameters">The flat parameter vector to fill.</param>
+    /// <param name="layout">Where each parameter tensor goes; every slot inside <paramref name="parameters"/>.</param>
+    /// <param name="buffers">The flat vector of float state that is not a parameter, such as BatchNorm's running statistics.</param>
+    /// <param name="bufferLayout">Where each buffer tensor goes; every slot inside <paramref name="buffers"/>.</param>
+    /// <param name="counters">The flat vector of long state, such as BatchNorm's <c>num_batches_tracked</c> (I64 in the file).</param>
+    /// <param name="counterLayout">Where each counter tensor goes; every slot inside <paramref name="counters"/>, counted in longs.</param>
+    /// <param name="options">The rename and the strictness.</param>
+    /// <returns>The file's names of the tensors that were ignored, in file order (empty when every tensor was used).</returns>
+    /// <exception cref="InvalidDataException">
+    /// The file is corrupt, a tensor of a layout is missing or has another dtype or shape, or (strict) the file holds a
+    /// tensor in none of the layouts; a name mismatch lists the file's tensor names and the expected ones. The three
+    /// vectors are unchanged.
+    /// </exception>
+    /// <exception cref="ArgumentException">A name that appears twice, within one layout or across the three, or a slot outside its vector.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    public static IReadOnlyList<string> Load(string path,
+        Span<float> parameters, ReadOnlySpan<TensorSlot> layout,
+        Span<float> buffers, ReadOnlySpan<TensorSlot> bufferLayout,
+        Span<long> counters, ReadOnlySpan<TensorSlot> counterLayout,
+        SafeTensorsLoadOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return LoadCore(path, parameters, layout, buffers, bufferLayout, counters, counterLayout, options);
+    }
+
+    /// <summary>
+    /// The loads. Without <paramref name="options"/>: the file's names as they are, F32/I64 only, strict, and the
+    /// messages of the first loader. With them: renamed, F16/BF16 converted, name mismatches listing both name sets.
+    /// </summary>
+    private static List<string> LoadCore(string path,
+        Span<float> parameters, ReadOnlySpan<TensorSlot> layout,
+        Span<float> buffers, ReadOnlySpan<TensorSlot> bufferLayout,
+        Span<long> counters, ReadOnlySpan<TensorSlot> counterLayout,
+        SafeTensorsLoadOptions? options)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         Dictionary<string, Role> expected = CheckLayouts(
             layout, parameters.Length, bufferLayout, buffers.Length, counterLayout, counters.Length);
 
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
-        Dictionary<string, Entry> entries = ReadHeader(file, path, out _, out long bufferLength);
+        Dictionary<string, Entry> fileEntries = ReadHeader(file, path, out _, out long bufferLength);
+        var ignored = new List<string>();
+        Dictionary<string, Entry> entries = options is null
+            ? fileEntries
+            : MatchNames(path, fileEntries, expected, options, ignored);
 
-        CheckEntries(path, entries, bufferLength, layout, Role.Parameter);
-        CheckEntries(path, entries, bufferLength, bufferLayout, Role.Buffer);
-        CheckEntries(path, entries, bufferLength, counterLayout, Role.Counter);
+        CheckEntries(path, entries, bufferLength, layout, Role.Parameter, options is not null);
+        CheckEntries(path, entries, bufferLength, bufferLayout, Role.Buffer, options is not null);
+        CheckEntries(path, entries, bufferLength, counterLayout, Role.Counter, options is not null);
 
         foreach (Entry entry in entries.Values)
         {
@@ -214,7 +289,17 @@ public static class SafeTensors
             }
         }
 
-        var ordered = new List<Entry>(entries.Values);
+        // Ignored tensors are still part of the file: their offsets must be sound and the buffer fully covered.
+        var ordered = new List<Entry>(fileEntries.Values);
+        foreach (Entry entry in ordered)
+        {
+            if (entry.End < entry.Begin || entry.End > bufferLength)
+            {
+                throw Error(path, string.Create(CultureInfo.InvariantCulture,
+                    $"{entry.Name}: data_offsets {entry.Offsets} are outside the {bufferLength}-byte data buffer or end before they begin"));
+            }
+        }
+
         ordered.Sort((a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
         long covered = 0;
         for (int i = 0; i < ordered.Count; i++)
@@ -249,9 +334,103 @@ public static class SafeTensors
             throw Error(path, "truncated while reading the data buffer", e);
         }
 
-        ReadTensors(data, entries, parameters, layout);
-        ReadTensors(data, entries, buffers, bufferLayout);
+        ReadFloatTensors(data, entries, parameters, layout);
+        ReadFloatTensors(data, entries, buffers, bufferLayout);
         ReadTensors(data, entries, counters, counterLayout);
+        return ignored;
+    }
+
+    /// <summary>
+    /// The file's tensors under the layouts' names: renamed, those renamed to null (and, when not strict, those in no
+    /// layout) left out and added to <paramref name="ignored"/>. A missing tensor, or (strict) an unexpected one, is an
+    /// error listing the file's names next to the expected ones.
+    /// </summary>
+    private static Dictionary<string, Entry> MatchNames(string path, Dictionary<string, Entry> fileEntries,
+        Dictionary<string, Role> expected, SafeTensorsLoadOptions options, List<string> ignored)
+    {
+        var entries = new Dictionary<string, Entry>(fileEntries.Count, StringComparer.Ordinal);
+        var sources = new Dictionary<string, string>(fileEntries.Count, StringComparer.Ordinal);
+        var unexpected = new List<string>();
+        foreach (Entry entry in fileEntries.Values)
+        {
+            string? name = options.Rename is null ? entry.Name : options.Rename(entry.Name);
+            if (name is null)
+            {
+                ignored.Add(entry.Name);
+                continue;
+            }
+
+            if (!expected.ContainsKey(name))
+            {
+                if (options.Strict)
+                {
+                    unexpected.Add(name == entry.Name ? name : $"{entry.Name} (as {name})");
+                }
+                else
+                {
+                    ignored.Add(entry.Name);
+                }
+
+                continue;
+            }
+
+            if (!sources.TryAdd(name, entry.Name))
+            {
+                throw Error(path, $"{entry.Name} and {sources[name]} are both renamed to {name}");
+            }
+
+            entries.Add(name, new Entry(name) { Dtype = entry.Dtype, Shape = entry.Shape, Begin = entry.Begin, End = entry.End });
+        }
+
+        var missing = new List<string>();
+        foreach (string name in expected.Keys)
+        {
+            if (!entries.ContainsKey(name))
+            {
+                missing.Add(name);
+            }
+        }
+
+        if (missing.Count > 0 || unexpected.Count > 0)
+        {
+            string problem = missing.Count > 0
+                ? $"missing from the file: {FormatNames(missing)}"
+                : $"unexpected tensors, in no layout (load with Strict = false to ignore them): {FormatNames(unexpected)}";
+            if (missing.Count > 0 && unexpected.Count > 0)
+            {
+                problem += $"; unexpected: {FormatNames(unexpected)}";
+            }
+
+            throw Error(path, $"tensor names do not match the layout; {problem}.{Environment.NewLine}" +
+                $"File tensors ({fileEntries.Count}): {FormatNames(fileEntries.Keys)}{Environment.NewLine}" +
+                $"Expected ({expected.Count}): {FormatNames(expected.Keys)}");
+        }
+
+        return entries;
+    }
+
+    /// <summary>Names separated by commas, the first 32 only, then how many more there are.</summary>
+    private static string FormatNames(IEnumerable<string> names)
+    {
+        const int Shown = 32;
+        var text = new System.Text.StringBuilder();
+        int count = 0;
+        foreach (string name in names)
+        {
+            if (count < Shown)
+            {
+                text.Append(count == 0 ? "" : ", ").Append(name);
+            }
+
+            count++;
+        }
+
+        if (count > Shown)
+        {
+            text.Append(CultureInfo.InvariantCulture, $", … ({count - Shown} more)");
+        }
+
+        return count == 0 ? "(none)" : text.ToString();
     }
 
     /// <summary>The <c>__metadata__</c> strings of a safetensors file (empty when it has none).</summary>
@@ -319,20 +498,27 @@ public static class SafeTensors
     }
 
     /// <summary>Checks that the file holds each tensor of <paramref name="layout"/> with its role's dtype, its shape and sound offsets.</summary>
-    private static void CheckEntries(string path, Dictionary<string, Entry> entries, long bufferLength, ReadOnlySpan<TensorSlot> layout, Role role)
+    private static void CheckEntries(string path, Dictionary<string, Entry> entries, long bufferLength, ReadOnlySpan<TensorSlot> layout, Role role, bool convert)
     {
-        string dtype = DtypeOf(role);
-        long size = ElementSizeOf(role);
         foreach (TensorSlot slot in layout)
         {
+            string dtype = DtypeOf(role);
+            long size = ElementSizeOf(role);
             if (!entries.TryGetValue(slot.Name, out Entry? entry))
             {
                 throw Error(path, $"{slot.Name}: missing from the file (expected {dtype}, shape {TensorSlot.FormatShape(slot.Shape)})");
             }
 
+            if (convert && role != Role.Counter && entry.Dtype is F16 or BF16)
+            {
+                (dtype, size) = (entry.Dtype, sizeof(ushort));
+            }
+
             if (entry.Dtype != dtype)
             {
-                throw Error(path, $"{slot.Name}: dtype {entry.Dtype} found, {dtype} expected by the {LayoutNameOf(role)}");
+                throw Error(path, convert && role != Role.Counter
+                    ? $"{slot.Name}: dtype {entry.Dtype} found, F32, F16 or BF16 expected by the {LayoutNameOf(role)}"
+                    : $"{slot.Name}: dtype {entry.Dtype} found, {dtype} expected by the {LayoutNameOf(role)}");
             }
 
             if (!ShapeEquals(slot.Shape, entry.Shape!))
@@ -655,6 +841,40 @@ public static class SafeTensors
         {
             Entry entry = entries[slot.Name];
             ReadLittleEndian(data.AsSpan((int)entry.Begin, (int)(entry.End - entry.Begin)), vector.Slice(slot.Offset, slot.Length));
+        }
+    }
+
+    /// <summary>
+    /// Copies each float tensor of <paramref name="layout"/> from the data buffer, converting F16 and BF16 to F32
+    /// exactly; the entries have all been checked.
+    /// </summary>
+    private static void ReadFloatTensors(byte[] data, Dictionary<string, Entry> entries, Span<float> vector, ReadOnlySpan<TensorSlot> layout)
+    {
+        foreach (TensorSlot slot in layout)
+        {
+            Entry entry = entries[slot.Name];
+            ReadOnlySpan<byte> bytes = data.AsSpan((int)entry.Begin, (int)(entry.End - entry.Begin));
+            Span<float> destination = vector.Slice(slot.Offset, slot.Length);
+            switch (entry.Dtype)
+            {
+                case F16:
+                    for (int i = 0; i < destination.Length; i++)
+                    {
+                        destination[i] = (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * i)..]));
+                    }
+
+                    break;
+                case BF16:
+                    for (int i = 0; i < destination.Length; i++)
+                    {
+                        destination[i] = BitConverter.UInt32BitsToSingle((uint)BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * i)..]) << 16);
+                    }
+
+                    break;
+                default:
+                    ReadLittleEndian(bytes, destination);
+                    break;
+            }
         }
     }
 
