@@ -694,6 +694,24 @@ internal static class NetworkEmitter
 
         w.Close();
         w.Line();
+        w.Summary($"Reads <see cref=\"Parameters\"/> from a safetensors file written elsewhere (PyTorch's <c>save_file</c> of a <c>state_dict</c>): names renamed by <paramref name=\"options\"/> (<see cref=\"global::NetGen.Weights.SafeTensorsLoadOptions.StripPrefix(string)\"/> for <c>model.</c>), F16 and BF16 converted to F32, extra tensors ignored when not strict. Everything is checked before any parameter changes.");
+        w.Line($"/// <param name=\"path\">The file to read.</param>");
+        w.Line($"/// <param name=\"options\">The rename and the strictness.</param>");
+        w.Line($"/// <returns>The file's names of the tensors that were ignored (empty when every tensor was used).</returns>");
+        w.Line($"/// <exception cref=\"global::System.IO.InvalidDataException\">The file is corrupt, lacks a tensor, or (strict) holds one this network does not have; the message lists the file's and the expected names, and the parameters are unchanged.</exception>");
+        w.Line($"{GeneratedCodeAttribute}");
+        w.Line($"public global::System.Collections.Generic.IReadOnlyList<string> Load(string path, global::NetGen.Weights.SafeTensorsLoadOptions options)");
+        w.Open();
+        EnterCall(w, model);
+        w.Line($"global::System.Collections.Generic.IReadOnlyList<string> ignored = global::NetGen.Weights.SafeTensors.Load(path, {ParametersArray(model)}, s_parameterLayout{state}, options);");
+        if (model.Folds)
+        {
+            w.Line($"_foldedStale = true;");
+        }
+
+        w.Line($"return ignored;");
+        w.Close();
+        w.Line();
     }
 
     /// <summary>

@@ -612,6 +612,31 @@ namespace Samples
         }
 
         /// <summary>
+        /// Reads <see cref="Parameters"/> from a safetensors file written elsewhere (PyTorch's <c>save_file</c> of a
+        /// <c>state_dict</c>): names renamed by <paramref name="options"/>
+        /// (<see cref="global::NetGen.Weights.SafeTensorsLoadOptions.StripPrefix(string)"/> for <c>model.</c>), F16 and
+        /// BF16 converted to F32, extra tensors ignored when not strict. Everything is checked before any parameter
+        /// changes.
+        /// </summary>
+        /// <param name="path">The file to read.</param>
+        /// <param name="options">The rename and the strictness.</param>
+        /// <returns>The file's names of the tensors that were ignored (empty when every tensor was used).</returns>
+        /// <exception cref="global::System.IO.InvalidDataException">The file is corrupt, lacks a tensor, or (strict)
+        /// holds one this network does not have; the message lists the file's and the expected names, and the
+        /// parameters are unchanged.</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.Collections.Generic.IReadOnlyList<string> Load(string path,
+            global::NetGen.Weights.SafeTensorsLoadOptions options)
+        {
+            using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
+            global::System.Collections.Generic.IReadOnlyList<string> ignored = global::NetGen.Weights.SafeTensors.Load(
+                path, _parameters, s_parameterLayout, _workspace.Buffers, s_bufferLayout, Counters, s_counterLayout,
+                options);
+            _foldedStale = true;
+            return ignored;
+        }
+
+        /// <summary>
         /// Writes the network with its current parameters and running statistics as an ONNX model (opset 17, for ONNX
         /// Runtime, Netron, PyTorch): input <c>input</c> [N, 2, 6, 6] (N, the batch size, dynamic), output
         /// <c>output</c> [N, 3], the class probabilities; a node per layer under the layer's name, the tensors under

@@ -236,6 +236,46 @@ public class BatchNormFoldTests
     }
 
     [Fact]
+    public void Load_with_SafeTensorsLoadOptions_strips_a_prefix_ignores_extras_and_refolds()
+    {
+        var trained = new FoldedConvNet();
+        Train(trained, 15, 2);
+        (float[] flat, _) = Batch(trained, 1, 16);
+        static NetGen.Weights.TensorSlot[] Prefixed(System.Collections.Generic.IReadOnlyList<NetGen.Weights.TensorSlot> layout) =>
+            [.. layout.Select(s => new NetGen.Weights.TensorSlot("model." + s.Name, s.Shape, s.Offset))];
+
+        // A PyTorch-style file: every name under "model.", and a tensor this network does not have.
+        float[] parameters = [.. trained.Parameters, 42f];
+        NetGen.Weights.TensorSlot[] layout = [.. Prefixed(FoldedConvNet.ParameterLayout), new("model.head.weight", [1], parameters.Length - 1)];
+        string path = Path.Combine(Path.GetTempPath(), $"netgen-options-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            NetGen.Weights.SafeTensors.Save(path, parameters, layout, trained.Buffers, Prefixed(FoldedConvNet.BufferLayout),
+                trained.Counters, Prefixed(FoldedConvNet.CounterLayout));
+            var net = new FoldedConvNet();
+            net.InitializeParameters(5);
+            float[] initial = Forward(net, flat);
+
+            var strict = NetGen.Weights.SafeTensorsLoadOptions.StripPrefix("model.");
+            var e = Assert.Throws<InvalidDataException>(() => net.Load(path, strict));
+            Assert.Contains("model.head.weight (as head.weight)", e.Message, StringComparison.Ordinal);
+            Assert.Contains("Expected (", e.Message, StringComparison.Ordinal);
+            Assert.Equal(initial, Forward(net, flat));
+
+            var ignored = net.Load(path, strict with { Strict = false });
+            Assert.Equal(["model.head.weight"], ignored);
+            Assert.NotEqual(initial, Forward(net, flat));
+            Assert.Equal(Forward(trained, flat), Forward(net, flat));
+            Assert.Equal(trained.Buffers, net.Buffers);
+            Assert.Equal(trained.Counters, net.Counters);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Folded_inference_gives_the_same_bits_on_1_2_and_3_threads()
     {
         float[]? expected = null;
