@@ -26,6 +26,18 @@ internal sealed class BufferPlan
     private BufferPlan(NetworkModel model)
     {
         _model = model;
+        var firstWithKey = new Dictionary<LayerCode, LayerPlan>();
+        foreach (LayerPlan plan in model.Layers)
+        {
+            if (!firstWithKey.TryGetValue(plan.CodeKey, out LayerPlan? owner))
+            {
+                owner = plan;
+                firstWithKey.Add(plan.CodeKey, plan);
+            }
+
+            _codeOwners[plan.Index] = owner;
+        }
+
         var written = new HashSet<int>();
         foreach (LayerPlan plan in model.Layers.Reverse().Where(static p => !p.FusedIntoNext))
         {
@@ -41,23 +53,14 @@ internal sealed class BufferPlan
 
     public static BufferPlan For(NetworkModel model) => new(model);
 
-    private readonly Dictionary<LayerCode, LayerPlan> _codeOwners = new();
+    /// <summary>Each layer's code owner by layer index, found once when the plan is made.</summary>
+    private readonly Dictionary<int, LayerPlan> _codeOwners = new();
 
     /// <summary>
     /// The layer whose methods <paramref name="plan"/> calls: the first layer with the same <see cref="LayerPlan.CodeKey"/>
     /// (itself, unless an earlier layer has the same kind, arguments and shapes).
     /// </summary>
-    public LayerPlan CodeOwner(LayerPlan plan)
-    {
-        LayerCode key = plan.CodeKey;
-        if (!_codeOwners.TryGetValue(key, out LayerPlan? owner))
-        {
-            owner = _model.Layers.First(p => p.CodeKey == key);
-            _codeOwners[key] = owner;
-        }
-
-        return owner;
-    }
+    public LayerPlan CodeOwner(LayerPlan plan) => _codeOwners[plan.Index];
 
     /// <summary>The prefix of the methods <paramref name="plan"/> calls in the layers' class: its code owner's member prefix.</summary>
     public string Methods(LayerPlan plan) => CodeOwner(plan).Pascal;
