@@ -186,14 +186,7 @@ internal static class NetworkEmitter
             w.Line();
             w.Summary($"{all} Getting it (or a span of it) marks the weights that inference computes from it as stale (see <c>FoldBatchNorms</c>): write through it before the next inference call, not through a copy of the reference kept past one.");
             w.Line($"{GeneratedCodeAttribute}");
-            w.Line($"public float[] Parameters");
-            w.Open();
-            w.Line($"get");
-            w.Open();
-            w.Line($"_foldedStale = true; // the caller may write: the next inference call recomputes the folded weights");
-            w.Line($"return _parameters;");
-            w.Close();
-            w.Close();
+            EmitStaleGetter(w, model, "Parameters", "_parameters");
         }
         else
         {
@@ -280,14 +273,7 @@ internal static class NetworkEmitter
         w.Line($"{GeneratedCodeAttribute}");
         if (model.Folds)
         {
-            w.Line($"public float[] Buffers");
-            w.Open();
-            w.Line($"get");
-            w.Open();
-            w.Line($"_foldedStale = true; // the caller may write: the next inference call recomputes the folded weights");
-            w.Line($"return _workspace.Buffers;");
-            w.Close();
-            w.Close();
+            EmitStaleGetter(w, model, "Buffers", "_workspace.Buffers");
         }
         else
         {
@@ -350,13 +336,33 @@ internal static class NetworkEmitter
         }
     }
 
-    /// <summary>Where training changes the running statistics (and an optimizer step on the parameters follows): mark the folded weights stale.</summary>
-    internal static void EmitStale(SourceWriter w, NetworkModel model)
+    /// <summary>
+    /// Where the parameters or running statistics may change, in a network that folds BatchNorms: mark the folded weights
+    /// stale, with <paramref name="why"/> as the line's comment (by default: training, which an optimizer step follows).
+    /// </summary>
+    internal static void EmitStale(SourceWriter w, NetworkModel model,
+        string? why = "training changes the running statistics, and an optimizer step the parameters")
     {
         if (model.Folds)
         {
-            w.Line($"_foldedStale = true; // training changes the running statistics, and an optimizer step the parameters");
+            w.Line($"_foldedStale = true;{(why is null ? "" : $" // {why}")}");
         }
+    }
+
+    /// <summary>
+    /// A public array property over <paramref name="field"/>; where BatchNorms are folded, its getter marks the folded
+    /// weights stale, since the caller may write through what it gets.
+    /// </summary>
+    private static void EmitStaleGetter(SourceWriter w, NetworkModel model, string name, string field)
+    {
+        w.Line($"public float[] {name}");
+        w.Open();
+        w.Line($"get");
+        w.Open();
+        EmitStale(w, model, "the caller may write: the next inference call recomputes the folded weights");
+        w.Line($"return {field};");
+        w.Close();
+        w.Close();
     }
 
     /// <summary>
@@ -477,11 +483,7 @@ internal static class NetworkEmitter
             w.Line($"global::System.Array.Clear(Counters);");
         }
 
-        if (model.Folds)
-        {
-            w.Line($"_foldedStale = true;");
-        }
-
+        EmitStale(w, model, why: null);
         if (model.DrawsNoise)
         {
             w.Line($"_noiseSeed = seed;");
@@ -687,11 +689,7 @@ internal static class NetworkEmitter
         w.Open();
         EnterCall(w, model);
         w.Line($"global::NetGen.Weights.SafeTensors.Load(path, {ParametersArray(model)}, s_parameterLayout{state});");
-        if (model.Folds)
-        {
-            w.Line($"_foldedStale = true;");
-        }
-
+        EmitStale(w, model, why: null);
         w.Close();
         w.Line();
         w.Summary($"Reads <see cref=\"Parameters\"/> from a safetensors file written elsewhere (PyTorch's <c>save_file</c> of a <c>state_dict</c>): names renamed by <paramref name=\"options\"/> (<see cref=\"global::NetGen.Weights.SafeTensorsLoadOptions.StripPrefix(string)\"/> for <c>model.</c>), F16 and BF16 converted to F32, extra tensors ignored when not strict. Everything is checked before any parameter changes.");
@@ -704,11 +702,7 @@ internal static class NetworkEmitter
         w.Open();
         EnterCall(w, model);
         w.Line($"global::System.Collections.Generic.IReadOnlyList<string> ignored = global::NetGen.Weights.SafeTensors.Load(path, {ParametersArray(model)}, s_parameterLayout{state}, options);");
-        if (model.Folds)
-        {
-            w.Line($"_foldedStale = true;");
-        }
-
+        EmitStale(w, model, why: null);
         w.Line($"return ignored;");
         w.Close();
         w.Line();
