@@ -3,8 +3,8 @@ using Microsoft.CodeAnalysis;
 namespace NetGen.Generator;
 
 /// <summary>
-/// Every diagnostic NetGen reports. IDs are stable (tracked in AnalyzerReleases.*.md); each is an error,
-/// reported on the attribute (or declaration) at fault, and a class with an error gets no generated code.
+/// Every diagnostic NetGen reports. IDs are stable (tracked in AnalyzerReleases.*.md); each is an error (NG0058 is
+/// information), reported on the attribute (or declaration) at fault, and a class with an error gets no generated code.
 /// </summary>
 internal static class Diagnostics
 {
@@ -101,9 +101,52 @@ internal static class Diagnostics
         "NG0021", "Channels not divisible by groups",
         "Layer '{0}': its {1} input channels and {2} filters must both be divisible by Groups = {3}, so that each group has as many as every other");
 
+    public static readonly DiagnosticDescriptor OnnxModelNotFound = Error(
+        "NG0050", "ONNX model is not an AdditionalFile",
+        "[OnnxModel] on '{0}': '{1}' is not among the project's AdditionalFiles; add <AdditionalFiles Include=\"{1}\" /> to the project");
+
+    public static readonly DiagnosticDescriptor OnnxModelMalformed = Error(
+        "NG0051", "ONNX model cannot be read",
+        "[OnnxModel] on '{0}': '{1}' is not a well-formed ONNX model: {2}");
+
+    public static readonly DiagnosticDescriptor OnnxOperatorNotSupported = Error(
+        "NG0052", "ONNX operator NetGen has no layer for",
+        "ONNX node '{0}' ({1}): NetGen has no layer for {1}{2}; the operators it imports are listed in docs/onnx.md");
+
+    public static readonly DiagnosticDescriptor OnnxAttributeNotSupported = Error(
+        "NG0053", "ONNX attribute value NetGen does not support",
+        "ONNX node '{0}' ({1}): {2}");
+
+    public static readonly DiagnosticDescriptor OnnxGraphFormNotSupported = Error(
+        "NG0054", "ONNX graph form NetGen does not support",
+        "ONNX node '{0}' ({1}): {2}");
+
+    public static readonly DiagnosticDescriptor OnnxTensorNotSupported = Error(
+        "NG0055", "ONNX tensor NetGen cannot import",
+        "ONNX node '{0}' ({1}): tensor '{2}' {3}");
+
+    public static readonly DiagnosticDescriptor OnnxInputNotSupported = Error(
+        "NG0056", "ONNX model's inputs or outputs NetGen does not support",
+        "[OnnxModel] on '{0}': '{1}' {2}");
+
+    public static readonly DiagnosticDescriptor OnnxModelWithLayers = Error(
+        "NG0057", "[OnnxModel] with layer attributes",
+        "Class '{0}' has [OnnxModel] and layer attributes ({1}); the model file declares the layers, so remove the attributes or the [OnnxModel]");
+
+    public static readonly DiagnosticDescriptor OnnxSoftmaxAppended = Info(
+        "NG0058", "Softmax head appended to an ONNX model",
+        "[OnnxModel] on '{0}': '{1}' ends with {2}, so NetGen appends a Softmax head: Forward returns probabilities{3}");
+
+    public static readonly DiagnosticDescriptor OnnxModelAmbiguous = Error(
+        "NG0059", "ONNX model path matches several AdditionalFiles",
+        "[OnnxModel] on '{0}': '{1}' matches {2} AdditionalFiles ({3}); give the path relative to the project so that it names one");
+
     /// <summary>The help link of diagnostic <paramref name="id"/> (NG0001 → …/diagnostics.md#ng0001).</summary>
     public static string HelpLink(string id) => DocumentationPage + "#ng" + id.Substring(2);
 
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
+
+    private static DiagnosticDescriptor Info(string id, string title, string message) =>
+        new(id, title, message, Category, DiagnosticSeverity.Info, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
 }

@@ -1,10 +1,12 @@
 using System;
+using System.Collections.Immutable;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using NetGen.Generator.Emit;
 using NetGen.Generator.Layers;
 using NetGen.Generator.Model;
+using NetGen.Generator.Onnx;
 using NetGen.Generator.Parsing;
 
 namespace NetGen.Generator;
@@ -60,6 +62,29 @@ public sealed class NetworkGenerator : IIncrementalGenerator
                     transform: (ctx, _) => NetworkParser.FindMissingInput(ctx, attributeName));
             context.RegisterSourceOutput(missingInput, Report);
         }
+
+        // 6. Classes with [OnnxModel]: the declaration as data, then its model file found among the AdditionalFiles, read and
+        //    mapped to layer declarations (the read and the import run again only when the class or an AdditionalFile changes);
+        //    from there the same shape inference and emitter as a declared network.
+        IncrementalValuesProvider<OnnxModelRequest> onnxRequests = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                OnnxModelParser.AttributeName,
+                predicate: static (node, _) => node is TypeDeclarationSyntax,
+                transform: static (ctx, ct) => OnnxModelParser.Parse(ctx, ct))
+            .Where(static request => request is not null)
+            .WithTrackingName(TrackingNames.OnnxDeclaration)!;
+        IncrementalValuesProvider<OnnxNetwork> onnxNetworks = onnxRequests
+            .Combine(context.AdditionalTextsProvider.Collect())
+            .Select(static (pair, ct) => GuardedImport(pair.Left, pair.Right, ct))
+            .WithTrackingName(TrackingNames.OnnxImport)
+            .Select(static (imported, _) => OnnxImporter.Infer(imported))
+            .WithTrackingName(TrackingNames.OnnxInfer);
+        IncrementalValuesProvider<NetworkModel> onnxModels = onnxNetworks
+            .Select(static (network, _) => network.Inferred.Model)
+            .Where(static model => model is not null)!;
+        context.RegisterSourceOutput(onnxModels, static (spc, model) =>
+            spc.AddSource(NetworkEmitter.HintName(model), NetworkEmitter.Emit(model)));
+        context.RegisterSourceOutput(onnxNetworks.Select(static (network, _) => network.Inferred.Diagnostics), Report);
     }
 
     /// <summary>Names of the pipeline's steps, for tests of incremental caching.</summary>
@@ -68,6 +93,9 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         public const string Parse = nameof(Parse);
         public const string Infer = nameof(Infer);
         public const string Model = nameof(Model);
+        public const string OnnxDeclaration = nameof(OnnxDeclaration);
+        public const string OnnxImport = nameof(OnnxImport);
+        public const string OnnxInfer = nameof(OnnxInfer);
     }
 
     private static void Report(SourceProductionContext context, EquatableArray<DiagnosticInfo> diagnostics)
@@ -75,6 +103,19 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         foreach (DiagnosticInfo diagnostic in diagnostics)
         {
             context.ReportDiagnostic(diagnostic.ToDiagnostic());
+        }
+    }
+
+    /// <summary>Reads and imports a model; an unexpected failure is NG0015 on the attribute, as in <see cref="Guarded"/>.</summary>
+    private static OnnxImportResult GuardedImport(OnnxModelRequest request, ImmutableArray<AdditionalText> files, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return OnnxModelFile.Import(request, files, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return OnnxImporter.Failed(DiagnosticInfo.Create(Diagnostics.UnsupportedDeclaration, request.Location, request.Network, $"internal error: {e.GetType().Name}: {e.Message}"));
         }
     }
 

@@ -102,7 +102,11 @@ internal static class ShapeInference
             }
 
             plans.Add(new LayerPlan(layer, names[i], Pascal(names[i]), node, inputs[node].ToEquatableArray(), shapes.ToEquatableArray(), output,
-                slots.ToEquatableArray(), layer.GetScratchBuffers(shapes[0], output).ToEquatableArray()) { State = state.ToEquatableArray() });
+                slots.ToEquatableArray(), layer.GetScratchBuffers(shapes[0], output).ToEquatableArray())
+            {
+                State = state.ToEquatableArray(),
+                TensorPrefix = layers[i].TensorPrefix,
+            });
         }
 
         if (diagnostics.Any(static d => d.IsError))
@@ -325,7 +329,8 @@ internal static class ShapeInference
         return names;
     }
 
-    private static string? NameProblem(string name)
+    /// <summary>Why <paramref name="name"/> cannot name a layer, or null when it can.</summary>
+    public static string? NameProblem(string name)
     {
         if (name.Length == 0)
         {

@@ -207,11 +207,11 @@ internal static class NetworkEmitter
             {
                 string role = slot.Tensor.Role.TensorName(), member = plan.Pascal + ShapeInference.Pascal(role);
                 string range = $"[{slot.Offset}..{slot.Offset + slot.Tensor.Length})";
-                w.Summary($"<c>{plan.Name}.{role}</c>, shape [{Dimensions(slot)}]: Parameters{range}.");
+                w.Summary($"<c>{plan.TensorName(slot.Tensor.Role)}</c>, shape [{Dimensions(slot)}]: Parameters{range}.");
                 w.Line($"{GeneratedCodeAttribute}");
                 w.Line($"public global::System.Span<float> {member} => new global::System.Span<float>(Parameters, {slot.Offset}, {slot.Tensor.Length});");
                 w.Line();
-                w.Summary($"dL/d <c>{plan.Name}.{role}</c>, shape [{Dimensions(slot)}]: Gradients{range}.");
+                w.Summary($"dL/d <c>{plan.TensorName(slot.Tensor.Role)}</c>, shape [{Dimensions(slot)}]: Gradients{range}.");
                 w.Line($"{GeneratedCodeAttribute}");
                 w.Line($"public global::System.Span<float> {member}Gradient => new global::System.Span<float>(Gradients, {slot.Offset}, {slot.Tensor.Length});");
                 w.Line();
@@ -310,7 +310,7 @@ internal static class NetworkEmitter
                 string role = slot.Tensor.Role.TensorName(), member = plan.Pascal + ShapeInference.Pascal(role);
                 string type = slot.Tensor.IsCounter ? "long" : "float", array = slot.Tensor.IsCounter ? "Counters" : "Buffers";
                 string dims = string.Join(", ", slot.Tensor.Dimensions.Select(d => d.ToString(CultureInfo.InvariantCulture)));
-                w.Summary($"<c>{plan.Name}.{role}</c>, shape [{dims}]: {array}[{slot.Offset}..{slot.Offset + slot.Tensor.Length}).");
+                w.Summary($"<c>{plan.TensorName(slot.Tensor.Role)}</c>, shape [{dims}]: {array}[{slot.Offset}..{slot.Offset + slot.Tensor.Length}).");
                 w.Line($"{GeneratedCodeAttribute}");
                 w.Line($"public global::System.Span<{type}> {member} => new global::System.Span<{type}>({array}, {slot.Offset}, {slot.Tensor.Length});");
                 w.Line();
@@ -628,7 +628,7 @@ internal static class NetworkEmitter
         {
             foreach (ParameterSlot slot in plan.Parameters)
             {
-                w.Line($"    new({Literal.String(plan.Name + "." + slot.Tensor.Role.TensorName())}, [{Dimensions(slot)}], {slot.Offset}),");
+                w.Line($"    new({Literal.String(plan.TensorName(slot.Tensor.Role))}, [{Dimensions(slot)}], {slot.Offset}),");
             }
         }
 
@@ -646,7 +646,7 @@ internal static class NetworkEmitter
                     foreach (StateSlot slot in plan.State.Where(s => s.Tensor.IsCounter == counters))
                     {
                         string dims = string.Join(", ", slot.Tensor.Dimensions.Select(d => d.ToString(CultureInfo.InvariantCulture)));
-                        w.Line($"    new({Literal.String(plan.Name + "." + slot.Tensor.Role.TensorName())}, [{dims}], {slot.Offset}),");
+                        w.Line($"    new({Literal.String(plan.TensorName(slot.Tensor.Role))}, [{dims}], {slot.Offset}),");
                     }
                 }
 

@@ -59,7 +59,7 @@ internal static class OnnxEmitter
                 {
                     inputs.Add(OnnxOperator.IsData(operand)
                         ? Adapt(Data(operand), rank, plan, nodes, taken)
-                        : $"{plan.Name}.{operand.Role.TensorName()}");
+                        : plan.TensorName(operand.Role));
                 }
 
                 bool final = k == operators.Count - 1;
@@ -211,7 +211,7 @@ internal static class OnnxEmitter
     }
 
     private static string FirstTensor(NetworkModel model) =>
-        model.Layers.SelectMany(p => p.Parameters.Select(s => $"{p.Name}.{s.Tensor.Role.TensorName()}")).FirstOrDefault() ?? "conv1.weight";
+        model.Layers.SelectMany(p => p.Parameters.Select(s => p.TensorName(s.Tensor.Role))).FirstOrDefault() ?? "conv1.weight";
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 

@@ -12,7 +12,14 @@ internal sealed record NetworkSpec(HierarchyInfo Hierarchy, EquatableArray<Layer
 /// <c>Input = "…"</c>, and where the attribute is. The location serves diagnostics only and is never copied into the
 /// <see cref="NetworkModel"/>, so that moving a declaration does not regenerate its source.
 /// </summary>
-internal sealed record LayerDeclaration(Layer Layer, string? Name, string? InputName, LocationInfo? Location);
+internal sealed record LayerDeclaration(Layer Layer, string? Name, string? InputName, LocationInfo? Location)
+{
+    /// <summary>
+    /// The prefix of the layer's tensor names where it differs from its name: an imported PyTorch module's
+    /// (<c>features.0</c>, whose layer is named <c>features_0</c>), so that weights files keep the model's names.
+    /// </summary>
+    public string? TensorPrefix { get; init; }
+}
 
 /// <summary>The parser's output: a spec (null when the class cannot be a network) and the diagnostics found so far.</summary>
 internal sealed record ParseResult(NetworkSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics);
@@ -124,6 +131,12 @@ internal sealed record LayerPlan(
 {
     /// <summary>The layer's state tensors at their offsets in the network's state vectors (floats, or longs for counters).</summary>
     public EquatableArray<StateSlot> State { get; init; } = EquatableArray<StateSlot>.Empty;
+
+    /// <summary>The prefix of the layer's tensor names where it differs from <see cref="Name"/> (see <see cref="LayerDeclaration.TensorPrefix"/>).</summary>
+    public string? TensorPrefix { get; init; }
+
+    /// <summary>The name of one of the layer's tensors in weights files and ONNX models: <c>conv1.weight</c>, <c>features.0.bias</c>.</summary>
+    public string TensorName(TensorRole role) => (TensorPrefix ?? Name) + "." + role.TensorName();
 
     /// <summary>The slot of a state tensor by role, or null.</summary>
     public StateSlot? StateOf(TensorRole role) => State.FirstOrDefault(p => p.Tensor.Role == role);

@@ -28,6 +28,11 @@ internal static class NetworkParser
             return null;
         }
 
+        if (IsOnnxModel(type))
+        {
+            return null;
+        }
+
         List<LayerAttribute> attributes = LayerAttributes(type);
         AttributeData? firstInput = attributes.Select(a => a.Data).FirstOrDefault(static a => FullName(a.AttributeClass) == InputLayer.AttributeName);
         if (firstInput is null || !IsIn(firstInput, declaration))
@@ -44,7 +49,32 @@ internal static class NetworkParser
         var diagnostics = new List<DiagnosticInfo>();
         string displayName = type.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat);
         LocationInfo? classLocation = LocationInfo.From(declaration.Identifier.GetLocation());
+        CheckClass(type, declaration, displayName, classLocation, diagnostics, cancellationToken);
 
+        if (attributes.Any(a => !IsIn(a.Data, declaration)))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.LayersSpreadOverDeclarations, classLocation, displayName));
+        }
+
+        foreach (AttributeData unknown in UnknownLayerAttributes(type))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.UnknownLayerKind, LocationInfo.From(unknown.ApplicationSyntaxReference?.GetSyntax(cancellationToken)),
+                unknown.AttributeClass!.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat), displayName));
+        }
+
+        var layers = attributes
+            .Select(a => new LayerDeclaration(a.Parse(a.Arguments), a.Arguments.Name, a.Arguments.Input, a.Arguments.Location))
+            .ToEquatableArray();
+
+        return new ParseResult(new NetworkSpec(Hierarchy(type, declaration, displayName), layers), diagnostics.ToEquatableArray());
+    }
+
+    /// <summary>
+    /// The checks on the class itself, shared with [OnnxModel] classes: a non-static class, partial, in partial types.
+    /// </summary>
+    public static void CheckClass(INamedTypeSymbol type, TypeDeclarationSyntax declaration, string displayName, LocationInfo? classLocation,
+        List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
+    {
         if (type.TypeKind != TypeKind.Class || type.IsStatic)
         {
             string what = type.IsStatic ? "a static class" : type.TypeKind switch
@@ -69,24 +99,15 @@ internal static class NetworkParser
                     container.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat), displayName));
             }
         }
-
-        if (attributes.Any(a => !IsIn(a.Data, declaration)))
-        {
-            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.LayersSpreadOverDeclarations, classLocation, displayName));
-        }
-
-        foreach (AttributeData unknown in UnknownLayerAttributes(type))
-        {
-            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.UnknownLayerKind, LocationInfo.From(unknown.ApplicationSyntaxReference?.GetSyntax(cancellationToken)),
-                unknown.AttributeClass!.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat), displayName));
-        }
-
-        var layers = attributes
-            .Select(a => new LayerDeclaration(a.Parse(a.Arguments), a.Arguments.Name, a.Arguments.Input, a.Arguments.Location))
-            .ToEquatableArray();
-
-        return new ParseResult(new NetworkSpec(Hierarchy(type, declaration, displayName), layers), diagnostics.ToEquatableArray());
     }
+
+    /// <summary>Whether the class has [OnnxModel]: its layers come from the model, and the ONNX pipeline reports on it.</summary>
+    public static bool IsOnnxModel(INamedTypeSymbol type) =>
+        type.GetAttributes().Any(static a => FullName(a.AttributeClass) == OnnxModelParser.AttributeName);
+
+    /// <summary>The short names of the class's layer attributes (<c>Input</c>, <c>Conv2D</c>), for NG0057.</summary>
+    public static List<string> LayerAttributeNames(INamedTypeSymbol type) =>
+        LayerAttributes(type).Select(static a => a.Data.AttributeClass!.Name.Replace("Attribute", "")).Distinct().ToList();
 
     /// <summary>
     /// Finds classes with layer attributes but no [Input]. <paramref name="attributeName"/> is the attribute
@@ -102,6 +123,7 @@ internal static class NetworkParser
 
         var attributes = LayerAttributes(type);
         if (attributes.Count == 0
+            || IsOnnxModel(type)
             || attributes.Any(static a => FullName(a.Data.AttributeClass) == InputLayer.AttributeName)
             || FullName(attributes[0].Data.AttributeClass) != attributeName
             || !IsIn(attributes[0].Data, context.TargetNode))
@@ -171,7 +193,7 @@ internal static class NetworkParser
         && reference.SyntaxTree == declaration.SyntaxTree
         && declaration.Span.Contains(reference.Span);
 
-    private static HierarchyInfo Hierarchy(INamedTypeSymbol type, TypeDeclarationSyntax declaration, string displayName)
+    public static HierarchyInfo Hierarchy(INamedTypeSymbol type, TypeDeclarationSyntax declaration, string displayName)
     {
         var headers = new List<string>();
         for (INamedTypeSymbol? t = type; t is not null; t = t.ContainingType)

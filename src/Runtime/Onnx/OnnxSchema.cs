@@ -2,8 +2,8 @@ namespace NetGen.Onnx;
 
 /// <summary>
 /// The field numbers and enum values of onnx/onnx.proto that NetGen uses, by message. Constants only and no
-/// dependencies, so that a reader of ONNX files elsewhere (the generator's importer, a test) can link this file and use
-/// the same numbers.
+/// dependencies, so that a reader of ONNX files elsewhere can link this file and use the same numbers: the generator's
+/// ONNX importer (<c>[OnnxModel]</c>) compiles it in.
 /// </summary>
 internal static class OnnxSchema
 {
@@ -40,6 +40,7 @@ internal static class OnnxSchema
         public const int DocString = 10;
         public const int Input = 11;
         public const int Output = 12;
+        public const int ValueInfo = 13;
     }
 
     /// <summary><c>NodeProto</c>.</summary>
@@ -61,6 +62,7 @@ internal static class OnnxSchema
         public const int F = 2;
         public const int I = 3;
         public const int S = 4;
+        public const int T = 5;
         public const int Floats = 7;
         public const int Ints = 8;
         public const int Type = 20;
@@ -68,6 +70,7 @@ internal static class OnnxSchema
         public const int TypeFloat = 1;
         public const int TypeInt = 2;
         public const int TypeString = 3;
+        public const int TypeTensor = 4;
         public const int TypeFloats = 6;
         public const int TypeInts = 7;
     }
@@ -81,9 +84,13 @@ internal static class OnnxSchema
         public const int Int64Data = 7;
         public const int Name = 8;
         public const int RawData = 9;
+        public const int DataLocation = 14;
 
         public const int DataTypeFloat = 1;
         public const int DataTypeInt64 = 7;
+
+        /// <summary><c>DataLocation.EXTERNAL</c>: the values are in a file beside the model.</summary>
+        public const int DataLocationExternal = 1;
     }
 
     /// <summary><c>ValueInfoProto</c>.</summary>
