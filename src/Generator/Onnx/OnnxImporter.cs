@@ -73,9 +73,11 @@ internal sealed class OnnxImporter
         }
 
         var importer = new OnnxImporter(model.Graph, network, path, location);
-        if (model.Opset is > 0 and < 7)
+        if (model.Opset < 7)
         {
-            importer.ReportModel($"uses opset {model.Opset}; NetGen imports opset 7 and later (re-export it with a newer opset)");
+            importer.ReportModel(model.Opset == 0
+                ? "imports no opset of the default ONNX domain (opset_import), which a model must"
+                : $"uses opset {model.Opset}; NetGen imports opset 7 and later (re-export it with a newer opset)");
         }
 
         List<NamedTensor>? tensors = importer._diagnostics.Count == 0 ? importer.Run() : null;
@@ -324,9 +326,38 @@ internal sealed class OnnxImporter
     private void MapNode(OnnxNodeProto node, int index)
     {
         string label = node.Name.Length > 0 ? node.Name : $"#{index}";
+        int reported = _diagnostics.Count(static d => d.IsError);
+        MapNodeBody(node, label);
+        if (_diagnostics.Count(static d => d.IsError) > reported || node.Inputs.Any(_failed.Contains))
+        {
+            // Nodes reading what this one would have computed are not reported again: one diagnostic per cause.
+            foreach (string output in node.Outputs)
+            {
+                _failed.Add(output);
+                _values.Remove(output);
+            }
+        }
+    }
+
+    /// <summary>Values that nodes reported as unmappable would have computed.</summary>
+    private readonly HashSet<string> _failed = [];
+
+    private void MapNodeBody(OnnxNodeProto node, string label)
+    {
+        if (node.Inputs.Any(_failed.Contains))
+        {
+            return;
+        }
+
         if (node.Domain is not ("" or "ai.onnx"))
         {
             Report(Diagnostics.OnnxOperatorNotSupported, node, label, $" in domain '{node.Domain}'");
+            return;
+        }
+
+        if (node.Outputs.Count == 0 || node.Outputs[0].Length == 0)
+        {
+            Report(Diagnostics.OnnxGraphFormNotSupported, node, label, "it has no output");
             return;
         }
 

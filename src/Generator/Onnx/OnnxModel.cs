@@ -374,15 +374,18 @@ internal sealed class OnnxTensorProto
             return null;
         }
 
+        // The counts are checked against the bytes the file holds before anything is allocated.
+        if (HasRawData ? _rawLength != 4 * count : FloatData.Count != count)
+        {
+            problem = HasRawData
+                ? $"its raw_data has {_rawLength} bytes, but its dims [{string.Join(", ", Dims)}] need {4 * count}"
+                : $"it has {FloatData.Count} values, but its dims [{string.Join(", ", Dims)}] need {count}";
+            return null;
+        }
+
         var values = new float[count];
         if (HasRawData)
         {
-            if (_rawLength != 4 * count)
-            {
-                problem = $"its raw_data has {_rawLength} bytes, but its dims [{string.Join(", ", Dims)}] need {4 * count}";
-                return null;
-            }
-
             System.Buffer.BlockCopy(_raw!, _rawOffset, values, 0, _rawLength);
             if (!System.BitConverter.IsLittleEndian)
             {
@@ -395,12 +398,6 @@ internal sealed class OnnxTensorProto
             }
 
             return values;
-        }
-
-        if (FloatData.Count != count)
-        {
-            problem = $"it has {FloatData.Count} values, but its dims [{string.Join(", ", Dims)}] need {count}";
-            return null;
         }
 
         FloatData.CopyTo(values);
