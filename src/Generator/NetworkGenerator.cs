@@ -6,6 +6,7 @@ using NetGen.Generator.Emit;
 using NetGen.Generator.Layers;
 using NetGen.Generator.Model;
 using NetGen.Generator.Parsing;
+using NetGen.Generator.Weights;
 
 namespace NetGen.Generator;
 
@@ -31,21 +32,36 @@ public sealed class NetworkGenerator : IIncrementalGenerator
 
         // 2. Check the structure, name the layers, run each layer's shape rule, lay out the parameters.
         IncrementalValuesProvider<InferenceResult> inferred = parsed
-            .Select(static (result, _) => ShapeInference.Infer(result))
+            .Select(static (result, _) => ShapeInference.Infer(result) with { Weights = result.Spec?.Weights })
             .WithTrackingName(TrackingNames.Infer);
 
-        // 3. Emit one file per network that has no error.
-        IncrementalValuesProvider<NetworkModel> models = inferred
+        // 3. Read each .safetensors additional file once, as bytes: re-run only when the file changes, never on an edit
+        //    to the code. Then bind a network with [Weights] to its file (a network without passes through).
+        IncrementalValuesProvider<WeightsFile> weightsFiles = context.AdditionalTextsProvider
+            .Where(static text => text.Path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+            .Select(static (text, _) => WeightsFile.Read(text.Path))
+            .WithTrackingName(TrackingNames.ReadWeights);
+        IncrementalValuesProvider<BakeResult> baked = inferred
+            .Combine(weightsFiles.Collect())
+            .Select(static (pair, _) => WeightsBaking.Bake(pair.Left, pair.Right))
+            .WithTrackingName(TrackingNames.Bake);
+
+        // 4. Emit one file per network that has no error, and its baked weights in a file of their own.
+        IncrementalValuesProvider<NetworkModel> models = baked
             .Select(static (result, _) => result.Model)
             .Where(static model => model is not null)
             .WithTrackingName(TrackingNames.Model)!;
         context.RegisterSourceOutput(models, static (spc, model) =>
             spc.AddSource(NetworkEmitter.HintName(model), NetworkEmitter.Emit(model)));
+        IncrementalValuesProvider<BakeResult> bakedWeights = baked.Where(static result => result is { Model: not null, Weights: not null });
+        context.RegisterSourceOutput(bakedWeights, static (spc, result) =>
+            spc.AddSource(WeightsEmitter.HintName(result.Model!), WeightsEmitter.Emit(result.Model!, result.Weights!)));
 
-        // 4. Report the diagnostics from their own step, so that they never disturb the cached source.
+        // 5. Report the diagnostics from their own steps, so that they never disturb the cached source.
         context.RegisterSourceOutput(inferred.Select(static (result, _) => result.Diagnostics), Report);
+        context.RegisterSourceOutput(baked.Select(static (result, _) => result.Diagnostics), Report);
 
-        // 5. A class with layer attributes but no [Input] is not found by step 1; look for it from each other layer kind.
+        // 6. A class with layer attributes but no [Input] is not found by step 1; look for it from each other layer kind.
         foreach (string attributeName in LayerCatalog.ByAttribute.Keys)
         {
             if (attributeName == InputLayer.AttributeName)
@@ -68,6 +84,8 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         public const string Parse = nameof(Parse);
         public const string Infer = nameof(Infer);
         public const string Model = nameof(Model);
+        public const string ReadWeights = nameof(ReadWeights);
+        public const string Bake = nameof(Bake);
     }
 
     private static void Report(SourceProductionContext context, EquatableArray<DiagnosticInfo> diagnostics)
