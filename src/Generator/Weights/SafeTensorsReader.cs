@@ -320,7 +320,7 @@ internal static class SafeTensorsReader
             while (true)
             {
                 SkipSpace();
-                if (!Peek('"'))
+                if (_at >= text.Length || text[_at] != '"')
                 {
                     throw Fail("expected a member name");
                 }
