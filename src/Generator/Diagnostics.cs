@@ -101,6 +101,34 @@ internal static class Diagnostics
         "NG0021", "Channels not divisible by groups",
         "Layer '{0}': its {1} input channels and {2} filters must both be divisible by Groups = {3}, so that each group has as many as every other");
 
+    public static readonly DiagnosticDescriptor WeightsFileNotFound = Error(
+        "NG0040", "Weights file not among the AdditionalFiles",
+        "Network '{0}': weights file '{1}' is not among the project's AdditionalFiles ending in .safetensors{2}; add <AdditionalFiles Include=\"{1}\" /> to the project file");
+
+    public static readonly DiagnosticDescriptor MalformedWeightsFile = Error(
+        "NG0041", "Weights file is not valid safetensors",
+        "Network '{0}': weights file '{1}' is not a valid safetensors file: {2}");
+
+    public static readonly DiagnosticDescriptor MissingTensor = Error(
+        "NG0042", "Weights file lacks a tensor",
+        "Network '{0}': weights file '{1}' has no tensor '{2}' (shape {3}), which the network declares");
+
+    public static readonly DiagnosticDescriptor ExtraTensor = Error(
+        "NG0043", "Weights file holds a tensor the network does not declare",
+        "Network '{0}': weights file '{1}' holds tensor '{2}' (shape {3}), which the network does not declare");
+
+    public static readonly DiagnosticDescriptor TensorShapeMismatch = Error(
+        "NG0044", "Tensor shape differs from the declared one",
+        "Network '{0}': tensor '{1}' in weights file '{2}' has shape {3}, but the network declares {4}");
+
+    public static readonly DiagnosticDescriptor UnsupportedTensorDtype = Error(
+        "NG0045", "Tensor dtype NetGen cannot bake",
+        "Network '{0}': tensor '{1}' in weights file '{2}' has dtype {3}; {4}");
+
+    public static readonly DiagnosticDescriptor AmbiguousWeightsFile = Error(
+        "NG0046", "Weights path matches several AdditionalFiles",
+        "Network '{0}': weights file '{1}' matches {2} AdditionalFiles ({3}); write more of its path");
+
     public static readonly DiagnosticDescriptor OnnxModelNotFound = Error(
         "NG0050", "ONNX model is not an AdditionalFile",
         "[OnnxModel] on '{0}': '{1}' is not among the project's AdditionalFiles; add <AdditionalFiles Include=\"{1}\" /> to the project");

@@ -8,6 +8,7 @@ using NetGen.Generator.Layers;
 using NetGen.Generator.Model;
 using NetGen.Generator.Onnx;
 using NetGen.Generator.Parsing;
+using NetGen.Generator.Weights;
 
 namespace NetGen.Generator;
 
@@ -33,21 +34,36 @@ public sealed class NetworkGenerator : IIncrementalGenerator
 
         // 2. Check the structure, name the layers, run each layer's shape rule, lay out the parameters.
         IncrementalValuesProvider<InferenceResult> inferred = parsed
-            .Select(static (result, _) => ShapeInference.Infer(result))
+            .Select(static (result, _) => ShapeInference.Infer(result) with { Weights = result.Spec?.Weights })
             .WithTrackingName(TrackingNames.Infer);
 
-        // 3. Emit one file per network that has no error.
-        IncrementalValuesProvider<NetworkModel> models = inferred
+        // 3. Read each .safetensors additional file once, as bytes: re-run only when the file changes, never on an edit
+        //    to the code. Then bind a network with [Weights] to its file (a network without passes through).
+        IncrementalValuesProvider<WeightsFile> weightsFiles = context.AdditionalTextsProvider
+            .Where(static text => text.Path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+            .Select(static (text, _) => WeightsFile.Read(text.Path))
+            .WithTrackingName(TrackingNames.ReadWeights);
+        IncrementalValuesProvider<BakeResult> baked = inferred
+            .Combine(weightsFiles.Collect())
+            .Select(static (pair, _) => WeightsBaking.Bake(pair.Left, pair.Right))
+            .WithTrackingName(TrackingNames.Bake);
+
+        // 4. Emit one file per network that has no error, and its baked weights in a file of their own.
+        IncrementalValuesProvider<NetworkModel> models = baked
             .Select(static (result, _) => result.Model)
             .Where(static model => model is not null)
             .WithTrackingName(TrackingNames.Model)!;
         context.RegisterSourceOutput(models, static (spc, model) =>
             spc.AddSource(NetworkEmitter.HintName(model), NetworkEmitter.Emit(model)));
+        IncrementalValuesProvider<BakeResult> bakedWeights = baked.Where(static result => result is { Model: not null, Weights: not null });
+        context.RegisterSourceOutput(bakedWeights, static (spc, result) =>
+            spc.AddSource(WeightsEmitter.HintName(result.Model!), WeightsEmitter.Emit(result.Model!, result.Weights!)));
 
-        // 4. Report the diagnostics from their own step, so that they never disturb the cached source.
+        // 5. Report the diagnostics from their own steps, so that they never disturb the cached source.
         context.RegisterSourceOutput(inferred.Select(static (result, _) => result.Diagnostics), Report);
+        context.RegisterSourceOutput(baked.Select(static (result, _) => result.Diagnostics), Report);
 
-        // 5. A class with layer attributes but no [Input] is not found by step 1; look for it from each other layer kind.
+        // 6. A class with layer attributes but no [Input] is not found by step 1; look for it from each other layer kind.
         foreach (string attributeName in LayerCatalog.ByAttribute.Keys)
         {
             if (attributeName == InputLayer.AttributeName)
@@ -63,7 +79,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             context.RegisterSourceOutput(missingInput, Report);
         }
 
-        // 6. Classes with [OnnxModel]: the declaration as data, then its model file found among the AdditionalFiles, read and
+        // 7. Classes with [OnnxModel]: the declaration as data, then its model file found among the AdditionalFiles, read and
         //    mapped to layer declarations (the read and the import run again only when the class or an AdditionalFile changes);
         //    from there the same shape inference and emitter as a declared network.
         IncrementalValuesProvider<OnnxModelRequest> onnxRequests = context.SyntaxProvider
@@ -79,12 +95,15 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.OnnxImport)
             .Select(static (imported, _) => OnnxImporter.Infer(imported))
             .WithTrackingName(TrackingNames.OnnxInfer);
-        IncrementalValuesProvider<NetworkModel> onnxModels = onnxNetworks
-            .Select(static (network, _) => network.Inferred.Model)
-            .Where(static model => model is not null)!;
-        context.RegisterSourceOutput(onnxModels, static (spc, model) =>
-            spc.AddSource(NetworkEmitter.HintName(model), NetworkEmitter.Emit(model)));
-        context.RegisterSourceOutput(onnxNetworks.Select(static (network, _) => network.Inferred.Diagnostics), Report);
+        //    Its initializers are baked into the assembly by the same binder and emitter as [Weights].
+        IncrementalValuesProvider<BakeResult> onnxBaked = onnxNetworks
+            .Select(static (network, _) => OnnxImporter.Bake(network))
+            .WithTrackingName(TrackingNames.OnnxBake);
+        context.RegisterSourceOutput(onnxBaked.Select(static (result, _) => result.Model).Where(static model => model is not null), static (spc, model) =>
+            spc.AddSource(NetworkEmitter.HintName(model!), NetworkEmitter.Emit(model!)));
+        context.RegisterSourceOutput(onnxBaked.Where(static result => result is { Model: not null, Weights: not null }), static (spc, result) =>
+            spc.AddSource(WeightsEmitter.HintName(result.Model!), WeightsEmitter.Emit(result.Model!, result.Weights!)));
+        context.RegisterSourceOutput(onnxBaked.Select(static (result, _) => result.Diagnostics), Report);
     }
 
     /// <summary>Names of the pipeline's steps, for tests of incremental caching.</summary>
@@ -93,9 +112,12 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         public const string Parse = nameof(Parse);
         public const string Infer = nameof(Infer);
         public const string Model = nameof(Model);
+        public const string ReadWeights = nameof(ReadWeights);
+        public const string Bake = nameof(Bake);
         public const string OnnxDeclaration = nameof(OnnxDeclaration);
         public const string OnnxImport = nameof(OnnxImport);
         public const string OnnxInfer = nameof(OnnxInfer);
+        public const string OnnxBake = nameof(OnnxBake);
     }
 
     private static void Report(SourceProductionContext context, EquatableArray<DiagnosticInfo> diagnostics)

@@ -123,6 +123,10 @@ internal static class NetworkEmitter
         return w.ToString();
     }
 
+    /// <summary>A new parameter vector: zeros, or with baked weights the baked values (see <see cref="WeightsEmitter"/>).</summary>
+    private static string NewParameters(NetworkModel model) =>
+        model.BakedFrom is null ? $"new float[{model.ParameterCount}]" : WeightsEmitter.ParametersInitializer(model);
+
     private static void EmitConstants(SourceWriter w, NetworkModel model)
     {
         Shape input = model.Input;
@@ -180,9 +184,14 @@ internal static class NetworkEmitter
     private static void EmitParameters(SourceWriter w, NetworkModel model)
     {
         string all = $"All {model.ParameterCount} trainable parameters in one buffer: layer by layer, weight then bias, each in PyTorch's layout (conv weight [out, in / groups, kh, kw], dense weight [out, in]), the order of PyTorch's <c>parameters()</c>.";
+        if (model.BakedFrom is { } baked)
+        {
+            all += $" A new instance starts with the values baked from <c>{Xml(baked)}</c> (<c>ResetToBakedWeights</c>).";
+        }
+
         if (model.Folds)
         {
-            w.Line($"private float[] _parameters = new float[{model.ParameterCount}];");
+            w.Line($"private float[] _parameters = {NewParameters(model)};");
             w.Line();
             w.Summary($"{all} Getting it (or a span of it) marks the weights that inference computes from it as stale (see <c>FoldBatchNorms</c>): write through it before the next inference call, not through a copy of the reference kept past one.");
             w.Line($"{GeneratedCodeAttribute}");
@@ -192,7 +201,7 @@ internal static class NetworkEmitter
         {
             w.Summary($"{all}");
             w.Line($"{GeneratedCodeAttribute}");
-            w.Line($"public float[] Parameters {{ get; private set; }} = new float[{model.ParameterCount}];");
+            w.Line($"public float[] Parameters {{ get; private set; }} = {NewParameters(model)};");
         }
 
         w.Line();
@@ -428,7 +437,10 @@ internal static class NetworkEmitter
         {
             // The single-sample workspace owns the state arrays, so that a field initializer can create both.
             string folded = model.Folds ? $", new float[{model.FoldedLength}]" : "";
-            w.Line($"private Workspace _workspace = new Workspace(capacity: 1, NewBuffers(), new long[{model.CounterCount}]{folded});");
+            (string newBuffers, string newCounters) = model.BakedFrom is null
+                ? ("NewBuffers()", $"new long[{model.CounterCount}]")
+                : (WeightsEmitter.BuffersInitializer(model), WeightsEmitter.CountersInitializer(model));
+            w.Line($"private Workspace _workspace = new Workspace(capacity: 1, {newBuffers}, {newCounters}{folded});");
         }
         else
         {

@@ -36,6 +36,9 @@ internal sealed class SourceWriter
         }
     }
 
+    /// <summary>Writes one line at the current indentation as it is, never wrapped (a long data literal).</summary>
+    public void Unwrapped(string text) => _builder.Append(' ', _indent * 4).Append(text).Append('\n');
+
     /// <summary>Writes an empty line.</summary>
     public void Line() => _builder.Append('\n');
 

@@ -5,7 +5,17 @@ using NetGen.Generator.Layers;
 namespace NetGen.Generator.Model;
 
 /// <summary>What the parser read off a network class: where it lives and its layer attributes in order, unchecked.</summary>
-internal sealed record NetworkSpec(HierarchyInfo Hierarchy, EquatableArray<LayerDeclaration> Layers);
+internal sealed record NetworkSpec(HierarchyInfo Hierarchy, EquatableArray<LayerDeclaration> Layers)
+{
+    /// <summary>The <c>[Weights("…")]</c> on the class, or null.</summary>
+    public WeightsDeclaration? Weights { get; init; }
+}
+
+/// <summary>
+/// A <c>[Weights("lenet5.safetensors")]</c> attribute: the path as written (null when the argument is null) and where the
+/// attribute is, for diagnostics.
+/// </summary>
+internal sealed record WeightsDeclaration(string? Path, LocationInfo? Location);
 
 /// <summary>
 /// One layer attribute as written: its kind and arguments, the name given with <c>Name = "…"</c>, the layer named with
@@ -25,7 +35,11 @@ internal sealed record LayerDeclaration(Layer Layer, string? Name, string? Input
 internal sealed record ParseResult(NetworkSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics);
 
 /// <summary>The inferred model (null on any error) and every diagnostic, as data.</summary>
-internal sealed record InferenceResult(NetworkModel? Model, EquatableArray<DiagnosticInfo> Diagnostics);
+internal sealed record InferenceResult(NetworkModel? Model, EquatableArray<DiagnosticInfo> Diagnostics)
+{
+    /// <summary>The class's <c>[Weights]</c>, passed on from the spec to the step that bakes them.</summary>
+    public WeightsDeclaration? Weights { get; init; }
+}
 
 /// <summary>
 /// A network after shape inference: a graph of computing layers in declaration order, each knowing which layers it
@@ -45,6 +59,12 @@ internal sealed record NetworkModel(HierarchyInfo Hierarchy, Shape Input, Equata
     /// folded in (<see cref="LayerPlan.Fold"/>), recomputed from the parameters and running statistics when they change.
     /// </summary>
     public int FoldedLength { get; init; }
+
+    /// <summary>
+    /// The weights file baked into the assembly (<c>[Weights("…")]</c> as written), or null: when set, a new instance
+    /// starts with the baked parameters, running statistics and counters of <c>Namespace.Class.Weights.g.cs</c>.
+    /// </summary>
+    public string? BakedFrom { get; init; }
 
     /// <summary>Whether some layer's inference pass runs with another folded into it (a convolution with its BatchNorm).</summary>
     public bool Folds => FoldedLength > 0;

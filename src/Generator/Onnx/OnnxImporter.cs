@@ -15,12 +15,28 @@ namespace NetGen.Generator.Onnx;
 /// <param name="Tensors">The initializers as NetGen's tensors: names (<c>conv1.weight</c>), shapes and layouts of its layers.</param>
 internal sealed record OnnxImportResult(ParseResult Parsed, EquatableArray<NamedTensor> Tensors)
 {
+    /// <summary>The model's path as the attribute gives it (the baked weights' origin), and whether to bake its initializers.</summary>
+    public string Path { get; init; } = "";
+
+    /// <summary>Whether the network starts from the model's initializers, baked into the assembly (<c>BakeWeights</c>, true by default).</summary>
+    public bool BakeWeights { get; init; } = true;
+
     /// <summary>The ONNX node each of <see cref="Tensors"/> comes from, in the same order, for diagnostics.</summary>
     public EquatableArray<OnnxNodeLabel> Origins { get; init; } = EquatableArray<OnnxNodeLabel>.Empty;
 }
 
 /// <summary>An imported network after shape inference, with its initializers checked against it.</summary>
-internal sealed record OnnxNetwork(InferenceResult Inferred, EquatableArray<NamedTensor> Tensors);
+internal sealed record OnnxNetwork(InferenceResult Inferred, EquatableArray<NamedTensor> Tensors)
+{
+    /// <summary>The model's path, as <see cref="OnnxImportResult.Path"/>.</summary>
+    public string Path { get; init; } = "";
+
+    /// <summary>As <see cref="OnnxImportResult.BakeWeights"/>.</summary>
+    public bool BakeWeights { get; init; } = true;
+
+    /// <summary>The [OnnxModel] attribute, for diagnostics.</summary>
+    public LocationInfo? Location { get; init; }
+}
 
 /// <summary>An ONNX node as diagnostics name it: its name (or <c>#index</c>) and op type.</summary>
 internal sealed record OnnxNodeLabel(string Node, string OpType);
@@ -90,6 +106,7 @@ internal sealed class OnnxImporter
         var layers = importer.Declarations();
         return new OnnxImportResult(new ParseResult(new NetworkSpec(hierarchy, layers), diagnostics), tensors.ToEquatableArray())
         {
+            Path = path,
             Origins = importer._layers.SelectMany(static p => p.Tensors.Select(_ => p.Origin!)).ToEquatableArray(),
         };
     }
@@ -140,7 +157,36 @@ internal sealed class OnnxImporter
 
         return problems.Count == 0
             ? new OnnxNetwork(inferred, imported.Tensors)
+            {
+                Path = imported.Path,
+                BakeWeights = imported.BakeWeights,
+                Location = imported.Parsed.Spec?.Layers[0].Location,
+            }
             : new OnnxNetwork(new InferenceResult(null, inferred.Diagnostics.Concat(problems).ToEquatableArray()), EquatableArray<NamedTensor>.Empty);
+    }
+
+    /// <summary>
+    /// Bakes the initializers into the network through the same binder as <c>[Weights]</c>, so that a new instance starts
+    /// from them (unless <c>BakeWeights = false</c>). Every diagnostic of the import and inference comes along.
+    /// </summary>
+    public static BakeResult Bake(OnnxNetwork network)
+    {
+        InferenceResult inferred = network.Inferred;
+        if (inferred.Model is not { } model || !network.BakeWeights)
+        {
+            return new BakeResult(inferred.Model, null, inferred.Diagnostics);
+        }
+
+        WeightsBinding binding = WeightsBinder.Bind(model, network.Tensors);
+        if (binding.Weights is null)
+        {
+            // Infer checked every tensor's name and shape against the model, so this is a bug: said as NG0015, not hidden.
+            string problems = string.Join(", ", binding.Problems.Select(static p => $"{p.Kind} {p.Tensor}"));
+            return new BakeResult(null, null, inferred.Diagnostics.Concat([DiagnosticInfo.Create(Diagnostics.UnsupportedDeclaration,
+                network.Location, model.Hierarchy.TypeName, "internal error: the initializers do not bind: " + problems)]).ToEquatableArray());
+        }
+
+        return new BakeResult(model with { BakedFrom = network.Path }, binding.Weights, inferred.Diagnostics);
     }
 
     /// <summary>A result with one diagnostic and no network.</summary>

@@ -358,19 +358,19 @@ internal sealed class OnnxTensorProto
         long count = ElementCount;
         if (DataType != OnnxSchema.Tensor.DataTypeFloat)
         {
-            problem = $"its data type is {DataTypeName(DataType)}; NetGen imports FLOAT (float32) weights only";
+            problem = $"has data type {DataTypeName(DataType)}; NetGen imports FLOAT (float32) weights only";
             return null;
         }
 
         if (IsExternal)
         {
-            problem = "its values are stored outside the model file (external data); save the model with its weights inside";
+            problem = "has its values outside the model file (external data); NetGen imports weights stored in the model";
             return null;
         }
 
         if (count < 0 || count > int.MaxValue / 4)
         {
-            problem = $"its dims [{string.Join(", ", Dims)}] are not a tensor NetGen can hold";
+            problem = $"has dims [{string.Join(", ", Dims)}], which are not a tensor NetGen can hold";
             return null;
         }
 
@@ -378,7 +378,7 @@ internal sealed class OnnxTensorProto
         if (HasRawData ? _rawLength != 4 * count : FloatData.Count != count)
         {
             problem = HasRawData
-                ? $"its raw_data has {_rawLength} bytes, but its dims [{string.Join(", ", Dims)}] need {4 * count}"
+                ? $"has {_rawLength} bytes of raw_data, but its dims [{string.Join(", ", Dims)}] need {4 * count}"
                 : $"it has {FloatData.Count} values, but its dims [{string.Join(", ", Dims)}] need {count}";
             return null;
         }

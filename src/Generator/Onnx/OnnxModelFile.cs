@@ -48,7 +48,10 @@ internal static class OnnxModelFile
                 $"the file cannot be read ({e.GetType().Name}: {e.Message})"));
         }
 
-        OnnxImportResult result = OnnxImporter.Import(bytes, request.Path, request.Hierarchy, request.Network, request.Location);
+        OnnxImportResult result = OnnxImporter.Import(bytes, request.Path, request.Hierarchy, request.Network, request.Location) with
+        {
+            BakeWeights = request.BakeWeights,
+        };
         return request.Diagnostics.Count == 0
             ? result
             : result with { Parsed = result.Parsed with { Diagnostics = request.Diagnostics.Concat(result.Parsed.Diagnostics).ToEquatableArray() } };

@@ -66,7 +66,24 @@ internal static class NetworkParser
             .Select(a => new LayerDeclaration(a.Parse(a.Arguments), a.Arguments.Name, a.Arguments.Input, a.Arguments.Location))
             .ToEquatableArray();
 
-        return new ParseResult(new NetworkSpec(Hierarchy(type, declaration, displayName), layers), diagnostics.ToEquatableArray());
+        return new ParseResult(new NetworkSpec(Hierarchy(type, declaration, displayName), layers) { Weights = Weights(type, cancellationToken) },
+            diagnostics.ToEquatableArray());
+    }
+
+    /// <summary>The metadata name of <c>[Weights("…")]</c>.</summary>
+    public const string WeightsAttributeName = "NetGen.WeightsAttribute";
+
+    /// <summary>The class's <c>[Weights("…")]</c>: its path argument and where it is written.</summary>
+    private static WeightsDeclaration? Weights(INamedTypeSymbol type, CancellationToken cancellationToken)
+    {
+        AttributeData? weights = type.GetAttributes().FirstOrDefault(static a => FullName(a.AttributeClass) == WeightsAttributeName);
+        if (weights is null)
+        {
+            return null;
+        }
+
+        string? path = weights.ConstructorArguments.Length == 1 ? weights.ConstructorArguments[0].Value as string : null;
+        return new WeightsDeclaration(path, LocationInfo.From(weights.ApplicationSyntaxReference?.GetSyntax(cancellationToken)));
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -11,7 +12,11 @@ namespace NetGen.Generator.Parsing;
 /// (a relative path is looked up from there first), the attribute's location, and the diagnostics about the class itself.
 /// </summary>
 internal sealed record OnnxModelRequest(
-    HierarchyInfo Hierarchy, string Network, string Path, string SourceDirectory, LocationInfo? Location, EquatableArray<DiagnosticInfo> Diagnostics);
+    HierarchyInfo Hierarchy, string Network, string Path, string SourceDirectory, LocationInfo? Location, EquatableArray<DiagnosticInfo> Diagnostics)
+{
+    /// <summary>The attribute's <c>BakeWeights</c> (true unless set false): whether the initializers are baked into the assembly.</summary>
+    public bool BakeWeights { get; init; } = true;
+}
 
 /// <summary>Reads an [OnnxModel] class off its syntax and symbol; the model file itself is read in a later step.</summary>
 internal static class OnnxModelParser
@@ -39,6 +44,10 @@ internal static class OnnxModelParser
 
         string file = declaration.SyntaxTree.FilePath.Replace('\\', '/');
         string directory = file.LastIndexOf('/') is var slash and >= 0 ? file.Substring(0, slash) : "";
-        return new OnnxModelRequest(NetworkParser.Hierarchy(type, declaration, displayName), displayName, path, directory, location, diagnostics.ToEquatableArray());
+        bool bake = attribute.NamedArguments.FirstOrDefault(static a => a.Key == "BakeWeights").Value.Value as bool? ?? true;
+        return new OnnxModelRequest(NetworkParser.Hierarchy(type, declaration, displayName), displayName, path, directory, location, diagnostics.ToEquatableArray())
+        {
+            BakeWeights = bake,
+        };
     }
 }

@@ -45,7 +45,7 @@ public class DiagnosticDocumentationTests
     [Fact]
     public void Every_diagnostic_has_one_section_and_every_section_a_diagnostic()
     {
-        Assert.Equal(21, Descriptors.Length);
+        Assert.Equal(38, Descriptors.Length);
         Assert.Equal(Descriptors.Select(d => d.Id).Order(), Sections().Keys.Order());
     }
 
@@ -67,8 +67,10 @@ public class DiagnosticDocumentationTests
     {
         string section = Sections()[id];
         Match code = Regex.Match(section, "```csharp\n(.*?)```", RegexOptions.Singleline);
-        Match shown = Regex.Match(section, $"^error {id}: (.*)$", RegexOptions.Multiline);
+        Match shown = Regex.Match(section, $"^(error|info) {id}: (.*)$", RegexOptions.Multiline);
         Assert.True(shown.Success, $"{id}: the section shows no message");
+        DiagnosticSeverity severity = Assert.Single(Descriptors, d => d.Id == id).DefaultSeverity;
+        Assert.Equal(severity == DiagnosticSeverity.Error ? "error" : "info", shown.Groups[1].Value);
         if (id == "NG0015")
         {
             // An internal error has no declaration that causes it on purpose.
@@ -83,10 +85,61 @@ public class DiagnosticDocumentationTests
             .Where(f => !string.IsNullOrWhiteSpace(f))
             .Select(f => "using NetGen;\n" + f)
             .ToArray();
-        var result = GeneratorHarness.Run(files);
+        string directory = Directory.CreateTempSubdirectory("netgen-docs-").FullName;
+        try
+        {
+            var result = GeneratorHarness.Run(files, WeightsFiles(code.Groups[1].Value, directory).Concat(OnnxFiles(code.Groups[1].Value, directory)));
+            Diagnostic diagnostic = Assert.Single(result.GeneratorDiagnostics);
+            Assert.Equal(id, diagnostic.Id);
+            Assert.Equal(shown.Groups[2].Value, diagnostic.GetMessage(CultureInfo.InvariantCulture).Replace(directory + "/", ""));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 
-        Diagnostic diagnostic = Assert.Single(result.GeneratorDiagnostics);
-        Assert.Equal(id, diagnostic.Id);
-        Assert.Equal(shown.Groups[1].Value, diagnostic.GetMessage(CultureInfo.InvariantCulture));
+    /// <summary>
+    /// The ONNX models an example describes in comments (<c>// models/net.onnx: input [N, 1, 8, 8] → …</c>), written to
+    /// <paramref name="directory"/> from the builders in <see cref="NetGen.Tests.Onnx.OnnxDocumentationModels"/>, which
+    /// knows each description the page uses.
+    /// </summary>
+    private static IEnumerable<GeneratorHarness.FileOnDisk> OnnxFiles(string example, string directory)
+    {
+        foreach (Match file in Regex.Matches(example, @"^// (\S+\.onnx): (.*)$", RegexOptions.Multiline))
+        {
+            string path = Path.Combine(directory, file.Groups[1].Value);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllBytes(path, NetGen.Tests.Onnx.OnnxDocumentationModels.Build(file.Groups[2].Value));
+            yield return new GeneratorHarness.FileOnDisk(path);
+        }
+    }
+
+    /// <summary>
+    /// The weights files an example describes in comments, written to <paramref name="directory"/>: a line
+    /// <c>// net.safetensors: dense1.weight F32 [10, 16], dense1.bias F32 [10]</c> is a file of those tensors (zeros), and
+    /// <c>// net.safetensors, truncated to 100 bytes: …</c> its first 100 bytes.
+    /// </summary>
+    private static IEnumerable<GeneratorHarness.FileOnDisk> WeightsFiles(string example, string directory)
+    {
+        foreach (Match file in Regex.Matches(example, @"^// (\S+\.safetensors)(?:, truncated to (\d+) bytes)?: (.*)$", RegexOptions.Multiline))
+        {
+            var tensors = Regex.Matches(file.Groups[3].Value, @"(\S+) (\w+) \[([\d, ]*)\]").Select(t =>
+            {
+                int[] shape = t.Groups[3].Value.Split(", ", StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
+                int size = t.Groups[2].Value switch { "F64" or "I64" => 8, "F16" or "BF16" => 2, _ => 4 };
+                return new NetGen.Tests.Weights.RawTensor(t.Groups[1].Value, t.Groups[2].Value, shape, new byte[size * shape.Aggregate(1, (a, b) => a * b)]);
+            });
+            byte[] bytes = NetGen.Tests.Weights.SafeTensorsBytes.Build(tensors);
+            if (file.Groups[2].Success)
+            {
+                bytes = bytes[..int.Parse(file.Groups[2].Value, CultureInfo.InvariantCulture)];
+            }
+
+            string path = Path.Combine(directory, file.Groups[1].Value);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllBytes(path, bytes);
+            yield return new GeneratorHarness.FileOnDisk(path);
+        }
     }
 }

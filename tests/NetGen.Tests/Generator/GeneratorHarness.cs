@@ -30,19 +30,24 @@ internal static class GeneratorHarness
             References.Value,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, warningLevel: 9999));
 
-    public static GeneratorDriver Driver(bool trackSteps = false) =>
+    public static GeneratorDriver Driver(bool trackSteps = false, IEnumerable<AdditionalText>? additionalFiles = null) =>
         CSharpGeneratorDriver.Create(
             [new NetworkGenerator().AsSourceGenerator()],
+            additionalTexts: additionalFiles,
             parseOptions: ParseOptions,
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
 
     /// <summary>Runs the generator; returns its diagnostics, its generated sources, and the compilation's own diagnostics with them.</summary>
-    public static Result Run(params string[] sources)
+    public static Result Run(params string[] sources) => Run(sources, []);
+
+    /// <summary>Runs the generator with the project's additional files (files on disk, as MSBuild passes them).</summary>
+    public static Result Run(string[] sources, IEnumerable<AdditionalText> additionalFiles)
     {
         CSharpCompilation compilation = Compilation(sources);
-        GeneratorDriver driver = Driver().RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out ImmutableArray<Diagnostic> generatorDiagnostics);
+        GeneratorDriver driver = Driver(additionalFiles: additionalFiles).RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out ImmutableArray<Diagnostic> generatorDiagnostics);
         GeneratorDriverRunResult run = driver.GetRunResult();
         return new Result(
+            output,
             generatorDiagnostics,
             run.Results.SelectMany(r => r.GeneratedSources).ToImmutableArray(),
             output.GetDiagnostics(),
@@ -50,6 +55,7 @@ internal static class GeneratorHarness
     }
 
     internal sealed record Result(
+        Compilation Output,
         ImmutableArray<Diagnostic> GeneratorDiagnostics,
         ImmutableArray<GeneratedSourceResult> Sources,
         ImmutableArray<Diagnostic> CompilationDiagnostics,
@@ -59,5 +65,14 @@ internal static class GeneratorHarness
 
         public IEnumerable<Diagnostic> CompilerWarningsAndErrors =>
             CompilationDiagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning);
+    }
+
+    /// <summary>An additional file on disk, as MSBuild hands one to a generator.</summary>
+    internal sealed class FileOnDisk(string path) : AdditionalText
+    {
+        public override string Path { get; } = path;
+
+        public override Microsoft.CodeAnalysis.Text.SourceText GetText(System.Threading.CancellationToken cancellationToken = default) =>
+            Microsoft.CodeAnalysis.Text.SourceText.From(File.ReadAllText(Path));
     }
 }

@@ -214,7 +214,7 @@ public sealed class OnnxImportDiagnosticTests : IDisposable
             weight.DataLocation = TensorProto.Types.DataLocation.External;
             return y;
         });
-        Error(model, "NG0055", "tensor 'conv1.weight'", "external data");
+        Error(model, "NG0055", "tensor 'conv1.weight' has its values outside the model file (external data)");
     }
 
     [Fact]

@@ -112,7 +112,7 @@ public sealed class OnnxImportTests : IDisposable
         return g.Build(x, 5);
     }
 
-    /// <summary>Starts <paramref name="net"/> from the model's initializers, as the importer reads them, through a weights file.</summary>
+    /// <summary>Loads the model's initializers, as the importer reads them, into <paramref name="net"/> through a weights file.</summary>
     internal static void LoadInitializers(OnnxImportHarness harness, INeuralNetwork net, byte[] model)
     {
         var hierarchy = new HierarchyInfo("", EquatableArray<string>.Empty, "Net", "Net", "Net");
@@ -141,12 +141,8 @@ public sealed class OnnxImportTests : IDisposable
         net.Load(path);
     }
 
-    private INeuralNetwork Import(string name, byte[] model)
-    {
-        INeuralNetwork net = _harness.Compile(name, model);
-        LoadInitializers(_harness, net, model);
-        return net;
-    }
+    /// <summary>Compiles the model; a new instance starts from its initializers, baked into the assembly.</summary>
+    private INeuralNetwork Import(string name, byte[] model) => _harness.Compile(name, model);
 
     /// <summary>NetGen's probabilities against ONNX Runtime's output (made probabilities where the model ends in logits).</summary>
     private static void AssertSameOutputs(INeuralNetwork net, byte[] model, int count, string inputName, Func<float[], float[]> toProbabilities, int seed = 3)
@@ -167,6 +163,12 @@ public sealed class OnnxImportTests : IDisposable
         INeuralNetwork net = Import("LeNet5", model);
         Assert.Equal(61_706, net.ParameterCount);
         AssertSameOutputs(net, model, 7, "input", p => p);
+
+        // The baked parameters are the initializers, bit for bit: loading them through a weights file changes nothing.
+        float[] baked = net.Parameters.ToArray();
+        Assert.Contains(baked, p => p != 0f);
+        LoadInitializers(_harness, net, model);
+        Assert.Equal(baked, net.Parameters);
         // The dense layers keep the module paths for names; the MatMul's weight is not PyTorch-style, so fc3 takes its node's.
         Assert.Equal(["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"],
             net.ParameterLayout.Take(8).Select(s => s.Name));
@@ -246,6 +248,20 @@ public sealed class OnnxImportTests : IDisposable
         OnnxModelInfo info = OnnxModelInfo.Read(exported);
         string firstWeight = name switch { "LeNet5" => "conv1.weight", "ResNet" => "stem_Conv.weight", _ => "conv.weight" };
         Assert.Contains(firstWeight, info.Initializers.Select(i => i.Name));
+    }
+
+    [Fact]
+    public void With_BakeWeights_false_a_new_instance_starts_from_zeros_and_loads_the_initializers()
+    {
+        (byte[] model, _) = LeNet5();
+        string path = _harness.Write("unbaked.onnx", model);
+        OnnxImportHarness.Result result = _harness.Run("""
+            [NetGen.OnnxModel("models/unbaked.onnx", BakeWeights = false)]
+            public partial class Unbaked { }
+            """, path);
+        Assert.Empty(result.Diagnostics);
+        Assert.Single(result.Sources); // the network, and no weights file
+        Assert.DoesNotContain(result.Sources, s => s.Contains("base64", StringComparison.OrdinalIgnoreCase));
     }
 
     [Fact]
