@@ -134,7 +134,8 @@ internal static class WeightsEmitter
 
         w.Line($"if (!global::System.BitConverter.IsLittleEndian)");
         w.Open();
-        string span = type == "float" ? $"global::System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>({v})" : $"new global::System.Span<long>({v})";
+        // A Span, not the array: with C# 14's first-class spans an array argument binds Cast to ReadOnlySpan, not a destination.
+        string span = type == "float" ? $"global::System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(new global::System.Span<float>({v}))" : $"new global::System.Span<long>({v})";
         w.Line($"global::System.Buffers.Binary.BinaryPrimitives.ReverseEndianness({span}, {span});");
         w.Close();
         w.Line();
