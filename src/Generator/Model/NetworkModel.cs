@@ -66,6 +66,9 @@ internal sealed record NetworkModel(HierarchyInfo Hierarchy, Shape Input, Equata
     /// </summary>
     public string? BakedFrom { get; init; }
 
+    /// <summary>The ONNX model the network was imported from (<c>[OnnxModel("…")]</c> as written), or null for a declared one.</summary>
+    public string? ImportedFrom { get; init; }
+
     /// <summary>Whether some layer's inference pass runs with another folded into it (a convolution with its BatchNorm).</summary>
     public bool Folds => FoldedLength > 0;
 
