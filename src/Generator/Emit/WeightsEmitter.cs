@@ -36,7 +36,11 @@ internal static class WeightsEmitter
     /// <summary>What <c>Namespace.Class.g.cs</c> initializes the counters with when the weights are baked.</summary>
     public static string CountersInitializer(NetworkModel model) => $"BakedCounters(new long[{model.CounterCount}])";
 
-    public static string Emit(NetworkModel model, BakedWeights weights)
+    /// <summary>The weights file's source.</summary>
+    /// <param name="model">The network, with <see cref="NetworkModel.BakedFrom"/> set.</param>
+    /// <param name="weights">Its tensors, from <see cref="WeightsBinder.Bind"/>.</param>
+    /// <param name="metadata">The file's string metadata, key, value, key, value, …; published as <c>BakedMetadata</c>.</param>
+    public static string Emit(NetworkModel model, BakedWeights weights, EquatableArray<string> metadata = default)
     {
         string file = model.BakedFrom ?? "";
         bool stateful = model.StateCount + model.CounterCount > 0;
@@ -75,6 +79,18 @@ internal static class WeightsEmitter
         w.Close();
         w.Line();
 
+        w.Summary($"The string metadata stored with the weights in <c>{NetworkEmitter.Xml(file)}</c> (its <c>__metadata__</c>: what the training recorded beside them, such as the input's mean and standard deviation); empty when it has none.");
+        w.Line($"{NetworkEmitter.GeneratedCodeAttribute}");
+        w.Line($"public static global::System.Collections.Generic.IReadOnlyDictionary<string, string> BakedMetadata {{ get; }} =");
+        w.Line($"    new global::System.Collections.Generic.Dictionary<string, string>(global::System.StringComparer.Ordinal)");
+        w.Line($"    {{");
+        for (int i = 0; i + 1 < metadata.Count; i += 2)
+        {
+            w.Line($"        [{Literal.String(metadata[i])}] = {Literal.String(metadata[i + 1])},");
+        }
+
+        w.Line($"    }};");
+        w.Line();
         var expected = WeightsBinder.ExpectedTensors(model).ToList();
         EmitVector(w, "BakedParameters", "float", "Parameters", expected.Where(t => t.Kind == TensorKind.Parameter), MemoryMarshal.AsBytes(weights.Parameters.AsSpan()).ToArray(), 4);
         if (stateful)
@@ -134,7 +150,7 @@ internal static class WeightsEmitter
 
         w.Line($"if (!global::System.BitConverter.IsLittleEndian)");
         w.Open();
-        string span = type == "float" ? $"global::System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>({v})" : $"new global::System.Span<long>({v})";
+        string span = type == "float" ? $"global::System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(new global::System.Span<float>({v}))" : $"new global::System.Span<long>({v})";
         w.Line($"global::System.Buffers.Binary.BinaryPrimitives.ReverseEndianness({span}, {span});");
         w.Close();
         w.Line();
