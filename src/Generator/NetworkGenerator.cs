@@ -57,7 +57,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             spc.AddSource(NetworkEmitter.HintName(model), NetworkEmitter.Emit(model)));
         IncrementalValuesProvider<BakeResult> bakedWeights = baked.Where(static result => result is { Model: not null, Weights: not null });
         context.RegisterSourceOutput(bakedWeights, static (spc, result) =>
-            spc.AddSource(WeightsEmitter.HintName(result.Model!), WeightsEmitter.Emit(result.Model!, result.Weights!)));
+            spc.AddSource(WeightsEmitter.HintName(result.Model!), WeightsEmitter.Emit(result.Model!, result.Weights!, result.Metadata)));
 
         // 5. Report the diagnostics from their own steps, so that they never disturb the cached source.
         context.RegisterSourceOutput(inferred.Select(static (result, _) => result.Diagnostics), Report);

@@ -380,7 +380,7 @@ internal static class Literal
                 '\n' => "\\n",
                 '\r' => "\\r",
                 '\t' => "\\t",
-                _ when c < ' ' => ((int)c).ToString("x4", CultureInfo.InvariantCulture).Insert(0, "\\u"),
+                _ when c < ' ' || c is '\u0085' or '\u2028' or '\u2029' => ((int)c).ToString("x4", CultureInfo.InvariantCulture).Insert(0, "\\u"), // C#'s new-line characters too
                 _ => c.ToString(),
             });
         }

@@ -90,7 +90,7 @@ internal static class SafeTensorsReader
                     throw Error("__metadata__ is not an object of strings");
                 }
 
-                metadata.AddRange(pairs.Select(p => p.Key + "=" + (string)p.Value!));
+                metadata.AddRange(pairs.SelectMany(p => new[] { p.Key, (string)p.Value! }));
                 continue;
             }
 
@@ -486,7 +486,7 @@ internal static class SafeTensorsReader
 
 /// <summary>
 /// What a safetensors file holds: its tensors converted to floats with each one's dtype (in file order), the tensors of
-/// a dtype NetGen does not read (<c>name: dtype</c>), and the metadata (<c>key=value</c>).
+/// a dtype NetGen does not read (<c>name: dtype</c>), and the metadata (key, value, key, value, … in file order).
 /// </summary>
 internal sealed record SafeTensorsContent(
     EquatableArray<NamedTensor> Tensors, EquatableArray<string> Dtypes, EquatableArray<string> UnsupportedDtypes, EquatableArray<string> Metadata);

@@ -51,7 +51,11 @@ internal sealed record WeightsFile(string Path, ulong Hash, SafeTensorsContent? 
 }
 
 /// <summary>A network with its weights bound, ready to emit both of its files; or null and the diagnostics saying why not.</summary>
-internal sealed record BakeResult(NetworkModel? Model, BakedWeights? Weights, EquatableArray<DiagnosticInfo> Diagnostics);
+internal sealed record BakeResult(NetworkModel? Model, BakedWeights? Weights, EquatableArray<DiagnosticInfo> Diagnostics)
+{
+    /// <summary>The file's <c>__metadata__</c>: key, value, key, value, … in file order.</summary>
+    public EquatableArray<string> Metadata { get; init; } = EquatableArray<string>.Empty;
+}
 
 /// <summary>
 /// The step between shape inference and emission for a network with <c>[Weights]</c>: finds its file among the
@@ -162,7 +166,7 @@ internal static class WeightsBaking
             && content.UnsupportedDtypes.Any(u => u.StartsWith(d.MessageArgs[2] + ": ", StringComparison.Ordinal)));
         return diagnostics.Count > 0 || binding.Weights is null
             ? Failed()
-            : new BakeResult(model with { BakedFrom = path }, binding.Weights, EquatableArray<DiagnosticInfo>.Empty);
+            : new BakeResult(model with { BakedFrom = path }, binding.Weights, EquatableArray<DiagnosticInfo>.Empty) { Metadata = content.Metadata };
     }
 
     /// <summary>

@@ -93,6 +93,20 @@ public sealed class WeightsGeneratorTests : IDisposable
     }
 
     [Fact]
+    public void The_files_metadata_is_published_as_BakedMetadata_escaped_for_CSharp()
+    {
+        string path = Write(SafeTensorsBytes.Build(Tensors(), metadata: "{\"mean\":\"0.286\",\"note\":\"line\\u2028\\\"quoted\\\"\"}"));
+        var result = Run(Network, path);
+
+        Assert.Empty(result.GeneratorDiagnostics);
+        string weights = result.Source("Baking.Net.Weights.g.cs");
+        Assert.Equal("\"a\\u2028b\"", NetGen.Generator.Emit.Literal.String("a\u2028b"));
+        Assert.Contains("[\"mean\"] = \"0.286\",", weights);
+        Assert.Contains("[\"note\"] = \"line\\u2028\\\"quoted\\\"\",", weights);
+        Assert.Empty(result.CompilerWarningsAndErrors);
+    }
+
+    [Fact]
     public void NG0040_the_file_is_not_an_additional_file() =>
         AssertDiagnostics(Run(Network, Write(SafeTensorsBytes.Build(Tensors()), "models/other.safetensors")),
             ("NG0040", "Network 'Net': weights file 'models/net.safetensors' is not among the project's AdditionalFiles ending in .safetensors (it has other.safetensors); add <AdditionalFiles Include=\"models/net.safetensors\" />"));

@@ -35,7 +35,7 @@ public sealed class BakedWeightsTests : IDisposable
         """;
 
     /// <summary>A trained <see cref="BatchNormNet"/>: parameters, running statistics and counters all away from their initial values.</summary>
-    private static BatchNormNet Trained(int seed)
+    internal static BatchNormNet Trained(int seed)
     {
         var net = new BatchNormNet();
         net.InitializeParameters(seed);
