@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -39,8 +40,11 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             .Select(static (result, _) => result.Model)
             .Where(static model => model is not null)
             .WithTrackingName(TrackingNames.Model)!;
-        context.RegisterSourceOutput(models, static (spc, model) =>
-            spc.AddSource(NetworkEmitter.HintName(model), NetworkEmitter.Emit(model)));
+        //    With the NETGEN_PROFILE symbol defined, every layer call in the passes is timed (ProfileSites).
+        IncrementalValueProvider<bool> profile = context.ParseOptionsProvider
+            .Select(static (options, _) => options.PreprocessorSymbolNames.Contains(ProfileSites.Symbol));
+        context.RegisterSourceOutput(models.Combine(profile), static (spc, input) =>
+            spc.AddSource(NetworkEmitter.HintName(input.Left), NetworkEmitter.Emit(input.Left, input.Right)));
 
         // 4. Report the diagnostics from their own step, so that they never disturb the cached source.
         context.RegisterSourceOutput(inferred.Select(static (result, _) => result.Diagnostics), Report);
