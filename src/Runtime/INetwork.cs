@@ -42,6 +42,17 @@ public interface INeuralNetwork
     /// <summary>dL/d(input) of the last single-sample training call.</summary>
     ReadOnlySpan<float> InputGradient { get; }
 
+    /// <summary>
+    /// The output of the layer named <paramref name="layer"/> for the sample of the last single-sample call (Forward,
+    /// Predict, Loss, TrainSample), CHW row-major: intermediate features, valid until the next call. The generated class
+    /// also has a property per layer (<c>Conv2Output</c>).
+    /// </summary>
+    /// <param name="layer">The layer's name, as in the generated <c>Summary</c>.</param>
+    /// <returns>A view of the instance's workspace.</returns>
+    /// <exception cref="ArgumentException">No layer has that name, or its output is not kept (a ReLU computed inside the
+    /// max pooling after it, a convolution with its BatchNorm folded in); the message says which layer to read instead.</exception>
+    ReadOnlySpan<float> LayerOutput(string layer);
+
     /// <summary>He (Kaiming) uniform weights, zero biases; the same seed gives the same bits.</summary>
     void InitializeParameters(int seed);
 
