@@ -90,7 +90,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             .ForAttributeWithMetadataName(
                 OnnxModelParser.AttributeName,
                 predicate: static (node, _) => node is TypeDeclarationSyntax,
-                transform: static (ctx, ct) => OnnxModelParser.Parse(ctx, ct))
+                transform: static (ctx, ct) => GuardedRequest(ctx, ct))
             .Where(static request => request is not null)
             .WithTrackingName(TrackingNames.OnnxDeclaration)!;
         IncrementalValuesProvider<OnnxNetwork> onnxNetworks = onnxRequests
@@ -129,6 +129,24 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         foreach (DiagnosticInfo diagnostic in diagnostics)
         {
             context.ReportDiagnostic(diagnostic.ToDiagnostic());
+        }
+    }
+
+    /// <summary>Reads an [OnnxModel] class; an unexpected failure is NG0015 on the class, as in <see cref="Guarded"/>.</summary>
+    private static OnnxModelRequest? GuardedRequest(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return OnnxModelParser.Parse(context, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var location = LocationInfo.From((context.TargetNode as TypeDeclarationSyntax)?.Identifier.GetLocation());
+            string name = context.TargetSymbol.Name;
+            return new OnnxModelRequest(new HierarchyInfo("", EquatableArray<string>.Empty, name, name, name), name, "", "", location, new[]
+            {
+                DiagnosticInfo.Create(Diagnostics.UnsupportedDeclaration, location, name, $"internal error: {e.GetType().Name}: {e.Message}"),
+            }.ToEquatableArray());
         }
     }
 
