@@ -129,6 +129,10 @@ internal static class Diagnostics
         "NG0046", "Weights path matches several AdditionalFiles",
         "Network '{0}': weights file '{1}' matches {2} AdditionalFiles ({3}); write more of its path");
 
+    public static readonly DiagnosticDescriptor WeightsWithoutNetwork = Error(
+        "NG0047", "[Weights] on a class that is not a network",
+        "'{0}' has [Weights] but no layers, so there is nothing to bake the weights into; declare its layers on the class, starting with [Input(channels, height, width)]");
+
     /// <summary>The help link of diagnostic <paramref name="id"/> (NG0001 → …/diagnostics.md#ng0001).</summary>
     public static string HelpLink(string id) => DocumentationPage + "#ng" + id.Substring(2);
 

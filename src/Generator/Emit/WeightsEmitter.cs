@@ -82,14 +82,15 @@ internal static class WeightsEmitter
         w.Summary($"The string metadata stored with the weights in <c>{NetworkEmitter.Xml(file)}</c> (its <c>__metadata__</c>: what the training recorded beside them, such as the input's mean and standard deviation); empty when it has none.");
         w.Line($"{NetworkEmitter.GeneratedCodeAttribute}");
         w.Line($"public static global::System.Collections.Generic.IReadOnlyDictionary<string, string> BakedMetadata {{ get; }} =");
-        w.Line($"    new global::System.Collections.Generic.Dictionary<string, string>(global::System.StringComparer.Ordinal)");
-        w.Line($"    {{");
+        w.Line($"    new global::System.Collections.ObjectModel.ReadOnlyDictionary<string, string>(");
+        w.Line($"        new global::System.Collections.Generic.Dictionary<string, string>(global::System.StringComparer.Ordinal)");
+        w.Line($"        {{");
         for (int i = 0; i + 1 < metadata.Count; i += 2)
         {
-            w.Line($"        [{Literal.String(metadata[i])}] = {Literal.String(metadata[i + 1])},");
+            w.Line($"            [{Literal.String(metadata[i])}] = {Literal.String(metadata[i + 1])},");
         }
 
-        w.Line($"    }};");
+        w.Line($"        }});");
         w.Line();
         var expected = WeightsBinder.ExpectedTensors(model).ToList();
         EmitVector(w, "BakedParameters", "float", "Parameters", expected.Where(t => t.Kind == TensorKind.Parameter), MemoryMarshal.AsBytes(weights.Parameters.AsSpan()).ToArray(), 4);
@@ -136,7 +137,7 @@ internal static class WeightsEmitter
         foreach (ExpectedTensor tensor in tensors)
         {
             int start = tensor.Offset * size, length = tensor.Length * size;
-            if (bytes.Skip(start).Take(length).All(b => b == 0))
+            if (Array.FindIndex(bytes, start, length, static b => b != 0) < 0)
             {
                 w.Line($"// {tensor.Name} {WeightsBinder.FormatShape(tensor.Shape)}: all zeros");
                 continue;
@@ -150,6 +151,7 @@ internal static class WeightsEmitter
 
         w.Line($"if (!global::System.BitConverter.IsLittleEndian)");
         w.Open();
+        // A Span, not the array: with C# 14's first-class spans an array argument binds Cast to ReadOnlySpan, not a destination.
         string span = type == "float" ? $"global::System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(new global::System.Span<float>({v}))" : $"new global::System.Span<long>({v})";
         w.Line($"global::System.Buffers.Binary.BinaryPrimitives.ReverseEndianness({span}, {span});");
         w.Close();

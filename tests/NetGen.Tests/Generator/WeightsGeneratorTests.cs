@@ -204,6 +204,36 @@ public sealed class WeightsGeneratorTests : IDisposable
         Assert.Empty(Run(Network, Write(SafeTensorsBytes.Build(tensors))).GeneratorDiagnostics);
     }
 
+    [Fact]
+    public void A_corrupted_file_is_a_format_error_never_another_exception()
+    {
+        // Random truncations and byte changes of a valid file, header and data alike: the reader either reads it or says
+        // what is wrong (FormatException, or OverflowException for an absurd shape), so the generator never throws.
+        byte[] valid = SafeTensorsBytes.Build(Tensors(), metadata: "{\"mean\":\"0.5\"}");
+        var random = new Random(1234);
+        int rejected = 0;
+        for (int trial = 0; trial < 3000; trial++)
+        {
+            byte[] bytes = valid[..random.Next(valid.Length + 1)];
+            for (int k = random.Next(1, 4); k > 0 && bytes.Length > 0; k--)
+            {
+                int at = random.Next(trial % 2 == 0 ? Math.Min(bytes.Length, 400) : bytes.Length);
+                bytes[at] = (byte)random.Next(256);
+            }
+
+            try
+            {
+                SafeTensorsReader.Read(bytes);
+            }
+            catch (Exception e) when (e is FormatException or OverflowException)
+            {
+                rejected++;
+            }
+        }
+
+        Assert.InRange(rejected, 2000, 3000); // most corruptions are caught, none crashes
+    }
+
     [Theory]
     [InlineData("/repo/models/net.safetensors", "models/net.safetensors", true)]
     [InlineData("/repo/models/net.safetensors", "net.safetensors", true)]
