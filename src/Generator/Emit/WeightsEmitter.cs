@@ -100,10 +100,12 @@ internal static class WeightsEmitter
             EmitVector(w, "BakedCounters", "long", "Counters", expected.Where(t => t.Kind == TensorKind.Counter), MemoryMarshal.AsBytes(weights.Counters.AsSpan()).ToArray(), 8);
         }
 
-        w.Summary($"Decodes one baked tensor into its place; a literal that does not decode to exactly that many bytes would be a generator bug.");
-        w.Line($"private static void DecodeBaked(global::System.ReadOnlySpan<byte> base64, global::System.Span<byte> destination)");
+        w.Summary($"Decodes one baked tensor into <paramref name=\"vector\"/>[<paramref name=\"offset\"/>..+<paramref name=\"length\"/>); a literal that does not decode to exactly those bytes would be a generator bug.");
+        w.Line($"private static void DecodeBaked<T>(T[] vector, int offset, int length, global::System.ReadOnlySpan<byte> base64)");
+        w.Line($"    where T : struct");
         w.Open();
-        w.Line($"global::System.Buffers.OperationStatus status = global::System.Buffers.Text.Base64.DecodeFromUtf8(base64, destination, out _, out int written);");
+        w.Line($"var destination = global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(new global::System.Span<T>(vector, offset, length));");
+        w.Line($"var status = global::System.Buffers.Text.Base64.DecodeFromUtf8(base64, destination, out _, out int written);");
         w.Line($"if (status != global::System.Buffers.OperationStatus.Done || written != destination.Length)");
         w.Open();
         w.Line($"throw new global::System.InvalidOperationException({Literal.String($"The weights baked from {file} do not decode: regenerate the project.")});");
@@ -144,9 +146,8 @@ internal static class WeightsEmitter
             }
 
             w.Line($"// {tensor.Name} {WeightsBinder.FormatShape(tensor.Shape)}: {vector}[{tensor.Offset}..{tensor.Offset + tensor.Length})");
-            w.Line($"DecodeBaked(");
-            w.Unwrapped("    \"" + Convert.ToBase64String(bytes, start, length) + "\"u8,");
-            w.Line($"    global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(new global::System.Span<{type}>({v}, {tensor.Offset}, {tensor.Length})));");
+            w.Line($"DecodeBaked({v}, {tensor.Offset}, {tensor.Length},");
+            w.Unwrapped("    \"" + Convert.ToBase64String(bytes, start, length) + "\"u8);");
         }
 
         w.Line($"if (!global::System.BitConverter.IsLittleEndian)");

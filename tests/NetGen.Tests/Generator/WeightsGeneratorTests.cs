@@ -3,6 +3,8 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text;
+using ApprovalTests;
+using ApprovalTests.Reporters;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using NetGen.Generator;
@@ -88,8 +90,21 @@ public sealed class WeightsGeneratorTests : IDisposable
         Assert.Contains("BakedBuffers(new float[4])", main);
         Assert.Contains("BakedCounters(new long[1])", main);
         Assert.Contains("// dense1.weight [2, 18]: Parameters[4..40)", weights);
-        Assert.Contains("\"u8,", weights);
+        Assert.Contains("\"u8);", weights);
         Assert.DoesNotContain("\"u8", main); // the data stays out of the readable file
+    }
+
+    /// <summary>
+    /// The weights file as a reader sees it, compared with the approved copy beside this file
+    /// (<c>WeightsGeneratorTests.The_weights_file_reads_as_approved.approved.cs</c>).
+    /// </summary>
+    [Fact]
+    [UseReporter(typeof(QuietReporter))]
+    public void The_weights_file_reads_as_approved()
+    {
+        var result = Run(Network, Write(SafeTensorsBytes.Build(Tensors(), metadata: "{\"mean\":\"0.286\"}")));
+        Assert.Empty(result.GeneratorDiagnostics);
+        Approvals.VerifyWithExtension(result.Source("Baking.Net.Weights.g.cs"), ".cs");
     }
 
     [Fact]
