@@ -631,6 +631,7 @@ internal static class NetworkEmitter
     {
         const string Slot = "global::NetGen.Weights.TensorSlot";
         bool stateful = model.StateCount + model.CounterCount > 0;
+        w.Line($"// What a training checkpoint keeps beside the parameters: buffers, counters and the dropout masks' position.");
         w.Line($"float[] global::NetGen.INeuralNetwork.Buffers => {(stateful ? "Buffers" : "global::System.Array.Empty<float>()")};");
         w.Line($"long[] global::NetGen.INeuralNetwork.Counters => {(stateful ? "Counters" : "global::System.Array.Empty<long>()")};");
         w.Line($"global::System.Collections.Generic.IReadOnlyList<{Slot}> global::NetGen.INeuralNetwork.BufferLayout => {(stateful ? "s_bufferLayout" : $"global::System.Array.Empty<{Slot}>()")};");
