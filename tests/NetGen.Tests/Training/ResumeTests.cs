@@ -63,7 +63,9 @@ public sealed class ResumeTests : IDisposable
         Epochs = epochs,
         BatchSize = BatchSize,
         Seed = 11,
-        EarlyStopping = new EarlyStopping { Monitor = TrainingMetric.Accuracy, Patience = 3 },
+        // The highest validation loss is early in the run: it stops once Patience epochs after it have not beaten it, which
+        // the resumed run knows only from the checkpoint's record of the best epoch.
+        EarlyStopping = new EarlyStopping { Monitor = TrainingMetric.Loss, Mode = MetricGoal.Maximize, Patience = 2 },
     };
 
     private static NormalizedResidualNet NewNet(int threads, int seed)
@@ -128,6 +130,8 @@ public sealed class ResumeTests : IDisposable
         TrainingHistory rest = Trainer.Fit(resumed, adam, _train, _validation,
             AdamOptions(Epochs + 2) with { ResumeFrom = Path.Combine(_folder, $"adam-{StopAt}.safetensors") });
 
+        Assert.True(whole.StoppedEarly && whole.Epochs.Count > StopAt,
+            $"the test needs early stopping after the checkpoint; the run trained {whole.Epochs.Count} epochs");
         Assert.Equal(whole.Epochs.Count, StopAt + rest.Epochs.Count);
         Assert.Equal(whole.StoppedEarly, rest.StoppedEarly);
         Assert.Equal(whole.Epochs.Skip(StopAt).Select(e => e.Validation!.Value.Accuracy), rest.Epochs.Select(e => e.Validation!.Value.Accuracy));
