@@ -26,7 +26,9 @@ namespace NetGen.Weights;
 /// directly to store metadata beside the weights. A network with state that is not a parameter — BatchNorm's
 /// <c>running_mean</c> and <c>running_var</c> (F32) and <c>num_batches_tracked</c> (I64), as in a PyTorch
 /// <c>state_dict</c> — uses the overloads that also take a float buffer vector and a long counter vector, each
-/// with its own layout.
+/// with its own layout. A training checkpoint (<c>TrainerOptions.Checkpoint</c>) lists the tensors that are training state
+/// rather than weights (<c>optimizer.exp_avg</c>, …) under the metadata key <c>netgen.training_state</c>; the loads skip
+/// those that no layout asks for, so a network loads its weights from a checkpoint as from its own file.
 /// </remarks>
 /// <example>
 /// <code>
