@@ -145,6 +145,37 @@ public sealed class ResumeTests : IDisposable
     }
 
     [Fact]
+    public void Per_sample_training_with_Dropout_and_a_regression_network_resume_bit_for_bit()
+    {
+        // Batches of one train through TrainSample, whose Dropout step the checkpoint must carry too.
+        LabeledImages images = TrainerTests.Images(30, 2, 4, 5, DropoutNet.OutputLength, 4);
+        var options = new TrainerOptions { Epochs = 3, BatchSize = 1, Seed = 2, Schedule = new StepDecay(0.02f, stepSize: 30, gamma: 0.5f) };
+        var straight = new DropoutNet();
+        straight.InitializeParameters(1);
+        Trainer.Fit(straight, new Sgd(0.02f, momentum: 0.9f), images, null, options);
+        string path = Path.Combine(_folder, "dropout-{epoch}.safetensors");
+        var first = new DropoutNet();
+        first.InitializeParameters(1);
+        Trainer.Fit(first, new Sgd(0.02f, momentum: 0.9f), images, null, options with { Epochs = 1, Checkpoint = new Checkpoint { PathPattern = path } });
+        var resumed = new DropoutNet();
+        Trainer.Fit(resumed, new Sgd(0.02f, momentum: 0.9f), images, null, options with { ResumeFrom = Path.Combine(_folder, "dropout-1.safetensors") });
+        Snapshot.Of(resumed).AssertEqual(Snapshot.Of(straight), "per-sample SGD with Dropout");
+
+        RegressionData data = TrainerTests.Regression(24, 5);
+        var regression = new TrainerOptions { Epochs = 3, BatchSize = 5, Seed = 3 };
+        var whole = new RegressionNet { DegreeOfParallelism = 2 };
+        whole.InitializeParameters(2);
+        Trainer.Fit(whole, new Adam(0.01f), data, data, regression);
+        var part = new RegressionNet { DegreeOfParallelism = 2 };
+        part.InitializeParameters(2);
+        path = Path.Combine(_folder, "regression-{epoch}.safetensors");
+        Trainer.Fit(part, new Adam(0.01f), data, data, regression with { Epochs = 2, Checkpoint = new Checkpoint { PathPattern = path } });
+        var rest = new RegressionNet { DegreeOfParallelism = 2 };
+        Trainer.Fit(rest, new Adam(0.01f), data, data, regression with { ResumeFrom = Path.Combine(_folder, "regression-2.safetensors") });
+        Snapshot.Of(rest).AssertEqual(Snapshot.Of(whole), "a regression network with Adam");
+    }
+
+    [Fact]
     public void A_checkpoint_holds_the_documented_tensors_and_metadata_and_loads_as_weights()
     {
         var net = NewNet(1, seed: 3);
