@@ -297,8 +297,9 @@ public sealed class ImageTransform
         using SKCodec? codec = SKCodec.Create(source, out SKCodecResult created);
         if (codec is null)
         {
-            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
-                $"{name}: not an image that can be decoded ({created}); PNG, JPEG, GIF, BMP, WebP, ICO and WBMP can."));
+            throw new InvalidDataException(created == SKCodecResult.IncompleteInput
+                ? $"{name}: the image data is cut short, within its header ({created})."
+                : $"{name}: not an image that can be decoded ({created}); PNG, JPEG, GIF, BMP, WebP, ICO and WBMP can.");
         }
 
         int width = codec.Info.Width, height = codec.Info.Height;

@@ -160,6 +160,18 @@ public sealed class ImageTransformTests : IDisposable
     }
 
     [Fact]
+    public void A_file_cut_within_its_header_is_an_error_naming_it()
+    {
+        string whole = TestImages.WriteShape(_directory.File("whole.jpg"), "disc", new Random(5), SKEncodedImageFormat.Jpeg);
+        string path = _directory.File("header.jpg");
+        File.WriteAllBytes(path, File.ReadAllBytes(whole).AsSpan(0, 40).ToArray());
+
+        var e = Assert.Throws<InvalidDataException>(() => new ImageTransform(3, 8, 8).Load(path));
+
+        Assert.Equal(path + ": the image data is cut short, within its header (IncompleteInput).", e.Message);
+    }
+
+    [Fact]
     public void Arguments_out_of_range_are_rejected()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new ImageTransform(2, 8, 8));
