@@ -10,12 +10,19 @@ using NetGen.Training;
 var folder = new Argument<string>("folder") { Description = "The image folder: one subfolder of PNG/JPEG/… images per class." };
 var output = new Option<string>("--output", "-o") { Description = "The model file to write.", DefaultValueFactory = _ => "model.safetensors" };
 var epochs = new Option<int>("--epochs") { Description = "Passes over the training images.", DefaultValueFactory = _ => new TrainSettings().Epochs };
+epochs.Validators.Add(result =>
+{
+    if (result.GetValueOrDefault<int>() < 1)
+    {
+        result.AddError("--epochs must be at least 1.");
+    }
+});
 var seed = new Option<int>("--seed") { Description = "Seeds the parameters, the order and the augmentation.", DefaultValueFactory = _ => new TrainSettings().Seed };
 var train = new Command("train", "Train ShapesNet on an image folder (every fifth image held out for validation) and save it.") { folder, output, epochs, seed };
 train.SetAction(parse => Run(() =>
 {
     TrainedModel model = ImageClassifier.Train(parse.GetValue(folder)!, parse.GetValue(output)!,
-        new TrainSettings(Epochs: Math.Max(1, parse.GetValue(epochs)), Seed: parse.GetValue(seed)),
+        new TrainSettings(Epochs: parse.GetValue(epochs), Seed: parse.GetValue(seed)),
         e => Console.WriteLine($"epoch {e.Epoch}/{e.Epochs}: loss {e.TrainingLoss:F4}, validation accuracy {e.Validation?.Accuracy:P1}"));
     Console.WriteLine($"{model.ClassNames.Count} classes ({string.Join(", ", model.ClassNames)}), {model.TrainCount} images trained on, "
         + $"{model.ValidationCount} held out: accuracy {model.ValidationAccuracy:P1}. Saved {parse.GetValue(output)}.");

@@ -18,8 +18,9 @@ namespace NetGen.Images;
 /// root/dog/a.jpeg          class "dog"  → label 1
 /// </code>
 /// The classes are the subfolders' names sorted ordinally (label i is <see cref="ClassNames"/>[i]); the files are those
-/// with an image extension (<see cref="Extensions"/>, any case), class after class, each class's files sorted ordinally
-/// by their path below the class folder. Other files are ignored; so are files directly in the root.
+/// with an image extension (<see cref="Extensions"/>, any case), class after class; within a class, folder by folder in
+/// ordinal order of their paths (the class folder's own files first) and each folder's files by name, as torchvision
+/// walks them. Other files are ignored; so are files directly in the root.
 /// </summary>
 /// <remarks>
 /// <see cref="Load(ImageTransform)"/> decodes every file at once into one <see cref="LabeledImages"/> held in memory,
@@ -71,9 +72,12 @@ public sealed class ImageFolder
         for (int label = 0; label < _classNames.Length; label++)
         {
             string folder = Path.Combine(root, _classNames[label]);
+            // As torchvision's sorted(os.walk(…)): folder by folder in ordinal order of their paths, each folder's
+            // files by name, so a class folder's own files come before those of its subfolders.
             string[] images = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
                 .Where(IsImage)
-                .OrderBy(file => Path.GetRelativePath(folder, file), StringComparer.Ordinal)
+                .OrderBy(Path.GetDirectoryName, StringComparer.Ordinal)
+                .ThenBy(Path.GetFileName, StringComparer.Ordinal)
                 .ToArray();
             if (images.Length == 0)
             {

@@ -18,7 +18,8 @@ public sealed class ImageFolderTests : IDisposable
         string root = _directory.Path;
         Write("b/2.png", 10);
         Write("b/10.PNG", 20);                    // any case of extension
-        Write("b/deeper/1.png", 30);              // nested folders belong to their class
+        Write("b/deeper/1.png", 30);              // nested folders belong to their class, after its own files
+        Write("b/zz.jpg", 35);
         Write("B/x.png", 40);                     // "B" < "b" ordinally
         Write("a/z.png", 50);
         File.WriteAllText(Path.Combine(root, "a", "notes.txt"), "not an image");
@@ -28,9 +29,9 @@ public sealed class ImageFolderTests : IDisposable
 
         Assert.Equal(["B", "a", "b"], folder.ClassNames);
         string[] relative = folder.Files.Select(f => Path.GetRelativePath(root, f).Replace('\\', '/')).ToArray();
-        Assert.Equal(["B/x.png", "a/z.png", "b/10.PNG", "b/2.png", "b/deeper/1.png"], relative);
-        Assert.Equal([0, 1, 2, 2, 2], folder.Labels);
-        Assert.Equal(5, folder.Count);
+        Assert.Equal(["B/x.png", "a/z.png", "b/10.PNG", "b/2.png", "b/zz.jpg", "b/deeper/1.png"], relative);
+        Assert.Equal([0, 1, 2, 2, 2, 2], folder.Labels);
+        Assert.Equal(6, folder.Count);
     }
 
     [Fact]
