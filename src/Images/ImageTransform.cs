@@ -303,10 +303,11 @@ public sealed class ImageTransform
         }
 
         int width = codec.Info.Width, height = codec.Info.Height;
-        if (width <= 0 || height <= 0 || (long)width * height * 4 > Array.MaxLength)
+        // The decoded RGBA pixels, and the rows resized to the output's width, must each fit in an array.
+        if (width <= 0 || height <= 0 || (long)width * height * 4 > Array.MaxLength || (long)Channels * height * Width > Array.MaxLength)
         {
             throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
-                $"{name}: an image of {width}×{height} pixels cannot be loaded (more than {Array.MaxLength / 4} pixels, or none)."));
+                $"{name}: an image of {width}×{height} pixels is empty or too large to load into arrays."));
         }
 
         var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
