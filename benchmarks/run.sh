@@ -4,11 +4,15 @@
 # measured FMA peak and the NetGen/TorchSharp and NetGen/runtime-shaped ratios) and BenchmarkDotNet's own report.
 #
 # usage: benchmarks/run.sh [--quick] [verify] [--network NAME] [BenchmarkDotNet options, e.g. --filter '*Latency*']
+#        benchmarks/run.sh profile --network NAME [--threads N] [--steps N]
 #   --quick   a short job for development (the default is the full job, about 10 minutes on 2 cores)
 #   --network only one network's cases (LeNet5, WideNet, ResNet or ResNetBN) and the FMA peak
 #   verify    only check that the runtime-shaped, TorchSharp and ONNX Runtime networks match the generated ones, that
 #             TorchSharp loads the weights files NetGen saves (ResNetBN, every layer kind) and gives the same outputs,
 #             and that NetGen's calls allocate 0 bytes after warm-up
+#   profile   the per-layer profile instead (benchmarks/NetGen.Profile: the same networks compiled with NETGEN_PROFILE):
+#             each generated layer method's time, GFLOP/s and share of the FMA peak in a training step, an inference
+#             batch and a single-image forward; needs no TorchSharp
 #
 # TorchSharp 0.107's native wrapper needs a libstdc++ with GLIBCXX_3.4.32 (GCC 13 or newer). If the system's has
 # it, the plain dotnet host is used; otherwise ../shared/tools/torchsharp-env.sh next to the repository (or the
@@ -16,6 +20,12 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
+
+if [ "${1:-}" = profile ]; then
+  shift
+  dotnet build benchmarks/NetGen.Profile -c Release -nologo -v quiet
+  exec dotnet benchmarks/NetGen.Profile/bin/Release/net10.0/NetGen.Profile.dll "$@"
+fi
 
 dotnet build benchmarks/NetGen.Benchmarks -c Release -nologo -v quiet
 dll=benchmarks/NetGen.Benchmarks/bin/Release/net10.0/NetGen.Benchmarks.dll

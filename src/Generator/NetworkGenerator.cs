@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -51,8 +52,11 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             .Select(static (result, _) => result.Model)
             .Where(static model => model is not null)
             .WithTrackingName(TrackingNames.Model)!;
-        context.RegisterSourceOutput(models, static (spc, model) =>
-            spc.AddSource(NetworkEmitter.HintName(model), NetworkEmitter.Emit(model)));
+        //    With the NETGEN_PROFILE symbol defined, every layer call in the passes is timed (ProfileSites).
+        IncrementalValueProvider<bool> profile = context.ParseOptionsProvider
+            .Select(static (options, _) => options.PreprocessorSymbolNames.Contains(ProfileSites.Symbol));
+        context.RegisterSourceOutput(models.Combine(profile), static (spc, input) =>
+            spc.AddSource(NetworkEmitter.HintName(input.Left), NetworkEmitter.Emit(input.Left, input.Right)));
         IncrementalValuesProvider<BakeResult> bakedWeights = baked.Where(static result => result is { Model: not null, Weights: not null });
         context.RegisterSourceOutput(bakedWeights, static (spc, result) =>
             spc.AddSource(WeightsEmitter.HintName(result.Model!), WeightsEmitter.Emit(result.Model!, result.Weights!, result.Metadata)));

@@ -42,6 +42,17 @@ public interface INeuralNetwork
     /// <summary>dL/d(input) of the last single-sample training call.</summary>
     ReadOnlySpan<float> InputGradient { get; }
 
+    /// <summary>
+    /// The output of the layer named <paramref name="layer"/> for the sample of the last single-sample call (Forward,
+    /// Predict, Loss, TrainSample), CHW row-major: intermediate features, valid until the next call. The generated class
+    /// also has a property per layer (<c>Conv2Output</c>).
+    /// </summary>
+    /// <param name="layer">The layer's name, as in the generated <c>Summary</c>.</param>
+    /// <returns>A view of the instance's workspace.</returns>
+    /// <exception cref="ArgumentException">No layer has that name, or its output is not kept (a ReLU computed inside the
+    /// max pooling after it, a convolution with its BatchNorm folded in); the message says which layer to read instead.</exception>
+    ReadOnlySpan<float> LayerOutput(string layer);
+
     /// <summary>He (Kaiming) uniform weights, zero biases; the same seed gives the same bits.</summary>
     void InitializeParameters(int seed);
 
@@ -65,6 +76,29 @@ public interface INeuralNetwork
 
     /// <summary>Sets every gradient to zero.</summary>
     void ZeroGradients();
+
+    /// <summary>
+    /// The float state that is not a parameter, in <c>state_dict()</c> order (BatchNorm's running means and variances);
+    /// empty for a network without such layers. Training updates it; an optimizer never does.
+    /// </summary>
+    float[] Buffers { get; }
+
+    /// <summary>The tensors of <see cref="Buffers"/>: <c>state_dict()</c> names (<c>bn1.running_mean</c>, …), shapes and offsets.</summary>
+    System.Collections.Generic.IReadOnlyList<Weights.TensorSlot> BufferLayout { get; }
+
+    /// <summary>The long state (each BatchNorm's <c>num_batches_tracked</c>); empty for a network without such layers.</summary>
+    long[] Counters { get; }
+
+    /// <summary>The tensors of <see cref="Counters"/>: <c>state_dict()</c> names, shapes ([], scalars) and offsets.</summary>
+    System.Collections.Generic.IReadOnlyList<Weights.TensorSlot> CounterLayout { get; }
+
+    /// <summary>
+    /// The seed and step of the dropout masks that the next training call draws; null for a network without a Dropout
+    /// layer. A training checkpoint keeps it, so that a resumed run draws the masks it would have drawn.
+    /// </summary>
+    /// <exception cref="ArgumentNullException">Set to null on a network with a Dropout layer.</exception>
+    /// <exception cref="ArgumentException">Set to a value on a network without one.</exception>
+    DropoutState? Dropout { get; set; }
 
     /// <summary>
     /// Writes the network with its current parameters (and running statistics) as an ONNX model, opset 17: input

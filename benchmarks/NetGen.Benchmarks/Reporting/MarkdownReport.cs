@@ -46,7 +46,7 @@ public static class MarkdownReport
         sb.AppendLine(Inv, $"- Runtime: {host.RuntimeVersion}, {host.Architecture}, JIT {host.JitInfo}; vectors: {host.HardwareIntrinsicsShort}; BenchmarkDotNet {host.BenchmarkDotNetVersion}");
         sb.AppendLine(Inv, $"- Load average (1 / 5 / 15 min) at the start: {LoadAtStart ?? "?"}; at the end: {LoadAverage()} (other work shares the machine)");
         sb.AppendLine(Inv, $"- Job: {string.Join("; ", summary.BenchmarksCases.Select(b => b.Job.DisplayInfo).Distinct())}");
-        sb.AppendLine(Inv, $"- FMA peak (one thread, {PeakBenchmarks.Accumulators} × Vector{PeakBenchmarks.Lanes * 32} accumulators): {(peak is null ? "not measured" : peak.Value.ToString("F1", Inv) + " GFLOP/s")}");
+        sb.AppendLine(Inv, $"- FMA peak (one thread, {PeakLoop.Accumulators} × Vector{PeakLoop.Lanes * 32} accumulators): {(peak is null ? "not measured" : peak.Value.ToString("F1", Inv) + " GFLOP/s")}");
         sb.AppendLine();
         sb.AppendLine("Medians. GFLOP/s from the known multiply-add count per sample (LeNet5 416,520, WideNet 13,883,904, ResNet 9,376,640, ResNetBN 24,198,656; 2 FLOPs each; a training step counts 3 × forward); Peak = GFLOP/s ÷ (single-thread FMA peak × threads).");
         sb.AppendLine();

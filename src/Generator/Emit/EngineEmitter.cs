@@ -301,7 +301,9 @@ internal static class EngineEmitter
                 w.Line($"if (item < {planItems})");
                 w.Open();
                 w.Line($"int first = item * {RowsPerItem}, end = global::System.Math.Min(first + {RowsPerItem}, {rows});");
-                w.Line($"{NetworkEmitter.Layers(model)}.{buffers.Methods(plan)}BatchWeightGradient<TVector>(first, end, count, _{name}Inputs, _{name}OutputGradients, gradients.Slice({weight.Offset}, {weight.Tensor.Length}));");
+                ProfileSites.Call(w, $"{plan.Name} batch dL/dW",
+                    $"{NetworkEmitter.Layers(model)}.{buffers.Methods(plan)}BatchWeightGradient<TVector>(first, end, count, _{name}Inputs, _{name}OutputGradients, gradients.Slice({weight.Offset}, {weight.Tensor.Length}));",
+                    $"(long)(end - first) * count * {2 * inputs}L");
                 w.Line($"return new({weight.Offset} + first * {inputs}, (end - first) * {inputs}); // the rows written, which the engine scales to the batch mean");
                 w.Close();
                 w.Line();

@@ -46,6 +46,77 @@ internal static class NetworkEmitter
     internal static void EnterCall(SourceWriter w, NetworkModel model) =>
         w.Line($"using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, {Literal.String(model.Hierarchy.TypeName)});");
 
+    /// <summary>
+    /// Each layer's activation after a single-sample call, for feature extraction: a <c>Conv2Output</c> span per layer and
+    /// <c>LayerOutput(name)</c>. A layer fused into the next (a ReLU before a max pooling) has no buffer of its own, and a
+    /// convolution with its BatchNorm folded in writes the BatchNorm's output in inference, not its own: neither has a
+    /// property, and <c>LayerOutput</c> says where to look instead.
+    /// </summary>
+    private static void EmitLayerOutputs(SourceWriter w, NetworkModel model)
+    {
+        const string after = "of the sample of the last single-sample call (<see cref=\"Forward\"/>, <see cref=\"Predict\"/>, <see cref=\"Loss\"/>, <see cref=\"TrainSample\"/>; not the batch calls), CHW row-major: a view of this instance's workspace, overwritten by the next call";
+        var readable = model.Layers.Where(static p => !p.FusedIntoNext && p.Fold is null).ToList();
+        foreach (LayerPlan plan in readable)
+        {
+            w.Summary($"The output of {plan.Name} from the last single-sample call: {plan.Output.Length} floats, {plan.Output.ToFullString()} (see <see cref=\"LayerOutput\"/>).");
+            w.Line($"{GeneratedCodeAttribute}");
+            w.Line($"public global::System.ReadOnlySpan<float> {plan.Pascal}Output");
+            w.Open();
+            w.Line($"get");
+            w.Open();
+            EnterCall(w, model);
+            w.Line($"return new(_workspace.{plan.Pascal}Output, 0, {plan.Output.Length});");
+            w.Close();
+            w.Close();
+            w.Line();
+        }
+
+        w.Summary($"The output of the layer named <paramref name=\"layer\"/> (as in <see cref=\"Summary\"/>) {after}.");
+        w.Line($"/// <param name=\"layer\">A layer's name: {Xml(string.Join(", ", readable.Select(static p => p.Name)))}.</param>");
+        w.Line($"/// <exception cref=\"global::System.ArgumentException\">No layer has that name, or its output is not kept (the message says where it is).</exception>");
+        w.Line($"{GeneratedCodeAttribute}");
+        w.Line($"public global::System.ReadOnlySpan<float> LayerOutput(string layer)");
+        w.Open();
+        EnterCall(w, model);
+        w.Line($"return layer switch");
+        w.Open();
+        foreach (LayerPlan plan in readable)
+        {
+            w.Line($"{Literal.String(plan.Name)} => new(_workspace.{plan.Pascal}Output, 0, {plan.Output.Length}),");
+        }
+
+        foreach (LayerPlan plan in model.Layers.Where(static p => p.FusedIntoNext || p.Fold is not null))
+        {
+            string why = plan.FusedIntoNext
+                ? $"{plan.Name} is computed inside {model.Layers[plan.Index + 1].Name}, which keeps no separate copy of its output: read {model.Layers[plan.Index + 1].Name}'s"
+                : $"inference runs {plan.Name} with {model.NameOf(plan.Fold!.Node)} folded in, writing {model.NameOf(plan.Fold.Node)}'s output only: read {model.NameOf(plan.Fold.Node)}'s";
+            w.Line($"{Literal.String(plan.Name)} => throw new global::System.ArgumentException({Literal.String(why + ".")}, nameof(layer)),");
+        }
+
+        w.Line($"_ => throw new global::System.ArgumentException(");
+        w.Line($"    $\"No layer of {model.Hierarchy.TypeName} is named '{{layer}}'; \" +");
+        w.Line($"    $\"the layers with an output to read: {{LayerOutputNames}}.\", nameof(layer)),");
+        w.Close(";");
+        w.Close();
+        w.Line();
+
+        // The names, cut into pieces that keep the lines short however many layers there are.
+        var pieces = new List<string>();
+        string names = string.Join(", ", readable.Select(static p => p.Name));
+        for (int start = 0; start < names.Length; start += 90)
+        {
+            pieces.Add(names.Substring(start, System.Math.Min(90, names.Length - start)));
+        }
+
+        w.Line($"private const string LayerOutputNames =");
+        for (int i = 0; i < pieces.Count; i++)
+        {
+            w.Line($"    {Literal.String(pieces[i])}{(i < pieces.Count - 1 ? " +" : ";")}");
+        }
+
+        w.Line();
+    }
+
     /// <summary>The hint name of the generated file: <c>Namespace.Class.g.cs</c>.</summary>
     public static string HintName(NetworkModel model)
     {
@@ -70,10 +141,12 @@ internal static class NetworkEmitter
     /// </summary>
     public static string Layers(NetworkModel model) => "global::NetGen.Generated." + LayersClass(model);
 
-    public static string Emit(NetworkModel model)
+    /// <summary>The network's source file.</summary>
+    /// <param name="profile">Whether the compilation defines <see cref="ProfileSites.Symbol"/>: time every layer call (<see cref="ProfileSites"/>).</param>
+    public static string Emit(NetworkModel model, bool profile = false)
     {
         var buffers = BufferPlan.For(model);
-        var w = new SourceWriter();
+        var w = new SourceWriter { Profile = profile ? new ProfileSites() : null };
         w.Line($"// <auto-generated/>");
         w.Line($"// Generated by {ToolName} {Version} from the layer attributes on {model.Hierarchy.TypeName}.");
         w.Line($"// Every shape, offset and loop bound below was computed at compile time; to change them, change the attributes.");
@@ -106,6 +179,7 @@ internal static class NetworkEmitter
         EmitClone(w, model);
         PassEmitter.EmitPasses(w, model, buffers);
         EmitWorkspace(w, model, buffers);
+        w.Profile?.EmitProperty(w);
         w.Close();
 
         for (int i = 0; i < declarations.Count - 1; i++)
@@ -461,6 +535,7 @@ internal static class NetworkEmitter
         w.Close();
         w.Close();
         w.Line();
+        EmitLayerOutputs(w, model);
 
         w.Summary($"Fills the weights with He (Kaiming) uniform values, U(±√(6 / fan-in)), and the biases with zeros. The same seed always gives the same bits.");
         w.Line($"/// <param name=\"seed\">The seed of the random sequence.</param>");
@@ -628,7 +703,50 @@ internal static class NetworkEmitter
         w.Line($"int global::NetGen.INeuralNetwork.OutputLength => OutputLength;");
         w.Line($"int global::NetGen.INeuralNetwork.ParameterCount => ParameterCount;");
         w.Line($"global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INeuralNetwork.ParameterLayout => s_parameterLayout;");
+        EmitTrainingStateApi(w, model);
         w.Line();
+    }
+
+    /// <summary>
+    /// The interface's view of the state beside the parameters that a training checkpoint keeps: the buffers and counters
+    /// with their layouts (empty without BatchNorm), and the dropout masks' seed and step (null without Dropout).
+    /// </summary>
+    private static void EmitTrainingStateApi(SourceWriter w, NetworkModel model)
+    {
+        const string Slot = "global::NetGen.Weights.TensorSlot";
+        bool stateful = model.StateCount + model.CounterCount > 0;
+        w.Line($"// What a training checkpoint keeps beside the parameters: buffers, counters and the dropout masks' position.");
+        w.Line($"float[] global::NetGen.INeuralNetwork.Buffers => {(stateful ? "Buffers" : "global::System.Array.Empty<float>()")};");
+        w.Line($"long[] global::NetGen.INeuralNetwork.Counters => {(stateful ? "Counters" : "global::System.Array.Empty<long>()")};");
+        w.Line($"global::System.Collections.Generic.IReadOnlyList<{Slot}> global::NetGen.INeuralNetwork.BufferLayout => {(stateful ? "s_bufferLayout" : $"global::System.Array.Empty<{Slot}>()")};");
+        w.Line($"global::System.Collections.Generic.IReadOnlyList<{Slot}> global::NetGen.INeuralNetwork.CounterLayout => {(stateful ? "s_counterLayout" : $"global::System.Array.Empty<{Slot}>()")};");
+        w.Line($"global::NetGen.DropoutState? global::NetGen.INeuralNetwork.Dropout");
+        w.Open();
+        if (model.DrawsNoise)
+        {
+            w.Line($"get => new global::NetGen.DropoutState(_noiseSeed, TrainingStep);");
+            w.Line($"set");
+            w.Open();
+            string message = $"{model.Hierarchy.TypeName} has Dropout layers: its dropout state cannot be null.";
+            w.Line($"global::NetGen.DropoutState state = value ?? throw new global::System.ArgumentNullException(nameof(value), {Literal.String(message)});");
+            w.Line($"_noiseSeed = state.Seed;");
+            w.Line($"TrainingStep = state.Step;");
+            w.Close();
+        }
+        else
+        {
+            w.Line($"get => null;");
+            w.Line($"set");
+            w.Open();
+            w.Line($"if (value is not null)");
+            w.Open();
+            string message = $"{model.Hierarchy.TypeName} has no Dropout layer: its dropout state is null.";
+            w.Line($"throw new global::System.ArgumentException({Literal.String(message)}, nameof(value));");
+            w.Close();
+            w.Close();
+        }
+
+        w.Close();
     }
 
     private static void EmitWeightsApi(SourceWriter w, NetworkModel model)

@@ -185,7 +185,8 @@ internal static class PassEmitter
                 {
                     string arguments = string.Join(", ", new[] { "count" }.Concat(reduction.Operands.Select(o => buffers.Bind(step.Plan, o, "true"))));
                     w.Line($"// {step.Plan.Name}: this chunk's part of the batch's {Describe(reduction)}");
-                    w.Line($"{NetworkEmitter.Layers(model)}.{buffers.Methods(step.Plan)}{reduction.Name}({arguments});");
+                    ProfileSites.Call(w, $"{step.Plan.Name} {Describe(reduction)}",
+                        $"{NetworkEmitter.Layers(model)}.{buffers.Methods(step.Plan)}{reduction.Name}({arguments});", "0L");
                 }
                 else
                 {
@@ -248,7 +249,9 @@ internal static class PassEmitter
         IReadOnlyList<Operand> operands = forward ? plan.Layer.ForwardOperands(plan) : plan.Layer.BackwardOperands(plan);
         string generic = plan.Layer.IsVectorized(forward) ? "<TVector>" : "";
         string arguments = string.Join(", ", new[] { "count" }.Concat(operands.Select(o => buffers.Bind(plan, o, training))));
-        w.Line($"{NetworkEmitter.Layers(model)}.{buffers.Methods(plan)}{(forward ? "Forward" : "Backward")}{generic}({arguments});");
+        string call = $"{NetworkEmitter.Layers(model)}.{buffers.Methods(plan)}{(forward ? "Forward" : "Backward")}{generic}({arguments});";
+        ProfileSites.Call(w, $"{plan.Name} {(forward ? "forward" : "backward")}", call,
+            forward ? ProfileSites.ForwardFlops(plan) : ProfileSites.BackwardFlops(plan));
     }
 
     /// <summary>In the inference pass, a layer with another folded into it: its inference form over the recomputed weight and bias, into the folded layer's output.</summary>
@@ -259,7 +262,8 @@ internal static class PassEmitter
         string generic = fold.Layer.IsVectorized(forward: true) ? "<TVector>" : "";
         string arguments = string.Join(", ", new[] { "count" }.Concat(fold.Layer.ForwardOperands(form).Select(o => buffers.BindFolded(plan, o))));
         w.Line($"// {plan.Name} with {model.NameOf(fold.Node)} folded in: W' = W·s, b' = β + (b − μ)·s, s = γ / √(running_var + ε).");
-        w.Line($"{NetworkEmitter.Layers(model)}.{buffers.Methods(plan)}ForwardFolded{generic}({arguments});");
+        ProfileSites.Call(w, $"{plan.Name} forward, {model.NameOf(fold.Node)} folded",
+            $"{NetworkEmitter.Layers(model)}.{buffers.Methods(plan)}ForwardFolded{generic}({arguments});", ProfileSites.ForwardFlops(plan));
     }
 
     /// <summary>After a backward method that wrote a branch buffer: add it into the gradient of the node it belongs to.</summary>

@@ -20,6 +20,9 @@ internal sealed class SourceWriter
     private readonly StringBuilder _builder = new();
     private int _indent;
 
+    /// <summary>The timed call sites, when the network is compiled for profiling (<see cref="ProfileSites.Symbol"/>); else null.</summary>
+    public ProfileSites? Profile { get; init; }
+
     /// <summary>Writes one line at the current indentation, wrapped if it is too long.</summary>
     public void Line(FormattableString line)
     {

@@ -58,6 +58,9 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
 
     public override string DefaultNamePrefix => "conv";
 
+    public override long MultiplyAdds(LayerPlan plan) =>
+        (long)Filters * (plan.Input.Channels / Groups) * KernelHeight * KernelWidth * plan.Output.Height * plan.Output.Width;
+
     public override bool ValidateArguments(LayerContext layer) =>
         Check.Positive(layer, "filters", Filters)
         & Check.Positive(layer, "kernel height", KernelHeight)

@@ -20,6 +20,8 @@ internal sealed record DenseLayer(int Units) : Layer
 
     public override string DefaultNamePrefix => "dense";
 
+    public override long MultiplyAdds(LayerPlan plan) => (long)Units * plan.Input.Length;
+
     public override bool ValidateArguments(LayerContext layer) => Check.Positive(layer, "units", Units);
 
     public override Shape? InferOutputShape(IReadOnlyList<Shape> inputs, LayerContext layer) =>

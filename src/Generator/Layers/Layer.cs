@@ -104,6 +104,12 @@ internal abstract record Layer
     {
     }
 
+    /// <summary>
+    /// Multiply-adds of the layer's product for one sample (a convolution's or dense layer's), 0 for a layer that only moves,
+    /// compares or scales data: the work a profile divides by the time.
+    /// </summary>
+    public virtual long MultiplyAdds(LayerPlan plan) => 0;
+
     /// <summary>Whether the forward (or backward) method is generic over the vector width (<c>TVector</c>, a <c>NetGen.Kernels.IFloatVector</c>).</summary>
     public virtual bool IsVectorized(bool forward) => false;
 

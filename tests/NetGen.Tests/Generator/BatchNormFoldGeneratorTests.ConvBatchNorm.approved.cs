@@ -164,6 +164,105 @@ namespace Samples
         }
 
         /// <summary>
+        /// The output of bn1 from the last single-sample call: 144 floats, 4×6×6 (see <see cref="LayerOutput"/>).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.ReadOnlySpan<float> Bn1Output
+        {
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
+                return new(_workspace.Bn1Output, 0, 144);
+            }
+        }
+
+        /// <summary>
+        /// The output of relu1 from the last single-sample call: 144 floats, 4×6×6 (see <see cref="LayerOutput"/>).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.ReadOnlySpan<float> Relu1Output
+        {
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
+                return new(_workspace.Relu1Output, 0, 144);
+            }
+        }
+
+        /// <summary>
+        /// The output of global_pool1 from the last single-sample call: 4 floats, 4×1×1 (see
+        /// <see cref="LayerOutput"/>).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.ReadOnlySpan<float> GlobalPool1Output
+        {
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
+                return new(_workspace.GlobalPool1Output, 0, 4);
+            }
+        }
+
+        /// <summary>
+        /// The output of dense1 from the last single-sample call: 3 floats, 3×1×1 (see <see cref="LayerOutput"/>).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.ReadOnlySpan<float> Dense1Output
+        {
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
+                return new(_workspace.Dense1Output, 0, 3);
+            }
+        }
+
+        /// <summary>
+        /// The output of softmax1 from the last single-sample call: 3 floats, 3×1×1 (see <see cref="LayerOutput"/>).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.ReadOnlySpan<float> Softmax1Output
+        {
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
+                return new(_workspace.Softmax1Output, 0, 3);
+            }
+        }
+
+        /// <summary>
+        /// The output of the layer named <paramref name="layer"/> (as in <see cref="Summary"/>) of the sample of the
+        /// last single-sample call (<see cref="Forward"/>, <see cref="Predict"/>, <see cref="Loss"/>,
+        /// <see cref="TrainSample"/>; not the batch calls), CHW row-major: a view of this instance's workspace,
+        /// overwritten by the next call.
+        /// </summary>
+        /// <param name="layer">A layer's name: bn1, relu1, global_pool1, dense1, softmax1.</param>
+        /// <exception cref="global::System.ArgumentException">No layer has that name, or its output is not kept (the
+        /// message says where it is).</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.ReadOnlySpan<float> LayerOutput(string layer)
+        {
+            using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
+            return layer switch
+            {
+                "bn1" => new(_workspace.Bn1Output, 0, 144),
+                "relu1" => new(_workspace.Relu1Output, 0, 144),
+                "global_pool1" => new(_workspace.GlobalPool1Output, 0, 4),
+                "dense1" => new(_workspace.Dense1Output, 0, 3),
+                "softmax1" => new(_workspace.Softmax1Output, 0, 3),
+                "conv1" =>
+                    throw new global::System.ArgumentException(
+                        "inference runs conv1 with bn1 folded in, writing bn1's output only: read bn1's.",
+                        nameof(layer)),
+                _ => throw new global::System.ArgumentException(
+                    $"No layer of ConvBatchNorm is named '{layer}'; " +
+                    $"the layers with an output to read: {LayerOutputNames}.", nameof(layer)),
+            };
+        }
+
+        private const string LayerOutputNames =
+            "bn1, relu1, global_pool1, dense1, softmax1";
+
+        /// <summary>
         /// Fills the weights with He (Kaiming) uniform values, U(±√(6 / fan-in)), and the biases with zeros. The same
         /// seed always gives the same bits.
         /// </summary>
@@ -345,6 +444,25 @@ namespace Samples
         int global::NetGen.INeuralNetwork.ParameterCount => ParameterCount;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INeuralNetwork.ParameterLayout =>
             s_parameterLayout;
+        // What a training checkpoint keeps beside the parameters: buffers, counters and the dropout masks' position.
+        float[] global::NetGen.INeuralNetwork.Buffers => Buffers;
+        long[] global::NetGen.INeuralNetwork.Counters => Counters;
+        global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INeuralNetwork.BufferLayout =>
+            s_bufferLayout;
+        global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INeuralNetwork.CounterLayout =>
+            s_counterLayout;
+        global::NetGen.DropoutState? global::NetGen.INeuralNetwork.Dropout
+        {
+            get => null;
+            set
+            {
+                if (value is not null)
+                {
+                    throw new global::System.ArgumentException(
+                        "ConvBatchNorm has no Dropout layer: its dropout state is null.", nameof(value));
+                }
+            }
+        }
 
         private Engine? _engine;
 

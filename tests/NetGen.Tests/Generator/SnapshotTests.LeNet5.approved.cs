@@ -225,6 +225,179 @@ namespace Samples
         }
 
         /// <summary>
+        /// The output of conv1 from the last single-sample call: 4704 floats, 6×28×28 (see <see cref="LayerOutput"/>).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.ReadOnlySpan<float> Conv1Output
+        {
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "LeNet5");
+                return new(_workspace.Conv1Output, 0, 4704);
+            }
+        }
+
+        /// <summary>
+        /// The output of pool1 from the last single-sample call: 1176 floats, 6×14×14 (see <see cref="LayerOutput"/>).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.ReadOnlySpan<float> Pool1Output
+        {
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "LeNet5");
+                return new(_workspace.Pool1Output, 0, 1176);
+            }
+        }
+
+        /// <summary>
+        /// The output of conv2 from the last single-sample call: 1600 floats, 16×10×10 (see <see cref="LayerOutput"/>).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.ReadOnlySpan<float> Conv2Output
+        {
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "LeNet5");
+                return new(_workspace.Conv2Output, 0, 1600);
+            }
+        }
+
+        /// <summary>
+        /// The output of pool2 from the last single-sample call: 400 floats, 16×5×5 (see <see cref="LayerOutput"/>).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.ReadOnlySpan<float> Pool2Output
+        {
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "LeNet5");
+                return new(_workspace.Pool2Output, 0, 400);
+            }
+        }
+
+        /// <summary>
+        /// The output of dense1 from the last single-sample call: 120 floats, 120×1×1 (see <see cref="LayerOutput"/>).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.ReadOnlySpan<float> Dense1Output
+        {
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "LeNet5");
+                return new(_workspace.Dense1Output, 0, 120);
+            }
+        }
+
+        /// <summary>
+        /// The output of relu3 from the last single-sample call: 120 floats, 120×1×1 (see <see cref="LayerOutput"/>).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.ReadOnlySpan<float> Relu3Output
+        {
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "LeNet5");
+                return new(_workspace.Relu3Output, 0, 120);
+            }
+        }
+
+        /// <summary>
+        /// The output of dense2 from the last single-sample call: 84 floats, 84×1×1 (see <see cref="LayerOutput"/>).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.ReadOnlySpan<float> Dense2Output
+        {
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "LeNet5");
+                return new(_workspace.Dense2Output, 0, 84);
+            }
+        }
+
+        /// <summary>
+        /// The output of relu4 from the last single-sample call: 84 floats, 84×1×1 (see <see cref="LayerOutput"/>).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.ReadOnlySpan<float> Relu4Output
+        {
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "LeNet5");
+                return new(_workspace.Relu4Output, 0, 84);
+            }
+        }
+
+        /// <summary>
+        /// The output of dense3 from the last single-sample call: 10 floats, 10×1×1 (see <see cref="LayerOutput"/>).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.ReadOnlySpan<float> Dense3Output
+        {
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "LeNet5");
+                return new(_workspace.Dense3Output, 0, 10);
+            }
+        }
+
+        /// <summary>
+        /// The output of softmax1 from the last single-sample call: 10 floats, 10×1×1 (see <see cref="LayerOutput"/>).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.ReadOnlySpan<float> Softmax1Output
+        {
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "LeNet5");
+                return new(_workspace.Softmax1Output, 0, 10);
+            }
+        }
+
+        /// <summary>
+        /// The output of the layer named <paramref name="layer"/> (as in <see cref="Summary"/>) of the sample of the
+        /// last single-sample call (<see cref="Forward"/>, <see cref="Predict"/>, <see cref="Loss"/>,
+        /// <see cref="TrainSample"/>; not the batch calls), CHW row-major: a view of this instance's workspace,
+        /// overwritten by the next call.
+        /// </summary>
+        /// <param name="layer">A layer's name: conv1, pool1, conv2, pool2, dense1, relu3, dense2, relu4, dense3,
+        /// softmax1.</param>
+        /// <exception cref="global::System.ArgumentException">No layer has that name, or its output is not kept (the
+        /// message says where it is).</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.ReadOnlySpan<float> LayerOutput(string layer)
+        {
+            using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "LeNet5");
+            return layer switch
+            {
+                "conv1" => new(_workspace.Conv1Output, 0, 4704),
+                "pool1" => new(_workspace.Pool1Output, 0, 1176),
+                "conv2" => new(_workspace.Conv2Output, 0, 1600),
+                "pool2" => new(_workspace.Pool2Output, 0, 400),
+                "dense1" => new(_workspace.Dense1Output, 0, 120),
+                "relu3" => new(_workspace.Relu3Output, 0, 120),
+                "dense2" => new(_workspace.Dense2Output, 0, 84),
+                "relu4" => new(_workspace.Relu4Output, 0, 84),
+                "dense3" => new(_workspace.Dense3Output, 0, 10),
+                "softmax1" => new(_workspace.Softmax1Output, 0, 10),
+                "relu1" =>
+                    throw new global::System.ArgumentException(
+                        "relu1 is computed inside pool1, which keeps no separate copy of its output: read pool1's.",
+                        nameof(layer)),
+                "relu2" =>
+                    throw new global::System.ArgumentException(
+                        "relu2 is computed inside pool2, which keeps no separate copy of its output: read pool2's.",
+                        nameof(layer)),
+                _ => throw new global::System.ArgumentException(
+                    $"No layer of LeNet5 is named '{layer}'; " +
+                    $"the layers with an output to read: {LayerOutputNames}.", nameof(layer)),
+            };
+        }
+
+        private const string LayerOutputNames =
+            "conv1, pool1, conv2, pool2, dense1, relu3, dense2, relu4, dense3, softmax1";
+
+        /// <summary>
         /// Fills the weights with He (Kaiming) uniform values, U(±√(6 / fan-in)), and the biases with zeros. The same
         /// seed always gives the same bits.
         /// </summary>
@@ -331,6 +504,25 @@ namespace Samples
         int global::NetGen.INeuralNetwork.ParameterCount => ParameterCount;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INeuralNetwork.ParameterLayout =>
             s_parameterLayout;
+        // What a training checkpoint keeps beside the parameters: buffers, counters and the dropout masks' position.
+        float[] global::NetGen.INeuralNetwork.Buffers => global::System.Array.Empty<float>();
+        long[] global::NetGen.INeuralNetwork.Counters => global::System.Array.Empty<long>();
+        global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INeuralNetwork.BufferLayout =>
+            global::System.Array.Empty<global::NetGen.Weights.TensorSlot>();
+        global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INeuralNetwork.CounterLayout =>
+            global::System.Array.Empty<global::NetGen.Weights.TensorSlot>();
+        global::NetGen.DropoutState? global::NetGen.INeuralNetwork.Dropout
+        {
+            get => null;
+            set
+            {
+                if (value is not null)
+                {
+                    throw new global::System.ArgumentException(
+                        "LeNet5 has no Dropout layer: its dropout state is null.", nameof(value));
+                }
+            }
+        }
 
         private Engine? _engine;
 

@@ -144,6 +144,91 @@ namespace Samples.Tiny
             }
 
             /// <summary>
+            /// The output of edges from the last single-sample call: 60 floats, 3×5×4 (see <see cref="LayerOutput"/>).
+            /// </summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            public global::System.ReadOnlySpan<float> EdgesOutput
+            {
+                get
+                {
+                    using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "Tiny");
+                    return new(_workspace.EdgesOutput, 0, 60);
+                }
+            }
+
+            /// <summary>
+            /// The output of pool1 from the last single-sample call: 36 floats, 3×4×3 (see <see cref="LayerOutput"/>).
+            /// </summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            public global::System.ReadOnlySpan<float> Pool1Output
+            {
+                get
+                {
+                    using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "Tiny");
+                    return new(_workspace.Pool1Output, 0, 36);
+                }
+            }
+
+            /// <summary>
+            /// The output of head from the last single-sample call: 4 floats, 4×1×1 (see <see cref="LayerOutput"/>).
+            /// </summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            public global::System.ReadOnlySpan<float> HeadOutput
+            {
+                get
+                {
+                    using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "Tiny");
+                    return new(_workspace.HeadOutput, 0, 4);
+                }
+            }
+
+            /// <summary>
+            /// The output of softmax1 from the last single-sample call: 4 floats, 4×1×1 (see
+            /// <see cref="LayerOutput"/>).
+            /// </summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            public global::System.ReadOnlySpan<float> Softmax1Output
+            {
+                get
+                {
+                    using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "Tiny");
+                    return new(_workspace.Softmax1Output, 0, 4);
+                }
+            }
+
+            /// <summary>
+            /// The output of the layer named <paramref name="layer"/> (as in <see cref="Summary"/>) of the sample of
+            /// the last single-sample call (<see cref="Forward"/>, <see cref="Predict"/>, <see cref="Loss"/>,
+            /// <see cref="TrainSample"/>; not the batch calls), CHW row-major: a view of this instance's workspace,
+            /// overwritten by the next call.
+            /// </summary>
+            /// <param name="layer">A layer's name: edges, pool1, head, softmax1.</param>
+            /// <exception cref="global::System.ArgumentException">No layer has that name, or its output is not kept
+            /// (the message says where it is).</exception>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+            public global::System.ReadOnlySpan<float> LayerOutput(string layer)
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "Tiny");
+                return layer switch
+                {
+                    "edges" => new(_workspace.EdgesOutput, 0, 60),
+                    "pool1" => new(_workspace.Pool1Output, 0, 36),
+                    "head" => new(_workspace.HeadOutput, 0, 4),
+                    "softmax1" => new(_workspace.Softmax1Output, 0, 4),
+                    "relu1" =>
+                        throw new global::System.ArgumentException(
+                            "relu1 is computed inside pool1, which keeps no separate copy of its output: read pool1's.",
+                            nameof(layer)),
+                    _ => throw new global::System.ArgumentException(
+                        $"No layer of Tiny is named '{layer}'; " +
+                        $"the layers with an output to read: {LayerOutputNames}.", nameof(layer)),
+                };
+            }
+
+            private const string LayerOutputNames =
+                "edges, pool1, head, softmax1";
+
+            /// <summary>
             /// Fills the weights with He (Kaiming) uniform values, U(±√(6 / fan-in)), and the biases with zeros. The
             /// same seed always gives the same bits.
             /// </summary>
@@ -247,6 +332,26 @@ namespace Samples.Tiny
             int global::NetGen.INeuralNetwork.ParameterCount => ParameterCount;
             global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INeuralNetwork.ParameterLayout =>
                 s_parameterLayout;
+            // What a training checkpoint keeps beside the parameters: buffers, counters and the dropout masks'
+            // position.
+            float[] global::NetGen.INeuralNetwork.Buffers => global::System.Array.Empty<float>();
+            long[] global::NetGen.INeuralNetwork.Counters => global::System.Array.Empty<long>();
+            global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INeuralNetwork.BufferLayout =>
+                global::System.Array.Empty<global::NetGen.Weights.TensorSlot>();
+            global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INeuralNetwork.CounterLayout =>
+                global::System.Array.Empty<global::NetGen.Weights.TensorSlot>();
+            global::NetGen.DropoutState? global::NetGen.INeuralNetwork.Dropout
+            {
+                get => null;
+                set
+                {
+                    if (value is not null)
+                    {
+                        throw new global::System.ArgumentException(
+                            "Tiny has no Dropout layer: its dropout state is null.", nameof(value));
+                    }
+                }
+            }
 
             private Engine? _engine;
 

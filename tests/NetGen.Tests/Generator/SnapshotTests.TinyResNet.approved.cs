@@ -215,6 +215,173 @@ namespace Samples
         }
 
         /// <summary>
+        /// The output of conv1 from the last single-sample call: 12544 floats, 16×28×28 (see
+        /// <see cref="LayerOutput"/>).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.ReadOnlySpan<float> Conv1Output
+        {
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
+                return new(_workspace.Conv1Output, 0, 12544);
+            }
+        }
+
+        /// <summary>
+        /// The output of stem from the last single-sample call: 12544 floats, 16×28×28 (see <see cref="LayerOutput"/>).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.ReadOnlySpan<float> StemOutput
+        {
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
+                return new(_workspace.StemOutput, 0, 12544);
+            }
+        }
+
+        /// <summary>
+        /// The output of conv2 from the last single-sample call: 6272 floats, 32×14×14 (see <see cref="LayerOutput"/>).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.ReadOnlySpan<float> Conv2Output
+        {
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
+                return new(_workspace.Conv2Output, 0, 6272);
+            }
+        }
+
+        /// <summary>
+        /// The output of relu2 from the last single-sample call: 6272 floats, 32×14×14 (see <see cref="LayerOutput"/>).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.ReadOnlySpan<float> Relu2Output
+        {
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
+                return new(_workspace.Relu2Output, 0, 6272);
+            }
+        }
+
+        /// <summary>
+        /// The output of main from the last single-sample call: 6272 floats, 32×14×14 (see <see cref="LayerOutput"/>).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.ReadOnlySpan<float> MainOutput
+        {
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
+                return new(_workspace.MainOutput, 0, 6272);
+            }
+        }
+
+        /// <summary>
+        /// The output of shortcut from the last single-sample call: 6272 floats, 32×14×14 (see
+        /// <see cref="LayerOutput"/>).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.ReadOnlySpan<float> ShortcutOutput
+        {
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
+                return new(_workspace.ShortcutOutput, 0, 6272);
+            }
+        }
+
+        /// <summary>
+        /// The output of add1 from the last single-sample call: 6272 floats, 32×14×14 (see <see cref="LayerOutput"/>).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.ReadOnlySpan<float> Add1Output
+        {
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
+                return new(_workspace.Add1Output, 0, 6272);
+            }
+        }
+
+        /// <summary>
+        /// The output of relu3 from the last single-sample call: 6272 floats, 32×14×14 (see <see cref="LayerOutput"/>).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.ReadOnlySpan<float> Relu3Output
+        {
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
+                return new(_workspace.Relu3Output, 0, 6272);
+            }
+        }
+
+        /// <summary>
+        /// The output of dense1 from the last single-sample call: 10 floats, 10×1×1 (see <see cref="LayerOutput"/>).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.ReadOnlySpan<float> Dense1Output
+        {
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
+                return new(_workspace.Dense1Output, 0, 10);
+            }
+        }
+
+        /// <summary>
+        /// The output of softmax1 from the last single-sample call: 10 floats, 10×1×1 (see <see cref="LayerOutput"/>).
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.ReadOnlySpan<float> Softmax1Output
+        {
+            get
+            {
+                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
+                return new(_workspace.Softmax1Output, 0, 10);
+            }
+        }
+
+        /// <summary>
+        /// The output of the layer named <paramref name="layer"/> (as in <see cref="Summary"/>) of the sample of the
+        /// last single-sample call (<see cref="Forward"/>, <see cref="Predict"/>, <see cref="Loss"/>,
+        /// <see cref="TrainSample"/>; not the batch calls), CHW row-major: a view of this instance's workspace,
+        /// overwritten by the next call.
+        /// </summary>
+        /// <param name="layer">A layer's name: conv1, stem, conv2, relu2, main, shortcut, add1, relu3, dense1,
+        /// softmax1.</param>
+        /// <exception cref="global::System.ArgumentException">No layer has that name, or its output is not kept (the
+        /// message says where it is).</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
+        public global::System.ReadOnlySpan<float> LayerOutput(string layer)
+        {
+            using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
+            return layer switch
+            {
+                "conv1" => new(_workspace.Conv1Output, 0, 12544),
+                "stem" => new(_workspace.StemOutput, 0, 12544),
+                "conv2" => new(_workspace.Conv2Output, 0, 6272),
+                "relu2" => new(_workspace.Relu2Output, 0, 6272),
+                "main" => new(_workspace.MainOutput, 0, 6272),
+                "shortcut" => new(_workspace.ShortcutOutput, 0, 6272),
+                "add1" => new(_workspace.Add1Output, 0, 6272),
+                "relu3" => new(_workspace.Relu3Output, 0, 6272),
+                "dense1" => new(_workspace.Dense1Output, 0, 10),
+                "softmax1" => new(_workspace.Softmax1Output, 0, 10),
+                _ => throw new global::System.ArgumentException(
+                    $"No layer of TinyResNet is named '{layer}'; " +
+                    $"the layers with an output to read: {LayerOutputNames}.", nameof(layer)),
+            };
+        }
+
+        private const string LayerOutputNames =
+            "conv1, stem, conv2, relu2, main, shortcut, add1, relu3, dense1, softmax1";
+
+        /// <summary>
         /// Fills the weights with He (Kaiming) uniform values, U(±√(6 / fan-in)), and the biases with zeros. The same
         /// seed always gives the same bits.
         /// </summary>
@@ -321,6 +488,25 @@ namespace Samples
         int global::NetGen.INeuralNetwork.ParameterCount => ParameterCount;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INeuralNetwork.ParameterLayout =>
             s_parameterLayout;
+        // What a training checkpoint keeps beside the parameters: buffers, counters and the dropout masks' position.
+        float[] global::NetGen.INeuralNetwork.Buffers => global::System.Array.Empty<float>();
+        long[] global::NetGen.INeuralNetwork.Counters => global::System.Array.Empty<long>();
+        global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INeuralNetwork.BufferLayout =>
+            global::System.Array.Empty<global::NetGen.Weights.TensorSlot>();
+        global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INeuralNetwork.CounterLayout =>
+            global::System.Array.Empty<global::NetGen.Weights.TensorSlot>();
+        global::NetGen.DropoutState? global::NetGen.INeuralNetwork.Dropout
+        {
+            get => null;
+            set
+            {
+                if (value is not null)
+                {
+                    throw new global::System.ArgumentException(
+                        "TinyResNet has no Dropout layer: its dropout state is null.", nameof(value));
+                }
+            }
+        }
 
         private Engine? _engine;
 

@@ -9,7 +9,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using NetGen.Generator;
 using NetGen.Generator.Weights;
-using NetGen.Tests.Weights;
+using NetGen.Tests.Baking;
 using Xunit;
 
 namespace NetGen.Tests.Generator;
