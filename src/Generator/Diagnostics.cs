@@ -129,6 +129,10 @@ internal static class Diagnostics
         "NG0046", "Weights path matches several AdditionalFiles",
         "Network '{0}': weights file '{1}' matches {2} AdditionalFiles ({3}); write more of its path");
 
+    public static readonly DiagnosticDescriptor WeightsWithoutNetwork = Error(
+        "NG0047", "[Weights] on a class that is not a network",
+        "'{0}' has [Weights] but no layers, so there is nothing to bake the weights into; declare its layers on the class, starting with [Input(channels, height, width)]");
+
     public static readonly DiagnosticDescriptor OnnxModelNotFound = Error(
         "NG0050", "ONNX model is not an AdditionalFile",
         "[OnnxModel] on '{0}': '{1}' is not among the project's AdditionalFiles; add <AdditionalFiles Include=\"{1}\" /> to the project");
@@ -158,8 +162,8 @@ internal static class Diagnostics
         "[OnnxModel] on '{0}': '{1}' {2}");
 
     public static readonly DiagnosticDescriptor OnnxModelWithLayers = Error(
-        "NG0057", "[OnnxModel] with layer attributes",
-        "Class '{0}' has [OnnxModel] and layer attributes ({1}); the model file declares the layers, so remove the attributes or the [OnnxModel]");
+        "NG0057", "[OnnxModel] with layer attributes or [Weights]",
+        "Class '{0}' has [OnnxModel] and {1}; the model file declares the layers and their initial weights, so remove {2} or the [OnnxModel]");
 
     public static readonly DiagnosticDescriptor OnnxSoftmaxAppended = Info(
         "NG0058", "Softmax head appended to an ONNX model",

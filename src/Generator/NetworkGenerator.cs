@@ -67,7 +67,13 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(inferred.Select(static (result, _) => result.Diagnostics), Report);
         context.RegisterSourceOutput(baked.Select(static (result, _) => result.Diagnostics), Report);
 
-        // 6. A class with layer attributes but no [Input] is not found by step 1; look for it from each other layer kind.
+        // 6. [Weights] on a class without layers would be ignored: say so.
+        context.RegisterSourceOutput(context.SyntaxProvider.ForAttributeWithMetadataName(
+            NetworkParser.WeightsAttributeName,
+            predicate: static (node, _) => node is TypeDeclarationSyntax,
+            transform: static (ctx, _) => NetworkParser.FindWeightsWithoutNetwork(ctx)), Report);
+
+        // 7. A class with layer attributes but no [Input] is not found by step 1; look for it from each other layer kind.
         foreach (string attributeName in LayerCatalog.ByAttribute.Keys)
         {
             if (attributeName == InputLayer.AttributeName)

@@ -78,6 +78,29 @@ public interface INeuralNetwork
     void ZeroGradients();
 
     /// <summary>
+    /// The float state that is not a parameter, in <c>state_dict()</c> order (BatchNorm's running means and variances);
+    /// empty for a network without such layers. Training updates it; an optimizer never does.
+    /// </summary>
+    float[] Buffers { get; }
+
+    /// <summary>The tensors of <see cref="Buffers"/>: <c>state_dict()</c> names (<c>bn1.running_mean</c>, …), shapes and offsets.</summary>
+    System.Collections.Generic.IReadOnlyList<Weights.TensorSlot> BufferLayout { get; }
+
+    /// <summary>The long state (each BatchNorm's <c>num_batches_tracked</c>); empty for a network without such layers.</summary>
+    long[] Counters { get; }
+
+    /// <summary>The tensors of <see cref="Counters"/>: <c>state_dict()</c> names, shapes ([], scalars) and offsets.</summary>
+    System.Collections.Generic.IReadOnlyList<Weights.TensorSlot> CounterLayout { get; }
+
+    /// <summary>
+    /// The seed and step of the dropout masks that the next training call draws; null for a network without a Dropout
+    /// layer. A training checkpoint keeps it, so that a resumed run draws the masks it would have drawn.
+    /// </summary>
+    /// <exception cref="ArgumentNullException">Set to null on a network with a Dropout layer.</exception>
+    /// <exception cref="ArgumentException">Set to a value on a network without one.</exception>
+    DropoutState? Dropout { get; set; }
+
+    /// <summary>
     /// Writes the network with its current parameters (and running statistics) as an ONNX model, opset 17: input
     /// <c>input</c> [N, C, H, W] (N, the batch size, dynamic), output <c>output</c> (a classifier's class probabilities,
     /// a regression's output); one node per layer, named as the layer (Dropout is left out, a dense layer reads its input

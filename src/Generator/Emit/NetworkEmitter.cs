@@ -713,7 +713,50 @@ internal static class NetworkEmitter
         w.Line($"int global::NetGen.INeuralNetwork.OutputLength => OutputLength;");
         w.Line($"int global::NetGen.INeuralNetwork.ParameterCount => ParameterCount;");
         w.Line($"global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INeuralNetwork.ParameterLayout => s_parameterLayout;");
+        EmitTrainingStateApi(w, model);
         w.Line();
+    }
+
+    /// <summary>
+    /// The interface's view of the state beside the parameters that a training checkpoint keeps: the buffers and counters
+    /// with their layouts (empty without BatchNorm), and the dropout masks' seed and step (null without Dropout).
+    /// </summary>
+    private static void EmitTrainingStateApi(SourceWriter w, NetworkModel model)
+    {
+        const string Slot = "global::NetGen.Weights.TensorSlot";
+        bool stateful = model.StateCount + model.CounterCount > 0;
+        w.Line($"// What a training checkpoint keeps beside the parameters: buffers, counters and the dropout masks' position.");
+        w.Line($"float[] global::NetGen.INeuralNetwork.Buffers => {(stateful ? "Buffers" : "global::System.Array.Empty<float>()")};");
+        w.Line($"long[] global::NetGen.INeuralNetwork.Counters => {(stateful ? "Counters" : "global::System.Array.Empty<long>()")};");
+        w.Line($"global::System.Collections.Generic.IReadOnlyList<{Slot}> global::NetGen.INeuralNetwork.BufferLayout => {(stateful ? "s_bufferLayout" : $"global::System.Array.Empty<{Slot}>()")};");
+        w.Line($"global::System.Collections.Generic.IReadOnlyList<{Slot}> global::NetGen.INeuralNetwork.CounterLayout => {(stateful ? "s_counterLayout" : $"global::System.Array.Empty<{Slot}>()")};");
+        w.Line($"global::NetGen.DropoutState? global::NetGen.INeuralNetwork.Dropout");
+        w.Open();
+        if (model.DrawsNoise)
+        {
+            w.Line($"get => new global::NetGen.DropoutState(_noiseSeed, TrainingStep);");
+            w.Line($"set");
+            w.Open();
+            string message = $"{model.Hierarchy.TypeName} has Dropout layers: its dropout state cannot be null.";
+            w.Line($"global::NetGen.DropoutState state = value ?? throw new global::System.ArgumentNullException(nameof(value), {Literal.String(message)});");
+            w.Line($"_noiseSeed = state.Seed;");
+            w.Line($"TrainingStep = state.Step;");
+            w.Close();
+        }
+        else
+        {
+            w.Line($"get => null;");
+            w.Line($"set");
+            w.Open();
+            w.Line($"if (value is not null)");
+            w.Open();
+            string message = $"{model.Hierarchy.TypeName} has no Dropout layer: its dropout state is null.";
+            w.Line($"throw new global::System.ArgumentException({Literal.String(message)}, nameof(value));");
+            w.Close();
+            w.Close();
+        }
+
+        w.Close();
     }
 
     private static void EmitWeightsApi(SourceWriter w, NetworkModel model)

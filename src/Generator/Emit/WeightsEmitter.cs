@@ -82,14 +82,15 @@ internal static class WeightsEmitter
         w.Summary($"The string metadata stored with the weights in <c>{NetworkEmitter.Xml(file)}</c> (its <c>__metadata__</c>: what the training recorded beside them, such as the input's mean and standard deviation); empty when it has none.");
         w.Line($"{NetworkEmitter.GeneratedCodeAttribute}");
         w.Line($"public static global::System.Collections.Generic.IReadOnlyDictionary<string, string> BakedMetadata {{ get; }} =");
-        w.Line($"    new global::System.Collections.Generic.Dictionary<string, string>(global::System.StringComparer.Ordinal)");
-        w.Line($"    {{");
+        w.Line($"    new global::System.Collections.ObjectModel.ReadOnlyDictionary<string, string>(");
+        w.Line($"        new global::System.Collections.Generic.Dictionary<string, string>(global::System.StringComparer.Ordinal)");
+        w.Line($"        {{");
         for (int i = 0; i + 1 < metadata.Count; i += 2)
         {
-            w.Line($"        [{Literal.String(metadata[i])}] = {Literal.String(metadata[i + 1])},");
+            w.Line($"            [{Literal.String(metadata[i])}] = {Literal.String(metadata[i + 1])},");
         }
 
-        w.Line($"    }};");
+        w.Line($"        }});");
         w.Line();
         var expected = WeightsBinder.ExpectedTensors(model).ToList();
         EmitVector(w, "BakedParameters", "float", "Parameters", expected.Where(t => t.Kind == TensorKind.Parameter), MemoryMarshal.AsBytes(weights.Parameters.AsSpan()).ToArray(), 4);
@@ -99,10 +100,12 @@ internal static class WeightsEmitter
             EmitVector(w, "BakedCounters", "long", "Counters", expected.Where(t => t.Kind == TensorKind.Counter), MemoryMarshal.AsBytes(weights.Counters.AsSpan()).ToArray(), 8);
         }
 
-        w.Summary($"Decodes one baked tensor into its place; a literal that does not decode to exactly that many bytes would be a generator bug.");
-        w.Line($"private static void DecodeBaked(global::System.ReadOnlySpan<byte> base64, global::System.Span<byte> destination)");
+        w.Summary($"Decodes one baked tensor into <paramref name=\"vector\"/>[<paramref name=\"offset\"/>..+<paramref name=\"length\"/>); a literal that does not decode to exactly those bytes would be a generator bug.");
+        w.Line($"private static void DecodeBaked<T>(T[] vector, int offset, int length, global::System.ReadOnlySpan<byte> base64)");
+        w.Line($"    where T : struct");
         w.Open();
-        w.Line($"global::System.Buffers.OperationStatus status = global::System.Buffers.Text.Base64.DecodeFromUtf8(base64, destination, out _, out int written);");
+        w.Line($"var destination = global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(new global::System.Span<T>(vector, offset, length));");
+        w.Line($"var status = global::System.Buffers.Text.Base64.DecodeFromUtf8(base64, destination, out _, out int written);");
         w.Line($"if (status != global::System.Buffers.OperationStatus.Done || written != destination.Length)");
         w.Open();
         w.Line($"throw new global::System.InvalidOperationException({Literal.String($"The weights baked from {file} do not decode: regenerate the project.")});");
@@ -136,16 +139,15 @@ internal static class WeightsEmitter
         foreach (ExpectedTensor tensor in tensors)
         {
             int start = tensor.Offset * size, length = tensor.Length * size;
-            if (bytes.Skip(start).Take(length).All(b => b == 0))
+            if (Array.FindIndex(bytes, start, length, static b => b != 0) < 0)
             {
                 w.Line($"// {tensor.Name} {WeightsBinder.FormatShape(tensor.Shape)}: all zeros");
                 continue;
             }
 
             w.Line($"// {tensor.Name} {WeightsBinder.FormatShape(tensor.Shape)}: {vector}[{tensor.Offset}..{tensor.Offset + tensor.Length})");
-            w.Line($"DecodeBaked(");
-            w.Unwrapped("    \"" + Convert.ToBase64String(bytes, start, length) + "\"u8,");
-            w.Line($"    global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(new global::System.Span<{type}>({v}, {tensor.Offset}, {tensor.Length})));");
+            w.Line($"DecodeBaked({v}, {tensor.Offset}, {tensor.Length},");
+            w.Unwrapped("    \"" + Convert.ToBase64String(bytes, start, length) + "\"u8);");
         }
 
         w.Line($"if (!global::System.BitConverter.IsLittleEndian)");

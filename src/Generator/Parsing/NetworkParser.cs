@@ -86,6 +86,30 @@ internal static class NetworkParser
         return new WeightsDeclaration(path, LocationInfo.From(weights.ApplicationSyntaxReference?.GetSyntax(cancellationToken)));
     }
 
+    /// <summary>The metadata name of <c>[OnnxModel("…")]</c>, whose networks take their layers from a model file.</summary>
+    public const string OnnxModelAttributeName = "NetGen.OnnxModelAttribute";
+
+    /// <summary>
+    /// NG0047 for a class with <c>[Weights]</c> and no layer attribute (nor <c>[OnnxModel]</c>): the weights would be
+    /// silently ignored. A class with layers but no [Input] gets NG0001 instead.
+    /// </summary>
+    public static EquatableArray<DiagnosticInfo> FindWeightsWithoutNetwork(GeneratorAttributeSyntaxContext context)
+    {
+        if (context.TargetSymbol is not INamedTypeSymbol type
+            || LayerAttributes(type).Count > 0
+            || UnknownLayerAttributes(type).Any()
+            || type.GetAttributes().Any(static a => FullName(a.AttributeClass) == OnnxModelAttributeName))
+        {
+            return EquatableArray<DiagnosticInfo>.Empty;
+        }
+
+        return new[]
+        {
+            DiagnosticInfo.Create(Diagnostics.WeightsWithoutNetwork, LocationInfo.From(context.Attributes[0].ApplicationSyntaxReference?.GetSyntax()),
+                type.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat)),
+        }.ToEquatableArray();
+    }
+
     /// <summary>
     /// The checks on the class itself, shared with [OnnxModel] classes: a non-static class, partial, in partial types.
     /// </summary>

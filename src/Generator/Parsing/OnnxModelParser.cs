@@ -37,9 +37,13 @@ internal static class OnnxModelParser
         LocationInfo? location = LocationInfo.From(attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken));
         var diagnostics = new List<DiagnosticInfo>();
         NetworkParser.CheckClass(type, declaration, displayName, LocationInfo.From(declaration.Identifier.GetLocation()), diagnostics, cancellationToken);
-        if (NetworkParser.LayerAttributeNames(type) is { Count: > 0 } layers)
+        List<string> layers = NetworkParser.LayerAttributeNames(type);
+        bool weights = type.GetAttributes().Any(static a => a.AttributeClass?.ToDisplayString() == NetworkParser.WeightsAttributeName);
+        if (layers.Count > 0 || weights)
         {
-            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.OnnxModelWithLayers, location, displayName, string.Join(", ", layers.ConvertAll(static n => "[" + n + "]"))));
+            string what = layers.Count == 0 ? "" : "layer attributes (" + string.Join(", ", layers.ConvertAll(static n => "[" + n + "]")) + ")";
+            what += weights ? (what.Length > 0 ? " and [Weights]" : "[Weights]") : "";
+            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.OnnxModelWithLayers, location, displayName, what, layers.Count + (weights ? 1 : 0) > 1 ? "them" : "it"));
         }
 
         string file = declaration.SyntaxTree.FilePath.Replace('\\', '/');

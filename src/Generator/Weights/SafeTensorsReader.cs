@@ -188,17 +188,17 @@ internal static class SafeTensorsReader
         {
             values[i] = dtype switch
             {
-                "F32" => BitConverter.ToSingle(LittleEndian(bytes, at, 4), 0),
+                "F32" => BitConverter.IsLittleEndian ? BitConverter.ToSingle(bytes, at) : BitConverter.ToSingle(LittleEndian(bytes, at, 4), 0),
                 "F16" => HalfToSingle((ushort)(bytes[at] | bytes[at + 1] << 8)),
                 "BF16" => BitConverter.ToSingle(BitConverter.GetBytes((bytes[at] | bytes[at + 1] << 8) << 16), 0),
-                _ => BitConverter.ToInt64(LittleEndian(bytes, at, 8), 0),
+                _ => BitConverter.IsLittleEndian ? BitConverter.ToInt64(bytes, at) : BitConverter.ToInt64(LittleEndian(bytes, at, 8), 0),
             };
         }
 
         return (new NamedTensor(name, shape.ToEquatableArray(), values.ToEquatableArray()), dtype, begin, end);
     }
 
-    /// <summary>The <paramref name="size"/> bytes at <paramref name="at"/>, in the machine's byte order.</summary>
+    /// <summary>The <paramref name="size"/> bytes at <paramref name="at"/> reversed into a big-endian machine's order.</summary>
     private static byte[] LittleEndian(byte[] bytes, int at, int size)
     {
         var copy = new byte[size];

@@ -43,9 +43,12 @@ internal sealed record WeightsFile(string Path, ulong Hash, SafeTensorsContent? 
         {
             return new WeightsFile(path, hash, SafeTensorsReader.Read(bytes), null);
         }
-        catch (Exception e) when (e is FormatException or OverflowException or OutOfMemoryException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            return new WeightsFile(path, hash, null, e.Message);
+            // The reader throws FormatException for what is wrong with the file; anything else would be a bug in it, and
+            // the generator must not throw: both become NG0041.
+            return new WeightsFile(path, hash, null, e is FormatException ? e.Message
+                : e is OverflowException ? "a shape is too large" : $"internal error: {e.GetType().Name}: {e.Message}");
         }
     }
 }

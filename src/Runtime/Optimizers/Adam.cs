@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Numerics.Tensors;
 
 namespace NetGen.Optimizers;
@@ -15,8 +16,10 @@ namespace NetGen.Optimizers;
 /// Weight decay, of either kind, applies to every parameter, or to those <see cref="WeightDecayMask"/> selects (PyTorch's
 /// parameter groups with <c>weight_decay=0</c> for the others).
 /// </summary>
-public sealed class Adam : IOptimizer
+public sealed class Adam : IStatefulOptimizer
 {
+    private static readonly string[] s_stateNames = ["exp_avg", "exp_avg_sq"];
+
     private float _learningRate;
     private float[]? _m;
     private float[]? _v;
@@ -105,6 +108,42 @@ public sealed class Adam : IOptimizer
 
     /// <summary>Number of steps taken (t).</summary>
     public long StepCount { get; private set; }
+
+    /// <inheritdoc/>
+    /// <value><c>Adam</c>, or <c>AdamW</c> with <see cref="DecoupledWeightDecay"/>.</value>
+    public string Kind => DecoupledWeightDecay ? "AdamW" : "Adam";
+
+    /// <inheritdoc/>
+    public int ParameterCount => _length;
+
+    /// <inheritdoc/>
+    /// <value><c>exp_avg</c> (m) and <c>exp_avg_sq</c> (v).</value>
+    public IReadOnlyList<string> StateNames => s_stateNames;
+
+    /// <inheritdoc/>
+    public void SaveState(Span<float> destination)
+    {
+        OptimizerState.CheckLength(destination.Length, 2, _length, nameof(destination));
+        if (_length < 0)
+        {
+            destination.Clear();
+            return;
+        }
+
+        _m.AsSpan().CopyTo(destination);
+        _v.AsSpan().CopyTo(destination[_length..]);
+    }
+
+    /// <inheritdoc/>
+    public void RestoreState(int parameterCount, ReadOnlySpan<float> state, long stepCount)
+    {
+        OptimizerState.CheckRestore(parameterCount, state, 2, stepCount, _weightDecayMask);
+        _length = parameterCount;
+        _m = state[..parameterCount].ToArray();
+        _v = state[parameterCount..].ToArray();
+        _scratch = new float[parameterCount];
+        StepCount = stepCount;
+    }
 
     /// <summary>The first-moment estimate m (empty before the first step).</summary>
     public ReadOnlySpan<float> FirstMoment => _m;

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Numerics.Tensors;
 
 namespace NetGen.Optimizers;
@@ -15,8 +16,10 @@ namespace NetGen.Optimizers;
 /// Weight decay applies to every parameter, or to those <see cref="WeightDecayMask"/> selects (PyTorch's parameter groups
 /// with <c>weight_decay=0</c> for the others).
 /// </summary>
-public sealed class Sgd : IOptimizer
+public sealed class Sgd : IStatefulOptimizer
 {
+    private static readonly string[] s_momentumState = ["momentum_buffer"];
+
     private float _learningRate;
     private float[]? _momentumBuffer;
     private float[]? _scratch;
@@ -85,6 +88,45 @@ public sealed class Sgd : IOptimizer
     public ReadOnlySpan<float> MomentumBuffer => _hasMomentumBuffer ? _momentumBuffer : default;
 
     /// <inheritdoc/>
+    /// <value><c>SGD</c>.</value>
+    public string Kind => "SGD";
+
+    /// <inheritdoc/>
+    public long StepCount { get; private set; }
+
+    /// <inheritdoc/>
+    public int ParameterCount => _length;
+
+    /// <inheritdoc/>
+    /// <value><c>momentum_buffer</c> with momentum, none without.</value>
+    public IReadOnlyList<string> StateNames => Momentum != 0f ? s_momentumState : [];
+
+    /// <inheritdoc/>
+    public void SaveState(Span<float> destination)
+    {
+        OptimizerState.CheckLength(destination.Length, StateNames.Count, _length, nameof(destination));
+        if (_hasMomentumBuffer)
+        {
+            _momentumBuffer.AsSpan().CopyTo(destination);
+        }
+        else
+        {
+            destination.Clear();
+        }
+    }
+
+    /// <inheritdoc/>
+    public void RestoreState(int parameterCount, ReadOnlySpan<float> state, long stepCount)
+    {
+        OptimizerState.CheckRestore(parameterCount, state, StateNames.Count, stepCount, _weightDecayMask);
+        _length = parameterCount;
+        _scratch = new float[parameterCount];
+        _momentumBuffer = Momentum != 0f ? state.ToArray() : null;
+        _hasMomentumBuffer = Momentum != 0f && stepCount > 0;
+        StepCount = stepCount;
+    }
+
+    /// <inheritdoc/>
     public void Step(Span<float> parameters, ReadOnlySpan<float> gradients)
     {
         OptimizerGuard.CheckLengths(parameters.Length, gradients.Length, _length);
@@ -129,6 +171,7 @@ public sealed class Sgd : IOptimizer
         }
 
         TensorPrimitives.MultiplyAdd(g, -_learningRate, parameters, parameters); // θ = θ − lr·g
+        StepCount++;
     }
 
     /// <summary>Forgets all state (step count, momentum, moments and the parameter length), as a new optimizer.</summary>
@@ -138,5 +181,6 @@ public sealed class Sgd : IOptimizer
         _scratch = null;
         _momentumBuffer = null;
         _hasMomentumBuffer = false;
+        StepCount = 0;
     }
 }

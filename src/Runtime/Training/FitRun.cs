@@ -41,28 +41,43 @@ internal sealed class FitRun
         EarlyStopping? early = _options.EarlyStopping;
         BestModel? best = _options.BestModel;
         Checkpoint? checkpoint = _options.Checkpoint;
+        var earlyWatch = new MetricWatch(early?.Monitor ?? TrainingMetric.Loss, early?.Mode ?? MetricGoal.Auto, early?.MinDelta ?? 0);
+        var bestWatch = new MetricWatch(best?.Monitor ?? TrainingMetric.Loss, best?.Mode ?? MetricGoal.Auto, 0);
+        TrainingCheckpoint? state = checkpoint is not null || _options.ResumeFrom is not null
+            ? new TrainingCheckpoint(_network, _optimizer, _options, _steps.Order.Count)
+            : null;
+
+        // A checkpoint to resume from is read and checked whole before anything changes.
+        TrainingCheckpoint.ResumePoint? resume = _options.ResumeFrom is { } from ? state!.Read(from) : null;
         string? bestPath = best is null ? null : best.Path ?? Path.Combine(Path.GetTempPath(), $"netgen-best-{Guid.NewGuid():N}.safetensors");
-        var earlyWatch = new Watch(early?.Monitor ?? TrainingMetric.Loss, early?.Mode ?? MetricGoal.Auto, early?.MinDelta ?? 0);
-        var bestWatch = new Watch(best?.Monitor ?? TrainingMetric.Loss, best?.Mode ?? MetricGoal.Auto, 0);
         bool stoppedEarly = false;
         try
         {
-            for (int epoch = 1; epoch <= _options.Epochs; epoch++)
+            int first = 1;
+            if (resume is not null)
+            {
+                resume.Apply(earlyWatch, bestWatch, bestPath);
+                _step = resume.Step;
+                first = resume.Epoch + 1;
+            }
+
+            for (int epoch = first; epoch <= _options.Epochs; epoch++)
             {
                 EpochSummary summary = TrainEpoch(epoch, cancellation);
                 epochs.Add(summary);
-                if (checkpoint is not null && epoch % checkpoint.Every == 0)
-                {
-                    _network.Save(checkpoint.PathFor(epoch));
-                }
-
                 if (best is not null && bestWatch.Improves(summary, epoch))
                 {
                     _network.Save(bestPath!);
                 }
 
+                bool improved = early is not null && earlyWatch.Improves(summary, epoch);
+                if (checkpoint is not null && epoch % checkpoint.Every == 0)
+                {
+                    state!.Write(checkpoint.PathFor(epoch), epoch, _step, earlyWatch, bestWatch, bestPath);
+                }
+
                 _options.OnEpoch?.Invoke(summary);
-                if (early is not null && !earlyWatch.Improves(summary, epoch) && epoch - earlyWatch.BestEpoch >= Math.Max(1, early.Patience)
+                if (early is not null && !improved && epoch - earlyWatch.BestEpoch >= Math.Max(1, early.Patience)
                     && epoch < _options.Epochs)
                 {
                     stoppedEarly = true;
@@ -128,32 +143,41 @@ internal sealed class FitRun
             : _evaluator.Run(_regressionValidation!, cancellation);
         return new EpochSummary(epoch, _options.Epochs, _step, done == 0 ? double.NaN : lossSum / done, done, elapsed, learningRate, validation);
     }
+}
 
-    /// <summary>The best value of one monitored metric so far, as Keras' callbacks keep it.</summary>
-    private sealed class Watch(TrainingMetric metric, MetricGoal goal, double minDelta)
+/// <summary>The best value of one monitored metric so far, as Keras' callbacks keep it; a checkpoint saves and restores it.</summary>
+internal sealed class MetricWatch(TrainingMetric metric, MetricGoal goal, double minDelta)
+{
+    private readonly bool _maximize = goal == MetricGoal.Maximize || (goal == MetricGoal.Auto && metric == TrainingMetric.Accuracy);
+
+    /// <summary>The best value; NaN before any.</summary>
+    public double Best { get; private set; } = double.NaN;
+
+    /// <summary>The epoch of the best value; 0 before any.</summary>
+    public int BestEpoch { get; private set; }
+
+    /// <summary>
+    /// Whether <paramref name="summary"/>'s value beats the best by more than the minimum change (the first finite value
+    /// always does; NaN never does), and if so records it.
+    /// </summary>
+    public bool Improves(in EpochSummary summary, int epoch)
     {
-        private readonly bool _maximize = goal == MetricGoal.Maximize || (goal == MetricGoal.Auto && metric == TrainingMetric.Accuracy);
-        private double _best = double.NaN;
-
-        /// <summary>The epoch of the best value; 0 before any.</summary>
-        public int BestEpoch { get; private set; }
-
-        /// <summary>
-        /// Whether <paramref name="summary"/>'s value beats the best by more than the minimum change (the first finite value
-        /// always does; NaN never does), and if so records it.
-        /// </summary>
-        public bool Improves(in EpochSummary summary, int epoch)
+        double value = summary.Get(metric);
+        bool better = !double.IsNaN(value) && (BestEpoch == 0 || (_maximize ? value > Best + minDelta : value < Best - minDelta));
+        if (better)
         {
-            double value = summary.Get(metric);
-            bool better = !double.IsNaN(value) && (BestEpoch == 0 || (_maximize ? value > _best + minDelta : value < _best - minDelta));
-            if (better)
-            {
-                _best = value;
-                BestEpoch = epoch;
-            }
-
-            return better;
+            Best = value;
+            BestEpoch = epoch;
         }
+
+        return better;
+    }
+
+    /// <summary>Sets the best value and its epoch, as a checkpoint recorded them.</summary>
+    public void Restore(double best, int bestEpoch)
+    {
+        Best = best;
+        BestEpoch = bestEpoch;
     }
 }
 

@@ -23,6 +23,10 @@ namespace NetGen.Training;
 /// <see cref="Checkpoint"/> or <see cref="BestModel"/> writes.
 /// </para>
 /// <para>
+/// <b>Resuming.</b> A <see cref="Checkpoint"/> holds the network, the optimizer's state and the run's position;
+/// <see cref="TrainerOptions.ResumeFrom"/> continues from it with the same bits as a run that never stopped.
+/// </para>
+/// <para>
 /// <b>Cancellation.</b> The token is checked before every batch and every validation batch; when it is signalled,
 /// <c>Fit</c> throws <see cref="OperationCanceledException"/> (the .NET convention, as
 /// <see cref="CancellationToken.ThrowIfCancellationRequested"/>). The network then holds the parameters of the last
@@ -113,6 +117,11 @@ public static class Trainer
     /// </exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was signalled.</exception>
     /// <exception cref="NonFiniteTrainingException">A loss or gradient was NaN or infinite.</exception>
+    /// <exception cref="System.IO.InvalidDataException">
+    /// <see cref="TrainerOptions.ResumeFrom"/> is not a training checkpoint, is corrupt, or does not fit the network, the
+    /// optimizer or the options; the message says what was expected, and nothing has changed.
+    /// </exception>
+    /// <exception cref="System.IO.FileNotFoundException"><see cref="TrainerOptions.ResumeFrom"/> does not exist.</exception>
     public static TrainingHistory Fit(INetwork network, IOptimizer optimizer, LabeledImages train, LabeledImages? validation,
         TrainerOptions options, CancellationToken cancellationToken)
     {
@@ -152,6 +161,11 @@ public static class Trainer
     /// </exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was signalled.</exception>
     /// <exception cref="NonFiniteTrainingException">A loss or gradient was NaN or infinite.</exception>
+    /// <exception cref="System.IO.InvalidDataException">
+    /// <see cref="TrainerOptions.ResumeFrom"/> is not a training checkpoint, is corrupt, or does not fit the network, the
+    /// optimizer or the options; the message says what was expected, and nothing has changed.
+    /// </exception>
+    /// <exception cref="System.IO.FileNotFoundException"><see cref="TrainerOptions.ResumeFrom"/> does not exist.</exception>
     public static TrainingHistory Fit(IRegressionNetwork network, IOptimizer optimizer, RegressionData train, RegressionData? validation,
         TrainerOptions options, CancellationToken cancellationToken)
     {

@@ -14,6 +14,7 @@ public sealed record TrainerOptions
     private readonly int _epochs = 1;
     private readonly int _batchSize = 32;
     private readonly int _validationBatchSize = 500;
+    private readonly string? _resumeFrom;
 
     /// <summary>Epochs to train (≥ 1), numbered from 1 in callbacks and results; early stopping may end sooner. Default 1.</summary>
     public int Epochs
@@ -76,8 +77,25 @@ public sealed record TrainerOptions
     /// <summary>Stops training when a validation metric stops improving; null trains every epoch.</summary>
     public EarlyStopping? EarlyStopping { get; init; }
 
-    /// <summary>Writes the network every few epochs; null writes nothing.</summary>
+    /// <summary>Writes a training checkpoint every few epochs, from which <see cref="ResumeFrom"/> continues the run; null writes nothing.</summary>
     public Checkpoint? Checkpoint { get; init; }
+
+    /// <summary>
+    /// A checkpoint that <see cref="Checkpoint"/> wrote, to continue its run at the epoch after it, up to
+    /// <see cref="Epochs"/> (which counts the whole run); null starts at epoch 1. <c>Fit</c> restores the parameters, BatchNorm
+    /// buffers and counters, the dropout step, the optimizer's state and learning rate, the schedule's step, and the
+    /// early-stopping and best-model bookkeeping, so that the parameters after epoch n are bit for bit those of a run that
+    /// never stopped. The options must be the run's own (the same <see cref="Seed"/>, <see cref="BatchSize"/>, training
+    /// set, schedule and augmentation; <see cref="EarlyStopping"/> and <see cref="BestModel"/> with the same monitors) and
+    /// the network and optimizer of the same kind; the file is checked whole against them first, and a mismatch throws
+    /// <see cref="System.IO.InvalidDataException"/> naming what was expected, with nothing changed.
+    /// </summary>
+    public string? ResumeFrom
+    {
+        get => _resumeFrom;
+        init => _resumeFrom = value is null || !string.IsNullOrWhiteSpace(value) ? value
+            : throw new ArgumentException("The path is empty; use null to start a new run.", nameof(ResumeFrom));
+    }
 
     /// <summary>Keeps the network of the best epoch and puts it back when training ends; null keeps the last epoch's.</summary>
     public BestModel? BestModel { get; init; }
@@ -169,9 +187,14 @@ public sealed record EarlyStopping
 }
 
 /// <summary>
-/// Writes the network with <see cref="INeuralNetwork.Save"/> after every <see cref="Every"/>-th epoch (epochs
-/// <see cref="Every"/>, 2 × <see cref="Every"/>, …) to <see cref="PathPattern"/> with <c>{epoch}</c> replaced by the
-/// epoch's number.
+/// Writes a training checkpoint after every <see cref="Every"/>-th epoch (epochs <see cref="Every"/>,
+/// 2 × <see cref="Every"/>, …) to <see cref="PathPattern"/> with <c>{epoch}</c> replaced by the epoch's number:
+/// one safetensors file, written atomically, with the network's tensors under the names of
+/// <see cref="INeuralNetwork.Save"/> (so <see cref="INeuralNetwork.Load"/> reads the weights from it), the optimizer's
+/// state (<c>optimizer.momentum_buffer</c>, or <c>optimizer.exp_avg</c> and <c>optimizer.exp_avg_sq</c>, and
+/// <c>optimizer.step</c>), the best network so far (<c>best_model.*</c>) when <see cref="BestModel"/> kept an earlier
+/// epoch's, and the run's position in its <c>__metadata__</c>. <see cref="TrainerOptions.ResumeFrom"/> continues from it
+/// exactly; docs/training.md lists every key.
 /// </summary>
 public sealed record Checkpoint
 {

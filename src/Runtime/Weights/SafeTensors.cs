@@ -26,7 +26,9 @@ namespace NetGen.Weights;
 /// directly to store metadata beside the weights. A network with state that is not a parameter — BatchNorm's
 /// <c>running_mean</c> and <c>running_var</c> (F32) and <c>num_batches_tracked</c> (I64), as in a PyTorch
 /// <c>state_dict</c> — uses the overloads that also take a float buffer vector and a long counter vector, each
-/// with its own layout.
+/// with its own layout. A training checkpoint (<c>TrainerOptions.Checkpoint</c>) lists the tensors that are training state
+/// rather than weights (<c>optimizer.exp_avg</c>, …) under the metadata key <c>netgen.training_state</c>; the loads skip
+/// those that no layout asks for, so a network loads its weights from a checkpoint as from its own file.
 /// </remarks>
 /// <example>
 /// <code>
@@ -46,6 +48,12 @@ public static class SafeTensors
 {
     /// <summary>The reserved header key holding string metadata.</summary>
     public const string MetadataKey = "__metadata__";
+
+    /// <summary>
+    /// The metadata key under which a training checkpoint lists, comma-separated, the tensors that are training state
+    /// rather than the network's (<c>optimizer.exp_avg</c>, …): loading a network from the file skips them.
+    /// </summary>
+    internal const string TrainingStateKey = "netgen.training_state";
 
     /// <summary>The largest header accepted, in bytes (100 MB, as the reference implementation).</summary>
     public const long MaxHeaderLength = 100_000_000;
@@ -269,11 +277,12 @@ public static class SafeTensors
             layout, parameters.Length, bufferLayout, buffers.Length, counterLayout, counters.Length);
 
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
-        Dictionary<string, Entry> fileEntries = ReadHeader(file, path, out _, out long bufferLength);
+        Dictionary<string, Entry> fileEntries = ReadHeader(file, path, out Dictionary<string, string> metadata, out long bufferLength);
         var ignored = new List<string>();
+        Dictionary<string, Entry> candidates = WithoutTrainingState(fileEntries, metadata, expected, ignored);
         Dictionary<string, Entry> entries = options is null
-            ? fileEntries
-            : MatchNames(path, fileEntries, expected, options, ignored);
+            ? candidates
+            : MatchNames(path, candidates, expected, options, ignored);
 
         CheckEntries(path, entries, bufferLength, layout, Role.Parameter, options is not null);
         CheckEntries(path, entries, bufferLength, bufferLayout, Role.Buffer, options is not null);
@@ -338,6 +347,31 @@ public static class SafeTensors
         ReadFloatTensors(data, entries, buffers, bufferLayout);
         ReadTensors(data, entries, counters, counterLayout);
         return ignored;
+    }
+
+    /// <summary>
+    /// The file's tensors without those a training checkpoint lists under <see cref="TrainingStateKey"/> (an optimizer's
+    /// state, a kept best network) that no layout asks for; those are added to <paramref name="ignored"/>. So a network
+    /// loads its weights from a checkpoint as from its own <c>Save</c>.
+    /// </summary>
+    private static Dictionary<string, Entry> WithoutTrainingState(Dictionary<string, Entry> fileEntries, Dictionary<string, string> metadata,
+        Dictionary<string, Role> expected, List<string> ignored)
+    {
+        if (!metadata.TryGetValue(TrainingStateKey, out string? list) || list.Length == 0)
+        {
+            return fileEntries;
+        }
+
+        var entries = new Dictionary<string, Entry>(fileEntries, StringComparer.Ordinal);
+        foreach (string name in list.Split(','))
+        {
+            if (!expected.ContainsKey(name) && entries.Remove(name))
+            {
+                ignored.Add(name);
+            }
+        }
+
+        return entries;
     }
 
     /// <summary>

@@ -2,7 +2,7 @@ using System;
 using System.IO;
 using System.Linq;
 using NetGen.Tests.Networks;
-using NetGen.Tests.Weights;
+using NetGen.Tests.Baking;
 using Xunit;
 
 namespace NetGen.Tests.EndToEnd;

@@ -7,8 +7,8 @@ using Xunit;
 namespace NetGen.Tests.EndToEnd;
 
 /// <summary>
-/// As a new user would: pack NetGen, create a console project in a temporary folder, add the package from a
-/// local folder source, declare a network, build, run a forward pass and a training step.
+/// As a new user would: pack NetGen (and NetGen.Images), create a console project in a temporary folder, add the package
+/// from a local folder source, declare a network, build, run a forward pass and a training step (or load an image).
 /// </summary>
 [Collection(nameof(EndToEnd))]
 public sealed class PackageTests : IDisposable
@@ -92,6 +92,89 @@ public sealed class PackageTests : IDisposable
         Assert.True(exit == 0, output);
         Assert.Contains("params=343 ", output);
         Assert.Contains("LEARNED", output);
+    }
+
+    [Fact]
+    public void A_fresh_project_referencing_NetGen_Images_alone_gets_the_generator_and_loads_an_image()
+    {
+        string repository = NewProjectTests.RepositoryRoot();
+        string feed = Path.Combine(_directory, "feed");
+        string app = Path.Combine(_directory, "app");
+        Directory.CreateDirectory(app);
+        string version = "0.0.1-images" + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
+
+        foreach (string project in (string[])["src/Runtime/NetGen.Runtime.csproj", "src/Images/NetGen.Images.csproj"])
+        {
+            (int packExit, string packOutput) = NewProjectTests.Dotnet($"pack \"{repository}/{project}\" -c Release -o \"{feed}\" -p:PackageVersion={version}", repository);
+            Assert.True(packExit == 0, packOutput);
+        }
+
+        using (ZipArchive zip = ZipFile.OpenRead(Path.Combine(feed, $"NetGen.Images.{version}.nupkg")))
+        {
+            string[] entries = zip.Entries.Select(e => e.FullName).ToArray();
+            Assert.Contains("lib/net10.0/NetGen.Images.dll", entries);
+            Assert.DoesNotContain("lib/net10.0/NetGen.dll", entries); // NetGen comes as a dependency
+            using var reader = new StreamReader(zip.GetEntry("NetGen.Images.nuspec")!.Open());
+            string nuspec = reader.ReadToEnd();
+            // include="All": the dependency brings NetGen's generator, which a default dependency (exclude="Analyzers") would not.
+            Assert.Contains($"<dependency id=\"NetGen\" version=\"{version}\" include=\"All\" />", nuspec, StringComparison.Ordinal);
+            Assert.Contains("<dependency id=\"SkiaSharp.NativeAssets.Linux.NoDependencies\"", nuspec, StringComparison.Ordinal);
+        }
+
+        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <add key="netgen-local" value="{feed}" />
+              </packageSources>
+            </configuration>
+            """);
+        File.WriteAllText(Path.Combine(app, "App.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="NetGen.Images" Version="{version}" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(app, "Program.cs"), """
+            using System;
+            using System.IO;
+            using System.Linq;
+            using NetGen;
+            using NetGen.Images;
+            using SkiaSharp;
+
+            // A 30×20 red PNG, drawn with the SkiaSharp that NetGen.Images brings.
+            using (var bitmap = new SKBitmap(30, 20))
+            {
+                bitmap.Erase(new SKColor(255, 0, 0));
+                File.WriteAllBytes("red.png", bitmap.Encode(SKEncodedImageFormat.Png, 100).ToArray());
+            }
+
+            var net = new Tiny();
+            net.InitializeParameters(7);
+            float[] input = ImageTransform.For(net).Load("red.png");
+            int label = net.Predict(input);
+            Console.WriteLine($"length={input.Length} red={input.Take(144).Average()} green={input.Skip(144).Take(144).Average()} label={label}");
+
+            [Input(3, 12, 12)]
+            [Conv2D(4, 3)]
+            [ReLU]
+            [MaxPool2D(2)]
+            [Dense(3)]
+            [Softmax]
+            public partial class Tiny { }
+            """);
+
+        (int exit, string output) = NewProjectTests.Dotnet("run -c Release", app);
+        Assert.True(exit == 0, output);
+        Assert.Contains("length=432 red=1 green=0 label=", output);
     }
 
     public void Dispose()

@@ -444,6 +444,25 @@ namespace Samples
         int global::NetGen.INeuralNetwork.ParameterCount => ParameterCount;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INeuralNetwork.ParameterLayout =>
             s_parameterLayout;
+        // What a training checkpoint keeps beside the parameters: buffers, counters and the dropout masks' position.
+        float[] global::NetGen.INeuralNetwork.Buffers => Buffers;
+        long[] global::NetGen.INeuralNetwork.Counters => Counters;
+        global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INeuralNetwork.BufferLayout =>
+            s_bufferLayout;
+        global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INeuralNetwork.CounterLayout =>
+            s_counterLayout;
+        global::NetGen.DropoutState? global::NetGen.INeuralNetwork.Dropout
+        {
+            get => null;
+            set
+            {
+                if (value is not null)
+                {
+                    throw new global::System.ArgumentException(
+                        "ConvBatchNorm has no Dropout layer: its dropout state is null.", nameof(value));
+                }
+            }
+        }
 
         private Engine? _engine;
 

@@ -45,7 +45,7 @@ public class DiagnosticDocumentationTests
     [Fact]
     public void Every_diagnostic_has_one_section_and_every_section_a_diagnostic()
     {
-        Assert.Equal(38, Descriptors.Length);
+        Assert.Equal(39, Descriptors.Length);
         Assert.Equal(Descriptors.Select(d => d.Id).Order(), Sections().Keys.Order());
     }
 
@@ -128,9 +128,9 @@ public class DiagnosticDocumentationTests
             {
                 int[] shape = t.Groups[3].Value.Split(", ", StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
                 int size = t.Groups[2].Value switch { "F64" or "I64" => 8, "F16" or "BF16" => 2, _ => 4 };
-                return new NetGen.Tests.Weights.RawTensor(t.Groups[1].Value, t.Groups[2].Value, shape, new byte[size * shape.Aggregate(1, (a, b) => a * b)]);
+                return new NetGen.Tests.Baking.RawTensor(t.Groups[1].Value, t.Groups[2].Value, shape, new byte[size * shape.Aggregate(1, (a, b) => a * b)]);
             });
-            byte[] bytes = NetGen.Tests.Weights.SafeTensorsBytes.Build(tensors);
+            byte[] bytes = NetGen.Tests.Baking.SafeTensorsBytes.Build(tensors);
             if (file.Groups[2].Success)
             {
                 bytes = bytes[..int.Parse(file.Groups[2].Value, CultureInfo.InvariantCulture)];

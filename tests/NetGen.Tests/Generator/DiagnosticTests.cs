@@ -34,6 +34,11 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void NG0047_weights_on_a_class_without_layers() => AssertDiagnostic(
+        "[[|Weights(\"net.safetensors\")|]] public partial class Plain { }",
+        "NG0047", "'Plain' has [Weights] but no layers, so there is nothing to bake the weights into");
+
+    [Fact]
     public void NG0001_no_input() => AssertDiagnostic(
         "[[|Conv2D(6, 5)|]] [Dense(10)] [Softmax] public partial class Net { }",
         "NG0001", "Network 'Net' has no [Input] layer");

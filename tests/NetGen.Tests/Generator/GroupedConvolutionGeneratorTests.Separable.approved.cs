@@ -429,6 +429,25 @@ namespace Samples
         int global::NetGen.INeuralNetwork.ParameterCount => ParameterCount;
         global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INeuralNetwork.ParameterLayout =>
             s_parameterLayout;
+        // What a training checkpoint keeps beside the parameters: buffers, counters and the dropout masks' position.
+        float[] global::NetGen.INeuralNetwork.Buffers => global::System.Array.Empty<float>();
+        long[] global::NetGen.INeuralNetwork.Counters => global::System.Array.Empty<long>();
+        global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INeuralNetwork.BufferLayout =>
+            global::System.Array.Empty<global::NetGen.Weights.TensorSlot>();
+        global::System.Collections.Generic.IReadOnlyList<global::NetGen.Weights.TensorSlot> global::NetGen.INeuralNetwork.CounterLayout =>
+            global::System.Array.Empty<global::NetGen.Weights.TensorSlot>();
+        global::NetGen.DropoutState? global::NetGen.INeuralNetwork.Dropout
+        {
+            get => null;
+            set
+            {
+                if (value is not null)
+                {
+                    throw new global::System.ArgumentException(
+                        "Separable has no Dropout layer: its dropout state is null.", nameof(value));
+                }
+            }
+        }
 
         private Engine? _engine;
 

@@ -3,11 +3,13 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text;
+using ApprovalTests;
+using ApprovalTests.Reporters;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using NetGen.Generator;
 using NetGen.Generator.Weights;
-using NetGen.Tests.Weights;
+using NetGen.Tests.Baking;
 using Xunit;
 
 namespace NetGen.Tests.Generator;
@@ -88,8 +90,21 @@ public sealed class WeightsGeneratorTests : IDisposable
         Assert.Contains("BakedBuffers(new float[4])", main);
         Assert.Contains("BakedCounters(new long[1])", main);
         Assert.Contains("// dense1.weight [2, 18]: Parameters[4..40)", weights);
-        Assert.Contains("\"u8,", weights);
+        Assert.Contains("\"u8);", weights);
         Assert.DoesNotContain("\"u8", main); // the data stays out of the readable file
+    }
+
+    /// <summary>
+    /// The weights file as a reader sees it, compared with the approved copy beside this file
+    /// (<c>WeightsGeneratorTests.The_weights_file_reads_as_approved.approved.cs</c>).
+    /// </summary>
+    [Fact]
+    [UseReporter(typeof(QuietReporter))]
+    public void The_weights_file_reads_as_approved()
+    {
+        var result = Run(Network, Write(SafeTensorsBytes.Build(Tensors(), metadata: "{\"mean\":\"0.286\"}")));
+        Assert.Empty(result.GeneratorDiagnostics);
+        Approvals.VerifyWithExtension(result.Source("Baking.Net.Weights.g.cs"), ".cs");
     }
 
     [Fact]
@@ -202,6 +217,36 @@ public sealed class WeightsGeneratorTests : IDisposable
         Assert.Equal([0f, -0.25f], content.Tensors[1].Values.ToArray());
         Assert.Equal(42f, content.Tensors[4].Values[0]);
         Assert.Empty(Run(Network, Write(SafeTensorsBytes.Build(tensors))).GeneratorDiagnostics);
+    }
+
+    [Fact]
+    public void A_corrupted_file_is_a_format_error_never_another_exception()
+    {
+        // Random truncations and byte changes of a valid file, header and data alike: the reader either reads it or says
+        // what is wrong (FormatException, or OverflowException for an absurd shape), so the generator never throws.
+        byte[] valid = SafeTensorsBytes.Build(Tensors(), metadata: "{\"mean\":\"0.5\"}");
+        var random = new Random(1234);
+        int rejected = 0;
+        for (int trial = 0; trial < 3000; trial++)
+        {
+            byte[] bytes = valid[..random.Next(valid.Length + 1)];
+            for (int k = random.Next(1, 4); k > 0 && bytes.Length > 0; k--)
+            {
+                int at = random.Next(trial % 2 == 0 ? Math.Min(bytes.Length, 400) : bytes.Length);
+                bytes[at] = (byte)random.Next(256);
+            }
+
+            try
+            {
+                SafeTensorsReader.Read(bytes);
+            }
+            catch (Exception e) when (e is FormatException or OverflowException)
+            {
+                rejected++;
+            }
+        }
+
+        Assert.InRange(rejected, 2000, 3000); // most corruptions are caught, none crashes
     }
 
     [Theory]

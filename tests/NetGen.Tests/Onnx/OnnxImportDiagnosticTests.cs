@@ -297,6 +297,18 @@ public sealed class OnnxImportDiagnosticTests : IDisposable
         Assert.Equal("NG0057", error.Id);
         Assert.Contains("([Input], [Dense], [Softmax])", error.GetMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
         Assert.Empty(result.Sources);
+
+        // [Weights] would give the network other initial weights than the model's: an error too, not ignored.
+        result = _harness.Run("""
+            using NetGen;
+            [OnnxModel("models/net.onnx")]
+            [Weights("net.safetensors")]
+            public partial class Net { }
+            """, path);
+        error = Assert.Single(result.Diagnostics);
+        Assert.Equal("Class 'Net' has [OnnxModel] and [Weights]; the model file declares the layers and their initial weights, so remove it or the [OnnxModel]",
+            error.GetMessage(CultureInfo.InvariantCulture));
+        Assert.Empty(result.Sources);
     }
 
     [Fact]

@@ -5,7 +5,7 @@ using System.IO;
 using System.Linq;
 using System.Text;
 
-namespace NetGen.Tests.Weights;
+namespace NetGen.Tests.Baking;
 
 /// <summary>A tensor to write: its name, dtype, shape and raw little-endian bytes.</summary>
 internal sealed record RawTensor(string Name, string Dtype, int[] Shape, byte[] Data)

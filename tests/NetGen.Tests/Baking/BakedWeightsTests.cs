@@ -9,7 +9,7 @@ using NetGen.Tests.Networks;
 using NetGen.Tests.Numerics;
 using Xunit;
 
-namespace NetGen.Tests.Weights;
+namespace NetGen.Tests.Baking;
 
 /// <summary>
 /// A network compiled with <c>[Weights]</c> starts with the weights of the file it was compiled against, without the file;
