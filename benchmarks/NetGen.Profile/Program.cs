@@ -81,7 +81,10 @@ internal static class Profile
     /// <summary>Runs <paramref name="call"/> after warm-up, then prints each timed site's share of it.</summary>
     private static void Measure(string title, LayerTimings timings, int threads, double peak, int runs, int warmups, Action call)
     {
-        for (int i = 0; i < warmups; i++)
+        // Warm up for at least a second as well, so the runtime code around the layer methods (which are optimized from
+        // the start) has been through tiered compilation too.
+        long warming = Stopwatch.GetTimestamp();
+        for (int i = 0; i < warmups || Stopwatch.GetElapsedTime(warming).TotalSeconds < 1; i++)
         {
             call();
         }
