@@ -164,19 +164,8 @@ internal static class NetworkEmitter
         w.Line($"#nullable enable");
         w.Line();
 
-        if (model.Hierarchy.Namespace.Length > 0)
-        {
-            w.Line($"namespace {model.Hierarchy.Namespace}");
-            w.Open();
-        }
-
+        w.OpenContainers(model.Hierarchy);
         IReadOnlyList<string> declarations = model.Hierarchy.Declarations;
-        for (int i = 0; i < declarations.Count - 1; i++)
-        {
-            w.Line($"{declarations[i]}");
-            w.Open();
-        }
-
         w.Comment(SummaryTable(model));
         w.Line($"{declarations[declarations.Count - 1]} : global::NetGen.{(model.IsRegression ? "IRegressionNetwork" : "INetwork")}");
         w.Open();
@@ -191,16 +180,7 @@ internal static class NetworkEmitter
         EmitWorkspace(w, model, buffers);
         w.Profile?.EmitProperty(w);
         w.Close();
-
-        for (int i = 0; i < declarations.Count - 1; i++)
-        {
-            w.Close();
-        }
-
-        if (model.Hierarchy.Namespace.Length > 0)
-        {
-            w.Close();
-        }
+        w.CloseContainers(model.Hierarchy);
 
         w.Line();
         LayerEmitter.EmitLayersClass(w, model, buffers);

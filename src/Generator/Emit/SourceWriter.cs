@@ -42,6 +42,39 @@ internal sealed class SourceWriter
     /// <summary>Writes one line at the current indentation as it is, never wrapped (a long data literal).</summary>
     public void Unwrapped(string text) => _builder.Append(' ', _indent * 4).Append(text).Append('\n');
 
+    /// <summary>
+    /// Opens the namespace and the partial declarations of the types containing a generated class, outermost first, so
+    /// that what follows is written inside them; <see cref="CloseContainers"/> closes them.
+    /// </summary>
+    public void OpenContainers(NetGen.Generator.Model.HierarchyInfo hierarchy)
+    {
+        if (hierarchy.Namespace.Length > 0)
+        {
+            Line($"namespace {hierarchy.Namespace}");
+            Open();
+        }
+
+        for (int i = 0; i < hierarchy.Declarations.Count - 1; i++)
+        {
+            Line($"{hierarchy.Declarations[i]}");
+            Open();
+        }
+    }
+
+    /// <summary>Closes what <see cref="OpenContainers"/> opened.</summary>
+    public void CloseContainers(NetGen.Generator.Model.HierarchyInfo hierarchy)
+    {
+        for (int i = 0; i < hierarchy.Declarations.Count - 1; i++)
+        {
+            Close();
+        }
+
+        if (hierarchy.Namespace.Length > 0)
+        {
+            Close();
+        }
+    }
+
     /// <summary>Writes an empty line.</summary>
     public void Line() => _builder.Append('\n');
 

@@ -51,17 +51,9 @@ internal static class WeightsEmitter
         w.Line();
         w.Line($"#nullable enable");
         w.Line();
-        if (model.Hierarchy.Namespace.Length > 0)
-        {
-            w.Line($"namespace {model.Hierarchy.Namespace}");
-            w.Open();
-        }
-
-        foreach (string declaration in model.Hierarchy.Declarations)
-        {
-            w.Line($"{declaration}");
-            w.Open();
-        }
+        w.OpenContainers(model.Hierarchy);
+        w.Line($"{model.Hierarchy.Declarations[model.Hierarchy.Declarations.Count - 1]}");
+        w.Open();
 
         w.Summary($"Sets <see cref=\"Parameters\"/>{(stateful ? ", <see cref=\"Buffers\"/> and <see cref=\"Counters\"/>" : "")} back to the values baked from <c>{NetworkEmitter.Xml(file)}</c>, those a new instance starts with.");
         w.Line($"{NetworkEmitter.GeneratedCodeAttribute}");
@@ -112,15 +104,8 @@ internal static class WeightsEmitter
         w.Close();
         w.Close();
 
-        foreach (string _ in model.Hierarchy.Declarations)
-        {
-            w.Close();
-        }
-
-        if (model.Hierarchy.Namespace.Length > 0)
-        {
-            w.Close();
-        }
+        w.Close();
+        w.CloseContainers(model.Hierarchy);
 
         return w.ToString();
     }
