@@ -248,12 +248,19 @@ public static class Trainer
                 $"The images have {data.SampleLength} floats each, the network takes {network.InputLength}."), name);
         }
 
-        for (int i = 0; i < data.Count; i++)
+        ReadOnlySpan<int> labels = data.Labels;
+        if (labels.Length != data.Count)
         {
-            if (data.Labels[i] >= network.OutputLength)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"The data has {data.Count} samples but {labels.Length} labels."), name);
+        }
+
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if ((uint)labels[i] >= (uint)network.OutputLength)
             {
                 throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                    $"Label {i} is {data.Labels[i]}; the network has {network.OutputLength} classes, 0 to {network.OutputLength - 1}."), name);
+                    $"Label {i} is {labels[i]}; the network has {network.OutputLength} classes, 0 to {network.OutputLength - 1}."), name);
             }
         }
     }
