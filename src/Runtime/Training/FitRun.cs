@@ -256,7 +256,7 @@ internal sealed class ClassifierSteps : TrainingSteps
         _network = network;
         _data = data;
         _inMemory = data as LabeledImages;
-        _labels = new int[PerSample && _inMemory is not null ? 0 : Order.BatchSize];
+        _labels = PerSample && _inMemory is not null ? [] : new int[Order.BatchSize];
         _sample = PerSample && _inMemory is null ? new float[data.SampleLength] : [];
     }
 

@@ -19,8 +19,9 @@ namespace NetGen.Training;
 /// </para>
 /// <para>
 /// <b>Allocation-free.</b> Batch buffers, the validation outputs and the confusion matrix are made when <c>Fit</c>
-/// starts; after the first epoch an epoch allocates nothing but what the callbacks allocate and the files a
-/// <see cref="Checkpoint"/> or <see cref="BestModel"/> writes.
+/// starts; after the first epoch an epoch allocates nothing but what the callbacks allocate, what the data's
+/// <see cref="ILabeledSamples.Gather"/> allocates (nothing for <see cref="LabeledImages"/>; a streamed image folder
+/// decodes files), and the files a <see cref="Checkpoint"/> or <see cref="BestModel"/> writes.
 /// </para>
 /// <para>
 /// <b>Resuming.</b> A <see cref="Checkpoint"/> holds the network, the optimizer's state and the run's position;
