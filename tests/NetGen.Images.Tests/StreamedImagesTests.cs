@@ -51,6 +51,21 @@ public sealed class StreamedImagesTests : IDisposable
         }
     }
 
+    [Fact]
+    public void Channel_statistics_of_the_stream_are_those_of_the_loaded_folder_exactly()
+    {
+        TestImages.WriteShapeFolder(_directory.Path, perClass: 22, seed: 8); // 66 images: a batch of 64 and one of 2
+        var folder = new ImageFolder(_directory.Path);
+        var transform = new ImageTransform(3, 8, 8);
+
+        (float[] mean, float[] std) = ImageTransform.ComputeChannelStatistics(folder.Stream(transform, 2));
+        (float[] expectedMean, float[] expectedStd) = ImageTransform.ComputeChannelStatistics(folder.Load(transform));
+
+        Assert.Equal(expectedMean, mean);
+        Assert.Equal(expectedStd, std);
+        Assert.All(std, s => Assert.True(s > 0.05f, $"std {s}: the shapes vary"));
+    }
+
     [Theory]
     [InlineData(4)]
     [InlineData(1)]
