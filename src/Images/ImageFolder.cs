@@ -23,9 +23,11 @@ namespace NetGen.Images;
 /// walks them. Other files are ignored; so are files directly in the root.
 /// </summary>
 /// <remarks>
-/// <see cref="Load(ImageTransform)"/> decodes every file at once into one <see cref="LabeledImages"/> held in memory,
-/// which <see cref="NetGen.Training.Trainer"/> trains on with any augmentation: suited to folders whose images fit in
-/// memory at the network's input size (10,000 RGB images at 64 × 64 take 491 MB). Files are decoded on all cores.
+/// <see cref="Load(ImageTransform)"/> decodes every file once into one <see cref="LabeledImages"/> held in memory:
+/// suited to folders whose images fit in memory at the network's input size (10,000 RGB images at 64 × 64 take 491 MB).
+/// <see cref="Stream(ImageTransform)"/> holds only the file names and decodes each batch when it is drawn, every epoch
+/// again: for folders too large for memory. <see cref="NetGen.Training.Trainer"/> takes either, with any augmentation,
+/// and gives the same bits with both. Files are decoded on all cores.
 /// </remarks>
 /// <example>
 /// <code>
@@ -168,6 +170,27 @@ public sealed class ImageFolder
         }
 
         return new LabeledImages(images, [.. _labels], transform.Channels, transform.Height, transform.Width);
+    }
+
+    /// <summary>The folder's images decoded batch by batch on all cores; see <see cref="Stream(ImageTransform, int)"/>.</summary>
+    /// <param name="transform">Decides each sample's channels, size and normalization.</param>
+    /// <returns>One sample per file, in the order of <see cref="Files"/>, decoded when gathered.</returns>
+    public StreamedImages Stream(ImageTransform transform) => Stream(transform, Environment.ProcessorCount);
+
+    /// <summary>
+    /// The folder's images as a set that <see cref="NetGen.Training.Trainer"/> reads batch by batch: nothing is decoded
+    /// now; each batch's files are decoded with <paramref name="transform"/> on up to
+    /// <paramref name="degreeOfParallelism"/> threads when it is drawn. Sample i is <see cref="Files"/>[i] with label
+    /// <see cref="Labels"/>[i], with the values <see cref="Load(ImageTransform, int)"/> gives it.
+    /// </summary>
+    /// <param name="transform">Decides each sample's channels, size and normalization.</param>
+    /// <param name="degreeOfParallelism">Threads that decode a batch (≥ 1).</param>
+    /// <returns>One sample per file, in the order of <see cref="Files"/>, decoded when gathered.</returns>
+    public StreamedImages Stream(ImageTransform transform, int degreeOfParallelism)
+    {
+        ArgumentNullException.ThrowIfNull(transform);
+        ArgumentOutOfRangeException.ThrowIfLessThan(degreeOfParallelism, 1);
+        return new StreamedImages(_files, _labels, transform, degreeOfParallelism);
     }
 
     private static bool IsImage(string path)

@@ -212,26 +212,74 @@ public sealed class ImageTransform
     public static (float[] Mean, float[] StandardDeviation) ComputeChannelStatistics(LabeledImages images)
     {
         ArgumentNullException.ThrowIfNull(images);
-        int channels = images.Channels, plane = images.Height * images.Width;
-        var sums = new double[channels];
-        var squares = new double[channels];
+        var sums = new double[images.Channels];
+        var squares = new double[images.Channels];
         ReadOnlySpan<float> all = images.Images;
         for (int sample = 0; sample < images.Count; sample++)
         {
-            for (int c = 0; c < channels; c++)
+            Accumulate(all.Slice(sample * images.SampleLength, images.SampleLength), sums, squares);
+        }
+
+        return Statistics(sums, squares, (double)images.Count * images.Height * images.Width);
+    }
+
+    /// <summary>
+    /// The mean and (population) standard deviation of each channel over a streamed folder's images, decoded batch by
+    /// batch so that memory holds one batch: the same values as the overload gives on the folder loaded with the same
+    /// transform. Stream with a transform without normalization to get the statistics to normalize with.
+    /// </summary>
+    /// <param name="images">The images.</param>
+    /// <returns>One mean and one standard deviation per channel; zeros for an empty set.</returns>
+    /// <exception cref="InvalidDataException">A file is not an image or is damaged (the message names it).</exception>
+    /// <exception cref="IOException">A file cannot be read (the message names it).</exception>
+    public static (float[] Mean, float[] StandardDeviation) ComputeChannelStatistics(StreamedImages images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        const int Batch = 64;
+        int length = images.SampleLength, size = Math.Min(Batch, Math.Max(1, images.Count));
+        var indices = new int[size];
+        var labels = new int[size];
+        var pixels = new float[size * length];
+        var sums = new double[images.Channels];
+        var squares = new double[images.Channels];
+        for (int start = 0; start < images.Count; start += size)
+        {
+            int n = Math.Min(size, images.Count - start);
+            for (int k = 0; k < n; k++)
             {
-                foreach (float x in all.Slice(sample * images.SampleLength + c * plane, plane))
-                {
-                    sums[c] += x;
-                    squares[c] += (double)x * x;
-                }
+                indices[k] = start + k;
+            }
+
+            images.Gather(indices.AsSpan(0, n), pixels, labels);
+            for (int k = 0; k < n; k++)
+            {
+                Accumulate(pixels.AsSpan(k * length, length), sums, squares);
             }
         }
 
-        var mean = new float[channels];
-        var deviation = new float[channels];
-        double n = (double)images.Count * plane;
-        for (int c = 0; c < channels && n > 0; c++)
+        return Statistics(sums, squares, (double)images.Count * images.Height * images.Width);
+    }
+
+    /// <summary>Adds one CHW sample's values and squares to each channel's sums, in double precision.</summary>
+    private static void Accumulate(ReadOnlySpan<float> sample, double[] sums, double[] squares)
+    {
+        int plane = sample.Length / sums.Length;
+        for (int c = 0; c < sums.Length; c++)
+        {
+            foreach (float x in sample.Slice(c * plane, plane))
+            {
+                sums[c] += x;
+                squares[c] += (double)x * x;
+            }
+        }
+    }
+
+    /// <summary>Each channel's mean and population standard deviation from its sums over <paramref name="n"/> values.</summary>
+    private static (float[] Mean, float[] StandardDeviation) Statistics(double[] sums, double[] squares, double n)
+    {
+        var mean = new float[sums.Length];
+        var deviation = new float[sums.Length];
+        for (int c = 0; c < sums.Length && n > 0; c++)
         {
             double m = sums[c] / n;
             mean[c] = (float)m;

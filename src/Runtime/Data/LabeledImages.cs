@@ -20,7 +20,7 @@ namespace NetGen.Data;
 /// test.Normalize(mean, std);
 /// </code>
 /// </example>
-public sealed class LabeledImages
+public sealed class LabeledImages : ILabeledSamples
 {
     /// <summary>Wraps existing arrays (not copied).</summary>
     /// <param name="images">Count × channels × height × width floats.</param>
@@ -81,6 +81,9 @@ public sealed class LabeledImages
 
     /// <summary>Number of samples.</summary>
     public int Count => Labels.Length;
+
+    /// <inheritdoc/>
+    ReadOnlySpan<int> ILabeledSamples.Labels => Labels;
 
     /// <summary>Channels per image.</summary>
     public int Channels { get; }

@@ -17,12 +17,31 @@ internal sealed class Evaluator
     private readonly int _batchSize;
     private readonly float[] _outputs;
 
+    // A batch's indices, inputs and labels, gathered from samples not held in memory; empty for LabeledImages and
+    // RegressionData, whose batches are read in place.
+    private readonly int[] _indices = [];
+    private readonly float[] _inputs = [];
+    private readonly int[] _labels = [];
+
     public Evaluator(INeuralNetwork network, int count, int batchSize, bool classifier)
     {
         _network = network;
         _batchSize = batchSize;
         _outputs = new float[(long)Math.Min(batchSize, Math.Max(1, count)) * network.OutputLength];
         Confusion = classifier ? new ConfusionMatrix(network.OutputLength) : null;
+    }
+
+    /// <summary>A classifier's evaluator for <paramref name="data"/>, with gather buffers unless it is held in memory.</summary>
+    public Evaluator(INeuralNetwork network, ILabeledSamples data, int batchSize)
+        : this(network, data.Count, batchSize, classifier: true)
+    {
+        if (data is not LabeledImages)
+        {
+            int size = Math.Min(batchSize, Math.Max(1, data.Count));
+            _indices = new int[size];
+            _inputs = new float[(long)size * data.SampleLength];
+            _labels = new int[size];
+        }
     }
 
     /// <summary>The last classifier evaluation's counts.</summary>
@@ -32,10 +51,11 @@ internal sealed class Evaluator
     /// A classifier's accuracy and mean −log p(label), p clamped at 1e−30 (loss ≤ 69) so that one saturated wrong answer
     /// cannot make the mean infinite.
     /// </summary>
-    public EvaluationMetrics Run(LabeledImages data, CancellationToken cancellation)
+    public EvaluationMetrics Run(ILabeledSamples data, CancellationToken cancellation)
     {
         ConfusionMatrix confusion = Confusion!;
         confusion.Clear();
+        LabeledImages? inMemory = data as LabeledImages;
         int classes = _network.OutputLength, length = data.SampleLength;
         double lossSum = 0;
         for (int start = 0; start < data.Count; start += _batchSize)
@@ -43,11 +63,30 @@ internal sealed class Evaluator
             cancellation.ThrowIfCancellationRequested();
             int n = Math.Min(_batchSize, data.Count - start);
             Span<float> p = _outputs.AsSpan(0, n * classes);
-            _network.ForwardBatch(data.Images.AsSpan(start * length, n * length), p);
+            ReadOnlySpan<int> labels;
+            if (inMemory is not null)
+            {
+                _network.ForwardBatch(inMemory.Images.AsSpan(start * length, n * length), p);
+                labels = inMemory.Labels.AsSpan(start, n);
+            }
+            else
+            {
+                Span<int> indices = _indices.AsSpan(0, n);
+                for (int i = 0; i < n; i++)
+                {
+                    indices[i] = start + i;
+                }
+
+                Span<float> inputs = _inputs.AsSpan(0, n * length);
+                data.Gather(indices, inputs, _labels.AsSpan(0, n));
+                _network.ForwardBatch(inputs, p);
+                labels = _labels.AsSpan(0, n);
+            }
+
             for (int i = 0; i < n; i++)
             {
                 ReadOnlySpan<float> row = p.Slice(i * classes, classes);
-                int label = data.Labels[start + i];
+                int label = labels[i];
                 confusion.Add(label, TensorPrimitives.IndexOfMax(row)); // the first maximum, as Predict
                 lossSum -= Math.Log(Math.Max(row[label], 1e-30f));
             }

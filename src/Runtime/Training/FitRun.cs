@@ -19,12 +19,12 @@ internal sealed class FitRun
     private readonly TrainerOptions _options;
     private readonly TrainingSteps _steps;
     private readonly Evaluator? _evaluator;
-    private readonly LabeledImages? _labeledValidation;
+    private readonly ILabeledSamples? _labeledValidation;
     private readonly RegressionData? _regressionValidation;
     private long _step;
 
     public FitRun(INeuralNetwork network, IOptimizer optimizer, TrainerOptions options, TrainingSteps steps,
-        Evaluator? evaluator, LabeledImages? labeledValidation, RegressionData? regressionValidation)
+        Evaluator? evaluator, ILabeledSamples? labeledValidation, RegressionData? regressionValidation)
     {
         _network = network;
         _optimizer = optimizer;
@@ -243,15 +243,21 @@ internal abstract class TrainingSteps
 internal sealed class ClassifierSteps : TrainingSteps
 {
     private readonly INetwork _network;
-    private readonly LabeledImages _data;
+    private readonly ILabeledSamples _data;
+    private readonly LabeledImages? _inMemory;
     private readonly int[] _labels;
 
-    public ClassifierSteps(INetwork network, LabeledImages data, int batchSize, ImageAugmentation? augmentation)
+    // One sample gathered from a set not held in memory, for batches of one; empty otherwise.
+    private readonly float[] _sample;
+
+    public ClassifierSteps(INetwork network, ILabeledSamples data, int batchSize, ImageAugmentation? augmentation)
         : base(data.Count, data.SampleLength, batchSize, augmentation)
     {
         _network = network;
         _data = data;
-        _labels = PerSample ? [] : new int[Order.BatchSize];
+        _inMemory = data as LabeledImages;
+        _labels = PerSample && _inMemory is not null ? [] : new int[Order.BatchSize];
+        _sample = PerSample && _inMemory is null ? new float[data.SampleLength] : [];
     }
 
     public override float Train(ReadOnlySpan<int> batch, int seed, int epoch)
@@ -259,9 +265,21 @@ internal sealed class ClassifierSteps : TrainingSteps
         if (PerSample)
         {
             int index = batch[0];
-            ReadOnlySpan<float> input = SampleInput(_data.Images, index, batch, seed, epoch);
+            float[] all = _inMemory?.Images ?? _sample;
+            int label;
+            if (_inMemory is not null)
+            {
+                label = _inMemory.Labels[index];
+            }
+            else
+            {
+                _data.Gather(batch, _sample, _labels);
+                (index, label) = (0, _labels[0]); // the sample now sits at the start of _sample
+            }
+
+            ReadOnlySpan<float> input = SampleInput(all, index, batch, seed, epoch);
             _network.ZeroGradients();
-            return _network.TrainSample(input, _data.Labels[index]);
+            return _network.TrainSample(input, label);
         }
 
         int length = batch.Length * InputLength;

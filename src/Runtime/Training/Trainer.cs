@@ -19,8 +19,9 @@ namespace NetGen.Training;
 /// </para>
 /// <para>
 /// <b>Allocation-free.</b> Batch buffers, the validation outputs and the confusion matrix are made when <c>Fit</c>
-/// starts; after the first epoch an epoch allocates nothing but what the callbacks allocate and the files a
-/// <see cref="Checkpoint"/> or <see cref="BestModel"/> writes.
+/// starts; after the first epoch an epoch allocates nothing but what the callbacks allocate, what the data's
+/// <see cref="ILabeledSamples.Gather"/> allocates (nothing for <see cref="LabeledImages"/>; a streamed image folder
+/// decodes files), and the files a <see cref="Checkpoint"/> or <see cref="BestModel"/> writes.
 /// </para>
 /// <para>
 /// <b>Resuming.</b> A <see cref="Checkpoint"/> holds the network, the optimizer's state and the run's position;
@@ -59,7 +60,7 @@ public static class Trainer
     /// <param name="validation">Evaluated after every epoch, or null.</param>
     /// <param name="options">Epochs, batch size, seed, schedule, augmentation, callbacks.</param>
     /// <returns>Every epoch's summary, whether it stopped early, the best epoch.</returns>
-    public static TrainingHistory Fit(INetwork network, IOptimizer optimizer, LabeledImages train, LabeledImages? validation, TrainerOptions options) =>
+    public static TrainingHistory Fit(INetwork network, IOptimizer optimizer, ILabeledSamples train, ILabeledSamples? validation, TrainerOptions options) =>
         Fit(network, optimizer, train, validation, options, CancellationToken.None);
 
     /// <summary>Trains a regression network; see the overload with a <see cref="CancellationToken"/>.</summary>
@@ -76,7 +77,7 @@ public static class Trainer
     /// <param name="network">The network.</param>
     /// <param name="data">The data.</param>
     /// <returns>The metrics and the confusion matrix.</returns>
-    public static EvaluationResult Evaluate(INetwork network, LabeledImages data) =>
+    public static EvaluationResult Evaluate(INetwork network, ILabeledSamples data) =>
         Evaluate(network, data, DefaultEvaluationBatchSize, CancellationToken.None);
 
     /// <summary>A regression network's metrics on <paramref name="data"/>, in batches of <see cref="DefaultEvaluationBatchSize"/>.</summary>
@@ -91,7 +92,7 @@ public static class Trainer
     /// <param name="data">The data.</param>
     /// <param name="batchSize">Samples per <see cref="INeuralNetwork.ForwardBatch"/> call (≥ 1).</param>
     /// <returns>The metrics and the confusion matrix.</returns>
-    public static EvaluationResult Evaluate(INetwork network, LabeledImages data, int batchSize) =>
+    public static EvaluationResult Evaluate(INetwork network, ILabeledSamples data, int batchSize) =>
         Evaluate(network, data, batchSize, CancellationToken.None);
 
     /// <summary>A regression network's metrics on <paramref name="data"/>, in batches of <paramref name="batchSize"/>.</summary>
@@ -105,7 +106,10 @@ public static class Trainer
     /// <summary>Trains a classifier on labelled images.</summary>
     /// <param name="network">The network, with its initial parameters.</param>
     /// <param name="optimizer">Steps the parameters after every batch.</param>
-    /// <param name="train">The training set: samples of the network's input length, labels below its number of classes.</param>
+    /// <param name="train">
+    /// The training set: samples of the network's input length, labels below its number of classes; a
+    /// <see cref="LabeledImages"/> in memory, or a set that produces each batch when it is drawn.
+    /// </param>
     /// <param name="validation">Evaluated after every epoch (loss, accuracy), or null.</param>
     /// <param name="options">Epochs, batch size, seed, schedule, augmentation, callbacks.</param>
     /// <param name="cancellationToken">Checked before every batch; see the remarks of <see cref="Trainer"/>.</param>
@@ -122,7 +126,7 @@ public static class Trainer
     /// optimizer or the options; the message says what was expected, and nothing has changed.
     /// </exception>
     /// <exception cref="System.IO.FileNotFoundException"><see cref="TrainerOptions.ResumeFrom"/> does not exist.</exception>
-    public static TrainingHistory Fit(INetwork network, IOptimizer optimizer, LabeledImages train, LabeledImages? validation,
+    public static TrainingHistory Fit(INetwork network, IOptimizer optimizer, ILabeledSamples train, ILabeledSamples? validation,
         TrainerOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(network);
@@ -142,7 +146,7 @@ public static class Trainer
 
         CheckOptions(network, options, validation, classifier: true);
         return new FitRun(network, optimizer, options, new ClassifierSteps(network, train, options.BatchSize, options.Augmentation),
-            validation is null ? null : new Evaluator(network, validation.Count, options.ValidationBatchSize, classifier: true),
+            validation is null ? null : new Evaluator(network, validation, options.ValidationBatchSize),
             validation, null).Run(cancellationToken);
     }
 
@@ -202,14 +206,14 @@ public static class Trainer
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">The data does not fit the network, or <paramref name="batchSize"/> is below 1.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was signalled.</exception>
-    public static EvaluationResult Evaluate(INetwork network, LabeledImages data, int batchSize,
+    public static EvaluationResult Evaluate(INetwork network, ILabeledSamples data, int batchSize,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         CheckData(network, data, nameof(data));
-        var evaluator = new Evaluator(network, data.Count, batchSize, classifier: true);
+        var evaluator = new Evaluator(network, data, batchSize);
         EvaluationMetrics metrics = evaluator.Run(data, cancellationToken);
         return new EvaluationResult(metrics, evaluator.Confusion);
     }
@@ -237,7 +241,7 @@ public static class Trainer
         return new EvaluationResult(evaluator.Run(data, cancellationToken), null);
     }
 
-    private static void CheckData(INetwork network, LabeledImages data, string name)
+    private static void CheckData(INetwork network, ILabeledSamples data, string name)
     {
         if (data.SampleLength != network.InputLength)
         {
@@ -245,12 +249,19 @@ public static class Trainer
                 $"The images have {data.SampleLength} floats each, the network takes {network.InputLength}."), name);
         }
 
-        for (int i = 0; i < data.Count; i++)
+        ReadOnlySpan<int> labels = data.Labels;
+        if (labels.Length != data.Count)
         {
-            if (data.Labels[i] >= network.OutputLength)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"The data has {data.Count} samples but {labels.Length} labels."), name);
+        }
+
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if ((uint)labels[i] >= (uint)network.OutputLength)
             {
                 throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                    $"Label {i} is {data.Labels[i]}; the network has {network.OutputLength} classes, 0 to {network.OutputLength - 1}."), name);
+                    $"Label {i} is {labels[i]}; the network has {network.OutputLength} classes, 0 to {network.OutputLength - 1}."), name);
             }
         }
     }

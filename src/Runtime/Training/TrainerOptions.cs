@@ -5,7 +5,7 @@ using NetGen.Optimizers;
 namespace NetGen.Training;
 
 /// <summary>
-/// How <see cref="Trainer.Fit(INetwork, IOptimizer, LabeledImages, LabeledImages?, TrainerOptions)"/>
+/// How <see cref="Trainer.Fit(INetwork, IOptimizer, ILabeledSamples, ILabeledSamples?, TrainerOptions)"/>
 /// trains: epochs, batch size, seed, learning-rate schedule, augmentation and callbacks. Every setter checks its value
 /// and throws <see cref="ArgumentOutOfRangeException"/> or <see cref="ArgumentException"/> naming the property.
 /// </summary>

@@ -69,7 +69,7 @@ public readonly record struct EpochSummary(
         Validation is EvaluationMetrics v ? v.Get(metric) : metric == TrainingMetric.Loss ? TrainingLoss : double.NaN;
 }
 
-/// <summary>What <see cref="Trainer.Evaluate(INetwork, NetGen.Data.LabeledImages)"/> measured.</summary>
+/// <summary>What <see cref="Trainer.Evaluate(INetwork, NetGen.Data.ILabeledSamples)"/> measured.</summary>
 public sealed class EvaluationResult
 {
     /// <summary>Creates a result.</summary>
