@@ -195,7 +195,20 @@ internal static class SafeTensorsReader
             };
         }
 
-        return (new NamedTensor(name, shape.ToEquatableArray(), values.ToEquatableArray()), dtype, begin, end);
+        var tensor = new NamedTensor(name, shape.ToEquatableArray(), values.ToEquatableArray());
+        if (dtype == "I64")
+        {
+            var integers = new long[count];
+            at = dataStart + (int)begin;
+            for (int i = 0; i < integers.Length; i++, at += size)
+            {
+                integers[i] = BitConverter.IsLittleEndian ? BitConverter.ToInt64(bytes, at) : BitConverter.ToInt64(LittleEndian(bytes, at, 8), 0);
+            }
+
+            tensor = tensor with { Integers = integers.ToEquatableArray() };
+        }
+
+        return (tensor, dtype, begin, end);
     }
 
     /// <summary>The <paramref name="size"/> bytes at <paramref name="at"/> reversed into a big-endian machine's order.</summary>

@@ -68,8 +68,9 @@ internal static class WeightsBinder
                 default:
                     for (int i = 0; i < values.Length; i++)
                     {
-                        // A counter arrives as a float (NamedTensor's one element type): exact up to 2^24 batches.
-                        counters[expected.Offset + i] = float.IsNaN(values[i]) ? 0 : (long)Math.Round(values[i]);
+                        // From an I64 tensor its exact value; from a float one (an ONNX model has none: 0) the rounded float.
+                        counters[expected.Offset + i] = found.Integers.Count == values.Length ? found.Integers[i]
+                            : float.IsNaN(values[i]) ? 0 : (long)Math.Round(values[i]);
                     }
 
                     break;

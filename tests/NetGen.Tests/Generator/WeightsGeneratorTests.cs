@@ -76,6 +76,20 @@ public sealed class WeightsGeneratorTests : IDisposable
     }
 
     [Fact]
+    public void A_counter_above_two_to_the_24_is_baked_exactly()
+    {
+        // 2^24 + 1 batches: a float would round it to 2^24.
+        List<RawTensor> tensors = Tensors();
+        tensors[4] = RawTensor.I64("bn1.num_batches_tracked", 16_777_217);
+        string path = Write(SafeTensorsBytes.Build(tensors));
+        var result = Run(Network, path);
+
+        Assert.Empty(result.GeneratorDiagnostics);
+        string literal = Convert.ToBase64String(BitConverter.GetBytes(16_777_217L));
+        Assert.Contains($"\"{literal}\"u8", result.Source("Baking.Net.Weights.g.cs"));
+    }
+
+    [Fact]
     public void A_matching_file_is_baked_into_its_own_file_and_the_network_compiles()
     {
         string path = Write(SafeTensorsBytes.Build(Tensors()));
