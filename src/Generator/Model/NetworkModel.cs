@@ -15,7 +15,11 @@ internal sealed record NetworkSpec(HierarchyInfo Hierarchy, EquatableArray<Layer
 /// A <c>[Weights("lenet5.safetensors")]</c> attribute: the path as written (null when the argument is null) and where the
 /// attribute is, for diagnostics.
 /// </summary>
-internal sealed record WeightsDeclaration(string? Path, LocationInfo? Location);
+internal sealed record WeightsDeclaration(string? Path, LocationInfo? Location)
+{
+    /// <summary>The folder of the source file declaring the class, which a relative path is looked up from first.</summary>
+    public string SourceDirectory { get; init; } = "";
+}
 
 /// <summary>
 /// One layer attribute as written: its kind and arguments, the name given with <c>Name = "…"</c>, the layer named with

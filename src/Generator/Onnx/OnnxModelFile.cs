@@ -25,7 +25,8 @@ internal static class OnnxModelFile
             return new OnnxImportResult(new ParseResult(null, request.Diagnostics), EquatableArray<NamedTensor>.Empty);
         }
 
-        List<AdditionalText> matches = Find(request.Path, request.SourceDirectory, files);
+        List<AdditionalText> matches = AdditionalFileLookup.Find(request.Path, request.SourceDirectory, files.Select(static f => f.Path).ToList())
+            .ConvertAll(i => files[i]);
         if (matches.Count != 1)
         {
             return OnnxImporter.Failed(matches.Count == 0
@@ -55,54 +56,5 @@ internal static class OnnxModelFile
         return request.Diagnostics.Count == 0
             ? result
             : result with { Parsed = result.Parsed with { Diagnostics = request.Diagnostics.Concat(result.Parsed.Diagnostics).ToEquatableArray() } };
-    }
-
-    /// <summary>
-    /// The AdditionalFiles <paramref name="path"/> names: the one at that path from the declaring file's directory, or else
-    /// every one whose path ends with it (a path relative to the project, as the AdditionalFiles item gives it).
-    /// </summary>
-    public static List<AdditionalText> Find(string path, string sourceDirectory, ImmutableArray<AdditionalText> files)
-    {
-        string wanted = Normalize(path);
-        if (wanted.Length == 0)
-        {
-            return [];
-        }
-
-        bool rooted = wanted.StartsWith("/", StringComparison.Ordinal) || (wanted.Length > 1 && wanted[1] == ':');
-        string fromSource = rooted || sourceDirectory.Length == 0 ? wanted : Normalize(sourceDirectory + "/" + wanted);
-        var exact = files.Where(f => string.Equals(Normalize(f.Path), fromSource, StringComparison.OrdinalIgnoreCase)).ToList();
-        if (exact.Count > 0 || rooted || wanted.StartsWith("../", StringComparison.Ordinal))
-        {
-            return exact;
-        }
-
-        return files.Where(f => Normalize(f.Path) is var p
-            && (string.Equals(p, wanted, StringComparison.OrdinalIgnoreCase) || p.EndsWith("/" + wanted, StringComparison.OrdinalIgnoreCase))).ToList();
-    }
-
-    /// <summary>Forward slashes, no "." segments, ".." applied where a segment precedes it.</summary>
-    private static string Normalize(string path)
-    {
-        var segments = new List<string>();
-        string[] parts = path.Replace('\\', '/').Split('/');
-        for (int i = 0; i < parts.Length; i++)
-        {
-            string part = parts[i];
-            if (part == "." || (part.Length == 0 && i > 0))
-            {
-                continue;
-            }
-
-            if (part == ".." && segments.Count > 0 && segments[segments.Count - 1] is not (".." or ""))
-            {
-                segments.RemoveAt(segments.Count - 1);
-                continue;
-            }
-
-            segments.Add(part);
-        }
-
-        return string.Join("/", segments);
     }
 }

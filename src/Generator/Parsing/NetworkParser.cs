@@ -83,7 +83,12 @@ internal static class NetworkParser
         }
 
         string? path = weights.ConstructorArguments.Length == 1 ? weights.ConstructorArguments[0].Value as string : null;
-        return new WeightsDeclaration(path, LocationInfo.From(weights.ApplicationSyntaxReference?.GetSyntax(cancellationToken)));
+        SyntaxNode? syntax = weights.ApplicationSyntaxReference?.GetSyntax(cancellationToken);
+        string file = syntax?.SyntaxTree.FilePath.Replace('\\', '/') ?? "";
+        return new WeightsDeclaration(path, LocationInfo.From(syntax))
+        {
+            SourceDirectory = file.LastIndexOf('/') is var slash and >= 0 ? file.Substring(0, slash) : "",
+        };
     }
 
     /// <summary>The metadata name of <c>[OnnxModel("…")]</c>, whose networks take their layers from a model file.</summary>

@@ -4,6 +4,7 @@ using System.Collections.Immutable;
 using System.IO;
 using System.Linq;
 using NetGen.Generator.Model;
+using NetGen.Generator.Parsing;
 
 namespace NetGen.Generator.Weights;
 
@@ -100,7 +101,8 @@ internal static class WeightsBaking
             diagnostics.Add(DiagnosticInfo.Create(descriptor, declaration.Location, args));
         BakeResult Failed() => new(null, null, diagnostics.ToEquatableArray());
 
-        List<WeightsFile> matches = files.Where(f => Matches(f.Path, path)).ToList();
+        List<WeightsFile> matches = AdditionalFileLookup.Find(path, declaration.SourceDirectory, files.Select(static f => f.Path).ToList())
+            .ConvertAll(i => files[i]);
         if (matches.Count == 0)
         {
             string found = files.Length == 0 ? "" : " (it has " + string.Join(", ", files.Select(f => System.IO.Path.GetFileName(f.Path)).Take(8)) + ")";
@@ -171,31 +173,4 @@ internal static class WeightsBaking
             ? Failed()
             : new BakeResult(model with { BakedFrom = path }, binding.Weights, EquatableArray<DiagnosticInfo>.Empty) { Metadata = content.Metadata };
     }
-
-    /// <summary>
-    /// Whether an additional file's path is the attribute's <paramref name="written"/> path or ends with it, segment by
-    /// segment: separators normalized, <c>.</c> segments and leading <c>..</c> segments dropped, case ignored (as the file
-    /// systems of Windows and macOS do).
-    /// </summary>
-    public static bool Matches(string filePath, string written)
-    {
-        string[] file = Segments(filePath), wanted = Segments(written).SkipWhile(s => s == "..").ToArray();
-        if (wanted.Length == 0 || wanted.Length > file.Length)
-        {
-            return false;
-        }
-
-        for (int i = 1; i <= wanted.Length; i++)
-        {
-            if (!string.Equals(file[file.Length - i], wanted[wanted.Length - i], StringComparison.OrdinalIgnoreCase))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static string[] Segments(string path) =>
-        path.Replace('\\', '/').Split(new[] { '/' }, StringSplitOptions.RemoveEmptyEntries).Where(s => s != ".").ToArray();
 }

@@ -212,6 +212,24 @@ public sealed class WeightsGeneratorTests : IDisposable
     }
 
     [Fact]
+    public void A_relative_path_is_looked_up_from_the_declaring_files_folder_first()
+    {
+        // Two files end with models/net.safetensors; the one beside b/Net.cs is meant (a's is not even valid), as
+        // [OnnxModel] finds its model.
+        Write([1, 2, 3], "a/models/net.safetensors");
+        string chosen = Write(SafeTensorsBytes.Build(Tensors()), "b/models/net.safetensors");
+        var compilation = GeneratorHarness.Compilation().AddSyntaxTrees(CSharpSyntaxTree.ParseText(
+            Network.Replace("[|", "").Replace("|]", ""), GeneratorHarness.ParseOptions, Path.Combine(_directory, "b", "Net.cs")));
+        var files = new[] { Path.Combine(_directory, "a/models/net.safetensors"), chosen }.Select(f => new GeneratorHarness.FileOnDisk(f));
+        GeneratorHarness.Driver(additionalFiles: files)
+            .RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out var diagnostics);
+
+        Assert.Empty(diagnostics);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+        Assert.Contains(output.SyntaxTrees, t => t.FilePath.EndsWith("Baking.Net.Weights.g.cs", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void NG0046_a_path_that_matches_two_files()
     {
         byte[] bytes = SafeTensorsBytes.Build(Tensors());
@@ -273,7 +291,7 @@ public sealed class WeightsGeneratorTests : IDisposable
     [InlineData("/repo/models/subnet.safetensors", "net.safetensors", false)]
     [InlineData("/repo/net.safetensors", "", false)]
     public void The_attribute_path_matches_by_trailing_segments(string file, string written, bool matches) =>
-        Assert.Equal(matches, WeightsBaking.Matches(file, written));
+        Assert.Equal(matches, NetGen.Generator.Parsing.AdditionalFileLookup.EndsWith(file, written));
 
     [Fact]
     public void An_unrelated_edit_does_not_read_the_file_again()
