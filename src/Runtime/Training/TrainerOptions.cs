@@ -11,47 +11,18 @@ namespace NetGen.Training;
 /// </summary>
 public sealed record TrainerOptions
 {
-    private readonly int _epochs = 1;
-    private readonly int _batchSize = 32;
-    private readonly int _validationBatchSize = 500;
-    private readonly string? _resumeFrom;
-
     /// <summary>Epochs to train (≥ 1), numbered from 1 in callbacks and results; early stopping may end sooner. Default 1.</summary>
-    public int Epochs
-    {
-        get => _epochs;
-        init
-        {
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(Epochs));
-            _epochs = value;
-        }
-    }
+    public int Epochs { get; init => field = OptionCheck.Positive(value, nameof(Epochs)); } = 1;
 
     /// <summary>
     /// Samples per optimizer step (≥ 1; at most the training set's size is used). 1 trains sample by sample through
     /// <c>TrainSample</c> on one thread; larger batches through <c>TrainBatch</c> on the network's
     /// <see cref="INeuralNetwork.DegreeOfParallelism"/> threads. The last batch of an epoch may be shorter. Default 32.
     /// </summary>
-    public int BatchSize
-    {
-        get => _batchSize;
-        init
-        {
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(BatchSize));
-            _batchSize = value;
-        }
-    }
+    public int BatchSize { get; init => field = OptionCheck.Positive(value, nameof(BatchSize)); } = 32;
 
     /// <summary>Samples per <see cref="INeuralNetwork.ForwardBatch"/> call when evaluating the validation data (≥ 1). Default 500.</summary>
-    public int ValidationBatchSize
-    {
-        get => _validationBatchSize;
-        init
-        {
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(ValidationBatchSize));
-            _validationBatchSize = value;
-        }
-    }
+    public int ValidationBatchSize { get; init => field = OptionCheck.Positive(value, nameof(ValidationBatchSize)); } = 500;
 
     /// <summary>
     /// Seeds the run: epoch e visits the training set in the order <see cref="BatchOrder.EpochSeed"/>(Seed, e) and
@@ -90,12 +61,7 @@ public sealed record TrainerOptions
     /// the network and optimizer of the same kind; the file is checked whole against them first, and a mismatch throws
     /// <see cref="System.IO.InvalidDataException"/> naming what was expected, with nothing changed.
     /// </summary>
-    public string? ResumeFrom
-    {
-        get => _resumeFrom;
-        init => _resumeFrom = value is null || !string.IsNullOrWhiteSpace(value) ? value
-            : throw new ArgumentException("The path is empty; use null to start a new run.", nameof(ResumeFrom));
-    }
+    public string? ResumeFrom { get; init => field = OptionCheck.NullOrPath(value, nameof(ResumeFrom), "to start a new run"); }
 
     /// <summary>Keeps the network of the best epoch and puts it back when training ends; null keeps the last epoch's.</summary>
     public BestModel? BestModel { get; init; }
@@ -147,43 +113,22 @@ public enum MetricGoal
 /// </summary>
 public sealed record EarlyStopping
 {
-    private readonly int _patience = 3;
-    private readonly double _minDelta;
-    private readonly TrainingMetric _monitor;
-    private readonly MetricGoal _mode;
-
     /// <summary>The metric watched. Default <see cref="TrainingMetric.Loss"/>.</summary>
-    public TrainingMetric Monitor
-    {
-        get => _monitor;
-        init => _monitor = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(Monitor), value, "Not a TrainingMetric.");
-    }
+    public TrainingMetric Monitor { get; init => field = OptionCheck.Defined(value, nameof(Monitor)); }
 
     /// <summary>Epochs without improvement to accept before stopping (≥ 0). Default 3.</summary>
-    public int Patience
-    {
-        get => _patience;
-        init
-        {
-            ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(Patience));
-            _patience = value;
-        }
-    }
+    public int Patience { get; init => field = OptionCheck.NotNegative(value, nameof(Patience)); } = 3;
 
     /// <summary>The smallest change that counts as an improvement (finite, ≥ 0). Default 0: any strict improvement.</summary>
     public double MinDelta
     {
-        get => _minDelta;
-        init => _minDelta = double.IsFinite(value) && value >= 0 ? value
+        get;
+        init => field = double.IsFinite(value) && value >= 0 ? value
             : throw new ArgumentOutOfRangeException(nameof(MinDelta), value, "MinDelta must be finite and ≥ 0.");
     }
 
     /// <summary>Whether smaller or larger is better. Default <see cref="MetricGoal.Auto"/>.</summary>
-    public MetricGoal Mode
-    {
-        get => _mode;
-        init => _mode = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(Mode), value, "Not a MetricGoal.");
-    }
+    public MetricGoal Mode { get; init => field = OptionCheck.Defined(value, nameof(Mode)); }
 }
 
 /// <summary>
@@ -198,33 +143,22 @@ public sealed record EarlyStopping
 /// </summary>
 public sealed record Checkpoint
 {
-    private readonly string _pathPattern = "checkpoint-{epoch}.safetensors";
-    private readonly int _every = 1;
-
     /// <summary>
     /// The file to write, e.g. <c>runs/lenet5-{epoch}.safetensors</c>; without <c>{epoch}</c> each checkpoint overwrites
     /// the last. Its folder must exist. Default <c>checkpoint-{epoch}.safetensors</c>.
     /// </summary>
     public string PathPattern
     {
-        get => _pathPattern;
+        get;
         init
         {
             ArgumentException.ThrowIfNullOrWhiteSpace(value, nameof(PathPattern));
-            _pathPattern = value;
+            field = value;
         }
-    }
+    } = "checkpoint-{epoch}.safetensors";
 
     /// <summary>Epochs between checkpoints (≥ 1). Default 1: every epoch.</summary>
-    public int Every
-    {
-        get => _every;
-        init
-        {
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(Every));
-            _every = value;
-        }
-    }
+    public int Every { get; init => field = OptionCheck.Positive(value, nameof(Every)); } = 1;
 
     /// <summary>The path of epoch <paramref name="epoch"/>'s checkpoint.</summary>
     /// <param name="epoch">The epoch's number, from 1.</param>
@@ -240,32 +174,40 @@ public sealed record Checkpoint
 /// </summary>
 public sealed record BestModel
 {
-    private readonly TrainingMetric _monitor;
-    private readonly MetricGoal _mode;
-    private readonly string? _path;
-
     /// <summary>The metric compared. Default <see cref="TrainingMetric.Loss"/>.</summary>
-    public TrainingMetric Monitor
-    {
-        get => _monitor;
-        init => _monitor = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(Monitor), value, "Not a TrainingMetric.");
-    }
+    public TrainingMetric Monitor { get; init => field = OptionCheck.Defined(value, nameof(Monitor)); }
 
     /// <summary>Whether smaller or larger is better. Default <see cref="MetricGoal.Auto"/>.</summary>
-    public MetricGoal Mode
-    {
-        get => _mode;
-        init => _mode = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(Mode), value, "Not a MetricGoal.");
-    }
+    public MetricGoal Mode { get; init => field = OptionCheck.Defined(value, nameof(Mode)); }
 
     /// <summary>
     /// Where the best network is written, and left when <c>Fit</c> ends; null (the default) uses a temporary file that
     /// <c>Fit</c> deletes before it returns or throws.
     /// </summary>
-    public string? Path
+    public string? Path { get; init => field = OptionCheck.NullOrPath(value, nameof(Path), "for a temporary file"); }
+}
+
+/// <summary>The checks of the option records' <c>init</c> accessors; each returns the value or throws naming the property.</summary>
+internal static class OptionCheck
+{
+    public static int Positive(int value, string property)
     {
-        get => _path;
-        init => _path = value is null || !string.IsNullOrWhiteSpace(value) ? value
-            : throw new ArgumentException("The path is empty; use null for a temporary file.", nameof(Path));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, property);
+        return value;
     }
+
+    public static int NotNegative(int value, string property)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(value, property);
+        return value;
+    }
+
+    public static T Defined<T>(T value, string property)
+        where T : struct, Enum =>
+        Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(property, value, $"Not a {typeof(T).Name}.");
+
+    /// <summary>A path, or null for <paramref name="nullMeans"/>; an empty or blank path throws.</summary>
+    public static string? NullOrPath(string? value, string property, string nullMeans) =>
+        value is null || !string.IsNullOrWhiteSpace(value) ? value
+            : throw new ArgumentException($"The path is empty; use null {nullMeans}.", property);
 }
