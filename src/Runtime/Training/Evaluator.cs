@@ -7,13 +7,15 @@ using NetGen.Metrics;
 namespace NetGen.Training;
 
 /// <summary>
-/// Runs a network over a data set in batches of <see cref="INeuralNetwork.ForwardBatch"/> (inference mode) and measures
-/// it. Its buffers and confusion matrix are made once, so that evaluating the validation data every epoch allocates
-/// nothing.
+/// Runs a network over one data set in batches of <see cref="INeuralNetwork.ForwardBatch"/> (inference mode) and
+/// measures it. Its buffers and confusion matrix are made once, so that evaluating the validation data every epoch
+/// allocates nothing.
 /// </summary>
 internal sealed class Evaluator
 {
     private readonly INeuralNetwork _network;
+    private readonly ILabeledSamples? _labeled;
+    private readonly RegressionData? _regression;
     private readonly int _batchSize;
     private readonly float[] _outputs;
 
@@ -23,18 +25,12 @@ internal sealed class Evaluator
     private readonly float[] _inputs = [];
     private readonly int[] _labels = [];
 
-    public Evaluator(INeuralNetwork network, int count, int batchSize, bool classifier)
-    {
-        _network = network;
-        _batchSize = batchSize;
-        _outputs = new float[(long)Math.Min(batchSize, Math.Max(1, count)) * network.OutputLength];
-        Confusion = classifier ? new ConfusionMatrix(network.OutputLength) : null;
-    }
-
     /// <summary>A classifier's evaluator for <paramref name="data"/>, with gather buffers unless it is held in memory.</summary>
     public Evaluator(INeuralNetwork network, ILabeledSamples data, int batchSize)
-        : this(network, data.Count, batchSize, classifier: true)
+        : this(network, data.Count, batchSize)
     {
+        _labeled = data;
+        Confusion = new ConfusionMatrix(network.OutputLength);
         if (data is not LabeledImages)
         {
             int size = Math.Min(batchSize, Math.Max(1, data.Count));
@@ -44,14 +40,29 @@ internal sealed class Evaluator
         }
     }
 
-    /// <summary>The last classifier evaluation's counts.</summary>
+    /// <summary>A regression network's evaluator for <paramref name="data"/>.</summary>
+    public Evaluator(INeuralNetwork network, RegressionData data, int batchSize)
+        : this(network, data.Count, batchSize) => _regression = data;
+
+    private Evaluator(INeuralNetwork network, int count, int batchSize)
+    {
+        _network = network;
+        _batchSize = batchSize;
+        _outputs = new float[(long)Math.Min(batchSize, Math.Max(1, count)) * network.OutputLength];
+    }
+
+    /// <summary>The last classifier evaluation's counts; null for a regression network.</summary>
     public ConfusionMatrix? Confusion { get; }
+
+    /// <summary>Measures the network on the evaluator's data.</summary>
+    public EvaluationMetrics Run(CancellationToken cancellation) =>
+        _labeled is not null ? Run(_labeled, cancellation) : Run(_regression!, cancellation);
 
     /// <summary>
     /// A classifier's accuracy and mean −log p(label), p clamped at 1e−30 (loss ≤ 69) so that one saturated wrong answer
     /// cannot make the mean infinite.
     /// </summary>
-    public EvaluationMetrics Run(ILabeledSamples data, CancellationToken cancellation)
+    private EvaluationMetrics Run(ILabeledSamples data, CancellationToken cancellation)
     {
         ConfusionMatrix confusion = Confusion!;
         confusion.Clear();
@@ -98,7 +109,7 @@ internal sealed class Evaluator
     }
 
     /// <summary>A regression network's mean squared and mean absolute error over every output, summed in double precision.</summary>
-    public EvaluationMetrics Run(RegressionData data, CancellationToken cancellation)
+    private EvaluationMetrics Run(RegressionData data, CancellationToken cancellation)
     {
         int outputs = _network.OutputLength, length = data.InputLength;
         double squares = 0, absolutes = 0;

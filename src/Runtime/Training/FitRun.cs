@@ -18,21 +18,16 @@ internal sealed class FitRun
     private readonly IOptimizer _optimizer;
     private readonly TrainerOptions _options;
     private readonly TrainingSteps _steps;
-    private readonly Evaluator? _evaluator;
-    private readonly ILabeledSamples? _labeledValidation;
-    private readonly RegressionData? _regressionValidation;
+    private readonly Evaluator? _validation;
     private long _step;
 
-    public FitRun(INeuralNetwork network, IOptimizer optimizer, TrainerOptions options, TrainingSteps steps,
-        Evaluator? evaluator, ILabeledSamples? labeledValidation, RegressionData? regressionValidation)
+    public FitRun(INeuralNetwork network, IOptimizer optimizer, TrainerOptions options, TrainingSteps steps, Evaluator? validation)
     {
         _network = network;
         _optimizer = optimizer;
         _options = options;
         _steps = steps;
-        _evaluator = evaluator;
-        _labeledValidation = labeledValidation;
-        _regressionValidation = regressionValidation;
+        _validation = validation;
     }
 
     public TrainingHistory Run(CancellationToken cancellation)
@@ -138,9 +133,7 @@ internal sealed class FitRun
         }
 
         TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
-        EvaluationMetrics? validation = _evaluator is null ? null
-            : _labeledValidation is not null ? _evaluator.Run(_labeledValidation, cancellation)
-            : _evaluator.Run(_regressionValidation!, cancellation);
+        EvaluationMetrics? validation = _validation?.Run(cancellation);
         return new EpochSummary(epoch, _options.Epochs, _step, done == 0 ? double.NaN : lossSum / done, done, elapsed, learningRate, validation);
     }
 }

@@ -146,8 +146,7 @@ public static class Trainer
 
         CheckOptions(network, options, validation, classifier: true);
         return new FitRun(network, optimizer, options, new ClassifierSteps(network, train, options.BatchSize, options.Augmentation),
-            validation is null ? null : new Evaluator(network, validation, options.ValidationBatchSize),
-            validation, null).Run(cancellationToken);
+            validation is null ? null : new Evaluator(network, validation, options.ValidationBatchSize)).Run(cancellationToken);
     }
 
     /// <summary>Trains a regression network on samples with target values.</summary>
@@ -190,8 +189,7 @@ public static class Trainer
 
         CheckOptions(network, options, validation, classifier: false);
         return new FitRun(network, optimizer, options, new RegressionSteps(network, train, options.BatchSize, options.Augmentation),
-            validation is null ? null : new Evaluator(network, validation.Count, options.ValidationBatchSize, classifier: false),
-            null, validation).Run(cancellationToken);
+            validation is null ? null : new Evaluator(network, validation, options.ValidationBatchSize)).Run(cancellationToken);
     }
 
     /// <summary>
@@ -214,8 +212,7 @@ public static class Trainer
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         CheckData(network, data, nameof(data));
         var evaluator = new Evaluator(network, data, batchSize);
-        EvaluationMetrics metrics = evaluator.Run(data, cancellationToken);
-        return new EvaluationResult(metrics, evaluator.Confusion);
+        return new EvaluationResult(evaluator.Run(cancellationToken), evaluator.Confusion);
     }
 
     /// <summary>
@@ -237,8 +234,7 @@ public static class Trainer
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         CheckData(network, data, nameof(data));
-        var evaluator = new Evaluator(network, data.Count, batchSize, classifier: false);
-        return new EvaluationResult(evaluator.Run(data, cancellationToken), null);
+        return new EvaluationResult(new Evaluator(network, data, batchSize).Run(cancellationToken), null);
     }
 
     private static void CheckData(INetwork network, ILabeledSamples data, string name)
