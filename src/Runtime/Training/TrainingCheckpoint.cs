@@ -117,8 +117,7 @@ internal sealed class TrainingCheckpoint
     /// </summary>
     public void Write(string path, int epoch, long step, MetricWatch early, MetricWatch best, string? bestPath)
     {
-        bool withBest = _options.BestModel is not null && best.BestEpoch > 0 && best.BestEpoch != epoch;
-        Layouts layouts = withBest ? _withBest! : _plain;
+        Layouts layouts = LayoutsAt(epoch, best.BestEpoch);
         float[] floats = layouts.Floats;
         long[] longs = layouts.Longs;
         _network.Buffers.AsSpan().CopyTo(floats);
@@ -129,7 +128,7 @@ internal sealed class TrainingCheckpoint
             longs[_counters] = _stateful.StepCount;
         }
 
-        if (withBest)
+        if (layouts.WithBest)
         {
             // The best epoch's network, as BestModel kept it: parameters and buffers after the optimizer's, counters after its step.
             SafeTensors.Load(bestPath!,
@@ -242,8 +241,7 @@ internal sealed class TrainingCheckpoint
         }
 
         // Every tensor, strictly: another network's names or shapes, a missing optimizer vector, a truncated file all fail here.
-        bool withBest = _options.BestModel is not null && best.Epoch > 0 && best.Epoch != epoch;
-        Layouts layouts = withBest ? _withBest! : _plain;
+        Layouts layouts = LayoutsAt(epoch, best.Epoch);
         var parameters = new float[_parameters];
         var floats = new float[layouts.Floats.Length];
         var longs = new long[layouts.Longs.Length];
@@ -263,8 +261,15 @@ internal sealed class TrainingCheckpoint
             WeightDecayMask.CheckLength(adamMask, _parameters, "optimizer");
         }
 
-        return new ResumePoint(this, epoch, step, learningRate, dropout, early, best, withBest, parameters, floats, longs, optimizerSteps);
+        return new ResumePoint(this, epoch, step, learningRate, dropout, early, best, layouts.WithBest, parameters, floats, longs, optimizerSteps);
     }
+
+    /// <summary>
+    /// The tensors of the checkpoint of epoch <paramref name="epoch"/>: with the best network's (<c>best_model.*</c>) when
+    /// <see cref="BestModel"/> has kept an epoch's network and that epoch is an earlier one.
+    /// </summary>
+    private Layouts LayoutsAt(int epoch, int bestEpoch) =>
+        _withBest is not null && bestEpoch > 0 && bestEpoch != epoch ? _withBest : _plain;
 
     private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
 
@@ -351,10 +356,14 @@ internal sealed class TrainingCheckpoint
 
             FloatLayout = [.. floatLayout];
             LongLayout = [.. longLayout];
+            WithBest = withBest;
             Floats = new float[floats];
             Longs = new long[longs];
             TrainingStateNames = string.Join(',', state);
         }
+
+        /// <summary>Whether the best network's tensors follow the state's.</summary>
+        public bool WithBest { get; }
 
         public TensorSlot[] FloatLayout { get; }
 
