@@ -152,18 +152,7 @@ public static class Verify
     {
         const int batch = 40;
         int inLength = generated.InputLength, outLength = generated.OutputLength;
-        var random = new SeededRandom(13);
-        var inputs = new float[batch * inLength];
-        var labels = new int[batch];
-        for (int i = 0; i < inputs.Length; i++)
-        {
-            inputs[i] = random.NextSingle() * 2f - 1f;
-        }
-
-        for (int i = 0; i < batch; i++)
-        {
-            labels[i] = random.NextInt32(outLength);
-        }
+        (float[] inputs, int[] labels) = BenchmarkInputs.Random(batch, inLength, outLength, seed: 13);
 
         bool ok = true;
         var results = new (float[] P, float Loss, float[] G)[2, 2];

@@ -92,23 +92,8 @@ public static class Workload
     };
 
     /// <summary>Deterministic inputs in [−1, 1) and labels, <paramref name="count"/> samples.</summary>
-    public static (float[] Inputs, int[] Labels) CreateData(int count, int seed = 7)
-    {
-        var random = new SeededRandom(seed);
-        var inputs = new float[count * InputLength];
-        var labels = new int[count];
-        for (int i = 0; i < inputs.Length; i++)
-        {
-            inputs[i] = random.NextSingle() * 2f - 1f;
-        }
-
-        for (int i = 0; i < count; i++)
-        {
-            labels[i] = random.NextInt32(Classes);
-        }
-
-        return (inputs, labels);
-    }
+    public static (float[] Inputs, int[] Labels) CreateData(int count, int seed = 7) =>
+        BenchmarkInputs.Random(count, InputLength, Classes, seed);
 }
 
 /// <summary>

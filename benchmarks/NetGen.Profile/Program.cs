@@ -59,11 +59,11 @@ internal static class Profile
 
         double peak = MeasurePeak();
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(name)}[/], {threads} thread(s), " +
-                               $"{Markup.Escape(Cpu())}; FMA peak {peak.ToString("F1", Inv)} GFLOP/s per thread ({PeakLoop.Accumulators} × Vector{PeakLoop.Lanes * 32})");
+                               $"{Markup.Escape(BenchmarkInputs.CpuName())}; FMA peak {peak.ToString("F1", Inv)} GFLOP/s per thread ({PeakLoop.Accumulators} × Vector{PeakLoop.Lanes * 32})");
 
         network.InitializeParameters(1);
         network.DegreeOfParallelism = threads;
-        (float[] inputs, int[] labels) = Data(InferenceBatch, network.InputLength, network.OutputLength);
+        (float[] inputs, int[] labels) = BenchmarkInputs.Random(InferenceBatch, network.InputLength, network.OutputLength, seed: 7);
         var sgd = new Sgd(0.001f);
         var probabilities = new float[InferenceBatch * network.OutputLength];
 
@@ -146,42 +146,5 @@ internal static class Profile
         }
 
         return best;
-    }
-
-    private static (float[] Inputs, int[] Labels) Data(int count, int inputLength, int classes)
-    {
-        var random = new SeededRandom(7);
-        var inputs = new float[count * inputLength];
-        var labels = new int[count];
-        for (int i = 0; i < inputs.Length; i++)
-        {
-            inputs[i] = random.NextSingle() * 2f - 1f;
-        }
-
-        for (int i = 0; i < count; i++)
-        {
-            labels[i] = random.NextInt32(classes);
-        }
-
-        return (inputs, labels);
-    }
-
-    private static string Cpu()
-    {
-        try
-        {
-            foreach (string line in System.IO.File.ReadLines("/proc/cpuinfo"))
-            {
-                if (line.StartsWith("model name", StringComparison.Ordinal))
-                {
-                    return line[(line.IndexOf(':') + 1)..].Trim();
-                }
-            }
-        }
-        catch (System.IO.IOException)
-        {
-        }
-
-        return "";
     }
 }

@@ -42,7 +42,7 @@ public static class MarkdownReport
         sb.AppendLine(CultureInfo.InvariantCulture, $"# NetGen benchmarks, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         sb.AppendLine();
         sb.AppendLine(Inv, $"- Command: `{command}`");
-        sb.AppendLine(Inv, $"- CPU: {CpuName()}, {Environment.ProcessorCount} logical cores; OS: {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
+        sb.AppendLine(Inv, $"- CPU: {BenchmarkInputs.CpuName()}, {Environment.ProcessorCount} logical cores; OS: {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
         sb.AppendLine(Inv, $"- Runtime: {host.RuntimeVersion}, {host.Architecture}, JIT {host.JitInfo}; vectors: {host.HardwareIntrinsicsShort}; BenchmarkDotNet {host.BenchmarkDotNetVersion}");
         sb.AppendLine(Inv, $"- Load average (1 / 5 / 15 min) at the start: {LoadAtStart ?? "?"}; at the end: {LoadAverage()} (other work shares the machine)");
         sb.AppendLine(Inv, $"- Job: {string.Join("; ", summary.BenchmarksCases.Select(b => b.Job.DisplayInfo).Distinct())}");
@@ -150,19 +150,6 @@ public static class MarkdownReport
             < 1024 * 1024 => (bytes / 1024.0).ToString("F1", Inv) + " KB",
             _ => (bytes / (1024.0 * 1024)).ToString("F1", Inv) + " MB",
         };
-    }
-
-    private static string CpuName()
-    {
-        try
-        {
-            string? line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
-            return line is null ? "?" : line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
-        }
-        catch (IOException)
-        {
-            return "?";
-        }
     }
 
     internal static IEnumerable<BenchmarkCase> Cases(Summary summary) => summary.BenchmarksCases;

@@ -71,8 +71,9 @@ internal static class NetworkEmitter
             w.Line();
         }
 
+        string names = string.Join(", ", readable.Select(static p => p.Name));
         w.Summary($"The output of the layer named <paramref name=\"layer\"/> (as in <see cref=\"Summary\"/>) {after}.");
-        w.Line($"/// <param name=\"layer\">A layer's name: {Xml(string.Join(", ", readable.Select(static p => p.Name)))}.</param>");
+        w.Line($"/// <param name=\"layer\">A layer's name: {Xml(names)}.</param>");
         w.Line($"/// <exception cref=\"global::System.ArgumentException\">No layer has that name, or its output is not kept (the message says where it is).</exception>");
         w.Line($"{GeneratedCodeAttribute}");
         w.Line($"public global::System.ReadOnlySpan<float> LayerOutput(string layer)");
@@ -100,21 +101,30 @@ internal static class NetworkEmitter
         w.Close();
         w.Line();
 
-        // The names, cut into pieces that keep the lines short however many layers there are.
+        w.Line($"private const string LayerOutputNames =");
+        EmitConcatenation(w, [names], 90);
+        w.Line();
+    }
+
+    /// <summary>
+    /// The value of a string constant as literals joined by <c>+</c>, one per text, each cut into pieces of at most
+    /// <paramref name="piece"/> characters, so that no generated line grows with the text.
+    /// </summary>
+    private static void EmitConcatenation(SourceWriter w, IEnumerable<string> texts, int piece)
+    {
         var pieces = new List<string>();
-        string names = string.Join(", ", readable.Select(static p => p.Name));
-        for (int start = 0; start < names.Length; start += 90)
+        foreach (string text in texts)
         {
-            pieces.Add(names.Substring(start, System.Math.Min(90, names.Length - start)));
+            for (int at = 0; at < text.Length; at += piece)
+            {
+                pieces.Add(text.Substring(at, System.Math.Min(piece, text.Length - at)));
+            }
         }
 
-        w.Line($"private const string LayerOutputNames =");
         for (int i = 0; i < pieces.Count; i++)
         {
             w.Line($"    {Literal.String(pieces[i])}{(i < pieces.Count - 1 ? " +" : ";")}");
         }
-
-        w.Line();
     }
 
     /// <summary>The hint name of the generated file: <c>Namespace.Class.g.cs</c>.</summary>
@@ -201,22 +211,9 @@ internal static class NetworkEmitter
         w.Summary($"The layers, their output shapes and parameter counts, as Keras' <c>model.summary()</c>.");
         w.Line($"{GeneratedCodeAttribute}");
         w.Line($"public const string Summary =");
-        // One literal per line of the table, cut into pieces where a line is too long for one.
-        var pieces = new List<string>();
+        // One literal per line of the table.
         string[] lines = SummaryTable(model).Split('\n');
-        for (int i = 0; i < lines.Length; i++)
-        {
-            string text = lines[i] + (i < lines.Length - 1 ? "\n" : "");
-            for (int at = 0; at < text.Length; at += SummaryPiece)
-            {
-                pieces.Add(text.Substring(at, System.Math.Min(SummaryPiece, text.Length - at)));
-            }
-        }
-
-        for (int i = 0; i < pieces.Count; i++)
-        {
-            w.Line($"    {Literal.String(pieces[i])}{(i < pieces.Count - 1 ? " +" : ";")}");
-        }
+        EmitConcatenation(w, lines.Select((line, i) => line + (i < lines.Length - 1 ? "\n" : "")), SummaryPiece);
 
         w.Line();
         w.Summary($"The shape of the input and of each layer's output (channels × height × width; a dense layer's is units × 1 × 1).");
@@ -368,7 +365,7 @@ internal static class NetworkEmitter
             {
                 if (!slot.Tensor.IsCounter && slot.Tensor.Initial != 0f)
                 {
-                    w.Line($"global::System.Array.Fill(buffers, {Literal.Float(slot.Tensor.Initial)}, {slot.Offset}, {slot.Tensor.Length}); // {plan.Name}.{slot.Tensor.Role.TensorName()}");
+                    w.Line($"global::System.Array.Fill(buffers, {Literal.Float(slot.Tensor.Initial)}, {slot.Offset}, {slot.Tensor.Length}); // {plan.TensorName(slot.Tensor.Role)}");
                 }
             }
         }
@@ -464,10 +461,10 @@ internal static class NetworkEmitter
 
             LayerPlan norm = model.Layers[fold.Node];
             string Parameter(LayerPlan p, TensorRole role) => p.Parameter(role) is { } slot
-                ? $"new global::System.ReadOnlySpan<float>({ParametersArray(model)}, {slot.Offset}, {slot.Tensor.Length}), // {p.Name}.{role.TensorName()}"
+                ? $"new global::System.ReadOnlySpan<float>({ParametersArray(model)}, {slot.Offset}, {slot.Tensor.Length}), // {p.TensorName(role)}"
                 : $"default, // {p.Name} has no {role.TensorName()}";
             string State(TensorRole role) => norm.StateOf(role) is { } slot
-                ? $"new global::System.ReadOnlySpan<float>(_workspace.Buffers, {slot.Offset}, {slot.Tensor.Length}), // {norm.Name}.{role.TensorName()}"
+                ? $"new global::System.ReadOnlySpan<float>(_workspace.Buffers, {slot.Offset}, {slot.Tensor.Length}), // {norm.TensorName(role)}"
                 : "default,";
             w.Line($"// {plan.Name} with {norm.Name} folded in");
             w.Line($"{Layers(model)}.{buffers.Methods(plan)}FoldBatchNorm(");
