@@ -168,17 +168,5 @@ public sealed class ImageFolder
         return new StreamedImages(_files, _labels, transform, degreeOfParallelism);
     }
 
-    private static bool IsImage(string path)
-    {
-        string extension = Path.GetExtension(path);
-        foreach (string image in s_extensions)
-        {
-            if (extension.Equals(image, StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    private static bool IsImage(string path) => s_extensions.Contains(Path.GetExtension(path), StringComparer.OrdinalIgnoreCase);
 }
