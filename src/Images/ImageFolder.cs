@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Runtime.ExceptionServices;
 using System.Threading.Tasks;
 using NetGen.Data;
 
@@ -144,31 +143,7 @@ public sealed class ImageFolder
         }
 
         var images = new float[length * _files.Length];
-        var failures = new Exception?[_files.Length];
-        var options = new ParallelOptions { MaxDegreeOfParallelism = degreeOfParallelism };
-        Parallel.For(0, _files.Length, options, (i, loop) =>
-        {
-            try
-            {
-                transform.Load(_files[i], images.AsSpan(i * length, length));
-            }
-            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
-            {
-                // Break, not Stop: every file before this one is still decoded, so the failure reported is the first
-                // in file order, whatever the threads' timing.
-                failures[i] = e;
-                loop.Break();
-            }
-        });
-
-        foreach (Exception? failure in failures)
-        {
-            if (failure is not null)
-            {
-                ExceptionDispatchInfo.Capture(failure).Throw();
-            }
-        }
-
+        transform.LoadAll(_files, _files.Length, images, new ParallelOptions { MaxDegreeOfParallelism = degreeOfParallelism });
         return new LabeledImages(images, [.. _labels], transform.Channels, transform.Height, transform.Width);
     }
 
@@ -193,17 +168,5 @@ public sealed class ImageFolder
         return new StreamedImages(_files, _labels, transform, degreeOfParallelism);
     }
 
-    private static bool IsImage(string path)
-    {
-        string extension = Path.GetExtension(path);
-        foreach (string image in s_extensions)
-        {
-            if (extension.Equals(image, StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    private static bool IsImage(string path) => s_extensions.Contains(Path.GetExtension(path), StringComparer.OrdinalIgnoreCase);
 }

@@ -3,7 +3,9 @@ using System.Buffers;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
+using System.Threading.Tasks;
 using NetGen.Data;
 using SkiaSharp;
 
@@ -178,6 +180,40 @@ public sealed class ImageTransform
 
         CheckDestination(destination);
         Decode(stream, "the stream", destination);
+    }
+
+    /// <summary>
+    /// Loads <paramref name="paths"/>[0 .. <paramref name="count"/>) into <paramref name="destination"/>, file k to
+    /// [k·<see cref="SampleLength"/>, (k+1)·<see cref="SampleLength"/>), on the threads <paramref name="options"/> allows.
+    /// A file that cannot be read or decoded is rethrown after the loop: the first such file in the order of
+    /// <paramref name="paths"/>, whatever the threads' timing.
+    /// </summary>
+    internal void LoadAll(string[] paths, int count, float[] destination, ParallelOptions options)
+    {
+        int length = SampleLength;
+        var failures = new Exception?[count];
+        Parallel.For(0, count, options, (k, loop) =>
+        {
+            try
+            {
+                Load(paths[k], destination.AsSpan(k * length, length));
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                // Break, not Stop: every file before this one is still decoded, so the failure reported is the first
+                // in order, whatever the threads' timing.
+                failures[k] = e;
+                loop.Break();
+            }
+        });
+
+        foreach (Exception? failure in failures)
+        {
+            if (failure is not null)
+            {
+                ExceptionDispatchInfo.Capture(failure).Throw();
+            }
+        }
     }
 
     /// <summary>

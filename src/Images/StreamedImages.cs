@@ -2,7 +2,6 @@ using System;
 using System.Buffers;
 using System.Globalization;
 using System.IO;
-using System.Runtime.ExceptionServices;
 using System.Threading.Tasks;
 using NetGen.Data;
 
@@ -97,48 +96,28 @@ public sealed class StreamedImages : ILabeledSamples
             return;
         }
 
-        // A span cannot cross to the decoding threads: they write to pooled arrays, copied to the caller's span after.
+        // A span cannot cross to the decoding threads: they read the batch's paths from, and write to, pooled arrays; the
+        // pixels are copied to the caller's span after.
         int count = indices.Length;
-        int[] batch = ArrayPool<int>.Shared.Rent(count);
+        string[] paths = ArrayPool<string>.Shared.Rent(count);
         float[] pixels = ArrayPool<float>.Shared.Rent(count * length);
-        var failures = new Exception?[count];
         try
         {
-            indices.CopyTo(batch);
-            string[] files = _files;
-            ImageTransform transform = Transform;
-            Parallel.For(0, count, _parallel, (k, loop) =>
+            for (int k = 0; k < count; k++)
             {
-                try
-                {
-                    transform.Load(files[batch[k]], pixels.AsSpan(k * length, length));
-                }
-                catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
-                {
-                    // Break, not Stop: every file before this one is still decoded, so the failure reported is the
-                    // batch's first, whatever the threads' timing.
-                    failures[k] = e;
-                    loop.Break();
-                }
-            });
-
-            foreach (Exception? failure in failures)
-            {
-                if (failure is not null)
-                {
-                    ExceptionDispatchInfo.Capture(failure).Throw();
-                }
+                paths[k] = _files[indices[k]];
             }
 
+            Transform.LoadAll(paths, count, pixels, _parallel);
             pixels.AsSpan(0, count * length).CopyTo(inputs);
             for (int k = 0; k < count; k++)
             {
-                labels[k] = _labels[batch[k]];
+                labels[k] = _labels[indices[k]];
             }
         }
         finally
         {
-            ArrayPool<int>.Shared.Return(batch);
+            ArrayPool<string>.Shared.Return(paths, clearArray: true);
             ArrayPool<float>.Shared.Return(pixels);
         }
     }

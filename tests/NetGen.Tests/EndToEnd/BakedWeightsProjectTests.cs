@@ -22,28 +22,12 @@ public sealed class BakedWeightsProjectTests : IDisposable
     [Fact]
     public void A_project_built_with_Weights_runs_without_the_file_and_predicts_as_the_trained_network()
     {
-        string repository = NewProjectTests.RepositoryRoot();
         Directory.CreateDirectory(Path.Combine(_directory, "weights"));
         BatchNormNet trained = BakedWeightsTests.Trained(seed: 3);
         string weights = Path.Combine(_directory, "weights", "trained.safetensors");
         trained.Save(weights);
 
-        File.WriteAllText(Path.Combine(_directory, "UserApp.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <Nullable>enable</Nullable>
-                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-                <EmitCompilerGeneratedFiles>true</EmitCompilerGeneratedFiles>
-              </PropertyGroup>
-              <ItemGroup>
-                <AdditionalFiles Include="weights/trained.safetensors" />
-                <ProjectReference Include="{repository}/src/Runtime/NetGen.Runtime.csproj" />
-                <ProjectReference Include="{repository}/src/Generator/NetGen.Generator.csproj" OutputItemType="Analyzer" ReferenceOutputAssembly="false" />
-              </ItemGroup>
-            </Project>
-            """);
+        FreshProject.WriteSourceReferencingProject(_directory, "weights/trained.safetensors");
         File.WriteAllText(Path.Combine(_directory, "Program.cs"), $$"""
             using System;
             using System.Linq;
@@ -72,10 +56,10 @@ public sealed class BakedWeightsProjectTests : IDisposable
             }
             """);
 
-        (int exit, string output) = NewProjectTests.Dotnet("build -c Release", _directory);
+        (int exit, string output) = FreshProject.Dotnet("build -c Release", _directory);
         Assert.True(exit == 0, output);
         File.Move(weights, Path.Combine(_directory, "moved-away.safetensors"));
-        (exit, output) = NewProjectTests.Dotnet(Path.Combine("bin", "Release", "net10.0", "UserApp.dll"), _directory);
+        (exit, output) = FreshProject.Dotnet(FreshProject.AppDll, _directory);
         Assert.True(exit == 0, output);
 
         const int InputLength = BatchNormNet.InputLength, OutputLength = BatchNormNet.OutputLength;
@@ -88,7 +72,7 @@ public sealed class BakedWeightsProjectTests : IDisposable
         Assert.Equal("counters " + string.Join(" ", trained.Counters), lines[^1]);
         Assert.NotEqual("counters 0 0", lines[^1]);
 
-        string generated = Path.Combine(_directory, "obj", "Release", "net10.0", "generated", "NetGen.Generator", "NetGen.Generator.NetworkGenerator");
+        string generated = FreshProject.GeneratedFolder(_directory);
         Assert.True(File.Exists(Path.Combine(generated, "UserApp.Deployed.Weights.g.cs")));
         Assert.DoesNotContain("\"u8", File.ReadAllText(Path.Combine(generated, "UserApp.Deployed.g.cs")));
     }

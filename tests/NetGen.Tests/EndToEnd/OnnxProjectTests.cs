@@ -21,27 +21,11 @@ public sealed class OnnxProjectTests : IDisposable
     [Fact]
     public void A_project_compiles_an_ONNX_model_and_runs_it_without_the_file_as_ONNX_Runtime_does()
     {
-        string repository = NewProjectTests.RepositoryRoot();
         Directory.CreateDirectory(Path.Combine(_directory, "models"));
         (byte[] model, _) = OnnxImportTests.LeNet5();
         string modelPath = Path.Combine(_directory, "models", "lenet.onnx");
         File.WriteAllBytes(modelPath, model);
-        File.WriteAllText(Path.Combine(_directory, "UserApp.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <Nullable>enable</Nullable>
-                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-                <EmitCompilerGeneratedFiles>true</EmitCompilerGeneratedFiles>
-              </PropertyGroup>
-              <ItemGroup>
-                <ProjectReference Include="{repository}/src/Runtime/NetGen.Runtime.csproj" />
-                <ProjectReference Include="{repository}/src/Generator/NetGen.Generator.csproj" OutputItemType="Analyzer" ReferenceOutputAssembly="false" />
-                <AdditionalFiles Include="models/lenet.onnx" />
-              </ItemGroup>
-            </Project>
-            """);
+        FreshProject.WriteSourceReferencingProject(_directory, "models/lenet.onnx");
         File.WriteAllText(Path.Combine(_directory, "Program.cs"), """
             using System;
             using System.Globalization;
@@ -62,12 +46,12 @@ public sealed class OnnxProjectTests : IDisposable
             }
             """);
 
-        (int exit, string output) = NewProjectTests.Dotnet("build -c Release", _directory);
+        (int exit, string output) = FreshProject.Dotnet("build -c Release", _directory);
         Assert.True(exit == 0, output);
 
         // The weights are in the assembly: the model file is not needed to run.
         File.Delete(modelPath);
-        var start = new ProcessStartInfo("dotnet", Path.Combine("bin", "Release", "net10.0", "UserApp.dll")) { WorkingDirectory = _directory, RedirectStandardOutput = true };
+        var start = new ProcessStartInfo("dotnet", FreshProject.AppDll) { WorkingDirectory = _directory, RedirectStandardOutput = true };
         string line;
         using (var run = Process.Start(start)!)
         {
@@ -83,7 +67,7 @@ public sealed class OnnxProjectTests : IDisposable
         double worst = expected.Select((e, i) => Math.Abs(e - actual[i])).Max();
         Assert.True(worst <= 1e-5, $"the compiled model's outputs differ from ONNX Runtime's by up to {worst:E2}");
 
-        string generated = Path.Combine(_directory, "obj", "Release", "net10.0", "generated", "NetGen.Generator", "NetGen.Generator.NetworkGenerator");
+        string generated = FreshProject.GeneratedFolder(_directory);
         Assert.Contains("from the ONNX model models/lenet.onnx", File.ReadAllText(Path.Combine(generated, "UserApp.LeNet.g.cs")), StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(generated, "UserApp.LeNet.Weights.g.cs")));
     }

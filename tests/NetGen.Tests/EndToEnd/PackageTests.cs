@@ -18,15 +18,12 @@ public sealed class PackageTests : IDisposable
     [Fact]
     public void A_fresh_project_using_the_NetGen_package_builds_and_trains()
     {
-        string repository = NewProjectTests.RepositoryRoot();
         string feed = Path.Combine(_directory, "feed");
         string app = Path.Combine(_directory, "app");
         Directory.CreateDirectory(app);
-        // A version of its own, so that NuGet's cache never serves a package packed by an earlier run.
-        string version = "0.0.1-test" + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
+        string version = FreshProject.UniqueVersion("test");
 
-        (int packExit, string packOutput) = NewProjectTests.Dotnet($"pack \"{repository}/src/Runtime/NetGen.Runtime.csproj\" -c Release -o \"{feed}\" -p:PackageVersion={version}", repository);
-        Assert.True(packExit == 0, packOutput);
+        FreshProject.Pack(feed, version, "src/Runtime/NetGen.Runtime.csproj");
         string package = Path.Combine(feed, $"NetGen.{version}.nupkg");
         using (ZipArchive zip = ZipFile.OpenRead(package))
         {
@@ -37,27 +34,7 @@ public sealed class PackageTests : IDisposable
             Assert.DoesNotContain(entries, e => e.StartsWith("lib/", StringComparison.Ordinal) && e.Contains("Generator", StringComparison.Ordinal));
         }
 
-        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <add key="netgen-local" value="{feed}" />
-              </packageSources>
-            </configuration>
-            """);
-        File.WriteAllText(Path.Combine(app, "App.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <Nullable>enable</Nullable>
-                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="NetGen" Version="{version}" />
-              </ItemGroup>
-            </Project>
-            """);
+        FreshProject.WritePackageReferencingProject(app, feed, "NetGen", version);
         File.WriteAllText(Path.Combine(app, "Program.cs"), """
             using System;
             using NetGen;
@@ -88,7 +65,7 @@ public sealed class PackageTests : IDisposable
             public partial class Tiny { }
             """);
 
-        (int exit, string output) = NewProjectTests.Dotnet("run -c Release", app);
+        (int exit, string output) = FreshProject.Dotnet("run -c Release", app);
         Assert.True(exit == 0, output);
         Assert.Contains("params=343 ", output);
         Assert.Contains("LEARNED", output);
@@ -97,18 +74,12 @@ public sealed class PackageTests : IDisposable
     [Fact]
     public void A_fresh_project_referencing_NetGen_Images_alone_gets_the_generator_and_loads_an_image()
     {
-        string repository = NewProjectTests.RepositoryRoot();
         string feed = Path.Combine(_directory, "feed");
         string app = Path.Combine(_directory, "app");
         Directory.CreateDirectory(app);
-        string version = "0.0.1-images" + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
+        string version = FreshProject.UniqueVersion("images");
 
-        foreach (string project in (string[])["src/Runtime/NetGen.Runtime.csproj", "src/Images/NetGen.Images.csproj"])
-        {
-            (int packExit, string packOutput) = NewProjectTests.Dotnet($"pack \"{repository}/{project}\" -c Release -o \"{feed}\" -p:PackageVersion={version}", repository);
-            Assert.True(packExit == 0, packOutput);
-        }
-
+        FreshProject.Pack(feed, version, "src/Runtime/NetGen.Runtime.csproj", "src/Images/NetGen.Images.csproj");
         using (ZipArchive zip = ZipFile.OpenRead(Path.Combine(feed, $"NetGen.Images.{version}.nupkg")))
         {
             string[] entries = zip.Entries.Select(e => e.FullName).ToArray();
@@ -121,27 +92,7 @@ public sealed class PackageTests : IDisposable
             Assert.Contains("<dependency id=\"SkiaSharp.NativeAssets.Linux.NoDependencies\"", nuspec, StringComparison.Ordinal);
         }
 
-        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <add key="netgen-local" value="{feed}" />
-              </packageSources>
-            </configuration>
-            """);
-        File.WriteAllText(Path.Combine(app, "App.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <Nullable>enable</Nullable>
-                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="NetGen.Images" Version="{version}" />
-              </ItemGroup>
-            </Project>
-            """);
+        FreshProject.WritePackageReferencingProject(app, feed, "NetGen.Images", version);
         File.WriteAllText(Path.Combine(app, "Program.cs"), """
             using System;
             using System.IO;
@@ -172,7 +123,7 @@ public sealed class PackageTests : IDisposable
             public partial class Tiny { }
             """);
 
-        (int exit, string output) = NewProjectTests.Dotnet("run -c Release", app);
+        (int exit, string output) = FreshProject.Dotnet("run -c Release", app);
         Assert.True(exit == 0, output);
         Assert.Contains("length=432 red=1 green=0 label=", output);
     }

@@ -23,7 +23,7 @@ public class DiagnosticDocumentationTests
         .Select(f => (DiagnosticDescriptor)f.GetValue(null)!)
         .ToArray();
 
-    private static string Page() => File.ReadAllText(Path.Combine(NewProjectTests.RepositoryRoot(), "docs", "diagnostics.md"));
+    private static string Page() => File.ReadAllText(Path.Combine(FreshProject.RepositoryRoot(), "docs", "diagnostics.md"));
 
     /// <summary>The page's sections by ID: the text from "## NG0001" to the next heading of that level.</summary>
     private static Dictionary<string, string> Sections()

@@ -160,7 +160,7 @@ public sealed class OnnxExportTests : IDisposable
     [InlineData("ResNetBN")]
     public void On_256_Fashion_MNIST_test_images_ONNX_Runtime_gives_the_same_probabilities_and_classes(string name)
     {
-        string data = Path.Combine(NewProjectTests.RepositoryRoot(), "samples", "FashionMnist", "data");
+        string data = Path.Combine(FreshProject.RepositoryRoot(), "samples", "FashionMnist", "data");
         LabeledImages train = NetGen.Data.FashionMnist.LoadTrain(data), test = NetGen.Data.FashionMnist.LoadTest(data);
         (float mean, float std) = train.ComputeMeanAndStandardDeviation();
         train.Normalize(mean, std);

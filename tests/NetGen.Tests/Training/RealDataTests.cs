@@ -148,7 +148,7 @@ public class RealDataTests(ITestOutputHelper output)
     /// <summary>As <see cref="Load"/>, with the standardized value of a black pixel, the padding of the augmentation.</summary>
     private (LabeledImages Train, LabeledImages Test, float Black) LoadWithBlack()
     {
-        string bundled = Path.Combine(NewProjectTests.RepositoryRoot(), "samples", "FashionMnist", "data");
+        string bundled = Path.Combine(FreshProject.RepositoryRoot(), "samples", "FashionMnist", "data");
         Assert.True(FashionMnist.TryFind(DebianDirectory, out string? directory) || FashionMnist.TryFind(bundled, out directory));
         output.WriteLine($"data: {directory}");
         LabeledImages train = FashionMnist.LoadTrain(directory!);
