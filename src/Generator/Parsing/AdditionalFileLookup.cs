@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using Microsoft.CodeAnalysis;
 
 namespace NetGen.Generator.Parsing;
 
@@ -25,6 +26,13 @@ internal static class AdditionalFileLookup
         string[] fromSource = Resolve(IsRooted(written) || sourceDirectory.Length == 0 ? wanted : Segments(sourceDirectory).Concat(wanted).ToArray());
         var exact = Enumerable.Range(0, files.Count).Where(i => Resolve(Segments(files[i])).SequenceEqual(fromSource, StringComparer.OrdinalIgnoreCase)).ToList();
         return exact.Count > 0 ? exact : Enumerable.Range(0, files.Count).Where(i => EndsWith(files[i], written)).ToList();
+    }
+
+    /// <summary>The folder of the source file <paramref name="tree"/>, '/'-separated, that a relative path is looked up from first; "" when unknown.</summary>
+    public static string SourceDirectory(SyntaxTree? tree)
+    {
+        string file = tree?.FilePath.Replace('\\', '/') ?? "";
+        return file.LastIndexOf('/') is var slash and >= 0 ? file.Substring(0, slash) : "";
     }
 
     /// <summary>Whether a file's path ends with <paramref name="written"/>, segment by segment, its leading <c>..</c> segments dropped.</summary>
