@@ -57,11 +57,8 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         //    With the NETGEN_PROFILE symbol defined, every layer call in the passes is timed (ProfileSites).
         IncrementalValueProvider<bool> profile = context.ParseOptionsProvider
             .Select(static (options, _) => options.PreprocessorSymbolNames.Contains(ProfileSites.Symbol));
-        context.RegisterSourceOutput(models.Combine(profile), static (spc, input) =>
-            spc.AddSource(NetworkEmitter.HintName(input.Left), NetworkEmitter.Emit(input.Left, input.Right)));
-        IncrementalValuesProvider<BakeResult> bakedWeights = baked.Where(static result => result is { Model: not null, Weights: not null });
-        context.RegisterSourceOutput(bakedWeights, static (spc, result) =>
-            spc.AddSource(WeightsEmitter.HintName(result.Model!), WeightsEmitter.Emit(result.Model!, result.Weights!, result.Metadata)));
+        context.RegisterSourceOutput(models.Combine(profile), AddNetworkSource);
+        context.RegisterSourceOutput(baked.Where(HasBakedWeights), AddWeightsSource);
 
         // 5. Report the diagnostics from their own steps, so that they never disturb the cached source.
         context.RegisterSourceOutput(inferred.Select(static (result, _) => result.Diagnostics), Report);
@@ -89,7 +86,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             context.RegisterSourceOutput(missingInput, Report);
         }
 
-        // 7. Classes with [OnnxModel]: the declaration as data, then its model file found among the AdditionalFiles, read and
+        // 8. Classes with [OnnxModel]: the declaration as data, then its model file found among the AdditionalFiles, read and
         //    mapped to layer declarations (the read and the import run again only when the class or an AdditionalFile changes);
         //    from there the same shape inference and emitter as a declared network.
         IncrementalValuesProvider<OnnxModelRequest> onnxRequests = context.SyntaxProvider
@@ -105,16 +102,29 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.OnnxImport)
             .Select(static (imported, _) => OnnxImporter.Infer(imported))
             .WithTrackingName(TrackingNames.OnnxInfer);
-        //    Its initializers are baked into the assembly by the same binder and emitter as [Weights].
+        //    Its initializers are baked into the assembly by the same binder and emitter as [Weights], and its files are
+        //    written as in step 4.
         IncrementalValuesProvider<BakeResult> onnxBaked = onnxNetworks
             .Select(static (network, _) => OnnxImporter.Bake(network))
             .WithTrackingName(TrackingNames.OnnxBake);
-        context.RegisterSourceOutput(onnxBaked.Select(static (result, _) => result.Model).Where(static model => model is not null).Combine(profile), static (spc, input) =>
-            spc.AddSource(NetworkEmitter.HintName(input.Left!), NetworkEmitter.Emit(input.Left!, input.Right)));
-        context.RegisterSourceOutput(onnxBaked.Where(static result => result is { Model: not null, Weights: not null }), static (spc, result) =>
-            spc.AddSource(WeightsEmitter.HintName(result.Model!), WeightsEmitter.Emit(result.Model!, result.Weights!, result.Metadata)));
+        IncrementalValuesProvider<NetworkModel> onnxModels = onnxBaked
+            .Select(static (result, _) => result.Model)
+            .Where(static model => model is not null)!;
+        context.RegisterSourceOutput(onnxModels.Combine(profile), AddNetworkSource);
+        context.RegisterSourceOutput(onnxBaked.Where(HasBakedWeights), AddWeightsSource);
         context.RegisterSourceOutput(onnxBaked.Select(static (result, _) => result.Diagnostics), Report);
     }
+
+    /// <summary>Adds a network's source, <c>Namespace.Class.g.cs</c>; with <c>Profile</c>, every layer call is timed.</summary>
+    private static void AddNetworkSource(SourceProductionContext context, (NetworkModel Model, bool Profile) input) =>
+        context.AddSource(NetworkEmitter.HintName(input.Model), NetworkEmitter.Emit(input.Model, input.Profile));
+
+    /// <summary>Whether a network has weights baked into it, to be written by <see cref="AddWeightsSource"/>.</summary>
+    private static bool HasBakedWeights(BakeResult result) => result is { Model: not null, Weights: not null };
+
+    /// <summary>Adds a network's baked weights, <c>Namespace.Class.Weights.g.cs</c>.</summary>
+    private static void AddWeightsSource(SourceProductionContext context, BakeResult result) =>
+        context.AddSource(WeightsEmitter.HintName(result.Model!), WeightsEmitter.Emit(result.Model!, result.Weights!, result.Metadata));
 
     /// <summary>Names of the pipeline's steps, for tests of incremental caching.</summary>
     internal static class TrackingNames
@@ -151,7 +161,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             string name = context.TargetSymbol.Name;
             return new OnnxModelRequest(new HierarchyInfo("", EquatableArray<string>.Empty, name, name, name), name, "", "", location, new[]
             {
-                DiagnosticInfo.Create(Diagnostics.UnsupportedDeclaration, location, name, $"internal error: {e.GetType().Name}: {e.Message}"),
+                InternalError(location, name, e),
             }.ToEquatableArray());
         }
     }
@@ -165,7 +175,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return OnnxImporter.Failed(DiagnosticInfo.Create(Diagnostics.UnsupportedDeclaration, request.Location, request.Network, $"internal error: {e.GetType().Name}: {e.Message}"));
+            return OnnxImporter.Failed(InternalError(request.Location, request.Network, e));
         }
     }
 
@@ -184,8 +194,12 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             var location = LocationInfo.From((context.TargetNode as TypeDeclarationSyntax)?.Identifier.GetLocation());
             return new ParseResult(null, new[]
             {
-                DiagnosticInfo.Create(Diagnostics.UnsupportedDeclaration, location, context.TargetSymbol.Name, $"internal error: {e.GetType().Name}: {e.Message}"),
+                InternalError(location, context.TargetSymbol.Name, e),
             }.ToEquatableArray());
         }
     }
+
+    /// <summary>NG0015 for an exception the generator did not expect, on <paramref name="name"/>.</summary>
+    private static DiagnosticInfo InternalError(LocationInfo? location, string name, Exception e) =>
+        DiagnosticInfo.Create(Diagnostics.UnsupportedDeclaration, location, name, $"internal error: {e.GetType().Name}: {e.Message}");
 }

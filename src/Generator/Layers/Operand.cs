@@ -155,4 +155,7 @@ internal static class TensorRoleNames
         TensorRole.BatchesTracked => "num_batches_tracked",
         _ => throw new ArgumentOutOfRangeException(nameof(role), role, null),
     };
+
+    /// <summary>The tensor's name in a <c>state_dict()</c>, weights file or ONNX model: <c>conv1.weight</c>, <c>features.0.bias</c>.</summary>
+    public static string TensorName(this TensorRole role, string module) => module + "." + role.TensorName();
 }

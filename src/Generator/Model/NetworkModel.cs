@@ -163,7 +163,7 @@ internal sealed record LayerPlan(
     public string? TensorPrefix { get; init; }
 
     /// <summary>The name of one of the layer's tensors in weights files and ONNX models: <c>conv1.weight</c>, <c>features.0.bias</c>.</summary>
-    public string TensorName(TensorRole role) => (TensorPrefix ?? Name) + "." + role.TensorName();
+    public string TensorName(TensorRole role) => role.TensorName(TensorPrefix ?? Name);
 
     /// <summary>The slot of a state tensor by role, or null.</summary>
     public StateSlot? StateOf(TensorRole role) => State.FirstOrDefault(p => p.Tensor.Role == role);

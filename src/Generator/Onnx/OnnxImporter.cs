@@ -132,14 +132,9 @@ internal sealed partial class OnnxImporter
         var expected = new Dictionary<string, (EquatableArray<int> Shape, LayerPlan Plan)>();
         foreach (LayerPlan plan in model.Layers)
         {
-            foreach (ParameterSlot slot in plan.Parameters)
+            foreach (ExpectedTensor tensor in WeightsBinder.ExpectedTensors(plan))
             {
-                expected[plan.TensorName(slot.Tensor.Role)] = (slot.Tensor.Dimensions, plan);
-            }
-
-            foreach (StateSlot slot in plan.State)
-            {
-                expected[plan.TensorName(slot.Tensor.Role)] = (slot.Tensor.Dimensions, plan);
+                expected[tensor.Name] = (tensor.Shape, plan);
             }
         }
 
@@ -284,7 +279,7 @@ internal sealed partial class OnnxImporter
         {
             foreach (var (role, shape, values) in layer.Tensors)
             {
-                tensors.Add(new NamedTensor((layer.TensorPrefix ?? layer.Name) + "." + role.TensorName(), shape.ToEquatableArray(), values.ToEquatableArray()));
+                tensors.Add(new NamedTensor(role.TensorName(layer.TensorPrefix ?? layer.Name), shape.ToEquatableArray(), values.ToEquatableArray()));
             }
         }
 

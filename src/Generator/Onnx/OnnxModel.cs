@@ -28,16 +28,13 @@ internal sealed class OnnxModelProto
             switch (reader.Field)
             {
                 case OnnxSchema.Model.IrVersion:
-                    reader.Expect(ProtoReader.Varint);
                     model.IrVersion = reader.ReadInt64();
                     break;
                 case OnnxSchema.Model.Graph:
-                    reader.Expect(ProtoReader.LengthDelimited);
                     model.Graph = OnnxGraphProto.Parse(reader.ReadMessage());
                     hasGraph = true;
                     break;
                 case OnnxSchema.Model.OpsetImport:
-                    reader.Expect(ProtoReader.LengthDelimited);
                     (string domain, long version) = ReadOpset(reader.ReadMessage());
                     if (domain is "" or "ai.onnx")
                     {
@@ -68,11 +65,9 @@ internal sealed class OnnxModelProto
             switch (reader.Field)
             {
                 case OnnxSchema.OperatorSetId.Domain:
-                    reader.Expect(ProtoReader.LengthDelimited);
                     domain = reader.ReadString();
                     break;
                 case OnnxSchema.OperatorSetId.Version:
-                    reader.Expect(ProtoReader.Varint);
                     version = reader.ReadInt64();
                     break;
                 default:
@@ -106,23 +101,18 @@ internal sealed class OnnxGraphProto
             switch (reader.Field)
             {
                 case OnnxSchema.Graph.Node:
-                    reader.Expect(ProtoReader.LengthDelimited);
                     graph.Nodes.Add(OnnxNodeProto.Parse(reader.ReadMessage()));
                     break;
                 case OnnxSchema.Graph.Initializer:
-                    reader.Expect(ProtoReader.LengthDelimited);
                     graph.Initializers.Add(OnnxTensorProto.Parse(reader.ReadMessage()));
                     break;
                 case OnnxSchema.Graph.Input:
-                    reader.Expect(ProtoReader.LengthDelimited);
                     graph.Inputs.Add(OnnxValueInfoProto.Parse(reader.ReadMessage()));
                     break;
                 case OnnxSchema.Graph.Output:
-                    reader.Expect(ProtoReader.LengthDelimited);
                     graph.Outputs.Add(OnnxValueInfoProto.Parse(reader.ReadMessage()));
                     break;
                 case OnnxSchema.Graph.ValueInfo:
-                    reader.Expect(ProtoReader.LengthDelimited);
                     graph.ValueInfo.Add(OnnxValueInfoProto.Parse(reader.ReadMessage()));
                     break;
                 default:
@@ -158,27 +148,21 @@ internal sealed class OnnxNodeProto
             switch (reader.Field)
             {
                 case OnnxSchema.Node.Input:
-                    reader.Expect(ProtoReader.LengthDelimited);
                     node.Inputs.Add(reader.ReadString());
                     break;
                 case OnnxSchema.Node.Output:
-                    reader.Expect(ProtoReader.LengthDelimited);
                     node.Outputs.Add(reader.ReadString());
                     break;
                 case OnnxSchema.Node.Name:
-                    reader.Expect(ProtoReader.LengthDelimited);
                     node.Name = reader.ReadString();
                     break;
                 case OnnxSchema.Node.OpType:
-                    reader.Expect(ProtoReader.LengthDelimited);
                     node.OpType = reader.ReadString();
                     break;
                 case OnnxSchema.Node.Domain:
-                    reader.Expect(ProtoReader.LengthDelimited);
                     node.Domain = reader.ReadString();
                     break;
                 case OnnxSchema.Node.Attribute:
-                    reader.Expect(ProtoReader.LengthDelimited);
                     node.Attributes.Add(OnnxAttributeProto.Parse(reader.ReadMessage()));
                     break;
                 default:
@@ -222,27 +206,21 @@ internal sealed class OnnxAttributeProto
             switch (reader.Field)
             {
                 case OnnxSchema.Attribute.Name:
-                    reader.Expect(ProtoReader.LengthDelimited);
                     attribute.Name = reader.ReadString();
                     break;
                 case OnnxSchema.Attribute.Type:
-                    reader.Expect(ProtoReader.Varint);
                     attribute.Type = (int)reader.ReadInt64();
                     break;
                 case OnnxSchema.Attribute.F:
-                    reader.Expect(ProtoReader.Fixed32);
                     attribute.F = reader.ReadFloat();
                     break;
                 case OnnxSchema.Attribute.I:
-                    reader.Expect(ProtoReader.Varint);
                     attribute.I = reader.ReadInt64();
                     break;
                 case OnnxSchema.Attribute.S:
-                    reader.Expect(ProtoReader.LengthDelimited);
                     attribute.S = reader.ReadString();
                     break;
                 case OnnxSchema.Attribute.T:
-                    reader.Expect(ProtoReader.LengthDelimited);
                     attribute.T = OnnxTensorProto.Parse(reader.ReadMessage());
                     break;
                 case OnnxSchema.Attribute.Floats:
@@ -317,7 +295,6 @@ internal sealed class OnnxTensorProto
                     reader.ReadInt64s(tensor.Dims);
                     break;
                 case OnnxSchema.Tensor.DataType:
-                    reader.Expect(ProtoReader.Varint);
                     tensor.DataType = (int)reader.ReadInt64();
                     break;
                 case OnnxSchema.Tensor.FloatData:
@@ -327,16 +304,13 @@ internal sealed class OnnxTensorProto
                     reader.ReadInt64s(tensor.Int64Data);
                     break;
                 case OnnxSchema.Tensor.Name:
-                    reader.Expect(ProtoReader.LengthDelimited);
                     tensor.Name = reader.ReadString();
                     break;
                 case OnnxSchema.Tensor.RawData:
-                    reader.Expect(ProtoReader.LengthDelimited);
                     tensor._raw = reader.Buffer;
                     (tensor._rawOffset, tensor._rawLength) = reader.ReadBytes();
                     break;
                 case OnnxSchema.Tensor.DataLocation:
-                    reader.Expect(ProtoReader.Varint);
                     tensor.IsExternal = reader.ReadInt64() == OnnxSchema.Tensor.DataLocationExternal;
                     break;
                 default:
@@ -476,11 +450,9 @@ internal sealed class OnnxValueInfoProto
             switch (reader.Field)
             {
                 case OnnxSchema.ValueInfo.Name:
-                    reader.Expect(ProtoReader.LengthDelimited);
                     info.Name = reader.ReadString();
                     break;
                 case OnnxSchema.ValueInfo.Type:
-                    reader.Expect(ProtoReader.LengthDelimited);
                     info.ReadType(reader.ReadMessage());
                     break;
                 default:
@@ -502,18 +474,15 @@ internal sealed class OnnxValueInfoProto
                 continue;
             }
 
-            reader.Expect(ProtoReader.LengthDelimited);
             ProtoReader tensor = reader.ReadMessage();
             while (tensor.Next())
             {
                 switch (tensor.Field)
                 {
                     case OnnxSchema.Type.TensorElemType:
-                        tensor.Expect(ProtoReader.Varint);
                         ElementType = (int)tensor.ReadInt64();
                         break;
                     case OnnxSchema.Type.TensorShape:
-                        tensor.Expect(ProtoReader.LengthDelimited);
                         HasShape = true;
                         ReadShape(tensor.ReadMessage());
                         break;
@@ -535,7 +504,6 @@ internal sealed class OnnxValueInfoProto
                 continue;
             }
 
-            reader.Expect(ProtoReader.LengthDelimited);
             ProtoReader dim = reader.ReadMessage();
             long? value = null;
             string param = "";
@@ -544,11 +512,9 @@ internal sealed class OnnxValueInfoProto
                 switch (dim.Field)
                 {
                     case OnnxSchema.Shape.DimValue:
-                        dim.Expect(ProtoReader.Varint);
                         value = dim.ReadInt64();
                         break;
                     case OnnxSchema.Shape.DimParam:
-                        dim.Expect(ProtoReader.LengthDelimited);
                         param = dim.ReadString();
                         break;
                     default:

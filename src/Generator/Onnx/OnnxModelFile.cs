@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.IO;
 using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
@@ -13,8 +12,7 @@ namespace NetGen.Generator.Onnx;
 
 /// <summary>
 /// The import step of the pipeline: finds an [OnnxModel] class's file among the project's AdditionalFiles, reads its bytes
-/// and imports it. A model is binary, and <see cref="AdditionalText.GetText"/> decodes text, so the bytes are read from the
-/// file's path, as the compiler gives it.
+/// (<see cref="AdditionalFileLookup.ReadBytes"/>) and imports it.
 /// </summary>
 internal static class OnnxModelFile
 {
@@ -36,17 +34,10 @@ internal static class OnnxModelFile
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        byte[] bytes;
-        try
-        {
-#pragma warning disable RS1035 // File IO in a generator: the model is an AdditionalFile, and binary, which GetText() cannot return.
-            bytes = File.ReadAllBytes(matches[0].Path);
-#pragma warning restore RS1035
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        if (AdditionalFileLookup.ReadBytes(matches[0].Path, out Exception? e) is not { } bytes)
         {
             return OnnxImporter.Failed(DiagnosticInfo.Create(Diagnostics.OnnxModelMalformed, request.Location, request.Network, request.Path,
-                $"the file cannot be read ({e.GetType().Name}: {e.Message})"));
+                $"the file cannot be read ({e!.GetType().Name}: {e.Message})"));
         }
 
         OnnxImportResult result = OnnxImporter.Import(bytes, request.Path, request.Hierarchy, request.Network, request.Location) with

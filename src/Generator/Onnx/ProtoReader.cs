@@ -54,7 +54,7 @@ internal struct ProtoReader
         return true;
     }
 
-    public ulong ReadVarint()
+    private ulong ReadVarint()
     {
         ulong value = 0;
         for (int shift = 0; shift < 64; shift += 7)
@@ -76,14 +76,22 @@ internal struct ProtoReader
     }
 
     /// <summary>An int64 field (ints, dims, ir_version): a varint, two's complement.</summary>
-    public long ReadInt64() => (long)ReadVarint();
+    public long ReadInt64()
+    {
+        Expect(Varint);
+        return Int64();
+    }
 
     /// <summary>A float field: fixed 32 bits, little-endian.</summary>
     public float ReadFloat()
     {
-        int bits = ReadFixed32();
-        return BitConverter.ToSingle(BitConverter.GetBytes(bits), 0);
+        Expect(Fixed32);
+        return Float();
     }
+
+    private long Int64() => (long)ReadVarint();
+
+    private float Float() => BitConverter.ToSingle(BitConverter.GetBytes(ReadFixed32()), 0);
 
     private int ReadFixed32()
     {
@@ -95,6 +103,12 @@ internal struct ProtoReader
 
     /// <summary>A length-delimited field's bytes as (offset, length) into the buffer.</summary>
     public (int Offset, int Length) ReadBytes()
+    {
+        Expect(LengthDelimited);
+        return Bytes();
+    }
+
+    private (int Offset, int Length) Bytes()
     {
         ulong length = ReadVarint();
         if (length > (ulong)(_end - _position))
@@ -131,12 +145,11 @@ internal struct ProtoReader
             ProtoReader packed = ReadMessage();
             while (packed._position < packed._end)
             {
-                into.Add(packed.ReadInt64());
+                into.Add(packed.Int64());
             }
         }
         else
         {
-            Expect(Varint);
             into.Add(ReadInt64());
         }
     }
@@ -154,18 +167,17 @@ internal struct ProtoReader
 
             while (packed._position < packed._end)
             {
-                into.Add(packed.ReadFloat());
+                into.Add(packed.Float());
             }
         }
         else
         {
-            Expect(Fixed32);
             into.Add(ReadFloat());
         }
     }
 
-    /// <summary>Checks the field's wire type is the one its schema gives it.</summary>
-    public void Expect(int wireType)
+    /// <summary>Checks the field's wire type is the one its schema gives it: each <c>Read…</c> of a field does, first.</summary>
+    private void Expect(int wireType)
     {
         if (WireType != wireType)
         {
@@ -173,7 +185,7 @@ internal struct ProtoReader
         }
     }
 
-    /// <summary>Skips the current field's value: a field this reader does not use.</summary>
+    /// <summary>Skips the current field's value, whatever its wire type: a field this reader does not use.</summary>
     public void Skip()
     {
         switch (WireType)
@@ -186,7 +198,7 @@ internal struct ProtoReader
                 _position += 8;
                 break;
             case LengthDelimited:
-                ReadBytes();
+                Bytes();
                 break;
             case Fixed32:
                 Need(4);

@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
+using Microsoft.CodeAnalysis;
 
 namespace NetGen.Generator.Parsing;
 
@@ -25,6 +27,34 @@ internal static class AdditionalFileLookup
         string[] fromSource = Resolve(IsRooted(written) || sourceDirectory.Length == 0 ? wanted : Segments(sourceDirectory).Concat(wanted).ToArray());
         var exact = Enumerable.Range(0, files.Count).Where(i => Resolve(Segments(files[i])).SequenceEqual(fromSource, StringComparer.OrdinalIgnoreCase)).ToList();
         return exact.Count > 0 ? exact : Enumerable.Range(0, files.Count).Where(i => EndsWith(files[i], written)).ToList();
+    }
+
+    /// <summary>The folder of the source file <paramref name="tree"/>, '/'-separated, that a relative path is looked up from first; "" when unknown.</summary>
+    public static string SourceDirectory(SyntaxTree? tree)
+    {
+        string file = tree?.FilePath.Replace('\\', '/') ?? "";
+        return file.LastIndexOf('/') is var slash and >= 0 ? file.Substring(0, slash) : "";
+    }
+
+    /// <summary>
+    /// The bytes of a binary AdditionalFile (a weights file, a model), or null with the exception that prevented reading
+    /// them. <see cref="AdditionalText.GetText"/> decodes text and would corrupt binary data, so the bytes are read from
+    /// <see cref="AdditionalText.Path"/>: the one place the generator reads a file itself.
+    /// </summary>
+    public static byte[]? ReadBytes(string path, out Exception? error)
+    {
+        try
+        {
+            error = null;
+#pragma warning disable RS1035 // Binary AdditionalFiles have no API but their path: GetText() would decode the bytes as text.
+            return File.ReadAllBytes(path);
+#pragma warning restore RS1035
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            error = e;
+            return null;
+        }
     }
 
     /// <summary>Whether a file's path ends with <paramref name="written"/>, segment by segment, its leading <c>..</c> segments dropped.</summary>

@@ -84,15 +84,15 @@ internal static class NetworkParser
 
         string? path = weights.ConstructorArguments.Length == 1 ? weights.ConstructorArguments[0].Value as string : null;
         SyntaxNode? syntax = weights.ApplicationSyntaxReference?.GetSyntax(cancellationToken);
-        string file = syntax?.SyntaxTree.FilePath.Replace('\\', '/') ?? "";
         return new WeightsDeclaration(path, LocationInfo.From(syntax))
         {
-            SourceDirectory = file.LastIndexOf('/') is var slash and >= 0 ? file.Substring(0, slash) : "",
+            SourceDirectory = AdditionalFileLookup.SourceDirectory(syntax?.SyntaxTree),
         };
     }
 
-    /// <summary>The metadata name of <c>[OnnxModel("…")]</c>, whose networks take their layers from a model file.</summary>
-    public const string OnnxModelAttributeName = "NetGen.OnnxModelAttribute";
+    /// <summary>Whether the class has <c>[Weights]</c>.</summary>
+    public static bool HasWeights(INamedTypeSymbol type) =>
+        type.GetAttributes().Any(static a => FullName(a.AttributeClass) == WeightsAttributeName);
 
     /// <summary>
     /// NG0047 for a class with <c>[Weights]</c> and no layer attribute (nor <c>[OnnxModel]</c>): the weights would be
@@ -103,7 +103,7 @@ internal static class NetworkParser
         if (context.TargetSymbol is not INamedTypeSymbol type
             || LayerAttributes(type).Count > 0
             || UnknownLayerAttributes(type).Any()
-            || type.GetAttributes().Any(static a => FullName(a.AttributeClass) == OnnxModelAttributeName))
+            || IsOnnxModel(type))
         {
             return EquatableArray<DiagnosticInfo>.Empty;
         }

@@ -38,7 +38,7 @@ internal static class OnnxModelParser
         var diagnostics = new List<DiagnosticInfo>();
         NetworkParser.CheckClass(type, declaration, displayName, LocationInfo.From(declaration.Identifier.GetLocation()), diagnostics, cancellationToken);
         List<string> layers = NetworkParser.LayerAttributeNames(type);
-        bool weights = type.GetAttributes().Any(static a => a.AttributeClass?.ToDisplayString() == NetworkParser.WeightsAttributeName);
+        bool weights = NetworkParser.HasWeights(type);
         if (layers.Count > 0 || weights)
         {
             string what = layers.Count == 0 ? "" : "layer attributes (" + string.Join(", ", layers.ConvertAll(static n => "[" + n + "]")) + ")";
@@ -46,10 +46,9 @@ internal static class OnnxModelParser
             diagnostics.Add(DiagnosticInfo.Create(Diagnostics.OnnxModelWithLayers, location, displayName, what, layers.Count + (weights ? 1 : 0) > 1 ? "them" : "it"));
         }
 
-        string file = declaration.SyntaxTree.FilePath.Replace('\\', '/');
-        string directory = file.LastIndexOf('/') is var slash and >= 0 ? file.Substring(0, slash) : "";
         bool bake = attribute.NamedArguments.FirstOrDefault(static a => a.Key == "BakeWeights").Value.Value as bool? ?? true;
-        return new OnnxModelRequest(NetworkParser.Hierarchy(type, declaration, displayName), displayName, path, directory, location, diagnostics.ToEquatableArray())
+        return new OnnxModelRequest(NetworkParser.Hierarchy(type, declaration, displayName), displayName, path,
+            AdditionalFileLookup.SourceDirectory(declaration.SyntaxTree), location, diagnostics.ToEquatableArray())
         {
             BakeWeights = bake,
         };

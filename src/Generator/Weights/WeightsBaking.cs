@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.IO;
 using System.Linq;
 using NetGen.Generator.Model;
 using NetGen.Generator.Parsing;
@@ -16,22 +15,14 @@ namespace NetGen.Generator.Weights;
 internal sealed record WeightsFile(string Path, ulong Hash, SafeTensorsContent? Content, string? Error)
 {
     /// <summary>
-    /// Reads the file's bytes from disk. <c>AdditionalText.GetText()</c> decodes text and would corrupt binary data, so the
-    /// bytes are read from <see cref="Microsoft.CodeAnalysis.AdditionalText.Path"/> directly, in the step the additional
-    /// files feed, which Roslyn re-runs only when the file changes.
+    /// Reads the file's bytes from disk (<see cref="AdditionalFileLookup.ReadBytes"/>), in the step the additional files
+    /// feed, which Roslyn re-runs only when the file changes.
     /// </summary>
     public static WeightsFile Read(string path)
     {
-        byte[] bytes;
-        try
+        if (AdditionalFileLookup.ReadBytes(path, out Exception? error) is not { } bytes)
         {
-#pragma warning disable RS1035 // Binary AdditionalFiles have no API but their path: GetText() would decode the bytes as text.
-            bytes = File.ReadAllBytes(path);
-#pragma warning restore RS1035
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
-        {
-            return new WeightsFile(path, 0, null, "it cannot be read: " + e.Message);
+            return new WeightsFile(path, 0, null, "it cannot be read: " + error!.Message);
         }
 
         ulong hash = 14695981039346656037; // FNV-1a, 64-bit

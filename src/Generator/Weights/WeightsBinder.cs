@@ -96,21 +96,21 @@ internal static class WeightsBinder
     /// Every tensor the network declares, in <c>state_dict()</c> order (layer by layer: parameters, then state): its name
     /// (<c>conv1.weight</c>), PyTorch shape, which vector holds it and where.
     /// </summary>
-    public static IEnumerable<ExpectedTensor> ExpectedTensors(NetworkModel model)
-    {
-        foreach (LayerPlan plan in model.Layers)
-        {
-            foreach (ParameterSlot slot in plan.Parameters)
-            {
-                yield return new ExpectedTensor(plan.TensorName(slot.Tensor.Role), slot.Tensor.Dimensions,
-                    TensorKind.Parameter, slot.Offset, slot.Tensor.Length);
-            }
+    public static IEnumerable<ExpectedTensor> ExpectedTensors(NetworkModel model) => model.Layers.SelectMany(ExpectedTensors);
 
-            foreach (StateSlot slot in plan.State)
-            {
-                yield return new ExpectedTensor(plan.TensorName(slot.Tensor.Role), slot.Tensor.Dimensions,
-                    slot.Tensor.IsCounter ? TensorKind.Counter : TensorKind.Buffer, slot.Offset, slot.Tensor.Length);
-            }
+    /// <summary>The tensors one layer declares, as <see cref="ExpectedTensors(NetworkModel)"/> lists them: parameters, then state.</summary>
+    public static IEnumerable<ExpectedTensor> ExpectedTensors(LayerPlan plan)
+    {
+        foreach (ParameterSlot slot in plan.Parameters)
+        {
+            yield return new ExpectedTensor(plan.TensorName(slot.Tensor.Role), slot.Tensor.Dimensions,
+                TensorKind.Parameter, slot.Offset, slot.Tensor.Length);
+        }
+
+        foreach (StateSlot slot in plan.State)
+        {
+            yield return new ExpectedTensor(plan.TensorName(slot.Tensor.Role), slot.Tensor.Dimensions,
+                slot.Tensor.IsCounter ? TensorKind.Counter : TensorKind.Buffer, slot.Offset, slot.Tensor.Length);
         }
     }
 
