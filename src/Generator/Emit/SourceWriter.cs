@@ -403,6 +403,9 @@ internal sealed class SourceWriter
 /// <summary>Formatting helpers for literals in generated code.</summary>
 internal static class Literal
 {
+    /// <summary>Text for a <c>//</c> comment: control characters (a line break would end the comment) as spaces.</summary>
+    public static string Comment(string value) => new(value.Select(static c => char.IsControl(c) ? ' ' : c).ToArray());
+
     /// <summary>A C# string literal, escaped.</summary>
     public static string String(string value)
     {
