@@ -10,8 +10,11 @@ namespace NetGen.Generator.Weights;
 /// <summary>
 /// Reads a safetensors file at compile time: an 8-byte little-endian header length N, N bytes of UTF-8 JSON mapping each
 /// tensor name to <c>{"dtype", "shape", "data_offsets"}</c> (plus an optional <c>__metadata__</c> object of strings),
-/// then the tensors' little-endian bytes. F32, F16 and BF16 tensors are converted to floats exactly, I64 (counters) to
-/// floats. Everything the runtime's loader checks is checked here too, so a file that bakes also loads.
+/// then the tensors' little-endian bytes. F32, F16 and BF16 tensors are converted to floats exactly; I64 tensors
+/// (counters) keep their exact values too (<see cref="NamedTensor.Integers"/>). It checks what baking needs: the header
+/// length, the JSON, and each tensor's dtype, shape and offsets against the data. The runtime's loader is stricter in a
+/// few respects this reader lets pass (unknown fields in a tensor's entry, repeated keys, headers over 100 MB), so such
+/// a file bakes but <c>Load</c> refuses it.
 /// </summary>
 internal static class SafeTensorsReader
 {
