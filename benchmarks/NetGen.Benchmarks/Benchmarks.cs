@@ -134,7 +134,7 @@ public class LatencyBenchmarks : NetworkBenchmarks
     [GlobalSetup]
     public void Setup1() => Setup(1);
 
-    [GlobalSetup(Targets = [nameof(TorchSharp_2T), nameof(OnnxRuntime_2T)])]
+    [GlobalSetup(Targets = [nameof(NetGen_2T), nameof(TorchSharp_2T), nameof(OnnxRuntime_2T)])]
     public void Setup2() => Setup(2);
 
     protected override bool UsesOnnx => true;
@@ -149,6 +149,14 @@ public class LatencyBenchmarks : NetworkBenchmarks
 
     [Benchmark(Baseline = true), Work(Impl.NetGen, Work.Forward, 1, 1)]
     public float NetGen_1T()
+    {
+        NetGen.Network.Forward(_input, Probabilities);
+        return Probabilities[0];
+    }
+
+    /// <summary>One image on two threads: the large layers split their output units between them.</summary>
+    [Benchmark, Work(Impl.NetGen, Work.Forward, 1, 2)]
+    public float NetGen_2T()
     {
         NetGen.Network.Forward(_input, Probabilities);
         return Probabilities[0];

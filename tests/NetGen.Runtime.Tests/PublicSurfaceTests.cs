@@ -24,6 +24,7 @@ public sealed class PublicSurfaceTests
         "NetGen.Onnx.OnnxNode",
         "NetGen.ParameterInitializer",
         "NetGen.Training.BatchEngine`1",
+        "NetGen.Training.LayerSplitter",
         "NetGen.Training.ExclusiveCall",
         "NetGen.Training.ParameterRange",
         "NetGen.Training.WorkerThreads",

@@ -30,7 +30,7 @@ internal static class EngineEmitter
         string engineArguments = model.Folds ? "_workspace.Buffers, Counters, _workspace.Folded" : hasState ? "Buffers, Counters" : "";
         w.Line($"private Engine BatchEngine => _engine ??= new Engine({engineArguments});");
         w.Line();
-        w.Summary($"Threads that the batch methods (<see cref=\"TrainBatch\"/>, <see cref=\"ForwardBatch\"/>{(model.IsRegression ? "" : ", <see cref=\"PredictBatch\"/>")}) may use, the calling thread included. Default: all cores. Results do not depend on it.");
+        w.Summary($"Threads that the batch methods (<see cref=\"TrainBatch\"/>, <see cref=\"ForwardBatch\"/>{(model.IsRegression ? "" : ", <see cref=\"PredictBatch\"/>")}) may use, the calling thread included. Default: all cores. Results do not depend on it.{(SplitEmitter.Splits(model) ? " One-sample calls use them too, for their largest layers." : "")}");
         w.Line($"{gc}");
         w.Line($"public int DegreeOfParallelism");
         w.Open();
@@ -44,6 +44,11 @@ internal static class EngineEmitter
         w.Open();
         NetworkEmitter.EnterCall(w, model);
         w.Line($"BatchEngine.DegreeOfParallelism = value;");
+        if (SplitEmitter.Splits(model))
+        {
+            w.Line($"OneSample.Splitter!.DegreeOfParallelism = value;");
+        }
+
         w.Close();
         w.Close();
         w.Line();

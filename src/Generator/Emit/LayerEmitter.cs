@@ -93,6 +93,7 @@ internal static class LayerEmitter
         layer.EmitForward(w, plan);
         w.Close();
         w.Line();
+        SplitEmitter.EmitMethods(w, plan, folded: false);
 
         w.Comment($"{BackwardHeader(model, plan)}\n{layer.BackwardFormula(plan)}");
         w.Summary($"Backward pass of {NetworkEmitter.Xml(BackwardHeader(model, plan).Replace(" backward:", ":"))}.");
@@ -169,6 +170,7 @@ internal static class LayerEmitter
         fold.Layer.EmitForward(w, form);
         w.Close();
         w.Line();
+        SplitEmitter.EmitMethods(w, plan, folded: true);
 
         w.Summary($"The weight and bias <c>{plan.Pascal}ForwardFolded</c> reads, from {NetworkEmitter.Xml(plan.Name)}'s weight and bias (<paramref name=\"bias\"/> empty without one) and the {NetworkEmitter.Xml(folding.Layer.Kind)}'s weight γ, bias β and running statistics: {NetworkEmitter.Xml(formula)}.");
         w.Line($"internal static void {plan.Pascal}FoldBatchNorm(");

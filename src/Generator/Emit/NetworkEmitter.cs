@@ -186,6 +186,7 @@ internal static class NetworkEmitter
         EmitClone(w, model);
         PassEmitter.EmitPasses(w, model, buffers);
         EmitWorkspace(w, model, buffers);
+        SplitEmitter.EmitSplitter(w, model, buffers);
         w.Profile?.EmitProperty(w);
         w.Close();
         w.CloseContainers(model.Hierarchy);
@@ -390,6 +391,9 @@ internal static class NetworkEmitter
     /// How the generated class reads its parameters itself: where inference folds BatchNorms, through the field, since the
     /// <c>Parameters</c> property marks the folded weights stale for callers who may write.
     /// </summary>
+    /// <summary>The workspace of one-sample calls: with split layers, the property that first attaches its splitter (see <see cref="SplitEmitter"/>).</summary>
+    private static string OneSampleWorkspace(NetworkModel model) => SplitEmitter.Splits(model) ? "OneSample" : "_workspace";
+
     internal static string ParametersArray(NetworkModel model) => model.Folds ? "_parameters" : "Parameters";
 
     /// <summary>How the generated class reads its running statistics itself (see <see cref="ParametersArray"/>).</summary>
@@ -598,7 +602,7 @@ internal static class NetworkEmitter
         w.Line($"{Guard}.Length(input.Length, InputLength, nameof(input));");
         w.Line($"{Guard}.Length({output}.Length, OutputLength, nameof({output}));");
         EmitFoldCall(w, model);
-        w.Line($"ForwardPass(1, input, {ParametersArray(model)}, _workspace{Training(model, false)});");
+        w.Line($"ForwardPass(1, input, {ParametersArray(model)}, {OneSampleWorkspace(model)}{Training(model, false)});");
         w.Line($"new global::System.ReadOnlySpan<float>(_workspace.{model.Last.Pascal}Output, 0, OutputLength).CopyTo({output});");
         w.Close();
         w.Line();
@@ -614,7 +618,7 @@ internal static class NetworkEmitter
             EnterCall(w, model);
             w.Line($"{Guard}.Length(input.Length, InputLength, nameof(input));");
             EmitFoldCall(w, model);
-            w.Line($"ForwardPass(1, input, {ParametersArray(model)}, _workspace{Training(model, false)});");
+            w.Line($"ForwardPass(1, input, {ParametersArray(model)}, {OneSampleWorkspace(model)}{Training(model, false)});");
             w.Line($"var probabilities = new global::System.ReadOnlySpan<float>(_workspace.{model.Last.Pascal}Output, 0, OutputLength);");
             w.Line($"return global::System.Numerics.Tensors.TensorPrimitives.IndexOfMax(probabilities);");
             w.Close();
@@ -651,7 +655,7 @@ internal static class NetworkEmitter
 
             string targets = regression ? "target" : "labels";
             EmitStale(w, model);
-            w.Line($"return TrainSamples(1, input, {targets}, {ParametersArray(model)}, Gradients, inputGradient: true, batchWeightGradients: false, _workspace);");
+            w.Line($"return TrainSamples(1, input, {targets}, {ParametersArray(model)}, Gradients, inputGradient: true, batchWeightGradients: false, {OneSampleWorkspace(model)});");
         }
 
         w.Close();
@@ -666,7 +670,7 @@ internal static class NetworkEmitter
         EnterCall(w, model);
         EmitTargetGuards(w, model);
         EmitFoldCall(w, model);
-        w.Line($"ForwardPass(1, input, {ParametersArray(model)}, _workspace{Training(model, false)});");
+        w.Line($"ForwardPass(1, input, {ParametersArray(model)}, {OneSampleWorkspace(model)}{Training(model, false)});");
         string lossTargets = regression ? "target" : "new global::System.ReadOnlySpan<int>(in label)";
         w.Line($"return LossSum(1, {lossTargets}, _workspace);");
         w.Close();
@@ -900,6 +904,13 @@ internal static class NetworkEmitter
         {
             w.Summary($"The weights and biases of the convolutions with a BatchNorm folded in, which inference reads (see <c>FoldBatchNorms</c>), shared by all the network's workspaces: {model.FoldedLength} floats.");
             w.Line($"public readonly float[] Folded = folded;");
+            w.Line();
+        }
+
+        if (SplitEmitter.Splits(model))
+        {
+            w.Summary($"The splitter one-sample passes run their large layers with: only the one-sample workspace has one (see <c>OneSample</c>).");
+            w.Line($"public Splitter? Splitter;");
             w.Line();
         }
 

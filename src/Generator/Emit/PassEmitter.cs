@@ -74,6 +74,7 @@ internal static class PassEmitter
             w.Line($"// Inference only (this network trains in stages, TrainStage): each BatchNorm after a convolution is folded into its weights and bias.");
         }
 
+        SplitEmitter.EmitSplitterLocal(w, model);
         foreach (LayerPlan plan in model.Layers.Where(static p => !p.FusedIntoNext))
         {
             if (plan.FoldedIntoInput)
@@ -84,7 +85,8 @@ internal static class PassEmitter
             {
                 EmitFoldedCall(w, model, plan, buffers);
             }
-            else
+            else if (!SplitEmitter.TryEmitCall(w, model, plan, buffers, $"{plan.Name} forward", ProfileSites.ForwardFlops(plan),
+                         () => EmitCall(w, model, plan, forward: true, buffers, "training", timed: false)))
             {
                 EmitCall(w, model, plan, forward: true, buffers, "training");
             }
@@ -244,12 +246,19 @@ internal static class PassEmitter
 
     private static string Describe(BatchReduction reduction) => reduction.Forward ? "statistics" : "gradient sums";
 
-    private static void EmitCall(SourceWriter w, NetworkModel model, LayerPlan plan, bool forward, BufferPlan buffers, string training)
+    /// <summary>A layer's forward or backward call, timed as a site of its own unless <paramref name="timed"/> is false (a split call times both branches as one).</summary>
+    private static void EmitCall(SourceWriter w, NetworkModel model, LayerPlan plan, bool forward, BufferPlan buffers, string training, bool timed = true)
     {
         IReadOnlyList<Operand> operands = forward ? plan.Layer.ForwardOperands(plan) : plan.Layer.BackwardOperands(plan);
         string generic = plan.Layer.IsVectorized(forward) ? "<TVector>" : "";
         string arguments = string.Join(", ", new[] { "count" }.Concat(operands.Select(o => buffers.Bind(plan, o, training))));
         string call = $"{NetworkEmitter.Layers(model)}.{buffers.Methods(plan)}{(forward ? "Forward" : "Backward")}{generic}({arguments});";
+        if (!timed)
+        {
+            w.Line($"{call}");
+            return;
+        }
+
         ProfileSites.Call(w, $"{plan.Name} {(forward ? "forward" : "backward")}", call,
             forward ? ProfileSites.ForwardFlops(plan) : ProfileSites.BackwardFlops(plan));
     }
@@ -262,8 +271,12 @@ internal static class PassEmitter
         string generic = fold.Layer.IsVectorized(forward: true) ? "<TVector>" : "";
         string arguments = string.Join(", ", new[] { "count" }.Concat(fold.Layer.ForwardOperands(form).Select(o => buffers.BindFolded(plan, o))));
         w.Line($"// {plan.Name} with {model.NameOf(fold.Node)} folded in: W' = W·s, b' = β + (b − μ)·s, s = γ / √(running_var + ε).");
-        ProfileSites.Call(w, $"{plan.Name} forward, {model.NameOf(fold.Node)} folded",
-            $"{NetworkEmitter.Layers(model)}.{buffers.Methods(plan)}ForwardFolded{generic}({arguments});", ProfileSites.ForwardFlops(plan));
+        string label = $"{plan.Name} forward, {model.NameOf(fold.Node)} folded", flops = ProfileSites.ForwardFlops(plan);
+        string call = $"{NetworkEmitter.Layers(model)}.{buffers.Methods(plan)}ForwardFolded{generic}({arguments});";
+        if (!SplitEmitter.TryEmitCall(w, model, plan, buffers, label, flops, () => w.Line($"{call}")))
+        {
+            ProfileSites.Call(w, label, call, flops);
+        }
     }
 
     /// <summary>After a backward method that wrote a branch buffer: add it into the gradient of the node it belongs to.</summary>

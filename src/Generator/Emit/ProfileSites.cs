@@ -23,18 +23,21 @@ internal sealed class ProfileSites
 
     /// <summary>Writes <paramref name="call"/> (a statement), timed as site <paramref name="label"/> when profiling.</summary>
     /// <param name="flops">A C# expression of the call's floating-point operations, a <c>long</c>.</param>
-    public static void Call(SourceWriter w, string label, string call, string flops)
+    public static void Call(SourceWriter w, string label, string call, string flops) => Time(w, label, flops, () => w.Line($"{call}"));
+
+    /// <summary>Writes the statements <paramref name="body"/> writes, timed as one site as <see cref="Call"/> times a call.</summary>
+    public static void Time(SourceWriter w, string label, string flops, System.Action body)
     {
         if (w.Profile is not { } sites)
         {
-            w.Line($"{call}");
+            body();
             return;
         }
 
         int site = sites._labels.Count;
         sites._labels.Add(label);
         w.Line($"long started{site} = global::System.Diagnostics.Stopwatch.GetTimestamp();");
-        w.Line($"{call}");
+        body();
         w.Line($"LayerTimings.Add({site}, started{site}, {flops}); // {label}");
     }
 

@@ -341,6 +341,87 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Close();
     }
 
+    /// <summary>
+    /// An ungrouped convolution splits its filters, in parts of 16 (two register tiles of 8, or 6 + 6 + 4 with 16 registers;
+    /// 8 when it has fewer than 32): each part reads the whole padded, compacted or unfolded input, made once beforehand.
+    /// </summary>
+    public override SplitPlan? SplitForward(LayerPlan plan) =>
+        Groups == 1 && !Strategy.ConvolvesDepthwise
+            ? new SplitPlan(Filters, Filters >= 32 ? 16 : 8, Prepares: !Strategy.ConvolvesDirectly || PadsInput || Strategy.Compacts)
+            : null;
+
+    /// <summary>The input every part of a split forward pass reads: the unfold, or the padded and compacted copies.</summary>
+    public override void EmitForwardPrepare(SourceWriter w, LayerPlan plan)
+    {
+        Shape input = plan.Input, output = plan.Output;
+        if (!Strategy.ConvolvesDirectly)
+        {
+            w.Line($"{plan.Pascal}Unfold{UnfoldGeneric}(x, columns{PaddedArgument}); // im2col: {Rows(input)} rows (input channel, kernel tap) × {Pixels(output)} pixels");
+            return;
+        }
+
+        int height = input.Height + 2 * Padding, width = input.Width + 2 * Padding, plane = height * width;
+        if (PadsInput)
+        {
+            w.Line($"{plan.Pascal}Pad(x, padded);");
+        }
+
+        if (Strategy.Compacts)
+        {
+            string source = PadsInput
+                ? $"padded.Slice(0, {input.Channels * plane} + TVector.Count - 1)"
+                : $"x.Slice(0, {input.Length} + TVector.Count - 1)";
+            w.Line($"// {input.Channels * KernelWidth} planes (t, n) of {CompactedHeight(output)}×{output.Width}, holding {(PadsInput ? "padded" : "x")}(t, u, j + n) at u·{output.Width} + j (the slices prove the slack a row's last vector reads).");
+            w.Line($"Convolution.Compact<TVector>(ref MemoryMarshal.GetReference({source}), ref MemoryMarshal.GetReference(columns.Slice(0, {input.Channels * KernelWidth * CompactedHeight(output) * output.Width} + TVector.Count - 1)), channels: {input.Channels}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, inputWidth: {width}, inputPlane: {plane}, outputHeight: {output.Height}, outputWidth: {output.Width});");
+        }
+    }
+
+    /// <summary>Filters first … first + units − 1 of one sample, after <see cref="EmitForwardPrepare"/>: the same kernels as <see cref="EmitForward"/> over those filters' weights, biases and planes.</summary>
+    public override void EmitForwardUnits(SourceWriter w, LayerPlan plan)
+    {
+        Shape input = plan.Input, output = plan.Output;
+        int rows = Rows(input), pixels = Pixels(output);
+        int height = input.Height + 2 * Padding, width = input.Width + 2 * Padding, plane = height * width;
+        w.Line($"ref float w0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(weight), first * {rows});");
+        string bias = HasBias ? "bias" : UsesZeroBias ? "zeros" : "";
+        if (bias.Length > 0)
+        {
+            w.Line($"ref float b0 = ref {(HasBias ? "Unsafe.Add(ref MemoryMarshal.GetReference(bias), first)" : "MemoryMarshal.GetReference(zeros); // no bias: every filter's sums start at zero")};");
+        }
+
+        w.Line($"ref float y0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), first * {pixels});");
+        string filters = $"filters [first, first + units)";
+        if (!Strategy.ConvolvesDirectly)
+        {
+            w.Line($"// y(k, q) = {(HasBias ? "b(k) + " : "")}Σ_r w(k, r) · columns(r, q) for the {filters}: [units×{rows}] · [{rows}×{pixels}].");
+            string product = $"ref w0, {rows}, 1, ref MemoryMarshal.GetReference(columns), {pixels}, ref y0, {pixels}";
+            // paddedTail: false: each row's last vector ends at its last pixel, so nothing is written past the part's filters (another thread's).
+            string sizes = $"m: units, k: {rows}, n: {pixels}, paddedTail: false";
+            if (HasBias)
+            {
+                w.Line($"Gemm.MultiplyBias<TVector>({product}, ref b0, {sizes});");
+            }
+            else
+            {
+                w.Line($"Gemm.Multiply<TVector>({product}, {sizes});");
+            }
+
+            return;
+        }
+
+        string shape = $"kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}";
+        if (Strategy.Compacts)
+        {
+            w.Line($"// y(k, i, j) = {(HasBias ? "b(k) + " : "")}Σ_t Σ_m Σ_n w(k, t, m, n) · {(PadsInput ? "padded" : "x")}(t, i + m, j + n) for the {filters}, from the compacted copy.");
+            w.Line($"Convolution.FromCompacted<TVector>(ref w0, ref b0, ref MemoryMarshal.GetReference(columns), ref y0, filters: units, channels: {input.Channels}, {shape}, outputHeight: {output.Height}, outputWidth: {output.Width});");
+            return;
+        }
+
+        string source = PadsInput ? $"padded.Slice(0, {input.Channels * plane} + TVector.Count - 1)" : $"x.Slice(0, {input.Length} + TVector.Count - 1)";
+        w.Line($"// y(k, i, j) = {(HasBias ? "b(k) + " : "")}Σ_t Σ_m Σ_n w(k, t, m, n) · {(PadsInput ? "padded" : "x")}(t, i + m, j + n) for the {filters} (the slice proves the slack a row's last vector reads).");
+        w.Line($"Convolution.Forward<TVector>(ref w0, ref b0, ref MemoryMarshal.GetReference({source}), ref y0, filters: units, channels: {input.Channels}, {shape}, inputWidth: {width}, inputPlane: {plane}, outputHeight: {output.Height}, outputWidth: {output.Width});");
+    }
+
     /// <summary>The forward pass without the unfold (see <see cref="ConvolutionStrategy.ConvolvesDirectly"/>).</summary>
     private void EmitDirectForward(SourceWriter w, LayerPlan plan)
     {

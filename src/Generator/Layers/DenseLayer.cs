@@ -111,6 +111,22 @@ internal sealed record DenseLayer(int Units) : Layer
         w.Line($"Gemm.Dot<TVector>(ref w0, {inputs}, ref x0, {inputs}, {inputs}, ref y0, 1, {Units}, m: {Units}, n: count);");
     }
 
+    /// <summary>
+    /// A one-sample forward pass splits the outputs, in 16 parts of whole 4-output tiles (at least 16 outputs each): each
+    /// output is one dot product, whichever part computes it.
+    /// </summary>
+    public override SplitPlan? SplitForward(LayerPlan plan) =>
+        new(Units, System.Math.Max(16, (Units + 63) / 64 * 4), Prepares: false);
+
+    /// <summary>Outputs first … first + units − 1 of one sample: the bias, then the dot products of <see cref="EmitForward"/>.</summary>
+    public override void EmitForwardUnits(SourceWriter w, LayerPlan plan)
+    {
+        int inputs = plan.Input.Length;
+        w.Line($"bias.Slice(first, units).CopyTo(y.Slice(first, units));");
+        w.Line($"// y(o) += Σ_i W(o, i) · x(i) for the outputs [first, first + units): dot products along i.");
+        w.Line($"Gemm.Dot<TVector>(ref Unsafe.Add(ref MemoryMarshal.GetReference(weight), first * {inputs}), {inputs}, ref MemoryMarshal.GetReference(x), {inputs}, {inputs}, ref Unsafe.Add(ref MemoryMarshal.GetReference(y), first), 1, {Units}, m: units, n: 1);");
+    }
+
     public override void EmitBackward(SourceWriter w, LayerPlan plan)
     {
         int inputs = plan.Input.Length;

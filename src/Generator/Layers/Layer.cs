@@ -110,6 +110,31 @@ internal abstract record Layer
     /// </summary>
     public virtual long MultiplyAdds(LayerPlan plan) => 0;
 
+    /// <summary>
+    /// How a one-sample forward pass may cut this layer's output units (a convolution's filters, a dense layer's outputs)
+    /// into parts that threads compute at once: null (the default) where it cannot. The forward pass is then
+    /// <see cref="EmitForwardPrepare"/> once, on the calling thread, and <see cref="EmitForwardUnits"/> per part; every unit
+    /// must get the same bits as from <see cref="EmitForward"/>, whatever the parts. Asked only of layers large enough to pay for
+    /// the hand-over (see <see cref="SplitPlan"/>).
+    /// </summary>
+    public virtual SplitPlan? SplitForward(LayerPlan plan) => null;
+
+    /// <summary>
+    /// Writes the body of <c>{Pascal}ForwardPrepare&lt;TVector&gt;(…)</c>, over the forward method's operands for one sample: what
+    /// every part reads and none may write (the padded or unfolded input). Only with <see cref="SplitPlan.Prepares"/>.
+    /// </summary>
+    public virtual void EmitForwardPrepare(SourceWriter w, LayerPlan plan)
+    {
+    }
+
+    /// <summary>
+    /// Writes the body of <c>{Pascal}ForwardUnits&lt;TVector&gt;(int first, int units, …)</c>, over the forward method's operands for
+    /// one sample: output units <c>first</c> … <c>first + units − 1</c>, after the prepare step. Only where <see cref="SplitForward"/> gives a plan.
+    /// </summary>
+    public virtual void EmitForwardUnits(SourceWriter w, LayerPlan plan)
+    {
+    }
+
     /// <summary>Whether the forward (or backward) method is generic over the vector width (<c>TVector</c>, a <c>NetGen.Kernels.IFloatVector</c>).</summary>
     public virtual bool IsVectorized(bool forward) => false;
 
@@ -282,3 +307,20 @@ internal enum TargetKind
     /// <summary>One row of target values per sample, as long as the output (<c>ReadOnlySpan&lt;float&gt;</c>).</summary>
     Values,
 }
+
+/// <summary>
+/// How a one-sample forward pass splits a layer across threads: <paramref name="Units"/> output units in parts of
+/// <paramref name="Grain"/> (the last part may be smaller), after a prepare step when <paramref name="Prepares"/>.
+/// </summary>
+internal sealed record SplitPlan(int Units, int Grain, bool Prepares)
+{
+    /// <summary>
+    /// Multiply-adds per sample from which a layer is split: about 5 µs of one core's work, several times what handing a
+    /// part to a spinning thread and waiting for it costs.
+    /// </summary>
+    public const long MinimumMultiplyAdds = 1_000_000;
+
+    /// <summary>The number of parts.</summary>
+    public int Parts => (Units + Grain - 1) / Grain;
+}
+

@@ -97,8 +97,48 @@ public static class Convolution
         where TVector : struct, IFloatVector<TVector>
         where TRegisters : struct, IRegisterFile
     {
-        int height = outputHeight + kernelHeight - 1, tapPlane = height * outputWidth, plane = outputHeight * outputWidth;
-        Compact<TVector>(ref x, ref compacted, channels, kernelWidth, inputWidth, inputPlane, height, outputWidth);
+        Compact<TVector>(ref x, ref compacted, channels, kernelHeight, kernelWidth, inputWidth, inputPlane, outputHeight, outputWidth);
+        FromCompacted<TVector, TRegisters>(ref weight, ref bias, ref compacted, ref y, filters, channels, kernelHeight, kernelWidth, outputHeight, outputWidth);
+    }
+
+    /// <summary>
+    /// The first step of <see cref="ForwardCompacted{TVector}"/>: the compacted copy of x, which
+    /// <see cref="FromCompacted{TVector}"/> then reads. Split in two so that threads can share one copy, each computing some of
+    /// the filters.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Compact<TVector>(ref float x, ref float compacted, int channels, int kernelHeight, int kernelWidth, int inputWidth, int inputPlane,
+        int outputHeight, int outputWidth)
+        where TVector : struct, IFloatVector<TVector> =>
+        CompactRows<TVector>(ref x, ref compacted, channels, kernelWidth, inputWidth, inputPlane, outputHeight + kernelHeight - 1, outputWidth);
+
+    /// <summary>
+    /// The second step of <see cref="ForwardCompacted{TVector}"/>: <paramref name="filters"/> filters (from
+    /// <paramref name="weight"/>, <paramref name="bias"/> and <paramref name="y"/> as given) over the copy
+    /// <see cref="Compact{TVector}"/> made. Each output gets the same bits however the filters are split between calls.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void FromCompacted<TVector>(ref float weight, ref float bias, ref float compacted, ref float y, int filters, int channels,
+        int kernelHeight, int kernelWidth, int outputHeight, int outputWidth)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        if (Avx512F.IsSupported || AdvSimd.Arm64.IsSupported) // 32 vector registers (see IRegisterFile)
+        {
+            FromCompacted<TVector, ThirtyTwoRegisters>(ref weight, ref bias, ref compacted, ref y, filters, channels, kernelHeight, kernelWidth, outputHeight, outputWidth);
+        }
+        else
+        {
+            FromCompacted<TVector, SixteenRegisters>(ref weight, ref bias, ref compacted, ref y, filters, channels, kernelHeight, kernelWidth, outputHeight, outputWidth);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FromCompacted<TVector, TRegisters>(ref float weight, ref float bias, ref float compacted, ref float y, int filters, int channels,
+        int kernelHeight, int kernelWidth, int outputHeight, int outputWidth)
+        where TVector : struct, IFloatVector<TVector>
+        where TRegisters : struct, IRegisterFile
+    {
+        int tapPlane = (outputHeight + kernelHeight - 1) * outputWidth, plane = outputHeight * outputWidth;
         var shape = new Shape(channels, kernelHeight, kernelWidth, outputWidth, kernelWidth * tapPlane, tapPlane, plane);
         Convolve<TVector, TRegisters>(ref weight, ref bias, ref compacted, ref y, filters, shape, 1, plane, 0); // the whole plane as one row
     }
@@ -118,27 +158,28 @@ public static class Convolution
         int s = 0;
         for (; s + 2 <= slots; s += 2)
         {
-            Filters<TVector, TRegisters, Two>(ref weight, ref bias, ref x, ref y, shape, filters, SlotAt<TVector>(s, slotsPerRow, inputRowStride, rowWidth), SlotAt<TVector>(s + 1, slotsPerRow, inputRowStride, rowWidth));
+            Filters<TVector, TRegisters, Two>(ref weight, ref bias, ref x, ref y, shape, filters, SlotAt<TVector>(s, slotsPerRow, inputRowStride, rowWidth, rows), SlotAt<TVector>(s + 1, slotsPerRow, inputRowStride, rowWidth, rows));
         }
 
         if (s < slots)
         {
-            Filters<TVector, TRegisters, One>(ref weight, ref bias, ref x, ref y, shape, filters, SlotAt<TVector>(s, slotsPerRow, inputRowStride, rowWidth), default);
+            Filters<TVector, TRegisters, One>(ref weight, ref bias, ref x, ref y, shape, filters, SlotAt<TVector>(s, slotsPerRow, inputRowStride, rowWidth, rows), default);
         }
     }
 
     /// <summary>Slot <paramref name="slot"/> of <see cref="Convolve"/>: the slots of row 0, then of row 1, …</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Slot SlotAt<TVector>(int slot, int slotsPerRow, int inputRowStride, int rowWidth)
+    private static Slot SlotAt<TVector>(int slot, int slotsPerRow, int inputRowStride, int rowWidth, int rows)
         where TVector : struct, IFloatVector<TVector>
     {
-        int i = slot / slotsPerRow, j = slot % slotsPerRow * TVector.Count;
-        return new Slot(i * inputRowStride + j, i * rowWidth + j, Math.Min(TVector.Count, rowWidth - j));
+        int i = slot / slotsPerRow, j = slot % slotsPerRow * TVector.Count, output = i * rowWidth + j;
+        int lanes = Math.Min(TVector.Count, rowWidth - j);
+        return new Slot(i * inputRowStride + j, output, lanes, Exact: lanes < TVector.Count && output + TVector.Count > rows * rowWidth);
     }
 
     /// <summary>The copy of <see cref="ForwardCompacted{TVector}"/>: rows in order, whole vectors, each row's last vector overwritten by the next row.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Compact<TVector>(ref float x, ref float compacted, int channels, int kernelWidth, int inputWidth, int inputPlane, int height, int outputWidth)
+    private static void CompactRows<TVector>(ref float x, ref float compacted, int channels, int kernelWidth, int inputWidth, int inputPlane, int height, int outputWidth)
         where TVector : struct, IFloatVector<TVector>
     {
         ref float destination = ref compacted;
@@ -361,29 +402,57 @@ public static class Convolution
     private static void Store<TVector>(TVector v0, TVector v1, ref float y, Slot slot0, Slot slot1)
         where TVector : struct, IFloatVector<TVector>
     {
-        StoreSlot(v0, ref Unsafe.Add(ref y, slot0.Output), slot0.Lanes);
+        StoreSlot(v0, ref Unsafe.Add(ref y, slot0.Output), slot0);
         if (slot1.Lanes > 0)
         {
-            StoreSlot(v1, ref Unsafe.Add(ref y, slot1.Output), slot1.Lanes);
+            StoreSlot(v1, ref Unsafe.Add(ref y, slot1.Output), slot1);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreSlot<TVector>(TVector v, ref float destination, int lanes)
+    private static void StoreSlot<TVector>(TVector v, ref float destination, Slot slot)
         where TVector : struct, IFloatVector<TVector>
     {
-        if (lanes == TVector.Count)
+        if (slot.Lanes == TVector.Count)
         {
             TVector.Store(v, ref destination);
         }
+        else if (!slot.Exact)
+        {
+            TVector.StoreLanes(v, ref destination, 0, slot.Lanes);
+        }
         else
         {
-            TVector.StoreLanes(v, ref destination, 0, lanes);
+            StoreExact(v, ref destination, slot.Lanes);
         }
     }
 
+    /// <summary>
+    /// The first <paramref name="lanes"/> lanes of <paramref name="v"/>, and nothing past them: a plane's last vector, whose
+    /// other lanes would fall on the next filter's plane, which another thread may be writing (a split forward pass).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // a call here would make the tile keep its accumulators across it
+    private static void StoreExact<TVector>(TVector v, ref float destination, int lanes)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        Lanes16 buffer = default;
+        TVector.Store(v, ref buffer[0]);
+        for (int l = 0; l < lanes; l++)
+        {
+            Unsafe.Add(ref destination, l) = buffer[l];
+        }
+    }
+
+    /// <summary>Room for the lanes of the widest vector.</summary>
+    [InlineArray(16)]
+    private struct Lanes16
+    {
+        private float _lane;
+    }
+
     /// <summary>A vector of output pixels (of one row, or with <see cref="ForwardCompacted{TVector}"/> of the plane): where its first tap starts in a channel of the input and where it starts in a filter's output plane, and its lanes to store.</summary>
-    private readonly record struct Slot(int Input, int Output, int Lanes);
+    /// <remarks><see cref="Exact"/>: the vector reaches past the filter's output plane, so only its own lanes may be written.</remarks>
+    private readonly record struct Slot(int Input, int Output, int Lanes, bool Exact = false);
 
     /// <summary>
     /// The convolution's sizes a tile runs over, and the input's strides: from one channel to the next, from one kernel row to

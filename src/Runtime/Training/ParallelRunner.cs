@@ -22,7 +22,12 @@ internal interface IParallelJob
 /// the first time a thread blocks on it, which may be any call). A worker left idle for <see cref="IdleMilliseconds"/> exits, so an
 /// unused runner holds no thread and can be collected; the next run starts a new one.
 /// </remarks>
-internal sealed class ParallelRunner(IParallelJob job)
+/// <param name="job">The work.</param>
+/// <param name="spinTicks">
+/// How long (<see cref="System.Diagnostics.Stopwatch"/> ticks) a parked worker, and the caller waiting for the workers,
+/// spin before blocking: for runs that follow one another within microseconds, such as the layers of one forward pass.
+/// </param>
+internal sealed class ParallelRunner(IParallelJob job, long spinTicks = 0)
 {
     /// <summary>How long a worker waits for the next run before its thread exits.</summary>
     public const int IdleMilliseconds = 2000;
@@ -33,6 +38,7 @@ internal sealed class ParallelRunner(IParallelJob job)
     private int _pending;
     private ExceptionDispatchInfo? _error;
     private readonly Signal _done = new();
+    private readonly long _spinTicks = spinTicks;
 
     /// <summary>Runs items 0 … <paramref name="itemCount"/> − 1; rethrows the first exception any of them threw.</summary>
     public void Run(int itemCount, int degree)
@@ -62,7 +68,7 @@ internal sealed class ParallelRunner(IParallelJob job)
         Work(0);
         if (helpers > 0)
         {
-            _done.Wait();
+            _done.Wait(spinTicks: _spinTicks);
         }
 
         _error?.Throw();
@@ -128,7 +134,7 @@ internal sealed class ParallelRunner(IParallelJob job)
             while (true)
             {
                 // The state is HandedOver here for a new worker; otherwise wait for a hand-over.
-                if (Volatile.Read(ref _state) != HandedOver && !_go.Wait(IdleMilliseconds))
+                if (Volatile.Read(ref _state) != HandedOver && !_go.Wait(IdleMilliseconds, _runner._spinTicks))
                 {
                     if (Interlocked.CompareExchange(ref _state, Exited, Parked) == Parked)
                     {

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Threading;
 
 namespace NetGen.Training;
@@ -24,13 +25,26 @@ internal sealed class Signal
 
     public void Reset() => _set = false;
 
-    /// <summary>Waits until set; false if <paramref name="millisecondsTimeout"/> passed first.</summary>
-    public bool Wait(int millisecondsTimeout = Timeout.Infinite)
+    /// <summary>
+    /// Waits until set; false if <paramref name="millisecondsTimeout"/> passed first. Spins for
+    /// <paramref name="spinTicks"/> (<see cref="Stopwatch"/> ticks) before blocking, besides the brief spin every wait has:
+    /// where the next set usually comes within microseconds, blocking would add a thread wake-up to each.
+    /// </summary>
+    public bool Wait(int millisecondsTimeout = Timeout.Infinite, long spinTicks = 0)
     {
         var spinner = default(SpinWait);
         for (int i = 0; i < SpinIterations && !_set; i++)
         {
             spinner.SpinOnce(sleep1Threshold: -1);
+        }
+
+        if (spinTicks > 0 && !_set)
+        {
+            long end = Stopwatch.GetTimestamp() + spinTicks;
+            while (!_set && Stopwatch.GetTimestamp() < end)
+            {
+                Thread.SpinWait(16);
+            }
         }
 
         if (_set)

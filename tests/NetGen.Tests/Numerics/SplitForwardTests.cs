@@ -1,0 +1,168 @@
+using System;
+using System.Collections.Generic;
+using System.Reflection;
+using NetGen.Tests.Networks;
+using Xunit;
+using static NetGen.Tests.Numerics.Reference;
+
+namespace NetGen.Tests.Numerics;
+
+/// <summary>
+/// A one-sample forward pass splits its large layers across <c>DegreeOfParallelism</c> threads: the same bits as on one
+/// thread and as the batch pass (which never splits), and the reference's values.
+/// </summary>
+public class SplitForwardTests
+{
+    public static IEnumerable<object[]> Networks()
+    {
+        yield return [new SplitCompactedNet(), new Op[] { new Conv(40, 5, 5, 1, 2), new Relu(), new Dense(10), new Softmax() }];
+        yield return [new SplitDirectNet(), new Op[] { new Conv(29, 3, 3, 1, 1), new Dense(5), new Softmax() }];
+        yield return [new SplitUnfoldDenseNet(), new Op[] { new Conv(37, 3, 3, 2, 1), new Relu(), new Dense(300), new Relu(), new Dense(6), new Softmax() }];
+        yield return [new SplitNoBiasNet(), new Op[] { new Conv(40, 5, 5, 1, 2, Bias: false), new Relu(), new Conv(33, 3, 3, 2, 1, Bias: false), new Dense(5), new Softmax() }];
+    }
+
+    /// <summary>Every network here has layers to split; none of the small networks has.</summary>
+    [Fact]
+    public void Only_networks_with_large_layers_get_a_splitter()
+    {
+        static bool HasSplitter(Type network) => network.GetNestedType("Splitter", BindingFlags.NonPublic) is not null;
+
+        Assert.All(new[] { typeof(SplitCompactedNet), typeof(SplitDirectNet), typeof(SplitUnfoldDenseNet), typeof(SplitNoBiasNet), typeof(SplitFoldedNet) },
+            network => Assert.True(HasSplitter(network), network.Name));
+        Assert.All(new[] { typeof(LeNet5), typeof(MixedNet), typeof(ConvStridedNet), typeof(LargeDenseNet) },
+            network => Assert.False(HasSplitter(network), network.Name));
+    }
+
+    [Theory]
+    [MemberData(nameof(Networks))]
+    public void Split_forward_matches_the_reference_and_one_thread_bit_for_bit(INetwork network, Op[] ops)
+    {
+        (int c, int h, int w) = (network.InputChannels, network.InputHeight, network.InputWidth);
+        network.InitializeParameters(3);
+        float[] noise = TestData.Uniform(network.ParameterCount, 103, 0.05f);
+        for (int i = 0; i < noise.Length; i++)
+        {
+            network.Parameters[i] += noise[i];
+        }
+
+        for (int seed = 1; seed <= 3; seed++)
+        {
+            float[] input = TestData.Uniform(network.InputLength, seed + 200);
+            double[] expected = Reference.Forward(ops, network.Parameters, input, c, h, w);
+            float[] split = Outputs(network, input, threads: 3);
+            float[] oneThread = Outputs(network, input, threads: 1);
+            float[] batch = new float[network.OutputLength];
+            network.ForwardBatch(input, batch);
+
+            Assert.Equal(oneThread, split);
+            Assert.Equal(batch, split);
+            Assert.Equal(Outputs(network, input, threads: 2), split);
+            for (int i = 0; i < split.Length; i++)
+            {
+                Assert.True(Math.Abs(expected[i] - split[i]) <= 1e-5, $"seed {seed}, output {i}: expected {expected[i]}, got {split[i]}");
+            }
+
+            Assert.Equal(System.Numerics.Tensors.TensorPrimitives.IndexOfMax(split), network.Predict(input));
+        }
+    }
+
+    /// <summary>The inference pass of a network with BatchNorm runs the folded convolution in parts: the same bits as unsplit.</summary>
+    [Fact]
+    public void Split_folded_convolution_matches_one_thread_bit_for_bit()
+    {
+        var network = new SplitFoldedNet();
+        network.InitializeParameters(5);
+        float[] noise = TestData.Uniform(SplitFoldedNet.ParameterCount, 105, 0.2f);
+        for (int i = 0; i < noise.Length; i++)
+        {
+            network.Parameters[i] += noise[i];
+        }
+
+        // Running statistics away from their initial 0 and 1, so that the fold changes every weight.
+        float[] statistics = TestData.Uniform(network.Buffers.Length, 106, 0.3f);
+        for (int i = 0; i < statistics.Length; i++)
+        {
+            network.Buffers[i] += i < statistics.Length / 2 ? statistics[i] : Math.Abs(statistics[i]);
+        }
+
+        float[] input = TestData.Uniform(SplitFoldedNet.InputLength, 107);
+        float[] split = Outputs(network, input, threads: 2);
+        Assert.Equal(Outputs(network, input, threads: 1), split);
+        var batch = new float[SplitFoldedNet.OutputLength];
+        network.ForwardBatch(input, batch);
+        Assert.Equal(batch, split);
+    }
+
+    /// <summary>A clone gets a splitter of its own, with the same thread count: same outputs, and both usable at once.</summary>
+    [Fact]
+    public void A_clone_splits_with_its_own_threads()
+    {
+        var network = new SplitUnfoldDenseNet { DegreeOfParallelism = 2 };
+        network.InitializeParameters(8);
+        float[] input = TestData.Uniform(SplitUnfoldDenseNet.InputLength, 9);
+        float[] expected = Outputs(network, input, threads: 2);
+        SplitUnfoldDenseNet clone = network.Clone();
+        Assert.Equal(2, clone.DegreeOfParallelism);
+
+        var fromClone = new float[SplitUnfoldDenseNet.OutputLength];
+        var fromNetwork = new float[SplitUnfoldDenseNet.OutputLength];
+        System.Threading.Tasks.Parallel.Invoke(() => clone.Forward(input, fromClone), () => network.Forward(input, fromNetwork));
+        Assert.Equal(expected, fromClone);
+        Assert.Equal(expected, fromNetwork);
+    }
+
+    /// <summary>TrainSample's forward pass splits too: the same loss and gradients as on one thread.</summary>
+    [Fact]
+    public void TrainSample_with_a_split_forward_pass_gives_the_same_gradients()
+    {
+        var network = new SplitCompactedNet();
+        network.InitializeParameters(11);
+        float[] input = TestData.Uniform(SplitCompactedNet.InputLength, 12);
+
+        network.DegreeOfParallelism = 1;
+        network.ZeroGradients();
+        float loss = network.TrainSample(input, 4);
+        float[] gradients = (float[])network.Gradients.Clone();
+
+        network.DegreeOfParallelism = 2;
+        network.ZeroGradients();
+        Assert.Equal(loss, network.TrainSample(input, 4));
+        Assert.Equal(gradients, network.Gradients);
+    }
+
+    private static float[] Outputs(INetwork network, float[] input, int threads)
+    {
+        network.DegreeOfParallelism = threads;
+        var outputs = new float[network.OutputLength];
+        network.Forward(input, outputs);
+        return outputs;
+    }
+}
+
+[Collection(nameof(NetGen.Tests.Training.AllocationTests))]
+public sealed class SplitForwardAllocationTests
+{
+    /// <summary>Handing parts to the splitter's workers allocates nothing, on the caller or on the workers.</summary>
+    [Fact]
+    public void Split_forward_passes_allocate_nothing_after_warm_up()
+    {
+        var network = new SplitUnfoldDenseNet { DegreeOfParallelism = 2 };
+        network.InitializeParameters(1);
+        float[] input = TestData.Uniform(SplitUnfoldDenseNet.InputLength, 2);
+        var outputs = new float[SplitUnfoldDenseNet.OutputLength];
+        for (int i = 0; i < 3; i++)
+        {
+            network.Forward(input, outputs); // warm-up: the splitter, its worker thread
+        }
+
+        long callerBefore = GC.GetAllocatedBytesForCurrentThread(), workersBefore = NetGen.Training.WorkerThreads.AllocatedBytes;
+        for (int i = 0; i < 20; i++)
+        {
+            network.Forward(input, outputs);
+            network.Predict(input);
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - callerBefore + (NetGen.Training.WorkerThreads.AllocatedBytes - workersBefore);
+        Assert.True(allocated == 0, $"{allocated} bytes allocated by the caller and the workers in 40 split forward passes");
+    }
+}
