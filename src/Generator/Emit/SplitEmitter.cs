@@ -24,7 +24,10 @@ internal static class SplitEmitter
         }
 
         LayerPlan form = Form(plan);
-        return form.Layer.MultiplyAdds(form) >= SplitPlan.MinimumMultiplyAdds ? form.Layer.SplitForward(form) : null;
+        long multiplyAdds = form.Layer.MultiplyAdds(form);
+        return multiplyAdds >= SplitPlan.MinimumMultiplyAdds && multiplyAdds >= SplitPlan.MultiplyAddsPerFloat * ((long)plan.Input.Length + plan.Output.Length)
+            ? form.Layer.SplitForward(form)
+            : null;
     }
 
     /// <summary>The layers the one-sample forward pass splits, in the order it runs them; a layer's place is its number in <c>Splitter</c>.</summary>

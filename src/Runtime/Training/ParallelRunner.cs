@@ -131,10 +131,13 @@ internal sealed class ParallelRunner(IParallelJob job, long spinTicks = 0)
 
         private void Loop()
         {
+            // A new worker starts with the current run, which has no Set of its own. Every later run is waited for, even when
+            // the state already says HandedOver: each hand-over's Set is consumed by the Reset after its wait, so a Set never
+            // outlives its run to start a run of nothing, whose Finished would count against the next one.
+            bool started = true;
             while (true)
             {
-                // The state is HandedOver here for a new worker; otherwise wait for a hand-over.
-                if (Volatile.Read(ref _state) != HandedOver && !_go.Wait(IdleMilliseconds, _runner._spinTicks))
+                if (!started && !_go.Wait(IdleMilliseconds, _runner._spinTicks))
                 {
                     if (Interlocked.CompareExchange(ref _state, Exited, Parked) == Parked)
                     {
@@ -144,6 +147,7 @@ internal sealed class ParallelRunner(IParallelJob job, long spinTicks = 0)
                     _go.Wait(); // a run was handed over as the wait timed out: its Set is coming
                 }
 
+                started = false;
                 _go.Reset();
                 long before = GC.GetAllocatedBytesForCurrentThread();
                 _runner.Work(_index);

@@ -413,7 +413,7 @@ namespace Samples
             using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
             global::NetGen.Guard.Length(probabilities.Length, OutputLength, nameof(probabilities));
-            ForwardPass(1, input, Parameters, OneSample);
+            ForwardPass(1, input, Parameters, _workspace);
             new global::System.ReadOnlySpan<float>(_workspace.Softmax1Output, 0, OutputLength).CopyTo(probabilities);
         }
 
@@ -426,7 +426,7 @@ namespace Samples
         {
             using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
-            ForwardPass(1, input, Parameters, OneSample);
+            ForwardPass(1, input, Parameters, _workspace);
             var probabilities = new global::System.ReadOnlySpan<float>(_workspace.Softmax1Output, 0, OutputLength);
             return global::System.Numerics.Tensors.TensorPrimitives.IndexOfMax(probabilities);
         }
@@ -449,7 +449,7 @@ namespace Samples
             global::NetGen.Guard.Label(label, OutputLength, nameof(label));
             var labels = new global::System.ReadOnlySpan<int>(in label);
             return TrainSamples(1, input, labels, Parameters, Gradients, inputGradient: true,
-                batchWeightGradients: false, OneSample);
+                batchWeightGradients: false, _workspace);
         }
 
         /// <summary>
@@ -468,7 +468,7 @@ namespace Samples
             using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
             global::NetGen.Guard.Label(label, OutputLength, nameof(label));
-            ForwardPass(1, input, Parameters, OneSample);
+            ForwardPass(1, input, Parameters, _workspace);
             return LossSum(1, new global::System.ReadOnlySpan<int>(in label), _workspace);
         }
 
@@ -515,7 +515,7 @@ namespace Samples
         /// <summary>
         /// Threads that the batch methods (<see cref="TrainBatch"/>, <see cref="ForwardBatch"/>,
         /// <see cref="PredictBatch"/>) may use, the calling thread included. Default: all cores. Results do not depend
-        /// on it. One-sample calls use them too, for their largest layers.
+        /// on it.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public int DegreeOfParallelism
@@ -530,7 +530,6 @@ namespace Samples
             {
                 using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
                 BatchEngine.DegreeOfParallelism = value;
-                OneSample.Splitter!.DegreeOfParallelism = value;
             }
         }
 
@@ -930,29 +929,14 @@ namespace Samples
         private static void ForwardPass<TVector>(int count, global::System.ReadOnlySpan<float> parameters, Workspace ws)
             where TVector : struct, global::NetGen.Kernels.IFloatVector<TVector>
         {
-            // Only the one-sample workspace has a splitter: with it, the large layers below run in parts on
-            // DegreeOfParallelism threads.
-            Splitter? splitter = ws.Splitter is { IsParallel: true } parallel ? parallel : null;
             global::NetGen.Generated.Layers.Conv1Forward<TVector>(count, ws.Input, parameters.Slice(0, 144),
                 parameters.Slice(144, 16), ws.Conv1Output, ws.Conv1Columns, ws.Conv1Padded);
             global::NetGen.Generated.Layers.StemForward(count, ws.Conv1Output, ws.StemOutput);
             global::NetGen.Generated.Layers.Conv2Forward<TVector>(count, ws.StemOutput, parameters.Slice(160, 4608),
                 parameters.Slice(4768, 32), ws.Conv2Output, ws.Conv2Columns);
             global::NetGen.Generated.Layers.Relu2Forward(count, ws.Conv2Output, ws.Relu2Output);
-            if (splitter is not null)
-            {
-                // One sample: main's 32 filters in 2 parts of 16, on the splitter's threads.
-                global::NetGen.Generated.Layers.MainForwardPrepare<TVector>(ws.Relu2Output,
-                    parameters.Slice(4800, 9216), parameters.Slice(14016, 32), ws.MainOutput, ws.MainColumns,
-                    ws.MainPadded);
-                splitter.Run(0, 2);
-            }
-            else
-            {
-                global::NetGen.Generated.Layers.MainForward<TVector>(count, ws.Relu2Output,
-                    parameters.Slice(4800, 9216), parameters.Slice(14016, 32), ws.MainOutput, ws.MainColumns,
-                    ws.MainPadded);
-            }
+            global::NetGen.Generated.Layers.MainForward<TVector>(count, ws.Relu2Output, parameters.Slice(4800, 9216),
+                parameters.Slice(14016, 32), ws.MainOutput, ws.MainColumns, ws.MainPadded);
             global::NetGen.Generated.Layers.ShortcutForward<TVector>(count, ws.StemOutput, parameters.Slice(14048, 512),
                 parameters.Slice(14560, 32), ws.ShortcutOutput, ws.ShortcutColumns);
             global::NetGen.Generated.Layers.Add1Forward(count, ws.ShortcutOutput, ws.MainOutput, ws.Add1Output);
@@ -1042,12 +1026,6 @@ namespace Samples
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         private sealed class Workspace(int capacity)
         {
-            /// <summary>
-            /// The splitter one-sample passes run their large layers with: only the one-sample workspace has one (see
-            /// <c>OneSample</c>).
-            /// </summary>
-            public Splitter? Splitter;
-
             /// <summary>The samples, copied in: n × 1×28×28; read by conv1.</summary>
             public readonly float[] Input = new float[capacity * 784 + 32];
 
@@ -1191,69 +1169,6 @@ namespace Samples
             /// is written, so one buffer serves every such layer.
             /// </summary>
             public readonly float[] BranchGradient = new float[capacity * 12544 + 32];
-        }
-        /// <summary>
-        /// The one-sample workspace, given a splitter on first use: <see cref="DegreeOfParallelism"/> sets how many
-        /// threads the splitter uses.
-        /// </summary>
-        private Workspace OneSample
-        {
-            get
-            {
-                _workspace.Splitter ??= new Splitter(this);
-                return _workspace;
-            }
-        }
-
-        /// <summary>
-        /// Runs the parts of the large layers of a one-sample forward pass on up to <see cref="DegreeOfParallelism"/>
-        /// threads: main's 32 filters in 2 parts of 16. Each unit is computed as on one thread, so the outputs are the
-        /// same bits whatever the thread count.
-        /// </summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private sealed class Splitter(TinyResNet network) : global::NetGen.Training.LayerSplitter
-        {
-            protected override void RunPart(int layer, int part)
-            {
-                switch (global::NetGen.Kernels.VectorWidth.Kernel)
-                {
-                    case global::NetGen.Kernels.VectorKernel.Float512:
-                        RunPart<global::NetGen.Kernels.Float512>(layer, part);
-                        break;
-                    case global::NetGen.Kernels.VectorKernel.Float256:
-                        RunPart<global::NetGen.Kernels.Float256>(layer, part);
-                        break;
-                    case global::NetGen.Kernels.VectorKernel.Float128:
-                        RunPart<global::NetGen.Kernels.Float128>(layer, part);
-                        break;
-                    case global::NetGen.Kernels.VectorKernel.Float128Unfused:
-                        RunPart<global::NetGen.Kernels.Float128Unfused>(layer, part);
-                        break;
-                    default:
-                        RunPart<global::NetGen.Kernels.Float1>(layer, part);
-                        break;
-                }
-            }
-
-            [global::System.Runtime.CompilerServices.MethodImpl(
-                global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining |
-                global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-            private void RunPart<TVector>(int layer, int part)
-                where TVector : struct, global::NetGen.Kernels.IFloatVector<TVector>
-            {
-                global::System.ReadOnlySpan<float> parameters = network.Parameters;
-                Workspace ws = network._workspace;
-                int first;
-                switch (layer)
-                {
-                    case 0: // main
-                        first = part * 16;
-                        global::NetGen.Generated.Layers.MainForwardUnits<TVector>(first,
-                            global::System.Math.Min(16, 32 - first), ws.Relu2Output, parameters.Slice(4800, 9216),
-                            parameters.Slice(14016, 32), ws.MainOutput, ws.MainColumns, ws.MainPadded);
-                        break;
-                }
-            }
         }
     }
 }
@@ -1840,43 +1755,6 @@ namespace NetGen.Generated
                     kernelHeight: 3, kernelWidth: 3, inputWidth: 16, inputPlane: 256, outputHeight: 14,
                     outputWidth: 14);
             }
-        }
-
-        /// <summary>
-        /// <c>MainForward</c> for one sample, split across threads: what every part reads, made once on the calling
-        /// thread before <c>MainForwardUnits</c>.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        internal static void MainForwardPrepare<TVector>(ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
-            ReadOnlySpan<float> bias, Span<float> y, Span<float> columns, Span<float> padded)
-            where TVector : struct, IFloatVector<TVector>
-        {
-            MainPad(x, padded);
-            // 96 planes (t, n) of 16×14, holding padded(t, u, j + n) at u·14 + j (the slices prove the slack a row's
-            // last vector reads).
-            Convolution.Compact<TVector>(ref MemoryMarshal.GetReference(padded.Slice(0, 8192 + TVector.Count - 1)),
-                ref MemoryMarshal.GetReference(columns.Slice(0, 21504 + TVector.Count - 1)), channels: 32,
-                kernelHeight: 3, kernelWidth: 3, inputWidth: 16, inputPlane: 256, outputHeight: 14, outputWidth: 14);
-        }
-
-        /// <summary>
-        /// <c>MainForward</c> for one sample, output units <paramref name="first"/> to <paramref name="first"/> +
-        /// <paramref name="units"/> − 1 of 32: one part of a pass split across threads, after
-        /// <c>MainForwardPrepare</c>. Each unit gets the same bits as from <c>MainForward</c>.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        internal static void MainForwardUnits<TVector>(int first, int units, ReadOnlySpan<float> x,
-            ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, Span<float> columns,
-            Span<float> padded)
-            where TVector : struct, IFloatVector<TVector>
-        {
-            ref float w0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(weight), first * 288);
-            ref float b0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(bias), first);
-            ref float y0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), first * 196);
-            // y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · padded(t, i + m, j + n) for the filters [first, first +
-            // units), from the compacted copy.
-            Convolution.FromCompacted<TVector>(ref w0, ref b0, ref MemoryMarshal.GetReference(columns), ref y0,
-                filters: units, channels: 32, kernelHeight: 3, kernelWidth: 3, outputHeight: 14, outputWidth: 14);
         }
 
         // main (Conv2D) backward: dL/dy 32×14×14 → dL/dx 32×14×14

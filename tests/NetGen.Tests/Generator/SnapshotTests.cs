@@ -83,6 +83,10 @@ public class SnapshotTests
     public void LeNet5() => Approvals.VerifyWithExtension(Generate(LeNet5Source, "Samples.LeNet5.g.cs"), ".cs");
 
     [Fact]
+    public void WideNet_whose_conv2_and_dense1_split_across_threads_for_one_sample() =>
+        Approvals.VerifyWithExtension(Generate(WideNetSource, "WideNet.g.cs"), ".cs");
+
+    [Fact]
     public void Small_nested_generic_network() => Approvals.VerifyWithExtension(Generate(SmallSource, "Samples.Tiny.Models.Tiny_TTag_.g.cs"), ".cs");
 
     [Fact]

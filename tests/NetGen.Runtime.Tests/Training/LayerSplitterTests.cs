@@ -1,0 +1,82 @@
+using System;
+using System.Threading;
+using NetGen.Training;
+using Xunit;
+
+namespace NetGen.Runtime.Tests.Training;
+
+public class LayerSplitterTests
+{
+    /// <summary>Records which parts ran in the current run; fails on a part of another layer's count.</summary>
+    private sealed class Recorder : LayerSplitter
+    {
+        public readonly int[] Parts = [16, 2, 5];
+        public readonly int[] Ran = new int[16];
+        public int OutOfRange;
+
+        protected override void RunPart(int layer, int part)
+        {
+            if (part < 0 || part >= Parts[layer])
+            {
+                Interlocked.Increment(ref OutOfRange);
+                return;
+            }
+
+            Interlocked.Increment(ref Ran[part]);
+            Thread.SpinWait(part * 20); // uneven parts, so that the threads interleave differently from run to run
+        }
+    }
+
+    /// <summary>
+    /// Back-to-back runs of different part counts, as a forward pass's split layers are: each run runs each of its parts
+    /// exactly once and nothing else, however the hand-overs interleave with the workers finishing the previous run.
+    /// </summary>
+    [Fact]
+    public void Every_run_runs_each_of_its_parts_once_and_nothing_else()
+    {
+        var splitter = new Recorder { DegreeOfParallelism = 3 };
+        for (int run = 0; run < 20_000; run++)
+        {
+            int layer = run % 3;
+            Array.Clear(splitter.Ran);
+            splitter.Run(layer, splitter.Parts[layer]);
+            for (int part = 0; part < splitter.Ran.Length; part++)
+            {
+                int expected = part < splitter.Parts[layer] ? 1 : 0;
+                Assert.True(splitter.Ran[part] == expected, $"run {run} (layer {layer}): part {part} ran {splitter.Ran[part]} times");
+            }
+        }
+
+        Assert.Equal(0, splitter.OutOfRange);
+    }
+
+    [Fact]
+    public void A_part_that_throws_fails_the_run_with_its_exception()
+    {
+        var splitter = new Throwing { DegreeOfParallelism = 2 };
+        var error = Assert.Throws<InvalidOperationException>(() => splitter.Run(0, 8));
+        Assert.Equal("part 5", error.Message);
+        splitter.Run(1, 8); // the splitter is still usable
+    }
+
+    [Fact]
+    public void DegreeOfParallelism_must_be_positive()
+    {
+        var splitter = new Recorder();
+        Assert.Equal(Environment.ProcessorCount, splitter.DegreeOfParallelism);
+        Assert.Throws<ArgumentOutOfRangeException>(() => splitter.DegreeOfParallelism = 0);
+        splitter.DegreeOfParallelism = 1;
+        Assert.False(splitter.IsParallel);
+    }
+
+    private sealed class Throwing : LayerSplitter
+    {
+        protected override void RunPart(int layer, int part)
+        {
+            if (layer == 0 && part == 5)
+            {
+                throw new InvalidOperationException("part 5");
+            }
+        }
+    }
+}
