@@ -16,9 +16,9 @@ public class SplitForwardTests
     public static IEnumerable<object[]> Networks()
     {
         yield return [new SplitCompactedNet(), new Op[] { new Conv(40, 5, 5, 1, 2), new Relu(), new Dense(10), new Softmax() }];
-        yield return [new SplitDirectNet(), new Op[] { new Conv(61, 3, 3, 1, 1), new Dense(5), new Softmax() }];
-        yield return [new SplitUnfoldDenseNet(), new Op[] { new Conv(200, 3, 3, 2, 1), new Relu(), new Dense(300), new Relu(), new Dense(6), new Softmax() }];
-        yield return [new SplitNoBiasNet(), new Op[] { new Conv(256, 3, 3, 2, 1, Bias: false), new Relu(), new Conv(63, 3, 3, 1, 1, Bias: false), new Dense(5), new Softmax() }];
+        yield return [new SplitDirectNet(), new Op[] { new Conv(45, 5, 5, 1, 2), new Dense(5), new Softmax() }];
+        yield return [new SplitUnfoldDenseNet(), new Op[] { new Conv(128, 5, 5, 2, 2), new Relu(), new Dense(700), new Relu(), new Dense(6), new Softmax() }];
+        yield return [new SplitNoBiasNet(), new Op[] { new Conv(128, 5, 5, 2, 2, Bias: false), new Relu(), new Conv(100, 5, 5, 1, 2, Bias: false), new Dense(5), new Softmax() }];
     }
 
     /// <summary>Every network here has layers to split; none of the small networks has.</summary>
