@@ -311,8 +311,11 @@ public class ConvForwardBenchmarks
     [GlobalSetup]
     public void Setup()
     {
+        // One thread, as the rows say: a one-sample pass would otherwise split WideNet's conv2 across all cores.
         _netgen = Workload.CreateNetGen(Network);
+        _netgen.DegreeOfParallelism = 1;
         _runtime = Workload.CreateRuntimeShaped(Network);
+        _runtime.DegreeOfParallelism = 1;
         _netgen.InitializeParameters(Workload.Seed);
         _netgen.Parameters.CopyTo(_runtime.Parameters, 0);
         var random = new SeededRandom(7);
