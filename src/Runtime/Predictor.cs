@@ -70,6 +70,14 @@ public sealed class Predictor<TNetwork>
             }
         }
 
+        // The cores are shared out among the instances: with one per core, each call runs on its own thread instead of
+        // splitting its largest layers onto threads the other calls are using.
+        DegreeOfParallelism = Math.Max(1, Math.Min(prototype.DegreeOfParallelism, Environment.ProcessorCount / instances));
+        foreach (TNetwork instance in _instances)
+        {
+            instance.DegreeOfParallelism = DegreeOfParallelism;
+        }
+
         _rented = new int[instances];
         _free = new SemaphoreSlim(instances, instances);
         InputLength = prototype.InputLength;
@@ -78,6 +86,13 @@ public sealed class Predictor<TNetwork>
 
     /// <summary>How many calls may run at once: the number of instances.</summary>
     public int InstanceCount => _instances.Length;
+
+    /// <summary>
+    /// Threads one call may use for its largest layers (see the network's <c>DegreeOfParallelism</c>): the prototype's,
+    /// but no more than <see cref="Environment.ProcessorCount"/> ÷ <see cref="InstanceCount"/>, and at least 1. With the
+    /// default of one instance per core, each call runs on its own thread.
+    /// </summary>
+    public int DegreeOfParallelism { get; }
 
     /// <summary>Floats in one input sample.</summary>
     public int InputLength { get; }

@@ -163,4 +163,26 @@ public sealed class PredictorTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new Predictor<ServingNet>(Trained(), instances: 0));
         Assert.Throws<ArgumentNullException>(() => new Predictor<ServingNet>(null!));
     }
+
+    /// <summary>The cores are shared out among the instances, so concurrent calls do not split layers onto each other's threads.</summary>
+    [Fact]
+    public void Each_instance_gets_its_share_of_the_cores()
+    {
+        var prototype = new SplitUnfoldDenseNet { DegreeOfParallelism = 64 };
+        prototype.InitializeParameters(3);
+        Assert.Equal(1, new Predictor<SplitUnfoldDenseNet>(prototype, Environment.ProcessorCount).DegreeOfParallelism);
+        Assert.Equal(1, new Predictor<SplitUnfoldDenseNet>(prototype, 4 * Environment.ProcessorCount).DegreeOfParallelism);
+        var single = new Predictor<SplitUnfoldDenseNet>(prototype, 1);
+        Assert.Equal(Environment.ProcessorCount, single.DegreeOfParallelism);
+        prototype.DegreeOfParallelism = 1;
+        Assert.Equal(1, new Predictor<SplitUnfoldDenseNet>(prototype, 1).DegreeOfParallelism);
+
+        // Whatever the threads, the same bits as the prototype.
+        float[] input = TestData.Uniform(SplitUnfoldDenseNet.InputLength, 4);
+        var expected = new float[SplitUnfoldDenseNet.OutputLength];
+        var actual = new float[SplitUnfoldDenseNet.OutputLength];
+        prototype.Forward(input, expected);
+        single.Forward(input, actual);
+        Assert.Equal(expected, actual);
+    }
 }
