@@ -123,8 +123,7 @@ internal static class SplitEmitter
     }
 
     /// <summary>"its 64 filters", "its 1024 outputs": what a split layer's units are, for comments.</summary>
-    private static string Units(LayerPlan plan, SplitPlan split) =>
-        $"{plan.Name}'s {split.Units} {(plan.Layer is Conv2DLayer ? "filters" : "outputs")}";
+    private static string Units(LayerPlan plan, SplitPlan split) => $"{plan.Name}'s {split.Units} {split.UnitName}";
 
     /// <summary>The forward call's arguments after <c>count</c>, as the inference pass binds them.</summary>
     private static string Arguments(LayerPlan plan, BufferPlan buffers)

@@ -347,7 +347,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     /// </summary>
     public override SplitPlan? SplitForward(LayerPlan plan) =>
         Groups == 1 && !Strategy.ConvolvesDepthwise
-            ? new SplitPlan(Filters, Filters >= 32 ? 16 : 8, Prepares: !Strategy.ConvolvesDirectly || PadsInput || Strategy.Compacts)
+            ? new SplitPlan(Filters, Filters >= 32 ? 16 : 8, Prepares: !Strategy.ConvolvesDirectly || PadsInput || Strategy.Compacts, "filters")
             : null;
 
     /// <summary>The input every part of a split forward pass reads: the unfold, or the padded and compacted copies.</summary>

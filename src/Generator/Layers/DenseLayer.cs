@@ -116,7 +116,7 @@ internal sealed record DenseLayer(int Units) : Layer
     /// output is one dot product, whichever part computes it.
     /// </summary>
     public override SplitPlan? SplitForward(LayerPlan plan) =>
-        new(Units, System.Math.Max(16, (Units + 63) / 64 * 4), Prepares: false);
+        new(Units, System.Math.Max(16, (Units + 63) / 64 * 4), Prepares: false, "outputs");
 
     /// <summary>Outputs first … first + units − 1 of one sample: the bias, then the dot products of <see cref="EmitForward"/>.</summary>
     public override void EmitForwardUnits(SourceWriter w, LayerPlan plan)

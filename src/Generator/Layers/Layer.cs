@@ -309,10 +309,11 @@ internal enum TargetKind
 }
 
 /// <summary>
-/// How a one-sample forward pass splits a layer across threads: <paramref name="Units"/> output units in parts of
-/// <paramref name="Grain"/> (the last part may be smaller), after a prepare step when <paramref name="Prepares"/>.
+/// How a one-sample forward pass splits a layer across threads: <paramref name="Units"/> output units (what the layer
+/// calls them, <paramref name="UnitName"/>: "filters") in parts of <paramref name="Grain"/> (the last part may be smaller),
+/// after a prepare step when <paramref name="Prepares"/>.
 /// </summary>
-internal sealed record SplitPlan(int Units, int Grain, bool Prepares)
+internal sealed record SplitPlan(int Units, int Grain, bool Prepares, string UnitName)
 {
     /// <summary>
     /// Multiply-adds per sample from which a layer is split: about 5 µs of one core's work, several times what handing a
