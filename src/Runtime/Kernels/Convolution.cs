@@ -97,41 +97,11 @@ public static class Convolution
         where TVector : struct, IFloatVector<TVector>
         where TRegisters : struct, IRegisterFile
     {
-        Compact<TVector>(ref x, ref compacted, channels, kernelHeight, kernelWidth, inputWidth, inputPlane, outputHeight, outputWidth);
+        CompactRows<TVector>(ref x, ref compacted, channels, kernelWidth, inputWidth, inputPlane, outputHeight + kernelHeight - 1, outputWidth);
         FromCompacted<TVector, TRegisters>(ref weight, ref bias, ref compacted, ref y, filters, channels, kernelHeight, kernelWidth, outputHeight, outputWidth);
     }
 
-    /// <summary>
-    /// The first step of <see cref="ForwardCompacted{TVector}"/>: the compacted copy of x, which
-    /// <see cref="FromCompacted{TVector}"/> then reads. Split in two so that threads can share one copy, each computing some of
-    /// the filters.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Compact<TVector>(ref float x, ref float compacted, int channels, int kernelHeight, int kernelWidth, int inputWidth, int inputPlane,
-        int outputHeight, int outputWidth)
-        where TVector : struct, IFloatVector<TVector> =>
-        CompactRows<TVector>(ref x, ref compacted, channels, kernelWidth, inputWidth, inputPlane, outputHeight + kernelHeight - 1, outputWidth);
-
-    /// <summary>
-    /// The second step of <see cref="ForwardCompacted{TVector}"/>: <paramref name="filters"/> filters (from
-    /// <paramref name="weight"/>, <paramref name="bias"/> and <paramref name="y"/> as given) over the copy
-    /// <see cref="Compact{TVector}"/> made. Each output gets the same bits however the filters are split between calls.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void FromCompacted<TVector>(ref float weight, ref float bias, ref float compacted, ref float y, int filters, int channels,
-        int kernelHeight, int kernelWidth, int outputHeight, int outputWidth)
-        where TVector : struct, IFloatVector<TVector>
-    {
-        if (Avx512F.IsSupported || AdvSimd.Arm64.IsSupported) // 32 vector registers (see IRegisterFile)
-        {
-            FromCompacted<TVector, ThirtyTwoRegisters>(ref weight, ref bias, ref compacted, ref y, filters, channels, kernelHeight, kernelWidth, outputHeight, outputWidth);
-        }
-        else
-        {
-            FromCompacted<TVector, SixteenRegisters>(ref weight, ref bias, ref compacted, ref y, filters, channels, kernelHeight, kernelWidth, outputHeight, outputWidth);
-        }
-    }
-
+    /// <summary>The second step of <see cref="ForwardCompacted{TVector}"/>: every filter over the compacted copy.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void FromCompacted<TVector, TRegisters>(ref float weight, ref float bias, ref float compacted, ref float y, int filters, int channels,
         int kernelHeight, int kernelWidth, int outputHeight, int outputWidth)

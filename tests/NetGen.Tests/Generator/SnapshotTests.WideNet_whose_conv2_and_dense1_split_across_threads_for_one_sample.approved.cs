@@ -1573,11 +1573,6 @@ namespace NetGen.Generated
             where TVector : struct, IFloatVector<TVector>
         {
             Conv2Pad(x, padded);
-            // 160 planes (t, n) of 18×14, holding padded(t, u, j + n) at u·14 + j (the slices prove the slack a row's
-            // last vector reads).
-            Convolution.Compact<TVector>(ref MemoryMarshal.GetReference(padded.Slice(0, 10368 + TVector.Count - 1)),
-                ref MemoryMarshal.GetReference(columns.Slice(0, 40320 + TVector.Count - 1)), channels: 32,
-                kernelHeight: 5, kernelWidth: 5, inputWidth: 18, inputPlane: 324, outputHeight: 14, outputWidth: 14);
         }
 
         /// <summary>
@@ -1595,9 +1590,11 @@ namespace NetGen.Generated
             ref float b0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(bias), first);
             ref float y0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), first * 196);
             // y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · padded(t, i + m, j + n) for the filters [first, first +
-            // units), from the compacted copy.
-            Convolution.FromCompacted<TVector>(ref w0, ref b0, ref MemoryMarshal.GetReference(columns), ref y0,
-                filters: units, channels: 32, kernelHeight: 5, kernelWidth: 5, outputHeight: 14, outputWidth: 14);
+            // units) (the slice proves the slack a row's last vector reads).
+            Convolution.Forward<TVector>(ref w0, ref b0,
+                ref MemoryMarshal.GetReference(padded.Slice(0, 10368 + TVector.Count - 1)), ref y0, filters: units,
+                channels: 32, kernelHeight: 5, kernelWidth: 5, inputWidth: 18, inputPlane: 324, outputHeight: 14,
+                outputWidth: 14);
         }
 
         // conv2 (Conv2D) backward: dL/dy 64×14×14 → dL/dx 32×14×14

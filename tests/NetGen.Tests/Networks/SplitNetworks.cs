@@ -5,7 +5,10 @@ namespace NetGen.Tests.Networks;
 // Networks with layers a one-sample forward pass splits across threads (at least 1M multiply-adds per sample, and 512 per
 // float of the layer's input and output), one per way a layer computes, with unit counts that leave a short last part.
 
-/// <summary>A convolution over 14-pixel rows (the compacted direct kernel), 40 filters: parts of 16, 16 and 8.</summary>
+/// <summary>
+/// A convolution over 14-pixel rows, compacted on one thread; split, its parts run the direct kernel from the padded
+/// copy. 40 filters: parts of 16, 16 and 8.
+/// </summary>
 [Input(64, 14, 14)]
 [Conv2D(40, 5, Padding = 2)]
 [ReLU]
