@@ -345,8 +345,8 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     /// An ungrouped convolution splits its filters, in parts of 16 (two register tiles of 8, or 6 + 6 + 4 with 16 registers;
     /// 8 when it has fewer than 32): each part reads the whole padded or unfolded input, made once beforehand. A
     /// convolution that compacts its input on one thread runs its parts with the direct kernel from the padded copy
-    /// instead (the same sums in the same order): the compacted copy is kernel-width times larger, and every part would
-    /// read it from the core that wrote it (WideNet's conv2 on 2 threads: 125 µs with it, 97 µs without, in the profile).
+    /// instead (the same sums in the same order): the compacted copy is several times larger, and every part would read it
+    /// from the core that wrote it (docs/benchmarks.md has the measurements).
     /// </summary>
     public override SplitPlan? SplitForward(LayerPlan plan) =>
         Groups == 1 && !Strategy.ConvolvesDepthwise

@@ -324,8 +324,8 @@ internal sealed record SplitPlan(int Units, int Grain, bool Prepares, string Uni
     /// <summary>
     /// Multiply-adds per float of the layer's input and output from which a layer is split: a worker reads the input the
     /// calling thread wrote, and the next layer reads the part of the output the worker wrote, each a cache line at a time
-    /// from the other core. Measured on 2 cores: a 64-channel 3×3 convolution over 7×7 pixels (288) ran no faster split,
-    /// WideNet's conv2 (535) and dense1 (770) ran 1.6–1.8 times as fast.
+    /// from the other core. Below it (a 64-channel 3×3 convolution over 7×7 pixels has 288) a split ran no faster on 2
+    /// cores; WideNet's conv2 (535) and dense1 (770) ran faster (docs/benchmarks.md).
     /// </summary>
     public const long MultiplyAddsPerFloat = 512;
 

@@ -23,8 +23,8 @@ public abstract class LayerSplitter : IParallelJob
 {
     /// <summary>
     /// How long a worker, and the caller waiting for the workers, spin before blocking: longer than the gap between two split
-    /// layers of a pass, or between the last of one pass and the first of the next in a loop over samples (about 330 µs in
-    /// ResNetBN, which splits one layer near its end).
+    /// layers of a pass, or between the last of one pass and the first of the next in a loop over samples (nearly a whole
+    /// pass where the only split layer is near the end, as in ResNetBN).
     /// </summary>
     private const int SpinMicroseconds = 500;
 
