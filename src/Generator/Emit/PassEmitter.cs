@@ -85,10 +85,10 @@ internal static class PassEmitter
             {
                 EmitFoldedCall(w, model, plan, buffers);
             }
-            else if (!SplitEmitter.TryEmitCall(w, model, plan, buffers, $"{plan.Name} forward", ProfileSites.ForwardFlops(plan),
-                         () => EmitCall(w, model, plan, forward: true, buffers, "training", timed: false)))
+            else
             {
-                EmitCall(w, model, plan, forward: true, buffers, "training");
+                (string call, string label, string flops) = Call(model, plan, forward: true, buffers, "training");
+                SplitEmitter.EmitForwardCall(w, model, plan, buffers, call, label, flops);
             }
         }
 
@@ -246,21 +246,21 @@ internal static class PassEmitter
 
     private static string Describe(BatchReduction reduction) => reduction.Forward ? "statistics" : "gradient sums";
 
-    /// <summary>A layer's forward or backward call, timed as a site of its own unless <paramref name="timed"/> is false (a split call times both branches as one).</summary>
-    private static void EmitCall(SourceWriter w, NetworkModel model, LayerPlan plan, bool forward, BufferPlan buffers, string training, bool timed = true)
+    /// <summary>A layer's forward or backward call, timed as a site of its own.</summary>
+    private static void EmitCall(SourceWriter w, NetworkModel model, LayerPlan plan, bool forward, BufferPlan buffers, string training)
+    {
+        (string call, string label, string flops) = Call(model, plan, forward, buffers, training);
+        ProfileSites.Call(w, label, call, flops);
+    }
+
+    /// <summary>A layer's forward or backward call as a statement, with its profile label and work.</summary>
+    private static (string Call, string Label, string Flops) Call(NetworkModel model, LayerPlan plan, bool forward, BufferPlan buffers, string training)
     {
         IReadOnlyList<Operand> operands = forward ? plan.Layer.ForwardOperands(plan) : plan.Layer.BackwardOperands(plan);
         string generic = plan.Layer.IsVectorized(forward) ? "<TVector>" : "";
         string arguments = string.Join(", ", new[] { "count" }.Concat(operands.Select(o => buffers.Bind(plan, o, training))));
         string call = $"{NetworkEmitter.Layers(model)}.{buffers.Methods(plan)}{(forward ? "Forward" : "Backward")}{generic}({arguments});";
-        if (!timed)
-        {
-            w.Line($"{call}");
-            return;
-        }
-
-        ProfileSites.Call(w, $"{plan.Name} {(forward ? "forward" : "backward")}", call,
-            forward ? ProfileSites.ForwardFlops(plan) : ProfileSites.BackwardFlops(plan));
+        return (call, $"{plan.Name} {(forward ? "forward" : "backward")}", forward ? ProfileSites.ForwardFlops(plan) : ProfileSites.BackwardFlops(plan));
     }
 
     /// <summary>In the inference pass, a layer with another folded into it: its inference form over the recomputed weight and bias, into the folded layer's output.</summary>
@@ -273,10 +273,7 @@ internal static class PassEmitter
         w.Line($"// {plan.Name} with {model.NameOf(fold.Node)} folded in: W' = W·s, b' = β + (b − μ)·s, s = γ / √(running_var + ε).");
         string label = $"{plan.Name} forward, {model.NameOf(fold.Node)} folded", flops = ProfileSites.ForwardFlops(plan);
         string call = $"{NetworkEmitter.Layers(model)}.{buffers.Methods(plan)}ForwardFolded{generic}({arguments});";
-        if (!SplitEmitter.TryEmitCall(w, model, plan, buffers, label, flops, () => w.Line($"{call}")))
-        {
-            ProfileSites.Call(w, label, call, flops);
-        }
+        SplitEmitter.EmitForwardCall(w, model, plan, buffers, call, label, flops);
     }
 
     /// <summary>After a backward method that wrote a branch buffer: add it into the gradient of the node it belongs to.</summary>

@@ -31,7 +31,7 @@ internal static class SplitEmitter
     }
 
     /// <summary>The layers the one-sample forward pass splits, in the order it runs them; a layer's place is its number in <c>Splitter</c>.</summary>
-    public static IReadOnlyList<LayerPlan> Sites(NetworkModel model) => model.Layers.Where(static p => Of(p) is not null).ToList();
+    public static List<LayerPlan> Sites(NetworkModel model) => model.Layers.Where(static p => Of(p) is not null).ToList();
 
     /// <summary>Whether the network has a layer to split, and so a <c>Splitter</c>.</summary>
     public static bool Splits(NetworkModel model) => model.Layers.Any(static p => Of(p) is not null);
@@ -91,17 +91,19 @@ internal static class SplitEmitter
     }
 
     /// <summary>
-    /// In the inference pass, a layer it may split: with a splitter, the prepare step on this thread, then the parts on the
-    /// splitter's threads; otherwise <paramref name="call"/> (the layer's forward call).
+    /// A forward call of the pass one-sample calls run, <paramref name="call"/>, timed as one profile site: for a layer it
+    /// may split, behind a branch that, with a splitter, runs the prepare step on this thread and then the parts on the
+    /// splitter's threads instead.
     /// </summary>
-    public static bool TryEmitCall(SourceWriter w, NetworkModel model, LayerPlan plan, BufferPlan buffers, string label, string flops, System.Action call)
+    public static void EmitForwardCall(SourceWriter w, NetworkModel model, LayerPlan plan, BufferPlan buffers, string call, string label, string flops)
     {
         if (Of(plan) is not { } split)
         {
-            return false;
+            ProfileSites.Call(w, label, call, flops);
+            return;
         }
 
-        int site = Sites(model).ToList().IndexOf(plan);
+        int site = Sites(model).IndexOf(plan);
         ProfileSites.Time(w, label, flops, () =>
         {
             w.Line($"if (splitter is not null)");
@@ -116,10 +118,9 @@ internal static class SplitEmitter
             w.Close();
             w.Line($"else");
             w.Open();
-            call();
+            w.Line($"{call}");
             w.Close();
         });
-        return true;
     }
 
     /// <summary>"its 64 filters", "its 1024 outputs": what a split layer's units are, for comments.</summary>

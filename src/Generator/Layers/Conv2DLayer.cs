@@ -376,14 +376,17 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         int rows = Rows(input), pixels = Pixels(output);
         int height = input.Height + 2 * Padding, width = input.Width + 2 * Padding, plane = height * width;
         w.Line($"ref float w0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(weight), first * {rows});");
-        string bias = HasBias ? "bias" : UsesZeroBias ? "zeros" : "";
-        if (bias.Length > 0)
+        if (HasBias)
         {
-            w.Line($"ref float b0 = ref {(HasBias ? "Unsafe.Add(ref MemoryMarshal.GetReference(bias), first)" : "MemoryMarshal.GetReference(zeros); // no bias: every filter's sums start at zero")};");
+            w.Line($"ref float b0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(bias), first);");
+        }
+        else if (UsesZeroBias)
+        {
+            w.Line($"ref float b0 = ref MemoryMarshal.GetReference(zeros); // no bias: every filter's sums start at zero");
         }
 
         w.Line($"ref float y0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), first * {pixels});");
-        string filters = $"filters [first, first + units)";
+        const string filters = "filters [first, first + units)";
         if (!Strategy.ConvolvesDirectly)
         {
             w.Line($"// y(k, q) = {(HasBias ? "b(k) + " : "")}Σ_r w(k, r) · columns(r, q) for the {filters}: [units×{rows}] · [{rows}×{pixels}].");
@@ -403,7 +406,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         }
 
         string shape = $"kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}";
-        string source = PadsInput ? $"padded.Slice(0, {input.Channels * plane} + TVector.Count - 1)" : $"x.Slice(0, {input.Length} + TVector.Count - 1)";
+        string source = PadsInput ? PaddedSlice(input) : $"x.Slice(0, {input.Length} + {ReadPast})";
         w.Line($"// y(k, i, j) = {(HasBias ? "b(k) + " : "")}Σ_t Σ_m Σ_n w(k, t, m, n) · {(PadsInput ? "padded" : "x")}(t, i + m, j + n) for the {filters} (the slice proves the slack a row's last vector reads).");
         w.Line($"Convolution.Forward<TVector>(ref w0, ref b0, ref MemoryMarshal.GetReference({source}), ref y0, filters: units, channels: {input.Channels}, {shape}, inputWidth: {width}, inputPlane: {plane}, outputHeight: {output.Height}, outputWidth: {output.Width});");
     }
@@ -427,7 +430,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         if (PadsInput)
         {
             w.Line($"// A vector of a row's last pixels reads up to Count − 1 floats past the padded copy's last row: this slice proves the buffer has them.");
-            w.Line($"ref float p0 = ref MemoryMarshal.GetReference(padded.Slice(0, {input.Channels * plane} + TVector.Count - 1));");
+            w.Line($"ref float p0 = ref MemoryMarshal.GetReference({PaddedSlice(input)});");
         }
 
         if (Strategy.Compacts)
@@ -492,7 +495,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         if (PadsInput)
         {
             w.Line($"// A vector of a row's last pixels reads up to {ReadPast} floats past the padded copy's last row: this slice proves the buffer has them.");
-            w.Line($"ref float p0 = ref MemoryMarshal.GetReference(padded.Slice(0, {input.Channels * plane} + {ReadPast}));");
+            w.Line($"ref float p0 = ref MemoryMarshal.GetReference({PaddedSlice(input)});");
         }
 
         w.Line($"for (int s = 0; s < count; s++)");
@@ -515,6 +518,10 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
 
     /// <summary>How far past a row's last float the depthwise kernels read: a vector, or with stride 2 two of them, less one.</summary>
     private string ReadPast => Stride == 1 ? "TVector.Count - 1" : $"{Stride} * TVector.Count - 1";
+
+    /// <summary>The padded copy with the floats the kernels read past its last row (<see cref="ReadPast"/>): a slice that proves the buffer has them.</summary>
+    private string PaddedSlice(Shape input) =>
+        $"padded.Slice(0, {input.Channels * (input.Height + 2 * Padding) * (input.Width + 2 * Padding)} + {ReadPast})";
 
     private void EmitDepthwiseBias(SourceWriter w)
     {
@@ -685,7 +692,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         if (PadsInput)
         {
             w.Line($"// The kernels read up to {ReadPast} floats past a buffer's last row: these slices prove the buffers have them.");
-            w.Line($"ref float p0 = ref MemoryMarshal.GetReference(padded.Slice(0, {input.Channels * plane} + {ReadPast}));");
+            w.Line($"ref float p0 = ref MemoryMarshal.GetReference({PaddedSlice(input)});");
         }
         else
         {
