@@ -126,12 +126,34 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         ]
         :
         [
-            Columns(input, output),
+            .. UsesColumns ? new[] { Columns(input, output) } : [],
             ColumnsGradient(input, output),
             .. PadsInput ? new[] { Padded(input) } : [],
-            .. Strategy.TransposesWeightGradient ? new[] { OutputGradientT(input, output), WeightGradientT(input) } : [],
+            .. TransposesWeightGradient ? new[] { OutputGradientT(input, output), WeightGradientT(input) } : [],
+            .. CopiesGradientInputs ? new[] { GradientInputs(input, output) } : [],
             .. UsesZeroBias ? new[] { ZeroBias() } : [],
         ];
+
+    /// <summary>Whether a pass unfolds into or compacts into <c>columns</c>: the forward pass unless it convolves straight from the (padded) input, the backward pass unless it computes dL/dw directly.</summary>
+    private bool UsesColumns => !Strategy.ConvolvesDirectly || Strategy.Compacts || !Strategy.DirectWeightGradient;
+
+    /// <summary>Whether dL/dw is a product over the unfolded input into a transposed buffer.</summary>
+    private bool TransposesWeightGradient => Strategy.TransposesWeightGradient && !Strategy.DirectWeightGradient;
+
+    /// <summary>Whether the direct dL/dw reads copies of the samples (padded or compacted) rather than x itself.</summary>
+    private bool CopiesGradientInputs => Strategy.DirectWeightGradient && (PadsInput || Strategy.CompactsWeightGradient);
+
+    /// <summary>The floats of one sample's copy for the direct dL/dw: its compacted planes, or its zero-padded copy.</summary>
+    private long GradientInputLength(Shape input, Shape output) => Strategy.CompactsWeightGradient
+        ? (long)input.Channels * KernelWidth * CompactedHeight(output) * output.Width
+        : (long)input.Channels * (input.Height + 2 * Padding) * (input.Width + 2 * Padding);
+
+    private ScratchBuffer GradientInputs(Shape input, Shape output) =>
+        new("gradientInputs", "float", GradientInputLength(input, output),
+            Strategy.CompactsWeightGradient
+                ? $"each sample's input compacted for dL/dw, {input.Channels * KernelWidth} planes (input channel, kernel column) × {CompactedHeight(output)}×{output.Width}"
+                : $"each sample's input with its zero padding for dL/dw, {input.Channels}×{input.Height + 2 * Padding}×{input.Width + 2 * Padding}; the border is never written",
+            PerSample: true);
 
     private ScratchBuffer Columns(Shape input, Shape output) =>
         new("columns", "float", (long)Rows(input) * Pixels(output),
@@ -216,9 +238,11 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         :
         [
             Operand.X, Operand.Dy, Operand.Weight, Operand.WeightGradient, .. BiasOperand(Operand.BiasGradient), Operand.Dx, Operand.ComputeDx,
-            Operand.Of(Columns(plan.Input, plan.Output)), Operand.Of(ColumnsGradient(plan.Input, plan.Output)),
-            .. PadsInput ? new[] { Operand.Of(Padded(plan.Input)) } : [],
-            .. Strategy.TransposesWeightGradient ? new[] { Operand.Of(OutputGradientT(plan.Input, plan.Output)), Operand.Of(WeightGradientT(plan.Input)) } : [],
+            .. Strategy.DirectWeightGradient ? [] : new[] { Operand.Of(Columns(plan.Input, plan.Output)) },
+            Operand.Of(ColumnsGradient(plan.Input, plan.Output)),
+            .. PadsInput && (!Strategy.DirectWeightGradient || Strategy.CompactsWeightGradient) ? new[] { Operand.Of(Padded(plan.Input)) } : [],
+            .. TransposesWeightGradient ? new[] { Operand.Of(OutputGradientT(plan.Input, plan.Output)), Operand.Of(WeightGradientT(plan.Input)) } : [],
+            .. CopiesGradientInputs ? new[] { Operand.Of(GradientInputs(plan.Input, plan.Output)) } : [],
         ];
 
     private Operand[] BiasOperand(Operand operand) => HasBias ? [operand] : [];
@@ -566,17 +590,23 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             return;
         }
 
+        if (Strategy.DirectWeightGradient)
+        {
+            EmitDirectGradientBackward(w, plan);
+            return;
+        }
+
         int rows = Rows(plan.Input), pixels = Pixels(plan.Output);
         int groupRows = GroupRows(plan.Input), groupFilters = GroupFilters;
         w.Line($"ref float w0 = ref MemoryMarshal.GetReference(weight);");
-        if (!Strategy.TransposesWeightGradient)
+        if (!TransposesWeightGradient)
         {
             w.Line($"ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);");
         }
 
         w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns);");
         w.Line($"ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);");
-        if (Strategy.TransposesWeightGradient)
+        if (TransposesWeightGradient)
         {
             w.Line($"// dL/dyᵀ and dL/dwᵀ: a row's last vector may reach into the buffers' slack, which these slices prove is there.");
             w.Line($"ref float dyT0 = ref MemoryMarshal.GetReference(outputGradientT.Slice(0, {pixels * Filters} + TVector.Count - 1));");
@@ -616,7 +646,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line();
         string biasGradient = HasBias ? "; dL/db(k) += Σ_q dL/dy(k, q)" : "";
         string inGroup = Groups == 1 ? "" : $"In each group g (filters k, and rows r of its {groupRows} input channels' taps): ";
-        if (Strategy.TransposesWeightGradient)
+        if (TransposesWeightGradient)
         {
             w.Line($"// 2. {inGroup}dL/dwᵀ(r, k) += Σ_q columns(r, q) · dL/dyᵀ(q, k): [{groupRows}×{pixels}] · [{pixels}×{groupFilters}], tiles of 8 rows × 2 vectors of filters{biasGradient}.");
             w.Line($"Rows.Transpose(dys, {pixels}, {Filters}, {pixels}, outputGradientT, {Filters}); // dL/dyᵀ(q, k) = dL/dy(k, q)");
@@ -655,12 +685,132 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             w.Line($"{plan.Pascal}Fold(columnsGradient, dx.Slice(s * {plan.Input.Length}, {plan.Input.Length}));");
         }
         w.Close();
-        if (Strategy.TransposesWeightGradient)
+        if (TransposesWeightGradient)
         {
             w.Line();
             w.Line($"// 5. dL/dw(k, r) += dL/dwᵀ(r, k), once for all the samples.");
             w.Line($"Rows.TransposeAdd(weightGradientT, {Filters}, {groupRows}, {Filters}, weightGradient, {groupRows});");
         }
+    }
+
+    /// <summary>
+    /// A backward pass with a direct dL/dw (see <see cref="ConvolutionStrategy.DirectWeightGradient"/>): dL/dw from every
+    /// sample's (padded or compacted) input and dL/dy in one kernel call per group, no unfold; dL/dx as the product
+    /// wᵀ · dL/dy folded back (col2im), sample by sample.
+    /// </summary>
+    private void EmitDirectGradientBackward(SourceWriter w, LayerPlan plan)
+    {
+        Shape input = plan.Input, output = plan.Output;
+        int pixels = Pixels(output), groupRows = GroupRows(input), groupFilters = GroupFilters, groupChannels = GroupChannels(input);
+        int width = input.Width + 2 * Padding, plane = (input.Height + 2 * Padding) * width;
+        long copy = GradientInputLength(input, output);
+        w.Line($"ref float w0 = ref MemoryMarshal.GetReference(weight);");
+        w.Line($"ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);");
+        w.Line($"ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);");
+        w.Line($"// dL/dy of every sample: the last row's vector reads up to Count − 1 floats past it, which this slice proves are there.");
+        w.Line($"ref float dy0 = ref MemoryMarshal.GetReference(dy.Slice(0, count * {output.Length} + TVector.Count - 1));");
+        string source, what;
+        long sample;
+        if (CopiesGradientInputs)
+        {
+            w.Line($"// Every sample's copy, as the kernel reads it: the last one's last vector reads up to Count − 1 floats past it.");
+            w.Line($"ref float g0 = ref MemoryMarshal.GetReference(gradientInputs.Slice(0, count * {copy} + TVector.Count - 1));");
+            if (Strategy.CompactsWeightGradient && PadsInput)
+            {
+                w.Line($"ref float p0 = ref MemoryMarshal.GetReference({PaddedSlice(input)});");
+            }
+
+            w.Line();
+            if (Strategy.CompactsWeightGradient)
+            {
+                w.Line($"// 1. Each sample compacted ({input.Channels * KernelWidth} planes (t, n) of {CompactedHeight(output)}×{output.Width}, holding {(PadsInput ? "padded" : "x")}(t, u, j + n) at u·{output.Width} + j): the {output.Width}-pixel rows would leave lanes empty, and there a vector of pixels runs on across them.");
+            }
+            else
+            {
+                w.Line($"// 1. Each sample into its zero-padded copy ({input.Channels}×{input.Height + 2 * Padding}×{width}).");
+            }
+
+            w.Line($"for (int s = 0; s < count; s++)");
+            w.Open();
+            if (!Strategy.CompactsWeightGradient)
+            {
+                w.Line($"{plan.Pascal}Pad(x.Slice(s * {input.Length}), gradientInputs.Slice(s * {copy}));");
+            }
+            else
+            {
+                string from = "p0";
+                if (PadsInput)
+                {
+                    w.Line($"{plan.Pascal}Pad(x.Slice(s * {input.Length}), padded);");
+                }
+                else
+                {
+                    from = $"MemoryMarshal.GetReference(x.Slice(s * {input.Length}, {input.Length} + TVector.Count - 1))";
+                }
+
+                w.Line($"Convolution.Compact<TVector>(ref {from}, ref Unsafe.Add(ref g0, s * {copy}), channels: {input.Channels}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, inputWidth: {width}, inputPlane: {plane}, outputHeight: {output.Height}, outputWidth: {output.Width});");
+            }
+
+            w.Close();
+            source = "g0";
+            sample = copy;
+            what = Strategy.CompactsWeightGradient ? "compacted(t, n)[q + m·" + output.Width + "], q = i·" + output.Width + " + j" : "padded(t, i + m, j + n)";
+        }
+        else
+        {
+            w.Line($"// The samples' inputs: a row's last vector reads up to Count − 1 floats past the last one, which this slice proves are there.");
+            w.Line($"ref float x0 = ref MemoryMarshal.GetReference(x.Slice(0, count * {input.Length} + TVector.Count - 1));");
+            source = "x0";
+            sample = input.Length;
+            what = "x(t, i + m, j + n)";
+        }
+
+        w.Line();
+        string inGroup = Groups == 1 ? "" : $"In each group g, filters g·{groupFilters} … over channels g·{groupChannels} …: ";
+        string number = CopiesGradientInputs ? "2" : "1";
+        w.Line($"// {number}. {inGroup}dL/dw(k, t, m, n) += Σ_s Σ_i Σ_j dL/dy_s(k, i, j) · {what}, over every sample at once, no unfold: register tiles of up to 4 filters × 5 kernel columns, lane-wise sums over the pixels added up once per tile.");
+        OpenGroups(w);
+        long channelFloats = Strategy.CompactsWeightGradient ? (long)groupChannels * KernelWidth * CompactedHeight(output) * output.Width : (long)groupChannels * (CopiesGradientInputs ? plane : input.Height * input.Width);
+        string dyAt = At("dy0", (long)groupFilters * pixels), xAt = At(source, channelFloats), dwAt = At("dw0", (long)groupFilters * groupRows);
+        if (Strategy.CompactsWeightGradient)
+        {
+            w.Line($"Convolution.WeightGradientCompacted<TVector>({dyAt}, {output.Length}, {xAt}, {sample}, {dwAt}, count, filters: {groupFilters}, channels: {groupChannels}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, outputHeight: {output.Height}, outputWidth: {output.Width});");
+        }
+        else
+        {
+            int inputWidth = CopiesGradientInputs ? width : input.Width, inputPlane = CopiesGradientInputs ? plane : input.Height * input.Width;
+            w.Line($"Convolution.WeightGradient<TVector>({dyAt}, {output.Length}, {xAt}, {sample}, {dwAt}, count, filters: {groupFilters}, channels: {groupChannels}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, inputWidth: {inputWidth}, inputPlane: {inputPlane}, outputHeight: {output.Height}, outputWidth: {output.Width});");
+        }
+
+        CloseGroups(w);
+        if (HasBias)
+        {
+            w.Line();
+            w.Line($"// dL/db(k) += Σ_s Σ_q dL/dy_s(k, q)");
+            w.Line($"for (int s = 0; s < count; s++)");
+            w.Open();
+            w.Line($"ReadOnlySpan<float> dys = dy.Slice(s * {output.Length});");
+            EmitBiasGradient(w, pixels);
+            w.Close();
+        }
+
+        w.Line();
+        w.Line($"if (!computeDx)");
+        w.Open();
+        w.Line($"return; // the network's input: nobody asked for dL/dx");
+        w.Close();
+        w.Line();
+        w.Line($"for (int s = 0; s < count; s++)");
+        w.Open();
+        w.Line($"ref float dys0 = ref Unsafe.Add(ref dy0, s * {output.Length});");
+        w.Line($"// {(CopiesGradientInputs ? "3" : "2")}. {inGroup}dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [{groupRows}×{groupFilters}] (w transposed) · [{groupFilters}×{pixels}], tiles of 8 rows × 2 vectors, blocked for the caches, written over dL/dcolumns.");
+        OpenGroups(w);
+        w.Line($"Gemm.Multiply<TVector>({At("w0", (long)groupFilters * groupRows)}, 1, {groupRows}, {At("dys0", (long)groupFilters * pixels)}, {pixels}, {At("dc0", (long)groupRows * pixels)}, {pixels}, m: {groupRows}, k: {groupFilters}, n: {pixels}, paddedTail: true);");
+        CloseGroups(w);
+        w.Line();
+        w.Line($"// {(CopiesGradientInputs ? "4" : "3")}. Fold dL/dcolumns back into this sample's dL/dx (col2im).");
+        w.Line($"{plan.Pascal}Fold<TVector>(columnsGradient, dx.Slice(s * {input.Length})); // to the buffer's end: the last store may read and write back the slack");
+        w.Close();
     }
 
     /// <summary>dL/db(k) += Σ_q dL/dy(k, q), for a layer with a bias.</summary>
@@ -764,31 +914,11 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             return;
         }
 
-        w.Line($"// {plan.Name} unfold (im2col): columns(r, q) = x(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)}), row r = (t·{KernelHeight} + m)·{KernelWidth} + n, column q = i·{plan.Output.Width} + j.");
-        if (UnfoldsWholeRows)
+        if (EmitsUnfold)
         {
-            w.Line($"// Every tap reads whole rows{(PadsInput ? " of the zero-padded copy" : "")}, so every column of every row is written.");
-        }
-        else
-        {
-            w.Line($"// Taps that read padding are never written and stay zero (the buffer starts zeroed).");
-        }
-        w.Line($"{NetworkEmitter.Optimized}");
-        w.Line($"private static void {plan.Pascal}Unfold{UnfoldGeneric}(ReadOnlySpan<float> xs, Span<float> columns{(PadsInput ? ", Span<float> padded" : "")})");
-        if (UnfoldsWholeRows)
-        {
-            w.Line($"    where TVector : struct, IFloatVector<TVector>");
-            w.Open();
-            EmitWholeRowUnfold(w, plan);
-        }
-        else
-        {
-            w.Open();
-            EmitTapLoops(w, plan, TapPass.Unfold);
+            EmitUnfold(w, plan);
         }
 
-        w.Close();
-        w.Line();
         if (FoldsWholeRows)
         {
             EmitWholeRowFold(w, plan);
@@ -804,6 +934,39 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             w.Close();
         }
 
+        w.Line();
+    }
+
+    /// <summary>Whether a pass unfolds the input (im2col): the forward pass unless it convolves directly, the backward pass unless its dL/dw is direct.</summary>
+    private bool EmitsUnfold => !Strategy.ConvolvesDirectly || !Strategy.DirectWeightGradient;
+
+    private void EmitUnfold(SourceWriter w, LayerPlan plan)
+    {
+        w.Line($"// {plan.Name} unfold (im2col): columns(r, q) = x(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)}), row r = (t·{KernelHeight} + m)·{KernelWidth} + n, column q = i·{plan.Output.Width} + j.");
+        if (UnfoldsWholeRows)
+        {
+            w.Line($"// Every tap reads whole rows{(PadsInput ? " of the zero-padded copy" : "")}, so every column of every row is written.");
+        }
+        else
+        {
+            w.Line($"// Taps that read padding are never written and stay zero (the buffer starts zeroed).");
+        }
+
+        w.Line($"{NetworkEmitter.Optimized}");
+        w.Line($"private static void {plan.Pascal}Unfold{UnfoldGeneric}(ReadOnlySpan<float> xs, Span<float> columns{(PadsInput ? ", Span<float> padded" : "")})");
+        if (UnfoldsWholeRows)
+        {
+            w.Line($"    where TVector : struct, IFloatVector<TVector>");
+            w.Open();
+            EmitWholeRowUnfold(w, plan);
+        }
+        else
+        {
+            w.Open();
+            EmitTapLoops(w, plan, TapPass.Unfold);
+        }
+
+        w.Close();
         w.Line();
     }
 

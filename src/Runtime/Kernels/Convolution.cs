@@ -23,7 +23,7 @@ namespace NetGen.Kernels;
 /// For use by code that the NetGen source generator emits; not intended to be called directly.
 /// </remarks>
 [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
-public static class Convolution
+public static partial class Convolution
 {
     /// <summary>
     /// y(k, i, j) = bias(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · x(t, i + m, j + n), for k &lt; <paramref name="filters"/>, i &lt;

@@ -24,9 +24,19 @@ internal readonly struct Two : IRowCount
     public static int Count => 2;
 }
 
+internal readonly struct Three : IRowCount
+{
+    public static int Count => 3;
+}
+
 internal readonly struct Four : IRowCount
 {
     public static int Count => 4;
+}
+
+internal readonly struct Five : IRowCount
+{
+    public static int Count => 5;
 }
 
 internal readonly struct Six : IRowCount

@@ -1033,7 +1033,7 @@ namespace Samples
                         parameters.Slice(72, 4), ws.Bn1Batch, ws.Bn1GradientMeans, ws.Conv1OutputGradient, true);
                     global::NetGen.Generated.Layers.Conv1Backward<TVector>(count, ws.Input, ws.Conv1OutputGradient,
                         parameters.Slice(0, 72), gradients.Slice(0, 72), ws.InputGradient, inputGradient,
-                        ws.Conv1Columns, ws.Conv1ColumnsGradient, ws.Conv1Padded);
+                        ws.Conv1ColumnsGradient, ws.Conv1Padded, ws.Conv1GradientInputs);
                     break;
                 }
             }
@@ -1142,6 +1142,12 @@ namespace Samples
             /// time.
             /// </summary>
             public readonly float[] Conv1Padded = new float[128 + 32];
+
+            /// <summary>
+            /// conv1: each sample's input compacted for dL/dw, 6 planes (input channel, kernel column) × 8×6, per
+            /// sample.
+            /// </summary>
+            public readonly float[] Conv1GradientInputs = new float[capacity * 288 + 32];
 
             /// <summary>
             /// conv1: 4 zeros, never written: where the sums of a layer without bias start, for one sample at a time.
@@ -1259,37 +1265,47 @@ namespace NetGen.Generated
         /// <summary>Backward pass of conv1 (Conv2D): dL/dy 4×6×6 → dL/dx 2×6×6.</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         internal static void Conv1Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
-            ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> dx, bool computeDx, Span<float> columns,
-            Span<float> columnsGradient, Span<float> padded)
+            ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> dx, bool computeDx,
+            Span<float> columnsGradient, Span<float> padded, Span<float> gradientInputs)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
             ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
-            ref float c0 = ref MemoryMarshal.GetReference(columns);
             ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);
-            // Last sample first, as where the forward pass unfolds (this one convolved directly, so every sample is
-            // unfolded here).
-            for (int s = count - 1; s >= 0; s--)
+            // dL/dy of every sample: the last row's vector reads up to Count − 1 floats past it, which this slice
+            // proves are there.
+            ref float dy0 = ref MemoryMarshal.GetReference(dy.Slice(0, count * 144 + TVector.Count - 1));
+            // Every sample's copy, as the kernel reads it: the last one's last vector reads up to Count − 1 floats past
+            // it.
+            ref float g0 = ref MemoryMarshal.GetReference(gradientInputs.Slice(0, count * 288 + TVector.Count - 1));
+            ref float p0 = ref MemoryMarshal.GetReference(padded.Slice(0, 128 + TVector.Count - 1));
+
+            // 1. Each sample compacted (6 planes (t, n) of 8×6, holding padded(t, u, j + n) at u·6 + j): the 6-pixel
+            // rows would leave lanes empty, and there a vector of pixels runs on across them.
+            for (int s = 0; s < count; s++)
             {
-                ReadOnlySpan<float> xs = x.Slice(s * 72); // to the buffer's end (see the forward pass)
-                ReadOnlySpan<float> dys = dy.Slice(s * 144);
-                ref float dy0 = ref MemoryMarshal.GetReference(dys);
+                Conv1Pad(x.Slice(s * 72), padded);
+                Convolution.Compact<TVector>(ref p0, ref Unsafe.Add(ref g0, s * 288), channels: 2, kernelHeight: 3,
+                    kernelWidth: 3, inputWidth: 8, inputPlane: 64, outputHeight: 6, outputWidth: 6);
+            }
 
-                // 1. Unfold this sample.
-                Conv1Unfold<TVector>(xs, columns, padded);
+            // 2. dL/dw(k, t, m, n) += Σ_s Σ_i Σ_j dL/dy_s(k, i, j) · compacted(t, n)[q + m·6], q = i·6 + j, over every
+            // sample at once, no unfold: register tiles of up to 4 filters × 5 kernel columns, lane-wise sums over the
+            // pixels added up once per tile.
+            Convolution.WeightGradientCompacted<TVector>(ref dy0, 144, ref g0, 288, ref dw0, count, filters: 4,
+                channels: 2, kernelHeight: 3, kernelWidth: 3, outputHeight: 6, outputWidth: 6);
 
-                // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [4×36] · [18×36]ᵀ, tiles of 4 filters (then 2,
-                // then 1) × 4 rows of dot products.
-                Gemm.Dot<TVector>(ref dy0, 36, ref c0, 36, 36, ref dw0, 18, 1, m: 4, n: 18);
+            if (!computeDx)
+            {
+                return; // the network's input: nobody asked for dL/dx
+            }
 
-                if (!computeDx)
-                {
-                    continue; // the network's input: nobody asked for dL/dx
-                }
-
+            for (int s = 0; s < count; s++)
+            {
+                ref float dys0 = ref Unsafe.Add(ref dy0, s * 144);
                 // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [18×4] (w transposed) · [4×36], tiles of 8 rows × 2
                 // vectors, blocked for the caches, written over dL/dcolumns.
-                Gemm.Multiply<TVector>(ref w0, 1, 18, ref dy0, 36, ref dc0, 36, m: 18, k: 4, n: 36, paddedTail: true);
+                Gemm.Multiply<TVector>(ref w0, 1, 18, ref dys0, 36, ref dc0, 36, m: 18, k: 4, n: 36, paddedTail: true);
 
                 // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
                 // to the buffer's end: the last store may read and write back the slack
@@ -1369,38 +1385,6 @@ namespace NetGen.Generated
                 for (int u = 0; u < 6; u++)
                 {
                     xs.Slice(t * 36 + u * 6, 6).CopyTo(padded.Slice(t * 64 + 9 + u * 8, 6));
-                }
-            }
-        }
-
-        // conv1 unfold (im2col): columns(r, q) = x(t, i + m − 1, j + n − 1), row r = (t·3 + m)·3 + n, column q = i·6 +
-        // j.
-        // Every tap reads whole rows of the zero-padded copy, so every column of every row is written.
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Conv1Unfold<TVector>(ReadOnlySpan<float> xs, Span<float> columns, Span<float> padded)
-            where TVector : struct, IFloatVector<TVector>
-        {
-            Conv1Pad(xs, padded);
-
-            // Reads and writes run up to Count − 1 floats past the last row: these slices prove the buffers have them.
-            ref float x0 = ref MemoryMarshal.GetReference(padded.Slice(0, 128 + TVector.Count - 1));
-            ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, 648 + TVector.Count - 1));
-            for (int t = 0; t < 2; t++)
-            {
-                ref float xt = ref Unsafe.Add(ref x0, t * 64);
-                ref float ct = ref Unsafe.Add(ref c0, t * 324);
-                for (int m = 0; m < 3; m++)
-                {
-                    for (int n = 0; n < 3; n++)
-                    {
-                        // tap (m, n), columns row r = m·3 + n: columns(r, i·6 + j) = padded(t, i + m, j + n)
-                        ref float from = ref Unsafe.Add(ref xt, m * 8 + n);
-                        ref float to = ref Unsafe.Add(ref ct, (m * 3 + n) * 36);
-                        for (int i = 0; i < 6; i++)
-                        {
-                            Rows.CopyWhole<TVector>(ref Unsafe.Add(ref from, i * 8), ref Unsafe.Add(ref to, i * 6), 6);
-                        }
-                    }
                 }
             }
         }

@@ -1066,13 +1066,12 @@ namespace Samples
                 ws.Conv2OutputGradient, ws.Pool2ArgMax, ws.Pool2Output);
             global::NetGen.Generated.Layers.Conv2Backward<TVector>(count, ws.Pool1Output, ws.Conv2OutputGradient,
                 parameters.Slice(156, 2400), gradients.Slice(156, 2400), gradients.Slice(2556, 16),
-                ws.Pool1OutputGradient, true, ws.Conv2Columns, ws.Conv2ColumnsGradient, ws.Conv2OutputGradientT,
-                ws.Conv2WeightGradientT);
+                ws.Pool1OutputGradient, true, ws.Conv2ColumnsGradient, ws.Conv2GradientInputs);
             global::NetGen.Generated.Layers.Pool1Backward<TVector>(count, ws.Pool1OutputGradient,
                 ws.Conv1OutputGradient, ws.Pool1ArgMax, ws.Pool1Output);
             global::NetGen.Generated.Layers.Conv1Backward<TVector>(count, ws.Input, ws.Conv1OutputGradient,
                 parameters.Slice(0, 150), gradients.Slice(0, 150), gradients.Slice(150, 6), ws.InputGradient,
-                inputGradient, ws.Conv1Columns, ws.Conv1ColumnsGradient, ws.Conv1Padded);
+                inputGradient, ws.Conv1ColumnsGradient, ws.Conv1GradientInputs);
         }
 
         /// <summary>
@@ -1096,12 +1095,6 @@ namespace Samples
             /// <summary>dL/d(conv1 output): n × 6×28×28; written by pool1's backward pass.</summary>
             public readonly float[] Conv1OutputGradient = new float[capacity * 4704 + 32];
 
-            /// <summary>
-            /// conv1: the unfolded input (im2col) of one sample, 25 rows (input channel, kernel tap) × 784 columns
-            /// (output pixel), for one sample at a time.
-            /// </summary>
-            public readonly float[] Conv1Columns = new float[19600 + 32];
-
             /// <summary>conv1: dL/dcolumns, same layout, for one sample at a time.</summary>
             public readonly float[] Conv1ColumnsGradient = new float[19600 + 32];
 
@@ -1110,6 +1103,12 @@ namespace Samples
             /// a time.
             /// </summary>
             public readonly float[] Conv1Padded = new float[1024 + 32];
+
+            /// <summary>
+            /// conv1: each sample's input with its zero padding for dL/dw, 1×32×32; the border is never written, per
+            /// sample.
+            /// </summary>
+            public readonly float[] Conv1GradientInputs = new float[capacity * 1024 + 32];
 
             /// <summary>pool1 output: n × 6×14×14; read by conv2.</summary>
             public readonly float[] Pool1Output = new float[capacity * 1176 + 32];
@@ -1140,15 +1139,10 @@ namespace Samples
             public readonly float[] Conv2ColumnsGradient = new float[15000 + 32];
 
             /// <summary>
-            /// conv2: one sample's dL/dy transposed, 100 pixels × 16 filters, for one sample at a time.
+            /// conv2: each sample's input compacted for dL/dw, 30 planes (input channel, kernel column) × 14×10, per
+            /// sample.
             /// </summary>
-            public readonly float[] Conv2OutputGradientT = new float[1600 + 32];
-
-            /// <summary>
-            /// conv2: dL/dw transposed, 150 rows × 16 filters, summed over the samples of one call, for one sample at a
-            /// time.
-            /// </summary>
-            public readonly float[] Conv2WeightGradientT = new float[2400 + 32];
+            public readonly float[] Conv2GradientInputs = new float[capacity * 4200 + 32];
 
             /// <summary>pool2 output: n × 16×5×5; read by dense1.</summary>
             public readonly float[] Pool2Output = new float[capacity * 400 + 32];
@@ -1254,40 +1248,52 @@ namespace NetGen.Generated
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         internal static void Conv1Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
             ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx,
-            bool computeDx, Span<float> columns, Span<float> columnsGradient, Span<float> padded)
+            bool computeDx, Span<float> columnsGradient, Span<float> gradientInputs)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
             ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
-            ref float c0 = ref MemoryMarshal.GetReference(columns);
             ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);
-            // Last sample first, as where the forward pass unfolds (this one convolved directly, so every sample is
-            // unfolded here).
-            for (int s = count - 1; s >= 0; s--)
+            // dL/dy of every sample: the last row's vector reads up to Count − 1 floats past it, which this slice
+            // proves are there.
+            ref float dy0 = ref MemoryMarshal.GetReference(dy.Slice(0, count * 4704 + TVector.Count - 1));
+            // Every sample's copy, as the kernel reads it: the last one's last vector reads up to Count − 1 floats past
+            // it.
+            ref float g0 = ref MemoryMarshal.GetReference(gradientInputs.Slice(0, count * 1024 + TVector.Count - 1));
+
+            // 1. Each sample into its zero-padded copy (1×32×32).
+            for (int s = 0; s < count; s++)
             {
-                ReadOnlySpan<float> xs = x.Slice(s * 784); // to the buffer's end (see the forward pass)
+                Conv1Pad(x.Slice(s * 784), gradientInputs.Slice(s * 1024));
+            }
+
+            // 2. dL/dw(k, t, m, n) += Σ_s Σ_i Σ_j dL/dy_s(k, i, j) · padded(t, i + m, j + n), over every sample at
+            // once, no unfold: register tiles of up to 4 filters × 5 kernel columns, lane-wise sums over the pixels
+            // added up once per tile.
+            Convolution.WeightGradient<TVector>(ref dy0, 4704, ref g0, 1024, ref dw0, count, filters: 6, channels: 1,
+                kernelHeight: 5, kernelWidth: 5, inputWidth: 32, inputPlane: 1024, outputHeight: 28, outputWidth: 28);
+
+            // dL/db(k) += Σ_s Σ_q dL/dy_s(k, q)
+            for (int s = 0; s < count; s++)
+            {
                 ReadOnlySpan<float> dys = dy.Slice(s * 4704);
-                ref float dy0 = ref MemoryMarshal.GetReference(dys);
-
-                // 1. Unfold this sample.
-                Conv1Unfold<TVector>(xs, columns, padded);
-
-                // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [6×784] · [25×784]ᵀ, tiles of 4 filters (then 2,
-                // then 1) × 4 rows of dot products; dL/db(k) += Σ_q dL/dy(k, q).
-                Gemm.Dot<TVector>(ref dy0, 784, ref c0, 784, 784, ref dw0, 25, 1, m: 6, n: 25);
                 for (int k = 0; k < 6; k++)
                 {
                     biasGradient[k] += TensorPrimitives.Sum(dys.Slice(k * 784, 784));
                 }
+            }
 
-                if (!computeDx)
-                {
-                    continue; // the network's input: nobody asked for dL/dx
-                }
+            if (!computeDx)
+            {
+                return; // the network's input: nobody asked for dL/dx
+            }
 
+            for (int s = 0; s < count; s++)
+            {
+                ref float dys0 = ref Unsafe.Add(ref dy0, s * 4704);
                 // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [25×6] (w transposed) · [6×784], tiles of 8 rows ×
                 // 2 vectors, blocked for the caches, written over dL/dcolumns.
-                Gemm.Multiply<TVector>(ref w0, 1, 25, ref dy0, 784, ref dc0, 784, m: 25, k: 6, n: 784,
+                Gemm.Multiply<TVector>(ref w0, 1, 25, ref dys0, 784, ref dc0, 784, m: 25, k: 6, n: 784,
                     paddedTail: true);
 
                 // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
@@ -1306,39 +1312,6 @@ namespace NetGen.Generated
                 for (int u = 0; u < 28; u++)
                 {
                     xs.Slice(t * 784 + u * 28, 28).CopyTo(padded.Slice(t * 1024 + 66 + u * 32, 28));
-                }
-            }
-        }
-
-        // conv1 unfold (im2col): columns(r, q) = x(t, i + m − 2, j + n − 2), row r = (t·5 + m)·5 + n, column q = i·28 +
-        // j.
-        // Every tap reads whole rows of the zero-padded copy, so every column of every row is written.
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Conv1Unfold<TVector>(ReadOnlySpan<float> xs, Span<float> columns, Span<float> padded)
-            where TVector : struct, IFloatVector<TVector>
-        {
-            Conv1Pad(xs, padded);
-
-            // Reads and writes run up to Count − 1 floats past the last row: these slices prove the buffers have them.
-            ref float x0 = ref MemoryMarshal.GetReference(padded.Slice(0, 1024 + TVector.Count - 1));
-            ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, 19600 + TVector.Count - 1));
-            for (int t = 0; t < 1; t++)
-            {
-                ref float xt = ref Unsafe.Add(ref x0, t * 1024);
-                ref float ct = ref Unsafe.Add(ref c0, t * 19600);
-                for (int m = 0; m < 5; m++)
-                {
-                    for (int n = 0; n < 5; n++)
-                    {
-                        // tap (m, n), columns row r = m·5 + n: columns(r, i·28 + j) = padded(t, i + m, j + n)
-                        ref float from = ref Unsafe.Add(ref xt, m * 32 + n);
-                        ref float to = ref Unsafe.Add(ref ct, (m * 5 + n) * 784);
-                        for (int i = 0; i < 28; i++)
-                        {
-                            Rows.CopyWhole<TVector>(ref Unsafe.Add(ref from, i * 32), ref Unsafe.Add(ref to, i * 28),
-                                28);
-                        }
-                    }
                 }
             }
         }
@@ -1569,86 +1542,61 @@ namespace NetGen.Generated
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         internal static void Conv2Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
             ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx,
-            bool computeDx, Span<float> columns, Span<float> columnsGradient, Span<float> outputGradientT,
-            Span<float> weightGradientT)
+            bool computeDx, Span<float> columnsGradient, Span<float> gradientInputs)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
-            ref float c0 = ref MemoryMarshal.GetReference(columns);
+            ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
             ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);
-            // dL/dyᵀ and dL/dwᵀ: a row's last vector may reach into the buffers' slack, which these slices prove is
-            // there.
-            ref float dyT0 = ref MemoryMarshal.GetReference(outputGradientT.Slice(0, 1600 + TVector.Count - 1));
-            ref float dwT0 = ref MemoryMarshal.GetReference(weightGradientT.Slice(0, 2400 + TVector.Count - 1));
-            weightGradientT.Slice(0, 2400).Clear();
-            // Last sample first, as where the forward pass unfolds (this one convolved directly, so every sample is
-            // unfolded here).
-            for (int s = count - 1; s >= 0; s--)
+            // dL/dy of every sample: the last row's vector reads up to Count − 1 floats past it, which this slice
+            // proves are there.
+            ref float dy0 = ref MemoryMarshal.GetReference(dy.Slice(0, count * 1600 + TVector.Count - 1));
+            // Every sample's copy, as the kernel reads it: the last one's last vector reads up to Count − 1 floats past
+            // it.
+            ref float g0 = ref MemoryMarshal.GetReference(gradientInputs.Slice(0, count * 4200 + TVector.Count - 1));
+
+            // 1. Each sample compacted (30 planes (t, n) of 14×10, holding x(t, u, j + n) at u·10 + j): the 10-pixel
+            // rows would leave lanes empty, and there a vector of pixels runs on across them.
+            for (int s = 0; s < count; s++)
             {
-                ReadOnlySpan<float> xs = x.Slice(s * 1176); // to the buffer's end (see the forward pass)
+                Convolution.Compact<TVector>(
+                    ref MemoryMarshal.GetReference(x.Slice(s * 1176, 1176 + TVector.Count - 1)),
+                    ref Unsafe.Add(ref g0, s * 4200), channels: 6, kernelHeight: 5, kernelWidth: 5, inputWidth: 14,
+                    inputPlane: 196, outputHeight: 10, outputWidth: 10);
+            }
+
+            // 2. dL/dw(k, t, m, n) += Σ_s Σ_i Σ_j dL/dy_s(k, i, j) · compacted(t, n)[q + m·10], q = i·10 + j, over
+            // every sample at once, no unfold: register tiles of up to 4 filters × 5 kernel columns, lane-wise sums
+            // over the pixels added up once per tile.
+            Convolution.WeightGradientCompacted<TVector>(ref dy0, 1600, ref g0, 4200, ref dw0, count, filters: 16,
+                channels: 6, kernelHeight: 5, kernelWidth: 5, outputHeight: 10, outputWidth: 10);
+
+            // dL/db(k) += Σ_s Σ_q dL/dy_s(k, q)
+            for (int s = 0; s < count; s++)
+            {
                 ReadOnlySpan<float> dys = dy.Slice(s * 1600);
-                ref float dy0 = ref MemoryMarshal.GetReference(dys);
-
-                // 1. Unfold this sample.
-                Conv2Unfold<TVector>(xs, columns);
-
-                // 2. dL/dwᵀ(r, k) += Σ_q columns(r, q) · dL/dyᵀ(q, k): [150×100] · [100×16], tiles of 8 rows × 2
-                // vectors of filters; dL/db(k) += Σ_q dL/dy(k, q).
-                Rows.Transpose(dys, 100, 16, 100, outputGradientT, 16); // dL/dyᵀ(q, k) = dL/dy(k, q)
-
-                Gemm.MultiplyAdd<TVector>(ref c0, 100, 1, ref dyT0, 16, ref dwT0, 16, m: 150, k: 100, n: 16,
-                    paddedTail: true);
                 for (int k = 0; k < 16; k++)
                 {
                     biasGradient[k] += TensorPrimitives.Sum(dys.Slice(k * 100, 100));
                 }
+            }
 
-                if (!computeDx)
-                {
-                    continue; // the network's input: nobody asked for dL/dx
-                }
+            if (!computeDx)
+            {
+                return; // the network's input: nobody asked for dL/dx
+            }
 
+            for (int s = 0; s < count; s++)
+            {
+                ref float dys0 = ref Unsafe.Add(ref dy0, s * 1600);
                 // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [150×16] (w transposed) · [16×100], tiles of 8 rows
                 // × 2 vectors, blocked for the caches, written over dL/dcolumns.
-                Gemm.Multiply<TVector>(ref w0, 1, 150, ref dy0, 100, ref dc0, 100, m: 150, k: 16, n: 100,
+                Gemm.Multiply<TVector>(ref w0, 1, 150, ref dys0, 100, ref dc0, 100, m: 150, k: 16, n: 100,
                     paddedTail: true);
 
                 // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
                 // to the buffer's end: the last store may read and write back the slack
                 Conv2Fold<TVector>(columnsGradient, dx.Slice(s * 1176));
-            }
-
-            // 5. dL/dw(k, r) += dL/dwᵀ(r, k), once for all the samples.
-            Rows.TransposeAdd(weightGradientT, 16, 150, 16, weightGradient, 150);
-        }
-
-        // conv2 unfold (im2col): columns(r, q) = x(t, i + m, j + n), row r = (t·5 + m)·5 + n, column q = i·10 + j.
-        // Every tap reads whole rows, so every column of every row is written.
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2Unfold<TVector>(ReadOnlySpan<float> xs, Span<float> columns)
-            where TVector : struct, IFloatVector<TVector>
-        {
-            // Reads and writes run up to Count − 1 floats past the last row: these slices prove the buffers have them.
-            ref float x0 = ref MemoryMarshal.GetReference(xs.Slice(0, 1176 + TVector.Count - 1));
-            ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, 15000 + TVector.Count - 1));
-            for (int t = 0; t < 6; t++)
-            {
-                ref float xt = ref Unsafe.Add(ref x0, t * 196);
-                ref float ct = ref Unsafe.Add(ref c0, t * 2500);
-                for (int m = 0; m < 5; m++)
-                {
-                    for (int n = 0; n < 5; n++)
-                    {
-                        // tap (m, n), columns row r = m·5 + n: columns(r, i·10 + j) = x(t, i + m, j + n)
-                        ref float from = ref Unsafe.Add(ref xt, m * 14 + n);
-                        ref float to = ref Unsafe.Add(ref ct, (m * 5 + n) * 100);
-                        for (int i = 0; i < 10; i++)
-                        {
-                            Rows.CopyWhole<TVector>(ref Unsafe.Add(ref from, i * 14), ref Unsafe.Add(ref to, i * 10),
-                                10);
-                        }
-                    }
-                }
             }
         }
 

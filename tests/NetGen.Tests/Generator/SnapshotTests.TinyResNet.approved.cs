@@ -1014,7 +1014,7 @@ namespace Samples
                 ws.Conv1OutputGradient);
             global::NetGen.Generated.Layers.Conv1Backward<TVector>(count, ws.Input, ws.Conv1OutputGradient,
                 parameters.Slice(0, 144), gradients.Slice(0, 144), gradients.Slice(144, 16), ws.InputGradient,
-                inputGradient, ws.Conv1Columns, ws.Conv1ColumnsGradient, ws.Conv1Padded);
+                inputGradient, ws.Conv1ColumnsGradient, ws.Conv1GradientInputs);
         }
 
         /// <summary>
@@ -1053,6 +1053,12 @@ namespace Samples
             /// a time.
             /// </summary>
             public readonly float[] Conv1Padded = new float[900 + 32];
+
+            /// <summary>
+            /// conv1: each sample's input with its zero padding for dL/dw, 1×30×30; the border is never written, per
+            /// sample.
+            /// </summary>
+            public readonly float[] Conv1GradientInputs = new float[capacity * 900 + 32];
 
             /// <summary>stem output: n × 16×28×28; read by conv2, shortcut.</summary>
             public readonly float[] StemOutput = new float[capacity * 12544 + 32];
@@ -1241,40 +1247,53 @@ namespace NetGen.Generated
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         internal static void Conv1Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
             ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx,
-            bool computeDx, Span<float> columns, Span<float> columnsGradient, Span<float> padded)
+            bool computeDx, Span<float> columnsGradient, Span<float> gradientInputs)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
             ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
-            ref float c0 = ref MemoryMarshal.GetReference(columns);
             ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);
-            // Last sample first, as where the forward pass unfolds (this one convolved directly, so every sample is
-            // unfolded here).
-            for (int s = count - 1; s >= 0; s--)
+            // dL/dy of every sample: the last row's vector reads up to Count − 1 floats past it, which this slice
+            // proves are there.
+            ref float dy0 = ref MemoryMarshal.GetReference(dy.Slice(0, count * 12544 + TVector.Count - 1));
+            // Every sample's copy, as the kernel reads it: the last one's last vector reads up to Count − 1 floats past
+            // it.
+            ref float g0 = ref MemoryMarshal.GetReference(gradientInputs.Slice(0, count * 900 + TVector.Count - 1));
+
+            // 1. Each sample into its zero-padded copy (1×30×30).
+            for (int s = 0; s < count; s++)
             {
-                ReadOnlySpan<float> xs = x.Slice(s * 784); // to the buffer's end (see the forward pass)
+                Conv1Pad(x.Slice(s * 784), gradientInputs.Slice(s * 900));
+            }
+
+            // 2. dL/dw(k, t, m, n) += Σ_s Σ_i Σ_j dL/dy_s(k, i, j) · padded(t, i + m, j + n), over every sample at
+            // once, no unfold: register tiles of up to 4 filters × 5 kernel columns, lane-wise sums over the pixels
+            // added up once per tile.
+            Convolution.WeightGradient<TVector>(ref dy0, 12544, ref g0, 900, ref dw0, count, filters: 16, channels: 1,
+                kernelHeight: 3, kernelWidth: 3, inputWidth: 30, inputPlane: 900, outputHeight: 28, outputWidth: 28);
+
+            // dL/db(k) += Σ_s Σ_q dL/dy_s(k, q)
+            for (int s = 0; s < count; s++)
+            {
                 ReadOnlySpan<float> dys = dy.Slice(s * 12544);
-                ref float dy0 = ref MemoryMarshal.GetReference(dys);
-
-                // 1. Unfold this sample.
-                Conv1Unfold<TVector>(xs, columns, padded);
-
-                // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [16×784] · [9×784]ᵀ, tiles of 4 filters (then 2,
-                // then 1) × 4 rows of dot products; dL/db(k) += Σ_q dL/dy(k, q).
-                Gemm.Dot<TVector>(ref dy0, 784, ref c0, 784, 784, ref dw0, 9, 1, m: 16, n: 9);
                 for (int k = 0; k < 16; k++)
                 {
                     biasGradient[k] += TensorPrimitives.Sum(dys.Slice(k * 784, 784));
                 }
+            }
 
-                if (!computeDx)
-                {
-                    continue; // the network's input: nobody asked for dL/dx
-                }
+            if (!computeDx)
+            {
+                return; // the network's input: nobody asked for dL/dx
+            }
 
+            for (int s = 0; s < count; s++)
+            {
+                ref float dys0 = ref Unsafe.Add(ref dy0, s * 12544);
                 // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [9×16] (w transposed) · [16×784], tiles of 8 rows ×
                 // 2 vectors, blocked for the caches, written over dL/dcolumns.
-                Gemm.Multiply<TVector>(ref w0, 1, 9, ref dy0, 784, ref dc0, 784, m: 9, k: 16, n: 784, paddedTail: true);
+                Gemm.Multiply<TVector>(ref w0, 1, 9, ref dys0, 784, ref dc0, 784, m: 9, k: 16, n: 784,
+                    paddedTail: true);
 
                 // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
                 // to the buffer's end: the last store may read and write back the slack
@@ -1292,39 +1311,6 @@ namespace NetGen.Generated
                 for (int u = 0; u < 28; u++)
                 {
                     xs.Slice(t * 784 + u * 28, 28).CopyTo(padded.Slice(t * 900 + 31 + u * 30, 28));
-                }
-            }
-        }
-
-        // conv1 unfold (im2col): columns(r, q) = x(t, i + m − 1, j + n − 1), row r = (t·3 + m)·3 + n, column q = i·28 +
-        // j.
-        // Every tap reads whole rows of the zero-padded copy, so every column of every row is written.
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Conv1Unfold<TVector>(ReadOnlySpan<float> xs, Span<float> columns, Span<float> padded)
-            where TVector : struct, IFloatVector<TVector>
-        {
-            Conv1Pad(xs, padded);
-
-            // Reads and writes run up to Count − 1 floats past the last row: these slices prove the buffers have them.
-            ref float x0 = ref MemoryMarshal.GetReference(padded.Slice(0, 900 + TVector.Count - 1));
-            ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, 7056 + TVector.Count - 1));
-            for (int t = 0; t < 1; t++)
-            {
-                ref float xt = ref Unsafe.Add(ref x0, t * 900);
-                ref float ct = ref Unsafe.Add(ref c0, t * 7056);
-                for (int m = 0; m < 3; m++)
-                {
-                    for (int n = 0; n < 3; n++)
-                    {
-                        // tap (m, n), columns row r = m·3 + n: columns(r, i·28 + j) = padded(t, i + m, j + n)
-                        ref float from = ref Unsafe.Add(ref xt, m * 30 + n);
-                        ref float to = ref Unsafe.Add(ref ct, (m * 3 + n) * 784);
-                        for (int i = 0; i < 28; i++)
-                        {
-                            Rows.CopyWhole<TVector>(ref Unsafe.Add(ref from, i * 30), ref Unsafe.Add(ref to, i * 28),
-                                28);
-                        }
-                    }
                 }
             }
         }

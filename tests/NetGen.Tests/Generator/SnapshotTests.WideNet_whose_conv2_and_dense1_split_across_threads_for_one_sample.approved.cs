@@ -986,7 +986,7 @@ partial class WideNet : global::NetGen.INetwork
             ws.Pool1ArgMax, ws.Pool1Output);
         global::NetGen.Generated.Layers.Conv1Backward<TVector>(count, ws.Input, ws.Conv1OutputGradient,
             parameters.Slice(0, 800), gradients.Slice(0, 800), gradients.Slice(800, 32), ws.InputGradient,
-            inputGradient, ws.Conv1Columns, ws.Conv1ColumnsGradient, ws.Conv1Padded);
+            inputGradient, ws.Conv1ColumnsGradient, ws.Conv1GradientInputs);
     }
 
     /// <summary>
@@ -1031,6 +1031,12 @@ partial class WideNet : global::NetGen.INetwork
         /// time.
         /// </summary>
         public readonly float[] Conv1Padded = new float[1024 + 32];
+
+        /// <summary>
+        /// conv1: each sample's input with its zero padding for dL/dw, 1×32×32; the border is never written, per
+        /// sample.
+        /// </summary>
+        public readonly float[] Conv1GradientInputs = new float[capacity * 1024 + 32];
 
         /// <summary>pool1 output: n × 32×14×14; read by conv2.</summary>
         public readonly float[] Pool1Output = new float[capacity * 6272 + 32];
@@ -1252,40 +1258,52 @@ namespace NetGen.Generated
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         internal static void Conv1Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
             ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx,
-            bool computeDx, Span<float> columns, Span<float> columnsGradient, Span<float> padded)
+            bool computeDx, Span<float> columnsGradient, Span<float> gradientInputs)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
             ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
-            ref float c0 = ref MemoryMarshal.GetReference(columns);
             ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);
-            // Last sample first, as where the forward pass unfolds (this one convolved directly, so every sample is
-            // unfolded here).
-            for (int s = count - 1; s >= 0; s--)
+            // dL/dy of every sample: the last row's vector reads up to Count − 1 floats past it, which this slice
+            // proves are there.
+            ref float dy0 = ref MemoryMarshal.GetReference(dy.Slice(0, count * 25088 + TVector.Count - 1));
+            // Every sample's copy, as the kernel reads it: the last one's last vector reads up to Count − 1 floats past
+            // it.
+            ref float g0 = ref MemoryMarshal.GetReference(gradientInputs.Slice(0, count * 1024 + TVector.Count - 1));
+
+            // 1. Each sample into its zero-padded copy (1×32×32).
+            for (int s = 0; s < count; s++)
             {
-                ReadOnlySpan<float> xs = x.Slice(s * 784); // to the buffer's end (see the forward pass)
+                Conv1Pad(x.Slice(s * 784), gradientInputs.Slice(s * 1024));
+            }
+
+            // 2. dL/dw(k, t, m, n) += Σ_s Σ_i Σ_j dL/dy_s(k, i, j) · padded(t, i + m, j + n), over every sample at
+            // once, no unfold: register tiles of up to 4 filters × 5 kernel columns, lane-wise sums over the pixels
+            // added up once per tile.
+            Convolution.WeightGradient<TVector>(ref dy0, 25088, ref g0, 1024, ref dw0, count, filters: 32, channels: 1,
+                kernelHeight: 5, kernelWidth: 5, inputWidth: 32, inputPlane: 1024, outputHeight: 28, outputWidth: 28);
+
+            // dL/db(k) += Σ_s Σ_q dL/dy_s(k, q)
+            for (int s = 0; s < count; s++)
+            {
                 ReadOnlySpan<float> dys = dy.Slice(s * 25088);
-                ref float dy0 = ref MemoryMarshal.GetReference(dys);
-
-                // 1. Unfold this sample.
-                Conv1Unfold<TVector>(xs, columns, padded);
-
-                // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [32×784] · [25×784]ᵀ, tiles of 4 filters (then 2,
-                // then 1) × 4 rows of dot products; dL/db(k) += Σ_q dL/dy(k, q).
-                Gemm.Dot<TVector>(ref dy0, 784, ref c0, 784, 784, ref dw0, 25, 1, m: 32, n: 25);
                 for (int k = 0; k < 32; k++)
                 {
                     biasGradient[k] += TensorPrimitives.Sum(dys.Slice(k * 784, 784));
                 }
+            }
 
-                if (!computeDx)
-                {
-                    continue; // the network's input: nobody asked for dL/dx
-                }
+            if (!computeDx)
+            {
+                return; // the network's input: nobody asked for dL/dx
+            }
 
+            for (int s = 0; s < count; s++)
+            {
+                ref float dys0 = ref Unsafe.Add(ref dy0, s * 25088);
                 // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [25×32] (w transposed) · [32×784], tiles of 8 rows
                 // × 2 vectors, blocked for the caches, written over dL/dcolumns.
-                Gemm.Multiply<TVector>(ref w0, 1, 25, ref dy0, 784, ref dc0, 784, m: 25, k: 32, n: 784,
+                Gemm.Multiply<TVector>(ref w0, 1, 25, ref dys0, 784, ref dc0, 784, m: 25, k: 32, n: 784,
                     paddedTail: true);
 
                 // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
@@ -1304,39 +1322,6 @@ namespace NetGen.Generated
                 for (int u = 0; u < 28; u++)
                 {
                     xs.Slice(t * 784 + u * 28, 28).CopyTo(padded.Slice(t * 1024 + 66 + u * 32, 28));
-                }
-            }
-        }
-
-        // conv1 unfold (im2col): columns(r, q) = x(t, i + m − 2, j + n − 2), row r = (t·5 + m)·5 + n, column q = i·28 +
-        // j.
-        // Every tap reads whole rows of the zero-padded copy, so every column of every row is written.
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Conv1Unfold<TVector>(ReadOnlySpan<float> xs, Span<float> columns, Span<float> padded)
-            where TVector : struct, IFloatVector<TVector>
-        {
-            Conv1Pad(xs, padded);
-
-            // Reads and writes run up to Count − 1 floats past the last row: these slices prove the buffers have them.
-            ref float x0 = ref MemoryMarshal.GetReference(padded.Slice(0, 1024 + TVector.Count - 1));
-            ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, 19600 + TVector.Count - 1));
-            for (int t = 0; t < 1; t++)
-            {
-                ref float xt = ref Unsafe.Add(ref x0, t * 1024);
-                ref float ct = ref Unsafe.Add(ref c0, t * 19600);
-                for (int m = 0; m < 5; m++)
-                {
-                    for (int n = 0; n < 5; n++)
-                    {
-                        // tap (m, n), columns row r = m·5 + n: columns(r, i·28 + j) = padded(t, i + m, j + n)
-                        ref float from = ref Unsafe.Add(ref xt, m * 32 + n);
-                        ref float to = ref Unsafe.Add(ref ct, (m * 5 + n) * 784);
-                        for (int i = 0; i < 28; i++)
-                        {
-                            Rows.CopyWhole<TVector>(ref Unsafe.Add(ref from, i * 32), ref Unsafe.Add(ref to, i * 28),
-                                28);
-                        }
-                    }
                 }
             }
         }

@@ -15,12 +15,23 @@ namespace NetGen.Generator.Layers;
 /// <param name="PadsInput">
 /// Stride 1 (or a depthwise convolution's stride 2) with padding: the input is first copied into the middle of a zero-padded sample.
 /// </param>
-/// <param name="TransposesWeightGradient">dL/dw is one product into a transposed buffer (see <see cref="Choose"/>).</param>
+/// <param name="TransposesWeightGradient">
+/// Where dL/dw is a product over the unfolded input, it is one product into a transposed buffer (see <see cref="Choose"/>).
+/// </param>
+/// <param name="DirectWeightGradient">
+/// dL/dw is computed straight from the (padded or compacted) inputs of all the call's samples and dL/dy
+/// (<c>Convolution.WeightGradient</c>), without unfolding them (see <see cref="Choose"/>).
+/// </param>
+/// <param name="CompactsWeightGradient">
+/// The direct dL/dw reads compacted copies of the inputs (as <paramref name="Compacts"/> does for the forward pass) rather than
+/// their rows.
+/// </param>
 /// <param name="ConvolvesDepthwise">
 /// A depthwise convolution (groups = input channels) computed by <c>DepthwiseConvolution</c>, forward and backward, with no
 /// unfold: one output plane's vectors of pixels in a register tile (see <see cref="ChooseGrouped"/>).
 /// </param>
-internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool Compacts, bool PadsInput, bool TransposesWeightGradient, bool ConvolvesDepthwise = false)
+internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool Compacts, bool PadsInput, bool TransposesWeightGradient, bool ConvolvesDepthwise = false,
+    bool DirectWeightGradient = false, bool CompactsWeightGradient = false)
 {
     /// <summary>The largest stride the depthwise kernels take (with 2, a vector of outputs reads the even lanes of two loads).</summary>
     public const int DepthwiseMaxStride = 2;
@@ -42,6 +53,13 @@ internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool
     /// vectors they are cut into (at 8 and at 16 lanes) with an unfold that costs much next to the product: few filters to
     /// share it (16 or fewer), or an unfolded input larger than a core's L2 share (512 KB), which the product would read back
     /// from further out.</item>
+    /// <item>Direct dL/dw: stride 1, kernels 3 or more columns wide, and dL/dw not transposed or with 16 filters or fewer. Its
+    /// register tiles (4 filters × up to 5 kernel columns) load dL/dy and the input as vectors, which with 512-bit vectors
+    /// mostly straddle cache lines; the transposed product broadcasts one operand, and with 64 filters or more (4 vectors of
+    /// them per row) it is the faster (docs/benchmarks.md has the measurements).</item>
+    /// <item>The direct dL/dw reads compacted copies where the forward pass compacts and the output rows fill less than 75 % of
+    /// their vectors of 16: a copy of every sample is kernel-width times the input, and where rows fill their vectors well
+    /// making it costs more than the lanes it fills (a 28-pixel row).</item>
     /// <item>Compaction: with 16 lanes, the vectors of multiply-adds it saves (output rows that end inside a vector) must be at
     /// least 4 × the vectors it copies.</item>
     /// </list>
@@ -56,7 +74,11 @@ internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool
             && (compacts
                 || (FillsLanes(outputWidth, 8) && FillsLanes(outputWidth, WidestLanes)
                     && (filters <= 16 || rows * pixels * sizeof(float) > 512 * 1024)));
-        return new ConvolutionStrategy(direct, compacts, stride == 1 && padding > 0, filters >= 16 && rows >= 64);
+        bool transposes = filters >= 16 && rows >= 64;
+        bool directGradient = stride == 1 && kernelWidth >= 3 && (!transposes || filters <= 16);
+        bool compactsGradient = directGradient && compacts && outputWidth * 100 < 75 * ((outputWidth + WidestLanes - 1) / WidestLanes * WidestLanes);
+        return new ConvolutionStrategy(direct, compacts, stride == 1 && padding > 0, transposes, DirectWeightGradient: directGradient,
+            CompactsWeightGradient: compactsGradient);
     }
 
     /// <summary>
