@@ -1,3 +1,5 @@
+using System;
+using System.Linq;
 using System.Collections.Generic;
 using NetGen.Generator.Emit;
 using NetGen.Generator.Model;
@@ -122,17 +124,34 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         [
             .. PadsInput ? new[] { Padded(input) } : [],
             SpreadGradient(input, output),
-            FlippedWeight(),
+            FlippedWeight(input),
         ]
         :
         [
             .. UsesColumns ? new[] { Columns(input, output) } : [],
-            ColumnsGradient(input, output),
+            .. Strategy.DirectInputGradient ? InputGradientBuffers(input, output) : [ColumnsGradient(input, output)],
             .. PadsInput ? new[] { Padded(input) } : [],
             .. TransposesWeightGradient ? new[] { OutputGradientT(input, output), WeightGradientT(input) } : [],
             .. CopiesGradientInputs ? new[] { GradientInputs(input, output) } : [],
-            .. UsesZeroBias ? new[] { ZeroBias() } : [],
+            .. UsesZeros ? new[] { ZeroBias(input) } : [],
         ];
+
+    /// <summary>What a direct dL/dx uses: the turned weight, dL/dy's zero-bordered planes and, if that kernel compacts, its copy.</summary>
+    private ScratchBuffer[] InputGradientBuffers(Shape input, Shape output) =>
+    [
+        FlippedWeight(input),
+        SpreadGradient(input, output),
+        .. Strategy.CompactsInputGradient ? new[] { CompactedGradient(input) } : [],
+    ];
+
+    /// <summary>The copy <c>Convolution.ForwardCompacted</c> makes of one group's spread dL/dy for a direct dL/dx.</summary>
+    private ScratchBuffer CompactedGradient(Shape input) =>
+        new("compactedGradient", "float", (long)GroupFilters * KernelWidth * CompactedHeight(input) * input.Width,
+            $"dL/dy's spread planes compacted for dL/dx, {GroupFilters * KernelWidth} planes (filter, kernel column) × {CompactedHeight(input)}×{input.Width}{(Groups > 1 ? ", one group's" : "")}",
+            PerSample: false);
+
+    /// <summary>Whether a kernel needs a run of zeros to start its sums at: the direct forward pass without a bias, a direct dL/dx.</summary>
+    private bool UsesZeros => UsesZeroBias || Strategy.DirectInputGradient;
 
     /// <summary>Whether a pass unfolds into or compacts into <c>columns</c>: the forward pass unless it convolves straight from the (padded) input, the backward pass unless it computes dL/dw directly.</summary>
     private bool UsesColumns => !Strategy.ConvolvesDirectly || Strategy.Compacts || !Strategy.DirectWeightGradient;
@@ -180,8 +199,17 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     /// <summary>The direct kernel starts each filter's sums at its bias; without one, at these zeros.</summary>
     private bool UsesZeroBias => !HasBias && Strategy.ConvolvesDirectly;
 
-    private ScratchBuffer ZeroBias() =>
-        new("zeros", "float", GroupFilters, $"{GroupFilters} zeros, never written: where the sums of a layer without bias start", PerSample: false);
+    private ScratchBuffer ZeroBias(Shape input)
+    {
+        int length = Strategy.DirectInputGradient ? Math.Max(GroupFilters, GroupChannels(input)) : GroupFilters;
+        string where = (UsesZeroBias, Strategy.DirectInputGradient) switch
+        {
+            (true, true) => "where the sums of this layer without bias, and of dL/dx, start",
+            (false, true) => "where the sums of dL/dx start",
+            _ => "where the sums of a layer without bias start",
+        };
+        return new("zeros", "float", length, $"{length} zeros, never written: {where}", PerSample: false);
+    }
 
     /// <summary>The height and width of the zero-bordered planes dL/dy is spread into for a depthwise dL/dx (see <see cref="EmitSpread"/>).</summary>
     private (int Height, int Width) SpreadSize(Shape input, Shape output) =>
@@ -202,8 +230,12 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             PerSample: false);
     }
 
-    private ScratchBuffer FlippedWeight() =>
-        new("flippedWeight", "float", (long)Filters * KernelHeight * KernelWidth, $"the weight with each {KernelHeight}×{KernelWidth} kernel turned by 180°, for dL/dx", PerSample: false);
+    private ScratchBuffer FlippedWeight(Shape input) =>
+        new("flippedWeight", "float", (long)Filters * GroupChannels(input) * KernelHeight * KernelWidth,
+            Strategy.ConvolvesDepthwise
+                ? $"the weight with each {KernelHeight}×{KernelWidth} kernel turned by 180°, for dL/dx"
+                : $"the weight with each {KernelHeight}×{KernelWidth} kernel turned by 180° and filters and channels swapped ({GroupChannels(input)} × {GroupFilters}{(Groups > 1 ? " per group" : "")}), for dL/dx",
+            PerSample: false);
 
     /// <summary>The input rows the compacted copy holds per plane.</summary>
     private int CompactedHeight(Shape output) => ConvolutionStrategy.CompactedHeight(output.Height, KernelHeight);
@@ -225,7 +257,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             Operand.X, Operand.Weight, .. BiasOperand(Operand.Bias), Operand.Y,
             .. Strategy.ConvolvesDirectly && !Strategy.Compacts ? [] : new[] { Operand.Of(Columns(plan.Input, plan.Output)) },
             .. PadsInput ? new[] { Operand.Of(Padded(plan.Input)) } : [],
-            .. UsesZeroBias ? new[] { Operand.Of(ZeroBias()) } : [],
+            .. UsesZeroBias ? new[] { Operand.Of(ZeroBias(plan.Input)) } : [],
         ];
 
     public override IReadOnlyList<Operand> BackwardOperands(LayerPlan plan) => Strategy.ConvolvesDepthwise
@@ -233,16 +265,17 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         [
             Operand.X, Operand.Dy, Operand.Weight, Operand.WeightGradient, .. BiasOperand(Operand.BiasGradient), Operand.Dx, Operand.ComputeDx,
             .. PadsInput ? new[] { Operand.Of(Padded(plan.Input)) } : [],
-            Operand.Of(SpreadGradient(plan.Input, plan.Output)), Operand.Of(FlippedWeight()),
+            Operand.Of(SpreadGradient(plan.Input, plan.Output)), Operand.Of(FlippedWeight(plan.Input)),
         ]
         :
         [
             Operand.X, Operand.Dy, Operand.Weight, Operand.WeightGradient, .. BiasOperand(Operand.BiasGradient), Operand.Dx, Operand.ComputeDx,
             .. Strategy.DirectWeightGradient ? [] : new[] { Operand.Of(Columns(plan.Input, plan.Output)) },
-            Operand.Of(ColumnsGradient(plan.Input, plan.Output)),
+            .. Strategy.DirectInputGradient ? InputGradientBuffers(plan.Input, plan.Output).Select(Operand.Of) : [Operand.Of(ColumnsGradient(plan.Input, plan.Output))],
             .. PadsInput && (!Strategy.DirectWeightGradient || Strategy.CompactsWeightGradient) ? new[] { Operand.Of(Padded(plan.Input)) } : [],
             .. TransposesWeightGradient ? new[] { Operand.Of(OutputGradientT(plan.Input, plan.Output)), Operand.Of(WeightGradientT(plan.Input)) } : [],
             .. CopiesGradientInputs ? new[] { Operand.Of(GradientInputs(plan.Input, plan.Output)) } : [],
+            .. Strategy.DirectInputGradient ? new[] { Operand.Of(ZeroBias(plan.Input)) } : [],
         ];
 
     private Operand[] BiasOperand(Operand operand) => HasBias ? [operand] : [];
@@ -605,13 +638,27 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         }
 
         w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns);");
-        w.Line($"ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);");
+        if (!Strategy.DirectInputGradient)
+        {
+            w.Line($"ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);");
+        }
+
         if (TransposesWeightGradient)
         {
             w.Line($"// dL/dyᵀ and dL/dwᵀ: a row's last vector may reach into the buffers' slack, which these slices prove is there.");
             w.Line($"ref float dyT0 = ref MemoryMarshal.GetReference(outputGradientT.Slice(0, {pixels * Filters} + TVector.Count - 1));");
             w.Line($"ref float dwT0 = ref MemoryMarshal.GetReference(weightGradientT.Slice(0, {groupRows * Filters} + TVector.Count - 1));");
             w.Line($"weightGradientT.Slice(0, {groupRows * Filters}).Clear();");
+        }
+
+        if (Strategy.DirectInputGradient)
+        {
+            w.Line($"if (computeDx)");
+            w.Open();
+            w.Line($"{plan.Pascal}Flip(weight, flippedWeight);");
+            w.Close();
+            w.Line();
+            EmitDirectInputGradientReferences(w, plan);
         }
 
         bool direct = Strategy.ConvolvesDirectly;
@@ -670,20 +717,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line($"continue; // the network's input: nobody asked for dL/dx");
         w.Close();
         w.Line();
-        w.Line($"// 3. {inGroup}dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [{groupRows}×{groupFilters}] (w transposed) · [{groupFilters}×{pixels}], tiles of 8 rows × 2 vectors, blocked for the caches, written over dL/dcolumns.");
-        OpenGroups(w);
-        w.Line($"Gemm.Multiply<TVector>({At("w0", (long)groupFilters * groupRows)}, 1, {groupRows}, {At("dy0", (long)groupFilters * pixels)}, {pixels}, {At("dc0", (long)groupRows * pixels)}, {pixels}, m: {groupRows}, k: {groupFilters}, n: {pixels}, paddedTail: true);");
-        CloseGroups(w);
-        w.Line();
-        w.Line($"// 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).");
-        if (FoldsWholeRows)
-        {
-            w.Line($"{plan.Pascal}Fold<TVector>(columnsGradient, dx.Slice(s * {plan.Input.Length})); // to the buffer's end: the last store may read and write back the slack");
-        }
-        else
-        {
-            w.Line($"{plan.Pascal}Fold(columnsGradient, dx.Slice(s * {plan.Input.Length}, {plan.Input.Length}));");
-        }
+        EmitInputGradient(w, plan, 3, "dy0", "dys");
         w.Close();
         if (TransposesWeightGradient)
         {
@@ -706,7 +740,11 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         long copy = GradientInputLength(input, output);
         w.Line($"ref float w0 = ref MemoryMarshal.GetReference(weight);");
         w.Line($"ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);");
-        w.Line($"ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);");
+        if (!Strategy.DirectInputGradient)
+        {
+            w.Line($"ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);");
+        }
+
         w.Line($"// dL/dy of every sample: the last row's vector reads up to Count − 1 floats past it, which this slice proves are there.");
         w.Line($"ref float dy0 = ref MemoryMarshal.GetReference(dy.Slice(0, count * {output.Length} + TVector.Count - 1));");
         string source, what;
@@ -800,17 +838,98 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line($"return; // the network's input: nobody asked for dL/dx");
         w.Close();
         w.Line();
+        EmitInputGradientSetup(w, plan);
         w.Line($"for (int s = 0; s < count; s++)");
         w.Open();
         w.Line($"ref float dys0 = ref Unsafe.Add(ref dy0, s * {output.Length});");
-        w.Line($"// {(CopiesGradientInputs ? "3" : "2")}. {inGroup}dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [{groupRows}×{groupFilters}] (w transposed) · [{groupFilters}×{pixels}], tiles of 8 rows × 2 vectors, blocked for the caches, written over dL/dcolumns.");
-        OpenGroups(w);
-        w.Line($"Gemm.Multiply<TVector>({At("w0", (long)groupFilters * groupRows)}, 1, {groupRows}, {At("dys0", (long)groupFilters * pixels)}, {pixels}, {At("dc0", (long)groupRows * pixels)}, {pixels}, m: {groupRows}, k: {groupFilters}, n: {pixels}, paddedTail: true);");
-        CloseGroups(w);
-        w.Line();
-        w.Line($"// {(CopiesGradientInputs ? "4" : "3")}. Fold dL/dcolumns back into this sample's dL/dx (col2im).");
-        w.Line($"{plan.Pascal}Fold<TVector>(columnsGradient, dx.Slice(s * {input.Length})); // to the buffer's end: the last store may read and write back the slack");
+        if (Strategy.DirectInputGradient)
+        {
+            w.Line($"ReadOnlySpan<float> dys = dy.Slice(s * {output.Length});");
+        }
+
+        EmitInputGradient(w, plan, CopiesGradientInputs ? 3 : 2, "dys0", "dys");
         w.Close();
+    }
+
+    /// <summary>Before the samples' dL/dx (only asked for if computeDx): with a direct dL/dx, the weight turned once for all of them, and the references its kernel takes.</summary>
+    private void EmitInputGradientSetup(SourceWriter w, LayerPlan plan)
+    {
+        if (!Strategy.DirectInputGradient)
+        {
+            return;
+        }
+
+        w.Line($"// dL/dx is the forward kernel over dL/dy spread into zero-bordered planes, with the weight turned (once per call).");
+        w.Line($"{plan.Pascal}Flip(weight, flippedWeight);");
+        EmitDirectInputGradientReferences(w, plan);
+    }
+
+    /// <summary>The references a direct dL/dx's kernel takes: the turned weight, the zeros its sums start at, the spread planes, the compacted copy.</summary>
+    private void EmitDirectInputGradientReferences(SourceWriter w, LayerPlan plan)
+    {
+        (int spreadHeight, int spreadWidth) = SpreadSize(plan.Input, plan.Output);
+        w.Line($"ref float f0 = ref MemoryMarshal.GetReference(flippedWeight);");
+        w.Line($"ref float z0 = ref MemoryMarshal.GetReference(zeros); // dL/dx has no bias: its sums start at zero");
+        w.Line($"// The kernel reads up to Count − 1 floats past the planes' last row: this slice proves the buffer has them.");
+        w.Line($"ref float sp0 = ref MemoryMarshal.GetReference(spreadGradient.Slice(0, {(long)Filters * spreadHeight * spreadWidth} + TVector.Count - 1));");
+        if (Strategy.CompactsInputGradient)
+        {
+            w.Line($"ref float cg0 = ref MemoryMarshal.GetReference(compactedGradient.Slice(0, {GroupFilters * KernelWidth * CompactedHeight(plan.Input) * plan.Input.Width} + TVector.Count - 1));");
+        }
+    }
+
+    /// <summary>
+    /// One sample's dL/dx, from dL/dy at <paramref name="dy"/> (a reference) and <paramref name="dys"/> (its span): the product
+    /// wᵀ · dL/dy folded back (col2im), or with a direct dL/dx the forward kernel over dL/dy's spread planes.
+    /// </summary>
+    private void EmitInputGradient(SourceWriter w, LayerPlan plan, int step, string dy, string dys)
+    {
+        Shape input = plan.Input, output = plan.Output;
+        int pixels = Pixels(output), groupRows = GroupRows(input), groupFilters = GroupFilters, groupChannels = GroupChannels(input);
+        string inGroup = Groups == 1 ? "" : $"In each group g (filters k, and rows r of its {groupRows} input channels' taps): ";
+        if (!Strategy.DirectInputGradient)
+        {
+            w.Line($"// {step}. {inGroup}dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [{groupRows}×{groupFilters}] (w transposed) · [{groupFilters}×{pixels}], tiles of 8 rows × 2 vectors, blocked for the caches, written over dL/dcolumns.");
+            OpenGroups(w);
+            w.Line($"Gemm.Multiply<TVector>({At("w0", (long)groupFilters * groupRows)}, 1, {groupRows}, {At(dy, (long)groupFilters * pixels)}, {pixels}, {At("dc0", (long)groupRows * pixels)}, {pixels}, m: {groupRows}, k: {groupFilters}, n: {pixels}, paddedTail: true);");
+            CloseGroups(w);
+            w.Line();
+            w.Line($"// {step + 1}. Fold dL/dcolumns back into this sample's dL/dx (col2im).");
+            if (FoldsWholeRows)
+            {
+                w.Line($"{plan.Pascal}Fold<TVector>(columnsGradient, dx.Slice(s * {input.Length})); // to the buffer's end: the last store may read and write back the slack");
+            }
+            else
+            {
+                w.Line($"{plan.Pascal}Fold(columnsGradient, dx.Slice(s * {input.Length}, {input.Length}));");
+            }
+
+            return;
+        }
+
+        (int spreadHeight, int spreadWidth) = SpreadSize(input, output);
+        int spreadPlane = spreadHeight * spreadWidth, taps = KernelHeight * KernelWidth;
+        w.Line($"// {step}. Spread dL/dy into its zero-bordered planes: spread(k, i + {KernelHeight - 1}, j + {KernelWidth - 1}) = dL/dy(k, i, j).");
+        w.Line($"{plan.Pascal}Spread({dys}, spreadGradient);");
+        w.Line();
+        string group = Groups == 1 ? "" : $"In each group g, channels g·{groupChannels} … from filters g·{groupFilters} …: ";
+        w.Line($"// {step + 1}. {group}dL/dx(t, u, v) = Σ_k Σ_m Σ_n flipped(t, k, m, n) · spread(k, u + {Padding} + m, v + {Padding} + n), flipped(t, k, m, n) = w(k, t, {KernelHeight - 1} − m, {KernelWidth - 1} − n): the forward kernel{(Strategy.CompactsInputGradient ? " (compacting)" : "")}, {groupChannels} filters over {groupFilters} channels, sums from zero.");
+        w.Line($"ref float dx0 = ref MemoryMarshal.GetReference(dx.Slice(s * {input.Length})); // to the buffer's end: a masked store may read and write back the slack");
+        OpenGroups(w);
+        string weight = At("f0", (long)groupChannels * groupFilters * taps);
+        string source = Groups == 1 ? $"ref Unsafe.Add(ref sp0, {Padding * spreadWidth + Padding})" : $"ref Unsafe.Add(ref sp0, g * {(long)groupFilters * spreadPlane}{Literal.Offset(Padding * spreadWidth + Padding)})";
+        string shape = $"filters: {groupChannels}, channels: {groupFilters}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, inputWidth: {spreadWidth}, inputPlane: {spreadPlane}, outputHeight: {input.Height}, outputWidth: {input.Width}";
+        string to = At("dx0", (long)groupChannels * input.Height * input.Width);
+        if (Strategy.CompactsInputGradient)
+        {
+            w.Line($"Convolution.ForwardCompacted<TVector>({weight}, ref z0, {source}, ref cg0, {to}, {shape});");
+        }
+        else
+        {
+            w.Line($"Convolution.Forward<TVector>({weight}, ref z0, {source}, {to}, {shape});");
+        }
+
+        CloseGroups(w);
     }
 
     /// <summary>dL/db(k) += Σ_q dL/dy(k, q), for a layer with a bias.</summary>
@@ -919,6 +1038,13 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             EmitUnfold(w, plan);
         }
 
+        if (Strategy.DirectInputGradient)
+        {
+            EmitTransposedFlip(w, plan);
+            EmitSpread(w, plan);
+            return;
+        }
+
         if (FoldsWholeRows)
         {
             EmitWholeRowFold(w, plan);
@@ -966,6 +1092,32 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             EmitTapLoops(w, plan, TapPass.Unfold);
         }
 
+        w.Close();
+        w.Line();
+    }
+
+    /// <summary>The weight with each kernel turned by 180° and its filter and channel axes swapped, for a direct dL/dx.</summary>
+    private void EmitTransposedFlip(SourceWriter w, LayerPlan plan)
+    {
+        int taps = KernelHeight * KernelWidth, groupChannels = GroupChannels(plan.Input), groupFilters = GroupFilters;
+        w.Line($"// {plan.Name} weight turned for dL/dx: flipped({(Groups == 1 ? "" : $"g·{groupChannels} + ")}t, k, m, n) = w({(Groups == 1 ? "" : $"g·{groupFilters} + ")}k, t, {KernelHeight - 1} − m, {KernelWidth - 1} − n), tap r = m·{KernelWidth} + n taking tap {taps - 1} − r{(Groups == 1 ? "" : " (in each group g)")}.");
+        w.Line($"{NetworkEmitter.Optimized}");
+        w.Line($"private static void {plan.Pascal}Flip(ReadOnlySpan<float> weight, Span<float> flippedWeight)");
+        w.Open();
+        OpenGroups(w);
+        w.Line($"for (int t = 0; t < {groupChannels}; t++)");
+        w.Open();
+        w.Line($"for (int k = 0; k < {groupFilters}; k++)");
+        w.Open();
+        w.Line($"for (int r = 0; r < {taps}; r++)");
+        w.Open();
+        string to = Groups == 1 ? $"(t * {groupFilters} + k) * {taps} + r" : $"((g * {groupChannels} + t) * {groupFilters} + k) * {taps} + r";
+        string from = Groups == 1 ? $"(k * {groupChannels} + t) * {taps} + {taps - 1} - r" : $"((g * {groupFilters} + k) * {groupChannels} + t) * {taps} + {taps - 1} - r";
+        w.Line($"flippedWeight[{to}] = weight[{from}];");
+        w.Close();
+        w.Close();
+        w.Close();
+        CloseGroups(w);
         w.Close();
         w.Line();
     }

@@ -1071,7 +1071,7 @@ namespace Samples
                 ws.Conv1OutputGradient, ws.Pool1ArgMax, ws.Pool1Output);
             global::NetGen.Generated.Layers.Conv1Backward<TVector>(count, ws.Input, ws.Conv1OutputGradient,
                 parameters.Slice(0, 150), gradients.Slice(0, 150), gradients.Slice(150, 6), ws.InputGradient,
-                inputGradient, ws.Conv1ColumnsGradient, ws.Conv1GradientInputs);
+                inputGradient, ws.Conv1FlippedWeight, ws.Conv1SpreadGradient, ws.Conv1GradientInputs, ws.Conv1Zeros);
         }
 
         /// <summary>
@@ -1095,8 +1095,17 @@ namespace Samples
             /// <summary>dL/d(conv1 output): n × 6×28×28; written by pool1's backward pass.</summary>
             public readonly float[] Conv1OutputGradient = new float[capacity * 4704 + 32];
 
-            /// <summary>conv1: dL/dcolumns, same layout, for one sample at a time.</summary>
-            public readonly float[] Conv1ColumnsGradient = new float[19600 + 32];
+            /// <summary>
+            /// conv1: the weight with each 5×5 kernel turned by 180° and filters and channels swapped (1 × 6), for
+            /// dL/dx, for one sample at a time.
+            /// </summary>
+            public readonly float[] Conv1FlippedWeight = new float[150 + 32];
+
+            /// <summary>
+            /// conv1: one sample's dL/dy spread into 6 planes of 34×34: dL/dy(k, i, j) at (i + 4, j + 4), zeros
+            /// elsewhere (never written), for one sample at a time.
+            /// </summary>
+            public readonly float[] Conv1SpreadGradient = new float[6936 + 32];
 
             /// <summary>
             /// conv1: one sample's input with its zero padding, 1×32×32; the border is never written, for one sample at
@@ -1109,6 +1118,11 @@ namespace Samples
             /// sample.
             /// </summary>
             public readonly float[] Conv1GradientInputs = new float[capacity * 1024 + 32];
+
+            /// <summary>
+            /// conv1: 6 zeros, never written: where the sums of dL/dx start, for one sample at a time.
+            /// </summary>
+            public readonly float[] Conv1Zeros = new float[6 + 32];
 
             /// <summary>pool1 output: n × 6×14×14; read by conv2.</summary>
             public readonly float[] Pool1Output = new float[capacity * 1176 + 32];
@@ -1248,12 +1262,12 @@ namespace NetGen.Generated
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         internal static void Conv1Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
             ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx,
-            bool computeDx, Span<float> columnsGradient, Span<float> gradientInputs)
+            bool computeDx, Span<float> flippedWeight, Span<float> spreadGradient, Span<float> gradientInputs,
+            Span<float> zeros)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
             ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
-            ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);
             // dL/dy of every sample: the last row's vector reads up to Count − 1 floats past it, which this slice
             // proves are there.
             ref float dy0 = ref MemoryMarshal.GetReference(dy.Slice(0, count * 4704 + TVector.Count - 1));
@@ -1288,17 +1302,27 @@ namespace NetGen.Generated
                 return; // the network's input: nobody asked for dL/dx
             }
 
+            // dL/dx is the forward kernel over dL/dy spread into zero-bordered planes, with the weight turned (once per
+            // call).
+            Conv1Flip(weight, flippedWeight);
+            ref float f0 = ref MemoryMarshal.GetReference(flippedWeight);
+            ref float z0 = ref MemoryMarshal.GetReference(zeros); // dL/dx has no bias: its sums start at zero
+            // The kernel reads up to Count − 1 floats past the planes' last row: this slice proves the buffer has them.
+            ref float sp0 = ref MemoryMarshal.GetReference(spreadGradient.Slice(0, 6936 + TVector.Count - 1));
             for (int s = 0; s < count; s++)
             {
                 ref float dys0 = ref Unsafe.Add(ref dy0, s * 4704);
-                // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [25×6] (w transposed) · [6×784], tiles of 8 rows ×
-                // 2 vectors, blocked for the caches, written over dL/dcolumns.
-                Gemm.Multiply<TVector>(ref w0, 1, 25, ref dys0, 784, ref dc0, 784, m: 25, k: 6, n: 784,
-                    paddedTail: true);
+                ReadOnlySpan<float> dys = dy.Slice(s * 4704);
+                // 3. Spread dL/dy into its zero-bordered planes: spread(k, i + 4, j + 4) = dL/dy(k, i, j).
+                Conv1Spread(dys, spreadGradient);
 
-                // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
-                // to the buffer's end: the last store may read and write back the slack
-                Conv1Fold<TVector>(columnsGradient, dx.Slice(s * 784));
+                // 4. dL/dx(t, u, v) = Σ_k Σ_m Σ_n flipped(t, k, m, n) · spread(k, u + 2 + m, v + 2 + n), flipped(t, k,
+                // m, n) = w(k, t, 4 − m, 4 − n): the forward kernel, 1 filters over 6 channels, sums from zero.
+                // to the buffer's end: a masked store may read and write back the slack
+                ref float dx0 = ref MemoryMarshal.GetReference(dx.Slice(s * 784));
+                Convolution.Forward<TVector>(ref f0, ref z0, ref Unsafe.Add(ref sp0, 70), ref dx0, filters: 1,
+                    channels: 6, kernelHeight: 5, kernelWidth: 5, inputWidth: 34, inputPlane: 1156, outputHeight: 28,
+                    outputWidth: 28);
             }
         }
 
@@ -1316,55 +1340,33 @@ namespace NetGen.Generated
             }
         }
 
-        // conv1 fold (col2im): dL/dx(t, u, v) = Σ_m Σ_n dL/dcolumns((t·5 + m)·5 + n, (u + 2 − m)·28 + (v + 2 − n)) over
-        // 0 ≤ (u + 2 − m) < 28, 0 ≤ (v + 2 − n) < 28.
-        // Each row of dL/dx is summed in registers, a vector of columns at a time, and stored once: tap (m, n) loads
-        // its dL/dcolumns row shifted by n − 2 and keeps the lanes whose column exists. A store may run into the next
-        // row, which is written next.
+        // conv1 weight turned for dL/dx: flipped(t, k, m, n) = w(k, t, 4 − m, 4 − n), tap r = m·5 + n taking tap 24 −
+        // r.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Conv1Fold<TVector>(ReadOnlySpan<float> columnsGradient, Span<float> dxs)
-            where TVector : struct, IFloatVector<TVector>
+        private static void Conv1Flip(ReadOnlySpan<float> weight, Span<float> flippedWeight)
         {
-            // Reads run up to Count − 1 floats past the last row, and so may the last store: these slices prove the
-            // buffers have them.
-            ref float c0 = ref MemoryMarshal.GetReference(columnsGradient.Slice(0, 19600 + TVector.Count - 1));
-            ref float dx0 = ref MemoryMarshal.GetReference(dxs.Slice(0, 784 + TVector.Count - 1));
             for (int t = 0; t < 1; t++)
             {
-                ref float ct = ref Unsafe.Add(ref c0, t * 19600);
-                for (int u = 0; u < 28; u++)
+                for (int k = 0; k < 6; k++)
                 {
-                    // kernel rows m that reach row u: 0 ≤ (u + 2 − m) < 28
-                    int mFirst = Math.Max(0, u - 25), mEnd = Math.Min(5, u + 3);
-                    for (int v = 0; v < 28; v += TVector.Count)
+                    for (int r = 0; r < 25; r++)
                     {
-                        // kernel columns n with a lane l whose column (v + l + 2 − n) is inside 0..27
-                        TVector sum = TVector.Zero;
-                        int nEnd = Math.Min(5, v + TVector.Count + 2);
-                        for (int n = Math.Max(0, v - 25); n < nEnd; n++)
-                        {
-                            TVector keep = TVector.LaneMask(n - v - 2, n - v + 26);
-                            // taps (m, n), m = mFirst…: row m·5 + n, column (u + 2 − m)·28 + (v + 2 − n); each m one
-                            // tap row (3920 floats) on and one output row (28) back
-                            ref float tap = ref Unsafe.Add(ref ct, n * 783 + u * 28 + v + 58);
-                            for (int m = mFirst; m < mEnd; m++)
-                            {
-                                sum = TVector.Add(sum,
-                                    TVector.Masked(TVector.Load(ref Unsafe.Add(ref tap, m * 3892)), keep));
-                            }
-                        }
-
-                        int at = t * 784 + u * 28 + v;
-                        if (at <= 784 - TVector.Count)
-                        {
-                            TVector.Store(sum, ref Unsafe.Add(ref dx0, at));
-                        }
-                        else
-                        {
-                            // the sample's end: the floats after it are the next sample's
-                            TVector.StoreLanes(sum, ref Unsafe.Add(ref dx0, at), 0, 784 - at);
-                        }
+                        flippedWeight[(t * 6 + k) * 25 + r] = weight[(k * 1 + t) * 25 + 24 - r];
                     }
+                }
+            }
+        }
+
+        // conv1 dL/dy spread: spread(k, i + m0, j + n0) = dL/dy(k, i, j), m0 = 4, n0 = 4, in planes of 34×34 whose
+        // other floats stay zero.
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void Conv1Spread(ReadOnlySpan<float> dys, Span<float> spreadGradient)
+        {
+            for (int k = 0; k < 6; k++)
+            {
+                for (int i = 0; i < 28; i++)
+                {
+                    dys.Slice(k * 784 + i * 28, 28).CopyTo(spreadGradient.Slice(k * 1156 + i * 34 + 140, 28));
                 }
             }
         }

@@ -1001,8 +1001,8 @@ namespace Samples
                 ws.StemOutputGradient, true, ws.ShortcutColumns, ws.ShortcutColumnsGradient);
             global::NetGen.Generated.Layers.MainBackward<TVector>(count, ws.Relu2Output, ws.MainOutputGradient,
                 parameters.Slice(4800, 9216), gradients.Slice(4800, 9216), gradients.Slice(14016, 32),
-                ws.Relu2OutputGradient, true, ws.MainColumns, ws.MainColumnsGradient, ws.MainPadded,
-                ws.MainOutputGradientT, ws.MainWeightGradientT);
+                ws.Relu2OutputGradient, true, ws.MainColumns, ws.MainFlippedWeight, ws.MainSpreadGradient,
+                ws.MainCompactedGradient, ws.MainPadded, ws.MainOutputGradientT, ws.MainWeightGradientT, ws.MainZeros);
             global::NetGen.Generated.Layers.Relu2Backward<TVector>(count, ws.Relu2Output, ws.Relu2OutputGradient,
                 ws.Conv2OutputGradient);
             global::NetGen.Generated.Layers.Conv2Backward<TVector>(count, ws.StemOutput, ws.Conv2OutputGradient,
@@ -1014,7 +1014,7 @@ namespace Samples
                 ws.Conv1OutputGradient);
             global::NetGen.Generated.Layers.Conv1Backward<TVector>(count, ws.Input, ws.Conv1OutputGradient,
                 parameters.Slice(0, 144), gradients.Slice(0, 144), gradients.Slice(144, 16), ws.InputGradient,
-                inputGradient, ws.Conv1ColumnsGradient, ws.Conv1GradientInputs);
+                inputGradient, ws.Conv1FlippedWeight, ws.Conv1SpreadGradient, ws.Conv1GradientInputs, ws.Conv1Zeros);
         }
 
         /// <summary>
@@ -1045,8 +1045,17 @@ namespace Samples
             /// </summary>
             public readonly float[] Conv1Columns = new float[7056 + 32];
 
-            /// <summary>conv1: dL/dcolumns, same layout, for one sample at a time.</summary>
-            public readonly float[] Conv1ColumnsGradient = new float[7056 + 32];
+            /// <summary>
+            /// conv1: the weight with each 3×3 kernel turned by 180° and filters and channels swapped (1 × 16), for
+            /// dL/dx, for one sample at a time.
+            /// </summary>
+            public readonly float[] Conv1FlippedWeight = new float[144 + 32];
+
+            /// <summary>
+            /// conv1: one sample's dL/dy spread into 16 planes of 31×31: dL/dy(k, i, j) at (i + 2, j + 2), zeros
+            /// elsewhere (never written), for one sample at a time.
+            /// </summary>
+            public readonly float[] Conv1SpreadGradient = new float[15376 + 32];
 
             /// <summary>
             /// conv1: one sample's input with its zero padding, 1×30×30; the border is never written, for one sample at
@@ -1059,6 +1068,11 @@ namespace Samples
             /// sample.
             /// </summary>
             public readonly float[] Conv1GradientInputs = new float[capacity * 900 + 32];
+
+            /// <summary>
+            /// conv1: 16 zeros, never written: where the sums of dL/dx start, for one sample at a time.
+            /// </summary>
+            public readonly float[] Conv1Zeros = new float[16 + 32];
 
             /// <summary>stem output: n × 16×28×28; read by conv2, shortcut.</summary>
             public readonly float[] StemOutput = new float[capacity * 12544 + 32];
@@ -1111,8 +1125,23 @@ namespace Samples
             /// </summary>
             public readonly float[] MainColumns = new float[56448 + 32];
 
-            /// <summary>main: dL/dcolumns, same layout, for one sample at a time.</summary>
-            public readonly float[] MainColumnsGradient = new float[56448 + 32];
+            /// <summary>
+            /// main: the weight with each 3×3 kernel turned by 180° and filters and channels swapped (32 × 32), for
+            /// dL/dx, for one sample at a time.
+            /// </summary>
+            public readonly float[] MainFlippedWeight = new float[9216 + 32];
+
+            /// <summary>
+            /// main: one sample's dL/dy spread into 32 planes of 17×17: dL/dy(k, i, j) at (i + 2, j + 2), zeros
+            /// elsewhere (never written), for one sample at a time.
+            /// </summary>
+            public readonly float[] MainSpreadGradient = new float[9248 + 32];
+
+            /// <summary>
+            /// main: dL/dy's spread planes compacted for dL/dx, 96 planes (filter, kernel column) × 16×14, for one
+            /// sample at a time.
+            /// </summary>
+            public readonly float[] MainCompactedGradient = new float[21504 + 32];
 
             /// <summary>
             /// main: one sample's input with its zero padding, 32×16×16; the border is never written, for one sample at
@@ -1130,6 +1159,11 @@ namespace Samples
             /// time.
             /// </summary>
             public readonly float[] MainWeightGradientT = new float[9216 + 32];
+
+            /// <summary>
+            /// main: 32 zeros, never written: where the sums of dL/dx start, for one sample at a time.
+            /// </summary>
+            public readonly float[] MainZeros = new float[32 + 32];
 
             /// <summary>shortcut output: n × 32×14×14; read by add1.</summary>
             public readonly float[] ShortcutOutput = new float[capacity * 6272 + 32];
@@ -1247,12 +1281,12 @@ namespace NetGen.Generated
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         internal static void Conv1Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
             ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx,
-            bool computeDx, Span<float> columnsGradient, Span<float> gradientInputs)
+            bool computeDx, Span<float> flippedWeight, Span<float> spreadGradient, Span<float> gradientInputs,
+            Span<float> zeros)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
             ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
-            ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);
             // dL/dy of every sample: the last row's vector reads up to Count − 1 floats past it, which this slice
             // proves are there.
             ref float dy0 = ref MemoryMarshal.GetReference(dy.Slice(0, count * 12544 + TVector.Count - 1));
@@ -1287,17 +1321,27 @@ namespace NetGen.Generated
                 return; // the network's input: nobody asked for dL/dx
             }
 
+            // dL/dx is the forward kernel over dL/dy spread into zero-bordered planes, with the weight turned (once per
+            // call).
+            Conv1Flip(weight, flippedWeight);
+            ref float f0 = ref MemoryMarshal.GetReference(flippedWeight);
+            ref float z0 = ref MemoryMarshal.GetReference(zeros); // dL/dx has no bias: its sums start at zero
+            // The kernel reads up to Count − 1 floats past the planes' last row: this slice proves the buffer has them.
+            ref float sp0 = ref MemoryMarshal.GetReference(spreadGradient.Slice(0, 15376 + TVector.Count - 1));
             for (int s = 0; s < count; s++)
             {
                 ref float dys0 = ref Unsafe.Add(ref dy0, s * 12544);
-                // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [9×16] (w transposed) · [16×784], tiles of 8 rows ×
-                // 2 vectors, blocked for the caches, written over dL/dcolumns.
-                Gemm.Multiply<TVector>(ref w0, 1, 9, ref dys0, 784, ref dc0, 784, m: 9, k: 16, n: 784,
-                    paddedTail: true);
+                ReadOnlySpan<float> dys = dy.Slice(s * 12544);
+                // 3. Spread dL/dy into its zero-bordered planes: spread(k, i + 2, j + 2) = dL/dy(k, i, j).
+                Conv1Spread(dys, spreadGradient);
 
-                // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
-                // to the buffer's end: the last store may read and write back the slack
-                Conv1Fold<TVector>(columnsGradient, dx.Slice(s * 784));
+                // 4. dL/dx(t, u, v) = Σ_k Σ_m Σ_n flipped(t, k, m, n) · spread(k, u + 1 + m, v + 1 + n), flipped(t, k,
+                // m, n) = w(k, t, 2 − m, 2 − n): the forward kernel, 1 filters over 16 channels, sums from zero.
+                // to the buffer's end: a masked store may read and write back the slack
+                ref float dx0 = ref MemoryMarshal.GetReference(dx.Slice(s * 784));
+                Convolution.Forward<TVector>(ref f0, ref z0, ref Unsafe.Add(ref sp0, 32), ref dx0, filters: 1,
+                    channels: 16, kernelHeight: 3, kernelWidth: 3, inputWidth: 31, inputPlane: 961, outputHeight: 28,
+                    outputWidth: 28);
             }
         }
 
@@ -1315,55 +1359,32 @@ namespace NetGen.Generated
             }
         }
 
-        // conv1 fold (col2im): dL/dx(t, u, v) = Σ_m Σ_n dL/dcolumns((t·3 + m)·3 + n, (u + 1 − m)·28 + (v + 1 − n)) over
-        // 0 ≤ (u + 1 − m) < 28, 0 ≤ (v + 1 − n) < 28.
-        // Each row of dL/dx is summed in registers, a vector of columns at a time, and stored once: tap (m, n) loads
-        // its dL/dcolumns row shifted by n − 1 and keeps the lanes whose column exists. A store may run into the next
-        // row, which is written next.
+        // conv1 weight turned for dL/dx: flipped(t, k, m, n) = w(k, t, 2 − m, 2 − n), tap r = m·3 + n taking tap 8 − r.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Conv1Fold<TVector>(ReadOnlySpan<float> columnsGradient, Span<float> dxs)
-            where TVector : struct, IFloatVector<TVector>
+        private static void Conv1Flip(ReadOnlySpan<float> weight, Span<float> flippedWeight)
         {
-            // Reads run up to Count − 1 floats past the last row, and so may the last store: these slices prove the
-            // buffers have them.
-            ref float c0 = ref MemoryMarshal.GetReference(columnsGradient.Slice(0, 7056 + TVector.Count - 1));
-            ref float dx0 = ref MemoryMarshal.GetReference(dxs.Slice(0, 784 + TVector.Count - 1));
             for (int t = 0; t < 1; t++)
             {
-                ref float ct = ref Unsafe.Add(ref c0, t * 7056);
-                for (int u = 0; u < 28; u++)
+                for (int k = 0; k < 16; k++)
                 {
-                    // kernel rows m that reach row u: 0 ≤ (u + 1 − m) < 28
-                    int mFirst = Math.Max(0, u - 26), mEnd = Math.Min(3, u + 2);
-                    for (int v = 0; v < 28; v += TVector.Count)
+                    for (int r = 0; r < 9; r++)
                     {
-                        // kernel columns n with a lane l whose column (v + l + 1 − n) is inside 0..27
-                        TVector sum = TVector.Zero;
-                        int nEnd = Math.Min(3, v + TVector.Count + 1);
-                        for (int n = Math.Max(0, v - 26); n < nEnd; n++)
-                        {
-                            TVector keep = TVector.LaneMask(n - v - 1, n - v + 27);
-                            // taps (m, n), m = mFirst…: row m·3 + n, column (u + 1 − m)·28 + (v + 1 − n); each m one
-                            // tap row (2352 floats) on and one output row (28) back
-                            ref float tap = ref Unsafe.Add(ref ct, n * 783 + u * 28 + v + 29);
-                            for (int m = mFirst; m < mEnd; m++)
-                            {
-                                sum = TVector.Add(sum,
-                                    TVector.Masked(TVector.Load(ref Unsafe.Add(ref tap, m * 2324)), keep));
-                            }
-                        }
-
-                        int at = t * 784 + u * 28 + v;
-                        if (at <= 784 - TVector.Count)
-                        {
-                            TVector.Store(sum, ref Unsafe.Add(ref dx0, at));
-                        }
-                        else
-                        {
-                            // the sample's end: the floats after it are the next sample's
-                            TVector.StoreLanes(sum, ref Unsafe.Add(ref dx0, at), 0, 784 - at);
-                        }
+                        flippedWeight[(t * 16 + k) * 9 + r] = weight[(k * 1 + t) * 9 + 8 - r];
                     }
+                }
+            }
+        }
+
+        // conv1 dL/dy spread: spread(k, i + m0, j + n0) = dL/dy(k, i, j), m0 = 2, n0 = 2, in planes of 31×31 whose
+        // other floats stay zero.
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void Conv1Spread(ReadOnlySpan<float> dys, Span<float> spreadGradient)
+        {
+            for (int k = 0; k < 16; k++)
+            {
+                for (int i = 0; i < 28; i++)
+                {
+                    dys.Slice(k * 784 + i * 28, 28).CopyTo(spreadGradient.Slice(k * 961 + i * 31 + 64, 28));
                 }
             }
         }
@@ -1752,18 +1773,28 @@ namespace NetGen.Generated
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         internal static void MainBackward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
             ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx,
-            bool computeDx, Span<float> columns, Span<float> columnsGradient, Span<float> padded,
-            Span<float> outputGradientT, Span<float> weightGradientT)
+            bool computeDx, Span<float> columns, Span<float> flippedWeight, Span<float> spreadGradient,
+            Span<float> compactedGradient, Span<float> padded, Span<float> outputGradientT, Span<float> weightGradientT,
+            Span<float> zeros)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
             ref float c0 = ref MemoryMarshal.GetReference(columns);
-            ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);
             // dL/dyᵀ and dL/dwᵀ: a row's last vector may reach into the buffers' slack, which these slices prove is
             // there.
             ref float dyT0 = ref MemoryMarshal.GetReference(outputGradientT.Slice(0, 6272 + TVector.Count - 1));
             ref float dwT0 = ref MemoryMarshal.GetReference(weightGradientT.Slice(0, 9216 + TVector.Count - 1));
             weightGradientT.Slice(0, 9216).Clear();
+            if (computeDx)
+            {
+                MainFlip(weight, flippedWeight);
+            }
+
+            ref float f0 = ref MemoryMarshal.GetReference(flippedWeight);
+            ref float z0 = ref MemoryMarshal.GetReference(zeros); // dL/dx has no bias: its sums start at zero
+            // The kernel reads up to Count − 1 floats past the planes' last row: this slice proves the buffer has them.
+            ref float sp0 = ref MemoryMarshal.GetReference(spreadGradient.Slice(0, 9248 + TVector.Count - 1));
+            ref float cg0 = ref MemoryMarshal.GetReference(compactedGradient.Slice(0, 21504 + TVector.Count - 1));
             // Last sample first, as where the forward pass unfolds (this one convolved directly, so every sample is
             // unfolded here).
             for (int s = count - 1; s >= 0; s--)
@@ -1791,14 +1822,17 @@ namespace NetGen.Generated
                     continue; // the network's input: nobody asked for dL/dx
                 }
 
-                // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [288×32] (w transposed) · [32×196], tiles of 8 rows
-                // × 2 vectors, blocked for the caches, written over dL/dcolumns.
-                Gemm.Multiply<TVector>(ref w0, 1, 288, ref dy0, 196, ref dc0, 196, m: 288, k: 32, n: 196,
-                    paddedTail: true);
+                // 3. Spread dL/dy into its zero-bordered planes: spread(k, i + 2, j + 2) = dL/dy(k, i, j).
+                MainSpread(dys, spreadGradient);
 
-                // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
-                // to the buffer's end: the last store may read and write back the slack
-                MainFold<TVector>(columnsGradient, dx.Slice(s * 6272));
+                // 4. dL/dx(t, u, v) = Σ_k Σ_m Σ_n flipped(t, k, m, n) · spread(k, u + 1 + m, v + 1 + n), flipped(t, k,
+                // m, n) = w(k, t, 2 − m, 2 − n): the forward kernel (compacting), 32 filters over 32 channels, sums
+                // from zero.
+                // to the buffer's end: a masked store may read and write back the slack
+                ref float dx0 = ref MemoryMarshal.GetReference(dx.Slice(s * 6272));
+                Convolution.ForwardCompacted<TVector>(ref f0, ref z0, ref Unsafe.Add(ref sp0, 18), ref cg0, ref dx0,
+                    filters: 32, channels: 32, kernelHeight: 3, kernelWidth: 3, inputWidth: 17, inputPlane: 289,
+                    outputHeight: 14, outputWidth: 14);
             }
 
             // 5. dL/dw(k, r) += dL/dwᵀ(r, k), once for all the samples.
@@ -1852,55 +1886,32 @@ namespace NetGen.Generated
             }
         }
 
-        // main fold (col2im): dL/dx(t, u, v) = Σ_m Σ_n dL/dcolumns((t·3 + m)·3 + n, (u + 1 − m)·14 + (v + 1 − n)) over
-        // 0 ≤ (u + 1 − m) < 14, 0 ≤ (v + 1 − n) < 14.
-        // Each row of dL/dx is summed in registers, a vector of columns at a time, and stored once: tap (m, n) loads
-        // its dL/dcolumns row shifted by n − 1 and keeps the lanes whose column exists. A store may run into the next
-        // row, which is written next.
+        // main weight turned for dL/dx: flipped(t, k, m, n) = w(k, t, 2 − m, 2 − n), tap r = m·3 + n taking tap 8 − r.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void MainFold<TVector>(ReadOnlySpan<float> columnsGradient, Span<float> dxs)
-            where TVector : struct, IFloatVector<TVector>
+        private static void MainFlip(ReadOnlySpan<float> weight, Span<float> flippedWeight)
         {
-            // Reads run up to Count − 1 floats past the last row, and so may the last store: these slices prove the
-            // buffers have them.
-            ref float c0 = ref MemoryMarshal.GetReference(columnsGradient.Slice(0, 56448 + TVector.Count - 1));
-            ref float dx0 = ref MemoryMarshal.GetReference(dxs.Slice(0, 6272 + TVector.Count - 1));
             for (int t = 0; t < 32; t++)
             {
-                ref float ct = ref Unsafe.Add(ref c0, t * 1764);
-                for (int u = 0; u < 14; u++)
+                for (int k = 0; k < 32; k++)
                 {
-                    // kernel rows m that reach row u: 0 ≤ (u + 1 − m) < 14
-                    int mFirst = Math.Max(0, u - 12), mEnd = Math.Min(3, u + 2);
-                    for (int v = 0; v < 14; v += TVector.Count)
+                    for (int r = 0; r < 9; r++)
                     {
-                        // kernel columns n with a lane l whose column (v + l + 1 − n) is inside 0..13
-                        TVector sum = TVector.Zero;
-                        int nEnd = Math.Min(3, v + TVector.Count + 1);
-                        for (int n = Math.Max(0, v - 12); n < nEnd; n++)
-                        {
-                            TVector keep = TVector.LaneMask(n - v - 1, n - v + 13);
-                            // taps (m, n), m = mFirst…: row m·3 + n, column (u + 1 − m)·14 + (v + 1 − n); each m one
-                            // tap row (588 floats) on and one output row (14) back
-                            ref float tap = ref Unsafe.Add(ref ct, n * 195 + u * 14 + v + 15);
-                            for (int m = mFirst; m < mEnd; m++)
-                            {
-                                sum = TVector.Add(sum,
-                                    TVector.Masked(TVector.Load(ref Unsafe.Add(ref tap, m * 574)), keep));
-                            }
-                        }
-
-                        int at = t * 196 + u * 14 + v;
-                        if (at <= 6272 - TVector.Count)
-                        {
-                            TVector.Store(sum, ref Unsafe.Add(ref dx0, at));
-                        }
-                        else
-                        {
-                            // the sample's end: the floats after it are the next sample's
-                            TVector.StoreLanes(sum, ref Unsafe.Add(ref dx0, at), 0, 6272 - at);
-                        }
+                        flippedWeight[(t * 32 + k) * 9 + r] = weight[(k * 32 + t) * 9 + 8 - r];
                     }
+                }
+            }
+        }
+
+        // main dL/dy spread: spread(k, i + m0, j + n0) = dL/dy(k, i, j), m0 = 2, n0 = 2, in planes of 17×17 whose other
+        // floats stay zero.
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void MainSpread(ReadOnlySpan<float> dys, Span<float> spreadGradient)
+        {
+            for (int k = 0; k < 32; k++)
+            {
+                for (int i = 0; i < 14; i++)
+                {
+                    dys.Slice(k * 196 + i * 14, 14).CopyTo(spreadGradient.Slice(k * 289 + i * 17 + 36, 14));
                 }
             }
         }

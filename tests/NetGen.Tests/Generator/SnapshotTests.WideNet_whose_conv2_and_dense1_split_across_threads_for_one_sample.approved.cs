@@ -980,13 +980,13 @@ partial class WideNet : global::NetGen.INetwork
             ws.Pool2ArgMax, ws.Pool2Output);
         global::NetGen.Generated.Layers.Conv2Backward<TVector>(count, ws.Pool1Output, ws.Conv2OutputGradient,
             parameters.Slice(832, 51200), gradients.Slice(832, 51200), gradients.Slice(52032, 64),
-            ws.Pool1OutputGradient, true, ws.Conv2Columns, ws.Conv2ColumnsGradient, ws.Conv2Padded,
-            ws.Conv2OutputGradientT, ws.Conv2WeightGradientT);
+            ws.Pool1OutputGradient, true, ws.Conv2Columns, ws.Conv2FlippedWeight, ws.Conv2SpreadGradient,
+            ws.Conv2CompactedGradient, ws.Conv2Padded, ws.Conv2OutputGradientT, ws.Conv2WeightGradientT, ws.Conv2Zeros);
         global::NetGen.Generated.Layers.Pool1Backward<TVector>(count, ws.Pool1OutputGradient, ws.Conv1OutputGradient,
             ws.Pool1ArgMax, ws.Pool1Output);
         global::NetGen.Generated.Layers.Conv1Backward<TVector>(count, ws.Input, ws.Conv1OutputGradient,
             parameters.Slice(0, 800), gradients.Slice(0, 800), gradients.Slice(800, 32), ws.InputGradient,
-            inputGradient, ws.Conv1ColumnsGradient, ws.Conv1GradientInputs);
+            inputGradient, ws.Conv1FlippedWeight, ws.Conv1SpreadGradient, ws.Conv1GradientInputs, ws.Conv1Zeros);
     }
 
     /// <summary>
@@ -1023,8 +1023,17 @@ partial class WideNet : global::NetGen.INetwork
         /// </summary>
         public readonly float[] Conv1Columns = new float[19600 + 32];
 
-        /// <summary>conv1: dL/dcolumns, same layout, for one sample at a time.</summary>
-        public readonly float[] Conv1ColumnsGradient = new float[19600 + 32];
+        /// <summary>
+        /// conv1: the weight with each 5×5 kernel turned by 180° and filters and channels swapped (1 × 32), for dL/dx,
+        /// for one sample at a time.
+        /// </summary>
+        public readonly float[] Conv1FlippedWeight = new float[800 + 32];
+
+        /// <summary>
+        /// conv1: one sample's dL/dy spread into 32 planes of 34×34: dL/dy(k, i, j) at (i + 4, j + 4), zeros elsewhere
+        /// (never written), for one sample at a time.
+        /// </summary>
+        public readonly float[] Conv1SpreadGradient = new float[36992 + 32];
 
         /// <summary>
         /// conv1: one sample's input with its zero padding, 1×32×32; the border is never written, for one sample at a
@@ -1037,6 +1046,9 @@ partial class WideNet : global::NetGen.INetwork
         /// sample.
         /// </summary>
         public readonly float[] Conv1GradientInputs = new float[capacity * 1024 + 32];
+
+        /// <summary>conv1: 32 zeros, never written: where the sums of dL/dx start, for one sample at a time.</summary>
+        public readonly float[] Conv1Zeros = new float[32 + 32];
 
         /// <summary>pool1 output: n × 32×14×14; read by conv2.</summary>
         public readonly float[] Pool1Output = new float[capacity * 6272 + 32];
@@ -1063,8 +1075,23 @@ partial class WideNet : global::NetGen.INetwork
         /// </summary>
         public readonly float[] Conv2Columns = new float[156800 + 32];
 
-        /// <summary>conv2: dL/dcolumns, same layout, for one sample at a time.</summary>
-        public readonly float[] Conv2ColumnsGradient = new float[156800 + 32];
+        /// <summary>
+        /// conv2: the weight with each 5×5 kernel turned by 180° and filters and channels swapped (32 × 64), for dL/dx,
+        /// for one sample at a time.
+        /// </summary>
+        public readonly float[] Conv2FlippedWeight = new float[51200 + 32];
+
+        /// <summary>
+        /// conv2: one sample's dL/dy spread into 64 planes of 20×20: dL/dy(k, i, j) at (i + 4, j + 4), zeros elsewhere
+        /// (never written), for one sample at a time.
+        /// </summary>
+        public readonly float[] Conv2SpreadGradient = new float[25600 + 32];
+
+        /// <summary>
+        /// conv2: dL/dy's spread planes compacted for dL/dx, 320 planes (filter, kernel column) × 18×14, for one sample
+        /// at a time.
+        /// </summary>
+        public readonly float[] Conv2CompactedGradient = new float[80640 + 32];
 
         /// <summary>
         /// conv2: one sample's input with its zero padding, 32×18×18; the border is never written, for one sample at a
@@ -1080,6 +1107,9 @@ partial class WideNet : global::NetGen.INetwork
         /// time.
         /// </summary>
         public readonly float[] Conv2WeightGradientT = new float[51200 + 32];
+
+        /// <summary>conv2: 64 zeros, never written: where the sums of dL/dx start, for one sample at a time.</summary>
+        public readonly float[] Conv2Zeros = new float[64 + 32];
 
         /// <summary>pool2 output: n × 64×7×7; read by dense1.</summary>
         public readonly float[] Pool2Output = new float[capacity * 3136 + 32];
@@ -1258,12 +1288,12 @@ namespace NetGen.Generated
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         internal static void Conv1Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
             ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx,
-            bool computeDx, Span<float> columnsGradient, Span<float> gradientInputs)
+            bool computeDx, Span<float> flippedWeight, Span<float> spreadGradient, Span<float> gradientInputs,
+            Span<float> zeros)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
             ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
-            ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);
             // dL/dy of every sample: the last row's vector reads up to Count − 1 floats past it, which this slice
             // proves are there.
             ref float dy0 = ref MemoryMarshal.GetReference(dy.Slice(0, count * 25088 + TVector.Count - 1));
@@ -1298,17 +1328,27 @@ namespace NetGen.Generated
                 return; // the network's input: nobody asked for dL/dx
             }
 
+            // dL/dx is the forward kernel over dL/dy spread into zero-bordered planes, with the weight turned (once per
+            // call).
+            Conv1Flip(weight, flippedWeight);
+            ref float f0 = ref MemoryMarshal.GetReference(flippedWeight);
+            ref float z0 = ref MemoryMarshal.GetReference(zeros); // dL/dx has no bias: its sums start at zero
+            // The kernel reads up to Count − 1 floats past the planes' last row: this slice proves the buffer has them.
+            ref float sp0 = ref MemoryMarshal.GetReference(spreadGradient.Slice(0, 36992 + TVector.Count - 1));
             for (int s = 0; s < count; s++)
             {
                 ref float dys0 = ref Unsafe.Add(ref dy0, s * 25088);
-                // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [25×32] (w transposed) · [32×784], tiles of 8 rows
-                // × 2 vectors, blocked for the caches, written over dL/dcolumns.
-                Gemm.Multiply<TVector>(ref w0, 1, 25, ref dys0, 784, ref dc0, 784, m: 25, k: 32, n: 784,
-                    paddedTail: true);
+                ReadOnlySpan<float> dys = dy.Slice(s * 25088);
+                // 3. Spread dL/dy into its zero-bordered planes: spread(k, i + 4, j + 4) = dL/dy(k, i, j).
+                Conv1Spread(dys, spreadGradient);
 
-                // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
-                // to the buffer's end: the last store may read and write back the slack
-                Conv1Fold<TVector>(columnsGradient, dx.Slice(s * 784));
+                // 4. dL/dx(t, u, v) = Σ_k Σ_m Σ_n flipped(t, k, m, n) · spread(k, u + 2 + m, v + 2 + n), flipped(t, k,
+                // m, n) = w(k, t, 4 − m, 4 − n): the forward kernel, 1 filters over 32 channels, sums from zero.
+                // to the buffer's end: a masked store may read and write back the slack
+                ref float dx0 = ref MemoryMarshal.GetReference(dx.Slice(s * 784));
+                Convolution.Forward<TVector>(ref f0, ref z0, ref Unsafe.Add(ref sp0, 70), ref dx0, filters: 1,
+                    channels: 32, kernelHeight: 5, kernelWidth: 5, inputWidth: 34, inputPlane: 1156, outputHeight: 28,
+                    outputWidth: 28);
             }
         }
 
@@ -1326,55 +1366,33 @@ namespace NetGen.Generated
             }
         }
 
-        // conv1 fold (col2im): dL/dx(t, u, v) = Σ_m Σ_n dL/dcolumns((t·5 + m)·5 + n, (u + 2 − m)·28 + (v + 2 − n)) over
-        // 0 ≤ (u + 2 − m) < 28, 0 ≤ (v + 2 − n) < 28.
-        // Each row of dL/dx is summed in registers, a vector of columns at a time, and stored once: tap (m, n) loads
-        // its dL/dcolumns row shifted by n − 2 and keeps the lanes whose column exists. A store may run into the next
-        // row, which is written next.
+        // conv1 weight turned for dL/dx: flipped(t, k, m, n) = w(k, t, 4 − m, 4 − n), tap r = m·5 + n taking tap 24 −
+        // r.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Conv1Fold<TVector>(ReadOnlySpan<float> columnsGradient, Span<float> dxs)
-            where TVector : struct, IFloatVector<TVector>
+        private static void Conv1Flip(ReadOnlySpan<float> weight, Span<float> flippedWeight)
         {
-            // Reads run up to Count − 1 floats past the last row, and so may the last store: these slices prove the
-            // buffers have them.
-            ref float c0 = ref MemoryMarshal.GetReference(columnsGradient.Slice(0, 19600 + TVector.Count - 1));
-            ref float dx0 = ref MemoryMarshal.GetReference(dxs.Slice(0, 784 + TVector.Count - 1));
             for (int t = 0; t < 1; t++)
             {
-                ref float ct = ref Unsafe.Add(ref c0, t * 19600);
-                for (int u = 0; u < 28; u++)
+                for (int k = 0; k < 32; k++)
                 {
-                    // kernel rows m that reach row u: 0 ≤ (u + 2 − m) < 28
-                    int mFirst = Math.Max(0, u - 25), mEnd = Math.Min(5, u + 3);
-                    for (int v = 0; v < 28; v += TVector.Count)
+                    for (int r = 0; r < 25; r++)
                     {
-                        // kernel columns n with a lane l whose column (v + l + 2 − n) is inside 0..27
-                        TVector sum = TVector.Zero;
-                        int nEnd = Math.Min(5, v + TVector.Count + 2);
-                        for (int n = Math.Max(0, v - 25); n < nEnd; n++)
-                        {
-                            TVector keep = TVector.LaneMask(n - v - 2, n - v + 26);
-                            // taps (m, n), m = mFirst…: row m·5 + n, column (u + 2 − m)·28 + (v + 2 − n); each m one
-                            // tap row (3920 floats) on and one output row (28) back
-                            ref float tap = ref Unsafe.Add(ref ct, n * 783 + u * 28 + v + 58);
-                            for (int m = mFirst; m < mEnd; m++)
-                            {
-                                sum = TVector.Add(sum,
-                                    TVector.Masked(TVector.Load(ref Unsafe.Add(ref tap, m * 3892)), keep));
-                            }
-                        }
-
-                        int at = t * 784 + u * 28 + v;
-                        if (at <= 784 - TVector.Count)
-                        {
-                            TVector.Store(sum, ref Unsafe.Add(ref dx0, at));
-                        }
-                        else
-                        {
-                            // the sample's end: the floats after it are the next sample's
-                            TVector.StoreLanes(sum, ref Unsafe.Add(ref dx0, at), 0, 784 - at);
-                        }
+                        flippedWeight[(t * 32 + k) * 25 + r] = weight[(k * 1 + t) * 25 + 24 - r];
                     }
+                }
+            }
+        }
+
+        // conv1 dL/dy spread: spread(k, i + m0, j + n0) = dL/dy(k, i, j), m0 = 4, n0 = 4, in planes of 34×34 whose
+        // other floats stay zero.
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void Conv1Spread(ReadOnlySpan<float> dys, Span<float> spreadGradient)
+        {
+            for (int k = 0; k < 32; k++)
+            {
+                for (int i = 0; i < 28; i++)
+                {
+                    dys.Slice(k * 784 + i * 28, 28).CopyTo(spreadGradient.Slice(k * 1156 + i * 34 + 140, 28));
                 }
             }
         }
@@ -1591,18 +1609,28 @@ namespace NetGen.Generated
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         internal static void Conv2Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
             ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx,
-            bool computeDx, Span<float> columns, Span<float> columnsGradient, Span<float> padded,
-            Span<float> outputGradientT, Span<float> weightGradientT)
+            bool computeDx, Span<float> columns, Span<float> flippedWeight, Span<float> spreadGradient,
+            Span<float> compactedGradient, Span<float> padded, Span<float> outputGradientT, Span<float> weightGradientT,
+            Span<float> zeros)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
             ref float c0 = ref MemoryMarshal.GetReference(columns);
-            ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);
             // dL/dyᵀ and dL/dwᵀ: a row's last vector may reach into the buffers' slack, which these slices prove is
             // there.
             ref float dyT0 = ref MemoryMarshal.GetReference(outputGradientT.Slice(0, 12544 + TVector.Count - 1));
             ref float dwT0 = ref MemoryMarshal.GetReference(weightGradientT.Slice(0, 51200 + TVector.Count - 1));
             weightGradientT.Slice(0, 51200).Clear();
+            if (computeDx)
+            {
+                Conv2Flip(weight, flippedWeight);
+            }
+
+            ref float f0 = ref MemoryMarshal.GetReference(flippedWeight);
+            ref float z0 = ref MemoryMarshal.GetReference(zeros); // dL/dx has no bias: its sums start at zero
+            // The kernel reads up to Count − 1 floats past the planes' last row: this slice proves the buffer has them.
+            ref float sp0 = ref MemoryMarshal.GetReference(spreadGradient.Slice(0, 25600 + TVector.Count - 1));
+            ref float cg0 = ref MemoryMarshal.GetReference(compactedGradient.Slice(0, 80640 + TVector.Count - 1));
             // Last sample first, as where the forward pass unfolds (this one convolved directly, so every sample is
             // unfolded here).
             for (int s = count - 1; s >= 0; s--)
@@ -1630,14 +1658,17 @@ namespace NetGen.Generated
                     continue; // the network's input: nobody asked for dL/dx
                 }
 
-                // 3. dL/dcolumns(r, q) = Σ_k w(k, r) · dL/dy(k, q): [800×64] (w transposed) · [64×196], tiles of 8 rows
-                // × 2 vectors, blocked for the caches, written over dL/dcolumns.
-                Gemm.Multiply<TVector>(ref w0, 1, 800, ref dy0, 196, ref dc0, 196, m: 800, k: 64, n: 196,
-                    paddedTail: true);
+                // 3. Spread dL/dy into its zero-bordered planes: spread(k, i + 4, j + 4) = dL/dy(k, i, j).
+                Conv2Spread(dys, spreadGradient);
 
-                // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
-                // to the buffer's end: the last store may read and write back the slack
-                Conv2Fold<TVector>(columnsGradient, dx.Slice(s * 6272));
+                // 4. dL/dx(t, u, v) = Σ_k Σ_m Σ_n flipped(t, k, m, n) · spread(k, u + 2 + m, v + 2 + n), flipped(t, k,
+                // m, n) = w(k, t, 4 − m, 4 − n): the forward kernel (compacting), 32 filters over 64 channels, sums
+                // from zero.
+                // to the buffer's end: a masked store may read and write back the slack
+                ref float dx0 = ref MemoryMarshal.GetReference(dx.Slice(s * 6272));
+                Convolution.ForwardCompacted<TVector>(ref f0, ref z0, ref Unsafe.Add(ref sp0, 42), ref cg0, ref dx0,
+                    filters: 32, channels: 64, kernelHeight: 5, kernelWidth: 5, inputWidth: 20, inputPlane: 400,
+                    outputHeight: 14, outputWidth: 14);
             }
 
             // 5. dL/dw(k, r) += dL/dwᵀ(r, k), once for all the samples.
@@ -1691,55 +1722,33 @@ namespace NetGen.Generated
             }
         }
 
-        // conv2 fold (col2im): dL/dx(t, u, v) = Σ_m Σ_n dL/dcolumns((t·5 + m)·5 + n, (u + 2 − m)·14 + (v + 2 − n)) over
-        // 0 ≤ (u + 2 − m) < 14, 0 ≤ (v + 2 − n) < 14.
-        // Each row of dL/dx is summed in registers, a vector of columns at a time, and stored once: tap (m, n) loads
-        // its dL/dcolumns row shifted by n − 2 and keeps the lanes whose column exists. A store may run into the next
-        // row, which is written next.
+        // conv2 weight turned for dL/dx: flipped(t, k, m, n) = w(k, t, 4 − m, 4 − n), tap r = m·5 + n taking tap 24 −
+        // r.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2Fold<TVector>(ReadOnlySpan<float> columnsGradient, Span<float> dxs)
-            where TVector : struct, IFloatVector<TVector>
+        private static void Conv2Flip(ReadOnlySpan<float> weight, Span<float> flippedWeight)
         {
-            // Reads run up to Count − 1 floats past the last row, and so may the last store: these slices prove the
-            // buffers have them.
-            ref float c0 = ref MemoryMarshal.GetReference(columnsGradient.Slice(0, 156800 + TVector.Count - 1));
-            ref float dx0 = ref MemoryMarshal.GetReference(dxs.Slice(0, 6272 + TVector.Count - 1));
             for (int t = 0; t < 32; t++)
             {
-                ref float ct = ref Unsafe.Add(ref c0, t * 4900);
-                for (int u = 0; u < 14; u++)
+                for (int k = 0; k < 64; k++)
                 {
-                    // kernel rows m that reach row u: 0 ≤ (u + 2 − m) < 14
-                    int mFirst = Math.Max(0, u - 11), mEnd = Math.Min(5, u + 3);
-                    for (int v = 0; v < 14; v += TVector.Count)
+                    for (int r = 0; r < 25; r++)
                     {
-                        // kernel columns n with a lane l whose column (v + l + 2 − n) is inside 0..13
-                        TVector sum = TVector.Zero;
-                        int nEnd = Math.Min(5, v + TVector.Count + 2);
-                        for (int n = Math.Max(0, v - 11); n < nEnd; n++)
-                        {
-                            TVector keep = TVector.LaneMask(n - v - 2, n - v + 12);
-                            // taps (m, n), m = mFirst…: row m·5 + n, column (u + 2 − m)·14 + (v + 2 − n); each m one
-                            // tap row (980 floats) on and one output row (14) back
-                            ref float tap = ref Unsafe.Add(ref ct, n * 195 + u * 14 + v + 30);
-                            for (int m = mFirst; m < mEnd; m++)
-                            {
-                                sum = TVector.Add(sum,
-                                    TVector.Masked(TVector.Load(ref Unsafe.Add(ref tap, m * 966)), keep));
-                            }
-                        }
-
-                        int at = t * 196 + u * 14 + v;
-                        if (at <= 6272 - TVector.Count)
-                        {
-                            TVector.Store(sum, ref Unsafe.Add(ref dx0, at));
-                        }
-                        else
-                        {
-                            // the sample's end: the floats after it are the next sample's
-                            TVector.StoreLanes(sum, ref Unsafe.Add(ref dx0, at), 0, 6272 - at);
-                        }
+                        flippedWeight[(t * 64 + k) * 25 + r] = weight[(k * 32 + t) * 25 + 24 - r];
                     }
+                }
+            }
+        }
+
+        // conv2 dL/dy spread: spread(k, i + m0, j + n0) = dL/dy(k, i, j), m0 = 4, n0 = 4, in planes of 20×20 whose
+        // other floats stay zero.
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void Conv2Spread(ReadOnlySpan<float> dys, Span<float> spreadGradient)
+        {
+            for (int k = 0; k < 64; k++)
+            {
+                for (int i = 0; i < 14; i++)
+                {
+                    dys.Slice(k * 196 + i * 14, 14).CopyTo(spreadGradient.Slice(k * 400 + i * 20 + 84, 14));
                 }
             }
         }

@@ -26,12 +26,17 @@ namespace NetGen.Generator.Layers;
 /// The direct dL/dw reads compacted copies of the inputs (as <paramref name="Compacts"/> does for the forward pass) rather than
 /// their rows.
 /// </param>
+/// <param name="DirectInputGradient">
+/// dL/dx is the forward kernel (<c>Convolution.Forward</c>) run over dL/dy in zero-bordered planes with each kernel turned by
+/// 180° and its filter and channel axes swapped, instead of the product wᵀ · dL/dy folded back (col2im).
+/// </param>
+/// <param name="CompactsInputGradient">That forward kernel for dL/dx compacts its input (<c>Convolution.ForwardCompacted</c>).</param>
 /// <param name="ConvolvesDepthwise">
 /// A depthwise convolution (groups = input channels) computed by <c>DepthwiseConvolution</c>, forward and backward, with no
 /// unfold: one output plane's vectors of pixels in a register tile (see <see cref="ChooseGrouped"/>).
 /// </param>
 internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool Compacts, bool PadsInput, bool TransposesWeightGradient, bool ConvolvesDepthwise = false,
-    bool DirectWeightGradient = false, bool CompactsWeightGradient = false)
+    bool DirectWeightGradient = false, bool CompactsWeightGradient = false, bool DirectInputGradient = false, bool CompactsInputGradient = false)
 {
     /// <summary>The largest stride the depthwise kernels take (with 2, a vector of outputs reads the even lanes of two loads).</summary>
     public const int DepthwiseMaxStride = 2;
@@ -60,6 +65,9 @@ internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool
     /// <item>The direct dL/dw reads compacted copies where the forward pass compacts and the output rows fill less than 75 % of
     /// their vectors of 16: a copy of every sample is kernel-width times the input, and where rows fill their vectors well
     /// making it costs more than the lanes it fills (a 28-pixel row).</item>
+    /// <item>Direct dL/dx: stride 1, a kernel larger than 1×1 (a 1×1 kernel's fold is a copy), dL/dx no more than 1.25 × the output's pixels (padding that keeps the size, about: a
+    /// valid 5×5 convolution of a 10×10 output would sum twice the products, most of them over zeros), and the rules above
+    /// choosing the direct kernel for that convolution (filters and channels swapped, dL/dx's size as its output).</item>
     /// <item>Compaction: with 16 lanes, the vectors of multiply-adds it saves (output rows that end inside a vector) must be at
     /// least 4 × the vectors it copies.</item>
     /// </list>
@@ -68,17 +76,27 @@ internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool
         int channels, int filters, int kernelHeight, int kernelWidth, int stride, int padding, int outputHeight, int outputWidth)
     {
         int rows = channels * kernelHeight * kernelWidth;
-        long pixels = (long)outputHeight * outputWidth;
-        bool compacts = stride == 1 && CompactionPays(channels, filters, rows, kernelHeight, kernelWidth, outputHeight, outputWidth);
-        bool direct = stride == 1
-            && (compacts
-                || (FillsLanes(outputWidth, 8) && FillsLanes(outputWidth, WidestLanes)
-                    && (filters <= 16 || rows * pixels * sizeof(float) > 512 * 1024)));
+        (bool direct, bool compacts) = stride == 1 ? Direct(channels, filters, kernelHeight, kernelWidth, outputHeight, outputWidth) : (false, false);
+        int inputHeight = outputHeight + kernelHeight - 1 - 2 * padding, inputWidth = outputWidth + kernelWidth - 1 - 2 * padding;
+        (bool directDx, bool compactsDx) = stride == 1 && kernelHeight * kernelWidth > 1 && inputHeight > 0 && inputWidth > 0 && 4L * inputHeight * inputWidth <= 5L * outputHeight * outputWidth
+            ? Direct(filters, channels, kernelHeight, kernelWidth, inputHeight, inputWidth)
+            : (false, false);
         bool transposes = filters >= 16 && rows >= 64;
         bool directGradient = stride == 1 && kernelWidth >= 3 && (!transposes || filters <= 16);
         bool compactsGradient = directGradient && compacts && outputWidth * 100 < 75 * ((outputWidth + WidestLanes - 1) / WidestLanes * WidestLanes);
         return new ConvolutionStrategy(direct, compacts, stride == 1 && padding > 0, transposes, DirectWeightGradient: directGradient,
-            CompactsWeightGradient: compactsGradient);
+            CompactsWeightGradient: compactsGradient, DirectInputGradient: directDx, CompactsInputGradient: directDx && compactsDx);
+    }
+
+    /// <summary>Whether a stride-1 convolution of these sizes runs the direct kernel, and whether that kernel compacts its input (the rules of <see cref="Choose"/>).</summary>
+    private static (bool Direct, bool Compacts) Direct(int channels, int filters, int kernelHeight, int kernelWidth, int outputHeight, int outputWidth)
+    {
+        int rows = channels * kernelHeight * kernelWidth;
+        long pixels = (long)outputHeight * outputWidth;
+        bool compacts = CompactionPays(channels, filters, rows, kernelHeight, kernelWidth, outputHeight, outputWidth);
+        bool direct = compacts
+            || (FillsLanes(outputWidth, 8) && FillsLanes(outputWidth, WidestLanes) && (filters <= 16 || rows * pixels * sizeof(float) > 512 * 1024));
+        return (direct, compacts);
     }
 
     /// <summary>
