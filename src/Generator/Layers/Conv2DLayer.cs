@@ -1263,16 +1263,17 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     /// <summary>The output index that reads input index <paramref name="i"/> at kernel offset <paramref name="k"/> (stride 1): i + p − k.</summary>
     private string Shifted(string i, string k) => Padding == 0 ? $"({i} − {k})" : $"({i} + {Padding} − {k})";
 
-    /// <summary>With stride 1 the unfold copies whole rows in vectors (<c>Rows.CopyWhole</c>), so it is generic over the width.</summary>
-    private bool UnfoldsWholeRows => Stride == 1;
+    /// <summary>With stride 1 or 2 the unfold copies whole rows in vectors (<c>Rows.CopyWhole</c>, <c>Rows.CopyEven</c>), so it is generic over the width.</summary>
+    private bool UnfoldsWholeRows => Stride <= 2;
 
     private string UnfoldGeneric => UnfoldsWholeRows ? "<TVector>" : "";
 
     /// <summary>
-    /// Stride-1 unfold: every tap (t, m, n) fills its row block of columns completely, output row after output row, each
-    /// from one input row (of the padded copy, with padding). Rows are copied in whole vectors: a copy may run up to
-    /// Count − 1 floats past its row, into the next one, which is written next; the last row of the last tap runs into
-    /// the buffer's slack. No branch, no library call per row, and nothing in columns depends on an earlier unfold.
+    /// Stride-1 or -2 unfold: every tap (t, m, n) fills its row block of columns completely, output row after output row, each
+    /// from one input row (of the padded copy, with padding; with stride 2, its every other float). Rows are copied in whole
+    /// vectors: a copy may run up to Count − 1 floats past its row, into the next one, which is written next; the last row of
+    /// the last tap runs into the buffer's slack. No branch, no library call per row, and nothing in columns depends on an
+    /// earlier unfold.
     /// </summary>
     private void EmitWholeRowUnfold(SourceWriter w, LayerPlan plan)
     {
@@ -1286,8 +1287,17 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             w.Line();
         }
 
-        w.Line($"// Reads and writes run up to Count − 1 floats past the last row: these slices prove the buffers have them.");
-        w.Line($"ref float x0 = ref MemoryMarshal.GetReference({source}.Slice(0, {input.Channels * plane} + TVector.Count - 1));");
+        string readPast = Stride == 1 ? "TVector.Count - 1" : $"{Stride} * TVector.Count - 1";
+        if (Stride == 1)
+        {
+            w.Line($"// Reads and writes run up to Count − 1 floats past the last row: these slices prove the buffers have them.");
+        }
+        else
+        {
+            w.Line($"// Reads run up to {Stride}·Count − 1 floats past the last row, writes up to Count − 1: these slices prove the buffers have them.");
+        }
+
+        w.Line($"ref float x0 = ref MemoryMarshal.GetReference({source}.Slice(0, {input.Channels * plane} + {readPast}));");
         w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, {input.Channels * taps * pixels} + TVector.Count - 1));");
         w.Line($"for (int t = 0; t < {input.Channels}; t++)");
         w.Open();
@@ -1297,12 +1307,12 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Open();
         w.Line($"for (int n = 0; n < {KernelWidth}; n++)");
         w.Open();
-        w.Line($"// tap (m, n), columns row r = m·{KernelWidth} + n: columns(r, i·{output.Width} + j) = {(PadsInput ? "padded" : "x")}(t, i + m, j + n)");
+        w.Line($"// tap (m, n), columns row r = m·{KernelWidth} + n: columns(r, i·{output.Width} + j) = {(PadsInput ? "padded" : "x")}(t, {(Stride == 1 ? "i" : $"{Stride}·i")} + m, {(Stride == 1 ? "j" : $"{Stride}·j")} + n)");
         w.Line($"ref float from = ref Unsafe.Add(ref xt, m * {width} + n);");
         w.Line($"ref float to = ref Unsafe.Add(ref ct, (m * {KernelWidth} + n) * {pixels});");
         w.Line($"for (int i = 0; i < {output.Height}; i++)");
         w.Open();
-        w.Line($"Rows.CopyWhole<TVector>(ref Unsafe.Add(ref from, i * {width}), ref Unsafe.Add(ref to, i * {output.Width}), {output.Width});");
+        w.Line($"Rows.{(Stride == 1 ? "CopyWhole" : "CopyEven")}<TVector>(ref Unsafe.Add(ref from, i * {Stride * width}), ref Unsafe.Add(ref to, i * {output.Width}), {output.Width});");
         w.Close();
         w.Close();
         w.Close();

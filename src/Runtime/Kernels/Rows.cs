@@ -30,6 +30,22 @@ public static class Rows
     }
 
     /// <summary>
+    /// destination[0…n) = source[0], source[2], …, source[2·(n − 1)] (every other float: a stride-2 convolution's tap along a
+    /// row), in whole vectors, each from two loads: the last one reads up to <c>2 · Count − 1</c> floats past
+    /// <c>source[2·(n − 1)]</c> and writes up to <c>Count − 1</c> past <paramref name="n"/>, as <see cref="CopyWhole"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CopyEven<TVector>(ref float source, ref float destination, int n)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        for (int j = 0; j < n; j += TVector.Count)
+        {
+            ref float from = ref Unsafe.Add(ref source, 2 * j);
+            TVector.Store(TVector.PickEven(TVector.Load(ref from), TVector.Load(ref Unsafe.Add(ref from, TVector.Count))), ref Unsafe.Add(ref destination, j));
+        }
+    }
+
+    /// <summary>
     /// destination[c·<paramref name="destinationRow"/> + r] = source[r·<paramref name="sourceRow"/> + c] for r &lt; <paramref name="rows"/>,
     /// c &lt; <paramref name="columns"/>: a transpose, in blocks of 8 source rows so that each destination row segment
     /// written is 8 contiguous floats and the 8 source rows read are each read in order. Writes nothing else.

@@ -68,4 +68,39 @@ public sealed class RowsTests
         float[] source = new float[12];
         Assert.Throws<ArgumentOutOfRangeException>(() => Rows.Transpose(source, 4, 3, 4, new float[10], 3));
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(14)]
+    [InlineData(16)]
+    [InlineData(33)]
+    public void CopyEven_takes_every_other_float_at_every_vector_width(int n)
+    {
+        CheckCopyEven<Float1>(n);
+        CheckCopyEven<Float128>(n);
+        CheckCopyEven<Float256>(n);
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            CheckCopyEven<Float512>(n);
+        }
+    }
+
+    private static void CheckCopyEven<TVector>(int n)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        // Room for the reads (2·Count − 1 past the last float taken) and the writes (Count − 1 past n) of the last vector.
+        float[] source = new float[2 * n + 2 * TVector.Count];
+        for (int i = 0; i < source.Length; i++)
+        {
+            source[i] = i + 0.25f;
+        }
+
+        float[] destination = new float[n + TVector.Count];
+        Rows.CopyEven<TVector>(ref source[0], ref destination[0], n);
+        for (int j = 0; j < n; j++)
+        {
+            Assert.Equal(source[2 * j], destination[j]);
+        }
+    }
 }

@@ -746,7 +746,7 @@ namespace Samples.Tiny
                 where TVector : struct, global::NetGen.Kernels.IFloatVector<TVector>
             {
                 global::NetGen.Generated.Layers.EdgesForward<TVector>(count, ws.Input, parameters.Slice(0, 36),
-                    parameters.Slice(36, 3), ws.EdgesOutput, ws.EdgesColumns);
+                    parameters.Slice(36, 3), ws.EdgesOutput, ws.EdgesColumns, ws.EdgesPadded);
                 global::NetGen.Generated.Layers.Pool1Forward<TVector>(count, ws.EdgesOutput, ws.Pool1Output,
                     ws.Pool1ArgMax, ws.Pool1WindowMax, ws.Pool1WindowTap);
                 global::NetGen.Generated.Layers.HeadForward<TVector>(count, ws.Pool1Output, parameters.Slice(39, 144),
@@ -805,7 +805,7 @@ namespace Samples.Tiny
                     ws.Pool1ArgMax, ws.Pool1Output);
                 global::NetGen.Generated.Layers.EdgesBackward<TVector>(count, ws.Input, ws.EdgesOutputGradient,
                     parameters.Slice(0, 36), gradients.Slice(0, 36), gradients.Slice(36, 3), ws.InputGradient,
-                    inputGradient, ws.EdgesColumns, ws.EdgesColumnsGradient);
+                    inputGradient, ws.EdgesColumns, ws.EdgesColumnsGradient, ws.EdgesPadded);
             }
 
             /// <summary>
@@ -837,6 +837,12 @@ namespace Samples.Tiny
 
                 /// <summary>edges: dL/dcolumns, same layout, for one sample at a time.</summary>
                 public readonly float[] EdgesColumnsGradient = new float[240 + 32];
+
+                /// <summary>
+                /// edges: one sample's input with its zero padding, 2×11×9; the border is never written, for one sample
+                /// at a time.
+                /// </summary>
+                public readonly float[] EdgesPadded = new float[198 + 32];
 
                 /// <summary>pool1 output: n × 3×4×3; read by head.</summary>
                 public readonly float[] Pool1Output = new float[capacity * 36 + 32];
@@ -897,7 +903,7 @@ namespace NetGen.Generated
         /// <summary>Forward pass of edges (Conv2D): 2×9×7 → 3×5×4, kernel 3×2, stride 2, padding 1.</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         internal static void EdgesForward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
-            ReadOnlySpan<float> bias, Span<float> y, Span<float> columns)
+            ReadOnlySpan<float> bias, Span<float> y, Span<float> columns, Span<float> padded)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
@@ -911,7 +917,7 @@ namespace NetGen.Generated
                 ref float y0 = ref MemoryMarshal.GetReference(ys);
 
                 // 1. Unfold (im2col) this sample into columns.
-                EdgesUnfold(xs, columns);
+                EdgesUnfold<TVector>(xs, columns, padded);
 
                 // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [3×12] · [12×20], register tiles of 8 filters × 2
                 // vectors of pixels, blocked for the caches; each filter's accumulators start at its bias.
@@ -929,7 +935,7 @@ namespace NetGen.Generated
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         internal static void EdgesBackward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
             ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx,
-            bool computeDx, Span<float> columns, Span<float> columnsGradient)
+            bool computeDx, Span<float> columns, Span<float> columnsGradient, Span<float> padded)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
@@ -946,7 +952,7 @@ namespace NetGen.Generated
                 // 1. Unfold this sample again, unless the forward pass's columns are still its own.
                 if (s != count - 1)
                 {
-                    EdgesUnfold(xs, columns);
+                    EdgesUnfold<TVector>(xs, columns, padded);
                 }
 
                 // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [3×20] · [12×20]ᵀ, tiles of 4 filters (then 2,
@@ -971,62 +977,48 @@ namespace NetGen.Generated
             }
         }
 
-        // edges unfold (im2col): columns(r, q) = x(t, i·2 + m − 1, j·2 + n − 1), row r = (t·3 + m)·2 + n, column q =
-        // i·4 + j.
-        // Taps that read padding are never written and stay zero (the buffer starts zeroed).
+        // edges padding: the sample into the middle of its zero-padded copy (2×11×9); the border is never written and
+        // stays zero.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void EdgesUnfold(ReadOnlySpan<float> xs, Span<float> columns)
+        private static void EdgesPad(ReadOnlySpan<float> xs, Span<float> padded)
         {
             for (int t = 0; t < 2; t++)
             {
-                ReadOnlySpan<float> xt = xs.Slice(t * 63, 63);
-                Span<float> ct = columns.Slice(t * 120, 120);
-                // tap (0, 0): output rows 1..4, columns 1..3
-                for (int i = 1; i < 5; i++)
+                for (int u = 0; u < 9; u++)
                 {
-                    for (int j = 1; j < 4; j++)
-                    {
-                        ct[i * 4 + j] = xt[i * 14 + j * 2 - 8];
-                    }
+                    xs.Slice(t * 63 + u * 7, 7).CopyTo(padded.Slice(t * 99 + 10 + u * 9, 7));
                 }
-                // tap (0, 1): output rows 1..4, columns 0..3
-                for (int i = 1; i < 5; i++)
+            }
+        }
+
+        // edges unfold (im2col): columns(r, q) = x(t, i·2 + m − 1, j·2 + n − 1), row r = (t·3 + m)·2 + n, column q =
+        // i·4 + j.
+        // Every tap reads whole rows of the zero-padded copy, so every column of every row is written.
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void EdgesUnfold<TVector>(ReadOnlySpan<float> xs, Span<float> columns, Span<float> padded)
+            where TVector : struct, IFloatVector<TVector>
+        {
+            EdgesPad(xs, padded);
+
+            // Reads run up to 2·Count − 1 floats past the last row, writes up to Count − 1: these slices prove the
+            // buffers have them.
+            ref float x0 = ref MemoryMarshal.GetReference(padded.Slice(0, 198 + 2 * TVector.Count - 1));
+            ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, 240 + TVector.Count - 1));
+            for (int t = 0; t < 2; t++)
+            {
+                ref float xt = ref Unsafe.Add(ref x0, t * 99);
+                ref float ct = ref Unsafe.Add(ref c0, t * 120);
+                for (int m = 0; m < 3; m++)
                 {
-                    for (int j = 0; j < 4; j++)
+                    for (int n = 0; n < 2; n++)
                     {
-                        ct[i * 4 + j + 20] = xt[i * 14 + j * 2 - 7];
-                    }
-                }
-                // tap (1, 0): output rows 0..4, columns 1..3
-                for (int i = 0; i < 5; i++)
-                {
-                    for (int j = 1; j < 4; j++)
-                    {
-                        ct[i * 4 + j + 40] = xt[i * 14 + j * 2 - 1];
-                    }
-                }
-                // tap (1, 1): output rows 0..4, columns 0..3
-                for (int i = 0; i < 5; i++)
-                {
-                    for (int j = 0; j < 4; j++)
-                    {
-                        ct[i * 4 + j + 60] = xt[i * 14 + j * 2];
-                    }
-                }
-                // tap (2, 0): output rows 0..3, columns 1..3
-                for (int i = 0; i < 4; i++)
-                {
-                    for (int j = 1; j < 4; j++)
-                    {
-                        ct[i * 4 + j + 80] = xt[i * 14 + j * 2 + 6];
-                    }
-                }
-                // tap (2, 1): output rows 0..3, columns 0..3
-                for (int i = 0; i < 4; i++)
-                {
-                    for (int j = 0; j < 4; j++)
-                    {
-                        ct[i * 4 + j + 100] = xt[i * 14 + j * 2 + 7];
+                        // tap (m, n), columns row r = m·2 + n: columns(r, i·4 + j) = padded(t, 2·i + m, 2·j + n)
+                        ref float from = ref Unsafe.Add(ref xt, m * 9 + n);
+                        ref float to = ref Unsafe.Add(ref ct, (m * 2 + n) * 20);
+                        for (int i = 0; i < 5; i++)
+                        {
+                            Rows.CopyEven<TVector>(ref Unsafe.Add(ref from, i * 18), ref Unsafe.Add(ref to, i * 4), 4);
+                        }
                     }
                 }
             }

@@ -933,7 +933,7 @@ namespace Samples
                 parameters.Slice(144, 16), ws.Conv1Output, ws.Conv1Columns, ws.Conv1Padded);
             global::NetGen.Generated.Layers.StemForward(count, ws.Conv1Output, ws.StemOutput);
             global::NetGen.Generated.Layers.Conv2Forward<TVector>(count, ws.StemOutput, parameters.Slice(160, 4608),
-                parameters.Slice(4768, 32), ws.Conv2Output, ws.Conv2Columns);
+                parameters.Slice(4768, 32), ws.Conv2Output, ws.Conv2Columns, ws.Conv2Padded);
             global::NetGen.Generated.Layers.Relu2Forward(count, ws.Conv2Output, ws.Relu2Output);
             global::NetGen.Generated.Layers.MainForward<TVector>(count, ws.Relu2Output, parameters.Slice(4800, 9216),
                 parameters.Slice(14016, 32), ws.MainOutput, ws.MainColumns, ws.MainPadded);
@@ -1007,7 +1007,8 @@ namespace Samples
                 ws.Conv2OutputGradient);
             global::NetGen.Generated.Layers.Conv2Backward<TVector>(count, ws.StemOutput, ws.Conv2OutputGradient,
                 parameters.Slice(160, 4608), gradients.Slice(160, 4608), gradients.Slice(4768, 32), ws.BranchGradient,
-                true, ws.Conv2Columns, ws.Conv2ColumnsGradient, ws.Conv2OutputGradientT, ws.Conv2WeightGradientT);
+                true, ws.Conv2Columns, ws.Conv2ColumnsGradient, ws.Conv2Padded, ws.Conv2OutputGradientT,
+                ws.Conv2WeightGradientT);
             // stem feeds several layers: add conv2's share of its gradient to the others'.
             global::NetGen.Generated.Layers.AddBranch(ws.StemOutputGradient, ws.BranchGradient, count * 12544);
             global::NetGen.Generated.Layers.StemBackward<TVector>(count, ws.StemOutput, ws.StemOutputGradient,
@@ -1094,6 +1095,12 @@ namespace Samples
 
             /// <summary>conv2: dL/dcolumns, same layout, for one sample at a time.</summary>
             public readonly float[] Conv2ColumnsGradient = new float[28224 + 32];
+
+            /// <summary>
+            /// conv2: one sample's input with its zero padding, 16×30×30; the border is never written, for one sample
+            /// at a time.
+            /// </summary>
+            public readonly float[] Conv2Padded = new float[14400 + 32];
 
             /// <summary>
             /// conv2: one sample's dL/dy transposed, 196 pixels × 32 filters, for one sample at a time.
@@ -1433,7 +1440,7 @@ namespace NetGen.Generated
         /// <summary>Forward pass of conv2 (Conv2D): 16×28×28 → 32×14×14, kernel 3×3, stride 2, padding 1.</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         internal static void Conv2Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
-            ReadOnlySpan<float> bias, Span<float> y, Span<float> columns)
+            ReadOnlySpan<float> bias, Span<float> y, Span<float> columns, Span<float> padded)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
@@ -1447,7 +1454,7 @@ namespace NetGen.Generated
                 ref float y0 = ref MemoryMarshal.GetReference(ys);
 
                 // 1. Unfold (im2col) this sample into columns.
-                Conv2Unfold(xs, columns);
+                Conv2Unfold<TVector>(xs, columns, padded);
 
                 // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [32×144] · [144×196], register tiles of 8 filters ×
                 // 2 vectors of pixels, blocked for the caches; each filter's accumulators start at its bias.
@@ -1465,8 +1472,8 @@ namespace NetGen.Generated
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         internal static void Conv2Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
             ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx,
-            bool computeDx, Span<float> columns, Span<float> columnsGradient, Span<float> outputGradientT,
-            Span<float> weightGradientT)
+            bool computeDx, Span<float> columns, Span<float> columnsGradient, Span<float> padded,
+            Span<float> outputGradientT, Span<float> weightGradientT)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
@@ -1487,7 +1494,7 @@ namespace NetGen.Generated
                 // 1. Unfold this sample again, unless the forward pass's columns are still its own.
                 if (s != count - 1)
                 {
-                    Conv2Unfold(xs, columns);
+                    Conv2Unfold<TVector>(xs, columns, padded);
                 }
 
                 // 2. dL/dwᵀ(r, k) += Σ_q columns(r, q) · dL/dyᵀ(q, k): [144×196] · [196×32], tiles of 8 rows × 2
@@ -1519,86 +1526,49 @@ namespace NetGen.Generated
             Rows.TransposeAdd(weightGradientT, 32, 144, 32, weightGradient, 144);
         }
 
-        // conv2 unfold (im2col): columns(r, q) = x(t, i·2 + m − 1, j·2 + n − 1), row r = (t·3 + m)·3 + n, column q =
-        // i·14 + j.
-        // Taps that read padding are never written and stay zero (the buffer starts zeroed).
+        // conv2 padding: the sample into the middle of its zero-padded copy (16×30×30); the border is never written and
+        // stays zero.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2Unfold(ReadOnlySpan<float> xs, Span<float> columns)
+        private static void Conv2Pad(ReadOnlySpan<float> xs, Span<float> padded)
         {
             for (int t = 0; t < 16; t++)
             {
-                ReadOnlySpan<float> xt = xs.Slice(t * 784, 784);
-                Span<float> ct = columns.Slice(t * 1764, 1764);
-                // tap (0, 0): output rows 1..13, columns 1..13
-                for (int i = 1; i < 14; i++)
+                for (int u = 0; u < 28; u++)
                 {
-                    for (int j = 1; j < 14; j++)
-                    {
-                        ct[i * 14 + j] = xt[i * 56 + j * 2 - 29];
-                    }
+                    xs.Slice(t * 784 + u * 28, 28).CopyTo(padded.Slice(t * 900 + 31 + u * 30, 28));
                 }
-                // tap (0, 1): output rows 1..13, columns 0..13
-                for (int i = 1; i < 14; i++)
+            }
+        }
+
+        // conv2 unfold (im2col): columns(r, q) = x(t, i·2 + m − 1, j·2 + n − 1), row r = (t·3 + m)·3 + n, column q =
+        // i·14 + j.
+        // Every tap reads whole rows of the zero-padded copy, so every column of every row is written.
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private static void Conv2Unfold<TVector>(ReadOnlySpan<float> xs, Span<float> columns, Span<float> padded)
+            where TVector : struct, IFloatVector<TVector>
+        {
+            Conv2Pad(xs, padded);
+
+            // Reads run up to 2·Count − 1 floats past the last row, writes up to Count − 1: these slices prove the
+            // buffers have them.
+            ref float x0 = ref MemoryMarshal.GetReference(padded.Slice(0, 14400 + 2 * TVector.Count - 1));
+            ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, 28224 + TVector.Count - 1));
+            for (int t = 0; t < 16; t++)
+            {
+                ref float xt = ref Unsafe.Add(ref x0, t * 900);
+                ref float ct = ref Unsafe.Add(ref c0, t * 1764);
+                for (int m = 0; m < 3; m++)
                 {
-                    for (int j = 0; j < 14; j++)
+                    for (int n = 0; n < 3; n++)
                     {
-                        ct[i * 14 + j + 196] = xt[i * 56 + j * 2 - 28];
-                    }
-                }
-                // tap (0, 2): output rows 1..13, columns 0..13
-                for (int i = 1; i < 14; i++)
-                {
-                    for (int j = 0; j < 14; j++)
-                    {
-                        ct[i * 14 + j + 392] = xt[i * 56 + j * 2 - 27];
-                    }
-                }
-                // tap (1, 0): output rows 0..13, columns 1..13
-                for (int i = 0; i < 14; i++)
-                {
-                    for (int j = 1; j < 14; j++)
-                    {
-                        ct[i * 14 + j + 588] = xt[i * 56 + j * 2 - 1];
-                    }
-                }
-                // tap (1, 1): output rows 0..13, columns 0..13
-                for (int i = 0; i < 14; i++)
-                {
-                    for (int j = 0; j < 14; j++)
-                    {
-                        ct[i * 14 + j + 784] = xt[i * 56 + j * 2];
-                    }
-                }
-                // tap (1, 2): output rows 0..13, columns 0..13
-                for (int i = 0; i < 14; i++)
-                {
-                    for (int j = 0; j < 14; j++)
-                    {
-                        ct[i * 14 + j + 980] = xt[i * 56 + j * 2 + 1];
-                    }
-                }
-                // tap (2, 0): output rows 0..13, columns 1..13
-                for (int i = 0; i < 14; i++)
-                {
-                    for (int j = 1; j < 14; j++)
-                    {
-                        ct[i * 14 + j + 1176] = xt[i * 56 + j * 2 + 27];
-                    }
-                }
-                // tap (2, 1): output rows 0..13, columns 0..13
-                for (int i = 0; i < 14; i++)
-                {
-                    for (int j = 0; j < 14; j++)
-                    {
-                        ct[i * 14 + j + 1372] = xt[i * 56 + j * 2 + 28];
-                    }
-                }
-                // tap (2, 2): output rows 0..13, columns 0..13
-                for (int i = 0; i < 14; i++)
-                {
-                    for (int j = 0; j < 14; j++)
-                    {
-                        ct[i * 14 + j + 1568] = xt[i * 56 + j * 2 + 29];
+                        // tap (m, n), columns row r = m·3 + n: columns(r, i·14 + j) = padded(t, 2·i + m, 2·j + n)
+                        ref float from = ref Unsafe.Add(ref xt, m * 30 + n);
+                        ref float to = ref Unsafe.Add(ref ct, (m * 3 + n) * 196);
+                        for (int i = 0; i < 14; i++)
+                        {
+                            Rows.CopyEven<TVector>(ref Unsafe.Add(ref from, i * 60), ref Unsafe.Add(ref to, i * 14),
+                                14);
+                        }
                     }
                 }
             }
@@ -1935,7 +1905,7 @@ namespace NetGen.Generated
                 ref float y0 = ref MemoryMarshal.GetReference(ys);
 
                 // 1. Unfold (im2col) this sample into columns.
-                ShortcutUnfold(xs, columns);
+                ShortcutUnfold<TVector>(xs, columns);
 
                 // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [32×16] · [16×196], register tiles of 8 filters × 2
                 // vectors of pixels, blocked for the caches; each filter's accumulators start at its bias.
@@ -1970,7 +1940,7 @@ namespace NetGen.Generated
                 // 1. Unfold this sample again, unless the forward pass's columns are still its own.
                 if (s != count - 1)
                 {
-                    ShortcutUnfold(xs, columns);
+                    ShortcutUnfold<TVector>(xs, columns);
                 }
 
                 // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [32×196] · [16×196]ᵀ, tiles of 4 filters (then 2,
@@ -1998,20 +1968,31 @@ namespace NetGen.Generated
 
         // shortcut unfold (im2col): columns(r, q) = x(t, i·2 + m, j·2 + n), row r = (t·1 + m)·1 + n, column q = i·14 +
         // j.
-        // Taps that read padding are never written and stay zero (the buffer starts zeroed).
+        // Every tap reads whole rows, so every column of every row is written.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void ShortcutUnfold(ReadOnlySpan<float> xs, Span<float> columns)
+        private static void ShortcutUnfold<TVector>(ReadOnlySpan<float> xs, Span<float> columns)
+            where TVector : struct, IFloatVector<TVector>
         {
+            // Reads run up to 2·Count − 1 floats past the last row, writes up to Count − 1: these slices prove the
+            // buffers have them.
+            ref float x0 = ref MemoryMarshal.GetReference(xs.Slice(0, 12544 + 2 * TVector.Count - 1));
+            ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, 3136 + TVector.Count - 1));
             for (int t = 0; t < 16; t++)
             {
-                ReadOnlySpan<float> xt = xs.Slice(t * 784, 784);
-                Span<float> ct = columns.Slice(t * 196, 196);
-                // tap (0, 0): output rows 0..13, columns 0..13
-                for (int i = 0; i < 14; i++)
+                ref float xt = ref Unsafe.Add(ref x0, t * 784);
+                ref float ct = ref Unsafe.Add(ref c0, t * 196);
+                for (int m = 0; m < 1; m++)
                 {
-                    for (int j = 0; j < 14; j++)
+                    for (int n = 0; n < 1; n++)
                     {
-                        ct[i * 14 + j] = xt[i * 56 + j * 2];
+                        // tap (m, n), columns row r = m·1 + n: columns(r, i·14 + j) = x(t, 2·i + m, 2·j + n)
+                        ref float from = ref Unsafe.Add(ref xt, m * 28 + n);
+                        ref float to = ref Unsafe.Add(ref ct, (m * 1 + n) * 196);
+                        for (int i = 0; i < 14; i++)
+                        {
+                            Rows.CopyEven<TVector>(ref Unsafe.Add(ref from, i * 56), ref Unsafe.Add(ref to, i * 14),
+                                14);
+                        }
                     }
                 }
             }

@@ -13,7 +13,8 @@ namespace NetGen.Generator.Layers;
 /// a vector of output pixels runs on across rows narrower than a vector (<c>Convolution.ForwardCompacted</c>).
 /// </param>
 /// <param name="PadsInput">
-/// Stride 1 (or a depthwise convolution's stride 2) with padding: the input is first copied into the middle of a zero-padded sample.
+/// Stride 1 or 2 with padding: the input is first copied into the middle of a zero-padded sample, whose rows every tap then
+/// reads whole (with stride 2, every other float of them).
 /// </param>
 /// <param name="TransposesWeightGradient">
 /// Where dL/dw is a product over the unfolded input, it is one product into a transposed buffer (see <see cref="Choose"/>).
@@ -84,7 +85,7 @@ internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool
         bool transposes = filters >= 16 && rows >= 64;
         bool directGradient = stride == 1 && kernelWidth >= 3 && (!transposes || filters <= 16);
         bool compactsGradient = directGradient && compacts && outputWidth * 100 < 75 * ((outputWidth + WidestLanes - 1) / WidestLanes * WidestLanes);
-        return new ConvolutionStrategy(direct, compacts, stride == 1 && padding > 0, transposes, DirectWeightGradient: directGradient,
+        return new ConvolutionStrategy(direct, compacts, stride <= 2 && padding > 0, transposes, DirectWeightGradient: directGradient,
             CompactsWeightGradient: compactsGradient, DirectInputGradient: directDx, CompactsInputGradient: directDx && compactsDx);
     }
 
