@@ -133,8 +133,17 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             .. PadsInput ? new[] { Padded(input) } : [],
             .. TransposesWeightGradient ? new[] { OutputGradientT(input, output), WeightGradientT(input) } : [],
             .. CopiesGradientInputs ? new[] { GradientInputs(input, output) } : [],
+            .. FoldsEvenOdd ? new[] { PaddedGradient(input) } : [],
             .. UsesZeros ? new[] { ZeroBias(input) } : [],
         ];
+
+    /// <summary>With stride 2, dL/dx is folded by <c>Convolution.FoldStride2</c> into zero-padded planes whose inside is then copied out.</summary>
+    private bool FoldsEvenOdd => Stride == 2 && !Strategy.ConvolvesDepthwise;
+
+    private ScratchBuffer PaddedGradient(Shape input) =>
+        new("paddedGradient", "float", (long)input.Channels * (input.Height + 2 * Padding) * (input.Width + 2 * Padding),
+            $"one sample's dL/dx with its padding, {input.Channels}×{input.Height + 2 * Padding}×{input.Width + 2 * Padding}: the stride-2 fold writes every float, and the inside is dL/dx",
+            PerSample: false);
 
     /// <summary>What a direct dL/dx uses: the turned weight, dL/dy's zero-bordered planes and, if that kernel compacts, its copy.</summary>
     private ScratchBuffer[] InputGradientBuffers(Shape input, Shape output) =>
@@ -275,6 +284,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             .. PadsInput && (!Strategy.DirectWeightGradient || Strategy.CompactsWeightGradient) ? new[] { Operand.Of(Padded(plan.Input)) } : [],
             .. TransposesWeightGradient ? new[] { Operand.Of(OutputGradientT(plan.Input, plan.Output)), Operand.Of(WeightGradientT(plan.Input)) } : [],
             .. CopiesGradientInputs ? new[] { Operand.Of(GradientInputs(plan.Input, plan.Output)) } : [],
+            .. FoldsEvenOdd ? new[] { Operand.Of(PaddedGradient(plan.Input)) } : [],
             .. Strategy.DirectInputGradient ? new[] { Operand.Of(ZeroBias(plan.Input)) } : [],
         ];
 
@@ -899,6 +909,13 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             {
                 w.Line($"{plan.Pascal}Fold<TVector>(columnsGradient, dx.Slice(s * {input.Length})); // to the buffer's end: the last store may read and write back the slack");
             }
+            else if (FoldsEvenOdd)
+            {
+                int height = input.Height + 2 * Padding, width = input.Width + 2 * Padding;
+                w.Line($"// Every row of the zero-padded dL/dx summed in registers and stored once (even and odd columns from the even and odd kernel columns, interleaved), then its inside copied out. The fold's last vectors write up to 2·Count − 1 floats past the planes, and its loads read up to {(KernelWidth / 2 == 0 ? "Count − 1" : KernelWidth / 2 == 1 ? "Count" : $"Count + {KernelWidth / 2 - 1}")} floats past dL/dcolumns' last row: these slices prove the buffers have them.");
+                w.Line($"Convolution.FoldStride2<TVector>(ref MemoryMarshal.GetReference(columnsGradient.Slice(0, {(long)Rows(input) * pixels + KernelWidth / 2} + TVector.Count - 1)), ref MemoryMarshal.GetReference(paddedGradient.Slice(0, {(long)input.Channels * height * width} + 2 * TVector.Count - 1)), channels: {input.Channels}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, outputHeight: {output.Height}, outputWidth: {output.Width}, paddedHeight: {height}, paddedWidth: {width});");
+                w.Line($"{plan.Pascal}Unpad(paddedGradient, dx.Slice(s * {input.Length}, {input.Length}));");
+            }
             else
             {
                 w.Line($"{plan.Pascal}Fold(columnsGradient, dx.Slice(s * {input.Length}, {input.Length}));");
@@ -1049,6 +1066,10 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         {
             EmitWholeRowFold(w, plan);
         }
+        else if (FoldsEvenOdd)
+        {
+            EmitUnpad(w, plan);
+        }
         else
         {
             w.Line($"// {plan.Name} fold (col2im): dL/dx(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)}) = Σ dL/dcolumns(r, q) over the taps that read it; taps in the padding drop out.");
@@ -1172,6 +1193,26 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             w.Close();
         }
 
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    /// <summary>dL/dx out of the middle of its zero-padded planes, after a stride-2 fold.</summary>
+    private void EmitUnpad(SourceWriter w, LayerPlan plan)
+    {
+        Shape input = plan.Input;
+        int height = input.Height + 2 * Padding, width = input.Width + 2 * Padding, plane = height * width;
+        w.Line($"// {plan.Name} dL/dx out of the middle of its zero-padded planes ({input.Channels}×{height}×{width}): dL/dx(t, u, v) = padded(t, u + {Padding}, v + {Padding}).");
+        w.Line($"{NetworkEmitter.Optimized}");
+        w.Line($"private static void {plan.Pascal}Unpad(ReadOnlySpan<float> paddedGradient, Span<float> dxs)");
+        w.Open();
+        w.Line($"for (int t = 0; t < {input.Channels}; t++)");
+        w.Open();
+        w.Line($"for (int u = 0; u < {input.Height}; u++)");
+        w.Open();
+        w.Line($"paddedGradient.Slice(t * {plane}{Literal.Offset(Padding * width + Padding)} + u * {width}, {input.Width}).CopyTo(dxs.Slice(t * {input.Height * input.Width} + u * {input.Width}, {input.Width}));");
         w.Close();
         w.Close();
         w.Close();

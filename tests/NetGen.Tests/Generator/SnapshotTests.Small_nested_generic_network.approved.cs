@@ -805,7 +805,7 @@ namespace Samples.Tiny
                     ws.Pool1ArgMax, ws.Pool1Output);
                 global::NetGen.Generated.Layers.EdgesBackward<TVector>(count, ws.Input, ws.EdgesOutputGradient,
                     parameters.Slice(0, 36), gradients.Slice(0, 36), gradients.Slice(36, 3), ws.InputGradient,
-                    inputGradient, ws.EdgesColumns, ws.EdgesColumnsGradient, ws.EdgesPadded);
+                    inputGradient, ws.EdgesColumns, ws.EdgesColumnsGradient, ws.EdgesPadded, ws.EdgesPaddedGradient);
             }
 
             /// <summary>
@@ -843,6 +843,12 @@ namespace Samples.Tiny
                 /// at a time.
                 /// </summary>
                 public readonly float[] EdgesPadded = new float[198 + 32];
+
+                /// <summary>
+                /// edges: one sample's dL/dx with its padding, 2×11×9: the stride-2 fold writes every float, and the
+                /// inside is dL/dx, for one sample at a time.
+                /// </summary>
+                public readonly float[] EdgesPaddedGradient = new float[198 + 32];
 
                 /// <summary>pool1 output: n × 3×4×3; read by head.</summary>
                 public readonly float[] Pool1Output = new float[capacity * 36 + 32];
@@ -935,7 +941,8 @@ namespace NetGen.Generated
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         internal static void EdgesBackward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
             ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx,
-            bool computeDx, Span<float> columns, Span<float> columnsGradient, Span<float> padded)
+            bool computeDx, Span<float> columns, Span<float> columnsGradient, Span<float> padded,
+            Span<float> paddedGradient)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
@@ -973,7 +980,15 @@ namespace NetGen.Generated
                 Gemm.Multiply<TVector>(ref w0, 1, 12, ref dy0, 20, ref dc0, 20, m: 12, k: 3, n: 20, paddedTail: true);
 
                 // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
-                EdgesFold(columnsGradient, dx.Slice(s * 126, 126));
+                // Every row of the zero-padded dL/dx summed in registers and stored once (even and odd columns from the
+                // even and odd kernel columns, interleaved), then its inside copied out. The fold's last vectors write
+                // up to 2·Count − 1 floats past the planes, and its loads read up to Count floats past dL/dcolumns'
+                // last row: these slices prove the buffers have them.
+                Convolution.FoldStride2<TVector>(
+                    ref MemoryMarshal.GetReference(columnsGradient.Slice(0, 241 + TVector.Count - 1)),
+                    ref MemoryMarshal.GetReference(paddedGradient.Slice(0, 198 + 2 * TVector.Count - 1)), channels: 2,
+                    kernelHeight: 3, kernelWidth: 2, outputHeight: 5, outputWidth: 4, paddedHeight: 11, paddedWidth: 9);
+                EdgesUnpad(paddedGradient, dx.Slice(s * 126, 126));
             }
         }
 
@@ -1024,66 +1039,19 @@ namespace NetGen.Generated
             }
         }
 
-        // edges fold (col2im): dL/dx(t, i·2 + m − 1, j·2 + n − 1) = Σ dL/dcolumns(r, q) over the taps that read it;
-        // taps in the padding drop out.
+        // edges dL/dx out of the middle of its zero-padded planes (2×11×9): dL/dx(t, u, v) = padded(t, u + 1, v + 1).
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void EdgesFold(ReadOnlySpan<float> columnsGradient, Span<float> dxs)
+        private static void EdgesUnpad(ReadOnlySpan<float> paddedGradient, Span<float> dxs)
         {
-            dxs.Clear();
             for (int t = 0; t < 2; t++)
             {
-                Span<float> dxt = dxs.Slice(t * 63, 63);
-                ReadOnlySpan<float> ct = columnsGradient.Slice(t * 120, 120);
-                // tap (0, 0): output rows 1..4, columns 1..3
-                for (int i = 1; i < 5; i++)
+                for (int u = 0; u < 9; u++)
                 {
-                    for (int j = 1; j < 4; j++)
-                    {
-                        dxt[i * 14 + j * 2 - 8] += ct[i * 4 + j];
-                    }
-                }
-                // tap (0, 1): output rows 1..4, columns 0..3
-                for (int i = 1; i < 5; i++)
-                {
-                    for (int j = 0; j < 4; j++)
-                    {
-                        dxt[i * 14 + j * 2 - 7] += ct[i * 4 + j + 20];
-                    }
-                }
-                // tap (1, 0): output rows 0..4, columns 1..3
-                for (int i = 0; i < 5; i++)
-                {
-                    for (int j = 1; j < 4; j++)
-                    {
-                        dxt[i * 14 + j * 2 - 1] += ct[i * 4 + j + 40];
-                    }
-                }
-                // tap (1, 1): output rows 0..4, columns 0..3
-                for (int i = 0; i < 5; i++)
-                {
-                    for (int j = 0; j < 4; j++)
-                    {
-                        dxt[i * 14 + j * 2] += ct[i * 4 + j + 60];
-                    }
-                }
-                // tap (2, 0): output rows 0..3, columns 1..3
-                for (int i = 0; i < 4; i++)
-                {
-                    for (int j = 1; j < 4; j++)
-                    {
-                        dxt[i * 14 + j * 2 + 6] += ct[i * 4 + j + 80];
-                    }
-                }
-                // tap (2, 1): output rows 0..3, columns 0..3
-                for (int i = 0; i < 4; i++)
-                {
-                    for (int j = 0; j < 4; j++)
-                    {
-                        dxt[i * 14 + j * 2 + 7] += ct[i * 4 + j + 100];
-                    }
+                    paddedGradient.Slice(t * 99 + 10 + u * 9, 7).CopyTo(dxs.Slice(t * 63 + u * 7, 7));
                 }
             }
         }
+
 
         // relu1 (ReLU): 3×5×4 → 3×5×4: done by pool1, into which it is fused
 

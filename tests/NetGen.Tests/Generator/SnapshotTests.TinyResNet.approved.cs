@@ -998,7 +998,7 @@ namespace Samples
                 ws.MainOutputGradient, true);
             global::NetGen.Generated.Layers.ShortcutBackward<TVector>(count, ws.StemOutput, ws.ShortcutOutputGradient,
                 parameters.Slice(14048, 512), gradients.Slice(14048, 512), gradients.Slice(14560, 32),
-                ws.StemOutputGradient, true, ws.ShortcutColumns, ws.ShortcutColumnsGradient);
+                ws.StemOutputGradient, true, ws.ShortcutColumns, ws.ShortcutColumnsGradient, ws.ShortcutPaddedGradient);
             global::NetGen.Generated.Layers.MainBackward<TVector>(count, ws.Relu2Output, ws.MainOutputGradient,
                 parameters.Slice(4800, 9216), gradients.Slice(4800, 9216), gradients.Slice(14016, 32),
                 ws.Relu2OutputGradient, true, ws.MainColumns, ws.MainFlippedWeight, ws.MainSpreadGradient,
@@ -1008,7 +1008,7 @@ namespace Samples
             global::NetGen.Generated.Layers.Conv2Backward<TVector>(count, ws.StemOutput, ws.Conv2OutputGradient,
                 parameters.Slice(160, 4608), gradients.Slice(160, 4608), gradients.Slice(4768, 32), ws.BranchGradient,
                 true, ws.Conv2Columns, ws.Conv2ColumnsGradient, ws.Conv2Padded, ws.Conv2OutputGradientT,
-                ws.Conv2WeightGradientT);
+                ws.Conv2WeightGradientT, ws.Conv2PaddedGradient);
             // stem feeds several layers: add conv2's share of its gradient to the others'.
             global::NetGen.Generated.Layers.AddBranch(ws.StemOutputGradient, ws.BranchGradient, count * 12544);
             global::NetGen.Generated.Layers.StemBackward<TVector>(count, ws.StemOutput, ws.StemOutputGradient,
@@ -1113,6 +1113,12 @@ namespace Samples
             /// </summary>
             public readonly float[] Conv2WeightGradientT = new float[4608 + 32];
 
+            /// <summary>
+            /// conv2: one sample's dL/dx with its padding, 16×30×30: the stride-2 fold writes every float, and the
+            /// inside is dL/dx, for one sample at a time.
+            /// </summary>
+            public readonly float[] Conv2PaddedGradient = new float[14400 + 32];
+
             /// <summary>relu2 output: n × 32×14×14; read by main.</summary>
             public readonly float[] Relu2Output = new float[capacity * 6272 + 32];
 
@@ -1186,6 +1192,12 @@ namespace Samples
 
             /// <summary>shortcut: dL/dcolumns, same layout, for one sample at a time.</summary>
             public readonly float[] ShortcutColumnsGradient = new float[3136 + 32];
+
+            /// <summary>
+            /// shortcut: one sample's dL/dx with its padding, 16×28×28: the stride-2 fold writes every float, and the
+            /// inside is dL/dx, for one sample at a time.
+            /// </summary>
+            public readonly float[] ShortcutPaddedGradient = new float[12544 + 32];
 
             /// <summary>add1 output: n × 32×14×14; read by relu3.</summary>
             public readonly float[] Add1Output = new float[capacity * 6272 + 32];
@@ -1473,7 +1485,7 @@ namespace NetGen.Generated
         internal static void Conv2Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
             ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx,
             bool computeDx, Span<float> columns, Span<float> columnsGradient, Span<float> padded,
-            Span<float> outputGradientT, Span<float> weightGradientT)
+            Span<float> outputGradientT, Span<float> weightGradientT, Span<float> paddedGradient)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
@@ -1519,7 +1531,16 @@ namespace NetGen.Generated
                     paddedTail: true);
 
                 // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
-                Conv2Fold(columnsGradient, dx.Slice(s * 12544, 12544));
+                // Every row of the zero-padded dL/dx summed in registers and stored once (even and odd columns from the
+                // even and odd kernel columns, interleaved), then its inside copied out. The fold's last vectors write
+                // up to 2·Count − 1 floats past the planes, and its loads read up to Count floats past dL/dcolumns'
+                // last row: these slices prove the buffers have them.
+                Convolution.FoldStride2<TVector>(
+                    ref MemoryMarshal.GetReference(columnsGradient.Slice(0, 28225 + TVector.Count - 1)),
+                    ref MemoryMarshal.GetReference(paddedGradient.Slice(0, 14400 + 2 * TVector.Count - 1)),
+                    channels: 16, kernelHeight: 3, kernelWidth: 3, outputHeight: 14, outputWidth: 14, paddedHeight: 30,
+                    paddedWidth: 30);
+                Conv2Unpad(paddedGradient, dx.Slice(s * 12544, 12544));
             }
 
             // 5. dL/dw(k, r) += dL/dwᵀ(r, k), once for all the samples.
@@ -1574,90 +1595,19 @@ namespace NetGen.Generated
             }
         }
 
-        // conv2 fold (col2im): dL/dx(t, i·2 + m − 1, j·2 + n − 1) = Σ dL/dcolumns(r, q) over the taps that read it;
-        // taps in the padding drop out.
+        // conv2 dL/dx out of the middle of its zero-padded planes (16×30×30): dL/dx(t, u, v) = padded(t, u + 1, v + 1).
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2Fold(ReadOnlySpan<float> columnsGradient, Span<float> dxs)
+        private static void Conv2Unpad(ReadOnlySpan<float> paddedGradient, Span<float> dxs)
         {
-            dxs.Clear();
             for (int t = 0; t < 16; t++)
             {
-                Span<float> dxt = dxs.Slice(t * 784, 784);
-                ReadOnlySpan<float> ct = columnsGradient.Slice(t * 1764, 1764);
-                // tap (0, 0): output rows 1..13, columns 1..13
-                for (int i = 1; i < 14; i++)
+                for (int u = 0; u < 28; u++)
                 {
-                    for (int j = 1; j < 14; j++)
-                    {
-                        dxt[i * 56 + j * 2 - 29] += ct[i * 14 + j];
-                    }
-                }
-                // tap (0, 1): output rows 1..13, columns 0..13
-                for (int i = 1; i < 14; i++)
-                {
-                    for (int j = 0; j < 14; j++)
-                    {
-                        dxt[i * 56 + j * 2 - 28] += ct[i * 14 + j + 196];
-                    }
-                }
-                // tap (0, 2): output rows 1..13, columns 0..13
-                for (int i = 1; i < 14; i++)
-                {
-                    for (int j = 0; j < 14; j++)
-                    {
-                        dxt[i * 56 + j * 2 - 27] += ct[i * 14 + j + 392];
-                    }
-                }
-                // tap (1, 0): output rows 0..13, columns 1..13
-                for (int i = 0; i < 14; i++)
-                {
-                    for (int j = 1; j < 14; j++)
-                    {
-                        dxt[i * 56 + j * 2 - 1] += ct[i * 14 + j + 588];
-                    }
-                }
-                // tap (1, 1): output rows 0..13, columns 0..13
-                for (int i = 0; i < 14; i++)
-                {
-                    for (int j = 0; j < 14; j++)
-                    {
-                        dxt[i * 56 + j * 2] += ct[i * 14 + j + 784];
-                    }
-                }
-                // tap (1, 2): output rows 0..13, columns 0..13
-                for (int i = 0; i < 14; i++)
-                {
-                    for (int j = 0; j < 14; j++)
-                    {
-                        dxt[i * 56 + j * 2 + 1] += ct[i * 14 + j + 980];
-                    }
-                }
-                // tap (2, 0): output rows 0..13, columns 1..13
-                for (int i = 0; i < 14; i++)
-                {
-                    for (int j = 1; j < 14; j++)
-                    {
-                        dxt[i * 56 + j * 2 + 27] += ct[i * 14 + j + 1176];
-                    }
-                }
-                // tap (2, 1): output rows 0..13, columns 0..13
-                for (int i = 0; i < 14; i++)
-                {
-                    for (int j = 0; j < 14; j++)
-                    {
-                        dxt[i * 56 + j * 2 + 28] += ct[i * 14 + j + 1372];
-                    }
-                }
-                // tap (2, 2): output rows 0..13, columns 0..13
-                for (int i = 0; i < 14; i++)
-                {
-                    for (int j = 0; j < 14; j++)
-                    {
-                        dxt[i * 56 + j * 2 + 29] += ct[i * 14 + j + 1568];
-                    }
+                    paddedGradient.Slice(t * 900 + 31 + u * 30, 28).CopyTo(dxs.Slice(t * 784 + u * 28, 28));
                 }
             }
         }
+
 
         // relu2 (ReLU): 32×14×14 → 32×14×14
         // y = max(x, 0)
@@ -1923,7 +1873,7 @@ namespace NetGen.Generated
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         internal static void ShortcutBackward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
             ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx,
-            bool computeDx, Span<float> columns, Span<float> columnsGradient)
+            bool computeDx, Span<float> columns, Span<float> columnsGradient, Span<float> paddedGradient)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
@@ -1962,7 +1912,16 @@ namespace NetGen.Generated
                     paddedTail: true);
 
                 // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
-                ShortcutFold(columnsGradient, dx.Slice(s * 12544, 12544));
+                // Every row of the zero-padded dL/dx summed in registers and stored once (even and odd columns from the
+                // even and odd kernel columns, interleaved), then its inside copied out. The fold's last vectors write
+                // up to 2·Count − 1 floats past the planes, and its loads read up to Count − 1 floats past dL/dcolumns'
+                // last row: these slices prove the buffers have them.
+                Convolution.FoldStride2<TVector>(
+                    ref MemoryMarshal.GetReference(columnsGradient.Slice(0, 3136 + TVector.Count - 1)),
+                    ref MemoryMarshal.GetReference(paddedGradient.Slice(0, 12544 + 2 * TVector.Count - 1)),
+                    channels: 16, kernelHeight: 1, kernelWidth: 1, outputHeight: 14, outputWidth: 14, paddedHeight: 28,
+                    paddedWidth: 28);
+                ShortcutUnpad(paddedGradient, dx.Slice(s * 12544, 12544));
             }
         }
 
@@ -1998,26 +1957,20 @@ namespace NetGen.Generated
             }
         }
 
-        // shortcut fold (col2im): dL/dx(t, i·2 + m, j·2 + n) = Σ dL/dcolumns(r, q) over the taps that read it; taps in
-        // the padding drop out.
+        // shortcut dL/dx out of the middle of its zero-padded planes (16×28×28): dL/dx(t, u, v) = padded(t, u + 0, v +
+        // 0).
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void ShortcutFold(ReadOnlySpan<float> columnsGradient, Span<float> dxs)
+        private static void ShortcutUnpad(ReadOnlySpan<float> paddedGradient, Span<float> dxs)
         {
-            dxs.Clear();
             for (int t = 0; t < 16; t++)
             {
-                Span<float> dxt = dxs.Slice(t * 784, 784);
-                ReadOnlySpan<float> ct = columnsGradient.Slice(t * 196, 196);
-                // tap (0, 0): output rows 0..13, columns 0..13
-                for (int i = 0; i < 14; i++)
+                for (int u = 0; u < 28; u++)
                 {
-                    for (int j = 0; j < 14; j++)
-                    {
-                        dxt[i * 56 + j * 2] += ct[i * 14 + j];
-                    }
+                    paddedGradient.Slice(t * 784 + u * 28, 28).CopyTo(dxs.Slice(t * 784 + u * 28, 28));
                 }
             }
         }
+
 
         // add1 (Add): 32×14×14 (shortcut) and 32×14×14 (main) → 32×14×14, x + main
         // y = x + main, elementwise
