@@ -1199,40 +1199,49 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line();
     }
 
-    /// <summary>dL/dx out of the middle of its zero-padded planes, after a stride-2 fold.</summary>
-    private void EmitUnpad(SourceWriter w, LayerPlan plan)
-    {
-        Shape input = plan.Input;
-        int height = input.Height + 2 * Padding, width = input.Width + 2 * Padding, plane = height * width;
-        w.Line($"// {plan.Name} dL/dx out of the middle of its zero-padded planes ({input.Channels}×{height}×{width}): dL/dx(t, u, v) = padded(t, u + {Padding}, v + {Padding}).");
-        w.Line($"{NetworkEmitter.Optimized}");
-        w.Line($"private static void {plan.Pascal}Unpad(ReadOnlySpan<float> paddedGradient, Span<float> dxs)");
-        w.Open();
-        w.Line($"for (int t = 0; t < {input.Channels}; t++)");
-        w.Open();
-        w.Line($"for (int u = 0; u < {input.Height}; u++)");
-        w.Open();
-        w.Line($"paddedGradient.Slice(t * {plane}{Literal.Offset(Padding * width + Padding)} + u * {width}, {input.Width}).CopyTo(dxs.Slice(t * {input.Height * input.Width} + u * {input.Width}, {input.Width}));");
-        w.Close();
-        w.Close();
-        w.Close();
-        w.Line();
-    }
-
     /// <summary>The sample into the middle of its zero-padded copy, for the unfold and the direct forward pass.</summary>
-    private void EmitPad(SourceWriter w, LayerPlan plan)
+    private void EmitPad(SourceWriter w, LayerPlan plan) => EmitPaddedRows(w, plan, intoPadded: true);
+
+    /// <summary>dL/dx out of the middle of its zero-padded planes, after a stride-2 fold.</summary>
+    private void EmitUnpad(SourceWriter w, LayerPlan plan) => EmitPaddedRows(w, plan, intoPadded: false);
+
+    /// <summary>
+    /// A method copying every row of a sample into the middle of its zero-padded planes (<c>{Layer}Pad</c>) or out of them
+    /// (<c>{Layer}Unpad</c>).
+    /// </summary>
+    private void EmitPaddedRows(SourceWriter w, LayerPlan plan, bool intoPadded)
     {
         Shape input = plan.Input;
         int height = input.Height + 2 * Padding, width = input.Width + 2 * Padding, plane = height * width;
-        w.Line($"// {plan.Name} padding: the sample into the middle of its zero-padded copy ({input.Channels}×{height}×{width}); the border is never written and stays zero.");
-        w.Line($"{NetworkEmitter.Optimized}");
-        w.Line($"private static void {plan.Pascal}Pad(ReadOnlySpan<float> xs, Span<float> padded)");
+        string inside = $"Slice(t * {input.Height * input.Width} + u * {input.Width}, {input.Width})";
+        string middle = $"Slice(t * {plane}{Literal.Offset(Padding * width + Padding)} + u * {width}, {input.Width})";
+        if (intoPadded)
+        {
+            w.Line($"// {plan.Name} padding: the sample into the middle of its zero-padded copy ({input.Channels}×{height}×{width}); the border is never written and stays zero.");
+            w.Line($"{NetworkEmitter.Optimized}");
+            w.Line($"private static void {plan.Pascal}Pad(ReadOnlySpan<float> xs, Span<float> padded)");
+        }
+        else
+        {
+            w.Line($"// {plan.Name} dL/dx out of the middle of its zero-padded planes ({input.Channels}×{height}×{width}): dL/dx(t, u, v) = padded(t, u + {Padding}, v + {Padding}).");
+            w.Line($"{NetworkEmitter.Optimized}");
+            w.Line($"private static void {plan.Pascal}Unpad(ReadOnlySpan<float> paddedGradient, Span<float> dxs)");
+        }
+
         w.Open();
         w.Line($"for (int t = 0; t < {input.Channels}; t++)");
         w.Open();
         w.Line($"for (int u = 0; u < {input.Height}; u++)");
         w.Open();
-        w.Line($"xs.Slice(t * {input.Height * input.Width} + u * {input.Width}, {input.Width}).CopyTo(padded.Slice(t * {plane}{Literal.Offset(Padding * width + Padding)} + u * {width}, {input.Width}));");
+        if (intoPadded)
+        {
+            w.Line($"xs.{inside}.CopyTo(padded.{middle});");
+        }
+        else
+        {
+            w.Line($"paddedGradient.{middle}.CopyTo(dxs.{inside});");
+        }
+
         w.Close();
         w.Close();
         w.Close();

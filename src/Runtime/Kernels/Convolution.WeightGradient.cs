@@ -106,9 +106,9 @@ public static partial class Convolution
     private static int CompactedHeight(int outputHeight, int kernelHeight) => outputHeight + kernelHeight - 1;
 
     /// <summary>
-    /// Every filter × every tap in register tiles: per channel and kernel row, the kernel's columns in runs of up to 5 (with
-    /// 16 registers: 5, 4 or 3 columns with 2 filters, fewer with 3 or 4 — at most 13 registers), the filters 4 at a time with
-    /// 32 registers, then 2 and 1.
+    /// Every filter × every tap in register tiles: per channel and kernel row, the kernel's columns in runs of up to 5; the
+    /// filters 4 at a time with 32 registers (up to 20 accumulators, 4 of dL/dy and one input: 25 registers); with 16, 2 at a
+    /// time for runs of 4 or 5 columns, 3 for a run of 3, 4 for shorter runs (at most 13 registers); then 2 and 1.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void GradientTiles<TVector, TRegisters>(ref float dy, ref float x, ref float weightGradient, int filters, Shape shape, PixelRows pixels)
