@@ -14,13 +14,17 @@ namespace NetGen.Generator.Layers;
 /// <remarks>
 /// Computed as an unfold (im2col) followed by a matrix product, Caffe's classic scheme: the input is copied
 /// into <c>columns</c>, one row per (input channel, kernel tap) and one column per output pixel, with every
-/// offset and range of the copy computed here at compile time (with stride 1, whole rows from a zero-padded copy
-/// of the sample; with a larger stride, only the taps inside the input, the others staying zero). Then
-/// <c>y = W · columns</c> is one blocked product. Where its <see cref="Strategy"/> says so, the forward pass skips the
-/// unfold and reads each tap's rows straight from the (padded) input (<c>Convolution.Forward</c>, the same sums in the
-/// same order), or from a copy of the input compacted to output-row width (<c>Convolution.ForwardCompacted</c>, the
-/// same bits again). The backward pass unfolds again (or reuses the forward pass's <c>columns</c> for the last sample)
-/// for dL/dW and folds dL/dcolumns back (col2im; with stride 1 each row of dL/dx is summed in registers and stored once).
+/// offset and range of the copy computed here at compile time (with stride 1 or 2, whole rows from a zero-padded copy
+/// of the sample, with stride 2 every other float of them; with a larger stride, only the taps inside the input, the
+/// others staying zero). Then <c>y = W · columns</c> is one blocked product. Where its <see cref="Strategy"/> says so,
+/// the forward pass skips the unfold and reads each tap's rows straight from the (padded) input
+/// (<c>Convolution.Forward</c>, the same sums in the same order), or from a copy of the input compacted to output-row
+/// width (<c>Convolution.ForwardCompacted</c>, the same bits again). The backward pass computes dL/dW either straight from
+/// every sample's padded or compacted input (<c>Convolution.WeightGradient</c>, few filters) or as a product over the
+/// unfold made again (or the forward pass's <c>columns</c> for the last sample); and dL/dx either as the forward kernel
+/// over dL/dy in zero-bordered planes with the weight turned (a size-keeping stride-1 convolution) or by folding
+/// wᵀ · dL/dy back (col2im; with stride 1 each row of dL/dx is summed in registers and stored once, with stride 2 each
+/// row of a padded dL/dx, <c>Convolution.FoldStride2</c>).
 /// <para>
 /// With <see cref="Groups"/> above 1 each group is a convolution of its own over its slices: group g reads input channels
 /// g·in/G …, its weights are the contiguous block of filters g·out/G …, and it writes those filters' planes. The unfold
