@@ -166,8 +166,8 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     /// <summary>Whether a kernel needs a run of zeros to start its sums at: the direct forward pass without a bias, a direct dL/dx.</summary>
     private bool UsesZeros => UsesZeroBias || Strategy.DirectInputGradient;
 
-    /// <summary>Whether a pass unfolds into or compacts into <c>columns</c>: the forward pass unless it convolves straight from the (padded) input, the backward pass unless it computes dL/dw directly.</summary>
-    private bool UsesColumns => !Strategy.ConvolvesDirectly || Strategy.Compacts || !Strategy.DirectWeightGradient;
+    /// <summary>Whether a pass unfolds into <c>columns</c> (<see cref="EmitsUnfold"/>) or the forward pass compacts into it.</summary>
+    private bool UsesColumns => EmitsUnfold || Strategy.Compacts;
 
     /// <summary>Whether dL/dw is a product over the unfolded input into a transposed buffer.</summary>
     private bool TransposesWeightGradient => Strategy.TransposesWeightGradient && !Strategy.DirectWeightGradient;
@@ -224,7 +224,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         return new("zeros", "float", length, $"{length} zeros, never written: {where}", PerSample: false);
     }
 
-    /// <summary>The height and width of the zero-bordered planes dL/dy is spread into for a depthwise dL/dx (see <see cref="EmitSpread"/>).</summary>
+    /// <summary>The height and width of the zero-bordered planes dL/dy is spread into for a dL/dx by a forward kernel (depthwise, or <see cref="ConvolutionStrategy.DirectInputGradient"/>; see <see cref="EmitSpread"/>).</summary>
     private (int Height, int Width) SpreadSize(Shape input, Shape output) =>
         ((int)SpreadExtent(output.Height, KernelHeight, input.Height), (int)SpreadExtent(output.Width, KernelWidth, input.Width));
 
@@ -591,8 +591,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     private string ReadPast => Stride == 1 ? "TVector.Count - 1" : $"{Stride} * TVector.Count - 1";
 
     /// <summary>The padded copy with the floats the kernels read past its last row (<see cref="ReadPast"/>): a slice that proves the buffer has them.</summary>
-    private string PaddedSlice(Shape input) =>
-        $"padded.Slice(0, {input.Channels * (input.Height + 2 * Padding) * (input.Width + 2 * Padding)} + {ReadPast})";
+    private string PaddedSlice(Shape input) => $"padded.Slice(0, {Padded(input).LongLength} + {ReadPast})";
 
     private void EmitDepthwiseBias(SourceWriter w)
     {
@@ -743,8 +742,8 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
 
     /// <summary>
     /// A backward pass with a direct dL/dw (see <see cref="ConvolutionStrategy.DirectWeightGradient"/>): dL/dw from every
-    /// sample's (padded or compacted) input and dL/dy in one kernel call per group, no unfold; dL/dx as the product
-    /// wᵀ · dL/dy folded back (col2im), sample by sample.
+    /// sample's (padded or compacted) input and dL/dy in one kernel call per group, no unfold; then dL/dx sample by sample
+    /// (<see cref="EmitInputGradient"/>).
     /// </summary>
     private void EmitDirectGradientBackward(SourceWriter w, LayerPlan plan)
     {
@@ -881,14 +880,13 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     /// <summary>The references a direct dL/dx's kernel takes: the turned weight, the zeros its sums start at, the spread planes, the compacted copy.</summary>
     private void EmitDirectInputGradientReferences(SourceWriter w, LayerPlan plan)
     {
-        (int spreadHeight, int spreadWidth) = SpreadSize(plan.Input, plan.Output);
         w.Line($"ref float f0 = ref MemoryMarshal.GetReference(flippedWeight);");
         w.Line($"ref float z0 = ref MemoryMarshal.GetReference(zeros); // dL/dx has no bias: its sums start at zero");
         w.Line($"// The kernel reads up to Count − 1 floats past the planes' last row: this slice proves the buffer has them.");
-        w.Line($"ref float sp0 = ref MemoryMarshal.GetReference(spreadGradient.Slice(0, {(long)Filters * spreadHeight * spreadWidth} + TVector.Count - 1));");
+        w.Line($"ref float sp0 = ref MemoryMarshal.GetReference(spreadGradient.Slice(0, {SpreadGradient(plan.Input, plan.Output).LongLength} + TVector.Count - 1));");
         if (Strategy.CompactsInputGradient)
         {
-            w.Line($"ref float cg0 = ref MemoryMarshal.GetReference(compactedGradient.Slice(0, {GroupFilters * KernelWidth * CompactedHeight(plan.Input) * plan.Input.Width} + TVector.Count - 1));");
+            w.Line($"ref float cg0 = ref MemoryMarshal.GetReference(compactedGradient.Slice(0, {CompactedGradient(plan.Input).LongLength} + TVector.Count - 1));");
         }
     }
 
@@ -916,8 +914,10 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             else if (FoldsEvenOdd)
             {
                 int height = input.Height + 2 * Padding, width = input.Width + 2 * Padding;
-                w.Line($"// Every row of the zero-padded dL/dx summed in registers and stored once (even and odd columns from the even and odd kernel columns, interleaved), then its inside copied out. The fold's last vectors write up to 2·Count − 1 floats past the planes, and its loads read up to {(KernelWidth / 2 == 0 ? "Count − 1" : KernelWidth / 2 == 1 ? "Count" : $"Count + {KernelWidth / 2 - 1}")} floats past dL/dcolumns' last row: these slices prove the buffers have them.");
-                w.Line($"Convolution.FoldStride2<TVector>(ref MemoryMarshal.GetReference(columnsGradient.Slice(0, {(long)Rows(input) * pixels + KernelWidth / 2} + TVector.Count - 1)), ref MemoryMarshal.GetReference(paddedGradient.Slice(0, {(long)input.Channels * height * width} + 2 * TVector.Count - 1)), channels: {input.Channels}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, outputHeight: {output.Height}, outputWidth: {output.Width}, paddedHeight: {height}, paddedWidth: {width});");
+                // Loads of dL/dcolumns shifted back by up to ⌊kw/2⌋ columns read Count − 1 + ⌊kw/2⌋ floats past its last row at most.
+                int readPast = KernelWidth / 2;
+                w.Line($"// Every row of the zero-padded dL/dx summed in registers and stored once (even and odd columns from the even and odd kernel columns, interleaved), then its inside copied out. The fold's last vectors write up to 2·Count − 1 floats past the planes, and its loads read up to Count − 1 + {readPast} floats past dL/dcolumns' last row: these slices prove the buffers have them.");
+                w.Line($"Convolution.FoldStride2<TVector>(ref MemoryMarshal.GetReference(columnsGradient.Slice(0, {ColumnsGradient(input, output).LongLength + readPast} + TVector.Count - 1)), ref MemoryMarshal.GetReference(paddedGradient.Slice(0, {PaddedGradient(input).LongLength} + 2 * TVector.Count - 1)), channels: {input.Channels}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, outputHeight: {output.Height}, outputWidth: {output.Width}, paddedHeight: {height}, paddedWidth: {width});");
                 w.Line($"{plan.Pascal}Unpad(paddedGradient, dx.Slice(s * {input.Length}, {input.Length}));");
             }
             else
@@ -1047,21 +1047,15 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             EmitPad(w, plan);
         }
 
-        if (Strategy.ConvolvesDepthwise)
-        {
-            EmitFlip(w, plan);
-            EmitSpread(w, plan);
-            return;
-        }
-
-        if (EmitsUnfold)
+        if (!Strategy.ConvolvesDepthwise && EmitsUnfold)
         {
             EmitUnfold(w, plan);
         }
 
-        if (Strategy.DirectInputGradient)
+        if (Strategy.ConvolvesDepthwise || Strategy.DirectInputGradient)
         {
-            EmitTransposedFlip(w, plan);
+            // dL/dx is a forward kernel over dL/dy spread into zero-bordered planes, with the weight turned.
+            EmitFlip(w, plan);
             EmitSpread(w, plan);
             return;
         }
@@ -1121,47 +1115,54 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line();
     }
 
-    /// <summary>The weight with each kernel turned by 180° and its filter and channel axes swapped, for a direct dL/dx.</summary>
-    private void EmitTransposedFlip(SourceWriter w, LayerPlan plan)
-    {
-        int taps = KernelHeight * KernelWidth, groupChannels = GroupChannels(plan.Input), groupFilters = GroupFilters;
-        w.Line($"// {plan.Name} weight turned for dL/dx: flipped({(Groups == 1 ? "" : $"g·{groupChannels} + ")}t, k, m, n) = w({(Groups == 1 ? "" : $"g·{groupFilters} + ")}k, t, {KernelHeight - 1} − m, {KernelWidth - 1} − n), tap r = m·{KernelWidth} + n taking tap {taps - 1} − r{(Groups == 1 ? "" : " (in each group g)")}.");
-        w.Line($"{NetworkEmitter.Optimized}");
-        w.Line($"private static void {plan.Pascal}Flip(ReadOnlySpan<float> weight, Span<float> flippedWeight)");
-        w.Open();
-        OpenGroups(w);
-        w.Line($"for (int t = 0; t < {groupChannels}; t++)");
-        w.Open();
-        w.Line($"for (int k = 0; k < {groupFilters}; k++)");
-        w.Open();
-        w.Line($"for (int r = 0; r < {taps}; r++)");
-        w.Open();
-        string to = Groups == 1 ? $"(t * {groupFilters} + k) * {taps} + r" : $"((g * {groupChannels} + t) * {groupFilters} + k) * {taps} + r";
-        string from = Groups == 1 ? $"(k * {groupChannels} + t) * {taps} + {taps - 1} - r" : $"((g * {groupFilters} + k) * {groupChannels} + t) * {taps} + {taps - 1} - r";
-        w.Line($"flippedWeight[{to}] = weight[{from}];");
-        w.Close();
-        w.Close();
-        w.Close();
-        CloseGroups(w);
-        w.Close();
-        w.Line();
-    }
-
-    /// <summary>The weight with each kernel turned by 180°, for a depthwise dL/dx.</summary>
+    /// <summary>
+    /// The weight with each kernel turned by 180° and its filter and channel axes swapped, for a dL/dx computed by a forward
+    /// kernel: flipped(t, k, m, n) = w(k, t, kh − 1 − m, kw − 1 − n) in each group. With one input channel per group
+    /// (depthwise) that is each filter's kernel turned in place.
+    /// </summary>
     private void EmitFlip(SourceWriter w, LayerPlan plan)
     {
-        int taps = KernelHeight * KernelWidth;
-        w.Line($"// {plan.Name} kernels turned by 180°: flipped(k, m, n) = w(k, 0, {KernelHeight - 1} − m, {KernelWidth - 1} − n), tap r = m·{KernelWidth} + n taking tap {taps - 1} − r.");
+        int taps = KernelHeight * KernelWidth, groupChannels = GroupChannels(plan.Input), groupFilters = GroupFilters;
+        if (groupChannels == 1)
+        {
+            w.Line($"// {plan.Name} kernels turned by 180°: flipped(k, m, n) = w(k, 0, {KernelHeight - 1} − m, {KernelWidth - 1} − n), tap r = m·{KernelWidth} + n taking tap {taps - 1} − r.");
+        }
+        else
+        {
+            w.Line($"// {plan.Name} weight turned for dL/dx: flipped({(Groups == 1 ? "" : $"g·{groupChannels} + ")}t, k, m, n) = w({(Groups == 1 ? "" : $"g·{groupFilters} + ")}k, t, {KernelHeight - 1} − m, {KernelWidth - 1} − n), tap r = m·{KernelWidth} + n taking tap {taps - 1} − r{(Groups == 1 ? "" : " (in each group g)")}.");
+        }
+
         w.Line($"{NetworkEmitter.Optimized}");
         w.Line($"private static void {plan.Pascal}Flip(ReadOnlySpan<float> weight, Span<float> flippedWeight)");
         w.Open();
-        w.Line($"for (int k = 0; k < {Filters}; k++)");
-        w.Open();
-        w.Line($"for (int r = 0; r < {taps}; r++)");
-        w.Open();
-        w.Line($"flippedWeight[k * {taps} + r] = weight[k * {taps} + {taps - 1} - r];");
-        w.Close();
-        w.Close();
+        if (groupChannels == 1)
+        {
+            w.Line($"for (int k = 0; k < {Filters}; k++)");
+            w.Open();
+            w.Line($"for (int r = 0; r < {taps}; r++)");
+            w.Open();
+            w.Line($"flippedWeight[k * {taps} + r] = weight[k * {taps} + {taps - 1} - r];");
+            w.Close();
+            w.Close();
+        }
+        else
+        {
+            OpenGroups(w);
+            w.Line($"for (int t = 0; t < {groupChannels}; t++)");
+            w.Open();
+            w.Line($"for (int k = 0; k < {groupFilters}; k++)");
+            w.Open();
+            w.Line($"for (int r = 0; r < {taps}; r++)");
+            w.Open();
+            string to = Groups == 1 ? $"(t * {groupFilters} + k) * {taps} + r" : $"((g * {groupChannels} + t) * {groupFilters} + k) * {taps} + r";
+            string from = Groups == 1 ? $"(k * {groupChannels} + t) * {taps} + {taps - 1} - r" : $"((g * {groupFilters} + k) * {groupChannels} + t) * {taps} + {taps - 1} - r";
+            w.Line($"flippedWeight[{to}] = weight[{from}];");
+            w.Close();
+            w.Close();
+            w.Close();
+            CloseGroups(w);
+        }
+
         w.Close();
         w.Line();
     }

@@ -86,24 +86,10 @@ public static partial class Convolution
         where TVector : struct, IFloatVector<TVector>
         where TRegisters : struct, IRegisterFile
     {
-        int tapPlane = CompactedHeight(outputHeight, kernelHeight) * outputWidth, plane = outputHeight * outputWidth;
-        var shape = new Shape(channels, kernelHeight, kernelWidth, outputWidth, kernelWidth * tapPlane, tapPlane, plane);
-        var pixels = new PixelRows(samples, outputSample, compactedSample, 1, plane, 0); // the whole plane as one row
+        var shape = CompactedShape(channels, kernelHeight, kernelWidth, outputHeight, outputWidth);
+        var pixels = new PixelRows(samples, outputSample, compactedSample, 1, shape.OutputPlane, 0); // the whole plane as one row
         GradientTiles<TVector, TRegisters>(ref dy, ref compacted, ref weightGradient, filters, shape, pixels);
     }
-
-    /// <summary>
-    /// The copy <see cref="ForwardCompacted{TVector}"/> makes first, alone: channels · kernelWidth planes of (outputHeight +
-    /// kernelHeight − 1) × outputWidth floats, plane (t, n) holding x(t, u, j + n) at u·outputWidth + j; x as there.
-    /// </summary>
-    /// <remarks>Writes up to <c>Count − 1</c> floats past the planes (lanes of the last row's vector), and reads x as <see cref="Forward{TVector}"/> does.</remarks>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Compact<TVector>(ref float x, ref float compacted, int channels, int kernelHeight, int kernelWidth, int inputWidth, int inputPlane, int outputHeight,
-        int outputWidth)
-        where TVector : struct, IFloatVector<TVector> =>
-        CompactRows<TVector>(ref x, ref compacted, channels, kernelWidth, inputWidth, inputPlane, CompactedHeight(outputHeight, kernelHeight), outputWidth);
-
-    private static int CompactedHeight(int outputHeight, int kernelHeight) => outputHeight + kernelHeight - 1;
 
     /// <summary>
     /// Every filter × every tap in register tiles: per channel and kernel row, the kernel's columns in runs of up to 5; the

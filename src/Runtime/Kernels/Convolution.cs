@@ -97,8 +97,31 @@ public static partial class Convolution
         where TVector : struct, IFloatVector<TVector>
         where TRegisters : struct, IRegisterFile
     {
-        CompactRows<TVector>(ref x, ref compacted, channels, kernelWidth, inputWidth, inputPlane, outputHeight + kernelHeight - 1, outputWidth);
+        Compact<TVector>(ref x, ref compacted, channels, kernelHeight, kernelWidth, inputWidth, inputPlane, outputHeight, outputWidth);
         FromCompacted<TVector, TRegisters>(ref weight, ref bias, ref compacted, ref y, filters, channels, kernelHeight, kernelWidth, outputHeight, outputWidth);
+    }
+
+    /// <summary>
+    /// The copy <see cref="ForwardCompacted{TVector}"/> makes first, alone: channels · kernelWidth planes of (outputHeight +
+    /// kernelHeight − 1) × outputWidth floats, plane (t, n) holding x(t, u, j + n) at u·outputWidth + j; x as there.
+    /// </summary>
+    /// <remarks>Writes up to <c>Count − 1</c> floats past the planes (lanes of the last row's vector), and reads x as <see cref="Forward{TVector}"/> does.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Compact<TVector>(ref float x, ref float compacted, int channels, int kernelHeight, int kernelWidth, int inputWidth, int inputPlane, int outputHeight,
+        int outputWidth)
+        where TVector : struct, IFloatVector<TVector> =>
+        CompactRows<TVector>(ref x, ref compacted, channels, kernelWidth, inputWidth, inputPlane, CompactedHeight(outputHeight, kernelHeight), outputWidth);
+
+    private static int CompactedHeight(int outputHeight, int kernelHeight) => outputHeight + kernelHeight - 1;
+
+    /// <summary>
+    /// The compacted copy as the kernels read it: plane (t, n) of <see cref="CompactedHeight"/> × outputWidth floats, kernel row m
+    /// one output row on, so output pixel q reads plane (t, n) at q + m·outputWidth.
+    /// </summary>
+    private static Shape CompactedShape(int channels, int kernelHeight, int kernelWidth, int outputHeight, int outputWidth)
+    {
+        int tapPlane = CompactedHeight(outputHeight, kernelHeight) * outputWidth;
+        return new Shape(channels, kernelHeight, kernelWidth, outputWidth, kernelWidth * tapPlane, tapPlane, outputHeight * outputWidth);
     }
 
     /// <summary>The second step of <see cref="ForwardCompacted{TVector}"/>: every filter over the compacted copy.</summary>
@@ -108,9 +131,8 @@ public static partial class Convolution
         where TVector : struct, IFloatVector<TVector>
         where TRegisters : struct, IRegisterFile
     {
-        int tapPlane = (outputHeight + kernelHeight - 1) * outputWidth, plane = outputHeight * outputWidth;
-        var shape = new Shape(channels, kernelHeight, kernelWidth, outputWidth, kernelWidth * tapPlane, tapPlane, plane);
-        Convolve<TVector, TRegisters>(ref weight, ref bias, ref compacted, ref y, filters, shape, 1, plane, 0); // the whole plane as one row
+        var shape = CompactedShape(channels, kernelHeight, kernelWidth, outputHeight, outputWidth);
+        Convolve<TVector, TRegisters>(ref weight, ref bias, ref compacted, ref y, filters, shape, 1, shape.OutputPlane, 0); // the whole plane as one row
     }
 
     /// <summary>

@@ -1340,19 +1340,15 @@ namespace NetGen.Generated
             }
         }
 
-        // conv1 weight turned for dL/dx: flipped(t, k, m, n) = w(k, t, 4 − m, 4 − n), tap r = m·5 + n taking tap 24 −
-        // r.
+        // conv1 kernels turned by 180°: flipped(k, m, n) = w(k, 0, 4 − m, 4 − n), tap r = m·5 + n taking tap 24 − r.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Conv1Flip(ReadOnlySpan<float> weight, Span<float> flippedWeight)
         {
-            for (int t = 0; t < 1; t++)
+            for (int k = 0; k < 6; k++)
             {
-                for (int k = 0; k < 6; k++)
+                for (int r = 0; r < 25; r++)
                 {
-                    for (int r = 0; r < 25; r++)
-                    {
-                        flippedWeight[(t * 6 + k) * 25 + r] = weight[(k * 1 + t) * 25 + 24 - r];
-                    }
+                    flippedWeight[k * 25 + r] = weight[k * 25 + 24 - r];
                 }
             }
         }

@@ -982,8 +982,8 @@ namespace NetGen.Generated
                 // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
                 // Every row of the zero-padded dL/dx summed in registers and stored once (even and odd columns from the
                 // even and odd kernel columns, interleaved), then its inside copied out. The fold's last vectors write
-                // up to 2·Count − 1 floats past the planes, and its loads read up to Count floats past dL/dcolumns'
-                // last row: these slices prove the buffers have them.
+                // up to 2·Count − 1 floats past the planes, and its loads read up to Count − 1 + 1 floats past
+                // dL/dcolumns' last row: these slices prove the buffers have them.
                 Convolution.FoldStride2<TVector>(
                     ref MemoryMarshal.GetReference(columnsGradient.Slice(0, 241 + TVector.Count - 1)),
                     ref MemoryMarshal.GetReference(paddedGradient.Slice(0, 198 + 2 * TVector.Count - 1)), channels: 2,

@@ -1378,18 +1378,15 @@ namespace NetGen.Generated
             }
         }
 
-        // conv1 weight turned for dL/dx: flipped(t, k, m, n) = w(k, t, 2 − m, 2 − n), tap r = m·3 + n taking tap 8 − r.
+        // conv1 kernels turned by 180°: flipped(k, m, n) = w(k, 0, 2 − m, 2 − n), tap r = m·3 + n taking tap 8 − r.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Conv1Flip(ReadOnlySpan<float> weight, Span<float> flippedWeight)
         {
-            for (int t = 0; t < 1; t++)
+            for (int k = 0; k < 16; k++)
             {
-                for (int k = 0; k < 16; k++)
+                for (int r = 0; r < 9; r++)
                 {
-                    for (int r = 0; r < 9; r++)
-                    {
-                        flippedWeight[(t * 16 + k) * 9 + r] = weight[(k * 1 + t) * 9 + 8 - r];
-                    }
+                    flippedWeight[k * 9 + r] = weight[k * 9 + 8 - r];
                 }
             }
         }
@@ -1533,8 +1530,8 @@ namespace NetGen.Generated
                 // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
                 // Every row of the zero-padded dL/dx summed in registers and stored once (even and odd columns from the
                 // even and odd kernel columns, interleaved), then its inside copied out. The fold's last vectors write
-                // up to 2·Count − 1 floats past the planes, and its loads read up to Count floats past dL/dcolumns'
-                // last row: these slices prove the buffers have them.
+                // up to 2·Count − 1 floats past the planes, and its loads read up to Count − 1 + 1 floats past
+                // dL/dcolumns' last row: these slices prove the buffers have them.
                 Convolution.FoldStride2<TVector>(
                     ref MemoryMarshal.GetReference(columnsGradient.Slice(0, 28225 + TVector.Count - 1)),
                     ref MemoryMarshal.GetReference(paddedGradient.Slice(0, 14400 + 2 * TVector.Count - 1)),
@@ -1914,8 +1911,8 @@ namespace NetGen.Generated
                 // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
                 // Every row of the zero-padded dL/dx summed in registers and stored once (even and odd columns from the
                 // even and odd kernel columns, interleaved), then its inside copied out. The fold's last vectors write
-                // up to 2·Count − 1 floats past the planes, and its loads read up to Count − 1 floats past dL/dcolumns'
-                // last row: these slices prove the buffers have them.
+                // up to 2·Count − 1 floats past the planes, and its loads read up to Count − 1 + 0 floats past
+                // dL/dcolumns' last row: these slices prove the buffers have them.
                 Convolution.FoldStride2<TVector>(
                     ref MemoryMarshal.GetReference(columnsGradient.Slice(0, 3136 + TVector.Count - 1)),
                     ref MemoryMarshal.GetReference(paddedGradient.Slice(0, 12544 + 2 * TVector.Count - 1)),
