@@ -142,7 +142,7 @@ internal sealed class BufferPlan
             foreach (ScratchBuffer scratch in plan.Scratch)
             {
                 yield return new(Scratch(plan, scratch), scratch.ElementType, scratch.Length, scratch.PerSample,
-                    $"{plan.Name}: {scratch.Description}{(scratch.PerSample ? ", per sample" : ", for one sample at a time")}.");
+                    $"{plan.Name}: {scratch.Description}{(scratch.PerSample ? ", per sample" : scratch.Samples > 1 ? $", for up to {scratch.Samples} samples at a time" : ", for one sample at a time")}.");
             }
         }
 

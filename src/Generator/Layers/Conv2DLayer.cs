@@ -133,6 +133,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         :
         [
             .. UsesColumns ? new[] { Columns(input, output) } : [],
+            .. SamplesPerProduct > 1 ? new[] { Products(output) } : [],
             .. Strategy.DirectInputGradient ? InputGradientBuffers(input, output) : [ColumnsGradient(input, output)],
             .. PadsInput ? new[] { Padded(input) } : [],
             .. TransposesWeightGradient ? new[] { OutputGradientT(input, output), WeightGradientT(input) } : [],
@@ -188,21 +189,48 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             PerSample: true);
 
     private ScratchBuffer Columns(Shape input, Shape output) =>
-        new("columns", "float", (long)Rows(input) * Pixels(output),
-            $"the unfolded input (im2col) of one sample, {Rows(input)} rows (input channel, kernel tap) × {Pixels(output)} columns (output pixel)"
+        new("columns", "float", (long)Rows(input) * Pixels(output) * SamplesPerProduct,
+            (SamplesPerProduct > 1
+                ? $"the unfolded input (im2col) of samples side by side, {Rows(input)} rows (input channel, kernel tap) × {SamplesPerProduct}·{Pixels(output)} columns (sample, output pixel); of one sample in the backward pass"
+                : $"the unfolded input (im2col) of one sample, {Rows(input)} rows (input channel, kernel tap) × {Pixels(output)} columns (output pixel)")
             + (Strategy.Compacts ? $"; in the forward pass, the compacted copy of the input ({GroupChannels(input) * KernelWidth} planes (input channel, kernel column) × {CompactedHeight(output)}×{output.Width}{(Groups > 1 ? ", one group's" : "")})" : ""),
-            PerSample: false);
+            PerSample: false, Samples: SamplesPerProduct);
 
     private ScratchBuffer ColumnsGradient(Shape input, Shape output) =>
-        new("columnsGradient", "float", (long)Rows(input) * Pixels(output), "dL/dcolumns, same layout", PerSample: false);
+        new("columnsGradient", "float", (long)Rows(input) * Pixels(output) * BackwardSamples, "dL/dcolumns, same layout", PerSample: false, Samples: BackwardSamples);
+
+    /// <summary>
+    /// Whether the backward pass multiplies <see cref="SamplesPerProduct"/> samples at once too, as the forward pass does: their
+    /// columns side by side in dL/dwᵀ's product and in dL/dcolumns', each sample's columns then folded (stride 2) from there.
+    /// </summary>
+    private bool MultipliesSamplesBackward => SamplesPerProduct > 1 && FoldsEvenOdd && TransposesWeightGradient;
+
+    /// <summary>Samples the backward pass's products take at once.</summary>
+    private int BackwardSamples => MultipliesSamplesBackward ? SamplesPerProduct : 1;
 
     private ScratchBuffer Padded(Shape input) =>
-        new("padded", "float", (long)input.Channels * (input.Height + 2 * Padding) * (input.Width + 2 * Padding),
-            $"one sample's input with its zero padding, {input.Channels}×{input.Height + 2 * Padding}×{input.Width + 2 * Padding}; the border is never written",
-            PerSample: false);
+        new("padded", "float", PaddedLength(input) * SamplesPerProduct,
+            $"{(SamplesPerProduct > 1 ? "each sample's input" : "one sample's input")} with its zero padding, {input.Channels}×{input.Height + 2 * Padding}×{input.Width + 2 * Padding}; the border is never written",
+            PerSample: false, Samples: SamplesPerProduct);
 
-    private ScratchBuffer OutputGradientT(Shape input, Shape output) =>
-        new("outputGradientT", "float", (long)Pixels(output) * Filters, $"one sample's dL/dy transposed, {Pixels(output)} pixels × {Filters} filters", PerSample: false);
+    /// <summary>Floats of one sample's zero-padded copy.</summary>
+    private long PaddedLength(Shape input) => (long)input.Channels * (input.Height + 2 * Padding) * (input.Width + 2 * Padding);
+
+    /// <summary>Samples whose columns the unfolded forward pass multiplies at once (see <see cref="ConvolutionStrategy.SamplesPerProduct"/>).</summary>
+    private int SamplesPerProduct => Strategy.SamplesPerProduct;
+
+    /// <summary>The unfold's last argument where it takes several samples: one sample at a time.</summary>
+    private string OneSample => SamplesPerProduct > 1 ? ", samples: 1" : "";
+
+    private ScratchBuffer Products(Shape output) =>
+        new("products", "float", (long)Filters * SamplesPerProduct * Pixels(output),
+            $"the forward product of samples side by side, {Filters} filters × {SamplesPerProduct}·{Pixels(output)} columns (sample, output pixel), before each sample's planes are copied out{(MultipliesSamplesBackward ? "; in the backward pass, their dL/dy side by side" : "")}",
+            PerSample: false, Samples: SamplesPerProduct);
+
+    private ScratchBuffer OutputGradientT(Shape input, Shape output) => MultipliesSamplesBackward
+        ? new("outputGradientT", "float", (long)Pixels(output) * Filters * BackwardSamples,
+            $"the samples' dL/dy transposed, one after another, {BackwardSamples}·{Pixels(output)} (sample, pixel) × {Filters} filters", PerSample: false, Samples: BackwardSamples)
+        : new("outputGradientT", "float", (long)Pixels(output) * Filters, $"one sample's dL/dy transposed, {Pixels(output)} pixels × {Filters} filters", PerSample: false);
 
     private ScratchBuffer WeightGradientT(Shape input) =>
         new("weightGradientT", "float", (long)GroupRows(input) * Filters,
@@ -269,6 +297,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         [
             Operand.X, Operand.Weight, .. BiasOperand(Operand.Bias), Operand.Y,
             .. Strategy.ConvolvesDirectly && !Strategy.Compacts ? [] : new[] { Operand.Of(Columns(plan.Input, plan.Output)) },
+            .. SamplesPerProduct > 1 ? new[] { Operand.Of(Products(plan.Output)) } : [],
             .. PadsInput ? new[] { Operand.Of(Padded(plan.Input)) } : [],
             .. UsesZeroBias ? new[] { Operand.Of(ZeroBias(plan.Input)) } : [],
         ];
@@ -287,6 +316,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             .. Strategy.DirectInputGradient ? InputGradientBuffers(plan.Input, plan.Output).Select(Operand.Of) : [Operand.Of(ColumnsGradient(plan.Input, plan.Output))],
             .. PadsInput && (!Strategy.DirectWeightGradient || Strategy.CompactsWeightGradient) ? new[] { Operand.Of(Padded(plan.Input)) } : [],
             .. TransposesWeightGradient ? new[] { Operand.Of(OutputGradientT(plan.Input, plan.Output)), Operand.Of(WeightGradientT(plan.Input)) } : [],
+            .. MultipliesSamplesBackward ? new[] { Operand.Of(Products(plan.Output)) } : [],
             .. CopiesGradientInputs ? new[] { Operand.Of(GradientInputs(plan.Input, plan.Output)) } : [],
             .. FoldsEvenOdd ? new[] { Operand.Of(PaddedGradient(plan.Input)) } : [],
             .. Strategy.DirectInputGradient ? new[] { Operand.Of(ZeroBias(plan.Input)) } : [],
@@ -377,14 +407,25 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         }
 
         w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns);");
-        w.Line($"for (int s = 0; s < count; s++)");
+        if (SamplesPerProduct > 1)
+        {
+            EmitSeveralSamplesForward(w, plan);
+            w.Line();
+            w.Line($"// The rest one by one.");
+            w.Line($"for (; s < count; s++)");
+        }
+        else
+        {
+            w.Line($"for (int s = 0; s < count; s++)");
+        }
+
         w.Open();
         w.Line($"ReadOnlySpan<float> xs = x.Slice(s * {plan.Input.Length}); // to the buffer's end, as ys: a row's last vector may reach into the slack");
         w.Line($"Span<float> ys = y.Slice(s * {plan.Output.Length});");
         w.Line($"ref float y0 = ref MemoryMarshal.GetReference(ys);");
         w.Line();
         w.Line($"// 1. Unfold (im2col) this sample into columns.");
-        w.Line($"{plan.Pascal}Unfold{UnfoldGeneric}(xs, columns{PaddedArgument});");
+        w.Line($"{plan.Pascal}Unfold{UnfoldGeneric}(xs, columns{PaddedArgument}{OneSample});");
         w.Line();
         string start = HasBias ? "its bias" : "zero";
         if (Groups == 1)
@@ -413,6 +454,39 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     }
 
     /// <summary>
+    /// The unfolded forward pass over <see cref="SamplesPerProduct"/> samples at a time (ungrouped): their columns side by side,
+    /// one product, then each sample's planes copied out. Declares <c>s</c>, the first sample left.
+    /// </summary>
+    private void EmitSeveralSamplesForward(SourceWriter w, LayerPlan plan)
+    {
+        int rows = Rows(plan.Input), pixels = Pixels(plan.Output), samples = SamplesPerProduct, columns = samples * pixels;
+        w.Line($"ref float r0 = ref MemoryMarshal.GetReference(products);");
+        w.Line($"int s = 0;");
+        w.Line($"// {samples} samples at a time: one sample's {pixels} pixels would leave the product's last vectors partly empty, and {samples} side by side fill them.");
+        w.Line($"for (; s + {samples} <= count; s += {samples})");
+        w.Open();
+        w.Line($"// 1. Unfold (im2col) samples s … s + {samples - 1} into columns, side by side: columns(r, p·{pixels} + q) is sample s + p's.");
+        w.Line($"{plan.Pascal}Unfold{UnfoldGeneric}(x.Slice(s * {plan.Input.Length}), columns{PaddedArgument}, samples: {samples});");
+        w.Line();
+        string start = HasBias ? "its bias" : "zero";
+        w.Line($"// 2. products(k, c) = {(HasBias ? "b(k) + " : "")}Σ_r w(k, r) · columns(r, c): [{Filters}×{rows}] · [{rows}×{columns}], register tiles of 8 filters × 2 vectors of columns, blocked for the caches; each filter's accumulators start at {start}.");
+        string a = $"ref w0, {rows}, 1, ref c0, {columns}, ref r0, {columns}";
+        string sizes = $"m: {Filters}, k: {rows}, n: {columns}, paddedTail: true";
+        if (HasBias)
+        {
+            w.Line($"Gemm.MultiplyBias<TVector>({a}, ref b0, {sizes});");
+        }
+        else
+        {
+            w.Line($"Gemm.Multiply<TVector>({a}, {sizes});");
+        }
+        w.Line();
+        w.Line($"// 3. Each sample's planes: y(s + p, k, q) = products(k, p·{pixels} + q).");
+        w.Line($"Rows.Unstack(products, {Filters}, {samples}, {pixels}, y.Slice(s * {plan.Output.Length}));");
+        w.Close();
+    }
+
+    /// <summary>
     /// An ungrouped convolution splits its filters, in parts of 16 (two register tiles of 8, or 6 + 6 + 4 with 16 registers;
     /// 8 when it has fewer than 32): each part reads the whole padded or unfolded input, made once beforehand. A
     /// convolution that compacts its input on one thread runs its parts with the direct kernel from the padded copy
@@ -430,7 +504,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         Shape input = plan.Input, output = plan.Output;
         if (!Strategy.ConvolvesDirectly)
         {
-            w.Line($"{plan.Pascal}Unfold{UnfoldGeneric}(x, columns{PaddedArgument}); // im2col: {Rows(input)} rows (input channel, kernel tap) × {Pixels(output)} pixels");
+            w.Line($"{plan.Pascal}Unfold{UnfoldGeneric}(x, columns{PaddedArgument}{OneSample}); // im2col: {Rows(input)} rows (input channel, kernel tap) × {Pixels(output)} pixels");
             return;
         }
 
@@ -659,7 +733,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         if (TransposesWeightGradient)
         {
             w.Line($"// dL/dyᵀ and dL/dwᵀ: a row's last vector may reach into the buffers' slack, which these slices prove is there.");
-            w.Line($"ref float dyT0 = ref MemoryMarshal.GetReference(outputGradientT.Slice(0, {pixels * Filters} + TVector.Count - 1));");
+            w.Line($"ref float dyT0 = ref MemoryMarshal.GetReference(outputGradientT.Slice(0, {OutputGradientT(plan.Input, plan.Output).LongLength} + TVector.Count - 1));");
             w.Line($"ref float dwT0 = ref MemoryMarshal.GetReference(weightGradientT.Slice(0, {groupRows * Filters} + TVector.Count - 1));");
             w.Line($"weightGradientT.Slice(0, {groupRows * Filters}).Clear();");
         }
@@ -679,28 +753,43 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         {
             w.Line($"// Last sample first, as where the forward pass unfolds (this one convolved directly, so every sample is unfolded here).");
         }
+        else if (SamplesPerProduct > 1)
+        {
+            w.Line($"// Every sample is unfolded here: the forward pass left {SamplesPerProduct} samples' columns side by side.");
+        }
         else
         {
             w.Line($"// Last sample first: the forward pass left its columns in place, so only the others are unfolded again.");
         }
 
-        w.Line($"for (int s = count - 1; s >= 0; s--)");
+        if (MultipliesSamplesBackward)
+        {
+            EmitSeveralSamplesBackward(w, plan);
+            w.Line();
+            w.Line($"// The rest one by one.");
+            w.Line($"for (; s < count; s++)");
+        }
+        else
+        {
+            w.Line($"for (int s = count - 1; s >= 0; s--)");
+        }
+
         w.Open();
         w.Line($"ReadOnlySpan<float> xs = x.Slice(s * {plan.Input.Length}); // to the buffer's end (see the forward pass)");
         w.Line($"ReadOnlySpan<float> dys = dy.Slice(s * {plan.Output.Length});");
         w.Line($"ref float dy0 = ref MemoryMarshal.GetReference(dys);");
         w.Line();
-        if (direct)
+        if (direct || SamplesPerProduct > 1)
         {
             w.Line($"// 1. Unfold this sample.");
-            w.Line($"{plan.Pascal}Unfold{UnfoldGeneric}(xs, columns{PaddedArgument});");
+            w.Line($"{plan.Pascal}Unfold{UnfoldGeneric}(xs, columns{PaddedArgument}{OneSample});");
         }
         else
         {
             w.Line($"// 1. Unfold this sample again, unless the forward pass's columns are still its own.");
             w.Line($"if (s != count - 1)");
             w.Open();
-            w.Line($"{plan.Pascal}Unfold{UnfoldGeneric}(xs, columns{PaddedArgument});");
+            w.Line($"{plan.Pascal}Unfold{UnfoldGeneric}(xs, columns{PaddedArgument}{OneSample});");
             w.Close();
         }
         w.Line();
@@ -913,12 +1002,8 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             }
             else if (FoldsEvenOdd)
             {
-                int height = input.Height + 2 * Padding, width = input.Width + 2 * Padding;
-                // Loads of dL/dcolumns shifted back by up to ⌊kw/2⌋ columns read Count − 1 + ⌊kw/2⌋ floats past its last row at most.
-                int readPast = KernelWidth / 2;
-                w.Line($"// Every row of the zero-padded dL/dx summed in registers and stored once (even and odd columns from the even and odd kernel columns, interleaved), then its inside copied out. The fold's last vectors write up to 2·Count − 1 floats past the planes, and its loads read up to Count − 1 + {readPast} floats past dL/dcolumns' last row: these slices prove the buffers have them.");
-                w.Line($"Convolution.FoldStride2<TVector>(ref MemoryMarshal.GetReference(columnsGradient.Slice(0, {ColumnsGradient(input, output).LongLength + readPast} + TVector.Count - 1)), ref MemoryMarshal.GetReference(paddedGradient.Slice(0, {PaddedGradient(input).LongLength} + 2 * TVector.Count - 1)), channels: {input.Channels}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, outputHeight: {output.Height}, outputWidth: {output.Width}, paddedHeight: {height}, paddedWidth: {width});");
-                w.Line($"{plan.Pascal}Unpad(paddedGradient, dx.Slice(s * {input.Length}, {input.Length}));");
+                w.Line($"// Every row of the zero-padded dL/dx summed in registers and stored once (even and odd columns from the even and odd kernel columns, interleaved), then its inside copied out. The fold's last vectors write up to 2·Count − 1 floats past the planes, and its loads read up to Count − 1 + {KernelWidth / 2} floats past dL/dcolumns' last row: these slices prove the buffers have them.");
+                EmitFoldStride2(w, plan, $"MemoryMarshal.GetReference({ColumnsGradientSlice(plan)})", pixels, "s");
             }
             else
             {
@@ -951,6 +1036,65 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         }
 
         CloseGroups(w);
+    }
+
+    /// <summary>dL/dcolumns with the slack the stride-2 fold's loads reach: up to Count − 1 + ⌊kw/2⌋ floats past its last row.</summary>
+    private string ColumnsGradientSlice(LayerPlan plan) =>
+        $"columnsGradient.Slice(0, {ColumnsGradient(plan.Input, plan.Output).LongLength + KernelWidth / 2} + TVector.Count - 1)";
+
+    /// <summary>The stride-2 fold of one sample's dL/dcolumns (rows <paramref name="columnsRow"/> floats apart) into dL/dx of sample <paramref name="sample"/>.</summary>
+    private void EmitFoldStride2(SourceWriter w, LayerPlan plan, string columns, int columnsRow, string sample)
+    {
+        Shape input = plan.Input, output = plan.Output;
+        int height = input.Height + 2 * Padding, width = input.Width + 2 * Padding;
+        w.Line($"Convolution.FoldStride2<TVector>(ref {columns}, ref MemoryMarshal.GetReference(paddedGradient.Slice(0, {PaddedGradient(input).LongLength} + 2 * TVector.Count - 1)), channels: {input.Channels}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, outputHeight: {output.Height}, outputWidth: {output.Width}, paddedHeight: {height}, paddedWidth: {width}, columnsRow: {columnsRow});");
+        w.Line($"{plan.Pascal}Unpad(paddedGradient, dx.Slice({sample} * {input.Length}, {input.Length}));");
+    }
+
+    /// <summary>
+    /// The backward pass over <see cref="SamplesPerProduct"/> samples at a time (see <see cref="MultipliesSamplesBackward"/>):
+    /// dL/dwᵀ from their columns and dL/dyᵀ stacked, dL/dcolumns from their dL/dy side by side, then each sample folded.
+    /// Declares <c>s</c>, the first sample left.
+    /// </summary>
+    private void EmitSeveralSamplesBackward(SourceWriter w, LayerPlan plan)
+    {
+        Shape input = plan.Input, output = plan.Output;
+        int rows = Rows(input), pixels = Pixels(output), samples = SamplesPerProduct, columns = samples * pixels;
+        w.Line($"ref float r0 = ref MemoryMarshal.GetReference(products);");
+        w.Line($"ref float dcg0 = ref MemoryMarshal.GetReference({ColumnsGradientSlice(plan)});");
+        w.Line($"int s = 0;");
+        w.Line($"// {samples} samples at a time, as in the forward pass: their {pixels}-pixel columns side by side in each product.");
+        w.Line($"for (; s + {samples} <= count; s += {samples})");
+        w.Open();
+        w.Line($"// 1. Unfold samples s … s + {samples - 1} into columns, side by side: columns(r, p·{pixels} + q) is sample s + p's.");
+        w.Line($"{plan.Pascal}Unfold{UnfoldGeneric}(x.Slice(s * {input.Length}), columns{PaddedArgument}, samples: {samples});");
+        w.Line();
+        string biasGradient = HasBias ? "; dL/db(k) += Σ_q dL/dy(k, q) of each" : "";
+        w.Line($"// 2. dL/dwᵀ(r, k) += Σ_c columns(r, c) · dL/dyᵀ(c, k), c = p·{pixels} + q over the {samples} samples: [{rows}×{columns}] · [{columns}×{Filters}], tiles of 8 rows × 2 vectors of filters{biasGradient}.");
+        w.Line($"for (int p = 0; p < {samples}; p++)");
+        w.Open();
+        w.Line($"ReadOnlySpan<float> dys = dy.Slice((s + p) * {output.Length}, {output.Length});");
+        w.Line($"Rows.Transpose(dys, {pixels}, {Filters}, {pixels}, outputGradientT.Slice(p * {pixels * Filters}), {Filters}); // dL/dyᵀ(p·{pixels} + q, k) = dL/dy(k, q) of sample s + p");
+        EmitBiasGradient(w, pixels);
+        w.Close();
+        w.Line();
+        w.Line($"Gemm.MultiplyAdd<TVector>(ref c0, {columns}, 1, ref dyT0, {Filters}, ref dwT0, {Filters}, m: {rows}, k: {columns}, n: {Filters}, paddedTail: true);");
+        w.Line();
+        w.Line($"if (!computeDx)");
+        w.Open();
+        w.Line($"continue; // the network's input: nobody asked for dL/dx");
+        w.Close();
+        w.Line();
+        w.Line($"// 3. dL/dcolumns(r, c) = Σ_k w(k, r) · dL/dy(k, c), the samples' dL/dy side by side in products: [{rows}×{Filters}] (w transposed) · [{Filters}×{columns}], tiles of 8 rows × 2 vectors, blocked for the caches, written over dL/dcolumns.");
+        w.Line($"Rows.Stack(dy.Slice(s * {output.Length}, {samples * output.Length}), {Filters}, {samples}, {pixels}, products);");
+        w.Line($"Gemm.Multiply<TVector>(ref w0, 1, {rows}, ref r0, {columns}, ref dc0, {columns}, m: {rows}, k: {Filters}, n: {columns}, paddedTail: true);");
+        w.Line();
+        w.Line($"// 4. Fold each sample's columns of dL/dcolumns back into its dL/dx (col2im), as one by one below.");
+        w.Line($"for (int p = 0; p < {samples}; p++)");
+        w.Open();
+        EmitFoldStride2(w, plan, $"Unsafe.Add(ref dcg0, p * {pixels})", columns, "(s + p)");
+        w.Close();
+        w.Close();
     }
 
     /// <summary>dL/db(k) += Σ_q dL/dy(k, q), for a layer with a bias.</summary>
@@ -1087,7 +1231,8 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
 
     private void EmitUnfold(SourceWriter w, LayerPlan plan)
     {
-        w.Line($"// {plan.Name} unfold (im2col): columns(r, q) = x(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)}), row r = (t·{KernelHeight} + m)·{KernelWidth} + n, column q = i·{plan.Output.Width} + j.");
+        string samples = SamplesPerProduct > 1 ? $"; with several samples, side by side: column p·{Pixels(plan.Output)} + q of each row is sample p's" : "";
+        w.Line($"// {plan.Name} unfold (im2col): columns(r, q) = x(t, {Index("i", Stride, Padding)}, {Index("j", Stride, Padding)}), row r = (t·{KernelHeight} + m)·{KernelWidth} + n, column q = i·{plan.Output.Width} + j{samples}.");
         if (UnfoldsWholeRows)
         {
             w.Line($"// Every tap reads whole rows{(PadsInput ? " of the zero-padded copy" : "")}, so every column of every row is written.");
@@ -1098,7 +1243,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         }
 
         w.Line($"{NetworkEmitter.Optimized}");
-        w.Line($"private static void {plan.Pascal}Unfold{UnfoldGeneric}(ReadOnlySpan<float> xs, Span<float> columns{(PadsInput ? ", Span<float> padded" : "")})");
+        w.Line($"private static void {plan.Pascal}Unfold{UnfoldGeneric}(ReadOnlySpan<float> xs, Span<float> columns{(PadsInput ? ", Span<float> padded" : "")}{(SamplesPerProduct > 1 ? ", int samples" : "")})");
         if (UnfoldsWholeRows)
         {
             w.Line($"    where TVector : struct, IFloatVector<TVector>");
@@ -1336,7 +1481,16 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         int taps = KernelHeight * KernelWidth, pixels = Pixels(output);
         int height = input.Height + 2 * Padding, width = input.Width + 2 * Padding, plane = height * width;
         string source = PadsInput ? "padded" : "xs";
-        if (PadsInput)
+        bool several = SamplesPerProduct > 1;
+        if (PadsInput && several)
+        {
+            w.Line($"for (int p = 0; p < samples; p++)");
+            w.Open();
+            w.Line($"{plan.Pascal}Pad(xs.Slice(p * {input.Length}), padded.Slice(p * {input.Channels * plane}));");
+            w.Close();
+            w.Line();
+        }
+        else if (PadsInput)
         {
             w.Line($"{plan.Pascal}Pad(xs, padded);");
             w.Line();
@@ -1352,23 +1506,53 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             w.Line($"// Reads run up to {Stride}·Count − 1 floats past the last row, writes up to Count − 1: these slices prove the buffers have them.");
         }
 
-        w.Line($"ref float x0 = ref MemoryMarshal.GetReference({source}.Slice(0, {input.Channels * plane} + {readPast}));");
-        w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, {input.Channels * taps * pixels} + TVector.Count - 1));");
+        string copy = $"Rows.{(Stride == 1 ? "CopyWhole" : "CopyEven")}<TVector>(ref Unsafe.Add(ref from, i * {Stride * width}), ref Unsafe.Add(ref to, i * {output.Width}), {output.Width});";
+        string read = $"{(PadsInput ? "padded" : "x")}(t, {(Stride == 1 ? "i" : $"{Stride}·i")} + m, {(Stride == 1 ? "j" : $"{Stride}·j")} + n)";
+        if (several)
+        {
+            w.Line($"ref float x0 = ref MemoryMarshal.GetReference({source}.Slice(0, samples * {input.Channels * plane} + {readPast}));");
+            w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, samples * {input.Channels * taps * pixels} + TVector.Count - 1));");
+            w.Line($"int row = samples * {pixels}; // floats per row of columns: the samples side by side");
+        }
+        else
+        {
+            w.Line($"ref float x0 = ref MemoryMarshal.GetReference({source}.Slice(0, {input.Channels * plane} + {readPast}));");
+            w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, {input.Channels * taps * pixels} + TVector.Count - 1));");
+        }
+
         w.Line($"for (int t = 0; t < {input.Channels}; t++)");
         w.Open();
         w.Line($"ref float xt = ref Unsafe.Add(ref x0, t * {plane});");
-        w.Line($"ref float ct = ref Unsafe.Add(ref c0, t * {taps * pixels});");
+        string columnsRow = several ? $"ref float ct = ref Unsafe.Add(ref c0, t * {taps} * row);" : $"ref float ct = ref Unsafe.Add(ref c0, t * {taps * pixels});";
+        w.Line($"{columnsRow}");
         w.Line($"for (int m = 0; m < {KernelHeight}; m++)");
         w.Open();
         w.Line($"for (int n = 0; n < {KernelWidth}; n++)");
         w.Open();
-        w.Line($"// tap (m, n), columns row r = m·{KernelWidth} + n: columns(r, i·{output.Width} + j) = {(PadsInput ? "padded" : "x")}(t, {(Stride == 1 ? "i" : $"{Stride}·i")} + m, {(Stride == 1 ? "j" : $"{Stride}·j")} + n)");
-        w.Line($"ref float from = ref Unsafe.Add(ref xt, m * {width} + n);");
-        w.Line($"ref float to = ref Unsafe.Add(ref ct, (m * {KernelWidth} + n) * {pixels});");
+        if (several)
+        {
+            w.Line($"// tap (m, n), columns row r = m·{KernelWidth} + n: columns(r, p·{pixels} + i·{output.Width} + j) = {read} of sample p; each sample's run of rows spills into the next one's, written next");
+            w.Line($"for (int p = 0; p < samples; p++)");
+            w.Open();
+            w.Line($"ref float from = ref Unsafe.Add(ref xt, p * {input.Channels * plane} + m * {width} + n);");
+            w.Line($"ref float to = ref Unsafe.Add(ref ct, (m * {KernelWidth} + n) * row + p * {pixels});");
+        }
+        else
+        {
+            w.Line($"// tap (m, n), columns row r = m·{KernelWidth} + n: columns(r, i·{output.Width} + j) = {read}");
+            w.Line($"ref float from = ref Unsafe.Add(ref xt, m * {width} + n);");
+            w.Line($"ref float to = ref Unsafe.Add(ref ct, (m * {KernelWidth} + n) * {pixels});");
+        }
+
         w.Line($"for (int i = 0; i < {output.Height}; i++)");
         w.Open();
-        w.Line($"Rows.{(Stride == 1 ? "CopyWhole" : "CopyEven")}<TVector>(ref Unsafe.Add(ref from, i * {Stride * width}), ref Unsafe.Add(ref to, i * {output.Width}), {output.Width});");
+        w.Line($"{copy}");
         w.Close();
+        if (several)
+        {
+            w.Close();
+        }
+
         w.Close();
         w.Close();
         w.Close();

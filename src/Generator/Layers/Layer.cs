@@ -255,9 +255,10 @@ internal sealed record ParameterTensor(TensorRole Role, EquatableArray<int> Dime
 
 /// <summary>
 /// A buffer of a layer's own, named in its method bodies (e.g. <c>columns</c>): <paramref name="LongLength"/>
-/// elements per sample when <paramref name="PerSample"/>, else one buffer of that length reused sample after sample.
+/// elements per sample when <paramref name="PerSample"/>, else one buffer of that length reused sample after sample (or,
+/// with <paramref name="Samples"/> above 1, that many samples at a time).
 /// </summary>
-internal sealed record ScratchBuffer(string Name, string ElementType, long LongLength, string Description, bool PerSample)
+internal sealed record ScratchBuffer(string Name, string ElementType, long LongLength, string Description, bool PerSample, int Samples = 1)
 {
     public int Length => (int)LongLength;
 }

@@ -8,7 +8,9 @@ public static partial class Convolution
     /// The fold (col2im) of a stride-2 convolution into zero-padded planes: padded(t, u, v) = Σ_m Σ_n
     /// columnsGradient((t·kh + m)·kw + n, i·outputWidth + j) over the taps with u = 2i + m, v = 2j + n, 0 ≤ i &lt;
     /// <paramref name="outputHeight"/>, 0 ≤ j &lt; <paramref name="outputWidth"/>, for every t &lt; <paramref name="channels"/>,
-    /// u &lt; <paramref name="paddedHeight"/>, v &lt; <paramref name="paddedWidth"/> (planes of paddedHeight × paddedWidth).
+    /// u &lt; <paramref name="paddedHeight"/>, v &lt; <paramref name="paddedWidth"/> (planes of paddedHeight × paddedWidth); row r of
+    /// dL/dcolumns starts at r · <paramref name="columnsRow"/> (outputHeight · outputWidth, or more where several samples' columns
+    /// lie side by side).
     /// </summary>
     /// <remarks>
     /// Each row u of a plane is summed in registers, two vectors of columns at a time and stored once, with no read of what
@@ -21,10 +23,10 @@ public static partial class Convolution
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static void FoldStride2<TVector>(ref float columnsGradient, ref float padded, int channels, int kernelHeight, int kernelWidth, int outputHeight,
-        int outputWidth, int paddedHeight, int paddedWidth)
+        int outputWidth, int paddedHeight, int paddedWidth, int columnsRow)
         where TVector : struct, IFloatVector<TVector>
     {
-        int pixels = outputHeight * outputWidth, half = (paddedWidth + 1) / 2;
+        int pixels = columnsRow, half = (paddedWidth + 1) / 2;
         ref float row = ref padded;
         for (int t = 0; t < channels; t++)
         {

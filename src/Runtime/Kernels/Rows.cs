@@ -46,6 +46,46 @@ public static class Rows
     }
 
     /// <summary>
+    /// Each sample's rows out of a product that holds <paramref name="samples"/> samples side by side:
+    /// destination[p·<paramref name="rows"/>·<paramref name="width"/> + r·width + q] = source[r·samples·width + p·width + q] for p
+    /// &lt; samples, r &lt; rows, q &lt; width (a convolution's filters × its output pixels, per sample). Writes nothing else.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A span is shorter than the sizes say.</exception>
+    public static void Unstack(ReadOnlySpan<float> source, int rows, int samples, int width, Span<float> destination)
+    {
+        int length = rows * samples * width;
+        ArgumentOutOfRangeException.ThrowIfLessThan(source.Length, length, nameof(source));
+        ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, length, nameof(destination));
+        for (int p = 0; p < samples; p++)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                source.Slice((r * samples + p) * width, width).CopyTo(destination.Slice((p * rows + r) * width, width));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The inverse of <see cref="Unstack"/>: <paramref name="samples"/> samples' rows side by side,
+    /// destination[r·samples·<paramref name="width"/> + p·width + q] = source[p·<paramref name="rows"/>·width + r·width + q] for p
+    /// &lt; samples, r &lt; rows, q &lt; width. Writes nothing else.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A span is shorter than the sizes say.</exception>
+    public static void Stack(ReadOnlySpan<float> source, int rows, int samples, int width, Span<float> destination)
+    {
+        int length = rows * samples * width;
+        ArgumentOutOfRangeException.ThrowIfLessThan(source.Length, length, nameof(source));
+        ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, length, nameof(destination));
+        for (int p = 0; p < samples; p++)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                source.Slice((p * rows + r) * width, width).CopyTo(destination.Slice((r * samples + p) * width, width));
+            }
+        }
+    }
+
+    /// <summary>
     /// destination[c·<paramref name="destinationRow"/> + r] = source[r·<paramref name="sourceRow"/> + c] for r &lt; <paramref name="rows"/>,
     /// c &lt; <paramref name="columns"/>: a transpose, in blocks of 8 source rows so that each destination row segment
     /// written is 8 contiguous floats and the 8 source rows read are each read in order. Writes nothing else.

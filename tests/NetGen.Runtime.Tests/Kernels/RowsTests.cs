@@ -70,6 +70,43 @@ public sealed class RowsTests
     }
 
     [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(3, 4, 20)]
+    [InlineData(128, 4, 49)]
+    [InlineData(5, 2, 17)]
+    public void Unstack_gives_each_sample_its_rows(int rows, int samples, int width)
+    {
+        float[] source = new float[rows * samples * width];
+        for (int i = 0; i < source.Length; i++)
+        {
+            source[i] = i + 0.5f;
+        }
+
+        float[] destination = new float[source.Length + 5];
+        destination.AsSpan().Fill(-1f);
+        Rows.Unstack(source, rows, samples, width, destination);
+        for (int p = 0; p < samples; p++)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                for (int q = 0; q < width; q++)
+                {
+                    Assert.Equal(source[(r * samples + p) * width + q], destination[(p * rows + r) * width + q]);
+                }
+            }
+        }
+
+        Assert.All(destination.AsSpan(source.Length).ToArray(), v => Assert.Equal(-1f, v)); // nothing past the samples
+    }
+
+    [Fact]
+    public void Unstack_rejects_spans_shorter_than_the_sizes()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => Rows.Unstack(new float[23], 3, 4, 2, new float[24]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Rows.Unstack(new float[24], 3, 4, 2, new float[23]));
+    }
+
+    [Theory]
     [InlineData(1)]
     [InlineData(7)]
     [InlineData(14)]

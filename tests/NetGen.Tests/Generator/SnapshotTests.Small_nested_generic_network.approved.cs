@@ -746,7 +746,7 @@ namespace Samples.Tiny
                 where TVector : struct, global::NetGen.Kernels.IFloatVector<TVector>
             {
                 global::NetGen.Generated.Layers.EdgesForward<TVector>(count, ws.Input, parameters.Slice(0, 36),
-                    parameters.Slice(36, 3), ws.EdgesOutput, ws.EdgesColumns, ws.EdgesPadded);
+                    parameters.Slice(36, 3), ws.EdgesOutput, ws.EdgesColumns, ws.EdgesProducts, ws.EdgesPadded);
                 global::NetGen.Generated.Layers.Pool1Forward<TVector>(count, ws.EdgesOutput, ws.Pool1Output,
                     ws.Pool1ArgMax, ws.Pool1WindowMax, ws.Pool1WindowTap);
                 global::NetGen.Generated.Layers.HeadForward<TVector>(count, ws.Pool1Output, parameters.Slice(39, 144),
@@ -830,19 +830,26 @@ namespace Samples.Tiny
                 public readonly float[] EdgesOutputGradient = new float[capacity * 60 + 32];
 
                 /// <summary>
-                /// edges: the unfolded input (im2col) of one sample, 12 rows (input channel, kernel tap) × 20 columns
-                /// (output pixel), for one sample at a time.
+                /// edges: the unfolded input (im2col) of samples side by side, 12 rows (input channel, kernel tap) ×
+                /// 4·20 columns (sample, output pixel); of one sample in the backward pass, for up to 4 samples at a
+                /// time.
                 /// </summary>
-                public readonly float[] EdgesColumns = new float[240 + 32];
+                public readonly float[] EdgesColumns = new float[960 + 32];
+
+                /// <summary>
+                /// edges: the forward product of samples side by side, 3 filters × 4·20 columns (sample, output pixel),
+                /// before each sample's planes are copied out, for up to 4 samples at a time.
+                /// </summary>
+                public readonly float[] EdgesProducts = new float[240 + 32];
 
                 /// <summary>edges: dL/dcolumns, same layout, for one sample at a time.</summary>
                 public readonly float[] EdgesColumnsGradient = new float[240 + 32];
 
                 /// <summary>
-                /// edges: one sample's input with its zero padding, 2×11×9; the border is never written, for one sample
-                /// at a time.
+                /// edges: each sample's input with its zero padding, 2×11×9; the border is never written, for up to 4
+                /// samples at a time.
                 /// </summary>
-                public readonly float[] EdgesPadded = new float[198 + 32];
+                public readonly float[] EdgesPadded = new float[792 + 32];
 
                 /// <summary>
                 /// edges: one sample's dL/dx with its padding, 2×11×9: the stride-2 fold writes every float, and the
@@ -909,13 +916,33 @@ namespace NetGen.Generated
         /// <summary>Forward pass of edges (Conv2D): 2×9×7 → 3×5×4, kernel 3×2, stride 2, padding 1.</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         internal static void EdgesForward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
-            ReadOnlySpan<float> bias, Span<float> y, Span<float> columns, Span<float> padded)
+            ReadOnlySpan<float> bias, Span<float> y, Span<float> columns, Span<float> products, Span<float> padded)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
             ref float b0 = ref MemoryMarshal.GetReference(bias);
             ref float c0 = ref MemoryMarshal.GetReference(columns);
-            for (int s = 0; s < count; s++)
+            ref float r0 = ref MemoryMarshal.GetReference(products);
+            int s = 0;
+            // 4 samples at a time: one sample's 20 pixels would leave the product's last vectors partly empty, and 4
+            // side by side fill them.
+            for (; s + 4 <= count; s += 4)
+            {
+                // 1. Unfold (im2col) samples s … s + 3 into columns, side by side: columns(r, p·20 + q) is sample s +
+                // p's.
+                EdgesUnfold<TVector>(x.Slice(s * 126), columns, padded, samples: 4);
+
+                // 2. products(k, c) = b(k) + Σ_r w(k, r) · columns(r, c): [3×12] · [12×80], register tiles of 8 filters
+                // × 2 vectors of columns, blocked for the caches; each filter's accumulators start at its bias.
+                Gemm.MultiplyBias<TVector>(ref w0, 12, 1, ref c0, 80, ref r0, 80, ref b0, m: 3, k: 12, n: 80,
+                    paddedTail: true);
+
+                // 3. Each sample's planes: y(s + p, k, q) = products(k, p·20 + q).
+                Rows.Unstack(products, 3, 4, 20, y.Slice(s * 60));
+            }
+
+            // The rest one by one.
+            for (; s < count; s++)
             {
                 // to the buffer's end, as ys: a row's last vector may reach into the slack
                 ReadOnlySpan<float> xs = x.Slice(s * 126);
@@ -923,7 +950,7 @@ namespace NetGen.Generated
                 ref float y0 = ref MemoryMarshal.GetReference(ys);
 
                 // 1. Unfold (im2col) this sample into columns.
-                EdgesUnfold<TVector>(xs, columns, padded);
+                EdgesUnfold<TVector>(xs, columns, padded, samples: 1);
 
                 // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [3×12] · [12×20], register tiles of 8 filters × 2
                 // vectors of pixels, blocked for the caches; each filter's accumulators start at its bias.
@@ -949,18 +976,15 @@ namespace NetGen.Generated
             ref float dw0 = ref MemoryMarshal.GetReference(weightGradient);
             ref float c0 = ref MemoryMarshal.GetReference(columns);
             ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);
-            // Last sample first: the forward pass left its columns in place, so only the others are unfolded again.
+            // Every sample is unfolded here: the forward pass left 4 samples' columns side by side.
             for (int s = count - 1; s >= 0; s--)
             {
                 ReadOnlySpan<float> xs = x.Slice(s * 126); // to the buffer's end (see the forward pass)
                 ReadOnlySpan<float> dys = dy.Slice(s * 60);
                 ref float dy0 = ref MemoryMarshal.GetReference(dys);
 
-                // 1. Unfold this sample again, unless the forward pass's columns are still its own.
-                if (s != count - 1)
-                {
-                    EdgesUnfold<TVector>(xs, columns, padded);
-                }
+                // 1. Unfold this sample.
+                EdgesUnfold<TVector>(xs, columns, padded, samples: 1);
 
                 // 2. dL/dw(k, r) += Σ_q dL/dy(k, q) · columns(r, q): [3×20] · [12×20]ᵀ, tiles of 4 filters (then 2,
                 // then 1) × 4 rows of dot products; dL/db(k) += Σ_q dL/dy(k, q).
@@ -987,7 +1011,8 @@ namespace NetGen.Generated
                 Convolution.FoldStride2<TVector>(
                     ref MemoryMarshal.GetReference(columnsGradient.Slice(0, 241 + TVector.Count - 1)),
                     ref MemoryMarshal.GetReference(paddedGradient.Slice(0, 198 + 2 * TVector.Count - 1)), channels: 2,
-                    kernelHeight: 3, kernelWidth: 2, outputHeight: 5, outputWidth: 4, paddedHeight: 11, paddedWidth: 9);
+                    kernelHeight: 3, kernelWidth: 2, outputHeight: 5, outputWidth: 4, paddedHeight: 11, paddedWidth: 9,
+                    columnsRow: 20);
                 EdgesUnpad(paddedGradient, dx.Slice(s * 126, 126));
             }
         }
@@ -1007,32 +1032,42 @@ namespace NetGen.Generated
         }
 
         // edges unfold (im2col): columns(r, q) = x(t, i·2 + m − 1, j·2 + n − 1), row r = (t·3 + m)·2 + n, column q =
-        // i·4 + j.
+        // i·4 + j; with several samples, side by side: column p·20 + q of each row is sample p's.
         // Every tap reads whole rows of the zero-padded copy, so every column of every row is written.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void EdgesUnfold<TVector>(ReadOnlySpan<float> xs, Span<float> columns, Span<float> padded)
+        private static void EdgesUnfold<TVector>(ReadOnlySpan<float> xs, Span<float> columns, Span<float> padded,
+            int samples)
             where TVector : struct, IFloatVector<TVector>
         {
-            EdgesPad(xs, padded);
+            for (int p = 0; p < samples; p++)
+            {
+                EdgesPad(xs.Slice(p * 126), padded.Slice(p * 198));
+            }
 
             // Reads run up to 2·Count − 1 floats past the last row, writes up to Count − 1: these slices prove the
             // buffers have them.
-            ref float x0 = ref MemoryMarshal.GetReference(padded.Slice(0, 198 + 2 * TVector.Count - 1));
-            ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, 240 + TVector.Count - 1));
+            ref float x0 = ref MemoryMarshal.GetReference(padded.Slice(0, samples * 198 + 2 * TVector.Count - 1));
+            ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, samples * 240 + TVector.Count - 1));
+            int row = samples * 20; // floats per row of columns: the samples side by side
             for (int t = 0; t < 2; t++)
             {
                 ref float xt = ref Unsafe.Add(ref x0, t * 99);
-                ref float ct = ref Unsafe.Add(ref c0, t * 120);
+                ref float ct = ref Unsafe.Add(ref c0, t * 6 * row);
                 for (int m = 0; m < 3; m++)
                 {
                     for (int n = 0; n < 2; n++)
                     {
-                        // tap (m, n), columns row r = m·2 + n: columns(r, i·4 + j) = padded(t, 2·i + m, 2·j + n)
-                        ref float from = ref Unsafe.Add(ref xt, m * 9 + n);
-                        ref float to = ref Unsafe.Add(ref ct, (m * 2 + n) * 20);
-                        for (int i = 0; i < 5; i++)
+                        // tap (m, n), columns row r = m·2 + n: columns(r, p·20 + i·4 + j) = padded(t, 2·i + m, 2·j + n)
+                        // of sample p; each sample's run of rows spills into the next one's, written next
+                        for (int p = 0; p < samples; p++)
                         {
-                            Rows.CopyEven<TVector>(ref Unsafe.Add(ref from, i * 18), ref Unsafe.Add(ref to, i * 4), 4);
+                            ref float from = ref Unsafe.Add(ref xt, p * 198 + m * 9 + n);
+                            ref float to = ref Unsafe.Add(ref ct, (m * 2 + n) * row + p * 20);
+                            for (int i = 0; i < 5; i++)
+                            {
+                                Rows.CopyEven<TVector>(ref Unsafe.Add(ref from, i * 18), ref Unsafe.Add(ref to, i * 4),
+                                    4);
+                            }
                         }
                     }
                 }

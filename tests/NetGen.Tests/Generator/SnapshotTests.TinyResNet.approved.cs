@@ -1536,7 +1536,7 @@ namespace NetGen.Generated
                     ref MemoryMarshal.GetReference(columnsGradient.Slice(0, 28225 + TVector.Count - 1)),
                     ref MemoryMarshal.GetReference(paddedGradient.Slice(0, 14400 + 2 * TVector.Count - 1)),
                     channels: 16, kernelHeight: 3, kernelWidth: 3, outputHeight: 14, outputWidth: 14, paddedHeight: 30,
-                    paddedWidth: 30);
+                    paddedWidth: 30, columnsRow: 196);
                 Conv2Unpad(paddedGradient, dx.Slice(s * 12544, 12544));
             }
 
@@ -1917,7 +1917,7 @@ namespace NetGen.Generated
                     ref MemoryMarshal.GetReference(columnsGradient.Slice(0, 3136 + TVector.Count - 1)),
                     ref MemoryMarshal.GetReference(paddedGradient.Slice(0, 12544 + 2 * TVector.Count - 1)),
                     channels: 16, kernelHeight: 1, kernelWidth: 1, outputHeight: 14, outputWidth: 14, paddedHeight: 28,
-                    paddedWidth: 28);
+                    paddedWidth: 28, columnsRow: 196);
                 ShortcutUnpad(paddedGradient, dx.Slice(s * 12544, 12544));
             }
         }

@@ -32,13 +32,24 @@ namespace NetGen.Generator.Layers;
 /// 180° and its filter and channel axes swapped, instead of the product wᵀ · dL/dy folded back (col2im).
 /// </param>
 /// <param name="CompactsInputGradient">That forward kernel for dL/dx compacts its input (<c>Convolution.ForwardCompacted</c>).</param>
+/// <param name="SamplesPerProduct">
+/// The unfolded forward pass multiplies this many samples' columns at once, side by side in one product, then copies each
+/// sample's output planes out (see <see cref="Choose"/>); 1 otherwise.
+/// </param>
 /// <param name="ConvolvesDepthwise">
 /// A depthwise convolution (groups = input channels) computed by <c>DepthwiseConvolution</c>, forward and backward, with no
 /// unfold: one output plane's vectors of pixels in a register tile (see <see cref="ChooseGrouped"/>).
 /// </param>
 internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool Compacts, bool PadsInput, bool TransposesWeightGradient, bool ConvolvesDepthwise = false,
-    bool DirectWeightGradient = false, bool CompactsWeightGradient = false, bool DirectInputGradient = false, bool CompactsInputGradient = false)
+    bool DirectWeightGradient = false, bool CompactsWeightGradient = false, bool DirectInputGradient = false, bool CompactsInputGradient = false,
+    int SamplesPerProduct = 1)
 {
+    /// <summary>Output pixels below which an unfolded forward pass multiplies several samples at once.</summary>
+    public const int SmallOutputPixels = 64;
+
+    /// <summary>The samples an unfolded forward pass multiplies at once when its output is small (<see cref="SmallOutputPixels"/>).</summary>
+    public const int SmallOutputSamples = 4;
+
     /// <summary>The largest stride the depthwise kernels take (with 2, a vector of outputs reads the even lanes of two loads).</summary>
     public const int DepthwiseMaxStride = 2;
 
@@ -69,6 +80,9 @@ internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool
     /// <item>Direct dL/dx: stride 1, a kernel larger than 1×1 (a 1×1 kernel's fold is a copy), dL/dx no more than 1.25 × the output's pixels (padding that keeps the size, about: a
     /// valid 5×5 convolution of a 10×10 output would sum twice the products, most of them over zeros), and the rules above
     /// choosing the direct kernel for that convolution (filters and channels swapped, dL/dx's size as its output).</item>
+    /// <item>Samples per product: an unfolded forward pass (stride 1 or 2) of fewer than 64 output pixels multiplies 4 samples'
+    /// columns side by side: 49 pixels fill 4 vectors of 16 to 77 %, 196 fill 13 to 94 %, and the product's tiles run 4 times
+    /// as long per pass over the weight (docs/benchmarks.md has the measurements).</item>
     /// <item>Compaction: with 16 lanes, the vectors of multiply-adds it saves (output rows that end inside a vector) must be at
     /// least 4 × the vectors it copies.</item>
     /// </list>
@@ -85,8 +99,9 @@ internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool
         bool transposes = filters >= 16 && rows >= 64;
         bool directGradient = stride == 1 && kernelWidth >= 3 && (!transposes || filters <= 16);
         bool compactsGradient = directGradient && compacts && outputWidth * 100 < 75 * ((outputWidth + WidestLanes - 1) / WidestLanes * WidestLanes);
+        int samples = !direct && stride <= 2 && (long)outputHeight * outputWidth < SmallOutputPixels ? SmallOutputSamples : 1;
         return new ConvolutionStrategy(direct, compacts, stride <= 2 && padding > 0, transposes, DirectWeightGradient: directGradient,
-            CompactsWeightGradient: compactsGradient, DirectInputGradient: directDx, CompactsInputGradient: directDx && compactsDx);
+            CompactsWeightGradient: compactsGradient, DirectInputGradient: directDx, CompactsInputGradient: directDx && compactsDx, SamplesPerProduct: samples);
     }
 
     /// <summary>Whether a stride-1 convolution of these sizes runs the direct kernel, and whether that kernel compacts its input (the rules of <see cref="Choose"/>).</summary>
@@ -110,7 +125,7 @@ internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool
     /// <item>Depthwise (one input channel per group) with stride 1 or 2: the depthwise kernels, which keep 8 vectors of one output
     /// plane in registers; the per-group product would have 1 row (the channel multiplier) and kh·kw taps, with 2 accumulators.</item>
     /// <item>Otherwise each group is a convolution of its own, channels/groups → filters/groups, run group after group over the
-    /// slices of the input, weight and output: <see cref="Choose"/> for one group's sizes. Its unfold (im2col) is the whole
+    /// slices of the input, weight and output: <see cref="Choose"/> for one group's sizes, one sample per product. Its unfold (im2col) is the whole
     /// layer's, one row block per input channel, so each group's product reads its own rows.</item>
     /// </list>
     /// </remarks>
@@ -127,7 +142,8 @@ internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool
             return new ConvolutionStrategy(ConvolvesDirectly: false, Compacts: false, PadsInput: padding > 0, TransposesWeightGradient: false, ConvolvesDepthwise: true);
         }
 
-        return Choose(channels / groups, filters / groups, kernelHeight, kernelWidth, stride, padding, outputHeight, outputWidth);
+        // Each group's product is its own; their outputs are not side by side per sample.
+        return Choose(channels / groups, filters / groups, kernelHeight, kernelWidth, stride, padding, outputHeight, outputWidth) with { SamplesPerProduct = 1 };
     }
 
     private static bool CompactionPays(int channels, int filters, int rows, int kernelHeight, int kernelWidth, int outputHeight, int outputWidth)
