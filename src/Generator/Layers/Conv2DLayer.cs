@@ -133,7 +133,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         :
         [
             .. UsesColumns ? new[] { Columns(input, output) } : [],
-            .. SamplesPerProduct > 1 ? new[] { Products(output) } : [],
+            .. Batched > 1 ? new[] { Products(output) } : [],
             .. Strategy.DirectInputGradient ? InputGradientBuffers(input, output) : [ColumnsGradient(input, output)],
             .. PadsInput ? new[] { Padded(input) } : [],
             .. TransposesWeightGradient ? new[] { OutputGradientT(input, output), WeightGradientT(input) } : [],
@@ -189,12 +189,24 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             PerSample: true);
 
     private ScratchBuffer Columns(Shape input, Shape output) =>
-        new("columns", "float", (long)Rows(input) * Pixels(output) * SamplesPerProduct,
+        new("columns", "float", Math.Max((long)Rows(input) * Pixels(output) * SamplesPerProduct, CompactedLength(input, output) * CompactedSamples),
             (SamplesPerProduct > 1
                 ? $"the unfolded input (im2col) of samples side by side, {Rows(input)} rows (input channel, kernel tap) × {SamplesPerProduct}·{Pixels(output)} columns (sample, output pixel); of one sample in the backward pass"
                 : $"the unfolded input (im2col) of one sample, {Rows(input)} rows (input channel, kernel tap) × {Pixels(output)} columns (output pixel)")
-            + (Strategy.Compacts ? $"; in the forward pass, the compacted copy of the input ({GroupChannels(input) * KernelWidth} planes (input channel, kernel column) × {CompactedHeight(output)}×{output.Width}{(Groups > 1 ? ", one group's" : "")})" : ""),
-            PerSample: false, Samples: SamplesPerProduct);
+            + (Strategy.Compacts ? $"; in the forward pass, the compacted copy of the input ({GroupChannels(input) * KernelWidth} planes (input channel, kernel column) × {(CompactedSamples > 1 ? $"{CompactedSamples} samples × " : "")}{CompactedHeight(output)}×{output.Width}{(Groups > 1 ? ", one group's" : "")})" : ""),
+            PerSample: false, Samples: Batched);
+
+    /// <summary>Floats of one sample's compacted copy (one group's).</summary>
+    private long CompactedLength(Shape input, Shape output) => Strategy.Compacts ? (long)GroupChannels(input) * KernelWidth * CompactedHeight(output) * output.Width : 0;
+
+    /// <summary>Samples the compacting forward pass takes at once (see <see cref="ConvolutionStrategy.CompactedSamples"/>).</summary>
+    private int CompactedSamples => Strategy.CompactedSamples;
+
+    /// <summary>Samples a forward pass takes at once, unfolded or compacted.</summary>
+    private int Batched => Math.Max(SamplesPerProduct, CompactedSamples);
+
+    /// <summary>Floats per filter of the compacting forward pass's products over <see cref="CompactedSamples"/> samples: the first one's first pixel to the last one's last.</summary>
+    private long CompactedSpan(Shape output) => (long)(CompactedSamples - 1) * CompactedHeight(output) * output.Width + Pixels(output);
 
     private ScratchBuffer ColumnsGradient(Shape input, Shape output) =>
         new("columnsGradient", "float", (long)Rows(input) * Pixels(output) * BackwardSamples, "dL/dcolumns, same layout", PerSample: false, Samples: BackwardSamples);
@@ -209,9 +221,9 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     private int BackwardSamples => MultipliesSamplesBackward ? SamplesPerProduct : 1;
 
     private ScratchBuffer Padded(Shape input) =>
-        new("padded", "float", PaddedLength(input) * SamplesPerProduct,
-            $"{(SamplesPerProduct > 1 ? "each sample's input" : "one sample's input")} with its zero padding, {input.Channels}×{input.Height + 2 * Padding}×{input.Width + 2 * Padding}; the border is never written",
-            PerSample: false, Samples: SamplesPerProduct);
+        new("padded", "float", PaddedLength(input) * Batched,
+            $"{(Batched > 1 ? "each sample's input" : "one sample's input")} with its zero padding, {input.Channels}×{input.Height + 2 * Padding}×{input.Width + 2 * Padding}; the border is never written",
+            PerSample: false, Samples: Batched);
 
     /// <summary>Floats of one sample's zero-padded copy.</summary>
     private long PaddedLength(Shape input) => (long)input.Channels * (input.Height + 2 * Padding) * (input.Width + 2 * Padding);
@@ -222,8 +234,11 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     /// <summary>The unfold's last argument where it takes several samples: one sample at a time.</summary>
     private string OneSample => SamplesPerProduct > 1 ? ", samples: 1" : "";
 
-    private ScratchBuffer Products(Shape output) =>
-        new("products", "float", (long)Filters * SamplesPerProduct * Pixels(output),
+    private ScratchBuffer Products(Shape output) => CompactedSamples > 1
+        ? new("products", "float", Filters * CompactedSpan(output),
+            $"the compacting forward pass's output over {CompactedSamples} samples, {Filters} filters × {CompactedSpan(output)} floats (sample p's pixel q at p·{CompactedHeight(output) * output.Width} + q), before each sample's planes are copied out",
+            PerSample: false, Samples: CompactedSamples)
+        : new("products", "float", (long)Filters * SamplesPerProduct * Pixels(output),
             $"the forward product of samples side by side, {Filters} filters × {SamplesPerProduct}·{Pixels(output)} columns (sample, output pixel), before each sample's planes are copied out{(MultipliesSamplesBackward ? "; in the backward pass, their dL/dy side by side" : "")}",
             PerSample: false, Samples: SamplesPerProduct);
 
@@ -297,7 +312,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         [
             Operand.X, Operand.Weight, .. BiasOperand(Operand.Bias), Operand.Y,
             .. Strategy.ConvolvesDirectly && !Strategy.Compacts ? [] : new[] { Operand.Of(Columns(plan.Input, plan.Output)) },
-            .. SamplesPerProduct > 1 ? new[] { Operand.Of(Products(plan.Output)) } : [],
+            .. Batched > 1 ? new[] { Operand.Of(Products(plan.Output)) } : [],
             .. PadsInput ? new[] { Operand.Of(Padded(plan.Input)) } : [],
             .. UsesZeroBias ? new[] { Operand.Of(ZeroBias(plan.Input)) } : [],
         ];
@@ -581,10 +596,21 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         if (Strategy.Compacts)
         {
             w.Line($"// The compacted copy's last vector reaches up to Count − 1 floats past its planes: this slice proves the buffer has them.");
-            w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, {groupChannels * KernelWidth * CompactedHeight(output) * output.Width} + TVector.Count - 1));");
+            w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, {CompactedLength(input, output) * CompactedSamples} + TVector.Count - 1));");
         }
 
-        w.Line($"for (int s = 0; s < count; s++)");
+        if (CompactedSamples > 1)
+        {
+            EmitCompactedSamplesForward(w, plan);
+            w.Line();
+            w.Line($"// The rest one by one.");
+            w.Line($"for (; s < count; s++)");
+        }
+        else
+        {
+            w.Line($"for (int s = 0; s < count; s++)");
+        }
+
         w.Open();
         w.Line($"ReadOnlySpan<float> xs = x.Slice(s * {input.Length}); // to the buffer's end: a row's last vector may read into the slack");
         w.Line($"ref float y0 = ref MemoryMarshal.GetReference(y.Slice(s * {output.Length})); // to the buffer's end, as xs: a masked store may read and write back the slack");
@@ -624,6 +650,42 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         }
 
         CloseGroups(w);
+        w.Close();
+    }
+
+    /// <summary>
+    /// The compacting forward pass over <see cref="CompactedSamples"/> samples at a time (ungrouped): their rows one after
+    /// another in each compacted plane, one convolution over them, each sample's planes copied out. Declares <c>s</c>, the
+    /// first sample left.
+    /// </summary>
+    private void EmitCompactedSamplesForward(SourceWriter w, LayerPlan plan)
+    {
+        Shape input = plan.Input, output = plan.Output;
+        int samples = CompactedSamples, height = CompactedHeight(output), pixels = Pixels(output);
+        int width = input.Width + 2 * Padding, plane = (input.Height + 2 * Padding) * width;
+        w.Line($"ref float r0 = ref MemoryMarshal.GetReference(products);");
+        w.Line($"int s = 0;");
+        w.Line($"// {samples} samples at a time: one sample's {pixels} pixels would leave its last vector partly empty. Each compacted plane holds the {samples} samples' {height} rows one after another, so a vector of pixels runs on from one sample into the next; sample p's pixel q comes out at p·{height * output.Width} + q of each filter's {CompactedSpan(output)} floats in products, and is copied to its own output.");
+        w.Line($"for (; s + {samples} <= count; s += {samples})");
+        w.Open();
+        string source;
+        if (PadsInput)
+        {
+            w.Line($"for (int p = 0; p < {samples}; p++)");
+            w.Open();
+            w.Line($"{plan.Pascal}Pad(x.Slice((s + p) * {input.Length}), padded.Slice(p * {input.Channels * plane}));");
+            w.Close();
+            w.Line();
+            source = "ref p0";
+        }
+        else
+        {
+            w.Line($"ref float x0 = ref MemoryMarshal.GetReference(x.Slice(s * {input.Length})); // to the buffer's end: a row's last vector may read into the slack");
+            source = "ref x0";
+        }
+
+        w.Line($"// y(k, i, j) = {(HasBias ? "b(k) + " : "")}Σ_t Σ_m Σ_n w(k, t, m, n) · {(PadsInput ? "padded" : "x")}(t, i + m, j + n) of each sample, from their compacted copy: register tiles of up to 8 filters × 2 vectors of pixels, the same sums in the same order as one sample at a time.");
+        w.Line($"Convolution.ForwardCompactedSamples<TVector>(ref w0, ref b0, {source}, ref c0, ref r0, ref MemoryMarshal.GetReference(y.Slice(s * {output.Length}, {samples * output.Length})), filters: {Filters}, channels: {input.Channels}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, inputWidth: {width}, inputPlane: {plane}, outputHeight: {output.Height}, outputWidth: {output.Width}, samples: {samples}, inputStride: {(PadsInput ? input.Channels * plane : input.Length)}, outputStride: {output.Length});");
         w.Close();
     }
 

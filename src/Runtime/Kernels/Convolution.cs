@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
@@ -102,6 +103,74 @@ public static partial class Convolution
     }
 
     /// <summary>
+    /// <see cref="ForwardCompacted{TVector}"/> for <paramref name="samples"/> samples at once, for outputs so small that one
+    /// sample's plane leaves most of a vector empty: each compacted plane (t, n) holds the samples' rows one after another,
+    /// so a vector of output pixels runs on from one sample into the next (7 × 7 pixels: 4 vectors of 16 per sample, 49
+    /// lanes used of 64; two samples, 7 vectors, 98 of 112). The filters' planes, (samples − 1) · (outputHeight +
+    /// kernelHeight − 1) · outputWidth + outputHeight · outputWidth floats each, go to <paramref name="products"/>; each
+    /// sample's pixels are then copied out to y. Same bits as <see cref="ForwardCompacted{TVector}"/> per sample.
+    /// </summary>
+    /// <remarks>
+    /// Sample p's input is x + p · <paramref name="inputStride"/> (read as <see cref="Forward{TVector}"/> reads x), its output y +
+    /// p · <paramref name="outputStride"/> (filters planes of outputHeight · outputWidth floats, written exactly).
+    /// <paramref name="compacted"/> holds channels · kernelWidth · samples · (outputHeight + kernelHeight − 1) · outputWidth floats
+    /// and <c>Count − 1</c> more; <paramref name="products"/> filters times the span above and <c>Count − 1</c> more.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ForwardCompactedSamples<TVector>(ref float weight, ref float bias, ref float x, ref float compacted, ref float products, ref float y, int filters,
+        int channels, int kernelHeight, int kernelWidth, int inputWidth, int inputPlane, int outputHeight, int outputWidth, int samples, int inputStride, int outputStride)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        if (Avx512F.IsSupported || AdvSimd.Arm64.IsSupported) // 32 vector registers (see IRegisterFile)
+        {
+            ForwardCompactedSamples<TVector, ThirtyTwoRegisters>(ref weight, ref bias, ref x, ref compacted, ref products, ref y, filters, channels, kernelHeight, kernelWidth,
+                inputWidth, inputPlane, outputHeight, outputWidth, samples, inputStride, outputStride);
+        }
+        else
+        {
+            ForwardCompactedSamples<TVector, SixteenRegisters>(ref weight, ref bias, ref x, ref compacted, ref products, ref y, filters, channels, kernelHeight, kernelWidth,
+                inputWidth, inputPlane, outputHeight, outputWidth, samples, inputStride, outputStride);
+        }
+    }
+
+    /// <summary><see cref="ForwardCompactedSamples{TVector}"/> with register tiles for <typeparamref name="TRegisters"/>; tests call it with either.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void ForwardCompactedSamples<TVector, TRegisters>(ref float weight, ref float bias, ref float x, ref float compacted, ref float products, ref float y,
+        int filters, int channels, int kernelHeight, int kernelWidth, int inputWidth, int inputPlane, int outputHeight, int outputWidth, int samples, int inputStride,
+        int outputStride)
+        where TVector : struct, IFloatVector<TVector>
+        where TRegisters : struct, IRegisterFile
+    {
+        int height = CompactedHeight(outputHeight, kernelHeight), samplePlane = height * outputWidth, pixels = outputHeight * outputWidth;
+        CompactSamples<TVector>(ref x, ref compacted, channels, kernelWidth, inputWidth, inputPlane, height, outputWidth, samples, inputStride);
+        int span = SampleSpan(samples, outputHeight, outputWidth, kernelHeight);
+        var shape = new Shape(channels, kernelHeight, kernelWidth, outputWidth, kernelWidth * samples * samplePlane, samples * samplePlane, span);
+        Convolve<TVector, TRegisters>(ref weight, ref bias, ref compacted, ref products, filters, shape, 1, span, 0); // every sample's planes as one row
+        CopyOut(ref products, ref y, filters, samples, span, samplePlane, pixels, outputStride);
+    }
+
+    /// <summary>
+    /// Floats per filter in the products of <see cref="ForwardCompactedSamples{TVector}"/>: from the first sample's
+    /// first pixel to the last sample's last.
+    /// </summary>
+    internal static int SampleSpan(int samples, int outputHeight, int outputWidth, int kernelHeight) =>
+        (samples - 1) * CompactedHeight(outputHeight, kernelHeight) * outputWidth + outputHeight * outputWidth;
+
+    /// <summary>Each sample's pixels of each filter, from the products (filters × span) to its own output.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void CopyOut(ref float products, ref float y, int filters, int samples, int span, int samplePlane, int pixels, int outputStride)
+    {
+        for (int p = 0; p < samples; p++)
+        {
+            for (int k = 0; k < filters; k++)
+            {
+                MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref products, k * span + p * samplePlane), pixels)
+                    .CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref y, p * outputStride + k * pixels), pixels));
+            }
+        }
+    }
+
+    /// <summary>
     /// The copy <see cref="ForwardCompacted{TVector}"/> makes first, alone: channels · kernelWidth planes of (outputHeight +
     /// kernelHeight − 1) × outputWidth floats, plane (t, n) holding x(t, u, j + n) at u·outputWidth + j; x as there.
     /// </summary>
@@ -167,6 +236,39 @@ public static partial class Convolution
         int i = slot / slotsPerRow, j = slot % slotsPerRow * TVector.Count, output = i * rowWidth + j;
         int lanes = Math.Min(TVector.Count, rowWidth - j);
         return new Slot(i * inputRowStride + j, output, lanes, Exact: lanes < TVector.Count && output + TVector.Count > rows * rowWidth);
+    }
+
+    /// <summary>
+    /// The copy of <see cref="ForwardCompactedSamples{TVector}"/>: in each plane (t, n), the samples' rows one
+    /// after another, sample p's from x + p · <paramref name="inputStride"/>; rows in order, whole vectors, each row's last
+    /// vector overwritten by the next row.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void CompactSamples<TVector>(ref float x, ref float compacted, int channels, int kernelWidth, int inputWidth, int inputPlane, int height,
+        int outputWidth, int samples, int inputStride)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        ref float destination = ref compacted;
+        for (int t = 0; t < channels; t++)
+        {
+            for (int n = 0; n < kernelWidth; n++)
+            {
+                for (int p = 0; p < samples; p++)
+                {
+                    ref float source = ref Unsafe.Add(ref x, p * inputStride + t * inputPlane + n);
+                    for (int u = 0; u < height; u++)
+                    {
+                        for (int j = 0; j < outputWidth; j += TVector.Count)
+                        {
+                            TVector.Store(TVector.Load(ref Unsafe.Add(ref source, j)), ref Unsafe.Add(ref destination, j));
+                        }
+
+                        source = ref Unsafe.Add(ref source, inputWidth);
+                        destination = ref Unsafe.Add(ref destination, outputWidth);
+                    }
+                }
+            }
+        }
     }
 
     /// <summary>The copy of <see cref="ForwardCompacted{TVector}"/>: rows in order, whole vectors, each row's last vector overwritten by the next row.</summary>

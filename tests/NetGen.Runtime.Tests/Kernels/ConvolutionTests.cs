@@ -42,6 +42,70 @@ public sealed class ConvolutionTests(Xunit.Abstractions.ITestOutputHelper output
     public void Compacted_convolution_matches_unfold_and_multiply_bit_for_bit(int filters, int channels, int kernel, int inputHeight, int inputWidth, int outputWidth) =>
         CheckEveryWidth(filters, channels, kernel, inputHeight, inputWidth, outputWidth, compacted: true);
 
+    /// <summary>Several samples in one compacted copy: each sample's output the same bits as compacting it alone, and nothing written past the outputs.</summary>
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Compacted_convolution_of_several_samples_matches_one_at_a_time(int filters, int channels, int kernel, int inputHeight, int inputWidth, int outputWidth)
+    {
+        foreach (int samples in new[] { 2, 3 })
+        {
+            CheckSamples<Float1>(filters, channels, kernel, inputHeight, inputWidth, outputWidth, samples);
+            if (Vector256.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd)
+            {
+                CheckSamples<Float256>(filters, channels, kernel, inputHeight, inputWidth, outputWidth, samples);
+            }
+
+            if (Vector512.IsHardwareAccelerated)
+            {
+                CheckSamples<Float512>(filters, channels, kernel, inputHeight, inputWidth, outputWidth, samples);
+            }
+        }
+    }
+
+    private static void CheckSamples<TVector>(int filters, int channels, int kernel, int inputHeight, int inputWidth, int outputWidth, int samples)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int outputHeight = inputHeight - kernel + 1, pixels = outputHeight * outputWidth, plane = inputHeight * inputWidth;
+        int inputStride = channels * plane + 3, outputStride = filters * pixels + 5; // gaps between the samples, never read or written
+        var random = new Random(filters * 1000 + channels * 100 + kernel + samples);
+        float[] weight = TestValues.Uniform(random, filters * channels * kernel * kernel);
+        float[] bias = TestValues.Uniform(random, filters);
+        float[] x = TestValues.Uniform(random, samples * inputStride + Slack);
+        int compactedHeight = outputHeight + kernel - 1, span = (samples - 1) * compactedHeight * outputWidth + pixels;
+        float[] copy = new float[samples * channels * kernel * compactedHeight * outputWidth + Slack];
+        float[] products = new float[filters * span + Slack];
+
+        float[] expected = new float[samples * outputStride + Slack];
+        for (int p = 0; p < samples; p++)
+        {
+            Convolution.ForwardCompacted<TVector>(ref weight[0], ref bias[0], ref x[p * inputStride], ref copy[0], ref expected[p * outputStride], filters, channels, kernel, kernel, inputWidth, plane, outputHeight, outputWidth);
+        }
+
+        foreach (int registers in new[] { 0, 16, 32 })
+        {
+            float[] y = new float[expected.Length];
+            Array.Fill(y, 7f);
+            switch (registers)
+            {
+                case 0: Convolution.ForwardCompactedSamples<TVector>(ref weight[0], ref bias[0], ref x[0], ref copy[0], ref products[0], ref y[0], filters, channels, kernel, kernel, inputWidth, plane, outputHeight, outputWidth, samples, inputStride, outputStride); break;
+                case 16: Convolution.ForwardCompactedSamples<TVector, SixteenRegisters>(ref weight[0], ref bias[0], ref x[0], ref copy[0], ref products[0], ref y[0], filters, channels, kernel, kernel, inputWidth, plane, outputHeight, outputWidth, samples, inputStride, outputStride); break;
+                default: Convolution.ForwardCompactedSamples<TVector, ThirtyTwoRegisters>(ref weight[0], ref bias[0], ref x[0], ref copy[0], ref products[0], ref y[0], filters, channels, kernel, kernel, inputWidth, plane, outputHeight, outputWidth, samples, inputStride, outputStride); break;
+            }
+
+            for (int p = 0; p < samples; p++)
+            {
+                for (int i = 0; i < outputStride; i++)
+                {
+                    int at = p * outputStride + i;
+                    float want = i < filters * pixels ? expected[at] : 7f; // the gap after each sample's planes stays untouched
+                    Assert.True(BitConverter.SingleToInt32Bits(want) == BitConverter.SingleToInt32Bits(y[at]), $"{typeof(TVector).Name} ({registers} registers), {samples} samples: sample {p}, float {i} is {y[at]}, expected {want}");
+                }
+            }
+
+            Assert.All(y[(samples * outputStride)..], v => Assert.Equal(7f, v));
+        }
+    }
+
     private void CheckEveryWidth(int filters, int channels, int kernel, int inputHeight, int inputWidth, int outputWidth, bool compacted)
     {
         int ran = 0;

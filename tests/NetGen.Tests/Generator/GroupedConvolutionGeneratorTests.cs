@@ -45,6 +45,8 @@ public class GroupedConvolutionGeneratorTests
     [InlineData("[Input(4, 10, 10)] [Conv2D(4, 3, Stride = 2, Bias = false)]", "Gemm.Multiply<TVector>(ref w0, 36, 1, ref c0, 16, ref y0, 16, m: 4, k: 36, n: 16, paddedTail: true);", "// 2. y(k, q) = Σ_r w(k, r)")]
     [InlineData("[Input(64, 14, 14)] [Conv2D(128, 3, Stride = 2, Padding = 1, Bias = false)]", "Gemm.Multiply<TVector>(ref w0, 576, 1, ref c0, 196, ref r0, 196, m: 128, k: 576, n: 196, paddedTail: true);", "Rows.Unstack(products, 128, 4, 49, y.Slice(s * 6272));")]
     [InlineData("[Input(6, 15, 15)] [Conv2D(8, 3, Stride = 2)]", "Gemm.MultiplyBias<TVector>(ref w0, 54, 1, ref c0, 196, ref r0, 196, ref b0, m: 8, k: 54, n: 196, paddedTail: true);", "Conv1Unfold<TVector>(xs, columns, samples: 1);")]
+    [InlineData("[Input(128, 7, 7)] [Conv2D(128, 3, Padding = 1)]", "Convolution.ForwardCompactedSamples<TVector>(ref w0, ref b0, ref p0, ref c0, ref r0, ref MemoryMarshal.GetReference(y.Slice(s * 6272, 12544)), filters: 128, channels: 128", "samples: 2, inputStride: 10368, outputStride: 6272);")]
+    [InlineData("[Input(8, 9, 9)] [Conv2D(16, 3)]", "Convolution.ForwardCompactedSamples<TVector>(ref w0, ref b0, ref x0, ref c0, ref r0,", "samples: 2, inputStride: 648, outputStride: 784);")]
     public void Each_plan_calls_its_kernels(string layers, string expected, string alsoExpected)
     {
         // Long calls are wrapped over several lines: compare with every line break and its indentation as one space.
@@ -54,10 +56,10 @@ public class GroupedConvolutionGeneratorTests
         Assert.Equal(!layers.Contains("Bias = false"), source.Contains("\"conv1.bias\""));
     }
 
-    /// <summary>Fewer than 64 output pixels: 4 samples per product, unless the convolution is grouped or computed directly.</summary>
+    /// <summary>Fewer than 64 output pixels: 4 samples per product, unless the convolution is grouped or computed directly (or strided by 3).</summary>
     [Theory]
     [InlineData("[Input(4, 10, 10)] [Conv2D(6, 3, 2, Groups = 2, Stride = 2, Padding = 1)]")]
-    [InlineData("[Input(128, 7, 7)] [Conv2D(128, 3, Padding = 1)]")]
+    [InlineData("[Input(16, 28, 28)] [Conv2D(16, 3, Padding = 1)]")]
     [InlineData("[Input(4, 10, 10)] [Conv2D(4, 3, Groups = 4, Padding = 1)]")]
     [InlineData("[Input(2, 20, 20)] [Conv2D(4, 3, Stride = 3)]")]
     public void Other_plans_multiply_one_sample_at_a_time(string layers)

@@ -36,13 +36,17 @@ namespace NetGen.Generator.Layers;
 /// The unfolded forward pass multiplies this many samples' columns at once, side by side in one product, then copies each
 /// sample's output planes out (see <see cref="Choose"/>); 1 otherwise.
 /// </param>
+/// <param name="CompactedSamples">
+/// The compacting forward pass takes this many samples at once, their rows one after another in each compacted plane, so
+/// that a vector of output pixels runs on from one sample into the next (see <see cref="Choose"/>); 1 otherwise.
+/// </param>
 /// <param name="ConvolvesDepthwise">
 /// A depthwise convolution (groups = input channels) computed by <c>DepthwiseConvolution</c>, forward and backward, with no
 /// unfold: one output plane's vectors of pixels in a register tile (see <see cref="ChooseGrouped"/>).
 /// </param>
 internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool Compacts, bool PadsInput, bool TransposesWeightGradient, bool ConvolvesDepthwise = false,
     bool DirectWeightGradient = false, bool CompactsWeightGradient = false, bool DirectInputGradient = false, bool CompactsInputGradient = false,
-    int SamplesPerProduct = 1)
+    int SamplesPerProduct = 1, int CompactedSamples = 1)
 {
     /// <summary>Output pixels below which an unfolded forward pass multiplies several samples at once.</summary>
     public const int SmallOutputPixels = 64;
@@ -83,6 +87,9 @@ internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool
     /// <item>Samples per product: an unfolded forward pass (stride 1 or 2) of fewer than 64 output pixels multiplies 4 samples'
     /// columns side by side: 49 pixels fill 4 vectors of 16 to 77 %, 196 fill 13 to 94 %, and the product's tiles run 4 times
     /// as long per pass over the weight (docs/benchmarks.md has the measurements).</item>
+    /// <item>Two samples per compacted copy where that fills the vectors of 16 better by 5 points or more: 7 × 7 pixels (3 × 3
+    /// kernel) fill 4 vectors to 77 % one sample at a time, 7 vectors to 88 % two at a time (the second sample's pixels start
+    /// (outputHeight + kernelHeight − 1) · outputWidth floats after the first's).</item>
     /// <item>Compaction: with 16 lanes, the vectors of multiply-adds it saves (output rows that end inside a vector) must be at
     /// least 4 × the vectors it copies.</item>
     /// </list>
@@ -101,7 +108,8 @@ internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool
         bool compactsGradient = directGradient && compacts && outputWidth * 100 < 75 * ((outputWidth + WidestLanes - 1) / WidestLanes * WidestLanes);
         int samples = !direct && stride <= 2 && (long)outputHeight * outputWidth < SmallOutputPixels ? SmallOutputSamples : 1;
         return new ConvolutionStrategy(direct, compacts, stride <= 2 && padding > 0, transposes, DirectWeightGradient: directGradient,
-            CompactsWeightGradient: compactsGradient, DirectInputGradient: directDx, CompactsInputGradient: directDx && compactsDx, SamplesPerProduct: samples);
+            CompactsWeightGradient: compactsGradient, DirectInputGradient: directDx, CompactsInputGradient: directDx && compactsDx, SamplesPerProduct: samples,
+            CompactedSamples: compacts ? CompactedSamplesFor(kernelHeight, outputHeight, outputWidth) : 1);
     }
 
     /// <summary>Whether a stride-1 convolution of these sizes runs the direct kernel, and whether that kernel compacts its input (the rules of <see cref="Choose"/>).</summary>
@@ -143,7 +151,7 @@ internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool
         }
 
         // Each group's product is its own; their outputs are not side by side per sample.
-        return Choose(channels / groups, filters / groups, kernelHeight, kernelWidth, stride, padding, outputHeight, outputWidth) with { SamplesPerProduct = 1 };
+        return Choose(channels / groups, filters / groups, kernelHeight, kernelWidth, stride, padding, outputHeight, outputWidth) with { SamplesPerProduct = 1, CompactedSamples = 1 };
     }
 
     private static bool CompactionPays(int channels, int filters, int rows, int kernelHeight, int kernelWidth, int outputHeight, int outputWidth)
@@ -154,6 +162,16 @@ internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool
         long copied = (long)channels * kernelWidth * CompactedHeight(outputHeight, kernelHeight) * vectorsPerRow;
         return saved >= 4 * copied;
     }
+
+    /// <summary>2 where two samples in one compacted copy fill the vectors of 16 lanes better by 5 points or more, else 1.</summary>
+    private static int CompactedSamplesFor(int kernelHeight, int outputHeight, int outputWidth)
+    {
+        long pixels = (long)outputHeight * outputWidth, span = CompactedHeight(outputHeight, kernelHeight) * outputWidth + pixels;
+        double one = (double)pixels / RoundUp(pixels), two = 2.0 * pixels / RoundUp(span);
+        return two >= one + 0.05 ? 2 : 1;
+    }
+
+    private static long RoundUp(long floats) => (floats + WidestLanes - 1) / WidestLanes * WidestLanes;
 
     /// <summary>The input rows the compacted copy holds per plane: every row a tap reads.</summary>
     public static int CompactedHeight(int outputHeight, int kernelHeight) => outputHeight + kernelHeight - 1;
