@@ -133,7 +133,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         :
         [
             .. UsesColumns ? new[] { Columns(input, output) } : [],
-            .. Batched > 1 ? new[] { Products(output) } : [],
+            .. UsesProducts ? new[] { Products(input, output) } : [],
             .. Strategy.DirectInputGradient ? InputGradientBuffers(input, output) : [ColumnsGradient(input, output)],
             .. PadsInput ? new[] { Padded(input) } : [],
             .. TransposesWeightGradient ? new[] { OutputGradientT(input, output), WeightGradientT(input) } : [],
@@ -160,9 +160,18 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
 
     /// <summary>The copy <c>Convolution.ForwardCompacted</c> makes of one group's spread dL/dy for a direct dL/dx.</summary>
     private ScratchBuffer CompactedGradient(Shape input) =>
-        new("compactedGradient", "float", (long)GroupFilters * KernelWidth * CompactedHeight(input) * input.Width,
-            $"dL/dy's spread planes compacted for dL/dx, {GroupFilters * KernelWidth} planes (filter, kernel column) × {CompactedHeight(input)}×{input.Width}{(Groups > 1 ? ", one group's" : "")}",
-            PerSample: false);
+        new("compactedGradient", "float", (long)GroupFilters * KernelWidth * CompactedHeight(input) * input.Width * InputGradientSamples,
+            $"dL/dy's spread planes compacted for dL/dx, {GroupFilters * KernelWidth} planes (filter, kernel column) × {(InputGradientSamples > 1 ? $"{InputGradientSamples} samples × " : "")}{CompactedHeight(input)}×{input.Width}{(Groups > 1 ? ", one group's" : "")}",
+            PerSample: false, Samples: InputGradientSamples);
+
+    /// <summary>Samples a direct dL/dx computes at once (see <see cref="ConvolutionStrategy.CompactedInputGradientSamples"/>).</summary>
+    private int InputGradientSamples => Strategy.CompactedInputGradientSamples;
+
+    /// <summary>Floats per channel of the paired direct dL/dx's products: the first sample's first pixel to the last one's last.</summary>
+    private long InputGradientSpan(Shape input) => (long)(InputGradientSamples - 1) * CompactedHeight(input) * input.Width + (long)input.Height * input.Width;
+
+    /// <summary>Whether the products buffer is used: several samples per forward product or compacted copy, or per direct dL/dx.</summary>
+    private bool UsesProducts => Batched > 1 || InputGradientSamples > 1;
 
     /// <summary>Whether a kernel needs a run of zeros to start its sums at: the direct forward pass without a bias, a direct dL/dx.</summary>
     private bool UsesZeros => UsesZeroBias || Strategy.DirectInputGradient;
@@ -234,7 +243,11 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     /// <summary>The unfold's last argument where it takes several samples: one sample at a time.</summary>
     private string OneSample => SamplesPerProduct > 1 ? ", samples: 1" : "";
 
-    private ScratchBuffer Products(Shape output) => CompactedSamples > 1
+    private ScratchBuffer Products(Shape input, Shape output) => InputGradientSamples > 1
+        ? new("products", "float", Math.Max(CompactedSamples > 1 ? Filters * CompactedSpan(output) : 0, (long)input.Channels * InputGradientSpan(input)),
+            $"{(CompactedSamples > 1 ? $"the compacting forward pass's output over {CompactedSamples} samples, {Filters} filters × {CompactedSpan(output)} floats; in the backward pass, " : "")}the direct dL/dx of {InputGradientSamples} samples, {input.Channels} channels × {InputGradientSpan(input)} floats (sample p's pixel q at p·{CompactedHeight(input) * input.Width} + q), before each sample's planes are copied out",
+            PerSample: false, Samples: InputGradientSamples)
+        : CompactedSamples > 1
         ? new("products", "float", Filters * CompactedSpan(output),
             $"the compacting forward pass's output over {CompactedSamples} samples, {Filters} filters × {CompactedSpan(output)} floats (sample p's pixel q at p·{CompactedHeight(output) * output.Width} + q), before each sample's planes are copied out",
             PerSample: false, Samples: CompactedSamples)
@@ -281,9 +294,9 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     private ScratchBuffer SpreadGradient(Shape input, Shape output)
     {
         (int height, int width) = SpreadSize(input, output);
-        return new("spreadGradient", "float", (long)Filters * height * width,
-            $"one sample's dL/dy spread into {Filters} planes of {height}×{width}: dL/dy(k, i, j) at ({(Stride == 1 ? "i" : $"{Stride}·i")} + {KernelHeight - 1}, {(Stride == 1 ? "j" : $"{Stride}·j")} + {KernelWidth - 1}), zeros elsewhere (never written)",
-            PerSample: false);
+        return new("spreadGradient", "float", (long)Filters * height * width * InputGradientSamples,
+            $"{(InputGradientSamples > 1 ? "each sample's" : "one sample's")} dL/dy spread into {Filters} planes of {height}×{width}: dL/dy(k, i, j) at ({(Stride == 1 ? "i" : $"{Stride}·i")} + {KernelHeight - 1}, {(Stride == 1 ? "j" : $"{Stride}·j")} + {KernelWidth - 1}), zeros elsewhere (never written)",
+            PerSample: false, Samples: InputGradientSamples);
     }
 
     private ScratchBuffer FlippedWeight(Shape input) =>
@@ -312,7 +325,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         [
             Operand.X, Operand.Weight, .. BiasOperand(Operand.Bias), Operand.Y,
             .. Strategy.ConvolvesDirectly && !Strategy.Compacts ? [] : new[] { Operand.Of(Columns(plan.Input, plan.Output)) },
-            .. Batched > 1 ? new[] { Operand.Of(Products(plan.Output)) } : [],
+            .. Batched > 1 ? new[] { Operand.Of(Products(plan.Input, plan.Output)) } : [],
             .. PadsInput ? new[] { Operand.Of(Padded(plan.Input)) } : [],
             .. UsesZeroBias ? new[] { Operand.Of(ZeroBias(plan.Input)) } : [],
         ];
@@ -331,7 +344,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             .. Strategy.DirectInputGradient ? InputGradientBuffers(plan.Input, plan.Output).Select(Operand.Of) : [Operand.Of(ColumnsGradient(plan.Input, plan.Output))],
             .. PadsInput && (!Strategy.DirectWeightGradient || Strategy.CompactsWeightGradient) ? new[] { Operand.Of(Padded(plan.Input)) } : [],
             .. TransposesWeightGradient ? new[] { Operand.Of(OutputGradientT(plan.Input, plan.Output)), Operand.Of(WeightGradientT(plan.Input)) } : [],
-            .. MultipliesSamplesBackward ? new[] { Operand.Of(Products(plan.Output)) } : [],
+            .. MultipliesSamplesBackward || InputGradientSamples > 1 ? new[] { Operand.Of(Products(plan.Input, plan.Output)) } : [],
             .. CopiesGradientInputs ? new[] { Operand.Of(GradientInputs(plan.Input, plan.Output)) } : [],
             .. FoldsEvenOdd ? new[] { Operand.Of(PaddedGradient(plan.Input)) } : [],
             .. Strategy.DirectInputGradient ? new[] { Operand.Of(ZeroBias(plan.Input)) } : [],
@@ -875,20 +888,70 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         }
 
         EmitBiasGradient(w, pixels);
-        w.Line();
-        w.Line($"if (!computeDx)");
-        w.Open();
-        w.Line($"continue; // the network's input: nobody asked for dL/dx");
-        w.Close();
-        w.Line();
-        EmitInputGradient(w, plan, 3, "dy0", "dys");
-        w.Close();
+        if (InputGradientSamples > 1)
+        {
+            w.Close();
+        }
+        else
+        {
+            w.Line();
+            w.Line($"if (!computeDx)");
+            w.Open();
+            w.Line($"continue; // the network's input: nobody asked for dL/dx");
+            w.Close();
+            w.Line();
+            EmitInputGradient(w, plan, 3, "dy0", "dys");
+            w.Close();
+        }
+
         if (TransposesWeightGradient)
         {
             w.Line();
             w.Line($"// 5. dL/dw(k, r) += dL/dwᵀ(r, k), once for all the samples.");
             w.Line($"Rows.TransposeAdd(weightGradientT, {Filters}, {groupRows}, {Filters}, weightGradient, {groupRows});");
         }
+
+        if (InputGradientSamples > 1)
+        {
+            w.Line();
+            w.Line($"if (computeDx)");
+            w.Open();
+            EmitPairedInputGradient(w, plan, 3);
+            w.Close();
+        }
+    }
+
+    /// <summary>
+    /// Every sample's direct dL/dx, <see cref="InputGradientSamples"/> at a time through one compacted copy
+    /// (<c>Convolution.ForwardCompactedSamples</c>), the rest one by one.
+    /// </summary>
+    private void EmitPairedInputGradient(SourceWriter w, LayerPlan plan, int step)
+    {
+        Shape input = plan.Input, output = plan.Output;
+        int samples = InputGradientSamples;
+        (int spreadHeight, int spreadWidth) = SpreadSize(input, output);
+        long spreadLength = (long)Filters * spreadHeight * spreadWidth;
+        w.Line($"ref float r0 = ref MemoryMarshal.GetReference(products);");
+        w.Line($"int s = 0;");
+        w.Line($"// {samples} samples at a time, as the forward pass compacts them: each compacted plane holds their rows one after another, and each sample's dL/dx comes out at p·{CompactedHeight(input) * input.Width} + q of each channel's {InputGradientSpan(input)} floats in products, to be copied to its own.");
+        w.Line($"for (; s + {samples} <= count; s += {samples})");
+        w.Open();
+        w.Line($"// {step}. Spread each sample's dL/dy into its zero-bordered planes: spread(k, i + {KernelHeight - 1}, j + {KernelWidth - 1}) = dL/dy(k, i, j).");
+        w.Line($"for (int p = 0; p < {samples}; p++)");
+        w.Open();
+        w.Line($"{plan.Pascal}Spread(dy.Slice((s + p) * {output.Length}, {output.Length}), spreadGradient.Slice(p * {spreadLength}));");
+        w.Close();
+        w.Line();
+        w.Line($"// {step + 1}. dL/dx(t, u, v) = Σ_k Σ_m Σ_n flipped(t, k, m, n) · spread(k, u + {Padding} + m, v + {Padding} + n) of each sample: the forward kernel (compacting), {input.Channels} filters over {Filters} channels, sums from zero.");
+        w.Line($"Convolution.ForwardCompactedSamples<TVector>(ref f0, ref z0, ref Unsafe.Add(ref sp0, {Padding * spreadWidth + Padding}), ref cg0, ref r0, ref MemoryMarshal.GetReference(dx.Slice(s * {input.Length}, {samples * input.Length})), filters: {input.Channels}, channels: {Filters}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, inputWidth: {spreadWidth}, inputPlane: {spreadHeight * spreadWidth}, outputHeight: {input.Height}, outputWidth: {input.Width}, samples: {samples}, inputStride: {spreadLength}, outputStride: {input.Length});");
+        w.Close();
+        w.Line();
+        w.Line($"// The rest one by one.");
+        w.Line($"for (; s < count; s++)");
+        w.Open();
+        w.Line($"ReadOnlySpan<float> dys = dy.Slice(s * {output.Length});");
+        EmitInputGradient(w, plan, step, "dys0", "dys");
+        w.Close();
     }
 
     /// <summary>
@@ -1003,6 +1066,14 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Close();
         w.Line();
         EmitInputGradientSetup(w, plan);
+        if (InputGradientSamples > 1)
+        {
+            w.Open(); // a scope of its own: the loops above declared their own s
+            EmitPairedInputGradient(w, plan, CopiesGradientInputs ? 3 : 2);
+            w.Close();
+            return;
+        }
+
         w.Line($"for (int s = 0; s < count; s++)");
         w.Open();
         w.Line($"ref float dys0 = ref Unsafe.Add(ref dy0, s * {output.Length});");

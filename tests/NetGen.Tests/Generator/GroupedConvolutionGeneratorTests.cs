@@ -46,6 +46,7 @@ public class GroupedConvolutionGeneratorTests
     [InlineData("[Input(64, 14, 14)] [Conv2D(128, 3, Stride = 2, Padding = 1, Bias = false)]", "Gemm.Multiply<TVector>(ref w0, 576, 1, ref c0, 196, ref r0, 196, m: 128, k: 576, n: 196, paddedTail: true);", "Rows.Unstack(products, 128, 4, 49, y.Slice(s * 6272));")]
     [InlineData("[Input(6, 15, 15)] [Conv2D(8, 3, Stride = 2)]", "Gemm.MultiplyBias<TVector>(ref w0, 54, 1, ref c0, 196, ref r0, 196, ref b0, m: 8, k: 54, n: 196, paddedTail: true);", "Conv1Unfold<TVector>(xs, columns, samples: 1);")]
     [InlineData("[Input(128, 7, 7)] [Conv2D(128, 3, Padding = 1)]", "Convolution.ForwardCompactedSamples<TVector>(ref w0, ref b0, ref p0, ref c0, ref r0, ref MemoryMarshal.GetReference(y.Slice(s * 6272, 12544)), filters: 128, channels: 128", "samples: 2, inputStride: 10368, outputStride: 6272);")]
+    [InlineData("[Input(4, 7, 7)] [Conv2D(128, 3, Padding = 1)] [Conv2D(128, 3, Padding = 1)]", "Convolution.ForwardCompactedSamples<TVector>(ref f0, ref z0, ref Unsafe.Add(ref sp0, 11), ref cg0, ref r0, ref MemoryMarshal.GetReference(dx.Slice(s * 6272, 12544)), filters: 128, channels: 128", "samples: 2, inputStride: 12800, outputStride: 6272);")]
     [InlineData("[Input(8, 9, 9)] [Conv2D(16, 3)]", "Convolution.ForwardCompactedSamples<TVector>(ref w0, ref b0, ref x0, ref c0, ref r0,", "samples: 2, inputStride: 648, outputStride: 784);")]
     public void Each_plan_calls_its_kernels(string layers, string expected, string alsoExpected)
     {

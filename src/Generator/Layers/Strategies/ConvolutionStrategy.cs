@@ -40,13 +40,14 @@ namespace NetGen.Generator.Layers;
 /// The compacting forward pass takes this many samples at once, their rows one after another in each compacted plane, so
 /// that a vector of output pixels runs on from one sample into the next (see <see cref="Choose"/>); 1 otherwise.
 /// </param>
+/// <param name="CompactedInputGradientSamples">As <paramref name="CompactedSamples"/>, for the compacting kernel of a direct dL/dx.</param>
 /// <param name="ConvolvesDepthwise">
 /// A depthwise convolution (groups = input channels) computed by <c>DepthwiseConvolution</c>, forward and backward, with no
 /// unfold: one output plane's vectors of pixels in a register tile (see <see cref="ChooseGrouped"/>).
 /// </param>
 internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool Compacts, bool PadsInput, bool TransposesWeightGradient, bool ConvolvesDepthwise = false,
     bool DirectWeightGradient = false, bool CompactsWeightGradient = false, bool DirectInputGradient = false, bool CompactsInputGradient = false,
-    int SamplesPerProduct = 1, int CompactedSamples = 1)
+    int SamplesPerProduct = 1, int CompactedSamples = 1, int CompactedInputGradientSamples = 1)
 {
     /// <summary>Output pixels below which an unfolded forward pass multiplies several samples at once.</summary>
     public const int SmallOutputPixels = 64;
@@ -109,7 +110,8 @@ internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool
         int samples = !direct && stride <= 2 && (long)outputHeight * outputWidth < SmallOutputPixels ? SmallOutputSamples : 1;
         return new ConvolutionStrategy(direct, compacts, stride <= 2 && padding > 0, transposes, DirectWeightGradient: directGradient,
             CompactsWeightGradient: compactsGradient, DirectInputGradient: directDx, CompactsInputGradient: directDx && compactsDx, SamplesPerProduct: samples,
-            CompactedSamples: compacts ? CompactedSamplesFor(kernelHeight, outputHeight, outputWidth) : 1);
+            CompactedSamples: compacts ? CompactedSamplesFor(kernelHeight, outputHeight, outputWidth) : 1,
+            CompactedInputGradientSamples: directDx && compactsDx ? CompactedSamplesFor(kernelHeight, inputHeight, inputWidth) : 1);
     }
 
     /// <summary>Whether a stride-1 convolution of these sizes runs the direct kernel, and whether that kernel compacts its input (the rules of <see cref="Choose"/>).</summary>
@@ -151,7 +153,7 @@ internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool
         }
 
         // Each group's product is its own; their outputs are not side by side per sample.
-        return Choose(channels / groups, filters / groups, kernelHeight, kernelWidth, stride, padding, outputHeight, outputWidth) with { SamplesPerProduct = 1, CompactedSamples = 1 };
+        return Choose(channels / groups, filters / groups, kernelHeight, kernelWidth, stride, padding, outputHeight, outputWidth) with { SamplesPerProduct = 1, CompactedSamples = 1, CompactedInputGradientSamples = 1 };
     }
 
     private static bool CompactionPays(int channels, int filters, int rows, int kernelHeight, int kernelWidth, int outputHeight, int outputWidth)
