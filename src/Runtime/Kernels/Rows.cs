@@ -51,19 +51,8 @@ public static class Rows
     /// &lt; samples, r &lt; rows, q &lt; width (a convolution's filters × its output pixels, per sample). Writes nothing else.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A span is shorter than the sizes say.</exception>
-    public static void Unstack(ReadOnlySpan<float> source, int rows, int samples, int width, Span<float> destination)
-    {
-        int length = rows * samples * width;
-        ArgumentOutOfRangeException.ThrowIfLessThan(source.Length, length, nameof(source));
-        ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, length, nameof(destination));
-        for (int p = 0; p < samples; p++)
-        {
-            for (int r = 0; r < rows; r++)
-            {
-                source.Slice((r * samples + p) * width, width).CopyTo(destination.Slice((p * rows + r) * width, width));
-            }
-        }
-    }
+    public static void Unstack(ReadOnlySpan<float> source, int rows, int samples, int width, Span<float> destination) =>
+        Restack(source, rows, samples, width, destination, toSideBySide: false);
 
     /// <summary>
     /// The inverse of <see cref="Unstack"/>: <paramref name="samples"/> samples' rows side by side,
@@ -71,7 +60,14 @@ public static class Rows
     /// &lt; samples, r &lt; rows, q &lt; width. Writes nothing else.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A span is shorter than the sizes say.</exception>
-    public static void Stack(ReadOnlySpan<float> source, int rows, int samples, int width, Span<float> destination)
+    public static void Stack(ReadOnlySpan<float> source, int rows, int samples, int width, Span<float> destination) =>
+        Restack(source, rows, samples, width, destination, toSideBySide: true);
+
+    /// <summary>
+    /// Runs of <paramref name="width"/> floats between the layouts of <see cref="Stack"/> (rows, then samples side by side) and
+    /// <see cref="Unstack"/> (samples, then rows), one copy per run.
+    /// </summary>
+    private static void Restack(ReadOnlySpan<float> source, int rows, int samples, int width, Span<float> destination, bool toSideBySide)
     {
         int length = rows * samples * width;
         ArgumentOutOfRangeException.ThrowIfLessThan(source.Length, length, nameof(source));
@@ -80,7 +76,9 @@ public static class Rows
         {
             for (int r = 0; r < rows; r++)
             {
-                source.Slice((p * rows + r) * width, width).CopyTo(destination.Slice((r * samples + p) * width, width));
+                int sideBySide = (r * samples + p) * width, sampleAfterSample = (p * rows + r) * width;
+                source.Slice(toSideBySide ? sampleAfterSample : sideBySide, width)
+                    .CopyTo(destination.Slice(toSideBySide ? sideBySide : sampleAfterSample, width));
             }
         }
     }

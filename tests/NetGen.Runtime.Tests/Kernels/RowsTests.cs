@@ -99,11 +99,45 @@ public sealed class RowsTests
         Assert.All(destination.AsSpan(source.Length).ToArray(), v => Assert.Equal(-1f, v)); // nothing past the samples
     }
 
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(128, 4, 49)]
+    [InlineData(5, 2, 17)]
+    public void Stack_puts_the_samples_side_by_side_and_Unstack_undoes_it(int rows, int samples, int width)
+    {
+        float[] source = new float[rows * samples * width];
+        for (int i = 0; i < source.Length; i++)
+        {
+            source[i] = i + 0.25f;
+        }
+
+        float[] stacked = new float[source.Length + 5];
+        stacked.AsSpan().Fill(-1f);
+        Rows.Stack(source, rows, samples, width, stacked);
+        for (int p = 0; p < samples; p++)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                for (int q = 0; q < width; q++)
+                {
+                    Assert.Equal(source[(p * rows + r) * width + q], stacked[(r * samples + p) * width + q]);
+                }
+            }
+        }
+
+        Assert.All(stacked.AsSpan(source.Length).ToArray(), v => Assert.Equal(-1f, v));
+        float[] back = new float[source.Length];
+        Rows.Unstack(stacked, rows, samples, width, back);
+        Assert.Equal(source, back);
+    }
+
     [Fact]
-    public void Unstack_rejects_spans_shorter_than_the_sizes()
+    public void Unstack_and_Stack_reject_spans_shorter_than_the_sizes()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => Rows.Unstack(new float[23], 3, 4, 2, new float[24]));
         Assert.Throws<ArgumentOutOfRangeException>(() => Rows.Unstack(new float[24], 3, 4, 2, new float[23]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Rows.Stack(new float[23], 3, 4, 2, new float[24]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Rows.Stack(new float[24], 3, 4, 2, new float[23]));
     }
 
     [Theory]
