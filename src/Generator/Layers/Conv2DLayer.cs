@@ -167,8 +167,12 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     /// <summary>Samples a direct dL/dx computes at once (see <see cref="ConvolutionStrategy.CompactedInputGradientSamples"/>).</summary>
     private int InputGradientSamples => Strategy.CompactedInputGradientSamples;
 
-    /// <summary>Floats per channel of the paired direct dL/dx's products: the first sample's first pixel to the last one's last.</summary>
-    private long InputGradientSpan(Shape input) => (long)(InputGradientSamples - 1) * CompactedHeight(input) * input.Width + (long)input.Height * input.Width;
+    /// <summary>
+    /// Floats per output channel of <c>Convolution.ForwardCompactedSamples</c>'s products over <paramref name="samples"/> samples
+    /// of <paramref name="plane"/> (each sample's compacted rows one after another): the first one's first pixel to the last
+    /// one's last.
+    /// </summary>
+    private long CompactedSpan(Shape plane, int samples) => (long)(samples - 1) * CompactedHeight(plane) * plane.Width + (long)plane.Height * plane.Width;
 
     /// <summary>Whether the products buffer is used: several samples per forward product or compacted copy, or per direct dL/dx.</summary>
     private bool UsesProducts => Batched > 1 || InputGradientSamples > 1;
@@ -214,8 +218,6 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     /// <summary>Samples a forward pass takes at once, unfolded or compacted.</summary>
     private int Batched => Math.Max(SamplesPerProduct, CompactedSamples);
 
-    /// <summary>Floats per filter of the compacting forward pass's products over <see cref="CompactedSamples"/> samples: the first one's first pixel to the last one's last.</summary>
-    private long CompactedSpan(Shape output) => (long)(CompactedSamples - 1) * CompactedHeight(output) * output.Width + Pixels(output);
 
     private ScratchBuffer ColumnsGradient(Shape input, Shape output) =>
         new("columnsGradient", "float", (long)Rows(input) * Pixels(output) * BackwardSamples, "dL/dcolumns, same layout", PerSample: false, Samples: BackwardSamples);
@@ -243,17 +245,34 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     /// <summary>The unfold's last argument where it takes several samples: one sample at a time.</summary>
     private string OneSample => SamplesPerProduct > 1 ? ", samples: 1" : "";
 
-    private ScratchBuffer Products(Shape input, Shape output) => InputGradientSamples > 1
-        ? new("products", "float", Math.Max(CompactedSamples > 1 ? Filters * CompactedSpan(output) : 0, (long)input.Channels * InputGradientSpan(input)),
-            $"{(CompactedSamples > 1 ? $"the compacting forward pass's output over {CompactedSamples} samples, {Filters} filters × {CompactedSpan(output)} floats; in the backward pass, " : "")}the direct dL/dx of {InputGradientSamples} samples, {input.Channels} channels × {InputGradientSpan(input)} floats (sample p's pixel q at p·{CompactedHeight(input) * input.Width} + q), before each sample's planes are copied out",
-            PerSample: false, Samples: InputGradientSamples)
-        : CompactedSamples > 1
-        ? new("products", "float", Filters * CompactedSpan(output),
-            $"the compacting forward pass's output over {CompactedSamples} samples, {Filters} filters × {CompactedSpan(output)} floats (sample p's pixel q at p·{CompactedHeight(output) * output.Width} + q), before each sample's planes are copied out",
-            PerSample: false, Samples: CompactedSamples)
-        : new("products", "float", (long)Filters * SamplesPerProduct * Pixels(output),
-            $"the forward product of samples side by side, {Filters} filters × {SamplesPerProduct}·{Pixels(output)} columns (sample, output pixel), before each sample's planes are copied out{(MultipliesSamplesBackward ? "; in the backward pass, their dL/dy side by side" : "")}",
-            PerSample: false, Samples: SamplesPerProduct);
+    /// <summary>
+    /// Several samples' outputs before each sample's planes are copied out, or several samples' dL/dy side by side: one buffer
+    /// for every such use this layer has, as long as the longest.
+    /// </summary>
+    private ScratchBuffer Products(Shape input, Shape output)
+    {
+        var uses = new List<(long Length, string What)>();
+        if (SamplesPerProduct > 1)
+        {
+            uses.Add(((long)Filters * SamplesPerProduct * Pixels(output),
+                $"the forward product of {SamplesPerProduct} samples side by side, {Filters} filters × {SamplesPerProduct}·{Pixels(output)} columns (sample, output pixel){(MultipliesSamplesBackward ? "; in the backward pass, their dL/dy side by side" : "")}"));
+        }
+
+        if (CompactedSamples > 1)
+        {
+            uses.Add((Filters * CompactedSpan(output, CompactedSamples),
+                $"the compacting forward pass's output over {CompactedSamples} samples, {Filters} filters × {CompactedSpan(output, CompactedSamples)} floats (sample p's pixel q at p·{CompactedHeight(output) * output.Width} + q)"));
+        }
+
+        if (InputGradientSamples > 1)
+        {
+            uses.Add((input.Channels * CompactedSpan(input, InputGradientSamples),
+                $"the direct dL/dx of {InputGradientSamples} samples, {input.Channels} channels × {CompactedSpan(input, InputGradientSamples)} floats (sample p's pixel q at p·{CompactedHeight(input) * input.Width} + q)"));
+        }
+
+        return new("products", "float", uses.Max(static u => u.Length), string.Join("; ", uses.Select(static u => u.What)) + ", before each sample's planes are copied out",
+            PerSample: false, Samples: Math.Max(Batched, InputGradientSamples));
+    }
 
     private ScratchBuffer OutputGradientT(Shape input, Shape output) => MultipliesSamplesBackward
         ? new("outputGradientT", "float", (long)Pixels(output) * Filters * BackwardSamples,
@@ -438,9 +457,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         if (SamplesPerProduct > 1)
         {
             EmitSeveralSamplesForward(w, plan);
-            w.Line();
-            w.Line($"// The rest one by one.");
-            w.Line($"for (; s < count; s++)");
+            OpenRemainingSamples(w);
         }
         else
         {
@@ -482,6 +499,26 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     }
 
     /// <summary>
+    /// Declares <c>s</c> and opens <c>for (; s + samples &lt;= count; s += samples)</c>, after a comment saying why: the start of a
+    /// pass that takes several samples at a time; <see cref="OpenRemainingSamples"/> then takes the rest one by one.
+    /// </summary>
+    private static void OpenSampleGroups(SourceWriter w, int samples, string why)
+    {
+        w.Line($"int s = 0;");
+        w.Line($"// {samples} samples at a time: {why}");
+        w.Line($"for (; s + {samples} <= count; s += {samples})");
+        w.Open();
+    }
+
+    /// <summary>After the loop of <see cref="OpenSampleGroups"/>: the samples left, one by one (the caller opens the body).</summary>
+    private static void OpenRemainingSamples(SourceWriter w)
+    {
+        w.Line();
+        w.Line($"// The rest one by one.");
+        w.Line($"for (; s < count; s++)");
+    }
+
+    /// <summary>
     /// The unfolded forward pass over <see cref="SamplesPerProduct"/> samples at a time (ungrouped): their columns side by side,
     /// one product, then each sample's planes copied out. Declares <c>s</c>, the first sample left.
     /// </summary>
@@ -489,10 +526,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     {
         int rows = Rows(plan.Input), pixels = Pixels(plan.Output), samples = SamplesPerProduct, columns = samples * pixels;
         w.Line($"ref float r0 = ref MemoryMarshal.GetReference(products);");
-        w.Line($"int s = 0;");
-        w.Line($"// {samples} samples at a time: one sample's {pixels} pixels would leave the product's last vectors partly empty, and {samples} side by side fill them.");
-        w.Line($"for (; s + {samples} <= count; s += {samples})");
-        w.Open();
+        OpenSampleGroups(w, samples, $"one sample's {pixels} pixels would leave the product's last vectors partly empty, and {samples} side by side fill them.");
         w.Line($"// 1. Unfold (im2col) samples s … s + {samples - 1} into columns, side by side: columns(r, p·{pixels} + q) is sample s + p's.");
         w.Line($"{plan.Pascal}Unfold{UnfoldGeneric}(x.Slice(s * {plan.Input.Length}), columns{PaddedArgument}, samples: {samples});");
         w.Line();
@@ -615,9 +649,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         if (CompactedSamples > 1)
         {
             EmitCompactedSamplesForward(w, plan);
-            w.Line();
-            w.Line($"// The rest one by one.");
-            w.Line($"for (; s < count; s++)");
+            OpenRemainingSamples(w);
         }
         else
         {
@@ -677,10 +709,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         int samples = CompactedSamples, height = CompactedHeight(output), pixels = Pixels(output);
         int width = input.Width + 2 * Padding, plane = (input.Height + 2 * Padding) * width;
         w.Line($"ref float r0 = ref MemoryMarshal.GetReference(products);");
-        w.Line($"int s = 0;");
-        w.Line($"// {samples} samples at a time: one sample's {pixels} pixels would leave its last vector partly empty. Each compacted plane holds the {samples} samples' {height} rows one after another, so a vector of pixels runs on from one sample into the next; sample p's pixel q comes out at p·{height * output.Width} + q of each filter's {CompactedSpan(output)} floats in products, and is copied to its own output.");
-        w.Line($"for (; s + {samples} <= count; s += {samples})");
-        w.Open();
+        OpenSampleGroups(w, samples, $"one sample's {pixels} pixels would leave its last vector partly empty. Each compacted plane holds the {samples} samples' {height} rows one after another, so a vector of pixels runs on from one sample into the next; sample p's pixel q comes out at p·{height * output.Width} + q of each filter's {CompactedSpan(output, CompactedSamples)} floats in products, and is copied to its own output.");
         string source;
         if (PadsInput)
         {
@@ -840,9 +869,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         if (MultipliesSamplesBackward)
         {
             EmitSeveralSamplesBackward(w, plan);
-            w.Line();
-            w.Line($"// The rest one by one.");
-            w.Line($"for (; s < count; s++)");
+            OpenRemainingSamples(w);
         }
         else
         {
@@ -932,10 +959,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         (int spreadHeight, int spreadWidth) = SpreadSize(input, output);
         long spreadLength = (long)Filters * spreadHeight * spreadWidth;
         w.Line($"ref float r0 = ref MemoryMarshal.GetReference(products);");
-        w.Line($"int s = 0;");
-        w.Line($"// {samples} samples at a time, as the forward pass compacts them: each compacted plane holds their rows one after another, and each sample's dL/dx comes out at p·{CompactedHeight(input) * input.Width} + q of each channel's {InputGradientSpan(input)} floats in products, to be copied to its own.");
-        w.Line($"for (; s + {samples} <= count; s += {samples})");
-        w.Open();
+        OpenSampleGroups(w, samples, $"as the forward pass compacts them, each compacted plane holds their rows one after another, and each sample's dL/dx comes out at p·{CompactedHeight(input) * input.Width} + q of each channel's {CompactedSpan(input, InputGradientSamples)} floats in products, to be copied to its own.");
         w.Line($"// {step}. Spread each sample's dL/dy into its zero-bordered planes: spread(k, i + {KernelHeight - 1}, j + {KernelWidth - 1}) = dL/dy(k, i, j).");
         w.Line($"for (int p = 0; p < {samples}; p++)");
         w.Open();
@@ -945,9 +969,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line($"// {step + 1}. dL/dx(t, u, v) = Σ_k Σ_m Σ_n flipped(t, k, m, n) · spread(k, u + {Padding} + m, v + {Padding} + n) of each sample: the forward kernel (compacting), {input.Channels} filters over {Filters} channels, sums from zero.");
         w.Line($"Convolution.ForwardCompactedSamples<TVector>(ref f0, ref z0, ref Unsafe.Add(ref sp0, {Padding * spreadWidth + Padding}), ref cg0, ref r0, ref MemoryMarshal.GetReference(dx.Slice(s * {input.Length}, {samples * input.Length})), filters: {input.Channels}, channels: {Filters}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, inputWidth: {spreadWidth}, inputPlane: {spreadHeight * spreadWidth}, outputHeight: {input.Height}, outputWidth: {input.Width}, samples: {samples}, inputStride: {spreadLength}, outputStride: {input.Length});");
         w.Close();
-        w.Line();
-        w.Line($"// The rest one by one.");
-        w.Line($"for (; s < count; s++)");
+        OpenRemainingSamples(w);
         w.Open();
         w.Line($"ReadOnlySpan<float> dys = dy.Slice(s * {output.Length});");
         EmitInputGradient(w, plan, step, "dys0", "dys");
@@ -1195,10 +1217,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         int rows = Rows(input), pixels = Pixels(output), samples = SamplesPerProduct, columns = samples * pixels;
         w.Line($"ref float r0 = ref MemoryMarshal.GetReference(products);");
         w.Line($"ref float dcg0 = ref MemoryMarshal.GetReference({ColumnsGradientSlice(plan)});");
-        w.Line($"int s = 0;");
-        w.Line($"// {samples} samples at a time, as in the forward pass: their {pixels}-pixel columns side by side in each product.");
-        w.Line($"for (; s + {samples} <= count; s += {samples})");
-        w.Open();
+        OpenSampleGroups(w, samples, $"as in the forward pass, their {pixels}-pixel columns side by side in each product.");
         w.Line($"// 1. Unfold samples s … s + {samples - 1} into columns, side by side: columns(r, p·{pixels} + q) is sample s + p's.");
         w.Line($"{plan.Pascal}Unfold{UnfoldGeneric}(x.Slice(s * {input.Length}), columns{PaddedArgument}, samples: {samples});");
         w.Line();

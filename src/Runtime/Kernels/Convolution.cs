@@ -141,19 +141,18 @@ public static partial class Convolution
         where TVector : struct, IFloatVector<TVector>
         where TRegisters : struct, IRegisterFile
     {
-        int height = CompactedHeight(outputHeight, kernelHeight), samplePlane = height * outputWidth, pixels = outputHeight * outputWidth;
-        CompactSamples<TVector>(ref x, ref compacted, channels, kernelWidth, inputWidth, inputPlane, height, outputWidth, samples, inputStride);
-        int span = SampleSpan(samples, outputHeight, outputWidth, kernelHeight);
-        var shape = new Shape(channels, kernelHeight, kernelWidth, outputWidth, kernelWidth * samples * samplePlane, samples * samplePlane, span);
-        Convolve<TVector, TRegisters>(ref weight, ref bias, ref compacted, ref products, filters, shape, 1, span, 0); // every sample's planes as one row
-        CopyOut(ref products, ref y, filters, samples, span, samplePlane, pixels, outputStride);
+        int height = CompactedHeight(outputHeight, kernelHeight);
+        CompactRows<TVector>(ref x, ref compacted, channels, kernelWidth, inputWidth, inputPlane, height, outputWidth, samples, inputStride);
+        var shape = CompactedShape(channels, kernelHeight, kernelWidth, outputHeight, outputWidth, samples);
+        Convolve<TVector, TRegisters>(ref weight, ref bias, ref compacted, ref products, filters, shape, 1, shape.OutputPlane, 0); // every sample's planes as one row
+        CopyOut(ref products, ref y, filters, samples, shape.OutputPlane, height * outputWidth, outputHeight * outputWidth, outputStride);
     }
 
     /// <summary>
     /// Floats per filter in the products of <see cref="ForwardCompactedSamples{TVector}"/>: from the first sample's
     /// first pixel to the last sample's last.
     /// </summary>
-    internal static int SampleSpan(int samples, int outputHeight, int outputWidth, int kernelHeight) =>
+    private static int SampleSpan(int samples, int outputHeight, int outputWidth, int kernelHeight) =>
         (samples - 1) * CompactedHeight(outputHeight, kernelHeight) * outputWidth + outputHeight * outputWidth;
 
     /// <summary>Each sample's pixels of each filter, from the products (filters × span) to its own output.</summary>
@@ -179,18 +178,19 @@ public static partial class Convolution
     public static void Compact<TVector>(ref float x, ref float compacted, int channels, int kernelHeight, int kernelWidth, int inputWidth, int inputPlane, int outputHeight,
         int outputWidth)
         where TVector : struct, IFloatVector<TVector> =>
-        CompactRows<TVector>(ref x, ref compacted, channels, kernelWidth, inputWidth, inputPlane, CompactedHeight(outputHeight, kernelHeight), outputWidth);
+        CompactRows<TVector>(ref x, ref compacted, channels, kernelWidth, inputWidth, inputPlane, CompactedHeight(outputHeight, kernelHeight), outputWidth, samples: 1, inputStride: 0);
 
     private static int CompactedHeight(int outputHeight, int kernelHeight) => outputHeight + kernelHeight - 1;
 
     /// <summary>
-    /// The compacted copy as the kernels read it: plane (t, n) of <see cref="CompactedHeight"/> × outputWidth floats, kernel row m
-    /// one output row on, so output pixel q reads plane (t, n) at q + m·outputWidth.
+    /// The compacted copy as the kernels read it: plane (t, n) holding each of <paramref name="samples"/> samples'
+    /// <see cref="CompactedHeight"/> × outputWidth floats one after another, kernel row m one output row on, so output pixel q
+    /// reads plane (t, n) at q + m·outputWidth; each filter's output spans <see cref="SampleSpan"/> floats.
     /// </summary>
-    private static Shape CompactedShape(int channels, int kernelHeight, int kernelWidth, int outputHeight, int outputWidth)
+    private static Shape CompactedShape(int channels, int kernelHeight, int kernelWidth, int outputHeight, int outputWidth, int samples = 1)
     {
-        int tapPlane = CompactedHeight(outputHeight, kernelHeight) * outputWidth;
-        return new Shape(channels, kernelHeight, kernelWidth, outputWidth, kernelWidth * tapPlane, tapPlane, outputHeight * outputWidth);
+        int tapPlane = samples * CompactedHeight(outputHeight, kernelHeight) * outputWidth;
+        return new Shape(channels, kernelHeight, kernelWidth, outputWidth, kernelWidth * tapPlane, tapPlane, SampleSpan(samples, outputHeight, outputWidth, kernelHeight));
     }
 
     /// <summary>The second step of <see cref="ForwardCompacted{TVector}"/>: every filter over the compacted copy.</summary>
@@ -239,12 +239,12 @@ public static partial class Convolution
     }
 
     /// <summary>
-    /// The copy of <see cref="ForwardCompactedSamples{TVector}"/>: in each plane (t, n), the samples' rows one
-    /// after another, sample p's from x + p · <paramref name="inputStride"/>; rows in order, whole vectors, each row's last
-    /// vector overwritten by the next row.
+    /// The copy of <see cref="ForwardCompacted{TVector}"/> and <see cref="ForwardCompactedSamples{TVector}"/>: in each plane
+    /// (t, n), the samples' rows one after another, sample p's from x + p · <paramref name="inputStride"/>; rows in order, whole
+    /// vectors, each row's last vector overwritten by the next row.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void CompactSamples<TVector>(ref float x, ref float compacted, int channels, int kernelWidth, int inputWidth, int inputPlane, int height,
+    private static void CompactRows<TVector>(ref float x, ref float compacted, int channels, int kernelWidth, int inputWidth, int inputPlane, int height,
         int outputWidth, int samples, int inputStride)
         where TVector : struct, IFloatVector<TVector>
     {
@@ -266,31 +266,6 @@ public static partial class Convolution
                         source = ref Unsafe.Add(ref source, inputWidth);
                         destination = ref Unsafe.Add(ref destination, outputWidth);
                     }
-                }
-            }
-        }
-    }
-
-    /// <summary>The copy of <see cref="ForwardCompacted{TVector}"/>: rows in order, whole vectors, each row's last vector overwritten by the next row.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void CompactRows<TVector>(ref float x, ref float compacted, int channels, int kernelWidth, int inputWidth, int inputPlane, int height, int outputWidth)
-        where TVector : struct, IFloatVector<TVector>
-    {
-        ref float destination = ref compacted;
-        for (int t = 0; t < channels; t++)
-        {
-            for (int n = 0; n < kernelWidth; n++)
-            {
-                ref float source = ref Unsafe.Add(ref x, t * inputPlane + n);
-                for (int u = 0; u < height; u++)
-                {
-                    for (int j = 0; j < outputWidth; j += TVector.Count)
-                    {
-                        TVector.Store(TVector.Load(ref Unsafe.Add(ref source, j)), ref Unsafe.Add(ref destination, j));
-                    }
-
-                    source = ref Unsafe.Add(ref source, inputWidth);
-                    destination = ref Unsafe.Add(ref destination, outputWidth);
                 }
             }
         }

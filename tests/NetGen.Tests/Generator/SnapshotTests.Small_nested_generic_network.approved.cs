@@ -837,8 +837,8 @@ namespace Samples.Tiny
                 public readonly float[] EdgesColumns = new float[960 + 32];
 
                 /// <summary>
-                /// edges: the forward product of samples side by side, 3 filters × 4·20 columns (sample, output pixel),
-                /// before each sample's planes are copied out, for up to 4 samples at a time.
+                /// edges: the forward product of 4 samples side by side, 3 filters × 4·20 columns (sample, output
+                /// pixel), before each sample's planes are copied out, for up to 4 samples at a time.
                 /// </summary>
                 public readonly float[] EdgesProducts = new float[240 + 32];
 
