@@ -279,12 +279,65 @@ internal static class ShapeInference
                 length += tensor.Length;
             }
 
-            plans[node] = host with { Fold = new InferenceFold(form, plan.Layer, plan.Index, slots.ToEquatableArray()) };
+            plans[node] = host with { Fold = new InferenceFold(form, plan.Layer, plan.Index, slots.ToEquatableArray()) { Covers = new[] { plan.Index }.ToEquatableArray() } };
             plans[i] = plan with { FoldedIntoInput = true };
         }
 
+        FoldOutputSteps(plans);
         return length;
     }
+
+    /// <summary>
+    /// For the inference passes: after each fold, the [Add] and [ReLU] that alone read what it writes, in turn, become its
+    /// form's output steps (<see cref="Layer.WithOutputStep"/>), done on each output as the register tiles store it instead
+    /// of in passes of their own. An [Add] is taken only where its other input is written before the fold's host runs.
+    /// </summary>
+    private static void FoldOutputSteps(List<LayerPlan> plans)
+    {
+        for (int h = 0; h < plans.Count; h++)
+        {
+            while (plans[h].Fold is { } fold)
+            {
+                int node = fold.Node;
+                var readers = plans.Where(p => p.Inputs.Contains(node)).ToList();
+                if (readers.Count != 1 || readers[0].FusedIntoNext || readers[0].Inputs.Count(i => i == node) != 1)
+                {
+                    break;
+                }
+
+                LayerPlan next = readers[0];
+                OutputStep step = next.Layer.OutputStep;
+                int residual = fold.Residual;
+                if (step == OutputStep.AddResidual && next.Inputs.Count == 2)
+                {
+                    residual = next.Inputs[next.Inputs[0] == node ? 1 : 0];
+                    if (WrittenBy(plans, residual) >= h)
+                    {
+                        break;
+                    }
+                }
+                else if (step != OutputStep.Rectify || next.Inputs.Count != 1)
+                {
+                    break;
+                }
+
+                if (fold.Layer.WithOutputStep(step) is not { } form)
+                {
+                    break;
+                }
+
+                plans[h] = plans[h] with
+                {
+                    Fold = fold with { Layer = form, Node = next.Index, Residual = residual, Covers = fold.Covers.Concat([next.Index]).ToEquatableArray() },
+                };
+                plans[next.Index] = next with { FoldedIntoInput = true };
+            }
+        }
+    }
+
+    /// <summary>The node whose forward call writes a node's output in the inference passes: itself, or the host of the fold that covers it.</summary>
+    private static int WrittenBy(List<LayerPlan> plans, int node) =>
+        node == LayerPlan.NetworkInput || !plans[node].FoldedIntoInput ? node : plans.First(p => p.Fold?.Covers.Contains(node) == true).Index;
 
     /// <summary>Explicit names, or the kind's prefix and its ordinal among layers of that kind; each checked and unique.</summary>
     private static string[] ResolveNames(IReadOnlyList<LayerDeclaration> layers, List<DiagnosticInfo> diagnostics)

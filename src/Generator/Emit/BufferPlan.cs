@@ -101,13 +101,14 @@ internal sealed class BufferPlan
 
     /// <summary>
     /// What an operand of the forward method of <paramref name="plan"/>'s inference form (<see cref="LayerPlan.Fold"/>) is bound
-    /// to in the inference pass: its weight and bias to the recomputed ones in the folded buffer, its output to the folded
-    /// layer's output; the rest as for <see cref="Bind"/>.
+    /// to in the inference pass: its weight and bias to the recomputed ones in the folded buffer, its output to the last
+    /// folded layer's output, its residual to the folded [Add]'s other input; the rest as for <see cref="Bind"/>.
     /// </summary>
     public string BindFolded(LayerPlan plan, Operand operand, string training = "training") => operand.Kind switch
     {
         OperandKind.Parameter => Folded(plan.Fold!.Parameter(operand.Role), "ws.Folded", "ReadOnlySpan"),
         OperandKind.Output => Activation(plan.Fold!.Node),
+        OperandKind.Residual => Activation(plan.Fold!.Residual),
         _ => Bind(plan, operand, training),
     };
 
@@ -129,7 +130,7 @@ internal sealed class BufferPlan
             string readers = plan == _model.Last ? "the network's output" : $"read by {Readers(plan.Index)}";
             if (plan.Fold is { } fold)
             {
-                readers += $", in training (inference runs {plan.Name} with {_model.NameOf(fold.Node)} folded in, into {_model.NameOf(fold.Node)}'s output)";
+                readers += $", in training (inference runs {plan.Name} with {string.Join(", ", fold.Covers.Select(_model.NameOf))} folded in, into {_model.NameOf(fold.Node)}'s output)";
             }
 
             yield return new($"{plan.Pascal}Output", "float", plan.Output.Length, true, $"{plan.Name} output: n × {plan.Output}; {readers}.");

@@ -160,7 +160,7 @@ internal static class LayerEmitter
     /// </summary>
     private static void EmitFolded(SourceWriter w, NetworkModel model, LayerPlan plan, InferenceFold fold)
     {
-        LayerPlan folding = model.Layers[fold.Node];
+        LayerPlan folding = model.Layers[fold.FoldedNode];
         LayerPlan form = plan with { Layer = fold.Layer };
         string formula = folding.Layer.FoldFormula(folding, plan);
         w.Comment($"{Header(model, plan)}\n{formula}\nthen, with w = W' and b = b':\n{fold.Layer.ForwardFormula(form)}");

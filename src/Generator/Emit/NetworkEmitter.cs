@@ -49,13 +49,16 @@ internal static class NetworkEmitter
     /// <summary>
     /// Each layer's activation after a single-sample call, for feature extraction: a <c>Conv2Output</c> span per layer and
     /// <c>LayerOutput(name)</c>. A layer fused into the next (a ReLU before a max pooling) has no buffer of its own, and a
-    /// convolution with its BatchNorm folded in writes the BatchNorm's output in inference, not its own: neither has a
-    /// property, and <c>LayerOutput</c> says where to look instead.
+    /// convolution with its BatchNorm (and any [Add] and [ReLU] after it) folded in writes the last folded layer's output in
+    /// inference, not its own or the others': none of those has a property, and <c>LayerOutput</c> says where to look instead.
     /// </summary>
     private static void EmitLayerOutputs(SourceWriter w, NetworkModel model)
     {
+        // A node folded into a layer's inference form other than the last it covers: inference never writes its output.
+        static bool SkipsOutput(NetworkModel model, LayerPlan plan) => plan.FoldedIntoInput && model.FoldHost(plan.Index).Fold!.Node != plan.Index;
+
         const string after = "of the sample of the last single-sample call (<see cref=\"Forward\"/>, <see cref=\"Predict\"/>, <see cref=\"Loss\"/>, <see cref=\"TrainSample\"/>; not the batch calls), CHW row-major: a view of this instance's workspace, overwritten by the next call";
-        var readable = model.Layers.Where(static p => !p.FusedIntoNext && p.Fold is null).ToList();
+        var readable = model.Layers.Where(p => !p.FusedIntoNext && p.Fold is null && !SkipsOutput(model, p)).ToList();
         foreach (LayerPlan plan in readable)
         {
             w.Summary($"The output of {plan.Name} from the last single-sample call: {plan.Output.Length} floats, {plan.Output.ToFullString()} (see <see cref=\"LayerOutput\"/>).");
@@ -86,11 +89,12 @@ internal static class NetworkEmitter
             w.Line($"{Literal.String(plan.Name)} => new(_workspace.{plan.Pascal}Output, 0, {plan.Output.Length}),");
         }
 
-        foreach (LayerPlan plan in model.Layers.Where(static p => p.FusedIntoNext || p.Fold is not null))
+        foreach (LayerPlan plan in model.Layers.Where(p => p.FusedIntoNext || p.Fold is not null || SkipsOutput(model, p)))
         {
+            LayerPlan host = plan.Fold is not null ? plan : plan.FusedIntoNext ? plan : model.FoldHost(plan.Index);
             string why = plan.FusedIntoNext
                 ? $"{plan.Name} is computed inside {model.Layers[plan.Index + 1].Name}, which keeps no separate copy of its output: read {model.Layers[plan.Index + 1].Name}'s"
-                : $"inference runs {plan.Name} with {model.NameOf(plan.Fold!.Node)} folded in, writing {model.NameOf(plan.Fold.Node)}'s output only: read {model.NameOf(plan.Fold.Node)}'s";
+                : $"inference runs {plan.Name}{(host == plan ? $" with {string.Join(", ", plan.Fold!.Covers.Select(model.NameOf))} folded in" : $" inside {host.Name}")}, writing {model.NameOf(host.Fold!.Node)}'s output only: read {model.NameOf(host.Fold.Node)}'s";
             w.Line($"{Literal.String(plan.Name)} => throw new global::System.ArgumentException({Literal.String(why + ".")}, nameof(layer)),");
         }
 
@@ -461,7 +465,7 @@ internal static class NetworkEmitter
                 continue;
             }
 
-            LayerPlan norm = model.Layers[fold.Node];
+            LayerPlan norm = model.Layers[fold.FoldedNode];
             string Parameter(LayerPlan p, TensorRole role) => p.Parameter(role) is { } slot
                 ? $"new global::System.ReadOnlySpan<float>({ParametersArray(model)}, {slot.Offset}, {slot.Tensor.Length}), // {p.TensorName(role)}"
                 : $"default, // {p.Name} has no {role.TensorName()}";

@@ -79,7 +79,9 @@ internal static class PassEmitter
         {
             if (plan.FoldedIntoInput)
             {
-                w.Line($"// {plan.Name}: folded into {model.NameOf(plan.Inputs[0])}, which wrote its output.");
+                LayerPlan host = model.FoldHost(plan.Index);
+                string wrote = host.Fold!.Node == plan.Index ? "which wrote its output" : $"which went on to {model.NameOf(host.Fold.Node)}'s output";
+                w.Line($"// {plan.Name}: folded into {host.Name}, {wrote}.");
             }
             else if (plan.Fold is not null)
             {
@@ -270,8 +272,15 @@ internal static class PassEmitter
         LayerPlan form = plan with { Layer = fold.Layer };
         string generic = fold.Layer.IsVectorized(forward: true) ? "<TVector>" : "";
         string arguments = string.Join(", ", new[] { "count" }.Concat(fold.Layer.ForwardOperands(form).Select(o => buffers.BindFolded(plan, o))));
-        w.Line($"// {plan.Name} with {model.NameOf(fold.Node)} folded in: W' = W·s, b' = β + (b − μ)·s, s = γ / √(running_var + ε).");
-        string label = $"{plan.Name} forward, {model.NameOf(fold.Node)} folded", flops = ProfileSites.ForwardFlops(plan);
+        string folded = string.Join(", ", fold.Covers.Select(model.NameOf));
+        w.Line($"// {plan.Name} with {model.NameOf(fold.Covers[0])} folded in: W' = W·s, b' = β + (b − μ)·s, s = γ / √(running_var + ε).");
+        if (fold.Covers.Count > 1)
+        {
+            string steps = string.Join(" and ", fold.Covers.Skip(1).Select(n => model.NameOf(n) + (fold.Residual != InferenceFold.NoResidual && model.Layers[n].Layer.OutputStep == OutputStep.AddResidual ? $" (+ {model.NameOf(fold.Residual)})" : "")));
+            w.Line($"// Then {steps}, on each output as it is stored.");
+        }
+
+        string label = $"{plan.Name} forward, {folded} folded", flops = ProfileSites.ForwardFlops(plan);
         string call = $"{NetworkEmitter.Layers(model)}.{buffers.Methods(plan)}ForwardFolded{generic}({arguments});";
         SplitEmitter.EmitForwardCall(w, model, plan, buffers, call, label, flops);
     }

@@ -41,6 +41,8 @@ internal sealed record AddLayer(string Joined) : Layer
 
     public override string Describe(LayerPlan plan) => $"x + {Joined}";
 
+    public override OutputStep OutputStep => OutputStep.AddResidual;
+
     public override IReadOnlyList<OnnxOperator> OnnxOperators(LayerPlan plan) => [new("Add", OnnxRank.Any, [Operand.X, Operand.Joined])];
 
     public override string ForwardFormula(LayerPlan plan) => $"y = x + {Joined}, elementwise";

@@ -60,6 +60,55 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     /// <summary>The plan: how the passes compute, chosen from the shapes (see <see cref="ConvolutionStrategy.ChooseGrouped"/>).</summary>
     public ConvolutionStrategy Strategy { get; init; }
 
+    /// <summary>
+    /// In an inference form only (<see cref="InferenceFold"/>): whether each output, as it is stored, gets the same element of
+    /// the <c>residual</c> operand added (the [Add] after the layer, folded in).
+    /// </summary>
+    public bool AddsResidual { get; init; }
+
+    /// <summary>In an inference form only: whether each output, as it is stored (after the residual), becomes max(·, 0) (the [ReLU] after the layer, folded in).</summary>
+    public bool Rectifies { get; init; }
+
+    private bool HasEpilogue => AddsResidual || Rectifies;
+
+    /// <summary>
+    /// The form that also does <paramref name="step"/> on each output as its register tile stores it: the residual first, then
+    /// the ReLU, at most one of each, and not in the depthwise kernels.
+    /// </summary>
+    public override Layer? WithOutputStep(OutputStep step) =>
+        Strategy.ConvolvesDepthwise || Rectifies ? null
+        : step == OutputStep.Rectify ? this with { Rectifies = true }
+        : step == OutputStep.AddResidual && !AddsResidual ? this with { AddsResidual = true }
+        : null;
+
+    /// <summary>
+    /// The kernels' <c>Epilogue</c> for the outputs from <paramref name="offset"/> (an expression, floats into y) on: the residual
+    /// at the same offset and the ReLU; <c>Epilogue.None</c> without either.
+    /// </summary>
+    private string EpilogueAt(string offset) =>
+        AddsResidual ? $"new Epilogue(ref MemoryMarshal.GetReference(residual.Slice({offset})), rectifies: {(Rectifies ? "true" : "false")})"
+        : Rectifies ? "Epilogue.Rectify"
+        : "Epilogue.None";
+
+    /// <summary>The last argument of a kernel call with the epilogue, or nothing without one.</summary>
+    private string EpilogueArgument(string offset) => HasEpilogue ? $", epilogue: {EpilogueAt(offset)}" : "";
+
+    /// <summary>The comment over a kernel call with an epilogue: what each output goes through as it is stored.</summary>
+    private void EmitEpilogueComment(SourceWriter w)
+    {
+        if (HasEpilogue)
+        {
+            w.Line($"// Each output is stored as {EpilogueFormula("y", "residual")}: the layers after this one, folded in.");
+        }
+    }
+
+    /// <summary>max(y + r, 0), y + r or max(y, 0): the epilogue over the sum <paramref name="y"/>.</summary>
+    private string EpilogueFormula(string y, string residual)
+    {
+        string sum = AddsResidual ? $"{y} + {residual}" : y;
+        return Rectifies ? $"max({sum}, 0)" : sum;
+    }
+
     public override string Kind => "Conv2D";
 
     public override string DefaultNamePrefix => "conv";
@@ -347,6 +396,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             .. Batched > 1 ? new[] { Operand.Of(Products(plan.Input, plan.Output)) } : [],
             .. PadsInput ? new[] { Operand.Of(Padded(plan.Input)) } : [],
             .. UsesZeroBias ? new[] { Operand.Of(ZeroBias(plan.Input)) } : [],
+            .. AddsResidual ? new[] { Operand.Residual } : [],
         ];
 
     public override IReadOnlyList<Operand> BackwardOperands(LayerPlan plan) => Strategy.ConvolvesDepthwise
@@ -386,6 +436,12 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     ];
 
     public override string ForwardFormula(LayerPlan plan)
+    {
+        string formula = SumFormula(plan);
+        return HasEpilogue ? $"{formula}\nthen y(k,i,j) = {EpilogueFormula("y(k,i,j)", "residual(k,i,j)")}, as each is stored" : formula;
+    }
+
+    private string SumFormula(LayerPlan plan)
     {
         string i = Index("i", Stride, Padding), j = Index("j", Stride, Padding);
         if (Groups == 1)
@@ -482,9 +538,10 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             w.Line($"// 2. In each group g: y(g·{groupFilters} + k, q) = {(HasBias ? $"b(g·{groupFilters} + k) + " : "")}Σ_r w(g·{groupFilters} + k, r) · columns(g·{groupRows} + r, q): [{groupFilters}×{groupRows}] · [{groupRows}×{pixels}], register tiles of 8 filters × 2 vectors of pixels, blocked for the caches; each filter's accumulators start at {start}.");
         }
 
+        EmitEpilogueComment(w);
         OpenGroups(w);
         string a = $"{At("w0", (long)groupFilters * groupRows)}, {groupRows}, 1, {At("c0", (long)groupRows * pixels)}, {pixels}, {At("y0", (long)groupFilters * pixels)}, {pixels}";
-        string sizes = $"m: {groupFilters}, k: {groupRows}, n: {pixels}, paddedTail: true";
+        string sizes = $"m: {groupFilters}, k: {groupRows}, n: {pixels}, paddedTail: true{EpilogueArgument(GroupOffset(plan, (long)groupFilters * pixels))}";
         if (HasBias)
         {
             w.Line($"Gemm.MultiplyBias<TVector>({a}, {At("b0", groupFilters)}, {sizes});");
@@ -543,8 +600,8 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             w.Line($"Gemm.Multiply<TVector>({a}, {sizes});");
         }
         w.Line();
-        w.Line($"// 3. Each sample's planes: y(s + p, k, q) = products(k, p·{pixels} + q).");
-        w.Line($"Rows.Unstack(products, {Filters}, {samples}, {pixels}, y.Slice(s * {plan.Output.Length}));");
+        w.Line($"// 3. Each sample's planes: y(s + p, k, q) = {(HasEpilogue ? EpilogueFormula($"products(k, p·{pixels} + q)", "residual(s + p, k, q)") : $"products(k, p·{pixels} + q)")}.");
+        w.Line($"Rows.Unstack<TVector>(products, {Filters}, {samples}, {pixels}, y.Slice(s * {plan.Output.Length}), {EpilogueAt($"s * {plan.Output.Length}")});");
         w.Close();
     }
 
@@ -599,7 +656,8 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             w.Line($"// y(k, q) = {(HasBias ? "b(k) + " : "")}Σ_r w(k, r) · columns(r, q) for the {filters}: [units×{rows}] · [{rows}×{pixels}].");
             string product = $"ref w0, {rows}, 1, ref MemoryMarshal.GetReference(columns), {pixels}, ref y0, {pixels}";
             // paddedTail: false: each row's last vector ends at its last pixel, so nothing is written past the part's filters (another thread's).
-            string sizes = $"m: units, k: {rows}, n: {pixels}, paddedTail: false";
+            string sizes = $"m: units, k: {rows}, n: {pixels}, paddedTail: false{EpilogueArgument($"first * {pixels}")}";
+            EmitEpilogueComment(w);
             if (HasBias)
             {
                 w.Line($"Gemm.MultiplyBias<TVector>({product}, ref b0, {sizes});");
@@ -615,7 +673,8 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         string shape = $"kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}";
         string source = PadsInput ? PaddedSlice(input) : $"x.Slice(0, {input.Length} + {ReadPast})";
         w.Line($"// y(k, i, j) = {(HasBias ? "b(k) + " : "")}Σ_t Σ_m Σ_n w(k, t, m, n) · {(PadsInput ? "padded" : "x")}(t, i + m, j + n) for the {filters} (the slice proves the slack a row's last vector reads).");
-        w.Line($"Convolution.Forward<TVector>(ref w0, ref b0, ref MemoryMarshal.GetReference({source}), ref y0, filters: units, channels: {input.Channels}, {shape}, inputWidth: {width}, inputPlane: {plane}, outputHeight: {output.Height}, outputWidth: {output.Width});");
+        EmitEpilogueComment(w);
+        w.Line($"Convolution.Forward<TVector>(ref w0, ref b0, ref MemoryMarshal.GetReference({source}), ref y0, filters: units, channels: {input.Channels}, {shape}, inputWidth: {width}, inputPlane: {plane}, outputHeight: {output.Height}, outputWidth: {output.Width}{EpilogueArgument($"first * {pixels}")});");
     }
 
     /// <summary>The forward pass without the unfold (see <see cref="ConvolutionStrategy.ConvolvesDirectly"/>).</summary>
@@ -682,7 +741,9 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         OpenGroups(w);
         string x = Groups == 1 ? $"ref {source}" : $"ref Unsafe.Add(ref {source}, g * {groupChannels * plane})";
         string bias = HasBias ? At("b0", groupFilters) : "ref b0";
-        string shape = $"filters: {groupFilters}, channels: {groupChannels}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, inputWidth: {width}, inputPlane: {plane}, outputHeight: {output.Height}, outputWidth: {output.Width}";
+        string shape = $"filters: {groupFilters}, channels: {groupChannels}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, inputWidth: {width}, inputPlane: {plane}, outputHeight: {output.Height}, outputWidth: {output.Width}"
+            + EpilogueArgument(GroupOffset(plan, (long)groupFilters * Pixels(output)));
+        EmitEpilogueComment(w);
         if (Strategy.Compacts)
         {
             w.Line($"// {formula} up to 8 filters × 2 vectors of output pixels, each tap one load per vector; {starts}. The {output.Width}-pixel rows would leave lanes empty, so the input is first copied into columns as {groupChannels * KernelWidth} planes (t, n) of {CompactedHeight(output)}×{output.Width}, holding {(PadsInput ? "padded" : "x")}(t, u, j + n) at u·{output.Width} + j: there pixel q = i·{output.Width} + j reads plane (t, n) at q + m·{output.Width}, and a vector of pixels runs on across the rows.");
@@ -727,7 +788,8 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         }
 
         w.Line($"// y(k, i, j) = {(HasBias ? "b(k) + " : "")}Σ_t Σ_m Σ_n w(k, t, m, n) · {(PadsInput ? "padded" : "x")}(t, i + m, j + n) of each sample, from their compacted copy: register tiles of up to 8 filters × 2 vectors of pixels, the same sums in the same order as one sample at a time.");
-        w.Line($"Convolution.ForwardCompactedSamples<TVector>(ref w0, ref b0, {source}, ref c0, ref r0, ref MemoryMarshal.GetReference(y.Slice(s * {output.Length}, {samples * output.Length})), filters: {Filters}, channels: {input.Channels}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, inputWidth: {width}, inputPlane: {plane}, outputHeight: {output.Height}, outputWidth: {output.Width}, samples: {samples}, inputStride: {(PadsInput ? input.Channels * plane : input.Length)}, outputStride: {output.Length});");
+        EmitEpilogueComment(w);
+        w.Line($"Convolution.ForwardCompactedSamples<TVector>(ref w0, ref b0, {source}, ref c0, ref r0, ref MemoryMarshal.GetReference(y.Slice(s * {output.Length}, {samples * output.Length})), filters: {Filters}, channels: {input.Channels}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, inputWidth: {width}, inputPlane: {plane}, outputHeight: {output.Height}, outputWidth: {output.Width}, samples: {samples}, inputStride: {(PadsInput ? input.Channels * plane : input.Length)}, outputStride: {output.Length}, epilogue: {EpilogueAt($"s * {output.Length}")});");
         w.Close();
     }
 
@@ -804,6 +866,9 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     }
 
     /// <summary><c>ref r</c>, or inside the loop over groups, group g's slice of it: <c>ref Unsafe.Add(ref r, g * perGroup)</c>.</summary>
+    /// <summary>Where sample s's group g starts in y (and the residual): the offset of an epilogue.</summary>
+    private string GroupOffset(LayerPlan plan, long perGroup) => Groups == 1 ? $"s * {plan.Output.Length}" : $"s * {plan.Output.Length} + g * {perGroup}";
+
     private string At(string reference, long perGroup) => Groups == 1 ? $"ref {reference}" : $"ref Unsafe.Add(ref {reference}, g * {perGroup})";
 
     public override void EmitBackward(SourceWriter w, LayerPlan plan)
@@ -967,7 +1032,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Close();
         w.Line();
         w.Line($"// {step + 1}. dL/dx(t, u, v) = Σ_k Σ_m Σ_n flipped(t, k, m, n) · spread(k, u + {Padding} + m, v + {Padding} + n) of each sample: the forward kernel (compacting), {input.Channels} filters over {Filters} channels, sums from zero.");
-        w.Line($"Convolution.ForwardCompactedSamples<TVector>(ref f0, ref z0, ref Unsafe.Add(ref sp0, {Padding * spreadWidth + Padding}), ref cg0, ref r0, ref MemoryMarshal.GetReference(dx.Slice(s * {input.Length}, {samples * input.Length})), filters: {input.Channels}, channels: {Filters}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, inputWidth: {spreadWidth}, inputPlane: {spreadHeight * spreadWidth}, outputHeight: {input.Height}, outputWidth: {input.Width}, samples: {samples}, inputStride: {spreadLength}, outputStride: {input.Length});");
+        w.Line($"Convolution.ForwardCompactedSamples<TVector>(ref f0, ref z0, ref Unsafe.Add(ref sp0, {Padding * spreadWidth + Padding}), ref cg0, ref r0, ref MemoryMarshal.GetReference(dx.Slice(s * {input.Length}, {samples * input.Length})), filters: {input.Channels}, channels: {Filters}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, inputWidth: {spreadWidth}, inputPlane: {spreadHeight * spreadWidth}, outputHeight: {input.Height}, outputWidth: {input.Width}, samples: {samples}, inputStride: {spreadLength}, outputStride: {input.Length}, epilogue: Epilogue.None);");
         w.Close();
         OpenRemainingSamples(w);
         w.Open();

@@ -191,6 +191,18 @@ internal abstract record Layer
     public virtual Layer? FoldInto(Layer previous) => null;
 
     /// <summary>
+    /// What this layer does to each element of its input when it is done as another layer's output step instead of in a pass
+    /// of its own (see <see cref="WithOutputStep"/>): add the other input ([Add]), or max(·, 0) ([ReLU]); none by default.
+    /// </summary>
+    public virtual OutputStep OutputStep => OutputStep.None;
+
+    /// <summary>
+    /// For the inference passes, on a layer's inference form (<see cref="InferenceFold.Layer"/>): the form that also does
+    /// <paramref name="step"/> to each output as it stores it, or null when it cannot (the default).
+    /// </summary>
+    public virtual Layer? WithOutputStep(OutputStep step) => null;
+
+    /// <summary>
     /// Writes the body of <c>{Layer}FoldBatchNorm</c> (see <see cref="InferenceFold"/>), for a layer that folds into the one it
     /// reads: from <paramref name="into"/>'s tensors and this layer's, the folded layer's weight and bias. Only where
     /// <see cref="FoldInto"/> gave a form.
@@ -295,6 +307,19 @@ internal sealed record StateTensor(TensorRole Role, EquatableArray<int> Dimensio
 /// </summary>
 internal sealed record BatchReduction(
     string Name, bool Forward, ScratchBuffer Partial, ScratchBuffer Result, EquatableArray<Operand> Operands, EquatableArray<Operand> FinishOperands);
+
+/// <summary>Elementwise work a layer can do as another layer's output step (see <see cref="Layer.WithOutputStep"/>).</summary>
+internal enum OutputStep
+{
+    /// <summary>Not an output step.</summary>
+    None,
+
+    /// <summary>y = x + the other input ([Add]).</summary>
+    AddResidual,
+
+    /// <summary>y = max(x, 0) ([ReLU]).</summary>
+    Rectify,
+}
 
 /// <summary>What a network's loss layer trains against.</summary>
 internal enum TargetKind

@@ -52,6 +52,12 @@ internal enum OperandKind
 
     /// <summary>The index in the batch of the first sample the call processes.</summary>
     FirstSample,
+
+    /// <summary>
+    /// In an inference form with an [Add] after it folded in (<see cref="InferenceFold.Residual"/>): the Add's other input,
+    /// added to each output as it is stored.
+    /// </summary>
+    Residual,
 }
 
 /// <summary>The role of a layer's tensor, in PyTorch's <c>state_dict()</c> naming: a parameter's or a buffer's.</summary>
@@ -97,6 +103,9 @@ internal sealed record Operand(OperandKind Kind, int Slot = 0, TensorRole Role =
     public static readonly Operand NoiseKey = new(OperandKind.NoiseKey);
     public static readonly Operand FirstSample = new(OperandKind.FirstSample);
 
+    /// <summary>The other input of an [Add] folded into the layer for inference (see <see cref="OperandKind.Residual"/>).</summary>
+    public static readonly Operand Residual = new(OperandKind.Residual);
+
     public static Operand Of(ScratchBuffer buffer) => new(OperandKind.Scratch, Buffer: buffer);
 
     /// <summary>A state buffer (<see cref="TensorRole.RunningMean"/>, <see cref="TensorRole.RunningVar"/>) or counter (<see cref="TensorRole.BatchesTracked"/>).</summary>
@@ -121,13 +130,14 @@ internal sealed record Operand(OperandKind Kind, int Slot = 0, TensorRole Role =
         OperandKind.Counter => "batchesTracked",
         OperandKind.NoiseKey => "noiseKey",
         OperandKind.FirstSample => "firstSample",
+        OperandKind.Residual => "residual",
         _ => throw new InvalidOperationException($"No operand kind {Kind}."),
     };
 
     /// <summary>The parameter's C# type, as written in the layers' file-local class (which imports System and NetGen.Kernels).</summary>
     public string Type(bool forward) => Kind switch
     {
-        OperandKind.Input or OperandKind.OutputGradient or OperandKind.Parameter => "ReadOnlySpan<float>",
+        OperandKind.Input or OperandKind.OutputGradient or OperandKind.Parameter or OperandKind.Residual => "ReadOnlySpan<float>",
         OperandKind.Output => forward ? "Span<float>" : "ReadOnlySpan<float>",
         OperandKind.InputGradient or OperandKind.ParameterGradient => "Span<float>",
         OperandKind.Labels => "ReadOnlySpan<int>",

@@ -22,6 +22,8 @@ internal sealed record ReLULayer : Layer
 
     public override IReadOnlyList<Operand> BackwardOperands(LayerPlan plan) => [Operand.Y, Operand.Dy, Operand.Dx];
 
+    public override OutputStep OutputStep => OutputStep.Rectify;
+
     public override IReadOnlyList<OnnxOperator> OnnxOperators(LayerPlan plan) => [new("Relu", OnnxRank.Any, [Operand.X])];
 
     public override string ForwardFormula(LayerPlan plan) =>

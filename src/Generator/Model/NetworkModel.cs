@@ -105,6 +105,9 @@ internal sealed record NetworkModel(HierarchyInfo Hierarchy, Shape Input, Equata
     /// <summary>The layer's name, or the network input's.</summary>
     public string NameOf(int index) => Node(index)?.Name ?? InputName;
 
+    /// <summary>The layer whose inference form does the work of a node folded into it (<see cref="LayerPlan.FoldedIntoInput"/>).</summary>
+    public LayerPlan FoldHost(int node) => Layers.First(p => p.Fold?.Covers.Contains(node) == true);
+
     /// <summary>The name of the network's input (<c>input</c>, or the <c>Name</c> given to [Input]).</summary>
     public string InputName { get; init; } = "input";
 
@@ -236,15 +239,32 @@ internal sealed record LayerCode(
 /// A layer folded, for the inference passes, into the layer it reads and alone reads, its host (a BatchNorm into a
 /// convolution): the inference passes run <paramref name="Layer"/>, the host's form that does the work of both, over
 /// <paramref name="Parameters"/>, a weight and bias in the network's folded buffer, writing the folded layer's output; the
-/// folded layer does not run. <c>{Host}FoldBatchNorm</c> recomputes those tensors from the host's weight and bias and the
+/// folded layer does not run. Any [Add] and [ReLU] that then alone read that output are done by the form too, on each output
+/// as it is stored (<see cref="Layer.WithOutputStep"/>), writing the last one's output instead. <c>{Host}FoldBatchNorm</c> recomputes those tensors from the host's weight and bias and the
 /// folded layer's γ, β and running statistics, before an inference pass, only when any of them may have changed.
 /// </summary>
 /// <param name="Layer">The host's inference form (a convolution with a bias, whether or not its own has one).</param>
 /// <param name="Folding">The folded layer (its arguments, ε, are part of the fold's code).</param>
-/// <param name="Node">The folded layer's node index: the inference passes write its output.</param>
+/// <param name="Node">The node whose output the inference passes write instead of the host's: the folded layer's, or the last output step's (<see cref="Covers"/>).</param>
 /// <param name="Parameters">The recomputed weight and bias at their offsets in the folded buffer.</param>
 internal sealed record InferenceFold(Layer Layer, Layer Folding, int Node, EquatableArray<ParameterSlot> Parameters)
 {
+    /// <summary>
+    /// The nodes whose work the inference form does, in order: the folded layer, then any [Add] and [ReLU] after it done as
+    /// the form's output steps (<see cref="Layer.WithOutputStep"/>); <see cref="Node"/> is the last. The inference passes
+    /// skip them all, and only the last one's output is written.
+    /// </summary>
+    public EquatableArray<int> Covers { get; init; }
+
+    /// <summary>The node whose output a folded [Add] adds (the form's <c>residual</c> operand), or <see cref="LayerPlan.NetworkInput"/> − 1 for none.</summary>
+    public int Residual { get; init; } = NoResidual;
+
+    /// <summary>No residual.</summary>
+    public const int NoResidual = LayerPlan.NetworkInput - 1;
+
+    /// <summary>The folded layer's node (the BatchNorm's): the first of <see cref="Covers"/>.</summary>
+    public int FoldedNode => Covers[0];
+
     /// <summary>The slot of a recomputed tensor by role.</summary>
     public ParameterSlot Parameter(TensorRole role) => Parameters.First(p => p.Tensor.Role == role);
 }

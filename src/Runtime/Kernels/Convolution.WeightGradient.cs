@@ -10,7 +10,7 @@ namespace NetGen.Kernels;
 /// </summary>
 /// <remarks>
 /// dL/dw(k, t, m, n) = Σ_s Σ_i Σ_j dL/dy_s(k, i, j) · x_s(t, i + m, j + n): for one tap (t, m, n) the input pixels a vector of
-/// output pixels reads are contiguous, as in <see cref="Forward{TVector}"/>, so one load of the input feeds the multiply-adds
+/// output pixels reads are contiguous, as in <see cref="Forward{TVector}(ref float, ref float, ref float, ref float, int, int, int, int, int, int, int, int, Epilogue)"/>, so one load of the input feeds the multiply-adds
 /// of every filter in a tile, and one load of dL/dy those of every tap in it. A register tile holds filters × kernel
 /// columns (4 × up to 5 with 32 registers) lane-wise partial sums over every vector of output pixels of every sample; each
 /// is added up across its lanes once, at the end, into dL/dw. A row's last, partial vector of dL/dy is masked to zero in the
@@ -59,7 +59,7 @@ public static partial class Convolution
     }
 
     /// <summary>
-    /// As <see cref="WeightGradient{TVector}"/>, from compacted copies of the inputs (see <see cref="ForwardCompacted{TVector}"/>
+    /// As <see cref="WeightGradient{TVector}"/>, from compacted copies of the inputs (see <see cref="ForwardCompacted{TVector}(ref float, ref float, ref float, ref float, ref float, int, int, int, int, int, int, int, int, Epilogue)"/>
     /// and <see cref="Compact{TVector}"/>), sample s's at <c>compacted[s·<paramref name="compactedSample"/>]</c>: a vector of
     /// output pixels runs on across rows narrower than a vector, so only each plane's last vector has empty lanes.
     /// </summary>

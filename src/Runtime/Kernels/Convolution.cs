@@ -8,7 +8,7 @@ namespace NetGen.Kernels;
 
 /// <summary>
 /// A stride-1 convolution computed straight from its (zero-padded) input, without unfolding it first (im2col): the
-/// matrix product of <see cref="Gemm.MultiplyBias"/> with the unfolded input's rows read in place. Generated code calls
+/// matrix product of <see cref="Gemm.MultiplyBias{TVector}(ref float, int, int, ref float, int, ref float, int, ref float, int, int, int, bool, Epilogue)"/> with the unfolded input's rows read in place. Generated code calls
 /// it with literal shapes.
 /// </summary>
 /// <remarks>
@@ -17,9 +17,9 @@ namespace NetGen.Kernels;
 /// of filters × 2 such vectors runs over the taps like a tile of <see cref="Gemm"/> over its reduction. Each output row
 /// is cut into vectors ("slots"); a tile takes two slots, in order (the two halves of a row, or two rows when a row is one
 /// vector), or a last slot alone. A slot's lanes past the row's end read the next floats of the input and are not stored.
-/// For rows narrower than a vector, <see cref="ForwardCompacted{TVector}"/> first copies the input so that slots run on across
+/// For rows narrower than a vector, <see cref="ForwardCompacted{TVector}(ref float, ref float, ref float, ref float, ref float, int, int, int, int, int, int, int, int, Epilogue)"/> first copies the input so that slots run on across
 /// the rows and fill every lane. Every output sums
-/// bias, then its taps in order with one multiply-add each, exactly as <see cref="Gemm.MultiplyBias"/> on the unfolded
+/// bias, then its taps in order with one multiply-add each, exactly as <see cref="Gemm.MultiplyBias{TVector}(ref float, int, int, ref float, int, ref float, int, ref float, int, int, int, bool, Epilogue)"/> on the unfolded
 /// input does: the results are the same bits.
 /// For use by code that the NetGen source generator emits; not intended to be called directly.
 /// </remarks>
@@ -41,31 +41,38 @@ public static partial class Convolution
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Forward<TVector>(ref float weight, ref float bias, ref float x, ref float y, int filters, int channels, int kernelHeight, int kernelWidth,
         int inputWidth, int inputPlane, int outputHeight, int outputWidth)
+        where TVector : struct, IFloatVector<TVector> =>
+        Forward<TVector>(ref weight, ref bias, ref x, ref y, filters, channels, kernelHeight, kernelWidth, inputWidth, inputPlane, outputHeight, outputWidth, Epilogue.None);
+
+    /// <summary><see cref="Forward{TVector}(ref float, ref float, ref float, ref float, int, int, int, int, int, int, int, int)"/>, each output through <paramref name="epilogue"/> as it is stored (its residual addressed like y).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Forward<TVector>(ref float weight, ref float bias, ref float x, ref float y, int filters, int channels, int kernelHeight, int kernelWidth,
+        int inputWidth, int inputPlane, int outputHeight, int outputWidth, Epilogue epilogue)
         where TVector : struct, IFloatVector<TVector>
     {
         if (Avx512F.IsSupported || AdvSimd.Arm64.IsSupported) // 32 vector registers (see IRegisterFile)
         {
-            Forward<TVector, ThirtyTwoRegisters>(ref weight, ref bias, ref x, ref y, filters, channels, kernelHeight, kernelWidth, inputWidth, inputPlane, outputHeight, outputWidth);
+            Forward<TVector, ThirtyTwoRegisters>(ref weight, ref bias, ref x, ref y, filters, channels, kernelHeight, kernelWidth, inputWidth, inputPlane, outputHeight, outputWidth, epilogue);
         }
         else
         {
-            Forward<TVector, SixteenRegisters>(ref weight, ref bias, ref x, ref y, filters, channels, kernelHeight, kernelWidth, inputWidth, inputPlane, outputHeight, outputWidth);
+            Forward<TVector, SixteenRegisters>(ref weight, ref bias, ref x, ref y, filters, channels, kernelHeight, kernelWidth, inputWidth, inputPlane, outputHeight, outputWidth, epilogue);
         }
     }
 
-    /// <summary><see cref="Forward{TVector}"/> with register tiles for <typeparamref name="TRegisters"/> (see <see cref="Filters"/>); tests call it with either.</summary>
+    /// <summary><see cref="Forward{TVector}(ref float, ref float, ref float, ref float, int, int, int, int, int, int, int, int, Epilogue)"/> with register tiles for <typeparamref name="TRegisters"/> (see <see cref="Filters"/>); tests call it with either.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Forward<TVector, TRegisters>(ref float weight, ref float bias, ref float x, ref float y, int filters, int channels, int kernelHeight, int kernelWidth,
-        int inputWidth, int inputPlane, int outputHeight, int outputWidth)
+        int inputWidth, int inputPlane, int outputHeight, int outputWidth, Epilogue epilogue = default)
         where TVector : struct, IFloatVector<TVector>
         where TRegisters : struct, IRegisterFile
     {
         var shape = new Shape(channels, kernelHeight, kernelWidth, inputWidth, inputPlane, 1, outputHeight * outputWidth);
-        Convolve<TVector, TRegisters>(ref weight, ref bias, ref x, ref y, filters, shape, outputHeight, outputWidth, inputWidth);
+        Convolve<TVector, TRegisters>(ref weight, ref bias, ref x, ref y, filters, shape, outputHeight, outputWidth, inputWidth, epilogue);
     }
 
     /// <summary>
-    /// As <see cref="Forward{TVector}"/>, for output rows narrower than a vector: the input is first copied into
+    /// As <see cref="Forward{TVector}(ref float, ref float, ref float, ref float, int, int, int, int, int, int, int, int, Epilogue)"/>, for output rows narrower than a vector: the input is first copied into
     /// <paramref name="compacted"/>, one plane per (channel t, kernel column n) holding x(t, u, j + n) at u·outputWidth + j
     /// for every input row u and output column j. There the output pixels' reads for one tap are contiguous across the rows
     /// (pixel q = i·outputWidth + j reads plane (t, n) at q + m·outputWidth), so every vector of output pixels is full
@@ -73,63 +80,73 @@ public static partial class Convolution
     /// </summary>
     /// <remarks>
     /// <paramref name="compacted"/> holds channels · kernelWidth · (outputHeight + kernelHeight − 1) · outputWidth floats and
-    /// <c>Count − 1</c> more, which it writes and reads as lanes that are not stored. Reads x as <see cref="Forward{TVector}"/> does
+    /// <c>Count − 1</c> more, which it writes and reads as lanes that are not stored. Reads x as <see cref="Forward{TVector}(ref float, ref float, ref float, ref float, int, int, int, int, int, int, int, int, Epilogue)"/> does
     /// (up to <c>Count − 1</c> floats past the last input row a vector starts in), writes y as it does. Same bits.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void ForwardCompacted<TVector>(ref float weight, ref float bias, ref float x, ref float compacted, ref float y, int filters, int channels,
         int kernelHeight, int kernelWidth, int inputWidth, int inputPlane, int outputHeight, int outputWidth)
+        where TVector : struct, IFloatVector<TVector> =>
+        ForwardCompacted<TVector>(ref weight, ref bias, ref x, ref compacted, ref y, filters, channels, kernelHeight, kernelWidth, inputWidth, inputPlane, outputHeight, outputWidth,
+            Epilogue.None);
+
+    /// <summary><see cref="ForwardCompacted{TVector}(ref float, ref float, ref float, ref float, ref float, int, int, int, int, int, int, int, int)"/>, each output through <paramref name="epilogue"/> as it is stored (its residual addressed like y).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ForwardCompacted<TVector>(ref float weight, ref float bias, ref float x, ref float compacted, ref float y, int filters, int channels,
+        int kernelHeight, int kernelWidth, int inputWidth, int inputPlane, int outputHeight, int outputWidth, Epilogue epilogue)
         where TVector : struct, IFloatVector<TVector>
     {
         if (Avx512F.IsSupported || AdvSimd.Arm64.IsSupported) // 32 vector registers (see IRegisterFile)
         {
-            ForwardCompacted<TVector, ThirtyTwoRegisters>(ref weight, ref bias, ref x, ref compacted, ref y, filters, channels, kernelHeight, kernelWidth, inputWidth, inputPlane, outputHeight, outputWidth);
+            ForwardCompacted<TVector, ThirtyTwoRegisters>(ref weight, ref bias, ref x, ref compacted, ref y, filters, channels, kernelHeight, kernelWidth, inputWidth, inputPlane, outputHeight, outputWidth, epilogue);
         }
         else
         {
-            ForwardCompacted<TVector, SixteenRegisters>(ref weight, ref bias, ref x, ref compacted, ref y, filters, channels, kernelHeight, kernelWidth, inputWidth, inputPlane, outputHeight, outputWidth);
+            ForwardCompacted<TVector, SixteenRegisters>(ref weight, ref bias, ref x, ref compacted, ref y, filters, channels, kernelHeight, kernelWidth, inputWidth, inputPlane, outputHeight, outputWidth, epilogue);
         }
     }
 
-    /// <summary><see cref="ForwardCompacted{TVector}"/> with register tiles for <typeparamref name="TRegisters"/> (see <see cref="Filters"/>); tests call it with either.</summary>
+    /// <summary><see cref="ForwardCompacted{TVector}(ref float, ref float, ref float, ref float, ref float, int, int, int, int, int, int, int, int, Epilogue)"/> with register tiles for <typeparamref name="TRegisters"/> (see <see cref="Filters"/>); tests call it with either.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void ForwardCompacted<TVector, TRegisters>(ref float weight, ref float bias, ref float x, ref float compacted, ref float y, int filters, int channels,
-        int kernelHeight, int kernelWidth, int inputWidth, int inputPlane, int outputHeight, int outputWidth)
+        int kernelHeight, int kernelWidth, int inputWidth, int inputPlane, int outputHeight, int outputWidth, Epilogue epilogue = default)
         where TVector : struct, IFloatVector<TVector>
         where TRegisters : struct, IRegisterFile
     {
         Compact<TVector>(ref x, ref compacted, channels, kernelHeight, kernelWidth, inputWidth, inputPlane, outputHeight, outputWidth);
-        FromCompacted<TVector, TRegisters>(ref weight, ref bias, ref compacted, ref y, filters, channels, kernelHeight, kernelWidth, outputHeight, outputWidth);
+        FromCompacted<TVector, TRegisters>(ref weight, ref bias, ref compacted, ref y, filters, channels, kernelHeight, kernelWidth, outputHeight, outputWidth, epilogue);
     }
 
     /// <summary>
-    /// <see cref="ForwardCompacted{TVector}"/> for <paramref name="samples"/> samples at once, for outputs so small that one
+    /// <see cref="ForwardCompacted{TVector}(ref float, ref float, ref float, ref float, ref float, int, int, int, int, int, int, int, int, Epilogue)"/> for <paramref name="samples"/> samples at once, for outputs so small that one
     /// sample's plane leaves most of a vector empty: each compacted plane (t, n) holds the samples' rows one after another,
     /// so a vector of output pixels runs on from one sample into the next (7 × 7 pixels: 4 vectors of 16 per sample, 49
     /// lanes used of 64; two samples, 7 vectors, 98 of 112). The filters' planes, (samples − 1) · (outputHeight +
     /// kernelHeight − 1) · outputWidth + outputHeight · outputWidth floats each, go to <paramref name="products"/>; each
-    /// sample's pixels are then copied out to y. Same bits as <see cref="ForwardCompacted{TVector}"/> per sample.
+    /// sample's pixels are then copied out to y. Same bits as <see cref="ForwardCompacted{TVector}(ref float, ref float, ref float, ref float, ref float, int, int, int, int, int, int, int, int, Epilogue)"/> per sample.
     /// </summary>
     /// <remarks>
-    /// Sample p's input is x + p · <paramref name="inputStride"/> (read as <see cref="Forward{TVector}"/> reads x), its output y +
-    /// p · <paramref name="outputStride"/> (filters planes of outputHeight · outputWidth floats, written exactly).
+    /// Sample p's input is x + p · <paramref name="inputStride"/> (read as <see cref="Forward{TVector}(ref float, ref float, ref float, ref float, int, int, int, int, int, int, int, int, Epilogue)"/> reads x), its output y +
+    /// p · <paramref name="outputStride"/> (filters planes of outputHeight · outputWidth floats; a plane's last vector rewrites
+    /// up to <c>Count − 1</c> floats past it unchanged, and reads as many past it in the epilogue's residual).
     /// <paramref name="compacted"/> holds channels · kernelWidth · samples · (outputHeight + kernelHeight − 1) · outputWidth floats
     /// and <c>Count − 1</c> more; <paramref name="products"/> filters times the span above and <c>Count − 1</c> more.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void ForwardCompactedSamples<TVector>(ref float weight, ref float bias, ref float x, ref float compacted, ref float products, ref float y, int filters,
-        int channels, int kernelHeight, int kernelWidth, int inputWidth, int inputPlane, int outputHeight, int outputWidth, int samples, int inputStride, int outputStride)
+        int channels, int kernelHeight, int kernelWidth, int inputWidth, int inputPlane, int outputHeight, int outputWidth, int samples, int inputStride, int outputStride,
+        Epilogue epilogue)
         where TVector : struct, IFloatVector<TVector>
     {
         if (Avx512F.IsSupported || AdvSimd.Arm64.IsSupported) // 32 vector registers (see IRegisterFile)
         {
             ForwardCompactedSamples<TVector, ThirtyTwoRegisters>(ref weight, ref bias, ref x, ref compacted, ref products, ref y, filters, channels, kernelHeight, kernelWidth,
-                inputWidth, inputPlane, outputHeight, outputWidth, samples, inputStride, outputStride);
+                inputWidth, inputPlane, outputHeight, outputWidth, samples, inputStride, outputStride, epilogue);
         }
         else
         {
             ForwardCompactedSamples<TVector, SixteenRegisters>(ref weight, ref bias, ref x, ref compacted, ref products, ref y, filters, channels, kernelHeight, kernelWidth,
-                inputWidth, inputPlane, outputHeight, outputWidth, samples, inputStride, outputStride);
+                inputWidth, inputPlane, outputHeight, outputWidth, samples, inputStride, outputStride, epilogue);
         }
     }
 
@@ -137,15 +154,15 @@ public static partial class Convolution
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void ForwardCompactedSamples<TVector, TRegisters>(ref float weight, ref float bias, ref float x, ref float compacted, ref float products, ref float y,
         int filters, int channels, int kernelHeight, int kernelWidth, int inputWidth, int inputPlane, int outputHeight, int outputWidth, int samples, int inputStride,
-        int outputStride)
+        int outputStride, Epilogue epilogue = default)
         where TVector : struct, IFloatVector<TVector>
         where TRegisters : struct, IRegisterFile
     {
         int height = CompactedHeight(outputHeight, kernelHeight);
         CompactRows<TVector>(ref x, ref compacted, channels, kernelWidth, inputWidth, inputPlane, height, outputWidth, samples, inputStride);
         var shape = CompactedShape(channels, kernelHeight, kernelWidth, outputHeight, outputWidth, samples);
-        Convolve<TVector, TRegisters>(ref weight, ref bias, ref compacted, ref products, filters, shape, 1, shape.OutputPlane, 0); // every sample's planes as one row
-        CopyOut(ref products, ref y, filters, samples, shape.OutputPlane, height * outputWidth, outputHeight * outputWidth, outputStride);
+        Convolve<TVector, TRegisters>(ref weight, ref bias, ref compacted, ref products, filters, shape, 1, shape.OutputPlane, 0, Epilogue.None); // every sample's planes as one row
+        Rows.CopyOut<TVector>(ref products, shape.OutputPlane, height * outputWidth, ref y, filters, samples, outputHeight * outputWidth, outputStride, epilogue);
     }
 
     /// <summary>
@@ -155,25 +172,11 @@ public static partial class Convolution
     private static int SampleSpan(int samples, int outputHeight, int outputWidth, int kernelHeight) =>
         (samples - 1) * CompactedHeight(outputHeight, kernelHeight) * outputWidth + outputHeight * outputWidth;
 
-    /// <summary>Each sample's pixels of each filter, from the products (filters × span) to its own output.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void CopyOut(ref float products, ref float y, int filters, int samples, int span, int samplePlane, int pixels, int outputStride)
-    {
-        for (int p = 0; p < samples; p++)
-        {
-            for (int k = 0; k < filters; k++)
-            {
-                MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref products, k * span + p * samplePlane), pixels)
-                    .CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref y, p * outputStride + k * pixels), pixels));
-            }
-        }
-    }
-
     /// <summary>
-    /// The copy <see cref="ForwardCompacted{TVector}"/> makes first, alone: channels · kernelWidth planes of (outputHeight +
+    /// The copy <see cref="ForwardCompacted{TVector}(ref float, ref float, ref float, ref float, ref float, int, int, int, int, int, int, int, int, Epilogue)"/> makes first, alone: channels · kernelWidth planes of (outputHeight +
     /// kernelHeight − 1) × outputWidth floats, plane (t, n) holding x(t, u, j + n) at u·outputWidth + j; x as there.
     /// </summary>
-    /// <remarks>Writes up to <c>Count − 1</c> floats past the planes (lanes of the last row's vector), and reads x as <see cref="Forward{TVector}"/> does.</remarks>
+    /// <remarks>Writes up to <c>Count − 1</c> floats past the planes (lanes of the last row's vector), and reads x as <see cref="Forward{TVector}(ref float, ref float, ref float, ref float, int, int, int, int, int, int, int, int, Epilogue)"/> does.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Compact<TVector>(ref float x, ref float compacted, int channels, int kernelHeight, int kernelWidth, int inputWidth, int inputPlane, int outputHeight,
         int outputWidth)
@@ -193,38 +196,80 @@ public static partial class Convolution
         return new Shape(channels, kernelHeight, kernelWidth, outputWidth, kernelWidth * tapPlane, tapPlane, SampleSpan(samples, outputHeight, outputWidth, kernelHeight));
     }
 
-    /// <summary>The second step of <see cref="ForwardCompacted{TVector}"/>: every filter over the compacted copy.</summary>
+    /// <summary>The second step of <see cref="ForwardCompacted{TVector}(ref float, ref float, ref float, ref float, ref float, int, int, int, int, int, int, int, int, Epilogue)"/>: every filter over the compacted copy.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void FromCompacted<TVector, TRegisters>(ref float weight, ref float bias, ref float compacted, ref float y, int filters, int channels,
-        int kernelHeight, int kernelWidth, int outputHeight, int outputWidth)
+        int kernelHeight, int kernelWidth, int outputHeight, int outputWidth, Epilogue epilogue)
         where TVector : struct, IFloatVector<TVector>
         where TRegisters : struct, IRegisterFile
     {
         var shape = CompactedShape(channels, kernelHeight, kernelWidth, outputHeight, outputWidth);
-        Convolve<TVector, TRegisters>(ref weight, ref bias, ref compacted, ref y, filters, shape, 1, shape.OutputPlane, 0); // the whole plane as one row
+        Convolve<TVector, TRegisters>(ref weight, ref bias, ref compacted, ref y, filters, shape, 1, shape.OutputPlane, 0, epilogue); // the whole plane as one row
     }
 
     /// <summary>
     /// Every filter over the output's <paramref name="rows"/> rows of <paramref name="rowWidth"/> pixels, each cut into
     /// vectors ("slots"), two slots per tile in order, a last one alone; output row i starts at i·<paramref name="inputRowStride"/>
-    /// in a channel of the input.
+    /// in a channel of the input. Without an epilogue inlined, as the kernels were before there were epilogues; with one, a
+    /// call that picks the tiles compiled for it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Convolve<TVector, TRegisters>(ref float weight, ref float bias, ref float x, ref float y, int filters, Shape shape, int rows, int rowWidth, int inputRowStride)
+    private static void Convolve<TVector, TRegisters>(ref float weight, ref float bias, ref float x, ref float y, int filters, Shape shape, int rows, int rowWidth, int inputRowStride,
+        Epilogue epilogue)
         where TVector : struct, IFloatVector<TVector>
         where TRegisters : struct, IRegisterFile
+    {
+        if (epilogue.IsNone)
+        {
+            Slots<TVector, TRegisters, Unchanged>(ref weight, ref bias, ref x, ref y, filters, shape, rows, rowWidth, inputRowStride, ref Unsafe.NullRef<float>());
+        }
+        else
+        {
+            ConvolveWith<TVector, TRegisters>(ref weight, ref bias, ref x, ref y, filters, shape, rows, rowWidth, inputRowStride, epilogue);
+        }
+    }
+
+    /// <summary><see cref="Convolve"/> with an epilogue: the slots with tiles compiled for its kind.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void ConvolveWith<TVector, TRegisters>(ref float weight, ref float bias, ref float x, ref float y, int filters, Shape shape, int rows, int rowWidth,
+        int inputRowStride, Epilogue epilogue)
+        where TVector : struct, IFloatVector<TVector>
+        where TRegisters : struct, IRegisterFile
+    {
+        ref float residual = ref epilogue.Residual;
+        switch (epilogue.Kind)
+        {
+            case EpilogueKind.Rectify:
+                Slots<TVector, TRegisters, Rectified>(ref weight, ref bias, ref x, ref y, filters, shape, rows, rowWidth, inputRowStride, ref residual);
+                break;
+            case EpilogueKind.Add:
+                Slots<TVector, TRegisters, Added>(ref weight, ref bias, ref x, ref y, filters, shape, rows, rowWidth, inputRowStride, ref residual);
+                break;
+            default:
+                Slots<TVector, TRegisters, AddedRectified>(ref weight, ref bias, ref x, ref y, filters, shape, rows, rowWidth, inputRowStride, ref residual);
+                break;
+        }
+    }
+
+    /// <summary>The slots of <see cref="Convolve"/>, every tile storing through <typeparamref name="TStep"/> (its residual addressed like y).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Slots<TVector, TRegisters, TStep>(ref float weight, ref float bias, ref float x, ref float y, int filters, Shape shape, int rows, int rowWidth,
+        int inputRowStride, ref float residual)
+        where TVector : struct, IFloatVector<TVector>
+        where TRegisters : struct, IRegisterFile
+        where TStep : struct, IOutputStep
     {
         int slotsPerRow = (rowWidth + TVector.Count - 1) / TVector.Count;
         int slots = rows * slotsPerRow;
         int s = 0;
         for (; s + 2 <= slots; s += 2)
         {
-            Filters<TVector, TRegisters, Two>(ref weight, ref bias, ref x, ref y, shape, filters, SlotAt<TVector>(s, slotsPerRow, inputRowStride, rowWidth, rows), SlotAt<TVector>(s + 1, slotsPerRow, inputRowStride, rowWidth, rows));
+            Filters<TVector, TRegisters, Two, TStep>(ref weight, ref bias, ref x, ref y, shape, filters, SlotAt<TVector>(s, slotsPerRow, inputRowStride, rowWidth, rows), SlotAt<TVector>(s + 1, slotsPerRow, inputRowStride, rowWidth, rows), ref residual);
         }
 
         if (s < slots)
         {
-            Filters<TVector, TRegisters, One>(ref weight, ref bias, ref x, ref y, shape, filters, SlotAt<TVector>(s, slotsPerRow, inputRowStride, rowWidth, rows), default);
+            Filters<TVector, TRegisters, One, TStep>(ref weight, ref bias, ref x, ref y, shape, filters, SlotAt<TVector>(s, slotsPerRow, inputRowStride, rowWidth, rows), default, ref residual);
         }
     }
 
@@ -239,7 +284,7 @@ public static partial class Convolution
     }
 
     /// <summary>
-    /// The copy of <see cref="ForwardCompacted{TVector}"/> and <see cref="ForwardCompactedSamples{TVector}"/>: in each plane
+    /// The copy of <see cref="ForwardCompacted{TVector}(ref float, ref float, ref float, ref float, ref float, int, int, int, int, int, int, int, int, Epilogue)"/> and <see cref="ForwardCompactedSamples{TVector}"/>: in each plane
     /// (t, n), the samples' rows one after another, sample p's from x + p · <paramref name="inputStride"/>; rows in order, whole
     /// vectors, each row's last vector overwritten by the next row.
     /// </summary>
@@ -279,54 +324,58 @@ public static partial class Convolution
     /// 2 and 1. The tile shape does not change any output's sum: the same bits with either register file.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Filters<TVector, TRegisters, TSlots>(ref float weight, ref float bias, ref float x, ref float y, Shape shape, int filters, Slot slot0, Slot slot1)
+    private static void Filters<TVector, TRegisters, TSlots, TStep>(ref float weight, ref float bias, ref float x, ref float y, Shape shape, int filters, Slot slot0, Slot slot1,
+        ref float residual)
         where TVector : struct, IFloatVector<TVector>
         where TRegisters : struct, IRegisterFile
         where TSlots : struct, IRowCount
+        where TStep : struct, IOutputStep
     {
         if (typeof(TRegisters) == typeof(SixteenRegisters) && typeof(TSlots) == typeof(Two))
         {
-            FilterTiles<TVector, Six, TSlots>(ref weight, ref bias, ref x, ref y, shape, filters, slot0, slot1);
+            FilterTiles<TVector, Six, TSlots, TStep>(ref weight, ref bias, ref x, ref y, shape, filters, slot0, slot1, ref residual);
         }
         else
         {
-            FilterTiles<TVector, Eight, TSlots>(ref weight, ref bias, ref x, ref y, shape, filters, slot0, slot1);
+            FilterTiles<TVector, Eight, TSlots, TStep>(ref weight, ref bias, ref x, ref y, shape, filters, slot0, slot1, ref residual);
         }
     }
 
     /// <summary>Every filter: tiles of <typeparamref name="TTile"/> filters (8 or 6), then the rest as 6 (after tiles of 8), 4, 2 and 1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void FilterTiles<TVector, TTile, TSlots>(ref float weight, ref float bias, ref float x, ref float y, Shape shape, int filters, Slot slot0, Slot slot1)
+    private static void FilterTiles<TVector, TTile, TSlots, TStep>(ref float weight, ref float bias, ref float x, ref float y, Shape shape, int filters, Slot slot0, Slot slot1,
+        ref float residual)
         where TVector : struct, IFloatVector<TVector>
         where TTile : struct, IRowCount
         where TSlots : struct, IRowCount
+        where TStep : struct, IOutputStep
     {
         int k = 0;
         for (; k + TTile.Count <= filters; k += TTile.Count)
         {
-            Tile<TVector, TTile, TSlots>(ref weight, ref bias, ref x, ref y, shape, k, slot0, slot1);
+            Tile<TVector, TTile, TSlots, TStep>(ref weight, ref bias, ref x, ref y, shape, k, slot0, slot1, ref residual);
         }
 
         if (TTile.Count > 6 && k + 6 <= filters)
         {
-            Tile<TVector, Six, TSlots>(ref weight, ref bias, ref x, ref y, shape, k, slot0, slot1);
+            Tile<TVector, Six, TSlots, TStep>(ref weight, ref bias, ref x, ref y, shape, k, slot0, slot1, ref residual);
             k += 6;
         }
         else if (k + 4 <= filters)
         {
-            Tile<TVector, Four, TSlots>(ref weight, ref bias, ref x, ref y, shape, k, slot0, slot1);
+            Tile<TVector, Four, TSlots, TStep>(ref weight, ref bias, ref x, ref y, shape, k, slot0, slot1, ref residual);
             k += 4;
         }
 
         if (k + 2 <= filters)
         {
-            Tile<TVector, Two, TSlots>(ref weight, ref bias, ref x, ref y, shape, k, slot0, slot1);
+            Tile<TVector, Two, TSlots, TStep>(ref weight, ref bias, ref x, ref y, shape, k, slot0, slot1, ref residual);
             k += 2;
         }
 
         if (k < filters)
         {
-            Tile<TVector, One, TSlots>(ref weight, ref bias, ref x, ref y, shape, k, slot0, slot1);
+            Tile<TVector, One, TSlots, TStep>(ref weight, ref bias, ref x, ref y, shape, k, slot0, slot1, ref residual);
         }
     }
 
@@ -343,15 +392,22 @@ public static partial class Convolution
     /// the input through one reference per slot, advancing by <see cref="Shape.TapStride"/> per kernel column.
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<TVector, TRows, TSlots>(ref float weight, ref float bias, ref float x, ref float y, Shape shape, int first, Slot slot0, Slot slot1)
+    private static void Tile<TVector, TRows, TSlots, TStep>(ref float weight, ref float bias, ref float x, ref float y, Shape shape, int first, Slot slot0, Slot slot1,
+        ref float residual)
         where TVector : struct, IFloatVector<TVector>
         where TRows : struct, IRowCount
         where TSlots : struct, IRowCount
+        where TStep : struct, IOutputStep
     {
         int count = TRows.Count, rows = shape.Rows, plane = shape.OutputPlane;
         bool two = TSlots.Count > 1;
         bias = ref Unsafe.Add(ref bias, first);
         y = ref Unsafe.Add(ref y, first * plane);
+        if (TStep.AddsResidual)
+        {
+            residual = ref Unsafe.Add(ref residual, first * plane);
+        }
+
         TVector s00 = TVector.Broadcast(bias), s01 = s00;
         TVector s10 = default, s11 = default, s20 = default, s21 = default, s30 = default, s31 = default;
         TVector s40 = default, s41 = default, s50 = default, s51 = default, s60 = default, s61 = default, s70 = default, s71 = default;
@@ -441,45 +497,49 @@ public static partial class Convolution
             }
         }
 
-        Store(s00, s01, ref y, slot0, slot1);
+        Store<TVector, TStep>(s00, s01, ref y, ref residual, slot0, slot1, 0);
         if (count > 1)
         {
-            Store(s10, s11, ref Unsafe.Add(ref y, plane), slot0, slot1);
+            Store<TVector, TStep>(s10, s11, ref y, ref residual, slot0, slot1, plane);
         }
 
         if (count > 2)
         {
-            Store(s20, s21, ref Unsafe.Add(ref y, 2 * plane), slot0, slot1);
-            Store(s30, s31, ref Unsafe.Add(ref y, 3 * plane), slot0, slot1);
+            Store<TVector, TStep>(s20, s21, ref y, ref residual, slot0, slot1, 2 * plane);
+            Store<TVector, TStep>(s30, s31, ref y, ref residual, slot0, slot1, 3 * plane);
         }
 
         if (count > 4)
         {
-            Store(s40, s41, ref Unsafe.Add(ref y, 4 * plane), slot0, slot1);
-            Store(s50, s51, ref Unsafe.Add(ref y, 5 * plane), slot0, slot1);
+            Store<TVector, TStep>(s40, s41, ref y, ref residual, slot0, slot1, 4 * plane);
+            Store<TVector, TStep>(s50, s51, ref y, ref residual, slot0, slot1, 5 * plane);
         }
 
         if (count > 6)
         {
-            Store(s60, s61, ref Unsafe.Add(ref y, 6 * plane), slot0, slot1);
-            Store(s70, s71, ref Unsafe.Add(ref y, 7 * plane), slot0, slot1);
+            Store<TVector, TStep>(s60, s61, ref y, ref residual, slot0, slot1, 6 * plane);
+            Store<TVector, TStep>(s70, s71, ref y, ref residual, slot0, slot1, 7 * plane);
         }
     }
 
-    /// <summary>One filter's slots into its output plane: whole vectors, or the lanes inside the row or plane (none for an absent second slot).</summary>
+    /// <summary>
+    /// One filter's slots into its output plane, <paramref name="plane"/> floats from y, through <typeparamref name="TStep"/>
+    /// (its residual addressed like y): whole vectors, or the lanes inside the row or plane (none for an absent second slot).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store<TVector>(TVector v0, TVector v1, ref float y, Slot slot0, Slot slot1)
+    private static void Store<TVector, TStep>(TVector v0, TVector v1, ref float y, ref float residual, in Slot slot0, in Slot slot1, int plane)
         where TVector : struct, IFloatVector<TVector>
+        where TStep : struct, IOutputStep
     {
-        StoreSlot(v0, ref Unsafe.Add(ref y, slot0.Output), slot0);
+        StoreSlot(Epilogue.Apply<TVector, TStep>(v0, ref residual, plane + slot0.Output), ref Unsafe.Add(ref y, plane + slot0.Output), in slot0);
         if (slot1.Lanes > 0)
         {
-            StoreSlot(v1, ref Unsafe.Add(ref y, slot1.Output), slot1);
+            StoreSlot(Epilogue.Apply<TVector, TStep>(v1, ref residual, plane + slot1.Output), ref Unsafe.Add(ref y, plane + slot1.Output), in slot1);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreSlot<TVector>(TVector v, ref float destination, Slot slot)
+    private static void StoreSlot<TVector>(TVector v, ref float destination, in Slot slot)
         where TVector : struct, IFloatVector<TVector>
     {
         if (slot.Lanes == TVector.Count)
@@ -519,7 +579,7 @@ public static partial class Convolution
         private float _lane;
     }
 
-    /// <summary>A vector of output pixels (of one row, or with <see cref="ForwardCompacted{TVector}"/> of the plane): where its first tap starts in a channel of the input and where it starts in a filter's output plane, and its lanes to store.</summary>
+    /// <summary>A vector of output pixels (of one row, or with <see cref="ForwardCompacted{TVector}(ref float, ref float, ref float, ref float, ref float, int, int, int, int, int, int, int, int, Epilogue)"/> of the plane): where its first tap starts in a channel of the input and where it starts in a filter's output plane, and its lanes to store.</summary>
     /// <remarks><see cref="Exact"/>: the vector reaches past the filter's output plane, so only its own lanes may be written.</remarks>
     private readonly record struct Slot(int Input, int Output, int Lanes, bool Exact = false);
 

@@ -18,7 +18,7 @@ namespace NetGen.Kernels;
 /// feeds 8 independent multiply-adds, each with its own load of the input (with stride 2, two loads and a pick of the even
 /// lanes). A 3×3 kernel with stride 1, the usual depthwise layer, keeps its 9 weights in registers and loads each input row
 /// once per kernel column for the up to 3 output rows it feeds. Each output sums its start value (its bias, or zero), then its
-/// taps in order, one multiply-add each: the bits of <see cref="Convolution.Forward{TVector}"/> run filter by filter. A
+/// taps in order, one multiply-add each: the bits of <see cref="Convolution.Forward{TVector}(ref float, ref float, ref float, ref float, int, int, int, int, int, int, int, int, Epilogue)"/> run filter by filter. A
 /// vector's lanes past its row's end read the floats after it and are not stored, or, where the next row is written after
 /// it, stored and overwritten. One call per tile size covers every plane (the tiles are written out inside it: a tile method would not be
 /// inlined, and a call per tile costs as much as its 72 multiply-adds).

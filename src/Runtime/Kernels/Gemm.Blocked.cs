@@ -29,7 +29,7 @@ public static partial class Gemm
         where TVector : struct, IFloatVector<TVector>
     {
         float zero = 0f;
-        Product<TVector>(ref a, aRow, aColumn, ref b, bRow, ref c, cRow, m, k, n, paddedTail, accumulate: true, ref zero, 0);
+        Product<TVector>(ref a, aRow, aColumn, ref b, bRow, ref c, cRow, m, k, n, paddedTail, accumulate: true, ref zero, 0, Epilogue.None);
     }
 
     /// <summary>
@@ -38,10 +38,19 @@ public static partial class Gemm
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Multiply<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, ref float c, int cRow, int m, int k, int n, bool paddedTail)
+        where TVector : struct, IFloatVector<TVector> =>
+        Multiply<TVector>(ref a, aRow, aColumn, ref b, bRow, ref c, cRow, m, k, n, paddedTail, Epilogue.None);
+
+    /// <summary>
+    /// <see cref="Multiply{TVector}(ref float, int, int, ref float, int, ref float, int, int, int, int, bool)"/>, each C(i, j)
+    /// through <paramref name="epilogue"/> as the last reduction block stores it (its residual addressed like C).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Multiply<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, ref float c, int cRow, int m, int k, int n, bool paddedTail, Epilogue epilogue)
         where TVector : struct, IFloatVector<TVector>
     {
         float zero = 0f;
-        Product<TVector>(ref a, aRow, aColumn, ref b, bRow, ref c, cRow, m, k, n, paddedTail, accumulate: false, ref zero, 0);
+        Product<TVector>(ref a, aRow, aColumn, ref b, bRow, ref c, cRow, m, k, n, paddedTail, accumulate: false, ref zero, 0, epilogue);
     }
 
     /// <summary>
@@ -51,30 +60,44 @@ public static partial class Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void MultiplyBias<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, ref float c, int cRow, ref float bias, int m, int k, int n, bool paddedTail)
         where TVector : struct, IFloatVector<TVector> =>
-        Product<TVector>(ref a, aRow, aColumn, ref b, bRow, ref c, cRow, m, k, n, paddedTail, accumulate: false, ref bias, 1);
+        Product<TVector>(ref a, aRow, aColumn, ref b, bRow, ref c, cRow, m, k, n, paddedTail, accumulate: false, ref bias, 1, Epilogue.None);
+
+    /// <summary>
+    /// <see cref="MultiplyBias{TVector}(ref float, int, int, ref float, int, ref float, int, ref float, int, int, int, bool)"/>,
+    /// each C(i, j) through <paramref name="epilogue"/> as the last reduction block stores it (its residual addressed like C): a
+    /// convolution with the [Add] and [ReLU] after it in one pass.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void MultiplyBias<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, ref float c, int cRow, ref float bias, int m, int k, int n, bool paddedTail,
+        Epilogue epilogue)
+        where TVector : struct, IFloatVector<TVector> =>
+        Product<TVector>(ref a, aRow, aColumn, ref b, bRow, ref c, cRow, m, k, n, paddedTail, accumulate: false, ref bias, 1, epilogue);
 
     /// <summary>The three products with the register file the code runs with (see <see cref="IRegisterFile"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Product<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, ref float c, int cRow, int m, int k, int n, bool paddedTail, bool accumulate, ref float start, int startStep)
+    private static void Product<TVector>(ref float a, int aRow, int aColumn, ref float b, int bRow, ref float c, int cRow, int m, int k, int n, bool paddedTail, bool accumulate, ref float start, int startStep,
+        Epilogue epilogue)
         where TVector : struct, IFloatVector<TVector>
     {
         if (Avx512F.IsSupported || AdvSimd.Arm64.IsSupported)
         {
-            Product<TVector, ThirtyTwoRegisters>(ref a, aRow, aColumn, ref b, bRow, ref c, cRow, m, k, n, paddedTail, accumulate, ref start, startStep);
+            Product<TVector, ThirtyTwoRegisters>(ref a, aRow, aColumn, ref b, bRow, ref c, cRow, m, k, n, paddedTail, accumulate, ref start, startStep, epilogue);
         }
         else
         {
-            Product<TVector, SixteenRegisters>(ref a, aRow, aColumn, ref b, bRow, ref c, cRow, m, k, n, paddedTail, accumulate, ref start, startStep);
+            Product<TVector, SixteenRegisters>(ref a, aRow, aColumn, ref b, bRow, ref c, cRow, m, k, n, paddedTail, accumulate, ref start, startStep, epilogue);
         }
     }
 
     /// <summary>
-    /// The three products: added to C, or written over it, each row then starting at start[i · startStep]; register tiles
+    /// The three products: added to C, or written over it, each row then starting at start[i · startStep], the last reduction
+    /// block storing through the epilogue; register tiles
     /// for <typeparamref name="TRegisters"/> (see <see cref="Rows"/>). The public products call it with the register file the
     /// code runs with (<see cref="Product{TVector}"/>); tests, with either.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Product<TVector, TRegisters>(ref float a, int aRow, int aColumn, ref float b, int bRow, ref float c, int cRow, int m, int k, int n, bool paddedTail, bool accumulate, ref float start, int startStep)
+    internal static void Product<TVector, TRegisters>(ref float a, int aRow, int aColumn, ref float b, int bRow, ref float c, int cRow, int m, int k, int n, bool paddedTail, bool accumulate, ref float start, int startStep,
+        Epilogue epilogue = default)
         where TVector : struct, IFloatVector<TVector>
         where TRegisters : struct, IRegisterFile
     {
@@ -86,42 +109,93 @@ public static partial class Gemm
             bool load = accumulate || p0 > 0; // the tiles start from C, or (the first block of a product written over C) from each row's start
             ref float ap = ref Unsafe.Add(ref a, p0 * aColumn);
             ref float bp = ref Unsafe.Add(ref b, p0 * bRow);
-            int j = 0;
-            for (; j + 2 * TVector.Count <= n; j += 2 * TVector.Count)
+            if (p0 + kb == k && !epilogue.IsNone) // only the last block stores finished sums
             {
-                Rows<TVector, TRegisters, Two>(ref ap, aRow, aColumn, ref Unsafe.Add(ref bp, j), bRow, kb, ref Unsafe.Add(ref c, j), cRow, load, ref start, startStep, m, Lanes.Whole);
+                BlockWith<TVector, TRegisters>(ref ap, aRow, aColumn, ref bp, bRow, ref c, cRow, m, kb, n, paddedTail, load, ref start, startStep, epilogue);
             }
-
-            for (; j < n; j += TVector.Count)
+            else
             {
-                // Lanes first … limit − 1 of the vector at column `at` are this block's columns j … n − 1.
-                int left = n - j, at = j, first = 0, limit = left;
-                if (left < TVector.Count && !paddedTail)
-                {
-                    if (n < TVector.Count)
-                    {
-                        for (int r = 0; r < m; r++)
-                        {
-                            for (int jj = j; jj < n; jj++)
-                            {
-                                MultiplyAddColumn(ref Unsafe.Add(ref ap, r * aRow), aColumn, ref Unsafe.Add(ref bp, jj), bRow, kb, ref Unsafe.Add(ref c, r * cRow + jj), load, Unsafe.Add(ref start, r * startStep));
-                            }
-                        }
-
-                        break;
-                    }
-
-                    // No slack past the rows: the row's last whole vector instead, which ends at its last column. Its first
-                    // Count − left lanes (columns already done) are computed again and not stored.
-                    at = n - TVector.Count;
-                    first = TVector.Count - left;
-                    limit = TVector.Count;
-                }
-
-                Rows<TVector, TRegisters, One>(ref ap, aRow, aColumn, ref Unsafe.Add(ref bp, at), bRow, kb, ref Unsafe.Add(ref c, at), cRow, load, ref start, startStep, m, new Lanes(first, limit));
+                Block<TVector, TRegisters, Unchanged>(ref ap, aRow, aColumn, ref bp, bRow, ref c, cRow, m, kb, n, paddedTail, load, ref start, startStep, ref Unsafe.NullRef<float>());
             }
         }
     }
+
+    /// <summary>The last reduction block of a product with an epilogue: <see cref="Block"/> with the tiles compiled for its kind.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void BlockWith<TVector, TRegisters>(ref float a, int aRow, int aColumn, ref float b, int bRow, ref float c, int cRow, int m, int k, int n, bool paddedTail,
+        bool load, ref float start, int startStep, Epilogue epilogue)
+        where TVector : struct, IFloatVector<TVector>
+        where TRegisters : struct, IRegisterFile
+    {
+        ref float residual = ref epilogue.Residual;
+        switch (epilogue.Kind)
+        {
+            case EpilogueKind.Rectify:
+                Block<TVector, TRegisters, Rectified>(ref a, aRow, aColumn, ref b, bRow, ref c, cRow, m, k, n, paddedTail, load, ref start, startStep, ref residual);
+                break;
+            case EpilogueKind.Add:
+                Block<TVector, TRegisters, Added>(ref a, aRow, aColumn, ref b, bRow, ref c, cRow, m, k, n, paddedTail, load, ref start, startStep, ref residual);
+                break;
+            default:
+                Block<TVector, TRegisters, AddedRectified>(ref a, aRow, aColumn, ref b, bRow, ref c, cRow, m, k, n, paddedTail, load, ref start, startStep, ref residual);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// One reduction block of <paramref name="kb"/> steps (A and B from its first step) over every row and column, storing
+    /// through <typeparamref name="TStep"/> (its residual addressed like C).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block<TVector, TRegisters, TStep>(ref float ap, int aRow, int aColumn, ref float bp, int bRow, ref float c, int cRow, int m, int kb, int n, bool paddedTail,
+        bool load, ref float start, int startStep, ref float residual)
+        where TVector : struct, IFloatVector<TVector>
+        where TRegisters : struct, IRegisterFile
+        where TStep : struct, IOutputStep
+    {
+        int j = 0;
+        for (; j + 2 * TVector.Count <= n; j += 2 * TVector.Count)
+        {
+            Rows<TVector, TRegisters, Two, TStep>(ref ap, aRow, aColumn, ref Unsafe.Add(ref bp, j), bRow, kb, ref Unsafe.Add(ref c, j), cRow, load, ref start, startStep, m, Lanes.Whole, ref Offset<TStep>(ref residual, j));
+        }
+
+        for (; j < n; j += TVector.Count)
+        {
+            // Lanes first … limit − 1 of the vector at column `at` are this block's columns j … n − 1.
+            int left = n - j, at = j, first = 0, limit = left;
+            if (left < TVector.Count && !paddedTail)
+            {
+                if (n < TVector.Count)
+                {
+                    for (int r = 0; r < m; r++)
+                    {
+                        for (int jj = j; jj < n; jj++)
+                        {
+                            ref float cc = ref Unsafe.Add(ref c, r * cRow + jj);
+                            MultiplyAddColumn(ref Unsafe.Add(ref ap, r * aRow), aColumn, ref Unsafe.Add(ref bp, jj), bRow, kb, ref cc, load, Unsafe.Add(ref start, r * startStep));
+                            cc = Epilogue.Apply<TStep>(cc, ref residual, r * cRow + jj);
+                        }
+                    }
+
+                    break;
+                }
+
+                // No slack past the rows: the row's last whole vector instead, which ends at its last column. Its first
+                // Count − left lanes (columns already done) are computed again and not stored.
+                at = n - TVector.Count;
+                first = TVector.Count - left;
+                limit = TVector.Count;
+            }
+
+            Rows<TVector, TRegisters, One, TStep>(ref ap, aRow, aColumn, ref Unsafe.Add(ref bp, at), bRow, kb, ref Unsafe.Add(ref c, at), cRow, load, ref start, startStep, m, new Lanes(first, limit), ref Offset<TStep>(ref residual, at));
+        }
+    }
+
+    /// <summary>The residual <paramref name="offset"/> floats on, where the step reads one (else the null reference as it is).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref float Offset<TStep>(ref float residual, nint offset)
+        where TStep : struct, IOutputStep =>
+        ref TStep.AddsResidual ? ref Unsafe.Add(ref residual, offset) : ref residual;
 
     /// <summary>
     /// All <paramref name="m"/> rows × <typeparamref name="TColumns"/> vectors of columns, in register tiles chosen for
@@ -133,49 +207,53 @@ public static partial class Gemm
     /// does not change any C(i, j)'s sum, so the results are the same bits with either register file.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Rows<TVector, TRegisters, TColumns>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, bool load, ref float start, int startStep, int m, Lanes lanes)
+    private static void Rows<TVector, TRegisters, TColumns, TStep>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, bool load, ref float start, int startStep, int m, Lanes lanes,
+        ref float residual)
         where TVector : struct, IFloatVector<TVector>
         where TRegisters : struct, IRegisterFile
         where TColumns : struct, IRowCount
+        where TStep : struct, IOutputStep
     {
         if (typeof(TRegisters) == typeof(SixteenRegisters) && typeof(TColumns) == typeof(Two))
         {
-            RowTiles<TVector, Six, TColumns>(ref a, aRow, aColumn, ref b, bRow, k, ref c, cRow, load, ref start, startStep, m, lanes);
+            RowTiles<TVector, Six, TColumns, TStep>(ref a, aRow, aColumn, ref b, bRow, k, ref c, cRow, load, ref start, startStep, m, lanes, ref residual);
         }
         else
         {
-            RowTiles<TVector, Eight, TColumns>(ref a, aRow, aColumn, ref b, bRow, k, ref c, cRow, load, ref start, startStep, m, lanes);
+            RowTiles<TVector, Eight, TColumns, TStep>(ref a, aRow, aColumn, ref b, bRow, k, ref c, cRow, load, ref start, startStep, m, lanes, ref residual);
         }
     }
 
     /// <summary>All <paramref name="m"/> rows: register tiles of <typeparamref name="TTile"/> rows (8 or 6), then 4, 2 and 1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RowTiles<TVector, TTile, TColumns>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, bool load, ref float start, int startStep, int m, Lanes lanes)
+    private static void RowTiles<TVector, TTile, TColumns, TStep>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, bool load, ref float start, int startStep, int m, Lanes lanes,
+        ref float residual)
         where TVector : struct, IFloatVector<TVector>
         where TTile : struct, IRowCount
         where TColumns : struct, IRowCount
+        where TStep : struct, IOutputStep
     {
         int i = 0;
         for (; i + TTile.Count <= m; i += TTile.Count)
         {
-            Tile<TVector, TTile, TColumns>(ref a, aRow, aColumn, ref b, bRow, k, ref c, cRow, load, ref start, startStep, i, lanes);
+            Tile<TVector, TTile, TColumns, TStep>(ref a, aRow, aColumn, ref b, bRow, k, ref c, cRow, load, ref start, startStep, i, lanes, ref residual);
         }
 
         if (i + 4 <= m)
         {
-            Tile<TVector, Four, TColumns>(ref a, aRow, aColumn, ref b, bRow, k, ref c, cRow, load, ref start, startStep, i, lanes);
+            Tile<TVector, Four, TColumns, TStep>(ref a, aRow, aColumn, ref b, bRow, k, ref c, cRow, load, ref start, startStep, i, lanes, ref residual);
             i += 4;
         }
 
         if (i + 2 <= m)
         {
-            Tile<TVector, Two, TColumns>(ref a, aRow, aColumn, ref b, bRow, k, ref c, cRow, load, ref start, startStep, i, lanes);
+            Tile<TVector, Two, TColumns, TStep>(ref a, aRow, aColumn, ref b, bRow, k, ref c, cRow, load, ref start, startStep, i, lanes, ref residual);
             i += 2;
         }
 
         if (i < m)
         {
-            Tile<TVector, One, TColumns>(ref a, aRow, aColumn, ref b, bRow, k, ref c, cRow, load, ref start, startStep, i, lanes);
+            Tile<TVector, One, TColumns, TStep>(ref a, aRow, aColumn, ref b, bRow, k, ref c, cRow, load, ref start, startStep, i, lanes, ref residual);
         }
     }
 
@@ -194,15 +272,18 @@ public static partial class Gemm
     /// r &lt; 6, a6 + (r − 6)·aRow, so every broadcast is one address mode and no index arithmetic runs per step.
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<TVector, TRows, TColumns>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, bool load, ref float start, int startStep, int row, Lanes lanes)
+    private static void Tile<TVector, TRows, TColumns, TStep>(ref float a, int aRow, int aColumn, ref float b, int bRow, int k, ref float c, int cRow, bool load, ref float start, int startStep, int row, Lanes lanes,
+        ref float residual)
         where TVector : struct, IFloatVector<TVector>
         where TRows : struct, IRowCount
         where TColumns : struct, IRowCount
+        where TStep : struct, IOutputStep
     {
         int count = TRows.Count, v = TVector.Count;
         bool two = TColumns.Count > 1;
         a = ref Unsafe.Add(ref a, row * aRow);
         c = ref Unsafe.Add(ref c, row * cRow);
+        residual = ref Offset<TStep>(ref residual, row * cRow);
         start = ref Unsafe.Add(ref start, row * startStep);
         TVector s00 = default, s01 = default, s10 = default, s11 = default, s20 = default, s21 = default, s30 = default, s31 = default;
         TVector s40 = default, s41 = default, s50 = default, s51 = default, s60 = default, s61 = default, s70 = default, s71 = default;
@@ -276,28 +357,28 @@ public static partial class Gemm
             }
         }
 
-        End(s00, s01, ref c, two, lanes);
+        End<TVector, TStep>(s00, s01, ref c, ref residual, two, lanes, 0);
         if (count > 1)
         {
-            End(s10, s11, ref Unsafe.Add(ref c, cRow), two, lanes);
+            End<TVector, TStep>(s10, s11, ref c, ref residual, two, lanes, cRow);
         }
 
         if (count > 2)
         {
-            End(s20, s21, ref Unsafe.Add(ref c, 2 * cRow), two, lanes);
-            End(s30, s31, ref Unsafe.Add(ref c, 3 * cRow), two, lanes);
+            End<TVector, TStep>(s20, s21, ref c, ref residual, two, lanes, 2 * cRow);
+            End<TVector, TStep>(s30, s31, ref c, ref residual, two, lanes, 3 * cRow);
         }
 
         if (count > 4)
         {
-            End(s40, s41, ref Unsafe.Add(ref c, 4 * cRow), two, lanes);
-            End(s50, s51, ref Unsafe.Add(ref c, 5 * cRow), two, lanes);
+            End<TVector, TStep>(s40, s41, ref c, ref residual, two, lanes, 4 * cRow);
+            End<TVector, TStep>(s50, s51, ref c, ref residual, two, lanes, 5 * cRow);
         }
 
         if (count > 6)
         {
-            End(s60, s61, ref Unsafe.Add(ref c, 6 * cRow), two, lanes);
-            End(s70, s71, ref Unsafe.Add(ref c, 7 * cRow), two, lanes);
+            End<TVector, TStep>(s60, s61, ref c, ref residual, two, lanes, 6 * cRow);
+            End<TVector, TStep>(s70, s71, ref c, ref residual, two, lanes, 7 * cRow);
         }
     }
 
@@ -313,11 +394,22 @@ public static partial class Gemm
         }
     }
 
-    /// <summary>A row's accumulators into C: two whole vectors, or one of which <paramref name="lanes"/> are stored.</summary>
+    /// <summary>
+    /// A row's accumulators into C, <paramref name="row"/> floats on, through <typeparamref name="TStep"/> (its residual
+    /// addressed like C): two whole vectors, or one of which <paramref name="lanes"/> are stored.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void End<TVector>(TVector s0, TVector s1, ref float c, bool two, Lanes lanes)
+    private static void End<TVector, TStep>(TVector s0, TVector s1, ref float c, ref float residual, bool two, Lanes lanes, int row)
         where TVector : struct, IFloatVector<TVector>
+        where TStep : struct, IOutputStep
     {
+        s0 = Epilogue.Apply<TVector, TStep>(s0, ref residual, row);
+        if (two)
+        {
+            s1 = Epilogue.Apply<TVector, TStep>(s1, ref residual, row + TVector.Count);
+        }
+
+        c = ref Unsafe.Add(ref c, row);
         if (two)
         {
             TVector.Store(s0, ref c);

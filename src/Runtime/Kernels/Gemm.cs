@@ -6,8 +6,8 @@ using System.Runtime.Intrinsics.X86;
 namespace NetGen.Kernels;
 
 /// <summary>
-/// Matrix products for generated layers: <see cref="MultiplyAdd"/> (C += A·B, blocked for the caches), <see cref="Multiply"/>
-/// and <see cref="MultiplyBias"/> (the same written over C, from zero or from each row's bias) and <see cref="Dot{TVector}"/>
+/// Matrix products for generated layers: <see cref="MultiplyAdd"/> (C += A·B, blocked for the caches), <see cref="Multiply{TVector}(ref float, int, int, ref float, int, ref float, int, int, int, int, bool, Epilogue)"/>
+/// and <see cref="MultiplyBias{TVector}(ref float, int, int, ref float, int, ref float, int, ref float, int, int, int, bool, Epilogue)"/> (the same written over C, from zero or from each row's bias) and <see cref="Dot{TVector}"/>
 /// (C += A·Bᵀ, dot products along rows), all around register-blocked micro-kernels. Generated code calls them with
 /// literal shapes and strides; they are inlined there, so the JIT sees those literals as constants. Matrices are
 /// addressed by a reference to their first element and element strides, so any row-major or transposed view

@@ -46,28 +46,64 @@ public static class Rows
     }
 
     /// <summary>
-    /// Each sample's rows out of a product that holds <paramref name="samples"/> samples side by side:
+    /// Each sample's rows out of a product that holds <paramref name="samples"/> samples side by side, through
+    /// <paramref name="epilogue"/> (its residual addressed like the destination):
     /// destination[p·<paramref name="rows"/>·<paramref name="width"/> + r·width + q] = source[r·samples·width + p·width + q] for p
     /// &lt; samples, r &lt; rows, q &lt; width (a convolution's filters × its output pixels, per sample). Writes nothing else.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">A span is shorter than the sizes say.</exception>
-    public static void Unstack(ReadOnlySpan<float> source, int rows, int samples, int width, Span<float> destination) =>
-        Restack(source, rows, samples, width, destination, toSideBySide: false);
+    /// <remarks>
+    /// A row's last vector reads up to <c>Count − 1</c> floats past it in the source and the residual, and rewrites (unchanged)
+    /// as many past it in the destination: all three need that slack past their ends (generated workspaces carry it).
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">A span is shorter than the sizes and that slack say.</exception>
+    public static void Unstack<TVector>(ReadOnlySpan<float> source, int rows, int samples, int width, Span<float> destination, Epilogue epilogue)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int length = rows * samples * width + TVector.Count - 1;
+        ArgumentOutOfRangeException.ThrowIfLessThan(source.Length, length, nameof(source));
+        ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, length, nameof(destination));
+        CopyOut<TVector>(ref MemoryMarshal.GetReference(source), samples * width, width, ref MemoryMarshal.GetReference(destination), rows, samples, width,
+            rows * width, epilogue);
+    }
 
     /// <summary>
-    /// The inverse of <see cref="Unstack"/>: <paramref name="samples"/> samples' rows side by side,
+    /// <paramref name="samples"/> samples' runs of <paramref name="width"/> floats out of a product, through the epilogue:
+    /// destination[p·<paramref name="sampleStride"/> + r·width + q] = source[r·<paramref name="rowStride"/> + p·<paramref name="sampleGap"/> + q]
+    /// for r &lt; <paramref name="rows"/>, q &lt; width. Whole vectors; a run's last one reads up to <c>Count − 1</c> floats
+    /// past it and stores only its lanes (rewriting the rest unchanged).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    internal static void CopyOut<TVector>(ref float source, int rowStride, int sampleGap, ref float destination, int rows, int samples, int width, int sampleStride,
+        Epilogue epilogue)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        for (int p = 0; p < samples; p++)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                ref float from = ref Unsafe.Add(ref source, r * rowStride + p * sampleGap);
+                int to = p * sampleStride + r * width;
+                int q = 0;
+                for (; q + TVector.Count <= width; q += TVector.Count)
+                {
+                    TVector.Store(epilogue.Apply(TVector.Load(ref Unsafe.Add(ref from, q)), to + q), ref Unsafe.Add(ref destination, to + q));
+                }
+
+                if (q < width)
+                {
+                    TVector.StoreLanes(epilogue.Apply(TVector.Load(ref Unsafe.Add(ref from, q)), to + q), ref Unsafe.Add(ref destination, to + q), 0, width - q);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The inverse of <see cref="Unstack"/> (without an epilogue): <paramref name="samples"/> samples' rows side by side,
     /// destination[r·samples·<paramref name="width"/> + p·width + q] = source[p·<paramref name="rows"/>·width + r·width + q] for p
     /// &lt; samples, r &lt; rows, q &lt; width. Writes nothing else.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A span is shorter than the sizes say.</exception>
-    public static void Stack(ReadOnlySpan<float> source, int rows, int samples, int width, Span<float> destination) =>
-        Restack(source, rows, samples, width, destination, toSideBySide: true);
-
-    /// <summary>
-    /// Runs of <paramref name="width"/> floats between the layouts of <see cref="Stack"/> (rows, then samples side by side) and
-    /// <see cref="Unstack"/> (samples, then rows), one copy per run.
-    /// </summary>
-    private static void Restack(ReadOnlySpan<float> source, int rows, int samples, int width, Span<float> destination, bool toSideBySide)
+    public static void Stack(ReadOnlySpan<float> source, int rows, int samples, int width, Span<float> destination)
     {
         int length = rows * samples * width;
         ArgumentOutOfRangeException.ThrowIfLessThan(source.Length, length, nameof(source));
@@ -76,9 +112,7 @@ public static class Rows
         {
             for (int r = 0; r < rows; r++)
             {
-                int sideBySide = (r * samples + p) * width, sampleAfterSample = (p * rows + r) * width;
-                source.Slice(toSideBySide ? sampleAfterSample : sideBySide, width)
-                    .CopyTo(destination.Slice(toSideBySide ? sideBySide : sampleAfterSample, width));
+                source.Slice((p * rows + r) * width, width).CopyTo(destination.Slice((r * samples + p) * width, width));
             }
         }
     }

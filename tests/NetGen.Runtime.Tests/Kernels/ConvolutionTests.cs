@@ -87,9 +87,9 @@ public sealed class ConvolutionTests(Xunit.Abstractions.ITestOutputHelper output
             Array.Fill(y, 7f);
             switch (registers)
             {
-                case 0: Convolution.ForwardCompactedSamples<TVector>(ref weight[0], ref bias[0], ref x[0], ref copy[0], ref products[0], ref y[0], filters, channels, kernel, kernel, inputWidth, plane, outputHeight, outputWidth, samples, inputStride, outputStride); break;
-                case 16: Convolution.ForwardCompactedSamples<TVector, SixteenRegisters>(ref weight[0], ref bias[0], ref x[0], ref copy[0], ref products[0], ref y[0], filters, channels, kernel, kernel, inputWidth, plane, outputHeight, outputWidth, samples, inputStride, outputStride); break;
-                default: Convolution.ForwardCompactedSamples<TVector, ThirtyTwoRegisters>(ref weight[0], ref bias[0], ref x[0], ref copy[0], ref products[0], ref y[0], filters, channels, kernel, kernel, inputWidth, plane, outputHeight, outputWidth, samples, inputStride, outputStride); break;
+                case 0: Convolution.ForwardCompactedSamples<TVector>(ref weight[0], ref bias[0], ref x[0], ref copy[0], ref products[0], ref y[0], filters, channels, kernel, kernel, inputWidth, plane, outputHeight, outputWidth, samples, inputStride, outputStride, Epilogue.None); break;
+                case 16: Convolution.ForwardCompactedSamples<TVector, SixteenRegisters>(ref weight[0], ref bias[0], ref x[0], ref copy[0], ref products[0], ref y[0], filters, channels, kernel, kernel, inputWidth, plane, outputHeight, outputWidth, samples, inputStride, outputStride, Epilogue.None); break;
+                default: Convolution.ForwardCompactedSamples<TVector, ThirtyTwoRegisters>(ref weight[0], ref bias[0], ref x[0], ref copy[0], ref products[0], ref y[0], filters, channels, kernel, kernel, inputWidth, plane, outputHeight, outputWidth, samples, inputStride, outputStride, Epilogue.None); break;
             }
 
             for (int p = 0; p < samples; p++)

@@ -82,9 +82,11 @@ public sealed class RowsTests
             source[i] = i + 0.5f;
         }
 
-        float[] destination = new float[source.Length + 5];
+        Array.Resize(ref source, source.Length + 15); // the slack a row's last vector reads
+        float[] destination = new float[rows * samples * width + 15];
         destination.AsSpan().Fill(-1f);
-        Rows.Unstack(source, rows, samples, width, destination);
+        Rows.Unstack<Float1>(source, rows, samples, width, destination, Epilogue.None);
+        Rows.Unstack<Float256>(source, rows, samples, width, destination, Epilogue.None);
         for (int p = 0; p < samples; p++)
         {
             for (int r = 0; r < rows; r++)
@@ -96,7 +98,7 @@ public sealed class RowsTests
             }
         }
 
-        Assert.All(destination.AsSpan(source.Length).ToArray(), v => Assert.Equal(-1f, v)); // nothing past the samples
+        Assert.All(destination.AsSpan(rows * samples * width).ToArray(), v => Assert.Equal(-1f, v)); // nothing past the samples
     }
 
     [Theory]
@@ -126,16 +128,17 @@ public sealed class RowsTests
         }
 
         Assert.All(stacked.AsSpan(source.Length).ToArray(), v => Assert.Equal(-1f, v));
-        float[] back = new float[source.Length];
-        Rows.Unstack(stacked, rows, samples, width, back);
-        Assert.Equal(source, back);
+        float[] back = new float[source.Length + 15];
+        Array.Resize(ref stacked, source.Length + 15);
+        Rows.Unstack<Float256>(stacked, rows, samples, width, back, Epilogue.None);
+        Assert.Equal(source, back[..source.Length]);
     }
 
     [Fact]
     public void Unstack_and_Stack_reject_spans_shorter_than_the_sizes()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => Rows.Unstack(new float[23], 3, 4, 2, new float[24]));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Rows.Unstack(new float[24], 3, 4, 2, new float[23]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Rows.Unstack<Float256>(new float[23 + 7], 3, 4, 2, new float[24 + 7], Epilogue.None));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Rows.Unstack<Float256>(new float[24 + 7], 3, 4, 2, new float[23 + 7], Epilogue.None));
         Assert.Throws<ArgumentOutOfRangeException>(() => Rows.Stack(new float[23], 3, 4, 2, new float[24]));
         Assert.Throws<ArgumentOutOfRangeException>(() => Rows.Stack(new float[24], 3, 4, 2, new float[23]));
     }

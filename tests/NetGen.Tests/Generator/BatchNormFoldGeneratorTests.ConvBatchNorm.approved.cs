@@ -164,19 +164,6 @@ namespace Samples
         }
 
         /// <summary>
-        /// The output of bn1 from the last single-sample call: 144 floats, 4×6×6 (see <see cref="LayerOutput"/>).
-        /// </summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public global::System.ReadOnlySpan<float> Bn1Output
-        {
-            get
-            {
-                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
-                return new(_workspace.Bn1Output, 0, 144);
-            }
-        }
-
-        /// <summary>
         /// The output of relu1 from the last single-sample call: 144 floats, 4×6×6 (see <see cref="LayerOutput"/>).
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
@@ -235,7 +222,7 @@ namespace Samples
         /// <see cref="TrainSample"/>; not the batch calls), CHW row-major: a view of this instance's workspace,
         /// overwritten by the next call.
         /// </summary>
-        /// <param name="layer">A layer's name: bn1, relu1, global_pool1, dense1, softmax1.</param>
+        /// <param name="layer">A layer's name: relu1, global_pool1, dense1, softmax1.</param>
         /// <exception cref="global::System.ArgumentException">No layer has that name, or its output is not kept (the
         /// message says where it is).</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
@@ -244,15 +231,17 @@ namespace Samples
             using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
             return layer switch
             {
-                "bn1" => new(_workspace.Bn1Output, 0, 144),
                 "relu1" => new(_workspace.Relu1Output, 0, 144),
                 "global_pool1" => new(_workspace.GlobalPool1Output, 0, 4),
                 "dense1" => new(_workspace.Dense1Output, 0, 3),
                 "softmax1" => new(_workspace.Softmax1Output, 0, 3),
                 "conv1" =>
                     throw new global::System.ArgumentException(
-                        "inference runs conv1 with bn1 folded in, writing bn1's output only: read bn1's.",
+                        "inference runs conv1 with bn1, relu1 folded in, writing relu1's output only: read relu1's.",
                         nameof(layer)),
+                "bn1" =>
+                    throw new global::System.ArgumentException(
+                        "inference runs bn1 inside conv1, writing relu1's output only: read relu1's.", nameof(layer)),
                 _ => throw new global::System.ArgumentException(
                     $"No layer of ConvBatchNorm is named '{layer}'; " +
                     $"the layers with an output to read: {LayerOutputNames}.", nameof(layer)),
@@ -260,7 +249,7 @@ namespace Samples
         }
 
         private const string LayerOutputNames =
-            "bn1, relu1, global_pool1, dense1, softmax1";
+            "relu1, global_pool1, dense1, softmax1";
 
         /// <summary>
         /// Fills the weights with He (Kaiming) uniform values, U(±√(6 / fan-in)), and the biases with zeros. The same
@@ -933,12 +922,13 @@ namespace Samples
             // Inference only (this network trains in stages, TrainStage): each BatchNorm after a convolution is folded
             // into its weights and bias.
             // conv1 with bn1 folded in: W' = W·s, b' = β + (b − μ)·s, s = γ / √(running_var + ε).
+            // Then relu1, on each output as it is stored.
             global::NetGen.Generated.Layers.Conv1ForwardFolded<TVector>(count, ws.Input,
                 new global::System.ReadOnlySpan<float>(ws.Folded, 0, 72),
-                new global::System.ReadOnlySpan<float>(ws.Folded, 72, 4), ws.Bn1Output, ws.Conv1Columns,
+                new global::System.ReadOnlySpan<float>(ws.Folded, 72, 4), ws.Relu1Output, ws.Conv1Columns,
                 ws.Conv1Padded);
-            // bn1: folded into conv1, which wrote its output.
-            global::NetGen.Generated.Layers.Relu1Forward(count, ws.Bn1Output, ws.Relu1Output);
+            // bn1: folded into conv1, which went on to relu1's output.
+            // relu1: folded into conv1, which wrote its output.
             global::NetGen.Generated.Layers.GlobalPool1Forward(count, ws.Relu1Output, ws.GlobalPool1Output);
             global::NetGen.Generated.Layers.Dense1Forward<TVector>(count, ws.GlobalPool1Output,
                 parameters.Slice(80, 12), parameters.Slice(92, 3), ws.Dense1Output);
@@ -1119,8 +1109,8 @@ namespace Samples
             public readonly float[] InputGradient = new float[capacity * 72 + 32];
 
             /// <summary>
-            /// conv1 output: n × 4×6×6; read by bn1, in training (inference runs conv1 with bn1 folded in, into bn1's
-            /// output).
+            /// conv1 output: n × 4×6×6; read by bn1, in training (inference runs conv1 with bn1, relu1 folded in, into
+            /// relu1's output).
             /// </summary>
             public readonly float[] Conv1Output = new float[capacity * 144 + 32];
 
@@ -1318,6 +1308,7 @@ namespace NetGen.Generated
         // s(k) = γ(k) / √(running_var(k) + ε), ε = 1E-05, μ = running_mean (the convolution has no bias: b = 0)
         // then, with w = W' and b = b':
         // y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i + m − 1, j + n − 1)   (zero outside x)
+        // then y(k,i,j) = max(y(k,i,j), 0), as each is stored
         /// <summary>
         /// Inference forward pass of conv1 (Conv2D): 2×6×6 → 4×6×6, kernel 3×3, stride 1, padding 1, no bias, with the
         /// BatchNorm2D after it folded in: over the recomputed weight and bias (see <c>Conv1FoldBatchNorm</c>), into
@@ -1344,6 +1335,7 @@ namespace NetGen.Generated
                 ref float y0 = ref MemoryMarshal.GetReference(y.Slice(s * 144));
                 Conv1Pad(xs, padded);
 
+                // Each output is stored as max(y, 0): the layers after this one, folded in.
                 // y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · padded(t, i + m, j + n), straight from the padded
                 // copy (no unfold): register tiles of up to 8 filters × 2 vectors of output pixels, each tap one load
                 // per vector; each filter's sums start at its bias. The 6-pixel rows would leave lanes empty, so the
@@ -1351,7 +1343,8 @@ namespace NetGen.Generated
                 // there pixel q = i·6 + j reads plane (t, n) at q + m·6, and a vector of pixels runs on across the
                 // rows.
                 Convolution.ForwardCompacted<TVector>(ref w0, ref b0, ref p0, ref c0, ref y0, filters: 4, channels: 2,
-                    kernelHeight: 3, kernelWidth: 3, inputWidth: 8, inputPlane: 64, outputHeight: 6, outputWidth: 6);
+                    kernelHeight: 3, kernelWidth: 3, inputWidth: 8, inputPlane: 64, outputHeight: 6, outputWidth: 6,
+                    epilogue: Epilogue.Rectify);
             }
         }
 

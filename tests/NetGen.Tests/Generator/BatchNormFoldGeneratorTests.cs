@@ -75,20 +75,30 @@ public class BatchNormFoldGeneratorTests
         string inference = Between(source, "private static void ForwardPass<TVector>", "private const int TrainingStageCount");
         string training = Between(source, "private static float TrainStage<TVector>", "private static void FinishStage");
 
-        foreach ((string convolution, string norm) in new[] { ("Conv1", "bn1"), ("Conv2", "bn2"), ("Depthwise", "bn3"), ("Grouped", "bn4") })
+        // After the BatchNorm, the ReLU (and an Add before it) that alone read it are folded in too, except into the
+        // depthwise kernel; the ReLU after add1 stays inside the max pooling.
+        foreach ((string convolution, string norm, string last) in new[] { ("Conv1", "bn1", "relu1"), ("Conv2", "bn2", "b"), ("Depthwise", "bn3", "bn3"), ("Grouped", "bn4", "add1") })
         {
             // bn2, bn3 and bn4 have the same shapes and share bn2's methods; each convolution has its own.
             Assert.Contains($"Layers.{convolution}ForwardFolded<TVector>(count, ws.", inference);
-            Assert.Contains($"// {norm}: folded into {convolution.ToLowerInvariant()}, which wrote its output.", inference);
+            string host = convolution.ToLowerInvariant();
+            Assert.Contains(norm == last ? $"// {norm}: folded into {host}, which wrote its output." : $"// {norm}: folded into {host}, which went on to {last}'s output.", inference);
+            Assert.Contains($"// {last}: folded into {host}, which wrote its output.", inference);
             Assert.DoesNotContain($"Layers.{convolution}Forward<TVector>(", inference);
             Assert.Contains($"Layers.{convolution}Forward<TVector>(", training);
             Assert.Contains($"Layers.{convolution}FoldBatchNorm(", source);
         }
 
-        // The folded convolution writes the BatchNorm's output, over the recomputed weight and bias.
-        Assert.Contains("Layers.Conv2ForwardFolded<TVector>(count, ws.Relu1Output, new global::System.ReadOnlySpan<float>(ws.Folded, 222, 324), new global::System.ReadOnlySpan<float>(ws.Folded, 546, 6), ws.Bn2Output", inference);
+        // The folded convolution writes the last folded layer's output, over the recomputed weight and bias; grouped adds b's
+        // output (add1's other input) as it stores.
+        Assert.Contains("Layers.Conv2ForwardFolded<TVector>(count, ws.Relu1Output, new global::System.ReadOnlySpan<float>(ws.Folded, 222, 324), new global::System.ReadOnlySpan<float>(ws.Folded, 546, 6), ws.BOutput", inference);
+        Assert.Contains("// Then add1 (+ b), on each output as it is stored.", inference);
+        Assert.Matches(@"Layers\.GroupedForwardFolded<TVector>\(count, ws\.Relu3Output, [^;]*ws\.Add1Output, [^;]*ws\.BOutput\);", inference);
+        Assert.Contains("Layers.Relu1Forward(count, ws.Bn3Output, ws.Relu3Output);", inference);
         Assert.DoesNotContain("Layers.Bn1Forward(", inference);
         Assert.DoesNotContain("Layers.Bn2Forward(", inference);
+        Assert.DoesNotContain("Layers.Add1Forward(", inference);
+        Assert.Contains("Layers.Add1Forward(", training);
         Assert.Contains("Layers.Bn1Forward(", training);
         Assert.Contains("Layers.Bn2Forward(", training);
 

@@ -46,19 +46,19 @@ public sealed class ProfileTests
     {
         (INetwork net, LayerTimings timings) = CompileProfiled();
         Assert.Equal(
-            new[] { "conv1 forward", "conv1 forward, bn1 folded", "conv1 backward", "bn1 forward", "bn1 backward", "bn1 statistics", "bn1 gradient sums",
+            new[] { "conv1 forward", "conv1 forward, bn1, relu1 folded", "conv1 backward", "bn1 forward", "bn1 backward", "bn1 statistics", "bn1 gradient sums",
              "relu1 forward", "relu1 backward", "dense1 forward", "dense1 backward", "dense1 batch dL/dW", "softmax1 forward", "softmax1 backward" }
                 .Order(StringComparer.Ordinal),
             timings.Sites.Distinct().Order(StringComparer.Ordinal));
         net.InitializeParameters(3);
         int Site(string label) => timings.Sites.ToList().IndexOf(label);
 
-        // Inference of one sample: the folded convolution (the BatchNorm folded into conv1), the rest in order; nothing else.
+        // Inference of one sample: the folded convolution (the BatchNorm and the ReLU folded into conv1), the rest in order; nothing else.
         var input = new float[Profiled(net, "InputLength")];
         var output = new float[3];
         net.Forward(input, output);
-        Assert.Equal(1, timings.Calls(Site("conv1 forward, bn1 folded")));
-        Assert.Equal(2 * ConvMultiplyAdds, timings.Flops(Site("conv1 forward, bn1 folded")));
+        Assert.Equal(1, timings.Calls(Site("conv1 forward, bn1, relu1 folded")));
+        Assert.Equal(2 * ConvMultiplyAdds, timings.Flops(Site("conv1 forward, bn1, relu1 folded")));
         Assert.Equal(1, timings.Calls(Site("dense1 forward")));
         Assert.Equal(2 * DenseMultiplyAdds, timings.Flops(Site("dense1 forward")));
         Assert.Equal(0, timings.Calls(Site("conv1 forward")));
@@ -81,7 +81,7 @@ public sealed class ProfileTests
         Assert.Equal(5 * 2 * DenseMultiplyAdds, timings.Flops(Site("dense1 backward")));
         Assert.Equal(5 * 2 * DenseMultiplyAdds, timings.Flops(Site("dense1 batch dL/dW")));
         Assert.True(timings.Calls(Site("bn1 statistics")) >= 1);
-        Assert.Equal(0, timings.Calls(Site("conv1 forward, bn1 folded")));
+        Assert.Equal(0, timings.Calls(Site("conv1 forward, bn1, relu1 folded")));
     }
 
     private static int Profiled(INetwork net, string constant) =>

@@ -938,7 +938,7 @@ namespace NetGen.Generated
                     paddedTail: true);
 
                 // 3. Each sample's planes: y(s + p, k, q) = products(k, p·20 + q).
-                Rows.Unstack(products, 3, 4, 20, y.Slice(s * 60));
+                Rows.Unstack<TVector>(products, 3, 4, 20, y.Slice(s * 60), Epilogue.None);
             }
 
             // The rest one by one.

@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using NetGen.Tests.Networks;
 using NetGen.Tests.Numerics;
 using Xunit;
 
@@ -77,6 +78,14 @@ public sealed class LayerOutputTests
         Assert.Contains("computed inside pool1", fused.Message);
         var folded = Assert.Throws<ArgumentException>(() => net.LayerOutput("conv2"));
         Assert.Contains("bn1 folded in", folded.Message);
+        // A BatchNorm with the ReLU after it folded into the same convolution: inference writes only the ReLU's output.
+        var folding = new FoldedConvNet();
+        folding.InitializeParameters(1);
+        folding.Forward(new float[FoldedConvNet.InputLength], new float[FoldedConvNet.OutputLength]);
+        var skipped = Assert.Throws<ArgumentException>(() => folding.LayerOutput("bn1"));
+        Assert.Contains("inference runs bn1 inside conv1, writing relu1's output only: read relu1's", skipped.Message);
+        Assert.Contains("conv1 with bn1, relu1 folded in", Assert.Throws<ArgumentException>(() => folding.LayerOutput("conv1")).Message);
+        Assert.Equal(FoldedConvNet.OutputLength, folding.LayerOutput("softmax1").Length);
         var unknown = Assert.Throws<ArgumentException>(() => net.LayerOutput("conv9"));
         Assert.Contains("'conv9'", unknown.Message);
         Assert.Contains("conv1, pool1, bn1, dense1, softmax1", unknown.Message);
