@@ -117,6 +117,7 @@ internal static class ShapeInference
         Fuse(plans);
         // At most the parameter count, which fits: each fold holds a convolution's weight and as many biases as its BatchNorm has γs.
         int folded = FoldForInference(plans);
+        FoldOutputSteps(plans);
 
         var model = new NetworkModel(spec.Hierarchy, inputShape, plans.ToEquatableArray(), (int)offset)
         {
@@ -249,7 +250,7 @@ internal static class ShapeInference
     {
         // The forward pass is the inference pass only where training runs in stages (TrainStage), as it does in every network
         // with a BatchNorm; elsewhere training runs it too, and it must not read folded weights.
-        if (!plans.Any(static p => !p.FusedIntoNext && p.Layer.GetReductions(p).Count > 0))
+        if (!IsStaged(plans))
         {
             return 0;
         }
@@ -283,20 +284,29 @@ internal static class ShapeInference
             plans[i] = plan with { FoldedIntoInput = true };
         }
 
-        FoldOutputSteps(plans);
         return length;
     }
 
     /// <summary>
     /// For the inference passes: after each fold, the [Add] and [ReLU] that alone read what it writes, in turn, become its
     /// form's output steps (<see cref="Layer.WithOutputStep"/>), done on each output as the register tiles store it instead
-    /// of in passes of their own. An [Add] is taken only where its other input is written before the fold's host runs.
+    /// of in passes of their own. An [Add] is taken only where its other input is written before the fold's host runs. A
+    /// layer without a fold takes output steps alone (<see cref="InferenceFold.StepsOnly"/>); in a network that does not
+    /// train in stages its forward pass is the training pass's too, which is sound: the steps' backward passes need only
+    /// their outputs, which the host writes.
     /// </summary>
     private static void FoldOutputSteps(List<LayerPlan> plans)
     {
         for (int h = 0; h < plans.Count; h++)
         {
-            while (plans[h].Fold is { } fold)
+            LayerPlan host = plans[h];
+            if (host.Fold is null && (host.FusedIntoNext || host.FoldedIntoInput))
+            {
+                continue;
+            }
+
+            InferenceFold fold = host.Fold ?? InferenceFold.StepsOnly(host);
+            while (true)
             {
                 int node = fold.Node;
                 var readers = plans.Where(p => p.Inputs.Contains(node)).ToList();
@@ -326,14 +336,15 @@ internal static class ShapeInference
                     break;
                 }
 
-                plans[h] = plans[h] with
-                {
-                    Fold = fold with { Layer = form, Node = next.Index, Residual = residual, Covers = fold.Covers.Concat([next.Index]).ToEquatableArray() },
-                };
+                fold = fold with { Layer = form, Node = next.Index, Residual = residual, Covers = fold.Covers.Concat([next.Index]).ToEquatableArray() };
+                plans[h] = plans[h] with { Fold = fold };
                 plans[next.Index] = next with { FoldedIntoInput = true };
             }
         }
     }
+
+    /// <summary>Whether training runs in stages (a batch-wide reduction: BatchNorm), so that the forward pass is the inference pass only.</summary>
+    private static bool IsStaged(List<LayerPlan> plans) => plans.Any(static p => !p.FusedIntoNext && p.Layer.GetReductions(p).Count > 0);
 
     /// <summary>The node whose forward call writes a node's output in the inference passes: itself, or the host of the fold that covers it.</summary>
     private static int WrittenBy(List<LayerPlan> plans, int node) =>

@@ -106,7 +106,7 @@ internal sealed class BufferPlan
     /// </summary>
     public string BindFolded(LayerPlan plan, Operand operand, string training = "training") => operand.Kind switch
     {
-        OperandKind.Parameter => Folded(plan.Fold!.Parameter(operand.Role), "ws.Folded", "ReadOnlySpan"),
+        OperandKind.Parameter when plan.Fold!.Folding is not null => Folded(plan.Fold.Parameter(operand.Role), "ws.Folded", "ReadOnlySpan"),
         OperandKind.Output => Activation(plan.Fold!.Node),
         OperandKind.Residual => Activation(plan.Fold!.Residual),
         _ => Bind(plan, operand, training),
@@ -132,8 +132,16 @@ internal sealed class BufferPlan
             {
                 readers += $", in training (inference runs {plan.Name} with {string.Join(", ", fold.Covers.Select(_model.NameOf))} folded in, into {_model.NameOf(fold.Node)}'s output)";
             }
+            else if (_model.InferenceSkipsOutput(plan))
+            {
+                readers += $", in training (inference runs it inside {_model.FoldHost(plan.Index).Name})";
+            }
 
-            yield return new($"{plan.Pascal}Output", "float", plan.Output.Length, true, $"{plan.Name} output: n × {plan.Output}; {readers}.");
+            if (_model.KeepsOutput(plan))
+            {
+                yield return new($"{plan.Pascal}Output", "float", plan.Output.Length, true, $"{plan.Name} output: n × {plan.Output}; {readers}.");
+            }
+
             if (plan != _model.Last)
             {
                 yield return new($"{plan.Pascal}OutputGradient", "float", plan.Output.Length, true,

@@ -50,12 +50,20 @@ internal static class LayerEmitter
                 continue;
             }
 
-            EmitLayer(w, model, plan); // ends with a blank line
+            EmitLayer(w, model, plan, CallsForward(model, buffers, plan)); // ends with a blank line
         }
 
         w.Close();
         w.Close();
     }
+
+    /// <summary>
+    /// Whether a pass calls the forward method of <paramref name="owner"/> (shared by the layers of equal code): every
+    /// layer's, in a network that trains in stages; otherwise those of layers the forward pass runs as they are, without
+    /// a fold (whose form has a forward method of its own) and not folded into another.
+    /// </summary>
+    private static bool CallsForward(NetworkModel model, BufferPlan buffers, LayerPlan owner) =>
+        model.IsStaged || model.Layers.Any(p => buffers.CodeOwner(p) == owner && !p.FusedIntoNext && !p.FoldedIntoInput && p.Fold is null);
 
     /// <summary>Whether some layer's output (or the input) is read by more than one layer.</summary>
     private static bool HasBranchPoint(NetworkModel model) =>
@@ -83,17 +91,26 @@ internal static class LayerEmitter
         return $"{plan.Name} ({plan.Layer.Kind}) backward: dL/dy {plan.Output} → {inputs}";
     }
 
-    private static void EmitLayer(SourceWriter w, NetworkModel model, LayerPlan plan)
+    private static void EmitLayer(SourceWriter w, NetworkModel model, LayerPlan plan, bool forward)
     {
         Layer layer = plan.Layer;
-        w.Comment($"{Header(model, plan)}\n{layer.ForwardFormula(plan)}");
-        w.Summary($"Forward pass of {NetworkEmitter.Xml(Header(model, plan))}.");
-        EmitSignature(w, plan, forward: true);
-        w.Open();
-        layer.EmitForward(w, plan);
-        w.Close();
-        w.Line();
-        SplitEmitter.EmitMethods(w, plan, folded: false);
+        if (forward)
+        {
+            w.Comment($"{Header(model, plan)}\n{layer.ForwardFormula(plan)}");
+            w.Summary($"Forward pass of {NetworkEmitter.Xml(Header(model, plan))}.");
+            EmitSignature(w, plan, forward: true);
+            w.Open();
+            layer.EmitForward(w, plan);
+            w.Close();
+            w.Line();
+            SplitEmitter.EmitMethods(w, plan, folded: false);
+        }
+        else
+        {
+            string by = plan.Fold is not null ? $"{plan.Pascal}ForwardFolded" : $"{model.FoldHost(plan.Index).Pascal}ForwardFolded";
+            w.Comment($"{Header(model, plan)}: its forward pass is done by {by}");
+            w.Line();
+        }
 
         w.Comment($"{BackwardHeader(model, plan)}\n{layer.BackwardFormula(plan)}");
         w.Summary($"Backward pass of {NetworkEmitter.Xml(BackwardHeader(model, plan).Replace(" backward:", ":"))}.");
@@ -160,6 +177,12 @@ internal static class LayerEmitter
     /// </summary>
     private static void EmitFolded(SourceWriter w, NetworkModel model, LayerPlan plan, InferenceFold fold)
     {
+        if (fold.Folding is null)
+        {
+            EmitOutputSteps(w, model, plan, fold);
+            return;
+        }
+
         LayerPlan folding = model.Layers[fold.FoldedNode];
         LayerPlan form = plan with { Layer = fold.Layer };
         string formula = folding.Layer.FoldFormula(folding, plan);
@@ -180,6 +203,24 @@ internal static class LayerEmitter
         folding.Layer.EmitFold(w, folding, plan);
         w.Close();
         w.Line();
+    }
+
+    /// <summary>
+    /// A layer with output steps alone folded in (<see cref="InferenceFold.StepsOnly"/>): <c>{Layer}ForwardFolded</c>, its
+    /// forward pass over its own weight and bias that also does the [Add] and [ReLU] after it on each output as it stores it.
+    /// </summary>
+    private static void EmitOutputSteps(SourceWriter w, NetworkModel model, LayerPlan plan, InferenceFold fold)
+    {
+        LayerPlan form = plan with { Layer = fold.Layer };
+        string steps = string.Join(" and ", fold.Covers.Select(model.NameOf));
+        w.Comment($"{Header(model, plan)}, with {steps} folded in\n{fold.Layer.ForwardFormula(form)}");
+        w.Summary($"Forward pass of {NetworkEmitter.Xml(Header(model, plan))}, with {NetworkEmitter.Xml(steps)} after it done on each output as it is stored, into {NetworkEmitter.Xml(model.NameOf(fold.Node))}'s output.");
+        EmitSignature(w, form, forward: true, "ForwardFolded");
+        w.Open();
+        fold.Layer.EmitForward(w, form);
+        w.Close();
+        w.Line();
+        SplitEmitter.EmitMethods(w, plan, folded: true);
     }
 
     private static void EmitSignature(SourceWriter w, LayerPlan plan, bool forward, string? method = null)

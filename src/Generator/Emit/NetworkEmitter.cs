@@ -54,11 +54,9 @@ internal static class NetworkEmitter
     /// </summary>
     private static void EmitLayerOutputs(SourceWriter w, NetworkModel model)
     {
-        // A node folded into a layer's inference form other than the last it covers: inference never writes its output.
-        static bool SkipsOutput(NetworkModel model, LayerPlan plan) => plan.FoldedIntoInput && model.FoldHost(plan.Index).Fold!.Node != plan.Index;
 
         const string after = "of the sample of the last single-sample call (<see cref=\"Forward\"/>, <see cref=\"Predict\"/>, <see cref=\"Loss\"/>, <see cref=\"TrainSample\"/>; not the batch calls), CHW row-major: a view of this instance's workspace, overwritten by the next call";
-        var readable = model.Layers.Where(p => !p.FusedIntoNext && p.Fold is null && !SkipsOutput(model, p)).ToList();
+        var readable = model.Layers.Where(p => !p.FusedIntoNext && !model.InferenceSkipsOutput(p)).ToList();
         foreach (LayerPlan plan in readable)
         {
             w.Summary($"The output of {plan.Name} from the last single-sample call: {plan.Output.Length} floats, {plan.Output.ToFullString()} (see <see cref=\"LayerOutput\"/>).");
@@ -89,7 +87,7 @@ internal static class NetworkEmitter
             w.Line($"{Literal.String(plan.Name)} => new(_workspace.{plan.Pascal}Output, 0, {plan.Output.Length}),");
         }
 
-        foreach (LayerPlan plan in model.Layers.Where(p => p.FusedIntoNext || p.Fold is not null || SkipsOutput(model, p)))
+        foreach (LayerPlan plan in model.Layers.Where(p => p.FusedIntoNext || model.InferenceSkipsOutput(p)))
         {
             LayerPlan host = plan.Fold is not null ? plan : plan.FusedIntoNext ? plan : model.FoldHost(plan.Index);
             string why = plan.FusedIntoNext
@@ -460,7 +458,7 @@ internal static class NetworkEmitter
         w.Line();
         foreach (LayerPlan plan in model.Layers)
         {
-            if (plan.Fold is not { } fold)
+            if (plan.Fold is not { Folding: not null } fold)
             {
                 continue;
             }

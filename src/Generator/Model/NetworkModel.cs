@@ -108,6 +108,18 @@ internal sealed record NetworkModel(HierarchyInfo Hierarchy, Shape Input, Equata
     /// <summary>The layer whose inference form does the work of a node folded into it (<see cref="LayerPlan.FoldedIntoInput"/>).</summary>
     public LayerPlan FoldHost(int node) => Layers.First(p => p.Fold?.Covers.Contains(node) == true);
 
+    /// <summary>
+    /// Whether the inference passes leave a layer's output unwritten: a fold's host (which writes the last folded layer's
+    /// output instead) and the folded layers before that last one.
+    /// </summary>
+    public bool InferenceSkipsOutput(LayerPlan plan) => plan.Fold is not null || (plan.FoldedIntoInput && FoldHost(plan.Index).Fold!.Node != plan.Index);
+
+    /// <summary>
+    /// Whether a layer's output buffer is ever written: not where the inference passes skip it and the network does not
+    /// train in stages, its forward pass being the inference pass too.
+    /// </summary>
+    public bool KeepsOutput(LayerPlan plan) => IsStaged || !InferenceSkipsOutput(plan);
+
     /// <summary>The name of the network's input (<c>input</c>, or the <c>Name</c> given to [Input]).</summary>
     public string InputName { get; init; } = "input";
 
@@ -244,11 +256,18 @@ internal sealed record LayerCode(
 /// folded layer's γ, β and running statistics, before an inference pass, only when any of them may have changed.
 /// </summary>
 /// <param name="Layer">The host's inference form (a convolution with a bias, whether or not its own has one).</param>
-/// <param name="Folding">The folded layer (its arguments, ε, are part of the fold's code).</param>
+/// <param name="Folding">The folded layer (its arguments, ε, are part of the fold's code); null for output steps alone (<see cref="StepsOnly"/>).</param>
 /// <param name="Node">The node whose output the inference passes write instead of the host's: the folded layer's, or the last output step's (<see cref="Covers"/>).</param>
 /// <param name="Parameters">The recomputed weight and bias at their offsets in the folded buffer.</param>
-internal sealed record InferenceFold(Layer Layer, Layer Folding, int Node, EquatableArray<ParameterSlot> Parameters)
+internal sealed record InferenceFold(Layer Layer, Layer? Folding, int Node, EquatableArray<ParameterSlot> Parameters)
 {
+    /// <summary>
+    /// Output steps alone (<see cref="Layer.WithOutputStep"/>), in a network that does not train in stages: no folded layer,
+    /// the host's own weight and bias, and one forward pass for training and inference, which this fold then changes for
+    /// both (the steps' backward passes read only their outputs and dL/dy, which the host still provides).
+    /// </summary>
+    public static InferenceFold StepsOnly(LayerPlan host) => new(host.Layer, null, host.Index, EquatableArray<ParameterSlot>.Empty) { Covers = EquatableArray<int>.Empty };
+
     /// <summary>
     /// The nodes whose work the inference form does, in order: the folded layer, then any [Add] and [ReLU] after it done as
     /// the form's output steps (<see cref="Layer.WithOutputStep"/>); <see cref="Node"/> is the last. The inference passes
@@ -262,7 +281,7 @@ internal sealed record InferenceFold(Layer Layer, Layer Folding, int Node, Equat
     /// <summary>No residual.</summary>
     public const int NoResidual = LayerPlan.NetworkInput - 1;
 
-    /// <summary>The folded layer's node (the BatchNorm's): the first of <see cref="Covers"/>.</summary>
+    /// <summary>The folded layer's node (the BatchNorm's): the first of <see cref="Covers"/>; only with a <see cref="Folding"/>.</summary>
     public int FoldedNode => Covers[0];
 
     /// <summary>The slot of a recomputed tensor by role.</summary>

@@ -1144,7 +1144,7 @@ namespace Samples
             /// </summary>
             public readonly float[] Conv1Zeros = new float[4 + 32];
 
-            /// <summary>bn1 output: n × 4×6×6; read by relu1.</summary>
+            /// <summary>bn1 output: n × 4×6×6; read by relu1, in training (inference runs it inside conv1).</summary>
             public readonly float[] Bn1Output = new float[capacity * 144 + 32];
 
             /// <summary>dL/d(bn1 output): n × 4×6×6; written by relu1's backward pass.</summary>

@@ -187,19 +187,6 @@ namespace Samples
         }
 
         /// <summary>
-        /// The output of conv1 from the last single-sample call: 1568 floats, 8×14×14 (see <see cref="LayerOutput"/>).
-        /// </summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public global::System.ReadOnlySpan<float> Conv1Output
-        {
-            get
-            {
-                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "Separable");
-                return new(_workspace.Conv1Output, 0, 1568);
-            }
-        }
-
-        /// <summary>
         /// The output of relu1 from the last single-sample call: 1568 floats, 8×14×14 (see <see cref="LayerOutput"/>).
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
@@ -297,8 +284,7 @@ namespace Samples
         /// <see cref="TrainSample"/>; not the batch calls), CHW row-major: a view of this instance's workspace,
         /// overwritten by the next call.
         /// </summary>
-        /// <param name="layer">A layer's name: conv1, relu1, depthwise, relu2, reduce, project, dense1,
-        /// softmax1.</param>
+        /// <param name="layer">A layer's name: relu1, depthwise, relu2, reduce, project, dense1, softmax1.</param>
         /// <exception cref="global::System.ArgumentException">No layer has that name, or its output is not kept (the
         /// message says where it is).</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
@@ -307,7 +293,6 @@ namespace Samples
             using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "Separable");
             return layer switch
             {
-                "conv1" => new(_workspace.Conv1Output, 0, 1568),
                 "relu1" => new(_workspace.Relu1Output, 0, 1568),
                 "depthwise" => new(_workspace.DepthwiseOutput, 0, 3136),
                 "relu2" => new(_workspace.Relu2Output, 0, 3136),
@@ -315,6 +300,10 @@ namespace Samples
                 "project" => new(_workspace.ProjectOutput, 0, 392),
                 "dense1" => new(_workspace.Dense1Output, 0, 10),
                 "softmax1" => new(_workspace.Softmax1Output, 0, 10),
+                "conv1" =>
+                    throw new global::System.ArgumentException(
+                        "inference runs conv1 with relu1 folded in, writing relu1's output only: read relu1's.",
+                        nameof(layer)),
                 _ => throw new global::System.ArgumentException(
                     $"No layer of Separable is named '{layer}'; " +
                     $"the layers with an output to read: {LayerOutputNames}.", nameof(layer)),
@@ -322,7 +311,7 @@ namespace Samples
         }
 
         private const string LayerOutputNames =
-            "conv1, relu1, depthwise, relu2, reduce, project, dense1, softmax1";
+            "relu1, depthwise, relu2, reduce, project, dense1, softmax1";
 
         /// <summary>
         /// Fills the weights with He (Kaiming) uniform values, U(±√(6 / fan-in)), and the biases with zeros. The same
@@ -864,9 +853,10 @@ namespace Samples
         private static void ForwardPass<TVector>(int count, global::System.ReadOnlySpan<float> parameters, Workspace ws)
             where TVector : struct, global::NetGen.Kernels.IFloatVector<TVector>
         {
-            global::NetGen.Generated.Layers.Conv1Forward<TVector>(count, ws.Input, parameters.Slice(0, 32),
-                ws.Conv1Output, ws.Conv1Zeros);
-            global::NetGen.Generated.Layers.Relu1Forward(count, ws.Conv1Output, ws.Relu1Output);
+            // conv1, then relu1, on each output as it is stored.
+            global::NetGen.Generated.Layers.Conv1ForwardFolded<TVector>(count, ws.Input, parameters.Slice(0, 32),
+                ws.Relu1Output, ws.Conv1Zeros);
+            // relu1: folded into conv1, which wrote its output.
             global::NetGen.Generated.Layers.DepthwiseForward<TVector>(count, ws.Relu1Output, parameters.Slice(32, 144),
                 ws.DepthwiseOutput, ws.DepthwisePadded);
             global::NetGen.Generated.Layers.Relu2Forward(count, ws.DepthwiseOutput, ws.Relu2Output);
@@ -957,9 +947,6 @@ namespace Samples
 
             /// <summary>dL/d(input): n × 4×14×14; written by conv1's backward pass.</summary>
             public readonly float[] InputGradient = new float[capacity * 784 + 32];
-
-            /// <summary>conv1 output: n × 8×14×14; read by relu1.</summary>
-            public readonly float[] Conv1Output = new float[capacity * 1568 + 32];
 
             /// <summary>dL/d(conv1 output): n × 8×14×14; written by relu1's backward pass.</summary>
             public readonly float[] Conv1OutputGradient = new float[capacity * 1568 + 32];
@@ -1081,34 +1068,8 @@ namespace NetGen.Generated
     [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
     file static class Layers
     {
-        // conv1 (Conv2D): 4×14×14 → 8×14×14, kernel 1×1, stride 1, padding 0, no bias
-        // y(k,i,j) = Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i + m, j + n)   (zero outside x)
-        /// <summary>
-        /// Forward pass of conv1 (Conv2D): 4×14×14 → 8×14×14, kernel 1×1, stride 1, padding 0, no bias.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        internal static void Conv1Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
-            Span<float> y, Span<float> zeros)
-            where TVector : struct, IFloatVector<TVector>
-        {
-            ref float w0 = ref MemoryMarshal.GetReference(weight);
-            ref float b0 = ref MemoryMarshal.GetReference(zeros); // no bias: every filter's sums start at zero
-            for (int s = 0; s < count; s++)
-            {
-                // to the buffer's end: a row's last vector may read into the slack
-                ReadOnlySpan<float> xs = x.Slice(s * 784);
-                // to the buffer's end, as xs: a masked store may read and write back the slack
-                ref float y0 = ref MemoryMarshal.GetReference(y.Slice(s * 1568));
-
-                // y(k, i, j) = Σ_t Σ_m Σ_n w(k, t, m, n) · x(t, i + m, j + n), straight from the input (no unfold):
-                // register tiles of up to 8 filters × 2 vectors of output pixels (a row's, or two rows'), each tap one
-                // load per vector; each filter's sums start at zero.
-                Convolution.Forward<TVector>(ref w0, ref b0,
-                    ref MemoryMarshal.GetReference(xs.Slice(0, 784 + TVector.Count - 1)), ref y0, filters: 8,
-                    channels: 4, kernelHeight: 1, kernelWidth: 1, inputWidth: 14, inputPlane: 196, outputHeight: 14,
-                    outputWidth: 14);
-            }
-        }
+        // conv1 (Conv2D): 4×14×14 → 8×14×14, kernel 1×1, stride 1, padding 0, no bias: its forward pass is done by
+        // Conv1ForwardFolded
 
         // conv1 (Conv2D) backward: dL/dy 8×14×14 → dL/dx 4×14×14
         // dL/dw(k,t,m,n) += Σ_i Σ_j dL/dy(k,i,j) · x(t, i + m, j + n)
@@ -1151,6 +1112,38 @@ namespace NetGen.Generated
                 // 4. Fold dL/dcolumns back into this sample's dL/dx (col2im).
                 // to the buffer's end: the last store may read and write back the slack
                 Conv1Fold<TVector>(columnsGradient, dx.Slice(s * 784));
+            }
+        }
+
+        // conv1 (Conv2D): 4×14×14 → 8×14×14, kernel 1×1, stride 1, padding 0, no bias, with relu1 folded in
+        // y(k,i,j) = Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i + m, j + n)   (zero outside x)
+        // then y(k,i,j) = max(y(k,i,j), 0), as each is stored
+        /// <summary>
+        /// Forward pass of conv1 (Conv2D): 4×14×14 → 8×14×14, kernel 1×1, stride 1, padding 0, no bias, with relu1
+        /// after it done on each output as it is stored, into relu1's output.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        internal static void Conv1ForwardFolded<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
+            Span<float> y, Span<float> zeros)
+            where TVector : struct, IFloatVector<TVector>
+        {
+            ref float w0 = ref MemoryMarshal.GetReference(weight);
+            ref float b0 = ref MemoryMarshal.GetReference(zeros); // no bias: every filter's sums start at zero
+            for (int s = 0; s < count; s++)
+            {
+                // to the buffer's end: a row's last vector may read into the slack
+                ReadOnlySpan<float> xs = x.Slice(s * 784);
+                // to the buffer's end, as xs: a masked store may read and write back the slack
+                ref float y0 = ref MemoryMarshal.GetReference(y.Slice(s * 1568));
+
+                // Each output is stored as max(y, 0): the layers after this one, folded in.
+                // y(k, i, j) = Σ_t Σ_m Σ_n w(k, t, m, n) · x(t, i + m, j + n), straight from the input (no unfold):
+                // register tiles of up to 8 filters × 2 vectors of output pixels (a row's, or two rows'), each tap one
+                // load per vector; each filter's sums start at zero.
+                Convolution.Forward<TVector>(ref w0, ref b0,
+                    ref MemoryMarshal.GetReference(xs.Slice(0, 784 + TVector.Count - 1)), ref y0, filters: 8,
+                    channels: 4, kernelHeight: 1, kernelWidth: 1, inputWidth: 14, inputPlane: 196, outputHeight: 14,
+                    outputWidth: 14, epilogue: Epilogue.Rectify);
             }
         }
 
@@ -1237,14 +1230,7 @@ namespace NetGen.Generated
             }
         }
 
-        // relu1 (ReLU): 8×14×14 → 8×14×14
-        // y = max(x, 0)
-        /// <summary>Forward pass of relu1 (ReLU): 8×14×14 → 8×14×14.</summary>
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        internal static void Relu1Forward(int count, ReadOnlySpan<float> x, Span<float> y)
-        {
-            TensorPrimitives.Max(x.Slice(0, count * 1568), 0f, y);
-        }
+        // relu1 (ReLU): 8×14×14 → 8×14×14: its forward pass is done by Conv1ForwardFolded
 
         // relu1 (ReLU) backward: dL/dy 8×14×14 → dL/dx 8×14×14
         // dL/dx = dL/dy where y > 0 (that is, x > 0), else 0

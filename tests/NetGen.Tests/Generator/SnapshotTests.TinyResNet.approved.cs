@@ -215,20 +215,6 @@ namespace Samples
         }
 
         /// <summary>
-        /// The output of conv1 from the last single-sample call: 12544 floats, 16×28×28 (see
-        /// <see cref="LayerOutput"/>).
-        /// </summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public global::System.ReadOnlySpan<float> Conv1Output
-        {
-            get
-            {
-                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
-                return new(_workspace.Conv1Output, 0, 12544);
-            }
-        }
-
-        /// <summary>
         /// The output of stem from the last single-sample call: 12544 floats, 16×28×28 (see <see cref="LayerOutput"/>).
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
@@ -238,19 +224,6 @@ namespace Samples
             {
                 using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
                 return new(_workspace.StemOutput, 0, 12544);
-            }
-        }
-
-        /// <summary>
-        /// The output of conv2 from the last single-sample call: 6272 floats, 32×14×14 (see <see cref="LayerOutput"/>).
-        /// </summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public global::System.ReadOnlySpan<float> Conv2Output
-        {
-            get
-            {
-                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
-                return new(_workspace.Conv2Output, 0, 6272);
             }
         }
 
@@ -277,33 +250,6 @@ namespace Samples
             {
                 using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
                 return new(_workspace.MainOutput, 0, 6272);
-            }
-        }
-
-        /// <summary>
-        /// The output of shortcut from the last single-sample call: 6272 floats, 32×14×14 (see
-        /// <see cref="LayerOutput"/>).
-        /// </summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public global::System.ReadOnlySpan<float> ShortcutOutput
-        {
-            get
-            {
-                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
-                return new(_workspace.ShortcutOutput, 0, 6272);
-            }
-        }
-
-        /// <summary>
-        /// The output of add1 from the last single-sample call: 6272 floats, 32×14×14 (see <see cref="LayerOutput"/>).
-        /// </summary>
-        [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public global::System.ReadOnlySpan<float> Add1Output
-        {
-            get
-            {
-                using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
-                return new(_workspace.Add1Output, 0, 6272);
             }
         }
 
@@ -352,8 +298,7 @@ namespace Samples
         /// <see cref="TrainSample"/>; not the batch calls), CHW row-major: a view of this instance's workspace,
         /// overwritten by the next call.
         /// </summary>
-        /// <param name="layer">A layer's name: conv1, stem, conv2, relu2, main, shortcut, add1, relu3, dense1,
-        /// softmax1.</param>
+        /// <param name="layer">A layer's name: stem, relu2, main, relu3, dense1, softmax1.</param>
         /// <exception cref="global::System.ArgumentException">No layer has that name, or its output is not kept (the
         /// message says where it is).</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
@@ -362,16 +307,28 @@ namespace Samples
             using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
             return layer switch
             {
-                "conv1" => new(_workspace.Conv1Output, 0, 12544),
                 "stem" => new(_workspace.StemOutput, 0, 12544),
-                "conv2" => new(_workspace.Conv2Output, 0, 6272),
                 "relu2" => new(_workspace.Relu2Output, 0, 6272),
                 "main" => new(_workspace.MainOutput, 0, 6272),
-                "shortcut" => new(_workspace.ShortcutOutput, 0, 6272),
-                "add1" => new(_workspace.Add1Output, 0, 6272),
                 "relu3" => new(_workspace.Relu3Output, 0, 6272),
                 "dense1" => new(_workspace.Dense1Output, 0, 10),
                 "softmax1" => new(_workspace.Softmax1Output, 0, 10),
+                "conv1" =>
+                    throw new global::System.ArgumentException(
+                        "inference runs conv1 with stem folded in, writing stem's output only: read stem's.",
+                        nameof(layer)),
+                "conv2" =>
+                    throw new global::System.ArgumentException(
+                        "inference runs conv2 with relu2 folded in, writing relu2's output only: read relu2's.",
+                        nameof(layer)),
+                "shortcut" =>
+                    throw new global::System.ArgumentException(
+                        "inference runs shortcut with add1, relu3 folded in, writing relu3's output only: read relu3's.",
+                        nameof(layer)),
+                "add1" =>
+                    throw new global::System.ArgumentException(
+                        "inference runs add1 inside shortcut, writing relu3's output only: read relu3's.",
+                        nameof(layer)),
                 _ => throw new global::System.ArgumentException(
                     $"No layer of TinyResNet is named '{layer}'; " +
                     $"the layers with an output to read: {LayerOutputNames}.", nameof(layer)),
@@ -379,7 +336,7 @@ namespace Samples
         }
 
         private const string LayerOutputNames =
-            "conv1, stem, conv2, relu2, main, shortcut, add1, relu3, dense1, softmax1";
+            "stem, relu2, main, relu3, dense1, softmax1";
 
         /// <summary>
         /// Fills the weights with He (Kaiming) uniform values, U(±√(6 / fan-in)), and the biases with zeros. The same
@@ -929,18 +886,23 @@ namespace Samples
         private static void ForwardPass<TVector>(int count, global::System.ReadOnlySpan<float> parameters, Workspace ws)
             where TVector : struct, global::NetGen.Kernels.IFloatVector<TVector>
         {
-            global::NetGen.Generated.Layers.Conv1Forward<TVector>(count, ws.Input, parameters.Slice(0, 144),
-                parameters.Slice(144, 16), ws.Conv1Output, ws.Conv1Columns, ws.Conv1Padded);
-            global::NetGen.Generated.Layers.StemForward(count, ws.Conv1Output, ws.StemOutput);
-            global::NetGen.Generated.Layers.Conv2Forward<TVector>(count, ws.StemOutput, parameters.Slice(160, 4608),
-                parameters.Slice(4768, 32), ws.Conv2Output, ws.Conv2Columns, ws.Conv2Padded);
-            global::NetGen.Generated.Layers.Relu2Forward(count, ws.Conv2Output, ws.Relu2Output);
+            // conv1, then stem, on each output as it is stored.
+            global::NetGen.Generated.Layers.Conv1ForwardFolded<TVector>(count, ws.Input, parameters.Slice(0, 144),
+                parameters.Slice(144, 16), ws.StemOutput, ws.Conv1Columns, ws.Conv1Padded);
+            // stem: folded into conv1, which wrote its output.
+            // conv2, then relu2, on each output as it is stored.
+            global::NetGen.Generated.Layers.Conv2ForwardFolded<TVector>(count, ws.StemOutput,
+                parameters.Slice(160, 4608), parameters.Slice(4768, 32), ws.Relu2Output, ws.Conv2Columns,
+                ws.Conv2Padded);
+            // relu2: folded into conv2, which wrote its output.
             global::NetGen.Generated.Layers.MainForward<TVector>(count, ws.Relu2Output, parameters.Slice(4800, 9216),
                 parameters.Slice(14016, 32), ws.MainOutput, ws.MainColumns, ws.MainPadded);
-            global::NetGen.Generated.Layers.ShortcutForward<TVector>(count, ws.StemOutput, parameters.Slice(14048, 512),
-                parameters.Slice(14560, 32), ws.ShortcutOutput, ws.ShortcutColumns);
-            global::NetGen.Generated.Layers.Add1Forward(count, ws.ShortcutOutput, ws.MainOutput, ws.Add1Output);
-            global::NetGen.Generated.Layers.Relu2Forward(count, ws.Add1Output, ws.Relu3Output);
+            // shortcut, then add1 (+ main) and relu3, on each output as it is stored.
+            global::NetGen.Generated.Layers.ShortcutForwardFolded<TVector>(count, ws.StemOutput,
+                parameters.Slice(14048, 512), parameters.Slice(14560, 32), ws.Relu3Output, ws.ShortcutColumns,
+                ws.MainOutput);
+            // add1: folded into shortcut, which went on to relu3's output.
+            // relu3: folded into shortcut, which wrote its output.
             global::NetGen.Generated.Layers.Dense1Forward<TVector>(count, ws.Relu3Output,
                 parameters.Slice(14592, 62720), parameters.Slice(77312, 10), ws.Dense1Output);
             global::NetGen.Generated.Layers.Softmax1Forward(count, ws.Dense1Output, ws.Softmax1Output,
@@ -1033,9 +995,6 @@ namespace Samples
             /// <summary>dL/d(input): n × 1×28×28; written by conv1's backward pass.</summary>
             public readonly float[] InputGradient = new float[capacity * 784 + 32];
 
-            /// <summary>conv1 output: n × 16×28×28; read by stem.</summary>
-            public readonly float[] Conv1Output = new float[capacity * 12544 + 32];
-
             /// <summary>dL/d(conv1 output): n × 16×28×28; written by stem's backward pass.</summary>
             public readonly float[] Conv1OutputGradient = new float[capacity * 12544 + 32];
 
@@ -1080,9 +1039,6 @@ namespace Samples
 
             /// <summary>dL/d(stem output): n × 16×28×28; the sum of what shortcut and conv2 give back.</summary>
             public readonly float[] StemOutputGradient = new float[capacity * 12544 + 32];
-
-            /// <summary>conv2 output: n × 32×14×14; read by relu2.</summary>
-            public readonly float[] Conv2Output = new float[capacity * 6272 + 32];
 
             /// <summary>dL/d(conv2 output): n × 32×14×14; written by relu2's backward pass.</summary>
             public readonly float[] Conv2OutputGradient = new float[capacity * 6272 + 32];
@@ -1178,9 +1134,6 @@ namespace Samples
             /// </summary>
             public readonly float[] MainZeros = new float[32 + 32];
 
-            /// <summary>shortcut output: n × 32×14×14; read by add1.</summary>
-            public readonly float[] ShortcutOutput = new float[capacity * 6272 + 32];
-
             /// <summary>dL/d(shortcut output): n × 32×14×14; written by add1's backward pass.</summary>
             public readonly float[] ShortcutOutputGradient = new float[capacity * 6272 + 32];
 
@@ -1198,9 +1151,6 @@ namespace Samples
             /// inside is dL/dx, for one sample at a time.
             /// </summary>
             public readonly float[] ShortcutPaddedGradient = new float[12544 + 32];
-
-            /// <summary>add1 output: n × 32×14×14; read by relu3.</summary>
-            public readonly float[] Add1Output = new float[capacity * 6272 + 32];
 
             /// <summary>dL/d(add1 output): n × 32×14×14; written by relu3's backward pass.</summary>
             public readonly float[] Add1OutputGradient = new float[capacity * 6272 + 32];
@@ -1255,41 +1205,8 @@ namespace NetGen.Generated
             TensorPrimitives.Add(new ReadOnlySpan<float>(sum, 0, length), new ReadOnlySpan<float>(part, 0, length),
                 sum);
 
-        // conv1 (Conv2D): 1×28×28 → 16×28×28, kernel 3×3, stride 1, padding 1
-        // y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i + m − 1, j + n − 1)   (zero outside x)
-        /// <summary>Forward pass of conv1 (Conv2D): 1×28×28 → 16×28×28, kernel 3×3, stride 1, padding 1.</summary>
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        internal static void Conv1Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
-            ReadOnlySpan<float> bias, Span<float> y, Span<float> columns, Span<float> padded)
-            where TVector : struct, IFloatVector<TVector>
-        {
-            ref float w0 = ref MemoryMarshal.GetReference(weight);
-            ref float b0 = ref MemoryMarshal.GetReference(bias);
-            // A vector of a row's last pixels reads up to Count − 1 floats past the padded copy's last row: this slice
-            // proves the buffer has them.
-            ref float p0 = ref MemoryMarshal.GetReference(padded.Slice(0, 900 + TVector.Count - 1));
-            // The compacted copy's last vector reaches up to Count − 1 floats past its planes: this slice proves the
-            // buffer has them.
-            ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, 2520 + TVector.Count - 1));
-            for (int s = 0; s < count; s++)
-            {
-                // to the buffer's end: a row's last vector may read into the slack
-                ReadOnlySpan<float> xs = x.Slice(s * 784);
-                // to the buffer's end, as xs: a masked store may read and write back the slack
-                ref float y0 = ref MemoryMarshal.GetReference(y.Slice(s * 12544));
-                Conv1Pad(xs, padded);
-
-                // y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · padded(t, i + m, j + n), straight from the padded
-                // copy (no unfold): register tiles of up to 8 filters × 2 vectors of output pixels, each tap one load
-                // per vector; each filter's sums start at its bias. The 28-pixel rows would leave lanes empty, so the
-                // input is first copied into columns as 3 planes (t, n) of 30×28, holding padded(t, u, j + n) at u·28 +
-                // j: there pixel q = i·28 + j reads plane (t, n) at q + m·28, and a vector of pixels runs on across the
-                // rows.
-                Convolution.ForwardCompacted<TVector>(ref w0, ref b0, ref p0, ref c0, ref y0, filters: 16, channels: 1,
-                    kernelHeight: 3, kernelWidth: 3, inputWidth: 30, inputPlane: 900, outputHeight: 28,
-                    outputWidth: 28);
-            }
-        }
+        // conv1 (Conv2D): 1×28×28 → 16×28×28, kernel 3×3, stride 1, padding 1: its forward pass is done by
+        // Conv1ForwardFolded
 
         // conv1 (Conv2D) backward: dL/dy 16×28×28 → dL/dx 1×28×28
         // dL/dw(k,t,m,n) += Σ_i Σ_j dL/dy(k,i,j) · x(t, i + m − 1, j + n − 1)
@@ -1364,6 +1281,47 @@ namespace NetGen.Generated
             }
         }
 
+        // conv1 (Conv2D): 1×28×28 → 16×28×28, kernel 3×3, stride 1, padding 1, with stem folded in
+        // y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i + m − 1, j + n − 1)   (zero outside x)
+        // then y(k,i,j) = max(y(k,i,j), 0), as each is stored
+        /// <summary>
+        /// Forward pass of conv1 (Conv2D): 1×28×28 → 16×28×28, kernel 3×3, stride 1, padding 1, with stem after it done
+        /// on each output as it is stored, into stem's output.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        internal static void Conv1ForwardFolded<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
+            ReadOnlySpan<float> bias, Span<float> y, Span<float> columns, Span<float> padded)
+            where TVector : struct, IFloatVector<TVector>
+        {
+            ref float w0 = ref MemoryMarshal.GetReference(weight);
+            ref float b0 = ref MemoryMarshal.GetReference(bias);
+            // A vector of a row's last pixels reads up to Count − 1 floats past the padded copy's last row: this slice
+            // proves the buffer has them.
+            ref float p0 = ref MemoryMarshal.GetReference(padded.Slice(0, 900 + TVector.Count - 1));
+            // The compacted copy's last vector reaches up to Count − 1 floats past its planes: this slice proves the
+            // buffer has them.
+            ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, 2520 + TVector.Count - 1));
+            for (int s = 0; s < count; s++)
+            {
+                // to the buffer's end: a row's last vector may read into the slack
+                ReadOnlySpan<float> xs = x.Slice(s * 784);
+                // to the buffer's end, as xs: a masked store may read and write back the slack
+                ref float y0 = ref MemoryMarshal.GetReference(y.Slice(s * 12544));
+                Conv1Pad(xs, padded);
+
+                // Each output is stored as max(y, 0): the layers after this one, folded in.
+                // y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · padded(t, i + m, j + n), straight from the padded
+                // copy (no unfold): register tiles of up to 8 filters × 2 vectors of output pixels, each tap one load
+                // per vector; each filter's sums start at its bias. The 28-pixel rows would leave lanes empty, so the
+                // input is first copied into columns as 3 planes (t, n) of 30×28, holding padded(t, u, j + n) at u·28 +
+                // j: there pixel q = i·28 + j reads plane (t, n) at q + m·28, and a vector of pixels runs on across the
+                // rows.
+                Convolution.ForwardCompacted<TVector>(ref w0, ref b0, ref p0, ref c0, ref y0, filters: 16, channels: 1,
+                    kernelHeight: 3, kernelWidth: 3, inputWidth: 30, inputPlane: 900, outputHeight: 28, outputWidth: 28,
+                    epilogue: Epilogue.Rectify);
+            }
+        }
+
         // conv1 padding: the sample into the middle of its zero-padded copy (1×30×30); the border is never written and
         // stays zero.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -1405,14 +1363,7 @@ namespace NetGen.Generated
             }
         }
 
-        // stem (ReLU): 16×28×28 → 16×28×28
-        // y = max(x, 0)
-        /// <summary>Forward pass of stem (ReLU): 16×28×28 → 16×28×28.</summary>
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        internal static void StemForward(int count, ReadOnlySpan<float> x, Span<float> y)
-        {
-            TensorPrimitives.Max(x.Slice(0, count * 12544), 0f, y);
-        }
+        // stem (ReLU): 16×28×28 → 16×28×28: its forward pass is done by Conv1ForwardFolded
 
         // stem (ReLU) backward: dL/dy 16×28×28 → dL/dx 16×28×28
         // dL/dx = dL/dy where y > 0 (that is, x > 0), else 0
@@ -1444,33 +1395,8 @@ namespace NetGen.Generated
             }
         }
 
-        // conv2 (Conv2D): 16×28×28 → 32×14×14, kernel 3×3, stride 2, padding 1
-        // y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i·2 + m − 1, j·2 + n − 1)   (zero outside x)
-        /// <summary>Forward pass of conv2 (Conv2D): 16×28×28 → 32×14×14, kernel 3×3, stride 2, padding 1.</summary>
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        internal static void Conv2Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
-            ReadOnlySpan<float> bias, Span<float> y, Span<float> columns, Span<float> padded)
-            where TVector : struct, IFloatVector<TVector>
-        {
-            ref float w0 = ref MemoryMarshal.GetReference(weight);
-            ref float b0 = ref MemoryMarshal.GetReference(bias);
-            ref float c0 = ref MemoryMarshal.GetReference(columns);
-            for (int s = 0; s < count; s++)
-            {
-                // to the buffer's end, as ys: a row's last vector may reach into the slack
-                ReadOnlySpan<float> xs = x.Slice(s * 12544);
-                Span<float> ys = y.Slice(s * 6272);
-                ref float y0 = ref MemoryMarshal.GetReference(ys);
-
-                // 1. Unfold (im2col) this sample into columns.
-                Conv2Unfold<TVector>(xs, columns, padded);
-
-                // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [32×144] · [144×196], register tiles of 8 filters ×
-                // 2 vectors of pixels, blocked for the caches; each filter's accumulators start at its bias.
-                Gemm.MultiplyBias<TVector>(ref w0, 144, 1, ref c0, 196, ref y0, 196, ref b0, m: 32, k: 144, n: 196,
-                    paddedTail: true);
-            }
-        }
+        // conv2 (Conv2D): 16×28×28 → 32×14×14, kernel 3×3, stride 2, padding 1: its forward pass is done by
+        // Conv2ForwardFolded
 
         // conv2 (Conv2D) backward: dL/dy 32×14×14 → dL/dx 16×28×28
         // dL/dw(k,t,m,n) += Σ_i Σ_j dL/dy(k,i,j) · x(t, i·2 + m − 1, j·2 + n − 1)
@@ -1544,6 +1470,39 @@ namespace NetGen.Generated
             Rows.TransposeAdd(weightGradientT, 32, 144, 32, weightGradient, 144);
         }
 
+        // conv2 (Conv2D): 16×28×28 → 32×14×14, kernel 3×3, stride 2, padding 1, with relu2 folded in
+        // y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i·2 + m − 1, j·2 + n − 1)   (zero outside x)
+        // then y(k,i,j) = max(y(k,i,j), 0), as each is stored
+        /// <summary>
+        /// Forward pass of conv2 (Conv2D): 16×28×28 → 32×14×14, kernel 3×3, stride 2, padding 1, with relu2 after it
+        /// done on each output as it is stored, into relu2's output.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        internal static void Conv2ForwardFolded<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
+            ReadOnlySpan<float> bias, Span<float> y, Span<float> columns, Span<float> padded)
+            where TVector : struct, IFloatVector<TVector>
+        {
+            ref float w0 = ref MemoryMarshal.GetReference(weight);
+            ref float b0 = ref MemoryMarshal.GetReference(bias);
+            ref float c0 = ref MemoryMarshal.GetReference(columns);
+            for (int s = 0; s < count; s++)
+            {
+                // to the buffer's end, as ys: a row's last vector may reach into the slack
+                ReadOnlySpan<float> xs = x.Slice(s * 12544);
+                Span<float> ys = y.Slice(s * 6272);
+                ref float y0 = ref MemoryMarshal.GetReference(ys);
+
+                // 1. Unfold (im2col) this sample into columns.
+                Conv2Unfold<TVector>(xs, columns, padded);
+
+                // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [32×144] · [144×196], register tiles of 8 filters ×
+                // 2 vectors of pixels, blocked for the caches; each filter's accumulators start at its bias.
+                // Each output is stored as max(y, 0): the layers after this one, folded in.
+                Gemm.MultiplyBias<TVector>(ref w0, 144, 1, ref c0, 196, ref y0, 196, ref b0, m: 32, k: 144, n: 196,
+                    paddedTail: true, epilogue: Epilogue.Rectify);
+            }
+        }
+
         // conv2 padding: the sample into the middle of its zero-padded copy (16×30×30); the border is never written and
         // stays zero.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -1606,14 +1565,7 @@ namespace NetGen.Generated
         }
 
 
-        // relu2 (ReLU): 32×14×14 → 32×14×14
-        // y = max(x, 0)
-        /// <summary>Forward pass of relu2 (ReLU): 32×14×14 → 32×14×14.</summary>
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        internal static void Relu2Forward(int count, ReadOnlySpan<float> x, Span<float> y)
-        {
-            TensorPrimitives.Max(x.Slice(0, count * 6272), 0f, y);
-        }
+        // relu2 (ReLU): 32×14×14 → 32×14×14: its forward pass is done by Conv2ForwardFolded
 
         // relu2 (ReLU) backward: dL/dy 32×14×14 → dL/dx 32×14×14
         // dL/dx = dL/dy where y > 0 (that is, x > 0), else 0
@@ -1833,33 +1785,8 @@ namespace NetGen.Generated
             }
         }
 
-        // shortcut (Conv2D): 16×28×28 → 32×14×14, kernel 1×1, stride 2, padding 0
-        // y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i·2 + m, j·2 + n)   (zero outside x)
-        /// <summary>Forward pass of shortcut (Conv2D): 16×28×28 → 32×14×14, kernel 1×1, stride 2, padding 0.</summary>
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        internal static void ShortcutForward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
-            ReadOnlySpan<float> bias, Span<float> y, Span<float> columns)
-            where TVector : struct, IFloatVector<TVector>
-        {
-            ref float w0 = ref MemoryMarshal.GetReference(weight);
-            ref float b0 = ref MemoryMarshal.GetReference(bias);
-            ref float c0 = ref MemoryMarshal.GetReference(columns);
-            for (int s = 0; s < count; s++)
-            {
-                // to the buffer's end, as ys: a row's last vector may reach into the slack
-                ReadOnlySpan<float> xs = x.Slice(s * 12544);
-                Span<float> ys = y.Slice(s * 6272);
-                ref float y0 = ref MemoryMarshal.GetReference(ys);
-
-                // 1. Unfold (im2col) this sample into columns.
-                ShortcutUnfold<TVector>(xs, columns);
-
-                // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [32×16] · [16×196], register tiles of 8 filters × 2
-                // vectors of pixels, blocked for the caches; each filter's accumulators start at its bias.
-                Gemm.MultiplyBias<TVector>(ref w0, 16, 1, ref c0, 196, ref y0, 196, ref b0, m: 32, k: 16, n: 196,
-                    paddedTail: true);
-            }
-        }
+        // shortcut (Conv2D): 16×28×28 → 32×14×14, kernel 1×1, stride 2, padding 0: its forward pass is done by
+        // ShortcutForwardFolded
 
         // shortcut (Conv2D) backward: dL/dy 32×14×14 → dL/dx 16×28×28
         // dL/dw(k,t,m,n) += Σ_i Σ_j dL/dy(k,i,j) · x(t, i·2 + m, j·2 + n)
@@ -1922,6 +1849,41 @@ namespace NetGen.Generated
             }
         }
 
+        // shortcut (Conv2D): 16×28×28 → 32×14×14, kernel 1×1, stride 2, padding 0, with add1 and relu3 folded in
+        // y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i·2 + m, j·2 + n)   (zero outside x)
+        // then y(k,i,j) = max(y(k,i,j) + residual(k,i,j), 0), as each is stored
+        /// <summary>
+        /// Forward pass of shortcut (Conv2D): 16×28×28 → 32×14×14, kernel 1×1, stride 2, padding 0, with add1 and relu3
+        /// after it done on each output as it is stored, into relu3's output.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        internal static void ShortcutForwardFolded<TVector>(int count, ReadOnlySpan<float> x,
+            ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, Span<float> columns,
+            ReadOnlySpan<float> residual)
+            where TVector : struct, IFloatVector<TVector>
+        {
+            ref float w0 = ref MemoryMarshal.GetReference(weight);
+            ref float b0 = ref MemoryMarshal.GetReference(bias);
+            ref float c0 = ref MemoryMarshal.GetReference(columns);
+            for (int s = 0; s < count; s++)
+            {
+                // to the buffer's end, as ys: a row's last vector may reach into the slack
+                ReadOnlySpan<float> xs = x.Slice(s * 12544);
+                Span<float> ys = y.Slice(s * 6272);
+                ref float y0 = ref MemoryMarshal.GetReference(ys);
+
+                // 1. Unfold (im2col) this sample into columns.
+                ShortcutUnfold<TVector>(xs, columns);
+
+                // 2. y(k, q) = b(k) + Σ_r w(k, r) · columns(r, q): [32×16] · [16×196], register tiles of 8 filters × 2
+                // vectors of pixels, blocked for the caches; each filter's accumulators start at its bias.
+                // Each output is stored as max(y + residual, 0): the layers after this one, folded in.
+                Gemm.MultiplyBias<TVector>(ref w0, 16, 1, ref c0, 196, ref y0, 196, ref b0, m: 32, k: 16, n: 196,
+                    paddedTail: true,
+                    epilogue: new Epilogue(ref MemoryMarshal.GetReference(residual.Slice(s * 6272)), rectifies: true));
+            }
+        }
+
         // shortcut unfold (im2col): columns(r, q) = x(t, i·2 + m, j·2 + n), row r = (t·1 + m)·1 + n, column q = i·14 +
         // j.
         // Every tap reads whole rows, so every column of every row is written.
@@ -1969,15 +1931,8 @@ namespace NetGen.Generated
         }
 
 
-        // add1 (Add): 32×14×14 (shortcut) and 32×14×14 (main) → 32×14×14, x + main
-        // y = x + main, elementwise
-        /// <summary>Forward pass of add1 (Add): 32×14×14 (shortcut) and 32×14×14 (main) → 32×14×14, x + main.</summary>
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        internal static void Add1Forward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> joined, Span<float> y)
-        {
-            int length = count * 6272;
-            TensorPrimitives.Add(x.Slice(0, length), joined.Slice(0, length), y);
-        }
+        // add1 (Add): 32×14×14 (shortcut) and 32×14×14 (main) → 32×14×14, x + main: its forward pass is done by
+        // ShortcutForwardFolded
 
         // add1 (Add) backward: dL/dy 32×14×14 → dL/dshortcut 32×14×14, dL/dmain 32×14×14
         // dL/dx = dL/dy;  dL/dmain = dL/dy
