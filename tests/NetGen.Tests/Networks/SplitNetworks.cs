@@ -50,3 +50,16 @@ public partial class SplitNoBiasNet { }
 [Dense(5)]
 [Softmax]
 public partial class SplitFoldedNet { }
+
+/// <summary>
+/// A split convolution that adds an earlier layer's output and rectifies as it stores (the [Add] and [ReLU] after it
+/// folded in): each part adds the residual at its own filters' offsets.
+/// </summary>
+[Input(32, 14, 14)]
+[Conv2D(64, 3, Padding = 1, Name = "a")]
+[Conv2D(64, 5, Padding = 2, Name = "b")]
+[Add("a")]
+[ReLU]
+[Dense(5)]
+[Softmax]
+public partial class SplitResidualNet { }

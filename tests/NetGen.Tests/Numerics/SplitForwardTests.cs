@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Reflection;
 using NetGen.Tests.Networks;
 using Xunit;
@@ -27,7 +28,7 @@ public class SplitForwardTests
     {
         static bool HasSplitter(Type network) => network.GetNestedType("Splitter", BindingFlags.NonPublic) is not null;
 
-        Assert.All(new[] { typeof(SplitCompactedNet), typeof(SplitDirectNet), typeof(SplitUnfoldDenseNet), typeof(SplitNoBiasNet), typeof(SplitFoldedNet) },
+        Assert.All(new[] { typeof(SplitCompactedNet), typeof(SplitDirectNet), typeof(SplitUnfoldDenseNet), typeof(SplitNoBiasNet), typeof(SplitFoldedNet), typeof(SplitResidualNet) },
             network => Assert.True(HasSplitter(network), network.Name));
         Assert.All(new[] { typeof(LeNet5), typeof(MixedNet), typeof(ConvStridedNet), typeof(LargeDenseNet) },
             network => Assert.False(HasSplitter(network), network.Name));
@@ -91,6 +92,53 @@ public class SplitForwardTests
         var batch = new float[SplitFoldedNet.OutputLength];
         network.ForwardBatch(input, batch);
         Assert.Equal(batch, split);
+    }
+
+    /// <summary>
+    /// A split convolution with the Add and ReLU after it in its stores: the same bits on 1, 2 and 3 threads and in the
+    /// batch pass, and the values of the layers run one by one in double precision.
+    /// </summary>
+    [Fact]
+    public void Split_convolution_with_a_residual_in_its_stores_matches_one_thread_bit_for_bit()
+    {
+        var network = new SplitResidualNet();
+        network.InitializeParameters(13);
+        float[] input = TestData.Uniform(SplitResidualNet.InputLength, 14);
+        float[] split = Outputs(network, input, threads: 2);
+        Assert.Equal(Outputs(network, input, threads: 1), split);
+        Assert.Equal(Outputs(network, input, threads: 3), split);
+        var batch = new float[SplitResidualNet.OutputLength];
+        network.ForwardBatch(input, batch);
+        Assert.Equal(batch, split);
+
+        // a, b, a + b, ReLU, dense, softmax in double, from the network's own parameters.
+        double[] p = Array.ConvertAll(network.Parameters, v => (double)v);
+        double[] x = Array.ConvertAll(input, v => (double)v);
+        double[] a = Reference.Conv2D(x, 32, 14, 14, p.AsSpan(0, 64 * 32 * 9), p.AsSpan(64 * 32 * 9, 64), new Conv(64, 3, 3, 1, 1), out _, out _);
+        int bw = 64 * 32 * 9 + 64;
+        double[] b = Reference.Conv2D(a, 64, 14, 14, p.AsSpan(bw, 64 * 64 * 25), p.AsSpan(bw + 64 * 64 * 25, 64), new Conv(64, 5, 5, 1, 2), out _, out _);
+        double[] r = new double[b.Length];
+        for (int i = 0; i < r.Length; i++)
+        {
+            r[i] = Math.Max(a[i] + b[i], 0);
+        }
+
+        int dw = bw + 64 * 64 * 25 + 64;
+        double[] logits = new double[5];
+        for (int o = 0; o < 5; o++)
+        {
+            logits[o] = p[dw + 5 * r.Length + o];
+            for (int i = 0; i < r.Length; i++)
+            {
+                logits[o] += p[dw + o * r.Length + i] * r[i];
+            }
+        }
+
+        double max = logits.Max(), sum = logits.Sum(l => Math.Exp(l - max));
+        for (int o = 0; o < 5; o++)
+        {
+            Assert.True(Math.Abs(Math.Exp(logits[o] - max) / sum - split[o]) <= 1e-5, $"output {o}: expected {Math.Exp(logits[o] - max) / sum}, got {split[o]}");
+        }
     }
 
     /// <summary>A clone gets a splitter of its own, with the same thread count: same outputs, and both usable at once.</summary>
