@@ -610,10 +610,12 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     /// 8 when it has fewer than 32): each part reads the whole padded or unfolded input, made once beforehand. A
     /// convolution that compacts its input on one thread runs its parts with the direct kernel from the padded copy
     /// instead (the same sums in the same order): the compacted copy is several times larger, and every part would read it
-    /// from the core that wrote it (docs/benchmarks.md has the measurements).
+    /// from the core that wrote it (docs/benchmarks.md has the measurements). Where the output rows fill under 60 % of their
+    /// vectors (7 pixels in 16 lanes), that kernel runs at under half the compacted one's rate and the layer is not split: a
+    /// 128-filter 7×7 layer split this way made a one-image pass slower on two threads than on one.
     /// </summary>
     public override SplitPlan? SplitForward(LayerPlan plan) =>
-        Groups == 1 && !Strategy.ConvolvesDepthwise
+        Groups == 1 && !Strategy.ConvolvesDepthwise && (!Strategy.Compacts || ConvolutionStrategy.RowsFillVectors(plan.Output.Width))
             ? new SplitPlan(Filters, Filters >= 32 ? 16 : 8, Prepares: !Strategy.ConvolvesDirectly || PadsInput, "filters")
             : null;
 

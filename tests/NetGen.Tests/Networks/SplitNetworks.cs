@@ -63,3 +63,13 @@ public partial class SplitFoldedNet { }
 [Dense(5)]
 [Softmax]
 public partial class SplitResidualNet { }
+
+/// <summary>
+/// A convolution large enough to split (7.2M multiply-adds, 575 per float of its input and output) whose 7-pixel output rows
+/// would fill under half of the direct kernel's vectors: not split.
+/// </summary>
+[Input(128, 7, 7)]
+[Conv2D(128, 3, Padding = 1)]
+[Dense(5)]
+[Softmax]
+public partial class NarrowRowsNet { }

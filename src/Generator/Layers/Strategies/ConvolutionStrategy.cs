@@ -179,6 +179,9 @@ internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool
     public static int CompactedHeight(int outputHeight, int kernelHeight) => outputHeight + kernelHeight - 1;
 
     private static bool FillsLanes(int width, int lanes) => width * 100 >= 60 * ((width + lanes - 1) / lanes * lanes);
+
+    /// <summary>Whether output rows of this width fill 60 % or more of the vectors they are cut into, at 8 and at 16 lanes.</summary>
+    public static bool RowsFillVectors(int width) => FillsLanes(width, 8) && FillsLanes(width, WidestLanes);
 }
 
 /// <summary>How a dense layer's generated passes compute, from its sizes alone (shared with the runtime-shaped baseline).</summary>
