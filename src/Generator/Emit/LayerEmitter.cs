@@ -187,13 +187,9 @@ internal static class LayerEmitter
         LayerPlan form = plan with { Layer = fold.Layer };
         string formula = folding.Layer.FoldFormula(folding, plan);
         w.Comment($"{Header(model, plan)}\n{formula}\nthen, with w = W' and b = b':\n{fold.Layer.ForwardFormula(form)}");
-        w.Summary($"Inference forward pass of {NetworkEmitter.Xml(Header(model, plan))}, with the {NetworkEmitter.Xml(folding.Layer.Kind)} after it folded in: over the recomputed weight and bias (see <c>{plan.Pascal}FoldBatchNorm</c>), into that layer's output.");
-        EmitSignature(w, form, forward: true, "ForwardFolded");
-        w.Open();
-        fold.Layer.EmitForward(w, form);
-        w.Close();
-        w.Line();
-        SplitEmitter.EmitMethods(w, plan, folded: true);
+        string steps = fold.Covers.Count > 1 ? $", then {string.Join(" and ", fold.Covers.Skip(1).Select(model.NameOf))} on each output as it is stored" : "";
+        w.Summary($"Inference forward pass of {NetworkEmitter.Xml(Header(model, plan))}, with the {NetworkEmitter.Xml(folding.Layer.Kind)} after it folded in{NetworkEmitter.Xml(steps)}: over the recomputed weight and bias (see <c>{plan.Pascal}FoldBatchNorm</c>), into {NetworkEmitter.Xml(model.NameOf(fold.Node))}'s output.");
+        EmitFoldedForward(w, plan, form);
 
         w.Summary($"The weight and bias <c>{plan.Pascal}ForwardFolded</c> reads, from {NetworkEmitter.Xml(plan.Name)}'s weight and bias (<paramref name=\"bias\"/> empty without one) and the {NetworkEmitter.Xml(folding.Layer.Kind)}'s weight γ, bias β and running statistics: {NetworkEmitter.Xml(formula)}.");
         w.Line($"internal static void {plan.Pascal}FoldBatchNorm(");
@@ -215,9 +211,15 @@ internal static class LayerEmitter
         string steps = string.Join(" and ", fold.Covers.Select(model.NameOf));
         w.Comment($"{Header(model, plan)}, with {steps} folded in\n{fold.Layer.ForwardFormula(form)}");
         w.Summary($"Forward pass of {NetworkEmitter.Xml(Header(model, plan))}, with {NetworkEmitter.Xml(steps)} after it done on each output as it is stored, into {NetworkEmitter.Xml(model.NameOf(fold.Node))}'s output.");
+        EmitFoldedForward(w, plan, form);
+    }
+
+    /// <summary><c>{Layer}ForwardFolded</c>, the inference form's forward method, and its split methods where it has them.</summary>
+    private static void EmitFoldedForward(SourceWriter w, LayerPlan plan, LayerPlan form)
+    {
         EmitSignature(w, form, forward: true, "ForwardFolded");
         w.Open();
-        fold.Layer.EmitForward(w, form);
+        form.Layer.EmitForward(w, form);
         w.Close();
         w.Line();
         SplitEmitter.EmitMethods(w, plan, folded: true);

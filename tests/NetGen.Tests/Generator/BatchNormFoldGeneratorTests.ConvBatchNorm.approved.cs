@@ -1311,8 +1311,8 @@ namespace NetGen.Generated
         // then y(k,i,j) = max(y(k,i,j), 0), as each is stored
         /// <summary>
         /// Inference forward pass of conv1 (Conv2D): 2×6×6 → 4×6×6, kernel 3×3, stride 1, padding 1, no bias, with the
-        /// BatchNorm2D after it folded in: over the recomputed weight and bias (see <c>Conv1FoldBatchNorm</c>), into
-        /// that layer's output.
+        /// BatchNorm2D after it folded in, then relu1 on each output as it is stored: over the recomputed weight and
+        /// bias (see <c>Conv1FoldBatchNorm</c>), into relu1's output.
         /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         internal static void Conv1ForwardFolded<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
