@@ -61,12 +61,12 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     public ConvolutionStrategy Strategy { get; init; }
 
     /// <summary>
-    /// In an inference form only (<see cref="InferenceFold"/>): whether each output, as it is stored, gets the same element of
-    /// the <c>residual</c> operand added (the [Add] after the layer, folded in).
+    /// In a fold's form only (<see cref="InferenceFold.Layer"/>): whether each output, as it is stored, gets the same element
+    /// of the <c>residual</c> operand added (the [Add] after the layer, folded in).
     /// </summary>
     public bool AddsResidual { get; init; }
 
-    /// <summary>In an inference form only: whether each output, as it is stored (after the residual), becomes max(·, 0) (the [ReLU] after the layer, folded in).</summary>
+    /// <summary>In a fold's form only: whether each output, as it is stored (after the residual), becomes max(·, 0) (the [ReLU] after the layer, folded in).</summary>
     public bool Rectifies { get; init; }
 
     private bool HasEpilogue => AddsResidual || Rectifies;

@@ -197,8 +197,8 @@ internal abstract record Layer
     public virtual OutputStep OutputStep => OutputStep.None;
 
     /// <summary>
-    /// For the inference passes, on a layer's inference form (<see cref="InferenceFold.Layer"/>): the form that also does
-    /// <paramref name="step"/> to each output as it stores it, or null when it cannot (the default).
+    /// On a fold's form (<see cref="InferenceFold.Layer"/>: a layer with a BatchNorm folded in, or the layer itself): the form
+    /// that also does <paramref name="step"/> to each output as it stores it, or null when it cannot (the default).
     /// </summary>
     public virtual Layer? WithOutputStep(OutputStep step) => null;
 
