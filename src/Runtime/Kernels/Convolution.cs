@@ -403,11 +403,7 @@ public static partial class Convolution
         bool two = TSlots.Count > 1;
         bias = ref Unsafe.Add(ref bias, first);
         y = ref Unsafe.Add(ref y, first * plane);
-        if (TStep.AddsResidual)
-        {
-            residual = ref Unsafe.Add(ref residual, first * plane);
-        }
-
+        residual = ref Epilogue.Advance<TStep>(ref residual, first * plane);
         TVector s00 = TVector.Broadcast(bias), s01 = s00;
         TVector s10 = default, s11 = default, s20 = default, s21 = default, s30 = default, s31 = default;
         TVector s40 = default, s41 = default, s50 = default, s51 = default, s60 = default, s61 = default, s70 = default, s71 = default;
@@ -526,6 +522,11 @@ public static partial class Convolution
     /// One filter's slots into its output plane, <paramref name="plane"/> floats from y, through <typeparamref name="TStep"/>
     /// (its residual addressed like y): whole vectors, or the lanes inside the row or plane (none for an absent second slot).
     /// </summary>
+    /// <remarks>
+    /// The slots come <c>in</c>: inlined 16 times into a tile, copies of them take <see cref="Tile"/> past the JIT's 1,024 tracked
+    /// locals, and its loop then moves accumulators between registers (23 copies per 16 multiply-adds instead of 9, a 16 → 16
+    /// 28×28 convolution at about 105 GFLOP/s instead of 170).
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store<TVector, TStep>(TVector v0, TVector v1, ref float y, ref float residual, in Slot slot0, in Slot slot1, int plane)
         where TVector : struct, IFloatVector<TVector>

@@ -83,6 +83,15 @@ public readonly ref struct Epilogue
         return TStep.Rectifies ? TVector.Max(sum, TVector.Zero) : sum;
     }
 
+    /// <summary>
+    /// The residual of the outputs <paramref name="offset"/> floats on, where <typeparamref name="TStep"/> reads one; otherwise the
+    /// (null) reference as it is, so that no reference is ever made from a null one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ref float Advance<TStep>(ref float residual, nint offset)
+        where TStep : struct, IOutputStep =>
+        ref TStep.AddsResidual ? ref Unsafe.Add(ref residual, offset) : ref residual;
+
     /// <summary>One output at <paramref name="offset"/> from its sum, with the epilogue <typeparamref name="TStep"/> and its residual.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static float Apply<TStep>(float sum, ref float residual, nint offset)
@@ -94,18 +103,6 @@ public readonly ref struct Epilogue
         }
 
         return TStep.Rectifies ? float.Max(sum, 0f) : sum;
-    }
-
-    /// <summary>The output at <paramref name="offset"/> (from where this epilogue starts), from its sum.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal float Apply(float sum, nint offset)
-    {
-        if (!Unsafe.IsNullRef(ref _residual))
-        {
-            sum += Unsafe.Add(ref _residual, offset);
-        }
-
-        return _rectifies ? float.Max(sum, 0f) : sum;
     }
 }
 

@@ -156,7 +156,7 @@ public static partial class Gemm
         int j = 0;
         for (; j + 2 * TVector.Count <= n; j += 2 * TVector.Count)
         {
-            Rows<TVector, TRegisters, Two, TStep>(ref ap, aRow, aColumn, ref Unsafe.Add(ref bp, j), bRow, kb, ref Unsafe.Add(ref c, j), cRow, load, ref start, startStep, m, Lanes.Whole, ref Offset<TStep>(ref residual, j));
+            Rows<TVector, TRegisters, Two, TStep>(ref ap, aRow, aColumn, ref Unsafe.Add(ref bp, j), bRow, kb, ref Unsafe.Add(ref c, j), cRow, load, ref start, startStep, m, Lanes.Whole, ref Epilogue.Advance<TStep>(ref residual, j));
         }
 
         for (; j < n; j += TVector.Count)
@@ -187,15 +187,9 @@ public static partial class Gemm
                 limit = TVector.Count;
             }
 
-            Rows<TVector, TRegisters, One, TStep>(ref ap, aRow, aColumn, ref Unsafe.Add(ref bp, at), bRow, kb, ref Unsafe.Add(ref c, at), cRow, load, ref start, startStep, m, new Lanes(first, limit), ref Offset<TStep>(ref residual, at));
+            Rows<TVector, TRegisters, One, TStep>(ref ap, aRow, aColumn, ref Unsafe.Add(ref bp, at), bRow, kb, ref Unsafe.Add(ref c, at), cRow, load, ref start, startStep, m, new Lanes(first, limit), ref Epilogue.Advance<TStep>(ref residual, at));
         }
     }
-
-    /// <summary>The residual <paramref name="offset"/> floats on, where the step reads one (else the null reference as it is).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ref float Offset<TStep>(ref float residual, nint offset)
-        where TStep : struct, IOutputStep =>
-        ref TStep.AddsResidual ? ref Unsafe.Add(ref residual, offset) : ref residual;
 
     /// <summary>
     /// All <paramref name="m"/> rows × <typeparamref name="TColumns"/> vectors of columns, in register tiles chosen for
@@ -283,7 +277,7 @@ public static partial class Gemm
         bool two = TColumns.Count > 1;
         a = ref Unsafe.Add(ref a, row * aRow);
         c = ref Unsafe.Add(ref c, row * cRow);
-        residual = ref Offset<TStep>(ref residual, row * cRow);
+        residual = ref Epilogue.Advance<TStep>(ref residual, row * cRow);
         start = ref Unsafe.Add(ref start, row * startStep);
         TVector s00 = default, s01 = default, s10 = default, s11 = default, s20 = default, s21 = default, s30 = default, s31 = default;
         TVector s40 = default, s41 = default, s50 = default, s51 = default, s60 = default, s61 = default, s70 = default, s71 = default;
