@@ -250,7 +250,7 @@ internal static class ShapeInference
     {
         // The forward pass is the inference pass only where training runs in stages (TrainStage), as it does in every network
         // with a BatchNorm; elsewhere training runs it too, and it must not read folded weights.
-        if (!IsStaged(plans))
+        if (!NetworkModel.TrainsInStages(plans))
         {
             return 0;
         }
@@ -343,12 +343,9 @@ internal static class ShapeInference
         }
     }
 
-    /// <summary>Whether training runs in stages (a batch-wide reduction: BatchNorm), so that the forward pass is the inference pass only.</summary>
-    private static bool IsStaged(List<LayerPlan> plans) => plans.Any(static p => !p.FusedIntoNext && p.Layer.GetReductions(p).Count > 0);
-
     /// <summary>The node whose forward call writes a node's output in the inference passes: itself, or the host of the fold that covers it.</summary>
     private static int WrittenBy(List<LayerPlan> plans, int node) =>
-        node == LayerPlan.NetworkInput || !plans[node].FoldedIntoInput ? node : plans.First(p => p.Fold?.Covers.Contains(node) == true).Index;
+        node == LayerPlan.NetworkInput || !plans[node].FoldedIntoInput ? node : NetworkModel.FoldHostIn(plans, node).Index;
 
     /// <summary>Explicit names, or the kind's prefix and its ordinal among layers of that kind; each checked and unique.</summary>
     private static string[] ResolveNames(IReadOnlyList<LayerDeclaration> layers, List<DiagnosticInfo> diagnostics)

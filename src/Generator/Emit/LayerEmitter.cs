@@ -187,7 +187,7 @@ internal static class LayerEmitter
         LayerPlan form = plan with { Layer = fold.Layer };
         string formula = folding.Layer.FoldFormula(folding, plan);
         w.Comment($"{Header(model, plan)}\n{formula}\nthen, with w = W' and b = b':\n{fold.Layer.ForwardFormula(form)}");
-        string steps = fold.Covers.Count > 1 ? $", then {string.Join(" and ", fold.Covers.Skip(1).Select(model.NameOf))} on each output as it is stored" : "";
+        string steps = fold.Steps.Any() ? $", then {string.Join(" and ", fold.Steps.Select(model.NameOf))} on each output as it is stored" : "";
         w.Summary($"Inference forward pass of {NetworkEmitter.Xml(Header(model, plan))}, with the {NetworkEmitter.Xml(folding.Layer.Kind)} after it folded in{NetworkEmitter.Xml(steps)}: over the recomputed weight and bias (see <c>{plan.Pascal}FoldBatchNorm</c>), into {NetworkEmitter.Xml(model.NameOf(fold.Node))}'s output.");
         EmitFoldedForward(w, plan, form);
 
@@ -208,7 +208,7 @@ internal static class LayerEmitter
     private static void EmitOutputSteps(SourceWriter w, NetworkModel model, LayerPlan plan, InferenceFold fold)
     {
         LayerPlan form = plan with { Layer = fold.Layer };
-        string steps = string.Join(" and ", fold.Covers.Select(model.NameOf));
+        string steps = string.Join(" and ", fold.Steps.Select(model.NameOf));
         w.Comment($"{Header(model, plan)}, with {steps} folded in\n{fold.Layer.ForwardFormula(form)}");
         w.Summary($"Forward pass of {NetworkEmitter.Xml(Header(model, plan))}, with {NetworkEmitter.Xml(steps)} after it done on each output as it is stored, into {NetworkEmitter.Xml(model.NameOf(fold.Node))}'s output.");
         EmitFoldedForward(w, plan, form);

@@ -89,7 +89,7 @@ internal static class NetworkEmitter
 
         foreach (LayerPlan plan in model.Layers.Where(p => p.FusedIntoNext || model.InferenceSkipsOutput(p)))
         {
-            LayerPlan host = plan.Fold is not null ? plan : plan.FusedIntoNext ? plan : model.FoldHost(plan.Index);
+            LayerPlan host = plan.Fold is not null || plan.FusedIntoNext ? plan : model.FoldHost(plan.Index);
             string why = plan.FusedIntoNext
                 ? $"{plan.Name} is computed inside {model.Layers[plan.Index + 1].Name}, which keeps no separate copy of its output: read {model.Layers[plan.Index + 1].Name}'s"
                 : $"inference runs {plan.Name}{(host == plan ? $" with {string.Join(", ", plan.Fold!.Covers.Select(model.NameOf))} folded in" : $" inside {host.Name}")}, writing {model.NameOf(host.Fold!.Node)}'s output only: read {model.NameOf(host.Fold.Node)}'s";

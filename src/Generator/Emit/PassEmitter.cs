@@ -273,17 +273,15 @@ internal static class PassEmitter
         string generic = fold.Layer.IsVectorized(forward: true) ? "<TVector>" : "";
         string arguments = string.Join(", ", new[] { "count" }.Concat(fold.Layer.ForwardOperands(form).Select(o => buffers.BindFolded(plan, o))));
         string folded = string.Join(", ", fold.Covers.Select(model.NameOf));
-        int first = 0;
         if (fold.Folding is not null)
         {
-            w.Line($"// {plan.Name} with {model.NameOf(fold.Covers[0])} folded in: W' = W·s, b' = β + (b − μ)·s, s = γ / √(running_var + ε).");
-            first = 1;
+            w.Line($"// {plan.Name} with {model.NameOf(fold.FoldedNode)} folded in: W' = W·s, b' = β + (b − μ)·s, s = γ / √(running_var + ε).");
         }
 
-        if (fold.Covers.Count > first)
+        if (fold.Steps.Any())
         {
-            string steps = string.Join(" and ", fold.Covers.Skip(first).Select(n => model.NameOf(n) + (fold.Residual != InferenceFold.NoResidual && model.Layers[n].Layer.OutputStep == OutputStep.AddResidual ? $" (+ {model.NameOf(fold.Residual)})" : "")));
-            string then = first == 0 ? $"{plan.Name}, then" : "Then";
+            string steps = string.Join(" and ", fold.Steps.Select(n => model.NameOf(n) + (model.Layers[n].Layer.OutputStep == OutputStep.AddResidual ? $" (+ {model.NameOf(fold.Residual)})" : "")));
+            string then = fold.Folding is null ? $"{plan.Name}, then" : "Then";
             w.Line($"// {then} {steps}, on each output as it is stored.");
         }
 

@@ -510,15 +510,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         }
 
         w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns);");
-        if (SamplesPerProduct > 1)
-        {
-            EmitSeveralSamplesForward(w, plan);
-            OpenRemainingSamples(w);
-        }
-        else
-        {
-            w.Line($"for (int s = 0; s < count; s++)");
-        }
+        OpenSampleLoop(w, SamplesPerProduct > 1 ? () => EmitSeveralSamplesForward(w, plan) : null);
 
         w.Open();
         w.Line($"ReadOnlySpan<float> xs = x.Slice(s * {plan.Input.Length}); // to the buffer's end, as ys: a row's last vector may reach into the slack");
@@ -542,14 +534,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         OpenGroups(w);
         string a = $"{At("w0", (long)groupFilters * groupRows)}, {groupRows}, 1, {At("c0", (long)groupRows * pixels)}, {pixels}, {At("y0", (long)groupFilters * pixels)}, {pixels}";
         string sizes = $"m: {groupFilters}, k: {groupRows}, n: {pixels}, paddedTail: true{EpilogueArgument(GroupOffset(plan, (long)groupFilters * pixels))}";
-        if (HasBias)
-        {
-            w.Line($"Gemm.MultiplyBias<TVector>({a}, {At("b0", groupFilters)}, {sizes});");
-        }
-        else
-        {
-            w.Line($"Gemm.Multiply<TVector>({a}, {sizes});");
-        }
+        EmitForwardProduct(w, a, At("b0", groupFilters), sizes);
 
         CloseGroups(w);
         w.Close();
@@ -565,6 +550,29 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line($"// {samples} samples at a time: {why}");
         w.Line($"for (; s + {samples} <= count; s += {samples})");
         w.Open();
+    }
+
+    /// <summary>
+    /// The forward pass's product, y = W · columns (<paramref name="operands"/>: A, B and C with their strides), each filter's
+    /// sums starting at its bias (<paramref name="bias"/>) or, without one, at zero; <paramref name="sizes"/> ends the call.
+    /// </summary>
+    private void EmitForwardProduct(SourceWriter w, string operands, string bias, string sizes) =>
+        w.Line($"{(HasBias ? $"Gemm.MultiplyBias<TVector>({operands}, {bias}, {sizes});" : $"Gemm.Multiply<TVector>({operands}, {sizes});")}");
+
+    /// <summary>
+    /// Opens a pass's loop over the samples (the caller opens its body): with <paramref name="groups"/>, which writes a loop over
+    /// several samples at a time (<see cref="OpenSampleGroups"/>), then the rest one by one; otherwise <paramref name="oneByOne"/>.
+    /// </summary>
+    private static void OpenSampleLoop(SourceWriter w, Action? groups, string oneByOne = "for (int s = 0; s < count; s++)")
+    {
+        if (groups is null)
+        {
+            w.Line($"{oneByOne}");
+            return;
+        }
+
+        groups();
+        OpenRemainingSamples(w);
     }
 
     /// <summary>After the loop of <see cref="OpenSampleGroups"/>: the samples left, one by one (the caller opens the body).</summary>
@@ -591,14 +599,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
         w.Line($"// 2. products(k, c) = {(HasBias ? "b(k) + " : "")}Σ_r w(k, r) · columns(r, c): [{Filters}×{rows}] · [{rows}×{columns}], register tiles of 8 filters × 2 vectors of columns, blocked for the caches; each filter's accumulators start at {start}.");
         string a = $"ref w0, {rows}, 1, ref c0, {columns}, ref r0, {columns}";
         string sizes = $"m: {Filters}, k: {rows}, n: {columns}, paddedTail: true";
-        if (HasBias)
-        {
-            w.Line($"Gemm.MultiplyBias<TVector>({a}, ref b0, {sizes});");
-        }
-        else
-        {
-            w.Line($"Gemm.Multiply<TVector>({a}, {sizes});");
-        }
+        EmitForwardProduct(w, a, "ref b0", sizes);
         w.Line();
         w.Line($"// 3. Each sample's planes: y(s + p, k, q) = {(HasEpilogue ? EpilogueFormula($"products(k, p·{pixels} + q)", "residual(s + p, k, q)") : $"products(k, p·{pixels} + q)")}.");
         w.Line($"Rows.Unstack<TVector>(products, {Filters}, {samples}, {pixels}, y.Slice(s * {plan.Output.Length}), {EpilogueAt($"s * {plan.Output.Length}")});");
@@ -660,14 +661,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             // paddedTail: false: each row's last vector ends at its last pixel, so nothing is written past the part's filters (another thread's).
             string sizes = $"m: units, k: {rows}, n: {pixels}, paddedTail: false{EpilogueArgument($"first * {pixels}")}";
             EmitEpilogueComment(w);
-            if (HasBias)
-            {
-                w.Line($"Gemm.MultiplyBias<TVector>({product}, ref b0, {sizes});");
-            }
-            else
-            {
-                w.Line($"Gemm.Multiply<TVector>({product}, {sizes});");
-            }
+            EmitForwardProduct(w, product, "ref b0", sizes);
 
             return;
         }
@@ -707,15 +701,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, {CompactedLength(input, output) * CompactedSamples} + TVector.Count - 1));");
         }
 
-        if (CompactedSamples > 1)
-        {
-            EmitCompactedSamplesForward(w, plan);
-            OpenRemainingSamples(w);
-        }
-        else
-        {
-            w.Line($"for (int s = 0; s < count; s++)");
-        }
+        OpenSampleLoop(w, CompactedSamples > 1 ? () => EmitCompactedSamplesForward(w, plan) : null);
 
         w.Open();
         w.Line($"ReadOnlySpan<float> xs = x.Slice(s * {input.Length}); // to the buffer's end: a row's last vector may read into the slack");
@@ -933,15 +919,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
             w.Line($"// Last sample first: the forward pass left its columns in place, so only the others are unfolded again.");
         }
 
-        if (MultipliesSamplesBackward)
-        {
-            EmitSeveralSamplesBackward(w, plan);
-            OpenRemainingSamples(w);
-        }
-        else
-        {
-            w.Line($"for (int s = count - 1; s >= 0; s--)");
-        }
+        OpenSampleLoop(w, MultipliesSamplesBackward ? () => EmitSeveralSamplesBackward(w, plan) : null, "for (int s = count - 1; s >= 0; s--)");
 
         w.Open();
         w.Line($"ReadOnlySpan<float> xs = x.Slice(s * {plan.Input.Length}); // to the buffer's end (see the forward pass)");

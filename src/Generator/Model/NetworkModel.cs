@@ -73,11 +73,17 @@ internal sealed record NetworkModel(HierarchyInfo Hierarchy, Shape Input, Equata
     /// <summary>The ONNX model the network was imported from (<c>[OnnxModel("…")]</c> as written), or null for a declared one.</summary>
     public string? ImportedFrom { get; init; }
 
-    /// <summary>Whether some layer's inference pass runs with another folded into it (a convolution with its BatchNorm).</summary>
+    /// <summary>
+    /// Whether some layer's inference pass runs over recomputed weights (a convolution with its BatchNorm folded in; a fold of
+    /// output steps alone, <see cref="InferenceFold.StepsOnly"/>, reads the layer's own).
+    /// </summary>
     public bool Folds => FoldedLength > 0;
 
     /// <summary>Whether training runs in stages separated by batch-wide reductions (BatchNorm statistics).</summary>
-    public bool IsStaged => Layers.Any(static p => !p.FusedIntoNext && p.Layer.GetReductions(p).Count > 0);
+    public bool IsStaged => TrainsInStages(Layers);
+
+    /// <summary><see cref="IsStaged"/> of these layers, for shape inference, before there is a model.</summary>
+    public static bool TrainsInStages(IEnumerable<LayerPlan> layers) => layers.Any(static p => !p.FusedIntoNext && p.Layer.GetReductions(p).Count > 0);
 
     /// <summary>Whether some layer behaves differently in training and inference passes.</summary>
     public bool HasModes => Layers.Any(static p => p.Layer.ForwardOperands(p).Any(static o => o.Kind == OperandKind.Training));
@@ -106,7 +112,10 @@ internal sealed record NetworkModel(HierarchyInfo Hierarchy, Shape Input, Equata
     public string NameOf(int index) => Node(index)?.Name ?? InputName;
 
     /// <summary>The layer whose inference form does the work of a node folded into it (<see cref="LayerPlan.FoldedIntoInput"/>).</summary>
-    public LayerPlan FoldHost(int node) => Layers.First(p => p.Fold?.Covers.Contains(node) == true);
+    public LayerPlan FoldHost(int node) => FoldHostIn(Layers, node);
+
+    /// <summary><see cref="FoldHost"/> among these layers, for shape inference, before there is a model.</summary>
+    public static LayerPlan FoldHostIn(IEnumerable<LayerPlan> layers, int node) => layers.First(p => p.Fold?.Covers.Contains(node) == true);
 
     /// <summary>
     /// Whether the inference passes leave a layer's output unwritten: a fold's host (which writes the last folded layer's
@@ -283,6 +292,9 @@ internal sealed record InferenceFold(Layer Layer, Layer? Folding, int Node, Equa
 
     /// <summary>The folded layer's node (the BatchNorm's): the first of <see cref="Covers"/>; only with a <see cref="Folding"/>.</summary>
     public int FoldedNode => Covers[0];
+
+    /// <summary>The nodes done as output steps (<see cref="Layer.WithOutputStep"/>): <see cref="Covers"/> after the folded layer's.</summary>
+    public IEnumerable<int> Steps => Folding is null ? Covers : Covers.Skip(1);
 
     /// <summary>The slot of a recomputed tensor by role.</summary>
     public ParameterSlot Parameter(TensorRole role) => Parameters.First(p => p.Tensor.Role == role);
