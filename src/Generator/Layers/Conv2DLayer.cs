@@ -1705,16 +1705,12 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
 
         string copy = $"Rows.{(Stride == 1 ? "CopyWhole" : "CopyEven")}<TVector>(ref Unsafe.Add(ref from, i * {Stride * width}), ref Unsafe.Add(ref to, i * {output.Width}), {output.Width});";
         string read = $"{(PadsInput ? "padded" : "x")}(t, {(Stride == 1 ? "i" : $"{Stride}·i")} + m, {(Stride == 1 ? "j" : $"{Stride}·j")} + n)";
+        string times = several ? "samples * " : "";
+        w.Line($"ref float x0 = ref MemoryMarshal.GetReference({source}.Slice(0, {times}{input.Channels * plane} + {readPast}));");
+        w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, {times}{input.Channels * taps * pixels} + TVector.Count - 1));");
         if (several)
         {
-            w.Line($"ref float x0 = ref MemoryMarshal.GetReference({source}.Slice(0, samples * {input.Channels * plane} + {readPast}));");
-            w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, samples * {input.Channels * taps * pixels} + TVector.Count - 1));");
             w.Line($"int row = samples * {pixels}; // floats per row of columns: the samples side by side");
-        }
-        else
-        {
-            w.Line($"ref float x0 = ref MemoryMarshal.GetReference({source}.Slice(0, {input.Channels * plane} + {readPast}));");
-            w.Line($"ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, {input.Channels * taps * pixels} + TVector.Count - 1));");
         }
 
         w.Line($"for (int t = 0; t < {input.Channels}; t++)");
