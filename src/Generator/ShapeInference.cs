@@ -268,10 +268,12 @@ internal static class ShapeInference
             LayerPlan host = plans[node];
             bool onlyReader = !plans.Any(p => p.Index != plan.Index && p.Inputs.Contains(node));
             if (!onlyReader || host.FusedIntoNext || host.Fold is not null || host.FoldedIntoInput
-                || plan.Layer.FoldInto(host.Layer) is not { } form)
+                || plan.Layer.FoldInto(host.Layer) is not { } folded)
             {
                 continue;
             }
+
+            Layer form = folded.InferenceForm(host.Input, host.Output);
 
             var slots = new List<ParameterSlot>();
             foreach (ParameterTensor tensor in form.GetParameters(host.Input, host.Output))
@@ -280,7 +282,13 @@ internal static class ShapeInference
                 length += tensor.Length;
             }
 
-            plans[node] = host with { Fold = new InferenceFold(form, plan.Layer, plan.Index, slots.ToEquatableArray()) { Covers = new[] { plan.Index }.ToEquatableArray() } };
+            // The form may need buffers the host's training passes do not (the Winograd kernel's).
+            var scratch = host.Scratch.Concat(form.GetScratchBuffers(host.Input, host.Output).Where(b => !host.Scratch.Any(h => h.Name == b.Name)));
+            plans[node] = host with
+            {
+                Fold = new InferenceFold(form, plan.Layer, plan.Index, slots.ToEquatableArray()) { Covers = new[] { plan.Index }.ToEquatableArray() },
+                Scratch = scratch.ToEquatableArray(),
+            };
             plans[i] = plan with { FoldedIntoInput = true };
         }
 

@@ -194,9 +194,11 @@ internal static class LayerEmitter
         w.Summary($"The weight and bias <c>{plan.Pascal}ForwardFolded</c> reads, from {NetworkEmitter.Xml(plan.Name)}'s weight and bias (<paramref name=\"bias\"/> empty without one) and the {NetworkEmitter.Xml(folding.Layer.Kind)}'s weight γ, bias β and running statistics: {NetworkEmitter.Xml(formula)}.");
         w.Line($"internal static void {plan.Pascal}FoldBatchNorm(");
         w.Line($"    ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> normWeight, ReadOnlySpan<float> normBias,");
-        w.Line($"    ReadOnlySpan<float> runningMean, ReadOnlySpan<float> runningVar, Span<float> foldedWeight, Span<float> foldedBias)");
+        string prepared = string.Concat(fold.Prepared.Select(static p => $", Span<float> {new Operand(OperandKind.Parameter, Role: p.Tensor.Role).Name}"));
+        w.Line($"    ReadOnlySpan<float> runningMean, ReadOnlySpan<float> runningVar, Span<float> foldedWeight, Span<float> foldedBias{prepared})");
         w.Open();
         folding.Layer.EmitFold(w, folding, plan);
+        fold.Layer.EmitPrepareForm(w, form);
         w.Close();
         w.Line();
     }

@@ -479,7 +479,12 @@ internal static class NetworkEmitter
             w.Line($"    {State(TensorRole.RunningMean)}");
             w.Line($"    {State(TensorRole.RunningVar)}");
             w.Line($"    {BufferPlan.Folded(fold.Parameter(TensorRole.Weight), "_workspace.Folded", "Span")}, // W'");
-            w.Line($"    {BufferPlan.Folded(fold.Parameter(TensorRole.Bias), "_workspace.Folded", "Span")}); // b'");
+            w.Line($"    {BufferPlan.Folded(fold.Parameter(TensorRole.Bias), "_workspace.Folded", "Span")}{(fold.Prepared.Any() ? "," : ");")} // b'");
+            foreach (ParameterSlot prepared in fold.Prepared)
+            {
+                bool last = prepared == fold.Prepared.Last();
+                w.Line($"    {BufferPlan.Folded(prepared, "_workspace.Folded", "Span")}{(last ? ");" : ",")} // {prepared.Tensor.Role.TensorName()}, made from W'");
+            }
         }
 
         w.Line($"_foldedStale = false;");

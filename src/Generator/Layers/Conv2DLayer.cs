@@ -35,7 +35,7 @@ namespace NetGen.Generator.Layers;
 /// tensor and every sum starts at zero.
 /// </para>
 /// </remarks>
-internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidth, int Stride, int Padding) : Layer
+internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int KernelWidth, int Stride, int Padding) : Layer
 {
     public const string AttributeName = "NetGen.Conv2DAttribute";
 
@@ -170,9 +170,12 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     [
         new(TensorRole.Weight, new[] { Filters, GroupChannels(input), KernelHeight, KernelWidth }.ToEquatableArray(), GroupRows(input)),
         .. HasBias ? new ParameterTensor[] { new(TensorRole.Bias, new[] { Filters }.ToEquatableArray(), 0) } : [],
+        .. Strategy.Winograd ? new[] { TransformedWeight(input) } : [],
     ];
 
-    public override IReadOnlyList<ScratchBuffer> GetScratchBuffers(Shape input, Shape output) => Strategy.ConvolvesDepthwise
+    public override IReadOnlyList<ScratchBuffer> GetScratchBuffers(Shape input, Shape output) =>
+        Strategy.Winograd ? WinogradBuffers(input, output)
+        : Strategy.ConvolvesDepthwise
         ?
         [
             .. PadsInput ? new[] { Padded(input) } : [],
@@ -383,7 +386,9 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
 
     public override bool IsVectorized(bool forward) => true;
 
-    public override IReadOnlyList<Operand> ForwardOperands(LayerPlan plan) => Strategy.ConvolvesDepthwise
+    public override IReadOnlyList<Operand> ForwardOperands(LayerPlan plan) =>
+        Strategy.Winograd ? WinogradOperands(plan)
+        : Strategy.ConvolvesDepthwise
         ?
         [
             Operand.X, Operand.Weight, .. BiasOperand(Operand.Bias), Operand.Y,
@@ -489,6 +494,12 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
 
     public override void EmitForward(SourceWriter w, LayerPlan plan)
     {
+        if (Strategy.Winograd)
+        {
+            EmitWinogradForward(w, plan);
+            return;
+        }
+
         if (Strategy.ConvolvesDepthwise)
         {
             EmitDepthwiseForward(w, plan);
@@ -616,7 +627,7 @@ internal sealed record Conv2DLayer(int Filters, int KernelHeight, int KernelWidt
     /// 128-filter 7×7 layer split this way made a one-image pass slower on two threads than on one.
     /// </summary>
     public override SplitPlan? SplitForward(LayerPlan plan) =>
-        Groups == 1 && !Strategy.ConvolvesDepthwise && (!Strategy.Compacts || ConvolutionStrategy.RowsFillVectors(plan.Output.Width))
+        Groups == 1 && !Strategy.ConvolvesDepthwise && !Strategy.Winograd && (!Strategy.Compacts || ConvolutionStrategy.RowsFillVectors(plan.Output.Width))
             ? new SplitPlan(Filters, Filters >= 32 ? 16 : 8, Prepares: !Strategy.ConvolvesDirectly || PadsInput, "filters")
             : null;
 

@@ -191,6 +191,13 @@ internal abstract record Layer
     public virtual Layer? FoldInto(Layer previous) => null;
 
     /// <summary>
+    /// On a fold's form (<see cref="FoldInto"/>), which runs in the inference passes only over weights recomputed when the
+    /// parameters change: the form that computes with kernels needing weights prepared that way (Conv2D's Winograd kernel,
+    /// over a transformed weight among its <see cref="GetParameters"/>); the form itself by default.
+    /// </summary>
+    public virtual Layer InferenceForm(Shape input, Shape output) => this;
+
+    /// <summary>
     /// What this layer does to each element of its input when it is done as another layer's output step instead of in a pass
     /// of its own (see <see cref="WithOutputStep"/>): add the other input ([Add]), or max(·, 0) ([ReLU]); none by default.
     /// </summary>
@@ -213,6 +220,15 @@ internal abstract record Layer
 
     /// <summary>The comment lines over a fold: its formula.</summary>
     public virtual string FoldFormula(LayerPlan plan, LayerPlan into) => "";
+
+    /// <summary>
+    /// On a fold's form with tensors besides its weight and bias (<see cref="InferenceForm"/>): writes the end of
+    /// <c>{Layer}FoldBatchNorm</c>, which makes them (each a <c>Span&lt;float&gt;</c> parameter named as its operand) from the
+    /// folded <c>foldedWeight</c> and <c>foldedBias</c> just written. Nothing by default.
+    /// </summary>
+    public virtual void EmitPrepareForm(SourceWriter w, LayerPlan form)
+    {
+    }
 
     /// <summary>
     /// The ONNX operators (opset 17) that compute the layer in inference, in order, as plain data (<see cref="OnnxOperator"/>):

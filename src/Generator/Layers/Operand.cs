@@ -68,6 +68,12 @@ internal enum TensorRole
     RunningMean,
     RunningVar,
     BatchesTracked,
+
+    /// <summary>
+    /// A weight in the layout a kernel reads rather than PyTorch's (Conv2D's Winograd transform), made from the weight by
+    /// the inference form it belongs to; never saved.
+    /// </summary>
+    TransformedWeight,
 }
 
 /// <summary>
@@ -84,6 +90,9 @@ internal sealed record Operand(OperandKind Kind, int Slot = 0, TensorRole Role =
     public static readonly Operand ComputeDx = new(OperandKind.ComputeInputGradient);
     public static readonly Operand Weight = new(OperandKind.Parameter, Role: TensorRole.Weight);
     public static readonly Operand Bias = new(OperandKind.Parameter, Role: TensorRole.Bias);
+
+    /// <summary>A weight in a kernel's own layout (<see cref="TensorRole.TransformedWeight"/>), in an inference form.</summary>
+    public static readonly Operand TransformedWeight = new(OperandKind.Parameter, Role: TensorRole.TransformedWeight);
     public static readonly Operand WeightGradient = new(OperandKind.ParameterGradient, Role: TensorRole.Weight);
     public static readonly Operand BiasGradient = new(OperandKind.ParameterGradient, Role: TensorRole.Bias);
     public static readonly Operand Labels = new(OperandKind.Labels);
@@ -119,7 +128,7 @@ internal sealed record Operand(OperandKind Kind, int Slot = 0, TensorRole Role =
         OperandKind.InputGradient => Slot == 0 ? "dx" : "dJoined",
         OperandKind.OutputGradient => "dy",
         OperandKind.ComputeInputGradient => Slot == 0 ? "computeDx" : "computeDJoined",
-        OperandKind.Parameter => Role == TensorRole.Weight ? "weight" : "bias",
+        OperandKind.Parameter => Role switch { TensorRole.Weight => "weight", TensorRole.TransformedWeight => "transformedWeight", _ => "bias" },
         OperandKind.ParameterGradient => Role == TensorRole.Weight ? "weightGradient" : "biasGradient",
         OperandKind.Labels => "labels",
         OperandKind.Targets => "targets",
@@ -163,6 +172,7 @@ internal static class TensorRoleNames
         TensorRole.RunningMean => "running_mean",
         TensorRole.RunningVar => "running_var",
         TensorRole.BatchesTracked => "num_batches_tracked",
+        TensorRole.TransformedWeight => "transformed_weight",
         _ => throw new ArgumentOutOfRangeException(nameof(role), role, null),
     };
 

@@ -298,4 +298,7 @@ internal sealed record InferenceFold(Layer Layer, Layer? Folding, int Node, Equa
 
     /// <summary>The slot of a recomputed tensor by role.</summary>
     public ParameterSlot Parameter(TensorRole role) => Parameters.First(p => p.Tensor.Role == role);
+
+    /// <summary>The form's tensors besides its weight and bias, made from them (<see cref="Layer.InferenceForm"/>): a transformed weight.</summary>
+    public IEnumerable<ParameterSlot> Prepared => Parameters.Where(static p => p.Tensor.Role is not (TensorRole.Weight or TensorRole.Bias));
 }

@@ -43,6 +43,9 @@ public interface IFloatVector<TSelf>
     /// <summary>Lane-wise sum.</summary>
     static abstract TSelf Add(TSelf a, TSelf b);
 
+    /// <summary>Lane-wise difference, a − b.</summary>
+    static abstract TSelf Subtract(TSelf a, TSelf b);
+
     /// <summary>The sum of the lanes.</summary>
     static abstract float Sum(TSelf value);
 
@@ -118,6 +121,10 @@ public readonly struct Float512 : IFloatVector<Float512>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float512 Add(Float512 a, Float512 b) => new(a._v + b._v);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float512 Subtract(Float512 a, Float512 b) => new(a._v - b._v);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -207,6 +214,10 @@ public readonly struct Float256 : IFloatVector<Float256>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float256 Add(Float256 a, Float256 b) => new(a._v + b._v);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float256 Subtract(Float256 a, Float256 b) => new(a._v - b._v);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -303,6 +314,10 @@ public readonly struct Float128 : IFloatVector<Float128>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128 Subtract(Float128 a, Float128 b) => new(a._v - b._v);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Float128 value) => Vector128.Sum(value._v);
 
     /// <inheritdoc/>
@@ -391,6 +406,10 @@ public readonly struct Float128Unfused : IFloatVector<Float128Unfused>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128Unfused Subtract(Float128Unfused a, Float128Unfused b) => new(a._v - b._v);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Float128Unfused value) => Vector128.Sum(value._v);
 
     /// <inheritdoc/>
@@ -475,6 +494,10 @@ public readonly struct Float1 : IFloatVector<Float1>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float1 Add(Float1 a, Float1 b) => new(a._v + b._v);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float1 Subtract(Float1 a, Float1 b) => new(a._v - b._v);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -61,6 +61,55 @@ public class BatchNormFoldGeneratorTests
         public partial class FoldedConvNet { }
         """;
 
+    /// <summary>The attributes of <see cref="Networks.WinogradNet"/>.</summary>
+    internal const string WinogradSource = """
+        using NetGen;
+
+        namespace Samples;
+
+        [Input(32, 9, 7)]
+        [Conv2D(48, 3, Padding = 1, Bias = false, Name = "conv1")]
+        [BatchNorm2D]
+        [ReLU(Name = "a")]
+        [Conv2D(48, 3, Padding = 1, Name = "conv2")]
+        [BatchNorm2D]
+        [Add("a")]
+        [ReLU]
+        [Conv2D(32, 3, Name = "valid")]
+        [BatchNorm2D]
+        [ReLU]
+        [Conv2D(16, 3, Padding = 1, Name = "narrow")]
+        [BatchNorm2D]
+        [GlobalAvgPool2D]
+        [Dense(5)]
+        [Softmax]
+        public partial class WinogradNet { }
+        """;
+
+    [Fact]
+    public void Inference_runs_Winograd_where_it_pays_over_weights_transformed_when_folded()
+    {
+        GeneratorHarness.Result result = GeneratorHarness.Run(WinogradSource);
+        Assert.Empty(result.Exceptions);
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Empty(result.CompilerWarningsAndErrors);
+        string source = Regex.Replace(result.Source("Samples.WinogradNet.g.cs"), @"\s*\n\s*", " ");
+        string training = Between(source, "private static float TrainStage<TVector>", "private static void FinishStage");
+        foreach (string convolution in new[] { "Conv1", "Conv2", "Valid" })
+        {
+            string folded = Method(source, $"{convolution}ForwardFolded<TVector>");
+            Assert.Contains("Winograd.Forward<TVector>(", folded);
+            Assert.Contains($"Winograd.TransformWeight(foldedWeight, transformedWeight, filters: ", Method(source, $"{convolution}FoldBatchNorm("));
+            Assert.Contains($"Layers.{convolution}Forward<TVector>(", training); // training keeps the direct kernels
+        }
+
+        // conv2's Add and ReLU in the Winograd pass's stores; valid's 7×5 output in 4×3 tiles; narrow has 16 filters.
+        Assert.Contains("epilogue: new Epilogue(ref MemoryMarshal.GetReference(residual.Slice(s * 3024)), rectifies: true));", Method(source, "Conv2ForwardFolded<TVector>"));
+        Assert.Contains("over 4×3 tiles of 2×2 outputs", Method(source, "ValidForwardFolded<TVector>"));
+        Assert.DoesNotContain("Winograd", Method(source, "NarrowForwardFolded<TVector>"));
+        Assert.DoesNotContain("Winograd", training);
+    }
+
     [Fact]
     public void ConvBatchNorm() => Approvals.VerifyWithExtension(Generate(ConvBatchNormSource, "Samples.ConvBatchNorm.g.cs"), ".cs");
 
@@ -124,6 +173,9 @@ public class BatchNormFoldGeneratorTests
         Assert.DoesNotContain("FoldBatchNorms", source);
         Assert.DoesNotContain("Folded", source);
     }
+
+    /// <summary>A generated method from its name to the next doc comment.</summary>
+    private static string Method(string source, string name) => Between(source, "internal static void " + name, "/// <summary>");
 
     private static string Between(string source, string start, string end)
     {

@@ -84,3 +84,27 @@ public partial class MapRegressionNet { }
 [Dense(5)]
 [Softmax]
 public partial class FoldedConvNet { }
+
+/// <summary>
+/// Convolutions whose inference form runs Winograd's F(2×2, 3×3) (3×3, stride 1, 32 or more channels and filters, multiples
+/// of 16): with a ReLU after the BatchNorm, with an Add and a ReLU, and without padding (a 7×5 output, whose last tiles
+/// reach past it); the last convolution has too few filters and keeps the direct kernel. Its source is also
+/// <see cref="Generator.BatchNormFoldGeneratorTests.WinogradSource"/>.
+/// </summary>
+[Input(32, 9, 7)]
+[Conv2D(48, 3, Padding = 1, Bias = false, Name = "conv1")]
+[BatchNorm2D]
+[ReLU(Name = "a")]
+[Conv2D(48, 3, Padding = 1, Name = "conv2")]
+[BatchNorm2D]
+[Add("a")]
+[ReLU]
+[Conv2D(32, 3, Name = "valid")]
+[BatchNorm2D]
+[ReLU]
+[Conv2D(16, 3, Padding = 1, Name = "narrow")]
+[BatchNorm2D]
+[GlobalAvgPool2D]
+[Dense(5)]
+[Softmax]
+public partial class WinogradNet { }

@@ -43,6 +43,16 @@ public class BatchNormFoldTests
         new(new GlobalAvgPool(), 27), new(new Dense(10), 28), new(new Softmax(), 29),
     ];
 
+    /// <summary><see cref="WinogradNet"/> for the reference.</summary>
+    private static readonly Node[] WinogradGraph =
+    [
+        new(new Conv(48, 3, 3, 1, 1, Bias: false), -1), new(new BatchNorm(), 0), new(new Relu(), 1), // conv1, bn, a
+        new(new Conv(48, 3, 3, 1, 1), 2), new(new BatchNorm(), 3), new(new Add(), 4, 2), new(new Relu(), 5), // conv2, bn, add, relu
+        new(new Conv(32, 3, 3, 1, 0), 6), new(new BatchNorm(), 7), new(new Relu(), 8), // valid, bn, relu
+        new(new Conv(16, 3, 3, 1, 1), 9), new(new BatchNorm(), 10), // narrow, bn
+        new(new GlobalAvgPool(), 11), new(new Dense(5), 12), new(new Softmax(), 13),
+    ];
+
     private static double[] Doubles(ReadOnlySpan<float> values) => values.ToArray().Select(v => (double)v).ToArray();
 
     /// <summary>Samples of the network's input, and labels.</summary>
@@ -140,6 +150,42 @@ public class BatchNormFoldTests
         {
             AssertClose(expected[s], Forward(net, flat.AsSpan(s * ResNetBN.InputLength, ResNetBN.InputLength).ToArray()), $"Forward, sample {s}");
             AssertClose(expected[s], batch.AsSpan(s * ResNetBN.OutputLength, ResNetBN.OutputLength), $"ForwardBatch, sample {s}");
+        }
+    }
+
+    [Fact]
+    public void Winograd_convolutions_match_the_unfolded_reference_with_the_same_bits_on_1_2_and_3_threads()
+    {
+        float[]? first = null;
+        for (int threads = 1; threads <= 3; threads++)
+        {
+            var net = new WinogradNet { DegreeOfParallelism = threads };
+            Train(net, 15, 2);
+            (float[] flat, _) = Batch(net, 5, 16);
+            var batch = new float[5 * WinogradNet.OutputLength];
+            net.ForwardBatch(flat, batch);
+            if (first is not null)
+            {
+                Assert.True(first.AsSpan().SequenceEqual(batch), $"{threads} threads: other outputs");
+                continue;
+            }
+
+            first = batch;
+            double[][] expected = Expected(WinogradGraph, net, net.Buffers, flat, 32, 9, 7);
+            for (int s = 0; s < 5; s++)
+            {
+                float[] input = flat.AsSpan(s * WinogradNet.InputLength, WinogradNet.InputLength).ToArray();
+                AssertClose(expected[s], Forward(net, input), $"Forward, sample {s}");
+                AssertClose(expected[s], batch.AsSpan(s * WinogradNet.OutputLength, WinogradNet.OutputLength), $"ForwardBatch, sample {s}");
+            }
+
+            // A change to a Winograd convolution's weight reaches its transformed weight before the next inference call.
+            float[] input0 = flat.AsSpan(0, WinogradNet.InputLength).ToArray();
+            float[] before = Forward(net, input0);
+            net.Conv2Weight[100] += 0.5f;
+            float[] after = Forward(net, input0);
+            Assert.NotEqual(before, after);
+            AssertClose(Expected(WinogradGraph, net, net.Buffers, input0, 32, 9, 7)[0], after, "after a write to conv2.weight");
         }
     }
 

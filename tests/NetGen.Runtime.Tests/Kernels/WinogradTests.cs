@@ -1,0 +1,211 @@
+using System;
+using System.Runtime.Intrinsics;
+using NetGen.Kernels;
+using Xunit;
+
+namespace NetGen.Runtime.Tests.Kernels;
+
+/// <summary>
+/// Winograd's F(2×2, 3×3): the weight transform is G w Gᵀ, and the forward pass is the 3×3 convolution within float
+/// rounding of a double-precision one, at odd sizes (odd outputs, whose last tile reaches past them; channels and filters
+/// that leave vector tails; padding 0 to 2), with every vector width; several samples at once give the same bits as one
+/// at a time, the epilogues the same bits as the plain pass followed by the [Add] and [ReLU], and nothing is written
+/// past the outputs or the workspaces' stated lengths.
+/// </summary>
+public sealed class WinogradTests
+{
+    private const float Sentinel = 1234.5f;
+    private const int Slack = 64;
+
+    /// <summary>filters, channels, input height, input width, padding, samples.</summary>
+    public static TheoryData<int, int, int, int, int, int> Shapes => new()
+    {
+        { 16, 16, 7, 7, 1, 1 },    // one vector of filters, 4×4 tiles over a 7×7 output
+        { 24, 40, 9, 5, 1, 2 },    // vector tails in both (16 + 8 and 32 + 8 lanes), two samples
+        { 17, 3, 6, 11, 0, 1 },    // scalar tails everywhere; a 4×9 output (odd width, fewer pixels than a transpose block per row)
+        { 32, 32, 12, 12, 2, 3 },  // padding 2: a 14×14 output from a 12×12 input
+        { 8, 9, 1, 1, 1, 1 },      // one input pixel, one output, one tile
+        { 64, 48, 14, 14, 1, 1 },  // ResNet-sized
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Forward_is_the_convolution_within_float_rounding(int filters, int channels, int height, int width, int padding, int samples)
+    {
+        var random = new Random(filters * 1000 + channels * 10 + height);
+        float[] weight = TestValues.Uniform(random, filters * channels * 9);
+        float[] bias = TestValues.Uniform(random, filters);
+        float[] x = TestValues.Uniform(random, samples * channels * height * width);
+        int outputHeight = height + 2 * padding - 2, outputWidth = width + 2 * padding - 2;
+        foreach (Func<float[]> run in Runs(weight, bias, x, filters, channels, height, width, padding, samples))
+        {
+            float[] y = run();
+            for (int p = 0; p < samples; p++)
+            {
+                for (int k = 0; k < filters; k++)
+                {
+                    for (int i = 0; i < outputHeight; i++)
+                    {
+                        for (int j = 0; j < outputWidth; j++)
+                        {
+                            double sum = bias[k], magnitude = Math.Abs(bias[k]);
+                            for (int t = 0; t < channels; t++)
+                            {
+                                for (int m = 0; m < 3; m++)
+                                {
+                                    for (int n = 0; n < 3; n++)
+                                    {
+                                        int u = i + m - padding, v = j + n - padding;
+                                        if (u < 0 || u >= height || v < 0 || v >= width)
+                                        {
+                                            continue;
+                                        }
+
+                                        double term = (double)weight[((k * channels + t) * 3 + m) * 3 + n] * x[((p * channels + t) * height + u) * width + v];
+                                        sum += term;
+                                        magnitude += Math.Abs(term);
+                                    }
+                                }
+                            }
+
+                            float actual = y[((p * filters + k) * outputHeight + i) * outputWidth + j];
+                            Assert.True(Math.Abs(actual - sum) <= 1e-5 * magnitude + 1e-6, $"sample {p}, y({k}, {i}, {j}) = {actual}, expected {sum}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Several_samples_at_once_give_the_same_bits_as_one_at_a_time()
+    {
+        const int filters = 32, channels = 16, height = 7, width = 9, padding = 1, samples = 3;
+        var random = new Random(5);
+        float[] weight = TestValues.Uniform(random, filters * channels * 9);
+        float[] bias = TestValues.Uniform(random, filters);
+        float[] x = TestValues.Uniform(random, samples * channels * height * width);
+        int outputLength = filters * height * width;
+        float[] together = Run<Float256>(weight, bias, x, filters, channels, height, width, padding, samples, Epilogue.None);
+        for (int p = 0; p < samples; p++)
+        {
+            float[] alone = Run<Float256>(weight, bias, x.AsSpan(p * channels * height * width, channels * height * width).ToArray(), filters, channels, height, width, padding, 1, Epilogue.None);
+            Assert.Equal(alone.AsSpan(0, outputLength).ToArray(), together.AsSpan(p * outputLength, outputLength).ToArray());
+        }
+    }
+
+    [Theory]
+    [InlineData(true, true)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public void The_epilogue_is_the_Add_and_ReLU_after_the_plain_pass(bool adds, bool rectifies)
+    {
+        // A 5×9 output: a transpose block of 8 pixels runs across rows, and 45 pixels leave 5 for the scalar tail.
+        const int filters = 20, channels = 16, height = 5, width = 9, padding = 1, samples = 2;
+        var random = new Random(7);
+        float[] weight = TestValues.Uniform(random, filters * channels * 9);
+        float[] bias = TestValues.Uniform(random, filters);
+        float[] x = TestValues.Uniform(random, samples * channels * height * width);
+        float[] residual = TestValues.Uniform(random, samples * filters * height * width + Slack);
+        float[] plain = Run<Float256>(weight, bias, x, filters, channels, height, width, padding, samples, Epilogue.None);
+        Epilogue epilogue = adds ? new Epilogue(ref residual[0], rectifies) : Epilogue.Rectify;
+        float[] fused = Run<Float256>(weight, bias, x, filters, channels, height, width, padding, samples, epilogue);
+        for (int o = 0; o < samples * filters * height * width; o++)
+        {
+            float sum = adds ? plain[o] + residual[o] : plain[o];
+            Assert.Equal(rectifies ? MathF.Max(sum, 0f) : sum, fused[o]);
+        }
+    }
+
+    [Fact]
+    public void The_weight_transform_is_G_w_G_transposed()
+    {
+        const int filters = 5, channels = 3;
+        float[] weight = TestValues.Uniform(new Random(11), filters * channels * 9);
+        float[] transformed = new float[Winograd.TransformedWeightLength(filters, channels) + 1];
+        transformed[^1] = Sentinel;
+        Winograd.TransformWeight(weight, transformed, filters, channels);
+        double[,] g = { { 1, 0, 0 }, { 0.5, 0.5, 0.5 }, { 0.5, -0.5, 0.5 }, { 0, 0, 1 } };
+        for (int k = 0; k < filters; k++)
+        {
+            for (int t = 0; t < channels; t++)
+            {
+                for (int a = 0; a < 4; a++)
+                {
+                    for (int b = 0; b < 4; b++)
+                    {
+                        double u = 0;
+                        for (int m = 0; m < 3; m++)
+                        {
+                            for (int n = 0; n < 3; n++)
+                            {
+                                u += g[a, m] * weight[((k * channels + t) * 3 + m) * 3 + n] * g[b, n];
+                            }
+                        }
+
+                        Assert.Equal((float)u, transformed[((4 * a + b) * channels + t) * filters + k], 6);
+                    }
+                }
+            }
+        }
+
+        Assert.Equal(Sentinel, transformed[^1]);
+        Assert.Throws<ArgumentException>(() => Winograd.TransformWeight(weight.AsSpan(1), new float[transformed.Length], filters, channels));
+        Assert.Throws<ArgumentException>(() => Winograd.TransformWeight(weight, new float[transformed.Length - 2], filters, channels));
+    }
+
+    /// <summary>The pass with every vector width this machine accelerates, and the scalar one.</summary>
+    private static Func<float[]>[] Runs(float[] weight, float[] bias, float[] x, int filters, int channels, int height, int width, int padding, int samples)
+    {
+        var runs = new System.Collections.Generic.List<Func<float[]>>
+        {
+            () => Run<Float1>(weight, bias, x, filters, channels, height, width, padding, samples, Epilogue.None),
+        };
+        if (Vector256.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd)
+        {
+            runs.Add(() => Run<Float256>(weight, bias, x, filters, channels, height, width, padding, samples, Epilogue.None));
+        }
+
+        if (Vector512.IsHardwareAccelerated)
+        {
+            runs.Add(() => Run<Float512>(weight, bias, x, filters, channels, height, width, padding, samples, Epilogue.None));
+        }
+
+        return runs.ToArray();
+    }
+
+    /// <summary>
+    /// One call over samples one after another, with workspaces of exactly their stated lengths (then sentinels) and y's
+    /// floats followed by sentinels; checks that none of the sentinels changed and returns y.
+    /// </summary>
+    private static float[] Run<TVector>(float[] weight, float[] bias, float[] x, int filters, int channels, int height, int width, int padding, int samples, Epilogue epilogue)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int outputHeight = height + 2 * padding - 2, outputWidth = width + 2 * padding - 2;
+        int inputLength = channels * height * width, outputLength = filters * outputHeight * outputWidth;
+        float[] transformedWeight = new float[Winograd.TransformedWeightLength(filters, channels)];
+        Winograd.TransformWeight(weight, transformedWeight, filters, channels);
+        float[] gathered = Filled(Winograd.GatheredLength(channels, filters, outputHeight, outputWidth, samples));
+        float[] transformed = Filled(Winograd.TransformedLength(channels, filters, outputHeight, outputWidth, samples));
+        float[] y = Filled(samples * outputLength);
+        Winograd.Forward<TVector>(ref transformedWeight[0], ref bias[0], ref x[0], ref gathered[0], ref transformed[0], ref y[0], filters, channels,
+            height, width, padding, samples, inputLength, outputLength, epilogue);
+        foreach (float[] buffer in new[] { gathered, transformed, y })
+        {
+            for (int i = buffer.Length - Slack; i < buffer.Length; i++)
+            {
+                Assert.Equal(Sentinel, buffer[i]);
+            }
+        }
+
+        return y;
+    }
+
+    /// <summary><paramref name="length"/> floats of <see cref="Sentinel"/> and <see cref="Slack"/> more.</summary>
+    private static float[] Filled(int length)
+    {
+        float[] values = new float[length + Slack];
+        Array.Fill(values, Sentinel);
+        return values;
+    }
+}
