@@ -249,14 +249,10 @@ internal static class ShapeInference
     private static int FoldForInference(List<LayerPlan> plans)
     {
         // The forward pass is the inference pass only where training runs in stages (TrainStage), as it does in every network
-        // with a BatchNorm; elsewhere training runs it too, and it must not read folded weights.
-        if (!NetworkModel.TrainsInStages(plans))
-        {
-            return 0;
-        }
-
+        // with a BatchNorm; elsewhere training runs it too, and it must not read folded weights, only prepared ones.
+        bool staged = NetworkModel.TrainsInStages(plans);
         int length = 0;
-        for (int i = 0; i < plans.Count; i++)
+        for (int i = 0; staged && i < plans.Count; i++)
         {
             LayerPlan plan = plans[i];
             if (plan.FusedIntoNext || plan.Inputs.Count != 1 || plan.Inputs[0] == LayerPlan.NetworkInput)
@@ -273,7 +269,7 @@ internal static class ShapeInference
                 continue;
             }
 
-            Layer form = folded.InferenceForm(host.Input, host.Output);
+            Layer form = folded.InferenceForm(host.Input, host.Output, training: false);
 
             var slots = new List<ParameterSlot>();
             foreach (ParameterTensor tensor in form.GetParameters(host.Input, host.Output))
@@ -290,6 +286,32 @@ internal static class ShapeInference
                 Scratch = scratch.ToEquatableArray(),
             };
             plans[i] = plan with { FoldedIntoInput = true };
+        }
+
+        // Then every other layer whose form computes over prepared weights (Conv2D's Winograd): a fold of nothing, whose
+        // slots hold only those, made from the layer's own weight.
+        for (int i = 0; i < plans.Count; i++)
+        {
+            LayerPlan plan = plans[i];
+            if (plan.FusedIntoNext || plan.FoldedIntoInput || plan.Fold is not null
+                || plan.Layer.InferenceForm(plan.Input, plan.Output, training: !staged) is not { } form || form == plan.Layer)
+            {
+                continue;
+            }
+
+            var slots = new List<ParameterSlot>();
+            foreach (ParameterTensor tensor in form.GetParameters(plan.Input, plan.Output).Where(static t => t.Role is not (TensorRole.Weight or TensorRole.Bias)))
+            {
+                slots.Add(new ParameterSlot(tensor, length));
+                length += tensor.Length;
+            }
+
+            var scratch = plan.Scratch.Concat(form.GetScratchBuffers(plan.Input, plan.Output).Where(b => !plan.Scratch.Any(h => h.Name == b.Name)));
+            plans[i] = plan with
+            {
+                Fold = new InferenceFold(form, null, plan.Index, slots.ToEquatableArray()) { Covers = EquatableArray<int>.Empty },
+                Scratch = scratch.ToEquatableArray(),
+            };
         }
 
         return length;

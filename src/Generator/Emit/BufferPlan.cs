@@ -106,7 +106,7 @@ internal sealed class BufferPlan
     /// </summary>
     public string BindFolded(LayerPlan plan, Operand operand, string training = "training") => operand.Kind switch
     {
-        OperandKind.Parameter when plan.Fold!.Folding is not null => Folded(plan.Fold.Parameter(operand.Role), "ws.Folded", "ReadOnlySpan"),
+        OperandKind.Parameter when plan.Fold!.Folding is not null || operand.Role == TensorRole.TransformedWeight => Folded(plan.Fold.Parameter(operand.Role), "ws.Folded", "ReadOnlySpan"),
         OperandKind.Output => Activation(plan.Fold!.Node),
         OperandKind.Residual => Activation(plan.Fold!.Residual),
         _ => Bind(plan, operand, training),

@@ -27,7 +27,11 @@ internal static class EngineEmitter
         w.Line($"private Engine? _engine;");
         w.Line();
         bool hasState = model.StateCount + model.CounterCount > 0;
-        string engineArguments = model.Folds ? "_workspace.Buffers, Counters, _workspace.Folded" : hasState ? "Buffers, Counters" : "";
+        string engineArguments = string.Join(", ", new[]
+        {
+            hasState ? (model.Folds ? "_workspace.Buffers, Counters" : "Buffers, Counters") : null,
+            model.Folds ? "_workspace.Folded" : null,
+        }.Where(static a => a is not null));
         w.Line($"private Engine BatchEngine => _engine ??= new Engine({engineArguments});");
         w.Line();
         w.Summary($"Threads that the batch methods (<see cref=\"TrainBatch\"/>, <see cref=\"ForwardBatch\"/>{(model.IsRegression ? "" : ", <see cref=\"PredictBatch\"/>")}) may use, the calling thread included. Default: all cores. Results do not depend on it.{(SplitEmitter.Splits(model) ? " One-sample calls use them too, for their largest layers." : "")}");
@@ -93,14 +97,14 @@ internal static class EngineEmitter
             if (model.DrawsNoise)
             {
                 w.Line($"BatchEngine.NoiseKey = global::NetGen.Kernels.Dropout.Key(_noiseSeed, TrainingStep);");
-                NetworkEmitter.EmitStale(w, model);
+                NetworkEmitter.EmitTrainingPrepare(w, model);
                 w.Line($"float loss = BatchEngine.TrainBatch({parameters}, Gradients, inputs, {targets});");
                 w.Line($"TrainingStep++;");
                 w.Line($"return loss;");
             }
             else
             {
-                NetworkEmitter.EmitStale(w, model);
+                NetworkEmitter.EmitTrainingPrepare(w, model);
                 w.Line($"return BatchEngine.TrainBatch({parameters}, Gradients, inputs, {targets});");
             }
         }
@@ -155,7 +159,8 @@ internal static class EngineEmitter
         w.Summary($"Runs the generated passes for <see cref=\"global::NetGen.Training.BatchEngine{{TWorkspace}}\"/>, one workspace per worker thread.");
         w.Line($"{NetworkEmitter.GeneratedCodeAttribute}");
         bool stateful = model.StateCount + model.CounterCount > 0;
-        w.Line($"private sealed class Engine({(stateful ? "float[] buffers, long[] counters" : "")}{(model.Folds ? ", float[] folded" : "")}) : global::NetGen.Training.BatchEngine<Workspace>(");
+        string engineParameters = string.Join(", ", new[] { stateful ? "float[] buffers, long[] counters" : null, model.Folds ? "float[] folded" : null }.Where(static p => p is not null));
+        w.Line($"private sealed class Engine({engineParameters}) : global::NetGen.Training.BatchEngine<Workspace>(");
         w.Line($"    InputLength, OutputLength, ParameterCount, s_batchGradientRanges, {items}, BatchChunkSize)");
         w.Open();
         string why = large

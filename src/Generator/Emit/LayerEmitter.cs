@@ -198,7 +198,12 @@ internal static class LayerEmitter
         w.Line($"    ReadOnlySpan<float> runningMean, ReadOnlySpan<float> runningVar, Span<float> foldedWeight, Span<float> foldedBias{prepared})");
         w.Open();
         folding.Layer.EmitFold(w, folding, plan);
-        fold.Layer.EmitPrepareForm(w, form);
+        if (fold.Prepared.Any())
+        {
+            w.Line();
+            fold.Layer.EmitPrepareForm(w, form, "foldedWeight");
+        }
+
         w.Close();
         w.Line();
     }
@@ -211,9 +216,21 @@ internal static class LayerEmitter
     {
         LayerPlan form = plan with { Layer = fold.Layer };
         string steps = string.Join(" and ", fold.Steps.Select(model.NameOf));
-        w.Comment($"{Header(model, plan)}, with {steps} folded in\n{fold.Layer.ForwardFormula(form)}");
-        w.Summary($"Forward pass of {NetworkEmitter.Xml(Header(model, plan))}, with {NetworkEmitter.Xml(steps)} after it done on each output as it is stored, into {NetworkEmitter.Xml(model.NameOf(fold.Node))}'s output.");
+        string prepared = fold.Prepared.Any() ? $" over its weights prepared by {plan.Pascal}PrepareWeights" : "";
+        w.Comment($"{Header(model, plan)}{(steps.Length > 0 ? $", with {steps} folded in" : "")}{prepared}\n{fold.Layer.ForwardFormula(form)}");
+        string done = steps.Length > 0 ? $", with {steps} after it done on each output as it is stored, into {model.NameOf(fold.Node)}'s output" : "";
+        w.Summary($"Forward pass of {NetworkEmitter.Xml(Header(model, plan))}{NetworkEmitter.Xml(prepared)}{NetworkEmitter.Xml(done)}.");
         EmitFoldedForward(w, plan, form);
+        if (fold.Prepared.Any())
+        {
+            string parameters = string.Concat(fold.Prepared.Select(static p => $", Span<float> {new Operand(OperandKind.Parameter, Role: p.Tensor.Role).Name}"));
+            w.Summary($"The tensors <c>{plan.Pascal}ForwardFolded</c> reads besides {NetworkEmitter.Xml(plan.Name)}'s own, made from its weight: run whenever the parameters may have changed.");
+            w.Line($"internal static void {plan.Pascal}PrepareWeights(ReadOnlySpan<float> weight{parameters})");
+            w.Open();
+            fold.Layer.EmitPrepareForm(w, form, "weight");
+            w.Close();
+            w.Line();
+        }
     }
 
     /// <summary><c>{Layer}ForwardFolded</c>, the inference form's forward method, and its split methods where it has them.</summary>

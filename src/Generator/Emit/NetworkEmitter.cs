@@ -255,7 +255,7 @@ internal static class NetworkEmitter
         {
             w.Line($"private float[] _parameters = {NewParameters(model)};");
             w.Line();
-            w.Summary($"{all} Getting it (or a span of it) marks the weights that inference computes from it as stale (see <c>FoldBatchNorms</c>): write through it before the next inference call, not through a copy of the reference kept past one.");
+            w.Summary($"{all} Getting it (or a span of it) marks the weights that inference computes from it as stale (see <c>PrepareWeights</c>): write through it before the next inference call, not through a copy of the reference kept past one.");
             w.Line($"{GeneratedCodeAttribute}");
             EmitStaleGetter(w, model, "Parameters", "_parameters");
         }
@@ -406,7 +406,7 @@ internal static class NetworkEmitter
     {
         if (model.Folds)
         {
-            w.Line($"FoldBatchNorms();");
+            w.Line($"PrepareWeights();");
         }
     }
 
@@ -424,6 +424,25 @@ internal static class NetworkEmitter
     }
 
     /// <summary>
+    /// Before a training call. In a network that trains in stages: marks the folded weights stale (training changes the
+    /// running statistics, and an optimizer step the parameters). In one whose forward pass, training's too, reads prepared
+    /// weights: makes them from the parameters as they are now (the caller may have stepped them through a reference to
+    /// <c>Parameters</c> kept from before), then leaves them stale for the inference call after the next such step.
+    /// </summary>
+    internal static void EmitTrainingPrepare(SourceWriter w, NetworkModel model)
+    {
+        if (!model.Folds || model.IsStaged)
+        {
+            EmitStale(w, model);
+            return;
+        }
+
+        w.Line($"_foldedStale = true; // the forward pass reads the prepared weights: made from the parameters as they are now");
+        w.Line($"PrepareWeights();");
+        w.Line($"_foldedStale = true; // an optimizer step follows training, perhaps through a reference to Parameters kept from before");
+    }
+
+    /// <summary>
     /// A public array property over <paramref name="field"/>; where BatchNorms are folded, its getter marks the folded
     /// weights stale, since the caller may write through what it gets.
     /// </summary>
@@ -433,23 +452,28 @@ internal static class NetworkEmitter
         w.Open();
         w.Line($"get");
         w.Open();
-        EmitStale(w, model, "the caller may write: the next inference call recomputes the folded weights");
+        EmitStale(w, model, "the caller may write: the next inference call recomputes the weights made from it");
         w.Line($"return {field};");
         w.Close();
         w.Close();
     }
 
     /// <summary>
-    /// The staleness flag and <c>FoldBatchNorms</c>, which recomputes the weight and bias of each convolution's inference form
+    /// The staleness flag and <c>PrepareWeights</c>, which recomputes the weight and bias of each convolution's inference form
     /// from its own and its BatchNorm's tensors (<see cref="InferenceFold"/>), before an inference pass and only when stale.
     /// </summary>
     private static void EmitFolds(SourceWriter w, NetworkModel model, BufferPlan buffers)
     {
-        w.Summary($"Whether the folded weights in <c>_workspace.Folded</c> may be out of date: set wherever the parameters or running statistics may change (training, <see cref=\"InitializeParameters\"/>, <see cref=\"Load\"/>) and whenever <see cref=\"Parameters\"/>, <see cref=\"Buffers\"/> or a span of them is handed out; cleared by <see cref=\"FoldBatchNorms\"/>.");
+        bool stateful = model.StateCount + model.CounterCount > 0;
+        bool foldsNorms = model.Layers.Any(static p => p.Fold?.Folding is not null), transforms = model.Layers.Any(static p => p.Fold?.Prepared.Any() == true);
+        w.Summary($"Whether the weights in <c>_workspace.Folded</c> may be out of date: set wherever the parameters{(stateful ? " or running statistics" : "")} may change (training, <see cref=\"InitializeParameters\"/>, <see cref=\"Load\"/>) and whenever <see cref=\"Parameters\"/>{(stateful ? ", <see cref=\"Buffers\"/>" : "")} or a span of them is handed out; cleared by <see cref=\"PrepareWeights\"/>.");
         w.Line($"private bool _foldedStale = true;");
         w.Line();
-        w.Summary($"Before an inference pass, if stale: folds each BatchNorm that follows a convolution into that convolution's weight and bias, which inference reads instead of running the BatchNorm: W'(k,…) = W(k,…) · s(k), b'(k) = β(k) + (b(k) − running_mean(k)) · s(k), s(k) = γ(k) / √(running_var(k) + ε), b = 0 without a bias.");
-        w.Line($"private void FoldBatchNorms()");
+        string folding = "folds each BatchNorm that follows a convolution into that convolution's weight and bias, which inference reads instead of running the BatchNorm: W'(k,…) = W(k,…) · s(k), b'(k) = β(k) + (b(k) − running_mean(k)) · s(k), s(k) = γ(k) / √(running_var(k) + ε), b = 0 without a bias";
+        string transforming = "makes the weights the Winograd kernels multiply by, each transformed from its convolution's weight";
+        string what = foldsNorms && transforms ? $"{folding}; and {transforming}" : foldsNorms ? folding : transforming;
+        w.Summary($"Before an inference pass{(model.IsStaged ? "" : " or a training pass")}, if stale: {what}.");
+        w.Line($"private void PrepareWeights()");
         w.Open();
         w.Line($"if (!_foldedStale)");
         w.Open();
@@ -458,6 +482,19 @@ internal static class NetworkEmitter
         w.Line();
         foreach (LayerPlan plan in model.Layers)
         {
+            if (plan.Fold is { Folding: null } prepares && prepares.Prepared.Any())
+            {
+                w.Line($"// {plan.Name}'s prepared weights");
+                w.Line($"{Layers(model)}.{buffers.Methods(plan)}PrepareWeights(");
+                w.Line($"    {(plan.Parameter(TensorRole.Weight) is { } weight ? $"new global::System.ReadOnlySpan<float>({ParametersArray(model)}, {weight.Offset}, {weight.Tensor.Length})" : "default")}, // {plan.TensorName(TensorRole.Weight)}");
+                foreach (ParameterSlot prepared in prepares.Prepared)
+                {
+                    w.Line($"    {BufferPlan.Folded(prepared, "_workspace.Folded", "Span")}{(prepared == prepares.Prepared.Last() ? ");" : ",")} // {prepared.Tensor.Role.TensorName()}");
+                }
+
+                continue;
+            }
+
             if (plan.Fold is not { Folding: not null } fold)
             {
                 continue;
@@ -514,7 +551,7 @@ internal static class NetworkEmitter
         }
         else
         {
-            w.Line($"private Workspace _workspace = new Workspace(capacity: 1);");
+            w.Line($"private Workspace _workspace = new Workspace(capacity: 1{(model.Folds ? $", new float[{model.FoldedLength}]" : "")});");
         }
         w.Line();
         w.Summary($"The managed thread id of the thread inside a public call on this instance, 0 when none is: a second thread that enters gets an <see cref=\"global::System.InvalidOperationException\"/> instead of corrupting the workspaces.");
@@ -661,7 +698,7 @@ internal static class NetworkEmitter
             }
 
             string targets = regression ? "target" : "labels";
-            EmitStale(w, model);
+            EmitTrainingPrepare(w, model);
             w.Line($"return TrainSamples(1, input, {targets}, {ParametersArray(model)}, Gradients, inputGradient: true, batchWeightGradients: false, {OneSampleWorkspace(model)});");
         }
 
@@ -868,7 +905,7 @@ internal static class NetworkEmitter
         }
         else
         {
-            w.Line($"clone._workspace = new Workspace(capacity: 1);");
+            w.Line($"clone._workspace = new Workspace(capacity: 1{(model.Folds ? $", new float[{model.FoldedLength}]" : "")});");
         }
 
         w.Line($"global::System.Array.Copy(_workspace.InputGradient, clone._workspace.InputGradient, InputLength);");
@@ -909,7 +946,11 @@ internal static class NetworkEmitter
 
         if (model.Folds)
         {
-            w.Summary($"The weights and biases of the convolutions with a BatchNorm folded in, which inference reads (see <c>FoldBatchNorms</c>), shared by all the network's workspaces: {model.FoldedLength} floats.");
+            bool foldsNorms = model.Layers.Any(static p => p.Fold?.Folding is not null), transforms = model.Layers.Any(static p => p.Fold?.Prepared.Any() == true);
+            string held = foldsNorms && transforms ? "The weights and biases of the convolutions with a BatchNorm folded in, which inference reads, and the weights transformed for the Winograd kernels"
+                : foldsNorms ? "The weights and biases of the convolutions with a BatchNorm folded in, which inference reads"
+                : "The weights transformed for the Winograd kernels";
+            w.Summary($"{held} (see <c>PrepareWeights</c>), shared by all the network's workspaces: {model.FoldedLength} floats.");
             w.Line($"public readonly float[] Folded = folded;");
             w.Line();
         }

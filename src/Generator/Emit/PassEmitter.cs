@@ -57,7 +57,7 @@ internal static class PassEmitter
 
         string mode = model.HasModes ? ", bool training" : "";
         string modeArgument = model.HasModes ? ", training" : "";
-        w.Summary($"Copies the samples into ws.Input and runs every layer's forward method in order{(model.Folds ? ", in inference mode, with each BatchNorm that follows a convolution folded into it (see <c>FoldBatchNorms</c>)" : model.HasModes ? ", in training or inference mode" : "")}, leaving each activation in <paramref name=\"ws\"/>, with the vector type <c>VectorWidth.Kernel</c> chooses for this machine.");
+        w.Summary($"Copies the samples into ws.Input and runs every layer's forward method in order{(model.Folds && model.IsStaged ? ", in inference mode, with each BatchNorm that follows a convolution folded into it (see <c>PrepareWeights</c>)" : model.Folds ? ", over the weights prepared by <c>PrepareWeights</c> where a kernel reads them" : model.HasModes ? ", in training or inference mode" : "")}, leaving each activation in <paramref name=\"ws\"/>, with the vector type <c>VectorWidth.Kernel</c> chooses for this machine.");
         w.Line($"private static void ForwardPass(int count, {ReadOnlySpan}<float> inputs, {ReadOnlySpan}<float> parameters, Workspace ws{mode})");
         w.Open();
         w.Line($"inputs.CopyTo(ws.Input);");
@@ -68,9 +68,9 @@ internal static class PassEmitter
         w.Line($"private static void ForwardPass<TVector>(int count, {ReadOnlySpan}<float> parameters, Workspace ws{mode})");
         w.Line($"{VectorConstraint}");
         w.Open();
-        if (model.Folds)
+        if (model.Folds && model.IsStaged)
         {
-            // Folds are made only in networks that train in stages (ShapeInference.FoldForInference): this pass is inference only.
+            // BatchNorms are folded only in networks that train in stages (ShapeInference.FoldForInference): this pass is inference only.
             w.Line($"// Inference only (this network trains in stages, TrainStage): each BatchNorm after a convolution is folded into its weights and bias.");
         }
 
@@ -285,7 +285,7 @@ internal static class PassEmitter
             w.Line($"// {then} {steps}, on each output as it is stored.");
         }
 
-        string label = $"{plan.Name} forward, {folded} folded", flops = ProfileSites.ForwardFlops(plan);
+        string label = folded.Length > 0 ? $"{plan.Name} forward, {folded} folded" : $"{plan.Name} forward", flops = ProfileSites.ForwardFlops(plan);
         string call = $"{NetworkEmitter.Layers(model)}.{buffers.Methods(plan)}ForwardFolded{generic}({arguments});";
         SplitEmitter.EmitForwardCall(w, model, plan, buffers, call, label, flops);
     }

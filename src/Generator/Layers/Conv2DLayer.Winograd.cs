@@ -15,9 +15,13 @@ internal sealed partial record Conv2DLayer
     /// <summary>Positions ξ of a transformed 4×4 tile: the products per sample.</summary>
     private const int WinogradPositions = 16;
 
-    /// <summary>The Winograd form where it pays (the fold's form always has a bias, which its kernel starts from).</summary>
-    public override Layer InferenceForm(Shape input, Shape output) =>
-        HasBias && !AddsResidual && !Rectifies && ConvolutionStrategy.WinogradPays(input.Channels, Filters, Groups, KernelHeight, KernelWidth, Stride)
+    /// <summary>
+    /// The Winograd form where it pays, with a bias to start from (a fold's form always has one). In training passes only
+    /// in place of a direct forward pass: the unfolding one leaves the last sample's unfold for the backward pass to reuse.
+    /// </summary>
+    public override Layer InferenceForm(Shape input, Shape output, bool training) =>
+        HasBias && !AddsResidual && !Rectifies && (!training || Strategy.ConvolvesDirectly)
+        && ConvolutionStrategy.WinogradPays(input.Channels, Filters, Groups, KernelHeight, KernelWidth, Stride)
             ? this with { Strategy = Strategy with { Winograd = true } }
             : this;
 
@@ -28,7 +32,7 @@ internal sealed partial record Conv2DLayer
     private ParameterTensor TransformedWeight(Shape input) =>
         new(TensorRole.TransformedWeight, new[] { WinogradPositions, input.Channels, Filters }.ToEquatableArray(), 0);
 
-    /// <summary>The two workspaces of <c>Winograd.Forward</c> for one sample (the lengths its <c>GatheredLength</c> and <c>TransformedLength</c> give).</summary>
+    /// <summary>The three workspaces of <c>Winograd.Forward</c> for one sample (the lengths its <c>GatheredLength</c>, <c>TransformedLength</c> and <c>OutputsLength</c> give).</summary>
     private ScratchBuffer[] WinogradBuffers(Shape input, Shape output)
     {
         int tilesDown = WinogradTiles(output.Height), tilesAcross = WinogradTiles(output.Width), tiles = tilesDown * tilesAcross;
@@ -38,9 +42,10 @@ internal sealed partial record Conv2DLayer
             new("gathered", "float", Math.Max((long)cells * input.Channels, (long)WinogradPositions * tiles * Filters),
                 $"one sample's input channels-last with a zero border, {2 * tilesDown + 2}×{2 * tilesAcross + 2} cells of {input.Channels} channels; then the Winograd products, {WinogradPositions} × {tiles} tiles × {Filters} filters",
                 PerSample: false),
-            new("transformed", "float", (long)tiles * Math.Max(WinogradPositions * input.Channels, 4 * Filters),
-                $"one sample's transformed input, {WinogradPositions} × {tiles} tiles × {input.Channels} channels; then its outputs channels-last, {2 * tilesDown}×{2 * tilesAcross} × {Filters} filters",
-                PerSample: false),
+            new("transformed", "float", (long)WinogradPositions * tiles * input.Channels,
+                $"one sample's transformed input, {WinogradPositions} × {tiles} tiles × {input.Channels} channels", PerSample: false),
+            new("outputs", "float", 4L * tiles * Filters,
+                $"one sample's outputs channels-last over whole tiles, {2 * tilesDown}×{2 * tilesAcross} × {Filters} filters", PerSample: false),
         ];
     }
 
@@ -49,22 +54,22 @@ internal sealed partial record Conv2DLayer
         ScratchBuffer[] buffers = WinogradBuffers(plan.Input, plan.Output);
         return
         [
-            Operand.X, Operand.TransformedWeight, Operand.Bias, Operand.Y, Operand.Of(buffers[0]), Operand.Of(buffers[1]),
+            Operand.X, Operand.TransformedWeight, Operand.Bias, Operand.Y, Operand.Of(buffers[0]), Operand.Of(buffers[1]), Operand.Of(buffers[2]),
             .. AddsResidual ? new[] { Operand.Residual } : [],
         ];
     }
 
-    /// <summary>The end of the fold's method: the folded weight's Winograd transform.</summary>
-    public override void EmitPrepareForm(SourceWriter w, LayerPlan form)
+    /// <summary>The weight's Winograd transform, from <paramref name="weight"/> (W', or the layer's own W).</summary>
+    public override void EmitPrepareForm(SourceWriter w, LayerPlan form, string weight)
     {
         if (!Strategy.Winograd)
         {
             return;
         }
 
-        w.Line();
-        w.Line($"// U(ξ, t, k) = (G · W'(k, t) · Gᵀ)(ξ), ξ = 4a + b, G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]: the Winograd transform of W', {WinogradPositions} × {form.Input.Channels} channels × {Filters} filters, which inference multiplies by.");
-        w.Line($"Winograd.TransformWeight(foldedWeight, transformedWeight, filters: {Filters}, channels: {form.Input.Channels});");
+        string of = weight == "weight" ? "W" : "W'";
+        w.Line($"// U(ξ, t, k) = (G · {of}(k, t) · Gᵀ)(ξ), ξ = 4a + b, G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]: the Winograd transform of {of}, {WinogradPositions} × {form.Input.Channels} channels × {Filters} filters, which the Winograd pass multiplies by.");
+        w.Line($"Winograd.TransformWeight({weight}, transformedWeight, filters: {Filters}, channels: {form.Input.Channels});");
     }
 
     /// <summary>The forward pass by Winograd's F(2×2, 3×3), one sample at a time.</summary>
@@ -78,15 +83,41 @@ internal sealed partial record Conv2DLayer
         w.Line($"// The slices prove the workspaces' lengths.");
         w.Line($"ref float g0 = ref MemoryMarshal.GetReference(gathered.Slice(0, {buffers[0].Length}));");
         w.Line($"ref float t0 = ref MemoryMarshal.GetReference(transformed.Slice(0, {buffers[1].Length}));");
+        w.Line($"ref float o0 = ref MemoryMarshal.GetReference(outputs.Slice(0, {buffers[2].Length}));");
         w.Line($"for (int s = 0; s < count; s++)");
         w.Open();
         w.Line($"// y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · x(t, i + m − {Padding}, j + n − {Padding}) by Winograd's F(2×2, 3×3), over {tilesDown}×{tilesAcross} tiles of 2×2 outputs:");
         w.Line($"// 1. gathered(u, v, t) = x(t, u − {Padding}, v − {Padding}), channels-last, zero outside x: {2 * tilesDown + 2}×{2 * tilesAcross + 2} cells of {input.Channels} channels.");
         w.Line($"// 2. V(ξ, r, t) = (Bᵀ · d(r, t) · B)(ξ) for tile r's 4×4 block d of gathered, Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1].");
-        w.Line($"// 3. M(ξ) = V(ξ) · U(ξ) for ξ < {WinogradPositions}: [{tiles} tiles × {input.Channels}] · [{input.Channels} × {Filters} filters], register tiles of the blocked product.");
-        w.Line($"// 4. y(k, 2·ti + a, 2·tj + b) = b(k) + (Aᵀ · M(·, r, k) · A)(a, b) for tile r = (ti, tj), Aᵀ = [1 1 1 0; 0 1 −1 −1], copied out to the planes.");
+        w.Line($"// 3. M(ξ) = V(ξ) · U(ξ) for ξ < {WinogradPositions}: [{tiles} tiles × {input.Channels}] · [{input.Channels} × {Filters} filters], register tiles of the blocked product, into gathered.");
+        w.Line($"// 4. y(k, 2·ti + a, 2·tj + b) = b(k) + (Aᵀ · M(·, r, k) · A)(a, b) for tile r = (ti, tj), Aᵀ = [1 1 1 0; 0 1 −1 −1], into outputs, then copied out to the planes.");
         EmitEpilogueComment(w);
-        w.Line($"Winograd.Forward<TVector>(ref u0, ref b0, ref MemoryMarshal.GetReference(x.Slice(s * {input.Length}, {input.Length})), ref g0, ref t0, ref MemoryMarshal.GetReference(y.Slice(s * {output.Length}, {output.Length})), filters: {Filters}, channels: {input.Channels}, inputHeight: {input.Height}, inputWidth: {input.Width}, padding: {Padding}, samples: 1, inputStride: {input.Length}, outputStride: {output.Length}, epilogue: {EpilogueAt($"s * {output.Length}")});");
+        w.Line($"Winograd.Forward<TVector>(ref u0, ref b0, ref MemoryMarshal.GetReference(x.Slice(s * {input.Length}, {input.Length})), ref g0, ref t0, ref o0, ref MemoryMarshal.GetReference(y.Slice(s * {output.Length}, {output.Length})), filters: {Filters}, channels: {input.Channels}, inputHeight: {input.Height}, inputWidth: {input.Width}, padding: {Padding}, samples: 1, inputStride: {input.Length}, outputStride: {output.Length}, epilogue: {EpilogueAt($"s * {output.Length}")});");
         w.Close();
+    }
+
+    /// <summary>
+    /// One sample split by filters, in parts of 32 (16 with fewer than 64): the transformed input made once, then each part's
+    /// columns of the 16 products, its outputs and planes.
+    /// </summary>
+    private SplitPlan WinogradSplit => new(Filters, Filters >= 64 ? 32 : 16, Prepares: true, "filters");
+
+    /// <summary>Steps 1 and 2 of the Winograd pass for one sample, which every part reads.</summary>
+    private void EmitWinogradPrepare(SourceWriter w, LayerPlan plan)
+    {
+        Shape input = plan.Input;
+        ScratchBuffer[] buffers = WinogradBuffers(input, plan.Output);
+        w.Line($"// gathered(u, v, t) = x(t, u − {Padding}, v − {Padding}), channels-last; V(ξ, r, t) = (Bᵀ · d(r, t) · B)(ξ) for each tile r (see the forward pass).");
+        w.Line($"Winograd.Prepare<TVector>(ref MemoryMarshal.GetReference(x.Slice(0, {input.Length})), ref MemoryMarshal.GetReference(gathered.Slice(0, {buffers[0].Length})), ref MemoryMarshal.GetReference(transformed.Slice(0, {buffers[1].Length})), channels: {input.Channels}, inputHeight: {input.Height}, inputWidth: {input.Width}, padding: {Padding}, samples: 1, inputStride: {input.Length});");
+    }
+
+    /// <summary>Steps 3 and 4 of the Winograd pass for filters first … first + units − 1.</summary>
+    private void EmitWinogradUnits(SourceWriter w, LayerPlan plan)
+    {
+        Shape input = plan.Input, output = plan.Output;
+        ScratchBuffer[] buffers = WinogradBuffers(input, output);
+        w.Line($"// M(ξ)(r, k) = Σ_t V(ξ, r, t) · U(ξ, t, k) for the filters [first, first + units), then y(k, ·) = b(k) + Aᵀ · M(·, r, k) · A for each tile r (see the forward pass).");
+        EmitEpilogueComment(w);
+        w.Line($"Winograd.Multiply<TVector>(ref MemoryMarshal.GetReference(transformedWeight), ref MemoryMarshal.GetReference(bias), ref MemoryMarshal.GetReference(transformed.Slice(0, {buffers[1].Length})), ref MemoryMarshal.GetReference(gathered.Slice(0, {buffers[0].Length})), ref MemoryMarshal.GetReference(outputs.Slice(0, {buffers[2].Length})), ref MemoryMarshal.GetReference(y.Slice(0, {output.Length})), filters: {Filters}, first, units, channels: {input.Channels}, inputHeight: {input.Height}, inputWidth: {input.Width}, padding: {Padding}, samples: 1, outputStride: {output.Length}, epilogue: {EpilogueAt("0")});");
     }
 }

@@ -624,16 +624,24 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
     /// instead (the same sums in the same order): the compacted copy is several times larger, and every part would read it
     /// from the core that wrote it (docs/benchmarks.md has the measurements). Where the output rows fill under 60 % of their
     /// vectors (7 pixels in 16 lanes), that kernel runs at under half the compacted one's rate and the layer is not split: a
-    /// 128-filter 7×7 layer split this way made a one-image pass slower on two threads than on one.
+    /// 128-filter 7×7 layer split this way made a one-image pass slower on two threads than on one. A Winograd form splits
+    /// its filters after transforming the input once (<see cref="WinogradSplit"/>).
     /// </summary>
     public override SplitPlan? SplitForward(LayerPlan plan) =>
-        Groups == 1 && !Strategy.ConvolvesDepthwise && !Strategy.Winograd && (!Strategy.Compacts || ConvolutionStrategy.RowsFillVectors(plan.Output.Width))
+        Strategy.Winograd ? WinogradSplit
+        : Groups == 1 && !Strategy.ConvolvesDepthwise && (!Strategy.Compacts || ConvolutionStrategy.RowsFillVectors(plan.Output.Width))
             ? new SplitPlan(Filters, Filters >= 32 ? 16 : 8, Prepares: !Strategy.ConvolvesDirectly || PadsInput, "filters")
             : null;
 
     /// <summary>The input every part of a split forward pass reads: the unfold, or the padded copy.</summary>
     public override void EmitForwardPrepare(SourceWriter w, LayerPlan plan)
     {
+        if (Strategy.Winograd)
+        {
+            EmitWinogradPrepare(w, plan);
+            return;
+        }
+
         Shape input = plan.Input, output = plan.Output;
         if (!Strategy.ConvolvesDirectly)
         {
@@ -650,6 +658,12 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
     /// <summary>Filters first … first + units − 1 of one sample, after <see cref="EmitForwardPrepare"/>: the same kernels as <see cref="EmitForward"/> over those filters' weights, biases and planes.</summary>
     public override void EmitForwardUnits(SourceWriter w, LayerPlan plan)
     {
+        if (Strategy.Winograd)
+        {
+            EmitWinogradUnits(w, plan);
+            return;
+        }
+
         Shape input = plan.Input, output = plan.Output;
         int rows = Rows(input), pixels = Pixels(output);
         int height = input.Height + 2 * Padding, width = input.Width + 2 * Padding, plane = height * width;

@@ -191,11 +191,12 @@ internal abstract record Layer
     public virtual Layer? FoldInto(Layer previous) => null;
 
     /// <summary>
-    /// On a fold's form (<see cref="FoldInto"/>), which runs in the inference passes only over weights recomputed when the
-    /// parameters change: the form that computes with kernels needing weights prepared that way (Conv2D's Winograd kernel,
-    /// over a transformed weight among its <see cref="GetParameters"/>); the form itself by default.
+    /// The form that computes with kernels needing weights prepared when the parameters change (Conv2D's Winograd kernel, over
+    /// a transformed weight among its <see cref="GetParameters"/>), for a fold's form (<see cref="FoldInto"/>) or a layer
+    /// without one; the form itself by default. With <paramref name="training"/> the form runs in the training passes too (a
+    /// network that does not train in stages), whose backward passes must not rely on anything the plain form leaves behind.
     /// </summary>
-    public virtual Layer InferenceForm(Shape input, Shape output) => this;
+    public virtual Layer InferenceForm(Shape input, Shape output, bool training) => this;
 
     /// <summary>
     /// What this layer does to each element of its input when it is done as another layer's output step instead of in a pass
@@ -222,11 +223,12 @@ internal abstract record Layer
     public virtual string FoldFormula(LayerPlan plan, LayerPlan into) => "";
 
     /// <summary>
-    /// On a fold's form with tensors besides its weight and bias (<see cref="InferenceForm"/>): writes the end of
-    /// <c>{Layer}FoldBatchNorm</c>, which makes them (each a <c>Span&lt;float&gt;</c> parameter named as its operand) from the
-    /// folded <c>foldedWeight</c> and <c>foldedBias</c> just written. Nothing by default.
+    /// On a form with tensors besides its weight and bias (<see cref="InferenceForm"/>): writes the lines that make them (each
+    /// a <c>Span&lt;float&gt;</c> parameter named as its operand) from the weight it computes with, the variable
+    /// <paramref name="weight"/> (the folded weight at the end of <c>{Layer}FoldBatchNorm</c>, or the layer's own in
+    /// <c>{Layer}PrepareWeights</c>). Nothing by default.
     /// </summary>
-    public virtual void EmitPrepareForm(SourceWriter w, LayerPlan form)
+    public virtual void EmitPrepareForm(SourceWriter w, LayerPlan form, string weight)
     {
     }
 

@@ -121,7 +121,7 @@ internal sealed record NetworkModel(HierarchyInfo Hierarchy, Shape Input, Equata
     /// Whether the inference passes leave a layer's output unwritten: a fold's host (which writes the last folded layer's
     /// output instead) and the folded layers before that last one.
     /// </summary>
-    public bool InferenceSkipsOutput(LayerPlan plan) => plan.Fold is not null || (plan.FoldedIntoInput && FoldHost(plan.Index).Fold!.Node != plan.Index);
+    public bool InferenceSkipsOutput(LayerPlan plan) => plan.Fold is { } fold && fold.Node != plan.Index || (plan.FoldedIntoInput && FoldHost(plan.Index).Fold!.Node != plan.Index);
 
     /// <summary>
     /// Whether a layer's output buffer is ever written: not where the inference passes skip it and the network does not

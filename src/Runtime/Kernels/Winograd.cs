@@ -27,7 +27,8 @@ namespace NetGen.Kernels;
 /// <c>gathered</c>(u, v, t), so a vector of channels is one load; (2) each tile's 16 transformed values, a vector of
 /// channels at a time, go to <c>transformed</c>(ξ, tile, t); (3) 16 products M(ξ) = V(ξ) · U(ξ) into <c>products</c>(ξ, tile,
 /// k), which reuses <c>gathered</c>'s memory; (4) each tile's outputs, a vector of filters at a time, plus the bias, go
-/// channels-last into <c>transformed</c>'s memory, and (5) are copied out to y's planes, through the epilogue.
+/// channels-last into <c>outputs</c>, and (5) are copied out to y's planes, through the epilogue. Steps 3 to 5 can be
+/// split by filters across threads (<see cref="Prepare{TVector}"/>, <see cref="Multiply{TVector}"/>).
 /// </para>
 /// <para>
 /// The sums differ from the direct convolution's by rounding (the transforms add before they multiply), by about as
@@ -52,9 +53,13 @@ public static class Winograd
         samples * Math.Max((2 * Tiles(outputHeight) + 2) * (2 * Tiles(outputWidth) + 2) * channels,
             Positions * Tiles(outputHeight) * Tiles(outputWidth) * filters);
 
-    /// <summary>Floats of the second workspace of <see cref="Forward{TVector}"/> for <paramref name="samples"/> samples: the transformed inputs, then the channels-last outputs; the longer.</summary>
-    public static int TransformedLength(int channels, int filters, int outputHeight, int outputWidth, int samples) =>
-        samples * Tiles(outputHeight) * Tiles(outputWidth) * Math.Max(Positions * channels, 4 * filters);
+    /// <summary>Floats of the second workspace of <see cref="Forward{TVector}"/> for <paramref name="samples"/> samples: the transformed inputs.</summary>
+    public static int TransformedLength(int channels, int outputHeight, int outputWidth, int samples) =>
+        samples * Positions * Tiles(outputHeight) * Tiles(outputWidth) * channels;
+
+    /// <summary>Floats of the third workspace of <see cref="Forward{TVector}"/> for <paramref name="samples"/> samples: the outputs, channels-last, over whole tiles.</summary>
+    public static int OutputsLength(int filters, int outputHeight, int outputWidth, int samples) =>
+        samples * 4 * Tiles(outputHeight) * Tiles(outputWidth) * filters;
 
     /// <summary>Floats of a transformed weight: 16 positions × channels × filters.</summary>
     public static int TransformedWeightLength(int filters, int channels) => Positions * channels * filters;
@@ -110,19 +115,32 @@ public static class Winograd
     /// p·<paramref name="outputStride"/>: x is channels × inputHeight × inputWidth, y filters × outputHeight × outputWidth with
     /// outputHeight = inputHeight + 2·padding − 2; <paramref name="transformedWeight"/> from <see cref="TransformWeight"/>.
     /// Each output goes through <paramref name="epilogue"/> (its residual addressed like y) as it is stored. The workspaces
-    /// hold <see cref="GatheredLength"/> and <see cref="TransformedLength"/> floats; nothing past y's own floats is written.
-    /// The samples' tiles are rows of the same 16 products, so each product reads the transformed weight once for all of
-    /// them; the sums are the same bits whatever <paramref name="samples"/> is.
+    /// hold <see cref="GatheredLength"/>, <see cref="TransformedLength"/> and <see cref="OutputsLength"/> floats; nothing past
+    /// y's own floats is written. The samples' tiles are rows of the same 16 products, so each product reads the
+    /// transformed weight once for all of them; the sums are the same bits whatever <paramref name="samples"/> is, and the
+    /// same as <see cref="Prepare{TVector}"/> then <see cref="Multiply{TVector}"/> over any split of the filters.
     /// </summary>
-    public static void Forward<TVector>(ref float transformedWeight, ref float bias, ref float x, ref float gathered, ref float transformed, ref float y,
+    public static void Forward<TVector>(ref float transformedWeight, ref float bias, ref float x, ref float gathered, ref float transformed, ref float outputs, ref float y,
         int filters, int channels, int inputHeight, int inputWidth, int padding, int samples, int inputStride, int outputStride, Epilogue epilogue)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        Prepare<TVector>(ref x, ref gathered, ref transformed, channels, inputHeight, inputWidth, padding, samples, inputStride);
+        Multiply<TVector>(ref transformedWeight, ref bias, ref transformed, ref gathered, ref outputs, ref y, filters, 0, filters, channels, inputHeight, inputWidth, padding,
+            samples, outputStride, epilogue);
+    }
+
+    /// <summary>
+    /// The first half of <see cref="Forward{TVector}"/>, which every part of a split of its filters reads: each sample's input
+    /// channels-last into <paramref name="gathered"/>, then its tiles' Bᵀ d B into <paramref name="transformed"/> (tile r of
+    /// sample p is row p·tiles + r of each position's product).
+    /// </summary>
+    public static void Prepare<TVector>(ref float x, ref float gathered, ref float transformed, int channels, int inputHeight, int inputWidth, int padding,
+        int samples, int inputStride)
         where TVector : struct, IFloatVector<TVector>
     {
         int outputHeight = inputHeight + 2 * padding - 2, outputWidth = inputWidth + 2 * padding - 2;
         int tilesDown = Tiles(outputHeight), tilesAcross = Tiles(outputWidth), tiles = tilesDown * tilesAcross, all = samples * tiles;
         int width = 2 * tilesAcross + 2, cells = (2 * tilesDown + 2) * width * channels; // gathered's row in cells of `channels` floats; one sample's floats
-
-        // 1, 2. Each sample's input channels-last, then its tiles' Bᵀ d B: tile r of sample p is row p·tiles + r of V(ξ).
         for (int p = 0; p < samples; p++)
         {
             Gather(ref Unsafe.Add(ref x, p * inputStride), ref Unsafe.Add(ref gathered, p * cells), channels, inputHeight, inputWidth, padding, 2 * tilesDown + 2, width);
@@ -132,22 +150,36 @@ public static class Winograd
         {
             TransformInput<TVector>(ref Unsafe.Add(ref gathered, p * cells), ref Unsafe.Add(ref transformed, p * tiles * channels), all * channels, channels, tilesDown, tilesAcross, width);
         }
+    }
 
-        // 3. M(ξ) = V(ξ) · U(ξ): [samples·tiles × channels] · [channels × filters], into gathered's memory (read in full above).
-        ref float products = ref gathered;
+    /// <summary>
+    /// The second half of <see cref="Forward{TVector}"/>, after <see cref="Prepare{TVector}"/>, for filters
+    /// <paramref name="first"/> … <paramref name="first"/> + <paramref name="units"/> − 1 of <paramref name="filters"/>: their
+    /// columns of the 16 products M(ξ) = V(ξ) · U(ξ) into <paramref name="products"/> (<see cref="GatheredLength"/> floats,
+    /// which may be the first workspace: <see cref="Prepare{TVector}"/> is done with it), then bias + Aᵀ M A channels-last into
+    /// <paramref name="outputs"/>, then y's planes of those filters. Parts over other filters may run at the same time: each
+    /// writes only its own columns and planes.
+    /// </summary>
+    public static void Multiply<TVector>(ref float transformedWeight, ref float bias, ref float transformed, ref float products, ref float outputs, ref float y,
+        int filters, int first, int units, int channels, int inputHeight, int inputWidth, int padding, int samples, int outputStride, Epilogue epilogue)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int outputHeight = inputHeight + 2 * padding - 2, outputWidth = inputWidth + 2 * padding - 2;
+        int tilesDown = Tiles(outputHeight), tilesAcross = Tiles(outputWidth), tiles = tilesDown * tilesAcross, all = samples * tiles;
         for (int xi = 0; xi < Positions; xi++)
         {
             Gemm.Multiply<TVector>(ref Unsafe.Add(ref transformed, xi * all * channels), channels, 1,
-                ref Unsafe.Add(ref transformedWeight, xi * channels * filters), filters,
-                ref Unsafe.Add(ref products, xi * all * filters), filters, all, channels, filters, paddedTail: false);
+                ref Unsafe.Add(ref transformedWeight, xi * channels * filters + first), filters,
+                ref Unsafe.Add(ref products, xi * all * filters + first), filters, all, channels, units, paddedTail: false);
         }
 
-        // 4, 5. Each sample's bias + Aᵀ M A channels-last into transformed's memory (read in full above), then into its planes.
+        int plane = outputHeight * outputWidth;
         for (int p = 0; p < samples; p++)
         {
-            ref float outputs = ref Unsafe.Add(ref transformed, p * 4 * tiles * filters);
-            TransformOutput<TVector>(ref Unsafe.Add(ref products, p * tiles * filters), all * filters, ref bias, ref outputs, filters, tilesDown, tilesAcross);
-            CopyOut(ref outputs, ref Unsafe.Add(ref y, p * outputStride), filters, outputHeight, outputWidth, 2 * tilesAcross, epilogue, p * outputStride);
+            ref float sampleOutputs = ref Unsafe.Add(ref outputs, p * 4 * tiles * filters + first);
+            TransformOutput<TVector>(ref Unsafe.Add(ref products, p * tiles * filters + first), all * filters, ref Unsafe.Add(ref bias, first), ref sampleOutputs, filters, units, tilesDown, tilesAcross);
+            int offset = p * outputStride + first * plane;
+            CopyOut(ref sampleOutputs, ref Unsafe.Add(ref y, offset), filters, units, outputHeight, outputWidth, 2 * tilesAcross, epilogue, offset);
         }
     }
 
@@ -322,9 +354,9 @@ public static class Winograd
 
     /// <summary>
     /// Each tile's outputs bias(k) + (Aᵀ M A)(a, b) at outputs[((2·ti + a)·(2·tilesAcross) + 2·tj + b)·filters + k]: the
-    /// covered outputs, channels-last.
+    /// covered outputs, channels-last, for filters k &lt; <paramref name="units"/> (of a row of <paramref name="filters"/>).
     /// </summary>
-    private static void TransformOutput<TVector>(ref float products, int position, ref float bias, ref float outputs, int filters, int tilesDown, int tilesAcross)
+    private static void TransformOutput<TVector>(ref float products, int position, ref float bias, ref float outputs, int filters, int units, int tilesDown, int tilesAcross)
         where TVector : struct, IFloatVector<TVector>
     {
         int row = 2 * tilesAcross * filters;
@@ -335,12 +367,12 @@ public static class Winograd
                 ref float from = ref Unsafe.Add(ref products, (ti * tilesAcross + tj) * filters);
                 ref float to = ref Unsafe.Add(ref outputs, (2 * ti * 2 * tilesAcross + 2 * tj) * filters);
                 int k = 0;
-                for (; k + TVector.Count <= filters; k += TVector.Count)
+                for (; k + TVector.Count <= units; k += TVector.Count)
                 {
                     OutputTile<TVector>(ref Unsafe.Add(ref from, k), position, ref Unsafe.Add(ref bias, k), ref Unsafe.Add(ref to, k), row, filters);
                 }
 
-                for (; k < filters; k++)
+                for (; k < units; k++)
                 {
                     OutputTile<Float1>(ref Unsafe.Add(ref from, k), position, ref Unsafe.Add(ref bias, k), ref Unsafe.Add(ref to, k), row, filters);
                 }
@@ -380,33 +412,36 @@ public static class Winograd
         p1 = TVector.Subtract(TVector.Subtract(m1, m2), m3);
     }
 
-    /// <summary>y(k, i, j) = epilogue(outputs[(i·width + j)·filters + k]) for the outputs inside y (a tile may reach one past its edge), the epilogue's residual from <paramref name="offset"/> on.</summary>
-    private static void CopyOut(ref float outputs, ref float y, int filters, int outputHeight, int outputWidth, int width, Epilogue epilogue, int offset)
+    /// <summary>
+    /// y(k, i, j) = epilogue(outputs[(i·width + j)·filters + k]) for k &lt; <paramref name="units"/> and the outputs inside y
+    /// (a tile may reach one past its edge), the epilogue's residual from <paramref name="offset"/> on.
+    /// </summary>
+    private static void CopyOut(ref float outputs, ref float y, int filters, int units, int outputHeight, int outputWidth, int width, Epilogue epilogue, int offset)
     {
         ref float residual = ref Unsafe.IsNullRef(ref epilogue.Residual) ? ref epilogue.Residual : ref Unsafe.Add(ref epilogue.Residual, offset);
         switch (epilogue.Kind)
         {
             case EpilogueKind.None:
-                CopyOut<Unchanged>(ref outputs, ref y, ref residual, filters, outputHeight, outputWidth, width);
+                CopyOut<Unchanged>(ref outputs, ref y, ref residual, filters, units, outputHeight, outputWidth, width);
                 break;
             case EpilogueKind.Rectify:
-                CopyOut<Rectified>(ref outputs, ref y, ref residual, filters, outputHeight, outputWidth, width);
+                CopyOut<Rectified>(ref outputs, ref y, ref residual, filters, units, outputHeight, outputWidth, width);
                 break;
             case EpilogueKind.Add:
-                CopyOut<Added>(ref outputs, ref y, ref residual, filters, outputHeight, outputWidth, width);
+                CopyOut<Added>(ref outputs, ref y, ref residual, filters, units, outputHeight, outputWidth, width);
                 break;
             default:
-                CopyOut<AddedRectified>(ref outputs, ref y, ref residual, filters, outputHeight, outputWidth, width);
+                CopyOut<AddedRectified>(ref outputs, ref y, ref residual, filters, units, outputHeight, outputWidth, width);
                 break;
         }
     }
 
     /// <summary>
-    /// <see cref="CopyOut(ref float, ref float, int, int, int, int, Epilogue, int)"/> with the epilogue a type: a transpose of the
+    /// <see cref="CopyOut(ref float, ref float, int, int, int, int, int, Epilogue, int)"/> with the epilogue a type: a transpose of the
     /// covered pixels × filters into y's filters × pixels (pixel q = i·outputWidth + j, written as one run), in blocks of 8
     /// pixels × 8 filters.
     /// </summary>
-    private static void CopyOut<TStep>(ref float outputs, ref float y, ref float residual, int filters, int outputHeight, int outputWidth, int width)
+    private static void CopyOut<TStep>(ref float outputs, ref float y, ref float residual, int filters, int units, int outputHeight, int outputWidth, int width)
         where TStep : struct, IOutputStep
     {
         int plane = outputHeight * outputWidth;
@@ -416,7 +451,7 @@ public static class Winograd
             for (; q + 8 <= plane; q += 8)
             {
                 int k = 0;
-                for (; k + 8 <= filters; k += 8)
+                for (; k + 8 <= units; k += 8)
                 {
                     Transpose(
                         Vector256.LoadUnsafe(ref Output(ref outputs, q, k, outputWidth, width, filters)),
@@ -440,7 +475,7 @@ public static class Winograd
                     Store<TStep>(f7, ref y, ref residual, o + 7 * plane);
                 }
 
-                for (; k < filters; k++)
+                for (; k < units; k++)
                 {
                     for (int p = q; p < q + 8; p++)
                     {
@@ -452,7 +487,7 @@ public static class Winograd
 
         for (; q < plane; q++)
         {
-            for (int k = 0; k < filters; k++)
+            for (int k = 0; k < units; k++)
             {
                 StoreOne<TStep>(Output(ref outputs, q, k, outputWidth, width, filters), ref y, ref residual, k * plane + q);
             }

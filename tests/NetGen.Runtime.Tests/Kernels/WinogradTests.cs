@@ -94,6 +94,35 @@ public sealed class WinogradTests
         }
     }
 
+    [Fact]
+    public void Filters_split_into_parts_after_one_prepare_give_the_same_bits()
+    {
+        // 40 filters in parts of 16, 16 and 8 (the last a vector tail with 512-bit vectors), run in reverse order.
+        const int filters = 40, channels = 32, height = 9, width = 6, padding = 1;
+        var random = new Random(9);
+        float[] weight = TestValues.Uniform(random, filters * channels * 9);
+        float[] bias = TestValues.Uniform(random, filters);
+        float[] x = TestValues.Uniform(random, channels * height * width);
+        float[] residual = TestValues.Uniform(random, filters * height * width + Slack);
+        var epilogue = new Epilogue(ref residual[0], rectifies: true);
+        float[] whole = Run<Float256>(weight, bias, x, filters, channels, height, width, padding, 1, epilogue);
+
+        float[] transformedWeight = new float[Winograd.TransformedWeightLength(filters, channels)];
+        Winograd.TransformWeight(weight, transformedWeight, filters, channels);
+        float[] gathered = Filled(Winograd.GatheredLength(channels, filters, height, width, 1));
+        float[] transformed = Filled(Winograd.TransformedLength(channels, height, width, 1));
+        float[] outputs = Filled(Winograd.OutputsLength(filters, height, width, 1));
+        float[] parts = Filled(filters * height * width);
+        Winograd.Prepare<Float256>(ref x[0], ref gathered[0], ref transformed[0], channels, height, width, padding, 1, 0);
+        foreach ((int first, int units) in new[] { (32, 8), (16, 16), (0, 16) })
+        {
+            Winograd.Multiply<Float256>(ref transformedWeight[0], ref bias[0], ref transformed[0], ref gathered[0], ref outputs[0], ref parts[0], filters, first, units,
+                channels, height, width, padding, 1, 0, epilogue);
+        }
+
+        Assert.Equal(whole, parts);
+    }
+
     [Theory]
     [InlineData(true, true)]
     [InlineData(true, false)]
@@ -186,11 +215,12 @@ public sealed class WinogradTests
         float[] transformedWeight = new float[Winograd.TransformedWeightLength(filters, channels)];
         Winograd.TransformWeight(weight, transformedWeight, filters, channels);
         float[] gathered = Filled(Winograd.GatheredLength(channels, filters, outputHeight, outputWidth, samples));
-        float[] transformed = Filled(Winograd.TransformedLength(channels, filters, outputHeight, outputWidth, samples));
+        float[] transformed = Filled(Winograd.TransformedLength(channels, outputHeight, outputWidth, samples));
+        float[] outputs = Filled(Winograd.OutputsLength(filters, outputHeight, outputWidth, samples));
         float[] y = Filled(samples * outputLength);
-        Winograd.Forward<TVector>(ref transformedWeight[0], ref bias[0], ref x[0], ref gathered[0], ref transformed[0], ref y[0], filters, channels,
+        Winograd.Forward<TVector>(ref transformedWeight[0], ref bias[0], ref x[0], ref gathered[0], ref transformed[0], ref outputs[0], ref y[0], filters, channels,
             height, width, padding, samples, inputLength, outputLength, epilogue);
-        foreach (float[] buffer in new[] { gathered, transformed, y })
+        foreach (float[] buffer in new[] { gathered, transformed, outputs, y })
         {
             for (int i = buffer.Length - Slack; i < buffer.Length; i++)
             {

@@ -83,7 +83,7 @@ namespace Samples
         /// All 95 trainable parameters in one buffer: layer by layer, weight then bias, each in PyTorch's layout (conv
         /// weight [out, in / groups, kh, kw], dense weight [out, in]), the order of PyTorch's <c>parameters()</c>.
         /// Getting it (or a span of it) marks the weights that inference computes from it as stale (see
-        /// <c>FoldBatchNorms</c>): write through it before the next inference call, not through a copy of the reference
+        /// <c>PrepareWeights</c>): write through it before the next inference call, not through a copy of the reference
         /// kept past one.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
@@ -91,7 +91,8 @@ namespace Samples
         {
             get
             {
-                _foldedStale = true; // the caller may write: the next inference call recomputes the folded weights
+                // the caller may write: the next inference call recomputes the weights made from it
+                _foldedStale = true;
                 return _parameters;
             }
         }
@@ -282,7 +283,8 @@ namespace Samples
         {
             get
             {
-                _foldedStale = true; // the caller may write: the next inference call recomputes the folded weights
+                // the caller may write: the next inference call recomputes the weights made from it
+                _foldedStale = true;
                 return _workspace.Buffers;
             }
         }
@@ -312,10 +314,10 @@ namespace Samples
         public global::System.Span<long> Bn1NumBatchesTracked => new global::System.Span<long>(Counters, 0, 1);
 
         /// <summary>
-        /// Whether the folded weights in <c>_workspace.Folded</c> may be out of date: set wherever the parameters or
-        /// running statistics may change (training, <see cref="InitializeParameters"/>, <see cref="Load"/>) and
-        /// whenever <see cref="Parameters"/>, <see cref="Buffers"/> or a span of them is handed out; cleared by
-        /// <see cref="FoldBatchNorms"/>.
+        /// Whether the weights in <c>_workspace.Folded</c> may be out of date: set wherever the parameters or running
+        /// statistics may change (training, <see cref="InitializeParameters"/>, <see cref="Load"/>) and whenever
+        /// <see cref="Parameters"/>, <see cref="Buffers"/> or a span of them is handed out; cleared by
+        /// <see cref="PrepareWeights"/>.
         /// </summary>
         private bool _foldedStale = true;
 
@@ -324,7 +326,7 @@ namespace Samples
         /// weight and bias, which inference reads instead of running the BatchNorm: W'(k,…) = W(k,…) · s(k), b'(k) =
         /// β(k) + (b(k) − running_mean(k)) · s(k), s(k) = γ(k) / √(running_var(k) + ε), b = 0 without a bias.
         /// </summary>
-        private void FoldBatchNorms()
+        private void PrepareWeights()
         {
             if (!_foldedStale)
             {
@@ -354,7 +356,7 @@ namespace Samples
             using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
             global::NetGen.Guard.Length(probabilities.Length, OutputLength, nameof(probabilities));
-            FoldBatchNorms();
+            PrepareWeights();
             ForwardPass(1, input, _parameters, _workspace, training: false);
             new global::System.ReadOnlySpan<float>(_workspace.Softmax1Output, 0, OutputLength).CopyTo(probabilities);
         }
@@ -368,7 +370,7 @@ namespace Samples
         {
             using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
-            FoldBatchNorms();
+            PrepareWeights();
             ForwardPass(1, input, _parameters, _workspace, training: false);
             var probabilities = new global::System.ReadOnlySpan<float>(_workspace.Softmax1Output, 0, OutputLength);
             return global::System.Numerics.Tensors.TensorPrimitives.IndexOfMax(probabilities);
@@ -412,7 +414,7 @@ namespace Samples
             using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
             global::NetGen.Guard.Label(label, OutputLength, nameof(label));
-            FoldBatchNorms();
+            PrepareWeights();
             ForwardPass(1, input, _parameters, _workspace, training: false);
             return LossSum(1, new global::System.ReadOnlySpan<int>(in label), _workspace);
         }
@@ -505,7 +507,7 @@ namespace Samples
         public void ForwardBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> probabilities)
         {
             using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
-            FoldBatchNorms();
+            PrepareWeights();
             BatchEngine.ForwardBatch(_parameters, inputs, probabilities);
         }
 
@@ -520,7 +522,7 @@ namespace Samples
         public void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<int> predictions)
         {
             using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "ConvBatchNorm");
-            FoldBatchNorms();
+            PrepareWeights();
             BatchEngine.PredictBatch(_parameters, inputs, predictions);
         }
 
@@ -884,7 +886,7 @@ namespace Samples
 
         /// <summary>
         /// Copies the samples into ws.Input and runs every layer's forward method in order, in inference mode, with
-        /// each BatchNorm that follows a convolution folded into it (see <c>FoldBatchNorms</c>), leaving each
+        /// each BatchNorm that follows a convolution folded into it (see <c>PrepareWeights</c>), leaving each
         /// activation in <paramref name="ws"/>, with the vector type <c>VectorWidth.Kernel</c> chooses for this
         /// machine.
         /// </summary>
@@ -1098,7 +1100,7 @@ namespace Samples
 
             /// <summary>
             /// The weights and biases of the convolutions with a BatchNorm folded in, which inference reads (see
-            /// <c>FoldBatchNorms</c>), shared by all the network's workspaces: 76 floats.
+            /// <c>PrepareWeights</c>), shared by all the network's workspaces: 76 floats.
             /// </summary>
             public readonly float[] Folded = folded;
 

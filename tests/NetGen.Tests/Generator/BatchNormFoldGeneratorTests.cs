@@ -170,7 +170,7 @@ public class BatchNormFoldGeneratorTests
             public partial class PoolNorm { }
             """, "PoolNorm.g.cs");
         Assert.Contains("public float[] Parameters { get; private set; } = new float[", source);
-        Assert.DoesNotContain("FoldBatchNorms", source);
+        Assert.DoesNotContain("PrepareWeights", source);
         Assert.DoesNotContain("Folded", source);
     }
 

@@ -97,13 +97,25 @@ namespace Samples
             public static global::NetGen.TensorShape Softmax1 => new(10, 1, 1);
         }
 
+        private float[] _parameters = new float[77322];
+
         /// <summary>
         /// All 77322 trainable parameters in one buffer: layer by layer, weight then bias, each in PyTorch's layout
         /// (conv weight [out, in / groups, kh, kw], dense weight [out, in]), the order of PyTorch's
-        /// <c>parameters()</c>.
+        /// <c>parameters()</c>. Getting it (or a span of it) marks the weights that inference computes from it as stale
+        /// (see <c>PrepareWeights</c>): write through it before the next inference call, not through a copy of the
+        /// reference kept past one.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        public float[] Parameters { get; private set; } = new float[77322];
+        public float[] Parameters
+        {
+            get
+            {
+                // the caller may write: the next inference call recomputes the weights made from it
+                _foldedStale = true;
+                return _parameters;
+            }
+        }
 
         /// <summary>
         /// dL/dθ for each of <see cref="Parameters"/>, same layout. Training adds into it; see
@@ -194,7 +206,7 @@ namespace Samples
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
         public global::System.Span<float> Dense1BiasGradient => new global::System.Span<float>(Gradients, 77312, 10);
 
-        private Workspace _workspace = new Workspace(capacity: 1);
+        private Workspace _workspace = new Workspace(capacity: 1, new float[16384]);
 
         /// <summary>
         /// The managed thread id of the thread inside a public call on this instance, 0 when none is: a second thread
@@ -358,6 +370,32 @@ namespace Samples
             ShortcutBias.Clear();
             global::NetGen.ParameterInitializer.HeUniform(Dense1Weight, fanIn: 6272, ref random);
             Dense1Bias.Clear();
+            _foldedStale = true;
+        }
+
+        /// <summary>
+        /// Whether the weights in <c>_workspace.Folded</c> may be out of date: set wherever the parameters may change
+        /// (training, <see cref="InitializeParameters"/>, <see cref="Load"/>) and whenever <see cref="Parameters"/> or
+        /// a span of them is handed out; cleared by <see cref="PrepareWeights"/>.
+        /// </summary>
+        private bool _foldedStale = true;
+
+        /// <summary>
+        /// Before an inference pass or a training pass, if stale: makes the weights the Winograd kernels multiply by,
+        /// each transformed from its convolution's weight.
+        /// </summary>
+        private void PrepareWeights()
+        {
+            if (!_foldedStale)
+            {
+                return;
+            }
+
+            // main's prepared weights
+            global::NetGen.Generated.Layers.MainPrepareWeights(
+                new global::System.ReadOnlySpan<float>(_parameters, 4800, 9216), // main.weight
+                new global::System.Span<float>(_workspace.Folded, 0, 16384)); // transformed_weight
+            _foldedStale = false;
         }
 
         /// <summary>Runs the network on one sample.</summary>
@@ -370,7 +408,8 @@ namespace Samples
             using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
             global::NetGen.Guard.Length(probabilities.Length, OutputLength, nameof(probabilities));
-            ForwardPass(1, input, Parameters, _workspace);
+            PrepareWeights();
+            ForwardPass(1, input, _parameters, _workspace);
             new global::System.ReadOnlySpan<float>(_workspace.Softmax1Output, 0, OutputLength).CopyTo(probabilities);
         }
 
@@ -383,7 +422,8 @@ namespace Samples
         {
             using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
-            ForwardPass(1, input, Parameters, _workspace);
+            PrepareWeights();
+            ForwardPass(1, input, _parameters, _workspace);
             var probabilities = new global::System.ReadOnlySpan<float>(_workspace.Softmax1Output, 0, OutputLength);
             return global::System.Numerics.Tensors.TensorPrimitives.IndexOfMax(probabilities);
         }
@@ -405,7 +445,12 @@ namespace Samples
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
             global::NetGen.Guard.Label(label, OutputLength, nameof(label));
             var labels = new global::System.ReadOnlySpan<int>(in label);
-            return TrainSamples(1, input, labels, Parameters, Gradients, inputGradient: true,
+            // the forward pass reads the prepared weights: made from the parameters as they are now
+            _foldedStale = true;
+            PrepareWeights();
+            // an optimizer step follows training, perhaps through a reference to Parameters kept from before
+            _foldedStale = true;
+            return TrainSamples(1, input, labels, _parameters, Gradients, inputGradient: true,
                 batchWeightGradients: false, _workspace);
         }
 
@@ -425,7 +470,8 @@ namespace Samples
             using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
             global::NetGen.Guard.Label(label, OutputLength, nameof(label));
-            ForwardPass(1, input, Parameters, _workspace);
+            PrepareWeights();
+            ForwardPass(1, input, _parameters, _workspace);
             return LossSum(1, new global::System.ReadOnlySpan<int>(in label), _workspace);
         }
 
@@ -467,7 +513,7 @@ namespace Samples
 
         private Engine? _engine;
 
-        private Engine BatchEngine => _engine ??= new Engine();
+        private Engine BatchEngine => _engine ??= new Engine(_workspace.Folded);
 
         /// <summary>
         /// Threads that the batch methods (<see cref="TrainBatch"/>, <see cref="ForwardBatch"/>,
@@ -504,7 +550,12 @@ namespace Samples
         public float TrainBatch(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
-            return BatchEngine.TrainBatch(Parameters, Gradients, inputs, labels);
+            // the forward pass reads the prepared weights: made from the parameters as they are now
+            _foldedStale = true;
+            PrepareWeights();
+            // an optimizer step follows training, perhaps through a reference to Parameters kept from before
+            _foldedStale = true;
+            return BatchEngine.TrainBatch(_parameters, Gradients, inputs, labels);
         }
 
         /// <summary>Runs the network on a batch, on up to <see cref="DegreeOfParallelism"/> threads.</summary>
@@ -516,7 +567,8 @@ namespace Samples
         public void ForwardBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> probabilities)
         {
             using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
-            BatchEngine.ForwardBatch(Parameters, inputs, probabilities);
+            PrepareWeights();
+            BatchEngine.ForwardBatch(_parameters, inputs, probabilities);
         }
 
         /// <summary>
@@ -530,7 +582,8 @@ namespace Samples
         public void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<int> predictions)
         {
             using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
-            BatchEngine.PredictBatch(Parameters, inputs, predictions);
+            PrepareWeights();
+            BatchEngine.PredictBatch(_parameters, inputs, predictions);
         }
 
         /// <summary>
@@ -538,7 +591,7 @@ namespace Samples
         /// per worker thread.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private sealed class Engine() : global::NetGen.Training.BatchEngine<Workspace>(
+        private sealed class Engine(float[] folded) : global::NetGen.Training.BatchEngine<Workspace>(
             InputLength, OutputLength, ParameterCount, s_batchGradientRanges, 1, BatchChunkSize)
         {
             /// <summary>
@@ -561,7 +614,7 @@ namespace Samples
             private float[] _dense1Inputs = [];
             private float[] _dense1OutputGradients = [];
 
-            protected override Workspace CreateWorkspace(int capacity) => new Workspace(capacity);
+            protected override Workspace CreateWorkspace(int capacity) => new Workspace(capacity, folded);
 
             protected override void PrepareBatch(int count)
             {
@@ -667,7 +720,7 @@ namespace Samples
         public void Save(string path)
         {
             using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
-            global::NetGen.Weights.SafeTensors.Save(path, Parameters, s_parameterLayout);
+            global::NetGen.Weights.SafeTensors.Save(path, _parameters, s_parameterLayout);
         }
 
         /// <summary>
@@ -681,7 +734,8 @@ namespace Samples
         public void Load(string path)
         {
             using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
-            global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout);
+            global::NetGen.Weights.SafeTensors.Load(path, _parameters, s_parameterLayout);
+            _foldedStale = true;
         }
 
         /// <summary>
@@ -703,7 +757,8 @@ namespace Samples
         {
             using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
             global::System.Collections.Generic.IReadOnlyList<string> ignored = global::NetGen.Weights.SafeTensors.Load(
-                path, Parameters, s_parameterLayout, options);
+                path, _parameters, s_parameterLayout, options);
+            _foldedStale = true;
             return ignored;
         }
 
@@ -815,11 +870,13 @@ namespace Samples
             using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
             var clone = (TinyResNet)MemberwiseClone();
             clone._callingThread = 0; // this thread is inside a call on this instance, not on the clone
-            clone.Parameters = (float[])Parameters.Clone();
+            clone._parameters = (float[])_parameters.Clone();
             clone.Gradients = (float[])Gradients.Clone();
-            clone._workspace = new Workspace(capacity: 1);
+            clone._workspace = new Workspace(capacity: 1, new float[16384]);
             global::System.Array.Copy(_workspace.InputGradient, clone._workspace.InputGradient, InputLength);
             clone._engine = null;
+            // its folded weights are computed from its own copies at its first inference call
+            clone._foldedStale = true;
             if (_engine is { } engine)
             {
                 clone.DegreeOfParallelism = engine.DegreeOfParallelism;
@@ -853,8 +910,9 @@ namespace Samples
             global::NetGen.Generated.Layers.Softmax1Loss(count, ws.Dense1Output, ws.Softmax1LogSumExp, labels);
 
         /// <summary>
-        /// Copies the samples into ws.Input and runs every layer's forward method in order, leaving each activation in
-        /// <paramref name="ws"/>, with the vector type <c>VectorWidth.Kernel</c> chooses for this machine.
+        /// Copies the samples into ws.Input and runs every layer's forward method in order, over the weights prepared
+        /// by <c>PrepareWeights</c> where a kernel reads them, leaving each activation in <paramref name="ws"/>, with
+        /// the vector type <c>VectorWidth.Kernel</c> chooses for this machine.
         /// </summary>
         private static void ForwardPass(int count, global::System.ReadOnlySpan<float> inputs,
             global::System.ReadOnlySpan<float> parameters, Workspace ws)
@@ -895,8 +953,9 @@ namespace Samples
                 parameters.Slice(160, 4608), parameters.Slice(4768, 32), ws.Relu2Output, ws.Conv2Columns,
                 ws.Conv2Padded);
             // relu2: folded into conv2, which wrote its output.
-            global::NetGen.Generated.Layers.MainForward<TVector>(count, ws.Relu2Output, parameters.Slice(4800, 9216),
-                parameters.Slice(14016, 32), ws.MainOutput, ws.MainColumns, ws.MainPadded);
+            global::NetGen.Generated.Layers.MainForwardFolded<TVector>(count, ws.Relu2Output,
+                new global::System.ReadOnlySpan<float>(ws.Folded, 0, 16384), parameters.Slice(14016, 32), ws.MainOutput,
+                ws.MainGathered, ws.MainTransformed, ws.MainOutputs);
             // shortcut, then add1 (+ main) and relu3, on each output as it is stored.
             global::NetGen.Generated.Layers.ShortcutForwardFolded<TVector>(count, ws.StemOutput,
                 parameters.Slice(14048, 512), parameters.Slice(14560, 32), ws.Relu3Output, ws.ShortcutColumns,
@@ -987,8 +1046,14 @@ namespace Samples
         /// vector kernels finish a row with one masked vector instead of a scalar loop.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-        private sealed class Workspace(int capacity)
+        private sealed class Workspace(int capacity, float[] folded)
         {
+            /// <summary>
+            /// The weights transformed for the Winograd kernels (see <c>PrepareWeights</c>), shared by all the
+            /// network's workspaces: 16384 floats.
+            /// </summary>
+            public readonly float[] Folded = folded;
+
             /// <summary>The samples, copied in: n × 1×28×28; read by conv1.</summary>
             public readonly float[] Input = new float[capacity * 784 + 32];
 
@@ -1081,7 +1146,10 @@ namespace Samples
             /// <summary>dL/d(relu2 output): n × 32×14×14; written by main's backward pass.</summary>
             public readonly float[] Relu2OutputGradient = new float[capacity * 6272 + 32];
 
-            /// <summary>main output: n × 32×14×14; read by add1.</summary>
+            /// <summary>
+            /// main output: n × 32×14×14; read by add1, in training (inference runs main with  folded in, into main's
+            /// output).
+            /// </summary>
             public readonly float[] MainOutput = new float[capacity * 6272 + 32];
 
             /// <summary>dL/d(main output): n × 32×14×14; written by add1's backward pass.</summary>
@@ -1133,6 +1201,22 @@ namespace Samples
             /// main: 32 zeros, never written: where the sums of dL/dx start, for one sample at a time.
             /// </summary>
             public readonly float[] MainZeros = new float[32 + 32];
+
+            /// <summary>
+            /// main: one sample's input channels-last with a zero border, 16×16 cells of 32 channels; then the Winograd
+            /// products, 16 × 49 tiles × 32 filters, for one sample at a time.
+            /// </summary>
+            public readonly float[] MainGathered = new float[25088 + 32];
+
+            /// <summary>
+            /// main: one sample's transformed input, 16 × 49 tiles × 32 channels, for one sample at a time.
+            /// </summary>
+            public readonly float[] MainTransformed = new float[25088 + 32];
+
+            /// <summary>
+            /// main: one sample's outputs channels-last over whole tiles, 14×14 × 32 filters, for one sample at a time.
+            /// </summary>
+            public readonly float[] MainOutputs = new float[6272 + 32];
 
             /// <summary>dL/d(shortcut output): n × 32×14×14; written by add1's backward pass.</summary>
             public readonly float[] ShortcutOutputGradient = new float[capacity * 6272 + 32];
@@ -1597,41 +1681,8 @@ namespace NetGen.Generated
             }
         }
 
-        // main (Conv2D): 32×14×14 → 32×14×14, kernel 3×3, stride 1, padding 1
-        // y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i + m − 1, j + n − 1)   (zero outside x)
-        /// <summary>Forward pass of main (Conv2D): 32×14×14 → 32×14×14, kernel 3×3, stride 1, padding 1.</summary>
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        internal static void MainForward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
-            ReadOnlySpan<float> bias, Span<float> y, Span<float> columns, Span<float> padded)
-            where TVector : struct, IFloatVector<TVector>
-        {
-            ref float w0 = ref MemoryMarshal.GetReference(weight);
-            ref float b0 = ref MemoryMarshal.GetReference(bias);
-            // A vector of a row's last pixels reads up to Count − 1 floats past the padded copy's last row: this slice
-            // proves the buffer has them.
-            ref float p0 = ref MemoryMarshal.GetReference(padded.Slice(0, 8192 + TVector.Count - 1));
-            // The compacted copy's last vector reaches up to Count − 1 floats past its planes: this slice proves the
-            // buffer has them.
-            ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, 21504 + TVector.Count - 1));
-            for (int s = 0; s < count; s++)
-            {
-                // to the buffer's end: a row's last vector may read into the slack
-                ReadOnlySpan<float> xs = x.Slice(s * 6272);
-                // to the buffer's end, as xs: a masked store may read and write back the slack
-                ref float y0 = ref MemoryMarshal.GetReference(y.Slice(s * 6272));
-                MainPad(xs, padded);
-
-                // y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · padded(t, i + m, j + n), straight from the padded
-                // copy (no unfold): register tiles of up to 8 filters × 2 vectors of output pixels, each tap one load
-                // per vector; each filter's sums start at its bias. The 14-pixel rows would leave lanes empty, so the
-                // input is first copied into columns as 96 planes (t, n) of 16×14, holding padded(t, u, j + n) at u·14
-                // + j: there pixel q = i·14 + j reads plane (t, n) at q + m·14, and a vector of pixels runs on across
-                // the rows.
-                Convolution.ForwardCompacted<TVector>(ref w0, ref b0, ref p0, ref c0, ref y0, filters: 32, channels: 32,
-                    kernelHeight: 3, kernelWidth: 3, inputWidth: 16, inputPlane: 256, outputHeight: 14,
-                    outputWidth: 14);
-            }
-        }
+        // main (Conv2D): 32×14×14 → 32×14×14, kernel 3×3, stride 1, padding 1: its forward pass is done by
+        // MainForwardFolded
 
         // main (Conv2D) backward: dL/dy 32×14×14 → dL/dx 32×14×14
         // dL/dw(k,t,m,n) += Σ_i Σ_j dL/dy(k,i,j) · x(t, i + m − 1, j + n − 1)
@@ -1706,6 +1757,54 @@ namespace NetGen.Generated
 
             // 5. dL/dw(k, r) += dL/dwᵀ(r, k), once for all the samples.
             Rows.TransposeAdd(weightGradientT, 32, 288, 32, weightGradient, 288);
+        }
+
+        // main (Conv2D): 32×14×14 → 32×14×14, kernel 3×3, stride 1, padding 1 over its weights prepared by
+        // MainPrepareWeights
+        // y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i + m − 1, j + n − 1)   (zero outside x)
+        /// <summary>
+        /// Forward pass of main (Conv2D): 32×14×14 → 32×14×14, kernel 3×3, stride 1, padding 1 over its weights
+        /// prepared by MainPrepareWeights.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        internal static void MainForwardFolded<TVector>(int count, ReadOnlySpan<float> x,
+            ReadOnlySpan<float> transformedWeight, ReadOnlySpan<float> bias, Span<float> y, Span<float> gathered,
+            Span<float> transformed, Span<float> outputs)
+            where TVector : struct, IFloatVector<TVector>
+        {
+            ref float u0 = ref MemoryMarshal.GetReference(transformedWeight);
+            ref float b0 = ref MemoryMarshal.GetReference(bias);
+            // The slices prove the workspaces' lengths.
+            ref float g0 = ref MemoryMarshal.GetReference(gathered.Slice(0, 25088));
+            ref float t0 = ref MemoryMarshal.GetReference(transformed.Slice(0, 25088));
+            ref float o0 = ref MemoryMarshal.GetReference(outputs.Slice(0, 6272));
+            for (int s = 0; s < count; s++)
+            {
+                // y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · x(t, i + m − 1, j + n − 1) by Winograd's F(2×2, 3×3),
+                // over 7×7 tiles of 2×2 outputs:
+                // 1. gathered(u, v, t) = x(t, u − 1, v − 1), channels-last, zero outside x: 16×16 cells of 32 channels.
+                // 2. V(ξ, r, t) = (Bᵀ · d(r, t) · B)(ξ) for tile r's 4×4 block d of gathered, Bᵀ = [1 0 −1 0; 0 1 1 0;
+                // 0 −1 1 0; 0 1 0 −1].
+                // 3. M(ξ) = V(ξ) · U(ξ) for ξ < 16: [49 tiles × 32] · [32 × 32 filters], register tiles of the blocked
+                // product, into gathered.
+                // 4. y(k, 2·ti + a, 2·tj + b) = b(k) + (Aᵀ · M(·, r, k) · A)(a, b) for tile r = (ti, tj), Aᵀ = [1 1 1
+                // 0; 0 1 −1 −1], into outputs, then copied out to the planes.
+                Winograd.Forward<TVector>(ref u0, ref b0, ref MemoryMarshal.GetReference(x.Slice(s * 6272, 6272)),
+                    ref g0, ref t0, ref o0, ref MemoryMarshal.GetReference(y.Slice(s * 6272, 6272)), filters: 32,
+                    channels: 32, inputHeight: 14, inputWidth: 14, padding: 1, samples: 1, inputStride: 6272,
+                    outputStride: 6272, epilogue: Epilogue.None);
+            }
+        }
+
+        /// <summary>
+        /// The tensors <c>MainForwardFolded</c> reads besides main's own, made from its weight: run whenever the
+        /// parameters may have changed.
+        /// </summary>
+        internal static void MainPrepareWeights(ReadOnlySpan<float> weight, Span<float> transformedWeight)
+        {
+            // U(ξ, t, k) = (G · W(k, t) · Gᵀ)(ξ), ξ = 4a + b, G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]: the Winograd transform
+            // of W, 16 × 32 channels × 32 filters, which the Winograd pass multiplies by.
+            Winograd.TransformWeight(weight, transformedWeight, filters: 32, channels: 32);
         }
 
         // main padding: the sample into the middle of its zero-padded copy (32×16×16); the border is never written and

@@ -68,3 +68,18 @@ public partial class ThreeBranchConcatNet { }
 [Add("h1")]
 [Softmax]
 public partial class SideInputNet { }
+
+/// <summary>
+/// A residual block of two 32-filter 3×3 convolutions that run by Winograd's F(2×2, 3×3) in the forward pass training
+/// shares (the network has no BatchNorm), over weights transformed at each training call; the second with the [Add] and
+/// [ReLU] after it in its stores.
+/// </summary>
+[Input(32, 2, 3)]
+[Conv2D(32, 3, Padding = 1)]
+[ReLU(Name = "a")]
+[Conv2D(32, 3, Padding = 1)]
+[Add("a")]
+[ReLU]
+[Dense(4)]
+[Softmax]
+public partial class WinogradResidualNet { }

@@ -65,11 +65,25 @@ public partial class SplitFoldedNet { }
 public partial class SplitResidualNet { }
 
 /// <summary>
-/// A convolution large enough to split (7.2M multiply-adds, 575 per float of its input and output) whose 7-pixel output rows
-/// would fill under half of the direct kernel's vectors: not split.
+/// A convolution large enough to split (6.8M multiply-adds, 550 per float of its input and output) whose 7-pixel output rows
+/// would fill under half of the direct kernel's vectors: not split. (120 filters, not a multiple of 16: no Winograd form.)
 /// </summary>
 [Input(128, 7, 7)]
-[Conv2D(128, 3, Padding = 1)]
+[Conv2D(120, 3, Padding = 1)]
 [Dense(5)]
 [Softmax]
 public partial class NarrowRowsNet { }
+
+/// <summary>
+/// Two Winograd convolutions large enough to split (7.2M multiply-adds each, 575 per float of input and output), the second
+/// with the [Add] and [ReLU] after it in its stores: each part multiplies its filters' columns of the products after the
+/// input's transform is made once.
+/// </summary>
+[Input(128, 7, 7)]
+[Conv2D(128, 3, Padding = 1, Name = "a")]
+[Conv2D(128, 3, Padding = 1, Name = "b")]
+[Add("a")]
+[ReLU]
+[Dense(5)]
+[Softmax]
+public partial class SplitWinogradNet { }

@@ -117,7 +117,9 @@ public class GradientTests
         float[] analyticInput = network.InputGradient.ToArray();
         int compared = 0, kinks = 0;
 
-        void Compare(float[] values, int i, float expected, string what)
+        // values() is asked again for every write: a network's Parameters getter marks the weights made from them (folded,
+        // Winograd-transformed) stale, which a write through a reference kept past an inference call would not.
+        void Compare(Func<float[]> values, int i, float expected, string what)
         {
             float? numeric = allowKinks
                 ? SmoothCentralDifference(values, i, Step, () => network.Loss(input, label)) ?? SmoothCentralDifference(values, i, Step / 10, () => network.Loss(input, label))
@@ -134,39 +136,39 @@ public class GradientTests
 
         foreach (int i in parameterIndices)
         {
-            Compare(network.Parameters, i, analytic[i], $"dL/dθ[{i}] (label {label})");
+            Compare(() => network.Parameters, i, analytic[i], $"dL/dθ[{i}] (label {label})");
         }
 
         foreach (int i in inputIndices ?? Enumerable.Range(0, input.Length))
         {
-            Compare(input, i, analyticInput[i], $"dL/dinput[{i}] (label {label})");
+            Compare(() => input, i, analyticInput[i], $"dL/dinput[{i}] (label {label})");
         }
 
         Assert.True(kinks <= (compared + kinks) / 10, $"{kinks} of {compared + kinks} steps crossed a kink; expected at most 10%");
     }
 
     /// <summary>The central difference, or null when the one-sided differences show a kink within the step.</summary>
-    private static float? SmoothCentralDifference(float[] values, int i, float step, Func<float> loss)
+    private static float? SmoothCentralDifference(Func<float[]> values, int i, float step, Func<float> loss)
     {
-        float original = values[i];
+        float original = values()[i];
         float center = loss();
-        values[i] = original + step;
+        values()[i] = original + step;
         float plus = loss();
-        values[i] = original - step;
+        values()[i] = original - step;
         float minus = loss();
-        values[i] = original;
+        values()[i] = original;
         float forward = (plus - center) / step, backward = (center - minus) / step, central = (plus - minus) / (2 * step);
         return IsClose(forward, backward) ? central : null;
     }
 
-    private static float CentralDifference(float[] values, int i, float step, Func<float> loss)
+    private static float CentralDifference(Func<float[]> values, int i, float step, Func<float> loss)
     {
-        float original = values[i];
-        values[i] = original + step;
+        float original = values()[i];
+        values()[i] = original + step;
         float plus = loss();
-        values[i] = original - step;
+        values()[i] = original - step;
         float minus = loss();
-        values[i] = original;
+        values()[i] = original;
         return (plus - minus) / (2 * step);
     }
 

@@ -30,7 +30,7 @@ public class SplitForwardTests
     {
         static bool HasSplitter(Type network) => network.GetNestedType("Splitter", BindingFlags.NonPublic) is not null;
 
-        Assert.All(new[] { typeof(SplitCompactedNet), typeof(SplitDirectNet), typeof(SplitUnfoldDenseNet), typeof(SplitNoBiasNet), typeof(SplitFoldedNet), typeof(SplitResidualNet) },
+        Assert.All(new[] { typeof(SplitCompactedNet), typeof(SplitDirectNet), typeof(SplitUnfoldDenseNet), typeof(SplitNoBiasNet), typeof(SplitFoldedNet), typeof(SplitResidualNet), typeof(SplitWinogradNet) },
             network => Assert.True(HasSplitter(network), network.Name));
         Assert.All(new[] { typeof(LeNet5), typeof(MixedNet), typeof(ConvStridedNet), typeof(LargeDenseNet), typeof(NarrowRowsNet) },
             network => Assert.False(HasSplitter(network), network.Name));
@@ -120,6 +120,35 @@ public class SplitForwardTests
             new(new Dense(5), 3), new(new Softmax(), 4),
         ];
         double[] expected = Reference.Forward(graph, Array.ConvertAll(network.Parameters, v => (double)v), Array.ConvertAll(input, v => (double)v), 32, 14, 14);
+        for (int o = 0; o < split.Length; o++)
+        {
+            Assert.True(Math.Abs(expected[o] - split[o]) <= 1e-5, $"output {o}: expected {expected[o]}, got {split[o]}");
+        }
+    }
+
+    /// <summary>
+    /// Winograd convolutions split by filters, one with a residual and ReLU in its stores: the same bits on 1, 2 and 3 threads
+    /// and in the batch pass, within float rounding of the layers run one by one in double precision.
+    /// </summary>
+    [Fact]
+    public void Split_Winograd_convolutions_match_one_thread_bit_for_bit()
+    {
+        var network = new SplitWinogradNet();
+        network.InitializeParameters(17);
+        float[] input = TestData.Uniform(SplitWinogradNet.InputLength, 18);
+        float[] split = Outputs(network, input, threads: 2);
+        Assert.Equal(Outputs(network, input, threads: 1), split);
+        Assert.Equal(Outputs(network, input, threads: 3), split);
+        var batch = new float[SplitWinogradNet.OutputLength];
+        network.ForwardBatch(input, batch);
+        Assert.Equal(batch, split);
+
+        Node[] graph =
+        [
+            new(new Conv(128, 3, 3, 1, 1), -1), new(new Conv(128, 3, 3, 1, 1), 0), new(new Reference.Add(), 1, 0), new(new Relu(), 2),
+            new(new Dense(5), 3), new(new Softmax(), 4),
+        ];
+        double[] expected = Reference.Forward(graph, Array.ConvertAll(network.Parameters, v => (double)v), Array.ConvertAll(input, v => (double)v), 128, 7, 7);
         for (int o = 0; o < split.Length; o++)
         {
             Assert.True(Math.Abs(expected[o] - split[o]) <= 1e-5, $"output {o}: expected {expected[o]}, got {split[o]}");
