@@ -51,6 +51,9 @@ public sealed class LayerBuffers
     public float[] WeightGradientT { get; init; } = [];
     public float[] InputT { get; init; } = [];
     public float[] OutputT { get; init; } = [];
+    public float[] Gathered { get; init; } = [];
+    public float[] Transformed { get; init; } = [];
+    public float[] WinogradOutputs { get; init; } = [];
 
     /// <summary>Whether a dense layer leaves its dL/dW to the batch (<see cref="Dense.BatchWeightGradient"/>), as the generated engine's chunks do.</summary>
     public bool BatchWeightGradient { get; set; }
@@ -145,6 +148,26 @@ public sealed class Conv2D : Layer
 
     private bool Compacts => Strategy.Compacts;
 
+    /// <summary>
+    /// Whether the forward pass runs Winograd's F(2×2, r×r), by the generator's rule for a network that trains in one
+    /// pass: a direct forward pass where <see cref="ConvolutionStrategy.WinogradPays"/>.
+    /// </summary>
+    public bool Winograd => ConvolvesDirectly && ConvolutionStrategy.WinogradPays(InChannels, _filters, 1, _kernelHeight, _kernelWidth, _stride);
+
+    /// <summary>The weight's Winograd transform, shared by all workspaces, made by <see cref="PrepareWeights"/>.</summary>
+    private float[] _transformedWeight = [];
+
+    /// <summary>Transforms the weight in <paramref name="parameters"/> (this layer's slice) for the Winograd pass, as the generated <c>PrepareWeights</c>.</summary>
+    public void PrepareWeights(ReadOnlySpan<float> parameters)
+    {
+        if (_transformedWeight.Length == 0)
+        {
+            _transformedWeight = new float[Kernels.Winograd.TransformedWeightLength(_kernelHeight, _filters, InChannels)];
+        }
+
+        Kernels.Winograd.TransformWeight(parameters.Slice(0, WeightCount), _transformedWeight, _kernelHeight, _filters, InChannels);
+    }
+
     private int PaddedHeight => InHeight + 2 * _padding;
     private int PaddedWidth => InWidth + 2 * _padding;
 
@@ -160,6 +183,9 @@ public sealed class Conv2D : Layer
         Padded = PadsInput ? new float[InChannels * PaddedHeight * PaddedWidth + LayerBuffers.Slack] : [],
         OutputGradientT = TransposesWeightGradient ? new float[_pixels * _filters + LayerBuffers.Slack] : [],
         WeightGradientT = TransposesWeightGradient ? new float[_rows * _filters + LayerBuffers.Slack] : [],
+        Gathered = Winograd ? new float[Kernels.Winograd.GatheredLength(_kernelHeight, InChannels, _filters, OutHeight, OutWidth, 1)] : [],
+        Transformed = Winograd ? new float[Kernels.Winograd.TransformedLength(_kernelHeight, InChannels, OutHeight, OutWidth, 1)] : [],
+        WinogradOutputs = Winograd ? new float[Kernels.Winograd.OutputsLength(_filters, OutHeight, OutWidth, 1)] : [],
     };
 
     public override void Forward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers)
@@ -202,6 +228,16 @@ public sealed class Conv2D : Layer
             ReadOnlySpan<float> xs = x.Slice(s * inLength); // to the buffer's end, as ys: a row's last vector may reach into the slack
             Span<float> ys = y.Slice(s * outLength);
             ref float y0 = ref MemoryMarshal.GetReference(ys);
+
+            if (Winograd)
+            {
+                // The same sums as the generated Winograd pass, from the weight PrepareWeights transformed.
+                Kernels.Winograd.Forward<TVector>(ref MemoryMarshal.GetReference(_transformedWeight.AsSpan()), ref MemoryMarshal.GetReference(bias),
+                    ref MemoryMarshal.GetReference(xs.Slice(0, inLength)), ref MemoryMarshal.GetReference(buffers.Gathered.AsSpan()),
+                    ref MemoryMarshal.GetReference(buffers.Transformed.AsSpan()), ref MemoryMarshal.GetReference(buffers.WinogradOutputs.AsSpan()), ref y0,
+                    _kernelHeight, filters, InChannels, InHeight, InWidth, _padding, samples: 1, inLength, outLength, Epilogue.None);
+                continue;
+            }
 
             if (ConvolvesDirectly)
             {

@@ -47,7 +47,7 @@ public sealed class RuntimeNetwork : ISampleNetwork
             }
         }
 
-        Parameters = new float[offset];
+        _parameters = new float[offset];
         Gradients = new float[offset];
         _workspace = new Workspace(this, capacity: 1);
         _engine = new Engine(this);
@@ -74,8 +74,22 @@ public sealed class RuntimeNetwork : ISampleNetwork
     public IReadOnlyList<Layer> Layers => _layers;
     public int InputLength { get; }
     public int OutputLength { get; }
-    public int ParameterCount => Parameters.Length;
-    public float[] Parameters { get; }
+    public int ParameterCount => _parameters.Length;
+    private readonly float[] _parameters;
+
+    /// <summary>Whether the convolutions' Winograd weights may be out of date, as the generated <c>_foldedStale</c>.</summary>
+    private bool _stale = true;
+
+    /// <summary>The parameters; getting them marks the Winograd weights stale, as the generated getter does.</summary>
+    public float[] Parameters
+    {
+        get
+        {
+            _stale = true;
+            return _parameters;
+        }
+    }
+
     public float[] Gradients { get; }
     public ReadOnlySpan<float> InputGradient => _workspace.InputGradient.AsSpan(0, InputLength);
 
@@ -104,6 +118,7 @@ public sealed class RuntimeNetwork : ISampleNetwork
     {
         // Same scheme as the generated code (He uniform weights, zero biases, one random sequence in layer order),
         // so the same seed gives the same parameters as the generated network.
+        _stale = true;
         var random = new SeededRandom(seed);
         for (int l = 0; l < _layers.Length; l++)
         {
@@ -113,18 +128,38 @@ public sealed class RuntimeNetwork : ISampleNetwork
                 continue;
             }
 
-            Span<float> slice = Parameters.AsSpan(_parameterOffsets[l], layer.ParameterCount);
+            Span<float> slice = _parameters.AsSpan(_parameterOffsets[l], layer.ParameterCount);
             ParameterInitializer.HeUniform(slice.Slice(0, layer.WeightCount), layer.FanIn, ref random);
             slice.Slice(layer.WeightCount).Clear();
         }
+    }
+
+    /// <summary>Before a pass: the convolutions' Winograd weights from the parameters, if stale (always before training), as the generated <c>PrepareWeights</c>.</summary>
+    private void PrepareWeights(bool training)
+    {
+        if (!_stale && !training)
+        {
+            return;
+        }
+
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            if (_layers[l] is Conv2D { Winograd: true } convolution)
+            {
+                convolution.PrepareWeights(_parameters.AsSpan(_parameterOffsets[l], convolution.ParameterCount));
+            }
+        }
+
+        _stale = training;
     }
 
     public void Forward(ReadOnlySpan<float> input, Span<float> probabilities)
     {
         Guard.Length(input.Length, InputLength, nameof(input));
         Guard.Length(probabilities.Length, OutputLength, nameof(probabilities));
+        PrepareWeights(training: false);
         input.CopyTo(_workspace.Input);
-        ForwardPass(1, Parameters, _workspace);
+        ForwardPass(1, _parameters, _workspace);
         _workspace.Layers[^1].Output.AsSpan(0, OutputLength).CopyTo(probabilities);
     }
 
@@ -132,12 +167,21 @@ public sealed class RuntimeNetwork : ISampleNetwork
     {
         Guard.Length(input.Length, InputLength, nameof(input));
         Guard.Label(label, OutputLength, nameof(label));
-        return TrainSamples(1, input, new ReadOnlySpan<int>(in label), Parameters, Gradients, inputGradient: true, _workspace);
+        PrepareWeights(training: true);
+        return TrainSamples(1, input, new ReadOnlySpan<int>(in label), _parameters, Gradients, inputGradient: true, _workspace);
     }
 
-    public float TrainBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels) => _engine.TrainBatch(Parameters, Gradients, inputs, labels);
+    public float TrainBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels)
+    {
+        PrepareWeights(training: true);
+        return _engine.TrainBatch(_parameters, Gradients, inputs, labels);
+    }
 
-    public void ForwardBatch(ReadOnlySpan<float> inputs, Span<float> probabilities) => _engine.ForwardBatch(Parameters, inputs, probabilities);
+    public void ForwardBatch(ReadOnlySpan<float> inputs, Span<float> probabilities)
+    {
+        PrepareWeights(training: false);
+        _engine.ForwardBatch(_parameters, inputs, probabilities);
+    }
 
     public void ZeroGradients() => Array.Clear(Gradients);
 

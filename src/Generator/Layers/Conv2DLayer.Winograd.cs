@@ -6,14 +6,18 @@ using NetGen.Generator.Model;
 namespace NetGen.Generator.Layers;
 
 /// <summary>
-/// Conv2D's Winograd form: in the inference passes, a 3×3 stride-1 convolution with a BatchNorm folded in computes by
-/// Winograd's F(2×2, 3×3) (<c>Winograd.Forward</c>) where <see cref="ConvolutionStrategy.WinogradPays"/>, over the folded
-/// weight transformed once each time the folded weights are recomputed (<see cref="EmitPrepareForm"/>).
+/// Conv2D's Winograd form: a 3×3 or 5×5 stride-1 convolution computes by Winograd's F(2×2, r×r) (<c>Winograd.Forward</c>)
+/// where <see cref="ConvolutionStrategy.WinogradPays"/>, in the inference passes (with a BatchNorm folded in, or not) and,
+/// in a network that does not train in stages, in the forward pass training shares; over its weight (or the folded one)
+/// transformed once each time the parameters may have changed (<see cref="EmitPrepareForm"/>).
 /// </summary>
 internal sealed partial record Conv2DLayer
 {
-    /// <summary>Positions ξ of a transformed 4×4 tile: the products per sample.</summary>
-    private const int WinogradPositions = 16;
+    /// <summary>Positions ξ of a transformed (r + 1)×(r + 1) tile: the products per sample.</summary>
+    private int WinogradPositions => (KernelHeight + 1) * (KernelHeight + 1);
+
+    /// <summary>The form's name, F(2×2, r×r).</summary>
+    private string WinogradName => $"F(2×2, {KernelHeight}×{KernelHeight})";
 
     /// <summary>
     /// The Winograd form where it pays, with a bias to start from (a fold's form always has one). In training passes only
@@ -36,11 +40,11 @@ internal sealed partial record Conv2DLayer
     private ScratchBuffer[] WinogradBuffers(Shape input, Shape output)
     {
         int tilesDown = WinogradTiles(output.Height), tilesAcross = WinogradTiles(output.Width), tiles = tilesDown * tilesAcross;
-        int cells = (2 * tilesDown + 2) * (2 * tilesAcross + 2);
+        int height = 2 * tilesDown + KernelHeight - 1, width = 2 * tilesAcross + KernelHeight - 1;
         return
         [
-            new("gathered", "float", Math.Max((long)cells * input.Channels, (long)WinogradPositions * tiles * Filters),
-                $"one sample's input channels-last with a zero border, {2 * tilesDown + 2}×{2 * tilesAcross + 2} cells of {input.Channels} channels; then the Winograd products, {WinogradPositions} × {tiles} tiles × {Filters} filters",
+            new("gathered", "float", Math.Max((long)height * width * input.Channels, (long)WinogradPositions * tiles * Filters),
+                $"one sample's input channels-last with a zero border, {height}×{width} cells of {input.Channels} channels; then the Winograd products, {WinogradPositions} × {tiles} tiles × {Filters} filters",
                 PerSample: false),
             new("transformed", "float", (long)WinogradPositions * tiles * input.Channels,
                 $"one sample's transformed input, {WinogradPositions} × {tiles} tiles × {input.Channels} channels", PerSample: false),
@@ -68,8 +72,9 @@ internal sealed partial record Conv2DLayer
         }
 
         string of = weight == "weight" ? "W" : "W'";
-        w.Line($"// U(ξ, t, k) = (G · {of}(k, t) · Gᵀ)(ξ), ξ = 4a + b, G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]: the Winograd transform of {of}, {WinogradPositions} × {form.Input.Channels} channels × {Filters} filters, which the Winograd pass multiplies by.");
-        w.Line($"Winograd.TransformWeight({weight}, transformedWeight, filters: {Filters}, channels: {form.Input.Channels});");
+        string g = KernelHeight == 3 ? "G = [−1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]" : "G = [¼ 0 0 0 0; −⅙ −⅙ −⅙ −⅙ −⅙; −⅙ ⅙ −⅙ ⅙ −⅙; 1/24 1/12 ⅙ ⅓ ⅔; 1/24 −1/12 ⅙ −⅓ ⅔; 0 0 0 0 1]";
+        w.Line($"// U(ξ, t, k) = (G · {of}(k, t) · Gᵀ)(ξ), ξ = {KernelHeight + 1}a + b, {g}: the {WinogradName} transform of {of}, {WinogradPositions} × {form.Input.Channels} channels × {Filters} filters, which the Winograd pass multiplies by.");
+        w.Line($"Winograd.TransformWeight({weight}, transformedWeight, kernel: {KernelHeight}, filters: {Filters}, channels: {form.Input.Channels});");
     }
 
     /// <summary>The forward pass by Winograd's F(2×2, 3×3), one sample at a time.</summary>
@@ -86,13 +91,16 @@ internal sealed partial record Conv2DLayer
         w.Line($"ref float o0 = ref MemoryMarshal.GetReference(outputs.Slice(0, {buffers[2].Length}));");
         w.Line($"for (int s = 0; s < count; s++)");
         w.Open();
-        w.Line($"// y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · x(t, i + m − {Padding}, j + n − {Padding}) by Winograd's F(2×2, 3×3), over {tilesDown}×{tilesAcross} tiles of 2×2 outputs:");
-        w.Line($"// 1. gathered(u, v, t) = x(t, u − {Padding}, v − {Padding}), channels-last, zero outside x: {2 * tilesDown + 2}×{2 * tilesAcross + 2} cells of {input.Channels} channels.");
-        w.Line($"// 2. V(ξ, r, t) = (Bᵀ · d(r, t) · B)(ξ) for tile r's 4×4 block d of gathered, Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1].");
+        int alpha = KernelHeight + 1;
+        string bt = KernelHeight == 3 ? "Bᵀ = [−1 0 1 0; 0 1 1 0; 0 −1 1 0; 0 −1 0 1]" : "Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1]";
+        string at = KernelHeight == 3 ? "Aᵀ = [1 1 1 0; 0 1 −1 1]" : "Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 1]";
+        w.Line($"// y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · x(t, i + m − {Padding}, j + n − {Padding}) by Winograd's {WinogradName}, over {tilesDown}×{tilesAcross} tiles of 2×2 outputs:");
+        w.Line($"// 1. gathered(u, v, t) = x(t, u − {Padding}, v − {Padding}), channels-last, zero outside x: {2 * tilesDown + KernelHeight - 1}×{2 * tilesAcross + KernelHeight - 1} cells of {input.Channels} channels.");
+        w.Line($"// 2. V(ξ, r, t) = (Bᵀ · d(r, t) · B)(ξ) for tile r's {alpha}×{alpha} block d of gathered, {bt}.");
         w.Line($"// 3. M(ξ) = V(ξ) · U(ξ) for ξ < {WinogradPositions}: [{tiles} tiles × {input.Channels}] · [{input.Channels} × {Filters} filters], register tiles of the blocked product, into gathered.");
-        w.Line($"// 4. y(k, 2·ti + a, 2·tj + b) = b(k) + (Aᵀ · M(·, r, k) · A)(a, b) for tile r = (ti, tj), Aᵀ = [1 1 1 0; 0 1 −1 −1], into outputs, then copied out to the planes.");
+        w.Line($"// 4. y(k, 2·ti + a, 2·tj + b) = b(k) + (Aᵀ · M(·, r, k) · A)(a, b) for tile r = (ti, tj), {at}, into outputs, then copied out to the planes.");
         EmitEpilogueComment(w);
-        w.Line($"Winograd.Forward<TVector>(ref u0, ref b0, ref MemoryMarshal.GetReference(x.Slice(s * {input.Length}, {input.Length})), ref g0, ref t0, ref o0, ref MemoryMarshal.GetReference(y.Slice(s * {output.Length}, {output.Length})), filters: {Filters}, channels: {input.Channels}, inputHeight: {input.Height}, inputWidth: {input.Width}, padding: {Padding}, samples: 1, inputStride: {input.Length}, outputStride: {output.Length}, epilogue: {EpilogueAt($"s * {output.Length}")});");
+        w.Line($"Winograd.Forward<TVector>(ref u0, ref b0, ref MemoryMarshal.GetReference(x.Slice(s * {input.Length}, {input.Length})), ref g0, ref t0, ref o0, ref MemoryMarshal.GetReference(y.Slice(s * {output.Length}, {output.Length})), kernel: {KernelHeight}, filters: {Filters}, channels: {input.Channels}, inputHeight: {input.Height}, inputWidth: {input.Width}, padding: {Padding}, samples: 1, inputStride: {input.Length}, outputStride: {output.Length}, epilogue: {EpilogueAt($"s * {output.Length}")});");
         w.Close();
     }
 
@@ -107,8 +115,8 @@ internal sealed partial record Conv2DLayer
     {
         Shape input = plan.Input;
         ScratchBuffer[] buffers = WinogradBuffers(input, plan.Output);
-        w.Line($"// gathered(u, v, t) = x(t, u − {Padding}, v − {Padding}), channels-last; V(ξ, r, t) = (Bᵀ · d(r, t) · B)(ξ) for each tile r (see the forward pass).");
-        w.Line($"Winograd.Prepare<TVector>(ref MemoryMarshal.GetReference(x.Slice(0, {input.Length})), ref MemoryMarshal.GetReference(gathered.Slice(0, {buffers[0].Length})), ref MemoryMarshal.GetReference(transformed.Slice(0, {buffers[1].Length})), channels: {input.Channels}, inputHeight: {input.Height}, inputWidth: {input.Width}, padding: {Padding}, samples: 1, inputStride: {input.Length});");
+        w.Line($"// gathered(u, v, t) = x(t, u − {Padding}, v − {Padding}), channels-last; V(ξ, r, t) = (Bᵀ · d(r, t) · B)(ξ) for each tile r, by {WinogradName} (see the forward pass).");
+        w.Line($"Winograd.Prepare<TVector>(ref MemoryMarshal.GetReference(x.Slice(0, {input.Length})), ref MemoryMarshal.GetReference(gathered.Slice(0, {buffers[0].Length})), ref MemoryMarshal.GetReference(transformed.Slice(0, {buffers[1].Length})), kernel: {KernelHeight}, channels: {input.Channels}, inputHeight: {input.Height}, inputWidth: {input.Width}, padding: {Padding}, samples: 1, inputStride: {input.Length});");
     }
 
     /// <summary>Steps 3 and 4 of the Winograd pass for filters first … first + units − 1.</summary>
@@ -118,6 +126,6 @@ internal sealed partial record Conv2DLayer
         ScratchBuffer[] buffers = WinogradBuffers(input, output);
         w.Line($"// M(ξ)(r, k) = Σ_t V(ξ, r, t) · U(ξ, t, k) for the filters [first, first + units), then y(k, ·) = b(k) + Aᵀ · M(·, r, k) · A for each tile r (see the forward pass).");
         EmitEpilogueComment(w);
-        w.Line($"Winograd.Multiply<TVector>(ref MemoryMarshal.GetReference(transformedWeight), ref MemoryMarshal.GetReference(bias), ref MemoryMarshal.GetReference(transformed.Slice(0, {buffers[1].Length})), ref MemoryMarshal.GetReference(gathered.Slice(0, {buffers[0].Length})), ref MemoryMarshal.GetReference(outputs.Slice(0, {buffers[2].Length})), ref MemoryMarshal.GetReference(y.Slice(0, {output.Length})), filters: {Filters}, first, units, channels: {input.Channels}, inputHeight: {input.Height}, inputWidth: {input.Width}, padding: {Padding}, samples: 1, outputStride: {output.Length}, epilogue: {EpilogueAt("0")});");
+        w.Line($"Winograd.Multiply<TVector>(ref MemoryMarshal.GetReference(transformedWeight), ref MemoryMarshal.GetReference(bias), ref MemoryMarshal.GetReference(transformed.Slice(0, {buffers[1].Length})), ref MemoryMarshal.GetReference(gathered.Slice(0, {buffers[0].Length})), ref MemoryMarshal.GetReference(outputs.Slice(0, {buffers[2].Length})), ref MemoryMarshal.GetReference(y.Slice(0, {output.Length})), kernel: {KernelHeight}, filters: {Filters}, first, units, channels: {input.Channels}, inputHeight: {input.Height}, inputWidth: {input.Width}, padding: {Padding}, samples: 1, outputStride: {output.Length}, epilogue: {EpilogueAt("0")});");
     }
 }

@@ -8,124 +8,145 @@ using System.Runtime.Intrinsics.X86;
 namespace NetGen.Kernels;
 
 /// <summary>
-/// A 3×3 stride-1 convolution by Winograd's minimal filtering F(2×2, 3×3) (Lavin and Gray, 2015): each 2×2 block of
-/// outputs ("tile") of a filter is Aᵀ [Σ_t (G w(k, t) Gᵀ) ⊙ (Bᵀ d(t) B)] A, where d(t) is the 4×4 block of input channel t
-/// under it. The 16 element-wise products summed over the channels are 16 matrix products (one per position ξ of the
-/// 4×4 transformed tile), [tiles × channels] · [channels × filters], which <see cref="Gemm"/> runs in its register tiles:
-/// 16 multiply-adds per 4 outputs and channel where the direct convolution spends 36, so a layer with many channels and
-/// filters does 2.25 × fewer. For use by code that the NetGen source generator emits; not intended to be called directly.
+/// A stride-1 convolution with a 3×3 or 5×5 kernel by Winograd's minimal filtering F(2×2, r×r) (Lavin and Gray, 2015):
+/// each 2×2 block of outputs ("tile") of a filter is Aᵀ [Σ_t (G w(k, t) Gᵀ) ⊙ (Bᵀ d(t) B)] A, where d(t) is the
+/// (r + 1)×(r + 1) block of input channel t under it. The element-wise products summed over the channels are (r + 1)²
+/// matrix products, one per position ξ of the transformed tile, [tiles × channels] · [channels × filters], which
+/// <see cref="Gemm"/> runs in its register tiles: per 4 outputs and channel, 16 multiply-adds where the direct 3×3
+/// convolution spends 36 (2.25 × fewer), 36 where the 5×5 one spends 100 (2.78 × fewer). For use by code that the NetGen
+/// source generator emits; not intended to be called directly.
 /// </summary>
 /// <remarks>
 /// <para>
-/// The transforms (Lavin and Gray's matrices; ξ = 4a + b indexes a 4×4 tile):
-/// Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1], Aᵀ = [1 1 1 0; 0 1 −1 −1].
-/// The weight's transform U(ξ, t, k) = (G w(k, t) Gᵀ)(ξ) is made once per weight (<see cref="TransformWeight"/>), in double
-/// precision and rounded once. The input's and the output's take only additions and subtractions.
+/// The transforms are Toom-Cook's over the points 0, 1, −1 (F(2×2, 3×3)) and 0, 1, −1, 2, −2 (F(2×2, 5×5)), and ∞
+/// (<see cref="F2x3"/>, <see cref="F2x5"/> give the matrices). The weight's transform U(ξ, t, k) = (G w(k, t) Gᵀ)(ξ) is
+/// made once per weight (<see cref="TransformWeight"/>), in double precision and rounded once. The input's and the
+/// output's take additions and multiplications by small integers.
 /// </para>
 /// <para>
 /// One sample's pass (<see cref="Forward{TVector}"/>): (1) the input is copied channels-last into a zero-bordered buffer,
-/// <c>gathered</c>(u, v, t), so a vector of channels is one load; (2) each tile's 16 transformed values, a vector of
-/// channels at a time, go to <c>transformed</c>(ξ, tile, t); (3) 16 products M(ξ) = V(ξ) · U(ξ) into <c>products</c>(ξ, tile,
-/// k), which reuses <c>gathered</c>'s memory; (4) each tile's outputs, a vector of filters at a time, plus the bias, go
-/// channels-last into <c>outputs</c>, and (5) are copied out to y's planes, through the epilogue. Steps 3 to 5 can be
+/// <c>gathered</c>(u, v, t), so a vector of channels is one load; (2) each tile's transformed values, a vector of
+/// channels at a time, go to <c>transformed</c>(ξ, tile, t); (3) the products M(ξ) = V(ξ) · U(ξ) into <c>products</c>(ξ,
+/// tile, k), which reuses <c>gathered</c>'s memory; (4) each tile's outputs, a vector of filters at a time, plus the bias,
+/// go channels-last into <c>outputs</c>, and (5) are copied out to y's planes, through the epilogue. Steps 3 to 5 can be
 /// split by filters across threads (<see cref="Prepare{TVector}"/>, <see cref="Multiply{TVector}"/>).
 /// </para>
 /// <para>
-/// The sums differ from the direct convolution's by rounding (the transforms add before they multiply), by about as
-/// much as a different order of the same sums: the tests bound them against a double-precision reference. Results do not
-/// depend on the thread count: each sample is computed alone, in the same order.
+/// The sums differ from the direct convolution's by rounding (the transforms add before they multiply; F(2×2, 5×5)'s
+/// also scale by up to 5): the tests bound them against a double-precision reference. Results do not depend on the
+/// thread count: each sample is computed alone, in the same order.
 /// </para>
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class Winograd
 {
-    /// <summary>Positions ξ of a transformed 4×4 tile: the number of products per sample.</summary>
-    public const int Positions = 16;
+    /// <summary>Whether a kernel of <paramref name="kernel"/> × <paramref name="kernel"/> has a Winograd form here: 3 or 5.</summary>
+    public static bool Supports(int kernel) => kernel is 3 or 5;
+
+    /// <summary>Positions ξ of a transformed tile for a <paramref name="kernel"/>-wide kernel, (kernel + 1)²: the products per sample.</summary>
+    public static int Positions(int kernel) => (kernel + 1) * (kernel + 1);
 
     /// <summary>Tiles (2 outputs each) along a side of <paramref name="output"/> outputs.</summary>
     public static int Tiles(int output) => (output + 1) / 2;
 
     /// <summary>
     /// Floats of the first workspace of <see cref="Forward{TVector}"/> for <paramref name="samples"/> samples: their
-    /// channels-last zero-bordered inputs, then the 16 products; the longer of the two.
+    /// channels-last zero-bordered inputs, then the products; the longer of the two.
     /// </summary>
-    public static int GatheredLength(int channels, int filters, int outputHeight, int outputWidth, int samples) =>
-        samples * Math.Max((2 * Tiles(outputHeight) + 2) * (2 * Tiles(outputWidth) + 2) * channels,
-            Positions * Tiles(outputHeight) * Tiles(outputWidth) * filters);
+    public static int GatheredLength(int kernel, int channels, int filters, int outputHeight, int outputWidth, int samples) =>
+        samples * Math.Max((2 * Tiles(outputHeight) + kernel - 1) * (2 * Tiles(outputWidth) + kernel - 1) * channels,
+            Positions(kernel) * Tiles(outputHeight) * Tiles(outputWidth) * filters);
 
     /// <summary>Floats of the second workspace of <see cref="Forward{TVector}"/> for <paramref name="samples"/> samples: the transformed inputs.</summary>
-    public static int TransformedLength(int channels, int outputHeight, int outputWidth, int samples) =>
-        samples * Positions * Tiles(outputHeight) * Tiles(outputWidth) * channels;
+    public static int TransformedLength(int kernel, int channels, int outputHeight, int outputWidth, int samples) =>
+        samples * Positions(kernel) * Tiles(outputHeight) * Tiles(outputWidth) * channels;
 
     /// <summary>Floats of the third workspace of <see cref="Forward{TVector}"/> for <paramref name="samples"/> samples: the outputs, channels-last, over whole tiles.</summary>
     public static int OutputsLength(int filters, int outputHeight, int outputWidth, int samples) =>
         samples * 4 * Tiles(outputHeight) * Tiles(outputWidth) * filters;
 
-    /// <summary>Floats of a transformed weight: 16 positions × channels × filters.</summary>
-    public static int TransformedWeightLength(int filters, int channels) => Positions * channels * filters;
+    /// <summary>Floats of a transformed weight: positions × channels × filters.</summary>
+    public static int TransformedWeightLength(int kernel, int filters, int channels) => Positions(kernel) * channels * filters;
 
     /// <summary>
-    /// U(ξ, t, k) = Σ_m Σ_n G(a, m) · w(k, t, m, n) · G(b, n), ξ = 4a + b, at transformed[(ξ·channels + t)·filters + k], for the
-    /// weight w in PyTorch's layout (filters × channels × 3 × 3).
+    /// U(ξ, t, k) = Σ_m Σ_n G(a, m) · w(k, t, m, n) · G(b, n), ξ = (kernel + 1)·a + b, at transformed[(ξ·channels + t)·filters +
+    /// k], for the weight w in PyTorch's layout (filters × channels × kernel × kernel); G in double precision.
     /// </summary>
-    public static void TransformWeight(ReadOnlySpan<float> weight, Span<float> transformed, int filters, int channels)
+    public static void TransformWeight(ReadOnlySpan<float> weight, Span<float> transformed, int kernel, int filters, int channels)
     {
-        int length = filters * channels * 9;
+        if (!Supports(kernel))
+        {
+            throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "Winograd's forms here take 3×3 and 5×5 kernels.");
+        }
+
+        int taps = kernel * kernel, length = filters * channels * taps;
         if (weight.Length < length)
         {
-            throw new ArgumentException($"Expected a weight of {filters}×{channels}×3×3 = {length} floats, got {weight.Length}.", nameof(weight));
+            throw new ArgumentException($"Expected a weight of {filters}×{channels}×{kernel}×{kernel} = {length} floats, got {weight.Length}.", nameof(weight));
         }
 
-        if (transformed.Length < TransformedWeightLength(filters, channels))
+        if (transformed.Length < TransformedWeightLength(kernel, filters, channels))
         {
-            throw new ArgumentException($"Expected room for {TransformedWeightLength(filters, channels)} floats, got {transformed.Length}.", nameof(transformed));
+            throw new ArgumentException($"Expected room for {TransformedWeightLength(kernel, filters, channels)} floats, got {transformed.Length}.", nameof(transformed));
         }
 
-        Span<double> gw = stackalloc double[12]; // G · w(k, t), 4 × 3
+        double[,] g = kernel == 3 ? F2x3.G : F2x5.G;
+        int alpha = kernel + 1;
+        Span<double> gw = stackalloc double[alpha * kernel]; // G · w(k, t), alpha × kernel
         for (int k = 0; k < filters; k++)
         {
             for (int t = 0; t < channels; t++)
             {
-                ReadOnlySpan<float> w = weight.Slice((k * channels + t) * 9, 9);
-                for (int n = 0; n < 3; n++)
+                ReadOnlySpan<float> w = weight.Slice((k * channels + t) * taps, taps);
+                for (int a = 0; a < alpha; a++)
                 {
-                    double w0 = w[n], w1 = w[3 + n], w2 = w[6 + n];
-                    gw[n] = w0;
-                    gw[3 + n] = 0.5 * (w0 + w1 + w2);
-                    gw[6 + n] = 0.5 * (w0 - w1 + w2);
-                    gw[9 + n] = w2;
+                    for (int n = 0; n < kernel; n++)
+                    {
+                        double sum = 0;
+                        for (int m = 0; m < kernel; m++)
+                        {
+                            sum += g[a, m] * w[m * kernel + n];
+                        }
+
+                        gw[a * kernel + n] = sum;
+                    }
                 }
 
-                for (int a = 0; a < 4; a++)
+                for (int a = 0; a < alpha; a++)
                 {
-                    double g0 = gw[3 * a], g1 = gw[3 * a + 1], g2 = gw[3 * a + 2];
-                    int row = 4 * a * channels + t;
-                    transformed[(row + 0 * channels) * filters + k] = (float)g0;
-                    transformed[(row + 1 * channels) * filters + k] = (float)(0.5 * (g0 + g1 + g2));
-                    transformed[(row + 2 * channels) * filters + k] = (float)(0.5 * (g0 - g1 + g2));
-                    transformed[(row + 3 * channels) * filters + k] = (float)g2;
+                    for (int b = 0; b < alpha; b++)
+                    {
+                        double sum = 0;
+                        for (int n = 0; n < kernel; n++)
+                        {
+                            sum += gw[a * kernel + n] * g[b, n];
+                        }
+
+                        transformed[((a * alpha + b) * channels + t) * filters + k] = (float)sum;
+                    }
                 }
             }
         }
     }
 
     /// <summary>
-    /// y(k, i, j) = bias(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · x(t, i + m − padding, j + n − padding) (x zero outside), for
-    /// <paramref name="samples"/> samples, sample p's x at x + p·<paramref name="inputStride"/> and its y at y +
-    /// p·<paramref name="outputStride"/>: x is channels × inputHeight × inputWidth, y filters × outputHeight × outputWidth with
-    /// outputHeight = inputHeight + 2·padding − 2; <paramref name="transformedWeight"/> from <see cref="TransformWeight"/>.
-    /// Each output goes through <paramref name="epilogue"/> (its residual addressed like y) as it is stored. The workspaces
-    /// hold <see cref="GatheredLength"/>, <see cref="TransformedLength"/> and <see cref="OutputsLength"/> floats; nothing past
-    /// y's own floats is written. The samples' tiles are rows of the same 16 products, so each product reads the
-    /// transformed weight once for all of them; the sums are the same bits whatever <paramref name="samples"/> is, and the
-    /// same as <see cref="Prepare{TVector}"/> then <see cref="Multiply{TVector}"/> over any split of the filters.
+    /// y(k, i, j) = bias(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · x(t, i + m − padding, j + n − padding) (x zero outside), m, n &lt;
+    /// <paramref name="kernel"/>, for <paramref name="samples"/> samples, sample p's x at x + p·<paramref name="inputStride"/>
+    /// and its y at y + p·<paramref name="outputStride"/>: x is channels × inputHeight × inputWidth, y filters × outputHeight ×
+    /// outputWidth with outputHeight = inputHeight + 2·padding − kernel + 1; <paramref name="transformedWeight"/> from
+    /// <see cref="TransformWeight"/>. Each output goes through <paramref name="epilogue"/> (its residual addressed like y) as
+    /// it is stored. The workspaces hold <see cref="GatheredLength"/>, <see cref="TransformedLength"/> and
+    /// <see cref="OutputsLength"/> floats; nothing past y's own floats is written. The samples' tiles are rows of the same
+    /// products, so each product reads the transformed weight once for all of them; the sums are the same bits whatever
+    /// <paramref name="samples"/> is, and the same as <see cref="Prepare{TVector}"/> then <see cref="Multiply{TVector}"/>
+    /// over any split of the filters.
     /// </summary>
     public static void Forward<TVector>(ref float transformedWeight, ref float bias, ref float x, ref float gathered, ref float transformed, ref float outputs, ref float y,
-        int filters, int channels, int inputHeight, int inputWidth, int padding, int samples, int inputStride, int outputStride, Epilogue epilogue)
+        int kernel, int filters, int channels, int inputHeight, int inputWidth, int padding, int samples, int inputStride, int outputStride, Epilogue epilogue)
         where TVector : struct, IFloatVector<TVector>
     {
-        Prepare<TVector>(ref x, ref gathered, ref transformed, channels, inputHeight, inputWidth, padding, samples, inputStride);
-        Multiply<TVector>(ref transformedWeight, ref bias, ref transformed, ref gathered, ref outputs, ref y, filters, 0, filters, channels, inputHeight, inputWidth, padding,
+        Prepare<TVector>(ref x, ref gathered, ref transformed, kernel, channels, inputHeight, inputWidth, padding, samples, inputStride);
+        Multiply<TVector>(ref transformedWeight, ref bias, ref transformed, ref gathered, ref outputs, ref y, kernel, filters, 0, filters, channels, inputHeight, inputWidth, padding,
             samples, outputStride, epilogue);
     }
 
@@ -134,50 +155,120 @@ public static class Winograd
     /// channels-last into <paramref name="gathered"/>, then its tiles' Bᵀ d B into <paramref name="transformed"/> (tile r of
     /// sample p is row p·tiles + r of each position's product).
     /// </summary>
-    public static void Prepare<TVector>(ref float x, ref float gathered, ref float transformed, int channels, int inputHeight, int inputWidth, int padding,
+    public static void Prepare<TVector>(ref float x, ref float gathered, ref float transformed, int kernel, int channels, int inputHeight, int inputWidth, int padding,
         int samples, int inputStride)
         where TVector : struct, IFloatVector<TVector>
     {
-        int outputHeight = inputHeight + 2 * padding - 2, outputWidth = inputWidth + 2 * padding - 2;
+        if (kernel == 3)
+        {
+            Prepare<TVector, F2x3>(ref x, ref gathered, ref transformed, channels, inputHeight, inputWidth, padding, samples, inputStride);
+        }
+        else
+        {
+            Prepare<TVector, F2x5>(ref x, ref gathered, ref transformed, channels, inputHeight, inputWidth, padding, samples, inputStride);
+        }
+    }
+
+    private static void Prepare<TVector, TForm>(ref float x, ref float gathered, ref float transformed, int channels, int inputHeight, int inputWidth, int padding,
+        int samples, int inputStride)
+        where TVector : struct, IFloatVector<TVector>
+        where TForm : struct, IWinogradForm
+    {
+        int outputHeight = inputHeight + 2 * padding - TForm.Kernel + 1, outputWidth = inputWidth + 2 * padding - TForm.Kernel + 1;
         int tilesDown = Tiles(outputHeight), tilesAcross = Tiles(outputWidth), tiles = tilesDown * tilesAcross, all = samples * tiles;
-        int width = 2 * tilesAcross + 2, cells = (2 * tilesDown + 2) * width * channels; // gathered's row in cells of `channels` floats; one sample's floats
+        int height = 2 * tilesDown + TForm.Kernel - 1, width = 2 * tilesAcross + TForm.Kernel - 1; // gathered's rows and cells of `channels` floats
+        int cells = height * width * channels; // one sample's floats
         for (int p = 0; p < samples; p++)
         {
-            Gather(ref Unsafe.Add(ref x, p * inputStride), ref Unsafe.Add(ref gathered, p * cells), channels, inputHeight, inputWidth, padding, 2 * tilesDown + 2, width);
+            Gather(ref Unsafe.Add(ref x, p * inputStride), ref Unsafe.Add(ref gathered, p * cells), channels, inputHeight, inputWidth, padding, height, width);
         }
 
+        int position = all * channels, row = width * channels;
         for (int p = 0; p < samples; p++)
         {
-            TransformInput<TVector>(ref Unsafe.Add(ref gathered, p * cells), ref Unsafe.Add(ref transformed, p * tiles * channels), all * channels, channels, tilesDown, tilesAcross, width);
+            for (int ti = 0; ti < tilesDown; ti++)
+            {
+                for (int tj = 0; tj < tilesAcross; tj++)
+                {
+                    ref float block = ref Unsafe.Add(ref gathered, p * cells + (2 * ti * width + 2 * tj) * channels);
+                    ref float to = ref Unsafe.Add(ref transformed, (p * tiles + ti * tilesAcross + tj) * channels);
+                    int t = 0;
+                    for (; t + TVector.Count <= channels; t += TVector.Count)
+                    {
+                        TForm.InputTile<TVector>(ref Unsafe.Add(ref block, t), row, channels, ref Unsafe.Add(ref to, t), position);
+                    }
+
+                    for (; t < channels; t++)
+                    {
+                        TForm.InputTile<Float1>(ref Unsafe.Add(ref block, t), row, channels, ref Unsafe.Add(ref to, t), position);
+                    }
+                }
+            }
         }
     }
 
     /// <summary>
     /// The second half of <see cref="Forward{TVector}"/>, after <see cref="Prepare{TVector}"/>, for filters
     /// <paramref name="first"/> … <paramref name="first"/> + <paramref name="units"/> − 1 of <paramref name="filters"/>: their
-    /// columns of the 16 products M(ξ) = V(ξ) · U(ξ) into <paramref name="products"/> (<see cref="GatheredLength"/> floats,
-    /// which may be the first workspace: <see cref="Prepare{TVector}"/> is done with it), then bias + Aᵀ M A channels-last into
+    /// columns of the products M(ξ) = V(ξ) · U(ξ) into <paramref name="products"/> (<see cref="GatheredLength"/> floats, which
+    /// may be the first workspace: <see cref="Prepare{TVector}"/> is done with it), then bias + Aᵀ M A channels-last into
     /// <paramref name="outputs"/>, then y's planes of those filters. Parts over other filters may run at the same time: each
     /// writes only its own columns and planes.
     /// </summary>
     public static void Multiply<TVector>(ref float transformedWeight, ref float bias, ref float transformed, ref float products, ref float outputs, ref float y,
-        int filters, int first, int units, int channels, int inputHeight, int inputWidth, int padding, int samples, int outputStride, Epilogue epilogue)
+        int kernel, int filters, int first, int units, int channels, int inputHeight, int inputWidth, int padding, int samples, int outputStride, Epilogue epilogue)
         where TVector : struct, IFloatVector<TVector>
     {
-        int outputHeight = inputHeight + 2 * padding - 2, outputWidth = inputWidth + 2 * padding - 2;
+        if (kernel == 3)
+        {
+            Multiply<TVector, F2x3>(ref transformedWeight, ref bias, ref transformed, ref products, ref outputs, ref y, filters, first, units, channels, inputHeight, inputWidth,
+                padding, samples, outputStride, epilogue);
+        }
+        else
+        {
+            Multiply<TVector, F2x5>(ref transformedWeight, ref bias, ref transformed, ref products, ref outputs, ref y, filters, first, units, channels, inputHeight, inputWidth,
+                padding, samples, outputStride, epilogue);
+        }
+    }
+
+    private static void Multiply<TVector, TForm>(ref float transformedWeight, ref float bias, ref float transformed, ref float products, ref float outputs, ref float y,
+        int filters, int first, int units, int channels, int inputHeight, int inputWidth, int padding, int samples, int outputStride, Epilogue epilogue)
+        where TVector : struct, IFloatVector<TVector>
+        where TForm : struct, IWinogradForm
+    {
+        int outputHeight = inputHeight + 2 * padding - TForm.Kernel + 1, outputWidth = inputWidth + 2 * padding - TForm.Kernel + 1;
         int tilesDown = Tiles(outputHeight), tilesAcross = Tiles(outputWidth), tiles = tilesDown * tilesAcross, all = samples * tiles;
-        for (int xi = 0; xi < Positions; xi++)
+        int positions = (TForm.Kernel + 1) * (TForm.Kernel + 1);
+        for (int xi = 0; xi < positions; xi++)
         {
             Gemm.Multiply<TVector>(ref Unsafe.Add(ref transformed, xi * all * channels), channels, 1,
                 ref Unsafe.Add(ref transformedWeight, xi * channels * filters + first), filters,
                 ref Unsafe.Add(ref products, xi * all * filters + first), filters, all, channels, units, paddedTail: false);
         }
 
-        int plane = outputHeight * outputWidth;
+        int plane = outputHeight * outputWidth, position = all * filters, row = 2 * tilesAcross * filters;
         for (int p = 0; p < samples; p++)
         {
             ref float sampleOutputs = ref Unsafe.Add(ref outputs, p * 4 * tiles * filters + first);
-            TransformOutput<TVector>(ref Unsafe.Add(ref products, p * tiles * filters + first), all * filters, ref Unsafe.Add(ref bias, first), ref sampleOutputs, filters, units, tilesDown, tilesAcross);
+            for (int ti = 0; ti < tilesDown; ti++)
+            {
+                for (int tj = 0; tj < tilesAcross; tj++)
+                {
+                    ref float from = ref Unsafe.Add(ref products, (p * tiles + ti * tilesAcross + tj) * filters + first);
+                    ref float to = ref Unsafe.Add(ref sampleOutputs, (2 * ti * 2 * tilesAcross + 2 * tj) * filters);
+                    int k = 0;
+                    for (; k + TVector.Count <= units; k += TVector.Count)
+                    {
+                        TForm.OutputTile<TVector>(ref Unsafe.Add(ref from, k), position, ref Unsafe.Add(ref bias, first + k), ref Unsafe.Add(ref to, k), row, filters);
+                    }
+
+                    for (; k < units; k++)
+                    {
+                        TForm.OutputTile<Float1>(ref Unsafe.Add(ref from, k), position, ref Unsafe.Add(ref bias, first + k), ref Unsafe.Add(ref to, k), row, filters);
+                    }
+                }
+            }
+
             int offset = p * outputStride + first * plane;
             CopyOut(ref sampleOutputs, ref Unsafe.Add(ref y, offset), filters, units, outputHeight, outputWidth, 2 * tilesAcross, epilogue, offset);
         }
@@ -283,134 +374,6 @@ public static class Winograd
         c7 = Avx.Permute2x128(s3, s7, 0x31);
     }
 
-    /// <summary>V(ξ, tile, t) = (Bᵀ d B)(ξ) for each tile's 4×4 input block d, at transformed[ξ·position + tile·channels + t].</summary>
-    private static void TransformInput<TVector>(ref float gathered, ref float transformed, int position, int channels, int tilesDown, int tilesAcross, int width)
-        where TVector : struct, IFloatVector<TVector>
-    {
-        int row = width * channels;
-        for (int ti = 0; ti < tilesDown; ti++)
-        {
-            for (int tj = 0; tj < tilesAcross; tj++)
-            {
-                ref float block = ref Unsafe.Add(ref gathered, (2 * ti * width + 2 * tj) * channels);
-                ref float to = ref Unsafe.Add(ref transformed, (ti * tilesAcross + tj) * channels);
-                int t = 0;
-                for (; t + TVector.Count <= channels; t += TVector.Count)
-                {
-                    InputTile<TVector>(ref Unsafe.Add(ref block, t), row, channels, ref Unsafe.Add(ref to, t), position);
-                }
-
-                for (; t < channels; t++)
-                {
-                    InputTile<Float1>(ref Unsafe.Add(ref block, t), row, channels, ref Unsafe.Add(ref to, t), position);
-                }
-            }
-        }
-    }
-
-    /// <summary>One tile's Bᵀ d B for a vector of channels: d(a, b) at block[a·row + b·cell], result (ξ) at to[ξ·position].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void InputTile<TVector>(ref float block, int row, int cell, ref float to, int position)
-        where TVector : struct, IFloatVector<TVector>
-    {
-        // Columns first, e = Bᵀ d: one column b of d gives column b of e (written out, so that all 16 stay in registers).
-        InputColumn(ref block, row, out TVector e00, out TVector e10, out TVector e20, out TVector e30);
-        InputColumn(ref Unsafe.Add(ref block, cell), row, out TVector e01, out TVector e11, out TVector e21, out TVector e31);
-        InputColumn(ref Unsafe.Add(ref block, 2 * cell), row, out TVector e02, out TVector e12, out TVector e22, out TVector e32);
-        InputColumn(ref Unsafe.Add(ref block, 3 * cell), row, out TVector e03, out TVector e13, out TVector e23, out TVector e33);
-
-        // Then each row of e times B.
-        InputRow(e00, e01, e02, e03, ref to, position);
-        InputRow(e10, e11, e12, e13, ref Unsafe.Add(ref to, 4 * position), position);
-        InputRow(e20, e21, e22, e23, ref Unsafe.Add(ref to, 8 * position), position);
-        InputRow(e30, e31, e32, e33, ref Unsafe.Add(ref to, 12 * position), position);
-    }
-
-    /// <summary>Bᵀ times a column d0 … d3 (at column[a·row]): (d0 − d2, d1 + d2, d2 − d1, d1 − d3).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void InputColumn<TVector>(ref float column, int row, out TVector e0, out TVector e1, out TVector e2, out TVector e3)
-        where TVector : struct, IFloatVector<TVector>
-    {
-        TVector d0 = TVector.Load(ref column);
-        TVector d1 = TVector.Load(ref Unsafe.Add(ref column, row));
-        TVector d2 = TVector.Load(ref Unsafe.Add(ref column, 2 * row));
-        TVector d3 = TVector.Load(ref Unsafe.Add(ref column, 3 * row));
-        e0 = TVector.Subtract(d0, d2);
-        e1 = TVector.Add(d1, d2);
-        e2 = TVector.Subtract(d2, d1);
-        e3 = TVector.Subtract(d1, d3);
-    }
-
-    /// <summary>A row e of Bᵀ d times B: (e0 − e2, e1 + e2, e2 − e1, e1 − e3), to positions 0 … 3 from <paramref name="to"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void InputRow<TVector>(TVector e0, TVector e1, TVector e2, TVector e3, ref float to, int position)
-        where TVector : struct, IFloatVector<TVector>
-    {
-        TVector.Store(TVector.Subtract(e0, e2), ref to);
-        TVector.Store(TVector.Add(e1, e2), ref Unsafe.Add(ref to, position));
-        TVector.Store(TVector.Subtract(e2, e1), ref Unsafe.Add(ref to, 2 * position));
-        TVector.Store(TVector.Subtract(e1, e3), ref Unsafe.Add(ref to, 3 * position));
-    }
-
-    /// <summary>
-    /// Each tile's outputs bias(k) + (Aᵀ M A)(a, b) at outputs[((2·ti + a)·(2·tilesAcross) + 2·tj + b)·filters + k]: the
-    /// covered outputs, channels-last, for filters k &lt; <paramref name="units"/> (of a row of <paramref name="filters"/>).
-    /// </summary>
-    private static void TransformOutput<TVector>(ref float products, int position, ref float bias, ref float outputs, int filters, int units, int tilesDown, int tilesAcross)
-        where TVector : struct, IFloatVector<TVector>
-    {
-        int row = 2 * tilesAcross * filters;
-        for (int ti = 0; ti < tilesDown; ti++)
-        {
-            for (int tj = 0; tj < tilesAcross; tj++)
-            {
-                ref float from = ref Unsafe.Add(ref products, (ti * tilesAcross + tj) * filters);
-                ref float to = ref Unsafe.Add(ref outputs, (2 * ti * 2 * tilesAcross + 2 * tj) * filters);
-                int k = 0;
-                for (; k + TVector.Count <= units; k += TVector.Count)
-                {
-                    OutputTile<TVector>(ref Unsafe.Add(ref from, k), position, ref Unsafe.Add(ref bias, k), ref Unsafe.Add(ref to, k), row, filters);
-                }
-
-                for (; k < units; k++)
-                {
-                    OutputTile<Float1>(ref Unsafe.Add(ref from, k), position, ref Unsafe.Add(ref bias, k), ref Unsafe.Add(ref to, k), row, filters);
-                }
-            }
-        }
-    }
-
-    /// <summary>One tile's bias + Aᵀ M A for a vector of filters: M(ξ) at from[ξ·position], output (a, b) at to[a·row + b·cell].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void OutputTile<TVector>(ref float from, int position, ref float bias, ref float to, int row, int cell)
-        where TVector : struct, IFloatVector<TVector>
-    {
-        // Rows first, p = Aᵀ M: one column s of M gives column s of p.
-        OutputColumn(ref from, 4 * position, out TVector p00, out TVector p10);
-        OutputColumn(ref Unsafe.Add(ref from, position), 4 * position, out TVector p01, out TVector p11);
-        OutputColumn(ref Unsafe.Add(ref from, 2 * position), 4 * position, out TVector p02, out TVector p12);
-        OutputColumn(ref Unsafe.Add(ref from, 3 * position), 4 * position, out TVector p03, out TVector p13);
-
-        // Then each row of p times A, plus the bias.
-        TVector b = TVector.Load(ref bias);
-        TVector.Store(TVector.Add(b, TVector.Add(TVector.Add(p00, p01), p02)), ref to);
-        TVector.Store(TVector.Add(b, TVector.Subtract(TVector.Subtract(p01, p02), p03)), ref Unsafe.Add(ref to, cell));
-        TVector.Store(TVector.Add(b, TVector.Add(TVector.Add(p10, p11), p12)), ref Unsafe.Add(ref to, row));
-        TVector.Store(TVector.Add(b, TVector.Subtract(TVector.Subtract(p11, p12), p13)), ref Unsafe.Add(ref to, row + cell));
-    }
-
-    /// <summary>Aᵀ times a column m0 … m3 (at column[a·step]): (m0 + m1 + m2, m1 − m2 − m3).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void OutputColumn<TVector>(ref float column, int step, out TVector p0, out TVector p1)
-        where TVector : struct, IFloatVector<TVector>
-    {
-        TVector m0 = TVector.Load(ref column);
-        TVector m1 = TVector.Load(ref Unsafe.Add(ref column, step));
-        TVector m2 = TVector.Load(ref Unsafe.Add(ref column, 2 * step));
-        TVector m3 = TVector.Load(ref Unsafe.Add(ref column, 3 * step));
-        p0 = TVector.Add(TVector.Add(m0, m1), m2);
-        p1 = TVector.Subtract(TVector.Subtract(m1, m2), m3);
-    }
 
     /// <summary>
     /// y(k, i, j) = epilogue(outputs[(i·width + j)·filters + k]) for k &lt; <paramref name="units"/> and the outputs inside y

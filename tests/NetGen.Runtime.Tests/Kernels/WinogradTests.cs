@@ -6,7 +6,7 @@ using Xunit;
 namespace NetGen.Runtime.Tests.Kernels;
 
 /// <summary>
-/// Winograd's F(2×2, 3×3): the weight transform is G w Gᵀ, and the forward pass is the 3×3 convolution within float
+/// Winograd's F(2×2, 3×3) and F(2×2, 5×5): the weight transform is G w Gᵀ, and the forward pass is the convolution within float
 /// rounding of a double-precision one, at odd sizes (odd outputs, whose last tile reaches past them; channels and filters
 /// that leave vector tails; padding 0 to 2), with every vector width; several samples at once give the same bits as one
 /// at a time, the epilogues the same bits as the plain pass followed by the [Add] and [ReLU], and nothing is written
@@ -17,27 +17,31 @@ public sealed class WinogradTests
     private const float Sentinel = 1234.5f;
     private const int Slack = 64;
 
-    /// <summary>filters, channels, input height, input width, padding, samples.</summary>
-    public static TheoryData<int, int, int, int, int, int> Shapes => new()
+    /// <summary>kernel, filters, channels, input height, input width, padding, samples.</summary>
+    public static TheoryData<int, int, int, int, int, int, int> Shapes => new()
     {
-        { 16, 16, 7, 7, 1, 1 },    // one vector of filters, 4×4 tiles over a 7×7 output
-        { 24, 40, 9, 5, 1, 2 },    // vector tails in both (16 + 8 and 32 + 8 lanes), two samples
-        { 17, 3, 6, 11, 0, 1 },    // scalar tails everywhere; a 4×9 output (odd width, fewer pixels than a transpose block per row)
-        { 32, 32, 12, 12, 2, 3 },  // padding 2: a 14×14 output from a 12×12 input
-        { 8, 9, 1, 1, 1, 1 },      // one input pixel, one output, one tile
-        { 64, 48, 14, 14, 1, 1 },  // ResNet-sized
+        { 3, 16, 16, 7, 7, 1, 1 },    // one vector of filters, 4×4 tiles over a 7×7 output
+        { 3, 24, 40, 9, 5, 1, 2 },    // vector tails in both (16 + 8 and 32 + 8 lanes), two samples
+        { 3, 17, 3, 6, 11, 0, 1 },    // scalar tails everywhere; a 4×9 output (odd width, fewer pixels than a transpose block per row)
+        { 3, 32, 32, 12, 12, 2, 3 },  // padding 2: a 14×14 output from a 12×12 input
+        { 3, 8, 9, 1, 1, 1, 1 },      // one input pixel, one output, one tile
+        { 3, 64, 48, 14, 14, 1, 1 },  // ResNet-sized
+        { 5, 64, 32, 14, 14, 2, 1 },  // WideNet's conv2
+        { 5, 24, 40, 9, 7, 2, 2 },    // vector tails, odd output, two samples
+        { 5, 17, 3, 7, 9, 0, 1 },     // no padding: a 3×5 output; scalar tails
+        { 5, 8, 5, 1, 2, 2, 1 },      // one input row: a 1×2 output whose tile reads mostly the border
     };
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void Forward_is_the_convolution_within_float_rounding(int filters, int channels, int height, int width, int padding, int samples)
+    public void Forward_is_the_convolution_within_float_rounding(int kernel, int filters, int channels, int height, int width, int padding, int samples)
     {
-        var random = new Random(filters * 1000 + channels * 10 + height);
-        float[] weight = TestValues.Uniform(random, filters * channels * 9);
+        var random = new Random(filters * 1000 + channels * 10 + height + kernel);
+        float[] weight = TestValues.Uniform(random, filters * channels * kernel * kernel);
         float[] bias = TestValues.Uniform(random, filters);
         float[] x = TestValues.Uniform(random, samples * channels * height * width);
-        int outputHeight = height + 2 * padding - 2, outputWidth = width + 2 * padding - 2;
-        foreach (Func<float[]> run in Runs(weight, bias, x, filters, channels, height, width, padding, samples))
+        int outputHeight = height + 2 * padding - kernel + 1, outputWidth = width + 2 * padding - kernel + 1;
+        foreach (Func<float[]> run in Runs(weight, bias, x, kernel, filters, channels, height, width, padding, samples))
         {
             float[] y = run();
             for (int p = 0; p < samples; p++)
@@ -51,9 +55,9 @@ public sealed class WinogradTests
                             double sum = bias[k], magnitude = Math.Abs(bias[k]);
                             for (int t = 0; t < channels; t++)
                             {
-                                for (int m = 0; m < 3; m++)
+                                for (int m = 0; m < kernel; m++)
                                 {
-                                    for (int n = 0; n < 3; n++)
+                                    for (int n = 0; n < kernel; n++)
                                     {
                                         int u = i + m - padding, v = j + n - padding;
                                         if (u < 0 || u >= height || v < 0 || v >= width)
@@ -61,7 +65,7 @@ public sealed class WinogradTests
                                             continue;
                                         }
 
-                                        double term = (double)weight[((k * channels + t) * 3 + m) * 3 + n] * x[((p * channels + t) * height + u) * width + v];
+                                        double term = (double)weight[((k * channels + t) * kernel + m) * kernel + n] * x[((p * channels + t) * height + u) * width + v];
                                         sum += term;
                                         magnitude += Math.Abs(term);
                                     }
@@ -69,7 +73,9 @@ public sealed class WinogradTests
                             }
 
                             float actual = y[((p * filters + k) * outputHeight + i) * outputWidth + j];
-                            Assert.True(Math.Abs(actual - sum) <= 1e-5 * magnitude + 1e-6, $"sample {p}, y({k}, {i}, {j}) = {actual}, expected {sum}");
+                            // Float rounding of the sum of |terms| (the direct kernel's bound), with room for the 5×5 form's transforms
+                            // (×5 and ×4 before the products, ¼ and 1/24 after).
+                            Assert.True(Math.Abs(actual - sum) <= (kernel == 3 ? 1e-5 : 4e-5) * magnitude + 1e-6, $"sample {p}, y({k}, {i}, {j}) = {actual}, expected {sum}");
                         }
                     }
                 }
@@ -86,10 +92,10 @@ public sealed class WinogradTests
         float[] bias = TestValues.Uniform(random, filters);
         float[] x = TestValues.Uniform(random, samples * channels * height * width);
         int outputLength = filters * height * width;
-        float[] together = Run<Float256>(weight, bias, x, filters, channels, height, width, padding, samples, Epilogue.None);
+        float[] together = Run<Float256>(weight, bias, x, 3, filters, channels, height, width, padding, samples, Epilogue.None);
         for (int p = 0; p < samples; p++)
         {
-            float[] alone = Run<Float256>(weight, bias, x.AsSpan(p * channels * height * width, channels * height * width).ToArray(), filters, channels, height, width, padding, 1, Epilogue.None);
+            float[] alone = Run<Float256>(weight, bias, x.AsSpan(p * channels * height * width, channels * height * width).ToArray(), 3, filters, channels, height, width, padding, 1, Epilogue.None);
             Assert.Equal(alone.AsSpan(0, outputLength).ToArray(), together.AsSpan(p * outputLength, outputLength).ToArray());
         }
     }
@@ -97,26 +103,26 @@ public sealed class WinogradTests
     [Fact]
     public void Filters_split_into_parts_after_one_prepare_give_the_same_bits()
     {
-        // 40 filters in parts of 16, 16 and 8 (the last a vector tail with 512-bit vectors), run in reverse order.
-        const int filters = 40, channels = 32, height = 9, width = 6, padding = 1;
+        // 40 filters of a 5×5 kernel in parts of 16, 16 and 8 (the last a vector tail with 512-bit vectors), run in reverse order.
+        const int filters = 40, channels = 32, height = 9, width = 6, padding = 2;
         var random = new Random(9);
-        float[] weight = TestValues.Uniform(random, filters * channels * 9);
+        float[] weight = TestValues.Uniform(random, filters * channels * 25);
         float[] bias = TestValues.Uniform(random, filters);
         float[] x = TestValues.Uniform(random, channels * height * width);
         float[] residual = TestValues.Uniform(random, filters * height * width + Slack);
         var epilogue = new Epilogue(ref residual[0], rectifies: true);
-        float[] whole = Run<Float256>(weight, bias, x, filters, channels, height, width, padding, 1, epilogue);
+        float[] whole = Run<Float256>(weight, bias, x, 5, filters, channels, height, width, padding, 1, epilogue);
 
-        float[] transformedWeight = new float[Winograd.TransformedWeightLength(filters, channels)];
-        Winograd.TransformWeight(weight, transformedWeight, filters, channels);
-        float[] gathered = Filled(Winograd.GatheredLength(channels, filters, height, width, 1));
-        float[] transformed = Filled(Winograd.TransformedLength(channels, height, width, 1));
+        float[] transformedWeight = new float[Winograd.TransformedWeightLength(5, filters, channels)];
+        Winograd.TransformWeight(weight, transformedWeight, 5, filters, channels);
+        float[] gathered = Filled(Winograd.GatheredLength(5, channels, filters, height, width, 1));
+        float[] transformed = Filled(Winograd.TransformedLength(5, channels, height, width, 1));
         float[] outputs = Filled(Winograd.OutputsLength(filters, height, width, 1));
         float[] parts = Filled(filters * height * width);
-        Winograd.Prepare<Float256>(ref x[0], ref gathered[0], ref transformed[0], channels, height, width, padding, 1, 0);
+        Winograd.Prepare<Float256>(ref x[0], ref gathered[0], ref transformed[0], 5, channels, height, width, padding, 1, 0);
         foreach ((int first, int units) in new[] { (32, 8), (16, 16), (0, 16) })
         {
-            Winograd.Multiply<Float256>(ref transformedWeight[0], ref bias[0], ref transformed[0], ref gathered[0], ref outputs[0], ref parts[0], filters, first, units,
+            Winograd.Multiply<Float256>(ref transformedWeight[0], ref bias[0], ref transformed[0], ref gathered[0], ref outputs[0], ref parts[0], 5, filters, first, units,
                 channels, height, width, padding, 1, 0, epilogue);
         }
 
@@ -136,9 +142,9 @@ public sealed class WinogradTests
         float[] bias = TestValues.Uniform(random, filters);
         float[] x = TestValues.Uniform(random, samples * channels * height * width);
         float[] residual = TestValues.Uniform(random, samples * filters * height * width + Slack);
-        float[] plain = Run<Float256>(weight, bias, x, filters, channels, height, width, padding, samples, Epilogue.None);
+        float[] plain = Run<Float256>(weight, bias, x, 3, filters, channels, height, width, padding, samples, Epilogue.None);
         Epilogue epilogue = adds ? new Epilogue(ref residual[0], rectifies) : Epilogue.Rectify;
-        float[] fused = Run<Float256>(weight, bias, x, filters, channels, height, width, padding, samples, epilogue);
+        float[] fused = Run<Float256>(weight, bias, x, 3, filters, channels, height, width, padding, samples, epilogue);
         for (int o = 0; o < samples * filters * height * width; o++)
         {
             float sum = adds ? plain[o] + residual[o] : plain[o];
@@ -146,58 +152,71 @@ public sealed class WinogradTests
         }
     }
 
-    [Fact]
-    public void The_weight_transform_is_G_w_G_transposed()
+    /// <summary>The documented G of each form, from Toom-Cook over 0, 1, −1 (and 2, −2) and ∞.</summary>
+    private static double[,] DocumentedG(int kernel) => kernel == 3
+        ? new double[,] { { -1, 0, 0 }, { 0.5, 0.5, 0.5 }, { 0.5, -0.5, 0.5 }, { 0, 0, 1 } }
+        : new double[,]
+        {
+            { 1 / 4.0, 0, 0, 0, 0 }, { -1 / 6.0, -1 / 6.0, -1 / 6.0, -1 / 6.0, -1 / 6.0 }, { -1 / 6.0, 1 / 6.0, -1 / 6.0, 1 / 6.0, -1 / 6.0 },
+            { 1 / 24.0, 1 / 12.0, 1 / 6.0, 1 / 3.0, 2 / 3.0 }, { 1 / 24.0, -1 / 12.0, 1 / 6.0, -1 / 3.0, 2 / 3.0 }, { 0, 0, 0, 0, 1 },
+        };
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(5)]
+    public void The_weight_transform_is_G_w_G_transposed(int kernel)
     {
         const int filters = 5, channels = 3;
-        float[] weight = TestValues.Uniform(new Random(11), filters * channels * 9);
-        float[] transformed = new float[Winograd.TransformedWeightLength(filters, channels) + 1];
+        int alpha = kernel + 1;
+        float[] weight = TestValues.Uniform(new Random(11), filters * channels * kernel * kernel);
+        float[] transformed = new float[Winograd.TransformedWeightLength(kernel, filters, channels) + 1];
         transformed[^1] = Sentinel;
-        Winograd.TransformWeight(weight, transformed, filters, channels);
-        double[,] g = { { 1, 0, 0 }, { 0.5, 0.5, 0.5 }, { 0.5, -0.5, 0.5 }, { 0, 0, 1 } };
+        Winograd.TransformWeight(weight, transformed, kernel, filters, channels);
+        double[,] g = DocumentedG(kernel);
         for (int k = 0; k < filters; k++)
         {
             for (int t = 0; t < channels; t++)
             {
-                for (int a = 0; a < 4; a++)
+                for (int a = 0; a < alpha; a++)
                 {
-                    for (int b = 0; b < 4; b++)
+                    for (int b = 0; b < alpha; b++)
                     {
                         double u = 0;
-                        for (int m = 0; m < 3; m++)
+                        for (int m = 0; m < kernel; m++)
                         {
-                            for (int n = 0; n < 3; n++)
+                            for (int n = 0; n < kernel; n++)
                             {
-                                u += g[a, m] * weight[((k * channels + t) * 3 + m) * 3 + n] * g[b, n];
+                                u += g[a, m] * weight[((k * channels + t) * kernel + m) * kernel + n] * g[b, n];
                             }
                         }
 
-                        Assert.Equal((float)u, transformed[((4 * a + b) * channels + t) * filters + k], 6);
+                        Assert.Equal((float)u, transformed[((alpha * a + b) * channels + t) * filters + k], 6);
                     }
                 }
             }
         }
 
         Assert.Equal(Sentinel, transformed[^1]);
-        Assert.Throws<ArgumentException>(() => Winograd.TransformWeight(weight.AsSpan(1), new float[transformed.Length], filters, channels));
-        Assert.Throws<ArgumentException>(() => Winograd.TransformWeight(weight, new float[transformed.Length - 2], filters, channels));
+        Assert.Throws<ArgumentException>(() => Winograd.TransformWeight(weight.AsSpan(1), new float[transformed.Length], kernel, filters, channels));
+        Assert.Throws<ArgumentException>(() => Winograd.TransformWeight(weight, new float[transformed.Length - 2], kernel, filters, channels));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Winograd.TransformWeight(weight, transformed, 4, filters, channels));
     }
 
     /// <summary>The pass with every vector width this machine accelerates, and the scalar one.</summary>
-    private static Func<float[]>[] Runs(float[] weight, float[] bias, float[] x, int filters, int channels, int height, int width, int padding, int samples)
+    private static Func<float[]>[] Runs(float[] weight, float[] bias, float[] x, int kernel, int filters, int channels, int height, int width, int padding, int samples)
     {
         var runs = new System.Collections.Generic.List<Func<float[]>>
         {
-            () => Run<Float1>(weight, bias, x, filters, channels, height, width, padding, samples, Epilogue.None),
+            () => Run<Float1>(weight, bias, x, kernel, filters, channels, height, width, padding, samples, Epilogue.None),
         };
         if (Vector256.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd)
         {
-            runs.Add(() => Run<Float256>(weight, bias, x, filters, channels, height, width, padding, samples, Epilogue.None));
+            runs.Add(() => Run<Float256>(weight, bias, x, kernel, filters, channels, height, width, padding, samples, Epilogue.None));
         }
 
         if (Vector512.IsHardwareAccelerated)
         {
-            runs.Add(() => Run<Float512>(weight, bias, x, filters, channels, height, width, padding, samples, Epilogue.None));
+            runs.Add(() => Run<Float512>(weight, bias, x, kernel, filters, channels, height, width, padding, samples, Epilogue.None));
         }
 
         return runs.ToArray();
@@ -207,18 +226,18 @@ public sealed class WinogradTests
     /// One call over samples one after another, with workspaces of exactly their stated lengths (then sentinels) and y's
     /// floats followed by sentinels; checks that none of the sentinels changed and returns y.
     /// </summary>
-    private static float[] Run<TVector>(float[] weight, float[] bias, float[] x, int filters, int channels, int height, int width, int padding, int samples, Epilogue epilogue)
+    private static float[] Run<TVector>(float[] weight, float[] bias, float[] x, int kernel, int filters, int channels, int height, int width, int padding, int samples, Epilogue epilogue)
         where TVector : struct, IFloatVector<TVector>
     {
-        int outputHeight = height + 2 * padding - 2, outputWidth = width + 2 * padding - 2;
+        int outputHeight = height + 2 * padding - kernel + 1, outputWidth = width + 2 * padding - kernel + 1;
         int inputLength = channels * height * width, outputLength = filters * outputHeight * outputWidth;
-        float[] transformedWeight = new float[Winograd.TransformedWeightLength(filters, channels)];
-        Winograd.TransformWeight(weight, transformedWeight, filters, channels);
-        float[] gathered = Filled(Winograd.GatheredLength(channels, filters, outputHeight, outputWidth, samples));
-        float[] transformed = Filled(Winograd.TransformedLength(channels, outputHeight, outputWidth, samples));
+        float[] transformedWeight = new float[Winograd.TransformedWeightLength(kernel, filters, channels)];
+        Winograd.TransformWeight(weight, transformedWeight, kernel, filters, channels);
+        float[] gathered = Filled(Winograd.GatheredLength(kernel, channels, filters, outputHeight, outputWidth, samples));
+        float[] transformed = Filled(Winograd.TransformedLength(kernel, channels, outputHeight, outputWidth, samples));
         float[] outputs = Filled(Winograd.OutputsLength(filters, outputHeight, outputWidth, samples));
         float[] y = Filled(samples * outputLength);
-        Winograd.Forward<TVector>(ref transformedWeight[0], ref bias[0], ref x[0], ref gathered[0], ref transformed[0], ref outputs[0], ref y[0], filters, channels,
+        Winograd.Forward<TVector>(ref transformedWeight[0], ref bias[0], ref x[0], ref gathered[0], ref transformed[0], ref outputs[0], ref y[0], kernel, filters, channels,
             height, width, padding, samples, inputLength, outputLength, epilogue);
         foreach (float[] buffer in new[] { gathered, transformed, outputs, y })
         {

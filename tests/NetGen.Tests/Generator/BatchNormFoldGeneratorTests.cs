@@ -99,7 +99,7 @@ public class BatchNormFoldGeneratorTests
         {
             string folded = Method(source, $"{convolution}ForwardFolded<TVector>");
             Assert.Contains("Winograd.Forward<TVector>(", folded);
-            Assert.Contains($"Winograd.TransformWeight(foldedWeight, transformedWeight, filters: ", Method(source, $"{convolution}FoldBatchNorm("));
+            Assert.Contains($"Winograd.TransformWeight(foldedWeight, transformedWeight, kernel: 3, filters: ", Method(source, $"{convolution}FoldBatchNorm("));
             Assert.Contains($"Layers.{convolution}Forward<TVector>(", training); // training keeps the direct kernels
         }
 

@@ -1783,16 +1783,16 @@ namespace NetGen.Generated
                 // y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · x(t, i + m − 1, j + n − 1) by Winograd's F(2×2, 3×3),
                 // over 7×7 tiles of 2×2 outputs:
                 // 1. gathered(u, v, t) = x(t, u − 1, v − 1), channels-last, zero outside x: 16×16 cells of 32 channels.
-                // 2. V(ξ, r, t) = (Bᵀ · d(r, t) · B)(ξ) for tile r's 4×4 block d of gathered, Bᵀ = [1 0 −1 0; 0 1 1 0;
-                // 0 −1 1 0; 0 1 0 −1].
+                // 2. V(ξ, r, t) = (Bᵀ · d(r, t) · B)(ξ) for tile r's 4×4 block d of gathered, Bᵀ = [−1 0 1 0; 0 1 1 0;
+                // 0 −1 1 0; 0 −1 0 1].
                 // 3. M(ξ) = V(ξ) · U(ξ) for ξ < 16: [49 tiles × 32] · [32 × 32 filters], register tiles of the blocked
                 // product, into gathered.
                 // 4. y(k, 2·ti + a, 2·tj + b) = b(k) + (Aᵀ · M(·, r, k) · A)(a, b) for tile r = (ti, tj), Aᵀ = [1 1 1
-                // 0; 0 1 −1 −1], into outputs, then copied out to the planes.
+                // 0; 0 1 −1 1], into outputs, then copied out to the planes.
                 Winograd.Forward<TVector>(ref u0, ref b0, ref MemoryMarshal.GetReference(x.Slice(s * 6272, 6272)),
-                    ref g0, ref t0, ref o0, ref MemoryMarshal.GetReference(y.Slice(s * 6272, 6272)), filters: 32,
-                    channels: 32, inputHeight: 14, inputWidth: 14, padding: 1, samples: 1, inputStride: 6272,
-                    outputStride: 6272, epilogue: Epilogue.None);
+                    ref g0, ref t0, ref o0, ref MemoryMarshal.GetReference(y.Slice(s * 6272, 6272)), kernel: 3,
+                    filters: 32, channels: 32, inputHeight: 14, inputWidth: 14, padding: 1, samples: 1,
+                    inputStride: 6272, outputStride: 6272, epilogue: Epilogue.None);
             }
         }
 
@@ -1802,9 +1802,9 @@ namespace NetGen.Generated
         /// </summary>
         internal static void MainPrepareWeights(ReadOnlySpan<float> weight, Span<float> transformedWeight)
         {
-            // U(ξ, t, k) = (G · W(k, t) · Gᵀ)(ξ), ξ = 4a + b, G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]: the Winograd transform
-            // of W, 16 × 32 channels × 32 filters, which the Winograd pass multiplies by.
-            Winograd.TransformWeight(weight, transformedWeight, filters: 32, channels: 32);
+            // U(ξ, t, k) = (G · W(k, t) · Gᵀ)(ξ), ξ = 4a + b, G = [−1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]: the F(2×2, 3×3)
+            // transform of W, 16 × 32 channels × 32 filters, which the Winograd pass multiplies by.
+            Winograd.TransformWeight(weight, transformedWeight, kernel: 3, filters: 32, channels: 32);
         }
 
         // main padding: the sample into the middle of its zero-padded copy (32×16×16); the border is never written and

@@ -94,12 +94,23 @@ partial class WideNet : global::NetGen.INetwork
         public static global::NetGen.TensorShape Softmax1 => new(10, 1, 1);
     }
 
+    private float[] _parameters = new float[3274634];
+
     /// <summary>
     /// All 3274634 trainable parameters in one buffer: layer by layer, weight then bias, each in PyTorch's layout (conv
-    /// weight [out, in / groups, kh, kw], dense weight [out, in]), the order of PyTorch's <c>parameters()</c>.
+    /// weight [out, in / groups, kh, kw], dense weight [out, in]), the order of PyTorch's <c>parameters()</c>. Getting
+    /// it (or a span of it) marks the weights that inference computes from it as stale (see <c>PrepareWeights</c>):
+    /// write through it before the next inference call, not through a copy of the reference kept past one.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-    public float[] Parameters { get; private set; } = new float[3274634];
+    public float[] Parameters
+    {
+        get
+        {
+            _foldedStale = true; // the caller may write: the next inference call recomputes the weights made from it
+            return _parameters;
+        }
+    }
 
     /// <summary>
     /// dL/dθ for each of <see cref="Parameters"/>, same layout. Training adds into it; see <see cref="ZeroGradients"/>.
@@ -171,7 +182,7 @@ partial class WideNet : global::NetGen.INetwork
     [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
     public global::System.Span<float> Dense2BiasGradient => new global::System.Span<float>(Gradients, 3274624, 10);
 
-    private Workspace _workspace = new Workspace(capacity: 1);
+    private Workspace _workspace = new Workspace(capacity: 1, new float[73728]);
 
     /// <summary>
     /// The managed thread id of the thread inside a public call on this instance, 0 when none is: a second thread that
@@ -351,6 +362,32 @@ partial class WideNet : global::NetGen.INetwork
         Dense1Bias.Clear();
         global::NetGen.ParameterInitializer.HeUniform(Dense2Weight, fanIn: 1024, ref random);
         Dense2Bias.Clear();
+        _foldedStale = true;
+    }
+
+    /// <summary>
+    /// Whether the weights in <c>_workspace.Folded</c> may be out of date: set wherever the parameters may change
+    /// (training, <see cref="InitializeParameters"/>, <see cref="Load"/>) and whenever <see cref="Parameters"/> or a
+    /// span of them is handed out; cleared by <see cref="PrepareWeights"/>.
+    /// </summary>
+    private bool _foldedStale = true;
+
+    /// <summary>
+    /// Before an inference pass or a training pass, if stale: makes the weights the Winograd kernels multiply by, each
+    /// transformed from its convolution's weight.
+    /// </summary>
+    private void PrepareWeights()
+    {
+        if (!_foldedStale)
+        {
+            return;
+        }
+
+        // conv2's prepared weights
+        global::NetGen.Generated.Layers.Conv2PrepareWeights(
+            new global::System.ReadOnlySpan<float>(_parameters, 832, 51200), // conv2.weight
+            new global::System.Span<float>(_workspace.Folded, 0, 73728)); // transformed_weight
+        _foldedStale = false;
     }
 
     /// <summary>Runs the network on one sample.</summary>
@@ -363,7 +400,8 @@ partial class WideNet : global::NetGen.INetwork
         using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "WideNet");
         global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
         global::NetGen.Guard.Length(probabilities.Length, OutputLength, nameof(probabilities));
-        ForwardPass(1, input, Parameters, OneSample);
+        PrepareWeights();
+        ForwardPass(1, input, _parameters, OneSample);
         new global::System.ReadOnlySpan<float>(_workspace.Softmax1Output, 0, OutputLength).CopyTo(probabilities);
     }
 
@@ -376,7 +414,8 @@ partial class WideNet : global::NetGen.INetwork
     {
         using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "WideNet");
         global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
-        ForwardPass(1, input, Parameters, OneSample);
+        PrepareWeights();
+        ForwardPass(1, input, _parameters, OneSample);
         var probabilities = new global::System.ReadOnlySpan<float>(_workspace.Softmax1Output, 0, OutputLength);
         return global::System.Numerics.Tensors.TensorPrimitives.IndexOfMax(probabilities);
     }
@@ -398,7 +437,11 @@ partial class WideNet : global::NetGen.INetwork
         global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
         global::NetGen.Guard.Label(label, OutputLength, nameof(label));
         var labels = new global::System.ReadOnlySpan<int>(in label);
-        return TrainSamples(1, input, labels, Parameters, Gradients, inputGradient: true, batchWeightGradients: false,
+        _foldedStale = true; // the forward pass reads the prepared weights: made from the parameters as they are now
+        PrepareWeights();
+        // an optimizer step follows training, perhaps through a reference to Parameters kept from before
+        _foldedStale = true;
+        return TrainSamples(1, input, labels, _parameters, Gradients, inputGradient: true, batchWeightGradients: false,
             OneSample);
     }
 
@@ -418,7 +461,8 @@ partial class WideNet : global::NetGen.INetwork
         using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "WideNet");
         global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
         global::NetGen.Guard.Label(label, OutputLength, nameof(label));
-        ForwardPass(1, input, Parameters, OneSample);
+        PrepareWeights();
+        ForwardPass(1, input, _parameters, OneSample);
         return LossSum(1, new global::System.ReadOnlySpan<int>(in label), _workspace);
     }
 
@@ -460,7 +504,7 @@ partial class WideNet : global::NetGen.INetwork
 
     private Engine? _engine;
 
-    private Engine BatchEngine => _engine ??= new Engine();
+    private Engine BatchEngine => _engine ??= new Engine(_workspace.Folded);
 
     /// <summary>
     /// Threads that the batch methods (<see cref="TrainBatch"/>, <see cref="ForwardBatch"/>,
@@ -497,7 +541,11 @@ partial class WideNet : global::NetGen.INetwork
     public float TrainBatch(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
     {
         using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "WideNet");
-        return BatchEngine.TrainBatch(Parameters, Gradients, inputs, labels);
+        _foldedStale = true; // the forward pass reads the prepared weights: made from the parameters as they are now
+        PrepareWeights();
+        // an optimizer step follows training, perhaps through a reference to Parameters kept from before
+        _foldedStale = true;
+        return BatchEngine.TrainBatch(_parameters, Gradients, inputs, labels);
     }
 
     /// <summary>Runs the network on a batch, on up to <see cref="DegreeOfParallelism"/> threads.</summary>
@@ -508,7 +556,8 @@ partial class WideNet : global::NetGen.INetwork
     public void ForwardBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> probabilities)
     {
         using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "WideNet");
-        BatchEngine.ForwardBatch(Parameters, inputs, probabilities);
+        PrepareWeights();
+        BatchEngine.ForwardBatch(_parameters, inputs, probabilities);
     }
 
     /// <summary>
@@ -521,7 +570,8 @@ partial class WideNet : global::NetGen.INetwork
     public void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<int> predictions)
     {
         using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "WideNet");
-        BatchEngine.PredictBatch(Parameters, inputs, predictions);
+        PrepareWeights();
+        BatchEngine.PredictBatch(_parameters, inputs, predictions);
     }
 
     /// <summary>
@@ -529,7 +579,7 @@ partial class WideNet : global::NetGen.INetwork
     /// worker thread.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-    private sealed class Engine() : global::NetGen.Training.BatchEngine<Workspace>(
+    private sealed class Engine(float[] folded) : global::NetGen.Training.BatchEngine<Workspace>(
         InputLength, OutputLength, ParameterCount, s_batchGradientRanges, 33, BatchChunkSize)
     {
         /// <summary>
@@ -555,7 +605,7 @@ partial class WideNet : global::NetGen.INetwork
         private float[] _dense2Inputs = [];
         private float[] _dense2OutputGradients = [];
 
-        protected override Workspace CreateWorkspace(int capacity) => new Workspace(capacity);
+        protected override Workspace CreateWorkspace(int capacity) => new Workspace(capacity, folded);
 
         protected override void PrepareBatch(int count)
         {
@@ -673,7 +723,7 @@ partial class WideNet : global::NetGen.INetwork
     public void Save(string path)
     {
         using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "WideNet");
-        global::NetGen.Weights.SafeTensors.Save(path, Parameters, s_parameterLayout);
+        global::NetGen.Weights.SafeTensors.Save(path, _parameters, s_parameterLayout);
     }
 
     /// <summary>
@@ -687,7 +737,8 @@ partial class WideNet : global::NetGen.INetwork
     public void Load(string path)
     {
         using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "WideNet");
-        global::NetGen.Weights.SafeTensors.Load(path, Parameters, s_parameterLayout);
+        global::NetGen.Weights.SafeTensors.Load(path, _parameters, s_parameterLayout);
+        _foldedStale = true;
     }
 
     /// <summary>
@@ -709,7 +760,8 @@ partial class WideNet : global::NetGen.INetwork
     {
         using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "WideNet");
         global::System.Collections.Generic.IReadOnlyList<string> ignored = global::NetGen.Weights.SafeTensors.Load(path,
-            Parameters, s_parameterLayout, options);
+            _parameters, s_parameterLayout, options);
+        _foldedStale = true;
         return ignored;
     }
 
@@ -819,11 +871,12 @@ partial class WideNet : global::NetGen.INetwork
         using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "WideNet");
         var clone = (WideNet)MemberwiseClone();
         clone._callingThread = 0; // this thread is inside a call on this instance, not on the clone
-        clone.Parameters = (float[])Parameters.Clone();
+        clone._parameters = (float[])_parameters.Clone();
         clone.Gradients = (float[])Gradients.Clone();
-        clone._workspace = new Workspace(capacity: 1);
+        clone._workspace = new Workspace(capacity: 1, new float[73728]);
         global::System.Array.Copy(_workspace.InputGradient, clone._workspace.InputGradient, InputLength);
         clone._engine = null;
+        clone._foldedStale = true; // its folded weights are computed from its own copies at its first inference call
         if (_engine is { } engine)
         {
             clone.DegreeOfParallelism = engine.DegreeOfParallelism;
@@ -856,8 +909,9 @@ partial class WideNet : global::NetGen.INetwork
         global::NetGen.Generated.Layers.Softmax1Loss(count, ws.Dense2Output, ws.Softmax1LogSumExp, labels);
 
     /// <summary>
-    /// Copies the samples into ws.Input and runs every layer's forward method in order, leaving each activation in
-    /// <paramref name="ws"/>, with the vector type <c>VectorWidth.Kernel</c> chooses for this machine.
+    /// Copies the samples into ws.Input and runs every layer's forward method in order, over the weights prepared by
+    /// <c>PrepareWeights</c> where a kernel reads them, leaving each activation in <paramref name="ws"/>, with the
+    /// vector type <c>VectorWidth.Kernel</c> chooses for this machine.
     /// </summary>
     private static void ForwardPass(int count, global::System.ReadOnlySpan<float> inputs,
         global::System.ReadOnlySpan<float> parameters, Workspace ws)
@@ -897,15 +951,17 @@ partial class WideNet : global::NetGen.INetwork
         global::NetGen.Generated.Layers.Pool1Forward<TVector>(count, ws.Conv1Output, ws.Pool1Output, ws.Pool1ArgMax);
         if (splitter is not null)
         {
-            // One sample: conv2's 64 filters in 4 parts of 16, on the splitter's threads.
-            global::NetGen.Generated.Layers.Conv2ForwardPrepare<TVector>(ws.Pool1Output, parameters.Slice(832, 51200),
-                parameters.Slice(52032, 64), ws.Conv2Output, ws.Conv2Columns, ws.Conv2Padded);
-            splitter.Run(0, 4);
+            // One sample: conv2's 64 filters in 2 parts of 32, on the splitter's threads.
+            global::NetGen.Generated.Layers.Conv2ForwardFoldedPrepare<TVector>(ws.Pool1Output,
+                new global::System.ReadOnlySpan<float>(ws.Folded, 0, 73728), parameters.Slice(52032, 64),
+                ws.Conv2Output, ws.Conv2Gathered, ws.Conv2Transformed, ws.Conv2Outputs);
+            splitter.Run(0, 2);
         }
         else
         {
-            global::NetGen.Generated.Layers.Conv2Forward<TVector>(count, ws.Pool1Output, parameters.Slice(832, 51200),
-                parameters.Slice(52032, 64), ws.Conv2Output, ws.Conv2Columns, ws.Conv2Padded);
+            global::NetGen.Generated.Layers.Conv2ForwardFolded<TVector>(count, ws.Pool1Output,
+                new global::System.ReadOnlySpan<float>(ws.Folded, 0, 73728), parameters.Slice(52032, 64),
+                ws.Conv2Output, ws.Conv2Gathered, ws.Conv2Transformed, ws.Conv2Outputs);
         }
         global::NetGen.Generated.Layers.Pool2Forward<TVector>(count, ws.Conv2Output, ws.Pool2Output, ws.Pool2ArgMax);
         if (splitter is not null)
@@ -996,8 +1052,14 @@ partial class WideNet : global::NetGen.INetwork
     /// kernels finish a row with one masked vector instead of a scalar loop.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
-    private sealed class Workspace(int capacity)
+    private sealed class Workspace(int capacity, float[] folded)
     {
+        /// <summary>
+        /// The weights transformed for the Winograd kernels (see <c>PrepareWeights</c>), shared by all the network's
+        /// workspaces: 73728 floats.
+        /// </summary>
+        public readonly float[] Folded = folded;
+
         /// <summary>
         /// The splitter one-sample passes run their large layers with: only the one-sample workspace has one (see
         /// <c>OneSample</c>).
@@ -1062,7 +1124,10 @@ partial class WideNet : global::NetGen.INetwork
         /// </summary>
         public readonly float[] Pool1ArgMax = new float[capacity * 6272 + 32];
 
-        /// <summary>conv2 output: n × 64×14×14; read by pool2 (with relu2 fused in).</summary>
+        /// <summary>
+        /// conv2 output: n × 64×14×14; read by pool2 (with relu2 fused in), in training (inference runs conv2 with 
+        /// folded in, into conv2's output).
+        /// </summary>
         public readonly float[] Conv2Output = new float[capacity * 12544 + 32];
 
         /// <summary>dL/d(conv2 output): n × 64×14×14; written by pool2's backward pass.</summary>
@@ -1110,6 +1175,22 @@ partial class WideNet : global::NetGen.INetwork
 
         /// <summary>conv2: 64 zeros, never written: where the sums of dL/dx start, for one sample at a time.</summary>
         public readonly float[] Conv2Zeros = new float[64 + 32];
+
+        /// <summary>
+        /// conv2: one sample's input channels-last with a zero border, 18×18 cells of 32 channels; then the Winograd
+        /// products, 36 × 49 tiles × 64 filters, for one sample at a time.
+        /// </summary>
+        public readonly float[] Conv2Gathered = new float[112896 + 32];
+
+        /// <summary>
+        /// conv2: one sample's transformed input, 36 × 49 tiles × 32 channels, for one sample at a time.
+        /// </summary>
+        public readonly float[] Conv2Transformed = new float[56448 + 32];
+
+        /// <summary>
+        /// conv2: one sample's outputs channels-last over whole tiles, 14×14 × 64 filters, for one sample at a time.
+        /// </summary>
+        public readonly float[] Conv2Outputs = new float[12544 + 32];
 
         /// <summary>pool2 output: n × 64×7×7; read by dense1.</summary>
         public readonly float[] Pool2Output = new float[capacity * 3136 + 32];
@@ -1172,7 +1253,7 @@ partial class WideNet : global::NetGen.INetwork
 
     /// <summary>
     /// Runs the parts of the large layers of a one-sample forward pass on up to <see cref="DegreeOfParallelism"/>
-    /// threads: conv2's 64 filters in 4 parts of 16, dense1's 1024 outputs in 16 parts of 64. Each unit is computed as
+    /// threads: conv2's 64 filters in 2 parts of 32, dense1's 1024 outputs in 16 parts of 64. Each unit is computed as
     /// on one thread, so the outputs are the same bits whatever the thread count.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
@@ -1206,16 +1287,17 @@ partial class WideNet : global::NetGen.INetwork
         private void RunPart<TVector>(int layer, int part)
             where TVector : struct, global::NetGen.Kernels.IFloatVector<TVector>
         {
-            global::System.ReadOnlySpan<float> parameters = network.Parameters;
+            global::System.ReadOnlySpan<float> parameters = network._parameters;
             Workspace ws = network._workspace;
             int first;
             switch (layer)
             {
                 case 0: // conv2
-                    first = part * 16;
-                    global::NetGen.Generated.Layers.Conv2ForwardUnits<TVector>(first,
-                        global::System.Math.Min(16, 64 - first), ws.Pool1Output, parameters.Slice(832, 51200),
-                        parameters.Slice(52032, 64), ws.Conv2Output, ws.Conv2Columns, ws.Conv2Padded);
+                    first = part * 32;
+                    global::NetGen.Generated.Layers.Conv2ForwardFoldedUnits<TVector>(first,
+                        global::System.Math.Min(32, 64 - first), ws.Pool1Output,
+                        new global::System.ReadOnlySpan<float>(ws.Folded, 0, 73728), parameters.Slice(52032, 64),
+                        ws.Conv2Output, ws.Conv2Gathered, ws.Conv2Transformed, ws.Conv2Outputs);
                     break;
                 case 1: // dense1
                     first = part * 64;
@@ -1526,75 +1608,8 @@ namespace NetGen.Generated
             }
         }
 
-        // conv2 (Conv2D): 32×14×14 → 64×14×14, kernel 5×5, stride 1, padding 2
-        // y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i + m − 2, j + n − 2)   (zero outside x)
-        /// <summary>Forward pass of conv2 (Conv2D): 32×14×14 → 64×14×14, kernel 5×5, stride 1, padding 2.</summary>
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        internal static void Conv2Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
-            ReadOnlySpan<float> bias, Span<float> y, Span<float> columns, Span<float> padded)
-            where TVector : struct, IFloatVector<TVector>
-        {
-            ref float w0 = ref MemoryMarshal.GetReference(weight);
-            ref float b0 = ref MemoryMarshal.GetReference(bias);
-            // A vector of a row's last pixels reads up to Count − 1 floats past the padded copy's last row: this slice
-            // proves the buffer has them.
-            ref float p0 = ref MemoryMarshal.GetReference(padded.Slice(0, 10368 + TVector.Count - 1));
-            // The compacted copy's last vector reaches up to Count − 1 floats past its planes: this slice proves the
-            // buffer has them.
-            ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, 40320 + TVector.Count - 1));
-            for (int s = 0; s < count; s++)
-            {
-                // to the buffer's end: a row's last vector may read into the slack
-                ReadOnlySpan<float> xs = x.Slice(s * 6272);
-                // to the buffer's end, as xs: a masked store may read and write back the slack
-                ref float y0 = ref MemoryMarshal.GetReference(y.Slice(s * 12544));
-                Conv2Pad(xs, padded);
-
-                // y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · padded(t, i + m, j + n), straight from the padded
-                // copy (no unfold): register tiles of up to 8 filters × 2 vectors of output pixels, each tap one load
-                // per vector; each filter's sums start at its bias. The 14-pixel rows would leave lanes empty, so the
-                // input is first copied into columns as 160 planes (t, n) of 18×14, holding padded(t, u, j + n) at u·14
-                // + j: there pixel q = i·14 + j reads plane (t, n) at q + m·14, and a vector of pixels runs on across
-                // the rows.
-                Convolution.ForwardCompacted<TVector>(ref w0, ref b0, ref p0, ref c0, ref y0, filters: 64, channels: 32,
-                    kernelHeight: 5, kernelWidth: 5, inputWidth: 18, inputPlane: 324, outputHeight: 14,
-                    outputWidth: 14);
-            }
-        }
-
-        /// <summary>
-        /// <c>Conv2Forward</c> for one sample, split across threads: what every part reads, made once on the calling
-        /// thread before <c>Conv2ForwardUnits</c>.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        internal static void Conv2ForwardPrepare<TVector>(ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
-            ReadOnlySpan<float> bias, Span<float> y, Span<float> columns, Span<float> padded)
-            where TVector : struct, IFloatVector<TVector>
-        {
-            Conv2Pad(x, padded);
-        }
-
-        /// <summary>
-        /// <c>Conv2Forward</c> for one sample, output units <paramref name="first"/> to <paramref name="first"/> +
-        /// <paramref name="units"/> − 1 of 64: one part of a pass split across threads, after
-        /// <c>Conv2ForwardPrepare</c>. Each unit gets the same bits as from <c>Conv2Forward</c>.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        internal static void Conv2ForwardUnits<TVector>(int first, int units, ReadOnlySpan<float> x,
-            ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y, Span<float> columns,
-            Span<float> padded)
-            where TVector : struct, IFloatVector<TVector>
-        {
-            ref float w0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(weight), first * 800);
-            ref float b0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(bias), first);
-            ref float y0 = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), first * 196);
-            // y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · padded(t, i + m, j + n) for the filters [first, first +
-            // units) (the slice proves the slack a row's last vector reads).
-            Convolution.Forward<TVector>(ref w0, ref b0,
-                ref MemoryMarshal.GetReference(padded.Slice(0, 10368 + TVector.Count - 1)), ref y0, filters: units,
-                channels: 32, kernelHeight: 5, kernelWidth: 5, inputWidth: 18, inputPlane: 324, outputHeight: 14,
-                outputWidth: 14);
-        }
+        // conv2 (Conv2D): 32×14×14 → 64×14×14, kernel 5×5, stride 1, padding 2: its forward pass is done by
+        // Conv2ForwardFolded
 
         // conv2 (Conv2D) backward: dL/dy 64×14×14 → dL/dx 32×14×14
         // dL/dw(k,t,m,n) += Σ_i Σ_j dL/dy(k,i,j) · x(t, i + m − 2, j + n − 2)
@@ -1669,6 +1684,94 @@ namespace NetGen.Generated
 
             // 5. dL/dw(k, r) += dL/dwᵀ(r, k), once for all the samples.
             Rows.TransposeAdd(weightGradientT, 64, 800, 64, weightGradient, 800);
+        }
+
+        // conv2 (Conv2D): 32×14×14 → 64×14×14, kernel 5×5, stride 1, padding 2 over its weights prepared by
+        // Conv2PrepareWeights
+        // y(k,i,j) = b(k) + Σ_t Σ_m Σ_n w(k,t,m,n) · x(t, i + m − 2, j + n − 2)   (zero outside x)
+        /// <summary>
+        /// Forward pass of conv2 (Conv2D): 32×14×14 → 64×14×14, kernel 5×5, stride 1, padding 2 over its weights
+        /// prepared by Conv2PrepareWeights.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        internal static void Conv2ForwardFolded<TVector>(int count, ReadOnlySpan<float> x,
+            ReadOnlySpan<float> transformedWeight, ReadOnlySpan<float> bias, Span<float> y, Span<float> gathered,
+            Span<float> transformed, Span<float> outputs)
+            where TVector : struct, IFloatVector<TVector>
+        {
+            ref float u0 = ref MemoryMarshal.GetReference(transformedWeight);
+            ref float b0 = ref MemoryMarshal.GetReference(bias);
+            // The slices prove the workspaces' lengths.
+            ref float g0 = ref MemoryMarshal.GetReference(gathered.Slice(0, 112896));
+            ref float t0 = ref MemoryMarshal.GetReference(transformed.Slice(0, 56448));
+            ref float o0 = ref MemoryMarshal.GetReference(outputs.Slice(0, 12544));
+            for (int s = 0; s < count; s++)
+            {
+                // y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · x(t, i + m − 2, j + n − 2) by Winograd's F(2×2, 5×5),
+                // over 7×7 tiles of 2×2 outputs:
+                // 1. gathered(u, v, t) = x(t, u − 2, v − 2), channels-last, zero outside x: 18×18 cells of 32 channels.
+                // 2. V(ξ, r, t) = (Bᵀ · d(r, t) · B)(ξ) for tile r's 6×6 block d of gathered, Bᵀ = [4 0 −5 0 1 0; 0 −4
+                // −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1].
+                // 3. M(ξ) = V(ξ) · U(ξ) for ξ < 36: [49 tiles × 32] · [32 × 64 filters], register tiles of the blocked
+                // product, into gathered.
+                // 4. y(k, 2·ti + a, 2·tj + b) = b(k) + (Aᵀ · M(·, r, k) · A)(a, b) for tile r = (ti, tj), Aᵀ = [1 1 1 1
+                // 1 0; 0 1 −1 2 −2 1], into outputs, then copied out to the planes.
+                Winograd.Forward<TVector>(ref u0, ref b0, ref MemoryMarshal.GetReference(x.Slice(s * 6272, 6272)),
+                    ref g0, ref t0, ref o0, ref MemoryMarshal.GetReference(y.Slice(s * 12544, 12544)), kernel: 5,
+                    filters: 64, channels: 32, inputHeight: 14, inputWidth: 14, padding: 2, samples: 1,
+                    inputStride: 6272, outputStride: 12544, epilogue: Epilogue.None);
+            }
+        }
+
+        /// <summary>
+        /// <c>Conv2ForwardFolded</c> for one sample, split across threads: what every part reads, made once on the
+        /// calling thread before <c>Conv2ForwardFoldedUnits</c>.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        internal static void Conv2ForwardFoldedPrepare<TVector>(ReadOnlySpan<float> x,
+            ReadOnlySpan<float> transformedWeight, ReadOnlySpan<float> bias, Span<float> y, Span<float> gathered,
+            Span<float> transformed, Span<float> outputs)
+            where TVector : struct, IFloatVector<TVector>
+        {
+            // gathered(u, v, t) = x(t, u − 2, v − 2), channels-last; V(ξ, r, t) = (Bᵀ · d(r, t) · B)(ξ) for each tile
+            // r, by F(2×2, 5×5) (see the forward pass).
+            Winograd.Prepare<TVector>(ref MemoryMarshal.GetReference(x.Slice(0, 6272)),
+                ref MemoryMarshal.GetReference(gathered.Slice(0, 112896)),
+                ref MemoryMarshal.GetReference(transformed.Slice(0, 56448)), kernel: 5, channels: 32, inputHeight: 14,
+                inputWidth: 14, padding: 2, samples: 1, inputStride: 6272);
+        }
+
+        /// <summary>
+        /// <c>Conv2ForwardFolded</c> for one sample, output units <paramref name="first"/> to <paramref name="first"/>
+        /// + <paramref name="units"/> − 1 of 64: one part of a pass split across threads, after
+        /// <c>Conv2ForwardFoldedPrepare</c>. Each unit gets the same bits as from <c>Conv2ForwardFolded</c>.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        internal static void Conv2ForwardFoldedUnits<TVector>(int first, int units, ReadOnlySpan<float> x,
+            ReadOnlySpan<float> transformedWeight, ReadOnlySpan<float> bias, Span<float> y, Span<float> gathered,
+            Span<float> transformed, Span<float> outputs)
+            where TVector : struct, IFloatVector<TVector>
+        {
+            // M(ξ)(r, k) = Σ_t V(ξ, r, t) · U(ξ, t, k) for the filters [first, first + units), then y(k, ·) = b(k) + Aᵀ
+            // · M(·, r, k) · A for each tile r (see the forward pass).
+            Winograd.Multiply<TVector>(ref MemoryMarshal.GetReference(transformedWeight),
+                ref MemoryMarshal.GetReference(bias), ref MemoryMarshal.GetReference(transformed.Slice(0, 56448)),
+                ref MemoryMarshal.GetReference(gathered.Slice(0, 112896)),
+                ref MemoryMarshal.GetReference(outputs.Slice(0, 12544)),
+                ref MemoryMarshal.GetReference(y.Slice(0, 12544)), kernel: 5, filters: 64, first, units, channels: 32,
+                inputHeight: 14, inputWidth: 14, padding: 2, samples: 1, outputStride: 12544, epilogue: Epilogue.None);
+        }
+
+        /// <summary>
+        /// The tensors <c>Conv2ForwardFolded</c> reads besides conv2's own, made from its weight: run whenever the
+        /// parameters may have changed.
+        /// </summary>
+        internal static void Conv2PrepareWeights(ReadOnlySpan<float> weight, Span<float> transformedWeight)
+        {
+            // U(ξ, t, k) = (G · W(k, t) · Gᵀ)(ξ), ξ = 6a + b, G = [¼ 0 0 0 0; −⅙ −⅙ −⅙ −⅙ −⅙; −⅙ ⅙ −⅙ ⅙ −⅙; 1/24 1/12 ⅙
+            // ⅓ ⅔; 1/24 −1/12 ⅙ −⅓ ⅔; 0 0 0 0 1]: the F(2×2, 5×5) transform of W, 36 × 32 channels × 64 filters, which
+            // the Winograd pass multiplies by.
+            Winograd.TransformWeight(weight, transformedWeight, kernel: 5, filters: 64, channels: 32);
         }
 
         // conv2 padding: the sample into the middle of its zero-padded copy (32×18×18); the border is never written and

@@ -42,8 +42,9 @@ namespace NetGen.Generator.Layers;
 /// </param>
 /// <param name="CompactedInputGradientSamples">As <paramref name="CompactedSamples"/>, for the compacting kernel of a direct dL/dx.</param>
 /// <param name="Winograd">
-/// The inference form computes by Winograd's F(2×2, 3×3) (<c>Winograd.Forward</c>) over a weight transformed whenever the
-/// folded weights are recomputed: set only by <see cref="Conv2DLayer.InferenceForm"/>, where <see cref="WinogradPays"/>.
+/// The inference form (and, in a network that does not train in stages, the shared forward pass) computes by Winograd's
+/// F(2×2, 3×3) or F(2×2, 5×5) (<c>Winograd.Forward</c>) over a weight transformed whenever the parameters may have
+/// changed: set only by <see cref="Conv2DLayer.InferenceForm"/>, where <see cref="WinogradPays"/>.
 /// </param>
 /// <param name="ConvolvesDepthwise">
 /// A depthwise convolution (groups = input channels) computed by <c>DepthwiseConvolution</c>, forward and backward, with no
@@ -54,14 +55,15 @@ internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool
     int SamplesPerProduct = 1, int CompactedSamples = 1, int CompactedInputGradientSamples = 1, bool Winograd = false)
 {
     /// <summary>
-    /// Whether Winograd's F(2×2, 3×3) is faster than the direct kernel for a convolution: 3×3, stride 1, one group, and at
-    /// least 32 input channels and 32 filters, each a multiple of 16. It does 2.25 × fewer multiply-adds in 16 products of
-    /// [tiles × channels] · [channels × filters], but transforms the input and the output on the way; with fewer channels or
-    /// filters the products are too small to pay for that (16 → 16 at 28×28 ran at 0.85 × the direct kernel's speed,
-    /// 32 → 32 at 14×14 at 1.4 ×, 64 → 64 at 14×14 at 1.7 ×; docs/benchmarks.md has the measurements).
+    /// Whether Winograd's F(2×2, 3×3) or F(2×2, 5×5) is faster than the direct kernel for a convolution: a square 3×3 or
+    /// 5×5 kernel, stride 1, one group, and at least 32 input channels and 32 filters, each a multiple of 16. It does 2.25 ×
+    /// (3×3) or 2.78 × (5×5) fewer multiply-adds in products of [tiles × channels] · [channels × filters], but transforms the
+    /// input and the output on the way; with fewer channels or filters the products are too small to pay for that (3×3:
+    /// 16 → 16 at 28×28 ran at 0.85 × the direct kernel's speed, 32 → 32 at 14×14 at 1.4 ×, 64 → 64 at 14×14 at 1.8 ×; 5×5:
+    /// 32 → 64 at 14×14 at 1.8 ×; docs/benchmarks.md has the measurements).
     /// </summary>
     public static bool WinogradPays(int channels, int filters, int groups, int kernelHeight, int kernelWidth, int stride) =>
-        groups == 1 && kernelHeight == 3 && kernelWidth == 3 && stride == 1
+        groups == 1 && kernelHeight == kernelWidth && kernelHeight is 3 or 5 && stride == 1
         && channels >= 32 && filters >= 32 && channels % 16 == 0 && filters % 16 == 0;
 
     /// <summary>Output pixels below which an unfolded forward pass multiplies several samples at once.</summary>
