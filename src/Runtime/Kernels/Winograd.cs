@@ -183,25 +183,35 @@ public static class Winograd
             Gather(ref Unsafe.Add(ref x, p * inputStride), ref Unsafe.Add(ref gathered, p * cells), channels, inputHeight, inputWidth, padding, height, width);
         }
 
-        int position = all * channels, row = width * channels;
         for (int p = 0; p < samples; p++)
         {
-            for (int ti = 0; ti < tilesDown; ti++)
-            {
-                for (int tj = 0; tj < tilesAcross; tj++)
-                {
-                    ref float block = ref Unsafe.Add(ref gathered, p * cells + (2 * ti * width + 2 * tj) * channels);
-                    ref float to = ref Unsafe.Add(ref transformed, (p * tiles + ti * tilesAcross + tj) * channels);
-                    int t = 0;
-                    for (; t + TVector.Count <= channels; t += TVector.Count)
-                    {
-                        TForm.InputTile<TVector>(ref Unsafe.Add(ref block, t), row, channels, ref Unsafe.Add(ref to, t), position);
-                    }
+            TransformInput<TVector, TForm>(ref Unsafe.Add(ref gathered, p * cells), ref Unsafe.Add(ref transformed, p * tiles * channels), all * channels, channels,
+                tilesDown, tilesAcross, width);
+        }
+    }
 
-                    for (; t < channels; t++)
-                    {
-                        TForm.InputTile<Float1>(ref Unsafe.Add(ref block, t), row, channels, ref Unsafe.Add(ref to, t), position);
-                    }
+    /// <summary>V(ξ, r, t) = (Bᵀ d(r, t) B)(ξ) for each tile r of one sample, at transformed[ξ·position + r·channels + t].</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void TransformInput<TVector, TForm>(ref float gathered, ref float transformed, int position, int channels, int tilesDown, int tilesAcross, int width)
+        where TVector : struct, IFloatVector<TVector>
+        where TForm : struct, IWinogradForm
+    {
+        int row = width * channels;
+        for (int ti = 0; ti < tilesDown; ti++)
+        {
+            for (int tj = 0; tj < tilesAcross; tj++)
+            {
+                ref float block = ref Unsafe.Add(ref gathered, (2 * ti * width + 2 * tj) * channels);
+                ref float to = ref Unsafe.Add(ref transformed, (ti * tilesAcross + tj) * channels);
+                int t = 0;
+                for (; t + TVector.Count <= channels; t += TVector.Count)
+                {
+                    TForm.InputTile<TVector>(ref Unsafe.Add(ref block, t), row, channels, ref Unsafe.Add(ref to, t), position);
+                }
+
+                for (; t < channels; t++)
+                {
+                    TForm.InputTile<Float1>(ref Unsafe.Add(ref block, t), row, channels, ref Unsafe.Add(ref to, t), position);
                 }
             }
         }
@@ -238,43 +248,63 @@ public static class Winograd
     {
         int outputHeight = inputHeight + 2 * padding - TForm.Kernel + 1, outputWidth = inputWidth + 2 * padding - TForm.Kernel + 1;
         int tilesDown = Tiles(outputHeight), tilesAcross = Tiles(outputWidth), tiles = tilesDown * tilesAcross, all = samples * tiles;
-        int positions = (TForm.Kernel + 1) * (TForm.Kernel + 1);
+        Products<TVector>(ref transformedWeight, ref transformed, ref products, (TForm.Kernel + 1) * (TForm.Kernel + 1), all, channels, filters, first, units);
+        int plane = outputHeight * outputWidth;
+        for (int p = 0; p < samples; p++)
+        {
+            ref float sampleOutputs = ref Unsafe.Add(ref outputs, p * 4 * tiles * filters + first);
+            TransformOutput<TVector, TForm>(ref Unsafe.Add(ref products, p * tiles * filters + first), all * filters, ref Unsafe.Add(ref bias, first), ref sampleOutputs,
+                filters, units, tilesDown, tilesAcross);
+            int offset = p * outputStride + first * plane;
+            CopyOut(ref sampleOutputs, ref Unsafe.Add(ref y, offset), filters, units, outputHeight, outputWidth, 2 * tilesAcross, epilogue, offset);
+        }
+    }
+
+    /// <summary>M(ξ)(r, k) = Σ_t V(ξ, r, t) · U(ξ, t, k) for ξ &lt; positions, rows r &lt; all and filters first … first + units − 1.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Products<TVector>(ref float transformedWeight, ref float transformed, ref float products, int positions, int all, int channels, int filters, int first, int units)
+        where TVector : struct, IFloatVector<TVector>
+    {
         for (int xi = 0; xi < positions; xi++)
         {
             Gemm.Multiply<TVector>(ref Unsafe.Add(ref transformed, xi * all * channels), channels, 1,
                 ref Unsafe.Add(ref transformedWeight, xi * channels * filters + first), filters,
                 ref Unsafe.Add(ref products, xi * all * filters + first), filters, all, channels, units, paddedTail: false);
         }
+    }
 
-        int plane = outputHeight * outputWidth, position = all * filters, row = 2 * tilesAcross * filters;
-        for (int p = 0; p < samples; p++)
+    /// <summary>
+    /// bias(k) + (Aᵀ M A)(a, b) of each tile (ti, tj) of one sample, for filters k &lt; units of a row of filters, channels-last
+    /// at outputs[((2·ti + a)·(2·tilesAcross) + 2·tj + b)·filters + k].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void TransformOutput<TVector, TForm>(ref float products, int position, ref float bias, ref float outputs, int filters, int units, int tilesDown, int tilesAcross)
+        where TVector : struct, IFloatVector<TVector>
+        where TForm : struct, IWinogradForm
+    {
+        int row = 2 * tilesAcross * filters;
+        for (int ti = 0; ti < tilesDown; ti++)
         {
-            ref float sampleOutputs = ref Unsafe.Add(ref outputs, p * 4 * tiles * filters + first);
-            for (int ti = 0; ti < tilesDown; ti++)
+            for (int tj = 0; tj < tilesAcross; tj++)
             {
-                for (int tj = 0; tj < tilesAcross; tj++)
+                ref float from = ref Unsafe.Add(ref products, (ti * tilesAcross + tj) * filters);
+                ref float to = ref Unsafe.Add(ref outputs, (2 * ti * 2 * tilesAcross + 2 * tj) * filters);
+                int k = 0;
+                for (; k + TVector.Count <= units; k += TVector.Count)
                 {
-                    ref float from = ref Unsafe.Add(ref products, (p * tiles + ti * tilesAcross + tj) * filters + first);
-                    ref float to = ref Unsafe.Add(ref sampleOutputs, (2 * ti * 2 * tilesAcross + 2 * tj) * filters);
-                    int k = 0;
-                    for (; k + TVector.Count <= units; k += TVector.Count)
-                    {
-                        TForm.OutputTile<TVector>(ref Unsafe.Add(ref from, k), position, ref Unsafe.Add(ref bias, first + k), ref Unsafe.Add(ref to, k), row, filters);
-                    }
+                    TForm.OutputTile<TVector>(ref Unsafe.Add(ref from, k), position, ref Unsafe.Add(ref bias, k), ref Unsafe.Add(ref to, k), row, filters);
+                }
 
-                    for (; k < units; k++)
-                    {
-                        TForm.OutputTile<Float1>(ref Unsafe.Add(ref from, k), position, ref Unsafe.Add(ref bias, first + k), ref Unsafe.Add(ref to, k), row, filters);
-                    }
+                for (; k < units; k++)
+                {
+                    TForm.OutputTile<Float1>(ref Unsafe.Add(ref from, k), position, ref Unsafe.Add(ref bias, k), ref Unsafe.Add(ref to, k), row, filters);
                 }
             }
-
-            int offset = p * outputStride + first * plane;
-            CopyOut(ref sampleOutputs, ref Unsafe.Add(ref y, offset), filters, units, outputHeight, outputWidth, 2 * tilesAcross, epilogue, offset);
         }
     }
 
     /// <summary>gathered(u, v, t) = x(t, u − padding, v − padding), zero outside x, at gathered[(u·width + v)·channels + t].</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Gather(ref float x, ref float gathered, int channels, int inputHeight, int inputWidth, int padding, int height, int width)
     {
         // The border: whole rows above and below x, and the cells left and right of each of x's rows.
@@ -404,6 +434,7 @@ public static class Winograd
     /// covered pixels × filters into y's filters × pixels (pixel q = i·outputWidth + j, written as one run), in blocks of 8
     /// pixels × 8 filters.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void CopyOut<TStep>(ref float outputs, ref float y, ref float residual, int filters, int units, int outputHeight, int outputWidth, int width)
         where TStep : struct, IOutputStep
     {
