@@ -103,29 +103,4 @@ internal sealed partial record Conv2DLayer
         w.Line($"Winograd.Forward<TVector>(ref u0, ref b0, ref MemoryMarshal.GetReference(x.Slice(s * {input.Length}, {input.Length})), ref g0, ref t0, ref o0, ref MemoryMarshal.GetReference(y.Slice(s * {output.Length}, {output.Length})), kernel: {KernelHeight}, filters: {Filters}, channels: {input.Channels}, inputHeight: {input.Height}, inputWidth: {input.Width}, padding: {Padding}, samples: 1, inputStride: {input.Length}, outputStride: {output.Length}, epilogue: {EpilogueAt($"s * {output.Length}")});");
         w.Close();
     }
-
-    /// <summary>
-    /// One sample split by filters, in parts of 32 (16 with fewer than 64): the transformed input made once, then each part's
-    /// columns of the 16 products, its outputs and planes.
-    /// </summary>
-    private SplitPlan WinogradSplit => new(Filters, Filters >= 64 ? 32 : 16, Prepares: true, "filters");
-
-    /// <summary>Steps 1 and 2 of the Winograd pass for one sample, which every part reads.</summary>
-    private void EmitWinogradPrepare(SourceWriter w, LayerPlan plan)
-    {
-        Shape input = plan.Input;
-        ScratchBuffer[] buffers = WinogradBuffers(input, plan.Output);
-        w.Line($"// gathered(u, v, t) = x(t, u − {Padding}, v − {Padding}), channels-last; V(ξ, r, t) = (Bᵀ · d(r, t) · B)(ξ) for each tile r, by {WinogradName} (see the forward pass).");
-        w.Line($"Winograd.Prepare<TVector>(ref MemoryMarshal.GetReference(x.Slice(0, {input.Length})), ref MemoryMarshal.GetReference(gathered.Slice(0, {buffers[0].Length})), ref MemoryMarshal.GetReference(transformed.Slice(0, {buffers[1].Length})), kernel: {KernelHeight}, channels: {input.Channels}, inputHeight: {input.Height}, inputWidth: {input.Width}, padding: {Padding}, samples: 1, inputStride: {input.Length});");
-    }
-
-    /// <summary>Steps 3 and 4 of the Winograd pass for filters first … first + units − 1.</summary>
-    private void EmitWinogradUnits(SourceWriter w, LayerPlan plan)
-    {
-        Shape input = plan.Input, output = plan.Output;
-        ScratchBuffer[] buffers = WinogradBuffers(input, output);
-        w.Line($"// M(ξ)(r, k) = Σ_t V(ξ, r, t) · U(ξ, t, k) for the filters [first, first + units), then y(k, ·) = b(k) + Aᵀ · M(·, r, k) · A for each tile r (see the forward pass).");
-        EmitEpilogueComment(w);
-        w.Line($"Winograd.Multiply<TVector>(ref MemoryMarshal.GetReference(transformedWeight), ref MemoryMarshal.GetReference(bias), ref MemoryMarshal.GetReference(transformed.Slice(0, {buffers[1].Length})), ref MemoryMarshal.GetReference(gathered.Slice(0, {buffers[0].Length})), ref MemoryMarshal.GetReference(outputs.Slice(0, {buffers[2].Length})), ref MemoryMarshal.GetReference(y.Slice(0, {output.Length})), kernel: {KernelHeight}, filters: {Filters}, first, units, channels: {input.Channels}, inputHeight: {input.Height}, inputWidth: {input.Width}, padding: {Padding}, samples: 1, outputStride: {output.Length}, epilogue: {EpilogueAt("0")});");
-    }
 }

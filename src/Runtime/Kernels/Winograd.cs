@@ -28,8 +28,8 @@ namespace NetGen.Kernels;
 /// <c>gathered</c>(u, v, t), so a vector of channels is one load; (2) each tile's transformed values, a vector of
 /// channels at a time, go to <c>transformed</c>(ξ, tile, t); (3) the products M(ξ) = V(ξ) · U(ξ) into <c>products</c>(ξ,
 /// tile, k), which reuses <c>gathered</c>'s memory; (4) each tile's outputs, a vector of filters at a time, plus the bias,
-/// go channels-last into <c>outputs</c>, and (5) are copied out to y's planes, through the epilogue. Steps 3 to 5 can be
-/// split by filters across threads (<see cref="Prepare{TVector}"/>, <see cref="Multiply{TVector}"/>).
+/// go channels-last into <c>outputs</c>, and (5) are copied out to y's planes, through the epilogue (steps 1–2 are
+/// <see cref="Prepare{TVector}"/>, 3–5 <see cref="Multiply{TVector}"/>, which can take any range of the filters).
 /// </para>
 /// <para>
 /// The sums differ from the direct convolution's by rounding (the transforms add before they multiply; F(2×2, 5×5)'s
@@ -155,7 +155,7 @@ public static class Winograd
     /// channels-last into <paramref name="gathered"/>, then its tiles' Bᵀ d B into <paramref name="transformed"/> (tile r of
     /// sample p is row p·tiles + r of each position's product).
     /// </summary>
-    public static void Prepare<TVector>(ref float x, ref float gathered, ref float transformed, int kernel, int channels, int inputHeight, int inputWidth, int padding,
+    internal static void Prepare<TVector>(ref float x, ref float gathered, ref float transformed, int kernel, int channels, int inputHeight, int inputWidth, int padding,
         int samples, int inputStride)
         where TVector : struct, IFloatVector<TVector>
     {
@@ -225,7 +225,7 @@ public static class Winograd
     /// <paramref name="outputs"/>, then y's planes of those filters. Parts over other filters may run at the same time: each
     /// writes only its own columns and planes.
     /// </summary>
-    public static void Multiply<TVector>(ref float transformedWeight, ref float bias, ref float transformed, ref float products, ref float outputs, ref float y,
+    internal static void Multiply<TVector>(ref float transformedWeight, ref float bias, ref float transformed, ref float products, ref float outputs, ref float y,
         int kernel, int filters, int first, int units, int channels, int inputHeight, int inputWidth, int padding, int samples, int outputStride, Epilogue epilogue)
         where TVector : struct, IFloatVector<TVector>
     {

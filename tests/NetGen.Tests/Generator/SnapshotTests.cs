@@ -83,7 +83,7 @@ public class SnapshotTests
     public void LeNet5() => Approvals.VerifyWithExtension(Generate(LeNet5Source, "Samples.LeNet5.g.cs"), ".cs");
 
     [Fact]
-    public void WideNet_whose_conv2_and_dense1_split_across_threads_for_one_sample() =>
+    public void WideNet_with_a_Winograd_conv2_and_a_dense1_split_across_threads() =>
         Approvals.VerifyWithExtension(Generate(WideNetSource, "WideNet.g.cs"), ".cs");
 
     [Fact]

@@ -53,11 +53,12 @@ public partial class SplitFoldedNet { }
 
 /// <summary>
 /// A split convolution that adds an earlier layer's output and rectifies as it stores (the [Add] and [ReLU] after it
-/// folded in): each part adds the residual at its own filters' offsets.
+/// folded in): each part adds the residual at its own filters' offsets. (56 filters, not a multiple of 16: no Winograd
+/// form, which is never split.)
 /// </summary>
 [Input(32, 14, 14)]
-[Conv2D(64, 3, Padding = 1, Name = "a")]
-[Conv2D(64, 5, Padding = 2, Name = "b")]
+[Conv2D(56, 3, Padding = 1, Name = "a")]
+[Conv2D(56, 5, Padding = 2, Name = "b")]
 [Add("a")]
 [ReLU]
 [Dense(5)]
@@ -76,8 +77,7 @@ public partial class NarrowRowsNet { }
 
 /// <summary>
 /// Two Winograd convolutions large enough to split (7.2M multiply-adds each, 575 per float of input and output), the second
-/// with the [Add] and [ReLU] after it in its stores: each part multiplies its filters' columns of the products after the
-/// input's transform is made once.
+/// with the [Add] and [ReLU] after it in its stores: not split, Winograd convolutions never are.
 /// </summary>
 [Input(128, 7, 7)]
 [Conv2D(128, 3, Padding = 1, Name = "a")]

@@ -30,9 +30,9 @@ public class SplitForwardTests
     {
         static bool HasSplitter(Type network) => network.GetNestedType("Splitter", BindingFlags.NonPublic) is not null;
 
-        Assert.All(new[] { typeof(SplitCompactedNet), typeof(SplitDirectNet), typeof(SplitUnfoldDenseNet), typeof(SplitNoBiasNet), typeof(SplitFoldedNet), typeof(SplitResidualNet), typeof(SplitWinogradNet) },
+        Assert.All(new[] { typeof(SplitCompactedNet), typeof(SplitDirectNet), typeof(SplitUnfoldDenseNet), typeof(SplitNoBiasNet), typeof(SplitFoldedNet), typeof(SplitResidualNet) },
             network => Assert.True(HasSplitter(network), network.Name));
-        Assert.All(new[] { typeof(LeNet5), typeof(MixedNet), typeof(ConvStridedNet), typeof(LargeDenseNet), typeof(NarrowRowsNet) },
+        Assert.All(new[] { typeof(LeNet5), typeof(MixedNet), typeof(ConvStridedNet), typeof(LargeDenseNet), typeof(NarrowRowsNet), typeof(SplitWinogradNet) },
             network => Assert.False(HasSplitter(network), network.Name));
     }
 
@@ -116,7 +116,7 @@ public class SplitForwardTests
         // a, b, b + a, ReLU, dense, softmax in double, from the network's own parameters.
         Node[] graph =
         [
-            new(new Conv(64, 3, 3, 1, 1), -1), new(new Conv(64, 5, 5, 1, 2), 0), new(new Reference.Add(), 1, 0), new(new Relu(), 2),
+            new(new Conv(56, 3, 3, 1, 1), -1), new(new Conv(56, 5, 5, 1, 2), 0), new(new Reference.Add(), 1, 0), new(new Relu(), 2),
             new(new Dense(5), 3), new(new Softmax(), 4),
         ];
         double[] expected = Reference.Forward(graph, Array.ConvertAll(network.Parameters, v => (double)v), Array.ConvertAll(input, v => (double)v), 32, 14, 14);
@@ -127,11 +127,12 @@ public class SplitForwardTests
     }
 
     /// <summary>
-    /// Winograd convolutions split by filters, one with a residual and ReLU in its stores: the same bits on 1, 2 and 3 threads
-    /// and in the batch pass, within float rounding of the layers run one by one in double precision.
+    /// Winograd convolutions large enough to split, which are not (their parts would read the transformed input from
+    /// another core), one with a residual and ReLU in its stores: the same bits on 1, 2 and 3 threads and in the batch
+    /// pass, within float rounding of the layers run one by one in double precision.
     /// </summary>
     [Fact]
-    public void Split_Winograd_convolutions_match_one_thread_bit_for_bit()
+    public void Winograd_convolutions_give_the_same_bits_on_any_thread_count()
     {
         var network = new SplitWinogradNet();
         network.InitializeParameters(17);

@@ -949,25 +949,14 @@ partial class WideNet : global::NetGen.INetwork
         global::NetGen.Generated.Layers.Conv1Forward<TVector>(count, ws.Input, parameters.Slice(0, 800),
             parameters.Slice(800, 32), ws.Conv1Output, ws.Conv1Columns, ws.Conv1Padded);
         global::NetGen.Generated.Layers.Pool1Forward<TVector>(count, ws.Conv1Output, ws.Pool1Output, ws.Pool1ArgMax);
-        if (splitter is not null)
-        {
-            // One sample: conv2's 64 filters in 2 parts of 32, on the splitter's threads.
-            global::NetGen.Generated.Layers.Conv2ForwardFoldedPrepare<TVector>(ws.Pool1Output,
-                new global::System.ReadOnlySpan<float>(ws.Folded, 0, 73728), parameters.Slice(52032, 64),
-                ws.Conv2Output, ws.Conv2Gathered, ws.Conv2Transformed, ws.Conv2Outputs);
-            splitter.Run(0, 2);
-        }
-        else
-        {
-            global::NetGen.Generated.Layers.Conv2ForwardFolded<TVector>(count, ws.Pool1Output,
-                new global::System.ReadOnlySpan<float>(ws.Folded, 0, 73728), parameters.Slice(52032, 64),
-                ws.Conv2Output, ws.Conv2Gathered, ws.Conv2Transformed, ws.Conv2Outputs);
-        }
+        global::NetGen.Generated.Layers.Conv2ForwardFolded<TVector>(count, ws.Pool1Output,
+            new global::System.ReadOnlySpan<float>(ws.Folded, 0, 73728), parameters.Slice(52032, 64), ws.Conv2Output,
+            ws.Conv2Gathered, ws.Conv2Transformed, ws.Conv2Outputs);
         global::NetGen.Generated.Layers.Pool2Forward<TVector>(count, ws.Conv2Output, ws.Pool2Output, ws.Pool2ArgMax);
         if (splitter is not null)
         {
             // One sample: dense1's 1024 outputs in 16 parts of 64, on the splitter's threads.
-            splitter.Run(1, 16);
+            splitter.Run(0, 16);
         }
         else
         {
@@ -1253,8 +1242,8 @@ partial class WideNet : global::NetGen.INetwork
 
     /// <summary>
     /// Runs the parts of the large layers of a one-sample forward pass on up to <see cref="DegreeOfParallelism"/>
-    /// threads: conv2's 64 filters in 2 parts of 32, dense1's 1024 outputs in 16 parts of 64. Each unit is computed as
-    /// on one thread, so the outputs are the same bits whatever the thread count.
+    /// threads: dense1's 1024 outputs in 16 parts of 64. Each unit is computed as on one thread, so the outputs are the
+    /// same bits whatever the thread count.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
     private sealed class Splitter(WideNet network) : global::NetGen.Training.LayerSplitter
@@ -1292,14 +1281,7 @@ partial class WideNet : global::NetGen.INetwork
             int first;
             switch (layer)
             {
-                case 0: // conv2
-                    first = part * 32;
-                    global::NetGen.Generated.Layers.Conv2ForwardFoldedUnits<TVector>(first,
-                        global::System.Math.Min(32, 64 - first), ws.Pool1Output,
-                        new global::System.ReadOnlySpan<float>(ws.Folded, 0, 73728), parameters.Slice(52032, 64),
-                        ws.Conv2Output, ws.Conv2Gathered, ws.Conv2Transformed, ws.Conv2Outputs);
-                    break;
-                case 1: // dense1
+                case 0: // dense1
                     first = part * 64;
                     global::NetGen.Generated.Layers.Dense1ForwardUnits<TVector>(first,
                         global::System.Math.Min(64, 1024 - first), ws.Pool2Output, parameters.Slice(52096, 3211264),
@@ -1721,45 +1703,6 @@ namespace NetGen.Generated
                     filters: 64, channels: 32, inputHeight: 14, inputWidth: 14, padding: 2, samples: 1,
                     inputStride: 6272, outputStride: 12544, epilogue: Epilogue.None);
             }
-        }
-
-        /// <summary>
-        /// <c>Conv2ForwardFolded</c> for one sample, split across threads: what every part reads, made once on the
-        /// calling thread before <c>Conv2ForwardFoldedUnits</c>.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        internal static void Conv2ForwardFoldedPrepare<TVector>(ReadOnlySpan<float> x,
-            ReadOnlySpan<float> transformedWeight, ReadOnlySpan<float> bias, Span<float> y, Span<float> gathered,
-            Span<float> transformed, Span<float> outputs)
-            where TVector : struct, IFloatVector<TVector>
-        {
-            // gathered(u, v, t) = x(t, u − 2, v − 2), channels-last; V(ξ, r, t) = (Bᵀ · d(r, t) · B)(ξ) for each tile
-            // r, by F(2×2, 5×5) (see the forward pass).
-            Winograd.Prepare<TVector>(ref MemoryMarshal.GetReference(x.Slice(0, 6272)),
-                ref MemoryMarshal.GetReference(gathered.Slice(0, 112896)),
-                ref MemoryMarshal.GetReference(transformed.Slice(0, 56448)), kernel: 5, channels: 32, inputHeight: 14,
-                inputWidth: 14, padding: 2, samples: 1, inputStride: 6272);
-        }
-
-        /// <summary>
-        /// <c>Conv2ForwardFolded</c> for one sample, output units <paramref name="first"/> to <paramref name="first"/>
-        /// + <paramref name="units"/> − 1 of 64: one part of a pass split across threads, after
-        /// <c>Conv2ForwardFoldedPrepare</c>. Each unit gets the same bits as from <c>Conv2ForwardFolded</c>.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        internal static void Conv2ForwardFoldedUnits<TVector>(int first, int units, ReadOnlySpan<float> x,
-            ReadOnlySpan<float> transformedWeight, ReadOnlySpan<float> bias, Span<float> y, Span<float> gathered,
-            Span<float> transformed, Span<float> outputs)
-            where TVector : struct, IFloatVector<TVector>
-        {
-            // M(ξ)(r, k) = Σ_t V(ξ, r, t) · U(ξ, t, k) for the filters [first, first + units), then y(k, ·) = b(k) + Aᵀ
-            // · M(·, r, k) · A for each tile r (see the forward pass).
-            Winograd.Multiply<TVector>(ref MemoryMarshal.GetReference(transformedWeight),
-                ref MemoryMarshal.GetReference(bias), ref MemoryMarshal.GetReference(transformed.Slice(0, 56448)),
-                ref MemoryMarshal.GetReference(gathered.Slice(0, 112896)),
-                ref MemoryMarshal.GetReference(outputs.Slice(0, 12544)),
-                ref MemoryMarshal.GetReference(y.Slice(0, 12544)), kernel: 5, filters: 64, first, units, channels: 32,
-                inputHeight: 14, inputWidth: 14, padding: 2, samples: 1, outputStride: 12544, epilogue: Epilogue.None);
         }
 
         /// <summary>
