@@ -21,6 +21,22 @@ internal interface IWinogradForm
         where TVector : struct, IFloatVector<TVector>;
 }
 
+/// <summary>What both forms do last with a tile.</summary>
+internal static class WinogradTile
+{
+    /// <summary>A tile's 2×2 outputs plus the bias: output (a, b) at to[a·row + b·cell].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store<TVector>(ref float bias, TVector y00, TVector y01, TVector y10, TVector y11, ref float to, int row, int cell)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        TVector b = TVector.Load(ref bias);
+        TVector.Store(TVector.Add(b, y00), ref to);
+        TVector.Store(TVector.Add(b, y01), ref Unsafe.Add(ref to, cell));
+        TVector.Store(TVector.Add(b, y10), ref Unsafe.Add(ref to, row));
+        TVector.Store(TVector.Add(b, y11), ref Unsafe.Add(ref to, row + cell));
+    }
+}
+
 /// <summary>
 /// F(2×2, 3×3) over the points 0, 1, −1 and ∞: Bᵀ = [−1 0 1 0; 0 1 1 0; 0 −1 1 0; 0 −1 0 1],
 /// G = [−1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1], Aᵀ = [1 1 1 0; 0 1 −1 1]. Additions only, besides G.
@@ -93,13 +109,9 @@ internal readonly struct F2x3 : IWinogradForm
         OutputColumn(ref Unsafe.Add(ref from, position), 4 * position, out TVector p01, out TVector p11);
         OutputColumn(ref Unsafe.Add(ref from, 2 * position), 4 * position, out TVector p02, out TVector p12);
         OutputColumn(ref Unsafe.Add(ref from, 3 * position), 4 * position, out TVector p03, out TVector p13);
-        TVector b = TVector.Load(ref bias);
         Output(p00, p01, p02, p03, out TVector y00, out TVector y01);
         Output(p10, p11, p12, p13, out TVector y10, out TVector y11);
-        TVector.Store(TVector.Add(b, y00), ref to);
-        TVector.Store(TVector.Add(b, y01), ref Unsafe.Add(ref to, cell));
-        TVector.Store(TVector.Add(b, y10), ref Unsafe.Add(ref to, row));
-        TVector.Store(TVector.Add(b, y11), ref Unsafe.Add(ref to, row + cell));
+        WinogradTile.Store(ref bias, y00, y01, y10, y11, ref to, row, cell);
     }
 
     /// <summary>Aᵀ times a column m0 … m3 (at column[a·step]).</summary>
@@ -201,13 +213,9 @@ internal readonly struct F2x5 : IWinogradForm
         OutputColumn(ref Unsafe.Add(ref from, 3 * position), position, out TVector p03, out TVector p13);
         OutputColumn(ref Unsafe.Add(ref from, 4 * position), position, out TVector p04, out TVector p14);
         OutputColumn(ref Unsafe.Add(ref from, 5 * position), position, out TVector p05, out TVector p15);
-        TVector b = TVector.Load(ref bias);
         Output(p00, p01, p02, p03, p04, p05, out TVector y00, out TVector y01);
         Output(p10, p11, p12, p13, p14, p15, out TVector y10, out TVector y11);
-        TVector.Store(TVector.Add(b, y00), ref to);
-        TVector.Store(TVector.Add(b, y01), ref Unsafe.Add(ref to, cell));
-        TVector.Store(TVector.Add(b, y10), ref Unsafe.Add(ref to, row));
-        TVector.Store(TVector.Add(b, y11), ref Unsafe.Add(ref to, row + cell));
+        WinogradTile.Store(ref bias, y00, y01, y10, y11, ref to, row, cell);
     }
 
     /// <summary>Aᵀ times column s of M: M(6a + s) at column[6a·position].</summary>
