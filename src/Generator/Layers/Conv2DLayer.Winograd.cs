@@ -32,7 +32,7 @@ internal sealed partial record Conv2DLayer
     /// <summary>Tiles (2 outputs each) along a side of <paramref name="output"/> outputs.</summary>
     private static int WinogradTiles(int output) => (output + 1) / 2;
 
-    /// <summary>U(ξ, t, k) = (G w(k, t) Gᵀ)(ξ): 16 × channels × filters, the B of each position's product.</summary>
+    /// <summary>U(ξ, t, k) = (G w(k, t) Gᵀ)(ξ): (r + 1)² positions × channels × filters, the B of each position's product.</summary>
     private ParameterTensor TransformedWeight(Shape input) =>
         new(TensorRole.TransformedWeight, new[] { WinogradPositions, input.Channels, Filters }.ToEquatableArray(), 0);
 
@@ -77,7 +77,7 @@ internal sealed partial record Conv2DLayer
         w.Line($"Winograd.TransformWeight({weight}, transformedWeight, kernel: {KernelHeight}, filters: {Filters}, channels: {form.Input.Channels});");
     }
 
-    /// <summary>The forward pass by Winograd's F(2×2, 3×3), one sample at a time.</summary>
+    /// <summary>The forward pass by Winograd's F(2×2, r×r), one sample at a time.</summary>
     private void EmitWinogradForward(SourceWriter w, LayerPlan plan)
     {
         Shape input = plan.Input, output = plan.Output;
