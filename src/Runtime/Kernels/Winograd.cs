@@ -90,12 +90,63 @@ public static class Winograd
             throw new ArgumentException($"Expected room for {TransformedWeightLength(kernel, filters, channels)} floats, got {transformed.Length}.", nameof(transformed));
         }
 
-        double[,] g = kernel == 3 ? F2x3.G : F2x5.G;
+        double[,] form = kernel == 3 ? F2x3.G : F2x5.G;
         int alpha = kernel + 1;
-        Span<double> gw = stackalloc double[alpha * kernel]; // G · w(k, t), alpha × kernel
-        for (int k = 0; k < filters; k++)
+        Span<double> g = stackalloc double[alpha * kernel]; // G, flat
+        for (int a = 0; a < alpha; a++)
         {
-            for (int t = 0; t < channels; t++)
+            for (int m = 0; m < kernel; m++)
+            {
+                g[a * kernel + m] = form[a, m];
+            }
+        }
+
+        // Four filters at a time, one in each lane (the same sums in the same order as one at a time, so the same bits):
+        // their taps, then G · w, then (G · w) · Gᵀ, each position's four results stored side by side.
+        Span<Vector256<double>> w4 = stackalloc Vector256<double>[taps];
+        Span<Vector256<double>> gw4 = stackalloc Vector256<double>[alpha * kernel];
+        Span<double> gw = stackalloc double[alpha * kernel];
+        for (int t = 0; t < channels; t++)
+        {
+            int k = 0;
+            for (; k + 4 <= filters; k += 4)
+            {
+                for (int tap = 0; tap < taps; tap++)
+                {
+                    w4[tap] = Vector256.Create(weight[(k * channels + t) * taps + tap], weight[((k + 1) * channels + t) * taps + tap],
+                        weight[((k + 2) * channels + t) * taps + tap], weight[((k + 3) * channels + t) * taps + tap]);
+                }
+
+                for (int a = 0; a < alpha; a++)
+                {
+                    for (int n = 0; n < kernel; n++)
+                    {
+                        Vector256<double> sum = Vector256<double>.Zero;
+                        for (int m = 0; m < kernel; m++)
+                        {
+                            sum += Vector256.Create(g[a * kernel + m]) * w4[m * kernel + n];
+                        }
+
+                        gw4[a * kernel + n] = sum;
+                    }
+                }
+
+                for (int a = 0; a < alpha; a++)
+                {
+                    for (int b = 0; b < alpha; b++)
+                    {
+                        Vector256<double> sum = Vector256<double>.Zero;
+                        for (int n = 0; n < kernel; n++)
+                        {
+                            sum += gw4[a * kernel + n] * Vector256.Create(g[b * kernel + n]);
+                        }
+
+                        Vector256.Narrow(sum, sum).GetLower().CopyTo(transformed.Slice(((a * alpha + b) * channels + t) * filters + k, 4));
+                    }
+                }
+            }
+
+            for (; k < filters; k++)
             {
                 ReadOnlySpan<float> w = weight.Slice((k * channels + t) * taps, taps);
                 for (int a = 0; a < alpha; a++)
@@ -105,7 +156,7 @@ public static class Winograd
                         double sum = 0;
                         for (int m = 0; m < kernel; m++)
                         {
-                            sum += g[a, m] * w[m * kernel + n];
+                            sum += g[a * kernel + m] * w[m * kernel + n];
                         }
 
                         gw[a * kernel + n] = sum;
@@ -119,7 +170,7 @@ public static class Winograd
                         double sum = 0;
                         for (int n = 0; n < kernel; n++)
                         {
-                            sum += gw[a * kernel + n] * g[b, n];
+                            sum += gw[a * kernel + n] * g[b * kernel + n];
                         }
 
                         transformed[((a * alpha + b) * channels + t) * filters + k] = (float)sum;

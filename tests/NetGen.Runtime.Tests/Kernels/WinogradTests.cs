@@ -202,6 +202,27 @@ public sealed class WinogradTests
         Assert.Throws<ArgumentOutOfRangeException>(() => Winograd.TransformWeight(weight, transformed, 4, filters, channels));
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(5)]
+    public void Filters_transformed_four_at_a_time_give_the_bits_of_one_at_a_time(int kernel)
+    {
+        const int filters = 9, channels = 2; // two groups of four in the vector lanes, then one alone
+        int positions = Winograd.Positions(kernel), taps = kernel * kernel;
+        float[] weight = TestValues.Uniform(new Random(kernel), filters * channels * taps);
+        float[] together = new float[Winograd.TransformedWeightLength(kernel, filters, channels)];
+        Winograd.TransformWeight(weight, together, kernel, filters, channels);
+        for (int k = 0; k < filters; k++)
+        {
+            float[] alone = new float[Winograd.TransformedWeightLength(kernel, 1, channels)];
+            Winograd.TransformWeight(weight.AsSpan(k * channels * taps, channels * taps), alone, kernel, 1, channels);
+            for (int i = 0; i < positions * channels; i++)
+            {
+                Assert.Equal(alone[i], together[i * filters + k]);
+            }
+        }
+    }
+
     /// <summary>The pass with every vector width this machine accelerates, and the scalar one.</summary>
     private static Func<float[]>[] Runs(float[] weight, float[] bias, float[] x, int kernel, int filters, int channels, int height, int width, int padding, int samples)
     {
