@@ -181,6 +181,10 @@ public readonly struct Float256 : IFloatVector<Float256>
 
     private Float256(Vector256<float> v) => _v = v;
 
+    /// <summary>The vector <paramref name="v"/>, for kernels that shuffle with <c>Vector256</c> and then store through an epilogue.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Float256 Of(Vector256<float> v) => new(v);
+
     /// <inheritdoc/>
     public static int Count => Vector256<float>.Count;
 

@@ -419,7 +419,6 @@ public static class Winograd
                 Cell(ref gathered, q, t, inputWidth, padding, width, channels) = Unsafe.Add(ref x, t * plane + q);
             }
         }
-
     }
 
     /// <summary>Where input pixel q's channel t goes in <c>gathered</c>: cell (u + padding, v + padding), q = u·inputWidth + v.</summary>
@@ -455,27 +454,26 @@ public static class Winograd
         c7 = Avx.Permute2x128(s3, s7, 0x31);
     }
 
-
     /// <summary>
     /// y(k, i, j) = epilogue(outputs[(i·width + j)·filters + k]) for k &lt; <paramref name="units"/> and the outputs inside y
     /// (a tile may reach one past its edge), the epilogue's residual from <paramref name="offset"/> on.
     /// </summary>
     private static void CopyOut(ref float outputs, ref float y, int filters, int units, int outputHeight, int outputWidth, int width, Epilogue epilogue, int offset)
     {
-        ref float residual = ref Unsafe.IsNullRef(ref epilogue.Residual) ? ref epilogue.Residual : ref Unsafe.Add(ref epilogue.Residual, offset);
+        ref float residual = ref epilogue.Residual;
         switch (epilogue.Kind)
         {
             case EpilogueKind.None:
-                CopyOut<Unchanged>(ref outputs, ref y, ref residual, filters, units, outputHeight, outputWidth, width);
+                CopyOut<Unchanged>(ref outputs, ref y, ref residual, offset, filters, units, outputHeight, outputWidth, width);
                 break;
             case EpilogueKind.Rectify:
-                CopyOut<Rectified>(ref outputs, ref y, ref residual, filters, units, outputHeight, outputWidth, width);
+                CopyOut<Rectified>(ref outputs, ref y, ref residual, offset, filters, units, outputHeight, outputWidth, width);
                 break;
             case EpilogueKind.Add:
-                CopyOut<Added>(ref outputs, ref y, ref residual, filters, units, outputHeight, outputWidth, width);
+                CopyOut<Added>(ref outputs, ref y, ref residual, offset, filters, units, outputHeight, outputWidth, width);
                 break;
             default:
-                CopyOut<AddedRectified>(ref outputs, ref y, ref residual, filters, units, outputHeight, outputWidth, width);
+                CopyOut<AddedRectified>(ref outputs, ref y, ref residual, offset, filters, units, outputHeight, outputWidth, width);
                 break;
         }
     }
@@ -486,9 +484,10 @@ public static class Winograd
     /// pixels × 8 filters.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void CopyOut<TStep>(ref float outputs, ref float y, ref float residual, int filters, int units, int outputHeight, int outputWidth, int width)
+    private static void CopyOut<TStep>(ref float outputs, ref float y, ref float residual, int offset, int filters, int units, int outputHeight, int outputWidth, int width)
         where TStep : struct, IOutputStep
     {
+        residual = ref Epilogue.Advance<TStep>(ref residual, offset);
         int plane = outputHeight * outputWidth;
         int q = 0;
         if (Avx.IsSupported)
@@ -550,36 +549,12 @@ public static class Winograd
     /// <summary>8 outputs from y + o on, through the epilogue <typeparamref name="TStep"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store<TStep>(Vector256<float> sum, ref float y, ref float residual, nint o)
-        where TStep : struct, IOutputStep
-    {
-        if (TStep.AddsResidual)
-        {
-            sum += Vector256.LoadUnsafe(ref Unsafe.Add(ref residual, o));
-        }
-
-        if (TStep.Rectifies)
-        {
-            sum = Vector256.Max(sum, Vector256<float>.Zero);
-        }
-
-        sum.StoreUnsafe(ref Unsafe.Add(ref y, o));
-    }
+        where TStep : struct, IOutputStep =>
+        Float256.Store(Epilogue.Apply<Float256, TStep>(Float256.Of(sum), ref residual, o), ref Unsafe.Add(ref y, o));
 
     /// <summary>One output at y + o, through the epilogue <typeparamref name="TStep"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreOne<TStep>(float sum, ref float y, ref float residual, nint o)
-        where TStep : struct, IOutputStep
-    {
-        if (TStep.AddsResidual)
-        {
-            sum += Unsafe.Add(ref residual, o);
-        }
-
-        if (TStep.Rectifies)
-        {
-            sum = Math.Max(sum, 0f);
-        }
-
-        Unsafe.Add(ref y, o) = sum;
-    }
+        where TStep : struct, IOutputStep =>
+        Unsafe.Add(ref y, o) = Epilogue.Apply<TStep>(sum, ref residual, o);
 }
