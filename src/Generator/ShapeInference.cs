@@ -270,21 +270,7 @@ internal static class ShapeInference
             }
 
             Layer form = folded.InferenceForm(host.Input, host.Output, training: false);
-
-            var slots = new List<ParameterSlot>();
-            foreach (ParameterTensor tensor in form.GetParameters(host.Input, host.Output))
-            {
-                slots.Add(new ParameterSlot(tensor, length));
-                length += tensor.Length;
-            }
-
-            // The form may need buffers the host's training passes do not (the Winograd kernel's).
-            var scratch = host.Scratch.Concat(form.GetScratchBuffers(host.Input, host.Output).Where(b => !host.Scratch.Any(h => h.Name == b.Name)));
-            plans[node] = host with
-            {
-                Fold = new InferenceFold(form, plan.Layer, plan.Index, slots.ToEquatableArray()) { Covers = new[] { plan.Index }.ToEquatableArray() },
-                Scratch = scratch.ToEquatableArray(),
-            };
+            plans[node] = WithFold(host, form, plan.Layer, plan.Index, new[] { plan.Index }.ToEquatableArray(), static _ => true, ref length);
             plans[i] = plan with { FoldedIntoInput = true };
         }
 
@@ -299,22 +285,32 @@ internal static class ShapeInference
                 continue;
             }
 
-            var slots = new List<ParameterSlot>();
-            foreach (ParameterTensor tensor in form.GetParameters(plan.Input, plan.Output).Where(static t => t.Role is not (TensorRole.Weight or TensorRole.Bias)))
-            {
-                slots.Add(new ParameterSlot(tensor, length));
-                length += tensor.Length;
-            }
-
-            var scratch = plan.Scratch.Concat(form.GetScratchBuffers(plan.Input, plan.Output).Where(b => !plan.Scratch.Any(h => h.Name == b.Name)));
-            plans[i] = plan with
-            {
-                Fold = new InferenceFold(form, null, plan.Index, slots.ToEquatableArray()) { Covers = EquatableArray<int>.Empty },
-                Scratch = scratch.ToEquatableArray(),
-            };
+            plans[i] = WithFold(plan, form, null, plan.Index, EquatableArray<int>.Empty, static t => t.Role is not (TensorRole.Weight or TensorRole.Bias), ref length);
         }
 
         return length;
+    }
+
+    /// <summary>
+    /// <paramref name="host"/> with its fold: the form's tensors that <paramref name="recomputed"/> keeps get slots in the
+    /// folded buffer from <paramref name="length"/> on (which moves past them), and the form's buffers that the host's
+    /// training passes lack (the Winograd kernel's) join the host's.
+    /// </summary>
+    private static LayerPlan WithFold(LayerPlan host, Layer form, Layer? folding, int node, EquatableArray<int> covers, System.Func<ParameterTensor, bool> recomputed, ref int length)
+    {
+        var slots = new List<ParameterSlot>();
+        foreach (ParameterTensor tensor in form.GetParameters(host.Input, host.Output).Where(recomputed))
+        {
+            slots.Add(new ParameterSlot(tensor, length));
+            length += tensor.Length;
+        }
+
+        var scratch = host.Scratch.Concat(form.GetScratchBuffers(host.Input, host.Output).Where(b => !host.Scratch.Any(h => h.Name == b.Name)));
+        return host with
+        {
+            Fold = new InferenceFold(form, folding, node, slots.ToEquatableArray()) { Covers = covers },
+            Scratch = scratch.ToEquatableArray(),
+        };
     }
 
     /// <summary>

@@ -194,7 +194,7 @@ internal static class LayerEmitter
         w.Summary($"The weight and bias <c>{plan.Pascal}ForwardFolded</c> reads, from {NetworkEmitter.Xml(plan.Name)}'s weight and bias (<paramref name=\"bias\"/> empty without one) and the {NetworkEmitter.Xml(folding.Layer.Kind)}'s weight γ, bias β and running statistics: {NetworkEmitter.Xml(formula)}.");
         w.Line($"internal static void {plan.Pascal}FoldBatchNorm(");
         w.Line($"    ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> normWeight, ReadOnlySpan<float> normBias,");
-        string prepared = string.Concat(fold.Prepared.Select(static p => $", Span<float> {new Operand(OperandKind.Parameter, Role: p.Tensor.Role).Name}"));
+        string prepared = PreparedParameters(fold);
         w.Line($"    ReadOnlySpan<float> runningMean, ReadOnlySpan<float> runningVar, Span<float> foldedWeight, Span<float> foldedBias{prepared})");
         w.Open();
         folding.Layer.EmitFold(w, folding, plan);
@@ -223,7 +223,7 @@ internal static class LayerEmitter
         EmitFoldedForward(w, plan, form);
         if (fold.Prepared.Any())
         {
-            string parameters = string.Concat(fold.Prepared.Select(static p => $", Span<float> {new Operand(OperandKind.Parameter, Role: p.Tensor.Role).Name}"));
+            string parameters = PreparedParameters(fold);
             w.Summary($"The tensors <c>{plan.Pascal}ForwardFolded</c> reads besides {NetworkEmitter.Xml(plan.Name)}'s own, made from its weight: run whenever the parameters may have changed.");
             w.Line($"internal static void {plan.Pascal}PrepareWeights(ReadOnlySpan<float> weight{parameters})");
             w.Open();
@@ -232,6 +232,10 @@ internal static class LayerEmitter
             w.Line();
         }
     }
+
+    /// <summary>The parameters a fold's methods take for the form's prepared tensors, each named as its operand: ", Span&lt;float&gt; transformedWeight".</summary>
+    private static string PreparedParameters(InferenceFold fold) =>
+        string.Concat(fold.Prepared.Select(static p => $", Span<float> {new Operand(OperandKind.Parameter, Role: p.Tensor.Role).Name}"));
 
     /// <summary><c>{Layer}ForwardFolded</c>, the inference form's forward method, and its split methods where it has them.</summary>
     private static void EmitFoldedForward(SourceWriter w, LayerPlan plan, LayerPlan form)

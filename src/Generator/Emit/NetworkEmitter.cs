@@ -437,9 +437,7 @@ internal static class NetworkEmitter
             return;
         }
 
-        w.Line($"_foldedStale = true; // the forward pass reads the prepared weights: made from the parameters as they are now");
-        w.Line($"PrepareWeights();");
-        w.Line($"_foldedStale = true; // an optimizer step follows training, perhaps through a reference to Parameters kept from before");
+        w.Line($"PrepareWeightsForTraining();");
     }
 
     /// <summary>
@@ -465,13 +463,12 @@ internal static class NetworkEmitter
     private static void EmitFolds(SourceWriter w, NetworkModel model, BufferPlan buffers)
     {
         bool stateful = model.StateCount + model.CounterCount > 0;
-        bool foldsNorms = model.Layers.Any(static p => p.Fold?.Folding is not null), transforms = model.Layers.Any(static p => p.Fold?.Prepared.Any() == true);
         w.Summary($"Whether the weights in <c>_workspace.Folded</c> may be out of date: set wherever the parameters{(stateful ? " or running statistics" : "")} may change (training, <see cref=\"InitializeParameters\"/>, <see cref=\"Load\"/>) and whenever <see cref=\"Parameters\"/>{(stateful ? ", <see cref=\"Buffers\"/>" : "")} or a span of them is handed out; cleared by <see cref=\"PrepareWeights\"/>.");
         w.Line($"private bool _foldedStale = true;");
         w.Line();
         string folding = "folds each BatchNorm that follows a convolution into that convolution's weight and bias, which inference reads instead of running the BatchNorm: W'(k,…) = W(k,…) · s(k), b'(k) = β(k) + (b(k) − running_mean(k)) · s(k), s(k) = γ(k) / √(running_var(k) + ε), b = 0 without a bias";
         string transforming = "makes the weights the Winograd kernels multiply by, each transformed from its convolution's weight";
-        string what = foldsNorms && transforms ? $"{folding}; and {transforming}" : foldsNorms ? folding : transforming;
+        string what = model.FoldsBatchNorms && model.TransformsWeights ? $"{folding}; and {transforming}" : model.FoldsBatchNorms ? folding : transforming;
         w.Summary($"Before an inference pass{(model.IsStaged ? "" : " or a training pass")}, if stale: {what}.");
         w.Line($"private void PrepareWeights()");
         w.Open();
@@ -480,53 +477,63 @@ internal static class NetworkEmitter
         w.Line($"return;");
         w.Close();
         w.Line();
-        foreach (LayerPlan plan in model.Layers)
+        string Parameter(LayerPlan p, TensorRole role) => p.Parameter(role) is { } slot
+            ? $"new global::System.ReadOnlySpan<float>({ParametersArray(model)}, {slot.Offset}, {slot.Tensor.Length}), // {p.TensorName(role)}"
+            : $"default, // {p.Name} has no {role.TensorName()}";
+
+        // The prepared tensors' spans, the last closing the call: made from W' (folded) or W, as `from` says.
+        void Prepared(InferenceFold fold, string from)
         {
-            if (plan.Fold is { Folding: null } prepares && prepares.Prepared.Any())
-            {
-                w.Line($"// {plan.Name}'s prepared weights");
-                w.Line($"{Layers(model)}.{buffers.Methods(plan)}PrepareWeights(");
-                w.Line($"    {(plan.Parameter(TensorRole.Weight) is { } weight ? $"new global::System.ReadOnlySpan<float>({ParametersArray(model)}, {weight.Offset}, {weight.Tensor.Length})" : "default")}, // {plan.TensorName(TensorRole.Weight)}");
-                foreach (ParameterSlot prepared in prepares.Prepared)
-                {
-                    w.Line($"    {BufferPlan.Folded(prepared, "_workspace.Folded", "Span")}{(prepared == prepares.Prepared.Last() ? ");" : ",")} // {prepared.Tensor.Role.TensorName()}");
-                }
-
-                continue;
-            }
-
-            if (plan.Fold is not { Folding: not null } fold)
-            {
-                continue;
-            }
-
-            LayerPlan norm = model.Layers[fold.FoldedNode];
-            string Parameter(LayerPlan p, TensorRole role) => p.Parameter(role) is { } slot
-                ? $"new global::System.ReadOnlySpan<float>({ParametersArray(model)}, {slot.Offset}, {slot.Tensor.Length}), // {p.TensorName(role)}"
-                : $"default, // {p.Name} has no {role.TensorName()}";
-            string State(TensorRole role) => norm.StateOf(role) is { } slot
-                ? $"new global::System.ReadOnlySpan<float>(_workspace.Buffers, {slot.Offset}, {slot.Tensor.Length}), // {norm.TensorName(role)}"
-                : "default,";
-            w.Line($"// {plan.Name} with {norm.Name} folded in");
-            w.Line($"{Layers(model)}.{buffers.Methods(plan)}FoldBatchNorm(");
-            w.Line($"    {Parameter(plan, TensorRole.Weight)}");
-            w.Line($"    {Parameter(plan, TensorRole.Bias)}");
-            w.Line($"    {Parameter(norm, TensorRole.Weight)}");
-            w.Line($"    {Parameter(norm, TensorRole.Bias)}");
-            w.Line($"    {State(TensorRole.RunningMean)}");
-            w.Line($"    {State(TensorRole.RunningVar)}");
-            w.Line($"    {BufferPlan.Folded(fold.Parameter(TensorRole.Weight), "_workspace.Folded", "Span")}, // W'");
-            w.Line($"    {BufferPlan.Folded(fold.Parameter(TensorRole.Bias), "_workspace.Folded", "Span")}{(fold.Prepared.Any() ? "," : ");")} // b'");
             foreach (ParameterSlot prepared in fold.Prepared)
             {
-                bool last = prepared == fold.Prepared.Last();
-                w.Line($"    {BufferPlan.Folded(prepared, "_workspace.Folded", "Span")}{(last ? ");" : ",")} // {prepared.Tensor.Role.TensorName()}, made from W'");
+                w.Line($"    {BufferPlan.Folded(prepared, "_workspace.Folded", "Span")}{(prepared == fold.Prepared.Last() ? ");" : ",")} // {prepared.Tensor.Role.TensorName()}, made from {from}");
+            }
+        }
+
+        foreach (LayerPlan plan in model.Layers)
+        {
+            switch (plan.Fold)
+            {
+                case { Folding: not null } fold:
+                    LayerPlan norm = model.Layers[fold.FoldedNode];
+                    string State(TensorRole role) => norm.StateOf(role) is { } slot
+                        ? $"new global::System.ReadOnlySpan<float>(_workspace.Buffers, {slot.Offset}, {slot.Tensor.Length}), // {norm.TensorName(role)}"
+                        : "default,";
+                    w.Line($"// {plan.Name} with {norm.Name} folded in");
+                    w.Line($"{Layers(model)}.{buffers.Methods(plan)}FoldBatchNorm(");
+                    w.Line($"    {Parameter(plan, TensorRole.Weight)}");
+                    w.Line($"    {Parameter(plan, TensorRole.Bias)}");
+                    w.Line($"    {Parameter(norm, TensorRole.Weight)}");
+                    w.Line($"    {Parameter(norm, TensorRole.Bias)}");
+                    w.Line($"    {State(TensorRole.RunningMean)}");
+                    w.Line($"    {State(TensorRole.RunningVar)}");
+                    w.Line($"    {BufferPlan.Folded(fold.Parameter(TensorRole.Weight), "_workspace.Folded", "Span")}, // W'");
+                    w.Line($"    {BufferPlan.Folded(fold.Parameter(TensorRole.Bias), "_workspace.Folded", "Span")}{(fold.Prepared.Any() ? "," : ");")} // b'");
+                    Prepared(fold, "W'");
+                    break;
+                case { } fold when fold.Prepared.Any():
+                    w.Line($"// {plan.Name}'s prepared weights");
+                    w.Line($"{Layers(model)}.{buffers.Methods(plan)}PrepareWeights(");
+                    w.Line($"    {Parameter(plan, TensorRole.Weight)}");
+                    Prepared(fold, "W");
+                    break;
             }
         }
 
         w.Line($"_foldedStale = false;");
         w.Close();
         w.Line();
+        if (!model.IsStaged)
+        {
+            w.Summary($"Before a training call: the weights made afresh from the parameters as they are now (the caller may have stepped them through a reference to <see cref=\"Parameters\"/> kept from before), then left stale, since the optimizer step that follows training changes the parameters.");
+            w.Line($"private void PrepareWeightsForTraining()");
+            w.Open();
+            w.Line($"_foldedStale = true;");
+            w.Line($"PrepareWeights();");
+            w.Line($"_foldedStale = true;");
+            w.Close();
+            w.Line();
+        }
     }
 
     private static string Dimensions(ParameterSlot slot) =>
@@ -946,9 +953,8 @@ internal static class NetworkEmitter
 
         if (model.Folds)
         {
-            bool foldsNorms = model.Layers.Any(static p => p.Fold?.Folding is not null), transforms = model.Layers.Any(static p => p.Fold?.Prepared.Any() == true);
-            string held = foldsNorms && transforms ? "The weights and biases of the convolutions with a BatchNorm folded in, which inference reads, and the weights transformed for the Winograd kernels"
-                : foldsNorms ? "The weights and biases of the convolutions with a BatchNorm folded in, which inference reads"
+                string held = model.FoldsBatchNorms && model.TransformsWeights ? "The weights and biases of the convolutions with a BatchNorm folded in, which inference reads, and the weights transformed for the Winograd kernels"
+                : model.FoldsBatchNorms ? "The weights and biases of the convolutions with a BatchNorm folded in, which inference reads"
                 : "The weights transformed for the Winograd kernels";
             w.Summary($"{held} (see <c>PrepareWeights</c>), shared by all the network's workspaces: {model.FoldedLength} floats.");
             w.Line($"public readonly float[] Folded = folded;");

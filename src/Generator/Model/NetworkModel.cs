@@ -79,6 +79,12 @@ internal sealed record NetworkModel(HierarchyInfo Hierarchy, Shape Input, Equata
     /// </summary>
     public bool Folds => FoldedLength > 0;
 
+    /// <summary>Whether a BatchNorm is folded into a convolution for inference (<see cref="InferenceFold.Folding"/>).</summary>
+    public bool FoldsBatchNorms => Layers.Any(static p => p.Fold?.Folding is not null);
+
+    /// <summary>Whether a layer computes over a weight transformed for its kernel (<see cref="InferenceFold.Prepared"/>: Winograd's).</summary>
+    public bool TransformsWeights => Layers.Any(static p => p.Fold?.Prepared.Any() == true);
+
     /// <summary>Whether training runs in stages separated by batch-wide reductions (BatchNorm statistics).</summary>
     public bool IsStaged => TrainsInStages(Layers);
 

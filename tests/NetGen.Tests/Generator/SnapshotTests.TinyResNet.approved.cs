@@ -394,8 +394,20 @@ namespace Samples
             // main's prepared weights
             global::NetGen.Generated.Layers.MainPrepareWeights(
                 new global::System.ReadOnlySpan<float>(_parameters, 4800, 9216), // main.weight
-                new global::System.Span<float>(_workspace.Folded, 0, 16384)); // transformed_weight
+                new global::System.Span<float>(_workspace.Folded, 0, 16384)); // transformed_weight, made from W
             _foldedStale = false;
+        }
+
+        /// <summary>
+        /// Before a training call: the weights made afresh from the parameters as they are now (the caller may have
+        /// stepped them through a reference to <see cref="Parameters"/> kept from before), then left stale, since the
+        /// optimizer step that follows training changes the parameters.
+        /// </summary>
+        private void PrepareWeightsForTraining()
+        {
+            _foldedStale = true;
+            PrepareWeights();
+            _foldedStale = true;
         }
 
         /// <summary>Runs the network on one sample.</summary>
@@ -445,11 +457,7 @@ namespace Samples
             global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
             global::NetGen.Guard.Label(label, OutputLength, nameof(label));
             var labels = new global::System.ReadOnlySpan<int>(in label);
-            // the forward pass reads the prepared weights: made from the parameters as they are now
-            _foldedStale = true;
-            PrepareWeights();
-            // an optimizer step follows training, perhaps through a reference to Parameters kept from before
-            _foldedStale = true;
+            PrepareWeightsForTraining();
             return TrainSamples(1, input, labels, _parameters, Gradients, inputGradient: true,
                 batchWeightGradients: false, _workspace);
         }
@@ -550,11 +558,7 @@ namespace Samples
         public float TrainBatch(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
         {
             using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "TinyResNet");
-            // the forward pass reads the prepared weights: made from the parameters as they are now
-            _foldedStale = true;
-            PrepareWeights();
-            // an optimizer step follows training, perhaps through a reference to Parameters kept from before
-            _foldedStale = true;
+            PrepareWeightsForTraining();
             return BatchEngine.TrainBatch(_parameters, Gradients, inputs, labels);
         }
 

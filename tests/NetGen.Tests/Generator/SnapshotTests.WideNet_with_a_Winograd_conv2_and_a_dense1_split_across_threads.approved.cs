@@ -386,8 +386,20 @@ partial class WideNet : global::NetGen.INetwork
         // conv2's prepared weights
         global::NetGen.Generated.Layers.Conv2PrepareWeights(
             new global::System.ReadOnlySpan<float>(_parameters, 832, 51200), // conv2.weight
-            new global::System.Span<float>(_workspace.Folded, 0, 73728)); // transformed_weight
+            new global::System.Span<float>(_workspace.Folded, 0, 73728)); // transformed_weight, made from W
         _foldedStale = false;
+    }
+
+    /// <summary>
+    /// Before a training call: the weights made afresh from the parameters as they are now (the caller may have stepped
+    /// them through a reference to <see cref="Parameters"/> kept from before), then left stale, since the optimizer
+    /// step that follows training changes the parameters.
+    /// </summary>
+    private void PrepareWeightsForTraining()
+    {
+        _foldedStale = true;
+        PrepareWeights();
+        _foldedStale = true;
     }
 
     /// <summary>Runs the network on one sample.</summary>
@@ -437,10 +449,7 @@ partial class WideNet : global::NetGen.INetwork
         global::NetGen.Guard.Length(input.Length, InputLength, nameof(input));
         global::NetGen.Guard.Label(label, OutputLength, nameof(label));
         var labels = new global::System.ReadOnlySpan<int>(in label);
-        _foldedStale = true; // the forward pass reads the prepared weights: made from the parameters as they are now
-        PrepareWeights();
-        // an optimizer step follows training, perhaps through a reference to Parameters kept from before
-        _foldedStale = true;
+        PrepareWeightsForTraining();
         return TrainSamples(1, input, labels, _parameters, Gradients, inputGradient: true, batchWeightGradients: false,
             OneSample);
     }
@@ -541,10 +550,7 @@ partial class WideNet : global::NetGen.INetwork
     public float TrainBatch(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels)
     {
         using var call = global::NetGen.Training.ExclusiveCall.Enter(ref _callingThread, "WideNet");
-        _foldedStale = true; // the forward pass reads the prepared weights: made from the parameters as they are now
-        PrepareWeights();
-        // an optimizer step follows training, perhaps through a reference to Parameters kept from before
-        _foldedStale = true;
+        PrepareWeightsForTraining();
         return BatchEngine.TrainBatch(_parameters, Gradients, inputs, labels);
     }
 
