@@ -8,9 +8,17 @@ namespace NetGen.Training;
 /// A manual-reset event that allocates nothing after construction: <see cref="Wait"/> spins briefly (a run usually
 /// follows the last one closely), then blocks on a monitor whose lock object exists from the start.
 /// </summary>
+/// <remarks>
+/// The spin only pauses (<see cref="Thread.SpinWait"/>); it never yields the processor. A waiting thread that yielded
+/// (<see cref="Thread.Yield"/>, <c>Thread.Sleep(0)</c>: a system call each time, about 1.4 µs on a 2-vCPU VM) slowed
+/// the thread it waited for by 45 %: half of WideNet's dense1 took 115–125 µs on a worker while the caller yielded,
+/// 82–90 µs while it paused (docs/benchmarks.md).
+/// </remarks>
 internal sealed class Signal
 {
-    private const int SpinIterations = 40;
+    /// <summary>How long every wait spins before blocking, in <see cref="Stopwatch"/> ticks: 50 µs.</summary>
+    private static readonly long BriefSpinTicks = Stopwatch.Frequency / 20_000;
+
     private readonly object _gate = new();
     private volatile bool _set;
 
@@ -27,20 +35,14 @@ internal sealed class Signal
 
     /// <summary>
     /// Waits until set; false if <paramref name="millisecondsTimeout"/> passed first. Spins for
-    /// <paramref name="spinTicks"/> (<see cref="Stopwatch"/> ticks) before blocking, besides the brief spin every wait has:
-    /// where the next set usually comes within microseconds, blocking would add a thread wake-up to each.
+    /// <paramref name="spinTicks"/> (<see cref="Stopwatch"/> ticks), or at least 50 µs, before blocking: where the next
+    /// set usually comes within microseconds, blocking would add a thread wake-up to each.
     /// </summary>
     public bool Wait(int millisecondsTimeout = Timeout.Infinite, long spinTicks = 0)
     {
-        var spinner = default(SpinWait);
-        for (int i = 0; i < SpinIterations && !_set; i++)
+        if (!_set)
         {
-            spinner.SpinOnce(sleep1Threshold: -1);
-        }
-
-        if (spinTicks > 0 && !_set)
-        {
-            long end = Stopwatch.GetTimestamp() + spinTicks;
+            long end = Stopwatch.GetTimestamp() + Math.Max(spinTicks, BriefSpinTicks);
             while (!_set && Stopwatch.GetTimestamp() < end)
             {
                 Thread.SpinWait(16);
