@@ -24,10 +24,7 @@ internal static class SplitEmitter
         }
 
         LayerPlan form = Form(plan);
-        long multiplyAdds = form.Layer.MultiplyAdds(form);
-        return multiplyAdds >= SplitPlan.MinimumMultiplyAdds && multiplyAdds >= SplitPlan.MultiplyAddsPerFloat * ((long)plan.Input.Length + plan.Output.Length)
-            ? form.Layer.SplitForward(form)
-            : null;
+        return form.Layer.SplitForward(form) is { } split && split.Pays(form.Layer.MultiplyAdds(form), plan.Input.Length, plan.Output.Length) ? split : null;
     }
 
     /// <summary>The layers the one-sample forward pass splits, in the order it runs them; a layer's place is its number in <c>Splitter</c>.</summary>

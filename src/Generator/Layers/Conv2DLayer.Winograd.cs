@@ -36,21 +36,68 @@ internal sealed partial record Conv2DLayer
     private ParameterTensor TransformedWeight(Shape input) =>
         new(TensorRole.TransformedWeight, new[] { WinogradPositions, input.Channels, Filters }.ToEquatableArray(), 0);
 
-    /// <summary>The three workspaces of <c>Winograd.Forward</c> for one sample (the lengths its <c>GatheredLength</c>, <c>TransformedLength</c> and <c>OutputsLength</c> give).</summary>
+    /// <summary>
+    /// Tile rows per part of a one-sample pass split across threads: two parts, the first the larger. Parts of fewer rows
+    /// would run smaller products and gather more rows twice (a part reads r − 1 rows past its own).
+    /// </summary>
+    private static int WinogradGrain(Shape output) => (WinogradTiles(output.Height) + 1) / 2;
+
+    /// <summary>Floats of the three workspaces of <c>Winograd.Forward</c> for one sample of <paramref name="tileRows"/> tile rows (what its <c>GatheredLength</c>, <c>TransformedLength</c> and <c>OutputsLength</c> give).</summary>
+    private (long Gathered, long Transformed, long Outputs) WinogradLengths(Shape input, Shape output, int tileRows)
+    {
+        int tilesAcross = WinogradTiles(output.Width), tiles = tileRows * tilesAcross;
+        int height = 2 * tileRows + KernelHeight - 1, width = 2 * tilesAcross + KernelHeight - 1;
+        return (Math.Max((long)height * width * input.Channels, (long)WinogradPositions * tiles * Filters), (long)WinogradPositions * tiles * input.Channels, 4L * tiles * Filters);
+    }
+
+    /// <summary>The one-sample pass's split of the Winograd form: its tile rows in two parts (<see cref="EmitWinogradUnits"/>).</summary>
+    private static SplitPlan WinogradSplit(Shape output) => new(WinogradTiles(output.Height), WinogradGrain(output), Prepares: false, "tile rows", ReadsOwnRows: true);
+
+    /// <summary>
+    /// The three workspaces of <c>Winograd.Forward</c> for one sample; where a one-sample pass splits the layer, long
+    /// enough for its two parts' as well, each part's after the other's.
+    /// </summary>
     private ScratchBuffer[] WinogradBuffers(Shape input, Shape output)
     {
         int tilesDown = WinogradTiles(output.Height), tilesAcross = WinogradTiles(output.Width), tiles = tilesDown * tilesAcross;
         int height = 2 * tilesDown + KernelHeight - 1, width = 2 * tilesAcross + KernelHeight - 1;
+        var whole = WinogradLengths(input, output, tilesDown);
+        var part = WinogradLengths(input, output, WinogradGrain(output));
+        bool splits = WinogradSplit(output).Pays((long)Filters * input.Channels * KernelHeight * KernelWidth * output.Height * output.Width, input.Length, output.Length);
+        int parts = splits ? 2 : 0;
+        string split = splits ? "; or each part's, one after the other, of a one-sample pass split by tile rows" : "";
         return
         [
-            new("gathered", "float", Math.Max((long)height * width * input.Channels, (long)WinogradPositions * tiles * Filters),
-                $"one sample's input channels-last with a zero border, {height}×{width} cells of {input.Channels} channels; then the Winograd products, {WinogradPositions} × {tiles} tiles × {Filters} filters",
+            new("gathered", "float", Math.Max(whole.Gathered, parts * part.Gathered),
+                $"one sample's input channels-last with a zero border, {height}×{width} cells of {input.Channels} channels; then the Winograd products, {WinogradPositions} × {tiles} tiles × {Filters} filters{split}",
                 PerSample: false),
-            new("transformed", "float", (long)WinogradPositions * tiles * input.Channels,
-                $"one sample's transformed input, {WinogradPositions} × {tiles} tiles × {input.Channels} channels", PerSample: false),
-            new("outputs", "float", 4L * tiles * Filters,
-                $"one sample's outputs channels-last over whole tiles, {2 * tilesDown}×{2 * tilesAcross} × {Filters} filters", PerSample: false),
+            new("transformed", "float", Math.Max(whole.Transformed, parts * part.Transformed),
+                $"one sample's transformed input, {WinogradPositions} × {tiles} tiles × {input.Channels} channels{split}", PerSample: false),
+            new("outputs", "float", Math.Max(whole.Outputs, parts * part.Outputs),
+                $"one sample's outputs channels-last over whole tiles, {2 * tilesDown}×{2 * tilesAcross} × {Filters} filters{split}", PerSample: false),
         ];
+    }
+
+    /// <summary>
+    /// Tile rows first … first + units − 1 of one sample (<c>Winograd.ForwardRows</c>), in the workspaces' part first / grain:
+    /// the part reads the input rows under its tiles and writes its output rows, so the two threads share only the rows at
+    /// the seam, the transformed weight (read-only) and the output rows the next layer reads.
+    /// </summary>
+    private void EmitWinogradUnits(SourceWriter w, LayerPlan plan)
+    {
+        Shape input = plan.Input, output = plan.Output;
+        int grain = WinogradGrain(output);
+        var part = WinogradLengths(input, output, grain);
+        w.Line($"ref float u0 = ref MemoryMarshal.GetReference(transformedWeight);");
+        w.Line($"ref float b0 = ref MemoryMarshal.GetReference(bias);");
+        w.Line($"// Part first / {grain}'s workspaces: its share of each, for {grain} tile rows (the slices prove the lengths).");
+        w.Line($"int part = first / {grain};");
+        w.Line($"ref float g0 = ref MemoryMarshal.GetReference(gathered.Slice(part * {part.Gathered}, {part.Gathered}));");
+        w.Line($"ref float t0 = ref MemoryMarshal.GetReference(transformed.Slice(part * {part.Transformed}, {part.Transformed}));");
+        w.Line($"ref float o0 = ref MemoryMarshal.GetReference(outputs.Slice(part * {part.Outputs}, {part.Outputs}));");
+        w.Line($"// y(k, i, j) for output rows 2·first … 2·(first + units) − 1 by {WinogradName}, as the whole pass computes them: the band's input rows gathered, transformed, multiplied, transformed back and copied out.");
+        EmitEpilogueComment(w);
+        w.Line($"Winograd.ForwardRows<TVector>(ref u0, ref b0, ref MemoryMarshal.GetReference(x.Slice(0, {input.Length})), ref g0, ref t0, ref o0, ref MemoryMarshal.GetReference(y.Slice(0, {output.Length})), kernel: {KernelHeight}, filters: {Filters}, channels: {input.Channels}, inputHeight: {input.Height}, inputWidth: {input.Width}, padding: {Padding}, firstTileRow: first, tileRows: units, epilogue: {EpilogueAt("0")});");
     }
 
     private IReadOnlyList<Operand> WinogradOperands(LayerPlan plan)
@@ -81,14 +128,14 @@ internal sealed partial record Conv2DLayer
     private void EmitWinogradForward(SourceWriter w, LayerPlan plan)
     {
         Shape input = plan.Input, output = plan.Output;
-        ScratchBuffer[] buffers = WinogradBuffers(input, output);
         int tilesDown = WinogradTiles(output.Height), tilesAcross = WinogradTiles(output.Width), tiles = tilesDown * tilesAcross;
+        var whole = WinogradLengths(input, output, tilesDown);
         w.Line($"ref float u0 = ref MemoryMarshal.GetReference(transformedWeight);");
         w.Line($"ref float b0 = ref MemoryMarshal.GetReference(bias);");
         w.Line($"// The slices prove the workspaces' lengths.");
-        w.Line($"ref float g0 = ref MemoryMarshal.GetReference(gathered.Slice(0, {buffers[0].Length}));");
-        w.Line($"ref float t0 = ref MemoryMarshal.GetReference(transformed.Slice(0, {buffers[1].Length}));");
-        w.Line($"ref float o0 = ref MemoryMarshal.GetReference(outputs.Slice(0, {buffers[2].Length}));");
+        w.Line($"ref float g0 = ref MemoryMarshal.GetReference(gathered.Slice(0, {whole.Gathered}));");
+        w.Line($"ref float t0 = ref MemoryMarshal.GetReference(transformed.Slice(0, {whole.Transformed}));");
+        w.Line($"ref float o0 = ref MemoryMarshal.GetReference(outputs.Slice(0, {whole.Outputs}));");
         w.Line($"for (int s = 0; s < count; s++)");
         w.Open();
         int alpha = KernelHeight + 1;

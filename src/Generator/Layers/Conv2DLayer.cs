@@ -624,12 +624,12 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
     /// instead (the same sums in the same order): the compacted copy is several times larger, and every part would read it
     /// from the core that wrote it (docs/benchmarks.md has the measurements). Where the output rows fill under 60 % of their
     /// vectors (7 pixels in 16 lanes), that kernel runs at under half the compacted one's rate and the layer is not split: a
-    /// 128-filter 7×7 layer split this way made a one-image pass slower on two threads than on one. A Winograd form is not
-    /// split: its parts read the transformed input (225 KB for WideNet's conv2) and write the products from another core's
-    /// cache, and its 64 µs one-image pass took about 80 µs per thread split in two (docs/benchmarks.md).
+    /// 128-filter 7×7 layer split this way made a one-image pass slower on two threads than on one. A Winograd form splits
+    /// its tile rows in two instead (<see cref="EmitWinogradUnits"/>): split by filters, each part read the whole transformed
+    /// input (225 KB for WideNet's conv2) from the core that made it, and ran slower than the unsplit pass.
     /// </summary>
     public override SplitPlan? SplitForward(LayerPlan plan) =>
-        Strategy.Winograd ? null
+        Strategy.Winograd ? WinogradSplit(plan.Output)
         : Groups == 1 && !Strategy.ConvolvesDepthwise && (!Strategy.Compacts || ConvolutionStrategy.RowsFillVectors(plan.Output.Width))
             ? new SplitPlan(Filters, Filters >= 32 ? 16 : 8, Prepares: !Strategy.ConvolvesDirectly || PadsInput, "filters")
             : null;
@@ -653,6 +653,12 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
     /// <summary>Filters first … first + units − 1 of one sample, after <see cref="EmitForwardPrepare"/>: the same kernels as <see cref="EmitForward"/> over those filters' weights, biases and planes.</summary>
     public override void EmitForwardUnits(SourceWriter w, LayerPlan plan)
     {
+        if (Strategy.Winograd)
+        {
+            EmitWinogradUnits(w, plan);
+            return;
+        }
+
         Shape input = plan.Input, output = plan.Output;
         int rows = Rows(input), pixels = Pixels(output);
         int height = input.Height + 2 * Padding, width = input.Width + 2 * Padding, plane = height * width;

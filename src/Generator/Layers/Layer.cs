@@ -355,9 +355,10 @@ internal enum TargetKind
 /// <summary>
 /// How a one-sample forward pass splits a layer across threads: <paramref name="Units"/> output units (what the layer
 /// calls them, <paramref name="UnitName"/>: "filters") in parts of <paramref name="Grain"/> (the last part may be smaller),
-/// after a prepare step when <paramref name="Prepares"/>.
+/// after a prepare step when <paramref name="Prepares"/>. A part reads the whole input, or with
+/// <paramref name="ReadsOwnRows"/> only the rows under its own output rows.
 /// </summary>
-internal sealed record SplitPlan(int Units, int Grain, bool Prepares, string UnitName)
+internal sealed record SplitPlan(int Units, int Grain, bool Prepares, string UnitName, bool ReadsOwnRows = false)
 {
     /// <summary>
     /// Multiply-adds per sample from which a layer is split: about 5 µs of one core's work, several times what handing a
@@ -366,12 +367,21 @@ internal sealed record SplitPlan(int Units, int Grain, bool Prepares, string Uni
     public const long MinimumMultiplyAdds = 1_000_000;
 
     /// <summary>
-    /// Multiply-adds per float of the layer's input and output from which a layer is split: a worker reads the input the
-    /// calling thread wrote, and the next layer reads the part of the output the worker wrote, each a cache line at a time
-    /// from the other core. Below it (a 64-channel 3×3 convolution over 7×7 pixels has 288) a split ran no faster on 2
-    /// cores; WideNet's conv2 (535) and dense1 (770) ran faster (docs/benchmarks.md).
+    /// Multiply-adds per float moved between cores from which a layer is split: a worker reads the input the calling
+    /// thread wrote (all of it, or with <see cref="ReadsOwnRows"/> about half), and the next layer reads the part of the
+    /// output the worker wrote, each a cache line at a time from the other core. Below it (a 64-channel 3×3 convolution
+    /// over 7×7 pixels has 288) a split ran no faster on 2 cores, and splitting ResNetBN's convolutions down to 64 made its
+    /// one-image pass on 2 threads slower than on one; WideNet's conv2 and dense1 ran faster (docs/benchmarks.md).
     /// </summary>
     public const long MultiplyAddsPerFloat = 512;
+
+    /// <summary>
+    /// Whether a layer of <paramref name="multiplyAdds"/> per sample, <paramref name="input"/> and <paramref name="output"/>
+    /// floats is worth splitting this way: <see cref="MinimumMultiplyAdds"/>, and <see cref="MultiplyAddsPerFloat"/> per
+    /// float that would cross between cores.
+    /// </summary>
+    public bool Pays(long multiplyAdds, long input, long output) =>
+        multiplyAdds >= MinimumMultiplyAdds && multiplyAdds >= MultiplyAddsPerFloat * (ReadsOwnRows ? (input + output) / 2 : input + output);
 
     /// <summary>The number of parts.</summary>
     public int Parts => (Units + Grain - 1) / Grain;

@@ -202,6 +202,53 @@ public static class Winograd
     }
 
     /// <summary>
+    /// <see cref="Forward{TVector}"/> for one sample, over tile rows <paramref name="firstTileRow"/> … <paramref name="firstTileRow"/> +
+    /// <paramref name="tileRows"/> − 1 only (output rows 2·firstTileRow … 2·(firstTileRow + tileRows) − 1 that y has): the part of
+    /// a pass split across threads by rows, which reads only the input rows under its tiles and writes only its rows of y's
+    /// planes. The workspaces hold the lengths <see cref="GatheredLength"/>, <see cref="TransformedLength"/> and
+    /// <see cref="OutputsLength"/> give for one sample of 2·<paramref name="tileRows"/> output rows; parts over other rows may run
+    /// at the same time with workspaces of their own. Each output gets the same bits as from <see cref="Forward{TVector}"/>.
+    /// </summary>
+    public static void ForwardRows<TVector>(ref float transformedWeight, ref float bias, ref float x, ref float gathered, ref float transformed, ref float outputs, ref float y,
+        int kernel, int filters, int channels, int inputHeight, int inputWidth, int padding, int firstTileRow, int tileRows, Epilogue epilogue)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        if (kernel == 3)
+        {
+            ForwardRows<TVector, F2x3>(ref transformedWeight, ref bias, ref x, ref gathered, ref transformed, ref outputs, ref y, filters, channels, inputHeight, inputWidth,
+                padding, firstTileRow, tileRows, epilogue);
+        }
+        else
+        {
+            ForwardRows<TVector, F2x5>(ref transformedWeight, ref bias, ref x, ref gathered, ref transformed, ref outputs, ref y, filters, channels, inputHeight, inputWidth,
+                padding, firstTileRow, tileRows, epilogue);
+        }
+    }
+
+    private static void ForwardRows<TVector, TForm>(ref float transformedWeight, ref float bias, ref float x, ref float gathered, ref float transformed, ref float outputs,
+        ref float y, int filters, int channels, int inputHeight, int inputWidth, int padding, int firstTileRow, int tileRows, Epilogue epilogue)
+        where TVector : struct, IFloatVector<TVector>
+        where TForm : struct, IWinogradForm
+    {
+        int outputHeight = inputHeight + 2 * padding - TForm.Kernel + 1, outputWidth = inputWidth + 2 * padding - TForm.Kernel + 1;
+        int tilesAcross = Tiles(outputWidth), tiles = tileRows * tilesAcross;
+        int height = 2 * tileRows + TForm.Kernel - 1, width = 2 * tilesAcross + TForm.Kernel - 1;
+
+        // The band's rows of the zero-bordered input: gathered row u is the whole pass's row 2·firstTileRow + u, input row
+        // 2·firstTileRow + u − padding.
+        int start = 2 * firstTileRow - padding;
+        int first = Math.Max(0, start), end = Math.Min(inputHeight, start + height);
+        Gather(ref Unsafe.Add(ref x, first * inputWidth), ref gathered, channels, Math.Max(0, end - first), inputWidth, inputHeight * inputWidth, first - start, padding,
+            height, width);
+        TransformInput<TVector, TForm>(ref gathered, ref transformed, tiles * channels, channels, tileRows, tilesAcross, width);
+        Products<TVector>(ref transformedWeight, ref transformed, ref gathered, (TForm.Kernel + 1) * (TForm.Kernel + 1), tiles, channels, filters, 0, filters);
+        TransformOutput<TVector, TForm>(ref gathered, tiles * filters, ref bias, ref outputs, filters, filters, tileRows, tilesAcross);
+        int row = 2 * firstTileRow, offset = row * outputWidth;
+        CopyOut(ref outputs, ref Unsafe.Add(ref y, offset), filters, filters, Math.Min(2 * tileRows, outputHeight - row), outputWidth, outputHeight * outputWidth,
+            2 * tilesAcross, epilogue, offset);
+    }
+
+    /// <summary>
     /// The first half of <see cref="Forward{TVector}"/>, which every part of a split of its filters reads: each sample's input
     /// channels-last into <paramref name="gathered"/>, then its tiles' Bᵀ d B into <paramref name="transformed"/> (tile r of
     /// sample p is row p·tiles + r of each position's product).
@@ -231,7 +278,8 @@ public static class Winograd
         int cells = height * width * channels; // one sample's floats
         for (int p = 0; p < samples; p++)
         {
-            Gather(ref Unsafe.Add(ref x, p * inputStride), ref Unsafe.Add(ref gathered, p * cells), channels, inputHeight, inputWidth, padding, height, width);
+            Gather(ref Unsafe.Add(ref x, p * inputStride), ref Unsafe.Add(ref gathered, p * cells), channels, inputHeight, inputWidth, inputHeight * inputWidth, padding, padding,
+                height, width);
         }
 
         for (int p = 0; p < samples; p++)
@@ -307,7 +355,7 @@ public static class Winograd
             TransformOutput<TVector, TForm>(ref Unsafe.Add(ref products, p * tiles * filters + first), all * filters, ref Unsafe.Add(ref bias, first), ref sampleOutputs,
                 filters, units, tilesDown, tilesAcross);
             int offset = p * outputStride + first * plane;
-            CopyOut(ref sampleOutputs, ref Unsafe.Add(ref y, offset), filters, units, outputHeight, outputWidth, 2 * tilesAcross, epilogue, offset);
+            CopyOut(ref sampleOutputs, ref Unsafe.Add(ref y, offset), filters, units, outputHeight, outputWidth, plane, 2 * tilesAcross, epilogue, offset);
         }
     }
 
@@ -354,15 +402,19 @@ public static class Winograd
         }
     }
 
-    /// <summary>gathered(u, v, t) = x(t, u − padding, v − padding), zero outside x, at gathered[(u·width + v)·channels + t].</summary>
+    /// <summary>
+    /// gathered(u, v, t) = x(t, u − top, v − padding), zero outside x's <paramref name="rows"/> rows, at gathered[(u·width + v)·channels
+    /// + t], for u &lt; <paramref name="height"/>: x's channel planes are <paramref name="plane"/> floats apart (a band of
+    /// rows of a larger input, or the whole of it with <paramref name="top"/> = padding).
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Gather(ref float x, ref float gathered, int channels, int inputHeight, int inputWidth, int padding, int height, int width)
+    private static void Gather(ref float x, ref float gathered, int channels, int rows, int inputWidth, int plane, int top, int padding, int height, int width)
     {
         // The border: whole rows above and below x, and the cells left and right of each of x's rows.
         for (int u = 0; u < height; u++)
         {
             ref float row = ref Unsafe.Add(ref gathered, u * width * channels);
-            if (u < padding || u >= padding + inputHeight)
+            if (u < top || u >= top + rows)
             {
                 MemoryMarshal.CreateSpan(ref row, width * channels).Clear();
                 continue;
@@ -375,11 +427,11 @@ public static class Winograd
 
         // The inside: a transpose of x's channels × pixels (pixel q = u·inputWidth + v, read as one run) into the cells,
         // in blocks of 8 channels × 8 pixels.
-        int plane = inputHeight * inputWidth;
+        int pixels = rows * inputWidth;
         int q = 0;
         if (Avx.IsSupported)
         {
-            for (; q + 8 <= plane; q += 8)
+            for (; q + 8 <= pixels; q += 8)
             {
                 int t = 0;
                 for (; t + 8 <= channels; t += 8)
@@ -392,41 +444,41 @@ public static class Winograd
                         Vector256.LoadUnsafe(ref Unsafe.Add(ref from, 6 * plane)), Vector256.LoadUnsafe(ref Unsafe.Add(ref from, 7 * plane)),
                         out Vector256<float> p0, out Vector256<float> p1, out Vector256<float> p2, out Vector256<float> p3,
                         out Vector256<float> p4, out Vector256<float> p5, out Vector256<float> p6, out Vector256<float> p7);
-                    p0.StoreUnsafe(ref Cell(ref gathered, q, t, inputWidth, padding, width, channels));
-                    p1.StoreUnsafe(ref Cell(ref gathered, q + 1, t, inputWidth, padding, width, channels));
-                    p2.StoreUnsafe(ref Cell(ref gathered, q + 2, t, inputWidth, padding, width, channels));
-                    p3.StoreUnsafe(ref Cell(ref gathered, q + 3, t, inputWidth, padding, width, channels));
-                    p4.StoreUnsafe(ref Cell(ref gathered, q + 4, t, inputWidth, padding, width, channels));
-                    p5.StoreUnsafe(ref Cell(ref gathered, q + 5, t, inputWidth, padding, width, channels));
-                    p6.StoreUnsafe(ref Cell(ref gathered, q + 6, t, inputWidth, padding, width, channels));
-                    p7.StoreUnsafe(ref Cell(ref gathered, q + 7, t, inputWidth, padding, width, channels));
+                    p0.StoreUnsafe(ref Cell(ref gathered, q, t, inputWidth, top, padding, width, channels));
+                    p1.StoreUnsafe(ref Cell(ref gathered, q + 1, t, inputWidth, top, padding, width, channels));
+                    p2.StoreUnsafe(ref Cell(ref gathered, q + 2, t, inputWidth, top, padding, width, channels));
+                    p3.StoreUnsafe(ref Cell(ref gathered, q + 3, t, inputWidth, top, padding, width, channels));
+                    p4.StoreUnsafe(ref Cell(ref gathered, q + 4, t, inputWidth, top, padding, width, channels));
+                    p5.StoreUnsafe(ref Cell(ref gathered, q + 5, t, inputWidth, top, padding, width, channels));
+                    p6.StoreUnsafe(ref Cell(ref gathered, q + 6, t, inputWidth, top, padding, width, channels));
+                    p7.StoreUnsafe(ref Cell(ref gathered, q + 7, t, inputWidth, top, padding, width, channels));
                 }
 
                 for (; t < channels; t++)
                 {
                     for (int p = q; p < q + 8; p++)
                     {
-                        Cell(ref gathered, p, t, inputWidth, padding, width, channels) = Unsafe.Add(ref x, t * plane + p);
+                        Cell(ref gathered, p, t, inputWidth, top, padding, width, channels) = Unsafe.Add(ref x, t * plane + p);
                     }
                 }
             }
         }
 
-        for (; q < plane; q++)
+        for (; q < pixels; q++)
         {
             for (int t = 0; t < channels; t++)
             {
-                Cell(ref gathered, q, t, inputWidth, padding, width, channels) = Unsafe.Add(ref x, t * plane + q);
+                Cell(ref gathered, q, t, inputWidth, top, padding, width, channels) = Unsafe.Add(ref x, t * plane + q);
             }
         }
     }
 
-    /// <summary>Where input pixel q's channel t goes in <c>gathered</c>: cell (u + padding, v + padding), q = u·inputWidth + v.</summary>
+    /// <summary>Where input pixel q's channel t goes in <c>gathered</c>: cell (u + top, v + padding), q = u·inputWidth + v.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ref float Cell(ref float gathered, int q, int t, int inputWidth, int padding, int width, int channels)
+    private static ref float Cell(ref float gathered, int q, int t, int inputWidth, int top, int padding, int width, int channels)
     {
         int u = q / inputWidth, v = q - u * inputWidth;
-        return ref Unsafe.Add(ref gathered, ((u + padding) * width + v + padding) * channels + t);
+        return ref Unsafe.Add(ref gathered, ((u + top) * width + v + padding) * channels + t);
     }
 
     /// <summary>The transpose of the 8 × 8 matrix whose rows are r0 … r7, as rows c0 … c7 (unpack, shuffle, then swap halves).</summary>
@@ -455,44 +507,45 @@ public static class Winograd
     }
 
     /// <summary>
-    /// y(k, i, j) = epilogue(outputs[(i·width + j)·filters + k]) for k &lt; <paramref name="units"/> and the outputs inside y
-    /// (a tile may reach one past its edge), the epilogue's residual from <paramref name="offset"/> on.
+    /// y(k, i, j) = epilogue(outputs[(i·width + j)·filters + k]) for k &lt; <paramref name="units"/>, i &lt; <paramref name="rows"/>
+    /// and j &lt; <paramref name="outputWidth"/> (a tile may reach one past y's edge), y's planes <paramref name="plane"/> floats
+    /// apart, the epilogue's residual from <paramref name="offset"/> on.
     /// </summary>
-    private static void CopyOut(ref float outputs, ref float y, int filters, int units, int outputHeight, int outputWidth, int width, Epilogue epilogue, int offset)
+    private static void CopyOut(ref float outputs, ref float y, int filters, int units, int rows, int outputWidth, int plane, int width, Epilogue epilogue, int offset)
     {
         ref float residual = ref epilogue.Residual;
         switch (epilogue.Kind)
         {
             case EpilogueKind.None:
-                CopyOut<Unchanged>(ref outputs, ref y, ref residual, offset, filters, units, outputHeight, outputWidth, width);
+                CopyOut<Unchanged>(ref outputs, ref y, ref residual, offset, filters, units, rows, outputWidth, plane, width);
                 break;
             case EpilogueKind.Rectify:
-                CopyOut<Rectified>(ref outputs, ref y, ref residual, offset, filters, units, outputHeight, outputWidth, width);
+                CopyOut<Rectified>(ref outputs, ref y, ref residual, offset, filters, units, rows, outputWidth, plane, width);
                 break;
             case EpilogueKind.Add:
-                CopyOut<Added>(ref outputs, ref y, ref residual, offset, filters, units, outputHeight, outputWidth, width);
+                CopyOut<Added>(ref outputs, ref y, ref residual, offset, filters, units, rows, outputWidth, plane, width);
                 break;
             default:
-                CopyOut<AddedRectified>(ref outputs, ref y, ref residual, offset, filters, units, outputHeight, outputWidth, width);
+                CopyOut<AddedRectified>(ref outputs, ref y, ref residual, offset, filters, units, rows, outputWidth, plane, width);
                 break;
         }
     }
 
     /// <summary>
-    /// <see cref="CopyOut(ref float, ref float, int, int, int, int, int, Epilogue, int)"/> with the epilogue a type: a transpose of the
+    /// <see cref="CopyOut(ref float, ref float, int, int, int, int, int, int, Epilogue, int)"/> with the epilogue a type: a transpose of the
     /// covered pixels × filters into y's filters × pixels (pixel q = i·outputWidth + j, written as one run), in blocks of 8
     /// pixels × 8 filters.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void CopyOut<TStep>(ref float outputs, ref float y, ref float residual, int offset, int filters, int units, int outputHeight, int outputWidth, int width)
+    private static void CopyOut<TStep>(ref float outputs, ref float y, ref float residual, int offset, int filters, int units, int rows, int outputWidth, int plane, int width)
         where TStep : struct, IOutputStep
     {
         residual = ref Epilogue.Advance<TStep>(ref residual, offset);
-        int plane = outputHeight * outputWidth;
+        int pixels = rows * outputWidth;
         int q = 0;
         if (Avx.IsSupported)
         {
-            for (; q + 8 <= plane; q += 8)
+            for (; q + 8 <= pixels; q += 8)
             {
                 int k = 0;
                 for (; k + 8 <= units; k += 8)
@@ -529,7 +582,7 @@ public static class Winograd
             }
         }
 
-        for (; q < plane; q++)
+        for (; q < pixels; q++)
         {
             for (int k = 0; k < units; k++)
             {

@@ -129,6 +129,49 @@ public sealed class WinogradTests
         Assert.Equal(whole, parts);
     }
 
+    /// <summary>kernel, filters, channels, input height, input width, padding, tile rows per part.</summary>
+    [Theory]
+    [InlineData(3, 24, 40, 9, 5, 1, 2)]   // 5 tile rows in parts of 2, 2, 1; the last covers one output row
+    [InlineData(3, 17, 3, 6, 11, 0, 1)]   // no padding: every part's rows are inside x; scalar tails
+    [InlineData(3, 32, 32, 12, 12, 2, 3)] // padding 2: the first part's band starts two rows above x
+    [InlineData(5, 64, 32, 14, 14, 2, 4)] // WideNet's conv2 in two parts, 4 and 3 tile rows
+    [InlineData(5, 24, 40, 9, 7, 2, 1)]   // one tile row per part, 5×5 halo of 4 rows
+    [InlineData(5, 8, 5, 1, 2, 2, 1)]     // one input row, one tile row
+    public void Tile_rows_split_into_parts_give_the_same_bits(int kernel, int filters, int channels, int height, int width, int padding, int grain)
+    {
+        var random = new Random(filters + channels + height + kernel + grain);
+        float[] weight = TestValues.Uniform(random, filters * channels * kernel * kernel);
+        float[] bias = TestValues.Uniform(random, filters);
+        float[] x = TestValues.Uniform(random, channels * height * width);
+        int outputHeight = height + 2 * padding - kernel + 1, outputWidth = width + 2 * padding - kernel + 1, outputLength = filters * outputHeight * outputWidth;
+        float[] residual = TestValues.Uniform(random, outputLength + Slack);
+        var epilogue = new Epilogue(ref residual[0], rectifies: true);
+        float[] whole = Run<Float256>(weight, bias, x, kernel, filters, channels, height, width, padding, 1, epilogue);
+
+        float[] transformedWeight = new float[Winograd.TransformedWeightLength(kernel, filters, channels)];
+        Winograd.TransformWeight(weight, transformedWeight, kernel, filters, channels);
+        float[] parts = Filled(outputLength);
+        int tilesDown = Winograd.Tiles(outputHeight);
+        for (int first = (tilesDown - 1) / grain * grain; first >= 0; first -= grain) // last part first
+        {
+            int rows = Math.Min(grain, tilesDown - first);
+            float[] gathered = Filled(Winograd.GatheredLength(kernel, channels, filters, 2 * rows, outputWidth, 1));
+            float[] transformed = Filled(Winograd.TransformedLength(kernel, channels, 2 * rows, outputWidth, 1));
+            float[] outputs = Filled(Winograd.OutputsLength(filters, 2 * rows, outputWidth, 1));
+            Winograd.ForwardRows<Float256>(ref transformedWeight[0], ref bias[0], ref x[0], ref gathered[0], ref transformed[0], ref outputs[0], ref parts[0], kernel, filters,
+                channels, height, width, padding, first, rows, epilogue);
+            foreach (float[] buffer in new[] { gathered, transformed, outputs, parts })
+            {
+                for (int i = buffer.Length - Slack; i < buffer.Length; i++)
+                {
+                    Assert.Equal(Sentinel, buffer[i]);
+                }
+            }
+        }
+
+        Assert.Equal(whole, parts);
+    }
+
     [Theory]
     [InlineData(true, true)]
     [InlineData(true, false)]

@@ -955,14 +955,22 @@ partial class WideNet : global::NetGen.INetwork
         global::NetGen.Generated.Layers.Conv1Forward<TVector>(count, ws.Input, parameters.Slice(0, 800),
             parameters.Slice(800, 32), ws.Conv1Output, ws.Conv1Columns, ws.Conv1Padded);
         global::NetGen.Generated.Layers.Pool1Forward<TVector>(count, ws.Conv1Output, ws.Pool1Output, ws.Pool1ArgMax);
-        global::NetGen.Generated.Layers.Conv2ForwardFolded<TVector>(count, ws.Pool1Output,
-            new global::System.ReadOnlySpan<float>(ws.Folded, 0, 73728), parameters.Slice(52032, 64), ws.Conv2Output,
-            ws.Conv2Gathered, ws.Conv2Transformed, ws.Conv2Outputs);
+        if (splitter is not null)
+        {
+            // One sample: conv2's 7 tile rows in 2 parts of 4, on the splitter's threads.
+            splitter.Run(0, 2);
+        }
+        else
+        {
+            global::NetGen.Generated.Layers.Conv2ForwardFolded<TVector>(count, ws.Pool1Output,
+                new global::System.ReadOnlySpan<float>(ws.Folded, 0, 73728), parameters.Slice(52032, 64),
+                ws.Conv2Output, ws.Conv2Gathered, ws.Conv2Transformed, ws.Conv2Outputs);
+        }
         global::NetGen.Generated.Layers.Pool2Forward<TVector>(count, ws.Conv2Output, ws.Pool2Output, ws.Pool2ArgMax);
         if (splitter is not null)
         {
             // One sample: dense1's 1024 outputs in 16 parts of 64, on the splitter's threads.
-            splitter.Run(0, 16);
+            splitter.Run(1, 16);
         }
         else
         {
@@ -1173,19 +1181,22 @@ partial class WideNet : global::NetGen.INetwork
 
         /// <summary>
         /// conv2: one sample's input channels-last with a zero border, 18×18 cells of 32 channels; then the Winograd
-        /// products, 36 × 49 tiles × 64 filters, for one sample at a time.
+        /// products, 36 × 49 tiles × 64 filters; or each part's, one after the other, of a one-sample pass split by
+        /// tile rows, for one sample at a time.
         /// </summary>
-        public readonly float[] Conv2Gathered = new float[112896 + 32];
+        public readonly float[] Conv2Gathered = new float[129024 + 32];
 
         /// <summary>
-        /// conv2: one sample's transformed input, 36 × 49 tiles × 32 channels, for one sample at a time.
+        /// conv2: one sample's transformed input, 36 × 49 tiles × 32 channels; or each part's, one after the other, of
+        /// a one-sample pass split by tile rows, for one sample at a time.
         /// </summary>
-        public readonly float[] Conv2Transformed = new float[56448 + 32];
+        public readonly float[] Conv2Transformed = new float[64512 + 32];
 
         /// <summary>
-        /// conv2: one sample's outputs channels-last over whole tiles, 14×14 × 64 filters, for one sample at a time.
+        /// conv2: one sample's outputs channels-last over whole tiles, 14×14 × 64 filters; or each part's, one after
+        /// the other, of a one-sample pass split by tile rows, for one sample at a time.
         /// </summary>
-        public readonly float[] Conv2Outputs = new float[12544 + 32];
+        public readonly float[] Conv2Outputs = new float[14336 + 32];
 
         /// <summary>pool2 output: n × 64×7×7; read by dense1.</summary>
         public readonly float[] Pool2Output = new float[capacity * 3136 + 32];
@@ -1248,8 +1259,8 @@ partial class WideNet : global::NetGen.INetwork
 
     /// <summary>
     /// Runs the parts of the large layers of a one-sample forward pass on up to <see cref="DegreeOfParallelism"/>
-    /// threads: dense1's 1024 outputs in 16 parts of 64. Each unit is computed as on one thread, so the outputs are the
-    /// same bits whatever the thread count.
+    /// threads: conv2's 7 tile rows in 2 parts of 4, dense1's 1024 outputs in 16 parts of 64. Each unit is computed as
+    /// on one thread, so the outputs are the same bits whatever the thread count.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
     private sealed class Splitter(WideNet network) : global::NetGen.Training.LayerSplitter
@@ -1287,7 +1298,14 @@ partial class WideNet : global::NetGen.INetwork
             int first;
             switch (layer)
             {
-                case 0: // dense1
+                case 0: // conv2
+                    first = part * 4;
+                    global::NetGen.Generated.Layers.Conv2ForwardFoldedUnits<TVector>(first,
+                        global::System.Math.Min(4, 7 - first), ws.Pool1Output,
+                        new global::System.ReadOnlySpan<float>(ws.Folded, 0, 73728), parameters.Slice(52032, 64),
+                        ws.Conv2Output, ws.Conv2Gathered, ws.Conv2Transformed, ws.Conv2Outputs);
+                    break;
+                case 1: // dense1
                     first = part * 64;
                     global::NetGen.Generated.Layers.Dense1ForwardUnits<TVector>(first,
                         global::System.Math.Min(64, 1024 - first), ws.Pool2Output, parameters.Slice(52096, 3211264),
@@ -1709,6 +1727,32 @@ namespace NetGen.Generated
                     filters: 64, channels: 32, inputHeight: 14, inputWidth: 14, padding: 2, samples: 1,
                     inputStride: 6272, outputStride: 12544, epilogue: Epilogue.None);
             }
+        }
+
+        /// <summary>
+        /// <c>Conv2ForwardFolded</c> for one sample, output units <paramref name="first"/> to <paramref name="first"/>
+        /// + <paramref name="units"/> − 1 of 7: one part of a pass split across threads. Each unit gets the same bits
+        /// as from <c>Conv2ForwardFolded</c>.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        internal static void Conv2ForwardFoldedUnits<TVector>(int first, int units, ReadOnlySpan<float> x,
+            ReadOnlySpan<float> transformedWeight, ReadOnlySpan<float> bias, Span<float> y, Span<float> gathered,
+            Span<float> transformed, Span<float> outputs)
+            where TVector : struct, IFloatVector<TVector>
+        {
+            ref float u0 = ref MemoryMarshal.GetReference(transformedWeight);
+            ref float b0 = ref MemoryMarshal.GetReference(bias);
+            // Part first / 4's workspaces: its share of each, for 4 tile rows (the slices prove the lengths).
+            int part = first / 4;
+            ref float g0 = ref MemoryMarshal.GetReference(gathered.Slice(part * 64512, 64512));
+            ref float t0 = ref MemoryMarshal.GetReference(transformed.Slice(part * 32256, 32256));
+            ref float o0 = ref MemoryMarshal.GetReference(outputs.Slice(part * 7168, 7168));
+            // y(k, i, j) for output rows 2·first … 2·(first + units) − 1 by F(2×2, 5×5), as the whole pass computes
+            // them: the band's input rows gathered, transformed, multiplied, transformed back and copied out.
+            Winograd.ForwardRows<TVector>(ref u0, ref b0, ref MemoryMarshal.GetReference(x.Slice(0, 6272)), ref g0,
+                ref t0, ref o0, ref MemoryMarshal.GetReference(y.Slice(0, 12544)), kernel: 5, filters: 64, channels: 32,
+                inputHeight: 14, inputWidth: 14, padding: 2, firstTileRow: first, tileRows: units,
+                epilogue: Epilogue.None);
         }
 
         /// <summary>

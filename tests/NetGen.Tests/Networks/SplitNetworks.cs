@@ -77,7 +77,7 @@ public partial class NarrowRowsNet { }
 
 /// <summary>
 /// Two Winograd convolutions large enough to split (7.2M multiply-adds each, 575 per float of input and output), the second
-/// with the [Add] and [ReLU] after it in its stores: not split, Winograd convolutions never are.
+/// with the [Add] and [ReLU] after it in its stores: each split by tile rows, 4 in 2 parts of 2.
 /// </summary>
 [Input(128, 7, 7)]
 [Conv2D(128, 3, Padding = 1, Name = "a")]

@@ -30,9 +30,10 @@ public class SplitForwardTests
     {
         static bool HasSplitter(Type network) => network.GetNestedType("Splitter", BindingFlags.NonPublic) is not null;
 
-        Assert.All(new[] { typeof(SplitCompactedNet), typeof(SplitDirectNet), typeof(SplitUnfoldDenseNet), typeof(SplitNoBiasNet), typeof(SplitFoldedNet), typeof(SplitResidualNet) },
+        Assert.All(new[] { typeof(SplitCompactedNet), typeof(SplitDirectNet), typeof(SplitUnfoldDenseNet), typeof(SplitNoBiasNet), typeof(SplitFoldedNet), typeof(SplitResidualNet),
+                typeof(SplitWinogradNet) },
             network => Assert.True(HasSplitter(network), network.Name));
-        Assert.All(new[] { typeof(LeNet5), typeof(MixedNet), typeof(ConvStridedNet), typeof(LargeDenseNet), typeof(NarrowRowsNet), typeof(SplitWinogradNet) },
+        Assert.All(new[] { typeof(LeNet5), typeof(MixedNet), typeof(ConvStridedNet), typeof(LargeDenseNet), typeof(NarrowRowsNet) },
             network => Assert.False(HasSplitter(network), network.Name));
     }
 
@@ -127,9 +128,8 @@ public class SplitForwardTests
     }
 
     /// <summary>
-    /// Winograd convolutions large enough to split, which are not (their parts would read the transformed input from
-    /// another core), one with a residual and ReLU in its stores: the same bits on 1, 2 and 3 threads and in the batch
-    /// pass, within float rounding of the layers run one by one in double precision.
+    /// Winograd convolutions split by tile rows, one with a residual and ReLU in its stores: the same bits on 1, 2 and 3
+    /// threads and in the batch pass, within float rounding of the layers run one by one in double precision.
     /// </summary>
     [Fact]
     public void Winograd_convolutions_give_the_same_bits_on_any_thread_count()
