@@ -43,11 +43,62 @@ internal sealed partial record Conv2DLayer
     private static int WinogradGrain(Shape output) => (WinogradTiles(output.Height) + 1) / 2;
 
     /// <summary>Floats of the three workspaces of <c>Winograd.Forward</c> for one sample of <paramref name="tileRows"/> tile rows (what its <c>GatheredLength</c>, <c>TransformedLength</c> and <c>OutputsLength</c> give).</summary>
-    private (long Gathered, long Transformed, long Outputs) WinogradLengths(Shape input, Shape output, int tileRows)
+    private (long Gathered, long Transformed, long Outputs) WinogradLengths(Shape input, Shape output, int tileRows) =>
+        WinogradLengths(input.Channels, Filters, output.Width, tileRows);
+
+    /// <summary>The same for a convolution of <paramref name="channels"/> into <paramref name="filters"/> with outputs <paramref name="outputWidth"/> wide.</summary>
+    private (long Gathered, long Transformed, long Outputs) WinogradLengths(int channels, int filters, int outputWidth, int tileRows)
     {
-        int tilesAcross = WinogradTiles(output.Width), tiles = tileRows * tilesAcross;
+        int tilesAcross = WinogradTiles(outputWidth), tiles = tileRows * tilesAcross;
         int height = 2 * tileRows + KernelHeight - 1, width = 2 * tilesAcross + KernelHeight - 1;
-        return (Math.Max((long)height * width * input.Channels, (long)WinogradPositions * tiles * Filters), (long)WinogradPositions * tiles * input.Channels, 4L * tiles * Filters);
+        return (Math.Max((long)height * width * channels, (long)WinogradPositions * tiles * filters), (long)WinogradPositions * tiles * channels, 4L * tiles * filters);
+    }
+
+    /// <summary>
+    /// A Winograd dL/dx's buffers: the turned weight's transform (positions × filters × channels: the turned weight's
+    /// channels are this layer's filters) and the form's three workspaces for one sample, over dL/dy as its input.
+    /// </summary>
+    private ScratchBuffer[] WinogradInputGradientBuffers(Shape input, Shape output)
+    {
+        int tilesDown = WinogradTiles(input.Height), tilesAcross = WinogradTiles(input.Width), tiles = tilesDown * tilesAcross;
+        var lengths = WinogradLengths(Filters, input.Channels, input.Width, tilesDown);
+        return
+        [
+            new("turnedTransformed", "float", (long)WinogradPositions * Filters * input.Channels,
+                $"the turned weight's {WinogradName} transform, {WinogradPositions} × {Filters} × {input.Channels}, for dL/dx", PerSample: false),
+            new("gradientGathered", "float", lengths.Gathered,
+                $"one sample's dL/dy channels-last with a zero border, then the Winograd products of dL/dx, {WinogradPositions} × {tiles} tiles × {input.Channels}", PerSample: false),
+            new("gradientTransformed", "float", lengths.Transformed, $"one sample's transformed dL/dy, {WinogradPositions} × {tiles} tiles × {Filters} channels", PerSample: false),
+            new("gradientOutputs", "float", lengths.Outputs, $"one sample's dL/dx channels-last over whole tiles, {2 * tilesDown}×{2 * tilesAcross} × {input.Channels}", PerSample: false),
+        ];
+    }
+
+    /// <summary>The turned weight's transform, for a Winograd dL/dx (after the turn).</summary>
+    private void EmitTransformTurnedWeight(SourceWriter w, LayerPlan plan) =>
+        w.Line($"Winograd.TransformWeight(flippedWeight, turnedTransformed, kernel: {KernelHeight}, filters: {plan.Input.Channels}, channels: {Filters}); // U'(ξ, k, t) = (G · flipped(t, k) · Gᵀ)(ξ)");
+
+    /// <summary>The references a Winograd dL/dx takes: the turned weight's transform, the zeros its sums start at, the workspaces.</summary>
+    private void EmitWinogradInputGradientReferences(SourceWriter w, LayerPlan plan)
+    {
+        var lengths = WinogradLengths(Filters, plan.Input.Channels, plan.Input.Width, WinogradTiles(plan.Input.Height));
+        w.Line($"ref float uf0 = ref MemoryMarshal.GetReference(turnedTransformed);");
+        w.Line($"ref float z0 = ref MemoryMarshal.GetReference(zeros); // dL/dx has no bias: its sums start at zero");
+        w.Line($"// The slices prove the workspaces' lengths.");
+        w.Line($"ref float gg0 = ref MemoryMarshal.GetReference(gradientGathered.Slice(0, {lengths.Gathered}));");
+        w.Line($"ref float gt0 = ref MemoryMarshal.GetReference(gradientTransformed.Slice(0, {lengths.Transformed}));");
+        w.Line($"ref float go0 = ref MemoryMarshal.GetReference(gradientOutputs.Slice(0, {lengths.Outputs}));");
+    }
+
+    /// <summary>
+    /// One sample's dL/dx by Winograd's F(2×2, r×r): the convolution of dL/dy (padded by r − 1 − padding) with the turned
+    /// weight, whose channels are this layer's filters and filters its input channels.
+    /// </summary>
+    private void EmitWinogradInputGradient(SourceWriter w, LayerPlan plan, int step, string dy)
+    {
+        Shape input = plan.Input, output = plan.Output;
+        int padding = KernelHeight - 1 - Padding;
+        w.Line($"// {step}. dL/dx(t, u, v) = Σ_k Σ_m Σ_n flipped(t, k, m, n) · dL/dy(k, u + m − {padding}, v + n − {padding}) (dL/dy zero outside), flipped(t, k, m, n) = w(k, t, {KernelHeight - 1} − m, {KernelWidth - 1} − n): by Winograd's {WinogradName}, {input.Channels} filters over {Filters} channels, sums from zero.");
+        w.Line($"Winograd.Forward<TVector>(ref uf0, ref z0, ref {dy}, ref gg0, ref gt0, ref go0, ref MemoryMarshal.GetReference(dx.Slice(s * {input.Length}, {input.Length})), kernel: {KernelHeight}, filters: {input.Channels}, channels: {Filters}, inputHeight: {output.Height}, inputWidth: {output.Width}, padding: {padding}, samples: 1, inputStride: {output.Length}, outputStride: {input.Length}, epilogue: Epilogue.None);");
     }
 
     /// <summary>The one-sample pass's split of the Winograd form: its tile rows in two parts (<see cref="EmitWinogradUnits"/>).</summary>

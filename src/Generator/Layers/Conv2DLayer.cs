@@ -202,13 +202,18 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
             $"one sample's dL/dx with its padding, {input.Channels}×{input.Height + 2 * Padding}×{input.Width + 2 * Padding}: the stride-2 fold writes every float, and the inside is dL/dx",
             PerSample: false);
 
-    /// <summary>What a direct dL/dx uses: the turned weight, dL/dy's zero-bordered planes and, if that kernel compacts, its copy.</summary>
-    private ScratchBuffer[] InputGradientBuffers(Shape input, Shape output) =>
-    [
-        FlippedWeight(input),
-        SpreadGradient(input, output),
-        .. Strategy.CompactsInputGradient ? new[] { CompactedGradient(input) } : [],
-    ];
+    /// <summary>
+    /// What a direct dL/dx uses: the turned weight, dL/dy's zero-bordered planes and, if that kernel compacts, its copy; by
+    /// Winograd, the turned weight, its transform and the form's three workspaces.
+    /// </summary>
+    private ScratchBuffer[] InputGradientBuffers(Shape input, Shape output) => Strategy.WinogradInputGradient
+        ? [FlippedWeight(input), .. WinogradInputGradientBuffers(input, output)]
+        :
+        [
+            FlippedWeight(input),
+            SpreadGradient(input, output),
+            .. Strategy.CompactsInputGradient ? new[] { CompactedGradient(input) } : [],
+        ];
 
     /// <summary>The copy <c>Convolution.ForwardCompacted</c> makes of one group's spread dL/dy for a direct dL/dx.</summary>
     private ScratchBuffer CompactedGradient(Shape input) =>
@@ -919,7 +924,7 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
         {
             w.Line($"if (computeDx)");
             w.Open();
-            w.Line($"{plan.Pascal}Flip(weight, flippedWeight);");
+            EmitTurnWeight(w, plan);
             w.Close();
             w.Line();
             EmitDirectInputGradientReferences(w, plan);
@@ -1181,14 +1186,38 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
             return;
         }
 
-        w.Line($"// dL/dx is the forward kernel over dL/dy spread into zero-bordered planes, with the weight turned (once per call).");
-        w.Line($"{plan.Pascal}Flip(weight, flippedWeight);");
+        if (Strategy.WinogradInputGradient)
+        {
+            w.Line($"// dL/dx is the convolution of dL/dy with the weight turned, by Winograd's {WinogradName}: the turned weight transformed once per call.");
+        }
+        else
+        {
+            w.Line($"// dL/dx is the forward kernel over dL/dy spread into zero-bordered planes, with the weight turned (once per call).");
+        }
+
+        EmitTurnWeight(w, plan);
         EmitDirectInputGradientReferences(w, plan);
     }
 
-    /// <summary>The references a direct dL/dx's kernel takes: the turned weight, the zeros its sums start at, the spread planes, the compacted copy.</summary>
+    /// <summary>The weight turned for dL/dx, and for a Winograd dL/dx its transform.</summary>
+    private void EmitTurnWeight(SourceWriter w, LayerPlan plan)
+    {
+        w.Line($"{plan.Pascal}Flip(weight, flippedWeight);");
+        if (Strategy.WinogradInputGradient)
+        {
+            EmitTransformTurnedWeight(w, plan);
+        }
+    }
+
+    /// <summary>The references a direct dL/dx's kernel takes: the turned weight, the zeros its sums start at, the spread planes, the compacted copy (by Winograd: the transform and workspaces).</summary>
     private void EmitDirectInputGradientReferences(SourceWriter w, LayerPlan plan)
     {
+        if (Strategy.WinogradInputGradient)
+        {
+            EmitWinogradInputGradientReferences(w, plan);
+            return;
+        }
+
         w.Line($"ref float f0 = ref MemoryMarshal.GetReference(flippedWeight);");
         w.Line($"ref float z0 = ref MemoryMarshal.GetReference(zeros); // dL/dx has no bias: its sums start at zero");
         w.Line($"// The kernel reads up to Count − 1 floats past the planes' last row: this slice proves the buffer has them.");
@@ -1230,6 +1259,12 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
                 w.Line($"{plan.Pascal}Fold(columnsGradient, dx.Slice(s * {input.Length}, {input.Length}));");
             }
 
+            return;
+        }
+
+        if (Strategy.WinogradInputGradient)
+        {
+            EmitWinogradInputGradient(w, plan, step, dy);
             return;
         }
 
@@ -1415,9 +1450,14 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
 
         if (Strategy.ConvolvesDepthwise || Strategy.DirectInputGradient)
         {
-            // dL/dx is a forward kernel over dL/dy spread into zero-bordered planes, with the weight turned.
+            // dL/dx is a forward kernel over dL/dy spread into zero-bordered planes (by Winograd: zero-bordered as it
+            // gathers them), with the weight turned.
             EmitFlip(w, plan);
-            EmitSpread(w, plan);
+            if (!Strategy.WinogradInputGradient)
+            {
+                EmitSpread(w, plan);
+            }
+
             return;
         }
 

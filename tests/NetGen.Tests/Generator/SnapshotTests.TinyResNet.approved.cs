@@ -1026,8 +1026,9 @@ namespace Samples
                 ws.StemOutputGradient, true, ws.ShortcutColumns, ws.ShortcutColumnsGradient, ws.ShortcutPaddedGradient);
             global::NetGen.Generated.Layers.MainBackward<TVector>(count, ws.Relu2Output, ws.MainOutputGradient,
                 parameters.Slice(4800, 9216), gradients.Slice(4800, 9216), gradients.Slice(14016, 32),
-                ws.Relu2OutputGradient, true, ws.MainColumns, ws.MainFlippedWeight, ws.MainSpreadGradient,
-                ws.MainCompactedGradient, ws.MainPadded, ws.MainOutputGradientT, ws.MainWeightGradientT, ws.MainZeros);
+                ws.Relu2OutputGradient, true, ws.MainColumns, ws.MainFlippedWeight, ws.MainTurnedTransformed,
+                ws.MainGradientGathered, ws.MainGradientTransformed, ws.MainGradientOutputs, ws.MainPadded,
+                ws.MainOutputGradientT, ws.MainWeightGradientT, ws.MainZeros);
             global::NetGen.Generated.Layers.Relu2Backward<TVector>(count, ws.Relu2Output, ws.Relu2OutputGradient,
                 ws.Conv2OutputGradient);
             global::NetGen.Generated.Layers.Conv2Backward<TVector>(count, ws.StemOutput, ws.Conv2OutputGradient,
@@ -1173,16 +1174,25 @@ namespace Samples
             public readonly float[] MainFlippedWeight = new float[9216 + 32];
 
             /// <summary>
-            /// main: one sample's dL/dy spread into 32 planes of 17×17: dL/dy(k, i, j) at (i + 2, j + 2), zeros
-            /// elsewhere (never written), for one sample at a time.
+            /// main: the turned weight's F(2×2, 3×3) transform, 16 × 32 × 32, for dL/dx, for one sample at a time.
             /// </summary>
-            public readonly float[] MainSpreadGradient = new float[9248 + 32];
+            public readonly float[] MainTurnedTransformed = new float[16384 + 32];
 
             /// <summary>
-            /// main: dL/dy's spread planes compacted for dL/dx, 96 planes (filter, kernel column) × 16×14, for one
-            /// sample at a time.
+            /// main: one sample's dL/dy channels-last with a zero border, then the Winograd products of dL/dx, 16 × 49
+            /// tiles × 32, for one sample at a time.
             /// </summary>
-            public readonly float[] MainCompactedGradient = new float[21504 + 32];
+            public readonly float[] MainGradientGathered = new float[25088 + 32];
+
+            /// <summary>
+            /// main: one sample's transformed dL/dy, 16 × 49 tiles × 32 channels, for one sample at a time.
+            /// </summary>
+            public readonly float[] MainGradientTransformed = new float[25088 + 32];
+
+            /// <summary>
+            /// main: one sample's dL/dx channels-last over whole tiles, 14×14 × 32, for one sample at a time.
+            /// </summary>
+            public readonly float[] MainGradientOutputs = new float[6272 + 32];
 
             /// <summary>
             /// main: one sample's input with its zero padding, 32×16×16; the border is never written, for one sample at
@@ -1697,9 +1707,9 @@ namespace NetGen.Generated
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         internal static void MainBackward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
             ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx,
-            bool computeDx, Span<float> columns, Span<float> flippedWeight, Span<float> spreadGradient,
-            Span<float> compactedGradient, Span<float> padded, Span<float> outputGradientT, Span<float> weightGradientT,
-            Span<float> zeros)
+            bool computeDx, Span<float> columns, Span<float> flippedWeight, Span<float> turnedTransformed,
+            Span<float> gradientGathered, Span<float> gradientTransformed, Span<float> gradientOutputs,
+            Span<float> padded, Span<float> outputGradientT, Span<float> weightGradientT, Span<float> zeros)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
@@ -1712,13 +1722,16 @@ namespace NetGen.Generated
             if (computeDx)
             {
                 MainFlip(weight, flippedWeight);
+                // U'(ξ, k, t) = (G · flipped(t, k) · Gᵀ)(ξ)
+                Winograd.TransformWeight(flippedWeight, turnedTransformed, kernel: 3, filters: 32, channels: 32);
             }
 
-            ref float f0 = ref MemoryMarshal.GetReference(flippedWeight);
+            ref float uf0 = ref MemoryMarshal.GetReference(turnedTransformed);
             ref float z0 = ref MemoryMarshal.GetReference(zeros); // dL/dx has no bias: its sums start at zero
-            // The kernel reads up to Count − 1 floats past the planes' last row: this slice proves the buffer has them.
-            ref float sp0 = ref MemoryMarshal.GetReference(spreadGradient.Slice(0, 9248 + TVector.Count - 1));
-            ref float cg0 = ref MemoryMarshal.GetReference(compactedGradient.Slice(0, 21504 + TVector.Count - 1));
+            // The slices prove the workspaces' lengths.
+            ref float gg0 = ref MemoryMarshal.GetReference(gradientGathered.Slice(0, 25088));
+            ref float gt0 = ref MemoryMarshal.GetReference(gradientTransformed.Slice(0, 25088));
+            ref float go0 = ref MemoryMarshal.GetReference(gradientOutputs.Slice(0, 6272));
             // Last sample first, as where the forward pass unfolds (this one convolved directly, so every sample is
             // unfolded here).
             for (int s = count - 1; s >= 0; s--)
@@ -1746,17 +1759,13 @@ namespace NetGen.Generated
                     continue; // the network's input: nobody asked for dL/dx
                 }
 
-                // 3. Spread dL/dy into its zero-bordered planes: spread(k, i + 2, j + 2) = dL/dy(k, i, j).
-                MainSpread(dys, spreadGradient);
-
-                // 4. dL/dx(t, u, v) = Σ_k Σ_m Σ_n flipped(t, k, m, n) · spread(k, u + 1 + m, v + 1 + n), flipped(t, k,
-                // m, n) = w(k, t, 2 − m, 2 − n): the forward kernel (compacting), 32 filters over 32 channels, sums
-                // from zero.
-                // to the buffer's end: a masked store may read and write back the slack
-                ref float dx0 = ref MemoryMarshal.GetReference(dx.Slice(s * 6272));
-                Convolution.ForwardCompacted<TVector>(ref f0, ref z0, ref Unsafe.Add(ref sp0, 18), ref cg0, ref dx0,
-                    filters: 32, channels: 32, kernelHeight: 3, kernelWidth: 3, inputWidth: 17, inputPlane: 289,
-                    outputHeight: 14, outputWidth: 14);
+                // 3. dL/dx(t, u, v) = Σ_k Σ_m Σ_n flipped(t, k, m, n) · dL/dy(k, u + m − 1, v + n − 1) (dL/dy zero
+                // outside), flipped(t, k, m, n) = w(k, t, 2 − m, 2 − n): by Winograd's F(2×2, 3×3), 32 filters over 32
+                // channels, sums from zero.
+                Winograd.Forward<TVector>(ref uf0, ref z0, ref dy0, ref gg0, ref gt0, ref go0,
+                    ref MemoryMarshal.GetReference(dx.Slice(s * 6272, 6272)), kernel: 3, filters: 32, channels: 32,
+                    inputHeight: 14, inputWidth: 14, padding: 1, samples: 1, inputStride: 6272, outputStride: 6272,
+                    epilogue: Epilogue.None);
             }
 
             // 5. dL/dw(k, r) += dL/dwᵀ(r, k), once for all the samples.
@@ -1870,20 +1879,6 @@ namespace NetGen.Generated
                     {
                         flippedWeight[(t * 32 + k) * 9 + r] = weight[(k * 32 + t) * 9 + 8 - r];
                     }
-                }
-            }
-        }
-
-        // main dL/dy spread: spread(k, i + m0, j + n0) = dL/dy(k, i, j), m0 = 2, n0 = 2, in planes of 17×17 whose other
-        // floats stay zero.
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void MainSpread(ReadOnlySpan<float> dys, Span<float> spreadGradient)
-        {
-            for (int k = 0; k < 32; k++)
-            {
-                for (int i = 0; i < 14; i++)
-                {
-                    dys.Slice(k * 196 + i * 14, 14).CopyTo(spreadGradient.Slice(k * 289 + i * 17 + 36, 14));
                 }
             }
         }

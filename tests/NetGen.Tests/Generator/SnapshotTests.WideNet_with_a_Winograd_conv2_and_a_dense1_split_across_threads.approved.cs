@@ -1039,8 +1039,9 @@ partial class WideNet : global::NetGen.INetwork
             ws.Pool2ArgMax, ws.Pool2Output);
         global::NetGen.Generated.Layers.Conv2Backward<TVector>(count, ws.Pool1Output, ws.Conv2OutputGradient,
             parameters.Slice(832, 51200), gradients.Slice(832, 51200), gradients.Slice(52032, 64),
-            ws.Pool1OutputGradient, true, ws.Conv2Columns, ws.Conv2FlippedWeight, ws.Conv2SpreadGradient,
-            ws.Conv2CompactedGradient, ws.Conv2Padded, ws.Conv2OutputGradientT, ws.Conv2WeightGradientT, ws.Conv2Zeros);
+            ws.Pool1OutputGradient, true, ws.Conv2Columns, ws.Conv2FlippedWeight, ws.Conv2TurnedTransformed,
+            ws.Conv2GradientGathered, ws.Conv2GradientTransformed, ws.Conv2GradientOutputs, ws.Conv2Padded,
+            ws.Conv2OutputGradientT, ws.Conv2WeightGradientT, ws.Conv2Zeros);
         global::NetGen.Generated.Layers.Pool1Backward<TVector>(count, ws.Pool1OutputGradient, ws.Conv1OutputGradient,
             ws.Pool1ArgMax, ws.Pool1Output);
         global::NetGen.Generated.Layers.Conv1Backward<TVector>(count, ws.Input, ws.Conv1OutputGradient,
@@ -1150,16 +1151,25 @@ partial class WideNet : global::NetGen.INetwork
         public readonly float[] Conv2FlippedWeight = new float[51200 + 32];
 
         /// <summary>
-        /// conv2: one sample's dL/dy spread into 64 planes of 20×20: dL/dy(k, i, j) at (i + 4, j + 4), zeros elsewhere
-        /// (never written), for one sample at a time.
+        /// conv2: the turned weight's F(2×2, 5×5) transform, 36 × 64 × 32, for dL/dx, for one sample at a time.
         /// </summary>
-        public readonly float[] Conv2SpreadGradient = new float[25600 + 32];
+        public readonly float[] Conv2TurnedTransformed = new float[73728 + 32];
 
         /// <summary>
-        /// conv2: dL/dy's spread planes compacted for dL/dx, 320 planes (filter, kernel column) × 18×14, for one sample
-        /// at a time.
+        /// conv2: one sample's dL/dy channels-last with a zero border, then the Winograd products of dL/dx, 36 × 49
+        /// tiles × 32, for one sample at a time.
         /// </summary>
-        public readonly float[] Conv2CompactedGradient = new float[80640 + 32];
+        public readonly float[] Conv2GradientGathered = new float[56448 + 32];
+
+        /// <summary>
+        /// conv2: one sample's transformed dL/dy, 36 × 49 tiles × 64 channels, for one sample at a time.
+        /// </summary>
+        public readonly float[] Conv2GradientTransformed = new float[112896 + 32];
+
+        /// <summary>
+        /// conv2: one sample's dL/dx channels-last over whole tiles, 14×14 × 32, for one sample at a time.
+        /// </summary>
+        public readonly float[] Conv2GradientOutputs = new float[6272 + 32];
 
         /// <summary>
         /// conv2: one sample's input with its zero padding, 32×18×18; the border is never written, for one sample at a
@@ -1626,9 +1636,9 @@ namespace NetGen.Generated
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         internal static void Conv2Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
             ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx,
-            bool computeDx, Span<float> columns, Span<float> flippedWeight, Span<float> spreadGradient,
-            Span<float> compactedGradient, Span<float> padded, Span<float> outputGradientT, Span<float> weightGradientT,
-            Span<float> zeros)
+            bool computeDx, Span<float> columns, Span<float> flippedWeight, Span<float> turnedTransformed,
+            Span<float> gradientGathered, Span<float> gradientTransformed, Span<float> gradientOutputs,
+            Span<float> padded, Span<float> outputGradientT, Span<float> weightGradientT, Span<float> zeros)
             where TVector : struct, IFloatVector<TVector>
         {
             ref float w0 = ref MemoryMarshal.GetReference(weight);
@@ -1641,13 +1651,16 @@ namespace NetGen.Generated
             if (computeDx)
             {
                 Conv2Flip(weight, flippedWeight);
+                // U'(ξ, k, t) = (G · flipped(t, k) · Gᵀ)(ξ)
+                Winograd.TransformWeight(flippedWeight, turnedTransformed, kernel: 5, filters: 32, channels: 64);
             }
 
-            ref float f0 = ref MemoryMarshal.GetReference(flippedWeight);
+            ref float uf0 = ref MemoryMarshal.GetReference(turnedTransformed);
             ref float z0 = ref MemoryMarshal.GetReference(zeros); // dL/dx has no bias: its sums start at zero
-            // The kernel reads up to Count − 1 floats past the planes' last row: this slice proves the buffer has them.
-            ref float sp0 = ref MemoryMarshal.GetReference(spreadGradient.Slice(0, 25600 + TVector.Count - 1));
-            ref float cg0 = ref MemoryMarshal.GetReference(compactedGradient.Slice(0, 80640 + TVector.Count - 1));
+            // The slices prove the workspaces' lengths.
+            ref float gg0 = ref MemoryMarshal.GetReference(gradientGathered.Slice(0, 56448));
+            ref float gt0 = ref MemoryMarshal.GetReference(gradientTransformed.Slice(0, 112896));
+            ref float go0 = ref MemoryMarshal.GetReference(gradientOutputs.Slice(0, 6272));
             // Last sample first, as where the forward pass unfolds (this one convolved directly, so every sample is
             // unfolded here).
             for (int s = count - 1; s >= 0; s--)
@@ -1675,17 +1688,13 @@ namespace NetGen.Generated
                     continue; // the network's input: nobody asked for dL/dx
                 }
 
-                // 3. Spread dL/dy into its zero-bordered planes: spread(k, i + 4, j + 4) = dL/dy(k, i, j).
-                Conv2Spread(dys, spreadGradient);
-
-                // 4. dL/dx(t, u, v) = Σ_k Σ_m Σ_n flipped(t, k, m, n) · spread(k, u + 2 + m, v + 2 + n), flipped(t, k,
-                // m, n) = w(k, t, 4 − m, 4 − n): the forward kernel (compacting), 32 filters over 64 channels, sums
-                // from zero.
-                // to the buffer's end: a masked store may read and write back the slack
-                ref float dx0 = ref MemoryMarshal.GetReference(dx.Slice(s * 6272));
-                Convolution.ForwardCompacted<TVector>(ref f0, ref z0, ref Unsafe.Add(ref sp0, 42), ref cg0, ref dx0,
-                    filters: 32, channels: 64, kernelHeight: 5, kernelWidth: 5, inputWidth: 20, inputPlane: 400,
-                    outputHeight: 14, outputWidth: 14);
+                // 3. dL/dx(t, u, v) = Σ_k Σ_m Σ_n flipped(t, k, m, n) · dL/dy(k, u + m − 2, v + n − 2) (dL/dy zero
+                // outside), flipped(t, k, m, n) = w(k, t, 4 − m, 4 − n): by Winograd's F(2×2, 5×5), 32 filters over 64
+                // channels, sums from zero.
+                Winograd.Forward<TVector>(ref uf0, ref z0, ref dy0, ref gg0, ref gt0, ref go0,
+                    ref MemoryMarshal.GetReference(dx.Slice(s * 6272, 6272)), kernel: 5, filters: 32, channels: 64,
+                    inputHeight: 14, inputWidth: 14, padding: 2, samples: 1, inputStride: 12544, outputStride: 6272,
+                    epilogue: Epilogue.None);
             }
 
             // 5. dL/dw(k, r) += dL/dwᵀ(r, k), once for all the samples.
@@ -1827,20 +1836,6 @@ namespace NetGen.Generated
                     {
                         flippedWeight[(t * 64 + k) * 25 + r] = weight[(k * 32 + t) * 25 + 24 - r];
                     }
-                }
-            }
-        }
-
-        // conv2 dL/dy spread: spread(k, i + m0, j + n0) = dL/dy(k, i, j), m0 = 4, n0 = 4, in planes of 20×20 whose
-        // other floats stay zero.
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2Spread(ReadOnlySpan<float> dys, Span<float> spreadGradient)
-        {
-            for (int k = 0; k < 64; k++)
-            {
-                for (int i = 0; i < 14; i++)
-                {
-                    dys.Slice(k * 196 + i * 14, 14).CopyTo(spreadGradient.Slice(k * 400 + i * 20 + 84, 14));
                 }
             }
         }

@@ -71,8 +71,8 @@ public partial class SideInputNet { }
 
 /// <summary>
 /// A residual block of two 32-filter 3×3 convolutions that run by Winograd's F(2×2, 3×3) in the forward pass training
-/// shares (the network has no BatchNorm), over weights transformed at each training call; the second with the [Add] and
-/// [ReLU] after it in its stores.
+/// shares (the network has no BatchNorm), over weights transformed at each training call, and in their dL/dx (over the
+/// turned weight); the second with the [Add] and [ReLU] after it in its stores.
 /// </summary>
 [Input(32, 2, 3)]
 [Conv2D(32, 3, Padding = 1)]

@@ -32,6 +32,11 @@ namespace NetGen.Generator.Layers;
 /// 180° and its filter and channel axes swapped, instead of the product wᵀ · dL/dy folded back (col2im).
 /// </param>
 /// <param name="CompactsInputGradient">That forward kernel for dL/dx compacts its input (<c>Convolution.ForwardCompacted</c>).</param>
+/// <param name="WinogradInputGradient">
+/// With <paramref name="DirectInputGradient"/>, that convolution of dL/dy with the turned weight computes by Winograd's
+/// F(2×2, r×r) (<c>Winograd.Forward</c>, the turned weight transformed once per call) where <see cref="WinogradPays"/> for
+/// it: filters and channels swapped.
+/// </param>
 /// <param name="SamplesPerProduct">
 /// The unfolded forward pass multiplies this many samples' columns at once, side by side in one product, then copies each
 /// sample's output planes out (see <see cref="Choose"/>); 1 otherwise.
@@ -52,7 +57,7 @@ namespace NetGen.Generator.Layers;
 /// </param>
 internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool Compacts, bool PadsInput, bool TransposesWeightGradient, bool ConvolvesDepthwise = false,
     bool DirectWeightGradient = false, bool CompactsWeightGradient = false, bool DirectInputGradient = false, bool CompactsInputGradient = false,
-    int SamplesPerProduct = 1, int CompactedSamples = 1, int CompactedInputGradientSamples = 1, bool Winograd = false)
+    int SamplesPerProduct = 1, int CompactedSamples = 1, int CompactedInputGradientSamples = 1, bool Winograd = false, bool WinogradInputGradient = false)
 {
     /// <summary>
     /// Whether Winograd's F(2×2, 3×3) or F(2×2, 5×5) is faster than the direct kernel for a convolution: a square 3×3 or
@@ -100,8 +105,9 @@ internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool
     /// their vectors of 16: a copy of every sample is kernel-width times the input, and where rows fill their vectors well
     /// making it costs more than the lanes it fills (a 28-pixel row).</item>
     /// <item>Direct dL/dx: stride 1, a kernel larger than 1×1 (a 1×1 kernel's fold is a copy), dL/dx no more than 1.25 × the output's pixels (padding that keeps the size, about: a
-    /// valid 5×5 convolution of a 10×10 output would sum twice the products, most of them over zeros), and the rules above
-    /// choosing the direct kernel for that convolution (filters and channels swapped, dL/dx's size as its output).</item>
+    /// valid 5×5 convolution of a 10×10 output would sum twice the products, most of them over zeros), and either the rules above
+    /// choosing the direct kernel for that convolution (filters and channels swapped, dL/dx's size as its output) or, in
+    /// one group, <see cref="WinogradPays"/> for it (then by Winograd's F(2×2, r×r)).</item>
     /// <item>Samples per product: an unfolded forward pass (stride 1 or 2) of fewer than 64 output pixels multiplies 4 samples'
     /// columns side by side: 49 pixels fill 4 vectors of 16 to 77 %, 196 fill 13 to 94 %, and the product's tiles run 4 times
     /// as long per pass over the weight (docs/benchmarks.md has the measurements).</item>
@@ -113,13 +119,19 @@ internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool
     /// </list>
     /// </remarks>
     public static ConvolutionStrategy Choose(
-        int channels, int filters, int kernelHeight, int kernelWidth, int stride, int padding, int outputHeight, int outputWidth)
+        int channels, int filters, int kernelHeight, int kernelWidth, int stride, int padding, int outputHeight, int outputWidth) =>
+        Choose(channels, filters, kernelHeight, kernelWidth, stride, padding, outputHeight, outputWidth, oneGroup: true);
+
+    private static ConvolutionStrategy Choose(
+        int channels, int filters, int kernelHeight, int kernelWidth, int stride, int padding, int outputHeight, int outputWidth, bool oneGroup)
     {
         int rows = channels * kernelHeight * kernelWidth;
         (bool direct, bool compacts) = stride == 1 ? Direct(channels, filters, kernelHeight, kernelWidth, outputHeight, outputWidth) : (false, false);
         int inputHeight = outputHeight + kernelHeight - 1 - 2 * padding, inputWidth = outputWidth + kernelWidth - 1 - 2 * padding;
-        (bool directDx, bool compactsDx) = stride == 1 && kernelHeight * kernelWidth > 1 && inputHeight > 0 && inputWidth > 0 && 4L * inputHeight * inputWidth <= 5L * outputHeight * outputWidth
-            ? Direct(filters, channels, kernelHeight, kernelWidth, inputHeight, inputWidth)
+        bool turns = stride == 1 && kernelHeight * kernelWidth > 1 && inputHeight > 0 && inputWidth > 0 && 4L * inputHeight * inputWidth <= 5L * outputHeight * outputWidth;
+        bool winogradDx = turns && oneGroup && WinogradPays(filters, channels, 1, kernelHeight, kernelWidth, 1);
+        (bool directDx, bool compactsDx) = winogradDx ? (true, false)
+            : turns ? Direct(filters, channels, kernelHeight, kernelWidth, inputHeight, inputWidth)
             : (false, false);
         bool transposes = filters >= 16 && rows >= 64;
         bool directGradient = stride == 1 && kernelWidth >= 3 && (!transposes || filters <= 16);
@@ -128,7 +140,7 @@ internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool
         return new ConvolutionStrategy(direct, compacts, stride <= 2 && padding > 0, transposes, DirectWeightGradient: directGradient,
             CompactsWeightGradient: compactsGradient, DirectInputGradient: directDx, CompactsInputGradient: directDx && compactsDx, SamplesPerProduct: samples,
             CompactedSamples: compacts ? CompactedSamplesFor(kernelHeight, outputHeight, outputWidth) : 1,
-            CompactedInputGradientSamples: directDx && compactsDx ? CompactedSamplesFor(kernelHeight, inputHeight, inputWidth) : 1);
+            CompactedInputGradientSamples: directDx && compactsDx ? CompactedSamplesFor(kernelHeight, inputHeight, inputWidth) : 1, WinogradInputGradient: winogradDx);
     }
 
     /// <summary>Whether a stride-1 convolution of these sizes runs the direct kernel, and whether that kernel compacts its input (the rules of <see cref="Choose"/>).</summary>
@@ -170,7 +182,7 @@ internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool
         }
 
         // Each group's product is its own; their outputs are not side by side per sample.
-        return Choose(channels / groups, filters / groups, kernelHeight, kernelWidth, stride, padding, outputHeight, outputWidth) with { SamplesPerProduct = 1, CompactedSamples = 1, CompactedInputGradientSamples = 1 };
+        return Choose(channels / groups, filters / groups, kernelHeight, kernelWidth, stride, padding, outputHeight, outputWidth, oneGroup: false) with { SamplesPerProduct = 1, CompactedSamples = 1, CompactedInputGradientSamples = 1 };
     }
 
     private static bool CompactionPays(int channels, int filters, int rows, int kernelHeight, int kernelWidth, int outputHeight, int outputWidth)
