@@ -139,16 +139,30 @@ internal sealed partial record Conv2DLayer
         Shape input = plan.Input, output = plan.Output;
         int grain = WinogradGrain(output);
         var part = WinogradLengths(input, output, grain);
-        w.Line($"ref float u0 = ref MemoryMarshal.GetReference(transformedWeight);");
-        w.Line($"ref float b0 = ref MemoryMarshal.GetReference(bias);");
-        w.Line($"// Part first / {grain}'s workspaces: its share of each, for {grain} tile rows (the slices prove the lengths).");
-        w.Line($"int part = first / {grain};");
-        w.Line($"ref float g0 = ref MemoryMarshal.GetReference(gathered.Slice(part * {part.Gathered}, {part.Gathered}));");
-        w.Line($"ref float t0 = ref MemoryMarshal.GetReference(transformed.Slice(part * {part.Transformed}, {part.Transformed}));");
-        w.Line($"ref float o0 = ref MemoryMarshal.GetReference(outputs.Slice(part * {part.Outputs}, {part.Outputs}));");
+        EmitWinogradReferences(w, $"// Part first / {grain}'s workspaces: its share of each, for {grain} tile rows (the slices prove the lengths).", part, grain);
         w.Line($"// y(k, i, j) for output rows 2·first … 2·(first + units) − 1 by {WinogradName}, as the whole pass computes them: the band's input rows gathered, transformed, multiplied, transformed back and copied out.");
         EmitEpilogueComment(w);
         w.Line($"Winograd.ForwardRows<TVector>(ref u0, ref b0, ref MemoryMarshal.GetReference(x.Slice(0, {input.Length})), ref g0, ref t0, ref o0, ref MemoryMarshal.GetReference(y.Slice(0, {output.Length})), kernel: {KernelHeight}, filters: {Filters}, channels: {input.Channels}, inputHeight: {input.Height}, inputWidth: {input.Width}, padding: {Padding}, firstTileRow: first, tileRows: units, epilogue: {EpilogueAt("0")});");
+    }
+
+    /// <summary>
+    /// The references the Winograd kernels take: the transformed weight, the bias and the three workspaces, each sliced to
+    /// <paramref name="lengths"/> from 0, or, for a part of <paramref name="grain"/> tile rows, from that part's share.
+    /// </summary>
+    private static void EmitWinogradReferences(SourceWriter w, string comment, (long Gathered, long Transformed, long Outputs) lengths, int? grain)
+    {
+        string At(long length) => grain is null ? $"0, {length}" : $"part * {length}, {length}";
+        w.Line($"ref float u0 = ref MemoryMarshal.GetReference(transformedWeight);");
+        w.Line($"ref float b0 = ref MemoryMarshal.GetReference(bias);");
+        w.Line($"{comment}");
+        if (grain is { } rows)
+        {
+            w.Line($"int part = first / {rows};");
+        }
+
+        w.Line($"ref float g0 = ref MemoryMarshal.GetReference(gathered.Slice({At(lengths.Gathered)}));");
+        w.Line($"ref float t0 = ref MemoryMarshal.GetReference(transformed.Slice({At(lengths.Transformed)}));");
+        w.Line($"ref float o0 = ref MemoryMarshal.GetReference(outputs.Slice({At(lengths.Outputs)}));");
     }
 
     private IReadOnlyList<Operand> WinogradOperands(LayerPlan plan)
@@ -181,12 +195,7 @@ internal sealed partial record Conv2DLayer
         Shape input = plan.Input, output = plan.Output;
         int tilesDown = WinogradTiles(output.Height), tilesAcross = WinogradTiles(output.Width), tiles = tilesDown * tilesAcross;
         var whole = WinogradLengths(input, output, tilesDown);
-        w.Line($"ref float u0 = ref MemoryMarshal.GetReference(transformedWeight);");
-        w.Line($"ref float b0 = ref MemoryMarshal.GetReference(bias);");
-        w.Line($"// The slices prove the workspaces' lengths.");
-        w.Line($"ref float g0 = ref MemoryMarshal.GetReference(gathered.Slice(0, {whole.Gathered}));");
-        w.Line($"ref float t0 = ref MemoryMarshal.GetReference(transformed.Slice(0, {whole.Transformed}));");
-        w.Line($"ref float o0 = ref MemoryMarshal.GetReference(outputs.Slice(0, {whole.Outputs}));");
+        EmitWinogradReferences(w, "// The slices prove the workspaces' lengths.", whole, null);
         w.Line($"for (int s = 0; s < count; s++)");
         w.Open();
         int alpha = KernelHeight + 1;
