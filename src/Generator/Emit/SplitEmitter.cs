@@ -105,13 +105,14 @@ internal static class SplitEmitter
         {
             w.Line($"if (splitter is not null)");
             w.Open();
-            w.Line($"// One sample: {Units(plan, split)} in {split.Parts} parts of {split.Grain}, on the splitter's threads.");
+            w.Line($"// One sample: {Units(plan, split)} in one part per thread, each a multiple of {split.Grain}, on the splitter's threads.");
             if (split.Prepares)
             {
                 w.Line($"{NetworkEmitter.Layers(model)}.{buffers.Methods(plan)}{Method(plan)}Prepare<TVector>({Arguments(plan, buffers)});");
             }
 
-            w.Line($"splitter.Run({site}, {split.Parts});");
+            w.Line($"int partUnits = splitter.PartUnits({split.Units}, {split.Grain});");
+            w.Line($"splitter.Run({site}, ({split.Units} + partUnits - 1) / partUnits);");
             w.Close();
             w.Line($"else");
             w.Open();
@@ -143,7 +144,7 @@ internal static class SplitEmitter
         }
 
         IReadOnlyList<LayerPlan> sites = Sites(model);
-        string parts = string.Join(", ", sites.Select(p => $"{Units(p, Of(p)!)} in {Of(p)!.Parts} parts of {Of(p)!.Grain}"));
+        string parts = string.Join(", ", sites.Select(p => $"{Units(p, Of(p)!)} in multiples of {Of(p)!.Grain}"));
         w.Summary($"The one-sample workspace, given a splitter on first use: <see cref=\"DegreeOfParallelism\"/> sets how many threads the splitter uses.");
         w.Line($"private Workspace OneSample");
         w.Open();
@@ -154,7 +155,7 @@ internal static class SplitEmitter
         w.Close();
         w.Close();
         w.Line();
-        w.Summary($"Runs the parts of the large layers of a one-sample forward pass on up to <see cref=\"DegreeOfParallelism\"/> threads: {parts}. Each unit is computed as on one thread, so the outputs are the same bits whatever the thread count.");
+        w.Summary($"Runs the parts of the large layers of a one-sample forward pass on up to <see cref=\"DegreeOfParallelism\"/> threads, one part per thread (<see cref=\"global::NetGen.Training.LayerSplitter.PartUnits\"/>): {parts}. Each unit is computed as on one thread, so the outputs are the same bits whatever the thread count.");
         w.Line($"{NetworkEmitter.GeneratedCodeAttribute}");
         w.Line($"private sealed class Splitter({model.Hierarchy.TypeReference} network) : global::NetGen.Training.LayerSplitter");
         w.Open();
@@ -169,7 +170,7 @@ internal static class SplitEmitter
         w.Open();
         w.Line($"global::System.ReadOnlySpan<float> parameters = network.{NetworkEmitter.ParametersArray(model)};");
         w.Line($"Workspace ws = network._workspace;");
-        w.Line($"int first;");
+        w.Line($"int first, size;");
         w.Line($"switch (layer)");
         w.Open();
         for (int i = 0; i < sites.Count; i++)
@@ -177,8 +178,9 @@ internal static class SplitEmitter
             LayerPlan plan = sites[i];
             SplitPlan split = Of(plan)!;
             w.Line($"case {i}: // {plan.Name}");
-            w.Line($"    first = part * {split.Grain};");
-            w.Line($"    {NetworkEmitter.Layers(model)}.{buffers.Methods(plan)}{Method(plan)}Units<TVector>(first, global::System.Math.Min({split.Grain}, {split.Units} - first), {Arguments(plan, buffers)});");
+            w.Line($"    size = PartUnits({split.Units}, {split.Grain});");
+            w.Line($"    first = part * size;");
+            w.Line($"    {NetworkEmitter.Layers(model)}.{buffers.Methods(plan)}{Method(plan)}Units<TVector>(first, global::System.Math.Min(size, {split.Units} - first), {Arguments(plan, buffers)});");
             w.Line($"    break;");
         }
 

@@ -130,7 +130,8 @@ internal sealed partial record Conv2DLayer
     }
 
     /// <summary>
-    /// Tile rows first … first + units − 1 of one sample (<c>Winograd.ForwardRows</c>), in the workspaces' part first / grain:
+    /// Tile rows first … first + units − 1 of one sample (<c>Winograd.ForwardRows</c>), in the workspaces' part first / grain
+    /// (the splitter's parts are the two grains, on two threads or more):
     /// the part reads the input rows under its tiles and writes its output rows, so the two threads share only the rows at
     /// the seam, the transformed weight (read-only) and the output rows the next layer reads.
     /// </summary>

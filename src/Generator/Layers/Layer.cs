@@ -354,8 +354,8 @@ internal enum TargetKind
 
 /// <summary>
 /// How a one-sample forward pass splits a layer across threads: <paramref name="Units"/> output units (what the layer
-/// calls them, <paramref name="UnitName"/>: "filters") in parts of <paramref name="Grain"/> (the last part may be smaller),
-/// after a prepare step when <paramref name="Prepares"/>. A part reads the whole input, or with
+/// calls them, <paramref name="UnitName"/>: "filters") in one part per thread, each a multiple of <paramref name="Grain"/>
+/// (the last may be smaller; <c>LayerSplitter.PartUnits</c>), after a prepare step when <paramref name="Prepares"/>. A part reads the whole input, or with
 /// <paramref name="ReadsOwnRows"/> only the rows under its own output rows.
 /// </summary>
 internal sealed record SplitPlan(int Units, int Grain, bool Prepares, string UnitName, bool ReadsOwnRows = false)
@@ -382,8 +382,5 @@ internal sealed record SplitPlan(int Units, int Grain, bool Prepares, string Uni
     /// </summary>
     public bool Pays(long multiplyAdds, long input, long output) =>
         multiplyAdds >= MinimumMultiplyAdds && multiplyAdds >= MultiplyAddsPerFloat * (ReadsOwnRows ? (input + output) / 2 : input + output);
-
-    /// <summary>The number of parts.</summary>
-    public int Parts => (Units + Grain - 1) / Grain;
 }
 

@@ -59,6 +59,25 @@ public class LayerSplitterTests
         splitter.Run(1, 8); // the splitter is still usable
     }
 
+    /// <summary>threads, units, grain, units per part: one part per thread, each a multiple of the grain, none empty.</summary>
+    [Theory]
+    [InlineData(2, 1024, 64, 512)]  // WideNet's dense1: 2 parts of 512
+    [InlineData(3, 1024, 64, 384)]  // 384 + 384 + 256
+    [InlineData(2, 7, 4, 4)]        // 7 tile rows: 4 + 3
+    [InlineData(8, 7, 4, 4)]        // more threads than grains: one grain per part
+    [InlineData(4, 40, 16, 16)]     // 3 grains (16 + 16 + 8) for 4 threads
+    [InlineData(2, 1, 16, 16)]      // one unit: one part
+    public void Parts_are_one_run_of_grains_per_thread(int threads, int units, int grain, int expected)
+    {
+        var splitter = new Recorder { DegreeOfParallelism = threads };
+        int size = splitter.PartUnits(units, grain);
+        Assert.Equal(expected, size);
+        int parts = (units + size - 1) / size;
+        Assert.True(parts <= threads && (parts - 1) * size < units, $"{parts} parts of {size} for {units} units on {threads} threads");
+        Assert.Throws<ArgumentOutOfRangeException>(() => splitter.PartUnits(0, grain));
+        Assert.Throws<ArgumentOutOfRangeException>(() => splitter.PartUnits(units, 0));
+    }
+
     [Fact]
     public void DegreeOfParallelism_must_be_positive()
     {

@@ -957,8 +957,9 @@ partial class WideNet : global::NetGen.INetwork
         global::NetGen.Generated.Layers.Pool1Forward<TVector>(count, ws.Conv1Output, ws.Pool1Output, ws.Pool1ArgMax);
         if (splitter is not null)
         {
-            // One sample: conv2's 7 tile rows in 2 parts of 4, on the splitter's threads.
-            splitter.Run(0, 2);
+            // One sample: conv2's 7 tile rows in one part per thread, each a multiple of 4, on the splitter's threads.
+            int partUnits = splitter.PartUnits(7, 4);
+            splitter.Run(0, (7 + partUnits - 1) / partUnits);
         }
         else
         {
@@ -969,8 +970,10 @@ partial class WideNet : global::NetGen.INetwork
         global::NetGen.Generated.Layers.Pool2Forward<TVector>(count, ws.Conv2Output, ws.Pool2Output, ws.Pool2ArgMax);
         if (splitter is not null)
         {
-            // One sample: dense1's 1024 outputs in 16 parts of 64, on the splitter's threads.
-            splitter.Run(1, 16);
+            // One sample: dense1's 1024 outputs in one part per thread, each a multiple of 64, on the splitter's
+            // threads.
+            int partUnits = splitter.PartUnits(1024, 64);
+            splitter.Run(1, (1024 + partUnits - 1) / partUnits);
         }
         else
         {
@@ -1269,8 +1272,9 @@ partial class WideNet : global::NetGen.INetwork
 
     /// <summary>
     /// Runs the parts of the large layers of a one-sample forward pass on up to <see cref="DegreeOfParallelism"/>
-    /// threads: conv2's 7 tile rows in 2 parts of 4, dense1's 1024 outputs in 16 parts of 64. Each unit is computed as
-    /// on one thread, so the outputs are the same bits whatever the thread count.
+    /// threads, one part per thread (<see cref="global::NetGen.Training.LayerSplitter.PartUnits"/>): conv2's 7 tile
+    /// rows in multiples of 4, dense1's 1024 outputs in multiples of 64. Each unit is computed as on one thread, so the
+    /// outputs are the same bits whatever the thread count.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
     private sealed class Splitter(WideNet network) : global::NetGen.Training.LayerSplitter
@@ -1305,20 +1309,22 @@ partial class WideNet : global::NetGen.INetwork
         {
             global::System.ReadOnlySpan<float> parameters = network._parameters;
             Workspace ws = network._workspace;
-            int first;
+            int first, size;
             switch (layer)
             {
                 case 0: // conv2
-                    first = part * 4;
+                    size = PartUnits(7, 4);
+                    first = part * size;
                     global::NetGen.Generated.Layers.Conv2ForwardFoldedUnits<TVector>(first,
-                        global::System.Math.Min(4, 7 - first), ws.Pool1Output,
+                        global::System.Math.Min(size, 7 - first), ws.Pool1Output,
                         new global::System.ReadOnlySpan<float>(ws.Folded, 0, 73728), parameters.Slice(52032, 64),
                         ws.Conv2Output, ws.Conv2Gathered, ws.Conv2Transformed, ws.Conv2Outputs);
                     break;
                 case 1: // dense1
-                    first = part * 64;
+                    size = PartUnits(1024, 64);
+                    first = part * size;
                     global::NetGen.Generated.Layers.Dense1ForwardUnits<TVector>(first,
-                        global::System.Math.Min(64, 1024 - first), ws.Pool2Output, parameters.Slice(52096, 3211264),
+                        global::System.Math.Min(size, 1024 - first), ws.Pool2Output, parameters.Slice(52096, 3211264),
                         parameters.Slice(3263360, 1024), ws.Dense1Output, ws.Dense1InputT, ws.Dense1OutputT);
                     break;
             }
