@@ -67,7 +67,7 @@ public abstract class LayerSplitter : IParallelJob
     /// The units of each part when a layer of <paramref name="units"/> output units, cut in multiples of
     /// <paramref name="grain"/>, runs on this splitter: as few parts as there are threads to run them, each a whole run of
     /// the layer's units (the last may be shorter). One contiguous run per thread keeps each thread's reads of a weight
-    /// in one stream: WideNet's dense1 on 2 threads took 104–105 µs in 2 parts against 112–116 µs in 16.
+    /// in one stream, which ran faster than many smaller parts taken in turn (docs/benchmarks.md).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="units"/> or <paramref name="grain"/> is less than 1.</exception>
     public int PartUnits(int units, int grain)

@@ -9,10 +9,9 @@ namespace NetGen.Training;
 /// follows the last one closely), then blocks on a monitor whose lock object exists from the start.
 /// </summary>
 /// <remarks>
-/// The spin only pauses (<see cref="Thread.SpinWait"/>); it never yields the processor. A waiting thread that yielded
-/// (<see cref="Thread.Yield"/>, <c>Thread.Sleep(0)</c>: a system call each time, about 1.4 µs on a 2-vCPU VM) slowed
-/// the thread it waited for by 45 %: half of WideNet's dense1 took 115–125 µs on a worker while the caller yielded,
-/// 82–90 µs while it paused (docs/benchmarks.md).
+/// The spin only pauses (<see cref="Thread.SpinWait"/>); it never yields the processor: a waiting thread that yielded
+/// (<see cref="Thread.Yield"/>, <c>Thread.Sleep(0)</c>, a system call each time) slowed the thread it waited for by
+/// nearly half on a 2-vCPU VM (docs/benchmarks.md).
 /// </remarks>
 internal sealed class Signal
 {
