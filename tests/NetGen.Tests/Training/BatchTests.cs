@@ -271,8 +271,9 @@ public class AllocationTests
         var probabilities = new float[64 * 10];
         for (int i = 0; i < 3; i++)
         {
-            net.TrainBatch(inputs, labels); // warm-up: buffers, workspaces, worker threads
+            net.TrainBatch(inputs, labels); // warm-up of every call measured below: buffers, workspaces, worker threads
             net.ForwardBatch(inputs, probabilities);
+            net.TrainSample(inputs.AsSpan(0, LeNet5.InputLength), labels[0]);
         }
 
         // The calling thread runs its share of the chunks, the engine's worker the rest: both counted, and nothing else
