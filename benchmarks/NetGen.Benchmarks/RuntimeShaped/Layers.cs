@@ -183,9 +183,9 @@ public sealed class Conv2D : Layer
         Padded = PadsInput ? new float[InChannels * PaddedHeight * PaddedWidth + LayerBuffers.Slack] : [],
         OutputGradientT = TransposesWeightGradient ? new float[_pixels * _filters + LayerBuffers.Slack] : [],
         WeightGradientT = TransposesWeightGradient ? new float[_rows * _filters + LayerBuffers.Slack] : [],
-        Gathered = Winograd ? new float[Kernels.Winograd.GatheredLength(_kernelHeight, InChannels, _filters, OutHeight, OutWidth, 1)] : [],
-        Transformed = Winograd ? new float[Kernels.Winograd.TransformedLength(_kernelHeight, InChannels, OutHeight, OutWidth, 1)] : [],
-        WinogradOutputs = Winograd ? new float[Kernels.Winograd.OutputsLength(_filters, OutHeight, OutWidth, 1)] : [],
+        Gathered = Winograd ? new float[Kernels.Winograd.GatheredLength(_kernelHeight, InChannels, _filters, OutHeight, OutWidth)] : [],
+        Transformed = Winograd ? new float[Kernels.Winograd.TransformedLength(_kernelHeight, InChannels, OutHeight, OutWidth)] : [],
+        WinogradOutputs = Winograd ? new float[Kernels.Winograd.OutputsLength(_filters, OutHeight, OutWidth)] : [],
     };
 
     public override void Forward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> parameters, LayerBuffers buffers)
@@ -235,7 +235,7 @@ public sealed class Conv2D : Layer
                 Kernels.Winograd.Forward<TVector>(ref MemoryMarshal.GetReference(_transformedWeight.AsSpan()), ref MemoryMarshal.GetReference(bias),
                     ref MemoryMarshal.GetReference(xs.Slice(0, inLength)), ref MemoryMarshal.GetReference(buffers.Gathered.AsSpan()),
                     ref MemoryMarshal.GetReference(buffers.Transformed.AsSpan()), ref MemoryMarshal.GetReference(buffers.WinogradOutputs.AsSpan()), ref y0,
-                    _kernelHeight, filters, InChannels, InHeight, InWidth, _padding, samples: 1, inLength, outLength, Epilogue.None);
+                    _kernelHeight, filters, InChannels, InHeight, InWidth, _padding, Epilogue.None);
                 continue;
             }
 

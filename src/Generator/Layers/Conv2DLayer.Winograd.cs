@@ -98,7 +98,7 @@ internal sealed partial record Conv2DLayer
         Shape input = plan.Input, output = plan.Output;
         int padding = KernelHeight - 1 - Padding;
         w.Line($"// {step}. dL/dx(t, u, v) = Σ_k Σ_m Σ_n flipped(t, k, m, n) · dL/dy(k, u + m − {padding}, v + n − {padding}) (dL/dy zero outside), flipped(t, k, m, n) = w(k, t, {KernelHeight - 1} − m, {KernelWidth - 1} − n): by Winograd's {WinogradName}, {input.Channels} filters over {Filters} channels, sums from zero.");
-        w.Line($"Winograd.Forward<TVector>(ref uf0, ref z0, ref {dy}, ref gg0, ref gt0, ref go0, ref MemoryMarshal.GetReference(dx.Slice(s * {input.Length}, {input.Length})), kernel: {KernelHeight}, filters: {input.Channels}, channels: {Filters}, inputHeight: {output.Height}, inputWidth: {output.Width}, padding: {padding}, samples: 1, inputStride: {output.Length}, outputStride: {input.Length}, epilogue: Epilogue.None);");
+        w.Line($"Winograd.Forward<TVector>(ref uf0, ref z0, ref {dy}, ref gg0, ref gt0, ref go0, ref MemoryMarshal.GetReference(dx.Slice(s * {input.Length}, {input.Length})), kernel: {KernelHeight}, filters: {input.Channels}, channels: {Filters}, inputHeight: {output.Height}, inputWidth: {output.Width}, padding: {padding}, epilogue: Epilogue.None);");
     }
 
     /// <summary>The one-sample pass's split of the Winograd form: its tile rows in two parts (<see cref="EmitWinogradUnits"/>).</summary>
@@ -114,7 +114,7 @@ internal sealed partial record Conv2DLayer
         int height = 2 * tilesDown + KernelHeight - 1, width = 2 * tilesAcross + KernelHeight - 1;
         var whole = WinogradLengths(input, output, tilesDown);
         var part = WinogradLengths(input, output, WinogradGrain(output));
-        bool splits = WinogradSplit(output).Pays((long)Filters * input.Channels * KernelHeight * KernelWidth * output.Height * output.Width, input.Length, output.Length);
+        bool splits = WinogradSplit(output).Pays(MultiplyAdds(input, output), input.Length, output.Length);
         int parts = splits ? 2 : 0;
         string split = splits ? "; or each part's, one after the other, of a one-sample pass split by tile rows" : "";
         return
@@ -208,7 +208,7 @@ internal sealed partial record Conv2DLayer
         w.Line($"// 3. M(ξ) = V(ξ) · U(ξ) for ξ < {WinogradPositions}: [{tiles} tiles × {input.Channels}] · [{input.Channels} × {Filters} filters], register tiles of the blocked product, into gathered.");
         w.Line($"// 4. y(k, 2·ti + a, 2·tj + b) = b(k) + (Aᵀ · M(·, r, k) · A)(a, b) for tile r = (ti, tj), {at}, into outputs, then copied out to the planes.");
         EmitEpilogueComment(w);
-        w.Line($"Winograd.Forward<TVector>(ref u0, ref b0, ref MemoryMarshal.GetReference(x.Slice(s * {input.Length}, {input.Length})), ref g0, ref t0, ref o0, ref MemoryMarshal.GetReference(y.Slice(s * {output.Length}, {output.Length})), kernel: {KernelHeight}, filters: {Filters}, channels: {input.Channels}, inputHeight: {input.Height}, inputWidth: {input.Width}, padding: {Padding}, samples: 1, inputStride: {input.Length}, outputStride: {output.Length}, epilogue: {EpilogueAt($"s * {output.Length}")});");
+        w.Line($"Winograd.Forward<TVector>(ref u0, ref b0, ref MemoryMarshal.GetReference(x.Slice(s * {input.Length}, {input.Length})), ref g0, ref t0, ref o0, ref MemoryMarshal.GetReference(y.Slice(s * {output.Length}, {output.Length})), kernel: {KernelHeight}, filters: {Filters}, channels: {input.Channels}, inputHeight: {input.Height}, inputWidth: {input.Width}, padding: {Padding}, epilogue: {EpilogueAt($"s * {output.Length}")});");
         w.Close();
     }
 }

@@ -113,8 +113,10 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
 
     public override string DefaultNamePrefix => "conv";
 
-    public override long MultiplyAdds(LayerPlan plan) =>
-        (long)Filters * (plan.Input.Channels / Groups) * KernelHeight * KernelWidth * plan.Output.Height * plan.Output.Width;
+    public override long MultiplyAdds(LayerPlan plan) => MultiplyAdds(plan.Input, plan.Output);
+
+    /// <summary>Multiply-adds per sample: every output times its filter's taps.</summary>
+    private long MultiplyAdds(Shape input, Shape output) => (long)Filters * (input.Channels / Groups) * KernelHeight * KernelWidth * output.Height * output.Width;
 
     public override bool ValidateArguments(LayerContext layer) =>
         Check.Positive(layer, "filters", Filters)

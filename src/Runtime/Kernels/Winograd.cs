@@ -28,8 +28,8 @@ namespace NetGen.Kernels;
 /// <c>gathered</c>(u, v, t), so a vector of channels is one load; (2) each tile's transformed values, a vector of
 /// channels at a time, go to <c>transformed</c>(ξ, tile, t); (3) the products M(ξ) = V(ξ) · U(ξ) into <c>products</c>(ξ,
 /// tile, k), which reuses <c>gathered</c>'s memory; (4) each tile's outputs, a vector of filters at a time, plus the bias,
-/// go channels-last into <c>outputs</c>, and (5) are copied out to y's planes, through the epilogue (steps 1–2 are
-/// <see cref="Prepare{TVector}"/>, 3–5 <see cref="Multiply{TVector}"/>, which can take any range of the filters).
+/// go channels-last into <c>outputs</c>, and (5) are copied out to y's planes, through the epilogue. A band of tile rows
+/// runs the same steps over its rows alone (<see cref="ForwardRows{TVector}"/>), which is how a pass splits across threads.
 /// </para>
 /// <para>
 /// The sums differ from the direct convolution's by rounding (the transforms add before they multiply; F(2×2, 5×5)'s
@@ -50,20 +50,18 @@ public static class Winograd
     public static int Tiles(int output) => (output + 1) / 2;
 
     /// <summary>
-    /// Floats of the first workspace of <see cref="Forward{TVector}"/> for <paramref name="samples"/> samples: their
-    /// channels-last zero-bordered inputs, then the products; the longer of the two.
+    /// Floats of the first workspace of <see cref="Forward{TVector}"/> for one sample: its channels-last zero-bordered input,
+    /// then the products; the longer of the two.
     /// </summary>
-    public static int GatheredLength(int kernel, int channels, int filters, int outputHeight, int outputWidth, int samples) =>
-        samples * Math.Max((2 * Tiles(outputHeight) + kernel - 1) * (2 * Tiles(outputWidth) + kernel - 1) * channels,
-            Positions(kernel) * Tiles(outputHeight) * Tiles(outputWidth) * filters);
+    public static int GatheredLength(int kernel, int channels, int filters, int outputHeight, int outputWidth) =>
+        Math.Max((2 * Tiles(outputHeight) + kernel - 1) * (2 * Tiles(outputWidth) + kernel - 1) * channels, Positions(kernel) * Tiles(outputHeight) * Tiles(outputWidth) * filters);
 
-    /// <summary>Floats of the second workspace of <see cref="Forward{TVector}"/> for <paramref name="samples"/> samples: the transformed inputs.</summary>
-    public static int TransformedLength(int kernel, int channels, int outputHeight, int outputWidth, int samples) =>
-        samples * Positions(kernel) * Tiles(outputHeight) * Tiles(outputWidth) * channels;
+    /// <summary>Floats of the second workspace of <see cref="Forward{TVector}"/> for one sample: the transformed input.</summary>
+    public static int TransformedLength(int kernel, int channels, int outputHeight, int outputWidth) =>
+        Positions(kernel) * Tiles(outputHeight) * Tiles(outputWidth) * channels;
 
-    /// <summary>Floats of the third workspace of <see cref="Forward{TVector}"/> for <paramref name="samples"/> samples: the outputs, channels-last, over whole tiles.</summary>
-    public static int OutputsLength(int filters, int outputHeight, int outputWidth, int samples) =>
-        samples * 4 * Tiles(outputHeight) * Tiles(outputWidth) * filters;
+    /// <summary>Floats of the third workspace of <see cref="Forward{TVector}"/> for one sample: the outputs, channels-last, over whole tiles.</summary>
+    public static int OutputsLength(int filters, int outputHeight, int outputWidth) => 4 * Tiles(outputHeight) * Tiles(outputWidth) * filters;
 
     /// <summary>Floats of a transformed weight: positions × channels × filters.</summary>
     public static int TransformedWeightLength(int kernel, int filters, int channels) => Positions(kernel) * channels * filters;
@@ -182,32 +180,25 @@ public static class Winograd
 
     /// <summary>
     /// y(k, i, j) = bias(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · x(t, i + m − padding, j + n − padding) (x zero outside), m, n &lt;
-    /// <paramref name="kernel"/>, for <paramref name="samples"/> samples, sample p's x at x + p·<paramref name="inputStride"/>
-    /// and its y at y + p·<paramref name="outputStride"/>: x is channels × inputHeight × inputWidth, y filters × outputHeight ×
+    /// <paramref name="kernel"/>, for one sample: x is channels × inputHeight × inputWidth, y filters × outputHeight ×
     /// outputWidth with outputHeight = inputHeight + 2·padding − kernel + 1; <paramref name="transformedWeight"/> from
     /// <see cref="TransformWeight"/>. Each output goes through <paramref name="epilogue"/> (its residual addressed like y) as
     /// it is stored. The workspaces hold <see cref="GatheredLength"/>, <see cref="TransformedLength"/> and
-    /// <see cref="OutputsLength"/> floats; nothing past y's own floats is written. The samples' tiles are rows of the same
-    /// products, so each product reads the transformed weight once for all of them; the sums are the same bits whatever
-    /// <paramref name="samples"/> is, and the same as <see cref="Prepare{TVector}"/> then <see cref="Multiply{TVector}"/>
-    /// over any split of the filters.
+    /// <see cref="OutputsLength"/> floats; nothing past y's own floats is written.
     /// </summary>
     public static void Forward<TVector>(ref float transformedWeight, ref float bias, ref float x, ref float gathered, ref float transformed, ref float outputs, ref float y,
-        int kernel, int filters, int channels, int inputHeight, int inputWidth, int padding, int samples, int inputStride, int outputStride, Epilogue epilogue)
-        where TVector : struct, IFloatVector<TVector>
-    {
-        Prepare<TVector>(ref x, ref gathered, ref transformed, kernel, channels, inputHeight, inputWidth, padding, samples, inputStride);
-        Multiply<TVector>(ref transformedWeight, ref bias, ref transformed, ref gathered, ref outputs, ref y, kernel, filters, 0, filters, channels, inputHeight, inputWidth, padding,
-            samples, outputStride, epilogue);
-    }
+        int kernel, int filters, int channels, int inputHeight, int inputWidth, int padding, Epilogue epilogue)
+        where TVector : struct, IFloatVector<TVector> =>
+        ForwardRows<TVector>(ref transformedWeight, ref bias, ref x, ref gathered, ref transformed, ref outputs, ref y, kernel, filters, channels, inputHeight, inputWidth,
+            padding, 0, Tiles(inputHeight + 2 * padding - kernel + 1), epilogue);
 
     /// <summary>
-    /// <see cref="Forward{TVector}"/> for one sample, over tile rows <paramref name="firstTileRow"/> … <paramref name="firstTileRow"/> +
+    /// <see cref="Forward{TVector}"/> over tile rows <paramref name="firstTileRow"/> … <paramref name="firstTileRow"/> +
     /// <paramref name="tileRows"/> − 1 only (output rows 2·firstTileRow … 2·(firstTileRow + tileRows) − 1 that y has): the part of
     /// a pass split across threads by rows, which reads only the input rows under its tiles and writes only its rows of y's
     /// planes. The workspaces hold the lengths <see cref="GatheredLength"/>, <see cref="TransformedLength"/> and
-    /// <see cref="OutputsLength"/> give for one sample of 2·<paramref name="tileRows"/> output rows; parts over other rows may run
-    /// at the same time with workspaces of their own. Each output gets the same bits as from <see cref="Forward{TVector}"/>.
+    /// <see cref="OutputsLength"/> give for 2·<paramref name="tileRows"/> output rows; parts over other rows may run at the
+    /// same time with workspaces of their own. Each output gets the same bits as from <see cref="Forward{TVector}"/>.
     /// </summary>
     public static void ForwardRows<TVector>(ref float transformedWeight, ref float bias, ref float x, ref float gathered, ref float transformed, ref float outputs, ref float y,
         int kernel, int filters, int channels, int inputHeight, int inputWidth, int padding, int firstTileRow, int tileRows, Epilogue epilogue)
@@ -234,62 +225,25 @@ public static class Winograd
         int tilesAcross = Tiles(outputWidth), tiles = tileRows * tilesAcross;
         int height = 2 * tileRows + TForm.Kernel - 1, width = 2 * tilesAcross + TForm.Kernel - 1;
 
-        // The band's rows of the zero-bordered input: gathered row u is the whole pass's row 2·firstTileRow + u, input row
-        // 2·firstTileRow + u − padding.
+        // 1. The band's rows of the zero-bordered input: gathered row u is the whole pass's row 2·firstTileRow + u, input row
+        //    2·firstTileRow + u − padding.
         int start = 2 * firstTileRow - padding;
         int first = Math.Max(0, start), end = Math.Min(inputHeight, start + height);
         Gather(ref Unsafe.Add(ref x, first * inputWidth), ref gathered, channels, Math.Max(0, end - first), inputWidth, inputHeight * inputWidth, first - start, padding,
             height, width);
+
+        // 2–4. V = Bᵀ d B of each tile; the products M(ξ) = V(ξ) · U(ξ), over gathered (done with); bias + Aᵀ M A into outputs.
         TransformInput<TVector, TForm>(ref gathered, ref transformed, tiles * channels, channels, tileRows, tilesAcross, width);
-        Products<TVector>(ref transformedWeight, ref transformed, ref gathered, (TForm.Kernel + 1) * (TForm.Kernel + 1), tiles, channels, filters, 0, filters);
-        TransformOutput<TVector, TForm>(ref gathered, tiles * filters, ref bias, ref outputs, filters, filters, tileRows, tilesAcross);
+        Products<TVector>(ref transformedWeight, ref transformed, ref gathered, (TForm.Kernel + 1) * (TForm.Kernel + 1), tiles, channels, filters);
+        TransformOutput<TVector, TForm>(ref gathered, tiles * filters, ref bias, ref outputs, filters, tileRows, tilesAcross);
+
+        // 5. The band's output rows that y has, into its planes through the epilogue.
         int row = 2 * firstTileRow, offset = row * outputWidth;
-        CopyOut(ref outputs, ref Unsafe.Add(ref y, offset), filters, filters, Math.Min(2 * tileRows, outputHeight - row), outputWidth, outputHeight * outputWidth,
-            2 * tilesAcross, epilogue, offset);
+        CopyOut(ref outputs, ref Unsafe.Add(ref y, offset), filters, Math.Min(2 * tileRows, outputHeight - row), outputWidth, outputHeight * outputWidth, 2 * tilesAcross,
+            epilogue, offset);
     }
 
-    /// <summary>
-    /// The first half of <see cref="Forward{TVector}"/>, which every part of a split of its filters reads: each sample's input
-    /// channels-last into <paramref name="gathered"/>, then its tiles' Bᵀ d B into <paramref name="transformed"/> (tile r of
-    /// sample p is row p·tiles + r of each position's product).
-    /// </summary>
-    internal static void Prepare<TVector>(ref float x, ref float gathered, ref float transformed, int kernel, int channels, int inputHeight, int inputWidth, int padding,
-        int samples, int inputStride)
-        where TVector : struct, IFloatVector<TVector>
-    {
-        if (kernel == 3)
-        {
-            Prepare<TVector, F2x3>(ref x, ref gathered, ref transformed, channels, inputHeight, inputWidth, padding, samples, inputStride);
-        }
-        else
-        {
-            Prepare<TVector, F2x5>(ref x, ref gathered, ref transformed, channels, inputHeight, inputWidth, padding, samples, inputStride);
-        }
-    }
-
-    private static void Prepare<TVector, TForm>(ref float x, ref float gathered, ref float transformed, int channels, int inputHeight, int inputWidth, int padding,
-        int samples, int inputStride)
-        where TVector : struct, IFloatVector<TVector>
-        where TForm : struct, IWinogradForm
-    {
-        int outputHeight = inputHeight + 2 * padding - TForm.Kernel + 1, outputWidth = inputWidth + 2 * padding - TForm.Kernel + 1;
-        int tilesDown = Tiles(outputHeight), tilesAcross = Tiles(outputWidth), tiles = tilesDown * tilesAcross, all = samples * tiles;
-        int height = 2 * tilesDown + TForm.Kernel - 1, width = 2 * tilesAcross + TForm.Kernel - 1; // gathered's rows and cells of `channels` floats
-        int cells = height * width * channels; // one sample's floats
-        for (int p = 0; p < samples; p++)
-        {
-            Gather(ref Unsafe.Add(ref x, p * inputStride), ref Unsafe.Add(ref gathered, p * cells), channels, inputHeight, inputWidth, inputHeight * inputWidth, padding, padding,
-                height, width);
-        }
-
-        for (int p = 0; p < samples; p++)
-        {
-            TransformInput<TVector, TForm>(ref Unsafe.Add(ref gathered, p * cells), ref Unsafe.Add(ref transformed, p * tiles * channels), all * channels, channels,
-                tilesDown, tilesAcross, width);
-        }
-    }
-
-    /// <summary>V(ξ, r, t) = (Bᵀ d(r, t) B)(ξ) for each tile r of one sample, at transformed[ξ·position + r·channels + t].</summary>
+    /// <summary>V(ξ, r, t) = (Bᵀ d(r, t) B)(ξ) for each tile r, at transformed[ξ·position + r·channels + t].</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void TransformInput<TVector, TForm>(ref float gathered, ref float transformed, int position, int channels, int tilesDown, int tilesAcross, int width)
         where TVector : struct, IFloatVector<TVector>
@@ -316,68 +270,24 @@ public static class Winograd
         }
     }
 
-    /// <summary>
-    /// The second half of <see cref="Forward{TVector}"/>, after <see cref="Prepare{TVector}"/>, for filters
-    /// <paramref name="first"/> … <paramref name="first"/> + <paramref name="units"/> − 1 of <paramref name="filters"/>: their
-    /// columns of the products M(ξ) = V(ξ) · U(ξ) into <paramref name="products"/> (<see cref="GatheredLength"/> floats, which
-    /// may be the first workspace: <see cref="Prepare{TVector}"/> is done with it), then bias + Aᵀ M A channels-last into
-    /// <paramref name="outputs"/>, then y's planes of those filters. Parts over other filters may run at the same time: each
-    /// writes only its own columns and planes.
-    /// </summary>
-    internal static void Multiply<TVector>(ref float transformedWeight, ref float bias, ref float transformed, ref float products, ref float outputs, ref float y,
-        int kernel, int filters, int first, int units, int channels, int inputHeight, int inputWidth, int padding, int samples, int outputStride, Epilogue epilogue)
-        where TVector : struct, IFloatVector<TVector>
-    {
-        if (kernel == 3)
-        {
-            Multiply<TVector, F2x3>(ref transformedWeight, ref bias, ref transformed, ref products, ref outputs, ref y, filters, first, units, channels, inputHeight, inputWidth,
-                padding, samples, outputStride, epilogue);
-        }
-        else
-        {
-            Multiply<TVector, F2x5>(ref transformedWeight, ref bias, ref transformed, ref products, ref outputs, ref y, filters, first, units, channels, inputHeight, inputWidth,
-                padding, samples, outputStride, epilogue);
-        }
-    }
-
-    private static void Multiply<TVector, TForm>(ref float transformedWeight, ref float bias, ref float transformed, ref float products, ref float outputs, ref float y,
-        int filters, int first, int units, int channels, int inputHeight, int inputWidth, int padding, int samples, int outputStride, Epilogue epilogue)
-        where TVector : struct, IFloatVector<TVector>
-        where TForm : struct, IWinogradForm
-    {
-        int outputHeight = inputHeight + 2 * padding - TForm.Kernel + 1, outputWidth = inputWidth + 2 * padding - TForm.Kernel + 1;
-        int tilesDown = Tiles(outputHeight), tilesAcross = Tiles(outputWidth), tiles = tilesDown * tilesAcross, all = samples * tiles;
-        Products<TVector>(ref transformedWeight, ref transformed, ref products, (TForm.Kernel + 1) * (TForm.Kernel + 1), all, channels, filters, first, units);
-        int plane = outputHeight * outputWidth;
-        for (int p = 0; p < samples; p++)
-        {
-            ref float sampleOutputs = ref Unsafe.Add(ref outputs, p * 4 * tiles * filters + first);
-            TransformOutput<TVector, TForm>(ref Unsafe.Add(ref products, p * tiles * filters + first), all * filters, ref Unsafe.Add(ref bias, first), ref sampleOutputs,
-                filters, units, tilesDown, tilesAcross);
-            int offset = p * outputStride + first * plane;
-            CopyOut(ref sampleOutputs, ref Unsafe.Add(ref y, offset), filters, units, outputHeight, outputWidth, plane, 2 * tilesAcross, epilogue, offset);
-        }
-    }
-
-    /// <summary>M(ξ)(r, k) = Σ_t V(ξ, r, t) · U(ξ, t, k) for ξ &lt; positions, rows r &lt; all and filters first … first + units − 1.</summary>
+    /// <summary>M(ξ)(r, k) = Σ_t V(ξ, r, t) · U(ξ, t, k) for ξ &lt; positions, tiles r &lt; <paramref name="tiles"/> and every filter k.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Products<TVector>(ref float transformedWeight, ref float transformed, ref float products, int positions, int all, int channels, int filters, int first, int units)
+    private static void Products<TVector>(ref float transformedWeight, ref float transformed, ref float products, int positions, int tiles, int channels, int filters)
         where TVector : struct, IFloatVector<TVector>
     {
         for (int xi = 0; xi < positions; xi++)
         {
-            Gemm.Multiply<TVector>(ref Unsafe.Add(ref transformed, xi * all * channels), channels, 1,
-                ref Unsafe.Add(ref transformedWeight, xi * channels * filters + first), filters,
-                ref Unsafe.Add(ref products, xi * all * filters + first), filters, all, channels, units, paddedTail: false);
+            Gemm.Multiply<TVector>(ref Unsafe.Add(ref transformed, xi * tiles * channels), channels, 1, ref Unsafe.Add(ref transformedWeight, xi * channels * filters), filters,
+                ref Unsafe.Add(ref products, xi * tiles * filters), filters, tiles, channels, filters, paddedTail: false);
         }
     }
 
     /// <summary>
-    /// bias(k) + (Aᵀ M A)(a, b) of each tile (ti, tj) of one sample, for filters k &lt; units of a row of filters, channels-last
+    /// bias(k) + (Aᵀ M A)(a, b) of each tile (ti, tj), for every filter k, channels-last
     /// at outputs[((2·ti + a)·(2·tilesAcross) + 2·tj + b)·filters + k].
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void TransformOutput<TVector, TForm>(ref float products, int position, ref float bias, ref float outputs, int filters, int units, int tilesDown, int tilesAcross)
+    private static void TransformOutput<TVector, TForm>(ref float products, int position, ref float bias, ref float outputs, int filters, int tilesDown, int tilesAcross)
         where TVector : struct, IFloatVector<TVector>
         where TForm : struct, IWinogradForm
     {
@@ -389,12 +299,12 @@ public static class Winograd
                 ref float from = ref Unsafe.Add(ref products, (ti * tilesAcross + tj) * filters);
                 ref float to = ref Unsafe.Add(ref outputs, (2 * ti * 2 * tilesAcross + 2 * tj) * filters);
                 int k = 0;
-                for (; k + TVector.Count <= units; k += TVector.Count)
+                for (; k + TVector.Count <= filters; k += TVector.Count)
                 {
                     TForm.OutputTile<TVector>(ref Unsafe.Add(ref from, k), position, ref Unsafe.Add(ref bias, k), ref Unsafe.Add(ref to, k), row, filters);
                 }
 
-                for (; k < units; k++)
+                for (; k < filters; k++)
                 {
                     TForm.OutputTile<Float1>(ref Unsafe.Add(ref from, k), position, ref Unsafe.Add(ref bias, k), ref Unsafe.Add(ref to, k), row, filters);
                 }
@@ -507,37 +417,37 @@ public static class Winograd
     }
 
     /// <summary>
-    /// y(k, i, j) = epilogue(outputs[(i·width + j)·filters + k]) for k &lt; <paramref name="units"/>, i &lt; <paramref name="rows"/>
+    /// y(k, i, j) = epilogue(outputs[(i·width + j)·filters + k]) for every filter k, i &lt; <paramref name="rows"/>
     /// and j &lt; <paramref name="outputWidth"/> (a tile may reach one past y's edge), y's planes <paramref name="plane"/> floats
     /// apart, the epilogue's residual from <paramref name="offset"/> on.
     /// </summary>
-    private static void CopyOut(ref float outputs, ref float y, int filters, int units, int rows, int outputWidth, int plane, int width, Epilogue epilogue, int offset)
+    private static void CopyOut(ref float outputs, ref float y, int filters, int rows, int outputWidth, int plane, int width, Epilogue epilogue, int offset)
     {
         ref float residual = ref epilogue.Residual;
         switch (epilogue.Kind)
         {
             case EpilogueKind.None:
-                CopyOut<Unchanged>(ref outputs, ref y, ref residual, offset, filters, units, rows, outputWidth, plane, width);
+                CopyOut<Unchanged>(ref outputs, ref y, ref residual, offset, filters, rows, outputWidth, plane, width);
                 break;
             case EpilogueKind.Rectify:
-                CopyOut<Rectified>(ref outputs, ref y, ref residual, offset, filters, units, rows, outputWidth, plane, width);
+                CopyOut<Rectified>(ref outputs, ref y, ref residual, offset, filters, rows, outputWidth, plane, width);
                 break;
             case EpilogueKind.Add:
-                CopyOut<Added>(ref outputs, ref y, ref residual, offset, filters, units, rows, outputWidth, plane, width);
+                CopyOut<Added>(ref outputs, ref y, ref residual, offset, filters, rows, outputWidth, plane, width);
                 break;
             default:
-                CopyOut<AddedRectified>(ref outputs, ref y, ref residual, offset, filters, units, rows, outputWidth, plane, width);
+                CopyOut<AddedRectified>(ref outputs, ref y, ref residual, offset, filters, rows, outputWidth, plane, width);
                 break;
         }
     }
 
     /// <summary>
-    /// <see cref="CopyOut(ref float, ref float, int, int, int, int, int, int, Epilogue, int)"/> with the epilogue a type: a transpose of the
+    /// <see cref="CopyOut(ref float, ref float, int, int, int, int, int, Epilogue, int)"/> with the epilogue a type: a transpose of the
     /// covered pixels × filters into y's filters × pixels (pixel q = i·outputWidth + j, written as one run), in blocks of 8
     /// pixels × 8 filters.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void CopyOut<TStep>(ref float outputs, ref float y, ref float residual, int offset, int filters, int units, int rows, int outputWidth, int plane, int width)
+    private static void CopyOut<TStep>(ref float outputs, ref float y, ref float residual, int offset, int filters, int rows, int outputWidth, int plane, int width)
         where TStep : struct, IOutputStep
     {
         residual = ref Epilogue.Advance<TStep>(ref residual, offset);
@@ -548,7 +458,7 @@ public static class Winograd
             for (; q + 8 <= pixels; q += 8)
             {
                 int k = 0;
-                for (; k + 8 <= units; k += 8)
+                for (; k + 8 <= filters; k += 8)
                 {
                     Transpose(
                         Vector256.LoadUnsafe(ref Output(ref outputs, q, k, outputWidth, width, filters)),
@@ -572,7 +482,7 @@ public static class Winograd
                     Store<TStep>(f7, ref y, ref residual, o + 7 * plane);
                 }
 
-                for (; k < units; k++)
+                for (; k < filters; k++)
                 {
                     for (int p = q; p < q + 8; p++)
                     {
@@ -584,7 +494,7 @@ public static class Winograd
 
         for (; q < pixels; q++)
         {
-            for (int k = 0; k < units; k++)
+            for (int k = 0; k < filters; k++)
             {
                 StoreOne<TStep>(Output(ref outputs, q, k, outputWidth, width, filters), ref y, ref residual, k * plane + q);
             }

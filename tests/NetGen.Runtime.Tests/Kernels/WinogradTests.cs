@@ -8,125 +8,76 @@ namespace NetGen.Runtime.Tests.Kernels;
 /// <summary>
 /// Winograd's F(2×2, 3×3) and F(2×2, 5×5): the weight transform is G w Gᵀ, and the forward pass is the convolution within float
 /// rounding of a double-precision one, at odd sizes (odd outputs, whose last tile reaches past them; channels and filters
-/// that leave vector tails; padding 0 to 2), with every vector width; several samples at once give the same bits as one
-/// at a time, the epilogues the same bits as the plain pass followed by the [Add] and [ReLU], and nothing is written
-/// past the outputs or the workspaces' stated lengths.
+/// that leave vector tails; padding 0 to 2), with every vector width; any split of the tile rows gives the same bits as
+/// the whole, the epilogues the same bits as the plain pass followed by the [Add] and [ReLU], and nothing is written past
+/// the outputs or the workspaces' stated lengths.
 /// </summary>
 public sealed class WinogradTests
 {
     private const float Sentinel = 1234.5f;
     private const int Slack = 64;
 
-    /// <summary>kernel, filters, channels, input height, input width, padding, samples.</summary>
-    public static TheoryData<int, int, int, int, int, int, int> Shapes => new()
+    /// <summary>kernel, filters, channels, input height, input width, padding.</summary>
+    public static TheoryData<int, int, int, int, int, int> Shapes => new()
     {
-        { 3, 16, 16, 7, 7, 1, 1 },    // one vector of filters, 4×4 tiles over a 7×7 output
-        { 3, 24, 40, 9, 5, 1, 2 },    // vector tails in both (16 + 8 and 32 + 8 lanes), two samples
-        { 3, 17, 3, 6, 11, 0, 1 },    // scalar tails everywhere; a 4×9 output (odd width, fewer pixels than a transpose block per row)
-        { 3, 32, 32, 12, 12, 2, 3 },  // padding 2: a 14×14 output from a 12×12 input
-        { 3, 8, 9, 1, 1, 1, 1 },      // one input pixel, one output, one tile
-        { 3, 64, 48, 14, 14, 1, 1 },  // ResNet-sized
-        { 5, 64, 32, 14, 14, 2, 1 },  // WideNet's conv2
-        { 5, 24, 40, 9, 7, 2, 2 },    // vector tails, odd output, two samples
-        { 5, 17, 3, 7, 9, 0, 1 },     // no padding: a 3×5 output; scalar tails
-        { 5, 8, 5, 1, 2, 2, 1 },      // one input row: a 1×2 output whose tile reads mostly the border
+        { 3, 16, 16, 7, 7, 1 },    // one vector of filters, 4×4 tiles over a 7×7 output
+        { 3, 24, 40, 9, 5, 1 },    // vector tails in both (16 + 8 and 32 + 8 lanes)
+        { 3, 17, 3, 6, 11, 0 },    // scalar tails everywhere; a 4×9 output (odd width, fewer pixels than a transpose block per row)
+        { 3, 32, 32, 12, 12, 2 },  // padding 2: a 14×14 output from a 12×12 input
+        { 3, 8, 9, 1, 1, 1 },      // one input pixel, one output, one tile
+        { 3, 64, 48, 14, 14, 1 },  // ResNet-sized
+        { 5, 64, 32, 14, 14, 2 },  // WideNet's conv2
+        { 5, 24, 40, 9, 7, 2 },    // vector tails, odd output
+        { 5, 17, 3, 7, 9, 0 },     // no padding: a 3×5 output; scalar tails
+        { 5, 8, 5, 1, 2, 2 },      // one input row: a 1×2 output whose tile reads mostly the border
     };
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void Forward_is_the_convolution_within_float_rounding(int kernel, int filters, int channels, int height, int width, int padding, int samples)
+    public void Forward_is_the_convolution_within_float_rounding(int kernel, int filters, int channels, int height, int width, int padding)
     {
         var random = new Random(filters * 1000 + channels * 10 + height + kernel);
         float[] weight = TestValues.Uniform(random, filters * channels * kernel * kernel);
         float[] bias = TestValues.Uniform(random, filters);
-        float[] x = TestValues.Uniform(random, samples * channels * height * width);
+        float[] x = TestValues.Uniform(random, channels * height * width);
         int outputHeight = height + 2 * padding - kernel + 1, outputWidth = width + 2 * padding - kernel + 1;
-        foreach (Func<float[]> run in Runs(weight, bias, x, kernel, filters, channels, height, width, padding, samples))
+        foreach (Func<float[]> run in Runs(weight, bias, x, kernel, filters, channels, height, width, padding))
         {
             float[] y = run();
-            for (int p = 0; p < samples; p++)
+            for (int k = 0; k < filters; k++)
             {
-                for (int k = 0; k < filters; k++)
+                for (int i = 0; i < outputHeight; i++)
                 {
-                    for (int i = 0; i < outputHeight; i++)
+                    for (int j = 0; j < outputWidth; j++)
                     {
-                        for (int j = 0; j < outputWidth; j++)
+                        double sum = bias[k], magnitude = Math.Abs(bias[k]);
+                        for (int t = 0; t < channels; t++)
                         {
-                            double sum = bias[k], magnitude = Math.Abs(bias[k]);
-                            for (int t = 0; t < channels; t++)
+                            for (int m = 0; m < kernel; m++)
                             {
-                                for (int m = 0; m < kernel; m++)
+                                for (int n = 0; n < kernel; n++)
                                 {
-                                    for (int n = 0; n < kernel; n++)
+                                    int u = i + m - padding, v = j + n - padding;
+                                    if (u < 0 || u >= height || v < 0 || v >= width)
                                     {
-                                        int u = i + m - padding, v = j + n - padding;
-                                        if (u < 0 || u >= height || v < 0 || v >= width)
-                                        {
-                                            continue;
-                                        }
-
-                                        double term = (double)weight[((k * channels + t) * kernel + m) * kernel + n] * x[((p * channels + t) * height + u) * width + v];
-                                        sum += term;
-                                        magnitude += Math.Abs(term);
+                                        continue;
                                     }
+
+                                    double term = (double)weight[((k * channels + t) * kernel + m) * kernel + n] * x[(t * height + u) * width + v];
+                                    sum += term;
+                                    magnitude += Math.Abs(term);
                                 }
                             }
-
-                            float actual = y[((p * filters + k) * outputHeight + i) * outputWidth + j];
-                            // Float rounding of the sum of |terms| (the direct kernel's bound), with room for the 5×5 form's transforms
-                            // (×5 and ×4 before the products, ¼ and 1/24 after).
-                            Assert.True(Math.Abs(actual - sum) <= (kernel == 3 ? 1e-5 : 4e-5) * magnitude + 1e-6, $"sample {p}, y({k}, {i}, {j}) = {actual}, expected {sum}");
                         }
+
+                        float actual = y[(k * outputHeight + i) * outputWidth + j];
+                        // Float rounding of the sum of |terms| (the direct kernel's bound), with room for the 5×5 form's transforms
+                        // (×5 and ×4 before the products, ¼ and 1/24 after).
+                        Assert.True(Math.Abs(actual - sum) <= (kernel == 3 ? 1e-5 : 4e-5) * magnitude + 1e-6, $"y({k}, {i}, {j}) = {actual}, expected {sum}");
                     }
                 }
             }
         }
-    }
-
-    [Fact]
-    public void Several_samples_at_once_give_the_same_bits_as_one_at_a_time()
-    {
-        const int filters = 32, channels = 16, height = 7, width = 9, padding = 1, samples = 3;
-        var random = new Random(5);
-        float[] weight = TestValues.Uniform(random, filters * channels * 9);
-        float[] bias = TestValues.Uniform(random, filters);
-        float[] x = TestValues.Uniform(random, samples * channels * height * width);
-        int outputLength = filters * height * width;
-        float[] together = Run<Float256>(weight, bias, x, 3, filters, channels, height, width, padding, samples, Epilogue.None);
-        for (int p = 0; p < samples; p++)
-        {
-            float[] alone = Run<Float256>(weight, bias, x.AsSpan(p * channels * height * width, channels * height * width).ToArray(), 3, filters, channels, height, width, padding, 1, Epilogue.None);
-            Assert.Equal(alone.AsSpan(0, outputLength).ToArray(), together.AsSpan(p * outputLength, outputLength).ToArray());
-        }
-    }
-
-    [Fact]
-    public void Filters_split_into_parts_after_one_prepare_give_the_same_bits()
-    {
-        // 40 filters of a 5×5 kernel in parts of 16, 16 and 8 (the last a vector tail with 512-bit vectors), run in reverse order.
-        const int filters = 40, channels = 32, height = 9, width = 6, padding = 2;
-        var random = new Random(9);
-        float[] weight = TestValues.Uniform(random, filters * channels * 25);
-        float[] bias = TestValues.Uniform(random, filters);
-        float[] x = TestValues.Uniform(random, channels * height * width);
-        float[] residual = TestValues.Uniform(random, filters * height * width + Slack);
-        var epilogue = new Epilogue(ref residual[0], rectifies: true);
-        float[] whole = Run<Float256>(weight, bias, x, 5, filters, channels, height, width, padding, 1, epilogue);
-
-        float[] transformedWeight = new float[Winograd.TransformedWeightLength(5, filters, channels)];
-        Winograd.TransformWeight(weight, transformedWeight, 5, filters, channels);
-        float[] gathered = Filled(Winograd.GatheredLength(5, channels, filters, height, width, 1));
-        float[] transformed = Filled(Winograd.TransformedLength(5, channels, height, width, 1));
-        float[] outputs = Filled(Winograd.OutputsLength(filters, height, width, 1));
-        float[] parts = Filled(filters * height * width);
-        Winograd.Prepare<Float256>(ref x[0], ref gathered[0], ref transformed[0], 5, channels, height, width, padding, 1, 0);
-        foreach ((int first, int units) in new[] { (32, 8), (16, 16), (0, 16) })
-        {
-            Winograd.Multiply<Float256>(ref transformedWeight[0], ref bias[0], ref transformed[0], ref gathered[0], ref outputs[0], ref parts[0], 5, filters, first, units,
-                channels, height, width, padding, 1, 0, epilogue);
-        }
-
-        Assert.Equal(whole, parts);
     }
 
     /// <summary>kernel, filters, channels, input height, input width, padding, tile rows per part.</summary>
@@ -146,7 +97,7 @@ public sealed class WinogradTests
         int outputHeight = height + 2 * padding - kernel + 1, outputWidth = width + 2 * padding - kernel + 1, outputLength = filters * outputHeight * outputWidth;
         float[] residual = TestValues.Uniform(random, outputLength + Slack);
         var epilogue = new Epilogue(ref residual[0], rectifies: true);
-        float[] whole = Run<Float256>(weight, bias, x, kernel, filters, channels, height, width, padding, 1, epilogue);
+        float[] whole = Run<Float256>(weight, bias, x, kernel, filters, channels, height, width, padding, epilogue);
 
         float[] transformedWeight = new float[Winograd.TransformedWeightLength(kernel, filters, channels)];
         Winograd.TransformWeight(weight, transformedWeight, kernel, filters, channels);
@@ -155,9 +106,9 @@ public sealed class WinogradTests
         for (int first = (tilesDown - 1) / grain * grain; first >= 0; first -= grain) // last part first
         {
             int rows = Math.Min(grain, tilesDown - first);
-            float[] gathered = Filled(Winograd.GatheredLength(kernel, channels, filters, 2 * rows, outputWidth, 1));
-            float[] transformed = Filled(Winograd.TransformedLength(kernel, channels, 2 * rows, outputWidth, 1));
-            float[] outputs = Filled(Winograd.OutputsLength(filters, 2 * rows, outputWidth, 1));
+            float[] gathered = Filled(Winograd.GatheredLength(kernel, channels, filters, 2 * rows, outputWidth));
+            float[] transformed = Filled(Winograd.TransformedLength(kernel, channels, 2 * rows, outputWidth));
+            float[] outputs = Filled(Winograd.OutputsLength(filters, 2 * rows, outputWidth));
             Winograd.ForwardRows<Float256>(ref transformedWeight[0], ref bias[0], ref x[0], ref gathered[0], ref transformed[0], ref outputs[0], ref parts[0], kernel, filters,
                 channels, height, width, padding, first, rows, epilogue);
             foreach (float[] buffer in new[] { gathered, transformed, outputs, parts })
@@ -179,16 +130,16 @@ public sealed class WinogradTests
     public void The_epilogue_is_the_Add_and_ReLU_after_the_plain_pass(bool adds, bool rectifies)
     {
         // A 5×9 output: a transpose block of 8 pixels runs across rows, and 45 pixels leave 5 for the scalar tail.
-        const int filters = 20, channels = 16, height = 5, width = 9, padding = 1, samples = 2;
+        const int filters = 20, channels = 16, height = 5, width = 9, padding = 1;
         var random = new Random(7);
         float[] weight = TestValues.Uniform(random, filters * channels * 9);
         float[] bias = TestValues.Uniform(random, filters);
-        float[] x = TestValues.Uniform(random, samples * channels * height * width);
-        float[] residual = TestValues.Uniform(random, samples * filters * height * width + Slack);
-        float[] plain = Run<Float256>(weight, bias, x, 3, filters, channels, height, width, padding, samples, Epilogue.None);
+        float[] x = TestValues.Uniform(random, channels * height * width);
+        float[] residual = TestValues.Uniform(random, filters * height * width + Slack);
+        float[] plain = Run<Float256>(weight, bias, x, 3, filters, channels, height, width, padding, Epilogue.None);
         Epilogue epilogue = adds ? new Epilogue(ref residual[0], rectifies) : Epilogue.Rectify;
-        float[] fused = Run<Float256>(weight, bias, x, 3, filters, channels, height, width, padding, samples, epilogue);
-        for (int o = 0; o < samples * filters * height * width; o++)
+        float[] fused = Run<Float256>(weight, bias, x, 3, filters, channels, height, width, padding, epilogue);
+        for (int o = 0; o < filters * height * width; o++)
         {
             float sum = adds ? plain[o] + residual[o] : plain[o];
             Assert.Equal(rectifies ? MathF.Max(sum, 0f) : sum, fused[o]);
@@ -267,42 +218,41 @@ public sealed class WinogradTests
     }
 
     /// <summary>The pass with every vector width this machine accelerates, and the scalar one.</summary>
-    private static Func<float[]>[] Runs(float[] weight, float[] bias, float[] x, int kernel, int filters, int channels, int height, int width, int padding, int samples)
+    private static Func<float[]>[] Runs(float[] weight, float[] bias, float[] x, int kernel, int filters, int channels, int height, int width, int padding)
     {
         var runs = new System.Collections.Generic.List<Func<float[]>>
         {
-            () => Run<Float1>(weight, bias, x, kernel, filters, channels, height, width, padding, samples, Epilogue.None),
+            () => Run<Float1>(weight, bias, x, kernel, filters, channels, height, width, padding, Epilogue.None),
         };
         if (Vector256.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd)
         {
-            runs.Add(() => Run<Float256>(weight, bias, x, kernel, filters, channels, height, width, padding, samples, Epilogue.None));
+            runs.Add(() => Run<Float256>(weight, bias, x, kernel, filters, channels, height, width, padding, Epilogue.None));
         }
 
         if (Vector512.IsHardwareAccelerated)
         {
-            runs.Add(() => Run<Float512>(weight, bias, x, kernel, filters, channels, height, width, padding, samples, Epilogue.None));
+            runs.Add(() => Run<Float512>(weight, bias, x, kernel, filters, channels, height, width, padding, Epilogue.None));
         }
 
         return runs.ToArray();
     }
 
     /// <summary>
-    /// One call over samples one after another, with workspaces of exactly their stated lengths (then sentinels) and y's
-    /// floats followed by sentinels; checks that none of the sentinels changed and returns y.
+    /// One call, with workspaces of exactly their stated lengths (then sentinels) and y's floats followed by sentinels;
+    /// checks that none of the sentinels changed and returns y.
     /// </summary>
-    private static float[] Run<TVector>(float[] weight, float[] bias, float[] x, int kernel, int filters, int channels, int height, int width, int padding, int samples, Epilogue epilogue)
+    private static float[] Run<TVector>(float[] weight, float[] bias, float[] x, int kernel, int filters, int channels, int height, int width, int padding, Epilogue epilogue)
         where TVector : struct, IFloatVector<TVector>
     {
         int outputHeight = height + 2 * padding - kernel + 1, outputWidth = width + 2 * padding - kernel + 1;
-        int inputLength = channels * height * width, outputLength = filters * outputHeight * outputWidth;
         float[] transformedWeight = new float[Winograd.TransformedWeightLength(kernel, filters, channels)];
         Winograd.TransformWeight(weight, transformedWeight, kernel, filters, channels);
-        float[] gathered = Filled(Winograd.GatheredLength(kernel, channels, filters, outputHeight, outputWidth, samples));
-        float[] transformed = Filled(Winograd.TransformedLength(kernel, channels, outputHeight, outputWidth, samples));
-        float[] outputs = Filled(Winograd.OutputsLength(filters, outputHeight, outputWidth, samples));
-        float[] y = Filled(samples * outputLength);
+        float[] gathered = Filled(Winograd.GatheredLength(kernel, channels, filters, outputHeight, outputWidth));
+        float[] transformed = Filled(Winograd.TransformedLength(kernel, channels, outputHeight, outputWidth));
+        float[] outputs = Filled(Winograd.OutputsLength(filters, outputHeight, outputWidth));
+        float[] y = Filled(filters * outputHeight * outputWidth);
         Winograd.Forward<TVector>(ref transformedWeight[0], ref bias[0], ref x[0], ref gathered[0], ref transformed[0], ref outputs[0], ref y[0], kernel, filters, channels,
-            height, width, padding, samples, inputLength, outputLength, epilogue);
+            height, width, padding, epilogue);
         foreach (float[] buffer in new[] { gathered, transformed, outputs, y })
         {
             for (int i = buffer.Length - Slack; i < buffer.Length; i++)

@@ -1764,8 +1764,7 @@ namespace NetGen.Generated
                 // channels, sums from zero.
                 Winograd.Forward<TVector>(ref uf0, ref z0, ref dy0, ref gg0, ref gt0, ref go0,
                     ref MemoryMarshal.GetReference(dx.Slice(s * 6272, 6272)), kernel: 3, filters: 32, channels: 32,
-                    inputHeight: 14, inputWidth: 14, padding: 1, samples: 1, inputStride: 6272, outputStride: 6272,
-                    epilogue: Epilogue.None);
+                    inputHeight: 14, inputWidth: 14, padding: 1, epilogue: Epilogue.None);
             }
 
             // 5. dL/dw(k, r) += dL/dwᵀ(r, k), once for all the samples.
@@ -1804,8 +1803,7 @@ namespace NetGen.Generated
                 // 0; 0 1 −1 1], into outputs, then copied out to the planes.
                 Winograd.Forward<TVector>(ref u0, ref b0, ref MemoryMarshal.GetReference(x.Slice(s * 6272, 6272)),
                     ref g0, ref t0, ref o0, ref MemoryMarshal.GetReference(y.Slice(s * 6272, 6272)), kernel: 3,
-                    filters: 32, channels: 32, inputHeight: 14, inputWidth: 14, padding: 1, samples: 1,
-                    inputStride: 6272, outputStride: 6272, epilogue: Epilogue.None);
+                    filters: 32, channels: 32, inputHeight: 14, inputWidth: 14, padding: 1, epilogue: Epilogue.None);
             }
         }
 
