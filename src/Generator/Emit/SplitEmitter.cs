@@ -10,7 +10,7 @@ namespace NetGen.Generator.Emit;
 /// (<see cref="SplitPlan.MinimumMultiplyAdds"/>) whose kind can cut its output units into parts (<see cref="Layer.SplitForward"/>),
 /// a prepare method and a units method beside its forward method; in the forward pass, a branch that runs those parts
 /// through the one-sample workspace's splitter when there is one and it may use more than one thread; and the
-/// <c>Splitter</c> class (a <c>NetGen.Training.LayerSplitter</c>) that runs part p of split layer i. Batch passes never
+/// <c>Splitter</c> class (a <c>NetGen.Training.LayerSplitter</c>) that runs a range of split layer i's units. Batch passes never
 /// split a layer: their chunks already keep every thread busy.
 /// </summary>
 internal static class SplitEmitter
@@ -111,8 +111,7 @@ internal static class SplitEmitter
                 w.Line($"{NetworkEmitter.Layers(model)}.{buffers.Methods(plan)}{Method(plan)}Prepare<TVector>({Arguments(plan, buffers)});");
             }
 
-            w.Line($"int partUnits = splitter.PartUnits({split.Units}, {split.Grain});");
-            w.Line($"splitter.Run({site}, ({split.Units} + partUnits - 1) / partUnits);");
+            w.Line($"splitter.Run({site}, units: {split.Units}, grain: {split.Grain});");
             w.Close();
             w.Line($"else");
             w.Open();
@@ -155,22 +154,21 @@ internal static class SplitEmitter
         w.Close();
         w.Close();
         w.Line();
-        w.Summary($"Runs the parts of the large layers of a one-sample forward pass on up to <see cref=\"DegreeOfParallelism\"/> threads, one part per thread (<see cref=\"global::NetGen.Training.LayerSplitter.PartUnits\"/>): {parts}. Each unit is computed as on one thread, so the outputs are the same bits whatever the thread count.");
+        w.Summary($"Runs the parts of the large layers of a one-sample forward pass on up to <see cref=\"DegreeOfParallelism\"/> threads, one part per thread: {parts}. Each unit is computed as on one thread, so the outputs are the same bits whatever the thread count.");
         w.Line($"{NetworkEmitter.GeneratedCodeAttribute}");
         w.Line($"private sealed class Splitter({model.Hierarchy.TypeReference} network) : global::NetGen.Training.LayerSplitter");
         w.Open();
-        w.Line($"protected override void RunPart(int layer, int part)");
+        w.Line($"protected override void RunPart(int layer, int first, int count)");
         w.Open();
-        PassEmitter.EmitKernelSwitch(w, "RunPart", "layer, part");
+        PassEmitter.EmitKernelSwitch(w, "RunPart", "layer, first, count");
         w.Close();
         w.Line();
         NetworkEmitter.WriteOptimizedQualified(w);
-        w.Line($"private void RunPart<TVector>(int layer, int part)");
+        w.Line($"private void RunPart<TVector>(int layer, int first, int count)");
         w.Line($"{PassEmitter.VectorConstraint}");
         w.Open();
         w.Line($"global::System.ReadOnlySpan<float> parameters = network.{NetworkEmitter.ParametersArray(model)};");
         w.Line($"Workspace ws = network._workspace;");
-        w.Line($"int first, size;");
         w.Line($"switch (layer)");
         w.Open();
         for (int i = 0; i < sites.Count; i++)
@@ -178,9 +176,7 @@ internal static class SplitEmitter
             LayerPlan plan = sites[i];
             SplitPlan split = Of(plan)!;
             w.Line($"case {i}: // {plan.Name}");
-            w.Line($"    size = PartUnits({split.Units}, {split.Grain});");
-            w.Line($"    first = part * size;");
-            w.Line($"    {NetworkEmitter.Layers(model)}.{buffers.Methods(plan)}{Method(plan)}Units<TVector>(first, global::System.Math.Min(size, {split.Units} - first), {Arguments(plan, buffers)});");
+            w.Line($"    {NetworkEmitter.Layers(model)}.{buffers.Methods(plan)}{Method(plan)}Units<TVector>(first, count, {Arguments(plan, buffers)});");
             w.Line($"    break;");
         }
 

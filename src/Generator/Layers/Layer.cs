@@ -354,9 +354,10 @@ internal enum TargetKind
 
 /// <summary>
 /// How a one-sample forward pass splits a layer across threads: <paramref name="Units"/> output units (what the layer
-/// calls them, <paramref name="UnitName"/>: "filters") in one part per thread, each a multiple of <paramref name="Grain"/>
-/// (the last may be smaller; <c>LayerSplitter.PartUnits</c>), after a prepare step when <paramref name="Prepares"/>. A
-/// part reads the whole input, or with <paramref name="ReadsOwnRows"/> only the rows under its own output rows.
+/// calls them, <paramref name="UnitName"/>: "filters") in one part per thread, each a multiple of
+/// <paramref name="Grain"/> (the last may be smaller; <c>LayerSplitter.Run</c> cuts them), after a prepare step when
+/// <paramref name="Prepares"/>. A part reads the whole input, or with <paramref name="ReadsOwnRows"/> only the rows under
+/// its own output rows.
 /// </summary>
 internal sealed record SplitPlan(int Units, int Grain, bool Prepares, string UnitName, bool ReadsOwnRows = false)
 {

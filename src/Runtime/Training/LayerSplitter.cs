@@ -5,9 +5,9 @@ using System.Diagnostics;
 namespace NetGen.Training;
 
 /// <summary>
-/// Runs the large layers of a one-sample forward pass on several threads: a generated network cuts such a layer's output
-/// units (a convolution's filters, a dense layer's outputs) into parts, and the calling thread and up to
-/// <see cref="DegreeOfParallelism"/> − 1 workers each compute the parts they claim. Every unit is computed exactly as on
+/// Runs the large layers of a one-sample forward pass on several threads: it cuts such a layer's output units (a
+/// convolution's filters or tile rows, a dense layer's outputs) into one part per thread, in multiples of the layer's
+/// grain, and the calling thread and up to <see cref="DegreeOfParallelism"/> − 1 workers each compute the parts they claim. Every unit is computed exactly as on
 /// one thread, so the results are the same bits whatever the thread count. Generated networks derive a private splitter
 /// from it; set the network's <c>DegreeOfParallelism</c>.
 /// For use by code that the NetGen source generator emits; not intended to be called directly.
@@ -31,6 +31,8 @@ public abstract class LayerSplitter : IParallelJob
     private readonly ParallelRunner _runner;
     private int _degreeOfParallelism = Environment.ProcessorCount;
     private int _layer;
+    private int _units;
+    private int _partUnits;
 
     /// <summary>Creates a splitter whose runs use up to <see cref="Environment.ProcessorCount"/> threads.</summary>
     protected LayerSplitter()
@@ -54,23 +56,24 @@ public abstract class LayerSplitter : IParallelJob
     public bool IsParallel => _degreeOfParallelism > 1;
 
     /// <summary>
-    /// Runs parts 0 … <paramref name="parts"/> − 1 of split layer <paramref name="layer"/> (<see cref="RunPart"/>) on up to
-    /// <see cref="DegreeOfParallelism"/> threads and returns when all are done; rethrows the first exception a part threw.
+    /// Runs split layer <paramref name="layer"/>'s <paramref name="units"/> output units on up to
+    /// <see cref="DegreeOfParallelism"/> threads, one part per thread, each a whole run of units in multiples of
+    /// <paramref name="grain"/> (the last may be shorter; <see cref="RunPart"/>), and returns when all are done; rethrows the
+    /// first exception a part threw. One contiguous run per thread keeps each thread's reads of a weight in one stream,
+    /// which ran faster than many smaller parts taken in turn (docs/benchmarks.md).
     /// </summary>
-    public void Run(int layer, int parts)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="units"/> or <paramref name="grain"/> is less than 1.</exception>
+    public void Run(int layer, int units, int grain)
     {
+        int partUnits = PartUnits(units, grain), parts = (units + partUnits - 1) / partUnits;
         _layer = layer;
+        _units = units;
+        _partUnits = partUnits;
         _runner.Run(parts, Math.Min(_degreeOfParallelism, parts));
     }
 
-    /// <summary>
-    /// The units of each part when a layer of <paramref name="units"/> output units, cut in multiples of
-    /// <paramref name="grain"/>, runs on this splitter: as few parts as there are threads to run them, each a whole run of
-    /// the layer's units (the last may be shorter). One contiguous run per thread keeps each thread's reads of a weight
-    /// in one stream, which ran faster than many smaller parts taken in turn (docs/benchmarks.md).
-    /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="units"/> or <paramref name="grain"/> is less than 1.</exception>
-    public int PartUnits(int units, int grain)
+    /// <summary>The units of each part of <see cref="Run"/>: as few parts as there are threads, each a multiple of <paramref name="grain"/>.</summary>
+    internal int PartUnits(int units, int grain)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(units, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(grain, 1);
@@ -78,8 +81,15 @@ public abstract class LayerSplitter : IParallelJob
         return (grains + parts - 1) / parts * grain;
     }
 
-    /// <summary>Computes part <paramref name="part"/> of split layer <paramref name="layer"/>, on whichever thread claimed it.</summary>
-    protected abstract void RunPart(int layer, int part);
+    /// <summary>
+    /// Computes units <paramref name="first"/> … <paramref name="first"/> + <paramref name="count"/> − 1 of split layer
+    /// <paramref name="layer"/>, on whichever thread claimed them.
+    /// </summary>
+    protected abstract void RunPart(int layer, int first, int count);
 
-    void IParallelJob.Execute(int item, int worker) => RunPart(_layer, item);
+    void IParallelJob.Execute(int item, int worker)
+    {
+        int first = item * _partUnits;
+        RunPart(_layer, first, Math.Min(_partUnits, _units - first));
+    }
 }

@@ -7,43 +7,48 @@ namespace NetGen.Runtime.Tests.Training;
 
 public class LayerSplitterTests
 {
-    /// <summary>Records which parts ran in the current run; fails on a part of another layer's count.</summary>
+    /// <summary>Records which units ran in the current run; fails on a unit outside the layer's count.</summary>
     private sealed class Recorder : LayerSplitter
     {
-        public readonly int[] Parts = [16, 2, 5];
-        public readonly int[] Ran = new int[16];
+        public readonly int[] Units = [1024, 7, 40];
+        public readonly int[] Grains = [64, 4, 16];
+        public readonly int[] Ran = new int[1024];
         public int OutOfRange;
 
-        protected override void RunPart(int layer, int part)
+        protected override void RunPart(int layer, int first, int count)
         {
-            if (part < 0 || part >= Parts[layer])
+            if (first < 0 || count < 1 || first + count > Units[layer])
             {
                 Interlocked.Increment(ref OutOfRange);
                 return;
             }
 
-            Interlocked.Increment(ref Ran[part]);
-            Thread.SpinWait(part * 20); // uneven parts, so that the threads interleave differently from run to run
+            for (int unit = first; unit < first + count; unit++)
+            {
+                Interlocked.Increment(ref Ran[unit]);
+            }
+
+            Thread.SpinWait(first * 20); // uneven parts, so that the threads interleave differently from run to run
         }
     }
 
     /// <summary>
-    /// Back-to-back runs of different part counts, as a forward pass's split layers are: each run runs each of its parts
+    /// Back-to-back runs of different layers, as a forward pass's split layers are: each run computes each of its units
     /// exactly once and nothing else, however the hand-overs interleave with the workers finishing the previous run.
     /// </summary>
     [Fact]
-    public void Every_run_runs_each_of_its_parts_once_and_nothing_else()
+    public void Every_run_runs_each_of_its_units_once_and_nothing_else()
     {
         var splitter = new Recorder { DegreeOfParallelism = 3 };
         for (int run = 0; run < 20_000; run++)
         {
             int layer = run % 3;
             Array.Clear(splitter.Ran);
-            splitter.Run(layer, splitter.Parts[layer]);
-            for (int part = 0; part < splitter.Ran.Length; part++)
+            splitter.Run(layer, splitter.Units[layer], splitter.Grains[layer]);
+            for (int unit = 0; unit < splitter.Ran.Length; unit++)
             {
-                int expected = part < splitter.Parts[layer] ? 1 : 0;
-                Assert.True(splitter.Ran[part] == expected, $"run {run} (layer {layer}): part {part} ran {splitter.Ran[part]} times");
+                int expected = unit < splitter.Units[layer] ? 1 : 0;
+                Assert.True(splitter.Ran[unit] == expected, $"run {run} (layer {layer}): unit {unit} ran {splitter.Ran[unit]} times");
             }
         }
 
@@ -54,9 +59,9 @@ public class LayerSplitterTests
     public void A_part_that_throws_fails_the_run_with_its_exception()
     {
         var splitter = new Throwing { DegreeOfParallelism = 2 };
-        var error = Assert.Throws<InvalidOperationException>(() => splitter.Run(0, 8));
-        Assert.Equal("part 5", error.Message);
-        splitter.Run(1, 8); // the splitter is still usable
+        var error = Assert.Throws<InvalidOperationException>(() => splitter.Run(0, units: 8, grain: 1));
+        Assert.Equal("unit 5", error.Message);
+        splitter.Run(1, units: 8, grain: 1); // the splitter is still usable
     }
 
     /// <summary>threads, units, grain, units per part: one part per thread, each a multiple of the grain, none empty.</summary>
@@ -70,12 +75,12 @@ public class LayerSplitterTests
     public void Parts_are_one_run_of_grains_per_thread(int threads, int units, int grain, int expected)
     {
         var splitter = new Recorder { DegreeOfParallelism = threads };
-        int size = splitter.PartUnits(units, grain);
+        int size = splitter.PartUnits(units, grain); // what Run gives each part
         Assert.Equal(expected, size);
         int parts = (units + size - 1) / size;
         Assert.True(parts <= threads && (parts - 1) * size < units, $"{parts} parts of {size} for {units} units on {threads} threads");
-        Assert.Throws<ArgumentOutOfRangeException>(() => splitter.PartUnits(0, grain));
-        Assert.Throws<ArgumentOutOfRangeException>(() => splitter.PartUnits(units, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => splitter.Run(0, 0, grain));
+        Assert.Throws<ArgumentOutOfRangeException>(() => splitter.Run(0, units, 0));
     }
 
     [Fact]
@@ -90,11 +95,11 @@ public class LayerSplitterTests
 
     private sealed class Throwing : LayerSplitter
     {
-        protected override void RunPart(int layer, int part)
+        protected override void RunPart(int layer, int first, int count)
         {
-            if (layer == 0 && part == 5)
+            if (layer == 0 && first <= 5 && 5 < first + count)
             {
-                throw new InvalidOperationException("part 5");
+                throw new InvalidOperationException("unit 5");
             }
         }
     }

@@ -958,8 +958,7 @@ partial class WideNet : global::NetGen.INetwork
         if (splitter is not null)
         {
             // One sample: conv2's 7 tile rows in one part per thread, each a multiple of 4, on the splitter's threads.
-            int partUnits = splitter.PartUnits(7, 4);
-            splitter.Run(0, (7 + partUnits - 1) / partUnits);
+            splitter.Run(0, units: 7, grain: 4);
         }
         else
         {
@@ -972,8 +971,7 @@ partial class WideNet : global::NetGen.INetwork
         {
             // One sample: dense1's 1024 outputs in one part per thread, each a multiple of 64, on the splitter's
             // threads.
-            int partUnits = splitter.PartUnits(1024, 64);
-            splitter.Run(1, (1024 + partUnits - 1) / partUnits);
+            splitter.Run(1, units: 1024, grain: 64);
         }
         else
         {
@@ -1272,31 +1270,30 @@ partial class WideNet : global::NetGen.INetwork
 
     /// <summary>
     /// Runs the parts of the large layers of a one-sample forward pass on up to <see cref="DegreeOfParallelism"/>
-    /// threads, one part per thread (<see cref="global::NetGen.Training.LayerSplitter.PartUnits"/>): conv2's 7 tile
-    /// rows in multiples of 4, dense1's 1024 outputs in multiples of 64. Each unit is computed as on one thread, so the
-    /// outputs are the same bits whatever the thread count.
+    /// threads, one part per thread: conv2's 7 tile rows in multiples of 4, dense1's 1024 outputs in multiples of 64.
+    /// Each unit is computed as on one thread, so the outputs are the same bits whatever the thread count.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("NetGen", "0.1.0")]
     private sealed class Splitter(WideNet network) : global::NetGen.Training.LayerSplitter
     {
-        protected override void RunPart(int layer, int part)
+        protected override void RunPart(int layer, int first, int count)
         {
             switch (global::NetGen.Kernels.VectorWidth.Kernel)
             {
                 case global::NetGen.Kernels.VectorKernel.Float512:
-                    RunPart<global::NetGen.Kernels.Float512>(layer, part);
+                    RunPart<global::NetGen.Kernels.Float512>(layer, first, count);
                     break;
                 case global::NetGen.Kernels.VectorKernel.Float256:
-                    RunPart<global::NetGen.Kernels.Float256>(layer, part);
+                    RunPart<global::NetGen.Kernels.Float256>(layer, first, count);
                     break;
                 case global::NetGen.Kernels.VectorKernel.Float128:
-                    RunPart<global::NetGen.Kernels.Float128>(layer, part);
+                    RunPart<global::NetGen.Kernels.Float128>(layer, first, count);
                     break;
                 case global::NetGen.Kernels.VectorKernel.Float128Unfused:
-                    RunPart<global::NetGen.Kernels.Float128Unfused>(layer, part);
+                    RunPart<global::NetGen.Kernels.Float128Unfused>(layer, first, count);
                     break;
                 default:
-                    RunPart<global::NetGen.Kernels.Float1>(layer, part);
+                    RunPart<global::NetGen.Kernels.Float1>(layer, first, count);
                     break;
             }
         }
@@ -1304,28 +1301,22 @@ partial class WideNet : global::NetGen.INetwork
         [global::System.Runtime.CompilerServices.MethodImpl(
             global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining |
             global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void RunPart<TVector>(int layer, int part)
+        private void RunPart<TVector>(int layer, int first, int count)
             where TVector : struct, global::NetGen.Kernels.IFloatVector<TVector>
         {
             global::System.ReadOnlySpan<float> parameters = network._parameters;
             Workspace ws = network._workspace;
-            int first, size;
             switch (layer)
             {
                 case 0: // conv2
-                    size = PartUnits(7, 4);
-                    first = part * size;
-                    global::NetGen.Generated.Layers.Conv2ForwardFoldedUnits<TVector>(first,
-                        global::System.Math.Min(size, 7 - first), ws.Pool1Output,
+                    global::NetGen.Generated.Layers.Conv2ForwardFoldedUnits<TVector>(first, count, ws.Pool1Output,
                         new global::System.ReadOnlySpan<float>(ws.Folded, 0, 73728), parameters.Slice(52032, 64),
                         ws.Conv2Output, ws.Conv2Gathered, ws.Conv2Transformed, ws.Conv2Outputs);
                     break;
                 case 1: // dense1
-                    size = PartUnits(1024, 64);
-                    first = part * size;
-                    global::NetGen.Generated.Layers.Dense1ForwardUnits<TVector>(first,
-                        global::System.Math.Min(size, 1024 - first), ws.Pool2Output, parameters.Slice(52096, 3211264),
-                        parameters.Slice(3263360, 1024), ws.Dense1Output, ws.Dense1InputT, ws.Dense1OutputT);
+                    global::NetGen.Generated.Layers.Dense1ForwardUnits<TVector>(first, count, ws.Pool2Output,
+                        parameters.Slice(52096, 3211264), parameters.Slice(3263360, 1024), ws.Dense1Output,
+                        ws.Dense1InputT, ws.Dense1OutputT);
                     break;
             }
         }
