@@ -19,6 +19,13 @@ internal interface IWinogradForm
     /// <summary>One tile's bias + Aᵀ M A: M(ξ) at from[ξ·position], output (a, b) at to[a·row + b·cell].</summary>
     static abstract void OutputTile<TVector>(ref float from, int position, ref float bias, ref float to, int row, int cell)
         where TVector : struct, IFloatVector<TVector>;
+
+    /// <summary>
+    /// One 2×2 block g of dL/dy's A g Aᵀ (the dual form F(r×r, 2×2) for dL/dw): g(i, j) at block[i·row + j·cell], result
+    /// (ξ = (r + 1)·a + b) at to[ξ·position].
+    /// </summary>
+    static abstract void GradientTile<TVector>(ref float block, int row, int cell, ref float to, int position)
+        where TVector : struct, IFloatVector<TVector>;
 }
 
 /// <summary>What both forms do last with a tile.</summary>
@@ -121,6 +128,43 @@ internal readonly struct F2x3 : IWinogradForm
     {
         Output(TVector.Load(ref column), TVector.Load(ref Unsafe.Add(ref column, step)), TVector.Load(ref Unsafe.Add(ref column, 2 * step)),
             TVector.Load(ref Unsafe.Add(ref column, 3 * step)), out p0, out p1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void GradientTile<TVector>(ref float block, int row, int cell, ref float to, int position)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        // e = A g (4 × 2), one column of g at a time; then each row of e times Aᵀ.
+        Expand(TVector.Load(ref block), TVector.Load(ref Unsafe.Add(ref block, row)), out TVector e00, out TVector e10, out TVector e20, out TVector e30);
+        Expand(TVector.Load(ref Unsafe.Add(ref block, cell)), TVector.Load(ref Unsafe.Add(ref block, row + cell)), out TVector e01, out TVector e11, out TVector e21,
+            out TVector e31);
+        ExpandRow(e00, e01, ref to, position);
+        ExpandRow(e10, e11, ref Unsafe.Add(ref to, 4 * position), position);
+        ExpandRow(e20, e21, ref Unsafe.Add(ref to, 8 * position), position);
+        ExpandRow(e30, e31, ref Unsafe.Add(ref to, 12 * position), position);
+    }
+
+    /// <summary>A row (e0, e1) of A g times Aᵀ, to positions 0 … 3 from <paramref name="to"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ExpandRow<TVector>(TVector e0, TVector e1, ref float to, int position)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        Expand(e0, e1, out TVector v0, out TVector v1, out TVector v2, out TVector v3);
+        TVector.Store(v0, ref to);
+        TVector.Store(v1, ref Unsafe.Add(ref to, position));
+        TVector.Store(v2, ref Unsafe.Add(ref to, 2 * position));
+        TVector.Store(v3, ref Unsafe.Add(ref to, 3 * position));
+    }
+
+    /// <summary>A times (g0, g1): (g0, g0 + g1, g0 − g1, g1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Expand<TVector>(TVector g0, TVector g1, out TVector e0, out TVector e1, out TVector e2, out TVector e3)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        e0 = g0;
+        e1 = TVector.Add(g0, g1);
+        e2 = TVector.Subtract(g0, g1);
+        e3 = g1;
     }
 
     /// <summary>Aᵀ times (m0, m1, m2, m3): (m0 + m1 + m2, m1 − m2 + m3).</summary>
@@ -236,6 +280,51 @@ internal readonly struct F2x5 : IWinogradForm
     {
         p0 = TVector.Add(TVector.Add(TVector.Add(m0, m1), TVector.Add(m2, m3)), m4);
         p1 = TVector.Add(TVector.MultiplyAdd(TVector.Broadcast(2f), TVector.Subtract(m3, m4), TVector.Subtract(m1, m2)), m5);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void GradientTile<TVector>(ref float block, int row, int cell, ref float to, int position)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        // e = A g (6 × 2), one column of g at a time; then each row of e times Aᵀ.
+        Expand(TVector.Load(ref block), TVector.Load(ref Unsafe.Add(ref block, row)),
+            out TVector e00, out TVector e10, out TVector e20, out TVector e30, out TVector e40, out TVector e50);
+        Expand(TVector.Load(ref Unsafe.Add(ref block, cell)), TVector.Load(ref Unsafe.Add(ref block, row + cell)),
+            out TVector e01, out TVector e11, out TVector e21, out TVector e31, out TVector e41, out TVector e51);
+        ExpandRow(e00, e01, ref to, position);
+        ExpandRow(e10, e11, ref Unsafe.Add(ref to, 6 * position), position);
+        ExpandRow(e20, e21, ref Unsafe.Add(ref to, 12 * position), position);
+        ExpandRow(e30, e31, ref Unsafe.Add(ref to, 18 * position), position);
+        ExpandRow(e40, e41, ref Unsafe.Add(ref to, 24 * position), position);
+        ExpandRow(e50, e51, ref Unsafe.Add(ref to, 30 * position), position);
+    }
+
+    /// <summary>A row (e0, e1) of A g times Aᵀ, to positions 0 … 5 from <paramref name="to"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ExpandRow<TVector>(TVector e0, TVector e1, ref float to, int position)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        Expand(e0, e1, out TVector v0, out TVector v1, out TVector v2, out TVector v3, out TVector v4, out TVector v5);
+        TVector.Store(v0, ref to);
+        TVector.Store(v1, ref Unsafe.Add(ref to, position));
+        TVector.Store(v2, ref Unsafe.Add(ref to, 2 * position));
+        TVector.Store(v3, ref Unsafe.Add(ref to, 3 * position));
+        TVector.Store(v4, ref Unsafe.Add(ref to, 4 * position));
+        TVector.Store(v5, ref Unsafe.Add(ref to, 5 * position));
+    }
+
+    /// <summary>A times (g0, g1): (g0, g0 + g1, g0 − g1, g0 + 2g1, g0 − 2g1, g1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Expand<TVector>(TVector g0, TVector g1, out TVector e0, out TVector e1, out TVector e2, out TVector e3, out TVector e4, out TVector e5)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        TVector twice = TVector.Add(g1, g1);
+        e0 = g0;
+        e1 = TVector.Add(g0, g1);
+        e2 = TVector.Subtract(g0, g1);
+        e3 = TVector.Add(g0, twice);
+        e4 = TVector.Subtract(g0, twice);
+        e5 = g1;
     }
 
     /// <summary>The 36 vectors of a tile between its two passes.</summary>

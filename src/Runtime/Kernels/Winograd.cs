@@ -38,7 +38,7 @@ namespace NetGen.Kernels;
 /// </para>
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public static class Winograd
+public static partial class Winograd
 {
     /// <summary>Whether a kernel of <paramref name="kernel"/> × <paramref name="kernel"/> has a Winograd form here: 3 or 5.</summary>
     public static bool Supports(int kernel) => kernel is 3 or 5;

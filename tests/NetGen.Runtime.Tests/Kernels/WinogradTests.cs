@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Runtime.Intrinsics;
 using NetGen.Kernels;
 using Xunit;
@@ -235,6 +236,100 @@ public sealed class WinogradTests
         }
 
         return runs.ToArray();
+    }
+
+    /// <summary>
+    /// dL/dw by F(r×r, 2×2), summed over 3 samples in two calls (2 samples, then 1) and added to a gradient already holding
+    /// values, is Σ_s Σ_i Σ_j dL/dy(k, i, j) · x(t, i + m − p, j + n − p) within float rounding, with every vector width; no
+    /// workspace is written past its stated length.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Weight_gradient_is_the_sum_over_samples_within_float_rounding(int kernel, int filters, int channels, int height, int width, int padding)
+    {
+        const int samples = 3;
+        var random = new Random(filters * 1000 + channels * 10 + height + kernel + 7);
+        int outputHeight = height + 2 * padding - kernel + 1, outputWidth = width + 2 * padding - kernel + 1, taps = kernel * kernel;
+        float[] x = TestValues.Uniform(random, samples * channels * height * width);
+        float[] dy = TestValues.Uniform(random, samples * filters * outputHeight * outputWidth);
+        float[] start = TestValues.Uniform(random, filters * channels * taps);
+        var runs = new List<Func<float[]>>
+        {
+            () => WeightGradient<Float1>(x, dy, start, kernel, filters, channels, height, width, padding),
+            () => WeightGradient<Float128>(x, dy, start, kernel, filters, channels, height, width, padding),
+            () => WeightGradient<Float256>(x, dy, start, kernel, filters, channels, height, width, padding),
+        };
+        if (Vector512.IsHardwareAccelerated)
+        {
+            runs.Add(() => WeightGradient<Float512>(x, dy, start, kernel, filters, channels, height, width, padding));
+        }
+
+        foreach (Func<float[]> run in runs)
+        {
+            float[] dw = run();
+            for (int k = 0; k < filters; k++)
+            {
+                for (int t = 0; t < channels; t++)
+                {
+                    for (int m = 0; m < kernel; m++)
+                    {
+                        for (int n = 0; n < kernel; n++)
+                        {
+                            int at = ((k * channels + t) * kernel + m) * kernel + n;
+                            double sum = start[at], magnitude = Math.Abs(start[at]);
+                            for (int s = 0; s < samples; s++)
+                            {
+                                for (int i = 0; i < outputHeight; i++)
+                                {
+                                    for (int j = 0; j < outputWidth; j++)
+                                    {
+                                        int u = i + m - padding, v = j + n - padding;
+                                        if (u < 0 || u >= height || v < 0 || v >= width)
+                                        {
+                                            continue;
+                                        }
+
+                                        double term = (double)dy[((s * filters + k) * outputHeight + i) * outputWidth + j] * x[((s * channels + t) * height + u) * width + v];
+                                        sum += term;
+                                        magnitude += Math.Abs(term);
+                                    }
+                                }
+                            }
+
+                            // As the forward pass's bound: the transforms add (and scale by up to 5) before the products.
+                            Assert.True(Math.Abs(dw[at] - sum) <= (kernel == 3 ? 1e-5 : 4e-5) * magnitude + 1e-6, $"dL/dw({k}, {t}, {m}, {n}) = {dw[at]}, expected {sum}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The weight gradient's two calls (samples 0–1, then 2) into sums from zero, then added to <paramref name="start"/>.</summary>
+    private static float[] WeightGradient<TVector>(float[] x, float[] dy, float[] start, int kernel, int filters, int channels, int height, int width, int padding)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int outputHeight = height + 2 * padding - kernel + 1, outputWidth = width + 2 * padding - kernel + 1;
+        float[] gathered = Filled(Winograd.WeightGradientGatheredLength(kernel, channels, filters, outputHeight, outputWidth));
+        float[] transformedInput = Filled(2 * Winograd.TransformedLength(kernel, channels, outputHeight, outputWidth));
+        float[] transformedGradient = Filled(Winograd.TransformedGradientLength(kernel, filters, outputHeight, outputWidth, 2));
+        float[] sums = Filled(Winograd.WeightSumsLength(kernel, channels, filters));
+        Array.Clear(sums, 0, sums.Length - Slack);
+        Winograd.AccumulateWeightGradient<TVector>(ref x[0], ref dy[0], ref gathered[0], ref transformedInput[0], ref transformedGradient[0], ref sums[0], 2, kernel, filters,
+            channels, height, width, padding);
+        Winograd.AccumulateWeightGradient<TVector>(ref x[2 * channels * height * width], ref dy[2 * filters * outputHeight * outputWidth], ref gathered[0],
+            ref transformedInput[0], ref transformedGradient[0], ref sums[0], 1, kernel, filters, channels, height, width, padding);
+        foreach (float[] buffer in new[] { gathered, transformedInput, transformedGradient, sums })
+        {
+            for (int i = buffer.Length - Slack; i < buffer.Length; i++)
+            {
+                Assert.Equal(Sentinel, buffer[i]);
+            }
+        }
+
+        float[] dw = (float[])start.Clone();
+        Winograd.AddWeightGradient<TVector>(sums.AsSpan(0, sums.Length - Slack), dw, kernel, filters, channels);
+        return dw;
     }
 
     /// <summary>
