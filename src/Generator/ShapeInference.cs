@@ -285,6 +285,11 @@ internal static class ShapeInference
                 continue;
             }
 
+            if (!staged && plan.Layer.WithForwardByForm() is var host && host != plan.Layer)
+            {
+                plan = plan with { Layer = host, Scratch = host.GetScratchBuffers(plan.Input, plan.Output).ToEquatableArray() };
+            }
+
             plans[i] = WithFold(plan, form, null, plan.Index, EquatableArray<int>.Empty, static t => t.Role is not (TensorRole.Weight or TensorRole.Bias), ref length);
         }
 

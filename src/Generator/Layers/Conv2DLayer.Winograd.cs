@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using NetGen.Generator.Emit;
 using NetGen.Generator.Model;
 
@@ -209,6 +210,112 @@ internal sealed partial record Conv2DLayer
         w.Line($"// 4. y(k, 2·ti + a, 2·tj + b) = b(k) + (Aᵀ · M(·, r, k) · A)(a, b) for tile r = (ti, tj), {at}, into outputs, then copied out to the planes.");
         EmitEpilogueComment(w);
         w.Line($"Winograd.Forward<TVector>(ref u0, ref b0, ref MemoryMarshal.GetReference(x.Slice(s * {input.Length}, {input.Length})), ref g0, ref t0, ref o0, ref MemoryMarshal.GetReference(y.Slice(s * {output.Length}, {output.Length})), kernel: {KernelHeight}, filters: {Filters}, channels: {input.Channels}, inputHeight: {input.Height}, inputWidth: {input.Width}, padding: {Padding}, epilogue: {EpilogueAt($"s * {output.Length}")});");
+        w.Close();
+    }
+
+    /// <summary>The floats of a Winograd dL/dw's four workspaces (what <c>Winograd.WeightGradientGatheredLength</c>, <c>TransformedLength</c> × samples, <c>TransformedGradientLength</c> and <c>WeightSumsLength</c> give).</summary>
+    private (long Gathered, long Input, long Gradient, long Sums) WinogradWeightGradientLengths(Shape input, Shape output)
+    {
+        int tilesDown = WinogradTiles(output.Height), tilesAcross = WinogradTiles(output.Width), tiles = tilesDown * tilesAcross;
+        int height = 2 * tilesDown + KernelHeight - 1, width = 2 * tilesAcross + KernelHeight - 1;
+        long products = (long)WinogradPositions * Strategy.WinogradWeightGradientSamples * tiles;
+        return (Math.Max((long)height * width * input.Channels, 4L * tiles * Filters), products * input.Channels, products * Filters, (long)WinogradPositions * input.Channels * Filters);
+    }
+
+    /// <summary>A Winograd dL/dw's workspaces: one sample's gathered input or dL/dy, the samples' transformed inputs and dL/dy, the sums S.</summary>
+    private ScratchBuffer[] WinogradWeightGradientBuffers(Shape input, Shape output)
+    {
+        int tiles = WinogradTiles(output.Height) * WinogradTiles(output.Width), samples = Strategy.WinogradWeightGradientSamples;
+        var lengths = WinogradWeightGradientLengths(input, output);
+        string of = samples > 1 ? $"{samples} samples' " : "one sample's ";
+        return
+        [
+            new("weightGathered", "float", lengths.Gathered,
+                $"for dL/dw, one sample's input channels-last with a zero border, then its dL/dy channels-last over whole tiles", PerSample: false),
+            new("weightTransformedInput", "float", lengths.Input,
+                $"for dL/dw, {of}transformed input, {WinogradPositions} × {(samples > 1 ? $"{samples}·" : "")}{tiles} tiles × {input.Channels} channels", PerSample: false),
+            new("weightTransformedGradient", "float", lengths.Gradient,
+                $"for dL/dw, {of}transformed dL/dy, {WinogradPositions} × {(samples > 1 ? $"{samples}·" : "")}{tiles} tiles × {Filters} filters", PerSample: false),
+            new("weightSums", "float", lengths.Sums,
+                $"for dL/dw, the sums S(ξ, t, k) over the call's samples, {WinogradPositions} × {input.Channels} channels × {Filters} filters", PerSample: false),
+        ];
+    }
+
+    /// <summary>A backward pass with a Winograd dL/dw: x, dL/dy, the weight (for dL/dx), dL/dw, dL/db, dL/dx and dL/dx's buffers, dL/dw's workspaces.</summary>
+    private IReadOnlyList<Operand> WinogradGradientOperands(LayerPlan plan) =>
+    [
+        Operand.X, Operand.Dy, Operand.Weight, Operand.WeightGradient, .. BiasOperand(Operand.BiasGradient), Operand.Dx, Operand.ComputeDx,
+        .. Strategy.DirectInputGradient ? InputGradientBuffers(plan.Input, plan.Output).Select(Operand.Of) : [Operand.Of(ColumnsGradient(plan.Input, plan.Output))],
+        .. WinogradWeightGradientBuffers(plan.Input, plan.Output).Select(Operand.Of),
+        .. Strategy.DirectInputGradient ? new[] { Operand.Of(ZeroBias(plan.Input)) } : [],
+    ];
+
+    /// <summary>
+    /// A backward pass with dL/dw by Winograd's F(r×r, 2×2) (see <see cref="ConvolutionStrategy.WinogradWeightGradient"/>): the
+    /// sums S over every tile of every sample, <see cref="ConvolutionStrategy.WinogradWeightGradientSamples"/> samples per
+    /// product, then Gᵀ S G added to dL/dw once; dL/db; then dL/dx sample by sample (<see cref="EmitInputGradient"/>).
+    /// </summary>
+    private void EmitWinogradGradientBackward(SourceWriter w, LayerPlan plan)
+    {
+        Shape input = plan.Input, output = plan.Output;
+        int samples = Strategy.WinogradWeightGradientSamples, tiles = WinogradTiles(output.Height) * WinogradTiles(output.Width);
+        var lengths = WinogradWeightGradientLengths(input, output);
+        if (!Strategy.DirectInputGradient)
+        {
+            w.Line($"ref float w0 = ref MemoryMarshal.GetReference(weight); // dL/dcolumns = wᵀ · dL/dy");
+            w.Line($"ref float dc0 = ref MemoryMarshal.GetReference(columnsGradient);");
+        }
+
+        w.Line($"ref float dy0 = ref MemoryMarshal.GetReference(dy);");
+        w.Line($"// dL/dw's workspaces: the slices prove their lengths.");
+        w.Line($"ref float wg0 = ref MemoryMarshal.GetReference(weightGathered.Slice(0, {lengths.Gathered}));");
+        w.Line($"ref float wv0 = ref MemoryMarshal.GetReference(weightTransformedInput.Slice(0, {lengths.Input}));");
+        w.Line($"ref float wd0 = ref MemoryMarshal.GetReference(weightTransformedGradient.Slice(0, {lengths.Gradient}));");
+        w.Line($"ref float ws0 = ref MemoryMarshal.GetReference(weightSums.Slice(0, {lengths.Sums}));");
+        w.Line();
+        string gt = KernelHeight == 3 ? "A = [1 0; 1 1; 1 −1; 0 1]" : "A = [1 0; 1 1; 1 −1; 1 2; 1 −2; 0 1]";
+        int reduction = samples * tiles;
+        w.Line($"// 1. S(ξ, t, k) = Σ_s Σ_r V_s(ξ, r, t) · D_s(ξ, r, k) by Winograd's F({KernelHeight}×{KernelHeight}, 2×2), the dual of {WinogradName}: V = Bᵀ d B of each tile r's input block d (as the forward pass transforms it), D = A g Aᵀ of its 2×2 of dL/dy g, {gt}; {(samples > 1 ? $"{samples} samples at a time, " : "")}[{input.Channels} × {reduction}] · [{reduction} × {Filters}] at each of the {WinogradPositions} positions ξ, added to S from zero.");
+        w.Line($"weightSums.Slice(0, {lengths.Sums}).Clear();");
+        if (samples > 1)
+        {
+            w.Line($"for (int s = 0; s < count; s += {samples})");
+        }
+        else
+        {
+            w.Line($"for (int s = 0; s < count; s++)");
+        }
+
+        w.Open();
+        string count = samples > 1 ? $"Math.Min({samples}, count - s)" : "1";
+        w.Line($"Winograd.AccumulateWeightGradient<TVector>(ref MemoryMarshal.GetReference(x.Slice(s * {input.Length})), ref Unsafe.Add(ref dy0, s * {output.Length}), ref wg0, ref wv0, ref wd0, ref ws0, samples: {count}, kernel: {KernelHeight}, filters: {Filters}, channels: {input.Channels}, inputHeight: {input.Height}, inputWidth: {input.Width}, padding: {Padding});");
+        w.Close();
+        w.Line();
+        w.Line($"// 2. dL/dw(k, t, m, n) += Σ_a Σ_b G(a, m) · S({KernelHeight + 1}a + b, t, k) · G(b, n), once for all the samples.");
+        w.Line($"Winograd.AddWeightGradient<TVector>(weightSums, weightGradient, kernel: {KernelHeight}, filters: {Filters}, channels: {input.Channels});");
+        if (HasBias)
+        {
+            w.Line();
+            w.Line($"// dL/db(k) += Σ_s Σ_q dL/dy_s(k, q)");
+            w.Line($"for (int s = 0; s < count; s++)");
+            w.Open();
+            w.Line($"ReadOnlySpan<float> dys = dy.Slice(s * {output.Length});");
+            EmitBiasGradient(w, Pixels(output));
+            w.Close();
+        }
+
+        w.Line();
+        w.Line($"if (!computeDx)");
+        w.Open();
+        w.Line($"return; // the network's input: nobody asked for dL/dx");
+        w.Close();
+        w.Line();
+        EmitInputGradientSetup(w, plan);
+        w.Line($"for (int s = 0; s < count; s++)");
+        w.Open();
+        w.Line($"ref float dys0 = ref Unsafe.Add(ref dy0, s * {output.Length});");
+        w.Line($"ReadOnlySpan<float> dys = dy.Slice(s * {output.Length});");
+        EmitInputGradient(w, plan, 3, "dys0", "dys");
         w.Close();
     }
 }

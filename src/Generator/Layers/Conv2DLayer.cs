@@ -69,6 +69,14 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
     /// <summary>In a fold's form only: whether each output, as it is stored (after the residual), becomes max(·, 0) (the [ReLU] after the layer, folded in).</summary>
     public bool Rectifies { get; init; }
 
+    /// <summary>
+    /// Whether the training passes' forward pass is the Winograd form's (a network that does not train in stages): this
+    /// layer's own forward pass is never emitted, so the buffers and helpers only it used are left out.
+    /// </summary>
+    public bool FormRunsForward { get; init; }
+
+    public override Layer WithForwardByForm() => this with { FormRunsForward = true };
+
     private bool HasEpilogue => AddsResidual || Rectifies;
 
     /// <summary>
@@ -189,8 +197,9 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
             .. UsesColumns ? new[] { Columns(input, output) } : [],
             .. UsesProducts ? new[] { Products(input, output) } : [],
             .. Strategy.DirectInputGradient ? InputGradientBuffers(input, output) : [ColumnsGradient(input, output)],
-            .. PadsInput ? new[] { Padded(input) } : [],
+            .. UsesPadded ? new[] { Padded(input) } : [],
             .. TransposesWeightGradient ? new[] { OutputGradientT(input, output), WeightGradientT(input) } : [],
+            .. Strategy.WinogradWeightGradient ? WinogradWeightGradientBuffers(input, output) : [],
             .. CopiesGradientInputs ? new[] { GradientInputs(input, output) } : [],
             .. FoldsEvenOdd ? new[] { PaddedGradient(input) } : [],
             .. UsesZeros ? new[] { ZeroBias(input) } : [],
@@ -233,17 +242,26 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
     /// </summary>
     private long CompactedSpan(Shape plane, int samples) => (long)(samples - 1) * CompactedHeight(plane) * plane.Width + (long)plane.Height * plane.Width;
 
-    /// <summary>Whether the products buffer is used: several samples per forward product or compacted copy, or per direct dL/dx.</summary>
-    private bool UsesProducts => Batched > 1 || InputGradientSamples > 1;
+    /// <summary>Whether the products buffer is used: several samples per forward product or compacted copy (by this layer's own forward pass, or the backward pass's products), or per direct dL/dx.</summary>
+    private bool UsesProducts => (Batched > 1 && (!FormRunsForward || MultipliesSamplesBackward)) || InputGradientSamples > 1;
 
     /// <summary>Whether a kernel needs a run of zeros to start its sums at: the direct forward pass without a bias, a direct dL/dx.</summary>
     private bool UsesZeros => UsesZeroBias || Strategy.DirectInputGradient;
 
-    /// <summary>Whether a pass unfolds into <c>columns</c> (<see cref="EmitsUnfold"/>) or the forward pass compacts into it.</summary>
-    private bool UsesColumns => EmitsUnfold || Strategy.Compacts;
+    /// <summary>Whether a pass unfolds into <c>columns</c> (<see cref="EmitsUnfold"/>) or this layer's own forward pass compacts into it.</summary>
+    private bool UsesColumns => EmitsUnfold || (!FormRunsForward && Strategy.Compacts);
+
+    /// <summary>Whether the backward pass unfolds the samples: its dL/dw is a product over the unfolded input.</summary>
+    private bool BackwardUnfolds => !Strategy.DirectWeightGradient && !Strategy.WinogradWeightGradient;
+
+    /// <summary>Whether the zero-padded copy is used: by this layer's own forward pass, or by the backward pass's unfold or compaction.</summary>
+    private bool UsesPadded => PadsInput && (!FormRunsForward || BackwardUnfolds || Strategy.CompactsWeightGradient);
+
+    /// <summary>Whether the padding helper is used: where the padded copy is, or by the direct dL/dw's copies of the samples.</summary>
+    private bool EmitsPad => UsesPadded || (PadsInput && CopiesGradientInputs);
 
     /// <summary>Whether dL/dw is a product over the unfolded input into a transposed buffer.</summary>
-    private bool TransposesWeightGradient => Strategy.TransposesWeightGradient && !Strategy.DirectWeightGradient;
+    private bool TransposesWeightGradient => Strategy.TransposesWeightGradient && !Strategy.DirectWeightGradient && !Strategy.WinogradWeightGradient;
 
     /// <summary>Whether the direct dL/dw reads copies of the samples (padded or compacted) rather than x itself.</summary>
     private bool CopiesGradientInputs => Strategy.DirectWeightGradient && (PadsInput || Strategy.CompactsWeightGradient);
@@ -411,7 +429,8 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
             .. AddsResidual ? new[] { Operand.Residual } : [],
         ];
 
-    public override IReadOnlyList<Operand> BackwardOperands(LayerPlan plan) => Strategy.ConvolvesDepthwise
+    public override IReadOnlyList<Operand> BackwardOperands(LayerPlan plan) => Strategy.WinogradWeightGradient ? WinogradGradientOperands(plan)
+        : Strategy.ConvolvesDepthwise
         ?
         [
             Operand.X, Operand.Dy, Operand.Weight, Operand.WeightGradient, .. BiasOperand(Operand.BiasGradient), Operand.Dx, Operand.ComputeDx,
@@ -897,6 +916,12 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
         if (Strategy.DirectWeightGradient)
         {
             EmitDirectGradientBackward(w, plan);
+            return;
+        }
+
+        if (Strategy.WinogradWeightGradient)
+        {
+            EmitWinogradGradientBackward(w, plan);
             return;
         }
 
@@ -1440,7 +1465,7 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
     /// </summary>
     public override void EmitHelpers(SourceWriter w, LayerPlan plan)
     {
-        if (PadsInput)
+        if (EmitsPad)
         {
             EmitPad(w, plan);
         }
@@ -1485,8 +1510,8 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
         w.Line();
     }
 
-    /// <summary>Whether a pass unfolds the input (im2col): the forward pass unless it convolves directly, the backward pass unless its dL/dw is direct.</summary>
-    private bool EmitsUnfold => !Strategy.ConvolvesDirectly || !Strategy.DirectWeightGradient;
+    /// <summary>Whether a pass unfolds the input (im2col): this layer's own forward pass unless it convolves directly, the backward pass unless its dL/dw is direct or by Winograd.</summary>
+    private bool EmitsUnfold => (!FormRunsForward && !Strategy.ConvolvesDirectly) || BackwardUnfolds;
 
     private void EmitUnfold(SourceWriter w, LayerPlan plan)
     {

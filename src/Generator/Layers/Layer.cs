@@ -199,6 +199,12 @@ internal abstract record Layer
     public virtual Layer InferenceForm(Shape input, Shape output, bool training) => this;
 
     /// <summary>
+    /// This layer as the host of a form that runs its training passes' forward pass too (<see cref="InferenceForm"/> with
+    /// training): its own forward pass is never emitted, so what only that pass used can go. Itself by default.
+    /// </summary>
+    public virtual Layer WithForwardByForm() => this;
+
+    /// <summary>
     /// What this layer does to each element of its input when it is done as another layer's output step instead of in a pass
     /// of its own (see <see cref="WithOutputStep"/>): add the other input ([Add]), or max(·, 0) ([ReLU]); none by default.
     /// </summary>

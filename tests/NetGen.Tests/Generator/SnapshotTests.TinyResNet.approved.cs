@@ -1026,9 +1026,9 @@ namespace Samples
                 ws.StemOutputGradient, true, ws.ShortcutColumns, ws.ShortcutColumnsGradient, ws.ShortcutPaddedGradient);
             global::NetGen.Generated.Layers.MainBackward<TVector>(count, ws.Relu2Output, ws.MainOutputGradient,
                 parameters.Slice(4800, 9216), gradients.Slice(4800, 9216), gradients.Slice(14016, 32),
-                ws.Relu2OutputGradient, true, ws.MainColumns, ws.MainFlippedWeight, ws.MainTurnedTransformed,
-                ws.MainGradientGathered, ws.MainGradientTransformed, ws.MainGradientOutputs, ws.MainPadded,
-                ws.MainOutputGradientT, ws.MainWeightGradientT, ws.MainZeros);
+                ws.Relu2OutputGradient, true, ws.MainFlippedWeight, ws.MainTurnedTransformed, ws.MainGradientGathered,
+                ws.MainGradientTransformed, ws.MainGradientOutputs, ws.MainWeightGathered,
+                ws.MainWeightTransformedInput, ws.MainWeightTransformedGradient, ws.MainWeightSums, ws.MainZeros);
             global::NetGen.Generated.Layers.Relu2Backward<TVector>(count, ws.Relu2Output, ws.Relu2OutputGradient,
                 ws.Conv2OutputGradient);
             global::NetGen.Generated.Layers.Conv2Backward<TVector>(count, ws.StemOutput, ws.Conv2OutputGradient,
@@ -1161,13 +1161,6 @@ namespace Samples
             public readonly float[] MainOutputGradient = new float[capacity * 6272 + 32];
 
             /// <summary>
-            /// main: the unfolded input (im2col) of one sample, 288 rows (input channel, kernel tap) × 196 columns
-            /// (output pixel); in the forward pass, the compacted copy of the input (96 planes (input channel, kernel
-            /// column) × 16×14), for one sample at a time.
-            /// </summary>
-            public readonly float[] MainColumns = new float[56448 + 32];
-
-            /// <summary>
             /// main: the weight with each 3×3 kernel turned by 180° and filters and channels swapped (32 × 32), for
             /// dL/dx, for one sample at a time.
             /// </summary>
@@ -1195,21 +1188,26 @@ namespace Samples
             public readonly float[] MainGradientOutputs = new float[6272 + 32];
 
             /// <summary>
-            /// main: one sample's input with its zero padding, 32×16×16; the border is never written, for one sample at
-            /// a time.
+            /// main: for dL/dw, one sample's input channels-last with a zero border, then its dL/dy channels-last over
+            /// whole tiles, for one sample at a time.
             /// </summary>
-            public readonly float[] MainPadded = new float[8192 + 32];
+            public readonly float[] MainWeightGathered = new float[8192 + 32];
 
             /// <summary>
-            /// main: one sample's dL/dy transposed, 196 pixels × 32 filters, for one sample at a time.
+            /// main: for dL/dw, one sample's transformed input, 16 × 49 tiles × 32 channels, for one sample at a time.
             /// </summary>
-            public readonly float[] MainOutputGradientT = new float[6272 + 32];
+            public readonly float[] MainWeightTransformedInput = new float[25088 + 32];
 
             /// <summary>
-            /// main: dL/dw transposed, 288 rows × 32 filters, summed over the samples of one call, for one sample at a
-            /// time.
+            /// main: for dL/dw, one sample's transformed dL/dy, 16 × 49 tiles × 32 filters, for one sample at a time.
             /// </summary>
-            public readonly float[] MainWeightGradientT = new float[9216 + 32];
+            public readonly float[] MainWeightTransformedGradient = new float[25088 + 32];
+
+            /// <summary>
+            /// main: for dL/dw, the sums S(ξ, t, k) over the call's samples, 16 × 32 channels × 32 filters, for one
+            /// sample at a time.
+            /// </summary>
+            public readonly float[] MainWeightSums = new float[16384 + 32];
 
             /// <summary>
             /// main: 32 zeros, never written: where the sums of dL/dx start, for one sample at a time.
@@ -1707,68 +1705,71 @@ namespace NetGen.Generated
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         internal static void MainBackward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
             ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx,
-            bool computeDx, Span<float> columns, Span<float> flippedWeight, Span<float> turnedTransformed,
-            Span<float> gradientGathered, Span<float> gradientTransformed, Span<float> gradientOutputs,
-            Span<float> padded, Span<float> outputGradientT, Span<float> weightGradientT, Span<float> zeros)
+            bool computeDx, Span<float> flippedWeight, Span<float> turnedTransformed, Span<float> gradientGathered,
+            Span<float> gradientTransformed, Span<float> gradientOutputs, Span<float> weightGathered,
+            Span<float> weightTransformedInput, Span<float> weightTransformedGradient, Span<float> weightSums,
+            Span<float> zeros)
             where TVector : struct, IFloatVector<TVector>
         {
-            ref float w0 = ref MemoryMarshal.GetReference(weight);
-            ref float c0 = ref MemoryMarshal.GetReference(columns);
-            // dL/dyᵀ and dL/dwᵀ: a row's last vector may reach into the buffers' slack, which these slices prove is
-            // there.
-            ref float dyT0 = ref MemoryMarshal.GetReference(outputGradientT.Slice(0, 6272 + TVector.Count - 1));
-            ref float dwT0 = ref MemoryMarshal.GetReference(weightGradientT.Slice(0, 9216 + TVector.Count - 1));
-            weightGradientT.Slice(0, 9216).Clear();
-            if (computeDx)
+            ref float dy0 = ref MemoryMarshal.GetReference(dy);
+            // dL/dw's workspaces: the slices prove their lengths.
+            ref float wg0 = ref MemoryMarshal.GetReference(weightGathered.Slice(0, 8192));
+            ref float wv0 = ref MemoryMarshal.GetReference(weightTransformedInput.Slice(0, 25088));
+            ref float wd0 = ref MemoryMarshal.GetReference(weightTransformedGradient.Slice(0, 25088));
+            ref float ws0 = ref MemoryMarshal.GetReference(weightSums.Slice(0, 16384));
+
+            // 1. S(ξ, t, k) = Σ_s Σ_r V_s(ξ, r, t) · D_s(ξ, r, k) by Winograd's F(3×3, 2×2), the dual of F(2×2, 3×3): V
+            // = Bᵀ d B of each tile r's input block d (as the forward pass transforms it), D = A g Aᵀ of its 2×2 of
+            // dL/dy g, A = [1 0; 1 1; 1 −1; 0 1]; [32 × 49] · [49 × 32] at each of the 16 positions ξ, added to S from
+            // zero.
+            weightSums.Slice(0, 16384).Clear();
+            for (int s = 0; s < count; s++)
             {
-                MainFlip(weight, flippedWeight);
-                // U'(ξ, k, t) = (G · flipped(t, k) · Gᵀ)(ξ)
-                Winograd.TransformWeight(flippedWeight, turnedTransformed, kernel: 3, filters: 32, channels: 32);
+                Winograd.AccumulateWeightGradient<TVector>(ref MemoryMarshal.GetReference(x.Slice(s * 6272)),
+                    ref Unsafe.Add(ref dy0, s * 6272), ref wg0, ref wv0, ref wd0, ref ws0, samples: 1, kernel: 3,
+                    filters: 32, channels: 32, inputHeight: 14, inputWidth: 14, padding: 1);
             }
 
+            // 2. dL/dw(k, t, m, n) += Σ_a Σ_b G(a, m) · S(4a + b, t, k) · G(b, n), once for all the samples.
+            Winograd.AddWeightGradient<TVector>(weightSums, weightGradient, kernel: 3, filters: 32, channels: 32);
+
+            // dL/db(k) += Σ_s Σ_q dL/dy_s(k, q)
+            for (int s = 0; s < count; s++)
+            {
+                ReadOnlySpan<float> dys = dy.Slice(s * 6272);
+                for (int k = 0; k < 32; k++)
+                {
+                    biasGradient[k] += TensorPrimitives.Sum(dys.Slice(k * 196, 196));
+                }
+            }
+
+            if (!computeDx)
+            {
+                return; // the network's input: nobody asked for dL/dx
+            }
+
+            // dL/dx is the convolution of dL/dy with the weight turned, by Winograd's F(2×2, 3×3): the turned weight
+            // transformed once per call.
+            MainFlip(weight, flippedWeight);
+            // U'(ξ, k, t) = (G · flipped(t, k) · Gᵀ)(ξ)
+            Winograd.TransformWeight(flippedWeight, turnedTransformed, kernel: 3, filters: 32, channels: 32);
             ref float uf0 = ref MemoryMarshal.GetReference(turnedTransformed);
             ref float z0 = ref MemoryMarshal.GetReference(zeros); // dL/dx has no bias: its sums start at zero
             // The slices prove the workspaces' lengths.
             ref float gg0 = ref MemoryMarshal.GetReference(gradientGathered.Slice(0, 25088));
             ref float gt0 = ref MemoryMarshal.GetReference(gradientTransformed.Slice(0, 25088));
             ref float go0 = ref MemoryMarshal.GetReference(gradientOutputs.Slice(0, 6272));
-            // Last sample first, as where the forward pass unfolds (this one convolved directly, so every sample is
-            // unfolded here).
-            for (int s = count - 1; s >= 0; s--)
+            for (int s = 0; s < count; s++)
             {
-                ReadOnlySpan<float> xs = x.Slice(s * 6272); // to the buffer's end (see the forward pass)
+                ref float dys0 = ref Unsafe.Add(ref dy0, s * 6272);
                 ReadOnlySpan<float> dys = dy.Slice(s * 6272);
-                ref float dy0 = ref MemoryMarshal.GetReference(dys);
-
-                // 1. Unfold this sample.
-                MainUnfold<TVector>(xs, columns, padded);
-
-                // 2. dL/dwᵀ(r, k) += Σ_q columns(r, q) · dL/dyᵀ(q, k): [288×196] · [196×32], tiles of 8 rows × 2
-                // vectors of filters; dL/db(k) += Σ_q dL/dy(k, q).
-                Rows.Transpose(dys, 196, 32, 196, outputGradientT, 32); // dL/dyᵀ(q, k) = dL/dy(k, q)
-
-                Gemm.MultiplyAdd<TVector>(ref c0, 196, 1, ref dyT0, 32, ref dwT0, 32, m: 288, k: 196, n: 32,
-                    paddedTail: true);
-                for (int k = 0; k < 32; k++)
-                {
-                    biasGradient[k] += TensorPrimitives.Sum(dys.Slice(k * 196, 196));
-                }
-
-                if (!computeDx)
-                {
-                    continue; // the network's input: nobody asked for dL/dx
-                }
-
                 // 3. dL/dx(t, u, v) = Σ_k Σ_m Σ_n flipped(t, k, m, n) · dL/dy(k, u + m − 1, v + n − 1) (dL/dy zero
                 // outside), flipped(t, k, m, n) = w(k, t, 2 − m, 2 − n): by Winograd's F(2×2, 3×3), 32 filters over 32
                 // channels, sums from zero.
-                Winograd.Forward<TVector>(ref uf0, ref z0, ref dy0, ref gg0, ref gt0, ref go0,
+                Winograd.Forward<TVector>(ref uf0, ref z0, ref dys0, ref gg0, ref gt0, ref go0,
                     ref MemoryMarshal.GetReference(dx.Slice(s * 6272, 6272)), kernel: 3, filters: 32, channels: 32,
                     inputHeight: 14, inputWidth: 14, padding: 1, epilogue: Epilogue.None);
             }
-
-            // 5. dL/dw(k, r) += dL/dwᵀ(r, k), once for all the samples.
-            Rows.TransposeAdd(weightGradientT, 32, 288, 32, weightGradient, 288);
         }
 
         // main (Conv2D): 32×14×14 → 32×14×14, kernel 3×3, stride 1, padding 1 over its weights prepared by
@@ -1816,53 +1817,6 @@ namespace NetGen.Generated
             // U(ξ, t, k) = (G · W(k, t) · Gᵀ)(ξ), ξ = 4a + b, G = [−1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]: the F(2×2, 3×3)
             // transform of W, 16 × 32 channels × 32 filters, which the Winograd pass multiplies by.
             Winograd.TransformWeight(weight, transformedWeight, kernel: 3, filters: 32, channels: 32);
-        }
-
-        // main padding: the sample into the middle of its zero-padded copy (32×16×16); the border is never written and
-        // stays zero.
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void MainPad(ReadOnlySpan<float> xs, Span<float> padded)
-        {
-            for (int t = 0; t < 32; t++)
-            {
-                for (int u = 0; u < 14; u++)
-                {
-                    xs.Slice(t * 196 + u * 14, 14).CopyTo(padded.Slice(t * 256 + 17 + u * 16, 14));
-                }
-            }
-        }
-
-        // main unfold (im2col): columns(r, q) = x(t, i + m − 1, j + n − 1), row r = (t·3 + m)·3 + n, column q = i·14 +
-        // j.
-        // Every tap reads whole rows of the zero-padded copy, so every column of every row is written.
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void MainUnfold<TVector>(ReadOnlySpan<float> xs, Span<float> columns, Span<float> padded)
-            where TVector : struct, IFloatVector<TVector>
-        {
-            MainPad(xs, padded);
-
-            // Reads and writes run up to Count − 1 floats past the last row: these slices prove the buffers have them.
-            ref float x0 = ref MemoryMarshal.GetReference(padded.Slice(0, 8192 + TVector.Count - 1));
-            ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, 56448 + TVector.Count - 1));
-            for (int t = 0; t < 32; t++)
-            {
-                ref float xt = ref Unsafe.Add(ref x0, t * 256);
-                ref float ct = ref Unsafe.Add(ref c0, t * 1764);
-                for (int m = 0; m < 3; m++)
-                {
-                    for (int n = 0; n < 3; n++)
-                    {
-                        // tap (m, n), columns row r = m·3 + n: columns(r, i·14 + j) = padded(t, i + m, j + n)
-                        ref float from = ref Unsafe.Add(ref xt, m * 16 + n);
-                        ref float to = ref Unsafe.Add(ref ct, (m * 3 + n) * 196);
-                        for (int i = 0; i < 14; i++)
-                        {
-                            Rows.CopyWhole<TVector>(ref Unsafe.Add(ref from, i * 16), ref Unsafe.Add(ref to, i * 14),
-                                14);
-                        }
-                    }
-                }
-            }
         }
 
         // main weight turned for dL/dx: flipped(t, k, m, n) = w(k, t, 2 − m, 2 − n), tap r = m·3 + n taking tap 8 − r.

@@ -1040,9 +1040,9 @@ partial class WideNet : global::NetGen.INetwork
             ws.Pool2ArgMax, ws.Pool2Output);
         global::NetGen.Generated.Layers.Conv2Backward<TVector>(count, ws.Pool1Output, ws.Conv2OutputGradient,
             parameters.Slice(832, 51200), gradients.Slice(832, 51200), gradients.Slice(52032, 64),
-            ws.Pool1OutputGradient, true, ws.Conv2Columns, ws.Conv2FlippedWeight, ws.Conv2TurnedTransformed,
-            ws.Conv2GradientGathered, ws.Conv2GradientTransformed, ws.Conv2GradientOutputs, ws.Conv2Padded,
-            ws.Conv2OutputGradientT, ws.Conv2WeightGradientT, ws.Conv2Zeros);
+            ws.Pool1OutputGradient, true, ws.Conv2FlippedWeight, ws.Conv2TurnedTransformed, ws.Conv2GradientGathered,
+            ws.Conv2GradientTransformed, ws.Conv2GradientOutputs, ws.Conv2WeightGathered,
+            ws.Conv2WeightTransformedInput, ws.Conv2WeightTransformedGradient, ws.Conv2WeightSums, ws.Conv2Zeros);
         global::NetGen.Generated.Layers.Pool1Backward<TVector>(count, ws.Pool1OutputGradient, ws.Conv1OutputGradient,
             ws.Pool1ArgMax, ws.Pool1Output);
         global::NetGen.Generated.Layers.Conv1Backward<TVector>(count, ws.Input, ws.Conv1OutputGradient,
@@ -1139,13 +1139,6 @@ partial class WideNet : global::NetGen.INetwork
         public readonly float[] Conv2OutputGradient = new float[capacity * 12544 + 32];
 
         /// <summary>
-        /// conv2: the unfolded input (im2col) of one sample, 800 rows (input channel, kernel tap) × 196 columns (output
-        /// pixel); in the forward pass, the compacted copy of the input (160 planes (input channel, kernel column) ×
-        /// 18×14), for one sample at a time.
-        /// </summary>
-        public readonly float[] Conv2Columns = new float[156800 + 32];
-
-        /// <summary>
         /// conv2: the weight with each 5×5 kernel turned by 180° and filters and channels swapped (32 × 64), for dL/dx,
         /// for one sample at a time.
         /// </summary>
@@ -1173,19 +1166,26 @@ partial class WideNet : global::NetGen.INetwork
         public readonly float[] Conv2GradientOutputs = new float[6272 + 32];
 
         /// <summary>
-        /// conv2: one sample's input with its zero padding, 32×18×18; the border is never written, for one sample at a
-        /// time.
+        /// conv2: for dL/dw, one sample's input channels-last with a zero border, then its dL/dy channels-last over
+        /// whole tiles, for one sample at a time.
         /// </summary>
-        public readonly float[] Conv2Padded = new float[10368 + 32];
-
-        /// <summary>conv2: one sample's dL/dy transposed, 196 pixels × 64 filters, for one sample at a time.</summary>
-        public readonly float[] Conv2OutputGradientT = new float[12544 + 32];
+        public readonly float[] Conv2WeightGathered = new float[12544 + 32];
 
         /// <summary>
-        /// conv2: dL/dw transposed, 800 rows × 64 filters, summed over the samples of one call, for one sample at a
-        /// time.
+        /// conv2: for dL/dw, one sample's transformed input, 36 × 49 tiles × 32 channels, for one sample at a time.
         /// </summary>
-        public readonly float[] Conv2WeightGradientT = new float[51200 + 32];
+        public readonly float[] Conv2WeightTransformedInput = new float[56448 + 32];
+
+        /// <summary>
+        /// conv2: for dL/dw, one sample's transformed dL/dy, 36 × 49 tiles × 64 filters, for one sample at a time.
+        /// </summary>
+        public readonly float[] Conv2WeightTransformedGradient = new float[112896 + 32];
+
+        /// <summary>
+        /// conv2: for dL/dw, the sums S(ξ, t, k) over the call's samples, 36 × 32 channels × 64 filters, for one sample
+        /// at a time.
+        /// </summary>
+        public readonly float[] Conv2WeightSums = new float[73728 + 32];
 
         /// <summary>conv2: 64 zeros, never written: where the sums of dL/dx start, for one sample at a time.</summary>
         public readonly float[] Conv2Zeros = new float[64 + 32];
@@ -1633,68 +1633,71 @@ namespace NetGen.Generated
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         internal static void Conv2Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
             ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx,
-            bool computeDx, Span<float> columns, Span<float> flippedWeight, Span<float> turnedTransformed,
-            Span<float> gradientGathered, Span<float> gradientTransformed, Span<float> gradientOutputs,
-            Span<float> padded, Span<float> outputGradientT, Span<float> weightGradientT, Span<float> zeros)
+            bool computeDx, Span<float> flippedWeight, Span<float> turnedTransformed, Span<float> gradientGathered,
+            Span<float> gradientTransformed, Span<float> gradientOutputs, Span<float> weightGathered,
+            Span<float> weightTransformedInput, Span<float> weightTransformedGradient, Span<float> weightSums,
+            Span<float> zeros)
             where TVector : struct, IFloatVector<TVector>
         {
-            ref float w0 = ref MemoryMarshal.GetReference(weight);
-            ref float c0 = ref MemoryMarshal.GetReference(columns);
-            // dL/dyᵀ and dL/dwᵀ: a row's last vector may reach into the buffers' slack, which these slices prove is
-            // there.
-            ref float dyT0 = ref MemoryMarshal.GetReference(outputGradientT.Slice(0, 12544 + TVector.Count - 1));
-            ref float dwT0 = ref MemoryMarshal.GetReference(weightGradientT.Slice(0, 51200 + TVector.Count - 1));
-            weightGradientT.Slice(0, 51200).Clear();
-            if (computeDx)
+            ref float dy0 = ref MemoryMarshal.GetReference(dy);
+            // dL/dw's workspaces: the slices prove their lengths.
+            ref float wg0 = ref MemoryMarshal.GetReference(weightGathered.Slice(0, 12544));
+            ref float wv0 = ref MemoryMarshal.GetReference(weightTransformedInput.Slice(0, 56448));
+            ref float wd0 = ref MemoryMarshal.GetReference(weightTransformedGradient.Slice(0, 112896));
+            ref float ws0 = ref MemoryMarshal.GetReference(weightSums.Slice(0, 73728));
+
+            // 1. S(ξ, t, k) = Σ_s Σ_r V_s(ξ, r, t) · D_s(ξ, r, k) by Winograd's F(5×5, 2×2), the dual of F(2×2, 5×5): V
+            // = Bᵀ d B of each tile r's input block d (as the forward pass transforms it), D = A g Aᵀ of its 2×2 of
+            // dL/dy g, A = [1 0; 1 1; 1 −1; 1 2; 1 −2; 0 1]; [32 × 49] · [49 × 64] at each of the 36 positions ξ, added
+            // to S from zero.
+            weightSums.Slice(0, 73728).Clear();
+            for (int s = 0; s < count; s++)
             {
-                Conv2Flip(weight, flippedWeight);
-                // U'(ξ, k, t) = (G · flipped(t, k) · Gᵀ)(ξ)
-                Winograd.TransformWeight(flippedWeight, turnedTransformed, kernel: 5, filters: 32, channels: 64);
+                Winograd.AccumulateWeightGradient<TVector>(ref MemoryMarshal.GetReference(x.Slice(s * 6272)),
+                    ref Unsafe.Add(ref dy0, s * 12544), ref wg0, ref wv0, ref wd0, ref ws0, samples: 1, kernel: 5,
+                    filters: 64, channels: 32, inputHeight: 14, inputWidth: 14, padding: 2);
             }
 
+            // 2. dL/dw(k, t, m, n) += Σ_a Σ_b G(a, m) · S(6a + b, t, k) · G(b, n), once for all the samples.
+            Winograd.AddWeightGradient<TVector>(weightSums, weightGradient, kernel: 5, filters: 64, channels: 32);
+
+            // dL/db(k) += Σ_s Σ_q dL/dy_s(k, q)
+            for (int s = 0; s < count; s++)
+            {
+                ReadOnlySpan<float> dys = dy.Slice(s * 12544);
+                for (int k = 0; k < 64; k++)
+                {
+                    biasGradient[k] += TensorPrimitives.Sum(dys.Slice(k * 196, 196));
+                }
+            }
+
+            if (!computeDx)
+            {
+                return; // the network's input: nobody asked for dL/dx
+            }
+
+            // dL/dx is the convolution of dL/dy with the weight turned, by Winograd's F(2×2, 5×5): the turned weight
+            // transformed once per call.
+            Conv2Flip(weight, flippedWeight);
+            // U'(ξ, k, t) = (G · flipped(t, k) · Gᵀ)(ξ)
+            Winograd.TransformWeight(flippedWeight, turnedTransformed, kernel: 5, filters: 32, channels: 64);
             ref float uf0 = ref MemoryMarshal.GetReference(turnedTransformed);
             ref float z0 = ref MemoryMarshal.GetReference(zeros); // dL/dx has no bias: its sums start at zero
             // The slices prove the workspaces' lengths.
             ref float gg0 = ref MemoryMarshal.GetReference(gradientGathered.Slice(0, 56448));
             ref float gt0 = ref MemoryMarshal.GetReference(gradientTransformed.Slice(0, 112896));
             ref float go0 = ref MemoryMarshal.GetReference(gradientOutputs.Slice(0, 6272));
-            // Last sample first, as where the forward pass unfolds (this one convolved directly, so every sample is
-            // unfolded here).
-            for (int s = count - 1; s >= 0; s--)
+            for (int s = 0; s < count; s++)
             {
-                ReadOnlySpan<float> xs = x.Slice(s * 6272); // to the buffer's end (see the forward pass)
+                ref float dys0 = ref Unsafe.Add(ref dy0, s * 12544);
                 ReadOnlySpan<float> dys = dy.Slice(s * 12544);
-                ref float dy0 = ref MemoryMarshal.GetReference(dys);
-
-                // 1. Unfold this sample.
-                Conv2Unfold<TVector>(xs, columns, padded);
-
-                // 2. dL/dwᵀ(r, k) += Σ_q columns(r, q) · dL/dyᵀ(q, k): [800×196] · [196×64], tiles of 8 rows × 2
-                // vectors of filters; dL/db(k) += Σ_q dL/dy(k, q).
-                Rows.Transpose(dys, 196, 64, 196, outputGradientT, 64); // dL/dyᵀ(q, k) = dL/dy(k, q)
-
-                Gemm.MultiplyAdd<TVector>(ref c0, 196, 1, ref dyT0, 64, ref dwT0, 64, m: 800, k: 196, n: 64,
-                    paddedTail: true);
-                for (int k = 0; k < 64; k++)
-                {
-                    biasGradient[k] += TensorPrimitives.Sum(dys.Slice(k * 196, 196));
-                }
-
-                if (!computeDx)
-                {
-                    continue; // the network's input: nobody asked for dL/dx
-                }
-
                 // 3. dL/dx(t, u, v) = Σ_k Σ_m Σ_n flipped(t, k, m, n) · dL/dy(k, u + m − 2, v + n − 2) (dL/dy zero
                 // outside), flipped(t, k, m, n) = w(k, t, 4 − m, 4 − n): by Winograd's F(2×2, 5×5), 32 filters over 64
                 // channels, sums from zero.
-                Winograd.Forward<TVector>(ref uf0, ref z0, ref dy0, ref gg0, ref gt0, ref go0,
+                Winograd.Forward<TVector>(ref uf0, ref z0, ref dys0, ref gg0, ref gt0, ref go0,
                     ref MemoryMarshal.GetReference(dx.Slice(s * 6272, 6272)), kernel: 5, filters: 32, channels: 64,
                     inputHeight: 14, inputWidth: 14, padding: 2, epilogue: Epilogue.None);
             }
-
-            // 5. dL/dw(k, r) += dL/dwᵀ(r, k), once for all the samples.
-            Rows.TransposeAdd(weightGradientT, 64, 800, 64, weightGradient, 800);
         }
 
         // conv2 (Conv2D): 32×14×14 → 64×14×14, kernel 5×5, stride 1, padding 2 over its weights prepared by
@@ -1769,53 +1772,6 @@ namespace NetGen.Generated
             // ⅓ ⅔; 1/24 −1/12 ⅙ −⅓ ⅔; 0 0 0 0 1]: the F(2×2, 5×5) transform of W, 36 × 32 channels × 64 filters, which
             // the Winograd pass multiplies by.
             Winograd.TransformWeight(weight, transformedWeight, kernel: 5, filters: 64, channels: 32);
-        }
-
-        // conv2 padding: the sample into the middle of its zero-padded copy (32×18×18); the border is never written and
-        // stays zero.
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2Pad(ReadOnlySpan<float> xs, Span<float> padded)
-        {
-            for (int t = 0; t < 32; t++)
-            {
-                for (int u = 0; u < 14; u++)
-                {
-                    xs.Slice(t * 196 + u * 14, 14).CopyTo(padded.Slice(t * 324 + 38 + u * 18, 14));
-                }
-            }
-        }
-
-        // conv2 unfold (im2col): columns(r, q) = x(t, i + m − 2, j + n − 2), row r = (t·5 + m)·5 + n, column q = i·14 +
-        // j.
-        // Every tap reads whole rows of the zero-padded copy, so every column of every row is written.
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2Unfold<TVector>(ReadOnlySpan<float> xs, Span<float> columns, Span<float> padded)
-            where TVector : struct, IFloatVector<TVector>
-        {
-            Conv2Pad(xs, padded);
-
-            // Reads and writes run up to Count − 1 floats past the last row: these slices prove the buffers have them.
-            ref float x0 = ref MemoryMarshal.GetReference(padded.Slice(0, 10368 + TVector.Count - 1));
-            ref float c0 = ref MemoryMarshal.GetReference(columns.Slice(0, 156800 + TVector.Count - 1));
-            for (int t = 0; t < 32; t++)
-            {
-                ref float xt = ref Unsafe.Add(ref x0, t * 324);
-                ref float ct = ref Unsafe.Add(ref c0, t * 4900);
-                for (int m = 0; m < 5; m++)
-                {
-                    for (int n = 0; n < 5; n++)
-                    {
-                        // tap (m, n), columns row r = m·5 + n: columns(r, i·14 + j) = padded(t, i + m, j + n)
-                        ref float from = ref Unsafe.Add(ref xt, m * 18 + n);
-                        ref float to = ref Unsafe.Add(ref ct, (m * 5 + n) * 196);
-                        for (int i = 0; i < 14; i++)
-                        {
-                            Rows.CopyWhole<TVector>(ref Unsafe.Add(ref from, i * 18), ref Unsafe.Add(ref to, i * 14),
-                                14);
-                        }
-                    }
-                }
-            }
         }
 
         // conv2 weight turned for dL/dx: flipped(t, k, m, n) = w(k, t, 4 − m, 4 − n), tap r = m·5 + n taking tap 24 −

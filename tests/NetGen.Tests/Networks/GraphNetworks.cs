@@ -83,3 +83,27 @@ public partial class SideInputNet { }
 [Dense(4)]
 [Softmax]
 public partial class WinogradResidualNet { }
+
+/// <summary>
+/// dL/dw by Winograd's F(3×3, 2×2) with dL/dx folded back from dL/dcolumns: a valid 3×3 convolution, 32 → 32 from 4×4 to
+/// 2×2 (one tile, so 4 samples per product; its input is larger than its output, so no direct dL/dx).
+/// </summary>
+[Input(3, 4, 4)]
+[Conv2D(32, 3, Padding = 1)]
+[ReLU]
+[Conv2D(32, 3)]
+[Dense(3)]
+[Softmax]
+public partial class WinogradGradientNet { }
+
+/// <summary>
+/// dL/dw by Winograd's F(5×5, 2×2) at an odd size: 32 → 48 with padding 2 at 7×5 (12 tiles, 4 samples per product), dL/dx
+/// by Winograd too.
+/// </summary>
+[Input(3, 7, 5)]
+[Conv2D(32, 3, Padding = 1)]
+[ReLU]
+[Conv2D(48, 5, Padding = 2)]
+[Dense(3)]
+[Softmax]
+public partial class WinogradGradient5Net { }

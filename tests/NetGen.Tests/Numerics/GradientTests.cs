@@ -62,6 +62,33 @@ public class GradientTests
         CheckGradients(network, input, 2, Enumerable.Range(0, MixedNet.ParameterCount), allowKinks: true);
     }
 
+    /// <summary>A 5×5 convolution whose dL/dw is by Winograd's F(5×5, 2×2) (its 3×3 form runs against the reference in GraphTests).</summary>
+    [Fact]
+    public void Winograd_5x5_weight_gradients_match_finite_differences()
+    {
+        var network = new WinogradGradient5Net();
+        network.InitializeParameters(5);
+        float[] input = TestData.Uniform(WinogradGradient5Net.InputLength, 6);
+        // Every bias, and 200 weights drawn from each weight tensor.
+        var indices = new List<int>();
+        var random = new SeededRandom(23);
+        int offset = 0;
+        foreach ((int length, bool isBias) in new[] { (network.Conv1Weight.Length, false), (network.Conv1Bias.Length, true), (network.Conv2Weight.Length, false),
+            (network.Conv2Bias.Length, true), (network.Dense1Weight.Length, false), (network.Dense1Bias.Length, true) })
+        {
+            for (int k = 0; k < (isBias ? length : 200); k++)
+            {
+                indices.Add(offset + (isBias ? k : random.NextInt32(length)));
+            }
+
+            offset += length;
+        }
+
+        Assert.Equal(WinogradGradient5Net.ParameterCount, offset);
+
+        CheckGradients(network, input, 1, indices, inputIndices: Enumerable.Range(0, 35).Select(i => i * 3), allowKinks: true);
+    }
+
     [Fact]
     public void LeNet5_gradients_match_finite_differences()
     {

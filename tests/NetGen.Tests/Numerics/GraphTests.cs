@@ -45,6 +45,10 @@ public class GraphTests
             new(new Conv(32, 3, 3, 1, 1), -1), new(new Relu(), 0), new(new Conv(32, 3, 3, 1, 1), 1), new(new Add(), 2, 1), new(new Relu(), 3),
             new(new Dense(4), 4), new(new Softmax(), 5),
         }];
+        yield return [new WinogradGradientNet(), new Node[]
+        {
+            new(new Conv(32, 3, 3, 1, 1), -1), new(new Relu(), 0), new(new Conv(32, 3, 3, 1, 0), 1), new(new Dense(3), 2), new(new Softmax(), 3),
+        }];
         yield return [new SideInputNet(), new Node[]
         {
             new(new Conv(3, 3, 3, 1, 1), -1), new(new Relu(), 0), new(new Pool(2, 2), 1), new(new Pool(2, 2), 0),

@@ -51,13 +51,23 @@ namespace NetGen.Generator.Layers;
 /// F(2×2, 3×3) or F(2×2, 5×5) (<c>Winograd.Forward</c>) over a weight transformed whenever the parameters may have
 /// changed: set only by <see cref="Conv2DLayer.InferenceForm"/>, where <see cref="WinogradPays"/>.
 /// </param>
+/// <param name="WinogradWeightGradient">
+/// dL/dw computes by Winograd's F(r×r, 2×2) (<c>Winograd.AccumulateWeightGradient</c>, then <c>AddWeightGradient</c>) where
+/// <see cref="WinogradPays"/> for the convolution, in place of <paramref name="DirectWeightGradient"/> and the product over the
+/// unfolded input (which <paramref name="TransposesWeightGradient"/> still describes, for the benchmarks' baseline).
+/// </param>
+/// <param name="WinogradWeightGradientSamples">
+/// The samples whose tiles one Winograd dL/dw product sums over at once: 4 where a sample has fewer than 32 tiles (a 7×7
+/// output has 16), so that each product runs 4 times as long per pass over the sums; 1 otherwise.
+/// </param>
 /// <param name="ConvolvesDepthwise">
 /// A depthwise convolution (groups = input channels) computed by <c>DepthwiseConvolution</c>, forward and backward, with no
 /// unfold: one output plane's vectors of pixels in a register tile (see <see cref="ChooseGrouped"/>).
 /// </param>
 internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool Compacts, bool PadsInput, bool TransposesWeightGradient, bool ConvolvesDepthwise = false,
     bool DirectWeightGradient = false, bool CompactsWeightGradient = false, bool DirectInputGradient = false, bool CompactsInputGradient = false,
-    int SamplesPerProduct = 1, int CompactedSamples = 1, int CompactedInputGradientSamples = 1, bool Winograd = false, bool WinogradInputGradient = false)
+    int SamplesPerProduct = 1, int CompactedSamples = 1, int CompactedInputGradientSamples = 1, bool Winograd = false, bool WinogradInputGradient = false,
+    bool WinogradWeightGradient = false, int WinogradWeightGradientSamples = 1)
 {
     /// <summary>
     /// Whether Winograd's F(2×2, 3×3) or F(2×2, 5×5) is faster than the direct kernel for a convolution: a square 3×3 or
@@ -97,6 +107,9 @@ internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool
     /// vectors they are cut into (at 8 and at 16 lanes) with an unfold that costs much next to the product: few filters to
     /// share it (16 or fewer), or an unfolded input larger than a core's L2 share (512 KB), which the product would read back
     /// from further out.</item>
+    /// <item>dL/dw by Winograd's F(r×r, 2×2) wherever <see cref="WinogradPays"/> for the convolution (one group): 2.25 × (3×3)
+    /// or 2.78 × (5×5) fewer multiply-adds, in products as long as a sample's tiles (docs/benchmarks.md has the measurements).
+    /// Otherwise:</item>
     /// <item>Direct dL/dw: stride 1, kernels 3 or more columns wide, and dL/dw not transposed or with 16 filters or fewer. Its
     /// register tiles (4 filters × up to 5 kernel columns) load dL/dy and the input as vectors, which with 512-bit vectors
     /// mostly straddle cache lines; the transposed product broadcasts one operand, and with 64 filters or more (4 vectors of
@@ -134,13 +147,15 @@ internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool
             : turns ? Direct(filters, channels, kernelHeight, kernelWidth, inputHeight, inputWidth)
             : (false, false);
         bool transposes = filters >= 16 && rows >= 64;
-        bool directGradient = stride == 1 && kernelWidth >= 3 && (!transposes || filters <= 16);
+        bool winogradDw = oneGroup && WinogradPays(channels, filters, 1, kernelHeight, kernelWidth, stride);
+        bool directGradient = !winogradDw && stride == 1 && kernelWidth >= 3 && (!transposes || filters <= 16);
         bool compactsGradient = directGradient && compacts && outputWidth * 100 < 75 * ((outputWidth + WidestLanes - 1) / WidestLanes * WidestLanes);
         int samples = !direct && stride <= 2 && (long)outputHeight * outputWidth < SmallOutputPixels ? SmallOutputSamples : 1;
         return new ConvolutionStrategy(direct, compacts, stride <= 2 && padding > 0, transposes, DirectWeightGradient: directGradient,
             CompactsWeightGradient: compactsGradient, DirectInputGradient: directDx, CompactsInputGradient: directDx && compactsDx, SamplesPerProduct: samples,
             CompactedSamples: compacts ? CompactedSamplesFor(kernelHeight, outputHeight, outputWidth) : 1,
-            CompactedInputGradientSamples: directDx && compactsDx ? CompactedSamplesFor(kernelHeight, inputHeight, inputWidth) : 1, WinogradInputGradient: winogradDx);
+            CompactedInputGradientSamples: directDx && compactsDx ? CompactedSamplesFor(kernelHeight, inputHeight, inputWidth) : 1, WinogradInputGradient: winogradDx,
+            WinogradWeightGradient: winogradDw, WinogradWeightGradientSamples: winogradDw && (long)(outputHeight + 1) / 2 * ((outputWidth + 1) / 2) < 32 ? 4 : 1);
     }
 
     /// <summary>Whether a stride-1 convolution of these sizes runs the direct kernel, and whether that kernel compacts its input (the rules of <see cref="Choose"/>).</summary>
