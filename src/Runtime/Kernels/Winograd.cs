@@ -99,14 +99,30 @@ public static partial class Winograd
             }
         }
 
-        // Four filters at a time, one in each lane (the same sums in the same order as one at a time, so the same bits):
-        // their taps, then G · w, then (G · w) · Gᵀ, each position's four results stored side by side.
+        // Eight or four filters at a time, one in each lane (the same sums in the same order as one at a time, so the same
+        // bits): their taps, then G · w, then (G · w) · Gᵀ, each position's results stored side by side.
         Span<Vector256<double>> w4 = stackalloc Vector256<double>[taps];
         Span<Vector256<double>> gw4 = stackalloc Vector256<double>[alpha * kernel];
         Span<double> gw = stackalloc double[alpha * kernel];
+        Span<Vector512<double>> g8 = stackalloc Vector512<double>[alpha * kernel];
+        Span<Vector512<double>> w8 = stackalloc Vector512<double>[taps];
+        Span<Vector512<double>> gw8 = stackalloc Vector512<double>[alpha * kernel];
+        for (int i = 0; i < g8.Length; i++)
+        {
+            g8[i] = Vector512.Create(g[i]);
+        }
+
         for (int t = 0; t < channels; t++)
         {
             int k = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                for (; k + 8 <= filters; k += 8)
+                {
+                    TransformEight(weight, transformed, g8, w8, gw8, kernel, channels, filters, t, k);
+                }
+            }
+
             for (; k + 4 <= filters; k += 4)
             {
                 for (int tap = 0; tap < taps; tap++)
@@ -174,6 +190,51 @@ public static partial class Winograd
                         transformed[((a * alpha + b) * channels + t) * filters + k] = (float)sum;
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="TransformWeight"/> for filters k … k + 7 of channel t, one in each lane of 512-bit vectors of doubles:
+    /// each lane's sums are those of one filter alone, in the same order (products and sums rounded one by one, no fused
+    /// multiply-adds), so the same bits.
+    /// </summary>
+    private static void TransformEight(ReadOnlySpan<float> weight, Span<float> transformed, ReadOnlySpan<Vector512<double>> g, Span<Vector512<double>> w,
+        Span<Vector512<double>> gw, int kernel, int channels, int filters, int t, int k)
+    {
+        int taps = kernel * kernel, alpha = kernel + 1, filter = channels * taps;
+        ReadOnlySpan<float> from = weight.Slice((k * channels + t) * taps, 7 * filter + taps);
+        for (int tap = 0; tap < taps; tap++)
+        {
+            w[tap] = Vector512.Create(from[tap], from[filter + tap], from[2 * filter + tap], from[3 * filter + tap],
+                from[4 * filter + tap], from[5 * filter + tap], from[6 * filter + tap], from[7 * filter + tap]);
+        }
+
+        for (int a = 0; a < alpha; a++)
+        {
+            for (int n = 0; n < kernel; n++)
+            {
+                Vector512<double> sum = Vector512<double>.Zero;
+                for (int m = 0; m < kernel; m++)
+                {
+                    sum += g[a * kernel + m] * w[m * kernel + n];
+                }
+
+                gw[a * kernel + n] = sum;
+            }
+        }
+
+        for (int a = 0; a < alpha; a++)
+        {
+            for (int b = 0; b < alpha; b++)
+            {
+                Vector512<double> sum = Vector512<double>.Zero;
+                for (int n = 0; n < kernel; n++)
+                {
+                    sum += gw[a * kernel + n] * g[b * kernel + n];
+                }
+
+                Vector512.Narrow(sum, sum).GetLower().CopyTo(transformed.Slice(((a * alpha + b) * channels + t) * filters + k, 8));
             }
         }
     }
