@@ -74,9 +74,9 @@ internal sealed partial record Conv2DLayer
         ];
     }
 
-    /// <summary>The turned weight's transform, for a Winograd dL/dx (after the turn).</summary>
+    /// <summary>The turned weight's transform, for a Winograd dL/dx, made straight from the weight.</summary>
     private void EmitTransformTurnedWeight(SourceWriter w, LayerPlan plan) =>
-        w.Line($"Winograd.TransformWeight(flippedWeight, turnedTransformed, kernel: {KernelHeight}, filters: {plan.Input.Channels}, channels: {Filters}); // U'(ξ, k, t) = (G · flipped(t, k) · Gᵀ)(ξ)");
+        w.Line($"Winograd.TransformTurnedWeight(weight, turnedTransformed, kernel: {KernelHeight}, filters: {plan.Input.Channels}, channels: {Filters}); // U'(ξ, k, t) = (G · flipped(t, k) · Gᵀ)(ξ), flipped(t, k, m, n) = w(k, t, {KernelHeight - 1} − m, {KernelWidth - 1} − n)");
 
     /// <summary>The references a Winograd dL/dx takes: the turned weight's transform, the zeros its sums start at, the workspaces.</summary>
     private void EmitWinogradInputGradientReferences(SourceWriter w, LayerPlan plan)

@@ -215,10 +215,10 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
 
     /// <summary>
     /// What a direct dL/dx uses: the turned weight, dL/dy's zero-bordered planes and, if that kernel compacts, its copy; by
-    /// Winograd, the turned weight, its transform and the form's three workspaces.
+    /// Winograd, the turned weight's transform (made straight from the weight) and the form's three workspaces.
     /// </summary>
     private ScratchBuffer[] InputGradientBuffers(Shape input, Shape output) => Strategy.WinogradInputGradient
-        ? [FlippedWeight(input), .. WinogradInputGradientBuffers(input, output)]
+        ? WinogradInputGradientBuffers(input, output)
         :
         [
             FlippedWeight(input),
@@ -1226,14 +1226,16 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
         EmitDirectInputGradientReferences(w, plan);
     }
 
-    /// <summary>The weight turned for dL/dx, and for a Winograd dL/dx its transform.</summary>
+    /// <summary>The weight turned for dL/dx, or for a Winograd dL/dx the turned weight's transform.</summary>
     private void EmitTurnWeight(SourceWriter w, LayerPlan plan)
     {
-        w.Line($"{plan.Pascal}Flip(weight, flippedWeight);");
         if (Strategy.WinogradInputGradient)
         {
             EmitTransformTurnedWeight(w, plan);
+            return;
         }
+
+        w.Line($"{plan.Pascal}Flip(weight, flippedWeight);");
     }
 
     /// <summary>The references a direct dL/dx's kernel takes: the turned weight, the zeros its sums start at, the spread planes, the compacted copy (by Winograd: the transform and workspaces).</summary>
@@ -1477,11 +1479,11 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
 
         if (Strategy.ConvolvesDepthwise || Strategy.DirectInputGradient)
         {
-            // dL/dx is a forward kernel over dL/dy spread into zero-bordered planes (by Winograd: zero-bordered as it
-            // gathers them), with the weight turned.
-            EmitFlip(w, plan);
+            // dL/dx is a forward kernel over dL/dy spread into zero-bordered planes, with the weight turned (by Winograd:
+            // zero-bordered as it gathers them, the turned weight transformed straight from the weight).
             if (!Strategy.WinogradInputGradient)
             {
+                EmitFlip(w, plan);
                 EmitSpread(w, plan);
             }
 

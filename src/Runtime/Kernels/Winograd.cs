@@ -70,7 +70,23 @@ public static partial class Winograd
     /// U(ξ, t, k) = Σ_m Σ_n G(a, m) · w(k, t, m, n) · G(b, n), ξ = (kernel + 1)·a + b, at transformed[(ξ·channels + t)·filters +
     /// k], for the weight w in PyTorch's layout (filters × channels × kernel × kernel); G in double precision.
     /// </summary>
-    public static void TransformWeight(ReadOnlySpan<float> weight, Span<float> transformed, int kernel, int filters, int channels)
+    public static void TransformWeight(ReadOnlySpan<float> weight, Span<float> transformed, int kernel, int filters, int channels) =>
+        Transform(weight, transformed, kernel, filters, channels, turned: false);
+
+    /// <summary>
+    /// <see cref="TransformWeight"/> of the weight turned for dL/dx, without making it: w'(k, t, m, n) = w(t, k, r − 1 − m,
+    /// r − 1 − n), each kernel turned by 180° and the filter and channel axes swapped, where w is a convolution's weight
+    /// (<paramref name="channels"/> × <paramref name="filters"/> × r × r: the turned convolution's filters are w's channels).
+    /// The same bits as turning w first.
+    /// </summary>
+    public static void TransformTurnedWeight(ReadOnlySpan<float> weight, Span<float> transformed, int kernel, int filters, int channels) =>
+        Transform(weight, transformed, kernel, filters, channels, turned: true);
+
+    /// <summary>
+    /// The transform of w' (k, t, tap) = weight[k·filterStride + t·channelStride + tap'], tap' = tap, or (turned) r² − 1 − tap
+    /// with the strides swapped.
+    /// </summary>
+    private static void Transform(ReadOnlySpan<float> weight, Span<float> transformed, int kernel, int filters, int channels, bool turned)
     {
         if (!Supports(kernel))
         {
@@ -90,6 +106,7 @@ public static partial class Winograd
 
         double[,] form = kernel == 3 ? F2x3.G : F2x5.G;
         int alpha = kernel + 1;
+        var at = new TapIndex(taps, turned ? taps : channels * taps, turned ? filters * taps : taps, turned);
         Span<double> g = stackalloc double[alpha * kernel]; // G, flat
         for (int a = 0; a < alpha; a++)
         {
@@ -104,6 +121,7 @@ public static partial class Winograd
         Span<Vector256<double>> w4 = stackalloc Vector256<double>[taps];
         Span<Vector256<double>> gw4 = stackalloc Vector256<double>[alpha * kernel];
         Span<double> gw = stackalloc double[alpha * kernel];
+        Span<float> w1 = stackalloc float[taps];
         Span<Vector512<double>> g8 = stackalloc Vector512<double>[alpha * kernel];
         Span<Vector512<double>> w8 = stackalloc Vector512<double>[taps];
         Span<Vector512<double>> gw8 = stackalloc Vector512<double>[alpha * kernel];
@@ -119,7 +137,7 @@ public static partial class Winograd
             {
                 for (; k + 8 <= filters; k += 8)
                 {
-                    TransformEight(weight, transformed, g8, w8, gw8, kernel, channels, filters, t, k);
+                    TransformEight(weight, transformed, g8, w8, gw8, at, kernel, channels, filters, t, k);
                 }
             }
 
@@ -127,8 +145,7 @@ public static partial class Winograd
             {
                 for (int tap = 0; tap < taps; tap++)
                 {
-                    w4[tap] = Vector256.Create(weight[(k * channels + t) * taps + tap], weight[((k + 1) * channels + t) * taps + tap],
-                        weight[((k + 2) * channels + t) * taps + tap], weight[((k + 3) * channels + t) * taps + tap]);
+                    w4[tap] = Vector256.Create(weight[at.Of(k, t, tap)], weight[at.Of(k + 1, t, tap)], weight[at.Of(k + 2, t, tap)], weight[at.Of(k + 3, t, tap)]);
                 }
 
                 for (int a = 0; a < alpha; a++)
@@ -162,7 +179,11 @@ public static partial class Winograd
 
             for (; k < filters; k++)
             {
-                ReadOnlySpan<float> w = weight.Slice((k * channels + t) * taps, taps);
+                for (int tap = 0; tap < taps; tap++)
+                {
+                    w1[tap] = weight[at.Of(k, t, tap)];
+                }
+
                 for (int a = 0; a < alpha; a++)
                 {
                     for (int n = 0; n < kernel; n++)
@@ -170,7 +191,7 @@ public static partial class Winograd
                         double sum = 0;
                         for (int m = 0; m < kernel; m++)
                         {
-                            sum += g[a * kernel + m] * w[m * kernel + n];
+                            sum += g[a * kernel + m] * w1[m * kernel + n];
                         }
 
                         gw[a * kernel + n] = sum;
@@ -200,14 +221,15 @@ public static partial class Winograd
     /// multiply-adds), so the same bits.
     /// </summary>
     private static void TransformEight(ReadOnlySpan<float> weight, Span<float> transformed, ReadOnlySpan<Vector512<double>> g, Span<Vector512<double>> w,
-        Span<Vector512<double>> gw, int kernel, int channels, int filters, int t, int k)
+        Span<Vector512<double>> gw, TapIndex at, int kernel, int channels, int filters, int t, int k)
     {
-        int taps = kernel * kernel, alpha = kernel + 1, filter = channels * taps;
-        ReadOnlySpan<float> from = weight.Slice((k * channels + t) * taps, 7 * filter + taps);
+        int taps = kernel * kernel, alpha = kernel + 1, filter = at.FilterStride;
+        ReadOnlySpan<float> from = weight.Slice(at.Of(k, t, 0) - at.Tap(0), 7 * filter + taps);
         for (int tap = 0; tap < taps; tap++)
         {
-            w[tap] = Vector512.Create(from[tap], from[filter + tap], from[2 * filter + tap], from[3 * filter + tap],
-                from[4 * filter + tap], from[5 * filter + tap], from[6 * filter + tap], from[7 * filter + tap]);
+            int i = at.Tap(tap);
+            w[tap] = Vector512.Create(from[i], from[filter + i], from[2 * filter + i], from[3 * filter + i],
+                from[4 * filter + i], from[5 * filter + i], from[6 * filter + i], from[7 * filter + i]);
         }
 
         for (int a = 0; a < alpha; a++)
@@ -237,6 +259,14 @@ public static partial class Winograd
                 Vector512.Narrow(sum, sum).GetLower().CopyTo(transformed.Slice(((a * alpha + b) * channels + t) * filters + k, 8));
             }
         }
+    }
+
+    /// <summary>Where tap <c>tap</c> of filter k's kernel over channel t is in a weight read plain or turned (see <see cref="Transform"/>).</summary>
+    private readonly record struct TapIndex(int Taps, int FilterStride, int ChannelStride, bool Turned)
+    {
+        public int Tap(int tap) => Turned ? Taps - 1 - tap : tap;
+
+        public int Of(int k, int t, int tap) => k * FilterStride + t * ChannelStride + Tap(tap);
     }
 
     /// <summary>

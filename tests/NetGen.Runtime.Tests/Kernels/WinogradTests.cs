@@ -197,6 +197,34 @@ public sealed class WinogradTests
         Assert.Throws<ArgumentOutOfRangeException>(() => Winograd.TransformWeight(weight, transformed, 4, filters, channels));
     }
 
+    /// <summary>The turned weight's transform, made straight from the weight, is the transform of the weight turned first, bit for bit.</summary>
+    [Theory]
+    [InlineData(3, 13, 21)] // 13 filters of the turned convolution (the weight's channels): 8, 4 and 1 in the lanes
+    [InlineData(5, 9, 6)]
+    [InlineData(3, 1, 2)]
+    public void The_turned_weight_transform_is_the_transform_of_the_turned_weight(int kernel, int filters, int channels)
+    {
+        int taps = kernel * kernel;
+        float[] weight = TestValues.Uniform(new Random(kernel + filters), channels * filters * taps); // channels × filters × r × r
+        float[] turned = new float[weight.Length];
+        for (int t = 0; t < filters; t++)
+        {
+            for (int k = 0; k < channels; k++)
+            {
+                for (int tap = 0; tap < taps; tap++)
+                {
+                    turned[(t * channels + k) * taps + tap] = weight[(k * filters + t) * taps + taps - 1 - tap];
+                }
+            }
+        }
+
+        float[] expected = new float[Winograd.TransformedWeightLength(kernel, filters, channels)];
+        Winograd.TransformWeight(turned, expected, kernel, filters, channels);
+        float[] actual = new float[expected.Length];
+        Winograd.TransformTurnedWeight(weight, actual, kernel, filters, channels);
+        Assert.Equal(expected, actual);
+    }
+
     [Theory]
     [InlineData(3)]
     [InlineData(5)]

@@ -1026,7 +1026,7 @@ namespace Samples
                 ws.StemOutputGradient, true, ws.ShortcutColumns, ws.ShortcutColumnsGradient, ws.ShortcutPaddedGradient);
             global::NetGen.Generated.Layers.MainBackward<TVector>(count, ws.Relu2Output, ws.MainOutputGradient,
                 parameters.Slice(4800, 9216), gradients.Slice(4800, 9216), gradients.Slice(14016, 32),
-                ws.Relu2OutputGradient, true, ws.MainFlippedWeight, ws.MainTurnedTransformed, ws.MainGradientGathered,
+                ws.Relu2OutputGradient, true, ws.MainTurnedTransformed, ws.MainGradientGathered,
                 ws.MainGradientTransformed, ws.MainGradientOutputs, ws.MainWeightGathered,
                 ws.MainWeightTransformedInput, ws.MainWeightTransformedGradient, ws.MainWeightSums, ws.MainZeros);
             global::NetGen.Generated.Layers.Relu2Backward<TVector>(count, ws.Relu2Output, ws.Relu2OutputGradient,
@@ -1159,12 +1159,6 @@ namespace Samples
 
             /// <summary>dL/d(main output): n × 32×14×14; written by add1's backward pass.</summary>
             public readonly float[] MainOutputGradient = new float[capacity * 6272 + 32];
-
-            /// <summary>
-            /// main: the weight with each 3×3 kernel turned by 180° and filters and channels swapped (32 × 32), for
-            /// dL/dx, for one sample at a time.
-            /// </summary>
-            public readonly float[] MainFlippedWeight = new float[9216 + 32];
 
             /// <summary>
             /// main: the turned weight's F(2×2, 3×3) transform, 16 × 32 × 32, for dL/dx, for one sample at a time.
@@ -1705,7 +1699,7 @@ namespace NetGen.Generated
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         internal static void MainBackward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
             ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx,
-            bool computeDx, Span<float> flippedWeight, Span<float> turnedTransformed, Span<float> gradientGathered,
+            bool computeDx, Span<float> turnedTransformed, Span<float> gradientGathered,
             Span<float> gradientTransformed, Span<float> gradientOutputs, Span<float> weightGathered,
             Span<float> weightTransformedInput, Span<float> weightTransformedGradient, Span<float> weightSums,
             Span<float> zeros)
@@ -1750,9 +1744,8 @@ namespace NetGen.Generated
 
             // dL/dx is the convolution of dL/dy with the weight turned, by Winograd's F(2×2, 3×3): the turned weight
             // transformed once per call.
-            MainFlip(weight, flippedWeight);
-            // U'(ξ, k, t) = (G · flipped(t, k) · Gᵀ)(ξ)
-            Winograd.TransformWeight(flippedWeight, turnedTransformed, kernel: 3, filters: 32, channels: 32);
+            // U'(ξ, k, t) = (G · flipped(t, k) · Gᵀ)(ξ), flipped(t, k, m, n) = w(k, t, 2 − m, 2 − n)
+            Winograd.TransformTurnedWeight(weight, turnedTransformed, kernel: 3, filters: 32, channels: 32);
             ref float uf0 = ref MemoryMarshal.GetReference(turnedTransformed);
             ref float z0 = ref MemoryMarshal.GetReference(zeros); // dL/dx has no bias: its sums start at zero
             // The slices prove the workspaces' lengths.
@@ -1817,22 +1810,6 @@ namespace NetGen.Generated
             // U(ξ, t, k) = (G · W(k, t) · Gᵀ)(ξ), ξ = 4a + b, G = [−1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]: the F(2×2, 3×3)
             // transform of W, 16 × 32 channels × 32 filters, which the Winograd pass multiplies by.
             Winograd.TransformWeight(weight, transformedWeight, kernel: 3, filters: 32, channels: 32);
-        }
-
-        // main weight turned for dL/dx: flipped(t, k, m, n) = w(k, t, 2 − m, 2 − n), tap r = m·3 + n taking tap 8 − r.
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void MainFlip(ReadOnlySpan<float> weight, Span<float> flippedWeight)
-        {
-            for (int t = 0; t < 32; t++)
-            {
-                for (int k = 0; k < 32; k++)
-                {
-                    for (int r = 0; r < 9; r++)
-                    {
-                        flippedWeight[(t * 32 + k) * 9 + r] = weight[(k * 32 + t) * 9 + 8 - r];
-                    }
-                }
-            }
         }
 
         // shortcut (Conv2D): 16×28×28 → 32×14×14, kernel 1×1, stride 2, padding 0: its forward pass is done by

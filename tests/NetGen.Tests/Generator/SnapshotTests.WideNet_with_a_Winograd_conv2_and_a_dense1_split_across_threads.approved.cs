@@ -1040,7 +1040,7 @@ partial class WideNet : global::NetGen.INetwork
             ws.Pool2ArgMax, ws.Pool2Output);
         global::NetGen.Generated.Layers.Conv2Backward<TVector>(count, ws.Pool1Output, ws.Conv2OutputGradient,
             parameters.Slice(832, 51200), gradients.Slice(832, 51200), gradients.Slice(52032, 64),
-            ws.Pool1OutputGradient, true, ws.Conv2FlippedWeight, ws.Conv2TurnedTransformed, ws.Conv2GradientGathered,
+            ws.Pool1OutputGradient, true, ws.Conv2TurnedTransformed, ws.Conv2GradientGathered,
             ws.Conv2GradientTransformed, ws.Conv2GradientOutputs, ws.Conv2WeightGathered,
             ws.Conv2WeightTransformedInput, ws.Conv2WeightTransformedGradient, ws.Conv2WeightSums, ws.Conv2Zeros);
         global::NetGen.Generated.Layers.Pool1Backward<TVector>(count, ws.Pool1OutputGradient, ws.Conv1OutputGradient,
@@ -1137,12 +1137,6 @@ partial class WideNet : global::NetGen.INetwork
 
         /// <summary>dL/d(conv2 output): n × 64×14×14; written by pool2's backward pass.</summary>
         public readonly float[] Conv2OutputGradient = new float[capacity * 12544 + 32];
-
-        /// <summary>
-        /// conv2: the weight with each 5×5 kernel turned by 180° and filters and channels swapped (32 × 64), for dL/dx,
-        /// for one sample at a time.
-        /// </summary>
-        public readonly float[] Conv2FlippedWeight = new float[51200 + 32];
 
         /// <summary>
         /// conv2: the turned weight's F(2×2, 5×5) transform, 36 × 64 × 32, for dL/dx, for one sample at a time.
@@ -1633,7 +1627,7 @@ namespace NetGen.Generated
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         internal static void Conv2Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
             ReadOnlySpan<float> weight, Span<float> weightGradient, Span<float> biasGradient, Span<float> dx,
-            bool computeDx, Span<float> flippedWeight, Span<float> turnedTransformed, Span<float> gradientGathered,
+            bool computeDx, Span<float> turnedTransformed, Span<float> gradientGathered,
             Span<float> gradientTransformed, Span<float> gradientOutputs, Span<float> weightGathered,
             Span<float> weightTransformedInput, Span<float> weightTransformedGradient, Span<float> weightSums,
             Span<float> zeros)
@@ -1678,9 +1672,8 @@ namespace NetGen.Generated
 
             // dL/dx is the convolution of dL/dy with the weight turned, by Winograd's F(2×2, 5×5): the turned weight
             // transformed once per call.
-            Conv2Flip(weight, flippedWeight);
-            // U'(ξ, k, t) = (G · flipped(t, k) · Gᵀ)(ξ)
-            Winograd.TransformWeight(flippedWeight, turnedTransformed, kernel: 5, filters: 32, channels: 64);
+            // U'(ξ, k, t) = (G · flipped(t, k) · Gᵀ)(ξ), flipped(t, k, m, n) = w(k, t, 4 − m, 4 − n)
+            Winograd.TransformTurnedWeight(weight, turnedTransformed, kernel: 5, filters: 32, channels: 64);
             ref float uf0 = ref MemoryMarshal.GetReference(turnedTransformed);
             ref float z0 = ref MemoryMarshal.GetReference(zeros); // dL/dx has no bias: its sums start at zero
             // The slices prove the workspaces' lengths.
@@ -1772,23 +1765,6 @@ namespace NetGen.Generated
             // ⅓ ⅔; 1/24 −1/12 ⅙ −⅓ ⅔; 0 0 0 0 1]: the F(2×2, 5×5) transform of W, 36 × 32 channels × 64 filters, which
             // the Winograd pass multiplies by.
             Winograd.TransformWeight(weight, transformedWeight, kernel: 5, filters: 64, channels: 32);
-        }
-
-        // conv2 weight turned for dL/dx: flipped(t, k, m, n) = w(k, t, 4 − m, 4 − n), tap r = m·5 + n taking tap 24 −
-        // r.
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2Flip(ReadOnlySpan<float> weight, Span<float> flippedWeight)
-        {
-            for (int t = 0; t < 32; t++)
-            {
-                for (int k = 0; k < 64; k++)
-                {
-                    for (int r = 0; r < 25; r++)
-                    {
-                        flippedWeight[(t * 64 + k) * 25 + r] = weight[(k * 32 + t) * 25 + 24 - r];
-                    }
-                }
-            }
         }
 
         // relu2 (ReLU): 64×14×14 → 64×14×14: done by pool2, into which it is fused
