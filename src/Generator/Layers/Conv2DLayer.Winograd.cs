@@ -113,18 +113,19 @@ internal sealed partial record Conv2DLayer
     {
         int tilesDown = WinogradTiles(output.Height), tilesAcross = WinogradTiles(output.Width), tiles = tilesDown * tilesAcross;
         int height = 2 * tilesDown + KernelHeight - 1, width = 2 * tilesAcross + KernelHeight - 1;
-        var whole = WinogradLengths(input, output, tilesDown);
+        var whole = WinogradSamplesLengths(input, output);
         var part = WinogradLengths(input, output, WinogradGrain(output));
         bool splits = WinogradSplit(output).Pays(MultiplyAdds(input, output), input.Length, output.Length);
-        int parts = splits ? 2 : 0;
+        int parts = splits ? 2 : 0, samples = WinogradSamples(output);
         string split = splits ? "; or each part's, one after the other, of a one-sample pass split by tile rows" : "";
+        string rows = samples > 1 ? $"{samples}·{tiles} tiles (up to {samples} samples')" : $"{tiles} tiles";
         return
         [
             new("gathered", "float", Math.Max(whole.Gathered, parts * part.Gathered),
-                $"one sample's input channels-last with a zero border, {height}×{width} cells of {input.Channels} channels; then the Winograd products, {WinogradPositions} × {tiles} tiles × {Filters} filters{split}",
+                $"one sample's input channels-last with a zero border, {height}×{width} cells of {input.Channels} channels; then the Winograd products, {WinogradPositions} × {rows} × {Filters} filters{split}",
                 PerSample: false),
             new("transformed", "float", Math.Max(whole.Transformed, parts * part.Transformed),
-                $"one sample's transformed input, {WinogradPositions} × {tiles} tiles × {input.Channels} channels{split}", PerSample: false),
+                $"{(samples > 1 ? $"up to {samples} samples'" : "one sample's")} transformed input, {WinogradPositions} × {rows} × {input.Channels} channels{split}", PerSample: false),
             new("outputs", "float", Math.Max(whole.Outputs, parts * part.Outputs),
                 $"one sample's outputs channels-last over whole tiles, {2 * tilesDown}×{2 * tilesAcross} × {Filters} filters{split}", PerSample: false),
         ];
@@ -191,14 +192,33 @@ internal sealed partial record Conv2DLayer
         w.Line($"Winograd.TransformWeight({weight}, transformedWeight, kernel: {KernelHeight}, filters: {Filters}, channels: {form.Input.Channels});");
     }
 
-    /// <summary>The forward pass by Winograd's F(2×2, r×r), one sample at a time.</summary>
+    /// <summary>Samples per Winograd product in the forward pass (see <see cref="ConvolutionStrategy.WinogradSamples"/>).</summary>
+    private static int WinogradSamples(Shape output) => ConvolutionStrategy.WinogradSamples(output.Height, output.Width);
+
+    /// <summary>The workspaces' floats for <see cref="WinogradSamples"/> samples at once: the products of all, the transformed inputs of all, one sample's outputs.</summary>
+    private (long Gathered, long Transformed, long Outputs) WinogradSamplesLengths(Shape input, Shape output)
+    {
+        int samples = WinogradSamples(output), tiles = WinogradTiles(output.Height) * WinogradTiles(output.Width);
+        var one = WinogradLengths(input, output, WinogradTiles(output.Height));
+        return (Math.Max(one.Gathered, (long)WinogradPositions * samples * tiles * Filters), samples * one.Transformed, one.Outputs);
+    }
+
+    /// <summary>The forward pass by Winograd's F(2×2, r×r), one sample at a time, or several per product where a sample has few tiles.</summary>
     private void EmitWinogradForward(SourceWriter w, LayerPlan plan)
     {
         Shape input = plan.Input, output = plan.Output;
         int tilesDown = WinogradTiles(output.Height), tilesAcross = WinogradTiles(output.Width), tiles = tilesDown * tilesAcross;
-        var whole = WinogradLengths(input, output, tilesDown);
-        EmitWinogradReferences(w, "// The slices prove the workspaces' lengths.", whole, null);
-        w.Line($"for (int s = 0; s < count; s++)");
+        int samples = WinogradSamples(output);
+        EmitWinogradReferences(w, "// The slices prove the workspaces' lengths.", WinogradSamplesLengths(input, output), null);
+        if (samples > 1)
+        {
+            w.Line($"for (int s = 0; s < count; s += {samples})");
+        }
+        else
+        {
+            w.Line($"for (int s = 0; s < count; s++)");
+        }
+
         w.Open();
         int alpha = KernelHeight + 1;
         string bt = KernelHeight == 3 ? "Bᵀ = [−1 0 1 0; 0 1 1 0; 0 −1 1 0; 0 −1 0 1]" : "Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1]";
@@ -206,10 +226,26 @@ internal sealed partial record Conv2DLayer
         w.Line($"// y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · x(t, i + m − {Padding}, j + n − {Padding}) by Winograd's {WinogradName}, over {tilesDown}×{tilesAcross} tiles of 2×2 outputs:");
         w.Line($"// 1. gathered(u, v, t) = x(t, u − {Padding}, v − {Padding}), channels-last, zero outside x: {2 * tilesDown + KernelHeight - 1}×{2 * tilesAcross + KernelHeight - 1} cells of {input.Channels} channels.");
         w.Line($"// 2. V(ξ, r, t) = (Bᵀ · d(r, t) · B)(ξ) for tile r's {alpha}×{alpha} block d of gathered, {bt}.");
-        w.Line($"// 3. M(ξ) = V(ξ) · U(ξ) for ξ < {WinogradPositions}: [{tiles} tiles × {input.Channels}] · [{input.Channels} × {Filters} filters], register tiles of the blocked product, into gathered.");
+        if (samples > 1)
+        {
+            w.Line($"// 3. M(ξ) = V(ξ) · U(ξ) for ξ < {WinogradPositions}: [{samples}·{tiles} tiles × {input.Channels}] · [{input.Channels} × {Filters} filters], up to {samples} samples' tiles in one product (each reads U(ξ) once for all), register tiles of the blocked product, into gathered.");
+        }
+        else
+        {
+            w.Line($"// 3. M(ξ) = V(ξ) · U(ξ) for ξ < {WinogradPositions}: [{tiles} tiles × {input.Channels}] · [{input.Channels} × {Filters} filters], register tiles of the blocked product, into gathered.");
+        }
+
         w.Line($"// 4. y(k, 2·ti + a, 2·tj + b) = b(k) + (Aᵀ · M(·, r, k) · A)(a, b) for tile r = (ti, tj), {at}, into outputs, then copied out to the planes.");
         EmitEpilogueComment(w);
-        w.Line($"Winograd.Forward<TVector>(ref u0, ref b0, ref MemoryMarshal.GetReference(x.Slice(s * {input.Length}, {input.Length})), ref g0, ref t0, ref o0, ref MemoryMarshal.GetReference(y.Slice(s * {output.Length}, {output.Length})), kernel: {KernelHeight}, filters: {Filters}, channels: {input.Channels}, inputHeight: {input.Height}, inputWidth: {input.Width}, padding: {Padding}, epilogue: {EpilogueAt($"s * {output.Length}")});");
+        if (samples > 1)
+        {
+            w.Line($"Winograd.ForwardSamples<TVector>(ref u0, ref b0, ref MemoryMarshal.GetReference(x.Slice(s * {input.Length})), ref g0, ref t0, ref o0, ref MemoryMarshal.GetReference(y.Slice(s * {output.Length})), kernel: {KernelHeight}, filters: {Filters}, channels: {input.Channels}, inputHeight: {input.Height}, inputWidth: {input.Width}, padding: {Padding}, samples: Math.Min({samples}, count - s), epilogue: {EpilogueAt($"s * {output.Length}")});");
+        }
+        else
+        {
+            w.Line($"Winograd.Forward<TVector>(ref u0, ref b0, ref MemoryMarshal.GetReference(x.Slice(s * {input.Length}, {input.Length})), ref g0, ref t0, ref o0, ref MemoryMarshal.GetReference(y.Slice(s * {output.Length}, {output.Length})), kernel: {KernelHeight}, filters: {Filters}, channels: {input.Channels}, inputHeight: {input.Height}, inputWidth: {input.Width}, padding: {Padding}, epilogue: {EpilogueAt($"s * {output.Length}")});");
+        }
+
         w.Close();
     }
 

@@ -56,6 +56,14 @@ public static partial class Winograd
     public static int GatheredLength(int kernel, int channels, int filters, int outputHeight, int outputWidth) =>
         Math.Max((2 * Tiles(outputHeight) + kernel - 1) * (2 * Tiles(outputWidth) + kernel - 1) * channels, Positions(kernel) * Tiles(outputHeight) * Tiles(outputWidth) * filters);
 
+    /// <summary>
+    /// Floats of the first workspace of <see cref="ForwardSamples{TVector}"/> for <paramref name="samples"/> samples: one sample's
+    /// channels-last zero-bordered input, then all the samples' products; the longer of the two.
+    /// </summary>
+    public static int GatheredLength(int kernel, int channels, int filters, int outputHeight, int outputWidth, int samples) =>
+        Math.Max((2 * Tiles(outputHeight) + kernel - 1) * (2 * Tiles(outputWidth) + kernel - 1) * channels,
+            Positions(kernel) * samples * Tiles(outputHeight) * Tiles(outputWidth) * filters);
+
     /// <summary>Floats of the second workspace of <see cref="Forward{TVector}"/> for one sample: the transformed input.</summary>
     public static int TransformedLength(int kernel, int channels, int outputHeight, int outputWidth) =>
         Positions(kernel) * Tiles(outputHeight) * Tiles(outputWidth) * channels;
@@ -274,7 +282,7 @@ public static partial class Winograd
     /// <paramref name="kernel"/>, for one sample: x is channels × inputHeight × inputWidth, y filters × outputHeight ×
     /// outputWidth with outputHeight = inputHeight + 2·padding − kernel + 1; <paramref name="transformedWeight"/> from
     /// <see cref="TransformWeight"/>. Each output goes through <paramref name="epilogue"/> (its residual addressed like y) as
-    /// it is stored. The workspaces hold <see cref="GatheredLength"/>, <see cref="TransformedLength"/> and
+    /// it is stored. The workspaces hold <see cref="GatheredLength(int, int, int, int, int)"/>, <see cref="TransformedLength"/> and
     /// <see cref="OutputsLength"/> floats; nothing past y's own floats is written.
     /// </summary>
     public static void Forward<TVector>(ref float transformedWeight, ref float bias, ref float x, ref float gathered, ref float transformed, ref float outputs, ref float y,
@@ -287,7 +295,7 @@ public static partial class Winograd
     /// <see cref="Forward{TVector}"/> over tile rows <paramref name="firstTileRow"/> … <paramref name="firstTileRow"/> +
     /// <paramref name="tileRows"/> − 1 only (output rows 2·firstTileRow … 2·(firstTileRow + tileRows) − 1 that y has): the part of
     /// a pass split across threads by rows, which reads only the input rows under its tiles and writes only its rows of y's
-    /// planes. The workspaces hold the lengths <see cref="GatheredLength"/>, <see cref="TransformedLength"/> and
+    /// planes. The workspaces hold the lengths <see cref="GatheredLength(int, int, int, int, int)"/>, <see cref="TransformedLength"/> and
     /// <see cref="OutputsLength"/> give for 2·<paramref name="tileRows"/> output rows; parts over other rows may run at the
     /// same time with workspaces of their own. Each output gets the same bits as from <see cref="Forward{TVector}"/>.
     /// </summary>
@@ -304,6 +312,58 @@ public static partial class Winograd
         {
             ForwardRows<TVector, F2x5>(ref transformedWeight, ref bias, ref x, ref gathered, ref transformed, ref outputs, ref y, filters, channels, inputHeight, inputWidth,
                 padding, firstTileRow, tileRows, epilogue);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Forward{TVector}"/> for <paramref name="samples"/> samples at once (x's one after another, y's likewise, the
+    /// epilogue's residual addressed like y), their tiles side by side in each position's product: [samples·tiles × channels]
+    /// · [channels × filters], so that a plane of few tiles (a 7×7 output has 16) reads the transformed weight once for all
+    /// of them. The workspaces hold <see cref="GatheredLength(int, int, int, int, int, int)"/>, <see cref="TransformedLength"/>
+    /// × samples and <see cref="OutputsLength"/> floats. Each output gets the same bits as from <see cref="Forward{TVector}"/>.
+    /// </summary>
+    public static void ForwardSamples<TVector>(ref float transformedWeight, ref float bias, ref float x, ref float gathered, ref float transformed, ref float outputs,
+        ref float y, int kernel, int filters, int channels, int inputHeight, int inputWidth, int padding, int samples, Epilogue epilogue)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        if (kernel == 3)
+        {
+            ForwardSamples<TVector, F2x3>(ref transformedWeight, ref bias, ref x, ref gathered, ref transformed, ref outputs, ref y, filters, channels, inputHeight,
+                inputWidth, padding, samples, epilogue);
+        }
+        else
+        {
+            ForwardSamples<TVector, F2x5>(ref transformedWeight, ref bias, ref x, ref gathered, ref transformed, ref outputs, ref y, filters, channels, inputHeight,
+                inputWidth, padding, samples, epilogue);
+        }
+    }
+
+    private static void ForwardSamples<TVector, TForm>(ref float transformedWeight, ref float bias, ref float x, ref float gathered, ref float transformed, ref float outputs,
+        ref float y, int filters, int channels, int inputHeight, int inputWidth, int padding, int samples, Epilogue epilogue)
+        where TVector : struct, IFloatVector<TVector>
+        where TForm : struct, IWinogradForm
+    {
+        int outputHeight = inputHeight + 2 * padding - TForm.Kernel + 1, outputWidth = inputWidth + 2 * padding - TForm.Kernel + 1;
+        int tilesDown = Tiles(outputHeight), tilesAcross = Tiles(outputWidth), tiles = tilesDown * tilesAcross, rows = samples * tiles;
+        int height = 2 * tilesDown + TForm.Kernel - 1, width = 2 * tilesAcross + TForm.Kernel - 1;
+        int inputPlane = inputHeight * inputWidth, outputPlane = outputHeight * outputWidth;
+        int inputLength = channels * inputPlane, outputLength = filters * outputPlane;
+
+        // 1–2. Each sample's zero-bordered input, channels-last, and its tiles' V = Bᵀ d B, sample p's tiles at rows p·tiles….
+        for (int p = 0; p < samples; p++)
+        {
+            Gather(ref Unsafe.Add(ref x, p * inputLength), ref gathered, channels, inputHeight, inputWidth, inputPlane, padding, padding, height, width);
+            TransformInput<TVector, TForm>(ref gathered, ref Unsafe.Add(ref transformed, p * tiles * channels), rows * channels, channels, tilesDown, tilesAcross, width);
+        }
+
+        // 3. The products M(ξ) = V(ξ) · U(ξ) over every sample's tiles at once, into gathered (done with).
+        Products<TVector>(ref transformedWeight, ref transformed, ref gathered, (TForm.Kernel + 1) * (TForm.Kernel + 1), rows, channels, filters);
+
+        // 4–5. Each sample's bias + Aᵀ M A into outputs, then copied out to its planes through the epilogue.
+        for (int p = 0; p < samples; p++)
+        {
+            TransformOutput<TVector, TForm>(ref Unsafe.Add(ref gathered, p * tiles * filters), rows * filters, ref bias, ref outputs, filters, tilesDown, tilesAcross);
+            CopyOut(ref outputs, ref Unsafe.Add(ref y, p * outputLength), filters, outputHeight, outputWidth, outputPlane, 2 * tilesAcross, epilogue, p * outputLength);
         }
     }
 

@@ -81,6 +81,46 @@ public sealed class WinogradTests
         }
     }
 
+    /// <summary>
+    /// Three samples in one call, their tiles side by side in each product, give each sample the bits of its own call, with
+    /// the Add and ReLU epilogue addressed per sample; nothing is written past the workspaces or the outputs.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Samples_in_one_product_give_the_bits_of_one_at_a_time(int kernel, int filters, int channels, int height, int width, int padding)
+    {
+        const int samples = 3;
+        var random = new Random(filters + channels * 3 + height + kernel);
+        float[] weight = TestValues.Uniform(random, filters * channels * kernel * kernel);
+        float[] bias = TestValues.Uniform(random, filters);
+        int inputLength = channels * height * width;
+        int outputHeight = height + 2 * padding - kernel + 1, outputWidth = width + 2 * padding - kernel + 1, outputLength = filters * outputHeight * outputWidth;
+        float[] x = TestValues.Uniform(random, samples * inputLength);
+        float[] residual = TestValues.Uniform(random, samples * outputLength + Slack);
+        float[] transformedWeight = new float[Winograd.TransformedWeightLength(kernel, filters, channels)];
+        Winograd.TransformWeight(weight, transformedWeight, kernel, filters, channels);
+        float[] gathered = Filled(Winograd.GatheredLength(kernel, channels, filters, outputHeight, outputWidth, samples));
+        float[] transformed = Filled(samples * Winograd.TransformedLength(kernel, channels, outputHeight, outputWidth));
+        float[] outputs = Filled(Winograd.OutputsLength(filters, outputHeight, outputWidth));
+        float[] together = Filled(samples * outputLength);
+        Winograd.ForwardSamples<Float256>(ref transformedWeight[0], ref bias[0], ref x[0], ref gathered[0], ref transformed[0], ref outputs[0], ref together[0], kernel,
+            filters, channels, height, width, padding, samples, new Epilogue(ref residual[0], rectifies: true));
+        foreach (float[] buffer in new[] { gathered, transformed, outputs, together })
+        {
+            for (int i = buffer.Length - Slack; i < buffer.Length; i++)
+            {
+                Assert.Equal(Sentinel, buffer[i]);
+            }
+        }
+
+        for (int p = 0; p < samples; p++)
+        {
+            float[] alone = Run<Float256>(weight, bias, x[(p * inputLength)..((p + 1) * inputLength)], kernel, filters, channels, height, width, padding,
+                new Epilogue(ref residual[p * outputLength], rectifies: true));
+            Assert.Equal(alone.AsSpan(0, outputLength).ToArray(), together.AsSpan(p * outputLength, outputLength).ToArray());
+        }
+    }
+
     /// <summary>kernel, filters, channels, input height, input width, padding, tile rows per part.</summary>
     [Theory]
     [InlineData(3, 24, 40, 9, 5, 1, 2)]   // 5 tile rows in parts of 2, 2, 1; the last covers one output row

@@ -81,6 +81,13 @@ internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool
         groups == 1 && kernelHeight == kernelWidth && kernelHeight is 3 or 5 && stride == 1
         && channels >= 32 && filters >= 32 && channels % 16 == 0 && filters % 16 == 0;
 
+    /// <summary>
+    /// The samples whose tiles one Winograd product takes at once (forward, and dL/dw): 4 where an output has fewer than 32
+    /// tiles of 2×2 (a 7×7 one has 16), so that each product reads the transformed weight (or adds to the sums) once for 4
+    /// samples' rows; 1 otherwise.
+    /// </summary>
+    public static int WinogradSamples(int outputHeight, int outputWidth) => (long)((outputHeight + 1) / 2) * ((outputWidth + 1) / 2) < 32 ? 4 : 1;
+
     /// <summary>Output pixels below which an unfolded forward pass multiplies several samples at once.</summary>
     public const int SmallOutputPixels = 64;
 
@@ -155,7 +162,7 @@ internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool
             CompactsWeightGradient: compactsGradient, DirectInputGradient: directDx, CompactsInputGradient: directDx && compactsDx, SamplesPerProduct: samples,
             CompactedSamples: compacts ? CompactedSamplesFor(kernelHeight, outputHeight, outputWidth) : 1,
             CompactedInputGradientSamples: directDx && compactsDx ? CompactedSamplesFor(kernelHeight, inputHeight, inputWidth) : 1, WinogradInputGradient: winogradDx,
-            WinogradWeightGradient: winogradDw, WinogradWeightGradientSamples: winogradDw && (long)(outputHeight + 1) / 2 * ((outputWidth + 1) / 2) < 32 ? 4 : 1);
+            WinogradWeightGradient: winogradDw, WinogradWeightGradientSamples: winogradDw ? WinogradSamples(outputHeight, outputWidth) : 1);
     }
 
     /// <summary>Whether a stride-1 convolution of these sizes runs the direct kernel, and whether that kernel compacts its input (the rules of <see cref="Choose"/>).</summary>
