@@ -23,6 +23,13 @@ public static class Verify
     /// <summary>Runtime-shaped vs generated: the same algorithm, so expected to agree to rounding (≤ 1e-5).</summary>
     private const float RuntimeShapedTolerance = 1e-5f;
 
+    /// <summary>
+    /// Runtime-shaped vs generated batch-mean gradient where the generated dL/dw runs by Winograd's F(r×r, 2×2) and the
+    /// baseline's by the unfolded product (WideNetConv2: a softmax over 12,544 outputs makes dL/dw small next to its terms;
+    /// 7.4e-5 measured): the transforms scale by up to 5 and 1/24 around the products, so rounding differs more.
+    /// </summary>
+    private const float WinogradGradientTolerance = 2e-4f;
+
     /// <summary>TorchSharp vs generated: different kernels and summation orders, so a looser bound.</summary>
     private const float TorchTolerance = 1e-4f;
 
@@ -80,7 +87,8 @@ public static class Verify
 
             float[] pr = Probabilities(runtime, inputs);
             Report("runtime-shaped: forward probabilities, max |Δ|", MaxAbsDiff(pg, pr), RuntimeShapedTolerance);
-            ok &= CompareBatches(generated, runtime, Report);
+            bool batches = CompareBatches(generated, runtime, Report, RuntimeShapedTolerance); // after the call: Report clears ok
+            ok &= batches;
         }
         else
         {
@@ -148,7 +156,7 @@ public static class Verify
     /// Runtime-shaped vs generated on a batch of 40 samples (two full chunks of 16 and one of 8; for WideNet one of 32 and one of 8): ForwardBatch, TrainBatch's
     /// mean loss and batch-mean gradient, at 1 and 2 threads; each network must also give the same bits at 1 and 2 threads.
     /// </summary>
-    private static bool CompareBatches(ISampleNetwork generated, ISampleNetwork runtime, Action<string, double, double> report)
+    private static bool CompareBatches(ISampleNetwork generated, ISampleNetwork runtime, Action<string, double, double> report, double gradientTolerance)
     {
         const int batch = 40;
         int inLength = generated.InputLength, outLength = generated.OutputLength;
@@ -176,7 +184,7 @@ public static class Verify
             var (pr, lr, gr) = results[1, t];
             report($"runtime-shaped, {t + 1} thread(s): ForwardBatch({batch}), max |Δ|", MaxAbsDiff(pg, pr), RuntimeShapedTolerance);
             report($"runtime-shaped, {t + 1} thread(s): TrainBatch({batch}) mean loss, |Δ|", Math.Abs(lg - lr), RuntimeShapedTolerance);
-            report($"runtime-shaped, {t + 1} thread(s): batch-mean gradient, max |Δ| / max |g|", MaxAbsDiff(gg, gr) / MaxAbs(gg), RuntimeShapedTolerance);
+            report($"runtime-shaped, {t + 1} thread(s): batch-mean gradient, max |Δ| / max |g|", MaxAbsDiff(gg, gr) / MaxAbs(gg), gradientTolerance);
         }
 
         for (int n = 0; n < 2; n++)
@@ -667,8 +675,9 @@ public static class Verify
         bool macsOk = runtime.MultiplyAdds == Workload.MultiplyAddsPerSample(kind) && runtime.ParameterCount == generated.ParameterCount;
         ok &= macsOk;
         Console.WriteLine($"  multiply-adds per sample from the shapes: {runtime.MultiplyAdds:N0} (table: {Workload.MultiplyAddsPerSample(kind):N0}) {(macsOk ? "ok" : "FAIL")}");
-        ok &= CompareBatches(generated, runtime, Report);
-        return ok;
+        bool batches = CompareBatches(generated, runtime, Report, kind == NetworkKind.WideNetConv2 ? WinogradGradientTolerance : RuntimeShapedTolerance);
+        return ok && batches; // ok read after the call: Report clears it
+
     }
 
     private static float[] Probabilities(ISampleNetwork network, float[] inputs)
