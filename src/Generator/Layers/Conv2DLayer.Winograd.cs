@@ -329,24 +329,7 @@ internal sealed partial record Conv2DLayer
         w.Line();
         w.Line($"// 2. dL/dw(k, t, m, n) += Σ_a Σ_b G(a, m) · S({KernelHeight + 1}a + b, t, k) · G(b, n), once for all the samples.");
         w.Line($"Winograd.AddWeightGradient<TVector>(weightSums, weightGradient, kernel: {KernelHeight}, filters: {Filters}, channels: {input.Channels});");
-        if (HasBias)
-        {
-            w.Line();
-            w.Line($"// dL/db(k) += Σ_s Σ_q dL/dy_s(k, q)");
-            w.Line($"for (int s = 0; s < count; s++)");
-            w.Open();
-            w.Line($"ReadOnlySpan<float> dys = dy.Slice(s * {output.Length});");
-            EmitBiasGradient(w, Pixels(output));
-            w.Close();
-        }
-
-        w.Line();
-        w.Line($"if (!computeDx)");
-        w.Open();
-        w.Line($"return; // the network's input: nobody asked for dL/dx");
-        w.Close();
-        w.Line();
-        EmitInputGradientSetup(w, plan);
+        EmitBiasGradientThenInputGradientSetup(w, plan);
         w.Line($"for (int s = 0; s < count; s++)");
         w.Open();
         w.Line($"ref float dys0 = ref Unsafe.Add(ref dy0, s * {output.Length});");

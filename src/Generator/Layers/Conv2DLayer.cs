@@ -1167,24 +1167,7 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
         }
 
         CloseGroups(w);
-        if (HasBias)
-        {
-            w.Line();
-            w.Line($"// dL/db(k) += Σ_s Σ_q dL/dy_s(k, q)");
-            w.Line($"for (int s = 0; s < count; s++)");
-            w.Open();
-            w.Line($"ReadOnlySpan<float> dys = dy.Slice(s * {output.Length});");
-            EmitBiasGradient(w, pixels);
-            w.Close();
-        }
-
-        w.Line();
-        w.Line($"if (!computeDx)");
-        w.Open();
-        w.Line($"return; // the network's input: nobody asked for dL/dx");
-        w.Close();
-        w.Line();
-        EmitInputGradientSetup(w, plan);
+        EmitBiasGradientThenInputGradientSetup(w, plan);
         if (InputGradientSamples > 1)
         {
             w.Open(); // a scope of its own: the loops above declared their own s
@@ -1203,6 +1186,32 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
 
         EmitInputGradient(w, plan, CopiesGradientInputs ? 3 : 2, "dys0", "dys");
         w.Close();
+    }
+
+    /// <summary>
+    /// After a dL/dw over all the call's samples at once: dL/db over them, the return where nobody asked for dL/dx, then
+    /// <see cref="EmitInputGradientSetup"/>.
+    /// </summary>
+    private void EmitBiasGradientThenInputGradientSetup(SourceWriter w, LayerPlan plan)
+    {
+        if (HasBias)
+        {
+            w.Line();
+            w.Line($"// dL/db(k) += Σ_s Σ_q dL/dy_s(k, q)");
+            w.Line($"for (int s = 0; s < count; s++)");
+            w.Open();
+            w.Line($"ReadOnlySpan<float> dys = dy.Slice(s * {plan.Output.Length});");
+            EmitBiasGradient(w, Pixels(plan.Output));
+            w.Close();
+        }
+
+        w.Line();
+        w.Line($"if (!computeDx)");
+        w.Open();
+        w.Line($"return; // the network's input: nobody asked for dL/dx");
+        w.Close();
+        w.Line();
+        EmitInputGradientSetup(w, plan);
     }
 
     /// <summary>Before the samples' dL/dx (only asked for if computeDx): with a direct dL/dx, the weight turned once for all of them, and the references its kernel takes.</summary>
