@@ -74,17 +74,14 @@ public static partial class Winograd
     {
         int outputHeight = inputHeight + 2 * padding - TForm.Kernel + 1, outputWidth = inputWidth + 2 * padding - TForm.Kernel + 1;
         int tilesDown = Tiles(outputHeight), tilesAcross = Tiles(outputWidth), tiles = tilesDown * tilesAcross;
-        int height = 2 * tilesDown + TForm.Kernel - 1, width = 2 * tilesAcross + TForm.Kernel - 1;
-        int inputPlane = inputHeight * inputWidth, outputPlane = outputHeight * outputWidth;
+        int outputPlane = outputHeight * outputWidth;
         int reduction = samples * tiles; // the products' inner dimension: every tile of every sample
+
+        // The samples' input blocks, as the forward pass gathers and transforms them, into their tiles' columns of V.
+        TransformSamples<TVector, TForm>(ref x, ref gathered, ref transformedInput, samples, channels, inputHeight, inputWidth, padding);
         for (int s = 0; s < samples; s++)
         {
-            // The sample's input blocks, as the forward pass gathers and transforms them, into its tiles' columns of V.
-            Gather(ref Unsafe.Add(ref x, s * channels * inputPlane), ref gathered, channels, inputHeight, inputWidth, inputPlane, padding, padding, height, width);
-            TransformInput<TVector, TForm>(ref gathered, ref Unsafe.Add(ref transformedInput, s * tiles * channels), reduction * channels, channels, tilesDown, tilesAcross,
-                width);
-
-            // Its dL/dy channels-last over whole tiles (zero past an odd edge), then A g Aᵀ of each tile into D.
+            // Each sample's dL/dy channels-last over whole tiles (zero past an odd edge), then A g Aᵀ of each tile into D.
             Gather(ref Unsafe.Add(ref dy, s * filters * outputPlane), ref gathered, filters, outputHeight, outputWidth, outputPlane, 0, 0, 2 * tilesDown, 2 * tilesAcross);
             TransformGradient<TVector, TForm>(ref gathered, ref Unsafe.Add(ref transformedGradient, s * tiles * filters), reduction * filters, filters, tilesDown,
                 tilesAcross);

@@ -345,16 +345,10 @@ public static partial class Winograd
     {
         int outputHeight = inputHeight + 2 * padding - TForm.Kernel + 1, outputWidth = inputWidth + 2 * padding - TForm.Kernel + 1;
         int tilesDown = Tiles(outputHeight), tilesAcross = Tiles(outputWidth), tiles = tilesDown * tilesAcross, rows = samples * tiles;
-        int height = 2 * tilesDown + TForm.Kernel - 1, width = 2 * tilesAcross + TForm.Kernel - 1;
-        int inputPlane = inputHeight * inputWidth, outputPlane = outputHeight * outputWidth;
-        int inputLength = channels * inputPlane, outputLength = filters * outputPlane;
+        int outputPlane = outputHeight * outputWidth, outputLength = filters * outputPlane;
 
         // 1–2. Each sample's zero-bordered input, channels-last, and its tiles' V = Bᵀ d B, sample p's tiles at rows p·tiles….
-        for (int p = 0; p < samples; p++)
-        {
-            Gather(ref Unsafe.Add(ref x, p * inputLength), ref gathered, channels, inputHeight, inputWidth, inputPlane, padding, padding, height, width);
-            TransformInput<TVector, TForm>(ref gathered, ref Unsafe.Add(ref transformed, p * tiles * channels), rows * channels, channels, tilesDown, tilesAcross, width);
-        }
+        TransformSamples<TVector, TForm>(ref x, ref gathered, ref transformed, samples, channels, inputHeight, inputWidth, padding);
 
         // 3. The products M(ξ) = V(ξ) · U(ξ) over every sample's tiles at once, into gathered (done with).
         Products<TVector>(ref transformedWeight, ref transformed, ref gathered, (TForm.Kernel + 1) * (TForm.Kernel + 1), rows, channels, filters);
@@ -392,6 +386,27 @@ public static partial class Winograd
         int row = 2 * firstTileRow, offset = row * outputWidth;
         CopyOut(ref outputs, ref Unsafe.Add(ref y, offset), filters, Math.Min(2 * tileRows, outputHeight - row), outputWidth, outputHeight * outputWidth, 2 * tilesAcross,
             epilogue, offset);
+    }
+
+    /// <summary>
+    /// V for <paramref name="samples"/> samples (x's one after another) side by side: each sample's input gathered
+    /// channels-last with its zero border, then its tiles transformed into rows p·tiles … of each position's
+    /// [samples·tiles × channels] block of <paramref name="transformed"/>.
+    /// </summary>
+    private static void TransformSamples<TVector, TForm>(ref float x, ref float gathered, ref float transformed, int samples, int channels, int inputHeight,
+        int inputWidth, int padding)
+        where TVector : struct, IFloatVector<TVector>
+        where TForm : struct, IWinogradForm
+    {
+        int outputHeight = inputHeight + 2 * padding - TForm.Kernel + 1, outputWidth = inputWidth + 2 * padding - TForm.Kernel + 1;
+        int tilesDown = Tiles(outputHeight), tilesAcross = Tiles(outputWidth), tiles = tilesDown * tilesAcross;
+        int height = 2 * tilesDown + TForm.Kernel - 1, width = 2 * tilesAcross + TForm.Kernel - 1, plane = inputHeight * inputWidth;
+        for (int p = 0; p < samples; p++)
+        {
+            Gather(ref Unsafe.Add(ref x, p * channels * plane), ref gathered, channels, inputHeight, inputWidth, plane, padding, padding, height, width);
+            TransformInput<TVector, TForm>(ref gathered, ref Unsafe.Add(ref transformed, p * tiles * channels), samples * tiles * channels, channels, tilesDown,
+                tilesAcross, width);
+        }
     }
 
     /// <summary>V(ξ, r, t) = (Bᵀ d(r, t) B)(ξ) for each tile r, at transformed[ξ·position + r·channels + t].</summary>
