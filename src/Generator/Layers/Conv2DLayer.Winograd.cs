@@ -254,14 +254,14 @@ internal sealed partial record Conv2DLayer
     {
         int tilesDown = WinogradTiles(output.Height), tilesAcross = WinogradTiles(output.Width), tiles = tilesDown * tilesAcross;
         int height = 2 * tilesDown + KernelHeight - 1, width = 2 * tilesAcross + KernelHeight - 1;
-        long products = (long)WinogradPositions * Strategy.WinogradWeightGradientSamples * tiles;
+        long products = (long)WinogradPositions * WinogradSamples(output) * tiles;
         return (Math.Max((long)height * width * input.Channels, 4L * tiles * Filters), products * input.Channels, products * Filters, (long)WinogradPositions * input.Channels * Filters);
     }
 
     /// <summary>A Winograd dL/dw's workspaces: one sample's gathered input or dL/dy, the samples' transformed inputs and dL/dy, the sums S.</summary>
     private ScratchBuffer[] WinogradWeightGradientBuffers(Shape input, Shape output)
     {
-        int tiles = WinogradTiles(output.Height) * WinogradTiles(output.Width), samples = Strategy.WinogradWeightGradientSamples;
+        int tiles = WinogradTiles(output.Height) * WinogradTiles(output.Width), samples = WinogradSamples(output);
         var lengths = WinogradWeightGradientLengths(input, output);
         string of = samples > 1 ? $"{samples} samples' " : "one sample's ";
         return
@@ -288,13 +288,13 @@ internal sealed partial record Conv2DLayer
 
     /// <summary>
     /// A backward pass with dL/dw by Winograd's F(r×r, 2×2) (see <see cref="ConvolutionStrategy.WinogradWeightGradient"/>): the
-    /// sums S over every tile of every sample, <see cref="ConvolutionStrategy.WinogradWeightGradientSamples"/> samples per
+    /// sums S over every tile of every sample, <see cref="ConvolutionWinogradSamples(output)"/> samples per
     /// product, then Gᵀ S G added to dL/dw once; dL/db; then dL/dx sample by sample (<see cref="EmitInputGradient"/>).
     /// </summary>
     private void EmitWinogradGradientBackward(SourceWriter w, LayerPlan plan)
     {
         Shape input = plan.Input, output = plan.Output;
-        int samples = Strategy.WinogradWeightGradientSamples, tiles = WinogradTiles(output.Height) * WinogradTiles(output.Width);
+        int samples = WinogradSamples(output), tiles = WinogradTiles(output.Height) * WinogradTiles(output.Width);
         var lengths = WinogradWeightGradientLengths(input, output);
         if (!Strategy.DirectInputGradient)
         {

@@ -54,11 +54,8 @@ namespace NetGen.Generator.Layers;
 /// <param name="WinogradWeightGradient">
 /// dL/dw computes by Winograd's F(r×r, 2×2) (<c>Winograd.AccumulateWeightGradient</c>, then <c>AddWeightGradient</c>) where
 /// <see cref="WinogradPays"/> for the convolution, in place of <paramref name="DirectWeightGradient"/> and the product over the
-/// unfolded input (which <paramref name="TransposesWeightGradient"/> still describes, for the benchmarks' baseline).
-/// </param>
-/// <param name="WinogradWeightGradientSamples">
-/// The samples whose tiles one Winograd dL/dw product sums over at once: 4 where a sample has fewer than 32 tiles (a 7×7
-/// output has 16), so that each product runs 4 times as long per pass over the sums; 1 otherwise.
+/// unfolded input (which <paramref name="TransposesWeightGradient"/> still describes, for the benchmarks' baseline); each
+/// product over <see cref="WinogradSamples"/> samples' tiles.
 /// </param>
 /// <param name="ConvolvesDepthwise">
 /// A depthwise convolution (groups = input channels) computed by <c>DepthwiseConvolution</c>, forward and backward, with no
@@ -67,7 +64,7 @@ namespace NetGen.Generator.Layers;
 internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool Compacts, bool PadsInput, bool TransposesWeightGradient, bool ConvolvesDepthwise = false,
     bool DirectWeightGradient = false, bool CompactsWeightGradient = false, bool DirectInputGradient = false, bool CompactsInputGradient = false,
     int SamplesPerProduct = 1, int CompactedSamples = 1, int CompactedInputGradientSamples = 1, bool Winograd = false, bool WinogradInputGradient = false,
-    bool WinogradWeightGradient = false, int WinogradWeightGradientSamples = 1)
+    bool WinogradWeightGradient = false)
 {
     /// <summary>
     /// Whether Winograd's F(2×2, 3×3) or F(2×2, 5×5) is faster than the direct kernel for a convolution: a square 3×3 or
@@ -162,7 +159,7 @@ internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool
             CompactsWeightGradient: compactsGradient, DirectInputGradient: directDx, CompactsInputGradient: directDx && compactsDx, SamplesPerProduct: samples,
             CompactedSamples: compacts ? CompactedSamplesFor(kernelHeight, outputHeight, outputWidth) : 1,
             CompactedInputGradientSamples: directDx && compactsDx ? CompactedSamplesFor(kernelHeight, inputHeight, inputWidth) : 1, WinogradInputGradient: winogradDx,
-            WinogradWeightGradient: winogradDw, WinogradWeightGradientSamples: winogradDw ? WinogradSamples(outputHeight, outputWidth) : 1);
+            WinogradWeightGradient: winogradDw);
     }
 
     /// <summary>Whether a stride-1 convolution of these sizes runs the direct kernel, and whether that kernel compacts its input (the rules of <see cref="Choose"/>).</summary>
