@@ -30,7 +30,16 @@ internal sealed class Signal
         }
     }
 
-    public void Reset() => _set = false;
+    /// <summary>
+    /// Clears the signal, with a full fence: the caller's next read (the count of finished items, the open run) must not
+    /// be done before the clear is visible. Without it the processor may read first and clear later, over a
+    /// <see cref="Set"/> made in between, and the waiter then blocks for a wake-up that already came.
+    /// </summary>
+    public void Reset()
+    {
+        _set = false;
+        Interlocked.MemoryBarrier();
+    }
 
     /// <summary>
     /// Waits until set; false if <paramref name="millisecondsTimeout"/> passed first. Spins for
