@@ -113,6 +113,12 @@ if (rest.Any(a => a.Contains("Kernel", StringComparison.Ordinal)))
     types = [.. types, typeof(KernelBenchmarks)];
 }
 
+// What a one-sample split across cores costs (SplitBenchmarks) likewise.
+if (rest.Any(a => a.Contains("Split", StringComparison.Ordinal)))
+{
+    types = [.. types, typeof(SplitBenchmarks)];
+}
+
 // The compile-time cost (GeneratorBenchmarks) likewise.
 if (rest.Any(a => a.Contains("Generator", StringComparison.Ordinal)))
 {
