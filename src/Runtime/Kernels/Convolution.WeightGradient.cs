@@ -126,6 +126,12 @@ public static partial class Convolution
         }
     }
 
+    /// <summary>
+    /// Kernel rows a tile call keeps sums for at once: their lane-wise sums (20 vectors a row) wait between the samples in a
+    /// stack buffer of at most 16 · 20 vectors (20 KB of 512-bit ones).
+    /// </summary>
+    private const int RowsPerCall = 16;
+
     /// <summary><typeparamref name="TFilters"/> filters from <paramref name="first"/> over every channel and kernel row, each row's columns in runs of up to 5.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void GradientColumns<TVector, TFilters>(ref float dy, ref float x, ref float weightGradient, Shape shape, PixelRows pixels, int first)
@@ -134,17 +140,18 @@ public static partial class Convolution
     {
         for (int t = 0; t < shape.Channels; t++)
         {
-            for (int m = 0; m < shape.KernelHeight; m++)
+            for (int m = 0; m < shape.KernelHeight; m += RowsPerCall)
             {
+                int rows = System.Math.Min(RowsPerCall, shape.KernelHeight - m);
                 for (int n = 0; n < shape.KernelWidth; n += 5)
                 {
                     switch (System.Math.Min(shape.KernelWidth - n, 5))
                     {
-                        case 5: GradientTile<TVector, TFilters, Five>(ref dy, ref x, ref weightGradient, shape, pixels, first, t, m, n); break;
-                        case 4: GradientTile<TVector, TFilters, Four>(ref dy, ref x, ref weightGradient, shape, pixels, first, t, m, n); break;
-                        case 3: GradientTile<TVector, TFilters, Three>(ref dy, ref x, ref weightGradient, shape, pixels, first, t, m, n); break;
-                        case 2: GradientTile<TVector, TFilters, Two>(ref dy, ref x, ref weightGradient, shape, pixels, first, t, m, n); break;
-                        default: GradientTile<TVector, TFilters, One>(ref dy, ref x, ref weightGradient, shape, pixels, first, t, m, n); break;
+                        case 5: GradientTile<TVector, TFilters, Five>(ref dy, ref x, ref weightGradient, shape, pixels, first, t, m, rows, n); break;
+                        case 4: GradientTile<TVector, TFilters, Four>(ref dy, ref x, ref weightGradient, shape, pixels, first, t, m, rows, n); break;
+                        case 3: GradientTile<TVector, TFilters, Three>(ref dy, ref x, ref weightGradient, shape, pixels, first, t, m, rows, n); break;
+                        case 2: GradientTile<TVector, TFilters, Two>(ref dy, ref x, ref weightGradient, shape, pixels, first, t, m, rows, n); break;
+                        default: GradientTile<TVector, TFilters, One>(ref dy, ref x, ref weightGradient, shape, pixels, first, t, m, rows, n); break;
                     }
                 }
             }
@@ -153,96 +160,217 @@ public static partial class Convolution
 
     /// <summary>
     /// dL/dw for <typeparamref name="TFilters"/> filters from <paramref name="first"/> (up to 4) × the <typeparamref name="TTaps"/>
-    /// kernel columns from <paramref name="column"/> (up to 5) of channel <paramref name="channel"/>, kernel row <paramref name="row"/>:
-    /// per vector of output pixels, one load of dL/dy per filter and one of the input per tap feed one multiply-add per pair,
-    /// into lane-wise sums kept over every vector of every sample. The counts are types, so the JIT compiles one copy per tile
-    /// shape with the unused accumulators removed. Not inlined: one call runs all the samples.
+    /// kernel columns from <paramref name="column"/> (up to 5) of channel <paramref name="channel"/>, kernel rows
+    /// <paramref name="firstRow"/> to <paramref name="firstRow"/> + <paramref name="rows"/> − 1: per vector of output pixels, one
+    /// load of dL/dy per filter and one of the input per tap feed one multiply-add per pair, into lane-wise sums kept over every
+    /// vector of every sample. Sample by sample, each kernel row's tile in turn: a sample's dL/dy and input rows are read from
+    /// the L1 cache by every kernel row after the first, and each tile's sums wait in a stack buffer between samples (read
+    /// every tile over all the samples instead, the samples' data streamed from L2 for each tile, LeNet-5's conv2 took 1.7 ×
+    /// as long). Every sum sees the same vectors in the same order either way. The counts are types, so the JIT compiles one
+    /// copy per tile shape with the unused accumulators removed. Not inlined: one call runs all the samples.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void GradientTile<TVector, TFilters, TTaps>(ref float dy, ref float x, ref float weightGradient, Shape shape, PixelRows pixels, int first, int channel,
-        int row, int column)
+        int firstRow, int rows, int column)
         where TVector : struct, IFloatVector<TVector>
         where TFilters : struct, IRowCount
         where TTaps : struct, IRowCount
     {
-        int filters = TFilters.Count, taps = TTaps.Count;
-        TVector a00 = TVector.Zero, a01 = a00, a02 = a00, a03 = a00, a04 = a00;
-        TVector a10 = a00, a11 = a00, a12 = a00, a13 = a00, a14 = a00;
-        TVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a24 = a00;
-        TVector a30 = a00, a31 = a00, a32 = a00, a33 = a00, a34 = a00;
-
+        int filters = TFilters.Count, taps = TTaps.Count, count = TVector.Count;
         nint filterBytes = (nint)shape.OutputPlane * sizeof(float), tapBytes = (nint)shape.TapStride * sizeof(float);
         ref float dyFirst = ref Unsafe.Add(ref dy, first * shape.OutputPlane);
-        ref float xTap = ref Unsafe.Add(ref x, channel * shape.ChannelStride + row * shape.RowStride + column * shape.TapStride);
+        ref float xFirst = ref Unsafe.Add(ref x, channel * shape.ChannelStride + firstRow * shape.RowStride + column * shape.TapStride);
         int width = pixels.RowWidth;
         TVector mask = TVector.LaneMask(0, width % TVector.Count);
-        for (int s = 0; s < pixels.Samples; s++)
+
+        // Samples a block: as many as keep the block's dL/dy and input rows for this tile within about 16 KB (L1), so that
+        // every kernel row after the first reads them from there; each kernel row's sums are loaded and stored once a block.
+        int floatsPerSample = filters * pixels.Rows * width + taps * (pixels.Rows * System.Math.Max(width, pixels.InputRowStride) + rows * shape.RowStride);
+        int block = System.Math.Clamp(4096 / System.Math.Max(floatsPerSample, 1), 1, 8);
+        bool oneBlock = pixels.Samples <= block; // then the sums stay in registers from the first sample to dL/dw
+        System.Span<float> buffer = stackalloc float[oneBlock ? 0 : rows * 20 * count]; // zeroed: every sum starts at 0
+        ref float sums = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer);
+        int weights = shape.Rows;
+        ref float dwFirst = ref Unsafe.Add(ref weightGradient, (first * shape.Channels + channel) * shape.KernelHeight * shape.KernelWidth + firstRow * shape.KernelWidth + column);
+        for (int s0 = 0; s0 < pixels.Samples; s0 += block)
         {
-            ref float dyRow = ref Unsafe.Add(ref dyFirst, s * pixels.OutputSample);
-            ref float xRow = ref Unsafe.Add(ref xTap, s * pixels.InputSample);
-            for (int i = 0; i < pixels.Rows; i++)
+            int s1 = System.Math.Min(pixels.Samples, s0 + block);
+            for (int r = 0; r < rows; r++)
             {
-                for (int j = 0; j < width; j += TVector.Count)
+                // Kernel row firstRow + r's sums, from where the sample before left them: a00 … a34 at (r·20 + f·5 + d)·Count.
+                ref float at = ref Unsafe.Add(ref sums, r * 20 * count);
+                TVector a00 = TVector.Zero, a01 = a00, a02 = a00, a03 = a00, a04 = a00;
+                TVector a10 = a00, a11 = a00, a12 = a00, a13 = a00, a14 = a00;
+                TVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a24 = a00;
+                TVector a30 = a00, a31 = a00, a32 = a00, a33 = a00, a34 = a00;
+                if (!oneBlock)
                 {
-                    // One vector of output pixels: dL/dy of each filter (masked past the row's end) against the input of each tap.
-                    ref float dyAt = ref Unsafe.Add(ref dyRow, j);
-                    ref float xAt = ref Unsafe.Add(ref xRow, j);
-                    TVector d0 = TVector.Load(ref dyAt);
-                    TVector d1 = filters > 1 ? TVector.Load(ref Unsafe.AddByteOffset(ref dyAt, filterBytes)) : default;
-                    TVector d2 = filters > 2 ? TVector.Load(ref Unsafe.AddByteOffset(ref dyAt, 2 * filterBytes)) : default;
-                    TVector d3 = filters > 3 ? TVector.Load(ref Unsafe.AddByteOffset(ref dyAt, 3 * filterBytes)) : default;
-                    if (j + TVector.Count > width)
-                    {
-                        d0 = TVector.Masked(d0, mask);
-                        d1 = TVector.Masked(d1, mask);
-                        d2 = TVector.Masked(d2, mask);
-                        d3 = TVector.Masked(d3, mask);
-                    }
-
-                    TapColumn(TVector.Load(ref xAt), d0, d1, d2, d3, ref a00, ref a10, ref a20, ref a30, filters);
-                    if (taps > 1)
-                    {
-                        TapColumn(TVector.Load(ref Unsafe.AddByteOffset(ref xAt, tapBytes)), d0, d1, d2, d3, ref a01, ref a11, ref a21, ref a31, filters);
-                    }
-
-                    if (taps > 2)
-                    {
-                        TapColumn(TVector.Load(ref Unsafe.AddByteOffset(ref xAt, 2 * tapBytes)), d0, d1, d2, d3, ref a02, ref a12, ref a22, ref a32, filters);
-                    }
-
-                    if (taps > 3)
-                    {
-                        TapColumn(TVector.Load(ref Unsafe.AddByteOffset(ref xAt, 3 * tapBytes)), d0, d1, d2, d3, ref a03, ref a13, ref a23, ref a33, filters);
-                    }
-
-                    if (taps > 4)
-                    {
-                        TapColumn(TVector.Load(ref Unsafe.AddByteOffset(ref xAt, 4 * tapBytes)), d0, d1, d2, d3, ref a04, ref a14, ref a24, ref a34, filters);
-                    }
+                    LoadSums(ref at, out a00, out a01, out a02, out a03, out a04, taps);
                 }
 
-                dyRow = ref Unsafe.Add(ref dyRow, width);
-                xRow = ref Unsafe.Add(ref xRow, pixels.InputRowStride);
+                if (filters > 1 && !oneBlock)
+                {
+                    LoadSums(ref Unsafe.Add(ref at, 5 * count), out a10, out a11, out a12, out a13, out a14, taps);
+                }
+
+                if (filters > 2 && !oneBlock)
+                {
+                    LoadSums(ref Unsafe.Add(ref at, 10 * count), out a20, out a21, out a22, out a23, out a24, taps);
+                }
+
+                if (filters > 3 && !oneBlock)
+                {
+                    LoadSums(ref Unsafe.Add(ref at, 15 * count), out a30, out a31, out a32, out a33, out a34, taps);
+                }
+
+                for (int s = s0; s < s1; s++)
+                {
+                ref float dyRow = ref Unsafe.Add(ref dyFirst, s * pixels.OutputSample);
+                ref float xRow = ref Unsafe.Add(ref xFirst, s * pixels.InputSample + r * shape.RowStride);
+                for (int i = 0; i < pixels.Rows; i++)
+                {
+                    for (int j = 0; j < width; j += TVector.Count)
+                    {
+                        // One vector of output pixels: dL/dy of each filter (masked past the row's end) against the input of each tap.
+                        ref float dyAt = ref Unsafe.Add(ref dyRow, j);
+                        ref float xAt = ref Unsafe.Add(ref xRow, j);
+                        TVector d0 = TVector.Load(ref dyAt);
+                        TVector d1 = filters > 1 ? TVector.Load(ref Unsafe.AddByteOffset(ref dyAt, filterBytes)) : default;
+                        TVector d2 = filters > 2 ? TVector.Load(ref Unsafe.AddByteOffset(ref dyAt, 2 * filterBytes)) : default;
+                        TVector d3 = filters > 3 ? TVector.Load(ref Unsafe.AddByteOffset(ref dyAt, 3 * filterBytes)) : default;
+                        if (j + TVector.Count > width)
+                        {
+                            d0 = TVector.Masked(d0, mask);
+                            d1 = TVector.Masked(d1, mask);
+                            d2 = TVector.Masked(d2, mask);
+                            d3 = TVector.Masked(d3, mask);
+                        }
+
+                        TapColumn(TVector.Load(ref xAt), d0, d1, d2, d3, ref a00, ref a10, ref a20, ref a30, filters);
+                        if (taps > 1)
+                        {
+                            TapColumn(TVector.Load(ref Unsafe.AddByteOffset(ref xAt, tapBytes)), d0, d1, d2, d3, ref a01, ref a11, ref a21, ref a31, filters);
+                        }
+
+                        if (taps > 2)
+                        {
+                            TapColumn(TVector.Load(ref Unsafe.AddByteOffset(ref xAt, 2 * tapBytes)), d0, d1, d2, d3, ref a02, ref a12, ref a22, ref a32, filters);
+                        }
+
+                        if (taps > 3)
+                        {
+                            TapColumn(TVector.Load(ref Unsafe.AddByteOffset(ref xAt, 3 * tapBytes)), d0, d1, d2, d3, ref a03, ref a13, ref a23, ref a33, filters);
+                        }
+
+                        if (taps > 4)
+                        {
+                            TapColumn(TVector.Load(ref Unsafe.AddByteOffset(ref xAt, 4 * tapBytes)), d0, d1, d2, d3, ref a04, ref a14, ref a24, ref a34, filters);
+                        }
+                    }
+
+                    dyRow = ref Unsafe.Add(ref dyRow, width);
+                    xRow = ref Unsafe.Add(ref xRow, pixels.InputRowStride);
+                }
+                }
+
+                if (oneBlock)
+                {
+                    // dL/dw(first + f, channel, firstRow + r, column + d) at ((first + f)·channels + channel)·kh·kw + (firstRow + r)·kw + column + d.
+                    ref float w = ref Unsafe.Add(ref dwFirst, r * shape.KernelWidth);
+                    AddSums(ref w, a00, a01, a02, a03, a04, taps);
+                    if (filters > 1)
+                    {
+                        AddSums(ref Unsafe.Add(ref w, weights), a10, a11, a12, a13, a14, taps);
+                    }
+
+                    if (filters > 2)
+                    {
+                        AddSums(ref Unsafe.Add(ref w, 2 * weights), a20, a21, a22, a23, a24, taps);
+                    }
+
+                    if (filters > 3)
+                    {
+                        AddSums(ref Unsafe.Add(ref w, 3 * weights), a30, a31, a32, a33, a34, taps);
+                    }
+
+                    continue;
+                }
+
+                StoreSums(ref at, a00, a01, a02, a03, a04, taps);
+                if (filters > 1)
+                {
+                    StoreSums(ref Unsafe.Add(ref at, 5 * count), a10, a11, a12, a13, a14, taps);
+                }
+
+                if (filters > 2)
+                {
+                    StoreSums(ref Unsafe.Add(ref at, 10 * count), a20, a21, a22, a23, a24, taps);
+                }
+
+                if (filters > 3)
+                {
+                    StoreSums(ref Unsafe.Add(ref at, 15 * count), a30, a31, a32, a33, a34, taps);
+                }
             }
         }
 
-        // dL/dw(first + f, channel, row, column + d) at ((first + f)·channels + channel)·kh·kw + row·kw + column + d.
-        int rows = shape.Rows;
-        ref float w = ref Unsafe.Add(ref weightGradient, (first * shape.Channels + channel) * shape.KernelHeight * shape.KernelWidth + row * shape.KernelWidth + column);
-        AddSums(ref w, a00, a01, a02, a03, a04, taps);
-        if (filters > 1)
+        if (oneBlock)
         {
-            AddSums(ref Unsafe.Add(ref w, rows), a10, a11, a12, a13, a14, taps);
+            return;
         }
 
-        if (filters > 2)
+        // The sums of several blocks, from the buffer into dL/dw as above.
+        for (int r = 0; r < rows; r++)
         {
-            AddSums(ref Unsafe.Add(ref w, 2 * rows), a20, a21, a22, a23, a24, taps);
+            ref float at = ref Unsafe.Add(ref sums, r * 20 * count);
+            ref float w = ref Unsafe.Add(ref dwFirst, r * shape.KernelWidth);
+            for (int f = 0; f < filters; f++)
+            {
+                ref float from = ref Unsafe.Add(ref at, f * 5 * count);
+                LoadSums(ref from, out TVector s0, out TVector s1, out TVector s2, out TVector s3, out TVector s4, taps);
+                AddSums(ref Unsafe.Add(ref w, f * weights), s0, s1, s2, s3, s4, taps);
+            }
+        }
+    }
+
+    /// <summary>A filter's sums for <paramref name="taps"/> taps from <paramref name="from"/>, <c>Count</c> floats apart (the others zero).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LoadSums<TVector>(ref float from, out TVector s0, out TVector s1, out TVector s2, out TVector s3, out TVector s4, int taps)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int count = TVector.Count;
+        s0 = TVector.Load(ref from);
+        s1 = taps > 1 ? TVector.Load(ref Unsafe.Add(ref from, count)) : default;
+        s2 = taps > 2 ? TVector.Load(ref Unsafe.Add(ref from, 2 * count)) : default;
+        s3 = taps > 3 ? TVector.Load(ref Unsafe.Add(ref from, 3 * count)) : default;
+        s4 = taps > 4 ? TVector.Load(ref Unsafe.Add(ref from, 4 * count)) : default;
+    }
+
+    /// <summary>A filter's sums for <paramref name="taps"/> taps to <paramref name="to"/>, <c>Count</c> floats apart.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreSums<TVector>(ref float to, TVector s0, TVector s1, TVector s2, TVector s3, TVector s4, int taps)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int count = TVector.Count;
+        TVector.Store(s0, ref to);
+        if (taps > 1)
+        {
+            TVector.Store(s1, ref Unsafe.Add(ref to, count));
         }
 
-        if (filters > 3)
+        if (taps > 2)
         {
-            AddSums(ref Unsafe.Add(ref w, 3 * rows), a30, a31, a32, a33, a34, taps);
+            TVector.Store(s2, ref Unsafe.Add(ref to, 2 * count));
+        }
+
+        if (taps > 3)
+        {
+            TVector.Store(s3, ref Unsafe.Add(ref to, 3 * count));
+        }
+
+        if (taps > 4)
+        {
+            TVector.Store(s4, ref Unsafe.Add(ref to, 4 * count));
         }
     }
 
