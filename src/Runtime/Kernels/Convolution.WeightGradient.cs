@@ -163,11 +163,11 @@ public static partial class Convolution
     /// kernel columns from <paramref name="column"/> (up to 5) of channel <paramref name="channel"/>, kernel rows
     /// <paramref name="firstRow"/> to <paramref name="firstRow"/> + <paramref name="rows"/> − 1: per vector of output pixels, one
     /// load of dL/dy per filter and one of the input per tap feed one multiply-add per pair, into lane-wise sums kept over every
-    /// vector of every sample. Sample by sample, each kernel row's tile in turn: a sample's dL/dy and input rows are read from
-    /// the L1 cache by every kernel row after the first, and each tile's sums wait in a stack buffer between samples (read
-    /// every tile over all the samples instead, the samples' data streamed from L2 for each tile, LeNet-5's conv2 took 1.7 ×
-    /// as long). Every sum sees the same vectors in the same order either way. The counts are types, so the JIT compiles one
-    /// copy per tile shape with the unused accumulators removed. Not inlined: one call runs all the samples.
+    /// vector of every sample. Block of samples by block, each kernel row in turn: a block's dL/dy and input rows are read from
+    /// the L1 cache by every kernel row after the first, and each row's sums wait in a stack buffer between blocks (run over
+    /// all the samples one kernel row at a time, each row streamed every sample from L2; docs/benchmarks.md). Every sum sees
+    /// the same vectors in the same order either way. The counts are types, so the JIT compiles one copy per tile shape with
+    /// the unused accumulators removed. Not inlined: one call runs all the samples.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void GradientTile<TVector, TFilters, TTaps>(ref float dy, ref float x, ref float weightGradient, Shape shape, PixelRows pixels, int first, int channel,
@@ -197,7 +197,7 @@ public static partial class Convolution
             int s1 = System.Math.Min(pixels.Samples, s0 + block);
             for (int r = 0; r < rows; r++)
             {
-                // Kernel row firstRow + r's sums, from where the sample before left them: a00 … a34 at (r·20 + f·5 + d)·Count.
+                // Kernel row firstRow + r's sums, from where the block before left them: a00 … a34 at (r·20 + f·5 + d)·Count.
                 ref float at = ref Unsafe.Add(ref sums, r * 20 * count);
                 TVector a00 = TVector.Zero, a01 = a00, a02 = a00, a03 = a00, a04 = a00;
                 TVector a10 = a00, a11 = a00, a12 = a00, a13 = a00, a14 = a00;
@@ -206,71 +206,71 @@ public static partial class Convolution
                 if (!oneBlock)
                 {
                     LoadSums(ref at, out a00, out a01, out a02, out a03, out a04, taps);
-                }
-
-                if (filters > 1 && !oneBlock)
-                {
-                    LoadSums(ref Unsafe.Add(ref at, 5 * count), out a10, out a11, out a12, out a13, out a14, taps);
-                }
-
-                if (filters > 2 && !oneBlock)
-                {
-                    LoadSums(ref Unsafe.Add(ref at, 10 * count), out a20, out a21, out a22, out a23, out a24, taps);
-                }
-
-                if (filters > 3 && !oneBlock)
-                {
-                    LoadSums(ref Unsafe.Add(ref at, 15 * count), out a30, out a31, out a32, out a33, out a34, taps);
-                }
-
-                for (int s = s0; s < s1; s++)
-                {
-                ref float dyRow = ref Unsafe.Add(ref dyFirst, s * pixels.OutputSample);
-                ref float xRow = ref Unsafe.Add(ref xFirst, s * pixels.InputSample + r * shape.RowStride);
-                for (int i = 0; i < pixels.Rows; i++)
-                {
-                    for (int j = 0; j < width; j += TVector.Count)
+                    if (filters > 1)
                     {
-                        // One vector of output pixels: dL/dy of each filter (masked past the row's end) against the input of each tap.
-                        ref float dyAt = ref Unsafe.Add(ref dyRow, j);
-                        ref float xAt = ref Unsafe.Add(ref xRow, j);
-                        TVector d0 = TVector.Load(ref dyAt);
-                        TVector d1 = filters > 1 ? TVector.Load(ref Unsafe.AddByteOffset(ref dyAt, filterBytes)) : default;
-                        TVector d2 = filters > 2 ? TVector.Load(ref Unsafe.AddByteOffset(ref dyAt, 2 * filterBytes)) : default;
-                        TVector d3 = filters > 3 ? TVector.Load(ref Unsafe.AddByteOffset(ref dyAt, 3 * filterBytes)) : default;
-                        if (j + TVector.Count > width)
-                        {
-                            d0 = TVector.Masked(d0, mask);
-                            d1 = TVector.Masked(d1, mask);
-                            d2 = TVector.Masked(d2, mask);
-                            d3 = TVector.Masked(d3, mask);
-                        }
-
-                        TapColumn(TVector.Load(ref xAt), d0, d1, d2, d3, ref a00, ref a10, ref a20, ref a30, filters);
-                        if (taps > 1)
-                        {
-                            TapColumn(TVector.Load(ref Unsafe.AddByteOffset(ref xAt, tapBytes)), d0, d1, d2, d3, ref a01, ref a11, ref a21, ref a31, filters);
-                        }
-
-                        if (taps > 2)
-                        {
-                            TapColumn(TVector.Load(ref Unsafe.AddByteOffset(ref xAt, 2 * tapBytes)), d0, d1, d2, d3, ref a02, ref a12, ref a22, ref a32, filters);
-                        }
-
-                        if (taps > 3)
-                        {
-                            TapColumn(TVector.Load(ref Unsafe.AddByteOffset(ref xAt, 3 * tapBytes)), d0, d1, d2, d3, ref a03, ref a13, ref a23, ref a33, filters);
-                        }
-
-                        if (taps > 4)
-                        {
-                            TapColumn(TVector.Load(ref Unsafe.AddByteOffset(ref xAt, 4 * tapBytes)), d0, d1, d2, d3, ref a04, ref a14, ref a24, ref a34, filters);
-                        }
+                        LoadSums(ref Unsafe.Add(ref at, 5 * count), out a10, out a11, out a12, out a13, out a14, taps);
                     }
 
-                    dyRow = ref Unsafe.Add(ref dyRow, width);
-                    xRow = ref Unsafe.Add(ref xRow, pixels.InputRowStride);
+                    if (filters > 2)
+                    {
+                        LoadSums(ref Unsafe.Add(ref at, 10 * count), out a20, out a21, out a22, out a23, out a24, taps);
+                    }
+
+                    if (filters > 3)
+                    {
+                        LoadSums(ref Unsafe.Add(ref at, 15 * count), out a30, out a31, out a32, out a33, out a34, taps);
+                    }
                 }
+
+                // The block's samples, each one's output rows in order.
+                for (int s = s0; s < s1; s++)
+                {
+                    ref float dyRow = ref Unsafe.Add(ref dyFirst, s * pixels.OutputSample);
+                    ref float xRow = ref Unsafe.Add(ref xFirst, s * pixels.InputSample + r * shape.RowStride);
+                    for (int i = 0; i < pixels.Rows; i++)
+                    {
+                        for (int j = 0; j < width; j += TVector.Count)
+                        {
+                            // One vector of output pixels: dL/dy of each filter (masked past the row's end) against the input of each tap.
+                            ref float dyAt = ref Unsafe.Add(ref dyRow, j);
+                            ref float xAt = ref Unsafe.Add(ref xRow, j);
+                            TVector d0 = TVector.Load(ref dyAt);
+                            TVector d1 = filters > 1 ? TVector.Load(ref Unsafe.AddByteOffset(ref dyAt, filterBytes)) : default;
+                            TVector d2 = filters > 2 ? TVector.Load(ref Unsafe.AddByteOffset(ref dyAt, 2 * filterBytes)) : default;
+                            TVector d3 = filters > 3 ? TVector.Load(ref Unsafe.AddByteOffset(ref dyAt, 3 * filterBytes)) : default;
+                            if (j + TVector.Count > width)
+                            {
+                                d0 = TVector.Masked(d0, mask);
+                                d1 = TVector.Masked(d1, mask);
+                                d2 = TVector.Masked(d2, mask);
+                                d3 = TVector.Masked(d3, mask);
+                            }
+
+                            TapColumn(TVector.Load(ref xAt), d0, d1, d2, d3, ref a00, ref a10, ref a20, ref a30, filters);
+                            if (taps > 1)
+                            {
+                                TapColumn(TVector.Load(ref Unsafe.AddByteOffset(ref xAt, tapBytes)), d0, d1, d2, d3, ref a01, ref a11, ref a21, ref a31, filters);
+                            }
+
+                            if (taps > 2)
+                            {
+                                TapColumn(TVector.Load(ref Unsafe.AddByteOffset(ref xAt, 2 * tapBytes)), d0, d1, d2, d3, ref a02, ref a12, ref a22, ref a32, filters);
+                            }
+
+                            if (taps > 3)
+                            {
+                                TapColumn(TVector.Load(ref Unsafe.AddByteOffset(ref xAt, 3 * tapBytes)), d0, d1, d2, d3, ref a03, ref a13, ref a23, ref a33, filters);
+                            }
+
+                            if (taps > 4)
+                            {
+                                TapColumn(TVector.Load(ref Unsafe.AddByteOffset(ref xAt, 4 * tapBytes)), d0, d1, d2, d3, ref a04, ref a14, ref a24, ref a34, filters);
+                            }
+                        }
+
+                        dyRow = ref Unsafe.Add(ref dyRow, width);
+                        xRow = ref Unsafe.Add(ref xRow, pixels.InputRowStride);
+                    }
                 }
 
                 if (oneBlock)
