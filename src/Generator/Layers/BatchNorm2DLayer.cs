@@ -165,10 +165,7 @@ internal sealed record BatchNorm2DLayer(float Epsilon, float Momentum) : Layer
     {
         Shape input = plan.Input;
         int channels = input.Channels, plane = input.Height * input.Width;
-        w.Line($"if (!computeDx)");
-        w.Open();
-        w.Line($"return; // the network's input: nobody asked for dL/dx (dL/dγ and dL/dβ are done)");
-        w.Close();
+        EmitExitWithoutInputGradient(w, note: " (dL/dγ and dL/dβ are done)");
         w.Line();
         w.Line($"for (int c = 0; c < {channels}; c++)");
         w.Open();

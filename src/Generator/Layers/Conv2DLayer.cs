@@ -1019,10 +1019,7 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
         else
         {
             w.Line();
-            w.Line($"if (!computeDx)");
-            w.Open();
-            w.Line($"continue; // the network's input: nobody asked for dL/dx");
-            w.Close();
+            EmitExitWithoutInputGradient(w, "continue");
             w.Line();
             EmitInputGradient(w, plan, 3, "dy0", "dys");
             w.Close();
@@ -1206,10 +1203,7 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
         }
 
         w.Line();
-        w.Line($"if (!computeDx)");
-        w.Open();
-        w.Line($"return; // the network's input: nobody asked for dL/dx");
-        w.Close();
+        EmitExitWithoutInputGradient(w);
         w.Line();
         EmitInputGradientSetup(w, plan);
     }
@@ -1370,10 +1364,7 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
         w.Line();
         w.Line($"Gemm.MultiplyAdd<TVector>(ref c0, {columns}, 1, ref dyT0, {Filters}, ref dwT0, {Filters}, m: {rows}, k: {columns}, n: {Filters}, paddedTail: true);");
         w.Line();
-        w.Line($"if (!computeDx)");
-        w.Open();
-        w.Line($"continue; // the network's input: nobody asked for dL/dx");
-        w.Close();
+        EmitExitWithoutInputGradient(w, "continue");
         w.Line();
         w.Line($"// 3. dL/dcolumns(r, c) = Σ_k w(k, r) · dL/dy(k, c), the samples' dL/dy side by side in products: [{rows}×{Filters}] (w transposed) · [{Filters}×{columns}], tiles of 8 rows × 2 vectors, blocked for the caches, written over dL/dcolumns.");
         w.Line($"Rows.Stack(dy.Slice(s * {output.Length}, {samples * output.Length}), {Filters}, {samples}, {pixels}, products);");
@@ -1456,10 +1447,7 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
         w.Line($"DepthwiseConvolution.WeightGradient<TVector>(ref dy0, ref {DepthwiseSource(input)}, ref dw0, outputs: {Filters}, multiplier: {multiplier}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, stride: {Stride}, inputWidth: {width}, inputPlane: {plane}, outputHeight: {output.Height}, outputWidth: {output.Width});");
         EmitBiasGradient(w, pixels);
         w.Line();
-        w.Line($"if (!computeDx)");
-        w.Open();
-        w.Line($"continue; // the network's input: nobody asked for dL/dx");
-        w.Close();
+        EmitExitWithoutInputGradient(w, "continue");
         w.Line();
         w.Line($"// 2. Spread dL/dy into its zero-bordered planes: spread(k, {i} + {KernelHeight - 1}, {j} + {KernelWidth - 1}) = dL/dy(k, i, j).");
         w.Line($"{plan.Pascal}Spread(dys, spreadGradient);");

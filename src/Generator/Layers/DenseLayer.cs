@@ -146,10 +146,7 @@ internal sealed record DenseLayer(int Units) : Layer
         w.Line($"Gemm.MultiplyAdd<TVector>(ref dy0, 1, {Units}, ref x0, {inputs}, ref dw0, {inputs}, m: {Units}, k: count, n: {inputs}, paddedTail: false);");
         w.Close();
         w.Line();
-        w.Line($"if (!computeDx)");
-        w.Open();
-        w.Line($"return; // the network's input: nobody asked for dL/dx");
-        w.Close();
+        EmitExitWithoutInputGradient(w);
         w.Line();
         w.Line($"// dL/dx(s, i) = Σ_o dL/dy(s, o) · W(o, i): [n×{Units}] · [{Units}×{inputs}], register tiles of 8 samples × 2 vectors of inputs, blocked for the caches, written over dL/dx.");
         w.Line($"Gemm.Multiply<TVector>(ref dy0, {Units}, 1, ref w0, {inputs}, ref dx0, {inputs}, m: count, k: {Units}, n: {inputs}, paddedTail: false);");

@@ -154,6 +154,18 @@ internal abstract record Layer
     public abstract void EmitBackward(SourceWriter w, LayerPlan plan);
 
     /// <summary>
+    /// In a backward method, where its parameter gradients are done: leave (<paramref name="exit"/>: <c>return</c>, or
+    /// <c>continue</c> inside the loop over samples) when the layer's input is the network's and nobody asked for dL/dx.
+    /// </summary>
+    protected static void EmitExitWithoutInputGradient(SourceWriter w, string exit = "return", string note = "")
+    {
+        w.Line($"if (!computeDx)");
+        w.Open();
+        w.Line($"{exit}; // the network's input: nobody asked for dL/dx{note}");
+        w.Close();
+    }
+
+    /// <summary>
     /// Whether the weight gradient is one matrix product whose reduction runs over the samples, one row per output (dense):
     /// a training batch then computes it once over all its samples, its rows split among the workers
     /// (<see cref="EmitBatchWeightGradient"/>), and the backward method skips it when its <c>batchWeightGradient</c> argument is true.
