@@ -203,6 +203,9 @@ internal sealed partial record Conv2DLayer
         return (Math.Max(one.Gathered, (long)WinogradPositions * samples * tiles * Filters), samples * one.Transformed, one.Outputs);
     }
 
+    /// <summary>The loop over the call's samples, <paramref name="samples"/> at a time.</summary>
+    private static string SampleLoop(int samples) => samples > 1 ? $"for (int s = 0; s < count; s += {samples})" : "for (int s = 0; s < count; s++)";
+
     /// <summary>The forward pass by Winograd's F(2×2, r×r), one sample at a time, or several per product where a sample has few tiles.</summary>
     private void EmitWinogradForward(SourceWriter w, LayerPlan plan)
     {
@@ -210,15 +213,7 @@ internal sealed partial record Conv2DLayer
         int tilesDown = WinogradTiles(output.Height), tilesAcross = WinogradTiles(output.Width), tiles = tilesDown * tilesAcross;
         int samples = WinogradSamples(output);
         EmitWinogradReferences(w, "// The slices prove the workspaces' lengths.", WinogradSamplesLengths(input, output), null);
-        if (samples > 1)
-        {
-            w.Line($"for (int s = 0; s < count; s += {samples})");
-        }
-        else
-        {
-            w.Line($"for (int s = 0; s < count; s++)");
-        }
-
+        w.Line($"{SampleLoop(samples)}");
         w.Open();
         int alpha = KernelHeight + 1;
         string bt = KernelHeight == 3 ? "Bᵀ = [−1 0 1 0; 0 1 1 0; 0 −1 1 0; 0 −1 0 1]" : "Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1]";
@@ -226,26 +221,16 @@ internal sealed partial record Conv2DLayer
         w.Line($"// y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · x(t, i + m − {Padding}, j + n − {Padding}) by Winograd's {WinogradName}, over {tilesDown}×{tilesAcross} tiles of 2×2 outputs:");
         w.Line($"// 1. gathered(u, v, t) = x(t, u − {Padding}, v − {Padding}), channels-last, zero outside x: {2 * tilesDown + KernelHeight - 1}×{2 * tilesAcross + KernelHeight - 1} cells of {input.Channels} channels.");
         w.Line($"// 2. V(ξ, r, t) = (Bᵀ · d(r, t) · B)(ξ) for tile r's {alpha}×{alpha} block d of gathered, {bt}.");
-        if (samples > 1)
-        {
-            w.Line($"// 3. M(ξ) = V(ξ) · U(ξ) for ξ < {WinogradPositions}: [{samples}·{tiles} tiles × {input.Channels}] · [{input.Channels} × {Filters} filters], up to {samples} samples' tiles in one product (each reads U(ξ) once for all), register tiles of the blocked product, into gathered.");
-        }
-        else
-        {
-            w.Line($"// 3. M(ξ) = V(ξ) · U(ξ) for ξ < {WinogradPositions}: [{tiles} tiles × {input.Channels}] · [{input.Channels} × {Filters} filters], register tiles of the blocked product, into gathered.");
-        }
-
+        string rows = samples > 1 ? $"{samples}·{tiles} tiles" : $"{tiles} tiles";
+        string shared = samples > 1 ? $", up to {samples} samples' tiles in one product (each reads U(ξ) once for all)" : "";
+        w.Line($"// 3. M(ξ) = V(ξ) · U(ξ) for ξ < {WinogradPositions}: [{rows} × {input.Channels}] · [{input.Channels} × {Filters} filters]{shared}, register tiles of the blocked product, into gathered.");
         w.Line($"// 4. y(k, 2·ti + a, 2·tj + b) = b(k) + (Aᵀ · M(·, r, k) · A)(a, b) for tile r = (ti, tj), {at}, into outputs, then copied out to the planes.");
         EmitEpilogueComment(w);
-        if (samples > 1)
-        {
-            w.Line($"Winograd.ForwardSamples<TVector>(ref u0, ref b0, ref MemoryMarshal.GetReference(x.Slice(s * {input.Length})), ref g0, ref t0, ref o0, ref MemoryMarshal.GetReference(y.Slice(s * {output.Length})), kernel: {KernelHeight}, filters: {Filters}, channels: {input.Channels}, inputHeight: {input.Height}, inputWidth: {input.Width}, padding: {Padding}, samples: Math.Min({samples}, count - s), epilogue: {EpilogueAt($"s * {output.Length}")});");
-        }
-        else
-        {
-            w.Line($"Winograd.Forward<TVector>(ref u0, ref b0, ref MemoryMarshal.GetReference(x.Slice(s * {input.Length}, {input.Length})), ref g0, ref t0, ref o0, ref MemoryMarshal.GetReference(y.Slice(s * {output.Length}, {output.Length})), kernel: {KernelHeight}, filters: {Filters}, channels: {input.Channels}, inputHeight: {input.Height}, inputWidth: {input.Width}, padding: {Padding}, epilogue: {EpilogueAt($"s * {output.Length}")});");
-        }
-
+        // Several samples: x and y from sample s to the buffers' ends (ForwardSamples reads and writes only its samples').
+        (string method, string xs, string ys, string samplesArgument) = samples > 1
+            ? ("ForwardSamples", $"x.Slice(s * {input.Length})", $"y.Slice(s * {output.Length})", $", samples: Math.Min({samples}, count - s)")
+            : ("Forward", $"x.Slice(s * {input.Length}, {input.Length})", $"y.Slice(s * {output.Length}, {output.Length})", "");
+        w.Line($"Winograd.{method}<TVector>(ref u0, ref b0, ref MemoryMarshal.GetReference({xs}), ref g0, ref t0, ref o0, ref MemoryMarshal.GetReference({ys}), kernel: {KernelHeight}, filters: {Filters}, channels: {input.Channels}, inputHeight: {input.Height}, inputWidth: {input.Width}, padding: {Padding}{samplesArgument}, epilogue: {EpilogueAt($"s * {output.Length}")});");
         w.Close();
     }
 
@@ -288,7 +273,7 @@ internal sealed partial record Conv2DLayer
 
     /// <summary>
     /// A backward pass with dL/dw by Winograd's F(r×r, 2×2) (see <see cref="ConvolutionStrategy.WinogradWeightGradient"/>): the
-    /// sums S over every tile of every sample, <see cref="ConvolutionWinogradSamples(output)"/> samples per
+    /// sums S over every tile of every sample, <see cref="WinogradSamples"/> samples per
     /// product, then Gᵀ S G added to dL/dw once; dL/db; then dL/dx sample by sample (<see cref="EmitInputGradient"/>).
     /// </summary>
     private void EmitWinogradGradientBackward(SourceWriter w, LayerPlan plan)
@@ -313,15 +298,7 @@ internal sealed partial record Conv2DLayer
         int reduction = samples * tiles;
         w.Line($"// 1. S(ξ, t, k) = Σ_s Σ_r V_s(ξ, r, t) · D_s(ξ, r, k) by Winograd's F({KernelHeight}×{KernelHeight}, 2×2), the dual of {WinogradName}: V = Bᵀ d B of each tile r's input block d (as the forward pass transforms it), D = A g Aᵀ of its 2×2 of dL/dy g, {gt}; {(samples > 1 ? $"{samples} samples at a time, " : "")}[{input.Channels} × {reduction}] · [{reduction} × {Filters}] at each of the {WinogradPositions} positions ξ, added to S from zero.");
         w.Line($"weightSums.Slice(0, {lengths.Sums}).Clear();");
-        if (samples > 1)
-        {
-            w.Line($"for (int s = 0; s < count; s += {samples})");
-        }
-        else
-        {
-            w.Line($"for (int s = 0; s < count; s++)");
-        }
-
+        w.Line($"{SampleLoop(samples)}");
         w.Open();
         string count = samples > 1 ? $"Math.Min({samples}, count - s)" : "1";
         w.Line($"Winograd.AccumulateWeightGradient<TVector>(ref MemoryMarshal.GetReference(x.Slice(s * {input.Length})), ref Unsafe.Add(ref dy0, s * {output.Length}), ref wg0, ref wv0, ref wd0, ref ws0, samples: {count}, kernel: {KernelHeight}, filters: {Filters}, channels: {input.Channels}, inputHeight: {input.Height}, inputWidth: {input.Width}, padding: {Padding});");

@@ -54,7 +54,7 @@ public static partial class Winograd
     /// then the products; the longer of the two.
     /// </summary>
     public static int GatheredLength(int kernel, int channels, int filters, int outputHeight, int outputWidth) =>
-        Math.Max((2 * Tiles(outputHeight) + kernel - 1) * (2 * Tiles(outputWidth) + kernel - 1) * channels, Positions(kernel) * Tiles(outputHeight) * Tiles(outputWidth) * filters);
+        GatheredLength(kernel, channels, filters, outputHeight, outputWidth, samples: 1);
 
     /// <summary>
     /// Floats of the first workspace of <see cref="ForwardSamples{TVector}"/> for <paramref name="samples"/> samples: one sample's
