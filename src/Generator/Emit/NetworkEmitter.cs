@@ -467,7 +467,7 @@ internal static class NetworkEmitter
         w.Line($"private bool _foldedStale = true;");
         w.Line();
         string folding = "folds each BatchNorm that follows a convolution into that convolution's weight and bias, which inference reads instead of running the BatchNorm: W'(k,…) = W(k,…) · s(k), b'(k) = β(k) + (b(k) − running_mean(k)) · s(k), s(k) = γ(k) / √(running_var(k) + ε), b = 0 without a bias";
-        string transforming = "makes the weights the Winograd kernels multiply by, each transformed from its convolution's weight";
+        string transforming = "makes the weights that kernels read in a layout of their own (a Winograd transform, a transposed weight), each from its convolution's weight";
         string what = model.FoldsBatchNorms && model.TransformsWeights ? $"{folding}; and {transforming}" : model.FoldsBatchNorms ? folding : transforming;
         w.Summary($"Before an inference pass{(model.IsStaged ? "" : " or a training pass")}, if stale: {what}.");
         w.Line($"private void PrepareWeights()");

@@ -21,14 +21,12 @@ internal sealed partial record Conv2DLayer
     private string WinogradName => $"F(2×2, {KernelHeight}×{KernelHeight})";
 
     /// <summary>
-    /// The Winograd form where it pays, with a bias to start from (a fold's form always has one). In training passes only
+    /// Whether the Winograd form pays here, with a bias to start from (a fold's form always has one). In training passes only
     /// in place of a direct forward pass: the unfolding one leaves the last sample's unfold for the backward pass to reuse.
     /// </summary>
-    public override Layer InferenceForm(Shape input, Shape output, bool training) =>
+    private bool WinogradFormPays(Shape input, bool training) =>
         HasBias && !AddsResidual && !Rectifies && (!training || Strategy.ConvolvesDirectly)
-        && ConvolutionStrategy.WinogradPays(input.Channels, Filters, Groups, KernelHeight, KernelWidth, Stride)
-            ? this with { Strategy = Strategy with { Winograd = true } }
-            : this;
+        && ConvolutionStrategy.WinogradPays(input.Channels, Filters, Groups, KernelHeight, KernelWidth, Stride);
 
     /// <summary>Tiles (2 outputs each) along a side of <paramref name="output"/> outputs.</summary>
     private static int WinogradTiles(int output) => (output + 1) / 2;
@@ -179,13 +177,8 @@ internal sealed partial record Conv2DLayer
     }
 
     /// <summary>The weight's Winograd transform, from <paramref name="weight"/> (W', or the layer's own W).</summary>
-    public override void EmitPrepareForm(SourceWriter w, LayerPlan form, string weight)
+    private void EmitTransformWeight(SourceWriter w, LayerPlan form, string weight)
     {
-        if (!Strategy.Winograd)
-        {
-            return;
-        }
-
         string of = weight == "weight" ? "W" : "W'";
         string g = KernelHeight == 3 ? "G = [−1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]" : "G = [¼ 0 0 0 0; −⅙ −⅙ −⅙ −⅙ −⅙; −⅙ ⅙ −⅙ ⅙ −⅙; 1/24 1/12 ⅙ ⅓ ⅔; 1/24 −1/12 ⅙ −⅓ ⅔; 0 0 0 0 1]";
         w.Line($"// U(ξ, t, k) = (G · {of}(k, t) · Gᵀ)(ξ), ξ = {KernelHeight + 1}a + b, {g}: the {WinogradName} transform of {of}, {WinogradPositions} × {form.Input.Channels} channels × {Filters} filters, which the Winograd pass multiplies by.");

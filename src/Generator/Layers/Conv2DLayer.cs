@@ -180,7 +180,7 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
     [
         new(TensorRole.Weight, new[] { Filters, GroupChannels(input), KernelHeight, KernelWidth }.ToEquatableArray(), GroupRows(input)),
         .. HasBias ? new ParameterTensor[] { new(TensorRole.Bias, new[] { Filters }.ToEquatableArray(), 0) } : [],
-        .. Strategy.Winograd ? new[] { TransformedWeight(input) } : [],
+        .. Strategy.Winograd ? new[] { TransformedWeight(input) } : Strategy.TransposesProduct ? new[] { TransposedWeight(input) } : [],
     ];
 
     public override IReadOnlyList<ScratchBuffer> GetScratchBuffers(Shape input, Shape output) =>
@@ -426,6 +426,7 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
             .. Batched > 1 ? new[] { Operand.Of(Products(plan.Input, plan.Output)) } : [],
             .. PadsInput ? new[] { Operand.Of(Padded(plan.Input)) } : [],
             .. UsesZeroBias ? new[] { Operand.Of(ZeroBias(plan.Input)) } : [],
+            .. Strategy.TransposesProduct ? new[] { Operand.TransformedWeight } : [],
             .. AddsResidual ? new[] { Operand.Residual } : [],
         ];
 
@@ -552,11 +553,22 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
         w.Open();
         w.Line($"ReadOnlySpan<float> xs = x.Slice(s * {plan.Input.Length}); // to the buffer's end, as ys: a row's last vector may reach into the slack");
         w.Line($"Span<float> ys = y.Slice(s * {plan.Output.Length});");
-        w.Line($"ref float y0 = ref MemoryMarshal.GetReference(ys);");
+        if (!Strategy.TransposesProduct)
+        {
+            w.Line($"ref float y0 = ref MemoryMarshal.GetReference(ys);");
+        }
+
         w.Line();
         w.Line($"// 1. Unfold (im2col) this sample into columns.");
         w.Line($"{plan.Pascal}Unfold{UnfoldGeneric}(xs, columns{PaddedArgument}{OneSample});");
         w.Line();
+        if (Strategy.TransposesProduct)
+        {
+            EmitTransposedProduct(w, plan);
+            w.Close();
+            return;
+        }
+
         string start = HasBias ? "its bias" : "zero";
         if (Groups == 1)
         {

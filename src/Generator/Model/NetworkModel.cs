@@ -82,7 +82,7 @@ internal sealed record NetworkModel(HierarchyInfo Hierarchy, Shape Input, Equata
     /// <summary>Whether a BatchNorm is folded into a convolution for inference (<see cref="InferenceFold.Folding"/>).</summary>
     public bool FoldsBatchNorms => Layers.Any(static p => p.Fold?.Folding is not null);
 
-    /// <summary>Whether a layer computes over a weight transformed for its kernel (<see cref="InferenceFold.Prepared"/>: Winograd's).</summary>
+    /// <summary>Whether a layer computes over a weight transformed for its kernel (<see cref="InferenceFold.Prepared"/>: a Winograd transform, a transposed weight).</summary>
     public bool TransformsWeights => Layers.Any(static p => p.Fold?.Prepared.Any() == true);
 
     /// <summary>Whether training runs in stages separated by batch-wide reductions (BatchNorm statistics).</summary>

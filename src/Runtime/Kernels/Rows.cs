@@ -129,6 +129,57 @@ public static class Rows
     public static void TransposeAdd(ReadOnlySpan<float> source, int sourceRow, int rows, int columns, Span<float> destination, int destinationRow) =>
         Transpose(source, sourceRow, rows, columns, destination, destinationRow, add: true);
 
+    /// <summary>
+    /// destination[c·<paramref name="rows"/> + r] = source[r·<paramref name="columns"/> + c] through <paramref name="epilogue"/> (its
+    /// residual addressed like the destination), for r &lt; rows, c &lt; columns: a product computed with pixels as rows (yᵀ,
+    /// pixels × filters) copied out to a convolution's planes (filters × pixels). In blocks of 8 source rows, as
+    /// <see cref="Transpose(ReadOnlySpan{float}, int, int, int, Span{float}, int)"/>; the same additions and maxima as the
+    /// epilogue of a product stored in place, so the same bits. Writes nothing else.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A span is shorter than <paramref name="rows"/> · <paramref name="columns"/>.</exception>
+    public static void TransposeOut(ReadOnlySpan<float> source, int rows, int columns, Span<float> destination, Epilogue epilogue)
+    {
+        int length = rows * columns;
+        ArgumentOutOfRangeException.ThrowIfLessThan(source.Length, length, nameof(source));
+        ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, length, nameof(destination));
+        ref float from = ref MemoryMarshal.GetReference(source);
+        ref float to = ref MemoryMarshal.GetReference(destination);
+        ref float residual = ref epilogue.Residual;
+        switch (epilogue.Kind)
+        {
+            case EpilogueKind.None:
+                TransposeOut<Unchanged>(ref from, rows, columns, ref to, ref residual);
+                break;
+            case EpilogueKind.Rectify:
+                TransposeOut<Rectified>(ref from, rows, columns, ref to, ref residual);
+                break;
+            case EpilogueKind.Add:
+                TransposeOut<Added>(ref from, rows, columns, ref to, ref residual);
+                break;
+            default:
+                TransposeOut<AddedRectified>(ref from, rows, columns, ref to, ref residual);
+                break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void TransposeOut<TStep>(ref float from, int rows, int columns, ref float to, ref float residual)
+        where TStep : struct, IOutputStep
+    {
+        for (int r0 = 0; r0 < rows; r0 += 8)
+        {
+            int r1 = Math.Min(r0 + 8, rows);
+            for (int c = 0; c < columns; c++)
+            {
+                nint column = c * rows;
+                for (int r = r0; r < r1; r++)
+                {
+                    Unsafe.Add(ref to, column + r) = Epilogue.Apply<TStep>(Unsafe.Add(ref from, r * columns + c), ref residual, column + r);
+                }
+            }
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Transpose(ReadOnlySpan<float> source, int sourceRow, int rows, int columns, Span<float> destination, int destinationRow, bool add)
     {

@@ -82,6 +82,77 @@ public sealed class EpilogueTests
         }
     }
 
+    /// <summary>The four epilogues, the plain store included: (adds the residual, rectifies).</summary>
+    public static TheoryData<bool, bool> AllKinds => new() { { true, true }, { true, false }, { false, true }, { false, false } };
+
+    [Theory]
+    [MemberData(nameof(AllKinds))]
+    public void The_product_with_pixels_as_rows_copied_out_has_the_bits_of_the_product_with_filters_as_rows(bool residual, bool rectifies)
+    {
+        // filters, rows summed over (one reduction block and three), pixels: a tile of 8 pixels and a last one of 1, fewer
+        // than 8, more than one tile of filters.
+        foreach ((int filters, int k, int pixels) in new[] { (16, 300, 49), (32, 9, 13), (48, 130, 7), (16, 576, 36) })
+        {
+            CheckPixelRows<Float1, ThirtyTwoRegisters>(filters, k, pixels, residual, rectifies);
+            if (Vector256.IsHardwareAccelerated && VectorWidth.HasFusedMultiplyAdd)
+            {
+                CheckPixelRows<Float256, SixteenRegisters>(filters, k, pixels, residual, rectifies);
+            }
+
+            if (Vector512.IsHardwareAccelerated)
+            {
+                CheckPixelRows<Float512, ThirtyTwoRegisters>(filters, k, pixels, residual, rectifies);
+            }
+        }
+    }
+
+    [Fact]
+    public void Transpose_out_rejects_spans_shorter_than_its_sizes()
+    {
+        var exception = Assert.Throws<ArgumentOutOfRangeException>(() => Rows.TransposeOut(new float[20], 4, 6, new float[24], Epilogue.None));
+        Assert.Equal("source", exception.ParamName);
+        exception = Assert.Throws<ArgumentOutOfRangeException>(() => Rows.TransposeOut(new float[24], 4, 6, new float[23], Epilogue.None));
+        Assert.Equal("destination", exception.ParamName);
+    }
+
+    /// <summary>
+    /// y = b + W · columns stored through the epilogue, against yᵀ = columnsᵀ · Wᵀ added to rows of the bias, then
+    /// <see cref="Rows.TransposeOut"/> through the same epilogue (what a convolution's inference form with pixels as rows does).
+    /// </summary>
+    private static void CheckPixelRows<TVector, TRegisters>(int filters, int k, int pixels, bool residual, bool rectifies)
+        where TVector : struct, IFloatVector<TVector>
+        where TRegisters : struct, IRegisterFile
+    {
+        var random = new Random(filters * 10_000 + k * 10 + pixels);
+        float[] weight = TestValues.Uniform(random, filters * k);
+        float[] columns = TestValues.Uniform(random, k * pixels + Slack);
+        float[] bias = TestValues.Uniform(random, filters);
+        float[] r = TestValues.Uniform(random, filters * pixels + Slack);
+        float[] transposedWeight = new float[k * filters];
+        Rows.Transpose(weight, k, filters, k, transposedWeight, filters);
+        Epilogue epilogue = residual ? new Epilogue(ref r[0], rectifies) : rectifies ? Epilogue.Rectify : Epilogue.None;
+        float[] expected = Filled(filters * pixels + Slack);
+        Gemm.Product<TVector, TRegisters>(ref weight[0], k, 1, ref columns[0], pixels, ref expected[0], pixels, filters, k, pixels, paddedTail: true,
+            accumulate: false, ref bias[0], 1, epilogue);
+        float[] products = new float[pixels * filters];
+        for (int q = 0; q < pixels; q++)
+        {
+            bias.CopyTo(products, q * filters);
+        }
+
+        float zero = 0f;
+        Gemm.Product<TVector, TRegisters>(ref columns[0], 1, pixels, ref transposedWeight[0], filters, ref products[0], filters, pixels, k, filters, paddedTail: false,
+            accumulate: true, ref zero, 0);
+        float[] actual = Filled(filters * pixels + Slack);
+        Rows.TransposeOut(products, pixels, filters, actual, epilogue);
+        for (int i = 0; i < actual.Length; i++)
+        {
+            float want = i < filters * pixels ? expected[i] : 7f;
+            Assert.True(BitConverter.SingleToInt32Bits(want) == BitConverter.SingleToInt32Bits(actual[i]),
+                $"{typeof(TVector).Name}, {typeof(TRegisters).Name}: {filters} filters, {k} rows, {pixels} pixels: float {i} is {actual[i]}, expected {want}");
+        }
+    }
+
     private static void CheckProduct<TVector, TRegisters>(int m, int k, int n, bool paddedTail, bool residual, bool rectifies)
         where TVector : struct, IFloatVector<TVector>
         where TRegisters : struct, IRegisterFile

@@ -381,8 +381,8 @@ namespace Samples
         private bool _foldedStale = true;
 
         /// <summary>
-        /// Before an inference pass or a training pass, if stale: makes the weights the Winograd kernels multiply by,
-        /// each transformed from its convolution's weight.
+        /// Before an inference pass or a training pass, if stale: makes the weights that kernels read in a layout of
+        /// their own (a Winograd transform, a transposed weight), each from its convolution's weight.
         /// </summary>
         private void PrepareWeights()
         {

@@ -108,3 +108,23 @@ public partial class FoldedConvNet { }
 [Dense(5)]
 [Softmax]
 public partial class WinogradNet { }
+
+/// <summary>
+/// Convolutions whose inference form multiplies with pixels as rows (see <c>ConvolutionStrategy.TransposedProductPays</c>):
+/// a stride-2 3×3 over 40 channels (360 rows, 36 pixels) with no bias and no BatchNorm, its ReLU stored by the copy out; a
+/// second over 48 channels (432 rows, 9 pixels) with its BatchNorm folded in and the [Add] and [ReLU] after it stored by
+/// the copy out; and a 1×1 projection (48 rows) too short to be transposed. Odd sizes throughout.
+/// </summary>
+[Input(40, 11, 11)]
+[Conv2D(48, 3, Stride = 2, Padding = 1, Bias = false, Name = "down")]
+[ReLU(Name = "a")]
+[Conv2D(48, 1, Stride = 2, Name = "shortcut")]
+[BatchNorm2D(Name = "shortcut_bn")]
+[Conv2D(48, 3, Stride = 2, Padding = 1, Input = "a", Name = "second")]
+[BatchNorm2D(Name = "second_bn")]
+[Add("shortcut_bn", Name = "add")]
+[ReLU(Name = "out")]
+[GlobalAvgPool2D]
+[Dense(5)]
+[Softmax]
+public partial class PixelRowsNet { }

@@ -53,6 +53,15 @@ public class BatchNormFoldTests
         new(new GlobalAvgPool(), 11), new(new Dense(5), 12), new(new Softmax(), 13),
     ];
 
+    /// <summary><see cref="PixelRowsNet"/> for the reference.</summary>
+    private static readonly Node[] PixelRowsGraph =
+    [
+        new(new Conv(48, 3, 3, 2, 1, Bias: false), -1), new(new Relu(), 0), // down, a
+        new(new Conv(48, 1, 1, 2, 0), 1), new(new BatchNorm(), 2), // shortcut, shortcut_bn
+        new(new Conv(48, 3, 3, 2, 1), 1), new(new BatchNorm(), 4), new(new Add(), 5, 3), new(new Relu(), 6), // second, second_bn, add, out
+        new(new GlobalAvgPool(), 7), new(new Dense(5), 8), new(new Softmax(), 9),
+    ];
+
     private static double[] Doubles(ReadOnlySpan<float> values) => values.ToArray().Select(v => (double)v).ToArray();
 
     /// <summary>Samples of the network's input, and labels.</summary>
@@ -186,6 +195,47 @@ public class BatchNormFoldTests
             float[] after = Forward(net, input0);
             Assert.NotEqual(before, after);
             AssertClose(Expected(WinogradGraph, net, net.Buffers, input0, 32, 9, 7)[0], after, "after a write to conv2.weight");
+        }
+    }
+
+    [Fact]
+    public void Products_with_pixels_as_rows_match_the_reference_and_the_batch_passes_bits_on_1_2_and_3_threads()
+    {
+        float[]? first = null;
+        for (int threads = 1; threads <= 3; threads++)
+        {
+            var net = new PixelRowsNet { DegreeOfParallelism = threads };
+            Train(net, 21, 2);
+            (float[] flat, _) = Batch(net, 5, 22);
+            var batch = new float[5 * PixelRowsNet.OutputLength];
+            net.ForwardBatch(flat, batch);
+            if (first is not null)
+            {
+                Assert.True(first.AsSpan().SequenceEqual(batch), $"{threads} threads: other outputs");
+                continue;
+            }
+
+            first = batch;
+            double[][] expected = Expected(PixelRowsGraph, net, net.Buffers, flat, 40, 11, 11);
+            for (int s = 0; s < 5; s++)
+            {
+                float[] input = flat.AsSpan(s * PixelRowsNet.InputLength, PixelRowsNet.InputLength).ToArray();
+                float[] single = Forward(net, input);
+                AssertClose(expected[s], single, $"Forward, sample {s}");
+                AssertClose(expected[s], batch.AsSpan(s * PixelRowsNet.OutputLength, PixelRowsNet.OutputLength), $"ForwardBatch, sample {s}");
+
+                // The batch pass multiplies 4 samples at a time with filters as rows, and its fifth alone with pixels as
+                // rows, as Forward does: every sum is the same, so every output is the same bits.
+                Assert.True(single.AsSpan().SequenceEqual(batch.AsSpan(s * PixelRowsNet.OutputLength, PixelRowsNet.OutputLength)), $"Forward and ForwardBatch differ at sample {s}");
+            }
+
+            // A change to the weight reaches its transposed copy before the next inference call.
+            float[] input0 = flat.AsSpan(0, PixelRowsNet.InputLength).ToArray();
+            float[] before = Forward(net, input0);
+            net.DownWeight[100] += 0.5f;
+            float[] after = Forward(net, input0);
+            Assert.NotEqual(before, after);
+            AssertClose(Expected(PixelRowsGraph, net, net.Buffers, input0, 40, 11, 11)[0], after, "after a write to down.weight");
         }
     }
 

@@ -57,6 +57,11 @@ namespace NetGen.Generator.Layers;
 /// unfolded input (which <paramref name="TransposesWeightGradient"/> still describes, for the benchmarks' baseline); each
 /// product over <see cref="WinogradSamples"/> samples' tiles.
 /// </param>
+/// <param name="TransposesProduct">
+/// The inference form's one-sample unfolded pass multiplies with pixels as rows: yᵀ = columnsᵀ · wᵀ, vectors of filters in
+/// the register tiles, over the weight transposed whenever the parameters may have changed, then copies yᵀ out to the
+/// planes. Set only by <see cref="Conv2DLayer.InferenceForm"/>, where <see cref="TransposedProductPays"/>.
+/// </param>
 /// <param name="ConvolvesDepthwise">
 /// A depthwise convolution (groups = input channels) computed by <c>DepthwiseConvolution</c>, forward and backward, with no
 /// unfold: one output plane's vectors of pixels in a register tile (see <see cref="ChooseGrouped"/>).
@@ -64,8 +69,24 @@ namespace NetGen.Generator.Layers;
 internal readonly record struct ConvolutionStrategy(bool ConvolvesDirectly, bool Compacts, bool PadsInput, bool TransposesWeightGradient, bool ConvolvesDepthwise = false,
     bool DirectWeightGradient = false, bool CompactsWeightGradient = false, bool DirectInputGradient = false, bool CompactsInputGradient = false,
     int SamplesPerProduct = 1, int CompactedSamples = 1, int CompactedInputGradientSamples = 1, bool Winograd = false, bool WinogradInputGradient = false,
-    bool WinogradWeightGradient = false)
+    bool WinogradWeightGradient = false, bool TransposesProduct = false)
 {
+    /// <summary>
+    /// Whether a one-sample unfolded forward pass is faster with pixels as rows (see <see cref="TransposesProduct"/>): one
+    /// group, fewer than <see cref="SmallOutputPixels"/> output pixels (the passes that take several samples at once where
+    /// they can), filters a multiple of 16, so that its vectors of filters are full at 8 and 16 lanes, and at least
+    /// <see cref="TransposedProductRows"/> rows (input channel, kernel tap) to sum over. 49 pixels fill 4 vectors of 16 to
+    /// 77 % as columns of the product, where as rows the filters fill every lane; the lanes won are a share of each sum,
+    /// while copying yᵀ out costs the same per output however long the sums: a 3×3 kernel over 64 channels (576 rows)
+    /// gains, a 1×1 over 64 (a stride-2 shortcut) loses. With 196 pixels (94 % as columns) it loses too
+    /// (docs/benchmarks.md has the measurements).
+    /// </summary>
+    public static bool TransposedProductPays(int filters, int groups, int rows, int outputHeight, int outputWidth) =>
+        groups == 1 && filters % WidestLanes == 0 && rows >= TransposedProductRows && (long)outputHeight * outputWidth < SmallOutputPixels;
+
+    /// <summary>The fewest rows (input channel, kernel tap) a product with pixels as rows sums over (see <see cref="TransposedProductPays"/>).</summary>
+    public const int TransposedProductRows = 256;
+
     /// <summary>
     /// Whether Winograd's F(2×2, 3×3) or F(2×2, 5×5) is faster than the direct kernel for a convolution: a square 3×3 or
     /// 5×5 kernel, stride 1, one group, and at least 32 input channels and 32 filters, each a multiple of 16. It does 2.25 ×
