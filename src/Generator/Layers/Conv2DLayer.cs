@@ -684,7 +684,7 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
 
         if (PadsInput)
         {
-            w.Line($"{plan.Pascal}Pad(x, padded);");
+            w.Line($"{plan.Pascal}Pad<TVector>(x, padded);");
         }
     }
 
@@ -766,7 +766,7 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
         w.Line($"ref float y0 = ref MemoryMarshal.GetReference(y.Slice(s * {output.Length})); // to the buffer's end, as xs: a masked store may read and write back the slack");
         if (PadsInput)
         {
-            w.Line($"{plan.Pascal}Pad(xs, padded);");
+            w.Line($"{plan.Pascal}Pad<TVector>(xs, padded);");
         }
 
         string source = PadsInput ? "p0" : $"MemoryMarshal.GetReference(xs.Slice(0, {input.Length} + TVector.Count - 1))";
@@ -822,7 +822,7 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
         {
             w.Line($"for (int p = 0; p < {samples}; p++)");
             w.Open();
-            w.Line($"{plan.Pascal}Pad(x.Slice((s + p) * {input.Length}), padded.Slice(p * {input.Channels * plane}));");
+            w.Line($"{plan.Pascal}Pad<TVector>(x.Slice((s + p) * {input.Length}), padded.Slice(p * {input.Channels * plane}));");
             w.Close();
             w.Line();
             source = "ref p0";
@@ -861,7 +861,7 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
         w.Line($"ref float y0 = ref MemoryMarshal.GetReference(y.Slice(s * {output.Length})); // to the buffer's end, as xs: a masked store may read and write back the slack");
         if (PadsInput)
         {
-            w.Line($"{plan.Pascal}Pad(xs, padded);");
+            w.Line($"{plan.Pascal}Pad<TVector>(xs, padded);");
         }
 
         w.Line();
@@ -1127,14 +1127,14 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
             w.Open();
             if (!Strategy.CompactsWeightGradient)
             {
-                w.Line($"{plan.Pascal}Pad(x.Slice(s * {input.Length}), gradientInputs.Slice(s * {copy}));");
+                w.Line($"{plan.Pascal}Pad<TVector>(x.Slice(s * {input.Length}), gradientInputs.Slice(s * {copy}));");
             }
             else
             {
                 string from = "p0";
                 if (PadsInput)
                 {
-                    w.Line($"{plan.Pascal}Pad(x.Slice(s * {input.Length}), padded);");
+                    w.Line($"{plan.Pascal}Pad<TVector>(x.Slice(s * {input.Length}), padded);");
                 }
                 else
                 {
@@ -1347,7 +1347,7 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
         Shape input = plan.Input, output = plan.Output;
         int height = input.Height + 2 * Padding, width = input.Width + 2 * Padding;
         w.Line($"Convolution.FoldStride2<TVector>(ref {columns}, ref MemoryMarshal.GetReference(paddedGradient.Slice(0, {PaddedGradient(input).LongLength} + 2 * TVector.Count - 1)), channels: {input.Channels}, kernelHeight: {KernelHeight}, kernelWidth: {KernelWidth}, outputHeight: {output.Height}, outputWidth: {output.Width}, paddedHeight: {height}, paddedWidth: {width}, columnsRow: {columnsRow});");
-        w.Line($"{plan.Pascal}Unpad(paddedGradient, dx.Slice({sample} * {input.Length}, {input.Length}));");
+        w.Line($"{plan.Pascal}Unpad<TVector>(paddedGradient, dx.Slice({sample} * {input.Length}, {input.Length}));");
     }
 
     /// <summary>
@@ -1448,7 +1448,7 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
         {
             w.Line($"if (s != count - 1)");
             w.Open();
-            w.Line($"{plan.Pascal}Pad(xs, padded);");
+            w.Line($"{plan.Pascal}Pad<TVector>(xs, padded);");
             w.Close();
         }
 
@@ -1658,38 +1658,25 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
     {
         Shape input = plan.Input;
         int height = input.Height + 2 * Padding, width = input.Width + 2 * Padding, plane = height * width;
-        string inside = $"Slice(t * {input.Height * input.Width} + u * {input.Width}, {input.Width})";
-        string middle = $"Slice(t * {plane}{Literal.Offset(Padding * width + Padding)} + u * {width}, {input.Width})";
+        string middle = Padding == 0 ? "" : $".Slice({Padding * width + Padding})";
+        string sizes = $"planes: {input.Channels}, rows: {input.Height}, width: {input.Width}";
         if (intoPadded)
         {
-            w.Line($"// {plan.Name} padding: the sample into the middle of its zero-padded copy ({input.Channels}×{height}×{width}); the border is never written and stays zero.");
+            w.Line($"// {plan.Name} padding: the sample into the middle of its zero-padded copy ({input.Channels}×{height}×{width}): padded(t, u + {Padding}, v + {Padding}) = x(t, u, v); the border is never written and stays zero.");
             w.Line($"{NetworkEmitter.Optimized}");
-            w.Line($"private static void {plan.Pascal}Pad(ReadOnlySpan<float> xs, Span<float> padded)");
+            w.Line($"private static void {plan.Pascal}Pad<TVector>(ReadOnlySpan<float> xs, Span<float> padded)");
+            w.Line($"    where TVector : struct, IFloatVector<TVector> =>");
+            w.Line($"    Rows.CopyRows<TVector>(xs, {input.Width}, {input.Height * input.Width}, padded{middle}, {width}, {plane}, {sizes});");
         }
         else
         {
             w.Line($"// {plan.Name} dL/dx out of the middle of its zero-padded planes ({input.Channels}×{height}×{width}): dL/dx(t, u, v) = padded(t, u + {Padding}, v + {Padding}).");
             w.Line($"{NetworkEmitter.Optimized}");
-            w.Line($"private static void {plan.Pascal}Unpad(ReadOnlySpan<float> paddedGradient, Span<float> dxs)");
+            w.Line($"private static void {plan.Pascal}Unpad<TVector>(ReadOnlySpan<float> paddedGradient, Span<float> dxs)");
+            w.Line($"    where TVector : struct, IFloatVector<TVector> =>");
+            w.Line($"    Rows.CopyRows<TVector>(paddedGradient{middle}, {width}, {plane}, dxs, {input.Width}, {input.Height * input.Width}, {sizes});");
         }
 
-        w.Open();
-        w.Line($"for (int t = 0; t < {input.Channels}; t++)");
-        w.Open();
-        w.Line($"for (int u = 0; u < {input.Height}; u++)");
-        w.Open();
-        if (intoPadded)
-        {
-            w.Line($"xs.{inside}.CopyTo(padded.{middle});");
-        }
-        else
-        {
-            w.Line($"paddedGradient.{middle}.CopyTo(dxs.{inside});");
-        }
-
-        w.Close();
-        w.Close();
-        w.Close();
         w.Line();
     }
 
@@ -1781,13 +1768,13 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
         {
             w.Line($"for (int p = 0; p < samples; p++)");
             w.Open();
-            w.Line($"{plan.Pascal}Pad(xs.Slice(p * {input.Length}), padded.Slice(p * {input.Channels * plane}));");
+            w.Line($"{plan.Pascal}Pad<TVector>(xs.Slice(p * {input.Length}), padded.Slice(p * {input.Channels * plane}));");
             w.Close();
             w.Line();
         }
         else if (PadsInput)
         {
-            w.Line($"{plan.Pascal}Pad(xs, padded);");
+            w.Line($"{plan.Pascal}Pad<TVector>(xs, padded);");
             w.Line();
         }
 

@@ -30,6 +30,61 @@ public static class Rows
     }
 
     /// <summary>
+    /// destination[t·<paramref name="destinationPlane"/> + u·<paramref name="destinationRow"/> + v] =
+    /// source[t·<paramref name="sourcePlane"/> + u·<paramref name="sourceRow"/> + v] for t &lt; <paramref name="planes"/>,
+    /// u &lt; <paramref name="rows"/>, v &lt; <paramref name="width"/>: a sample's rows into the middle of its zero-padded
+    /// planes, or back out. Writes nothing else. Rows as wide as a vector or wider are whole vectors, the last one ending at
+    /// the row's end (overlapping the one before); a narrower row is one load and a store through a lane mask, which reads
+    /// up to <c>Count − width</c> floats past the row in both spans and rewrites those of the destination unchanged, or,
+    /// where a span ends before that, float by float.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A span is shorter than the sizes say.</exception>
+    public static void CopyRows<TVector>(ReadOnlySpan<float> source, int sourceRow, int sourcePlane, Span<float> destination, int destinationRow, int destinationPlane,
+        int planes, int rows, int width)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        if (planes <= 0 || rows <= 0 || width <= 0)
+        {
+            return;
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(source.Length, (planes - 1) * sourcePlane + (rows - 1) * sourceRow + width, nameof(source));
+        ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, (planes - 1) * destinationPlane + (rows - 1) * destinationRow + width, nameof(destination));
+        ref float from = ref MemoryMarshal.GetReference(source);
+        ref float to = ref MemoryMarshal.GetReference(destination);
+        int count = TVector.Count;
+        for (int t = 0; t < planes; t++)
+        {
+            for (int u = 0; u < rows; u++)
+            {
+                int at = t * sourcePlane + u * sourceRow, into = t * destinationPlane + u * destinationRow;
+                ref float a = ref Unsafe.Add(ref from, at);
+                ref float b = ref Unsafe.Add(ref to, into);
+                if (width >= count)
+                {
+                    for (int v = 0; v + count < width; v += count)
+                    {
+                        TVector.Store(TVector.Load(ref Unsafe.Add(ref a, v)), ref Unsafe.Add(ref b, v));
+                    }
+
+                    TVector.Store(TVector.Load(ref Unsafe.Add(ref a, width - count)), ref Unsafe.Add(ref b, width - count));
+                }
+                else if (at + count <= source.Length && into + count <= destination.Length)
+                {
+                    TVector.StoreLanes(TVector.Load(ref a), ref b, 0, width);
+                }
+                else
+                {
+                    for (int v = 0; v < width; v++)
+                    {
+                        Unsafe.Add(ref b, v) = Unsafe.Add(ref a, v);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// destination[0…n) = source[0], source[2], …, source[2·(n − 1)] (every other float: a stride-2 convolution's tap along a
     /// row), in whole vectors, each from two loads: the last one reads up to <c>2 · Count − 1</c> floats past
     /// <c>source[2·(n − 1)]</c> and writes up to <c>Count − 1</c> past <paramref name="n"/>, as <see cref="CopyWhole"/>.

@@ -7,6 +7,66 @@ namespace NetGen.Runtime.Tests.Kernels;
 public sealed class RowsTests
 {
     [Theory]
+    [InlineData(3, 5, 7, 1)] // rows narrower than every vector: masked stores, and float by float where a span ends
+    [InlineData(2, 4, 14, 1)] // ResNetBN's block3_conv1 padding
+    [InlineData(4, 3, 16, 1)] // as wide as a vector of 16
+    [InlineData(2, 6, 28, 2)] // wider: whole vectors, the last overlapping
+    [InlineData(1, 2, 37, 3)]
+    public void Copy_rows_moves_every_row_into_the_middle_of_its_padded_planes_and_back_writing_nothing_else(int planes, int rows, int width, int padding)
+    {
+        CheckCopyRows<Float1>(planes, rows, width, padding);
+        if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+        {
+            CheckCopyRows<Float256>(planes, rows, width, padding);
+        }
+
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            CheckCopyRows<Float512>(planes, rows, width, padding);
+        }
+    }
+
+    [Fact]
+    public void Copy_rows_rejects_spans_shorter_than_its_sizes()
+    {
+        var exception = Assert.Throws<ArgumentOutOfRangeException>(() => Rows.CopyRows<Float1>(new float[11], 4, 12, new float[100], 6, 36, 1, 3, 4));
+        Assert.Equal("source", exception.ParamName);
+        exception = Assert.Throws<ArgumentOutOfRangeException>(() => Rows.CopyRows<Float1>(new float[24], 4, 12, new float[15], 6, 36, 2, 3, 4));
+        Assert.Equal("destination", exception.ParamName);
+    }
+
+    /// <summary>Planes of rows <paramref name="width"/> wide into the middle of zero-padded ones and back, the spans exactly as long as the copies need.</summary>
+    private static void CheckCopyRows<TVector>(int planes, int rows, int width, int padding)
+        where TVector : struct, IFloatVector<TVector>
+    {
+        int paddedWidth = width + 2 * padding, paddedPlane = (rows + 2 * padding) * paddedWidth, offset = padding * paddedWidth + padding;
+        float[] x = new float[planes * rows * width];
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = i + 0.25f;
+        }
+
+        float[] padded = new float[planes * paddedPlane];
+        Rows.CopyRows<TVector>(x, width, rows * width, padded.AsSpan(offset), paddedWidth, paddedPlane, planes, rows, width);
+        for (int t = 0; t < planes; t++)
+        {
+            for (int u = 0; u < rows + 2 * padding; u++)
+            {
+                for (int v = 0; v < paddedWidth; v++)
+                {
+                    bool inside = u >= padding && u < rows + padding && v >= padding && v < width + padding;
+                    float expected = inside ? x[(t * rows + u - padding) * width + v - padding] : 0f;
+                    Assert.True(expected == padded[t * paddedPlane + u * paddedWidth + v], $"{typeof(TVector).Name}: padded({t}, {u}, {v}) is {padded[t * paddedPlane + u * paddedWidth + v]}, expected {expected}");
+                }
+            }
+        }
+
+        float[] back = new float[x.Length];
+        Rows.CopyRows<TVector>(padded.AsSpan(offset), paddedWidth, paddedPlane, back, width, rows * width, planes, rows, width);
+        Assert.Equal(x, back);
+    }
+
+    [Theory]
     [InlineData(1, 1, 1, 1)]
     [InlineData(3, 5, 5, 3)]
     [InlineData(8, 17, 20, 16)]

@@ -1238,7 +1238,7 @@ namespace NetGen.Generated
                 ReadOnlySpan<float> xs = x.Slice(s * 72);
                 // to the buffer's end, as xs: a masked store may read and write back the slack
                 ref float y0 = ref MemoryMarshal.GetReference(y.Slice(s * 144));
-                Conv1Pad(xs, padded);
+                Conv1Pad<TVector>(xs, padded);
 
                 // y(k, i, j) = Σ_t Σ_m Σ_n w(k, t, m, n) · padded(t, i + m, j + n), straight from the padded copy (no
                 // unfold): register tiles of up to 8 filters × 2 vectors of output pixels, each tap one load per
@@ -1276,7 +1276,7 @@ namespace NetGen.Generated
             // rows would leave lanes empty, and there a vector of pixels runs on across them.
             for (int s = 0; s < count; s++)
             {
-                Conv1Pad(x.Slice(s * 72), padded);
+                Conv1Pad<TVector>(x.Slice(s * 72), padded);
                 Convolution.Compact<TVector>(ref p0, ref Unsafe.Add(ref g0, s * 288), channels: 2, kernelHeight: 3,
                     kernelWidth: 3, inputWidth: 8, inputPlane: 64, outputHeight: 6, outputWidth: 6);
             }
@@ -1335,7 +1335,7 @@ namespace NetGen.Generated
                 ReadOnlySpan<float> xs = x.Slice(s * 72);
                 // to the buffer's end, as xs: a masked store may read and write back the slack
                 ref float y0 = ref MemoryMarshal.GetReference(y.Slice(s * 144));
-                Conv1Pad(xs, padded);
+                Conv1Pad<TVector>(xs, padded);
 
                 // Each output is stored as max(y, 0): the layers after this one, folded in.
                 // y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · padded(t, i + m, j + n), straight from the padded
@@ -1370,19 +1370,12 @@ namespace NetGen.Generated
             }
         }
 
-        // conv1 padding: the sample into the middle of its zero-padded copy (2×8×8); the border is never written and
-        // stays zero.
+        // conv1 padding: the sample into the middle of its zero-padded copy (2×8×8): padded(t, u + 1, v + 1) = x(t, u,
+        // v); the border is never written and stays zero.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Conv1Pad(ReadOnlySpan<float> xs, Span<float> padded)
-        {
-            for (int t = 0; t < 2; t++)
-            {
-                for (int u = 0; u < 6; u++)
-                {
-                    xs.Slice(t * 36 + u * 6, 6).CopyTo(padded.Slice(t * 64 + 9 + u * 8, 6));
-                }
-            }
-        }
+        private static void Conv1Pad<TVector>(ReadOnlySpan<float> xs, Span<float> padded)
+            where TVector : struct, IFloatVector<TVector> =>
+            Rows.CopyRows<TVector>(xs, 6, 36, padded.Slice(9), 8, 64, planes: 2, rows: 6, width: 6);
 
         // conv1 fold (col2im): dL/dx(t, u, v) = Σ_m Σ_n dL/dcolumns((t·3 + m)·3 + n, (u + 1 − m)·6 + (v + 1 − n)) over
         // 0 ≤ (u + 1 − m) < 6, 0 ≤ (v + 1 − n) < 6.

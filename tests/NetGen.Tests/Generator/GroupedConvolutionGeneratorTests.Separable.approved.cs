@@ -1285,7 +1285,7 @@ namespace NetGen.Generated
                 ReadOnlySpan<float> xs = x.Slice(s * 1568);
                 // to the buffer's end, as xs: a masked store may read and write back the slack
                 ref float y0 = ref MemoryMarshal.GetReference(y.Slice(s * 3136));
-                DepthwisePad(xs, padded);
+                DepthwisePad<TVector>(xs, padded);
 
                 // y(k, i, j) = Σ_m Σ_n w(k, 0, m, n) · padded(⌊k/2⌋, i + m, j + n): each filter reads one channel;
                 // register tiles of 8 vectors of one filter's output pixels (8 rows of one, or 4 rows of two), each tap
@@ -1329,7 +1329,7 @@ namespace NetGen.Generated
                 ref float dy0 = ref MemoryMarshal.GetReference(dys.Slice(0, 3136 + TVector.Count - 1));
                 if (s != count - 1)
                 {
-                    DepthwisePad(xs, padded);
+                    DepthwisePad<TVector>(xs, padded);
                 }
 
                 // 1. dL/dw(k, 0, m, n) += Σ_i Σ_j dL/dy(k, i, j) · padded(⌊k/2⌋, i + m, j + n): the 9 taps' sums in
@@ -1357,19 +1357,12 @@ namespace NetGen.Generated
             }
         }
 
-        // depthwise padding: the sample into the middle of its zero-padded copy (8×16×16); the border is never written
-        // and stays zero.
+        // depthwise padding: the sample into the middle of its zero-padded copy (8×16×16): padded(t, u + 1, v + 1) =
+        // x(t, u, v); the border is never written and stays zero.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void DepthwisePad(ReadOnlySpan<float> xs, Span<float> padded)
-        {
-            for (int t = 0; t < 8; t++)
-            {
-                for (int u = 0; u < 14; u++)
-                {
-                    xs.Slice(t * 196 + u * 14, 14).CopyTo(padded.Slice(t * 256 + 17 + u * 16, 14));
-                }
-            }
-        }
+        private static void DepthwisePad<TVector>(ReadOnlySpan<float> xs, Span<float> padded)
+            where TVector : struct, IFloatVector<TVector> =>
+            Rows.CopyRows<TVector>(xs, 14, 196, padded.Slice(17), 16, 256, planes: 8, rows: 14, width: 14);
 
         // depthwise kernels turned by 180°: flipped(k, m, n) = w(k, 0, 2 − m, 2 − n), tap r = m·3 + n taking tap 8 − r.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -1459,7 +1452,7 @@ namespace NetGen.Generated
                 ReadOnlySpan<float> xs = x.Slice(s * 3136);
                 // to the buffer's end, as xs: a masked store may read and write back the slack
                 ref float y0 = ref MemoryMarshal.GetReference(y.Slice(s * 784));
-                ReducePad(xs, padded);
+                ReducePad<TVector>(xs, padded);
 
                 // y(k, i, j) = b(k) + Σ_m Σ_n w(k, 0, m, n) · padded(k, 2·i + m, 2·j + n): each filter reads one
                 // channel; register tiles of 8 vectors of one filter's output pixels (8 rows of one, or 4 rows of two),
@@ -1503,7 +1496,7 @@ namespace NetGen.Generated
                 ref float dy0 = ref MemoryMarshal.GetReference(dys.Slice(0, 784 + TVector.Count - 1));
                 if (s != count - 1)
                 {
-                    ReducePad(xs, padded);
+                    ReducePad<TVector>(xs, padded);
                 }
 
                 // 1. dL/dw(k, 0, m, n) += Σ_i Σ_j dL/dy(k, i, j) · padded(k, 2·i + m, 2·j + n): tiles of 4 taps × 2
@@ -1535,19 +1528,12 @@ namespace NetGen.Generated
             }
         }
 
-        // reduce padding: the sample into the middle of its zero-padded copy (16×16×16); the border is never written
-        // and stays zero.
+        // reduce padding: the sample into the middle of its zero-padded copy (16×16×16): padded(t, u + 1, v + 1) = x(t,
+        // u, v); the border is never written and stays zero.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void ReducePad(ReadOnlySpan<float> xs, Span<float> padded)
-        {
-            for (int t = 0; t < 16; t++)
-            {
-                for (int u = 0; u < 14; u++)
-                {
-                    xs.Slice(t * 196 + u * 14, 14).CopyTo(padded.Slice(t * 256 + 17 + u * 16, 14));
-                }
-            }
-        }
+        private static void ReducePad<TVector>(ReadOnlySpan<float> xs, Span<float> padded)
+            where TVector : struct, IFloatVector<TVector> =>
+            Rows.CopyRows<TVector>(xs, 14, 196, padded.Slice(17), 16, 256, planes: 16, rows: 14, width: 14);
 
         // reduce kernels turned by 180°: flipped(k, m, n) = w(k, 0, 2 − m, 2 − n), tap r = m·3 + n taking tap 8 − r.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]

@@ -1243,7 +1243,7 @@ namespace NetGen.Generated
                 ReadOnlySpan<float> xs = x.Slice(s * 784);
                 // to the buffer's end, as xs: a masked store may read and write back the slack
                 ref float y0 = ref MemoryMarshal.GetReference(y.Slice(s * 4704));
-                Conv1Pad(xs, padded);
+                Conv1Pad<TVector>(xs, padded);
 
                 // y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · padded(t, i + m, j + n), straight from the padded
                 // copy (no unfold): register tiles of up to 8 filters × 2 vectors of output pixels (a row's, or two
@@ -1278,7 +1278,7 @@ namespace NetGen.Generated
             // 1. Each sample into its zero-padded copy (1×32×32).
             for (int s = 0; s < count; s++)
             {
-                Conv1Pad(x.Slice(s * 784), gradientInputs.Slice(s * 1024));
+                Conv1Pad<TVector>(x.Slice(s * 784), gradientInputs.Slice(s * 1024));
             }
 
             // 2. dL/dw(k, t, m, n) += Σ_s Σ_i Σ_j dL/dy_s(k, i, j) · padded(t, i + m, j + n), over every sample at
@@ -1326,19 +1326,12 @@ namespace NetGen.Generated
             }
         }
 
-        // conv1 padding: the sample into the middle of its zero-padded copy (1×32×32); the border is never written and
-        // stays zero.
+        // conv1 padding: the sample into the middle of its zero-padded copy (1×32×32): padded(t, u + 2, v + 2) = x(t,
+        // u, v); the border is never written and stays zero.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Conv1Pad(ReadOnlySpan<float> xs, Span<float> padded)
-        {
-            for (int t = 0; t < 1; t++)
-            {
-                for (int u = 0; u < 28; u++)
-                {
-                    xs.Slice(t * 784 + u * 28, 28).CopyTo(padded.Slice(t * 1024 + 66 + u * 32, 28));
-                }
-            }
-        }
+        private static void Conv1Pad<TVector>(ReadOnlySpan<float> xs, Span<float> padded)
+            where TVector : struct, IFloatVector<TVector> =>
+            Rows.CopyRows<TVector>(xs, 28, 784, padded.Slice(66), 32, 1024, planes: 1, rows: 28, width: 28);
 
         // conv1 kernels turned by 180°: flipped(k, m, n) = w(k, 0, 4 − m, 4 − n), tap r = m·5 + n taking tap 24 − r.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]

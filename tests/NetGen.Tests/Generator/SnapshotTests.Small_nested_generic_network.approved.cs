@@ -1013,23 +1013,16 @@ namespace NetGen.Generated
                     ref MemoryMarshal.GetReference(paddedGradient.Slice(0, 198 + 2 * TVector.Count - 1)), channels: 2,
                     kernelHeight: 3, kernelWidth: 2, outputHeight: 5, outputWidth: 4, paddedHeight: 11, paddedWidth: 9,
                     columnsRow: 20);
-                EdgesUnpad(paddedGradient, dx.Slice(s * 126, 126));
+                EdgesUnpad<TVector>(paddedGradient, dx.Slice(s * 126, 126));
             }
         }
 
-        // edges padding: the sample into the middle of its zero-padded copy (2×11×9); the border is never written and
-        // stays zero.
+        // edges padding: the sample into the middle of its zero-padded copy (2×11×9): padded(t, u + 1, v + 1) = x(t, u,
+        // v); the border is never written and stays zero.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void EdgesPad(ReadOnlySpan<float> xs, Span<float> padded)
-        {
-            for (int t = 0; t < 2; t++)
-            {
-                for (int u = 0; u < 9; u++)
-                {
-                    xs.Slice(t * 63 + u * 7, 7).CopyTo(padded.Slice(t * 99 + 10 + u * 9, 7));
-                }
-            }
-        }
+        private static void EdgesPad<TVector>(ReadOnlySpan<float> xs, Span<float> padded)
+            where TVector : struct, IFloatVector<TVector> =>
+            Rows.CopyRows<TVector>(xs, 7, 63, padded.Slice(10), 9, 99, planes: 2, rows: 9, width: 7);
 
         // edges unfold (im2col): columns(r, q) = x(t, i·2 + m − 1, j·2 + n − 1), row r = (t·3 + m)·2 + n, column q =
         // i·4 + j; with several samples, side by side: column p·20 + q of each row is sample p's.
@@ -1041,7 +1034,7 @@ namespace NetGen.Generated
         {
             for (int p = 0; p < samples; p++)
             {
-                EdgesPad(xs.Slice(p * 126), padded.Slice(p * 198));
+                EdgesPad<TVector>(xs.Slice(p * 126), padded.Slice(p * 198));
             }
 
             // Reads run up to 2·Count − 1 floats past the last row, writes up to Count − 1: these slices prove the
@@ -1076,16 +1069,9 @@ namespace NetGen.Generated
 
         // edges dL/dx out of the middle of its zero-padded planes (2×11×9): dL/dx(t, u, v) = padded(t, u + 1, v + 1).
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void EdgesUnpad(ReadOnlySpan<float> paddedGradient, Span<float> dxs)
-        {
-            for (int t = 0; t < 2; t++)
-            {
-                for (int u = 0; u < 9; u++)
-                {
-                    paddedGradient.Slice(t * 99 + 10 + u * 9, 7).CopyTo(dxs.Slice(t * 63 + u * 7, 7));
-                }
-            }
-        }
+        private static void EdgesUnpad<TVector>(ReadOnlySpan<float> paddedGradient, Span<float> dxs)
+            where TVector : struct, IFloatVector<TVector> =>
+            Rows.CopyRows<TVector>(paddedGradient.Slice(10), 9, 99, dxs, 7, 63, planes: 2, rows: 9, width: 7);
 
 
         // relu1 (ReLU): 3×5×4 → 3×5×4: done by pool1, into which it is fused

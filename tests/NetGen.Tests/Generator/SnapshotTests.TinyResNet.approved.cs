@@ -1323,7 +1323,7 @@ namespace NetGen.Generated
             // 1. Each sample into its zero-padded copy (1×30×30).
             for (int s = 0; s < count; s++)
             {
-                Conv1Pad(x.Slice(s * 784), gradientInputs.Slice(s * 900));
+                Conv1Pad<TVector>(x.Slice(s * 784), gradientInputs.Slice(s * 900));
             }
 
             // 2. dL/dw(k, t, m, n) += Σ_s Σ_i Σ_j dL/dy_s(k, i, j) · padded(t, i + m, j + n), over every sample at
@@ -1397,7 +1397,7 @@ namespace NetGen.Generated
                 ReadOnlySpan<float> xs = x.Slice(s * 784);
                 // to the buffer's end, as xs: a masked store may read and write back the slack
                 ref float y0 = ref MemoryMarshal.GetReference(y.Slice(s * 12544));
-                Conv1Pad(xs, padded);
+                Conv1Pad<TVector>(xs, padded);
 
                 // Each output is stored as max(y, 0): the layers after this one, folded in.
                 // y(k, i, j) = b(k) + Σ_t Σ_m Σ_n w(k, t, m, n) · padded(t, i + m, j + n), straight from the padded
@@ -1412,19 +1412,12 @@ namespace NetGen.Generated
             }
         }
 
-        // conv1 padding: the sample into the middle of its zero-padded copy (1×30×30); the border is never written and
-        // stays zero.
+        // conv1 padding: the sample into the middle of its zero-padded copy (1×30×30): padded(t, u + 1, v + 1) = x(t,
+        // u, v); the border is never written and stays zero.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Conv1Pad(ReadOnlySpan<float> xs, Span<float> padded)
-        {
-            for (int t = 0; t < 1; t++)
-            {
-                for (int u = 0; u < 28; u++)
-                {
-                    xs.Slice(t * 784 + u * 28, 28).CopyTo(padded.Slice(t * 900 + 31 + u * 30, 28));
-                }
-            }
-        }
+        private static void Conv1Pad<TVector>(ReadOnlySpan<float> xs, Span<float> padded)
+            where TVector : struct, IFloatVector<TVector> =>
+            Rows.CopyRows<TVector>(xs, 28, 784, padded.Slice(31), 30, 900, planes: 1, rows: 28, width: 28);
 
         // conv1 kernels turned by 180°: flipped(k, m, n) = w(k, 0, 2 − m, 2 − n), tap r = m·3 + n taking tap 8 − r.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -1553,7 +1546,7 @@ namespace NetGen.Generated
                     ref MemoryMarshal.GetReference(paddedGradient.Slice(0, 14400 + 2 * TVector.Count - 1)),
                     channels: 16, kernelHeight: 3, kernelWidth: 3, outputHeight: 14, outputWidth: 14, paddedHeight: 30,
                     paddedWidth: 30, columnsRow: 196);
-                Conv2Unpad(paddedGradient, dx.Slice(s * 12544, 12544));
+                Conv2Unpad<TVector>(paddedGradient, dx.Slice(s * 12544, 12544));
             }
 
             // 5. dL/dw(k, r) += dL/dwᵀ(r, k), once for all the samples.
@@ -1593,19 +1586,12 @@ namespace NetGen.Generated
             }
         }
 
-        // conv2 padding: the sample into the middle of its zero-padded copy (16×30×30); the border is never written and
-        // stays zero.
+        // conv2 padding: the sample into the middle of its zero-padded copy (16×30×30): padded(t, u + 1, v + 1) = x(t,
+        // u, v); the border is never written and stays zero.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2Pad(ReadOnlySpan<float> xs, Span<float> padded)
-        {
-            for (int t = 0; t < 16; t++)
-            {
-                for (int u = 0; u < 28; u++)
-                {
-                    xs.Slice(t * 784 + u * 28, 28).CopyTo(padded.Slice(t * 900 + 31 + u * 30, 28));
-                }
-            }
-        }
+        private static void Conv2Pad<TVector>(ReadOnlySpan<float> xs, Span<float> padded)
+            where TVector : struct, IFloatVector<TVector> =>
+            Rows.CopyRows<TVector>(xs, 28, 784, padded.Slice(31), 30, 900, planes: 16, rows: 28, width: 28);
 
         // conv2 unfold (im2col): columns(r, q) = x(t, i·2 + m − 1, j·2 + n − 1), row r = (t·3 + m)·3 + n, column q =
         // i·14 + j.
@@ -1614,7 +1600,7 @@ namespace NetGen.Generated
         private static void Conv2Unfold<TVector>(ReadOnlySpan<float> xs, Span<float> columns, Span<float> padded)
             where TVector : struct, IFloatVector<TVector>
         {
-            Conv2Pad(xs, padded);
+            Conv2Pad<TVector>(xs, padded);
 
             // Reads run up to 2·Count − 1 floats past the last row, writes up to Count − 1: these slices prove the
             // buffers have them.
@@ -1643,16 +1629,9 @@ namespace NetGen.Generated
 
         // conv2 dL/dx out of the middle of its zero-padded planes (16×30×30): dL/dx(t, u, v) = padded(t, u + 1, v + 1).
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2Unpad(ReadOnlySpan<float> paddedGradient, Span<float> dxs)
-        {
-            for (int t = 0; t < 16; t++)
-            {
-                for (int u = 0; u < 28; u++)
-                {
-                    paddedGradient.Slice(t * 900 + 31 + u * 30, 28).CopyTo(dxs.Slice(t * 784 + u * 28, 28));
-                }
-            }
-        }
+        private static void Conv2Unpad<TVector>(ReadOnlySpan<float> paddedGradient, Span<float> dxs)
+            where TVector : struct, IFloatVector<TVector> =>
+            Rows.CopyRows<TVector>(paddedGradient.Slice(31), 30, 900, dxs, 28, 784, planes: 16, rows: 28, width: 28);
 
 
         // relu2 (ReLU): 32×14×14 → 32×14×14: its forward pass is done by Conv2ForwardFolded
@@ -1872,7 +1851,7 @@ namespace NetGen.Generated
                     ref MemoryMarshal.GetReference(paddedGradient.Slice(0, 12544 + 2 * TVector.Count - 1)),
                     channels: 16, kernelHeight: 1, kernelWidth: 1, outputHeight: 14, outputWidth: 14, paddedHeight: 28,
                     paddedWidth: 28, columnsRow: 196);
-                ShortcutUnpad(paddedGradient, dx.Slice(s * 12544, 12544));
+                ShortcutUnpad<TVector>(paddedGradient, dx.Slice(s * 12544, 12544));
             }
         }
 
@@ -1946,16 +1925,9 @@ namespace NetGen.Generated
         // shortcut dL/dx out of the middle of its zero-padded planes (16×28×28): dL/dx(t, u, v) = padded(t, u + 0, v +
         // 0).
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private static void ShortcutUnpad(ReadOnlySpan<float> paddedGradient, Span<float> dxs)
-        {
-            for (int t = 0; t < 16; t++)
-            {
-                for (int u = 0; u < 28; u++)
-                {
-                    paddedGradient.Slice(t * 784 + u * 28, 28).CopyTo(dxs.Slice(t * 784 + u * 28, 28));
-                }
-            }
-        }
+        private static void ShortcutUnpad<TVector>(ReadOnlySpan<float> paddedGradient, Span<float> dxs)
+            where TVector : struct, IFloatVector<TVector> =>
+            Rows.CopyRows<TVector>(paddedGradient, 28, 784, dxs, 28, 784, planes: 16, rows: 28, width: 28);
 
 
         // add1 (Add): 32×14×14 (shortcut) and 32×14×14 (main) → 32×14×14, x + main: its forward pass is done by
