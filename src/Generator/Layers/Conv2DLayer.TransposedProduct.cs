@@ -52,7 +52,7 @@ internal sealed partial record Conv2DLayer
     {
         int rows = Rows(plan.Input), pixels = Pixels(plan.Output);
         string start = HasBias ? "b(k)" : "0";
-        w.Line($"// 2. yᵀ(q, k) = {start} + Σ_r columns(r, q) · wᵀ(r, k): [{pixels}×{rows}] · [{rows}×{Filters}] with pixels as rows, register tiles of 8 pixels × 2 vectors of filters, blocked for the caches: as columns, {pixels} pixels would fill their vectors of 16 to {(200 * pixels / ((pixels + 15) / 16 * 16) + 1) / 2} %; as rows, every vector of filters is full.");
+        w.Line($"// 2. yᵀ(q, k) = {start} + Σ_r columns(r, q) · wᵀ(r, k): [{pixels}×{rows}] · [{rows}×{Filters}] with pixels as rows, register tiles of up to 8 pixels × 2 vectors of filters, blocked for the caches: as columns, {pixels} pixels would fill their vectors of 16 to {(200 * pixels / ((pixels + 15) / 16 * 16) + 1) / 2} %; as rows, every vector of filters is full.");
         if (HasBias)
         {
             w.Line($"for (int q = 0; q < {pixels}; q++)");

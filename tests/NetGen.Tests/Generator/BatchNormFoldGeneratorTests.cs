@@ -110,6 +110,52 @@ public class BatchNormFoldGeneratorTests
         Assert.DoesNotContain("Winograd", training);
     }
 
+    /// <summary>
+    /// A stride-2 3×3 convolution over 32 channels (288 rows) to 16 filters at 5×5, its BatchNorm and ReLU folded: its
+    /// inference form multiplies a lone sample with pixels as rows. The 1×1 projection beside it sums over 32 rows only.
+    /// </summary>
+    internal const string PixelRowsSource = """
+        using NetGen;
+
+        namespace Samples;
+
+        [Input(32, 9, 9)]
+        [Conv2D(16, 3, Stride = 2, Padding = 1, Bias = false, Name = "down")]
+        [BatchNorm2D]
+        [ReLU(Name = "a")]
+        [Conv2D(16, 1, Stride = 2, Input = "input", Name = "projection")]
+        [Add("a")]
+        [GlobalAvgPool2D]
+        [Dense(3)]
+        [Softmax]
+        public partial class PixelRows { }
+        """;
+
+    [Fact]
+    public void Inference_multiplies_a_lone_small_sample_with_pixels_as_rows_where_it_pays()
+    {
+        GeneratorHarness.Result result = GeneratorHarness.Run(PixelRowsSource);
+        Assert.Empty(result.Exceptions);
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Empty(result.CompilerWarningsAndErrors);
+        string source = Regex.Replace(result.Source("Samples.PixelRows.g.cs"), @"\s*\n\s*", " ");
+        string down = Method(source, "DownForwardFolded<TVector>");
+        Assert.Contains("Gemm.MultiplyBias<TVector>(ref w0, 288, 1, ref c0, 100,", down); // 4 samples side by side, filters as rows
+        Assert.Contains("Gemm.MultiplyAdd<TVector>(ref c0, 1, 25, ref MemoryMarshal.GetReference(transformedWeight), 16,", down); // a lone one: pixels as rows
+        Assert.Contains("Rows.TransposeOut(products, 25, 16, ys, Epilogue.Rectify);", down);
+        Assert.Contains("Rows.Transpose(foldedWeight, 288, 16, 288, transformedWeight, 16);", Method(source, "DownFoldBatchNorm("));
+        Assert.DoesNotContain("TransposeOut", Method(source, "DownForward<TVector>")); // training's pass
+        Assert.DoesNotContain("TransposeOut", Method(source, "ProjectionForwardFolded<TVector>"));
+
+        // Without a BatchNorm training shares the forward pass, which would transpose the weight after every step: not there.
+        GeneratorHarness.Result shared = GeneratorHarness.Run(PixelRowsSource.Replace("[BatchNorm2D]\n", ""));
+        Assert.Empty(shared.CompilerWarningsAndErrors);
+        Assert.DoesNotContain("TransposeOut", shared.Source("Samples.PixelRows.g.cs"));
+    }
+
+    [Fact]
+    public void PixelRows() => Approvals.VerifyWithExtension(Generate(PixelRowsSource, "Samples.PixelRows.g.cs"), ".cs");
+
     [Fact]
     public void ConvBatchNorm() => Approvals.VerifyWithExtension(Generate(ConvBatchNormSource, "Samples.ConvBatchNorm.g.cs"), ".cs");
 
