@@ -52,6 +52,19 @@ public partial class SplitNoBiasNet { }
 public partial class SplitFoldedNet { }
 
 /// <summary>
+/// A stride-2 convolution large enough to split (512 → 512 at 7×7) whose inference form multiplies a lone sample with
+/// pixels as rows: on one thread that product, on two the parts with filters as rows; the same sums either way.
+/// </summary>
+[Input(512, 13, 13)]
+[Conv2D(512, 3, Stride = 2, Padding = 1, Bias = false, Name = "wide")]
+[BatchNorm2D]
+[ReLU]
+[GlobalAvgPool2D]
+[Dense(5)]
+[Softmax]
+public partial class SplitPixelRowsNet { }
+
+/// <summary>
 /// A split convolution that adds an earlier layer's output and rectifies as it stores (the [Add] and [ReLU] after it
 /// folded in): each part adds the residual at its own filters' offsets. (56 filters, not a multiple of 16: no Winograd
 /// form, which is never split.)

@@ -70,13 +70,19 @@ public class SplitForwardTests
         }
     }
 
-    /// <summary>The inference pass of a network with BatchNorm runs the folded convolution in parts: the same bits as unsplit.</summary>
-    [Fact]
-    public void Split_folded_convolution_matches_one_thread_bit_for_bit()
+    /// <summary>Networks whose inference pass splits a convolution with a BatchNorm folded into it.</summary>
+    public static TheoryData<INetwork> FoldedSplits => new() { new SplitFoldedNet(), new SplitPixelRowsNet() };
+
+    /// <summary>
+    /// The inference pass of a network with BatchNorm runs the folded convolution in parts: the same bits as unsplit (for
+    /// <see cref="SplitPixelRowsNet"/>, as its product with pixels as rows on one thread).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(FoldedSplits))]
+    public void Split_folded_convolution_matches_one_thread_bit_for_bit(INetwork network)
     {
-        var network = new SplitFoldedNet();
         network.InitializeParameters(5);
-        float[] noise = TestData.Uniform(SplitFoldedNet.ParameterCount, 105, 0.2f);
+        float[] noise = TestData.Uniform(network.ParameterCount, 105, 0.2f);
         for (int i = 0; i < noise.Length; i++)
         {
             network.Parameters[i] += noise[i];
@@ -89,10 +95,10 @@ public class SplitForwardTests
             network.Buffers[i] += i < statistics.Length / 2 ? statistics[i] : Math.Abs(statistics[i]);
         }
 
-        float[] input = TestData.Uniform(SplitFoldedNet.InputLength, 107);
+        float[] input = TestData.Uniform(network.InputLength, 107);
         float[] split = Outputs(network, input, threads: 2);
         Assert.Equal(Outputs(network, input, threads: 1), split);
-        var batch = new float[SplitFoldedNet.OutputLength];
+        var batch = new float[network.OutputLength];
         network.ForwardBatch(input, batch);
         Assert.Equal(batch, split);
     }
