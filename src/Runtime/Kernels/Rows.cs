@@ -39,6 +39,7 @@ public static class Rows
     /// where a span ends before that, float by float.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A span is shorter than the sizes say.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // into the generated Pad and Unpad, optimized from their first call
     public static void CopyRows<TVector>(ReadOnlySpan<float> source, int sourceRow, int sourcePlane, Span<float> destination, int destinationRow, int destinationPlane,
         int planes, int rows, int width)
         where TVector : struct, IFloatVector<TVector>
