@@ -187,8 +187,8 @@ public static partial class Convolution
         // every kernel row after the first reads them from there; each kernel row's sums are loaded and stored once a block.
         int floatsPerSample = filters * pixels.Rows * width + taps * (pixels.Rows * System.Math.Max(width, pixels.InputRowStride) + rows * shape.RowStride);
         int block = System.Math.Clamp(4096 / System.Math.Max(floatsPerSample, 1), 1, 8);
-        bool oneBlock = pixels.Samples <= block; // then the sums stay in registers from the first sample to dL/dw
-        System.Span<float> buffer = stackalloc float[oneBlock ? 0 : rows * 20 * count]; // zeroed: every sum starts at 0
+        // Sums carried between blocks wait in a stack buffer; with one block they stay in registers from the first sample to dL/dw.
+        System.Span<float> buffer = stackalloc float[pixels.Samples <= block ? 0 : rows * 20 * count];
         ref float sums = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer);
         int weights = shape.Rows;
         ref float dwFirst = ref Unsafe.Add(ref weightGradient, (first * shape.Channels + channel) * shape.KernelHeight * shape.KernelWidth + firstRow * shape.KernelWidth + column);
@@ -197,13 +197,14 @@ public static partial class Convolution
             int s1 = System.Math.Min(pixels.Samples, s0 + block);
             for (int r = 0; r < rows; r++)
             {
-                // Kernel row firstRow + r's sums, from where the block before left them: a00 … a34 at (r·20 + f·5 + d)·Count.
+                // Kernel row firstRow + r's sums: from zero in the first block, else from where the block before left them,
+                // a00 … a34 at (r·20 + f·5 + d)·Count.
                 ref float at = ref Unsafe.Add(ref sums, r * 20 * count);
                 TVector a00 = TVector.Zero, a01 = a00, a02 = a00, a03 = a00, a04 = a00;
                 TVector a10 = a00, a11 = a00, a12 = a00, a13 = a00, a14 = a00;
                 TVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a24 = a00;
                 TVector a30 = a00, a31 = a00, a32 = a00, a33 = a00, a34 = a00;
-                if (!oneBlock)
+                if (s0 > 0)
                 {
                     LoadSums(ref at, out a00, out a01, out a02, out a03, out a04, taps);
                     if (filters > 1)
@@ -273,62 +274,46 @@ public static partial class Convolution
                     }
                 }
 
-                if (oneBlock)
+                if (s1 < pixels.Samples)
                 {
-                    // dL/dw(first + f, channel, firstRow + r, column + d) at ((first + f)·channels + channel)·kh·kw + (firstRow + r)·kw + column + d.
-                    ref float w = ref Unsafe.Add(ref dwFirst, r * shape.KernelWidth);
-                    AddSums(ref w, a00, a01, a02, a03, a04, taps);
+                    // More blocks to come: the sums wait in the buffer.
+                    StoreSums(ref at, a00, a01, a02, a03, a04, taps);
                     if (filters > 1)
                     {
-                        AddSums(ref Unsafe.Add(ref w, weights), a10, a11, a12, a13, a14, taps);
+                        StoreSums(ref Unsafe.Add(ref at, 5 * count), a10, a11, a12, a13, a14, taps);
                     }
 
                     if (filters > 2)
                     {
-                        AddSums(ref Unsafe.Add(ref w, 2 * weights), a20, a21, a22, a23, a24, taps);
+                        StoreSums(ref Unsafe.Add(ref at, 10 * count), a20, a21, a22, a23, a24, taps);
                     }
 
                     if (filters > 3)
                     {
-                        AddSums(ref Unsafe.Add(ref w, 3 * weights), a30, a31, a32, a33, a34, taps);
+                        StoreSums(ref Unsafe.Add(ref at, 15 * count), a30, a31, a32, a33, a34, taps);
                     }
 
                     continue;
                 }
 
-                StoreSums(ref at, a00, a01, a02, a03, a04, taps);
+                // The last block: dL/dw(first + f, channel, firstRow + r, column + d) at ((first + f)·channels + channel)·kh·kw +
+                // (firstRow + r)·kw + column + d.
+                ref float w = ref Unsafe.Add(ref dwFirst, r * shape.KernelWidth);
+                AddSums(ref w, a00, a01, a02, a03, a04, taps);
                 if (filters > 1)
                 {
-                    StoreSums(ref Unsafe.Add(ref at, 5 * count), a10, a11, a12, a13, a14, taps);
+                    AddSums(ref Unsafe.Add(ref w, weights), a10, a11, a12, a13, a14, taps);
                 }
 
                 if (filters > 2)
                 {
-                    StoreSums(ref Unsafe.Add(ref at, 10 * count), a20, a21, a22, a23, a24, taps);
+                    AddSums(ref Unsafe.Add(ref w, 2 * weights), a20, a21, a22, a23, a24, taps);
                 }
 
                 if (filters > 3)
                 {
-                    StoreSums(ref Unsafe.Add(ref at, 15 * count), a30, a31, a32, a33, a34, taps);
+                    AddSums(ref Unsafe.Add(ref w, 3 * weights), a30, a31, a32, a33, a34, taps);
                 }
-            }
-        }
-
-        if (oneBlock)
-        {
-            return;
-        }
-
-        // The sums of several blocks, from the buffer into dL/dw as above.
-        for (int r = 0; r < rows; r++)
-        {
-            ref float at = ref Unsafe.Add(ref sums, r * 20 * count);
-            ref float w = ref Unsafe.Add(ref dwFirst, r * shape.KernelWidth);
-            for (int f = 0; f < filters; f++)
-            {
-                ref float from = ref Unsafe.Add(ref at, f * 5 * count);
-                LoadSums(ref from, out TVector s0, out TVector s1, out TVector s2, out TVector s3, out TVector s4, taps);
-                AddSums(ref Unsafe.Add(ref w, f * weights), s0, s1, s2, s3, s4, taps);
             }
         }
     }
