@@ -89,11 +89,7 @@ public class BatchNormFoldGeneratorTests
     [Fact]
     public void Inference_runs_Winograd_where_it_pays_over_weights_transformed_when_folded()
     {
-        GeneratorHarness.Result result = GeneratorHarness.Run(WinogradSource);
-        Assert.Empty(result.Exceptions);
-        Assert.Empty(result.GeneratorDiagnostics);
-        Assert.Empty(result.CompilerWarningsAndErrors);
-        string source = Regex.Replace(result.Source("Samples.WinogradNet.g.cs"), @"\s*\n\s*", " ");
+        string source = Flattened(WinogradSource, "Samples.WinogradNet.g.cs");
         string training = Between(source, "private static float TrainStage<TVector>", "private static void FinishStage");
         foreach (string convolution in new[] { "Conv1", "Conv2", "Valid" })
         {
@@ -134,11 +130,7 @@ public class BatchNormFoldGeneratorTests
     [Fact]
     public void Inference_multiplies_a_lone_small_sample_with_pixels_as_rows_where_it_pays()
     {
-        GeneratorHarness.Result result = GeneratorHarness.Run(PixelRowsSource);
-        Assert.Empty(result.Exceptions);
-        Assert.Empty(result.GeneratorDiagnostics);
-        Assert.Empty(result.CompilerWarningsAndErrors);
-        string source = Regex.Replace(result.Source("Samples.PixelRows.g.cs"), @"\s*\n\s*", " ");
+        string source = Flattened(PixelRowsSource, "Samples.PixelRows.g.cs");
         string down = Method(source, "DownForwardFolded<TVector>");
         Assert.Contains("Gemm.MultiplyBias<TVector>(ref w0, 288, 1, ref c0, 100,", down); // 4 samples side by side, filters as rows
         Assert.Contains("Gemm.MultiplyAdd<TVector>(ref c0, 1, 25, ref MemoryMarshal.GetReference(transformedWeight), 16,", down); // a lone one: pixels as rows
@@ -148,9 +140,7 @@ public class BatchNormFoldGeneratorTests
         Assert.DoesNotContain("TransposeOut", Method(source, "ProjectionForwardFolded<TVector>"));
 
         // Without a BatchNorm training shares the forward pass, which would transpose the weight after every step: not there.
-        GeneratorHarness.Result shared = GeneratorHarness.Run(PixelRowsSource.Replace("[BatchNorm2D]\n", ""));
-        Assert.Empty(shared.CompilerWarningsAndErrors);
-        Assert.DoesNotContain("TransposeOut", shared.Source("Samples.PixelRows.g.cs"));
+        Assert.DoesNotContain("TransposeOut", Generate(PixelRowsSource.Replace("[BatchNorm2D]\n", ""), "Samples.PixelRows.g.cs"));
     }
 
     [Fact]
@@ -162,11 +152,7 @@ public class BatchNormFoldGeneratorTests
     [Fact]
     public void Inference_folds_each_BatchNorm_that_alone_reads_a_convolution_and_training_runs_them_all()
     {
-        GeneratorHarness.Result result = GeneratorHarness.Run(FoldedConvSource);
-        Assert.Empty(result.Exceptions);
-        Assert.Empty(result.GeneratorDiagnostics);
-        Assert.Empty(result.CompilerWarningsAndErrors);
-        string source = Regex.Replace(result.Source("Samples.FoldedConvNet.g.cs"), @"\s*\n\s*", " ");
+        string source = Flattened(FoldedConvSource, "Samples.FoldedConvNet.g.cs");
         string inference = Between(source, "private static void ForwardPass<TVector>", "private const int TrainingStageCount");
         string training = Between(source, "private static float TrainStage<TVector>", "private static void FinishStage");
 
@@ -232,9 +218,13 @@ public class BatchNormFoldGeneratorTests
         return source.Substring(from, to - from);
     }
 
+    /// <summary>The generated file, its lines joined by single spaces, for assertions that ignore how lines wrap.</summary>
+    private static string Flattened(string source, string hintName) => Regex.Replace(Generate(source, hintName), @"\s*\n\s*", " ");
+
     private static string Generate(string source, string hintName)
     {
         var result = GeneratorHarness.Run(source);
+        Assert.Empty(result.Exceptions);
         Assert.Empty(result.GeneratorDiagnostics);
         Assert.Empty(result.CompilerWarningsAndErrors);
         return result.Source(hintName);
