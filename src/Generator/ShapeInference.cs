@@ -274,8 +274,8 @@ internal static class ShapeInference
             plans[i] = plan with { FoldedIntoInput = true };
         }
 
-        // Then every other layer whose form computes over prepared weights (Conv2D's Winograd form, its product with pixels as rows): a fold of nothing, whose
-        // slots hold only those, made from the layer's own weight.
+        // Then every other layer whose form computes over prepared weights (Conv2D's Winograd form, its product with pixels
+        // as rows): a fold of nothing, whose slots hold only those, made from the layer's own weight.
         for (int i = 0; i < plans.Count; i++)
         {
             LayerPlan plan = plans[i];

@@ -24,7 +24,11 @@ internal sealed partial record Conv2DLayer
             ? this with { Strategy = Strategy with { TransposesProduct = true } }
         : this;
 
-    /// <summary>The form's prepared weight from <paramref name="weight"/> (W', or the layer's own W): the Winograd transform, or wᵀ.</summary>
+    /// <summary>The tensor an inference form's kernel reads in place of the weight, which <see cref="EmitPrepareForm"/> makes: the Winograd transform, wᵀ, or none.</summary>
+    private ParameterTensor? PreparedWeight(Shape input) =>
+        Strategy.Winograd ? TransformedWeight(input) : Strategy.TransposesProduct ? TransposedWeight(input) : null;
+
+    /// <summary>The form's prepared weight (<see cref="PreparedWeight"/>) from <paramref name="weight"/> (W', or the layer's own W).</summary>
     public override void EmitPrepareForm(SourceWriter w, LayerPlan form, string weight)
     {
         if (Strategy.Winograd)

@@ -180,7 +180,7 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
     [
         new(TensorRole.Weight, new[] { Filters, GroupChannels(input), KernelHeight, KernelWidth }.ToEquatableArray(), GroupRows(input)),
         .. HasBias ? new ParameterTensor[] { new(TensorRole.Bias, new[] { Filters }.ToEquatableArray(), 0) } : [],
-        .. Strategy.Winograd ? new[] { TransformedWeight(input) } : Strategy.TransposesProduct ? new[] { TransposedWeight(input) } : [],
+        .. PreparedWeight(input) is { } prepared ? new[] { prepared } : [],
     ];
 
     public override IReadOnlyList<ScratchBuffer> GetScratchBuffers(Shape input, Shape output) =>
