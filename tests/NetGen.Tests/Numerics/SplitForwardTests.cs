@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Reflection;
 using NetGen.Tests.Networks;
 using Xunit;
@@ -211,7 +212,12 @@ public class SplitForwardTests
 [Collection(nameof(NetGen.Tests.Training.AllocationTests))]
 public sealed class SplitForwardAllocationTests
 {
-    /// <summary>Handing parts to the splitter's workers allocates nothing, on the caller or on the workers.</summary>
+    /// <summary>
+    /// Handing parts to the splitter's workers allocates nothing, on the caller or on the workers. Counted in 3 rounds, the
+    /// least taken, as the benchmarks' allocation check does: a steady allocation shows in every round, while in a process
+    /// the generator tests have loaded the calling thread is now and then charged a one-off that no call here makes (192 B
+    /// or 7656 B in one call of a round, never again after it).
+    /// </summary>
     [Fact]
     public void Split_forward_passes_allocate_nothing_after_warm_up()
     {
@@ -225,14 +231,19 @@ public sealed class SplitForwardAllocationTests
             network.Predict(input);
         }
 
-        long callerBefore = GC.GetAllocatedBytesForCurrentThread(), workersBefore = NetGen.Training.WorkerThreads.AllocatedBytes;
-        for (int i = 0; i < 20; i++)
+        var rounds = new long[3];
+        for (int round = 0; round < rounds.Length; round++)
         {
-            network.Forward(input, outputs);
-            network.Predict(input);
+            long callerBefore = GC.GetAllocatedBytesForCurrentThread(), workersBefore = NetGen.Training.WorkerThreads.AllocatedBytes;
+            for (int i = 0; i < 20; i++)
+            {
+                network.Forward(input, outputs);
+                network.Predict(input);
+            }
+
+            rounds[round] = GC.GetAllocatedBytesForCurrentThread() - callerBefore + (NetGen.Training.WorkerThreads.AllocatedBytes - workersBefore);
         }
 
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - callerBefore + (NetGen.Training.WorkerThreads.AllocatedBytes - workersBefore);
-        Assert.True(allocated == 0, $"{allocated} bytes allocated by the caller and the workers in 40 split forward passes");
+        Assert.True(rounds.Min() == 0, $"{string.Join(" / ", rounds)} bytes allocated by the caller and the workers in 3 rounds of 40 split forward passes");
     }
 }
