@@ -118,6 +118,7 @@ internal static class ShapeInference
         // At most the parameter count, which fits: each fold holds a convolution's weight and as many biases as its BatchNorm has γs.
         int folded = FoldForInference(plans);
         FoldOutputSteps(plans);
+        PlanTrainingForms(plans, ref folded);
 
         var model = new NetworkModel(spec.Hierarchy, inputShape, plans.ToEquatableArray(), (int)offset)
         {
@@ -294,6 +295,41 @@ internal static class ShapeInference
         }
 
         return length;
+    }
+
+    /// <summary>
+    /// In a network that trains in stages, whose training forward pass is its own: each layer that computes that pass by a
+    /// form of its own (<see cref="Layer.TrainingForm"/>: a Winograd form) gets slots in the folded buffer, from
+    /// <paramref name="length"/> on, for the form's bias and prepared weight made from the layer's own tensors; its own
+    /// forward pass is then never emitted (<see cref="Layer.WithForwardByForm"/>), so what only that pass used goes.
+    /// </summary>
+    private static void PlanTrainingForms(List<LayerPlan> plans, ref int length)
+    {
+        if (!NetworkModel.TrainsInStages(plans))
+        {
+            return;
+        }
+
+        for (int i = 0; i < plans.Count; i++)
+        {
+            LayerPlan plan = plans[i];
+            if (plan.Fold is not { } fold || plan.Layer.TrainingForm(fold.Layer) is not { } form)
+            {
+                continue;
+            }
+
+            var slots = new List<ParameterSlot>();
+            foreach (ParameterTensor tensor in form.GetParameters(plan.Input, plan.Output).Where(static t => t.Role != TensorRole.Weight))
+            {
+                slots.Add(new ParameterSlot(tensor, length));
+                length += tensor.Length;
+            }
+
+            Layer host = plan.Layer.WithForwardByForm();
+            var scratch = host.GetScratchBuffers(plan.Input, plan.Output).ToList();
+            scratch.AddRange(fold.Layer.GetScratchBuffers(plan.Input, plan.Output).Where(b => !scratch.Any(h => h.Name == b.Name)));
+            plans[i] = plan with { Layer = host, Scratch = scratch.ToEquatableArray(), Training = new TrainingForm(form, slots.ToEquatableArray()) };
+        }
     }
 
     /// <summary>

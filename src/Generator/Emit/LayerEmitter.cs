@@ -58,12 +58,15 @@ internal static class LayerEmitter
     }
 
     /// <summary>
-    /// Whether a pass calls the forward method of <paramref name="owner"/> (shared by the layers of equal code): every
-    /// layer's, in a network that trains in stages; otherwise those of layers the forward pass runs as they are, without
-    /// a fold (whose form has a forward method of its own) and not folded into another.
+    /// Whether a pass calls the forward method of <paramref name="owner"/> (shared by the layers of equal code): in a network
+    /// that trains in stages, every layer's but those whose training forward pass runs a form of its own
+    /// (<see cref="LayerPlan.Training"/>); otherwise those of layers the forward pass runs as they are, without a fold
+    /// (whose form has a forward method of its own) and not folded into another.
     /// </summary>
     private static bool CallsForward(NetworkModel model, BufferPlan buffers, LayerPlan owner) =>
-        model.IsStaged || model.Layers.Any(p => buffers.CodeOwner(p) == owner && !p.FusedIntoNext && !p.FoldedIntoInput && p.Fold is null);
+        model.IsStaged
+            ? owner.Training is null
+            : model.Layers.Any(p => buffers.CodeOwner(p) == owner && !p.FusedIntoNext && !p.FoldedIntoInput && p.Fold is null);
 
     /// <summary>Whether some layer's output (or the input) is read by more than one layer.</summary>
     private static bool HasBranchPoint(NetworkModel model) =>
@@ -167,6 +170,11 @@ internal static class LayerEmitter
             EmitFolded(w, model, plan, fold);
         }
 
+        if (plan.Training is { } training)
+        {
+            EmitTrainingForm(w, model, plan, training);
+        }
+
         layer.EmitHelpers(w, plan);
     }
 
@@ -204,6 +212,29 @@ internal static class LayerEmitter
             fold.Layer.EmitPrepareForm(w, form, "foldedWeight");
         }
 
+        w.Close();
+        w.Line();
+    }
+
+    /// <summary>
+    /// A layer whose training forward pass runs a form of its own (<see cref="LayerPlan.Training"/>): that pass,
+    /// <c>{Layer}ForwardTraining</c>, and <c>{Layer}PrepareTrainingWeights</c>, which makes what it reads from the layer's weight.
+    /// </summary>
+    private static void EmitTrainingForm(SourceWriter w, NetworkModel model, LayerPlan plan, TrainingForm training)
+    {
+        LayerPlan form = plan with { Layer = training.Layer };
+        w.Comment($"{Header(model, plan)}\ntraining, over the weight prepared by {plan.Pascal}PrepareTrainingWeights:\n{training.Layer.ForwardFormula(form)}");
+        w.Summary($"Training forward pass of {NetworkEmitter.Xml(Header(model, plan))}, over its weight prepared by <c>{plan.Pascal}PrepareTrainingWeights</c> and its own bias (zero without one).");
+        EmitSignature(w, form, forward: true, "ForwardTraining");
+        w.Open();
+        training.Layer.EmitForward(w, form);
+        w.Close();
+        w.Line();
+        string parameters = string.Concat(training.Prepared.Select(static p => $", Span<float> {new Operand(OperandKind.Parameter, Role: p.Tensor.Role).Name}"));
+        w.Summary($"What <c>{plan.Pascal}ForwardTraining</c> reads in place of {NetworkEmitter.Xml(plan.Name)}'s weight, made from it before each training call.");
+        w.Line($"internal static void {plan.Pascal}PrepareTrainingWeights(ReadOnlySpan<float> weight{parameters})");
+        w.Open();
+        training.Layer.EmitPrepareForm(w, form, "weight");
         w.Close();
         w.Line();
     }

@@ -434,6 +434,11 @@ internal static class NetworkEmitter
         if (!model.Folds || model.IsStaged)
         {
             EmitStale(w, model);
+            if (model.TrainsByForms)
+            {
+                w.Line($"PrepareTrainingWeights();");
+            }
+
             return;
         }
 
@@ -523,6 +528,11 @@ internal static class NetworkEmitter
         w.Line($"_foldedStale = false;");
         w.Close();
         w.Line();
+        if (model.TrainsByForms)
+        {
+            EmitPrepareTrainingWeights(w, model, buffers, Parameter);
+        }
+
         if (!model.IsStaged)
         {
             w.Summary($"Before a training call: the weights made afresh from the parameters as they are now (the caller may have stepped them through a reference to <see cref=\"Parameters\"/> kept from before), then left stale, since the optimizer step that follows training changes the parameters.");
@@ -534,6 +544,44 @@ internal static class NetworkEmitter
             w.Close();
             w.Line();
         }
+    }
+
+    /// <summary>
+    /// <c>PrepareTrainingWeights</c>, in a network that trains in stages where some layers' training forward pass runs a form
+    /// of their own (<see cref="LayerPlan.Training"/>): before each training call, each such form's prepared
+    /// weight made from the layer's weight as it is now, and its bias from the layer's (zero without one).
+    /// </summary>
+    private static void EmitPrepareTrainingWeights(SourceWriter w, NetworkModel model, BufferPlan buffers, System.Func<LayerPlan, TensorRole, string> parameter)
+    {
+        w.Summary($"Before a training call: what the training passes' forward pass reads in place of a layer's weight and bias where it runs a form of the layer's own (a Winograd transform), made from the parameters as they are now.");
+        w.Line($"private void PrepareTrainingWeights()");
+        w.Open();
+        foreach (LayerPlan plan in model.Layers.Where(static p => p.Training is not null))
+        {
+            ParameterSlot bias = plan.Training!.Parameter(TensorRole.Bias);
+            var prepared = plan.Training.Prepared.ToList();
+            w.Line($"// {plan.Name}'s training forward pass");
+            w.Line($"{Layers(model)}.{buffers.Methods(plan)}PrepareTrainingWeights(");
+            w.Line($"    {parameter(plan, TensorRole.Weight)}");
+            foreach (ParameterSlot slot in prepared)
+            {
+                w.Line($"    {BufferPlan.Folded(slot, "_workspace.Folded", "Span")}{(slot == prepared.Last() ? ");" : ",")} // {slot.Tensor.Role.TensorName()}, made from W");
+            }
+
+            string to = BufferPlan.Folded(bias, "_workspace.Folded", "Span");
+            if (plan.Parameter(TensorRole.Bias) is { } own)
+            {
+                w.Line($"// its bias: {plan.TensorName(TensorRole.Bias)}");
+                w.Line($"new global::System.ReadOnlySpan<float>({ParametersArray(model)}, {own.Offset}, {own.Tensor.Length}).CopyTo({to});");
+            }
+            else
+            {
+                w.Line($"{to}.Clear(); // its bias: zero, as it has none");
+            }
+        }
+
+        w.Close();
+        w.Line();
     }
 
     private static string Dimensions(ParameterSlot slot) =>

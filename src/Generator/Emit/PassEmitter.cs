@@ -192,6 +192,10 @@ internal static class PassEmitter
                     ProfileSites.Call(w, $"{step.Plan.Name} {Describe(reduction)}",
                         $"{NetworkEmitter.Layers(model)}.{buffers.Methods(step.Plan)}{reduction.Name}({arguments});", "0L");
                 }
+                else if (step.Forward && step.Plan.Training is not null)
+                {
+                    EmitTrainingFormCall(w, model, step.Plan, buffers);
+                }
                 else
                 {
                     EmitCall(w, model, step.Plan, step.Forward, buffers, "true");
@@ -263,6 +267,23 @@ internal static class PassEmitter
         string arguments = string.Join(", ", new[] { "count" }.Concat(operands.Select(o => buffers.Bind(plan, o, training))));
         string call = $"{NetworkEmitter.Layers(model)}.{buffers.Methods(plan)}{(forward ? "Forward" : "Backward")}{generic}({arguments});";
         return (call, $"{plan.Name} {(forward ? "forward" : "backward")}", forward ? ProfileSites.ForwardFlops(plan) : ProfileSites.BackwardFlops(plan));
+    }
+
+    /// <summary>
+    /// In a staged training pass, a layer whose forward pass runs a form of its own (<see cref="LayerPlan.Training"/>):
+    /// <c>{Layer}ForwardTraining</c> over the tensors <c>PrepareTrainingWeights</c> made from the layer's weight and bias.
+    /// </summary>
+    private static void EmitTrainingFormCall(SourceWriter w, NetworkModel model, LayerPlan plan, BufferPlan buffers)
+    {
+        TrainingForm training = plan.Training!;
+        LayerPlan form = plan with { Layer = training.Layer };
+        string Bind(Operand operand) => operand.Kind == OperandKind.Parameter
+            ? BufferPlan.Folded(training.Parameter(operand.Role), "ws.Folded", "ReadOnlySpan")
+            : buffers.Bind(plan, operand, "true");
+
+        string generic = training.Layer.IsVectorized(forward: true) ? "<TVector>" : "";
+        string arguments = string.Join(", ", new[] { "count" }.Concat(training.Layer.ForwardOperands(form).Select(Bind)));
+        ProfileSites.Call(w, $"{plan.Name} forward", $"{NetworkEmitter.Layers(model)}.{buffers.Methods(plan)}ForwardTraining{generic}({arguments});", ProfileSites.ForwardFlops(plan));
     }
 
     /// <summary>In the inference pass, a layer with another folded into it: its inference form over the recomputed weight and bias, into the folded layer's output.</summary>

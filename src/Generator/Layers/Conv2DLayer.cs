@@ -77,6 +77,16 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
 
     public override Layer WithForwardByForm() => this with { FormRunsForward = true };
 
+    /// <summary>
+    /// The Winograd form without the output steps folded into it, where the layer's own forward pass convolves directly (and
+    /// so leaves no unfold for the backward pass): the same convolution in 4/9 of the multiplies for a 3×3 kernel
+    /// (<see cref="ConvolutionStrategy.WinogradPays"/>), over the layer's weight transformed once per training call.
+    /// </summary>
+    public override Layer? TrainingForm(Layer inferenceForm) =>
+        inferenceForm is Conv2DLayer { Strategy.Winograd: true } form && Strategy.ConvolvesDirectly
+            ? form with { AddsResidual = false, Rectifies = false }
+            : null;
+
     private bool HasEpilogue => AddsResidual || Rectifies;
 
     /// <summary>

@@ -217,6 +217,14 @@ internal abstract record Layer
     public virtual Layer WithForwardByForm() => this;
 
     /// <summary>
+    /// In a network that trains in stages (whose training forward pass is its own, not inference's): the form that pass
+    /// computes this layer by, from <paramref name="inferenceForm"/> (a Winograd kernel where the plain pass leaves the
+    /// backward pass nothing to reuse), over tensors made from the layer's own weight and bias; null (the default) to run the
+    /// layer's own forward pass.
+    /// </summary>
+    public virtual Layer? TrainingForm(Layer inferenceForm) => null;
+
+    /// <summary>
     /// What this layer does to each element of its input when it is done as another layer's output step instead of in a pass
     /// of its own (see <see cref="WithOutputStep"/>): add the other input ([Add]), or max(·, 0) ([ReLU]); none by default.
     /// </summary>

@@ -88,6 +88,9 @@ internal sealed record NetworkModel(HierarchyInfo Hierarchy, Shape Input, Equata
     /// <summary>Whether training runs in stages separated by batch-wide reductions (BatchNorm statistics).</summary>
     public bool IsStaged => TrainsInStages(Layers);
 
+    /// <summary>Whether some layers' training forward pass runs their inference form's kernel (<see cref="LayerPlan.TrainingForm"/>).</summary>
+    public bool TrainsByForms => Layers.Any(static p => p.Training is not null);
+
     /// <summary><see cref="IsStaged"/> of these layers, for shape inference, before there is a model.</summary>
     public static bool TrainsInStages(IEnumerable<LayerPlan> layers) => layers.Any(static p => !p.FusedIntoNext && p.Layer.GetReductions(p).Count > 0);
 
@@ -223,6 +226,12 @@ internal sealed record LayerPlan(
     /// </summary>
     public bool FoldedIntoInput { get; init; }
 
+    /// <summary>
+    /// In a network that trains in stages: the form the training passes' forward pass runs this layer by (<see cref="Layer.TrainingForm"/>),
+    /// over tensors made from the layer's own before each training call; null for most layers.
+    /// </summary>
+    public TrainingForm? Training { get; init; }
+
     public int ParameterCount
     {
         get
@@ -248,6 +257,21 @@ internal sealed record LayerPlan(
 
     /// <summary>The slot of a parameter tensor by role, or null.</summary>
     public ParameterSlot? Parameter(TensorRole role) => Parameters.FirstOrDefault(p => p.Tensor.Role == role);
+}
+
+/// <summary>
+/// The form a layer's training forward pass runs by, in a network that trains in stages (<see cref="Layer.TrainingForm"/>: a
+/// Winograd form): <c>{Layer}ForwardTraining</c> over <paramref name="Parameters"/>, the form's bias and prepared weight at
+/// their offsets in the folded buffer, which <c>PrepareTrainingWeights</c> makes from the layer's weight and bias (zero
+/// without one) before each training call.
+/// </summary>
+internal sealed record TrainingForm(Layer Layer, EquatableArray<ParameterSlot> Parameters)
+{
+    /// <summary>The slot of a tensor by role.</summary>
+    public ParameterSlot Parameter(TensorRole role) => Parameters.First(p => p.Tensor.Role == role);
+
+    /// <summary>The tensors made from the layer's weight: all but the bias.</summary>
+    public IEnumerable<ParameterSlot> Prepared => Parameters.Where(static p => p.Tensor.Role != TensorRole.Bias);
 }
 
 /// <summary>A trainable tensor at its offset (in floats) in <c>Parameters</c> and <c>Gradients</c>.</summary>

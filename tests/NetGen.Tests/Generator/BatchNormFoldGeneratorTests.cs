@@ -87,23 +87,39 @@ public class BatchNormFoldGeneratorTests
         """;
 
     [Fact]
-    public void Inference_runs_Winograd_where_it_pays_over_weights_transformed_when_folded()
+    public void Winograd_runs_where_it_pays_over_weights_transformed_when_folded_and_before_each_training_call()
     {
         string source = Flattened(WinogradSource, "Samples.WinogradNet.g.cs");
         string training = Between(source, "private static float TrainStage<TVector>", "private static void FinishStage");
+        string prepare = Between(source, "private void PrepareTrainingWeights()", "/// <summary>");
         foreach (string convolution in new[] { "Conv1", "Conv2", "Valid" })
         {
             string folded = Method(source, $"{convolution}ForwardFolded<TVector>");
             Assert.Contains("Winograd.ForwardSamples<TVector>(", folded); // 20 and 12 tiles a sample: 4 samples per product
             Assert.Contains($"Winograd.TransformWeight(foldedWeight, transformedWeight, kernel: 3, filters: ", Method(source, $"{convolution}FoldBatchNorm("));
-            Assert.Contains($"Layers.{convolution}Forward<TVector>(", training); // training keeps the direct kernels
+
+            // Training runs the same kernel without the fold's epilogue, over the convolution's own weight transformed before
+            // each training call, and its own bias (zero without one); its direct forward pass is gone.
+            string forward = Method(source, $"{convolution}ForwardTraining<TVector>");
+            Assert.Contains("Winograd.ForwardSamples<TVector>(", forward);
+            Assert.Contains("epilogue: Epilogue.None", forward);
+            Assert.Contains($"Layers.{convolution}ForwardTraining<TVector>(", training);
+            Assert.DoesNotContain($"Layers.{convolution}Forward<TVector>(", training);
+            Assert.DoesNotContain($"internal static void {convolution}Forward<TVector>(", source);
+            Assert.Contains("Winograd.TransformWeight(weight, transformedWeight, kernel: 3, filters: ", Method(source, $"{convolution}PrepareTrainingWeights("));
+            Assert.Contains($"Layers.{convolution}PrepareTrainingWeights(", prepare);
         }
+
+        Assert.Single(Regex.Matches(prepare, @", 48\)\.Clear\(\); // its bias: zero, as it has none")); // conv1's
+        Assert.Equal(2, Regex.Matches(prepare, @"// its bias: (conv2|valid)\.bias new global::System\.ReadOnlySpan<float>\(_parameters, \d+, (48|32)\)\.CopyTo\(new global::System\.Span<float>\(_workspace\.Folded, \d+, (48|32)\)\);").Count); // conv2's, valid's
+        Assert.Contains("PrepareTrainingWeights();", Between(source, "public float TrainBatch(", "/// <summary>"));
+        Assert.Contains("PrepareTrainingWeights();", Between(source, "public float TrainSample(", "/// <summary>"));
 
         // conv2's Add and ReLU in the Winograd pass's stores; valid's 7×5 output in 4×3 tiles; narrow has 16 filters.
         Assert.Contains("epilogue: new Epilogue(ref MemoryMarshal.GetReference(residual.Slice(s * 3024)), rectifies: true));", Method(source, "Conv2ForwardFolded<TVector>"));
         Assert.Contains("over 4×3 tiles of 2×2 outputs", Method(source, "ValidForwardFolded<TVector>"));
         Assert.DoesNotContain("Winograd", Method(source, "NarrowForwardFolded<TVector>"));
-        Assert.DoesNotContain("Winograd", training);
+        Assert.Contains("Layers.NarrowForward<TVector>(", training);
     }
 
     /// <summary>

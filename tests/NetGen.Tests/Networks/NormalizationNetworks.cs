@@ -39,6 +39,25 @@ public partial class DropoutNet { }
 [Softmax]
 public partial class NormalizedResidualNet { }
 
+/// <summary>
+/// A residual block whose two convolutions (32 → 32, 3×3, stride 1) run by Winograd's F(2×2, 3×3) in the training forward
+/// pass too, over their own weights transformed before each training call: the first without a bias (its BatchNorm's
+/// ReLU folded into its inference form), the second with one. A 4×3 input: 2×2 tiles, the last column of tiles half
+/// outside.
+/// </summary>
+[Input(32, 4, 3)]
+[Conv2D(32, 3, Padding = 1, Bias = false, Name = "conv1")]
+[BatchNorm2D]
+[ReLU(Name = "a")]
+[Conv2D(32, 3, Padding = 1, Name = "conv2")]
+[BatchNorm2D]
+[Add("a")]
+[ReLU]
+[GlobalAvgPool2D]
+[Dense(3)]
+[Softmax]
+public partial class WinogradTrainingNet { }
+
 /// <summary>A regression head on a dense output.</summary>
 [Input(2, 5, 4)]
 [Conv2D(3, 3, Padding = 1)]

@@ -330,10 +330,11 @@ public static class Reference
     /// <summary>
     /// The mean over a batch of L = −log p(label) in training mode, and its gradients dL/dθ and dL/d(each input) by central
     /// differences in double precision (step 1e-6), independent of the generated backward pass. The running statistics in
-    /// <paramref name="mode"/> are updated once, as one training step would.
+    /// <paramref name="mode"/> are updated once, as one training step would. With <paramref name="every"/> above 1, only every
+    /// such parameter and input gets its difference (the others NaN): for networks too large to difference whole.
     /// </summary>
     public static (double Loss, double[] Parameters, double[][] Inputs) TrainingGradients(
-        IReadOnlyList<Node> nodes, float[] parameters, float[][] inputs, int[] labels, int channels, int height, int width, Mode mode)
+        IReadOnlyList<Node> nodes, float[] parameters, float[][] inputs, int[] labels, int channels, int height, int width, Mode mode, int every = 1)
     {
         const double step = 1e-6;
         double[] theta = Array.ConvertAll(parameters, v => (double)v);
@@ -358,8 +359,8 @@ public static class Reference
         }
 
         double loss = Loss();
-        double[] dTheta = Enumerable.Range(0, theta.Length).Select(i => Difference(theta, i)).ToArray();
-        double[][] dInputs = xs.Select(x => Enumerable.Range(0, x.Length).Select(i => Difference(x, i)).ToArray()).ToArray();
+        double[] dTheta = Enumerable.Range(0, theta.Length).Select(i => i % every == 0 ? Difference(theta, i) : double.NaN).ToArray();
+        double[][] dInputs = xs.Select(x => Enumerable.Range(0, x.Length).Select(i => i % every == 0 ? Difference(x, i) : double.NaN).ToArray()).ToArray();
         if (mode.RunningStatistics is { } update)
         {
             ForwardBatch(nodes, theta, xs, channels, height, width, mode); // the step's one update of the running statistics
