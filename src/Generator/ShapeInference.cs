@@ -298,10 +298,13 @@ internal static class ShapeInference
     }
 
     /// <summary>
-    /// In a network that trains in stages, whose training forward pass is its own: each layer that computes that pass by a
-    /// form of its own (<see cref="Layer.TrainingForm"/>: a Winograd form) gets slots in the folded buffer, from
-    /// <paramref name="length"/> on, for the form's bias and prepared weight made from the layer's own tensors; its own
-    /// forward pass is then never emitted (<see cref="Layer.WithForwardByForm"/>), so what only that pass used goes.
+    /// In a network that trains in stages, whose training forward pass is its own and whose training call runs the backward
+    /// pass over several chunks: each layer that computes that forward pass by a form of its own (<see cref="Layer.TrainingForm"/>:
+    /// a Winograd form), or whose backward pass reads tensors made from its weight alone (<see cref="Layer.TrainingPrepared"/>),
+    /// gets slots in the folded buffer, from <paramref name="length"/> on, for what is made before each training call: the
+    /// form's bias and prepared weight, and those tensors. Such a layer's own forward pass is then never emitted
+    /// (<see cref="Layer.WithForwardByForm"/>), so what only that pass used goes, and its backward pass reads the prepared
+    /// tensors (<see cref="Layer.WithTrainingPrepared"/>).
     /// </summary>
     private static void PlanTrainingForms(List<LayerPlan> plans, ref int length)
     {
@@ -313,22 +316,30 @@ internal static class ShapeInference
         for (int i = 0; i < plans.Count; i++)
         {
             LayerPlan plan = plans[i];
-            if (plan.Fold is not { } fold || plan.Layer.TrainingForm(fold.Layer) is not { } form)
+            Layer? form = plan.Fold is { } fold ? plan.Layer.TrainingForm(fold.Layer) : null;
+            // A layer on the network's input computes its dL/dx only when asked (TrainSample): it keeps making its own.
+            IReadOnlyList<ParameterTensor> prepared = plan.Inputs.Contains(LayerPlan.NetworkInput) ? [] : plan.Layer.TrainingPrepared(plan.Input, plan.Output);
+            if (plan.FusedIntoNext || (form is null && prepared.Count == 0))
             {
                 continue;
             }
 
             var slots = new List<ParameterSlot>();
-            foreach (ParameterTensor tensor in form.GetParameters(plan.Input, plan.Output).Where(static t => t.Role != TensorRole.Weight))
+            foreach (ParameterTensor tensor in (form?.GetParameters(plan.Input, plan.Output).Where(static t => t.Role != TensorRole.Weight) ?? []).Concat(prepared))
             {
                 slots.Add(new ParameterSlot(tensor, length));
                 length += tensor.Length;
             }
 
-            Layer host = plan.Layer.WithForwardByForm();
+            Layer host = form is null ? plan.Layer : plan.Layer.WithForwardByForm();
+            host = prepared.Count > 0 ? host.WithTrainingPrepared() : host;
             var scratch = host.GetScratchBuffers(plan.Input, plan.Output).ToList();
-            scratch.AddRange(fold.Layer.GetScratchBuffers(plan.Input, plan.Output).Where(b => !scratch.Any(h => h.Name == b.Name)));
-            plans[i] = plan with { Layer = host, Scratch = scratch.ToEquatableArray(), Training = new TrainingForm(form, slots.ToEquatableArray()) };
+            if (plan.Fold is { } folded)
+            {
+                scratch.AddRange(folded.Layer.GetScratchBuffers(plan.Input, plan.Output).Where(b => !scratch.Any(h => h.Name == b.Name)));
+            }
+
+            plans[i] = plan with { Layer = host, Scratch = scratch.ToEquatableArray(), Training = new TrainingForm(form, slots.ToEquatableArray(), prepared.Count > 0) };
         }
     }
 

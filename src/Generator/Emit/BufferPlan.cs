@@ -85,6 +85,7 @@ internal sealed class BufferPlan
         OperandKind.OutputGradient => Gradient(plan.Index),
         OperandKind.InputGradient => Route(plan, operand.Slot).Destination,
         OperandKind.ComputeInputGradient => _model.Source(plan, operand.Slot) == LayerPlan.NetworkInput ? "inputGradient" : "true",
+        OperandKind.Parameter when operand.Role == TensorRole.TurnedTransformedWeight => Folded(plan.Training!.Parameter(operand.Role), "ws.Folded", "ReadOnlySpan"),
         OperandKind.Parameter => plan.Parameter(operand.Role) is { } p ? $"parameters.Slice({p.Offset}, {p.Tensor.Length})" : "default",
         OperandKind.ParameterGradient => plan.Parameter(operand.Role) is { } p ? $"gradients.Slice({p.Offset}, {p.Tensor.Length})" : "default",
         OperandKind.Labels => "labels",

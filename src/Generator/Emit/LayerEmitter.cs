@@ -65,7 +65,7 @@ internal static class LayerEmitter
     /// </summary>
     private static bool CallsForward(NetworkModel model, BufferPlan buffers, LayerPlan owner) =>
         model.IsStaged
-            ? owner.Training is null
+            ? owner.Training?.Layer is null
             : model.Layers.Any(p => buffers.CodeOwner(p) == owner && !p.FusedIntoNext && !p.FoldedIntoInput && p.Fold is null);
 
     /// <summary>Whether some layer's output (or the input) is read by more than one layer.</summary>
@@ -222,19 +222,29 @@ internal static class LayerEmitter
     /// </summary>
     private static void EmitTrainingForm(SourceWriter w, NetworkModel model, LayerPlan plan, TrainingForm training)
     {
-        LayerPlan form = plan with { Layer = training.Layer };
-        w.Comment($"{Header(model, plan)}\ntraining, over the weight prepared by {plan.Pascal}PrepareTrainingWeights:\n{training.Layer.ForwardFormula(form)}");
-        w.Summary($"Training forward pass of {NetworkEmitter.Xml(Header(model, plan))}, over its weight prepared by <c>{plan.Pascal}PrepareTrainingWeights</c> and its own bias (zero without one).");
-        EmitSignature(w, form, forward: true, "ForwardTraining");
-        w.Open();
-        training.Layer.EmitForward(w, form);
-        w.Close();
-        w.Line();
+        string readers = $"<c>{plan.Pascal}Backward</c>";
+        if (training.Layer is { } layer)
+        {
+            LayerPlan form = plan with { Layer = layer };
+            w.Comment($"{Header(model, plan)}\ntraining, over the weight prepared by {plan.Pascal}PrepareTrainingWeights:\n{layer.ForwardFormula(form)}");
+            w.Summary($"Training forward pass of {NetworkEmitter.Xml(Header(model, plan))}, over its weight prepared by <c>{plan.Pascal}PrepareTrainingWeights</c> and its own bias (zero without one).");
+            EmitSignature(w, form, forward: true, "ForwardTraining");
+            w.Open();
+            layer.EmitForward(w, form);
+            w.Close();
+            w.Line();
+            readers = training.Backward ? $"<c>{plan.Pascal}ForwardTraining</c> and {readers}" : $"<c>{plan.Pascal}ForwardTraining</c>";
+        }
+
         string parameters = string.Concat(training.Prepared.Select(static p => $", Span<float> {new Operand(OperandKind.Parameter, Role: p.Tensor.Role).Name}"));
-        w.Summary($"What <c>{plan.Pascal}ForwardTraining</c> reads in place of {NetworkEmitter.Xml(plan.Name)}'s weight, made from it before each training call.");
+        w.Summary($"What {readers} read{(readers.Contains(" and ") ? "" : "s")} in place of {NetworkEmitter.Xml(plan.Name)}'s weight, made from it before each training call.");
         w.Line($"internal static void {plan.Pascal}PrepareTrainingWeights(ReadOnlySpan<float> weight{parameters})");
         w.Open();
-        training.Layer.EmitPrepareForm(w, form, "weight");
+        training.Layer?.EmitPrepareForm(w, plan with { Layer = training.Layer }, "weight");
+        if (training.Backward)
+        {
+            plan.Layer.EmitPrepareTraining(w, plan);
+        }
         w.Close();
         w.Line();
     }

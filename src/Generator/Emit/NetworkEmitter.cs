@@ -558,17 +558,21 @@ internal static class NetworkEmitter
         w.Open();
         foreach (LayerPlan plan in model.Layers.Where(static p => p.Training is not null))
         {
-            ParameterSlot bias = plan.Training!.Parameter(TensorRole.Bias);
-            var prepared = plan.Training.Prepared.ToList();
-            w.Line($"// {plan.Name}'s training forward pass");
+            var prepared = plan.Training!.Prepared.ToList();
+            w.Line($"// {plan.Name}'s training {(plan.Training.Layer is null ? "backward pass" : "passes")}");
             w.Line($"{Layers(model)}.{buffers.Methods(plan)}PrepareTrainingWeights(");
             w.Line($"    {parameter(plan, TensorRole.Weight)}");
             foreach (ParameterSlot slot in prepared)
             {
-                w.Line($"    {BufferPlan.Folded(slot, "_workspace.Folded", "Span")}{(slot == prepared.Last() ? ");" : ",")} // {slot.Tensor.Role.TensorName()}, made from W");
+                w.Line($"    {BufferPlan.Folded(slot, "_workspace.Folded", "Span")}{(slot == prepared.Last() ? ");" : ",")} // {slot.Tensor.Role.TensorName()}");
             }
 
-            string to = BufferPlan.Folded(bias, "_workspace.Folded", "Span");
+            if (plan.Training.Layer is null)
+            {
+                continue;
+            }
+
+            string to = BufferPlan.Folded(plan.Training.Parameter(TensorRole.Bias), "_workspace.Folded", "Span");
             if (plan.Parameter(TensorRole.Bias) is { } own)
             {
                 w.Line($"// its bias: {plan.TensorName(TensorRole.Bias)}");

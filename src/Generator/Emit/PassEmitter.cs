@@ -192,7 +192,7 @@ internal static class PassEmitter
                     ProfileSites.Call(w, $"{step.Plan.Name} {Describe(reduction)}",
                         $"{NetworkEmitter.Layers(model)}.{buffers.Methods(step.Plan)}{reduction.Name}({arguments});", "0L");
                 }
-                else if (step.Forward && step.Plan.Training is not null)
+                else if (step.Forward && step.Plan.Training?.Layer is not null)
                 {
                     EmitTrainingFormCall(w, model, step.Plan, buffers);
                 }
@@ -276,13 +276,14 @@ internal static class PassEmitter
     private static void EmitTrainingFormCall(SourceWriter w, NetworkModel model, LayerPlan plan, BufferPlan buffers)
     {
         TrainingForm training = plan.Training!;
-        LayerPlan form = plan with { Layer = training.Layer };
+        Layer layer = training.Layer!;
+        LayerPlan form = plan with { Layer = layer };
         string Bind(Operand operand) => operand.Kind == OperandKind.Parameter
             ? BufferPlan.Folded(training.Parameter(operand.Role), "ws.Folded", "ReadOnlySpan")
             : buffers.Bind(plan, operand, "true");
 
-        string generic = training.Layer.IsVectorized(forward: true) ? "<TVector>" : "";
-        string arguments = string.Join(", ", new[] { "count" }.Concat(training.Layer.ForwardOperands(form).Select(Bind)));
+        string generic = layer.IsVectorized(forward: true) ? "<TVector>" : "";
+        string arguments = string.Join(", ", new[] { "count" }.Concat(layer.ForwardOperands(form).Select(Bind)));
         ProfileSites.Call(w, $"{plan.Name} forward", $"{NetworkEmitter.Layers(model)}.{buffers.Methods(plan)}ForwardTraining{generic}({arguments});", ProfileSites.ForwardFlops(plan));
     }
 

@@ -55,7 +55,8 @@ internal sealed partial record Conv2DLayer
 
     /// <summary>
     /// A Winograd dL/dx's buffers: the turned weight's transform (positions × filters × channels: the turned weight's
-    /// channels are this layer's filters) and the form's three workspaces for one sample, over dL/dy as its input.
+    /// channels are this layer's filters), unless an operand made before the call (<see cref="TurnedWeightPrepared"/>), and
+    /// the form's three workspaces for one sample, over dL/dy as its input.
     /// </summary>
     private ScratchBuffer[] WinogradInputGradientBuffers(Shape input, Shape output)
     {
@@ -63,14 +64,25 @@ internal sealed partial record Conv2DLayer
         var lengths = WinogradLengths(Filters, input.Channels, input.Width, tilesDown);
         return
         [
-            new("turnedTransformed", "float", (long)WinogradPositions * Filters * input.Channels,
-                $"the turned weight's {WinogradName} transform, {WinogradPositions} × {Filters} × {input.Channels}, for dL/dx", PerSample: false),
+            .. TurnedWeightPrepared ? [] : new ScratchBuffer[]
+            {
+                new("turnedTransformed", "float", (long)WinogradPositions * Filters * input.Channels,
+                    $"the turned weight's {WinogradName} transform, {WinogradPositions} × {Filters} × {input.Channels}, for dL/dx", PerSample: false),
+            },
             new("gradientGathered", "float", lengths.Gathered,
                 $"one sample's dL/dy channels-last with a zero border, then the Winograd products of dL/dx, {WinogradPositions} × {tiles} tiles × {input.Channels}", PerSample: false),
             new("gradientTransformed", "float", lengths.Transformed, $"one sample's transformed dL/dy, {WinogradPositions} × {tiles} tiles × {Filters} channels", PerSample: false),
             new("gradientOutputs", "float", lengths.Outputs, $"one sample's dL/dx channels-last over whole tiles, {2 * tilesDown}×{2 * tilesAcross} × {input.Channels}", PerSample: false),
         ];
     }
+
+    /// <summary>The turned weight's transform as a tensor made before each training call (<see cref="TrainingPrepared"/>): positions × filters × channels.</summary>
+    private ParameterTensor TurnedTransformedWeight(Shape input) =>
+        new(TensorRole.TurnedTransformedWeight, new[] { WinogradPositions, Filters, input.Channels }.ToEquatableArray(), 0);
+
+    /// <summary>A direct dL/dx's operands: the turned weight's transform where made before the call, then its buffers.</summary>
+    private IEnumerable<Operand> InputGradientOperands(LayerPlan plan) =>
+        (TurnedWeightPrepared ? new[] { Operand.TurnedTransformedWeight } : []).Concat(InputGradientBuffers(plan.Input, plan.Output).Select(Operand.Of));
 
     /// <summary>The turned weight's transform, for a Winograd dL/dx, made straight from the weight.</summary>
     private void EmitTransformTurnedWeight(SourceWriter w, LayerPlan plan) =>
@@ -259,7 +271,7 @@ internal sealed partial record Conv2DLayer
     private IReadOnlyList<Operand> WinogradGradientOperands(LayerPlan plan) =>
     [
         Operand.X, Operand.Dy, Operand.Weight, Operand.WeightGradient, .. BiasOperand(Operand.BiasGradient), Operand.Dx, Operand.ComputeDx,
-        .. Strategy.DirectInputGradient ? InputGradientBuffers(plan.Input, plan.Output).Select(Operand.Of) : [Operand.Of(ColumnsGradient(plan.Input, plan.Output))],
+        .. Strategy.DirectInputGradient ? InputGradientOperands(plan) : [Operand.Of(ColumnsGradient(plan.Input, plan.Output))],
         .. WinogradWeightGradientBuffers(plan.Input, plan.Output).Select(Operand.Of),
         .. Strategy.DirectInputGradient ? new[] { Operand.Of(ZeroBias(plan.Input)) } : [],
     ];

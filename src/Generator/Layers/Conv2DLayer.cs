@@ -78,6 +78,25 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
     public override Layer WithForwardByForm() => this with { FormRunsForward = true };
 
     /// <summary>
+    /// Whether a Winograd dL/dx reads its turned weight's transform as an operand, made once before each training call
+    /// (<see cref="TrainingPrepared"/>), instead of making it in every backward call.
+    /// </summary>
+    public bool TurnedWeightPrepared { get; init; }
+
+    public override IReadOnlyList<ParameterTensor> TrainingPrepared(Shape input, Shape output) =>
+        Strategy.WinogradInputGradient ? [TurnedTransformedWeight(input)] : [];
+
+    public override Layer WithTrainingPrepared() => Strategy.WinogradInputGradient ? this with { TurnedWeightPrepared = true } : this;
+
+    public override void EmitPrepareTraining(SourceWriter w, LayerPlan plan)
+    {
+        if (Strategy.WinogradInputGradient)
+        {
+            EmitTransformTurnedWeight(w, plan);
+        }
+    }
+
+    /// <summary>
     /// The Winograd form without the output steps folded into it, where the layer's own forward pass convolves directly (and
     /// so leaves no unfold for the backward pass): the same convolution in 4/9 of the multiplies for a 3×3 kernel
     /// (<see cref="ConvolutionStrategy.WinogradPays"/>), over the layer's weight transformed once per training call.
@@ -452,7 +471,7 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
         [
             Operand.X, Operand.Dy, Operand.Weight, Operand.WeightGradient, .. BiasOperand(Operand.BiasGradient), Operand.Dx, Operand.ComputeDx,
             .. Strategy.DirectWeightGradient ? [] : new[] { Operand.Of(Columns(plan.Input, plan.Output)) },
-            .. Strategy.DirectInputGradient ? InputGradientBuffers(plan.Input, plan.Output).Select(Operand.Of) : [Operand.Of(ColumnsGradient(plan.Input, plan.Output))],
+            .. Strategy.DirectInputGradient ? InputGradientOperands(plan) : [Operand.Of(ColumnsGradient(plan.Input, plan.Output))],
             .. PadsInput && (!Strategy.DirectWeightGradient || Strategy.CompactsWeightGradient) ? new[] { Operand.Of(Padded(plan.Input)) } : [],
             .. TransposesWeightGradient ? new[] { Operand.Of(OutputGradientT(plan.Input, plan.Output)), Operand.Of(WeightGradientT(plan.Input)) } : [],
             .. MultipliesSamplesBackward || InputGradientSamples > 1 ? new[] { Operand.Of(Products(plan.Input, plan.Output)) } : [],
@@ -1251,12 +1270,20 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
         EmitDirectInputGradientReferences(w, plan);
     }
 
-    /// <summary>The weight turned for dL/dx, or for a Winograd dL/dx the turned weight's transform.</summary>
+    /// <summary>The weight turned for dL/dx, or for a Winograd dL/dx the turned weight's transform (unless made before the call).</summary>
     private void EmitTurnWeight(SourceWriter w, LayerPlan plan)
     {
         if (Strategy.WinogradInputGradient)
         {
-            EmitTransformTurnedWeight(w, plan);
+            if (TurnedWeightPrepared)
+            {
+                w.Line($"// U'(ξ, k, t) = (G · flipped(t, k) · Gᵀ)(ξ), flipped(t, k, m, n) = w(k, t, {KernelHeight - 1} − m, {KernelWidth - 1} − n): turnedTransformed, made from the weight before the training call.");
+            }
+            else
+            {
+                EmitTransformTurnedWeight(w, plan);
+            }
+
             return;
         }
 

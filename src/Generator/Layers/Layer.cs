@@ -225,6 +225,25 @@ internal abstract record Layer
     public virtual Layer? TrainingForm(Layer inferenceForm) => null;
 
     /// <summary>
+    /// In a network that trains in stages, whose training call runs the backward pass over several chunks: the tensors this
+    /// layer's backward pass reads that are made from its weight alone (Conv2D's turned weight transformed for a Winograd
+    /// dL/dx), made once before each training call instead of by every backward call; empty by default. The layer as it
+    /// then is: <see cref="WithTrainingPrepared"/>.
+    /// </summary>
+    public virtual IReadOnlyList<ParameterTensor> TrainingPrepared(Shape input, Shape output) => [];
+
+    /// <summary>This layer reading <see cref="TrainingPrepared"/>'s tensors as operands instead of making them. Itself by default.</summary>
+    public virtual Layer WithTrainingPrepared() => this;
+
+    /// <summary>
+    /// The lines of <c>{Layer}PrepareTrainingWeights</c> that make <see cref="TrainingPrepared"/>'s tensors from
+    /// <c>weight</c>, each into the span its operand names. Nothing by default.
+    /// </summary>
+    public virtual void EmitPrepareTraining(SourceWriter w, LayerPlan plan)
+    {
+    }
+
+    /// <summary>
     /// What this layer does to each element of its input when it is done as another layer's output step instead of in a pass
     /// of its own (see <see cref="WithOutputStep"/>): add the other input ([Add]), or max(·, 0) ([ReLU]); none by default.
     /// </summary>

@@ -74,6 +74,12 @@ internal enum TensorRole
     /// the inference form it belongs to; never saved.
     /// </summary>
     TransformedWeight,
+
+    /// <summary>
+    /// The Winograd transform of the weight turned for dL/dx (Conv2D's), made from the weight before each training call of a
+    /// network that trains in stages (see <see cref="Layer.TrainingPrepared"/>); never saved.
+    /// </summary>
+    TurnedTransformedWeight,
 }
 
 /// <summary>
@@ -93,6 +99,9 @@ internal sealed record Operand(OperandKind Kind, int Slot = 0, TensorRole Role =
 
     /// <summary>A weight in a kernel's own layout (<see cref="TensorRole.TransformedWeight"/>), in an inference form.</summary>
     public static readonly Operand TransformedWeight = new(OperandKind.Parameter, Role: TensorRole.TransformedWeight);
+
+    /// <summary>The turned weight's transform for a Winograd dL/dx (<see cref="TensorRole.TurnedTransformedWeight"/>), made before the training call.</summary>
+    public static readonly Operand TurnedTransformedWeight = new(OperandKind.Parameter, Role: TensorRole.TurnedTransformedWeight);
     public static readonly Operand WeightGradient = new(OperandKind.ParameterGradient, Role: TensorRole.Weight);
     public static readonly Operand BiasGradient = new(OperandKind.ParameterGradient, Role: TensorRole.Bias);
     public static readonly Operand Labels = new(OperandKind.Labels);
@@ -128,7 +137,13 @@ internal sealed record Operand(OperandKind Kind, int Slot = 0, TensorRole Role =
         OperandKind.InputGradient => Slot == 0 ? "dx" : "dJoined",
         OperandKind.OutputGradient => "dy",
         OperandKind.ComputeInputGradient => Slot == 0 ? "computeDx" : "computeDJoined",
-        OperandKind.Parameter => Role switch { TensorRole.Weight => "weight", TensorRole.TransformedWeight => "transformedWeight", _ => "bias" },
+        OperandKind.Parameter => Role switch
+        {
+            TensorRole.Weight => "weight",
+            TensorRole.TransformedWeight => "transformedWeight",
+            TensorRole.TurnedTransformedWeight => "turnedTransformed",
+            _ => "bias",
+        },
         OperandKind.ParameterGradient => Role == TensorRole.Weight ? "weightGradient" : "biasGradient",
         OperandKind.Labels => "labels",
         OperandKind.Targets => "targets",
@@ -173,6 +188,7 @@ internal static class TensorRoleNames
         TensorRole.RunningVar => "running_var",
         TensorRole.BatchesTracked => "num_batches_tracked",
         TensorRole.TransformedWeight => "transformed_weight",
+        TensorRole.TurnedTransformedWeight => "turned_transformed_weight",
         _ => throw new ArgumentOutOfRangeException(nameof(role), role, null),
     };
 

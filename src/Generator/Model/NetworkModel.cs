@@ -260,12 +260,15 @@ internal sealed record LayerPlan(
 }
 
 /// <summary>
-/// The form a layer's training forward pass runs by, in a network that trains in stages (<see cref="Layer.TrainingForm"/>: a
-/// Winograd form): <c>{Layer}ForwardTraining</c> over <paramref name="Parameters"/>, the form's bias and prepared weight at
-/// their offsets in the folded buffer, which <c>PrepareTrainingWeights</c> makes from the layer's weight and bias (zero
-/// without one) before each training call.
+/// What a layer's training passes read that <c>PrepareTrainingWeights</c> makes from its weight and bias before each training
+/// call, in a network that trains in stages, at offsets in the folded buffer (<paramref name="Parameters"/>): the form its
+/// forward pass runs by (<see cref="Layer.TrainingForm"/>: <c>{Layer}ForwardTraining</c>, a Winograd form) with that form's bias
+/// (the layer's, zero without one) and prepared weight, and the tensors its backward pass reads
+/// (<see cref="Layer.TrainingPrepared"/>: a turned weight's transform).
 /// </summary>
-internal sealed record TrainingForm(Layer Layer, EquatableArray<ParameterSlot> Parameters)
+/// <param name="Layer">The form the forward pass runs by, or null where only the backward pass reads prepared tensors.</param>
+/// <param name="Backward">Whether the backward pass reads prepared tensors (the last of <paramref name="Parameters"/>).</param>
+internal sealed record TrainingForm(Layer? Layer, EquatableArray<ParameterSlot> Parameters, bool Backward)
 {
     /// <summary>The slot of a tensor by role.</summary>
     public ParameterSlot Parameter(TensorRole role) => Parameters.First(p => p.Tensor.Role == role);

@@ -110,6 +110,13 @@ public class BatchNormFoldGeneratorTests
             Assert.Contains($"Layers.{convolution}PrepareTrainingWeights(", prepare);
         }
 
+        // conv2's dL/dx by Winograd reads the turned weight's transform made before the call; conv1, on the network's
+        // input, computes dL/dx only when asked, and makes its own then.
+        Assert.Contains("Winograd.TransformTurnedWeight(weight, turnedTransformed, ", Method(source, "Conv2PrepareTrainingWeights("));
+        Assert.DoesNotContain("TransformTurnedWeight", Method(source, "Conv2Backward<TVector>("));
+        Assert.Contains("ReadOnlySpan<float> turnedTransformed", Method(source, "Conv2Backward<TVector>("));
+        Assert.DoesNotContain("TransformTurnedWeight", Method(source, "Conv1PrepareTrainingWeights("));
+        Assert.Contains("Winograd.TransformTurnedWeight(weight, turnedTransformed, ", Method(source, "Conv1Backward<TVector>("));
         Assert.Single(Regex.Matches(prepare, @", 48\)\.Clear\(\); // its bias: zero, as it has none")); // conv1's
         Assert.Equal(2, Regex.Matches(prepare, @"// its bias: (conv2|valid)\.bias new global::System\.ReadOnlySpan<float>\(_parameters, \d+, (48|32)\)\.CopyTo\(new global::System\.Span<float>\(_workspace\.Folded, \d+, (48|32)\)\);").Count); // conv2's, valid's
         Assert.Contains("PrepareTrainingWeights();", Between(source, "public float TrainBatch(", "/// <summary>"));

@@ -161,7 +161,8 @@ public class NormalizationTests
     public void Convolutions_trained_by_Winograd_give_the_reference_loss_gradients_and_statistics()
     {
         // Each convolution's training forward pass runs its Winograd form over a transform of its weight made before the
-        // call: the second call checks that a changed weight (and bias) reaches it.
+        // call, and conv2's dL/dx (by Winograd) the turned weight's transform made then: the second call checks that a
+        // changed weight (and bias) reaches them.
         var net = new WinogradTrainingNet();
         Initialize(net, 6, net.Buffers, WinogradTrainingNet.BufferLayout);
         for (int call = 0; call < 2; call++)
@@ -178,6 +179,17 @@ public class NormalizationTests
             AssertClose(mode.RunningStatistics, net.Buffers, $"call {call}: running statistics", 1e-6, 1e-5);
             new NetGen.Optimizers.Sgd(0.5f).Step(net.Parameters, net.Gradients);
         }
+
+        // TrainSample, a batch of one, with dL/d(input): conv1's dL/dx makes its own turned weight's transform (a layer on
+        // the network's input computes dL/dx only when asked), conv2's reads the one made before the call.
+        (float[][] sample, _, int[] label) = Batch(net, 1, 11);
+        var one = new Mode(true, Doubles(net.Buffers));
+        (double sampleLoss, double[] sampleGradients, double[][] inputGradients) =
+            TrainingGradients(WinogradTrainingGraph, net.Parameters, sample, label, 32, 4, 3, one, every: 41);
+        net.ZeroGradients();
+        Assert.Equal(sampleLoss, net.TrainSample(sample[0], label[0]), 1e-5);
+        AssertClose(sampleGradients, net.Gradients, "TrainSample: dL/dθ");
+        AssertClose(inputGradients[0], net.InputGradient, "TrainSample: dL/dinput");
     }
 
     [Fact]
