@@ -153,10 +153,7 @@ internal sealed record BatchNorm2DLayer(float Epsilon, float Momentum) : Layer
         w.Line($"for (int s = 0; s < count; s++)");
         w.Open();
         w.Line($"int at = s * {input.Length} + c * {plane};");
-        w.Line($"Span<float> ys = y.Slice(at, {plane});");
-        w.Line($"TensorPrimitives.Subtract(x.Slice(at, {plane}), mean, ys);");
-        w.Line($"TensorPrimitives.Multiply(ys, scale, ys);");
-        w.Line($"TensorPrimitives.Add(ys, bias[c], ys);");
+        w.Line($"Normalization.Normalize(x.Slice(at, {plane}), mean, scale, bias[c], y.Slice(at, {plane})); // ((x − μ) · scale) + β");
         w.Close();
         w.Close();
     }
@@ -175,11 +172,8 @@ internal sealed record BatchNorm2DLayer(float Epsilon, float Momentum) : Layer
         w.Line($"for (int s = 0; s < count; s++)");
         w.Open();
         w.Line($"int at = s * {input.Length} + c * {plane};");
-        w.Line($"Span<float> dxs = dx.Slice(at, {plane});");
-        w.Line($"TensorPrimitives.Subtract(x.Slice(at, {plane}), mean, dxs);");
-        w.Line($"TensorPrimitives.Multiply(dxs, slope, dxs);");
-        w.Line($"TensorPrimitives.Add(dxs, shift, dxs);");
-        w.Line($"TensorPrimitives.MultiplyAdd(dy.Slice(at, {plane}), k, dxs, dxs);");
+        w.Line($"// (dL/dy · k) + (((x − μ) · slope) + shift)");
+        w.Line($"Normalization.InputGradient(x.Slice(at, {plane}), mean, slope, shift, dy.Slice(at, {plane}), k, dx.Slice(at, {plane}));");
         w.Close();
         w.Close();
     }

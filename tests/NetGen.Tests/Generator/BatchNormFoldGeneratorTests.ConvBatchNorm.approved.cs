@@ -1448,10 +1448,8 @@ namespace NetGen.Generated
                 for (int s = 0; s < count; s++)
                 {
                     int at = s * 144 + c * 36;
-                    Span<float> ys = y.Slice(at, 36);
-                    TensorPrimitives.Subtract(x.Slice(at, 36), mean, ys);
-                    TensorPrimitives.Multiply(ys, scale, ys);
-                    TensorPrimitives.Add(ys, bias[c], ys);
+                    // ((x − μ) · scale) + β
+                    Normalization.Normalize(x.Slice(at, 36), mean, scale, bias[c], y.Slice(at, 36));
                 }
             }
         }
@@ -1478,11 +1476,9 @@ namespace NetGen.Generated
                 for (int s = 0; s < count; s++)
                 {
                     int at = s * 144 + c * 36;
-                    Span<float> dxs = dx.Slice(at, 36);
-                    TensorPrimitives.Subtract(x.Slice(at, 36), mean, dxs);
-                    TensorPrimitives.Multiply(dxs, slope, dxs);
-                    TensorPrimitives.Add(dxs, shift, dxs);
-                    TensorPrimitives.MultiplyAdd(dy.Slice(at, 36), k, dxs, dxs);
+                    // (dL/dy · k) + (((x − μ) · slope) + shift)
+                    Normalization.InputGradient(x.Slice(at, 36), mean, slope, shift, dy.Slice(at, 36), k,
+                        dx.Slice(at, 36));
                 }
             }
         }

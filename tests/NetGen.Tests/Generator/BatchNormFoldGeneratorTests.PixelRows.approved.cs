@@ -1689,10 +1689,8 @@ namespace NetGen.Generated
                 for (int s = 0; s < count; s++)
                 {
                     int at = s * 400 + c * 25;
-                    Span<float> ys = y.Slice(at, 25);
-                    TensorPrimitives.Subtract(x.Slice(at, 25), mean, ys);
-                    TensorPrimitives.Multiply(ys, scale, ys);
-                    TensorPrimitives.Add(ys, bias[c], ys);
+                    // ((x − μ) · scale) + β
+                    Normalization.Normalize(x.Slice(at, 25), mean, scale, bias[c], y.Slice(at, 25));
                 }
             }
         }
@@ -1719,11 +1717,9 @@ namespace NetGen.Generated
                 for (int s = 0; s < count; s++)
                 {
                     int at = s * 400 + c * 25;
-                    Span<float> dxs = dx.Slice(at, 25);
-                    TensorPrimitives.Subtract(x.Slice(at, 25), mean, dxs);
-                    TensorPrimitives.Multiply(dxs, slope, dxs);
-                    TensorPrimitives.Add(dxs, shift, dxs);
-                    TensorPrimitives.MultiplyAdd(dy.Slice(at, 25), k, dxs, dxs);
+                    // (dL/dy · k) + (((x − μ) · slope) + shift)
+                    Normalization.InputGradient(x.Slice(at, 25), mean, slope, shift, dy.Slice(at, 25), k,
+                        dx.Slice(at, 25));
                 }
             }
         }
