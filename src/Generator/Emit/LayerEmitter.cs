@@ -217,8 +217,9 @@ internal static class LayerEmitter
     }
 
     /// <summary>
-    /// A layer whose training forward pass runs a form of its own (<see cref="LayerPlan.Training"/>): that pass,
-    /// <c>{Layer}ForwardTraining</c>, and <c>{Layer}PrepareTrainingWeights</c>, which makes what it reads from the layer's weight.
+    /// A layer whose training passes read tensors made before each training call (<see cref="LayerPlan.Training"/>): its
+    /// training forward pass by a form of its own, <c>{Layer}ForwardTraining</c>, where it has one, and
+    /// <c>{Layer}PrepareTrainingWeights</c>, which makes those tensors from the layer's weight.
     /// </summary>
     private static void EmitTrainingForm(SourceWriter w, NetworkModel model, LayerPlan plan, TrainingForm training)
     {
@@ -245,6 +246,7 @@ internal static class LayerEmitter
         {
             plan.Layer.EmitPrepareTraining(w, plan);
         }
+
         w.Close();
         w.Line();
     }

@@ -425,7 +425,8 @@ internal static class NetworkEmitter
 
     /// <summary>
     /// Before a training call. In a network that trains in stages: marks the folded weights stale (training changes the
-    /// running statistics, and an optimizer step the parameters). In one whose forward pass, training's too, reads prepared
+    /// running statistics, and an optimizer step the parameters), and makes what its training passes read prepared
+    /// (<c>PrepareTrainingWeights</c>), if anything. In one whose forward pass, training's too, reads prepared
     /// weights: makes them from the parameters as they are now (the caller may have stepped them through a reference to
     /// <c>Parameters</c> kept from before), then leaves them stale for the inference call after the next such step.
     /// </summary>
@@ -547,13 +548,14 @@ internal static class NetworkEmitter
     }
 
     /// <summary>
-    /// <c>PrepareTrainingWeights</c>, in a network that trains in stages where some layers' training forward pass runs a form
-    /// of their own (<see cref="LayerPlan.Training"/>): before each training call, each such form's prepared
-    /// weight made from the layer's weight as it is now, and its bias from the layer's (zero without one).
+    /// <c>PrepareTrainingWeights</c>, in a network that trains in stages where some layers' training passes read tensors made
+    /// from their weights (<see cref="LayerPlan.Training"/>): before each training call, each such layer's (a training
+    /// form's prepared weight, and its bias from the layer's, zero without one; a turned weight's transform for dL/dx) made
+    /// from the parameters as they are now.
     /// </summary>
     private static void EmitPrepareTrainingWeights(SourceWriter w, NetworkModel model, BufferPlan buffers, System.Func<LayerPlan, TensorRole, string> parameter)
     {
-        w.Summary($"Before a training call: what the training passes' forward pass reads in place of a layer's weight and bias where it runs a form of the layer's own (a Winograd transform), made from the parameters as they are now.");
+        w.Summary($"Before a training call: what the training passes read in place of a layer's weight and bias where they run a form of the layer's own (a Winograd transform of the weight, or of the weight turned for dL/dx), made from the parameters as they are now.");
         w.Line($"private void PrepareTrainingWeights()");
         w.Open();
         foreach (LayerPlan plan in model.Layers.Where(static p => p.Training is not null))
