@@ -120,6 +120,9 @@ internal sealed record BatchNorm2DLayer(float Epsilon, float Momentum) : Layer
     public override IReadOnlyList<Operand> BackwardOperands(LayerPlan plan) =>
         [Operand.X, Operand.Dy, Operand.Weight, Operand.Of(Batch(plan.Input)), Operand.Of(GradientMeans(plan.Input)), Operand.Dx, Operand.ComputeDx];
 
+    /// <summary>Both passes sweep each plane in vectors (<c>Normalization</c>), the same bits at every width.</summary>
+    public override bool IsVectorized(bool forward) => true;
+
     public override string Describe(LayerPlan plan) => $"ε {Literal.Float(Epsilon).TrimEnd('f')}, momentum {Literal.Float(Momentum).TrimEnd('f')}";
 
     /// <summary>
@@ -153,7 +156,7 @@ internal sealed record BatchNorm2DLayer(float Epsilon, float Momentum) : Layer
         w.Line($"for (int s = 0; s < count; s++)");
         w.Open();
         w.Line($"int at = s * {input.Length} + c * {plane};");
-        w.Line($"Normalization.Normalize(x.Slice(at, {plane}), mean, scale, bias[c], y.Slice(at, {plane})); // ((x − μ) · scale) + β");
+        w.Line($"Normalization.Normalize<TVector>(x.Slice(at, {plane}), mean, scale, bias[c], y.Slice(at, {plane})); // ((x − μ) · scale) + β");
         w.Close();
         w.Close();
     }
@@ -173,7 +176,7 @@ internal sealed record BatchNorm2DLayer(float Epsilon, float Momentum) : Layer
         w.Open();
         w.Line($"int at = s * {input.Length} + c * {plane};");
         w.Line($"// (dL/dy · k) + (((x − μ) · slope) + shift)");
-        w.Line($"Normalization.InputGradient(x.Slice(at, {plane}), mean, slope, shift, dy.Slice(at, {plane}), k, dx.Slice(at, {plane}));");
+        w.Line($"Normalization.InputGradient<TVector>(x.Slice(at, {plane}), mean, slope, shift, dy.Slice(at, {plane}), k, dx.Slice(at, {plane}));");
         w.Close();
         w.Close();
     }

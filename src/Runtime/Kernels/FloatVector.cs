@@ -46,6 +46,9 @@ public interface IFloatVector<TSelf>
     /// <summary>Lane-wise difference, a − b.</summary>
     static abstract TSelf Subtract(TSelf a, TSelf b);
 
+    /// <summary>Lane-wise product, a · b (rounded on its own: never fused with an addition).</summary>
+    static abstract TSelf Multiply(TSelf a, TSelf b);
+
     /// <summary>The sum of the lanes.</summary>
     static abstract float Sum(TSelf value);
 
@@ -125,6 +128,10 @@ public readonly struct Float512 : IFloatVector<Float512>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float512 Subtract(Float512 a, Float512 b) => new(a._v - b._v);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float512 Multiply(Float512 a, Float512 b) => new(a._v * b._v);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -225,6 +232,10 @@ public readonly struct Float256 : IFloatVector<Float256>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float256 Multiply(Float256 a, Float256 b) => new(a._v * b._v);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Float256 value) => Vector256.Sum(value._v);
 
     /// <inheritdoc/>
@@ -322,6 +333,10 @@ public readonly struct Float128 : IFloatVector<Float128>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128 Multiply(Float128 a, Float128 b) => new(a._v * b._v);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Float128 value) => Vector128.Sum(value._v);
 
     /// <inheritdoc/>
@@ -414,6 +429,10 @@ public readonly struct Float128Unfused : IFloatVector<Float128Unfused>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128Unfused Multiply(Float128Unfused a, Float128Unfused b) => new(a._v * b._v);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Float128Unfused value) => Vector128.Sum(value._v);
 
     /// <inheritdoc/>
@@ -502,6 +521,10 @@ public readonly struct Float1 : IFloatVector<Float1>
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float1 Subtract(Float1 a, Float1 b) => new(a._v - b._v);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float1 Multiply(Float1 a, Float1 b) => new(a._v * b._v);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

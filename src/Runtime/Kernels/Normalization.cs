@@ -2,14 +2,13 @@ using System;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 
 namespace NetGen.Kernels;
 
 /// <summary>
 /// A BatchNorm's per-plane passes in one sweep each: the same subtractions, products and sums, each rounded to float in
-/// the same order, as the <c>TensorPrimitives</c> calls they replace (no fused multiply-adds), so the same bits, with
-/// one read of each input and one write of the output instead of one per step.
+/// the same order, as the <c>TensorPrimitives</c> calls they replace (no fused multiply-adds), so the same bits whatever
+/// the vector type, with one read of each input and one write of the output instead of one per step.
 /// For use by code that the NetGen source generator emits; not intended to be called directly.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
@@ -20,7 +19,9 @@ public static class Normalization
     /// and given its γ and β (as <c>TensorPrimitives</c>' Subtract, Multiply and Add in turn). y may be x.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
-    public static void Normalize(ReadOnlySpan<float> x, float mean, float scale, float shift, Span<float> y)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // into the generated BatchNorm pass, optimized from its first call
+    public static void Normalize<TVector>(ReadOnlySpan<float> x, float mean, float scale, float shift, Span<float> y)
+        where TVector : struct, IFloatVector<TVector>
     {
         if (y.Length < x.Length)
         {
@@ -29,30 +30,11 @@ public static class Normalization
 
         ref float x0 = ref MemoryMarshal.GetReference(x);
         ref float y0 = ref MemoryMarshal.GetReference(y);
+        TVector m = TVector.Broadcast(mean), s = TVector.Broadcast(scale), b = TVector.Broadcast(shift);
         int i = 0, n = x.Length;
-        if (Vector512.IsHardwareAccelerated)
+        for (; i + TVector.Count <= n; i += TVector.Count)
         {
-            Vector512<float> m = Vector512.Create(mean), s = Vector512.Create(scale), b = Vector512.Create(shift);
-            for (; i + Vector512<float>.Count <= n; i += Vector512<float>.Count)
-            {
-                (((Vector512.LoadUnsafe(ref x0, (nuint)i) - m) * s) + b).StoreUnsafe(ref y0, (nuint)i);
-            }
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            Vector256<float> m = Vector256.Create(mean), s = Vector256.Create(scale), b = Vector256.Create(shift);
-            for (; i + Vector256<float>.Count <= n; i += Vector256<float>.Count)
-            {
-                (((Vector256.LoadUnsafe(ref x0, (nuint)i) - m) * s) + b).StoreUnsafe(ref y0, (nuint)i);
-            }
-        }
-        else if (Vector128.IsHardwareAccelerated)
-        {
-            Vector128<float> m = Vector128.Create(mean), s = Vector128.Create(scale), b = Vector128.Create(shift);
-            for (; i + Vector128<float>.Count <= n; i += Vector128<float>.Count)
-            {
-                (((Vector128.LoadUnsafe(ref x0, (nuint)i) - m) * s) + b).StoreUnsafe(ref y0, (nuint)i);
-            }
+            TVector.Store(TVector.Add(TVector.Multiply(TVector.Subtract(TVector.Load(ref Unsafe.Add(ref x0, i)), m), s), b), ref Unsafe.Add(ref y0, i));
         }
 
         for (; i < n; i++)
@@ -67,7 +49,9 @@ public static class Normalization
     /// MultiplyAdd(dy, factor, ·) in turn). dx may be x or dy.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="dy"/> or <paramref name="dx"/> is shorter than <paramref name="x"/>.</exception>
-    public static void InputGradient(ReadOnlySpan<float> x, float mean, float slope, float shift, ReadOnlySpan<float> dy, float factor, Span<float> dx)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // likewise
+    public static void InputGradient<TVector>(ReadOnlySpan<float> x, float mean, float slope, float shift, ReadOnlySpan<float> dy, float factor, Span<float> dx)
+        where TVector : struct, IFloatVector<TVector>
     {
         if (dy.Length < x.Length || dx.Length < x.Length)
         {
@@ -77,30 +61,12 @@ public static class Normalization
         ref float x0 = ref MemoryMarshal.GetReference(x);
         ref float g0 = ref MemoryMarshal.GetReference(dy);
         ref float d0 = ref MemoryMarshal.GetReference(dx);
+        TVector m = TVector.Broadcast(mean), s = TVector.Broadcast(slope), b = TVector.Broadcast(shift), k = TVector.Broadcast(factor);
         int i = 0, n = x.Length;
-        if (Vector512.IsHardwareAccelerated)
+        for (; i + TVector.Count <= n; i += TVector.Count)
         {
-            Vector512<float> m = Vector512.Create(mean), s = Vector512.Create(slope), b = Vector512.Create(shift), k = Vector512.Create(factor);
-            for (; i + Vector512<float>.Count <= n; i += Vector512<float>.Count)
-            {
-                ((Vector512.LoadUnsafe(ref g0, (nuint)i) * k) + (((Vector512.LoadUnsafe(ref x0, (nuint)i) - m) * s) + b)).StoreUnsafe(ref d0, (nuint)i);
-            }
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            Vector256<float> m = Vector256.Create(mean), s = Vector256.Create(slope), b = Vector256.Create(shift), k = Vector256.Create(factor);
-            for (; i + Vector256<float>.Count <= n; i += Vector256<float>.Count)
-            {
-                ((Vector256.LoadUnsafe(ref g0, (nuint)i) * k) + (((Vector256.LoadUnsafe(ref x0, (nuint)i) - m) * s) + b)).StoreUnsafe(ref d0, (nuint)i);
-            }
-        }
-        else if (Vector128.IsHardwareAccelerated)
-        {
-            Vector128<float> m = Vector128.Create(mean), s = Vector128.Create(slope), b = Vector128.Create(shift), k = Vector128.Create(factor);
-            for (; i + Vector128<float>.Count <= n; i += Vector128<float>.Count)
-            {
-                ((Vector128.LoadUnsafe(ref g0, (nuint)i) * k) + (((Vector128.LoadUnsafe(ref x0, (nuint)i) - m) * s) + b)).StoreUnsafe(ref d0, (nuint)i);
-            }
+            TVector fromX = TVector.Add(TVector.Multiply(TVector.Subtract(TVector.Load(ref Unsafe.Add(ref x0, i)), m), s), b);
+            TVector.Store(TVector.Add(TVector.Multiply(TVector.Load(ref Unsafe.Add(ref g0, i)), k), fromX), ref Unsafe.Add(ref d0, i));
         }
 
         for (; i < n; i++)

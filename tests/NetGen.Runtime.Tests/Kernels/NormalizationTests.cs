@@ -7,7 +7,8 @@ namespace NetGen.Runtime.Tests.Kernels;
 
 /// <summary>
 /// BatchNorm's one-sweep plane passes against the TensorPrimitives calls they replace: the same bits at every length (whole
-/// vectors of every width, and the float-by-float tail), in place too, and nothing written past the plane.
+/// vectors, and the float-by-float tail) and every vector type this machine runs, in place too, and nothing written past
+/// the plane.
 /// </summary>
 public sealed class NormalizationTests
 {
@@ -29,6 +30,49 @@ public sealed class NormalizationTests
     [MemberData(nameof(Lengths))]
     public void Normalize_gives_the_bits_of_subtract_multiply_add(int length)
     {
+        CheckNormalize<Float1>(length);
+        CheckNormalize<Float128Unfused>(length);
+        if (System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+        {
+            CheckNormalize<Float128>(length);
+        }
+
+        if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+        {
+            CheckNormalize<Float256>(length);
+        }
+
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            CheckNormalize<Float512>(length);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void InputGradient_gives_the_bits_of_subtract_multiply_add_and_multiply_add(int length)
+    {
+        CheckInputGradient<Float1>(length);
+        CheckInputGradient<Float128Unfused>(length);
+        if (System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+        {
+            CheckInputGradient<Float128>(length);
+        }
+
+        if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+        {
+            CheckInputGradient<Float256>(length);
+        }
+
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            CheckInputGradient<Float512>(length);
+        }
+    }
+
+    private static void CheckNormalize<TVector>(int length)
+        where TVector : struct, IFloatVector<TVector>
+    {
         float[] x = Values(length, length, 1.1f);
         const float mean = 0.3721f, scale = 1.739f, shift = -0.0613f;
         var expected = new float[length];
@@ -38,17 +82,16 @@ public sealed class NormalizationTests
 
         var y = new float[length + 5];
         y.AsSpan(length).Fill(-7f);
-        Normalization.Normalize(x, mean, scale, shift, y);
-        Assert.True(expected.AsSpan().SequenceEqual(y.AsSpan(0, length)), "other bits");
+        Normalization.Normalize<TVector>(x, mean, scale, shift, y);
+        Assert.True(expected.AsSpan().SequenceEqual(y.AsSpan(0, length)), $"{typeof(TVector).Name}: other bits");
         Assert.All(y[length..], v => Assert.Equal(-7f, v));
 
-        Normalization.Normalize(x, mean, scale, shift, x); // in place
-        Assert.True(expected.AsSpan().SequenceEqual(x), "other bits in place");
+        Normalization.Normalize<TVector>(x, mean, scale, shift, x); // in place
+        Assert.True(expected.AsSpan().SequenceEqual(x), $"{typeof(TVector).Name}: other bits in place");
     }
 
-    [Theory]
-    [MemberData(nameof(Lengths))]
-    public void InputGradient_gives_the_bits_of_subtract_multiply_add_and_multiply_add(int length)
+    private static void CheckInputGradient<TVector>(int length)
+        where TVector : struct, IFloatVector<TVector>
     {
         float[] x = Values(length, length + 1, 1.3f), dy = Values(length, length + 2, 1.5f);
         const float mean = -0.218f, slope = -0.6093f, shift = 0.0419f, factor = 1.2077f;
@@ -60,19 +103,19 @@ public sealed class NormalizationTests
 
         var dx = new float[length + 5];
         dx.AsSpan(length).Fill(-7f);
-        Normalization.InputGradient(x, mean, slope, shift, dy, factor, dx);
-        Assert.True(expected.AsSpan().SequenceEqual(dx.AsSpan(0, length)), "other bits");
+        Normalization.InputGradient<TVector>(x, mean, slope, shift, dy, factor, dx);
+        Assert.True(expected.AsSpan().SequenceEqual(dx.AsSpan(0, length)), $"{typeof(TVector).Name}: other bits");
         Assert.All(dx[length..], v => Assert.Equal(-7f, v));
 
-        Normalization.InputGradient(x, mean, slope, shift, dy, factor, dy); // over dL/dy
-        Assert.True(expected.AsSpan().SequenceEqual(dy), "other bits in place");
+        Normalization.InputGradient<TVector>(x, mean, slope, shift, dy, factor, dy); // over dL/dy
+        Assert.True(expected.AsSpan().SequenceEqual(dy), $"{typeof(TVector).Name}: other bits in place");
     }
 
     [Fact]
     public void Short_outputs_are_rejected_with_their_names()
     {
-        Assert.Equal("y", Assert.Throws<ArgumentException>(() => Normalization.Normalize(new float[4], 0, 1, 0, new float[3])).ParamName);
-        Assert.Equal("dy", Assert.Throws<ArgumentException>(() => Normalization.InputGradient(new float[4], 0, 1, 0, new float[3], 1, new float[4])).ParamName);
-        Assert.Equal("dx", Assert.Throws<ArgumentException>(() => Normalization.InputGradient(new float[4], 0, 1, 0, new float[4], 1, new float[3])).ParamName);
+        Assert.Equal("y", Assert.Throws<ArgumentException>(() => Normalization.Normalize<Float1>(new float[4], 0, 1, 0, new float[3])).ParamName);
+        Assert.Equal("dy", Assert.Throws<ArgumentException>(() => Normalization.InputGradient<Float1>(new float[4], 0, 1, 0, new float[3], 1, new float[4])).ParamName);
+        Assert.Equal("dx", Assert.Throws<ArgumentException>(() => Normalization.InputGradient<Float1>(new float[4], 0, 1, 0, new float[4], 1, new float[3])).ParamName);
     }
 }

@@ -994,7 +994,7 @@ namespace Samples
                 }
                 case 1:
                 {
-                    global::NetGen.Generated.Layers.Bn1Forward(count, ws.Conv1Output, parameters.Slice(72, 4),
+                    global::NetGen.Generated.Layers.Bn1Forward<TVector>(count, ws.Conv1Output, parameters.Slice(72, 4),
                         parameters.Slice(76, 4), ws.Bn1Output, true, ws.Bn1Batch,
                         new global::System.Span<float>(ws.Buffers, 0, 4),
                         new global::System.Span<float>(ws.Buffers, 4, 4));
@@ -1021,7 +1021,7 @@ namespace Samples
                 }
                 case 2:
                 {
-                    global::NetGen.Generated.Layers.Bn1Backward(count, ws.Conv1Output, ws.Bn1OutputGradient,
+                    global::NetGen.Generated.Layers.Bn1Backward<TVector>(count, ws.Conv1Output, ws.Bn1OutputGradient,
                         parameters.Slice(72, 4), ws.Bn1Batch, ws.Bn1GradientMeans, ws.Conv1OutputGradient, true);
                     global::NetGen.Generated.Layers.Conv1Backward<TVector>(count, ws.Input, ws.Conv1OutputGradient,
                         parameters.Slice(0, 72), gradients.Slice(0, 72), ws.InputGradient, inputGradient,
@@ -1436,9 +1436,10 @@ namespace NetGen.Generated
         // statistics
         /// <summary>Forward pass of bn1 (BatchNorm2D): 4×6×6 → 4×6×6, ε 1E-05, momentum 0.1.</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        internal static void Bn1Forward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
+        internal static void Bn1Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
             ReadOnlySpan<float> bias, Span<float> y, bool training, Span<float> batch, Span<float> runningMean,
             Span<float> runningVar)
+            where TVector : struct, IFloatVector<TVector>
         {
             for (int c = 0; c < 4; c++)
             {
@@ -1449,7 +1450,7 @@ namespace NetGen.Generated
                 {
                     int at = s * 144 + c * 36;
                     // ((x − μ) · scale) + β
-                    Normalization.Normalize(x.Slice(at, 36), mean, scale, bias[c], y.Slice(at, 36));
+                    Normalization.Normalize<TVector>(x.Slice(at, 36), mean, scale, bias[c], y.Slice(at, 36));
                 }
             }
         }
@@ -1460,8 +1461,9 @@ namespace NetGen.Generated
         // dL/dx = γ / √(σ² + ε) · (dL/dy − mean(dL/dy) − x̂ · mean(dL/dy · x̂))
         /// <summary>Backward pass of bn1 (BatchNorm2D): dL/dy 4×6×6 → dL/dx 4×6×6.</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        internal static void Bn1Backward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
+        internal static void Bn1Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
             ReadOnlySpan<float> weight, Span<float> batch, Span<float> gradientMeans, Span<float> dx, bool computeDx)
+            where TVector : struct, IFloatVector<TVector>
         {
             if (!computeDx)
             {
@@ -1477,7 +1479,7 @@ namespace NetGen.Generated
                 {
                     int at = s * 144 + c * 36;
                     // (dL/dy · k) + (((x − μ) · slope) + shift)
-                    Normalization.InputGradient(x.Slice(at, 36), mean, slope, shift, dy.Slice(at, 36), k,
+                    Normalization.InputGradient<TVector>(x.Slice(at, 36), mean, slope, shift, dy.Slice(at, 36), k,
                         dx.Slice(at, 36));
                 }
             }

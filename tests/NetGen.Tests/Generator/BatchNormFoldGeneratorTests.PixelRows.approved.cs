@@ -1067,8 +1067,8 @@ namespace Samples
                 }
                 case 1:
                 {
-                    global::NetGen.Generated.Layers.Bn1Forward(count, ws.DownOutput, parameters.Slice(4608, 16),
-                        parameters.Slice(4624, 16), ws.Bn1Output, true, ws.Bn1Batch,
+                    global::NetGen.Generated.Layers.Bn1Forward<TVector>(count, ws.DownOutput,
+                        parameters.Slice(4608, 16), parameters.Slice(4624, 16), ws.Bn1Output, true, ws.Bn1Batch,
                         new global::System.Span<float>(ws.Buffers, 0, 16),
                         new global::System.Span<float>(ws.Buffers, 16, 16));
                     global::NetGen.Generated.Layers.AForward(count, ws.Bn1Output, ws.AOutput);
@@ -1105,7 +1105,7 @@ namespace Samples
                 }
                 case 2:
                 {
-                    global::NetGen.Generated.Layers.Bn1Backward(count, ws.DownOutput, ws.Bn1OutputGradient,
+                    global::NetGen.Generated.Layers.Bn1Backward<TVector>(count, ws.DownOutput, ws.Bn1OutputGradient,
                         parameters.Slice(4608, 16), ws.Bn1Batch, ws.Bn1GradientMeans, ws.DownOutputGradient, true);
                     global::NetGen.Generated.Layers.DownBackward<TVector>(count, ws.Input, ws.DownOutputGradient,
                         parameters.Slice(0, 4608), gradients.Slice(0, 4608), ws.BranchGradient, inputGradient,
@@ -1677,9 +1677,10 @@ namespace NetGen.Generated
         // statistics
         /// <summary>Forward pass of bn1 (BatchNorm2D): 16×5×5 → 16×5×5, ε 1E-05, momentum 0.1.</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        internal static void Bn1Forward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
+        internal static void Bn1Forward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
             ReadOnlySpan<float> bias, Span<float> y, bool training, Span<float> batch, Span<float> runningMean,
             Span<float> runningVar)
+            where TVector : struct, IFloatVector<TVector>
         {
             for (int c = 0; c < 16; c++)
             {
@@ -1690,7 +1691,7 @@ namespace NetGen.Generated
                 {
                     int at = s * 400 + c * 25;
                     // ((x − μ) · scale) + β
-                    Normalization.Normalize(x.Slice(at, 25), mean, scale, bias[c], y.Slice(at, 25));
+                    Normalization.Normalize<TVector>(x.Slice(at, 25), mean, scale, bias[c], y.Slice(at, 25));
                 }
             }
         }
@@ -1701,8 +1702,9 @@ namespace NetGen.Generated
         // dL/dx = γ / √(σ² + ε) · (dL/dy − mean(dL/dy) − x̂ · mean(dL/dy · x̂))
         /// <summary>Backward pass of bn1 (BatchNorm2D): dL/dy 16×5×5 → dL/dx 16×5×5.</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        internal static void Bn1Backward(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
+        internal static void Bn1Backward<TVector>(int count, ReadOnlySpan<float> x, ReadOnlySpan<float> dy,
             ReadOnlySpan<float> weight, Span<float> batch, Span<float> gradientMeans, Span<float> dx, bool computeDx)
+            where TVector : struct, IFloatVector<TVector>
         {
             if (!computeDx)
             {
@@ -1718,7 +1720,7 @@ namespace NetGen.Generated
                 {
                     int at = s * 400 + c * 25;
                     // (dL/dy · k) + (((x − μ) · slope) + shift)
-                    Normalization.InputGradient(x.Slice(at, 25), mean, slope, shift, dy.Slice(at, 25), k,
+                    Normalization.InputGradient<TVector>(x.Slice(at, 25), mean, slope, shift, dy.Slice(at, 25), k,
                         dx.Slice(at, 25));
                 }
             }

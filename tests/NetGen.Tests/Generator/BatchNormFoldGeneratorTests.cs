@@ -199,17 +199,17 @@ public class BatchNormFoldGeneratorTests
         Assert.Contains("// Then add1 (+ b), on each output as it is stored.", inference);
         Assert.Matches(@"Layers\.GroupedForwardFolded<TVector>\(count, ws\.Relu3Output, [^;]*ws\.Add1Output, [^;]*ws\.BOutput\);", inference);
         Assert.Contains("Layers.Relu1Forward(count, ws.Bn3Output, ws.Relu3Output);", inference);
-        Assert.DoesNotContain("Layers.Bn1Forward(", inference);
-        Assert.DoesNotContain("Layers.Bn2Forward(", inference);
+        Assert.DoesNotContain("Layers.Bn1Forward<TVector>(", inference);
+        Assert.DoesNotContain("Layers.Bn2Forward<TVector>(", inference);
         Assert.DoesNotContain("Layers.Add1Forward(", inference);
         Assert.Contains("Layers.Add1Forward(", training);
-        Assert.Contains("Layers.Bn1Forward(", training);
-        Assert.Contains("Layers.Bn2Forward(", training);
+        Assert.Contains("Layers.Bn1Forward<TVector>(", training);
+        Assert.Contains("Layers.Bn2Forward<TVector>(", training);
 
         // After a pooling, after a convolution another layer reads too, after a join (sharing shared_bn's methods): unfolded.
-        Assert.Contains("Layers.AfterPoolForward(", inference);
+        Assert.Contains("Layers.AfterPoolForward<TVector>(", inference);
         Assert.Contains("Layers.SharedForward<TVector>(", inference);
-        Assert.Equal(2, Regex.Matches(inference, @"Layers\.SharedBnForward\(").Count);
+        Assert.Equal(2, Regex.Matches(inference, @"Layers\.SharedBnForward<TVector>\(").Count);
         Assert.DoesNotContain("SharedForwardFolded", source);
         Assert.DoesNotContain("// after_pool: folded", source);
         Assert.DoesNotContain("// shared_bn: folded", source);
