@@ -324,23 +324,38 @@ internal static class ShapeInference
                 continue;
             }
 
-            var slots = new List<ParameterSlot>();
-            foreach (ParameterTensor tensor in (form?.GetParameters(plan.Input, plan.Output).Where(static t => t.Role != TensorRole.Weight) ?? []).Concat(prepared))
-            {
-                slots.Add(new ParameterSlot(tensor, length));
-                length += tensor.Length;
-            }
-
+            EquatableArray<ParameterSlot> formSlots = Slots(form?.GetParameters(plan.Input, plan.Output).Where(static t => t.Role != TensorRole.Weight) ?? [], ref length);
+            EquatableArray<ParameterSlot> backwardSlots = Slots(prepared, ref length);
             Layer host = form is null ? plan.Layer : plan.Layer.WithForwardByForm();
             host = prepared.Count > 0 ? host.WithTrainingPrepared() : host;
-            var scratch = host.GetScratchBuffers(plan.Input, plan.Output).ToList();
-            if (plan.Fold is { } folded)
+            IEnumerable<ScratchBuffer> scratch = host.GetScratchBuffers(plan.Input, plan.Output);
+            plans[i] = plan with
             {
-                scratch.AddRange(folded.Layer.GetScratchBuffers(plan.Input, plan.Output).Where(b => !scratch.Any(h => h.Name == b.Name)));
-            }
-
-            plans[i] = plan with { Layer = host, Scratch = scratch.ToEquatableArray(), Training = new TrainingForm(form, slots.ToEquatableArray(), prepared.Count > 0) };
+                Layer = host,
+                Scratch = (plan.Fold is { } folded ? Joined(scratch, folded.Layer, plan) : scratch).ToEquatableArray(),
+                Training = new TrainingForm(form, formSlots, backwardSlots),
+            };
         }
+    }
+
+    /// <summary>A slot in the folded buffer for each of <paramref name="tensors"/>, from <paramref name="length"/> on (which moves past them).</summary>
+    private static EquatableArray<ParameterSlot> Slots(IEnumerable<ParameterTensor> tensors, ref int length)
+    {
+        var slots = new List<ParameterSlot>();
+        foreach (ParameterTensor tensor in tensors)
+        {
+            slots.Add(new ParameterSlot(tensor, length));
+            length += tensor.Length;
+        }
+
+        return slots.ToEquatableArray();
+    }
+
+    /// <summary>A layer's buffers <paramref name="own"/>, then those of its inference form that it lacks (the Winograd kernel's).</summary>
+    private static IEnumerable<ScratchBuffer> Joined(IEnumerable<ScratchBuffer> own, Layer form, LayerPlan plan)
+    {
+        var buffers = own.ToList();
+        return buffers.Concat(form.GetScratchBuffers(plan.Input, plan.Output).Where(b => !buffers.Any(h => h.Name == b.Name)));
     }
 
     /// <summary>
@@ -350,18 +365,11 @@ internal static class ShapeInference
     /// </summary>
     private static LayerPlan WithFold(LayerPlan host, Layer form, Layer? folding, int node, EquatableArray<int> covers, System.Func<ParameterTensor, bool> recomputed, ref int length)
     {
-        var slots = new List<ParameterSlot>();
-        foreach (ParameterTensor tensor in form.GetParameters(host.Input, host.Output).Where(recomputed))
-        {
-            slots.Add(new ParameterSlot(tensor, length));
-            length += tensor.Length;
-        }
-
-        var scratch = host.Scratch.Concat(form.GetScratchBuffers(host.Input, host.Output).Where(b => !host.Scratch.Any(h => h.Name == b.Name)));
+        EquatableArray<ParameterSlot> slots = Slots(form.GetParameters(host.Input, host.Output).Where(recomputed), ref length);
         return host with
         {
-            Fold = new InferenceFold(form, folding, node, slots.ToEquatableArray()) { Covers = covers },
-            Scratch = scratch.ToEquatableArray(),
+            Fold = new InferenceFold(form, folding, node, slots) { Covers = covers },
+            Scratch = Joined(host.Scratch, form, host).ToEquatableArray(),
         };
     }
 

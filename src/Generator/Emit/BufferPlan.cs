@@ -85,7 +85,7 @@ internal sealed class BufferPlan
         OperandKind.OutputGradient => Gradient(plan.Index),
         OperandKind.InputGradient => Route(plan, operand.Slot).Destination,
         OperandKind.ComputeInputGradient => _model.Source(plan, operand.Slot) == LayerPlan.NetworkInput ? "inputGradient" : "true",
-        OperandKind.Parameter when operand.Role == TensorRole.TurnedTransformedWeight => Folded(plan.Training!.Parameter(operand.Role), "ws.Folded", "ReadOnlySpan"),
+        OperandKind.Parameter when plan.Training?.BackwardParameter(operand.Role) is { } prepared => Folded(prepared, "ws.Folded", "ReadOnlySpan"),
         OperandKind.Parameter => plan.Parameter(operand.Role) is { } p ? $"parameters.Slice({p.Offset}, {p.Tensor.Length})" : "default",
         OperandKind.ParameterGradient => plan.Parameter(operand.Role) is { } p ? $"gradients.Slice({p.Offset}, {p.Tensor.Length})" : "default",
         OperandKind.Labels => "labels",
@@ -112,6 +112,15 @@ internal sealed class BufferPlan
         OperandKind.Residual => Activation(plan.Fold!.Residual),
         _ => Bind(plan, operand, training),
     };
+
+    /// <summary>
+    /// What an operand of the forward method of <paramref name="plan"/>'s training form (<see cref="LayerPlan.Training"/>) is
+    /// bound to in a staged training pass: its prepared weight and bias to their slots in the folded buffer; the rest as for
+    /// <see cref="Bind"/>.
+    /// </summary>
+    public string BindTraining(LayerPlan plan, Operand operand) => operand.Kind == OperandKind.Parameter
+        ? Folded(plan.Training!.FormParameter(operand.Role), "ws.Folded", "ReadOnlySpan")
+        : Bind(plan, operand, "true");
 
     /// <summary>A recomputed tensor of a fold, as a span over the folded buffer <paramref name="array"/>.</summary>
     public static string Folded(ParameterSlot slot, string array, string span) =>

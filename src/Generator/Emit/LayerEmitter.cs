@@ -223,7 +223,7 @@ internal static class LayerEmitter
     /// </summary>
     private static void EmitTrainingForm(SourceWriter w, NetworkModel model, LayerPlan plan, TrainingForm training)
     {
-        string readers = $"<c>{plan.Pascal}Backward</c>";
+        var readers = new List<string>();
         if (training.Layer is { } layer)
         {
             LayerPlan form = plan with { Layer = layer };
@@ -234,15 +234,20 @@ internal static class LayerEmitter
             layer.EmitForward(w, form);
             w.Close();
             w.Line();
-            readers = training.Backward ? $"<c>{plan.Pascal}ForwardTraining</c> and {readers}" : $"<c>{plan.Pascal}ForwardTraining</c>";
+            readers.Add($"<c>{plan.Pascal}ForwardTraining</c>");
+        }
+
+        if (training.Backward.Count > 0)
+        {
+            readers.Add($"<c>{plan.Pascal}Backward</c>");
         }
 
         string parameters = string.Concat(training.Prepared.Select(static p => $", Span<float> {new Operand(OperandKind.Parameter, Role: p.Tensor.Role).Name}"));
-        w.Summary($"What {readers} read{(readers.Contains(" and ") ? "" : "s")} in place of {NetworkEmitter.Xml(plan.Name)}'s weight, made from it before each training call.");
+        w.Summary($"What {string.Join(" and ", readers)} read{(readers.Count > 1 ? "" : "s")} in place of {NetworkEmitter.Xml(plan.Name)}'s weight, made from it before each training call.");
         w.Line($"internal static void {plan.Pascal}PrepareTrainingWeights(ReadOnlySpan<float> weight{parameters})");
         w.Open();
         training.Layer?.EmitPrepareForm(w, plan with { Layer = training.Layer }, "weight");
-        if (training.Backward)
+        if (training.Backward.Count > 0)
         {
             plan.Layer.EmitPrepareTraining(w, plan);
         }

@@ -574,7 +574,7 @@ internal static class NetworkEmitter
                 continue;
             }
 
-            string to = BufferPlan.Folded(plan.Training.Parameter(TensorRole.Bias), "_workspace.Folded", "Span");
+            string to = BufferPlan.Folded(plan.Training.FormParameter(TensorRole.Bias), "_workspace.Folded", "Span");
             if (plan.Parameter(TensorRole.Bias) is { } own)
             {
                 w.Line($"// its bias: {plan.TensorName(TensorRole.Bias)}");

@@ -275,15 +275,9 @@ internal static class PassEmitter
     /// </summary>
     private static void EmitTrainingFormCall(SourceWriter w, NetworkModel model, LayerPlan plan, BufferPlan buffers)
     {
-        TrainingForm training = plan.Training!;
-        Layer layer = training.Layer!;
-        LayerPlan form = plan with { Layer = layer };
-        string Bind(Operand operand) => operand.Kind == OperandKind.Parameter
-            ? BufferPlan.Folded(training.Parameter(operand.Role), "ws.Folded", "ReadOnlySpan")
-            : buffers.Bind(plan, operand, "true");
-
+        Layer layer = plan.Training!.Layer!;
         string generic = layer.IsVectorized(forward: true) ? "<TVector>" : "";
-        string arguments = string.Join(", ", new[] { "count" }.Concat(layer.ForwardOperands(form).Select(Bind)));
+        string arguments = string.Join(", ", new[] { "count" }.Concat(layer.ForwardOperands(plan with { Layer = layer }).Select(o => buffers.BindTraining(plan, o))));
         ProfileSites.Call(w, $"{plan.Name} forward", $"{NetworkEmitter.Layers(model)}.{buffers.Methods(plan)}ForwardTraining{generic}({arguments});", ProfileSites.ForwardFlops(plan));
     }
 

@@ -8,9 +8,11 @@ namespace NetGen.Generator.Layers;
 
 /// <summary>
 /// Conv2D's Winograd form: a 3×3 or 5×5 stride-1 convolution computes by Winograd's F(2×2, r×r) (<c>Winograd.Forward</c>)
-/// where <see cref="ConvolutionStrategy.WinogradPays"/>, in the inference passes (with a BatchNorm folded in, or not) and,
-/// in a network that does not train in stages, in the forward pass training shares; over its weight (or the folded one)
-/// transformed once each time the parameters may have changed (<see cref="EmitPrepareForm"/>).
+/// where <see cref="ConvolutionStrategy.WinogradPays"/>, in the inference passes (with a BatchNorm folded in, or not) and in
+/// the training forward pass (the one training shares in a network that does not train in stages; its own,
+/// <see cref="TrainingForm"/>, in one that does); over its weight (or the folded one) transformed once each time the
+/// parameters may have changed (<see cref="EmitPrepareForm"/>), or before each training call. Its dL/dx and dL/dw by the
+/// same forms are here too.
 /// </summary>
 internal sealed partial record Conv2DLayer
 {
@@ -27,6 +29,35 @@ internal sealed partial record Conv2DLayer
     private bool WinogradFormPays(Shape input, bool training) =>
         HasBias && !AddsResidual && !Rectifies && (!training || Strategy.ConvolvesDirectly)
         && ConvolutionStrategy.WinogradPays(input.Channels, Filters, Groups, KernelHeight, KernelWidth, Stride);
+
+    /// <summary>
+    /// Whether a Winograd dL/dx reads its turned weight's transform as an operand, made once before each training call
+    /// (<see cref="TrainingPrepared"/>), instead of making it in every backward call.
+    /// </summary>
+    public bool TurnedWeightPrepared { get; init; }
+
+    public override IReadOnlyList<ParameterTensor> TrainingPrepared(Shape input, Shape output) =>
+        Strategy.WinogradInputGradient ? [TurnedTransformedWeight(input)] : [];
+
+    public override Layer WithTrainingPrepared() => Strategy.WinogradInputGradient ? this with { TurnedWeightPrepared = true } : this;
+
+    public override void EmitPrepareTraining(SourceWriter w, LayerPlan plan)
+    {
+        if (Strategy.WinogradInputGradient)
+        {
+            EmitTransformTurnedWeight(w, plan);
+        }
+    }
+
+    /// <summary>
+    /// The Winograd form without the output steps folded into it, where the layer's own forward pass convolves directly (and
+    /// so leaves no unfold for the backward pass): the same convolution in 4/9 of the multiplies for a 3×3 kernel
+    /// (<see cref="ConvolutionStrategy.WinogradPays"/>), over the layer's weight transformed once per training call.
+    /// </summary>
+    public override Layer? TrainingForm(Layer inferenceForm) =>
+        inferenceForm is Conv2DLayer { Strategy.Winograd: true } form && Strategy.ConvolvesDirectly
+            ? form with { AddsResidual = false, Rectifies = false }
+            : null;
 
     /// <summary>Tiles (2 outputs each) along a side of <paramref name="output"/> outputs.</summary>
     private static int WinogradTiles(int output) => (output + 1) / 2;
@@ -86,7 +117,10 @@ internal sealed partial record Conv2DLayer
 
     /// <summary>The turned weight's transform, for a Winograd dL/dx, made straight from the weight.</summary>
     private void EmitTransformTurnedWeight(SourceWriter w, LayerPlan plan) =>
-        w.Line($"Winograd.TransformTurnedWeight(weight, turnedTransformed, kernel: {KernelHeight}, filters: {plan.Input.Channels}, channels: {Filters}); // U'(ξ, k, t) = (G · flipped(t, k) · Gᵀ)(ξ), flipped(t, k, m, n) = w(k, t, {KernelHeight - 1} − m, {KernelWidth - 1} − n)");
+        w.Line($"Winograd.TransformTurnedWeight(weight, turnedTransformed, kernel: {KernelHeight}, filters: {plan.Input.Channels}, channels: {Filters}); // {TurnedTransformFormula}");
+
+    /// <summary>What the turned weight's transform is, for the comments beside it.</summary>
+    private string TurnedTransformFormula => $"U'(ξ, k, t) = (G · flipped(t, k) · Gᵀ)(ξ), flipped(t, k, m, n) = w(k, t, {KernelHeight - 1} − m, {KernelWidth - 1} − n)";
 
     /// <summary>The references a Winograd dL/dx takes: the turned weight's transform, the zeros its sums start at, the workspaces.</summary>
     private void EmitWinogradInputGradientReferences(SourceWriter w, LayerPlan plan)

@@ -77,35 +77,6 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
 
     public override Layer WithForwardByForm() => this with { FormRunsForward = true };
 
-    /// <summary>
-    /// Whether a Winograd dL/dx reads its turned weight's transform as an operand, made once before each training call
-    /// (<see cref="TrainingPrepared"/>), instead of making it in every backward call.
-    /// </summary>
-    public bool TurnedWeightPrepared { get; init; }
-
-    public override IReadOnlyList<ParameterTensor> TrainingPrepared(Shape input, Shape output) =>
-        Strategy.WinogradInputGradient ? [TurnedTransformedWeight(input)] : [];
-
-    public override Layer WithTrainingPrepared() => Strategy.WinogradInputGradient ? this with { TurnedWeightPrepared = true } : this;
-
-    public override void EmitPrepareTraining(SourceWriter w, LayerPlan plan)
-    {
-        if (Strategy.WinogradInputGradient)
-        {
-            EmitTransformTurnedWeight(w, plan);
-        }
-    }
-
-    /// <summary>
-    /// The Winograd form without the output steps folded into it, where the layer's own forward pass convolves directly (and
-    /// so leaves no unfold for the backward pass): the same convolution in 4/9 of the multiplies for a 3×3 kernel
-    /// (<see cref="ConvolutionStrategy.WinogradPays"/>), over the layer's weight transformed once per training call.
-    /// </summary>
-    public override Layer? TrainingForm(Layer inferenceForm) =>
-        inferenceForm is Conv2DLayer { Strategy.Winograd: true } form && Strategy.ConvolvesDirectly
-            ? form with { AddsResidual = false, Rectifies = false }
-            : null;
-
     private bool HasEpilogue => AddsResidual || Rectifies;
 
     /// <summary>
@@ -1277,7 +1248,7 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
         {
             if (TurnedWeightPrepared)
             {
-                w.Line($"// U'(ξ, k, t) = (G · flipped(t, k) · Gᵀ)(ξ), flipped(t, k, m, n) = w(k, t, {KernelHeight - 1} − m, {KernelWidth - 1} − n): turnedTransformed, made from the weight before the training call.");
+                w.Line($"// {TurnedTransformFormula}: turnedTransformed, made from the weight before the training call.");
             }
             else
             {

@@ -261,20 +261,24 @@ internal sealed record LayerPlan(
 
 /// <summary>
 /// What a layer's training passes read that <c>PrepareTrainingWeights</c> makes from its weight and bias before each training
-/// call, in a network that trains in stages, at offsets in the folded buffer (<paramref name="Parameters"/>): the form its
+/// call, in a network that trains in stages, at offsets in the folded buffer: the form its
 /// forward pass runs by (<see cref="Layer.TrainingForm"/>: <c>{Layer}ForwardTraining</c>, a Winograd form) with that form's bias
 /// (the layer's, zero without one) and prepared weight, and the tensors its backward pass reads
 /// (<see cref="Layer.TrainingPrepared"/>: a turned weight's transform).
 /// </summary>
 /// <param name="Layer">The form the forward pass runs by, or null where only the backward pass reads prepared tensors.</param>
-/// <param name="Backward">Whether the backward pass reads prepared tensors (the last of <paramref name="Parameters"/>).</param>
-internal sealed record TrainingForm(Layer? Layer, EquatableArray<ParameterSlot> Parameters, bool Backward)
+/// <param name="Form">The form's bias and prepared weight; empty without a form.</param>
+/// <param name="Backward">The tensors the backward pass reads; empty where it makes its own.</param>
+internal sealed record TrainingForm(Layer? Layer, EquatableArray<ParameterSlot> Form, EquatableArray<ParameterSlot> Backward)
 {
-    /// <summary>The slot of a tensor by role.</summary>
-    public ParameterSlot Parameter(TensorRole role) => Parameters.First(p => p.Tensor.Role == role);
+    /// <summary>The slot of one of the form's tensors by role.</summary>
+    public ParameterSlot FormParameter(TensorRole role) => Form.First(p => p.Tensor.Role == role);
 
-    /// <summary>The tensors made from the layer's weight: all but the bias.</summary>
-    public IEnumerable<ParameterSlot> Prepared => Parameters.Where(static p => p.Tensor.Role != TensorRole.Bias);
+    /// <summary>The slot of a tensor the backward pass reads, by role, or null.</summary>
+    public ParameterSlot? BackwardParameter(TensorRole role) => Backward.FirstOrDefault(p => p.Tensor.Role == role);
+
+    /// <summary>The tensors made from the layer's weight, in the order <c>{Layer}PrepareTrainingWeights</c> takes them: all but the form's bias.</summary>
+    public IEnumerable<ParameterSlot> Prepared => Form.Where(static p => p.Tensor.Role != TensorRole.Bias).Concat(Backward);
 }
 
 /// <summary>A trainable tensor at its offset (in floats) in <c>Parameters</c> and <c>Gradients</c>.</summary>
