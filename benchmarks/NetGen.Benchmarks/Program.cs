@@ -113,6 +113,12 @@ if (rest.Any(a => a.Contains("Kernel", StringComparison.Ordinal)))
     types = [.. types, typeof(KernelBenchmarks)];
 }
 
+// One optimizer step against TorchSharp's (OptimizerBenchmarks) likewise.
+if (rest.Any(a => a.Contains("Optimizer", StringComparison.Ordinal)))
+{
+    types = [.. types, typeof(OptimizerBenchmarks)];
+}
+
 // What a one-sample split across cores costs (SplitBenchmarks) likewise.
 if (rest.Any(a => a.Contains("Split", StringComparison.Ordinal)))
 {

@@ -98,7 +98,8 @@ public static class Workload
 
 /// <summary>
 /// Drives an <see cref="ISampleNetwork"/> (a NetGen-generated class or the runtime-shaped <see cref="RuntimeNetwork"/>)
-/// over a batch: <c>ForwardBatch</c> and <c>TrainBatch</c> + one SGD step, with <c>DegreeOfParallelism</c> = threads.
+/// over a batch: <c>ForwardBatch</c> and <c>TrainBatch</c> + one SGD step, with <c>DegreeOfParallelism</c> = threads (the
+/// network's and the optimizer's).
 /// Both implementations run their batches through the runtime's BatchEngine: chunks of 16 samples (32 for WideNet, whose dense1 weight is larger than a core's L2), one workspace per
 /// worker, results bit-identical for any thread count.
 /// </summary>
@@ -113,6 +114,7 @@ public sealed class BatchDriver
         Network = create();
         Network.InitializeParameters(Workload.Seed);
         Network.DegreeOfParallelism = threads;
+        _sgd.DegreeOfParallelism = threads;
     }
 
     public ISampleNetwork Network { get; }

@@ -64,7 +64,7 @@ internal static class Profile
         network.InitializeParameters(1);
         network.DegreeOfParallelism = threads;
         (float[] inputs, int[] labels) = BenchmarkInputs.Random(InferenceBatch, network.InputLength, network.OutputLength, seed: 7);
-        var sgd = new Sgd(0.001f);
+        var sgd = new Sgd(0.001f) { DegreeOfParallelism = threads };
         var probabilities = new float[InferenceBatch * network.OutputLength];
 
         Measure("Training step: TrainBatch(64) + SGD step", timings, threads, peak, steps, warmups: 5, () =>

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace NetGen.Optimizers;
 
@@ -16,16 +17,21 @@ namespace NetGen.Optimizers;
 /// Weight decay applies to every parameter, or to those <see cref="WeightDecayMask"/> selects (PyTorch's parameter groups
 /// with <c>weight_decay=0</c> for the others).
 /// </summary>
-public sealed class Sgd : IStatefulOptimizer
+public sealed class Sgd : IStatefulOptimizer, IBlockStep
 {
     private static readonly string[] s_momentumState = ["momentum_buffer"];
 
     private float _learningRate;
     private float[]? _momentumBuffer;
-    private float[]? _scratch;
     private int _length = -1;
     private WeightDecayMask? _weightDecayMask;
     private bool _hasMomentumBuffer;
+    private int _degreeOfParallelism = Environment.ProcessorCount;
+    private ParameterSweep? _sweep;
+
+    // The step being taken, for StepBlock on whichever thread runs a block: the caller's spans, pinned until it ends.
+    private unsafe float* _parameters;
+    private unsafe float* _gradients;
 
     /// <summary>Creates the optimizer; state buffers are allocated on the first <see cref="Step"/>.</summary>
     /// <param name="learningRate">Step size (finite, ≥ 0).</param>
@@ -120,43 +126,85 @@ public sealed class Sgd : IStatefulOptimizer
     {
         OptimizerState.CheckRestore(parameterCount, state, StateNames.Count, stepCount, _weightDecayMask);
         _length = parameterCount;
-        _scratch = new float[parameterCount];
         _momentumBuffer = Momentum != 0f ? state.ToArray() : null;
         _hasMomentumBuffer = Momentum != 0f && stepCount > 0;
         StepCount = stepCount;
     }
 
+    /// <summary>
+    /// Threads <see cref="Step"/> may use, the calling thread included. Default: <see cref="Environment.ProcessorCount"/>.
+    /// A step uses more than one only for a vector of at least 2 × 131,072 parameters, in one contiguous part per thread;
+    /// every parameter is updated by the same operations in the same order whatever the value, so the results are the same
+    /// bits.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int DegreeOfParallelism
+    {
+        get => _degreeOfParallelism;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            _degreeOfParallelism = value;
+        }
+    }
+
     /// <inheritdoc/>
-    public void Step(Span<float> parameters, ReadOnlySpan<float> gradients)
+    /// <remarks>
+    /// The update runs block by block (<see cref="ParameterSweep"/>): each block of parameters goes through every pass of the
+    /// update while it is in the L1 cache.
+    /// </remarks>
+    public unsafe void Step(Span<float> parameters, ReadOnlySpan<float> gradients)
     {
         OptimizerGuard.CheckLengths(parameters.Length, gradients.Length, _length);
         Optimizers.WeightDecayMask.CheckLength(_weightDecayMask, parameters.Length, nameof(parameters));
         if (_length < 0)
         {
             _length = parameters.Length;
-            _scratch = new float[_length];
             _momentumBuffer = Momentum != 0f ? new float[_length] : null;
         }
 
-        Span<float> scratch = _scratch;
+        fixed (float* p = parameters, g = gradients)
+        {
+            _parameters = p;
+            _gradients = g;
+            try
+            {
+                (_sweep ??= new ParameterSweep(this)).Run(_length, _degreeOfParallelism);
+            }
+            finally
+            {
+                _parameters = null;
+                _gradients = null;
+            }
+        }
+
+        _hasMomentumBuffer = Momentum != 0f;
+        StepCount++;
+    }
+
+    /// <summary>The update of parameters <paramref name="start"/> … <paramref name="start"/> + <paramref name="length"/> − 1 (see the class summary).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per block: compiled optimized from the first step
+    unsafe void IBlockStep.StepBlock(int start, int length, Span<float> scratch)
+    {
+        var parameters = new Span<float>(_parameters + start, length);
+        var gradients = new ReadOnlySpan<float>(_gradients + start, length);
         ReadOnlySpan<float> g = gradients;
         if (WeightDecay != 0f)
         {
-            Optimizers.WeightDecayMask.AddL2(_weightDecayMask, parameters, gradients, WeightDecay, scratch); // g = ∇ + wd·θ where decayed
+            Optimizers.WeightDecayMask.AddL2(_weightDecayMask, parameters, gradients, WeightDecay, scratch, start); // g = ∇ + wd·θ where decayed
             g = scratch;
         }
 
         if (Momentum != 0f)
         {
-            Span<float> buffer = _momentumBuffer;
+            Span<float> buffer = _momentumBuffer.AsSpan(start, length);
             if (_hasMomentumBuffer)
             {
                 TensorPrimitives.MultiplyAdd(buffer, Momentum, g, buffer); // b = μ·b + g
             }
             else
             {
-                g.CopyTo(buffer);
-                _hasMomentumBuffer = true;
+                g.CopyTo(buffer); // the first step: b = g
             }
 
             if (Nesterov)
@@ -171,14 +219,12 @@ public sealed class Sgd : IStatefulOptimizer
         }
 
         TensorPrimitives.MultiplyAdd(g, -_learningRate, parameters, parameters); // θ = θ − lr·g
-        StepCount++;
     }
 
     /// <summary>Forgets all state (step count, momentum, moments and the parameter length), as a new optimizer.</summary>
     public void Reset()
     {
         _length = -1;
-        _scratch = null;
         _momentumBuffer = null;
         _hasMomentumBuffer = false;
         StepCount = 0;

@@ -119,8 +119,11 @@ public sealed class WeightDecayMask
         return new WeightDecayMask(end, [.. decayedTensors], [.. segments]);
     }
 
-    /// <summary>g = ∇ + weightDecay·θ on the decayed elements, g = ∇ elsewhere (every element without a mask).</summary>
-    internal static void AddL2(WeightDecayMask? mask, ReadOnlySpan<float> parameters, ReadOnlySpan<float> gradients, float weightDecay, Span<float> destination)
+    /// <summary>
+    /// g = ∇ + weightDecay·θ on the decayed elements, g = ∇ elsewhere (every element without a mask), over the block of the
+    /// parameter vector that starts at <paramref name="offset"/> (the spans are that block).
+    /// </summary>
+    internal static void AddL2(WeightDecayMask? mask, ReadOnlySpan<float> parameters, ReadOnlySpan<float> gradients, float weightDecay, Span<float> destination, int offset)
     {
         if (mask is null)
         {
@@ -130,19 +133,24 @@ public sealed class WeightDecayMask
 
         foreach (Segment s in mask._segments)
         {
+            if (Overlap(s, offset, parameters.Length) is not (int start, int length))
+            {
+                continue;
+            }
+
             if (s.Decayed)
             {
-                TensorPrimitives.MultiplyAdd(parameters.Slice(s.Offset, s.Length), weightDecay, gradients.Slice(s.Offset, s.Length), destination.Slice(s.Offset, s.Length));
+                TensorPrimitives.MultiplyAdd(parameters.Slice(start, length), weightDecay, gradients.Slice(start, length), destination.Slice(start, length));
             }
             else
             {
-                gradients.Slice(s.Offset, s.Length).CopyTo(destination.Slice(s.Offset, s.Length));
+                gradients.Slice(start, length).CopyTo(destination.Slice(start, length));
             }
         }
     }
 
-    /// <summary>θ = θ·factor on the decayed elements (every element without a mask).</summary>
-    internal static void Scale(WeightDecayMask? mask, Span<float> parameters, float factor)
+    /// <summary>θ = θ·factor on the decayed elements (every element without a mask) of the block that starts at <paramref name="offset"/>.</summary>
+    internal static void Scale(WeightDecayMask? mask, Span<float> parameters, float factor, int offset)
     {
         if (mask is null)
         {
@@ -152,12 +160,19 @@ public sealed class WeightDecayMask
 
         foreach (Segment s in mask._segments)
         {
-            if (s.Decayed)
+            if (s.Decayed && Overlap(s, offset, parameters.Length) is (int start, int length))
             {
-                Span<float> range = parameters.Slice(s.Offset, s.Length);
+                Span<float> range = parameters.Slice(start, length);
                 TensorPrimitives.Multiply(range, factor, range);
             }
         }
+    }
+
+    /// <summary>Where segment <paramref name="s"/> overlaps the block of <paramref name="length"/> at <paramref name="offset"/>, relative to the block; null if nowhere.</summary>
+    private static (int Start, int Length)? Overlap(Segment s, int offset, int length)
+    {
+        int start = Math.Max(s.Offset, offset), end = Math.Min(s.Offset + s.Length, offset + length);
+        return start < end ? (start - offset, end - start) : null;
     }
 
     /// <summary>Throws unless the mask describes a vector of <paramref name="parameterCount"/> elements.</summary>
