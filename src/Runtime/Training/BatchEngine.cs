@@ -49,7 +49,9 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
     private Phase _phase;
     private float[] _gradients = [];
     private readonly ParameterRange[] _chunkRanges;
+    private readonly ParameterRange[] _reduceBlocks;
     private readonly int _batchGradientItems;
+    private int _chunkCount;
     private int _degreeOfParallelism = Environment.ProcessorCount;
 
     /// <summary>Creates the engine for a network of the given sizes whose every gradient is summed per chunk of <see cref="DefaultChunkSize"/>.</summary>
@@ -76,14 +78,23 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
         _batchGradientItems = batchGradientItems;
         _chunkRanges = Complement(batchGradientRanges, parameterCount) ??
             throw new ArgumentException($"The batch-gradient ranges must be ascending, not overlapping, and inside the {parameterCount} parameters.", nameof(batchGradientRanges));
+        _reduceBlocks = Blocks(_chunkRanges, ReduceBlockLength);
         _runner = new ParallelRunner(this);
     }
+
+    /// <summary>
+    /// Parameters a work item of the gradient reduction sums: 32 KB of the result, read back from the L1 cache by each
+    /// chunk's addition.
+    /// </summary>
+    private const int ReduceBlockLength = 8192;
 
     private enum Phase
     {
         Forward,
         TrainChunks,
-        BatchGradients,
+
+        /// <summary>The batch-gradient items, then the chunks' gradients summed into the batch's block by block, in one run.</summary>
+        Reduce,
     }
 
     /// <summary>Samples per chunk: the unit of work of one thread, and of the fixed-order reduction.</summary>
@@ -204,33 +215,19 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
             }
         }
 
-        // Reduce in chunk order: the same additions in the same order for any number of threads; then the mean. (The
-        // batch-gradient ranges are scaled to the mean by their own items, below.)
-        foreach (ParameterRange range in _chunkRanges)
-        {
-            Span<float> sum = gradients.AsSpan(range.Offset, range.Length);
-            _chunkGradients[0].AsSpan(range.Offset, range.Length).CopyTo(sum);
-            for (int c = 1; c < chunks; c++)
-            {
-                TensorPrimitives.Add(sum, _chunkGradients[c].AsSpan(range.Offset, range.Length), sum);
-            }
-
-            TensorPrimitives.Multiply(sum, 1f / count, sum);
-        }
-
         float loss = _chunkLosses[0];
         for (int c = 1; c < chunks; c++)
         {
             loss += _chunkLosses[c];
         }
 
-        if (_batchGradientItems > 0)
-        {
-            _gradients = gradients;
-            _phase = Phase.BatchGradients;
-            Execute(_batchGradientItems);
-            _gradients = [];
-        }
+        // The gradients computed once per batch (the longer items, first), and the chunks' gradients summed block by block,
+        // in one run on the threads.
+        _gradients = gradients;
+        _chunkCount = chunks;
+        _phase = Phase.Reduce;
+        Execute(_batchGradientItems + _reduceBlocks.Length);
+        _gradients = [];
 
         return loss / count;
     }
@@ -423,7 +420,11 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
 
     void IParallelJob.Execute(int item, int worker)
     {
-        if (_phase == Phase.BatchGradients)
+        if (_phase != Phase.Reduce)
+        {
+            ExecuteChunk(item, worker);
+        }
+        else if (item < _batchGradientItems)
         {
             ParameterRange written = ComputeBatchGradient(item, _count, _gradients);
             Span<float> rows = _gradients.AsSpan(written.Offset, written.Length);
@@ -431,8 +432,32 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
         }
         else
         {
-            ExecuteChunk(item, worker);
+            // Summed in chunk order: the same additions in the same order for any number of threads; then the mean.
+            ParameterRange block = _reduceBlocks[item - _batchGradientItems];
+            Span<float> sum = _gradients.AsSpan(block.Offset, block.Length);
+            _chunkGradients[0].AsSpan(block.Offset, block.Length).CopyTo(sum);
+            for (int c = 1; c < _chunkCount; c++)
+            {
+                TensorPrimitives.Add(sum, _chunkGradients[c].AsSpan(block.Offset, block.Length), sum);
+            }
+
+            TensorPrimitives.Multiply(sum, 1f / _count, sum);
         }
+    }
+
+    /// <summary><paramref name="ranges"/> cut into blocks of at most <paramref name="length"/> parameters, in order.</summary>
+    private static ParameterRange[] Blocks(ParameterRange[] ranges, int length)
+    {
+        var blocks = new System.Collections.Generic.List<ParameterRange>();
+        foreach (ParameterRange range in ranges)
+        {
+            for (int at = 0; at < range.Length; at += length)
+            {
+                blocks.Add(new ParameterRange(range.Offset + at, Math.Min(length, range.Length - at)));
+            }
+        }
+
+        return [.. blocks];
     }
 }
 
