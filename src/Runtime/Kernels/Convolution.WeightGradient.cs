@@ -93,8 +93,10 @@ public static partial class Convolution
 
     /// <summary>
     /// Every filter × every tap in register tiles: per channel and kernel row, the kernel's columns in runs of up to 5; the
-    /// filters 4 at a time with 32 registers (up to 20 accumulators, 4 of dL/dy and one input: 25 registers); with 16, 2 at a
-    /// time for runs of 4 or 5 columns, 3 for a run of 3, 4 for shorter runs (at most 13 registers); then 2 and 1.
+    /// filters 4 at a time with 32 registers (up to 20 accumulators, 4 of dL/dy and one input: 25 registers), or 6 at a time
+    /// for kernels up to 3 wide (18 accumulators, 6 of dL/dy and one input; then 4), which loads 9 vectors per 18
+    /// multiply-adds instead of 7 per 12; with 16, 2 at a time for runs of 4 or 5 columns, 3 for a run of 3, 4 for shorter
+    /// runs (at most 13 registers); then 2 and 1. Each sum sees the same vectors in the same order whatever the tile.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void GradientTiles<TVector, TRegisters>(ref float dy, ref float x, ref float weightGradient, int filters, Shape shape, PixelRows pixels)
@@ -102,16 +104,23 @@ public static partial class Convolution
         where TRegisters : struct, IRegisterFile
     {
         int run = System.Math.Min(shape.KernelWidth, 5);
-        int tile = typeof(TRegisters) == typeof(ThirtyTwoRegisters) ? 4 : run >= 4 ? 2 : run == 3 ? 3 : 4;
+        int tile = typeof(TRegisters) == typeof(ThirtyTwoRegisters) ? shape.KernelWidth <= 3 ? 6 : 4 : run >= 4 ? 2 : run == 3 ? 3 : 4;
         int k = 0;
         for (; k + tile <= filters; k += tile)
         {
             switch (tile)
             {
+                case 6: GradientColumns<TVector, Six>(ref dy, ref x, ref weightGradient, shape, pixels, k); break;
                 case 4: GradientColumns<TVector, Four>(ref dy, ref x, ref weightGradient, shape, pixels, k); break;
                 case 3: GradientColumns<TVector, Three>(ref dy, ref x, ref weightGradient, shape, pixels, k); break;
                 default: GradientColumns<TVector, Two>(ref dy, ref x, ref weightGradient, shape, pixels, k); break;
             }
+        }
+
+        if (tile == 6 && k + 4 <= filters)
+        {
+            GradientColumns<TVector, Four>(ref dy, ref x, ref weightGradient, shape, pixels, k);
+            k += 4;
         }
 
         if (k + 2 <= filters)
@@ -127,8 +136,8 @@ public static partial class Convolution
     }
 
     /// <summary>
-    /// Kernel rows a tile call keeps sums for at once: their lane-wise sums (20 vectors a row) wait between the samples in a
-    /// stack buffer of at most 16 · 20 vectors (20 KB of 512-bit ones).
+    /// Kernel rows a tile call keeps sums for at once: their lane-wise sums (up to 30 vectors a row, at f·5 + d for filter f
+    /// and tap d) wait between the samples in a stack buffer of at most 16 · 30 vectors (30 KB of 512-bit ones).
     /// </summary>
     private const int RowsPerCall = 16;
 
@@ -159,7 +168,7 @@ public static partial class Convolution
     }
 
     /// <summary>
-    /// dL/dw for <typeparamref name="TFilters"/> filters from <paramref name="first"/> (up to 4) × the <typeparamref name="TTaps"/>
+    /// dL/dw for <typeparamref name="TFilters"/> filters from <paramref name="first"/> (up to 4, or 6 with up to 3 taps) × the <typeparamref name="TTaps"/>
     /// kernel columns from <paramref name="column"/> (up to 5) of channel <paramref name="channel"/>, kernel rows
     /// <paramref name="firstRow"/> to <paramref name="firstRow"/> + <paramref name="rows"/> − 1: per vector of output pixels, one
     /// load of dL/dy per filter and one of the input per tap feed one multiply-add per pair, into lane-wise sums kept over every
@@ -188,7 +197,7 @@ public static partial class Convolution
         int floatsPerSample = filters * pixels.Rows * width + taps * (pixels.Rows * System.Math.Max(width, pixels.InputRowStride) + rows * shape.RowStride);
         int block = System.Math.Clamp(4096 / System.Math.Max(floatsPerSample, 1), 1, 8);
         // Sums carried between blocks wait in a stack buffer; with one block they stay in registers from the first sample to dL/dw.
-        System.Span<float> buffer = stackalloc float[pixels.Samples <= block ? 0 : rows * 20 * count];
+        System.Span<float> buffer = stackalloc float[pixels.Samples <= block ? 0 : rows * 5 * filters * count];
         ref float sums = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(buffer);
         int weights = shape.Rows;
         ref float dwFirst = ref Unsafe.Add(ref weightGradient, (first * shape.Channels + channel) * shape.KernelHeight * shape.KernelWidth + firstRow * shape.KernelWidth + column);
@@ -198,12 +207,14 @@ public static partial class Convolution
             for (int r = 0; r < rows; r++)
             {
                 // Kernel row firstRow + r's sums: from zero in the first block, else from where the block before left them,
-                // a00 … a34 at (r·20 + f·5 + d)·Count.
-                ref float at = ref Unsafe.Add(ref sums, r * 20 * count);
+                // a00 … a54 at (r·5·filters + f·5 + d)·Count.
+                ref float at = ref Unsafe.Add(ref sums, r * 5 * filters * count);
                 TVector a00 = TVector.Zero, a01 = a00, a02 = a00, a03 = a00, a04 = a00;
                 TVector a10 = a00, a11 = a00, a12 = a00, a13 = a00, a14 = a00;
                 TVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a24 = a00;
                 TVector a30 = a00, a31 = a00, a32 = a00, a33 = a00, a34 = a00;
+                TVector a40 = a00, a41 = a00, a42 = a00, a43 = a00, a44 = a00;
+                TVector a50 = a00, a51 = a00, a52 = a00, a53 = a00, a54 = a00;
                 if (s0 > 0)
                 {
                     LoadSums(ref at, out a00, out a01, out a02, out a03, out a04, taps);
@@ -220,6 +231,16 @@ public static partial class Convolution
                     if (filters > 3)
                     {
                         LoadSums(ref Unsafe.Add(ref at, 15 * count), out a30, out a31, out a32, out a33, out a34, taps);
+                    }
+
+                    if (filters > 4)
+                    {
+                        LoadSums(ref Unsafe.Add(ref at, 20 * count), out a40, out a41, out a42, out a43, out a44, taps);
+                    }
+
+                    if (filters > 5)
+                    {
+                        LoadSums(ref Unsafe.Add(ref at, 25 * count), out a50, out a51, out a52, out a53, out a54, taps);
                     }
                 }
 
@@ -239,33 +260,37 @@ public static partial class Convolution
                             TVector d1 = filters > 1 ? TVector.Load(ref Unsafe.AddByteOffset(ref dyAt, filterBytes)) : default;
                             TVector d2 = filters > 2 ? TVector.Load(ref Unsafe.AddByteOffset(ref dyAt, 2 * filterBytes)) : default;
                             TVector d3 = filters > 3 ? TVector.Load(ref Unsafe.AddByteOffset(ref dyAt, 3 * filterBytes)) : default;
+                            TVector d4 = filters > 4 ? TVector.Load(ref Unsafe.AddByteOffset(ref dyAt, 4 * filterBytes)) : default;
+                            TVector d5 = filters > 5 ? TVector.Load(ref Unsafe.AddByteOffset(ref dyAt, 5 * filterBytes)) : default;
                             if (j + TVector.Count > width)
                             {
                                 d0 = TVector.Masked(d0, mask);
                                 d1 = TVector.Masked(d1, mask);
                                 d2 = TVector.Masked(d2, mask);
                                 d3 = TVector.Masked(d3, mask);
+                                d4 = TVector.Masked(d4, mask);
+                                d5 = TVector.Masked(d5, mask);
                             }
 
-                            TapColumn(TVector.Load(ref xAt), d0, d1, d2, d3, ref a00, ref a10, ref a20, ref a30, filters);
+                            TapColumn(TVector.Load(ref xAt), d0, d1, d2, d3, d4, d5, ref a00, ref a10, ref a20, ref a30, ref a40, ref a50, filters);
                             if (taps > 1)
                             {
-                                TapColumn(TVector.Load(ref Unsafe.AddByteOffset(ref xAt, tapBytes)), d0, d1, d2, d3, ref a01, ref a11, ref a21, ref a31, filters);
+                                TapColumn(TVector.Load(ref Unsafe.AddByteOffset(ref xAt, tapBytes)), d0, d1, d2, d3, d4, d5, ref a01, ref a11, ref a21, ref a31, ref a41, ref a51, filters);
                             }
 
                             if (taps > 2)
                             {
-                                TapColumn(TVector.Load(ref Unsafe.AddByteOffset(ref xAt, 2 * tapBytes)), d0, d1, d2, d3, ref a02, ref a12, ref a22, ref a32, filters);
+                                TapColumn(TVector.Load(ref Unsafe.AddByteOffset(ref xAt, 2 * tapBytes)), d0, d1, d2, d3, d4, d5, ref a02, ref a12, ref a22, ref a32, ref a42, ref a52, filters);
                             }
 
                             if (taps > 3)
                             {
-                                TapColumn(TVector.Load(ref Unsafe.AddByteOffset(ref xAt, 3 * tapBytes)), d0, d1, d2, d3, ref a03, ref a13, ref a23, ref a33, filters);
+                                TapColumn(TVector.Load(ref Unsafe.AddByteOffset(ref xAt, 3 * tapBytes)), d0, d1, d2, d3, d4, d5, ref a03, ref a13, ref a23, ref a33, ref a43, ref a53, filters);
                             }
 
                             if (taps > 4)
                             {
-                                TapColumn(TVector.Load(ref Unsafe.AddByteOffset(ref xAt, 4 * tapBytes)), d0, d1, d2, d3, ref a04, ref a14, ref a24, ref a34, filters);
+                                TapColumn(TVector.Load(ref Unsafe.AddByteOffset(ref xAt, 4 * tapBytes)), d0, d1, d2, d3, d4, d5, ref a04, ref a14, ref a24, ref a34, ref a44, ref a54, filters);
                             }
                         }
 
@@ -293,6 +318,16 @@ public static partial class Convolution
                         StoreSums(ref Unsafe.Add(ref at, 15 * count), a30, a31, a32, a33, a34, taps);
                     }
 
+                    if (filters > 4)
+                    {
+                        StoreSums(ref Unsafe.Add(ref at, 20 * count), a40, a41, a42, a43, a44, taps);
+                    }
+
+                    if (filters > 5)
+                    {
+                        StoreSums(ref Unsafe.Add(ref at, 25 * count), a50, a51, a52, a53, a54, taps);
+                    }
+
                     continue;
                 }
 
@@ -313,6 +348,16 @@ public static partial class Convolution
                 if (filters > 3)
                 {
                     AddSums(ref Unsafe.Add(ref w, 3 * weights), a30, a31, a32, a33, a34, taps);
+                }
+
+                if (filters > 4)
+                {
+                    AddSums(ref Unsafe.Add(ref w, 4 * weights), a40, a41, a42, a43, a44, taps);
+                }
+
+                if (filters > 5)
+                {
+                    AddSums(ref Unsafe.Add(ref w, 5 * weights), a50, a51, a52, a53, a54, taps);
                 }
             }
         }
@@ -361,8 +406,8 @@ public static partial class Convolution
 
     /// <summary>One tap's vector of input against each filter's dL/dy: s_f += d_f · input for f &lt; <paramref name="filters"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void TapColumn<TVector>(TVector input, TVector d0, TVector d1, TVector d2, TVector d3, ref TVector s0, ref TVector s1, ref TVector s2, ref TVector s3,
-        int filters)
+    private static void TapColumn<TVector>(TVector input, TVector d0, TVector d1, TVector d2, TVector d3, TVector d4, TVector d5, ref TVector s0, ref TVector s1,
+        ref TVector s2, ref TVector s3, ref TVector s4, ref TVector s5, int filters)
         where TVector : struct, IFloatVector<TVector>
     {
         s0 = TVector.MultiplyAdd(d0, input, s0);
@@ -379,6 +424,16 @@ public static partial class Convolution
         if (filters > 3)
         {
             s3 = TVector.MultiplyAdd(d3, input, s3);
+        }
+
+        if (filters > 4)
+        {
+            s4 = TVector.MultiplyAdd(d4, input, s4);
+        }
+
+        if (filters > 5)
+        {
+            s5 = TVector.MultiplyAdd(d5, input, s5);
         }
     }
 

@@ -15,9 +15,10 @@ public sealed class ConvolutionWeightGradientTests(Xunit.Abstractions.ITestOutpu
     private const int Slack = 32;
 
     /// <summary>
-    /// Filter counts for every tile and its rest (32 registers: 4 + 2 + 1 in 7, 4 × 4 in 16; 16 registers: 2s for kernel
-    /// widths of 4 or more, 3s for 3); kernel widths of 3, 5 and 7 (a run of 5 then 2); output widths of two vectors per row
-    /// (28), one and a part (20), one (14), ragged (10, 7); one and several samples, in one block or several.
+    /// Filter counts for every tile and its rest (32 registers: 4 + 2 + 1 in 7 for kernels 4 or more wide, 4 × 4 in 16;
+    /// for kernels up to 3 wide 6 + 1 in 7, 6 + 2 + 1 in 9, 6 + 4 + 1 in 11, 6 + 6 + 4 in 16; 16 registers: 2s for kernel
+    /// widths of 4 or more, 3s for 3); kernel widths of 1, 2, 3, 5 and 7 (a run of 5 then 2); output widths of two vectors
+    /// per row (28), one and a part (20), one (14), ragged (10, 7); one and several samples, in one block or several.
     /// </summary>
     public static TheoryData<int, int, int, int, int, int, int> Shapes => new()
     {
@@ -31,6 +32,8 @@ public sealed class ConvolutionWeightGradientTests(Xunit.Abstractions.ITestOutpu
         { 1, 1, 1, 1, 3, 4, 17 },
         { 7, 16, 6, 5, 5, 10, 10 },  // LeNet-5's conv2 over 7 samples: blocks of 3 (+ 3 + 1) samples, sums kept between them
         { 3, 3, 1, 17, 2, 3, 5 },    // 17 kernel rows: a call for 16, then one for the last
+        { 2, 16, 5, 3, 3, 28, 28 },  // the residual networks' 16-filter 3×3 layers: 6 + 6 + 4, over two blocks of samples
+        { 3, 11, 2, 2, 3, 9, 13 },   // 6 + 4 + 1 over a 2×3 kernel
     };
 
     [Theory]
