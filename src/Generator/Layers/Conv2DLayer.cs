@@ -1161,7 +1161,8 @@ internal sealed partial record Conv2DLayer(int Filters, int KernelHeight, int Ke
         w.Line();
         string inGroup = Groups == 1 ? "" : $"In each group g, filters g·{groupFilters} … over channels g·{groupChannels} …: ";
         string number = CopiesGradientInputs ? "2" : "1";
-        w.Line($"// {number}. {inGroup}dL/dw(k, t, m, n) += Σ_s Σ_i Σ_j dL/dy_s(k, i, j) · {what}, over every sample at once, no unfold: register tiles of up to 4 filters × 5 kernel columns, lane-wise sums over the pixels added up once per tile.");
+        string tiles = KernelWidth <= 3 ? $"up to 6 filters × {KernelWidth} kernel column{(KernelWidth == 1 ? "" : "s")}" : "up to 4 filters × 5 kernel columns";
+        w.Line($"// {number}. {inGroup}dL/dw(k, t, m, n) += Σ_s Σ_i Σ_j dL/dy_s(k, i, j) · {what}, over every sample at once, no unfold: register tiles of {tiles}, lane-wise sums over the pixels added up once per tile.");
         OpenGroups(w);
         long channelFloats = Strategy.CompactsWeightGradient ? (long)groupChannels * KernelWidth * CompactedHeight(output) * output.Width : (long)groupChannels * (CopiesGradientInputs ? plane : input.Height * input.Width);
         string dyAt = At("dy0", (long)groupFilters * pixels), xAt = At(source, channelFloats), dwAt = At("dw0", (long)groupFilters * groupRows);

@@ -1282,7 +1282,7 @@ namespace NetGen.Generated
             }
 
             // 2. dL/dw(k, t, m, n) += Σ_s Σ_i Σ_j dL/dy_s(k, i, j) · compacted(t, n)[q + m·6], q = i·6 + j, over every
-            // sample at once, no unfold: register tiles of up to 4 filters × 5 kernel columns, lane-wise sums over the
+            // sample at once, no unfold: register tiles of up to 6 filters × 3 kernel columns, lane-wise sums over the
             // pixels added up once per tile.
             Convolution.WeightGradientCompacted<TVector>(ref dy0, 144, ref g0, 288, ref dw0, count, filters: 4,
                 channels: 2, kernelHeight: 3, kernelWidth: 3, outputHeight: 6, outputWidth: 6);

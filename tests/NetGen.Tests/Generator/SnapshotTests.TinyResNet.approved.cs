@@ -1327,7 +1327,7 @@ namespace NetGen.Generated
             }
 
             // 2. dL/dw(k, t, m, n) += Σ_s Σ_i Σ_j dL/dy_s(k, i, j) · padded(t, i + m, j + n), over every sample at
-            // once, no unfold: register tiles of up to 4 filters × 5 kernel columns, lane-wise sums over the pixels
+            // once, no unfold: register tiles of up to 6 filters × 3 kernel columns, lane-wise sums over the pixels
             // added up once per tile.
             Convolution.WeightGradient<TVector>(ref dy0, 12544, ref g0, 900, ref dw0, count, filters: 16, channels: 1,
                 kernelHeight: 3, kernelWidth: 3, inputWidth: 30, inputPlane: 900, outputHeight: 28, outputWidth: 28);
