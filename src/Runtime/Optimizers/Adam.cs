@@ -26,13 +26,9 @@ public sealed class Adam : IStatefulOptimizer, IBlockStep
     private float[]? _v;
     private int _length = -1;
     private WeightDecayMask? _weightDecayMask;
-    private int _degreeOfParallelism = Environment.ProcessorCount;
-    private ParameterSweep? _sweep;
+    private readonly ParameterSweep _sweep;
 
-    // The step being taken, for StepBlock on whichever thread runs a block: the caller's spans, pinned until it ends, and
-    // the step's scalars.
-    private unsafe float* _parameters;
-    private unsafe float* _gradients;
+    // The step being taken, for StepBlock on whichever thread runs a block: its scalars.
     private float _stepSize;
     private float _biasCorrection2Sqrt;
 
@@ -50,6 +46,7 @@ public sealed class Adam : IStatefulOptimizer, IBlockStep
     public Adam(float learningRate = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f,
         float weightDecay = 0f, bool decoupledWeightDecay = false)
     {
+        _sweep = new ParameterSweep(this);
         _learningRate = OptimizerGuard.NonNegative(learningRate, nameof(learningRate));
         Beta1 = OptimizerGuard.InUnitInterval(beta1, nameof(beta1));
         Beta2 = OptimizerGuard.InUnitInterval(beta2, nameof(beta2));
@@ -159,21 +156,11 @@ public sealed class Adam : IStatefulOptimizer, IBlockStep
     /// <summary>The second-moment estimate v (empty before the first step).</summary>
     public ReadOnlySpan<float> SecondMoment => _v;
 
-    /// <summary>
-    /// Threads <see cref="Step"/> may use, the calling thread included. Default: <see cref="Environment.ProcessorCount"/>.
-    /// A step uses more than one only for a vector of at least 2 × 131,072 parameters, in one contiguous part per thread;
-    /// every parameter is updated by the same operations in the same order whatever the value, so the results are the same
-    /// bits.
-    /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    /// <inheritdoc cref="Sgd.DegreeOfParallelism"/>
     public int DegreeOfParallelism
     {
-        get => _degreeOfParallelism;
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            _degreeOfParallelism = value;
-        }
+        get => _sweep.DegreeOfParallelism;
+        set => _sweep.DegreeOfParallelism = value;
     }
 
     /// <inheritdoc/>
@@ -181,7 +168,7 @@ public sealed class Adam : IStatefulOptimizer, IBlockStep
     /// The update runs block by block (<see cref="ParameterSweep"/>): each block of parameters goes through all ten passes
     /// of the update while it is in the L1 cache, rather than the whole vector streaming through memory ten times.
     /// </remarks>
-    public unsafe void Step(Span<float> parameters, ReadOnlySpan<float> gradients)
+    public void Step(Span<float> parameters, ReadOnlySpan<float> gradients)
     {
         OptimizerGuard.CheckLengths(parameters.Length, gradients.Length, _length);
         Optimizers.WeightDecayMask.CheckLength(_weightDecayMask, parameters.Length, nameof(parameters));
@@ -199,28 +186,14 @@ public sealed class Adam : IStatefulOptimizer, IBlockStep
         double biasCorrection2 = 1.0 - Math.Pow(Beta2, StepCount);
         _stepSize = (float)(_learningRate / biasCorrection1);
         _biasCorrection2Sqrt = (float)Math.Sqrt(biasCorrection2);
-        fixed (float* p = parameters, g = gradients)
-        {
-            _parameters = p;
-            _gradients = g;
-            try
-            {
-                (_sweep ??= new ParameterSweep(this)).Run(_length, _degreeOfParallelism);
-            }
-            finally
-            {
-                _parameters = null;
-                _gradients = null;
-            }
-        }
+        _sweep.Run(parameters, gradients);
     }
 
-    /// <summary>The update of parameters <paramref name="start"/> … <paramref name="start"/> + <paramref name="length"/> − 1 (see the class summary).</summary>
+    /// <summary>The update of the block of <paramref name="parameters"/> from parameter <paramref name="start"/> (see the class summary).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per block: compiled optimized from the first step
-    unsafe void IBlockStep.StepBlock(int start, int length, Span<float> scratch)
+    void IBlockStep.StepBlock(int start, Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> scratch)
     {
-        var parameters = new Span<float>(_parameters + start, length);
-        var gradients = new ReadOnlySpan<float>(_gradients + start, length);
+        int length = parameters.Length;
         Span<float> m = _m.AsSpan(start, length);
         Span<float> v = _v.AsSpan(start, length);
         ReadOnlySpan<float> g = gradients;

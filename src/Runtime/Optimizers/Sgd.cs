@@ -26,12 +26,8 @@ public sealed class Sgd : IStatefulOptimizer, IBlockStep
     private int _length = -1;
     private WeightDecayMask? _weightDecayMask;
     private bool _hasMomentumBuffer;
-    private int _degreeOfParallelism = Environment.ProcessorCount;
-    private ParameterSweep? _sweep;
+    private readonly ParameterSweep _sweep;
 
-    // The step being taken, for StepBlock on whichever thread runs a block: the caller's spans, pinned until it ends.
-    private unsafe float* _parameters;
-    private unsafe float* _gradients;
 
     /// <summary>Creates the optimizer; state buffers are allocated on the first <see cref="Step"/>.</summary>
     /// <param name="learningRate">Step size (finite, ≥ 0).</param>
@@ -42,6 +38,7 @@ public sealed class Sgd : IStatefulOptimizer, IBlockStep
     /// <exception cref="ArgumentException"><paramref name="nesterov"/> without momentum.</exception>
     public Sgd(float learningRate, float momentum = 0f, bool nesterov = false, float weightDecay = 0f)
     {
+        _sweep = new ParameterSweep(this);
         _learningRate = OptimizerGuard.NonNegative(learningRate, nameof(learningRate));
         Momentum = OptimizerGuard.NonNegative(momentum, nameof(momentum));
         WeightDecay = OptimizerGuard.NonNegative(weightDecay, nameof(weightDecay));
@@ -140,12 +137,8 @@ public sealed class Sgd : IStatefulOptimizer, IBlockStep
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
     public int DegreeOfParallelism
     {
-        get => _degreeOfParallelism;
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            _degreeOfParallelism = value;
-        }
+        get => _sweep.DegreeOfParallelism;
+        set => _sweep.DegreeOfParallelism = value;
     }
 
     /// <inheritdoc/>
@@ -153,7 +146,7 @@ public sealed class Sgd : IStatefulOptimizer, IBlockStep
     /// The update runs block by block (<see cref="ParameterSweep"/>): each block of parameters goes through every pass of the
     /// update while it is in the L1 cache.
     /// </remarks>
-    public unsafe void Step(Span<float> parameters, ReadOnlySpan<float> gradients)
+    public void Step(Span<float> parameters, ReadOnlySpan<float> gradients)
     {
         OptimizerGuard.CheckLengths(parameters.Length, gradients.Length, _length);
         Optimizers.WeightDecayMask.CheckLength(_weightDecayMask, parameters.Length, nameof(parameters));
@@ -163,31 +156,17 @@ public sealed class Sgd : IStatefulOptimizer, IBlockStep
             _momentumBuffer = Momentum != 0f ? new float[_length] : null;
         }
 
-        fixed (float* p = parameters, g = gradients)
-        {
-            _parameters = p;
-            _gradients = g;
-            try
-            {
-                (_sweep ??= new ParameterSweep(this)).Run(_length, _degreeOfParallelism);
-            }
-            finally
-            {
-                _parameters = null;
-                _gradients = null;
-            }
-        }
+        _sweep.Run(parameters, gradients);
 
         _hasMomentumBuffer = Momentum != 0f;
         StepCount++;
     }
 
-    /// <summary>The update of parameters <paramref name="start"/> … <paramref name="start"/> + <paramref name="length"/> − 1 (see the class summary).</summary>
+    /// <summary>The update of the block of <paramref name="parameters"/> from parameter <paramref name="start"/> (see the class summary).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per block: compiled optimized from the first step
-    unsafe void IBlockStep.StepBlock(int start, int length, Span<float> scratch)
+    void IBlockStep.StepBlock(int start, Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> scratch)
     {
-        var parameters = new Span<float>(_parameters + start, length);
-        var gradients = new ReadOnlySpan<float>(_gradients + start, length);
+        int length = parameters.Length;
         ReadOnlySpan<float> g = gradients;
         if (WeightDecay != 0f)
         {
