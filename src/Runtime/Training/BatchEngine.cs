@@ -51,7 +51,6 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
     private readonly ParameterRange[] _chunkRanges;
     private readonly ParameterRange[] _reduceBlocks;
     private readonly int _batchGradientItems;
-    private int _chunkCount;
     private int _degreeOfParallelism = Environment.ProcessorCount;
 
     /// <summary>Creates the engine for a network of the given sizes whose every gradient is summed per chunk of <see cref="DefaultChunkSize"/>.</summary>
@@ -224,7 +223,6 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
         // The gradients computed once per batch (the longer items, first), and the chunks' gradients summed block by block,
         // in one run on the threads.
         _gradients = gradients;
-        _chunkCount = chunks;
         _phase = Phase.Reduce;
         Execute(_batchGradientItems + _reduceBlocks.Length);
         _gradients = [];
@@ -434,9 +432,10 @@ public abstract class BatchEngine<TWorkspace> : IParallelJob
         {
             // Summed in chunk order: the same additions in the same order for any number of threads; then the mean.
             ParameterRange block = _reduceBlocks[item - _batchGradientItems];
+            int chunks = (_count + ChunkSize - 1) / ChunkSize;
             Span<float> sum = _gradients.AsSpan(block.Offset, block.Length);
             _chunkGradients[0].AsSpan(block.Offset, block.Length).CopyTo(sum);
-            for (int c = 1; c < _chunkCount; c++)
+            for (int c = 1; c < chunks; c++)
             {
                 TensorPrimitives.Add(sum, _chunkGradients[c].AsSpan(block.Offset, block.Length), sum);
             }
